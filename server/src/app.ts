@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { Container } from './container.ts';
+import { registerAuth } from './plugins/auth.ts';
+import { registerErrorHandler } from './plugins/error-handler.ts';
+import { registerIdempotency } from './plugins/idempotency.ts';
+import { registerOpenApi } from './plugins/openapi.ts';
+import { registerRateLimit } from './plugins/rate-limit.ts';
+import { registerValidation } from './plugins/validation.ts';
+import { healthRoutes } from './modules/health/health.routes.ts';
+import { apiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
+import { tagRoutes } from './modules/tags/tags.routes.ts';
+
+export type App = FastifyInstance<RawServerDefault>;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The Fastify application without listen(): the API entry point and the tests both use it. */
+export async function buildApp(container: Container): Promise<App> {
+  const { config } = container;
+  const app = Fastify({
+    loggerInstance: container.logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // A hop count is valid at runtime though Fastify's types only list the other forms.
+    trustProxy: config.TRUST_PROXY as boolean | string[],
+    requestIdHeader: false,
+    // Accept the caller's id (a proxy's or a client's) when it is a sane token, else make one.
+    genReqId: (request) => {
+      const header = request.headers['x-request-id'];
+      return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }) as unknown as App;
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  registerValidation(app);
+  registerErrorHandler(app);
+  await registerOpenApi(app, config.PUBLIC_API_URL);
+  await registerRateLimit(app, container);
+  registerAuth(app, container);
+  registerIdempotency(app, container);
+
+  await app.register(healthRoutes, { container });
+  await app.register(
+    async (api) => {
+      await api.register(apiKeyRoutes, { container });
+      await api.register(subscriberRoutes, { container });
+      await api.register(tagRoutes, { container });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+  return app;
+}

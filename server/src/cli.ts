@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config/index.ts';
+import { createContainer } from './container.ts';
+import { isEmail } from './plugins/validation.ts';
+
+// Operator commands. Each prints exactly one JSON object on stdout so scripts can parse it.
+const usage = `Usage:
+  cli create-org --name <name> --admin-email <email> [--slug <slug>]
+  cli seed-demo`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${usage}\n`);
+  process.exit(2);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+const { values } = parseArgs({
+  args: rest,
+  options: { name: { type: 'string' }, 'admin-email': { type: 'string' }, slug: { type: 'string' } },
+  strict: true,
+});
+
+const config = loadConfig();
+const container = createContainer(config, { processName: 'cli' });
+try {
+  switch (command) {
+    case 'create-org': {
+      const name = values.name?.trim();
+      const email = values['admin-email']?.trim();
+      if (!name) fail('--name is required');
+      if (!email || !isEmail(email)) fail('--admin-email must be an email address');
+      const { organization, user, apiKey } = await container.services.organizations.createWithOwner({ name, adminEmail: email, slug: values.slug });
+      process.stdout.write(`${JSON.stringify({ organization_id: organization.id, organization_slug: organization.slug, user_id: user.id, api_key: apiKey.key, api_key_id: apiKey.id })}\n`);
+      break;
+    }
+    case 'seed-demo': {
+      const { organization, apiKey } = await container.services.organizations.ensureDemo({
+        slug: 'demo', name: 'Demo', adminEmail: 'admin@demo.localhost', keyName: 'Demo key (npm start)',
+      });
+      process.stdout.write(`${JSON.stringify({ organization_id: organization.id, organization_slug: organization.slug, api_key: apiKey.key })}\n`);
+      break;
+    }
+    default:
+      fail(command ? `Unknown command "${command}"` : 'No command given');
+  }
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+} finally {
+  await container.close();
+}

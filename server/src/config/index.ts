@@ -1,0 +1,66 @@
+import { Value } from 'typebox/value';
+import { Type, type Static } from 'typebox';
+import { configSchema } from './schema.ts';
+
+type Raw = Static<typeof configSchema>;
+
+export interface Config extends Omit<Raw, 'TOKEN_SECRET' | 'CORS_ORIGINS' | 'TRUST_PROXY'> {
+  TOKEN_SECRETS: readonly string[];
+  CORS_ORIGINS: readonly string[];
+  TRUST_PROXY: boolean | number | string[];
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Parses the environment once, at start. Unknown variables are ignored; a missing or malformed one
+ * stops the process with a message naming it.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  return parse(configSchema, env) as Readonly<Config>;
+}
+
+/**
+ * For one-shot processes that need only some variables (the migrator needs no signing secret): checks
+ * just those, with the same rules and defaults.
+ */
+export function loadPartialConfig<K extends keyof Raw>(keys: readonly K[], env: Record<string, string | undefined> = process.env): Readonly<Pick<Raw, K>> {
+  return parse(Type.Pick(configSchema, keys as unknown as string[]) as unknown as typeof configSchema, env) as unknown as Pick<Raw, K>;
+}
+
+function parse(schema: typeof configSchema, env: Record<string, string | undefined>): Readonly<Config> | Readonly<Partial<Raw>> {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const withDefaults = Value.Default(schema, input);
+  const converted = Value.Convert(schema, withDefaults);
+  const problems = [...Value.Errors(schema, converted)];
+  if (problems.length > 0) {
+    const lines = problems.map((problem) => {
+      const name = problem.instancePath.replace(/^\//, '') || String((problem.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? '');
+      return `  ${name}: ${problem.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${[...new Set(lines)].join('\n')}`);
+  }
+  const raw = converted as Raw;
+  if (!('TOKEN_SECRET' in schema.properties)) return Object.freeze(raw);
+  const secrets = raw.TOKEN_SECRET.split(',').map((s) => s.trim()).filter(Boolean);
+  const shortSecret = secrets.find((s) => s.length < 32);
+  if (shortSecret !== undefined) throw new ConfigError('Invalid configuration:\n  TOKEN_SECRET: every secret must be at least 32 characters');
+  const { TOKEN_SECRET: _secret, ...rest } = raw;
+  return Object.freeze({
+    ...rest,
+    TOKEN_SECRETS: Object.freeze(secrets),
+    CORS_ORIGINS: Object.freeze(raw.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)),
+    TRUST_PROXY: parseTrustProxy(raw.TRUST_PROXY),
+  });
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}

@@ -1,0 +1,41 @@
+/**
+ * The one error type of the application. `code` is stable and machine-readable, `status` is the HTTP
+ * status, `message` is safe to show to the caller, and `cause` (never rendered) keeps the internal reason.
+ */
+export interface ErrorDetail {
+  field?: string;
+  message: string;
+  [key: string]: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: ErrorDetail[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(status: number, code: string, message: string, options: { details?: ErrorDetail[]; cause?: unknown; headers?: Record<string, string> } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.status = status;
+    this.code = code;
+    this.details = options.details;
+    this.headers = options.headers;
+  }
+}
+
+export const notFound = (resource: string): AppError =>
+  new AppError(404, `${resource}_not_found`, `${resource.replace(/_/g, ' ')} not found`);
+
+export const conflict = (code: string, message: string, details?: ErrorDetail[]): AppError =>
+  new AppError(409, code, message, { details });
+
+export const badRequest = (code: string, message: string, details?: ErrorDetail[]): AppError =>
+  new AppError(400, code, message, { details });
+
+export const unprocessable = (code: string, message: string, details?: ErrorDetail[]): AppError =>
+  new AppError(422, code, message, { details });
+
+export const unauthorized = (code: string, message: string): AppError => new AppError(401, code, message);
+
+export const forbidden = (code: string, message: string): AppError => new AppError(403, code, message);

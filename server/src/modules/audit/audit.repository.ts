@@ -1,0 +1,48 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/types.ts';
+import { newId } from '../../lib/ids.ts';
+import type { Logger } from '../../logger.ts';
+import type { Executor } from '../events/events.repository.ts';
+
+export interface AuditEntry {
+  organizationId: string | null;
+  actor: { type: 'user' | 'api_key' | 'system'; id: string | null };
+  action: string;
+  targetType?: string;
+  targetId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  requestId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** Who did what to which target. Personal data in `details` is kept to what the entry needs. */
+export function createAuditLog(db: Kysely<DB>, logger: Logger) {
+  return {
+    async record(entry: AuditEntry, executor: Executor = db): Promise<void> {
+      try {
+        await executor
+          .insertInto('audit_logs')
+          .values({
+            id: newId(),
+            organization_id: entry.organizationId,
+            actor_type: entry.actor.type,
+            actor_id: entry.actor.id,
+            action: entry.action,
+            target_type: entry.targetType ?? null,
+            target_id: entry.targetId ?? null,
+            ip: entry.ip ?? null,
+            user_agent: entry.userAgent?.slice(0, 512) ?? null,
+            request_id: entry.requestId ?? null,
+            details: JSON.stringify(entry.details ?? {}),
+          })
+          .execute();
+      } catch (error) {
+        logger.error({ err: error, action: entry.action }, 'could not write audit log entry');
+        throw error;
+      }
+    },
+  };
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>;

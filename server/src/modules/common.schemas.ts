@@ -1,0 +1,37 @@
+import { Type } from 'typebox';
+
+/** A string enum as a plain JSON-Schema `enum`, typed as the union of its values. */
+export const StringEnum = <const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+
+/** Building blocks shared by every module's route schemas. */
+export const Uuid = Type.String({ format: 'uuid', description: 'A UUIDv7 identifier' });
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+// Rows carry Date objects; the serializer writes them as ISO 8601 strings.
+export const Timestamp = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' });
+export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+export const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'Page size (at most 100)' });
+export const Cursor = Type.String({ maxLength: 200, description: 'The next_cursor of the previous page' });
+export const NextCursor = Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor to get the next page; null on the last page' });
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Array(Type.Object({ field: Type.Optional(Type.String()), message: Type.String() }, { additionalProperties: true }))),
+      request_id: Type.String(),
+    }),
+  },
+  { $id: 'ErrorResponse', description: 'Every error has this shape' },
+);
+
+/** The error responses every authenticated route can give, for the OpenAPI document. */
+export const authErrors = {
+  401: ErrorResponse,
+  403: ErrorResponse,
+  422: ErrorResponse,
+  429: ErrorResponse,
+} as const;
+
+export const NoContent = Type.Null({ description: 'No content' });

@@ -1,0 +1,318 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { DB } from '../../db/types.ts';
+import type { Executor } from '../events/events.repository.ts';
+import type { SubscriberStatus } from './subscribers.schemas.ts';
+
+export interface SubscriberRow {
+  id: string;
+  email: string;
+  status: SubscriberStatus;
+  first_name: string | null;
+  last_name: string | null;
+  metadata: Record<string, unknown>;
+  source: string;
+  tags: { id: string; name: string; slug: string }[];
+  confirmed_at: Date | null;
+  unsubscribed_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface HistoryInsert {
+  id: string;
+  subscriber_id: string;
+  tag_id: string | null;
+  action: string;
+  source: string;
+  ip: string | null;
+  user_agent: string | null;
+  details: Record<string, unknown>;
+}
+
+/** Where a change came from: recorded with every consent-history row. */
+export interface Origin {
+  source: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface CreateOneInput {
+  id: string;
+  email: string;
+  status: 'active' | 'pending';
+  firstName: string | null;
+  lastName: string | null;
+  metadata: Record<string, unknown>;
+  origin: Origin;
+  createdHistoryId: string;
+  createdEventId: string;
+  tags: { newId: string; name: string; slug: string; historyId: string; eventId: string }[];
+}
+
+const subscriberColumns = ['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'source', 'confirmed_at', 'unsubscribed_at', 'created_at', 'updated_at'] as const;
+
+// The subscriber's current tags, as one JSON array column next to its row.
+const tagsOf = (subscriberId: RawBuilder<unknown>) => sql<SubscriberRow['tags']>`coalesce((
+  select json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) order by t.name)
+  from subscriber_tags st join tags t on t.id = st.tag_id
+  where st.subscriber_id = ${subscriberId} and st.status = 'subscribed'
+), '[]'::json)`;
+
+export function createSubscriberRepository(db: Kysely<DB>) {
+  const selectSubscribers = (executor: Executor, organizationId: string) =>
+    executor
+      .selectFrom('subscribers')
+      .select([...subscriberColumns, tagsOf(sql.ref('subscribers.id')).as('tags')])
+      .where('subscribers.organization_id', '=', organizationId);
+
+  return {
+    /**
+     * Creates a subscriber with its tags, consent history and outbox events in ONE statement (one round
+     * trip, atomic without an explicit transaction). Returns undefined when the email already exists.
+     * `resolvedTagInputs` below the number of tags asked for means a tag was being created concurrently
+     * by another transaction; the caller adds those in a second step.
+     */
+    async createOne(organizationId: string, input: CreateOneInput): Promise<(SubscriberRow & { resolved_tag_inputs: number }) | undefined> {
+      const { origin, tags } = input;
+      const result = await sql<SubscriberRow & { resolved_tag_inputs: number }>`
+        with input_tags as (
+          select * from unnest(
+            ${tags.map((t) => t.newId)}::uuid[], ${tags.map((t) => t.name)}::text[], ${tags.map((t) => t.slug)}::text[],
+            ${tags.map((t) => t.historyId)}::uuid[], ${tags.map((t) => t.eventId)}::uuid[]
+          ) as i(new_id, name, slug, history_id, event_id)
+        ),
+        existing as (
+          select 1 from subscribers where organization_id = ${organizationId} and lower(email) = lower(${input.email})
+        ),
+        created_tags as (
+          insert into tags (id, organization_id, name, slug)
+          select new_id, ${organizationId}, name, slug from input_tags where not exists (select 1 from existing)
+          on conflict do nothing
+          returning id, name, slug
+        ),
+        per_input as (
+          select distinct on (i.new_id) t.id, t.name, t.slug, i.history_id, i.event_id
+          from input_tags i
+          join (
+            select id, name, slug, 0 as pref from created_tags
+            union all
+            select id, name, slug, 1 as pref from tags where organization_id = ${organizationId}
+          ) t on t.slug = i.slug or lower(t.name) = lower(i.name)
+          order by i.new_id, (lower(t.name) = lower(i.name)) desc, t.pref
+        ),
+        resolved as (
+          select distinct on (id) id, name, slug, history_id, event_id from per_input order by id
+        ),
+        new_subscriber as (
+          insert into subscribers (id, organization_id, email, status, first_name, last_name, metadata, source, confirmed_at)
+          values (${input.id}, ${organizationId}, ${input.email}, ${input.status}, ${input.firstName}, ${input.lastName},
+                  ${JSON.stringify(input.metadata)}::jsonb, ${origin.source}, ${input.status === 'active' ? sql`now()` : null})
+          on conflict (organization_id, lower(email)) do nothing
+          returning id, email, status, first_name, last_name, metadata, source, confirmed_at, unsubscribed_at, created_at, updated_at
+        ),
+        links as (
+          insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at)
+          select s.id, r.id, ${organizationId}, 'subscribed', ${origin.source}, now() from new_subscriber s cross join resolved r
+        ),
+        history as (
+          insert into subscription_history (id, organization_id, subscriber_id, tag_id, action, source, ip, user_agent, details)
+          select ${input.createdHistoryId}::uuid, ${organizationId}::uuid, s.id, null::uuid, 'created', ${origin.source}, ${origin.ip}, ${origin.userAgent}, jsonb_build_object('status', s.status)
+          from new_subscriber s
+          union all
+          select r.history_id, ${organizationId}::uuid, s.id, r.id, 'tag_subscribed', ${origin.source}, ${origin.ip}, ${origin.userAgent}, '{}'::jsonb
+          from new_subscriber s cross join resolved r
+        ),
+        outbox as (
+          insert into events (id, organization_id, type, subject_id, payload)
+          select ${input.createdEventId}::uuid, ${organizationId}::uuid, 'subscriber.created', s.id, jsonb_build_object(
+            'subscriber', jsonb_build_object('id', s.id, 'email', s.email, 'status', s.status, 'first_name', s.first_name, 'last_name', s.last_name,
+              'tags', (select coalesce(jsonb_agg(r.slug order by r.slug), '[]'::jsonb) from resolved r)),
+            'source', ${origin.source}::text)
+          from new_subscriber s
+          union all
+          select r.event_id, ${organizationId}::uuid, 'tag.subscribed', s.id, jsonb_build_object(
+            'subscriber', jsonb_build_object('id', s.id, 'email', s.email),
+            'tag', jsonb_build_object('id', r.id, 'name', r.name, 'slug', r.slug),
+            'source', ${origin.source}::text)
+          from new_subscriber s cross join resolved r
+        )
+        select s.*,
+          (select coalesce(json_agg(json_build_object('id', r.id, 'name', r.name, 'slug', r.slug) order by r.name), '[]'::json) from resolved r) as tags,
+          (select count(*)::int from per_input) as resolved_tag_inputs
+        from new_subscriber s
+      `.execute(db);
+      return result.rows[0];
+    },
+
+    async findById(organizationId: string, id: string, executor: Executor = db): Promise<SubscriberRow | undefined> {
+      return selectSubscribers(executor, organizationId).where('id', '=', id).executeTakeFirst() as Promise<SubscriberRow | undefined>;
+    },
+
+    async findByEmail(organizationId: string, email: string): Promise<SubscriberRow | undefined> {
+      return selectSubscribers(db, organizationId).where(sql`lower(email)`, '=', email.trim().toLowerCase()).executeTakeFirst() as Promise<SubscriberRow | undefined>;
+    },
+
+    /** Locks the subscriber row for the rest of the caller's transaction. */
+    async lock(executor: Executor, organizationId: string, id: string) {
+      return executor
+        .selectFrom('subscribers')
+        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+    },
+
+    async list(organizationId: string, options: { limit: number; beforeId?: string; status?: SubscriberStatus; tagSlug?: string; emailPrefix?: string }): Promise<SubscriberRow[]> {
+      let query = selectSubscribers(db, organizationId);
+      if (options.beforeId) query = query.where('subscribers.id', '<', options.beforeId);
+      if (options.status) query = query.where('subscribers.status', '=', options.status);
+      if (options.emailPrefix) {
+        const escaped = options.emailPrefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+        query = query.where(sql`lower(email)`, 'like', `${escaped}%`);
+      }
+      if (options.tagSlug !== undefined) {
+        const tagSlug = options.tagSlug;
+        query = query.where((eb) =>
+          eb.exists(
+            eb.selectFrom('subscriber_tags as st')
+              .innerJoin('tags as t', 't.id', 'st.tag_id')
+              .select(sql`1`.as('one'))
+              .whereRef('st.subscriber_id', '=', 'subscribers.id')
+              .where('st.status', '=', 'subscribed')
+              .where('t.organization_id', '=', organizationId)
+              .where('t.slug', '=', tagSlug),
+          ),
+        );
+      }
+      return query.orderBy('subscribers.id', 'desc').limit(options.limit + 1).execute() as Promise<SubscriberRow[]>;
+    },
+
+    async update(executor: Executor, organizationId: string, id: string, changes: {
+      email?: string; first_name?: string | null; last_name?: string | null; metadata?: Record<string, unknown>; status?: SubscriberStatus;
+    }): Promise<void> {
+      await executor
+        .updateTable('subscribers')
+        .set({
+          ...(changes.email !== undefined ? { email: changes.email } : {}),
+          ...(changes.first_name !== undefined ? { first_name: changes.first_name } : {}),
+          ...(changes.last_name !== undefined ? { last_name: changes.last_name } : {}),
+          ...(changes.metadata !== undefined ? { metadata: JSON.stringify(changes.metadata) } : {}),
+          ...(changes.status !== undefined
+            ? {
+                status: changes.status,
+                unsubscribed_at: changes.status === 'unsubscribed' ? sql<Date>`now()` : null,
+                ...(changes.status === 'active' ? { confirmed_at: sql<Date>`coalesce(confirmed_at, now())` } : {}),
+              }
+            : {}),
+          updated_at: sql<Date>`now()`,
+        })
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async delete(executor: Executor, organizationId: string, id: string): Promise<{ id: string; email: string } | undefined> {
+      return executor.deleteFrom('subscribers').where('organization_id', '=', organizationId).where('id', '=', id).returning(['id', 'email']).executeTakeFirst();
+    },
+
+    /** Subscribes to tags; returns the ids whose state actually changed (new or re-subscribed). */
+    async subscribeTags(executor: Executor, organizationId: string, pairs: { subscriberId: string; tagId: string }[], source: string): Promise<{ subscriber_id: string; tag_id: string }[]> {
+      if (pairs.length === 0) return [];
+      const result = await sql<{ subscriber_id: string; tag_id: string }>`
+        insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at)
+        select s, t, ${organizationId}, 'subscribed', ${source}, now()
+        from unnest(${pairs.map((p) => p.subscriberId)}::uuid[], ${pairs.map((p) => p.tagId)}::uuid[]) as x(s, t)
+        on conflict (subscriber_id, tag_id) do update
+          set status = 'subscribed', source = excluded.source, subscribed_at = now(), unsubscribed_at = null, updated_at = now()
+          where subscriber_tags.status <> 'subscribed'
+        returning subscriber_id, tag_id
+      `.execute(executor);
+      return result.rows;
+    },
+
+    /** Unsubscribes from tags; returns the tag ids that were subscribed until now. */
+    async unsubscribeTags(executor: Executor, organizationId: string, subscriberId: string, tagIds: string[], source: string): Promise<string[]> {
+      if (tagIds.length === 0) return [];
+      const rows = await executor
+        .updateTable('subscriber_tags')
+        .set({ status: 'unsubscribed', source, unsubscribed_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+        .where('organization_id', '=', organizationId)
+        .where('subscriber_id', '=', subscriberId)
+        .where('tag_id', 'in', tagIds)
+        .where('status', '=', 'subscribed')
+        .returning('tag_id')
+        .execute();
+      return rows.map((r) => r.tag_id);
+    },
+
+    async insertHistory(executor: Executor, organizationId: string, rows: HistoryInsert[]): Promise<void> {
+      if (rows.length === 0) return;
+      await executor
+        .insertInto('subscription_history')
+        .values(rows.map((row) => ({ ...row, organization_id: organizationId, details: JSON.stringify(row.details) })))
+        .execute();
+    },
+
+    async listHistory(organizationId: string, subscriberId: string, options: { limit: number; beforeId?: string }) {
+      let query = db
+        .selectFrom('subscription_history as h')
+        .leftJoin('tags as t', 't.id', 'h.tag_id')
+        .select(['h.id', 'h.action', 'h.source', 'h.ip', 'h.user_agent', 'h.details', 'h.created_at', 't.id as tag_id', 't.name as tag_name', 't.slug as tag_slug'])
+        .where('h.organization_id', '=', organizationId)
+        .where('h.subscriber_id', '=', subscriberId);
+      if (options.beforeId) query = query.where('h.id', '<', options.beforeId);
+      return query.orderBy('h.id', 'desc').limit(options.limit + 1).execute();
+    },
+
+    async insertNote(executor: Executor, organizationId: string, note: { id: string; subscriber_id: string; body: string; author_user_id: string | null; author_api_key_id: string | null }) {
+      return executor.insertInto('subscriber_notes').values({ ...note, organization_id: organizationId })
+        .returning(['id', 'body', 'author_user_id', 'author_api_key_id', 'created_at']).executeTakeFirstOrThrow();
+    },
+
+    async listNotes(organizationId: string, subscriberId: string, options: { limit: number; beforeId?: string }) {
+      let query = db.selectFrom('subscriber_notes').select(['id', 'body', 'author_user_id', 'author_api_key_id', 'created_at'])
+        .where('organization_id', '=', organizationId).where('subscriber_id', '=', subscriberId);
+      if (options.beforeId) query = query.where('id', '<', options.beforeId);
+      return query.orderBy('id', 'desc').limit(options.limit + 1).execute();
+    },
+
+    async findExistingByEmails(executor: Executor, organizationId: string, lowerEmails: string[]) {
+      if (lowerEmails.length === 0) return [];
+      return executor.selectFrom('subscribers').select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .where('organization_id', '=', organizationId)
+        .where(sql`lower(email)`, '=', sql<string>`any(${lowerEmails}::text[])`)
+        .forUpdate()
+        .execute();
+    },
+
+    /** Set-based insert-or-update of many subscribers whose final field values the caller computed. */
+    async upsertMany(executor: Executor, organizationId: string, rows: {
+      id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; metadata: Record<string, unknown>; source: string;
+    }[]): Promise<{ id: string; email: string; inserted: boolean }[]> {
+      if (rows.length === 0) return [];
+      const result = await sql<{ id: string; email: string; inserted: boolean }>`
+        insert into subscribers (id, organization_id, email, status, first_name, last_name, metadata, source, confirmed_at, unsubscribed_at)
+        select id, ${organizationId}, email, status, first_name, last_name, metadata, source,
+          case when status = 'active' then now() end, case when status = 'unsubscribed' then now() end
+        from unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.email)}::text[], ${rows.map((r) => r.status)}::text[],
+                    ${rows.map((r) => r.first_name)}::text[], ${rows.map((r) => r.last_name)}::text[],
+                    ${rows.map((r) => JSON.stringify(r.metadata))}::jsonb[], ${rows.map((r) => r.source)}::text[])
+          as x(id, email, status, first_name, last_name, metadata, source)
+        on conflict (organization_id, lower(email)) do update set
+          email = excluded.email,
+          status = excluded.status,
+          first_name = excluded.first_name,
+          last_name = excluded.last_name,
+          metadata = excluded.metadata,
+          confirmed_at = case when excluded.status = 'active' then coalesce(subscribers.confirmed_at, now()) else subscribers.confirmed_at end,
+          unsubscribed_at = case when excluded.status = 'unsubscribed' then coalesce(subscribers.unsubscribed_at, now()) else null end,
+          updated_at = now()
+        returning id, email, (xmax = 0) as inserted
+      `.execute(executor);
+      return result.rows;
+    },
+  };
+}
+
+export type SubscriberRepository = ReturnType<typeof createSubscriberRepository>;

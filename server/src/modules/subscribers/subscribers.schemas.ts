@@ -1,0 +1,117 @@
+import { Type, type Static } from 'typebox';
+import { Cursor, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
+
+export const SUBSCRIBER_STATUSES = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'] as const;
+export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
+
+const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+const PersonName = Type.Union([Type.String({ maxLength: 100 }), Type.Null()]);
+const Metadata = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
+  maxProperties: 50,
+  description: 'Free-form JSON object (at most 50 keys, 16 KB serialized)',
+});
+const TagRef = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'A tag slug or name; unknown names are created' });
+const Source = Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9_.:-]+$' });
+
+export const SubscriberTag = Type.Object({ id: Uuid, name: Type.String(), slug: Type.String() });
+
+export const Subscriber = Type.Object({
+  id: Uuid,
+  email: Type.String(),
+  status: StringEnum(SUBSCRIBER_STATUSES),
+  first_name: PersonName,
+  last_name: PersonName,
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  source: Type.String(),
+  tags: Type.Array(SubscriberTag, { description: 'Tags the subscriber is currently subscribed to' }),
+  confirmed_at: NullableTimestamp,
+  unsubscribed_at: NullableTimestamp,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+}, { $id: 'Subscriber' });
+export type SubscriberDto = Static<typeof Subscriber>;
+
+export const CreateSubscriberBody = Type.Object({
+  email: Email,
+  first_name: Type.Optional(PersonName),
+  last_name: Type.Optional(PersonName),
+  metadata: Type.Optional(Metadata),
+  tags: Type.Optional(Type.Array(TagRef, { maxItems: 50 })),
+  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('pending')], { default: 'active' })),
+  source: Type.Optional(Source),
+}, { additionalProperties: false });
+export type CreateSubscriberInput = Static<typeof CreateSubscriberBody>;
+
+export const UpdateSubscriberBody = Type.Object({
+  email: Type.Optional(Email),
+  first_name: Type.Optional(PersonName),
+  last_name: Type.Optional(PersonName),
+  metadata: Type.Optional(Metadata),
+  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('unsubscribed')])),
+}, { additionalProperties: false, minProperties: 1 });
+export type UpdateSubscriberInput = Static<typeof UpdateSubscriberBody>;
+
+export const ListSubscribersQuery = Type.Object({
+  limit: Type.Optional(Limit),
+  cursor: Type.Optional(Cursor),
+  status: Type.Optional(StringEnum(SUBSCRIBER_STATUSES)),
+  tag: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Only subscribers subscribed to the tag with this slug' })),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Email prefix, case-insensitive' })),
+}, { additionalProperties: false });
+
+export const SubscriberPage = Type.Object({ items: Type.Array(Subscriber), next_cursor: NextCursor });
+
+export const ByEmailQuery = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false });
+
+export const AddTagsBody = Type.Object({ tags: Type.Array(TagRef, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false });
+
+export const HistoryEntry = Type.Object({
+  id: Uuid,
+  action: Type.String({ description: 'created, status_changed, email_changed, tag_subscribed, tag_unsubscribed, …' }),
+  tag: Type.Union([SubscriberTag, Type.Null()]),
+  source: Type.String(),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  created_at: Timestamp,
+});
+export const HistoryPage = Type.Object({ items: Type.Array(HistoryEntry), next_cursor: NextCursor });
+export const PageQuery = Type.Object({ limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) }, { additionalProperties: false });
+
+export const Note = Type.Object({
+  id: Uuid,
+  body: Type.String(),
+  author: Type.Object({ type: Type.Union([Type.Literal('user'), Type.Literal('api_key')]), id: Type.Union([Uuid, Type.Null()]) }),
+  created_at: Timestamp,
+});
+export const NotePage = Type.Object({ items: Type.Array(Note), next_cursor: NextCursor });
+export const CreateNoteBody = Type.Object({ body: Type.String({ minLength: 1, maxLength: 5000, pattern: '\\S' }) }, { additionalProperties: false });
+
+/** A batch item is validated on its own so one bad item does not fail the others. */
+export const BatchItem = Type.Object({
+  email: Email,
+  first_name: Type.Optional(PersonName),
+  last_name: Type.Optional(PersonName),
+  metadata: Type.Optional(Metadata),
+  tags: Type.Optional(Type.Array(TagRef, { maxItems: 50 })),
+  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('pending'), Type.Literal('unsubscribed')])),
+}, { additionalProperties: false });
+export type BatchItemInput = Static<typeof BatchItem>;
+
+export const BatchBody = Type.Object({
+  subscribers: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 1000 }),
+  source: Type.Optional(Source),
+}, { additionalProperties: false });
+
+export const BatchResult = Type.Object({
+  results: Type.Array(Type.Object({
+    index: Type.Integer(),
+    status: Type.Union([Type.Literal('created'), Type.Literal('updated'), Type.Literal('failed')]),
+    id: Type.Optional(Uuid),
+    email: Type.Optional(Type.String()),
+    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(Type.Object({ field: Type.Optional(Type.String()), message: Type.String() }))) })),
+  })),
+  created: Type.Integer(),
+  updated: Type.Integer(),
+  failed: Type.Integer(),
+});

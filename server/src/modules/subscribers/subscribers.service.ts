@@ -1,0 +1,357 @@
+import type { Kysely } from 'kysely';
+import { Compile } from 'typebox/compile';
+import type { DB } from '../../db/types.ts';
+import { conflict, notFound, unprocessable, type ErrorDetail } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
+import { slugify } from '../../lib/slug.ts';
+import { isEmail } from '../../plugins/validation.ts';
+import { insertEvents, type Executor, type OutboxEvent } from '../events/events.repository.ts';
+import type { TagRepository } from '../tags/tags.repository.ts';
+import type { HistoryInsert, Origin, SubscriberRepository, SubscriberRow } from './subscribers.repository.ts';
+import { BatchItem, type BatchItemInput, type CreateSubscriberInput, type SubscriberStatus, type UpdateSubscriberInput } from './subscribers.schemas.ts';
+
+export type { Origin } from './subscribers.repository.ts';
+
+const METADATA_MAX_BYTES = 16 * 1024;
+const batchItemCheck = Compile(BatchItem);
+
+export interface Author {
+  type: 'user' | 'api_key';
+  id: string;
+}
+
+interface WantedTag {
+  id: string;
+  name: string;
+  slug: string;
+}
+
+/** Normalizes the caller's tag references: trimmed, de-duplicated, each with a derivable slug. */
+function wantedTags(refs: readonly string[] | undefined, field = 'tags'): WantedTag[] {
+  const seen = new Map<string, WantedTag>();
+  for (const [index, ref] of (refs ?? []).entries()) {
+    const name = ref.trim();
+    const slug = slugify(name);
+    if (!slug) throw unprocessable('validation_error', 'The request is not valid', [{ field: `${field}.${index}`, message: 'a tag name needs at least one letter or digit' }]);
+    if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), { id: newId(), name, slug });
+  }
+  return [...seen.values()];
+}
+
+function checkMetadata(metadata: Record<string, unknown> | undefined, field = 'metadata'): ErrorDetail | undefined {
+  if (metadata !== undefined && Buffer.byteLength(JSON.stringify(metadata)) > METADATA_MAX_BYTES) {
+    return { field, message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON` };
+  }
+  return undefined;
+}
+
+const tagEvent = (type: 'tag.subscribed' | 'tag.unsubscribed', subscriber: { id: string; email: string }, tag: { id: string; name: string; slug: string }, source: string): OutboxEvent => ({
+  type,
+  subjectId: subscriber.id,
+  payload: { subscriber: { id: subscriber.id, email: subscriber.email }, tag: { id: tag.id, name: tag.name, slug: tag.slug }, source },
+});
+
+const historyRow = (subscriberId: string, action: string, origin: Origin, tagId: string | null = null, details: Record<string, unknown> = {}): HistoryInsert => ({
+  id: newId(), subscriber_id: subscriberId, tag_id: tagId, action, source: origin.source, ip: origin.ip, user_agent: origin.userAgent, details,
+});
+
+export function createSubscriberService(deps: { db: Kysely<DB>; subscriberRepository: SubscriberRepository; tagRepository: TagRepository }) {
+  const { db, subscriberRepository: repo, tagRepository } = deps;
+
+  async function mustGet(organizationId: string, id: string, executor?: Executor): Promise<SubscriberRow> {
+    const subscriber = await repo.findById(organizationId, id, executor);
+    if (!subscriber) throw notFound('subscriber');
+    return subscriber;
+  }
+
+  /** Finds or creates tags; one retry picks up tags another transaction was creating at the same time. */
+  async function ensureTags(executor: Executor, organizationId: string, wanted: WantedTag[]) {
+    let found = await tagRepository.ensure(executor, organizationId, wanted);
+    if (found.length < wanted.length) {
+      const missing = wanted.filter((w) => !found.some((f) => f.input === w.name));
+      found = [...found, ...(await tagRepository.ensure(executor, organizationId, missing))];
+    }
+    return found;
+  }
+
+  /** Subscribes one subscriber to tags inside the caller's transaction, with history and events. */
+  async function subscribeToTags(trx: Executor, organizationId: string, subscriber: { id: string; email: string }, wanted: WantedTag[], origin: Origin) {
+    const tags = await ensureTags(trx, organizationId, wanted);
+    const changed = await repo.subscribeTags(trx, organizationId, tags.map((t) => ({ subscriberId: subscriber.id, tagId: t.id })), origin.source);
+    const changedTags = tags.filter((t) => changed.some((c) => c.tag_id === t.id));
+    await repo.insertHistory(trx, organizationId, changedTags.map((t) => historyRow(subscriber.id, 'tag_subscribed', origin, t.id)));
+    await insertEvents(trx, organizationId, changedTags.map((t) => tagEvent('tag.subscribed', subscriber, t, origin.source)));
+  }
+
+  return {
+    async create(organizationId: string, input: CreateSubscriberInput, origin: Origin): Promise<SubscriberRow> {
+      const metadataProblem = checkMetadata(input.metadata);
+      if (metadataProblem) throw unprocessable('validation_error', 'The request is not valid', [metadataProblem]);
+      const wanted = wantedTags(input.tags);
+      const created = await repo.createOne(organizationId, {
+        id: newId(),
+        email: input.email.trim(),
+        status: input.status ?? 'active',
+        firstName: input.first_name ?? null,
+        lastName: input.last_name ?? null,
+        metadata: input.metadata ?? {},
+        origin: input.source ? { ...origin, source: input.source } : origin,
+        createdHistoryId: newId(),
+        createdEventId: newId(),
+        tags: wanted.map((w) => ({ newId: w.id, name: w.name, slug: w.slug, historyId: newId(), eventId: newId() })),
+      });
+      if (!created) throw conflict('subscriber_exists', 'A subscriber with this email already exists');
+      if (created.resolved_tag_inputs < wanted.length) {
+        // Rare: a tag was created concurrently and was invisible to our statement. Add it now.
+        await db.transaction().execute((trx) => subscribeToTags(trx, organizationId, created, wanted, origin));
+        return mustGet(organizationId, created.id);
+      }
+      const { resolved_tag_inputs: _resolved, ...subscriber } = created;
+      return subscriber;
+    },
+
+    get: (organizationId: string, id: string) => mustGet(organizationId, id),
+
+    async getByEmail(organizationId: string, email: string): Promise<SubscriberRow> {
+      const subscriber = await repo.findByEmail(organizationId, email);
+      if (!subscriber) throw notFound('subscriber');
+      return subscriber;
+    },
+
+    async list(organizationId: string, query: { limit?: number; cursor?: string; status?: SubscriberStatus; tag?: string; q?: string }): Promise<Page<SubscriberRow>> {
+      const limit = query.limit ?? 50;
+      const rows = await repo.list(organizationId, { limit, beforeId: decodeCursor(query.cursor), status: query.status, tagSlug: query.tag, emailPrefix: query.q });
+      return toPage(rows, limit);
+    },
+
+    async update(organizationId: string, id: string, input: UpdateSubscriberInput, origin: Origin): Promise<SubscriberRow> {
+      const metadataProblem = checkMetadata(input.metadata);
+      if (metadataProblem) throw unprocessable('validation_error', 'The request is not valid', [metadataProblem]);
+      try {
+        await db.transaction().execute(async (trx) => {
+          const current = await repo.lock(trx, organizationId, id);
+          if (!current) throw notFound('subscriber');
+          const changed: string[] = [];
+          const history: HistoryInsert[] = [];
+          const email = input.email?.trim();
+          if (email !== undefined && email !== current.email) {
+            changed.push('email');
+            history.push(historyRow(id, 'email_changed', origin));
+          }
+          if (input.first_name !== undefined && input.first_name !== current.first_name) changed.push('first_name');
+          if (input.last_name !== undefined && input.last_name !== current.last_name) changed.push('last_name');
+          if (input.metadata !== undefined) changed.push('metadata');
+          if (input.status !== undefined && input.status !== current.status) {
+            changed.push('status');
+            history.push(historyRow(id, 'status_changed', origin, null, { from: current.status, to: input.status }));
+          }
+          if (changed.length === 0) return;
+          await repo.update(trx, organizationId, id, { ...input, ...(email !== undefined ? { email } : {}) });
+          await repo.insertHistory(trx, organizationId, history);
+          await insertEvents(trx, organizationId, [{
+            type: 'subscriber.updated',
+            subjectId: id,
+            payload: { subscriber: { id, email: email ?? current.email }, changed_fields: changed, source: origin.source },
+          }]);
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505') throw conflict('subscriber_exists', 'A subscriber with this email already exists');
+        throw error;
+      }
+      return mustGet(organizationId, id);
+    },
+
+    /** GDPR erasure: the row, its tags, history and notes are deleted; only the outbox event remains. */
+    async delete(organizationId: string, id: string, origin: Origin): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const deleted = await repo.delete(trx, organizationId, id);
+        if (!deleted) throw notFound('subscriber');
+        await insertEvents(trx, organizationId, [{ type: 'subscriber.deleted', subjectId: id, payload: { subscriber: { id, email: deleted.email }, source: origin.source } }]);
+      });
+    },
+
+    async addTags(organizationId: string, id: string, refs: string[], origin: Origin): Promise<SubscriberRow> {
+      const wanted = wantedTags(refs);
+      await db.transaction().execute(async (trx) => {
+        const subscriber = await repo.lock(trx, organizationId, id);
+        if (!subscriber) throw notFound('subscriber');
+        await subscribeToTags(trx, organizationId, subscriber, wanted, origin);
+      });
+      return mustGet(organizationId, id);
+    },
+
+    async removeTag(organizationId: string, id: string, slug: string, origin: Origin): Promise<SubscriberRow> {
+      await db.transaction().execute(async (trx) => {
+        const subscriber = await repo.lock(trx, organizationId, id);
+        if (!subscriber) throw notFound('subscriber');
+        const tag = await tagRepository.findByName(organizationId, slug);
+        if (!tag) throw notFound('tag');
+        const changed = await repo.unsubscribeTags(trx, organizationId, id, [tag.id], origin.source);
+        if (changed.length === 0) return;
+        await repo.insertHistory(trx, organizationId, [historyRow(id, 'tag_unsubscribed', origin, tag.id)]);
+        await insertEvents(trx, organizationId, [tagEvent('tag.unsubscribed', subscriber, tag, origin.source)]);
+      });
+      return mustGet(organizationId, id);
+    },
+
+    async history(organizationId: string, id: string, query: { limit?: number; cursor?: string }) {
+      await mustGet(organizationId, id);
+      const limit = query.limit ?? 50;
+      const rows = await repo.listHistory(organizationId, id, { limit, beforeId: decodeCursor(query.cursor) });
+      return toPage(rows.map((row) => ({
+        id: row.id, action: row.action, source: row.source, ip: row.ip, user_agent: row.user_agent,
+        details: row.details as Record<string, unknown>, created_at: row.created_at,
+        tag: row.tag_id ? { id: row.tag_id, name: row.tag_name!, slug: row.tag_slug! } : null,
+      })), limit);
+    },
+
+    async addNote(organizationId: string, id: string, body: string, author: Author) {
+      return db.transaction().execute(async (trx) => {
+        const subscriber = await repo.lock(trx, organizationId, id);
+        if (!subscriber) throw notFound('subscriber');
+        const note = await repo.insertNote(trx, organizationId, {
+          id: newId(), subscriber_id: id, body: body.trim(),
+          author_user_id: author.type === 'user' ? author.id : null,
+          author_api_key_id: author.type === 'api_key' ? author.id : null,
+        });
+        await insertEvents(trx, organizationId, [{ type: 'subscriber.note_added', subjectId: id, payload: { subscriber: { id, email: subscriber.email }, note: { id: note.id } } }]);
+        return toNote(note);
+      });
+    },
+
+    async notes(organizationId: string, id: string, query: { limit?: number; cursor?: string }) {
+      await mustGet(organizationId, id);
+      const limit = query.limit ?? 50;
+      const rows = await repo.listNotes(organizationId, id, { limit, beforeId: decodeCursor(query.cursor) });
+      return toPage(rows.map(toNote), limit);
+    },
+
+    /**
+     * Upserts up to 1,000 subscribers with set-based statements in one transaction. Each item is
+     * validated on its own; invalid or duplicate items are reported and the others still go through.
+     */
+    async batchUpsert(organizationId: string, items: unknown[], origin: Origin) {
+      type Result = { index: number; status: 'created' | 'updated' | 'failed'; id?: string; email?: string; error?: { code: string; message: string; details?: ErrorDetail[] } };
+      const results: Result[] = items.map((_, index) => ({ index, status: 'failed' }));
+      const valid: { index: number; item: BatchItemInput; tags: WantedTag[] }[] = [];
+      const seen = new Set<string>();
+      for (const [index, raw] of items.entries()) {
+        if (!batchItemCheck.Check(raw)) {
+          const details = [...batchItemCheck.Errors(raw)].map((e) => ({ field: fieldOf(e), message: e.message }));
+          results[index]!.error = { code: 'validation_error', message: 'The item is not valid', details };
+          continue;
+        }
+        const item = raw as BatchItemInput;
+        const email = item.email.trim();
+        const problem = !isEmail(email) ? { field: 'email', message: 'must be an email address' } : checkMetadata(item.metadata);
+        if (problem) {
+          results[index]!.error = { code: 'validation_error', message: 'The item is not valid', details: [problem] };
+          continue;
+        }
+        if (seen.has(email.toLowerCase())) {
+          results[index]!.error = { code: 'duplicate_in_batch', message: 'The same email appears earlier in this batch' };
+          continue;
+        }
+        try {
+          valid.push({ index, item: { ...item, email }, tags: wantedTags(item.tags) });
+          seen.add(email.toLowerCase());
+        } catch (error) {
+          results[index]!.error = { code: 'validation_error', message: 'The item is not valid', details: (error as { details?: ErrorDetail[] }).details ?? [] };
+        }
+      }
+
+      if (valid.length > 0) {
+        await db.transaction().execute(async (trx) => {
+          const existing = await repo.findExistingByEmails(trx, organizationId, valid.map((v) => v.item.email.toLowerCase()));
+          const byEmail = new Map(existing.map((e) => [e.email.toLowerCase(), e]));
+          const rows = valid.map(({ item }) => {
+            const current = byEmail.get(item.email.toLowerCase());
+            return {
+              id: current?.id ?? newId(),
+              email: item.email,
+              status: item.status ?? (current?.status as SubscriberStatus | undefined) ?? 'active',
+              first_name: item.first_name !== undefined ? item.first_name : (current?.first_name ?? null),
+              last_name: item.last_name !== undefined ? item.last_name : (current?.last_name ?? null),
+              metadata: { ...((current?.metadata as Record<string, unknown> | undefined) ?? {}), ...(item.metadata ?? {}) },
+              source: origin.source,
+            };
+          });
+          const upserted = await repo.upsertMany(trx, organizationId, rows);
+          const idByEmail = new Map(upserted.map((u) => [u.email.toLowerCase(), u]));
+
+          const allWanted = new Map<string, WantedTag>();
+          for (const v of valid) for (const t of v.tags) if (!allWanted.has(t.name.toLowerCase())) allWanted.set(t.name.toLowerCase(), t);
+          const tags = await ensureTags(trx, organizationId, [...allWanted.values()]);
+          const tagByInput = new Map(tags.map((t) => [t.input.toLowerCase(), t]));
+
+          const pairs: { subscriberId: string; tagId: string }[] = [];
+          for (const v of valid) {
+            const subscriber = idByEmail.get(v.item.email.toLowerCase())!;
+            for (const t of v.tags) {
+              const tag = tagByInput.get(t.name.toLowerCase());
+              if (tag) pairs.push({ subscriberId: subscriber.id, tagId: tag.id });
+            }
+          }
+          const changedPairs = await repo.subscribeTags(trx, organizationId, dedupePairs(pairs), origin.source);
+          const tagById = new Map(tags.map((t) => [t.id, t]));
+          const emailById = new Map(upserted.map((u) => [u.id, u.email]));
+
+          const history: HistoryInsert[] = [];
+          const events: OutboxEvent[] = [];
+          for (const u of upserted) {
+            history.push(historyRow(u.id, u.inserted ? 'created' : 'updated', origin));
+            events.push({ type: u.inserted ? 'subscriber.created' : 'subscriber.updated', subjectId: u.id, payload: { subscriber: { id: u.id, email: u.email }, source: origin.source } });
+          }
+          for (const pair of changedPairs) {
+            const tag = tagById.get(pair.tag_id)!;
+            history.push(historyRow(pair.subscriber_id, 'tag_subscribed', origin, pair.tag_id));
+            events.push(tagEvent('tag.subscribed', { id: pair.subscriber_id, email: emailById.get(pair.subscriber_id)! }, tag, origin.source));
+          }
+          await repo.insertHistory(trx, organizationId, history);
+          await insertEvents(trx, organizationId, events);
+
+          for (const v of valid) {
+            const u = idByEmail.get(v.item.email.toLowerCase())!;
+            results[v.index] = { index: v.index, status: u.inserted ? 'created' : 'updated', id: u.id, email: u.email };
+          }
+        });
+      }
+      return {
+        results,
+        created: results.filter((r) => r.status === 'created').length,
+        updated: results.filter((r) => r.status === 'updated').length,
+        failed: results.filter((r) => r.status === 'failed').length,
+      };
+    },
+  };
+}
+
+function dedupePairs(pairs: { subscriberId: string; tagId: string }[]) {
+  const seen = new Set<string>();
+  return pairs.filter((p) => {
+    const key = `${p.subscriberId}:${p.tagId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function fieldOf(error: { instancePath: string; params?: unknown }): string {
+  const segments = error.instancePath.split('/').filter(Boolean);
+  const params = (error.params ?? {}) as { requiredProperties?: string[]; additionalProperties?: string[] };
+  if (params.requiredProperties?.[0]) segments.push(params.requiredProperties[0]);
+  if (params.additionalProperties?.[0]) segments.push(params.additionalProperties[0]);
+  return segments.join('.') || 'item';
+}
+
+function toNote(note: { id: string; body: string; author_user_id: string | null; author_api_key_id: string | null; created_at: Date }) {
+  return {
+    id: note.id,
+    body: note.body,
+    author: note.author_user_id ? { type: 'user' as const, id: note.author_user_id } : { type: 'api_key' as const, id: note.author_api_key_id },
+    created_at: note.created_at,
+  };
+}
+
+export type SubscriberService = ReturnType<typeof createSubscriberService>;

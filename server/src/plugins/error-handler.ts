@@ -1,0 +1,53 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError } from '../lib/errors.ts';
+import { validationDetails } from './validation.ts';
+
+interface ErrorBody {
+  error: { code: string; message: string; details?: unknown[]; request_id: string };
+}
+
+// Fastify's own errors that are the caller's fault, mapped to our stable codes.
+const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The request body is empty but the content type is JSON' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: 'The request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'Send the request body as application/json' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length', message: 'The Content-Length header does not match the body' },
+};
+
+/** The one place where errors become responses: stable code, public message, never a stack or SQL. */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    const body = (code: string, message: string, details?: unknown[]): ErrorBody => ({
+      error: { code, message, ...(details ? { details } : {}), request_id: request.id },
+    });
+
+    if (error instanceof AppError) {
+      if (error.headers) void reply.headers(error.headers);
+      if (error.status >= 500) request.log.error({ err: error.cause ?? error }, error.message);
+      return reply.code(error.status).send(body(error.code, error.message, error.details));
+    }
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      const details = validationDetails(fastifyError.validation as never, fastifyError.validationContext ?? 'body');
+      return reply.code(422).send(body('validation_error', 'The request is not valid', details));
+    }
+    const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+    if (known) return reply.code(known.status).send(body(known.code, known.message));
+    if (fastifyError instanceof SyntaxError && fastifyError.statusCode === 400) {
+      return reply.code(400).send(body('invalid_json', 'The request body is not valid JSON'));
+    }
+    if (fastifyError.statusCode === 429) {
+      return reply.code(429).send(body('rate_limited', 'Too many requests; retry after the time in the Retry-After header'));
+    }
+    if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      return reply.code(fastifyError.statusCode).send(body('bad_request', 'The request could not be processed'));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send(body('internal_error', 'Something went wrong on our side; the request id identifies it in our logs'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).send({ error: { code: 'route_not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}`, request_id: request.id } });
+  });
+}

@@ -1,0 +1,35 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+/** OpenAPI 3.1 generated from the route schemas; the reference UI is served at /docs. */
+export async function registerOpenApi(app: FastifyInstance, publicUrl: string): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Subscribe Flow API',
+        version: '1.0.0',
+        description: 'Subscribers, topics (tags), consent and email. Authenticate with an API key: `Authorization: Bearer sf_live_…`.',
+      },
+      servers: [{ url: publicUrl }],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key (sf_live_… or sf_test_…)' },
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    },
+    // Each route's access rule becomes its security requirement and a note of the scope it needs.
+    transform: ({ schema, url, route }) => {
+      const access = route.config?.access;
+      const transformed = { ...(schema as Record<string, unknown>) };
+      if (access && 'scope' in access) {
+        transformed.security = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
+        transformed['x-required-scope'] = access.scope;
+      }
+      return { schema: transformed as never, url };
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+}

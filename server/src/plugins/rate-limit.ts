@@ -1,0 +1,34 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Container } from '../container.ts';
+import { AppError } from '../lib/errors.ts';
+
+/** The client's address: Cloudflare's header only when the operator says the tunnel is the only way in. */
+export function clientIp(request: FastifyRequest, trustCfConnectingIp: boolean): string {
+  if (trustCfConnectingIp) {
+    const header = request.headers['cf-connecting-ip'];
+    if (typeof header === 'string' && header.length > 0 && header.length <= 64) return header;
+  }
+  return request.ip;
+}
+
+/**
+ * Redis-backed limits shared by every API process: per API key on authenticated routes, per client IP
+ * everywhere else (including requests whose credentials failed, so keys cannot be guessed at speed).
+ */
+export async function registerRateLimit(app: FastifyInstance, container: Container): Promise<void> {
+  const { config } = container;
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'onRequest',
+    redis: container.redis,
+    nameSpace: `${config.REDIS_PREFIX}:rl:`,
+    timeWindow: 60_000,
+    enableDraftSpec: true,
+    skipOnError: true,
+    keyGenerator: (request) => (request.auth ? `key:${request.auth.apiKeyId}` : `ip:${clientIp(request, config.TRUST_CF_CONNECTING_IP)}`),
+    max: (request) => (request.auth ? config.RATE_LIMIT_API_KEY_PER_MINUTE : config.RATE_LIMIT_IP_PER_MINUTE),
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new AppError(429, 'rate_limited', `Rate limit exceeded; retry in ${context.after}`), { statusCode: 429 }),
+  });
+}
