@@ -2,11 +2,13 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config/index.ts';
 import { createContainer } from './container.ts';
 import { isEmail } from './plugins/validation.ts';
+import { extractLinks } from './modules/email/dev-mailbox.ts';
 
 // Operator commands. Each prints exactly one JSON object on stdout so scripts can parse it.
 const usage = `Usage:
   cli create-org --name <name> --admin-email <email> [--slug <slug>]
-  cli seed-demo`;
+  cli seed-demo
+  cli mailbox --to <email>     the latest dev-mailbox message to that address`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`);
@@ -16,7 +18,7 @@ function fail(message: string): never {
 const [command, ...rest] = process.argv.slice(2);
 const { values } = parseArgs({
   args: rest,
-  options: { name: { type: 'string' }, 'admin-email': { type: 'string' }, slug: { type: 'string' } },
+  options: { name: { type: 'string' }, 'admin-email': { type: 'string' }, slug: { type: 'string' }, to: { type: 'string' } },
   strict: true,
 });
 
@@ -38,6 +40,20 @@ try {
         slug: 'demo', name: 'Demo', adminEmail: 'admin@demo.localhost', keyName: 'Demo key (npm start)',
       });
       process.stdout.write(`${JSON.stringify({ organization_id: organization.id, organization_slug: organization.slug, api_key: apiKey.key })}\n`);
+      break;
+    }
+    case 'mailbox': {
+      if (!values.to) fail('--to is required');
+      const message = await container.devMailbox.latestTo(values.to.trim());
+      if (!message) {
+        process.stderr.write(`No message to ${values.to} in the dev mailbox\n`);
+        process.exitCode = 1;
+        break;
+      }
+      process.stdout.write(`${JSON.stringify({
+        id: message.id, to: message.to_address, from: message.from_address, subject: message.subject,
+        text: message.text, html: message.html, links: extractLinks(message.text, message.html), created_at: message.created_at,
+      })}\n`);
       break;
     }
     default:

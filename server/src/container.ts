@@ -12,6 +12,8 @@ import { createTagRepository } from './modules/tags/tags.repository.ts';
 import { createTagService } from './modules/tags/tags.service.ts';
 import { createAuditLog } from './modules/audit/audit.repository.ts';
 import { createIdempotencyStore } from './lib/idempotency.ts';
+import { createDevMailbox, createDevMailboxProvider } from './modules/email/dev-mailbox.ts';
+import type { EmailProvider } from './modules/email/provider.ts';
 
 /**
  * The composition root: config → db → redis → providers → module services. Every entry point and every
@@ -36,6 +38,9 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const organizations = createOrganizationService({ db, organizationRepository, apiKeys });
   const tags = createTagService({ db, tagRepository });
   const subscribers = createSubscriberService({ db, subscriberRepository, tagRepository });
+  const devMailbox = createDevMailbox(db);
+  // The email engine chooses Resend or SMTP from the configuration; without one, mail stays local.
+  const emailProvider: EmailProvider = createDevMailboxProvider(devMailbox);
   const idempotency = createIdempotencyStore(redis, `${config.REDIS_PREFIX}:idem:`, config.IDEMPOTENCY_TTL_SECONDS);
 
   let closed = false;
@@ -52,6 +57,8 @@ export function createContainer(config: Readonly<Config>, options: { processName
     redis,
     auditLog,
     idempotency,
+    devMailbox,
+    emailProvider,
     services: { apiKeys, organizations, tags, subscribers },
     close,
   };

@@ -52,6 +52,19 @@ export interface AuditLogs {
   user_agent: string | null;
 }
 
+export interface DevMailbox {
+  created_at: Generated<Timestamp>;
+  from_address: string;
+  headers: Generated<Json>;
+  html: string;
+  id: string;
+  organization_id: string | null;
+  subject: string;
+  tags: Generated<Json>;
+  text: string;
+  to_address: string;
+}
+
 export interface Events {
   created_at: Generated<Timestamp>;
   id: string;
@@ -169,6 +182,7 @@ export interface Users {
 export interface DB {
   api_keys: ApiKeys;
   audit_logs: AuditLogs;
+  dev_mailbox: DevMailbox;
   events: Events;
   organization_members: OrganizationMembers;
   organizations: Organizations;
