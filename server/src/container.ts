@@ -12,6 +12,7 @@ import { createTagRepository } from './modules/tags/tags.repository.ts';
 import { createTagService } from './modules/tags/tags.service.ts';
 import { createAuditLog } from './modules/audit/audit.repository.ts';
 import { createIdempotencyStore } from './lib/idempotency.ts';
+import { createTokenSigner } from './lib/tokens.ts';
 import { createDevMailbox, createDevMailboxProvider } from './modules/email/dev-mailbox.ts';
 import type { EmailProvider } from './modules/email/provider.ts';
 
@@ -38,6 +39,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const organizations = createOrganizationService({ db, organizationRepository, apiKeys });
   const tags = createTagService({ db, tagRepository });
   const subscribers = createSubscriberService({ db, subscriberRepository, tagRepository });
+  const tokens = createTokenSigner(config.TOKEN_SECRETS);
   const devMailbox = createDevMailbox(db);
   // The email engine chooses Resend or SMTP from the configuration; without one, mail stays local.
   const emailProvider: EmailProvider = createDevMailboxProvider(devMailbox);
@@ -57,6 +59,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     redis,
     auditLog,
     idempotency,
+    tokens,
     devMailbox,
     emailProvider,
     services: { apiKeys, organizations, tags, subscribers },

@@ -1,0 +1,64 @@
+import { constantTimeEqual, hmacSha256 } from './crypto.ts';
+import { AppError } from './errors.ts';
+
+/**
+ * Signed tokens for links in emails and public pages (preference center, one-click unsubscribe,
+ * double-opt-in confirmation). A token is `base64url(JSON claims).base64url(HMAC-SHA256)`. The first
+ * configured secret signs; every configured secret verifies, so secrets rotate without breaking links.
+ * Claims name their purpose, so a token minted for one use is refused for another.
+ */
+export interface TokenClaims {
+  /** What the token is for, e.g. "pref", "unsub", "confirm". */
+  purpose: string;
+  organizationId: string;
+  subjectId: string;
+  /** Seconds since the epoch; absent for tokens that do not expire (one-click unsubscribe). */
+  expiresAt?: number;
+  /** Optional extra context, e.g. the campaign an unsubscribe link came from. */
+  extra?: Record<string, string>;
+}
+
+interface WireClaims {
+  p: string;
+  o: string;
+  s: string;
+  e?: number;
+  x?: Record<string, string>;
+}
+
+export const invalidToken = (): AppError => new AppError(401, 'invalid_token', 'The link is not valid');
+export const expiredToken = (): AppError => new AppError(401, 'token_expired', 'The link has expired');
+
+export function createTokenSigner(secrets: readonly string[], now: () => number = Date.now) {
+  if (secrets.length === 0) throw new Error('at least one token secret is required');
+  const sign = (body: string, secret: string) => hmacSha256(secret, body).toString('base64url');
+
+  return {
+    sign(claims: TokenClaims): string {
+      const wire: WireClaims = { p: claims.purpose, o: claims.organizationId, s: claims.subjectId };
+      if (claims.expiresAt !== undefined) wire.e = claims.expiresAt;
+      if (claims.extra) wire.x = claims.extra;
+      const body = Buffer.from(JSON.stringify(wire)).toString('base64url');
+      return `${body}.${sign(body, secrets[0]!)}`;
+    },
+
+    /** Returns the claims of a genuine, unexpired token for `purpose`; throws invalid_token / token_expired. */
+    verify(token: string, purpose: string): TokenClaims {
+      if (typeof token !== 'string' || token.length > 2048) throw invalidToken();
+      const [body, signature, ...rest] = token.split('.');
+      if (!body || !signature || rest.length > 0) throw invalidToken();
+      if (!secrets.some((secret) => constantTimeEqual(sign(body, secret), signature))) throw invalidToken();
+      let wire: WireClaims;
+      try {
+        wire = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as WireClaims;
+      } catch {
+        throw invalidToken();
+      }
+      if (wire.p !== purpose || typeof wire.o !== 'string' || typeof wire.s !== 'string') throw invalidToken();
+      if (wire.e !== undefined && wire.e * 1000 <= now()) throw expiredToken();
+      return { purpose: wire.p, organizationId: wire.o, subjectId: wire.s, ...(wire.e !== undefined ? { expiresAt: wire.e } : {}), ...(wire.x ? { extra: wire.x } : {}) };
+    },
+  };
+}
+
+export type TokenSigner = ReturnType<typeof createTokenSigner>;
