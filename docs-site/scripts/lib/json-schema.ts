@@ -29,8 +29,11 @@ export function createResolver(root: unknown): Resolver {
 export const noRefs: Resolver = () => undefined;
 
 /** The name a `$ref` points at, e.g. `Subscriber` for `#/components/schemas/Subscriber`. */
-export function refName(ref: string): string {
-  return ref.split('/').pop() ?? ref;
+export function refName(ref: string, target?: Schema): string {
+  const name = ref.split('/').pop() ?? ref;
+  // @fastify/swagger names shared schemas def-0, def-1, …; their title is the readable name.
+  if (/^def-\d+$/.test(name) && target && typeof target.title === 'string') return target.title;
+  return name;
 }
 
 /** Follows `$ref` chains (bounded, so a cycle cannot hang the generator). */
@@ -88,7 +91,7 @@ export function typeLabel(schema: Schema, resolve: Resolver = noRefs, depth = 0)
   if (depth > 4) return 'any';
   if (typeof schema.$ref === 'string') {
     const target = resolve(schema.$ref);
-    const name = refName(schema.$ref);
+    const name = refName(schema.$ref, target);
     // Named objects read best by name; named scalars read best by what they are.
     if (!target || target.type === 'object' || target.properties) return name;
     return typeLabel(target, resolve, depth + 1);
@@ -121,9 +124,21 @@ export function typeLabel(schema: Schema, resolve: Resolver = noRefs, depth = 0)
   return `${labels.join(' | ')}${suffix}`;
 }
 
+/** For `X | null` written as `anyOf`, the `X`: its constraints are the ones to describe. */
+function nonNullVariant(schema: Schema, resolve: Resolver): Schema {
+  const options = variants(schema)?.map((o) => deref(o, resolve)).filter((o) => !isNullSchema(o));
+  return options && options.length === 1 && options[0] ? options[0] : schema;
+}
+
+/** Ends a sentence taken from a schema with a full stop, so facts appended after it read well. */
+export function sentence(text: string): string {
+  const trimmed = text.trim();
+  return trimmed === '' || /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
 /** Constraints worth telling a reader: ranges, lengths, patterns, item counts. */
 export function constraints(schema: Schema, resolve: Resolver = noRefs): string[] {
-  const s = deref(schema, resolve);
+  const s = nonNullVariant(deref(schema, resolve), resolve);
   const out: string[] = [];
   const num = (key: string) => (typeof s[key] === 'number' ? (s[key] as number) : undefined);
   const min = num('minimum');
@@ -214,7 +229,7 @@ export function describe(schema: Schema, resolve: Resolver = noRefs): string {
   const s = deref(schema, resolve);
   const parts: string[] = [];
   const text = str(schema.description) ?? (typeof schema.$ref === 'string' ? undefined : str(s.description));
-  if (text) parts.push(text.trim());
+  if (text) parts.push(sentence(text));
   const limits = constraints(schema, resolve);
   if (limits.length > 0) parts.push(`${capitalise(limits.join(', '))}.`);
   if ('default' in s && s.default !== undefined) parts.push(`Default: \`${JSON.stringify(s.default)}\`.`);
@@ -236,6 +251,19 @@ const FORMAT_EXAMPLES: Record<string, unknown> = {
   url: 'https://example.com/path',
   hostname: 'example.com',
   ipv4: '203.0.113.7',
+};
+
+/** Examples for common field names, so generated examples read like real requests. */
+const NAME_EXAMPLES: Record<string, string> = {
+  first_name: 'Ada',
+  last_name: 'Lovelace',
+  name: 'Product updates',
+  slug: 'product-updates',
+  description: 'News about the product, at most monthly.',
+  category: 'news',
+  source: 'api',
+  body: 'Asked to hear about the beta.',
+  message: 'A human-readable explanation.',
 };
 
 /** A plausible example value: the schema's own example if it has one, otherwise one built from its type. */
@@ -263,7 +291,7 @@ export function exampleValue(schema: Schema, resolve: Resolver = noRefs, name = 
       if (format && format in FORMAT_EXAMPLES) return FORMAT_EXAMPLES[format];
       if (/email/i.test(name)) return FORMAT_EXAMPLES.email;
       if (/(^|_)url$/i.test(name)) return FORMAT_EXAMPLES.url;
-      return 'string';
+      return NAME_EXAMPLES[name] ?? 'string';
     }
     case 'integer':
     case 'number':

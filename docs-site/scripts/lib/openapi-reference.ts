@@ -1,4 +1,4 @@
-import { createResolver, deref, exampleValue, fields, isSchema, typeLabel } from './json-schema.ts';
+import { createResolver, deref, exampleValue, fields, isSchema, sentence, typeLabel } from './json-schema.ts';
 import type { Resolver, Schema } from './json-schema.ts';
 import { cell, cellCode, code, document, fence, frontmatter, headingId, prose, slugify, table } from './markdown.ts';
 
@@ -28,6 +28,7 @@ export type Operation = {
   responses: [string, Schema][];
   security: Record<string, string[]>[];
   scopes: string[];
+  idempotent: boolean;
 };
 
 type Doc = Schema;
@@ -91,6 +92,7 @@ export function collectOperations(doc: Doc): Operation[] {
           ...security.flatMap((req) => Object.values(req).flat()),
           ...strings(op['x-scopes']),
           ...strings(op['x-required-scopes']),
+          ...strings(op['x-required-scope']),
         ]),
       ];
       const responses = isSchema(op.responses)
@@ -111,6 +113,9 @@ export function collectOperations(doc: Doc): Operation[] {
         responses,
         security,
         scopes,
+        // Either flagged by the server (`x-idempotent: true`) or visible as a declared header.
+        idempotent:
+          op['x-idempotent'] === true || [...byKey.values()].some((p) => p.in === 'header' && /^idempotency-key$/i.test(p.name)),
       });
     }
   }
@@ -123,9 +128,16 @@ function tagTitle(name: string, declared: Schema | undefined): string {
   const display = declared ? str(declared['x-displayName']) : undefined;
   if (display) return display;
   if (name === UNTAGGED) return 'Other';
-  const words = name.replace(/[-_]+/g, ' ').trim();
+  const words = name
+    .replace(/[-_]+/g, ' ')
+    .trim()
+    .split(/\s+/)
+    .map((word) => ACRONYMS[word.toLowerCase()] ?? word)
+    .join(' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+const ACRONYMS: Record<string, string> = { api: 'API', id: 'ID', ids: 'IDs', url: 'URL', csv: 'CSV', gdpr: 'GDPR', dns: 'DNS' };
 
 function tagPages(doc: Doc, operations: Operation[]): TagPage[] {
   const declared = (Array.isArray(doc.tags) ? doc.tags : []).filter(isSchema);
@@ -297,10 +309,10 @@ function curlExample(doc: Doc, op: Operation, resolve: Resolver): string {
   const lines = [op.method === 'GET' ? `curl "${url}"` : `curl -X ${op.method} "${url}"`];
   for (const header of auth.headers) lines.push(`-H "${header}"`);
   if (auth.cookie) lines.push(`--cookie "${auth.cookie}"`);
-  for (const p of op.parameters.filter((x) => x.in === 'header')) {
-    if (/^idempotency-key$/i.test(p.name)) lines.push(`-H "${p.name}: $(uuidgen)"`);
-    else if (p.required) lines.push(`-H "${p.name}: ${paramExample(p, resolve)}"`);
+  for (const p of op.parameters.filter((x) => x.in === 'header' && x.required && !/^idempotency-key$/i.test(x.name))) {
+    lines.push(`-H "${p.name}: ${paramExample(p, resolve)}"`);
   }
+  if (op.idempotent) lines.push(`-H "Idempotency-Key: $(uuidgen)"`);
   const media = op.requestBody ? pickContent(op.requestBody.content) : undefined;
   if (media) {
     const [type, body] = media;
@@ -331,6 +343,39 @@ function isSuccess(status: string): boolean {
   return /^2/.test(status);
 }
 
+const STATUS_MEANINGS: Record<string, string> = {
+  '200': 'OK.',
+  '201': 'Created.',
+  '202': 'Accepted; the work continues in the background.',
+  '204': 'Done; no body.',
+  '400': 'The request is malformed.',
+  '401': 'Missing, invalid or revoked credentials.',
+  '402': 'A plan limit is reached.',
+  '403': 'The credentials lack the required scope or role.',
+  '404': 'Not found in this organization.',
+  '409': 'Conflicts with the current state.',
+  '413': 'The request body is too large.',
+  '415': 'Unsupported content type.',
+  '422': 'Validation failed; `details` names the fields.',
+  '429': 'Rate limited; retry after `Retry-After` seconds.',
+  '500': 'Unexpected server error.',
+  '503': 'Not ready or temporarily unavailable.',
+};
+
+/**
+ * A response's description, unless it is a placeholder: @fastify/swagger writes "Default Response" when a
+ * route gives none and copies the body schema's description otherwise, neither of which says what the
+ * status means. Those fall back to the usual meaning of the status code.
+ */
+function responseDescription(status: string, response: Schema, resolve: Resolver): string {
+  const text = str(response.description)?.trim() ?? '';
+  const media = pickContent(response.content);
+  const schema = media && isSchema(media[1].schema) ? deref(media[1].schema, resolve) : undefined;
+  const copied = schema && typeof schema.description === 'string' && schema.description.trim() === text;
+  if (text && text !== 'Default Response' && !copied) return text;
+  return STATUS_MEANINGS[status] ?? (text || '');
+}
+
 function errorCodes(response: Schema, resolve: Resolver): string[] {
   const codes = new Set<string>(strings(response['x-error-codes']));
   const media = pickContent(response.content);
@@ -356,11 +401,24 @@ function errorCodes(response: Schema, resolve: Resolver): string[] {
   return [...codes];
 }
 
+/** The error envelope `{ error: { code, message, … } }`, however the document spells it. */
+function isErrorEnvelope(schema: Schema, resolve: Resolver): boolean {
+  const s = deref(schema, resolve);
+  const error = isSchema(s.properties) && isSchema(s.properties.error) ? deref(s.properties.error, resolve) : undefined;
+  return Boolean(error && isSchema(error.properties) && 'code' in error.properties && 'message' in error.properties);
+}
+
 function bodyLabel(response: Schema, resolve: Resolver): string {
   const media = pickContent(response.content);
   if (!media) return '—';
   const [type, body] = media;
-  const label = isSchema(body.schema) ? typeLabel(body.schema, resolve) : 'any';
+  let label = 'any';
+  if (isSchema(body.schema)) {
+    const target = deref(body.schema, resolve);
+    if (isErrorEnvelope(body.schema, resolve)) label = 'Error';
+    else if (typeof body.schema.$ref !== 'string' && typeof target.title === 'string') label = target.title;
+    else label = typeLabel(body.schema, resolve);
+  }
   return type === 'application/json' ? label : `${label} (${type})`;
 }
 
@@ -384,7 +442,7 @@ function renderOperation(doc: Doc, op: Operation, resolve: Resolver, slugger: Sl
   if (op.operationId) facts.push(`- **Operation ID:** ${code(op.operationId)}`);
   facts.push(`- **Authentication:** ${prose(authText(doc, op))}`);
   if (op.scopes.length > 0) facts.push(`- **API key scopes:** ${op.scopes.map(code).join(', ')}`);
-  if (op.parameters.some((p) => p.in === 'header' && /^idempotency-key$/i.test(p.name))) {
+  if (op.idempotent) {
     facts.push('- **Idempotent retries:** send an `Idempotency-Key` header; a retry with the same key replays the first response.');
   }
   blocks.push(facts.join('\n'));
@@ -396,7 +454,7 @@ function renderOperation(doc: Doc, op: Operation, resolve: Resolver, slugger: Sl
       table(
         ['Name', 'In', 'Type', 'Required', 'Description'],
         op.parameters.map((p) => {
-          const desc = [p.description, describeParam(p, resolve)].filter(Boolean).join(' ');
+          const desc = [sentence(p.description), describeParam(p, resolve)].filter(Boolean).join(' ');
           return [cellCode(p.name), p.in, cell(typeLabel(p.schema, resolve)), p.required ? 'yes' : 'no', cell(desc)];
         }),
       ),
@@ -427,7 +485,7 @@ function renderOperation(doc: Doc, op: Operation, resolve: Resolver, slugger: Sl
       ['Status', 'Description', 'Body'],
       op.responses.map(([status, response]) => {
         const codes = isSuccess(status) ? [] : errorCodes(response, resolve);
-        const desc = [str(response.description) ?? '', codes.length > 0 ? `Codes: ${codes.map(code).join(', ')}.` : '']
+        const desc = [responseDescription(status, response, resolve), codes.length > 0 ? `Codes: ${codes.map(code).join(', ')}.` : '']
           .filter(Boolean)
           .join(' ');
         return [status, cell(desc), cell(bodyLabel(response, resolve))];
@@ -457,6 +515,7 @@ function renderOperation(doc: Doc, op: Operation, resolve: Resolver, slugger: Sl
 function describeParam(p: Parameter, resolve: Resolver): string {
   const parts: string[] = [];
   const s = deref(p.schema, resolve);
+  if (!p.description && typeof s.description === 'string') parts.push(sentence(s.description));
   if ('default' in s && s.default !== undefined) parts.push(`Default: \`${JSON.stringify(s.default)}\`.`);
   const min = typeof s.minimum === 'number' ? s.minimum : undefined;
   const max = typeof s.maximum === 'number' ? s.maximum : undefined;

@@ -144,3 +144,25 @@ describe('API reference generator', () => {
     expect(await writePages(dir, pages, [API_DIR])).toEqual([]);
   });
 });
+
+describe('API reference generator on @fastify/swagger output', () => {
+  const tag = section('tags', 'Create a tag');
+
+  it('reads the scope from x-required-scope', () => {
+    expect(tag).toContain('**API key scopes:** `tags:write`');
+  });
+
+  it('shows Idempotency-Key for operations flagged x-idempotent', () => {
+    expect(tag).toContain('**Idempotent retries:**');
+    expect(tag).toContain('-H "Idempotency-Key: $(uuidgen)"');
+  });
+
+  it('names def-N schemas by their title', () => {
+    expect(tag).toContain('| 201 | Created. | Tag |');
+  });
+
+  it('replaces placeholder response descriptions with the meaning of the status', () => {
+    expect(tag).not.toContain('Default Response');
+    expect(tag).toContain('| 422 | Validation failed; `details` names the fields. | Error |');
+  });
+});
