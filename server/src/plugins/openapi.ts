@@ -27,6 +27,8 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       if (access && 'scope' in access) {
         transformed.security = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
         transformed['x-required-scope'] = access.scope;
+      } else if (access && 'public' in access) {
+        transformed['x-public'] = true;
       }
       return { schema: transformed as never, url };
     },
