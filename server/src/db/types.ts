@@ -75,6 +75,32 @@ export interface Events {
   type: string;
 }
 
+export interface Invitations {
+  accepted_at: Timestamp | null;
+  accepted_by_user_id: string | null;
+  created_at: Generated<Timestamp>;
+  email: string;
+  expires_at: Timestamp;
+  id: string;
+  invited_by_user_id: string | null;
+  organization_id: string;
+  revoked_at: Timestamp | null;
+  role: string;
+  sent_count: Generated<number>;
+  token_hash: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface MagicLinkTokens {
+  created_at: Generated<Timestamp>;
+  email: string;
+  expires_at: Timestamp;
+  id: string;
+  requested_ip: string | null;
+  token_hash: string;
+  used_at: Timestamp | null;
+}
+
 export interface OrganizationMembers {
   created_at: Generated<Timestamp>;
   id: string;
@@ -88,6 +114,7 @@ export interface Organizations {
   billing_email: string | null;
   created_at: Generated<Timestamp>;
   current_period_end: Timestamp | null;
+  deleted_at: Timestamp | null;
   email_from_address: string | null;
   email_from_name: string | null;
   emails_sent_this_month: Generated<number>;
@@ -184,6 +211,8 @@ export interface DB {
   audit_logs: AuditLogs;
   dev_mailbox: DevMailbox;
   events: Events;
+  invitations: Invitations;
+  magic_link_tokens: MagicLinkTokens;
   organization_members: OrganizationMembers;
   organizations: Organizations;
   subscriber_notes: SubscriberNotes;
