@@ -97,16 +97,22 @@ describe('.dockerignore', () => {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
 
+  /** Docker's glob syntax: `**` spans folders, `*` and `?` stay within one. */
   function toRegExp(pattern: string): RegExp {
-    const body = pattern
-      .replace(/\/$/, '')
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*\*\//g, '\u0001')
-      .replace(/\*\*/g, '\u0002')
-      .replace(/\*/g, '[^/]*')
-      .replace(/\?/g, '[^/]')
-      .replace(/\u0001/g, '(?:.*/)?')
-      .replace(/\u0002/g, '.*');
+    let body = '';
+    const glob = pattern.replace(/\/$/, '');
+    for (let i = 0; i < glob.length; i += 1) {
+      const char = glob[i] ?? '';
+      if (glob.startsWith('**/', i)) {
+        body += '(?:.*/)?';
+        i += 2;
+      } else if (glob.startsWith('**', i)) {
+        body += '.*';
+        i += 1;
+      } else if (char === '*') body += '[^/]*';
+      else if (char === '?') body += '[^/]';
+      else body += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+    }
     return new RegExp(`^${body}$`);
   }
 
