@@ -58,11 +58,61 @@ export interface DevMailbox {
   headers: Generated<Json>;
   html: string;
   id: string;
+  idempotency_key: string | null;
   organization_id: string | null;
   subject: string;
   tags: Generated<Json>;
   text: string;
   to_address: string;
+}
+
+export interface Domains {
+  created_at: Generated<Timestamp>;
+  id: string;
+  last_checked_at: Timestamp | null;
+  name: string;
+  organization_id: string;
+  provider_domain_id: string | null;
+  records: Generated<Json>;
+  region: string;
+  status: string;
+  updated_at: Generated<Timestamp>;
+  verified_at: Timestamp | null;
+}
+
+export interface EmailMessages {
+  attempts: Generated<number>;
+  bounced_at: Timestamp | null;
+  campaign_id: string | null;
+  category: string;
+  click_count: Generated<number>;
+  clicked_at: Timestamp | null;
+  complained_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  delivered_at: Timestamp | null;
+  error_code: string | null;
+  error_message: string | null;
+  failed_at: Timestamp | null;
+  from_address: string;
+  headers: Generated<Json>;
+  html: string;
+  id: string;
+  idempotency_key: string | null;
+  open_count: Generated<number>;
+  opened_at: Timestamp | null;
+  organization_id: string;
+  provider: string | null;
+  provider_message_id: string | null;
+  request_hash: string | null;
+  sending_at: Timestamp | null;
+  sent_at: Timestamp | null;
+  status: Generated<string>;
+  subject: string;
+  subscriber_id: string | null;
+  template_id: string | null;
+  text: string;
+  to_address: string;
+  updated_at: Generated<Timestamp>;
 }
 
 export interface Events {
@@ -132,6 +182,16 @@ export interface Organizations {
   stripe_subscription_id: string | null;
   subscription_status: string | null;
   updated_at: Generated<Timestamp>;
+  usage_period_start: Generated<Timestamp>;
+}
+
+export interface ProviderEvents {
+  email_message_id: string | null;
+  id: string;
+  organization_id: string | null;
+  provider: string;
+  received_at: Generated<Timestamp>;
+  type: string;
 }
 
 export interface SubscriberNotes {
@@ -184,6 +244,15 @@ export interface SubscriptionHistory {
   user_agent: string | null;
 }
 
+export interface Suppressions {
+  created_at: Generated<Timestamp>;
+  email: string;
+  email_message_id: string | null;
+  id: string;
+  organization_id: string;
+  reason: string;
+}
+
 export interface Tags {
   category: string | null;
   created_at: Generated<Timestamp>;
@@ -194,6 +263,22 @@ export interface Tags {
   organization_id: string;
   slug: string;
   updated_at: Generated<Timestamp>;
+}
+
+export interface Templates {
+  archived_at: Timestamp | null;
+  category: string;
+  compiled_html: string;
+  compiled_text: string;
+  created_at: Generated<Timestamp>;
+  id: string;
+  mjml_content: string;
+  name: string;
+  organization_id: string;
+  slug: string;
+  subject: string;
+  updated_at: Generated<Timestamp>;
+  variables_schema: Generated<Json>;
 }
 
 export interface Users {
@@ -210,15 +295,20 @@ export interface DB {
   api_keys: ApiKeys;
   audit_logs: AuditLogs;
   dev_mailbox: DevMailbox;
+  domains: Domains;
+  email_messages: EmailMessages;
   events: Events;
   invitations: Invitations;
   magic_link_tokens: MagicLinkTokens;
   organization_members: OrganizationMembers;
   organizations: Organizations;
+  provider_events: ProviderEvents;
   subscriber_notes: SubscriberNotes;
   subscriber_tags: SubscriberTags;
   subscribers: Subscribers;
   subscription_history: SubscriptionHistory;
+  suppressions: Suppressions;
   tags: Tags;
+  templates: Templates;
   users: Users;
 }
