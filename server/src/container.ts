@@ -2,7 +2,8 @@ import type { Config } from './config/index.ts';
 import { createDb, createPool } from './db/client.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRedis } from './redis.ts';
-import { createApiKeyService } from './modules/api-keys/api-keys.service.ts';
+import { createApiKeyService, type ApiKeyAuth } from './modules/api-keys/api-keys.service.ts';
+import { createAuthCache } from './modules/api-keys/auth-cache.ts';
 import { createApiKeyRepository } from './modules/api-keys/api-keys.repository.ts';
 import { createOrganizationRepository } from './modules/organizations/organizations.repository.ts';
 import { createOrganizationService } from './modules/organizations/organizations.service.ts';
@@ -35,7 +36,8 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const subscriberRepository = createSubscriberRepository(db);
   const auditLog = createAuditLog(db, logger);
 
-  const apiKeys = createApiKeyService({ db, apiKeyRepository, logger });
+  const apiKeyCache = createAuthCache<ApiKeyAuth>({ redis, channel: `${config.REDIS_PREFIX}:auth-invalidate`, logger, ttlMs: 30_000, maxEntries: 10_000 });
+  const apiKeys = createApiKeyService({ db, apiKeyRepository, logger, cache: apiKeyCache });
   const organizations = createOrganizationService({ db, organizationRepository, apiKeys });
   const tags = createTagService({ db, tagRepository });
   const subscribers = createSubscriberService({ db, subscriberRepository, tagRepository });
@@ -49,6 +51,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
+    await apiKeyCache.close();
     await Promise.allSettled([db.destroy(), redis.quit()]);
   }
 

@@ -87,3 +87,26 @@ describe('API keys', () => {
     expect(res.json().error.code).toBe('organization_suspended');
   });
 });
+
+describe('the per-process key cache', () => {
+  it('forgets a revoked key in every API process at once', async () => {
+    // A second app on the same database and Redis prefix stands in for another API process.
+    const { createContainer } = await import('../src/container.ts');
+    const { buildApp } = await import('../src/app.ts');
+    const otherContainer = createContainer(ctx.config, { processName: 'test-other' });
+    const otherApp = await buildApp(otherContainer);
+    try {
+      const { key, id } = await ctx.createKey(org.id, ['tags:read']);
+      const get = (app: typeof otherApp) => app.inject({ method: 'GET', url: '/api/v1/tags', headers: { authorization: `Bearer ${key}` } });
+      expect((await get(otherApp)).statusCode).toBe(200);
+      expect((await get(ctx.app)).statusCode).toBe(200);
+      await call('DELETE', `/api/v1/api-keys/${id}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await get(otherApp)).json().error.code).toBe('api_key_revoked');
+      expect((await get(ctx.app)).json().error.code).toBe('api_key_revoked');
+    } finally {
+      await otherApp.close();
+      await otherContainer.close();
+    }
+  });
+});

@@ -36,7 +36,7 @@ export function createApiKeyRepository(db: Kysely<DB>) {
         .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` })
         .where('organization_id', '=', organizationId)
         .where('id', '=', id)
-        .returning(listColumns)
+        .returning([...listColumns, 'key_hash'])
         .executeTakeFirst();
     },
 

@@ -8,6 +8,7 @@ import type { Logger } from '../../logger.ts';
 import type { AuthContext } from '../../plugins/auth.ts';
 import type { Executor } from '../events/events.repository.ts';
 import type { ApiKeyRepository } from './api-keys.repository.ts';
+import type { AuthCache } from './auth-cache.ts';
 import { SCOPES, type Scope } from './scopes.ts';
 
 // 30 random bytes → 40 base64url characters after the environment prefix.
@@ -29,8 +30,10 @@ export interface NewApiKey {
   createdByUserId?: string | null;
 }
 
-export function createApiKeyService(deps: { db: Kysely<DB>; apiKeyRepository: ApiKeyRepository; logger: Logger }) {
-  const { db, apiKeyRepository: repo, logger } = deps;
+export type ApiKeyAuth = Extract<AuthContext, { kind: 'api_key' }>;
+
+export function createApiKeyService(deps: { db: Kysely<DB>; apiKeyRepository: ApiKeyRepository; logger: Logger; cache?: AuthCache<ApiKeyAuth> }) {
+  const { db, apiKeyRepository: repo, logger, cache } = deps;
 
   return {
     /** Creates a key; the plaintext is returned here once and only its SHA-256 hash is stored. */
@@ -50,22 +53,27 @@ export function createApiKeyService(deps: { db: Kysely<DB>; apiKeyRepository: Ap
       return { ...toApiKey(record), key };
     },
 
-    async authenticate(key: string): Promise<AuthContext> {
+    async authenticate(key: string): Promise<ApiKeyAuth> {
       if (!KEY_PATTERN.test(key)) throw unauthorized('invalid_api_key', 'The API key is not valid');
-      const found = await repo.findForAuth(sha256Hex(key));
+      const keyHash = sha256Hex(key);
+      const cached = cache?.get(keyHash);
+      if (cached) return cached;
+      const found = await repo.findForAuth(keyHash);
       if (!found) throw unauthorized('invalid_api_key', 'The API key is not valid');
       if (found.revoked_at) throw unauthorized('api_key_revoked', 'The API key has been revoked');
       if (found.organization_status === 'suspended') throw new AppError(403, 'organization_suspended', 'The organization is suspended');
       if (!found.last_used_at || Date.now() - found.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
         repo.touch(found.id).catch((error: unknown) => logger.warn({ err: error }, 'could not record API key use'));
       }
-      return {
+      const auth: ApiKeyAuth = {
         kind: 'api_key',
         organizationId: found.organization_id,
         apiKeyId: found.id,
         scopes: new Set(found.scopes as Scope[]),
         actor: { type: 'api_key', id: found.id },
       };
+      cache?.set(keyHash, found.organization_id, auth);
+      return auth;
     },
 
     async list(organizationId: string, query: { limit?: number; cursor?: string }) {
@@ -77,10 +85,18 @@ export function createApiKeyService(deps: { db: Kysely<DB>; apiKeyRepository: Ap
     async revoke(organizationId: string, id: string) {
       const revoked = await repo.revoke(organizationId, id);
       if (!revoked) throw notFound('api_key');
-      return toApiKey(revoked);
+      const { key_hash: keyHash, ...publicFields } = revoked;
+      await cache?.invalidateKey(keyHash);
+      return toApiKey(publicFields);
     },
 
+    /** Revokes by name inside the caller's transaction; call `forgetOrganization` after it commits. */
     revokeByName: (executor: Executor, organizationId: string, name: string) => repo.revokeByName(executor, organizationId, name),
+
+    /** Makes every process re-check this organization's keys (after suspension or bulk revocation). */
+    forgetOrganization: async (organizationId: string): Promise<void> => {
+      await cache?.invalidateOrganization(organizationId);
+    },
 
     allScopes: (): Scope[] => [...SCOPES],
   };

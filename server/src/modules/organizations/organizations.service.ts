@@ -36,7 +36,7 @@ export function createOrganizationService(deps: { db: Kysely<DB>; organizationRe
      * previous one is revoked), because only a hash of a key is ever stored.
      */
     async ensureDemo(input: { slug: string; name: string; adminEmail: string; keyName: string }) {
-      return db.transaction().execute(async (trx) => {
+      const result = await db.transaction().execute(async (trx) => {
         let organization = await repo.findBySlug(input.slug, trx);
         if (!organization) {
           await repo.insert(trx, { id: newId(), name: input.name, slug: input.slug });
@@ -48,6 +48,8 @@ export function createOrganizationService(deps: { db: Kysely<DB>; organizationRe
         const apiKey = await apiKeys.create(organization.id, { name: input.keyName, scopes: apiKeys.allScopes() }, trx);
         return { organization, apiKey };
       });
+      await apiKeys.forgetOrganization(result.organization.id);
+      return result;
     },
   };
 }

@@ -1,0 +1,79 @@
+// `npm run bench:api`: our API against bare-Fastify-plus-pg baselines measured in the same run.
+//   create: POST /api/v1/subscribers, a new email each time, two tags every subscriber shares
+//   get:    GET /api/v1/subscribers/{id}
+// Targets: create ≥ 1.0× the naive write baseline with p99 ≤ 150 ms; get ≥ 0.6× the read baseline;
+// API RSS ≤ 200 MB. BENCH_DURATION (seconds per run, default 10) shortens or lengthens it.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { createApiKeyRepository } from '../src/modules/api-keys/api-keys.repository.ts';
+import { createApiKeyService } from '../src/modules/api-keys/api-keys.service.ts';
+import { createOrganizationRepository } from '../src/modules/organizations/organizations.repository.ts';
+import { createOrganizationService } from '../src/modules/organizations/organizations.service.ts';
+import { createLogger } from '../src/logger.ts';
+import type { DB } from '../src/db/types.ts';
+import { load, peakRssMb, printTable, scratchDatabase, serverDir, startChild, verdict, type Result } from './harness.ts';
+
+// Measure what production runs: the compiled output, not the TypeScript sources.
+execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+const database = await scratchDatabase();
+const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 2 }) }) });
+const apiKeys = createApiKeyService({ db, apiKeyRepository: createApiKeyRepository(db), logger: createLogger({ LOG_LEVEL: 'silent' }, 'bench') });
+const organizations = createOrganizationService({ db, organizationRepository: createOrganizationRepository(db), apiKeys });
+const ours = await organizations.createWithOwner({ name: 'Bench API', adminEmail: 'bench@api.test' });
+const baselineOrg = await organizations.createWithOwner({ name: 'Bench Baseline', adminEmail: 'bench@baseline.test' });
+
+const common = { DATABASE_URL: database.url, DATABASE_POOL_MAX: '10', LOG_LEVEL: 'warn' };
+const api = await startChild(path.join(serverDir, 'dist/entrypoints/api.js'), {
+  ...common,
+  REDIS_PREFIX: `bench${process.pid}`,
+  TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+  RATE_LIMIT_API_KEY_PER_MINUTE: '100000000',
+  NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '',
+}, '/health');
+const baseline = await startChild(path.join(serverDir, 'bench/baseline-server.ts'), { ...common, BASELINE_ORGANIZATION_ID: baselineOrg.organization.id }, '/baseline/subscribers/00000000-0000-0000-0000-000000000000');
+
+let counter = 0;
+const createRequest = (url: string, headers: Record<string, string>) => ({
+  url,
+  method: 'POST' as const,
+  headers: { 'content-type': 'application/json', ...headers },
+  requests: [{ setupRequest: (req: object) => ({ ...req, body: JSON.stringify({ email: `user${counter += 1}@bench.test`, tags: ['newsletter', 'product-updates'] }) }) }],
+});
+const auth = { authorization: `Bearer ${ours.apiKey.key}` };
+const apiUrl = `http://127.0.0.1:${api.port}`;
+const baseUrl = `http://127.0.0.1:${baseline.port}`;
+
+const results: Result[] = [];
+// Warm both up (JIT, pools, caches), then measure; the baseline goes first so neither side profits
+// from the other's table growth more than the other.
+await load('warm-up', { ...createRequest(`${baseUrl}/baseline/subscribers`, {}), duration: 2 });
+await load('warm-up', { ...createRequest(`${apiUrl}/api/v1/subscribers`, auth), duration: 2 });
+const baseWrite = await load('baseline write (naive, one statement per row)', createRequest(`${baseUrl}/baseline/subscribers`, {}));
+const create = await load('API POST /api/v1/subscribers', createRequest(`${apiUrl}/api/v1/subscribers`, auth));
+results.push(baseWrite, create);
+
+const one = await (await fetch(`${apiUrl}/api/v1/subscribers?limit=1`, { headers: auth })).json() as { items: { id: string }[] };
+const baseOne = await new pg.Pool({ connectionString: database.url, max: 1 }).query('select id from subscribers where organization_id = $1 limit 1', [baselineOrg.organization.id]);
+const baseRead = await load('baseline read', { url: `${baseUrl}/baseline/subscribers/${baseOne.rows[0].id}` });
+const get = await load('API GET /api/v1/subscribers/{id}', { url: `${apiUrl}/api/v1/subscribers/${one.items[0]!.id}`, headers: auth });
+results.push(baseRead, get);
+
+const rss = peakRssMb(api.process.pid!);
+printTable(results);
+console.log(`\nAPI peak RSS: ${rss} MB`);
+const ratio = (a: Result, b: Result) => (a.rps / b.rps).toFixed(2);
+console.log(`create / naive write baseline: ${ratio(create, baseWrite)}×    get / read baseline: ${ratio(get, baseRead)}×\n`);
+const ok = [
+  verdict('create throughput', create.rps >= baseWrite.rps, `${ratio(create, baseWrite)}× baseline (target ≥ 1.0×)`),
+  verdict('create p99', create.p99 <= 150, `${create.p99} ms (target ≤ 150 ms)`),
+  verdict('get throughput', get.rps >= 0.6 * baseRead.rps, `${ratio(get, baseRead)}× baseline (target ≥ 0.6×)`),
+  verdict('API RSS', rss <= 200, `${rss} MB (target ≤ 200 MB)`),
+  verdict('no errors', results.every((r) => r.errors === 0 && r.non2xx === 0), results.map((r) => `${r.errors}/${r.non2xx}`).join(' ')),
+].every(Boolean);
+
+await Promise.all([api.stop(), baseline.stop()]);
+await db.destroy();
+await database.drop();
+process.exit(ok ? 0 : 1);
