@@ -27,6 +27,14 @@ export const configSchema = Type.Object({
   RATE_LIMIT_API_KEY_PER_MINUTE: Type.Integer({ default: 1000, minimum: 1, description: 'Requests per minute allowed for one API key or session.' }),
   RATE_LIMIT_IP_PER_MINUTE: Type.Integer({ default: 120, minimum: 1, description: 'Requests per minute allowed for one client IP on unauthenticated routes.' }),
   IDEMPOTENCY_TTL_SECONDS: Type.Integer({ default: 86_400, minimum: 60, description: 'How long an Idempotency-Key and its first response are remembered.' }),
+
+  AUTH_ALLOW_SIGNUP: Type.Boolean({ default: false, 'x-group': 'Sessions and sign-in', description: 'Send login links to addresses with no account (the account is created on first login). When false, only existing users and invitees can sign in; the magic-link request answers the same either way.' }),
+  AUTH_EMAIL_FROM: Type.String({ default: 'Subscribe Flow <no-reply@localhost>', 'x-group': 'Sessions and sign-in', minLength: 3, maxLength: 320, description: 'Sender of login and invitation emails.' }),
+  MAGIC_LINK_TTL_SECONDS: Type.Integer({ default: 900, minimum: 60, maximum: 3600, description: 'Lifetime of a login link.' }),
+  MAGIC_LINK_PER_EMAIL_PER_HOUR: Type.Integer({ default: 5, minimum: 1, description: 'Login links that may be requested for one address per hour.' }),
+  MAGIC_LINK_PER_IP_PER_HOUR: Type.Integer({ default: 30, minimum: 1, description: 'Login-link requests, and separately token verifications, allowed from one client IP per hour.' }),
+  SESSION_IDLE_TTL_SECONDS: Type.Integer({ default: 604_800, minimum: 300, description: 'An admin session ends after this long without a request (sliding expiry; 7 days by default).' }),
+  SESSION_MAX_AGE_SECONDS: Type.Integer({ default: 2_592_000, minimum: 300, description: 'An admin session ends this long after sign-in however active it is (30 days by default).' }),
 });
 
 export type ConfigInput = typeof configSchema;
