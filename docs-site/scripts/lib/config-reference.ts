@@ -22,7 +22,12 @@ export type ConfigVariable = {
   limits: string[];
 };
 
-/** Titles for well-known prefixes; other prefixes shared by two or more variables are title-cased. */
+/**
+ * How variables are grouped, first rule that applies: the property's own `x-group`; a well-known prefix
+ * below; `*_URL`/`*_ORIGINS` (public URLs); `*_PER_MINUTE` and the like (rate limits); a prefix shared by
+ * two or more variables, title-cased; otherwise "General". Groups appear in the order of their first
+ * variable in the schema.
+ */
 const GROUP_TITLES: Record<string, string> = {
   DATABASE: 'PostgreSQL',
   POSTGRES: 'PostgreSQL',
@@ -66,6 +71,7 @@ export function readVariables(schema: unknown): ConfigVariable[] {
       explicitGroup ??
       GROUP_TITLES[prefix] ??
       (/_(URL|ORIGIN|ORIGINS)$/.test(name) ? GROUP_TITLES.CORS : undefined) ??
+      (/_PER_(SECOND|MINUTE|HOUR|DAY)$/.test(name) ? GROUP_TITLES.RATE : undefined) ??
       ((prefixCounts.get(prefix) ?? 0) >= 2 ? titleCase(prefix) : GENERAL);
     return {
       name,
