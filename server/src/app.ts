@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { Container } from './container.ts';
 import { registerAuth } from './plugins/auth.ts';
+import { registerAudit } from './modules/audit/audit.hook.ts';
 import { registerErrorHandler } from './plugins/error-handler.ts';
 import { registerIdempotency } from './plugins/idempotency.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
@@ -11,6 +12,13 @@ import { healthRoutes } from './modules/health/health.routes.ts';
 import { apiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
 import { tagRoutes } from './modules/tags/tags.routes.ts';
+import { authRoutes } from './modules/auth/auth.routes.ts';
+import { organizationRoutes } from './modules/organizations/organizations.routes.ts';
+import { memberRoutes } from './modules/members/members.routes.ts';
+import { invitationRoutes } from './modules/invitations/invitations.routes.ts';
+import { platformRoutes } from './modules/platform/platform.routes.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { devMailboxRoutes } from './modules/email/dev-mailbox.routes.ts';
 
 export type App = FastifyInstance<RawServerDefault>;
 
@@ -42,8 +50,9 @@ export async function buildApp(container: Container): Promise<App> {
   registerErrorHandler(app);
   await registerOpenApi(app, config.PUBLIC_API_URL);
   await registerRateLimit(app, container);
-  registerAuth(app, container);
+  await registerAuth(app, container);
   registerIdempotency(app, container);
+  registerAudit(app, container);
 
   await app.register(healthRoutes, { container });
   await app.register(
@@ -51,6 +60,13 @@ export async function buildApp(container: Container): Promise<App> {
       await api.register(apiKeyRoutes, { container });
       await api.register(subscriberRoutes, { container });
       await api.register(tagRoutes, { container });
+      await api.register(authRoutes, { container });
+      await api.register(organizationRoutes, { container });
+      await api.register(memberRoutes, { container });
+      await api.register(invitationRoutes, { container });
+      await api.register(platformRoutes, { container });
+      await api.register(auditRoutes, { container });
+      await api.register(devMailboxRoutes, { container });
     },
     { prefix: '/api/v1' },
   );

@@ -16,6 +16,17 @@ import { createIdempotencyStore } from './lib/idempotency.ts';
 import { createTokenSigner } from './lib/tokens.ts';
 import { createDevMailbox, createDevMailboxProvider } from './modules/email/dev-mailbox.ts';
 import type { EmailProvider } from './modules/email/provider.ts';
+import { createAuthService } from './modules/auth/auth.service.ts';
+import { createMagicLinkRepository } from './modules/auth/magic-links.repository.ts';
+import { createSessionStore } from './modules/auth/session-store.ts';
+import { createThrottle } from './modules/auth/throttle.ts';
+import { createUserRepository } from './modules/auth/users.repository.ts';
+import { createInvitationRepository } from './modules/invitations/invitations.repository.ts';
+import { createInvitationService } from './modules/invitations/invitations.service.ts';
+import { createMemberRepository } from './modules/members/members.repository.ts';
+import { createMemberService } from './modules/members/members.service.ts';
+import { createBackgroundTasks } from './modules/platform/background.ts';
+import { createPlatformService } from './modules/platform/platform.service.ts';
 
 /**
  * The composition root: config → db → redis → providers → module services. Every entry point and every
@@ -35,10 +46,15 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const tagRepository = createTagRepository(db);
   const subscriberRepository = createSubscriberRepository(db);
   const auditLog = createAuditLog(db, logger);
+  const userRepository = createUserRepository(db);
+  const memberRepository = createMemberRepository(db);
+  const invitationRepository = createInvitationRepository(db);
+  // Work that runs after a response (login emails, audit entries, purges); drained before shutdown.
+  const background = createBackgroundTasks(logger);
 
   const apiKeyCache = createAuthCache<ApiKeyAuth>({ redis, channel: `${config.REDIS_PREFIX}:auth-invalidate`, logger, ttlMs: 30_000, maxEntries: 10_000 });
   const apiKeys = createApiKeyService({ db, apiKeyRepository, logger, cache: apiKeyCache });
-  const organizations = createOrganizationService({ db, organizationRepository, apiKeys });
+  const organizations = createOrganizationService({ db, organizationRepository, apiKeys, background, logger });
   const tags = createTagService({ db, tagRepository });
   const subscribers = createSubscriberService({ db, subscriberRepository, tagRepository });
   const tokens = createTokenSigner(config.TOKEN_SECRETS);
@@ -46,11 +62,20 @@ export function createContainer(config: Readonly<Config>, options: { processName
   // The email engine chooses Resend or SMTP from the configuration; without one, mail stays local.
   const emailProvider: EmailProvider = createDevMailboxProvider(devMailbox);
   const idempotency = createIdempotencyStore(redis, `${config.REDIS_PREFIX}:idem:`, config.IDEMPOTENCY_TTL_SECONDS);
+  const sessions = createSessionStore(redis, { prefix: config.REDIS_PREFIX, idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS, maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS });
+  const auth = createAuthService({
+    db, config, userRepository, magicLinkRepository: createMagicLinkRepository(db), sessions, throttle: createThrottle(redis, config.REDIS_PREFIX),
+    emailProvider, background, auditLog, logger,
+  });
+  const members = createMemberService({ db, memberRepository });
+  const invitations = createInvitationService({ db, config, invitationRepository, memberRepository, organizationRepository, userRepository, emailProvider });
+  const platform = createPlatformService({ organizationRepository, apiKeys });
 
   let closed = false;
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
+    await background.drain();
     await apiKeyCache.close();
     await Promise.allSettled([db.destroy(), redis.quit()]);
   }
@@ -65,7 +90,10 @@ export function createContainer(config: Readonly<Config>, options: { processName
     tokens,
     devMailbox,
     emailProvider,
-    services: { apiKeys, organizations, tags, subscribers },
+    background,
+    sessions,
+    userRepository,
+    services: { apiKeys, organizations, tags, subscribers, auth, members, invitations, platform },
     close,
   };
 }

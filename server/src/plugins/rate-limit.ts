@@ -13,7 +13,7 @@ export function clientIp(request: FastifyRequest, trustCfConnectingIp: boolean):
 }
 
 /**
- * Redis-backed limits shared by every API process: per API key on authenticated routes, per client IP
+ * Redis-backed limits shared by every API process: per API key or signed-in user on authenticated routes, per client IP
  * everywhere else (including requests whose credentials failed, so keys cannot be guessed at speed).
  */
 export async function registerRateLimit(app: FastifyInstance, container: Container): Promise<void> {
@@ -26,8 +26,13 @@ export async function registerRateLimit(app: FastifyInstance, container: Contain
     timeWindow: 60_000,
     enableDraftSpec: true,
     skipOnError: true,
-    keyGenerator: (request) => (request.auth ? `key:${request.auth.apiKeyId}` : `ip:${clientIp(request, config.TRUST_CF_CONNECTING_IP)}`),
-    max: (request) => (request.auth ? config.RATE_LIMIT_API_KEY_PER_MINUTE : config.RATE_LIMIT_IP_PER_MINUTE),
+    keyGenerator: (request) => {
+      if (request.auth?.kind === 'api_key') return `key:${request.auth.apiKeyId}`;
+      // A session counts per user, so opening more sessions does not buy more requests.
+      if (request.principal) return `user:${request.principal.userId}`;
+      return `ip:${clientIp(request, config.TRUST_CF_CONNECTING_IP)}`;
+    },
+    max: (request) => (request.auth?.kind === 'api_key' || request.principal ? config.RATE_LIMIT_API_KEY_PER_MINUTE : config.RATE_LIMIT_IP_PER_MINUTE),
     errorResponseBuilder: (_request, context) =>
       Object.assign(new AppError(429, 'rate_limited', `Rate limit exceeded; retry in ${context.after}`), { statusCode: 429 }),
   });

@@ -5,6 +5,8 @@ import { buildApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { createContainer, type Container } from '../../src/container.ts';
 import type { Scope } from '../../src/modules/api-keys/scopes.ts';
+import type { Role } from '../../src/modules/auth/users.repository.ts';
+import { newId } from '../../src/lib/ids.ts';
 import { withDatabase } from './global-setup.ts';
 
 export interface TestContext {
@@ -16,7 +18,20 @@ export interface TestContext {
   createOrganization: (name?: string) => Promise<{ id: string; slug: string; key: string }>;
   /** A key of the organization limited to `scopes`. */
   createKey: (organizationId: string, scopes: Scope[]) => Promise<{ id: string; key: string }>;
+  /**
+   * A signed-in user: a new user (or the one with `email`), a member of `organizationId` with `role` when
+   * given, and a live session. `headers` carry the cookie, the organization, and what CSRF checks need.
+   */
+  createSession: (organizationId: string | null, role?: Role, options?: { email?: string; platformAdmin?: boolean }) => Promise<TestSession>;
   close: () => Promise<void>;
+}
+
+export interface TestSession {
+  userId: string;
+  email: string;
+  sessionId: string;
+  cookie: string;
+  headers: Record<string, string>;
 }
 
 export const TEST_TOKEN_SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -64,6 +79,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
   await app.ready();
 
   let organizationCount = 0;
+  let userCount = 0;
   return {
     app,
     container,
@@ -81,6 +97,21 @@ export async function createTestContext(overrides: Record<string, string> = {}):
       const created = await container.services.apiKeys.create(organizationId, { name: `key ${scopes.join(' ')}`, scopes });
       return { id: created.id, key: created.key };
     },
+    async createSession(organizationId, role = 'owner', options = {}) {
+      userCount += 1;
+      const email = options.email ?? `user${userCount}-${suffix}@example.com`;
+      const user = await container.userRepository.upsert(container.db, { id: newId(), email });
+      if (options.platformAdmin) await container.userRepository.setPlatformAdmin(container.db, user.id, true);
+      if (organizationId) {
+        await container.db.insertInto('organization_members').values({ id: newId(), organization_id: organizationId, user_id: user.id, role })
+          .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doUpdateSet({ role })).execute();
+      }
+      const { cookieValue, session } = await container.services.auth.startSession(user.id, { ip: '127.0.0.1', userAgent: 'test', requestId: 'test' }, 'auth.login');
+      const cookie = `sf_session=${cookieValue}`;
+      const headers: Record<string, string> = { cookie, origin: new URL(config.ADMIN_APP_URL).origin, 'x-requested-with': 'subscribe-flow' };
+      if (organizationId) headers['x-organization-id'] = organizationId;
+      return { userId: user.id, email, sessionId: session.id, cookie, headers };
+    },
     async close() {
       await app.close();
       const keys = await container.redis.keys(`${config.REDIS_PREFIX}:*`);
@@ -92,6 +123,12 @@ export async function createTestContext(overrides: Record<string, string> = {}):
       await admin.end();
     },
   };
+}
+
+/** Shorthand for an inject call made by a signed-in dashboard user (cookie, Origin and CSRF header). */
+export function sessionApi(ctx: TestContext, session: { headers: Record<string, string> }) {
+  return (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: unknown, headers: Record<string, string> = {}) =>
+    ctx.app.inject({ method, url, headers: { ...session.headers, ...headers }, ...(payload !== undefined ? { payload: payload as object } : {}) });
 }
 
 /** Shorthand for an authenticated inject call. */

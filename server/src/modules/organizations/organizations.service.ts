@@ -1,14 +1,47 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import { conflict, unprocessable } from '../../lib/errors.ts';
+import { conflict, notFound, unprocessable } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { randomToken } from '../../lib/crypto.ts';
+import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { slugify } from '../../lib/slug.ts';
+import type { Logger } from '../../logger.ts';
 import type { ApiKeyService } from '../api-keys/api-keys.service.ts';
-import type { OrganizationRepository } from './organizations.repository.ts';
+import type { Role } from '../auth/users.repository.ts';
+import type { Executor } from '../events/events.repository.ts';
+import type { BackgroundTasks } from '../platform/background.ts';
+import type { OrganizationPatch, OrganizationRepository } from './organizations.repository.ts';
 
-export function createOrganizationService(deps: { db: Kysely<DB>; organizationRepository: OrganizationRepository; apiKeys: ApiKeyService }) {
-  const { db, organizationRepository: repo, apiKeys } = deps;
+// Small batches keep each purge statement short, so a big tenant's deletion never holds long locks.
+const PURGE_BATCH = 5_000;
+const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+
+// background and logger are optional so scripts that only create organizations (bench, seeds) need not build them.
+type Deps = { db: Kysely<DB>; organizationRepository: OrganizationRepository; apiKeys: ApiKeyService; background?: BackgroundTasks; logger?: Logger };
+
+export function createOrganizationService(deps: Deps) {
+  const { db, organizationRepository: repo, apiKeys, background, logger } = deps;
+
+  /** Inserts with the given slug, or one derived from the name and made unique with a short suffix. */
+  async function insertWithSlug(trx: Executor, name: string, slug: string | undefined) {
+    const baseSlug = slug ?? slugify(name, 48);
+    if (!baseSlug) throw unprocessable('validation_error', 'The organization needs a name with letters or digits', [{ field: 'name', message: 'cannot derive a slug' }]);
+    let organization = await repo.insert(trx, { id: newId(), name, slug: baseSlug });
+    for (let attempt = 0; !organization && !slug && attempt < 5; attempt += 1) {
+      organization = await repo.insert(trx, { id: newId(), name, slug: `${baseSlug}-${randomToken(3).toLowerCase().replace(/[^a-z0-9]/g, 'x')}` });
+    }
+    if (!organization) throw conflict('organization_slug_taken', `The slug "${baseSlug}" is taken`);
+    return organization;
+  }
+
+  /** Removes a deleted organization's data: big tables in batches, then the row with its cascade. */
+  async function purge(organizationId: string): Promise<void> {
+    for (const table of repo.purgeTables) {
+      while ((await repo.purgeBatch(table, organizationId, PURGE_BATCH)) > 0) { /* next batch */ }
+    }
+    await repo.deleteMarked(organizationId);
+    logger?.info({ organizationId }, 'deleted organization purged');
+  }
 
   return {
     /**
@@ -16,14 +49,8 @@ export function createOrganizationService(deps: { db: Kysely<DB>; organizationRe
      * Without an explicit slug, one is derived from the name and made unique with a short suffix.
      */
     async createWithOwner(input: { name: string; adminEmail: string; slug?: string; apiKeyName?: string }) {
-      const baseSlug = input.slug ?? slugify(input.name, 48);
-      if (!baseSlug) throw unprocessable('validation_error', 'The organization needs a name with letters or digits', [{ field: 'name', message: 'cannot derive a slug' }]);
       return db.transaction().execute(async (trx) => {
-        let organization = await repo.insert(trx, { id: newId(), name: input.name, slug: baseSlug });
-        for (let attempt = 0; !organization && !input.slug && attempt < 5; attempt += 1) {
-          organization = await repo.insert(trx, { id: newId(), name: input.name, slug: `${baseSlug}-${randomToken(3).toLowerCase().replace(/[^a-z0-9]/g, 'x')}` });
-        }
-        if (!organization) throw conflict('organization_slug_taken', `The slug "${baseSlug}" is taken`);
+        const organization = await insertWithSlug(trx, input.name, input.slug);
         const user = await repo.upsertUser(trx, { id: newId(), email: input.adminEmail.trim() });
         await repo.addMember(trx, { id: newId(), organization_id: organization.id, user_id: user.id, role: 'owner' });
         const apiKey = await apiKeys.create(organization.id, { name: input.apiKeyName ?? 'Default key', scopes: apiKeys.allScopes(), createdByUserId: user.id }, trx);
@@ -50,6 +77,63 @@ export function createOrganizationService(deps: { db: Kysely<DB>; organizationRe
       });
       await apiKeys.forgetOrganization(result.organization.id);
       return result;
+    },
+
+    /** A signed-in user creates an organization and becomes its owner. */
+    async createForUser(userId: string, input: { name: string; slug?: string }) {
+      const created = await db.transaction().execute(async (trx) => {
+        const organization = await insertWithSlug(trx, input.name.trim(), input.slug);
+        await repo.addMember(trx, { id: newId(), organization_id: organization.id, user_id: userId, role: 'owner' });
+        return organization;
+      });
+      return { ...(await repo.findById(created.id))!, role: 'owner' as const };
+    },
+
+    async listForUser(userId: string, query: { limit?: number; cursor?: string }) {
+      const limit = query.limit ?? 50;
+      const rows = await repo.listForUser(userId, { limit, beforeId: decodeCursor(query.cursor) });
+      return toPage(rows.map((row) => ({ ...row, role: row.role as Role })), limit);
+    },
+
+    async get(organizationId: string) {
+      const organization = await repo.findById(organizationId);
+      if (!organization) throw notFound('organization');
+      return organization;
+    },
+
+    async update(organizationId: string, patch: OrganizationPatch) {
+      try {
+        const updated = await repo.update(db, organizationId, patch);
+        if (!updated) throw notFound('organization');
+        return updated;
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict('organization_slug_taken', `The slug "${patch.slug}" is taken`);
+        throw error;
+      }
+    },
+
+    /**
+     * Deletes an organization: the owner confirms by typing its slug. The organization is marked at
+     * once (its keys and sessions stop working), and its data is purged after the response, in batches.
+     * A purge cut short by a restart is finished by `purgePending` (CLI `purge-deleted-organizations`).
+     */
+    async requestDeletion(organizationId: string, confirmSlug: string): Promise<void> {
+      const organization = await repo.findById(organizationId);
+      if (!organization) throw notFound('organization');
+      if (confirmSlug !== organization.slug) {
+        throw unprocessable('confirmation_mismatch', 'Type the organization\'s slug to confirm the deletion', [{ field: 'confirm_slug', message: 'does not match the organization slug' }]);
+      }
+      if (!(await repo.markDeleted(db, organizationId))) throw notFound('organization');
+      await apiKeys.forgetOrganization(organizationId);
+      if (background) background.run('purge-organization', () => purge(organizationId));
+      else await purge(organizationId);
+    },
+
+    /** Finishes every purge that has not completed; safe to run at any time and more than once. */
+    async purgePending(): Promise<number> {
+      const pending = await repo.listDeleted(100);
+      for (const { id } of pending) await purge(id);
+      return pending.length;
     },
   };
 }

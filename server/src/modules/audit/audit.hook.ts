@@ -1,0 +1,91 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Container } from '../../container.ts';
+import { isUuid } from '../../lib/ids.ts';
+import { requiredRole } from '../../plugins/auth.ts';
+import { clientIp } from '../../plugins/rate-limit.ts';
+
+/** A route's audit rule: `false` to skip (the route records its own entry), or a fixed action name. */
+export type AuditRule = false | { action?: string; targetType?: string };
+
+/** What a handler may add to the automatic entry: a target, details, or another organization. */
+export interface AuditNote {
+  /** Overrides the organization of the entry; null records it outside any organization. */
+  organizationId?: string | null;
+  targetId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    audit?: AuditRule;
+  }
+  interface FastifyRequest {
+    auditNote: AuditNote | null;
+    auditTargetId: string | null;
+  }
+}
+
+const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+// Response schemas list `id` first, so a created resource's id is at the very start of the body.
+const LEADING_ID = /^\{"id":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"/;
+
+/** `createSubscriber` → `subscriber.create`, `revokeApiKey` → `api_key.revoke`. */
+export function actionFromOperationId(operationId: string): string {
+  const words = operationId.split(/(?=[A-Z])/).map((w) => w.toLowerCase());
+  const [verb, ...resource] = words;
+  return resource.length > 0 ? `${resource.join('_')}.${verb}` : verb!;
+}
+
+function shouldAudit(request: FastifyRequest, reply: FastifyReply): boolean {
+  if (!MUTATIONS.has(request.method) || reply.statusCode >= 400) return false;
+  const config = request.routeOptions.config;
+  if (config.audit === false || !config.access || 'public' in config.access) return false;
+  // A POST that only reads (a preview, a count) declares a read scope; it changes nothing to record.
+  if (requiredRole(config.access) === 'viewer') return false;
+  // A replayed Idempotency-Key answer repeats the first request's entry, which is already written.
+  if (reply.getHeader('idempotency-replayed')) return false;
+  return Boolean(request.auth ?? request.principal);
+}
+
+/**
+ * Every successful mutation by a user or an API key is recorded: who, what (the route's operationId or
+ * its `config.audit.action`), which target (the `:id` parameter or the created resource's id), from
+ * which IP and user agent, under which request id. Never request or response bodies. The insert runs
+ * after the response has gone out, so it adds no round trip to the request.
+ */
+export function registerAudit(app: FastifyInstance, container: Container): void {
+  app.decorateRequest('auditNote', null);
+  app.decorateRequest('auditTargetId', null);
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (typeof payload === 'string' && shouldAudit(request, reply)) {
+      const match = LEADING_ID.exec(payload.slice(0, 50));
+      if (match) request.auditTargetId = match[1]!;
+    }
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (!shouldAudit(request, reply)) return;
+    const config = request.routeOptions.config;
+    const rule = config.audit || {};
+    const operationId = (request.routeOptions.schema as { operationId?: string } | undefined)?.operationId;
+    const action = rule.action ?? (operationId ? actionFromOperationId(operationId) : `${request.method} ${request.routeOptions.url}`);
+    const note = request.auditNote ?? {};
+    const paramId = (request.params as { id?: unknown } | undefined)?.id;
+    const targetId = note.targetId !== undefined ? note.targetId : typeof paramId === 'string' && isUuid(paramId) ? paramId : request.auditTargetId;
+    const actor = request.auth?.actor ?? { type: 'user' as const, id: request.principal!.userId };
+    const entry = {
+      organizationId: note.organizationId !== undefined ? note.organizationId : (request.auth?.organizationId ?? null),
+      actor,
+      action: action.slice(0, 100),
+      targetType: rule.targetType ?? action.split('.')[0],
+      targetId: targetId ?? null,
+      ip: clientIp(request, container.config.TRUST_CF_CONNECTING_IP),
+      userAgent: request.headers['user-agent'] ?? null,
+      requestId: request.id,
+      details: note.details,
+    };
+    container.background.run('audit', () => container.auditLog.record(entry));
+  });
+}

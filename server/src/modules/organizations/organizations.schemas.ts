@@ -1,0 +1,50 @@
+import { Type } from 'typebox';
+import { RoleSchema } from '../auth/auth.schemas.ts';
+import { Cursor, Limit, NextCursor, Timestamp, Uuid } from '../common.schemas.ts';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+
+// No line breaks or control characters: names and addresses end up in email headers and footers.
+export const OrganizationName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$' });
+export const OrganizationSlug = Type.String({ minLength: 1, maxLength: 48, pattern: '^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$', description: 'Lower-case letters, digits and dashes' });
+
+export const Organization = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  slug: Type.String(),
+  status: Type.String({ enum: ['active', 'suspended'] }),
+  locale: Type.String({ description: 'Language of the organization\'s email footers and public pages' }),
+  postal_address: Nullable(Type.String({ description: 'Shown in the footer of marketing emails (required by anti-spam law)' })),
+  email_from_name: Nullable(Type.String()),
+  email_from_address: Nullable(Type.String()),
+  plan: Type.String(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+}, { $id: 'Organization' });
+
+export const CreatedOrganization = Type.Object({ ...Organization.properties, role: RoleSchema });
+
+export const MyOrganization = Type.Object({
+  id: Uuid, name: Type.String(), slug: Type.String(), status: Type.String(), role: RoleSchema, created_at: Timestamp,
+});
+export const MyOrganizationPage = Type.Object({ items: Type.Array(MyOrganization), next_cursor: NextCursor });
+
+export const CreateOrganizationBody = Type.Object({
+  name: OrganizationName,
+  slug: Type.Optional(OrganizationSlug),
+}, { additionalProperties: false });
+
+export const UpdateOrganizationBody = Type.Object({
+  name: Type.Optional(OrganizationName),
+  slug: Type.Optional(OrganizationSlug),
+  locale: Type.Optional(Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', maxLength: 6, description: 'e.g. en, de, de-CH' })),
+  postal_address: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500 }))),
+  email_from_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f"<>]+$' }))),
+  email_from_address: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
+}, { additionalProperties: false, minProperties: 1 });
+
+export const DeleteOrganizationBody = Type.Object({
+  confirm_slug: Type.String({ minLength: 1, maxLength: 48, description: 'The organization\'s slug, typed again to confirm' }),
+}, { additionalProperties: false });
+
+export const PageQuery = Type.Object({ limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) }, { additionalProperties: false });
