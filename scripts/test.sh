@@ -37,7 +37,8 @@ node -e '
   let passed = 0, failed = 0, skipped = 0;
   for (const f of fs.readdirSync(dir)) {
     const r = JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8"));
-    passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites ?? 0) - 0; skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+    // A file that fails to load has no failed tests but must still count as a failure.
+    passed += r.numPassedTests; failed += r.numFailedTests || r.numFailedTestSuites || 0; skipped += r.numPendingTests + (r.numTodoTests ?? 0);
   }
   console.log(`tests: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' "$results"
