@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exists, loadCompose, repoPath, serviceEnvironment } from './helpers.ts';
@@ -117,6 +118,19 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin((client) => client.query(`drop database if exists ${database} with (force)`));
+  // Whatever the processes wrote to Redis (queues, counters) lives under this run's own prefix.
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `sfdeploy${suffix}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 });
 
 describe('server processes with the environment compose.yaml gives them', () => {
