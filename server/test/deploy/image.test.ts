@@ -1,5 +1,6 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { asRecord, exists, loadCompose, readDockerfile, readEnvExample, readText, readYaml, serviceEnvironment } from './helpers.ts';
+import { asRecord, exists, loadCompose, readDockerfile, readEnvExample, readText, readYaml, repoPath, serviceEnvironment } from './helpers.ts';
 
 // Static checks of the Dockerfile, .dockerignore, .env.example and the tunnel ingress. Docker cannot run
 // here; CI's images workflow builds the image for real.
@@ -73,6 +74,16 @@ describe('Dockerfile', () => {
         for (const source of parts.slice(0, -1)) expect(exists(source), `${s.name}: COPY ${source}`).toBe(true);
       }
     }
+  });
+
+  it('ships everything the server needs at run time: tsc copies only TypeScript into server/dist', () => {
+    const assets = readdirSync(repoPath('server/src'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && !entry.name.endsWith('.ts'))
+      .map((entry) => entry.name);
+    // A template, locale or SQL file under server/src would be missing from the image; copy it in the
+    // Dockerfile's runtime stage (and allow it in .dockerignore) before adding it to this list.
+    const copiedByDockerfile: string[] = [];
+    expect(assets.filter((name) => !copiedByDockerfile.includes(name))).toEqual([]);
   });
 
   it('has an entry point source file for each command compose runs', () => {
