@@ -8,7 +8,10 @@ import { extractLinks } from './modules/email/dev-mailbox.ts';
 const usage = `Usage:
   cli create-org --name <name> --admin-email <email> [--slug <slug>]
   cli seed-demo
-  cli mailbox --to <email>     the latest dev-mailbox message to that address`;
+  cli mailbox --to <email>     the latest dev-mailbox message to that address
+  cli create-admin --email <email> [--org <slug>] [--role owner|admin] [--platform-admin]
+                               a user who can sign in (as owner by default of that organization)
+  cli purge-deleted-organizations   finish purging organizations whose deletion was interrupted`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`);
@@ -18,7 +21,10 @@ function fail(message: string): never {
 const [command, ...rest] = process.argv.slice(2);
 const { values } = parseArgs({
   args: rest,
-  options: { name: { type: 'string' }, 'admin-email': { type: 'string' }, slug: { type: 'string' }, to: { type: 'string' } },
+  options: {
+    name: { type: 'string' }, 'admin-email': { type: 'string' }, slug: { type: 'string' }, to: { type: 'string' },
+    email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string' }, 'platform-admin': { type: 'boolean' },
+  },
   strict: true,
 });
 
@@ -54,6 +60,22 @@ try {
         id: message.id, to: message.to_address, from: message.from_address, subject: message.subject,
         text: message.text, html: message.html, links: extractLinks(message.text, message.html), created_at: message.created_at,
       })}\n`);
+      break;
+    }
+    case 'create-admin': {
+      const email = values.email?.trim();
+      if (!email || !isEmail(email)) fail('--email must be an email address');
+      const role = values.role ?? 'owner';
+      if (role !== 'owner' && role !== 'admin') fail('--role must be owner or admin');
+      const created = await container.services.platform.createAdmin({
+        email, organizationSlug: values.org?.trim(), role, platformAdmin: values['platform-admin'] ?? false,
+      });
+      process.stdout.write(`${JSON.stringify(created)}\n`);
+      break;
+    }
+    case 'purge-deleted-organizations': {
+      const purged = await container.services.organizations.purgePending();
+      process.stdout.write(`${JSON.stringify({ purged })}\n`);
       break;
     }
     default:

@@ -69,7 +69,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   });
   const members = createMemberService({ db, memberRepository });
   const invitations = createInvitationService({ db, config, invitationRepository, memberRepository, organizationRepository, userRepository, emailProvider });
-  const platform = createPlatformService({ organizationRepository, apiKeys });
+  const platform = createPlatformService({ db, organizationRepository, userRepository, memberRepository, apiKeys });
 
   let closed = false;
   async function close(): Promise<void> {

@@ -32,7 +32,7 @@ export const memberRoutes: FastifyPluginAsyncTypebox<{ container: Container }> =
       params: IdParams, body: Type.Object({ role: RoleSchema }, { additionalProperties: false }),
       response: { 200: Member, 404: ErrorResponse, 409: ErrorResponse, ...authErrors },
     },
-    config: { access: { role: 'admin' } },
+    config: { access: { role: 'admin' }, audit: { action: 'member.update_role', targetType: 'member' } },
   }, async (request) => {
     const session = requireSession(request);
     const { member, previousRole } = await members.changeRole(session.organizationId, actor(session), request.params.id, request.body.role);

@@ -43,10 +43,10 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<{ container: Containe
       tags: ['organizations'], operationId: 'updateCurrentOrganization', summary: 'Change name, slug, locale, postal address or sender defaults',
       body: UpdateOrganizationBody, response: { 200: Organization, 409: ErrorResponse, 404: ErrorResponse, ...authErrors },
     },
-    config: { access: { role: 'admin' } },
+    config: { access: { role: 'admin' }, audit: { action: 'organization.update', targetType: 'organization' } },
   }, async (request) => {
     const { organizationId } = requireSession(request);
-    request.auditNote = { details: { fields: Object.keys(request.body) } };
+    request.auditNote = { targetId: organizationId, details: { fields: Object.keys(request.body) } };
     return organizations.update(organizationId, request.body);
   });
 
