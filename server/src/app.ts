@@ -12,6 +12,10 @@ import { healthRoutes } from './modules/health/health.routes.ts';
 import { apiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
 import { tagRoutes } from './modules/tags/tags.routes.ts';
+import { preferenceCenterRoutes } from './modules/preference-center/preference-center.routes.ts';
+import { preferenceSettingsRoutes } from './modules/preference-center/settings.routes.ts';
+import { registerPreferenceSite } from './modules/preference-center/site.ts';
+import { publicSubscribeRoutes } from './modules/public-subscribe/public-subscribe.routes.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { organizationRoutes } from './modules/organizations/organizations.routes.ts';
 import { memberRoutes } from './modules/members/members.routes.ts';
@@ -60,6 +64,9 @@ export async function buildApp(container: Container): Promise<App> {
       await api.register(apiKeyRoutes, { container });
       await api.register(subscriberRoutes, { container });
       await api.register(tagRoutes, { container });
+      await api.register(preferenceCenterRoutes, { container });
+      await api.register(preferenceSettingsRoutes, { container });
+      await api.register(publicSubscribeRoutes, { container });
       await api.register(authRoutes, { container });
       await api.register(organizationRoutes, { container });
       await api.register(memberRoutes, { container });
@@ -70,6 +77,8 @@ export async function buildApp(container: Container): Promise<App> {
     },
     { prefix: '/api/v1' },
   );
+
+  await registerPreferenceSite(app, container);
 
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
   return app;

@@ -16,6 +16,7 @@ import { createIdempotencyStore } from './lib/idempotency.ts';
 import { createTokenSigner } from './lib/tokens.ts';
 import { createDevMailbox, createDevMailboxProvider } from './modules/email/dev-mailbox.ts';
 import type { EmailProvider } from './modules/email/provider.ts';
+import { createPreferenceModules } from './modules/preference-center/wiring.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createMagicLinkRepository } from './modules/auth/magic-links.repository.ts';
 import { createSessionStore } from './modules/auth/session-store.ts';
@@ -62,6 +63,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   // The email engine chooses Resend or SMTP from the configuration; without one, mail stays local.
   const emailProvider: EmailProvider = createDevMailboxProvider(devMailbox);
   const idempotency = createIdempotencyStore(redis, `${config.REDIS_PREFIX}:idem:`, config.IDEMPOTENCY_TTL_SECONDS);
+  const preferences = createPreferenceModules({ config, db, redis, logger, tokens, emailProvider, subscriberRepository, subscribers });
   const sessions = createSessionStore(redis, { prefix: config.REDIS_PREFIX, idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS, maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS });
   const auth = createAuthService({
     db, config, userRepository, magicLinkRepository: createMagicLinkRepository(db), sessions, throttle: createThrottle(redis, config.REDIS_PREFIX),
@@ -87,6 +89,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     redis,
     auditLog,
     idempotency,
+    preferences,
     tokens,
     devMailbox,
     emailProvider,

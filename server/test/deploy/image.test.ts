@@ -78,7 +78,8 @@ describe('Dockerfile', () => {
 
   it('ships everything the server needs at run time: tsc copies only TypeScript into server/dist', () => {
     const assets = readdirSync(repoPath('server/src'), { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile() && !entry.name.endsWith('.ts'))
+      // Module READMEs are documentation, not run-time files.
+      .filter((entry) => entry.isFile() && !entry.name.endsWith('.ts') && !entry.name.endsWith('.md'))
       .map((entry) => entry.name);
     // A template, locale or SQL file under server/src would be missing from the image; copy it in the
     // Dockerfile's runtime stage (and allow it in .dockerignore) before adding it to this list.

@@ -246,6 +246,22 @@ export function createSubscriberRepository(db: Kysely<DB>) {
       return rows.map((r) => r.tag_id);
     },
 
+    /**
+     * Unsubscribes from every tag the subscriber holds (only public ones when `publicOnly`); returns the
+     * tags whose state changed, for history and events.
+     */
+    async unsubscribeAllTags(executor: Executor, organizationId: string, subscriberId: string, source: string, options: { publicOnly: boolean }): Promise<{ id: string; name: string; slug: string }[]> {
+      const result = await sql<{ id: string; name: string; slug: string }>`
+        update subscriber_tags st
+        set status = 'unsubscribed', source = ${source}, unsubscribed_at = now(), updated_at = now()
+        from tags t
+        where st.organization_id = ${organizationId} and st.subscriber_id = ${subscriberId} and st.status = 'subscribed'
+          and t.id = st.tag_id and (t.is_public or not ${options.publicOnly})
+        returning t.id, t.name, t.slug
+      `.execute(executor);
+      return result.rows;
+    },
+
     async insertHistory(executor: Executor, organizationId: string, rows: HistoryInsert[]): Promise<void> {
       if (rows.length === 0) return;
       await executor

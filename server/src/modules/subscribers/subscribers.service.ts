@@ -46,13 +46,14 @@ function checkMetadata(metadata: Record<string, unknown> | undefined, field = 'm
   return undefined;
 }
 
-const tagEvent = (type: 'tag.subscribed' | 'tag.unsubscribed', subscriber: { id: string; email: string }, tag: { id: string; name: string; slug: string }, source: string): OutboxEvent => ({
+// Exported so other consent flows (preference center, double opt-in) write the same rows and payloads.
+export const tagEvent = (type: 'tag.subscribed' | 'tag.unsubscribed', subscriber: { id: string; email: string }, tag: { id: string; name: string; slug: string }, source: string): OutboxEvent => ({
   type,
   subjectId: subscriber.id,
   payload: { subscriber: { id: subscriber.id, email: subscriber.email }, tag: { id: tag.id, name: tag.name, slug: tag.slug }, source },
 });
 
-const historyRow = (subscriberId: string, action: string, origin: Origin, tagId: string | null = null, details: Record<string, unknown> = {}): HistoryInsert => ({
+export const historyRow = (subscriberId: string, action: string, origin: Origin, tagId: string | null = null, details: Record<string, unknown> = {}): HistoryInsert => ({
   id: newId(), subscriber_id: subscriberId, tag_id: tagId, action, source: origin.source, ip: origin.ip, user_agent: origin.userAgent, details,
 });
 

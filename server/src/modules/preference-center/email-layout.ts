@@ -1,0 +1,28 @@
+import type { OrganizationProfile } from './preference-center.repository.ts';
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+
+/**
+ * The sender of the organization's system mail (links, confirmations): its configured address when it
+ * has one, else a no-reply address on the API's host. Display names lose characters that could break
+ * the header.
+ */
+export function senderOf(organization: OrganizationProfile, publicApiUrl: string): string {
+  const name = (organization.email_from_name ?? organization.name).replace(/["\\\r\n<>]/g, '').trim() || 'Subscribe Flow';
+  const address = organization.email_from_address ?? `no-reply@${new URL(publicApiUrl).hostname}`;
+  return `"${name}" <${address}>`;
+}
+
+/** A plain, accessible single-action message: heading, paragraphs, one button, and the link in full. */
+export function renderActionEmail(input: { lang: string; heading: string; paragraphs: string[]; action: string; url: string; footer: string }) {
+  const paragraphs = input.paragraphs.map((p) => `<p style="margin:0 0 16px">${escapeHtml(p)}</p>`).join('');
+  const html = `<!doctype html><html lang="${input.lang}"><head><meta charset="utf-8"><title>${escapeHtml(input.heading)}</title></head>` +
+    '<body style="margin:0;padding:24px;font-family:system-ui,sans-serif;font-size:16px;line-height:1.5;color:#1f2937;background:#ffffff">' +
+    `<h1 style="font-size:22px;margin:0 0 16px">${escapeHtml(input.heading)}</h1>${paragraphs}` +
+    `<p style="margin:24px 0"><a href="${escapeHtml(input.url)}" style="display:inline-block;padding:12px 20px;background:#1d4ed8;color:#ffffff;text-decoration:none;border-radius:6px">${escapeHtml(input.action)}</a></p>` +
+    `<p style="margin:0 0 16px;font-size:14px;color:#4b5563">${escapeHtml(input.url)}</p>` +
+    `<p style="margin:0;font-size:14px;color:#4b5563">${escapeHtml(input.footer)}</p></body></html>`;
+  const text = [input.heading, '', ...input.paragraphs.flatMap((p) => [p, '']), `${input.action}: ${input.url}`, '', input.footer, ''].join('\n');
+  return { html, text };
+}

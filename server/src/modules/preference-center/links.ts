@@ -1,0 +1,81 @@
+import { createTokenSigner, invalidToken, type TokenClaims, type TokenSigner } from '../../lib/tokens.ts';
+
+export const PREFERENCE_TOKEN_TTL_SECONDS = 7 * 86_400;
+export const CONFIRM_TOKEN_TTL_SECONDS = 7 * 86_400;
+export const UNDO_TOKEN_TTL_SECONDS = 15 * 60;
+/** Tags a confirmation link may carry; the token, and so the link, stays well under the 2 KB limit. */
+export const MAX_CONFIRM_TAGS = 20;
+
+export type ConfirmSource = 'form' | 'preference_center';
+
+/**
+ * The signed links of the public flows, all through the shared signer (rotatable secrets) with their own
+ * purposes: "pref" opens the preference center, "confirm" confirms a double opt-in, "undo" takes back an
+ * unsubscribe-all for a few minutes. Every token is bound to one organization and one subscriber.
+ */
+export function createLinks(deps: { tokens: TokenSigner; secrets: readonly string[]; preferencesAppUrl: string; now?: () => number }) {
+  const { tokens } = deps;
+  const now = deps.now ?? Date.now;
+  // Verifies signatures but ignores expiry: tells a genuine expired link (whose organization we may then
+  // name, so the page can offer a fresh one) from a forged one. Never used to grant access.
+  const ignoringExpiry = createTokenSigner(deps.secrets, () => 0);
+  const base = deps.preferencesAppUrl.replace(/\/+$/, '');
+  const expiry = (ttlSeconds: number) => Math.floor(now() / 1000) + ttlSeconds;
+
+  return {
+    preference(organizationId: string, subscriberId: string, ttlSeconds = PREFERENCE_TOKEN_TTL_SECONDS) {
+      const expiresAt = expiry(ttlSeconds);
+      const token = tokens.sign({ purpose: 'pref', organizationId, subjectId: subscriberId, expiresAt });
+      return { token, url: `${base}/?token=${token}`, expires_at: new Date(expiresAt * 1000) };
+    },
+
+    verifyPreference: (token: string): TokenClaims => tokens.verify(token, 'pref'),
+
+    /** The claims of a correctly signed preference token, expired or not; null when forged. */
+    genuinePreference(token: string): TokenClaims | null {
+      try {
+        return ignoringExpiry.verify(token, 'pref');
+      } catch {
+        return null;
+      }
+    },
+
+    /** The claims of a correctly signed confirmation token, expired or not; null when forged. */
+    genuineConfirmation(token: string): TokenClaims | null {
+      try {
+        return ignoringExpiry.verify(token, 'confirm');
+      } catch {
+        return null;
+      }
+    },
+
+    confirmation(organizationId: string, subscriberId: string, options: { source: ConfirmSource; tagIds: string[] }) {
+      const extra: Record<string, string> = { src: options.source };
+      if (options.tagIds.length > 0) extra.t = options.tagIds.slice(0, MAX_CONFIRM_TAGS).join(',');
+      const token = tokens.sign({ purpose: 'confirm', organizationId, subjectId: subscriberId, expiresAt: expiry(CONFIRM_TOKEN_TTL_SECONDS), extra });
+      return { token, url: `${base}/confirm?token=${token}` };
+    },
+
+    verifyConfirmation(token: string) {
+      const claims = tokens.verify(token, 'confirm');
+      const source: ConfirmSource = claims.extra?.src === 'preference_center' ? 'preference_center' : 'form';
+      const tagIds = claims.extra?.t ? claims.extra.t.split(',').filter(Boolean).slice(0, MAX_CONFIRM_TAGS) : [];
+      return { claims, source, tagIds };
+    },
+
+    undo(organizationId: string, subscriberId: string, batchId: string) {
+      const expiresAt = expiry(UNDO_TOKEN_TTL_SECONDS);
+      const token = tokens.sign({ purpose: 'undo', organizationId, subjectId: subscriberId, expiresAt, extra: { b: batchId } });
+      return { token, expires_at: new Date(expiresAt * 1000) };
+    },
+
+    /** The batch an undo token takes back; it must belong to the same subscriber as the page's link. */
+    verifyUndo(token: string, owner: TokenClaims): string {
+      const claims = tokens.verify(token, 'undo');
+      if (claims.organizationId !== owner.organizationId || claims.subjectId !== owner.subjectId || !claims.extra?.b) throw invalidToken();
+      return claims.extra.b;
+    },
+  };
+}
+
+export type Links = ReturnType<typeof createLinks>;

@@ -1,0 +1,120 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { Container } from '../../container.ts';
+import { requireAuth } from '../../plugins/auth.ts';
+import { clientIp } from '../../plugins/rate-limit.ts';
+import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
+import {
+  AcceptedResponse, CreatePreferenceTokenBody, ExportResponse, PreferenceCenterView, PreferenceTokenResponse, RequestLinkBody, ResubscribeBody,
+  ResubscribeResponse, SetTagBody, SetTagResponse, TagParams, TokenQuery, UndoBody, UndoResponse, UnsubscribeAllResponse,
+} from './preference-center.schemas.ts';
+
+/**
+ * The preference center's API. Subscriber routes are public in the auth sense and check the signed link
+ * (`?token=`, as in the reference API) themselves; they are rate-limited per subscriber, so people behind
+ * one address (an office, a mobile carrier) do not share a budget, while bad links count per client IP.
+ */
+export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
+  const { config } = container;
+  const service = container.preferences.preferenceCenter;
+  const links = container.preferences.links;
+  const ipOf = (request: FastifyRequest) => clientIp(request, config.TRUST_CF_CONNECTING_IP);
+  const from = (request: FastifyRequest) => ({ ip: ipOf(request), userAgent: request.headers['user-agent']?.slice(0, 512) ?? null });
+  const tokenErrors = { 401: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse };
+  const perLink = {
+    max: config.RATE_LIMIT_PREFERENCE_TOKEN_PER_MINUTE,
+    keyGenerator: (request: FastifyRequest) => {
+      const token = (request.query as { token?: unknown } | undefined)?.token;
+      const claims = typeof token === 'string' && token.length <= 2048 ? links.genuinePreference(token) : null;
+      return claims ? `pref:${claims.organizationId}:${claims.subjectId}` : `ip:${ipOf(request)}`;
+    },
+  };
+  const tokenRoute = { access: { public: true as const }, rateLimit: perLink };
+
+  // Personal data: never cached by a browser or proxy, never sent on as a referrer.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    return payload;
+  });
+
+  app.post('/subscribers/:id/preference-token', {
+    schema: {
+      tags: ['preference-center'], operationId: 'createPreferenceToken', summary: 'Mint a signed preference-center link for a subscriber',
+      params: IdParams, body: CreatePreferenceTokenBody, response: { 200: PreferenceTokenResponse, 404: ErrorResponse, ...authErrors },
+    },
+    config: { access: { scope: 'subscribers:write' } },
+  }, async (request) => service.issue(requireAuth(request).organizationId, request.params.id, request.body?.expires_in));
+
+  app.get('/preference-center', {
+    schema: {
+      tags: ['preference-center'], operationId: 'getPreferenceCenter', summary: 'The subscriber, the organization\'s branding and texts, and the public topics',
+      querystring: TokenQuery, response: { 200: PreferenceCenterView, ...tokenErrors },
+    },
+    config: tokenRoute,
+  }, async (request) => service.view(request.query.token));
+
+  app.put('/preference-center/tags/:tag_id', {
+    schema: {
+      tags: ['preference-center'], operationId: 'setPreferenceTag', summary: 'Subscribe to or unsubscribe from one public topic',
+      querystring: TokenQuery, params: TagParams, body: SetTagBody, response: { 200: SetTagResponse, 404: ErrorResponse, ...tokenErrors },
+    },
+    config: tokenRoute,
+  }, async (request) => service.setTag(service.verify(request.query.token), request.params.tag_id, request.body.subscribed, from(request)));
+
+  app.post('/preference-center/unsubscribe-all', {
+    schema: {
+      tags: ['preference-center'], operationId: 'unsubscribeAll', summary: 'Unsubscribe from every topic and all email; returns an undo token valid for 15 minutes',
+      querystring: TokenQuery, response: { 200: UnsubscribeAllResponse, ...tokenErrors },
+    },
+    config: tokenRoute,
+  }, async (request) => service.unsubscribeAll(service.verify(request.query.token), from(request)));
+
+  app.post('/preference-center/unsubscribe-all/undo', {
+    schema: {
+      tags: ['preference-center'], operationId: 'undoUnsubscribeAll', summary: 'Take back an unsubscribe-all within 15 minutes',
+      querystring: TokenQuery, body: UndoBody, response: { 200: UndoResponse, 409: ErrorResponse, ...tokenErrors },
+    },
+    config: tokenRoute,
+  }, async (request) => service.undoUnsubscribeAll(service.verify(request.query.token), request.body.undo_token, from(request)));
+
+  app.post('/preference-center/resubscribe', {
+    schema: {
+      tags: ['preference-center'], operationId: 'resubscribe', summary: 'Email a confirmation link; the subscriber is active again only after confirming',
+      querystring: TokenQuery, body: ResubscribeBody, response: { 202: ResubscribeResponse, 200: ResubscribeResponse, ...tokenErrors },
+    },
+    config: { ...tokenRoute, idempotent: true },
+  }, async (request, reply) => {
+    const result = await service.resubscribe(service.verify(request.query.token), request.body?.locale);
+    return reply.code(result.status === 'confirmation_sent' ? 202 : 200).send(result);
+  });
+
+  app.get('/preference-center/export', {
+    schema: {
+      tags: ['preference-center'], operationId: 'exportPreferenceData', summary: 'Everything held about the subscriber, as a JSON download',
+      querystring: TokenQuery, response: { 200: ExportResponse, ...tokenErrors },
+    },
+    config: tokenRoute,
+  }, async (request, reply) => {
+    const data = await service.export(service.verify(request.query.token));
+    return reply.header('content-disposition', 'attachment; filename="my-subscription-data.json"').send(data);
+  });
+
+  app.delete('/preference-center', {
+    schema: {
+      tags: ['preference-center'], operationId: 'deletePreferenceData', summary: 'Erase the subscriber and everything about them (irreversible)',
+      querystring: TokenQuery, response: { 204: NoContent, ...tokenErrors },
+    },
+    config: tokenRoute,
+  }, async (request, reply) => {
+    await service.erase(service.verify(request.query.token), from(request));
+    return reply.code(204).send(null);
+  });
+
+  app.post('/preference-center/request-link', {
+    schema: {
+      tags: ['preference-center'], operationId: 'requestPreferenceLink', summary: 'Email a fresh link; the answer is the same whether or not the address is known',
+      body: RequestLinkBody, response: { 202: AcceptedResponse, 422: ErrorResponse, 429: ErrorResponse },
+    },
+    config: { access: { public: true }, idempotent: true, rateLimit: { max: config.RATE_LIMIT_PUBLIC_FORM_PER_MINUTE } },
+  }, async (request, reply) => reply.code(202).send(await service.requestLink(request.body)));
+};

@@ -1,0 +1,259 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/types.ts';
+import { AppError, notFound } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { invalidToken, type TokenClaims } from '../../lib/tokens.ts';
+import type { Logger } from '../../logger.ts';
+import type { EmailProvider } from '../email/provider.ts';
+import { insertEvents, type OutboxEvent } from '../events/events.repository.ts';
+import type { Confirmations } from '../public-subscribe/confirmations.ts';
+import type { HistoryInsert, Origin, SubscriberRepository } from '../subscribers/subscribers.repository.ts';
+import type { SubscriberStatus } from '../subscribers/subscribers.schemas.ts';
+import { historyRow, tagEvent, type SubscriberService } from '../subscribers/subscribers.service.ts';
+import type { AddressLimiter } from './address-limit.ts';
+import { senderOf } from './email-layout.ts';
+import { preferenceLinkEmail } from './link-email.ts';
+import { PREFERENCE_TOKEN_TTL_SECONDS, type Links } from './links.ts';
+import type { PreferenceCenterRepository, ViewRow } from './preference-center.repository.ts';
+import type { Locale, PreferenceCenterViewDto } from './preference-center.schemas.ts';
+import { publicOrganization, supportedLocale } from './settings.ts';
+
+const SOURCE = 'preference_center';
+const EXPORT_PAGE = 1000;
+const EXPORT_MAX_PAGES = 10;
+
+export function toView(row: ViewRow): PreferenceCenterViewDto {
+  const categories: { name: string; display_name: string }[] = [];
+  for (const tag of row.tags) {
+    if (tag.category !== null && !categories.some((c) => c.name === tag.category)) categories.push({ name: tag.category, display_name: tag.category });
+  }
+  return {
+    subscriber: { email: row.email, first_name: row.first_name, status: row.status },
+    organization: publicOrganization(row.organization),
+    categories,
+    tags: row.tags.map((tag) => ({ ...tag, display_name: tag.name })),
+  };
+}
+
+/**
+ * Everything a subscriber can do with their preference link. Each change writes consent history with
+ * source `preference_center` and its outbox events in the same transaction, through the subscriber
+ * repository. A link whose subscriber no longer exists is dead: it answers 401 invalid_token like a
+ * forged one, so the page offers a fresh link instead of an error.
+ */
+export function createPreferenceCenterService(deps: {
+  db: Kysely<DB>;
+  links: Links;
+  repository: PreferenceCenterRepository;
+  subscriberRepository: SubscriberRepository;
+  subscribers: Pick<SubscriberService, 'delete'>;
+  confirmations: Pick<Confirmations, 'send'>;
+  emailProvider: EmailProvider;
+  addressLimiter: AddressLimiter;
+  publicApiUrl: string;
+  logger: Logger;
+}) {
+  const { db, links, repository: repo, subscriberRepository: subscribers } = deps;
+  const origin = (o: Omit<Origin, 'source'>): Origin => ({ ...o, source: SOURCE });
+
+  /**
+   * Verifies a link for the page itself. A genuine link that expired or whose subscriber is gone names
+   * its organization in the error, so the page can offer to email a fresh one; a forged one names nothing.
+   */
+  async function deadLink(error: AppError, token: string): Promise<AppError> {
+    const genuine = links.genuinePreference(token);
+    const organization = genuine ? await repo.organizationById(genuine.organizationId) : undefined;
+    if (!organization) return error;
+    return new AppError(error.status, error.code, error.message, { details: [{ field: 'token', message: error.message, organization: organization.slug }] });
+  }
+
+  async function lockSubscriber(trx: Parameters<SubscriberRepository['lock']>[0], claims: TokenClaims) {
+    const subscriber = await subscribers.lock(trx, claims.organizationId, claims.subjectId);
+    if (!subscriber) throw invalidToken();
+    return subscriber as typeof subscriber & { status: SubscriberStatus };
+  }
+
+  return {
+    /** Mints a link for an admin or an automation; the subscriber must exist in the organization. */
+    async issue(organizationId: string, subscriberId: string, expiresIn = PREFERENCE_TOKEN_TTL_SECONDS) {
+      if (!(await subscribers.findById(organizationId, subscriberId))) throw notFound('subscriber');
+      return links.preference(organizationId, subscriberId, expiresIn);
+    },
+
+    verify: (token: string): TokenClaims => links.verifyPreference(token),
+
+    async view(token: string): Promise<PreferenceCenterViewDto> {
+      let claims: TokenClaims;
+      try {
+        claims = links.verifyPreference(token);
+      } catch (error) {
+        throw error instanceof AppError ? await deadLink(error, token) : error;
+      }
+      const row = await repo.view(claims.organizationId, claims.subjectId);
+      if (!row) throw await deadLink(invalidToken(), token);
+      return toView(row);
+    },
+
+    async setTag(claims: TokenClaims, tagId: string, subscribed: boolean, from: Omit<Origin, 'source'>) {
+      const { organizationId } = claims;
+      const changed = await db.transaction().execute(async (trx) => {
+        const subscriber = await lockSubscriber(trx, claims);
+        const tag = await repo.findPublicTag(trx, organizationId, tagId);
+        if (!tag) throw notFound('tag');
+        const didChange = subscribed
+          ? (await subscribers.subscribeTags(trx, organizationId, [{ subscriberId: subscriber.id, tagId }], SOURCE)).length > 0
+          : (await subscribers.unsubscribeTags(trx, organizationId, subscriber.id, [tagId], SOURCE)).length > 0;
+        if (!didChange) return false;
+        await subscribers.insertHistory(trx, organizationId, [historyRow(subscriber.id, subscribed ? 'tag_subscribed' : 'tag_unsubscribed', origin(from), tagId)]);
+        await insertEvents(trx, organizationId, [tagEvent(subscribed ? 'tag.subscribed' : 'tag.unsubscribed', subscriber, tag, SOURCE)]);
+        return true;
+      });
+      return { tag_id: tagId, is_subscribed: subscribed, changed };
+    },
+
+    /**
+     * Unsubscribes from every public topic and, for an active or pending subscriber, from all email. The
+     * rows it writes share a batch id, which the returned undo token names for a few minutes.
+     */
+    async unsubscribeAll(claims: TokenClaims, from: Omit<Origin, 'source'>) {
+      const { organizationId } = claims;
+      const batch = newId();
+      const status = await db.transaction().execute(async (trx) => {
+        const subscriber = await lockSubscriber(trx, claims);
+        const tags = await subscribers.unsubscribeAllTags(trx, organizationId, subscriber.id, SOURCE, { publicOnly: true });
+        const history: HistoryInsert[] = tags.map((tag) => historyRow(subscriber.id, 'tag_unsubscribed', origin(from), tag.id, { batch }));
+        const events: OutboxEvent[] = tags.map((tag) => tagEvent('tag.unsubscribed', subscriber, tag, SOURCE));
+        let next = subscriber.status;
+        if (subscriber.status === 'active' || subscriber.status === 'pending') {
+          next = 'unsubscribed';
+          await subscribers.update(trx, organizationId, subscriber.id, { status: next });
+          history.push(historyRow(subscriber.id, 'status_changed', origin(from), null, { from: subscriber.status, to: next, batch }));
+          events.push({ type: 'subscriber.updated', subjectId: subscriber.id, payload: { subscriber: { id: subscriber.id, email: subscriber.email, status: next }, changed_fields: ['status'], source: SOURCE } });
+        }
+        await subscribers.insertHistory(trx, organizationId, history);
+        await insertEvents(trx, organizationId, events);
+        return { next, tags: tags.length };
+      });
+      const undo = links.undo(organizationId, claims.subjectId, batch);
+      return { status: status.next, unsubscribed_tags: status.tags, undo_token: undo.token, undo_expires_at: undo.expires_at };
+    },
+
+    /**
+     * Takes back an unsubscribe-all minutes after it happened, on the same link: the subscriber's own
+     * explicit action, so it restores the previous status without a confirmation email. Refused once
+     * anything else changed the status since.
+     */
+    async undoUnsubscribeAll(claims: TokenClaims, undoToken: string, from: Omit<Origin, 'source'>) {
+      const batch = links.verifyUndo(undoToken, claims);
+      const { organizationId } = claims;
+      return db.transaction().execute(async (trx) => {
+        const subscriber = await lockSubscriber(trx, claims);
+        const done = await repo.unsubscribeBatch(trx, organizationId, subscriber.id, batch);
+        const restoresStatus = done.previousStatus !== null;
+        if (restoresStatus && (!done.isLatestStatusChange || subscriber.status !== 'unsubscribed')) {
+          throw new AppError(409, 'undo_not_possible', 'This can no longer be undone; use resubscribe instead');
+        }
+        const changed = await subscribers.subscribeTags(trx, organizationId, done.tagIds.map((tagId) => ({ subscriberId: subscriber.id, tagId })), SOURCE);
+        const tags = await repo.findPublicTagsByIds(trx, organizationId, changed.map((c) => c.tag_id));
+        const history: HistoryInsert[] = changed.map((c) => historyRow(subscriber.id, 'tag_subscribed', origin(from), c.tag_id, { undo_of: batch }));
+        const events: OutboxEvent[] = tags.map((tag) => tagEvent('tag.subscribed', subscriber, tag, SOURCE));
+        let status = subscriber.status;
+        if (restoresStatus) {
+          status = done.previousStatus!;
+          await subscribers.update(trx, organizationId, subscriber.id, { status });
+          history.push(historyRow(subscriber.id, 'status_changed', origin(from), null, { from: subscriber.status, to: status, undo_of: batch }));
+          events.push({ type: 'subscriber.updated', subjectId: subscriber.id, payload: { subscriber: { id: subscriber.id, email: subscriber.email, status }, changed_fields: ['status'], source: SOURCE } });
+        }
+        await subscribers.insertHistory(trx, organizationId, history);
+        await insertEvents(trx, organizationId, events);
+        return { status, resubscribed_tags: changed.length };
+      });
+    },
+
+    /** Asks for a fresh confirmation by email: an address that left is never reactivated silently. */
+    async resubscribe(claims: TokenClaims, locale: Locale | undefined) {
+      const subscriber = await subscribers.findById(claims.organizationId, claims.subjectId);
+      if (!subscriber) throw invalidToken();
+      if (subscriber.status === 'active') return { status: 'already_active' as const };
+      await deps.addressLimiter.hit('confirm', claims.organizationId, subscriber.email);
+      const organization = (await repo.organizationById(claims.organizationId))!;
+      await deps.confirmations.send({ organization, subscriber, source: 'preference_center', tagIds: [], locale });
+      return { status: 'confirmation_sent' as const };
+    },
+
+    /** Everything held about the subscriber (GDPR Art. 15 and 20), as one JSON document. */
+    async export(claims: TokenClaims) {
+      const { organizationId, subjectId } = claims;
+      const subscriber = await subscribers.findById(organizationId, subjectId);
+      if (!subscriber) throw invalidToken();
+      const [organization, tags, messages, history, notes] = await Promise.all([
+        repo.organizationById(organizationId),
+        repo.tagStates(organizationId, subjectId),
+        repo.messages(organizationId, subjectId),
+        allPages((beforeId) => subscribers.listHistory(organizationId, subjectId, { limit: EXPORT_PAGE, beforeId })),
+        allPages((beforeId) => subscribers.listNotes(organizationId, subjectId, { limit: EXPORT_PAGE, beforeId })),
+      ]);
+      const { tags: _current, ...profile } = subscriber;
+      return {
+        exported_at: new Date(),
+        organization: { name: organization!.name },
+        subscriber: profile,
+        tags,
+        consent_history: history.map((row) => ({
+          action: row.action, tag: row.tag_name ? { name: row.tag_name, slug: row.tag_slug! } : null, source: row.source,
+          ip: row.ip, user_agent: row.user_agent, details: row.details as Record<string, unknown>, created_at: row.created_at,
+        })),
+        notes: notes.map((note) => ({ body: note.body, created_at: note.created_at })),
+        messages,
+      };
+    },
+
+    /** GDPR erasure through the subscriber service: irreversible, and the link dies with the subscriber. */
+    async erase(claims: TokenClaims, from: Omit<Origin, 'source'>) {
+      try {
+        await deps.subscribers.delete(claims.organizationId, claims.subjectId, origin(from));
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'subscriber_not_found') throw invalidToken();
+        throw error;
+      }
+    },
+
+    /**
+     * Emails a fresh link when the address is subscribed in the organization. The answer and its timing
+     * are the same either way: the lookup always runs and the email leaves after the response.
+     */
+    async requestLink(input: { email: string; organization: string; locale?: Locale }) {
+      const email = input.email.trim();
+      await deps.addressLimiter.hit('link', input.organization, email);
+      const organization = await repo.organizationBySlug(input.organization);
+      const subscriber = organization ? await subscribers.findByEmail(organization.id, email) : undefined;
+      if (organization && subscriber) {
+        const locale = input.locale ?? supportedLocale(organization.locale);
+        const link = links.preference(organization.id, subscriber.id);
+        const message = preferenceLinkEmail({ locale, organizationName: organization.name, firstName: subscriber.first_name, url: link.url, validDays: PREFERENCE_TOKEN_TTL_SECONDS / 86_400 });
+        setImmediate(() => {
+          deps.emailProvider.send({
+            from: senderOf(organization, deps.publicApiUrl), to: subscriber.email, subject: message.subject, html: message.html, text: message.text,
+            organizationId: organization.id, tags: [{ name: 'kind', value: 'preference_link' }],
+          }).catch((error: unknown) => deps.logger.error({ err: error, organizationId: organization.id }, 'could not send a preference link'));
+        });
+      }
+      return { status: 'accepted' as const, message: 'If this address is subscribed, a new link is on its way.' };
+    },
+  };
+}
+
+/** Walks a newest-first, id-cursored list to its end, up to a cap. */
+async function allPages<T extends { id: string }>(page: (beforeId: string | undefined) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  let beforeId: string | undefined;
+  for (let i = 0; i < EXPORT_MAX_PAGES; i += 1) {
+    const batch = await page(beforeId);
+    rows.push(...batch.slice(0, EXPORT_PAGE));
+    if (batch.length <= EXPORT_PAGE) break;
+    beforeId = batch[EXPORT_PAGE - 1]!.id;
+  }
+  return rows;
+}
+
+export type PreferenceCenterService = ReturnType<typeof createPreferenceCenterService>;

@@ -1,0 +1,27 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Container } from '../../container.ts';
+import { requireAuth } from '../../plugins/auth.ts';
+import { authErrors } from '../common.schemas.ts';
+import { SettingsPatchBody, SettingsResponse } from './preference-center.schemas.ts';
+
+/**
+ * Preference-center settings of the caller's organization. Both routes need `subscribers:write`, which
+ * for dashboard sessions means the admin role: what subscribers see and who may embed the page is an
+ * admin decision, and viewers have no use for the raw settings.
+ */
+export const preferenceSettingsRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
+  const settings = container.preferences.settings;
+
+  app.get('/settings/preference-center', {
+    schema: { tags: ['settings'], operationId: 'getPreferenceCenterSettings', summary: 'Texts, branding, double opt-in and allowed origins of the preference center', response: { 200: SettingsResponse, ...authErrors } },
+    config: { access: { scope: 'subscribers:write' } },
+  }, async (request) => settings.get(requireAuth(request).organizationId));
+
+  app.patch('/settings/preference-center', {
+    schema: {
+      tags: ['settings'], operationId: 'updatePreferenceCenterSettings', summary: 'Change preference-center settings; texts merge per locale, null restores a default text',
+      body: SettingsPatchBody, response: { 200: SettingsResponse, ...authErrors },
+    },
+    config: { access: { scope: 'subscribers:write' } },
+  }, async (request) => settings.update(requireAuth(request).organizationId, request.body));
+};
