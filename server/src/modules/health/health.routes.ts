@@ -16,11 +16,14 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ container: Container }> =
   app.get('/health', {
     schema: { tags: ['health'], operationId: 'getHealth', summary: 'Liveness', response: { 200: Type.Object({ status: Type.String() }) } },
     config: { rateLimit: false },
+    // Probes run every few seconds; logging each one would drown the real traffic.
+    logLevel: 'warn',
   }, async () => ({ status: 'ok' }));
 
   app.get('/ready', {
     schema: { tags: ['health'], operationId: 'getReady', summary: 'Readiness: PostgreSQL and Redis reachable', response: { 200: Ready, 503: Ready } },
     config: { rateLimit: false },
+    logLevel: 'warn',
   }, async (_request, reply) => {
     const [postgres, redis] = await Promise.allSettled([
       withTimeout(sql`select 1`.execute(container.db)),
