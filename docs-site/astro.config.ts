@@ -9,6 +9,8 @@ process.env.DOCS_VARIANT = variant;
 
 export default defineConfig({
   site: siteUrl(variant),
+  // A project site on GitHub Pages lives under /<repository>/; the path of the site URL says so.
+  base: new URL(siteUrl(variant)).pathname,
   outDir: outDir(variant),
   // Separate caches per variant: the content data store of one build must never feed the other.
   cacheDir: `./node_modules/.astro-${variant}`,

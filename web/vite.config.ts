@@ -12,7 +12,8 @@ if (!['preferences', 'admin'].includes(app)) throw new Error(`WEB_APP must be "p
 
 export default defineConfig({
   root: path.join(here, app),
-  base: `/${app}/`,
+  // Served by the API under /<app>/; a Pages project serves the app at its root (WEB_BASE=/).
+  base: process.env.WEB_BASE ?? `/${app}/`,
   plugins: [react()],
   resolve: { alias: { '@shared': path.join(here, 'src/shared') } },
   build: { outDir: path.join(here, 'dist', app), emptyOutDir: true, target: 'es2022' },
