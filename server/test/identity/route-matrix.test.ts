@@ -1,0 +1,297 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actsInOrganization, requiredRole, type RouteRule } from '../../src/plugins/auth.ts';
+import { api, createTestContext, sessionApi, type TestContext, type TestSession } from '../support/context.ts';
+import type { Scope } from '../../src/modules/api-keys/scopes.ts';
+
+/**
+ * The role and tenant-isolation matrices, derived from the app's own route table (collected by the auth
+ * plugin as routes are added) and each route's declared access rule. A new route makes this file fail
+ * until it has an entry in SAMPLES below, so no route ships without its access rule being exercised.
+ */
+
+/** Organization A's resources, which the sample parameters point at. */
+interface Fixtures {
+  organizationId: string;
+  subscriberId: string;
+  subscriberEmail: string;
+  tagId: string;
+  tagName: string;
+  apiKeyId: string;
+  memberId: string;
+  invitationId: string;
+  sessionId: string;
+}
+
+interface Sample {
+  /** Path parameters, pointing at organization A's resources. */
+  params?: (fx: Fixtures) => Record<string, string>;
+  /** Query string without the leading "?". */
+  query?: (fx: Fixtures) => string;
+  /** A valid body, so that a request that passes the access checks reaches the handler. */
+  body?: (fx: Fixtures) => unknown;
+  /** Only for routes declared `{ public: true }`: why the route takes no credentials. */
+  public?: string;
+  /** Skips the cross-organization check of a route with path parameters; say why. */
+  notTenantData?: string;
+}
+
+const id = (fx: Fixtures) => ({ id: fx.subscriberId });
+const PREFERENCE_TOKEN = 'signed preference-center token in ?token=';
+
+// Keyed by "METHOD /api/v1/path" exactly as Fastify registers the route (":param" segments).
+const SAMPLES: Record<string, Sample> = {
+  'GET /api/v1/api-keys': {},
+  'POST /api/v1/api-keys': { body: () => ({ name: 'matrix', scopes: ['tags:read'] }) },
+  'DELETE /api/v1/api-keys/:id': { params: (fx) => ({ id: fx.apiKeyId }) },
+
+  'POST /api/v1/subscribers': { body: () => ({ email: 'matrix-new@example.com' }) },
+  'GET /api/v1/subscribers': {},
+  'GET /api/v1/subscribers/by-email': { query: (fx) => `email=${encodeURIComponent(fx.subscriberEmail)}` },
+  'POST /api/v1/subscribers/batch': { body: () => ({ subscribers: [{ email: 'matrix-batch@example.com' }] }) },
+  'GET /api/v1/subscribers/:id': { params: id },
+  'PATCH /api/v1/subscribers/:id': { params: id, body: () => ({ first_name: 'Matrix' }) },
+  'DELETE /api/v1/subscribers/:id': { params: id },
+  'POST /api/v1/subscribers/:id/tags': { params: id, body: () => ({ tags: ['matrix'] }) },
+  'DELETE /api/v1/subscribers/:id/tags/:slug': { params: (fx) => ({ id: fx.subscriberId, slug: fx.tagName }) },
+  'GET /api/v1/subscribers/:id/events': { params: id },
+  'POST /api/v1/subscribers/:id/notes': { params: id, body: () => ({ body: 'matrix note' }) },
+  'GET /api/v1/subscribers/:id/notes': { params: id },
+  'POST /api/v1/subscribers/:id/preference-token': { params: id, body: () => ({}) },
+
+  'POST /api/v1/tags': { body: () => ({ name: 'matrix tag' }) },
+  'GET /api/v1/tags': {},
+  'GET /api/v1/tags/by-name/:name': { params: (fx) => ({ name: fx.tagName }) },
+  'GET /api/v1/tags/:id': { params: (fx) => ({ id: fx.tagId }) },
+  'PATCH /api/v1/tags/:id': { params: (fx) => ({ id: fx.tagId }), body: () => ({ description: 'matrix' }) },
+  'DELETE /api/v1/tags/:id': { params: (fx) => ({ id: fx.tagId }) },
+
+  'GET /api/v1/settings/preference-center': {},
+  'PATCH /api/v1/settings/preference-center': { body: () => ({ accent_color: '#123456' }) },
+  'GET /api/v1/preference-center': { public: PREFERENCE_TOKEN },
+  'PUT /api/v1/preference-center/tags/:tag_id': { public: PREFERENCE_TOKEN },
+  'POST /api/v1/preference-center/unsubscribe-all': { public: PREFERENCE_TOKEN },
+  'POST /api/v1/preference-center/unsubscribe-all/undo': { public: PREFERENCE_TOKEN },
+  'POST /api/v1/preference-center/resubscribe': { public: PREFERENCE_TOKEN },
+  'GET /api/v1/preference-center/export': { public: PREFERENCE_TOKEN },
+  'DELETE /api/v1/preference-center': { public: PREFERENCE_TOKEN },
+  'POST /api/v1/preference-center/request-link': { public: 'asks for a link by email; rate-limited, same answer for every address' },
+  'POST /api/v1/public/:org_slug/subscribe': { public: 'subscribe form on the organization\'s website (double opt-in)' },
+  'GET /api/v1/public/confirmation': { public: 'signed confirmation token' },
+  'POST /api/v1/public/confirm': { public: 'signed confirmation token' },
+
+  'POST /api/v1/auth/magic-link': { public: 'requests a sign-in link; same answer for every address' },
+  'POST /api/v1/auth/verify': { public: 'the sign-in token is the credential (CSRF-checked)' },
+  'POST /api/v1/auth/logout': {},
+  'GET /api/v1/auth/me': {},
+  'GET /api/v1/auth/sessions': {},
+  'DELETE /api/v1/auth/sessions/:id': { params: (fx) => ({ id: fx.sessionId }) },
+
+  'POST /api/v1/organizations': { body: () => ({ name: 'Matrix Created' }) },
+  'GET /api/v1/organizations': {},
+  'GET /api/v1/organizations/current': {},
+  'PATCH /api/v1/organizations/current': { body: () => ({ locale: 'de' }) },
+  'DELETE /api/v1/organizations/current': { body: () => ({ confirm_slug: 'not-the-slug' }) },
+  'POST /api/v1/organizations/:id/leave': { params: (fx) => ({ id: fx.organizationId }) },
+
+  'GET /api/v1/members': {},
+  'PATCH /api/v1/members/:id': { params: (fx) => ({ id: fx.memberId }), body: () => ({ role: 'viewer' }) },
+  'DELETE /api/v1/members/:id': { params: (fx) => ({ id: fx.memberId }) },
+  'GET /api/v1/invitations': {},
+  'POST /api/v1/invitations': { body: () => ({ email: 'matrix-invitee@example.com', role: 'viewer' }) },
+  'POST /api/v1/invitations/:id/resend': { params: (fx) => ({ id: fx.invitationId }) },
+  'DELETE /api/v1/invitations/:id': { params: (fx) => ({ id: fx.invitationId }) },
+  'POST /api/v1/invitations/accept': { public: 'the invitation token is the credential (CSRF-checked)' },
+
+  'GET /api/v1/platform/organizations': {},
+  'POST /api/v1/platform/organizations/:id/suspend': { params: (fx) => ({ id: fx.organizationId }) },
+  'POST /api/v1/platform/organizations/:id/unsuspend': { params: (fx) => ({ id: fx.organizationId }) },
+
+  'GET /api/v1/audit-logs': {},
+  'GET /api/v1/dev/mailbox': {},
+};
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const keyOf = (rule: RouteRule) => `${rule.method} ${rule.url}`;
+
+let ctx: TestContext;
+let fx: Fixtures;
+let rules: RouteRule[];
+let keyA: string;
+let revokedKeyA: string;
+let ownerA: TestSession;
+let viewerA: TestSession;
+let platformAdmin: TestSession;
+let keyB: string;
+let ownerB: TestSession;
+
+beforeAll(async () => {
+  // Hundreds of requests from one address and one key: the limits are not what this file tests.
+  ctx = await createTestContext({ RATE_LIMIT_IP_PER_MINUTE: '100000', RATE_LIMIT_API_KEY_PER_MINUTE: '100000' });
+  rules = ctx.app.routeRules.filter((r) => r.url.startsWith('/api/v1/') && r.method !== 'HEAD' && r.method !== 'OPTIONS');
+
+  const a = await ctx.createOrganization('Matrix A');
+  const b = await ctx.createOrganization('Matrix B');
+  keyA = a.key;
+  keyB = b.key;
+  ownerA = await ctx.createSession(a.id, 'owner');
+  viewerA = await ctx.createSession(a.id, 'viewer');
+  ownerB = await ctx.createSession(b.id, 'owner');
+  platformAdmin = await ctx.createSession(null, undefined, { platformAdmin: true });
+  const revoked = await ctx.createKey(a.id, ['subscribers:read']);
+  await ctx.container.services.apiKeys.revoke(a.id, revoked.id);
+  revokedKeyA = revoked.key;
+
+  const call = api(ctx, a.key);
+  const subscriber = (await call('POST', '/api/v1/subscribers', { email: 'matrix@example.com', tags: ['Matrix Tag'] })).json();
+  const tag = (await call('GET', '/api/v1/tags/by-name/matrix-tag')).json();
+  const extraKey = await ctx.createKey(a.id, ['tags:read']);
+  const member = await ctx.createSession(a.id, 'admin');
+  const members = (await sessionApi(ctx, ownerA)('GET', '/api/v1/members?limit=100')).json().items as { id: string; user: { id: string } }[];
+  const invitation = (await sessionApi(ctx, ownerA)('POST', '/api/v1/invitations', { email: 'matrix-pending@example.com', role: 'viewer' })).json();
+  fx = {
+    organizationId: a.id, subscriberId: subscriber.id, subscriberEmail: 'matrix@example.com', tagId: tag.id, tagName: tag.name,
+    apiKeyId: extraKey.id, memberId: members.find((m) => m.user.id === member.userId)!.id, invitationId: invitation.id, sessionId: ownerA.sessionId,
+  };
+});
+afterAll(() => ctx.close());
+
+function sampleOf(rule: RouteRule): Sample {
+  const sample = SAMPLES[keyOf(rule)];
+  if (!sample) throw new Error(`no SAMPLES entry for ${keyOf(rule)}`);
+  return sample;
+}
+
+function send(rule: RouteRule, headers: Record<string, string>) {
+  const sample = sampleOf(rule);
+  const params = sample.params?.(fx) ?? {};
+  const path = rule.url.replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
+    if (!(name in params)) throw new Error(`SAMPLES entry for ${keyOf(rule)} lacks the path parameter "${name}"`);
+    return encodeURIComponent(params[name]!);
+  });
+  const query = sample.query?.(fx);
+  const body = sample.body?.(fx);
+  return ctx.app.inject({
+    method: rule.method as 'GET', url: query ? `${path}?${query}` : path, headers,
+    ...(body !== undefined ? { payload: body as object } : {}),
+  });
+}
+
+const keyHeaders = (key: string) => ({ authorization: `Bearer ${key}` });
+// Routes without a SAMPLES entry are reported once, by the first test, rather than failing every matrix.
+const protectedRules = () => rules.filter((r) => r.access && !('public' in r.access) && SAMPLES[keyOf(r)]);
+
+/** Runs `check` on each route and returns one line per route whose answer was not the expected one. */
+async function violations(selected: RouteRule[], check: (rule: RouteRule) => Promise<string | null>): Promise<string[]> {
+  const problems: string[] = [];
+  for (const rule of selected) {
+    const problem = await check(rule);
+    if (problem) problems.push(`${keyOf(rule)}: ${problem}`);
+  }
+  return problems;
+}
+
+async function expectAnswer(rule: RouteRule, headers: Record<string, string>, status: number, code?: string): Promise<string | null> {
+  const res = await send(rule, headers);
+  const actual = res.statusCode >= 400 ? res.json().error?.code : undefined;
+  if (res.statusCode === status && (code === undefined || actual === code)) return null;
+  return `expected ${status}${code ? ` ${code}` : ''}, got ${res.statusCode}${actual ? ` ${actual}` : ''}`;
+}
+
+describe('the route table', () => {
+  it('has an entry in SAMPLES for every /api/v1 route', () => {
+    const missing = [...new Set(rules.map(keyOf))].filter((key) => !SAMPLES[key]);
+    expect(missing, `Add an entry for each of these routes to SAMPLES in server/test/identity/route-matrix.test.ts: sample path parameters and a valid body, or \`public: 'why'\` for a route without credentials`).toEqual([]);
+  });
+
+  it('declares public exactly the routes SAMPLES explains as public', () => {
+    const problems = rules.filter((r) => SAMPLES[keyOf(r)]).flatMap((rule) => {
+      const isPublic = Boolean(rule.access && 'public' in rule.access);
+      const explained = Boolean(sampleOf(rule).public);
+      if (isPublic && !explained) return [`${keyOf(rule)} is public; say why in its SAMPLES entry (public: '…')`];
+      if (!isPublic && explained) return [`${keyOf(rule)} is not public but its SAMPLES entry says it is`];
+      return [];
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('never admits viewers to a mutation unless its scope is a read scope', () => {
+    const problems = protectedRules()
+      .filter((r) => MUTATING.has(r.method) && actsInOrganization(r.access!) && requiredRole(r.access!) === 'viewer')
+      .filter((r) => r.method !== 'POST' || !('scope' in r.access!))
+      .map(keyOf);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the role matrix', () => {
+  it('answers 401 to a request without credentials on every protected route', async () => {
+    expect(await violations(protectedRules(), (rule) => expectAnswer(rule, {}, 401, 'unauthorized'))).toEqual([]);
+  });
+
+  it('answers 401 api_key_revoked to a revoked key on every protected route', async () => {
+    expect(await violations(protectedRules(), (rule) => expectAnswer(rule, keyHeaders(revokedKeyA), 401, 'api_key_revoked'))).toEqual([]);
+  });
+
+  it('answers 403 insufficient_scope to a key without the route\'s scope, and 403 session_required on session-only routes', async () => {
+    const allScopes = ctx.container.services.apiKeys.allScopes();
+    const fullKey = keyA;
+    const problems = await violations(protectedRules(), async (rule) => {
+      const access = rule.access!;
+      if (!('scope' in access)) return expectAnswer(rule, keyHeaders(fullKey), 403, 'session_required');
+      const others = allScopes.filter((s): s is Scope => s !== access.scope);
+      const key = await ctx.createKey(fx.organizationId, others);
+      return expectAnswer(rule, keyHeaders(key.key), 403, 'insufficient_scope');
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('answers 403 to a viewer session on every route that needs more than viewer, and to non-operators on platform routes', async () => {
+    const problems = await violations(protectedRules(), async (rule) => {
+      const access = rule.access!;
+      if ('platform' in access) return expectAnswer(rule, viewerA.headers, 403, 'platform_admin_required');
+      if (!actsInOrganization(access) || requiredRole(access) === 'viewer') return null;
+      return expectAnswer(rule, viewerA.headers, 403, 'insufficient_role');
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('lets a viewer session read every route that admits viewers', async () => {
+    const reads = protectedRules().filter((r) => r.method === 'GET' && actsInOrganization(r.access!) && requiredRole(r.access!) === 'viewer');
+    const problems = await violations(reads, async (rule) => {
+      const res = await send(rule, viewerA.headers);
+      return res.statusCode === 200 ? null : `expected 200, got ${res.statusCode} ${res.body.slice(0, 120)}`;
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('serves every GET route to the owner\'s session, and every scoped GET route to a full key (dual auth)', async () => {
+    const gets = protectedRules().filter((r) => r.method === 'GET');
+    const problems = await violations(gets, async (rule) => {
+      const access = rule.access!;
+      const session = 'platform' in access ? platformAdmin : ownerA;
+      const bySession = await send(rule, session.headers);
+      if (bySession.statusCode !== 200) return `session: expected 200, got ${bySession.statusCode} ${bySession.body.slice(0, 120)}`;
+      if (!('scope' in access)) return null;
+      const byKey = await send(rule, keyHeaders(keyA));
+      return byKey.statusCode === 200 ? null : `API key: expected 200, got ${byKey.statusCode} ${byKey.body.slice(0, 120)}`;
+    });
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the tenant-isolation matrix', () => {
+  it('answers 404 to organization B for organization A\'s resources on every route with path parameters', async () => {
+    const scoped = protectedRules().filter((r) => r.url.includes('/:') && !('platform' in r.access!));
+    const problems = await violations(scoped, async (rule) => {
+      if (sampleOf(rule).notTenantData) return null;
+      const bySession = await expectAnswer(rule, ownerB.headers, 404);
+      if (bySession) return `B's owner session: ${bySession}`;
+      if (!('scope' in rule.access!)) return null;
+      const byKey = await expectAnswer(rule, keyHeaders(keyB), 404);
+      return byKey ? `B's API key: ${byKey}` : null;
+    });
+    expect(problems).toEqual([]);
+    // And A's resources are still there.
+    expect((await api(ctx, keyA)('GET', `/api/v1/subscribers/${fx.subscriberId}`)).statusCode).toBe(200);
+  });
+});
