@@ -23,6 +23,9 @@ import { invitationRoutes } from './modules/invitations/invitations.routes.ts';
 import { platformRoutes } from './modules/platform/platform.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { devMailboxRoutes } from './modules/email/dev-mailbox.routes.ts';
+import { statsRoutes } from './modules/stats/stats.routes.ts';
+import { registerAdminSite } from './modules/admin-site/admin-site.ts';
+import { registerAppCors } from './modules/admin-site/app-cors.ts';
 
 export type App = FastifyInstance<RawServerDefault>;
 
@@ -57,6 +60,7 @@ export async function buildApp(container: Container): Promise<App> {
   await registerAuth(app, container);
   registerIdempotency(app, container);
   registerAudit(app, container);
+  registerAppCors(app, container);
 
   await app.register(healthRoutes, { container });
   await app.register(
@@ -74,11 +78,13 @@ export async function buildApp(container: Container): Promise<App> {
       await api.register(platformRoutes, { container });
       await api.register(auditRoutes, { container });
       await api.register(devMailboxRoutes, { container });
+      await api.register(statsRoutes, { container });
     },
     { prefix: '/api/v1' },
   );
 
   await registerPreferenceSite(app, container);
+  await registerAdminSite(app, container);
 
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
   return app;

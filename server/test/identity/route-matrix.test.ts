@@ -108,6 +108,9 @@ const SAMPLES: Record<string, Sample> = {
 
   'GET /api/v1/audit-logs': {},
   'GET /api/v1/dev/mailbox': {},
+
+  'GET /api/v1/stats/overview': {},
+  'GET /api/v1/stats/growth': { query: () => 'days=30' },
 };
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -1,0 +1,90 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../../db/types.ts';
+import type { SubscriberStatus } from '../subscribers/subscribers.schemas.ts';
+
+/**
+ * The smallest UUIDv7 minted at `time`. Subscriber ids are UUIDv7 created just before the row, so every
+ * row created at or after `time` has an id at or above this bound: a range on the (organization_id, id)
+ * index that skips older rows without an index on created_at.
+ */
+export function uuidV7LowerBound(time: Date): string {
+  const hex = Math.max(0, Math.floor(time.getTime())).toString(16).padStart(12, '0').slice(-12);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+}
+
+export interface ConsentEventRow {
+  id: string;
+  action: string;
+  source: string;
+  created_at: Date;
+  subscriber_id: string;
+  subscriber_email: string | null;
+  tag_id: string | null;
+  tag_name: string | null;
+  tag_slug: string | null;
+  details: unknown;
+}
+
+/** Read-only aggregates for the dashboard; every query is filtered by the caller's organization. */
+export function createStatsRepository(db: Kysely<DB>) {
+  return {
+    /** One row per status that has subscribers: an index-only scan of (organization_id, status, id). */
+    async countByStatus(organizationId: string): Promise<Partial<Record<SubscriberStatus, number>>> {
+      const rows = await db.selectFrom('subscribers')
+        .select(['status', sql<number>`count(*)::int`.as('count')])
+        .where('organization_id', '=', organizationId)
+        .groupBy('status')
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.status, r.count]));
+    },
+
+    /** Subscribers created per UTC day since `since` (days without any are absent). */
+    async createdPerDay(organizationId: string, since: Date): Promise<Map<string, number>> {
+      // One day of slack on the id bound: created_at is the transaction's start, which may precede the id by a moment.
+      const idBound = uuidV7LowerBound(new Date(since.getTime() - 86_400_000));
+      const rows = await sql<{ day: string; count: number }>`
+        select to_char((created_at at time zone 'UTC')::date, 'YYYY-MM-DD') as day, count(*)::int as count
+        from subscribers
+        where organization_id = ${organizationId} and id >= ${idBound}::uuid and created_at >= ${since}
+        group by 1
+      `.execute(db);
+      return new Map(rows.rows.map((r) => [r.day, r.count]));
+    },
+
+    /** Subscribers whose unsubscription happened per UTC day since `since` (and who are still unsubscribed). */
+    async unsubscribedPerDay(organizationId: string, since: Date): Promise<Map<string, number>> {
+      const rows = await sql<{ day: string; count: number }>`
+        select to_char((unsubscribed_at at time zone 'UTC')::date, 'YYYY-MM-DD') as day, count(*)::int as count
+        from subscribers
+        where organization_id = ${organizationId} and unsubscribed_at >= ${since}
+        group by 1
+      `.execute(db);
+      return new Map(rows.rows.map((r) => [r.day, r.count]));
+    },
+
+    /** The newest consent-history entries of the organization, with the subscriber's address and the tag. */
+    async latestConsentEvents(organizationId: string, limit: number): Promise<ConsentEventRow[]> {
+      return db.selectFrom('subscription_history as h')
+        .leftJoin('subscribers as s', (join) => join.onRef('s.id', '=', 'h.subscriber_id').on('s.organization_id', '=', organizationId))
+        .leftJoin('tags as t', (join) => join.onRef('t.id', '=', 'h.tag_id').on('t.organization_id', '=', organizationId))
+        .select([
+          'h.id', 'h.action', 'h.source', 'h.created_at', 'h.subscriber_id',
+          'h.details', 's.email as subscriber_email', 't.id as tag_id', 't.name as tag_name', 't.slug as tag_slug',
+        ])
+        .where('h.organization_id', '=', organizationId)
+        .orderBy('h.id', 'desc')
+        .limit(limit)
+        .execute() as Promise<ConsentEventRow[]>;
+    },
+
+    /** This month's sending against the plan's monthly limit (null: no limit). */
+    async emailUsage(organizationId: string) {
+      return db.selectFrom('organizations')
+        .select(['plan', 'emails_sent_this_month', 'max_emails_per_month', 'usage_period_start'])
+        .where('id', '=', organizationId)
+        .executeTakeFirst();
+    },
+  };
+}
+
+export type StatsRepository = ReturnType<typeof createStatsRepository>;
