@@ -129,6 +129,9 @@ export function createOrganizationService(deps: Deps) {
       else await purge(organizationId);
     },
 
+    /** Purges one organization marked deleted (a no-op for one that is not); for a job or the CLI. */
+    purge,
+
     /** Finishes every purge that has not completed; safe to run at any time and more than once. */
     async purgePending(): Promise<number> {
       const pending = await repo.listDeleted(100);
