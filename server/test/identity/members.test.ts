@@ -87,6 +87,19 @@ describe('invitations', () => {
     expect(await memberOf('withdrawn@example.com')).toBeUndefined();
   });
 
+  it('shows the organization\'s mail, invitations included, in the dev mailbox (admins only)', async () => {
+    await asAdmin('POST', '/api/v1/invitations', { email: 'mailbox@example.com', role: 'viewer' });
+    await ctx.container.background.drain();
+    const res = await asAdmin('GET', '/api/v1/dev/mailbox?to=MAILBOX@example.com');
+    expect(res.statusCode).toBe(200);
+    const [message] = res.json().items;
+    expect(message).toMatchObject({ to: 'mailbox@example.com', subject: 'Join Team Org on Subscribe Flow' });
+    expect(message.links.some((l: string) => l.includes('/invitations/accept?token='))).toBe(true);
+    const other = await ctx.createOrganization('Mailbox Neighbour');
+    const neighbour = sessionApi(ctx, await ctx.createSession(other.id, 'admin'));
+    expect((await neighbour('GET', '/api/v1/dev/mailbox?to=mailbox@example.com')).json().items).toEqual([]);
+  });
+
   it('stores only the hash of the invitation token', async () => {
     await asAdmin('POST', '/api/v1/invitations', { email: 'hashed@example.com', role: 'viewer' });
     const token = await tokenFromMail(ctx, 'hashed@example.com', '/invitations/accept');
