@@ -23,6 +23,11 @@ import { invitationRoutes } from './modules/invitations/invitations.routes.ts';
 import { platformRoutes } from './modules/platform/platform.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { devMailboxRoutes } from './modules/email/dev-mailbox.routes.ts';
+import { templateRoutes } from './modules/templates/templates.routes.ts';
+import { emailRoutes } from './modules/email/email.routes.ts';
+import { domainRoutes } from './modules/domains/domains.routes.ts';
+import { providerHookRoutes } from './modules/hooks/hooks.routes.ts';
+import { unsubscribeRoutes } from './modules/unsubscribe/unsubscribe.routes.ts';
 import { statsRoutes } from './modules/stats/stats.routes.ts';
 import { registerAdminSite } from './modules/admin-site/admin-site.ts';
 import { registerAppCors } from './modules/admin-site/app-cors.ts';
@@ -78,10 +83,16 @@ export async function buildApp(container: Container): Promise<App> {
       await api.register(platformRoutes, { container });
       await api.register(auditRoutes, { container });
       await api.register(devMailboxRoutes, { container });
+      await api.register(templateRoutes, { container });
+      await api.register(emailRoutes, { container });
+      await api.register(domainRoutes, { container });
       await api.register(statsRoutes, { container });
     },
     { prefix: '/api/v1' },
   );
+  // Outside /api/v1: provider webhooks (raw-body signature checks) and RFC 8058 one-click unsubscribe.
+  await app.register(providerHookRoutes, { container });
+  await app.register(unsubscribeRoutes, { container });
 
   await registerPreferenceSite(app, container);
   await registerAdminSite(app, container);

@@ -14,8 +14,12 @@ import { createTagService } from './modules/tags/tags.service.ts';
 import { createAuditLog } from './modules/audit/audit.repository.ts';
 import { createIdempotencyStore } from './lib/idempotency.ts';
 import { createTokenSigner } from './lib/tokens.ts';
-import { createDevMailbox, createDevMailboxProvider } from './modules/email/dev-mailbox.ts';
+import { createDevMailbox } from './modules/email/dev-mailbox.ts';
 import type { EmailProvider } from './modules/email/provider.ts';
+import { createEmailEngine } from './modules/email/wiring.ts';
+import { createJobProducer } from './jobs/producer.ts';
+import { closeConnection, createProducerConnection, createQueues } from './jobs/queues.ts';
+import type { EventConsumer } from './jobs/relay.ts';
 import { createPreferenceModules } from './modules/preference-center/wiring.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createMagicLinkRepository } from './modules/auth/magic-links.repository.ts';
@@ -60,8 +64,16 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const subscribers = createSubscriberService({ db, subscriberRepository, tagRepository });
   const tokens = createTokenSigner(config.TOKEN_SECRETS);
   const devMailbox = createDevMailbox(db);
-  // The email engine chooses Resend or SMTP from the configuration; without one, mail stays local.
-  const emailProvider: EmailProvider = createDevMailboxProvider(devMailbox);
+  // Jobs go out on their own fail-fast connection (jobs/queues.ts), always after the transaction commits.
+  const producerConnection = createProducerConnection(config.REDIS_URL);
+  producerConnection.on('error', (error) => logger.warn({ err: error }, 'Redis (job producer) connection error'));
+  const queues = createQueues(producerConnection, config.REDIS_PREFIX);
+  const jobs = createJobProducer(queues);
+  // Resend, SMTP or, with neither configured, the dev mailbox; plus templates, sending and sending domains.
+  const email = createEmailEngine({ config, db, logger, tokens, devMailbox, producer: jobs });
+  const emailProvider: EmailProvider = email.emailProvider;
+  // Consumers of outbox events (jobs/relay.ts): webhook deliveries and automations register here.
+  const eventConsumers: EventConsumer[] = [];
   const idempotency = createIdempotencyStore(redis, `${config.REDIS_PREFIX}:idem:`, config.IDEMPOTENCY_TTL_SECONDS);
   const preferences = createPreferenceModules({ config, db, redis, logger, tokens, emailProvider, subscriberRepository, subscribers });
   const sessions = createSessionStore(redis, { prefix: config.REDIS_PREFIX, idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS, maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS });
@@ -79,7 +91,8 @@ export function createContainer(config: Readonly<Config>, options: { processName
     closed = true;
     await background.drain();
     await apiKeyCache.close();
-    await Promise.allSettled([db.destroy(), redis.quit()]);
+    await queues.close();
+    await Promise.allSettled([db.destroy(), redis.quit(), closeConnection(producerConnection), emailProvider.close?.()]);
   }
 
   return {
@@ -93,10 +106,15 @@ export function createContainer(config: Readonly<Config>, options: { processName
     tokens,
     devMailbox,
     emailProvider,
+    queues,
+    jobs,
+    eventConsumers,
+    email,
+    providerRateLimitPerSecond: email.providerRateLimitPerSecond,
     background,
     sessions,
     userRepository,
-    services: { apiKeys, organizations, tags, subscribers, auth, members, invitations, platform },
+    services: { apiKeys, organizations, tags, subscribers, auth, members, invitations, platform, ...email.services },
     close,
   };
 }

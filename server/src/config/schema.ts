@@ -39,6 +39,25 @@ export const configSchema = Type.Object({
   MAGIC_LINK_PER_IP_PER_HOUR: Type.Integer({ default: 30, minimum: 1, description: 'Login-link requests, and separately token verifications, allowed from one client IP per hour.' }),
   SESSION_IDLE_TTL_SECONDS: Type.Integer({ default: 604_800, minimum: 300, description: 'An admin session ends after this long without a request (sliding expiry; 7 days by default).' }),
   SESSION_MAX_AGE_SECONDS: Type.Integer({ default: 2_592_000, minimum: 300, description: 'An admin session ends this long after sign-in however active it is (30 days by default).' }),
+
+  EMAIL_PROVIDER: Type.Union([Type.Literal('dev'), Type.Literal('resend'), Type.Literal('smtp')], { default: 'dev', 'x-group': 'Email', description: 'Where email goes: "dev" stores it in the local dev mailbox (nothing leaves the machine), "resend" sends through Resend (needs RESEND_API_KEY), "smtp" through any SMTP server (needs SMTP_URL).' }),
+  EMAIL_DEFAULT_FROM: Type.String({ default: 'Subscribe Flow <no-reply@localhost>', minLength: 3, maxLength: 320, 'x-group': 'Email', description: 'Sender of organization mail until the organization has a verified sending domain; its display name is replaced by the organization\'s from name. With Resend, its domain must be verified in the Resend account.' }),
+  RESEND_API_KEY: Type.Optional(Type.String({ minLength: 1, 'x-group': 'Email', description: 'Resend API key (re_…). Required when EMAIL_PROVIDER is "resend"; also enables sending domains.' })),
+  RESEND_BASE_URL: Type.String({ default: 'https://api.resend.com', 'x-group': 'Email', description: 'Base URL of the Resend API. Change it only to point at a stand-in server.' }),
+  RESEND_WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]+$', 'x-group': 'Email', description: 'Signing secret (whsec_…) of the Resend webhook that posts to /hooks/resend. Without it every delivery event is refused with 401.' })),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://', 'x-group': 'Email', description: 'SMTP server as smtp://user:password@host:587 (STARTTLS) or smtps://…:465 (TLS). Required when EMAIL_PROVIDER is "smtp".' })),
+  PROVIDER_RATE_LIMIT_PER_SECOND: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, 'x-group': 'Email', description: 'Requests per second all worker processes together make to the email provider. Defaults to 2 with Resend (its documented team limit) and to no limit for SMTP and the dev mailbox; 0 means no limit.' })),
+
+  WORKER_CONCURRENCY: Type.Integer({ default: 20, minimum: 1, maximum: 500, 'x-group': 'Worker and cron', description: 'Email jobs one worker process runs at the same time.' }),
+  WORKER_LOCK_DURATION_MS: Type.Integer({ default: 30_000, minimum: 1000, maximum: 600_000, 'x-group': 'Worker and cron', description: 'How long a job stays locked to a worker without a heartbeat; a job whose worker died is retried after about this long.' }),
+  METRICS_HOST: Type.String({ default: '127.0.0.1', 'x-group': 'Worker and cron', description: 'Interface the worker\'s and cron\'s /health and /metrics server listens on. Use 0.0.0.0 in containers; never route it through the tunnel.' }),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, 'x-group': 'Worker and cron', description: 'Port of the /health and /metrics server. Defaults to 9464 for the worker and 9465 for cron, so both run side by side on one machine; in containers both may use 9464.' })),
+
+  RETENTION_DEV_MAILBOX_DAYS: Type.Integer({ default: 7, minimum: 1, 'x-group': 'Retention', description: 'Dev-mailbox messages older than this are deleted by the daily cleanup.' }),
+  RETENTION_EVENTS_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Outbox events older than this are deleted by the daily cleanup once they have been relayed.' }),
+  RETENTION_PROVIDER_EVENTS_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Ids of applied provider webhook events (kept to ignore redeliveries) are deleted after this many days.' }),
+  RETENTION_EXPIRED_TOKENS_DAYS: Type.Integer({ default: 7, minimum: 0, 'x-group': 'Retention', description: 'Login-link tokens are deleted this many days after they expired.' }),
+  RETENTION_WEBHOOK_DELIVERIES_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Customer webhook delivery logs older than this are deleted by the daily cleanup.' }),
 });
 
 export type ConfigInput = typeof configSchema;

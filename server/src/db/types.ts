@@ -269,7 +269,6 @@ export interface Templates {
   archived_at: Timestamp | null;
   category: string;
   compiled_html: string;
-  compiled_text: string;
   created_at: Generated<Timestamp>;
   id: string;
   mjml_content: string;
@@ -279,6 +278,7 @@ export interface Templates {
   subject: string;
   updated_at: Generated<Timestamp>;
   variables_schema: Generated<Json>;
+  version: Generated<number>;
 }
 
 export interface Users {

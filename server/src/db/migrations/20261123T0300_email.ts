@@ -16,7 +16,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       variables_schema jsonb NOT NULL DEFAULT '{}'::jsonb,
       -- MJML is compiled once when the template is saved; Liquid runs on the result for each email.
       compiled_html text NOT NULL,
-      compiled_text text NOT NULL,
+      -- Bumped on every change; renderers cache parsed templates by (id, version).
+      version integer NOT NULL DEFAULT 1,
       archived_at timestamptz,
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()

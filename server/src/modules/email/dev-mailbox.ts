@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { newId } from '../../lib/ids.ts';
-import type { EmailProvider, OutgoingEmail, SendResult } from './provider.ts';
+import type { Logger } from '../../logger.ts';
+import { sendEachInTurn, type EmailProvider, type OutgoingEmail, type SendResult } from './provider.ts';
 
 const LINK = /https?:\/\/[^\s"'<>)]+/g;
 
@@ -15,9 +16,13 @@ export function extractLinks(text: string, html: string): string[] {
 export function createDevMailbox(db: Kysely<DB>) {
   const columns = ['id', 'organization_id', 'from_address', 'to_address', 'subject', 'html', 'text', 'headers', 'created_at'] as const;
   return {
-    async store(email: OutgoingEmail): Promise<SendResult> {
+    /**
+     * Stores a message once per idempotency key: a retried delivery returns the first message's id,
+     * as Resend does, so the dev mailbox shows exactly what a real inbox would receive.
+     */
+    async store(email: OutgoingEmail): Promise<SendResult & { created: boolean }> {
       const id = newId();
-      await db.insertInto('dev_mailbox').values({
+      const inserted = await db.insertInto('dev_mailbox').values({
         id,
         organization_id: email.organizationId,
         from_address: email.from,
@@ -27,8 +32,14 @@ export function createDevMailbox(db: Kysely<DB>) {
         text: email.text,
         headers: JSON.stringify(email.headers ?? {}),
         tags: JSON.stringify(email.tags ?? []),
-      }).execute();
-      return { providerMessageId: `dev_${id}` };
+        idempotency_key: email.idempotencyKey ?? null,
+      })
+        .onConflict((oc) => oc.column('idempotency_key').where('idempotency_key', 'is not', null).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted) return { providerMessageId: `dev_${inserted.id}`, created: true };
+      const existing = await db.selectFrom('dev_mailbox').select('id').where('idempotency_key', '=', email.idempotencyKey!).executeTakeFirstOrThrow();
+      return { providerMessageId: `dev_${existing.id}`, created: false };
     },
 
     async list(organizationId: string, options: { limit: number; beforeId?: string; to?: string }) {
@@ -49,6 +60,23 @@ export function createDevMailbox(db: Kysely<DB>) {
 
 export type DevMailbox = ReturnType<typeof createDevMailbox>;
 
-export function createDevMailboxProvider(mailbox: DevMailbox): EmailProvider {
-  return { name: 'dev', send: (email) => mailbox.store(email) };
+/**
+ * The provider used when none is configured. Each stored message is announced in the log with its
+ * links, so a developer running `npm start` can click a login or confirmation link straight away.
+ */
+export function createDevMailboxProvider(mailbox: DevMailbox, logger?: Pick<Logger, 'info'>): EmailProvider {
+  const provider: EmailProvider = {
+    name: 'dev',
+    async send(email) {
+      const { providerMessageId, created } = await mailbox.store(email);
+      if (created && logger) {
+        // The text part lists every link a reader can click; the HTML part also holds stylesheet links.
+        const links = extractLinks(email.text, email.text ? '' : email.html);
+        logger.info({ to: email.to, subject: email.subject, links }, `dev mailbox: "${email.subject}" to ${email.to} ${links.join(' ')}`);
+      }
+      return { providerMessageId };
+    },
+    sendBatch: (emails, options) => sendEachInTurn(provider, emails, options?.idempotencyKey),
+  };
+  return provider;
 }

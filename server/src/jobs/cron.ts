@@ -1,0 +1,59 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics/registry.ts';
+import type { JobProducer } from './producer.ts';
+import type { JobRequest } from './registry.ts';
+
+/** One schedule: a cron expression (UTC) and the job one of its ticks stands for. */
+export interface Schedule {
+  name: string;
+  expression: string;
+  job(tick: Date): JobRequest;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const day = (d: Date) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+/** A tick rounded down to `everyMinutes`, as text without ':' (BullMQ job ids cannot hold one). */
+export function minuteTick(date: Date, everyMinutes = 1): string {
+  const minutes = date.getUTCMinutes() - (date.getUTCMinutes() % everyMinutes);
+  return `${day(date)}T${pad(date.getUTCHours())}${pad(minutes)}Z`;
+}
+
+/**
+ * What cron does, and only that: each tick enqueues one job whose id is derived from the tick, so any
+ * number of cron processes (a restart, a second replica) enqueue each period's work once. The work
+ * itself runs in the worker.
+ */
+export const SCHEDULES: readonly Schedule[] = [
+  { name: 'usage-reset', expression: '0 0 1 * *', job: (tick) => ({ name: 'usage.reset', payload: { period: `${day(tick).slice(0, 8)}01` } }) },
+  { name: 'retention-cleanup', expression: '30 3 * * *', job: (tick) => ({ name: 'retention.cleanup', payload: { day: day(tick) } }) },
+  { name: 'events-relay', expression: '* * * * *', job: (tick) => ({ name: 'events.relay', payload: { tick: minuteTick(tick) } }) },
+  { name: 'email-sweep', expression: '*/5 * * * *', job: (tick) => ({ name: 'email.sweep', payload: { tick: minuteTick(tick, 5) } }) },
+  { name: 'domains-poll', expression: '*/10 * * * *', job: (tick) => ({ name: 'domains.poll', payload: { tick: minuteTick(tick, 10) } }) },
+];
+
+/** Enqueues the job of one tick of a schedule (what a node-cron task runs; tests call it directly). */
+export async function enqueueTick(producer: JobProducer, schedule: Schedule, tick: Date): Promise<JobRequest> {
+  const request = schedule.job(tick);
+  await producer.enqueueMany([request]);
+  return request;
+}
+
+/** Starts every schedule in UTC; returns a stop function. */
+export function startCron(deps: { producer: JobProducer; logger: Logger; metrics: Metrics; schedules?: readonly Schedule[] }): { tasks: ScheduledTask[]; stop(): Promise<void> } {
+  const tasks = (deps.schedules ?? SCHEDULES).map((schedule) => cron.schedule(schedule.expression, async ({ date }) => {
+    try {
+      const request = await enqueueTick(deps.producer, schedule, date);
+      deps.metrics.cronEnqueued.inc({ schedule: schedule.name });
+      deps.logger.debug({ schedule: schedule.name, job: request.name }, 'enqueued');
+    } catch (error) {
+      deps.logger.error({ err: error, schedule: schedule.name }, 'could not enqueue a scheduled job');
+    }
+  }, { name: schedule.name, timezone: 'UTC', noOverlap: true }));
+  return {
+    tasks,
+    async stop() {
+      await Promise.all(tasks.map((task) => task.destroy()));
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { JobsOptions } from 'bullmq';
+import { Type, type Static, type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+
+/**
+ * The one registry of background jobs: each job's queue, payload schema, default options and
+ * deterministic job id. Payloads carry ids and period names only, never secrets or message bodies (Redis
+ * stores them in clear text). A job id derived from the payload makes enqueueing idempotent: adding a job
+ * whose id exists (waiting, active, or kept after completion) is a no-op, so two cron processes or a
+ * retried API request cannot double the work. Handlers are idempotent anyway.
+ */
+export const QUEUE_NAMES = ['email', 'webhook', 'sync', 'maintenance'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+const Id = Type.String({ format: 'uuid', pattern: '^[0-9a-f-]{36}$' });
+// A cron tick, period or day; no ':' because BullMQ job ids cannot contain one.
+const Tick = Type.String({ pattern: '^[0-9TZ-]{7,20}$' });
+
+interface JobDefinition<S extends TSchema> {
+  queue: QueueName;
+  payload: S;
+  jobId: (payload: Static<S>) => string;
+  options: JobsOptions;
+}
+
+const define = <S extends TSchema>(definition: JobDefinition<S>) => definition;
+
+// Completed jobs are kept an hour so a duplicate enqueue within that time is recognized by id.
+const KEEP = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400, count: 10_000 } } as const;
+
+export const JOBS = {
+  /** Sends one email_messages row through the provider (email queue: the provider's rate limit applies). */
+  'email.send': define({
+    queue: 'email',
+    payload: Type.Object({ message_id: Id }),
+    jobId: (p) => `email-send-${p.message_id}`,
+    options: { ...KEEP, attempts: 8, backoff: { type: 'exponential', delay: 5000, jitter: 0.2 } },
+  }),
+  /** Asks the provider for a sending domain's verification state (one provider request: email queue). */
+  'domain.check': define({
+    queue: 'email',
+    payload: Type.Object({ domain_id: Id, tick: Tick }),
+    jobId: (p) => `domain-check-${p.domain_id}-${p.tick}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 30_000 } },
+  }),
+  /** Hands outbox events not yet relayed to their consumers and marks them relayed. */
+  'events.relay': define({
+    queue: 'webhook',
+    payload: Type.Object({ tick: Tick }),
+    jobId: (p) => `events-relay-${p.tick}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
+  }),
+  /** Finds sending domains awaiting verification and enqueues a check for each. */
+  'domains.poll': define({
+    queue: 'sync',
+    payload: Type.Object({ tick: Tick }),
+    jobId: (p) => `domains-poll-${p.tick}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 30_000 } },
+  }),
+  /** Re-enqueues messages that stayed queued because their job was lost (Redis down at commit). */
+  'email.sweep': define({
+    queue: 'maintenance',
+    payload: Type.Object({ tick: Tick }),
+    jobId: (p) => `email-sweep-${p.tick}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+  }),
+  /** Starts a new usage month: emails_sent_this_month back to 0 for every organization still in an older one. */
+  'usage.reset': define({
+    queue: 'maintenance',
+    payload: Type.Object({ period: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-01$' }) }),
+    jobId: (p) => `usage-reset-${p.period}`,
+    options: { removeOnComplete: { age: 40 * 86_400 }, removeOnFail: { age: 40 * 86_400 }, attempts: 10, backoff: { type: 'exponential', delay: 10_000 } },
+  }),
+  /** Deletes expired tokens, old dev-mailbox messages, relayed events and other data past retention. */
+  'retention.cleanup': define({
+    queue: 'maintenance',
+    payload: Type.Object({ day: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }) }),
+    jobId: (p) => `retention-${p.day}`,
+    options: { removeOnComplete: { age: 2 * 86_400 }, removeOnFail: { age: 7 * 86_400 }, attempts: 5, backoff: { type: 'exponential', delay: 60_000 } },
+  }),
+} as const;
+
+export type JobName = keyof typeof JOBS;
+export type JobPayload<N extends JobName> = Static<(typeof JOBS)[N]['payload']>;
+/** One job to enqueue: its name and payload, checked against each other at compile time. */
+export type JobRequest = { [N in JobName]: { name: N; payload: JobPayload<N>; delayMs?: number } }[JobName];
+
+const checkers = Object.fromEntries(Object.entries(JOBS).map(([name, job]) => [name, Compile(job.payload)])) as Record<JobName, ReturnType<typeof Compile>>;
+
+export const isJobName = (name: string): name is JobName => Object.hasOwn(JOBS, name);
+
+/** Whether `payload` matches the job's schema; the producer and the worker both check. */
+export function isValidPayload(name: JobName, payload: unknown): boolean {
+  return checkers[name].Check(payload);
+}

@@ -1,0 +1,125 @@
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import type { Container } from '../container.ts';
+import type { Metrics } from '../metrics/registry.ts';
+import type { JobContext, JobHandlers } from './context.ts';
+import { closeConnection, createWorkerConnection } from './queues.ts';
+import { isJobName, isValidPayload, QUEUE_NAMES, type JobName, type QueueName } from './registry.ts';
+
+// Every window of the provider limiter is a little longer than a second, so requests that leave a few
+// milliseconds later than their job started can never crowd more than the limit into one second.
+const LIMITER_WINDOW_MS = 1020;
+// No limit configured: still set a limiter, because a manual rate limit (after a 429) only holds when one exists.
+const UNLIMITED = 1_000_000;
+const CONCURRENCY: Record<Exclude<QueueName, 'email'>, number> = { webhook: 10, sync: 2, maintenance: 1 };
+
+export interface WorkerRuntimeOptions {
+  /** Queues to work on (default all). */
+  queues?: readonly QueueName[];
+  /** Jobs started by shutdown are given this long to finish before they are aborted and returned. */
+  shutdownGraceMs?: number;
+}
+
+/**
+ * The worker process's core, also run in-process by tests and the benchmark: one BullMQ Worker per queue
+ * sharing one connection, the registry's payload checks, metrics, and graceful shutdown. The email
+ * queue's limiter is the provider's request rate shared by every worker process (BullMQ keeps its
+ * counter in Redis).
+ */
+export function createWorkerRuntime(container: Container, handlers: JobHandlers, metrics: Metrics, options: WorkerRuntimeOptions = {}) {
+  const { config, logger } = container;
+  const connection = createWorkerConnection(config.REDIS_URL);
+  connection.on('error', (error) => logger.warn({ err: error }, 'worker Redis connection error'));
+  const rate = container.providerRateLimitPerSecond;
+  let closing = false;
+
+  function contextFor(job: Job, queue: QueueName, token: string | undefined, signal: AbortSignal): JobContext {
+    return {
+      jobId: job.id ?? '',
+      attemptsMade: job.attemptsMade,
+      lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      signal,
+      log: logger.child({ job: job.name, job_id: job.id }),
+      async rateLimited(ms) {
+        await container.queues.get(queue).rateLimit(ms);
+        throw Worker.RateLimitError();
+      },
+      unrecoverable: (message) => new UnrecoverableError(message),
+      async giveBack() {
+        await job.moveToWait(token);
+        throw new WaitingError();
+      },
+    };
+  }
+
+  const workers = (options.queues ?? QUEUE_NAMES).map((queue) => {
+    const worker = new Worker(queue, async (job: Job, token?: string, signal?: AbortSignal) => {
+      const name = job.name;
+      if (!isJobName(name) || !isValidPayload(name, job.data)) throw new UnrecoverableError(`unknown job "${name}" or invalid payload`);
+      const stop = metrics.jobSeconds.startTimer({ queue, name });
+      try {
+        const handler = handlers[name] as (payload: unknown, context: JobContext) => Promise<unknown>;
+        const result = await handler(job.data, contextFor(job, queue, token, signal ?? new AbortController().signal));
+        metrics.jobs.inc({ queue, name, outcome: 'completed' });
+        return result;
+      } catch (error) {
+        const outcome = error instanceof UnrecoverableError ? 'failed' : (error as Error).name === 'RateLimitError' ? 'rate_limited' : (error as Error).name === 'WaitingError' ? 'returned' : 'retried';
+        metrics.jobs.inc({ queue, name, outcome });
+        throw error;
+      } finally {
+        stop();
+      }
+    }, {
+      connection,
+      prefix: config.REDIS_PREFIX,
+      autorun: false,
+      concurrency: queue === 'email' ? config.WORKER_CONCURRENCY : CONCURRENCY[queue],
+      lockDuration: config.WORKER_LOCK_DURATION_MS,
+      stalledInterval: config.WORKER_LOCK_DURATION_MS,
+      maxStalledCount: 2,
+      ...(queue === 'email' ? { limiter: rate > 0 ? { max: rate, duration: LIMITER_WINDOW_MS } : { max: UNLIMITED, duration: 1000 } } : {}),
+    });
+    worker.on('error', (error) => logger.error({ err: error, queue }, 'worker error'));
+    worker.on('failed', (job, error) => {
+      if (job && (error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {
+        logger.warn({ err: error, job: job.name, job_id: job.id }, 'job failed for good');
+      }
+    });
+    return worker;
+  });
+
+  return {
+    workers,
+    get running(): boolean {
+      return !closing && workers.every((worker) => worker.isRunning());
+    },
+
+    /** Starts fetching jobs; resolves once every worker is connected. */
+    async start(): Promise<void> {
+      for (const worker of workers) void worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped'));
+      await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+    },
+
+    /**
+     * Stops fetching, lets running jobs finish for the grace period, then aborts the rest: handlers that
+     * watch their signal put their job back, and any other is retried once its lock lapses.
+     */
+    async close(): Promise<void> {
+      if (closing) return;
+      closing = true;
+      const grace = options.shutdownGraceMs ?? 6000;
+      const timer = setTimeout(() => {
+        for (const worker of workers) worker.cancelAllJobs('shutdown');
+      }, grace);
+      timer.unref();
+      try {
+        await Promise.all(workers.map((worker) => worker.close()));
+      } finally {
+        clearTimeout(timer);
+        await closeConnection(connection);
+      }
+    },
+  };
+}
+
+export type WorkerRuntime = ReturnType<typeof createWorkerRuntime>;
+export type { JobName };

@@ -1,0 +1,211 @@
+import { sql, type Kysely } from 'kysely';
+import type { Selectable } from 'kysely';
+import type { DB, EmailMessages } from '../../db/types.ts';
+import { newId } from '../../lib/ids.ts';
+import type { Executor } from '../events/events.repository.ts';
+import type { TemplateCategory } from '../templates/renderer.ts';
+
+export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivery_delayed', 'delivered', 'bounced', 'complained', 'failed', 'suppressed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export interface OrganizationProfile {
+  id: string;
+  name: string;
+  slug: string;
+  locale: string;
+  postal_address: string | null;
+  email_from_name: string | null;
+  email_from_address: string | null;
+}
+
+export interface Recipient {
+  id: string;
+  email: string;
+  status: string;
+  first_name: string | null;
+  last_name: string | null;
+  metadata: unknown;
+}
+
+export interface NewMessage {
+  id: string;
+  template_id: string | null;
+  subscriber_id: string | null;
+  campaign_id: string | null;
+  category: TemplateCategory;
+  to_address: string;
+  from_address: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+  idempotency_key: string | null;
+  request_hash: string | null;
+}
+
+/** A message claimed by a worker, with what it needs to decide whether to send. */
+export interface ClaimedMessage {
+  id: string;
+  organization_id: string;
+  category: TemplateCategory;
+  to_address: string;
+  from_address: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+  /** The recipient is on the suppression list, bounced or complained, or (marketing) no longer active. */
+  blocked: boolean;
+  /** A previous attempt started so long ago that the provider no longer remembers its idempotency key. */
+  stale: boolean;
+}
+
+const messageColumns = [
+  'id', 'status', 'category', 'to_address', 'from_address', 'subject', 'template_id', 'subscriber_id', 'campaign_id', 'provider', 'provider_message_id',
+  'attempts', 'error_code', 'error_message', 'created_at', 'sent_at', 'delivered_at', 'opened_at', 'clicked_at', 'bounced_at', 'complained_at', 'failed_at',
+  'open_count', 'click_count',
+] as const;
+
+// Resend keeps idempotency keys 24 hours; past that, a retry could send a second copy.
+const STALE_AFTER = sql`interval '23 hours'`;
+
+// The outbox row for an email event, from a message row named "m" in the statement.
+const emailEvent = (type: string) => sql`
+  insert into events (id, organization_id, type, subject_id, payload)
+  select ${newId()}::uuid, m.organization_id, ${type}, m.id, jsonb_build_object(
+    'email_send_id', m.id, 'esp_message_id', m.provider_message_id, 'email', m.to_address,
+    'subscriber_id', m.subscriber_id, 'template_id', m.template_id, 'campaign_id', m.campaign_id)
+  from m`;
+
+// Gives back the month's usage reservation of a message that will never be sent, if still the same month.
+const refund = sql`
+  update organizations o set emails_sent_this_month = greatest(o.emails_sent_this_month - 1, 0)
+  from m where o.id = m.organization_id and o.usage_period_start = (date_trunc('month', m.created_at at time zone 'UTC'))::date`;
+
+export function createEmailRepository(db: Kysely<DB>) {
+  return {
+    async organizationProfile(organizationId: string): Promise<OrganizationProfile | undefined> {
+      return db.selectFrom('organizations')
+        .select(['id', 'name', 'slug', 'locale', 'postal_address', 'email_from_name', 'email_from_address'])
+        .where('id', '=', organizationId).executeTakeFirst();
+    },
+
+    async recipientById(organizationId: string, id: string): Promise<Recipient | undefined> {
+      return db.selectFrom('subscribers').select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
+    },
+
+    async recipientByEmail(organizationId: string, email: string): Promise<Recipient | undefined> {
+      return db.selectFrom('subscribers').select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .where('organization_id', '=', organizationId).where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
+    },
+
+    async isSuppressed(organizationId: string, email: string): Promise<boolean> {
+      const row = await db.selectFrom('suppressions').select('id')
+        .where('organization_id', '=', organizationId).where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async findByIdempotencyKey(organizationId: string, key: string) {
+      return await db.selectFrom('email_messages').select(['id', 'status', 'request_hash'])
+        .where('organization_id', '=', organizationId).where('idempotency_key', '=', key).executeTakeFirst() as { id: string; status: MessageStatus; request_hash: string | null } | undefined;
+    },
+
+    /**
+     * Counts one email against the month's quota, starting a new month first if the stored one is over
+     * (so a missed cron reset never blocks sending). False when the plan's limit is reached.
+     */
+    async reserveQuota(trx: Executor, organizationId: string): Promise<boolean> {
+      const month = sql`(date_trunc('month', now() at time zone 'UTC'))::date`;
+      const used = sql`(case when usage_period_start < ${month} then 0 else emails_sent_this_month end)`;
+      const result = await trx.updateTable('organizations')
+        .set({ emails_sent_this_month: sql<number>`${used} + 1`, usage_period_start: sql<string>`${month}` })
+        .where('id', '=', organizationId)
+        .where((eb) => eb.or([eb('max_emails_per_month', 'is', null), eb(used, '<', eb.ref('max_emails_per_month'))]))
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /** Inserts a queued message; undefined when the organization already used the idempotency key. */
+    async insertMessage(trx: Executor, organizationId: string, message: NewMessage) {
+      return trx.insertInto('email_messages')
+        .values({ ...message, organization_id: organizationId, headers: JSON.stringify(message.headers), status: 'queued' })
+        .onConflict((oc) => oc.columns(['organization_id', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing())
+        .returning(['id'])
+        .executeTakeFirst();
+    },
+
+    async findMessage(organizationId: string, id: string) {
+      return await db.selectFrom('email_messages').select(messageColumns)
+        .where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst() as (Omit<Selectable<EmailMessages>, 'status' | 'category'> & { status: MessageStatus; category: TemplateCategory }) | undefined;
+    },
+
+    /**
+     * Marks a queued (or interrupted) message as being sent and returns it; undefined when it was already
+     * sent or finished, so a repeated job does nothing.
+     */
+    async claim(id: string): Promise<ClaimedMessage | undefined> {
+      const result = await sql<ClaimedMessage>`
+        update email_messages m set status = 'sending', attempts = m.attempts + 1, sending_at = coalesce(m.sending_at, now()), updated_at = now()
+        where m.id = ${id} and m.status in ('queued', 'sending')
+        returning m.id, m.organization_id, m.category, m.to_address, m.from_address, m.subject, m.html, m.text, m.headers,
+          (exists (select 1 from suppressions s where s.organization_id = m.organization_id and lower(s.email) = lower(m.to_address))
+            or coalesce((select s.status in ('bounced', 'complained') or (m.category = 'marketing' and s.status <> 'active')
+                         from subscribers s where s.id = m.subscriber_id), false)) as blocked,
+          m.sending_at < now() - ${STALE_AFTER} as stale`.execute(db);
+      return result.rows[0];
+    },
+
+    /** Records the provider's acceptance once, with its outbox event, in one statement. */
+    async markSent(id: string, provider: string, providerMessageId: string): Promise<void> {
+      await sql`
+        with m as (
+          update email_messages set provider = ${provider}, provider_message_id = ${providerMessageId}, sent_at = coalesce(sent_at, now()),
+            status = case when status = 'sending' then 'sent' else status end, error_code = null, error_message = null, updated_at = now()
+          where id = ${id} and provider_message_id is null
+          returning id, organization_id, to_address, subscriber_id, template_id, campaign_id, provider_message_id
+        )
+        ${emailEvent('email.sent')}`.execute(db);
+    },
+
+    /** Remembers why the last attempt failed while retries continue. */
+    async recordAttemptError(id: string, code: string, message: string): Promise<void> {
+      await db.updateTable('email_messages').set({ error_code: code, error_message: message.slice(0, 500), updated_at: new Date() })
+        .where('id', '=', id).where('status', 'in', ['queued', 'sending']).execute();
+    },
+
+    /** Gives up on a message that was never accepted: status, refund of the reservation, outbox event. */
+    async markFailed(id: string, code: string, message: string): Promise<void> {
+      await sql`
+        with m as (
+          update email_messages set status = 'failed', failed_at = now(), error_code = ${code}, error_message = ${message.slice(0, 500)}, updated_at = now()
+          where id = ${id} and status in ('queued', 'sending')
+          returning id, organization_id, to_address, subscriber_id, template_id, campaign_id, provider_message_id, created_at
+        ),
+        refunded as (${refund})
+        ${emailEvent('email.failed')}`.execute(db);
+    },
+
+    /** Skips a message whose recipient became suppressed after it was queued. */
+    async markSuppressed(id: string): Promise<void> {
+      await sql`
+        with m as (
+          update email_messages set status = 'suppressed', error_code = 'recipient_suppressed', updated_at = now()
+          where id = ${id} and status in ('queued', 'sending')
+          returning organization_id, created_at
+        )
+        ${refund}`.execute(db);
+    },
+
+    /** Messages still unsent well after they were queued: their job may have been lost. */
+    async unsentIds(olderThanSeconds: number, limit: number): Promise<string[]> {
+      const rows = await db.selectFrom('email_messages').select('id')
+        .where('status', 'in', ['queued', 'sending'])
+        .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanSeconds})`)
+        .orderBy('id').limit(limit).execute();
+      return rows.map((r) => r.id);
+    },
+  };
+}
+
+export type EmailRepository = ReturnType<typeof createEmailRepository>;

@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Container } from '../../container.ts';
+import { unprocessable } from '../../lib/errors.ts';
+import { requireAuth } from '../../plugins/auth.ts';
+import { authErrors, ErrorResponse, IdParams } from '../common.schemas.ts';
+import { EmailMessage, SendEmailBody, SendEmailResult } from './email.schemas.ts';
+
+const VARIABLES_MAX_BYTES = 64 * 1024;
+
+export const emailRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
+  const emails = container.services.emails;
+
+  app.post('/emails/send', {
+    schema: {
+      tags: ['emails'], operationId: 'sendEmail',
+      summary: 'Send a transactional email from a template; answers 202 once it is queued',
+      body: SendEmailBody,
+      response: { 202: SendEmailResult, 402: ErrorResponse, 404: ErrorResponse, ...authErrors },
+    },
+    config: { access: { scope: 'emails:send' }, idempotent: true },
+  }, async (request, reply) => {
+    const body = request.body;
+    if ((body.template_slug === undefined) === (body.template_id === undefined)) {
+      throw unprocessable('validation_error', 'The request is not valid', [{ field: 'template_slug', message: 'give exactly one of template_slug and template_id' }]);
+    }
+    if (body.variables && Buffer.byteLength(JSON.stringify(body.variables)) > VARIABLES_MAX_BYTES) {
+      throw unprocessable('validation_error', 'The request is not valid', [{ field: 'variables', message: `must be at most ${VARIABLES_MAX_BYTES} bytes as JSON` }]);
+    }
+    const header = request.headers['idempotency-key'];
+    const result = await emails.send(requireAuth(request).organizationId, body, typeof header === 'string' ? header : undefined);
+    return reply.code(202).send(result);
+  });
+
+  app.get('/emails/:id', {
+    schema: { tags: ['emails'], operationId: 'getEmail', summary: 'Status of a sent email, with the provider\'s message id', params: IdParams, response: { 200: EmailMessage, 404: ErrorResponse, ...authErrors } },
+    config: { access: { scope: 'emails:send', role: 'viewer' } },
+  }, async (request) => emails.get(requireAuth(request).organizationId, request.params.id));
+};

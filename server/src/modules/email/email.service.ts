@@ -1,0 +1,166 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../../config/index.ts';
+import type { DB } from '../../db/types.ts';
+import { sha256Hex } from '../../lib/crypto.ts';
+import { AppError, notFound, unprocessable } from '../../lib/errors.ts';
+import { isUuid, newId } from '../../lib/ids.ts';
+import type { Logger } from '../../logger.ts';
+import type { JobProducer } from '../../jobs/producer.ts';
+import { footerStrings } from '../templates/footer.ts';
+import type { RenderableTemplate, RenderedEmail, TemplateCategory, TemplateRenderer } from '../templates/renderer.ts';
+import type { TemplateForSend } from '../templates/templates.repository.ts';
+import type { TemplateService } from '../templates/templates.service.ts';
+import type { EmailRepository, MessageStatus, OrganizationProfile, Recipient } from './email.repository.ts';
+import type { EmailLinks } from './links.ts';
+import { resolveSender } from './sender.ts';
+
+export interface SendInput {
+  template_slug?: string;
+  template_id?: string;
+  to: string;
+  variables?: Record<string, unknown>;
+  idempotency_key?: string;
+}
+
+const SUPPRESSED_STATUSES = new Set(['bounced', 'complained']);
+
+export const renderable = (template: TemplateForSend): RenderableTemplate => ({
+  id: template.id, version: String(template.version), subject: template.subject, compiledHtml: template.compiled_html, variablesSchema: template.variables_schema,
+});
+
+const planLimit = () => new AppError(402, 'plan_limit_exceeded', 'The organization has sent all the emails its plan allows this month');
+// Thrown inside the transaction to roll back the quota reservation when the idempotency key won a race.
+class KeyTaken extends Error {}
+
+/**
+ * Transactional sending: checks and renders in the request (so a bad template, a missing variable, a
+ * suppressed recipient or a used-up plan is a clear 4xx now, not a failed job later), stores the rendered
+ * message with its quota reservation in one transaction, and enqueues the send after commit. The stored
+ * body makes every retry send exactly the same request, which the provider's idempotency key requires.
+ */
+export function createEmailService(deps: {
+  config: Pick<Config, 'EMAIL_DEFAULT_FROM'>;
+  db: Kysely<DB>;
+  logger: Logger;
+  emailRepository: EmailRepository;
+  templates: TemplateService;
+  renderer: TemplateRenderer;
+  links: EmailLinks;
+  producer: JobProducer;
+  /** Verified sending-domain names of an organization; null when the provider cannot verify domains. */
+  verifiedDomains: (organizationId: string) => Promise<string[] | null>;
+}) {
+  const { db, emailRepository: repo, templates, renderer, links } = deps;
+
+  async function profile(organizationId: string): Promise<OrganizationProfile> {
+    const organization = await repo.organizationProfile(organizationId);
+    if (!organization) throw notFound('organization');
+    return organization;
+  }
+
+  /** Variables every template gets: the recipient, the organization, its links and the footer's words. */
+  function systemVariables(organization: OrganizationProfile, recipient: Recipient | null, email: string, category: TemplateCategory) {
+    const url = recipient ? links.unsubscribeUrl(organization.id, recipient.id) : null;
+    return {
+      subscriber: recipient
+        ? { id: recipient.id, email: recipient.email, first_name: recipient.first_name, last_name: recipient.last_name, metadata: recipient.metadata }
+        : { id: null, email, first_name: null, last_name: null, metadata: {} },
+      organization: { name: organization.name, postal_address: organization.postal_address },
+      preference_center_url: url,
+      unsubscribe_url: url,
+      ...(category === 'marketing' ? { footer: footerStrings(organization.locale, organization.name) } : {}),
+    };
+  }
+
+  async function resolveRecipient(organizationId: string, to: string): Promise<{ email: string; recipient: Recipient | null }> {
+    if (isUuid(to)) {
+      const recipient = await repo.recipientById(organizationId, to);
+      if (!recipient) throw notFound('subscriber');
+      return { email: recipient.email, recipient };
+    }
+    const email = to.trim();
+    return { email, recipient: (await repo.recipientByEmail(organizationId, email)) ?? null };
+  }
+
+  async function checkRecipient(organizationId: string, email: string, recipient: Recipient | null, category: TemplateCategory): Promise<void> {
+    if ((recipient && SUPPRESSED_STATUSES.has(recipient.status)) || (await repo.isSuppressed(organizationId, email))) {
+      throw unprocessable('recipient_suppressed', 'The recipient bounced, complained or is on the suppression list; nothing is sent to them', [{ field: 'to', message: 'is suppressed' }]);
+    }
+    if (category === 'marketing' && recipient?.status !== 'active') {
+      throw unprocessable('recipient_not_subscribed', 'Marketing email goes only to active subscribers', [{ field: 'to', message: recipient ? `is ${recipient.status}` : 'is not a subscriber' }]);
+    }
+  }
+
+  async function render(organization: OrganizationProfile, template: TemplateForSend, recipient: Recipient | null, email: string, variables: Record<string, unknown>): Promise<RenderedEmail> {
+    const prepared = renderable(template);
+    renderer.checkVariables(prepared, variables);
+    return renderer.render(prepared, { ...variables, ...systemVariables(organization, recipient, email, template.category) });
+  }
+
+  async function send(organizationId: string, input: SendInput, headerKey?: string): Promise<{ id: string; status: MessageStatus }> {
+    const key = input.idempotency_key ?? headerKey ?? null;
+    const variables = input.variables ?? {};
+    const ref = input.template_id ? { id: input.template_id } : { slug: input.template_slug! };
+    const requestHash = key ? sha256Hex(JSON.stringify([ref, input.to, variables])) : null;
+    if (key) {
+      const existing = await repo.findByIdempotencyKey(organizationId, key);
+      if (existing) {
+        if (existing.request_hash !== requestHash) throw unprocessable('idempotency_key_reused', 'This idempotency key was already used for a different email');
+        return { id: existing.id, status: existing.status };
+      }
+    }
+
+    const template = await templates.forSend(organizationId, ref);
+    const [organization, { email, recipient }] = await Promise.all([profile(organizationId), resolveRecipient(organizationId, input.to)]);
+    await checkRecipient(organizationId, email, recipient, template.category);
+    const rendered = await render(organization, template, recipient, email, variables);
+    const from = resolveSender(organization, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
+    const headers = template.category === 'marketing' && recipient ? links.listUnsubscribeHeaders(links.unsubscribeUrl(organizationId, recipient.id)) : {};
+
+    const id = newId();
+    try {
+      await db.transaction().execute(async (trx) => {
+        if (!(await repo.reserveQuota(trx, organizationId))) throw planLimit();
+        const inserted = await repo.insertMessage(trx, organizationId, {
+          id, template_id: template.id, subscriber_id: recipient?.id ?? null, campaign_id: null, category: template.category,
+          to_address: email, from_address: from, subject: rendered.subject, html: rendered.html, text: rendered.text, headers,
+          idempotency_key: key, request_hash: requestHash,
+        });
+        if (!inserted) throw new KeyTaken();
+      });
+    } catch (error) {
+      if (!(error instanceof KeyTaken)) throw error;
+      // A concurrent request with the same key committed first: answer as a replay.
+      return send(organizationId, input, headerKey);
+    }
+    try {
+      await deps.producer.enqueue('email.send', { message_id: id });
+    } catch (error) {
+      // The message is committed as queued; the sweep enqueues it once Redis answers again.
+      deps.logger.error({ err: error, email_message_id: id }, 'could not enqueue an email; the sweep will retry');
+    }
+    return { id, status: 'queued' as const };
+  }
+
+  return {
+    send,
+
+    async get(organizationId: string, id: string) {
+      const message = await repo.findMessage(organizationId, id);
+      if (!message) throw notFound('email');
+      const { provider_message_id, error_code, error_message, ...rest } = message;
+      return { ...rest, esp_message_id: provider_message_id, error: error_code ? { code: error_code, message: error_message ?? '' } : null };
+    },
+
+    /** Renders a template as it would be sent, to a subscriber or to a sample recipient; sends nothing. */
+    async preview(organizationId: string, templateId: string, input: { variables?: Record<string, unknown>; subscriber_id?: string }): Promise<RenderedEmail> {
+      const template = await templates.forSend(organizationId, { id: templateId });
+      const organization = await profile(organizationId);
+      const recipient = input.subscriber_id ? (await repo.recipientById(organizationId, input.subscriber_id)) ?? null : null;
+      if (input.subscriber_id && !recipient) throw notFound('subscriber');
+      return render(organization, template, recipient, recipient?.email ?? 'subscriber@example.com', input.variables ?? {});
+    },
+  };
+}
+
+export type EmailService = ReturnType<typeof createEmailService>;

@@ -1,0 +1,45 @@
+import type { Config } from '../../config/index.ts';
+import type { TokenSigner } from '../../lib/tokens.ts';
+
+/** Purposes of the signed tokens the email engine mints (see lib/tokens.ts). */
+export const UNSUBSCRIBE_PURPOSE = 'unsub';
+export const PREFERENCE_PURPOSE = 'pref';
+
+// The preference token minted when a reader opens an email's link; the link itself never expires.
+const PREFERENCE_REDIRECT_TTL_SECONDS = 24 * 3600;
+
+const base = (url: string) => url.replace(/\/+$/, '');
+
+/**
+ * Links inside emails. Both the unsubscribe link and the preference link point at `/u/{token}` on the
+ * API: a token that never expires and names organization and subscriber (and later the campaign).
+ * POST there unsubscribes in one step (RFC 8058); GET only redirects to the preference center with a
+ * fresh, short-lived preference token, so link scanners that fetch it change nothing and old emails
+ * keep working.
+ */
+export function createEmailLinks(deps: { config: Pick<Config, 'PUBLIC_API_URL' | 'PREFERENCES_APP_URL'>; tokens: TokenSigner; now?: () => number }) {
+  const { config, tokens } = deps;
+  const now = deps.now ?? Date.now;
+  return {
+    unsubscribeToken(organizationId: string, subscriberId: string, campaignId?: string): string {
+      return tokens.sign({ purpose: UNSUBSCRIBE_PURPOSE, organizationId, subjectId: subscriberId, ...(campaignId ? { extra: { c: campaignId } } : {}) });
+    },
+
+    unsubscribeUrl(organizationId: string, subscriberId: string, campaignId?: string): string {
+      return `${base(config.PUBLIC_API_URL)}/u/${this.unsubscribeToken(organizationId, subscriberId, campaignId)}`;
+    },
+
+    /** The preference center with a fresh preference token for the subscriber. */
+    preferenceCenterUrl(organizationId: string, subscriberId: string): string {
+      const token = tokens.sign({ purpose: PREFERENCE_PURPOSE, organizationId, subjectId: subscriberId, expiresAt: Math.floor(now() / 1000) + PREFERENCE_REDIRECT_TTL_SECONDS });
+      return `${base(config.PREFERENCES_APP_URL)}/?token=${encodeURIComponent(token)}`;
+    },
+
+    /** RFC 8058 headers for marketing mail: the HTTPS one-click URL and the POST marker. */
+    listUnsubscribeHeaders(unsubscribeUrl: string): Record<string, string> {
+      return { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
+    },
+  };
+}
+
+export type EmailLinks = ReturnType<typeof createEmailLinks>;

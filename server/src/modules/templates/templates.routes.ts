@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Container } from '../../container.ts';
+import { requireAuth } from '../../plugins/auth.ts';
+import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
+import { CreateTemplateBody, ListTemplatesQuery, Preview, PreviewBody, Template, TemplatePage, UpdateTemplateBody } from './templates.schemas.ts';
+
+export const templateRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
+  const { templates, emails } = container.services;
+  const notFound = { 404: ErrorResponse };
+  const org = (request: Parameters<typeof requireAuth>[0]) => requireAuth(request).organizationId;
+
+  app.post('/templates', {
+    schema: {
+      tags: ['templates'], operationId: 'createTemplate', summary: 'Create a template (MJML + Liquid); invalid MJML or Liquid is refused with 422',
+      body: CreateTemplateBody, response: { 201: Template, 409: ErrorResponse, ...authErrors },
+    },
+    config: { access: { scope: 'templates:write' }, idempotent: true },
+  }, async (request, reply) => reply.code(201).send(await templates.create(org(request), request.body)));
+
+  app.get('/templates', {
+    schema: { tags: ['templates'], operationId: 'listTemplates', summary: 'List templates, newest first (active ones unless status=archived)', querystring: ListTemplatesQuery, response: { 200: TemplatePage, 400: ErrorResponse, ...authErrors } },
+    config: { access: { scope: 'templates:read' } },
+  }, async (request) => templates.list(org(request), request.query));
+
+  app.get('/templates/:id', {
+    schema: { tags: ['templates'], operationId: 'getTemplate', summary: 'Get a template, active or archived', params: IdParams, response: { 200: Template, ...notFound, ...authErrors } },
+    config: { access: { scope: 'templates:read' } },
+  }, async (request) => templates.get(org(request), request.params.id));
+
+  app.patch('/templates/:id', {
+    schema: {
+      tags: ['templates'], operationId: 'updateTemplate', summary: 'Change an active template; it is compiled again',
+      params: IdParams, body: UpdateTemplateBody, response: { 200: Template, 409: ErrorResponse, ...notFound, ...authErrors },
+    },
+    config: { access: { scope: 'templates:write' } },
+  }, async (request) => templates.update(org(request), request.params.id, request.body));
+
+  app.delete('/templates/:id', {
+    schema: {
+      tags: ['templates'], operationId: 'archiveTemplate', summary: 'Archive a template (soft delete); its slug becomes free',
+      params: IdParams, response: { 204: NoContent, ...notFound, ...authErrors },
+    },
+    config: { access: { scope: 'templates:write' } },
+  }, async (request, reply) => {
+    await templates.archive(org(request), request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/templates/:id/preview', {
+    schema: {
+      tags: ['templates'], operationId: 'previewTemplate', summary: 'Render an active template with variables, as a subscriber would get it; sends nothing',
+      params: IdParams, body: PreviewBody, response: { 200: Preview, ...notFound, ...authErrors },
+    },
+    config: { access: { scope: 'templates:read' } },
+  }, async (request) => emails.preview(org(request), request.params.id, request.body));
+};

@@ -1,0 +1,60 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Container } from '../../container.ts';
+import type { TokenClaims } from '../../lib/tokens.ts';
+import { clientIp } from '../../plugins/rate-limit.ts';
+import { ErrorResponse } from '../common.schemas.ts';
+import { UNSUBSCRIBE_PURPOSE } from '../email/links.ts';
+
+const TokenParams = Type.Object({ token: Type.String({ minLength: 10, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
+const BODY_LIMIT = 4096;
+
+/**
+ * One-click unsubscribe (RFC 8058) at the URL of the List-Unsubscribe header. Mail clients POST with a
+ * form body and no cookies; the signed token in the path is the only credential. POST unsubscribes at
+ * once and answers 200 (never a redirect), also when already unsubscribed. GET is what link scanners and
+ * people clicking the footer link do: it changes nothing and redirects to the preference center.
+ */
+export const unsubscribeRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
+  const { tokens, config } = container;
+  const { links, unsubscribe } = container.services;
+  // The body ("List-Unsubscribe=One-Click", form or multipart) carries nothing we need; accept any type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, _body, done) => done(null, null));
+
+  const noStore = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+
+  app.post('/u/:token', {
+    schema: {
+      tags: ['unsubscribe'], operationId: 'oneClickUnsubscribe', summary: 'RFC 8058 one-click unsubscribe; idempotent',
+      params: TokenParams,
+      response: { 200: Type.Object({ status: Type.Literal('unsubscribed') }), 401: ErrorResponse },
+    },
+    bodyLimit: BODY_LIMIT,
+    config: { access: { public: true }, rateLimit: false },
+  }, async (request, reply) => {
+    const claims: TokenClaims = tokens.verify(request.params.token, UNSUBSCRIBE_PURPOSE);
+    await unsubscribe.unsubscribe({
+      organizationId: claims.organizationId, subscriberId: claims.subjectId, campaignId: claims.extra?.c ?? null, source: 'one_click',
+      ip: clientIp(request, config.TRUST_CF_CONNECTING_IP), userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+    });
+    return reply.headers(noStore).send({ status: 'unsubscribed' as const });
+  });
+
+  app.get('/u/:token', {
+    schema: {
+      tags: ['unsubscribe'], operationId: 'openUnsubscribeLink', summary: 'Redirects to the preference center; changes nothing',
+      params: TokenParams, response: { 302: Type.Null({ description: 'Location: the preference center with a fresh preference token' }) },
+    },
+    config: { access: { public: true }, rateLimit: false },
+  }, async (request, reply) => {
+    let target: string;
+    try {
+      const claims = tokens.verify(request.params.token, UNSUBSCRIBE_PURPOSE);
+      target = links.preferenceCenterUrl(claims.organizationId, claims.subjectId);
+    } catch {
+      target = `${config.PREFERENCES_APP_URL.replace(/\/+$/, '')}/?error=invalid_link`;
+    }
+    return reply.headers(noStore).redirect(target, 302);
+  });
+};

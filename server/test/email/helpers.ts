@@ -1,0 +1,43 @@
+import type { TestContext } from '../support/context.ts';
+import type { FakeResend } from '../support/fake-resend.ts';
+import { createJobHandlers } from '../../src/jobs/handlers.ts';
+import { createWorkerRuntime, type WorkerRuntimeOptions } from '../../src/jobs/worker.ts';
+import { createMetrics } from '../../src/metrics/registry.ts';
+import { signPayload } from '../../src/modules/hooks/signature.ts';
+
+export const WEBHOOK_SECRET = `whsec_${Buffer.from('test-webhook-signing-secret-0123').toString('base64')}`;
+
+/** Configuration that sends through the real Resend SDK to the fake server. */
+export function resendConfig(fake: FakeResend, extra: Record<string, string> = {}): Record<string, string> {
+  return { EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: fake.url, RESEND_WEBHOOK_SECRET: WEBHOOK_SECRET, ...extra };
+}
+
+/** A worker process's runtime, run in this process through the same factory as the entrypoint. */
+export async function startWorker(ctx: TestContext, options: WorkerRuntimeOptions = {}) {
+  const metrics = createMetrics('test-worker');
+  const runtime = createWorkerRuntime(ctx.container, createJobHandlers(ctx.container, metrics), metrics, { shutdownGraceMs: 2000, ...options });
+  await runtime.start();
+  return { runtime, metrics, close: () => runtime.close() };
+}
+
+/** Polls until `check` returns something truthy. */
+export async function waitFor<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000, everyMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+export const mjml = (body: string) => `<mjml><mj-body><mj-section><mj-column><mj-text>${body}</mj-text></mj-column></mj-section></mj-body></mjml>`;
+
+/** Headers of a genuine Resend (Svix) delivery of `body`. */
+export function signedHeaders(body: string, id: string, timestampSeconds = Math.floor(Date.now() / 1000), secret = WEBHOOK_SECRET): Record<string, string> {
+  return { 'content-type': 'application/json', 'svix-id': id, 'svix-timestamp': String(timestampSeconds), 'svix-signature': signPayload(secret, id, timestampSeconds, body) };
+}
+
+export async function messageRow(ctx: TestContext, id: string) {
+  return ctx.container.db.selectFrom('email_messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}

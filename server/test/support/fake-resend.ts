@@ -1,0 +1,312 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A stand-in for Resend's HTTP API, so tests and benchmarks run the real `resend` SDK (pointed here with
+ * its baseUrl) without an account or network. It speaks the parts we use: POST /emails, POST /emails/batch
+ * (at most 100), the domains endpoints, idempotency keys, a team-wide request rate limit answered with 429
+ * and ratelimit-* / retry-after headers, injectable failures, and a record of every accepted email.
+ */
+
+export interface AcceptedEmail {
+  id: string;
+  from: string;
+  to: string[];
+  subject: string;
+  html?: string;
+  text?: string;
+  headers: Record<string, string>;
+  tags: { name: string; value: string }[];
+  idempotencyKey: string | null;
+  batch: boolean;
+  receivedAt: number;
+}
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  status: number;
+  at: number;
+}
+
+export interface InjectedFailure {
+  status: number;
+  name: string;
+  message?: string;
+  headers?: Record<string, string>;
+  /** Only requests whose path matches (default: every request). */
+  path?: RegExp;
+  /** Process the request normally (emails are accepted and recorded) but answer with this error. */
+  afterAccept?: boolean;
+}
+
+interface FakeDomain {
+  id: string;
+  name: string;
+  region: string;
+  status: string;
+  created_at: string;
+  records: { record: string; name: string; type: string; value: string; ttl: string; status: string; priority?: number }[];
+}
+
+export interface FakeResendOptions {
+  /** Requests allowed in any sliding window of `windowMs` (default 1000) across all endpoints. */
+  rateLimit?: { requests: number; windowMs?: number } | null;
+  /** When set, only this API key is accepted. */
+  apiKey?: string;
+  /** Keep html/text bodies of accepted emails (default true; benchmarks turn it off). */
+  recordBodies?: boolean;
+}
+
+type Reply = { status: number; body: unknown; headers?: Record<string, string> };
+
+const error = (status: number, name: string, message: string): Reply => ({ status, body: { statusCode: status, name, message } });
+
+export function createFakeResend(options: FakeResendOptions = {}) {
+  let rateLimit = options.rateLimit ?? null;
+  const recordBodies = options.recordBodies ?? true;
+  const emails: AcceptedEmail[] = [];
+  const requests: LoggedRequest[] = [];
+  const failures: InjectedFailure[] = [];
+  const domains = new Map<string, FakeDomain>();
+  const idempotency = new Map<string, { hash: string; reply: Reply | null }>();
+  // Timestamps of requests the limiter let through, oldest first.
+  let admitted: number[] = [];
+  let server: http.Server | null = null;
+  let url = '';
+  const fake = {
+    emails,
+    requests,
+    domains,
+    /** Called after an email is recorded and before the answer goes out. */
+    onAccepted: null as null | ((email: AcceptedEmail) => void | Promise<void>),
+    get url() {
+      return url;
+    },
+    failNext(failure: InjectedFailure, times = 1) {
+      for (let i = 0; i < times; i += 1) failures.push(failure);
+    },
+    setRateLimit(limit: FakeResendOptions['rateLimit']) {
+      rateLimit = limit ?? null;
+      admitted = [];
+    },
+    setDomainStatus(id: string, status: string) {
+      const domain = domains.get(id);
+      if (!domain) throw new Error(`no fake domain ${id}`);
+      domain.status = status;
+      for (const record of domain.records) record.status = status === 'verified' ? 'verified' : status;
+    },
+    /** Most requests that arrived within any window of `windowMs`, over the whole log. */
+    maxRequestsInWindow(windowMs = 1000, filter: (r: LoggedRequest) => boolean = () => true): number {
+      const times = requests.filter(filter).map((r) => r.at).sort((a, b) => a - b);
+      let max = 0;
+      for (let start = 0, end = 0; end < times.length; end += 1) {
+        while (times[end]! - times[start]! >= windowMs) start += 1;
+        max = Math.max(max, end - start + 1);
+      }
+      return max;
+    },
+    reset() {
+      emails.length = 0;
+      requests.length = 0;
+      failures.length = 0;
+      idempotency.clear();
+      admitted = [];
+      fake.onAccepted = null;
+    },
+    async start(port = 0): Promise<string> {
+      server = http.createServer((req, res) => void handle(req, res));
+      server.keepAliveTimeout = 30_000;
+      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return url;
+    },
+    async close(): Promise<void> {
+      if (!server) return;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+      server = null;
+    },
+  };
+
+  /** Sliding-window limiter; returns the 429 reply when the request must wait. */
+  function limit(now: number): Reply | null {
+    if (!rateLimit) return null;
+    const windowMs = rateLimit.windowMs ?? 1000;
+    while (admitted.length > 0 && now - admitted[0]! >= windowMs) admitted.shift();
+    const resetMs = admitted.length > 0 ? admitted[0]! + windowMs - now : windowMs;
+    const headers = {
+      'ratelimit-limit': String(rateLimit.requests),
+      'ratelimit-remaining': String(Math.max(rateLimit.requests - admitted.length - 1, 0)),
+      'ratelimit-reset': String(Math.max(Math.ceil(resetMs / 1000), 1)),
+    };
+    if (admitted.length >= rateLimit.requests) {
+      return { ...error(429, 'rate_limit_exceeded', 'Too many requests. You can only make a limited number of requests per second.'), headers: { ...headers, 'ratelimit-remaining': '0', 'retry-after': headers['ratelimit-reset'] } };
+    }
+    admitted.push(now);
+    return null;
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const at = Date.now();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const path = (req.url ?? '/').split('?')[0]!;
+    const method = req.method ?? 'GET';
+    let reply: Reply;
+    try {
+      reply = await route(method, path, raw, req.headers, at);
+    } catch (err) {
+      reply = error(500, 'internal_server_error', (err as Error).message);
+    }
+    requests.push({ method, path, status: reply.status, at });
+    if (res.destroyed) return;
+    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+    res.end(JSON.stringify(reply.body));
+  }
+
+  async function route(method: string, path: string, raw: string, headers: http.IncomingHttpHeaders, at: number): Promise<Reply> {
+    const auth = headers.authorization;
+    if (!auth?.startsWith('Bearer ')) return error(401, 'missing_api_key', 'Missing API key in the authorization header.');
+    if (options.apiKey && auth.slice(7) !== options.apiKey) return error(403, 'invalid_api_key', 'API key is invalid.');
+
+    const limited = limit(at);
+    if (limited) return limited;
+    const failureIndex = failures.findIndex((f) => !f.path || f.path.test(path));
+    const failure = failureIndex >= 0 ? failures.splice(failureIndex, 1)[0]! : null;
+    const injected = failure ? { ...error(failure.status, failure.name, failure.message ?? failure.name), headers: failure.headers } : null;
+    if (injected && !failure!.afterAccept) return injected;
+
+    let body: unknown = null;
+    if (raw) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return error(400, 'validation_error', 'Invalid JSON body.');
+      }
+    }
+    const reply = await dispatch(method, path, body, raw, headers, at);
+    return injected ?? reply;
+  }
+
+  async function dispatch(method: string, path: string, body: unknown, raw: string, headers: http.IncomingHttpHeaders, at: number): Promise<Reply> {
+    if (method === 'POST' && (path === '/emails' || path === '/emails/batch')) {
+      return withIdempotency(headers['idempotency-key'] as string | undefined, `${path} ${raw}`, async () =>
+        path === '/emails' ? sendOne(body, at, headers) : sendBatch(body, at, headers));
+    }
+    if (method === 'POST' && path === '/domains') return createDomain(body);
+    if (method === 'GET' && path === '/domains') return { status: 200, body: { object: 'list', has_more: false, data: [...domains.values()].map(({ records: _r, ...d }) => d) } };
+    const match = /^\/domains\/([^/]+)(\/verify)?$/.exec(path);
+    if (match) {
+      const domain = domains.get(match[1]!);
+      if (!domain) return error(404, 'not_found', 'Domain not found');
+      if (method === 'GET' && !match[2]) return { status: 200, body: { object: 'domain', ...domain } };
+      if (method === 'POST' && match[2]) {
+        if (domain.status === 'not_started') fake.setDomainStatus(domain.id, 'pending');
+        return { status: 200, body: { object: 'domain', id: domain.id } };
+      }
+      if (method === 'DELETE' && !match[2]) {
+        domains.delete(domain.id);
+        return { status: 200, body: { object: 'domain', id: domain.id, deleted: true } };
+      }
+    }
+    return error(405, 'method_not_allowed', `${method} ${path} is not supported by the fake`);
+  }
+
+  async function withIdempotency(key: string | undefined, request: string, run: () => Promise<Reply>): Promise<Reply> {
+    if (key === undefined) return run();
+    if (key.length < 1 || key.length > 256) return error(400, 'invalid_idempotency_key', 'The key must be between 1-256 chars.');
+    const hash = createHash('sha256').update(request).digest('hex');
+    const known = idempotency.get(key);
+    if (known && known.hash !== hash) return error(409, 'invalid_idempotent_request', 'Same idempotency key used with a different request payload.');
+    if (known && !known.reply) return error(409, 'concurrent_idempotent_requests', 'Same idempotency key used while original request is still in progress.');
+    if (known) return known.reply!;
+    idempotency.set(key, { hash, reply: null });
+    const reply = await run();
+    // Only successful answers are remembered; after an error the key may be used again.
+    if (reply.status < 300) idempotency.set(key, { hash, reply });
+    else idempotency.delete(key);
+    return reply;
+  }
+
+  function invalidEmail(item: unknown): string | null {
+    const email = item as Record<string, unknown> | null;
+    if (!email || typeof email !== 'object') return 'The email must be an object.';
+    for (const field of ['from', 'to', 'subject']) if (email[field] === undefined) return `Missing \`${field}\` field.`;
+    const to = Array.isArray(email.to) ? email.to : [email.to];
+    if (to.length > 50) return 'Too many recipients: at most 50.';
+    if (!to.every((address) => typeof address === 'string' && /^[^@\s]+@[^@\s]+$/.test(address))) return 'Invalid `to` field.';
+    if (typeof email.from !== 'string' || !/@/.test(email.from)) return 'Invalid `from` field.';
+    if (email.html === undefined && email.text === undefined) return 'Missing `html` or `text` field.';
+    return null;
+  }
+
+  async function accept(item: Record<string, unknown>, at: number, key: string | null, batch: boolean): Promise<string> {
+    const id = randomUUID();
+    const email: AcceptedEmail = {
+      id,
+      from: item.from as string,
+      to: Array.isArray(item.to) ? item.to as string[] : [item.to as string],
+      subject: item.subject as string,
+      ...(recordBodies ? { html: item.html as string | undefined, text: item.text as string | undefined } : {}),
+      headers: (item.headers as Record<string, string> | undefined) ?? {},
+      tags: (item.tags as { name: string; value: string }[] | undefined) ?? [],
+      idempotencyKey: key,
+      batch,
+      receivedAt: at,
+    };
+    emails.push(email);
+    if (fake.onAccepted) await fake.onAccepted(email);
+    return id;
+  }
+
+  async function sendOne(body: unknown, at: number, headers: http.IncomingHttpHeaders): Promise<Reply> {
+    const problem = invalidEmail(body);
+    if (problem) return error(422, 'validation_error', problem);
+    const id = await accept(body as Record<string, unknown>, at, (headers['idempotency-key'] as string | undefined) ?? null, false);
+    return { status: 200, body: { id } };
+  }
+
+  async function sendBatch(body: unknown, at: number, headers: http.IncomingHttpHeaders): Promise<Reply> {
+    if (!Array.isArray(body) || body.length === 0) return error(422, 'validation_error', 'The body must be a non-empty array of emails.');
+    if (body.length > 100) return error(422, 'validation_error', 'Too many emails: a batch holds at most 100.');
+    const permissive = headers['x-batch-validation'] === 'permissive';
+    const problems = body.map((item, index) => ({ index, message: invalidEmail(item) })).filter((p) => p.message !== null);
+    if (problems.length > 0 && !permissive) return error(422, 'validation_error', `emails[${problems[0]!.index}]: ${problems[0]!.message}`);
+    const key = (headers['idempotency-key'] as string | undefined) ?? null;
+    const data: { id: string }[] = [];
+    for (const [index, item] of body.entries()) {
+      if (problems.some((p) => p.index === index)) continue;
+      data.push({ id: await accept(item as Record<string, unknown>, at, key, true) });
+    }
+    return { status: 200, body: permissive ? { data, errors: problems } : { data } };
+  }
+
+  function createDomain(body: unknown): Reply {
+    const input = body as { name?: unknown; region?: unknown } | null;
+    if (typeof input?.name !== 'string' || !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(input.name)) return error(422, 'validation_error', 'Invalid `name` field.');
+    if ([...domains.values()].some((d) => d.name === input.name)) return error(403, 'validation_error', `The domain ${input.name} has been registered already.`);
+    const region = typeof input.region === 'string' ? input.region : 'us-east-1';
+    const domain: FakeDomain = {
+      id: randomUUID(),
+      name: input.name,
+      region,
+      status: 'not_started',
+      created_at: new Date().toISOString(),
+      records: [
+        { record: 'Verification', name: '_resend', type: 'TXT', ttl: 'Auto', status: 'not_started', value: `resend-verification=${randomBytes(12).toString('hex')}` },
+        { record: 'SPF', name: 'send', type: 'MX', ttl: 'Auto', status: 'not_started', value: `feedback-smtp.${region}.amazonses.com`, priority: 10 },
+        { record: 'SPF', name: 'send', type: 'TXT', ttl: 'Auto', status: 'not_started', value: '"v=spf1 include:amazonses.com ~all"' },
+        { record: 'DKIM', name: 'resend._domainkey', type: 'CNAME', ttl: 'Auto', status: 'not_started', value: `resend.${randomBytes(6).toString('hex')}.dkim.amazonses.com` },
+      ],
+    };
+    domains.set(domain.id, domain);
+    return { status: 200, body: domain };
+  }
+
+  return fake;
+}
+
+export type FakeResend = ReturnType<typeof createFakeResend>;
