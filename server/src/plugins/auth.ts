@@ -87,6 +87,13 @@ declare module 'fastify' {
 
 const API_PREFIX = '/api/v1/';
 
+/** The `X-Organization-Id` a dashboard request names, if any (an empty header counts as none). */
+export function organizationIdHeader(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-organization-id'];
+  const value = typeof header === 'string' ? header.trim() : '';
+  return value === '' ? undefined : value;
+}
+
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header) {
@@ -116,8 +123,7 @@ export async function registerAuth(app: FastifyInstance, container: Container): 
   app.decorate('routeRules', [] as RouteRule[]);
 
   async function identify(request: FastifyRequest, reply: FastifyReply, access: Access): Promise<void> {
-    const header = request.headers['x-organization-id'];
-    const organizationHeader = typeof header === 'string' ? header.trim() : undefined;
+    const organizationHeader = organizationIdHeader(request);
     const key = presentedKey(request);
     if (key !== undefined) {
       // An API key wins over a cookie: a browser cannot attach one cross-origin, so no CSRF check is needed.

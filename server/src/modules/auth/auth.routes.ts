@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Container } from '../../container.ts';
-import { requireUser } from '../../plugins/auth.ts';
+import { organizationIdHeader, requireUser } from '../../plugins/auth.ts';
 import { clientIp } from '../../plugins/rate-limit.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import { Accepted, EmailField, Me, SessionPage, SignedIn, TokenBody } from './auth.schemas.ts';
@@ -66,8 +66,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = a
     config: { access: { user: true } },
   }, async (request) => {
     const principal = requireUser(request);
-    const header = request.headers['x-organization-id'];
-    const current = auth.currentOrganization(principal, typeof header === 'string' ? header.trim() : undefined);
+    const current = auth.currentOrganization(principal, organizationIdHeader(request));
     const summary = (m: { organizationId: string; name: string; slug: string; status: string }) => ({ id: m.organizationId, name: m.name, slug: m.slug, status: m.status });
     return {
       user: userView(principal),
