@@ -1,0 +1,98 @@
+import { useEffect, useMemo, useState } from 'react';
+import { errorCode, errorDetail } from '@shared/api/errors';
+import { chooseLocale, rememberLocale, rememberedLocale } from '@shared/i18n/locale';
+import { Button } from '@shared/ui/Button';
+import { loadView, type PreferenceView } from './api';
+import { UiContext } from './context';
+import { LOCALES, MESSAGES, type Locale } from './i18n';
+import { Frame } from './components/Frame';
+import { ConfirmPage } from './pages/ConfirmPage';
+import { PreferencesPage } from './pages/PreferencesPage';
+import { RequestLinkPage } from './pages/RequestLinkPage';
+
+export type Route =
+  | { page: 'preferences'; token: string; organization: string | null }
+  | { page: 'confirm'; token: string }
+  | { page: 'request-link'; organization: string | null };
+
+/** Reads the page from the URL: /confirm?token= confirms, ?token= manages, anything else asks for a link. */
+export function routeOf(location: { pathname: string; search: string }): Route {
+  const params = new URLSearchParams(location.search);
+  const token = params.get('token');
+  const organization = params.get('org');
+  if (location.pathname.replace(/\/+$/, '').endsWith('/confirm') && token) return { page: 'confirm', token };
+  if (token) return { page: 'preferences', token, organization };
+  return { page: 'request-link', organization };
+}
+
+type ViewResult = Awaited<ReturnType<typeof loadView>>;
+type State =
+  | { kind: 'loading' }
+  | { kind: 'ready'; view: PreferenceView }
+  | { kind: 'link-problem'; problem: 'expired' | 'invalid'; organization: string | null }
+  | { kind: 'failed' }
+  | { kind: 'deleted'; view: PreferenceView };
+
+/**
+ * The preference app. The first view's request starts before React renders (see main.tsx), so the
+ * page is interactive after one round trip.
+ */
+export function App(props: { route: Route; initialView?: Promise<ViewResult> | null }) {
+  const { route } = props;
+  const [chosen, setChosen] = useState<string | null>(() => rememberedLocale());
+  const [state, setState] = useState<State>({ kind: 'loading' });
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    if (route.page !== 'preferences') return;
+    let live = true;
+    const request = attempt === 0 && props.initialView ? props.initialView : loadView(route.token);
+    void request.then(({ data, error }) => {
+      if (!live) return;
+      if (data) return setState({ kind: 'ready', view: data });
+      const code = errorCode(error);
+      if (code === 'token_expired' || code === 'invalid_token') {
+        return setState({ kind: 'link-problem', problem: code === 'token_expired' ? 'expired' : 'invalid', organization: errorDetail(error, 'organization') ?? route.organization });
+      }
+      setState({ kind: 'failed' });
+    });
+    return () => { live = false; };
+  }, [route, props.initialView, attempt]);
+
+  const organizationLocale = state.kind === 'ready' || state.kind === 'deleted' ? state.view.organization.locale : null;
+  const locale = chooseLocale(LOCALES, { chosen, browser: navigator.languages, organization: organizationLocale });
+  const ui = useMemo(() => ({
+    locale,
+    t: MESSAGES[locale],
+    setLocale: (next: Locale) => { rememberLocale(next); setChosen(next); },
+  }), [locale]);
+
+  useEffect(() => {
+    document.documentElement.lang = locale;
+  }, [locale]);
+
+  useEffect(() => {
+    if (state.kind === 'ready') performance.mark('sf:interactive');
+  }, [state.kind]);
+
+  const t = ui.t;
+  let page;
+  if (route.page === 'confirm') page = <ConfirmPage token={route.token} />;
+  else if (route.page === 'request-link') page = <RequestLinkPage problem="missing" organization={route.organization} />;
+  else if (state.kind === 'loading') page = <Frame title={t.title}><p role="status">{t.loading}</p></Frame>;
+  else if (state.kind === 'link-problem') page = <RequestLinkPage problem={state.problem} organization={state.organization} />;
+  else if (state.kind === 'failed') {
+    page = (
+      <Frame title={t.title}>
+        <p role="alert">{t.genericError}</p>
+        <Button variant="primary" onClick={() => { setState({ kind: 'loading' }); setAttempt((n) => n + 1); }}>{t.retry}</Button>
+      </Frame>
+    );
+  } else if (state.kind === 'deleted') {
+    page = <Frame title={t.deletedTitle} organization={state.view.organization} focusTitle><p>{t.deletedBody}</p></Frame>;
+  } else {
+    const { view } = state;
+    page = <PreferencesPage token={route.token} view={view} onDeleted={() => setState({ kind: 'deleted', view })} />;
+  }
+  return <UiContext.Provider value={ui}>{page}</UiContext.Provider>;
+}

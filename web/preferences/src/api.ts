@@ -1,0 +1,15 @@
+import { createApiClient } from '@shared/api/client';
+import type { paths } from '@shared/api/client';
+
+/** The API as the preference app uses it; types come from the generated OpenAPI schema. */
+export const api = createApiClient({ baseUrl: import.meta.env.VITE_API_URL ?? '' });
+
+type Json<P extends keyof paths, M extends keyof paths[P], S extends number> =
+  paths[P][M] extends { responses: Record<S, { content: { 'application/json': infer T } }> } ? T : never;
+
+export type PreferenceView = Json<'/api/v1/preference-center', 'get', 200>;
+export type PublicOrganization = PreferenceView['organization'];
+export type Topic = PreferenceView['tags'][number];
+export type ConfirmationInfo = Json<'/api/v1/public/confirmation', 'get', 200>;
+
+export const loadView = (token: string) => api.GET('/api/v1/preference-center', { params: { query: { token } } });

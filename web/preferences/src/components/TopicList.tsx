@@ -1,0 +1,37 @@
+import { Switch } from '@shared/ui/Switch';
+import { useUi } from '../context';
+import type { PreferenceView, Topic } from '../api';
+
+/** Public topics grouped by category, in the API's order; topics without a category come last. */
+export function groupTopics(view: Pick<PreferenceView, 'categories' | 'tags'>, otherLabel: string) {
+  const groups = view.categories.map((category) => ({ key: category.name, label: category.display_name, topics: view.tags.filter((t) => t.category === category.name) }));
+  const rest = view.tags.filter((t) => t.category === null);
+  if (rest.length > 0) groups.push({ key: '', label: otherLabel, topics: rest });
+  return groups.filter((group) => group.topics.length > 0);
+}
+
+export function TopicList(props: { view: PreferenceView; disabled: boolean; onToggle: (topic: Topic, subscribed: boolean) => void }) {
+  const { t } = useUi();
+  const groups = groupTopics(props.view, props.view.categories.length > 0 ? t.otherTopics : t.topics);
+  if (groups.length === 0) return <p>{t.noTopics}</p>;
+  return (
+    <div className="pc-topics">
+      {groups.map((group) => (
+        <fieldset key={group.key} className="pc-group">
+          <legend className="pc-legend">{group.label}</legend>
+          {group.topics.map((topic) => (
+            <Switch
+              key={topic.id}
+              id={`topic-${topic.id}`}
+              label={topic.display_name}
+              description={topic.description}
+              checked={topic.is_subscribed}
+              disabled={props.disabled}
+              onChange={(checked) => props.onToggle(topic, checked)}
+            />
+          ))}
+        </fieldset>
+      ))}
+    </div>
+  );
+}

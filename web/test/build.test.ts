@@ -1,0 +1,45 @@
+// @vitest-environment node
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const web = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const run = promisify(execFile);
+const BUDGET_BYTES = 90 * 1024;
+let out: string;
+
+beforeAll(async () => {
+  out = mkdtempSync(path.join(tmpdir(), 'sf-prefs-build-'));
+  await run(path.join(web, '..', 'node_modules', '.bin', 'vite'), ['build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: web, env: { ...process.env, NODE_ENV: 'production', WEB_APP: 'preferences' } });
+}, 120_000);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('the preference app build', () => {
+  it(`loads at most ${BUDGET_BYTES / 1024} KB of JavaScript (gzip) before it can run`, () => {
+    const html = readFileSync(path.join(out, 'index.html'), 'utf8');
+    const initial = [...html.matchAll(/<script[^>]+src="([^"]+)"|<link[^>]+rel="modulepreload"[^>]+href="([^"]+)"/g)].map((m) => (m[1] ?? m[2])!);
+    expect(initial.length).toBeGreaterThan(0);
+    const bytes = initial.reduce((sum, src) => sum + gzipSync(readFileSync(path.join(out, src.replace(/^\/preferences\//, '')))).length, 0);
+    console.info(`preference app initial JavaScript: ${(bytes / 1024).toFixed(1)} KB gzip`);
+    expect(bytes).toBeLessThanOrEqual(BUDGET_BYTES);
+  });
+
+  it('has no inline script (the page is served with script-src \'self\') and is not indexable', () => {
+    const html = readFileSync(path.join(out, 'index.html'), 'utf8');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).toContain('<meta name="robots" content="noindex, nofollow"');
+  });
+});
+
+describe('the generated API types', () => {
+  it('match the server\'s OpenAPI document (run `npm run generate:api -w web` after `npm run openapi -w server`)', async () => {
+    const file = path.join(out, 'schema.d.ts');
+    await run(path.join(web, '..', 'node_modules', '.bin', 'openapi-typescript'), ['../server/openapi.json', '-o', file], { cwd: web });
+    expect(readFileSync(file, 'utf8') === readFileSync(path.join(web, 'src/shared/api/schema.d.ts'), 'utf8')).toBe(true);
+  }, 60_000);
+});

@@ -1,0 +1,119 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+import { App } from '../../preferences/src/App';
+import { answer, apiError, calls } from '../support/api';
+import { preferenceView, TOKEN } from '../support/fixtures';
+
+const checked = (element: HTMLElement) => (element as HTMLInputElement).checked;
+
+const DIGEST = '01900000-0000-7000-8000-000000000001';
+const EVENTS = '01900000-0000-7000-8000-000000000002';
+
+async function renderPage(view = preferenceView()) {
+  answer('GET /api/v1/preference-center', { status: 200, body: view });
+  render(<App route={{ page: 'preferences', token: TOKEN, organization: null }} />);
+  return screen.findByRole('heading', { level: 1, name: 'Your email preferences' });
+}
+
+describe('the preference page', () => {
+  it('shows topics grouped by category as labelled switches with their state', async () => {
+    await renderPage();
+    const newsletters = screen.getByRole('group', { name: 'Newsletters' });
+    const digest = within(newsletters).getByRole('switch', { name: 'Weekly digest' });
+    expect(checked(digest)).toBe(true);
+    expect(document.getElementById(digest.getAttribute('aria-describedby')!)?.textContent).toBe('Every Monday');
+    expect(checked(within(screen.getByRole('group', { name: 'Other topics' })).getByRole('switch', { name: 'Events' }))).toBe(false);
+    expect(screen.getByText(/ada@example\.com/)).toBeTruthy();
+    expect(calls[0]!.query).toEqual({ token: TOKEN });
+  });
+
+  it('saves a switch immediately and says so', async () => {
+    await renderPage();
+    answer(`PUT /api/v1/preference-center/tags/${EVENTS}`, { status: 200, body: { tag_id: EVENTS, is_subscribed: true, changed: true } });
+    fireEvent.click(screen.getByRole('switch', { name: 'Events' }));
+    expect(checked(screen.getByRole('switch', { name: 'Events' }))).toBe(true);
+    expect(await screen.findByText('Saved: you will get Events.')).toBeTruthy();
+    expect(calls.at(-1)).toMatchObject({ method: 'PUT', body: { subscribed: true }, query: { token: TOKEN } });
+  });
+
+  it('puts a switch back and alerts when saving fails', async () => {
+    await renderPage();
+    answer(`PUT /api/v1/preference-center/tags/${DIGEST}`, apiError(500, 'internal_error'));
+    fireEvent.click(screen.getByRole('switch', { name: 'Weekly digest' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('Your change could not be saved');
+    expect(checked(screen.getByRole('switch', { name: 'Weekly digest' }))).toBe(true);
+  });
+
+  it('uses the organization\'s own texts in the chosen language', async () => {
+    await renderPage(preferenceView({ organization: { ...preferenceView().organization, texts: { en: { title: 'Acme mail', unsubscribe_all: 'Stop everything', save: 'Got it' } } } }));
+    expect((screen.getByRole('heading', { level: 1 })).textContent).toContain('Acme mail');
+    expect(screen.getByRole('button', { name: 'Stop everything' })).toBeTruthy();
+  });
+
+  it('unsubscribes from everything, moves focus to Undo, and undoes', async () => {
+    await renderPage();
+    answer('POST /api/v1/preference-center/unsubscribe-all', { status: 200, body: { status: 'unsubscribed', unsubscribed_tags: 1, undo_token: 'undo-token-0123456789', undo_expires_at: new Date(Date.now() + 900_000).toISOString() } });
+    fireEvent.click(screen.getByRole('button', { name: 'Unsubscribe from all emails' }));
+    const undo = await screen.findByRole('button', { name: 'Undo' });
+    await waitFor(() => expect(document.activeElement).toBe(undo));
+    expect((screen.getByRole('status')).textContent).toContain('You are unsubscribed from all emails.');
+    expect(checked(screen.getByRole('switch', { name: 'Weekly digest' }))).toBe(false);
+    expect((screen.getByRole('switch', { name: 'Weekly digest' }) as HTMLInputElement).disabled).toBe(true);
+
+    answer('POST /api/v1/preference-center/unsubscribe-all/undo', { status: 200, body: { status: 'active', resubscribed_tags: 1 } });
+    answer('GET /api/v1/preference-center', { status: 200, body: preferenceView() });
+    fireEvent.click(undo);
+    expect(await screen.findByText('Done: your subscriptions are back.')).toBeTruthy();
+    expect(checked(screen.getByRole('switch', { name: 'Weekly digest' }))).toBe(true);
+    expect(calls.find((c) => c.path.endsWith('/undo'))!.body).toEqual({ undo_token: 'undo-token-0123456789' });
+  });
+
+  it('offers to subscribe again by confirmation email when the person is unsubscribed', async () => {
+    await renderPage(preferenceView({ subscriber: { email: 'ada@example.com', first_name: null, status: 'unsubscribed' } }));
+    expect(screen.getByText(/You are not receiving emails from Acme News/)).toBeTruthy();
+    answer('POST /api/v1/preference-center/resubscribe', { status: 202, body: { status: 'confirmation_sent' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Subscribe again' }));
+    expect(await screen.findByText(/We sent you an email/)).toBeTruthy();
+    expect(calls.at(-1)!.body).toEqual({ locale: 'en' });
+  });
+
+  it('downloads the export as a JSON file', async () => {
+    await renderPage();
+    const createObjectURL = vi.fn(() => 'blob:export');
+    Object.assign(URL, { createObjectURL, revokeObjectURL: vi.fn() });
+    const clicked = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      expect(this.download).toBe('my-subscription-data.json');
+    });
+    answer('GET /api/v1/preference-center/export', { status: 200, body: { subscriber: { email: 'ada@example.com' } } });
+    fireEvent.click(screen.getByRole('button', { name: 'Download my data' }));
+    expect(await screen.findByText('Your download has started.')).toBeTruthy();
+    expect(clicked).toHaveBeenCalledOnce();
+    const blob = (createObjectURL.mock.calls[0] as unknown as [Blob])[0];
+    expect(JSON.parse(await blob.text())).toEqual({ subscriber: { email: 'ada@example.com' } });
+    clicked.mockRestore();
+  });
+
+  it('deletes only after the explicit confirmation, then says the data is gone', async () => {
+    await renderPage();
+    fireEvent.click(screen.getByRole('button', { name: 'Delete my data' }));
+    const dialog = screen.getByRole('group', { name: 'Delete all your data?' });
+    const forever = within(dialog).getByRole('button', { name: 'Delete permanently' });
+    expect(forever.getAttribute('aria-disabled')).toBe('true');
+    fireEvent.click(forever);
+    expect(calls.some((c) => c.method === 'DELETE')).toBe(false);
+
+    answer('DELETE /api/v1/preference-center', { status: 204 });
+    fireEvent.click(within(dialog).getByRole('checkbox', { name: 'I understand that this cannot be undone' }));
+    fireEvent.click(forever);
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Your data has been deleted' });
+    await waitFor(() => expect(document.activeElement).toBe(heading));
+  });
+
+  it('switches to German and remembers the choice', async () => {
+    await renderPage();
+    fireEvent.change(screen.getByRole('combobox', { name: 'Language' }), { target: { value: 'de' } });
+    expect((screen.getByRole('heading', { level: 1 })).textContent).toContain('Ihre E-Mail-Einstellungen');
+    expect(document.documentElement.lang).toBe('de');
+    expect(window.localStorage.getItem('sf-locale')).toBe('de');
+  });
+});
