@@ -59,7 +59,6 @@ export function createContainer(config: Readonly<Config>, options: { processName
 
   const apiKeyCache = createAuthCache<ApiKeyAuth>({ redis, channel: `${config.REDIS_PREFIX}:auth-invalidate`, logger, ttlMs: 30_000, maxEntries: 10_000 });
   const apiKeys = createApiKeyService({ db, apiKeyRepository, logger, cache: apiKeyCache });
-  const organizations = createOrganizationService({ db, organizationRepository, apiKeys, background, logger });
   const tags = createTagService({ db, tagRepository });
   const subscribers = createSubscriberService({ db, subscriberRepository, tagRepository });
   const tokens = createTokenSigner(config.TOKEN_SECRETS);
@@ -69,6 +68,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   producerConnection.on('error', (error) => logger.warn({ err: error }, 'Redis (job producer) connection error'));
   const queues = createQueues(producerConnection, config.REDIS_PREFIX);
   const jobs = createJobProducer(queues);
+  const organizations = createOrganizationService({ db, organizationRepository, apiKeys, background, logger, jobs });
   // Resend, SMTP or, with neither configured, the dev mailbox; plus templates, sending and sending domains.
   const email = createEmailEngine({ config, db, logger, tokens, devMailbox, producer: jobs });
   const emailProvider: EmailProvider = email.emailProvider;

@@ -71,6 +71,13 @@ export const JOBS = {
     jobId: (p) => `usage-reset-${p.period}`,
     options: { removeOnComplete: { age: 40 * 86_400 }, removeOnFail: { age: 40 * 86_400 }, attempts: 10, backoff: { type: 'exponential', delay: 10_000 } },
   }),
+  /** Purges an organization its owner deleted: big tables in batches, then the row with its cascade. */
+  'organization.purge': define({
+    queue: 'maintenance',
+    payload: Type.Object({ organization_id: Id }),
+    jobId: (p) => `organization-purge-${p.organization_id}`,
+    options: { ...KEEP, attempts: 10, backoff: { type: 'exponential', delay: 30_000 } },
+  }),
   /** Deletes expired tokens, old dev-mailbox messages, relayed events and other data past retention. */
   'retention.cleanup': define({
     queue: 'maintenance',

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createTestContext, sessionApi, TEST_TOKEN_SECRET, type TestContext } from '../support/context.ts';
+import { startWorker, waitFor } from '../email/helpers.ts';
 import { requestLink, tokenFromMail, verify } from './helpers.ts';
 
 let ctx: TestContext;
@@ -78,9 +79,16 @@ describe('organizations', () => {
     expect((await sessionApi(ctx, owner)('GET', '/api/v1/tags')).statusCode).toBe(404);
     expect((await sessionApi(ctx, owner)('GET', '/api/v1/auth/me')).json().memberships).toEqual([]);
 
-    await ctx.container.background.drain();
+    // The purge is a job: the worker (run here in-process) removes everything.
+    expect(await ctx.container.queues.get('maintenance').getJob(`organization-purge-${org.id}`)).toBeDefined();
+    const worker = await startWorker(ctx, { queues: ['maintenance'] });
     const db = ctx.container.db;
-    expect(await db.selectFrom('organizations').select('id').where('id', '=', org.id).executeTakeFirst()).toBeUndefined();
+    try {
+      await waitFor(async () => !(await db.selectFrom('organizations').select('id').where('id', '=', org.id).executeTakeFirst()));
+    } finally {
+      await worker.close();
+    }
+    await ctx.container.background.drain();
     expect(await db.selectFrom('subscribers').select('id').where('id', '=', subscriber.id).executeTakeFirst()).toBeUndefined();
     expect(await db.selectFrom('api_keys').select('id').where('organization_id', '=', org.id).executeTakeFirst()).toBeUndefined();
     // The deletion itself stays on record, outside the purged organization.

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actsInOrganization, requiredRole, type RouteRule } from '../../src/plugins/auth.ts';
 import { api, createTestContext, sessionApi, type TestContext, type TestSession } from '../support/context.ts';
 import type { Scope } from '../../src/modules/api-keys/scopes.ts';
+import { newId } from '../../src/lib/ids.ts';
 
 /**
  * The role and tenant-isolation matrices, derived from the app's own route table (collected by the auth
@@ -20,6 +21,9 @@ interface Fixtures {
   memberId: string;
   invitationId: string;
   sessionId: string;
+  templateId: string;
+  emailMessageId: string;
+  domainId: string;
 }
 
 interface Sample {
@@ -36,6 +40,7 @@ interface Sample {
 }
 
 const id = (fx: Fixtures) => ({ id: fx.subscriberId });
+const MJML = '<mjml><mj-body><mj-section><mj-column><mj-text>Hello</mj-text></mj-column></mj-section></mj-body></mjml>';
 const PREFERENCE_TOKEN = 'signed preference-center token in ?token=';
 
 // Keyed by "METHOD /api/v1/path" exactly as Fastify registers the route (":param" segments).
@@ -106,6 +111,22 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/platform/organizations/:id/suspend': { params: (fx) => ({ id: fx.organizationId }) },
   'POST /api/v1/platform/organizations/:id/unsuspend': { params: (fx) => ({ id: fx.organizationId }) },
 
+  'POST /api/v1/templates': { body: () => ({ name: 'Matrix new', subject: 'Hi', mjml_content: MJML }) },
+  'GET /api/v1/templates': {},
+  'GET /api/v1/templates/:id': { params: (fx) => ({ id: fx.templateId }) },
+  'PATCH /api/v1/templates/:id': { params: (fx) => ({ id: fx.templateId }), body: () => ({ subject: 'Changed' }) },
+  'DELETE /api/v1/templates/:id': { params: (fx) => ({ id: fx.templateId }) },
+  'POST /api/v1/templates/:id/preview': { params: (fx) => ({ id: fx.templateId }), body: () => ({}) },
+  'POST /api/v1/emails/send': { body: () => ({ template_slug: 'matrix-template', to: 'matrix@example.com' }) },
+  'GET /api/v1/emails/:id': { params: (fx) => ({ id: fx.emailMessageId }) },
+  'POST /api/v1/settings/domains': { body: () => ({ name: 'mail.matrix-new.example.com' }) },
+  'GET /api/v1/settings/domains': {},
+  'GET /api/v1/settings/domains/:id': { params: (fx) => ({ id: fx.domainId }) },
+  'POST /api/v1/settings/domains/:id/verify': { params: (fx) => ({ id: fx.domainId }) },
+  'DELETE /api/v1/settings/domains/:id': { params: (fx) => ({ id: fx.domainId }) },
+  'GET /api/v1/settings/email': {},
+  'PATCH /api/v1/settings/email': { body: () => ({ from_name: 'Matrix' }) },
+
   'GET /api/v1/audit-logs': {},
   'GET /api/v1/dev/mailbox': {},
 
@@ -151,9 +172,14 @@ beforeAll(async () => {
   const member = await ctx.createSession(a.id, 'admin');
   const members = (await sessionApi(ctx, ownerA)('GET', '/api/v1/members?limit=100')).json().items as { id: string; user: { id: string } }[];
   const invitation = (await sessionApi(ctx, ownerA)('POST', '/api/v1/invitations', { email: 'matrix-pending@example.com', role: 'viewer' })).json();
+  const template = (await call('POST', '/api/v1/templates', { name: 'Matrix', slug: 'matrix-template', subject: 'Hi', mjml_content: MJML })).json();
+  const email = (await call('POST', '/api/v1/emails/send', { template_slug: 'matrix-template', to: 'matrix@example.com' })).json();
+  // A sending domain as the provider would have registered it (the dev provider has no domains API).
+  const domain = await ctx.container.email.repositories.domains.insert(a.id, newId(), { id: 'provider-domain', name: 'mail.matrix.example.com', region: 'us-east-1', status: 'pending', records: [] });
   fx = {
     organizationId: a.id, subscriberId: subscriber.id, subscriberEmail: 'matrix@example.com', tagId: tag.id, tagName: tag.name,
     apiKeyId: extraKey.id, memberId: members.find((m) => m.user.id === member.userId)!.id, invitationId: invitation.id, sessionId: ownerA.sessionId,
+    templateId: template.id, emailMessageId: email.id, domainId: domain!.id,
   };
 });
 afterAll(() => ctx.close());

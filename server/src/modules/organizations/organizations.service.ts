@@ -9,6 +9,7 @@ import type { Logger } from '../../logger.ts';
 import type { ApiKeyService } from '../api-keys/api-keys.service.ts';
 import type { Role } from '../auth/users.repository.ts';
 import type { Executor } from '../events/events.repository.ts';
+import type { JobProducer } from '../../jobs/producer.ts';
 import type { BackgroundTasks } from '../platform/background.ts';
 import type { OrganizationPatch, OrganizationRepository } from './organizations.repository.ts';
 
@@ -16,11 +17,14 @@ import type { OrganizationPatch, OrganizationRepository } from './organizations.
 const PURGE_BATCH = 5_000;
 const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
 
-// background and logger are optional so scripts that only create organizations (bench, seeds) need not build them.
-type Deps = { db: Kysely<DB>; organizationRepository: OrganizationRepository; apiKeys: ApiKeyService; background?: BackgroundTasks; logger?: Logger };
+// The rest is optional so scripts that only create organizations (bench, seeds) need not build it.
+type Deps = {
+  db: Kysely<DB>; organizationRepository: OrganizationRepository; apiKeys: ApiKeyService;
+  background?: BackgroundTasks; logger?: Logger; jobs?: JobProducer;
+};
 
 export function createOrganizationService(deps: Deps) {
-  const { db, organizationRepository: repo, apiKeys, background, logger } = deps;
+  const { db, organizationRepository: repo, apiKeys, background, logger, jobs } = deps;
 
   /** Inserts with the given slug, or one derived from the name and made unique with a short suffix. */
   async function insertWithSlug(trx: Executor, name: string, slug: string | undefined) {
@@ -34,13 +38,32 @@ export function createOrganizationService(deps: Deps) {
     return organization;
   }
 
-  /** Removes a deleted organization's data: big tables in batches, then the row with its cascade. */
-  async function purge(organizationId: string): Promise<void> {
+  /**
+   * Removes a deleted organization's data: big tables in batches, then the row with its cascade. Returns
+   * false when `signal` stopped it between batches (the caller runs it again later).
+   */
+  async function purge(organizationId: string, signal?: AbortSignal): Promise<boolean> {
     for (const table of repo.purgeTables) {
-      while ((await repo.purgeBatch(table, organizationId, PURGE_BATCH)) > 0) { /* next batch */ }
+      while ((await repo.purgeBatch(table, organizationId, PURGE_BATCH)) > 0) {
+        if (signal?.aborted) return false;
+      }
     }
-    await repo.deleteMarked(organizationId);
-    logger?.info({ organizationId }, 'deleted organization purged');
+    if (await repo.deleteMarked(organizationId)) logger?.info({ organizationId }, 'deleted organization purged');
+    return true;
+  }
+
+  /** The worker purges (a BullMQ job); should enqueueing fail, this process does it after the response. */
+  async function schedulePurge(organizationId: string): Promise<void> {
+    if (jobs) {
+      try {
+        await jobs.enqueue('organization.purge', { organization_id: organizationId });
+        return;
+      } catch (error) {
+        logger?.warn({ err: error, organizationId }, 'could not enqueue the purge job; purging in this process');
+      }
+    }
+    if (background) background.run('purge-organization', () => purge(organizationId));
+    else await purge(organizationId);
   }
 
   return {
@@ -114,8 +137,8 @@ export function createOrganizationService(deps: Deps) {
 
     /**
      * Deletes an organization: the owner confirms by typing its slug. The organization is marked at
-     * once (its keys and sessions stop working), and its data is purged after the response, in batches.
-     * A purge cut short by a restart is finished by `purgePending` (CLI `purge-deleted-organizations`).
+     * once (its keys and sessions stop working), and its data is purged by the `organization.purge` job,
+     * in batches. `purgePending` (CLI `purge-deleted-organizations`) finishes any purge left behind.
      */
     async requestDeletion(organizationId: string, confirmSlug: string): Promise<void> {
       const organization = await repo.findById(organizationId);
@@ -125,11 +148,10 @@ export function createOrganizationService(deps: Deps) {
       }
       if (!(await repo.markDeleted(db, organizationId))) throw notFound('organization');
       await apiKeys.forgetOrganization(organizationId);
-      if (background) background.run('purge-organization', () => purge(organizationId));
-      else await purge(organizationId);
+      await schedulePurge(organizationId);
     },
 
-    /** Purges one organization marked deleted (a no-op for one that is not); for a job or the CLI. */
+    /** Purges one organization marked deleted (a no-op for one that is not); the `organization.purge` job. */
     purge,
 
     /** Finishes every purge that has not completed; safe to run at any time and more than once. */
