@@ -1,0 +1,47 @@
+/**
+ * Query keys, built in one place so that a mutation invalidates exactly what it changed. Everything an
+ * organization owns sits under ['org', id], so switching organizations can never show one tenant's
+ * cached data under another's name.
+ */
+export interface SubscriberFilters {
+  q?: string;
+  status?: string;
+  tag?: string;
+  cursor?: string;
+}
+
+const org = (organizationId: string) => ['org', organizationId] as const;
+
+export const keys = {
+  me: () => ['me'] as const,
+  sessions: () => ['sessions'] as const,
+  org,
+  overview: (o: string) => [...org(o), 'stats', 'overview'] as const,
+  growth: (o: string, days: number) => [...org(o), 'stats', 'growth', days] as const,
+  subscribers: {
+    all: (o: string) => [...org(o), 'subscribers'] as const,
+    lists: (o: string) => [...org(o), 'subscribers', 'list'] as const,
+    list: (o: string, filters: SubscriberFilters) => [...org(o), 'subscribers', 'list', filters] as const,
+    detail: (o: string, id: string) => [...org(o), 'subscribers', 'detail', id] as const,
+    events: (o: string, id: string) => [...org(o), 'subscribers', 'detail', id, 'events'] as const,
+    notes: (o: string, id: string) => [...org(o), 'subscribers', 'detail', id, 'notes'] as const,
+  },
+  tags: {
+    all: (o: string) => [...org(o), 'tags'] as const,
+  },
+  templates: {
+    all: (o: string) => [...org(o), 'templates'] as const,
+    list: (o: string, status: string) => [...org(o), 'templates', 'list', status] as const,
+    detail: (o: string, id: string) => [...org(o), 'templates', 'detail', id] as const,
+    preview: (o: string, id: string, variables: string) => [...org(o), 'templates', 'detail', id, 'preview', variables] as const,
+  },
+  mailbox: (o: string, to: string) => [...org(o), 'mailbox', to] as const,
+  organization: (o: string) => [...org(o), 'organization'] as const,
+  emailSettings: (o: string) => [...org(o), 'settings', 'email'] as const,
+  domains: (o: string) => [...org(o), 'settings', 'domains'] as const,
+  preferenceCenter: (o: string) => [...org(o), 'settings', 'preference-center'] as const,
+  apiKeys: (o: string) => [...org(o), 'api-keys'] as const,
+  members: (o: string) => [...org(o), 'members'] as const,
+  invitations: (o: string) => [...org(o), 'invitations'] as const,
+  audit: (o: string, filters: { action?: string; actor_id?: string }) => [...org(o), 'audit', filters] as const,
+};

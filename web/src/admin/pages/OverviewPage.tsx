@@ -1,0 +1,90 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, SUBSCRIBER_STATUSES, unwrap, type Overview } from '../api';
+import { keys } from '../keys';
+import { Link } from '../router';
+import { useOrganization } from '../session';
+import { Badge, formatDate, formatDateTime, formatNumber } from '../ui/misc';
+import { Page, Section } from '../ui/Page';
+import { EmptyState, QueryView } from '../ui/States';
+import { GrowthChart } from './GrowthChart';
+import { describeEvent } from './subscribers/events';
+
+function EmailUsage({ emails }: { emails: Overview['emails'] }) {
+  const limit = emails.monthly_limit;
+  const share = limit ? Math.min(1, emails.sent_this_month / limit) : 0;
+  return (
+    <div>
+      <p className="stat-number">{formatNumber(emails.sent_this_month)}</p>
+      <p className="muted">
+        {limit === null ? `No monthly limit on the ${emails.plan} plan` : `of ${formatNumber(limit)} on the ${emails.plan} plan (${Math.round(share * 100)}%)`}
+        {' '}since {formatDate(emails.period_start)}
+      </p>
+      {limit !== null ? <progress className={`usage${share >= 0.9 ? ' usage--high' : ''}`} max={limit} value={Math.min(emails.sent_this_month, limit)} aria-label="Emails sent this month against the plan limit" /> : null}
+    </div>
+  );
+}
+
+export default function OverviewPage() {
+  const { organizationId, organization } = useOrganization();
+  const [days, setDays] = useState<30 | 90>(30);
+  const overview = useQuery({ queryKey: keys.overview(organizationId), queryFn: () => unwrap(api.GET('/api/v1/stats/overview')) });
+  const growth = useQuery({
+    queryKey: keys.growth(organizationId, days),
+    queryFn: () => unwrap(api.GET('/api/v1/stats/growth', { params: { query: { days } } })),
+    placeholderData: (previous) => previous,
+  });
+
+  return (
+    <Page title="Overview" description={organization.name}>
+      <QueryView query={overview} loadingLabel="Loading the overview…">
+        {(data) => (
+          <>
+            <section aria-labelledby="by-status-title">
+              <h2 id="by-status-title" className="sf-visually-hidden">Subscribers by status</h2>
+              <ul className="stat-grid">
+                <li className="stat"><span className="stat-label">All subscribers</span><span className="stat-number">{formatNumber(data.subscribers.total)}</span></li>
+                {SUBSCRIBER_STATUSES.map((status) => (
+                  <li key={status} className="stat">
+                    <span className="stat-label"><Badge status={status} /></span>
+                    <Link className="stat-number" to={`/subscribers?status=${status}`} aria-label={`${formatNumber(data.subscribers.by_status[status])} ${status} subscribers`}>
+                      {formatNumber(data.subscribers.by_status[status])}
+                    </Link>
+                  </li>
+                ))}
+              </ul>
+            </section>
+            <div className="grid-2">
+              <Section title="Emails this month"><EmailUsage emails={data.emails} /></Section>
+              <Section title="Latest consent events">
+                {data.latest_consent_events.length === 0 ? <EmptyState title="No consent events yet">They appear as people subscribe, confirm and unsubscribe.</EmptyState> : (
+                  <ol className="timeline timeline--compact">
+                    {data.latest_consent_events.map((event) => (
+                      <li key={event.id}>
+                        <span>{describeEvent(event)}</span>{' '}
+                        {event.subscriber.email ? <Link to={`/subscribers/${event.subscriber.id}`}>{event.subscriber.email}</Link> : <span className="muted">deleted subscriber</span>}
+                        <span className="muted small"> · {formatDateTime(event.created_at)} · {event.source}</span>
+                      </li>
+                    ))}
+                  </ol>
+                )}
+              </Section>
+            </div>
+          </>
+        )}
+      </QueryView>
+      <Section
+        title="Growth"
+        actions={(
+          <div role="group" aria-label="Period" className="segmented">
+            {([30, 90] as const).map((d) => (
+              <button key={d} type="button" aria-pressed={days === d} onClick={() => setDays(d)}>{d} days</button>
+            ))}
+          </div>
+        )}
+      >
+        <QueryView query={growth} loadingLabel="Loading growth…">{(data) => <GrowthChart growth={data} />}</QueryView>
+      </Section>
+    </Page>
+  );
+}
