@@ -51,6 +51,8 @@ export async function buildApp(container: Container): Promise<App> {
       return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
     },
     return503OnClosing: true,
+    // Signed tokens in paths (one-click unsubscribe links) are longer than the router's default of 100.
+    routerOptions: { maxParamLength: 1024 },
     forceCloseConnections: 'idle',
   }) as unknown as App;
 

@@ -70,7 +70,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const jobs = createJobProducer(queues);
   const organizations = createOrganizationService({ db, organizationRepository, apiKeys, background, logger, jobs });
   // Resend, SMTP or, with neither configured, the dev mailbox; plus templates, sending and sending domains.
-  const email = createEmailEngine({ config, db, logger, tokens, devMailbox, producer: jobs });
+  const email = createEmailEngine({ config, db, redis, logger, tokens, devMailbox, producer: jobs });
   const emailProvider: EmailProvider = email.emailProvider;
   // Consumers of outbox events (jobs/relay.ts): webhook deliveries and automations register here.
   const eventConsumers: EventConsumer[] = [];

@@ -51,7 +51,7 @@ export const configSchema = Type.Object({
   WORKER_CONCURRENCY: Type.Integer({ default: 20, minimum: 1, maximum: 500, 'x-group': 'Worker and cron', description: 'Email jobs one worker process runs at the same time.' }),
   WORKER_LOCK_DURATION_MS: Type.Integer({ default: 30_000, minimum: 1000, maximum: 600_000, 'x-group': 'Worker and cron', description: 'How long a job stays locked to a worker without a heartbeat; a job whose worker died is retried after about this long.' }),
   METRICS_HOST: Type.String({ default: '127.0.0.1', 'x-group': 'Worker and cron', description: 'Interface the worker\'s and cron\'s /health and /metrics server listens on. Use 0.0.0.0 in containers; never route it through the tunnel.' }),
-  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, 'x-group': 'Worker and cron', description: 'Port of the /health and /metrics server. Defaults to 9464 for the worker and 9465 for cron, so both run side by side on one machine; in containers both may use 9464.' })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, 'x-group': 'Worker and cron', description: 'Port of the /health and /metrics server. Defaults to 9464 for the worker and 9465 for cron, so both run side by side on one machine; in containers both may use 9464. 0 picks a free port (logged at start).' })),
 
   RETENTION_DEV_MAILBOX_DAYS: Type.Integer({ default: 7, minimum: 1, 'x-group': 'Retention', description: 'Dev-mailbox messages older than this are deleted by the daily cleanup.' }),
   RETENTION_EVENTS_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Outbox events older than this are deleted by the daily cleanup once they have been relayed.' }),

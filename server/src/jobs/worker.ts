@@ -1,13 +1,14 @@
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Container } from '../container.ts';
 import type { Metrics } from '../metrics/registry.ts';
+import { GATE_WINDOW_MS } from '../modules/email/rate-gate.ts';
 import type { JobContext, JobHandlers } from './context.ts';
 import { closeConnection, createWorkerConnection } from './queues.ts';
 import { isJobName, isValidPayload, QUEUE_NAMES, type JobName, type QueueName } from './registry.ts';
 
-// Every window of the provider limiter is a little longer than a second, so requests that leave a few
-// milliseconds later than their job started can never crowd more than the limit into one second.
-const LIMITER_WINDOW_MS = 1020;
+// BullMQ's limiter paces email jobs at the provider's rate (global across worker processes); the request
+// gate in front of the provider (modules/email/rate-gate.ts) makes the per-second count exact.
+const LIMITER_WINDOW_MS = GATE_WINDOW_MS;
 // No limit configured: still set a limiter, because a manual rate limit (after a 429) only holds when one exists.
 const UNLIMITED = 1_000_000;
 const CONCURRENCY: Record<Exclude<QueueName, 'email'>, number> = { webhook: 10, sync: 2, maintenance: 1 };

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
@@ -20,9 +21,9 @@ import { createEmailLinks } from './links.ts';
 import { createEmailProviders } from './providers.ts';
 
 /** The email engine's parts, built once by the composition root: providers, templates, sending, domains, provider events, unsubscribe. */
-export function createEmailEngine(deps: { config: Readonly<Config>; db: Kysely<DB>; logger: Logger; tokens: TokenSigner; devMailbox: DevMailbox; producer: JobProducer }) {
+export function createEmailEngine(deps: { config: Readonly<Config>; db: Kysely<DB>; redis: Redis; logger: Logger; tokens: TokenSigner; devMailbox: DevMailbox; producer: JobProducer }) {
   const { config, db, logger, producer } = deps;
-  const { emailProvider, domainProvider, providerRateLimitPerSecond } = createEmailProviders(config, { devMailbox: deps.devMailbox, logger });
+  const { emailProvider, domainProvider, providerRateLimitPerSecond } = createEmailProviders(config, { devMailbox: deps.devMailbox, logger, redis: deps.redis });
   const renderer = createTemplateRenderer();
   const links = createEmailLinks({ config, tokens: deps.tokens });
   const emailRepository = createEmailRepository(db);
