@@ -75,7 +75,9 @@ export function createContainer(config: Readonly<Config>, options: { processName
   // Consumers of outbox events (jobs/relay.ts): webhook deliveries and automations register here.
   const eventConsumers: EventConsumer[] = [];
   const idempotency = createIdempotencyStore(redis, `${config.REDIS_PREFIX}:idem:`, config.IDEMPOTENCY_TTL_SECONDS);
-  const preferences = createPreferenceModules({ config, db, redis, logger, tokens, emailProvider, subscriberRepository, subscribers });
+  const preferences = createPreferenceModules({
+    config, db, redis, tokens, emailProvider, verifiedDomains: email.services.domains.verifiedDomains, background, subscriberRepository, subscribers,
+  });
   const sessions = createSessionStore(redis, { prefix: config.REDIS_PREFIX, idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS, maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS });
   const auth = createAuthService({
     db, config, userRepository, magicLinkRepository: createMagicLinkRepository(db), sessions, throttle: createThrottle(redis, config.REDIS_PREFIX),

@@ -37,6 +37,8 @@ describe('signing up from a website form (double opt-in)', () => {
     const mail = await waitForMail(ctx, 'new@example.com', since);
     expect(mail.subject).toBe('Please confirm your subscription to Acme');
     expect(mail.text).toContain('/confirm?token=');
+    // No verified sending domain yet: the platform's default address, under the organization's name.
+    expect(mail.from_address).toBe('"Acme" <no-reply@localhost>');
   });
 
   it('shows the confirmation page\'s content, and a GET confirms nothing (link scanners)', async () => {

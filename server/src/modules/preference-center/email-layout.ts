@@ -1,18 +1,5 @@
-import type { OrganizationProfile } from './preference-center.repository.ts';
-
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
-
-/**
- * The sender of the organization's system mail (links, confirmations): its configured address when it
- * has one, else a no-reply address on the API's host. Display names lose characters that could break
- * the header.
- */
-export function senderOf(organization: OrganizationProfile, publicApiUrl: string): string {
-  const name = (organization.email_from_name ?? organization.name).replace(/["\\\r\n<>]/g, '').trim() || 'Subscribe Flow';
-  const address = organization.email_from_address ?? `no-reply@${new URL(publicApiUrl).hostname}`;
-  return `"${name}" <${address}>`;
-}
 
 /** A plain, accessible single-action message: heading, paragraphs, one button, and the link in full. */
 export function renderActionEmail(input: { lang: string; heading: string; paragraphs: string[]; action: string; url: string; footer: string }) {

@@ -3,17 +3,16 @@ import type { DB } from '../../db/types.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { invalidToken, type TokenClaims } from '../../lib/tokens.ts';
-import type { Logger } from '../../logger.ts';
-import type { EmailProvider } from '../email/provider.ts';
 import { insertEvents, type OutboxEvent } from '../events/events.repository.ts';
+import type { BackgroundTasks } from '../platform/background.ts';
 import type { Confirmations } from '../public-subscribe/confirmations.ts';
 import type { HistoryInsert, Origin, SubscriberRepository } from '../subscribers/subscribers.repository.ts';
 import type { SubscriberStatus } from '../subscribers/subscribers.schemas.ts';
 import { historyRow, tagEvent, type SubscriberService } from '../subscribers/subscribers.service.ts';
 import type { AddressLimiter } from './address-limit.ts';
-import { senderOf } from './email-layout.ts';
 import { preferenceLinkEmail } from './link-email.ts';
 import { PREFERENCE_TOKEN_TTL_SECONDS, type Links } from './links.ts';
+import type { SystemMailer } from './mailer.ts';
 import type { PreferenceCenterRepository, ViewRow } from './preference-center.repository.ts';
 import type { Locale, PreferenceCenterViewDto } from './preference-center.schemas.ts';
 import { publicOrganization, supportedLocale } from './settings.ts';
@@ -48,10 +47,9 @@ export function createPreferenceCenterService(deps: {
   subscriberRepository: SubscriberRepository;
   subscribers: Pick<SubscriberService, 'delete'>;
   confirmations: Pick<Confirmations, 'send'>;
-  emailProvider: EmailProvider;
+  mailer: SystemMailer;
+  background: BackgroundTasks;
   addressLimiter: AddressLimiter;
-  publicApiUrl: string;
-  logger: Logger;
 }) {
   const { db, links, repository: repo, subscriberRepository: subscribers } = deps;
   const origin = (o: Omit<Origin, 'source'>): Origin => ({ ...o, source: SOURCE });
@@ -231,12 +229,7 @@ export function createPreferenceCenterService(deps: {
         const locale = input.locale ?? supportedLocale(organization.locale);
         const link = links.preference(organization.id, subscriber.id);
         const message = preferenceLinkEmail({ locale, organizationName: organization.name, firstName: subscriber.first_name, url: link.url, validDays: PREFERENCE_TOKEN_TTL_SECONDS / 86_400 });
-        setImmediate(() => {
-          deps.emailProvider.send({
-            from: senderOf(organization, deps.publicApiUrl), to: subscriber.email, subject: message.subject, html: message.html, text: message.text,
-            organizationId: organization.id, tags: [{ name: 'kind', value: 'preference_link' }],
-          }).catch((error: unknown) => deps.logger.error({ err: error, organizationId: organization.id }, 'could not send a preference link'));
-        });
+        deps.background.run('preference link email', () => deps.mailer.send(organization, subscriber.email, message, 'preference_link'));
       }
       return { status: 'accepted' as const, message: 'If this address is subscribed, a new link is on its way.' };
     },

@@ -1,10 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { invalidToken } from '../../lib/tokens.ts';
-import type { EmailProvider } from '../email/provider.ts';
 import { insertEvents, type OutboxEvent } from '../events/events.repository.ts';
-import { senderOf } from '../preference-center/email-layout.ts';
 import type { ConfirmSource, Links } from '../preference-center/links.ts';
+import type { SystemMailer } from '../preference-center/mailer.ts';
 import type { OrganizationProfile, PreferenceCenterRepository } from '../preference-center/preference-center.repository.ts';
 import type { Locale } from '../preference-center/preference-center.schemas.ts';
 import { consentWording, publicOrganization, supportedLocale } from '../preference-center/settings.ts';
@@ -22,8 +21,7 @@ export function createConfirmations(deps: {
   links: Links;
   preferenceRepository: PreferenceCenterRepository;
   subscriberRepository: SubscriberRepository;
-  emailProvider: EmailProvider;
-  publicApiUrl: string;
+  mailer: SystemMailer;
 }) {
   const { db, links, preferenceRepository: repo, subscriberRepository: subscribers } = deps;
 
@@ -34,15 +32,7 @@ export function createConfirmations(deps: {
       const locale = input.locale ?? supportedLocale(organization.locale);
       const { url } = links.confirmation(organization.id, subscriber.id, { source: input.source, tagIds: input.tagIds });
       const message = confirmationEmail({ locale, organizationName: organization.name, firstName: subscriber.first_name, url });
-      await deps.emailProvider.send({
-        from: senderOf(organization, deps.publicApiUrl),
-        to: subscriber.email,
-        subject: message.subject,
-        html: message.html,
-        text: message.text,
-        organizationId: organization.id,
-        tags: [{ name: 'kind', value: 'confirmation' }],
-      });
+      await deps.mailer.send(organization, subscriber.email, message, 'confirmation');
     },
 
     /** What the confirmation page shows before the click: who asks, for which topics, in which words. */

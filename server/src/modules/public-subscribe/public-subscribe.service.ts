@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { AppError, forbidden, notFound, unprocessable } from '../../lib/errors.ts';
-import type { Logger } from '../../logger.ts';
+import type { BackgroundTasks } from '../platform/background.ts';
 import type { AddressLimiter } from '../preference-center/address-limit.ts';
 import type { OrganizationProfile, PreferenceCenterRepository } from '../preference-center/preference-center.repository.ts';
 import type { Locale } from '../preference-center/preference-center.schemas.ts';
@@ -34,18 +34,15 @@ export function createPublicSubscribeService(deps: {
   subscriberRepository: SubscriberRepository;
   subscribers: Pick<SubscriberService, 'create' | 'addTags'>;
   confirmations: Pick<Confirmations, 'send'>;
+  background: BackgroundTasks;
   addressLimiter: AddressLimiter;
-  logger: Logger;
 }) {
   const { db, repository: repo, subscriberRepository } = deps;
   const originCache = new Map<string, { origins: string[]; until: number }>();
 
   function sendConfirmationLater(organization: OrganizationProfile, subscriber: SubscriberRow, tagIds: string[], locale: Locale | undefined) {
     // After the response, so known and unknown addresses answer alike and as fast.
-    setImmediate(() => {
-      deps.confirmations.send({ organization, subscriber, source: 'form', tagIds, locale })
-        .catch((error: unknown) => deps.logger.error({ err: error, organizationId: organization.id }, 'could not send a confirmation email'));
-    });
+    deps.background.run('confirmation email', () => deps.confirmations.send({ organization, subscriber, source: 'form', tagIds, locale }));
   }
 
   return {
