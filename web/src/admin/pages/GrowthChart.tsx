@@ -7,10 +7,11 @@ const HEIGHT = 220;
 const PAD = { top: 12, right: 12, bottom: 28, left: 56 };
 const BARS_HEIGHT = 90;
 
+// The top of the scale: a round number at or above the largest value, at least 2 so the middle tick is whole.
 function niceMax(value: number): number {
-  if (value <= 0) return 1;
+  if (value <= 2) return 2;
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  const step = [1, 2, 2.5, 5, 10].find((s) => s * magnitude >= value)!;
+  const step = [magnitude >= 10 ? 1 : 2, 2, 4, 6, 8, 10].find((s) => s * magnitude >= value)!;
   return step * magnitude;
 }
 
@@ -57,8 +58,8 @@ export function GrowthChart({ growth }: { growth: Growth }) {
         ))}
         <path d={area} className="chart-area" />
         <path d={line} className="chart-line" />
-        {points.map((p, i) => (i % labelEvery === 0 || i === points.length - 1
-          ? <text key={p.date} x={x(i)} y={HEIGHT - 8} textAnchor="middle" className="chart-label">{short(p.date)}</text>
+        {points.map((p, i) => ((i % labelEvery === 0 && points.length - 1 - i >= labelEvery / 2) || i === points.length - 1
+          ? <text key={p.date} x={x(i)} y={HEIGHT - 8} textAnchor={i === 0 ? 'start' : i === points.length - 1 ? 'end' : 'middle'} className="chart-label">{short(p.date)}</text>
           : null))}
       </svg>
       <svg viewBox={`0 0 ${WIDTH} ${BARS_HEIGHT}`} role="img" aria-label={`Daily subscriptions and unsubscriptions: ${formatNumber(totalNew)} joined, ${formatNumber(totalGone)} left.`} className="chart-svg chart-svg--bars">

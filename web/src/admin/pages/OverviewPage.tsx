@@ -61,8 +61,8 @@ export default function OverviewPage() {
                   <ol className="timeline timeline--compact">
                     {data.latest_consent_events.map((event) => (
                       <li key={event.id}>
-                        <span>{describeEvent(event)}</span>{' '}
-                        {event.subscriber.email ? <Link to={`/subscribers/${event.subscriber.id}`}>{event.subscriber.email}</Link> : <span className="muted">deleted subscriber</span>}
+                        {event.subscriber.email ? <Link to={`/subscribers/${event.subscriber.id}`}>{event.subscriber.email}</Link> : <span className="muted">A deleted subscriber</span>}
+                        <span>: {describeEvent(event)}</span>
                         <span className="muted small"> · {formatDateTime(event.created_at)} · {event.source}</span>
                       </li>
                     ))}

@@ -64,7 +64,7 @@ export default function AuditLogPage() {
                   <td>{formatDateTime(e.created_at)}</td>
                   <td>{e.actor.type === 'user' ? (who.get(e.actor.id ?? '') ?? 'A former member') : e.actor.type === 'api_key' ? 'API key' : 'System'}</td>
                   <td><code>{e.action}</code></td>
-                  <td>{e.target_type ? <>{e.target_type} <code className="muted small">{e.target_id?.slice(0, 8) ?? ''}</code></> : '—'}</td>
+                  <td>{e.target_type ? <>{e.target_type} <code className="muted small">{e.target_id ? `…${e.target_id.slice(-8)}` : ''}</code></> : '—'}</td>
                   <td>{e.ip ?? '—'}</td>
                 </tr>
               ))}

@@ -66,7 +66,8 @@ function TagSwitches({ subscriber }: { subscriber: Subscriber }) {
   return (
     <div>
       {tags.data.items.map((t) => (
-        <Switch key={t.id} id={`switch-${t.id}`} label={t.name} description={t.description} checked={has.has(t.slug)}
+        <Switch key={t.id} id={`switch-${t.id}`} label={t.name} description={t.description}
+          checked={change.isPending && change.variables.slug === t.slug ? change.variables.on : has.has(t.slug)}
           disabled={change.isPending} onChange={(on) => change.mutate({ slug: t.slug, on })} />
       ))}
     </div>

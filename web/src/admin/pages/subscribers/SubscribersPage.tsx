@@ -83,9 +83,10 @@ export default function SubscribersPage() {
     });
     setWorking(false);
     setSelected(new Set());
-    const verb = action === 'tag' ? `Tagged ${result.ok} with ${tagName}` : action === 'untag' ? `Removed ${tagName} from ${result.ok}` : `Deleted ${result.ok}`;
-    if (result.failed) toast.error(`${verb}; ${result.failed} failed.`);
-    else toast.success(`${verb} subscriber${result.ok === 1 ? '' : 's'}.`);
+    const count = `${result.ok} subscriber${result.ok === 1 ? '' : 's'}`;
+    const done = action === 'tag' ? `Added ${tagName} to ${count}` : action === 'untag' ? `Removed ${tagName} from ${count}` : `Deleted ${count}`;
+    if (result.failed) toast.error(`${done}; ${result.failed} failed.`);
+    else toast.success(`${done}.`);
     await Promise.all([
       queryClient.invalidateQueries({ queryKey: keys.subscribers.all(organizationId) }),
       queryClient.invalidateQueries({ queryKey: keys.tags.all(organizationId) }),

@@ -1,6 +1,6 @@
 /** Consent-history entries in words, for the timeline and the overview. */
 export function describeEvent(event: { action: string; tag: { name: string } | null; details: Record<string, unknown> }): string {
-  const tag = event.tag?.name ?? 'a tag';
+  const tag = event.tag?.name ?? 'a deleted tag';
   switch (event.action) {
     case 'created': return 'Subscriber created';
     case 'updated': return 'Profile updated';
