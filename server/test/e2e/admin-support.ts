@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -15,13 +15,26 @@ const artifacts = path.join(root, 'test-artifacts', 'admin');
 export const CHROMIUM = '/usr/bin/chromium';
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+/** The newest modification time of the files under `dir`. */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
+  }
+  return latest;
+}
+
 /**
- * The built admin app: built once when web/dist/admin is missing (`npm run build:admin -w web` makes it
- * for a dev loop). Browser tests need Debian's Chromium; without it they fail and say how to install it.
+ * The built admin app: built when web/dist/admin is missing or older than its sources (so a test never
+ * drives a stale build). Browser tests need Debian's Chromium; without it they fail and say how to
+ * install it.
  */
 export async function ensureAdminBuild(): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`Browser tests need Chromium at ${CHROMIUM}. Install it with: apt-get update && apt-get install -y chromium`);
-  if (existsSync(path.join(WEB_DIST, 'admin', 'index.html'))) return;
+  const index = path.join(WEB_DIST, 'admin', 'index.html');
+  const sources = Math.max(...['web/admin', 'web/src/admin', 'web/src/shared'].map((dir) => newest(path.join(root, dir))));
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   await promisify(execFile)(path.join(root, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'error'], {
     cwd: path.join(root, 'web'), env: { ...process.env, NODE_ENV: 'production', WEB_APP: 'admin' },
   });

@@ -5,6 +5,7 @@ export interface Call {
   path: string;
   query: Record<string, string>;
   body: unknown;
+  headers: Record<string, string>;
 }
 
 type Answer = { status: number; body?: unknown } | ((call: Call) => { status: number; body?: unknown } | Promise<{ status: number; body?: unknown }>);
@@ -32,7 +33,7 @@ export function stubFetch(): void {
     const request = input instanceof Request ? input : new Request(input, init);
     const url = new URL(request.url);
     const text = await request.text();
-    const call: Call = { method: request.method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: text ? JSON.parse(text) : undefined };
+    const call: Call = { method: request.method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: text ? JSON.parse(text) : undefined, headers: Object.fromEntries(request.headers) };
     calls.push(call);
     const queue = routes.get(`${call.method} ${call.path}`);
     if (!queue || queue.length === 0) throw new Error(`unexpected API call ${call.method} ${call.path}`);

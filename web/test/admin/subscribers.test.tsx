@@ -1,0 +1,125 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { navigate } from '../../src/admin/router';
+import SubscriberFormPage from '../../src/admin/pages/subscribers/SubscriberFormPage';
+import SubscribersPage from '../../src/admin/pages/subscribers/SubscribersPage';
+import { answer, apiError, calls } from '../support/api';
+import { renderSignedIn, subscriber, tag } from './helpers';
+
+const page = (items: unknown[], next: string | null = null) => ({ status: 200, body: { items, next_cursor: next } });
+const TAGS = { status: 200, body: { items: [tag('Weekly digest')], next_cursor: null } };
+const listCalls = () => calls.filter((c) => c.method === 'GET' && c.path === '/api/v1/subscribers');
+
+afterEach(() => window.history.replaceState(null, '', '/'));
+
+describe('the subscribers page', () => {
+  it('asks the server for 50 rows with the filters in the address, and pages with the cursor it returned', async () => {
+    navigate('/subscribers?status=active&tag=weekly-digest');
+    answer('GET /api/v1/tags', TAGS);
+    answer('GET /api/v1/subscribers', page([subscriber(1), subscriber(2)], 'CURSOR-2'), page([subscriber(3)]));
+    renderSignedIn(<SubscribersPage />);
+    expect(await screen.findByRole('link', { name: 'person1@example.com' })).toBeTruthy();
+    expect(listCalls()[0]!.query).toEqual({ limit: '50', status: 'active', tag: 'weekly-digest' });
+
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    expect(await screen.findByRole('link', { name: 'person3@example.com' })).toBeTruthy();
+    expect(listCalls()[1]!.query).toMatchObject({ cursor: 'CURSOR-2', status: 'active' });
+    expect(screen.getByText('Page 2')).toBeTruthy();
+  });
+
+  it('searches by email after a pause in typing, back on the first page', async () => {
+    navigate('/subscribers');
+    answer('GET /api/v1/tags', TAGS);
+    answer('GET /api/v1/subscribers', page([subscriber(1)]), page([subscriber(7, { email: 'ada@example.com' })]));
+    renderSignedIn(<SubscribersPage />);
+    await screen.findByRole('link', { name: 'person1@example.com' });
+    fireEvent.change(screen.getByLabelText('Search by email'), { target: { value: 'ada' } });
+    expect(await screen.findByRole('link', { name: 'ada@example.com' })).toBeTruthy();
+    expect(listCalls().at(-1)!.query).toEqual({ limit: '50', q: 'ada' });
+    expect(window.location.search).toBe('?q=ada');
+  });
+
+  it('tells an empty organization from an empty filter result', async () => {
+    navigate('/subscribers');
+    answer('GET /api/v1/tags', TAGS);
+    answer('GET /api/v1/subscribers', page([]));
+    const first = renderSignedIn(<SubscribersPage />);
+    expect(await screen.findByText('No subscribers yet')).toBeTruthy();
+    first.unmount();
+
+    navigate('/subscribers?status=bounced');
+    renderSignedIn(<SubscribersPage />);
+    expect(await screen.findByText('No subscribers match these filters')).toBeTruthy();
+  });
+
+  it('shows the error with a retry that asks again', async () => {
+    navigate('/subscribers');
+    answer('GET /api/v1/tags', TAGS);
+    answer('GET /api/v1/subscribers', apiError(500, 'internal_error'), page([subscriber(1)]));
+    renderSignedIn(<SubscribersPage />);
+    const alert = (await screen.findByText('This could not be loaded')).closest<HTMLElement>('[role="alert"]')!;
+    fireEvent.click(within(alert).getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByRole('link', { name: 'person1@example.com' })).toBeTruthy();
+  });
+
+  it('lets an admin tag a selection in bulk, one call per subscriber, then reloads the list', async () => {
+    navigate('/subscribers');
+    answer('GET /api/v1/tags', TAGS);
+    answer('GET /api/v1/subscribers', page([subscriber(1), subscriber(2), subscriber(3)]));
+    for (const n of [1, 2]) answer(`POST /api/v1/subscribers/${subscriber(n).id}/tags`, { status: 200, body: subscriber(n) });
+    renderSignedIn(<SubscribersPage />, { role: 'admin' });
+    await screen.findByRole('link', { name: 'person1@example.com' });
+    fireEvent.click(screen.getByLabelText('Select person1@example.com'));
+    fireEvent.click(screen.getByLabelText('Select person2@example.com'));
+    const bulk = screen.getByRole('region', { name: 'Bulk actions' });
+    expect(within(bulk).getByText('2 selected')).toBeTruthy();
+    fireEvent.change(within(bulk).getByLabelText('Tag for the selected subscribers'), { target: { value: 'weekly-digest' } });
+    fireEvent.click(within(bulk).getByRole('button', { name: 'Add tag' }));
+    expect(await screen.findByText('Added Weekly digest to 2 subscribers.')).toBeTruthy();
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.body)).toEqual([{ tags: ['weekly-digest'] }, { tags: ['weekly-digest'] }]);
+    await waitFor(() => expect(listCalls().length).toBe(2));
+  });
+
+  it('offers a viewer no selection, no bulk actions and no "Add subscriber"', async () => {
+    navigate('/subscribers');
+    answer('GET /api/v1/tags', TAGS);
+    answer('GET /api/v1/subscribers', page([subscriber(1)]));
+    renderSignedIn(<SubscribersPage />, { role: 'viewer' });
+    await screen.findByRole('link', { name: 'person1@example.com' });
+    expect(screen.queryByRole('checkbox')).toBeNull();
+    expect(screen.queryByRole('link', { name: 'Add subscriber' })).toBeNull();
+  });
+});
+
+describe('the subscriber form', () => {
+  it('puts each of the API\'s field errors under its field, and a conflict under the email', async () => {
+    navigate('/subscribers/new');
+    answer('GET /api/v1/tags', TAGS);
+    answer('POST /api/v1/subscribers',
+      apiError(422, 'validation_error', [{ field: 'email', message: 'must match format "email"' }, { field: 'metadata.plan', message: 'is too long' }]),
+      apiError(409, 'subscriber_exists'));
+    renderSignedIn(<SubscriberFormPage params={{}} />, { role: 'admin' });
+    const email = await screen.findByLabelText('Email address');
+    fireEvent.change(email, { target: { value: 'nope' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
+    expect(await screen.findByText('must match format "email"')).toBeTruthy();
+    expect(email.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(email.getAttribute('aria-describedby')!.split(' ').at(-1)!)?.textContent).toBe('must match format "email"');
+    expect(screen.getByText('plan: is too long')).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
+    expect(await screen.findByText('subscriber_exists')).toBeTruthy();
+    expect(calls.filter((c) => c.method === 'POST')[0]!.headers['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses metadata that is not a JSON object before calling the API', async () => {
+    navigate('/subscribers/new');
+    answer('GET /api/v1/tags', TAGS);
+    renderSignedIn(<SubscriberFormPage params={{}} />, { role: 'admin' });
+    fireEvent.change(await screen.findByLabelText('Email address'), { target: { value: 'a@example.com' } });
+    fireEvent.change(screen.getByLabelText('Metadata (JSON)'), { target: { value: '[1, 2]' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
+    expect(await screen.findByText(/must be a JSON object/)).toBeTruthy();
+    expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
+  });
+});
