@@ -3,6 +3,7 @@
 // 500 subscribers, each with its own link, 12 public topics in 3 categories.
 // Target: p99 ≤ 10 ms with no errors. BENCH_DURATION (seconds, default 20) and BENCH_RATE change the load.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -61,10 +62,15 @@ const request = { requests: [{ setupRequest: (req: object) => ({ ...req, path: p
 await load('warm-up', { url: origin, ...request, connections: 10, overallRate: RATE, duration: 3 });
 // The machine's floor at the same rate: a route that touches neither PostgreSQL nor Redis.
 const floor = await load(`GET /health at ${RATE}/s (floor)`, { url: `${origin}/health`, connections: 20, overallRate: RATE, duration: Math.min(DURATION, 10) });
+// CPU the API process spends per request, from /proc: independent of how busy the rest of the machine is.
+const cpuMs = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((sum, ticks) => sum + Number(ticks), 0) * 10;
+const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const cpuBefore = cpuMs(api.process.pid!);
 const result = await load(`GET /api/v1/preference-center at ${RATE}/s`, { url: origin, ...request, connections: 20, overallRate: RATE, duration: DURATION });
+const cpuPerRequest = (cpuMs(api.process.pid!) - cpuBefore) / (result.rps * DURATION);
 const rss = peakRssMb(api.process.pid!);
 printTable([floor, result]);
-console.log(`\nAPI peak RSS: ${rss} MB`);
+console.log(`\nAPI peak RSS: ${rss} MB; API CPU per request: ${cpuPerRequest.toFixed(2)} ms; load average before the run: ${loadBefore}`);
 const ok = [
   verdict('p99 latency', result.p99 <= 10, `${result.p99} ms (target ≤ 10 ms at ${RATE} req/s)`),
   verdict('throughput held', result.rps >= RATE * 0.97, `${result.rps} req/s`),

@@ -39,6 +39,9 @@ describe('serving the preference center (single-box mode)', () => {
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     expect(frameAncestors(res.headers['content-security-policy'])).toBe(`'self' ${EMBEDDER}`);
     expect(String(res.headers['content-security-policy'])).toContain("script-src 'self'");
+    // The page's data request starts with the HTML.
+    expect(res.headers.link).toBe(`</api/v1/preference-center?token=${token}>; rel=preload; as=fetch; crossorigin=use-credentials`);
+    expect((await ctx.app.inject({ method: 'GET', url: `/preferences/confirm?token=${token}` })).headers.link).toBeUndefined();
   });
 
   it('names the organization\'s origins for an expired link, a confirmation link and ?org=, and only itself otherwise', async () => {

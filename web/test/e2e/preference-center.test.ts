@@ -32,9 +32,13 @@ describe('the preference center in Chromium', () => {
     const { id, url } = await newSubscriberLink('ada@example.com', ['weekly-digest']);
     const context = await stack.browser.newContext({ acceptDownloads: true, locale: 'en-US' });
     const page = await context.newPage();
+    const viewRequests: string[] = [];
+    page.on('request', (request) => { if (request.url().includes('/api/v1/preference-center?')) viewRequests.push(request.url()); });
     await page.goto(url);
     await page.getByRole('heading', { level: 1, name: 'Your email preferences' }).waitFor();
     expect(await topic(page, 'Weekly digest').isChecked()).toBe(true);
+    // The server's preload hint and the app's own call are one request.
+    expect(viewRequests).toHaveLength(1);
     await screenshot(page, 'preferences');
     await expectAccessible(page, 'preference page');
 

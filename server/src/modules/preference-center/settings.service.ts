@@ -16,6 +16,7 @@ export function createPreferenceSettingsService(deps: { repository: PreferenceCe
   return {
     get,
 
+    /** Read, merge, write: two admins saving at the same instant means the later save wins, as in a form. */
     async update(organizationId: string, patch: SettingsPatchInput) {
       const { locale, ...rest } = await get(organizationId);
       const { locale: nextLocale, ...changes } = patch;

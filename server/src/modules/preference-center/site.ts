@@ -54,6 +54,11 @@ export async function registerPreferenceSite(app: FastifyInstance, container: Co
         "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' https: data:", "connect-src 'self'",
         "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", `frame-ancestors ${await frameAncestors(request)}`,
       ].join('; ');
+      // The page's first API call starts with the HTML instead of after the JavaScript has run.
+      const token = (request.query as { token?: unknown }).token;
+      if (typeof token === 'string' && /^[A-Za-z0-9._-]{16,2048}$/.test(token) && !request.url.split('?')[0]!.endsWith('/confirm')) {
+        void reply.header('link', `</api/v1/preference-center?token=${token}>; rel=preload; as=fetch; crossorigin=use-credentials`);
+      }
       return reply
         .type('text/html; charset=utf-8')
         .headers({
