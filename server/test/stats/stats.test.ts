@@ -1,6 +1,7 @@
 import { v7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uuidV7LowerBound } from '../../src/modules/stats/stats.repository.ts';
+import { uuidV7LowerBound, type StatsRepository } from '../../src/modules/stats/stats.repository.ts';
+import { createStatsService, type CountsCache } from '../../src/modules/stats/stats.service.ts';
 import { api, createTestContext, sessionApi, type TestContext } from '../support/context.ts';
 
 const DAY = 86_400_000;
@@ -90,6 +91,31 @@ describe('subscriber growth', () => {
     expect(res.json().points).toHaveLength(90);
     expect(res.json().points[0].total).toBe(1);
     expect((await call('GET', '/api/v1/stats/growth?days=1000')).statusCode).toBe(422);
+  });
+});
+
+describe('counting a large organization', () => {
+  it('keeps its counts for a minute, while a small organization is counted on every request', async () => {
+    const stored = new Map<string, { counts: unknown; ttl: number }>();
+    const cache: CountsCache = {
+      get: async (id) => (stored.get(id)?.counts as never) ?? null,
+      set: async (id, counts, ttl) => { stored.set(id, { counts, ttl }); },
+    };
+    let counted = 0;
+    const sizes: Record<string, number> = { big: 150, small: 50 };
+    const repo = {
+      countByStatus: async (id: string) => { counted += 1; return { active: sizes[id]! }; },
+      createdPerDay: async () => new Map(), unsubscribedPerDay: async () => new Map(),
+    } as unknown as StatsRepository;
+    const stats = createStatsService({ statsRepository: repo, cache, cacheAbove: 100 });
+    await stats.growth('big', 7);
+    await stats.growth('big', 7);
+    expect(counted).toBe(1);
+    expect(stored.get('big')).toEqual({ counts: { active: 150, pending: 0, unsubscribed: 0, bounced: 0, complained: 0 }, ttl: 60 });
+    await stats.growth('small', 7);
+    await stats.growth('small', 7);
+    expect(counted).toBe(3);
+    expect(stored.has('small')).toBe(false);
   });
 });
 

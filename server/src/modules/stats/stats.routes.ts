@@ -4,15 +4,26 @@ import { requireAuth } from '../../plugins/auth.ts';
 import { authErrors, ErrorResponse } from '../common.schemas.ts';
 import { createStatsRepository } from './stats.repository.ts';
 import { Growth, GrowthQuery, Overview } from './stats.schemas.ts';
-import { createStatsService } from './stats.service.ts';
+import { createStatsService, type CountsCache } from './stats.service.ts';
 
 /**
  * Aggregates for the admin dashboard, computed in the database so the dashboard never pages through
- * subscribers to count them. Read-only: the module is wired here from the container's database rather
- * than in the composition root, as nothing else uses it.
+ * subscribers to count them. Read-only: the module is wired here from the container's database and
+ * Redis rather than in the composition root, as nothing else uses it.
  */
 export const statsRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const stats = createStatsService({ statsRepository: createStatsRepository(container.db) });
+  const { redis, config } = container;
+  const key = (organizationId: string) => `${config.REDIS_PREFIX}:stats:counts:${organizationId}`;
+  const cache: CountsCache = {
+    get: async (organizationId) => {
+      const value = await redis.get(key(organizationId));
+      return value ? JSON.parse(value) : null;
+    },
+    set: async (organizationId, counts, ttlSeconds) => {
+      await redis.set(key(organizationId), JSON.stringify(counts), 'EX', ttlSeconds);
+    },
+  };
+  const stats = createStatsService({ statsRepository: createStatsRepository(container.db), cache });
 
   app.get('/stats/overview', {
     schema: {

