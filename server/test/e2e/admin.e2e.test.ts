@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker } from '../email/helpers.ts';
@@ -176,6 +177,28 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('copies a preference link, exports a subscriber\'s data as JSON, and erases the subscriber', async () => {
+    await ownerContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.origin });
+    await nav(page, 'Subscribers');
+    await page.getByRole('link', { name: 'carol@example.com' }).click();
+    await heading(page, 'carol@example.com');
+
+    await page.getByRole('button', { name: 'Copy preference link' }).click();
+    await toast(page, 'Preference link copied. It works for this subscriber only.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toMatch(new RegExp(`^${stack.origin}/preferences/\\?token=`));
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export data' }).click()]);
+    const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    expect(exported.subscriber.email).toBe('carol@example.com');
+    expect(exported.consent_history.map((e: { action: string }) => e.action)).toContain('created');
+
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('alertdialog', { name: 'Delete carol@example.com?' }).getByRole('button', { name: 'Delete for good' }).click();
+    await heading(page, 'Subscribers');
+    await toast(page, 'Subscriber erased.');
+    expect((await api(stack.ctx, organization.key)('GET', '/api/v1/subscribers/by-email?email=carol%40example.com')).statusCode).toBe(404);
+  });
+
   it('deletes a tag after saying how many subscribers lose it', async () => {
     const call = api(stack.ctx, organization.key);
     expect((await call('POST', '/api/v1/tags', { name: 'Old news' })).statusCode).toBe(201);
@@ -326,7 +349,7 @@ describe('an invited viewer', SLOW, () => {
     expect(await mainNav.getByRole('link', { name: 'Dev mailbox' }).count()).toBe(0);
 
     await nav(viewer, 'Subscribers');
-    await expect.poll(() => rows(viewer).count()).toBe(4);
+    await expect.poll(() => rows(viewer).count()).toBe(3);
     expect(await viewer.getByRole('link', { name: 'Add subscriber' }).count()).toBe(0);
     expect(await viewer.getByRole('checkbox').count()).toBe(0);
     await capture(viewer, '23-viewer-subscribers');

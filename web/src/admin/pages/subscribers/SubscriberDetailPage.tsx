@@ -43,6 +43,8 @@ function TagSwitches({ subscriber }: { subscriber: Subscriber }) {
   const queryClient = useQueryClient();
   const toast = useToast();
   const tags = useTags(organizationId);
+  // The switch moves at once; it settles on the server's answer (and flips back if the change failed).
+  const [optimistic, setOptimistic] = useState<Record<string, boolean>>({});
   const change = useMutation({
     mutationFn: ({ slug, on }: { slug: string; on: boolean }) => on
       ? unwrap(api.POST('/api/v1/subscribers/{id}/tags', { params: { path: { id: subscriber.id } }, body: { tags: [slug] } }))
@@ -55,6 +57,7 @@ function TagSwitches({ subscriber }: { subscriber: Subscriber }) {
       toast.success(on ? 'Subscribed to the tag.' : 'Unsubscribed from the tag.');
     },
     onError: (error) => toast.error(describeError(error)),
+    onSettled: (_data, _error, { slug }) => setOptimistic(({ [slug]: _settled, ...rest }) => rest),
   });
   const has = new Set(subscriber.tags.map((t) => t.slug));
   if (!can('admin')) {
@@ -67,8 +70,8 @@ function TagSwitches({ subscriber }: { subscriber: Subscriber }) {
     <div>
       {tags.data.items.map((t) => (
         <Switch key={t.id} id={`switch-${t.id}`} label={t.name} description={t.description}
-          checked={change.isPending && change.variables.slug === t.slug ? change.variables.on : has.has(t.slug)}
-          disabled={change.isPending} onChange={(on) => change.mutate({ slug: t.slug, on })} />
+          checked={optimistic[t.slug] ?? has.has(t.slug)}
+          disabled={change.isPending} onChange={(on) => { setOptimistic((o) => ({ ...o, [t.slug]: on })); change.mutate({ slug: t.slug, on }); }} />
       ))}
     </div>
   );
