@@ -48,19 +48,21 @@ function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreate
         </div>
         <fieldset className="fieldset">
           <legend>Scopes</legend>
-          {SCOPE_GROUPS.map(([group, list]) => (
-            <div key={group} className="scope-group">
-              <p className="scope-group-title">{group}</p>
-              {list.map((scope) => (
-                <Checkbox key={scope} id={`scope-${scope}`} label={scope} checked={scopes.has(scope)} onChange={(e) => {
-                  const next = new Set(scopes);
-                  if (e.currentTarget.checked) next.add(scope);
-                  else next.delete(scope);
-                  setScopes(next);
-                }} />
-              ))}
-            </div>
-          ))}
+          <div className="scope-groups">
+            {SCOPE_GROUPS.map(([group, list]) => (
+              <div key={group} className="scope-group">
+                <p className="scope-group-title">{group}</p>
+                {list.map((scope) => (
+                  <Checkbox key={scope} id={`scope-${scope}`} label={scope} checked={scopes.has(scope)} onChange={(e) => {
+                    const next = new Set(scopes);
+                    if (e.currentTarget.checked) next.add(scope);
+                    else next.delete(scope);
+                    setScopes(next);
+                  }} />
+                ))}
+              </div>
+            ))}
+          </div>
           {errors.scopes ? <p className="sf-field-error">{errors.scopes}</p> : null}
         </fieldset>
         <FormError message={create.isError && !errors.name && !errors.scopes ? describeError(create.error) : null} />
