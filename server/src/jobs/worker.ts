@@ -39,7 +39,9 @@ export function createWorkerRuntime(container: Container, handlers: JobHandlers,
       attemptsMade: job.attemptsMade,
       lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
       signal,
-      log: logger.child({ job: job.name, job_id: job.id }),
+      get log() {
+        return logger.child({ job: job.name, job_id: job.id });
+      },
       async rateLimited(ms) {
         await container.queues.get(queue).rateLimit(ms);
         throw Worker.RateLimitError();

@@ -120,13 +120,15 @@ export function createEmailService(deps: {
     const id = newId();
     try {
       await db.transaction().execute(async (trx) => {
-        if (!(await repo.reserveQuota(trx, organizationId))) throw planLimit();
         const inserted = await repo.insertMessage(trx, organizationId, {
           id, template_id: template.id, subscriber_id: recipient?.id ?? null, campaign_id: null, category: template.category,
           to_address: email, from_address: from, subject: rendered.subject, html: rendered.html, text: rendered.text, headers,
           idempotency_key: key, request_hash: requestHash,
         });
         if (!inserted) throw new KeyTaken();
+        // Last before commit: the organization's row stays locked for one round trip only, so one
+        // organization's concurrent sends do not queue behind each other's inserts.
+        if (!(await repo.reserveQuota(trx, organizationId))) throw planLimit();
       });
     } catch (error) {
       if (!(error instanceof KeyTaken)) throw error;

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { ProviderError, sendEachInTurn, type EmailProvider, type OutgoingEmail } from './provider.ts';
 
 interface SmtpError {
@@ -33,13 +33,15 @@ export function createSmtpProvider(url: string): EmailProvider {
   for (const [name, ms] of [['connectionTimeout', 10_000], ['greetingTimeout', 10_000], ['socketTimeout', 30_000]] as const) {
     if (!pooled.searchParams.has(name)) pooled.searchParams.set(name, String(ms));
   }
-  const transport = nodemailer.createTransport(pooled.toString());
+  // Loaded on first use: processes that never send by SMTP do not pay for nodemailer.
+  let transport: Promise<Transporter> | undefined;
+  const transporter = () => (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(pooled.toString())));
   const provider: EmailProvider = {
     name: 'smtp',
     async send(email) {
       const messageId = messageIdFor(email);
       try {
-        const info = await transport.sendMail({
+        const info = await (await transporter()).sendMail({
           from: email.from,
           to: email.to,
           subject: email.subject,
@@ -55,7 +57,7 @@ export function createSmtpProvider(url: string): EmailProvider {
     },
     sendBatch: (emails, options) => sendEachInTurn(provider, emails, options?.idempotencyKey),
     async close() {
-      transport.close();
+      if (transport) (await transport).close();
     },
   };
   return provider;

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Liquid, type Template } from 'liquidjs';
-import mjml2html from 'mjml';
+import type Mjml from 'mjml';
 import { unprocessable, type ErrorDetail } from '../../lib/errors.ts';
 import { withFooter } from './footer.ts';
 import { htmlToText } from './html-to-text.ts';
@@ -30,6 +30,10 @@ const LIMITS = { parseLimit: 1_000_000, renderLimit: 2000, memoryLimit: 50_000_0
 const CACHE_ENTRIES = 500;
 
 const mjmlProblem = (message: string): ErrorDetail => ({ field: 'mjml_content', message });
+// MJML and its components take about 90 MB; only processes that save templates (the API) load them.
+type Mjml2Html = typeof Mjml;
+let mjmlModule: Promise<Mjml2Html> | undefined;
+const loadMjml = () => (mjmlModule ??= import('mjml').then((loaded) => (loaded as unknown as { default: Mjml2Html }).default));
 const withoutPosition = (message: string): string => message.replace(/, line:\d+, col:\d+$/, '').replace(/^[A-Za-z]+Error: /, '');
 
 /**
@@ -105,6 +109,7 @@ export function createTemplateRenderer() {
       let html: string;
       try {
         // Includes are ignored: a template must not read files of the server.
+        const mjml2html = await loadMjml();
         html = (await mjml2html(source, { validationLevel: 'strict', ignoreIncludes: true, keepComments: false })).html;
       } catch (error) {
         const problems = (error as { errors?: { line?: number; message: string }[] }).errors ?? [];
