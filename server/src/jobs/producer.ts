@@ -30,6 +30,26 @@ export function createJobProducer(queues: Queues) {
       }
       await Promise.all([...byQueue].map(([queue, jobs]) => queues.get(queue as never).addBulk(jobs)));
     },
+
+    /**
+     * For sweeps: enqueues each job, and runs again one that had failed for good (its id would otherwise
+     * block the new one), e.g. because the database was down through all its attempts.
+     */
+    async requeue(requests: readonly JobRequest[]): Promise<{ added: number; retried: number }> {
+      let retried = 0;
+      for (const request of requests) {
+        const { name, data, opts } = toBulk(request);
+        const queue = queues.get(JOBS[request.name].queue);
+        const existing = await queue.getJob(opts.jobId);
+        if (existing && (await existing.isFailed())) {
+          await existing.retry('failed');
+          retried += 1;
+        } else if (!existing) {
+          await queue.add(name, data, opts);
+        }
+      }
+      return { added: requests.length - retried, retried };
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import type { JobContext } from '../../src/jobs/context.ts';
 import { createJobProducer } from '../../src/jobs/producer.ts';
 import { closeConnection, createProducerConnection, createQueues } from '../../src/jobs/queues.ts';
 import { JOBS } from '../../src/jobs/registry.ts';
+import { createWorkerRuntime } from '../../src/jobs/worker.ts';
 import { createMetrics } from '../../src/metrics/registry.ts';
 import { startWorker, waitFor } from './helpers.ts';
 
@@ -127,8 +128,27 @@ describe('maintenance jobs', () => {
       id, organization_id: orgId, category: 'transactional', to_address: 'lost@example.com', from_address: 'a@x.test', subject: 's', html: 'h', text: 't',
       status: 'queued', updated_at: new Date(Date.now() - 10 * 60_000),
     }).execute();
-    expect(await handlers['email.sweep']({ tick: '2026-11-23T0600Z' }, context())).toEqual({ enqueued: 1 });
+    expect(await handlers['email.sweep']({ tick: '2026-11-23T0600Z' }, context())).toEqual({ enqueued: 1, retried: 0 });
     const job = await ctx.container.queues.get('email').getJob(`email-send-${id}`);
     expect(job?.data).toEqual({ message_id: id });
+  });
+
+  it('runs again an email job that failed for good while its message is still unsent', async () => {
+    const id = v7();
+    await ctx.container.db.insertInto('email_messages').values({
+      id, organization_id: orgId, category: 'transactional', to_address: 'stuck@example.com', from_address: 'a@x.test', subject: 's', html: 'h', text: 't',
+      status: 'sending', updated_at: new Date(Date.now() - 10 * 60_000),
+    }).execute();
+    const metrics = createMetrics('test');
+    // A worker whose every attempt fails without recording anything, as when the database is down.
+    const runtime = createWorkerRuntime(ctx.container, { ...createJobHandlers(ctx.container, metrics), 'email.send': async (_p, c) => { throw c.unrecoverable('database down'); } }, metrics, { queues: ['email'] });
+    await runtime.start();
+    await ctx.container.jobs.enqueue('email.send', { message_id: id });
+    const queue = ctx.container.queues.get('email');
+    await waitFor(async () => (await (await queue.getJob(`email-send-${id}`))?.isFailed()) ?? false);
+    await runtime.close();
+    // (The message of the previous test failed the same way here and is retried too.)
+    expect(await handlers['email.sweep']({ tick: '2026-11-23T0605Z' }, context())).toEqual({ enqueued: 2, retried: 2 });
+    expect(await (await queue.getJob(`email-send-${id}`))?.getState()).toBe('waiting');
   });
 });

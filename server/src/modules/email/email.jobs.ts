@@ -62,11 +62,15 @@ export function createSendEmailHandler(deps: { emailRepository: EmailRepository;
   };
 }
 
-/** Re-enqueues messages whose job was lost; deterministic job ids make this harmless for the others. */
+/**
+ * Re-enqueues messages still unsent long after their last change: their job was lost (Redis down at
+ * commit) or failed for good without recording why (the database was down). Jobs still waiting or
+ * running keep their deterministic id, so they are left alone.
+ */
 export function createEmailSweepHandler(deps: { emailRepository: EmailRepository; producer: JobProducer }): JobHandler<'email.sweep'> {
   return async () => {
     const ids = await deps.emailRepository.unsentIds(SWEEP_AFTER_SECONDS, SWEEP_BATCH);
-    await deps.producer.enqueueMany(ids.map((id) => ({ name: 'email.send' as const, payload: { message_id: id } })));
-    return { enqueued: ids.length };
+    const { retried } = await deps.producer.requeue(ids.map((id) => ({ name: 'email.send' as const, payload: { message_id: id } })));
+    return { enqueued: ids.length, retried };
   };
 }
