@@ -76,7 +76,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const eventConsumers: EventConsumer[] = [];
   const idempotency = createIdempotencyStore(redis, `${config.REDIS_PREFIX}:idem:`, config.IDEMPOTENCY_TTL_SECONDS);
   const preferences = createPreferenceModules({
-    config, db, redis, tokens, emailProvider, verifiedDomains: email.services.domains.verifiedDomains, background, subscriberRepository, subscribers,
+    config, db, pool, redis, tokens, emailProvider, verifiedDomains: email.services.domains.verifiedDomains, background, subscriberRepository, subscribers,
   });
   const sessions = createSessionStore(redis, { prefix: config.REDIS_PREFIX, idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS, maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS });
   const auth = createAuthService({

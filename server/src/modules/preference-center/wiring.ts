@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import type { Config } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
 import type { TokenSigner } from '../../lib/tokens.ts';
@@ -20,6 +21,8 @@ import { createPreferenceSettingsService } from './settings.service.ts';
 export function createPreferenceModules(deps: {
   config: Readonly<Config>;
   db: Kysely<DB>;
+  /** The pool under `db`, for the one named prepared statement (see the repository's view). */
+  pool: pg.Pool;
   redis: RedisClient;
   tokens: TokenSigner;
   emailProvider: EmailProvider;
@@ -31,7 +34,7 @@ export function createPreferenceModules(deps: {
 }) {
   const { config, db, background, subscriberRepository, subscribers } = deps;
   const mailer = createSystemMailer({ emailProvider: deps.emailProvider, defaultFrom: config.EMAIL_DEFAULT_FROM, verifiedDomains: deps.verifiedDomains });
-  const repository = createPreferenceCenterRepository(db);
+  const repository = createPreferenceCenterRepository(db, deps.pool);
   const links = createLinks({ tokens: deps.tokens, secrets: config.TOKEN_SECRETS, preferencesAppUrl: config.PREFERENCES_APP_URL });
   const addressLimiter = createAddressLimiter(deps.redis, config.REDIS_PREFIX, config.PUBLIC_EMAILS_PER_ADDRESS_PER_HOUR);
   const confirmations = createConfirmations({ db, links, preferenceRepository: repository, subscriberRepository, mailer });
