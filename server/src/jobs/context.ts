@@ -6,6 +6,8 @@ export interface JobContext {
   jobId: string;
   /** Attempts made before this one. */
   attemptsMade: number;
+  /** Which start this is, counting every time a worker took the job (retries, stalls, rate-limit returns). */
+  attempt: number;
   /** Whether a failure now would be final (no retry left). */
   lastAttempt: boolean;
   /** Aborted when the worker shuts down; long handlers stop at the next safe point. */

@@ -37,6 +37,7 @@ export function createWorkerRuntime(container: Container, handlers: JobHandlers,
     return {
       jobId: job.id ?? '',
       attemptsMade: job.attemptsMade,
+      attempt: Math.max(job.attemptsStarted, 1),
       lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
       signal,
       get log() {

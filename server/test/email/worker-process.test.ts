@@ -75,7 +75,7 @@ describe('the worker process', () => {
     await exited;
     fake.onAccepted = null;
     expect(fake.emails).toHaveLength(1);
-    expect((await messageRow(ctx, id)).status).toBe('sending');
+    expect((await messageRow(ctx, id)).status).toBe('queued');
 
     // Another worker finds the job stalled once its lock lapses, and sends it again with the same
     // idempotency key: the provider answers with the first email instead of sending a second one.

@@ -1,6 +1,7 @@
 import type { JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import type { EmailRepository } from './email.repository.ts';
+import { createBatcher } from './batcher.ts';
 import { ProviderError, type EmailProvider } from './provider.ts';
 
 // A message still unsent this long after its last change has probably lost its job.
@@ -24,15 +25,24 @@ export interface SendMetrics {
  */
 export function createSendEmailHandler(deps: { emailRepository: EmailRepository; provider: EmailProvider; metrics: SendMetrics }): JobHandler<'email.send'> {
   const { emailRepository: repo, provider, metrics } = deps;
+  // The jobs running at the same moment read their messages and record their results together.
+  const load = createBatcher(async (ids: string[]) => {
+    const found = new Map((await repo.loadForSend(ids)).map((m) => [m.id, m]));
+    return ids.map((id) => found.get(id));
+  });
+  const recordSent = createBatcher(async (sent: { id: string; providerMessageId: string; attempt: number }[]) => {
+    await repo.markSent(provider.name, sent);
+    return sent.map(() => undefined);
+  });
   return async ({ message_id: id }, context) => {
-    const message = await repo.claim(id);
+    const message = await load(id);
     if (!message) return 'already_done';
     if (message.blocked) {
       await repo.markSuppressed(id);
       return 'suppressed';
     }
-    if (message.stale) {
-      await repo.markFailed(id, 'delivery_unknown', 'An earlier attempt may have been accepted too long ago to retry safely');
+    if (message.stale && context.attempt > 1) {
+      await repo.markFailed(id, 'delivery_unknown', 'An earlier attempt may have been accepted too long ago to retry safely', context.attempt);
       return 'stale';
     }
     let providerMessageId: string;
@@ -49,14 +59,14 @@ export function createSendEmailHandler(deps: { emailRepository: EmailRepository;
         return context.rateLimited(error.retryAfterMs ?? 1000);
       }
       if (error.kind === 'unavailable' && !context.lastAttempt) {
-        await repo.recordAttemptError(id, `provider_${error.code}`, error.message);
+        await repo.recordAttemptError(id, `provider_${error.code}`, error.message, context.attempt);
         throw error;
       }
-      await repo.markFailed(id, error.kind === 'quota_exceeded' ? 'provider_quota_exceeded' : `provider_${error.code}`, error.message);
+      await repo.markFailed(id, error.kind === 'quota_exceeded' ? 'provider_quota_exceeded' : `provider_${error.code}`, error.message, context.attempt);
       metrics.failed(provider.name, error.kind);
       throw context.unrecoverable(`${error.kind}: ${error.message}`);
     }
-    await repo.markSent(id, provider.name, providerMessageId);
+    await recordSent({ id, providerMessageId, attempt: context.attempt });
     metrics.sent(provider.name);
     return 'sent';
   };

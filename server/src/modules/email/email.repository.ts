@@ -43,8 +43,8 @@ export interface NewMessage {
   request_hash: string | null;
 }
 
-/** A message claimed by a worker, with what it needs to decide whether to send. */
-export interface ClaimedMessage {
+/** A message a worker is about to send, with what it needs to decide whether to. */
+export interface MessageToSend {
   id: string;
   organization_id: string;
   category: TemplateCategory;
@@ -56,7 +56,7 @@ export interface ClaimedMessage {
   headers: Record<string, string>;
   /** The recipient is on the suppression list, bounced or complained, or (marketing) no longer active. */
   blocked: boolean;
-  /** A previous attempt started so long ago that the provider no longer remembers its idempotency key. */
+  /** Queued so long ago that an earlier attempt's idempotency key may be forgotten by the provider. */
   stale: boolean;
 }
 
@@ -141,44 +141,63 @@ export function createEmailRepository(db: Kysely<DB>) {
     },
 
     /**
-     * Marks a queued (or interrupted) message as being sent and returns it; undefined when it was already
-     * sent or finished, so a repeated job does nothing.
+     * Messages that still need sending, read without writing: the provider's idempotency key, not a
+     * status flip, keeps two attempts from sending twice, so a send costs one write (its result).
+     * Messages already sent or finished are left out. Several workers' jobs share one query (see
+     * email.jobs.ts).
      */
-    async claim(id: string): Promise<ClaimedMessage | undefined> {
-      const result = await sql<ClaimedMessage>`
-        update email_messages m set status = 'sending', attempts = m.attempts + 1, sending_at = coalesce(m.sending_at, now()), updated_at = now()
-        where m.id = ${id} and m.status in ('queued', 'sending')
-        returning m.id, m.organization_id, m.category, m.to_address, m.from_address, m.subject, m.html, m.text, m.headers,
+    async loadForSend(ids: readonly string[]): Promise<MessageToSend[]> {
+      const result = await sql<MessageToSend>`
+        select m.id, m.organization_id, m.category, m.to_address, m.from_address, m.subject, m.html, m.text, m.headers,
           (exists (select 1 from suppressions s where s.organization_id = m.organization_id and lower(s.email) = lower(m.to_address))
             or coalesce((select s.status in ('bounced', 'complained') or (m.category = 'marketing' and s.status <> 'active')
                          from subscribers s where s.id = m.subscriber_id), false)) as blocked,
-          m.sending_at < now() - ${STALE_AFTER} as stale`.execute(db);
-      return result.rows[0];
+          m.created_at < now() - ${STALE_AFTER} as stale
+        from email_messages m
+        where m.id = any(${ids}::uuid[]) and m.status in ('queued', 'sending')`.execute(db);
+      return result.rows;
     },
 
-    /** Records the provider's acceptance once, with its outbox event, in one statement. */
-    async markSent(id: string, provider: string, providerMessageId: string): Promise<void> {
+    /**
+     * Records the provider's acceptance of each message once, with its outbox event, in one statement for
+     * the whole list. A message already recorded (a repeated job) is left as it is.
+     */
+    async markSent(provider: string, sent: readonly { id: string; providerMessageId: string; attempt: number }[]): Promise<void> {
       await sql`
-        with m as (
-          update email_messages set provider = ${provider}, provider_message_id = ${providerMessageId}, sent_at = coalesce(sent_at, now()),
-            status = case when status = 'sending' then 'sent' else status end, error_code = null, error_message = null, updated_at = now()
-          where id = ${id} and provider_message_id is null
-          returning id, organization_id, to_address, subscriber_id, template_id, campaign_id, provider_message_id
+        with v as (
+          select * from unnest(${sent.map((s) => s.id)}::uuid[], ${sent.map((s) => s.providerMessageId)}::text[], ${sent.map((s) => s.attempt)}::int[],
+                               ${sent.map(() => newId())}::uuid[]) as v(id, provider_message_id, attempt, event_id)
+        ),
+        m as (
+          update email_messages e set provider = ${provider}, provider_message_id = v.provider_message_id, sent_at = coalesce(e.sent_at, now()),
+            sending_at = coalesce(e.sending_at, now()), attempts = greatest(e.attempts, v.attempt),
+            status = case when e.status in ('queued', 'sending') then 'sent' else e.status end, error_code = null, error_message = null, updated_at = now()
+          from v where e.id = v.id and e.provider_message_id is null
+          returning e.id, e.organization_id, e.to_address, e.subscriber_id, e.template_id, e.campaign_id, e.provider_message_id, v.event_id
         )
-        ${emailEvent('email.sent')}`.execute(db);
+        insert into events (id, organization_id, type, subject_id, payload)
+        select m.event_id, m.organization_id, 'email.sent', m.id, jsonb_build_object(
+          'email_send_id', m.id, 'esp_message_id', m.provider_message_id, 'email', m.to_address,
+          'subscriber_id', m.subscriber_id, 'template_id', m.template_id, 'campaign_id', m.campaign_id)
+        from m order by m.event_id`.execute(db);
     },
 
-    /** Remembers why the last attempt failed while retries continue. */
-    async recordAttemptError(id: string, code: string, message: string): Promise<void> {
-      await db.updateTable('email_messages').set({ error_code: code, error_message: message.slice(0, 500), updated_at: new Date() })
+    /** Remembers why the last attempt failed while retries continue ("sending" until one succeeds). */
+    async recordAttemptError(id: string, code: string, message: string, attempt: number): Promise<void> {
+      await db.updateTable('email_messages')
+        .set((eb) => ({
+          status: 'sending', error_code: code, error_message: message.slice(0, 500), attempts: eb.fn('greatest', [eb.ref('attempts'), eb.val(attempt)]),
+          sending_at: eb.fn.coalesce('sending_at', eb.val(new Date())), updated_at: new Date(),
+        }))
         .where('id', '=', id).where('status', 'in', ['queued', 'sending']).execute();
     },
 
     /** Gives up on a message that was never accepted: status, refund of the reservation, outbox event. */
-    async markFailed(id: string, code: string, message: string): Promise<void> {
+    async markFailed(id: string, code: string, message: string, attempt: number): Promise<void> {
       await sql`
         with m as (
-          update email_messages set status = 'failed', failed_at = now(), error_code = ${code}, error_message = ${message.slice(0, 500)}, updated_at = now()
+          update email_messages set status = 'failed', failed_at = now(), error_code = ${code}, error_message = ${message.slice(0, 500)},
+            attempts = greatest(attempts, ${attempt}), updated_at = now()
           where id = ${id} and status in ('queued', 'sending')
           returning id, organization_id, to_address, subscriber_id, template_id, campaign_id, provider_message_id, created_at
         ),
