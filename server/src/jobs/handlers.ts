@@ -16,7 +16,7 @@ export function createJobHandlers(container: Container, metrics: Metrics): JobHa
   return {
     'email.send': createSendEmailHandler({
       emailRepository,
-      provider: container.emailProvider,
+      provider: container.email.jobEmailProvider,
       metrics: {
         sent: (provider) => metrics.emails.inc({ provider, outcome: 'sent' }),
         failed: (provider, reason) => metrics.emails.inc({ provider, outcome: reason }),

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createDevMailboxProvider, type DevMailbox } from './dev-mailbox.ts';
 import { createResendDomains, type SendingDomainProvider } from './domains-provider.ts';
 import type { EmailProvider } from './provider.ts';
-import { createRateGate, gatedDomains, gatedProvider } from './rate-gate.ts';
+import { createRateGate, gatedDomains, gatedProvider, INTERACTIVE_MAX_WAIT_MS, JOB_MAX_WAIT_MS } from './rate-gate.ts';
 import { createResendClient, createResendProvider } from './resend.ts';
 import { createSmtpProvider } from './smtp.ts';
 
@@ -17,32 +17,37 @@ const RESEND_DEFAULT_RATE_LIMIT = 2;
  * Builds the configured email provider and, when a Resend key is present, the sending-domain adapter
  * (domains can be managed with Resend even while mail still goes to the dev mailbox). With a rate limit,
  * every request of either goes through one Redis gate per provider account, shared by all processes.
+ * `emailProvider` is for direct sends someone waits for (login links); `jobEmailProvider` for worker
+ * jobs, which give up a slot sooner and go back to the queue.
  */
 export function createEmailProviders(config: ProviderConfig, deps: { devMailbox: DevMailbox; logger: Logger; redis: Redis }) {
   const resend = config.RESEND_API_KEY ? createResendClient({ apiKey: config.RESEND_API_KEY, baseUrl: config.RESEND_BASE_URL }) : null;
-  let emailProvider: EmailProvider;
+  let provider: EmailProvider;
   switch (config.EMAIL_PROVIDER) {
     case 'resend':
       if (!resend) throw new ConfigError('Invalid configuration:\n  RESEND_API_KEY: required when EMAIL_PROVIDER is "resend"');
-      emailProvider = createResendProvider(resend);
+      provider = createResendProvider(resend);
       break;
     case 'smtp':
       if (!config.SMTP_URL) throw new ConfigError('Invalid configuration:\n  SMTP_URL: required when EMAIL_PROVIDER is "smtp"');
-      emailProvider = createSmtpProvider(config.SMTP_URL);
+      provider = createSmtpProvider(config.SMTP_URL);
       break;
     default:
-      emailProvider = createDevMailboxProvider(deps.devMailbox, deps.logger);
+      provider = createDevMailboxProvider(deps.devMailbox, deps.logger);
   }
   let domainProvider: SendingDomainProvider | null = resend ? createResendDomains(resend) : null;
+  let emailProvider = provider;
+  let jobEmailProvider = provider;
   const rate = providerRateLimit(config);
   if (rate > 0) {
     // Resend's limit counts every request of the account, sending and domains alike.
     const resendGate = createRateGate(deps.redis, `${config.REDIS_PREFIX}:provider-rate:resend`, rate);
-    const gate = emailProvider.name === 'resend' ? resendGate : createRateGate(deps.redis, `${config.REDIS_PREFIX}:provider-rate:${emailProvider.name}`, rate);
-    emailProvider = gatedProvider(emailProvider, gate);
+    const gate = provider.name === 'resend' ? resendGate : createRateGate(deps.redis, `${config.REDIS_PREFIX}:provider-rate:${provider.name}`, rate);
+    emailProvider = gatedProvider(provider, gate, INTERACTIVE_MAX_WAIT_MS);
+    jobEmailProvider = gatedProvider(provider, gate, JOB_MAX_WAIT_MS);
     if (domainProvider) domainProvider = gatedDomains(domainProvider, resendGate);
   }
-  return { emailProvider, domainProvider, providerRateLimitPerSecond: rate };
+  return { emailProvider, jobEmailProvider, domainProvider, providerRateLimitPerSecond: rate };
 }
 
 /** Requests per second for all workers together; 0 means unlimited. */

@@ -59,22 +59,22 @@ export function createRateGate(redis: Redis, key: string, perSecond: number): Ra
   };
 }
 
-// A send waits only briefly in the job; a longer wait puts the job back and pauses the queue instead.
-const SEND_MAX_WAIT_MS = 250;
-// Domain calls come from people in the dashboard: better a short wait than an error.
-const DOMAINS_MAX_WAIT_MS = 5000;
+/** A job waits only briefly for a slot; a longer wait puts the job back and pauses the queue instead. */
+export const JOB_MAX_WAIT_MS = 250;
+/** Someone is waiting for this (a login link, a domain being added): better a short wait than an error. */
+export const INTERACTIVE_MAX_WAIT_MS = 10_000;
 
 /** The email provider behind the gate (a batch is one request). */
-export function gatedProvider(provider: EmailProvider, gate: RateGate): EmailProvider {
+export function gatedProvider(provider: EmailProvider, gate: RateGate, maxWaitMs: number): EmailProvider {
   return {
     name: provider.name,
-    send: (email) => gate.run(() => provider.send(email), SEND_MAX_WAIT_MS),
-    sendBatch: (emails, options) => gate.run(() => provider.sendBatch(emails, options), SEND_MAX_WAIT_MS),
+    send: (email) => gate.run(() => provider.send(email), maxWaitMs),
+    sendBatch: (emails, options) => gate.run(() => provider.sendBatch(emails, options), maxWaitMs),
     ...(provider.close ? { close: () => provider.close!() } : {}),
   };
 }
 
 export function gatedDomains(domains: SendingDomainProvider, gate: RateGate): SendingDomainProvider {
-  const gated = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => (...args: A): Promise<R> => gate.run(() => call(...args), DOMAINS_MAX_WAIT_MS);
+  const gated = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => (...args: A): Promise<R> => gate.run(() => call(...args), INTERACTIVE_MAX_WAIT_MS);
   return { create: gated(domains.create), get: gated(domains.get), verify: gated(domains.verify), remove: gated(domains.remove) };
 }

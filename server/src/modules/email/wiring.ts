@@ -23,7 +23,7 @@ import { createEmailProviders } from './providers.ts';
 /** The email engine's parts, built once by the composition root: providers, templates, sending, domains, provider events, unsubscribe. */
 export function createEmailEngine(deps: { config: Readonly<Config>; db: Kysely<DB>; redis: Redis; logger: Logger; tokens: TokenSigner; devMailbox: DevMailbox; producer: JobProducer }) {
   const { config, db, logger, producer } = deps;
-  const { emailProvider, domainProvider, providerRateLimitPerSecond } = createEmailProviders(config, { devMailbox: deps.devMailbox, logger, redis: deps.redis });
+  const { emailProvider, jobEmailProvider, domainProvider, providerRateLimitPerSecond } = createEmailProviders(config, { devMailbox: deps.devMailbox, logger, redis: deps.redis });
   const renderer = createTemplateRenderer();
   const links = createEmailLinks({ config, tokens: deps.tokens });
   const emailRepository = createEmailRepository(db);
@@ -35,6 +35,8 @@ export function createEmailEngine(deps: { config: Readonly<Config>; db: Kysely<D
   const unsubscribe = createUnsubscribeService({ db, unsubscribeRepository: createUnsubscribeRepository() });
   return {
     emailProvider,
+    /** The same provider for worker jobs: a busy rate limit puts the job back instead of waiting. */
+    jobEmailProvider,
     domainProvider,
     /** Provider requests per second across all workers; 0 = unlimited. */
     providerRateLimitPerSecond,
