@@ -37,14 +37,14 @@ type State =
  * The preference app. The first view's request starts before React renders (see main.tsx), so the
  * page is interactive after one round trip.
  */
-export function App(props: { route: Route; initialView?: Promise<ViewResult> | null }) {
+export function App(props: { route: Route; initialView?: Promise<ViewResult> | null; initialData?: PreferenceView | null }) {
   const { route } = props;
   const [chosen, setChosen] = useState<string | null>(() => rememberedLocale());
-  const [state, setState] = useState<State>({ kind: 'loading' });
+  const [state, setState] = useState<State>(() => (props.initialData ? { kind: 'ready', view: props.initialData } : { kind: 'loading' }));
   const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
-    if (route.page !== 'preferences') return;
+    if (route.page !== 'preferences' || (attempt === 0 && props.initialData)) return;
     let live = true;
     const request = attempt === 0 && props.initialView ? props.initialView : loadView(route.token);
     void request.then(({ data, error }) => {
@@ -57,7 +57,7 @@ export function App(props: { route: Route; initialView?: Promise<ViewResult> | n
       setState({ kind: 'failed' });
     });
     return () => { live = false; };
-  }, [route, props.initialView, attempt]);
+  }, [route, props.initialView, props.initialData, attempt]);
 
   const organizationLocale = state.kind === 'ready' || state.kind === 'deleted' ? state.view.organization.locale : null;
   const locale = chooseLocale(LOCALES, { chosen, browser: navigator.languages, organization: organizationLocale });

@@ -27,6 +27,12 @@ describe('the preference page', () => {
     expect(calls[0]!.query).toEqual({ token: TOKEN });
   });
 
+  it('renders the page at once, with no second request, when the data arrived before React started', () => {
+    render(<App route={{ page: 'preferences', token: TOKEN, organization: null }} initialData={preferenceView()} />);
+    expect(screen.getByRole('switch', { name: 'Weekly digest' })).toBeTruthy();
+    expect(calls).toHaveLength(0);
+  });
+
   it('saves a switch immediately and says so', async () => {
     await renderPage();
     answer(`PUT /api/v1/preference-center/tags/${EVENTS}`, { status: 200, body: { tag_id: EVENTS, is_subscribed: true, changed: true } });
