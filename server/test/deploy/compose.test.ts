@@ -101,7 +101,11 @@ describe('compose.yaml', () => {
       const images = new Set([...serverProcesses, ...oneShot].map((name) => service(name).image));
       expect(images.size).toBe(1);
       for (const name of [...serverProcesses, ...oneShot]) {
-        expect(commandOf(service(name)), name).toEqual(['node', `server/dist/entrypoints/${name}.js`]);
+        const command = commandOf(service(name)) as string[];
+        expect(command[0], name).toBe('node');
+        expect(command.at(-1), name).toBe(`server/dist/entrypoints/${name}.js`);
+        // Only V8 memory settings may sit between node and the entry point.
+        for (const flag of command.slice(1, -1)) expect(flag, name).toMatch(/^--max-(semi|old)-space-size=\d+$/);
       }
     });
 
