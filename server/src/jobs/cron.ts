@@ -29,6 +29,7 @@ export const SCHEDULES: readonly Schedule[] = [
   { name: 'retention-cleanup', expression: '30 3 * * *', job: (tick) => ({ name: 'retention.cleanup', payload: { day: day(tick) } }) },
   { name: 'events-relay', expression: '* * * * *', job: (tick) => ({ name: 'events.relay', payload: { tick: minuteTick(tick) } }) },
   { name: 'email-sweep', expression: '*/5 * * * *', job: (tick) => ({ name: 'email.sweep', payload: { tick: minuteTick(tick, 5) } }) },
+  { name: 'organizations-purge-sweep', expression: '17 * * * *', job: (tick) => ({ name: 'organizations.purge-sweep', payload: { tick: minuteTick(tick, 60) } }) },
   { name: 'domains-poll', expression: '*/10 * * * *', job: (tick) => ({ name: 'domains.poll', payload: { tick: minuteTick(tick, 10) } }) },
 ];
 

@@ -2,7 +2,7 @@ import type { Container } from '../container.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { createDomainCheckHandler, createDomainsPollHandler } from '../modules/domains/domains.jobs.ts';
 import { createEmailSweepHandler, createSendEmailHandler } from '../modules/email/email.jobs.ts';
-import { createOrganizationPurgeHandler } from '../modules/organizations/organizations.jobs.ts';
+import { createOrganizationPurgeHandler, createOrganizationPurgeSweepHandler } from '../modules/organizations/organizations.jobs.ts';
 import type { JobHandlers } from './context.ts';
 import { createMaintenanceRepository } from './maintenance.repository.ts';
 import { createRetentionHandler, createUsageResetHandler } from './maintenance.ts';
@@ -30,5 +30,6 @@ export function createJobHandlers(container: Container, metrics: Metrics): JobHa
     'usage.reset': createUsageResetHandler({ maintenanceRepository }),
     'retention.cleanup': createRetentionHandler({ config, maintenanceRepository }),
     'organization.purge': createOrganizationPurgeHandler({ organizations: container.services.organizations }),
+    'organizations.purge-sweep': createOrganizationPurgeSweepHandler({ organizations: container.services.organizations, producer }),
   };
 }

@@ -78,6 +78,13 @@ export const JOBS = {
     jobId: (p) => `organization-purge-${p.organization_id}`,
     options: { ...KEEP, attempts: 10, backoff: { type: 'exponential', delay: 30_000 } },
   }),
+  /** Finds organizations whose deletion was never finished and enqueues (or retries) their purge. */
+  'organizations.purge-sweep': define({
+    queue: 'maintenance',
+    payload: Type.Object({ tick: Tick }),
+    jobId: (p) => `organizations-purge-sweep-${p.tick}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 60_000 } },
+  }),
   /** Deletes expired tokens, old dev-mailbox messages, relayed events and other data past retention. */
   'retention.cleanup': define({
     queue: 'maintenance',

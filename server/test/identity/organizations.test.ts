@@ -96,6 +96,19 @@ describe('organizations', () => {
     expect(entry).toEqual({ organization_id: null, actor_id: owner.userId });
   });
 
+  it('finishes an interrupted purge from the hourly sweep, without anyone asking', async () => {
+    const org = await ctx.createOrganization('Never enqueued');
+    // Deleted, but its purge job was lost (say Redis was down and the process died before the fallback).
+    await ctx.container.db.updateTable('organizations').set({ deleted_at: new Date(), status: 'suspended' }).where('id', '=', org.id).execute();
+    await ctx.container.jobs.enqueue('organizations.purge-sweep', { tick: '2026-11-23T1000Z' });
+    const worker = await startWorker(ctx, { queues: ['maintenance'] });
+    try {
+      await waitFor(async () => !(await ctx.container.db.selectFrom('organizations').select('id').where('id', '=', org.id).executeTakeFirst()));
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('finishes an interrupted purge when asked', async () => {
     const org = await ctx.createOrganization('Interrupted');
     await ctx.container.db.updateTable('organizations').set({ deleted_at: new Date(), status: 'suspended' }).where('id', '=', org.id).execute();

@@ -1,4 +1,5 @@
 import type { JobHandler } from '../../jobs/context.ts';
+import type { JobProducer } from '../../jobs/producer.ts';
 import type { OrganizationService } from './organizations.service.ts';
 
 /**
@@ -10,5 +11,17 @@ export function createOrganizationPurgeHandler(deps: { organizations: Organizati
     const finished = await deps.organizations.purge(organizationId, context.signal);
     if (!finished) return context.giveBack();
     return { purged: organizationId };
+  };
+}
+
+/**
+ * `organizations.purge-sweep` (hourly from cron): a purge that was never enqueued, or that failed through
+ * all its attempts, is started again, so every deleted organization is eventually gone.
+ */
+export function createOrganizationPurgeSweepHandler(deps: { organizations: OrganizationService; producer: JobProducer }): JobHandler<'organizations.purge-sweep'> {
+  return async () => {
+    const ids = await deps.organizations.pendingPurges(100);
+    const { retried } = await deps.producer.requeue(ids.map((id) => ({ name: 'organization.purge' as const, payload: { organization_id: id } })));
+    return { pending: ids.length, retried };
   };
 }

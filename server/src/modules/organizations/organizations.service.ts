@@ -155,6 +155,11 @@ export function createOrganizationService(deps: Deps) {
     purge,
 
     /** Finishes every purge that has not completed; safe to run at any time and more than once. */
+    /** Ids of deleted organizations whose data is not purged yet, oldest deletion first. */
+    async pendingPurges(limit: number): Promise<string[]> {
+      return (await repo.listDeleted(limit)).map((row) => row.id);
+    },
+
     async purgePending(): Promise<number> {
       const pending = await repo.listDeleted(100);
       for (const { id } of pending) await purge(id);
