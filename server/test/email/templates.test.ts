@@ -60,6 +60,54 @@ describe('templates', () => {
     expect(missing.json().error).toMatchObject({ code: 'template_variable_missing', details: [{ field: 'variables.name' }] });
   });
 
+  it('previews unsaved edits of subject, MJML and category without storing anything', async () => {
+    const t = (await create({ name: 'Draft me' })).json();
+    const stored = await ctx.container.db.selectFrom('templates').select(['subject', 'mjml_content', 'compiled_html', 'version', 'updated_at']).where('id', '=', t.id).executeTakeFirstOrThrow();
+    // Rendered once first, so the stored version is in the renderer's cache when the draft comes.
+    expect((await call('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'Ada' } })).json().subject).toBe('Hello Ada');
+    const draft = await call('POST', `/api/v1/templates/${t.id}/preview`, {
+      variables: { name: 'Ada' }, subject: 'Draft subject for {{ name }}', mjml_content: mjml('Typed just now, {{ name }}'),
+    });
+    expect(draft.statusCode).toBe(200);
+    expect(draft.json().subject).toBe('Draft subject for Ada');
+    expect(draft.json().text).toContain('Typed just now, Ada');
+    expect(draft.json().text).not.toContain('Hi Ada');
+
+    const asMarketing = await call('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'Ada' }, category: 'marketing' });
+    expect(asMarketing.json().text).toContain('Hi Ada');
+    expect(asMarketing.json().text).toContain('You receive this email because you subscribed to updates from Acme.');
+
+    // The stored template, its compiled HTML and its version are as they were; a plain preview renders them.
+    expect(await ctx.container.db.selectFrom('templates').select(['subject', 'mjml_content', 'compiled_html', 'version', 'updated_at']).where('id', '=', t.id).executeTakeFirstOrThrow()).toEqual(stored);
+    expect((await call('GET', `/api/v1/templates/${t.id}`)).json()).toMatchObject({ subject: 'Hello {{ name }}', category: 'transactional' });
+    const saved = await call('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'Ada' } });
+    expect(saved.json().subject).toBe('Hello Ada');
+    expect(saved.json().text).toContain('Hi Ada');
+    expect(saved.json().text).not.toContain('You receive this email');
+  });
+
+  it('refuses a draft with the 422s of saving, each naming its field', async () => {
+    const t = (await create({ name: 'Draft errors' })).json();
+    const preview = (body: Record<string, unknown>) => call('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'Ada' }, ...body });
+    const badMjml = await preview({ mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text colour="red">x</mj-text></mj-column></mj-section></mj-body></mjml>' });
+    expect(badMjml.statusCode).toBe(422);
+    expect(badMjml.json().error).toMatchObject({ code: 'template_invalid_mjml', details: [{ field: 'mjml_content', message: expect.stringContaining('colour') }] });
+    expect((await preview({ mjml_content: '<p>hello</p>' })).json().error).toMatchObject({ code: 'template_invalid_mjml', details: [{ field: 'mjml_content' }] });
+    expect((await preview({ mjml_content: mjml('{% if name %}open') })).json().error).toMatchObject({ code: 'template_invalid_liquid', details: [{ field: 'mjml_content' }] });
+    expect((await preview({ subject: 'Hi {{ name | shout }}' })).json().error).toMatchObject({ code: 'template_invalid_liquid', details: [{ field: 'subject' }] });
+    const missing = await preview({ mjml_content: mjml('Hi {{ name }} from {{ city }}') });
+    expect(missing.statusCode).toBe(422);
+    expect(missing.json().error).toMatchObject({ code: 'template_variable_missing', details: [{ field: 'variables.city', message: expect.stringContaining('body') }] });
+    // Sizes are bounded as on save.
+    const blank = await preview({ subject: ' ' });
+    expect(blank.statusCode).toBe(422);
+    expect(blank.json().error.details).toEqual([expect.objectContaining({ field: 'subject' })]);
+    const huge = await preview({ mjml_content: mjml('x'.repeat(256 * 1024)) });
+    expect(huge.statusCode).toBe(422);
+    expect(huge.json().error.details).toEqual([expect.objectContaining({ field: 'mjml_content' })]);
+    expect((await call('GET', `/api/v1/templates/${t.id}`)).json().mjml_content).toBe(mjml('Hi {{ name }}'));
+  });
+
   it('checks variables against variables_schema', async () => {
     const t = (await create({ name: 'Typed', variables_schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 3 } } } })).json();
     const res = await call('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'too long' } });
@@ -103,6 +151,10 @@ describe('templates', () => {
     const asOther = api(ctx, other.key);
     expect((await asOther('GET', `/api/v1/templates/${t.id}`)).statusCode).toBe(404);
     expect((await asOther('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'x' } })).statusCode).toBe(404);
+    // A draft does not render under another organization's template id either.
+    const draft = await asOther('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'x' }, subject: 'Mine', mjml_content: mjml('Mine') });
+    expect(draft.statusCode).toBe(404);
+    expect(draft.json().error.code).toBe('template_not_found');
     expect((await asOther('POST', '/api/v1/templates', { name: 'Private', subject: 's', mjml_content: mjml('x') })).statusCode).toBe(201);
   });
 });

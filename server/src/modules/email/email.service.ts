@@ -9,6 +9,7 @@ import type { JobProducer } from '../../jobs/producer.ts';
 import { footerStrings } from '../templates/footer.ts';
 import type { RenderableTemplate, RenderedEmail, TemplateCategory, TemplateRenderer } from '../templates/renderer.ts';
 import type { TemplateForSend } from '../templates/templates.repository.ts';
+import type { PreviewInput } from '../templates/templates.schemas.ts';
 import type { TemplateService } from '../templates/templates.service.ts';
 import type { EmailRepository, MessageStatus, OrganizationProfile, Recipient } from './email.repository.ts';
 import type { EmailLinks } from './links.ts';
@@ -24,8 +25,9 @@ export interface SendInput {
 
 const SUPPRESSED_STATUSES = new Set(['bounced', 'complained']);
 
-export const renderable = (template: TemplateForSend): RenderableTemplate => ({
-  id: template.id, version: String(template.version), subject: template.subject, compiledHtml: template.compiled_html, variablesSchema: template.variables_schema,
+// A draft (unsaved edits in a preview) has no version, so the renderer does not cache it.
+export const renderable = (template: TemplateForSend & { draft?: boolean }): RenderableTemplate => ({
+  id: template.id, version: template.draft ? null : String(template.version), subject: template.subject, compiledHtml: template.compiled_html, variablesSchema: template.variables_schema,
 });
 
 const planLimit = () => new AppError(402, 'plan_limit_exceeded', 'The organization has sent all the emails its plan allows this month');
@@ -91,7 +93,7 @@ export function createEmailService(deps: {
     }
   }
 
-  async function render(organization: OrganizationProfile, template: TemplateForSend, recipient: Recipient | null, email: string, variables: Record<string, unknown>): Promise<RenderedEmail> {
+  async function render(organization: OrganizationProfile, template: TemplateForSend & { draft?: boolean }, recipient: Recipient | null, email: string, variables: Record<string, unknown>): Promise<RenderedEmail> {
     const prepared = renderable(template);
     renderer.checkVariables(prepared, variables);
     return renderer.render(prepared, { ...variables, ...systemVariables(organization, recipient, email, template.category) });
@@ -154,9 +156,13 @@ export function createEmailService(deps: {
       return { ...rest, esp_message_id: provider_message_id, error: error_code ? { code: error_code, message: error_message ?? '' } : null };
     },
 
-    /** Renders a template as it would be sent, to a subscriber or to a sample recipient; sends nothing. */
-    async preview(organizationId: string, templateId: string, input: { variables?: Record<string, unknown>; subscriber_id?: string }): Promise<RenderedEmail> {
-      const template = await templates.forSend(organizationId, { id: templateId });
+    /**
+     * Renders a template as it would be sent, to a subscriber or to a sample recipient, with unsaved edits
+     * in place of the stored fields when given; sends and stores nothing.
+     */
+    async preview(organizationId: string, templateId: string, input: PreviewInput): Promise<RenderedEmail> {
+      const { subject, mjml_content, category } = input;
+      const template = await templates.forPreview(organizationId, templateId, { subject, mjml_content, category });
       const organization = await profile(organizationId);
       const recipient = input.subscriber_id ? (await repo.recipientById(organizationId, input.subscriber_id)) ?? null : null;
       if (input.subscriber_id && !recipient) throw notFound('subscriber');

@@ -7,10 +7,14 @@ import { htmlToText } from './html-to-text.ts';
 
 export type TemplateCategory = 'transactional' | 'marketing';
 
-/** What rendering needs of a stored template; `version` changes whenever the template does. */
+/**
+ * What rendering needs of a template; `version` changes whenever the stored template does. An unsaved
+ * draft (a preview of edits) has no version: it is parsed for its own render and never cached, so drafts
+ * typed in the editor cannot push stored templates out of the cache.
+ */
 export interface RenderableTemplate {
   id: string;
-  version: string;
+  version: string | null;
   subject: string;
   compiledHtml: string;
   variablesSchema: Record<string, unknown>;
@@ -47,7 +51,11 @@ export function createTemplateRenderer() {
   const htmlEngine = new Liquid({ ...common, outputEscape: 'escape' });
   const textEngine = new Liquid(common);
   const ajv = new Ajv({ allErrors: true, strict: false });
-  const parsed = new Map<string, { subject: Template[]; html: Template[]; validate: ValidateFunction }>();
+  type Prepared = { subject: Template[]; html: Template[]; validate: ValidateFunction };
+  const parsed = new Map<string, Prepared>();
+  // Drafts are keyed by the object itself: checking variables and rendering share one parse, and the
+  // entry goes away with the request.
+  const drafts = new WeakMap<RenderableTemplate, Prepared>();
 
   function parseOrThrow(engine: Liquid, source: string, field: string): Template[] {
     try {
@@ -65,8 +73,19 @@ export function createTemplateRenderer() {
     }
   }
 
+  const parse = (template: RenderableTemplate): Prepared => ({
+    subject: parseOrThrow(textEngine, template.subject, 'subject'),
+    html: parseOrThrow(htmlEngine, template.compiledHtml, 'mjml_content'),
+    validate: compileSchema(template.variablesSchema),
+  });
+
   /** Parsed forms of a template version, kept for the most recently used versions. */
-  function prepared(template: RenderableTemplate) {
+  function prepared(template: RenderableTemplate): Prepared {
+    if (template.version === null) {
+      let draft = drafts.get(template);
+      if (!draft) drafts.set(template, (draft = parse(template)));
+      return draft;
+    }
     const key = `${template.id}:${template.version}`;
     let entry = parsed.get(key);
     if (entry) {
@@ -74,11 +93,7 @@ export function createTemplateRenderer() {
       parsed.set(key, entry);
       return entry;
     }
-    entry = {
-      subject: parseOrThrow(textEngine, template.subject, 'subject'),
-      html: parseOrThrow(htmlEngine, template.compiledHtml, 'mjml_content'),
-      validate: compileSchema(template.variablesSchema),
-    };
+    entry = parse(template);
     parsed.set(key, entry);
     if (parsed.size > CACHE_ENTRIES) parsed.delete(parsed.keys().next().value!);
     return entry;

@@ -49,6 +49,7 @@ export const templateRoutes: FastifyPluginAsyncTypebox<{ container: Container }>
   app.post('/templates/:id/preview', {
     schema: {
       tags: ['templates'], operationId: 'previewTemplate', summary: 'Render an active template with variables, as a subscriber would get it; sends nothing',
+      description: 'With subject, mjml_content or category in the body, those unsaved edits are rendered instead of the stored ones (for a live preview in an editor). They are checked as saving checks them (invalid MJML or Liquid is a 422 naming the field) and nothing is stored.',
       params: IdParams, body: PreviewBody, response: { 200: Preview, ...notFound, ...authErrors },
     },
     config: { access: { scope: 'templates:read' } },

@@ -63,6 +63,12 @@ export const TemplatePage = Type.Object({ items: Type.Array(Template), next_curs
 export const PreviewBody = Type.Object({
   variables: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { maxProperties: 100 })),
   subscriber_id: Type.Optional(Uuid),
+  // Unsaved edits: rendered in place of the stored fields, checked as saving checks them, never stored.
+  subject: Type.Optional(Subject),
+  mjml_content: Type.Optional(Mjml),
+  category: Type.Optional(Category),
 }, { additionalProperties: false });
+export type PreviewInput = Static<typeof PreviewBody>;
+export type TemplateDraft = Pick<PreviewInput, 'subject' | 'mjml_content' | 'category'>;
 
 export const Preview = Type.Object({ subject: Type.String(), html: Type.String(), text: Type.String() });

@@ -4,7 +4,10 @@ import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { slugify } from '../../lib/slug.ts';
 import type { TemplateCategory, TemplateRenderer } from './renderer.ts';
 import type { TemplateForSend, TemplateRepository, TemplateRow } from './templates.repository.ts';
-import { VARIABLES_SCHEMA_MAX_BYTES, type CreateTemplateInput, type TemplateDto, type UpdateTemplateInput } from './templates.schemas.ts';
+import { VARIABLES_SCHEMA_MAX_BYTES, type CreateTemplateInput, type TemplateDraft, type TemplateDto, type UpdateTemplateInput } from './templates.schemas.ts';
+
+/** A template to preview: the stored one, or the stored one with unsaved edits compiled in (`draft`). */
+export type PreviewTemplate = TemplateForSend & { draft: boolean };
 
 const toDto = (row: TemplateRow): TemplateDto => ({
   id: row.id, name: row.name, slug: row.slug, category: row.category, subject: row.subject, mjml_content: row.mjml_content,
@@ -85,6 +88,25 @@ export function createTemplateService(deps: { templateRepository: TemplateReposi
     async archive(organizationId: string, id: string): Promise<void> {
       if (await repo.archive(organizationId, id)) return;
       if (!(await repo.findById(organizationId, id))) throw notFound('template');
+    },
+
+    /**
+     * An active template ready to preview. Unsaved edits (subject, MJML, category) replace the stored
+     * fields and are compiled exactly as saving compiles them, so a draft is refused with the same 422s;
+     * nothing is written. The template must exist first: a draft never renders under another
+     * organization's id.
+     */
+    async forPreview(organizationId: string, id: string, draft: TemplateDraft): Promise<PreviewTemplate> {
+      const row = await repo.findForSend(organizationId, { id });
+      if (!row) throw notFound('template');
+      if (draft.subject === undefined && draft.mjml_content === undefined && draft.category === undefined) return { ...row, draft: false };
+      const next = {
+        subject: draft.subject ?? row.subject,
+        mjml_content: draft.mjml_content ?? row.mjml_content,
+        category: draft.category ?? row.category,
+      };
+      const compiledHtml = await renderer.compile({ subject: next.subject, mjml: next.mjml_content, category: next.category, variablesSchema: row.variables_schema });
+      return { ...row, ...next, compiled_html: compiledHtml, draft: true };
     },
 
     /** An active template ready to render, by id or slug. */
