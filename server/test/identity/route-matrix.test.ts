@@ -61,6 +61,7 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/subscribers/:id/events': { params: id },
   'POST /api/v1/subscribers/:id/notes': { params: id, body: () => ({ body: 'matrix note' }) },
   'GET /api/v1/subscribers/:id/notes': { params: id },
+  'GET /api/v1/subscribers/:id/emails': { params: id },
   'POST /api/v1/subscribers/:id/preference-token': { params: id, body: () => ({}) },
 
   'POST /api/v1/tags': { body: () => ({ name: 'matrix tag' }) },

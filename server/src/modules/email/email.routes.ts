@@ -3,7 +3,7 @@ import type { Container } from '../../container.ts';
 import { unprocessable } from '../../lib/errors.ts';
 import { requireAuth } from '../../plugins/auth.ts';
 import { authErrors, ErrorResponse, IdParams } from '../common.schemas.ts';
-import { EmailMessage, SendEmailBody, SendEmailResult } from './email.schemas.ts';
+import { EmailMessage, SendEmailBody, SendEmailResult, SubscriberEmailPage, SubscriberEmailsQuery } from './email.schemas.ts';
 
 const VARIABLES_MAX_BYTES = 64 * 1024;
 
@@ -35,4 +35,14 @@ export const emailRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = 
     schema: { tags: ['emails'], operationId: 'getEmail', summary: 'Status of a sent email, with the provider\'s message id', params: IdParams, response: { 200: EmailMessage, 404: ErrorResponse, ...authErrors } },
     config: { access: { scope: 'emails:send', role: 'viewer' } },
   }, async (request) => emails.get(requireAuth(request).organizationId, request.params.id));
+
+  // Listed under subscribers in the API reference, next to their consent history and notes; the email
+  // module owns the messages, so the route lives here.
+  app.get('/subscribers/:id/emails', {
+    schema: {
+      tags: ['subscribers'], operationId: 'listSubscriberEmails', summary: 'Emails sent to a subscriber, newest first (status and timestamps, never the body)',
+      params: IdParams, querystring: SubscriberEmailsQuery, response: { 200: SubscriberEmailPage, 400: ErrorResponse, 404: ErrorResponse, ...authErrors },
+    },
+    config: { access: { scope: 'subscribers:read' } },
+  }, async (request) => emails.listForSubscriber(requireAuth(request).organizationId, request.params.id, request.query));
 };

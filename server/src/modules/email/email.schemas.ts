@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
+import { Cursor, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
 import { MESSAGE_STATUSES } from './email.repository.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -39,3 +39,26 @@ export const EmailMessage = Type.Object({
   complained_at: NullableTimestamp,
   failed_at: NullableTimestamp,
 }, { $id: 'EmailMessage' });
+
+export const SubscriberEmailsQuery = Type.Object({ limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) }, { additionalProperties: false });
+
+/** A message in a subscriber's list: what was sent and what happened to it. Never the body. */
+export const SubscriberEmail = Type.Object({
+  id: Uuid,
+  template: Type.Union([Type.Object({ id: Uuid, slug: Type.String(), name: Type.String() }), Type.Null()], { description: 'Null when the message had no template or its template was deleted' }),
+  category: StringEnum(['transactional', 'marketing'] as const),
+  to_address: Type.String({ description: 'The address it went to, which may differ from the subscriber\'s current one' }),
+  subject: Type.String(),
+  status: StringEnum(MESSAGE_STATUSES),
+  esp_message_id: Type.Union([Type.String(), Type.Null()], { description: 'The provider\'s message id, once it accepted the email' }),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+  created_at: Timestamp,
+  sent_at: NullableTimestamp,
+  delivered_at: NullableTimestamp,
+  opened_at: NullableTimestamp,
+  clicked_at: NullableTimestamp,
+  bounced_at: NullableTimestamp,
+  complained_at: NullableTimestamp,
+  failed_at: NullableTimestamp,
+}, { $id: 'SubscriberEmail' });
+export const SubscriberEmailPage = Type.Object({ items: Type.Array(SubscriberEmail), next_cursor: NextCursor });

@@ -4,6 +4,7 @@ import type { DB } from '../../db/types.ts';
 import { sha256Hex } from '../../lib/crypto.ts';
 import { AppError, notFound, unprocessable } from '../../lib/errors.ts';
 import { isUuid, newId } from '../../lib/ids.ts';
+import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import { footerStrings } from '../templates/footer.ts';
@@ -154,6 +155,22 @@ export function createEmailService(deps: {
       if (!message) throw notFound('email');
       const { provider_message_id, error_code, error_message, ...rest } = message;
       return { ...rest, esp_message_id: provider_message_id, error: error_code ? { code: error_code, message: error_message ?? '' } : null };
+    },
+
+    /** A subscriber's messages, newest first, a page at a time; 404 for a subscriber of another organization. */
+    async listForSubscriber(organizationId: string, subscriberId: string, query: { limit?: number; cursor?: string }) {
+      const limit = query.limit ?? 50;
+      const beforeId = decodeCursor(query.cursor);
+      if (!(await repo.recipientById(organizationId, subscriberId))) throw notFound('subscriber');
+      const rows = await repo.listForSubscriber(organizationId, subscriberId, { limit, beforeId });
+      return toPage(rows.map((row) => ({
+        id: row.id,
+        template: row.template_id ? { id: row.template_id, slug: row.template_slug!, name: row.template_name! } : null,
+        category: row.category, to_address: row.to_address, subject: row.subject, status: row.status, esp_message_id: row.provider_message_id,
+        error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+        created_at: row.created_at, sent_at: row.sent_at, delivered_at: row.delivered_at, opened_at: row.opened_at, clicked_at: row.clicked_at,
+        bounced_at: row.bounced_at, complained_at: row.complained_at, failed_at: row.failed_at,
+      })), limit);
     },
 
     /**
