@@ -864,7 +864,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Render an active template with variables, as a subscriber would get it; sends nothing */
+        /**
+         * Render an active template with variables, as a subscriber would get it; sends nothing
+         * @description With subject, mjml_content or category in the body, those unsaved edits are rendered instead of the stored ones (for a live preview in an editor). They are checked as saving checks them (invalid MJML or Liquid is a 422 naming the field) and nothing is stored.
+         */
         post: operations["previewTemplate"];
         delete?: never;
         options?: never;
@@ -898,6 +901,23 @@ export interface paths {
         };
         /** Status of a sent email, with the provider's message id */
         get: operations["getEmail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscribers/{id}/emails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Emails sent to a subscriber, newest first (status and timestamps, never the body) */
+        get: operations["listSubscriberEmails"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1285,8 +1305,48 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        /** SendingDomain */
+        /** SubscriberEmail */
         "def-11": {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            /** @description Null when the message had no template or its template was deleted */
+            template: {
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                id: string;
+                slug: string;
+                name: string;
+            } | null;
+            /** @enum {string} */
+            category: "transactional" | "marketing";
+            /** @description The address it went to, which may differ from the subscriber's current one */
+            to_address: string;
+            subject: string;
+            /** @enum {string} */
+            status: "queued" | "sending" | "sent" | "delivery_delayed" | "delivered" | "bounced" | "complained" | "failed" | "suppressed";
+            /** @description The provider's message id, once it accepted the email */
+            esp_message_id: string | null;
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+            sent_at: string | null;
+            delivered_at: string | null;
+            opened_at: string | null;
+            clicked_at: string | null;
+            bounced_at: string | null;
+            complained_at: string | null;
+            failed_at: string | null;
+        };
+        /** SendingDomain */
+        "def-12": {
             /**
              * Format: uuid
              * @description A UUIDv7 identifier
@@ -10485,6 +10545,15 @@ export interface operations {
                      * @description A UUIDv7 identifier
                      */
                     subscriber_id?: string;
+                    /** @description Liquid; rendered as plain text */
+                    subject?: string;
+                    /** @description An <mjml> document; Liquid variables and tags inside text, attributes and <mj-raw> */
+                    mjml_content?: string;
+                    /**
+                     * @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers
+                     * @enum {string}
+                     */
+                    category?: "transactional" | "marketing";
                 };
             };
         };
@@ -10945,6 +11014,164 @@ export interface operations {
             };
         };
     };
+    listSubscriberEmails: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["def-11"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Every error has this shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Every error has this shape */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Every error has this shape */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Every error has this shape */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Every error has this shape */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Every error has this shape */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     listSendingDomains: {
         parameters: {
             query?: {
@@ -10966,7 +11193,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["def-11"][];
+                        items: components["schemas"]["def-12"][];
                         /** @description Pass as cursor to get the next page; null on the last page */
                         next_cursor: string | null;
                     };
