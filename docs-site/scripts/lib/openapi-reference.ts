@@ -28,6 +28,10 @@ export type Operation = {
   responses: [string, Schema][];
   security: Record<string, string[]>[];
   scopes: string[];
+  /** The least organization role a dashboard session needs (`x-required-role`), if the operation names one. */
+  role: string | undefined;
+  /** Only for platform operators (`x-platform-admin: true`). */
+  platformAdmin: boolean;
   idempotent: boolean;
 };
 
@@ -113,6 +117,8 @@ export function collectOperations(doc: Doc): Operation[] {
         responses,
         security,
         scopes,
+        role: str(op['x-required-role']),
+        platformAdmin: op['x-platform-admin'] === true,
         // Either flagged by the server (`x-idempotent: true`) or visible as a declared header.
         idempotent:
           op['x-idempotent'] === true || [...byKey.values()].some((p) => p.in === 'header' && /^idempotency-key$/i.test(p.name)),
@@ -137,6 +143,23 @@ function tagTitle(name: string, declared: Schema | undefined): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/**
+ * What a tag's page is about, for tags the document declares without a description. The document's own
+ * description always wins, so these only fill gaps; a tag that is renamed or removed simply stops using
+ * its entry.
+ */
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  'preference-center': "A subscriber's own page, authorized by the signed link token; and minting links for it",
+  settings: 'Preference-center settings, sending domains and the sender address of the organization',
+  public: 'Website signup forms and double opt-in confirmation',
+  email: 'The dev mailbox, where email goes when no provider is configured',
+  templates: 'MJML and Liquid email templates',
+  emails: 'Sending one email from a template, and its status',
+  stats: 'Counts for the dashboard overview',
+  hooks: 'Delivery events from the email provider',
+  unsubscribe: 'One-click unsubscribe links (RFC 8058)',
+};
+
 const ACRONYMS: Record<string, string> = { api: 'API', id: 'ID', ids: 'IDs', url: 'URL', csv: 'CSV', gdpr: 'GDPR', dns: 'DNS' };
 
 function tagPages(doc: Doc, operations: Operation[]): TagPage[] {
@@ -157,7 +180,7 @@ function tagPages(doc: Doc, operations: Operation[]): TagPage[] {
     pages.push({
       name,
       title: tagTitle(name, info),
-      description: info ? (str(info.description) ?? '') : '',
+      description: (info ? str(info.description) : undefined) || (TAG_DESCRIPTIONS[name] ?? ''),
       file: `${API_DIR}/${slug}.md`,
       slug,
       operations: ops,
@@ -442,6 +465,8 @@ function renderOperation(doc: Doc, op: Operation, resolve: Resolver, slugger: Sl
   if (op.operationId) facts.push(`- **Operation ID:** ${code(op.operationId)}`);
   facts.push(`- **Authentication:** ${prose(authText(doc, op))}`);
   if (op.scopes.length > 0) facts.push(`- **API key scopes:** ${op.scopes.map(code).join(', ')}`);
+  if (op.platformAdmin) facts.push('- **Who:** platform operators only (a dashboard session of a user with `is_platform_admin`)');
+  else if (op.role) facts.push(`- **Dashboard role:** at least ${code(op.role)} in the organization`);
   if (op.idempotent) {
     facts.push('- **Idempotent retries:** send an `Idempotency-Key` header; a retry with the same key replays the first response.');
   }
@@ -561,22 +586,35 @@ function operationAnchors(page: TagPage): string[] {
   });
 }
 
+/** The body schema of the first error response in document order that has the error envelope's shape. */
+function firstErrorEnvelope(pages: TagPage[], resolve: Resolver): Schema | undefined {
+  for (const op of pages.flatMap((p) => p.operations)) {
+    for (const [status, response] of op.responses) {
+      if (isSuccess(status)) continue;
+      const media = pickContent(response.content);
+      const schema = media && isSchema(media[1].schema) ? media[1].schema : undefined;
+      if (schema && isErrorEnvelope(schema, resolve)) return schema;
+    }
+  }
+  return undefined;
+}
+
 function renderIndex(doc: Doc, pages: TagPage[], source: string): string {
   const resolve = createResolver(doc);
   const info = isSchema(doc.info) ? doc.info : {};
   const all = schemes(doc);
   const components = isSchema(doc.components) ? doc.components : {};
   const schemas = isSchema(components.schemas) ? components.schemas : {};
-  const errorSchema = isSchema(schemas.Error) ? schemas.Error : isSchema(schemas.ErrorResponse) ? schemas.ErrorResponse : undefined;
+  const errorSchema = isSchema(schemas.Error) ? schemas.Error : isSchema(schemas.ErrorResponse) ? schemas.ErrorResponse : firstErrorEnvelope(pages, resolve);
   const total = pages.reduce((n, p) => n + p.operations.length, 0);
 
   const authRows = Object.entries(all).map(([name, scheme]) => [cellCode(name), cell(schemeLabel(name, scheme)), cell(str(scheme.description) ?? '')]);
   const errorExample = {
     error: {
-      code: 'subscriber_not_found',
-      message: 'No subscriber with this id exists in this organization.',
-      details: [],
-      request_id: 'req_01990c4e7c1e7b3a',
+      code: 'validation_error',
+      message: 'The request is not valid',
+      request_id: '3f1c2a9e-5b7d-4c8e-9f0a-1b2c3d4e5f60',
+      details: [{ message: 'must match format "email"', field: 'email', location: 'body' }],
     },
   };
   const pageRows = pages.map((p) => [`[${cell(p.title)}](/${API_DIR}/${p.slug}/)`, String(p.operations.length), cell(p.description)]);
@@ -613,15 +651,20 @@ function renderIndex(doc: Doc, pages: TagPage[], source: string): string {
     [
       'Calls from your own backend use an API key, sent as `Authorization: Bearer sf_live_…` or in the',
       '`X-API-Key` header. Each key belongs to one organization and carries scopes; a call without the scope',
-      'an operation lists is refused with `403`. The admin dashboard uses a session cookie instead, and the',
-      "preference center uses a subscriber's signed token. The document declares these schemes:",
+      'an operation lists is refused with `403 insufficient_scope`. The admin dashboard uses the `sf_session`',
+      'cookie instead: it picks the organization with the `X-Organization-Id` header (optional when the user',
+      'belongs to one organization), needs the role an operation lists, and its state-changing requests must',
+      'come from an allowed `Origin` with the header `X-Requested-With: subscribe-flow`. Operations marked',
+      "public need no credentials; those of the preference center take the subscriber's signed link token",
+      'instead. The document declares these schemes:',
     ].join('\n'),
     authRows.length > 0 ? table(['Scheme', 'Sent as', 'Description'], authRows) : '_The document declares no security schemes._',
     '## Errors',
     [
       'Every error has the same JSON shape. `code` is stable and meant for programs; `message` is for people;',
-      '`details` lists per-field problems for validation errors; `request_id` identifies the request in the',
-      "server's logs. Another organization's resource answers `404`, exactly like one that does not exist.",
+      '`details`, when present, lists the problems one by one (for validation errors, one per field);',
+      "`request_id` identifies the request in the server's logs and is also sent as the `x-request-id` header",
+      "of every response. Another organization's resource answers `404`, exactly like one that does not exist.",
     ].join('\n'),
     fence('json', JSON.stringify(errorExample, null, 2)),
     errorSchema ? fieldTable(errorSchema, resolve) : undefined,
@@ -630,7 +673,7 @@ function renderIndex(doc: Doc, pages: TagPage[], source: string): string {
       [
         ['400', 'The request is malformed (for example, invalid JSON).'],
         ['401', 'Missing, invalid, expired or revoked credentials.'],
-        ['402', 'A plan limit is reached (`plan_limit_exceeded`).'],
+        ['402', "A plan limit is reached (`plan_limit_exceeded`); today that is the organization's monthly email limit."],
         ['403', 'The credentials lack the scope or role the operation needs.'],
         ['404', 'No such resource in this organization.'],
         ['409', 'Conflict, for example an email address that already exists, or a request with the same `Idempotency-Key` still running.'],
@@ -644,10 +687,11 @@ function renderIndex(doc: Doc, pages: TagPage[], source: string): string {
       '- **JSON everywhere**, field names in `snake_case`, timestamps in ISO 8601 UTC, ids are UUIDs.',
       '- **Pagination:** lists take `limit` (at most 100) and `cursor`, and answer `{ "items": [...], "next_cursor": "…" }`;',
       '  pass `next_cursor` back as `cursor` until it is `null`.',
-      '- **Idempotency:** operations that create or send accept an `Idempotency-Key` header. Retrying with the same',
-      '  key within 24 hours returns the first response instead of doing the work twice.',
-      '- **Rate limits:** per API key and per client IP. Responses carry `RateLimit-*` headers; a `429` carries',
-      '  `Retry-After`.',
+      '- **Idempotency:** operations marked *Idempotent retries* accept an `Idempotency-Key` header. Retrying with',
+      '  the same key and body within 24 hours (the server\'s `IDEMPOTENCY_TTL_SECONDS`) returns the first response',
+      '  instead of doing the work twice, with the header `idempotency-replayed: true`.',
+      '- **Rate limits:** per API key or signed-in user, and per client IP for calls without credentials.',
+      '  Responses carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a `429` carries `Retry-After`.',
     ].join('\n'),
     '## Resources',
     pageRows.length > 0 ? table(['Page', 'Operations', 'About'], pageRows) : '_No operations._',

@@ -152,6 +152,28 @@ describe('API reference generator on @fastify/swagger output', () => {
     expect(tag).toContain('**API key scopes:** `tags:write`');
   });
 
+  it('states the dashboard role from x-required-role', () => {
+    expect(tag).toContain('**Dashboard role:** at least `admin` in the organization');
+    expect(section('subscribers', 'Create a subscriber')).not.toContain('**Dashboard role:**');
+  });
+
+  it('marks platform-operator routes from x-platform-admin, and describes undescribed tags', () => {
+    const doc = {
+      openapi: '3.1.0',
+      info: { title: 't', version: '1' },
+      tags: [{ name: 'platform', description: 'Operators' }],
+      paths: {
+        '/p': { get: { operationId: 'p', summary: 'Every organization', tags: ['platform'], 'x-platform-admin': true, 'x-required-role': 'admin', responses: { 200: { description: 'OK' } } } },
+        '/u/{token}': { post: { operationId: 'u', summary: 'Unsubscribe', tags: ['unsubscribe'], responses: { 200: { description: 'OK' } } } },
+      },
+    };
+    const out = renderApiReference(doc, 'x.json');
+    const platform = out.get(`${API_DIR}/platform.md`) ?? '';
+    expect(platform).toContain('**Who:** platform operators only');
+    expect(platform).not.toContain('**Dashboard role:**');
+    expect(out.get(`${API_DIR}/index.md`)).toContain('| [Unsubscribe](/reference/api/unsubscribe/) | 1 | One-click unsubscribe links (RFC 8058) |');
+  });
+
   it('shows Idempotency-Key for operations flagged x-idempotent', () => {
     expect(tag).toContain('**Idempotent retries:**');
     expect(tag).toContain('-H "Idempotency-Key: $(uuidgen)"');
