@@ -82,6 +82,7 @@ export type Role = Me['memberships'][number]['role'];
 export type Subscriber = ResponseOf<'/api/v1/subscribers/{id}', 'get'>;
 export type SubscriberStatus = Subscriber['status'];
 export type Tag = ResponseOf<'/api/v1/tags/{id}', 'get'>;
+export type SubscriberEmail = ResponseOf<'/api/v1/subscribers/{id}/emails', 'get'>['items'][number];
 export type Template = ResponseOf<'/api/v1/templates/{id}', 'get'>;
 export type ApiKey = ResponseOf<'/api/v1/api-keys', 'get'>['items'][number];
 export type Scope = ApiKey['scopes'][number];

@@ -25,6 +25,7 @@ export const keys = {
     detail: (o: string, id: string) => [...org(o), 'subscribers', 'detail', id] as const,
     events: (o: string, id: string) => [...org(o), 'subscribers', 'detail', id, 'events'] as const,
     notes: (o: string, id: string) => [...org(o), 'subscribers', 'detail', id, 'notes'] as const,
+    emails: (o: string, id: string) => [...org(o), 'subscribers', 'detail', id, 'emails'] as const,
   },
   tags: {
     all: (o: string) => [...org(o), 'tags'] as const,
@@ -33,7 +34,7 @@ export const keys = {
     all: (o: string) => [...org(o), 'templates'] as const,
     list: (o: string, status: string) => [...org(o), 'templates', 'list', status] as const,
     detail: (o: string, id: string) => [...org(o), 'templates', 'detail', id] as const,
-    preview: (o: string, id: string, variables: string) => [...org(o), 'templates', 'detail', id, 'preview', variables] as const,
+    preview: (o: string, id: string, input: { version: string; variables: string; draft: Record<string, string> }) => [...org(o), 'templates', 'detail', id, 'preview', input] as const,
   },
   mailbox: (o: string, to: string) => [...org(o), 'mailbox', to] as const,
   organization: (o: string) => [...org(o), 'organization'] as const,

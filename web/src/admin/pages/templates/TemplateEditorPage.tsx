@@ -3,7 +3,7 @@ import { useMemo, useState } from 'react';
 import { Button } from '@shared/ui/Button';
 import { useConfirm } from '@shared/ui/Confirm';
 import { useToast } from '@shared/ui/Toasts';
-import { api, describeError, fieldErrors, idempotent, unwrap, type Template } from '../../api';
+import { api, ApiRequestError, describeError, fieldErrors, idempotent, unwrap, type Template } from '../../api';
 import { keys } from '../../keys';
 import { navigate } from '../../router';
 import { useOrganization, useSession } from '../../session';
@@ -27,16 +27,43 @@ function parseObject(text: string): Record<string, unknown> | null {
   }
 }
 
-function Preview({ template, variablesText }: { template: Template; variablesText: string }) {
+type Draft = { subject: string; mjml_content: string; category: Template['category'] };
+
+/** The fields of the draft that differ from the saved template: only those are sent, and compiled, for the preview. */
+function changedFields(template: Template, draft: Draft): Partial<Draft> {
+  return {
+    ...(draft.subject !== template.subject ? { subject: draft.subject } : {}),
+    ...(draft.mjml_content !== template.mjml_content ? { mjml_content: draft.mjml_content } : {}),
+    ...(draft.category !== template.category ? { category: draft.category } : {}),
+  };
+}
+
+/** A failed render, with each field the API named (MJML line, Liquid error, missing variable). */
+function PreviewError({ error }: { error: unknown }) {
+  const details = error instanceof ApiRequestError ? error.details.filter((d) => d.field) : [];
+  if (details.length === 0) return <ErrorState title="The preview could not be rendered" error={error} />;
+  return (
+    <div className="state state--error" role="alert">
+      <p className="state-title">The preview could not be rendered</p>
+      <p>{describeError(error)}</p>
+      <ul className="preview-problems">{details.map((d, i) => <li key={i}><code>{d.field}</code>: {d.message}</li>)}</ul>
+    </div>
+  );
+}
+
+function Preview({ template, variablesText, draft }: { template: Template; variablesText: string; draft: Draft }) {
   const { organizationId } = useOrganization();
   const { me } = useSession();
   const toast = useToast();
-  const debounced = useDebounced(variablesText, 400);
-  const variables = parseObject(debounced);
-  // The preview renders the saved template: its key changes with every save and every variables edit.
+  // One pause in typing, in any of the fields, renders once.
+  const typed = useMemo(() => ({ variablesText, ...draft }), [variablesText, draft]);
+  const debounced = useDebounced(typed, 400);
+  const variables = parseObject(debounced.variablesText);
+  // Unsaved edits are rendered by the API without being stored; after a save they equal the template again.
+  const edits = changedFields(template, debounced);
   const preview = useQuery({
-    queryKey: keys.templates.preview(organizationId, template.id, `${template.updated_at}|${debounced}`),
-    queryFn: () => unwrap(api.POST('/api/v1/templates/{id}/preview', { params: { path: { id: template.id } }, body: { variables: variables ?? {} } })),
+    queryKey: keys.templates.preview(organizationId, template.id, { version: template.updated_at, variables: debounced.variablesText, draft: edits }),
+    queryFn: () => unwrap(api.POST('/api/v1/templates/{id}/preview', { params: { path: { id: template.id } }, body: { variables: variables ?? {}, ...edits } })),
     enabled: variables !== null && template.status === 'active',
     placeholderData: (previous) => previous,
     retry: false,
@@ -46,12 +73,13 @@ function Preview({ template, variablesText }: { template: Template; variablesTex
     onSuccess: () => toast.success(`Test email on its way to ${me.user.email}. Without an email provider it lands in the dev mailbox.`),
     onError: (error) => toast.error(describeError(error)),
   });
+  const unsaved = Object.keys(changedFields(template, draft)).length > 0;
 
   if (template.status !== 'active') return <p className="muted">Archived templates are not rendered.</p>;
   return (
     <div className="preview" aria-busy={preview.isFetching || undefined}>
       {variables === null ? <p className="sf-field-error" role="alert">The sample variables are not a JSON object.</p> : null}
-      {preview.isPending ? <Loading label="Rendering…" /> : preview.isError ? <ErrorState title="The preview could not be rendered" error={preview.error} /> : (
+      {preview.isPending ? <Loading label="Rendering…" /> : preview.isError ? <PreviewError error={preview.error} /> : (
         <>
           <p className="preview-subject"><span className="muted">Subject:</span> <strong data-testid="preview-subject">{preview.data.subject}</strong></p>
           {/* An empty sandbox: the email's HTML can neither run scripts nor reach this page. */}
@@ -60,7 +88,7 @@ function Preview({ template, variablesText }: { template: Template; variablesTex
       )}
       <div className="form-actions">
         <Button busy={sendTest.isPending} disabled={variables === null} onClick={() => sendTest.mutate()}>Send test to me</Button>
-        <span className="muted small">Renders the saved version; save to see your edits.</span>
+        <span className="muted small">{unsaved ? 'The preview shows your unsaved edits; a test email uses the saved version.' : 'The preview follows your edits as you type.'}</span>
       </div>
     </div>
   );
@@ -79,6 +107,7 @@ function Editor({ template }: { template: Template }) {
   const initialSample = useMemo(() => JSON.stringify(sampleFor(template.variables_schema), null, 2), [template.variables_schema]);
   const [variablesText, setVariablesText] = useState(initialSample);
   const [schemaError, setSchemaError] = useState<string | null>(null);
+  const previewDraft = useMemo<Draft>(() => ({ subject: draft.subject, mjml_content: draft.mjml, category: draft.category }), [draft.subject, draft.mjml, draft.category]);
   const save = useMutation({
     mutationFn: (variablesSchema: Record<string, unknown>) => unwrap(api.PATCH('/api/v1/templates/{id}', {
       params: { path: { id: template.id } },
@@ -148,7 +177,7 @@ function Editor({ template }: { template: Template }) {
         </Section>
         <Section title="Preview">
           <TextAreaField id="tpl-variables" label="Sample variables (JSON)" rows={4} spellCheck={false} className="sf-input textarea mono" value={variablesText} onChange={(e) => setVariablesText(e.currentTarget.value)} />
-          <Preview template={template} variablesText={variablesText} />
+          <Preview template={template} variablesText={variablesText} draft={previewDraft} />
         </Section>
       </div>
     </Page>
