@@ -11,7 +11,7 @@ export const formatNumber = (value: number) => numbers.format(value);
 
 const STATUS_TONE: Record<string, string> = {
   active: 'good', verified: 'good', accepted: 'good', delivered: 'good', sent: 'good',
-  pending: 'warn', not_started: 'warn', partially_verified: 'warn', temporary_failure: 'warn', queued: 'warn',
+  pending: 'warn', sending: 'warn', delivery_delayed: 'warn', not_started: 'warn', partially_verified: 'warn', temporary_failure: 'warn', queued: 'warn',
   unsubscribed: 'neutral', archived: 'neutral', revoked: 'neutral', expired: 'neutral',
   bounced: 'bad', complained: 'bad', failed: 'bad', partially_failed: 'bad', suspended: 'bad',
 };

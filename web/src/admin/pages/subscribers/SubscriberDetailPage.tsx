@@ -13,6 +13,7 @@ import { Badge, copyText, formatDateTime } from '../../ui/misc';
 import { Page, Section } from '../../ui/Page';
 import { EmptyState, ErrorState, Loading, QueryView } from '../../ui/States';
 import { describeEvent } from './events';
+import { SubscriberMessages } from './SubscriberMessages';
 import { useTags } from './SubscribersPage';
 
 type PageOf<T> = { items: T[]; next_cursor: string | null };
@@ -178,11 +179,12 @@ export default function SubscriberDetailPage({ params }: { params: Record<string
   const exportData = useMutation({
     mutationFn: async (current: Subscriber) => {
       const path = { id: current.id };
-      const [events, notes] = await Promise.all([
+      const [events, notes, messages] = await Promise.all([
         allPages((cursor) => unwrap(api.GET('/api/v1/subscribers/{id}/events', { params: { path, query: { limit: 100, cursor } } }))),
         allPages((cursor) => unwrap(api.GET('/api/v1/subscribers/{id}/notes', { params: { path, query: { limit: 100, cursor } } }))),
+        allPages((cursor) => unwrap(api.GET('/api/v1/subscribers/{id}/emails', { params: { path, query: { limit: 100, cursor } } }))),
       ]);
-      download(`subscriber-${current.id}.json`, { exported_at: new Date().toISOString(), organization: organization.slug, subscriber: current, consent_history: events, notes });
+      download(`subscriber-${current.id}.json`, { exported_at: new Date().toISOString(), organization: organization.slug, subscriber: current, consent_history: events, notes, messages });
     },
     onSuccess: () => toast.success('Export downloaded.'),
     onError: (error) => toast.error(describeError(error)),
@@ -228,6 +230,7 @@ export default function SubscriberDetailPage({ params }: { params: Record<string
         <Section title="Consent history"><Timeline subscriberId={s.id} /></Section>
         <Section title="Notes"><Notes subscriberId={s.id} /></Section>
       </div>
+      <Section title="Messages sent" id="messages"><SubscriberMessages subscriberId={s.id} email={s.email} /></Section>
     </Page>
   );
 }
