@@ -243,7 +243,7 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     expect((await api(stack.ctx, key)('GET', '/api/v1/tags')).statusCode).toBe(401);
   });
 
-  it('edits a template and sees the preview the API renders change, then sends a test to the dev mailbox', async () => {
+  it('edits a template and sees the preview follow the unsaved MJML, then saves it and sends a test to the dev mailbox', async () => {
     await nav(page, 'Templates');
     await heading(page, 'Templates');
     await capture(page, '16-templates-empty');
@@ -258,11 +258,18 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     expect(await frame.getAttribute('sandbox')).toBe('');
     await expect.poll(() => page.getByTestId('preview-subject').textContent()).toBe('Hi Example name');
 
+    // The preview renders the edit after a pause in typing, before anything is saved.
+    const templateId = new URL(page.url()).pathname.split('/').at(-1)!;
+    const stored = async () => (await api(stack.ctx, organization.key)('GET', `/api/v1/templates/${templateId}`)).json().mjml_content as string;
     const mjml = page.getByLabel('MJML');
     await mjml.fill((await mjml.inputValue()).replace('Write your message here.', 'Fresh words from the editor.'));
+    await expect.poll(() => frame.getAttribute('srcdoc'), { timeout: 15_000 }).toContain('Fresh words from the editor.');
+    await page.getByText('The preview shows your unsaved edits; a test email uses the saved version.').waitFor();
+    expect(await stored()).toContain('Write your message here.');
     await page.getByRole('button', { name: 'Save template' }).click();
     await toast(page, 'Template saved.');
-    await expect.poll(() => frame.getAttribute('srcdoc'), { timeout: 15_000 }).toContain('Fresh words from the editor.');
+    await page.getByText('The preview follows your edits as you type.').waitFor();
+    expect(await stored()).toContain('Fresh words from the editor.');
     // Sample variables re-render the preview after a pause in typing.
     await page.getByLabel('Sample variables (JSON)').fill('{"name": "Grace"}');
     await expect.poll(() => page.getByTestId('preview-subject').textContent(), { timeout: 15_000 }).toBe('Hi Grace');
@@ -281,6 +288,18 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     expect(await message.getAttribute('sandbox')).toBe('');
     expect(await message.getAttribute('srcdoc')).toContain('Fresh words from the editor.');
     await capture(page, '18-dev-mailbox');
+  });
+
+  it('shows the messages sent to a subscriber on their page', async () => {
+    const call = api(stack.ctx, organization.key);
+    const sent = await call('POST', '/api/v1/emails/send', { template_slug: 'welcome', to: 'ada@example.com', variables: { name: 'Ada' } });
+    expect(sent.statusCode).toBe(202);
+    await nav(page, 'Subscribers');
+    await page.getByRole('link', { name: 'ada@example.com' }).click();
+    await heading(page, 'ada@example.com');
+    const messages = page.getByRole('region', { name: 'Messages sent' });
+    await messages.locator('tbody tr').filter({ hasText: 'Hi Ada' }).filter({ hasText: 'Welcome' }).waitFor();
+    await capture(page, '18b-subscriber-messages');
   });
 
   it('saves organization, sender and preference-center settings', async () => {
