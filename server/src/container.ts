@@ -24,7 +24,7 @@ import { createPreferenceModules } from './modules/preference-center/wiring.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createMagicLinkRepository } from './modules/auth/magic-links.repository.ts';
 import { createSessionStore } from './modules/auth/session-store.ts';
-import { createThrottle } from './modules/auth/throttle.ts';
+import { createThrottle } from './lib/throttle.ts';
 import { createUserRepository } from './modules/auth/users.repository.ts';
 import { createInvitationRepository } from './modules/invitations/invitations.repository.ts';
 import { createInvitationService } from './modules/invitations/invitations.service.ts';

@@ -12,7 +12,7 @@ import type { BackgroundTasks } from '../platform/background.ts';
 import { adminAppLink, magicLinkEmail } from './emails.ts';
 import type { MagicLinkRepository } from './magic-links.repository.ts';
 import type { Session, SessionStore } from './session-store.ts';
-import type { Throttle } from './throttle.ts';
+import type { Throttle } from '../../lib/throttle.ts';
 import type { Role, UserRepository } from './users.repository.ts';
 
 // 32 random bytes → 43 base64url characters.

@@ -11,6 +11,7 @@ import { createPublicSubscribeService } from '../public-subscribe/public-subscri
 import type { SubscriberRepository } from '../subscribers/subscribers.repository.ts';
 import type { SubscriberService } from '../subscribers/subscribers.service.ts';
 import { createAddressLimiter } from './address-limit.ts';
+import { createThrottle } from '../../lib/throttle.ts';
 import { createLinks } from './links.ts';
 import { createSystemMailer } from './mailer.ts';
 import { createPreferenceCenterRepository } from './preference-center.repository.ts';
@@ -36,7 +37,7 @@ export function createPreferenceModules(deps: {
   const mailer = createSystemMailer({ emailProvider: deps.emailProvider, defaultFrom: config.EMAIL_DEFAULT_FROM, verifiedDomains: deps.verifiedDomains });
   const repository = createPreferenceCenterRepository(db, deps.pool);
   const links = createLinks({ tokens: deps.tokens, secrets: config.TOKEN_SECRETS, preferencesAppUrl: config.PREFERENCES_APP_URL });
-  const addressLimiter = createAddressLimiter(deps.redis, config.REDIS_PREFIX, config.PUBLIC_EMAILS_PER_ADDRESS_PER_HOUR);
+  const addressLimiter = createAddressLimiter(createThrottle(deps.redis, config.REDIS_PREFIX), config.PUBLIC_EMAILS_PER_ADDRESS_PER_HOUR);
   const confirmations = createConfirmations({ db, links, preferenceRepository: repository, subscriberRepository, mailer });
   return {
     links,
