@@ -80,6 +80,16 @@ describe('a subscriber\'s emails', () => {
     expect((await list(quiet.id)).json().items).toEqual([expect.objectContaining({ id, template: null, status: 'failed', error: { code: 'rejected', message: 'No' } })]);
   });
 
+  it('erases the messages sent to a subscriber along with the subscriber (GDPR), and keeps everyone else\'s', async () => {
+    const doomed = (await call('POST', '/api/v1/subscribers', { email: 'forget.me@example.com' })).json();
+    const messageId = await send(doomed.id, 9);
+    expect((await call('DELETE', `/api/v1/subscribers/${doomed.id}`)).statusCode).toBe(204);
+    const left = await ctx.container.db.selectFrom('email_messages').select('id').where('id', '=', messageId).executeTakeFirst();
+    expect(left).toBeUndefined();
+    expect((await call('GET', `/api/v1/emails/${messageId}`)).statusCode).toBe(404);
+    expect((await list(ada.id)).json().items).toHaveLength(sent.length);
+  });
+
   it('does not reveal another organization\'s subscriber or messages', async () => {
     const other = await ctx.createOrganization('Other');
     const asOther = api(ctx, other.key);

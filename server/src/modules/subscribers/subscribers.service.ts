@@ -163,7 +163,7 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
       return mustGet(organizationId, id);
     },
 
-    /** GDPR erasure: the row, its tags, history and notes are deleted; only the outbox event remains. */
+    /** GDPR erasure: the row, its tags, history, notes and the messages sent to it are deleted; only the outbox event remains. */
     async delete(organizationId: string, id: string, origin: Origin): Promise<void> {
       await db.transaction().execute(async (trx) => {
         const deleted = await repo.delete(trx, organizationId, id);
