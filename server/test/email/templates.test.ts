@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createTestContext, type TestContext } from '../support/context.ts';
 import { mjml } from './helpers.ts';
+import { PREVIEWS_PER_MINUTE } from '../../src/modules/templates/templates.routes.ts';
 
 let ctx: TestContext;
 let call: ReturnType<typeof api>;
@@ -156,5 +157,16 @@ describe('templates', () => {
     expect(draft.statusCode).toBe(404);
     expect(draft.json().error.code).toBe('template_not_found');
     expect((await asOther('POST', '/api/v1/templates', { name: 'Private', subject: 's', mjml_content: mjml('x') })).statusCode).toBe(201);
+  });
+
+  it('limits previews per key well below the general limit, since each one compiles MJML', async () => {
+    const t = (await create({ name: 'Busy preview' })).json();
+    const own = api(ctx, (await ctx.createKey(orgId, ['templates:read'])).key);
+    const statuses: number[] = [];
+    for (let i = 0; i <= PREVIEWS_PER_MINUTE; i += 1) statuses.push((await own('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'x' } })).statusCode);
+    expect(statuses.slice(0, PREVIEWS_PER_MINUTE).every((s) => s === 200)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    // Other routes of the same key keep their own, larger budget.
+    expect((await own('GET', '/api/v1/templates')).statusCode).toBe(200);
   });
 });

@@ -4,6 +4,9 @@ import { requireAuth } from '../../plugins/auth.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import { CreateTemplateBody, ListTemplatesQuery, Preview, PreviewBody, Template, TemplatePage, UpdateTemplateBody } from './templates.schemas.ts';
 
+/** Template previews one API key or session may render per minute. */
+export const PREVIEWS_PER_MINUTE = 120;
+
 export const templateRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
   const { templates, emails } = container.services;
   const notFound = { 404: ErrorResponse };
@@ -52,6 +55,7 @@ export const templateRoutes: FastifyPluginAsyncTypebox<{ container: Container }>
       description: 'With subject, mjml_content or category in the body, those unsaved edits are rendered instead of the stored ones (for a live preview in an editor). They are checked as saving checks them (invalid MJML or Liquid is a 422 naming the field) and nothing is stored.',
       params: IdParams, body: PreviewBody, response: { 200: Preview, ...notFound, ...authErrors },
     },
-    config: { access: { scope: 'templates:read' } },
+    // Compiling MJML costs real CPU: an editor's debounced preview needs far less than the general limit.
+    config: { access: { scope: 'templates:read' }, rateLimit: { max: PREVIEWS_PER_MINUTE, timeWindow: 60_000 } },
   }, async (request) => emails.preview(org(request), request.params.id, request.body));
 };
