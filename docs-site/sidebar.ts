@@ -20,7 +20,14 @@ const publicSidebar: SidebarItem[] = [
   },
   {
     label: 'Guides',
-    items: ['guides/preference-center', 'guides/webhooks', 'guides/gdpr-and-consent', 'guides/sdk'],
+    items: [
+      'guides/email',
+      'guides/signup-forms',
+      'guides/preference-center',
+      'guides/gdpr-and-consent',
+      'guides/sdk',
+      'guides/webhooks',
+    ],
   },
   {
     label: 'Self-hosting',
