@@ -81,10 +81,10 @@ export function slugify(text: string): string {
     .replace(/^-+|-+$/g, '');
 }
 
-/** The id Astro gives a heading (github-slugger rules for the ASCII text we generate). */
+/** The id Astro gives a heading: github-slugger's rules (letters, marks, digits, `_` and `-` kept; each space a `-`). */
 export function headingId(text: string): string {
   return text
     .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
+    .replace(/[^\p{L}\p{M}\p{Nd}\p{Nl} _-]/gu, '')
+    .replace(/ /g, '-');
 }

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_DIR, collectOperations, renderApiReference, renderMissingApiReference } from '../../scripts/lib/openapi-reference.ts';
+import { headingId } from '../../scripts/lib/markdown.ts';
 import { writePages } from '../../scripts/lib/write.ts';
 
 const fixturePath = join(import.meta.dirname, '../fixtures/openapi.json');
@@ -113,6 +114,15 @@ describe('API reference generator', () => {
     expect(section('preference-center', 'Subscribe to or unsubscribe from one tag')).toMatch(/\?token=\$SF_TOKEN"/);
     expect(section('other', 'Liveness')).toContain('curl "$SF_API_URL/health"\n```');
     expect(section('tags', 'Create a tag')).toContain('"is_public": true');
+  });
+
+  it('computes heading ids as Astro does (github-slugger), so overview links resolve', () => {
+    expect(headingId("Create or update up to 1,000 subscribers; one result per item")).toBe('create-or-update-up-to-1000-subscribers-one-result-per-item');
+    expect(headingId("The organization's members — and roles")).toBe('the-organizations-members--and-roles');
+    expect(headingId('Résumé café')).toBe('résumé-café');
+    expect(headingId('½ price')).toBe('-price');
+    expect(headingId('tab\there')).toBe('tabhere');
+    expect(headingId('e\u0301')).toBe('e\u0301');
   });
 
   it('is deterministic: the same document renders byte-identical pages', () => {
