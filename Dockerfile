@@ -77,4 +77,4 @@ EXPOSE 3000
 # point it at their metrics listener; compose.yaml sets an explicit healthcheck per service anyway.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.HEALTHCHECK_URL || 'http://127.0.0.1:' + (process.env.PORT || '3000') + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--max-semi-space-size=8", "server/dist/entrypoints/api.js"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=192", "server/dist/entrypoints/api.js"]

@@ -31,7 +31,7 @@ const api = await startChild(path.join(serverDir, 'dist/entrypoints/api.js'), {
   TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
   RATE_LIMIT_API_KEY_PER_MINUTE: '100000000',
   // The same V8 setting the image runs the API with (see ARCHITECTURE.md, "Memory").
-  NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8',
+  NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
 }, '/health');
 const baseline = await startChild(path.join(serverDir, 'bench/baseline-server.ts'), { ...common, BASELINE_ORGANIZATION_ID: baselineOrg.organization.id }, '/baseline/subscribers/00000000-0000-0000-0000-000000000000');
 

@@ -27,7 +27,7 @@ describe('Dockerfile', () => {
   it('makes the server image the default (last) target, starting the api', () => {
     const last = dockerfile.stages.at(-1);
     expect(last?.name).toBe('runtime');
-    expect(instructions('runtime', 'CMD')).toEqual(['["node", "--max-semi-space-size=8", "server/dist/entrypoints/api.js"]']);
+    expect(instructions('runtime', 'CMD')).toEqual(['["node", "--max-semi-space-size=8", "--max-old-space-size=192", "server/dist/entrypoints/api.js"]']);
   });
 
   it('installs only production dependencies of the server workspace into the runtime image', () => {
