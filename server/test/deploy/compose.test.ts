@@ -248,7 +248,7 @@ describe('compose.yaml', () => {
 
     it('gives the webhook signing secrets to the api only', () => {
       for (const name of names) {
-        for (const secret of ['STRIPE_WEBHOOK_SECRET', 'RESEND_WEBHOOK_SECRET']) {
+        for (const secret of ['RESEND_WEBHOOK_SECRET']) {
           if (name === 'api') expect(envOf(name)).toHaveProperty(secret);
           else expect(envOf(name), `${name} gets ${secret}`).not.toHaveProperty(secret);
         }
