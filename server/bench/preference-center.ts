@@ -35,7 +35,8 @@ const api = await startChild(path.join(serverDir, 'dist/entrypoints/api.js'), {
   LOG_LEVEL: 'warn',
   REDIS_PREFIX: `benchprefs${process.pid}`,
   TOKEN_SECRET: SECRET,
-  NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8',
+  // The same V8 settings the image runs the API with.
+  NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
 }, '/health');
 const origin = `http://127.0.0.1:${api.port}`;
 const auth = { authorization: `Bearer ${apiKey.key}`, 'content-type': 'application/json' };
