@@ -1,23 +1,37 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config/index.ts';
+import { maskEmailsIn } from './lib/email.ts';
+import { currentLogContext } from './lib/log-context.ts';
 
 /**
  * One pino configuration for every process. Credentials are redacted wherever they might appear;
- * personal data is kept out of log lines by the code that writes them (addresses are masked).
+ * personal data is kept out of log lines by the code that writes them (addresses are masked), and, for
+ * text it does not write itself, by the serializers: request URLs and error messages (an SMTP server's
+ * "recipient rejected" names the recipient) have their addresses masked.
  */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string): Logger {
-  return pino({
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string, destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level: config.LOG_LEVEL,
+    // The request id and job of the work in progress (lib/log-context.ts), on every line written for it.
+    // A copy: pino merges the line's own fields into the object the mixin returns.
+    mixin: () => ({ ...currentLogContext() }),
     serializers: {
       // Fastify's request fields, with the URL's secrets (signed links) taken out.
       req: (request: { method: string; url: string; host?: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
         method: request.method,
-        url: redactUrl(request.url),
+        url: maskEmailsIn(redactUrl(request.url)),
         host: request.host ?? request.hostname,
         remoteAddress: request.ip,
         remotePort: request.socket?.remotePort,
       }),
+      err: (error: unknown) => {
+        const serialized = pino.stdSerializers.err(error as Error) as Record<string, unknown>;
+        for (const key of ['message', 'stack'] as const) {
+          if (typeof serialized[key] === 'string') serialized[key] = maskEmailsIn(serialized[key]);
+        }
+        return serialized;
+      },
     },
     redact: {
       paths: [
@@ -31,7 +45,9 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string): L
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  // Tests pass a stream to read what was logged; processes write to stdout.
+  return destination ? pino(options, destination) : pino(options);
 }
 
 // Query parameters that carry credentials, and path segments that are tokens themselves.

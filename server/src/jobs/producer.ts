@@ -1,16 +1,18 @@
+import { currentRequestId } from '../lib/log-context.ts';
 import type { Queues } from './queues.ts';
-import { isValidPayload, JOBS, type JobName, type JobPayload, type JobRequest } from './registry.ts';
+import { isValidPayload, JOBS, toJobData, type JobName, type JobPayload, type JobRequest } from './registry.ts';
 
 /**
  * Enqueues registered jobs with their default options and deterministic ids. Call it only after the
- * transaction that made the work necessary has committed, never inside it.
+ * transaction that made the work necessary has committed, never inside it. A job enqueued while a request
+ * (or another job) is handled carries that request's id for the worker's logs (lib/log-context.ts).
  */
 export function createJobProducer(queues: Queues) {
   function toBulk(request: JobRequest) {
     const job = JOBS[request.name];
     if (!isValidPayload(request.name, request.payload)) throw new TypeError(`invalid payload for job ${request.name}`);
     const jobId = (job.jobId as (payload: unknown) => string)(request.payload);
-    return { name: request.name, data: request.payload, opts: { ...job.options, jobId, ...(request.delayMs ? { delay: request.delayMs } : {}) } };
+    return { name: request.name, data: toJobData(request.payload, currentRequestId()), opts: { ...job.options, jobId, ...(request.delayMs ? { delay: request.delayMs } : {}) } };
   }
 
   return {

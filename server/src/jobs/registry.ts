@@ -1,6 +1,7 @@
 import type { JobsOptions } from 'bullmq';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { REQUEST_ID } from '../lib/log-context.ts';
 
 /**
  * The one registry of background jobs: each job's queue, payload schema, default options and
@@ -106,4 +107,21 @@ export const isJobName = (name: string): name is JobName => Object.hasOwn(JOBS, 
 /** Whether `payload` matches the job's schema; the producer and the worker both check. */
 export function isValidPayload(name: JobName, payload: unknown): boolean {
   return checkers[name].Check(payload);
+}
+
+/**
+ * What a job stores in Redis: its payload plus, beside it, the id of the request that caused it, so the
+ * worker's log lines for the job can be matched with the request's. The id is not part of any payload
+ * schema: handlers never see it, and it plays no part in the job id (an identical job from another
+ * request is still the same job).
+ */
+export function toJobData(payload: object, requestId: string | undefined): object {
+  return requestId !== undefined && REQUEST_ID.test(requestId) ? { ...payload, request_id: requestId } : payload;
+}
+
+/** The reverse of toJobData: the payload to check and hand to the handler, and the request id if any. */
+export function fromJobData(data: unknown): { payload: unknown; requestId: string | undefined } {
+  if (typeof data !== 'object' || data === null || !('request_id' in data)) return { payload: data, requestId: undefined };
+  const { request_id: requestId, ...payload } = data as Record<string, unknown>;
+  return { payload, requestId: typeof requestId === 'string' && REQUEST_ID.test(requestId) ? requestId : undefined };
 }

@@ -7,3 +7,14 @@ export function maskEmail(email: string): string {
   if (at <= 0) return '***';
   return `${email[0]}***${email.slice(at)}`;
 }
+
+// Anything shaped like an address in free text, also percent-encoded in a URL (%40).
+const ADDRESS_IN_TEXT = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@|%40)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})/gi;
+
+/**
+ * Masks every address inside a text the way maskEmail does. For text the code does not write itself
+ * (error messages of SMTP servers and providers, request URLs) before it reaches a log line.
+ */
+export function maskEmailsIn(text: string): string {
+  return text.replace(ADDRESS_IN_TEXT, '$1***$2$3');
+}

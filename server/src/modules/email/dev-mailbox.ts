@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
+import { maskEmail, maskEmailsIn } from '../../lib/email.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Logger } from '../../logger.ts';
 import { sendEachInTurn, type EmailProvider, type OutgoingEmail, type SendResult } from './provider.ts';
@@ -71,8 +72,11 @@ export function createDevMailboxProvider(mailbox: DevMailbox, logger?: Pick<Logg
       const { providerMessageId, created } = await mailbox.store(email);
       if (created && logger) {
         // The text part lists every link a reader can click; the HTML part also holds stylesheet links.
-        const links = extractLinks(email.text, email.text ? '' : email.html);
-        logger.info({ to: email.to, subject: email.subject, links }, `dev mailbox: "${email.subject}" to ${email.to} ${links.join(' ')}`);
+        // Addresses are masked like everywhere else in the logs (a subject or a mailto: link may hold one too).
+        const links = extractLinks(email.text, email.text ? '' : email.html).map(maskEmailsIn);
+        const to = maskEmail(email.to);
+        const subject = maskEmailsIn(email.subject);
+        logger.info({ to, subject, links }, `dev mailbox: "${subject}" to ${to} ${links.join(' ')}`);
       }
       return { providerMessageId };
     },
