@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { Container } from './container.ts';
+import { REQUEST_ID, runWithLogContext } from './lib/log-context.ts';
+import { registerHttpMetrics } from './metrics/http.ts';
+import type { ApiMetrics } from './metrics/registry.ts';
+import { registerSecurityHeaders } from './plugins/security-headers.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerAudit } from './modules/audit/audit.hook.ts';
 import { registerErrorHandler } from './plugins/error-handler.ts';
@@ -34,10 +38,11 @@ import { registerAppCors } from './modules/admin-site/app-cors.ts';
 
 export type App = FastifyInstance<RawServerDefault>;
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** The Fastify application without listen(): the API entry point and the tests both use it. */
-export async function buildApp(container: Container): Promise<App> {
+/**
+ * The Fastify application without listen(): the API entry point and the tests both use it. With
+ * `metrics`, every response is timed into them (the API process serves them on its internal port).
+ */
+export async function buildApp(container: Container, options: { metrics?: ApiMetrics } = {}): Promise<App> {
   const { config } = container;
   const app = Fastify({
     loggerInstance: container.logger,
@@ -59,9 +64,17 @@ export async function buildApp(container: Container): Promise<App> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  // The handler and everything it starts (services, jobs it enqueues, work after the response) run with
+  // the request id in their log context (lib/log-context.ts). A callback hook, so that the rest of the
+  // chain is called from inside the context; preHandler, because body parsing before it would lose it.
+  app.addHook('preHandler', (request, _reply, done) => {
+    runWithLogContext({ request_id: request.id }, done);
+  });
+  if (options.metrics) registerHttpMetrics(app, options.metrics);
 
+  await registerSecurityHeaders(app);
   registerValidation(app);
-  registerErrorHandler(app);
+  registerErrorHandler(app, container.errors);
   await registerOpenApi(app, config.PUBLIC_API_URL);
   await registerRateLimit(app, container);
   await registerAuth(app, container);

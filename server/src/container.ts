@@ -1,6 +1,7 @@
 import type { Config } from './config/index.ts';
 import { createDb, createPool } from './db/client.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { noErrorReporter, type ErrorReporter } from './error-reporting.ts';
 import { createRedis } from './redis.ts';
 import { createApiKeyService, type ApiKeyAuth } from './modules/api-keys/api-keys.service.ts';
 import { createAuthCache } from './modules/api-keys/auth-cache.ts';
@@ -38,8 +39,10 @@ import { createPlatformService } from './modules/platform/platform.service.ts';
  * test builds the application through this one function, so nothing reads process.env or keeps a
  * module-level singleton elsewhere.
  */
-export function createContainer(config: Readonly<Config>, options: { processName: string; logger?: Logger }) {
+export function createContainer(config: Readonly<Config>, options: { processName: string; logger?: Logger; errors?: ErrorReporter }) {
   const logger = options.logger ?? createLogger(config, options.processName);
+  // Sentry when the entry point started it (SENTRY_DSN set), otherwise a reporter that does nothing.
+  const errors = options.errors ?? noErrorReporter;
   const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   pool.on('error', (error) => logger.error({ err: error }, 'idle PostgreSQL client failed'));
   const db = createDb(pool);
@@ -94,12 +97,13 @@ export function createContainer(config: Readonly<Config>, options: { processName
     await background.drain();
     await apiKeyCache.close();
     await queues.close();
-    await Promise.allSettled([db.destroy(), redis.quit(), closeConnection(producerConnection), emailProvider.close?.()]);
+    await Promise.allSettled([db.destroy(), redis.quit(), closeConnection(producerConnection), emailProvider.close?.(), errors.close()]);
   }
 
   return {
     config,
     logger,
+    errors,
     db,
     redis,
     auditLog,

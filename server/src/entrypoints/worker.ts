@@ -2,9 +2,10 @@ import { loadConfig } from '../config/index.ts';
 import { createContainer } from '../container.ts';
 import { createJobHandlers } from '../jobs/handlers.ts';
 import { createWorkerRuntime } from '../jobs/worker.ts';
+import { startErrorReporter } from '../error-reporting.ts';
+import { collectQueueDepth, throttleCollection } from '../metrics/collect.ts';
 import { createMetrics } from '../metrics/registry.ts';
 import { startMetricsServer } from '../metrics/server.ts';
-import { QUEUE_NAMES } from '../jobs/registry.ts';
 import { closeOnSignals, exitOnStartupError } from './lifecycle.ts';
 
 // The worker: runs every queue's jobs and serves /health and /metrics on METRICS_HOST:METRICS_PORT (9464).
@@ -12,7 +13,8 @@ const DEFAULT_METRICS_PORT = 9464;
 
 try {
   const config = loadConfig();
-  const container = createContainer(config, { processName: 'worker' });
+  const errors = await startErrorReporter(config, 'worker');
+  const container = createContainer(config, { processName: 'worker', errors });
   const metrics = createMetrics('worker');
   const runtime = createWorkerRuntime(container, createJobHandlers(container, metrics), metrics);
   const server = await startMetricsServer({
@@ -20,13 +22,8 @@ try {
     port: config.METRICS_PORT ?? DEFAULT_METRICS_PORT,
     registry: metrics.registry,
     healthy: () => runtime.running,
-    // Queue depth is read when scraped rather than polled.
-    beforeScrape: async () => {
-      for (const name of QUEUE_NAMES) {
-        const counts = await container.queues.get(name).getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-        for (const [state, count] of Object.entries(counts)) metrics.queueDepth.set({ queue: name, state }, count);
-      }
-    },
+    // Queue depth is read when scraped rather than polled, at most every 5 seconds.
+    beforeScrape: throttleCollection(() => collectQueueDepth(container.queues, metrics.queueDepth), 5000),
   });
   closeOnSignals(container.logger, async () => {
     await runtime.close();

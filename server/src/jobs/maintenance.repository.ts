@@ -33,6 +33,17 @@ export function createMaintenanceRepository(db: Kysely<DB>) {
   return {
     transaction: <T>(work: (trx: Transaction<DB>) => Promise<T>) => db.transaction().execute(work),
 
+    /**
+     * Seconds since the oldest event not yet relayed was written, 0 when every event is relayed. One row
+     * from the partial index of unrelayed events (ids are time-ordered), so a scrape costs the same
+     * however far behind the relay is.
+     */
+    async outboxLagSeconds(): Promise<number> {
+      const row = await db.selectFrom('events').select(sql<number>`extract(epoch from now() - created_at)::float8`.as('age'))
+        .where('relayed_at', 'is', null).orderBy('id').limit(1).executeTakeFirst();
+      return row ? Math.max(0, Number(row.age)) : 0;
+    },
+
     /** The oldest unrelayed events, locked so two relays never hand on the same event. */
     async lockUnrelayed(trx: Transaction<DB>, limit: number): Promise<RelayedEvent[]> {
       return trx.selectFrom('events').select(['id', 'organization_id', 'type', 'subject_id', 'payload', 'created_at'])

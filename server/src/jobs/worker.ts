@@ -4,7 +4,8 @@ import type { Metrics } from '../metrics/registry.ts';
 import { GATE_WINDOW_MS } from '../modules/email/rate-gate.ts';
 import type { JobContext, JobHandlers } from './context.ts';
 import { closeConnection, createWorkerConnection } from './queues.ts';
-import { isJobName, isValidPayload, QUEUE_NAMES, type JobName, type QueueName } from './registry.ts';
+import { runWithLogContext } from '../lib/log-context.ts';
+import { fromJobData, isJobName, isValidPayload, QUEUE_NAMES, type JobName, type QueueName } from './registry.ts';
 
 // BullMQ's limiter paces email jobs at the provider's rate (global across worker processes); the request
 // gate in front of the provider (modules/email/rate-gate.ts) makes the per-second count exact.
@@ -40,9 +41,8 @@ export function createWorkerRuntime(container: Container, handlers: JobHandlers,
       attempt: Math.max(job.attemptsStarted, 1),
       lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
       signal,
-      get log() {
-        return logger.child({ job: job.name, job_id: job.id });
-      },
+      // The job's name, id and request id come with every line (the log context set around the handler).
+      log: logger,
       async rateLimited(ms) {
         await container.queues.get(queue).rateLimit(ms);
         throw Worker.RateLimitError();
@@ -58,20 +58,23 @@ export function createWorkerRuntime(container: Container, handlers: JobHandlers,
   const workers = (options.queues ?? QUEUE_NAMES).map((queue) => {
     const worker = new Worker(queue, async (job: Job, token?: string, signal?: AbortSignal) => {
       const name = job.name;
-      if (!isJobName(name) || !isValidPayload(name, job.data)) throw new UnrecoverableError(`unknown job "${name}" or invalid payload`);
-      const stop = metrics.jobSeconds.startTimer({ queue, name });
-      try {
-        const handler = handlers[name] as (payload: unknown, context: JobContext) => Promise<unknown>;
-        const result = await handler(job.data, contextFor(job, queue, token, signal ?? new AbortController().signal));
-        metrics.jobs.inc({ queue, name, outcome: 'completed' });
-        return result;
-      } catch (error) {
-        const outcome = error instanceof UnrecoverableError ? 'failed' : (error as Error).name === 'RateLimitError' ? 'rate_limited' : (error as Error).name === 'WaitingError' ? 'returned' : 'retried';
-        metrics.jobs.inc({ queue, name, outcome });
-        throw error;
-      } finally {
-        stop();
-      }
+      const { payload, requestId } = fromJobData(job.data);
+      if (!isJobName(name) || !isValidPayload(name, payload)) throw new UnrecoverableError(`unknown job "${name}" or invalid payload`);
+      return runWithLogContext({ ...(requestId ? { request_id: requestId } : {}), job: name, job_id: job.id ?? '' }, async () => {
+        const stop = metrics.jobSeconds.startTimer({ queue, name });
+        try {
+          const handler = handlers[name] as (payload: unknown, context: JobContext) => Promise<unknown>;
+          const result = await handler(payload, contextFor(job, queue, token, signal ?? new AbortController().signal));
+          metrics.jobs.inc({ queue, name, outcome: 'completed' });
+          return result;
+        } catch (error) {
+          const outcome = error instanceof UnrecoverableError ? 'failed' : (error as Error).name === 'RateLimitError' ? 'rate_limited' : (error as Error).name === 'WaitingError' ? 'returned' : 'retried';
+          metrics.jobs.inc({ queue, name, outcome });
+          throw error;
+        } finally {
+          stop();
+        }
+      });
     }, {
       connection,
       prefix: config.REDIS_PREFIX,
@@ -85,7 +88,10 @@ export function createWorkerRuntime(container: Container, handlers: JobHandlers,
     worker.on('error', (error) => logger.error({ err: error, queue }, 'worker error'));
     worker.on('failed', (job, error) => {
       if (job && (error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {
-        logger.warn({ err: error, job: job.name, job_id: job.id }, 'job failed for good');
+        const { requestId } = fromJobData(job.data);
+        const context = { job: job.name, job_id: job.id ?? '', ...(requestId ? { request_id: requestId } : {}) };
+        logger.warn({ err: error, ...context }, 'job failed for good');
+        container.errors.capture(error, context);
       }
     });
     return worker;

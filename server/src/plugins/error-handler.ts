@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ErrorReporter } from '../error-reporting.ts';
 import { AppError } from '../lib/errors.ts';
 import { validationDetails } from './validation.ts';
 
@@ -16,7 +17,7 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
 };
 
 /** The one place where errors become responses: stable code, public message, never a stack or SQL. */
-export function registerErrorHandler(app: FastifyInstance): void {
+export function registerErrorHandler(app: FastifyInstance, errors: ErrorReporter): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const body = (code: string, message: string, details?: unknown[]): ErrorBody => ({
       error: { code, message, ...(details ? { details } : {}), request_id: request.id },
@@ -24,7 +25,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
 
     if (error instanceof AppError) {
       if (error.headers) void reply.headers(error.headers);
-      if (error.status >= 500) request.log.error({ err: error.cause ?? error }, error.message);
+      if (error.status >= 500) {
+        request.log.error({ err: error.cause ?? error }, error.message);
+        // 503s say a dependency is busy or down (and are logged); only a 500 is a fault worth a report.
+        if (error.status === 500) errors.capture(error.cause ?? error, { request_id: request.id, route: request.routeOptions.url, code: error.code });
+      }
       return reply.code(error.status).send(body(error.code, error.message, error.details));
     }
     const fastifyError = error as FastifyError;
@@ -44,6 +49,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.code(fastifyError.statusCode).send(body('bad_request', 'The request could not be processed'));
     }
     request.log.error({ err: error }, 'unhandled error');
+    errors.capture(error, { request_id: request.id, route: request.routeOptions.url });
     return reply.code(500).send(body('internal_error', 'Something went wrong on our side; the request id identifies it in our logs'));
   });
 

@@ -54,5 +54,13 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       return { schema: transformed as never, url };
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true },
+    // The UI's own policy (scripts and styles from this origin plus the hashes of its inline ones) replaces
+    // the JSON API's, which would stop the page from loading anything. Without upgrade-insecure-requests,
+    // so /docs also works over plain http on a developer machine.
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
 }

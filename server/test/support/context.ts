@@ -4,6 +4,9 @@ import { inject } from 'vitest';
 import { buildApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { createContainer, type Container } from '../../src/container.ts';
+import type { ErrorReporter } from '../../src/error-reporting.ts';
+import type { Logger } from '../../src/logger.ts';
+import type { ApiMetrics } from '../../src/metrics/registry.ts';
 import type { Scope } from '../../src/modules/api-keys/scopes.ts';
 import type { Role } from '../../src/modules/auth/users.repository.ts';
 import { newId } from '../../src/lib/ids.ts';
@@ -59,7 +62,10 @@ async function createDatabaseFromTemplate(adminUrl: string, template: string, na
  * A fresh application for one test file: its own database cloned from the migrated template, its own
  * Redis key prefix, the real composition root and Fastify app.
  */
-export async function createTestContext(overrides: Record<string, string> = {}): Promise<TestContext> {
+export async function createTestContext(
+  overrides: Record<string, string> = {},
+  options: { logger?: Logger; errors?: ErrorReporter; metrics?: ApiMetrics } = {},
+): Promise<TestContext> {
   const adminUrl = inject('adminDatabaseUrl');
   const suffix = randomBytes(6).toString('hex');
   const database = `sf_t_${suffix}`;
@@ -74,8 +80,8 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     LOG_LEVEL: 'silent',
     ...overrides,
   });
-  const container = createContainer(config, { processName: 'test' });
-  const app = await buildApp(container);
+  const container = createContainer(config, { processName: 'test', ...(options.logger ? { logger: options.logger } : {}), ...(options.errors ? { errors: options.errors } : {}) });
+  const app = await buildApp(container, options.metrics ? { metrics: options.metrics } : {});
   await app.ready();
 
   let organizationCount = 0;
