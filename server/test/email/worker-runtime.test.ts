@@ -43,9 +43,10 @@ describe('the worker runtime', () => {
     await runtime.start();
     try {
       await ctx.container.queues.get('email').add('email.send', { message_id: 'not-a-uuid' }, { jobId: 'bad-payload', attempts: 5 });
+      // The state first, then the job: a job read before it failed would show its attempts before the failure.
       const job = await waitFor(async () => {
-        const current = await ctx.container.queues.get('email').getJob('bad-payload');
-        return (await current?.getState()) === 'failed' ? current : undefined;
+        const queue = ctx.container.queues.get('email');
+        return (await queue.getJobState('bad-payload')) === 'failed' ? queue.getJob('bad-payload') : undefined;
       });
       expect(job.attemptsMade).toBe(1);
       expect(job.failedReason).toContain('invalid payload');
