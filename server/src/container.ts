@@ -52,7 +52,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const organizationRepository = createOrganizationRepository(db);
   const apiKeyRepository = createApiKeyRepository(db);
   const tagRepository = createTagRepository(db);
-  const subscriberRepository = createSubscriberRepository(db);
+  const subscriberRepository = createSubscriberRepository(db, pool);
   const auditLog = createAuditLog(db, logger);
   const userRepository = createUserRepository(db);
   const memberRepository = createMemberRepository(db);

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type pg from 'pg';
 import type { DB } from '../../db/types.ts';
 import type { Executor } from '../events/events.repository.ts';
 import type { SubscriberStatus } from './subscribers.schemas.ts';
@@ -58,7 +59,20 @@ const tagsOf = (subscriberId: RawBuilder<unknown>) => sql<SubscriberRow['tags']>
   where st.subscriber_id = ${subscriberId} and st.status = 'subscribed'
 ), '[]'::json)`;
 
-export function createSubscriberRepository(db: Kysely<DB>) {
+// The by-id read every GET /subscribers/{id} makes, as a named prepared statement: each pooled
+// connection parses and plans it once instead of on every request (Kysely sends unnamed statements).
+// The same columns and tag aggregate as `selectSubscribers` below.
+const BY_ID_SQL = `
+  select id, email, status, first_name, last_name, metadata, source, confirmed_at, unsubscribed_at, created_at, updated_at,
+    coalesce((
+      select json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) order by t.name)
+      from subscriber_tags st join tags t on t.id = st.tag_id
+      where st.subscriber_id = subscribers.id and st.status = 'subscribed'
+    ), '[]'::json) as tags
+  from subscribers
+  where organization_id = $1 and id = $2`;
+
+export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 'query'>) {
   const selectSubscribers = (executor: Executor, organizationId: string) =>
     executor
       .selectFrom('subscribers')
@@ -145,6 +159,11 @@ export function createSubscriberRepository(db: Kysely<DB>) {
     },
 
     async findById(organizationId: string, id: string, executor: Executor = db): Promise<SubscriberRow | undefined> {
+      // Inside a transaction the read must run on the transaction's connection.
+      if (pool && executor === db) {
+        const result = await pool.query<SubscriberRow>({ name: 'subscriber_by_id', text: BY_ID_SQL, values: [organizationId, id] });
+        return result.rows[0];
+      }
       return selectSubscribers(executor, organizationId).where('id', '=', id).executeTakeFirst() as Promise<SubscriberRow | undefined>;
     },
 
