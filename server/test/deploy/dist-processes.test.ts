@@ -1,7 +1,6 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -9,7 +8,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { createContainer } from '../../src/container.ts';
-import { loadCompose, repoPath, serviceEnvironment } from './helpers.ts';
+import { loadCompose, repoPath } from './helpers.ts';
+import { databaseUrl, localEnvironment, startProcess, waitForOk, type Running } from './processes.ts';
 
 // The image runs the tsc output, not the sources: this builds the server the way the Dockerfile does and
 // runs migrate, api, worker and cron from the JavaScript as plain processes, with the environment
@@ -26,7 +26,11 @@ const prefix = `sfdist${suffix}`;
 const outDir = repoPath('server/node_modules/.cache', `dist-test-${suffix}`);
 const compose = loadCompose();
 
-const urlFor = (name: string) => Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString();
+const urlFor = (name: string) => databaseUrl(serverUrl, name);
+const environmentFor = (service: string) => localEnvironment(compose, service, {
+  databaseUrl: urlFor(database), redisUrl, redisPrefix: prefix, overrides: { EMAIL_PROVIDER: 'dev' },
+});
+const start = (service: string, env: Record<string, string>) => startProcess(service, path.join(outDir, 'entrypoints', `${service}.js`), env);
 
 async function admin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
@@ -36,59 +40,6 @@ async function admin(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function environmentFor(service: string) {
-  const env: Record<string, string> = { ...serviceEnvironment(compose.services[service] ?? {}) };
-  if ('DATABASE_URL' in env) env.DATABASE_URL = urlFor(database);
-  if ('REDIS_URL' in env) env.REDIS_URL = redisUrl;
-  if ('REDIS_PREFIX' in env) env.REDIS_PREFIX = prefix;
-  if ('HOST' in env) env.HOST = '127.0.0.1';
-  if ('METRICS_HOST' in env) env.METRICS_HOST = '127.0.0.1';
-  if ('LOG_LEVEL' in env) env.LOG_LEVEL = 'warn';
-  if ('EMAIL_PROVIDER' in env) env.EMAIL_PROVIDER = 'dev';
-  const port = 'PORT' in env ? await freePort() : undefined;
-  const metricsPort = 'METRICS_PORT' in env ? await freePort() : undefined;
-  if (port !== undefined) env.PORT = String(port);
-  if (metricsPort !== undefined) env.METRICS_PORT = String(metricsPort);
-  return { env: { ...env, PATH: process.env.PATH ?? '/usr/bin:/bin' }, port, metricsPort };
-}
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(service: string, env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [path.join(outDir, 'entrypoints', `${service}.js`)], { cwd: repoPath('server'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => `${service}: ${output.slice(-3000)}`, exited };
-}
-
-async function waitForOk(url: string, running: Running, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (running.child.exitCode !== null) throw new Error(`exited before ${url} answered:\n${running.output()}`);
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms:\n${running.output()}`);
 }
 
 async function stopsWithin10s(running: Running): Promise<void> {

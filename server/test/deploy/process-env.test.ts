@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exists, loadCompose, repoPath, serviceEnvironment } from './helpers.ts';
+import { exists, loadCompose, repoPath } from './helpers.ts';
+import { databaseUrl, localEnvironment, startProcess, waitForOk, type Running } from './processes.ts';
 
 // Each server process must start with exactly the environment compose.yaml gives its container, answer
 // its healthcheck, and stop cleanly on SIGTERM within the service's stop_grace_period. The processes run
@@ -17,11 +16,7 @@ const suffix = randomBytes(4).toString('hex');
 const database = `sf_deploy_${suffix}`;
 const compose = loadCompose();
 
-function urlFor(name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+const urlFor = (name: string): string => databaseUrl(serverUrl, name);
 
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: serverUrl });
@@ -33,73 +28,14 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 function seconds(duration: string | undefined): number {
   const match = /^(\d+)(s|m)$/.exec(duration ?? '');
   if (!match) return 10;
   return Number(match[1]) * (match[2] === 'm' ? 60 : 1);
 }
 
-/** The service's compose environment, pointed at the local services and free ports. */
-async function environmentFor(service: string): Promise<{ env: Record<string, string>; port: number | undefined; metricsPort: number | undefined }> {
-  const composeEnv = serviceEnvironment(compose.services[service] ?? {});
-  const env: Record<string, string> = { ...composeEnv };
-  if ('DATABASE_URL' in env) env.DATABASE_URL = urlFor(database);
-  if ('REDIS_URL' in env) env.REDIS_URL = redisUrl;
-  if ('REDIS_PREFIX' in env) env.REDIS_PREFIX = `sfdeploy${suffix}`;
-  if ('HOST' in env) env.HOST = '127.0.0.1';
-  if ('METRICS_HOST' in env) env.METRICS_HOST = '127.0.0.1';
-  if ('LOG_LEVEL' in env) env.LOG_LEVEL = 'warn';
-  const port = 'PORT' in env ? await freePort() : undefined;
-  const metricsPort = 'METRICS_PORT' in env ? await freePort() : undefined;
-  if (port !== undefined) env.PORT = String(port);
-  if (metricsPort !== undefined) env.METRICS_PORT = String(metricsPort);
-  // Nothing else from this machine's environment leaks in, except where to find programs.
-  return { env: { ...env, PATH: process.env.PATH ?? '/usr/bin:/bin' }, port, metricsPort };
-}
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(service: string, env: Record<string, string>): Running {
-  const entry = repoPath('server/src/entrypoints', `${service}.ts`);
-  const child = spawn(process.execPath, [entry], { cwd: repoPath('server'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output.slice(-4000), exited };
-}
-
-async function waitForOk(url: string, running: Running, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exitCode: number | null | undefined;
-  void running.exited.then((code) => { exitCode = code; });
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`exited with ${exitCode} before ${url} answered:\n${running.output()}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms:\n${running.output()}`);
-}
+const environmentFor = (service: string) => localEnvironment(compose, service, { databaseUrl: urlFor(database), redisUrl, redisPrefix: `sfdeploy${suffix}` });
+const start = (service: string, env: Record<string, string>) => startProcess(service, repoPath('server/src/entrypoints', `${service}.ts`), env);
 
 async function stopsCleanly(service: string, running: Running): Promise<void> {
   const grace = seconds(compose.services[service]?.stop_grace_period) * 1000;
