@@ -1,19 +1,17 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { CHROMIUM, expectAccessible, freePort, launchChromium, linkIn, mailTo, saveScreenshot } from '../support/browser.ts';
+
+export { CHROMIUM, expectAccessible, linkIn, mailTo };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const WEB_DIST = path.join(root, 'web', 'dist');
 const artifacts = path.join(root, 'test-artifacts', 'admin');
-export const CHROMIUM = '/usr/bin/chromium';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** The newest modification time of the files under `dir`. */
 function newest(dir: string): number {
@@ -40,16 +38,6 @@ export async function ensureAdminBuild(): Promise<void> {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface AdminStack {
   ctx: TestContext;
   origin: string;
@@ -68,45 +56,13 @@ export async function startAdminStack(): Promise<AdminStack> {
     RATE_LIMIT_IP_PER_MINUTE: '100000', RATE_LIMIT_API_KEY_PER_MINUTE: '100000',
   });
   await ctx.app.listen({ host: '127.0.0.1', port });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   return { ctx, origin, browser, close: async () => { await browser.close(); await ctx.close(); } };
-}
-
-/** Runs axe-core on the page and fails on any serious or critical WCAG 2.x A/AA violation. */
-export async function expectAccessible(page: Page, label: string): Promise<void> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  const blocking = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(blocking, `${label}: ${JSON.stringify(blocking, null, 2)}`).toEqual([]);
 }
 
 /** A full-page screenshot under test-artifacts/admin/, and the accessibility scan of the same state. */
 export async function capture(page: Page, name: string): Promise<void> {
-  mkdirSync(artifacts, { recursive: true });
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  await saveScreenshot(artifacts, page, name);
   await expectAccessible(page, name);
 }
 
-/** The newest message to an address in the dev mailbox, waiting for mail that leaves after a response. */
-export async function mailTo(ctx: TestContext, to: string, since: Date, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const message = await ctx.container.devMailbox.latestTo(to);
-    if (message && new Date(message.created_at) >= since) return message;
-    if (Date.now() > deadline) throw new Error(`no email to ${to} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-export function linkIn(text: string, pattern: RegExp): string {
-  const match = pattern.exec(text);
-  if (!match) throw new Error(`no link matching ${pattern} in: ${text}`);
-  return match[0];
-}
