@@ -50,6 +50,9 @@ export default async function setup(project: TestProject) {
       }
       await admin.query(`alter database ${template}_building rename to ${template}`);
     }
+    // Templates of older migration sets are of no use any more; one still being cloned from is left.
+    const stale = await admin.query<{ datname: string }>("select datname from pg_database where datname like 'sf_test_template_%' and datname <> $1 and datname not like '%_building'", [template]);
+    for (const { datname } of stale.rows) await admin.query(`drop database if exists ${datname}`).catch(() => undefined);
     await admin.query('select pg_advisory_unlock(727274)');
   } finally {
     await admin.end();
