@@ -44,16 +44,8 @@ export interface NewMessage {
 }
 
 /** A message a worker is about to send, with what it needs to decide whether to. */
-export interface MessageToSend {
-  id: string;
+export interface MessageToSend extends Pick<NewMessage, 'id' | 'category' | 'to_address' | 'from_address' | 'subject' | 'html' | 'text' | 'headers'> {
   organization_id: string;
-  category: TemplateCategory;
-  to_address: string;
-  from_address: string;
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
   /** The recipient is on the suppression list, bounced or complained, or (marketing) no longer active. */
   blocked: boolean;
   /** Queued so long ago that an earlier attempt's idempotency key may be forgotten by the provider. */

@@ -4,6 +4,18 @@ import { MESSAGE_STATUSES } from './email.repository.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/** When a message was queued and what happened to it after: the same fields wherever messages are shown. */
+const deliveryTimes = {
+  created_at: Timestamp,
+  sent_at: NullableTimestamp,
+  delivered_at: NullableTimestamp,
+  opened_at: NullableTimestamp,
+  clicked_at: NullableTimestamp,
+  bounced_at: NullableTimestamp,
+  complained_at: NullableTimestamp,
+  failed_at: NullableTimestamp,
+};
+
 export const SendEmailBody = Type.Object({
   template_slug: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
   template_id: Type.Optional(Uuid),
@@ -30,14 +42,7 @@ export const EmailMessage = Type.Object({
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
   open_count: Type.Integer(),
   click_count: Type.Integer(),
-  created_at: Timestamp,
-  sent_at: NullableTimestamp,
-  delivered_at: NullableTimestamp,
-  opened_at: NullableTimestamp,
-  clicked_at: NullableTimestamp,
-  bounced_at: NullableTimestamp,
-  complained_at: NullableTimestamp,
-  failed_at: NullableTimestamp,
+  ...deliveryTimes,
 }, { $id: 'EmailMessage' });
 
 export const SubscriberEmailsQuery = Type.Object({ limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) }, { additionalProperties: false });
@@ -52,13 +57,6 @@ export const SubscriberEmail = Type.Object({
   status: StringEnum(MESSAGE_STATUSES),
   esp_message_id: Type.Union([Type.String(), Type.Null()], { description: 'The provider\'s message id, once it accepted the email' }),
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
-  created_at: Timestamp,
-  sent_at: NullableTimestamp,
-  delivered_at: NullableTimestamp,
-  opened_at: NullableTimestamp,
-  clicked_at: NullableTimestamp,
-  bounced_at: NullableTimestamp,
-  complained_at: NullableTimestamp,
-  failed_at: NullableTimestamp,
+  ...deliveryTimes,
 }, { $id: 'SubscriberEmail' });
 export const SubscriberEmailPage = Type.Object({ items: Type.Array(SubscriberEmail), next_cursor: NextCursor });
