@@ -8,6 +8,12 @@ export const MAX_CONFIRM_TAGS = 20;
 
 export type ConfirmSource = 'form' | 'preference_center';
 
+/** A correctly signed preference link: its claims, and whether it has expired. */
+export interface PreferenceLink {
+  claims: TokenClaims;
+  expired: boolean;
+}
+
 /**
  * The signed links of the public flows, all through the shared signer (rotatable secrets) with their own
  * purposes: "pref" opens the preference center, "confirm" confirms a double opt-in, "undo" takes back an
@@ -22,6 +28,15 @@ export function createLinks(deps: { tokens: TokenSigner; secrets: readonly strin
   const base = deps.preferencesAppUrl.replace(/\/+$/, '');
   const expiry = (ttlSeconds: number) => Math.floor(now() / 1000) + ttlSeconds;
 
+  /** The claims of a correctly signed preference token, expired or not; null when forged. */
+  function genuinePreference(token: string): TokenClaims | null {
+    try {
+      return ignoringExpiry.verify(token, 'pref');
+    } catch {
+      return null;
+    }
+  }
+
   return {
     preference(organizationId: string, subscriberId: string, ttlSeconds = PREFERENCE_TOKEN_TTL_SECONDS) {
       const expiresAt = expiry(ttlSeconds);
@@ -31,14 +46,17 @@ export function createLinks(deps: { tokens: TokenSigner; secrets: readonly strin
 
     verifyPreference: (token: string): TokenClaims => tokens.verify(token, 'pref'),
 
-    /** The claims of a correctly signed preference token, expired or not; null when forged. */
-    genuinePreference(token: string): TokenClaims | null {
-      try {
-        return ignoringExpiry.verify(token, 'pref');
-      } catch {
-        return null;
-      }
+    /**
+     * One signature check for both questions a request asks of its link: whose is it (for its rate
+     * limit, even when expired) and may it be used. Null when forged.
+     */
+    inspectPreference(token: string): PreferenceLink | null {
+      const claims = genuinePreference(token);
+      if (!claims) return null;
+      return { claims, expired: claims.expiresAt !== undefined && claims.expiresAt * 1000 <= now() };
     },
+
+    genuinePreference,
 
     /** The claims of a correctly signed confirmation token, expired or not; null when forged. */
     genuineConfirmation(token: string): TokenClaims | null {

@@ -2,12 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Container } from '../../container.ts';
 import { requireAuth } from '../../plugins/auth.ts';
+import { createLocalLimiter } from '../../lib/local-limit.ts';
 import { clientIp } from '../../plugins/rate-limit.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import {
   AcceptedResponse, CreatePreferenceTokenBody, ExportResponse, PreferenceCenterView, PreferenceTokenResponse, RequestLinkBody, ResubscribeBody,
   ResubscribeResponse, SetTagBody, SetTagResponse, TagParams, TokenQuery, UndoBody, UndoResponse, UnsubscribeAllResponse,
 } from './preference-center.schemas.ts';
+import type { PreferenceLink } from './links.ts';
 
 /**
  * The preference center's API. Subscriber routes are public in the auth sense and check the signed link
@@ -21,15 +23,26 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Cont
   const ipOf = (request: FastifyRequest) => clientIp(request, config.TRUST_CF_CONNECTING_IP);
   const from = (request: FastifyRequest) => ({ ip: ipOf(request), userAgent: request.headers['user-agent']?.slice(0, 512) ?? null });
   const tokenErrors = { 401: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse };
-  const perLink = {
-    max: config.RATE_LIMIT_PREFERENCE_TOKEN_PER_MINUTE,
-    keyGenerator: (request: FastifyRequest) => {
+  // Each request's link, signature checked once for both its rate-limit key and its use.
+  const inspected = new WeakMap<FastifyRequest, PreferenceLink | null>();
+  const linkOf = (request: FastifyRequest): PreferenceLink | null => {
+    let link = inspected.get(request);
+    if (link === undefined) {
       const token = (request.query as { token?: unknown } | undefined)?.token;
-      const claims = typeof token === 'string' && token.length <= 2048 ? links.genuinePreference(token) : null;
-      return claims ? `pref:${claims.organizationId}:${claims.subjectId}` : `ip:${ipOf(request)}`;
-    },
+      link = typeof token === 'string' && token.length <= 2048 ? links.inspectPreference(token) : null;
+      inspected.set(request, link);
+    }
+    return link;
   };
+  const limitKey = (request: FastifyRequest) => {
+    const link = linkOf(request);
+    return link ? `pref:${link.claims.organizationId}:${link.claims.subjectId}` : `ip:${ipOf(request)}`;
+  };
+  const perLink = { max: config.RATE_LIMIT_PREFERENCE_TOKEN_PER_MINUTE, keyGenerator: limitKey };
   const tokenRoute = { access: { public: true as const }, rateLimit: perLink };
+  // The page's read is the hot path (every open of every email's link): counted in this process rather
+  // than with a Redis round trip, which cost more than the read itself (lib/local-limit.ts).
+  const pageReads = createLocalLimiter({ max: config.RATE_LIMIT_PREFERENCE_TOKEN_PER_MINUTE, windowMs: 60_000, maxKeys: 100_000 });
 
   // Personal data: never cached by a browser or proxy, never sent on as a referrer.
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -50,8 +63,16 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Cont
       tags: ['preference-center'], operationId: 'getPreferenceCenter', summary: 'The subscriber, the organization\'s branding and texts, and the public topics',
       querystring: TokenQuery, response: { 200: PreferenceCenterView, ...tokenErrors },
     },
-    config: tokenRoute,
-  }, async (request) => service.view(request.query.token));
+    config: { access: { public: true }, rateLimit: false },
+    onRequest: (request, reply, done) => {
+      try {
+        void reply.headers(pageReads.hit(limitKey(request)));
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  }, async (request) => service.viewLink(linkOf(request)));
 
   app.put('/preference-center/tags/:tag_id', {
     schema: {

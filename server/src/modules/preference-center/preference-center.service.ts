@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { invalidToken, type TokenClaims } from '../../lib/tokens.ts';
+import { expiredToken, invalidToken, type TokenClaims } from '../../lib/tokens.ts';
 import { insertEvents, type OutboxEvent } from '../events/events.repository.ts';
 import type { BackgroundTasks } from '../platform/background.ts';
 import type { Confirmations } from '../public-subscribe/confirmations.ts';
@@ -11,7 +11,7 @@ import type { SubscriberStatus } from '../subscribers/subscribers.schemas.ts';
 import { historyRow, tagEvent, type SubscriberService } from '../subscribers/subscribers.service.ts';
 import type { AddressLimiter } from './address-limit.ts';
 import { preferenceLinkEmail } from './link-email.ts';
-import { PREFERENCE_TOKEN_TTL_SECONDS, type Links } from './links.ts';
+import { PREFERENCE_TOKEN_TTL_SECONDS, type Links, type PreferenceLink } from './links.ts';
 import type { SystemMailer } from './mailer.ts';
 import type { PreferenceCenterRepository, ViewRow } from './preference-center.repository.ts';
 import type { Locale, PreferenceCenterViewDto } from './preference-center.schemas.ts';
@@ -55,12 +55,11 @@ export function createPreferenceCenterService(deps: {
   const origin = (o: Omit<Origin, 'source'>): Origin => ({ ...o, source: SOURCE });
 
   /**
-   * Verifies a link for the page itself. A genuine link that expired or whose subscriber is gone names
-   * its organization in the error, so the page can offer to email a fresh one; a forged one names nothing.
+   * The error for a genuine link that cannot open the page (expired, or its subscriber is gone): it names
+   * the organization, so the page can offer to email a fresh link. A forged link's error names nothing.
    */
-  async function deadLink(error: AppError, token: string): Promise<AppError> {
-    const genuine = links.genuinePreference(token);
-    const organization = genuine ? await repo.organizationById(genuine.organizationId) : undefined;
+  async function deadLink(error: AppError, genuine: TokenClaims): Promise<AppError> {
+    const organization = await repo.organizationById(genuine.organizationId);
     if (!organization) return error;
     return new AppError(error.status, error.code, error.message, { details: [{ field: 'token', message: error.message, organization: organization.slug }] });
   }
@@ -69,6 +68,15 @@ export function createPreferenceCenterService(deps: {
     const subscriber = await subscribers.lock(trx, claims.organizationId, claims.subjectId);
     if (!subscriber) throw invalidToken();
     return subscriber as typeof subscriber & { status: SubscriberStatus };
+  }
+
+  /** The page for a link already inspected (the route does that once, for its rate limit too). */
+  async function viewLink(link: PreferenceLink | null): Promise<PreferenceCenterViewDto> {
+    if (!link) throw invalidToken();
+    if (link.expired) throw await deadLink(expiredToken(), link.claims);
+    const row = await repo.view(link.claims.organizationId, link.claims.subjectId);
+    if (!row) throw await deadLink(invalidToken(), link.claims);
+    return toView(row);
   }
 
   return {
@@ -80,17 +88,9 @@ export function createPreferenceCenterService(deps: {
 
     verify: (token: string): TokenClaims => links.verifyPreference(token),
 
-    async view(token: string): Promise<PreferenceCenterViewDto> {
-      let claims: TokenClaims;
-      try {
-        claims = links.verifyPreference(token);
-      } catch (error) {
-        throw error instanceof AppError ? await deadLink(error, token) : error;
-      }
-      const row = await repo.view(claims.organizationId, claims.subjectId);
-      if (!row) throw await deadLink(invalidToken(), token);
-      return toView(row);
-    },
+    view: (token: string): Promise<PreferenceCenterViewDto> => viewLink(links.inspectPreference(token)),
+
+    viewLink,
 
     async setTag(claims: TokenClaims, tagId: string, subscribed: boolean, from: Omit<Origin, 'source'>) {
       const { organizationId } = claims;
