@@ -72,7 +72,7 @@ export async function buildApp(container: Container, options: { metrics?: ApiMet
   });
   if (options.metrics) registerHttpMetrics(app, options.metrics);
 
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
   registerValidation(app);
   registerErrorHandler(app, container.errors);
   await registerOpenApi(app, config.PUBLIC_API_URL);
