@@ -1,6 +1,6 @@
-// The baseline for bench/api.ts: a bare Fastify app with plain `pg`, no auth, no validation, no
-// framework of ours. The write is the naive version — one transaction, one statement per table row —
-// and the read is the same subscriber-with-tags query our API runs.
+// The baseline for bench/api.ts and bench/preference-center.ts: a bare Fastify app with plain `pg`, no
+// auth, no validation, no framework of ours. The write is the naive version — one transaction, one
+// statement per table row — and the reads are the same queries our API would run done the plain way.
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import pg from 'pg';
@@ -49,6 +49,24 @@ app.get<{ Params: { id: string } }>('/baseline/subscribers/:id', async (request,
                  where st.subscriber_id = subscribers.id and st.status = 'subscribed'), '[]'::json) as tags
      from subscribers where organization_id = $1 and id = $2`,
     [organizationId, request.params.id],
+  );
+  if (result.rowCount === 0) return reply.code(404).send({ error: 'not found' });
+  return result.rows[0];
+});
+
+// The preference page's read done the plain way: one statement that builds the whole page in SQL,
+// no link to check, no limits, no hooks.
+app.get<{ Params: { organization: string; subscriber: string } }>('/baseline/preference-center/:organization/:subscriber', async (request, reply) => {
+  const result = await pool.query(
+    `select s.email, s.first_name, s.status,
+       json_build_object('name', o.name, 'slug', o.slug, 'locale', o.locale, 'preference_center', o.preference_center) as organization,
+       coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name, 'description', t.description, 'category', t.category,
+                   'is_subscribed', coalesce(st.status = 'subscribed', false)) order by t.category nulls last, lower(t.name))
+                 from tags t left join subscriber_tags st on st.tag_id = t.id and st.subscriber_id = s.id
+                 where t.organization_id = s.organization_id and t.is_public), '[]'::json) as tags
+     from subscribers s join organizations o on o.id = s.organization_id
+     where s.organization_id = $1 and s.id = $2`,
+    [request.params.organization, request.params.subscriber],
   );
   if (result.rowCount === 0) return reply.code(404).send({ error: 'not found' });
   return result.rows[0];

@@ -1,6 +1,7 @@
 // Shared machinery for the HTTP benchmarks: a scratch database, child processes with RSS sampling,
-// and autocannon runs summarised the same way. Benchmarks are run on demand, never in the test suite.
-import { fork, type ChildProcess } from 'node:child_process';
+// autocannon runs (throughput) and wrk runs at a constant rate (latency), summarised the same way.
+// Benchmarks are run on demand, never in the test suite.
+import { execFile, execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -114,4 +115,58 @@ export function printTable(rows: Result[]): void {
 export function verdict(label: string, ok: boolean, detail: string): boolean {
   console.log(`${ok ? 'PASS' : 'FAIL'}  ${label}: ${detail}`);
   return ok;
+}
+
+export interface RateResult {
+  name: string;
+  requests: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  non2xx: number;
+  socket_errors: number;
+  /** Requests that could not leave on schedule because every connection was busy. */
+  late: number;
+  worst_lag_ms: number;
+}
+
+/** Stops with a clear message when wrk (Debian package `wrk`) is missing. */
+export function requireWrk(): void {
+  try {
+    execFileSync('wrk', ['-v'], { stdio: 'ignore' });
+  } catch (error) {
+    // wrk -v exits 1 after printing its version; only a missing binary is a problem.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      console.error('This benchmark drives load with wrk: install it first (Debian/Ubuntu: apt-get install wrk).');
+      process.exit(2);
+    }
+  }
+}
+
+/**
+ * `rate` requests a second for `seconds`, evenly spaced, from wrk in its own process (bench/constant-rate.lua):
+ * a C load generator, so the measurement costs the machine little next to the server under test. With
+ * `pathsFile`, each request takes the next path of the file.
+ */
+export async function constantRate(name: string, options: { url: string; rate: number; seconds: number; pathsFile?: string; connections?: number }): Promise<RateResult> {
+  const script = path.join(serverDir, 'bench/constant-rate.lua');
+  const args = ['-t1', `-c${options.connections ?? 128}`, `-d${options.seconds}s`, '-s', script, options.url];
+  const env = { ...process.env, BENCH_RATE: String(options.rate), ...(options.pathsFile ? { BENCH_PATHS: options.pathsFile } : {}) };
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile('wrk', args, { env, maxBuffer: 1 << 20 }, (error, stdout, stderr) => (error ? reject(new Error(`wrk failed: ${stderr || error.message}`)) : resolve(stdout)));
+  });
+  const line = output.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+  if (!line) throw new Error(`wrk printed no result:\n${output}`);
+  return { name, ...(JSON.parse(line.slice('BENCH_RESULT '.length)) as Omit<RateResult, 'name'>) };
+}
+
+export function printRateTable(rows: RateResult[]): void {
+  console.log('\n| run | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | late | errors |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} | ${r.max.toFixed(1)} | ${r.late} | ${r.non2xx + r.socket_errors} |`);
+  }
 }
