@@ -61,8 +61,9 @@ export async function buildApp(container: Container, options: { metrics?: ApiMet
     forceCloseConnections: 'idle',
   }) as unknown as App;
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
   });
   // The handler and everything it starts (services, jobs it enqueues, work after the response) run with
   // the request id in their log context (lib/log-context.ts). A callback hook, so that the rest of the

@@ -6,8 +6,9 @@ const UNMATCHED = 'unmatched';
 
 /** Times every response by method, route pattern (`/api/v1/subscribers/:id`) and status code. */
 export function registerHttpMetrics(app: FastifyInstance, metrics: ApiMetrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? UNMATCHED;
     metrics.httpSeconds.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 }

@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Container } from '../container.ts';
+import { appendRouteHook } from './route-hooks.ts';
 import { AppError, forbidden, unauthorized } from '../lib/errors.ts';
 import type { Scope } from '../modules/api-keys/scopes.ts';
 import type { Principal } from '../modules/auth/auth.service.ts';
@@ -155,15 +156,15 @@ export async function registerAuth(app: FastifyInstance, container: Container): 
     };
   }
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook: public routes (the preference page, forms, links) return at once, without a promise.
+  app.addHook('onRequest', (request, reply, done) => {
     const access = request.routeOptions.config.access;
-    if (!access || 'public' in access) return;
-    try {
-      await identify(request, reply, access);
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
+    if (!access || 'public' in access) return done();
+    identify(request, reply, access).then(() => done(), (error: unknown) => {
+      if (!(error instanceof AppError)) return done(error as Error);
       request.authFailure = error;
-    }
+      done();
+    });
   });
 
   function enforceFor(access: Access): onRequestHookHandler {
@@ -206,8 +207,7 @@ export async function registerAuth(app: FastifyInstance, container: Container): 
     const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
     for (const method of methods) app.routeRules.push({ method, url, access, operationId });
     if (!access || ('public' in access && !access.csrf)) return;
-    const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
-    route.onRequest = [...existing, enforceFor(access)];
+    appendRouteHook(route, 'onRequest', enforceFor(access));
   });
 }
 

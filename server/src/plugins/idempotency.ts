@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onSendAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { Container } from '../container.ts';
 import { AppError } from '../lib/errors.ts';
 import { sha256Hex } from '../lib/crypto.ts';
 import { clientIp } from './rate-limit.ts';
+import { appendRouteHook } from './route-hooks.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,8 +22,7 @@ export function registerIdempotency(app: FastifyInstance, container: Container):
   const store = container.idempotency;
   app.decorateRequest('idempotency', null);
 
-  app.addHook('preHandler', async (request: FastifyRequest, reply) => {
-    if (!request.routeOptions.config.idempotent) return;
+  const begin: preHandlerAsyncHookHandler = async (request: FastifyRequest, reply) => {
     const header = request.headers['idempotency-key'];
     if (header === undefined) return;
     const key = Array.isArray(header) ? header[0] : header;
@@ -46,9 +46,9 @@ export function registerIdempotency(app: FastifyInstance, container: Container):
         .send(result.response.body);
     }
     request.idempotency = { scope, key, hash };
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const finish: onSendAsyncHookHandler<unknown> = async (request, reply, payload) => {
     const pending = request.idempotency;
     if (!pending) return payload;
     request.idempotency = null;
@@ -59,5 +59,12 @@ export function registerIdempotency(app: FastifyInstance, container: Container):
       await store.complete(pending.scope, pending.key, pending.hash, { status: reply.statusCode, contentType, body: payload });
     }
     return payload;
+  };
+
+  // Only the routes that declare `idempotent` run these hooks.
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.idempotent) return;
+    appendRouteHook(route, 'preHandler', begin);
+    appendRouteHook(route, 'onSend', finish);
   });
 }

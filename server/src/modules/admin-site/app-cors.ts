@@ -23,13 +23,13 @@ export function registerAppCors(app: FastifyInstance, container: Container): voi
   };
 
   // onSend, so errors (401, 403, 422, 429) carry the headers too and the app can read why a call failed.
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const origin = allowed(request);
     if (origin) {
       void reply.headers({ 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': EXPOSED_HEADERS });
       void reply.header('vary', 'origin');
     }
-    return payload;
+    done(null, payload);
   });
 
   app.options(`${API_PREFIX}*`, { schema: { hide: true }, config: { access: { public: true }, rateLimit: false } }, async (request, reply) => {

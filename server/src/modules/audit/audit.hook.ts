@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseAsyncHookHandler, onSendAsyncHookHandler } from 'fastify';
 import type { Container } from '../../container.ts';
 import { isUuid } from '../../lib/ids.ts';
 import { requiredRole } from '../../plugins/auth.ts';
 import { clientIp } from '../../plugins/rate-limit.ts';
+import { appendRouteHook } from '../../plugins/route-hooks.ts';
 import type { AuditEntry } from './audit.repository.ts';
 
 /** A route's audit rule: `false` to skip (the route records its own entry), or a fixed action name. */
@@ -59,15 +60,15 @@ export function registerAudit(app: FastifyInstance, container: Container): void 
   app.decorateRequest('auditTargetId', null);
   const writer = createBatchWriter(container);
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const noteTarget: onSendAsyncHookHandler<unknown> = async (request, reply, payload) => {
     if (typeof payload === 'string' && shouldAudit(request, reply)) {
       const match = LEADING_ID.exec(payload.slice(0, 50));
       if (match) request.auditTargetId = match[1]!;
     }
     return payload;
-  });
+  };
 
-  app.addHook('onResponse', async (request, reply) => {
+  const record: onResponseAsyncHookHandler = async (request, reply) => {
     if (!shouldAudit(request, reply)) return;
     const config = request.routeOptions.config;
     const rule = config.audit || {};
@@ -89,6 +90,15 @@ export function registerAudit(app: FastifyInstance, container: Container): void 
       details: note.details,
     };
     writer.push(entry);
+  };
+
+  // Only routes that can change something for a caller run these hooks (reads and public routes do not).
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const access = route.config?.access;
+    if (!methods.some((method) => MUTATIONS.has(method)) || route.config?.audit === false || !access || 'public' in access) return;
+    appendRouteHook(route, 'onSend', noteTarget);
+    appendRouteHook(route, 'onResponse', record);
   });
 }
 

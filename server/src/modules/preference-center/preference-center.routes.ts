@@ -45,9 +45,9 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Cont
   const pageReads = createLocalLimiter({ max: config.RATE_LIMIT_PREFERENCE_TOKEN_PER_MINUTE, windowMs: 60_000, maxKeys: 100_000 });
 
   // Personal data: never cached by a browser or proxy, never sent on as a referrer.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
-    return payload;
+    done(null, payload);
   });
 
   app.post('/subscribers/:id/preference-token', {
