@@ -46,7 +46,8 @@ interface ViewQueryRow extends Omit<OrganizationProfile, 'id'> {
   first_name: string | null;
   status: SubscriberStatus;
   organization_id: string;
-  tags_version: string;
+  /** int8, read as a number (db/client.ts). */
+  tags_version: number;
   subscribed: string[];
 }
 
@@ -61,10 +62,10 @@ const CACHED_CATALOGS = 1000;
  * that SQL.
  */
 export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.Pool, 'query'>) {
-  const catalogs = new Map<string, { version: string; tags: PublicTag[] }>();
+  const catalogs = new Map<string, { version: number; tags: PublicTag[] }>();
 
   // Stored under the version read before the tags: a change in between only makes the next view reload.
-  async function publicTags(organizationId: string, version: string): Promise<PublicTag[]> {
+  async function publicTags(organizationId: string, version: number): Promise<PublicTag[]> {
     const cached = catalogs.get(organizationId);
     if (cached?.version === version) return cached.tags;
     const result = await pool.query<PublicTag>({ name: 'preference_center_public_tags', text: PUBLIC_TAGS_SQL, values: [organizationId] });
