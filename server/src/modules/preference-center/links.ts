@@ -44,8 +44,6 @@ export function createLinks(deps: { tokens: TokenSigner; secrets: readonly strin
       return { token, url: `${base}/?token=${token}`, expires_at: new Date(expiresAt * 1000) };
     },
 
-    verifyPreference: (token: string): TokenClaims => tokens.verify(token, 'pref'),
-
     /**
      * One signature check for both questions a request asks of its link: whose is it (for its rate
      * limit, even when expired) and may it be used. Null when forged.

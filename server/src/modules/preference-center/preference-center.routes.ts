@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Container } from '../../container.ts';
 import { requireAuth } from '../../plugins/auth.ts';
 import { createLocalLimiter } from '../../lib/local-limit.ts';
+import { expiredToken, invalidToken, type TokenClaims } from '../../lib/tokens.ts';
 import { clientIp } from '../../plugins/rate-limit.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import {
@@ -33,6 +34,13 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Cont
       inspected.set(request, link);
     }
     return link;
+  };
+  // The claims of a usable link, from the same single check; the rate-limit hook ran it already.
+  const claimsOf = (request: FastifyRequest): TokenClaims => {
+    const link = linkOf(request);
+    if (!link) throw invalidToken();
+    if (link.expired) throw expiredToken();
+    return link.claims;
   };
   const limitKey = (request: FastifyRequest) => {
     const link = linkOf(request);
@@ -80,7 +88,7 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Cont
       querystring: TokenQuery, params: TagParams, body: SetTagBody, response: { 200: SetTagResponse, 404: ErrorResponse, ...tokenErrors },
     },
     config: tokenRoute,
-  }, async (request) => service.setTag(service.verify(request.query.token), request.params.tag_id, request.body.subscribed, from(request)));
+  }, async (request) => service.setTag(claimsOf(request), request.params.tag_id, request.body.subscribed, from(request)));
 
   app.post('/preference-center/unsubscribe-all', {
     schema: {
@@ -88,7 +96,7 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Cont
       querystring: TokenQuery, response: { 200: UnsubscribeAllResponse, ...tokenErrors },
     },
     config: tokenRoute,
-  }, async (request) => service.unsubscribeAll(service.verify(request.query.token), from(request)));
+  }, async (request) => service.unsubscribeAll(claimsOf(request), from(request)));
 
   app.post('/preference-center/unsubscribe-all/undo', {
     schema: {
@@ -96,7 +104,7 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Cont
       querystring: TokenQuery, body: UndoBody, response: { 200: UndoResponse, 409: ErrorResponse, ...tokenErrors },
     },
     config: tokenRoute,
-  }, async (request) => service.undoUnsubscribeAll(service.verify(request.query.token), request.body.undo_token, from(request)));
+  }, async (request) => service.undoUnsubscribeAll(claimsOf(request), request.body.undo_token, from(request)));
 
   app.post('/preference-center/resubscribe', {
     schema: {
@@ -105,7 +113,7 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Cont
     },
     config: { ...tokenRoute, idempotent: true },
   }, async (request, reply) => {
-    const result = await service.resubscribe(service.verify(request.query.token), request.body?.locale);
+    const result = await service.resubscribe(claimsOf(request), request.body?.locale);
     return reply.code(result.status === 'confirmation_sent' ? 202 : 200).send(result);
   });
 
@@ -116,7 +124,7 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Cont
     },
     config: tokenRoute,
   }, async (request, reply) => {
-    const data = await service.export(service.verify(request.query.token));
+    const data = await service.export(claimsOf(request));
     return reply.header('content-disposition', 'attachment; filename="my-subscription-data.json"').send(data);
   });
 
@@ -127,7 +135,7 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Cont
     },
     config: tokenRoute,
   }, async (request, reply) => {
-    await service.erase(service.verify(request.query.token), from(request));
+    await service.erase(claimsOf(request), from(request));
     return reply.code(204).send(null);
   });
 

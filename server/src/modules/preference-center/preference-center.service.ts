@@ -86,10 +86,6 @@ export function createPreferenceCenterService(deps: {
       return links.preference(organizationId, subscriberId, expiresIn);
     },
 
-    verify: (token: string): TokenClaims => links.verifyPreference(token),
-
-    view: (token: string): Promise<PreferenceCenterViewDto> => viewLink(links.inspectPreference(token)),
-
     viewLink,
 
     async setTag(claims: TokenClaims, tagId: string, subscribed: boolean, from: Omit<Origin, 'source'>) {
