@@ -50,9 +50,22 @@ export default async function setup(project: TestProject) {
       }
       await admin.query(`alter database ${template}_building rename to ${template}`);
     }
-    // Templates of older migration sets are of no use any more; one still being cloned from is left.
-    const stale = await admin.query<{ datname: string }>("select datname from pg_database where datname like 'sf_test_template_%' and datname <> $1 and datname not like '%_building'", [template]);
-    for (const { datname } of stale.rows) await admin.query(`drop database if exists ${datname}`).catch(() => undefined);
+    // Each run stamps its template with the time it was last used. Templates of other migration sets
+    // are dropped only when no run has used them for a day: several checkouts (branches with different
+    // migrations) may test against the same server at once, and one must not drop another's template.
+    await admin.query(`comment on database ${template} is '${Date.now()}'`);
+    // A template database cannot be dropped by accident (DROP DATABASE refuses one).
+    await admin.query(`alter database ${template} is_template true`);
+    const stale = await admin.query<{ datname: string; used: string | null }>(
+      "select datname, shobj_description(oid, 'pg_database') as used from pg_database where datname like 'sf_test_template_%' and datname <> $1 and datname not like '%_building'",
+      [template],
+    );
+    const dayAgo = Date.now() - 86_400_000;
+    for (const { datname, used } of stale.rows) {
+      if (used !== null && /^[0-9]+$/.test(used) && Number(used) > dayAgo) continue;
+      await admin.query(`alter database ${datname} is_template false`).catch(() => undefined);
+      await admin.query(`drop database if exists ${datname}`).catch(() => undefined);
+    }
     await admin.query('select pg_advisory_unlock(727274)');
   } finally {
     await admin.end();
