@@ -21,6 +21,7 @@ step() {
 
 step lint npx eslint . --max-warnings=0
 step typecheck npm run typecheck --workspaces --if-present
+step "import rules" bash scripts/check-dependencies.sh
 step "database types are current" node server/scripts/db-types.ts --verify
 step "OpenAPI document and web API types are current" bash scripts/check-generated.sh
 

@@ -1,40 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type RawServerDefault } from 'fastify';
-import type { Container } from './container.ts';
+import type { Redis } from 'ioredis';
+import type { Config } from './config/index.ts';
+import type { ErrorReporter } from './error-reporting.ts';
+import type { IdempotencyStore } from './lib/idempotency.ts';
 import { REQUEST_ID, runWithLogContext } from './lib/log-context.ts';
+import type { Logger } from './logger.ts';
 import { registerHttpMetrics } from './metrics/http.ts';
 import type { ApiMetrics } from './metrics/registry.ts';
-import { registerSecurityHeaders } from './plugins/security-headers.ts';
+import type { ApiKeyService } from './modules/api-keys/index.ts';
+import type { AuthService } from './modules/auth/index.ts';
+import type { Module } from './modules/module.ts';
 import { registerAuth } from './plugins/auth.ts';
-import { registerAudit } from './modules/audit/audit.hook.ts';
 import { registerErrorHandler } from './plugins/error-handler.ts';
 import { registerIdempotency } from './plugins/idempotency.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { registerRateLimit } from './plugins/rate-limit.ts';
+import { registerSecurityHeaders } from './plugins/security-headers.ts';
 import { registerValidation } from './plugins/validation.ts';
-import { healthRoutes } from './modules/health/health.routes.ts';
-import { apiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
-import { subscriberRoutes } from './modules/subscribers/subscribers.routes.ts';
-import { tagRoutes } from './modules/tags/tags.routes.ts';
-import { preferenceCenterRoutes } from './modules/preference-center/preference-center.routes.ts';
-import { preferenceSettingsRoutes } from './modules/preference-center/settings.routes.ts';
-import { registerPreferenceSite } from './modules/preference-center/site.ts';
-import { publicSubscribeRoutes } from './modules/public-subscribe/public-subscribe.routes.ts';
-import { authRoutes } from './modules/auth/auth.routes.ts';
-import { organizationRoutes } from './modules/organizations/organizations.routes.ts';
-import { memberRoutes } from './modules/members/members.routes.ts';
-import { invitationRoutes } from './modules/invitations/invitations.routes.ts';
-import { platformRoutes } from './modules/platform/platform.routes.ts';
-import { auditRoutes } from './modules/audit/audit.routes.ts';
-import { devMailboxRoutes } from './modules/email/dev-mailbox.routes.ts';
-import { templateRoutes } from './modules/templates/templates.routes.ts';
-import { emailRoutes } from './modules/email/email.routes.ts';
-import { domainRoutes } from './modules/domains/domains.routes.ts';
-import { providerHookRoutes } from './modules/hooks/hooks.routes.ts';
-import { unsubscribeRoutes } from './modules/unsubscribe/unsubscribe.routes.ts';
-import { statsRoutes } from './modules/stats/stats.routes.ts';
-import { registerAdminSite } from './modules/admin-site/admin-site.ts';
-import { registerAppCors } from './modules/admin-site/app-cors.ts';
+
+/** What the HTTP application needs from the composition root: the core plugins' dependencies and the modules. */
+export interface AppDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  errors: ErrorReporter;
+  redis: Redis;
+  idempotency: IdempotencyStore;
+  services: { auth: AuthService; apiKeys: Pick<ApiKeyService, 'authenticate'> };
+  modules: readonly Module[];
+}
 
 export type App = FastifyInstance<RawServerDefault>;
 
@@ -42,7 +36,7 @@ export type App = FastifyInstance<RawServerDefault>;
  * The Fastify application without listen(): the API entry point and the tests both use it. With
  * `metrics`, every response is timed into them (the API process serves them on its internal port).
  */
-export async function buildApp(container: Container, options: { metrics?: ApiMetrics } = {}): Promise<App> {
+export async function buildApp(container: AppDeps, options: { metrics?: ApiMetrics } = {}): Promise<App> {
   const { config } = container;
   const app = Fastify({
     loggerInstance: container.logger,
@@ -78,40 +72,16 @@ export async function buildApp(container: Container, options: { metrics?: ApiMet
   registerErrorHandler(app, container.errors);
   await registerOpenApi(app, config.PUBLIC_API_URL);
   await registerRateLimit(app, container);
-  await registerAuth(app, container);
-  registerIdempotency(app, container);
-  registerAudit(app, container);
-  registerAppCors(app, container);
+  await registerAuth(app, { config, auth: container.services.auth, apiKeys: container.services.apiKeys });
+  registerIdempotency(app, { store: container.idempotency, config });
+  // App-wide hooks of modules (audit of every mutation, CORS for the web apps), before any route.
+  for (const module of container.modules) await module.hooks?.(app);
 
-  await app.register(healthRoutes, { container });
-  await app.register(
-    async (api) => {
-      await api.register(apiKeyRoutes, { container });
-      await api.register(subscriberRoutes, { container });
-      await api.register(tagRoutes, { container });
-      await api.register(preferenceCenterRoutes, { container });
-      await api.register(preferenceSettingsRoutes, { container });
-      await api.register(publicSubscribeRoutes, { container });
-      await api.register(authRoutes, { container });
-      await api.register(organizationRoutes, { container });
-      await api.register(memberRoutes, { container });
-      await api.register(invitationRoutes, { container });
-      await api.register(platformRoutes, { container });
-      await api.register(auditRoutes, { container });
-      await api.register(devMailboxRoutes, { container });
-      await api.register(templateRoutes, { container });
-      await api.register(emailRoutes, { container });
-      await api.register(domainRoutes, { container });
-      await api.register(statsRoutes, { container });
-    },
-    { prefix: '/api/v1' },
-  );
-  // Outside /api/v1: provider webhooks (raw-body signature checks) and RFC 8058 one-click unsubscribe.
-  await app.register(providerHookRoutes, { container });
-  await app.register(unsubscribeRoutes, { container });
-
-  await registerPreferenceSite(app, container);
-  await registerAdminSite(app, container);
+  await app.register(async (api) => {
+    for (const module of container.modules) if (module.routes) await api.register(module.routes);
+  }, { prefix: '/api/v1' });
+  // Outside /api/v1: health, provider webhooks (raw-body signature checks), one-click unsubscribe, the static sites.
+  for (const module of container.modules) if (module.rootRoutes) await app.register(module.rootRoutes);
 
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
   return app;

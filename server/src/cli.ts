@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/index.ts';
 import { createContainer } from './container.ts';
-import { isEmail } from './plugins/validation.ts';
-import { extractLinks } from './modules/email/dev-mailbox.ts';
+import { isEmail } from './lib/email.ts';
+import { extractLinks } from './modules/email/index.ts';
 
 // Operator commands. Each prints exactly one JSON object on stdout so scripts can parse it.
 const usage = `Usage:

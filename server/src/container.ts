@@ -1,43 +1,60 @@
 import type { Config } from './config/index.ts';
 import { createDb, createPool } from './db/client.ts';
-import { createLogger, type Logger } from './logger.ts';
 import { noErrorReporter, type ErrorReporter } from './error-reporting.ts';
-import { createRedis } from './redis.ts';
-import { createApiKeyService, type ApiKeyAuth } from './modules/api-keys/api-keys.service.ts';
-import { createAuthCache } from './modules/api-keys/auth-cache.ts';
-import { createApiKeyRepository } from './modules/api-keys/api-keys.repository.ts';
-import { createOrganizationRepository } from './modules/organizations/organizations.repository.ts';
-import { createOrganizationService } from './modules/organizations/organizations.service.ts';
-import { createSubscriberRepository } from './modules/subscribers/subscribers.repository.ts';
-import { createSubscriberService } from './modules/subscribers/subscribers.service.ts';
-import { createTagRepository } from './modules/tags/tags.repository.ts';
-import { createTagService } from './modules/tags/tags.service.ts';
-import { createAuditLog } from './modules/audit/audit.repository.ts';
-import { createIdempotencyStore } from './lib/idempotency.ts';
-import { createTokenSigner } from './lib/tokens.ts';
-import { createDevMailbox } from './modules/email/dev-mailbox.ts';
-import type { EmailProvider } from './modules/email/provider.ts';
-import { createEmailEngine } from './modules/email/wiring.ts';
+import type { JobHandlers } from './jobs/context.ts';
+import { retentionSchedule, type Schedule } from './jobs/cron.ts';
+import { createRetentionHandler } from './jobs/maintenance.ts';
 import { createJobProducer } from './jobs/producer.ts';
 import { closeConnection, createProducerConnection, createQueues } from './jobs/queues.ts';
-import type { EventConsumer } from './jobs/relay.ts';
-import { createPreferenceModules } from './modules/preference-center/wiring.ts';
-import { createAuthService } from './modules/auth/auth.service.ts';
-import { createMagicLinkRepository } from './modules/auth/magic-links.repository.ts';
-import { createSessionStore } from './modules/auth/session-store.ts';
-import { createThrottle } from './lib/throttle.ts';
-import { createUserRepository } from './modules/auth/users.repository.ts';
-import { createInvitationRepository } from './modules/invitations/invitations.repository.ts';
-import { createInvitationService } from './modules/invitations/invitations.service.ts';
-import { createMemberRepository } from './modules/members/members.repository.ts';
-import { createMemberService } from './modules/members/members.service.ts';
-import { createBackgroundTasks } from './modules/platform/background.ts';
-import { createPlatformService } from './modules/platform/platform.service.ts';
+import { JOBS, type JobName } from './jobs/registry.ts';
+import { createBackgroundTasks } from './lib/background.ts';
+import { createIdempotencyStore } from './lib/idempotency.ts';
+import { createTokenSigner } from './lib/tokens.ts';
+import { createLogger, type Logger } from './logger.ts';
+import type { Metrics } from './metrics/registry.ts';
+import { createRedis } from './redis.ts';
+import type { Module } from './modules/module.ts';
+import { createAdminSiteModule } from './modules/admin-site/index.ts';
+import { createApiKeysModule } from './modules/api-keys/index.ts';
+import { createAuditModule } from './modules/audit/index.ts';
+import { createAuthModule } from './modules/auth/index.ts';
+import * as domains from './modules/domains/index.ts';
+import * as email from './modules/email/index.ts';
+import * as entitlements from './modules/entitlements/index.ts';
+import * as events from './modules/events/index.ts';
+import { createHealthModule } from './modules/health/index.ts';
+import { createInvitationsModule } from './modules/invitations/index.ts';
+import { createMembersModule } from './modules/members/index.ts';
+import * as organizations from './modules/organizations/index.ts';
+import { createPlatformModule } from './modules/platform/index.ts';
+import { createPreferenceCenterModule } from './modules/preference-center/index.ts';
+import { createProviderEventsModule } from './modules/provider-events/index.ts';
+import { createStatsModule } from './modules/stats/index.ts';
+import { createSubscribersModule } from './modules/subscribers/index.ts';
+import { createSuppressionsModule } from './modules/suppressions/index.ts';
+import { createTagsModule } from './modules/tags/index.ts';
+import { createTemplatesModule } from './modules/templates/index.ts';
+import { createUnsubscribeModule } from './modules/unsubscribe/index.ts';
 
 /**
- * The composition root: config → db → redis → providers → module services. Every entry point and every
- * test builds the application through this one function, so nothing reads process.env or keeps a
- * module-level singleton elsewhere.
+ * Every cron schedule, read by the cron process without building anything else (it needs only Redis).
+ * A module with schedules exports them from its index.ts and is listed here.
+ */
+export const SCHEDULES: readonly Schedule[] = [
+  ...entitlements.schedules,
+  retentionSchedule,
+  ...events.schedules,
+  ...email.schedules,
+  ...organizations.schedules,
+  ...domains.schedules,
+];
+
+/**
+ * The composition root: config → logger → PostgreSQL and Redis → job producer → email providers →
+ * modules. Every entry point and every test builds the application through this one function, so
+ * nothing reads process.env or keeps a module-level singleton elsewhere. Each module's factory (its
+ * index.ts) takes the narrow dependencies it needs, other modules' services among them; the list at the
+ * end is what app.ts, the worker and the relay take their parts from.
  */
 export function createContainer(config: Readonly<Config>, options: { processName: string; logger?: Logger; errors?: ErrorReporter }) {
   const logger = options.logger ?? createLogger(config, options.processName);
@@ -48,54 +65,103 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const db = createDb(pool);
   const redis = createRedis(config.REDIS_URL);
   redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
-
-  const organizationRepository = createOrganizationRepository(db);
-  const apiKeyRepository = createApiKeyRepository(db);
-  const tagRepository = createTagRepository(db);
-  const subscriberRepository = createSubscriberRepository(db, pool);
-  const auditLog = createAuditLog(db, logger);
-  const userRepository = createUserRepository(db);
-  const memberRepository = createMemberRepository(db);
-  const invitationRepository = createInvitationRepository(db);
-  // Work that runs after a response (login emails, audit entries, purges); drained before shutdown.
-  const background = createBackgroundTasks(logger);
-
-  const apiKeyCache = createAuthCache<ApiKeyAuth>({ redis, channel: `${config.REDIS_PREFIX}:auth-invalidate`, logger, ttlMs: 30_000, maxEntries: 10_000 });
-  const apiKeys = createApiKeyService({ db, apiKeyRepository, logger, cache: apiKeyCache });
-  const tags = createTagService({ db, tagRepository });
-  const subscribers = createSubscriberService({ db, subscriberRepository, tagRepository });
-  const tokens = createTokenSigner(config.TOKEN_SECRETS);
-  const devMailbox = createDevMailbox(db);
   // Jobs go out on their own fail-fast connection (jobs/queues.ts), always after the transaction commits.
   const producerConnection = createProducerConnection(config.REDIS_URL);
   producerConnection.on('error', (error) => logger.warn({ err: error }, 'Redis (job producer) connection error'));
   const queues = createQueues(producerConnection, config.REDIS_PREFIX);
-  const jobs = createJobProducer(queues);
-  const organizations = createOrganizationService({ db, organizationRepository, apiKeys, background, logger, jobs });
-  // Resend, SMTP or, with neither configured, the dev mailbox; plus templates, sending and sending domains.
-  const email = createEmailEngine({ config, db, redis, logger, tokens, devMailbox, producer: jobs });
-  const emailProvider: EmailProvider = email.emailProvider;
-  // Consumers of outbox events (jobs/relay.ts): webhook deliveries and automations register here.
-  const eventConsumers: EventConsumer[] = [];
+  const producer = createJobProducer(queues);
+  // Work that runs after a response (login emails, audit entries, purges); drained before shutdown.
+  const background = createBackgroundTasks(logger);
+  const tokens = createTokenSigner(config.TOKEN_SECRETS);
   const idempotency = createIdempotencyStore(redis, `${config.REDIS_PREFIX}:idem:`, config.IDEMPOTENCY_TTL_SECONDS);
-  const preferences = createPreferenceModules({
-    config, db, pool, redis, tokens, emailProvider, verifiedDomains: email.services.domains.verifiedDomains, background, subscriberRepository, subscribers,
+  // Resend, SMTP or, with neither configured, the dev mailbox; Resend's Domains API when a key is set.
+  const devMailbox = email.createDevMailbox(db);
+  const providers = email.createEmailProviders(config, { devMailbox, logger, redis });
+  const { emailProvider } = providers;
+  // Consumers of outbox events, collected from the modules below once they exist.
+  const eventConsumers: events.EventConsumer[] = [];
+
+  const eventsModule = events.createEventsModule({ db, producer, config, consumers: eventConsumers });
+  const entitlementsModule = entitlements.createEntitlementsModule({ db });
+  const { entitlements: limits } = entitlementsModule.services;
+  const audit = createAuditModule({ db, logger, background, config });
+  const { auditLog } = audit.services;
+  const apiKeys = createApiKeysModule({ db, redis, logger, config });
+  const auth = createAuthModule({ db, redis, config, logger, background, auditLog, emailProvider });
+  const members = createMembersModule({ db });
+  const organizationsModule = organizations.createOrganizationsModule({ db, apiKeys: apiKeys.services.apiKeys, background, logger, producer });
+  const tags = createTagsModule({ db });
+  const subscribers = createSubscribersModule({ db, pool, config, tagRepository: tags.services.tagRepository, entitlements: limits });
+  const domainsModule = domains.createDomainsModule({ db, config, logger, producer, domainProvider: providers.domainProvider });
+  const { verifiedDomains } = domainsModule.services.domains;
+  // Template previews are rendered by the email module, built after templates; the call happens per request.
+  const templates = createTemplatesModule({ db, previews: { preview: (...args) => emailModule.services.emails.preview(...args) } });
+  const emailModule = email.createEmailModule({
+    config, db, logger, tokens, producer, devMailbox, jobEmailProvider: providers.jobEmailProvider,
+    templates: templates.services.templates, renderer: templates.services.renderer, entitlements: limits, verifiedDomains,
   });
-  const sessions = createSessionStore(redis, { prefix: config.REDIS_PREFIX, idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS, maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS });
-  const auth = createAuthService({
-    db, config, userRepository, magicLinkRepository: createMagicLinkRepository(db), sessions, throttle: createThrottle(redis, config.REDIS_PREFIX),
-    emailProvider, background, auditLog, logger,
+  const preferenceCenter = createPreferenceCenterModule({
+    config, db, pool, redis, tokens, emailProvider, verifiedDomains, background,
+    subscriberRepository: subscribers.services.subscriberRepository, subscribers: subscribers.services.subscribers,
   });
-  const members = createMemberService({ db, memberRepository });
-  const invitations = createInvitationService({ db, config, invitationRepository, memberRepository, organizationRepository, userRepository, emailProvider });
-  const platform = createPlatformService({ db, organizationRepository, userRepository, memberRepository, apiKeys });
+
+  const invitations = createInvitationsModule({
+    db, config, emailProvider, memberRepository: members.services.memberRepository, organizationRepository: organizationsModule.services.organizationRepository,
+    userRepository: auth.services.userRepository, auth: auth.services.auth, auditLog, background,
+  });
+  const platform = createPlatformModule({
+    db, organizationRepository: organizationsModule.services.organizationRepository, userRepository: auth.services.userRepository,
+    memberRepository: members.services.memberRepository, apiKeys: apiKeys.services.apiKeys,
+  });
+  const providerEvents = createProviderEventsModule({ db, logger, config });
+  const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
+
+  // The modules of the application. A module no other module depends on is added with one line here.
+  const modules: readonly Module[] = [
+    createHealthModule({ db, redis }),
+    eventsModule,
+    entitlementsModule,
+    audit,
+    apiKeys,
+    auth,
+    members,
+    organizationsModule,
+    invitations,
+    platform,
+    tags,
+    subscribers,
+    createSuppressionsModule({ db }),
+    templates,
+    domainsModule,
+    emailModule,
+    providerEvents,
+    unsubscribe,
+    preferenceCenter,
+    createStatsModule({ db, redis, config }),
+    createAdminSiteModule({ config }),
+  ];
+  for (const module of modules) eventConsumers.push(...(module.eventConsumers ?? []));
+
+  /** Every job's handler, from the modules that own them; built by the worker with its metrics. */
+  function jobHandlers(metrics: Metrics): JobHandlers {
+    const handlers: Partial<JobHandlers> = { 'retention.cleanup': createRetentionHandler({ tasks: modules.flatMap((m) => m.retention ?? []) }) };
+    for (const module of modules) {
+      for (const [name, handler] of Object.entries(module.jobs?.({ metrics }) ?? {})) {
+        if (Object.hasOwn(handlers, name)) throw new Error(`Two modules handle the job "${name}"`);
+        (handlers as Record<string, unknown>)[name] = handler;
+      }
+    }
+    const missing = (Object.keys(JOBS) as JobName[]).filter((name) => !handlers[name]);
+    if (missing.length > 0) throw new Error(`No module handles the jobs ${missing.join(', ')}`);
+    return handlers as JobHandlers;
+  }
 
   let closed = false;
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
     await background.drain();
-    await apiKeyCache.close();
+    await Promise.allSettled(modules.map((module) => module.close?.()));
     await queues.close();
     await Promise.allSettled([db.destroy(), redis.quit(), closeConnection(producerConnection), emailProvider.close?.(), errors.close()]);
   }
@@ -105,22 +171,33 @@ export function createContainer(config: Readonly<Config>, options: { processName
     logger,
     errors,
     db,
+    pool,
     redis,
-    auditLog,
-    idempotency,
-    preferences,
+    queues,
+    /** The job producer (enqueue after commit). */
+    jobs: producer,
     tokens,
+    background,
+    idempotency,
     devMailbox,
     emailProvider,
-    queues,
-    jobs,
+    /** Provider requests per second across all workers; 0 = unlimited. */
+    providerRateLimitPerSecond: providers.providerRateLimitPerSecond,
     eventConsumers,
-    email,
-    providerRateLimitPerSecond: email.providerRateLimitPerSecond,
-    background,
-    sessions,
-    userRepository,
-    services: { apiKeys, organizations, tags, subscribers, auth, members, invitations, platform, ...email.services },
+    outboxLagSeconds: eventsModule.services.outboxLagSeconds,
+    modules,
+    /** The plugins' dependencies (plugins/*.ts) and the CLI's. */
+    auditLog,
+    userRepository: auth.services.userRepository,
+    email: { repositories: { email: emailModule.services.emailRepository, domains: domainsModule.services.domainRepository } },
+    preferences: preferenceCenter.services,
+    /** Every module's public services by name, for the CLI, the plugins and the tests. */
+    services: {
+      ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
+      ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
+      ...providerEvents.services, ...unsubscribe.services, entitlements: limits,
+    },
+    jobHandlers,
     close,
   };
 }

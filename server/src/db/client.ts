@@ -1,8 +1,11 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DB } from './types.ts';
 
 export type Database = Kysely<DB>;
+
+/** Either the database or an open transaction: repositories take one so the caller decides the transaction. */
+export type Executor = Kysely<DB> | Transaction<DB>;
 
 // int8 (counts) arrive as strings by default; every count we read fits in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));

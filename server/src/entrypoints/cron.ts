@@ -1,4 +1,5 @@
 import { loadPartialConfig } from '../config/index.ts';
+import { SCHEDULES } from '../container.ts';
 import { startCron } from '../jobs/cron.ts';
 import { createJobProducer } from '../jobs/producer.ts';
 import { closeConnection, createProducerConnection, createQueues } from '../jobs/queues.ts';
@@ -21,7 +22,7 @@ try {
   const metrics = createMetrics('cron');
   let stopping = false;
   const server = await startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT ?? DEFAULT_METRICS_PORT, registry: metrics.registry, healthy: () => !stopping });
-  const scheduler = startCron({ producer: createJobProducer(queues), logger, metrics });
+  const scheduler = startCron({ producer: createJobProducer(queues), logger, metrics, schedules: SCHEDULES });
   closeOnSignals(logger, async () => {
     stopping = true;
     await scheduler.stop();

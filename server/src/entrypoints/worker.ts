@@ -1,6 +1,5 @@
 import { loadConfig } from '../config/index.ts';
 import { createContainer } from '../container.ts';
-import { createJobHandlers } from '../jobs/handlers.ts';
 import { createWorkerRuntime } from '../jobs/worker.ts';
 import { startErrorReporter } from '../error-reporting.ts';
 import { collectQueueDepth, throttleCollection } from '../metrics/collect.ts';
@@ -16,7 +15,7 @@ try {
   const errors = await startErrorReporter(config, 'worker');
   const container = createContainer(config, { processName: 'worker', errors });
   const metrics = createMetrics('worker');
-  const runtime = createWorkerRuntime(container, createJobHandlers(container, metrics), metrics);
+  const runtime = createWorkerRuntime(container, container.jobHandlers(metrics), metrics);
   const server = await startMetricsServer({
     host: config.METRICS_HOST,
     port: config.METRICS_PORT ?? DEFAULT_METRICS_PORT,

@@ -19,19 +19,8 @@ export function minuteTick(date: Date, everyMinutes = 1): string {
   return `${day(date)}T${pad(date.getUTCHours())}${pad(minutes)}Z`;
 }
 
-/**
- * What cron does, and only that: each tick enqueues one job whose id is derived from the tick, so any
- * number of cron processes (a restart, a second replica) enqueue each period's work once. The work
- * itself runs in the worker.
- */
-export const SCHEDULES: readonly Schedule[] = [
-  { name: 'usage-reset', expression: '0 0 1 * *', job: (tick) => ({ name: 'usage.reset', payload: { period: `${day(tick).slice(0, 8)}01` } }) },
-  { name: 'retention-cleanup', expression: '30 3 * * *', job: (tick) => ({ name: 'retention.cleanup', payload: { day: day(tick) } }) },
-  { name: 'events-relay', expression: '* * * * *', job: (tick) => ({ name: 'events.relay', payload: { tick: minuteTick(tick) } }) },
-  { name: 'email-sweep', expression: '*/5 * * * *', job: (tick) => ({ name: 'email.sweep', payload: { tick: minuteTick(tick, 5) } }) },
-  { name: 'organizations-purge-sweep', expression: '17 * * * *', job: (tick) => ({ name: 'organizations.purge-sweep', payload: { tick: minuteTick(tick, 60) } }) },
-  { name: 'domains-poll', expression: '*/10 * * * *', job: (tick) => ({ name: 'domains.poll', payload: { tick: minuteTick(tick, 10) } }) },
-];
+/** The daily cleanup of data past retention, for every module's retention tasks. */
+export const retentionSchedule: Schedule = { name: 'retention-cleanup', expression: '30 3 * * *', job: (tick) => ({ name: 'retention.cleanup', payload: { day: day(tick) } }) };
 
 /** Enqueues the job of one tick of a schedule (what a node-cron task runs; tests call it directly). */
 export async function enqueueTick(producer: JobProducer, schedule: Schedule, tick: Date): Promise<JobRequest> {
@@ -40,9 +29,13 @@ export async function enqueueTick(producer: JobProducer, schedule: Schedule, tic
   return request;
 }
 
-/** Starts every schedule in UTC; returns a stop function. */
-export function startCron(deps: { producer: JobProducer; logger: Logger; metrics: Metrics; schedules?: readonly Schedule[] }): { tasks: ScheduledTask[]; stop(): Promise<void> } {
-  const tasks = (deps.schedules ?? SCHEDULES).map((schedule) => cron.schedule(schedule.expression, async ({ date }) => {
+/**
+ * Starts every schedule in UTC; returns a stop function. What cron does, and only that: each tick
+ * enqueues one job whose id is derived from the tick, so any number of cron processes (a restart, a
+ * second replica) enqueue each period's work once. The work itself runs in the worker.
+ */
+export function startCron(deps: { producer: JobProducer; logger: Logger; metrics: Metrics; schedules: readonly Schedule[] }): { tasks: ScheduledTask[]; stop(): Promise<void> } {
+  const tasks = deps.schedules.map((schedule) => cron.schedule(schedule.expression, async ({ date }) => {
     try {
       const request = await enqueueTick(deps.producer, schedule, date);
       deps.metrics.cronEnqueued.inc({ schedule: schedule.name });

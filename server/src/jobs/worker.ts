@@ -1,7 +1,10 @@
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import type { Container } from '../container.ts';
+import type { Config } from '../config/index.ts';
+import type { ErrorReporter } from '../error-reporting.ts';
+import type { Logger } from '../logger.ts';
+import type { Queues } from './queues.ts';
 import type { Metrics } from '../metrics/registry.ts';
-import { GATE_WINDOW_MS } from '../modules/email/rate-gate.ts';
+import { GATE_WINDOW_MS } from '../modules/email/index.ts';
 import type { JobContext, JobHandlers } from './context.ts';
 import { closeConnection, createWorkerConnection } from './queues.ts';
 import { runWithLogContext } from '../lib/log-context.ts';
@@ -27,11 +30,21 @@ export interface WorkerRuntimeOptions {
  * queue's limiter is the provider's request rate shared by every worker process (BullMQ keeps its
  * counter in Redis).
  */
-export function createWorkerRuntime(container: Container, handlers: JobHandlers, metrics: Metrics, options: WorkerRuntimeOptions = {}) {
-  const { config, logger } = container;
+/** What the worker runtime needs from the composition root. */
+export interface WorkerDeps {
+  config: Pick<Config, 'REDIS_URL' | 'REDIS_PREFIX' | 'WORKER_CONCURRENCY' | 'WORKER_LOCK_DURATION_MS'>;
+  logger: Logger;
+  queues: Queues;
+  errors: Pick<ErrorReporter, 'capture'>;
+  /** Provider requests per second across all workers; 0 = unlimited. */
+  providerRateLimitPerSecond: number;
+}
+
+export function createWorkerRuntime(deps: WorkerDeps, handlers: JobHandlers, metrics: Metrics, options: WorkerRuntimeOptions = {}) {
+  const { config, logger } = deps;
   const connection = createWorkerConnection(config.REDIS_URL);
   connection.on('error', (error) => logger.warn({ err: error }, 'worker Redis connection error'));
-  const rate = container.providerRateLimitPerSecond;
+  const rate = deps.providerRateLimitPerSecond;
   let closing = false;
 
   function contextFor(job: Job, queue: QueueName, token: string | undefined, signal: AbortSignal): JobContext {
@@ -44,7 +57,7 @@ export function createWorkerRuntime(container: Container, handlers: JobHandlers,
       // The job's name, id and request id come with every line (the log context set around the handler).
       log: logger,
       async rateLimited(ms) {
-        await container.queues.get(queue).rateLimit(ms);
+        await deps.queues.get(queue).rateLimit(ms);
         throw Worker.RateLimitError();
       },
       unrecoverable: (message) => new UnrecoverableError(message),
@@ -91,7 +104,7 @@ export function createWorkerRuntime(container: Container, handlers: JobHandlers,
         const { requestId } = fromJobData(job.data);
         const context = { job: job.name, job_id: job.id ?? '', ...(requestId ? { request_id: requestId } : {}) };
         logger.warn({ err: error, ...context }, 'job failed for good');
-        container.errors.capture(error, context);
+        deps.errors.capture(error, context);
       }
     });
     return worker;

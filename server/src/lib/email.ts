@@ -18,3 +18,10 @@ const ADDRESS_IN_TEXT = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@|%40)([A-Za-z0-9-]
 export function maskEmailsIn(text: string): string {
   return text.replace(ADDRESS_IN_TEXT, '$1***$2$3');
 }
+
+// Deliberately simpler than RFC 5322: one @, a dotted domain, no spaces or control characters. What the
+// providers accept is narrower than the RFC anyway.
+const EMAIL = /^[^\s@"(),:;<>[\\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+export function isEmail(value: string): boolean {
+  return value.length <= 254 && EMAIL.test(value) && value.split('@')[0]!.length <= 64;
+}

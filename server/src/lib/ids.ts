@@ -5,3 +5,9 @@ export const newId = (): string => v7();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string): boolean => UUID.test(value);
+
+/** The smallest UUIDv7 of a moment: ids below it were made before it, so "older than" uses the primary key. */
+export function uuidv7Floor(date: Date): string {
+  const hex = Math.max(0, Math.floor(date.getTime())).toString(16).padStart(12, '0').slice(-12);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+}

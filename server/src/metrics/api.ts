@@ -1,5 +1,4 @@
-import type { Container } from '../container.ts';
-import { createMaintenanceRepository } from '../jobs/maintenance.repository.ts';
+import type { Queues } from '../jobs/queues.ts';
 import { collectQueueDepth, throttleCollection } from './collect.ts';
 import type { ApiMetrics } from './registry.ts';
 import { startMetricsServer } from './server.ts';
@@ -14,18 +13,17 @@ const COLLECT_INTERVAL_MS = 5000;
  * read when scraped: five small Redis reads and one indexed row.
  */
 export async function startApiMetricsServer(
-  container: Pick<Container, 'db' | 'queues'>,
+  sources: { queues: Queues; outboxLagSeconds: () => Promise<number> },
   metrics: ApiMetrics,
   options: { host: string; port: number; healthy: () => boolean },
 ) {
-  const maintenance = createMaintenanceRepository(container.db);
   return startMetricsServer({
     ...options,
     registry: metrics.registry,
     beforeScrape: throttleCollection(async () => {
       await Promise.all([
-        collectQueueDepth(container.queues, metrics.queueDepth),
-        maintenance.outboxLagSeconds().then((seconds) => metrics.outboxLagSeconds.set(seconds)),
+        collectQueueDepth(sources.queues, metrics.queueDepth),
+        sources.outboxLagSeconds().then((seconds) => metrics.outboxLagSeconds.set(seconds)),
       ]);
     }, COLLECT_INTERVAL_MS),
   });

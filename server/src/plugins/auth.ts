@@ -1,99 +1,15 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import type { Container } from '../container.ts';
+import type { Config } from '../config/index.ts';
 import { appendRouteHook } from './route-hooks.ts';
 import { AppError, forbidden, unauthorized } from '../lib/errors.ts';
-import type { Scope } from '../modules/api-keys/scopes.ts';
-import type { Principal } from '../modules/auth/auth.service.ts';
-import { allowedOrigins, checkCsrf, isSafeMethod } from '../modules/auth/csrf.ts';
-import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from '../modules/auth/session-cookie.ts';
-import type { Role } from '../modules/auth/users.repository.ts';
-
-export type { Role };
-
-/** Who is calling. Every tenant query takes `organizationId` from here, never from the request body. */
-export interface ApiKeyAuthContext {
-  kind: 'api_key';
-  organizationId: string;
-  apiKeyId: string;
-  scopes: ReadonlySet<Scope>;
-  actor: { type: 'api_key'; id: string };
-}
-
-/** A signed-in dashboard user acting in one organization (chosen with `X-Organization-Id`). */
-export interface SessionAuthContext {
-  kind: 'session';
-  organizationId: string;
-  userId: string;
-  sessionId: string;
-  role: Role;
-  actor: { type: 'user'; id: string };
-}
-
-export type AuthContext = ApiKeyAuthContext | SessionAuthContext;
-
-/**
- * The access rule every /api/v1 route declares. Sessions are checked by role, API keys by scope; the
- * one table that maps one to the other is `requiredRole` below.
- * - `{ public: true }`: no credentials (the route does its own checks, e.g. a signed token). `csrf: true`
- *   for public routes that set the session cookie, so another site cannot log a browser in.
- * - `{ scope }`: an API key holding the scope, or a session whose role is at least the scope's implied
- *   role (`…:read` → viewer, anything else → admin), or at least `role` when given (e.g. owner for billing).
- * - `{ role }`: sessions only, at least that role in the organization; API keys get 403 session_required.
- * - `{ user: true }`: any signed-in user, no organization needed (own profile, own sessions, create org).
- * - `{ platform: true }`: signed-in platform operators (`users.is_platform_admin`), across organizations.
- */
-export type Access =
-  | { public: true; csrf?: boolean }
-  | { scope: Scope; role?: Role }
-  | { role: Role }
-  | { user: true }
-  | { platform: true };
-
-export const ROLE_RANK: Readonly<Record<Role, number>> = { viewer: 0, admin: 1, owner: 2 };
-
-/** The least role a session needs for a route: the one role table of the application. */
-export function requiredRole(access: Access): Role | null {
-  if ('scope' in access) return access.role ?? (access.scope.endsWith(':read') ? 'viewer' : 'admin');
-  if ('role' in access) return access.role;
-  return null;
-}
-
-/** Routes that act inside one organization (and so need `X-Organization-Id` or a single membership). */
-export const actsInOrganization = (access: Access): boolean => 'scope' in access || 'role' in access;
-
-/** One entry per route, collected as routes are added: the test matrix and the docs read it. */
-export interface RouteRule {
-  method: string;
-  url: string;
-  access: Access | undefined;
-  operationId: string | undefined;
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    access?: Access;
-    idempotent?: boolean;
-  }
-  interface FastifyRequest {
-    auth: AuthContext | null;
-    authFailure: AppError | null;
-    /** The signed-in user of a session request, whether or not an organization was selected. */
-    principal: Principal | null;
-  }
-  interface FastifyInstance {
-    routeRules: RouteRule[];
-  }
-}
+import {
+  actsInOrganization, allowedOrigins, checkCsrf, clearSessionCookie, isSafeMethod, organizationIdHeader, requiredRole, ROLE_RANK, SESSION_COOKIE, setSessionCookie,
+  type Access, type AuthService, type Principal, type RouteRule,
+} from '../modules/auth/index.ts';
+import type { ApiKeyService } from '../modules/api-keys/index.ts';
 
 const API_PREFIX = '/api/v1/';
-
-/** The `X-Organization-Id` a dashboard request names, if any (an empty header counts as none). */
-export function organizationIdHeader(request: FastifyRequest): string | undefined {
-  const header = request.headers['x-organization-id'];
-  const value = typeof header === 'string' ? header.trim() : '';
-  return value === '' ? undefined : value;
-}
 
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -112,9 +28,9 @@ function presentedKey(request: FastifyRequest): string | undefined {
  * `enforce` (appended to each route) rejects missing or bad credentials, checks CSRF for cookie
  * requests, and checks the route's scope (API keys) or role (sessions).
  */
-export async function registerAuth(app: FastifyInstance, container: Container): Promise<void> {
-  const { config } = container;
-  const authService = container.services.auth;
+export async function registerAuth(app: FastifyInstance, deps: { config: Readonly<Config>; auth: AuthService; apiKeys: Pick<ApiKeyService, 'authenticate'> }): Promise<void> {
+  const { config } = deps;
+  const authService = deps.auth;
   const origins = allowedOrigins(config);
   // Parses the Cookie header in its own onRequest hook, which runs before `identify` below.
   await app.register(cookie, { hook: 'onRequest' });
@@ -128,7 +44,7 @@ export async function registerAuth(app: FastifyInstance, container: Container): 
     const key = presentedKey(request);
     if (key !== undefined) {
       // An API key wins over a cookie: a browser cannot attach one cross-origin, so no CSRF check is needed.
-      const auth = await container.services.apiKeys.authenticate(key);
+      const auth = await deps.apiKeys.authenticate(key);
       if (organizationHeader !== undefined && organizationHeader.toLowerCase() !== auth.organizationId) {
         throw forbidden('organization_mismatch', 'The API key belongs to another organization than X-Organization-Id names');
       }
@@ -209,22 +125,4 @@ export async function registerAuth(app: FastifyInstance, container: Container): 
     if (!access || ('public' in access && !access.csrf)) return;
     appendRouteHook(route, 'onRequest', enforceFor(access));
   });
-}
-
-export function requireAuth(request: FastifyRequest): AuthContext {
-  if (!request.auth) throw forbidden('forbidden', 'This route needs an authenticated caller');
-  return request.auth;
-}
-
-/** The organization-scoped session of a `{ role }` route. */
-export function requireSession(request: FastifyRequest): SessionAuthContext & { principal: Principal } {
-  const auth = request.auth;
-  if (auth?.kind !== 'session' || !request.principal) throw forbidden('session_required', 'This route is for signed-in dashboard users');
-  return { ...auth, principal: request.principal };
-}
-
-/** The signed-in user of a `{ user }` or `{ platform }` route. */
-export function requireUser(request: FastifyRequest): Principal {
-  if (!request.principal) throw forbidden('session_required', 'This route is for signed-in dashboard users');
-  return request.principal;
 }

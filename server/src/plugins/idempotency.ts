@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest, onSendAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
-import type { Container } from '../container.ts';
+import type { Config } from '../config/index.ts';
+import type { IdempotencyStore } from '../lib/idempotency.ts';
 import { AppError } from '../lib/errors.ts';
 import { sha256Hex } from '../lib/crypto.ts';
-import { clientIp } from './rate-limit.ts';
+import { clientIp } from '../lib/client-ip.ts';
 import { appendRouteHook } from './route-hooks.ts';
 
 declare module 'fastify' {
@@ -18,8 +19,8 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * body answer with the first response again; the same key with another body is refused; a key whose
  * first request is still running gets 409. 5xx answers are not stored, so a retry can succeed.
  */
-export function registerIdempotency(app: FastifyInstance, container: Container): void {
-  const store = container.idempotency;
+export function registerIdempotency(app: FastifyInstance, deps: { store: IdempotencyStore; config: Pick<Config, 'TRUST_CF_CONNECTING_IP'> }): void {
+  const { store, config } = deps;
   app.decorateRequest('idempotency', null);
 
   const begin: preHandlerAsyncHookHandler = async (request: FastifyRequest, reply) => {
@@ -29,7 +30,7 @@ export function registerIdempotency(app: FastifyInstance, container: Container):
     if (!key || !KEY_PATTERN.test(key)) {
       throw new AppError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 printable ASCII characters');
     }
-    const scope = request.auth ? `org:${request.auth.organizationId}` : `ip:${clientIp(request, container.config.TRUST_CF_CONNECTING_IP)}`;
+    const scope = request.auth ? `org:${request.auth.organizationId}` : `ip:${clientIp(request, config.TRUST_CF_CONNECTING_IP)}`;
     const hash = sha256Hex(`${request.method} ${request.routeOptions.url} ${JSON.stringify(request.params)} ${JSON.stringify(request.body ?? null)}`);
     const result = await store.begin(scope, key, hash);
     if (result.state === 'mismatch') {

@@ -1,27 +1,23 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Container } from '../container.ts';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/index.ts';
+import { clientIp } from '../lib/client-ip.ts';
 import { AppError } from '../lib/errors.ts';
-
-/** The client's address: Cloudflare's header only when the operator says the tunnel is the only way in. */
-export function clientIp(request: FastifyRequest, trustCfConnectingIp: boolean): string {
-  if (trustCfConnectingIp) {
-    const header = request.headers['cf-connecting-ip'];
-    if (typeof header === 'string' && header.length > 0 && header.length <= 64) return header;
-  }
-  return request.ip;
-}
 
 /**
  * Redis-backed limits shared by every API process: per API key or signed-in user on authenticated routes, per client IP
  * everywhere else (including requests whose credentials failed, so keys cannot be guessed at speed).
  */
-export async function registerRateLimit(app: FastifyInstance, container: Container): Promise<void> {
-  const { config } = container;
+export async function registerRateLimit(
+  app: FastifyInstance,
+  deps: { redis: Redis; config: Pick<Config, 'REDIS_PREFIX' | 'TRUST_CF_CONNECTING_IP' | 'RATE_LIMIT_API_KEY_PER_MINUTE' | 'RATE_LIMIT_IP_PER_MINUTE'> },
+): Promise<void> {
+  const { config } = deps;
   await app.register(rateLimit, {
     global: true,
     hook: 'onRequest',
-    redis: container.redis,
+    redis: deps.redis,
     nameSpace: `${config.REDIS_PREFIX}:rl:`,
     timeWindow: 60_000,
     enableDraftSpec: true,

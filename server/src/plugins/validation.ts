@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance, FastifySchema } from 'fastify';
+import { isEmail } from '../lib/email.ts';
 import type { ErrorDetail } from '../lib/errors.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -20,13 +21,6 @@ export function registerValidation(app: FastifyInstance): void {
     const ajv = httpPart === 'body' ? bodyAjv : textAjv;
     return ajv.compile(schema as FastifySchema & object);
   });
-}
-
-// Deliberately simpler than RFC 5322: one @, a dotted domain, no spaces or control characters. What the
-// providers accept is narrower than the RFC anyway.
-const EMAIL = /^[^\s@"(),:;<>[\\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-export function isEmail(value: string): boolean {
-  return value.length <= 254 && EMAIL.test(value) && value.split('@')[0]!.length <= 64;
 }
 
 /** Turns Ajv errors into `details` entries that name the offending field. */

@@ -2,8 +2,8 @@ import cron from 'node-cron';
 import { v7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createTestContext, type TestContext } from '../support/context.ts';
-import { enqueueTick, SCHEDULES } from '../../src/jobs/cron.ts';
-import { createJobHandlers } from '../../src/jobs/handlers.ts';
+import { SCHEDULES } from '../../src/container.ts';
+import { enqueueTick } from '../../src/jobs/cron.ts';
 import type { JobContext } from '../../src/jobs/context.ts';
 import { createJobProducer } from '../../src/jobs/producer.ts';
 import { closeConnection, createProducerConnection, createQueues } from '../../src/jobs/queues.ts';
@@ -14,7 +14,7 @@ import { startWorker, waitFor } from './helpers.ts';
 
 let ctx: TestContext;
 let orgId: string;
-let handlers: ReturnType<typeof createJobHandlers>;
+let handlers: ReturnType<typeof ctx.container.jobHandlers>;
 const DAY = 86_400_000;
 
 const context = (): JobContext => ({
@@ -25,7 +25,7 @@ const context = (): JobContext => ({
 beforeAll(async () => {
   ctx = await createTestContext();
   orgId = (await ctx.createOrganization()).id;
-  handlers = createJobHandlers(ctx.container, createMetrics('test'));
+  handlers = ctx.container.jobHandlers(createMetrics('test'));
 });
 afterAll(() => ctx.close());
 
@@ -141,7 +141,7 @@ describe('maintenance jobs', () => {
     }).execute();
     const metrics = createMetrics('test');
     // A worker whose every attempt fails without recording anything, as when the database is down.
-    const runtime = createWorkerRuntime(ctx.container, { ...createJobHandlers(ctx.container, metrics), 'email.send': async (_p, c) => { throw c.unrecoverable('database down'); } }, metrics, { queues: ['email'] });
+    const runtime = createWorkerRuntime(ctx.container, { ...ctx.container.jobHandlers(metrics), 'email.send': async (_p, c) => { throw c.unrecoverable('database down'); } }, metrics, { queues: ['email'] });
     await runtime.start();
     await ctx.container.jobs.enqueue('email.send', { message_id: id });
     const queue = ctx.container.queues.get('email');

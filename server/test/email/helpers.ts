@@ -1,9 +1,8 @@
 import type { TestContext } from '../support/context.ts';
 import type { FakeResend } from '../support/fake-resend.ts';
-import { createJobHandlers } from '../../src/jobs/handlers.ts';
 import { createWorkerRuntime, type WorkerRuntimeOptions } from '../../src/jobs/worker.ts';
 import { createMetrics } from '../../src/metrics/registry.ts';
-import { signPayload } from '../../src/modules/hooks/signature.ts';
+import { signPayload } from '../../src/modules/provider-events/signature.ts';
 
 export const WEBHOOK_SECRET = `whsec_${Buffer.from('test-webhook-signing-secret-0123').toString('base64')}`;
 
@@ -15,7 +14,7 @@ export function resendConfig(fake: FakeResend, extra: Record<string, string> = {
 /** A worker process's runtime, run in this process through the same factory as the entrypoint. */
 export async function startWorker(ctx: TestContext, options: WorkerRuntimeOptions = {}) {
   const metrics = createMetrics('test-worker');
-  const runtime = createWorkerRuntime(ctx.container, createJobHandlers(ctx.container, metrics), metrics, { shutdownGraceMs: 2000, ...options });
+  const runtime = createWorkerRuntime(ctx.container, ctx.container.jobHandlers(metrics), metrics, { shutdownGraceMs: 2000, ...options });
   await runtime.start();
   return { runtime, metrics, close: () => runtime.close() };
 }

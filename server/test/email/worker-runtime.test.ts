@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import type { JobHandlers } from '../../src/jobs/context.ts';
-import { createJobHandlers } from '../../src/jobs/handlers.ts';
 import { createWorkerRuntime } from '../../src/jobs/worker.ts';
 import { createMetrics } from '../../src/metrics/registry.ts';
 import { waitFor } from './helpers.ts';
@@ -18,7 +17,7 @@ describe('the worker runtime', () => {
     const metrics = createMetrics('test');
     let started = false;
     const handlers: JobHandlers = {
-      ...createJobHandlers(ctx.container, metrics),
+      ...ctx.container.jobHandlers(metrics),
       // A long job that stops at its next safe point when asked to.
       'retention.cleanup': async (_payload, context) => {
         started = true;
@@ -39,7 +38,7 @@ describe('the worker runtime', () => {
 
   it('fails a job with an invalid payload at once, without retries', async () => {
     const metrics = createMetrics('test');
-    const runtime = createWorkerRuntime(ctx.container, createJobHandlers(ctx.container, metrics), metrics, { queues: ['email'] });
+    const runtime = createWorkerRuntime(ctx.container, ctx.container.jobHandlers(metrics), metrics, { queues: ['email'] });
     await runtime.start();
     try {
       await ctx.container.queues.get('email').add('email.send', { message_id: 'not-a-uuid' }, { jobId: 'bad-payload', attempts: 5 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actsInOrganization, requiredRole, type RouteRule } from '../../src/plugins/auth.ts';
+import { actsInOrganization, requiredRole, type RouteRule } from '../../src/modules/auth/index.ts';
 import { api, createTestContext, sessionApi, type TestContext, type TestSession } from '../support/context.ts';
 import type { Scope } from '../../src/modules/api-keys/scopes.ts';
 import { newId } from '../../src/lib/ids.ts';
@@ -24,6 +24,7 @@ interface Fixtures {
   templateId: string;
   emailMessageId: string;
   domainId: string;
+  suppressionId: string;
 }
 
 interface Sample {
@@ -65,6 +66,9 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/subscribers/:id/preference-token': { params: id, body: () => ({}) },
 
   'POST /api/v1/tags': { body: () => ({ name: 'matrix tag' }) },
+  'GET /api/v1/suppressions': {},
+  'POST /api/v1/suppressions': { body: () => ({ email: 'matrix-suppressed@example.com' }) },
+  'DELETE /api/v1/suppressions/:id': { params: (fx) => ({ id: fx.suppressionId }) },
   'GET /api/v1/tags': {},
   'GET /api/v1/tags/by-name/:name': { params: (fx) => ({ name: fx.tagName }) },
   'GET /api/v1/tags/:id': { params: (fx) => ({ id: fx.tagId }) },
@@ -177,10 +181,11 @@ beforeAll(async () => {
   const email = (await call('POST', '/api/v1/emails/send', { template_slug: 'matrix-template', to: 'matrix@example.com' })).json();
   // A sending domain as the provider would have registered it (the dev provider has no domains API).
   const domain = await ctx.container.email.repositories.domains.insert(a.id, newId(), { id: 'provider-domain', name: 'mail.matrix.example.com', region: 'us-east-1', status: 'pending', records: [] });
+  const suppression = (await call('POST', '/api/v1/suppressions', { email: 'matrix-bounced@example.com' })).json();
   fx = {
     organizationId: a.id, subscriberId: subscriber.id, subscriberEmail: 'matrix@example.com', tagId: tag.id, tagName: tag.name,
     apiKeyId: extraKey.id, memberId: members.find((m) => m.user.id === member.userId)!.id, invitationId: invitation.id, sessionId: ownerA.sessionId,
-    templateId: template.id, emailMessageId: email.id, domainId: domain!.id,
+    templateId: template.id, emailMessageId: email.id, domainId: domain!.id, suppressionId: suppression.id,
   };
 });
 afterAll(() => ctx.close());

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import type { Container } from '../../container.ts';
+import type { Config } from '../../config/index.ts';
 
 // web/dist of this checkout; deployments that keep the build elsewhere set WEB_DIST_DIR.
 const CHECKOUT_WEB_DIST = fileURLToPath(new URL('../../../../web/dist', import.meta.url));
@@ -22,8 +22,8 @@ const CSP = [
  * talks to this API across origins. Every path under /admin/ that is not an asset is the SPA, which
  * routes on the client.
  */
-export async function registerAdminSite(app: FastifyInstance, container: Container): Promise<void> {
-  const root = path.join(container.config.WEB_DIST_DIR || CHECKOUT_WEB_DIST, 'admin');
+export async function registerAdminSite(app: FastifyInstance, config: Pick<Config, 'WEB_DIST_DIR'>): Promise<void> {
+  const root = path.join(config.WEB_DIST_DIR || CHECKOUT_WEB_DIST, 'admin');
   const indexFile = path.join(root, 'index.html');
   if (!existsSync(indexFile)) return;
   const indexHtml = readFileSync(indexFile);

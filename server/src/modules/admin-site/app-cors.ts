@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Container } from '../../container.ts';
-import { allowedOrigins } from '../auth/csrf.ts';
+import { allowedOrigins } from '../auth/index.ts';
 
 const API_PREFIX = '/api/v1/';
 // Website forms post here with their own, per-organization CORS answer.
@@ -13,8 +12,8 @@ const EXPOSED_HEADERS = 'x-request-id, retry-after, ratelimit-limit, ratelimit-r
  * sites calling VITE_API_URL): the same origins the CSRF check accepts, nothing else. The cookie stays
  * SameSite=Lax, so this works for apps on a sibling host of the same site (app.example.com → api.example.com).
  */
-export function registerAppCors(app: FastifyInstance, container: Container): void {
-  const origins = allowedOrigins(container.config);
+export function registerAppCors(app: FastifyInstance, config: Parameters<typeof allowedOrigins>[0]): void {
+  const origins = allowedOrigins(config);
   const allowed = (request: FastifyRequest): string | null => {
     const origin = request.headers.origin;
     if (typeof origin !== 'string' || !origins.has(origin)) return null;

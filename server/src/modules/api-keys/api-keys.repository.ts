@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import type { Executor } from '../events/events.repository.ts';
+import type { Executor } from '../../db/client.ts';
 
 const listColumns = ['id', 'name', 'key_prefix', 'environment', 'scopes', 'created_by_user_id', 'last_used_at', 'revoked_at', 'created_at'] as const;
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
-import { requireAuth } from '../../plugins/auth.ts';
+import type { ApiKeyService } from './api-keys.service.ts';
+import { requireAuth } from '../auth/index.ts';
 import { authErrors, StringEnum, Cursor, ErrorResponse, IdParams, Limit, NextCursor, NullableTimestamp, Timestamp, Uuid } from '../common.schemas.ts';
 import { SCOPES } from './scopes.ts';
 
@@ -21,8 +21,7 @@ const ApiKey = Type.Object({
 
 const CreatedApiKey = Type.Object({ ...ApiKey.properties, key: Type.String({ description: 'The full key. Shown only in this response.' }) });
 
-export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const apiKeys = container.services.apiKeys;
+export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeyService }> = async (app, { apiKeys }) => {
 
   app.get('/api-keys', {
     schema: {

@@ -1,10 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseAsyncHookHandler, onSendAsyncHookHandler } from 'fastify';
-import type { Container } from '../../container.ts';
+import type { Config } from '../../config/index.ts';
+import type { BackgroundTasks } from '../../lib/background.ts';
 import { isUuid } from '../../lib/ids.ts';
-import { requiredRole } from '../../plugins/auth.ts';
-import { clientIp } from '../../plugins/rate-limit.ts';
+import { requiredRole } from '../auth/index.ts';
+import { clientIp } from '../../lib/client-ip.ts';
 import { appendRouteHook } from '../../plugins/route-hooks.ts';
-import type { AuditEntry } from './audit.repository.ts';
+import type { AuditEntry, AuditLog } from './audit.repository.ts';
+
+interface AuditDeps {
+  config: Pick<Config, 'TRUST_CF_CONNECTING_IP'>;
+  auditLog: AuditLog;
+  background: BackgroundTasks;
+}
 
 /** A route's audit rule: `false` to skip (the route records its own entry), or a fixed action name. */
 export type AuditRule = false | { action?: string; targetType?: string };
@@ -55,10 +62,10 @@ function shouldAudit(request: FastifyRequest, reply: FastifyReply): boolean {
  * which IP and user agent, under which request id. Never request or response bodies. The insert runs
  * after the response has gone out, so it adds no round trip to the request.
  */
-export function registerAudit(app: FastifyInstance, container: Container): void {
+export function registerAudit(app: FastifyInstance, deps: AuditDeps): void {
   app.decorateRequest('auditNote', null);
   app.decorateRequest('auditTargetId', null);
-  const writer = createBatchWriter(container);
+  const writer = createBatchWriter(deps);
 
   const noteTarget: onSendAsyncHookHandler<unknown> = async (request, reply, payload) => {
     if (typeof payload === 'string' && shouldAudit(request, reply)) {
@@ -84,7 +91,7 @@ export function registerAudit(app: FastifyInstance, container: Container): void 
       action: action.slice(0, 100),
       targetType: rule.targetType ?? action.split('.')[0],
       targetId: targetId ?? null,
-      ip: clientIp(request, container.config.TRUST_CF_CONNECTING_IP),
+      ip: clientIp(request, deps.config.TRUST_CF_CONNECTING_IP),
       userAgent: request.headers['user-agent'] ?? null,
       requestId: request.id,
       details: note.details,
@@ -111,7 +118,7 @@ const BATCH_MAX = 500;
  * tests can wait for it). Should a batch fail (for example an organization purged meanwhile), its entries
  * are retried one by one so the others are not lost.
  */
-function createBatchWriter(container: Container) {
+function createBatchWriter(deps: AuditDeps) {
   let queue: AuditEntry[] = [];
   let scheduled = false;
 
@@ -122,9 +129,9 @@ function createBatchWriter(container: Container) {
       const batch = queue.slice(0, BATCH_MAX);
       queue = queue.slice(BATCH_MAX);
       try {
-        await container.auditLog.recordMany(batch);
+        await deps.auditLog.recordMany(batch);
       } catch {
-        for (const entry of batch) await container.auditLog.record(entry).catch(() => undefined);
+        for (const entry of batch) await deps.auditLog.record(entry).catch(() => undefined);
       }
     }
   }
@@ -134,7 +141,7 @@ function createBatchWriter(container: Container) {
       queue.push(entry);
       if (scheduled) return;
       scheduled = true;
-      container.background.run('audit', flush);
+      deps.background.run('audit', flush);
     },
   };
 }

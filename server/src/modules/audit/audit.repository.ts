@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Logger } from '../../logger.ts';
-import type { Executor } from '../events/events.repository.ts';
+import type { Executor } from '../../db/client.ts';
 
 export interface AuditEntry {
   organizationId: string | null;

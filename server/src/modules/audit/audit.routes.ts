@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
+import type { AuditLog } from './audit.repository.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
-import { requireAuth } from '../../plugins/auth.ts';
+import { requireAuth } from '../auth/index.ts';
 import { authErrors, Cursor, ErrorResponse, Limit, NextCursor, Timestamp, Uuid } from '../common.schemas.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -27,7 +27,7 @@ const ListQuery = Type.Object({
   action: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9_.:-]+$' })),
 }, { additionalProperties: false });
 
-export const auditRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
+export const auditRoutes: FastifyPluginAsyncTypebox<{ auditLog: AuditLog }> = async (app, { auditLog }) => {
   app.get('/audit-logs', {
     schema: {
       tags: ['audit'], operationId: 'listAuditLogs', summary: 'Who changed what in the organization, newest first',
@@ -37,7 +37,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = 
   }, async (request) => {
     const { organizationId } = requireAuth(request);
     const limit = request.query.limit ?? 50;
-    const rows = await container.auditLog.list(organizationId, {
+    const rows = await auditLog.list(organizationId, {
       limit, beforeId: decodeCursor(request.query.cursor), actorId: request.query.actor_id, action: request.query.action,
     });
     return toPage(rows.map(({ actor_type, actor_id, details, ...row }) => ({

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
-import { organizationIdHeader, requireUser } from '../../plugins/auth.ts';
-import { clientIp } from '../../plugins/rate-limit.ts';
+import type { Config } from '../../config/index.ts';
+import type { AuthService } from './auth.service.ts';
+import { organizationIdHeader, requireUser } from './access.ts';
+import { clientIp } from '../../lib/client-ip.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import { Accepted, EmailField, Me, SessionPage, SignedIn, TokenBody } from './auth.schemas.ts';
 import type { Principal, RequestMeta } from './auth.service.ts';
@@ -19,9 +20,7 @@ export function requestMeta(request: FastifyRequest, trustCfConnectingIp: boolea
   return { ip: clientIp(request, trustCfConnectingIp), userAgent: request.headers['user-agent']?.slice(0, 512) ?? null, requestId: request.id };
 }
 
-export const authRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const { config } = container;
-  const auth = container.services.auth;
+export const authRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; auth: AuthService }> = async (app, { config, auth }) => {
   const meta = (request: FastifyRequest) => requestMeta(request, config.TRUST_CF_CONNECTING_IP);
 
   app.post('/auth/magic-link', {

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { deleteInChunks, DELETE_CHUNK } from '../../db/chunked-delete.ts';
 import type { DB } from '../../db/types.ts';
 
 export function createMagicLinkRepository(db: Kysely<DB>) {
@@ -32,6 +33,12 @@ export function createMagicLinkRepository(db: Kysely<DB>) {
         .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
         .where('expires_at', '<', sql<Date>`now() - interval '1 day'`)
         .execute();
+    },
+
+    /** Retention: login links that expired before the cutoff (used or not). */
+    async deleteExpiredBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
+      return deleteInChunks(async () => (await db.deleteFrom('magic_link_tokens')
+        .where('id', 'in', (eb) => eb.selectFrom('magic_link_tokens').select('id').where('expires_at', '<', cutoff).limit(DELETE_CHUNK)).executeTakeFirst()).numDeletedRows, signal);
     },
   };
 }

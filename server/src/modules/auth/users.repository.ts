@@ -1,8 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import type { Executor } from '../events/events.repository.ts';
+import type { Executor } from '../../db/client.ts';
 
-export type Role = 'owner' | 'admin' | 'viewer';
+export type { Role } from './access.ts';
+import type { Role } from './access.ts';
 
 export interface MembershipRow {
   organization_id: string;

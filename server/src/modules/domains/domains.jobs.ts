@@ -1,6 +1,6 @@
 import type { JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
-import { ProviderError } from '../email/provider.ts';
+import { ProviderError } from '../email/index.ts';
 import type { DomainRepository } from './domains.repository.ts';
 import type { DomainService } from './domains.service.ts';
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import type { DomainRecord, DomainStatus, ProviderDomain } from '../email/domains-provider.ts';
+import type { DomainRecord, DomainStatus, ProviderDomain } from '../email/index.ts';
 
 const columns = ['id', 'name', 'region', 'status', 'records', 'provider_domain_id', 'last_checked_at', 'verified_at', 'created_at', 'updated_at'] as const;
 

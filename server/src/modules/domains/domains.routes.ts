@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Container } from '../../container.ts';
-import { requireAuth } from '../../plugins/auth.ts';
+import type { DomainService } from './domains.service.ts';
+import { requireAuth } from '../auth/index.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import { CreateDomainBody, Domain, DomainPage, EmailSettings, ListDomainsQuery, UpdateEmailSettingsBody } from './domains.schemas.ts';
 
 // Sender settings are organization administration: dashboard sessions (admins change, viewers read).
-export const domainRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const domains = container.services.domains;
+export const domainRoutes: FastifyPluginAsyncTypebox<{ domains: DomainService }> = async (app, { domains }) => {
   const org = (request: Parameters<typeof requireAuth>[0]) => requireAuth(request).organizationId;
   const errors = { 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse, ...authErrors };
 

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Cursor, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
-import { DOMAIN_REGIONS, DOMAIN_STATUSES } from '../email/domains-provider.ts';
+import { DOMAIN_REGIONS, DOMAIN_STATUSES } from '../email/index.ts';
 
 const Hostname = Type.String({
   minLength: 4, maxLength: 253,

@@ -3,9 +3,9 @@ import { AppError, conflict, notFound, unprocessable } from '../../lib/errors.ts
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import type { Logger } from '../../logger.ts';
-import type { DomainRegion, SendingDomainProvider } from '../email/domains-provider.ts';
-import { ProviderError } from '../email/provider.ts';
-import { domainOf, mailboxAddress, resolveSender } from '../email/sender.ts';
+import type { DomainRegion, SendingDomainProvider } from '../email/index.ts';
+import { ProviderError } from '../email/index.ts';
+import { domainOf, mailboxAddress, resolveSender } from '../email/index.ts';
 import type { DomainRepository, DomainRow } from './domains.repository.ts';
 
 const toDto = ({ provider_domain_id: _provider, ...row }: DomainRow) => row;

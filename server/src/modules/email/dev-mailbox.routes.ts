@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
+import type { DevMailbox } from './dev-mailbox.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
-import { requireAuth } from '../../plugins/auth.ts';
+import { requireAuth } from '../auth/index.ts';
 import { authErrors, Cursor, ErrorResponse, Limit, NextCursor, Timestamp, Uuid } from '../common.schemas.ts';
 import { extractLinks } from './dev-mailbox.ts';
 
@@ -18,7 +18,7 @@ const MailboxMessage = Type.Object({
 }, { $id: 'DevMailboxMessage' });
 
 /** The dev mailbox of the caller's organization: what would have been sent with no provider configured. */
-export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
+export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ devMailbox: DevMailbox }> = async (app, { devMailbox }) => {
   app.get('/dev/mailbox', {
     schema: {
       tags: ['email'], operationId: 'listDevMailbox', summary: 'Messages kept in the dev mailbox for this organization, newest first',
@@ -30,7 +30,7 @@ export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ container: Container 
     config: { access: { role: 'admin' } },
   }, async (request) => {
     const limit = request.query.limit ?? 50;
-    const rows = await container.devMailbox.list(requireAuth(request).organizationId, { limit, beforeId: decodeCursor(request.query.cursor), to: request.query.to });
+    const rows = await devMailbox.list(requireAuth(request).organizationId, { limit, beforeId: decodeCursor(request.query.cursor), to: request.query.to });
     return toPage(rows.map((m) => ({
       id: m.id, from: m.from_address, to: m.to_address, subject: m.subject, text: m.text, html: m.html,
       links: extractLinks(m.text, m.html), created_at: m.created_at,

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { maskEmail, maskEmailsIn } from '../../lib/email.ts';
-import { newId } from '../../lib/ids.ts';
+import { deleteInChunks, DELETE_CHUNK } from '../../db/chunked-delete.ts';
+import { newId, uuidv7Floor } from '../../lib/ids.ts';
 import type { Logger } from '../../logger.ts';
 import { sendEachInTurn, type EmailProvider, type OutgoingEmail, type SendResult } from './provider.ts';
 
@@ -48,6 +49,13 @@ export function createDevMailbox(db: Kysely<DB>) {
       if (options.beforeId) query = query.where('id', '<', options.beforeId);
       if (options.to) query = query.where((eb) => eb(eb.fn('lower', ['to_address']), '=', options.to!.toLowerCase()));
       return query.orderBy('id', 'desc').limit(options.limit + 1).execute();
+    },
+
+    /** Retention: messages stored before the cutoff. */
+    async deleteBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
+      const floor = uuidv7Floor(cutoff);
+      return deleteInChunks(async () => (await db.deleteFrom('dev_mailbox')
+        .where('id', 'in', (eb) => eb.selectFrom('dev_mailbox').select('id').where('id', '<', floor).limit(DELETE_CHUNK)).executeTakeFirst()).numDeletedRows, signal);
     },
 
     /** The newest message to an address, whichever organization (or none) sent it: for operators. */

@@ -2,8 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Selectable } from 'kysely';
 import type { DB, EmailMessages } from '../../db/types.ts';
 import { newId } from '../../lib/ids.ts';
-import type { Executor } from '../events/events.repository.ts';
-import type { TemplateCategory } from '../templates/renderer.ts';
+import type { Executor } from '../../db/client.ts';
+import type { TemplateCategory } from '../templates/index.ts';
 
 export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivery_delayed', 'delivered', 'bounced', 'complained', 'failed', 'suppressed'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
@@ -124,21 +124,6 @@ export function createEmailRepository(db: Kysely<DB>) {
     async findByIdempotencyKey(organizationId: string, key: string) {
       return await db.selectFrom('email_messages').select(['id', 'status', 'request_hash'])
         .where('organization_id', '=', organizationId).where('idempotency_key', '=', key).executeTakeFirst() as { id: string; status: MessageStatus; request_hash: string | null } | undefined;
-    },
-
-    /**
-     * Counts one email against the month's quota, starting a new month first if the stored one is over
-     * (so a missed cron reset never blocks sending). False when the plan's limit is reached.
-     */
-    async reserveQuota(trx: Executor, organizationId: string): Promise<boolean> {
-      const month = sql`(date_trunc('month', now() at time zone 'UTC'))::date`;
-      const used = sql`(case when usage_period_start < ${month} then 0 else emails_sent_this_month end)`;
-      const result = await trx.updateTable('organizations')
-        .set({ emails_sent_this_month: sql<number>`${used} + 1`, usage_period_start: sql<string>`${month}` })
-        .where('id', '=', organizationId)
-        .where((eb) => eb.or([eb('max_emails_per_month', 'is', null), eb(used, '<', eb.ref('max_emails_per_month'))]))
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
     },
 
     /** Inserts a queued message; undefined when the organization already used the idempotency key. */

@@ -1,14 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Container } from '../../container.ts';
+import type { EmailService } from './email.service.ts';
 import { unprocessable } from '../../lib/errors.ts';
-import { requireAuth } from '../../plugins/auth.ts';
+import { requireAuth } from '../auth/index.ts';
 import { authErrors, ErrorResponse, IdParams } from '../common.schemas.ts';
 import { EmailMessage, SendEmailBody, SendEmailResult, SubscriberEmailPage, SubscriberEmailsQuery } from './email.schemas.ts';
 
 const VARIABLES_MAX_BYTES = 64 * 1024;
 
-export const emailRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const emails = container.services.emails;
+export const emailRoutes: FastifyPluginAsyncTypebox<{ emails: EmailService }> = async (app, { emails }) => {
 
   app.post('/emails/send', {
     schema: {

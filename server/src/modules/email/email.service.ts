@@ -2,16 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
 import { sha256Hex } from '../../lib/crypto.ts';
-import { AppError, notFound, unprocessable } from '../../lib/errors.ts';
+import { notFound, unprocessable } from '../../lib/errors.ts';
 import { isUuid, newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
-import { footerStrings } from '../templates/footer.ts';
-import type { RenderableTemplate, RenderedEmail, TemplateCategory, TemplateRenderer } from '../templates/renderer.ts';
-import type { TemplateForSend } from '../templates/templates.repository.ts';
-import type { PreviewInput } from '../templates/templates.schemas.ts';
-import type { TemplateService } from '../templates/templates.service.ts';
+import { footerStrings, type PreviewInput, type RenderableTemplate, type RenderedEmail, type TemplateCategory, type TemplateForSend, type TemplateRenderer, type TemplateService } from '../templates/index.ts';
+import type { Entitlements } from '../entitlements/index.ts';
 import type { EmailRepository, MessageStatus, OrganizationProfile, Recipient } from './email.repository.ts';
 import type { EmailLinks } from './links.ts';
 import { resolveSender } from './sender.ts';
@@ -31,7 +28,6 @@ export const renderable = (template: TemplateForSend & { draft?: boolean }): Ren
   id: template.id, version: template.draft ? null : String(template.version), subject: template.subject, compiledHtml: template.compiled_html, variablesSchema: template.variables_schema,
 });
 
-const planLimit = () => new AppError(402, 'plan_limit_exceeded', 'The organization has sent all the emails its plan allows this month');
 // Thrown inside the transaction to roll back the quota reservation when the idempotency key won a race.
 class KeyTaken extends Error {}
 
@@ -50,6 +46,7 @@ export function createEmailService(deps: {
   renderer: TemplateRenderer;
   links: EmailLinks;
   producer: JobProducer;
+  entitlements: Pick<Entitlements, 'reserveEmails'>;
   /** Verified sending-domain names of an organization; null when the provider cannot verify domains. */
   verifiedDomains: (organizationId: string) => Promise<string[] | null>;
 }) {
@@ -131,7 +128,7 @@ export function createEmailService(deps: {
         if (!inserted) throw new KeyTaken();
         // Last before commit: the organization's row stays locked for one round trip only, so one
         // organization's concurrent sends do not queue behind each other's inserts.
-        if (!(await repo.reserveQuota(trx, organizationId))) throw planLimit();
+        await deps.entitlements.reserveEmails(trx, organizationId, 1);
       });
     } catch (error) {
       if (!(error instanceof KeyTaken)) throw error;

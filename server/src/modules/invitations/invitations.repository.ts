@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import type { Role } from '../auth/users.repository.ts';
-import type { Executor } from '../events/events.repository.ts';
+import type { Role } from '../auth/index.ts';
+import type { Executor } from '../../db/client.ts';
 
 const viewColumns = ['id', 'email', 'role', 'invited_by_user_id', 'expires_at', 'accepted_at', 'revoked_at', 'sent_count', 'created_at'] as const;
 export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired';

@@ -1,10 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
-import { requireSession } from '../../plugins/auth.ts';
-import { EmailField, RoleSchema, SignedIn, TokenBody } from '../auth/auth.schemas.ts';
-import { requestMeta } from '../auth/auth.routes.ts';
-import { SESSION_COOKIE, setSessionCookie } from '../auth/session-cookie.ts';
+import type { Config } from '../../config/index.ts';
+import type { BackgroundTasks } from '../../lib/background.ts';
+import type { AuditLog } from '../audit/index.ts';
+import type { AuthService } from '../auth/index.ts';
+import type { InvitationService } from './invitations.service.ts';
+import { requireSession } from '../auth/index.ts';
+import { EmailField, RoleSchema, SignedIn, TokenBody } from '../auth/index.ts';
+import { requestMeta } from '../auth/index.ts';
+import { SESSION_COOKIE, setSessionCookie } from '../auth/index.ts';
 import { StringEnum, authErrors, Cursor, ErrorResponse, IdParams, Limit, NextCursor, NoContent, NullableTimestamp, Timestamp, Uuid } from '../common.schemas.ts';
 
 const STATUSES = ['pending', 'accepted', 'revoked', 'expired'] as const;
@@ -24,9 +28,7 @@ const Invitation = Type.Object({
 
 const Accepted = Type.Object({ ...SignedIn.properties, organization: Type.Object({ id: Uuid, role: RoleSchema }) });
 
-export const invitationRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const invitations = container.services.invitations;
-  const { config } = container;
+export const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; invitations: InvitationService; auth: AuthService; auditLog: AuditLog; background: BackgroundTasks }> = async (app, { config, invitations, auth, auditLog, background }) => {
 
   app.get('/invitations', {
     schema: {
@@ -79,12 +81,11 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{ container: Container 
     config: { access: { public: true, csrf: true } },
   }, async (request, reply) => {
     const meta = requestMeta(request, config.TRUST_CF_CONNECTING_IP);
-    const auth = container.services.auth;
     await auth.limitTokenAttempts(meta);
     const joined = await invitations.accept(request.body.token);
     await auth.endSessionByCookie(request.cookies[SESSION_COOKIE]);
     const started = await auth.startSession(joined.userId, meta, 'auth.login');
-    container.background.run('audit-invitation-accept', () => container.auditLog.record({
+    background.run('audit-invitation-accept', () => auditLog.record({
       organizationId: joined.organizationId, actor: { type: 'user', id: joined.userId }, action: 'invitation.accept', targetType: 'member',
       targetId: joined.memberId, ip: meta.ip, userAgent: meta.userAgent, requestId: meta.requestId, details: { role: joined.role },
     }));

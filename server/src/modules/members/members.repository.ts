@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import type { Role } from '../auth/users.repository.ts';
-import type { Executor } from '../events/events.repository.ts';
+import type { Role } from '../auth/index.ts';
+import type { Executor } from '../../db/client.ts';
 
 export function createMemberRepository(db: Kysely<DB>) {
   const memberView = (executor: Executor) => executor

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
-import { requireSession, requireUser } from '../../plugins/auth.ts';
-import { RoleSchema } from '../auth/auth.schemas.ts';
+import type { MemberService } from './members.service.ts';
+import { requireSession, requireUser } from '../auth/index.ts';
+import { RoleSchema } from '../auth/index.ts';
 import { authErrors, Cursor, ErrorResponse, IdParams, Limit, NextCursor, NoContent, NullableTimestamp, Timestamp, Uuid } from '../common.schemas.ts';
 
 const Member = Type.Object({
@@ -12,8 +12,7 @@ const Member = Type.Object({
   user: Type.Object({ id: Uuid, email: Type.String(), name: Type.Union([Type.String(), Type.Null()]), last_login_at: NullableTimestamp }),
 }, { $id: 'Member' });
 
-export const memberRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const members = container.services.members;
+export const memberRoutes: FastifyPluginAsyncTypebox<{ members: MemberService }> = async (app, { members }) => {
   const actor = (session: { userId: string; role: 'owner' | 'admin' | 'viewer' }) => ({ userId: session.userId, role: session.role });
 
   // Viewers may see who is on the team (read-only everywhere); changing it needs admin.

@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { conflict, forbidden, notFound } from '../../lib/errors.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
-import type { Role } from '../auth/users.repository.ts';
-import type { Executor } from '../events/events.repository.ts';
+import type { Role } from '../auth/index.ts';
+import type { Executor } from '../../db/client.ts';
 import type { MemberRepository } from './members.repository.ts';
 
 /** The member acting: their user id and role in the organization. */

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import type { Executor } from '../events/events.repository.ts';
+import type { Executor } from '../../db/client.ts';
 
 /** Columns of the organization settings view: never Stripe ids or counters. */
 export const settingsColumns = [

@@ -1,14 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
-import { requireSession, requireUser } from '../../plugins/auth.ts';
+import type { OrganizationService } from './organizations.service.ts';
+import { requireSession, requireUser } from '../auth/index.ts';
 import { authErrors, ErrorResponse } from '../common.schemas.ts';
 import {
   CreatedOrganization, CreateOrganizationBody, DeleteOrganizationBody, MyOrganizationPage, Organization, PageQuery, UpdateOrganizationBody,
 } from './organizations.schemas.ts';
 
-export const organizationRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const organizations = container.services.organizations;
+export const organizationRoutes: FastifyPluginAsyncTypebox<{ organizations: OrganizationService }> = async (app, { organizations }) => {
 
   app.post('/organizations', {
     schema: {

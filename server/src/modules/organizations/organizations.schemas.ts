@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { RoleSchema } from '../auth/auth.schemas.ts';
+import { RoleSchema } from '../auth/index.ts';
 import { Cursor, Limit, NextCursor, Timestamp, Uuid } from '../common.schemas.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);

@@ -6,11 +6,11 @@ import { randomToken } from '../../lib/crypto.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { slugify } from '../../lib/slug.ts';
 import type { Logger } from '../../logger.ts';
-import type { ApiKeyService } from '../api-keys/api-keys.service.ts';
-import type { Role } from '../auth/users.repository.ts';
-import type { Executor } from '../events/events.repository.ts';
+import type { ApiKeyService } from '../api-keys/index.ts';
+import type { Role } from '../auth/index.ts';
+import type { Executor } from '../../db/client.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
-import type { BackgroundTasks } from '../platform/background.ts';
+import type { BackgroundTasks } from '../../lib/background.ts';
 import type { OrganizationPatch, OrganizationRepository } from './organizations.repository.ts';
 
 // Small batches keep each purge statement short, so a big tenant's deletion never holds long locks.

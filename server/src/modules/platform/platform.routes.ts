@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
+import type { PlatformService } from './platform.service.ts';
 import { authErrors, Cursor, ErrorResponse, IdParams, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
 
 const PlatformOrganization = Type.Object({
@@ -16,8 +16,7 @@ const PlatformOrganization = Type.Object({
 
 const StatusResult = Type.Object({ id: Uuid, name: Type.String(), slug: Type.String(), status: Type.String() });
 
-export const platformRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const platform = container.services.platform;
+export const platformRoutes: FastifyPluginAsyncTypebox<{ platform: PlatformService }> = async (app, { platform }) => {
 
   app.get('/platform/organizations', {
     schema: {

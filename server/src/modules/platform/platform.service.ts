@@ -3,10 +3,10 @@ import type { DB } from '../../db/types.ts';
 import { notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
-import type { ApiKeyService } from '../api-keys/api-keys.service.ts';
-import type { UserRepository } from '../auth/users.repository.ts';
-import type { MemberRepository } from '../members/members.repository.ts';
-import type { OrganizationRepository } from '../organizations/organizations.repository.ts';
+import type { ApiKeyService } from '../api-keys/index.ts';
+import type { UserRepository } from '../auth/index.ts';
+import type { MemberRepository } from '../members/index.ts';
+import type { OrganizationRepository } from '../organizations/index.ts';
 
 type Deps = {
   db: Kysely<DB>;

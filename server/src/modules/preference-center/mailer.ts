@@ -1,5 +1,5 @@
-import type { EmailProvider } from '../email/provider.ts';
-import { resolveSender } from '../email/sender.ts';
+import type { EmailProvider } from '../email/index.ts';
+import { resolveSender } from '../email/index.ts';
 import type { OrganizationProfile } from './preference-center.repository.ts';
 
 /**

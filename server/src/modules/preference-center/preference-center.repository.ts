@@ -1,8 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { DB } from '../../db/types.ts';
-import type { Executor } from '../events/events.repository.ts';
-import type { SubscriberStatus } from '../subscribers/subscribers.schemas.ts';
+import type { Executor } from '../../db/client.ts';
+import type { SubscriberStatus } from '../subscribers/index.ts';
 
 /** An organization as the public flows need it: identity, sender, language and preference-center settings. */
 export interface OrganizationProfile {

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import type { Container } from '../../container.ts';
-import { requireAuth } from '../../plugins/auth.ts';
+import type { Config } from '../../config/index.ts';
+import type { Links } from './links.ts';
+import type { PreferenceCenterService } from './preference-center.service.ts';
+import { requireAuth } from '../auth/index.ts';
 import { createLocalLimiter } from '../../lib/local-limit.ts';
 import { expiredToken, invalidToken, type TokenClaims } from '../../lib/tokens.ts';
-import { clientIp } from '../../plugins/rate-limit.ts';
+import { clientIp } from '../../lib/client-ip.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import {
   AcceptedResponse, CreatePreferenceTokenBody, ExportResponse, PreferenceCenterView, PreferenceTokenResponse, RequestLinkBody, ResubscribeBody,
@@ -17,10 +19,7 @@ import type { PreferenceLink } from './links.ts';
  * (`?token=`, as in the reference API) themselves; they are rate-limited per subscriber, so people behind
  * one address (an office, a mobile carrier) do not share a budget, while bad links count per client IP.
  */
-export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const { config } = container;
-  const service = container.preferences.preferenceCenter;
-  const links = container.preferences.links;
+export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; service: PreferenceCenterService; links: Links }> = async (app, { config, service, links }) => {
   const ipOf = (request: FastifyRequest) => clientIp(request, config.TRUST_CF_CONNECTING_IP);
   const from = (request: FastifyRequest) => ({ ip: ipOf(request), userAgent: request.headers['user-agent']?.slice(0, 512) ?? null });
   const tokenErrors = { 401: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse };

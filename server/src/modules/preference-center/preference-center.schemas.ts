@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
-import { SUBSCRIBER_STATUSES } from '../subscribers/subscribers.schemas.ts';
+import { SUBSCRIBER_STATUSES } from '../subscribers/index.ts';
 
 /** Languages the preference center speaks; organizations pick a default and may override texts per locale. */
 export const LOCALES = ['en', 'de'] as const;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Container } from '../../container.ts';
-import { requireAuth } from '../../plugins/auth.ts';
+import type { PreferenceSettingsService } from './settings.service.ts';
+import { requireAuth } from '../auth/index.ts';
 import { authErrors } from '../common.schemas.ts';
 import { SettingsPatchBody, SettingsResponse } from './preference-center.schemas.ts';
 
@@ -9,8 +9,7 @@ import { SettingsPatchBody, SettingsResponse } from './preference-center.schemas
  * for dashboard sessions means the admin role: what subscribers see and who may embed the page is an
  * admin decision, and viewers have no use for the raw settings.
  */
-export const preferenceSettingsRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const settings = container.preferences.settings;
+export const preferenceSettingsRoutes: FastifyPluginAsyncTypebox<{ settings: PreferenceSettingsService }> = async (app, { settings }) => {
 
   app.get('/settings/preference-center', {
     schema: { tags: ['settings'], operationId: 'getPreferenceCenterSettings', summary: 'Texts, branding, double opt-in and allowed origins of the preference center', response: { 200: SettingsResponse, ...authErrors } },

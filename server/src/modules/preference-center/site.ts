@@ -3,7 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Container } from '../../container.ts';
+import type { Config } from '../../config/index.ts';
+import type { Links } from './links.ts';
+import type { PreferenceCenterRepository } from './preference-center.repository.ts';
 import { readSettings } from './settings.ts';
 
 // web/dist of this checkout; deployments that keep the build elsewhere set WEB_DIST_DIR.
@@ -16,12 +18,12 @@ const PREFIX = '/preferences';
  * Pages). The page is embeddable only by the origins its organization lists (CSP frame-ancestors, which
  * needs the organization, so it is read from the link on every page load) and is never indexed.
  */
-export async function registerPreferenceSite(app: FastifyInstance, container: Container): Promise<void> {
-  const root = path.join(container.config.WEB_DIST_DIR || CHECKOUT_WEB_DIST, 'preferences');
+export async function registerPreferenceSite(app: FastifyInstance, deps: { config: Pick<Config, 'WEB_DIST_DIR'>; links: Links; repository: PreferenceCenterRepository }): Promise<void> {
+  const root = path.join(deps.config.WEB_DIST_DIR || CHECKOUT_WEB_DIST, 'preferences');
   const indexFile = path.join(root, 'index.html');
   if (!existsSync(indexFile)) return;
   const indexHtml = readFileSync(indexFile);
-  const { links, repository } = container.preferences;
+  const { links, repository } = deps;
 
   async function frameAncestors(request: FastifyRequest): Promise<string> {
     const query = request.query as { token?: unknown; org?: unknown };

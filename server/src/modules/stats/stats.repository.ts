@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import type { SubscriberStatus } from '../subscribers/subscribers.schemas.ts';
+import type { SubscriberStatus } from '../subscribers/index.ts';
 
 /**
  * The smallest UUIDv7 minted at `time`. Subscriber ids are UUIDv7 created just before the row, so every

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Timestamp, Uuid } from '../common.schemas.ts';
-import { SUBSCRIBER_STATUSES } from '../subscribers/subscribers.schemas.ts';
+import { SUBSCRIBER_STATUSES } from '../subscribers/index.ts';
 
 const Count = Type.Integer({ minimum: 0 });
 const Day = Type.String({ format: 'date', description: 'A UTC calendar day, YYYY-MM-DD' });

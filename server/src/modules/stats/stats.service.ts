@@ -1,5 +1,5 @@
 import { notFound } from '../../lib/errors.ts';
-import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../subscribers/subscribers.schemas.ts';
+import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../subscribers/index.ts';
 import type { StatsRepository } from './stats.repository.ts';
 
 const DAY_MS = 86_400_000;

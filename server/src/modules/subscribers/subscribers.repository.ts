@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 import type { DB } from '../../db/types.ts';
-import type { Executor } from '../events/events.repository.ts';
+import type { Executor } from '../../db/client.ts';
 import type { SubscriberStatus } from './subscribers.schemas.ts';
 
 export interface SubscriberRow {
@@ -326,9 +326,9 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
     /** Set-based insert-or-update of many subscribers whose final field values the caller computed. */
     async upsertMany(executor: Executor, organizationId: string, rows: {
       id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; metadata: Record<string, unknown>; source: string;
-    }[]): Promise<{ id: string; email: string; inserted: boolean }[]> {
+    }[]): Promise<{ id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; inserted: boolean }[]> {
       if (rows.length === 0) return [];
-      const result = await sql<{ id: string; email: string; inserted: boolean }>`
+      const result = await sql<{ id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; inserted: boolean }>`
         insert into subscribers (id, organization_id, email, status, first_name, last_name, metadata, source, confirmed_at, unsubscribed_at)
         select id, ${organizationId}, email, status, first_name, last_name, metadata, source,
           case when status = 'active' then now() end, case when status = 'unsubscribed' then now() end
@@ -345,7 +345,7 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
           confirmed_at = case when excluded.status = 'active' then coalesce(subscribers.confirmed_at, now()) else subscribers.confirmed_at end,
           unsubscribed_at = case when excluded.status = 'unsubscribed' then coalesce(subscribers.unsubscribed_at, now()) else null end,
           updated_at = now()
-        returning id, email, (xmax = 0) as inserted
+        returning id, email, status, first_name, last_name, (xmax = 0) as inserted
       `.execute(executor);
       return result.rows;
     },

@@ -1,22 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
-import { requireAuth } from '../../plugins/auth.ts';
-import { clientIp } from '../../plugins/rate-limit.ts';
+import type { Config } from '../../config/index.ts';
+import type { SubscriberService } from './subscribers.service.ts';
+import { requireAuth } from '../auth/index.ts';
+import { clientIp } from '../../lib/client-ip.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent, Uuid } from '../common.schemas.ts';
 import type { Origin } from './subscribers.service.ts';
 import {
-  AddTagsBody, BatchBody, BatchResult, ByEmailQuery, CreateNoteBody, CreateSubscriberBody, HistoryPage, ListSubscribersQuery,
+  AddTagsBody, BatchBody, BatchBodyDocumented, BatchResult, ByEmailQuery, CreateNoteBody, CreateSubscriberBody, HistoryPage, ListSubscribersQuery,
   Note, NotePage, PageQuery, Subscriber, SubscriberPage, UpdateSubscriberBody,
 } from './subscribers.schemas.ts';
 
-export const subscriberRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const subscribers = container.services.subscribers;
+export const subscriberRoutes: FastifyPluginAsyncTypebox<{ config: Pick<Config, 'TRUST_CF_CONNECTING_IP'>; subscribers: SubscriberService }> = async (app, { config, subscribers }) => {
   const notFound = { 404: ErrorResponse };
   const origin = (request: FastifyRequest): Origin => ({
     source: 'api',
-    ip: clientIp(request, container.config.TRUST_CF_CONNECTING_IP),
+    ip: clientIp(request, config.TRUST_CF_CONNECTING_IP),
     userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
   });
   const org = (request: FastifyRequest) => requireAuth(request).organizationId;
@@ -44,7 +44,7 @@ export const subscriberRoutes: FastifyPluginAsyncTypebox<{ container: Container 
       tags: ['subscribers'], operationId: 'batchUpsertSubscribers', summary: 'Create or update up to 1,000 subscribers; one result per item',
       body: BatchBody, response: { 200: BatchResult, ...authErrors },
     },
-    config: { access: { scope: 'subscribers:write' }, idempotent: true },
+    config: { access: { scope: 'subscribers:write' }, idempotent: true, documentedBody: BatchBodyDocumented },
   }, async (request) => subscribers.batchUpsert(org(request), request.body.subscribers, { ...origin(request), source: request.body.source ?? 'api' }));
 
   app.get('/subscribers/:id', {

@@ -103,6 +103,16 @@ export const BatchBody = Type.Object({
   source: Type.Optional(Source),
 }, { additionalProperties: false });
 
+/**
+ * The batch body as documented: the request is validated with BatchBody (items checked one by one by
+ * the service, so one bad item fails alone), while the OpenAPI document and the generated clients show
+ * what each item must be.
+ */
+export const BatchBodyDocumented = Type.Object({
+  subscribers: Type.Array(BatchItem, { minItems: 1, maxItems: 1000, description: 'Each item is validated on its own; invalid items fail alone with their reasons in the results' }),
+  source: Type.Optional(Source),
+}, { additionalProperties: false });
+
 export const BatchResult = Type.Object({
   results: Type.Array(Type.Object({
     index: Type.Integer(),

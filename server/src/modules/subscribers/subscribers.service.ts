@@ -5,9 +5,11 @@ import { conflict, notFound, unprocessable, type ErrorDetail } from '../../lib/e
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { slugify } from '../../lib/slug.ts';
-import { isEmail } from '../../plugins/validation.ts';
-import { insertEvents, type Executor, type OutboxEvent } from '../events/events.repository.ts';
-import type { TagRepository } from '../tags/tags.repository.ts';
+import { isEmail } from '../../lib/email.ts';
+import type { Executor } from '../../db/client.ts';
+import type { Entitlements } from '../entitlements/index.ts';
+import { insertEvents, type OutboxEvent } from '../events/index.ts';
+import type { TagRepository } from '../tags/index.ts';
 import type { HistoryInsert, Origin, SubscriberRepository, SubscriberRow } from './subscribers.repository.ts';
 import { BatchItem, type BatchItemInput, type CreateSubscriberInput, type SubscriberStatus, type UpdateSubscriberInput } from './subscribers.schemas.ts';
 
@@ -46,6 +48,9 @@ function checkMetadata(metadata: Record<string, unknown> | undefined, field = 'm
   return undefined;
 }
 
+/** The entitlement checks subscriber writes make (402 beyond the organization's subscriber limit). */
+export type SubscriberLimits = Pick<Entitlements, 'assertSubscriberCapacity' | 'assertCapacityForAddresses'>;
+
 // Exported so other consent flows (preference center, double opt-in) write the same rows and payloads.
 export const tagEvent = (type: 'tag.subscribed' | 'tag.unsubscribed', subscriber: { id: string; email: string }, tag: { id: string; name: string; slug: string }, source: string): OutboxEvent => ({
   type,
@@ -57,7 +62,7 @@ export const historyRow = (subscriberId: string, action: string, origin: Origin,
   id: newId(), subscriber_id: subscriberId, tag_id: tagId, action, source: origin.source, ip: origin.ip, user_agent: origin.userAgent, details,
 });
 
-export function createSubscriberService(deps: { db: Kysely<DB>; subscriberRepository: SubscriberRepository; tagRepository: TagRepository }) {
+export function createSubscriberService(deps: { db: Kysely<DB>; subscriberRepository: SubscriberRepository; tagRepository: TagRepository; entitlements: SubscriberLimits }) {
   const { db, subscriberRepository: repo, tagRepository } = deps;
 
   async function mustGet(organizationId: string, id: string, executor?: Executor): Promise<SubscriberRow> {
@@ -90,6 +95,7 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
       const metadataProblem = checkMetadata(input.metadata);
       if (metadataProblem) throw unprocessable('validation_error', 'The request is not valid', [metadataProblem]);
       const wanted = wantedTags(input.tags);
+      await deps.entitlements.assertSubscriberCapacity(organizationId, 1);
       const created = await repo.createOne(organizationId, {
         id: newId(),
         email: input.email.trim(),
@@ -263,6 +269,7 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
       }
 
       if (valid.length > 0) {
+        await deps.entitlements.assertCapacityForAddresses(organizationId, valid.map((v) => v.item.email));
         await db.transaction().execute(async (trx) => {
           const existing = await repo.findExistingByEmails(trx, organizationId, valid.map((v) => v.item.email.toLowerCase()));
           const byEmail = new Map(existing.map((e) => [e.email.toLowerCase(), e]));
@@ -300,9 +307,20 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
 
           const history: HistoryInsert[] = [];
           const events: OutboxEvent[] = [];
+          const slugsById = new Map<string, string[]>();
+          for (const pair of changedPairs) slugsById.set(pair.subscriber_id, [...(slugsById.get(pair.subscriber_id) ?? []), tagById.get(pair.tag_id)!.slug]);
+          const itemById = new Map(valid.map((v) => [idByEmail.get(v.item.email.toLowerCase())!.id, v.item]));
           for (const u of upserted) {
             history.push(historyRow(u.id, u.inserted ? 'created' : 'updated', origin));
-            events.push({ type: u.inserted ? 'subscriber.created' : 'subscriber.updated', subjectId: u.id, payload: { subscriber: { id: u.id, email: u.email }, source: origin.source } });
+            if (u.inserted) {
+              const subscriber = { id: u.id, email: u.email, status: u.status, first_name: u.first_name, last_name: u.last_name, tags: (slugsById.get(u.id) ?? []).sort() };
+              events.push({ type: 'subscriber.created', subjectId: u.id, payload: { subscriber, source: origin.source } });
+            } else {
+              // The fields the batch item set (a batch item replaces what it names and keeps the rest).
+              const item = itemById.get(u.id)!;
+              const changed = (['first_name', 'last_name', 'metadata', 'status'] as const).filter((field) => item[field] !== undefined);
+              events.push({ type: 'subscriber.updated', subjectId: u.id, payload: { subscriber: { id: u.id, email: u.email }, changed_fields: changed, source: origin.source } });
+            }
           }
           for (const pair of changedPairs) {
             const tag = tagById.get(pair.tag_id)!;

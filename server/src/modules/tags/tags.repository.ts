@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import type { Executor } from '../events/events.repository.ts';
+import type { Executor } from '../../db/client.ts';
 
 const subscriberCount = sql<number>`(select count(*) from subscriber_tags st where st.tag_id = tags.id and st.status = 'subscribed')`;
 

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
-import { requireAuth } from '../../plugins/auth.ts';
+import type { TagService } from './tags.service.ts';
+import { requireAuth } from '../auth/index.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import { CreateTagBody, ListTagsQuery, Tag, TagPage, UpdateTagBody } from './tags.schemas.ts';
 
-export const tagRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const tags = container.services.tags;
+export const tagRoutes: FastifyPluginAsyncTypebox<{ tags: TagService }> = async (app, { tags }) => {
   const notFound = { 404: ErrorResponse };
 
   app.post('/tags', {

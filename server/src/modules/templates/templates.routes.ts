@@ -1,14 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Container } from '../../container.ts';
-import { requireAuth } from '../../plugins/auth.ts';
+import type { RenderedEmail } from './renderer.ts';
+import type { TemplateService } from './templates.service.ts';
+import { requireAuth } from '../auth/index.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
-import { CreateTemplateBody, ListTemplatesQuery, Preview, PreviewBody, Template, TemplatePage, UpdateTemplateBody } from './templates.schemas.ts';
+import { CreateTemplateBody, ListTemplatesQuery, Preview, PreviewBody, Template, TemplatePage, UpdateTemplateBody, type PreviewInput } from './templates.schemas.ts';
 
 /** Template previews one API key or session may render per minute. */
 export const PREVIEWS_PER_MINUTE = 120;
 
-export const templateRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const { templates, emails } = container.services;
+/**
+ * Rendering a template for a subscriber (with its links and footer) is the email module's work; it is
+ * handed in here so that templates need not depend on email.
+ */
+export interface TemplatePreviews {
+  preview(organizationId: string, templateId: string, input: PreviewInput): Promise<RenderedEmail>;
+}
+
+export const templateRoutes: FastifyPluginAsyncTypebox<{ templates: TemplateService; emails: TemplatePreviews }> = async (app, { templates, emails }) => {
   const notFound = { 404: ErrorResponse };
   const org = (request: Parameters<typeof requireAuth>[0]) => requireAuth(request).organizationId;
 

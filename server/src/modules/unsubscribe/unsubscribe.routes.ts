@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
+import type { Config } from '../../config/index.ts';
+import type { TokenSigner } from '../../lib/tokens.ts';
+import type { EmailLinks } from '../email/index.ts';
+import type { UnsubscribeService } from './unsubscribe.service.ts';
 import type { TokenClaims } from '../../lib/tokens.ts';
-import { clientIp } from '../../plugins/rate-limit.ts';
+import { clientIp } from '../../lib/client-ip.ts';
 import { ErrorResponse } from '../common.schemas.ts';
-import { UNSUBSCRIBE_PURPOSE } from '../email/links.ts';
+import { UNSUBSCRIBE_PURPOSE } from '../email/index.ts';
 
 const TokenParams = Type.Object({ token: Type.String({ minLength: 10, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
 const BODY_LIMIT = 4096;
@@ -15,9 +18,7 @@ const BODY_LIMIT = 4096;
  * once and answers 200 (never a redirect), also when already unsubscribed. GET is what link scanners and
  * people clicking the footer link do: it changes nothing and redirects to the preference center.
  */
-export const unsubscribeRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const { tokens, config } = container;
-  const { links, unsubscribe } = container.services;
+export const unsubscribeRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; tokens: TokenSigner; links: EmailLinks; unsubscribe: UnsubscribeService }> = async (app, { config, tokens, links, unsubscribe }) => {
   // The body ("List-Unsubscribe=One-Click", form or multipart) carries nothing we need; accept any type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, _body, done) => done(null, null));

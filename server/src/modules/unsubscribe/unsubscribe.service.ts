@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import { insertEvents } from '../events/events.repository.ts';
+import { insertEvents } from '../events/index.ts';
 import type { UnsubscribeRepository } from './unsubscribe.repository.ts';
 
 export interface UnsubscribeRequest {

@@ -4,32 +4,15 @@
  */
 
 export interface paths {
-    "/health": {
+    "/api/v1/audit-logs": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Liveness */
-        get: operations["getHealth"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/ready": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Readiness: PostgreSQL and Redis reachable */
-        get: operations["getReady"];
+        /** Who changed what in the organization, newest first */
+        get: operations["listAuditLogs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -71,6 +54,371 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/magic-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Email a sign-in link (the answer is the same whether or not the address has an account) */
+        post: operations["requestMagicLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a sign-in link token for a session cookie */
+        post: operations["verifyMagicLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End this session */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user, their organizations and the current one */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your active sessions, newest first */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one of your sessions (for example on a lost device) */
+        delete: operations["revokeSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's members and their roles */
+        get: operations["listMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a member (only owners remove owners; the last owner stays) */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        /** Change a member's role (only owners grant or take the owner role; the last owner stays) */
+        patch: operations["updateMemberRole"];
+        trace?: never;
+    };
+    "/api/v1/organizations/{id}/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Leave an organization (the last owner cannot) */
+        post: operations["leaveOrganization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organizations you belong to, with your role */
+        get: operations["listMyOrganizations"];
+        put?: never;
+        /** Create an organization; you become its owner */
+        post: operations["createOrganization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Settings of the organization this request acts in */
+        get: operations["getCurrentOrganization"];
+        put?: never;
+        post?: never;
+        /** Delete the organization and all its data (owner only; confirm with the slug). Access ends at once; data is purged in the background */
+        delete: operations["deleteCurrentOrganization"];
+        options?: never;
+        head?: never;
+        /** Change name, slug, locale, postal address or sender defaults */
+        patch: operations["updateCurrentOrganization"];
+        trace?: never;
+    };
+    "/api/v1/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Invitations of the organization, newest first */
+        get: operations["listInvitations"];
+        put?: never;
+        /** Invite someone by email; the link expires in 7 days */
+        post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a fresh link (the previous one stops working) valid for another 7 days */
+        post: operations["resendInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Withdraw an invitation */
+        delete: operations["revokeInvitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invitation: join the organization and sign in */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/platform/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every organization (platform operators only) */
+        get: operations["listAllOrganizations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/platform/organizations/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suspend an organization: its keys and sessions get 403 organization_suspended */
+        post: operations["suspendOrganization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/platform/organizations/{id}/unsuspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift a suspension */
+        post: operations["unsuspendOrganization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List tags, newest first */
+        get: operations["listTags"];
+        put?: never;
+        /** Create a tag */
+        post: operations["createTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tags/by-name/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find a tag by name or slug */
+        get: operations["getTagByName"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tags/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a tag */
+        get: operations["getTag"];
+        put?: never;
+        post?: never;
+        /** Delete a tag and every subscription to it */
+        delete: operations["deleteTag"];
+        options?: never;
+        head?: never;
+        /** Update a tag */
+        patch: operations["updateTag"];
         trace?: never;
     };
     "/api/v1/subscribers": {
@@ -213,33 +561,201 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/tags": {
+    "/api/v1/suppressions": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** List tags, newest first */
-        get: operations["listTags"];
+        /** List suppressed addresses, newest first */
+        get: operations["listSuppressions"];
         put?: never;
-        /** Create a tag */
-        post: operations["createTag"];
+        /**
+         * Suppress an address: no email of any kind is sent to it
+         * @description Answers 201 with the new entry, or 200 with the entry that already suppresses the address.
+         */
+        post: operations["addSuppression"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/tags/by-name/{name}": {
+    "/api/v1/suppressions/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Find a tag by name or slug */
-        get: operations["getTagByName"];
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove an address from the suppression list
+         * @description Email may go to the address again. The subscriber's status is not changed: a bounced or complained subscriber stays so until updated.
+         */
+        delete: operations["removeSuppression"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List templates, newest first (active ones unless status=archived) */
+        get: operations["listTemplates"];
+        put?: never;
+        /** Create a template (MJML + Liquid); invalid MJML or Liquid is refused with 422 */
+        post: operations["createTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a template, active or archived */
+        get: operations["getTemplate"];
+        put?: never;
+        post?: never;
+        /** Archive a template (soft delete); its slug becomes free */
+        delete: operations["archiveTemplate"];
+        options?: never;
+        head?: never;
+        /** Change an active template; it is compiled again */
+        patch: operations["updateTemplate"];
+        trace?: never;
+    };
+    "/api/v1/templates/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Render an active template with variables, as a subscriber would get it; sends nothing
+         * @description With subject, mjml_content or category in the body, those unsaved edits are rendered instead of the stored ones (for a live preview in an editor). They are checked as saving checks them (invalid MJML or Liquid is a 422 naming the field) and nothing is stored.
+         */
+        post: operations["previewTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sending domains, newest first */
+        get: operations["listSendingDomains"];
+        put?: never;
+        /** Register a sending domain; answers with the DNS records to publish */
+        post: operations["createSendingDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/domains/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sending domain with its DNS records and their state */
+        get: operations["getSendingDomain"];
+        put?: never;
+        post?: never;
+        /** Remove a sending domain here and at the provider */
+        delete: operations["deleteSendingDomain"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/domains/{id}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask the provider to check the DNS records now */
+        post: operations["verifySendingDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sender name and address, and the From header mail gets now */
+        get: operations["getEmailSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the sender name or address (the address must be on a verified domain) */
+        patch: operations["updateEmailSettings"];
+        trace?: never;
+    };
+    "/api/v1/emails/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a transactional email from a template; answers 202 once it is queued */
+        post: operations["sendEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/emails/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Status of a sent email, with the provider's message id */
+        get: operations["getEmail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -248,23 +764,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/tags/{id}": {
+    "/api/v1/subscribers/{id}/emails": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Get a tag */
-        get: operations["getTag"];
+        /** Emails sent to a subscriber, newest first (status and timestamps, never the body) */
+        get: operations["listSubscriberEmails"];
         put?: never;
         post?: never;
-        /** Delete a tag and every subscription to it */
-        delete: operations["deleteTag"];
+        delete?: never;
         options?: never;
         head?: never;
-        /** Update a tag */
-        patch: operations["updateTag"];
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dev/mailbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Messages kept in the dev mailbox for this organization, newest first */
+        get: operations["listDevMailbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/subscribers/{id}/preference-token": {
@@ -473,530 +1004,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/magic-link": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Email a sign-in link (the answer is the same whether or not the address has an account) */
-        post: operations["requestMagicLink"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Exchange a sign-in link token for a session cookie */
-        post: operations["verifyMagicLink"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/logout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** End this session */
-        post: operations["logout"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The signed-in user, their organizations and the current one */
-        get: operations["getMe"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Your active sessions, newest first */
-        get: operations["listSessions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/sessions/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** End one of your sessions (for example on a lost device) */
-        delete: operations["revokeSession"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/organizations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The organizations you belong to, with your role */
-        get: operations["listMyOrganizations"];
-        put?: never;
-        /** Create an organization; you become its owner */
-        post: operations["createOrganization"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/organizations/current": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Settings of the organization this request acts in */
-        get: operations["getCurrentOrganization"];
-        put?: never;
-        post?: never;
-        /** Delete the organization and all its data (owner only; confirm with the slug). Access ends at once; data is purged in the background */
-        delete: operations["deleteCurrentOrganization"];
-        options?: never;
-        head?: never;
-        /** Change name, slug, locale, postal address or sender defaults */
-        patch: operations["updateCurrentOrganization"];
-        trace?: never;
-    };
-    "/api/v1/members": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The organization's members and their roles */
-        get: operations["listMembers"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/members/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Remove a member (only owners remove owners; the last owner stays) */
-        delete: operations["removeMember"];
-        options?: never;
-        head?: never;
-        /** Change a member's role (only owners grant or take the owner role; the last owner stays) */
-        patch: operations["updateMemberRole"];
-        trace?: never;
-    };
-    "/api/v1/organizations/{id}/leave": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Leave an organization (the last owner cannot) */
-        post: operations["leaveOrganization"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/invitations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Invitations of the organization, newest first */
-        get: operations["listInvitations"];
-        put?: never;
-        /** Invite someone by email; the link expires in 7 days */
-        post: operations["createInvitation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/invitations/{id}/resend": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Send a fresh link (the previous one stops working) valid for another 7 days */
-        post: operations["resendInvitation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/invitations/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Withdraw an invitation */
-        delete: operations["revokeInvitation"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/invitations/accept": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Accept an invitation: join the organization and sign in */
-        post: operations["acceptInvitation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/platform/organizations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Every organization (platform operators only) */
-        get: operations["listAllOrganizations"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/platform/organizations/{id}/suspend": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Suspend an organization: its keys and sessions get 403 organization_suspended */
-        post: operations["suspendOrganization"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/platform/organizations/{id}/unsuspend": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Lift a suspension */
-        post: operations["unsuspendOrganization"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/audit-logs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Who changed what in the organization, newest first */
-        get: operations["listAuditLogs"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/dev/mailbox": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Messages kept in the dev mailbox for this organization, newest first */
-        get: operations["listDevMailbox"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/templates": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List templates, newest first (active ones unless status=archived) */
-        get: operations["listTemplates"];
-        put?: never;
-        /** Create a template (MJML + Liquid); invalid MJML or Liquid is refused with 422 */
-        post: operations["createTemplate"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/templates/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get a template, active or archived */
-        get: operations["getTemplate"];
-        put?: never;
-        post?: never;
-        /** Archive a template (soft delete); its slug becomes free */
-        delete: operations["archiveTemplate"];
-        options?: never;
-        head?: never;
-        /** Change an active template; it is compiled again */
-        patch: operations["updateTemplate"];
-        trace?: never;
-    };
-    "/api/v1/templates/{id}/preview": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Render an active template with variables, as a subscriber would get it; sends nothing
-         * @description With subject, mjml_content or category in the body, those unsaved edits are rendered instead of the stored ones (for a live preview in an editor). They are checked as saving checks them (invalid MJML or Liquid is a 422 naming the field) and nothing is stored.
-         */
-        post: operations["previewTemplate"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/emails/send": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Send a transactional email from a template; answers 202 once it is queued */
-        post: operations["sendEmail"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/emails/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Status of a sent email, with the provider's message id */
-        get: operations["getEmail"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/subscribers/{id}/emails": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Emails sent to a subscriber, newest first (status and timestamps, never the body) */
-        get: operations["listSubscriberEmails"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/settings/domains": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Sending domains, newest first */
-        get: operations["listSendingDomains"];
-        put?: never;
-        /** Register a sending domain; answers with the DNS records to publish */
-        post: operations["createSendingDomain"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/settings/domains/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A sending domain with its DNS records and their state */
-        get: operations["getSendingDomain"];
-        put?: never;
-        post?: never;
-        /** Remove a sending domain here and at the provider */
-        delete: operations["deleteSendingDomain"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/settings/domains/{id}/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Ask the provider to check the DNS records now */
-        post: operations["verifySendingDomain"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/settings/email": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Sender name and address, and the From header mail gets now */
-        get: operations["getEmailSettings"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Change the sender name or address (the address must be on a verified domain) */
-        patch: operations["updateEmailSettings"];
-        trace?: never;
-    };
     "/api/v1/stats/overview": {
         parameters: {
             query?: never;
@@ -1023,6 +1030,40 @@ export interface paths {
         };
         /** Subscribers created and unsubscribed per day, and the running total */
         get: operations["getSubscriberGrowth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: PostgreSQL and Redis reachable */
+        get: operations["getReady"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1070,8 +1111,31 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ApiKey */
-        "def-0": {
+        AuditEntry: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                id: string | null;
+            };
+            /** @description What was done, e.g. subscriber.create */
+            action: string;
+            target_type: string | null;
+            target_id: string | null;
+            ip: string | null;
+            user_agent: string | null;
+            request_id: string | null;
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+        };
+        ApiKey: {
             /**
              * Format: uuid
              * @description A UUIDv7 identifier
@@ -1088,8 +1152,116 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        /** Subscriber */
-        "def-1": {
+        User: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            email: string;
+            name: string | null;
+            is_platform_admin: boolean;
+        };
+        Session: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_seen_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            ip: string | null;
+            user_agent: string | null;
+            /** @description The session this request was made with */
+            current: boolean;
+        };
+        Member: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            /**
+             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "viewer";
+            /** Format: date-time */
+            created_at: string;
+            user: {
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                id: string;
+                email: string;
+                name: string | null;
+                last_login_at: string | null;
+            };
+        };
+        Invitation: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            email: string;
+            /**
+             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "viewer";
+            /** @enum {string} */
+            status: "pending" | "accepted" | "revoked" | "expired";
+            invited_by_user_id: string | null;
+            /** Format: date-time */
+            expires_at: string;
+            accepted_at: string | null;
+            revoked_at: string | null;
+            sent_count: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        PlatformOrganization: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            name: string;
+            slug: string;
+            /** @enum {string} */
+            status: "active" | "suspended";
+            plan: string;
+            member_count: number;
+            /** Format: date-time */
+            created_at: string;
+            deleted_at: string | null;
+        };
+        Tag: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            name: string;
+            slug: string;
+            description: string | null;
+            category: string | null;
+            /** @description Public tags are shown in the preference center */
+            is_public: boolean;
+            /** @description Subscribers currently subscribed to this tag */
+            subscriber_count: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        Subscriber: {
             /**
              * Format: uuid
              * @description A UUIDv7 identifier
@@ -1121,82 +1293,7 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        /** Tag */
-        "def-2": {
-            /**
-             * Format: uuid
-             * @description A UUIDv7 identifier
-             */
-            id: string;
-            name: string;
-            slug: string;
-            description: string | null;
-            category: string | null;
-            /** @description Public tags are shown in the preference center */
-            is_public: boolean;
-            /** @description Subscribers currently subscribed to this tag */
-            subscriber_count: number;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        /** User */
-        "def-3": {
-            /**
-             * Format: uuid
-             * @description A UUIDv7 identifier
-             */
-            id: string;
-            email: string;
-            name: string | null;
-            is_platform_admin: boolean;
-        };
-        /** Session */
-        "def-4": {
-            /**
-             * Format: uuid
-             * @description A UUIDv7 identifier
-             */
-            id: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            last_seen_at: string;
-            /** Format: date-time */
-            expires_at: string;
-            ip: string | null;
-            user_agent: string | null;
-            /** @description The session this request was made with */
-            current: boolean;
-        };
-        /** Member */
-        "def-5": {
-            /**
-             * Format: uuid
-             * @description A UUIDv7 identifier
-             */
-            id: string;
-            /**
-             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-             * @enum {string}
-             */
-            role: "owner" | "admin" | "viewer";
-            /** Format: date-time */
-            created_at: string;
-            user: {
-                /**
-                 * Format: uuid
-                 * @description A UUIDv7 identifier
-                 */
-                id: string;
-                email: string;
-                name: string | null;
-                last_login_at: string | null;
-            };
-        };
-        /** Invitation */
-        "def-6": {
+        Suppression: {
             /**
              * Format: uuid
              * @description A UUIDv7 identifier
@@ -1204,82 +1301,16 @@ export interface components {
             id: string;
             email: string;
             /**
-             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+             * @description hard_bounce and complaint come from the provider; manual was added by someone
              * @enum {string}
              */
-            role: "owner" | "admin" | "viewer";
-            /** @enum {string} */
-            status: "pending" | "accepted" | "revoked" | "expired";
-            invited_by_user_id: string | null;
-            /** Format: date-time */
-            expires_at: string;
-            accepted_at: string | null;
-            revoked_at: string | null;
-            sent_count: number;
+            reason: "hard_bounce" | "complaint" | "manual";
+            /** @description The message whose bounce or complaint added the address */
+            email_message_id: string | null;
             /** Format: date-time */
             created_at: string;
         };
-        /** PlatformOrganization */
-        "def-7": {
-            /**
-             * Format: uuid
-             * @description A UUIDv7 identifier
-             */
-            id: string;
-            name: string;
-            slug: string;
-            /** @enum {string} */
-            status: "active" | "suspended";
-            plan: string;
-            member_count: number;
-            /** Format: date-time */
-            created_at: string;
-            deleted_at: string | null;
-        };
-        /** AuditEntry */
-        "def-8": {
-            /**
-             * Format: uuid
-             * @description A UUIDv7 identifier
-             */
-            id: string;
-            actor: {
-                /** @enum {string} */
-                type: "user" | "api_key" | "system";
-                id: string | null;
-            };
-            /** @description What was done, e.g. subscriber.create */
-            action: string;
-            target_type: string | null;
-            target_id: string | null;
-            ip: string | null;
-            user_agent: string | null;
-            request_id: string | null;
-            details: {
-                [key: string]: unknown;
-            };
-            /** Format: date-time */
-            created_at: string;
-        };
-        /** DevMailboxMessage */
-        "def-9": {
-            /**
-             * Format: uuid
-             * @description A UUIDv7 identifier
-             */
-            id: string;
-            from: string;
-            to: string;
-            subject: string;
-            text: string;
-            html: string;
-            /** @description Every link in the message, in order */
-            links: string[];
-            /** Format: date-time */
-            created_at: string;
-        };
-        /** Template */
-        "def-10": {
+        Template: {
             /**
              * Format: uuid
              * @description A UUIDv7 identifier
@@ -1305,8 +1336,37 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        /** SubscriberEmail */
-        "def-11": {
+        SendingDomain: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            name: string;
+            region: string;
+            /** @enum {string} */
+            status: "not_started" | "pending" | "verified" | "failed" | "partially_verified" | "partially_failed" | "temporary_failure";
+            /** @description Publish these at your DNS provider, then ask for verification */
+            records: {
+                /** @description What the record is for: Verification, SPF, DKIM, … */
+                record: string;
+                /** @description DNS type: TXT, MX, CNAME */
+                type: string;
+                /** @description Host name, relative to the domain */
+                name: string;
+                value: string;
+                ttl: string;
+                priority: number | null;
+                status: string;
+            }[];
+            last_checked_at: string | null;
+            verified_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        SubscriberEmail: {
             /**
              * Format: uuid
              * @description A UUIDv7 identifier
@@ -1345,36 +1405,21 @@ export interface components {
             complained_at: string | null;
             failed_at: string | null;
         };
-        /** SendingDomain */
-        "def-12": {
+        DevMailboxMessage: {
             /**
              * Format: uuid
              * @description A UUIDv7 identifier
              */
             id: string;
-            name: string;
-            region: string;
-            /** @enum {string} */
-            status: "not_started" | "pending" | "verified" | "failed" | "partially_verified" | "partially_failed" | "temporary_failure";
-            /** @description Publish these at your DNS provider, then ask for verification */
-            records: {
-                /** @description What the record is for: Verification, SPF, DKIM, … */
-                record: string;
-                /** @description DNS type: TXT, MX, CNAME */
-                type: string;
-                /** @description Host name, relative to the domain */
-                name: string;
-                value: string;
-                ttl: string;
-                priority: number | null;
-                status: string;
-            }[];
-            last_checked_at: string | null;
-            verified_at: string | null;
+            from: string;
+            to: string;
+            subject: string;
+            text: string;
+            html: string;
+            /** @description Every link in the message, in order */
+            links: string[];
             /** Format: date-time */
             created_at: string;
-            /** Format: date-time */
-            updated_at: string;
         };
     };
     responses: never;
@@ -1385,76 +1430,16 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    getHealth: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status: string;
-                    };
-                };
-            };
-        };
-    };
-    getReady: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status: string;
-                        checks: {
-                            postgres: string;
-                            redis: string;
-                        };
-                    };
-                };
-            };
-            /** @description Default Response */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        status: string;
-                        checks: {
-                            postgres: string;
-                            redis: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    listApiKeys: {
+    listAuditLogs: {
         parameters: {
             query?: {
                 /** @description Page size (at most 100) */
                 limit?: number;
                 /** @description The next_cursor of the previous page */
                 cursor?: string;
+                /** @description A UUIDv7 identifier */
+                actor_id?: string;
+                action?: string;
             };
             header?: never;
             path?: never;
@@ -1462,20 +1447,41 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["def-0"][];
+                        items: components["schemas"]["AuditEntry"][];
                         /** @description Pass as cursor to get the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1496,7 +1502,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1517,7 +1523,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1538,7 +1544,120 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ApiKey"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1578,7 +1697,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1605,7 +1724,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1626,7 +1745,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1647,7 +1766,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1668,7 +1787,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1703,7 +1822,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1728,7 +1847,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1749,7 +1868,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1770,7 +1889,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1791,7 +1910,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1812,7 +1931,4077 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    requestMagicLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    verifyMagicLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: components["schemas"]["User"];
+                        session: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: components["schemas"]["User"];
+                        memberships: {
+                            organization: {
+                                /**
+                                 * Format: uuid
+                                 * @description A UUIDv7 identifier
+                                 */
+                                id: string;
+                                name: string;
+                                slug: string;
+                                /** @enum {string} */
+                                status: "active" | "suspended";
+                            };
+                            /**
+                             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                             * @enum {string}
+                             */
+                            role: "owner" | "admin" | "viewer";
+                        }[];
+                        /** @description The organization X-Organization-Id names, or the only one; null when neither applies */
+                        current_organization: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            name: string;
+                            slug: string;
+                            /** @enum {string} */
+                            status: "active" | "suspended";
+                            /**
+                             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                             * @enum {string}
+                             */
+                            role: "owner" | "admin" | "viewer";
+                        } | null;
+                        session: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Session"][];
+                        next_cursor: null;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    revokeSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Member"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateMemberRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                     * @enum {string}
+                     */
+                    role: "owner" | "admin" | "viewer";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /**
+                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                         * @enum {string}
+                         */
+                        role: "owner" | "admin" | "viewer";
+                        /** Format: date-time */
+                        created_at: string;
+                        user: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            email: string;
+                            name: string | null;
+                            last_login_at: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    leaveOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listMyOrganizations: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            name: string;
+                            slug: string;
+                            status: string;
+                            /**
+                             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                             * @enum {string}
+                             */
+                            role: "owner" | "admin" | "viewer";
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @description Lower-case letters, digits and dashes */
+                    slug?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        /** @enum {string} */
+                        status: "active" | "suspended";
+                        /** @description Language of the organization's email footers and public pages */
+                        locale: string;
+                        postal_address: string | null;
+                        email_from_name: string | null;
+                        email_from_address: string | null;
+                        plan: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        /**
+                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                         * @enum {string}
+                         */
+                        role: "owner" | "admin" | "viewer";
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getCurrentOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        /** @enum {string} */
+                        status: "active" | "suspended";
+                        /** @description Language of the organization's email footers and public pages */
+                        locale: string;
+                        postal_address: string | null;
+                        email_from_name: string | null;
+                        email_from_address: string | null;
+                        plan: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteCurrentOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The organization's slug, typed again to confirm */
+                    confirm_slug: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateCurrentOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /** @description Lower-case letters, digits and dashes */
+                    slug?: string;
+                    /** @description e.g. en, de, de-CH */
+                    locale?: string;
+                    postal_address?: string | null;
+                    email_from_name?: string | null;
+                    email_from_address?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        /** @enum {string} */
+                        status: "active" | "suspended";
+                        /** @description Language of the organization's email footers and public pages */
+                        locale: string;
+                        postal_address: string | null;
+                        email_from_name: string | null;
+                        email_from_address: string | null;
+                        plan: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+                status?: "pending" | "accepted" | "revoked" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Invitation"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    /**
+                     * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                     * @enum {string}
+                     */
+                    role: "owner" | "admin" | "viewer";
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        email: string;
+                        /**
+                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                         * @enum {string}
+                         */
+                        role: "owner" | "admin" | "viewer";
+                        /** @enum {string} */
+                        status: "pending" | "accepted" | "revoked" | "expired";
+                        invited_by_user_id: string | null;
+                        /** Format: date-time */
+                        expires_at: string;
+                        accepted_at: string | null;
+                        revoked_at: string | null;
+                        sent_count: number;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    resendInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        email: string;
+                        /**
+                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                         * @enum {string}
+                         */
+                        role: "owner" | "admin" | "viewer";
+                        /** @enum {string} */
+                        status: "pending" | "accepted" | "revoked" | "expired";
+                        invited_by_user_id: string | null;
+                        /** Format: date-time */
+                        expires_at: string;
+                        accepted_at: string | null;
+                        revoked_at: string | null;
+                        sent_count: number;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: components["schemas"]["User"];
+                        session: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                        };
+                        organization: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            /**
+                             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                             * @enum {string}
+                             */
+                            role: "owner" | "admin" | "viewer";
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listAllOrganizations: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+                status?: "active" | "suspended";
+                /** @description Start of the name or slug */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["PlatformOrganization"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    suspendOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        status: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    unsuspendOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        status: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listTags: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+                category?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Tag"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    slug?: string;
+                    description?: string | null;
+                    category?: string | null;
+                    is_public?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        description: string | null;
+                        category: string | null;
+                        /** @description Public tags are shown in the preference center */
+                        is_public: boolean;
+                        /** @description Subscribers currently subscribed to this tag */
+                        subscriber_count: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getTagByName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        description: string | null;
+                        category: string | null;
+                        /** @description Public tags are shown in the preference center */
+                        is_public: boolean;
+                        /** @description Subscribers currently subscribed to this tag */
+                        subscriber_count: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        description: string | null;
+                        category: string | null;
+                        /** @description Public tags are shown in the preference center */
+                        is_public: boolean;
+                        /** @description Subscribers currently subscribed to this tag */
+                        subscriber_count: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    slug?: string;
+                    description?: string | null;
+                    category?: string | null;
+                    is_public?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        description: string | null;
+                        category: string | null;
+                        /** @description Public tags are shown in the preference center */
+                        is_public: boolean;
+                        /** @description Subscribers currently subscribed to this tag */
+                        subscriber_count: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1854,20 +6043,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["def-1"][];
+                        items: components["schemas"]["Subscriber"][];
                         /** @description Pass as cursor to get the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1888,7 +6077,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1909,7 +6098,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1930,7 +6119,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1951,7 +6140,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2000,7 +6189,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2040,7 +6229,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2061,7 +6250,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2082,7 +6271,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2103,7 +6292,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2124,7 +6313,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2158,7 +6347,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2198,7 +6387,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2219,7 +6408,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2240,7 +6429,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2261,7 +6450,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2282,7 +6471,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2321,7 +6510,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2352,7 +6541,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2373,7 +6562,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2394,7 +6583,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2415,7 +6604,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2450,7 +6639,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2490,7 +6679,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2511,7 +6700,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2532,7 +6721,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2553,7 +6742,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2574,7 +6763,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2616,7 +6805,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2637,7 +6826,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2658,7 +6847,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2679,7 +6868,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2700,7 +6889,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2749,7 +6938,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2789,7 +6978,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2810,7 +6999,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2831,7 +7020,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2852,7 +7041,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2873,7 +7062,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2894,7 +7083,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2935,7 +7124,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2975,7 +7164,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2996,7 +7185,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3017,7 +7206,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3038,7 +7227,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3059,7 +7248,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3095,7 +7284,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3135,7 +7324,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3156,7 +7345,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3177,7 +7366,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3198,7 +7387,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3219,7 +7408,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3259,7 +7448,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3297,7 +7486,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3318,7 +7507,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3339,7 +7528,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3360,7 +7549,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3381,7 +7570,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3421,7 +7610,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3447,7 +7636,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3468,7 +7657,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3489,7 +7678,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3510,7 +7699,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3531,7 +7720,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3572,7 +7761,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3594,7 +7783,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3615,7 +7804,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3636,7 +7825,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3657,7 +7846,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3678,7 +7867,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3701,14 +7890,16 @@ export interface operations {
             };
         };
     };
-    listTags: {
+    listSuppressions: {
         parameters: {
             query?: {
                 /** @description Page size (at most 100) */
                 limit?: number;
                 /** @description The next_cursor of the previous page */
                 cursor?: string;
-                category?: string;
+                /** @description Part of the address, case-insensitive */
+                q?: string;
+                reason?: "hard_bounce" | "complaint" | "manual";
             };
             header?: never;
             path?: never;
@@ -3716,20 +7907,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["def-2"][];
+                        items: components["schemas"]["Suppression"][];
                         /** @description Pass as cursor to get the next page; null on the last page */
                         next_cursor: string | null;
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3750,7 +7941,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3771,7 +7962,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3792,7 +7983,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3815,7 +8006,7 @@ export interface operations {
             };
         };
     };
-    createTag: {
+    addSuppression: {
         parameters: {
             query?: never;
             header?: never;
@@ -3825,16 +8016,43 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    name: string;
-                    slug?: string;
-                    description?: string | null;
-                    category?: string | null;
-                    is_public?: boolean;
+                    /** Format: email */
+                    email: string;
+                    /**
+                     * @description Only manual: the others are recorded from provider events
+                     * @enum {string}
+                     */
+                    reason?: "manual";
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        email: string;
+                        /**
+                         * @description hard_bounce and complaint come from the provider; manual was added by someone
+                         * @enum {string}
+                         */
+                        reason: "hard_bounce" | "complaint" | "manual";
+                        /** @description The message whose bounce or complaint added the address */
+                        email_message_id: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3846,167 +8064,20 @@ export interface operations {
                          * @description A UUIDv7 identifier
                          */
                         id: string;
-                        name: string;
-                        slug: string;
-                        description: string | null;
-                        category: string | null;
-                        /** @description Public tags are shown in the preference center */
-                        is_public: boolean;
-                        /** @description Subscribers currently subscribed to this tag */
-                        subscriber_count: number;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    getTagByName: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
+                        email: string;
                         /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
+                         * @description hard_bounce and complaint come from the provider; manual was added by someone
+                         * @enum {string}
                          */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        description: string | null;
-                        category: string | null;
-                        /** @description Public tags are shown in the preference center */
-                        is_public: boolean;
-                        /** @description Subscribers currently subscribed to this tag */
-                        subscriber_count: number;
+                        reason: "hard_bounce" | "complaint" | "manual";
+                        /** @description The message whose bounce or complaint added the address */
+                        email_message_id: string | null;
                         /** Format: date-time */
                         created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4027,7 +8098,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4048,28 +8119,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4090,7 +8140,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4113,153 +8163,7 @@ export interface operations {
             };
         };
     };
-    getTag: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        description: string | null;
-                        category: string | null;
-                        /** @description Public tags are shown in the preference center */
-                        is_public: boolean;
-                        /** @description Subscribers currently subscribed to this tag */
-                        subscriber_count: number;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    deleteTag: {
+    removeSuppression: {
         parameters: {
             query?: never;
             header?: never;
@@ -4278,7 +8182,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4299,7 +8203,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4320,7 +8224,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4341,7 +8245,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4362,7 +8266,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4385,56 +8289,58 @@ export interface operations {
             };
         };
     };
-    updateTag: {
+    listTemplates: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+                /** @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers */
+                category?: "transactional" | "marketing";
+                status?: "active" | "archived";
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": {
-                    name?: string;
-                    slug?: string;
-                    description?: string | null;
-                    category?: string | null;
-                    is_public?: boolean;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        description: string | null;
-                        category: string | null;
-                        /** @description Public tags are shown in the preference center */
-                        is_public: boolean;
-                        /** @description Subscribers currently subscribed to this tag */
-                        subscriber_count: number;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
+                        items: components["schemas"]["Template"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4455,7 +8361,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4476,49 +8382,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4539,7 +8403,2574 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    slug?: string;
+                    /** @default transactional */
+                    category?: "transactional" | "marketing";
+                    /** @description Liquid; rendered as plain text */
+                    subject: string;
+                    /** @description An <mjml> document; Liquid variables and tags inside text, attributes and <mj-raw> */
+                    mjml_content: string;
+                    /** @description A JSON Schema the variables of each send must match, e.g. {"type":"object","required":["name"],"properties":{"name":{"type":"string"}}} */
+                    variables_schema?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        /**
+                         * @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers
+                         * @enum {string}
+                         */
+                        category: "transactional" | "marketing";
+                        subject: string;
+                        mjml_content: string;
+                        variables_schema: {
+                            [key: string]: unknown;
+                        };
+                        /** @enum {string} */
+                        status: "active" | "archived";
+                        archived_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        /**
+                         * @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers
+                         * @enum {string}
+                         */
+                        category: "transactional" | "marketing";
+                        subject: string;
+                        mjml_content: string;
+                        variables_schema: {
+                            [key: string]: unknown;
+                        };
+                        /** @enum {string} */
+                        status: "active" | "archived";
+                        archived_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    archiveTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    slug?: string;
+                    /**
+                     * @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers
+                     * @enum {string}
+                     */
+                    category?: "transactional" | "marketing";
+                    /** @description Liquid; rendered as plain text */
+                    subject?: string;
+                    /** @description An <mjml> document; Liquid variables and tags inside text, attributes and <mj-raw> */
+                    mjml_content?: string;
+                    /** @description A JSON Schema the variables of each send must match, e.g. {"type":"object","required":["name"],"properties":{"name":{"type":"string"}}} */
+                    variables_schema?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        slug: string;
+                        /**
+                         * @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers
+                         * @enum {string}
+                         */
+                        category: "transactional" | "marketing";
+                        subject: string;
+                        mjml_content: string;
+                        variables_schema: {
+                            [key: string]: unknown;
+                        };
+                        /** @enum {string} */
+                        status: "active" | "archived";
+                        archived_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    previewTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    variables?: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * Format: uuid
+                     * @description A UUIDv7 identifier
+                     */
+                    subscriber_id?: string;
+                    /** @description Liquid; rendered as plain text */
+                    subject?: string;
+                    /** @description An <mjml> document; Liquid variables and tags inside text, attributes and <mj-raw> */
+                    mjml_content?: string;
+                    /**
+                     * @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers
+                     * @enum {string}
+                     */
+                    category?: "transactional" | "marketing";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        subject: string;
+                        html: string;
+                        text: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listSendingDomains: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SendingDomain"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createSendingDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A domain or subdomain you control, e.g. mail.example.com */
+                    name: string;
+                    /**
+                     * @description Where the provider sends from
+                     * @default us-east-1
+                     * @enum {string}
+                     */
+                    region?: "us-east-1" | "eu-west-1" | "sa-east-1" | "ap-northeast-1";
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        region: string;
+                        /** @enum {string} */
+                        status: "not_started" | "pending" | "verified" | "failed" | "partially_verified" | "partially_failed" | "temporary_failure";
+                        /** @description Publish these at your DNS provider, then ask for verification */
+                        records: {
+                            /** @description What the record is for: Verification, SPF, DKIM, … */
+                            record: string;
+                            /** @description DNS type: TXT, MX, CNAME */
+                            type: string;
+                            /** @description Host name, relative to the domain */
+                            name: string;
+                            value: string;
+                            ttl: string;
+                            priority: number | null;
+                            status: string;
+                        }[];
+                        last_checked_at: string | null;
+                        verified_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getSendingDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        region: string;
+                        /** @enum {string} */
+                        status: "not_started" | "pending" | "verified" | "failed" | "partially_verified" | "partially_failed" | "temporary_failure";
+                        /** @description Publish these at your DNS provider, then ask for verification */
+                        records: {
+                            /** @description What the record is for: Verification, SPF, DKIM, … */
+                            record: string;
+                            /** @description DNS type: TXT, MX, CNAME */
+                            type: string;
+                            /** @description Host name, relative to the domain */
+                            name: string;
+                            value: string;
+                            ttl: string;
+                            priority: number | null;
+                            status: string;
+                        }[];
+                        last_checked_at: string | null;
+                        verified_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteSendingDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    verifySendingDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        region: string;
+                        /** @enum {string} */
+                        status: "not_started" | "pending" | "verified" | "failed" | "partially_verified" | "partially_failed" | "temporary_failure";
+                        /** @description Publish these at your DNS provider, then ask for verification */
+                        records: {
+                            /** @description What the record is for: Verification, SPF, DKIM, … */
+                            record: string;
+                            /** @description DNS type: TXT, MX, CNAME */
+                            type: string;
+                            /** @description Host name, relative to the domain */
+                            name: string;
+                            value: string;
+                            ttl: string;
+                            priority: number | null;
+                            status: string;
+                        }[];
+                        last_checked_at: string | null;
+                        verified_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getEmailSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Display name of the sender; the organization name when null */
+                        from_name: string | null;
+                        /** @description Sender address; must be on a verified sending domain when domains are managed */
+                        from_email: string | null;
+                        /** @description The From header organization mail currently gets */
+                        effective_from: string;
+                        /** @description The verified domain mail is sent from, if any */
+                        send_domain: string | null;
+                        domain_verified: boolean;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateEmailSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    from_name?: string | null;
+                    from_email?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Display name of the sender; the organization name when null */
+                        from_name: string | null;
+                        /** @description Sender address; must be on a verified sending domain when domains are managed */
+                        from_email: string | null;
+                        /** @description The From header organization mail currently gets */
+                        effective_from: string;
+                        /** @description The verified domain mail is sent from, if any */
+                        send_domain: string | null;
+                        domain_verified: boolean;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    sendEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    template_slug?: string;
+                    /**
+                     * Format: uuid
+                     * @description A UUIDv7 identifier
+                     */
+                    template_id?: string;
+                    /** @description An email address or a subscriber id */
+                    to: string;
+                    /** @description Template variables (at most 100 keys, 64 KB as JSON) */
+                    variables?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description The same key never sends twice; the Idempotency-Key header works too */
+                    idempotency_key?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        status: "queued" | "sending" | "sent" | "delivery_delayed" | "delivered" | "bounced" | "complained" | "failed" | "suppressed";
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A plan limit is reached; the error names the limit, the usage and the plan */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        status: "queued" | "sending" | "sent" | "delivery_delayed" | "delivered" | "bounced" | "complained" | "failed" | "suppressed";
+                        /** @enum {string} */
+                        category: "transactional" | "marketing";
+                        to_address: string;
+                        from_address: string;
+                        subject: string;
+                        template_id: string | null;
+                        subscriber_id: string | null;
+                        campaign_id: string | null;
+                        provider: string | null;
+                        /** @description The provider's message id, once it accepted the email */
+                        esp_message_id: string | null;
+                        attempts: number;
+                        error: {
+                            code: string;
+                            message: string;
+                        } | null;
+                        open_count: number;
+                        click_count: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        sent_at: string | null;
+                        delivered_at: string | null;
+                        opened_at: string | null;
+                        clicked_at: string | null;
+                        bounced_at: string | null;
+                        complained_at: string | null;
+                        failed_at: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listSubscriberEmails: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SubscriberEmail"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listDevMailbox: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["DevMailboxMessage"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4581,7 +11012,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4596,7 +11027,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4617,7 +11048,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4638,7 +11069,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4659,7 +11090,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4680,7 +11111,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4715,7 +11146,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4779,7 +11210,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4800,7 +11231,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4821,7 +11252,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4863,7 +11294,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4884,7 +11315,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4905,7 +11336,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4949,7 +11380,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4966,7 +11397,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4987,7 +11418,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5008,7 +11439,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5029,7 +11460,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5064,7 +11495,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5081,7 +11512,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5102,7 +11533,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5123,7 +11554,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5164,7 +11595,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5177,7 +11608,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5198,7 +11629,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5219,7 +11650,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5240,7 +11671,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5282,7 +11713,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5294,7 +11725,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description Accepted; the work continues in the background */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -5306,7 +11737,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5327,7 +11758,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5348,7 +11779,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5383,7 +11814,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5469,7 +11900,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5490,7 +11921,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5511,7 +11942,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5553,7 +11984,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Accepted; the work continues in the background */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -5566,7 +11997,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5587,7 +12018,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5619,7 +12050,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5661,7 +12092,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5682,7 +12113,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5703,7 +12134,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5724,7 +12155,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5786,7 +12217,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5828,7 +12259,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5849,7 +12280,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5870,7 +12301,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5891,7 +12322,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5941,7 +12372,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Accepted; the work continues in the background */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -5956,7 +12387,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5977,7 +12408,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5998,7 +12429,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6019,7 +12450,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6054,7 +12485,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6104,7 +12535,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6125,7 +12556,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6146,7 +12577,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6187,7 +12618,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6201,7 +12632,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6222,7 +12653,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6243,6057 +12674,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    requestMagicLink: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** Format: email */
-                    email: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        message: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    verifyMagicLink: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    token: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        user: components["schemas"]["def-3"];
-                        session: {
-                            /**
-                             * Format: uuid
-                             * @description A UUIDv7 identifier
-                             */
-                            id: string;
-                            /** Format: date-time */
-                            expires_at: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    logout: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No content */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    getMe: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        user: components["schemas"]["def-3"];
-                        memberships: {
-                            organization: {
-                                /**
-                                 * Format: uuid
-                                 * @description A UUIDv7 identifier
-                                 */
-                                id: string;
-                                name: string;
-                                slug: string;
-                                /** @enum {string} */
-                                status: "active" | "suspended";
-                            };
-                            /**
-                             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-                             * @enum {string}
-                             */
-                            role: "owner" | "admin" | "viewer";
-                        }[];
-                        /** @description The organization X-Organization-Id names, or the only one; null when neither applies */
-                        current_organization: {
-                            /**
-                             * Format: uuid
-                             * @description A UUIDv7 identifier
-                             */
-                            id: string;
-                            name: string;
-                            slug: string;
-                            /** @enum {string} */
-                            status: "active" | "suspended";
-                            /**
-                             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-                             * @enum {string}
-                             */
-                            role: "owner" | "admin" | "viewer";
-                        } | null;
-                        session: {
-                            /**
-                             * Format: uuid
-                             * @description A UUIDv7 identifier
-                             */
-                            id: string;
-                            /** Format: date-time */
-                            expires_at: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    listSessions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["def-4"][];
-                        next_cursor: null;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    revokeSession: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No content */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    listMyOrganizations: {
-        parameters: {
-            query?: {
-                /** @description Page size (at most 100) */
-                limit?: number;
-                /** @description The next_cursor of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: {
-                            /**
-                             * Format: uuid
-                             * @description A UUIDv7 identifier
-                             */
-                            id: string;
-                            name: string;
-                            slug: string;
-                            status: string;
-                            /**
-                             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-                             * @enum {string}
-                             */
-                            role: "owner" | "admin" | "viewer";
-                            /** Format: date-time */
-                            created_at: string;
-                        }[];
-                        /** @description Pass as cursor to get the next page; null on the last page */
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    createOrganization: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    name: string;
-                    /** @description Lower-case letters, digits and dashes */
-                    slug?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        /** @enum {string} */
-                        status: "active" | "suspended";
-                        /** @description Language of the organization's email footers and public pages */
-                        locale: string;
-                        postal_address: string | null;
-                        email_from_name: string | null;
-                        email_from_address: string | null;
-                        plan: string;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                        /**
-                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-                         * @enum {string}
-                         */
-                        role: "owner" | "admin" | "viewer";
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    getCurrentOrganization: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        /** @enum {string} */
-                        status: "active" | "suspended";
-                        /** @description Language of the organization's email footers and public pages */
-                        locale: string;
-                        postal_address: string | null;
-                        email_from_name: string | null;
-                        email_from_address: string | null;
-                        plan: string;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    deleteCurrentOrganization: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description The organization's slug, typed again to confirm */
-                    confirm_slug: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        message: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    updateCurrentOrganization: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    name?: string;
-                    /** @description Lower-case letters, digits and dashes */
-                    slug?: string;
-                    /** @description e.g. en, de, de-CH */
-                    locale?: string;
-                    postal_address?: string | null;
-                    email_from_name?: string | null;
-                    email_from_address?: string | null;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        /** @enum {string} */
-                        status: "active" | "suspended";
-                        /** @description Language of the organization's email footers and public pages */
-                        locale: string;
-                        postal_address: string | null;
-                        email_from_name: string | null;
-                        email_from_address: string | null;
-                        plan: string;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    listMembers: {
-        parameters: {
-            query?: {
-                /** @description Page size (at most 100) */
-                limit?: number;
-                /** @description The next_cursor of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["def-5"][];
-                        /** @description Pass as cursor to get the next page; null on the last page */
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    removeMember: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No content */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    updateMemberRole: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /**
-                     * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-                     * @enum {string}
-                     */
-                    role: "owner" | "admin" | "viewer";
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        /**
-                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-                         * @enum {string}
-                         */
-                        role: "owner" | "admin" | "viewer";
-                        /** Format: date-time */
-                        created_at: string;
-                        user: {
-                            /**
-                             * Format: uuid
-                             * @description A UUIDv7 identifier
-                             */
-                            id: string;
-                            email: string;
-                            name: string | null;
-                            last_login_at: string | null;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    leaveOrganization: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No content */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    listInvitations: {
-        parameters: {
-            query?: {
-                /** @description Page size (at most 100) */
-                limit?: number;
-                /** @description The next_cursor of the previous page */
-                cursor?: string;
-                status?: "pending" | "accepted" | "revoked" | "expired";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["def-6"][];
-                        /** @description Pass as cursor to get the next page; null on the last page */
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    createInvitation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** Format: email */
-                    email: string;
-                    /**
-                     * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-                     * @enum {string}
-                     */
-                    role: "owner" | "admin" | "viewer";
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        email: string;
-                        /**
-                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-                         * @enum {string}
-                         */
-                        role: "owner" | "admin" | "viewer";
-                        /** @enum {string} */
-                        status: "pending" | "accepted" | "revoked" | "expired";
-                        invited_by_user_id: string | null;
-                        /** Format: date-time */
-                        expires_at: string;
-                        accepted_at: string | null;
-                        revoked_at: string | null;
-                        sent_count: number;
-                        /** Format: date-time */
-                        created_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    resendInvitation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        email: string;
-                        /**
-                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-                         * @enum {string}
-                         */
-                        role: "owner" | "admin" | "viewer";
-                        /** @enum {string} */
-                        status: "pending" | "accepted" | "revoked" | "expired";
-                        invited_by_user_id: string | null;
-                        /** Format: date-time */
-                        expires_at: string;
-                        accepted_at: string | null;
-                        revoked_at: string | null;
-                        sent_count: number;
-                        /** Format: date-time */
-                        created_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    revokeInvitation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No content */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    acceptInvitation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    token: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        user: components["schemas"]["def-3"];
-                        session: {
-                            /**
-                             * Format: uuid
-                             * @description A UUIDv7 identifier
-                             */
-                            id: string;
-                            /** Format: date-time */
-                            expires_at: string;
-                        };
-                        organization: {
-                            /**
-                             * Format: uuid
-                             * @description A UUIDv7 identifier
-                             */
-                            id: string;
-                            /**
-                             * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-                             * @enum {string}
-                             */
-                            role: "owner" | "admin" | "viewer";
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    listAllOrganizations: {
-        parameters: {
-            query?: {
-                /** @description Page size (at most 100) */
-                limit?: number;
-                /** @description The next_cursor of the previous page */
-                cursor?: string;
-                status?: "active" | "suspended";
-                /** @description Start of the name or slug */
-                q?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["def-7"][];
-                        /** @description Pass as cursor to get the next page; null on the last page */
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    suspendOrganization: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        status: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    unsuspendOrganization: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        status: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    listAuditLogs: {
-        parameters: {
-            query?: {
-                /** @description Page size (at most 100) */
-                limit?: number;
-                /** @description The next_cursor of the previous page */
-                cursor?: string;
-                /** @description A UUIDv7 identifier */
-                actor_id?: string;
-                action?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["def-8"][];
-                        /** @description Pass as cursor to get the next page; null on the last page */
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    listDevMailbox: {
-        parameters: {
-            query?: {
-                /** @description Page size (at most 100) */
-                limit?: number;
-                /** @description The next_cursor of the previous page */
-                cursor?: string;
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["def-9"][];
-                        /** @description Pass as cursor to get the next page; null on the last page */
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    listTemplates: {
-        parameters: {
-            query?: {
-                /** @description Page size (at most 100) */
-                limit?: number;
-                /** @description The next_cursor of the previous page */
-                cursor?: string;
-                /** @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers */
-                category?: "transactional" | "marketing";
-                status?: "active" | "archived";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["def-10"][];
-                        /** @description Pass as cursor to get the next page; null on the last page */
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    createTemplate: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    name: string;
-                    slug?: string;
-                    /** @default transactional */
-                    category?: "transactional" | "marketing";
-                    /** @description Liquid; rendered as plain text */
-                    subject: string;
-                    /** @description An <mjml> document; Liquid variables and tags inside text, attributes and <mj-raw> */
-                    mjml_content: string;
-                    /** @description A JSON Schema the variables of each send must match, e.g. {"type":"object","required":["name"],"properties":{"name":{"type":"string"}}} */
-                    variables_schema?: {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        /**
-                         * @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers
-                         * @enum {string}
-                         */
-                        category: "transactional" | "marketing";
-                        subject: string;
-                        mjml_content: string;
-                        variables_schema: {
-                            [key: string]: unknown;
-                        };
-                        /** @enum {string} */
-                        status: "active" | "archived";
-                        archived_at: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    getTemplate: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        /**
-                         * @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers
-                         * @enum {string}
-                         */
-                        category: "transactional" | "marketing";
-                        subject: string;
-                        mjml_content: string;
-                        variables_schema: {
-                            [key: string]: unknown;
-                        };
-                        /** @enum {string} */
-                        status: "active" | "archived";
-                        archived_at: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    archiveTemplate: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No content */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    updateTemplate: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    name?: string;
-                    slug?: string;
-                    /**
-                     * @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers
-                     * @enum {string}
-                     */
-                    category?: "transactional" | "marketing";
-                    /** @description Liquid; rendered as plain text */
-                    subject?: string;
-                    /** @description An <mjml> document; Liquid variables and tags inside text, attributes and <mj-raw> */
-                    mjml_content?: string;
-                    /** @description A JSON Schema the variables of each send must match, e.g. {"type":"object","required":["name"],"properties":{"name":{"type":"string"}}} */
-                    variables_schema?: {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        /**
-                         * @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers
-                         * @enum {string}
-                         */
-                        category: "transactional" | "marketing";
-                        subject: string;
-                        mjml_content: string;
-                        variables_schema: {
-                            [key: string]: unknown;
-                        };
-                        /** @enum {string} */
-                        status: "active" | "archived";
-                        archived_at: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    previewTemplate: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    variables?: {
-                        [key: string]: unknown;
-                    };
-                    /**
-                     * Format: uuid
-                     * @description A UUIDv7 identifier
-                     */
-                    subscriber_id?: string;
-                    /** @description Liquid; rendered as plain text */
-                    subject?: string;
-                    /** @description An <mjml> document; Liquid variables and tags inside text, attributes and <mj-raw> */
-                    mjml_content?: string;
-                    /**
-                     * @description Marketing mail gets the compliance footer and one-click unsubscribe headers, and goes only to active subscribers
-                     * @enum {string}
-                     */
-                    category?: "transactional" | "marketing";
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        subject: string;
-                        html: string;
-                        text: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    sendEmail: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    template_slug?: string;
-                    /**
-                     * Format: uuid
-                     * @description A UUIDv7 identifier
-                     */
-                    template_id?: string;
-                    /** @description An email address or a subscriber id */
-                    to: string;
-                    /** @description Template variables (at most 100 keys, 64 KB as JSON) */
-                    variables?: {
-                        [key: string]: unknown;
-                    };
-                    /** @description The same key never sends twice; the Idempotency-Key header works too */
-                    idempotency_key?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        /** @enum {string} */
-                        status: "queued" | "sending" | "sent" | "delivery_delayed" | "delivered" | "bounced" | "complained" | "failed" | "suppressed";
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    getEmail: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        /** @enum {string} */
-                        status: "queued" | "sending" | "sent" | "delivery_delayed" | "delivered" | "bounced" | "complained" | "failed" | "suppressed";
-                        /** @enum {string} */
-                        category: "transactional" | "marketing";
-                        to_address: string;
-                        from_address: string;
-                        subject: string;
-                        template_id: string | null;
-                        subscriber_id: string | null;
-                        campaign_id: string | null;
-                        provider: string | null;
-                        /** @description The provider's message id, once it accepted the email */
-                        esp_message_id: string | null;
-                        attempts: number;
-                        error: {
-                            code: string;
-                            message: string;
-                        } | null;
-                        open_count: number;
-                        click_count: number;
-                        /** Format: date-time */
-                        created_at: string;
-                        sent_at: string | null;
-                        delivered_at: string | null;
-                        opened_at: string | null;
-                        clicked_at: string | null;
-                        bounced_at: string | null;
-                        complained_at: string | null;
-                        failed_at: string | null;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    listSubscriberEmails: {
-        parameters: {
-            query?: {
-                /** @description Page size (at most 100) */
-                limit?: number;
-                /** @description The next_cursor of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["def-11"][];
-                        /** @description Pass as cursor to get the next page; null on the last page */
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    listSendingDomains: {
-        parameters: {
-            query?: {
-                /** @description Page size (at most 100) */
-                limit?: number;
-                /** @description The next_cursor of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["def-12"][];
-                        /** @description Pass as cursor to get the next page; null on the last page */
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    createSendingDomain: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description A domain or subdomain you control, e.g. mail.example.com */
-                    name: string;
-                    /**
-                     * @description Where the provider sends from
-                     * @default us-east-1
-                     * @enum {string}
-                     */
-                    region?: "us-east-1" | "eu-west-1" | "sa-east-1" | "ap-northeast-1";
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        region: string;
-                        /** @enum {string} */
-                        status: "not_started" | "pending" | "verified" | "failed" | "partially_verified" | "partially_failed" | "temporary_failure";
-                        /** @description Publish these at your DNS provider, then ask for verification */
-                        records: {
-                            /** @description What the record is for: Verification, SPF, DKIM, … */
-                            record: string;
-                            /** @description DNS type: TXT, MX, CNAME */
-                            type: string;
-                            /** @description Host name, relative to the domain */
-                            name: string;
-                            value: string;
-                            ttl: string;
-                            priority: number | null;
-                            status: string;
-                        }[];
-                        last_checked_at: string | null;
-                        verified_at: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    getSendingDomain: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        region: string;
-                        /** @enum {string} */
-                        status: "not_started" | "pending" | "verified" | "failed" | "partially_verified" | "partially_failed" | "temporary_failure";
-                        /** @description Publish these at your DNS provider, then ask for verification */
-                        records: {
-                            /** @description What the record is for: Verification, SPF, DKIM, … */
-                            record: string;
-                            /** @description DNS type: TXT, MX, CNAME */
-                            type: string;
-                            /** @description Host name, relative to the domain */
-                            name: string;
-                            value: string;
-                            ttl: string;
-                            priority: number | null;
-                            status: string;
-                        }[];
-                        last_checked_at: string | null;
-                        verified_at: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    deleteSendingDomain: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No content */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    verifySendingDomain: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        name: string;
-                        region: string;
-                        /** @enum {string} */
-                        status: "not_started" | "pending" | "verified" | "failed" | "partially_verified" | "partially_failed" | "temporary_failure";
-                        /** @description Publish these at your DNS provider, then ask for verification */
-                        records: {
-                            /** @description What the record is for: Verification, SPF, DKIM, … */
-                            record: string;
-                            /** @description DNS type: TXT, MX, CNAME */
-                            type: string;
-                            /** @description Host name, relative to the domain */
-                            name: string;
-                            value: string;
-                            ttl: string;
-                            priority: number | null;
-                            status: string;
-                        }[];
-                        last_checked_at: string | null;
-                        verified_at: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                        /** Format: date-time */
-                        updated_at: string;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    getEmailSettings: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description Display name of the sender; the organization name when null */
-                        from_name: string | null;
-                        /** @description Sender address; must be on a verified sending domain when domains are managed */
-                        from_email: string | null;
-                        /** @description The From header organization mail currently gets */
-                        effective_from: string;
-                        /** @description The verified domain mail is sent from, if any */
-                        send_domain: string | null;
-                        domain_verified: boolean;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    updateEmailSettings: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    from_name?: string | null;
-                    from_email?: string | null;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description Display name of the sender; the organization name when null */
-                        from_name: string | null;
-                        /** @description Sender address; must be on a verified sending domain when domains are managed */
-                        from_email: string | null;
-                        /** @description The From header organization mail currently gets */
-                        effective_from: string;
-                        /** @description The verified domain mail is sent from, if any */
-                        send_domain: string | null;
-                        domain_verified: boolean;
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12325,7 +12706,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -12388,7 +12769,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12409,7 +12790,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12430,7 +12811,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Not found (another organization's resources are not found either) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12451,7 +12832,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12472,7 +12853,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12507,7 +12888,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -12531,7 +12912,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12552,7 +12933,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12573,7 +12954,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12594,7 +12975,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12615,7 +12996,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Too many requests; retry after the Retry-After header */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -12638,6 +13019,69 @@ export interface operations {
             };
         };
     };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: string;
+                    };
+                };
+            };
+        };
+    };
+    getReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: string;
+                        checks: {
+                            postgres: string;
+                            redis: string;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: string;
+                        checks: {
+                            postgres: string;
+                            redis: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     receiveResendEvent: {
         parameters: {
             query?: never;
@@ -12651,7 +13095,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -12663,7 +13107,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12684,7 +13128,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12738,7 +13182,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -12750,7 +13194,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error has this shape */
+            /** @description Missing, invalid or revoked credentials */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -1,14 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { invalidToken } from '../../lib/tokens.ts';
-import { insertEvents, type OutboxEvent } from '../events/events.repository.ts';
-import type { ConfirmSource, Links } from '../preference-center/links.ts';
-import type { SystemMailer } from '../preference-center/mailer.ts';
-import type { OrganizationProfile, PreferenceCenterRepository } from '../preference-center/preference-center.repository.ts';
-import type { Locale } from '../preference-center/preference-center.schemas.ts';
-import { consentWording, publicOrganization, supportedLocale } from '../preference-center/settings.ts';
-import type { HistoryInsert, Origin, SubscriberRepository } from '../subscribers/subscribers.repository.ts';
-import { historyRow, tagEvent } from '../subscribers/subscribers.service.ts';
+import { insertEvents, type OutboxEvent } from '../events/index.ts';
+import type { ConfirmSource, Links } from './links.ts';
+import type { SystemMailer } from './mailer.ts';
+import type { OrganizationProfile, PreferenceCenterRepository } from './preference-center.repository.ts';
+import type { Locale } from './preference-center.schemas.ts';
+import { consentWording, publicOrganization, supportedLocale } from './settings.ts';
+import type { HistoryInsert, Origin, SubscriberRepository } from '../subscribers/index.ts';
+import { historyRow, tagEvent } from '../subscribers/index.ts';
 import { confirmationEmail } from './confirmation-email.ts';
 
 /**

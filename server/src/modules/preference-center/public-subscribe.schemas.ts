@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
 import { StringEnum } from '../common.schemas.ts';
-import { MAX_CONFIRM_TAGS } from '../preference-center/links.ts';
-import { LocaleSchema, PreferenceToken, PublicOrganization } from '../preference-center/preference-center.schemas.ts';
-import { SUBSCRIBER_STATUSES } from '../subscribers/subscribers.schemas.ts';
+import { MAX_CONFIRM_TAGS } from './links.ts';
+import { LocaleSchema, PreferenceToken, PublicOrganization } from './preference-center.schemas.ts';
+import { SUBSCRIBER_STATUSES } from '../subscribers/index.ts';
 
 export const OrgSlugParams = Type.Object({ org_slug: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9-]+$' }) }, { additionalProperties: false });
 

@@ -1,13 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { AppError, forbidden, notFound, unprocessable } from '../../lib/errors.ts';
-import type { BackgroundTasks } from '../platform/background.ts';
-import type { AddressLimiter } from '../preference-center/address-limit.ts';
-import type { OrganizationProfile, PreferenceCenterRepository } from '../preference-center/preference-center.repository.ts';
-import type { Locale } from '../preference-center/preference-center.schemas.ts';
-import { readSettings } from '../preference-center/settings.ts';
-import type { Origin, SubscriberRepository, SubscriberRow } from '../subscribers/subscribers.repository.ts';
-import { historyRow, type SubscriberService } from '../subscribers/subscribers.service.ts';
+import type { BackgroundTasks } from '../../lib/background.ts';
+import type { AddressLimiter } from './address-limit.ts';
+import type { OrganizationProfile, PreferenceCenterRepository } from './preference-center.repository.ts';
+import type { Locale } from './preference-center.schemas.ts';
+import { readSettings } from './settings.ts';
+import type { Origin, SubscriberRepository, SubscriberRow } from '../subscribers/index.ts';
+import { historyRow, type SubscriberService } from '../subscribers/index.ts';
 import type { Confirmations } from './confirmations.ts';
 
 const ORIGIN_CACHE_MS = 30_000;

@@ -1,5 +1,5 @@
-import type { Locale } from '../preference-center/preference-center.schemas.ts';
-import { renderActionEmail } from '../preference-center/email-layout.ts';
+import type { Locale } from './preference-center.schemas.ts';
+import { renderActionEmail } from './email-layout.ts';
 
 const COPY = {
   en: {

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Container } from '../../container.ts';
-import { clientIp } from '../../plugins/rate-limit.ts';
+import type { Config } from '../../config/index.ts';
+import type { Confirmations } from './confirmations.ts';
+import type { PublicSubscribeService } from './public-subscribe.service.ts';
+import { clientIp } from '../../lib/client-ip.ts';
 import { ErrorResponse, NoContent } from '../common.schemas.ts';
 import { ConfirmationInfo, ConfirmationQuery, ConfirmBody, ConfirmResponse, OrgSlugParams, SubscribeBody, SubscribeResponse } from './public-subscribe.schemas.ts';
 
@@ -10,10 +12,7 @@ import { ConfirmationInfo, ConfirmationQuery, ConfirmBody, ConfirmResponse, OrgS
  * organization allows, per-IP limit, honeypot) and the confirmation page's two calls. A link scanner
  * that opens the confirmation link confirms nothing: only the page's explicit POST does.
  */
-export const publicSubscribeRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const { config } = container;
-  const service = container.preferences.publicSubscribe;
-  const confirmations = container.preferences.confirmations;
+export const publicSubscribeRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; service: PublicSubscribeService; confirmations: Confirmations }> = async (app, { config, service, confirmations }) => {
   const from = (request: FastifyRequest) => ({
     ip: clientIp(request, config.TRUST_CF_CONNECTING_IP),
     userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,

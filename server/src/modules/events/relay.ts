@@ -1,9 +1,9 @@
 import type { Transaction } from 'kysely';
-import type { DB } from '../db/types.ts';
-import type { JobHandler } from './context.ts';
-import type { MaintenanceRepository, RelayedEvent } from './maintenance.repository.ts';
-import type { JobProducer } from './producer.ts';
-import type { JobRequest } from './registry.ts';
+import type { DB } from '../../db/types.ts';
+import type { JobHandler } from '../../jobs/context.ts';
+import type { JobProducer } from '../../jobs/producer.ts';
+import type { JobRequest } from '../../jobs/registry.ts';
+import type { EventsRepository, RelayedEvent } from './events.repository.ts';
 
 /**
  * A consumer of outbox events (webhook deliveries, automations). `handle` runs inside the relay's
@@ -23,8 +23,8 @@ const MAX_BATCHES = 50;
  * split the work), handed to every consumer, and marked relayed in the same transaction; follow-up jobs
  * are enqueued after commit. An event whose batch fails stays unrelayed and is retried by the next run.
  */
-export function createRelayHandler(deps: { maintenanceRepository: MaintenanceRepository; producer: JobProducer; consumers: readonly EventConsumer[] }): JobHandler<'events.relay'> {
-  const { maintenanceRepository: repo, producer, consumers } = deps;
+export function createRelayHandler(deps: { eventsRepository: EventsRepository; producer: JobProducer; consumers: readonly EventConsumer[] }): JobHandler<'events.relay'> {
+  const { eventsRepository: repo, producer, consumers } = deps;
   return async (_payload, context) => {
     let relayed = 0;
     for (let batch = 0; batch < MAX_BATCHES && !context.signal.aborted; batch += 1) {

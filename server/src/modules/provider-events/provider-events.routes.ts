@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Container } from '../../container.ts';
+import type { ProviderEventService } from './provider-events.service.ts';
 import { AppError, badRequest, unauthorized } from '../../lib/errors.ts';
 import { ErrorResponse } from '../common.schemas.ts';
 import { verifySignature } from './signature.ts';
@@ -12,9 +12,7 @@ const HeaderValue = Type.Optional(Type.String({ maxLength: 4096 }));
  * Provider webhooks. The signature covers the exact bytes sent, so this plugin keeps JSON bodies as raw
  * text (in its own encapsulated scope; other routes are unaffected) and parses them only after checking.
  */
-export const providerHookRoutes: FastifyPluginAsyncTypebox<{ container: Container }> = async (app, { container }) => {
-  const secret = container.config.RESEND_WEBHOOK_SECRET;
-  const events = container.services.providerEvents;
+export const providerHookRoutes: FastifyPluginAsyncTypebox<{ secret: string | undefined; events: ProviderEventService }> = async (app, { secret, events }) => {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../../logger.ts';
+import type { Logger } from '../logger.ts';
 
 /**
  * Work that runs after the response has gone out (sending a login link, writing an audit entry, purging a

@@ -1,7 +1,8 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { deleteInChunks, DELETE_CHUNK } from '../../db/chunked-delete.ts';
 import type { DB } from '../../db/types.ts';
 import { newId } from '../../lib/ids.ts';
-import { insertEvents, type OutboxEvent } from '../events/events.repository.ts';
+import { insertEvents, type OutboxEvent } from '../events/index.ts';
 
 export interface EventMessage {
   id: string;
@@ -113,3 +114,10 @@ export function createProviderEventRepository() {
 }
 
 export type ProviderEventRepository = ReturnType<typeof createProviderEventRepository>;
+
+/** Retention: ids of provider events received before the cutoff (kept only to ignore redeliveries). */
+export async function deleteProviderEventsBefore(db: Kysely<DB>, cutoff: Date, signal?: AbortSignal): Promise<number> {
+  return deleteInChunks(async () => (await sql`
+    delete from provider_events where (provider, id) in (
+      select provider, id from provider_events where received_at < ${cutoff} limit ${DELETE_CHUNK})`.execute(db)).numAffectedRows ?? 0n, signal);
+}

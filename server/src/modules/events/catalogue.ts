@@ -1,0 +1,102 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+
+/**
+ * Every event type the outbox carries, with the JSON Schema of its payload. Webhook deliveries send
+ * `{ id, type, created_at, data }` with the payload as `data`; the docs list the types and schemas from
+ * here. Payloads are written in TypeScript (`insertEvents`) and, on the hottest paths, in SQL
+ * (subscriber creation, email sends); a test checks rows written both ways against these schemas.
+ * A payload never holds a secret or a message body; it names the subscriber by id and address, as the
+ * reference system's webhooks do.
+ */
+const Id = Type.String({ format: 'uuid' });
+const NullableId = Type.Union([Id, Type.Null()]);
+const Source = Type.String({ description: 'What made the change: api, admin, preference_center, import, one_click, provider, …' });
+const SubscriberRef = Type.Object({ id: Id, email: Type.String() }, { additionalProperties: false });
+const TagRef = Type.Object({ id: Id, name: Type.String(), slug: Type.String() }, { additionalProperties: false });
+
+const SubscriberCreated = Type.Object({
+  subscriber: Type.Object({
+    id: Id, email: Type.String(), status: Type.String(),
+    first_name: Type.Union([Type.String(), Type.Null()]), last_name: Type.Union([Type.String(), Type.Null()]),
+    tags: Type.Array(Type.String(), { description: 'Slugs of the topics subscribed at creation' }),
+  }, { additionalProperties: false }),
+  source: Source,
+}, { additionalProperties: false });
+
+const SubscriberUpdated = Type.Object({
+  subscriber: Type.Object({ id: Id, email: Type.String(), status: Type.Optional(Type.String()) }, { additionalProperties: false }),
+  changed_fields: Type.Array(Type.String()),
+  status: Type.Optional(Type.String({ description: 'The new status, when the status changed' })),
+  source: Source,
+}, { additionalProperties: false });
+
+const SubscriberDeleted = Type.Object({ subscriber: SubscriberRef, source: Source }, { additionalProperties: false });
+
+const SubscriberUnsubscribed = Type.Object({
+  subscriber: SubscriberRef,
+  source: Source,
+  campaign_id: Type.Optional(NullableId),
+}, { additionalProperties: false });
+
+const NoteAdded = Type.Object({ subscriber: SubscriberRef, note: Type.Object({ id: Id }, { additionalProperties: false }) }, { additionalProperties: false });
+
+const TagChange = Type.Object({ subscriber: SubscriberRef, tag: TagRef, source: Source }, { additionalProperties: false });
+
+const EmailEvent = Type.Object({
+  email_send_id: Id,
+  esp_message_id: Type.Union([Type.String(), Type.Null()]),
+  email: Type.String(),
+  subscriber_id: NullableId,
+  template_id: NullableId,
+  campaign_id: NullableId,
+  hard: Type.Optional(Type.Boolean({ description: 'Bounces only: a permanent failure' })),
+  reason: Type.Optional(Type.String({ description: 'Bounces and failures: why' })),
+}, { additionalProperties: false });
+
+interface EventDefinition {
+  description: string;
+  payload: TSchema;
+}
+
+const define = <const T extends Record<string, EventDefinition>>(catalogue: T) => catalogue;
+
+export const EVENT_CATALOGUE = define({
+  'subscriber.created': { description: 'A subscriber was added (API, dashboard, website form, import).', payload: SubscriberCreated },
+  'subscriber.updated': { description: 'Fields or the status of a subscriber changed.', payload: SubscriberUpdated },
+  'subscriber.deleted': { description: 'A subscriber was erased (GDPR deletion); only this event remains.', payload: SubscriberDeleted },
+  'subscriber.unsubscribed': { description: 'A subscriber unsubscribed from all marketing email.', payload: SubscriberUnsubscribed },
+  'subscriber.note_added': { description: 'A note was added to a subscriber.', payload: NoteAdded },
+  'tag.subscribed': { description: 'A subscriber subscribed to a topic (tag).', payload: TagChange },
+  'tag.unsubscribed': { description: 'A subscriber unsubscribed from a topic (tag).', payload: TagChange },
+  'email.sent': { description: 'The provider accepted an email.', payload: EmailEvent },
+  'email.delivered': { description: 'The receiving server accepted an email.', payload: EmailEvent },
+  'email.delivery_delayed': { description: 'Delivery of an email is delayed; the provider keeps trying.', payload: EmailEvent },
+  'email.opened': { description: 'An email was opened (as reported by the provider).', payload: EmailEvent },
+  'email.clicked': { description: 'A link in an email was clicked (as reported by the provider).', payload: EmailEvent },
+  'email.bounced': { description: 'An email bounced; `hard` bounces suppress the address.', payload: EmailEvent },
+  'email.complained': { description: 'The recipient marked an email as spam; the address is suppressed.', payload: EmailEvent },
+  'email.failed': { description: 'An email could not be sent.', payload: EmailEvent },
+});
+
+export type EventType = keyof typeof EVENT_CATALOGUE;
+export type EventPayload<T extends EventType> = Static<(typeof EVENT_CATALOGUE)[T]['payload']>;
+
+/** One outbox row to write: its type, the id of what it is about, and a payload matching the type's schema. */
+export type OutboxEvent = { [T in EventType]: { type: T; subjectId: string | null; payload: EventPayload<T> } }[EventType];
+
+export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as EventType[];
+
+export const isEventType = (value: string): value is EventType => Object.hasOwn(EVENT_CATALOGUE, value);
+
+const checkers = new Map(EVENT_TYPES.map((type) => [type, Compile(EVENT_CATALOGUE[type].payload)]));
+
+/** Whether a stored payload matches its type's schema (the tests check every row written). */
+export function isValidEventPayload(type: string, payload: unknown): boolean {
+  return isEventType(type) && checkers.get(type)!.Check(payload);
+}
+
+/** The catalogue as plain JSON Schema, for the docs and the webhook endpoints' event picker. */
+export function eventCatalogueJson(): { type: EventType; description: string; payload: unknown }[] {
+  return EVENT_TYPES.map((type) => ({ type, description: EVENT_CATALOGUE[type].description, payload: JSON.parse(JSON.stringify(EVENT_CATALOGUE[type].payload)) }));
+}

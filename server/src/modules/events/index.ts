@@ -1,0 +1,43 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../../config/index.ts';
+import type { DB } from '../../db/types.ts';
+import { minuteTick, type Schedule } from '../../jobs/cron.ts';
+import type { JobProducer } from '../../jobs/producer.ts';
+import { defineModule } from '../module.ts';
+import { createEventsRepository } from './events.repository.ts';
+import { createRelayHandler, type EventConsumer } from './relay.ts';
+
+export { EVENT_CATALOGUE, EVENT_TYPES, eventCatalogueJson, isEventType, isValidEventPayload, type EventPayload, type EventType, type OutboxEvent } from './catalogue.ts';
+export { insertEvents, type RelayedEvent } from './events.repository.ts';
+export type { EventConsumer } from './relay.ts';
+
+/** The relay runs every minute from cron; its sweep finds whatever a lost job left unrelayed. */
+export const schedules: readonly Schedule[] = [
+  { name: 'events-relay', expression: '* * * * *', job: (tick) => ({ name: 'events.relay', payload: { tick: minuteTick(tick) } }) },
+];
+
+/**
+ * The outbox: every change others must hear about writes an `events` row in its own transaction
+ * (`insertEvents`), and the relay hands unrelayed rows to the consumers other modules register (webhook
+ * deliveries, automations), marking them relayed in the same transaction.
+ */
+export function createEventsModule(deps: {
+  db: Kysely<DB>;
+  producer: JobProducer;
+  config: Pick<Config, 'RETENTION_EVENTS_DAYS'>;
+  /** Consumers of relayed events: the composition root fills this list with every module's consumers. */
+  consumers: readonly EventConsumer[];
+}) {
+  const repository = createEventsRepository(deps.db);
+  return defineModule({
+    name: 'events',
+    services: {
+      /** Age in seconds of the oldest event not yet relayed (the outbox-lag metric). */
+      outboxLagSeconds: repository.outboxLagSeconds,
+    },
+    jobs: () => ({ 'events.relay': createRelayHandler({ eventsRepository: repository, producer: deps.producer, consumers: deps.consumers }) }),
+    retention: [{ name: 'events', days: deps.config.RETENTION_EVENTS_DAYS, run: repository.deleteRelayedBefore }],
+  });
+}
+
+export type EventsModule = ReturnType<typeof createEventsModule>;

@@ -1,0 +1,66 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Config } from '../../config/index.ts';
+import type { DB } from '../../db/types.ts';
+import type { TokenSigner } from '../../lib/tokens.ts';
+import type { RedisClient } from '../../redis.ts';
+import type { EmailProvider } from '../email/index.ts';
+import type { BackgroundTasks } from '../../lib/background.ts';
+import { createConfirmations } from './confirmations.ts';
+import { createPublicSubscribeService } from './public-subscribe.service.ts';
+import type { SubscriberRepository, SubscriberService } from '../subscribers/index.ts';
+import { defineModule, mount } from '../module.ts';
+import { preferenceCenterRoutes } from './preference-center.routes.ts';
+import { publicSubscribeRoutes } from './public-subscribe.routes.ts';
+import { preferenceSettingsRoutes } from './settings.routes.ts';
+import { registerPreferenceSite } from './site.ts';
+import { createAddressLimiter } from './address-limit.ts';
+import { createThrottle } from '../../lib/throttle.ts';
+import { createLinks } from './links.ts';
+import { createSystemMailer } from './mailer.ts';
+import { createPreferenceCenterRepository } from './preference-center.repository.ts';
+import { createPreferenceCenterService } from './preference-center.service.ts';
+import { createPreferenceSettingsService } from './settings.service.ts';
+
+/**
+ * The preference center (the subscriber's own page, reached with a signed link), its settings, the
+ * public subscribe form with double opt-in, and the single-box server for the preference SPA.
+ */
+export function createPreferenceCenterModule(deps: {
+  config: Readonly<Config>;
+  db: Kysely<DB>;
+  /** The pool under `db`, for the one named prepared statement (see the repository's view). */
+  pool: pg.Pool;
+  redis: RedisClient;
+  tokens: TokenSigner;
+  emailProvider: EmailProvider;
+  /** The email engine's verified sending domains of an organization (null when no domain check is possible). */
+  verifiedDomains: (organizationId: string) => Promise<string[] | null>;
+  background: BackgroundTasks;
+  subscriberRepository: SubscriberRepository;
+  subscribers: SubscriberService;
+}) {
+  const { config, db, background, subscriberRepository, subscribers } = deps;
+  const mailer = createSystemMailer({ emailProvider: deps.emailProvider, defaultFrom: config.EMAIL_DEFAULT_FROM, verifiedDomains: deps.verifiedDomains });
+  const repository = createPreferenceCenterRepository(db, deps.pool);
+  const links = createLinks({ tokens: deps.tokens, secrets: config.TOKEN_SECRETS, preferencesAppUrl: config.PREFERENCES_APP_URL });
+  const addressLimiter = createAddressLimiter(createThrottle(deps.redis, config.REDIS_PREFIX), config.PUBLIC_EMAILS_PER_ADDRESS_PER_HOUR);
+  const confirmations = createConfirmations({ db, links, preferenceRepository: repository, subscriberRepository, mailer });
+  const preferenceCenter = createPreferenceCenterService({
+    db, links, repository, subscriberRepository, subscribers, confirmations, mailer, background, addressLimiter,
+  });
+  const settings = createPreferenceSettingsService({ repository });
+  const publicSubscribe = createPublicSubscribeService({ db, repository, subscriberRepository, subscribers, confirmations, background, addressLimiter });
+  return defineModule({
+    name: 'preference-center',
+    services: { links, repository, confirmations, preferenceCenter, settings, publicSubscribe },
+    routes: async (app) => {
+      await app.register(mount(preferenceCenterRoutes, { config, service: preferenceCenter, links }));
+      await app.register(mount(preferenceSettingsRoutes, { settings }));
+      await app.register(mount(publicSubscribeRoutes, { config, service: publicSubscribe, confirmations }));
+    },
+    rootRoutes: (app) => registerPreferenceSite(app, { config, links, repository }),
+  });
+}
+
+export type PreferenceCenterModule = ReturnType<typeof createPreferenceCenterModule>;

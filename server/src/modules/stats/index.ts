@@ -1,0 +1,28 @@
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { Config } from '../../config/index.ts';
+import type { DB } from '../../db/types.ts';
+import { defineModule, mount } from '../module.ts';
+import { createStatsRepository } from './stats.repository.ts';
+import { statsRoutes } from './stats.routes.ts';
+import { createStatsService, type CountsCache } from './stats.service.ts';
+
+/**
+ * Aggregates for the admin dashboard, computed in the database so the dashboard never pages through
+ * subscribers to count them. Counts of large organizations are cached in Redis for a short while.
+ */
+export function createStatsModule(deps: { db: Kysely<DB>; redis: Redis; config: Pick<Config, 'REDIS_PREFIX'> }) {
+  const { redis, config } = deps;
+  const key = (organizationId: string) => `${config.REDIS_PREFIX}:stats:counts:${organizationId}`;
+  const cache: CountsCache = {
+    get: async (organizationId) => {
+      const value = await redis.get(key(organizationId));
+      return value ? JSON.parse(value) : null;
+    },
+    set: async (organizationId, counts, ttlSeconds) => {
+      await redis.set(key(organizationId), JSON.stringify(counts), 'EX', ttlSeconds);
+    },
+  };
+  const stats = createStatsService({ statsRepository: createStatsRepository(deps.db), cache });
+  return defineModule({ name: 'stats', services: { stats }, routes: mount(statsRoutes, { stats }) });
+}
