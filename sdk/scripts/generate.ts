@@ -20,7 +20,7 @@ const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 
 const document = JSON.parse(readFileSync(documentPath, 'utf8')) as { paths: Record<string, Partial<Record<string, Operation>>> };
 
-const schema = HEADER + '/* eslint-disable */\n' + astToString(await openapiTS(document as never));
+const schema = HEADER + astToString(await openapiTS(document as never));
 
 const rows: string[] = [];
 for (const [route, operations] of Object.entries(document.paths)) {

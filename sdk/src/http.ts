@@ -1,4 +1,4 @@
-import { ConnectionError, errorFromResponse, retryAfterMs, SubscribeFlowError, TimeoutError } from './errors.ts';
+import { ConnectionError, errorFromResponse, retryAfterMs, type SubscribeFlowError, TimeoutError } from './errors.ts';
 import { OPERATIONS } from './generated/operations.ts';
 import type { OperationId, RequestOptions, ResponseBody } from './types.ts';
 

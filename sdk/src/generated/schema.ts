@@ -1,5 +1,4 @@
 // Generated from server/openapi.json by `npm run generate -w sdk`. Do not edit.
-/* eslint-disable */
 export interface paths {
     "/api/v1/audit-logs": {
         parameters: {
