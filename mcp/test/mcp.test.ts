@@ -12,6 +12,8 @@ const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/b
 let ctx: TestContext;
 let baseUrl: string;
 let organization: { id: string; key: string };
+// One process with the organization's full key serves most tests; the read-only test starts its own.
+let full: Client;
 const clients: Client[] = [];
 
 /** An MCP client connected to a fresh `subscribe-flow-mcp` process configured with `apiKey`. */
@@ -36,6 +38,7 @@ beforeAll(async () => {
   await ctx.app.listen({ port: 0, host: '127.0.0.1' });
   baseUrl = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
   organization = await ctx.createOrganization('MCP test');
+  full = await connect(organization.key);
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -44,7 +47,7 @@ afterAll(async () => {
 
 describe('the MCP server over stdio', () => {
   it('lists its bounded set of tools, each with an input schema', async () => {
-    const client = await connect(organization.key);
+    const client = full;
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
       'create_subscriber', 'find_subscribers', 'get_stats', 'get_subscriber', 'list_tags', 'list_templates',
@@ -56,7 +59,7 @@ describe('the MCP server over stdio', () => {
   });
 
   it('creates, tags and finds a subscriber with a full key, and reads stats', async () => {
-    const client = await connect(organization.key);
+    const client = full;
     const created = await client.callTool({ name: 'create_subscriber', arguments: { email: 'mcp@example.com', tags: ['news'] } });
     expect(created.isError).toBeFalsy();
     const subscriber = JSON.parse(text(created)) as { id: string; email: string };
@@ -87,13 +90,12 @@ describe('the MCP server over stdio', () => {
     expect(refused.isError).toBe(true);
     expect(text(refused)).toMatch(/^insufficient_scope: .*\(request id \S+\)$/);
     // Nothing was written.
-    const check = await connect(organization.key);
-    const lookup = await check.callTool({ name: 'get_subscriber', arguments: { email: 'sneaky@example.com' } });
+    const lookup = await full.callTool({ name: 'get_subscriber', arguments: { email: 'sneaky@example.com' } });
     expect(text(lookup)).toMatch(/^subscriber_not_found/);
   });
 
   it('rejects arguments outside the input schema before calling the API', async () => {
-    const client = await connect(organization.key);
+    const client = full;
     const result = await client.callTool({ name: 'find_subscribers', arguments: { limit: 5000 } });
     expect(result.isError).toBe(true);
   });
