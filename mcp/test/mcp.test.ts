@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../server/test/support/context.ts';
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/bin.ts');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bin = path.resolve(here, '../src/bin.ts');
+const guide = readFileSync(path.resolve(here, '../../docs-site/src/content/docs/guides/mcp.md'), 'utf8');
 
 let ctx: TestContext;
 let baseUrl: string;
@@ -46,13 +49,16 @@ afterAll(async () => {
 });
 
 describe('the MCP server over stdio', () => {
-  it('lists its bounded set of tools, each with an input schema', async () => {
+  it('lists its bounded set of tools, each with an input schema, as the MCP guide documents them', async () => {
     const client = full;
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([
+    const names = tools.map((t) => t.name).sort();
+    expect(names).toEqual([
       'create_subscriber', 'find_subscribers', 'get_stats', 'get_subscriber', 'list_tags', 'list_templates',
       'send_email', 'tag_subscriber', 'untag_subscriber',
     ]);
+    const documented = [...guide.matchAll(/^\| `(\w+)`(?: \/ `(\w+)`)? \|/gm)].flatMap((m) => m.slice(1).filter(Boolean)).sort();
+    expect(documented).toEqual(names);
     const find = tools.find((t) => t.name === 'find_subscribers')!;
     expect(find.inputSchema.properties).toHaveProperty('limit');
     expect(find.annotations?.readOnlyHint).toBe(true);
@@ -77,6 +83,21 @@ describe('the MCP server over stdio', () => {
     expect(JSON.parse(text(tags)).items.map((t: { slug: string }) => t.slug).sort()).toEqual(['digest', 'news']);
     const stats = await client.callTool({ name: 'get_stats', arguments: {} });
     expect(stats.isError).toBeFalsy();
+  });
+
+  it('sends a template email and answers the queued email', async () => {
+    const mjml = '<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{ name }}</mj-text></mj-column></mj-section></mj-body></mjml>';
+    const created = await ctx.app.inject({
+      method: 'POST', url: '/api/v1/templates', headers: { authorization: `Bearer ${organization.key}` },
+      payload: { name: 'Hello', slug: 'hello', subject: 'Hello', mjml_content: mjml },
+    });
+    expect(created.statusCode).toBe(201);
+    const sent = await full.callTool({ name: 'send_email', arguments: { template_slug: 'hello', to: 'reader@example.com', variables: { name: 'Ada' }, idempotency_key: 'mcp-1' } });
+    expect(sent.isError).toBeFalsy();
+    const email = JSON.parse(text(sent)) as { id: string; status: string };
+    const again = await full.callTool({ name: 'send_email', arguments: { template_slug: 'hello', to: 'reader@example.com', variables: { name: 'Ada' }, idempotency_key: 'mcp-1' } });
+    // The same idempotency key never sends twice: the first email is answered again.
+    expect(JSON.parse(text(again)).id).toBe(email.id);
   });
 
   it('lets a read-only key read, and answers its write tools with the API refusal', async () => {
