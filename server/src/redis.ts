@@ -1,11 +1,34 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 export type RedisClient = Redis;
 
 /**
- * The shared command connection of a process. BullMQ workers open their own blocking connections from
- * the same URL (see jobs/). `maxRetriesPerRequest: null` is what BullMQ requires of connections it reuses.
+ * How long any command may take, queued or sent, before it fails. A request that needs Redis while Redis
+ * is down or hung must get its 503 within about a second, not wait for the connection to come back.
  */
+export const REDIS_COMMAND_TIMEOUT_MS = 1000;
+
+/**
+ * Options of every connection whose commands serve a request or a job step (not BullMQ's blocking worker
+ * connections): each command fails within REDIS_COMMAND_TIMEOUT_MS. Commands issued before the first
+ * connection is up wait in the offline queue (bounded by the timeout), so a process that has just started
+ * does not fail its first requests; see failFastOnceConnected for what happens after.
+ */
+export const FAIL_FAST_OPTIONS = { commandTimeout: REDIS_COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 1, enableReadyCheck: true } as const satisfies RedisOptions;
+
+/**
+ * Once a connection has been ready, a command issued while it is reconnecting fails at once instead of
+ * queueing until the timeout: during an outage every caller learns it immediately and callers that can do
+ * without Redis (the rate limit skips on error) lose no time. ioredis reads this option per command.
+ */
+export function failFastOnceConnected(redis: Redis): Redis {
+  redis.once('ready', () => {
+    redis.options.enableOfflineQueue = false;
+  });
+  return redis;
+}
+
+/** The shared command connection of a process (sessions, limits, idempotency, caches, the provider gate). */
 export function createRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+  return failFastOnceConnected(new Redis(url, { ...FAIL_FAST_OPTIONS, lazyConnect: false }));
 }

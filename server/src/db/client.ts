@@ -10,8 +10,12 @@ export type Executor = Kysely<DB> | Transaction<DB>;
 // int8 (counts) arrive as strings by default; every count we read fits in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
 
+// A request waits at most this long for a connection (a free pool slot or a new one); past it, it fails
+// and is answered 503 instead of hanging while PostgreSQL is unreachable or saturated.
+const CONNECT_TIMEOUT_MS = 5000;
+
 export function createPool(connectionString: string, max: number): pg.Pool {
-  return new pg.Pool({ connectionString, max, application_name: 'subscribe-flow' });
+  return new pg.Pool({ connectionString, max, application_name: 'subscribe-flow', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
 }
 
 export function createDb(pool: pg.Pool): Database {
