@@ -10,25 +10,28 @@ export const REDIS_COMMAND_TIMEOUT_MS = 1000;
 
 /**
  * Options of every connection whose commands serve a request or a job step (not BullMQ's blocking worker
- * connections): each command fails within REDIS_COMMAND_TIMEOUT_MS. Commands issued before the first
- * connection is up wait in the offline queue (bounded by the timeout), so a process that has just started
- * does not fail its first requests; see failFastOnceConnected for what happens after.
+ * connections): each command fails within REDIS_COMMAND_TIMEOUT_MS. Commands issued while the first
+ * connection is being made wait for it in the offline queue; see failFastAfterFirstAttempt for after.
  */
 export const FAIL_FAST_OPTIONS = { commandTimeout: REDIS_COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 1, enableReadyCheck: true } as const satisfies RedisOptions;
 
 /**
- * Once a connection has been ready, a command issued while it is reconnecting fails at once instead of
- * queueing until the timeout: during an outage every caller learns it immediately and callers that can do
- * without Redis (the rate limit skips on error) lose no time. ioredis reads this option per command.
+ * Once the first connection attempt has ended (ready, or failed and now reconnecting), a command issued
+ * while the connection is down fails at once instead of queueing until the timeout: during an outage
+ * every caller learns it immediately, and callers that can do without Redis (the rate limit skips on
+ * error) lose no time. Before that, a process that has just started does not fail its first commands
+ * for want of a connection that is a few milliseconds away. ioredis reads this option per command.
  */
-export function failFastOnceConnected(redis: Redis): Redis {
-  redis.once('ready', () => {
+export function failFastAfterFirstAttempt(redis: Redis): Redis {
+  const failFast = () => {
     redis.options.enableOfflineQueue = false;
-  });
+    redis.off('ready', failFast).off('reconnecting', failFast);
+  };
+  redis.on('ready', failFast).on('reconnecting', failFast);
   return redis;
 }
 
 /** The shared command connection of a process (sessions, limits, idempotency, caches, the provider gate). */
 export function createRedis(url: string): Redis {
-  return failFastOnceConnected(new Redis(url, { ...FAIL_FAST_OPTIONS, lazyConnect: false }));
+  return failFastAfterFirstAttempt(new Redis(url, { ...FAIL_FAST_OPTIONS, lazyConnect: false }));
 }

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { failFastOnceConnected, FAIL_FAST_OPTIONS } from '../redis.ts';
+import { failFastAfterFirstAttempt, FAIL_FAST_OPTIONS } from '../redis.ts';
 import { QUEUE_NAMES, type QueueName } from './registry.ts';
 
 /**
@@ -9,7 +9,7 @@ import { QUEUE_NAMES, type QueueName } from './registry.ts';
  */
 export function createProducerConnection(url: string): Redis {
   // Lazy: processes that never enqueue (the OpenAPI export, most CLI commands) never connect.
-  return failFastOnceConnected(new Redis(url, { ...FAIL_FAST_OPTIONS, lazyConnect: true }));
+  return failFastAfterFirstAttempt(new Redis(url, { ...FAIL_FAST_OPTIONS, lazyConnect: true }));
 }
 
 /** Closes a connection whether or not it ever connected (QUIT would wait for a connection forever). */
