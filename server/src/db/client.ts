@@ -15,7 +15,12 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value,
 const CONNECT_TIMEOUT_MS = 5000;
 
 export function createPool(connectionString: string, max: number): pg.Pool {
-  return new pg.Pool({ connectionString, max, application_name: 'subscribe-flow', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const pool = new pg.Pool({ connectionString, max, application_name: 'subscribe-flow', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // A client checked out of the pool whose connection drops (PostgreSQL restarting) emits 'error' with no
+  // listener of the pool's attached, which would end the process. Its query fails with the same error
+  // (answered 503), and the pool discards the client on release, so nothing more is needed here.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
 export function createDb(pool: pg.Pool): Database {

@@ -35,6 +35,9 @@ export function createQueues(connection: Redis, prefix: string) {
       // by the connection's error listener).
       if (connection.status === 'wait') connection.connect().catch(() => undefined);
       queue = new Queue(name, { connection, prefix });
+      // The connection's own error listener logs Redis errors; without a listener here BullMQ would
+      // print each of them again, raw, on stderr.
+      queue.on('error', () => undefined);
       queues.set(name, queue);
     }
     return queue;

@@ -194,7 +194,7 @@ describe('cron during a Redis outage', () => {
       const { res: enqueued, ms } = await timed(() => runner.tick(reset, new Date('2027-03-01T00:00:00Z')));
       expect(enqueued).toBe(false);
       expect(ms).toBeLessThan(1500);
-      expect(lines.some((line) => line.level === 'error' && line.schedule === 'usage-reset')).toBe(true);
+      expect(lines.some((line) => line.level === 50 && line.schedule === 'usage-reset')).toBe(true);
 
       await proxy.start();
       const maintenance = ctx.container.queues.get('maintenance');
