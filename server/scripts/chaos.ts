@@ -161,7 +161,7 @@ function summarize(label: string, samples: Sample[]): void {
 /** Milliseconds from `since` to the first 2xx of `kind` sent after it; null when none came. */
 function recoveryMs(samples: Sample[], kind: string, since: number): number | null {
   const first = samples.filter((s) => s.kind === kind && s.at >= since && s.status < 300 && s.status > 0).sort((a, b) => a.at - b.at)[0];
-  return first ? first.at + first.ms - since : null;
+  return first ? Math.round(first.at + first.ms - since) : null;
 }
 
 async function waitRecovered(load: ReturnType<typeof startLoad>, kind: string, since: number, timeoutMs = 60_000): Promise<void> {
@@ -194,9 +194,10 @@ try {
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   db.on('error', () => undefined);
 
-  // 1. Redis stops. Start 10 s before a minute turns, so a cron tick falls inside the outage.
-  const toNextStart = (70_000 - (Date.now() % 60_000)) % 60_000;
-  if (REDIS_OUTAGE_MS >= 15_000 && toNextStart > 0) {
+  // 1. Redis stops. The load starts at second 48 and Redis stops at about second 50, so the outage
+  // spans the next minute's cron tick.
+  const toNextStart = (48_000 - (Date.now() % 60_000) + 60_000) % 60_000;
+  if (REDIS_OUTAGE_MS >= 15_000) {
     console.log(`waiting ${Math.round(toNextStart / 1000)} s so that a cron tick falls inside the Redis outage…`);
     await sleep(toNextStart);
   }
