@@ -29,7 +29,7 @@ export function createAuthCache<T>(deps: { redis: Redis; channel: string; logger
     if (subscriber) return;
     // A subscription waits for its connection (however long Redis is away) and resubscribes on reconnect,
     // unlike the fail-fast command connection it is copied from.
-    subscriber = deps.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+    subscriber = deps.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null });
     subscriber.on('error', (error) => logger.warn({ err: error }, 'auth cache subscriber error'));
     subscriber.on('message', (_channel: string, message: string) => evict(message));
     // Entries cached while the subscription was down may have missed invalidations.
