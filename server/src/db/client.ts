@@ -12,7 +12,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value,
 
 // A request waits at most this long for a connection (a free pool slot or a new one); past it, it fails
 // and is answered 503 instead of hanging while PostgreSQL is unreachable or saturated.
-const CONNECT_TIMEOUT_MS = 5000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export function createPool(connectionString: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString, max, application_name: 'subscribe-flow', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
