@@ -80,10 +80,12 @@ function startProcess(name: 'api' | 'worker' | 'cron', metricsPort: number): Chi
   children.set(name, child);
   return child;
 }
-async function waitHealthy(metricsPort: number): Promise<void> {
-  for (const deadline = Date.now() + 30_000; ;) {
+async function waitHealthy(name: string, metricsPort: number): Promise<void> {
+  // Generous: a loaded machine takes a while to start three Node processes from TypeScript sources.
+  for (const deadline = Date.now() + 120_000; ;) {
     if (await fetch(`http://127.0.0.1:${metricsPort}/health`).then((r) => r.ok, () => false)) return;
-    if (Date.now() > deadline) throw new Error(`no /health on ${metricsPort}`);
+    if (children.get(name)?.exitCode != null) throw new Error(`${name} exited with ${children.get(name)!.exitCode}; see ${name}.log`);
+    if (Date.now() > deadline) throw new Error(`${name}: no /health on ${metricsPort}`);
     await sleep(100);
   }
 }
@@ -190,7 +192,7 @@ try {
   startProcess('api', apiMetrics);
   startProcess('worker', workerMetrics);
   startProcess('cron', cronMetrics);
-  await Promise.all([waitHealthy(apiMetrics), waitHealthy(workerMetrics), waitHealthy(cronMetrics)]);
+  await Promise.all([waitHealthy('api', apiMetrics), waitHealthy('worker', workerMetrics), waitHealthy('cron', cronMetrics)]);
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   db.on('error', () => undefined);
 
