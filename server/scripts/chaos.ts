@@ -222,7 +222,7 @@ try {
   const redisRecovery = recoveryMs(redisSamples, 'idempotent write (needs Redis)', redisUp);
   const cronLog = readFileSync(path.join(work, 'cron.log'), 'utf8');
   const failedTicks = (cronLog.match(/could not enqueue a scheduled job/g) ?? []).length;
-  const catchUps = cronLog.split('\n').filter((line) => line.includes('enqueued the latest due period') && Date.parse(JSON.parse(line).time ?? '') >= redisUp - 1000).length;
+  const catchUps = cronLog.split('\n').filter((line) => line.includes('enqueued the latest due period') && (JSON.parse(line) as { time: number }).time >= redisUp - 1000).length;
   console.log(`recovery after Redis came back: ${redisRecovery ?? 'none'} ms; writes answered with an error yet committed: ${committedAfterError} of ${failedEmails.length}`);
   console.log(`cron: ${failedTicks} failed ticks logged as errors, ${catchUps} catch-up runs after Redis returned`);
   checks.push(
