@@ -6504,7 +6504,19 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    subscribers: unknown[];
+                    /** @description Each item is validated on its own; invalid items fail alone with their reasons in the results */
+                    subscribers: {
+                        /** Format: email */
+                        email: string;
+                        first_name?: string | null;
+                        last_name?: string | null;
+                        /** @description Free-form JSON object (at most 50 keys, 16 KB serialized) */
+                        metadata?: {
+                            [key: string]: unknown;
+                        };
+                        tags?: string[];
+                        status?: "active" | "pending" | "unsubscribed";
+                    }[];
                     source?: string;
                 };
             };
