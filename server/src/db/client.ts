@@ -18,8 +18,17 @@ export type Row<Table extends keyof DB, Column extends keyof Selectable<DB[Table
 // int8 (counts) arrive as strings by default; every count we read fits in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
 
+// A request waits at most this long for a connection (a free pool slot or a new one); past it, it fails
+// and is answered 503 instead of hanging while PostgreSQL is unreachable or saturated.
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export function createPool(connectionString: string, max: number): pg.Pool {
-  return new pg.Pool({ connectionString, max, application_name: 'subscribe-flow' });
+  const pool = new pg.Pool({ connectionString, max, application_name: 'subscribe-flow', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // A client checked out of the pool whose connection drops (PostgreSQL restarting) emits 'error' with no
+  // listener of the pool's attached, which would end the process. Its query fails with the same error
+  // (answered 503), and the pool discards the client on release, so nothing more is needed here.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
 export function createDb(pool: pg.Pool): Database {

@@ -22,7 +22,7 @@ try {
   const metrics = createMetrics('cron');
   let stopping = false;
   const server = await startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT ?? DEFAULT_METRICS_PORT, registry: metrics.registry, healthy: () => !stopping });
-  const scheduler = startCron({ producer: createJobProducer(queues), logger, metrics, schedules: SCHEDULES });
+  const scheduler = startCron({ producer: createJobProducer(queues), logger, metrics, schedules: SCHEDULES, connection });
   closeOnSignals(logger, async () => {
     stopping = true;
     await scheduler.stop();

@@ -1,6 +1,13 @@
 import { currentRequestId } from '../lib/log-context.ts';
+import { failAfter } from '../lib/unavailable.ts';
 import type { Queues } from './queues.ts';
 import { isValidPayload, JOBS, toJobData, type JobName, type JobPayload, type JobRequest } from './registry.ts';
+
+/**
+ * How long an enqueue may wait. BullMQ waits for a connection that was never ready (Redis down since the
+ * process started) without limit; callers must learn within about a second that the job is not queued.
+ */
+export const ENQUEUE_TIMEOUT_MS = 1000;
 
 /**
  * Enqueues registered jobs with their default options and deterministic ids. Call it only after the
@@ -18,7 +25,7 @@ export function createJobProducer(queues: Queues) {
   return {
     async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: { delayMs?: number } = {}): Promise<void> {
       const { data, opts } = toBulk({ name, payload, ...options } as JobRequest);
-      await queues.get(JOBS[name].queue).add(name, data, opts);
+      await failAfter(queues.get(JOBS[name].queue).add(name, data, opts), ENQUEUE_TIMEOUT_MS, 'the job queue is unavailable');
     },
 
     /** Enqueues many jobs with one round trip per queue. */
@@ -30,7 +37,8 @@ export function createJobProducer(queues: Queues) {
         list.push(toBulk(request));
         byQueue.set(queue, list);
       }
-      await Promise.all([...byQueue].map(([queue, jobs]) => queues.get(queue as never).addBulk(jobs)));
+      const added = Promise.all([...byQueue].map(([queue, jobs]) => queues.get(queue as never).addBulk(jobs)));
+      await failAfter(added, ENQUEUE_TIMEOUT_MS, 'the job queue is unavailable');
     },
 
     /**

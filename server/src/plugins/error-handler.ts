@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { ErrorReporter } from '../error-reporting.ts';
 import { AppError } from '../lib/errors.ts';
+import { isDependencyUnavailable } from '../lib/unavailable.ts';
 import { validationDetails } from './validation.ts';
 
 interface ErrorBody {
@@ -16,6 +17,9 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length', message: 'The Content-Length header does not match the body' },
 };
 
+// How long a caller is asked to wait when PostgreSQL or Redis is unreachable: a restart or failover takes seconds.
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 /** The one place where errors become responses: stable code, public message, never a stack or SQL. */
 export function registerErrorHandler(app: FastifyInstance, errors: ErrorReporter): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
@@ -23,6 +27,14 @@ export function registerErrorHandler(app: FastifyInstance, errors: ErrorReporter
       error: { code, message, ...(details ? { details } : {}), request_id: request.id },
     });
 
+    // A dependency that is down (connection refused or lost, server restarting, command timed out) is a
+    // state to wait out, not a fault: 503 with Retry-After, logged but not reported. Checked before
+    // AppError so that a 500 wrapping such a cause is answered the same way; other AppErrors keep theirs.
+    if ((!(error instanceof AppError) || error.status === 500) && isDependencyUnavailable(error)) {
+      request.log.warn({ err: error }, 'a dependency is unavailable');
+      void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      return reply.code(503).send(body('service_unavailable', 'A service this request needs is unavailable; retry after the time in the Retry-After header'));
+    }
     if (error instanceof AppError) {
       if (error.headers) void reply.headers(error.headers);
       if (error.status >= 500) {

@@ -53,11 +53,18 @@ export function registerIdempotency(app: FastifyInstance, deps: { store: Idempot
     const pending = request.idempotency;
     if (!pending) return payload;
     request.idempotency = null;
-    if (reply.statusCode >= 500 || typeof payload !== 'string') {
-      await store.abandon(pending.scope, pending.key);
-    } else {
-      const contentType = String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8');
-      await store.complete(pending.scope, pending.key, pending.hash, { status: reply.statusCode, contentType, body: payload });
+    // The handler's work is done (committed, for a success): losing Redis now must not turn that answer
+    // into an error the client would retry. Unrecorded, the key stays "in flight" until its marker
+    // expires (60 s), so a quick retry gets 409 rather than running again.
+    try {
+      if (reply.statusCode >= 500 || typeof payload !== 'string') {
+        await store.abandon(pending.scope, pending.key);
+      } else {
+        const contentType = String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8');
+        await store.complete(pending.scope, pending.key, pending.hash, { status: reply.statusCode, contentType, body: payload });
+      }
+    } catch (error) {
+      request.log.warn({ err: error }, 'could not record the Idempotency-Key outcome');
     }
     return payload;
   };

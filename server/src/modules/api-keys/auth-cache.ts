@@ -27,12 +27,22 @@ export function createAuthCache<T>(deps: { redis: Redis; channel: string; logger
 
   function listen(): void {
     if (subscriber) return;
-    subscriber = deps.redis.duplicate();
+    // A subscription waits for its connection (however long Redis is away) and resubscribes on reconnect,
+    // unlike the fail-fast command connection it is copied from.
+    subscriber = deps.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null });
     subscriber.on('error', (error) => logger.warn({ err: error }, 'auth cache subscriber error'));
     subscriber.on('message', (_channel: string, message: string) => evict(message));
     // Entries cached while the subscription was down may have missed invalidations.
     subscriber.on('ready', () => entries.clear());
     void subscriber.subscribe(channel).catch((error: unknown) => logger.warn({ err: error }, 'auth cache could not subscribe'));
+  }
+
+  async function publish(message: string): Promise<void> {
+    try {
+      await deps.redis.publish(channel, message);
+    } catch (error) {
+      logger.warn({ err: error }, 'could not publish an auth cache invalidation; other processes rely on the TTL');
+    }
   }
 
   return {
@@ -52,15 +62,19 @@ export function createAuthCache<T>(deps: { redis: Redis; channel: string; logger
       entries.set(keyHash, { value, organizationId, expiresAt: now() + ttlMs });
     },
 
-    /** Drops the entry here and in every other process. */
+    /**
+     * Drops the entry here and in every other process. Called after the revocation committed, so it never
+     * fails: with Redis unreachable the other processes drop the entry when its TTL ends, or at once when
+     * their subscription reconnects (which clears their cache).
+     */
     async invalidateKey(keyHash: string): Promise<void> {
       entries.delete(keyHash);
-      await deps.redis.publish(channel, `key:${keyHash}`);
+      await publish(`key:${keyHash}`);
     },
 
     async invalidateOrganization(organizationId: string): Promise<void> {
       evict(`org:${organizationId}`);
-      await deps.redis.publish(channel, `org:${organizationId}`);
+      await publish(`org:${organizationId}`);
     },
 
     async close(): Promise<void> {

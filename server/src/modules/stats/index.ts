@@ -14,13 +14,14 @@ import { createStatsService, type CountsCache } from './stats.service.ts';
 export function createStatsModule(deps: { db: Kysely<DB>; redis: Redis; config: Pick<Config, 'REDIS_PREFIX'> }) {
   const { redis, config } = deps;
   const key = (organizationId: string) => `${config.REDIS_PREFIX}:stats:counts:${organizationId}`;
+  // Only a cache: with Redis unreachable the counts are computed (slower, but the dashboard keeps working).
   const cache: CountsCache = {
     get: async (organizationId) => {
-      const value = await redis.get(key(organizationId));
+      const value = await redis.get(key(organizationId)).catch(() => null);
       return value ? JSON.parse(value) : null;
     },
     set: async (organizationId, counts, ttlSeconds) => {
-      await redis.set(key(organizationId), JSON.stringify(counts), 'EX', ttlSeconds);
+      await redis.set(key(organizationId), JSON.stringify(counts), 'EX', ttlSeconds).catch(() => undefined);
     },
   };
   const stats = createStatsService({ statsRepository: createStatsRepository(deps.db), cache });
