@@ -15,6 +15,9 @@ export interface ErrorDetail {
   [key: string]: unknown;
 }
 
+/** A detail that names its code, as every detail in a response does. */
+export type CodedErrorDetail = ErrorDetail & { code: string };
+
 export class AppError extends Error {
   readonly code: string;
   readonly status: number;

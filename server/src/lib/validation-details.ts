@@ -1,4 +1,4 @@
-import type { ErrorDetail } from './errors.ts';
+import type { CodedErrorDetail } from './errors.ts';
 
 /** A validator's complaint about one value, as Ajv and TypeBox both report it. */
 export interface SchemaError {
@@ -78,7 +78,7 @@ function fieldOf(error: SchemaError, fallback: string): string {
  * Turns validator errors (Ajv's or TypeBox's) into `details` entries of the documented shape: `field`
  * (dotted path), `code` (stable), `message` (for people), and `location` when given.
  */
-export function validationDetails(errors: readonly SchemaError[], location?: string): ErrorDetail[] {
+export function validationDetails(errors: readonly SchemaError[], location?: string): CodedErrorDetail[] {
   const byField = new Map<string, SchemaError[]>();
   for (const error of errors) {
     // The branch errors carry the information; the combinator's own error repeats it.

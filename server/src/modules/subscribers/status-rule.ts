@@ -1,4 +1,4 @@
-import type { ErrorDetail } from '../../lib/errors.ts';
+import type { CodedErrorDetail } from '../../lib/errors.ts';
 import type { SubscriberStatus } from './subscribers.schemas.ts';
 
 /**
@@ -20,7 +20,7 @@ export interface StatusChangeRequest {
 export type StatusDecision =
   | { kind: 'unchanged' }
   | { kind: 'change'; from: SubscriberStatus; to: SubscriberStatus; details: Record<string, unknown> }
-  | { kind: 'refused'; message: string; detail: ErrorDetail };
+  | { kind: 'refused'; message: string; detail: CodedErrorDetail };
 
 const BLOCKED = new Set<SubscriberStatus>(['bounced', 'complained']);
 

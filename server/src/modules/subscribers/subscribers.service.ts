@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { Compile } from 'typebox/compile';
 import type { DB } from '../../db/types.ts';
-import { conflict, notFound, unprocessable, type ErrorDetail } from '../../lib/errors.ts';
+import { conflict, notFound, unprocessable, type CodedErrorDetail, type ErrorDetail } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { slugify } from '../../lib/slug.ts';
@@ -39,15 +39,15 @@ function wantedTags(refs: readonly string[] | undefined, field = 'tags'): Wanted
   for (const [index, ref] of (refs ?? []).entries()) {
     const name = ref.trim();
     const slug = slugify(name);
-    if (!slug) throw unprocessable('validation_error', 'The request is not valid', [{ field: `${field}.${index}`, message: 'a tag name needs at least one letter or digit' }]);
+    if (!slug) throw unprocessable('validation_error', 'The request is not valid', [{ field: `${field}.${index}`, code: 'invalid_value', message: 'a tag name needs at least one letter or digit' }]);
     if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), { id: newId(), name, slug });
   }
   return [...seen.values()];
 }
 
-function checkMetadata(metadata: Record<string, unknown> | undefined, field = 'metadata'): ErrorDetail | undefined {
+function checkMetadata(metadata: Record<string, unknown> | undefined, field = 'metadata'): CodedErrorDetail | undefined {
   if (metadata !== undefined && Buffer.byteLength(JSON.stringify(metadata)) > METADATA_MAX_BYTES) {
-    return { field, message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON` };
+    return { field, code: 'too_long', message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON` };
   }
   return undefined;
 }
@@ -264,7 +264,7 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
      * validated on its own; invalid or duplicate items are reported and the others still go through.
      */
     async batchUpsert(organizationId: string, items: unknown[], origin: Origin) {
-      type Result = { index: number; status: 'created' | 'updated' | 'failed'; id?: string; email?: string; error?: { code: string; message: string; details?: ErrorDetail[] } };
+      type Result = { index: number; status: 'created' | 'updated' | 'failed'; id?: string; email?: string; error?: { code: string; message: string; details?: CodedErrorDetail[] } };
       const results: Result[] = items.map((_, index) => ({ index, status: 'failed' }));
       const valid: { index: number; item: BatchItemInput; tags: WantedTag[] }[] = [];
       const seen = new Set<string>();
@@ -276,7 +276,7 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
         }
         const item = raw as BatchItemInput;
         const email = item.email.trim();
-        const problem = !isEmail(email) ? { field: 'email', message: 'must be an email address' } : checkMetadata(item.metadata);
+        const problem = !isEmail(email) ? { field: 'email', code: 'invalid_format', message: 'must be an email address' } : checkMetadata(item.metadata);
         if (problem) {
           results[index]!.error = { code: 'validation_error', message: 'The item is not valid', details: [problem] };
           continue;
@@ -289,7 +289,7 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
           valid.push({ index, item: { ...item, email }, tags: wantedTags(item.tags) });
           seen.add(email.toLowerCase());
         } catch (error) {
-          results[index]!.error = { code: 'validation_error', message: 'The item is not valid', details: (error as { details?: ErrorDetail[] }).details ?? [] };
+          results[index]!.error = { code: 'validation_error', message: 'The item is not valid', details: ((error as { details?: ErrorDetail[] }).details ?? []).map((d) => ({ ...d, code: d.code ?? 'invalid' })) };
         }
       }
 

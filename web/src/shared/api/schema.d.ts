@@ -996,7 +996,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm a subscription (double opt-in); records the consent */
+        /** Confirm a subscription (double opt-in; each link works once); records the consent */
         post: operations["confirmSubscription"];
         delete?: never;
         options?: never;
@@ -1472,6 +1472,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1493,6 +1494,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1514,6 +1516,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1535,6 +1538,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1556,6 +1560,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1606,6 +1611,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1627,6 +1633,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1648,6 +1655,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1669,6 +1677,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1736,6 +1745,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1757,6 +1767,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1778,6 +1789,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1799,6 +1811,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1859,6 +1872,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1880,6 +1894,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1901,6 +1916,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1922,6 +1938,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1943,6 +1960,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1993,6 +2011,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2014,6 +2033,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2072,6 +2092,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2093,6 +2114,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2114,6 +2136,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2135,6 +2158,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2174,6 +2198,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2195,6 +2220,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2216,6 +2242,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2237,6 +2264,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2324,6 +2352,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2345,6 +2374,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2366,6 +2396,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2387,6 +2418,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2431,6 +2463,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2452,6 +2485,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2473,6 +2507,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2494,6 +2529,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2536,6 +2572,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2557,6 +2594,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2578,6 +2616,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2599,6 +2638,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2620,6 +2660,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2670,6 +2711,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2691,6 +2733,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2712,6 +2755,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2733,6 +2777,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2754,6 +2799,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2796,6 +2842,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2817,6 +2864,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2838,6 +2886,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2859,6 +2908,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2880,6 +2930,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2901,6 +2952,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2978,6 +3030,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2999,6 +3052,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3020,6 +3074,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3041,6 +3096,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3062,6 +3118,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3083,6 +3140,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3125,6 +3183,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3146,6 +3205,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3167,6 +3227,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3188,6 +3249,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3209,6 +3271,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3230,6 +3293,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3296,6 +3360,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3317,6 +3382,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3338,6 +3404,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3359,6 +3426,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3380,6 +3448,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3454,6 +3523,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3475,6 +3545,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3496,6 +3567,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3517,6 +3589,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3538,6 +3611,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3599,6 +3673,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3620,6 +3695,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3641,6 +3717,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3662,6 +3739,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3683,6 +3761,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3733,6 +3812,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3754,6 +3834,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3775,6 +3856,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3796,6 +3878,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3817,6 +3900,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3891,6 +3975,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3912,6 +3997,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3933,6 +4019,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3954,6 +4041,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3975,6 +4063,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3996,6 +4085,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4047,6 +4137,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4068,6 +4159,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4089,6 +4181,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4110,6 +4203,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4131,6 +4225,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4206,6 +4301,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4227,6 +4323,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4248,6 +4345,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4269,6 +4367,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4290,6 +4389,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4356,6 +4456,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4377,6 +4478,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4398,6 +4500,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4419,6 +4522,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4440,6 +4544,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4461,6 +4566,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4503,6 +4609,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4524,6 +4631,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4545,6 +4653,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4566,6 +4675,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4587,6 +4697,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4608,6 +4719,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4678,6 +4790,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4699,6 +4812,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4720,6 +4834,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4741,6 +4856,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4794,6 +4910,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4815,6 +4932,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4836,6 +4954,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4857,6 +4976,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4878,6 +4998,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4931,6 +5052,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4952,6 +5074,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4973,6 +5096,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4994,6 +5118,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5015,6 +5140,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5068,6 +5194,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5089,6 +5216,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5110,6 +5238,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5131,6 +5260,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5152,6 +5282,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5203,6 +5334,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5224,6 +5356,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5245,6 +5378,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5266,6 +5400,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5335,6 +5470,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5356,6 +5492,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5377,6 +5514,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5398,6 +5536,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5419,6 +5558,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5480,6 +5620,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5501,6 +5642,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5522,6 +5664,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5543,6 +5686,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5564,6 +5708,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5626,6 +5771,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5647,6 +5793,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5668,6 +5815,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5689,6 +5837,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5710,6 +5859,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5752,6 +5902,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5773,6 +5924,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5794,6 +5946,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5815,6 +5968,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5836,6 +5990,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5908,6 +6063,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5929,6 +6085,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5950,6 +6107,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5971,6 +6129,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5992,6 +6151,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6013,6 +6173,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6068,6 +6229,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6089,6 +6251,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6110,6 +6273,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6131,6 +6295,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6152,6 +6317,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6241,6 +6407,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6262,6 +6429,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6283,6 +6451,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6304,6 +6473,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6325,6 +6495,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6399,6 +6570,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6420,6 +6592,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6441,6 +6614,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6462,6 +6636,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6483,6 +6658,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6504,7 +6680,22 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    subscribers: unknown[];
+                    /** @description Each item is validated on its own; invalid items fail alone with their reasons in the results */
+                    subscribers: {
+                        /** Format: email */
+                        email: string;
+                        first_name?: string | null;
+                        last_name?: string | null;
+                        /** @description Free-form JSON object (at most 50 keys, 16 KB serialized) */
+                        metadata?: {
+                            [key: string]: unknown;
+                        };
+                        tags?: string[];
+                        /** @description For a new subscriber, its status (default active). An existing one becomes active again only with a consent_reason, and a bounced or complained one keeps its status (the item fails) */
+                        status?: "active" | "pending" | "unsubscribed";
+                        /** @description Required to make a subscriber active again (from pending, unsubscribed, bounced or complained): why the person agreed, kept in the consent history */
+                        consent_reason?: string;
+                    }[];
                     source?: string;
                 };
             };
@@ -6529,10 +6720,13 @@ export interface operations {
                             error?: {
                                 code: string;
                                 message: string;
-                                details?: {
+                                details?: ({
                                     field?: string;
+                                    code: string;
                                     message: string;
-                                }[];
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
                             };
                         }[];
                         created: number;
@@ -6553,6 +6747,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6574,6 +6769,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6595,6 +6791,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6616,6 +6813,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6691,6 +6889,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6712,6 +6911,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6733,6 +6933,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6754,6 +6955,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6775,6 +6977,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6817,6 +7020,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6838,6 +7042,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6859,6 +7064,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6880,6 +7086,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6901,6 +7108,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6934,6 +7142,8 @@ export interface operations {
                         [key: string]: unknown;
                     };
                     status?: "active" | "unsubscribed";
+                    /** @description Required to make a subscriber active again (from pending, unsubscribed, bounced or complained): why the person agreed, kept in the consent history */
+                    consent_reason?: string;
                 };
             };
         };
@@ -6990,6 +7200,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7011,6 +7222,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7032,6 +7244,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7053,6 +7266,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7074,6 +7288,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7095,6 +7310,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7176,6 +7392,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7197,6 +7414,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7218,6 +7436,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7239,6 +7458,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7260,6 +7480,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7336,6 +7557,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7357,6 +7579,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7378,6 +7601,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7399,6 +7623,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7420,6 +7645,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7498,6 +7724,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7519,6 +7746,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7540,6 +7768,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7561,6 +7790,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7582,6 +7812,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7648,6 +7879,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7669,6 +7901,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7690,6 +7923,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7711,6 +7945,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7732,6 +7967,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7795,6 +8031,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7816,6 +8053,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7837,6 +8075,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7858,6 +8097,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7879,6 +8119,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7932,6 +8173,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7953,6 +8195,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7974,6 +8217,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7995,6 +8239,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8089,6 +8334,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8110,6 +8356,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8131,6 +8378,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8152,6 +8400,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8194,6 +8443,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8215,6 +8465,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8236,6 +8487,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8257,6 +8509,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8278,6 +8531,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8331,6 +8585,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8352,6 +8607,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8373,6 +8629,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8394,6 +8651,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8415,6 +8673,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8498,6 +8757,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8519,6 +8779,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8540,6 +8801,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8561,6 +8823,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8582,6 +8845,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8651,6 +8915,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8672,6 +8937,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8693,6 +8959,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8714,6 +8981,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8735,6 +9003,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8777,6 +9046,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8798,6 +9068,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8819,6 +9090,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8840,6 +9112,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8861,6 +9134,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8950,6 +9224,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8971,6 +9246,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8992,6 +9268,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9013,6 +9290,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9034,6 +9312,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9055,6 +9334,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9125,6 +9405,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9146,6 +9427,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9167,6 +9449,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9188,6 +9471,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9209,6 +9493,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9259,6 +9544,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9280,6 +9566,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9301,6 +9588,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9322,6 +9610,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9343,6 +9632,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9426,6 +9716,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9447,6 +9738,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9468,6 +9760,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9489,6 +9782,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9510,6 +9804,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9531,6 +9826,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9552,6 +9848,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9625,6 +9922,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9646,6 +9944,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9667,6 +9966,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9688,6 +9988,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9709,6 +10010,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9730,6 +10032,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9751,6 +10054,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9793,6 +10097,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9814,6 +10119,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9835,6 +10141,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9856,6 +10163,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9877,6 +10185,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9898,6 +10207,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9919,6 +10229,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9992,6 +10303,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10013,6 +10325,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10034,6 +10347,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10055,6 +10369,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10076,6 +10391,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10097,6 +10413,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10118,6 +10435,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10169,6 +10487,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10190,6 +10509,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10211,6 +10531,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10232,6 +10553,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10290,6 +10612,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10311,6 +10634,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10332,6 +10656,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10353,6 +10678,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10421,6 +10747,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10442,6 +10769,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10463,6 +10791,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10484,6 +10813,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10505,6 +10835,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10526,6 +10857,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10605,6 +10937,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10626,6 +10959,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10647,6 +10981,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10668,6 +11003,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10689,6 +11025,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10742,6 +11079,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10763,6 +11101,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10784,6 +11123,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10805,6 +11145,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10826,6 +11167,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10847,6 +11189,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10898,6 +11241,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10919,6 +11263,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10940,6 +11285,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10961,6 +11307,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10982,6 +11329,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11039,6 +11387,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11060,6 +11409,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11081,6 +11431,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11102,6 +11453,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11123,6 +11475,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11222,6 +11575,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11243,6 +11597,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11264,6 +11619,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11306,6 +11662,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11327,6 +11684,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11348,6 +11706,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11409,6 +11768,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11430,6 +11790,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11451,6 +11812,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11472,6 +11834,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11524,6 +11887,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11545,6 +11909,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11566,6 +11931,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11620,6 +11986,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11641,6 +12008,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11662,6 +12030,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11683,6 +12052,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11749,6 +12119,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11770,6 +12141,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11791,6 +12163,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11912,6 +12285,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11933,6 +12307,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11954,6 +12329,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12009,6 +12385,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12030,6 +12407,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12104,6 +12482,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12125,6 +12504,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12146,6 +12526,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12167,6 +12548,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12271,6 +12653,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12292,6 +12675,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12313,6 +12697,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12334,6 +12719,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12399,6 +12785,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12420,6 +12807,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12441,6 +12829,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12462,6 +12851,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12547,6 +12937,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12568,6 +12959,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12589,6 +12981,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12644,6 +13037,29 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12665,6 +13081,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12686,6 +13103,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12781,6 +13199,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12802,6 +13221,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12823,6 +13243,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12844,6 +13265,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12865,6 +13287,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12924,6 +13347,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12945,6 +13369,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12966,6 +13391,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12987,6 +13413,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13008,6 +13435,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13119,6 +13547,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13140,6 +13569,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13206,6 +13636,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
