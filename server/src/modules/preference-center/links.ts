@@ -67,8 +67,9 @@ export function createLinks(deps: { tokens: TokenSigner; secrets: readonly strin
     },
 
     confirmation(organizationId: string, subscriberId: string, options: { source: ConfirmSource; tagIds: string[] }) {
-      // A random nonce, so two links for the same request are two links, each usable once.
-      const extra: Record<string, string> = { src: options.source, n: randomToken(9) };
+      // A random nonce, so two links for the same request are two links, each usable once; the issue
+      // time in milliseconds, so an unsubscribe made after the link was sent is told apart.
+      const extra: Record<string, string> = { src: options.source, n: randomToken(9), i: String(now()) };
       if (options.tagIds.length > 0) extra.t = options.tagIds.slice(0, MAX_CONFIRM_TAGS).join(',');
       const token = tokens.sign({ purpose: 'confirm', organizationId, subjectId: subscriberId, expiresAt: expiry(CONFIRM_TOKEN_TTL_SECONDS), extra });
       return { token, url: `${base}/confirm?token=${token}` };
@@ -83,7 +84,8 @@ export function createLinks(deps: { tokens: TokenSigner; secrets: readonly strin
       const source: ConfirmSource = claims.extra?.src === 'preference_center' ? 'preference_center' : 'form';
       const tagIds = claims.extra?.t ? claims.extra.t.split(',').filter(Boolean).slice(0, MAX_CONFIRM_TAGS) : [];
       const linkId = sha256Hex(token.split('.')[0]!);
-      const issuedAt = new Date(((claims.expiresAt ?? 0) - CONFIRM_TOKEN_TTL_SECONDS) * 1000);
+      // Links from before the issue time was carried: their expiry tells it to the second.
+      const issuedAt = new Date(Number(claims.extra?.i) || ((claims.expiresAt ?? 0) - CONFIRM_TOKEN_TTL_SECONDS) * 1000);
       return { claims, source, tagIds, linkId, issuedAt };
     },
 

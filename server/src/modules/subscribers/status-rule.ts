@@ -52,7 +52,7 @@ export function decideStatusChange(current: { status: SubscriberStatus; unsubscr
   }
   if (to === 'active') {
     if (channel === 'confirmation') {
-      const unsubscribedLater = from === 'unsubscribed' && current.unsubscribed_at && request.linkIssuedAt && current.unsubscribed_at >= request.linkIssuedAt;
+      const unsubscribedLater = from === 'unsubscribed' && current.unsubscribed_at && request.linkIssuedAt && current.unsubscribed_at > request.linkIssuedAt;
       if (unsubscribedLater) return refuse('token', 'not_allowed', 'the address unsubscribed after this link was sent');
       return { kind: 'change', from, to, details: { from, to, via: 'double_opt_in' } };
     }
