@@ -23,7 +23,9 @@ function describeOne(error: SchemaError): { code: string; message: string } {
   switch (error.keyword) {
     case 'required': return { code: 'required', message: 'is required' };
     case 'additionalProperties': return { code: 'not_allowed', message: 'is not a known field' };
-    case 'false schema': case 'not': return { code: 'not_allowed', message: 'is not allowed here' };
+    // A `false` schema (Ajv: "false schema", TypeBox: "boolean") is what forbids an unknown property.
+    case 'false schema': case 'boolean': return { code: 'not_allowed', message: 'is not a known field' };
+    case 'not': return { code: 'not_allowed', message: 'is not allowed here' };
     case 'maxLength': return { code: 'too_long', message: `must be at most ${plural(limit, 'character')}` };
     case 'minLength': return { code: 'too_short', message: limit === 1 ? 'must not be empty' : `must be at least ${plural(limit, 'character')}` };
     case 'maxItems': return { code: 'too_many', message: `must have at most ${plural(limit, 'item')}` };
