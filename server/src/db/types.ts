@@ -284,6 +284,13 @@ export interface Templates {
   version: Generated<number>;
 }
 
+export interface UsedConfirmationLinks {
+  organization_id: string;
+  subscriber_id: string;
+  token_hash: string;
+  used_at: Generated<Timestamp>;
+}
+
 export interface Users {
   created_at: Generated<Timestamp>;
   email: string;
@@ -313,5 +320,6 @@ export interface DB {
   suppressions: Suppressions;
   tags: Tags;
   templates: Templates;
+  used_confirmation_links: UsedConfirmationLinks;
   users: Users;
 }

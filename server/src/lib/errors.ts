@@ -3,10 +3,20 @@
  * status, `message` is safe to show to the caller, and `cause` (never rendered) keeps the internal reason.
  */
 export interface ErrorDetail {
+  /** The dotted path of the field, e.g. `subscribers.3.email`. */
   field?: string;
+  /**
+   * A stable machine word: `required`, `not_allowed`, `too_long`, `too_short`, `too_many`, `too_few`,
+   * `invalid_type`, `invalid_format`, `invalid_value`, `invalid_characters`, `out_of_range`, `duplicate`,
+   * or a module's own (e.g. `unknown_topic`). Rendered as `invalid` when a detail does not set one.
+   */
+  code?: string;
   message: string;
   [key: string]: unknown;
 }
+
+/** A detail that names its code, as every detail in a response does. */
+export type CodedErrorDetail = ErrorDetail & { code: string };
 
 export class AppError extends Error {
   readonly code: string;

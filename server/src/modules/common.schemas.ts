@@ -14,12 +14,24 @@ export const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 50, descr
 export const Cursor = Type.String({ maxLength: 200, description: 'The next_cursor of the previous page' });
 export const NextCursor = Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor to get the next page; null on the last page' });
 
+/**
+ * One problem of a request: `field` (dotted path, e.g. subscribers.3.email), `code` (stable: required,
+ * not_allowed, too_long, too_short, too_many, too_few, invalid_type, invalid_format, invalid_value,
+ * invalid_characters, out_of_range, duplicate, an operation's own, or invalid), `message` (for people).
+ * Inlined wherever ErrorResponse is, so kept without descriptions; the API reference documents it.
+ */
+export const ErrorDetailSchema = Type.Object({
+  field: Type.Optional(Type.String()),
+  code: Type.String(),
+  message: Type.String(),
+}, { additionalProperties: true });
+
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
       code: Type.String(),
       message: Type.String(),
-      details: Type.Optional(Type.Array(Type.Object({ field: Type.Optional(Type.String()), message: Type.String() }, { additionalProperties: true }))),
+      details: Type.Optional(Type.Array(ErrorDetailSchema)),
       request_id: Type.String(),
     }),
   },

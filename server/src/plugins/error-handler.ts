@@ -1,8 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { ErrorReporter } from '../error-reporting.ts';
-import { AppError } from '../lib/errors.ts';
+import { AppError, type ErrorDetail } from '../lib/errors.ts';
+import { validationDetails } from '../lib/validation-details.ts';
 import { isDependencyUnavailable } from '../lib/unavailable.ts';
-import { validationDetails } from './validation.ts';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown[]; request_id: string };
@@ -23,8 +23,9 @@ const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 /** The one place where errors become responses: stable code, public message, never a stack or SQL. */
 export function registerErrorHandler(app: FastifyInstance, errors: ErrorReporter): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    const body = (code: string, message: string, details?: unknown[]): ErrorBody => ({
-      error: { code, message, ...(details ? { details } : {}), request_id: request.id },
+    const body = (code: string, message: string, details?: ErrorDetail[]): ErrorBody => ({
+      // Every detail has a code (the documented shape), even where a module did not name one.
+      error: { code, message, ...(details ? { details: details.map((d) => ({ ...d, code: d.code ?? 'invalid' })) } : {}), request_id: request.id },
     });
 
     // A dependency that is down (connection refused or lost, server restarting, command timed out) is a
@@ -46,7 +47,7 @@ export function registerErrorHandler(app: FastifyInstance, errors: ErrorReporter
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
-      const details = validationDetails(fastifyError.validation as never, fastifyError.validationContext ?? 'body');
+      const details = validationDetails(fastifyError.validation, fastifyError.validationContext ?? 'body');
       return reply.code(422).send(body('validation_error', 'The request is not valid', details));
     }
     const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;

@@ -168,8 +168,9 @@ describe('unsubscribing from everything', () => {
     // An admin reactivates and then unsubscribes them again: the old undo must not override that.
     const second = (await call('POST', '/unsubscribe-all', token)).json().undo_token;
     const subscriber = await ctx.container.db.selectFrom('subscribers').select('id').where('email', '=', 'undo-twice@example.com').executeTakeFirstOrThrow();
-    for (const status of ['active', 'unsubscribed']) {
-      await ctx.app.inject({ method: 'PATCH', url: `/api/v1/subscribers/${subscriber.id}`, headers: { authorization: `Bearer ${key}` }, payload: { status } });
+    for (const payload of [{ status: 'active', consent_reason: 'asked us by phone' }, { status: 'unsubscribed' }]) {
+      const res = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/subscribers/${subscriber.id}`, headers: { authorization: `Bearer ${key}` }, payload });
+      expect(res.statusCode).toBe(200);
     }
     expect((await call('POST', '/unsubscribe-all/undo', token, { undo_token: second })).statusCode).toBe(409);
   });

@@ -68,7 +68,10 @@ describe('signing up from a website form (double opt-in)', () => {
     expect((row.details as { wording: string }).wording).toBe('Yes, I want to receive emails from Acme about the topics I chose. I can unsubscribe at any time with the link in every email.');
     expect(row.created_at).toBeInstanceOf(Date);
     expect((await outbox(ctx, subscriber.id)).map((e) => e.type)).toContain('subscriber.updated');
-    expect((await confirm(token)).statusCode).toBe(200);
+    // A confirmation link works once.
+    const again = await confirm(token);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('link_used');
   });
 
   it('records the organization\'s own consent wording when it set one', async () => {
@@ -82,7 +85,7 @@ describe('signing up from a website form (double opt-in)', () => {
     expect((await history(ctx, subscriber.id)).find((h) => h.action === 'confirmed')!.details).toMatchObject({ wording: 'Ja, bitte.', locale: 'de' });
   });
 
-  it('never reactivates an unsubscribed or bounced address: it gets a confirmation email instead', async () => {
+  it('never reactivates an unsubscribed or bounced address: it gets a confirmation email instead, and only the unsubscribed one comes back by its click', async () => {
     for (const status of ['unsubscribed', 'bounced'] as const) {
       const email = `${status}@example.com`;
       const id = await createSubscriber(ctx, org.key, { email });
@@ -91,10 +94,17 @@ describe('signing up from a website form (double opt-in)', () => {
       expect((await subscribe({ email, tags: ['offers'] })).json()).toMatchObject({ status: 'accepted' });
       expect((await subscriberByEmail(email))).toMatchObject({ status, tags: [] });
       const token = tokenFromLink((await waitForMail(ctx, email, since)).text, '/confirm?token=');
-      await confirm(token);
+      const res = await confirm(token);
       const after = await subscriberByEmail(email);
-      expect(after.status).toBe('active');
-      expect(after.tags.map((t: { slug: string }) => t.slug)).toEqual(['offers']);
+      if (status === 'unsubscribed') {
+        expect(after.status).toBe('active');
+        expect(after.tags.map((t: { slug: string }) => t.slug)).toEqual(['offers']);
+      } else {
+        // A bounced address stays bounced: a confirmation never undoes what the provider reported.
+        expect(res.statusCode).toBe(409);
+        expect(res.json().error.code).toBe('confirmation_refused');
+        expect(after).toMatchObject({ status: 'bounced', tags: [] });
+      }
     }
   });
 

@@ -44,8 +44,12 @@ describe('public topics cached per process', () => {
     expect(await names()).toEqual(['Alpha Renamed', 'Beta']);
   });
 
-  it('shows a topic created as a side effect of creating a subscriber', async () => {
+  it('shows a tag created as a side effect of creating a subscriber as soon as an admin publishes it', async () => {
     await createSubscriber(ctx, org.key, { email: 'other@example.com', tags: ['Gamma'] });
+    expect(await names()).not.toContain('Gamma');
+    const tag = (await ctx.app.inject({ method: 'GET', url: '/api/v1/tags/by-name/gamma', headers: { authorization: `Bearer ${org.key}` } })).json();
+    const published = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/tags/${tag.id}`, headers: { authorization: `Bearer ${org.key}` }, payload: { is_public: true } });
+    expect(published.statusCode).toBe(200);
     expect(await names()).toContain('Gamma');
   });
 

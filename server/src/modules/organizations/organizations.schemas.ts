@@ -5,7 +5,8 @@ import { Cursor, Limit, NextCursor, Timestamp, Uuid } from '../common.schemas.ts
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 // No line breaks or control characters: names and addresses end up in email headers and footers.
-export const OrganizationName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$' });
+// At least one visible character and none of them a control character (`\S` alone let one through).
+export const OrganizationName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$' });
 export const OrganizationSlug = Type.String({ minLength: 1, maxLength: 48, pattern: '^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$', description: 'Lower-case letters, digits and dashes' });
 
 export const Organization = Type.Object({

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
+import { AppError } from '../../lib/errors.ts';
 import { invalidToken } from '../../lib/tokens.ts';
 import { insertEvents, type OutboxEvent } from '../events/index.ts';
 import type { ConfirmSource, Links } from './links.ts';
@@ -8,13 +9,14 @@ import type { OrganizationProfile, PreferenceCenterRepository } from './preferen
 import type { Locale } from './preference-center.schemas.ts';
 import { consentWording, publicOrganization, supportedLocale } from './settings.ts';
 import type { HistoryInsert, Origin, SubscriberRepository } from '../subscribers/index.ts';
-import { historyRow, tagEvent } from '../subscribers/index.ts';
+import { decideStatusChange, historyRow, tagEvent } from '../subscribers/index.ts';
 import { confirmationEmail } from './confirmation-email.ts';
 
 /**
  * Double opt-in: the confirmation email, the page's view of a confirmation link, and the confirmation
- * itself. Confirming is the only way a pending, unsubscribed, bounced or complained address becomes
- * active from a public flow; it records the consent (time, IP, user agent, source and the wording shown).
+ * itself. Confirming is the only way a pending or unsubscribed address becomes active from a public flow
+ * (bounced and complained ones never do); it records the consent (time, IP, user agent, source and the
+ * wording shown).
  */
 export function createConfirmations(deps: {
   db: Kysely<DB>;
@@ -52,19 +54,28 @@ export function createConfirmations(deps: {
       };
     },
 
-    /** Confirms: the subscriber becomes active and gets the requested topics. Confirming twice is harmless. */
+    /**
+     * Confirms: the subscriber becomes active and gets the requested topics. A link works once, and never
+     * changes a bounced or complained address or one that unsubscribed after the link was sent (the
+     * status rule in subscribers/status-rule.ts).
+     */
     async confirm(token: string, locale: Locale | undefined, origin: Omit<Origin, 'source'>) {
-      const { claims, source, tagIds } = links.verifyConfirmation(token);
+      const { claims, source, tagIds, linkId, issuedAt } = links.verifyConfirmation(token);
       const { organizationId, subjectId: id } = claims;
       const consentOrigin: Origin = { ...origin, source };
       await db.transaction().execute(async (trx) => {
         const subscriber = await subscribers.lock(trx, organizationId, id);
         if (!subscriber) throw invalidToken();
+        if (!(await repo.useConfirmationLink(trx, organizationId, id, linkId))) {
+          throw new AppError(409, 'link_used', 'This confirmation link has already been used');
+        }
+        const decision = decideStatusChange(subscriber, { channel: 'confirmation', to: 'active', linkIssuedAt: issuedAt });
+        if (decision.kind === 'refused') throw new AppError(409, 'confirmation_refused', 'This link can no longer confirm a subscription for this address');
         const organization = (await repo.organizationById(organizationId, trx))!;
         const tags = await repo.findPublicTagsByIds(trx, organizationId, tagIds);
         const changed = await subscribers.subscribeTags(trx, organizationId, tags.map((tag) => ({ subscriberId: id, tagId: tag.id })), source);
         const changedTags = tags.filter((tag) => changed.some((c) => c.tag_id === tag.id));
-        const activates = subscriber.status !== 'active';
+        const activates = decision.kind === 'change';
         if (!activates && changedTags.length === 0) return;
 
         const shownIn = locale ?? supportedLocale(organization.locale);
@@ -75,6 +86,7 @@ export function createConfirmations(deps: {
         const events: OutboxEvent[] = [];
         if (activates) {
           await subscribers.update(trx, organizationId, id, { status: 'active' });
+          history.push(historyRow(id, 'status_changed', consentOrigin, null, decision.details));
           events.push({ type: 'subscriber.updated', subjectId: id, payload: { subscriber: { id, email: subscriber.email, status: 'active' }, changed_fields: ['status'], source } });
         }
         for (const tag of changedTags) {

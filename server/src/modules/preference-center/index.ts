@@ -16,7 +16,7 @@ import { preferenceSettingsRoutes } from './settings.routes.ts';
 import { registerPreferenceSite } from './site.ts';
 import { createAddressLimiter } from './address-limit.ts';
 import { createThrottle } from '../../lib/throttle.ts';
-import { createLinks } from './links.ts';
+import { CONFIRM_TOKEN_TTL_SECONDS, createLinks } from './links.ts';
 import { createSystemMailer } from './mailer.ts';
 import { createPreferenceCenterRepository } from './preference-center.repository.ts';
 import { createPreferenceCenterService } from './preference-center.service.ts';
@@ -60,6 +60,8 @@ export function createPreferenceCenterModule(deps: {
       await app.register(mount(publicSubscribeRoutes, { config, service: publicSubscribe, confirmations }));
     },
     rootRoutes: (app) => registerPreferenceSite(app, { config, links, repository }),
+    // A used confirmation link is remembered until it would have expired anyway (a day of margin).
+    retention: [{ name: 'used-confirmation-links', days: CONFIRM_TOKEN_TTL_SECONDS / 86_400 + 1, run: repository.deleteUsedConfirmationLinksBefore }],
   });
 }
 

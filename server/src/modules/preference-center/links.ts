@@ -1,3 +1,4 @@
+import { randomToken, sha256Hex } from '../../lib/crypto.ts';
 import { createTokenSigner, invalidToken, type TokenClaims, type TokenSigner } from '../../lib/tokens.ts';
 
 export const PREFERENCE_TOKEN_TTL_SECONDS = 7 * 86_400;
@@ -66,17 +67,26 @@ export function createLinks(deps: { tokens: TokenSigner; secrets: readonly strin
     },
 
     confirmation(organizationId: string, subscriberId: string, options: { source: ConfirmSource; tagIds: string[] }) {
-      const extra: Record<string, string> = { src: options.source };
+      // A random nonce, so two links for the same request are two links, each usable once; the issue
+      // time in milliseconds, so an unsubscribe made after the link was sent is told apart.
+      const extra: Record<string, string> = { src: options.source, n: randomToken(9), i: String(now()) };
       if (options.tagIds.length > 0) extra.t = options.tagIds.slice(0, MAX_CONFIRM_TAGS).join(',');
       const token = tokens.sign({ purpose: 'confirm', organizationId, subjectId: subscriberId, expiresAt: expiry(CONFIRM_TOKEN_TTL_SECONDS), extra });
       return { token, url: `${base}/confirm?token=${token}` };
     },
 
+    /**
+     * A confirmation link's claims, plus what makes it single use: `linkId` (a hash of the signed claims,
+     * the same whichever secret signed them) and when it was issued.
+     */
     verifyConfirmation(token: string) {
       const claims = tokens.verify(token, 'confirm');
       const source: ConfirmSource = claims.extra?.src === 'preference_center' ? 'preference_center' : 'form';
       const tagIds = claims.extra?.t ? claims.extra.t.split(',').filter(Boolean).slice(0, MAX_CONFIRM_TAGS) : [];
-      return { claims, source, tagIds };
+      const linkId = sha256Hex(token.split('.')[0]!);
+      // Links from before the issue time was carried: their expiry tells it to the second.
+      const issuedAt = new Date(Number(claims.extra?.i) || ((claims.expiresAt ?? 0) - CONFIRM_TOKEN_TTL_SECONDS) * 1000);
+      return { claims, source, tagIds, linkId, issuedAt };
     },
 
     undo(organizationId: string, subscriberId: string, batchId: string) {

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { DB } from '../../db/types.ts';
 import type { Executor } from '../../db/client.ts';
+import { deleteInChunks, DELETE_CHUNK } from '../../db/chunked-delete.ts';
 import type { SubscriberStatus } from '../subscribers/index.ts';
 
 /** An organization as the public flows need it: identity, sender, language and preference-center settings. */
@@ -169,6 +170,26 @@ export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.P
         previousStatus: statusRow ? ((statusRow.details as { from?: SubscriberStatus }).from ?? null) : null,
         isLatestStatusChange: statusRow !== undefined && latestStatusChange?.batch === batchId,
       };
+    },
+
+    /**
+     * Records that a confirmation link was used; false when it had been used before. Inside the
+     * confirming transaction, so a failed confirmation leaves the link usable.
+     */
+    async useConfirmationLink(executor: Executor, organizationId: string, subscriberId: string, tokenHash: string): Promise<boolean> {
+      const inserted = await executor.insertInto('used_confirmation_links')
+        .values({ token_hash: tokenHash, organization_id: organizationId, subscriber_id: subscriberId })
+        .onConflict((oc) => oc.doNothing())
+        .returning('token_hash')
+        .executeTakeFirst();
+      return inserted !== undefined;
+    },
+
+    /** Retention: used links older than the cutoff, which have expired by then anyway. */
+    async deleteUsedConfirmationLinksBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
+      return deleteInChunks(async () => (await sql`
+        delete from used_confirmation_links where token_hash in (
+          select token_hash from used_confirmation_links where used_at < ${cutoff} limit ${DELETE_CHUNK})`.execute(db)).numAffectedRows ?? 0n, signal);
     },
 
     /** Emails sent to the subscriber, for the data export: what was sent, when, and what became of it. */

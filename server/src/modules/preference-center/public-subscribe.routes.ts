@@ -70,8 +70,8 @@ export const publicSubscribeRoutes: FastifyPluginAsyncTypebox<{ config: Readonly
 
   app.post('/public/confirm', {
     schema: {
-      tags: ['public'], operationId: 'confirmSubscription', summary: 'Confirm a subscription (double opt-in); records the consent',
-      body: ConfirmBody, response: { 200: ConfirmResponse, 401: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse },
+      tags: ['public'], operationId: 'confirmSubscription', summary: 'Confirm a subscription (double opt-in; each link works once); records the consent',
+      body: ConfirmBody, response: { 200: ConfirmResponse, 401: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse },
     },
     config: { access: { public: true } },
   }, async (request, reply) => {

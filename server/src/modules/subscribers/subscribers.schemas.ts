@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Cursor, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
+import { Cursor, ErrorDetailSchema, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
 
 export const SUBSCRIBER_STATUSES = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'] as const;
 export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
@@ -12,6 +12,10 @@ const Metadata = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
 });
 const TagRef = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'A tag slug or name; unknown names are created' });
 const Source = Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9_.:-]+$' });
+const ConsentReason = Type.String({
+  minLength: 1, maxLength: 500, pattern: '\\S',
+  description: 'Required to make a subscriber active again (from pending, unsubscribed, bounced or complained): why the person agreed, kept in the consent history',
+});
 
 export const SubscriberTag = Type.Object({ id: Uuid, name: Type.String(), slug: Type.String() });
 
@@ -48,6 +52,7 @@ export const UpdateSubscriberBody = Type.Object({
   last_name: Type.Optional(PersonName),
   metadata: Type.Optional(Metadata),
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('unsubscribed')])),
+  consent_reason: Type.Optional(ConsentReason),
 }, { additionalProperties: false, minProperties: 1 });
 export type UpdateSubscriberInput = Static<typeof UpdateSubscriberBody>;
 
@@ -94,7 +99,10 @@ export const BatchItem = Type.Object({
   last_name: Type.Optional(PersonName),
   metadata: Type.Optional(Metadata),
   tags: Type.Optional(Type.Array(TagRef, { maxItems: 50 })),
-  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('pending'), Type.Literal('unsubscribed')])),
+  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('pending'), Type.Literal('unsubscribed')], {
+    description: 'For a new subscriber, its status (default active). An existing one becomes active again only with a consent_reason, and a bounced or complained one keeps its status (the item fails)',
+  })),
+  consent_reason: Type.Optional(ConsentReason),
 }, { additionalProperties: false });
 export type BatchItemInput = Static<typeof BatchItem>;
 
@@ -119,7 +127,7 @@ export const BatchResult = Type.Object({
     status: Type.Union([Type.Literal('created'), Type.Literal('updated'), Type.Literal('failed')]),
     id: Type.Optional(Uuid),
     email: Type.Optional(Type.String()),
-    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(Type.Object({ field: Type.Optional(Type.String()), message: Type.String() }))) })),
+    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(ErrorDetailSchema)) })),
   })),
   created: Type.Integer(),
   updated: Type.Integer(),

@@ -1,21 +1,25 @@
 import type { Kysely } from 'kysely';
 import { Compile } from 'typebox/compile';
 import type { DB } from '../../db/types.ts';
-import { conflict, notFound, unprocessable, type ErrorDetail } from '../../lib/errors.ts';
+import { conflict, notFound, unprocessable, type CodedErrorDetail, type ErrorDetail } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { slugify } from '../../lib/slug.ts';
 import { isEmail } from '../../lib/email.ts';
+import { validationDetails } from '../../lib/validation-details.ts';
 import type { Executor } from '../../db/client.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import { insertEvents, type OutboxEvent } from '../events/index.ts';
 import type { TagRepository } from '../tags/index.ts';
+import { decideStatusChange } from './status-rule.ts';
 import type { HistoryInsert, Origin, SubscriberRepository, SubscriberRow } from './subscribers.repository.ts';
 import { BatchItem, type BatchItemInput, type CreateSubscriberInput, type SubscriberStatus, type UpdateSubscriberInput } from './subscribers.schemas.ts';
 
 export type { Origin } from './subscribers.repository.ts';
 
 const METADATA_MAX_BYTES = 16 * 1024;
+/** Distinct tags one request may create implicitly (batch upsert, import). */
+export const MAX_NEW_TAGS_PER_REQUEST = 1000;
 const batchItemCheck = Compile(BatchItem);
 
 export interface Author {
@@ -35,15 +39,15 @@ function wantedTags(refs: readonly string[] | undefined, field = 'tags'): Wanted
   for (const [index, ref] of (refs ?? []).entries()) {
     const name = ref.trim();
     const slug = slugify(name);
-    if (!slug) throw unprocessable('validation_error', 'The request is not valid', [{ field: `${field}.${index}`, message: 'a tag name needs at least one letter or digit' }]);
+    if (!slug) throw unprocessable('validation_error', 'The request is not valid', [{ field: `${field}.${index}`, code: 'invalid_value', message: 'a tag name needs at least one letter or digit' }]);
     if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), { id: newId(), name, slug });
   }
   return [...seen.values()];
 }
 
-function checkMetadata(metadata: Record<string, unknown> | undefined, field = 'metadata'): ErrorDetail | undefined {
+function checkMetadata(metadata: Record<string, unknown> | undefined, field = 'metadata'): CodedErrorDetail | undefined {
   if (metadata !== undefined && Buffer.byteLength(JSON.stringify(metadata)) > METADATA_MAX_BYTES) {
-    return { field, message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON` };
+    return { field, code: 'too_long', message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON` };
   }
   return undefined;
 }
@@ -79,6 +83,20 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
       found = [...found, ...(await tagRepository.ensure(executor, organizationId, missing))];
     }
     return found;
+  }
+
+  /**
+   * Creating a tag is cheap, but a request that invents thousands of them is a mistake or abuse: it is
+   * refused whole, before any change, with a clear answer.
+   */
+  async function assertNewTagsWithinLimit(organizationId: string, wanted: WantedTag[]) {
+    if (wanted.length <= MAX_NEW_TAGS_PER_REQUEST) return;
+    const missing = await tagRepository.countMissing(db, organizationId, wanted);
+    if (missing > MAX_NEW_TAGS_PER_REQUEST) {
+      throw unprocessable('too_many_new_tags', `A request may create at most ${MAX_NEW_TAGS_PER_REQUEST} new tags; this one would create ${missing}. Create the tags first or split the request`, [
+        { field: 'subscribers', code: 'too_many', message: `would create ${missing} new tags; at most ${MAX_NEW_TAGS_PER_REQUEST} per request` },
+      ]);
+    }
   }
 
   /** Subscribes one subscriber to tags inside the caller's transaction, with history and events. */
@@ -149,12 +167,19 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
           if (input.first_name !== undefined && input.first_name !== current.first_name) changed.push('first_name');
           if (input.last_name !== undefined && input.last_name !== current.last_name) changed.push('last_name');
           if (input.metadata !== undefined) changed.push('metadata');
-          if (input.status !== undefined && input.status !== current.status) {
-            changed.push('status');
-            history.push(historyRow(id, 'status_changed', origin, null, { from: current.status, to: input.status }));
+          let status: SubscriberStatus | undefined;
+          if (input.status !== undefined) {
+            const decision = decideStatusChange(current, { channel: 'api', to: input.status, consentReason: input.consent_reason });
+            if (decision.kind === 'refused') throw unprocessable('status_change_not_allowed', 'This status change needs recorded consent or is not allowed', [decision.detail]);
+            if (decision.kind === 'change') {
+              status = decision.to;
+              changed.push('status');
+              history.push(historyRow(id, 'status_changed', origin, null, decision.details));
+            }
           }
           if (changed.length === 0) return;
-          await repo.update(trx, organizationId, id, { ...input, ...(email !== undefined ? { email } : {}) });
+          const { consent_reason: _reason, status: _asked, ...fields } = input;
+          await repo.update(trx, organizationId, id, { ...fields, ...(status ? { status } : {}), ...(email !== undefined ? { email } : {}) });
           await repo.insertHistory(trx, organizationId, history);
           await insertEvents(trx, organizationId, [{
             type: 'subscriber.updated',
@@ -239,19 +264,19 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
      * validated on its own; invalid or duplicate items are reported and the others still go through.
      */
     async batchUpsert(organizationId: string, items: unknown[], origin: Origin) {
-      type Result = { index: number; status: 'created' | 'updated' | 'failed'; id?: string; email?: string; error?: { code: string; message: string; details?: ErrorDetail[] } };
+      type Result = { index: number; status: 'created' | 'updated' | 'failed'; id?: string; email?: string; error?: { code: string; message: string; details?: CodedErrorDetail[] } };
       const results: Result[] = items.map((_, index) => ({ index, status: 'failed' }));
       const valid: { index: number; item: BatchItemInput; tags: WantedTag[] }[] = [];
       const seen = new Set<string>();
       for (const [index, raw] of items.entries()) {
         if (!batchItemCheck.Check(raw)) {
-          const details = [...batchItemCheck.Errors(raw)].map((e) => ({ field: fieldOf(e), message: e.message }));
+          const details = validationDetails([...batchItemCheck.Errors(raw)]);
           results[index]!.error = { code: 'validation_error', message: 'The item is not valid', details };
           continue;
         }
         const item = raw as BatchItemInput;
         const email = item.email.trim();
-        const problem = !isEmail(email) ? { field: 'email', message: 'must be an email address' } : checkMetadata(item.metadata);
+        const problem = !isEmail(email) ? { field: 'email', code: 'invalid_format', message: 'must be an email address' } : checkMetadata(item.metadata);
         if (problem) {
           results[index]!.error = { code: 'validation_error', message: 'The item is not valid', details: [problem] };
           continue;
@@ -264,21 +289,38 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
           valid.push({ index, item: { ...item, email }, tags: wantedTags(item.tags) });
           seen.add(email.toLowerCase());
         } catch (error) {
-          results[index]!.error = { code: 'validation_error', message: 'The item is not valid', details: (error as { details?: ErrorDetail[] }).details ?? [] };
+          results[index]!.error = { code: 'validation_error', message: 'The item is not valid', details: ((error as { details?: ErrorDetail[] }).details ?? []).map((d) => ({ ...d, code: d.code ?? 'invalid' })) };
         }
       }
 
       if (valid.length > 0) {
+        const allWanted = new Map<string, WantedTag>();
+        for (const v of valid) for (const t of v.tags) if (!allWanted.has(t.name.toLowerCase())) allWanted.set(t.name.toLowerCase(), t);
+        await assertNewTagsWithinLimit(organizationId, [...allWanted.values()]);
         await deps.entitlements.assertCapacityForAddresses(organizationId, valid.map((v) => v.item.email));
         await db.transaction().execute(async (trx) => {
           const existing = await repo.findExistingByEmails(trx, organizationId, valid.map((v) => v.item.email.toLowerCase()));
           const byEmail = new Map(existing.map((e) => [e.email.toLowerCase(), e]));
-          const rows = valid.map(({ item }) => {
+          // Existing subscribers change status only as the one rule allows; a refused item fails alone.
+          const statusChanges = new Map<string, Record<string, unknown>>();
+          const accepted = valid.filter(({ index, item }) => {
+            const current = byEmail.get(item.email.toLowerCase());
+            if (!current || item.status === undefined) return true;
+            const decision = decideStatusChange(current, { channel: 'batch', to: item.status, consentReason: item.consent_reason });
+            if (decision.kind === 'refused') {
+              results[index]!.error = { code: 'status_change_not_allowed', message: 'This status change needs recorded consent or is not allowed', details: [decision.detail] };
+              return false;
+            }
+            if (decision.kind === 'change') statusChanges.set(current.id, decision.details);
+            return true;
+          });
+          if (accepted.length === 0) return;
+          const rows = accepted.map(({ item }) => {
             const current = byEmail.get(item.email.toLowerCase());
             return {
               id: current?.id ?? newId(),
               email: item.email,
-              status: item.status ?? (current?.status as SubscriberStatus | undefined) ?? 'active',
+              status: current ? ((statusChanges.get(current.id)?.to as SubscriberStatus | undefined) ?? current.status) : (item.status ?? 'active'),
               first_name: item.first_name !== undefined ? item.first_name : (current?.first_name ?? null),
               last_name: item.last_name !== undefined ? item.last_name : (current?.last_name ?? null),
               metadata: { ...((current?.metadata as Record<string, unknown> | undefined) ?? {}), ...(item.metadata ?? {}) },
@@ -288,13 +330,11 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
           const upserted = await repo.upsertMany(trx, organizationId, rows);
           const idByEmail = new Map(upserted.map((u) => [u.email.toLowerCase(), u]));
 
-          const allWanted = new Map<string, WantedTag>();
-          for (const v of valid) for (const t of v.tags) if (!allWanted.has(t.name.toLowerCase())) allWanted.set(t.name.toLowerCase(), t);
           const tags = await ensureTags(trx, organizationId, [...allWanted.values()]);
           const tagByInput = new Map(tags.map((t) => [t.input.toLowerCase(), t]));
 
           const pairs: { subscriberId: string; tagId: string }[] = [];
-          for (const v of valid) {
+          for (const v of accepted) {
             const subscriber = idByEmail.get(v.item.email.toLowerCase())!;
             for (const t of v.tags) {
               const tag = tagByInput.get(t.name.toLowerCase());
@@ -309,16 +349,19 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
           const events: OutboxEvent[] = [];
           const slugsById = new Map<string, string[]>();
           for (const pair of changedPairs) slugsById.set(pair.subscriber_id, [...(slugsById.get(pair.subscriber_id) ?? []), tagById.get(pair.tag_id)!.slug]);
-          const itemById = new Map(valid.map((v) => [idByEmail.get(v.item.email.toLowerCase())!.id, v.item]));
+          const itemById = new Map(accepted.map((v) => [idByEmail.get(v.item.email.toLowerCase())!.id, v.item]));
           for (const u of upserted) {
             history.push(historyRow(u.id, u.inserted ? 'created' : 'updated', origin));
+            const statusChange = statusChanges.get(u.id);
+            if (statusChange) history.push(historyRow(u.id, 'status_changed', origin, null, statusChange));
             if (u.inserted) {
               const subscriber = { id: u.id, email: u.email, status: u.status, first_name: u.first_name, last_name: u.last_name, tags: (slugsById.get(u.id) ?? []).sort() };
               events.push({ type: 'subscriber.created', subjectId: u.id, payload: { subscriber, source: origin.source } });
             } else {
               // The fields the batch item set (a batch item replaces what it names and keeps the rest).
               const item = itemById.get(u.id)!;
-              const changed = (['first_name', 'last_name', 'metadata', 'status'] as const).filter((field) => item[field] !== undefined);
+              const changed: string[] = (['first_name', 'last_name', 'metadata'] as const).filter((field) => item[field] !== undefined);
+              if (statusChange) changed.push('status');
               events.push({ type: 'subscriber.updated', subjectId: u.id, payload: { subscriber: { id: u.id, email: u.email }, changed_fields: changed, source: origin.source } });
             }
           }
@@ -330,7 +373,7 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
           await repo.insertHistory(trx, organizationId, history);
           await insertEvents(trx, organizationId, events);
 
-          for (const v of valid) {
+          for (const v of accepted) {
             const u = idByEmail.get(v.item.email.toLowerCase())!;
             results[v.index] = { index: v.index, status: u.inserted ? 'created' : 'updated', id: u.id, email: u.email };
           }
@@ -354,14 +397,6 @@ function dedupePairs(pairs: { subscriberId: string; tagId: string }[]) {
     seen.add(key);
     return true;
   });
-}
-
-function fieldOf(error: { instancePath: string; params?: unknown }): string {
-  const segments = error.instancePath.split('/').filter(Boolean);
-  const params = (error.params ?? {}) as { requiredProperties?: string[]; additionalProperties?: string[] };
-  if (params.requiredProperties?.[0]) segments.push(params.requiredProperties[0]);
-  if (params.additionalProperties?.[0]) segments.push(params.additionalProperties[0]);
-  return segments.join('.') || 'item';
 }
 
 function toNote(note: { id: string; body: string; author_user_id: string | null; author_api_key_id: string | null; created_at: Date }) {

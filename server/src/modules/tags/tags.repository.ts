@@ -84,10 +84,32 @@ export function createTagRepository(db: Kysely<DB>) {
     },
 
     /**
+     * How many of `wanted` match no tag of the organization by slug or name: the tags `ensure` would
+     * create. Two anti-joins on the unique indexes, so the count is linear in the input.
+     */
+    async countMissing(executor: Executor, organizationId: string, wanted: { name: string; slug: string }[]): Promise<number> {
+      if (wanted.length === 0) return 0;
+      const result = await sql<{ missing: number }>`
+        select count(*)::int as missing
+        from unnest(${wanted.map((w) => w.name)}::text[], ${wanted.map((w) => w.slug)}::text[]) as i(name, slug)
+        where not exists (select 1 from tags t where t.organization_id = ${organizationId} and t.slug = i.slug)
+          and not exists (select 1 from tags t where t.organization_id = ${organizationId} and lower(t.name) = lower(i.name))
+      `.execute(executor);
+      return result.rows[0]?.missing ?? 0;
+    },
+
+    /**
      * Finds or creates tags by slug-or-name, without locking existing rows (INSERT … ON CONFLICT DO
      * NOTHING takes no row lock), so many writers can share popular tags. A tag created concurrently by
      * another transaction that has not committed when our snapshot was taken can be missed; callers
      * retry for those (see subscribers.service).
+     *
+     * Tags created here are private (`is_public = false`): a name typed on a subscriber or in an import is
+     * an internal label until an admin publishes it as a topic of the preference center.
+     *
+     * Every match is an equality join on one of the unique indexes (slug, lower(name)), never one join
+     * with an OR, so the work grows linearly with the number of names (an OR join compared every input
+     * with every tag: 8,000 new tags took 44 s).
      */
     async ensure(executor: Executor, organizationId: string, wanted: { id: string; name: string; slug: string }[]): Promise<{ id: string; name: string; slug: string; input: string }[]> {
       if (wanted.length === 0) return [];
@@ -96,19 +118,26 @@ export function createTagRepository(db: Kysely<DB>) {
           select * from unnest(${wanted.map((w) => w.id)}::uuid[], ${wanted.map((w) => w.name)}::text[], ${wanted.map((w) => w.slug)}::text[]) as i(new_id, name, slug)
         ),
         created as (
-          insert into tags (id, organization_id, name, slug)
-          select new_id, ${organizationId}, name, slug from input
+          insert into tags (id, organization_id, name, slug, is_public)
+          select new_id, ${organizationId}, name, slug, false from input
           on conflict do nothing
           returning id, name, slug
-        )
-        select distinct on (i.name) t.id, t.name, t.slug, i.name as input
-        from input i
-        join (
+        ),
+        known as (
           select id, name, slug, 0 as pref from created
           union all
           select id, name, slug, 1 as pref from tags where organization_id = ${organizationId}
-        ) t on t.slug = i.slug or lower(t.name) = lower(i.name)
-        order by i.name, (t.slug = i.name or lower(t.name) = lower(i.name)) desc, t.pref
+        ),
+        candidates as (
+          select i.name as input, k.id, k.name, k.slug, k.pref, (k.slug = i.name or lower(k.name) = lower(i.name)) as exact
+          from input i join known k on k.slug = i.slug
+          union all
+          select i.name as input, k.id, k.name, k.slug, k.pref, true as exact
+          from input i join known k on lower(k.name) = lower(i.name)
+        )
+        select distinct on (input) id, name, slug, input
+        from candidates
+        order by input, exact desc, pref
       `.execute(executor);
       return result.rows;
     },

@@ -1030,7 +1030,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm a subscription (double opt-in); records the consent */
+        /** Confirm a subscription (double opt-in; each link works once); records the consent */
         post: operations["confirmSubscription"];
         delete?: never;
         options?: never;
@@ -1549,6 +1549,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1570,6 +1571,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1591,6 +1593,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1612,6 +1615,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1633,6 +1637,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1683,6 +1688,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1704,6 +1710,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1725,6 +1732,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1746,6 +1754,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1813,6 +1822,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1834,6 +1844,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1855,6 +1866,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1876,6 +1888,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1936,6 +1949,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1957,6 +1971,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1978,6 +1993,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1999,6 +2015,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2020,6 +2037,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2070,6 +2088,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2091,6 +2110,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2149,6 +2169,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2170,6 +2191,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2191,6 +2213,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2212,6 +2235,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2251,6 +2275,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2272,6 +2297,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2293,6 +2319,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2314,6 +2341,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2401,6 +2429,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2422,6 +2451,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2443,6 +2473,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2464,6 +2495,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2508,6 +2540,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2529,6 +2562,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2550,6 +2584,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2571,6 +2606,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2613,6 +2649,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2634,6 +2671,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2655,6 +2693,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2676,6 +2715,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2697,6 +2737,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2747,6 +2788,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2768,6 +2810,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2789,6 +2832,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2810,6 +2854,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2831,6 +2876,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2873,6 +2919,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2894,6 +2941,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2915,6 +2963,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2936,6 +2985,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2957,6 +3007,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2978,6 +3029,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3055,6 +3107,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3076,6 +3129,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3097,6 +3151,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3118,6 +3173,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3139,6 +3195,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3160,6 +3217,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3202,6 +3260,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3223,6 +3282,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3244,6 +3304,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3265,6 +3326,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3286,6 +3348,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3307,6 +3370,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3373,6 +3437,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3394,6 +3459,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3415,6 +3481,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3436,6 +3503,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3457,6 +3525,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3531,6 +3600,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3552,6 +3622,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3573,6 +3644,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3594,6 +3666,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3615,6 +3688,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3676,6 +3750,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3697,6 +3772,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3718,6 +3794,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3739,6 +3816,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3760,6 +3838,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3810,6 +3889,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3831,6 +3911,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3852,6 +3933,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3873,6 +3955,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3894,6 +3977,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3968,6 +4052,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3989,6 +4074,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4010,6 +4096,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4031,6 +4118,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4052,6 +4140,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4073,6 +4162,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4124,6 +4214,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4145,6 +4236,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4166,6 +4258,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4187,6 +4280,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4208,6 +4302,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4283,6 +4378,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4304,6 +4400,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4325,6 +4422,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4346,6 +4444,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4367,6 +4466,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4433,6 +4533,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4454,6 +4555,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4475,6 +4577,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4496,6 +4599,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4517,6 +4621,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4538,6 +4643,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4580,6 +4686,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4601,6 +4708,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4622,6 +4730,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4643,6 +4752,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4664,6 +4774,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4685,6 +4796,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4755,6 +4867,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4776,6 +4889,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4797,6 +4911,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4818,6 +4933,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4871,6 +4987,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4892,6 +5009,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4913,6 +5031,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4934,6 +5053,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4955,6 +5075,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5008,6 +5129,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5029,6 +5151,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5050,6 +5173,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5071,6 +5195,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5092,6 +5217,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5145,6 +5271,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5166,6 +5293,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5187,6 +5315,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5208,6 +5337,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5229,6 +5359,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5280,6 +5411,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5301,6 +5433,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5322,6 +5455,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5343,6 +5477,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5412,6 +5547,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5433,6 +5569,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5454,6 +5591,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5475,6 +5613,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5496,6 +5635,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5557,6 +5697,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5578,6 +5719,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5599,6 +5741,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5620,6 +5763,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5641,6 +5785,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5703,6 +5848,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5724,6 +5870,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5745,6 +5892,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5766,6 +5914,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5787,6 +5936,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5829,6 +5979,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5850,6 +6001,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5871,6 +6023,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5892,6 +6045,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5913,6 +6067,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5985,6 +6140,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6006,6 +6162,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6027,6 +6184,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6048,6 +6206,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6069,6 +6228,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6090,6 +6250,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6145,6 +6306,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6166,6 +6328,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6187,6 +6350,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6208,6 +6372,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6229,6 +6394,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6318,6 +6484,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6339,6 +6506,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6360,6 +6528,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6381,6 +6550,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6402,6 +6572,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6476,6 +6647,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6497,6 +6669,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6518,6 +6691,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6539,6 +6713,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6560,6 +6735,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6592,7 +6768,10 @@ export interface operations {
                             [key: string]: unknown;
                         };
                         tags?: string[];
+                        /** @description For a new subscriber, its status (default active). An existing one becomes active again only with a consent_reason, and a bounced or complained one keeps its status (the item fails) */
                         status?: "active" | "pending" | "unsubscribed";
+                        /** @description Required to make a subscriber active again (from pending, unsubscribed, bounced or complained): why the person agreed, kept in the consent history */
+                        consent_reason?: string;
                     }[];
                     source?: string;
                 };
@@ -6618,10 +6797,13 @@ export interface operations {
                             error?: {
                                 code: string;
                                 message: string;
-                                details?: {
+                                details?: ({
                                     field?: string;
+                                    code: string;
                                     message: string;
-                                }[];
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
                             };
                         }[];
                         created: number;
@@ -6642,6 +6824,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6663,6 +6846,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6684,6 +6868,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6705,6 +6890,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6780,6 +6966,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6801,6 +6988,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6822,6 +7010,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6843,6 +7032,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6864,6 +7054,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6906,6 +7097,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6927,6 +7119,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6948,6 +7141,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6969,6 +7163,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6990,6 +7185,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7023,6 +7219,8 @@ export interface operations {
                         [key: string]: unknown;
                     };
                     status?: "active" | "unsubscribed";
+                    /** @description Required to make a subscriber active again (from pending, unsubscribed, bounced or complained): why the person agreed, kept in the consent history */
+                    consent_reason?: string;
                 };
             };
         };
@@ -7079,6 +7277,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7100,6 +7299,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7121,6 +7321,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7142,6 +7343,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7163,6 +7365,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7184,6 +7387,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7265,6 +7469,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7286,6 +7491,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7307,6 +7513,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7328,6 +7535,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7349,6 +7557,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7425,6 +7634,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7446,6 +7656,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7467,6 +7678,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7488,6 +7700,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7509,6 +7722,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7587,6 +7801,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7608,6 +7823,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7629,6 +7845,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7650,6 +7867,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7671,6 +7889,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7737,6 +7956,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7758,6 +7978,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7779,6 +8000,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7800,6 +8022,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7821,6 +8044,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7884,6 +8108,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7905,6 +8130,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7926,6 +8152,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7947,6 +8174,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7968,6 +8196,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8021,6 +8250,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8042,6 +8272,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8063,6 +8294,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8084,6 +8316,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8178,6 +8411,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8199,6 +8433,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8220,6 +8455,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8241,6 +8477,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8283,6 +8520,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8304,6 +8542,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8325,6 +8564,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8346,6 +8586,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8367,6 +8608,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8420,6 +8662,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8441,6 +8684,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8462,6 +8706,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8483,6 +8728,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8504,6 +8750,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8587,6 +8834,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8608,6 +8856,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8629,6 +8878,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8650,6 +8900,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8671,6 +8922,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8740,6 +8992,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8761,6 +9014,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8782,6 +9036,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8803,6 +9058,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8824,6 +9080,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8866,6 +9123,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8887,6 +9145,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8908,6 +9167,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8929,6 +9189,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8950,6 +9211,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9039,6 +9301,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9060,6 +9323,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9081,6 +9345,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9102,6 +9367,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9123,6 +9389,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9144,6 +9411,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9214,6 +9482,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9235,6 +9504,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9256,6 +9526,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9277,6 +9548,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9298,6 +9570,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9348,6 +9621,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9369,6 +9643,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9390,6 +9665,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9411,6 +9687,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9432,6 +9709,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9515,6 +9793,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9536,6 +9815,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9557,6 +9837,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9578,6 +9859,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9599,6 +9881,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9620,6 +9903,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9641,6 +9925,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9714,6 +9999,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9735,6 +10021,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9756,6 +10043,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9777,6 +10065,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9798,6 +10087,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9819,6 +10109,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9840,6 +10131,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9882,6 +10174,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9903,6 +10196,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9924,6 +10218,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9945,6 +10240,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9966,6 +10262,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9987,6 +10284,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10008,6 +10306,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10081,6 +10380,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10102,6 +10402,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10123,6 +10424,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10144,6 +10446,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10165,6 +10468,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10186,6 +10490,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10207,6 +10512,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10258,6 +10564,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10279,6 +10586,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10300,6 +10608,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10321,6 +10630,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10379,6 +10689,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10400,6 +10711,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10421,6 +10733,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10442,6 +10755,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10510,6 +10824,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10531,6 +10846,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10552,6 +10868,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10573,6 +10890,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10594,6 +10912,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10615,6 +10934,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10694,6 +11014,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10715,6 +11036,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10736,6 +11058,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10757,6 +11080,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10778,6 +11102,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10831,6 +11156,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10852,6 +11178,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10873,6 +11200,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10894,6 +11222,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10915,6 +11244,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10936,6 +11266,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11282,6 +11613,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11303,6 +11635,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11324,6 +11657,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11345,6 +11679,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11366,6 +11701,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11423,6 +11759,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11444,6 +11781,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11465,6 +11803,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11486,6 +11825,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11507,6 +11847,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11606,6 +11947,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11627,6 +11969,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11648,6 +11991,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11690,6 +12034,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11711,6 +12056,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11732,6 +12078,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11793,6 +12140,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11814,6 +12162,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11835,6 +12184,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11856,6 +12206,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11908,6 +12259,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11929,6 +12281,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11950,6 +12303,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12004,6 +12358,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12025,6 +12380,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12046,6 +12402,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12067,6 +12424,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12133,6 +12491,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12154,6 +12513,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12175,6 +12535,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12296,6 +12657,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12317,6 +12679,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12338,6 +12701,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12393,6 +12757,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12414,6 +12779,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12488,6 +12854,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12509,6 +12876,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12530,6 +12898,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12551,6 +12920,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12655,6 +13025,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12676,6 +13047,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12697,6 +13069,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12718,6 +13091,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12783,6 +13157,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12804,6 +13179,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12825,6 +13201,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12846,6 +13223,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12931,6 +13309,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12952,6 +13331,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12973,6 +13353,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13028,6 +13409,29 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13049,6 +13453,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13070,6 +13475,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13165,6 +13571,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13186,6 +13593,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13207,6 +13615,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13228,6 +13637,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13249,6 +13659,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13308,6 +13719,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13329,6 +13741,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13350,6 +13763,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13371,6 +13785,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13392,6 +13807,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13503,6 +13919,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13524,6 +13941,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13590,6 +14008,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
