@@ -39,7 +39,7 @@ const LIMITS = { parseLimit: 1_000_000, renderLimit: 2000, memoryLimit: 50_000_0
  * is one node rendered (each text, output or tag, once per loop iteration); an ordinary newsletter takes
  * a few thousand. Output beyond the size limit is refused as well (mail clients clip at about 100 KB).
  */
-export const RENDER_LIMITS = { steps: 50_000, outputChars: 1_000_000 } as const;
+export const RENDER_LIMITS = { steps: 25_000, outputChars: 1_000_000 } as const;
 const CACHE_ENTRIES = 500;
 
 const mjmlProblem = (message: string): ErrorDetail => ({ field: 'mjml_content', message });
