@@ -5,7 +5,7 @@ import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import type { Logger } from '../../logger.ts';
 import type { DomainRegion, SendingDomainProvider } from '../email/index.ts';
 import { ProviderError } from '../email/index.ts';
-import { domainOf, mailboxAddress, resolveSender } from '../email/index.ts';
+import { allowedSenderDomains, domainOf, mailboxAddress, resolveSender } from '../email/index.ts';
 import type { DomainRepository, DomainRow } from './domains.repository.ts';
 
 const toDto = ({ provider_domain_id: _provider, ...row }: DomainRow) => row;
@@ -106,8 +106,10 @@ export function createDomainService(deps: { config: Pick<Config, 'EMAIL_DEFAULT_
     async updateEmailSettings(organizationId: string, input: { from_name?: string | null; from_email?: string | null }) {
       if (input.from_email) {
         const verified = await verifiedDomains(organizationId);
-        if (verified !== null && !verified.includes(domainOf(input.from_email))) {
-          throw unprocessable('sender_domain_not_verified', 'The sender address must be on one of the organization\'s verified sending domains', [{ field: 'from_email', message: `${domainOf(input.from_email)} is not a verified sending domain` }]);
+        if (!allowedSenderDomains({ defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: verified }).includes(domainOf(input.from_email))) {
+          throw verified === null
+            ? unprocessable('sender_domain_not_allowed', 'Sending domains cannot be verified with this email provider; the sender address must be on the platform\'s own sending domain', [{ field: 'from_email', message: `${domainOf(input.from_email)} is not the platform's sending domain` }])
+            : unprocessable('sender_domain_not_verified', 'The sender address must be on one of the organization\'s verified sending domains', [{ field: 'from_email', message: `${domainOf(input.from_email)} is not a verified sending domain` }]);
         }
       }
       await repo.updateSenderSettings(organizationId, {
