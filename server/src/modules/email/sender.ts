@@ -24,13 +24,13 @@ export const domainOf = (address: string): string => address.slice(address.lastI
  * and backslashes, with which a name such as `Bank "Security" <security@bank.example>` shows a reader an
  * address that is not the sender's.
  */
-export const FROM_NAME_FORBIDDEN = /[\u0000-\u001f\u007f"<>@\\]/;
+export const FROM_NAME_FORBIDDEN = /[\p{Cc}"<>@\\]/u;
 /** The same rule as a JSON Schema pattern, for request bodies: at least one visible character, none forbidden. */
 export const FROM_NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f"<>@\\\\]*[^\\u0000-\\u0020\\u007f"<>@\\\\][^\\u0000-\\u001f\\u007f"<>@\\\\]*$';
 
 /** A display name as a quoted string of harmless characters only, so it neither adds header lines nor spoofs an address. */
 export function formatMailbox(name: string, address: string): string {
-  const clean = name.replace(new RegExp(FROM_NAME_FORBIDDEN.source, 'g'), ' ').replace(/\s+/g, ' ').trim();
+  const clean = name.replace(new RegExp(FROM_NAME_FORBIDDEN.source, 'gu'), ' ').replace(/\s+/g, ' ').trim();
   return clean ? `"${clean}" <${address}>` : address;
 }
 
