@@ -35,6 +35,9 @@ describe('sender identity', () => {
     const allowed = await owner('PATCH', '/api/v1/settings/email', { from_email: 'news@platform.example' });
     expect(allowed.statusCode).toBe(200);
     expect(allowed.json().effective_from).toBe('"Sender Test News" <news@platform.example>');
+    const viaOrganization = await owner('PATCH', '/api/v1/organizations/current', { email_from_address: 'ceo@bank.example' });
+    expect(viaOrganization.statusCode).toBe(422);
+    expect(viaOrganization.json().error).toMatchObject({ code: 'sender_domain_not_allowed', details: [{ field: 'email_from_address' }] });
   });
 
   it('ignores a stored spoofing name or foreign address when sending', async () => {

@@ -54,8 +54,13 @@ export function createDomainService(deps: { config: Pick<Config, 'EMAIL_DEFAULT_
     };
   }
 
+  /** The domains the organization may send from (see email/sender.ts). */
+  const senderDomains = async (organizationId: string): Promise<readonly string[]> =>
+    allowedSenderDomains({ defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await verifiedDomains(organizationId) });
+
   return {
     verifiedDomains,
+    senderDomains,
 
     async create(organizationId: string, input: { name: string; region?: DomainRegion }) {
       const domains = provider();
