@@ -74,6 +74,8 @@ export const OPERATIONS = {
   sendEmail: { method: 'POST', path: '/api/v1/emails/send', idempotent: true },
   getEmail: { method: 'GET', path: '/api/v1/emails/{id}' },
   listSubscriberEmails: { method: 'GET', path: '/api/v1/subscribers/{id}/emails' },
+  listEmails: { method: 'GET', path: '/api/v1/emails' },
+  getEmailContent: { method: 'GET', path: '/api/v1/emails/{id}/content' },
   listDevMailbox: { method: 'GET', path: '/api/v1/dev/mailbox' },
   createPreferenceToken: { method: 'POST', path: '/api/v1/subscribers/{id}/preference-token' },
   getPreferenceCenter: { method: 'GET', path: '/api/v1/preference-center' },

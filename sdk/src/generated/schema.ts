@@ -646,7 +646,7 @@ export interface paths {
         put?: never;
         /**
          * Render an active template with variables, as a subscriber would get it; sends nothing
-         * @description With subject, mjml_content or category in the body, those unsaved edits are rendered instead of the stored ones (for a live preview in an editor). They are checked as saving checks them (invalid MJML or Liquid is a 422 naming the field) and nothing is stored.
+         * @description With subject, mjml_content or category in the body, those unsaved edits are rendered instead of the stored ones (for a live preview in an editor). They are checked as saving checks them (invalid MJML or Liquid is a 422 naming the field) and nothing is stored. Rendering a real subscriber (subscriber_id) reads their data and so also needs subscribers:read (the viewer role for sessions). Unsubscribe and preference links in a preview are inert: they look like the real ones but every endpoint refuses them.
          */
         post: operations["previewTemplate"];
         delete?: never;
@@ -777,6 +777,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/emails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every email of the organization, newest first, with filters (never the body) */
+        get: operations["listEmails"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/emails/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What was sent in one email (headers, HTML, text) and the provider's events about it */
+        get: operations["getEmailContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dev/mailbox": {
         parameters: {
             query?: never;
@@ -822,7 +856,10 @@ export interface paths {
         get: operations["getPreferenceCenter"];
         put?: never;
         post?: never;
-        /** Erase the subscriber and everything about them (irreversible) */
+        /**
+         * Erase the subscriber and everything about them (irreversible)
+         * @description Needs a link emailed on request (request-link); a link from any other email answers 403 fresh_link_required.
+         */
         delete: operations["deletePreferenceData"];
         options?: never;
         head?: never;
@@ -904,7 +941,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Everything held about the subscriber, as a JSON download */
+        /**
+         * Everything held about the subscriber, as a JSON download
+         * @description Needs a link emailed on request (request-link); a link from any other email answers 403 fresh_link_required.
+         */
         get: operations["exportPreferenceData"];
         put?: never;
         post?: never;
@@ -1147,6 +1187,16 @@ export interface components {
             revoked_at: string | null;
             /** Format: date-time */
             created_at: string;
+            /** @description The dashboard user who created the key; null when created by another key, at sign-up, or when that user no longer exists. Keys belong to the organization: they keep working when their creator leaves it. */
+            created_by: {
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                id: string;
+                email: string;
+                name: string | null;
+            } | null;
         };
         User: {
             /**
@@ -1391,6 +1441,49 @@ export interface components {
                 code: string;
                 message: string;
             } | null;
+            /** Format: date-time */
+            created_at: string;
+            sent_at: string | null;
+            delivered_at: string | null;
+            opened_at: string | null;
+            clicked_at: string | null;
+            bounced_at: string | null;
+            complained_at: string | null;
+            failed_at: string | null;
+        };
+        EmailLogEntry: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "sending" | "sent" | "delivery_delayed" | "delivered" | "bounced" | "complained" | "failed" | "suppressed";
+            /** @enum {string} */
+            category: "transactional" | "marketing";
+            to_address: string;
+            from_address: string;
+            subject: string;
+            /** @description Null when the message had no template or its template was deleted */
+            template: {
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                id: string;
+                slug: string;
+                name: string;
+            } | null;
+            subscriber_id: string | null;
+            campaign_id: string | null;
+            /** @description The provider's message id, once it accepted the email */
+            esp_message_id: string | null;
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            open_count: number;
+            click_count: number;
             /** Format: date-time */
             created_at: string;
             sent_at: string | null;
@@ -1715,6 +1808,16 @@ export interface operations {
                         revoked_at: string | null;
                         /** Format: date-time */
                         created_at: string;
+                        /** @description The dashboard user who created the key; null when created by another key, at sign-up, or when that user no longer exists. Keys belong to the organization: they keep working when their creator leaves it. */
+                        created_by: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            email: string;
+                            name: string | null;
+                        } | null;
                         /** @description The full key. Shown only in this response. */
                         key: string;
                     };
@@ -1840,6 +1943,16 @@ export interface operations {
                         revoked_at: string | null;
                         /** Format: date-time */
                         created_at: string;
+                        /** @description The dashboard user who created the key; null when created by another key, at sign-up, or when that user no longer exists. Keys belong to the organization: they keep working when their creator leaves it. */
+                        created_by: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            email: string;
+                            name: string | null;
+                        } | null;
                     };
                 };
             };
@@ -10155,7 +10268,7 @@ export interface operations {
                     "application/json": {
                         /** @description Display name of the sender; the organization name when null */
                         from_name: string | null;
-                        /** @description Sender address; must be on a verified sending domain when domains are managed */
+                        /** @description Sender address; must be on a verified sending domain, or, when the provider cannot verify domains (dev, SMTP), on the domain of the platform's default sender */
                         from_email: string | null;
                         /** @description The From header organization mail currently gets */
                         effective_from: string;
@@ -10276,7 +10389,7 @@ export interface operations {
                     "application/json": {
                         /** @description Display name of the sender; the organization name when null */
                         from_name: string | null;
-                        /** @description Sender address; must be on a verified sending domain when domains are managed */
+                        /** @description Sender address; must be on a verified sending domain, or, when the provider cannot verify domains (dev, SMTP), on the domain of the platform's default sender */
                         from_email: string | null;
                         /** @description The From header organization mail currently gets */
                         effective_from: string;
@@ -10866,6 +10979,301 @@ export interface operations {
             };
         };
     };
+    listEmails: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+                status?: "queued" | "sending" | "sent" | "delivery_delayed" | "delivered" | "bounced" | "complained" | "failed" | "suppressed";
+                category?: "transactional" | "marketing";
+                /** @description The recipient's address or its beginning, any case */
+                to?: string;
+                /** @description A UUIDv7 identifier */
+                template_id?: string;
+                /** @description A UUIDv7 identifier */
+                campaign_id?: string;
+                /** @description A UUIDv7 identifier */
+                subscriber_id?: string;
+                /** @description Only messages queued at or after this time */
+                since?: string;
+                /** @description Only messages queued before this time */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["EmailLogEntry"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getEmailContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @description The headers we set on the message (the provider adds its own) */
+                        headers: {
+                            [key: string]: string;
+                        };
+                        html: string;
+                        text: string;
+                        events: {
+                            /** @description The provider's event, e.g. email.delivered, email.bounced */
+                            type: string;
+                            provider: string;
+                            /** Format: date-time */
+                            received_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     listDevMailbox: {
         parameters: {
             query?: {
@@ -11215,6 +11623,8 @@ export interface operations {
                             category: string | null;
                             is_subscribed: boolean;
                         }[];
+                        /** @description Whether this link may export and erase the data: only links emailed on request (request-link) may; links from emails in general manage topics only */
+                        can_manage_data: boolean;
                     };
                 };
             };
@@ -11304,6 +11714,27 @@ export interface operations {
             };
             /** @description Missing, invalid or revoked credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11910,6 +12341,27 @@ export interface operations {
             };
             /** @description Missing, invalid or revoked credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
