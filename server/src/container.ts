@@ -89,11 +89,11 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const apiKeys = createApiKeysModule({ db, redis, logger, config });
   const auth = createAuthModule({ db, redis, config, logger, background, auditLog, emailProvider });
   const members = createMembersModule({ db });
-  const organizationsModule = organizations.createOrganizationsModule({ db, apiKeys: apiKeys.services.apiKeys, background, logger, producer });
+  const domainsModule = domains.createDomainsModule({ db, config, logger, producer, domainProvider: providers.domainProvider });
+  const { verifiedDomains, senderDomains } = domainsModule.services.domains;
+  const organizationsModule = organizations.createOrganizationsModule({ db, apiKeys: apiKeys.services.apiKeys, background, logger, producer, senderDomains });
   const tags = createTagsModule({ db });
   const subscribers = createSubscribersModule({ db, pool, config, tagRepository: tags.services.tagRepository, entitlements: limits });
-  const domainsModule = domains.createDomainsModule({ db, config, logger, producer, domainProvider: providers.domainProvider });
-  const { verifiedDomains } = domainsModule.services.domains;
   // Template previews are rendered by the email module, built after templates; the call happens per request.
   const templates = createTemplatesModule({ db, previews: { preview: (...args) => emailModule.services.emails.preview(...args) } });
   const emailModule = email.createEmailModule({

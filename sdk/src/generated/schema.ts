@@ -646,7 +646,7 @@ export interface paths {
         put?: never;
         /**
          * Render an active template with variables, as a subscriber would get it; sends nothing
-         * @description With subject, mjml_content or category in the body, those unsaved edits are rendered instead of the stored ones (for a live preview in an editor). They are checked as saving checks them (invalid MJML or Liquid is a 422 naming the field) and nothing is stored.
+         * @description With subject, mjml_content or category in the body, those unsaved edits are rendered instead of the stored ones (for a live preview in an editor). They are checked as saving checks them (invalid MJML or Liquid is a 422 naming the field) and nothing is stored. Rendering a real subscriber (subscriber_id) reads their data and so also needs subscribers:read (the viewer role for sessions). Unsubscribe and preference links in a preview are inert: they look like the real ones but every endpoint refuses them.
          */
         post: operations["previewTemplate"];
         delete?: never;
@@ -856,7 +856,10 @@ export interface paths {
         get: operations["getPreferenceCenter"];
         put?: never;
         post?: never;
-        /** Erase the subscriber and everything about them (irreversible) */
+        /**
+         * Erase the subscriber and everything about them (irreversible)
+         * @description Needs a link emailed on request (request-link); a link from any other email answers 403 fresh_link_required.
+         */
         delete: operations["deletePreferenceData"];
         options?: never;
         head?: never;
@@ -938,7 +941,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Everything held about the subscriber, as a JSON download */
+        /**
+         * Everything held about the subscriber, as a JSON download
+         * @description Needs a link emailed on request (request-link); a link from any other email answers 403 fresh_link_required.
+         */
         get: operations["exportPreferenceData"];
         put?: never;
         post?: never;
@@ -1181,6 +1187,16 @@ export interface components {
             revoked_at: string | null;
             /** Format: date-time */
             created_at: string;
+            /** @description The dashboard user who created the key; null when created by another key, at sign-up, or when that user no longer exists. Keys belong to the organization: they keep working when their creator leaves it. */
+            created_by: {
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                id: string;
+                email: string;
+                name: string | null;
+            } | null;
         };
         User: {
             /**
@@ -1792,6 +1808,16 @@ export interface operations {
                         revoked_at: string | null;
                         /** Format: date-time */
                         created_at: string;
+                        /** @description The dashboard user who created the key; null when created by another key, at sign-up, or when that user no longer exists. Keys belong to the organization: they keep working when their creator leaves it. */
+                        created_by: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            email: string;
+                            name: string | null;
+                        } | null;
                         /** @description The full key. Shown only in this response. */
                         key: string;
                     };
@@ -1917,6 +1943,16 @@ export interface operations {
                         revoked_at: string | null;
                         /** Format: date-time */
                         created_at: string;
+                        /** @description The dashboard user who created the key; null when created by another key, at sign-up, or when that user no longer exists. Keys belong to the organization: they keep working when their creator leaves it. */
+                        created_by: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            email: string;
+                            name: string | null;
+                        } | null;
                     };
                 };
             };
@@ -10232,7 +10268,7 @@ export interface operations {
                     "application/json": {
                         /** @description Display name of the sender; the organization name when null */
                         from_name: string | null;
-                        /** @description Sender address; must be on a verified sending domain when domains are managed */
+                        /** @description Sender address; must be on a verified sending domain, or, when the provider cannot verify domains (dev, SMTP), on the domain of the platform's default sender */
                         from_email: string | null;
                         /** @description The From header organization mail currently gets */
                         effective_from: string;
@@ -10353,7 +10389,7 @@ export interface operations {
                     "application/json": {
                         /** @description Display name of the sender; the organization name when null */
                         from_name: string | null;
-                        /** @description Sender address; must be on a verified sending domain when domains are managed */
+                        /** @description Sender address; must be on a verified sending domain, or, when the provider cannot verify domains (dev, SMTP), on the domain of the platform's default sender */
                         from_email: string | null;
                         /** @description The From header organization mail currently gets */
                         effective_from: string;
@@ -11587,6 +11623,8 @@ export interface operations {
                             category: string | null;
                             is_subscribed: boolean;
                         }[];
+                        /** @description Whether this link may export and erase the data: only links emailed on request (request-link) may; links from emails in general manage topics only */
+                        can_manage_data: boolean;
                     };
                 };
             };
@@ -11676,6 +11714,27 @@ export interface operations {
             };
             /** @description Missing, invalid or revoked credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12282,6 +12341,27 @@ export interface operations {
             };
             /** @description Missing, invalid or revoked credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

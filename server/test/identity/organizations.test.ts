@@ -11,7 +11,7 @@ let ctx: TestContext;
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 beforeAll(async () => {
-  ctx = await createTestContext();
+  ctx = await createTestContext({ EMAIL_DEFAULT_FROM: 'Platform <no-reply@platform.example>' });
 });
 afterAll(() => ctx.close());
 
@@ -42,14 +42,15 @@ describe('organizations', () => {
     const viewer = sessionApi(ctx, await ctx.createSession(org.id, 'viewer'));
     expect((await viewer('GET', '/api/v1/organizations/current')).json()).toMatchObject({ id: org.id, name: 'Settings Org' });
 
-    const patch = { name: 'Settings GmbH', locale: 'de', postal_address: 'Hauptstrasse 1, 8000 Zürich', email_from_name: 'Settings News', email_from_address: 'news@settings.example' };
+    const patch = { name: 'Settings GmbH', locale: 'de', postal_address: 'Hauptstrasse 1, 8000 Zürich', email_from_name: 'Settings News', email_from_address: 'news@platform.example' };
     const changed = await admin('PATCH', '/api/v1/organizations/current', patch);
     expect(changed.statusCode).toBe(200);
     expect(changed.json()).toMatchObject(patch);
     expect(changed.body).not.toContain('stripe');
     expect((await viewer('PATCH', '/api/v1/organizations/current', { name: 'Nope' })).json().error.code).toBe('insufficient_role');
 
-    for (const bad of [{}, { locale: 'german' }, { email_from_address: 'not-an-address' }, { name: 'Line\nbreak' }, { slug: 'Has Spaces' }, { plan: 'enterprise' }]) {
+    // Without domain verification (dev mailbox) only the platform's sending domain (EMAIL_DEFAULT_FROM) is allowed.
+    for (const bad of [{}, { locale: 'german' }, { email_from_address: 'not-an-address' }, { email_from_address: 'news@settings.example' }, { name: 'Line\nbreak' }, { slug: 'Has Spaces' }, { plan: 'enterprise' }]) {
       expect((await admin('PATCH', '/api/v1/organizations/current', bad)).statusCode).toBe(422);
     }
     const other = await ctx.createOrganization('Slug Holder');

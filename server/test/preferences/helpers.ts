@@ -27,6 +27,17 @@ export async function preferenceToken(ctx: TestContext, key: string, subscriberI
   return res.json().token;
 }
 
+/**
+ * A link that may also export and erase: asked for on the request-link form and read from the email it
+ * sends, as the person does (links from other emails manage topics only).
+ */
+export async function dataLink(ctx: TestContext, email: string, organizationSlug: string): Promise<string> {
+  const since = new Date(Date.now() - 1000);
+  const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/preference-center/request-link', payload: { email, organization: organizationSlug } });
+  expect(res.statusCode).toBe(202);
+  return tokenFromLink((await waitForMail(ctx, email, since)).text, '/?token=');
+}
+
 /** The newest dev-mailbox message to an address that arrived after `since`; waits for mail sent after a response. */
 export async function waitForMail(ctx: TestContext, to: string, since: Date, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;

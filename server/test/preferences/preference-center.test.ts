@@ -1,15 +1,16 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.ts';
-import { createSubscriber, createTags, history, outbox, preferenceToken, tokenFromLink, waitForMail } from './helpers.ts';
+import { createSubscriber, createTags, dataLink, history, outbox, preferenceToken, tokenFromLink, waitForMail } from './helpers.ts';
 
 let ctx: TestContext;
 let key: string;
+let slug: string;
 let tagIds: Record<string, string>;
 
 beforeAll(async () => {
   ctx = await createTestContext();
-  key = (await ctx.createOrganization('Acme News')).key;
+  ({ key, slug } = await ctx.createOrganization('Acme News'));
   tagIds = await createTags(ctx, key, [
     { name: 'Weekly digest', category: 'Newsletters', description: 'Every Monday' },
     { name: 'Product updates', category: 'Product' },
@@ -23,9 +24,9 @@ afterAll(() => ctx.close());
 const call = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, token: string, payload?: object) =>
   ctx.app.inject({ method, url: `/api/v1/preference-center${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`, ...(payload ? { payload } : {}), headers: { 'user-agent': 'pref-test' } });
 
-async function subscriberWithLink(body: Record<string, unknown>) {
+async function subscriberWithLink(body: Record<string, unknown>, access: 'topics' | 'data' = 'topics') {
   const id = await createSubscriber(ctx, key, body);
-  return { id, token: await preferenceToken(ctx, key, id) };
+  return { id, token: access === 'data' ? await dataLink(ctx, body.email as string, slug) : await preferenceToken(ctx, key, id) };
 }
 
 describe('reading the preference center', () => {
@@ -217,7 +218,7 @@ describe('resubscribing', () => {
 
 describe('exporting', () => {
   it('downloads everything held about the subscriber as JSON', async () => {
-    const { id, token } = await subscriberWithLink({ email: 'export@example.com', first_name: 'Eve', metadata: { plan: 'pro' }, tags: ['events', 'vip'] });
+    const { id, token } = await subscriberWithLink({ email: 'export@example.com', first_name: 'Eve', metadata: { plan: 'pro' }, tags: ['events', 'vip'] }, 'data');
     await call('PUT', `/tags/${tagIds['events']}`, token, { subscribed: false });
     await ctx.app.inject({ method: 'POST', url: `/api/v1/subscribers/${id}/notes`, headers: { authorization: `Bearer ${key}` }, payload: { body: 'Called support' } });
     const res = await call('GET', '/export', token);
@@ -235,7 +236,7 @@ describe('exporting', () => {
 
 describe('deleting', () => {
   it('erases the subscriber, leaves a subscriber.deleted event, and kills the link', async () => {
-    const { id, token } = await subscriberWithLink({ email: 'erase@example.com', tags: ['events'] });
+    const { id, token } = await subscriberWithLink({ email: 'erase@example.com', tags: ['events'] }, 'data');
     const res = await call('DELETE', '', token);
     expect(res.statusCode).toBe(204);
     expect((await outbox(ctx, id)).at(-1)).toMatchObject({ type: 'subscriber.deleted', payload: { source: 'preference_center' } });

@@ -115,6 +115,16 @@ describe('the preference page', () => {
     await waitFor(() => expect(document.activeElement).toBe(heading));
   });
 
+  it('with a link from a newsletter, offers to email a link for export and erasure instead of the buttons', async () => {
+    await renderPage(preferenceView({ can_manage_data: false }));
+    expect(screen.queryByRole('button', { name: 'Download my data' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Delete my data' })).toBeNull();
+    answer('POST /api/v1/preference-center/request-link', { status: 202, body: { status: 'accepted', message: 'ok' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Email me that link' }));
+    expect(await screen.findByText('We sent a link to ada@example.com. Open it to download or delete your data.')).toBeTruthy();
+    expect(calls.at(-1)!.body).toEqual({ email: 'ada@example.com', organization: 'acme', locale: 'en' });
+  });
+
   it('switches to German and remembers the choice', async () => {
     await renderPage();
     fireEvent.change(screen.getByRole('combobox', { name: 'Language' }), { target: { value: 'de' } });

@@ -40,6 +40,12 @@ export function createApiKeyRepository(db: Kysely<DB>) {
         .executeTakeFirst();
     },
 
+    /** The users who created keys (by id), for the key list: one query for a whole page. */
+    async creators(userIds: readonly string[]) {
+      if (userIds.length === 0) return [];
+      return db.selectFrom('users').select(['id', 'email', 'name']).where('id', 'in', [...new Set(userIds)]).execute();
+    },
+
     async revokeByName(executor: Executor, organizationId: string, name: string): Promise<void> {
       await executor.updateTable('api_keys').set({ revoked_at: sql<Date>`now()` })
         .where('organization_id', '=', organizationId).where('name', '=', name).where('revoked_at', 'is', null).execute();

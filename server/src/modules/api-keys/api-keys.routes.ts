@@ -17,6 +17,10 @@ const ApiKey = Type.Object({
   last_used_at: NullableTimestamp,
   revoked_at: NullableTimestamp,
   created_at: Timestamp,
+  created_by: Type.Union([
+    Type.Object({ id: Uuid, email: Type.String(), name: Type.Union([Type.String(), Type.Null()]) }),
+    Type.Null(),
+  ], { description: 'The dashboard user who created the key; null when created by another key, at sign-up, or when that user no longer exists. Keys belong to the organization: they keep working when their creator leaves it.' }),
 }, { $id: 'ApiKey' });
 
 const CreatedApiKey = Type.Object({ ...ApiKey.properties, key: Type.String({ description: 'The full key. Shown only in this response.' }) });
@@ -45,7 +49,10 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeyService }>
     config: { access: { scope: 'api-keys:manage' }, idempotent: true },
   }, async (request, reply) => {
     const auth = requireAuth(request);
-    const created = await apiKeys.create(auth.organizationId, { name: request.body.name.trim(), scopes: request.body.scopes, environment: request.body.environment });
+    const created = await apiKeys.create(auth.organizationId, {
+      name: request.body.name.trim(), scopes: request.body.scopes, environment: request.body.environment,
+      createdByUserId: auth.kind === 'session' ? auth.userId : null,
+    });
     return reply.code(201).send(created);
   });
 

@@ -18,9 +18,13 @@ const DISPLAY_PREFIX_LENGTH = 16;
 // last_used_at is advisory; writing it on every request would turn every read into a write.
 const TOUCH_INTERVAL_MS = 60_000;
 
-/** The public view of a key row: typed scopes, never the hash. */
-function toApiKey<T extends { scopes: string[]; environment: string }>(row: T) {
-  return { ...row, scopes: row.scopes as Scope[], environment: row.environment as 'live' | 'test' };
+type Creator = { id: string; email: string; name: string | null };
+
+/** The public view of a key row: typed scopes, its creator, never the hash. */
+function toApiKey<T extends { scopes: string[]; environment: string; created_by_user_id: string | null }>(row: T, creators: readonly Creator[]) {
+  const { created_by_user_id: creatorId, ...rest } = row;
+  const creator = creatorId ? creators.find((user) => user.id === creatorId) : undefined;
+  return { ...rest, scopes: row.scopes as Scope[], environment: row.environment as 'live' | 'test', created_by: creator ? { id: creator.id, email: creator.email, name: creator.name } : null };
 }
 
 export interface NewApiKey {
@@ -34,6 +38,12 @@ export type ApiKeyAuth = Extract<AuthContext, { kind: 'api_key' }>;
 
 export function createApiKeyService(deps: { db: Kysely<DB>; apiKeyRepository: ApiKeyRepository; logger: Logger; cache?: AuthCache<ApiKeyAuth> }) {
   const { db, apiKeyRepository: repo, logger, cache } = deps;
+
+  /** Key rows with their creators, looked up together. */
+  async function publicKeys<T extends { scopes: string[]; environment: string; created_by_user_id: string | null }>(rows: T[]) {
+    const creators = await repo.creators(rows.flatMap((row) => (row.created_by_user_id ? [row.created_by_user_id] : [])));
+    return rows.map((row) => toApiKey(row, creators));
+  }
 
   return {
     /** Creates a key; the plaintext is returned here once and only its SHA-256 hash is stored. */
@@ -50,7 +60,8 @@ export function createApiKeyService(deps: { db: Kysely<DB>; apiKeyRepository: Ap
         scopes: [...new Set(input.scopes)],
         created_by_user_id: input.createdByUserId ?? null,
       });
-      return { ...toApiKey(record), key };
+      const [created] = await publicKeys([record]);
+      return { ...created!, key };
     },
 
     async authenticate(key: string): Promise<ApiKeyAuth> {
@@ -79,7 +90,7 @@ export function createApiKeyService(deps: { db: Kysely<DB>; apiKeyRepository: Ap
     async list(organizationId: string, query: { limit?: number; cursor?: string }) {
       const limit = query.limit ?? 50;
       const rows = await repo.list(organizationId, { limit, beforeId: decodeCursor(query.cursor) });
-      return toPage(rows.map(toApiKey), limit);
+      return toPage(await publicKeys(rows), limit);
     },
 
     async revoke(organizationId: string, id: string) {
@@ -87,7 +98,7 @@ export function createApiKeyService(deps: { db: Kysely<DB>; apiKeyRepository: Ap
       if (!revoked) throw notFound('api_key');
       const { key_hash: keyHash, ...publicFields } = revoked;
       await cache?.invalidateKey(keyHash);
-      return toApiKey(publicFields);
+      return (await publicKeys([publicFields]))[0]!;
     },
 
     /** Revokes by name inside the caller's transaction; call `forgetOrganization` after it commits. */

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Cursor, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
-import { DOMAIN_REGIONS, DOMAIN_STATUSES } from '../email/index.ts';
+import { DOMAIN_REGIONS, DOMAIN_STATUSES, FROM_NAME_PATTERN } from '../email/index.ts';
 
 const Hostname = Type.String({
   minLength: 4, maxLength: 253,
@@ -40,13 +40,13 @@ export const DomainPage = Type.Object({ items: Type.Array(Domain), next_cursor: 
 
 export const EmailSettings = Type.Object({
   from_name: Type.Union([Type.String(), Type.Null()], { description: 'Display name of the sender; the organization name when null' }),
-  from_email: Type.Union([Type.String(), Type.Null()], { description: 'Sender address; must be on a verified sending domain when domains are managed' }),
+  from_email: Type.Union([Type.String(), Type.Null()], { description: 'Sender address; must be on a verified sending domain, or, when the provider cannot verify domains (dev, SMTP), on the domain of the platform\'s default sender' }),
   effective_from: Type.String({ description: 'The From header organization mail currently gets' }),
   send_domain: Type.Union([Type.String(), Type.Null()], { description: 'The verified domain mail is sent from, if any' }),
   domain_verified: Type.Boolean(),
 });
 
 export const UpdateEmailSettingsBody = Type.Object({
-  from_name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\r\\n]*\\S[^\\r\\n]*$' }), Type.Null()])),
+  from_name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100, pattern: FROM_NAME_PATTERN, description: 'No quotes, angle brackets, @ or backslashes: a display name cannot show an address' }), Type.Null()])),
   from_email: Type.Optional(Type.Union([Type.String({ format: 'email', maxLength: 254 }), Type.Null()])),
 }, { additionalProperties: false, minProperties: 1 });

@@ -5,7 +5,7 @@ import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import type { Logger } from '../../logger.ts';
 import type { DomainRegion, SendingDomainProvider } from '../email/index.ts';
 import { ProviderError } from '../email/index.ts';
-import { domainOf, mailboxAddress, resolveSender } from '../email/index.ts';
+import { allowedSenderDomains, domainOf, mailboxAddress, resolveSender } from '../email/index.ts';
 import type { DomainRepository, DomainRow } from './domains.repository.ts';
 
 const toDto = ({ provider_domain_id: _provider, ...row }: DomainRow) => row;
@@ -54,8 +54,13 @@ export function createDomainService(deps: { config: Pick<Config, 'EMAIL_DEFAULT_
     };
   }
 
+  /** The domains the organization may send from (see email/sender.ts). */
+  const senderDomains = async (organizationId: string): Promise<readonly string[]> =>
+    allowedSenderDomains({ defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await verifiedDomains(organizationId) });
+
   return {
     verifiedDomains,
+    senderDomains,
 
     async create(organizationId: string, input: { name: string; region?: DomainRegion }) {
       const domains = provider();
@@ -106,8 +111,10 @@ export function createDomainService(deps: { config: Pick<Config, 'EMAIL_DEFAULT_
     async updateEmailSettings(organizationId: string, input: { from_name?: string | null; from_email?: string | null }) {
       if (input.from_email) {
         const verified = await verifiedDomains(organizationId);
-        if (verified !== null && !verified.includes(domainOf(input.from_email))) {
-          throw unprocessable('sender_domain_not_verified', 'The sender address must be on one of the organization\'s verified sending domains', [{ field: 'from_email', message: `${domainOf(input.from_email)} is not a verified sending domain` }]);
+        if (!allowedSenderDomains({ defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: verified }).includes(domainOf(input.from_email))) {
+          throw verified === null
+            ? unprocessable('sender_domain_not_allowed', 'Sending domains cannot be verified with this email provider; the sender address must be on the platform\'s own sending domain', [{ field: 'from_email', message: `${domainOf(input.from_email)} is not the platform's sending domain` }])
+            : unprocessable('sender_domain_not_verified', 'The sender address must be on one of the organization\'s verified sending domains', [{ field: 'from_email', message: `${domainOf(input.from_email)} is not a verified sending domain` }]);
         }
       }
       await repo.updateSenderSettings(organizationId, {

@@ -23,6 +23,9 @@ export interface SendInput {
 
 const SUPPRESSED_STATUSES = new Set(['bounced', 'complained']);
 
+/** A preview renders inert links (see links.ts previewUrl); only a real send gets working ones. */
+type RenderPurpose = 'send' | 'preview';
+
 // A draft (unsaved edits in a preview) has no version, so the renderer does not cache it.
 export const renderable = (template: TemplateForSend & { draft?: boolean }): RenderableTemplate => ({
   id: template.id, version: template.draft ? null : String(template.version), subject: template.subject, compiledHtml: template.compiled_html, variablesSchema: template.variables_schema,
@@ -59,8 +62,8 @@ export function createEmailService(deps: {
   }
 
   /** Variables every template gets: the recipient, the organization, its links and the footer's words. */
-  function systemVariables(organization: OrganizationProfile, recipient: Recipient | null, email: string, category: TemplateCategory) {
-    const url = recipient ? links.unsubscribeUrl(organization.id, recipient.id) : null;
+  function systemVariables(organization: OrganizationProfile, recipient: Recipient | null, email: string, category: TemplateCategory, purpose: RenderPurpose) {
+    const url = purpose === 'preview' ? links.previewUrl(organization.id, recipient?.id ?? null) : recipient ? links.unsubscribeUrl(organization.id, recipient.id) : null;
     return {
       subscriber: recipient
         ? { id: recipient.id, email: recipient.email, first_name: recipient.first_name, last_name: recipient.last_name, metadata: recipient.metadata }
@@ -91,10 +94,10 @@ export function createEmailService(deps: {
     }
   }
 
-  async function render(organization: OrganizationProfile, template: TemplateForSend & { draft?: boolean }, recipient: Recipient | null, email: string, variables: Record<string, unknown>): Promise<RenderedEmail> {
+  async function render(organization: OrganizationProfile, template: TemplateForSend & { draft?: boolean }, recipient: Recipient | null, email: string, variables: Record<string, unknown>, purpose: RenderPurpose): Promise<RenderedEmail> {
     const prepared = renderable(template);
     renderer.checkVariables(prepared, variables);
-    return renderer.render(prepared, { ...variables, ...systemVariables(organization, recipient, email, template.category) });
+    return renderer.render(prepared, { ...variables, ...systemVariables(organization, recipient, email, template.category, purpose) });
   }
 
   async function send(organizationId: string, input: SendInput, headerKey?: string): Promise<{ id: string; status: MessageStatus }> {
@@ -113,7 +116,7 @@ export function createEmailService(deps: {
     const template = await templates.forSend(organizationId, ref);
     const [organization, { email, recipient }] = await Promise.all([profile(organizationId), resolveRecipient(organizationId, input.to)]);
     await checkRecipient(organizationId, email, recipient, template.category);
-    const rendered = await render(organization, template, recipient, email, variables);
+    const rendered = await render(organization, template, recipient, email, variables, 'send');
     const from = resolveSender(organization, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
     const headers = template.category === 'marketing' && recipient ? links.listUnsubscribeHeaders(links.unsubscribeUrl(organizationId, recipient.id)) : {};
 
@@ -180,7 +183,7 @@ export function createEmailService(deps: {
       const organization = await profile(organizationId);
       const recipient = input.subscriber_id ? (await repo.recipientById(organizationId, input.subscriber_id)) ?? null : null;
       if (input.subscriber_id && !recipient) throw notFound('subscriber');
-      return render(organization, template, recipient, recipient?.email ?? 'subscriber@example.com', input.variables ?? {});
+      return render(organization, template, recipient, recipient?.email ?? 'subscriber@example.com', input.variables ?? {}, 'preview');
     },
   };
 }

@@ -27,7 +27,7 @@ export { PREFERENCE_PURPOSE, UNSUBSCRIBE_PURPOSE, type EmailLinks } from './link
 export { MAX_BATCH_SIZE, ProviderError, sendEachInTurn, type EmailProvider, type OutgoingEmail, type ProviderErrorKind, type SendResult } from './providers/provider.ts';
 export { createEmailProviders, providerRateLimit } from './providers/index.ts';
 export { GATE_WINDOW_MS } from './providers/rate-gate.ts';
-export { domainOf, formatMailbox, mailboxAddress, resolveSender, type SenderSettings } from './sender.ts';
+export { allowedSenderDomains, domainOf, formatMailbox, FROM_NAME_PATTERN, mailboxAddress, resolveSender, type SenderSettings } from './sender.ts';
 
 /** Messages still unsent long after their last change are found and sent again every five minutes. */
 export const schedules: readonly Schedule[] = [

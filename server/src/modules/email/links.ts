@@ -4,6 +4,8 @@ import type { TokenSigner } from '../../lib/tokens.ts';
 /** Purposes of the signed tokens the email engine mints (see lib/tokens.ts). */
 export const UNSUBSCRIBE_PURPOSE = 'unsub';
 export const PREFERENCE_PURPOSE = 'pref';
+/** Links in previews: shaped like real ones, refused by every endpoint (no route verifies this purpose). */
+export const PREVIEW_PURPOSE = 'preview';
 
 // The preference token minted when a reader opens an email's link; the link itself never expires.
 const PREFERENCE_REDIRECT_TTL_SECONDS = 24 * 3600;
@@ -29,7 +31,19 @@ export function createEmailLinks(deps: { config: Pick<Config, 'PUBLIC_API_URL' |
       return `${base(config.PUBLIC_API_URL)}/u/${this.unsubscribeToken(organizationId, subscriberId, campaignId)}`;
     },
 
-    /** The preference center with a fresh preference token for the subscriber. */
+    /**
+     * The unsubscribe link of a preview: it looks like a real one (so the layout is true to size), but
+     * `/u/` refuses its purpose. A preview is a read; it must never hand its reader a working link that
+     * unsubscribes someone or opens their preference center.
+     */
+    previewUrl(organizationId: string, subscriberId: string | null): string {
+      return `${base(config.PUBLIC_API_URL)}/u/${tokens.sign({ purpose: PREVIEW_PURPOSE, organizationId, subjectId: subscriberId ?? 'sample' })}`;
+    },
+
+    /**
+     * The preference center with a fresh preference token for the subscriber. It manages topics only:
+     * whoever holds an email (forwarded or not) must not export or erase the person's data.
+     */
     preferenceCenterUrl(organizationId: string, subscriberId: string): string {
       const token = tokens.sign({ purpose: PREFERENCE_PURPOSE, organizationId, subjectId: subscriberId, expiresAt: Math.floor(now() / 1000) + PREFERENCE_REDIRECT_TTL_SECONDS });
       return `${base(config.PREFERENCES_APP_URL)}/?token=${encodeURIComponent(token)}`;

@@ -20,9 +20,15 @@ export const schedules: readonly Schedule[] = [
 ];
 
 /** Organizations (tenants): create, settings, deletion by an owner with a purge of everything in the worker. */
-export function createOrganizationsModule(deps: { db: Kysely<DB>; apiKeys: ApiKeyService; background: BackgroundTasks; logger: Logger; producer: JobProducer }) {
+export function createOrganizationsModule(deps: {
+  db: Kysely<DB>; apiKeys: ApiKeyService; background: BackgroundTasks; logger: Logger; producer: JobProducer;
+  /** The domains an organization may send from (the email engine's rule). */
+  senderDomains: (organizationId: string) => Promise<readonly string[]>;
+}) {
   const organizationRepository = createOrganizationRepository(deps.db);
-  const organizations = createOrganizationService({ db: deps.db, organizationRepository, apiKeys: deps.apiKeys, background: deps.background, logger: deps.logger, jobs: deps.producer });
+  const organizations = createOrganizationService({
+    db: deps.db, organizationRepository, apiKeys: deps.apiKeys, background: deps.background, logger: deps.logger, jobs: deps.producer, senderDomains: deps.senderDomains,
+  });
   return defineModule({
     name: 'organizations',
     services: { organizations, organizationRepository },

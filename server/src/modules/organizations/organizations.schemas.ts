@@ -40,7 +40,7 @@ export const UpdateOrganizationBody = Type.Object({
   slug: Type.Optional(OrganizationSlug),
   locale: Type.Optional(Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', maxLength: 6, description: 'e.g. en, de, de-CH' })),
   postal_address: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500 }))),
-  email_from_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f"<>]+$' }))),
+  email_from_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f"<>@\\\\]+$', description: 'No quotes, angle brackets, @ or backslashes: a display name cannot show an address' }))),
   email_from_address: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
 }, { additionalProperties: false, minProperties: 1 });
 

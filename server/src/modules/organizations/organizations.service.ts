@@ -21,6 +21,7 @@ const isUniqueViolation = (error: unknown) => (error as { code?: string }).code 
 type Deps = {
   db: Kysely<DB>; organizationRepository: OrganizationRepository; apiKeys: ApiKeyService;
   background?: BackgroundTasks; logger?: Logger; jobs?: JobProducer;
+  senderDomains?: (organizationId: string) => Promise<readonly string[]>;
 };
 
 export function createOrganizationService(deps: Deps) {
@@ -125,6 +126,13 @@ export function createOrganizationService(deps: Deps) {
     },
 
     async update(organizationId: string, patch: OrganizationPatch) {
+      const address = patch.email_from_address;
+      if (address && deps.senderDomains) {
+        const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+        if (!(await deps.senderDomains(organizationId)).includes(domain)) {
+          throw unprocessable('sender_domain_not_allowed', 'The sender address must be on a domain the organization may send from', [{ field: 'email_from_address', message: `${domain} is not a verified or allowed sending domain` }]);
+        }
+      }
       try {
         const updated = await repo.update(db, organizationId, patch);
         if (!updated) throw notFound('organization');

@@ -1,5 +1,5 @@
 import type { Locale } from './preference-center.schemas.ts';
-import { renderActionEmail } from './email-layout.ts';
+import { greetingName, renderActionEmail } from './email-layout.ts';
 
 const COPY = {
   en: {
@@ -24,7 +24,7 @@ export function confirmationEmail(input: { locale: Locale; organizationName: str
   const { html, text } = renderActionEmail({
     lang: input.locale,
     heading: copy.subject(input.organizationName),
-    paragraphs: [copy.greeting(input.firstName), copy.body(input.organizationName)],
+    paragraphs: [copy.greeting(greetingName(input.firstName)), copy.body(input.organizationName)],
     action: copy.action,
     url: input.url,
     footer: copy.footer,

@@ -9,6 +9,14 @@ export const MAX_CONFIRM_TAGS = 20;
 
 export type ConfirmSource = 'form' | 'preference_center';
 
+/**
+ * What a preference link may do. Links that reach a person through mail that can be forwarded (the
+ * footer's one-click link, links minted through the API, the one after confirming) manage topics only;
+ * exporting or erasing the person's data needs a `data` link, which is emailed to the address when it
+ * asks for one (request-link), so only whoever reads that mailbox now can use it.
+ */
+export type PreferenceAccess = 'topics' | 'data';
+
 /** A correctly signed preference link: its claims, and whether it has expired. */
 export interface PreferenceLink {
   claims: TokenClaims;
@@ -39,9 +47,9 @@ export function createLinks(deps: { tokens: TokenSigner; secrets: readonly strin
   }
 
   return {
-    preference(organizationId: string, subscriberId: string, ttlSeconds = PREFERENCE_TOKEN_TTL_SECONDS) {
+    preference(organizationId: string, subscriberId: string, ttlSeconds = PREFERENCE_TOKEN_TTL_SECONDS, access: PreferenceAccess = 'topics') {
       const expiresAt = expiry(ttlSeconds);
-      const token = tokens.sign({ purpose: 'pref', organizationId, subjectId: subscriberId, expiresAt });
+      const token = tokens.sign({ purpose: 'pref', organizationId, subjectId: subscriberId, expiresAt, ...(access === 'data' ? { extra: { a: 'data' } } : {}) });
       return { token, url: `${base}/?token=${token}`, expires_at: new Date(expiresAt * 1000) };
     },
 
@@ -56,6 +64,9 @@ export function createLinks(deps: { tokens: TokenSigner; secrets: readonly strin
     },
 
     genuinePreference,
+
+    /** What a verified preference link may do; a link without the claim (every older one) manages topics only. */
+    accessOf: (claims: TokenClaims): PreferenceAccess => (claims.extra?.a === 'data' ? 'data' : 'topics'),
 
     /** The claims of a correctly signed confirmation token, expired or not; null when forged. */
     genuineConfirmation(token: string): TokenClaims | null {

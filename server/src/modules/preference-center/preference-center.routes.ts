@@ -119,7 +119,8 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ config: Readonl
   app.get('/preference-center/export', {
     schema: {
       tags: ['preference-center'], operationId: 'exportPreferenceData', summary: 'Everything held about the subscriber, as a JSON download',
-      querystring: TokenQuery, response: { 200: ExportResponse, ...tokenErrors },
+      description: 'Needs a link emailed on request (request-link); a link from any other email answers 403 fresh_link_required.',
+      querystring: TokenQuery, response: { 200: ExportResponse, 403: ErrorResponse, ...tokenErrors },
     },
     config: tokenRoute,
   }, async (request, reply) => {
@@ -130,7 +131,8 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ config: Readonl
   app.delete('/preference-center', {
     schema: {
       tags: ['preference-center'], operationId: 'deletePreferenceData', summary: 'Erase the subscriber and everything about them (irreversible)',
-      querystring: TokenQuery, response: { 204: NoContent, ...tokenErrors },
+      description: 'Needs a link emailed on request (request-link); a link from any other email answers 403 fresh_link_required.',
+      querystring: TokenQuery, response: { 204: NoContent, 403: ErrorResponse, ...tokenErrors },
     },
     config: tokenRoute,
   }, async (request, reply) => {

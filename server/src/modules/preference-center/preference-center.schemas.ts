@@ -63,6 +63,7 @@ export const PreferenceCenterView = Type.Object({
   organization: PublicOrganization,
   categories: Type.Array(Type.Object({ name: Type.String(), display_name: Type.String() }), { description: 'Categories of the public tags, in display order; tags without one come last' }),
   tags: Type.Array(PreferenceTag, { description: 'Public tags, ordered by category and name' }),
+  can_manage_data: Type.Boolean({ description: 'Whether this link may export and erase the data: only links emailed on request (request-link) may; links from emails in general manage topics only' }),
 });
 export type PreferenceCenterViewDto = Static<typeof PreferenceCenterView>;
 

@@ -21,7 +21,7 @@ const SOURCE = 'preference_center';
 const EXPORT_PAGE = 1000;
 const EXPORT_MAX_PAGES = 10;
 
-export function toView(row: ViewRow): PreferenceCenterViewDto {
+export function toView(row: ViewRow): Omit<PreferenceCenterViewDto, 'can_manage_data'> {
   const categories: { name: string; display_name: string }[] = [];
   for (const tag of row.tags) {
     if (tag.category !== null && !categories.some((c) => c.name === tag.category)) categories.push({ name: tag.category, display_name: tag.category });
@@ -76,7 +76,16 @@ export function createPreferenceCenterService(deps: {
     if (link.expired) throw await deadLink(expiredToken(), link.claims);
     const row = await repo.view(link.claims.organizationId, link.claims.subjectId);
     if (!row) throw await deadLink(invalidToken(), link.claims);
-    return toView(row);
+    return { ...toView(row), can_manage_data: links.accessOf(link.claims) === 'data' };
+  }
+
+  /** Export and erasure need a link emailed to the address on request (see links.ts, PreferenceAccess). */
+  function requireDataAccess(claims: TokenClaims): void {
+    if (links.accessOf(claims) !== 'data') {
+      throw new AppError(403, 'fresh_link_required', 'Downloading or deleting your data needs a link sent to your address just now; ask for one on this page', {
+        details: [{ field: 'token', message: 'manages topics only' }],
+      });
+    }
   }
 
   return {
@@ -177,6 +186,7 @@ export function createPreferenceCenterService(deps: {
 
     /** Everything held about the subscriber (GDPR Art. 15 and 20), as one JSON document. */
     async export(claims: TokenClaims) {
+      requireDataAccess(claims);
       const { organizationId, subjectId } = claims;
       const subscriber = await subscribers.findById(organizationId, subjectId);
       if (!subscriber) throw invalidToken();
@@ -204,6 +214,7 @@ export function createPreferenceCenterService(deps: {
 
     /** GDPR erasure through the subscriber service: irreversible, and the link dies with the subscriber. */
     async erase(claims: TokenClaims, from: Omit<Origin, 'source'>) {
+      requireDataAccess(claims);
       try {
         await deps.subscribers.delete(claims.organizationId, claims.subjectId, origin(from));
       } catch (error) {
@@ -223,7 +234,8 @@ export function createPreferenceCenterService(deps: {
       const subscriber = organization ? await subscribers.findByEmail(organization.id, email) : undefined;
       if (organization && subscriber) {
         const locale = input.locale ?? supportedLocale(organization.locale);
-        const link = links.preference(organization.id, subscriber.id);
+        // Sent to the address now, so this link may also export and erase (see links.ts).
+        const link = links.preference(organization.id, subscriber.id, PREFERENCE_TOKEN_TTL_SECONDS, 'data');
         const message = preferenceLinkEmail({ locale, organizationName: organization.name, firstName: subscriber.first_name, url: link.url, validDays: PREFERENCE_TOKEN_TTL_SECONDS / 86_400 });
         deps.background.run('preference link email', () => deps.mailer.send(organization, subscriber.email, message, 'preference_link'));
       }

@@ -8,7 +8,7 @@ import { createTemplateService } from './templates.service.ts';
 
 export { footerStrings, FOOTER_LOCALES, footerLocale, type FooterLocale } from './footer.ts';
 export { htmlToText } from './html-to-text.ts';
-export { SYSTEM_VARIABLES, type RenderableTemplate, type RenderedEmail, type TemplateCategory, type TemplateRenderer } from './renderer.ts';
+export { RENDER_LIMITS, SYSTEM_VARIABLES, type RenderableTemplate, type RenderedEmail, type TemplateCategory, type TemplateRenderer } from './renderer.ts';
 export type { TemplateForSend, TemplateRepository } from './templates.repository.ts';
 export { TEMPLATE_CATEGORIES, type PreviewInput } from './templates.schemas.ts';
 export type { PreviewTemplate, TemplateService } from './templates.service.ts';
@@ -26,5 +26,6 @@ export function createTemplatesModule(deps: { db: Kysely<DB>; previews: Template
     name: 'templates',
     services: { templates, renderer, templateRepository },
     routes: mount(templateRoutes, { templates, emails: deps.previews }),
+    close: () => renderer.close(),
   });
 }

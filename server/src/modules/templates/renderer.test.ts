@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { footerStrings } from './footer.ts';
 import { htmlToText } from './html-to-text.ts';
 import { createTemplateRenderer, type RenderableTemplate } from './renderer.ts';
 
 const renderer = createTemplateRenderer();
+// The MJML worker thread loads MJML once (seconds on a busy machine); that is not what the tests time.
+beforeAll(() => renderer.compile({ subject: 's', mjml: '<mjml><mj-body></mj-body></mjml>', category: 'transactional', variablesSchema: {} }), 30_000);
+afterAll(() => renderer.close());
 const mjml = (body: string) => `<mjml><mj-body><mj-section><mj-column><mj-text>${body}</mj-text></mj-column></mj-section></mj-body></mjml>`;
 let version = 0;
 

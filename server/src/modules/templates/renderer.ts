@@ -1,9 +1,11 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Liquid, type Template } from 'liquidjs';
-import type Mjml from 'mjml';
+import { Context, Liquid, toPromise, type Emitter, type Template } from 'liquidjs';
 import { unprocessable, type ErrorDetail } from '../../lib/errors.ts';
 import { withFooter } from './footer.ts';
 import { htmlToText } from './html-to-text.ts';
+import { createMjmlCompiler, type MjmlCompiler } from './mjml-compiler.ts';
+import { linearRegExp } from './linear-regexp.ts';
+import { neutralizeUnsafeLinks } from './safe-links.ts';
 
 export type TemplateCategory = 'transactional' | 'marketing';
 
@@ -29,16 +31,59 @@ export interface RenderedEmail {
 /** Variables the engine provides itself; callers cannot pass them. */
 export const SYSTEM_VARIABLES = ['subscriber', 'organization', 'preference_center_url', 'unsubscribe_url', 'footer'] as const;
 
-// Bounds that keep one template from taking the worker down: parse and render time, and memory.
+// Bounds that keep one template from taking a process down: parse and render time, and memory.
 const LIMITS = { parseLimit: 1_000_000, renderLimit: 2000, memoryLimit: 50_000_000 };
+/**
+ * Rendering is bounded by work done, not only by time: a render runs in the request, on the event loop,
+ * so a long loop must be refused after a bounded amount of work, whatever the machine's speed. A step
+ * is one node rendered (each text, output or tag, once per loop iteration); an ordinary newsletter takes
+ * a few thousand. Output beyond the size limit is refused as well (mail clients clip at about 100 KB).
+ */
+export const RENDER_LIMITS = { steps: 25_000, outputChars: 1_000_000 } as const;
 const CACHE_ENTRIES = 500;
 
 const mjmlProblem = (message: string): ErrorDetail => ({ field: 'mjml_content', message });
-// MJML and its components take about 90 MB; only processes that save templates (the API) load them.
-type Mjml2Html = typeof Mjml;
-let mjmlModule: Promise<Mjml2Html> | undefined;
-const loadMjml = () => (mjmlModule ??= import('mjml').then((loaded) => (loaded as unknown as { default: Mjml2Html }).default));
 const withoutPosition = (message: string): string => message.replace(/, line:\d+, col:\d+$/, '').replace(/^[A-Za-z]+Error: /, '');
+
+/**
+ * Liquid's render limiter, counting steps as well as time: liquidjs checks it before every node it
+ * renders (`check(now)`), so the count is exactly the work done.
+ */
+class WorkLimit {
+  base = 0;
+  message = 'template render limit exceeded';
+  readonly limit: number;
+  private readonly deadline: number;
+  constructor(limit: number, deadline: number) {
+    this.limit = limit;
+    this.deadline = deadline;
+  }
+  use(count: number): void {
+    this.base += count;
+  }
+  check(now: number): void {
+    this.base += 1;
+    if (this.base > this.limit) throw new Error(`template render limit exceeded: more than ${this.limit} steps`);
+    if (now > this.deadline) throw new Error('template render limit exceeded: too slow');
+  }
+}
+
+/** Collects the output and refuses it past the size limit, while rendering rather than after. */
+class BoundedEmitter implements Emitter {
+  buffer = '';
+  write(html: unknown): void {
+    const text = typeof html === 'string' ? html : html === null || html === undefined ? '' : String(html);
+    if (this.buffer.length + text.length > RENDER_LIMITS.outputChars) throw new Error(`template output limit exceeded: more than ${RENDER_LIMITS.outputChars} characters`);
+    this.buffer += text;
+  }
+}
+
+function renderBounded(engine: Liquid, templates: Template[], data: Record<string, unknown>): Promise<string> {
+  const limit = new WorkLimit(RENDER_LIMITS.steps, performance.now() + LIMITS.renderLimit);
+  const ctx = new Context(data, engine.options, { sync: false }, { renderLimit: limit as unknown as Context['renderLimit'] });
+  const emitter = new BoundedEmitter();
+  return toPromise(engine.renderer.renderTemplates(templates, ctx, emitter)).then(() => emitter.buffer);
+}
 
 /**
  * MJML compiled once when a template is saved; Liquid rendered for each email. Liquid runs sandboxed: no
@@ -46,11 +91,14 @@ const withoutPosition = (message: string): string => message.replace(/, line:\d+
  * strict variables (a missing one is an error, except in an `if`) and strict filters. HTML output escapes
  * every variable; the subject is plain text.
  */
-export function createTemplateRenderer() {
+export function createTemplateRenderer(deps: { mjml?: MjmlCompiler } = {}) {
   const common = { strictVariables: true, strictFilters: true, lenientIf: true, ownPropertyOnly: true, templates: {}, relativeReference: false, ...LIMITS } as const;
   const htmlEngine = new Liquid({ ...common, outputEscape: 'escape' });
   const textEngine = new Liquid(common);
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  const mjml = deps.mjml ?? createMjmlCompiler();
+  // `pattern` and `patternProperties` of a variables_schema run on every send and preview: only patterns
+  // a linear-time engine accepts (no backreferences or lookaround), so no input can make one backtrack.
+  const ajv = new Ajv({ allErrors: true, strict: false, code: { regExp: linearRegExp } });
   type Prepared = { subject: Template[]; html: Template[]; validate: ValidateFunction };
   const parsed = new Map<string, Prepared>();
   // Drafts are keyed by the object itself: checking variables and rendering share one parse, and the
@@ -121,21 +169,17 @@ export function createTemplateRenderer() {
       if (source === undefined || !/<mjml[\s>]/.test(input.mjml)) {
         throw unprocessable('template_invalid_mjml', 'The template is not an MJML document', [mjmlProblem('must be an <mjml> document with an <mj-body>')]);
       }
-      let html: string;
-      try {
-        // Includes are ignored: a template must not read files of the server.
-        const mjml2html = await loadMjml();
-        html = (await mjml2html(source, { validationLevel: 'strict', ignoreIncludes: true, keepComments: false })).html;
-      } catch (error) {
-        const problems = (error as { errors?: { line?: number; message: string }[] }).errors ?? [];
-        const details = problems.length > 0
-          ? problems.slice(0, 20).map((p) => mjmlProblem(p.line ? `line ${p.line}: ${p.message}` : p.message))
-          : [mjmlProblem((error as Error).message || 'could not be parsed')];
+      // In a worker thread and once per distinct source (mjml-compiler.ts); includes are ignored there.
+      const result = await mjml.compile(source);
+      if (!result.ok) {
+        const details = result.problems.length > 0
+          ? result.problems.map((p) => mjmlProblem(p.line ? `line ${p.line}: ${p.message}` : p.message))
+          : [mjmlProblem(result.message)];
         throw unprocessable('template_invalid_mjml', 'The template is not valid MJML', details);
       }
       // MJML keeps Liquid as text; make sure what it produced still parses.
-      parseOrThrow(htmlEngine, html, 'mjml_content');
-      return html;
+      parseOrThrow(htmlEngine, result.html, 'mjml_content');
+      return result.html;
     },
 
     /** Checks caller variables against the template's variables_schema; 422 naming each field. */
@@ -156,18 +200,25 @@ export function createTemplateRenderer() {
       let subject: string;
       let html: string;
       try {
-        subject = await textEngine.render(entry.subject, context);
+        subject = await renderBounded(textEngine, entry.subject, context);
       } catch (error) {
         renderFailure(error, 'subject');
       }
       try {
-        html = await htmlEngine.render(entry.html, context);
+        // A variable may hold any text, so a link built from one could be a script: such links go inert.
+        html = neutralizeUnsafeLinks(await renderBounded(htmlEngine, entry.html, context));
       } catch (error) {
         renderFailure(error, 'mjml_content');
       }
       // A subject is one header line.
       return { subject: subject.replace(/[\r\n]+/g, ' ').trim(), html, text: htmlToText(html) };
     },
+
+    /** How many MJML documents were compiled and how many results are cached. */
+    mjmlStats: () => mjml.stats(),
+
+    /** Stops the MJML worker thread, if one was started. */
+    close: () => mjml.close(),
   };
 }
 

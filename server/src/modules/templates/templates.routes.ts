@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RenderedEmail } from './renderer.ts';
 import type { TemplateService } from './templates.service.ts';
-import { requireAuth } from '../auth/index.ts';
+import { requireAuth, requireScope } from '../auth/index.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import { CreateTemplateBody, ListTemplatesQuery, Preview, PreviewBody, Template, TemplatePage, UpdateTemplateBody, type PreviewInput } from './templates.schemas.ts';
 
@@ -60,10 +60,14 @@ export const templateRoutes: FastifyPluginAsyncTypebox<{ templates: TemplateServ
   app.post('/templates/:id/preview', {
     schema: {
       tags: ['templates'], operationId: 'previewTemplate', summary: 'Render an active template with variables, as a subscriber would get it; sends nothing',
-      description: 'With subject, mjml_content or category in the body, those unsaved edits are rendered instead of the stored ones (for a live preview in an editor). They are checked as saving checks them (invalid MJML or Liquid is a 422 naming the field) and nothing is stored.',
+      description: 'With subject, mjml_content or category in the body, those unsaved edits are rendered instead of the stored ones (for a live preview in an editor). They are checked as saving checks them (invalid MJML or Liquid is a 422 naming the field) and nothing is stored. Rendering a real subscriber (subscriber_id) reads their data and so also needs subscribers:read (the viewer role for sessions). Unsubscribe and preference links in a preview are inert: they look like the real ones but every endpoint refuses them.',
       params: IdParams, body: PreviewBody, response: { 200: Preview, ...notFound, ...authErrors },
     },
     // Compiling MJML costs real CPU: an editor's debounced preview needs far less than the general limit.
     config: { access: { scope: 'templates:read' }, rateLimit: { max: PREVIEWS_PER_MINUTE, timeWindow: 60_000 } },
-  }, async (request) => emails.preview(org(request), request.params.id, request.body));
+  }, async (request) => {
+    // A preview shows the subscriber's address, names and metadata: that is a read of the subscriber.
+    if (request.body.subscriber_id !== undefined) requireScope(request, 'subscribers:read');
+    return emails.preview(org(request), request.params.id, request.body);
+  });
 };

@@ -6,9 +6,14 @@ import { useUi } from '../context';
 /**
  * The person's data: a JSON download of everything stored about them, and erasure behind an explicit
  * confirmation (a checkbox that must be ticked, then a separate button), since it cannot be undone.
+ * Both need a link emailed on request (`canManageData`); with a link from a newsletter, which may have
+ * been forwarded, the section offers to email that link instead.
  */
-export function DataSection(props: { token: string; onSaid: (text: string) => void; onFailed: (error: unknown) => void; onDeleted: () => void }) {
-  const { t } = useUi();
+export function DataSection(props: {
+  token: string; canManageData: boolean; email: string; organization: string;
+  onSaid: (text: string) => void; onFailed: (error: unknown) => void; onDeleted: () => void;
+}) {
+  const { locale, t } = useUi();
   const [confirming, setConfirming] = useState(false);
   const [understood, setUnderstood] = useState(false);
   const [busy, setBusy] = useState<'export' | 'delete' | null>(null);
@@ -51,6 +56,26 @@ export function DataSection(props: { token: string; onSaid: (text: string) => vo
     setBusy(null);
     if (error) return props.onFailed(error);
     props.onDeleted();
+  }
+
+  async function emailLink() {
+    setBusy('export');
+    const { error } = await api.POST('/api/v1/preference-center/request-link', { body: { email: props.email, organization: props.organization, locale } });
+    setBusy(null);
+    if (error) return props.onFailed(error);
+    props.onSaid(t.dataLinkSent(props.email));
+  }
+
+  if (!props.canManageData) {
+    return (
+      <section aria-labelledby="pc-data-heading" className="pc-section pc-data">
+        <h2 id="pc-data-heading" className="pc-subtitle">{t.yourData}</h2>
+        <p className="pc-muted">{t.dataNeedsFreshLink}</p>
+        <div className="pc-row">
+          <Button busy={busy === 'export'} onClick={emailLink}>{t.emailDataLink}</Button>
+        </div>
+      </section>
+    );
   }
 
   return (

@@ -119,7 +119,10 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; on
         ) : null}
       </section>
 
-      <DataSection token={props.token} onSaid={say} onFailed={failure} onDeleted={props.onDeleted} />
+      <DataSection
+        token={props.token} canManageData={view.can_manage_data} email={view.subscriber.email} organization={view.organization.slug}
+        onSaid={say} onFailed={failure} onDeleted={props.onDeleted}
+      />
     </Frame>
   );
 }
