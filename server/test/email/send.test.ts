@@ -47,7 +47,7 @@ describe('transactional sending', () => {
     expect(fake.emails).toHaveLength(1);
     const accepted = fake.emails[0]!;
     expect(email.esp_message_id).toBe(accepted.id);
-    expect(accepted).toMatchObject({ from: '"Acme" <no-reply@localhost>', to: ['ada@example.com'], subject: 'Receipt 1', idempotencyKey: `email-message/${res.json().id}` });
+    expect(accepted).toMatchObject({ from: '"Acme" <no-reply@news.example.net>', to: ['ada@example.com'], subject: 'Receipt 1', idempotencyKey: `email-message/${res.json().id}` });
     expect(accepted.tags).toEqual([{ name: 'organization_id', value: orgId }, { name: 'message_id', value: res.json().id }]);
     expect(accepted.text).toContain('Thanks Ada, order 1.');
     expect(accepted.headers).not.toHaveProperty('List-Unsubscribe');
@@ -61,9 +61,9 @@ describe('transactional sending', () => {
     expect(res.statusCode).toBe(202);
     await sentOrFailed(res.json().id);
     const headers = fake.emails[0]!.headers;
-    expect(headers['List-Unsubscribe']).toMatch(/^<http:\/\/localhost:3000\/u\/[\w-]+\.[\w-]+>$/);
+    expect(headers['List-Unsubscribe']).toMatch(/^<https:\/\/api\.news\.example\.net\/u\/[\w-]+\.[\w-]+>$/);
     expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
-    expect(fake.emails[0]!.text).toContain('Unsubscribe (http://localhost:3000/u/');
+    expect(fake.emails[0]!.text).toContain('Unsubscribe (https://api.news.example.net/u/');
     expect(fake.emails[0]!.text).toContain('You receive this email because you subscribed to updates from Acme.');
 
     expect((await send({ template_slug: 'news', to: 'stranger@example.com', variables: {} })).json().error.code).toBe('recipient_not_subscribed');

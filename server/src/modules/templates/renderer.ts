@@ -125,7 +125,9 @@ export function createTemplateRenderer() {
       try {
         // Includes are ignored: a template must not read files of the server.
         const mjml2html = await loadMjml();
-        html = (await mjml2html(source, { validationLevel: 'strict', ignoreIncludes: true, keepComments: false })).html;
+        // No web fonts: MJML's default adds a Google Fonts stylesheet, which tells Google each reader's
+        // address whenever an email is opened. Email clients fall back to the font stack anyway.
+        html = (await mjml2html(source, { validationLevel: 'strict', ignoreIncludes: true, keepComments: false, fonts: {} })).html;
       } catch (error) {
         const problems = (error as { errors?: { line?: number; message: string }[] }).errors ?? [];
         const details = problems.length > 0
