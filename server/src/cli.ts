@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/index.ts';
 import { createContainer } from './container.ts';
+import { exitOnStartupError } from './entrypoints/lifecycle.ts';
 import { isEmail } from './lib/email.ts';
 import { extractLinks } from './modules/email/index.ts';
 
@@ -28,8 +29,12 @@ const { values } = parseArgs({
   strict: true,
 });
 
-const config = loadConfig();
-const container = createContainer(config, { processName: 'cli' });
+let container: ReturnType<typeof createContainer>;
+try {
+  container = createContainer(loadConfig(), { processName: 'cli' });
+} catch (error) {
+  exitOnStartupError(error);
+}
 try {
   switch (command) {
     case 'create-org': {
@@ -37,7 +42,7 @@ try {
       const email = values['admin-email']?.trim();
       if (!name) fail('--name is required');
       if (!email || !isEmail(email)) fail('--admin-email must be an email address');
-      const { organization, user, apiKey } = await container.services.organizations.createWithOwner({ name, adminEmail: email, slug: values.slug });
+      const { organization, user, apiKey } = await container.services.organizations.createWithOwner({ name, adminEmail: email, slug: values.slug, refuseExistingName: true });
       process.stdout.write(`${JSON.stringify({ organization_id: organization.id, organization_slug: organization.slug, user_id: user.id, api_key: apiKey.key, api_key_id: apiKey.id })}\n`);
       break;
     }

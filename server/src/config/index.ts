@@ -39,8 +39,10 @@ function parse(schema: typeof configSchema, env: Record<string, string | undefin
   const problems = [...Value.Errors(schema, converted)];
   if (problems.length > 0) {
     const lines = problems.map((problem) => {
-      const name = problem.instancePath.replace(/^\//, '') || String((problem.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? '');
-      return `  ${name}: ${problem.message}`;
+      const missing = (problem.params as { requiredProperties?: string[] }).requiredProperties?.[0];
+      const name = problem.instancePath.replace(/^\//, '') || String(missing ?? '');
+      // "must have required properties X" reads like a schema internal; say what to do instead.
+      return !problem.instancePath && missing ? `  ${name}: is not set (put it in the environment or in .env; see .env.example)` : `  ${name}: ${problem.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n${[...new Set(lines)].join('\n')}`);
   }
