@@ -18,7 +18,8 @@ export function senderHeaders(organization: { email_reply_to: string | null }): 
  */
 export function marketingHeaders(organization: { id: string; name: string; slug: string }, from: string, source: { campaignId?: string | null; templateId?: string | null }): Record<string, string> {
   return {
-    'List-Id': `${quoted(organization.name)} <${organization.slug}.${senderDomain(from)}>`,
+    // The phrase is only a description; a name that is not plain ASCII is left out rather than encoded.
+    'List-Id': `${/^[\x20-\x7e]+$/.test(organization.name) ? `${quoted(organization.name)} ` : ''}<${organization.slug}.${senderDomain(from)}>`,
     'Feedback-ID': `${source.campaignId ?? source.templateId ?? 'none'}:${organization.id}:marketing:subscribe-flow`,
   };
 }

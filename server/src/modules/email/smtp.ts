@@ -28,6 +28,15 @@ function messageIdOf(email: OutgoingEmail, ref: string | undefined): string | un
   return messageIdFor(email.idempotencyKey.replace(/[^A-Za-z0-9._-]/g, '.'), email.from);
 }
 
+/**
+ * Our headers are already in their wire form (List-Id's quoted phrase, List-Unsubscribe's <URL>), so
+ * printable ASCII values go out as they are, folded at spaces; nodemailer would otherwise encode a value
+ * with quotes as an RFC 2047 word, which breaks List-Id. Anything else is left to nodemailer to encode.
+ */
+function asWritten(headers: Record<string, string>): Record<string, string | { prepared: true; foldLines: true; value: string }> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, /^[\x20-\x7e]*$/.test(value) ? { prepared: true, foldLines: true, value } : value]));
+}
+
 export interface SmtpOptions {
   /** Bounce mailbox (e.g. bounces@bounce.example.com); each message's envelope sender becomes bounces+<ref>@…. */
   returnPath?: string | undefined;
@@ -55,7 +64,9 @@ export function createSmtpProvider(url: string, options: SmtpOptions = {}): Emai
     async send(email) {
       const ref = email.headers?.[REF_HEADER];
       const messageId = messageIdOf(email, ref);
-      const headers = { ...email.headers, ...(toResend && email.idempotencyKey ? { 'Resend-Idempotency-Key': email.idempotencyKey } : {}) };
+      // Reply-To is an address header: nodemailer formats it from its own option.
+      const { 'Reply-To': replyTo, ...custom } = email.headers ?? {};
+      const headers = asWritten({ ...custom, ...(toResend && email.idempotencyKey ? { 'Resend-Idempotency-Key': email.idempotencyKey } : {}) });
       try {
         const info = await (await transporter()).sendMail({
           from: email.from,
@@ -64,6 +75,7 @@ export function createSmtpProvider(url: string, options: SmtpOptions = {}): Emai
           html: email.html,
           text: email.text,
           headers,
+          ...(replyTo ? { replyTo } : {}),
           ...(messageId ? { messageId } : {}),
           // The envelope sender (Return-Path) receives bounces; with VERP it names the message.
           ...(options.returnPath && ref ? { envelope: { from: verpAddress(options.returnPath, ref), to: email.to } } : {}),
