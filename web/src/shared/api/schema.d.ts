@@ -1072,6 +1072,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/hooks/bounces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A bounce (delivery status notification) returned to the SMTP bounce mailbox, posted as the raw message
+         * @description For SMTP relays without delivery webhooks: set SMTP_RETURN_PATH so every message is sent with a VERP return path, and pipe what arrives at that mailbox here (Content-Type: message/rfc822, Authorization: Bearer BOUNCE_WEBHOOK_SECRET).
+         */
+        post: operations["receiveSmtpBounce"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/hooks/resend": {
         parameters: {
             query?: never;
@@ -1301,10 +1321,10 @@ export interface components {
             id: string;
             email: string;
             /**
-             * @description hard_bounce and complaint come from the provider; manual was added by someone
+             * @description hard_bounce, soft_bounce (repeated soft bounces) and complaint come from delivery events; manual was added by someone
              * @enum {string}
              */
-            reason: "hard_bounce" | "complaint" | "manual";
+            reason: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
             /** @description The message whose bounce or complaint added the address */
             email_message_id: string | null;
             /** Format: date-time */
@@ -1335,6 +1355,8 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+            warnings?: string[];
         };
         SendingDomain: {
             /**
@@ -3429,6 +3451,7 @@ export interface operations {
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
+                        email_reply_to: string | null;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -3579,6 +3602,7 @@ export interface operations {
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
+                        email_reply_to: string | null;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -3846,6 +3870,7 @@ export interface operations {
                     postal_address?: string | null;
                     email_from_name?: string | null;
                     email_from_address?: string | null;
+                    email_reply_to?: string | null;
                 };
             };
         };
@@ -3871,6 +3896,7 @@ export interface operations {
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
+                        email_reply_to: string | null;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -6504,7 +6530,19 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    subscribers: unknown[];
+                    /** @description Each item is validated on its own; invalid items fail alone with their reasons in the results */
+                    subscribers: {
+                        /** Format: email */
+                        email: string;
+                        first_name?: string | null;
+                        last_name?: string | null;
+                        /** @description Free-form JSON object (at most 50 keys, 16 KB serialized) */
+                        metadata?: {
+                            [key: string]: unknown;
+                        };
+                        tags?: string[];
+                        status?: "active" | "pending" | "unsubscribed";
+                    }[];
                     source?: string;
                 };
             };
@@ -7899,7 +7937,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Part of the address, case-insensitive */
                 q?: string;
-                reason?: "hard_bounce" | "complaint" | "manual";
+                reason?: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
             };
             header?: never;
             path?: never;
@@ -8041,10 +8079,10 @@ export interface operations {
                         id: string;
                         email: string;
                         /**
-                         * @description hard_bounce and complaint come from the provider; manual was added by someone
+                         * @description hard_bounce, soft_bounce (repeated soft bounces) and complaint come from delivery events; manual was added by someone
                          * @enum {string}
                          */
-                        reason: "hard_bounce" | "complaint" | "manual";
+                        reason: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
                         /** @description The message whose bounce or complaint added the address */
                         email_message_id: string | null;
                         /** Format: date-time */
@@ -8066,10 +8104,10 @@ export interface operations {
                         id: string;
                         email: string;
                         /**
-                         * @description hard_bounce and complaint come from the provider; manual was added by someone
+                         * @description hard_bounce, soft_bounce (repeated soft bounces) and complaint come from delivery events; manual was added by someone
                          * @enum {string}
                          */
-                        reason: "hard_bounce" | "complaint" | "manual";
+                        reason: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
                         /** @description The message whose bounce or complaint added the address */
                         email_message_id: string | null;
                         /** Format: date-time */
@@ -8483,6 +8521,8 @@ export interface operations {
                         created_at: string;
                         /** Format: date-time */
                         updated_at: string;
+                        /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+                        warnings?: string[];
                     };
                 };
             };
@@ -8636,6 +8676,8 @@ export interface operations {
                         created_at: string;
                         /** Format: date-time */
                         updated_at: string;
+                        /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+                        warnings?: string[];
                     };
                 };
             };
@@ -8935,6 +8977,8 @@ export interface operations {
                         created_at: string;
                         /** Format: date-time */
                         updated_at: string;
+                        /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+                        warnings?: string[];
                     };
                 };
             };
@@ -13076,6 +13120,94 @@ export interface operations {
                         checks: {
                             postgres: string;
                             redis: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    receiveSmtpBounce: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        received: boolean;
+                        result: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
                         };
                     };
                 };
