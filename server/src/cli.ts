@@ -3,7 +3,7 @@ import { loadConfig } from './config/index.ts';
 import { createContainer } from './container.ts';
 import { exitOnStartupError } from './entrypoints/lifecycle.ts';
 import { isEmail } from './lib/email.ts';
-import { extractLinks } from './modules/email/index.ts';
+import { extractLinks, headersOf } from './modules/email/index.ts';
 
 // Operator commands. Each prints exactly one JSON object on stdout so scripts can parse it.
 const usage = `Usage:
@@ -63,7 +63,7 @@ try {
       }
       process.stdout.write(`${JSON.stringify({
         id: message.id, to: message.to_address, from: message.from_address, subject: message.subject,
-        text: message.text, html: message.html, links: extractLinks(message.text, message.html), created_at: message.created_at,
+        text: message.text, html: message.html, headers: headersOf(message.headers), links: extractLinks(message.text, message.html), created_at: message.created_at,
       })}\n`);
       break;
     }

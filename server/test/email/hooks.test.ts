@@ -146,9 +146,9 @@ describe('Resend webhooks', () => {
   });
 
   it('suppresses an address at its third soft bounce within 30 days', async () => {
-    const messages = [];
+    const messages: { id: string; subscriberId: string; providerId: string }[] = [];
     for (let i = 0; i < 3; i += 1) {
-      const sent = i === 0 ? await sentEmail('mailbox-full@example.com') : await (async () => {
+      const sent: { id: string; subscriberId: string; providerId: string } = i === 0 ? await sentEmail('mailbox-full@example.com') : await (async () => {
         const id = (await call('POST', '/api/v1/emails/send', { template_slug: 'hello', to: 'mailbox-full@example.com' })).json().id as string;
         const row = await waitFor(async () => ((await messageRow(ctx, id)).status === 'sent' ? messageRow(ctx, id) : undefined));
         return { id, subscriberId: messages[0]!.subscriberId, providerId: row.provider_message_id! };
@@ -169,6 +169,11 @@ describe('Resend webhooks', () => {
     expect((await deliver(body)).json().result).toBe('applied');
     const rows = await ctx.container.db.selectFrom('suppressions').select(['reason', 'email_message_id']).where('organization_id', '=', orgId).where('email', '=', 'never-confirmed@example.com').execute();
     expect(rows).toEqual([{ reason: 'hard_bounce', email_message_id: null }]);
+  });
+
+  it('does not tell the sign-in page to look in a dev mailbox when a real provider sends', async () => {
+    const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/magic-link', payload: { email: 'someone@example.com' } });
+    expect(res.json().dev_mailbox).toBe(false);
   });
 
   it('accepts events about mail it does not know, and other event types, without changing anything', async () => {

@@ -18,7 +18,7 @@ import { createEmailLinks } from './links.ts';
 import { createSystemMailer } from './system-mail.ts';
 import type { EmailProvider } from './provider.ts';
 
-export { createDevMailbox, extractLinks, type DevMailbox } from './dev-mailbox.ts';
+export { createDevMailbox, extractLinks, headersOf, type DevMailbox } from './dev-mailbox.ts';
 export { DOMAIN_REGIONS, DOMAIN_STATUSES, type DomainRecord, type DomainRegion, type DomainStatus, type ProviderDomain, type SendingDomainProvider } from './domains-provider.ts';
 export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus } from './email.repository.ts';
 export { checkSubject, MAX_SUBJECT_LENGTH, type EmailService, type SendInput } from './email.service.ts';

@@ -1438,6 +1438,10 @@ export interface components {
             subject: string;
             text: string;
             html: string;
+            /** @description The headers the message was sent with (List-Unsubscribe, List-Id, Reply-To, …) */
+            headers: {
+                [key: string]: string;
+            };
             /** @description Every link in the message, in order */
             links: string[];
             /** Format: date-time */
@@ -2000,6 +2004,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         message: string;
+                        /** @description True when no email provider is configured: the link is in the dev mailbox and the API's log, not in an inbox */
+                        dev_mailbox: boolean;
                     };
                 };
             };
