@@ -31,6 +31,8 @@ const api = await startChild(path.join(serverDir, 'dist/entrypoints/api.js'), {
   REDIS_PREFIX: `bench${process.pid}`,
   TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
   RATE_LIMIT_API_KEY_PER_MINUTE: '100000000',
+  // Any free port for the internal metrics server, so the benchmark runs beside a running stack.
+  METRICS_PORT: '0',
   // The same V8 setting the image runs the API with (see ARCHITECTURE.md, "Memory").
   NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
 }, '/health');

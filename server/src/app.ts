@@ -5,7 +5,7 @@ import type { Config } from './config/index.ts';
 import type { ErrorReporter } from './error-reporting.ts';
 import type { IdempotencyStore } from './lib/idempotency.ts';
 import { REQUEST_ID, runWithLogContext } from './lib/log-context.ts';
-import { registerRequestLog } from './plugins/request-log.ts';
+import { RequestLog } from './plugins/request-log.ts';
 import type { Logger } from './logger.ts';
 import { registerHttpMetrics } from './metrics/http.ts';
 import type { ApiMetrics } from './metrics/registry.ts';
@@ -52,7 +52,7 @@ export async function buildApp(container: AppDeps, options: { metrics?: ApiMetri
     },
     return503OnClosing: true,
     // One line per request, written on completion (plugins/request-log.ts), instead of two.
-    disableRequestLogging: true,
+    logController: new RequestLog(),
     // Signed tokens in paths (one-click unsubscribe links) are longer than the router's default of 100.
     routerOptions: { maxParamLength: 1024 },
     forceCloseConnections: 'idle',
@@ -69,7 +69,6 @@ export async function buildApp(container: AppDeps, options: { metrics?: ApiMetri
     runWithLogContext({ request_id: request.id }, done);
   });
   if (options.metrics) registerHttpMetrics(app, options.metrics);
-  registerRequestLog(app);
 
   registerSecurityHeaders(app);
   registerValidation(app);
