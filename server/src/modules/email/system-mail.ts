@@ -1,7 +1,7 @@
 import type { Logger } from '../../logger.ts';
 import type { EmailRepository } from './email.repository.ts';
 import { REF_HEADER, systemRef } from './message-ref.ts';
-import type { EmailProvider } from './provider.ts';
+import type { EmailProvider } from './providers/provider.ts';
 import { resolveSender } from './sender.ts';
 import { senderHeaders } from './headers.ts';
 

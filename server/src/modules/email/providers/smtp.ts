@@ -1,5 +1,5 @@
 import type { Transporter } from 'nodemailer';
-import { messageIdFor, REF_HEADER, verpAddress } from './message-ref.ts';
+import { messageIdFor, REF_HEADER, verpAddress } from '../message-ref.ts';
 import { ProviderError, sendEachInTurn, type EmailProvider, type OutgoingEmail } from './provider.ts';
 
 interface SmtpError {
