@@ -80,7 +80,8 @@ export async function startChild(script: string, env: Record<string, string>, re
     closeSync(logFd);
     rmSync(logFile, { force: true });
   });
-  const deadline = Date.now() + 20_000;
+  // Generous: on a busy machine a compiled API can take a while to connect to PostgreSQL and Redis.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${script} exited early with ${child.exitCode}`);
     try {
