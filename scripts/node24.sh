@@ -36,6 +36,20 @@ if [ "$(current_major)" -lt 22 ]; then
   export PATH="$dir/bin:$PATH"
 fi
 
+# Every root script reads the checkout's .env the same way, before anything else runs: variables already
+# set in the environment win, as with `node --env-file`. (Node does not take --env-file in NODE_OPTIONS,
+# so the file is parsed once here with Node's own dotenv parser and exported to every child process.)
+if [ -f "$root/.env" ]; then
+  exports=$(node -e '
+    const { parseEnv } = require("node:util");
+    const values = parseEnv(require("node:fs").readFileSync(process.argv[1], "utf8"));
+    for (const [name, value] of Object.entries(values)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || process.env[name] !== undefined) continue;
+      console.log(`export ${name}=${"\x27" + value.replaceAll("\x27", "\x27\\\x27\x27") + "\x27"}`);
+    }' "$root/.env") || { echo "node24.sh: could not read $root/.env" >&2; exit 1; }
+  eval "$exports"
+fi
+
 # npm's own warning about the machine-wide "nodedir" setting is noise for this project.
 export npm_config_loglevel="${npm_config_loglevel:-warn}"
 exec "$@"

@@ -2,7 +2,8 @@
 //   create: POST /api/v1/subscribers, a new email each time, two tags every subscriber shares
 //   get:    GET /api/v1/subscribers/{id}
 // Targets: create ≥ 1.0× the naive write baseline with p99 ≤ 150 ms; get ≥ 0.6× the read baseline;
-// API RSS ≤ 200 MB. BENCH_DURATION (seconds per run, default 10) shortens or lengthens it.
+// API RSS ≤ 200 MB. BENCH_DURATION (seconds per run, default 10) shortens or lengthens it. The API logs at
+// BENCH_LOG_LEVEL (default info, what compose runs: one line per request).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -13,7 +14,7 @@ import { createOrganizationRepository } from '../src/modules/organizations/organ
 import { createOrganizationService } from '../src/modules/organizations/organizations.service.ts';
 import { createLogger } from '../src/logger.ts';
 import type { DB } from '../src/db/types.ts';
-import { load, peakRssMb, printTable, scratchDatabase, serverDir, startChild, verdict, type Result } from './harness.ts';
+import { BENCH_LOG_LEVEL, load, peakRssMb, printTable, scratchDatabase, serverDir, startChild, verdict, type Result } from './harness.ts';
 
 // Measure what production runs: the compiled output, not the TypeScript sources.
 execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], { stdio: 'inherit' });
@@ -24,12 +25,14 @@ const organizations = createOrganizationService({ db, organizationRepository: cr
 const ours = await organizations.createWithOwner({ name: 'Bench API', adminEmail: 'bench@api.test' });
 const baselineOrg = await organizations.createWithOwner({ name: 'Bench Baseline', adminEmail: 'bench@baseline.test' });
 
-const common = { DATABASE_URL: database.url, DATABASE_POOL_MAX: '10', LOG_LEVEL: 'warn' };
+const common = { DATABASE_URL: database.url, DATABASE_POOL_MAX: '10', LOG_LEVEL: BENCH_LOG_LEVEL };
 const api = await startChild(path.join(serverDir, 'dist/entrypoints/api.js'), {
   ...common,
   REDIS_PREFIX: `bench${process.pid}`,
   TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
   RATE_LIMIT_API_KEY_PER_MINUTE: '100000000',
+  // Any free port for the internal metrics server, so the benchmark runs beside a running stack.
+  METRICS_PORT: '0',
   // The same V8 setting the image runs the API with (see ARCHITECTURE.md, "Memory").
   NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
 }, '/health');

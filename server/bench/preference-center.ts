@@ -24,7 +24,7 @@ import { createApiKeyService } from '../src/modules/api-keys/api-keys.service.ts
 import { createOrganizationRepository } from '../src/modules/organizations/organizations.repository.ts';
 import { createOrganizationService } from '../src/modules/organizations/organizations.service.ts';
 import { createTokenSigner } from '../src/lib/tokens.ts';
-import { constantRate, peakRssMb, printRateTable, requireWrk, scratchDatabase, serverDir, startChild, verdict, type RateResult } from './harness.ts';
+import { BENCH_LOG_LEVEL, constantRate, peakRssMb, printRateTable, requireWrk, scratchDatabase, serverDir, startChild, verdict, type RateResult } from './harness.ts';
 
 const SUBSCRIBERS = 2000;
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -45,7 +45,7 @@ const { organization, apiKey } = await organizations.createWithOwner({ name: 'Be
 const common = { DATABASE_URL: database.url, DATABASE_POOL_MAX: '10' };
 const api = await startChild(path.join(serverDir, 'dist/entrypoints/api.js'), {
   ...common,
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: BENCH_LOG_LEVEL,
   METRICS_PORT: '0',
   REDIS_PREFIX: `benchprefs${process.pid}`,
   TOKEN_SECRET: SECRET,

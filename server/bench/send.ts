@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { loadConfig } from '../src/config/index.ts';
 import { createContainer, type Container } from '../src/container.ts';
 import { createFakeResend, type FakeResend } from '../test/support/fake-resend.ts';
-import { freePort, peakRssMb, scratchDatabase, serverDir, verdict } from './harness.ts';
+import { BENCH_LOG_LEVEL, freePort, peakRssMb, scratchDatabase, serverDir, verdict } from './harness.ts';
 
 const EMAILS = Number(process.env.BENCH_EMAILS ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 20);
@@ -25,7 +25,7 @@ const fake = createFakeResend({ recordBodies: false });
 await fake.start();
 const prefix = `bench${process.pid}`;
 const base = {
-  DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, TOKEN_SECRET, LOG_LEVEL: 'warn',
+  DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, TOKEN_SECRET, LOG_LEVEL: BENCH_LOG_LEVEL,
   EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_bench', RESEND_BASE_URL: fake.url,
 };
 // This process plays the API: it renders and queues the messages before the worker starts.

@@ -5,6 +5,7 @@ import type { Config } from './config/index.ts';
 import type { ErrorReporter } from './error-reporting.ts';
 import type { IdempotencyStore } from './lib/idempotency.ts';
 import { REQUEST_ID, runWithLogContext } from './lib/log-context.ts';
+import { RequestLog } from './plugins/request-log.ts';
 import type { Logger } from './logger.ts';
 import { registerHttpMetrics } from './metrics/http.ts';
 import type { ApiMetrics } from './metrics/registry.ts';
@@ -50,6 +51,8 @@ export async function buildApp(container: AppDeps, options: { metrics?: ApiMetri
       return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
     },
     return503OnClosing: true,
+    // One line per request, written on completion (plugins/request-log.ts), instead of two.
+    logController: new RequestLog(),
     // Signed tokens in paths (one-click unsubscribe links) are longer than the router's default of 100.
     routerOptions: { maxParamLength: 1024 },
     forceCloseConnections: 'idle',

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/index.ts';
 import { createContainer } from './container.ts';
+import { exitOnStartupError } from './entrypoints/lifecycle.ts';
 import { isEmail } from './lib/email.ts';
-import { extractLinks } from './modules/email/index.ts';
+import { extractLinks, headersOf } from './modules/email/index.ts';
 
 // Operator commands. Each prints exactly one JSON object on stdout so scripts can parse it.
 const usage = `Usage:
@@ -28,8 +29,12 @@ const { values } = parseArgs({
   strict: true,
 });
 
-const config = loadConfig();
-const container = createContainer(config, { processName: 'cli' });
+let container: ReturnType<typeof createContainer>;
+try {
+  container = createContainer(loadConfig(), { processName: 'cli' });
+} catch (error) {
+  exitOnStartupError(error);
+}
 try {
   switch (command) {
     case 'create-org': {
@@ -37,7 +42,7 @@ try {
       const email = values['admin-email']?.trim();
       if (!name) fail('--name is required');
       if (!email || !isEmail(email)) fail('--admin-email must be an email address');
-      const { organization, user, apiKey } = await container.services.organizations.createWithOwner({ name, adminEmail: email, slug: values.slug });
+      const { organization, user, apiKey } = await container.services.organizations.createWithOwner({ name, adminEmail: email, slug: values.slug, refuseExistingName: true });
       process.stdout.write(`${JSON.stringify({ organization_id: organization.id, organization_slug: organization.slug, user_id: user.id, api_key: apiKey.key, api_key_id: apiKey.id })}\n`);
       break;
     }
@@ -58,7 +63,7 @@ try {
       }
       process.stdout.write(`${JSON.stringify({
         id: message.id, to: message.to_address, from: message.from_address, subject: message.subject,
-        text: message.text, html: message.html, links: extractLinks(message.text, message.html), created_at: message.created_at,
+        text: message.text, html: message.html, headers: headersOf(message.headers), links: extractLinks(message.text, message.html), created_at: message.created_at,
       })}\n`);
       break;
     }

@@ -97,11 +97,11 @@ export function createContainer(config: Readonly<Config>, options: { processName
   // Template previews are rendered by the email module, built after templates; the call happens per request.
   const templates = createTemplatesModule({ db, previews: { preview: (...args) => emailModule.services.emails.preview(...args) } });
   const emailModule = email.createEmailModule({
-    config, db, logger, tokens, producer, devMailbox, jobEmailProvider: providers.jobEmailProvider,
+    config, db, logger, tokens, producer, devMailbox, emailProvider, jobEmailProvider: providers.jobEmailProvider,
     templates: templates.services.templates, renderer: templates.services.renderer, entitlements: limits, verifiedDomains,
   });
   const preferenceCenter = createPreferenceCenterModule({
-    config, db, pool, redis, tokens, emailProvider, verifiedDomains, background,
+    config, db, pool, redis, tokens, mailer: emailModule.services.systemMail, background,
     subscriberRepository: subscribers.services.subscriberRepository, subscribers: subscribers.services.subscribers,
   });
 

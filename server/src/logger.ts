@@ -46,8 +46,10 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string, de
       censor: '[redacted]',
     },
   };
-  // Tests pass a stream to read what was logged; processes write to stdout.
-  return destination ? pino(options, destination) : pino(options);
+  // Tests pass a stream to read what was logged; processes write to stdout asynchronously: a line is
+  // queued and written by the event loop instead of blocking the request on a write(2) per line (pino
+  // flushes what is queued when the process exits).
+  return destination ? pino(options, destination) : pino(options, pino.destination({ dest: 1, sync: false }));
 }
 
 // Query parameters that carry credentials, and path segments that are tokens themselves.

@@ -110,6 +110,21 @@ describe('reading subscribers', () => {
     expect((await call('GET', '/api/v1/subscribers?tag=no-such-tag')).json().items).toEqual([]);
   });
 
+  it('finds a tag\'s subscribers by the tag\'s name as well as its slug', async () => {
+    await call('POST', '/api/v1/subscribers', { email: 'named@filter.test', tags: ['Product Updates'] });
+    for (const tag of ['product-updates', 'Product Updates', 'product updates']) {
+      const found = (await call('GET', `/api/v1/subscribers?tag=${encodeURIComponent(tag)}`)).json();
+      expect(found.items.map((s: { email: string }) => s.email), tag).toEqual(['named@filter.test']);
+    }
+  });
+
+  it('replaces metadata on PATCH, as documented, while the batch upsert merges it', async () => {
+    const created = (await call('POST', '/api/v1/subscribers', { email: 'meta@filter.test', metadata: { plan: 'pro', city: 'Oslo' } })).json();
+    expect((await call('PATCH', `/api/v1/subscribers/${created.id}`, { metadata: { plan: 'team' } })).json().metadata).toEqual({ plan: 'team' });
+    await call('POST', '/api/v1/subscribers/batch', { subscribers: [{ email: 'meta@filter.test', metadata: { city: 'Bergen' } }] });
+    expect((await call('GET', `/api/v1/subscribers/${created.id}`)).json().metadata).toEqual({ plan: 'team', city: 'Bergen' });
+  });
+
   it('rejects a forged cursor and out-of-range limits', async () => {
     expect((await call('GET', '/api/v1/subscribers?cursor=Zm9v')).json().error.code).toBe('invalid_cursor');
     expect((await call('GET', '/api/v1/subscribers?limit=101')).statusCode).toBe(422);

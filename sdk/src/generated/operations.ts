@@ -95,6 +95,7 @@ export const OPERATIONS = {
   getSubscriberGrowth: { method: 'GET', path: '/api/v1/stats/growth' },
   getHealth: { method: 'GET', path: '/health' },
   getReady: { method: 'GET', path: '/ready' },
+  receiveSmtpBounce: { method: 'POST', path: '/hooks/bounces' },
   receiveResendEvent: { method: 'POST', path: '/hooks/resend' },
   openUnsubscribeLink: { method: 'GET', path: '/u/{token}' },
   oneClickUnsubscribe: { method: 'POST', path: '/u/{token}' },

@@ -1032,7 +1032,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm a subscription (double opt-in); records the consent */
+        /** Confirm a subscription (double opt-in; each link works once); records the consent */
         post: operations["confirmSubscription"];
         delete?: never;
         options?: never;
@@ -1102,6 +1102,26 @@ export interface paths {
         get: operations["getReady"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks/bounces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A bounce (delivery status notification) returned to the SMTP bounce mailbox, posted as the raw message
+         * @description For SMTP relays without delivery webhooks: set SMTP_RETURN_PATH so every message is sent with a VERP return path, and pipe what arrives at that mailbox here (Content-Type: message/rfc822, Authorization: Bearer BOUNCE_WEBHOOK_SECRET).
+         */
+        post: operations["receiveSmtpBounce"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1347,10 +1367,10 @@ export interface components {
             id: string;
             email: string;
             /**
-             * @description hard_bounce and complaint come from the provider; manual was added by someone
+             * @description hard_bounce, soft_bounce (repeated soft bounces) and complaint come from delivery events; manual was added by someone
              * @enum {string}
              */
-            reason: "hard_bounce" | "complaint" | "manual";
+            reason: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
             /** @description The message whose bounce or complaint added the address */
             email_message_id: string | null;
             /** Format: date-time */
@@ -1381,6 +1401,8 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+            warnings?: string[];
         };
         SendingDomain: {
             /**
@@ -1505,6 +1527,10 @@ export interface components {
             subject: string;
             text: string;
             html: string;
+            /** @description The headers the message was sent with (List-Unsubscribe, List-Id, Reply-To, …) */
+            headers: {
+                [key: string]: string;
+            };
             /** @description Every link in the message, in order */
             links: string[];
             /** Format: date-time */
@@ -1561,6 +1587,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1582,6 +1609,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1603,6 +1631,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1624,6 +1653,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1645,6 +1675,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1695,6 +1726,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1716,6 +1748,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1737,6 +1770,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1758,6 +1792,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1835,6 +1870,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1856,6 +1892,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1877,6 +1914,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1898,6 +1936,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1968,6 +2007,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -1989,6 +2029,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2010,6 +2051,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2031,6 +2073,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2052,6 +2095,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2087,6 +2131,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         message: string;
+                        /** @description True when no email provider is configured: the link is in the dev mailbox and the API's log, not in an inbox */
+                        dev_mailbox: boolean;
                     };
                 };
             };
@@ -2102,6 +2148,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2123,6 +2170,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2181,6 +2229,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2202,6 +2251,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2223,6 +2273,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2244,6 +2295,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2283,6 +2335,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2304,6 +2357,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2325,6 +2379,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2346,6 +2401,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2433,6 +2489,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2454,6 +2511,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2475,6 +2533,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2496,6 +2555,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2540,6 +2600,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2561,6 +2622,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2582,6 +2644,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2603,6 +2666,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2645,6 +2709,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2666,6 +2731,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2687,6 +2753,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2708,6 +2775,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2729,6 +2797,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2779,6 +2848,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2800,6 +2870,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2821,6 +2892,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2842,6 +2914,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2863,6 +2936,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2905,6 +2979,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2926,6 +3001,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2947,6 +3023,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2968,6 +3045,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -2989,6 +3067,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3010,6 +3089,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3087,6 +3167,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3108,6 +3189,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3129,6 +3211,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3150,6 +3233,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3171,6 +3255,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3192,6 +3277,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3234,6 +3320,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3255,6 +3342,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3276,6 +3364,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3297,6 +3386,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3318,6 +3408,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3339,6 +3430,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3405,6 +3497,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3426,6 +3519,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3447,6 +3541,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3468,6 +3563,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3489,6 +3585,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3538,6 +3635,7 @@ export interface operations {
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
+                        email_reply_to: string | null;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -3563,6 +3661,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3584,6 +3683,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3605,6 +3705,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3626,6 +3727,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3647,6 +3749,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3688,6 +3791,7 @@ export interface operations {
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
+                        email_reply_to: string | null;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -3708,6 +3812,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3729,6 +3834,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3750,6 +3856,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3771,6 +3878,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3792,6 +3900,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3842,6 +3951,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3863,6 +3973,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3884,6 +3995,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3905,6 +4017,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3926,6 +4039,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -3955,6 +4069,7 @@ export interface operations {
                     postal_address?: string | null;
                     email_from_name?: string | null;
                     email_from_address?: string | null;
+                    email_reply_to?: string | null;
                 };
             };
         };
@@ -3980,6 +4095,7 @@ export interface operations {
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
+                        email_reply_to: string | null;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -4000,6 +4116,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4021,6 +4138,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4042,6 +4160,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4063,6 +4182,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4084,6 +4204,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4105,6 +4226,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4156,6 +4278,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4177,6 +4300,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4198,6 +4322,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4219,6 +4344,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4240,6 +4366,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4315,6 +4442,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4336,6 +4464,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4357,6 +4486,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4378,6 +4508,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4399,6 +4530,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4465,6 +4597,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4486,6 +4619,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4507,6 +4641,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4528,6 +4663,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4549,6 +4685,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4570,6 +4707,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4612,6 +4750,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4633,6 +4772,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4654,6 +4794,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4675,6 +4816,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4696,6 +4838,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4717,6 +4860,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4787,6 +4931,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4808,6 +4953,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4829,6 +4975,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4850,6 +4997,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4903,6 +5051,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4924,6 +5073,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4945,6 +5095,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4966,6 +5117,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -4987,6 +5139,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5040,6 +5193,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5061,6 +5215,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5082,6 +5237,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5103,6 +5259,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5124,6 +5281,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5177,6 +5335,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5198,6 +5357,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5219,6 +5379,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5240,6 +5401,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5261,6 +5423,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5312,6 +5475,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5333,6 +5497,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5354,6 +5519,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5375,6 +5541,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5444,6 +5611,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5465,6 +5633,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5486,6 +5655,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5507,6 +5677,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5528,6 +5699,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5589,6 +5761,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5610,6 +5783,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5631,6 +5805,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5652,6 +5827,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5673,6 +5849,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5735,6 +5912,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5756,6 +5934,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5777,6 +5956,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5798,6 +5978,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5819,6 +6000,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5861,6 +6043,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5882,6 +6065,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5903,6 +6087,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5924,6 +6109,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -5945,6 +6131,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6017,6 +6204,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6038,6 +6226,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6059,6 +6248,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6080,6 +6270,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6101,6 +6292,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6122,6 +6314,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6141,7 +6334,7 @@ export interface operations {
                 /** @description The next_cursor of the previous page */
                 cursor?: string;
                 status?: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
-                /** @description Only subscribers subscribed to the tag with this slug */
+                /** @description Only subscribers subscribed to this tag, given by slug or by name (case-insensitive); an unknown tag gives an empty list */
                 tag?: string;
                 /** @description Email prefix, case-insensitive */
                 q?: string;
@@ -6177,6 +6370,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6198,6 +6392,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6219,6 +6414,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6240,6 +6436,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6261,6 +6458,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6350,6 +6548,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6371,6 +6570,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6392,6 +6592,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6413,6 +6614,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6434,6 +6636,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6508,6 +6711,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6529,6 +6733,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6550,6 +6755,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6571,6 +6777,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6592,6 +6799,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6619,12 +6827,15 @@ export interface operations {
                         email: string;
                         first_name?: string | null;
                         last_name?: string | null;
-                        /** @description Free-form JSON object (at most 50 keys, 16 KB serialized) */
+                        /** @description Merged into an existing subscriber's metadata: these keys are added or overwritten, the others kept (PATCH /subscribers/{id} replaces the whole object instead). */
                         metadata?: {
                             [key: string]: unknown;
                         };
                         tags?: string[];
+                        /** @description For a new subscriber, its status (default active). An existing one becomes active again only with a consent_reason, and a bounced or complained one keeps its status (the item fails) */
                         status?: "active" | "pending" | "unsubscribed";
+                        /** @description Required to make a subscriber active again (from pending, unsubscribed, bounced or complained): why the person agreed, kept in the consent history */
+                        consent_reason?: string;
                     }[];
                     source?: string;
                 };
@@ -6650,10 +6861,13 @@ export interface operations {
                             error?: {
                                 code: string;
                                 message: string;
-                                details?: {
+                                details?: ({
                                     field?: string;
+                                    code: string;
                                     message: string;
-                                }[];
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
                             };
                         }[];
                         created: number;
@@ -6674,6 +6888,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6695,6 +6910,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6716,6 +6932,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6737,6 +6954,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6812,6 +7030,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6833,6 +7052,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6854,6 +7074,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6875,6 +7096,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6896,6 +7118,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6938,6 +7161,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6959,6 +7183,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -6980,6 +7205,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7001,6 +7227,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7022,6 +7249,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7050,11 +7278,13 @@ export interface operations {
                     email?: string;
                     first_name?: string | null;
                     last_name?: string | null;
-                    /** @description Free-form JSON object (at most 50 keys, 16 KB serialized) */
+                    /** @description Replaces the whole metadata object (send {} to clear it; keys left out are removed). The batch upsert merges instead: its keys are added to or overwrite the stored ones. To change one key here, read the subscriber and send the full object. */
                     metadata?: {
                         [key: string]: unknown;
                     };
                     status?: "active" | "unsubscribed";
+                    /** @description Required to make a subscriber active again (from pending, unsubscribed, bounced or complained): why the person agreed, kept in the consent history */
+                    consent_reason?: string;
                 };
             };
         };
@@ -7111,6 +7341,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7132,6 +7363,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7153,6 +7385,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7174,6 +7407,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7195,6 +7429,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7216,6 +7451,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7297,6 +7533,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7318,6 +7555,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7339,6 +7577,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7360,6 +7599,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7381,6 +7621,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7457,6 +7698,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7478,6 +7720,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7499,6 +7742,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7520,6 +7764,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7541,6 +7786,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7619,6 +7865,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7640,6 +7887,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7661,6 +7909,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7682,6 +7931,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7703,6 +7953,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7769,6 +8020,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7790,6 +8042,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7811,6 +8064,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7832,6 +8086,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7853,6 +8108,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7916,6 +8172,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7937,6 +8194,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7958,6 +8216,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -7979,6 +8238,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8000,6 +8260,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8020,7 +8281,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Part of the address, case-insensitive */
                 q?: string;
-                reason?: "hard_bounce" | "complaint" | "manual";
+                reason?: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
             };
             header?: never;
             path?: never;
@@ -8053,6 +8314,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8074,6 +8336,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8095,6 +8358,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8116,6 +8380,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8162,10 +8427,10 @@ export interface operations {
                         id: string;
                         email: string;
                         /**
-                         * @description hard_bounce and complaint come from the provider; manual was added by someone
+                         * @description hard_bounce, soft_bounce (repeated soft bounces) and complaint come from delivery events; manual was added by someone
                          * @enum {string}
                          */
-                        reason: "hard_bounce" | "complaint" | "manual";
+                        reason: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
                         /** @description The message whose bounce or complaint added the address */
                         email_message_id: string | null;
                         /** Format: date-time */
@@ -8187,10 +8452,10 @@ export interface operations {
                         id: string;
                         email: string;
                         /**
-                         * @description hard_bounce and complaint come from the provider; manual was added by someone
+                         * @description hard_bounce, soft_bounce (repeated soft bounces) and complaint come from delivery events; manual was added by someone
                          * @enum {string}
                          */
-                        reason: "hard_bounce" | "complaint" | "manual";
+                        reason: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
                         /** @description The message whose bounce or complaint added the address */
                         email_message_id: string | null;
                         /** Format: date-time */
@@ -8210,6 +8475,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8231,6 +8497,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8252,6 +8519,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8273,6 +8541,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8315,6 +8584,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8336,6 +8606,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8357,6 +8628,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8378,6 +8650,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8399,6 +8672,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8452,6 +8726,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8473,6 +8748,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8494,6 +8770,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8515,6 +8792,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8536,6 +8814,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8604,6 +8883,8 @@ export interface operations {
                         created_at: string;
                         /** Format: date-time */
                         updated_at: string;
+                        /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+                        warnings?: string[];
                     };
                 };
             };
@@ -8619,6 +8900,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8640,6 +8922,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8661,6 +8944,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8682,6 +8966,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8703,6 +8988,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8757,6 +9043,8 @@ export interface operations {
                         created_at: string;
                         /** Format: date-time */
                         updated_at: string;
+                        /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+                        warnings?: string[];
                     };
                 };
             };
@@ -8772,6 +9060,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8793,6 +9082,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8814,6 +9104,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8835,6 +9126,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8856,6 +9148,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8898,6 +9191,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8919,6 +9213,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8940,6 +9235,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8961,6 +9257,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -8982,6 +9279,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9056,6 +9354,8 @@ export interface operations {
                         created_at: string;
                         /** Format: date-time */
                         updated_at: string;
+                        /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+                        warnings?: string[];
                     };
                 };
             };
@@ -9071,6 +9371,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9092,6 +9393,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9113,6 +9415,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9134,6 +9437,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9155,6 +9459,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9176,6 +9481,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9246,6 +9552,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9267,6 +9574,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9288,6 +9596,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9309,6 +9618,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9330,6 +9640,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9380,6 +9691,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9401,6 +9713,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9422,6 +9735,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9443,6 +9757,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9464,6 +9779,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9547,6 +9863,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9568,6 +9885,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9589,6 +9907,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9610,6 +9929,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9631,6 +9951,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9652,6 +9973,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9673,6 +9995,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9746,6 +10069,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9767,6 +10091,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9788,6 +10113,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9809,6 +10135,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9830,6 +10157,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9851,6 +10179,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9872,6 +10201,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9914,6 +10244,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9935,6 +10266,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9956,6 +10288,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9977,6 +10310,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -9998,6 +10332,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10019,6 +10354,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10040,6 +10376,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10113,6 +10450,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10134,6 +10472,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10155,6 +10494,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10176,6 +10516,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10197,6 +10538,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10218,6 +10560,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10239,6 +10582,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10290,6 +10634,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10311,6 +10656,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10332,6 +10678,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10353,6 +10700,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10411,6 +10759,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10432,6 +10781,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10453,6 +10803,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10474,6 +10825,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10542,6 +10894,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10563,6 +10916,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10584,6 +10938,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10605,6 +10960,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10626,6 +10982,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10647,6 +11004,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10726,6 +11084,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10747,6 +11106,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10768,6 +11128,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10789,6 +11150,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10810,6 +11172,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10863,6 +11226,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10884,6 +11248,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10905,6 +11270,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10926,6 +11292,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10947,6 +11314,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -10968,6 +11336,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11032,6 +11401,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11053,6 +11423,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11074,6 +11445,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11095,6 +11467,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11116,6 +11489,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11179,6 +11553,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11200,6 +11575,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11221,6 +11597,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11242,6 +11619,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11263,6 +11641,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11314,6 +11693,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11335,6 +11715,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11356,6 +11737,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11377,6 +11759,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11398,6 +11781,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11455,6 +11839,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11476,6 +11861,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11497,6 +11883,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11518,6 +11905,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11539,6 +11927,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11640,6 +12029,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11661,6 +12051,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11682,6 +12073,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11724,6 +12116,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11745,6 +12138,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11766,6 +12160,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11787,6 +12182,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11848,6 +12244,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11869,6 +12266,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11890,6 +12288,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11911,6 +12310,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11963,6 +12363,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11984,6 +12385,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12005,6 +12407,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12059,6 +12462,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12080,6 +12484,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12101,6 +12506,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12122,6 +12528,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12188,6 +12595,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12209,6 +12617,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12230,6 +12639,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12351,6 +12761,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12372,6 +12783,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12393,6 +12805,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12414,6 +12827,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12469,6 +12883,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12490,6 +12905,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12564,6 +12980,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12585,6 +13002,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12606,6 +13024,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12627,6 +13046,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12731,6 +13151,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12752,6 +13173,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12773,6 +13195,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12794,6 +13217,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12859,6 +13283,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12880,6 +13305,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12901,6 +13327,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12922,6 +13349,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13007,6 +13435,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13028,6 +13457,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13049,6 +13479,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13104,6 +13535,29 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13125,6 +13579,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13146,6 +13601,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13241,6 +13697,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13262,6 +13719,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13283,6 +13741,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13304,6 +13763,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13325,6 +13785,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13384,6 +13845,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13405,6 +13867,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13426,6 +13889,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13447,6 +13911,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13468,6 +13933,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13542,6 +14008,97 @@ export interface operations {
             };
         };
     };
+    receiveSmtpBounce: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        received: boolean;
+                        result: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     receiveResendEvent: {
         parameters: {
             query?: never;
@@ -13579,6 +14136,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13600,6 +14158,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13666,6 +14225,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;

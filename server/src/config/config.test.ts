@@ -36,3 +36,37 @@ describe('configuration', () => {
     expect(loadPartialConfig(['DATABASE_URL']).DATABASE_URL).toContain('postgres://');
   });
 });
+
+describe('configuration for a real email provider', () => {
+  const real = { TOKEN_SECRET: secret, EMAIL_PROVIDER: 'smtp', SMTP_URL: 'smtp://relay.example.net:587' };
+  const publicUrls = {
+    PUBLIC_API_URL: 'https://api.news.acme.org', PREFERENCES_APP_URL: 'https://api.news.acme.org/preferences', ADMIN_APP_URL: 'https://api.news.acme.org/admin',
+    EMAIL_DEFAULT_FROM: 'Acme <news@news.acme.org>', AUTH_EMAIL_FROM: 'Acme <login@news.acme.org>',
+  };
+
+  it('refuses the localhost defaults, naming every variable', () => {
+    let message = '';
+    try {
+      loadConfig(real);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const name of ['PUBLIC_API_URL', 'PREFERENCES_APP_URL', 'ADMIN_APP_URL', 'EMAIL_DEFAULT_FROM', 'AUTH_EMAIL_FROM']) expect(message).toContain(`${name}: must be`);
+  });
+
+  it('refuses http links and senders on local domains', () => {
+    expect(() => loadConfig({ ...real, ...publicUrls, PUBLIC_API_URL: 'http://api.news.acme.org' })).toThrowError(/PUBLIC_API_URL: must be a public https/);
+    expect(() => loadConfig({ ...real, ...publicUrls, PREFERENCES_APP_URL: 'https://127.0.0.1/preferences' })).toThrowError(/PREFERENCES_APP_URL/);
+    expect(() => loadConfig({ ...real, ...publicUrls, EMAIL_DEFAULT_FROM: 'Acme <no-reply@mail.local>' })).toThrowError(/EMAIL_DEFAULT_FROM: must be an address on a real sending domain/);
+  });
+
+  it('starts with https links and real senders, and the dev mailbox keeps its localhost defaults', () => {
+    expect(loadConfig({ ...real, ...publicUrls }).EMAIL_PROVIDER).toBe('smtp');
+    expect(loadConfig({ TOKEN_SECRET: secret }).PUBLIC_API_URL).toBe('http://localhost:3000');
+  });
+
+  it('takes a VERP bounce mailbox only with a short local part', () => {
+    expect(loadConfig({ ...real, ...publicUrls, SMTP_RETURN_PATH: 'bounces@bounce.acme.org' }).SMTP_RETURN_PATH).toBe('bounces@bounce.acme.org');
+    expect(() => loadConfig({ ...real, ...publicUrls, SMTP_RETURN_PATH: 'a-very-long-bounce-mailbox@bounce.acme.org' })).toThrowError(/SMTP_RETURN_PATH/);
+  });
+});

@@ -39,8 +39,10 @@ function parse(schema: typeof configSchema, env: Record<string, string | undefin
   const problems = [...Value.Errors(schema, converted)];
   if (problems.length > 0) {
     const lines = problems.map((problem) => {
-      const name = problem.instancePath.replace(/^\//, '') || String((problem.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? '');
-      return `  ${name}: ${problem.message}`;
+      const missing = (problem.params as { requiredProperties?: string[] }).requiredProperties?.[0];
+      const name = problem.instancePath.replace(/^\//, '') || String(missing ?? '');
+      // "must have required properties X" reads like a schema internal; say what to do instead.
+      return !problem.instancePath && missing ? `  ${name}: is not set (put it in the environment or in .env; see .env.example)` : `  ${name}: ${problem.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n${[...new Set(lines)].join('\n')}`);
   }
@@ -49,6 +51,8 @@ function parse(schema: typeof configSchema, env: Record<string, string | undefin
   const secrets = raw.TOKEN_SECRET.split(',').map((s) => s.trim()).filter(Boolean);
   const shortSecret = secrets.find((s) => s.length < 32);
   if (shortSecret !== undefined) throw new ConfigError('Invalid configuration:\n  TOKEN_SECRET: every secret must be at least 32 characters');
+  const realProblems = realProviderProblems(raw);
+  if (realProblems.length > 0) throw new ConfigError(`Invalid configuration:\n${realProblems.join('\n')}`);
   const { TOKEN_SECRET: _secret, ...rest } = raw;
   return Object.freeze({
     ...rest,
@@ -56,6 +60,34 @@ function parse(schema: typeof configSchema, env: Record<string, string | undefin
     CORS_ORIGINS: Object.freeze(raw.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)),
     TRUST_PROXY: parseTrustProxy(raw.TRUST_PROXY),
   });
+}
+
+// Domains that never receive mail from the internet (RFC 2606, RFC 6761, mDNS) and bare host names.
+const LOCAL_DOMAIN = /(^|\.)(localhost|local|localdomain|internal|test|invalid|example)$|^[^.]+$|^\[?[\d.:]+\]?$/i;
+
+/**
+ * With a real provider, mail reaches real people: every link in it must be https on a public host, and
+ * the senders must be on a real domain. The localhost defaults that make `npm start` work would put
+ * http://localhost links in List-Unsubscribe and preference links, so they are refused here, by name.
+ */
+function realProviderProblems(raw: Raw): string[] {
+  if (raw.EMAIL_PROVIDER === 'dev') return [];
+  const problems: string[] = [];
+  const why = `required when EMAIL_PROVIDER is "${raw.EMAIL_PROVIDER}"`;
+  for (const name of ['PUBLIC_API_URL', 'PREFERENCES_APP_URL', 'ADMIN_APP_URL'] as const) {
+    let url: URL | undefined;
+    try {
+      url = new URL(raw[name]);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.protocol !== 'https:' || LOCAL_DOMAIN.test(url.hostname)) problems.push(`  ${name}: must be a public https:// URL (${why}); it is "${raw[name]}"`);
+  }
+  for (const name of ['EMAIL_DEFAULT_FROM', 'AUTH_EMAIL_FROM'] as const) {
+    const domain = /@([^>\s@]+)>?\s*$/.exec(raw[name])?.[1] ?? '';
+    if (!domain || LOCAL_DOMAIN.test(domain)) problems.push(`  ${name}: must be an address on a real sending domain (${why}); it is "${raw[name]}"`);
+  }
+  return problems;
 }
 
 function parseTrustProxy(value: string): boolean | number | string[] {

@@ -169,6 +169,7 @@ export interface Organizations {
   deleted_at: Timestamp | null;
   email_from_address: string | null;
   email_from_name: string | null;
+  email_reply_to: string | null;
   emails_sent_this_month: Generated<number>;
   id: string;
   locale: Generated<string>;

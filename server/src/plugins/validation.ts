@@ -55,8 +55,12 @@ const CONTROL_OR_BREAK = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Whether a string holds a control character (see above) or a lone UTF-16 surrogate. */
 export function isUnsafeText(text: string, allowLineBreaks = true): boolean {
-  return (allowLineBreaks ? CONTROL : CONTROL_OR_BREAK).test(text) || !text.isWellFormed();
+  return (allowLineBreaks ? CONTROL : CONTROL_OR_BREAK).test(text) || !isWellFormed(text);
 }
+
+// String.prototype.isWellFormed (ES2024, Node 20+); typed here because the SDK's and the web apps'
+// type checks, which read this file through their tests, target ES2023.
+const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**
  * The dotted path of the first string (value or object key) that `isUnsafeText` finds, '' for the value

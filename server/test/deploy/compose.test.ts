@@ -237,7 +237,7 @@ describe('compose.yaml', () => {
     });
 
     it('keeps provider keys and signing secrets away from the services that do not use them', () => {
-      const secrets = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'RESEND_API_KEY', 'RESEND_WEBHOOK_SECRET', 'SMTP_URL', 'TOKEN_SECRET', 'SENTRY_DSN'];
+      const secrets = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'RESEND_API_KEY', 'RESEND_WEBHOOK_SECRET', 'BOUNCE_WEBHOOK_SECRET', 'SMTP_URL', 'TOKEN_SECRET', 'SENTRY_DSN'];
       for (const name of ['cloudflared', 'postgres', 'redis', 'backup', 'migrate', 'cron']) {
         for (const secret of secrets) {
           if (name === 'cron' && secret === 'SENTRY_DSN') continue;
@@ -248,7 +248,7 @@ describe('compose.yaml', () => {
 
     it('gives the webhook signing secrets to the api only', () => {
       for (const name of names) {
-        for (const secret of ['RESEND_WEBHOOK_SECRET']) {
+        for (const secret of ['RESEND_WEBHOOK_SECRET', 'BOUNCE_WEBHOOK_SECRET']) {
           if (name === 'api') expect(envOf(name)).toHaveProperty(secret);
           else expect(envOf(name), `${name} gets ${secret}`).not.toHaveProperty(secret);
         }

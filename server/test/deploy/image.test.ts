@@ -191,7 +191,7 @@ describe('.env.example', () => {
   });
 
   it('ships no secret values', () => {
-    const secrets = ['POSTGRES_PASSWORD', 'TOKEN_SECRET', 'TUNNEL_TOKEN', 'RESEND_API_KEY', 'RESEND_WEBHOOK_SECRET', 'SMTP_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SENTRY_DSN'];
+    const secrets = ['POSTGRES_PASSWORD', 'TOKEN_SECRET', 'TUNNEL_TOKEN', 'RESEND_API_KEY', 'RESEND_WEBHOOK_SECRET', 'BOUNCE_WEBHOOK_SECRET', 'SMTP_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SENTRY_DSN'];
     for (const entry of entries.filter((e) => secrets.includes(e.name))) expect(entry.value, entry.name).toBe('');
     expect(readText('.gitignore').split('\n'), 'a filled-in .env must never be committed').toContain('.env');
   });

@@ -87,7 +87,7 @@ describe('sending domains', () => {
   it('removes a domain here and at the provider; mail then goes out from the default sender', async () => {
     expect((await asOwner('DELETE', `/api/v1/settings/domains/${domainId}`)).statusCode).toBe(204);
     expect(fake.domains.size).toBe(0);
-    expect((await asOwner('GET', '/api/v1/settings/email')).json()).toMatchObject({ effective_from: '"Acme News" <no-reply@localhost>', domain_verified: false, send_domain: null });
+    expect((await asOwner('GET', '/api/v1/settings/email')).json()).toMatchObject({ effective_from: '"Acme News" <no-reply@news.example.net>', domain_verified: false, send_domain: null });
   });
 
   it('is for dashboard sessions: API keys get 403 session_required, viewers may only read', async () => {

@@ -128,6 +128,54 @@ describe('Resend webhooks', () => {
     expect(await messageRow(ctx, message.id)).toMatchObject({ status: 'failed', error_code: 'provider_failed', error_message: 'reached_daily_quota' });
   });
 
+  it('treats email.suppressed like a hard bounce: the address is suppressed and the subscriber bounced', async () => {
+    const message = await sentEmail('resend-suppressed@example.com');
+    const res = await deliver(event('email.suppressed', message, { suppressed: { type: 'OnAccountSuppressionList', message: 'previously bounced' } }));
+    expect(res.json().result).toBe('applied');
+    expect(await messageRow(ctx, message.id)).toMatchObject({ status: 'bounced', error_code: 'hard_bounce' });
+    expect((await call('GET', `/api/v1/subscribers/${message.subscriberId}`)).json().status).toBe('bounced');
+    const reasons = await ctx.container.db.selectFrom('suppressions').select('reason').where('email', '=', 'resend-suppressed@example.com').execute();
+    expect(reasons).toEqual([{ reason: 'hard_bounce' }]);
+  });
+
+  it('does not stamp delivered_at when "delivered" arrives after a bounce', async () => {
+    const message = await sentEmail('late-delivered@example.com');
+    await deliver(event('email.bounced', message, { bounce: { type: 'Permanent', subType: 'General', message: 'gone' } }));
+    await deliver(event('email.delivered', message));
+    expect(await messageRow(ctx, message.id)).toMatchObject({ status: 'bounced', delivered_at: null });
+  });
+
+  it('suppresses an address at its third soft bounce within 30 days', async () => {
+    const messages: { id: string; subscriberId: string; providerId: string }[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const sent: { id: string; subscriberId: string; providerId: string } = i === 0 ? await sentEmail('mailbox-full@example.com') : await (async () => {
+        const id = (await call('POST', '/api/v1/emails/send', { template_slug: 'hello', to: 'mailbox-full@example.com' })).json().id as string;
+        const row = await waitFor(async () => ((await messageRow(ctx, id)).status === 'sent' ? messageRow(ctx, id) : undefined));
+        return { id, subscriberId: messages[0]!.subscriberId, providerId: row.provider_message_id! };
+      })();
+      messages.push(sent);
+      await deliver(event('email.bounced', sent, { bounce: { type: 'Transient', subType: 'MailboxFull', message: 'full' } }));
+      const reasons = await ctx.container.db.selectFrom('suppressions').select('reason').where('email', '=', 'mailbox-full@example.com').execute();
+      expect(reasons).toEqual(i < 2 ? [] : [{ reason: 'soft_bounce' }]);
+    }
+    expect((await call('GET', `/api/v1/subscribers/${messages[0]!.subscriberId}`)).json().status).toBe('bounced');
+  });
+
+  it('suppresses the address of a bounced confirmation email (not stored) in its organization', async () => {
+    const body = JSON.stringify({
+      type: 'email.bounced', created_at: new Date().toISOString(),
+      data: { email_id: 'resend-id-of-a-confirmation', to: ['never-confirmed@example.com'], subject: 'Please confirm', tags: { organization_id: orgId, kind: 'confirmation' }, bounce: { type: 'Permanent', subType: 'General', message: 'gone' } },
+    });
+    expect((await deliver(body)).json().result).toBe('applied');
+    const rows = await ctx.container.db.selectFrom('suppressions').select(['reason', 'email_message_id']).where('organization_id', '=', orgId).where('email', '=', 'never-confirmed@example.com').execute();
+    expect(rows).toEqual([{ reason: 'hard_bounce', email_message_id: null }]);
+  });
+
+  it('does not tell the sign-in page to look in a dev mailbox when a real provider sends', async () => {
+    const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/magic-link', payload: { email: 'someone@example.com' } });
+    expect(res.json().dev_mailbox).toBe(false);
+  });
+
   it('accepts events about mail it does not know, and other event types, without changing anything', async () => {
     expect((await deliver(JSON.stringify({ type: 'email.delivered', data: { email_id: 'unknown' } }))).json().result).toBe('ignored');
     expect((await deliver(JSON.stringify({ type: 'domain.updated', data: { id: 'd' } }))).json().result).toBe('ignored');

@@ -47,7 +47,7 @@ describe('transactional sending', () => {
     expect(fake.emails).toHaveLength(1);
     const accepted = fake.emails[0]!;
     expect(email.esp_message_id).toBe(accepted.id);
-    expect(accepted).toMatchObject({ from: '"Acme" <no-reply@localhost>', to: ['ada@example.com'], subject: 'Receipt 1', idempotencyKey: `email-message/${res.json().id}` });
+    expect(accepted).toMatchObject({ from: '"Acme" <no-reply@news.example.net>', to: ['ada@example.com'], subject: 'Receipt 1', idempotencyKey: `email-message/${res.json().id}` });
     expect(accepted.tags).toEqual([{ name: 'organization_id', value: orgId }, { name: 'message_id', value: res.json().id }]);
     expect(accepted.text).toContain('Thanks Ada, order 1.');
     expect(accepted.headers).not.toHaveProperty('List-Unsubscribe');
@@ -55,16 +55,32 @@ describe('transactional sending', () => {
     expect(events).toEqual([{ type: 'email.sent', payload: expect.objectContaining({ email_send_id: res.json().id, esp_message_id: accepted.id, email: 'ada@example.com' }) }]);
   });
 
+  it('refuses marketing mail while the organization has no postal address, naming the setting', async () => {
+    const subscriber = (await call('POST', '/api/v1/subscribers', { email: 'early@example.com' })).json();
+    const res = await send({ template_slug: 'news', to: subscriber.id, variables: {} });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error).toMatchObject({ code: 'postal_address_missing', details: [{ field: 'postal_address', message: 'is not set' }] });
+    expect(await ctx.container.db.selectFrom('email_messages').select('id').where('to_address', '=', 'early@example.com').execute()).toEqual([]);
+    // Transactional mail needs no address.
+    const receipt = await send({ to: 'early@example.com' });
+    expect(receipt.statusCode).toBe(202);
+    await sentOrFailed(receipt.json().id);
+  });
+
   it('sends marketing mail only to active subscribers, with one-click unsubscribe headers and the footer', async () => {
+    await ctx.container.db.updateTable('organizations').set({ postal_address: '1 Main Street\nSpringfield' }).where('id', '=', orgId).execute();
     const subscriber = (await call('POST', '/api/v1/subscribers', { email: 'reader@example.com' })).json();
     const res = await send({ template_slug: 'news', to: subscriber.id, variables: {} });
     expect(res.statusCode).toBe(202);
     await sentOrFailed(res.json().id);
     const headers = fake.emails[0]!.headers;
-    expect(headers['List-Unsubscribe']).toMatch(/^<http:\/\/localhost:3000\/u\/[\w-]+\.[\w-]+>$/);
+    expect(headers['List-Unsubscribe']).toMatch(/^<https:\/\/api\.news\.example\.net\/u\/[\w-]+\.[\w-]+>$/);
     expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
-    expect(fake.emails[0]!.text).toContain('Unsubscribe (http://localhost:3000/u/');
+    expect(fake.emails[0]!.text).toContain('Unsubscribe (https://api.news.example.net/u/');
     expect(fake.emails[0]!.text).toContain('You receive this email because you subscribed to updates from Acme.');
+    const news = fake.emails.find((e) => e.to.includes('reader@example.com'))!;
+    expect(news.headers['List-Id']).toMatch(/^"Acme" <org-[\w-]+\.news\.example\.net>$/);
+    expect(news.headers['X-Entity-Ref-ID']).toBe(`m.${res.json().id}`);
 
     expect((await send({ template_slug: 'news', to: 'stranger@example.com', variables: {} })).json().error.code).toBe('recipient_not_subscribed');
     await call('PATCH', `/api/v1/subscribers/${subscriber.id}`, { status: 'unsubscribed' });

@@ -129,6 +129,28 @@ describe('templates', () => {
     expect(text).toMatch(/Abmelden \(http:\/\/localhost:3000\/u\/[\w-]+\.[\w-]+\)/);
   });
 
+  it('renders in the organization\'s language with no web fonts, and says what images say in the text part', async () => {
+    const image = '<mjml><mj-body><mj-section><mj-column><mj-image src="https://cdn.acme.example/sale.png" alt="Winter sale: 30% off everything" /></mj-column></mj-section></mj-body></mjml>';
+    await ctx.container.db.updateTable('organizations').set({ locale: 'de' }).where('id', '=', orgId).execute();
+    const t = (await create({ name: 'Sale', subject: 'Sale', mjml_content: image })).json();
+    const res = await call('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'Ada' } });
+    expect(res.json().html).toMatch(/^<!doctype html>\s*<html lang="de"/i);
+    expect(res.json().html).not.toMatch(/fonts\.googleapis|@import url/);
+    expect(res.json().text).toContain('Winter sale: 30% off everything');
+    expect(res.json().text).not.toContain('sale.png');
+  });
+
+  it('warns when a saved template is only images, and not when it has words', async () => {
+    const image = '<mjml><mj-body><mj-section><mj-column><mj-image src="https://cdn.acme.example/a.png" alt="" /></mj-column></mj-section></mj-body></mjml>';
+    const onlyImage = await create({ name: 'Only image', subject: 'Look', mjml_content: image });
+    expect(onlyImage.statusCode).toBe(201);
+    expect(onlyImage.json().warnings).toEqual([expect.stringMatching(/^image_only: /)]);
+    const worded = await create({ name: 'Worded', subject: 'Read', mjml_content: image.replace('</mj-column>', '<mj-text>Our winter sale starts today with thirty percent off every item in the shop.</mj-text></mj-column>') });
+    expect(worded.json()).not.toHaveProperty('warnings');
+    const changed = await call('PATCH', `/api/v1/templates/${worded.json().id}`, { mjml_content: image });
+    expect(changed.json().warnings).toHaveLength(1);
+  });
+
   it('changes a template and compiles it again', async () => {
     const t = (await create({ name: 'Changing' })).json();
     const res = await call('PATCH', `/api/v1/templates/${t.id}`, { mjml_content: mjml('Bye {{ name }}'), subject: 'Bye' });

@@ -59,6 +59,21 @@ describe('request ids in jobs', () => {
   });
 });
 
+describe('request logs', () => {
+  it('writes one line per request, on completion: short on success, with the client on failure', async () => {
+    const from = lines.length;
+    await call('GET', '/api/v1/subscribers?limit=1', undefined, { 'x-request-id': 'one-line-ok' });
+    await ctx.app.inject({ method: 'GET', url: '/u/secret-token-value', headers: { 'x-request-id': 'one-line-failed' } });
+    const ok = lines.slice(from).filter((line) => line.reqId === 'one-line-ok');
+    expect(ok).toEqual([expect.objectContaining({ level: 30, msg: 'request', method: 'GET', url: '/api/v1/subscribers?limit=1', status: 200, ms: expect.any(Number) })]);
+    expect(ok[0]).not.toHaveProperty('req');
+    expect(ok[0]).not.toHaveProperty('remote_address');
+    const failed = lines.slice(from).filter((line) => line.reqId === 'one-line-failed');
+    expect(failed).toEqual([expect.objectContaining({ msg: 'request failed', url: '/u/[redacted]', status: expect.any(Number), remote_address: expect.any(String) })]);
+    expect(JSON.stringify(failed)).not.toContain('secret-token-value');
+  });
+});
+
 describe('addresses in logs', () => {
   it('never writes a full address while sending an email, signing in or looking a subscriber up', async () => {
     const recipient = 'grace.hopper@example.com';

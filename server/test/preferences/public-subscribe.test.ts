@@ -85,8 +85,21 @@ describe('signing up from a website form (double opt-in)', () => {
     expect((await history(ctx, subscriber.id)).find((h) => h.action === 'confirmed')!.details).toMatchObject({ wording: 'Ja, bitte.', locale: 'de' });
   });
 
-  it('never reactivates an unsubscribed or bounced address: it gets a confirmation email instead, and only the unsubscribed one comes back by its click', async () => {
-    for (const status of ['unsubscribed', 'bounced'] as const) {
+  it('sends no confirmation to an address that bounced or complained: it stays as it is', async () => {
+    for (const status of ['bounced', 'complained'] as const) {
+      const email = `${status}-again@example.com`;
+      const id = await createSubscriber(ctx, org.key, { email });
+      await ctx.container.db.updateTable('subscribers').set({ status }).where('id', '=', id).execute();
+      const since = new Date(Date.now() - 1000);
+      expect((await subscribe({ email, tags: ['offers'] })).json()).toMatchObject({ status: 'accepted' });
+      await ctx.container.background.drain();
+      await expectNoMail(ctx, email, since);
+      expect((await subscriberByEmail(email))).toMatchObject({ status, tags: [] });
+    }
+  });
+
+  it('never reactivates an unsubscribed address: it gets a confirmation email instead', async () => {
+    for (const status of ['unsubscribed'] as const) {
       const email = `${status}@example.com`;
       const id = await createSubscriber(ctx, org.key, { email });
       await ctx.container.db.updateTable('subscribers').set({ status }).where('id', '=', id).execute();

@@ -6,7 +6,7 @@ import type { AuthService } from './auth.service.ts';
 import { organizationIdHeader, requireUser } from './access.ts';
 import { clientIp } from '../../lib/client-ip.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
-import { Accepted, EmailField, Me, SessionPage, SignedIn, TokenBody } from './auth.schemas.ts';
+import { EmailField, MagicLinkAccepted, Me, SessionPage, SignedIn, TokenBody } from './auth.schemas.ts';
 import type { Principal, RequestMeta } from './auth.service.ts';
 import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.ts';
 
@@ -27,12 +27,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; a
     schema: {
       tags: ['auth'], operationId: 'requestMagicLink', summary: 'Email a sign-in link (the answer is the same whether or not the address has an account)',
       body: Type.Object({ email: EmailField }, { additionalProperties: false }),
-      response: { 202: Accepted, 422: ErrorResponse, 429: ErrorResponse },
+      response: { 202: MagicLinkAccepted, 422: ErrorResponse, 429: ErrorResponse },
     },
     config: { access: { public: true } },
   }, async (request, reply) => {
     await auth.requestMagicLink(request.body.email, meta(request));
-    return reply.code(202).send(MAGIC_LINK_ANSWER);
+    // The same for every address; only whether this deployment keeps mail in the dev mailbox.
+    return reply.code(202).send({ ...MAGIC_LINK_ANSWER, dev_mailbox: config.EMAIL_PROVIDER === 'dev' });
   });
 
   // A POST, not a GET: mail scanners and link previews follow GET links and would burn the token.

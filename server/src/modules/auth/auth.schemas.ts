@@ -47,5 +47,8 @@ export const SignedIn = Type.Object({
   session: Type.Object({ id: Uuid, expires_at: Timestamp }),
 });
 
-export const Accepted = Type.Object({ message: Type.String() });
+export const MagicLinkAccepted = Type.Object({
+  message: Type.String(),
+  dev_mailbox: Type.Boolean({ description: 'True when no email provider is configured: the link is in the dev mailbox and the API\'s log, not in an inbox' }),
+});
 export const SessionPage = Type.Object({ items: Type.Array(SessionInfo), next_cursor: Type.Null() });

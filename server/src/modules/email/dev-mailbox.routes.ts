@@ -4,7 +4,7 @@ import type { DevMailbox } from './providers/dev-mailbox.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { requireAuth } from '../auth/index.ts';
 import { authErrors, Cursor, ErrorResponse, Limit, NextCursor, Timestamp, Uuid } from '../common.schemas.ts';
-import { extractLinks } from './providers/dev-mailbox.ts';
+import { extractLinks, headersOf } from './providers/dev-mailbox.ts';
 
 const MailboxMessage = Type.Object({
   id: Uuid,
@@ -13,6 +13,7 @@ const MailboxMessage = Type.Object({
   subject: Type.String(),
   text: Type.String(),
   html: Type.String(),
+  headers: Type.Record(Type.String(), Type.String(), { description: 'The headers the message was sent with (List-Unsubscribe, List-Id, Reply-To, …)' }),
   links: Type.Array(Type.String(), { description: 'Every link in the message, in order' }),
   created_at: Timestamp,
 }, { $id: 'DevMailboxMessage' });
@@ -32,7 +33,7 @@ export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ devMailbox: DevMailbo
     const limit = request.query.limit ?? 50;
     const rows = await devMailbox.list(requireAuth(request).organizationId, { limit, beforeId: decodeCursor(request.query.cursor), to: request.query.to });
     return toPage(rows.map((m) => ({
-      id: m.id, from: m.from_address, to: m.to_address, subject: m.subject, text: m.text, html: m.html,
+      id: m.id, from: m.from_address, to: m.to_address, subject: m.subject, text: m.text, html: m.html, headers: headersOf(m.headers),
       links: extractLinks(m.text, m.html), created_at: m.created_at,
     })), limit);
   });

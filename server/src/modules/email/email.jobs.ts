@@ -2,6 +2,7 @@ import type { JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import type { EmailRepository } from './email.repository.ts';
 import { createBatcher } from './batcher.ts';
+import { messageRef, REF_HEADER } from './message-ref.ts';
 import { ProviderError, type EmailProvider } from './providers/provider.ts';
 
 // A message still unsent this long after its last change has probably lost its job.
@@ -49,7 +50,7 @@ export function createSendEmailHandler(deps: { emailRepository: EmailRepository;
     try {
       ({ providerMessageId } = await provider.send({
         from: message.from_address, to: message.to_address, subject: message.subject, html: message.html, text: message.text,
-        headers: message.headers, organizationId: message.organization_id, idempotencyKey: idempotencyKeyFor(id),
+        headers: { ...message.headers, [REF_HEADER]: messageRef(id) }, organizationId: message.organization_id, idempotencyKey: idempotencyKeyFor(id),
         tags: [{ name: 'organization_id', value: message.organization_id }, { name: 'message_id', value: id }],
       }));
     } catch (error) {

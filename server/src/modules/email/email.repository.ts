@@ -16,6 +16,7 @@ export interface OrganizationProfile {
   postal_address: string | null;
   email_from_name: string | null;
   email_from_address: string | null;
+  email_reply_to: string | null;
 }
 
 export interface Recipient {
@@ -101,7 +102,7 @@ export function createEmailRepository(db: Kysely<DB>) {
   return {
     async organizationProfile(organizationId: string): Promise<OrganizationProfile | undefined> {
       return db.selectFrom('organizations')
-        .select(['id', 'name', 'slug', 'locale', 'postal_address', 'email_from_name', 'email_from_address'])
+        .select(['id', 'name', 'slug', 'locale', 'postal_address', 'email_from_name', 'email_from_address', 'email_reply_to'])
         .where('id', '=', organizationId).executeTakeFirst();
     },
 
@@ -115,10 +116,16 @@ export function createEmailRepository(db: Kysely<DB>) {
         .where('organization_id', '=', organizationId).where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
     },
 
-    async isSuppressed(organizationId: string, email: string): Promise<boolean> {
-      const row = await db.selectFrom('suppressions').select('id')
-        .where('organization_id', '=', organizationId).where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
-      return row !== undefined;
+    /**
+     * Whether nothing may be sent to the address in the organization: on the suppression list, or a
+     * subscriber who bounced or complained. Transactional sends, system mail and the worker's last check
+     * (loadForSend) ask the same question.
+     */
+    async isBlocked(organizationId: string, email: string): Promise<boolean> {
+      const result = await sql<{ blocked: boolean }>`
+        select exists (select 1 from suppressions where organization_id = ${organizationId} and lower(email) = lower(${email}))
+          or exists (select 1 from subscribers where organization_id = ${organizationId} and lower(email) = lower(${email}) and status in ('bounced', 'complained')) as blocked`.execute(db);
+      return result.rows[0]?.blocked ?? false;
     },
 
     async findByIdempotencyKey(organizationId: string, key: string) {

@@ -11,6 +11,7 @@ import { footerStrings, type PreviewInput, type RenderableTemplate, type Rendere
 import type { Entitlements } from '../entitlements/index.ts';
 import type { EmailRepository, MessageStatus, OrganizationProfile, Recipient } from './email.repository.ts';
 import type { EmailLinks } from './links.ts';
+import { marketingHeaders, senderHeaders } from './headers.ts';
 import { resolveSender } from './sender.ts';
 
 export interface SendInput {
@@ -33,6 +34,35 @@ export const renderable = (template: TemplateForSend & { draft?: boolean }): Ren
 
 // Thrown inside the transaction to roll back the quota reservation when the idempotency key won a race.
 class KeyTaken extends Error {}
+
+/**
+ * Longest subject accepted after rendering. A header line may not exceed 998 characters (RFC 5322) and
+ * an unbroken subject cannot be folded; mailbox providers show far fewer characters anyway.
+ */
+export const MAX_SUBJECT_LENGTH = 250;
+
+export function checkSubject(subject: string): void {
+  if (subject.length > MAX_SUBJECT_LENGTH) {
+    throw unprocessable('subject_too_long', `The rendered subject is longer than ${MAX_SUBJECT_LENGTH} characters`, [{ field: 'subject', message: `has ${subject.length} characters after rendering` }]);
+  }
+}
+
+/**
+ * MJML writes `<html lang="und">`; screen readers and translation prompts need the language the email
+ * is written in, which is the organization's (its footer and pages use the same locale). Subscribers
+ * have no language of their own yet.
+ */
+function withLanguage(html: string, locale: string): string {
+  const lang = /^[a-z]{2,3}(-[A-Za-z]{2})?$/.test(locale) ? locale : 'en';
+  return html.replace(/^(\s*<!doctype html>\s*<html\b[^>]*?\blang=")und(")/i, `$1${lang}$2`);
+}
+
+/** Marketing mail must say who sends it and where (CAN-SPAM, and the footer's second line). */
+function requirePostalAddress(organization: OrganizationProfile): void {
+  if (!organization.postal_address?.trim()) {
+    throw unprocessable('postal_address_missing', 'Marketing email needs the organization\'s postal address; set it in the organization settings first', [{ field: 'postal_address', message: 'is not set' }]);
+  }
+}
 
 /**
  * Transactional sending: checks and renders in the request (so a bad template, a missing variable, a
@@ -86,7 +116,7 @@ export function createEmailService(deps: {
   }
 
   async function checkRecipient(organizationId: string, email: string, recipient: Recipient | null, category: TemplateCategory): Promise<void> {
-    if ((recipient && SUPPRESSED_STATUSES.has(recipient.status)) || (await repo.isSuppressed(organizationId, email))) {
+    if ((recipient && SUPPRESSED_STATUSES.has(recipient.status)) || (await repo.isBlocked(organizationId, email))) {
       throw unprocessable('recipient_suppressed', 'The recipient bounced, complained or is on the suppression list; nothing is sent to them', [{ field: 'to', message: 'is suppressed' }]);
     }
     if (category === 'marketing' && recipient?.status !== 'active') {
@@ -97,7 +127,8 @@ export function createEmailService(deps: {
   async function render(organization: OrganizationProfile, template: TemplateForSend & { draft?: boolean }, recipient: Recipient | null, email: string, variables: Record<string, unknown>, purpose: RenderPurpose): Promise<RenderedEmail> {
     const prepared = renderable(template);
     renderer.checkVariables(prepared, variables);
-    return renderer.render(prepared, { ...variables, ...systemVariables(organization, recipient, email, template.category, purpose) });
+    const rendered = await renderer.render(prepared, { ...variables, ...systemVariables(organization, recipient, email, template.category, purpose) });
+    return { ...rendered, html: withLanguage(rendered.html, organization.locale) };
   }
 
   async function send(organizationId: string, input: SendInput, headerKey?: string): Promise<{ id: string; status: MessageStatus }> {
@@ -115,10 +146,17 @@ export function createEmailService(deps: {
 
     const template = await templates.forSend(organizationId, ref);
     const [organization, { email, recipient }] = await Promise.all([profile(organizationId), resolveRecipient(organizationId, input.to)]);
+    if (template.category === 'marketing') requirePostalAddress(organization);
     await checkRecipient(organizationId, email, recipient, template.category);
     const rendered = await render(organization, template, recipient, email, variables, 'send');
+    checkSubject(rendered.subject);
     const from = resolveSender(organization, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
-    const headers = template.category === 'marketing' && recipient ? links.listUnsubscribeHeaders(links.unsubscribeUrl(organizationId, recipient.id)) : {};
+    const headers = {
+      ...senderHeaders(organization),
+      ...(template.category === 'marketing' && recipient
+        ? { ...links.listUnsubscribeHeaders(links.unsubscribeUrl(organizationId, recipient.id)), ...marketingHeaders(organization, from, { templateId: template.id }) }
+        : {}),
+    };
 
     const id = newId();
     try {

@@ -17,13 +17,16 @@ import { createEmailRepository } from './email.repository.ts';
 import { emailRoutes } from './email.routes.ts';
 import { createEmailService } from './email.service.ts';
 import { createEmailLinks } from './links.ts';
+import { createSystemMailer } from './system-mail.ts';
 import type { EmailProvider } from './providers/provider.ts';
 
-export { createDevMailbox, extractLinks, type DevMailbox } from './providers/dev-mailbox.ts';
+export { createDevMailbox, extractLinks, headersOf, type DevMailbox } from './providers/dev-mailbox.ts';
 export { DOMAIN_REGIONS, DOMAIN_STATUSES, type DomainRecord, type DomainRegion, type DomainStatus, type ProviderDomain, type SendingDomainProvider } from './providers/resend-domains.ts';
 export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus } from './email.repository.ts';
-export type { EmailService, SendInput } from './email.service.ts';
+export { checkSubject, MAX_SUBJECT_LENGTH, type EmailService, type SendInput } from './email.service.ts';
+export type { SystemMailer, SystemMailOutcome } from './system-mail.ts';
 export { PREFERENCE_PURPOSE, UNSUBSCRIBE_PURPOSE, type EmailLinks } from './links.ts';
+export { messageIdFor, messageRef, parseRef, REF_HEADER, systemRef, verpAddress, type MailRef } from './message-ref.ts';
 export { MAX_BATCH_SIZE, ProviderError, sendEachInTurn, type EmailProvider, type OutgoingEmail, type ProviderErrorKind, type SendResult } from './providers/provider.ts';
 export { createEmailProviders, providerRateLimit } from './providers/index.ts';
 export { GATE_WINDOW_MS } from './providers/rate-gate.ts';
@@ -45,6 +48,8 @@ export function createEmailModule(deps: {
   tokens: TokenSigner;
   producer: JobProducer;
   devMailbox: DevMailbox;
+  /** The provider for sends someone waits for (system mail). */
+  emailProvider: EmailProvider;
   /** The same provider for worker jobs: a busy rate limit puts the job back instead of waiting. */
   jobEmailProvider: EmailProvider;
   templates: TemplateService;
@@ -59,9 +64,10 @@ export function createEmailModule(deps: {
   const emails = createEmailService({
     config, db, logger: deps.logger, emailRepository, templates: deps.templates, renderer: deps.renderer, links, producer: deps.producer, entitlements: deps.entitlements, verifiedDomains: deps.verifiedDomains,
   });
+  const systemMail = createSystemMailer({ emailProvider: deps.emailProvider, emailRepository, defaultFrom: config.EMAIL_DEFAULT_FROM, verifiedDomains: deps.verifiedDomains, logger: deps.logger });
   return defineModule({
     name: 'email',
-    services: { emails, links, emailRepository, devMailbox: deps.devMailbox },
+    services: { emails, links, emailRepository, systemMail, devMailbox: deps.devMailbox },
     routes: async (app) => {
       await app.register(mount(emailRoutes, { emails }));
       await app.register(mount(emailLogRoutes, { emailLog: createEmailLogRepository(db) }));

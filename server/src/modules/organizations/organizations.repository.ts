@@ -4,7 +4,7 @@ import type { Executor } from '../../db/client.ts';
 
 /** Columns of the organization settings view: never Stripe ids or counters. */
 export const settingsColumns = [
-  'id', 'name', 'slug', 'status', 'locale', 'postal_address', 'email_from_name', 'email_from_address', 'plan', 'created_at', 'updated_at',
+  'id', 'name', 'slug', 'status', 'locale', 'postal_address', 'email_from_name', 'email_from_address', 'email_reply_to', 'plan', 'created_at', 'updated_at',
 ] as const;
 
 export interface OrganizationPatch {
@@ -14,6 +14,7 @@ export interface OrganizationPatch {
   postal_address?: string | null;
   email_from_name?: string | null;
   email_from_address?: string | null;
+  email_reply_to?: string | null;
 }
 
 // The tables that grow with an organization's audience, purged in batches before the final cascade.
@@ -27,6 +28,11 @@ export function createOrganizationRepository(db: Kysely<DB>) {
     async insert(executor: Executor, row: { id: string; name: string; slug: string }) {
       return executor.insertInto('organizations').values(row).onConflict((oc) => oc.column('slug').doNothing())
         .returning(['id', 'name', 'slug', 'created_at']).executeTakeFirst();
+    },
+
+    /** A live organization of this name, compared case-insensitively. */
+    async findByName(name: string, executor: Executor = db) {
+      return executor.selectFrom('organizations').select(['id', 'slug']).where(sql`lower(name)`, '=', name.toLowerCase()).where('deleted_at', 'is', null).executeTakeFirst();
     },
 
     async findBySlug(slug: string, executor: Executor = db) {

@@ -18,6 +18,7 @@ export const Organization = Type.Object({
   postal_address: Nullable(Type.String({ description: 'Shown in the footer of marketing emails (required by anti-spam law)' })),
   email_from_name: Nullable(Type.String()),
   email_from_address: Nullable(Type.String()),
+  email_reply_to: Nullable(Type.String({ description: 'Reply-To of the organization\'s email, when replies should not go to the sender' })),
   plan: Type.String(),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -42,6 +43,7 @@ export const UpdateOrganizationBody = Type.Object({
   postal_address: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500 }))),
   email_from_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f"<>@\\\\]+$', description: 'No quotes, angle brackets, @ or backslashes: a display name cannot show an address' }))),
   email_from_address: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
+  email_reply_to: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
 }, { additionalProperties: false, minProperties: 1 });
 
 export const DeleteOrganizationBody = Type.Object({

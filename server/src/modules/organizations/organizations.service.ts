@@ -72,8 +72,11 @@ export function createOrganizationService(deps: Deps) {
      * Creates an organization with its first owner and a full-scope live API key, in one transaction.
      * Without an explicit slug, one is derived from the name and made unique with a short suffix.
      */
-    async createWithOwner(input: { name: string; adminEmail: string; slug?: string; apiKeyName?: string }) {
+    /** `refuseExistingName`: the operator CLI's setup command, which must not make a second organization of one name when re-run. */
+    async createWithOwner(input: { name: string; adminEmail: string; slug?: string | undefined; apiKeyName?: string; refuseExistingName?: boolean }) {
       return db.transaction().execute(async (trx) => {
+        const existing = input.refuseExistingName ? await repo.findByName(input.name.trim(), trx) : undefined;
+        if (existing) throw conflict('organization_exists', `An organization named "${input.name.trim()}" already exists (slug "${existing.slug}")`, [{ field: 'name', message: 'is taken' }]);
         const organization = await insertWithSlug(trx, input.name, input.slug);
         const user = await repo.upsertUser(trx, { id: newId(), email: input.adminEmail.trim() });
         await repo.addMember(trx, { id: newId(), organization_id: organization.id, user_id: user.id, role: 'owner' });

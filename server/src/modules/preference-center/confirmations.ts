@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors.ts';
 import { invalidToken } from '../../lib/tokens.ts';
 import { insertEvents, type OutboxEvent } from '../events/index.ts';
 import type { ConfirmSource, Links } from './links.ts';
-import type { SystemMailer } from './mailer.ts';
+import type { SystemMailer } from '../email/index.ts';
 import type { OrganizationProfile, PreferenceCenterRepository } from './preference-center.repository.ts';
 import type { Locale } from './preference-center.schemas.ts';
 import { consentWording, publicOrganization, supportedLocale } from './settings.ts';

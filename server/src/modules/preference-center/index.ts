@@ -4,7 +4,7 @@ import type { Config } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
 import type { TokenSigner } from '../../lib/tokens.ts';
 import type { RedisClient } from '../../redis.ts';
-import type { EmailProvider } from '../email/index.ts';
+import type { SystemMailer } from '../email/index.ts';
 import type { BackgroundTasks } from '../../lib/background.ts';
 import { createConfirmations } from './confirmations.ts';
 import { createPublicSubscribeService } from './public-subscribe.service.ts';
@@ -17,7 +17,6 @@ import { registerPreferenceSite } from './site.ts';
 import { createAddressLimiter } from './address-limit.ts';
 import { createThrottle } from '../../lib/throttle.ts';
 import { CONFIRM_TOKEN_TTL_SECONDS, createLinks } from './links.ts';
-import { createSystemMailer } from './mailer.ts';
 import { createPreferenceCenterRepository } from './preference-center.repository.ts';
 import { createPreferenceCenterService } from './preference-center.service.ts';
 import { createPreferenceSettingsService } from './settings.service.ts';
@@ -33,15 +32,14 @@ export function createPreferenceCenterModule(deps: {
   pool: pg.Pool;
   redis: RedisClient;
   tokens: TokenSigner;
-  emailProvider: EmailProvider;
-  /** The email engine's verified sending domains of an organization (null when no domain check is possible). */
-  verifiedDomains: (organizationId: string) => Promise<string[] | null>;
+  /** The email engine's path for system mail: suppression-checked, from the organization's sender. */
+  mailer: SystemMailer;
   background: BackgroundTasks;
   subscriberRepository: SubscriberRepository;
   subscribers: SubscriberService;
 }) {
   const { config, db, background, subscriberRepository, subscribers } = deps;
-  const mailer = createSystemMailer({ emailProvider: deps.emailProvider, defaultFrom: config.EMAIL_DEFAULT_FROM, verifiedDomains: deps.verifiedDomains });
+  const { mailer } = deps;
   const repository = createPreferenceCenterRepository(db, deps.pool);
   const links = createLinks({ tokens: deps.tokens, secrets: config.TOKEN_SECRETS, preferencesAppUrl: config.PREFERENCES_APP_URL });
   const addressLimiter = createAddressLimiter(createThrottle(deps.redis, config.REDIS_PREFIX), config.PUBLIC_EMAILS_PER_ADDRESS_PER_HOUR);

@@ -12,7 +12,7 @@ import { historyRow, tagEvent, type SubscriberService } from '../subscribers/ind
 import type { AddressLimiter } from './address-limit.ts';
 import { preferenceLinkEmail } from './link-email.ts';
 import { PREFERENCE_TOKEN_TTL_SECONDS, type Links, type PreferenceLink } from './links.ts';
-import type { SystemMailer } from './mailer.ts';
+import type { SystemMailer } from '../email/index.ts';
 import type { PreferenceCenterRepository, ViewRow } from './preference-center.repository.ts';
 import type { Locale, PreferenceCenterViewDto } from './preference-center.schemas.ts';
 import { publicOrganization, supportedLocale } from './settings.ts';

@@ -15,6 +15,11 @@ export interface EventMessage {
   status: string;
 }
 
+/** Whose address a suppression stops: a sent message's recipient, or the recipient of unstored system mail. */
+export type SuppressTarget = Pick<EventMessage, 'organization_id' | 'to_address' | 'subscriber_id'> & { id: string | null };
+
+export type SuppressionCause = 'hard_bounce' | 'soft_bounce' | 'complaint';
+
 export type DeliveryChange =
   | { kind: 'delivered' | 'delivery_delayed' | 'opened' | 'clicked' }
   | { kind: 'bounced'; hard: boolean; reason: string }
@@ -42,21 +47,47 @@ export function createProviderEventRepository() {
         .where('provider', '=', provider).where('id', '=', id).execute();
     },
 
-    /** The message an event is about: by our id carried in its tags, else by the provider's id. */
-    async findMessage(trx: Transaction<DB>, ref: { messageId?: string; providerMessageId?: string }): Promise<EventMessage | undefined> {
+    async linkOrganization(trx: Transaction<DB>, provider: string, id: string, organizationId: string): Promise<void> {
+      await trx.updateTable('provider_events').set({ organization_id: organizationId }).where('provider', '=', provider).where('id', '=', id).execute();
+    },
+
+    /**
+     * The message an event is about: by our id (carried in its tags or its reference), else by the
+     * provider's ids, in order (Resend's email id, then the Message-ID an SMTP send recorded).
+     */
+    async findMessage(trx: Transaction<DB>, ref: { messageId?: string | undefined; providerMessageIds: (string | undefined)[] }): Promise<EventMessage | undefined> {
       if (ref.messageId) {
         const byId = await trx.selectFrom('email_messages').select(messageColumns).where('id', '=', ref.messageId).forUpdate().executeTakeFirst();
         if (byId) return byId;
       }
-      if (!ref.providerMessageId) return undefined;
-      return trx.selectFrom('email_messages').select(messageColumns).where('provider_message_id', '=', ref.providerMessageId).forUpdate().executeTakeFirst();
+      for (const providerMessageId of ref.providerMessageIds) {
+        if (!providerMessageId) continue;
+        const found = await trx.selectFrom('email_messages').select(messageColumns).where('provider_message_id', '=', providerMessageId).forUpdate().executeTakeFirst();
+        if (found) return found;
+      }
+      return undefined;
+    },
+
+    async organizationExists(trx: Transaction<DB>, organizationId: string): Promise<boolean> {
+      return (await trx.selectFrom('organizations').select('id').where('id', '=', organizationId).executeTakeFirst()) !== undefined;
+    },
+
+    /** Soft bounces of an address in the organization since a moment (the message just bounced included). */
+    async softBouncesSince(trx: Transaction<DB>, organizationId: string, address: string, since: Date): Promise<number> {
+      const row = await trx.selectFrom('email_messages').select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('organization_id', '=', organizationId).where(sql`lower(to_address)`, '=', address.toLowerCase())
+        .where('error_code', '=', 'soft_bounce').where('bounced_at', '>=', since).executeTakeFirstOrThrow();
+      return Number(row.count);
     },
 
     async applyToMessage(trx: Transaction<DB>, id: string, change: DeliveryChange, at: Date): Promise<void> {
       const update = trx.updateTable('email_messages').where('id', '=', id);
       switch (change.kind) {
         case 'delivered':
-          await update.set({ status: sql`case when status in ('queued', 'sending', 'sent', 'delivery_delayed') then 'delivered' else status end`, delivered_at: sql`coalesce(delivered_at, ${at})`, updated_at: new Date() }).execute();
+          // Only a message that was still on its way is delivered: a late "delivered" after a bounce or a
+          // complaint neither changes its status nor claims a delivery time.
+          await update.set({ status: 'delivered', delivered_at: sql`coalesce(delivered_at, ${at})`, updated_at: new Date() })
+            .where('status', 'in', ['queued', 'sending', 'sent', 'delivery_delayed']).execute();
           return;
         case 'delivery_delayed':
           await update.set({ status: sql`case when status in ('sending', 'sent') then 'delivery_delayed' else status end`, updated_at: new Date() }).execute();
@@ -88,7 +119,7 @@ export function createProviderEventRepository() {
      * Stops all mail to the address: a suppression row, and the subscriber (if the address is one) moved
      * to bounced or complained with a consent-history entry and an outbox event.
      */
-    async suppress(trx: Transaction<DB>, message: EventMessage, reason: 'hard_bounce' | 'complaint', source: string): Promise<void> {
+    async suppress(trx: Transaction<DB>, message: SuppressTarget, reason: SuppressionCause, source: string): Promise<void> {
       await trx.insertInto('suppressions').values({ id: newId(), organization_id: message.organization_id, email: message.to_address, reason, email_message_id: message.id })
         .onConflict((oc) => oc.doNothing()).execute();
       const status = reason === 'complaint' ? 'complained' : 'bounced';

@@ -1,28 +1,65 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import type { Logger } from '../../logger.ts';
-import type { DeliveryChange, EventMessage, ProviderEventRepository } from './provider-events.repository.ts';
+import { parseRef, type MailRef } from '../email/index.ts';
+import type { DeliveryChange, EventMessage, ProviderEventRepository, SuppressionCause } from './provider-events.repository.ts';
 
 interface ResendEvent {
   type?: unknown;
   created_at?: unknown;
   data?: {
     email_id?: unknown;
+    message_id?: unknown;
+    to?: unknown;
     tags?: unknown;
     bounce?: { type?: unknown; subType?: unknown; message?: unknown };
     failed?: { reason?: unknown };
+    suppressed?: { type?: unknown; message?: unknown };
   };
 }
+
+/**
+ * A delivery event from any source (Resend's webhook, a bounce returned to the SMTP bounce mailbox),
+ * in the terms the service applies: what changed, and everything that may name the message.
+ */
+export interface DeliveryReport {
+  provider: string;
+  eventId: string;
+  type: string;
+  change: DeliveryChange | null;
+  at: Date;
+  /** Our message id, when the event carries it (Resend tags). */
+  messageId?: string | undefined;
+  /** The reference the email carried (message-ref.ts): its Message-ID, VERP address or header. */
+  ref?: MailRef | null;
+  /** Ids the provider may know the message by, tried in order. */
+  providerMessageIds?: (string | undefined)[];
+  /** The organization named by a tag, for mail that is not stored. */
+  organizationId?: string | undefined;
+  /** The address the event is about, for mail that is not stored. */
+  recipient?: string | undefined;
+}
+
+/**
+ * Soft bounces (mailbox full, greylisting, a server down for a while) suppress an address only when they
+ * repeat: this many within the window below. One soft bounce says little; three in a month mean the
+ * mailbox is not coming back, and mailbox providers count sending to it against the sender.
+ */
+export const SOFT_BOUNCE_LIMIT = 3;
+export const SOFT_BOUNCE_WINDOW_DAYS = 30;
 
 const PROVIDER = 'resend';
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 && value.length <= 500 ? value : undefined);
 
-/** Our message id from the event's tags, which Resend echoes as an object (or, defensively, a list). */
-function taggedMessageId(tags: unknown): string | undefined {
-  if (Array.isArray(tags)) return str((tags as { name?: unknown; value?: unknown }[]).find((t) => t?.name === 'message_id')?.value);
-  if (tags && typeof tags === 'object') return str((tags as Record<string, unknown>).message_id);
+/** A tag's value, from the object Resend echoes (or, defensively, a list of name/value pairs). */
+function tagValue(tags: unknown, name: string): string | undefined {
+  if (Array.isArray(tags)) return str((tags as { name?: unknown; value?: unknown }[]).find((t) => t?.name === name)?.value);
+  if (tags && typeof tags === 'object') return str((tags as Record<string, unknown>)[name]);
   return undefined;
 }
+
+/** A Message-ID as our SMTP adapter records it: in angle brackets. */
+const bracketed = (id: string | undefined): string | undefined => (id ? (id.startsWith('<') ? id : `<${id}>`) : undefined);
 
 function changeOf(event: ResendEvent): DeliveryChange | null {
   switch (event.type) {
@@ -38,8 +75,31 @@ function changeOf(event: ResendEvent): DeliveryChange | null {
       const hard = String(bounce?.type ?? '').toLowerCase() === 'permanent';
       return { kind: 'bounced', hard, reason: [str(bounce?.type), str(bounce?.subType), str(bounce?.message)].filter(Boolean).join(': ') || 'bounced' };
     }
+    case 'email.suppressed': {
+      // Resend did not send because the address is on its own suppression list (it bounced or complained
+      // before, possibly for another sender of the account): as final as a hard bounce.
+      const suppressed = event.data?.suppressed;
+      return { kind: 'bounced', hard: true, reason: ['Suppressed', str(suppressed?.type), str(suppressed?.message)].filter(Boolean).join(': ') };
+    }
     default: return null;
   }
+}
+
+/** A Resend webhook event as a delivery report. */
+export function resendReport(eventId: string, raw: unknown): DeliveryReport {
+  const event = (raw && typeof raw === 'object' ? raw : {}) as ResendEvent;
+  const data = event.data;
+  const at = str(event.created_at) && !Number.isNaN(Date.parse(event.created_at as string)) ? new Date(event.created_at as string) : new Date();
+  const messageIdHeader = str(data?.message_id);
+  return {
+    provider: PROVIDER, eventId, type: str(event.type) ?? 'unknown', change: changeOf(event), at,
+    messageId: tagValue(data?.tags, 'message_id'),
+    // Mail relayed by Resend's SMTP carries no tags: its Message-ID holds our reference.
+    ref: parseRef(messageIdHeader),
+    providerMessageIds: [str(data?.email_id), bracketed(messageIdHeader)],
+    organizationId: tagValue(data?.tags, 'organization_id'),
+    recipient: Array.isArray(data?.to) ? str(data.to[0]) : str(data?.to),
+  };
 }
 
 const eventPayload = (message: EventMessage, change: DeliveryChange) => ({
@@ -53,37 +113,55 @@ const eventPayload = (message: EventMessage, change: DeliveryChange) => ({
   ...(change.kind === 'failed' ? { reason: change.reason } : {}),
 });
 
+/** Why a change stops mail to the address on its own, before counting soft bounces. */
+const immediateCause = (change: DeliveryChange): SuppressionCause | null =>
+  change.kind === 'complained' ? 'complaint' : change.kind === 'bounced' && change.hard ? 'hard_bounce' : null;
+
 /**
- * Applies one verified provider event in one transaction: the event id is recorded first (a redelivery
- * finds it and changes nothing), then the message moves forward, and a hard bounce or a complaint
- * suppresses the address and updates the subscriber, with outbox events for each change.
+ * Applies one verified delivery event in one transaction: the event id is recorded first (a redelivery
+ * finds it and changes nothing), then the message moves forward, and a hard bounce, a complaint or the
+ * third soft bounce within 30 days suppresses the address and updates the subscriber, with outbox events
+ * for each change. Events about an organization's unstored system mail (confirmations, preference links)
+ * still suppress the address in that organization.
  */
 export function createProviderEventService(deps: { db: Kysely<DB>; providerEventRepository: ProviderEventRepository; logger: Logger }) {
   const repo = deps.providerEventRepository;
+
+  async function apply(report: DeliveryReport): Promise<'applied' | 'duplicate' | 'ignored'> {
+    const { change } = report;
+    return deps.db.transaction().execute(async (trx) => {
+      if (!(await repo.claimEvent(trx, report.provider, report.eventId, report.type))) return 'duplicate';
+      if (!change) return 'ignored';
+      const messageId = report.messageId ?? (report.ref?.kind === 'message' ? report.ref.messageId : undefined);
+      const message = await repo.findMessage(trx, { messageId, providerMessageIds: report.providerMessageIds ?? [] });
+      if (!message) {
+        const organizationId = report.ref?.kind === 'system' ? report.ref.organizationId : report.organizationId;
+        const cause = immediateCause(change);
+        if (cause && organizationId && report.recipient && (await repo.organizationExists(trx, organizationId))) {
+          await repo.linkOrganization(trx, report.provider, report.eventId, organizationId);
+          await repo.suppress(trx, { id: null, organization_id: organizationId, to_address: report.recipient, subscriber_id: null }, cause, 'provider');
+          return 'applied';
+        }
+        // Mail of no organization (sign-in links) has nothing to update.
+        deps.logger.info({ type: report.type, event_id: report.eventId }, 'provider event for an unknown message');
+        return 'ignored';
+      }
+      await repo.linkEvent(trx, report.provider, report.eventId, message);
+      await repo.applyToMessage(trx, message.id, change, report.at);
+      let cause = immediateCause(change);
+      if (!cause && change.kind === 'bounced') {
+        const since = new Date(report.at.getTime() - SOFT_BOUNCE_WINDOW_DAYS * 86_400_000);
+        if ((await repo.softBouncesSince(trx, message.organization_id, message.to_address, since)) >= SOFT_BOUNCE_LIMIT) cause = 'soft_bounce';
+      }
+      if (cause) await repo.suppress(trx, message, cause, 'provider');
+      await repo.insertEvents(trx, message.organization_id, [{ type: `email.${change.kind}`, subjectId: message.id, payload: eventPayload(message, change) }]);
+      return 'applied';
+    });
+  }
+
   return {
-    async applyResendEvent(eventId: string, raw: unknown): Promise<'applied' | 'duplicate' | 'ignored'> {
-      const event = (raw && typeof raw === 'object' ? raw : {}) as ResendEvent;
-      const type = str(event.type) ?? 'unknown';
-      const change = changeOf(event);
-      const at = str(event.created_at) && !Number.isNaN(Date.parse(event.created_at as string)) ? new Date(event.created_at as string) : new Date();
-      return deps.db.transaction().execute(async (trx) => {
-        if (!(await repo.claimEvent(trx, PROVIDER, eventId, type))) return 'duplicate';
-        if (!change) return 'ignored';
-        const message = await repo.findMessage(trx, { messageId: taggedMessageId(event.data?.tags), providerMessageId: str(event.data?.email_id) });
-        if (!message) {
-          // Mail we did not send through email_messages (e.g. sign-in links) has nothing to update.
-          deps.logger.info({ type, event_id: eventId }, 'provider event for an unknown message');
-          return 'ignored';
-        }
-        await repo.linkEvent(trx, PROVIDER, eventId, message);
-        await repo.applyToMessage(trx, message.id, change, at);
-        if (change.kind === 'complained' || (change.kind === 'bounced' && change.hard)) {
-          await repo.suppress(trx, message, change.kind === 'complained' ? 'complaint' : 'hard_bounce', 'provider');
-        }
-        await repo.insertEvents(trx, message.organization_id, [{ type: `email.${change.kind}`, subjectId: message.id, payload: eventPayload(message, change) }]);
-        return 'applied';
-      });
-    },
+    apply,
+    applyResendEvent: (eventId: string, raw: unknown) => apply(resendReport(eventId, raw)),
   };
 }
 

@@ -50,7 +50,10 @@ export const UpdateSubscriberBody = Type.Object({
   email: Type.Optional(Email),
   first_name: Type.Optional(PersonName),
   last_name: Type.Optional(PersonName),
-  metadata: Type.Optional(Metadata),
+  metadata: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
+    maxProperties: 50,
+    description: 'Replaces the whole metadata object (send {} to clear it; keys left out are removed). The batch upsert merges instead: its keys are added to or overwrite the stored ones. To change one key here, read the subscriber and send the full object.',
+  })),
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('unsubscribed')])),
   consent_reason: Type.Optional(ConsentReason),
 }, { additionalProperties: false, minProperties: 1 });
@@ -60,7 +63,7 @@ export const ListSubscribersQuery = Type.Object({
   limit: Type.Optional(Limit),
   cursor: Type.Optional(Cursor),
   status: Type.Optional(StringEnum(SUBSCRIBER_STATUSES)),
-  tag: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Only subscribers subscribed to the tag with this slug' })),
+  tag: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Only subscribers subscribed to this tag, given by slug or by name (case-insensitive); an unknown tag gives an empty list' })),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Email prefix, case-insensitive' })),
 }, { additionalProperties: false });
 
@@ -97,7 +100,10 @@ export const BatchItem = Type.Object({
   email: Email,
   first_name: Type.Optional(PersonName),
   last_name: Type.Optional(PersonName),
-  metadata: Type.Optional(Metadata),
+  metadata: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
+    maxProperties: 50,
+    description: 'Merged into an existing subscriber\'s metadata: these keys are added or overwritten, the others kept (PATCH /subscribers/{id} replaces the whole object instead).',
+  })),
   tags: Type.Optional(Type.Array(TagRef, { maxItems: 50 })),
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('pending'), Type.Literal('unsubscribed')], {
     description: 'For a new subscriber, its status (default active). An existing one becomes active again only with a consent_reason, and a bounced or complained one keeps its status (the item fails)',

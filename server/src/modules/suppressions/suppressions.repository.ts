@@ -3,7 +3,7 @@ import type { Row } from '../../db/client.ts';
 import type { DB } from '../../db/types.ts';
 import { newId } from '../../lib/ids.ts';
 
-export const SUPPRESSION_REASONS = ['hard_bounce', 'complaint', 'manual'] as const;
+export const SUPPRESSION_REASONS = ['hard_bounce', 'soft_bounce', 'complaint', 'manual'] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 const columns = ['id', 'email', 'reason', 'email_message_id', 'created_at'] as const;

@@ -9,7 +9,7 @@ import { SUPPRESSION_REASONS, type SuppressionRepository } from './suppressions.
 const Suppression = Type.Object({
   id: Uuid,
   email: Type.String(),
-  reason: StringEnum(SUPPRESSION_REASONS, { description: 'hard_bounce and complaint come from the provider; manual was added by someone' }),
+  reason: StringEnum(SUPPRESSION_REASONS, { description: 'hard_bounce, soft_bounce (repeated soft bounces) and complaint come from delivery events; manual was added by someone' }),
   email_message_id: Type.Union([Uuid, Type.Null()], { description: 'The message whose bounce or complaint added the address' }),
   created_at: Timestamp,
 }, { $id: 'Suppression', additionalProperties: false });

@@ -32,14 +32,15 @@ export function footerStrings(locale: string | null | undefined, organizationNam
   return { reason: strings.reason(organizationName), manage: strings.manage, unsubscribe: strings.unsubscribe };
 }
 
-// The postal address is escaped before its line breaks become <br>, then printed raw.
+// The postal address is escaped before its line breaks become <br>, then printed raw. The name is printed
+// only as the first line of the address: the reason already names the organization.
 const FOOTER_MJML = `
 <mj-section padding="24px 0 8px">
   <mj-column>
     <mj-divider border-width="1px" border-color="#e2e2e2" padding="0 24px 16px" />
     <mj-text align="center" font-size="12px" line-height="18px" color="#6b6b6b">
       {{ footer.reason }}<br />
-      {{ organization.name }}{% if organization.postal_address %}<br />{{ organization.postal_address | escape | newline_to_br | raw }}{% endif %}<br />
+      {% if organization.postal_address %}{{ organization.name }}<br />{{ organization.postal_address | escape | newline_to_br | raw }}<br />{% endif %}
       <a href="{{ preference_center_url }}" style="color:#6b6b6b">{{ footer.manage }}</a> &#183; <a href="{{ unsubscribe_url }}" style="color:#6b6b6b">{{ footer.unsubscribe }}</a>
     </mj-text>
   </mj-column>

@@ -1,6 +1,6 @@
 /**
  * The plain-text part of an email, derived from its HTML: block elements become line breaks, links keep
- * their address ("Label (https://…)"), and everything invisible (head, styles, comments, Outlook
+ * their address ("Label (https://…)"), images their alt text, and everything invisible (head, styles, comments, Outlook
  * conditionals) is dropped. Good enough for the text/plain alternative; not a general converter.
  */
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', middot: '·', copy: '©', reg: '®', hellip: '…', mdash: '—', ndash: '–' };
@@ -26,6 +26,8 @@ export function htmlToText(html: string): string {
       const words = decodeEntities(stripTags(label)).replace(/\s+/g, ' ').trim();
       return !words || words === url || url.startsWith('#') ? words || url : `${words} (${url})`;
     })
+    // An image says what its alt text says; without one it says nothing (not its address).
+    .replace(/<img\b[^>]*?\balt\s*=\s*(["'])(.*?)\1[^>]*>/gi, (_whole, _quote, alt: string) => ` ${alt} `)
     .replace(/<br\s*\/?>/gi, '\n')
     .replace(/<li\b[^>]*>/gi, '\n- ')
     .replace(/<\/(p|div|h[1-6]|li|tr|table|ul|ol|blockquote)\s*>/gi, '\n')

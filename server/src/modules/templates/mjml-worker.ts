@@ -11,7 +11,9 @@ const mjml2html = ((await import('mjml')) as unknown as { default: Mjml2Html }).
 
 parentPort!.on('message', async ({ id, source }: { id: number; source: string }) => {
   try {
-    const { html } = await mjml2html(source, { validationLevel: 'strict', ignoreIncludes: true, keepComments: false });
+    // No web fonts: MJML's default adds a Google Fonts stylesheet, which tells Google each reader's address
+    // whenever an email is opened. Email clients fall back to the font stack anyway.
+    const { html } = await mjml2html(source, { validationLevel: 'strict', ignoreIncludes: true, keepComments: false, fonts: {} });
     parentPort!.postMessage({ id, ok: true, html });
   } catch (error) {
     const problems = ((error as { errors?: { line?: number; message: string }[] }).errors ?? []).slice(0, 20).map((p) => ({ line: p.line ?? null, message: String(p.message) }));

@@ -28,6 +28,7 @@ export const Template = Type.Object({
   archived_at: NullableTimestamp,
   created_at: Timestamp,
   updated_at: Timestamp,
+  warnings: Type.Optional(Type.Array(Type.String(), { description: 'Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway' })),
 }, { $id: 'Template' });
 export type TemplateDto = Static<typeof Template>;
 

@@ -2,6 +2,7 @@ import { conflict, notFound, unprocessable } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { slugify } from '../../lib/slug.ts';
+import { htmlToText } from './html-to-text.ts';
 import type { TemplateCategory, TemplateRenderer } from './renderer.ts';
 import type { TemplateForSend, TemplateRepository, TemplateRow } from './templates.repository.ts';
 import { VARIABLES_SCHEMA_MAX_BYTES, type CreateTemplateInput, type TemplateDraft, type TemplateDto, type UpdateTemplateInput } from './templates.schemas.ts';
@@ -19,6 +20,20 @@ function checkSchemaSize(schema: Record<string, unknown> | undefined): void {
   if (schema !== undefined && Buffer.byteLength(JSON.stringify(schema)) > VARIABLES_SCHEMA_MAX_BYTES) {
     throw unprocessable('validation_error', 'The request is not valid', [{ field: 'variables_schema', message: `must be at most ${VARIABLES_SCHEMA_MAX_BYTES} bytes as JSON` }]);
   }
+}
+
+// Fewer words than this in the text part, with images in the HTML, reads as an image-only email.
+const MIN_TEXT_WORDS = 10;
+
+/**
+ * Warnings about a template just compiled: an email that is mostly images has a text part with next to
+ * nothing in it, which spam filters score against the sender (and screen readers have nothing to read).
+ */
+function withWarnings(dto: TemplateDto, compiledHtml: string | undefined): TemplateDto {
+  if (compiledHtml === undefined || !/<img\b/i.test(compiledHtml)) return dto;
+  const words = htmlToText(compiledHtml).replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\([^)]*\)/g, ' ').split(/\s+/).filter((w) => /\p{L}/u.test(w));
+  if (words.length >= MIN_TEXT_WORDS) return dto;
+  return { ...dto, warnings: ['image_only: the email is (almost) only images; add some text, and alt texts that say what each image says, so the text part is not empty'] };
 }
 
 const slugTaken = (slug: string) => conflict('template_slug_taken', `An active template already has the slug "${slug}"`, [{ field: 'slug', message: 'is taken by an active template' }]);
@@ -42,7 +57,7 @@ export function createTemplateService(deps: { templateRepository: TemplateReposi
         name: input.name.trim(), slug, category, subject: input.subject, mjml_content: input.mjml_content, variables_schema: variablesSchema, compiled_html: compiledHtml,
       });
       if (!row) throw slugTaken(slug);
-      return toDto(row);
+      return withWarnings(toDto(row), compiledHtml);
     },
 
     async get(organizationId: string, id: string): Promise<TemplateDto> {
@@ -81,7 +96,7 @@ export function createTemplateService(deps: { templateRepository: TemplateReposi
       });
       if (row === 'conflict') throw slugTaken(input.slug!);
       if (!row) throw notFound('template');
-      return toDto(row);
+      return withWarnings(toDto(row), compiledHtml);
     },
 
     /** Archives the template (idempotent); sending with it then answers template_not_found. */

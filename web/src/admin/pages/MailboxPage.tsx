@@ -66,6 +66,12 @@ export default function MailboxPage() {
               </dl>
               {/* An empty sandbox: the message can neither run scripts nor navigate this page. */}
               <iframe title={`Message: ${open.subject}`} sandbox="" srcDoc={open.html || `<pre>${open.text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)}</pre>`} className="preview-frame" />
+              {Object.keys(open.headers).length ? (
+                <details>
+                  <summary>Headers ({Object.keys(open.headers).length})</summary>
+                  <dl className="facts">{Object.entries(open.headers).map(([name, value]) => [<dt key={`${name}-name`}>{name}</dt>, <dd key={`${name}-value`} className="break">{value}</dd>])}</dl>
+                </details>
+              ) : null}
               {open.links.length ? (
                 <details>
                   <summary>Links in this message ({open.links.length})</summary>

@@ -1112,6 +1112,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/hooks/bounces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A bounce (delivery status notification) returned to the SMTP bounce mailbox, posted as the raw message
+         * @description For SMTP relays without delivery webhooks: set SMTP_RETURN_PATH so every message is sent with a VERP return path, and pipe what arrives at that mailbox here (Content-Type: message/rfc822, Authorization: Bearer BOUNCE_WEBHOOK_SECRET).
+         */
+        post: operations["receiveSmtpBounce"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/hooks/resend": {
         parameters: {
             query?: never;
@@ -1351,10 +1371,10 @@ export interface components {
             id: string;
             email: string;
             /**
-             * @description hard_bounce and complaint come from the provider; manual was added by someone
+             * @description hard_bounce, soft_bounce (repeated soft bounces) and complaint come from delivery events; manual was added by someone
              * @enum {string}
              */
-            reason: "hard_bounce" | "complaint" | "manual";
+            reason: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
             /** @description The message whose bounce or complaint added the address */
             email_message_id: string | null;
             /** Format: date-time */
@@ -1385,6 +1405,8 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+            warnings?: string[];
         };
         SendingDomain: {
             /**
@@ -1509,6 +1531,10 @@ export interface components {
             subject: string;
             text: string;
             html: string;
+            /** @description The headers the message was sent with (List-Unsubscribe, List-Id, Reply-To, …) */
+            headers: {
+                [key: string]: string;
+            };
             /** @description Every link in the message, in order */
             links: string[];
             /** Format: date-time */
@@ -2109,6 +2135,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         message: string;
+                        /** @description True when no email provider is configured: the link is in the dev mailbox and the API's log, not in an inbox */
+                        dev_mailbox: boolean;
                     };
                 };
             };
@@ -3611,6 +3639,7 @@ export interface operations {
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
+                        email_reply_to: string | null;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -3766,6 +3795,7 @@ export interface operations {
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
+                        email_reply_to: string | null;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -4043,6 +4073,7 @@ export interface operations {
                     postal_address?: string | null;
                     email_from_name?: string | null;
                     email_from_address?: string | null;
+                    email_reply_to?: string | null;
                 };
             };
         };
@@ -4068,6 +4099,7 @@ export interface operations {
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
+                        email_reply_to: string | null;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -6306,7 +6338,7 @@ export interface operations {
                 /** @description The next_cursor of the previous page */
                 cursor?: string;
                 status?: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
-                /** @description Only subscribers subscribed to the tag with this slug */
+                /** @description Only subscribers subscribed to this tag, given by slug or by name (case-insensitive); an unknown tag gives an empty list */
                 tag?: string;
                 /** @description Email prefix, case-insensitive */
                 q?: string;
@@ -6799,7 +6831,7 @@ export interface operations {
                         email: string;
                         first_name?: string | null;
                         last_name?: string | null;
-                        /** @description Free-form JSON object (at most 50 keys, 16 KB serialized) */
+                        /** @description Merged into an existing subscriber's metadata: these keys are added or overwritten, the others kept (PATCH /subscribers/{id} replaces the whole object instead). */
                         metadata?: {
                             [key: string]: unknown;
                         };
@@ -7250,7 +7282,7 @@ export interface operations {
                     email?: string;
                     first_name?: string | null;
                     last_name?: string | null;
-                    /** @description Free-form JSON object (at most 50 keys, 16 KB serialized) */
+                    /** @description Replaces the whole metadata object (send {} to clear it; keys left out are removed). The batch upsert merges instead: its keys are added to or overwrite the stored ones. To change one key here, read the subscriber and send the full object. */
                     metadata?: {
                         [key: string]: unknown;
                     };
@@ -8253,7 +8285,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Part of the address, case-insensitive */
                 q?: string;
-                reason?: "hard_bounce" | "complaint" | "manual";
+                reason?: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
             };
             header?: never;
             path?: never;
@@ -8399,10 +8431,10 @@ export interface operations {
                         id: string;
                         email: string;
                         /**
-                         * @description hard_bounce and complaint come from the provider; manual was added by someone
+                         * @description hard_bounce, soft_bounce (repeated soft bounces) and complaint come from delivery events; manual was added by someone
                          * @enum {string}
                          */
-                        reason: "hard_bounce" | "complaint" | "manual";
+                        reason: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
                         /** @description The message whose bounce or complaint added the address */
                         email_message_id: string | null;
                         /** Format: date-time */
@@ -8424,10 +8456,10 @@ export interface operations {
                         id: string;
                         email: string;
                         /**
-                         * @description hard_bounce and complaint come from the provider; manual was added by someone
+                         * @description hard_bounce, soft_bounce (repeated soft bounces) and complaint come from delivery events; manual was added by someone
                          * @enum {string}
                          */
-                        reason: "hard_bounce" | "complaint" | "manual";
+                        reason: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
                         /** @description The message whose bounce or complaint added the address */
                         email_message_id: string | null;
                         /** Format: date-time */
@@ -8855,6 +8887,8 @@ export interface operations {
                         created_at: string;
                         /** Format: date-time */
                         updated_at: string;
+                        /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+                        warnings?: string[];
                     };
                 };
             };
@@ -9013,6 +9047,8 @@ export interface operations {
                         created_at: string;
                         /** Format: date-time */
                         updated_at: string;
+                        /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+                        warnings?: string[];
                     };
                 };
             };
@@ -9322,6 +9358,8 @@ export interface operations {
                         created_at: string;
                         /** Format: date-time */
                         updated_at: string;
+                        /** @description Deliverability problems found when the template was saved (for example an email that is only images); it is saved anyway */
+                        warnings?: string[];
                     };
                 };
             };
@@ -11367,6 +11405,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11388,6 +11427,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11409,6 +11449,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11430,6 +11471,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11451,6 +11493,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11514,6 +11557,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11535,6 +11579,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11556,6 +11601,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11577,6 +11623,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -11598,6 +11645,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12094,6 +12142,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -12738,6 +12787,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -13956,6 +14006,97 @@ export interface operations {
                         checks: {
                             postgres: string;
                             redis: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    receiveSmtpBounce: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        received: boolean;
+                        result: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
                         };
                     };
                 };

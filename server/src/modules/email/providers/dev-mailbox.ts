@@ -7,12 +7,18 @@ import type { Logger } from '../../../logger.ts';
 import { sendEachInTurn, type EmailProvider, type OutgoingEmail, type SendResult } from './provider.ts';
 
 const LINK = /https?:\/\/[^\s"'<>)]+/g;
+// In HTML only what a reader can click is a link: href attributes, not xmlns namespaces, stylesheets or images.
+const HREF = /<a\b[^>]*?\bhref\s*=\s*(["'])(https?:\/\/[^"'<>\s]+)\1/gi;
 
 /** Every http(s) link in a message, in order, without duplicates: what a reader would click. */
 export function extractLinks(text: string, html: string): string[] {
-  const links = [...(text.match(LINK) ?? []), ...(html.match(LINK) ?? [])].map((l) => l.replace(/&amp;/g, '&'));
+  const links = [...(text.match(LINK) ?? []), ...[...html.matchAll(HREF)].map((m) => m[2]!)].map((l) => l.replace(/&amp;/g, '&'));
   return [...new Set(links)];
 }
+
+/** Stored headers as name → value (the column is jsonb written by the dev mailbox provider). */
+export const headersOf = (value: unknown): Record<string, string> =>
+  Object.fromEntries(Object.entries(value && typeof value === 'object' ? value : {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 
 /** The dev mailbox repository: stores messages instead of sending them, and reads them back. */
 export function createDevMailbox(db: Kysely<DB>) {

@@ -8,7 +8,7 @@ import { createRateGate, gatedDomains, gatedProvider, INTERACTIVE_MAX_WAIT_MS, J
 import { createResendClient, createResendProvider } from './resend.ts';
 import { createSmtpProvider } from './smtp.ts';
 
-type ProviderConfig = Pick<Config, 'EMAIL_PROVIDER' | 'RESEND_API_KEY' | 'RESEND_BASE_URL' | 'SMTP_URL' | 'PROVIDER_RATE_LIMIT_PER_SECOND' | 'REDIS_PREFIX'>;
+type ProviderConfig = Pick<Config, 'EMAIL_PROVIDER' | 'RESEND_API_KEY' | 'RESEND_BASE_URL' | 'SMTP_URL' | 'SMTP_RETURN_PATH' | 'PROVIDER_RATE_LIMIT_PER_SECOND' | 'REDIS_PREFIX'>;
 
 // Resend's documented default is 2 to 5 requests per second per team depending on the page; 2 is safe.
 const RESEND_DEFAULT_RATE_LIMIT = 2;
@@ -30,7 +30,7 @@ export function createEmailProviders(config: ProviderConfig, deps: { devMailbox:
       break;
     case 'smtp':
       if (!config.SMTP_URL) throw new ConfigError('Invalid configuration:\n  SMTP_URL: required when EMAIL_PROVIDER is "smtp"');
-      provider = createSmtpProvider(config.SMTP_URL);
+      provider = createSmtpProvider(config.SMTP_URL, { returnPath: config.SMTP_RETURN_PATH });
       break;
     default:
       provider = createDevMailboxProvider(deps.devMailbox, deps.logger);

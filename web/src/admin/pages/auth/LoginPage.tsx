@@ -29,7 +29,8 @@ export function LoginPage() {
         {request.isSuccess ? (
           <div role="status">
             <p><strong>Check your inbox.</strong> {request.data.message}</p>
-            <p className="muted">Running locally without an email provider? The link is in the dev mailbox and in the API's log.</p>
+            {/* Only where mail really stays in the dev mailbox: elsewhere the hint would send people looking in the wrong place. */}
+            {request.data.dev_mailbox ? <p className="muted">No email provider is configured: the link is in the dev mailbox and in the API's log.</p> : null}
             <Button variant="link" onClick={() => request.reset()}>Use another address</Button>
           </div>
         ) : (

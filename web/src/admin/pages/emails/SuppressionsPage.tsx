@@ -13,7 +13,7 @@ import { Page, Section } from '../../ui/Page';
 import { EmptyState, ErrorState, Loading } from '../../ui/States';
 import { EmailsNav } from './EmailsNav';
 
-const REASONS: Record<Suppression['reason'], string> = { hard_bounce: 'Bounced', complaint: 'Marked as spam', manual: 'Added by hand' };
+const REASONS: Record<Suppression['reason'], string> = { hard_bounce: 'Bounced', soft_bounce: 'Bounced again and again (3 soft bounces in 30 days)', complaint: 'Marked as spam', manual: 'Added by hand' };
 
 function AddSuppression() {
   const { organizationId } = useOrganization();

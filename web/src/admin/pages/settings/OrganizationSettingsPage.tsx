@@ -19,10 +19,14 @@ function OrganizationForm({ organization }: { organization: Organization }) {
   const { organizationId, can } = useOrganization();
   const queryClient = useQueryClient();
   const toast = useToast();
-  const [draft, setDraft] = useState({ name: organization.name, slug: organization.slug, locale: organization.locale, postal_address: organization.postal_address ?? '' });
+  const [draft, setDraft] = useState({
+    name: organization.name, slug: organization.slug, locale: organization.locale, postal_address: organization.postal_address ?? '', email_reply_to: organization.email_reply_to ?? '',
+  });
   const save = useMutation({
     mutationFn: () => unwrap(api.PATCH('/api/v1/organizations/current', {
-      body: { name: draft.name.trim(), slug: draft.slug.trim(), locale: draft.locale, postal_address: draft.postal_address.trim() || null },
+      body: {
+        name: draft.name.trim(), slug: draft.slug.trim(), locale: draft.locale, postal_address: draft.postal_address.trim() || null, email_reply_to: draft.email_reply_to.trim() || null,
+      },
     })),
     onSuccess: (saved) => {
       queryClient.setQueryData(keys.organization(organizationId), saved);
@@ -42,7 +46,10 @@ function OrganizationForm({ organization }: { organization: Organization }) {
           {(LOCALES.some(([code]) => code === draft.locale) ? LOCALES : [...LOCALES, [draft.locale, draft.locale] as [string, string]]).map(([code, label]) => <option key={code} value={code}>{label}</option>)}
         </SelectField>
         <TextAreaField id="org-address" label="Postal address" rows={3} value={draft.postal_address} onChange={set('postal_address')} error={errors.postal_address}
-          hint="Shown in the footer of every marketing email, as anti-spam laws require." maxLength={500} />
+          hint="Shown in the footer of every marketing email, as anti-spam laws require. Without it, marketing email is refused." maxLength={500} />
+        {!organization.postal_address ? <p className="muted" role="note">No postal address yet: marketing email cannot be sent until one is saved.</p> : null}
+        <Field id="org-reply-to" label="Reply-To address" type="email" value={draft.email_reply_to} onChange={set('email_reply_to')} error={errors.email_reply_to} maxLength={254}
+          hint="Where replies to your email go, when not to the sender address. Leave empty to keep replies going to the sender." />
         <FormError message={save.isError && Object.keys(errors).length === 0 ? describeError(save.error) : null} />
         {!readOnly ? <Button type="submit" variant="primary" busy={save.isPending}>Save organization</Button> : <p className="muted">Only admins can change these settings.</p>}
       </fieldset>
