@@ -35,6 +35,7 @@ import { createSuppressionsModule } from './modules/suppressions/index.ts';
 import { createTagsModule } from './modules/tags/index.ts';
 import { createTemplatesModule } from './modules/templates/index.ts';
 import { createUnsubscribeModule } from './modules/unsubscribe/index.ts';
+import * as webhooks from './modules/webhooks/index.ts';
 
 /**
  * Every cron schedule, read by the cron process without building anything else (it needs only Redis).
@@ -47,6 +48,7 @@ export const SCHEDULES: readonly Schedule[] = [
   ...email.schedules,
   ...organizations.schedules,
   ...domains.schedules,
+  ...webhooks.schedules,
 ];
 
 /**
@@ -139,6 +141,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     preferenceCenter,
     createStatsModule({ db, redis, config }),
     createAdminSiteModule({ config }),
+    webhooks.createWebhooksModule({ db, config, producer, emailProvider, logger }),
   ];
   for (const module of modules) eventConsumers.push(...(module.eventConsumers ?? []));
 
