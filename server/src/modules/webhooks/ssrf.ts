@@ -1,5 +1,5 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { AppError } from '../../lib/errors.ts';
 
 /**
@@ -111,15 +111,13 @@ export function parseTargetUrl(raw: string, policy: TargetPolicy): URL {
 /** The URL's host without IPv6 brackets. */
 export const hostOf = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, '$1');
 
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
 /**
  * A `lookup` for http.request that resolves the name and refuses it when any of its addresses is
  * internal: the connection then goes to an address that was checked, never to one resolved later.
  */
-export function guardedLookup(policy: TargetPolicy) {
-  return (hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback): void => {
-    dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
+export function guardedLookup(policy: TargetPolicy): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { all: true, ...(options.family !== undefined ? { family: options.family } : {}) }, (error, addresses) => {
       if (error) return callback(error, []);
       const refused = addresses.map((a) => refusedAddress(a.address, policy)).find((reason) => reason !== null);
       if (refused) return callback(Object.assign(new Error(`${hostname}: ${refused}`), { code: 'EBLOCKED' }), []);

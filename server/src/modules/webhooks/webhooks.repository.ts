@@ -52,7 +52,7 @@ export interface DeliveryRow {
 
 export interface AttemptRow {
   attempt: number;
-  request_headers: unknown;
+  request_headers: Record<string, string>;
   status_code: number | null;
   response_snippet: string | null;
   duration_ms: number;
@@ -202,7 +202,7 @@ export function createWebhookRepository(db: Kysely<DB>) {
       if (!delivery) return undefined;
       const attempts = await db.selectFrom('webhook_attempts').select(['attempt', 'request_headers', 'status_code', 'response_snippet', 'duration_ms', 'error', 'created_at'])
         .where('delivery_id', '=', id).orderBy('attempt').execute();
-      return { ...(delivery as DeliveryRow & { payload: unknown }), attempt_log: attempts };
+      return { ...(delivery as DeliveryRow & { payload: unknown }), attempt_log: attempts as AttemptRow[] };
     },
 
     /** A delivery sent again by hand, whatever its state: due now, with one more attempt allowed. */
