@@ -141,7 +141,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     preferenceCenter,
     createStatsModule({ db, redis, config }),
     createAdminSiteModule({ config }),
-    webhooks.createWebhooksModule({ db, config, producer, emailProvider, logger }),
+    webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger }),
   ];
   for (const module of modules) eventConsumers.push(...(module.eventConsumers ?? []));
 

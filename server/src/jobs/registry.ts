@@ -54,7 +54,7 @@ export const JOBS = {
   /** One attempt of one webhook delivery; the id names the attempt, so retries are jobs of their own. */
   'webhook.deliver': define({
     queue: 'webhook',
-    payload: Type.Object({ delivery_id: Id, attempt: Type.Integer({ minimum: 1, maximum: 1000 }) }),
+    payload: Type.Object({ delivery_id: Id, endpoint_id: Id, attempt: Type.Integer({ minimum: 1, maximum: 1000 }) }),
     jobId: (p) => `webhook-deliver-${p.delivery_id}-${p.attempt}`,
     // Retries with their schedule are the handler's own (each a new job); these cover a crash or the database.
     options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },

@@ -24,8 +24,14 @@ export async function startReceiver() {
   const received: Received[] = [];
   const secrets = new Map<string, string>();
   const scripts = new Map<string, Answer[]>();
+  const inFlight = new Map<string, number>();
+  const maxInFlight = new Map<string, number>();
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
+    const requestPath = request.url ?? '/';
+    inFlight.set(requestPath, (inFlight.get(requestPath) ?? 0) + 1);
+    maxInFlight.set(requestPath, Math.max(maxInFlight.get(requestPath) ?? 0, inFlight.get(requestPath)!));
+    response.on('close', () => inFlight.set(requestPath, inFlight.get(requestPath)! - 1));
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const path = request.url ?? '/';
@@ -67,6 +73,8 @@ export async function startReceiver() {
       scripts.set(path, [...answers]);
     },
     at: (path: string) => received.filter((r) => r.path === path),
+    /** The most requests to `path` that were open at the same time. */
+    maxInFlight: (path: string) => maxInFlight.get(path) ?? 0,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

@@ -21,6 +21,7 @@ beforeAll(async () => {
   // The receiver listens on loopback, which only an explicit allow-list entry opens.
   ctx = await createTestContext({
     WEBHOOKS_ALLOW_PRIVATE_HOSTS: '127.0.0.1', WEBHOOKS_RETRY_DELAYS_SECONDS: RETRY_DELAYS.join(','), WEBHOOKS_TIMEOUT_MS: '400',
+    WEBHOOKS_CONCURRENCY_PER_ENDPOINT: '2',
     RATE_LIMIT_API_KEY_PER_MINUTE: '100000',
   });
   const org = await ctx.createOrganization('Hooks A');
@@ -153,6 +154,22 @@ describe('delivery', () => {
     }));
     expect(done).toMatchObject({ status: 'succeeded', attempts: RETRY_DELAYS.length + 2 });
     expect(receiver.at('/down').at(-1)!.headers['webhook-id']).toBe(dead!.event_id);
+  });
+
+  it('keeps at most the configured number of attempts in flight per endpoint, and others go on meanwhile', async () => {
+    const slow = await createEndpoint('/slow');
+    const fast = await createEndpoint('/fast');
+    receiver.script('/slow', [{ status: 200, delayMs: 300 }]);
+    for (let i = 0; i < 6; i += 1) await call('POST', `/api/v1/webhooks/${slow.id}/test`);
+    const started = Date.now();
+    await call('POST', `/api/v1/webhooks/${fast.id}/test`);
+    await settled(fast.id);
+    const fastDone = Date.now() - started;
+    await settled(slow.id, 6);
+    expect(receiver.maxInFlight('/slow')).toBe(2);
+    expect(receiver.at('/slow')).toHaveLength(6);
+    // The fast receiver was not queued behind the slow one's six 300 ms answers.
+    expect(fastDone).toBeLessThan(900);
   });
 
   it('disables the endpoint when the receiver answers 410 Gone', async () => {

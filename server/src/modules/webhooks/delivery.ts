@@ -3,6 +3,7 @@ import type { JobProducer } from '../../jobs/producer.ts';
 import type { JobRequest } from '../../jobs/registry.ts';
 import type { Logger } from '../../logger.ts';
 import type { EventConsumer } from '../events/index.ts';
+import type { EndpointGate } from './endpoint-gate.ts';
 import type { Sender } from './sender.ts';
 import { legacySignatureHeader, signatureHeader, type SecretBox } from './signing.ts';
 import type { ClaimedDelivery, WebhookRepository } from './webhooks.repository.ts';
@@ -16,8 +17,9 @@ export function retryDelayMs(delays: readonly number[], failedAttempt: number, r
   return base === undefined ? null : Math.round(base * (1 + random() * 0.2));
 }
 
-export const deliverJob = (delivery: { id: string; attempts: number }, delayMs?: number): JobRequest =>
-  ({ name: 'webhook.deliver', payload: { delivery_id: delivery.id, attempt: delivery.attempts + 1 }, ...(delayMs ? { delayMs } : {}) });
+/** The job of a delivery's next attempt. */
+export const deliverJob = (delivery: { id: string; endpoint_id: string; attempts: number }, delayMs?: number): JobRequest =>
+  ({ name: 'webhook.deliver', payload: { delivery_id: delivery.id, endpoint_id: delivery.endpoint_id, attempt: delivery.attempts + 1 }, ...(delayMs ? { delayMs } : {}) });
 
 /** The body a receiver gets: the envelope of the reference system, `{ id, type, created_at, data }`. */
 export function envelope(delivery: Pick<ClaimedDelivery, 'event_id' | 'event_type' | 'event_created_at' | 'payload'>): string {
@@ -30,7 +32,7 @@ export function createDeliveryConsumer(repository: WebhookRepository): EventCons
     name: 'webhooks',
     async handle(trx, events) {
       const created = await repository.createDeliveriesForEvents(trx, events);
-      return created.map((row) => deliverJob({ id: row.id, attempts: 0 }));
+      return created.map((row) => deliverJob({ ...row, attempts: 0 }));
     },
   };
 }
@@ -38,6 +40,7 @@ export function createDeliveryConsumer(repository: WebhookRepository): EventCons
 interface DeliveryDeps {
   repository: WebhookRepository;
   sender: Sender;
+  gate: EndpointGate;
   secrets: SecretBox;
   producer: JobProducer;
   logger: Logger;
@@ -55,11 +58,22 @@ interface DeliveryDeps {
  * once), the request is made with no transaction open, and the outcome is recorded with the endpoint's
  * failure state; a retry is enqueued after that commit with the next delay, and the sweep re-enqueues
  * any retry whose job was lost. 2xx succeeds, 410 disables the endpoint, anything else is retried until
- * the schedule runs out (dead).
+ * the schedule runs out (dead). At most WEBHOOKS_CONCURRENCY_PER_ENDPOINT attempts per endpoint run at
+ * once; a job that finds its endpoint's share full is postponed briefly.
  */
 export function createDeliveryHandler(deps: DeliveryDeps): JobHandler<'webhook.deliver'> {
-  const { repository } = deps;
-  return async ({ delivery_id: deliveryId, attempt }) => {
+  const { repository, gate } = deps;
+  return async ({ delivery_id: deliveryId, endpoint_id: endpointId, attempt }, context) => {
+    // The endpoint's share is full: try again shortly, without spending an attempt.
+    if (!(await gate.acquire(endpointId, context.jobId))) return context.postpone(200 + Math.floor(Math.random() * 300));
+    try {
+      return await attemptDelivery(deliveryId, attempt);
+    } finally {
+      await gate.release(endpointId, context.jobId);
+    }
+  };
+
+  async function attemptDelivery(deliveryId: string, attempt: number) {
     const delivery = await repository.claimAttempt(deliveryId, attempt, deps.leaseSeconds);
     if (!delivery) return { skipped: true };
     if (!delivery.enabled) {
@@ -92,14 +106,14 @@ export function createDeliveryHandler(deps: DeliveryDeps): JobHandler<'webhook.d
       requestHeaders: headers, statusCode: result.statusCode, responseSnippet: result.responseSnippet, durationMs: result.durationMs,
       error: result.error ?? (ok ? null : `HTTP ${result.statusCode}`),
     }, deps.disableAfterHours);
-    if (delayMs !== null) await deps.producer.enqueue('webhook.deliver', { delivery_id: delivery.id, attempt: attempt + 1 }, { delayMs });
+    if (delayMs !== null) await deps.producer.enqueueMany([deliverJob(delivery, delayMs)]);
     if (disabledReason) {
       deps.logger.warn({ endpoint_id: delivery.endpoint_id, organization_id: delivery.organization_id }, 'webhook endpoint disabled');
       await deps.notifyDisabled(delivery.organization_id, { id: delivery.endpoint_id, url: delivery.url }, disabledReason)
         .catch((error: unknown) => deps.logger.error({ err: error, endpoint_id: delivery.endpoint_id }, 'could not send the endpoint-disabled notice'));
     }
     return { status, status_code: result.statusCode, duration_ms: result.durationMs };
-  };
+  }
 }
 
 const SWEEP_BATCH = 1000;

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
@@ -6,6 +7,7 @@ import type { JobProducer } from '../../jobs/producer.ts';
 import type { Logger } from '../../logger.ts';
 import type { EmailProvider } from '../email/index.ts';
 import { defineModule, mount } from '../module.ts';
+import { createEndpointGate } from './endpoint-gate.ts';
 import { createDeliveryConsumer, createDeliveryHandler, createSweepHandler, parseRetryDelays } from './delivery.ts';
 import { createSender } from './sender.ts';
 import { createSecretBox } from './signing.ts';
@@ -20,20 +22,22 @@ export const schedules: readonly Schedule[] = [
 ];
 
 type WebhookConfig = Pick<Config, 'TOKEN_SECRETS' | 'AUTH_EMAIL_FROM' | 'ADMIN_APP_URL' | 'RETENTION_WEBHOOK_DELIVERIES_DAYS' | 'WEBHOOKS_ALLOW_PRIVATE'
-  | 'WEBHOOKS_ALLOW_PRIVATE_HOSTS' | 'WEBHOOKS_TIMEOUT_MS' | 'WEBHOOKS_RETRY_DELAYS_SECONDS' | 'WEBHOOKS_DISABLE_AFTER_HOURS'>;
+  | 'WEBHOOKS_ALLOW_PRIVATE_HOSTS' | 'WEBHOOKS_TIMEOUT_MS' | 'WEBHOOKS_RETRY_DELAYS_SECONDS' | 'WEBHOOKS_DISABLE_AFTER_HOURS' | 'WEBHOOKS_CONCURRENCY_PER_ENDPOINT' | 'REDIS_PREFIX'>;
 
 /**
  * Outgoing webhooks: endpoints with Standard Webhooks signatures, one delivery per (outbox event,
  * subscribed endpoint) made by the relay, attempts with retries, a delivery log, replay, and the SSRF
  * guard at create and at every attempt.
  */
-export function createWebhooksModule(deps: { db: Kysely<DB>; config: WebhookConfig; producer: JobProducer; emailProvider: EmailProvider; logger: Logger }) {
+export function createWebhooksModule(deps: { db: Kysely<DB>; redis: Redis; config: WebhookConfig; producer: JobProducer; emailProvider: EmailProvider; logger: Logger }) {
   const { config } = deps;
   const repository = createWebhookRepository(deps.db);
   const policy = createTargetPolicy(config);
   const secrets = createSecretBox(config.TOKEN_SECRETS);
   const webhooks = createWebhookService({ repository, secrets, policy, producer: deps.producer, emailProvider: deps.emailProvider, config });
   const sender = createSender({ policy, timeoutMs: config.WEBHOOKS_TIMEOUT_MS });
+  const leaseSeconds = Math.ceil(config.WEBHOOKS_TIMEOUT_MS / 1000) + 60;
+  const gate = createEndpointGate({ redis: deps.redis, prefix: config.REDIS_PREFIX, cap: config.WEBHOOKS_CONCURRENCY_PER_ENDPOINT, leaseMs: leaseSeconds * 1000 });
   return defineModule({
     name: 'webhooks',
     services: { webhooks },
@@ -41,9 +45,9 @@ export function createWebhooksModule(deps: { db: Kysely<DB>; config: WebhookConf
     eventConsumers: [createDeliveryConsumer(repository)],
     jobs: () => ({
       'webhook.deliver': createDeliveryHandler({
-        repository, sender, secrets, producer: deps.producer, logger: deps.logger,
+        repository, sender, gate, secrets, producer: deps.producer, logger: deps.logger,
         retryDelaysMs: parseRetryDelays(config.WEBHOOKS_RETRY_DELAYS_SECONDS), disableAfterHours: config.WEBHOOKS_DISABLE_AFTER_HOURS,
-        notifyDisabled: webhooks.notifyDisabled, userAgent: 'SubscribeFlow-Webhooks/1.0', leaseSeconds: Math.ceil(config.WEBHOOKS_TIMEOUT_MS / 1000) + 60,
+        notifyDisabled: webhooks.notifyDisabled, userAgent: 'SubscribeFlow-Webhooks/1.0', leaseSeconds,
       }),
       'webhooks.sweep': createSweepHandler({ repository, producer: deps.producer }),
     }),

@@ -141,9 +141,9 @@ export function createWebhookRepository(db: Kysely<DB>) {
      * statement for the whole relayed batch. The unique index makes a second relay of the same events a
      * no-op; only rows created now are returned (and get a job).
      */
-    async createDeliveriesForEvents(trx: Transaction<DB>, events: readonly RelayedEvent[]): Promise<{ id: string }[]> {
+    async createDeliveriesForEvents(trx: Transaction<DB>, events: readonly RelayedEvent[]): Promise<{ id: string; endpoint_id: string }[]> {
       if (events.length === 0) return [];
-      const result = await sql<{ id: string }>`
+      const result = await sql<{ id: string; endpoint_id: string }>`
         insert into webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, event_created_at, payload, next_attempt_at)
         select webhook_delivery_id(), e.organization_id, w.id, e.id, e.type, e.created_at, e.payload, now()
         from unnest(${events.map((e) => e.id)}::uuid[]) as r(id)
@@ -152,7 +152,7 @@ export function createWebhookRepository(db: Kysely<DB>) {
           and (w.event_types @> array[e.type] or w.event_types @> array['*'])
         order by e.id, w.id
         on conflict (endpoint_id, event_id) where not replay do nothing
-        returning id`.execute(trx);
+        returning id, endpoint_id`.execute(trx);
       return result.rows;
     },
 
@@ -206,9 +206,9 @@ export function createWebhookRepository(db: Kysely<DB>) {
     },
 
     /** A delivery sent again by hand, whatever its state: due now, with one more attempt allowed. */
-    async resetForRetry(organizationId: string, id: string): Promise<{ id: string; attempts: number } | undefined> {
+    async resetForRetry(organizationId: string, id: string): Promise<{ id: string; endpoint_id: string; attempts: number } | undefined> {
       return db.updateTable('webhook_deliveries').set({ status: 'pending', next_attempt_at: sql<Date>`now()` })
-        .where('organization_id', '=', organizationId).where('id', '=', id).returning(['id', 'attempts']).executeTakeFirst();
+        .where('organization_id', '=', organizationId).where('id', '=', id).returning(['id', 'endpoint_id', 'attempts']).executeTakeFirst();
     },
 
     /**
@@ -274,8 +274,8 @@ export function createWebhookRepository(db: Kysely<DB>) {
     },
 
     /** Deliveries due for an attempt whose job may have been lost (Redis down when it was enqueued). */
-    async dueDeliveries(limit: number): Promise<{ id: string; attempts: number }[]> {
-      return db.selectFrom('webhook_deliveries').select(['id', 'attempts'])
+    async dueDeliveries(limit: number): Promise<{ id: string; endpoint_id: string; attempts: number }[]> {
+      return db.selectFrom('webhook_deliveries').select(['id', 'endpoint_id', 'attempts'])
         .where('status', 'in', ['pending', 'failed']).where('next_attempt_at', '<=', sql<Date>`now()`)
         .orderBy('next_attempt_at').limit(limit).execute();
     },

@@ -114,7 +114,7 @@ export function createWebhookService(deps: {
       const delivery = await repo.insertDelivery(organizationId, id, {
         id: newId(), type: 'webhook.test', payload: { webhook_id: id, message: 'This is a test event from Subscribe Flow.' },
       });
-      await producer.enqueue('webhook.deliver', { delivery_id: delivery.id, attempt: 1 });
+      await producer.enqueueMany([deliverJob(delivery)]);
       return delivery;
     },
 
@@ -135,7 +135,7 @@ export function createWebhookService(deps: {
     async retryDelivery(organizationId: string, id: string) {
       const reset = await repo.resetForRetry(organizationId, id);
       if (!reset) throw notFound('webhook_delivery');
-      await producer.enqueue('webhook.deliver', { delivery_id: reset.id, attempt: reset.attempts + 1 });
+      await producer.enqueueMany([deliverJob(reset)]);
       return this.getDelivery(organizationId, id);
     },
 
@@ -146,7 +146,7 @@ export function createWebhookService(deps: {
       if (!endpoint.enabled) throw unprocessable('webhook_disabled', 'The endpoint is disabled; enable it before replaying events');
       const { ids, more } = await repo.replay(organizationId, id, window, MAX_REPLAY_EVENTS);
       if (more) throw unprocessable('replay_too_large', `A replay sends at most ${MAX_REPLAY_EVENTS} events; choose a shorter window`);
-      await producer.enqueueMany(ids.map((deliveryId) => deliverJob({ id: deliveryId, attempts: 0 })));
+      await producer.enqueueMany(ids.map((deliveryId) => deliverJob({ id: deliveryId, endpoint_id: id, attempts: 0 })));
       return { deliveries: ids.length };
     },
 
