@@ -139,6 +139,7 @@ const SAMPLES: Record<string, Sample> = {
 
   'POST /api/v1/webhooks': { body: () => ({ url: 'https://93.184.215.14/matrix', events: ['*'] }) },
   'GET /api/v1/webhooks': {},
+  'GET /api/v1/webhooks/event-types': {},
   'GET /api/v1/webhooks/:id': { params: (fx) => ({ id: fx.webhookId }) },
   'PATCH /api/v1/webhooks/:id': { params: (fx) => ({ id: fx.webhookId }), body: () => ({ description: 'matrix' }) },
   'DELETE /api/v1/webhooks/:id': { params: (fx) => ({ id: fx.webhookId }) },

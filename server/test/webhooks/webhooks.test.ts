@@ -74,6 +74,13 @@ describe('endpoints', () => {
     expect(row.secret_encrypted).not.toContain(endpoint.secret.slice(6, 30));
   });
 
+  it('lists the event catalogue with each type\'s JSON Schema', async () => {
+    const { items } = (await call('GET', '/api/v1/webhooks/event-types')).json();
+    const created = items.find((i: { type: string }) => i.type === 'subscriber.created');
+    expect(created.payload).toMatchObject({ type: 'object', properties: { subscriber: { type: 'object' } } });
+    expect(items.map((i: { type: string }) => i.type)).toContain('webhook.test');
+  });
+
   it('refuses unknown event types and accepts changes to url, events and description', async () => {
     const bad = await call('POST', '/api/v1/webhooks', { url: receiver.url('/x'), events: ['subscriber.exploded'] });
     expect(bad.statusCode).toBe(422);

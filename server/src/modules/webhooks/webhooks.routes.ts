@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { requireAuth } from '../auth/index.ts';
 import { authErrors, Cursor, ErrorResponse, IdParams, Limit, NextCursor, NoContent, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
+import { eventCatalogueJson } from '../events/index.ts';
 import { DELIVERY_STATUSES } from './webhooks.repository.ts';
 import type { WebhookService } from './webhooks.service.ts';
 
@@ -104,6 +105,21 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService
     },
     config: read,
   }, async (request) => webhooks.list(requireAuth(request).organizationId, request.query));
+
+  // The catalogue is the same for everyone and changes only with a release: built once.
+  const catalogue = { items: eventCatalogueJson() };
+  app.get('/webhooks/event-types', {
+    schema: {
+      tags, operationId: 'listWebhookEventTypes', summary: 'Every event type an endpoint can subscribe to, with the JSON Schema of its data',
+      response: {
+        200: Type.Object({
+          items: Type.Array(Type.Object({ type: Type.String(), description: Type.String(), payload: Type.Unknown({ description: 'JSON Schema of the envelope\'s data' }) }, { additionalProperties: false })),
+        }),
+        ...authErrors,
+      },
+    },
+    config: read,
+  }, async () => catalogue);
 
   app.get('/webhooks/:id', {
     schema: { tags, operationId: 'getWebhook', summary: 'Get a webhook endpoint', params: IdParams, response: { 200: Endpoint, ...notFound } },
