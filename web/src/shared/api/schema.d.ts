@@ -1059,6 +1059,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every event type an endpoint can subscribe to, with the JSON Schema of its data */
+        get: operations["listWebhookEventTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/{id}": {
         parameters: {
             query?: never;
@@ -13406,6 +13423,117 @@ export interface operations {
                         secret: string;
                         /** @description The same secret, under the name some Standard Webhooks SDKs read */
                         signing_secret: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listWebhookEventTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            type: string;
+                            description: string;
+                            /** @description JSON Schema of the envelope's data */
+                            payload: unknown;
+                        }[];
                     };
                 };
             };
