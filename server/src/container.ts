@@ -117,6 +117,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   });
   const providerEvents = createProviderEventsModule({ db, logger, config });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
+  const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger });
 
   // The modules of the application. A module no other module depends on is added with one line here.
   const modules: readonly Module[] = [
@@ -141,7 +142,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     preferenceCenter,
     createStatsModule({ db, redis, config }),
     createAdminSiteModule({ config }),
-    webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger }),
+    webhooksModule,
   ];
   for (const module of modules) eventConsumers.push(...(module.eventConsumers ?? []));
 
@@ -198,7 +199,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     services: {
       ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
       ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, entitlements: limits,
+      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, entitlements: limits,
     },
     jobHandlers,
     close,
