@@ -53,6 +53,8 @@ const worker = fork(path.join(serverDir, 'dist/entrypoints/worker.js'), [], {
   env: { ...process.env, ...base, METRICS_PORT: String(metricsPort), NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=192' },
   stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
 });
+// A crash of this process must not leave the worker running.
+process.on('exit', () => worker.kill('SIGKILL'));
 for (const deadline = Date.now() + 20_000; ;) {
   if (worker.exitCode !== null) throw new Error(`worker exited early with ${worker.exitCode}`);
   if (await fetch(`http://127.0.0.1:${metricsPort}/health`).then((r) => r.ok, () => false)) break;
@@ -78,7 +80,7 @@ async function run(phase: Phase) {
       payload: { subscriber: { id: '00000000-0000-7000-8000-000000000000', email: `bench${written + i}@hooks.test` }, note: { id: '00000000-0000-7000-8000-000000000001' } },
     })));
     kicks += 1;
-    await container.jobs.enqueue('events.relay', { tick: `T${kicks}` });
+    await container.jobs.enqueue('events.relay', { tick: `T${String(kicks).padStart(8, '0')}` });
   }
   const written = Date.now();
   for (const deadline = Date.now() + 300_000; arrivals.size < phase.events && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 50));
