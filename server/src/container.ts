@@ -35,6 +35,7 @@ import { createSuppressionsModule } from './modules/suppressions/index.ts';
 import { createTagsModule } from './modules/tags/index.ts';
 import { createTemplatesModule } from './modules/templates/index.ts';
 import { createUnsubscribeModule } from './modules/unsubscribe/index.ts';
+import * as webhooks from './modules/webhooks/index.ts';
 
 /**
  * Every cron schedule, read by the cron process without building anything else (it needs only Redis).
@@ -47,6 +48,7 @@ export const SCHEDULES: readonly Schedule[] = [
   ...email.schedules,
   ...organizations.schedules,
   ...domains.schedules,
+  ...webhooks.schedules,
 ];
 
 /**
@@ -115,6 +117,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   });
   const providerEvents = createProviderEventsModule({ db, logger, config });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
+  const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger });
 
   // The modules of the application. A module no other module depends on is added with one line here.
   const modules: readonly Module[] = [
@@ -139,6 +142,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     preferenceCenter,
     createStatsModule({ db, redis, config }),
     createAdminSiteModule({ config }),
+    webhooksModule,
   ];
   for (const module of modules) eventConsumers.push(...(module.eventConsumers ?? []));
 
@@ -195,7 +199,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     services: {
       ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
       ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, entitlements: limits,
+      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, entitlements: limits,
     },
     jobHandlers,
     close,

@@ -302,6 +302,55 @@ export interface Users {
   updated_at: Generated<Timestamp>;
 }
 
+export interface WebhookAttempts {
+  attempt: number;
+  created_at: Generated<Timestamp>;
+  delivery_id: string;
+  duration_ms: number;
+  error: string | null;
+  id: string;
+  request_headers: Json;
+  response_snippet: string | null;
+  status_code: number | null;
+}
+
+export interface WebhookDeliveries {
+  attempts: Generated<number>;
+  created_at: Generated<Timestamp>;
+  delivered_at: Timestamp | null;
+  endpoint_id: string;
+  event_created_at: Timestamp;
+  event_id: string;
+  event_type: string;
+  id: string;
+  last_duration_ms: number | null;
+  last_error: string | null;
+  last_status_code: number | null;
+  next_attempt_at: Timestamp | null;
+  organization_id: string;
+  payload: Json;
+  replay: Generated<boolean>;
+  status: Generated<string>;
+}
+
+export interface WebhookEndpoints {
+  created_at: Generated<Timestamp>;
+  description: Generated<string>;
+  disabled_at: Timestamp | null;
+  disabled_reason: string | null;
+  enabled: Generated<boolean>;
+  event_types: string[];
+  failing_since: Timestamp | null;
+  id: string;
+  legacy_signature: Generated<boolean>;
+  organization_id: string;
+  previous_secret_encrypted: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  secret_encrypted: string;
+  updated_at: Generated<Timestamp>;
+  url: string;
+}
+
 export interface DB {
   api_keys: ApiKeys;
   audit_logs: AuditLogs;
@@ -323,4 +372,7 @@ export interface DB {
   templates: Templates;
   used_confirmation_links: UsedConfirmationLinks;
   users: Users;
+  webhook_attempts: WebhookAttempts;
+  webhook_deliveries: WebhookDeliveries;
+  webhook_endpoints: WebhookEndpoints;
 }

@@ -19,6 +19,8 @@ export interface JobContext {
   unrecoverable(message: string): Error;
   /** Puts this job back in the queue untouched, for another worker (used on shutdown). */
   giveBack(): Promise<never>;
+  /** Puts this job back to run again in `ms`, without counting an attempt (e.g. a per-target cap is full). */
+  postpone(ms: number): Promise<never>;
 }
 
 export type JobHandler<N extends JobName> = (payload: JobPayload<N>, context: JobContext) => Promise<unknown>;

@@ -51,6 +51,21 @@ export const JOBS = {
     jobId: (p) => `events-relay-${p.tick}`,
     options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
   }),
+  /** One attempt of one webhook delivery; the id names the attempt, so retries are jobs of their own. */
+  'webhook.deliver': define({
+    queue: 'webhook',
+    payload: Type.Object({ delivery_id: Id, endpoint_id: Id, attempt: Type.Integer({ minimum: 1, maximum: 1000 }) }),
+    jobId: (p) => `webhook-deliver-${p.delivery_id}-${p.attempt}`,
+    // Retries with their schedule are the handler's own (each a new job); these cover a crash or the database.
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
+  }),
+  /** Re-enqueues webhook deliveries that are due but whose job was lost. */
+  'webhooks.sweep': define({
+    queue: 'webhook',
+    payload: Type.Object({ tick: Tick }),
+    jobId: (p) => `webhooks-sweep-${p.tick}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+  }),
   /** Finds sending domains awaiting verification and enqueues a check for each. */
   'domains.poll': define({
     queue: 'sync',

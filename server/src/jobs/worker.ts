@@ -1,4 +1,4 @@
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Config } from '../config/index.ts';
 import type { ErrorReporter } from '../error-reporting.ts';
 import type { Logger } from '../logger.ts';
@@ -65,6 +65,10 @@ export function createWorkerRuntime(deps: WorkerDeps, handlers: JobHandlers, met
         await job.moveToWait(token);
         throw new WaitingError();
       },
+      async postpone(ms) {
+        await job.moveToDelayed(Date.now() + ms, token);
+        throw new DelayedError();
+      },
     };
   }
 
@@ -81,7 +85,7 @@ export function createWorkerRuntime(deps: WorkerDeps, handlers: JobHandlers, met
           metrics.jobs.inc({ queue, name, outcome: 'completed' });
           return result;
         } catch (error) {
-          const outcome = error instanceof UnrecoverableError ? 'failed' : (error as Error).name === 'RateLimitError' ? 'rate_limited' : (error as Error).name === 'WaitingError' ? 'returned' : 'retried';
+          const outcome = error instanceof UnrecoverableError ? 'failed' : (error as Error).name === 'RateLimitError' ? 'rate_limited' : (error as Error).name === 'WaitingError' ? 'returned' : error instanceof DelayedError ? 'postponed' : 'retried';
           metrics.jobs.inc({ queue, name, outcome });
           throw error;
         } finally {

@@ -19,7 +19,7 @@ const DAY = 86_400_000;
 
 const context = (): JobContext => ({
   jobId: 'test', attemptsMade: 0, attempt: 1, lastAttempt: false, signal: new AbortController().signal, log: ctx.container.logger,
-  rateLimited: async () => { throw new Error('rate limited'); }, unrecoverable: (m) => new Error(m), giveBack: async () => { throw new Error('given back'); },
+  rateLimited: async () => { throw new Error('rate limited'); }, unrecoverable: (m) => new Error(m), giveBack: async () => { throw new Error('given back'); }, postpone: async () => { throw new Error('postponed'); },
 });
 
 beforeAll(async () => {

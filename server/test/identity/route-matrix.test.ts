@@ -25,6 +25,8 @@ interface Fixtures {
   emailMessageId: string;
   domainId: string;
   suppressionId: string;
+  webhookId: string;
+  webhookDeliveryId: string;
 }
 
 interface Sample {
@@ -137,6 +139,19 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/audit-logs': {},
   'GET /api/v1/dev/mailbox': {},
 
+  'POST /api/v1/webhooks': { body: () => ({ url: 'https://93.184.215.14/matrix', events: ['*'] }) },
+  'GET /api/v1/webhooks': {},
+  'GET /api/v1/webhooks/event-types': {},
+  'GET /api/v1/webhooks/:id': { params: (fx) => ({ id: fx.webhookId }) },
+  'PATCH /api/v1/webhooks/:id': { params: (fx) => ({ id: fx.webhookId }), body: () => ({ description: 'matrix' }) },
+  'DELETE /api/v1/webhooks/:id': { params: (fx) => ({ id: fx.webhookId }) },
+  'POST /api/v1/webhooks/:id/test': { params: (fx) => ({ id: fx.webhookId }) },
+  'POST /api/v1/webhooks/:id/rotate-secret': { params: (fx) => ({ id: fx.webhookId }) },
+  'GET /api/v1/webhooks/:id/deliveries': { params: (fx) => ({ id: fx.webhookId }) },
+  'POST /api/v1/webhooks/:id/replay': { params: (fx) => ({ id: fx.webhookId }), body: () => ({ from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' }) },
+  'GET /api/v1/webhooks/deliveries/:delivery_id': { params: (fx) => ({ delivery_id: fx.webhookDeliveryId }) },
+  'POST /api/v1/webhooks/deliveries/:delivery_id/retry': { params: (fx) => ({ delivery_id: fx.webhookDeliveryId }) },
+
   'GET /api/v1/stats/overview': {},
   'GET /api/v1/stats/growth': { query: () => 'days=30' },
 };
@@ -184,10 +199,14 @@ beforeAll(async () => {
   // A sending domain as the provider would have registered it (the dev provider has no domains API).
   const domain = await ctx.container.email.repositories.domains.insert(a.id, newId(), { id: 'provider-domain', name: 'mail.matrix.example.com', region: 'us-east-1', status: 'pending', records: [] });
   const suppression = (await call('POST', '/api/v1/suppressions', { email: 'matrix-bounced@example.com' })).json();
+  // A public address (documentation-free, never called: no worker runs in this file).
+  const webhook = (await call('POST', '/api/v1/webhooks', { url: 'https://93.184.215.14/matrix-fixture', events: ['*'] })).json();
+  const webhookDelivery = (await call('POST', `/api/v1/webhooks/${webhook.id}/test`)).json();
   fx = {
     organizationId: a.id, subscriberId: subscriber.id, subscriberEmail: 'matrix@example.com', tagId: tag.id, tagName: tag.name,
     apiKeyId: extraKey.id, memberId: members.find((m) => m.user.id === member.userId)!.id, invitationId: invitation.id, sessionId: ownerA.sessionId,
     templateId: template.id, emailMessageId: email.id, domainId: domain!.id, suppressionId: suppression.id,
+    webhookId: webhook.id, webhookDeliveryId: webhookDelivery.id,
   };
 });
 afterAll(() => ctx.close());

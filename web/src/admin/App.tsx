@@ -31,6 +31,7 @@ const ROUTES: [string, Page][] = [
   ['/settings/email', page(() => import('./pages/settings/EmailSettingsPage'))],
   ['/settings/preference-center', page(() => import('./pages/settings/PreferenceCenterSettingsPage'))],
   ['/settings/api-keys', page(() => import('./pages/settings/ApiKeysPage'))],
+  ['/settings/webhooks', page(() => import('./pages/settings/WebhooksPage'))],
   ['/settings/members', page(() => import('./pages/settings/MembersPage'))],
   ['/settings/audit-log', page(() => import('./pages/settings/AuditLogPage'))],
   ['/account', page(() => import('./pages/auth/AccountPage'))],

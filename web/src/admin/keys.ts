@@ -51,6 +51,13 @@ export const keys = {
   domains: (o: string) => [...org(o), 'settings', 'domains'] as const,
   preferenceCenter: (o: string) => [...org(o), 'settings', 'preference-center'] as const,
   apiKeys: (o: string) => [...org(o), 'api-keys'] as const,
+  webhooks: {
+    all: (o: string) => [...org(o), 'webhooks'] as const,
+    list: (o: string) => [...org(o), 'webhooks', 'list'] as const,
+    eventTypes: (o: string) => [...org(o), 'webhooks', 'event-types'] as const,
+    deliveries: (o: string, id: string, status: string) => [...org(o), 'webhooks', 'deliveries', id, status] as const,
+    delivery: (o: string, id: string) => [...org(o), 'webhooks', 'delivery', id] as const,
+  },
   members: (o: string) => [...org(o), 'members'] as const,
   invitations: (o: string) => [...org(o), 'invitations'] as const,
   audit: (o: string, filters: { action?: string; actor_id?: string }) => [...org(o), 'audit', filters] as const,

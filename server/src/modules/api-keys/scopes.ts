@@ -12,6 +12,7 @@ export const SCOPES = [
   'campaigns:write',
   'triggers:read',
   'triggers:write',
+  'webhooks:read',
   'webhooks:manage',
   'api-keys:manage',
 ] as const;

@@ -54,6 +54,11 @@ const EmailEvent = Type.Object({
   reason: Type.Optional(Type.String({ description: 'Bounces and failures: why' })),
 }, { additionalProperties: false });
 
+const WebhookTest = Type.Object({
+  webhook_id: Id,
+  message: Type.String(),
+}, { additionalProperties: false });
+
 interface EventDefinition {
   description: string;
   payload: TSchema;
@@ -77,6 +82,7 @@ export const EVENT_CATALOGUE = define({
   'email.bounced': { description: 'An email bounced; `hard` bounces suppress the address.', payload: EmailEvent },
   'email.complained': { description: 'The recipient marked an email as spam; the address is suppressed.', payload: EmailEvent },
   'email.failed': { description: 'An email could not be sent.', payload: EmailEvent },
+  'webhook.test': { description: 'Sent to one endpoint by its test button (POST /webhooks/{id}/test), never from the outbox.', payload: WebhookTest },
 });
 
 export type EventType = keyof typeof EVENT_CATALOGUE;

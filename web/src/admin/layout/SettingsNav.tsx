@@ -7,6 +7,7 @@ const TABS: { to: string; label: string; role?: Role }[] = [
   { to: '/settings/email', label: 'Sender & domains' },
   { to: '/settings/preference-center', label: 'Preference center', role: 'admin' },
   { to: '/settings/api-keys', label: 'API keys', role: 'admin' },
+  { to: '/settings/webhooks', label: 'Webhooks' },
   { to: '/settings/members', label: 'Members' },
   { to: '/settings/audit-log', label: 'Audit log', role: 'admin' },
 ];

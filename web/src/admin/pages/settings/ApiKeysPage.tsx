@@ -19,7 +19,7 @@ const SCOPE_GROUPS: [string, Scope[]][] = [
   ['Tags', ['tags:read', 'tags:write']],
   ['Templates and email', ['templates:read', 'templates:write', 'emails:send']],
   ['Campaigns and automations', ['campaigns:read', 'campaigns:write', 'triggers:read', 'triggers:write']],
-  ['Administration', ['webhooks:manage', 'api-keys:manage']],
+  ['Administration', ['webhooks:read', 'webhooks:manage', 'api-keys:manage']],
 ];
 
 function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (key: string, name: string) => void }) {
