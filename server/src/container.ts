@@ -23,6 +23,7 @@ import * as email from './modules/email/index.ts';
 import * as entitlements from './modules/entitlements/index.ts';
 import * as events from './modules/events/index.ts';
 import { createHealthModule } from './modules/health/index.ts';
+import { createImportsModule } from './modules/imports/index.ts';
 import { createInvitationsModule } from './modules/invitations/index.ts';
 import { createMembersModule } from './modules/members/index.ts';
 import * as organizations from './modules/organizations/index.ts';
@@ -131,6 +132,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     tags,
     subscribers,
     createSuppressionsModule({ db }),
+    createImportsModule({ db, pool, config, producer, entitlements: limits }),
     templates,
     domainsModule,
     emailModule,
