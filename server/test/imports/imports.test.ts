@@ -30,7 +30,7 @@ describe('CSV formats', () => {
     const report = await imports.importCsv(org.key, csv);
     expect(report).toMatchObject({ status: 'completed', total: 2, created: 2, failed: 0, detected: { delimiter: ';', encoding: 'latin1', bom: false } });
     expect(report.detected.mapping).toEqual({ 'E-Mail': 'email', Vorname: 'first_name', Nachname: 'last_name' });
-    expect(await subscriber('rené@latin.example')).toBeNull(); // not an address the checker accepts…
+    expect(await subscriber('rené@latin.example')).toMatchObject({ first_name: 'René', last_name: 'Müller' });
     expect(await subscriber('zoe@latin.example')).toMatchObject({ first_name: 'Zoë', last_name: 'Ørsted', status: 'active', source: 'import' });
   });
 
@@ -125,7 +125,7 @@ describe('consent rules', () => {
     expect(report).toMatchObject({ created: 1, updated: 0, skipped: { exists: 1 } });
     expect((await subscriber('gone@rules.example')).first_name).toBe('Back');
     const fresh = await subscriber('fresh@rules.example');
-    const history = (await call('GET', `/api/v1/subscribers/${fresh.id}/history`)).json().items;
+    const history = (await call('GET', `/api/v1/subscribers/${fresh.id}/events`)).json().items;
     expect(history.map((h: { action: string; source: string }) => [h.action, h.source])).toEqual([['created', 'import']]);
   });
 
@@ -170,7 +170,8 @@ describe('export', () => {
     const lines = csv.body.trim().split('\n');
     expect(lines[0]).toBe('id,email,first_name,last_name,status,source,tags,metadata.plan,created_at,updated_at');
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toContain(',a@exp.example,"Ann, A.",,active,import,deals;news,pro,');
+    expect(lines.find((l) => l.includes('a@exp.example'))).toContain(',a@exp.example,"Ann, A.",,active,import,deals;news,pro,');
+    expect(lines[1]).toMatch(/,\d{4}-\d\d-\d\dT\d\d:\d\d:[\d.]+\+00:00$/);
     const active = (await exportCall('GET', '/api/v1/subscribers/export?status=active&format=ndjson')).body.trim().split('\n').map((l) => JSON.parse(l));
     expect(active).toHaveLength(1);
     expect(active[0]).toMatchObject({ email: 'a@exp.example', first_name: 'Ann, A.', tags: ['deals', 'news'], metadata: { plan: 'pro' } });

@@ -199,7 +199,8 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
         : sql`s.metadata::text as metadata`;
       const tags = sql`(select coalesce(string_agg(t.slug, ';' order by t.slug), '') from subscriber_tags st join tags t on t.id = st.tag_id
         where st.subscriber_id = s.id and st.status = 'subscribed')`;
-      const rows = sql`select s.id, s.email, s.first_name, s.last_name, s.status, s.source, ${tags} as tags, ${metadata}, s.created_at, s.updated_at
+      const rows = sql`select s.id, s.email, s.first_name, s.last_name, s.status, s.source, ${tags} as tags, ${metadata},
+          to_json(s.created_at) #>> '{}' as created_at, to_json(s.updated_at) #>> '{}' as updated_at
         from subscribers s where ${sql.join(conditions, sql` and `)} order by s.id`;
       // NDJSON: one JSON object per line; the control-character quote and delimiter make COPY write it untouched.
       const copy = filter.format === 'ndjson'
