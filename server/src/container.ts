@@ -115,6 +115,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     memberRepository: members.services.memberRepository, apiKeys: apiKeys.services.apiKeys,
   });
   const providerEvents = createProviderEventsModule({ db, logger, config });
+  const importsModule = createImportsModule({ db, pool, config, producer, entitlements: limits });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
 
   // The modules of the application. A module no other module depends on is added with one line here.
@@ -132,7 +133,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     tags,
     subscribers,
     createSuppressionsModule({ db }),
-    createImportsModule({ db, pool, config, producer, entitlements: limits }),
+    importsModule,
     templates,
     domainsModule,
     emailModule,
@@ -197,7 +198,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     services: {
       ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
       ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, entitlements: limits,
+      ...providerEvents.services, ...unsubscribe.services, ...importsModule.services, entitlements: limits,
     },
     jobHandlers,
     close,
