@@ -9,7 +9,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../src/config/index.ts';
@@ -33,10 +33,10 @@ try {
   out.write('email,first_name,last_name,tags,plan\n');
   for (let i = 0; i < ROWS; i += 1) {
     if (!out.write(`reader${i}@bench${i % 50}.example,First${i},Last${i},${i % 2 === 0 ? 'even' : 'odd'},${i % 3 === 0 ? 'pro' : 'free'}\n`)) {
-      await new Promise((resolve) => out.once('drain', resolve));
+      await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
   }
-  await new Promise((resolve) => out.end(resolve));
+  await new Promise<void>((resolve) => out.end(() => resolve()));
   const bytes = (await stat(source)).size;
 
   // The floor: the same bytes COPYed (csv) into a table with no index, no checks, no transform.

@@ -1,4 +1,4 @@
-import { Transform, Writable } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { AppError } from '../../lib/errors.ts';
@@ -8,7 +8,7 @@ import type { Entitlements } from '../entitlements/index.ts';
 import { insertEvents } from '../events/index.ts';
 import { copyLine, stageRow, type Detected, type StagedRow } from './csv.ts';
 import type { ImportFiles } from './files.ts';
-import type { ImportRepository, StagingSession } from './imports.repository.ts';
+import type { ImportRepository } from './imports.repository.ts';
 
 const PROGRESS_EVERY_MS = 250;
 const PREVIEW_ROWS = 20;
