@@ -1,5 +1,11 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createTestContext, type TestContext } from '../support/context.ts';
+import { api, createTestContext, TEST_TOKEN_SECRET, type TestContext } from '../support/context.ts';
 import { isValidEventPayload } from '../../src/modules/events/index.ts';
 import { generatedCsv, importer } from './helpers.ts';
 
@@ -178,4 +184,28 @@ describe('export', () => {
     const tagged = (await exportCall('GET', '/api/v1/subscribers/export?tag=deals')).body.trim().split('\n');
     expect(tagged).toHaveLength(2);
   });
+});
+
+describe('CLI', () => {
+  it('imports a file with a progress bar and the report as JSON, and exports the organization to stdout', async () => {
+    const cliOrg = await ctx.createOrganization('Imports CLI');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sf-cli-import-'));
+    const file = path.join(dir, 'list.csv');
+    await writeFile(file, 'email,first_name\none@cli.example,One\ntwo@cli.example,Two\nnot-an-address,Three\n');
+    const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+    const cli = (args: string[]) => promisify(execFile)(process.execPath, ['src/cli.ts', ...args], {
+      cwd: serverDir, env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.config.REDIS_URL, REDIS_PREFIX: ctx.config.REDIS_PREFIX, TOKEN_SECRET: TEST_TOKEN_SECRET, LOG_LEVEL: 'silent', IMPORT_DIR: dir },
+    });
+    try {
+      const imported = await cli(['import', file, '--org', cliOrg.slug, '--tag', 'From CLI']);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ status: 'completed', total: 3, created: 2, failed: 1, tags: ['From CLI'], created_by: null });
+      expect(imported.stderr).toContain('100%');
+      const exported = await cli(['export', '--org', cliOrg.slug, '--tag', 'from-cli']);
+      const lines = exported.stdout.trim().split('\n');
+      expect(lines).toHaveLength(3);
+      expect(lines.slice(1).map((l) => l.split(',')[1]).sort()).toEqual(['one@cli.example', 'two@cli.example']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -77,7 +77,10 @@ export function createImportService(deps: { repository: ImportRepository; files:
      * format and check the mapping (422 at once when there is no email column), records the import
      * and queues it. The file never passes through memory whole, nor through Redis.
      */
-    async upload(organizationId: string, author: Author, options: ImportOptionsInput, file: { name: string; stream: Readable; truncated: () => boolean }): Promise<ImportDto> {
+    async upload(
+      organizationId: string, author: Author | null, options: ImportOptionsInput, file: { name: string; stream: Readable; truncated: () => boolean },
+      { enqueue = true }: { enqueue?: boolean } = {},
+    ): Promise<ImportDto> {
       const id = newId();
       const bytes = await files.write(id, file.stream);
       try {
@@ -86,13 +89,14 @@ export function createImportService(deps: { repository: ImportRepository; files:
         await repo.create({
           id, organization_id: organizationId, dry_run: options.dry_run ?? false, update_existing: options.update_existing ?? false,
           file_name: file.name.slice(0, 255), file_bytes: bytes, options: { tags: options.tags ?? [] }, detected: { ...detected },
-          created_by_user_id: author.type === 'user' ? author.id : null, created_by_api_key_id: author.type === 'api_key' ? author.id : null,
+          created_by_user_id: author?.type === 'user' ? author.id : null, created_by_api_key_id: author?.type === 'api_key' ? author.id : null,
         });
       } catch (error) {
         await files.remove(id);
         throw error;
       }
-      await deps.producer.enqueue('import.process', { import_id: id, dry_run: options.dry_run ?? false });
+      // The CLI runs the job itself instead (no worker needed); a worker taking it too would be harmless.
+      if (enqueue) await deps.producer.enqueue('import.process', { import_id: id, dry_run: options.dry_run ?? false });
       return toImportDto(await mustGet(organizationId, id));
     },
 
