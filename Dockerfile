@@ -71,6 +71,9 @@ COPY --from=build /app/server/dist server/dist
 # In a container the API must listen on all interfaces (only the compose networks reach it).
 ENV HOST=0.0.0.0 \
     PORT=3000
+# Uploaded CSV imports (a volume shared by the api and the worker in compose.yaml); a new named volume
+# takes this folder's owner, so the node user can write it.
+RUN mkdir -p /var/lib/subscribe-flow/imports && chown node:node /var/lib/subscribe-flow/imports
 USER node
 EXPOSE 3000
 # No curl in the image: Node's own fetch probes the process. HEALTHCHECK_URL lets the worker and cron

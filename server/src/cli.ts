@@ -1,9 +1,13 @@
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/index.ts';
 import { createContainer } from './container.ts';
 import { exitOnStartupError } from './entrypoints/lifecycle.ts';
 import { isEmail } from './lib/email.ts';
 import { extractLinks, headersOf } from './modules/email/index.ts';
+import { SUBSCRIBER_STATUSES } from './modules/subscribers/index.ts';
+import { createMetrics } from './metrics/registry.ts';
+import { cliImport } from './cli-imports.ts';
 
 // Operator commands. Each prints exactly one JSON object on stdout so scripts can parse it.
 const usage = `Usage:
@@ -12,7 +16,10 @@ const usage = `Usage:
   cli mailbox --to <email>     the latest dev-mailbox message to that address
   cli create-admin --email <email> [--org <slug>] [--role owner|admin] [--platform-admin]
                                a user who can sign in (as owner by default of that organization)
-  cli purge-deleted-organizations   finish purging organizations whose deletion was interrupted`;
+  cli purge-deleted-organizations   finish purging organizations whose deletion was interrupted
+  cli import <file.csv> --org <slug> [--tag <name>]… [--dry-run] [--update-existing]
+                               imports subscribers, with a progress bar on stderr and the report on stdout
+  cli export --org <slug> [--format csv|ndjson] [--status <status>] [--tag <slug>] > file.csv`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`);
@@ -20,14 +27,24 @@ function fail(message: string): never {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
   args: rest,
   options: {
     name: { type: 'string' }, 'admin-email': { type: 'string' }, slug: { type: 'string' }, to: { type: 'string' },
     email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string' }, 'platform-admin': { type: 'boolean' },
+    tag: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'update-existing': { type: 'boolean' },
+    format: { type: 'string' }, status: { type: 'string' },
   },
+  allowPositionals: true,
   strict: true,
 });
+
+async function organizationOf(slug: string | undefined): Promise<string> {
+  if (!slug) fail('--org is required');
+  const organization = await container.services.organizationRepository.findBySlug(slug.trim());
+  if (!organization) fail(`No organization with the slug "${slug}"`);
+  return organization.id;
+}
 
 let container: ReturnType<typeof createContainer>;
 try {
@@ -81,6 +98,28 @@ try {
     case 'purge-deleted-organizations': {
       const purged = await container.services.organizations.purgePending();
       process.stdout.write(`${JSON.stringify({ purged })}\n`);
+      break;
+    }
+    case 'import': {
+      const file = positionals[0];
+      if (!file) fail('the CSV file is required');
+      const organizationId = await organizationOf(values.org);
+      const handler = container.jobHandlers(createMetrics('cli'))['import.process'];
+      const report = await cliImport({ imports: container.services.imports, handler, logger: container.logger }, organizationId, file, {
+        tags: values.tag ?? [], dryRun: values['dry-run'] ?? false, updateExisting: values['update-existing'] ?? false,
+      });
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      if (report.status !== 'completed') process.exitCode = 1;
+      break;
+    }
+    case 'export': {
+      const organizationId = await organizationOf(values.org);
+      const format = values.format ?? 'csv';
+      if (format !== 'csv' && format !== 'ndjson') fail('--format must be csv or ndjson');
+      if (values.status && !(SUBSCRIBER_STATUSES as readonly string[]).includes(values.status)) fail(`--status must be one of ${SUBSCRIBER_STATUSES.join(', ')}`);
+      if (values.tag && (values.tag.length > 1 || !/^[a-z0-9-]{1,100}$/.test(values.tag[0]!))) fail('--tag takes one tag slug');
+      const stream = await container.services.imports.exportStream(organizationId, { format, status: values.status, tag: values.tag?.[0], metadataKeys: [] });
+      await pipeline(stream, process.stdout);
       break;
     }
     default:

@@ -23,6 +23,7 @@ import * as email from './modules/email/index.ts';
 import * as entitlements from './modules/entitlements/index.ts';
 import * as events from './modules/events/index.ts';
 import { createHealthModule } from './modules/health/index.ts';
+import { createImportsModule } from './modules/imports/index.ts';
 import { createInvitationsModule } from './modules/invitations/index.ts';
 import { createMembersModule } from './modules/members/index.ts';
 import * as organizations from './modules/organizations/index.ts';
@@ -116,6 +117,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     memberRepository: members.services.memberRepository, apiKeys: apiKeys.services.apiKeys,
   });
   const providerEvents = createProviderEventsModule({ db, logger, config });
+  const importsModule = createImportsModule({ db, pool, config, producer, entitlements: limits });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
   const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger });
 
@@ -134,6 +136,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     tags,
     subscribers,
     createSuppressionsModule({ db }),
+    importsModule,
     templates,
     domainsModule,
     emailModule,
@@ -199,7 +202,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     services: {
       ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
       ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, entitlements: limits,
+      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, entitlements: limits,
     },
     jobHandlers,
     close,

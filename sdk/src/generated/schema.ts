@@ -598,6 +598,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/subscribers/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List imports, newest first, with who started them */
+        get: operations["listImports"];
+        put?: never;
+        /**
+         * Upload a CSV file to import (or dry-run) in the background
+         * @description multipart/form-data with an optional `options` field (JSON) followed by the `file` part. The file is streamed to disk, its header read to detect delimiter, encoding and columns (422 when no column holds the email), and the import queued: watch it with GET /subscribers/imports/{id}.
+         */
+        post: operations["createImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscribers/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Progress and report of an import
+         * @description status, phase, rows processed of the total, rows per second and ETA while it runs; created, updated, unchanged, failed and skipped (by reason) once done. A dry run reports what the import would do and the first 20 rows as mapped.
+         */
+        get: operations["getImport"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a queued or running import
+         * @description The worker stops within a second; nothing of a cancelled import is applied. 409 when it already ended.
+         */
+        delete: operations["cancelImport"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscribers/imports/{id}/errors.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rows that were not imported: row number, column and reason
+         * @description Reasons are codes (invalid_email, duplicate_in_file, wrong_column_count, control_characters, …); the file holds no values from the rows.
+         */
+        get: operations["getImportErrors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscribers/imports/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a completed dry run for real, on the same file */
+        post: operations["startImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscribers/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download subscribers as CSV or NDJSON, streamed
+         * @description With the list filters (status, tag, email prefix). Columns: id, email, first_name, last_name, status, source, tags (subscribed topic slugs joined by ";"), metadata (JSON, or one column per key named in `metadata`), created_at, updated_at.
+         */
+        get: operations["exportSubscribers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/templates": {
         parameters: {
             query?: never;
@@ -1373,7 +1475,7 @@ export interface components {
             key_prefix: string;
             /** @enum {string} */
             environment: "live" | "test";
-            scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+            scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
             last_used_at: string | null;
             revoked_at: string | null;
             /** Format: date-time */
@@ -1544,6 +1646,81 @@ export interface components {
             reason: "hard_bounce" | "soft_bounce" | "complaint" | "manual";
             /** @description The message whose bounce or complaint added the address */
             email_message_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        Import: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            /** @description While running: staging (reading the file), validating, merging */
+            phase: ("staging" | "validating" | "merging") | null;
+            dry_run: boolean;
+            update_existing: boolean;
+            file_name: string;
+            file_bytes: number;
+            detected: {
+                delimiter: string;
+                encoding: string;
+                bom: boolean;
+                header: string[];
+                /** @description Each header column and where it goes */
+                mapping: {
+                    [key: string]: string;
+                };
+            };
+            /** @description Tags added to every row */
+            tags: string[];
+            /** @description Data rows in the file, known once it is read */
+            total: number | null;
+            processed: number;
+            bytes_processed: number;
+            /** @description Subscribers created (a dry run: would create) */
+            created: number;
+            updated: number;
+            unchanged: number;
+            /** @description Invalid rows (listed in the errors file) */
+            failed: number;
+            /** @description Rows skipped, by reason: duplicate_in_file, exists, suppressed */
+            skipped: {
+                [key: string]: number;
+            };
+            rows_per_second: number | null;
+            /** @description Estimated from the bytes read so far while running */
+            eta_seconds: number | null;
+            /** @description The first 20 rows as mapped, once the file is read */
+            preview: {
+                row: number;
+                email: string | null;
+                first_name: string | null;
+                last_name: string | null;
+                tags: string[];
+                metadata: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description create, update, unchanged, skip_exists, skip_suppressed, or the error code of an invalid row */
+                action: string;
+            }[];
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            created_by: {
+                /** @enum {string} */
+                type: "user" | "api_key";
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                id: string;
+                email?: string;
+            } | null;
+            started_at: string | null;
+            finished_at: string | null;
             /** Format: date-time */
             created_at: string;
         };
@@ -2041,7 +2218,7 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
-                    scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+                    scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
                     environment?: "live" | "test";
                 };
             };
@@ -2064,7 +2241,7 @@ export interface operations {
                         key_prefix: string;
                         /** @enum {string} */
                         environment: "live" | "test";
-                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
                         last_used_at: string | null;
                         revoked_at: string | null;
                         /** Format: date-time */
@@ -2203,7 +2380,7 @@ export interface operations {
                         key_prefix: string;
                         /** @enum {string} */
                         environment: "live" | "test";
-                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
                         last_used_at: string | null;
                         revoked_at: string | null;
                         /** Format: date-time */
@@ -8910,6 +9087,1400 @@ export interface operations {
             };
         };
     };
+    listImports: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Import"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description multipart/form-data */
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description JSON of the import options (mapping, metadata_types, tags, update_existing, dry_run, delimiter, encoding); must come before the file */
+                    options?: string;
+                    /**
+                     * Format: binary
+                     * @description The CSV file
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                        /** @description While running: staging (reading the file), validating, merging */
+                        phase: ("staging" | "validating" | "merging") | null;
+                        dry_run: boolean;
+                        update_existing: boolean;
+                        file_name: string;
+                        file_bytes: number;
+                        detected: {
+                            delimiter: string;
+                            encoding: string;
+                            bom: boolean;
+                            header: string[];
+                            /** @description Each header column and where it goes */
+                            mapping: {
+                                [key: string]: string;
+                            };
+                        };
+                        /** @description Tags added to every row */
+                        tags: string[];
+                        /** @description Data rows in the file, known once it is read */
+                        total: number | null;
+                        processed: number;
+                        bytes_processed: number;
+                        /** @description Subscribers created (a dry run: would create) */
+                        created: number;
+                        updated: number;
+                        unchanged: number;
+                        /** @description Invalid rows (listed in the errors file) */
+                        failed: number;
+                        /** @description Rows skipped, by reason: duplicate_in_file, exists, suppressed */
+                        skipped: {
+                            [key: string]: number;
+                        };
+                        rows_per_second: number | null;
+                        /** @description Estimated from the bytes read so far while running */
+                        eta_seconds: number | null;
+                        /** @description The first 20 rows as mapped, once the file is read */
+                        preview: {
+                            row: number;
+                            email: string | null;
+                            first_name: string | null;
+                            last_name: string | null;
+                            tags: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description create, update, unchanged, skip_exists, skip_suppressed, or the error code of an invalid row */
+                            action: string;
+                        }[];
+                        error: {
+                            code: string;
+                            message: string;
+                        } | null;
+                        created_by: {
+                            /** @enum {string} */
+                            type: "user" | "api_key";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            email?: string;
+                        } | null;
+                        started_at: string | null;
+                        finished_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A plan limit is reached; the error names the limit, the usage and the plan */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                        /** @description While running: staging (reading the file), validating, merging */
+                        phase: ("staging" | "validating" | "merging") | null;
+                        dry_run: boolean;
+                        update_existing: boolean;
+                        file_name: string;
+                        file_bytes: number;
+                        detected: {
+                            delimiter: string;
+                            encoding: string;
+                            bom: boolean;
+                            header: string[];
+                            /** @description Each header column and where it goes */
+                            mapping: {
+                                [key: string]: string;
+                            };
+                        };
+                        /** @description Tags added to every row */
+                        tags: string[];
+                        /** @description Data rows in the file, known once it is read */
+                        total: number | null;
+                        processed: number;
+                        bytes_processed: number;
+                        /** @description Subscribers created (a dry run: would create) */
+                        created: number;
+                        updated: number;
+                        unchanged: number;
+                        /** @description Invalid rows (listed in the errors file) */
+                        failed: number;
+                        /** @description Rows skipped, by reason: duplicate_in_file, exists, suppressed */
+                        skipped: {
+                            [key: string]: number;
+                        };
+                        rows_per_second: number | null;
+                        /** @description Estimated from the bytes read so far while running */
+                        eta_seconds: number | null;
+                        /** @description The first 20 rows as mapped, once the file is read */
+                        preview: {
+                            row: number;
+                            email: string | null;
+                            first_name: string | null;
+                            last_name: string | null;
+                            tags: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description create, update, unchanged, skip_exists, skip_suppressed, or the error code of an invalid row */
+                            action: string;
+                        }[];
+                        error: {
+                            code: string;
+                            message: string;
+                        } | null;
+                        created_by: {
+                            /** @enum {string} */
+                            type: "user" | "api_key";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            email?: string;
+                        } | null;
+                        started_at: string | null;
+                        finished_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    cancelImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                        /** @description While running: staging (reading the file), validating, merging */
+                        phase: ("staging" | "validating" | "merging") | null;
+                        dry_run: boolean;
+                        update_existing: boolean;
+                        file_name: string;
+                        file_bytes: number;
+                        detected: {
+                            delimiter: string;
+                            encoding: string;
+                            bom: boolean;
+                            header: string[];
+                            /** @description Each header column and where it goes */
+                            mapping: {
+                                [key: string]: string;
+                            };
+                        };
+                        /** @description Tags added to every row */
+                        tags: string[];
+                        /** @description Data rows in the file, known once it is read */
+                        total: number | null;
+                        processed: number;
+                        bytes_processed: number;
+                        /** @description Subscribers created (a dry run: would create) */
+                        created: number;
+                        updated: number;
+                        unchanged: number;
+                        /** @description Invalid rows (listed in the errors file) */
+                        failed: number;
+                        /** @description Rows skipped, by reason: duplicate_in_file, exists, suppressed */
+                        skipped: {
+                            [key: string]: number;
+                        };
+                        rows_per_second: number | null;
+                        /** @description Estimated from the bytes read so far while running */
+                        eta_seconds: number | null;
+                        /** @description The first 20 rows as mapped, once the file is read */
+                        preview: {
+                            row: number;
+                            email: string | null;
+                            first_name: string | null;
+                            last_name: string | null;
+                            tags: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description create, update, unchanged, skip_exists, skip_suppressed, or the error code of an invalid row */
+                            action: string;
+                        }[];
+                        error: {
+                            code: string;
+                            message: string;
+                        } | null;
+                        created_by: {
+                            /** @enum {string} */
+                            type: "user" | "api_key";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            email?: string;
+                        } | null;
+                        started_at: string | null;
+                        finished_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getImportErrors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV: row, column, reason */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    startImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                        /** @description While running: staging (reading the file), validating, merging */
+                        phase: ("staging" | "validating" | "merging") | null;
+                        dry_run: boolean;
+                        update_existing: boolean;
+                        file_name: string;
+                        file_bytes: number;
+                        detected: {
+                            delimiter: string;
+                            encoding: string;
+                            bom: boolean;
+                            header: string[];
+                            /** @description Each header column and where it goes */
+                            mapping: {
+                                [key: string]: string;
+                            };
+                        };
+                        /** @description Tags added to every row */
+                        tags: string[];
+                        /** @description Data rows in the file, known once it is read */
+                        total: number | null;
+                        processed: number;
+                        bytes_processed: number;
+                        /** @description Subscribers created (a dry run: would create) */
+                        created: number;
+                        updated: number;
+                        unchanged: number;
+                        /** @description Invalid rows (listed in the errors file) */
+                        failed: number;
+                        /** @description Rows skipped, by reason: duplicate_in_file, exists, suppressed */
+                        skipped: {
+                            [key: string]: number;
+                        };
+                        rows_per_second: number | null;
+                        /** @description Estimated from the bytes read so far while running */
+                        eta_seconds: number | null;
+                        /** @description The first 20 rows as mapped, once the file is read */
+                        preview: {
+                            row: number;
+                            email: string | null;
+                            first_name: string | null;
+                            last_name: string | null;
+                            tags: string[];
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description create, update, unchanged, skip_exists, skip_suppressed, or the error code of an invalid row */
+                            action: string;
+                        }[];
+                        error: {
+                            code: string;
+                            message: string;
+                        } | null;
+                        created_by: {
+                            /** @enum {string} */
+                            type: "user" | "api_key";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            email?: string;
+                        } | null;
+                        started_at: string | null;
+                        finished_at: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A plan limit is reached; the error names the limit, the usage and the plan */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    exportSubscribers: {
+        parameters: {
+            query?: {
+                format?: "csv" | "ndjson";
+                status?: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
+                /** @description Only subscribers subscribed to the tag with this slug */
+                tag?: string;
+                /** @description Email prefix, case-insensitive */
+                q?: string;
+                /** @description Comma-separated metadata keys, each its own column (metadata.<key>); without it one metadata column holds the JSON object */
+                metadata?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscribers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                    "application/x-ndjson": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                    "application/x-ndjson": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                    "application/x-ndjson": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                    "application/x-ndjson": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     listTemplates: {
         parameters: {
             query?: {
@@ -11879,301 +13450,6 @@ export interface operations {
             };
         };
     };
-    listEmails: {
-        parameters: {
-            query?: {
-                /** @description Page size (at most 100) */
-                limit?: number;
-                /** @description The next_cursor of the previous page */
-                cursor?: string;
-                status?: "queued" | "sending" | "sent" | "delivery_delayed" | "delivered" | "bounced" | "complained" | "failed" | "suppressed";
-                category?: "transactional" | "marketing";
-                /** @description The recipient's address or its beginning, any case */
-                to?: string;
-                /** @description A UUIDv7 identifier */
-                template_id?: string;
-                /** @description A UUIDv7 identifier */
-                campaign_id?: string;
-                /** @description A UUIDv7 identifier */
-                subscriber_id?: string;
-                /** @description Only messages queued at or after this time */
-                since?: string;
-                /** @description Only messages queued before this time */
-                until?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["EmailLogEntry"][];
-                        /** @description Pass as cursor to get the next page; null on the last page */
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description The request is malformed (invalid JSON, cursor, or header) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Missing, invalid or revoked credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description The credentials do not allow this (scope, role, or organization) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description A field is not valid; `details` names each field and why */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Too many requests; retry after the Retry-After header */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    getEmailContent: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        /** @description The headers we set on the message (the provider adds its own) */
-                        headers: {
-                            [key: string]: string;
-                        };
-                        html: string;
-                        text: string;
-                        events: {
-                            /** @description The provider's event, e.g. email.delivered, email.bounced */
-                            type: string;
-                            provider: string;
-                            /** Format: date-time */
-                            received_at: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid or revoked credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description The credentials do not allow this (scope, role, or organization) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Not found (another organization's resources are not found either) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description A field is not valid; `details` names each field and why */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Too many requests; retry after the Retry-After header */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                message: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
     listDevMailbox: {
         parameters: {
             query?: {
@@ -14505,6 +15781,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14526,6 +15803,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14547,6 +15825,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14568,6 +15847,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14647,6 +15927,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14668,6 +15949,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14689,6 +15971,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14710,6 +15993,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14758,6 +16042,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14779,6 +16064,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14800,6 +16086,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14821,6 +16108,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14887,6 +16175,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14908,6 +16197,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14929,6 +16219,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14950,6 +16241,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -14971,6 +16263,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15013,6 +16306,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15034,6 +16328,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15055,6 +16350,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15076,6 +16372,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15097,6 +16394,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15176,6 +16474,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15197,6 +16496,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15218,6 +16518,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15239,6 +16540,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15260,6 +16562,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15335,6 +16638,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15356,6 +16660,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15377,6 +16682,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15398,6 +16704,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15419,6 +16726,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15489,6 +16797,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15510,6 +16819,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15531,6 +16841,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15552,6 +16863,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15573,6 +16885,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15628,6 +16941,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15649,6 +16963,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15670,6 +16985,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15691,6 +17007,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15712,6 +17029,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15802,6 +17120,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15823,6 +17142,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15844,6 +17164,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15865,6 +17186,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15886,6 +17208,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15976,6 +17299,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -15997,6 +17321,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -16018,6 +17343,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -16039,6 +17365,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -16060,6 +17387,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -16116,6 +17444,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -16137,6 +17466,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -16158,6 +17488,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -16179,6 +17510,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;
@@ -16200,6 +17532,7 @@ export interface operations {
                             message: string;
                             details?: ({
                                 field?: string;
+                                code: string;
                                 message: string;
                             } & {
                                 [key: string]: unknown;

@@ -52,6 +52,8 @@ export const configSchema = Type.Object({
 
   WORKER_CONCURRENCY: Type.Integer({ default: 50, minimum: 1, maximum: 500, 'x-group': 'Worker and cron', description: 'Email jobs one worker process runs at the same time. Jobs mostly wait on PostgreSQL and the provider, so this is well above the CPU count.' }),
   WORKER_LOCK_DURATION_MS: Type.Integer({ default: 30_000, minimum: 1000, maximum: 600_000, 'x-group': 'Worker and cron', description: 'How long a job stays locked to a worker without a heartbeat; a job whose worker died is retried after about this long.' }),
+  IMPORT_DIR: Type.String({ default: '', 'x-group': 'Worker and cron', description: 'Folder where uploaded CSV imports wait for the worker (the api writes, the worker reads: on several machines, a shared volume). Empty means a folder in the system temporary directory.' }),
+  IMPORT_MAX_BYTES: Type.Integer({ default: 1_073_741_824, minimum: 1024, maximum: 10_737_418_240, 'x-group': 'Worker and cron', description: 'Largest CSV file an import accepts, in bytes (1 GiB by default); larger uploads get 413.' }),
   METRICS_HOST: Type.String({ default: '127.0.0.1', 'x-group': 'Observability', description: 'Interface of each process\'s internal /health and /metrics server (api, worker and cron). Use 0.0.0.0 in containers; never route it through the tunnel.' }),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, 'x-group': 'Observability', description: 'Port of the internal /health and /metrics server. Defaults to 9464 for the worker, 9465 for cron and 9466 for the api, so all three run side by side on one machine; in containers each may use 9464. 0 picks a free port (logged at start).' })),
   SENTRY_DSN: Type.Optional(Type.String({ pattern: '^https?://', 'x-group': 'Observability', description: 'Sentry DSN. When set, the api reports unhandled errors (500 responses) and the worker jobs that failed for good, with request and job ids but no addresses, headers or bodies. Empty turns error reporting off: the SDK is not even loaded.' })),
@@ -67,6 +69,7 @@ export const configSchema = Type.Object({
   RETENTION_EVENTS_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Outbox events older than this are deleted by the daily cleanup once they have been relayed.' }),
   RETENTION_PROVIDER_EVENTS_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Ids of applied provider webhook events (kept to ignore redeliveries) are deleted after this many days.' }),
   RETENTION_EXPIRED_TOKENS_DAYS: Type.Integer({ default: 7, minimum: 0, 'x-group': 'Retention', description: 'Login-link tokens are deleted this many days after they expired.' }),
+  RETENTION_IMPORTS_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Finished imports (their report, error rows and any file left) are deleted this many days after they started.' }),
   RETENTION_WEBHOOK_DELIVERIES_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Customer webhook delivery logs older than this are deleted by the daily cleanup.' }),
 });
 

@@ -127,6 +127,43 @@ export interface Events {
   type: string;
 }
 
+export interface ImportErrors {
+  column: string;
+  import_id: string;
+  reason: string;
+  row_number: number;
+}
+
+export interface Imports {
+  attempts: Generated<number>;
+  bytes_processed: Generated<Int8>;
+  created: Generated<number>;
+  created_at: Generated<Timestamp>;
+  created_by_api_key_id: string | null;
+  created_by_user_id: string | null;
+  detected: Json | null;
+  dry_run: boolean;
+  error: Json | null;
+  failed: Generated<number>;
+  file_bytes: Int8;
+  file_name: string;
+  finished_at: Timestamp | null;
+  id: string;
+  options: Json;
+  organization_id: string;
+  phase: string | null;
+  preview: Json | null;
+  processed: Generated<number>;
+  skipped: Generated<Json>;
+  started_at: Timestamp | null;
+  status: string;
+  total: number | null;
+  unchanged: Generated<number>;
+  update_existing: boolean;
+  updated: Generated<number>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface Invitations {
   accepted_at: Timestamp | null;
   accepted_by_user_id: string | null;
@@ -358,6 +395,8 @@ export interface DB {
   domains: Domains;
   email_messages: EmailMessages;
   events: Events;
+  import_errors: ImportErrors;
+  imports: Imports;
   invitations: Invitations;
   magic_link_tokens: MagicLinkTokens;
   organization_members: OrganizationMembers;

@@ -73,6 +73,16 @@ export const JOBS = {
     jobId: (p) => `domains-poll-${p.tick}`,
     options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 30_000 } },
   }),
+  /**
+   * Runs one CSV import (or its dry run) from the stored file. The run is applied in one transaction,
+   * so a retry after a killed worker starts again from the file and cannot apply anything twice.
+   */
+  'import.process': define({
+    queue: 'sync',
+    payload: Type.Object({ import_id: Id, dry_run: Type.Boolean() }),
+    jobId: (p) => `import-${p.import_id}-${p.dry_run ? 'dry' : 'run'}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
+  }),
   /** Re-enqueues messages that stayed queued because their job was lost (Redis down at commit). */
   'email.sweep': define({
     queue: 'maintenance',

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actsInOrganization, requiredRole, type RouteRule } from '../../src/modules/auth/index.ts';
 import { api, createTestContext, sessionApi, type TestContext, type TestSession } from '../support/context.ts';
@@ -27,6 +28,7 @@ interface Fixtures {
   suppressionId: string;
   webhookId: string;
   webhookDeliveryId: string;
+  importId: string;
 }
 
 interface Sample {
@@ -71,6 +73,14 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/suppressions': {},
   'POST /api/v1/suppressions': { body: () => ({ email: 'matrix-suppressed@example.com' }) },
   'DELETE /api/v1/suppressions/:id': { params: (fx) => ({ id: fx.suppressionId }) },
+
+  'POST /api/v1/subscribers/imports': { body: () => ({}) },
+  'GET /api/v1/subscribers/imports': {},
+  'GET /api/v1/subscribers/imports/:id': { params: (fx) => ({ id: fx.importId }) },
+  'GET /api/v1/subscribers/imports/:id/errors.csv': { params: (fx) => ({ id: fx.importId }) },
+  'POST /api/v1/subscribers/imports/:id/start': { params: (fx) => ({ id: fx.importId }) },
+  'DELETE /api/v1/subscribers/imports/:id': { params: (fx) => ({ id: fx.importId }) },
+  'GET /api/v1/subscribers/export': {},
   'GET /api/v1/tags': {},
   'GET /api/v1/tags/by-name/:name': { params: (fx) => ({ name: fx.tagName }) },
   'GET /api/v1/tags/:id': { params: (fx) => ({ id: fx.tagId }) },
@@ -202,11 +212,14 @@ beforeAll(async () => {
   // A public address (documentation-free, never called: no worker runs in this file).
   const webhook = (await call('POST', '/api/v1/webhooks', { url: 'https://93.184.215.14/matrix-fixture', events: ['*'] })).json();
   const webhookDelivery = (await call('POST', `/api/v1/webhooks/${webhook.id}/test`)).json();
+  const upload = await ctx.container.services.imports.upload(a.id, { type: 'user', id: ownerA.userId }, { dry_run: true },
+    { name: 'matrix.csv', stream: Readable.from(['email\nmatrix-import@example.com\n']), truncated: () => false });
   fx = {
     organizationId: a.id, subscriberId: subscriber.id, subscriberEmail: 'matrix@example.com', tagId: tag.id, tagName: tag.name,
     apiKeyId: extraKey.id, memberId: members.find((m) => m.user.id === member.userId)!.id, invitationId: invitation.id, sessionId: ownerA.sessionId,
     templateId: template.id, emailMessageId: email.id, domainId: domain!.id, suppressionId: suppression.id,
     webhookId: webhook.id, webhookDeliveryId: webhookDelivery.id,
+    importId: upload.id,
   };
 });
 afterAll(() => ctx.close());

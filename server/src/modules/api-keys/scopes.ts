@@ -3,6 +3,8 @@ export const SCOPES = [
   'subscribers:read',
   'subscribers:write',
   'subscribers:delete',
+  'imports:read',
+  'imports:write',
   'tags:read',
   'tags:write',
   'templates:read',

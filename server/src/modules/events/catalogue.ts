@@ -59,6 +59,17 @@ const WebhookTest = Type.Object({
   message: Type.String(),
 }, { additionalProperties: false });
 
+const ImportCompleted = Type.Object({
+  import: Type.Object({
+    id: Id,
+    total: Type.Integer({ description: 'Data rows in the file' }),
+    created: Type.Integer(), updated: Type.Integer(), unchanged: Type.Integer(),
+    failed: Type.Integer({ description: 'Rows not imported because they are invalid' }),
+    skipped: Type.Record(Type.String(), Type.Integer(), { description: 'Rows skipped, by reason: duplicate_in_file, exists, suppressed' }),
+  }, { additionalProperties: false }),
+  source: Source,
+}, { additionalProperties: false });
+
 interface EventDefinition {
   description: string;
   payload: TSchema;
@@ -74,6 +85,7 @@ export const EVENT_CATALOGUE = define({
   'subscriber.note_added': { description: 'A note was added to a subscriber.', payload: NoteAdded },
   'tag.subscribed': { description: 'A subscriber subscribed to a topic (tag).', payload: TagChange },
   'tag.unsubscribed': { description: 'A subscriber unsubscribed from a topic (tag).', payload: TagChange },
+  'import.completed': { description: 'A CSV import finished; one event for the whole file, not one per row.', payload: ImportCompleted },
   'email.sent': { description: 'The provider accepted an email.', payload: EmailEvent },
   'email.delivered': { description: 'The receiving server accepted an email.', payload: EmailEvent },
   'email.delivery_delayed': { description: 'Delivery of an email is delayed; the provider keeps trying.', payload: EmailEvent },

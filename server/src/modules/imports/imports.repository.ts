@@ -1,0 +1,412 @@
+import { PostgresDialect, sql, Kysely, type RawBuilder, type Transaction } from 'kysely';
+import type pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import type { Readable, Writable } from 'node:stream';
+import type { DB } from '../../db/types.ts';
+import { uuidv7Floor } from '../../lib/ids.ts';
+
+export const IMPORT_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type ImportStatus = (typeof IMPORT_STATUSES)[number];
+export const IMPORT_PHASES = ['staging', 'validating', 'merging'] as const;
+export type ImportPhase = (typeof IMPORT_PHASES)[number];
+
+const columns = [
+  'imports.id', 'imports.status', 'imports.phase', 'imports.dry_run', 'imports.update_existing', 'imports.file_name', 'imports.file_bytes',
+  'imports.options', 'imports.detected', 'imports.preview', 'imports.total', 'imports.processed', 'imports.bytes_processed',
+  'imports.created', 'imports.updated', 'imports.unchanged', 'imports.failed', 'imports.skipped', 'imports.error',
+  'imports.created_by_user_id', 'imports.created_by_api_key_id', 'imports.started_at', 'imports.finished_at', 'imports.created_at',
+] as const;
+
+export interface ImportRow {
+  id: string;
+  status: ImportStatus;
+  phase: ImportPhase | null;
+  dry_run: boolean;
+  update_existing: boolean;
+  file_name: string;
+  file_bytes: string | number;
+  options: unknown;
+  detected: unknown;
+  preview: unknown;
+  total: number | null;
+  processed: number;
+  bytes_processed: string | number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  skipped: unknown;
+  error: unknown;
+  created_by_user_id: string | null;
+  created_by_api_key_id: string | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  created_at: Date;
+  created_by_email: string | null;
+}
+
+export interface NewImport {
+  id: string;
+  organization_id: string;
+  dry_run: boolean;
+  update_existing: boolean;
+  file_name: string;
+  file_bytes: number;
+  options: Record<string, unknown>;
+  detected: Record<string, unknown>;
+  created_by_user_id: string | null;
+  created_by_api_key_id: string | null;
+}
+
+/** What a finished run found: the same numbers for a dry run (would …) and a real one. */
+export interface ImportCounts {
+  total: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  skipped: Record<string, number>;
+}
+
+export interface ExportFilter {
+  format: 'csv' | 'ndjson';
+  status?: string;
+  tag?: string;
+  emailPrefix?: string;
+  metadataKeys: string[];
+}
+
+export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
+  /** Streams a COPY … TO STDOUT on a connection of its own, released when the stream ends or is destroyed. */
+  async function copyOut(copy: RawBuilder<unknown>): Promise<Readable> {
+    const client = await pool.connect();
+    const stream = client.query(copyTo(copy.compile(db).sql));
+    let released = false;
+    const release = (destroy: boolean) => {
+      if (released) return;
+      released = true;
+      client.release(destroy);
+    };
+    stream.on('end', () => release(false));
+    // A client that goes away mid-download destroys the stream while the connection is mid-COPY.
+    stream.on('close', () => release(true));
+    stream.on('error', () => release(true));
+    return stream;
+  }
+
+  const select = () => db.selectFrom('imports').leftJoin('users', 'users.id', 'imports.created_by_user_id').select([...columns, 'users.email as created_by_email']);
+
+  return {
+    async create(values: NewImport): Promise<void> {
+      await db.insertInto('imports').values({
+        ...values, status: 'queued', options: JSON.stringify(values.options), detected: JSON.stringify(values.detected),
+      }).execute();
+    },
+
+    async get(organizationId: string, id: string): Promise<ImportRow | undefined> {
+      return select().where('imports.organization_id', '=', organizationId).where('imports.id', '=', id).executeTakeFirst() as Promise<ImportRow | undefined>;
+    },
+
+    /** The worker's read: the import with its organization, whatever the organization. */
+    async load(id: string): Promise<(ImportRow & { organization_id: string }) | undefined> {
+      return select().select('imports.organization_id').where('imports.id', '=', id).executeTakeFirst() as Promise<(ImportRow & { organization_id: string }) | undefined>;
+    },
+
+    async list(organizationId: string, options: { limit: number; beforeId?: string }): Promise<ImportRow[]> {
+      let query = select().where('imports.organization_id', '=', organizationId);
+      if (options.beforeId) query = query.where('imports.id', '<', options.beforeId);
+      return query.orderBy('imports.id', 'desc').limit(options.limit + 1).execute() as Promise<ImportRow[]>;
+    },
+
+    /** Takes the import for a run: queued or (after a killed worker) running again from the start. */
+    async begin(id: string): Promise<boolean> {
+      const row = await db.updateTable('imports')
+        .set({ status: 'running', phase: 'staging', processed: 0, bytes_processed: 0, attempts: sql`attempts + 1`, started_at: sql`coalesce(started_at, now())`, updated_at: sql`now()` })
+        .where('id', '=', id).where('status', 'in', ['queued', 'running']).returning('id').executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /** Records progress; false when the import was cancelled meanwhile (the caller stops). */
+    async progress(id: string, values: { phase?: ImportPhase; processed?: number; bytes_processed?: number; total?: number }): Promise<boolean> {
+      const row = await db.updateTable('imports').set({ ...values, updated_at: sql`now()` })
+        .where('id', '=', id).where('status', '=', 'running').returning('id').executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async status(id: string): Promise<ImportStatus | undefined> {
+      const row = await db.selectFrom('imports').select('status').where('id', '=', id).executeTakeFirst();
+      return row?.status as ImportStatus | undefined;
+    },
+
+    async fail(id: string, error: { code: string; message: string }): Promise<void> {
+      await db.updateTable('imports').set({ status: 'failed', phase: null, error: JSON.stringify(error), finished_at: sql`now()`, updated_at: sql`now()` })
+        .where('id', '=', id).where('status', 'in', ['queued', 'running']).execute();
+    },
+
+    /** Cancels a queued or running import; false when it already ended. */
+    async cancel(organizationId: string, id: string): Promise<boolean> {
+      const row = await db.updateTable('imports').set({ status: 'cancelled', phase: null, finished_at: sql`now()`, updated_at: sql`now()` })
+        .where('organization_id', '=', organizationId).where('id', '=', id).where('status', 'in', ['queued', 'running']).returning('id').executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /** Turns a completed dry run into a queued real run of the same file; false when it is not one. */
+    async queueRealRun(organizationId: string, id: string): Promise<boolean> {
+      const row = await db.updateTable('imports').set({
+        status: 'queued', dry_run: false, phase: null, processed: 0, bytes_processed: 0, created: 0, updated: 0, unchanged: 0, failed: 0,
+        skipped: '{}', started_at: null, finished_at: null, updated_at: sql`now()`,
+      }).where('organization_id', '=', organizationId).where('id', '=', id).where('dry_run', '=', true).where('status', '=', 'completed')
+        .returning('id').executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /** The rows that were not imported, in file order, as a stream (the errors file may be long). */
+    async errorsCsv(organizationId: string, id: string): Promise<Readable> {
+      return copyOut(sql`copy (
+        select e.row_number as row, e."column", e.reason from import_errors e join imports i on i.id = e.import_id
+        where e.import_id = ${sql.lit(id)}::uuid and i.organization_id = ${sql.lit(organizationId)}::uuid order by e.row_number
+      ) to stdout with (format csv, header)`);
+    },
+
+    /** Cancels the statement a run's connection is executing (the run then rolls back and stops). */
+    async cancelStatement(pid: number): Promise<void> {
+      await sql`select pg_cancel_backend(${pid})`.execute(db);
+    },
+
+    /** Deletes imports (with their error rows) older than the cutoff; returns their ids for the files. */
+    async deleteBefore(cutoff: Date): Promise<string[]> {
+      const rows = await db.deleteFrom('imports').where('id', '<', uuidv7Floor(cutoff)).where('status', 'in', ['completed', 'failed', 'cancelled']).returning('id').execute();
+      return rows.map((r) => r.id);
+    },
+
+    /**
+     * Subscribers as CSV or NDJSON, straight from PostgreSQL (COPY … TO STDOUT), so memory stays flat
+     * however many there are. COPY takes no bind parameters: every value here is inlined as a literal,
+     * and each was checked by the route schema (uuid, status enum, slug and key patterns). Tags are the
+     * slugs of the topics the subscriber is subscribed to, joined by ";". No tokens or secrets exist in
+     * these columns.
+     */
+    async exportStream(organizationId: string, filter: ExportFilter): Promise<Readable> {
+      const conditions = [sql`s.organization_id = ${sql.lit(organizationId)}::uuid`];
+      if (filter.status) conditions.push(sql`s.status = ${sql.lit(filter.status)}`);
+      if (filter.tag) {
+        conditions.push(sql`exists (select 1 from subscriber_tags st join tags t on t.id = st.tag_id
+          where st.subscriber_id = s.id and st.status = 'subscribed' and t.organization_id = s.organization_id and t.slug = ${sql.lit(filter.tag)})`);
+      }
+      if (filter.emailPrefix) conditions.push(sql`lower(s.email) like ${sql.lit(`${filter.emailPrefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
+      const metadata = filter.metadataKeys.length > 0
+        ? sql.join(filter.metadataKeys.map((key) => sql`s.metadata ->> ${sql.lit(key)} as ${sql.id(`metadata.${key}`)}`))
+        : sql`s.metadata::text as metadata`;
+      // The organization's topic links aggregated once and hash-joined, rather than a lookup per subscriber.
+      const tags = sql`select st.subscriber_id, string_agg(t.slug, ';' order by t.slug) as slugs from subscriber_tags st join tags t on t.id = st.tag_id
+        where st.organization_id = ${sql.lit(organizationId)}::uuid and st.status = 'subscribed' group by st.subscriber_id`;
+      const rows = sql`select s.id, s.email, s.first_name, s.last_name, s.status, s.source, coalesce(tg.slugs, '') as tags, ${metadata},
+          to_json(s.created_at) #>> '{}' as created_at, to_json(s.updated_at) #>> '{}' as updated_at
+        from subscribers s left join (${tags}) tg on tg.subscriber_id = s.id where ${sql.join(conditions, sql` and `)} order by s.id`;
+      // NDJSON: one JSON object per line; the control-character quote and delimiter make COPY write it untouched.
+      const copy = filter.format === 'ndjson'
+        ? sql`copy (select json_build_object('id', r.id, 'email', r.email, 'first_name', r.first_name, 'last_name', r.last_name, 'status', r.status,
+            'source', r.source, 'tags', case when r.tags = '' then '[]'::json else to_json(string_to_array(r.tags, ';')) end,
+            'metadata', ${filter.metadataKeys.length > 0 ? sql`(select json_object_agg(key, value) from json_each(row_to_json(r)) where key like 'metadata.%')` : sql`r.metadata::json`},
+            'created_at', r.created_at, 'updated_at', r.updated_at) from (${rows}) r) to stdout with (format csv, quote e'\x01', delimiter e'\x02')`
+        : sql`copy (${rows}) to stdout with (format csv, header)`;
+      return copyOut(copy);
+    },
+
+    /** A connection of its own for one run: the staging table lives in it and dies with it. */
+    async session(): Promise<StagingSession> {
+      return createStagingSession(await pool.connect());
+    },
+  };
+}
+
+export type ImportRepository = ReturnType<typeof createImportRepository>;
+
+/**
+ * The statements of one run, on one connection. Parsed rows are copied into a temporary table (no
+ * WAL, gone when the connection closes, so a killed worker leaves nothing behind); duplicates and
+ * existing subscribers are found in SQL; the merge is a handful of set-based statements in one
+ * transaction, so an import is applied whole or not at all.
+ */
+export function createStagingSession(client: pg.PoolClient) {
+  // A connection ended under a running statement (killed backend, cancelled run) also emits 'error' on
+  // the client; the statement's own promise rejects with it, which is where the run handles it.
+  client.on('error', () => undefined);
+  // Kysely over this one connection: every statement of the run, its transaction included, uses it.
+  const connection = { query: (...args: unknown[]) => (client.query as (...a: unknown[]) => unknown)(...args), release: () => undefined };
+  const conn = new Kysely<DB>({ dialect: new PostgresDialect({ pool: { connect: async () => connection, end: async () => undefined } as never }) });
+  const run = async <R extends object = Record<string, unknown>>(query: RawBuilder<unknown>, executor: Kysely<DB> | Transaction<DB> = conn): Promise<R[]> =>
+    (await query.execute(executor)).rows as R[];
+
+  /** What a valid, first-in-file row does; the one rule shared by dry runs, counts, previews and writes. */
+  const action = (updateExisting: boolean) => sql<string>`case
+    when not p.existing then (case when p.suppressed then 'skip_suppressed' else 'create' end)
+    when not ${sql.lit(updateExisting)} then 'skip_exists'
+    when p.fields_changed or p.new_links then 'update'
+    else 'unchanged' end`;
+
+  return {
+    /** The backend's process id, to cancel a long statement from another connection. */
+    pid: (client as unknown as { processID: number }).processID,
+
+    async createStage(): Promise<void> {
+      await run(sql`drop table if exists import_stage`);
+      await run(sql`create temp table import_stage (
+        row_number integer not null, email text, first_name text, last_name text, tags text, metadata jsonb,
+        error_code text, error_column text)`);
+    },
+
+    /** A COPY stream taking lines made by csv.ts's copyLine. */
+    copyStream(): Writable {
+      return client.query(copyFrom('copy import_stage (row_number, email, first_name, last_name, tags, metadata, error_code, error_column) from stdin'));
+    },
+
+    /** Statistics for the planner (temporary tables are never analyzed automatically), then duplicates. */
+    async validate(): Promise<void> {
+      await run(sql`analyze import_stage`);
+      await run(sql`
+        update import_stage s set error_code = 'duplicate_in_file', error_column = 'email'
+        from (select row_number, min(row_number) over (partition by lower(email)) as first
+              from import_stage where error_code is null) d
+        where s.row_number = d.row_number and d.row_number <> d.first`);
+    },
+
+    async tagNames(limit: number): Promise<string[]> {
+      const rows = await run<{ name: string }>(sql`
+        select distinct unnest(string_to_array(tags, ${'\u001f'})) as name from import_stage where error_code is null and tags is not null limit ${limit}`);
+      return rows.map((r) => r.name);
+    },
+
+    /** Keeps the rows that were not imported (codes and columns, no values) for the errors file. */
+    async saveErrors(importId: string): Promise<void> {
+      await run(sql`insert into import_errors (import_id, row_number, "column", reason)
+        select ${importId}::uuid, row_number, error_column, error_code from import_stage where error_code is not null
+        on conflict do nothing`);
+    },
+
+    /** Runs `work` in one transaction of this connection (the merge, or a dry run that is rolled back). */
+    transaction: <T>(work: (trx: Transaction<DB>) => Promise<T>) => conn.transaction().execute(work),
+
+    /**
+     * Resolves every tag name of the file to a tag id (inside the transaction). A real run creates the
+     * missing tags first, private: a tag made by an import is an internal segment until someone
+     * chooses to show it in the preference center. Missing tags of a dry run get a placeholder id, which
+     * no subscriber can hold yet.
+     */
+    async resolveTags(trx: Transaction<DB>, organizationId: string, tags: { name: string; slug: string }[], create: boolean): Promise<void> {
+      const names = tags.map((t) => t.name);
+      const slugs = tags.map((t) => t.slug);
+      if (create && tags.length > 0) {
+        // Shared rule to call here once subscribers exports it: implicit tags are private.
+        await run(sql`insert into tags (id, organization_id, name, slug, is_public)
+          select uuid_v7(), ${organizationId}::uuid, name, slug, false from unnest(${names}::text[], ${slugs}::text[]) as i(name, slug)
+          on conflict do nothing`, trx);
+      }
+      await run(sql`create temp table import_tags on commit drop as
+        select i.name, coalesce(t.id, gen_random_uuid()) as tag_id
+        from unnest(${names}::text[], ${slugs}::text[]) as i(name, slug)
+        left join lateral (
+          select id from tags where organization_id = ${organizationId}::uuid and (lower(name) = lower(i.name) or slug = i.slug)
+          order by (lower(name) = lower(i.name)) desc limit 1
+        ) t on true`, trx);
+    },
+
+    /**
+     * The plan: each valid first-in-file row with the subscriber it matches (or the id it will get),
+     * whether its address is suppressed, whether it changes a field, and the topic links it adds. An
+     * import never changes a subscriber's status and never resubscribes a topic someone left: links
+     * that exist in any state are kept as they are.
+     */
+    async plan(trx: Transaction<DB>, organizationId: string, updateExisting: boolean, defaultTags: string[]): Promise<void> {
+      await run(sql`create temp table import_plan on commit drop as
+        select s.row_number, s.email, s.first_name, s.last_name, s.metadata, s.tags,
+          coalesce(sub.id, uuid_v7()) as subscriber_id, sub.id is not null as existing, sup.email is not null as suppressed,
+          sub.id is not null and (
+            (s.first_name is not null and s.first_name is distinct from sub.first_name)
+            or (s.last_name is not null and s.last_name is distinct from sub.last_name)
+            or (s.metadata is not null and sub.metadata || s.metadata <> sub.metadata)
+          ) as fields_changed,
+          false as new_links
+        from import_stage s
+        left join subscribers sub on sub.organization_id = ${organizationId}::uuid and lower(sub.email) = lower(s.email)
+        left join suppressions sup on sup.organization_id = ${organizationId}::uuid and lower(sup.email) = lower(s.email)
+        where s.error_code is null`, trx);
+      await run(sql`create temp table import_links on commit drop as
+        select distinct p.subscriber_id, t.tag_id
+        from import_plan p
+        cross join lateral unnest(coalesce(string_to_array(p.tags, ${'\u001f'}), '{}') || ${defaultTags}::text[]) as n(name)
+        join import_tags t on t.name = n.name
+        where (p.existing and ${sql.lit(updateExisting)}) or not (p.existing or p.suppressed)`, trx);
+      await run(sql`delete from import_links l using subscriber_tags st where st.subscriber_id = l.subscriber_id and st.tag_id = l.tag_id`, trx);
+      await run(sql`update import_plan p set new_links = true where p.existing and p.subscriber_id in (select subscriber_id from import_links)`, trx);
+    },
+
+    async counts(trx: Transaction<DB>, updateExisting: boolean): Promise<ImportCounts> {
+      const [stage] = await run<{ total: number; failed: number; duplicates: number }>(sql`select count(*)::int as total,
+        count(*) filter (where error_code is not null and error_code <> 'duplicate_in_file')::int as failed,
+        count(*) filter (where error_code = 'duplicate_in_file')::int as duplicates from import_stage`, trx);
+      const actions = await run<{ action: string; count: number }>(sql`select ${action(updateExisting)} as action, count(*)::int as count from import_plan p group by 1`, trx);
+      const by = new Map(actions.map((a) => [a.action, a.count]));
+      const skipped: Record<string, number> = {};
+      if (stage!.duplicates > 0) skipped.duplicate_in_file = stage!.duplicates;
+      if (by.get('skip_exists')) skipped.exists = by.get('skip_exists')!;
+      if (by.get('skip_suppressed')) skipped.suppressed = by.get('skip_suppressed')!;
+      return {
+        total: stage!.total, failed: stage!.failed, skipped,
+        created: by.get('create') ?? 0, updated: by.get('update') ?? 0, unchanged: by.get('unchanged') ?? 0,
+      };
+    },
+
+    /** The first rows of the file as mapped, with what each does (or why it is not imported). */
+    async preview(trx: Transaction<DB>, updateExisting: boolean, limit: number) {
+      return run<{ row: number; email: string | null; first_name: string | null; last_name: string | null; tags: string[]; metadata: Record<string, unknown> | null; action: string }>(sql`
+        select s.row_number as row, s.email, s.first_name, s.last_name, coalesce(string_to_array(s.tags, ${'\u001f'}), '{}') as tags, s.metadata,
+          coalesce(s.error_code, ${action(updateExisting)}) as action
+        from import_stage s left join import_plan p on p.row_number = s.row_number
+        order by s.row_number limit ${limit}`, trx);
+    },
+
+    /**
+     * The writes of a real run, set-based: new subscribers (active, source import), changed fields of
+     * existing ones (names replaced when given, metadata merged; the status is never touched), new
+     * topic links, and the consent history of each. Subscriber events are not written per row: the
+     * run ends with one import.completed event.
+     */
+    async apply(trx: Transaction<DB>, organizationId: string, importId: string, updateExisting: boolean): Promise<void> {
+      const details = JSON.stringify({ import_id: importId });
+      await run(sql`insert into subscribers (id, organization_id, email, status, first_name, last_name, metadata, source)
+        select subscriber_id, ${organizationId}::uuid, email, 'active', first_name, last_name, coalesce(metadata, '{}'), 'import'
+        from import_plan where not existing and not suppressed`, trx);
+      if (updateExisting) {
+        // Shared rule to call here once subscribers exports it: an import never changes a status.
+        await run(sql`update subscribers s set first_name = coalesce(p.first_name, s.first_name), last_name = coalesce(p.last_name, s.last_name),
+          metadata = s.metadata || coalesce(p.metadata, '{}'), updated_at = now()
+          from import_plan p where p.existing and p.fields_changed and s.id = p.subscriber_id and s.organization_id = ${organizationId}::uuid`, trx);
+      }
+      await run(sql`insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at)
+        select subscriber_id, tag_id, ${organizationId}::uuid, 'subscribed', 'import', now() from import_links
+        on conflict do nothing`, trx);
+      await run(sql`insert into subscription_history (id, organization_id, subscriber_id, tag_id, action, source, details)
+        select uuid_v7(), ${organizationId}::uuid, subscriber_id, null, case when existing then 'updated' else 'created' end, 'import', ${details}::jsonb
+        from import_plan where (not existing and not suppressed) or (existing and ${sql.lit(updateExisting)} and fields_changed)
+        union all
+        select uuid_v7(), ${organizationId}::uuid, subscriber_id, tag_id, 'tag_subscribed', 'import', ${details}::jsonb from import_links`, trx);
+    },
+
+    /** Marks the run completed with its counts, unless it was cancelled meanwhile (then false: roll back). */
+    async complete(trx: Transaction<DB>, importId: string, counts: ImportCounts, preview: unknown[]): Promise<boolean> {
+      const rows = await run(sql`update imports set status = 'completed', phase = null, total = ${counts.total}, processed = ${counts.total},
+        created = ${counts.created}, updated = ${counts.updated}, unchanged = ${counts.unchanged}, failed = ${counts.failed},
+        skipped = ${JSON.stringify(counts.skipped)}::jsonb, preview = ${JSON.stringify(preview)}::jsonb, finished_at = now(), updated_at = now()
+        where id = ${importId}::uuid and status = 'running' returning id`, trx);
+      return rows.length > 0;
+    },
+
+    /** Ends the session; the connection is closed, not reused, so nothing of the run survives in it. */
+    close(): void {
+      client.release(true);
+    },
+  };
+}
+
+export type StagingSession = ReturnType<typeof createStagingSession>;
