@@ -19,8 +19,8 @@ import type { EmailProvider } from './provider.ts';
 
 export { createDevMailbox, extractLinks, type DevMailbox } from './dev-mailbox.ts';
 export { DOMAIN_REGIONS, DOMAIN_STATUSES, type DomainRecord, type DomainRegion, type DomainStatus, type ProviderDomain, type SendingDomainProvider } from './domains-provider.ts';
-export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus } from './email.repository.ts';
-export type { EmailService, SendInput } from './email.service.ts';
+export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus, type NewMessage, type Recipient } from './email.repository.ts';
+export type { CampaignSettings, EmailService, SendInput } from './email.service.ts';
 export { PREFERENCE_PURPOSE, UNSUBSCRIBE_PURPOSE, type EmailLinks } from './links.ts';
 export { MAX_BATCH_SIZE, ProviderError, sendEachInTurn, type EmailProvider, type OutgoingEmail, type ProviderErrorKind, type SendResult } from './provider.ts';
 export { createEmailProviders, providerRateLimit } from './providers.ts';
