@@ -25,6 +25,8 @@ interface Fixtures {
   emailMessageId: string;
   domainId: string;
   suppressionId: string;
+  segmentId: string;
+  campaignId: string;
 }
 
 interface Sample {
@@ -135,6 +137,31 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/audit-logs': {},
   'GET /api/v1/dev/mailbox': {},
 
+  'GET /api/v1/segments': {},
+  'POST /api/v1/segments': { body: () => ({ name: 'Matrix segment', filter: { match: 'all', conditions: [{ field: 'status', op: 'eq', value: 'active' }] } }) },
+  'POST /api/v1/segments/preview-count': { body: () => ({ filter: { match: 'all', conditions: [] } }) },
+  'GET /api/v1/segments/:id': { params: (fx) => ({ id: fx.segmentId }) },
+  'PATCH /api/v1/segments/:id': { params: (fx) => ({ id: fx.segmentId }), body: () => ({ name: 'Renamed' }) },
+  'DELETE /api/v1/segments/:id': { params: (fx) => ({ id: fx.segmentId }) },
+  'GET /api/v1/segments/:id/count': { params: (fx) => ({ id: fx.segmentId }) },
+  'GET /api/v1/segments/:id/members': { params: (fx) => ({ id: fx.segmentId }) },
+
+  'GET /api/v1/campaigns': {},
+  'POST /api/v1/campaigns': { body: (fx) => ({ name: 'Matrix campaign', template_id: fx.templateId, tag_filter: { include_tags: [fx.tagId] } }) },
+  'GET /api/v1/campaigns/:id': { params: (fx) => ({ id: fx.campaignId }) },
+  'PATCH /api/v1/campaigns/:id': { params: (fx) => ({ id: fx.campaignId }), body: () => ({ name: 'Renamed' }) },
+  'DELETE /api/v1/campaigns/:id': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/send': { params: (fx) => ({ id: fx.campaignId }), body: () => ({}) },
+  'POST /api/v1/campaigns/:id/pause': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/resume': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/cancel': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/duplicate': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/retry': { params: (fx) => ({ id: fx.campaignId }) },
+  'GET /api/v1/campaigns/:id/recipient-count': { params: (fx) => ({ id: fx.campaignId }) },
+  'GET /api/v1/campaigns/:id/progress': { params: (fx) => ({ id: fx.campaignId }) },
+  'GET /api/v1/campaigns/:id/stats': { params: (fx) => ({ id: fx.campaignId }) },
+  'GET /api/v1/campaigns/:id/recipients': { params: (fx) => ({ id: fx.campaignId }) },
+
   'GET /api/v1/stats/overview': {},
   'GET /api/v1/stats/growth': { query: () => 'days=30' },
 };
@@ -182,10 +209,13 @@ beforeAll(async () => {
   // A sending domain as the provider would have registered it (the dev provider has no domains API).
   const domain = await ctx.container.email.repositories.domains.insert(a.id, newId(), { id: 'provider-domain', name: 'mail.matrix.example.com', region: 'us-east-1', status: 'pending', records: [] });
   const suppression = (await call('POST', '/api/v1/suppressions', { email: 'matrix-bounced@example.com' })).json();
+  const segment = (await call('POST', '/api/v1/segments', { name: 'Matrix', filter: { match: 'all', conditions: [{ field: 'tags', op: 'any', value: [tag.id] }] } })).json();
+  const campaign = (await call('POST', '/api/v1/campaigns', { name: 'Matrix', template_id: template.id, tag_filter: { include_tags: [tag.id] } })).json();
   fx = {
     organizationId: a.id, subscriberId: subscriber.id, subscriberEmail: 'matrix@example.com', tagId: tag.id, tagName: tag.name,
     apiKeyId: extraKey.id, memberId: members.find((m) => m.user.id === member.userId)!.id, invitationId: invitation.id, sessionId: ownerA.sessionId,
     templateId: template.id, emailMessageId: email.id, domainId: domain!.id, suppressionId: suppression.id,
+    segmentId: segment.id, campaignId: campaign.id,
   };
 });
 afterAll(() => ctx.close());

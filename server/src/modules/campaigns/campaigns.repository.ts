@@ -38,6 +38,16 @@ export interface CampaignRow {
 
 export type CampaignFields = Pick<CampaignRow, 'name' | 'template_id' | 'segment_id' | 'tag_filter' | 'subject' | 'preheader' | 'from_name' | 'reply_to'>;
 
+export interface RecipientRow {
+  subscriber_id: string;
+  email: string | null;
+  status: RecipientStatus;
+  reason: string | null;
+  email_message_id: string | null;
+  message_status: string | null;
+  updated_at: Date;
+}
+
 /** A claimed recipient with what its email needs, or the reason it is skipped now. */
 export interface ClaimedRecipient {
   id: string;
@@ -308,7 +318,7 @@ export function createCampaignRepository(db: Kysely<DB>) {
         .where('r.organization_id', '=', organizationId).where('r.campaign_id', '=', campaignId);
       if (options.afterId) query = query.where('r.subscriber_id', '>', options.afterId);
       if (options.status) query = query.where('r.status', '=', options.status);
-      return query.orderBy('r.subscriber_id').limit(options.limit + 1).execute();
+      return await query.orderBy('r.subscriber_id').limit(options.limit + 1).execute() as RecipientRow[];
     },
 
     /** Scheduled campaigns now due, and sending ones whose pump has not beaten for `staleSeconds`. */

@@ -73,7 +73,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignServ
       config: write,
     }, async (request, reply) => {
       const result = await campaigns[action](org(request), request.params.id);
-      return reply.code(action === 'duplicate' ? 201 : 200).send(result);
+      return reply.code(action === 'duplicate' ? 201 : 200).send(result as never);
     });
   }
 

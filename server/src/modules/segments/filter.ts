@@ -66,8 +66,10 @@ export function tagRefs(filter: SegmentFilter): string[] {
 const asList = (value: ConditionT['value']): (string | number | boolean)[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 class FilterError extends Error {
-  constructor(readonly path: string, message: string) {
+  readonly path: string;
+  constructor(path: string, message: string) {
     super(message);
+    this.path = path;
   }
 }
 
