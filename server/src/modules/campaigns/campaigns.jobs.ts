@@ -8,8 +8,10 @@ import type { Entitlements } from '../entitlements/index.ts';
 import type { CampaignRepository, CampaignRow, ClaimedRecipient } from './campaigns.repository.ts';
 import { settingsOf, type CampaignService } from './campaigns.service.ts';
 
-/** Recipients claimed per transaction (and at most one provider batch). */
-export const BATCH_SIZE = 100;
+/** Recipients claimed per transaction. */
+export const BATCH_SIZE = 200;
+// Claims one pump runs at once: rendering in Node overlaps the database's work on another batch.
+const LANES = 3;
 // Messages of one campaign allowed to wait for the provider at once. The pump stops claiming above it,
 // so pause and cancel take effect on a bounded tail and a slow provider is not buried under a backlog.
 const WINDOW = 2000;
@@ -123,42 +125,60 @@ export function createCampaignJobs(deps: {
     }, campaign.round);
     const deadline = Date.now() + RUN_MS;
     let beat = 0;
+    // Shared by the lanes: the highest subscriber id claimed so far. A lane that finds rows locked by
+    // another lane skips them (they are being claimed); a rolled-back claim is found by the final sweep.
     let after: string | null = null;
-    while (Date.now() < deadline && !context.signal.aborted) {
-      if (Date.now() - beat > HEARTBEAT_MS) {
-        await repo.heartbeat(campaign.id);
-        beat = Date.now();
-      }
-      if (await repo.backlog(campaign.id, WINDOW) >= WINDOW) {
-        await sleep(50, context.signal);
-        continue;
-      }
-      let claimed: Claim;
-      try {
-        claimed = await claim(campaign, compose, after);
-      } catch (error) {
-        if (!(error instanceof AppError) || error.code !== 'plan_limit_exceeded') throw error;
-        // The month's quota ran out since the campaign was checked: pause, saying why, instead of failing.
-        await db.transaction().execute((trx) => repo.setState(trx, campaign.id, { status: 'paused', last_error: error.message }));
-        return 'paused';
-      }
-      if (claimed.state === 'stopped') return 'stopped';
-      if (claimed.state === 'empty') {
-        // Rows another pump held were passed over: look once more from the start before finishing.
-        if (after !== null) {
-          after = null;
+    let outcome: string | null = null;
+    const running = () => outcome === null && Date.now() < deadline && !context.signal.aborted;
+
+    async function lane(): Promise<void> {
+      while (running()) {
+        if (Date.now() - beat > HEARTBEAT_MS) {
+          beat = Date.now();
+          await repo.heartbeat(campaign.id);
+        }
+        if (await repo.backlog(campaign.id, WINDOW) >= WINDOW) {
+          await sleep(50, context.signal);
           continue;
         }
-        if (!(await repo.hasQueued(campaign.id)) && (await finish(campaign))) return 'finished';
-        await sleep(200, context.signal);
-        continue;
-      }
-      after = claimed.last;
-      if (claimed.messageIds.length > 0) {
-        // A lost enqueue (Redis down after commit) is found by the email sweep: the messages are stored.
-        await producer.enqueueMany(claimed.messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id } })));
+        const from = after;
+        let claimed: Claim;
+        try {
+          claimed = await claim(campaign, compose, from);
+        } catch (error) {
+          if (!(error instanceof AppError) || error.code !== 'plan_limit_exceeded') throw error;
+          // The month's quota ran out since the campaign was checked: pause, saying why, instead of failing.
+          await db.transaction().execute((trx) => repo.setState(trx, campaign.id, { status: 'paused', last_error: error.message }));
+          outcome ??= 'paused';
+          return;
+        }
+        if (claimed.state === 'stopped') {
+          outcome ??= 'stopped';
+          return;
+        }
+        if (claimed.state === 'empty') {
+          // Rows passed over while another lane or pump held them: look once more from the start.
+          if (from !== null) {
+            if (after === from) after = null;
+            continue;
+          }
+          if (!(await repo.hasQueued(campaign.id)) && (await finish(campaign))) {
+            outcome ??= 'finished';
+            return;
+          }
+          await sleep(200, context.signal);
+          continue;
+        }
+        if (after === null || claimed.last > after) after = claimed.last;
+        if (claimed.messageIds.length > 0) {
+          // A lost enqueue (Redis down after commit) is found by the email sweep: the messages are stored.
+          await producer.enqueueMany(claimed.messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id } })));
+        }
       }
     }
+
+    await Promise.all(Array.from({ length: LANES }, lane));
+    if (outcome) return outcome;
     await producer.enqueue('campaign.pump', { campaign_id: campaign.id, round: campaign.round, step: nextStep(step) });
     return 'continued';
   }
