@@ -14,7 +14,7 @@ export const BATCH_SIZE = 200;
 const LANES = 3;
 // Messages of one campaign allowed to wait for the provider at once. The pump stops claiming above it,
 // so pause and cancel take effect on a bounded tail and a slow provider is not buried under a backlog.
-const WINDOW = 2000;
+const WINDOW = 600;
 // One pump job runs this long, then hands over to its next step (a fresh job: locks and logs stay short).
 const RUN_MS = 15_000;
 const HEARTBEAT_MS = 2000;

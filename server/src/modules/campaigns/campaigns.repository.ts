@@ -66,8 +66,20 @@ const columns = [
 
 const notSuppressed = sql<SqlBool>`not exists (select 1 from suppressions x where x.organization_id = s.organization_id and lower(x.email) = lower(s.email))`;
 
-// Message statuses that count as "the provider accepted it".
-const ACCEPTED = sql`('sent', 'delivery_delayed', 'delivered', 'bounced', 'complained')`;
+/**
+ * A recipient's state from its ledger row "r" and its message "m": once a message exists, the message
+ * decides. The provider's id means it was accepted, whatever happened to the row after (a cancel that
+ * raced a send in flight counts the email as sent, because it was).
+ */
+const recipientState = sql`case
+  when m.provider_message_id is not null then 'sent'
+  when r.email_message_id is null or r.status <> 'sending' and m.id is null then r.status
+  when m.id is null then 'skipped'
+  when m.status in ('queued', 'sending') then 'sending'
+  when m.status = 'suppressed' then 'skipped'
+  when m.error_code = 'campaign_cancelled' then 'cancelled'
+  when m.status = 'failed' then 'failed'
+  else 'sent' end`;
 
 /** Every query is filtered by the organization, or (worker side) by a campaign id read from such a row. */
 export function createCampaignRepository(db: Kysely<DB>) {
@@ -223,10 +235,10 @@ export function createCampaignRepository(db: Kysely<DB>) {
     async settle(trx: Executor, campaignId: string): Promise<void> {
       await sql`
         update campaign_recipients r set updated_at = now(),
-          status = case when x.message_id is null then 'skipped' when x.message_status = 'failed' then 'failed' when x.message_status = 'suppressed' then 'skipped' else 'sent' end,
-          reason = case when x.message_id is null then 'subscriber_deleted' when x.message_status = 'failed' then x.error_code when x.message_status = 'suppressed' then 'suppressed' end
+          status = case when x.message_id is null then 'skipped' when x.accepted then 'sent' when x.message_status = 'failed' then 'failed' when x.message_status = 'suppressed' then 'skipped' else 'sent' end,
+          reason = case when x.message_id is null then 'subscriber_deleted' when x.accepted then null when x.message_status = 'failed' then x.error_code when x.message_status = 'suppressed' then 'suppressed' end
         from (
-          select c.subscriber_id, m.id as message_id, m.status as message_status, m.error_code
+          select c.subscriber_id, m.id as message_id, m.status as message_status, m.error_code, m.provider_message_id is not null as accepted
           from campaign_recipients c left join email_messages m on m.id = c.email_message_id
           where c.campaign_id = ${campaignId} and c.status = 'sending'
         ) x
@@ -256,7 +268,7 @@ export function createCampaignRepository(db: Kysely<DB>) {
           update organizations set emails_sent_this_month = greatest(emails_sent_this_month - (select count(*) from m), 0) where id = ${organizationId}
         )
         update campaign_recipients r set status = 'cancelled', reason = 'campaign_cancelled', updated_at = now()
-        where r.campaign_id = ${campaignId} and (r.status = 'queued' or r.email_message_id in (select id from m))`.execute(trx);
+        where r.campaign_id = ${campaignId} and r.status = 'queued'`.execute(trx);
     },
 
     /** Puts failed recipients whose message the provider never accepted back in the queue; how many. */
@@ -273,17 +285,14 @@ export function createCampaignRepository(db: Kysely<DB>) {
      * A claimed recipient's state is its message's until the campaign settles.
      */
     async progress(organizationId: string, campaignId: string) {
-      const row = await sql<Record<'queued' | 'sending' | 'sent' | 'failed' | 'skipped' | 'cancelled', number>>`
-        select count(*) filter (where r.status = 'queued') as queued,
-               count(*) filter (where r.status = 'sending' and m.status in ('queued', 'sending')) as sending,
-               count(*) filter (where r.status = 'sent' or (r.status = 'sending' and m.status in ${ACCEPTED})) as sent,
-               count(*) filter (where r.status = 'failed' or (r.status = 'sending' and m.status = 'failed')) as failed,
-               count(*) filter (where r.status = 'skipped' or (r.status = 'sending' and (m.id is null or m.status = 'suppressed'))) as skipped,
-               count(*) filter (where r.status = 'cancelled') as cancelled
+      const rows = await sql<{ state: RecipientStatus; count: number }>`
+        select ${recipientState} as state, count(*) as count
         from campaign_recipients r left join email_messages m on m.id = r.email_message_id
-        where r.organization_id = ${organizationId} and r.campaign_id = ${campaignId}`.execute(db);
-      const counts = row.rows[0]!;
-      return Object.fromEntries(Object.entries(counts).map(([key, value]) => [key, Number(value)])) as typeof counts;
+        where r.organization_id = ${organizationId} and r.campaign_id = ${campaignId}
+        group by 1`.execute(db);
+      const counts: Record<RecipientStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0, cancelled: 0 };
+      for (const row of rows.rows) counts[row.state] = Number(row.count);
+      return counts;
     },
 
     /** What became of the campaign's messages, from the provider's events, and attributed unsubscribes. */
