@@ -106,6 +106,7 @@ const unsupported = (path: string, field: string, op: string): never => fail(`${
 
 /** `status`, `source`: one text column compared with one value or a list. */
 function textColumn(path: string, column: RawBuilder<unknown>, op: Operator, value: ConditionT['value'], allowed?: readonly string[]): RawBuilder<SqlBool> {
+  if (!['eq', 'neq', 'in', 'not_in'].includes(op)) return unsupported(path, 'this field', op);
   const values = strings(path, value);
   if (allowed && values.some((v) => !allowed.includes(v))) fail(`${path}.value`, `must be one of ${allowed.join(', ')}`);
   switch (op) {
