@@ -7,7 +7,7 @@ import type { JobProducer } from '../../jobs/producer.ts';
 import type { CampaignSettings, EmailService } from '../email/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import type { SegmentService } from '../segments/index.ts';
-import type { CampaignFields, CampaignRepository, CampaignRow, CampaignStatus, RecipientStatus, TagFilter } from './campaigns.repository.ts';
+import type { CampaignFields, CampaignRepository, CampaignRow, CampaignStatus, RecipientStatus } from './campaigns.repository.ts';
 
 /** The compact form of a moment, usable in a job id (no ':'). */
 export const startTick = (date: Date): string => date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
