@@ -80,7 +80,7 @@ async function startWorker(): Promise<{ child: ChildProcess; stop: () => Promise
     env: { ...process.env, ...base, METRICS_PORT: String(port), NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  for (const deadline = Date.now() + 20_000; ;) {
+  for (const deadline = Date.now() + 120_000; ;) {
     if (child.exitCode !== null) throw new Error(`worker exited early with ${child.exitCode}`);
     if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) break;
     if (Date.now() > deadline) throw new Error('worker did not start');
