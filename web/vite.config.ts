@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { precompress } from './precompress.ts';
 
 // Two single-page apps share this workspace: the preference center (`web/preferences`) and the admin
 // dashboard (`web/admin`). Each builds on its own (`WEB_APP=<name> vite build`) into `dist/<name>`,
@@ -14,7 +15,7 @@ export default defineConfig({
   root: path.join(here, app),
   // Served by the API under /<app>/; a Pages project serves the app at its root (WEB_BASE=/).
   base: process.env.WEB_BASE ?? `/${app}/`,
-  plugins: [react()],
+  plugins: [react(), precompress()],
   resolve: { alias: { '@shared': path.join(here, 'src/shared') } },
   build: { outDir: path.join(here, 'dist', app), emptyOutDir: true, target: 'es2022' },
   server: { proxy: { '/api': 'http://localhost:3000' } },

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,18 @@ describe('the preference app build', () => {
     const bytes = initial.reduce((sum, src) => sum + gzipSync(readFileSync(path.join(out, src.replace(/^\/preferences\//, '')))).length, 0);
     console.info(`preference app initial JavaScript: ${(bytes / 1024).toFixed(1)} KB gzip`);
     expect(bytes).toBeLessThanOrEqual(BUDGET_BYTES);
+  });
+
+  it('ships a favicon and a Brotli and gzip copy of every script, smaller than the original', () => {
+    const html = readFileSync(path.join(out, 'index.html'), 'utf8');
+    expect(html).toMatch(/<link rel="icon" type="image\/svg\+xml" href="[^"]+\.svg"/);
+    const scripts = readdirSync(path.join(out, 'assets')).filter((name) => name.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const name of scripts) {
+      const size = statSync(path.join(out, 'assets', name)).size;
+      if (size < 1024) continue;
+      for (const suffix of ['.br', '.gz']) expect(statSync(path.join(out, 'assets', name + suffix)).size, name + suffix).toBeLessThan(size);
+    }
   });
 
   it('has no inline script (the page is served with script-src \'self\') and is not indexable', () => {

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, type Selectable, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DB } from './types.ts';
 
@@ -6,6 +6,14 @@ export type Database = Kysely<DB>;
 
 /** Either the database or an open transaction: repositories take one so the caller decides the transaction. */
 export type Executor = Kysely<DB> | Transaction<DB>;
+
+/**
+ * The selected columns of a table, typed from the generated `db/types.ts`, with the columns the database
+ * keeps as plain text or JSON narrowed to what the code stores in them (a status union, a record list).
+ * Repositories describe their rows this way so a migration that changes a column changes the row type too.
+ */
+export type Row<Table extends keyof DB, Column extends keyof Selectable<DB[Table]>, Narrowed extends Partial<Record<Column, unknown>> = Record<never, never>> =
+  Omit<Pick<Selectable<DB[Table]>, Column>, keyof Narrowed> & Narrowed;
 
 // int8 (counts) arrive as strings by default; every count we read fits in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));

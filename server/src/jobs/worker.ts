@@ -11,7 +11,7 @@ import { runWithLogContext } from '../lib/log-context.ts';
 import { fromJobData, isJobName, isValidPayload, QUEUE_NAMES, type JobName, type QueueName } from './registry.ts';
 
 // BullMQ's limiter paces email jobs at the provider's rate (global across worker processes); the request
-// gate in front of the provider (modules/email/rate-gate.ts) makes the per-second count exact.
+// gate in front of the provider (modules/email/providers/rate-gate.ts) makes the per-second count exact.
 const LIMITER_WINDOW_MS = GATE_WINDOW_MS;
 // No limit configured: still set a limiter, because a manual rate limit (after a 429) only holds when one exists.
 const UNLIMITED = 1_000_000;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createResendDomains } from '../../src/modules/email/domains-provider.ts';
-import { ProviderError, type OutgoingEmail } from '../../src/modules/email/provider.ts';
-import { createResendClient, createResendProvider } from '../../src/modules/email/resend.ts';
+import { createResendDomains } from '../../src/modules/email/providers/resend-domains.ts';
+import { ProviderError, type OutgoingEmail } from '../../src/modules/email/providers/provider.ts';
+import { createResendClient, createResendProvider } from '../../src/modules/email/providers/resend.ts';
 import { createFakeResend } from '../support/fake-resend.ts';
 
 const fake = createFakeResend();

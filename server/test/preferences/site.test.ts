@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { createSubscriber, preferenceToken } from './helpers.ts';
@@ -16,6 +17,9 @@ beforeAll(async () => {
   mkdirSync(path.join(dist, 'preferences', 'assets'), { recursive: true });
   writeFileSync(path.join(dist, 'preferences', 'index.html'), '<!doctype html><title>Preferences</title><script type="module" src="./assets/app-1234.js"></script>');
   writeFileSync(path.join(dist, 'preferences', 'assets', 'app-1234.js'), 'console.log("app")');
+  // What the build's precompression step writes next to each asset.
+  writeFileSync(path.join(dist, 'preferences', 'assets', 'app-1234.js.br'), brotliCompressSync('console.log("app")'));
+  writeFileSync(path.join(dist, 'preferences', 'assets', 'app-1234.js.gz'), gzipSync('console.log("app")'));
   ctx = await createTestContext({ WEB_DIST_DIR: dist });
   org = await ctx.createOrganization();
   await ctx.app.inject({ method: 'PATCH', url: '/api/v1/settings/preference-center', headers: { authorization: `Bearer ${org.key}` }, payload: { embed_origins: [EMBEDDER] } });
@@ -69,6 +73,21 @@ describe('serving the preference center (single-box mode)', () => {
     expect(asset.body).toBe('console.log("app")');
     expect((await ctx.app.inject({ method: 'GET', url: '/preferences/assets/missing.js' })).statusCode).toBe(404);
     expect([403, 404]).toContain((await ctx.app.inject({ method: 'GET', url: '/preferences/assets/..%2f..%2findex.html' })).statusCode);
+  });
+
+  it('sends the precompressed copy of an asset the browser accepts, and the original to one that accepts none', async () => {
+    const url = '/preferences/assets/app-1234.js';
+    const br = await ctx.app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toContain('javascript');
+    expect(br.headers.vary).toContain('accept-encoding');
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe('console.log("app")');
+    const gz = await ctx.app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip' } });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.rawPayload).toString()).toBe('console.log("app")');
+    const plain = await ctx.app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe('console.log("app")');
   });
 });
 

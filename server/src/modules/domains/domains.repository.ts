@@ -1,21 +1,11 @@
 import { sql, type Kysely } from 'kysely';
+import type { Row } from '../../db/client.ts';
 import type { DB } from '../../db/types.ts';
 import type { DomainRecord, DomainStatus, ProviderDomain } from '../email/index.ts';
 
 const columns = ['id', 'name', 'region', 'status', 'records', 'provider_domain_id', 'last_checked_at', 'verified_at', 'created_at', 'updated_at'] as const;
 
-export interface DomainRow {
-  id: string;
-  name: string;
-  region: string;
-  status: DomainStatus;
-  records: DomainRecord[];
-  provider_domain_id: string | null;
-  last_checked_at: Date | null;
-  verified_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type DomainRow = Row<'domains', (typeof columns)[number], { status: DomainStatus; records: DomainRecord[] }>;
 
 // Verification outcomes that may still change; "not_started" waits for the organization to ask.
 const POLLED_STATUSES = ['pending', 'partially_verified', 'partially_failed', 'temporary_failure'] as const;

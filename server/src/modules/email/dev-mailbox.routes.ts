@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { DevMailbox } from './dev-mailbox.ts';
+import type { DevMailbox } from './providers/dev-mailbox.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { requireAuth } from '../auth/index.ts';
 import { authErrors, Cursor, ErrorResponse, Limit, NextCursor, Timestamp, Uuid } from '../common.schemas.ts';
-import { extractLinks } from './dev-mailbox.ts';
+import { extractLinks } from './providers/dev-mailbox.ts';
 
 const MailboxMessage = Type.Object({
   id: Uuid,

@@ -2,7 +2,7 @@ import type { JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import type { EmailRepository } from './email.repository.ts';
 import { createBatcher } from './batcher.ts';
-import { ProviderError, type EmailProvider } from './provider.ts';
+import { ProviderError, type EmailProvider } from './providers/provider.ts';
 
 // A message still unsent this long after its last change has probably lost its job.
 const SWEEP_AFTER_SECONDS = 120;

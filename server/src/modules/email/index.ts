@@ -9,22 +9,22 @@ import type { Entitlements } from '../entitlements/index.ts';
 import type { TemplateRenderer, TemplateService } from '../templates/index.ts';
 import { defineModule, mount } from '../module.ts';
 import { devMailboxRoutes } from './dev-mailbox.routes.ts';
-import type { DevMailbox } from './dev-mailbox.ts';
+import type { DevMailbox } from './providers/dev-mailbox.ts';
 import { createEmailSweepHandler, createSendEmailHandler } from './email.jobs.ts';
 import { createEmailRepository } from './email.repository.ts';
 import { emailRoutes } from './email.routes.ts';
 import { createEmailService } from './email.service.ts';
 import { createEmailLinks } from './links.ts';
-import type { EmailProvider } from './provider.ts';
+import type { EmailProvider } from './providers/provider.ts';
 
-export { createDevMailbox, extractLinks, type DevMailbox } from './dev-mailbox.ts';
-export { DOMAIN_REGIONS, DOMAIN_STATUSES, type DomainRecord, type DomainRegion, type DomainStatus, type ProviderDomain, type SendingDomainProvider } from './domains-provider.ts';
+export { createDevMailbox, extractLinks, type DevMailbox } from './providers/dev-mailbox.ts';
+export { DOMAIN_REGIONS, DOMAIN_STATUSES, type DomainRecord, type DomainRegion, type DomainStatus, type ProviderDomain, type SendingDomainProvider } from './providers/resend-domains.ts';
 export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus, type NewMessage, type Recipient } from './email.repository.ts';
 export type { CampaignSettings, EmailService, SendInput } from './email.service.ts';
 export { PREFERENCE_PURPOSE, UNSUBSCRIBE_PURPOSE, type EmailLinks } from './links.ts';
-export { MAX_BATCH_SIZE, ProviderError, sendEachInTurn, type EmailProvider, type OutgoingEmail, type ProviderErrorKind, type SendResult } from './provider.ts';
-export { createEmailProviders, providerRateLimit } from './providers.ts';
-export { GATE_WINDOW_MS } from './rate-gate.ts';
+export { MAX_BATCH_SIZE, ProviderError, sendEachInTurn, type EmailProvider, type OutgoingEmail, type ProviderErrorKind, type SendResult } from './providers/provider.ts';
+export { createEmailProviders, providerRateLimit } from './providers/index.ts';
+export { GATE_WINDOW_MS } from './providers/rate-gate.ts';
 export { domainOf, formatMailbox, mailboxAddress, resolveSender, type SenderSettings } from './sender.ts';
 
 /** Messages still unsent long after their last change are found and sent again every five minutes. */

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
+import type { Row } from '../../db/client.ts';
 import { randomToken, sha256Hex } from '../../lib/crypto.ts';
 import { conflict, forbidden, notFound, unauthorized } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
@@ -17,10 +18,7 @@ import type { InvitationRepository, InvitationStatus } from './invitations.repos
 export const INVITATION_TTL_DAYS = 7;
 const TOKEN_BYTES = 32;
 
-interface InvitationRow {
-  id: string; email: string; role: string; invited_by_user_id: string | null; expires_at: Date;
-  accepted_at: Date | null; revoked_at: Date | null; sent_count: number; created_at: Date;
-}
+type InvitationRow = Row<'invitations', 'id' | 'email' | 'role' | 'invited_by_user_id' | 'expires_at' | 'accepted_at' | 'revoked_at' | 'sent_count' | 'created_at'>;
 
 function statusOf(row: { accepted_at: Date | null; revoked_at: Date | null; expires_at: Date }): InvitationStatus {
   if (row.accepted_at) return 'accepted';

@@ -39,7 +39,8 @@ export async function registerPreferenceSite(app: FastifyInstance, deps: { confi
   }
 
   await app.register(async (site) => {
-    await site.register(fastifyStatic, { root: path.join(root, 'assets'), serve: false });
+    // Assets are precompressed at build (web/precompress.ts): send the .br or .gz copy the client accepts.
+    await site.register(fastifyStatic, { root: path.join(root, 'assets'), serve: false, preCompressed: true });
 
     // Hashed file names never change content, so browsers may keep them for a year.
     site.get(`${PREFIX}/assets/*`, { schema: { hide: true }, config: { rateLimit: false } }, (request, reply) =>

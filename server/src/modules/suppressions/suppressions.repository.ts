@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { Row } from '../../db/client.ts';
 import type { DB } from '../../db/types.ts';
 import { newId } from '../../lib/ids.ts';
 
@@ -7,13 +8,7 @@ export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 const columns = ['id', 'email', 'reason', 'email_message_id', 'created_at'] as const;
 
-export interface SuppressionRow {
-  id: string;
-  email: string;
-  reason: SuppressionReason;
-  email_message_id: string | null;
-  created_at: Date;
-}
+export type SuppressionRow = Row<'suppressions', (typeof columns)[number], { reason: SuppressionReason }>;
 
 /** Every query is filtered by the organization: another tenant's suppression is simply not found. */
 export function createSuppressionRepository(db: Kysely<DB>) {

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/types.ts';
-import { maskEmail, maskEmailsIn } from '../../lib/email.ts';
-import { deleteInChunks, DELETE_CHUNK } from '../../db/chunked-delete.ts';
-import { newId, uuidv7Floor } from '../../lib/ids.ts';
-import type { Logger } from '../../logger.ts';
+import type { DB } from '../../../db/types.ts';
+import { maskEmail, maskEmailsIn } from '../../../lib/email.ts';
+import { deleteInChunks, DELETE_CHUNK } from '../../../db/chunked-delete.ts';
+import { newId, uuidv7Floor } from '../../../lib/ids.ts';
+import type { Logger } from '../../../logger.ts';
 import { sendEachInTurn, type EmailProvider, type OutgoingEmail, type SendResult } from './provider.ts';
 
 const LINK = /https?:\/\/[^\s"'<>)]+/g;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { SendingDomainProvider } from './domains-provider.ts';
+import type { SendingDomainProvider } from './resend-domains.ts';
 import { ProviderError, type EmailProvider } from './provider.ts';
 
 /**

@@ -1,8 +1,8 @@
-import { ConfigError, type Config } from '../../config/index.ts';
-import type { Logger } from '../../logger.ts';
+import { ConfigError, type Config } from '../../../config/index.ts';
+import type { Logger } from '../../../logger.ts';
 import type { Redis } from 'ioredis';
 import { createDevMailboxProvider, type DevMailbox } from './dev-mailbox.ts';
-import { createResendDomains, type SendingDomainProvider } from './domains-provider.ts';
+import { createResendDomains, type SendingDomainProvider } from './resend-domains.ts';
 import type { EmailProvider } from './provider.ts';
 import { createRateGate, gatedDomains, gatedProvider, INTERACTIVE_MAX_WAIT_MS, JOB_MAX_WAIT_MS } from './rate-gate.ts';
 import { createResendClient, createResendProvider } from './resend.ts';
