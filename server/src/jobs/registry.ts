@@ -122,7 +122,8 @@ export const JOBS = {
 export type JobName = keyof typeof JOBS;
 export type JobPayload<N extends JobName> = Static<(typeof JOBS)[N]['payload']>;
 /** One job to enqueue: its name and payload, checked against each other at compile time. */
-export type JobRequest = { [N in JobName]: { name: N; payload: JobPayload<N>; delayMs?: number } }[JobName];
+/** `priority` (1 = highest after jobs without one): bulk work such as campaign emails yields to the rest. */
+export type JobRequest = { [N in JobName]: { name: N; payload: JobPayload<N>; delayMs?: number; priority?: number } }[JobName];
 
 const checkers = Object.fromEntries(Object.entries(JOBS).map(([name, job]) => [name, Compile(job.payload)])) as Record<JobName, ReturnType<typeof Compile>>;
 

@@ -18,6 +18,8 @@ const WINDOW = 600;
 // One pump job runs this long, then hands over to its next step (a fresh job: locks and logs stay short).
 const RUN_MS = 15_000;
 const HEARTBEAT_MS = 2000;
+// Campaign emails wait behind transactional ones (no priority) in the one email queue and rate gate.
+const CAMPAIGN_PRIORITY = 10;
 // A sending campaign whose pump has not beaten for this long gets a new pump from the cron tick.
 export const STALE_PUMP_SECONDS = 60;
 
@@ -172,7 +174,7 @@ export function createCampaignJobs(deps: {
         if (after === null || claimed.last > after) after = claimed.last;
         if (claimed.messageIds.length > 0) {
           // A lost enqueue (Redis down after commit) is found by the email sweep: the messages are stored.
-          await producer.enqueueMany(claimed.messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id } })));
+          await producer.enqueueMany(claimed.messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id }, priority: CAMPAIGN_PRIORITY })));
         }
       }
     }
