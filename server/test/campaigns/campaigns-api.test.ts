@@ -83,14 +83,33 @@ describe('the campaign API', () => {
     expect(usage.emails_sent_this_month).toBe(0);
   });
 
+  it('sends a test to at most five addresses without touching the campaign', async () => {
+    const campaign = await draft({ subject: 'Test for {{ subscriber.email }}' });
+    const tested = await org.call('POST', `/api/v1/campaigns/${campaign.id}/test`, { emails: ['me@example.com', 'you@example.com'] });
+    expect(tested.statusCode, tested.body).toBe(202);
+    expect(tested.json()).toEqual({ sent: 2 });
+    const rows = await ctx.container.db.selectFrom('email_messages').select(['to_address', 'campaign_id', 'subscriber_id', 'headers', 'subject'])
+      .where('organization_id', '=', org.id).where('to_address', 'in', ['me@example.com', 'you@example.com']).execute();
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).toMatchObject({ campaign_id: null, subscriber_id: null });
+    expect(rows[0]!.subject).toMatch(/^Test for .+@example\.com$/);
+    expect((rows[0]!.headers as Record<string, string>)['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    expect((await org.call('GET', `/api/v1/campaigns/${campaign.id}`)).json()).toMatchObject({ status: 'draft', targeted_count: 0 });
+    const tooMany = await org.call('POST', `/api/v1/campaigns/${campaign.id}/test`, { emails: ['a@x.test', 'b@x.test', 'c@x.test', 'd@x.test', 'e@x.test', 'f@x.test'] });
+    expect(tooMany.statusCode).toBe(422);
+    await ctx.container.db.deleteFrom('email_messages').where('organization_id', '=', org.id).execute();
+    await ctx.container.db.updateTable('organizations').set({ emails_sent_this_month: 0 }).where('id', '=', org.id).execute();
+  });
+
   it('lets a campaigns:read key read everything but send, pause, cancel or change nothing', async () => {
     const campaign = await draft();
     const reader = api(ctx, (await ctx.createKey(org.id, ['campaigns:read'])).key);
     for (const path of ['', '/recipient-count', '/progress', '/stats', '/recipients']) {
       expect((await reader('GET', `/api/v1/campaigns/${campaign.id}${path}`)).statusCode, path).toBe(200);
     }
-    for (const action of ['send', 'pause', 'resume', 'cancel', 'duplicate', 'retry']) {
-      const res = await reader('POST', `/api/v1/campaigns/${campaign.id}/${action}`, action === 'send' ? {} : undefined);
+    for (const action of ['send', 'pause', 'resume', 'cancel', 'duplicate', 'retry', 'test']) {
+      const body = action === 'send' ? {} : action === 'test' ? { emails: ['me@example.com'] } : undefined;
+      const res = await reader('POST', `/api/v1/campaigns/${campaign.id}/${action}`, body);
       expect(res.statusCode, action).toBe(403);
       expect(res.json().error.code).toBe('insufficient_scope');
     }

@@ -25,37 +25,39 @@ async function createCampaign(call: Call, templateId: string, tagId: string): Pr
   return res.json().id as string;
 }
 
+/** The emails the fake accepted for one organization's subscribers (addresses start with its slug). */
+const emailsOf = (slug: string) => fake.emails.filter((e) => e.to[0]!.startsWith(slug));
 const status = async (call: Call, id: string) => (await call('GET', `/api/v1/campaigns/${id}`)).json().status as string;
 const progress = async (call: Call, id: string) => (await call('GET', `/api/v1/campaigns/${id}/progress`)).json() as Record<string, number | string>;
 
 describe('campaign fan-out', () => {
-  it('sends a 2,000-recipient campaign through two workers to each recipient exactly once, and the counts add up', async () => {
-    const org = await campaignOrganization(ctx, 'Two workers', 2000);
+  it('sends a 1,000-recipient campaign through two workers to each recipient exactly once, and the counts add up', async () => {
+    const org = await campaignOrganization(ctx, 'Two workers', 1000);
     const id = await createCampaign(org.call, org.templateId, org.tagId);
     const count = await org.call('GET', `/api/v1/campaigns/${id}/recipient-count`);
-    expect(count.json(), count.body).toMatchObject({ count: 2000 });
+    expect(count.json(), count.body).toMatchObject({ count: 1000 });
     const workers = [await startWorker(ctx), await startWorker(ctx)];
     try {
       const sent = await org.call('POST', `/api/v1/campaigns/${id}/send`, {});
       expect(sent.statusCode, sent.body).toBe(200);
       // A second pump, as the cron's recovery would start beside the running one, must not double anything.
       await ctx.container.jobs.enqueue('campaign.pump', { campaign_id: id, round: 1, step: 'extra_0' });
-      await waitFor(async () => (await status(org.call, id)) === 'sent', 60_000, 200);
+      await waitFor(async () => (await status(org.call, id)) === 'sent', 120_000, 200);
     } finally {
       await Promise.all(workers.map((w) => w.close()));
     }
-    const { perAddress, duplicates, repeatedKeys } = deliveries(fake.emails);
-    expect(perAddress.size).toBe(2000);
+    const { perAddress, duplicates, repeatedKeys } = deliveries(emailsOf(org.slug));
+    expect(perAddress.size).toBe(1000);
     expect(duplicates).toEqual([]);
     expect(repeatedKeys).toBe(0);
     const counts = await progress(org.call, id);
-    expect(counts).toMatchObject({ status: 'sent', targeted: 2000, queued: 0, sending: 0, sent: 2000, failed: 0, skipped: 0, cancelled: 0 });
-    const email = fake.emails[0]!;
+    expect(counts).toMatchObject({ status: 'sent', targeted: 1000, queued: 0, sending: 0, sent: 1000, failed: 0, skipped: 0, cancelled: 0 });
+    const email = emailsOf(org.slug)[0]!;
     expect(email.headers['List-Unsubscribe']).toMatch(/^<https?:\/\/.+\/u\/.+>$/);
     expect(email.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     const usage = await ctx.container.db.selectFrom('organizations').select('emails_sent_this_month').where('id', '=', org.id).executeTakeFirstOrThrow();
-    expect(usage.emails_sent_this_month).toBe(2000);
-  }, 90_000);
+    expect(usage.emails_sent_this_month).toBe(1000);
+  }, 180_000);
 
   it('skips, with the reason, a recipient who unsubscribed or was suppressed after the snapshot', async () => {
     const org = await campaignOrganization(ctx, 'Left after snapshot', 20);
@@ -68,7 +70,7 @@ describe('campaign fan-out', () => {
     expect((await org.call('POST', '/api/v1/suppressions', { email: members[1]!.email })).statusCode).toBe(201);
     const worker = await startWorker(ctx);
     try {
-      await waitFor(async () => (await status(org.call, id)) === 'sent', 30_000, 100);
+      await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
     } finally {
       await worker.close();
     }
@@ -77,7 +79,7 @@ describe('campaign fan-out', () => {
     expect(Object.fromEntries(skipped.map((r) => [r.subscriber_id, r.reason]))).toEqual({ [members[0]!.id]: 'unsubscribed', [members[1]!.id]: 'suppressed' });
     expect((await org.call('GET', `/api/v1/campaigns/${id}/stats`)).json().skipped_by_reason).toEqual({ unsubscribed: 1, suppressed: 1 });
     expect(fake.emails.map((e) => e.to[0])).not.toContain(members[0]!.email);
-  }, 60_000);
+  }, 120_000);
 
   it('pauses without losing anyone and resumes without sending anyone twice', async () => {
     const org = await campaignOrganization(ctx, 'Pause', 1500);
@@ -85,24 +87,24 @@ describe('campaign fan-out', () => {
     const worker = await startWorker(ctx);
     try {
       expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
-      await waitFor(() => fake.emails.length >= 100, 30_000, 10);
+      await waitFor(() => emailsOf(org.slug).length >= 100, 30_000, 10);
       const paused = await org.call('POST', `/api/v1/campaigns/${id}/pause`);
       expect(paused.statusCode, paused.body).toBe(200);
       // In-flight emails finish; then nothing more goes out while paused.
       await waitFor(async () => (await progress(org.call, id)).sending === 0, 30_000, 100);
-      const afterPause = fake.emails.length;
+      const afterPause = emailsOf(org.slug).length;
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      expect(fake.emails.length).toBe(afterPause);
+      expect(emailsOf(org.slug).length).toBe(afterPause);
       expect(afterPause).toBeLessThan(1500);
       expect((await org.call('POST', `/api/v1/campaigns/${id}/resume`)).statusCode).toBe(200);
-      await waitFor(async () => (await status(org.call, id)) === 'sent', 60_000, 100);
+      await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
     } finally {
       await worker.close();
     }
-    const { perAddress, duplicates } = deliveries(fake.emails);
+    const { perAddress, duplicates } = deliveries(emailsOf(org.slug));
     expect(perAddress.size).toBe(1500);
     expect(duplicates).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 
   it('cancels: unsent recipients become cancelled and nothing more is sent', async () => {
     const org = await campaignOrganization(ctx, 'Cancel', 1500);
@@ -110,23 +112,23 @@ describe('campaign fan-out', () => {
     const worker = await startWorker(ctx);
     try {
       expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
-      await waitFor(() => fake.emails.length >= 50, 30_000, 5);
+      await waitFor(() => emailsOf(org.slug).length >= 50, 30_000, 5);
       const cancelled = await org.call('POST', `/api/v1/campaigns/${id}/cancel`);
       expect(cancelled.statusCode, cancelled.body).toBe(200);
       expect(cancelled.json().status).toBe('cancelled');
       await waitFor(async () => (await progress(org.call, id)).sending === 0, 30_000, 100);
-      const atCancel = fake.emails.length;
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      expect(fake.emails.length).toBe(atCancel);
+      const atCancel = emailsOf(org.slug).length;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(emailsOf(org.slug).length).toBe(atCancel);
     } finally {
       await worker.close();
     }
     const counts = await progress(org.call, id);
     expect(counts.cancelled).toBeGreaterThan(0);
     expect(Number(counts.sent) + Number(counts.cancelled) + Number(counts.failed) + Number(counts.skipped)).toBe(1500);
-    expect(counts.sent).toBe(fake.emails.length);
+    expect(counts.sent).toBe(emailsOf(org.slug).length);
     expect((await org.call('POST', `/api/v1/campaigns/${id}/resume`)).statusCode).toBe(409);
-  }, 90_000);
+  }, 180_000);
 
   it('retries only the failed recipients; with none failed, retry changes nothing', async () => {
     const org = await campaignOrganization(ctx, 'Retry', 30);
@@ -136,15 +138,15 @@ describe('campaign fan-out', () => {
     const worker = await startWorker(ctx);
     try {
       expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
-      await waitFor(async () => (await status(org.call, id)) === 'sent', 30_000, 100);
+      await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
       expect(await progress(org.call, id)).toMatchObject({ sent: 27, failed: 3 });
-      const firstRound = new Set(fake.emails.map((e) => e.to[0]));
+      const firstRound = new Set(emailsOf(org.slug).map((e) => e.to[0]));
       const retried = await org.call('POST', `/api/v1/campaigns/${id}/retry`);
       expect(retried.statusCode, retried.body).toBe(200);
       expect(retried.json().requeued).toBe(3);
-      await waitFor(async () => (await status(org.call, id)) === 'sent', 30_000, 100);
+      await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
       expect(await progress(org.call, id)).toMatchObject({ sent: 30, failed: 0 });
-      const secondRound = fake.emails.slice(firstRound.size).map((e) => e.to[0]);
+      const secondRound = emailsOf(org.slug).slice(firstRound.size).map((e) => e.to[0]);
       expect(secondRound).toHaveLength(3);
       for (const address of secondRound) expect(firstRound.has(address)).toBe(false);
       const again = await org.call('POST', `/api/v1/campaigns/${id}/retry`);
@@ -153,6 +155,6 @@ describe('campaign fan-out', () => {
     } finally {
       await worker.close();
     }
-    expect(deliveries(fake.emails).duplicates).toEqual([]);
-  }, 60_000);
+    expect(deliveries(emailsOf(org.slug)).duplicates).toEqual([]);
+  }, 120_000);
 });

@@ -157,6 +157,7 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/campaigns/:id/cancel': { params: (fx) => ({ id: fx.campaignId }) },
   'POST /api/v1/campaigns/:id/duplicate': { params: (fx) => ({ id: fx.campaignId }) },
   'POST /api/v1/campaigns/:id/retry': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/test': { params: (fx) => ({ id: fx.campaignId }), body: () => ({ emails: ['matrix-test@example.com'] }) },
   'GET /api/v1/campaigns/:id/recipient-count': { params: (fx) => ({ id: fx.campaignId }) },
   'GET /api/v1/campaigns/:id/progress': { params: (fx) => ({ id: fx.campaignId }) },
   'GET /api/v1/campaigns/:id/stats': { params: (fx) => ({ id: fx.campaignId }) },

@@ -330,6 +330,12 @@ export function createCampaignRepository(db: Kysely<DB>) {
       return await query.orderBy('r.subscriber_id').limit(options.limit + 1).execute() as RecipientRow[];
     },
 
+    /** The newest active subscriber, whose data a test email is rendered with. */
+    async sampleRecipient(organizationId: string) {
+      return db.selectFrom('subscribers').select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .where('organization_id', '=', organizationId).where('status', '=', 'active').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    },
+
     /** Scheduled campaigns now due, and sending ones whose pump has not beaten for `staleSeconds`. */
     async dueWork(staleSeconds: number, limit: number) {
       const due = await db.selectFrom('campaigns').select('id').where('status', '=', 'scheduled').where('scheduled_at', '<=', new Date()).orderBy('scheduled_at').limit(limit).execute();

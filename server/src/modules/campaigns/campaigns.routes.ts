@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireAuth } from '../auth/index.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import {
-  Campaign, CampaignPage, CreateCampaignBody, ListCampaignsQuery, Progress, RecipientCount, RecipientPage, RecipientsQuery, RetryResult, SendBody, Stats, UpdateCampaignBody,
+  Campaign, CampaignPage, CreateCampaignBody, ListCampaignsQuery, Progress, RecipientCount, RecipientPage, RecipientsQuery, RetryResult, SendBody, Stats, TestBody, TestResult, UpdateCampaignBody,
 } from './campaigns.schemas.ts';
 import type { CampaignService } from './campaigns.service.ts';
 
@@ -85,6 +85,15 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignServ
     },
     config: write,
   }, async (request) => campaigns.retry(org(request), request.params.id));
+
+  app.post('/campaigns/:id/test', {
+    schema: {
+      tags, operationId: 'testCampaign', summary: 'Send the campaign\'s email to up to five addresses, rendered for a sample subscriber',
+      description: 'Not part of the campaign: no recipient is recorded and no stats change. Counts against the month\'s quota.',
+      params: IdParams, body: TestBody, response: { 202: TestResult, 402: ErrorResponse, ...errors },
+    },
+    config: { ...write, idempotent: true },
+  }, async (request, reply) => reply.code(202).send(await campaigns.test(org(request), request.params.id, request.body.emails)));
 
   app.get('/campaigns/:id/recipient-count', {
     schema: {

@@ -101,3 +101,8 @@ export const RecipientPage = Type.Object({
 });
 
 export const RetryResult = Type.Object({ requeued: Count, campaign: Campaign }, { additionalProperties: false });
+
+export const TestBody = Type.Object({
+  emails: Type.Array(Type.String({ format: 'email', maxLength: 254 }), { minItems: 1, maxItems: 5, description: 'At most five addresses' }),
+}, { additionalProperties: false });
+export const TestResult = Type.Object({ sent: Count }, { additionalProperties: false });

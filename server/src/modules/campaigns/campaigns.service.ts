@@ -4,7 +4,7 @@ import { conflict, notFound, unprocessable } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, encodeCursor, toPage } from '../../lib/pagination.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
-import type { CampaignSettings, EmailService } from '../email/index.ts';
+import type { CampaignSettings, EmailRepository, EmailService } from '../email/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import type { SegmentService } from '../segments/index.ts';
 import type { CampaignFields, CampaignRepository, CampaignRow, CampaignStatus, RecipientStatus } from './campaigns.repository.ts';
@@ -21,6 +21,8 @@ export const settingsOf = (campaign: Pick<CampaignRow, 'id' | 'template_id' | 's
 class DryRun extends Error {}
 
 const EDITABLE: readonly CampaignStatus[] = ['draft', 'scheduled'];
+// The subscriber id test emails are rendered for: no subscriber has it.
+const SAMPLE_ID = '00000000-0000-7000-8000-000000000000';
 
 /**
  * Campaign rules: the state machine (draft → scheduled → sending ⇄ paused → sent | cancelled | failed),
@@ -33,6 +35,7 @@ export function createCampaignService(deps: {
   campaignRepository: CampaignRepository;
   segments: Pick<SegmentService, 'compile' | 'predicate' | 'tagIds'>;
   emails: Pick<EmailService, 'campaignComposer'>;
+  emailRepository: Pick<EmailRepository, 'insertMessages'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   producer: JobProducer;
 }) {
@@ -132,6 +135,27 @@ export function createCampaignService(deps: {
       const delayMs = Math.max(0, at.getTime() - Date.now());
       await deps.producer.enqueue('campaign.start', { campaign_id: id, tick: startTick(at) }, delayMs > 0 ? { delayMs } : {});
       return scheduled;
+    },
+
+    /**
+     * Sends the campaign's email as one subscriber would get it (the newest active one, or a sample) to up
+     * to five addresses, through the normal send path. Not part of the campaign: no ledger row, no stats.
+     */
+    async test(organizationId: string, id: string, emails: readonly string[]) {
+      const campaign = await get(organizationId, id);
+      if (!campaign.template_id) throw unprocessable('template_required', 'Choose the template first', [{ field: 'template_id', message: 'is not set' }]);
+      const composer = await deps.emails.campaignComposer(organizationId, settingsOf(campaign));
+      const sample = (await repo.sampleRecipient(organizationId)) ?? { id: SAMPLE_ID, email: 'subscriber@example.com', status: 'active', first_name: 'Ada', last_name: 'Example', metadata: {} };
+      // The links name a subscriber that does not exist, so a tester's click unsubscribes nobody.
+      const messages = await Promise.all(emails.map(async (to) => ({
+        ...(await composer.compose({ ...sample, id: SAMPLE_ID }, 0)), to_address: to, subscriber_id: null, campaign_id: null, idempotency_key: null,
+      })));
+      await db.transaction().execute(async (trx) => {
+        await deps.emailRepository.insertMessages(trx, organizationId, messages);
+        await deps.entitlements.reserveEmails(trx, organizationId, messages.length);
+      });
+      await deps.producer.enqueueMany(messages.map((m) => ({ name: 'email.send' as const, payload: { message_id: m.id } })));
+      return { sent: messages.length };
     },
 
     async pause(organizationId: string, id: string) {
