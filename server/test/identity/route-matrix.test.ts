@@ -126,6 +126,8 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/templates/:id/preview': { params: (fx) => ({ id: fx.templateId }), body: () => ({}) },
   'POST /api/v1/emails/send': { body: () => ({ template_slug: 'matrix-template', to: 'matrix@example.com' }) },
   'GET /api/v1/emails/:id': { params: (fx) => ({ id: fx.emailMessageId }) },
+  'GET /api/v1/emails': {},
+  'GET /api/v1/emails/:id/content': { params: (fx) => ({ id: fx.emailMessageId }) },
   'POST /api/v1/settings/domains': { body: () => ({ name: 'mail.matrix-new.example.com' }) },
   'GET /api/v1/settings/domains': {},
   'GET /api/v1/settings/domains/:id': { params: (fx) => ({ id: fx.domainId }) },

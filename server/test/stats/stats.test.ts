@@ -1,6 +1,7 @@
 import { v7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uuidV7LowerBound, type StatsRepository } from '../../src/modules/stats/stats.repository.ts';
+import { uuidv7Floor } from '../../src/lib/ids.ts';
+import type { StatsRepository } from '../../src/modules/stats/stats.repository.ts';
 import { createStatsService, type CountsCache } from '../../src/modules/stats/stats.service.ts';
 import { api, createTestContext, sessionApi, type TestContext } from '../support/context.ts';
 
@@ -122,7 +123,7 @@ describe('counting a large organization', () => {
 describe('the UUIDv7 lower bound', () => {
   it('is at or below every id minted at or after its time, and above ids minted before', () => {
     const time = Date.UTC(2026, 10, 1);
-    const bound = uuidV7LowerBound(new Date(time));
+    const bound = uuidv7Floor(new Date(time));
     expect(v7({ msecs: time }) >= bound).toBe(true);
     expect(v7({ msecs: time + 1 }) > bound).toBe(true);
     expect(v7({ msecs: time - 1 }) < bound).toBe(true);

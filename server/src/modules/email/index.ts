@@ -10,6 +10,8 @@ import type { TemplateRenderer, TemplateService } from '../templates/index.ts';
 import { defineModule, mount } from '../module.ts';
 import { devMailboxRoutes } from './dev-mailbox.routes.ts';
 import type { DevMailbox } from './providers/dev-mailbox.ts';
+import { createEmailLogRepository } from './email-log.repository.ts';
+import { emailLogRoutes } from './email-log.routes.ts';
 import { createEmailSweepHandler, createSendEmailHandler } from './email.jobs.ts';
 import { createEmailRepository } from './email.repository.ts';
 import { emailRoutes } from './email.routes.ts';
@@ -62,6 +64,7 @@ export function createEmailModule(deps: {
     services: { emails, links, emailRepository, devMailbox: deps.devMailbox },
     routes: async (app) => {
       await app.register(mount(emailRoutes, { emails }));
+      await app.register(mount(emailLogRoutes, { emailLog: createEmailLogRepository(db) }));
       await app.register(mount(devMailboxRoutes, { devMailbox: deps.devMailbox }));
     },
     jobs: ({ metrics }) => ({

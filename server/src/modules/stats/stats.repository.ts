@@ -1,16 +1,10 @@
+import { uuidv7Floor } from '../../lib/ids.ts';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import type { SubscriberStatus } from '../subscribers/index.ts';
 
-/**
- * The smallest UUIDv7 minted at `time`. Subscriber ids are UUIDv7 created just before the row, so every
- * row created at or after `time` has an id at or above this bound: a range on the (organization_id, id)
- * index that skips older rows without an index on created_at.
- */
-export function uuidV7LowerBound(time: Date): string {
-  const hex = Math.max(0, Math.floor(time.getTime())).toString(16).padStart(12, '0').slice(-12);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
-}
+// Subscriber ids are UUIDv7 created just before the row, so a time range is an id range on the
+// (organization_id, id) index (lib/ids.ts uuidv7Floor): older rows are skipped without an index on created_at.
 
 export interface ConsentEventRow {
   id: string;
@@ -45,7 +39,7 @@ export function createStatsRepository(db: Kysely<DB>) {
     async createdPerDay(organizationId: string, days: { day: string; from: Date; to: Date }[]): Promise<Map<string, number>> {
       const rows = await sql<{ day: string; count: number }>`
         select d.day, count(s.id)::int as count
-        from unnest(${days.map((d) => d.day)}::text[], ${days.map((d) => uuidV7LowerBound(d.from))}::uuid[], ${days.map((d) => uuidV7LowerBound(d.to))}::uuid[]) as d(day, lo, hi)
+        from unnest(${days.map((d) => d.day)}::text[], ${days.map((d) => uuidv7Floor(d.from))}::uuid[], ${days.map((d) => uuidv7Floor(d.to))}::uuid[]) as d(day, lo, hi)
         left join subscribers s on s.organization_id = ${organizationId} and s.id >= d.lo and s.id < d.hi
         group by d.day
       `.execute(db);
