@@ -10,7 +10,7 @@ module.exports = {
       name: 'no-runtime-cycles',
       comment: 'Modules that import each other at run time see half-initialised bindings depending on load order.',
       severity: 'error',
-      from: { path: '^(server|web|sdk)/' },
+      from: { path: '^(server|web|sdk|mcp)/' },
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
     {
@@ -43,9 +43,9 @@ module.exports = {
     },
     {
       name: 'web-not-server',
-      comment: 'The web apps talk to the server over HTTP only; they share types through the generated client.',
+      comment: 'The web apps, the SDK and the MCP server talk to the server over HTTP only; they share types through the generated client.',
       severity: 'error',
-      from: { path: '^(web|sdk)/' },
+      from: { path: '^(web|sdk|mcp)/' },
       to: { path: '^server/' },
     },
     {
@@ -62,6 +62,6 @@ module.exports = {
     tsPreCompilationDeps: true,
     // The web apps resolve their "@shared/" alias through their own tsconfig (scripts/check-dependencies.sh cruises them apart).
     tsConfig: { fileName: process.env.DEPCRUISE_TSCONFIG ?? 'tsconfig.base.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.tsx', '.d.ts', '.js', '.mjs', '.cjs', '.json'] },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['source', 'import', 'require', 'node', 'default'], extensions: ['.ts', '.tsx', '.d.ts', '.js', '.mjs', '.cjs', '.json'] },
   },
 };

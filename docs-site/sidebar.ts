@@ -27,6 +27,7 @@ const publicSidebar: SidebarItem[] = [
       'guides/preference-center',
       'guides/gdpr-and-consent',
       'guides/sdk',
+      'guides/mcp',
       'guides/webhooks',
     ],
   },

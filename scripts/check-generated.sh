@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when a committed generated file no longer matches its source: the OpenAPI document (from the
-# route schemas) and the web apps' API types (from the OpenAPI document).
+# route schemas), the web apps' API types and the SDK's types and operation table (from the OpenAPI document).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -12,3 +12,4 @@ if ! cmp -s "$tmp" web/src/shared/api/schema.d.ts; then
   echo "web/src/shared/api/schema.d.ts is stale: run \`npm run generate:api -w web\`" >&2
   exit 1
 fi
+node sdk/scripts/generate.ts --check

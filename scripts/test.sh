@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: lint, typecheck, generated-code checks and every test suite (server, web, docs).
+# `npm test`: lint, typecheck, generated-code checks and every test suite (server, web, docs, sdk, mcp).
 # Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL, default: the local servers) and Debian's
 # chromium for the browser tests. Ends with one summary line "tests: N passed, N failed".
 set -uo pipefail
@@ -23,7 +23,7 @@ step lint npx eslint . --max-warnings=0
 step typecheck npm run typecheck --workspaces --if-present
 step "import rules" bash scripts/check-dependencies.sh
 step "database types are current" node server/scripts/db-types.ts --verify
-step "OpenAPI document and web API types are current" bash scripts/check-generated.sh
+step "OpenAPI document, web and SDK API types are current" bash scripts/check-generated.sh
 
 suite() {
   local name=$1 dir=$2
@@ -33,6 +33,8 @@ suite() {
 suite server server
 suite web web
 suite docs docs-site
+suite sdk sdk
+suite mcp mcp
 
 node -e '
   const fs = require("node:fs"); const dir = process.argv[1];

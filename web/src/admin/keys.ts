@@ -41,6 +41,15 @@ export const keys = {
     detail: (o: string, id: string) => [...org(o), 'templates', 'detail', id] as const,
     preview: (o: string, id: string, input: { version: string; variables: string; draft: Record<string, string> }) => [...org(o), 'templates', 'detail', id, 'preview', input] as const,
   },
+  emails: {
+    list: (o: string, filters: { to?: string; status?: string; category?: string }) => [...org(o), 'emails', 'list', filters] as const,
+    detail: (o: string, id: string) => [...org(o), 'emails', 'detail', id] as const,
+    content: (o: string, id: string) => [...org(o), 'emails', 'detail', id, 'content'] as const,
+  },
+  suppressions: {
+    all: (o: string) => [...org(o), 'suppressions'] as const,
+    list: (o: string, q: string) => [...org(o), 'suppressions', 'list', q] as const,
+  },
   mailbox: (o: string, to: string) => [...org(o), 'mailbox', to] as const,
   organization: (o: string) => [...org(o), 'organization'] as const,
   emailSettings: (o: string) => [...org(o), 'settings', 'email'] as const,
