@@ -22,6 +22,7 @@ const publicSidebar: SidebarItem[] = [
     label: 'Guides',
     items: [
       'guides/email',
+      'guides/campaigns',
       'guides/signup-forms',
       'guides/preference-center',
       'guides/gdpr-and-consent',

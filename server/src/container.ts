@@ -18,6 +18,7 @@ import { createAdminSiteModule } from './modules/admin-site/index.ts';
 import { createApiKeysModule } from './modules/api-keys/index.ts';
 import { createAuditModule } from './modules/audit/index.ts';
 import { createAuthModule } from './modules/auth/index.ts';
+import * as campaigns from './modules/campaigns/index.ts';
 import * as domains from './modules/domains/index.ts';
 import * as email from './modules/email/index.ts';
 import * as entitlements from './modules/entitlements/index.ts';
@@ -30,6 +31,7 @@ import * as organizations from './modules/organizations/index.ts';
 import { createPlatformModule } from './modules/platform/index.ts';
 import { createPreferenceCenterModule } from './modules/preference-center/index.ts';
 import { createProviderEventsModule } from './modules/provider-events/index.ts';
+import { createSegmentsModule } from './modules/segments/index.ts';
 import { createStatsModule } from './modules/stats/index.ts';
 import { createSubscribersModule } from './modules/subscribers/index.ts';
 import { createSuppressionsModule } from './modules/suppressions/index.ts';
@@ -50,6 +52,7 @@ export const SCHEDULES: readonly Schedule[] = [
   ...organizations.schedules,
   ...domains.schedules,
   ...webhooks.schedules,
+  ...campaigns.schedules,
 ];
 
 /**
@@ -118,6 +121,10 @@ export function createContainer(config: Readonly<Config>, options: { processName
   });
   const providerEvents = createProviderEventsModule({ db, logger, config });
   const importsModule = createImportsModule({ db, pool, config, producer, entitlements: limits });
+  const segments = createSegmentsModule({ db });
+  const campaignsModule = campaigns.createCampaignsModule({
+    db, producer, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository, entitlements: limits,
+  });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
   const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger });
 
@@ -143,6 +150,8 @@ export function createContainer(config: Readonly<Config>, options: { processName
     providerEvents,
     unsubscribe,
     preferenceCenter,
+    segments,
+    campaignsModule,
     createStatsModule({ db, redis, config }),
     createAdminSiteModule({ config }),
     webhooksModule,
@@ -202,7 +211,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     services: {
       ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
       ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, entitlements: limits,
+      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, entitlements: limits,
     },
     jobHandlers,
     close,

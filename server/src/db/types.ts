@@ -54,6 +54,40 @@ export interface AuditLogs {
   user_agent: string | null;
 }
 
+export interface CampaignRecipients {
+  campaign_id: string;
+  email_message_id: string | null;
+  organization_id: string;
+  reason: string | null;
+  status: Generated<string>;
+  subscriber_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface Campaigns {
+  cancelled_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  from_name: string | null;
+  heartbeat_at: Timestamp | null;
+  id: string;
+  last_error: string | null;
+  name: string;
+  organization_id: string;
+  preheader: string | null;
+  reply_to: string | null;
+  round: Generated<number>;
+  scheduled_at: Timestamp | null;
+  segment_id: string | null;
+  started_at: Timestamp | null;
+  status: Generated<string>;
+  subject: string | null;
+  tag_filter: Json | null;
+  targeted_count: Generated<number>;
+  template_id: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface DevMailbox {
   created_at: Generated<Timestamp>;
   from_address: string;
@@ -235,6 +269,16 @@ export interface ProviderEvents {
   type: string;
 }
 
+export interface Segments {
+  created_at: Generated<Timestamp>;
+  description: string | null;
+  filter: Json;
+  id: string;
+  name: string;
+  organization_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface SubscriberNotes {
   author_api_key_id: string | null;
   author_user_id: string | null;
@@ -391,6 +435,8 @@ export interface WebhookEndpoints {
 export interface DB {
   api_keys: ApiKeys;
   audit_logs: AuditLogs;
+  campaign_recipients: CampaignRecipients;
+  campaigns: Campaigns;
   dev_mailbox: DevMailbox;
   domains: Domains;
   email_messages: EmailMessages;
@@ -402,6 +448,7 @@ export interface DB {
   organization_members: OrganizationMembers;
   organizations: Organizations;
   provider_events: ProviderEvents;
+  segments: Segments;
   subscriber_notes: SubscriberNotes;
   subscriber_tags: SubscriberTags;
   subscribers: Subscribers;

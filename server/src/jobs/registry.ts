@@ -44,6 +44,30 @@ export const JOBS = {
     jobId: (p) => `domain-check-${p.domain_id}-${p.tick}`,
     options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 30_000 } },
   }),
+  /** Freezes a due campaign's audience into its ledger (one insert-select) and starts its pump. */
+  'campaign.start': define({
+    queue: 'sync',
+    payload: Type.Object({ campaign_id: Id, tick: Tick }),
+    jobId: (p) => `campaign-start-${p.campaign_id}-${p.tick}`,
+    options: { ...KEEP, attempts: 5, backoff: { type: 'exponential', delay: 5000 } },
+  }),
+  /**
+   * Turns a sending campaign's queued recipients into email.send jobs, batch by batch, for a while, then
+   * hands over to its next step. `round` changes on resume and retry, which stops older pumps.
+   */
+  'campaign.pump': define({
+    queue: 'sync',
+    payload: Type.Object({ campaign_id: Id, round: Type.Integer({ minimum: 0, maximum: 1_000_000 }), step: Type.String({ pattern: '^[0-9A-Za-z_-]{1,40}$' }) }),
+    jobId: (p) => `campaign-pump-${p.campaign_id}-${p.round}-${p.step}`,
+    options: { ...KEEP, attempts: 10, backoff: { type: 'exponential', delay: 2000 } },
+  }),
+  /** Starts due scheduled campaigns and restarts the pump of a sending campaign that stopped beating. */
+  'campaigns.tick': define({
+    queue: 'maintenance',
+    payload: Type.Object({ tick: Tick }),
+    jobId: (p) => `campaigns-tick-${p.tick}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
+  }),
   /** Hands outbox events not yet relayed to their consumers and marks them relayed. */
   'events.relay': define({
     queue: 'webhook',
@@ -123,7 +147,8 @@ export const JOBS = {
 export type JobName = keyof typeof JOBS;
 export type JobPayload<N extends JobName> = Static<(typeof JOBS)[N]['payload']>;
 /** One job to enqueue: its name and payload, checked against each other at compile time. */
-export type JobRequest = { [N in JobName]: { name: N; payload: JobPayload<N>; delayMs?: number } }[JobName];
+/** `priority` (1 = highest after jobs without one): bulk work such as campaign emails yields to the rest. */
+export type JobRequest = { [N in JobName]: { name: N; payload: JobPayload<N>; delayMs?: number; priority?: number } }[JobName];
 
 const checkers = Object.fromEntries(Object.entries(JOBS).map(([name, job]) => [name, Compile(job.payload)])) as Record<JobName, ReturnType<typeof Compile>>;
 

@@ -29,6 +29,8 @@ interface Fixtures {
   webhookId: string;
   webhookDeliveryId: string;
   importId: string;
+  segmentId: string;
+  campaignId: string;
 }
 
 interface Sample {
@@ -161,6 +163,31 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/webhooks/:id/replay': { params: (fx) => ({ id: fx.webhookId }), body: () => ({ from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' }) },
   'GET /api/v1/webhooks/deliveries/:delivery_id': { params: (fx) => ({ delivery_id: fx.webhookDeliveryId }) },
   'POST /api/v1/webhooks/deliveries/:delivery_id/retry': { params: (fx) => ({ delivery_id: fx.webhookDeliveryId }) },
+  'GET /api/v1/segments': {},
+  'POST /api/v1/segments': { body: () => ({ name: 'Matrix segment', filter: { match: 'all', conditions: [{ field: 'status', op: 'eq', value: 'active' }] } }) },
+  'POST /api/v1/segments/preview-count': { body: () => ({ filter: { match: 'all', conditions: [] } }) },
+  'GET /api/v1/segments/:id': { params: (fx) => ({ id: fx.segmentId }) },
+  'PATCH /api/v1/segments/:id': { params: (fx) => ({ id: fx.segmentId }), body: () => ({ name: 'Renamed' }) },
+  'DELETE /api/v1/segments/:id': { params: (fx) => ({ id: fx.segmentId }) },
+  'GET /api/v1/segments/:id/count': { params: (fx) => ({ id: fx.segmentId }) },
+  'GET /api/v1/segments/:id/members': { params: (fx) => ({ id: fx.segmentId }) },
+
+  'GET /api/v1/campaigns': {},
+  'POST /api/v1/campaigns': { body: (fx) => ({ name: 'Matrix campaign', template_id: fx.templateId, tag_filter: { include_tags: [fx.tagId] } }) },
+  'GET /api/v1/campaigns/:id': { params: (fx) => ({ id: fx.campaignId }) },
+  'PATCH /api/v1/campaigns/:id': { params: (fx) => ({ id: fx.campaignId }), body: () => ({ name: 'Renamed' }) },
+  'DELETE /api/v1/campaigns/:id': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/send': { params: (fx) => ({ id: fx.campaignId }), body: () => ({}) },
+  'POST /api/v1/campaigns/:id/pause': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/resume': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/cancel': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/duplicate': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/retry': { params: (fx) => ({ id: fx.campaignId }) },
+  'POST /api/v1/campaigns/:id/test': { params: (fx) => ({ id: fx.campaignId }), body: () => ({ emails: ['matrix-test@example.com'] }) },
+  'GET /api/v1/campaigns/:id/recipient-count': { params: (fx) => ({ id: fx.campaignId }) },
+  'GET /api/v1/campaigns/:id/progress': { params: (fx) => ({ id: fx.campaignId }) },
+  'GET /api/v1/campaigns/:id/stats': { params: (fx) => ({ id: fx.campaignId }) },
+  'GET /api/v1/campaigns/:id/recipients': { params: (fx) => ({ id: fx.campaignId }) },
 
   'GET /api/v1/stats/overview': {},
   'GET /api/v1/stats/growth': { query: () => 'days=30' },
@@ -214,12 +241,15 @@ beforeAll(async () => {
   const webhookDelivery = (await call('POST', `/api/v1/webhooks/${webhook.id}/test`)).json();
   const upload = await ctx.container.services.imports.upload(a.id, { type: 'user', id: ownerA.userId }, { dry_run: true },
     { name: 'matrix.csv', stream: Readable.from(['email\nmatrix-import@example.com\n']), truncated: () => false });
+  const segment = (await call('POST', '/api/v1/segments', { name: 'Matrix', filter: { match: 'all', conditions: [{ field: 'tags', op: 'any', value: [tag.id] }] } })).json();
+  const campaign = (await call('POST', '/api/v1/campaigns', { name: 'Matrix', template_id: template.id, tag_filter: { include_tags: [tag.id] } })).json();
   fx = {
     organizationId: a.id, subscriberId: subscriber.id, subscriberEmail: 'matrix@example.com', tagId: tag.id, tagName: tag.name,
     apiKeyId: extraKey.id, memberId: members.find((m) => m.user.id === member.userId)!.id, invitationId: invitation.id, sessionId: ownerA.sessionId,
     templateId: template.id, emailMessageId: email.id, domainId: domain!.id, suppressionId: suppression.id,
     webhookId: webhook.id, webhookDeliveryId: webhookDelivery.id,
     importId: upload.id,
+    segmentId: segment.id, campaignId: campaign.id,
   };
 });
 afterAll(() => ctx.close());

@@ -30,6 +30,11 @@ export const keys = {
   tags: {
     all: (o: string) => [...org(o), 'tags'] as const,
   },
+  campaigns: {
+    all: (o: string) => [...org(o), 'campaigns'] as const,
+    list: (o: string, status: string) => [...org(o), 'campaigns', 'list', status] as const,
+    detail: (o: string, id: string) => [...org(o), 'campaigns', 'detail', id] as const,
+  },
   templates: {
     all: (o: string) => [...org(o), 'templates'] as const,
     list: (o: string, status: string) => [...org(o), 'templates', 'list', status] as const,

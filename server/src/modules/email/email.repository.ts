@@ -142,6 +142,14 @@ export function createEmailRepository(db: Kysely<DB>) {
         .executeTakeFirst();
     },
 
+    /** Inserts many queued messages in one statement (a campaign batch, inside its transaction). */
+    async insertMessages(trx: Executor, organizationId: string, messages: readonly NewMessage[]): Promise<void> {
+      if (messages.length === 0) return;
+      await trx.insertInto('email_messages')
+        .values(messages.map((message) => ({ ...message, organization_id: organizationId, headers: JSON.stringify(message.headers), status: 'queued' })))
+        .execute();
+    },
+
     async findMessage(organizationId: string, id: string) {
       return await db.selectFrom('email_messages').select(messageColumns)
         .where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst() as (Omit<Selectable<EmailMessages>, 'status' | 'category'> & { status: MessageStatus; category: TemplateCategory }) | undefined;

@@ -9,7 +9,7 @@ import type { Logger } from '../../logger.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import { footerStrings, type PreviewInput, type RenderableTemplate, type RenderedEmail, type TemplateCategory, type TemplateForSend, type TemplateRenderer, type TemplateService } from '../templates/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
-import type { EmailRepository, MessageStatus, OrganizationProfile, Recipient } from './email.repository.ts';
+import type { EmailRepository, MessageStatus, NewMessage, OrganizationProfile, Recipient } from './email.repository.ts';
 import type { EmailLinks } from './links.ts';
 import { marketingHeaders, senderHeaders } from './headers.ts';
 import { resolveSender } from './sender.ts';
@@ -20,6 +20,15 @@ export interface SendInput {
   to: string;
   variables?: Record<string, unknown>;
   idempotency_key?: string;
+}
+
+/** What a campaign sets on each of its emails beyond the template. */
+export interface CampaignSettings {
+  id: string;
+  templateId: string;
+  subject: string | null;
+  fromName: string | null;
+  replyTo: string | null;
 }
 
 const SUPPRESSED_STATUSES = new Set(['bounced', 'complained']);
@@ -185,8 +194,49 @@ export function createEmailService(deps: {
     return { id, status: 'queued' as const };
   }
 
+  /**
+   * Prepares a campaign's emails: template, organization and sender are read once, then each recipient's
+   * email is rendered with Liquid (the MJML was compiled when the template was saved) and carries an
+   * unsubscribe link naming the campaign. Nothing is stored here: the campaign inserts the messages in
+   * the transaction that claims their recipients. A campaign is marketing mail, so it needs a marketing
+   * template and the organization's postal address for the footer.
+   */
+  async function campaignComposer(organizationId: string, campaign: CampaignSettings) {
+    const template = await templates.forSend(organizationId, { id: campaign.templateId });
+    if (template.category !== 'marketing') {
+      throw unprocessable('template_not_marketing', 'A campaign sends a marketing template (it carries the unsubscribe footer)', [{ field: 'template_id', message: 'is a transactional template' }]);
+    }
+    const organization = await profile(organizationId);
+    if (!organization.postal_address) {
+      throw unprocessable('postal_address_required', 'Marketing email must show the organization\'s postal address; set it in the organization settings first', [{ field: 'postal_address', message: 'is not set' }]);
+    }
+    const from = resolveSender({ ...organization, email_from_name: campaign.fromName ?? organization.email_from_name }, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
+    // The campaign's own subject replaces the template's; the version names both so parses are cached apart.
+    const prepared = { ...renderable(template), subject: campaign.subject ?? template.subject, version: `${template.version}/${campaign.id}` };
+    renderer.checkVariables(prepared, {});
+    return {
+      async compose(recipient: Recipient, round: number): Promise<NewMessage> {
+        const url = links.unsubscribeUrl(organizationId, recipient.id, campaign.id);
+        const rendered = await renderer.render(prepared, { ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'), unsubscribe_url: url, preference_center_url: url });
+        return {
+          id: newId(), template_id: template.id, subscriber_id: recipient.id, campaign_id: campaign.id, category: 'marketing',
+          to_address: recipient.email, from_address: from, subject: rendered.subject, html: withLanguage(rendered.html, organization.locale), text: rendered.text,
+          // The same headers as every marketing email (Reply-To, List-Id, Feedback-ID by campaign); the
+          // campaign's own Reply-To wins over the organization's.
+          headers: {
+            ...senderHeaders(organization), ...links.listUnsubscribeHeaders(url), ...marketingHeaders(organization, from, { campaignId: campaign.id, templateId: template.id }),
+            ...(campaign.replyTo ? { 'Reply-To': campaign.replyTo } : {}),
+          },
+          // One message per recipient and round: a second insert for the same claim is refused by the key.
+          idempotency_key: `campaign/${campaign.id}/${recipient.id}/${round}`, request_hash: null,
+        };
+      },
+    };
+  }
+
   return {
     send,
+    campaignComposer,
 
     async get(organizationId: string, id: string) {
       const message = await repo.findMessage(organizationId, id);

@@ -22,8 +22,8 @@ import type { EmailProvider } from './providers/provider.ts';
 
 export { createDevMailbox, extractLinks, headersOf, type DevMailbox } from './providers/dev-mailbox.ts';
 export { DOMAIN_REGIONS, DOMAIN_STATUSES, type DomainRecord, type DomainRegion, type DomainStatus, type ProviderDomain, type SendingDomainProvider } from './providers/resend-domains.ts';
-export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus } from './email.repository.ts';
-export { checkSubject, MAX_SUBJECT_LENGTH, type EmailService, type SendInput } from './email.service.ts';
+export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus, type NewMessage, type Recipient } from './email.repository.ts';
+export { checkSubject, MAX_SUBJECT_LENGTH, type CampaignSettings, type EmailService, type SendInput } from './email.service.ts';
 export type { SystemMailer, SystemMailOutcome } from './system-mail.ts';
 export { PREFERENCE_PURPOSE, UNSUBSCRIBE_PURPOSE, type EmailLinks } from './links.ts';
 export { messageIdFor, messageRef, parseRef, REF_HEADER, systemRef, verpAddress, type MailRef } from './message-ref.ts';

@@ -12,6 +12,7 @@ const NAV: NavItem[] = [
   { to: '/subscribers', label: 'Subscribers' },
   { to: '/tags', label: 'Tags' },
   { to: '/templates', label: 'Templates' },
+  { to: '/campaigns', label: 'Campaigns' },
   { to: '/emails', label: 'Emails' },
   { to: '/mailbox', label: 'Dev mailbox', role: 'admin' },
   { to: '/settings/organization', label: 'Settings', match: '/settings' },

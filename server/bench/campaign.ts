@@ -1,0 +1,135 @@
+// `npm run bench:campaign -w server`: one campaign fanned out by the compiled worker to the fake Resend
+// server (no latency, no rate limit). On demand, never in the test suite. Measures:
+//   - recipient-count and segment count at N subscribers (goal ≤ 100 ms at 1M);
+//   - snapshot: the campaign's own insert-select of the audience into the ledger, and in the same run the
+//     floor: the raw insert-select of the same rows into an unlogged copy of the ledger table;
+//   - recipients/s end to end (send request → status sent), worker peak RSS, ledger bytes per recipient;
+//   - exactly once: every address received exactly one email.
+// BENCH_RECIPIENTS (default 100,000) sets N; the goal of the issue is 1,000,000 in ≤ 100 s.
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { loadConfig } from '../src/config/index.ts';
+import { createContainer } from '../src/container.ts';
+import { createFakeResend } from '../test/support/fake-resend.ts';
+import { freePort, peakRssMb, scratchDatabase, serverDir, verdict } from './harness.ts';
+
+const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const TOKEN_SECRET = 'bench-secret-bench-secret-bench-secret-0000';
+
+execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+const database = await scratchDatabase();
+const fake = createFakeResend({ recordBodies: false });
+await fake.start();
+const prefix = `benchc${process.pid}`;
+const base = {
+  DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, TOKEN_SECRET, LOG_LEVEL: 'warn',
+  EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_bench', RESEND_BASE_URL: fake.url, PROVIDER_RATE_LIMIT_PER_SECOND: '0',
+};
+const container = createContainer(loadConfig({ ...base, DATABASE_POOL_MAX: '10' }), { processName: 'bench' });
+const { db } = container;
+const { organization } = await container.services.organizations.createWithOwner({ name: 'Bench Campaigns', adminEmail: 'bench@campaign.test' });
+await db.updateTable('organizations').set({ postal_address: '1 Bench Street, Berlin' }).where('id', '=', organization.id).execute();
+const template = await container.services.templates.create(organization.id, {
+  name: 'Newsletter', slug: 'newsletter', category: 'marketing', subject: 'News for {{ subscriber.first_name | default: "you" }}',
+  mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ subscriber.first_name | default: "reader" }},</mj-text>'
+    + '<mj-text>This month in the project.</mj-text><mj-button href="https://example.com/news">Read more</mj-button></mj-column></mj-section></mj-body></mjml>',
+});
+const tag = await container.services.tags.create(organization.id, { name: 'News' });
+
+const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
+  const started = performance.now();
+  const result = await work();
+  return [result, performance.now() - started];
+};
+
+// N active subscribers of the topic, plus 10 % who left it and 10 % bounced (the count must leave them out).
+const [, seedMs] = await timed(() => sql`
+  with s as (
+    insert into subscribers (id, organization_id, email, status, first_name, source, confirmed_at)
+    select gen_random_uuid(), ${organization.id}::uuid, 'r' || g || '@bench.test', case when g % 10 = 0 then 'bounced' else 'active' end,
+           case when g % 3 = 0 then 'Ada' end, 'import', now()
+    from generate_series(1, ${Math.round(RECIPIENTS / 0.8)}) g
+    returning id, email
+  )
+  insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at)
+  select s.id, ${tag.id}::uuid, ${organization.id}::uuid, case when right(s.email, 12) like '5@%' then 'unsubscribed' else 'subscribed' end, 'import', now() from s`.execute(db));
+await sql`vacuum analyze subscribers, subscriber_tags`.execute(db);
+
+const campaign = await container.services.campaigns.create(organization.id, {
+  name: 'Bench', template_id: template.id, segment_id: null, tag_filter: { include_tags: [tag.id] }, subject: null, preheader: null, from_name: null, reply_to: null,
+});
+await container.services.campaigns.recipientCount(organization.id, campaign.id);
+const [audience, countMs] = await timed(() => container.services.campaigns.recipientCount(organization.id, campaign.id));
+const segment = await container.services.segments.create(organization.id, { name: 'News', filter: { match: 'all', conditions: [{ field: 'tags', op: 'any', value: [tag.id] }, { field: 'status', op: 'eq', value: 'active' }] } });
+const [, segmentMs] = await timed(() => container.services.segments.count(organization.id, segment.id));
+
+// The floor: the same rows by a bare insert-select into an unlogged copy of the ledger.
+await sql`create unlogged table bench_ledger (like campaign_recipients including defaults)`.execute(db);
+const predicate = (await container.services.campaigns.audience(organization.id, campaign)).predicate;
+const [, floorMs] = await timed(() => sql`
+  insert into bench_ledger (campaign_id, subscriber_id, organization_id)
+  select ${campaign.id}::uuid, s.id, s.organization_id from subscribers s
+  where s.organization_id = ${organization.id} and s.status = 'active' and ${predicate}`.execute(db));
+await sql`drop table bench_ledger`.execute(db);
+
+async function startWorker(): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = fork(path.join(serverDir, 'dist/entrypoints/worker.js'), [], {
+    env: { ...process.env, ...base, METRICS_PORT: String(port), NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  for (const deadline = Date.now() + 120_000; ;) {
+    if (child.exitCode !== null) throw new Error(`worker exited early with ${child.exitCode}`);
+    if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) break;
+    if (Date.now() > deadline) throw new Error('worker did not start');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { child, stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+}
+
+const worker = await startWorker();
+const started = performance.now();
+await container.services.campaigns.send(organization.id, campaign.id, {});
+let row;
+for (;;) {
+  row = await db.selectFrom('campaigns').select(['status', 'started_at', 'targeted_count', 'created_at']).where('id', '=', campaign.id).executeTakeFirstOrThrow();
+  if (row.status === 'sent' || row.status === 'failed') break;
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
+const seconds = (performance.now() - started) / 1000;
+const rss = peakRssMb(worker.child.pid!);
+await worker.stop();
+const snapshot = await sql<{ ms: number }>`
+  select extract(epoch from (min(m.created_at) - c.started_at)) * 1000 as ms from campaigns c join email_messages m on m.campaign_id = c.id where c.id = ${campaign.id} group by c.started_at`.execute(db);
+const ledger = await sql<{ bytes: number }>`select pg_total_relation_size('campaign_recipients') as bytes`.execute(db);
+const bytesPerRecipient = Number(ledger.rows[0]!.bytes) / row.targeted_count;
+const perAddress = new Map<string, number>();
+for (const email of fake.emails) for (const to of email.to) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
+const twice = [...perAddress.values()].filter((n) => n > 1).length;
+const rate = row.targeted_count / seconds;
+
+console.log(`\nseeded ${Math.round(RECIPIENTS / 0.8)} subscribers in ${(seedMs / 1000).toFixed(1)} s; audience ${audience.count}, excluded ${JSON.stringify(audience.excluded)}`);
+console.log('\n| measure | value |');
+console.log('|---|---:|');
+console.log(`| recipients | ${row.targeted_count} |`);
+console.log(`| recipient-count | ${countMs.toFixed(0)} ms |`);
+console.log(`| segment count | ${segmentMs.toFixed(0)} ms |`);
+console.log(`| snapshot (start job → first message, includes the insert-select) | ${Number(snapshot.rows[0]?.ms ?? Number.NaN).toFixed(0)} ms |`);
+console.log(`| floor: bare insert-select of the same rows (unlogged) | ${floorMs.toFixed(0)} ms |`);
+console.log(`| end to end (send → sent) | ${seconds.toFixed(1)} s |`);
+console.log(`| recipients/s | ${Math.round(rate)} |`);
+console.log(`| worker peak RSS | ${rss} MB |`);
+console.log(`| ledger bytes per recipient (table + indexes) | ${Math.round(bytesPerRecipient)} |`);
+console.log(`| emails accepted by the fake / addresses sent twice | ${fake.emails.length} / ${twice} |\n`);
+const ok = [
+  verdict('exactly once', perAddress.size === row.targeted_count && twice === 0, `${perAddress.size} addresses, ${twice} twice`),
+  verdict('status sent', row.status === 'sent', row.status),
+  verdict('recipient-count ≤ 100 ms', countMs <= 100, `${countMs.toFixed(0)} ms at ${row.targeted_count}`),
+  verdict('worker RSS ≤ 250 MB', rss <= 250, `${rss} MB`),
+].every(Boolean);
+await container.close();
+await fake.close();
+await database.drop();
+process.exit(ok ? 0 : 1);

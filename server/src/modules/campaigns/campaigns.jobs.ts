@@ -1,0 +1,233 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/types.ts';
+import type { JobContext, JobHandler } from '../../jobs/context.ts';
+import type { JobProducer } from '../../jobs/producer.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { EmailRepository, EmailService, NewMessage } from '../email/index.ts';
+import type { Entitlements } from '../entitlements/index.ts';
+import type { CampaignRepository, CampaignRow, ClaimedRecipient } from './campaigns.repository.ts';
+import { settingsOf, type CampaignService } from './campaigns.service.ts';
+
+/** Recipients claimed per transaction. */
+export const BATCH_SIZE = 200;
+// Claims one pump runs at once: rendering in Node overlaps the database's work on another batch.
+const LANES = 3;
+// Messages of one campaign allowed to wait for the provider at once. The pump stops claiming above it,
+// so pause and cancel take effect on a bounded tail and a slow provider is not buried under a backlog.
+const WINDOW = 600;
+// One pump job runs this long, then hands over to its next step (a fresh job: locks and logs stay short).
+const RUN_MS = 15_000;
+const HEARTBEAT_MS = 2000;
+// Campaign emails wait behind transactional ones (no priority) in the one email queue and rate gate.
+const CAMPAIGN_PRIORITY = 10;
+// A sending campaign whose pump has not beaten for this long gets a new pump from the cron tick.
+export const STALE_PUMP_SECONDS = 60;
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+  const timer = setTimeout(resolve, ms);
+  signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+});
+
+/** Why a claimed recipient gets nothing now (they left, bounced or were suppressed after the snapshot). */
+function skipReason(recipient: ClaimedRecipient): string | null {
+  if (recipient.email === null) return 'subscriber_deleted';
+  if (recipient.suppressed) return 'suppressed';
+  if (recipient.status !== 'active') return recipient.status === 'unsubscribed' ? 'unsubscribed' : recipient.status ?? 'unknown';
+  return null;
+}
+
+/** The next step's name: `<origin>_<n>` → `<origin>_<n+1>`, so a retried pump enqueues the same successor. */
+export function nextStep(step: string): string {
+  const at = step.lastIndexOf('_');
+  const n = at >= 0 ? Number.parseInt(step.slice(at + 1), 10) : Number.NaN;
+  return Number.isFinite(n) ? `${step.slice(0, at)}_${n + 1}` : `${step}_1`;
+}
+
+type Campaign = CampaignRow & { organization_id: string };
+type Claim = { state: 'stopped' } | { state: 'empty' } | { state: 'claimed'; last: string; messageIds: string[] };
+
+/**
+ * The campaign pump. Each pass claims the next batch of queued recipients in one transaction: the
+ * campaign row is read FOR SHARE (a cancel or pause waits for the pass and is seen by the next), the
+ * recipients are locked SKIP LOCKED (a second pump takes other rows), their messages are rendered and
+ * inserted, the ledger records each message id, and the month's usage is reserved for the batch. After
+ * commit the email.send jobs are enqueued with the message ids as job ids; the existing send path (its
+ * suppression re-check, rate gate and provider idempotency key) does the rest. A killed pump loses only
+ * an uncommitted pass; the next one continues from the ledger.
+ */
+export function createCampaignJobs(deps: {
+  db: Kysely<DB>;
+  campaignRepository: CampaignRepository;
+  campaigns: Pick<CampaignService, 'audience'>;
+  emails: Pick<EmailService, 'campaignComposer'>;
+  emailRepository: Pick<EmailRepository, 'insertMessages'>;
+  entitlements: Pick<Entitlements, 'reserveEmails'>;
+  producer: JobProducer;
+}) {
+  const { db, campaignRepository: repo, producer } = deps;
+
+  async function fail(id: string, error: AppError): Promise<string> {
+    await db.transaction().execute((trx) => repo.setState(trx, id, { status: 'failed', last_error: `${error.code}: ${error.message}`, completed_at: new Date() }));
+    return 'failed';
+  }
+
+  async function claim(campaign: Campaign, compose: (recipient: ClaimedRecipient) => Promise<NewMessage>, after: string | null): Promise<Claim> {
+    return db.transaction().execute(async (trx): Promise<Claim> => {
+      const locked = await repo.lockForWorker(trx, campaign.id, 'share');
+      if (locked?.status !== 'sending' || locked.round !== campaign.round) return { state: 'stopped' };
+      const claimed = await repo.claimNext(trx, campaign.id, after, BATCH_SIZE);
+      if (claimed.length === 0) return { state: 'empty' };
+      const messages: NewMessage[] = [];
+      const skipped: { subscriberId: string; reason: string }[] = [];
+      for (const recipient of claimed) {
+        const reason = skipReason(recipient);
+        if (reason) {
+          skipped.push({ subscriberId: recipient.id, reason });
+          continue;
+        }
+        try {
+          messages.push(await compose(recipient));
+        } catch (error) {
+          // One subscriber's data that the template cannot render (a missing variable) skips that one.
+          if (!(error instanceof AppError)) throw error;
+          skipped.push({ subscriberId: recipient.id, reason: error.code });
+        }
+      }
+      await deps.emailRepository.insertMessages(trx, campaign.organization_id, messages);
+      await repo.markClaimed(trx, campaign.id, messages.map((m) => ({ subscriberId: m.subscriber_id!, messageId: m.id })), skipped);
+      // Reserved last, so the organization's row is locked for one round trip.
+      await deps.entitlements.reserveEmails(trx, campaign.organization_id, messages.length);
+      return { state: 'claimed', last: claimed.at(-1)!.id, messageIds: messages.map((m) => m.id) };
+    });
+  }
+
+  /** Marks the campaign sent once no recipient is queued or in flight; false while some are. */
+  async function finish(campaign: Campaign): Promise<boolean> {
+    return db.transaction().execute(async (trx) => {
+      const locked = await repo.lockForWorker(trx, campaign.id, 'update');
+      if (locked?.status !== 'sending' || locked.round !== campaign.round) return true;
+      await repo.settle(trx, campaign.id);
+      if (await repo.unfinished(trx, campaign.id)) return false;
+      await repo.setState(trx, campaign.id, { status: 'sent', completed_at: new Date(), heartbeat_at: null });
+      return true;
+    });
+  }
+
+  async function pumpFor(campaign: Campaign, step: string, context: JobContext): Promise<string> {
+    let composer: Awaited<ReturnType<EmailService['campaignComposer']>>;
+    try {
+      composer = await deps.emails.campaignComposer(campaign.organization_id, settingsOf(campaign));
+    } catch (error) {
+      // The template was deleted or the postal address removed since scheduling: stop with the reason.
+      if (error instanceof AppError && error.status < 500) return fail(campaign.id, error);
+      throw error;
+    }
+    const compose = (recipient: ClaimedRecipient) => composer.compose({
+      id: recipient.id, email: recipient.email!, status: recipient.status!, first_name: recipient.first_name, last_name: recipient.last_name, metadata: recipient.metadata,
+    }, campaign.round);
+    const deadline = Date.now() + RUN_MS;
+    let beat = 0;
+    // Shared by the lanes: the highest subscriber id claimed so far. A lane that finds rows locked by
+    // another lane skips them (they are being claimed); a rolled-back claim is found by the final sweep.
+    let after: string | null = null;
+    let outcome: string | null = null;
+    const running = () => outcome === null && Date.now() < deadline && !context.signal.aborted;
+
+    async function lane(): Promise<void> {
+      while (running()) {
+        if (Date.now() - beat > HEARTBEAT_MS) {
+          beat = Date.now();
+          await repo.heartbeat(campaign.id);
+        }
+        if (await repo.backlog(campaign.id, WINDOW) >= WINDOW) {
+          await sleep(50, context.signal);
+          continue;
+        }
+        const from = after;
+        let claimed: Claim;
+        try {
+          claimed = await claim(campaign, compose, from);
+        } catch (error) {
+          if (!(error instanceof AppError) || error.code !== 'plan_limit_exceeded') throw error;
+          // The month's quota ran out since the campaign was checked: pause, saying why, instead of failing.
+          await db.transaction().execute((trx) => repo.setState(trx, campaign.id, { status: 'paused', last_error: error.message }));
+          outcome ??= 'paused';
+          return;
+        }
+        if (claimed.state === 'stopped') {
+          outcome ??= 'stopped';
+          return;
+        }
+        if (claimed.state === 'empty') {
+          // Rows passed over while another lane or pump held them: look once more from the start.
+          if (from !== null) {
+            if (after === from) after = null;
+            continue;
+          }
+          if (!(await repo.hasQueued(campaign.id)) && (await finish(campaign))) {
+            outcome ??= 'finished';
+            return;
+          }
+          await sleep(200, context.signal);
+          continue;
+        }
+        if (after === null || claimed.last > after) after = claimed.last;
+        if (claimed.messageIds.length > 0) {
+          // A lost enqueue (Redis down after commit) is found by the email sweep: the messages are stored.
+          await producer.enqueueMany(claimed.messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id }, priority: CAMPAIGN_PRIORITY })));
+        }
+      }
+    }
+
+    await Promise.all(Array.from({ length: LANES }, lane));
+    if (outcome) return outcome;
+    await producer.enqueue('campaign.pump', { campaign_id: campaign.id, round: campaign.round, step: nextStep(step) });
+    return 'continued';
+  }
+
+  const pump: JobHandler<'campaign.pump'> = async ({ campaign_id: id, round, step }, context) => {
+    const campaign = await repo.findForWorker(id);
+    if (campaign?.status !== 'sending' || campaign.round !== round) return 'stopped';
+    return pumpFor(campaign, step, context);
+  };
+
+  /** Freezes the audience of a due campaign into the ledger (one statement) and starts its pump. */
+  const start: JobHandler<'campaign.start'> = async ({ campaign_id: id }) => {
+    const campaign = await repo.findForWorker(id);
+    if (!campaign) return 'missing';
+    if (campaign.status === 'sending') {
+      await producer.enqueue('campaign.pump', { campaign_id: id, round: campaign.round, step: 's_0' });
+      return 'already_started';
+    }
+    if (campaign.status !== 'scheduled' || (campaign.scheduled_at && campaign.scheduled_at.getTime() > Date.now())) return 'not_due';
+    let predicate;
+    try {
+      ({ predicate } = await deps.campaigns.audience(campaign.organization_id, campaign));
+    } catch (error) {
+      if (error instanceof AppError && error.status < 500) return fail(id, error);
+      throw error;
+    }
+    const round = await db.transaction().execute(async (trx) => {
+      const locked = await repo.lockForWorker(trx, id, 'update');
+      if (locked?.status !== 'scheduled') return null;
+      const targeted = await repo.snapshot(trx, campaign.organization_id, id, predicate);
+      await repo.setState(trx, id, { status: 'sending', targeted_count: targeted, started_at: new Date(), round: locked.round + 1, heartbeat_at: new Date() });
+      return locked.round + 1;
+    });
+    if (round === null) return 'not_scheduled';
+    await producer.enqueue('campaign.pump', { campaign_id: id, round, step: 's_0' });
+    return 'started';
+  };
+
+  /** Only finds work and enqueues it: due campaigns' start, and a new pump where the old one went quiet. */
+  const tick: JobHandler<'campaigns.tick'> = async ({ tick: at }) => {
+    const { due, stalled } = await repo.dueWork(STALE_PUMP_SECONDS, 500);
+    await producer.enqueueMany([
+      ...due.map((id) => ({ name: 'campaign.start' as const, payload: { campaign_id: id, tick: at } })),
+      ...stalled.map((c) => ({ name: 'campaign.pump' as const, payload: { campaign_id: c.id, round: c.round, step: `${at}_0` } })),
+    ]);
+    return { started: due.length, restarted: stalled.length };
+  };
+
+  return { 'campaign.start': start, 'campaign.pump': pump, 'campaigns.tick': tick };
+}

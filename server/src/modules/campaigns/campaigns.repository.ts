@@ -1,0 +1,350 @@
+import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import type { Executor } from '../../db/client.ts';
+import type { DB } from '../../db/types.ts';
+import { withFilterTimeout } from '../segments/index.ts';
+
+export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled', 'failed'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+export const RECIPIENT_STATUSES = ['queued', 'sending', 'sent', 'failed', 'skipped', 'cancelled'] as const;
+export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
+
+export interface TagFilter {
+  include_tags: string[];
+  exclude_tags?: string[];
+  match?: 'any' | 'all';
+}
+
+export interface CampaignRow {
+  id: string;
+  name: string;
+  status: CampaignStatus;
+  template_id: string | null;
+  segment_id: string | null;
+  tag_filter: TagFilter | null;
+  subject: string | null;
+  preheader: string | null;
+  from_name: string | null;
+  reply_to: string | null;
+  scheduled_at: Date | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+  cancelled_at: Date | null;
+  round: number;
+  targeted_count: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type CampaignFields = Pick<CampaignRow, 'name' | 'template_id' | 'segment_id' | 'tag_filter' | 'subject' | 'preheader' | 'from_name' | 'reply_to'>;
+
+export interface RecipientRow {
+  subscriber_id: string;
+  email: string | null;
+  status: RecipientStatus;
+  reason: string | null;
+  email_message_id: string | null;
+  message_status: string | null;
+  updated_at: Date;
+}
+
+/** A claimed recipient with what its email needs, or the reason it is skipped now. */
+export interface ClaimedRecipient {
+  id: string;
+  email: string | null;
+  status: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  metadata: unknown;
+  suppressed: boolean;
+}
+
+const columns = [
+  'id', 'name', 'status', 'template_id', 'segment_id', 'tag_filter', 'subject', 'preheader', 'from_name', 'reply_to', 'scheduled_at', 'started_at',
+  'completed_at', 'cancelled_at', 'round', 'targeted_count', 'last_error', 'created_at', 'updated_at',
+] as const;
+
+const notSuppressed = sql<SqlBool>`not exists (select 1 from suppressions x where x.organization_id = s.organization_id and lower(x.email) = lower(s.email))`;
+
+/**
+ * A recipient's state from its ledger row "r" and its message "m": once a message exists, the message
+ * decides. The provider's id means it was accepted, whatever happened to the row after (a cancel that
+ * raced a send in flight counts the email as sent, because it was).
+ */
+const recipientState = sql`case
+  when m.provider_message_id is not null then 'sent'
+  when r.email_message_id is null or r.status <> 'sending' and m.id is null then r.status
+  when m.id is null then 'skipped'
+  when m.status in ('queued', 'sending') then 'sending'
+  when m.status = 'suppressed' then 'skipped'
+  when m.error_code = 'campaign_cancelled' then 'cancelled'
+  when m.status = 'failed' then 'failed'
+  else 'sent' end`;
+
+/** Every query is filtered by the organization, or (worker side) by a campaign id read from such a row. */
+export function createCampaignRepository(db: Kysely<DB>) {
+  const select = (executor: Executor, organizationId: string) => executor.selectFrom('campaigns').select(columns).where('organization_id', '=', organizationId);
+
+  return {
+    async list(organizationId: string, options: { limit: number; beforeId?: string; status?: CampaignStatus }): Promise<CampaignRow[]> {
+      let query = select(db, organizationId);
+      if (options.beforeId) query = query.where('id', '<', options.beforeId);
+      if (options.status) query = query.where('status', '=', options.status);
+      return await query.orderBy('id', 'desc').limit(options.limit + 1).execute() as CampaignRow[];
+    },
+
+    async find(organizationId: string, id: string, executor: Executor = db): Promise<CampaignRow | undefined> {
+      return await select(executor, organizationId).where('id', '=', id).executeTakeFirst() as CampaignRow | undefined;
+    },
+
+    /** A campaign by id alone, for the worker (its jobs carry only the id). */
+    async findForWorker(id: string): Promise<(CampaignRow & { organization_id: string }) | undefined> {
+      return await db.selectFrom('campaigns').select([...columns, 'organization_id']).where('id', '=', id).executeTakeFirst() as (CampaignRow & { organization_id: string }) | undefined;
+    },
+
+    async insert(organizationId: string, id: string, fields: CampaignFields): Promise<CampaignRow> {
+      return await db.insertInto('campaigns')
+        .values({ ...fields, id, organization_id: organizationId, tag_filter: fields.tag_filter ? JSON.stringify(fields.tag_filter) : null })
+        .returning(columns).executeTakeFirstOrThrow() as CampaignRow;
+    },
+
+    /** Changes a campaign only while it is in one of `statuses`; undefined when it is not (or not found). */
+    async update(organizationId: string, id: string, statuses: readonly CampaignStatus[], changes: Partial<CampaignFields> & { status?: CampaignStatus; scheduled_at?: Date | null; round?: number; heartbeat_at?: Date }): Promise<CampaignRow | undefined> {
+      const { tag_filter, ...rest } = changes;
+      return await db.updateTable('campaigns')
+        .set({ ...rest, ...(tag_filter !== undefined ? { tag_filter: tag_filter ? JSON.stringify(tag_filter) : null } : {}), updated_at: new Date() })
+        .where('organization_id', '=', organizationId).where('id', '=', id).where('status', 'in', statuses)
+        .returning(columns).executeTakeFirst() as CampaignRow | undefined;
+    },
+
+    async remove(organizationId: string, id: string, statuses: readonly CampaignStatus[]): Promise<boolean> {
+      const result = await db.deleteFrom('campaigns').where('organization_id', '=', organizationId).where('id', '=', id).where('status', 'in', statuses).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
+    /**
+     * The audience as it would be frozen now, and who the filter matches but would not get it, by
+     * reason. One pass over the organization's matching subscribers.
+     */
+    async audienceCount(organizationId: string, predicate: RawBuilder<SqlBool>, topicTagIds: readonly string[]) {
+      return withFilterTimeout(db, async (trx) => {
+        const row = await sql<{ count: number; pending: number; unsubscribed: number; bounced: number; complained: number; suppressed: number }>`
+          select count(*) filter (where s.status = 'active' and ${notSuppressed}) as count,
+                 count(*) filter (where s.status = 'pending') as pending,
+                 count(*) filter (where s.status = 'unsubscribed') as unsubscribed,
+                 count(*) filter (where s.status = 'bounced') as bounced,
+                 count(*) filter (where s.status = 'complained') as complained,
+                 count(*) filter (where s.status = 'active' and not ${notSuppressed}) as suppressed
+          from subscribers s where s.organization_id = ${organizationId} and ${predicate}`.execute(trx);
+        // Active subscribers who left one of the campaign's topics: the tag filter leaves them out.
+        const topic = topicTagIds.length === 0 ? 0 : Number((await sql<{ count: number }>`
+          select count(*) as count from subscribers s
+          where s.organization_id = ${organizationId} and s.status = 'active' and not ${predicate}
+            and exists (select 1 from subscriber_tags st where st.subscriber_id = s.id and st.organization_id = s.organization_id
+                        and st.status = 'unsubscribed' and st.tag_id = any(${topicTagIds}::uuid[]))`.execute(trx)).rows[0]?.count ?? 0);
+        const counts = row.rows[0]!;
+        return {
+          count: Number(counts.count),
+          excluded: {
+            unsubscribed_from_topic: topic, unsubscribed: Number(counts.unsubscribed), bounced: Number(counts.bounced),
+            complained: Number(counts.complained), suppressed: Number(counts.suppressed), pending_confirmation: Number(counts.pending),
+          },
+        };
+      });
+    },
+
+    /**
+     * Freezes the audience: one insert-select of the active, unsuppressed subscribers the predicate
+     * matches into the ledger, inside the caller's transaction. Returns how many were frozen.
+     */
+    async snapshot(trx: Executor, organizationId: string, campaignId: string, predicate: RawBuilder<SqlBool>): Promise<number> {
+      const result = await sql`
+        insert into campaign_recipients (campaign_id, subscriber_id, organization_id)
+        select ${campaignId}::uuid, s.id, s.organization_id from subscribers s
+        where s.organization_id = ${organizationId} and s.status = 'active' and ${notSuppressed} and ${predicate}
+        on conflict do nothing`.execute(trx);
+      return Number(result.numAffectedRows ?? 0);
+    },
+
+    /** Locks the campaign row for a state change; undefined when it is missing. */
+    async lockForWorker(trx: Executor, id: string, mode: 'update' | 'share') {
+      const query = trx.selectFrom('campaigns').select([...columns, 'organization_id']).where('id', '=', id);
+      return await (mode === 'update' ? query.forUpdate() : query.forShare()).executeTakeFirst() as (CampaignRow & { organization_id: string }) | undefined;
+    },
+
+    async setState(trx: Executor, id: string, changes: { status?: CampaignStatus; targeted_count?: number; started_at?: Date; completed_at?: Date | null; round?: number; last_error?: string | null; heartbeat_at?: Date | null; cancelled_at?: Date }): Promise<void> {
+      await trx.updateTable('campaigns').set({ ...changes, updated_at: new Date() }).where('id', '=', id).execute();
+    },
+
+    async heartbeat(id: string): Promise<void> {
+      await db.updateTable('campaigns').set({ heartbeat_at: new Date() }).where('id', '=', id).execute();
+    },
+
+    /**
+     * Claims the next queued recipients after `afterId` (in subscriber order) inside the caller's
+     * transaction, with what their email needs. Rows another transaction holds are skipped, so two
+     * pumps never claim the same recipient; the caller marks them sending or skipped before commit.
+     */
+    async claimNext(trx: Executor, campaignId: string, afterId: string | null, limit: number): Promise<ClaimedRecipient[]> {
+      const result = await sql<ClaimedRecipient>`
+        with picked as (
+          select r.subscriber_id from campaign_recipients r
+          where r.campaign_id = ${campaignId} and r.status = 'queued' ${afterId ? sql`and r.subscriber_id > ${afterId}::uuid` : sql``}
+          order by r.subscriber_id limit ${limit} for update of r skip locked
+        )
+        select p.subscriber_id as id, s.email, s.status, s.first_name, s.last_name, s.metadata,
+               coalesce(exists (select 1 from suppressions x where x.organization_id = s.organization_id and lower(x.email) = lower(s.email)), false) as suppressed
+        from picked p left join subscribers s on s.id = p.subscriber_id
+        order by p.subscriber_id`.execute(trx);
+      return result.rows;
+    },
+
+    /** Records the claim: each recipient's message id (status sending), or skipped with its reason. */
+    async markClaimed(trx: Executor, campaignId: string, sent: readonly { subscriberId: string; messageId: string }[], skipped: readonly { subscriberId: string; reason: string }[]): Promise<void> {
+      if (sent.length > 0) {
+        await sql`
+          update campaign_recipients r set status = 'sending', email_message_id = v.message_id, updated_at = now()
+          from unnest(${sent.map((s) => s.subscriberId)}::uuid[], ${sent.map((s) => s.messageId)}::uuid[]) as v(subscriber_id, message_id)
+          where r.campaign_id = ${campaignId} and r.subscriber_id = v.subscriber_id`.execute(trx);
+      }
+      if (skipped.length > 0) {
+        await sql`
+          update campaign_recipients r set status = 'skipped', reason = v.reason, updated_at = now()
+          from unnest(${skipped.map((s) => s.subscriberId)}::uuid[], ${skipped.map((s) => s.reason)}::text[]) as v(subscriber_id, reason)
+          where r.campaign_id = ${campaignId} and r.subscriber_id = v.subscriber_id`.execute(trx);
+      }
+    },
+
+    /** The campaign's messages still waiting for the provider, counted up to `cap` (the pump's window). */
+    async backlog(campaignId: string, cap: number): Promise<number> {
+      const row = await sql<{ count: number }>`
+        select count(*) as count from (select 1 from email_messages where campaign_id = ${campaignId} and status in ('queued', 'sending') limit ${cap}) b`.execute(db);
+      return Number(row.rows[0]?.count ?? 0);
+    },
+
+    async hasQueued(campaignId: string): Promise<boolean> {
+      const row = await sql`select 1 from campaign_recipients where campaign_id = ${campaignId} and status = 'queued' limit 1`.execute(db);
+      return row.rows.length > 0;
+    },
+
+    /**
+     * Copies the outcome of each sent message into the ledger (one statement) once nothing is in flight:
+     * accepted → sent, failed → failed, suppressed at send time → skipped; a message that no longer
+     * exists (its subscriber was erased) → skipped.
+     */
+    async settle(trx: Executor, campaignId: string): Promise<void> {
+      await sql`
+        update campaign_recipients r set updated_at = now(),
+          status = case when x.message_id is null then 'skipped' when x.accepted then 'sent' when x.message_status = 'failed' then 'failed' when x.message_status = 'suppressed' then 'skipped' else 'sent' end,
+          reason = case when x.message_id is null then 'subscriber_deleted' when x.accepted then null when x.message_status = 'failed' then x.error_code when x.message_status = 'suppressed' then 'suppressed' end
+        from (
+          select c.subscriber_id, m.id as message_id, m.status as message_status, m.error_code, m.provider_message_id is not null as accepted
+          from campaign_recipients c left join email_messages m on m.id = c.email_message_id
+          where c.campaign_id = ${campaignId} and c.status = 'sending'
+        ) x
+        where r.campaign_id = ${campaignId} and r.subscriber_id = x.subscriber_id
+          and (x.message_id is null or x.message_status not in ('queued', 'sending'))`.execute(trx);
+    },
+
+    /** Whether any recipient is still queued or in flight. */
+    async unfinished(trx: Executor, campaignId: string): Promise<boolean> {
+      const row = await sql`
+        select 1 from campaign_recipients where campaign_id = ${campaignId} and status in ('queued', 'sending') limit 1`.execute(trx);
+      return row.rows.length > 0;
+    },
+
+    /**
+     * Cancels what has not gone out: queued recipients, and messages of the campaign the provider has not
+     * taken yet (failed with campaign_cancelled, their usage given back). Inside the caller's transaction.
+     */
+    async cancelUnsent(trx: Executor, organizationId: string, campaignId: string): Promise<void> {
+      await sql`
+        with m as (
+          update email_messages set status = 'failed', error_code = 'campaign_cancelled', error_message = 'The campaign was cancelled', failed_at = now(), updated_at = now()
+          where organization_id = ${organizationId} and campaign_id = ${campaignId} and status = 'queued' and provider_message_id is null
+          returning id
+        ),
+        refunded as (
+          update organizations set emails_sent_this_month = greatest(emails_sent_this_month - (select count(*) from m), 0) where id = ${organizationId}
+        )
+        update campaign_recipients r set status = 'cancelled', reason = 'campaign_cancelled', updated_at = now()
+        where r.campaign_id = ${campaignId} and r.status = 'queued'`.execute(trx);
+    },
+
+    /** Puts failed recipients whose message the provider never accepted back in the queue; how many. */
+    async requeueFailed(trx: Executor, campaignId: string): Promise<number> {
+      const result = await sql`
+        update campaign_recipients r set status = 'queued', reason = null, email_message_id = null, updated_at = now()
+        where r.campaign_id = ${campaignId} and r.status = 'failed'
+          and not exists (select 1 from email_messages m where m.id = r.email_message_id and m.provider_message_id is not null)`.execute(trx);
+      return Number(result.numAffectedRows ?? 0);
+    },
+
+    /**
+     * Live progress: every recipient in exactly one state, so the counts add up to the ledger's size.
+     * A claimed recipient's state is its message's until the campaign settles.
+     */
+    async progress(organizationId: string, campaignId: string) {
+      const rows = await sql<{ state: RecipientStatus; count: number }>`
+        select ${recipientState} as state, count(*) as count
+        from campaign_recipients r left join email_messages m on m.id = r.email_message_id
+        where r.organization_id = ${organizationId} and r.campaign_id = ${campaignId}
+        group by 1`.execute(db);
+      const counts: Record<RecipientStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0, cancelled: 0 };
+      for (const row of rows.rows) counts[row.state] = Number(row.count);
+      return counts;
+    },
+
+    /** What became of the campaign's messages, from the provider's events, and attributed unsubscribes. */
+    async outcomes(organizationId: string, campaignId: string) {
+      const row = await sql<Record<'delivered' | 'bounced' | 'complained' | 'opened' | 'clicked' | 'unsubscribed', number>>`
+        select count(*) filter (where m.delivered_at is not null) as delivered,
+               count(*) filter (where m.bounced_at is not null) as bounced,
+               count(*) filter (where m.complained_at is not null) as complained,
+               count(*) filter (where m.opened_at is not null) as opened,
+               count(*) filter (where m.clicked_at is not null) as clicked,
+               (select count(distinct h.subscriber_id) from subscription_history h
+                where h.organization_id = ${organizationId} and h.details ->> 'campaign_id' = ${campaignId}) as unsubscribed
+        from email_messages m where m.organization_id = ${organizationId} and m.campaign_id = ${campaignId}`.execute(db);
+      const counts = row.rows[0]!;
+      return Object.fromEntries(Object.entries(counts).map(([key, value]) => [key, Number(value)])) as typeof counts;
+    },
+
+    /** Skipped recipients by reason. */
+    async skippedReasons(organizationId: string, campaignId: string): Promise<Record<string, number>> {
+      const rows = await sql<{ reason: string | null; count: number }>`
+        select coalesce(r.reason, 'unknown') as reason, count(*) as count from campaign_recipients r
+        where r.organization_id = ${organizationId} and r.campaign_id = ${campaignId} and r.status = 'skipped' group by 1`.execute(db);
+      return Object.fromEntries(rows.rows.map((r) => [r.reason ?? 'unknown', Number(r.count)]));
+    },
+
+    /** One page of the ledger in subscriber order, with each recipient's address and message. */
+    async recipients(organizationId: string, campaignId: string, options: { limit: number; afterId?: string; status?: RecipientStatus }) {
+      let query = db.selectFrom('campaign_recipients as r')
+        .leftJoin('subscribers as s', 's.id', 'r.subscriber_id')
+        .leftJoin('email_messages as m', 'm.id', 'r.email_message_id')
+        .select(['r.subscriber_id', 's.email', 'r.status', 'r.reason', 'r.email_message_id', 'm.status as message_status', 'r.updated_at'])
+        .where('r.organization_id', '=', organizationId).where('r.campaign_id', '=', campaignId);
+      if (options.afterId) query = query.where('r.subscriber_id', '>', options.afterId);
+      if (options.status) query = query.where('r.status', '=', options.status);
+      return await query.orderBy('r.subscriber_id').limit(options.limit + 1).execute() as RecipientRow[];
+    },
+
+    /** The newest active subscriber, whose data a test email is rendered with. */
+    async sampleRecipient(organizationId: string) {
+      return db.selectFrom('subscribers').select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .where('organization_id', '=', organizationId).where('status', '=', 'active').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    },
+
+    /** Scheduled campaigns now due, and sending ones whose pump has not beaten for `staleSeconds`. */
+    async dueWork(staleSeconds: number, limit: number) {
+      const due = await db.selectFrom('campaigns').select('id').where('status', '=', 'scheduled').where('scheduled_at', '<=', new Date()).orderBy('scheduled_at').limit(limit).execute();
+      const stalled = await db.selectFrom('campaigns').select(['id', 'round']).where('status', '=', 'sending')
+        .where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', sql<Date>`now() - make_interval(secs => ${staleSeconds})`)]))
+        .orderBy('id').limit(limit).execute();
+      return { due: due.map((r) => r.id), stalled };
+    },
+  };
+}
+
+export type CampaignRepository = ReturnType<typeof createCampaignRepository>;

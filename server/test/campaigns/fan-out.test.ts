@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../support/context.ts';
+import { createFakeResend } from '../support/fake-resend.ts';
+import { resendConfig, startWorker, waitFor } from '../email/helpers.ts';
+import { campaignOrganization, deliveries, runJob } from './support.ts';
+
+const fake = createFakeResend({ recordBodies: false });
+let ctx: TestContext;
+
+beforeAll(async () => {
+  await fake.start();
+  ctx = await createTestContext(resendConfig(fake, { PROVIDER_RATE_LIMIT_PER_SECOND: '0', WORKER_LOCK_DURATION_MS: '1500' }));
+});
+afterAll(async () => {
+  await ctx?.close();
+  await fake.close();
+});
+beforeEach(() => fake.reset());
+
+type Call = Awaited<ReturnType<typeof campaignOrganization>>['call'];
+
+async function createCampaign(call: Call, templateId: string, tagId: string): Promise<string> {
+  const res = await call('POST', '/api/v1/campaigns', { name: 'Monthly news', template_id: templateId, tag_filter: { include_tags: [tagId] } });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().id as string;
+}
+
+/** The emails the fake accepted for one organization's subscribers (addresses start with its slug). */
+const emailsOf = (slug: string) => fake.emails.filter((e) => e.to[0]!.startsWith(slug));
+const status = async (call: Call, id: string) => (await call('GET', `/api/v1/campaigns/${id}`)).json().status as string;
+const progress = async (call: Call, id: string) => (await call('GET', `/api/v1/campaigns/${id}/progress`)).json() as Record<string, number | string>;
+
+describe('campaign fan-out', () => {
+  it('sends a 1,000-recipient campaign through two workers to each recipient exactly once, and the counts add up', async () => {
+    const org = await campaignOrganization(ctx, 'Two workers', 1000);
+    const id = await createCampaign(org.call, org.templateId, org.tagId);
+    const count = await org.call('GET', `/api/v1/campaigns/${id}/recipient-count`);
+    expect(count.json(), count.body).toMatchObject({ count: 1000 });
+    const workers = [await startWorker(ctx), await startWorker(ctx)];
+    try {
+      const sent = await org.call('POST', `/api/v1/campaigns/${id}/send`, {});
+      expect(sent.statusCode, sent.body).toBe(200);
+      // A second pump, as the cron's recovery would start beside the running one, must not double anything.
+      await ctx.container.jobs.enqueue('campaign.pump', { campaign_id: id, round: 1, step: 'extra_0' });
+      await waitFor(async () => (await status(org.call, id)) === 'sent', 120_000, 200);
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+    }
+    const { perAddress, duplicates, repeatedKeys } = deliveries(emailsOf(org.slug));
+    expect(perAddress.size).toBe(1000);
+    expect(duplicates).toEqual([]);
+    expect(repeatedKeys).toBe(0);
+    const counts = await progress(org.call, id);
+    expect(counts).toMatchObject({ status: 'sent', targeted: 1000, queued: 0, sending: 0, sent: 1000, failed: 0, skipped: 0, cancelled: 0 });
+    const email = emailsOf(org.slug)[0]!;
+    expect(email.headers['List-Unsubscribe']).toMatch(/^<https?:\/\/.+\/u\/.+>$/);
+    expect(email.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    const usage = await ctx.container.db.selectFrom('organizations').select('emails_sent_this_month').where('id', '=', org.id).executeTakeFirstOrThrow();
+    expect(usage.emails_sent_this_month).toBe(1000);
+  }, 180_000);
+
+  it('skips, with the reason, a recipient who unsubscribed or was suppressed after the snapshot', async () => {
+    const org = await campaignOrganization(ctx, 'Left after snapshot', 20);
+    const id = await createCampaign(org.call, org.templateId, org.tagId);
+    expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+    // Freeze the audience without a worker, then two people leave before any email is made.
+    await runJob(ctx)('campaign.start', { campaign_id: id, tick: '20261207T140000Z' });
+    const members = await ctx.container.db.selectFrom('subscribers').select(['id', 'email']).where('organization_id', '=', org.id).orderBy('email').limit(2).execute();
+    expect((await org.call('PATCH', `/api/v1/subscribers/${members[0]!.id}`, { status: 'unsubscribed' })).statusCode).toBe(200);
+    expect((await org.call('POST', '/api/v1/suppressions', { email: members[1]!.email })).statusCode).toBe(201);
+    const worker = await startWorker(ctx);
+    try {
+      await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
+    } finally {
+      await worker.close();
+    }
+    expect(await progress(org.call, id)).toMatchObject({ targeted: 20, sent: 18, skipped: 2 });
+    const skipped = (await org.call('GET', `/api/v1/campaigns/${id}/recipients?status=skipped`)).json().items as { subscriber_id: string; reason: string }[];
+    expect(Object.fromEntries(skipped.map((r) => [r.subscriber_id, r.reason]))).toEqual({ [members[0]!.id]: 'unsubscribed', [members[1]!.id]: 'suppressed' });
+    expect((await org.call('GET', `/api/v1/campaigns/${id}/stats`)).json().skipped_by_reason).toEqual({ unsubscribed: 1, suppressed: 1 });
+    expect(fake.emails.map((e) => e.to[0])).not.toContain(members[0]!.email);
+  }, 120_000);
+
+  it('pauses without losing anyone and resumes without sending anyone twice', async () => {
+    const org = await campaignOrganization(ctx, 'Pause', 1500);
+    const id = await createCampaign(org.call, org.templateId, org.tagId);
+    const worker = await startWorker(ctx);
+    try {
+      expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+      await waitFor(() => emailsOf(org.slug).length >= 100, 30_000, 10);
+      const paused = await org.call('POST', `/api/v1/campaigns/${id}/pause`);
+      expect(paused.statusCode, paused.body).toBe(200);
+      // In-flight emails finish; then nothing more goes out while paused.
+      await waitFor(async () => (await progress(org.call, id)).sending === 0, 30_000, 100);
+      const afterPause = emailsOf(org.slug).length;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(emailsOf(org.slug).length).toBe(afterPause);
+      expect(afterPause).toBeLessThan(1500);
+      expect((await org.call('POST', `/api/v1/campaigns/${id}/resume`)).statusCode).toBe(200);
+      await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
+    } finally {
+      await worker.close();
+    }
+    const { perAddress, duplicates } = deliveries(emailsOf(org.slug));
+    expect(perAddress.size).toBe(1500);
+    expect(duplicates).toEqual([]);
+  }, 180_000);
+
+  it('cancels: unsent recipients become cancelled and nothing more is sent', async () => {
+    const org = await campaignOrganization(ctx, 'Cancel', 1500);
+    const id = await createCampaign(org.call, org.templateId, org.tagId);
+    const worker = await startWorker(ctx);
+    try {
+      expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+      await waitFor(() => emailsOf(org.slug).length >= 50, 30_000, 5);
+      const cancelled = await org.call('POST', `/api/v1/campaigns/${id}/cancel`);
+      expect(cancelled.statusCode, cancelled.body).toBe(200);
+      expect(cancelled.json().status).toBe('cancelled');
+      await waitFor(async () => (await progress(org.call, id)).sending === 0, 30_000, 100);
+      const atCancel = emailsOf(org.slug).length;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(emailsOf(org.slug).length).toBe(atCancel);
+    } finally {
+      await worker.close();
+    }
+    const counts = await progress(org.call, id);
+    expect(counts.cancelled).toBeGreaterThan(0);
+    expect(Number(counts.sent) + Number(counts.cancelled) + Number(counts.failed) + Number(counts.skipped)).toBe(1500);
+    expect(counts.sent).toBe(emailsOf(org.slug).length);
+    expect((await org.call('POST', `/api/v1/campaigns/${id}/resume`)).statusCode).toBe(409);
+  }, 180_000);
+
+  it('retries only the failed recipients; with none failed, retry changes nothing', async () => {
+    const org = await campaignOrganization(ctx, 'Retry', 30);
+    const id = await createCampaign(org.call, org.templateId, org.tagId);
+    // The provider refuses three emails for good (a rejection is never retried by the send job).
+    fake.failNext({ status: 422, name: 'validation_error', message: 'refused' }, 3);
+    const worker = await startWorker(ctx);
+    try {
+      expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+      await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
+      expect(await progress(org.call, id)).toMatchObject({ sent: 27, failed: 3 });
+      const firstRound = new Set(emailsOf(org.slug).map((e) => e.to[0]));
+      const retried = await org.call('POST', `/api/v1/campaigns/${id}/retry`);
+      expect(retried.statusCode, retried.body).toBe(200);
+      expect(retried.json().requeued).toBe(3);
+      await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
+      expect(await progress(org.call, id)).toMatchObject({ sent: 30, failed: 0 });
+      const secondRound = emailsOf(org.slug).slice(firstRound.size).map((e) => e.to[0]);
+      expect(secondRound).toHaveLength(3);
+      for (const address of secondRound) expect(firstRound.has(address)).toBe(false);
+      const again = await org.call('POST', `/api/v1/campaigns/${id}/retry`);
+      expect(again.statusCode).toBe(200);
+      expect(again.json().requeued).toBe(0);
+    } finally {
+      await worker.close();
+    }
+    expect(deliveries(emailsOf(org.slug)).duplicates).toEqual([]);
+  }, 120_000);
+});
