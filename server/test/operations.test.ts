@@ -80,9 +80,12 @@ describe('operator CLI', () => {
     expect(keys.json().items[0].scopes.length).toBe(ctx.container.services.apiKeys.allScopes().length);
   });
 
-  it('makes a second organization with the same name unique and refuses bad arguments', async () => {
-    const { stdout } = await cli(['create-org', '--name', 'CLI Corp', '--admin-email', 'ops@cli.test']);
-    expect(JSON.parse(stdout).organization_slug).toMatch(/^cli-corp-/);
+  it('refuses a second organization of the same name, saying which one exists, and refuses bad arguments', async () => {
+    // Running the README's command twice must not leave two organizations a person cannot tell apart.
+    const again = cli(['create-org', '--name', 'CLI Corp', '--admin-email', 'ops@cli.test']);
+    await expect(again).rejects.toMatchObject({ stderr: expect.stringContaining('An organization named "CLI Corp" already exists (slug "cli-corp")') });
+    const count = await ctx.container.db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).where('name', '=', 'CLI Corp').executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(1);
     await expect(cli(['create-org', '--name', 'X', '--admin-email', 'nope'])).rejects.toMatchObject({ code: 2 });
   });
 

@@ -150,6 +150,9 @@ export function createWebhookRepository(db: Kysely<DB>) {
         join events e on e.id = r.id
         join webhook_endpoints w on w.organization_id = e.organization_id and w.enabled
           and (w.event_types @> array[e.type] or w.event_types @> array['*'])
+          -- An endpoint receives the events that happened after it was created; older ones only by replay
+          -- (the relay may hand over an event after an endpoint was added, which would deliver it twice).
+          and w.created_at <= e.created_at
         order by e.id, w.id
         on conflict (endpoint_id, event_id) where not replay do nothing
         returning id, endpoint_id`.execute(trx);
