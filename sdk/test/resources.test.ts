@@ -3,18 +3,21 @@ import type { TestContext } from '../../server/test/support/context.ts';
 import {
   AuthenticationError, NotFoundError, PermissionDeniedError, SubscribeFlowClient, SubscribeFlowError, ValidationError,
 } from '../src/index.ts';
+import { dataLink } from '../../server/test/preferences/helpers.ts';
 import { MJML, startApi } from './support.ts';
 
 let ctx: TestContext;
 let sf: SubscribeFlowClient;
 let baseUrl: string;
 let organizationId: string;
+let organizationSlug: string;
 
 beforeAll(async () => {
   const started = await startApi();
   ctx = started.ctx;
   baseUrl = started.baseUrl;
   organizationId = started.organization.id;
+  organizationSlug = started.organization.slug;
   sf = new SubscribeFlowClient({ apiKey: started.organization.key, baseUrl });
 });
 afterAll(async () => ctx?.close());
@@ -117,11 +120,15 @@ describe('the SDK against the running API', () => {
     const info = await center.getInfo();
     expect(info.subscriber.email).toBe('prefs@example.com');
     await center.update(tag.id, false);
-    const exported = await center.export();
-    expect(JSON.stringify(exported)).toContain('prefs@example.com');
+    // A token minted by the API manages topics only; export and erasure need the link emailed on request.
+    await expect(center.export()).rejects.toMatchObject({ status: 403, code: 'fresh_link_required' });
     const unsubscribed = await center.unsubscribeAll();
     expect(unsubscribed).toBeTruthy();
-    await center.delete();
+
+    const data = new SubscribeFlowClient({ baseUrl }).preferenceCenter(await dataLink(ctx, 'prefs@example.com', organizationSlug));
+    const exported = await data.export();
+    expect(JSON.stringify(exported)).toContain('prefs@example.com');
+    await data.delete();
     await expect(sf.subscribers.get(sub.id)).rejects.toBeInstanceOf(NotFoundError);
   });
 });
