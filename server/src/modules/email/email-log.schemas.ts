@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
-import { Cursor, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
+import { Cursor, Limit, NextCursor, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
 import { MESSAGE_STATUSES } from './email.repository.ts';
+import { deliveryTimes } from './email.schemas.ts';
 
 const Category = StringEnum(['transactional', 'marketing'] as const);
 
@@ -32,14 +33,7 @@ export const EmailLogEntry = Type.Object({
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
   open_count: Type.Integer(),
   click_count: Type.Integer(),
-  created_at: Timestamp,
-  sent_at: NullableTimestamp,
-  delivered_at: NullableTimestamp,
-  opened_at: NullableTimestamp,
-  clicked_at: NullableTimestamp,
-  bounced_at: NullableTimestamp,
-  complained_at: NullableTimestamp,
-  failed_at: NullableTimestamp,
+  ...deliveryTimes,
 }, { $id: 'EmailLogEntry' });
 
 export const EmailLogPage = Type.Object({ items: Type.Array(EmailLogEntry), next_cursor: NextCursor }, { $id: 'EmailLogPage' });

@@ -5,7 +5,7 @@ import { MESSAGE_STATUSES } from './email.repository.ts';
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** When a message was queued and what happened to it after: the same fields wherever messages are shown. */
-const deliveryTimes = {
+export const deliveryTimes = {
   created_at: Timestamp,
   sent_at: NullableTimestamp,
   delivered_at: NullableTimestamp,
