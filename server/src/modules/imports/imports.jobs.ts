@@ -96,7 +96,7 @@ export function createImportJob(deps: { repository: ImportRepository; files: Imp
       state.staging = false;
       lap('staging_ms');
       await repo.progress(job.id, { phase: 'validating', processed, bytes_processed: bytes, total: processed });
-      await session.validate();
+      await session.plan(job.organization_id);
       await session.saveErrors(job.id);
       lap('validating_ms');
 
@@ -106,7 +106,7 @@ export function createImportJob(deps: { repository: ImportRepository; files: Imp
 
       const counts = await session.transaction(async (trx) => {
         await session.resolveTags(trx, job.organization_id, names.map((name) => ({ name, slug: slugify(name) })), !job.dry_run);
-        await session.plan(trx, job.organization_id, job.update_existing, defaultTags);
+        await session.links(trx, job.organization_id, job.update_existing, defaultTags);
         const result = await session.counts(trx, job.update_existing);
         const preview = await session.preview(trx, job.update_existing, PREVIEW_ROWS);
         lap('planning_ms');
