@@ -73,23 +73,43 @@ export function createImportJob(deps: { repository: ImportRepository; files: Imp
       parser.on('skip', (error: { lines?: number; records?: number }) => {
         malformed.push({ row: (error.records ?? processed) + 1, email: null, first_name: null, last_name: null, tags: [], metadata: {}, error: { code: 'malformed_row', column: '*' } });
       });
-      // Lines are handed to COPY in chunks of about 256 KB rather than one message per row.
-      let pending = '';
+      // Lines are handed to COPY in chunks of about 256 KB rather than one message per row, written into
+      // a buffer as they are made: no string of a chunk is kept, so memory stays flat however long the file.
+      let chunk = Buffer.allocUnsafe(COPY_CHUNK);
+      let used = 0;
+      const take = (): Buffer => {
+        const full = chunk.subarray(0, used);
+        chunk = Buffer.allocUnsafe(COPY_CHUNK);
+        used = 0;
+        return full;
+      };
       const toCopy = new Transform({
         writableObjectMode: true,
-        transform(chunk: { record: string[]; info: { records: number } }, _encoding, done) {
-          const row = chunk.info.records;
+        transform(record: { record: string[]; info: { records: number } }, _encoding, done) {
+          const row = record.info.records;
           if (row === 1) return done(); // the header, already read at upload
           processed += 1;
-          while (malformed.length > 0) pending += copyLine(malformed.shift()!);
-          pending += copyLine(stageRow(chunk.record, row, detected));
-          if (pending.length < COPY_CHUNK) return done();
-          const out = pending;
-          pending = '';
-          done(null, out);
+          const out: Buffer[] = [];
+          const append = (line: string) => {
+            // A UTF-16 unit is at most 3 UTF-8 bytes; a line that may not fit goes out on its own.
+            if (used + line.length * 3 > COPY_CHUNK) {
+              if (used > 0) out.push(take());
+              if (line.length * 3 > COPY_CHUNK) return void out.push(Buffer.from(line));
+            }
+            used += chunk.write(line, used);
+          };
+          while (malformed.length > 0) append(copyLine(malformed.shift()!));
+          append(copyLine(stageRow(record.record, row, detected)));
+          for (const buffer of out) this.push(buffer);
+          done();
         },
         flush(done) {
-          done(null, pending + malformed.map(copyLine).join(''));
+          for (const row of malformed) {
+            const line = copyLine(row);
+            if (used + line.length * 3 > COPY_CHUNK) this.push(take());
+            used += chunk.write(line, used);
+          }
+          done(null, used > 0 ? take() : undefined);
         },
       });
       await pipeline(source, parser, toCopy, session.copyStream() as Writable, { signal: abort.signal });
