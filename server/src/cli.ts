@@ -4,6 +4,7 @@ import { loadConfig } from './config/index.ts';
 import { createContainer } from './container.ts';
 import { exitOnStartupError } from './entrypoints/lifecycle.ts';
 import { isEmail } from './lib/email.ts';
+import { isUuid } from './lib/ids.ts';
 import { extractLinks, headersOf } from './modules/email/index.ts';
 import { SUBSCRIBER_STATUSES } from './modules/subscribers/index.ts';
 import { createMetrics } from './metrics/registry.ts';
@@ -19,7 +20,7 @@ const usage = `Usage:
   cli purge-deleted-organizations   finish purging organizations whose deletion was interrupted
   cli import <file.csv> --org <slug> [--tag <name>]… [--dry-run] [--update-existing]
                                imports subscribers, with a progress bar on stderr and the report on stdout
-  cli export --org <slug> [--format csv|ndjson] [--status <status>] [--tag <slug>] > file.csv`;
+  cli export --org <slug> [--format csv|ndjson] [--status <status>] [--tag <slug>] [--segment <id>] > file.csv`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`);
@@ -33,7 +34,7 @@ const { values, positionals } = parseArgs({
     name: { type: 'string' }, 'admin-email': { type: 'string' }, slug: { type: 'string' }, to: { type: 'string' },
     email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string' }, 'platform-admin': { type: 'boolean' },
     tag: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'update-existing': { type: 'boolean' },
-    format: { type: 'string' }, status: { type: 'string' },
+    format: { type: 'string' }, status: { type: 'string' }, segment: { type: 'string' },
   },
   allowPositionals: true,
   strict: true,
@@ -118,7 +119,8 @@ try {
       if (format !== 'csv' && format !== 'ndjson') fail('--format must be csv or ndjson');
       if (values.status && !(SUBSCRIBER_STATUSES as readonly string[]).includes(values.status)) fail(`--status must be one of ${SUBSCRIBER_STATUSES.join(', ')}`);
       if (values.tag && (values.tag.length > 1 || !/^[a-z0-9-]{1,100}$/.test(values.tag[0]!))) fail('--tag takes one tag slug');
-      const stream = await container.services.imports.exportStream(organizationId, { format, status: values.status, tag: values.tag?.[0], metadataKeys: [] });
+      if (values.segment && !isUuid(values.segment)) fail('--segment takes a segment id');
+      const stream = await container.services.imports.exportStream(organizationId, { format, status: values.status, tag: values.tag?.[0], segmentId: values.segment, metadataKeys: [] });
       await pipeline(stream, process.stdout);
       break;
     }

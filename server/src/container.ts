@@ -120,8 +120,8 @@ export function createContainer(config: Readonly<Config>, options: { processName
     memberRepository: members.services.memberRepository, apiKeys: apiKeys.services.apiKeys,
   });
   const providerEvents = createProviderEventsModule({ db, logger, config });
-  const importsModule = createImportsModule({ db, pool, config, producer, entitlements: limits });
   const segments = createSegmentsModule({ db });
+  const importsModule = createImportsModule({ db, pool, config, producer, entitlements: limits, segments: segments.services.segments });
   const campaignsModule = campaigns.createCampaignsModule({
     db, producer, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository, entitlements: limits,
   });

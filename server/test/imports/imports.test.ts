@@ -73,6 +73,22 @@ describe('CSV formats', () => {
     expect(await subscriber('good3@bad.example')).not.toBeNull();
   });
 
+  it('reports a record that is not valid CSV as malformed_row, once, and imports the rows before it', async () => {
+    // Row 3 closes a quote in the middle of a field: the parser stays inside quotes to the end of the
+    // file, so row 4 is part of that record. It is one malformed row, counted and reported once.
+    const csv = 'email,first_name\nbefore@malformed.example,Before\nbroken@malformed.example,"Bro"ken\nafter@malformed.example,After\n';
+    const report = await imports.importCsv(org.key, csv);
+    expect(report).toMatchObject({ status: 'completed', total: 2, created: 1, failed: 1 });
+    expect(await errorsCsv(report.id)).toBe('row,column,reason\n3,*,malformed_row\n');
+    expect(await subscriber('before@malformed.example')).not.toBeNull();
+    expect(await subscriber('broken@malformed.example')).toBeNull();
+
+    // A quote left open on the last row: the rows before it are imported.
+    const open = await imports.importCsv(org.key, 'email,first_name\nfirst@malformed.example,First\nsecond@malformed.example,"Second\n');
+    expect(open).toMatchObject({ status: 'completed', total: 2, created: 1, failed: 1 });
+    expect(await errorsCsv(open.id)).toBe('row,column,reason\n3,*,malformed_row\n');
+  });
+
   it('refuses a file without an email column at upload, with the reason', async () => {
     const response = await imports.upload(org.key, 'name,phone\nAnn,123\n');
     expect(response.statusCode).toBe(422);
@@ -183,6 +199,27 @@ describe('export', () => {
     expect(active[0]).toMatchObject({ email: 'a@exp.example', first_name: 'Ann, A.', tags: ['deals', 'news'], metadata: { plan: 'pro' } });
     const tagged = (await exportCall('GET', '/api/v1/subscribers/export?tag=deals')).body.trim().split('\n');
     expect(tagged).toHaveLength(2);
+  });
+
+  it('exports the members of a saved segment, combined with the other filters, and only the organization\'s segments', async () => {
+    const exporter = await ctx.createOrganization('Segment exporter');
+    const exportCall = api(ctx, exporter.key);
+    await imports.importCsv(exporter.key, 'email,tags,plan\npro1@seg.example,News,pro\npro2@seg.example,,pro\nfree@seg.example,News,free\n', { mapping: { plan: 'metadata.plan' } });
+    const segment = (await exportCall('POST', '/api/v1/segments', { name: 'Pro', filter: { match: 'all', conditions: [{ field: 'metadata.plan', op: 'eq', value: 'pro' }] } })).json();
+    const emails = (body: string) => body.trim().split('\n').slice(1).map((l) => l.split(',')[1]).sort();
+    const members = await exportCall('GET', `/api/v1/subscribers/export?segment_id=${segment.id}`);
+    expect(members.statusCode).toBe(200);
+    expect(emails(members.body)).toEqual(['pro1@seg.example', 'pro2@seg.example']);
+    expect(emails((await exportCall('GET', `/api/v1/subscribers/export?segment_id=${segment.id}&tag=news`)).body)).toEqual(['pro1@seg.example']);
+    const ndjson = (await exportCall('GET', `/api/v1/subscribers/export?segment_id=${segment.id}&format=ndjson`)).body.trim().split('\n');
+    expect(ndjson.map((l) => JSON.parse(l).email).sort()).toEqual(['pro1@seg.example', 'pro2@seg.example']);
+    // The connection that listed the members goes back to the pool clean: the next export works as well.
+    expect(emails((await exportCall('GET', `/api/v1/subscribers/export?segment_id=${segment.id}`)).body)).toHaveLength(2);
+
+    const foreign = await api(ctx, org.key)('GET', `/api/v1/subscribers/export?segment_id=${segment.id}`);
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.json().error.code).toBe('segment_not_found');
+    expect((await exportCall('GET', '/api/v1/subscribers/export?segment_id=not-a-uuid')).statusCode).toBe(422);
   });
 });
 

@@ -70,8 +70,14 @@ export function createImportJob(deps: { repository: ImportRepository; files: Imp
       });
       // A record csv-parse cannot read (a quote left open) is reported by row number and skipped.
       const malformed: StagedRow[] = [];
+      // A quote closed in the middle of a field leaves the parser inside quotes up to the next quote (often
+      // the end of the file), and it reports that record twice: one row, counted once.
+      let lastMalformed = 0;
       parser.on('skip', (error: { lines?: number; records?: number }) => {
-        malformed.push({ row: (error.records ?? processed) + 1, email: null, first_name: null, last_name: null, tags: [], metadata: {}, error: { code: 'malformed_row', column: '*' } });
+        const row = (error.records ?? processed) + 1;
+        if (row === lastMalformed) return;
+        lastMalformed = row;
+        malformed.push({ row, email: null, first_name: null, last_name: null, tags: [], metadata: {}, error: { code: 'malformed_row', column: '*' } });
       });
       // Lines are handed to COPY in chunks of about 256 KB rather than one message per row, written into
       // a buffer as they are made: no string of a chunk is kept, so memory stays flat however long the file.

@@ -1,4 +1,5 @@
-import { PostgresDialect, sql, Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { PostgresDialect, sql, Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
+import { AppError } from '../../lib/errors.ts';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Readable, Writable } from 'node:stream';
@@ -73,13 +74,37 @@ export interface ExportFilter {
   status?: string;
   tag?: string;
   emailPrefix?: string;
+  /** A saved segment's compiled predicate over subscribers `s` (parameterised SQL). */
+  segment?: RawBuilder<SqlBool>;
   metadataKeys: string[];
 }
 
+// As every query over a segment filter: a slow filter answers 503 instead of holding a connection.
+const SEGMENT_TIMEOUT_MS = 10_000;
+
 export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
-  /** Streams a COPY … TO STDOUT on a connection of its own, released when the stream ends or is destroyed. */
-  async function copyOut(copy: RawBuilder<unknown>): Promise<Readable> {
+  /**
+   * Streams a COPY … TO STDOUT on a connection of its own, released when the stream ends or is destroyed.
+   * COPY takes no bind parameters: a parameterised `prepare` statement (a segment's members) runs first,
+   * in a transaction that the COPY then reads in and that ends with the stream.
+   */
+  async function copyOut(copy: RawBuilder<unknown>, prepare?: RawBuilder<unknown>): Promise<Readable> {
     const client = await pool.connect();
+    if (prepare) {
+      try {
+        await client.query('begin');
+        const before = await client.query<{ timeout: string }>(`select current_setting('statement_timeout') as timeout, set_config('statement_timeout', '${SEGMENT_TIMEOUT_MS}', true)`);
+        const { sql: text, parameters } = prepare.compile(db);
+        await client.query(text, parameters as unknown[]);
+        await client.query(`select set_config('statement_timeout', $1, true)`, [before.rows[0]!.timeout]);
+      } catch (error) {
+        client.release(true);
+        if ((error as { code?: string }).code === '57014') {
+          throw new AppError(503, 'filter_timeout', 'The segment took too long to evaluate; narrow it or try again later', { cause: error });
+        }
+        throw error;
+      }
+    }
     const stream = client.query(copyTo(copy.compile(db).sql));
     let released = false;
     const release = (destroy: boolean) => {
@@ -87,9 +112,10 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
       released = true;
       client.release(destroy);
     };
-    stream.on('end', () => release(false));
+    // A prepared export ends its transaction (dropping what it prepared) before the connection goes back.
+    stream.on('end', () => (prepare ? client.query('commit').then(() => release(false), () => release(true)) : release(false)));
     // A client that goes away mid-download destroys the stream while the connection is mid-COPY.
-    stream.on('close', () => release(true));
+    stream.on('close', () => !stream.readableEnded && release(true));
     stream.on('error', () => release(true));
     return stream;
   }
@@ -194,6 +220,11 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
           where st.subscriber_id = s.id and st.status = 'subscribed' and t.organization_id = s.organization_id and t.slug = ${sql.lit(filter.tag)})`);
       }
       if (filter.emailPrefix) conditions.push(sql`lower(s.email) like ${sql.lit(`${filter.emailPrefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
+      // The segment's members are listed first (its predicate has bind parameters, which COPY cannot take).
+      const prepare = filter.segment
+        ? sql`create temp table export_segment on commit drop as select s.id from subscribers s where s.organization_id = ${organizationId}::uuid and (${filter.segment})`
+        : undefined;
+      if (prepare) conditions.push(sql`s.id in (select id from export_segment)`);
       const metadata = filter.metadataKeys.length > 0
         ? sql.join(filter.metadataKeys.map((key) => sql`s.metadata ->> ${sql.lit(key)} as ${sql.id(`metadata.${key}`)}`))
         : sql`s.metadata::text as metadata`;
@@ -210,7 +241,7 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
             'metadata', ${filter.metadataKeys.length > 0 ? sql`(select json_object_agg(key, value) from json_each(row_to_json(r)) where key like 'metadata.%')` : sql`r.metadata::json`},
             'created_at', r.created_at, 'updated_at', r.updated_at) from (${rows}) r) to stdout with (format csv, quote e'\x01', delimiter e'\x02')`
         : sql`copy (${rows}) to stdout with (format csv, header)`;
-      return copyOut(copy);
+      return copyOut(copy, prepare);
     },
 
     /** A connection of its own for one run: the staging table lives in it and dies with it. */

@@ -68,6 +68,7 @@ export const ExportQuery = Type.Object({
   status: Type.Optional(StringEnum(SUBSCRIBER_STATUSES)),
   tag: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]+$', description: 'Only subscribers subscribed to the tag with this slug' })),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Email prefix, case-insensitive' })),
+  segment_id: Type.Optional(Type.String({ format: 'uuid', description: 'Only the members of this saved segment (combined with the other filters)' })),
   metadata: Type.Optional(Type.String({ maxLength: 2000, pattern: '^[A-Za-z0-9_-]{1,100}(,[A-Za-z0-9_-]{1,100}){0,49}$', description: 'Comma-separated metadata keys, each its own column (metadata.<key>); without it one metadata column holds the JSON object' })),
 }, { additionalProperties: false });
 export type ExportQueryInput = Static<typeof ExportQuery>;

@@ -4,6 +4,7 @@ import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import type { Entitlements } from '../entitlements/index.ts';
+import type { SegmentService } from '../segments/index.ts';
 import { detectDelimiter, detectEncoding, mapColumns, splitHeader, type Detected, type Target } from './csv.ts';
 import type { ImportFiles } from './files.ts';
 import type { ExportFilter, ImportRepository, ImportRow } from './imports.repository.ts';
@@ -62,7 +63,10 @@ export function toImportDto(row: ImportRow): ImportDto {
 }
 
 /** Uploads, reports, cancellation and the start of a real run after a dry run. */
-export function createImportService(deps: { repository: ImportRepository; files: ImportFiles; producer: JobProducer; entitlements: Pick<Entitlements, 'assertSubscriberCapacity'> }) {
+export function createImportService(deps: {
+  repository: ImportRepository; files: ImportFiles; producer: JobProducer; entitlements: Pick<Entitlements, 'assertSubscriberCapacity'>;
+  segments: Pick<SegmentService, 'predicate'>;
+}) {
   const { repository: repo, files } = deps;
 
   async function mustGet(organizationId: string, id: string): Promise<ImportRow> {
@@ -114,7 +118,12 @@ export function createImportService(deps: { repository: ImportRepository; files:
     },
 
     /** Subscribers as CSV or NDJSON, streamed from the database (constant memory). */
-    exportStream: (organizationId: string, filter: ExportFilter) => repo.exportStream(organizationId, filter),
+    /** The organization's subscribers as a stream; a segment is resolved first (404 when not the organization's). */
+    async exportStream(organizationId: string, filter: Omit<ExportFilter, 'segment'> & { segmentId?: string }): Promise<Readable> {
+      const { segmentId, ...rest } = filter;
+      const segment = segmentId ? await deps.segments.predicate(organizationId, segmentId) : undefined;
+      return repo.exportStream(organizationId, { ...rest, segment });
+    },
 
     /** Cancels a queued or running import: the worker stops at its next check (within a second). */
     async cancel(organizationId: string, id: string): Promise<ImportDto> {

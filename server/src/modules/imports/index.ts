@@ -4,6 +4,7 @@ import type { Config } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import type { Entitlements } from '../entitlements/index.ts';
+import type { SegmentService } from '../segments/index.ts';
 import { defineModule, mount } from '../module.ts';
 import { createImportFiles } from './files.ts';
 import { createImportJob } from './imports.jobs.ts';
@@ -21,10 +22,12 @@ export function createImportsModule(deps: {
   config: Pick<Config, 'IMPORT_DIR' | 'IMPORT_MAX_BYTES' | 'RETENTION_IMPORTS_DAYS'>;
   producer: JobProducer;
   entitlements: Pick<Entitlements, 'assertSubscriberCapacity'>;
+  /** Exports filtered by a saved segment. */
+  segments: Pick<SegmentService, 'predicate'>;
 }) {
   const repository = createImportRepository(deps.db, deps.pool);
   const files = createImportFiles(deps.config.IMPORT_DIR);
-  const imports = createImportService({ repository, files, producer: deps.producer, entitlements: deps.entitlements });
+  const imports = createImportService({ repository, files, producer: deps.producer, entitlements: deps.entitlements, segments: deps.segments });
   return defineModule({
     name: 'imports',
     services: { imports },
