@@ -693,7 +693,7 @@ export interface paths {
         };
         /**
          * Download subscribers as CSV or NDJSON, streamed
-         * @description With the list filters (status, tag, email prefix). Columns: id, email, first_name, last_name, status, source, tags (subscribed topic slugs joined by ";"), metadata (JSON, or one column per key named in `metadata`), created_at, updated_at.
+         * @description With the list filters (status, tag, email prefix) and a saved segment (`segment_id`; 404 when it is not the organization's). Columns: id, email, first_name, last_name, status, source, tags (subscribed topic slugs joined by ";"), metadata (JSON, or one column per key named in `metadata`), created_at, updated_at.
          */
         get: operations["exportSubscribers"];
         put?: never;
@@ -10758,6 +10758,8 @@ export interface operations {
                 tag?: string;
                 /** @description Email prefix, case-insensitive */
                 q?: string;
+                /** @description Only the members of this saved segment (combined with the other filters) */
+                segment_id?: string;
                 /** @description Comma-separated metadata keys, each its own column (metadata.<key>); without it one metadata column holds the JSON object */
                 metadata?: string;
             };
@@ -10849,6 +10851,42 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                    "application/x-ndjson": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
             /** @description A field is not valid; `details` names each field and why */
             422: {
                 headers: {
@@ -10887,6 +10925,42 @@ export interface operations {
             };
             /** @description Too many requests; retry after the Retry-After header */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                    "application/x-ndjson": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; retry after the Retry-After header */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
