@@ -309,6 +309,12 @@ export function createStagingSession(client: pg.PoolClient) {
 
     async createStage(): Promise<void> {
       for (const setting of SESSION_SETTINGS) await run(setting);
+      // The merge writes about 1 KB of WAL per subscriber, much of it whole pages (the first change of a
+      // page after a checkpoint); compressing those (lz4) cuts about a fifth of it and of the time. A
+      // setting of this connection's own WAL records, for roles allowed to change it.
+      const [wal] = await run<{ may: boolean; lz4: boolean }>(sql`select has_parameter_privilege('wal_compression', 'SET') as may,
+        exists (select 1 from pg_settings where name = 'wal_compression' and 'lz4' = any(enumvals)) as lz4`);
+      if (wal!.may) await run(wal!.lz4 ? sql`set wal_compression = lz4` : sql`set wal_compression = on`);
       await run(sql`drop table if exists import_stage, import_plan`);
       await run(sql`create temp table import_stage (
         row_number integer not null, email text, first_name text, last_name text, tags text, metadata jsonb,
