@@ -17,6 +17,8 @@ import { createContainer } from '../src/container.ts';
 import { scratchDatabase, serverDir } from './harness.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+// The worker's command line in compose.yaml.
+const WORKER_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=192'];
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const dir = await mkdtemp(path.join(os.tmpdir(), 'sf-bench-import-'));
 const database = await scratchDatabase();
@@ -56,7 +58,10 @@ try {
   // The worker: the import job's handler in a process of its own, so its RSS is measured alone.
   started = performance.now();
   const result = await new Promise<{ result: Record<string, number>; jobSeconds: number; rssBeforeMb: number; maxRssMb: number }>((resolve, reject) => {
-    const child = fork(path.join(serverDir, 'bench/import-worker.ts'), [created.id], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // With the V8 limits compose.yaml gives the worker: the young generation's size bounds the RSS.
+    const child = fork(path.join(serverDir, 'bench/import-worker.ts'), [created.id], {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...WORKER_NODE_FLAGS],
+    });
     child.once('message', (message) => resolve(message as { result: Record<string, number>; jobSeconds: number; rssBeforeMb: number; maxRssMb: number }));
     child.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with ${code}`)));
   });
