@@ -101,6 +101,16 @@ export const JOBS = {
    * Runs one CSV import (or its dry run) from the stored file. The run is applied in one transaction,
    * so a retry after a killed worker starts again from the file and cannot apply anything twice.
    */
+  /**
+   * Applies one received Stripe event: re-reads the subscription from Stripe and writes its current state,
+   * so events delivered twice or out of order end in the same place.
+   */
+  'billing.sync': define({
+    queue: 'sync',
+    payload: Type.Object({ event_id: Type.String({ pattern: '^evt_[A-Za-z0-9_]{1,200}$' }) }),
+    jobId: (p) => `billing-sync-${p.event_id}`,
+    options: { ...KEEP, attempts: 8, backoff: { type: 'exponential', delay: 5000, jitter: 0.2 } },
+  }),
   'import.process': define({
     queue: 'sync',
     payload: Type.Object({ import_id: Id, dry_run: Type.Boolean() }),

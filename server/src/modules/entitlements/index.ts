@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Config } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
 import type { Schedule } from '../../jobs/cron.ts';
 import { defineModule } from '../module.ts';
@@ -6,6 +7,7 @@ import { createEntitlementsRepository } from './entitlements.repository.ts';
 import { createEntitlementsService } from './entitlements.service.ts';
 
 export type { Entitlements } from './entitlements.service.ts';
+export type { OrganizationLimits } from './entitlements.repository.ts';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -14,9 +16,9 @@ export const schedules: readonly Schedule[] = [
   { name: 'usage-reset', expression: '0 0 1 * *', job: (tick) => ({ name: 'usage.reset', payload: { period: `${tick.getUTCFullYear()}-${pad(tick.getUTCMonth() + 1)}-01` } }) },
 ];
 
-/** Plan limits and usage: subscribers, emails per month; reserved in bulk, reset monthly. */
-export function createEntitlementsModule(deps: { db: Kysely<DB> }) {
-  const repository = createEntitlementsRepository(deps.db);
+/** Plan limits and usage: subscribers, emails per month, webhook endpoints, custom domains; emails reserved in bulk, reset monthly. */
+export function createEntitlementsModule(deps: { db: Kysely<DB>; config: Pick<Config, 'BILLING_ENABLED' | 'PLANS' | 'BILLING_GRACE_DAYS'> }) {
+  const repository = createEntitlementsRepository(deps.db, deps.config);
   const entitlements = createEntitlementsService({ repository });
   return defineModule({
     name: 'entitlements',
