@@ -155,7 +155,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     preferenceCenter,
     segments,
     campaignsModule,
-    createStatsModule({ db, redis, config }),
+    createStatsModule({ db, redis, config, entitlements: limits }),
     createAdminSiteModule({ config }),
     webhooksModule,
     billing,

@@ -23,6 +23,9 @@ const COUNTED = { webhook_endpoints: 'webhook endpoints', custom_domains: 'custo
 export function createEntitlementsService(deps: { repository: EntitlementsRepository }) {
   const repo = deps.repository;
   return {
+    /** The plan and limits in force and this month's emails (one query), or undefined for an unknown organization. */
+    limits: (organizationId: string) => repo.limits(organizationId),
+
     /** The plan and limits in force and what is used against each, or undefined for an unknown organization. */
     async usage(organizationId: string) {
       const limits = await repo.limits(organizationId);
