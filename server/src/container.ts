@@ -89,7 +89,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const eventConsumers: events.EventConsumer[] = [];
 
   const eventsModule = events.createEventsModule({ db, producer, config, consumers: eventConsumers });
-  const entitlementsModule = entitlements.createEntitlementsModule({ db, config });
+  const entitlementsModule = entitlements.createEntitlementsModule({ db, config, emailProvider, logger });
   const { entitlements: limits } = entitlementsModule.services;
   const audit = createAuditModule({ db, logger, background, config });
   const { auditLog } = audit.services;

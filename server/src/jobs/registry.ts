@@ -131,6 +131,13 @@ export const JOBS = {
     jobId: (p) => `usage-reset-${p.period}`,
     options: { removeOnComplete: { age: 40 * 86_400 }, removeOnFail: { age: 40 * 86_400 }, attempts: 10, backoff: { type: 'exponential', delay: 10_000 } },
   }),
+  /** Emails owners of organizations that passed 80 % or 100 % of their monthly emails, once per month and level. */
+  'usage.notices': define({
+    queue: 'maintenance',
+    payload: Type.Object({ tick: Tick }),
+    jobId: (p) => `usage-notices-${p.tick}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+  }),
   /** Purges an organization its owner deleted: big tables in batches, then the row with its cascade. */
   'organization.purge': define({
     queue: 'maintenance',

@@ -93,13 +93,6 @@ export function createBillingRepository(db: Kysely<DB>) {
       const result = await db.deleteFrom('stripe_events').where('received_at', '<', cutoff).executeTakeFirst();
       return Number(result.numDeletedRows);
     },
-
-    /** Owners' addresses, for billing emails. */
-    async ownerEmails(organizationId: string): Promise<string[]> {
-      const rows = await db.selectFrom('organization_members as m').innerJoin('users as u', 'u.id', 'm.user_id')
-        .select('u.email').where('m.organization_id', '=', organizationId).where('m.role', '=', 'owner').limit(20).execute();
-      return rows.map((r) => r.email);
-    },
   };
 }
 

@@ -120,6 +120,38 @@ export function createEntitlementsRepository(db: Kysely<DB>, config: PlanConfig)
       return result.numUpdatedRows > 0n;
     },
 
+    /**
+     * Organizations past 80 % or 100 % of their monthly emails that have not been told at that level this
+     * month (at most `limit`, the most used first), with the level reached.
+     */
+    async dueQuotaNotices(limit: number): Promise<{ id: string; name: string; plan: string; used: number; max: number; level: 80 | 100 }[]> {
+      const result = await sql<{ id: string; name: string; plan: string; used: number; max: number; level: 80 | 100 }>`
+        select id, name, plan, used, max, level from (
+          select id, name, ${effectivePlan} as plan, ${USED_THIS_MONTH} as used, ${emailLimit} as max, quota_notice_period, quota_notice_percent,
+            case when ${USED_THIS_MONTH} >= ${emailLimit} then 100 when ${USED_THIS_MONTH} * 100 >= ${emailLimit}::bigint * 80 then 80 else 0 end as level
+          from organizations where deleted_at is null and status = 'active'
+        ) o
+        where max > 0 and level > 0 and (quota_notice_period is distinct from ${MONTH} or quota_notice_percent < level)
+        order by used::float / max desc limit ${limit}`.execute(db);
+      return result.rows;
+    },
+
+    /** Records that the organization was told at `level` this month; false when it already was (another run). */
+    async markQuotaNoticed(organizationId: string, level: number): Promise<boolean> {
+      const result = await db.updateTable('organizations').set({ quota_notice_period: sql<string>`${MONTH}`, quota_notice_percent: level })
+        .where('id', '=', organizationId)
+        .where(sql<boolean>`(quota_notice_period is distinct from ${MONTH} or quota_notice_percent < ${level})`)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /** The owners' addresses (at most 20). */
+    async ownerEmails(organizationId: string): Promise<string[]> {
+      const rows = await db.selectFrom('organization_members as m').innerJoin('users as u', 'u.id', 'm.user_id')
+        .select('u.email').where('m.organization_id', '=', organizationId).where('m.role', '=', 'owner').orderBy('u.email').limit(20).execute();
+      return rows.map((r) => r.email);
+    },
+
     /** Starts `period` (first day of a month) for every organization still counting an earlier month. */
     async resetMonthlyUsage(period: string): Promise<number> {
       const result = await db.updateTable('organizations').set({ emails_sent_this_month: 0, usage_period_start: period })
