@@ -6,12 +6,13 @@ import { BillingOverview, CheckoutBody, RedirectUrl } from './billing.schemas.ts
 import type { BillingService } from './billing.service.ts';
 
 const BODY_LIMIT = 256 * 1024;
+const ONLY_WITH_BILLING = 'Exists only when the installation has billing on (Stripe keys configured); otherwise 404.';
 
 /** Billing for the organization's owners (registered only when billing is on). */
 export const billingRoutes: FastifyPluginAsyncTypebox<{ billing: BillingService }> = async (app, { billing }) => {
   app.get('/billing', {
     schema: {
-      tags: ['billing'], operationId: 'getBilling', summary: 'Plan, subscription status, period end and usage against each limit (owners)',
+      tags: ['billing'], operationId: 'getBilling', summary: 'Plan, subscription status, period end and usage against each limit (owners)', description: ONLY_WITH_BILLING,
       response: { 200: BillingOverview, 404: ErrorResponse, ...authErrors },
     },
     config: { access: { role: 'owner' } },
@@ -19,7 +20,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<{ billing: BillingService 
 
   app.post('/billing/checkout', {
     schema: {
-      tags: ['billing'], operationId: 'createBillingCheckout', summary: 'A Stripe Checkout page to subscribe to a plan (owners)',
+      tags: ['billing'], operationId: 'createBillingCheckout', summary: 'A Stripe Checkout page to subscribe to a plan (owners)', description: ONLY_WITH_BILLING,
       body: CheckoutBody, response: { 200: RedirectUrl, 400: ErrorResponse, 409: ErrorResponse, 502: ErrorResponse, ...authErrors },
     },
     config: { access: { role: 'owner' }, audit: { action: 'billing.checkout', targetType: 'organization' } },
@@ -30,7 +31,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<{ billing: BillingService 
 
   app.post('/billing/portal', {
     schema: {
-      tags: ['billing'], operationId: 'createBillingPortal', summary: 'A Stripe Customer Portal page: invoices, payment method, plan changes (owners)',
+      tags: ['billing'], operationId: 'createBillingPortal', summary: 'A Stripe Customer Portal page: invoices, payment method, plan changes (owners)', description: ONLY_WITH_BILLING,
       response: { 200: RedirectUrl, 409: ErrorResponse, 502: ErrorResponse, ...authErrors },
     },
     config: { access: { role: 'owner' }, audit: { action: 'billing.portal', targetType: 'organization' } },
@@ -48,7 +49,7 @@ export const stripeHookRoutes: FastifyPluginAsyncTypebox<{ billing: BillingServi
   app.post('/hooks/stripe', {
     schema: {
       tags: ['hooks'], operationId: 'receiveStripeEvent',
-      summary: 'Subscription events from Stripe, signed with the stripe-signature header',
+      summary: 'Subscription events from Stripe, signed with the stripe-signature header', description: ONLY_WITH_BILLING,
       headers: Type.Object({ 'stripe-signature': Type.Optional(Type.String({ maxLength: 4096 })) }),
       response: { 200: Type.Object({ received: Type.Boolean(), result: Type.String() }), 401: ErrorResponse, 503: ErrorResponse },
     },
