@@ -268,6 +268,38 @@ describe('billing with Stripe', () => {
     expect((await org.call('POST', '/api/v1/subscribers', { email: 's6@example.com' })).statusCode).toBe(201);
   });
 
+  it('holds the free plan\'s limits exactly: 1,000 subscribers and 4,000 emails a month', async () => {
+    const org = await organization();
+    const batch = Array.from({ length: 1000 }, (_, n) => ({ email: `b${n}@example.com` }));
+    const full = await org.call('POST', '/api/v1/subscribers/batch', { subscribers: batch });
+    expect(full.statusCode, full.body).toBe(200);
+    // The same addresses again add nobody, so they pass at the limit; one new address does not.
+    expect((await org.call('POST', '/api/v1/subscribers/batch', { subscribers: batch.slice(0, 10) })).statusCode).toBe(200);
+    const over = await org.call('POST', '/api/v1/subscribers', { email: 'one-more@example.com' });
+    expect(over.statusCode).toBe(402);
+    expect(over.json().error.details[0]).toMatchObject({ limit: 'subscribers', max: 1000, used: 1000, plan: 'free' });
+
+    const { entitlements } = ctx.container.services;
+    await ctx.container.db.updateTable('organizations')
+      .set({ emails_sent_this_month: 3999, usage_period_start: sql`date_trunc('month', now() at time zone 'UTC')::date` }).where('id', '=', org.id).execute();
+    await entitlements.reserveEmails(ctx.container.db, org.id, 1);
+    const refused = await entitlements.reserveEmails(ctx.container.db, org.id, 1).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 402, code: 'plan_limit_exceeded' });
+    expect((await org.owner('GET', '/api/v1/billing')).json().usage[1]).toEqual({ limit: 'emails_per_month', used: 4000, max: 4000 });
+  });
+
+  it('creates one Stripe customer when two checkouts start at once', async () => {
+    const org = await organization();
+    const [a, b] = await Promise.all([
+      org.owner('POST', '/api/v1/billing/checkout', { plan: 'starter' }), org.owner('POST', '/api/v1/billing/checkout', { plan: 'starter' }),
+    ]);
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    expect([...stripe.customers.values()].filter((c) => c.metadata.organization_id === org.id)).toHaveLength(1);
+    const linked = (await orgRow(org.id)).stripe_customer_id;
+    const sessions = stripe.requests.filter((r) => r.path === '/v1/checkout/sessions' && r.body.client_reference_id === org.id);
+    expect(sessions.map((r) => r.body.customer)).toEqual([linked, linked]);
+  });
+
   it('limits webhook endpoints by plan with 403 limit_exceeded: none on Free, exactly three on Starter', async () => {
     const org = await organization();
     const endpoint = (n: number) => org.call('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:9/hook-${n}`, events: ['*'] });
