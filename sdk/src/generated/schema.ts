@@ -1952,6 +1952,15 @@ export interface components {
                 last_login_at: string | null;
             };
         };
+        /** @description Days and local hours (in the organization's time zone) when campaigns and automation mail go out; outside them sending waits. The end is exclusive and after the start. */
+        SendingWindow: {
+            /** @description ISO weekdays: 1 = Monday … 7 = Sunday */
+            days: number[];
+            /** @description Local time, HH:MM (24-hour clock) */
+            start: string;
+            /** @description Local time, HH:MM (24-hour clock) */
+            end: string;
+        };
         Invitation: {
             /**
              * Format: uuid
@@ -2384,6 +2393,8 @@ export interface components {
             started_at: string | null;
             completed_at: string | null;
             cancelled_at: string | null;
+            /** @description While sending waits for the organization's sending window: when it goes on */
+            resumes_at: string | null;
             /** @description Recipients frozen when sending started */
             targeted_count: number;
             /** @description Why the campaign failed or paused itself */
@@ -4558,6 +4569,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -4714,6 +4729,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -4992,6 +5011,9 @@ export interface operations {
                     slug?: string;
                     /** @description e.g. en, de, de-CH */
                     locale?: string;
+                    /** @description IANA time zone, e.g. Europe/Berlin */
+                    timezone?: string;
+                    sending_window?: components["schemas"]["SendingWindow"] | null;
                     postal_address?: string | null;
                     email_from_name?: string | null;
                     email_from_address?: string | null;
@@ -5018,6 +5040,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -17372,6 +17398,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -17555,6 +17583,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -17904,6 +17934,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18097,6 +18129,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18302,6 +18336,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18485,6 +18521,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18668,6 +18706,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18851,6 +18891,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -19556,6 +19598,8 @@ export interface operations {
                         skipped: number;
                         cancelled: number;
                         last_error: string | null;
+                        /** @description While sending waits for the sending window: when it goes on */
+                        resumes_at: string | null;
                     };
                 };
             };

@@ -1956,6 +1956,15 @@ export interface components {
                 last_login_at: string | null;
             };
         };
+        /** @description Days and local hours (in the organization's time zone) when campaigns and automation mail go out; outside them sending waits. The end is exclusive and after the start. */
+        SendingWindow: {
+            /** @description ISO weekdays: 1 = Monday … 7 = Sunday */
+            days: number[];
+            /** @description Local time, HH:MM (24-hour clock) */
+            start: string;
+            /** @description Local time, HH:MM (24-hour clock) */
+            end: string;
+        };
         Invitation: {
             /**
              * Format: uuid
@@ -2388,6 +2397,8 @@ export interface components {
             started_at: string | null;
             completed_at: string | null;
             cancelled_at: string | null;
+            /** @description While sending waits for the organization's sending window: when it goes on */
+            resumes_at: string | null;
             /** @description Recipients frozen when sending started */
             targeted_count: number;
             /** @description Why the campaign failed or paused itself */
@@ -4562,6 +4573,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -4718,6 +4733,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -4996,6 +5015,9 @@ export interface operations {
                     slug?: string;
                     /** @description e.g. en, de, de-CH */
                     locale?: string;
+                    /** @description IANA time zone, e.g. Europe/Berlin */
+                    timezone?: string;
+                    sending_window?: components["schemas"]["SendingWindow"] | null;
                     postal_address?: string | null;
                     email_from_name?: string | null;
                     email_from_address?: string | null;
@@ -5022,6 +5044,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -17376,6 +17402,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -17559,6 +17587,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -17908,6 +17938,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18101,6 +18133,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18306,6 +18340,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18489,6 +18525,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18672,6 +18710,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18855,6 +18895,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -19560,6 +19602,8 @@ export interface operations {
                         skipped: number;
                         cancelled: number;
                         last_error: string | null;
+                        /** @description While sending waits for the sending window: when it goes on */
+                        resumes_at: string | null;
                     };
                 };
             };
