@@ -164,6 +164,19 @@ describe('billing with Stripe', () => {
     expect(conflict.json().error.code).toBe('subscription_exists');
   });
 
+  it('forgets received event ids after the retention period', async () => {
+    const db = ctx.container.db;
+    await db.insertInto('stripe_events').values([
+      { id: 'evt_old_retention', type: 'invoice.paid', received_at: new Date(Date.now() - 40 * 86_400_000) },
+      { id: 'evt_new_retention', type: 'invoice.paid' },
+    ]).execute();
+    const task = ctx.container.modules.find((m) => m.name === 'billing')!.retention![0]!;
+    expect(task.days).toBe(ctx.config.RETENTION_PROVIDER_EVENTS_DAYS);
+    await task.run(new Date(Date.now() - task.days * 86_400_000), new AbortController().signal);
+    const left = await db.selectFrom('stripe_events').select('id').where('id', 'in', ['evt_old_retention', 'evt_new_retention']).execute();
+    expect(left).toEqual([{ id: 'evt_new_retention' }]);
+  });
+
   it('refuses events with a wrong, missing or too old signature', async () => {
     const org = await organization();
     const object = { id: 'sub_x', object: 'subscription', customer: 'cus_x' };

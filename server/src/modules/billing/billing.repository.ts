@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { DELETE_CHUNK, deleteInChunks } from '../../db/chunked-delete.ts';
 import type { DB } from '../../db/types.ts';
 
 export interface BillingState {
@@ -88,10 +89,10 @@ export function createBillingRepository(db: Kysely<DB>) {
       await db.updateTable('stripe_events').set({ applied_at: sql`now()` }).where('id', '=', id).execute();
     },
 
-    /** Received events older than `cutoff`, deleted in one statement (retention). */
-    async deleteEventsBefore(cutoff: Date): Promise<number> {
-      const result = await db.deleteFrom('stripe_events').where('received_at', '<', cutoff).executeTakeFirst();
-      return Number(result.numDeletedRows);
+    /** Received events older than `cutoff`, deleted in chunks (retention). */
+    async deleteEventsBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
+      return deleteInChunks(async () => (await sql`
+        delete from stripe_events where id in (select id from stripe_events where received_at < ${cutoff} limit ${DELETE_CHUNK})`.execute(db)).numAffectedRows ?? 0n, signal);
     },
   };
 }

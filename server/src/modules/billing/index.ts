@@ -36,7 +36,7 @@ export function createBillingModule(deps: { db: Kysely<DB>; config: BillingConfi
     retention: [{
       name: 'stripe-events',
       days: config.RETENTION_PROVIDER_EVENTS_DAYS,
-      run: (cutoff) => repository.deleteEventsBefore(cutoff),
+      run: (cutoff, signal) => repository.deleteEventsBefore(cutoff, signal),
     }],
   });
 }
