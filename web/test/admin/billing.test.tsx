@@ -54,6 +54,16 @@ describe('the billing page', () => {
     await waitFor(() => expect(assign).toHaveBeenCalledWith('https://billing.stripe.test/p/session/bps_1'));
   });
 
+  it('after Checkout, says the subscription is being confirmed and updates by itself', async () => {
+    window.history.replaceState(null, '', '/settings/billing?checkout=success');
+    answer('GET /api/v1/billing', { status: 200, body: FREE }, { status: 200, body: { ...FREE, plan: { id: 'starter', name: 'Starter' }, status: 'active', has_billing_account: true } });
+    renderSignedIn(<BillingPage />, { me: withBilling() });
+    expect(await screen.findByText(/being confirmed by Stripe/)).toBeTruthy();
+    expect(await screen.findByText('Starter', { selector: 'strong' }, { timeout: 5000 })).toBeTruthy();
+    expect(screen.queryByText(/being confirmed by Stripe/)).toBeNull();
+    window.history.replaceState(null, '', '/');
+  });
+
   it('does not exist without billing, nor for admins, and the settings tab shows only for owners with billing', () => {
     const { unmount } = renderSignedIn(<><SettingsNav /><BillingPage /></>, { role: 'owner' });
     expect(screen.getByRole('heading', { name: 'Page not found' })).toBeTruthy();

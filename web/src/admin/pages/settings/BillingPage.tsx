@@ -1,4 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { Button } from '@shared/ui/Button';
 import { useToast } from '@shared/ui/Toasts';
 import { api, describeError, unwrap, type ResponseOf } from '../../api';
@@ -106,10 +107,31 @@ function BillingDetails({ billing }: { billing: Billing }) {
   );
 }
 
+// Back from Checkout: Stripe tells the server through its webhook, usually within seconds.
+const returnedFromCheckout = () => new URLSearchParams(window.location.search).get('checkout') === 'success';
+const POLL_MS = 2000;
+const POLL_FOR_MS = 60_000;
+
 function Billing() {
   const { organizationId } = useOrganization();
-  const billing = useQuery({ queryKey: keys.billing(organizationId), queryFn: () => unwrap(api.GET('/api/v1/billing')) });
-  return <QueryView query={billing}>{(data) => <BillingDetails billing={data} />}</QueryView>;
+  const [since] = useState(() => Date.now());
+  const waiting = returnedFromCheckout();
+  const billing = useQuery({
+    queryKey: keys.billing(organizationId),
+    queryFn: () => unwrap(api.GET('/api/v1/billing')),
+    // Until the subscription shows up, look again every few seconds for a minute.
+    refetchInterval: (query) => (waiting && !query.state.data?.status && Date.now() - since < POLL_FOR_MS ? POLL_MS : false),
+  });
+  return (
+    <QueryView query={billing}>
+      {(data) => (
+        <>
+          {waiting && !data.status ? <p className="banner" role="status">Thank you. The subscription is being confirmed by Stripe; this page updates by itself.</p> : null}
+          <BillingDetails billing={data} />
+        </>
+      )}
+    </QueryView>
+  );
 }
 
 /** The plan, usage against each limit, upgrades through Stripe Checkout and the portal (owners, billing on). */
