@@ -95,8 +95,10 @@ describe('the subscriber export through the SDK', () => {
     const stream = await sf.subscribers.export({ format: 'ndjson', q: 'user1' });
     const emails: string[] = [];
     let buffered = '';
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
+    const decoder = new TextDecoder();
+    const reader = stream.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      buffered += decoder.decode(read.value, { stream: true });
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
       for (const line of lines) if (line) emails.push((JSON.parse(line) as { email: string }).email);
