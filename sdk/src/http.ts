@@ -80,7 +80,9 @@ export class Transport {
     for (let attempt = 0; ; attempt += 1) {
       let error: SubscribeFlowError;
       try {
-        const response = await this.attempt(url, init, options, streamed);
+        // An upload takes as long as the file takes to send: only a timeout given for the call applies.
+        const timeout = encoded && options.timeout === undefined ? null : (options.timeout ?? this.options.timeout);
+        const response = await this.attempt(url, init, options, timeout, streamed);
         if (response.ok && streamed) return response.body ?? new ReadableStream({ start: (c) => c.close() });
         const payload = await readBody(response);
         if (response.ok) return payload;
@@ -117,19 +119,19 @@ export class Transport {
    * One request with the timeout; a network failure or timeout becomes a ConnectionError / TimeoutError.
    * With `headersOnly`, the timeout stops once the response starts, so a long download is not cut off.
    */
-  private async attempt(url: URL, init: RequestInit, options: RequestOptions, headersOnly = false): Promise<Response> {
-    const timeout = options.timeout ?? this.options.timeout;
+  private async attempt(url: URL, init: RequestInit, options: RequestOptions, timeout: number | null, headersOnly: boolean): Promise<Response> {
     // AbortSignal.timeout keeps no process alive; a download's own timer is cleared once the answer starts.
-    const download = headersOnly ? new AbortController() : null;
-    const handle = download ? setTimeout(() => download.abort(new DOMException(`No answer within ${timeout} ms`, 'TimeoutError')), timeout) : undefined;
-    const timer = download ? download.signal : AbortSignal.timeout(timeout);
-    const signal = options.signal ? AbortSignal.any([options.signal, timer]) : timer;
+    const download = headersOnly && timeout !== null ? new AbortController() : null;
+    const handle = download ? setTimeout(() => download.abort(new DOMException(`No answer within ${timeout} ms`, 'TimeoutError')), timeout!) : undefined;
+    const timer = download ? download.signal : timeout === null ? null : AbortSignal.timeout(timeout);
+    const signals = [options.signal, timer].filter((s): s is AbortSignal => s !== null && s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     try {
-      return await this.options.fetch(url, { ...init, signal });
+      return await this.options.fetch(url, signal ? { ...init, signal } : init);
     } catch (error) {
       // The caller's own abort is theirs to handle: rethrow it as fetch gave it.
       if (options.signal?.aborted) throw error;
-      if (timer.aborted) {
+      if (timer?.aborted) {
         throw new TimeoutError({ status: 0, code: 'timeout', message: `No answer within ${timeout} ms`, cause: error });
       }
       throw new ConnectionError({ status: 0, code: 'connection_error', message: `Could not reach the API: ${(error as Error).message}`, cause: error });

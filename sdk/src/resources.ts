@@ -93,7 +93,9 @@ export class Imports extends Resource {
   /**
    * Uploads a CSV file and queues its import (202: watch it with `get`). The file is a Blob or File
    * (in Node: `await fs.openAsBlob('people.csv')`), a web ReadableStream or a Node stream; a stream is
-   * sent as it is read, never held in memory, and is not retried.
+   * sent as it is read, never held in memory, and is not retried (browsers other than Chromium cannot
+   * send a stream: give them the File). The client's timeout does not apply to an upload; pass
+   * `{ timeout }` or a `signal` to bound it.
    */
   create(file: UploadSource, importOptions: ImportOptions = {}, options?: RequestOptions) {
     const { fileName, ...rest } = importOptions;

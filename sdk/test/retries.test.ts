@@ -127,6 +127,15 @@ describe('uploads and downloads', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('does not cut an upload off at the client timeout, only at a timeout given for the call', async () => {
+    const slow = (res: ServerResponse) => setTimeout(() => json(202, { id: 'x' })(res), 500);
+    const { baseUrl, seen } = await scripted([slow]);
+    const sf = new SubscribeFlowClient({ apiKey: 'sf_test_x', baseUrl, timeout: 200 });
+    await expect(sf.imports.create(new Blob(['email\na@example.com\n']))).resolves.toEqual({ id: 'x' });
+    await expect(sf.imports.create(new Blob(['email\n']), {}, { timeout: 200 })).rejects.toBeInstanceOf(TimeoutError);
+    expect(seen).toHaveLength(2);
+  });
+
   it('applies the timeout to the start of a download, not to reading a long one', async () => {
     const { baseUrl } = await scripted([(res) => {
       res.writeHead(200, { 'content-type': 'text/csv' });
