@@ -315,6 +315,17 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     await page.getByLabel('Postal address').fill('1 Main Street, Springfield');
     await page.getByRole('button', { name: 'Save organization' }).click();
     await toast(page, 'Organization saved.');
+    // Campaigns go out on weekdays from 08:00 to 18:00, Berlin time.
+    await page.getByLabel('Time zone').selectOption('Europe/Berlin');
+    await page.getByLabel('Send campaigns only on certain days and hours').check();
+    await page.getByLabel('Saturday').uncheck();
+    await page.getByLabel('Sunday').uncheck();
+    await page.getByLabel('From', { exact: true }).fill('08:00');
+    await page.getByLabel('Until', { exact: true }).fill('18:00');
+    await page.getByRole('button', { name: 'Save sending window' }).click();
+    await toast(page, 'Sending window saved.');
+    const stored = await stack.ctx.container.db.selectFrom('organizations').select(['timezone', 'sending_window']).where('id', '=', organization.id).executeTakeFirstOrThrow();
+    expect(stored).toEqual({ timezone: 'Europe/Berlin', sending_window: { days: [1, 2, 3, 4, 5], start: '08:00', end: '18:00' } });
 
     await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Sender & domains' }).click();
     await page.getByLabel('Sender name').waitFor();
