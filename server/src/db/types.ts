@@ -85,6 +85,7 @@ export interface Campaigns {
   tag_filter: Json | null;
   targeted_count: Generated<number>;
   template_id: string | null;
+  tracking: Generated<boolean>;
   updated_at: Generated<Timestamp>;
 }
 
@@ -149,6 +150,41 @@ export interface EmailMessages {
   text: string;
   to_address: string;
   updated_at: Generated<Timestamp>;
+}
+
+export interface EngagementEvents {
+  campaign_id: string;
+  email_message_id: string | null;
+  id: Generated<Int8>;
+  kind: string;
+  machine: boolean;
+  occurred_at: Timestamp;
+  organization_id: string;
+  reason: string;
+  source: string;
+  subscriber_id: string | null;
+  url: string | null;
+  user_agent: string | null;
+}
+
+export interface EngagementFirsts {
+  campaign_id: string;
+  email_message_id: string;
+  kind: string;
+  machine: boolean;
+  occurred_at: Timestamp;
+  url: string;
+}
+
+export interface EngagementRollups {
+  bucket: Timestamp;
+  campaign_id: string;
+  kind: string;
+  machine: boolean;
+  organization_id: string;
+  total: Generated<Int8>;
+  uniques: Generated<Int8>;
+  url: string;
 }
 
 export interface Events {
@@ -256,6 +292,8 @@ export interface Organizations {
   stripe_subscription_id: string | null;
   subscription_status: string | null;
   tags_version: Generated<Int8>;
+  tracking_enabled: Generated<boolean>;
+  tracking_privacy: Generated<boolean>;
   updated_at: Generated<Timestamp>;
   usage_period_start: Generated<Timestamp>;
 }
@@ -440,6 +478,9 @@ export interface DB {
   dev_mailbox: DevMailbox;
   domains: Domains;
   email_messages: EmailMessages;
+  engagement_events: EngagementEvents;
+  engagement_firsts: EngagementFirsts;
+  engagement_rollups: EngagementRollups;
   events: Events;
   import_errors: ImportErrors;
   imports: Imports;
