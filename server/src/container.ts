@@ -21,6 +21,7 @@ import { createAuthModule } from './modules/auth/index.ts';
 import * as campaigns from './modules/campaigns/index.ts';
 import * as domains from './modules/domains/index.ts';
 import * as email from './modules/email/index.ts';
+import { createEngagementModule } from './modules/engagement/index.ts';
 import * as entitlements from './modules/entitlements/index.ts';
 import * as events from './modules/events/index.ts';
 import { createHealthModule } from './modules/health/index.ts';
@@ -126,6 +127,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     db, producer, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository, entitlements: limits,
   });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
+  const engagement = createEngagementModule({ db, config, tokens, logger });
   const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger });
 
   // The modules of the application. A module no other module depends on is added with one line here.
@@ -152,6 +154,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     preferenceCenter,
     segments,
     campaignsModule,
+    engagement,
     createStatsModule({ db, redis, config }),
     createAdminSiteModule({ config }),
     webhooksModule,
@@ -211,7 +214,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     services: {
       ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
       ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, entitlements: limits,
+      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, ...engagement.services, entitlements: limits,
     },
     jobHandlers,
     close,

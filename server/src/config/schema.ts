@@ -65,9 +65,12 @@ export const configSchema = Type.Object({
   WEBHOOKS_CONCURRENCY_PER_ENDPOINT: Type.Integer({ default: 4, minimum: 1, maximum: 100, 'x-group': 'Webhooks', description: 'Delivery attempts to one endpoint in flight at once, across all worker processes; further deliveries to it wait their turn, so one slow receiver does not hold up the others.' }),
   WEBHOOKS_DISABLE_AFTER_HOURS: Type.Integer({ default: 72, minimum: 1, 'x-group': 'Webhooks', description: 'An endpoint whose deliveries have failed without a single success for this long is disabled and the organization\'s admins are emailed.' }),
 
+  TRACKING_FLUSH_MS: Type.Integer({ default: 250, minimum: 10, maximum: 10_000, 'x-group': 'Tracking', description: 'Opens and clicks are answered at once and written to PostgreSQL in batches this often (milliseconds). A crash loses at most this long of hits.' }),
+
   RETENTION_DEV_MAILBOX_DAYS: Type.Integer({ default: 7, minimum: 1, 'x-group': 'Retention', description: 'Dev-mailbox messages older than this are deleted by the daily cleanup.' }),
   RETENTION_EVENTS_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Outbox events older than this are deleted by the daily cleanup once they have been relayed.' }),
   RETENTION_PROVIDER_EVENTS_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Ids of applied provider webhook events (kept to ignore redeliveries) are deleted after this many days.' }),
+  RETENTION_ENGAGEMENT_EVENTS_DAYS: Type.Integer({ default: 396, minimum: 1, 'x-group': 'Retention', description: 'Raw open and click events are deleted after this many days (13 months by default); the hourly rollups the analytics are served from are kept.' }),
   RETENTION_EXPIRED_TOKENS_DAYS: Type.Integer({ default: 7, minimum: 0, 'x-group': 'Retention', description: 'Login-link tokens are deleted this many days after they expired.' }),
   RETENTION_IMPORTS_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Finished imports (their report, error rows and any file left) are deleted this many days after they started.' }),
   RETENTION_WEBHOOK_DELIVERIES_DAYS: Type.Integer({ default: 30, minimum: 1, 'x-group': 'Retention', description: 'Customer webhook delivery logs older than this are deleted by the daily cleanup.' }),
