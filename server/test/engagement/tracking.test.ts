@@ -186,7 +186,10 @@ describe('open and click tracking', () => {
 
   it('in privacy mode counts only aggregates: no message id in the links, no raw event, no per-subscriber row', async () => {
     const { org, campaign } = await setup('Privacy');
-    await ctx.container.db.updateTable('organizations').set({ tracking_privacy: true }).where('id', '=', org.id).execute();
+    const session = await ctx.createSession(org.id, 'admin');
+    const changed = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/organizations/current', headers: session.headers, payload: { tracking_privacy: true } });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({ tracking_enabled: true, tracking_privacy: true });
     const [message] = await render(org.id, campaign);
     const token = pathOf(pixelOf(message!.html)).split('/').at(-1)!;
     expect(Buffer.from(token.split('.')[0]!, 'base64url').toString()).not.toContain(message!.id);
