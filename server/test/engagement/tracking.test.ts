@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenSigner } from '../../src/lib/tokens.ts';
 import { newId } from '../../src/lib/ids.ts';
-import { mjml } from '../email/helpers.ts';
+import { mjml, signedHeaders, WEBHOOK_SECRET } from '../email/helpers.ts';
 import { api, createTestContext, type TestContext } from '../support/context.ts';
 import { seedSubscribers } from '../campaigns/support.ts';
 
 let ctx: TestContext;
 
 beforeAll(async () => {
-  ctx = await createTestContext({ TRACKING_FLUSH_MS: '20' });
+  ctx = await createTestContext({ TRACKING_FLUSH_MS: '20', RESEND_WEBHOOK_SECRET: WEBHOOK_SECRET });
 });
 afterAll(async () => {
   await ctx?.close();
@@ -216,5 +216,35 @@ describe('open and click tracking', () => {
     expect((await on.call('POST', `/api/v1/campaigns/${on.campaign.id}/test`, { emails: ['tester@example.com'] })).statusCode).toBe(202);
     const test = await ctx.container.db.selectFrom('email_messages').select('html').where('organization_id', '=', on.org.id).where('to_address', '=', 'tester@example.com').executeTakeFirstOrThrow();
     expect(test.html).not.toContain('/t/');
+  });
+
+  it('counts a Resend open or click once however often the event is redelivered, and only where our own tracking is off', async () => {
+    const resendEvent = (type: string, organizationId: string, messageId: string, data: Record<string, unknown> = {}) => JSON.stringify({
+      type, created_at: new Date(Date.now() + 60_000).toISOString(),
+      data: { email_id: `re_${messageId}`, to: ['x@example.com'], tags: { organization_id: organizationId, message_id: messageId }, ...data },
+    });
+    const post = (body: string, id: string) => ctx.app.inject({ method: 'POST', url: '/hooks/resend', payload: body, headers: signedHeaders(body, id) });
+
+    const off = await setup('Resend counts', { campaignTracking: false });
+    const [message] = await render(off.org.id, off.campaign);
+    const opened = resendEvent('email.opened', off.org.id, message!.id);
+    const clicked = resendEvent('email.clicked', off.org.id, message!.id, { click: { link: 'https://shop.example.com/sale', userAgent: HUMAN['user-agent'], ipAddress: '203.0.113.9' } });
+    for (let i = 0; i < 3; i += 1) {
+      expect((await post(opened, `msg_open_${off.org.id}`)).statusCode).toBe(200);
+      expect((await post(clicked, `msg_click_${off.org.id}`)).statusCode).toBe(200);
+    }
+    const rows = (await rollups(off.campaign.id)).map((r) => [r.kind, r.machine, r.url, Number(r.total), Number(r.uniques)]);
+    expect(rows).toEqual([
+      ['click', false, '', 1, 1],
+      ['click', false, 'https://shop.example.com/sale', 1, 1],
+      ['open', false, '', 1, 1],
+    ]);
+    expect((await ctx.container.db.selectFrom('engagement_events').select('source').where('campaign_id', '=', off.campaign.id).execute()).map((e) => e.source)).toEqual(['resend', 'resend']);
+
+    // With our pixel in the email, Resend's own open would count the same reader twice: it is left out.
+    const on = await setup('Resend with ours');
+    const [tracked] = await render(on.org.id, on.campaign);
+    expect((await post(resendEvent('email.opened', on.org.id, tracked!.id), `msg_open_${on.org.id}`)).statusCode).toBe(200);
+    expect(await rollups(on.campaign.id)).toEqual([]);
   });
 });

@@ -4,7 +4,8 @@ import { isIP } from 'node:net';
 export interface Hit {
   kind: 'open' | 'click' | 'trap';
   method: string;
-  userAgent: string | null;
+  /** The User-Agent header; undefined when the source does not report one (a provider's event). */
+  userAgent: string | null | undefined;
   ip: string | null;
   /** When the email was made (epoch ms), signed into its links; null when unknown. */
   sentAt: number | null;
@@ -57,7 +58,7 @@ export function classify(hit: Hit): Verdict {
   if (hit.kind === 'trap') return { machine: true, reason: 'honeypot_link' };
   if (hit.method.toUpperCase() === 'HEAD') return { machine: true, reason: 'head_request' };
   const agent = hit.userAgent?.trim() ?? '';
-  if (agent === '') return { machine: true, reason: 'no_user_agent' };
+  if (agent === '' && hit.userAgent !== undefined) return { machine: true, reason: 'no_user_agent' };
   if (hit.kind === 'open') {
     if (/GoogleImageProxy|ggpht\.com/i.test(agent)) return { machine: true, reason: 'google_image_proxy' };
     if (/YahooMailProxy/i.test(agent)) return { machine: true, reason: 'yahoo_image_proxy' };
