@@ -247,4 +247,53 @@ describe('open and click tracking', () => {
     expect((await post(resendEvent('email.opened', on.org.id, tracked!.id), `msg_open_${on.org.id}`)).statusCode).toBe(200);
     expect(await rollups(on.campaign.id)).toEqual([]);
   });
+
+  it('serves campaign analytics from the rollups: human and machine apart, per link, rates with warnings, hourly then daily; and the organization timeseries', async () => {
+    const { org, call, campaign } = await setup('Analytics');
+    const messages = await render(org.id, campaign);
+    await ctx.container.db.updateTable('campaigns').set({ started_at: new Date(Date.now() - 3 * 86_400_000) }).where('id', '=', campaign.id).execute();
+    // All three sent; one bounced and one complained: both rates far above the thresholds.
+    await ctx.container.db.updateTable('campaign_recipients').set({ status: 'sent' }).where('campaign_id', '=', campaign.id).execute();
+    await ctx.container.db.insertInto('campaign_recipients').values(messages.map((m) => ({ campaign_id: campaign.id, subscriber_id: m.subscriber_id!, organization_id: org.id, status: 'sent', email_message_id: m.id }))).execute();
+    await ctx.container.db.updateTable('email_messages').set({ status: 'delivered', sent_at: new Date(), delivered_at: new Date() }).where('campaign_id', '=', campaign.id).execute();
+    await ctx.container.db.updateTable('email_messages').set({ bounced_at: new Date() }).where('id', '=', messages[0]!.id).execute();
+    await ctx.container.db.updateTable('email_messages').set({ complained_at: new Date() }).where('id', '=', messages[1]!.id).execute();
+    const one = minuteOld(org.id, campaign.id, messages[2]!.id);
+    for (const url of [one.pixel, one.pixel, one.link]) await ctx.app.inject({ method: 'GET', url, headers: HUMAN });
+    await ctx.app.inject({ method: 'HEAD', url: one.link, headers: HUMAN });
+    await flush();
+    // An old hit, two days after sending started: it lands in the daily part of the series.
+    await ctx.container.db.insertInto('engagement_rollups').values({
+      organization_id: org.id, campaign_id: campaign.id, bucket: new Date(Date.now() - 86_400_000 + 0), kind: 'open', machine: false, url: '', total: 4, uniques: 0,
+    }).execute();
+
+    const res = await call('GET', `/api/v1/campaigns/${campaign.id}/analytics`);
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({
+      sent: 3, delivered: 3, bounced: 1, complained: 1,
+      opens: { human: { total: 6, unique: 1 }, machine: { total: 0, unique: 0 } },
+      clicks: { human: { total: 1, unique: 1 }, machine: { total: 1, unique: 1 } },
+      links: [{ url: 'https://shop.example.com/sale?x=1&y=2', human: { total: 1, unique: 1 }, machine: { total: 1, unique: 1 } }],
+    });
+    expect(body.rates.open_rate).toBeCloseTo(1 / 3);
+    expect(body.warnings.map((w: { code: string }) => w.code)).toEqual(['bounce_rate_high', 'complaint_rate_high']);
+    expect(body.series.map((p: { interval: string }) => p.interval)).toEqual(['day', 'day']);
+
+    const other = await ctx.createOrganization('Analytics other');
+    expect((await api(ctx, other.key)('GET', `/api/v1/campaigns/${campaign.id}/analytics`)).statusCode).toBe(404);
+
+    const series = await call('GET', `/api/v1/analytics/timeseries?metric=opens&interval=day&from=${new Date(Date.now() - 7 * 86_400_000).toISOString()}`);
+    expect(series.statusCode, series.body).toBe(200);
+    const points = series.json().points as { value: number; machine: number }[];
+    expect(points.length).toBeGreaterThanOrEqual(7);
+    expect(points.reduce((sum, p) => sum + p.value, 0)).toBe(6);
+    const sends = (await call('GET', '/api/v1/analytics/timeseries?metric=sends&interval=hour&from=' + new Date(Date.now() - 3600_000).toISOString())).json();
+    expect(sends.points.reduce((sum: number, p: { value: number }) => sum + p.value, 0)).toBe(3);
+    const growth = (await call('GET', '/api/v1/analytics/timeseries?metric=net_subscribers')).json();
+    expect(growth.points.reduce((sum: number, p: { value: number }) => sum + p.value, 0)).toBe(3);
+    const tooLong = await call('GET', '/api/v1/analytics/timeseries?metric=opens&interval=hour&from=2020-01-01T00:00:00Z');
+    expect(tooLong.statusCode).toBe(422);
+    expect(tooLong.json().error.code).toBe('range_too_long');
+  });
 });

@@ -177,6 +177,8 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/campaigns/:id': { params: (fx) => ({ id: fx.campaignId }) },
   'PATCH /api/v1/campaigns/:id': { params: (fx) => ({ id: fx.campaignId }), body: () => ({ name: 'Renamed' }) },
   'DELETE /api/v1/campaigns/:id': { params: (fx) => ({ id: fx.campaignId }) },
+  'GET /api/v1/campaigns/:id/analytics': { params: (fx) => ({ id: fx.campaignId }) },
+  'GET /api/v1/analytics/timeseries': { query: () => 'metric=opens' },
   'POST /api/v1/campaigns/:id/send': { params: (fx) => ({ id: fx.campaignId }), body: () => ({}) },
   'POST /api/v1/campaigns/:id/pause': { params: (fx) => ({ id: fx.campaignId }) },
   'POST /api/v1/campaigns/:id/resume': { params: (fx) => ({ id: fx.campaignId }) },

@@ -4,7 +4,11 @@ import { deleteInChunks, DELETE_CHUNK } from '../../db/chunked-delete.ts';
 import type { DB } from '../../db/types.ts';
 import type { TokenSigner } from '../../lib/tokens.ts';
 import type { Logger } from '../../logger.ts';
+import type { CampaignService } from '../campaigns/index.ts';
 import { defineModule, mount } from '../module.ts';
+import { createAnalyticsRepository } from './analytics.repository.ts';
+import { analyticsRoutes } from './analytics.routes.ts';
+import { createAnalyticsService } from './analytics.service.ts';
 import { insertEngagement } from './engagement.repository.ts';
 import { createEngagementRecorder } from './recorder.ts';
 import { trackingRoutes } from './tracking.routes.ts';
@@ -21,14 +25,16 @@ const MAX_BUFFERED = 100_000;
  * Engagement: the open pixel and tracked links under `/t/…`, each hit classified human or machine and
  * written in batches (raw events, uniques, hourly rollups); raw events expire, rollups stay.
  */
-export function createEngagementModule(deps: { db: Kysely<DB>; config: Readonly<Config>; tokens: TokenSigner; logger: Logger }) {
+export function createEngagementModule(deps: { db: Kysely<DB>; config: Readonly<Config>; tokens: TokenSigner; logger: Logger; campaigns: Pick<CampaignService, 'get' | 'stats'> }) {
   const recorder = createEngagementRecorder({
     write: (events) => insertEngagement(deps.db, events), logger: deps.logger,
     flushMs: deps.config.TRACKING_FLUSH_MS, batchSize: BATCH_SIZE, maxBuffered: MAX_BUFFERED,
   });
+  const analytics = createAnalyticsService({ analyticsRepository: createAnalyticsRepository(deps.db), campaigns: deps.campaigns });
   return defineModule({
     name: 'engagement',
-    services: { engagementRecorder: recorder },
+    services: { engagementRecorder: recorder, analytics },
+    routes: mount(analyticsRoutes, { analytics }),
     rootRoutes: mount(trackingRoutes, { config: deps.config, tokens: deps.tokens, recorder }),
     retention: [{
       name: 'engagement_events', days: deps.config.RETENTION_ENGAGEMENT_EVENTS_DAYS,
