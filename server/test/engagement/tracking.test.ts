@@ -59,7 +59,7 @@ async function rollups(campaignId: string) {
 /** The tracked URLs the email would carry had it been made a minute ago (past the machine window). */
 function minuteOld(organizationId: string, campaignId: string, messageId: string) {
   const urls = ctx.container.services.links.tracking({ organizationId, campaignId, messageId, sentAt: Date.now() - 60_000 });
-  return { pixel: pathOf(urls.pixel()), link: pathOf(urls.link('https://shop.example.com/sale?x=1&y=2')) };
+  return { pixel: pathOf(urls.pixel()), link: pathOf(urls.link('https://shop.example.com/sale?x=1&y=2')!) };
 }
 
 describe('open and click tracking', () => {

@@ -6,7 +6,9 @@ export const CLICK_PURPOSE = 'tc';
 export const TRAP_PURPOSE = 'th';
 
 /** Longest link a campaign's email may have tracked; a longer one is left as it is. */
-export const MAX_TRACKED_URL_LENGTH = 2000;
+export const MAX_TRACKED_URL_LENGTH = 1400;
+// Tokens the signer accepts (lib/tokens.ts) and the router passes (app.ts) are at most this long.
+const MAX_TOKEN_LENGTH = 2048;
 
 /** What one tracked email's links say about it: signed into every pixel and link token. */
 export interface TrackingContext {
@@ -41,7 +43,11 @@ export function trackingUrls(tokens: TokenSigner, publicApiUrl: string, context:
   const root = base(publicApiUrl);
   return {
     pixel: () => `${root}/t/o/${sign(OPEN_PURPOSE)}`,
-    link: (url: string) => `${root}/t/c/${sign(CLICK_PURPOSE, { u: url })}`,
+    /** The tracked form of a link; null when its token would be too long to verify (the link stays as it is). */
+    link: (url: string): string | null => {
+      const token = sign(CLICK_PURPOSE, { u: url });
+      return token.length <= MAX_TOKEN_LENGTH ? `${root}/t/c/${token}` : null;
+    },
     trap: () => `${root}/t/h/${sign(TRAP_PURPOSE)}`,
   };
 }
@@ -57,12 +63,13 @@ const ANCHOR = /<a\b([^>]*?)\shref\s*=\s*(["'])([^"']*)\2([^>]*)>/gi;
  * and an open pixel and a hidden honeypot link (no person sees or follows it, scanners do) are added
  * at the end of the body. Pure: the same input gives the same output.
  */
-export function rewriteForTracking(html: string, urls: { pixel: string; trap: string; link: (url: string) => string }, keep: (url: string) => boolean): string {
+export function rewriteForTracking(html: string, urls: { pixel: string; trap: string; link: (url: string) => string | null }, keep: (url: string) => boolean): string {
   const rewritten = html.replace(ANCHOR, (whole, before: string, quote: string, href: string, after: string) => {
     if (/\bdata-notrack\b/i.test(before + after)) return whole;
     const target = decodeEntities(href.trim());
     if (keep(target) || !trackableUrl(target)) return whole;
-    return `<a${before} href=${quote}${urls.link(target)}${quote}${after}>`;
+    const tracked = urls.link(target);
+    return tracked ? `<a${before} href=${quote}${tracked}${quote}${after}>` : whole;
   });
   const extras = `<a href="${urls.trap}" style="display:none!important;font-size:0;line-height:0;max-height:0;overflow:hidden" aria-hidden="true" tabindex="-1"></a>`
     + `<img src="${urls.pixel}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" />`;
