@@ -296,4 +296,29 @@ describe('open and click tracking', () => {
     expect(tooLong.statusCode).toBe(422);
     expect(tooLong.json().error.code).toBe('range_too_long');
   });
+
+  it('segments on engagement count human opens and clicks only: opened / not opened a campaign, clicked in the last N days, received', async () => {
+    const { org, call, campaign } = await setup('Segments');
+    const messages = await render(org.id, campaign);
+    await ctx.container.db.updateTable('email_messages').set({ sent_at: new Date() }).where('campaign_id', '=', campaign.id).execute();
+    const [a, b] = messages.map((m) => minuteOld(org.id, campaign.id, m.id));
+    await ctx.app.inject({ method: 'GET', url: a!.pixel, headers: HUMAN }); // a person
+    await ctx.app.inject({ method: 'GET', url: a!.link, headers: HUMAN });
+    await ctx.app.inject({ method: 'GET', url: b!.pixel, headers: { 'user-agent': 'Mozilla/5.0 (via ggpht.com GoogleImageProxy)' } }); // a proxy
+    await flush();
+    const count = async (conditions: unknown[]) => {
+      const res = await call('POST', '/api/v1/segments/preview-count', { filter: { match: 'all', conditions } });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().count as number;
+    };
+    expect(await count([{ field: 'opened', op: 'in', value: [campaign.id] }])).toBe(1);
+    expect(await count([{ field: 'received', op: 'in', value: [campaign.id] }, { field: 'opened', op: 'not_in', value: [campaign.id] }])).toBe(2);
+    expect(await count([{ field: 'clicked', op: 'within_days', value: 7 }])).toBe(1);
+    expect(await count([{ field: 'received', op: 'exists' }])).toBe(3);
+    const other = await setup('Segments other');
+    // Another organization's campaign id matches nobody here.
+    expect(await api(ctx, other.org.key)('POST', '/api/v1/segments/preview-count', { filter: { match: 'all', conditions: [{ field: 'opened', op: 'in', value: [campaign.id] }] } }).then((r) => r.json().count)).toBe(0);
+    const bad = await call('POST', '/api/v1/segments/preview-count', { filter: { match: 'all', conditions: [{ field: 'opened', op: 'in', value: ['not-a-campaign'] }] } });
+    expect(bad.statusCode).toBe(422);
+  });
 });
