@@ -127,7 +127,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     db, producer, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository, entitlements: limits,
   });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
-  const engagement = createEngagementModule({ db, config, tokens, logger, campaigns: campaignsModule.services.campaigns });
+  const engagement = createEngagementModule({ db, config, tokens, logger, campaigns: campaignsModule.services.campaigns, segments: segments.services.segments });
   const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger });
 
   // The modules of the application. A module no other module depends on is added with one line here.

@@ -320,5 +320,16 @@ describe('open and click tracking', () => {
     expect(await api(ctx, other.org.key)('POST', '/api/v1/segments/preview-count', { filter: { match: 'all', conditions: [{ field: 'opened', op: 'in', value: [campaign.id] }] } }).then((r) => r.json().count)).toBe(0);
     const bad = await call('POST', '/api/v1/segments/preview-count', { filter: { match: 'all', conditions: [{ field: 'opened', op: 'in', value: ['not-a-campaign'] }] } });
     expect(bad.statusCode).toBe(422);
+
+    // "Resend to non-openers": one action, a draft campaign for exactly the two who did not open.
+    expect((await call('POST', `/api/v1/campaigns/${campaign.id}/resend`, { to: 'non_openers' })).statusCode).toBe(409);
+    await ctx.container.db.updateTable('campaigns').set({ status: 'sent' }).where('id', '=', campaign.id).execute();
+    const resent = await call('POST', `/api/v1/campaigns/${campaign.id}/resend`, { to: 'non_openers' });
+    expect(resent.statusCode, resent.body).toBe(201);
+    expect(resent.json()).toMatchObject({ status: 'draft', tag_filter: null, name: 'Sale (did not open)' });
+    expect((await call('GET', `/api/v1/campaigns/${resent.json().id}/recipient-count`)).json()).toMatchObject({ count: 2 });
+    const nonClickers = (await call('POST', `/api/v1/campaigns/${campaign.id}/resend`, { to: 'non_clickers' })).json();
+    expect((await call('GET', `/api/v1/campaigns/${nonClickers.id}/recipient-count`)).json()).toMatchObject({ count: 2 });
+    expect((await api(ctx, other.org.key)('POST', `/api/v1/campaigns/${campaign.id}/resend`, { to: 'non_openers' })).statusCode).toBe(404);
   });
 });

@@ -179,6 +179,7 @@ const SAMPLES: Record<string, Sample> = {
   'DELETE /api/v1/campaigns/:id': { params: (fx) => ({ id: fx.campaignId }) },
   'GET /api/v1/campaigns/:id/analytics': { params: (fx) => ({ id: fx.campaignId }) },
   'GET /api/v1/analytics/timeseries': { query: () => 'metric=opens' },
+  'POST /api/v1/campaigns/:id/resend': { params: (fx) => ({ id: fx.campaignId }), body: () => ({ to: 'non_openers' }) },
   'POST /api/v1/campaigns/:id/send': { params: (fx) => ({ id: fx.campaignId }), body: () => ({}) },
   'POST /api/v1/campaigns/:id/pause': { params: (fx) => ({ id: fx.campaignId }) },
   'POST /api/v1/campaigns/:id/resume': { params: (fx) => ({ id: fx.campaignId }) },

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireAuth } from '../auth/index.ts';
 import { authErrors, ErrorResponse, IdParams } from '../common.schemas.ts';
-import { CampaignAnalytics, Timeseries, TimeseriesQuery } from './analytics.schemas.ts';
+import { Campaign } from '../campaigns/index.ts';
+import { CampaignAnalytics, ResendBody, Timeseries, TimeseriesQuery } from './analytics.schemas.ts';
 import type { AnalyticsService } from './analytics.service.ts';
 
 const read = { access: { scope: 'campaigns:read' as const } };
@@ -16,6 +17,14 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ analytics: AnalyticsSe
     },
     config: read,
   }, async (request) => analytics.campaign(org(request), request.params.id));
+
+  app.post('/campaigns/:id/resend', {
+    schema: {
+      tags: ['analytics'], operationId: 'resendCampaign', summary: 'Create a draft campaign for exactly those who received this one and did not open (or click) it',
+      params: IdParams, body: ResendBody, response: { 201: Campaign, 404: ErrorResponse, 409: ErrorResponse, ...authErrors },
+    },
+    config: { access: { scope: 'campaigns:write' as const }, idempotent: true },
+  }, async (request, reply) => reply.code(201).send(await analytics.resendTo(org(request), request.params.id, request.body.to)));
 
   app.get('/analytics/timeseries', {
     schema: {

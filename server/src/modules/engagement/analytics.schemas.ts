@@ -43,3 +43,7 @@ export const Timeseries = Type.Object({
     machine: Type.Optional(Type.Number({ description: 'Opens and clicks only: the machine ones' })),
   }, { additionalProperties: false })),
 }, { $id: 'Timeseries', additionalProperties: false });
+
+export const ResendBody = Type.Object({
+  to: StringEnum(['non_openers', 'non_clickers'] as const, { description: 'Who gets the new campaign (human opens and clicks decide)' }),
+}, { additionalProperties: false });

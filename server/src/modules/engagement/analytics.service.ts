@@ -1,5 +1,6 @@
-import { unprocessable } from '../../lib/errors.ts';
+import { conflict, unprocessable } from '../../lib/errors.ts';
 import type { CampaignService } from '../campaigns/index.ts';
+import type { SegmentService } from '../segments/index.ts';
 import type { AnalyticsRepository, Interval, OrgMetric } from './analytics.repository.ts';
 
 /** Above these, mailbox providers start to filter the sender (Google's and Yahoo's sender rules). */
@@ -15,7 +16,7 @@ const rate = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
  * Campaign and organization analytics, read from the hourly rollups (and the campaign's delivery
  * counts): human numbers first, machine numbers beside them, never mixed.
  */
-export function createAnalyticsService(deps: { analyticsRepository: AnalyticsRepository; campaigns: Pick<CampaignService, 'get' | 'stats'> }) {
+export function createAnalyticsService(deps: { analyticsRepository: AnalyticsRepository; campaigns: Pick<CampaignService, 'get' | 'stats' | 'create'>; segments: Pick<SegmentService, 'create'> }) {
   const repo = deps.analyticsRepository;
 
   return {
@@ -44,6 +45,30 @@ export function createAnalyticsService(deps: { analyticsRepository: AnalyticsRep
         },
         warnings, links, series,
       };
+    },
+
+    /**
+     * "Resend to non-openers / non-clickers": a draft copy of a sent campaign whose audience is a new
+     * segment of exactly the people who received it and did not open (or click) it, by human numbers.
+     * The segment is evaluated when the new campaign starts, so someone who opens in the meantime is
+     * left out then.
+     */
+    async resendTo(organizationId: string, campaignId: string, who: 'non_openers' | 'non_clickers') {
+      const source = await deps.campaigns.get(organizationId, campaignId);
+      if (source.status !== 'sent') throw conflict('campaign_not_sent', 'Only a sent campaign can be sent again to those who did not open or click it');
+      const label = who === 'non_openers' ? 'Did not open' : 'Did not click';
+      const segment = await deps.segments.create(organizationId, {
+        name: `${label}: ${source.name}`.slice(0, 200),
+        description: `Received the campaign ${source.id} and did not ${who === 'non_openers' ? 'open' : 'click'} it (people, not machines)`,
+        filter: { match: 'all', conditions: [
+          { field: 'received', op: 'in', value: [source.id] },
+          { field: who === 'non_openers' ? 'opened' : 'clicked', op: 'not_in', value: [source.id] },
+        ] },
+      });
+      return deps.campaigns.create(organizationId, {
+        name: `${source.name} (${label.toLowerCase()})`.slice(0, 200), template_id: source.template_id, segment_id: segment.id, tag_filter: null,
+        subject: source.subject, preheader: source.preheader, from_name: source.from_name, reply_to: source.reply_to, tracking: source.tracking,
+      });
     },
 
     async timeseries(organizationId: string, query: { metric: OrgMetric; from?: string; to?: string; interval?: Interval }) {

@@ -5,6 +5,7 @@ import type { DB } from '../../db/types.ts';
 import type { TokenSigner } from '../../lib/tokens.ts';
 import type { Logger } from '../../logger.ts';
 import type { CampaignService } from '../campaigns/index.ts';
+import type { SegmentService } from '../segments/index.ts';
 import { defineModule, mount } from '../module.ts';
 import { createAnalyticsRepository } from './analytics.repository.ts';
 import { analyticsRoutes } from './analytics.routes.ts';
@@ -25,12 +26,12 @@ const MAX_BUFFERED = 100_000;
  * Engagement: the open pixel and tracked links under `/t/…`, each hit classified human or machine and
  * written in batches (raw events, uniques, hourly rollups); raw events expire, rollups stay.
  */
-export function createEngagementModule(deps: { db: Kysely<DB>; config: Readonly<Config>; tokens: TokenSigner; logger: Logger; campaigns: Pick<CampaignService, 'get' | 'stats'> }) {
+export function createEngagementModule(deps: { db: Kysely<DB>; config: Readonly<Config>; tokens: TokenSigner; logger: Logger; campaigns: Pick<CampaignService, 'get' | 'stats' | 'create'>; segments: Pick<SegmentService, 'create'> }) {
   const recorder = createEngagementRecorder({
     write: (events) => insertEngagement(deps.db, events), logger: deps.logger,
     flushMs: deps.config.TRACKING_FLUSH_MS, batchSize: BATCH_SIZE, maxBuffered: MAX_BUFFERED,
   });
-  const analytics = createAnalyticsService({ analyticsRepository: createAnalyticsRepository(deps.db), campaigns: deps.campaigns });
+  const analytics = createAnalyticsService({ analyticsRepository: createAnalyticsRepository(deps.db), campaigns: deps.campaigns, segments: deps.segments });
   return defineModule({
     name: 'engagement',
     services: { engagementRecorder: recorder, analytics },
