@@ -1974,6 +1974,15 @@ export interface components {
                 last_login_at: string | null;
             };
         };
+        /** @description Days and local hours (in the organization's time zone) when campaigns and automation mail go out; outside them sending waits. The end is exclusive and after the start. */
+        SendingWindow: {
+            /** @description ISO weekdays: 1 = Monday … 7 = Sunday */
+            days: number[];
+            /** @description Local time, HH:MM (24-hour clock) */
+            start: string;
+            /** @description Local time, HH:MM (24-hour clock) */
+            end: string;
+        };
         Invitation: {
             /**
              * Format: uuid
@@ -2408,6 +2417,8 @@ export interface components {
             started_at: string | null;
             completed_at: string | null;
             cancelled_at: string | null;
+            /** @description While sending waits for the organization's sending window: when it goes on */
+            resumes_at: string | null;
             /** @description Recipients frozen when sending started */
             targeted_count: number;
             /** @description Why the campaign failed or paused itself */
@@ -4577,6 +4588,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -4737,6 +4752,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -5019,6 +5038,9 @@ export interface operations {
                     slug?: string;
                     /** @description e.g. en, de, de-CH */
                     locale?: string;
+                    /** @description IANA time zone, e.g. Europe/Berlin */
+                    timezone?: string;
+                    sending_window?: components["schemas"]["SendingWindow"] | null;
                     postal_address?: string | null;
                     email_from_name?: string | null;
                     email_from_address?: string | null;
@@ -5049,6 +5071,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -17411,6 +17437,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -17596,6 +17624,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -17949,6 +17979,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18144,6 +18176,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18351,6 +18385,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18536,6 +18572,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18721,6 +18759,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18906,6 +18946,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -19611,6 +19653,8 @@ export interface operations {
                         skipped: number;
                         cancelled: number;
                         last_error: string | null;
+                        /** @description While sending waits for the sending window: when it goes on */
+                        resumes_at: string | null;
                     };
                 };
             };
@@ -20376,6 +20420,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
