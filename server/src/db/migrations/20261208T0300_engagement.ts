@@ -54,6 +54,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       PRIMARY KEY (campaign_id, kind, machine, url, bucket)
     );
     CREATE INDEX engagement_rollups_org_idx ON engagement_rollups (organization_id, bucket);
+    -- The campaign as a whole (totals, the series, the organization's opens and clicks) without the links' rows.
+    CREATE INDEX engagement_rollups_whole_idx ON engagement_rollups (campaign_id, bucket) INCLUDE (kind, machine, total, uniques) WHERE url = '';
+    CREATE INDEX engagement_rollups_org_whole_idx ON engagement_rollups (organization_id, kind, bucket) INCLUDE (machine, total) WHERE url = '';
   `.execute(db);
 }
 
