@@ -26,6 +26,7 @@ export interface CampaignRow {
   preheader: string | null;
   from_name: string | null;
   reply_to: string | null;
+  tracking: boolean;
   scheduled_at: Date | null;
   started_at: Date | null;
   completed_at: Date | null;
@@ -39,7 +40,7 @@ export interface CampaignRow {
   updated_at: Date;
 }
 
-export type CampaignFields = Pick<CampaignRow, 'name' | 'template_id' | 'segment_id' | 'tag_filter' | 'subject' | 'preheader' | 'from_name' | 'reply_to'>;
+export type CampaignFields = Pick<CampaignRow, 'name' | 'template_id' | 'segment_id' | 'tag_filter' | 'subject' | 'preheader' | 'from_name' | 'reply_to'> & Partial<Pick<CampaignRow, 'tracking'>>;
 
 export interface RecipientRow {
   subscriber_id: string;
@@ -63,7 +64,7 @@ export interface ClaimedRecipient {
 }
 
 const columns = [
-  'id', 'name', 'status', 'template_id', 'segment_id', 'tag_filter', 'subject', 'preheader', 'from_name', 'reply_to', 'scheduled_at', 'started_at',
+  'id', 'name', 'status', 'template_id', 'segment_id', 'tag_filter', 'subject', 'preheader', 'from_name', 'reply_to', 'tracking', 'scheduled_at', 'started_at',
   'completed_at', 'cancelled_at', 'resumes_at', 'round', 'targeted_count', 'last_error', 'created_at', 'updated_at',
 ] as const;
 
