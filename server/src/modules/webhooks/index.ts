@@ -8,7 +8,7 @@ import type { Logger } from '../../logger.ts';
 import type { EmailProvider } from '../email/index.ts';
 import { defineModule, mount } from '../module.ts';
 import { createEndpointGate } from './endpoint-gate.ts';
-import { createDeliveryConsumer, createDeliveryHandler, createSweepHandler, parseRetryDelays } from './delivery.ts';
+import { createDeliveryConsumer, createDeliveryHandlers, createSweepHandler, parseRetryDelays } from './delivery.ts';
 import { createSender } from './sender.ts';
 import { createSecretBox } from './signing.ts';
 import { createTargetPolicy } from './ssrf.ts';
@@ -44,10 +44,10 @@ export function createWebhooksModule(deps: { db: Kysely<DB>; redis: Redis; confi
     routes: mount(webhookRoutes, { webhooks }),
     eventConsumers: [createDeliveryConsumer(repository)],
     jobs: () => ({
-      'webhook.deliver': createDeliveryHandler({
+      ...createDeliveryHandlers({
         repository, sender, gate, secrets, producer: deps.producer, logger: deps.logger,
         retryDelaysMs: parseRetryDelays(config.WEBHOOKS_RETRY_DELAYS_SECONDS), disableAfterHours: config.WEBHOOKS_DISABLE_AFTER_HOURS,
-        notifyDisabled: webhooks.notifyDisabled, userAgent: 'SubscribeFlow-Webhooks/1.0', leaseSeconds,
+        notifyDisabled: webhooks.notifyDisabled, userAgent: 'SubscribeFlow-Webhooks/1.0', leaseSeconds, cap: config.WEBHOOKS_CONCURRENCY_PER_ENDPOINT,
       }),
       'webhooks.sweep': createSweepHandler({ repository, producer: deps.producer }),
     }),
