@@ -100,7 +100,10 @@ export function createDeliveryHandlers(deps: DeliveryDeps): { 'webhook.deliver':
         await repository.markUndeliverable(delivery.id, 'The endpoint is disabled');
         return { skipped: true };
       }
-      const { results: [result] } = await sendAll({ ...delivery, id: delivery.endpoint_id }, [delivery], 1);
+      const endpoint = { ...delivery, id: delivery.endpoint_id };
+      const results = await sendMany(endpoint, [delivery], 1);
+      await record(endpoint, results);
+      const [result] = results;
       return { status: result!.outcome.status, status_code: result!.outcome.statusCode, duration_ms: result!.outcome.durationMs };
     } finally {
       await gate.release(endpointId, context.jobId);
@@ -116,30 +119,44 @@ export function createDeliveryHandlers(deps: DeliveryDeps): { 'webhook.deliver':
     if (taken === 0) return context.postpone(1000 + Math.floor(Math.random() * 1000));
     const deadline = Date.now() + DRAIN_MS;
     let sent = 0;
+    let recording: Promise<{ disabled: boolean }> | null = null;
     try {
-      let claimed = await repository.claimFirstAttempts(endpointId, deliveryIds, deps.leaseSeconds);
-      while (claimed.length > 0) {
-        const endpoint = await repository.endpointForSending(endpointId);
-        if (!endpoint) break;
+      let [claimed, endpoint] = await Promise.all([repository.claimFirstAttempts(endpointId, deliveryIds, deps.leaseSeconds), repository.endpointForSending(endpointId)]);
+      while (claimed.length > 0 && endpoint) {
         if (!endpoint.enabled) {
           await repository.markUndeliverable(claimed.map((d) => d.id), 'The endpoint is disabled');
           break;
         }
-        const { disabled } = await sendAll(endpoint, claimed, taken);
-        sent += claimed.length;
-        if (disabled || Date.now() > deadline || context.signal.aborted) break;
-        // Drain: the endpoint's next new deliveries (other jobs' batches still waiting for a slot) go out
-        // over the slots and connections already held; those jobs then find nothing left to claim.
-        claimed = await repository.claimNextFirstAttempts(endpointId, BATCH_DELIVERIES, deps.leaseSeconds);
+        // Drain: while this batch goes out, the endpoint's next new deliveries (other jobs' batches still
+        // waiting for a slot) are claimed and the endpoint read again; the previous batch is recorded
+        // meanwhile. Those other jobs then find nothing left to claim.
+        const ahead = Date.now() < deadline && !context.signal.aborted
+          ? Promise.all([repository.claimNextFirstAttempts(endpointId, BATCH_DELIVERIES, deps.leaseSeconds), repository.endpointForSending(endpointId)])
+          : null;
+        ahead?.catch(() => undefined);
+        const results = await sendMany(endpoint, claimed, taken);
+        sent += results.length;
+        const disabled = recording ? (await recording).disabled : false;
+        recording = record(endpoint, results);
+        recording.catch(() => undefined);
+        const [next, nextEndpoint] = ahead ? await ahead : [[], endpoint];
+        if (disabled || context.signal.aborted) {
+          // Claimed ahead but not sent: back to waiting, for the next job or the sweep.
+          await repository.unclaimFirstAttempts(next.map((d) => d.id));
+          break;
+        }
+        claimed = next;
+        endpoint = nextEndpoint;
       }
+      if (recording) await recording;
       return { sent };
     } finally {
       await gate.releaseMany(endpointId, context.jobId, taken);
     }
   };
 
-  /** Sends claimed deliveries of one endpoint, `lanes` at a time, and records every outcome at once. */
-  async function sendAll(endpoint: SendingEndpoint, deliveries: readonly ClaimedBatchDelivery[], lanes: number) {
+  /** Sends claimed deliveries of one endpoint, `lanes` at a time. */
+  async function sendMany(endpoint: SendingEndpoint, deliveries: readonly ClaimedBatchDelivery[], lanes: number) {
     const secrets = [deps.secrets.open(endpoint.secret_encrypted)];
     if (endpoint.previous_secret_encrypted && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at > new Date()) {
       secrets.push(deps.secrets.open(endpoint.previous_secret_encrypted));
@@ -154,6 +171,11 @@ export function createDeliveryHandlers(deps: DeliveryDeps): { 'webhook.deliver':
       }
     }
     await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, deliveries.length)) }, lane));
+    return results;
+  }
+
+  /** Records the outcomes at once, enqueues the retries, and tells the admins when the endpoint got disabled. */
+  async function record(endpoint: SendingEndpoint, results: readonly { delivery: ClaimedBatchDelivery; outcome: AttemptOutcome }[]) {
     const { disabledReason } = await repository.recordAttempts(endpoint.id, results, deps.disableAfterHours);
     const retries = results.filter((r) => r.outcome.nextAttemptAt !== null)
       .map((r) => deliverJob(r.delivery, Math.max(0, r.outcome.nextAttemptAt!.getTime() - Date.now())));
@@ -163,7 +185,7 @@ export function createDeliveryHandlers(deps: DeliveryDeps): { 'webhook.deliver':
       await deps.notifyDisabled(endpoint.organization_id, { id: endpoint.id, url: endpoint.url }, disabledReason)
         .catch((error: unknown) => deps.logger.error({ err: error, endpoint_id: endpoint.id }, 'could not send the endpoint-disabled notice'));
     }
-    return { results, disabled: disabledReason !== null };
+    return { disabled: disabledReason !== null };
   }
 
   /** One signed request and what it means for the delivery (the attempt number is already claimed). */

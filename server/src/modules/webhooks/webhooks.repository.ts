@@ -278,6 +278,14 @@ export function createWebhookRepository(db: Kysely<DB>) {
       return result.rows;
     },
 
+    /** First attempts claimed but not sent (the job stopped): waiting again, due now. */
+    async unclaimFirstAttempts(deliveryIds: readonly string[]): Promise<void> {
+      if (deliveryIds.length === 0) return;
+      await sql`
+        update webhook_deliveries set attempts = 0, next_attempt_at = now()
+        where id = any(${deliveryIds}::uuid[]) and attempts = 1 and status = 'pending'`.execute(db);
+    },
+
     /** Whether any of these deliveries still waits for its first attempt. */
     async anyUnclaimed(deliveryIds: readonly string[]): Promise<boolean> {
       const row = await db.selectFrom('webhook_deliveries').select('id').where('id', '=', sql<string>`any(${deliveryIds}::uuid[])`)
