@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import type { JobRequest } from '../../jobs/registry.ts';
@@ -5,7 +6,7 @@ import type { Logger } from '../../logger.ts';
 import type { EventConsumer } from '../events/index.ts';
 import type { EndpointGate } from './endpoint-gate.ts';
 import type { Sender } from './sender.ts';
-import { legacySignatureHeader, signatureHeader, type SecretBox } from './signing.ts';
+import { legacySignatureHeader, signatureHeader, signingKey, type SecretBox } from './signing.ts';
 import type { AttemptOutcome, ClaimedBatchDelivery, ClaimedDelivery, SendingEndpoint, WebhookRepository } from './webhooks.repository.ts';
 
 /** Parses WEBHOOKS_RETRY_DELAYS_SECONDS into milliseconds. */
@@ -161,13 +162,14 @@ export function createDeliveryHandlers(deps: DeliveryDeps): { 'webhook.deliver':
     if (endpoint.previous_secret_encrypted && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at > new Date()) {
       secrets.push(deps.secrets.open(endpoint.previous_secret_encrypted));
     }
+    const keys = secrets.map(signingKey);
     const results: { delivery: ClaimedBatchDelivery; outcome: AttemptOutcome }[] = [];
     let next = 0;
     async function lane(): Promise<void> {
       while (next < deliveries.length) {
         const delivery = deliveries[next]!;
         next += 1;
-        results.push({ delivery, outcome: await attempt(endpoint, secrets, delivery) });
+        results.push({ delivery, outcome: await attempt(endpoint, secrets, keys, delivery) });
       }
     }
     await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, deliveries.length)) }, lane));
@@ -189,7 +191,7 @@ export function createDeliveryHandlers(deps: DeliveryDeps): { 'webhook.deliver':
   }
 
   /** One signed request and what it means for the delivery (the attempt number is already claimed). */
-  async function attempt(endpoint: SendingEndpoint, secrets: readonly string[], delivery: ClaimedBatchDelivery): Promise<AttemptOutcome> {
+  async function attempt(endpoint: SendingEndpoint, secrets: readonly string[], keys: readonly KeyObject[], delivery: ClaimedBatchDelivery): Promise<AttemptOutcome> {
     const body = envelope(delivery);
     const timestamp = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = {
@@ -197,7 +199,7 @@ export function createDeliveryHandlers(deps: DeliveryDeps): { 'webhook.deliver':
       'user-agent': deps.userAgent,
       'webhook-id': delivery.event_id,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureHeader(secrets, delivery.event_id, timestamp, body),
+      'webhook-signature': signatureHeader(keys, delivery.event_id, timestamp, body),
     };
     if (endpoint.legacy_signature) headers['x-subscribeflow-signature'] = legacySignatureHeader(secrets[0]!, body);
     const result = await deps.sender.send(endpoint.url, headers, body);
