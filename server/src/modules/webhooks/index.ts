@@ -35,7 +35,7 @@ export function createWebhooksModule(deps: { db: Kysely<DB>; redis: Redis; confi
   const policy = createTargetPolicy(config);
   const secrets = createSecretBox(config.TOKEN_SECRETS);
   const webhooks = createWebhookService({ repository, secrets, policy, producer: deps.producer, emailProvider: deps.emailProvider, config });
-  const sender = createSender({ policy, timeoutMs: config.WEBHOOKS_TIMEOUT_MS });
+  const sender = createSender({ policy, timeoutMs: config.WEBHOOKS_TIMEOUT_MS, maxSocketsPerHost: config.WEBHOOKS_CONCURRENCY_PER_ENDPOINT });
   const leaseSeconds = Math.ceil(config.WEBHOOKS_TIMEOUT_MS / 1000) + 60;
   const gate = createEndpointGate({ redis: deps.redis, prefix: config.REDIS_PREFIX, cap: config.WEBHOOKS_CONCURRENCY_PER_ENDPOINT, leaseMs: leaseSeconds * 1000 });
   return defineModule({
