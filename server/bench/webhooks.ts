@@ -6,7 +6,8 @@
 //   steady: a quarter as many at BENCH_EVENT_RATE per second (default 500): event-to-delivery latency
 //           (the event row's created_at to the receiver's arrival time) p50/p99 when the worker keeps up.
 // Also the worker's peak RSS.
-// Targets: ≥ 1,000 deliveries/s, p50 ≤ 500 ms. BENCH_CAP sets WEBHOOKS_CONCURRENCY_PER_ENDPOINT (default 10).
+// Targets: ≥ 1,000 deliveries/s, p50 ≤ 500 ms. BENCH_CAP sets WEBHOOKS_CONCURRENCY_PER_ENDPOINT (default 10);
+// BENCH_WORKER_NODE_OPTIONS adds Node options to the worker (e.g. --cpu-prof --cpu-prof-dir=…).
 import { execFileSync, fork } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
