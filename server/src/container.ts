@@ -89,7 +89,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   // Consumers of outbox events, collected from the modules below once they exist.
   const eventConsumers: events.EventConsumer[] = [];
 
-  const eventsModule = events.createEventsModule({ db, producer, config, consumers: eventConsumers });
+  const eventsModule = events.createEventsModule({ db, producer, config, logger, consumers: eventConsumers });
   const entitlementsModule = entitlements.createEntitlementsModule({ db, config, emailProvider, logger });
   const { entitlements: limits } = entitlementsModule.services;
   const audit = createAuditModule({ db, logger, background, config });
@@ -207,6 +207,8 @@ export function createContainer(config: Readonly<Config>, options: { processName
     /** Provider requests per second across all workers; 0 = unlimited. */
     providerRateLimitPerSecond: providers.providerRateLimitPerSecond,
     eventConsumers,
+    /** What the worker runs beside its queues, from every module. */
+    workerLoops: modules.flatMap((module) => module.workerLoops ?? []),
     outboxLagSeconds: eventsModule.services.outboxLagSeconds,
     modules,
     /** The plugins' dependencies (plugins/*.ts) and the CLI's. */

@@ -250,6 +250,15 @@ export function createCampaignRepository(db: Kysely<DB>) {
           and (x.message_id is null or x.message_status not in ('queued', 'sending'))`.execute(trx);
     },
 
+    /** Recipients by final status once the campaign has settled (for the campaign.completed event). */
+    async finalCounts(trx: Executor, campaignId: string): Promise<{ total: number; sent: number; failed: number; skipped: number }> {
+      const row = await sql<{ total: number; sent: number; failed: number; skipped: number }>`
+        select count(*)::int as total, (count(*) filter (where status = 'sent'))::int as sent,
+          (count(*) filter (where status = 'failed'))::int as failed, (count(*) filter (where status = 'skipped'))::int as skipped
+        from campaign_recipients where campaign_id = ${campaignId}`.execute(trx);
+      return row.rows[0]!;
+    },
+
     /** Whether any recipient is still queued or in flight. */
     async unfinished(trx: Executor, campaignId: string): Promise<boolean> {
       const row = await sql`

@@ -210,9 +210,8 @@ export function createEmailService(deps: {
       throw unprocessable('template_not_marketing', 'A campaign sends a marketing template (it carries the unsubscribe footer)', [{ field: 'template_id', message: 'is a transactional template' }]);
     }
     const organization = await profile(organizationId);
-    if (!organization.postal_address) {
-      throw unprocessable('postal_address_required', 'Marketing email must show the organization\'s postal address; set it in the organization settings first', [{ field: 'postal_address', message: 'is not set' }]);
-    }
+    // The same check and error as transactional marketing mail (a blank address is no address either).
+    requirePostalAddress(organization);
     const from = resolveSender({ ...organization, email_from_name: campaign.fromName ?? organization.email_from_name }, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
     // The campaign's own subject replaces the template's; the version names both so parses are cached apart.
     const prepared = { ...renderable(template), subject: campaign.subject ?? template.subject, version: `${template.version}/${campaign.id}` };
