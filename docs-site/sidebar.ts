@@ -46,6 +46,7 @@ const publicSidebar: SidebarItem[] = [
     label: 'Reference',
     items: [
       'reference/configuration',
+      'reference/events',
       { label: 'API reference', items: [{ autogenerate: { directory: 'reference/api' } }] },
     ],
   },

@@ -7,7 +7,7 @@ import pg from 'pg';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });
 const organizationId = process.env.BASELINE_ORGANIZATION_ID!;
-const app = Fastify({ logger: false });
+const app = Fastify({ logger: false, routerOptions: { maxParamLength: 2048 } });
 
 app.post<{ Body: { email: string; tags: string[] } }>('/baseline/subscribers', async (request, reply) => {
   const { email, tags } = request.body;
@@ -70,6 +70,12 @@ app.get<{ Params: { organization: string; subscriber: string } }>('/baseline/pre
   );
   if (result.rowCount === 0) return reply.code(404).send({ error: 'not found' });
   return result.rows[0];
+});
+
+// The tracked link's redirect, bare: the address read from the token, no signature check, nothing recorded.
+app.get<{ Params: { token: string } }>('/baseline/t/c/:token', async (request, reply) => {
+  const claims = JSON.parse(Buffer.from(request.params.token.split('.')[0]!, 'base64url').toString('utf8')) as { x: { u: string } };
+  return reply.redirect(claims.x.u, 302);
 });
 
 await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });

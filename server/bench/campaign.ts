@@ -26,6 +26,9 @@ const prefix = `benchc${process.pid}`;
 const base = {
   DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, TOKEN_SECRET, LOG_LEVEL: 'warn',
   EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_bench', RESEND_BASE_URL: fake.url, PROVIDER_RATE_LIMIT_PER_SECOND: '0',
+  // A real provider needs public https links and senders on a real domain (the start checks refuse others).
+  PUBLIC_API_URL: 'https://api.news.example.net', PREFERENCES_APP_URL: 'https://api.news.example.net/preferences', ADMIN_APP_URL: 'https://api.news.example.net/admin',
+  EMAIL_DEFAULT_FROM: 'Subscribe Flow <no-reply@news.example.net>', AUTH_EMAIL_FROM: 'Subscribe Flow <login@news.example.net>',
 };
 const container = createContainer(loadConfig({ ...base, DATABASE_POOL_MAX: '10' }), { processName: 'bench' });
 const { db } = container;

@@ -1,12 +1,13 @@
 // `npm run bench:webhooks -w server`: outbox events delivered as signed webhooks by the compiled worker,
-// to one endpoint on a local receiver that answers 204 at once. Events are written in batches of 50, each
-// batch followed by a relay job (as a writer that kicks the relay after commit would). Two phases:
+// to one endpoint on a local receiver that answers 204 at once. Events are written in batches of 50 and
+// nothing kicks the relay: the worker's relay is woken by each commit (LISTEN/NOTIFY). Two phases:
 //   burst:  BENCH_EVENTS (default 10,000) written as fast as possible: deliveries per second (first event
 //           written to last delivery received);
 //   steady: a quarter as many at BENCH_EVENT_RATE per second (default 500): event-to-delivery latency
 //           (the event row's created_at to the receiver's arrival time) p50/p99 when the worker keeps up.
 // Also the worker's peak RSS.
-// Targets: ≥ 1,000 deliveries/s, p50 ≤ 500 ms. BENCH_CAP sets WEBHOOKS_CONCURRENCY_PER_ENDPOINT (default 10).
+// Targets: ≥ 1,000 deliveries/s, p50 ≤ 500 ms. BENCH_CAP sets WEBHOOKS_CONCURRENCY_PER_ENDPOINT (default 10);
+// BENCH_WORKER_NODE_OPTIONS adds Node options to the worker (e.g. --cpu-prof --cpu-prof-dir=…).
 import { execFileSync, fork } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
@@ -43,14 +44,14 @@ const receiver = http.createServer((request, response) => {
 await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 const receiverPort = (receiver.address() as { port: number }).port;
 
-// This process plays the API and cron: it writes the events and kicks the relay.
+// This process plays the API: it writes the events.
 const container = createContainer(loadConfig({ ...base, DATABASE_POOL_MAX: '10' }), { processName: 'bench' });
 const { organization } = await container.services.organizations.createWithOwner({ name: 'Bench Hooks', adminEmail: 'bench@hooks.test' });
 await container.services.webhooks.create(organization.id, { url: `http://127.0.0.1:${receiverPort}/hook`, events: ['*'] });
 
 const metricsPort = await freePort();
 const worker = fork(path.join(serverDir, 'dist/entrypoints/worker.js'), [], {
-  env: { ...process.env, ...base, METRICS_PORT: String(metricsPort), NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=192' },
+  env: { ...process.env, ...base, METRICS_PORT: String(metricsPort), NODE_OPTIONS: `--max-semi-space-size=8 --max-old-space-size=192 ${process.env.BENCH_WORKER_NODE_OPTIONS ?? ''}` },
   stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
 });
 // A crash of this process must not leave the worker running.
@@ -63,7 +64,6 @@ for (const deadline = Date.now() + 20_000; ;) {
 }
 
 interface Phase { name: string; events: number; rate: number }
-let kicks = 0;
 let rss = 0;
 
 /** Writes the phase's events (rate 0: as fast as possible) and waits until the receiver has them all. */
@@ -79,8 +79,6 @@ async function run(phase: Phase) {
       type: 'subscriber.note_added' as const, subjectId: null,
       payload: { subscriber: { id: '00000000-0000-7000-8000-000000000000', email: `bench${written + i}@hooks.test` }, note: { id: '00000000-0000-7000-8000-000000000001' } },
     })));
-    kicks += 1;
-    await container.jobs.enqueue('events.relay', { tick: `T${String(kicks).padStart(8, '0')}` });
   }
   const written = Date.now();
   for (const deadline = Date.now() + 300_000; arrivals.size < phase.events && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 50));

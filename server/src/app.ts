@@ -53,8 +53,9 @@ export async function buildApp(container: AppDeps, options: { metrics?: ApiMetri
     return503OnClosing: true,
     // One line per request, written on completion (plugins/request-log.ts), instead of two.
     logController: new RequestLog(),
-    // Signed tokens in paths (one-click unsubscribe links) are longer than the router's default of 100.
-    routerOptions: { maxParamLength: 1024 },
+    // Signed tokens in paths (one-click unsubscribe links, tracked links carrying their address) are
+    // longer than the router's default of 100; the token signer refuses anything over 2,048 anyway.
+    routerOptions: { maxParamLength: 2048 },
     forceCloseConnections: 'idle',
   }) as unknown as App;
 

@@ -22,6 +22,7 @@ import { createBillingModule } from './modules/billing/index.ts';
 import * as campaigns from './modules/campaigns/index.ts';
 import * as domains from './modules/domains/index.ts';
 import * as email from './modules/email/index.ts';
+import { createEngagementModule } from './modules/engagement/index.ts';
 import * as entitlements from './modules/entitlements/index.ts';
 import * as events from './modules/events/index.ts';
 import { createHealthModule } from './modules/health/index.ts';
@@ -88,7 +89,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   // Consumers of outbox events, collected from the modules below once they exist.
   const eventConsumers: events.EventConsumer[] = [];
 
-  const eventsModule = events.createEventsModule({ db, producer, config, consumers: eventConsumers });
+  const eventsModule = events.createEventsModule({ db, producer, config, logger, consumers: eventConsumers });
   const entitlementsModule = entitlements.createEntitlementsModule({ db, config, emailProvider, logger });
   const { entitlements: limits } = entitlementsModule.services;
   const audit = createAuditModule({ db, logger, background, config });
@@ -129,6 +130,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
   // Stripe billing: with no Stripe keys configured the module has no routes and no plan limits apply.
   const billing = createBillingModule({ db, config, producer, logger, entitlements: limits });
+  const engagement = createEngagementModule({ db, config, tokens, logger, campaigns: campaignsModule.services.campaigns, segments: segments.services.segments });
   const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger, entitlements: limits });
 
   // The modules of the application. A module no other module depends on is added with one line here.
@@ -155,6 +157,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     preferenceCenter,
     segments,
     campaignsModule,
+    engagement,
     createStatsModule({ db, redis, config, entitlements: limits }),
     createAdminSiteModule({ config }),
     webhooksModule,
@@ -204,6 +207,8 @@ export function createContainer(config: Readonly<Config>, options: { processName
     /** Provider requests per second across all workers; 0 = unlimited. */
     providerRateLimitPerSecond: providers.providerRateLimitPerSecond,
     eventConsumers,
+    /** What the worker runs beside its queues, from every module. */
+    workerLoops: modules.flatMap((module) => module.workerLoops ?? []),
     outboxLagSeconds: eventsModule.services.outboxLagSeconds,
     modules,
     /** The plugins' dependencies (plugins/*.ts) and the CLI's. */
@@ -215,7 +220,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     services: {
       ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
       ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, ...billing.services, entitlements: limits,
+      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, ...billing.services, ...engagement.services, entitlements: limits,
     },
     jobHandlers,
     close,

@@ -4,8 +4,9 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_CONFIG_SCHEMA, DEFAULT_OPENAPI, DEFAULT_OUT, generate } from '../../scripts/generate.ts';
+import { DEFAULT_CONFIG_SCHEMA, DEFAULT_EVENT_CATALOGUE, DEFAULT_OPENAPI, DEFAULT_OUT, generate } from '../../scripts/generate.ts';
 import { CONFIG_PAGE } from '../../scripts/lib/config-reference.ts';
+import { EVENTS_PAGE } from '../../scripts/lib/events-reference.ts';
 import { API_DIR } from '../../scripts/lib/openapi-reference.ts';
 import { listMarkdown } from '../../scripts/lib/write.ts';
 
@@ -32,6 +33,17 @@ describe('committed generated pages', () => {
 
   it('the configuration reference equals a fresh regeneration from the config schema', async () => {
     expect(await readFile(join(DEFAULT_OUT, CONFIG_PAGE), 'utf8')).toBe(await readFile(join(fresh, CONFIG_PAGE), 'utf8'));
+  });
+
+  it('the webhook events reference equals a fresh regeneration from the event catalogue', async () => {
+    expect(await readFile(join(DEFAULT_OUT, EVENTS_PAGE), 'utf8')).toBe(await readFile(join(fresh, EVENTS_PAGE), 'utf8'));
+  });
+
+  it.runIf(existsSync(DEFAULT_EVENT_CATALOGUE))('the webhook events reference shows every type of the catalogue', async () => {
+    const { EVENT_TYPES: types } = (await import(pathToFileURL(DEFAULT_EVENT_CATALOGUE).href)) as { EVENT_TYPES: string[] };
+    const page = await readFile(join(DEFAULT_OUT, EVENTS_PAGE), 'utf8');
+    expect(types).toContain('campaign.completed');
+    for (const type of types) expect(page).toContain(`## \`${type}\``);
   });
 
   it.runIf(existsSync(DEFAULT_CONFIG_SCHEMA))('the configuration reference lists every variable the config schema knows', async () => {

@@ -122,6 +122,9 @@ export const OPERATIONS = {
   getCampaignProgress: { method: 'GET', path: '/api/v1/campaigns/{id}/progress' },
   getCampaignStats: { method: 'GET', path: '/api/v1/campaigns/{id}/stats' },
   listCampaignRecipients: { method: 'GET', path: '/api/v1/campaigns/{id}/recipients' },
+  getCampaignAnalytics: { method: 'GET', path: '/api/v1/campaigns/{id}/analytics' },
+  resendCampaign: { method: 'POST', path: '/api/v1/campaigns/{id}/resend', idempotent: true },
+  getAnalyticsTimeseries: { method: 'GET', path: '/api/v1/analytics/timeseries' },
   getStatsOverview: { method: 'GET', path: '/api/v1/stats/overview' },
   getSubscriberGrowth: { method: 'GET', path: '/api/v1/stats/growth' },
   listWebhooks: { method: 'GET', path: '/api/v1/webhooks' },
@@ -145,5 +148,8 @@ export const OPERATIONS = {
   receiveResendEvent: { method: 'POST', path: '/hooks/resend' },
   openUnsubscribeLink: { method: 'GET', path: '/u/{token}' },
   oneClickUnsubscribe: { method: 'POST', path: '/u/{token}' },
+  trackOpen: { method: 'GET', path: '/t/o/{token}' },
+  trackClick: { method: 'GET', path: '/t/c/{token}' },
+  trackHoneypot: { method: 'GET', path: '/t/h/{token}' },
   receiveStripeEvent: { method: 'POST', path: '/hooks/stripe' },
 } as const satisfies Record<keyof operations, OperationInfo>;

@@ -1472,6 +1472,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/campaigns/{id}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Opens, clicks (human and machine), links, outcomes, rates and warnings of a campaign, over time */
+        get: operations["getCampaignAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a draft campaign for exactly those who received this one and did not open (or click) it */
+        post: operations["resendCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One organization metric over time (every bucket present) */
+        get: operations["getAnalyticsTimeseries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/overview": {
         parameters: {
             query?: never;
@@ -1820,6 +1871,57 @@ export interface paths {
         put?: never;
         /** RFC 8058 one-click unsubscribe; idempotent */
         post: operations["oneClickUnsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/t/o/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open pixel: a 1×1 GIF, always; counts the open when the token is genuine */
+        get: operations["trackOpen"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/t/c/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tracked link: counts the click and redirects to the address signed into the link */
+        get: operations["trackClick"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/t/h/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The hidden link no person sees: whatever follows it is a machine */
+        get: operations["trackHoneypot"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2325,7 +2427,7 @@ export interface components {
              */
             match: "all" | "any";
             conditions: ({
-                /** @description status, email, source, created_at, confirmed_at, tags or metadata.<key> */
+                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                 field: string;
                 /** @enum {string} */
                 op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
@@ -2342,7 +2444,7 @@ export interface components {
                  */
                 match: "all" | "any";
                 conditions: ({
-                    /** @description status, email, source, created_at, confirmed_at, tags or metadata.<key> */
+                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                     field: string;
                     /** @enum {string} */
                     op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
@@ -2359,7 +2461,7 @@ export interface components {
                      */
                     match: "all" | "any";
                     conditions: {
-                        /** @description status, email, source, created_at, confirmed_at, tags or metadata.<key> */
+                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                         field: string;
                         /** @enum {string} */
                         op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
@@ -2387,6 +2489,8 @@ export interface components {
             preheader: string | null;
             from_name: string | null;
             reply_to: string | null;
+            /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+            tracking: boolean;
             /** @enum {string} */
             status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
             scheduled_at: string | null;
@@ -4577,6 +4681,10 @@ export interface operations {
                         email_from_name: string | null;
                         email_from_address: string | null;
                         email_reply_to: string | null;
+                        /** @description Open and click tracking of campaigns (each campaign can turn it off); transactional email is never tracked */
+                        tracking_enabled: boolean;
+                        /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
+                        tracking_privacy: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -4737,6 +4845,10 @@ export interface operations {
                         email_from_name: string | null;
                         email_from_address: string | null;
                         email_reply_to: string | null;
+                        /** @description Open and click tracking of campaigns (each campaign can turn it off); transactional email is never tracked */
+                        tracking_enabled: boolean;
+                        /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
+                        tracking_privacy: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -5018,6 +5130,10 @@ export interface operations {
                     email_from_name?: string | null;
                     email_from_address?: string | null;
                     email_reply_to?: string | null;
+                    /** @description Open and click tracking of campaigns */
+                    tracking_enabled?: boolean;
+                    /** @description Count opens and clicks only in aggregates, never per subscriber */
+                    tracking_privacy?: boolean;
                 };
             };
         };
@@ -5048,6 +5164,10 @@ export interface operations {
                         email_from_name: string | null;
                         email_from_address: string | null;
                         email_reply_to: string | null;
+                        /** @description Open and click tracking of campaigns (each campaign can turn it off); transactional email is never tracked */
+                        tracking_enabled: boolean;
+                        /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
+                        tracking_privacy: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -17442,6 +17562,8 @@ export interface operations {
                     preheader?: string | null;
                     from_name?: string | null;
                     reply_to?: string | null;
+                    /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+                    tracking?: boolean;
                 };
             };
         };
@@ -17466,6 +17588,8 @@ export interface operations {
                         preheader: string | null;
                         from_name: string | null;
                         reply_to: string | null;
+                        /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+                        tracking: boolean;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -17651,6 +17775,8 @@ export interface operations {
                         preheader: string | null;
                         from_name: string | null;
                         reply_to: string | null;
+                        /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+                        tracking: boolean;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -17978,6 +18104,8 @@ export interface operations {
                     preheader?: string | null;
                     from_name?: string | null;
                     reply_to?: string | null;
+                    /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+                    tracking?: boolean;
                 };
             };
         };
@@ -18002,6 +18130,8 @@ export interface operations {
                         preheader: string | null;
                         from_name: string | null;
                         reply_to: string | null;
+                        /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+                        tracking: boolean;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -18197,6 +18327,8 @@ export interface operations {
                         preheader: string | null;
                         from_name: string | null;
                         reply_to: string | null;
+                        /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+                        tracking: boolean;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -18404,6 +18536,8 @@ export interface operations {
                         preheader: string | null;
                         from_name: string | null;
                         reply_to: string | null;
+                        /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+                        tracking: boolean;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -18589,6 +18723,8 @@ export interface operations {
                         preheader: string | null;
                         from_name: string | null;
                         reply_to: string | null;
+                        /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+                        tracking: boolean;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -18774,6 +18910,8 @@ export interface operations {
                         preheader: string | null;
                         from_name: string | null;
                         reply_to: string | null;
+                        /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+                        tracking: boolean;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -18959,6 +19097,8 @@ export interface operations {
                         preheader: string | null;
                         from_name: string | null;
                         reply_to: string | null;
+                        /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+                        tracking: boolean;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -20097,6 +20237,562 @@ export interface operations {
             };
             /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getCampaignAnalytics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        campaign_id: string;
+                        tracking: boolean;
+                        sent: number;
+                        delivered: number;
+                        bounced: number;
+                        complained: number;
+                        /** @description Subscribers who unsubscribed through this campaign's link */
+                        unsubscribed: number;
+                        /** @description Human and machine (proxies, scanners) counted apart */
+                        opens: {
+                            human: {
+                                total: number;
+                                unique: number;
+                            };
+                            machine: {
+                                total: number;
+                                unique: number;
+                            };
+                        };
+                        /** @description Human and machine (proxies, scanners) counted apart */
+                        clicks: {
+                            human: {
+                                total: number;
+                                unique: number;
+                            };
+                            machine: {
+                                total: number;
+                                unique: number;
+                            };
+                        };
+                        rates: {
+                            /** @description Human unique opens / delivered */
+                            open_rate: number;
+                            /** @description Human unique clicks / delivered */
+                            click_rate: number;
+                            /** @description A fraction: 0.02 is 2 % */
+                            bounce_rate: number;
+                            /** @description A fraction: 0.02 is 2 % */
+                            complaint_rate: number;
+                            /** @description A fraction: 0.02 is 2 % */
+                            unsubscribe_rate: number;
+                        };
+                        /** @description Bounce rate above 2 %, complaint rate above 0.1 % */
+                        warnings: {
+                            code: string;
+                            message: string;
+                        }[];
+                        /** @description Clicks per link, most human clicks first (at most 100) */
+                        links: {
+                            url: string;
+                            human: {
+                                total: number;
+                                unique: number;
+                            };
+                            machine: {
+                                total: number;
+                                unique: number;
+                            };
+                        }[];
+                        /** @description By hour for the first 48 hours after sending started, then by day */
+                        series: {
+                            /** Format: date-time */
+                            at: string;
+                            /** @enum {string} */
+                            interval: "hour" | "day";
+                            /** @description Human and machine (proxies, scanners) counted apart */
+                            opens: {
+                                human: {
+                                    total: number;
+                                    unique: number;
+                                };
+                                machine: {
+                                    total: number;
+                                    unique: number;
+                                };
+                            };
+                            /** @description Human and machine (proxies, scanners) counted apart */
+                            clicks: {
+                                human: {
+                                    total: number;
+                                    unique: number;
+                                };
+                                machine: {
+                                    total: number;
+                                    unique: number;
+                                };
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    resendCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Who gets the new campaign (human opens and clicks decide)
+                     * @enum {string}
+                     */
+                    to: "non_openers" | "non_clickers";
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        template_id: string | null;
+                        tag_filter: components["schemas"]["CampaignTagFilter"] | null;
+                        segment_id: string | null;
+                        subject: string | null;
+                        preheader: string | null;
+                        from_name: string | null;
+                        reply_to: string | null;
+                        /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
+                        tracking: boolean;
+                        /** @enum {string} */
+                        status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
+                        scheduled_at: string | null;
+                        started_at: string | null;
+                        completed_at: string | null;
+                        cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
+                        /** @description Recipients frozen when sending started */
+                        targeted_count: number;
+                        /** @description Why the campaign failed or paused itself */
+                        last_error: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getAnalyticsTimeseries: {
+        parameters: {
+            query: {
+                metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
+                /** @description Start (inclusive); 30 days before `to` when absent */
+                from?: string;
+                /** @description End (exclusive); now when absent */
+                to?: string;
+                /** @description Bucket size (default day); at most 2,000 points */
+                interval?: "hour" | "day" | "week";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
+                        /** @enum {string} */
+                        interval: "hour" | "day" | "week";
+                        /** Format: date-time */
+                        from: string;
+                        /** Format: date-time */
+                        to: string;
+                        points: {
+                            /** Format: date-time */
+                            at: string;
+                            /** @description For opens and clicks: human ones */
+                            value: number;
+                            /** @description Opens and clicks only: the machine ones */
+                            machine?: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -23077,6 +23773,105 @@ export interface operations {
             };
             /** @description Missing, invalid or revoked credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    trackOpen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description image/gif */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
+    trackClick: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Location: the link's address */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    trackHoneypot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

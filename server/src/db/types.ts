@@ -86,6 +86,7 @@ export interface Campaigns {
   tag_filter: Json | null;
   targeted_count: Generated<number>;
   template_id: string | null;
+  tracking: Generated<boolean>;
   updated_at: Generated<Timestamp>;
 }
 
@@ -150,6 +151,41 @@ export interface EmailMessages {
   text: string;
   to_address: string;
   updated_at: Generated<Timestamp>;
+}
+
+export interface EngagementEvents {
+  campaign_id: string;
+  email_message_id: string | null;
+  id: Generated<Int8>;
+  kind: string;
+  machine: boolean;
+  occurred_at: Timestamp;
+  organization_id: string;
+  reason: string;
+  source: string;
+  subscriber_id: string | null;
+  url: string | null;
+  user_agent: string | null;
+}
+
+export interface EngagementFirsts {
+  campaign_id: string;
+  email_message_id: string;
+  kind: string;
+  machine: boolean;
+  occurred_at: Timestamp;
+  url: string;
+}
+
+export interface EngagementRollups {
+  bucket: Timestamp;
+  campaign_id: string;
+  kind: string;
+  machine: boolean;
+  organization_id: string;
+  total: Generated<Int8>;
+  uniques: Generated<Int8>;
+  url: string;
 }
 
 export interface Events {
@@ -264,6 +300,8 @@ export interface Organizations {
   subscription_status: string | null;
   tags_version: Generated<Int8>;
   timezone: Generated<string>;
+  tracking_enabled: Generated<boolean>;
+  tracking_privacy: Generated<boolean>;
   updated_at: Generated<Timestamp>;
   usage_period_start: Generated<Timestamp>;
 }
@@ -458,6 +496,9 @@ export interface DB {
   dev_mailbox: DevMailbox;
   domains: Domains;
   email_messages: EmailMessages;
+  engagement_events: EngagementEvents;
+  engagement_firsts: EngagementFirsts;
+  engagement_rollups: EngagementRollups;
   events: Events;
   import_errors: ImportErrors;
   imports: Imports;

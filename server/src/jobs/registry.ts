@@ -83,6 +83,17 @@ export const JOBS = {
     // Retries with their schedule are the handler's own (each a new job); these cover a crash or the database.
     options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
   }),
+  /**
+   * The first attempt of up to 100 new deliveries to one endpoint, as the relay made them: claimed in one
+   * statement, sent over the endpoint's kept-alive connections within its concurrency cap, recorded in
+   * one transaction. Retries are `webhook.deliver` jobs of their own. The id is the batch's first delivery.
+   */
+  'webhook.deliver-batch': define({
+    queue: 'webhook',
+    payload: Type.Object({ endpoint_id: Id, delivery_ids: Type.Array(Id, { minItems: 1, maxItems: 100 }) }),
+    jobId: (p) => `webhook-batch-${p.delivery_ids[0]}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
+  }),
   /** Re-enqueues webhook deliveries that are due but whose job was lost. */
   'webhooks.sweep': define({
     queue: 'webhook',

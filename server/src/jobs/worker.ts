@@ -4,6 +4,7 @@ import type { ErrorReporter } from '../error-reporting.ts';
 import type { Logger } from '../logger.ts';
 import type { Queues } from './queues.ts';
 import type { Metrics } from '../metrics/registry.ts';
+import type { WorkerLoop } from '../modules/module.ts';
 import { GATE_WINDOW_MS } from '../modules/email/index.ts';
 import type { JobContext, JobHandlers } from './context.ts';
 import { closeConnection, createWorkerConnection } from './queues.ts';
@@ -38,6 +39,8 @@ export interface WorkerDeps {
   errors: Pick<ErrorReporter, 'capture'>;
   /** Provider requests per second across all workers; 0 = unlimited. */
   providerRateLimitPerSecond: number;
+  /** Loops run beside the queues they belong to (started with the workers, stopped before them). */
+  workerLoops?: readonly WorkerLoop[];
 }
 
 export function createWorkerRuntime(deps: WorkerDeps, handlers: JobHandlers, metrics: Metrics, options: WorkerRuntimeOptions = {}) {
@@ -114,6 +117,9 @@ export function createWorkerRuntime(deps: WorkerDeps, handlers: JobHandlers, met
     return worker;
   });
 
+  const queuesRun = options.queues ?? QUEUE_NAMES;
+  const loops = (deps.workerLoops ?? []).filter((loop) => queuesRun.includes(loop.queue)).map((loop) => ({ name: loop.name, instance: loop.create() }));
+
   return {
     workers,
     get running(): boolean {
@@ -124,6 +130,7 @@ export function createWorkerRuntime(deps: WorkerDeps, handlers: JobHandlers, met
     async start(): Promise<void> {
       for (const worker of workers) void worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped'));
       await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+      for (const loop of loops) await loop.instance.start().catch((error: unknown) => logger.error({ err: error, loop: loop.name }, 'worker loop did not start'));
     },
 
     /**
@@ -138,6 +145,7 @@ export function createWorkerRuntime(deps: WorkerDeps, handlers: JobHandlers, met
         for (const worker of workers) worker.cancelAllJobs('shutdown');
       }, grace);
       timer.unref();
+      await Promise.allSettled(loops.map((loop) => loop.instance.stop()));
       try {
         await Promise.all(workers.map((worker) => worker.close()));
       } finally {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { JobHandlers } from '../jobs/context.ts';
+import type { QueueName } from '../jobs/registry.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { EventConsumer } from './events/index.ts';
 
@@ -11,6 +12,16 @@ export interface RetentionTask {
   name: string;
   days: number;
   run(cutoff: Date, signal: AbortSignal): Promise<number>;
+}
+
+/**
+ * Work a worker process runs beside its queues for as long as it runs (e.g. the outbox relay woken by
+ * LISTEN/NOTIFY). `create` is called once per worker runtime that works `queue`; `stop` ends it at shutdown.
+ */
+export interface WorkerLoop {
+  name: string;
+  queue: QueueName;
+  create(): { start(): Promise<void>; stop(): Promise<void> };
 }
 
 /**
@@ -37,6 +48,8 @@ export interface Module<Services extends object = object> {
    * the one registry, jobs/registry.ts). `metrics` are the worker's.
    */
   jobs?: (worker: { metrics: Metrics }) => Partial<JobHandlers>;
+  /** Loops the worker runs beside the queues (jobs/worker.ts). */
+  workerLoops?: readonly WorkerLoop[];
   /** Consumers of outbox events, handed every relayed batch inside the relay's transaction. */
   eventConsumers?: readonly EventConsumer[];
   /** Data this module expires daily. */

@@ -76,7 +76,7 @@ describe('the campaign API', () => {
 
     await ctx.container.db.updateTable('organizations').set({ postal_address: null }).where('id', '=', org.id).execute();
     const noAddress = await org.call('POST', `/api/v1/campaigns/${campaign.id}/send`, {});
-    expect(noAddress.json().error.code).toBe('postal_address_required');
+    expect(noAddress.json().error.code).toBe('postal_address_missing');
     await ctx.container.db.updateTable('organizations').set({ postal_address: '1 Example Street, Berlin' }).where('id', '=', org.id).execute();
     expect((await org.call('GET', `/api/v1/campaigns/${campaign.id}`)).json().status).toBe('draft');
     const usage = await ctx.container.db.selectFrom('organizations').select('emails_sent_this_month').where('id', '=', org.id).executeTakeFirstOrThrow();

@@ -3,6 +3,7 @@ import { createTestContext, type TestContext } from '../support/context.ts';
 import { createFakeResend } from '../support/fake-resend.ts';
 import { resendConfig, startWorker, waitFor } from '../email/helpers.ts';
 import { campaignOrganization, deliveries, runJob } from './support.ts';
+import { isValidEventPayload } from '../../src/modules/events/index.ts';
 
 const fake = createFakeResend({ recordBodies: false });
 let ctx: TestContext;
@@ -16,6 +17,14 @@ afterAll(async () => {
   await fake.close();
 });
 beforeEach(() => fake.reset());
+
+/** The outbox events about one campaign, oldest first, each checked against the catalogue's schema. */
+async function campaignEvents(organizationId: string, campaignId: string) {
+  const rows = await ctx.container.db.selectFrom('events').select(['type', 'payload']).where('organization_id', '=', organizationId)
+    .where('subject_id', '=', campaignId).orderBy('id').execute();
+  expect(rows.filter((r) => !isValidEventPayload(r.type, r.payload))).toEqual([]);
+  return rows;
+}
 
 type Call = Awaited<ReturnType<typeof campaignOrganization>>['call'];
 
@@ -78,8 +87,26 @@ describe('campaign fan-out', () => {
     const skipped = (await org.call('GET', `/api/v1/campaigns/${id}/recipients?status=skipped`)).json().items as { subscriber_id: string; reason: string }[];
     expect(Object.fromEntries(skipped.map((r) => [r.subscriber_id, r.reason]))).toEqual({ [members[0]!.id]: 'unsubscribed', [members[1]!.id]: 'suppressed' });
     expect((await org.call('GET', `/api/v1/campaigns/${id}/stats`)).json().skipped_by_reason).toEqual({ unsubscribed: 1, suppressed: 1 });
+    // Webhooks hear of it: started with the frozen audience, completed with the outcome of everyone.
+    const events = await campaignEvents(org.id, id);
+    expect(events.map((e) => e.type)).toEqual(['campaign.started', 'campaign.completed']);
+    expect(events[0]!.payload).toEqual({ campaign: { id, name: 'Monthly news' }, targeted: 20 });
+    expect(events[1]!.payload).toEqual({ campaign: { id, name: 'Monthly news' }, targeted: 20, sent: 18, failed: 0, skipped: 2 });
     expect(fake.emails.map((e) => e.to[0])).not.toContain(members[0]!.email);
   }, 120_000);
+
+  it('fails with the reason, and says so in a campaign.failed event, when the postal address went away before sending', async () => {
+    const org = await campaignOrganization(ctx, 'Lost address', 3);
+    const id = await createCampaign(org.call, org.templateId, org.tagId);
+    expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+    await runJob(ctx)('campaign.start', { campaign_id: id, tick: '20261207T140000Z' });
+    await ctx.container.db.updateTable('organizations').set({ postal_address: null }).where('id', '=', org.id).execute();
+    expect(await runJob(ctx)('campaign.pump', { campaign_id: id, round: 1, step: 's_0' })).toBe('failed');
+    expect(await status(org.call, id)).toBe('failed');
+    const events = await campaignEvents(org.id, id);
+    expect(events.map((e) => e.type)).toEqual(['campaign.started', 'campaign.failed']);
+    expect(events[1]!.payload).toMatchObject({ campaign: { id, name: 'Monthly news' }, error: { code: 'postal_address_missing' } });
+  });
 
   it('pauses without losing anyone and resumes without sending anyone twice', async () => {
     const org = await campaignOrganization(ctx, 'Pause', 1500);

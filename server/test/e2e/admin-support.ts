@@ -46,7 +46,7 @@ export interface AdminStack {
 }
 
 /** The real API on a local port serving the built admin app at /admin/, and a headless Chromium. */
-export async function startAdminStack(): Promise<AdminStack> {
+export async function startAdminStack(extraConfig: Record<string, string> = {}): Promise<AdminStack> {
   await ensureAdminBuild();
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
@@ -54,6 +54,7 @@ export async function startAdminStack(): Promise<AdminStack> {
     WEB_DIST_DIR: WEB_DIST, PUBLIC_API_URL: origin, ADMIN_APP_URL: `${origin}/admin`, PREFERENCES_APP_URL: `${origin}/preferences`,
     // One browser makes every request from one address: the limits are not what this file tests.
     RATE_LIMIT_IP_PER_MINUTE: '100000', RATE_LIMIT_API_KEY_PER_MINUTE: '100000',
+    ...extraConfig,
   });
   await ctx.app.listen({ host: '127.0.0.1', port });
   const browser = await launchChromium();

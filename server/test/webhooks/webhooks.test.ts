@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createTestContext, type TestContext } from '../support/context.ts';
 import { startWorker, waitFor } from '../email/helpers.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
+import type { JobContext } from '../../src/jobs/context.ts';
+import { createMetrics } from '../../src/metrics/registry.ts';
+import { newId } from '../../src/lib/ids.ts';
 
 let ctx: TestContext;
 let receiver: Receiver;
@@ -116,6 +119,51 @@ describe('delivery', () => {
     await relay();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(receiver.at('/all')).toHaveLength(2);
+  });
+
+  it('delivers right after the commit, with no relay job from cron', async () => {
+    const endpoint = await createEndpoint('/prompt', { events: ['subscriber.created'] });
+    const started = Date.now();
+    expect((await call('POST', '/api/v1/subscribers', { email: 'prompt@example.com' })).statusCode).toBe(201);
+    // Cron does not run in tests: only the worker's listener (woken by the commit) can relay this event.
+    const [got] = await waitFor(() => (receiver.at('/prompt').length > 0 ? receiver.at('/prompt') : null), 5000);
+    expect(got!.verifyError).toBeNull();
+    expect(Date.now() - started).toBeLessThan(5000);
+    await settled(endpoint.id);
+  });
+
+  it('sends each delivery of a batch once, even when the batch job runs twice beside a single attempt job', async () => {
+    const endpoint = await createEndpoint('/batch-twice', { events: ['subscriber.note_added'] });
+    const ids = Array.from({ length: 12 }, () => newId());
+    await ctx.container.db.insertInto('webhook_deliveries').values(ids.map((id, i) => ({
+      id, organization_id: organizationId, endpoint_id: endpoint.id, event_id: newId(), event_type: 'subscriber.note_added', event_created_at: new Date(),
+      payload: JSON.stringify({ n: i }), replay: true, next_attempt_at: new Date(),
+    }))).execute();
+    const handlers = ctx.container.jobHandlers(createMetrics('batch-test'));
+    const postponed: string[] = [];
+    const context = (jobId: string): JobContext => ({
+      jobId, attemptsMade: 0, attempt: 1, lastAttempt: false, signal: new AbortController().signal, log: ctx.container.logger,
+      rateLimited: async () => { throw new Error('rate limited'); }, unrecoverable: (m) => new Error(m),
+      giveBack: async () => { throw new Error('given back'); },
+      postpone: async () => { postponed.push(jobId); throw new Error('postponed'); },
+    });
+    const payload = { endpoint_id: endpoint.id, delivery_ids: ids };
+    const runs = await Promise.allSettled([
+      handlers['webhook.deliver-batch'](payload, context('batch-a')),
+      handlers['webhook.deliver-batch'](payload, context('batch-b')),
+      handlers['webhook.deliver']({ delivery_id: ids[3]!, endpoint_id: endpoint.id, attempt: 1 }, context('single')),
+    ]);
+    // A run that found the endpoint's two slots taken was postponed; run it again as the queue would.
+    for (const jobId of postponed) await handlers['webhook.deliver-batch'](payload, context(`${jobId}-again`)).catch(() => undefined);
+    expect(runs.filter((r) => r.status === 'rejected').length).toBe(postponed.length);
+    await settled(endpoint.id, 12);
+    const got = receiver.at('/batch-twice');
+    expect(got).toHaveLength(12);
+    expect(new Set(got.map((r) => r.headers['webhook-id'])).size).toBe(12);
+    expect(got.filter((r) => r.verifyError !== null)).toEqual([]);
+    expect(receiver.maxInFlight('/batch-twice')).toBeLessThanOrEqual(2);
+    const attempts = await ctx.container.db.selectFrom('webhook_attempts').select('delivery_id').where('delivery_id', 'in', ids).execute();
+    expect(attempts).toHaveLength(12);
   });
 
   it('sends a webhook.test event on request', async () => {

@@ -42,4 +42,35 @@ describe('the campaign page', () => {
     expect(screen.queryByRole('button', { name: 'Send now' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Duplicate' })).toBeNull();
   });
+
+  it('shows opens and clicks of people and machines apart, as a chart with a table and per link, warns about the bounce rate, and offers the non-openers action', async () => {
+    const zero = { human: { total: 0, unique: 0 }, machine: { total: 0, unique: 0 } };
+    const ANALYTICS = {
+      campaign_id: ID, tracking: true, sent: 100, delivered: 95, bounced: 5, complained: 0, unsubscribed: 2,
+      opens: { human: { total: 60, unique: 40 }, machine: { total: 30, unique: 30 } },
+      clicks: { human: { total: 12, unique: 9 }, machine: { total: 7, unique: 7 } },
+      rates: { open_rate: 40 / 95, click_rate: 9 / 95, bounce_rate: 0.05, complaint_rate: 0, unsubscribe_rate: 0.02 },
+      warnings: [{ code: 'bounce_rate_high', message: '5.00 % of the emails bounced; above 2 % mailbox providers start to filter the sender.' }],
+      links: [{ url: 'https://example.com/sale', human: { total: 12, unique: 9 }, machine: { total: 7, unique: 7 } }],
+      series: [{ at: '2026-12-01T10:00:00.000Z', interval: 'hour', opens: { ...zero, human: { total: 60, unique: 40 } }, clicks: { ...zero, human: { total: 12, unique: 9 } } }],
+    };
+    const SENT = { ...CAMPAIGN, status: 'sent', targeted_count: 100 };
+    answer(`GET /api/v1/campaigns/${ID}`, { status: 200, body: SENT });
+    answer(`GET /api/v1/campaigns/${ID}/progress`, { status: 200, body: { ...PROGRESS, status: 'sent', targeted: 100, queued: 0, sending: 0, sent: 100, skipped: 0 } });
+    answer(`GET /api/v1/campaigns/${ID}/stats`, { status: 200, body: { targeted: 100, queued: 0, sending: 0, sent: 100, failed: 0, skipped: 0, cancelled: 0, delivered: 95, bounced: 5, complained: 0, opened: 40, clicked: 9, unsubscribed: 2, skipped_by_reason: {} } });
+    answer(`GET /api/v1/campaigns/${ID}/recipients`, { status: 200, body: { items: [], next_cursor: null } });
+    answer(`GET /api/v1/campaigns/${ID}/analytics`, { status: 200, body: ANALYTICS });
+    answer(`POST /api/v1/campaigns/${ID}/resend`, { status: 201, body: { ...CAMPAIGN, id: '01900000-0000-7000-8000-0000000000c2', name: 'March news (did not open)' } });
+    renderSignedIn(<CampaignDetailPage params={{ id: ID }} />, { role: 'admin' });
+    const table = await screen.findByRole('table', { name: /rates use people only/ });
+    const opens = within(table).getByRole('row', { name: /Opens/ });
+    expect(opens.textContent).toContain('40');
+    expect(opens.textContent).toContain('30');
+    expect(screen.getByText(/5.00 % of the emails bounced/).getAttribute('role')).toBe('alert');
+    expect(screen.getByRole('img', { name: /60 human opens and 12 human clicks/ })).toBeTruthy();
+    expect(screen.getByText('Show the numbers')).toBeTruthy();
+    expect(within(screen.getByRole('table', { name: 'Clicks per link' })).getByText('https://example.com/sale')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Resend to non-openers' }));
+    await waitFor(() => expect(calls.find((c) => c.method === 'POST' && c.path === `/api/v1/campaigns/${ID}/resend`)).toBeTruthy());
+  });
 });

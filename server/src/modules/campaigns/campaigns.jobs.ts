@@ -5,6 +5,7 @@ import type { JobProducer } from '../../jobs/producer.ts';
 import { AppError } from '../../lib/errors.ts';
 import { heldUntil } from '../../lib/sending-window.ts';
 import type { EmailRepository, EmailService, NewMessage } from '../email/index.ts';
+import { insertEvents } from '../events/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import type { CampaignRepository, CampaignRow, ClaimedRecipient } from './campaigns.repository.ts';
 import { settingsOf, type CampaignService } from './campaigns.service.ts';
@@ -67,8 +68,14 @@ export function createCampaignJobs(deps: {
 }) {
   const { db, campaignRepository: repo, producer } = deps;
 
-  async function fail(id: string, error: AppError): Promise<string> {
-    await db.transaction().execute((trx) => repo.setState(trx, id, { status: 'failed', last_error: `${error.code}: ${error.message}`, completed_at: new Date() }));
+  async function fail(campaign: Campaign, error: AppError): Promise<string> {
+    await db.transaction().execute(async (trx) => {
+      await repo.setState(trx, campaign.id, { status: 'failed', last_error: `${error.code}: ${error.message}`, completed_at: new Date() });
+      await insertEvents(trx, campaign.organization_id, [{
+        type: 'campaign.failed', subjectId: campaign.id,
+        payload: { campaign: { id: campaign.id, name: campaign.name }, error: { code: error.code, message: error.message } },
+      }]);
+    });
     return 'failed';
   }
 
@@ -110,6 +117,11 @@ export function createCampaignJobs(deps: {
       await repo.settle(trx, campaign.id);
       if (await repo.unfinished(trx, campaign.id)) return false;
       await repo.setState(trx, campaign.id, { status: 'sent', completed_at: new Date(), heartbeat_at: null });
+      const counts = await repo.finalCounts(trx, campaign.id);
+      await insertEvents(trx, campaign.organization_id, [{
+        type: 'campaign.completed', subjectId: campaign.id,
+        payload: { campaign: { id: campaign.id, name: campaign.name }, targeted: counts.total, sent: counts.sent, failed: counts.failed, skipped: counts.skipped },
+      }]);
       return true;
     });
   }
@@ -126,7 +138,7 @@ export function createCampaignJobs(deps: {
       composer = await deps.emails.campaignComposer(campaign.organization_id, settingsOf(campaign));
     } catch (error) {
       // The template was deleted or the postal address removed since scheduling: stop with the reason.
-      if (error instanceof AppError && error.status < 500) return fail(campaign.id, error);
+      if (error instanceof AppError && error.status < 500) return fail(campaign, error);
       throw error;
     }
     const compose = (recipient: ClaimedRecipient) => composer.compose({
@@ -211,7 +223,7 @@ export function createCampaignJobs(deps: {
     try {
       ({ predicate } = await deps.campaigns.audience(campaign.organization_id, campaign));
     } catch (error) {
-      if (error instanceof AppError && error.status < 500) return fail(id, error);
+      if (error instanceof AppError && error.status < 500) return fail(campaign, error);
       throw error;
     }
     const round = await db.transaction().execute(async (trx) => {
@@ -219,6 +231,7 @@ export function createCampaignJobs(deps: {
       if (locked?.status !== 'scheduled') return null;
       const targeted = await repo.snapshot(trx, campaign.organization_id, id, predicate);
       await repo.setState(trx, id, { status: 'sending', targeted_count: targeted, started_at: new Date(), round: locked.round + 1, heartbeat_at: new Date() });
+      await insertEvents(trx, campaign.organization_id, [{ type: 'campaign.started', subjectId: id, payload: { campaign: { id, name: campaign.name }, targeted } }]);
       return locked.round + 1;
     });
     if (round === null) return 'not_scheduled';

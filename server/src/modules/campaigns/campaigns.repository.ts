@@ -26,6 +26,7 @@ export interface CampaignRow {
   preheader: string | null;
   from_name: string | null;
   reply_to: string | null;
+  tracking: boolean;
   scheduled_at: Date | null;
   started_at: Date | null;
   completed_at: Date | null;
@@ -39,7 +40,7 @@ export interface CampaignRow {
   updated_at: Date;
 }
 
-export type CampaignFields = Pick<CampaignRow, 'name' | 'template_id' | 'segment_id' | 'tag_filter' | 'subject' | 'preheader' | 'from_name' | 'reply_to'>;
+export type CampaignFields = Pick<CampaignRow, 'name' | 'template_id' | 'segment_id' | 'tag_filter' | 'subject' | 'preheader' | 'from_name' | 'reply_to'> & Partial<Pick<CampaignRow, 'tracking'>>;
 
 export interface RecipientRow {
   subscriber_id: string;
@@ -63,7 +64,7 @@ export interface ClaimedRecipient {
 }
 
 const columns = [
-  'id', 'name', 'status', 'template_id', 'segment_id', 'tag_filter', 'subject', 'preheader', 'from_name', 'reply_to', 'scheduled_at', 'started_at',
+  'id', 'name', 'status', 'template_id', 'segment_id', 'tag_filter', 'subject', 'preheader', 'from_name', 'reply_to', 'tracking', 'scheduled_at', 'started_at',
   'completed_at', 'cancelled_at', 'resumes_at', 'round', 'targeted_count', 'last_error', 'created_at', 'updated_at',
 ] as const;
 
@@ -247,6 +248,15 @@ export function createCampaignRepository(db: Kysely<DB>) {
         ) x
         where r.campaign_id = ${campaignId} and r.subscriber_id = x.subscriber_id
           and (x.message_id is null or x.message_status not in ('queued', 'sending'))`.execute(trx);
+    },
+
+    /** Recipients by final status once the campaign has settled (for the campaign.completed event). */
+    async finalCounts(trx: Executor, campaignId: string): Promise<{ total: number; sent: number; failed: number; skipped: number }> {
+      const row = await sql<{ total: number; sent: number; failed: number; skipped: number }>`
+        select count(*)::int as total, (count(*) filter (where status = 'sent'))::int as sent,
+          (count(*) filter (where status = 'failed'))::int as failed, (count(*) filter (where status = 'skipped'))::int as skipped
+        from campaign_recipients where campaign_id = ${campaignId}`.execute(trx);
+      return row.rows[0]!;
     },
 
     /** Whether any recipient is still queued or in flight. */

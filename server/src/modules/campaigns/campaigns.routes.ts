@@ -31,6 +31,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignServ
     const created = await campaigns.create(org(request), {
       name: body.name, template_id: body.template_id ?? null, segment_id: body.segment_id ?? null, tag_filter: body.segment_id ? null : body.tag_filter ?? null,
       subject: body.subject ?? null, preheader: body.preheader ?? null, from_name: body.from_name ?? null, reply_to: body.reply_to ?? null,
+      tracking: body.tracking ?? true,
     });
     return reply.code(201).send(created);
   });

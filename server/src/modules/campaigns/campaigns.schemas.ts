@@ -20,6 +20,7 @@ const fields = {
   preheader: Nullable(Type.String({ maxLength: 500 })),
   from_name: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
   reply_to: Nullable(Type.String({ format: 'email', maxLength: 254 })),
+  tracking: Type.Boolean({ description: 'Open and click tracking (default true; also needs tracking on in the organization settings)' }),
 };
 
 export const CreateCampaignBody = Type.Object({
@@ -31,6 +32,7 @@ export const CreateCampaignBody = Type.Object({
   preheader: Type.Optional(fields.preheader),
   from_name: Type.Optional(fields.from_name),
   reply_to: Type.Optional(fields.reply_to),
+  tracking: Type.Optional(fields.tracking),
 }, { additionalProperties: false });
 
 export const UpdateCampaignBody = Type.Partial(CreateCampaignBody, { additionalProperties: false, minProperties: 1 });

@@ -13,8 +13,8 @@ import type { CampaignFields, CampaignRepository, CampaignRow, CampaignStatus, R
 export const startTick = (date: Date): string => date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
 /** A campaign's delivery settings for the email engine. */
-export const settingsOf = (campaign: Pick<CampaignRow, 'id' | 'template_id' | 'subject' | 'from_name' | 'reply_to'>): CampaignSettings => ({
-  id: campaign.id, templateId: campaign.template_id!, subject: campaign.subject, fromName: campaign.from_name, replyTo: campaign.reply_to,
+export const settingsOf = (campaign: Pick<CampaignRow, 'id' | 'template_id' | 'subject' | 'from_name' | 'reply_to' | 'tracking'>): CampaignSettings => ({
+  id: campaign.id, templateId: campaign.template_id!, subject: campaign.subject, fromName: campaign.from_name, replyTo: campaign.reply_to, tracking: campaign.tracking,
 });
 
 // Thrown inside a transaction to roll back a quota reservation that only checked the quota.
@@ -144,7 +144,8 @@ export function createCampaignService(deps: {
     async test(organizationId: string, id: string, emails: readonly string[]) {
       const campaign = await get(organizationId, id);
       if (!campaign.template_id) throw unprocessable('template_required', 'Choose the template first', [{ field: 'template_id', message: 'is not set' }]);
-      const composer = await deps.emails.campaignComposer(organizationId, settingsOf(campaign));
+      // A test email is not the campaign's: its opens and clicks must not count in the campaign's numbers.
+      const composer = await deps.emails.campaignComposer(organizationId, { ...settingsOf(campaign), tracking: false });
       const sample = (await repo.sampleRecipient(organizationId)) ?? { id: SAMPLE_ID, email: 'subscriber@example.com', status: 'active', first_name: 'Ada', last_name: 'Example', metadata: {} };
       // The links name a subscriber that does not exist, so a tester's click unsubscribes nobody.
       const messages = await Promise.all(emails.map(async (to) => ({
@@ -187,7 +188,7 @@ export function createCampaignService(deps: {
       const source = await get(organizationId, id);
       return repo.insert(organizationId, newId(), {
         name: `${source.name} (copy)`.slice(0, 200), template_id: source.template_id, segment_id: source.segment_id, tag_filter: source.tag_filter,
-        subject: source.subject, preheader: source.preheader, from_name: source.from_name, reply_to: source.reply_to,
+        subject: source.subject, preheader: source.preheader, from_name: source.from_name, reply_to: source.reply_to, tracking: source.tracking,
       });
     },
 

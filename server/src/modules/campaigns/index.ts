@@ -13,6 +13,7 @@ import { createCampaignService } from './campaigns.service.ts';
 
 export { CAMPAIGN_STATUSES, RECIPIENT_STATUSES, type CampaignStatus, type RecipientStatus } from './campaigns.repository.ts';
 export type { CampaignService } from './campaigns.service.ts';
+export { Campaign } from './campaigns.schemas.ts';
 
 /** Every minute: due scheduled campaigns start, and a sending campaign whose pump went quiet gets a new one. */
 export const schedules: readonly Schedule[] = [

@@ -17,6 +17,8 @@ export interface OrganizationProfile {
   email_from_name: string | null;
   email_from_address: string | null;
   email_reply_to: string | null;
+  tracking_enabled: boolean;
+  tracking_privacy: boolean;
 }
 
 export interface Recipient {
@@ -91,7 +93,7 @@ export function createEmailRepository(db: Kysely<DB>) {
   return {
     async organizationProfile(organizationId: string): Promise<OrganizationProfile | undefined> {
       return db.selectFrom('organizations')
-        .select(['id', 'name', 'slug', 'locale', 'postal_address', 'email_from_name', 'email_from_address', 'email_reply_to'])
+        .select(['id', 'name', 'slug', 'locale', 'postal_address', 'email_from_name', 'email_from_address', 'email_reply_to', 'tracking_enabled', 'tracking_privacy'])
         .where('id', '=', organizationId).executeTakeFirst();
     },
 

@@ -13,6 +13,7 @@ import type { EmailRepository, MessageStatus, NewMessage, OrganizationProfile, R
 import type { EmailLinks } from './links.ts';
 import { marketingHeaders, senderHeaders } from './headers.ts';
 import { resolveSender } from './sender.ts';
+import { rewriteForTracking } from './tracking.ts';
 
 export interface SendInput {
   template_slug?: string;
@@ -29,6 +30,8 @@ export interface CampaignSettings {
   subject: string | null;
   fromName: string | null;
   replyTo: string | null;
+  /** Open and click tracking for this campaign (also needs the organization's tracking on). */
+  tracking: boolean;
 }
 
 const SUPPRESSED_STATUSES = new Set(['bounced', 'complained']);
@@ -207,20 +210,27 @@ export function createEmailService(deps: {
       throw unprocessable('template_not_marketing', 'A campaign sends a marketing template (it carries the unsubscribe footer)', [{ field: 'template_id', message: 'is a transactional template' }]);
     }
     const organization = await profile(organizationId);
-    if (!organization.postal_address) {
-      throw unprocessable('postal_address_required', 'Marketing email must show the organization\'s postal address; set it in the organization settings first', [{ field: 'postal_address', message: 'is not set' }]);
-    }
+    // The same check and error as transactional marketing mail (a blank address is no address either).
+    requirePostalAddress(organization);
     const from = resolveSender({ ...organization, email_from_name: campaign.fromName ?? organization.email_from_name }, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
     // The campaign's own subject replaces the template's; the version names both so parses are cached apart.
     const prepared = { ...renderable(template), subject: campaign.subject ?? template.subject, version: `${template.version}/${campaign.id}` };
     renderer.checkVariables(prepared, {});
+    const tracked = campaign.tracking && organization.tracking_enabled;
     return {
       async compose(recipient: Recipient, round: number): Promise<NewMessage> {
         const url = links.unsubscribeUrl(organizationId, recipient.id, campaign.id);
         const rendered = await renderer.render(prepared, { ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'), unsubscribe_url: url, preference_center_url: url });
+        const id = newId();
+        let html = withLanguage(rendered.html, organization.locale);
+        if (tracked) {
+          // Privacy mode signs no message id into the links: only the campaign's aggregates are counted.
+          const urls = links.tracking({ organizationId, campaignId: campaign.id, messageId: organization.tracking_privacy ? null : id, sentAt: Date.now() });
+          html = rewriteForTracking(html, { pixel: urls.pixel(), trap: urls.trap(), link: urls.link }, links.isOwnLink);
+        }
         return {
-          id: newId(), template_id: template.id, subscriber_id: recipient.id, campaign_id: campaign.id, category: 'marketing',
-          to_address: recipient.email, from_address: from, subject: rendered.subject, html: withLanguage(rendered.html, organization.locale), text: rendered.text,
+          id, template_id: template.id, subscriber_id: recipient.id, campaign_id: campaign.id, category: 'marketing',
+          to_address: recipient.email, from_address: from, subject: rendered.subject, html, text: rendered.text,
           // The same headers as every marketing email (Reply-To, List-Id, Feedback-ID by campaign); the
           // campaign's own Reply-To wins over the organization's.
           headers: {

@@ -26,6 +26,7 @@ export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus, type NewMes
 export { checkSubject, MAX_SUBJECT_LENGTH, type CampaignSettings, type EmailService, type SendInput } from './email.service.ts';
 export type { SystemMailer, SystemMailOutcome } from './system-mail.ts';
 export { PREFERENCE_PURPOSE, UNSUBSCRIBE_PURPOSE, type EmailLinks } from './links.ts';
+export { CLICK_PURPOSE, OPEN_PURPOSE, rewriteForTracking, trackableUrl, TRAP_PURPOSE, type TrackingContext } from './tracking.ts';
 export { messageIdFor, messageRef, parseRef, REF_HEADER, systemRef, verpAddress, type MailRef } from './message-ref.ts';
 export { MAX_BATCH_SIZE, ProviderError, sendEachInTurn, type EmailProvider, type OutgoingEmail, type ProviderErrorKind, type SendResult } from './providers/provider.ts';
 export { createEmailProviders, providerRateLimit } from './providers/index.ts';

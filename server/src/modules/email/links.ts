@@ -1,5 +1,6 @@
 import type { Config } from '../../config/index.ts';
 import type { TokenSigner } from '../../lib/tokens.ts';
+import { trackingUrls, type TrackingContext } from './tracking.ts';
 
 /** Purposes of the signed tokens the email engine mints (see lib/tokens.ts). */
 export const UNSUBSCRIBE_PURPOSE = 'unsub';
@@ -47,6 +48,16 @@ export function createEmailLinks(deps: { config: Pick<Config, 'PUBLIC_API_URL' |
     preferenceCenterUrl(organizationId: string, subscriberId: string): string {
       const token = tokens.sign({ purpose: PREFERENCE_PURPOSE, organizationId, subjectId: subscriberId, expiresAt: Math.floor(now() / 1000) + PREFERENCE_REDIRECT_TTL_SECONDS });
       return `${base(config.PREFERENCES_APP_URL)}/?token=${encodeURIComponent(token)}`;
+    },
+
+    /** The signed open pixel, link redirects and honeypot of one tracked email (tracking.ts). */
+    tracking(context: TrackingContext) {
+      return trackingUrls(tokens, config.PUBLIC_API_URL, context);
+    },
+
+    /** Links of our own (unsubscribe, preference center) that tracking leaves as they are. */
+    isOwnLink(url: string): boolean {
+      return url.startsWith(`${base(config.PUBLIC_API_URL)}/u/`) || url.startsWith(`${base(config.PREFERENCES_APP_URL)}/`);
     },
 
     /** RFC 8058 headers for marketing mail: the HTTPS one-click URL and the POST marker. */

@@ -70,6 +70,26 @@ const ImportCompleted = Type.Object({
   source: Source,
 }, { additionalProperties: false });
 
+const CampaignRef = Type.Object({ id: Id, name: Type.String() }, { additionalProperties: false });
+
+const CampaignStarted = Type.Object({
+  campaign: CampaignRef,
+  targeted: Type.Integer({ description: 'Recipients in the audience frozen when sending started' }),
+}, { additionalProperties: false });
+
+const CampaignCompleted = Type.Object({
+  campaign: CampaignRef,
+  targeted: Type.Integer(),
+  sent: Type.Integer({ description: 'Recipients whose email the provider accepted' }),
+  failed: Type.Integer({ description: 'Recipients whose email could not be sent (POST /campaigns/{id}/retry sends them again)' }),
+  skipped: Type.Integer({ description: 'Recipients who left, bounced or were suppressed after the audience was frozen' }),
+}, { additionalProperties: false });
+
+const CampaignFailed = Type.Object({
+  campaign: CampaignRef,
+  error: Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false, description: 'Why the campaign stopped, e.g. template_not_found or postal_address_missing' }),
+}, { additionalProperties: false });
+
 interface EventDefinition {
   description: string;
   payload: TSchema;
@@ -94,6 +114,9 @@ export const EVENT_CATALOGUE = define({
   'email.bounced': { description: 'An email bounced; `hard` bounces suppress the address.', payload: EmailEvent },
   'email.complained': { description: 'The recipient marked an email as spam; the address is suppressed.', payload: EmailEvent },
   'email.failed': { description: 'An email could not be sent.', payload: EmailEvent },
+  'campaign.started': { description: 'A campaign started sending: its audience is frozen.', payload: CampaignStarted },
+  'campaign.completed': { description: 'Every recipient of a campaign has an outcome (again after a retry of its failed recipients).', payload: CampaignCompleted },
+  'campaign.failed': { description: 'A campaign stopped before it was sent, e.g. because its template was deleted.', payload: CampaignFailed },
   'webhook.test': { description: 'Sent to one endpoint by its test button (POST /webhooks/{id}/test), never from the outbox.', payload: WebhookTest },
 });
 

@@ -5,7 +5,8 @@ import type { SendingWindow } from '../../lib/sending-window.ts';
 
 /** Columns of the organization settings view: never Stripe ids or counters. */
 export const settingsColumns = [
-  'id', 'name', 'slug', 'status', 'locale', 'timezone', 'sending_window', 'postal_address', 'email_from_name', 'email_from_address', 'email_reply_to', 'plan', 'created_at', 'updated_at',
+  'id', 'name', 'slug', 'status', 'locale', 'timezone', 'sending_window', 'postal_address', 'email_from_name', 'email_from_address', 'email_reply_to',
+  'tracking_enabled', 'tracking_privacy', 'plan', 'created_at', 'updated_at',
 ] as const;
 
 /** An organization's settings, with its sending window typed. */
@@ -21,6 +22,8 @@ export interface OrganizationPatch {
   email_from_name?: string | null;
   email_from_address?: string | null;
   email_reply_to?: string | null;
+  tracking_enabled?: boolean;
+  tracking_privacy?: boolean;
 }
 
 // The tables that grow with an organization's audience, purged in batches before the final cascade.

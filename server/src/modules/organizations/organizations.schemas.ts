@@ -29,6 +29,8 @@ export const Organization = Type.Object({
   email_from_name: Nullable(Type.String()),
   email_from_address: Nullable(Type.String()),
   email_reply_to: Nullable(Type.String({ description: 'Reply-To of the organization\'s email, when replies should not go to the sender' })),
+  tracking_enabled: Type.Boolean({ description: 'Open and click tracking of campaigns (each campaign can turn it off); transactional email is never tracked' }),
+  tracking_privacy: Type.Boolean({ description: 'Privacy mode: opens and clicks are counted only in aggregates, never per subscriber' }),
   plan: Type.String(),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -56,6 +58,8 @@ export const UpdateOrganizationBody = Type.Object({
   email_from_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f"<>@\\\\]+$', description: 'No quotes, angle brackets, @ or backslashes: a display name cannot show an address' }))),
   email_from_address: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
   email_reply_to: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
+  tracking_enabled: Type.Optional(Type.Boolean({ description: 'Open and click tracking of campaigns' })),
+  tracking_privacy: Type.Optional(Type.Boolean({ description: 'Count opens and clicks only in aggregates, never per subscriber' })),
 }, { additionalProperties: false, minProperties: 1 });
 
 export const DeleteOrganizationBody = Type.Object({

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { deleteInChunks, DELETE_CHUNK } from '../../db/chunked-delete.ts';
 import type { DB } from '../../db/types.ts';
 import { newId } from '../../lib/ids.ts';
+import { insertEngagement, type EngagementEvent } from '../engagement/index.ts';
 import { insertEvents, type OutboxEvent } from '../events/index.ts';
 
 export interface EventMessage {
@@ -13,6 +14,7 @@ export interface EventMessage {
   to_address: string;
   provider_message_id: string | null;
   status: string;
+  sent_at: Date | null;
 }
 
 /** Whose address a suppression stops: a sent message's recipient, or the recipient of unstored system mail. */
@@ -26,7 +28,7 @@ export type DeliveryChange =
   | { kind: 'complained' }
   | { kind: 'failed'; reason: string };
 
-const messageColumns = ['id', 'organization_id', 'subscriber_id', 'template_id', 'campaign_id', 'to_address', 'provider_message_id', 'status'] as const;
+const messageColumns = ['id', 'organization_id', 'subscriber_id', 'template_id', 'campaign_id', 'to_address', 'provider_message_id', 'status', 'sent_at'] as const;
 
 /**
  * The statements that apply a provider delivery event. Each change only moves a message forward
@@ -141,6 +143,9 @@ export function createProviderEventRepository() {
     },
 
     insertEvents: (trx: Transaction<DB>, organizationId: string, events: OutboxEvent[]) => insertEvents(trx, organizationId, events),
+
+    /** A provider-reported open or click of a campaign email, in the campaign's engagement numbers. */
+    insertEngagement: (trx: Transaction<DB>, event: EngagementEvent) => insertEngagement(trx, [event]),
   };
 }
 

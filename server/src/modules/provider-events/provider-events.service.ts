@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import type { Logger } from '../../logger.ts';
-import { parseRef, type MailRef } from '../email/index.ts';
+import { parseRef, trackableUrl, type MailRef } from '../email/index.ts';
+import { classify } from '../engagement/index.ts';
 import type { DeliveryChange, EventMessage, ProviderEventRepository, SuppressionCause } from './provider-events.repository.ts';
 
 interface ResendEvent {
@@ -13,6 +14,8 @@ interface ResendEvent {
     to?: unknown;
     tags?: unknown;
     bounce?: { type?: unknown; subType?: unknown; message?: unknown };
+    click?: { link?: unknown; userAgent?: unknown; ipAddress?: unknown };
+    open?: { userAgent?: unknown; ipAddress?: unknown };
     failed?: { reason?: unknown };
     suppressed?: { type?: unknown; message?: unknown };
   };
@@ -38,6 +41,8 @@ export interface DeliveryReport {
   organizationId?: string | undefined;
   /** The address the event is about, for mail that is not stored. */
   recipient?: string | undefined;
+  /** For opens and clicks the provider tracked: the link, and what the provider saw of the reader. */
+  engagement?: { url?: string | undefined; userAgent?: string | undefined; ip?: string | undefined } | undefined;
 }
 
 /**
@@ -99,6 +104,8 @@ export function resendReport(eventId: string, raw: unknown): DeliveryReport {
     providerMessageIds: [str(data?.email_id), bracketed(messageIdHeader)],
     organizationId: tagValue(data?.tags, 'organization_id'),
     recipient: Array.isArray(data?.to) ? str(data.to[0]) : str(data?.to),
+    engagement: data?.click ? { url: str(data.click.link), userAgent: str(data.click.userAgent), ip: str(data.click.ipAddress) }
+      : data?.open ? { userAgent: str(data.open.userAgent), ip: str(data.open.ipAddress) } : undefined,
   };
 }
 
@@ -154,6 +161,16 @@ export function createProviderEventService(deps: { db: Kysely<DB>; providerEvent
         if ((await repo.softBouncesSince(trx, message.organization_id, message.to_address, since)) >= SOFT_BOUNCE_LIMIT) cause = 'soft_bounce';
       }
       if (cause) await repo.suppress(trx, message, cause, 'provider');
+      if ((change.kind === 'opened' || change.kind === 'clicked') && message.campaign_id) {
+        // Counted once with the event id above; ignored by the statement where our own tracking is on.
+        const kind = change.kind === 'opened' ? 'open' : 'click';
+        const verdict = classify({ kind, method: 'GET', userAgent: report.engagement?.userAgent, ip: report.engagement?.ip ?? null, sentAt: message.sent_at?.getTime() ?? null, at: report.at.getTime() });
+        await repo.insertEngagement(trx, {
+          organizationId: message.organization_id, campaignId: message.campaign_id, messageId: message.id, kind, ...verdict,
+          url: kind === 'click' && report.engagement?.url && trackableUrl(report.engagement.url) ? report.engagement.url : null,
+          userAgent: report.engagement?.userAgent ?? null, source: 'resend', at: report.at,
+        });
+      }
       await repo.insertEvents(trx, message.organization_id, [{ type: `email.${change.kind}`, subjectId: message.id, payload: eventPayload(message, change) }]);
       return 'applied';
     });

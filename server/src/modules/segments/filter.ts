@@ -25,8 +25,8 @@ const METADATA_TYPES = ['string', 'number', 'boolean', 'date'] as const;
 const Scalar = Type.Union([Type.String({ maxLength: 254 }), Type.Number(), Type.Boolean()]);
 const Condition = Type.Object({
   field: Type.String({
-    pattern: '^(status|email|source|created_at|confirmed_at|tags|metadata\\.[A-Za-z0-9_-]{1,64})$',
-    description: 'status, email, source, created_at, confirmed_at, tags or metadata.<key>',
+    pattern: '^(status|email|source|created_at|confirmed_at|tags|received|opened|clicked|metadata\\.[A-Za-z0-9_-]{1,64})$',
+    description: 'status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key>',
   }),
   op: StringEnum(OPERATORS),
   type: Type.Optional(StringEnum(METADATA_TYPES, { description: 'The value type of a metadata field (default string)' })),
@@ -189,6 +189,34 @@ function metadataCondition(path: string, key: string, type: (typeof METADATA_TYP
   }
 }
 
+/**
+ * `received`, `opened`, `clicked`: a campaign's email sent to the subscriber, or a human open or click
+ * of it (machines, such as mail proxies and link scanners, never count). `in` / `not_in` name campaign
+ * ids; `within_days` is any campaign in the last N days; `exists` / `not_exists` any campaign ever
+ * (opens and clicks: within the retention of raw events).
+ */
+function engagementCondition(path: string, field: 'received' | 'opened' | 'clicked', op: Operator, value: ConditionT['value']): RawBuilder<SqlBool> {
+  const from = field === 'received'
+    ? (predicate: RawBuilder<unknown>) => sql`select 1 from email_messages m where m.subscriber_id = s.id and m.organization_id = s.organization_id and m.campaign_id is not null and m.sent_at is not null and ${predicate}`
+    : (predicate: RawBuilder<unknown>) => sql`select 1 from engagement_events e where e.organization_id = s.organization_id and e.subscriber_id = s.id and e.kind = ${field === 'opened' ? 'open' : 'click'} and not e.machine and ${predicate}`;
+  const alias = field === 'received' ? 'm' : 'e';
+  const campaign = sql.ref(`${alias}.campaign_id`);
+  const at = sql.ref(field === 'received' ? 'm.sent_at' : 'e.occurred_at');
+  const campaigns = () => {
+    const ids = strings(path, value);
+    if (ids.some((id) => !isUuid(id))) fail(`${path}.value`, 'must be campaign ids');
+    return ids;
+  };
+  switch (op) {
+    case 'eq': case 'in': return sql<SqlBool>`exists (${from(sql`${campaign} = any(${campaigns()}::uuid[])`)})`;
+    case 'neq': case 'not_in': return sql<SqlBool>`not exists (${from(sql`${campaign} = any(${campaigns()}::uuid[])`)})`;
+    case 'within_days': return sql<SqlBool>`exists (${from(sql`${at} >= now() - make_interval(days => ${oneNumber(path, value, 36_500)}::int)`)})`;
+    case 'exists': return sql<SqlBool>`exists (${from(sql`true`)})`;
+    case 'not_exists': return sql<SqlBool>`not exists (${from(sql`true`)})`;
+    default: return unsupported(path, field, op);
+  }
+}
+
 function compileCondition(path: string, condition: ConditionT, tagIds: ReadonlyMap<string, string>): RawBuilder<SqlBool> {
   const { field, op, value } = condition;
   if (field.startsWith('metadata.')) return metadataCondition(path, field.slice('metadata.'.length), condition.type ?? 'string', op, value);
@@ -200,6 +228,7 @@ function compileCondition(path: string, condition: ConditionT, tagIds: ReadonlyM
     case 'created_at': return timeColumn(path, sql`s.created_at`, op, value, false);
     case 'confirmed_at': return timeColumn(path, sql`s.confirmed_at`, op, value, true);
     case 'tags': return tagCondition(path, op, value, tagIds);
+    case 'received': case 'opened': case 'clicked': return engagementCondition(path, field, op, value);
     default: return fail(`${path}.field`, 'unknown field');
   }
 }

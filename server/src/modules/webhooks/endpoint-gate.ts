@@ -8,6 +8,15 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`;
+// The same for up to ARGV[6] slots named ARGV[4]:1, ARGV[4]:2, …; returns how many were taken.
+const ACQUIRE_MANY = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local free = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1])
+local n = math.min(free, tonumber(ARGV[6]))
+if n <= 0 then return 0 end
+for i = 1, n do redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4] .. ':' .. i) end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return n`;
 
 /**
  * The per-endpoint concurrency cap, across every worker process: at most `cap` attempts to one endpoint
@@ -26,6 +35,14 @@ export function createEndpointGate(deps: { redis: Redis; prefix: string; cap: nu
 
     async release(endpointId: string, holder: string): Promise<void> {
       await deps.redis.zrem(key(endpointId), holder);
+    },
+    /** Up to `want` slots for one holder's parallel attempts (a batch); how many were taken, maybe 0. */
+    async acquireMany(endpointId: string, holder: string, want: number): Promise<number> {
+      const now = Date.now();
+      return Number(await deps.redis.eval(ACQUIRE_MANY, 1, key(endpointId), now, now + deps.leaseMs, deps.cap, holder, deps.leaseMs * 2, want));
+    },
+    async releaseMany(endpointId: string, holder: string, taken: number): Promise<void> {
+      if (taken > 0) await deps.redis.zrem(key(endpointId), ...Array.from({ length: taken }, (_, i) => `${holder}:${i + 1}`));
     },
   };
 }

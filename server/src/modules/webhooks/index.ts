@@ -9,7 +9,7 @@ import type { Entitlements } from '../entitlements/index.ts';
 import type { EmailProvider } from '../email/index.ts';
 import { defineModule, mount } from '../module.ts';
 import { createEndpointGate } from './endpoint-gate.ts';
-import { createDeliveryConsumer, createDeliveryHandler, createSweepHandler, parseRetryDelays } from './delivery.ts';
+import { createDeliveryConsumer, createDeliveryHandlers, createSweepHandler, parseRetryDelays } from './delivery.ts';
 import { createSender } from './sender.ts';
 import { createSecretBox } from './signing.ts';
 import { createTargetPolicy } from './ssrf.ts';
@@ -36,7 +36,7 @@ export function createWebhooksModule(deps: { db: Kysely<DB>; redis: Redis; confi
   const policy = createTargetPolicy(config);
   const secrets = createSecretBox(config.TOKEN_SECRETS);
   const webhooks = createWebhookService({ repository, secrets, policy, producer: deps.producer, emailProvider: deps.emailProvider, entitlements: deps.entitlements, config });
-  const sender = createSender({ policy, timeoutMs: config.WEBHOOKS_TIMEOUT_MS });
+  const sender = createSender({ policy, timeoutMs: config.WEBHOOKS_TIMEOUT_MS, maxSocketsPerHost: config.WEBHOOKS_CONCURRENCY_PER_ENDPOINT });
   const leaseSeconds = Math.ceil(config.WEBHOOKS_TIMEOUT_MS / 1000) + 60;
   const gate = createEndpointGate({ redis: deps.redis, prefix: config.REDIS_PREFIX, cap: config.WEBHOOKS_CONCURRENCY_PER_ENDPOINT, leaseMs: leaseSeconds * 1000 });
   return defineModule({
@@ -45,10 +45,10 @@ export function createWebhooksModule(deps: { db: Kysely<DB>; redis: Redis; confi
     routes: mount(webhookRoutes, { webhooks }),
     eventConsumers: [createDeliveryConsumer(repository)],
     jobs: () => ({
-      'webhook.deliver': createDeliveryHandler({
+      ...createDeliveryHandlers({
         repository, sender, gate, secrets, producer: deps.producer, logger: deps.logger,
         retryDelaysMs: parseRetryDelays(config.WEBHOOKS_RETRY_DELAYS_SECONDS), disableAfterHours: config.WEBHOOKS_DISABLE_AFTER_HOURS,
-        notifyDisabled: webhooks.notifyDisabled, userAgent: 'SubscribeFlow-Webhooks/1.0', leaseSeconds,
+        notifyDisabled: webhooks.notifyDisabled, userAgent: 'SubscribeFlow-Webhooks/1.0', leaseSeconds, cap: config.WEBHOOKS_CONCURRENCY_PER_ENDPOINT,
       }),
       'webhooks.sweep': createSweepHandler({ repository, producer: deps.producer }),
     }),

@@ -18,11 +18,12 @@ export interface SendResult {
  * 3xx is a failed attempt); the whole exchange has `timeoutMs`; at most RESPONSE_SNIPPET_BYTES of the
  * answer are read. Never throws: every outcome is a result to log.
  */
-export function createSender(deps: { policy: TargetPolicy; timeoutMs: number }) {
+export function createSender(deps: { policy: TargetPolicy; timeoutMs: number; maxSocketsPerHost?: number }) {
   const lookup = guardedLookup(deps.policy);
   // Keep-alive agents: a receiver that gets many deliveries reuses its connections. A reused socket
-  // goes to the address checked when it was opened.
-  const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 16, lookup }), https: new https.Agent({ keepAlive: true, maxSockets: 16, lookup }) };
+  // goes to the address checked when it was opened. One socket per attempt the endpoint cap allows.
+  const maxSockets = Math.max(16, deps.maxSocketsPerHost ?? 0);
+  const agents = { http: new http.Agent({ keepAlive: true, maxSockets, lookup }), https: new https.Agent({ keepAlive: true, maxSockets, lookup }) };
 
   async function send(rawUrl: string, headers: Record<string, string>, body: string): Promise<SendResult> {
     const started = performance.now();

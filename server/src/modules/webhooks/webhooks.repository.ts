@@ -78,6 +78,21 @@ export interface ClaimedDelivery {
   previous_secret_expires_at: Date | null;
 }
 
+/** A delivery claimed for its first attempt in a batch; the endpoint is read once for the batch. */
+export type ClaimedBatchDelivery = Pick<ClaimedDelivery, 'id' | 'organization_id' | 'endpoint_id' | 'event_id' | 'event_type' | 'event_created_at' | 'payload' | 'attempts'>;
+
+/** What signing and sending need from an endpoint. */
+export interface SendingEndpoint {
+  id: string;
+  organization_id: string;
+  url: string;
+  enabled: boolean;
+  legacy_signature: boolean;
+  secret_encrypted: string;
+  previous_secret_encrypted: string | null;
+  previous_secret_expires_at: Date | null;
+}
+
 /** How one attempt ended, as the delivery handler decided. */
 export interface AttemptOutcome {
   status: DeliveryStatus;
@@ -233,47 +248,116 @@ export function createWebhookRepository(db: Kysely<DB>) {
     },
 
     /**
-     * Records an attempt: its log row, the delivery's new state and the endpoint's failure state, in one
-     * transaction. A failure starts (or continues) the endpoint's failing period; a success ends it. When
-     * the period has lasted `disableAfterHours`, or the receiver answered 410, the endpoint is disabled;
-     * the returned reason tells the caller to notify the organization (only the call that disabled it).
+     * Takes the first attempt of new deliveries to one endpoint (a relayed batch), in one statement, with
+     * the same guard as `claimAttempt`: only deliveries still at attempt 0 and pending, so a batch job that
+     * runs twice, or a sweep's single job beside it, sends each delivery once.
      */
+    async claimFirstAttempts(endpointId: string, deliveryIds: readonly string[], leaseSeconds: number): Promise<ClaimedBatchDelivery[]> {
+      const result = await sql<ClaimedBatchDelivery>`
+        update webhook_deliveries set attempts = 1, next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
+        where id = any(${deliveryIds}::uuid[]) and endpoint_id = ${endpointId}::uuid and attempts = 0 and status = 'pending'
+        returning id, organization_id, endpoint_id, event_id, event_type, event_created_at, payload, attempts`.execute(db);
+      return result.rows;
+    },
+
+    /**
+     * The endpoint's oldest new deliveries not yet claimed by anyone, claimed for their first attempt.
+     * The CTE is materialized: as a subquery of the UPDATE, LIMIT … SKIP LOCKED could be run again and
+     * claim more than `limit` rows.
+     */
+    async claimNextFirstAttempts(endpointId: string, limit: number, leaseSeconds: number): Promise<ClaimedBatchDelivery[]> {
+      const result = await sql<ClaimedBatchDelivery>`
+        with next as materialized (
+          select id from webhook_deliveries
+          where endpoint_id = ${endpointId}::uuid and attempts = 0 and status = 'pending'
+          order by id limit ${limit} for update skip locked
+        )
+        update webhook_deliveries d set attempts = 1, next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
+        from next where d.id = next.id
+        returning d.id, d.organization_id, d.endpoint_id, d.event_id, d.event_type, d.event_created_at, d.payload, d.attempts`.execute(db);
+      return result.rows;
+    },
+
+    /** First attempts claimed but not sent (the job stopped): waiting again, due now. */
+    async unclaimFirstAttempts(deliveryIds: readonly string[]): Promise<void> {
+      if (deliveryIds.length === 0) return;
+      await sql`
+        update webhook_deliveries set attempts = 0, next_attempt_at = now()
+        where id = any(${deliveryIds}::uuid[]) and attempts = 1 and status = 'pending'`.execute(db);
+    },
+
+    /** Whether any of these deliveries still waits for its first attempt. */
+    async anyUnclaimed(deliveryIds: readonly string[]): Promise<boolean> {
+      const row = await db.selectFrom('webhook_deliveries').select('id').where('id', '=', sql<string>`any(${deliveryIds}::uuid[])`)
+        .where('attempts', '=', 0).where('status', '=', 'pending').limit(1).executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /** What signing and sending need from an endpoint. */
+    async endpointForSending(endpointId: string): Promise<SendingEndpoint | undefined> {
+      return db.selectFrom('webhook_endpoints')
+        .select(['id', 'organization_id', 'url', 'enabled', 'legacy_signature', 'secret_encrypted', 'previous_secret_encrypted', 'previous_secret_expires_at'])
+        .where('id', '=', endpointId).executeTakeFirst();
+    },
+
+    /** Records one attempt; see `recordAttempts`. */
     async recordAttempt(delivery: { id: string; endpoint_id: string; attempts: number }, outcome: AttemptOutcome, disableAfterHours: number): Promise<{ disabledReason: string | null }> {
+      return this.recordAttempts(delivery.endpoint_id, [{ delivery, outcome }], disableAfterHours);
+    },
+
+    /**
+     * Records attempts to one endpoint: their log rows, the deliveries' new states and the endpoint's
+     * failure state, in one transaction with one statement each, whatever their number. A failure starts
+     * (or continues) the endpoint's failing period; any success ends it. When the period has lasted
+     * `disableAfterHours`, or the receiver answered 410, the endpoint is disabled; the returned reason
+     * tells the caller to notify the organization (only the call that disabled it).
+     */
+    async recordAttempts(endpointId: string, results: readonly { delivery: { id: string; attempts: number }; outcome: AttemptOutcome }[], disableAfterHours: number): Promise<{ disabledReason: string | null }> {
+      if (results.length === 0) return { disabledReason: null };
+      const deliveryIds = results.map((r) => r.delivery.id);
+      const codes = results.map((r) => r.outcome.statusCode);
+      const errors = results.map((r) => r.outcome.error);
+      const durations = results.map((r) => r.outcome.durationMs);
       return db.transaction().execute(async (trx) => {
-        await trx.insertInto('webhook_attempts').values({
-          id: newId(), delivery_id: delivery.id, attempt: delivery.attempts, request_headers: JSON.stringify(outcome.requestHeaders),
-          status_code: outcome.statusCode, response_snippet: outcome.responseSnippet, duration_ms: outcome.durationMs, error: outcome.error,
-        }).execute();
-        await trx.updateTable('webhook_deliveries').set({
-          status: outcome.status, next_attempt_at: outcome.nextAttemptAt, last_status_code: outcome.statusCode, last_error: outcome.error,
-          last_duration_ms: outcome.durationMs, ...(outcome.status === 'succeeded' ? { delivered_at: sql<Date>`now()` } : {}),
-        }).where('id', '=', delivery.id).execute();
-        if (outcome.status === 'succeeded') {
-          await trx.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', delivery.endpoint_id).where('failing_since', 'is not', null).execute();
+        await sql`
+          insert into webhook_attempts (id, delivery_id, attempt, request_headers, status_code, response_snippet, duration_ms, error)
+          select * from unnest(${results.map(() => newId())}::uuid[], ${deliveryIds}::uuid[], ${results.map((r) => r.delivery.attempts)}::int[],
+            ${results.map((r) => JSON.stringify(r.outcome.requestHeaders))}::jsonb[], ${codes}::int[], ${results.map((r) => r.outcome.responseSnippet)}::text[],
+            ${durations}::int[], ${errors}::text[])`.execute(trx);
+        await sql`
+          update webhook_deliveries d set status = u.status, next_attempt_at = u.next_attempt_at, last_status_code = u.status_code,
+            last_error = u.error, last_duration_ms = u.duration_ms, delivered_at = case when u.status = 'succeeded' then now() else d.delivered_at end
+          from unnest(${deliveryIds}::uuid[], ${results.map((r) => r.outcome.status)}::text[], ${results.map((r) => r.outcome.nextAttemptAt)}::timestamptz[],
+            ${codes}::int[], ${errors}::text[], ${durations}::int[]) as u(id, status, next_attempt_at, status_code, error, duration_ms)
+          where d.id = u.id`.execute(trx);
+        const gone = results.some((r) => r.outcome.gone);
+        if (!gone && results.some((r) => r.outcome.status === 'succeeded')) {
+          await trx.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', endpointId).where('failing_since', 'is not', null).execute();
           return { disabledReason: null };
         }
-        const gone = 'The endpoint answered 410 Gone';
+        const goneReason = 'The endpoint answered 410 Gone';
         const failing = `Every delivery failed for ${disableAfterHours} hours`;
         const disabled = await sql<{ disabled_reason: string }>`
           update webhook_endpoints set
             failing_since = coalesce(failing_since, now()),
-            enabled = case when ${outcome.gone} or coalesce(failing_since, now()) <= now() - make_interval(hours => ${disableAfterHours}) then false else enabled end,
-            disabled_reason = case when ${outcome.gone} then ${gone} else ${failing} end,
+            enabled = case when ${gone} or coalesce(failing_since, now()) <= now() - make_interval(hours => ${disableAfterHours}) then false else enabled end,
+            disabled_reason = case when ${gone} then ${goneReason} else ${failing} end,
             disabled_at = now(), updated_at = now()
-          where id = ${delivery.endpoint_id}::uuid and enabled
-            and (${outcome.gone} or coalesce(failing_since, now()) <= now() - make_interval(hours => ${disableAfterHours}))
+          where id = ${endpointId}::uuid and enabled
+            and (${gone} or coalesce(failing_since, now()) <= now() - make_interval(hours => ${disableAfterHours}))
           returning disabled_reason`.execute(trx);
         if (disabled.rows.length === 0) {
-          await trx.updateTable('webhook_endpoints').set({ failing_since: sql<Date>`coalesce(failing_since, now())` }).where('id', '=', delivery.endpoint_id).execute();
+          await trx.updateTable('webhook_endpoints').set({ failing_since: sql<Date>`coalesce(failing_since, now())` }).where('id', '=', endpointId).execute();
           return { disabledReason: null };
         }
         return { disabledReason: disabled.rows[0]!.disabled_reason };
       });
     },
 
-    /** A delivery whose endpoint was disabled before it was sent: dead, no attempt made. */
-    async markUndeliverable(deliveryId: string, reason: string): Promise<void> {
-      await db.updateTable('webhook_deliveries').set({ status: 'dead', next_attempt_at: null, last_error: reason }).where('id', '=', deliveryId).execute();
+    /** Deliveries whose endpoint was disabled before they were sent: dead, no attempt made. */
+    async markUndeliverable(deliveryIds: string | readonly string[], reason: string): Promise<void> {
+      const ids = typeof deliveryIds === 'string' ? [deliveryIds] : deliveryIds;
+      if (ids.length > 0) await db.updateTable('webhook_deliveries').set({ status: 'dead', next_attempt_at: null, last_error: reason }).where('id', 'in', ids).execute();
     },
 
     /** Deliveries due for an attempt whose job may have been lost (Redis down when it was enqueued). */

@@ -7,6 +7,7 @@ import { useOrganization } from '../session';
 import { Badge, formatDate, formatDateTime, formatNumber } from '../ui/misc';
 import { Page, Section } from '../ui/Page';
 import { EmptyState, QueryView } from '../ui/States';
+import { EngagementChart } from './EngagementChart';
 import { GrowthChart } from './GrowthChart';
 import { describeEvent } from './subscribers/events';
 
@@ -32,6 +33,15 @@ export default function OverviewPage() {
   const growth = useQuery({
     queryKey: keys.growth(organizationId, days),
     queryFn: () => unwrap(api.GET('/api/v1/stats/growth', { params: { query: { days } } })),
+    placeholderData: (previous) => previous,
+  });
+  const engagement = useQuery({
+    queryKey: [...keys.growth(organizationId, days), 'engagement'],
+    queryFn: async () => {
+      const from = new Date(Date.now() - days * 86_400_000).toISOString();
+      const [opens, clicks] = await Promise.all((['opens', 'clicks'] as const).map((metric) => unwrap(api.GET('/api/v1/analytics/timeseries', { params: { query: { metric, from, interval: 'day' } } }))));
+      return { opens: opens!, clicks: clicks! };
+    },
     placeholderData: (previous) => previous,
   });
 
@@ -84,6 +94,9 @@ export default function OverviewPage() {
         )}
       >
         <QueryView query={growth} loadingLabel="Loading growth…">{(data) => <GrowthChart growth={data} />}</QueryView>
+      </Section>
+      <Section title="Opens and clicks">
+        <QueryView query={engagement} loadingLabel="Loading opens and clicks…">{(data) => <EngagementChart opens={data.opens} clicks={data.clicks} />}</QueryView>
       </Section>
     </Page>
   );

@@ -11,6 +11,7 @@ import { SelectField } from '../../ui/Fields';
 import { Badge, formatDateTime, formatNumber } from '../../ui/misc';
 import { Page, Section } from '../../ui/Page';
 import { ErrorState, Loading, QueryView } from '../../ui/States';
+import { CampaignEngagement } from './CampaignEngagement';
 
 type Progress = ResponseOf<'/api/v1/campaigns/{id}/progress', 'get'>;
 type Action = 'pause' | 'resume' | 'cancel' | 'retry' | 'duplicate';
@@ -73,6 +74,21 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
     queryFn: () => unwrap(api.GET('/api/v1/campaigns/{id}/stats', { params: { path: { id } } })),
     enabled: status === 'sent' || status === 'cancelled' || status === 'failed',
   });
+  const analytics = useQuery({
+    queryKey: [...keys.campaigns.detail(organizationId, id), 'analytics'],
+    queryFn: () => unwrap(api.GET('/api/v1/campaigns/{id}/analytics', { params: { path: { id } } })),
+    enabled: Boolean(status) && !isDraft,
+    refetchInterval: status && LIVE.has(status) ? 10_000 : false,
+  });
+  const resend = useMutation({
+    mutationFn: (to: 'non_openers' | 'non_clickers') => unwrap(api.POST('/api/v1/campaigns/{id}/resend', { params: { path: { id } }, body: { to }, ...idempotent() })),
+    onSuccess: async (created) => {
+      await refresh();
+      toast.success('A draft for them is ready: check it, then send it.');
+      navigate(`/campaigns/${created.id}`);
+    },
+    onError: (error) => toast.error(describeError(error)),
+  });
   const recipients = useQuery({
     queryKey: [...keys.campaigns.detail(organizationId, id), 'recipients', recipientStatus],
     queryFn: () => unwrap(api.GET('/api/v1/campaigns/{id}/recipients', { params: { path: { id }, query: { limit: 100, ...(recipientStatus ? { status: recipientStatus as (typeof STATES)[number] } : {}) } } })),
@@ -121,6 +137,8 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
       {status === 'sent' || status === 'failed' ? <Button busy={act.isPending} onClick={() => act.mutate('retry')}>Retry failed</Button> : null}
       {status && LIVE.has(status) ? <Button variant="danger" onClick={() => void askCancel()}>Cancel</Button> : null}
       <Button onClick={() => act.mutate('duplicate')}>Duplicate</Button>
+      {status === 'sent' ? <Button busy={resend.isPending} onClick={() => resend.mutate('non_openers')}>Resend to non-openers</Button> : null}
+      {status === 'sent' ? <Button busy={resend.isPending} onClick={() => resend.mutate('non_clickers')}>Resend to non-clickers</Button> : null}
     </>
   ) : null;
   return (
@@ -149,6 +167,11 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
           <ul className="inline-list">
             {(['delivered', 'bounced', 'complained', 'opened', 'clicked', 'unsubscribed'] as const).map((k) => <li key={k}>{k}: <strong>{formatNumber(stats.data[k])}</strong></li>)}
           </ul>
+        </Section>
+      ) : null}
+      {!isDraft ? (
+        <Section title="Opens and clicks">
+          <QueryView query={analytics} loadingLabel="Loading opens and clicks…">{(a) => <CampaignEngagement analytics={a} />}</QueryView>
         </Section>
       ) : null}
       {!isDraft ? (
