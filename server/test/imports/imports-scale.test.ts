@@ -89,7 +89,8 @@ describe('imports at scale', { timeout: 90_000 }, () => {
   it('shows progress while it runs: rows processed, bytes, phase, rate', async () => {
     const org = await ctx.createOrganization('Progress');
     const call = api(ctx, org.key);
-    const id = await upload(org.key, generatedCsv(40_000, 0, 'progress.example'));
+    // Large enough for the staging to outlast a few progress ticks (250 ms) on an idle machine.
+    const id = await upload(org.key, generatedCsv(150_000, 0, 'progress.example'));
     const run = imports.run(id, false);
     const seen = await waitFor(async () => {
       const report = (await call('GET', `/api/v1/subscribers/imports/${id}`)).json();
@@ -100,6 +101,6 @@ describe('imports at scale', { timeout: 90_000 }, () => {
     expect(seen.rows_per_second).toBeGreaterThan(0);
     expect(seen.eta_seconds).not.toBeNull();
     await run;
-    expect((await call('GET', `/api/v1/subscribers/imports/${id}`)).json()).toMatchObject({ status: 'completed', processed: 40_000, eta_seconds: 0 });
+    expect((await call('GET', `/api/v1/subscribers/imports/${id}`)).json()).toMatchObject({ status: 'completed', processed: 150_000, eta_seconds: 0 });
   });
 });
