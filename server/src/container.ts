@@ -18,6 +18,7 @@ import { createAdminSiteModule } from './modules/admin-site/index.ts';
 import { createApiKeysModule } from './modules/api-keys/index.ts';
 import { createAuditModule } from './modules/audit/index.ts';
 import { createAuthModule } from './modules/auth/index.ts';
+import * as automations from './modules/automations/index.ts';
 import * as campaigns from './modules/campaigns/index.ts';
 import * as domains from './modules/domains/index.ts';
 import * as email from './modules/email/index.ts';
@@ -53,6 +54,7 @@ export const SCHEDULES: readonly Schedule[] = [
   ...domains.schedules,
   ...webhooks.schedules,
   ...campaigns.schedules,
+  ...automations.schedules,
 ];
 
 /**
@@ -62,7 +64,9 @@ export const SCHEDULES: readonly Schedule[] = [
  * index.ts) takes the narrow dependencies it needs, other modules' services among them; the list at the
  * end is what app.ts, the worker and the relay take their parts from.
  */
-export function createContainer(config: Readonly<Config>, options: { processName: string; logger?: Logger; errors?: ErrorReporter }) {
+export function createContainer(config: Readonly<Config>, options: { processName: string; logger?: Logger; errors?: ErrorReporter; now?: () => Date }) {
+  // The clock of the automation timers; tests pass their own to move time without sleeping.
+  const now = options.now ?? (() => new Date());
   const logger = options.logger ?? createLogger(config, options.processName);
   // Sentry when the entry point started it (SENTRY_DSN set), otherwise a reporter that does nothing.
   const errors = options.errors ?? noErrorReporter;
@@ -125,6 +129,10 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const campaignsModule = campaigns.createCampaignsModule({
     db, producer, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository, entitlements: limits,
   });
+  const automationsModule = automations.createAutomationsModule({
+    db, producer, now, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository,
+    entitlements: limits, subscriberRepository: subscribers.services.subscriberRepository,
+  });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
   const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger });
 
@@ -152,6 +160,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     preferenceCenter,
     segments,
     campaignsModule,
+    automationsModule,
     createStatsModule({ db, redis, config }),
     createAdminSiteModule({ config }),
     webhooksModule,
@@ -211,7 +220,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     services: {
       ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
       ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, entitlements: limits,
+      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, ...automationsModule.services, entitlements: limits,
     },
     jobHandlers,
     close,
