@@ -1,6 +1,11 @@
 import { Type, type Static } from 'typebox';
 import { Cursor, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
-import { SegmentFilter } from '../segments/index.ts';
+import { SegmentFilter as NamedSegmentFilter } from '../segments/index.ts';
+
+// The segment filter schema without its $id: an automation holds it in more than one place (entry
+// conditions, condition steps), and one schema may not define an id twice.
+const { $id: _id, ...segmentFilter } = NamedSegmentFilter as unknown as Record<string, unknown>;
+const SegmentFilter = Type.Unsafe<Static<typeof NamedSegmentFilter>>({ ...segmentFilter, description: 'A segment filter: nested AND/OR groups over subscriber fields (as in segments)' });
 
 /** The events an automation starts on besides custom ones (any other name is a custom event's). */
 export const BUILT_IN_TRIGGERS = ['subscriber.created', 'subscriber.confirmed', 'tag.subscribed', 'tag.unsubscribed'] as const;
