@@ -246,7 +246,9 @@ export function createAutomationJobs(deps: {
         // A lost enqueue (Redis down after commit) is found by the email sweep: the messages are stored.
         await producer.enqueueMany(messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id }, priority: PRIORITY })));
       }
-      if (count < BATCH_SIZE) return { processed };
+      // A step that is done makes the next one due at once (a send after a condition): passes go on
+      // until nothing is due.
+      if (count === 0) return { processed };
       if (Date.now() - started > RUN_MS) {
         await producer.enqueue('automations.run', { tick: `${tick.slice(0, 40)}_${processed}` });
         return { processed, continued: true };
