@@ -4,6 +4,7 @@ import { api, type TestContext } from '../support/context.ts';
 import { createFakeResend } from '../support/fake-resend.ts';
 import { startWorker, waitFor } from '../email/helpers.ts';
 import { runJob } from '../campaigns/support.ts';
+import { isValidEventPayload } from '../../src/modules/events/index.ts';
 import { automationContext, automationOrganization, DAY, testClock } from './support.ts';
 
 const fake = createFakeResend({ recordBodies: false });
@@ -122,6 +123,9 @@ describe('custom events', () => {
     expect(both.statusCode).toBe(422);
     const unknown = await org.call('POST', '/api/v1/events', { email: 'nobody@example.com', name: 'purchased' });
     expect(unknown.statusCode).toBe(404);
+    const rows = await ctx.container.db.selectFrom('events').select(['type', 'payload']).where('organization_id', '=', org.id).execute();
+    expect(rows.filter((r) => r.type === 'custom_event.received')).toHaveLength(3);
+    expect(rows.filter((r) => !isValidEventPayload(r.type, r.payload))).toEqual([]);
   }, 60_000);
 });
 

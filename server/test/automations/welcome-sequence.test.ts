@@ -3,6 +3,7 @@ import type { TestContext } from '../support/context.ts';
 import { createFakeResend } from '../support/fake-resend.ts';
 import { startWorker, waitFor } from '../email/helpers.ts';
 import { deliveries, runJob } from '../campaigns/support.ts';
+import { isValidEventPayload } from '../../src/modules/events/index.ts';
 import { automationContext, automationOrganization, DAY, testClock } from './support.ts';
 
 const fake = createFakeResend({ recordBodies: true });
@@ -103,6 +104,9 @@ describe('a welcome sequence (send, wait 2 days, send if not tagged customer)', 
     const entered = await ctx.container.db.selectFrom('events').select(['type']).where('organization_id', '=', org.id).where('type', 'in', ['automation.entered', 'automation.completed']).execute();
     expect(entered.filter((e) => e.type === 'automation.entered')).toHaveLength(2);
     expect(entered.filter((e) => e.type === 'automation.completed')).toHaveLength(1);
+    // The automation.* rows are written in SQL: they match the catalogue's schemas.
+    const rows = await ctx.container.db.selectFrom('events').select(['type', 'payload']).where('organization_id', '=', org.id).execute();
+    expect(rows.filter((r) => !isValidEventPayload(r.type, r.payload))).toEqual([]);
   }, 90_000);
 
   it('creates nothing twice when the same events are handed over again and two runners work at once', async () => {
