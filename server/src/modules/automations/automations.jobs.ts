@@ -20,6 +20,8 @@ const PRIORITY = 5;
 // The month's email quota is used up: a send step is tried again this much later.
 const QUOTA_RETRY_MS = 3_600_000;
 const SOURCE = 'automation';
+// Steps due sooner than this get a delayed job of their own; later ones are found by the cron sweep.
+const WAKE_WITHIN_MS = 60_000;
 
 type Group = { runs: DueRun[]; index: number; step: Step | undefined };
 
@@ -235,6 +237,18 @@ export function createAutomationJobs(deps: {
     });
   }
 
+  /**
+   * A delayed job for the next step due within the minute, so short delays do not wait for the cron
+   * sweep. Its id names the second it is due, so every runner that sees the same timer adds one job.
+   */
+  async function wakeForNext(): Promise<void> {
+    const now = deps.now();
+    const next = await repo.nextDue(now);
+    if (!next || next.getTime() - now.getTime() > WAKE_WITHIN_MS) return;
+    const second = Math.ceil(next.getTime() / 1000);
+    await producer.enqueueMany([{ name: 'automations.run', payload: { tick: `w${second}` }, delayMs: second * 1000 - now.getTime() }]);
+  }
+
   const run: JobHandler<'automations.run'> = async ({ tick }, context) => {
     const started = Date.now();
     let processed = 0;
@@ -248,7 +262,10 @@ export function createAutomationJobs(deps: {
       }
       // A step that is done makes the next one due at once (a send after a condition): passes go on
       // until nothing is due.
-      if (count === 0) return { processed };
+      if (count === 0) {
+        await wakeForNext();
+        return { processed };
+      }
       if (Date.now() - started > RUN_MS) {
         await producer.enqueue('automations.run', { tick: `${tick.slice(0, 40)}_${processed}` });
         return { processed, continued: true };

@@ -275,6 +275,12 @@ export function createAutomationRepository(db: Kysely<DB>) {
       return result.rows;
     },
 
+    /** When the next active run falls due after `now` (from the partial index of active runs), or null. */
+    async nextDue(now: Date): Promise<Date | null> {
+      const result = await sql<{ at: Date | null }>`select min(next_at) as at from automation_runs where status = 'active' and next_at > ${now}`.execute(db);
+      return result.rows[0]?.at ?? null;
+    },
+
     /** Ends these runs with one reason. */
     async exit(trx: Transaction<DB>, runIds: readonly string[], reason: string, now: Date): Promise<void> {
       if (runIds.length === 0) return;
