@@ -13,6 +13,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/config/index.ts';
 import { createContainer } from '../src/container.ts';
+import { PUBLIC_SETTINGS } from '../test/email/helpers.ts';
 import { createFakeResend } from '../test/support/fake-resend.ts';
 import { freePort, peakRssMb, scratchDatabase, serverDir, verdict } from './harness.ts';
 
@@ -28,7 +29,7 @@ await fake.start();
 const prefix = `bencha${process.pid}`;
 const base = {
   DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, TOKEN_SECRET, LOG_LEVEL: 'warn',
-  EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_bench', RESEND_BASE_URL: fake.url, PROVIDER_RATE_LIMIT_PER_SECOND: '0',
+  EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_bench', RESEND_BASE_URL: fake.url, PROVIDER_RATE_LIMIT_PER_SECOND: '0', ...PUBLIC_SETTINGS,
 };
 const container = createContainer(loadConfig({ ...base, DATABASE_POOL_MAX: '10' }), { processName: 'bench' });
 const { db } = container;
@@ -81,7 +82,7 @@ const started = performance.now();
 let relayTick = 0;
 let enqueueMs = Number.NaN;
 let lastSweep = Date.now();
-for (const deadline = Date.now() + 30 * 60_000; ;) {
+for (const deadline = Date.now() + 60 * 60_000; ;) {
   const unrelayed = await count(sql<{ n: number }>`select count(*)::int as n from events where relayed_at is null and type = 'subscriber.created'`);
   if (unrelayed > 0) {
     relayTick += 1;
@@ -96,7 +97,7 @@ for (const deadline = Date.now() + 30 * 60_000; ;) {
   const open = await count(sql<{ n: number }>`select count(*)::int as n from automation_runs where status = 'active'`);
   const queued = await count(sql<{ n: number }>`select count(*)::int as n from email_messages where status in ('queued', 'sending')`);
   if (!Number.isNaN(enqueueMs) && open === 0 && queued === 0) break;
-  if (Date.now() > deadline) throw new Error(`not done after 30 minutes: ${open} runs active, ${queued} messages unsent`);
+  if (Date.now() > deadline) throw new Error(`not done after 60 minutes: ${open} runs active, ${queued} messages unsent`);
   await new Promise((resolve) => setTimeout(resolve, 1000));
 }
 const seconds = (performance.now() - started) / 1000;
