@@ -75,6 +75,27 @@ describe('exits', () => {
   }, 60_000);
 });
 
+describe('leaving the topic', () => {
+  it('ends a run of an automation started by joining that topic before its next send', async () => {
+    const org = await automationOrganization(ctx, 'Topic');
+    const automation = (await org.call('POST', '/api/v1/triggers', {
+      name: 'Topic series', event: 'tag.subscribed', tag_id: org.tag.id, is_active: true,
+      steps: [{ type: 'delay', seconds: 600 }, { type: 'send_email', template_id: org.welcome }],
+    })).json();
+    const stays = (await org.call('POST', '/api/v1/subscribers', { email: 'topic-stays@example.com', tags: [org.tag.slug] })).json().id as string;
+    const leaves = (await org.call('POST', '/api/v1/subscribers', { email: 'topic-leaves@example.com', tags: [org.tag.slug] })).json().id as string;
+    await relayAndRun();
+    expect((await org.call('DELETE', `/api/v1/subscribers/${leaves}/tags/${org.tag.slug}`)).statusCode).toBe(200);
+    clock.advance(600_000);
+    await relayAndRun();
+    await sendQueued();
+    expect(fake.emails.map((e) => e.to[0])).toEqual(['topic-stays@example.com']);
+    const byId = new Map((await runs(automation.id)).map((r) => [r.subscriber_id, r]));
+    expect(byId.get(stays)).toMatchObject({ status: 'completed' });
+    expect(byId.get(leaves)).toMatchObject({ status: 'exited', exit_reason: 'unsubscribed_from_topic' });
+  }, 60_000);
+});
+
 describe('custom events', () => {
   it('start an automation once per idempotency key, resume a wait, and are bounded in size', async () => {
     const org = await automationOrganization(ctx, 'Custom');

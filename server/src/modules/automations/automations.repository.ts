@@ -256,18 +256,24 @@ export function createAutomationRepository(db: Kysely<DB>) {
 
     /**
      * Ends the runs whose subscriber may no longer get marketing mail (unsubscribed, bounced, complained,
-     * not active, or on the suppression list), in one statement; returns them with the reason.
+     * not active, or on the suppression list) or left the topic whose joining started the automation, in
+     * one statement; returns them with the reason.
      */
     async exitIneligible(trx: Transaction<DB>, runIds: readonly string[], now: Date): Promise<{ id: string; reason: string }[]> {
       if (runIds.length === 0) return [];
       const result = await sql<{ id: string; reason: string }>`
         with bad as (
           select r.id,
-            case when sp.email is not null then 'suppressed' when s.status = 'active' then 'suppressed' else s.status end as reason
+            case when s.status <> 'active' then s.status when sp.email is not null then 'suppressed' else 'unsubscribed_from_topic' end as reason
           from automation_runs r
           join subscribers s on s.id = r.subscriber_id
+          join automations a on a.id = r.automation_id
           left join lateral (select x.email from suppressions x where x.organization_id = s.organization_id and lower(x.email) = lower(s.email) limit 1) sp on true
-          where r.id = any(${runIds as string[]}::uuid[]) and (s.status <> 'active' or sp.email is not null)
+          -- An automation started by joining a topic is that topic's mail: leaving the topic ends it.
+          left join subscriber_tags topic on a.trigger_event = 'tag.subscribed' and topic.subscriber_id = r.subscriber_id and topic.tag_id = a.trigger_tag_id
+          where r.id = any(${runIds as string[]}::uuid[])
+            and (s.status <> 'active' or sp.email is not null
+                 or (a.trigger_event = 'tag.subscribed' and a.trigger_tag_id is not null and topic.status is distinct from 'subscribed'))
         )
         update automation_runs r set status = 'exited', exit_reason = bad.reason, next_at = null, waiting_for = null, finished_at = ${now}
         from bad where r.id = bad.id
