@@ -2003,6 +2003,15 @@ export interface components {
                 last_login_at: string | null;
             };
         };
+        /** @description Days and local hours (in the organization's time zone) when campaigns and automation mail go out; outside them sending waits. The end is exclusive and after the start. */
+        SendingWindow: {
+            /** @description ISO weekdays: 1 = Monday … 7 = Sunday */
+            days: number[];
+            /** @description Local time, HH:MM (24-hour clock) */
+            start: string;
+            /** @description Local time, HH:MM (24-hour clock) */
+            end: string;
+        };
         Invitation: {
             /**
              * Format: uuid
@@ -2435,6 +2444,8 @@ export interface components {
             started_at: string | null;
             completed_at: string | null;
             cancelled_at: string | null;
+            /** @description While sending waits for the organization's sending window: when it goes on */
+            resumes_at: string | null;
             /** @description Recipients frozen when sending started */
             targeted_count: number;
             /** @description Why the campaign failed or paused itself */
@@ -4787,6 +4798,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -4943,6 +4958,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -5221,6 +5240,9 @@ export interface operations {
                     slug?: string;
                     /** @description e.g. en, de, de-CH */
                     locale?: string;
+                    /** @description IANA time zone, e.g. Europe/Berlin */
+                    timezone?: string;
+                    sending_window?: components["schemas"]["SendingWindow"] | null;
                     postal_address?: string | null;
                     email_from_name?: string | null;
                     email_from_address?: string | null;
@@ -5247,6 +5269,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -17601,6 +17627,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -17784,6 +17812,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18133,6 +18163,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18326,6 +18358,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18531,6 +18565,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18714,6 +18750,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18897,6 +18935,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -19080,6 +19120,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -19785,6 +19827,8 @@ export interface operations {
                         skipped: number;
                         cancelled: number;
                         last_error: string | null;
+                        /** @description While sending waits for the sending window: when it goes on */
+                        resumes_at: string | null;
                     };
                 };
             };

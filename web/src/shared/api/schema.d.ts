@@ -2007,6 +2007,15 @@ export interface components {
                 last_login_at: string | null;
             };
         };
+        /** @description Days and local hours (in the organization's time zone) when campaigns and automation mail go out; outside them sending waits. The end is exclusive and after the start. */
+        SendingWindow: {
+            /** @description ISO weekdays: 1 = Monday … 7 = Sunday */
+            days: number[];
+            /** @description Local time, HH:MM (24-hour clock) */
+            start: string;
+            /** @description Local time, HH:MM (24-hour clock) */
+            end: string;
+        };
         Invitation: {
             /**
              * Format: uuid
@@ -2439,6 +2448,8 @@ export interface components {
             started_at: string | null;
             completed_at: string | null;
             cancelled_at: string | null;
+            /** @description While sending waits for the organization's sending window: when it goes on */
+            resumes_at: string | null;
             /** @description Recipients frozen when sending started */
             targeted_count: number;
             /** @description Why the campaign failed or paused itself */
@@ -4791,6 +4802,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -4947,6 +4962,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -5225,6 +5244,9 @@ export interface operations {
                     slug?: string;
                     /** @description e.g. en, de, de-CH */
                     locale?: string;
+                    /** @description IANA time zone, e.g. Europe/Berlin */
+                    timezone?: string;
+                    sending_window?: components["schemas"]["SendingWindow"] | null;
                     postal_address?: string | null;
                     email_from_name?: string | null;
                     email_from_address?: string | null;
@@ -5251,6 +5273,10 @@ export interface operations {
                         status: "active" | "suspended";
                         /** @description Language of the organization's email footers and public pages */
                         locale: string;
+                        /** @description IANA time zone the organization schedules in and its sending window is read in */
+                        timezone: string;
+                        /** @description When bulk mail may go out; null: any time */
+                        sending_window: components["schemas"]["SendingWindow"] | null;
                         postal_address: string | null;
                         email_from_name: string | null;
                         email_from_address: string | null;
@@ -17605,6 +17631,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -17788,6 +17816,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18137,6 +18167,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18330,6 +18362,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18535,6 +18569,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18718,6 +18754,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -18901,6 +18939,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -19084,6 +19124,8 @@ export interface operations {
                         started_at: string | null;
                         completed_at: string | null;
                         cancelled_at: string | null;
+                        /** @description While sending waits for the organization's sending window: when it goes on */
+                        resumes_at: string | null;
                         /** @description Recipients frozen when sending started */
                         targeted_count: number;
                         /** @description Why the campaign failed or paused itself */
@@ -19789,6 +19831,8 @@ export interface operations {
                         skipped: number;
                         cancelled: number;
                         last_error: string | null;
+                        /** @description While sending waits for the sending window: when it goes on */
+                        resumes_at: string | null;
                     };
                 };
             };
