@@ -96,6 +96,31 @@ describe('leaving the topic', () => {
   }, 60_000);
 });
 
+describe('quiet hours', () => {
+  it('holds a send outside the organization\'s sending window until the window opens', async () => {
+    const org = await automationOrganization(ctx, 'Window');
+    // A one-hour window (UTC) that the clock is not in now.
+    const hour = clock.now().getUTCHours();
+    const start = hour <= 20 ? hour + 2 : 0;
+    const window = { days: [1, 2, 3, 4, 5, 6, 7], start: `${String(start).padStart(2, '0')}:00`, end: `${String(start + 1).padStart(2, '0')}:00` };
+    await ctx.container.db.updateTable('organizations').set({ timezone: 'UTC', sending_window: JSON.stringify(window) }).where('id', '=', org.id).execute();
+    const automation = (await org.call('POST', '/api/v1/triggers', { name: 'Held', event: 'subscriber.created', template_id: org.welcome, is_active: true })).json();
+    await org.call('POST', '/api/v1/subscribers', { email: 'held@example.com' });
+    await relayAndRun();
+    const [held] = await runs(automation.id);
+    expect(held).toMatchObject({ status: 'active', step_index: 0 });
+    expect(held!.next_at!.getUTCHours()).toBe(start);
+    expect(held!.next_at!.getUTCMinutes()).toBe(0);
+    expect(await ctx.container.db.selectFrom('email_messages').select('id').where('automation_id', '=', automation.id).execute()).toEqual([]);
+
+    clock.advance(held!.next_at!.getTime() - clock.now().getTime() + 1000);
+    await relayAndRun();
+    await sendQueued();
+    expect(fake.emails.map((e) => e.to[0])).toEqual(['held@example.com']);
+    expect((await runs(automation.id))[0]).toMatchObject({ status: 'completed' });
+  }, 60_000);
+});
+
 describe('custom events', () => {
   it('start an automation once per idempotency key, resume a wait, and are bounded in size', async () => {
     const org = await automationOrganization(ctx, 'Custom');

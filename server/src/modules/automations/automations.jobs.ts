@@ -3,6 +3,7 @@ import type { DB } from '../../db/types.ts';
 import type { JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import { AppError } from '../../lib/errors.ts';
+import { heldUntil } from '../../lib/sending-window.ts';
 import type { EmailRepository, EmailService, NewMessage } from '../email/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import { insertEvents, type EventConsumer, type OutboxEvent, type RelayedEvent } from '../events/index.ts';
@@ -96,6 +97,13 @@ export function createAutomationJobs(deps: {
   async function sendEmail(trx: Transaction<DB>, group: Group, step: Extract<Step, { type: 'send_email' }>, now: Date, messageIds: string[]): Promise<void> {
     const { runs, index } = group;
     const first = runs[0]!;
+    // Quiet hours: outside the organization's sending window the step waits until the window opens.
+    const { timezone, sending_window: window } = await repo.sendingWindow(trx, first.organization_id);
+    const until = heldUntil(window, timezone, now);
+    if (until) {
+      await repo.postpone(trx, runs.map((r) => r.id), until);
+      return;
+    }
     let composer: Awaited<ReturnType<EmailService['automationComposer']>>;
     try {
       composer = await deps.emails.automationComposer(first.organization_id, { id: first.automation_id, templateId: step.template_id });

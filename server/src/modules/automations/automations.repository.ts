@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { Executor } from '../../db/client.ts';
 import type { DB } from '../../db/types.ts';
+import type { SendingWindow } from '../../lib/sending-window.ts';
 import type { Step } from './automations.schemas.ts';
 
 export interface AutomationRow {
@@ -350,6 +351,12 @@ export function createAutomationRepository(db: Kysely<DB>) {
     async postpone(trx: Transaction<DB>, runIds: readonly string[], nextAt: Date): Promise<void> {
       if (runIds.length === 0) return;
       await sql`update automation_runs set next_at = ${nextAt} where id = any(${runIds as string[]}::uuid[])`.execute(trx);
+    },
+
+    /** The organization's time zone and sending window (automation mail waits outside it). */
+    async sendingWindow(trx: Transaction<DB>, organizationId: string): Promise<{ timezone: string; sending_window: SendingWindow | null }> {
+      const result = await sql<{ timezone: string; sending_window: SendingWindow | null }>`select timezone, sending_window from organizations where id = ${organizationId}`.execute(trx);
+      return result.rows[0] ?? { timezone: 'UTC', sending_window: null };
     },
 
     /** The subscribers of these ids who match a compiled segment predicate over `s`. */
