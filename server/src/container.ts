@@ -130,7 +130,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     db, producer, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository, entitlements: limits,
   });
   const automationsModule = automations.createAutomationsModule({
-    db, producer, now, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository,
+    db, producer, now, config, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository,
     entitlements: limits, subscriberRepository: subscribers.services.subscriberRepository,
   });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });

@@ -172,6 +172,13 @@ describe('custom events', () => {
     const rows = await ctx.container.db.selectFrom('events').select(['type', 'payload']).where('organization_id', '=', org.id).execute();
     expect(rows.filter((r) => r.type === 'custom_event.received')).toHaveLength(3);
     expect(rows.filter((r) => !isValidEventPayload(r.type, r.payload))).toEqual([]);
+
+    // The daily cleanup forgets keys as old as the outbox's retention; then the key is new again.
+    const retention = ctx.container.modules.find((m) => m.name === 'automations')!.retention!.find((t) => t.name === 'custom_events')!;
+    expect(retention.days).toBe(ctx.config.RETENTION_EVENTS_DAYS);
+    expect(await retention.run(new Date(Date.now() - 60_000), new AbortController().signal)).toBe(0);
+    expect(await retention.run(new Date(Date.now() + 60_000), new AbortController().signal)).toBe(3);
+    expect((await org.call('POST', '/api/v1/events', { subscriber_id: ann.id, name: 'purchased', idempotency_key: 'order-42' })).json().duplicate).toBe(false);
   }, 60_000);
 });
 

@@ -1,6 +1,8 @@
 import { sql, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
+import { deleteInChunks, DELETE_CHUNK } from '../../db/chunked-delete.ts';
 import type { Executor } from '../../db/client.ts';
 import type { DB } from '../../db/types.ts';
+import { uuidv7Floor } from '../../lib/ids.ts';
 import type { SendingWindow } from '../../lib/sending-window.ts';
 import type { Step } from './automations.schemas.ts';
 
@@ -172,6 +174,15 @@ export function createAutomationRepository(db: Kysely<DB>) {
     async customEventByKey(organizationId: string, key: string): Promise<string | undefined> {
       const result = await sql<{ id: string }>`select id from custom_events where organization_id = ${organizationId} and idempotency_key = ${key}`.execute(db);
       return result.rows[0]?.id;
+    },
+
+    /**
+     * Custom events older than `cutoff` (their ids are time-ordered): kept only for their idempotency
+     * key, as long as the outbox keeps events.
+     */
+    async deleteCustomEventsBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
+      const floor = uuidv7Floor(cutoff);
+      return deleteInChunks(async () => Number((await sql`delete from custom_events where id in (select id from custom_events where id < ${floor} limit ${DELETE_CHUNK})`.execute(db)).numAffectedRows ?? 0), signal);
     },
 
     // ---- the relay's consumer (inside the relay's transaction) ----

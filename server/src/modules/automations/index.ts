@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Config } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
 import { minuteTick, type Schedule } from '../../jobs/cron.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
@@ -31,6 +32,7 @@ export function createAutomationsModule(deps: {
   emailRepository: Pick<EmailRepository, 'insertMessages'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   subscriberRepository: Pick<SubscriberRepository, 'subscribeTags'>;
+  config: Pick<Config, 'RETENTION_EVENTS_DAYS'>;
   /** The clock the runner and the consumer read (tests move it instead of sleeping). */
   now: () => Date;
 }) {
@@ -42,5 +44,7 @@ export function createAutomationsModule(deps: {
     routes: mount(automationRoutes, { automations }),
     jobs: () => createAutomationJobs({ ...deps, repository }),
     eventConsumers: [createAutomationConsumer({ repository, now: deps.now })],
+    // A custom event's idempotency key is remembered as long as the outbox keeps events.
+    retention: [{ name: 'custom_events', days: deps.config.RETENTION_EVENTS_DAYS, run: repository.deleteCustomEventsBefore }],
   });
 }
