@@ -18,6 +18,7 @@ import { createAdminSiteModule } from './modules/admin-site/index.ts';
 import { createApiKeysModule } from './modules/api-keys/index.ts';
 import { createAuditModule } from './modules/audit/index.ts';
 import { createAuthModule } from './modules/auth/index.ts';
+import { createBillingModule } from './modules/billing/index.ts';
 import * as automations from './modules/automations/index.ts';
 import * as campaigns from './modules/campaigns/index.ts';
 import * as domains from './modules/domains/index.ts';
@@ -92,14 +93,14 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const eventConsumers: events.EventConsumer[] = [];
 
   const eventsModule = events.createEventsModule({ db, producer, config, consumers: eventConsumers });
-  const entitlementsModule = entitlements.createEntitlementsModule({ db });
+  const entitlementsModule = entitlements.createEntitlementsModule({ db, config, emailProvider, logger });
   const { entitlements: limits } = entitlementsModule.services;
   const audit = createAuditModule({ db, logger, background, config });
   const { auditLog } = audit.services;
   const apiKeys = createApiKeysModule({ db, redis, logger, config });
   const auth = createAuthModule({ db, redis, config, logger, background, auditLog, emailProvider });
   const members = createMembersModule({ db });
-  const domainsModule = domains.createDomainsModule({ db, config, logger, producer, domainProvider: providers.domainProvider });
+  const domainsModule = domains.createDomainsModule({ db, config, logger, producer, domainProvider: providers.domainProvider, entitlements: limits });
   const { verifiedDomains, senderDomains } = domainsModule.services.domains;
   const organizationsModule = organizations.createOrganizationsModule({ db, apiKeys: apiKeys.services.apiKeys, background, logger, producer, senderDomains });
   const tags = createTagsModule({ db });
@@ -134,7 +135,9 @@ export function createContainer(config: Readonly<Config>, options: { processName
     entitlements: limits, subscriberRepository: subscribers.services.subscriberRepository,
   });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
-  const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger });
+  // Stripe billing: with no Stripe keys configured the module has no routes and no plan limits apply.
+  const billing = createBillingModule({ db, config, producer, logger, entitlements: limits });
+  const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger, entitlements: limits });
 
   // The modules of the application. A module no other module depends on is added with one line here.
   const modules: readonly Module[] = [
@@ -161,9 +164,10 @@ export function createContainer(config: Readonly<Config>, options: { processName
     segments,
     campaignsModule,
     automationsModule,
-    createStatsModule({ db, redis, config }),
+    createStatsModule({ db, redis, config, entitlements: limits }),
     createAdminSiteModule({ config }),
     webhooksModule,
+    billing,
   ];
   for (const module of modules) eventConsumers.push(...(module.eventConsumers ?? []));
 
@@ -220,7 +224,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     services: {
       ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
       ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, ...automationsModule.services, entitlements: limits,
+      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, ...billing.services, ...automationsModule.services, entitlements: limits,
     },
     jobHandlers,
     close,
