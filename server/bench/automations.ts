@@ -137,6 +137,9 @@ const ok = [
   verdict('99 % of delayed steps within 60 s of due', (stepLag(2)?.p99 ?? Infinity) <= 60, fmt(stepLag(2)?.p99)),
   verdict('worker RSS ≤ 250 MB', rss <= 250, `${rss} MB`),
 ].every(Boolean);
+// The queues' records under this run's prefix go with it (the shared Redis is never flushed).
+const leftovers = await container.redis.keys(`${prefix}:*`);
+for (let i = 0; i < leftovers.length; i += 1000) await container.redis.del(...leftovers.slice(i, i + 1000));
 await container.close();
 await fake.close();
 await database.drop();
