@@ -1523,6 +1523,137 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/triggers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List automations, newest first */
+        get: operations["listTriggers"];
+        put?: never;
+        /**
+         * Create an automation
+         * @description The single-step form `{ name, event, template_id, delay_seconds?, conditions?, is_active }` sends one template after a delay; `steps` gives a sequence instead (send_email, delay, wait_for_event, condition, add_tag, remove_tag, exit).
+         */
+        post: operations["createTrigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/triggers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an automation */
+        get: operations["getTrigger"];
+        put?: never;
+        post?: never;
+        /** Delete an automation and its runs */
+        delete: operations["deleteTrigger"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an automation
+         * @description Changing steps, event, tag or conditions makes a new version: new entries run it, runs in flight finish on theirs.
+         */
+        patch: operations["updateTrigger"];
+        trace?: never;
+    };
+    "/api/v1/triggers/{id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Activate an automation: subscribers enter it from now on, paused runs go on */
+        post: operations["activateTrigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/triggers/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause an automation: nobody enters, runs in flight wait where they are */
+        post: operations["pauseTrigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/triggers/{id}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs by state and, per step, how many entered, wait, completed and exited (with reasons) */
+        get: operations["getTriggerStepCounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscribers/{id}/automation-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscriber's automation runs with their steps, newest first */
+        get: operations["listSubscriberAutomationRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a custom event of a subscriber (starts or resumes automations)
+         * @description Names the subscriber by subscriber_id or email. `data` is at most 8 KB of JSON. With an idempotency_key, a repeated event is recognized (duplicate: true) and starts nothing.
+         */
+        post: operations["recordEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/overview": {
         parameters: {
             query?: never;
@@ -1987,7 +2118,7 @@ export interface components {
             key_prefix: string;
             /** @enum {string} */
             environment: "live" | "test";
-            scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+            scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "events:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
             last_used_at: string | null;
             revoked_at: string | null;
             /** Format: date-time */
@@ -2517,6 +2648,189 @@ export interface components {
              */
             match?: "any" | "all";
         };
+        Trigger: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            name: string;
+            event: string;
+            tag_id: string | null;
+            /** @description The first email it sends */
+            template_id: string | null;
+            /** @description The waiting before its first email */
+            delay_seconds: number;
+            /** @description Checked when a subscriber enters */
+            conditions: {
+                /**
+                 * @description all = AND, any = OR
+                 * @enum {string}
+                 */
+                match: "all" | "any";
+                conditions: ({
+                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                    field: string;
+                    /** @enum {string} */
+                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                    /**
+                     * @description The value type of a metadata field (default string)
+                     * @enum {string}
+                     */
+                    type?: "string" | "number" | "boolean" | "date";
+                    value?: (string | number | boolean) | (string | number | boolean)[];
+                } | {
+                    /**
+                     * @description all = AND, any = OR
+                     * @enum {string}
+                     */
+                    match: "all" | "any";
+                    conditions: ({
+                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                        field: string;
+                        /** @enum {string} */
+                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                        /**
+                         * @description The value type of a metadata field (default string)
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date";
+                        value?: (string | number | boolean) | (string | number | boolean)[];
+                    } | {
+                        /**
+                         * @description all = AND, any = OR
+                         * @enum {string}
+                         */
+                        match: "all" | "any";
+                        conditions: {
+                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            field: string;
+                            /** @enum {string} */
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            /**
+                             * @description The value type of a metadata field (default string)
+                             * @enum {string}
+                             */
+                            type?: "string" | "number" | "boolean" | "date";
+                            value?: (string | number | boolean) | (string | number | boolean)[];
+                        }[];
+                    })[];
+                })[];
+            } | null;
+            steps: ({
+                /** @enum {string} */
+                type: "send_email";
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                template_id: string;
+            } | {
+                /** @enum {string} */
+                type: "delay";
+                /** @description From 1 minute to 365 days, in seconds */
+                seconds: number;
+            } | {
+                /** @enum {string} */
+                type: "wait_for_event";
+                /** @description An event name: letters, digits, _ . : - */
+                event: string;
+                /** @description From 1 minute to 365 days, in seconds */
+                timeout_seconds: number;
+                /**
+                 * @description What happens when the event does not come in time
+                 * @enum {string}
+                 */
+                on_timeout: "continue" | "exit";
+            } | {
+                /** @enum {string} */
+                type: "condition";
+                /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                filter: {
+                    /**
+                     * @description all = AND, any = OR
+                     * @enum {string}
+                     */
+                    match: "all" | "any";
+                    conditions: ({
+                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                        field: string;
+                        /** @enum {string} */
+                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                        /**
+                         * @description The value type of a metadata field (default string)
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date";
+                        value?: (string | number | boolean) | (string | number | boolean)[];
+                    } | {
+                        /**
+                         * @description all = AND, any = OR
+                         * @enum {string}
+                         */
+                        match: "all" | "any";
+                        conditions: ({
+                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            field: string;
+                            /** @enum {string} */
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            /**
+                             * @description The value type of a metadata field (default string)
+                             * @enum {string}
+                             */
+                            type?: "string" | "number" | "boolean" | "date";
+                            value?: (string | number | boolean) | (string | number | boolean)[];
+                        } | {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: {
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            }[];
+                        })[];
+                    })[];
+                };
+            } | {
+                /** @enum {string} */
+                type: "add_tag";
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                tag_id: string;
+            } | {
+                /** @enum {string} */
+                type: "remove_tag";
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                tag_id: string;
+            } | {
+                /** @enum {string} */
+                type: "exit";
+            })[];
+            /** @enum {string} */
+            reentry: "never" | "after_completion" | "always";
+            is_active: boolean;
+            /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
         WebhookEndpoint: {
             /**
              * Format: uuid
@@ -2851,7 +3165,7 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
-                    scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+                    scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "events:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
                     environment?: "live" | "test";
                 };
             };
@@ -2874,7 +3188,7 @@ export interface operations {
                         key_prefix: string;
                         /** @enum {string} */
                         environment: "live" | "test";
-                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "events:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
                         last_used_at: string | null;
                         revoked_at: string | null;
                         /** Format: date-time */
@@ -3013,7 +3327,7 @@ export interface operations {
                         key_prefix: string;
                         /** @enum {string} */
                         environment: "live" | "test";
-                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "events:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
                         last_used_at: string | null;
                         revoked_at: string | null;
                         /** Format: date-time */
@@ -20793,6 +21107,2877 @@ export interface operations {
             };
             /** @description The credentials do not allow this (scope, role, or organization) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listTriggers: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Trigger"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Either template_id (with delay_seconds) as one step, or steps */
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @description What starts it: subscriber.created, subscriber.confirmed, tag.subscribed, tag.unsubscribed, or the name of a custom event (POST /events) */
+                    event: string;
+                    /** @description tag.subscribed / tag.unsubscribed: only this tag (null: any tag) */
+                    tag_id?: string | null;
+                    /**
+                     * Format: uuid
+                     * @description A UUIDv7 identifier
+                     */
+                    template_id?: string;
+                    /** @description Single-step form: wait this long (0, or at least 60) before sending template_id */
+                    delay_seconds?: number;
+                    conditions?: {
+                        /**
+                         * @description all = AND, any = OR
+                         * @enum {string}
+                         */
+                        match: "all" | "any";
+                        conditions: ({
+                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            field: string;
+                            /** @enum {string} */
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            /**
+                             * @description The value type of a metadata field (default string)
+                             * @enum {string}
+                             */
+                            type?: "string" | "number" | "boolean" | "date";
+                            value?: (string | number | boolean) | (string | number | boolean)[];
+                        } | {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: {
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                }[];
+                            })[];
+                        })[];
+                    } | null;
+                    steps?: ({
+                        /** @enum {string} */
+                        type: "send_email";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        template_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "delay";
+                        /** @description From 1 minute to 365 days, in seconds */
+                        seconds: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "wait_for_event";
+                        /** @description An event name: letters, digits, _ . : - */
+                        event: string;
+                        /** @description From 1 minute to 365 days, in seconds */
+                        timeout_seconds: number;
+                        /**
+                         * @description What happens when the event does not come in time
+                         * @enum {string}
+                         */
+                        on_timeout: "continue" | "exit";
+                    } | {
+                        /** @enum {string} */
+                        type: "condition";
+                        /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                        filter: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        };
+                    } | {
+                        /** @enum {string} */
+                        type: "add_tag";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        tag_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "remove_tag";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        tag_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "exit";
+                    })[];
+                    /**
+                     * @description never (default): a subscriber enters once; after_completion: again once their run is over; always: on every event
+                     * @enum {string}
+                     */
+                    reentry?: "never" | "after_completion" | "always";
+                    is_active?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        event: string;
+                        tag_id: string | null;
+                        /** @description The first email it sends */
+                        template_id: string | null;
+                        /** @description The waiting before its first email */
+                        delay_seconds: number;
+                        /** @description Checked when a subscriber enters */
+                        conditions: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        } | null;
+                        steps: ({
+                            /** @enum {string} */
+                            type: "send_email";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            template_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "delay";
+                            /** @description From 1 minute to 365 days, in seconds */
+                            seconds: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "wait_for_event";
+                            /** @description An event name: letters, digits, _ . : - */
+                            event: string;
+                            /** @description From 1 minute to 365 days, in seconds */
+                            timeout_seconds: number;
+                            /**
+                             * @description What happens when the event does not come in time
+                             * @enum {string}
+                             */
+                            on_timeout: "continue" | "exit";
+                        } | {
+                            /** @enum {string} */
+                            type: "condition";
+                            /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                            filter: {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: ({
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    } | {
+                                        /**
+                                         * @description all = AND, any = OR
+                                         * @enum {string}
+                                         */
+                                        match: "all" | "any";
+                                        conditions: {
+                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            field: string;
+                                            /** @enum {string} */
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            /**
+                                             * @description The value type of a metadata field (default string)
+                                             * @enum {string}
+                                             */
+                                            type?: "string" | "number" | "boolean" | "date";
+                                            value?: (string | number | boolean) | (string | number | boolean)[];
+                                        }[];
+                                    })[];
+                                })[];
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "add_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "remove_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "exit";
+                        })[];
+                        /** @enum {string} */
+                        reentry: "never" | "after_completion" | "always";
+                        is_active: boolean;
+                        /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+                        version: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        event: string;
+                        tag_id: string | null;
+                        /** @description The first email it sends */
+                        template_id: string | null;
+                        /** @description The waiting before its first email */
+                        delay_seconds: number;
+                        /** @description Checked when a subscriber enters */
+                        conditions: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        } | null;
+                        steps: ({
+                            /** @enum {string} */
+                            type: "send_email";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            template_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "delay";
+                            /** @description From 1 minute to 365 days, in seconds */
+                            seconds: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "wait_for_event";
+                            /** @description An event name: letters, digits, _ . : - */
+                            event: string;
+                            /** @description From 1 minute to 365 days, in seconds */
+                            timeout_seconds: number;
+                            /**
+                             * @description What happens when the event does not come in time
+                             * @enum {string}
+                             */
+                            on_timeout: "continue" | "exit";
+                        } | {
+                            /** @enum {string} */
+                            type: "condition";
+                            /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                            filter: {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: ({
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    } | {
+                                        /**
+                                         * @description all = AND, any = OR
+                                         * @enum {string}
+                                         */
+                                        match: "all" | "any";
+                                        conditions: {
+                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            field: string;
+                                            /** @enum {string} */
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            /**
+                                             * @description The value type of a metadata field (default string)
+                                             * @enum {string}
+                                             */
+                                            type?: "string" | "number" | "boolean" | "date";
+                                            value?: (string | number | boolean) | (string | number | boolean)[];
+                                        }[];
+                                    })[];
+                                })[];
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "add_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "remove_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "exit";
+                        })[];
+                        /** @enum {string} */
+                        reentry: "never" | "after_completion" | "always";
+                        is_active: boolean;
+                        /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+                        version: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /** @description What starts it: subscriber.created, subscriber.confirmed, tag.subscribed, tag.unsubscribed, or the name of a custom event (POST /events) */
+                    event?: string;
+                    /** @description tag.subscribed / tag.unsubscribed: only this tag (null: any tag) */
+                    tag_id?: string | null;
+                    /**
+                     * Format: uuid
+                     * @description A UUIDv7 identifier
+                     */
+                    template_id?: string;
+                    /** @description Single-step form: wait this long (0, or at least 60) before sending template_id */
+                    delay_seconds?: number;
+                    conditions?: {
+                        /**
+                         * @description all = AND, any = OR
+                         * @enum {string}
+                         */
+                        match: "all" | "any";
+                        conditions: ({
+                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            field: string;
+                            /** @enum {string} */
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            /**
+                             * @description The value type of a metadata field (default string)
+                             * @enum {string}
+                             */
+                            type?: "string" | "number" | "boolean" | "date";
+                            value?: (string | number | boolean) | (string | number | boolean)[];
+                        } | {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: {
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                }[];
+                            })[];
+                        })[];
+                    } | null;
+                    steps?: ({
+                        /** @enum {string} */
+                        type: "send_email";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        template_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "delay";
+                        /** @description From 1 minute to 365 days, in seconds */
+                        seconds: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "wait_for_event";
+                        /** @description An event name: letters, digits, _ . : - */
+                        event: string;
+                        /** @description From 1 minute to 365 days, in seconds */
+                        timeout_seconds: number;
+                        /**
+                         * @description What happens when the event does not come in time
+                         * @enum {string}
+                         */
+                        on_timeout: "continue" | "exit";
+                    } | {
+                        /** @enum {string} */
+                        type: "condition";
+                        /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                        filter: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        };
+                    } | {
+                        /** @enum {string} */
+                        type: "add_tag";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        tag_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "remove_tag";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        tag_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "exit";
+                    })[];
+                    /**
+                     * @description never (default): a subscriber enters once; after_completion: again once their run is over; always: on every event
+                     * @enum {string}
+                     */
+                    reentry?: "never" | "after_completion" | "always";
+                    is_active?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        event: string;
+                        tag_id: string | null;
+                        /** @description The first email it sends */
+                        template_id: string | null;
+                        /** @description The waiting before its first email */
+                        delay_seconds: number;
+                        /** @description Checked when a subscriber enters */
+                        conditions: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        } | null;
+                        steps: ({
+                            /** @enum {string} */
+                            type: "send_email";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            template_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "delay";
+                            /** @description From 1 minute to 365 days, in seconds */
+                            seconds: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "wait_for_event";
+                            /** @description An event name: letters, digits, _ . : - */
+                            event: string;
+                            /** @description From 1 minute to 365 days, in seconds */
+                            timeout_seconds: number;
+                            /**
+                             * @description What happens when the event does not come in time
+                             * @enum {string}
+                             */
+                            on_timeout: "continue" | "exit";
+                        } | {
+                            /** @enum {string} */
+                            type: "condition";
+                            /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                            filter: {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: ({
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    } | {
+                                        /**
+                                         * @description all = AND, any = OR
+                                         * @enum {string}
+                                         */
+                                        match: "all" | "any";
+                                        conditions: {
+                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            field: string;
+                                            /** @enum {string} */
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            /**
+                                             * @description The value type of a metadata field (default string)
+                                             * @enum {string}
+                                             */
+                                            type?: "string" | "number" | "boolean" | "date";
+                                            value?: (string | number | boolean) | (string | number | boolean)[];
+                                        }[];
+                                    })[];
+                                })[];
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "add_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "remove_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "exit";
+                        })[];
+                        /** @enum {string} */
+                        reentry: "never" | "after_completion" | "always";
+                        is_active: boolean;
+                        /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+                        version: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    activateTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        event: string;
+                        tag_id: string | null;
+                        /** @description The first email it sends */
+                        template_id: string | null;
+                        /** @description The waiting before its first email */
+                        delay_seconds: number;
+                        /** @description Checked when a subscriber enters */
+                        conditions: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        } | null;
+                        steps: ({
+                            /** @enum {string} */
+                            type: "send_email";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            template_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "delay";
+                            /** @description From 1 minute to 365 days, in seconds */
+                            seconds: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "wait_for_event";
+                            /** @description An event name: letters, digits, _ . : - */
+                            event: string;
+                            /** @description From 1 minute to 365 days, in seconds */
+                            timeout_seconds: number;
+                            /**
+                             * @description What happens when the event does not come in time
+                             * @enum {string}
+                             */
+                            on_timeout: "continue" | "exit";
+                        } | {
+                            /** @enum {string} */
+                            type: "condition";
+                            /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                            filter: {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: ({
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    } | {
+                                        /**
+                                         * @description all = AND, any = OR
+                                         * @enum {string}
+                                         */
+                                        match: "all" | "any";
+                                        conditions: {
+                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            field: string;
+                                            /** @enum {string} */
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            /**
+                                             * @description The value type of a metadata field (default string)
+                                             * @enum {string}
+                                             */
+                                            type?: "string" | "number" | "boolean" | "date";
+                                            value?: (string | number | boolean) | (string | number | boolean)[];
+                                        }[];
+                                    })[];
+                                })[];
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "add_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "remove_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "exit";
+                        })[];
+                        /** @enum {string} */
+                        reentry: "never" | "after_completion" | "always";
+                        is_active: boolean;
+                        /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+                        version: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    pauseTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        event: string;
+                        tag_id: string | null;
+                        /** @description The first email it sends */
+                        template_id: string | null;
+                        /** @description The waiting before its first email */
+                        delay_seconds: number;
+                        /** @description Checked when a subscriber enters */
+                        conditions: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        } | null;
+                        steps: ({
+                            /** @enum {string} */
+                            type: "send_email";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            template_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "delay";
+                            /** @description From 1 minute to 365 days, in seconds */
+                            seconds: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "wait_for_event";
+                            /** @description An event name: letters, digits, _ . : - */
+                            event: string;
+                            /** @description From 1 minute to 365 days, in seconds */
+                            timeout_seconds: number;
+                            /**
+                             * @description What happens when the event does not come in time
+                             * @enum {string}
+                             */
+                            on_timeout: "continue" | "exit";
+                        } | {
+                            /** @enum {string} */
+                            type: "condition";
+                            /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                            filter: {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: ({
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    } | {
+                                        /**
+                                         * @description all = AND, any = OR
+                                         * @enum {string}
+                                         */
+                                        match: "all" | "any";
+                                        conditions: {
+                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            field: string;
+                                            /** @enum {string} */
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            /**
+                                             * @description The value type of a metadata field (default string)
+                                             * @enum {string}
+                                             */
+                                            type?: "string" | "number" | "boolean" | "date";
+                                            value?: (string | number | boolean) | (string | number | boolean)[];
+                                        }[];
+                                    })[];
+                                })[];
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "add_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "remove_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "exit";
+                        })[];
+                        /** @enum {string} */
+                        reentry: "never" | "after_completion" | "always";
+                        is_active: boolean;
+                        /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+                        version: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getTriggerStepCounts: {
+        parameters: {
+            query?: {
+                /** @description Default: the current version */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        version: number;
+                        runs: {
+                            active: number;
+                            completed: number;
+                            exited: number;
+                        };
+                        steps: {
+                            index: number;
+                            type: string;
+                            entered: number;
+                            waiting: number;
+                            completed: number;
+                            exited: number;
+                            exit_reasons: {
+                                [key: string]: number;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listSubscriberAutomationRuns: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            automation: {
+                                /**
+                                 * Format: uuid
+                                 * @description A UUIDv7 identifier
+                                 */
+                                id: string;
+                                name: string;
+                                version: number;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "completed" | "exited";
+                            exit_reason: string | null;
+                            next_step_at: string | null;
+                            /** Format: date-time */
+                            entered_at: string;
+                            finished_at: string | null;
+                            steps: {
+                                index: number;
+                                type: string;
+                                /** @enum {string} */
+                                status: "waiting" | "completed" | "exited";
+                                reason: string | null;
+                                email_message_id: string | null;
+                                /** Format: date-time */
+                                started_at: string;
+                                finished_at: string | null;
+                            }[];
+                        }[];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    recordEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Names the subscriber by subscriber_id or email */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description A UUIDv7 identifier
+                     */
+                    subscriber_id?: string;
+                    /** Format: email */
+                    email?: string;
+                    /** @description An event name: letters, digits, _ . : - */
+                    name: string;
+                    /** @description At most 8192 bytes as JSON */
+                    data?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description A second event with the same key is recognized and starts nothing */
+                    idempotency_key?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @description True when the idempotency key was used before: nothing new happened */
+                        duplicate: boolean;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -35,6 +35,8 @@ export interface NewMessage {
   template_id: string | null;
   subscriber_id: string | null;
   campaign_id: string | null;
+  /** The automation that sent it, when one did. */
+  automation_id?: string | null;
   category: TemplateCategory;
   to_address: string;
   from_address: string;

@@ -244,9 +244,41 @@ export function createEmailService(deps: {
     };
   }
 
+  /**
+   * Renders an automation's email for its recipients: the same marketing template checks, sender,
+   * List-Unsubscribe and headers as campaign mail, attributed to the automation (`automation_id`, its
+   * Feedback-ID). One message per run and step: the idempotency key refuses a second one.
+   */
+  async function automationComposer(organizationId: string, automation: { id: string; templateId: string }) {
+    const template = await templates.forSend(organizationId, { id: automation.templateId });
+    if (template.category !== 'marketing') {
+      throw unprocessable('template_not_marketing', 'An automation sends a marketing template (it carries the unsubscribe footer)', [{ field: 'template_id', message: 'is a transactional template' }]);
+    }
+    const organization = await profile(organizationId);
+    if (!organization.postal_address) {
+      throw unprocessable('postal_address_required', 'Marketing email must show the organization\'s postal address; set it in the organization settings first', [{ field: 'postal_address', message: 'is not set' }]);
+    }
+    const from = resolveSender(organization, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
+    const prepared = renderable(template);
+    renderer.checkVariables(prepared, {});
+    return {
+      async compose(recipient: Recipient, key: { runId: string; stepIndex: number }): Promise<NewMessage> {
+        const url = links.unsubscribeUrl(organizationId, recipient.id);
+        const rendered = await renderer.render(prepared, { ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'), unsubscribe_url: url, preference_center_url: url });
+        return {
+          id: newId(), template_id: template.id, subscriber_id: recipient.id, campaign_id: null, automation_id: automation.id, category: 'marketing',
+          to_address: recipient.email, from_address: from, subject: rendered.subject, html: withLanguage(rendered.html, organization.locale), text: rendered.text,
+          headers: { ...senderHeaders(organization), ...links.listUnsubscribeHeaders(url), ...marketingHeaders(organization, from, { campaignId: automation.id, templateId: template.id }) },
+          idempotency_key: `automation/${key.runId}/${key.stepIndex}`, request_hash: null,
+        };
+      },
+    };
+  }
+
   return {
     send,
     campaignComposer,
+    automationComposer,
 
     async get(organizationId: string, id: string) {
       const message = await repo.findMessage(organizationId, id);

@@ -13,6 +13,7 @@ const NAV: NavItem[] = [
   { to: '/tags', label: 'Tags' },
   { to: '/templates', label: 'Templates' },
   { to: '/campaigns', label: 'Campaigns' },
+  { to: '/automations', label: 'Automations' },
   { to: '/emails', label: 'Emails' },
   { to: '/mailbox', label: 'Dev mailbox', role: 'admin' },
   { to: '/settings/organization', label: 'Settings', match: '/settings' },
