@@ -92,24 +92,41 @@ describe('the subscribers page', () => {
 });
 
 describe('the subscriber form', () => {
-  it('puts each of the API\'s field errors under its field, and a conflict under the email', async () => {
+  it('puts each of the API\'s field problems under its field in the dashboard\'s words, and a conflict under the email', async () => {
     navigate('/subscribers/new');
     answer('GET /api/v1/tags', TAGS);
     answer('POST /api/v1/subscribers',
-      apiError(422, 'validation_error', [{ field: 'email', message: 'must match format "email"' }, { field: 'metadata.plan', message: 'is too long' }]),
+      apiError(422, 'validation_error', [
+        { field: 'email', code: 'invalid_format', format: 'email', message: 'must be an email address' },
+        { field: 'first_name', code: 'too_short', limit: 3, message: 'must NOT have fewer than 3 characters' },
+        { field: 'metadata.plan', code: 'too_long', limit: 10, message: 'must be at most 10 characters' },
+      ]),
       apiError(409, 'subscriber_exists'));
     renderSignedIn(<SubscriberFormPage params={{}} />, { role: 'admin' });
     const email = await screen.findByLabelText('Email address');
-    fireEvent.change(email, { target: { value: 'nope' } });
+    fireEvent.change(email, { target: { value: 'ada@example.com' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
-    expect(await screen.findByText('must match format "email"')).toBeTruthy();
+    expect(await screen.findByText('Enter an email address, like name@example.com.')).toBeTruthy();
     expect(email.getAttribute('aria-invalid')).toBe('true');
-    expect(document.getElementById(email.getAttribute('aria-describedby')!.split(' ').at(-1)!)?.textContent).toBe('must match format "email"');
-    expect(screen.getByText('plan: is too long')).toBeTruthy();
+    expect(document.getElementById(email.getAttribute('aria-describedby')!.split(' ').at(-1)!)?.textContent).toBe('Enter an email address, like name@example.com.');
+    expect(screen.getByText('Use at least 3 characters.')).toBeTruthy();
+    expect(screen.getByText('plan: Use at most 10 characters.')).toBeTruthy();
+    // The validator's wording never reaches the page.
+    expect(document.body.textContent).not.toMatch(/must NOT|must be an email address|must be at most/);
 
     fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
     expect(await screen.findByText('subscriber_exists')).toBeTruthy();
     expect(calls.filter((c) => c.method === 'POST')[0]!.headers['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('says an address that cannot be one in plain words before calling the API', async () => {
+    navigate('/subscribers/new');
+    answer('GET /api/v1/tags', TAGS);
+    renderSignedIn(<SubscriberFormPage params={{}} />, { role: 'admin' });
+    fireEvent.change(await screen.findByLabelText('Email address'), { target: { value: 'not-an-email' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
+    expect(await screen.findByText('Enter an email address, like name@example.com.')).toBeTruthy();
+    expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
   });
 
   it('refuses metadata that is not a JSON object before calling the API', async () => {

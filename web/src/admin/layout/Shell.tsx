@@ -25,15 +25,20 @@ function isCurrent(item: NavItem, path: string): boolean {
 
 const PHONE = '(max-width: 900px)';
 
-/** Whether a media query matches now, following changes (rotation, window resize). */
+/**
+ * Whether a media query matches now, following changes (rotation, window resize). Where media queries
+ * are not available at all, the wide layout is the one shown.
+ */
 function useMedia(query: string): boolean {
+  const supported = typeof window.matchMedia === 'function';
   return useSyncExternalStore(
     (onChange) => {
+      if (!supported) return () => undefined;
       const list = window.matchMedia(query);
       list.addEventListener('change', onChange);
       return () => list.removeEventListener('change', onChange);
     },
-    () => window.matchMedia(query).matches,
+    () => supported && window.matchMedia(query).matches,
     () => false,
   );
 }

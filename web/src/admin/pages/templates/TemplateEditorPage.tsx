@@ -3,7 +3,7 @@ import { useMemo, useState } from 'react';
 import { Button } from '@shared/ui/Button';
 import { useConfirm } from '@shared/ui/Confirm';
 import { useToast } from '@shared/ui/Toasts';
-import { api, ApiRequestError, describeError, fieldErrors, idempotent, unwrap, type Template } from '../../api';
+import { api, ApiRequestError, describeError, describeProblem, fieldErrors, idempotent, unwrap, type Template } from '../../api';
 import { keys } from '../../keys';
 import { navigate } from '../../router';
 import { useOrganization, useSession } from '../../session';
@@ -46,7 +46,7 @@ function PreviewError({ error }: { error: unknown }) {
     <div className="state state--error" role="alert">
       <p className="state-title">The preview could not be rendered</p>
       <p>{describeError(error)}</p>
-      <ul className="preview-problems">{details.map((d, i) => <li key={i}><code>{d.field}</code>: {d.message}</li>)}</ul>
+      <ul className="preview-problems">{details.map((d, i) => <li key={i}><code>{d.field}</code>: {describeProblem(d)}</li>)}</ul>
     </div>
   );
 }
