@@ -216,8 +216,9 @@ export function createEmailService(deps: {
     renderer.checkVariables(prepared, {});
     return {
       async compose(recipient: Recipient, round: number): Promise<NewMessage> {
+        // One link for both footer entries; "Manage preferences" asks for the topics, "Unsubscribe" gets the unsubscribe card.
         const url = links.unsubscribeUrl(organizationId, recipient.id, campaign.id);
-        const rendered = await renderer.render(prepared, { ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'), unsubscribe_url: url, preference_center_url: url });
+        const rendered = await renderer.render(prepared, { ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'), unsubscribe_url: url, preference_center_url: `${url}?view=manage` });
         return {
           id: newId(), template_id: template.id, subscriber_id: recipient.id, campaign_id: campaign.id, category: 'marketing',
           to_address: recipient.email, from_address: from, subject: rendered.subject, html: withLanguage(rendered.html, organization.locale), text: rendered.text,

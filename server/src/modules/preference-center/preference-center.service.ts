@@ -56,12 +56,13 @@ export function createPreferenceCenterService(deps: {
 
   /**
    * The error for a genuine link that cannot open the page (expired, or its subscriber is gone): it names
-   * the organization, so the page can offer to email a fresh link. A forged link's error names nothing.
+   * the organization (slug and name), so the page can offer to email a fresh link and say for whom. A
+   * forged link's error names nothing.
    */
   async function deadLink(error: AppError, genuine: TokenClaims): Promise<AppError> {
     const organization = await repo.organizationById(genuine.organizationId);
     if (!organization) return error;
-    return new AppError(error.status, error.code, error.message, { details: [{ field: 'token', message: error.message, organization: organization.slug }] });
+    return new AppError(error.status, error.code, error.message, { details: [{ field: 'token', message: error.message, organization: organization.slug, organization_name: organization.name }] });
   }
 
   async function lockSubscriber(trx: Parameters<SubscriberRepository['lock']>[0], claims: TokenClaims) {

@@ -1759,7 +1759,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Redirects to the preference center; changes nothing */
+        /**
+         * Redirects to the preference center, opened on the unsubscribe card; changes nothing
+         * @description A broken or tampered link redirects to the preference center's "send me a new link" page of the organization the link names.
+         */
         get: operations["openUnsubscribeLink"];
         put?: never;
         /** RFC 8058 one-click unsubscribe; idempotent */
@@ -2434,6 +2437,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2456,6 +2463,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2478,6 +2489,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2500,6 +2515,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2522,6 +2541,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2573,6 +2596,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2595,6 +2622,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2617,6 +2648,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2639,6 +2674,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2717,6 +2756,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2739,6 +2782,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2761,6 +2808,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2783,6 +2834,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2854,6 +2909,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2876,6 +2935,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2898,6 +2961,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2920,6 +2987,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2942,6 +3013,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2995,6 +3070,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3017,6 +3096,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3076,6 +3159,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3098,6 +3185,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3120,6 +3211,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3142,6 +3237,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3182,6 +3281,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3204,6 +3307,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3226,6 +3333,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3248,6 +3359,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3336,6 +3451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3358,6 +3477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3380,6 +3503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3402,6 +3529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3447,6 +3578,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3469,6 +3604,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3491,6 +3630,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3513,6 +3656,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3556,6 +3703,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3578,6 +3729,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3600,6 +3755,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3622,6 +3781,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3644,6 +3807,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3695,6 +3862,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3717,6 +3888,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3739,6 +3914,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3761,6 +3940,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3783,6 +3966,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3826,6 +4013,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3848,6 +4039,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3870,6 +4065,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3892,6 +4091,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3914,6 +4117,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3936,6 +4143,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4014,6 +4225,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4036,6 +4251,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4058,6 +4277,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4080,6 +4303,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4102,6 +4329,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4124,6 +4355,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4167,6 +4402,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4189,6 +4428,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4211,6 +4454,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4233,6 +4480,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4255,6 +4506,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4277,6 +4532,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4344,6 +4603,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4366,6 +4629,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4388,6 +4655,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4410,6 +4681,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4432,6 +4707,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4508,6 +4787,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4530,6 +4813,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4552,6 +4839,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4574,6 +4865,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4596,6 +4891,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4659,6 +4958,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4681,6 +4984,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4703,6 +5010,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4725,6 +5036,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4747,6 +5062,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4798,6 +5117,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4820,6 +5143,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4842,6 +5169,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4864,6 +5195,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4886,6 +5221,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4963,6 +5302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4985,6 +5328,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5007,6 +5354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5029,6 +5380,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5051,6 +5406,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5073,6 +5432,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5125,6 +5488,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5147,6 +5514,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5169,6 +5540,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5191,6 +5566,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5213,6 +5592,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5289,6 +5672,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5311,6 +5698,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5333,6 +5724,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5355,6 +5750,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5377,6 +5776,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5444,6 +5847,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5466,6 +5873,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5488,6 +5899,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5510,6 +5925,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5532,6 +5951,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5554,6 +5977,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5597,6 +6024,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5619,6 +6050,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5641,6 +6076,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5663,6 +6102,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5685,6 +6128,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5707,6 +6154,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5778,6 +6229,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5800,6 +6255,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5822,6 +6281,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5844,6 +6307,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5898,6 +6365,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5920,6 +6391,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5942,6 +6417,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5964,6 +6443,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5986,6 +6469,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6040,6 +6527,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6062,6 +6553,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6084,6 +6579,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6106,6 +6605,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6128,6 +6631,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6182,6 +6689,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6204,6 +6715,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6226,6 +6741,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6248,6 +6767,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6270,6 +6793,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6322,6 +6849,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6344,6 +6875,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6366,6 +6901,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6388,6 +6927,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6458,6 +7001,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6480,6 +7027,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6502,6 +7053,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6524,6 +7079,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6546,6 +7105,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6608,6 +7171,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6630,6 +7197,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6652,6 +7223,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6674,6 +7249,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6696,6 +7275,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6759,6 +7342,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6781,6 +7368,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6803,6 +7394,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6825,6 +7420,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6847,6 +7446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6890,6 +7493,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6912,6 +7519,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6934,6 +7545,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6956,6 +7571,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6978,6 +7597,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7051,6 +7674,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7073,6 +7700,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7095,6 +7726,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7117,6 +7752,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7139,6 +7778,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7161,6 +7804,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7217,6 +7864,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7239,6 +7890,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7261,6 +7916,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7283,6 +7942,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7305,6 +7968,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7395,6 +8062,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7417,6 +8088,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7439,6 +8114,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7461,6 +8140,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7483,6 +8166,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7558,6 +8245,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7580,6 +8271,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7602,6 +8297,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7624,6 +8323,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7646,6 +8349,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7710,6 +8417,10 @@ export interface operations {
                                     field?: string;
                                     code: string;
                                     message: string;
+                                    limit?: number;
+                                    minimum?: number;
+                                    maximum?: number;
+                                    format?: string;
                                 } & {
                                     [key: string]: unknown;
                                 })[];
@@ -7735,6 +8446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7757,6 +8472,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7779,6 +8498,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7801,6 +8524,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7877,6 +8604,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7899,6 +8630,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7921,6 +8656,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7943,6 +8682,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7965,6 +8708,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8008,6 +8755,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8030,6 +8781,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8052,6 +8807,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8074,6 +8833,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8096,6 +8859,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8188,6 +8955,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8210,6 +8981,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8232,6 +9007,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8254,6 +9033,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8276,6 +9059,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8298,6 +9085,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8380,6 +9171,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8402,6 +9197,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8424,6 +9223,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8446,6 +9249,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8468,6 +9275,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8545,6 +9356,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8567,6 +9382,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8589,6 +9408,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8611,6 +9434,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8633,6 +9460,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8712,6 +9543,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8734,6 +9569,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8756,6 +9595,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8778,6 +9621,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8800,6 +9647,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8867,6 +9718,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8889,6 +9744,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8911,6 +9770,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8933,6 +9796,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8955,6 +9822,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9019,6 +9890,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9041,6 +9916,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9063,6 +9942,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9085,6 +9968,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9107,6 +9994,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9161,6 +10052,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9183,6 +10078,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9205,6 +10104,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9227,6 +10130,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9322,6 +10229,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9344,6 +10255,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9366,6 +10281,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9388,6 +10307,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9431,6 +10354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9453,6 +10380,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9475,6 +10406,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9497,6 +10432,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9519,6 +10458,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9570,6 +10513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9592,6 +10539,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9614,6 +10565,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9636,6 +10591,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9658,6 +10617,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9787,6 +10750,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9809,6 +10776,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9831,6 +10802,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9853,6 +10828,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9875,6 +10854,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9897,6 +10880,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9919,6 +10906,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10038,6 +11029,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10060,6 +11055,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10082,6 +11081,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10104,6 +11107,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10126,6 +11133,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10245,6 +11256,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10267,6 +11282,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10289,6 +11308,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10311,6 +11334,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10333,6 +11360,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10355,6 +11386,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10400,6 +11435,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10422,6 +11461,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10444,6 +11487,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10466,6 +11513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10488,6 +11539,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10607,6 +11662,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10629,6 +11688,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10651,6 +11714,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10673,6 +11740,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10695,6 +11766,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10717,6 +11792,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10739,6 +11818,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10791,6 +11874,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10805,6 +11892,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10827,6 +11918,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10841,6 +11936,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10863,6 +11962,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10877,6 +11980,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10899,6 +12006,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10913,6 +12024,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10967,6 +12082,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10989,6 +12108,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11011,6 +12134,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11033,6 +12160,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11055,6 +12186,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11141,6 +12276,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11163,6 +12302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11185,6 +12328,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11207,6 +12354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11229,6 +12380,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11301,6 +12456,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11323,6 +12482,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11345,6 +12508,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11367,6 +12534,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11389,6 +12560,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11432,6 +12607,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11454,6 +12633,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11476,6 +12659,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11498,6 +12685,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11520,6 +12711,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11612,6 +12807,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11634,6 +12833,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11656,6 +12859,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11678,6 +12885,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11700,6 +12911,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11722,6 +12937,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11793,6 +13012,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11815,6 +13038,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11837,6 +13064,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11859,6 +13090,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11881,6 +13116,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11932,6 +13171,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11954,6 +13197,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11976,6 +13223,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11998,6 +13249,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12020,6 +13275,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12104,6 +13363,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12126,6 +13389,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12148,6 +13415,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12170,6 +13441,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12192,6 +13467,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12214,6 +13493,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12236,6 +13519,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12310,6 +13597,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12332,6 +13623,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12354,6 +13649,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12376,6 +13675,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12398,6 +13701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12420,6 +13727,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12442,6 +13753,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12485,6 +13800,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12507,6 +13826,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12529,6 +13852,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12551,6 +13878,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12573,6 +13904,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12595,6 +13930,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12617,6 +13956,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12691,6 +14034,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12713,6 +14060,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12735,6 +14086,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12757,6 +14112,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12779,6 +14138,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12801,6 +14164,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12823,6 +14190,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12875,6 +14246,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12897,6 +14272,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12919,6 +14298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12941,6 +14324,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13000,6 +14387,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13022,6 +14413,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13044,6 +14439,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13066,6 +14465,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13135,6 +14538,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13157,6 +14564,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13179,6 +14590,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13201,6 +14616,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13223,6 +14642,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13245,6 +14668,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13325,6 +14752,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13347,6 +14778,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13369,6 +14804,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13391,6 +14830,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13413,6 +14856,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13467,6 +14914,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13489,6 +14940,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13511,6 +14966,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13533,6 +14992,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13555,6 +15018,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13577,6 +15044,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13642,6 +15113,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13664,6 +15139,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13686,6 +15165,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13708,6 +15191,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13730,6 +15217,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13794,6 +15285,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13816,6 +15311,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13838,6 +15337,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13860,6 +15363,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13882,6 +15389,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13934,6 +15445,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13956,6 +15471,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13978,6 +15497,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14000,6 +15523,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14022,6 +15549,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14080,6 +15611,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14102,6 +15637,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14124,6 +15663,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14146,6 +15689,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14168,6 +15715,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14270,6 +15821,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14292,6 +15847,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14314,6 +15873,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14357,6 +15920,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14379,6 +15946,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14401,6 +15972,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14423,6 +15998,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14485,6 +16064,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14507,6 +16090,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14529,6 +16116,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14551,6 +16142,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14566,6 +16161,8 @@ export interface operations {
             query: {
                 /** @description The signed link token from the preference-center URL */
                 token: string;
+                /** @description Optional: why (too many emails, not relevant, never signed up, other); stored in the consent history */
+                reason?: "too_many" | "not_relevant" | "never_signed_up" | "other";
             };
             header?: never;
             path?: never;
@@ -14604,6 +16201,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14626,6 +16227,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14648,6 +16253,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14703,6 +16312,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14725,6 +16338,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14747,6 +16364,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14769,6 +16390,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14836,6 +16461,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14858,6 +16487,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14880,6 +16513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15002,6 +16639,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15024,6 +16665,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15046,6 +16691,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15068,6 +16717,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15124,6 +16777,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15146,6 +16803,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15221,6 +16882,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15243,6 +16908,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15265,6 +16934,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15287,6 +16960,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15392,6 +17069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15414,6 +17095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15436,6 +17121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15458,6 +17147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15524,6 +17217,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15546,6 +17243,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15568,6 +17269,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15590,6 +17295,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15676,6 +17385,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15698,6 +17411,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15720,6 +17437,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15776,6 +17497,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15798,6 +17523,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15820,6 +17549,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15842,6 +17575,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15893,6 +17630,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15915,6 +17656,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15937,6 +17682,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15959,6 +17708,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16022,6 +17775,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16044,6 +17801,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16066,6 +17827,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16088,6 +17853,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16110,6 +17879,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16132,6 +17905,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16182,6 +17959,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16204,6 +17985,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16226,6 +18011,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16248,6 +18037,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16270,6 +18063,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16292,6 +18089,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16350,6 +18151,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16372,6 +18177,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16394,6 +18203,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16416,6 +18229,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16438,6 +18255,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16460,6 +18281,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16503,6 +18328,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16525,6 +18354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16547,6 +18380,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16569,6 +18406,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16591,6 +18432,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16613,6 +18458,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16679,6 +18528,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16701,6 +18554,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16723,6 +18580,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16745,6 +18606,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16767,6 +18632,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16789,6 +18658,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16836,6 +18709,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16858,6 +18735,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16880,6 +18761,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16902,6 +18787,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16924,6 +18813,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16946,6 +18839,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17005,6 +18902,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17027,6 +18928,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17049,6 +18954,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17071,6 +18980,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17093,6 +19006,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17115,6 +19032,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17167,6 +19088,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17189,6 +19114,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17211,6 +19140,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17233,6 +19166,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17316,6 +19253,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17338,6 +19279,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17360,6 +19305,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17382,6 +19331,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17404,6 +19357,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17426,6 +19383,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17499,6 +19460,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17521,6 +19486,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17543,6 +19512,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17565,6 +19538,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17587,6 +19564,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17609,6 +19590,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17652,6 +19637,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17674,6 +19663,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17696,6 +19689,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17718,6 +19715,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17740,6 +19741,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17762,6 +19767,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17848,6 +19857,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17870,6 +19883,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17892,6 +19909,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17914,6 +19935,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17936,6 +19961,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17958,6 +19987,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18041,6 +20074,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18063,6 +20100,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18085,6 +20126,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18107,6 +20152,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18129,6 +20178,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18151,6 +20204,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18173,6 +20230,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18246,6 +20307,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18268,6 +20333,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18290,6 +20359,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18312,6 +20385,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18334,6 +20411,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18356,6 +20437,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18429,6 +20514,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18451,6 +20540,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18473,6 +20566,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18495,6 +20592,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18517,6 +20618,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18539,6 +20644,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18612,6 +20721,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18634,6 +20747,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18656,6 +20773,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18678,6 +20799,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18700,6 +20825,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18722,6 +20851,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18795,6 +20928,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18817,6 +20954,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18839,6 +20980,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18861,6 +21006,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18883,6 +21032,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18905,6 +21058,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18953,6 +21110,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18975,6 +21136,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18997,6 +21162,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19019,6 +21188,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19041,6 +21214,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19063,6 +21240,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19117,6 +21298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19139,6 +21324,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19161,6 +21350,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19183,6 +21376,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19205,6 +21402,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19227,6 +21428,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19249,6 +21454,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19304,6 +21513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19326,6 +21539,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19348,6 +21565,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19370,6 +21591,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19392,6 +21617,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19414,6 +21643,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19436,6 +21669,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19492,6 +21729,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19514,6 +21755,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19536,6 +21781,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19558,6 +21807,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19580,6 +21833,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19602,6 +21859,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19665,6 +21926,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19687,6 +21952,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19709,6 +21978,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19731,6 +22004,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19753,6 +22030,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19775,6 +22056,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19844,6 +22129,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19866,6 +22155,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19888,6 +22181,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19910,6 +22207,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19932,6 +22233,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19954,6 +22259,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20050,6 +22359,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20072,6 +22385,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20094,6 +22411,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20116,6 +22437,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20138,6 +22463,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20198,6 +22527,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20220,6 +22553,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20242,6 +22579,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20264,6 +22605,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20286,6 +22631,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20337,6 +22686,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20359,6 +22712,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20381,6 +22738,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20403,6 +22764,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20483,6 +22848,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20505,6 +22874,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20527,6 +22900,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20549,6 +22926,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20598,6 +22979,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20620,6 +23005,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20642,6 +23031,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20664,6 +23057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20731,6 +23128,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20753,6 +23154,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20775,6 +23180,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20797,6 +23206,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20819,6 +23232,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20862,6 +23279,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20884,6 +23305,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20906,6 +23331,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20928,6 +23357,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20950,6 +23383,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21030,6 +23467,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21052,6 +23493,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21074,6 +23519,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21096,6 +23545,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21118,6 +23571,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21194,6 +23651,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21216,6 +23677,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21238,6 +23703,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21260,6 +23729,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21282,6 +23755,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21353,6 +23830,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21375,6 +23856,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21397,6 +23882,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21419,6 +23908,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21441,6 +23934,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21497,6 +23994,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21519,6 +24020,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21541,6 +24046,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21563,6 +24072,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21585,6 +24098,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21676,6 +24193,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21698,6 +24219,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21720,6 +24245,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21742,6 +24271,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21764,6 +24297,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21855,6 +24392,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21877,6 +24418,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21899,6 +24444,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21921,6 +24470,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21943,6 +24496,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22000,6 +24557,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22022,6 +24583,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22044,6 +24609,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22066,6 +24635,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22088,6 +24661,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22198,6 +24775,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22220,6 +24801,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22242,6 +24827,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22291,6 +24880,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22313,6 +24906,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22325,7 +24922,10 @@ export interface operations {
     };
     openUnsubscribeLink: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description manage: open the preference center on the topics (the footer's "Manage preferences" link) rather than on the unsubscribe card */
+                view?: "manage";
+            };
             header?: never;
             path: {
                 token: string;
@@ -22380,6 +24980,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
