@@ -284,7 +284,7 @@ describe('the admin dashboard, as the owner', SLOW, () => {
       return page.getByRole('button', { name: /Hi Grace/ }).count();
     }, { timeout: 20_000, interval: 500 }).toBeGreaterThan(0);
     await page.getByRole('button', { name: /Hi Grace/ }).first().click();
-    const message = page.locator('iframe[title="Message: Hi Grace"]');
+    const message = page.locator('iframe[title="Message: [Test] Hi Grace"]');
     expect(await message.getAttribute('sandbox')).toBe('');
     expect(await message.getAttribute('srcdoc')).toContain('Fresh words from the editor.');
     await capture(page, '18-dev-mailbox');

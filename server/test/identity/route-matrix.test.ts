@@ -136,6 +136,7 @@ const SAMPLES: Record<string, Sample> = {
   'PATCH /api/v1/templates/:id': { params: (fx) => ({ id: fx.templateId }), body: () => ({ subject: 'Changed' }) },
   'DELETE /api/v1/templates/:id': { params: (fx) => ({ id: fx.templateId }) },
   'POST /api/v1/templates/:id/preview': { params: (fx) => ({ id: fx.templateId }), body: () => ({}) },
+  'POST /api/v1/templates/:id/test': { params: (fx) => ({ id: fx.templateId }), body: () => ({}) },
   'POST /api/v1/emails/send': { body: () => ({ template_slug: 'matrix-template', to: 'matrix@example.com' }) },
   'GET /api/v1/emails/:id': { params: (fx) => ({ id: fx.emailMessageId }) },
   'GET /api/v1/emails': {},

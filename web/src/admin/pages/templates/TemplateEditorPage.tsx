@@ -3,10 +3,10 @@ import { useMemo, useState } from 'react';
 import { Button } from '@shared/ui/Button';
 import { useConfirm } from '@shared/ui/Confirm';
 import { useToast } from '@shared/ui/Toasts';
-import { api, ApiRequestError, describeError, describeProblem, fieldErrors, idempotent, unwrap, type Template } from '../../api';
+import { api, ApiRequestError, describeError, describeProblem, fieldErrors, unwrap, type Template } from '../../api';
 import { keys } from '../../keys';
 import { navigate } from '../../router';
-import { useOrganization, useSession } from '../../session';
+import { useOrganization } from '../../session';
 import { Field, FormError, SelectField, TextAreaField } from '../../ui/Fields';
 import { Badge, formatDateTime, useDebounced } from '../../ui/misc';
 import { Page, Section } from '../../ui/Page';
@@ -53,7 +53,6 @@ function PreviewError({ error }: { error: unknown }) {
 
 function Preview({ template, variablesText, draft }: { template: Template; variablesText: string; draft: Draft }) {
   const { organizationId } = useOrganization();
-  const { me } = useSession();
   const toast = useToast();
   // One pause in typing, in any of the fields, renders once.
   const typed = useMemo(() => ({ variablesText, ...draft }), [variablesText, draft]);
@@ -69,8 +68,9 @@ function Preview({ template, variablesText, draft }: { template: Template; varia
     retry: false,
   });
   const sendTest = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/v1/emails/send', { body: { template_id: template.id, to: me.user.email, variables: variables ?? {} }, ...idempotent() })),
-    onSuccess: () => toast.success(`Test email on its way to ${me.user.email}. Without an email provider it lands in the dev mailbox.`),
+    // A test goes to the signed-in member's own address, marketing templates included (no subscription needed).
+    mutationFn: () => unwrap(api.POST('/api/v1/templates/{id}/test', { params: { path: { id: template.id } }, body: { variables: variables ?? {} } })),
+    onSuccess: (sent) => toast.success(`Test email on its way to ${sent.to}, marked [Test]. Without an email provider it lands in the dev mailbox.`),
     onError: (error) => toast.error(describeError(error)),
   });
   const unsaved = Object.keys(changedFields(template, draft)).length > 0;
