@@ -1,5 +1,5 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { navigate } from '../../src/admin/router';
 import SubscriberFormPage from '../../src/admin/pages/subscribers/SubscriberFormPage';
 import SubscribersPage from '../../src/admin/pages/subscribers/SubscribersPage';
@@ -138,5 +138,33 @@ describe('the subscriber form', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
     expect(await screen.findByText(/must be a JSON object/)).toBeTruthy();
     expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
+  });
+});
+
+describe('unsaved changes', () => {
+  it('asks before leaving the subscriber form with edits, stays when told to, and leaves when the form is untouched', async () => {
+    navigate('/subscribers/new');
+    answer('GET /api/v1/tags', TAGS);
+    const { unmount } = renderSignedIn(<SubscriberFormPage params={{}} />, { role: 'admin' });
+    const email = await screen.findByLabelText('Email address');
+    const ask = vi.spyOn(window, 'confirm').mockReturnValue(false);
+    // Untouched: leaving asks nothing.
+    navigate('/subscribers');
+    expect(ask).not.toHaveBeenCalled();
+    navigate('/subscribers/new');
+
+    fireEvent.change(email, { target: { value: 'half-typed@' } });
+    navigate('/tags');
+    expect(ask).toHaveBeenCalledWith('You have unsaved changes. Leave this page and lose them?');
+    expect(window.location.pathname).toBe('/subscribers/new');
+    const unload = new Event('beforeunload', { cancelable: true });
+    window.dispatchEvent(unload);
+    expect(unload.defaultPrevented).toBe(true);
+
+    ask.mockReturnValue(true);
+    navigate('/tags');
+    expect(window.location.pathname).toBe('/tags');
+    ask.mockRestore();
+    unmount();
   });
 });

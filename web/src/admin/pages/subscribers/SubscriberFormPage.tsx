@@ -5,7 +5,7 @@ import { useToast } from '@shared/ui/Toasts';
 import { looksLikeEmail } from '@shared/api/problems';
 import { api, ApiRequestError, describeError, fieldErrors, idempotent, unwrap, type Subscriber } from '../../api';
 import { keys } from '../../keys';
-import { navigate } from '../../router';
+import { navigate, useUnsavedChangesGuard } from '../../router';
 import { useOrganization } from '../../session';
 import { Checkbox, Field, FormError, SelectField, TextAreaField } from '../../ui/Fields';
 import { Page } from '../../ui/Page';
@@ -68,9 +68,10 @@ function SubscriberForm({ initial, subscriber }: { initial: Draft; subscriber?: 
         queryClient.invalidateQueries({ queryKey: keys.tags.all(organizationId) }),
       ]);
       toast.success(subscriber ? 'Subscriber saved.' : `${saved.email} added.`);
-      navigate(`/subscribers/${saved.id}`);
+      navigate(`/subscribers/${saved.id}`, { force: true });
     },
   });
+  useUnsavedChangesGuard(!save.isSuccess && JSON.stringify(draft) !== JSON.stringify(initial));
   const errors = errorsOf(save.error);
   const formError = save.isError && Object.keys(errors).length === 0 ? describeError(save.error) : null;
 

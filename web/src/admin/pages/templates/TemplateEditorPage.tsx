@@ -5,7 +5,7 @@ import { useConfirm } from '@shared/ui/Confirm';
 import { useToast } from '@shared/ui/Toasts';
 import { api, ApiRequestError, describeError, describeProblem, fieldErrors, unwrap, type Template } from '../../api';
 import { keys } from '../../keys';
-import { navigate } from '../../router';
+import { navigate, useUnsavedChangesGuard } from '../../router';
 import { useOrganization } from '../../session';
 import { Field, FormError, SelectField, TextAreaField } from '../../ui/Fields';
 import { Badge, formatDateTime, useDebounced } from '../../ui/misc';
@@ -107,6 +107,9 @@ function Editor({ template }: { template: Template }) {
   const initialSample = useMemo(() => JSON.stringify(sampleFor(template.variables_schema), null, 2), [template.variables_schema]);
   const [variablesText, setVariablesText] = useState(initialSample);
   const [schemaError, setSchemaError] = useState<string | null>(null);
+  const dirty = !readOnly && (draft.name !== template.name || draft.slug !== template.slug || draft.subject !== template.subject
+    || draft.category !== template.category || draft.mjml !== template.mjml_content || draft.schema !== JSON.stringify(template.variables_schema, null, 2));
+  useUnsavedChangesGuard(dirty);
   const previewDraft = useMemo<Draft>(() => ({ subject: draft.subject, mjml_content: draft.mjml, category: draft.category }), [draft.subject, draft.mjml, draft.category]);
   const save = useMutation({
     mutationFn: (variablesSchema: Record<string, unknown>) => unwrap(api.PATCH('/api/v1/templates/{id}', {
@@ -124,7 +127,7 @@ function Editor({ template }: { template: Template }) {
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: keys.templates.all(organizationId) });
       toast.success(`${template.name} archived.`);
-      navigate('/templates');
+      navigate('/templates', { force: true });
     },
     onError: (error) => toast.error(describeError(error)),
   });
