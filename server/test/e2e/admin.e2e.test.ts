@@ -360,7 +360,7 @@ describe('an invited viewer', SLOW, () => {
     await capture(viewer, '22-invitation-accept');
     await viewer.getByRole('button', { name: 'Accept invitation' }).click();
     await heading(viewer, 'Overview');
-    await viewer.getByText('viewer', { exact: true }).first().waitFor();
+    await viewer.getByText('Viewer', { exact: true }).first().waitFor();
   });
 
   it('sees every page without a single write action, and the API refuses writes anyway', async () => {
