@@ -357,6 +357,9 @@ describe('an invited viewer', SLOW, () => {
     viewer = await viewerContext.newPage();
     await viewer.goto(link);
     await heading(viewer, 'Join an organization');
+    // The page names the organization, the role and who sent the invitation before anything is accepted.
+    await viewer.getByText(/invited you to join Admin E2E as a viewer/).waitFor();
+    await viewer.getByText(new RegExp(OWNER.replace('.', '\\.'))).first().waitFor();
     await capture(viewer, '22-invitation-accept');
     await viewer.getByRole('button', { name: 'Accept invitation' }).click();
     await heading(viewer, 'Overview');

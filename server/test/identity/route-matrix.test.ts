@@ -125,6 +125,7 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/invitations/:id/resend': { params: (fx) => ({ id: fx.invitationId }) },
   'DELETE /api/v1/invitations/:id': { params: (fx) => ({ id: fx.invitationId }) },
   'POST /api/v1/invitations/accept': { public: 'the invitation token is the credential (CSRF-checked)' },
+  'POST /api/v1/invitations/details': { public: 'the invitation token is the credential (CSRF-checked); reads only' },
 
   'GET /api/v1/platform/organizations': {},
   'POST /api/v1/platform/organizations/:id/suspend': { params: (fx) => ({ id: fx.organizationId }) },
