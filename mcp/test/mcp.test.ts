@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { SubscribeFlowClient } from '../../sdk/src/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../server/test/support/context.ts';
 
@@ -54,8 +55,9 @@ describe('the MCP server over stdio', () => {
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name).sort();
     expect(names).toEqual([
-      'create_subscriber', 'find_subscribers', 'get_stats', 'get_subscriber', 'list_tags', 'list_templates',
-      'send_email', 'tag_subscriber', 'untag_subscriber',
+      'count_campaign_recipients', 'count_segment', 'create_campaign_draft', 'create_subscriber', 'find_subscribers', 'get_campaign',
+      'get_campaign_stats', 'get_stats', 'get_subscriber', 'list_campaigns', 'list_segments', 'list_tags', 'list_templates',
+      'send_campaign', 'send_email', 'tag_subscriber', 'untag_subscriber',
     ]);
     const documented = [...guide.matchAll(/^\| `(\w+)`(?: \/ `(\w+)`)? \|/gm)].flatMap((m) => m.slice(1).filter(Boolean)).sort();
     expect(documented).toEqual(names);
@@ -113,6 +115,58 @@ describe('the MCP server over stdio', () => {
     // Nothing was written.
     const lookup = await full.callTool({ name: 'get_subscriber', arguments: { email: 'sneaky@example.com' } });
     expect(text(lookup)).toMatch(/^subscriber_not_found/);
+  });
+
+  it('drafts a campaign, counts its audience, sends it only with a confirmation of that count, and reads its stats', async () => {
+    const sf = new SubscribeFlowClient({ apiKey: organization.key, baseUrl });
+    await ctx.container.db.updateTable('organizations').set({ postal_address: '1 Example Street, Berlin' }).where('id', '=', organization.id).execute();
+    const template = await sf.templates.create({
+      name: 'Newsletter', slug: 'newsletter', category: 'marketing', subject: 'News',
+      mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>News</mj-text></mj-column></mj-section></mj-body></mjml>',
+    });
+    const tag = await sf.tags.create({ name: 'Campaign readers' });
+    await sf.subscribers.batch({ subscribers: ['r1@example.com', 'r2@example.com'].map((email) => ({ email, tags: [tag.slug] })) });
+
+    const drafted = await full.callTool({ name: 'create_campaign_draft', arguments: { name: 'Launch', template_id: template.id, include_tag_ids: [tag.id] } });
+    expect(drafted.isError, text(drafted)).toBeFalsy();
+    const campaign = JSON.parse(text(drafted)) as { id: string; status: string };
+    expect(campaign.status).toBe('draft');
+    expect(JSON.parse(text(await full.callTool({ name: 'count_campaign_recipients', arguments: { campaign_id: campaign.id } })))).toMatchObject({ count: 2 });
+
+    // Without confirm nothing is sent: the answer is what would happen.
+    const preview = await full.callTool({ name: 'send_campaign', arguments: { campaign_id: campaign.id } });
+    expect(JSON.parse(text(preview))).toMatchObject({ sent: false, would_send_to: 2 });
+    expect((await sf.campaigns.get(campaign.id)).status).toBe('draft');
+    // A confirmation of another count than the audience's is refused.
+    const stale = await full.callTool({ name: 'send_campaign', arguments: { campaign_id: campaign.id, confirm: true, expected_recipients: 5 } });
+    expect(stale.isError).toBe(true);
+    expect(text(stale)).toMatch(/^confirmation_mismatch: The audience is 2 recipients, not the 5 confirmed/);
+    expect((await sf.campaigns.get(campaign.id)).status).toBe('draft');
+
+    const sent = await full.callTool({ name: 'send_campaign', arguments: { campaign_id: campaign.id, confirm: true, expected_recipients: 2 } });
+    expect(sent.isError, text(sent)).toBeFalsy();
+    expect(JSON.parse(text(sent)).status).not.toBe('draft');
+    // The same confirmed call again is answered from the first send (same idempotency key), not sent twice.
+    const again = await full.callTool({ name: 'send_campaign', arguments: { campaign_id: campaign.id, confirm: true, expected_recipients: 2 } });
+    expect(again.isError, text(again)).toBeFalsy();
+    expect(JSON.parse(text(again)).id).toBe(campaign.id);
+
+    const listed = JSON.parse(text(await full.callTool({ name: 'list_campaigns', arguments: { limit: 10 } }))).items as { id: string }[];
+    expect(listed.map((c) => c.id)).toContain(campaign.id);
+    expect(JSON.parse(text(await full.callTool({ name: 'get_campaign', arguments: { campaign_id: campaign.id } }))).name).toBe('Launch');
+    const stats = await full.callTool({ name: 'get_campaign_stats', arguments: { campaign_id: campaign.id } });
+    expect(JSON.parse(text(stats))).toHaveProperty('targeted');
+  });
+
+  it('lists segments and counts one with a sample of its members', async () => {
+    const sf = new SubscribeFlowClient({ apiKey: organization.key, baseUrl });
+    const segment = await sf.segments.create({ name: 'Example.com', filter: { match: 'all', conditions: [{ field: 'email', op: 'domain', value: 'example.com' }] } });
+    const listed = JSON.parse(text(await full.callTool({ name: 'list_segments', arguments: {} }))).items as { id: string }[];
+    expect(listed.map((s) => s.id)).toEqual([segment.id]);
+    const counted = JSON.parse(text(await full.callTool({ name: 'count_segment', arguments: { segment_id: segment.id, sample: true } })));
+    const expected = (await sf.segments.count(segment.id)).count;
+    expect(counted.count).toBe(expected);
+    expect(counted.members).toHaveLength(Math.min(expected, 50));
   });
 
   it('rejects arguments outside the input schema before calling the API', async () => {

@@ -1,5 +1,7 @@
 import { Transport } from './http.ts';
-import { ApiKeys, Emails, PreferenceCenter, Stats, Subscribers, Suppressions, Tags, Templates } from './resources.ts';
+import {
+  ApiKeys, Campaigns, Emails, Imports, PreferenceCenter, Segments, Stats, Subscribers, Suppressions, Tags, Templates, Webhooks,
+} from './resources.ts';
 
 export interface ClientOptions {
   /** An API key (sf_live_… or sf_test_…). Keep it on your server: a key in a browser is a published key. */
@@ -32,6 +34,10 @@ export class SubscribeFlowClient {
   readonly suppressions: Suppressions;
   readonly apiKeys: ApiKeys;
   readonly stats: Stats;
+  readonly segments: Segments;
+  readonly campaigns: Campaigns;
+  readonly webhooks: Webhooks;
+  readonly imports: Imports;
   private readonly publicHttp: Transport;
 
   constructor(options: ClientOptions) {
@@ -53,6 +59,10 @@ export class SubscribeFlowClient {
     this.suppressions = new Suppressions(http);
     this.apiKeys = new ApiKeys(http);
     this.stats = new Stats(http);
+    this.segments = new Segments(http);
+    this.campaigns = new Campaigns(http);
+    this.webhooks = new Webhooks(http);
+    this.imports = new Imports(http);
   }
 
   /** The preference center of the subscriber whose link carries `token`; sends no API key. */

@@ -3,10 +3,13 @@ export {
   SubscribeFlowError, ValidationError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError,
   RateLimitError, ServerError, ConnectionError, TimeoutError, type ErrorDetail,
 } from './errors.ts';
-export { paginate } from './http.ts';
-export type { ApiKeys, Emails, PreferenceCenter, Stats, Subscribers, Suppressions, Tags, Templates } from './resources.ts';
+export { paginate, type UploadSource } from './http.ts';
+export { verifyWebhook, WebhookVerificationError, type WebhookEvent, type WebhookHeaders, type VerifyWebhookOptions } from './webhooks.ts';
+export type {
+  ApiKeys, Campaigns, Emails, ImportOptions, Imports, PreferenceCenter, Segments, Stats, Subscribers, Suppressions, Tags, Templates, Webhooks,
+} from './resources.ts';
 export type {
   OperationId, RequestBody, QueryParams, ResponseBody, Page, RequestOptions,
-  Subscriber, Tag, Template, Suppression, ApiKey, SubscriberEmail,
+  Subscriber, Tag, Template, Suppression, ApiKey, SubscriberEmail, Segment, SegmentFilter, Campaign, WebhookEndpoint, WebhookDelivery, Import,
 } from './types.ts';
 export type { paths, operations, components } from './generated/schema.ts';

@@ -32,6 +32,12 @@ export type Template = Schemas['Template'];
 export type Suppression = Schemas['Suppression'];
 export type ApiKey = Schemas['ApiKey'];
 export type SubscriberEmail = Schemas['SubscriberEmail'];
+export type Segment = Schemas['Segment'];
+export type SegmentFilter = Schemas['SegmentFilter'];
+export type Campaign = Schemas['Campaign'];
+export type WebhookEndpoint = Schemas['WebhookEndpoint'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type Import = Schemas['Import'];
 
 /** Options every call takes. */
 export interface RequestOptions {

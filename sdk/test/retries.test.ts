@@ -117,3 +117,49 @@ describe('timeouts and cancellation', () => {
     await expect(sf.tags.list()).rejects.toMatchObject({ constructor: ConnectionError, code: 'connection_error' });
   });
 });
+
+describe('uploads and downloads', () => {
+  it('never retries an upload from a stream (it can be read once), even with an idempotency key', async () => {
+    const { baseUrl, seen } = await scripted([unavailable('0'), json(202, { id: 'x' })]);
+    const sf = new SubscribeFlowClient({ apiKey: 'sf_test_x', baseUrl, maxRetries: 3 });
+    const stream = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new TextEncoder().encode('email\na@example.com\n')); c.close(); } });
+    await expect(sf.imports.create(stream, {}, { idempotencyKey: 'upload-1' })).rejects.toBeInstanceOf(ServerError);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('does not cut an upload off at the client timeout, only at a timeout given for the call', async () => {
+    const slow = (res: ServerResponse) => setTimeout(() => json(202, { id: 'x' })(res), 500);
+    const { baseUrl, seen } = await scripted([slow]);
+    const sf = new SubscribeFlowClient({ apiKey: 'sf_test_x', baseUrl, timeout: 200 });
+    await expect(sf.imports.create(new Blob(['email\na@example.com\n']))).resolves.toEqual({ id: 'x' });
+    await expect(sf.imports.create(new Blob(['email\n']), {}, { timeout: 200 })).rejects.toBeInstanceOf(TimeoutError);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('applies the timeout to the start of a download, not to reading a long one', async () => {
+    const { baseUrl } = await scripted([(res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.write('email\n');
+      let rows = 0;
+      const timer = setInterval(() => {
+        rows += 1;
+        res.write(`row${rows}@example.com\n`);
+        if (rows === 6) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 100);
+    }]);
+    const sf = new SubscribeFlowClient({ apiKey: 'sf_test_x', baseUrl, timeout: 200 });
+    const started = Date.now();
+    const text = await new Response(await sf.subscribers.export()).text();
+    expect(Date.now() - started).toBeGreaterThan(500);
+    expect(text.trim().split('\n')).toHaveLength(7);
+  });
+
+  it('times out a download whose answer does not start', async () => {
+    const { baseUrl } = await scripted([() => undefined]);
+    const sf = new SubscribeFlowClient({ apiKey: 'sf_test_x', baseUrl, timeout: 200, maxRetries: 0 });
+    await expect(sf.subscribers.export()).rejects.toBeInstanceOf(TimeoutError);
+  });
+});

@@ -76,6 +76,7 @@ export interface Campaigns {
   organization_id: string;
   preheader: string | null;
   reply_to: string | null;
+  resumes_at: Timestamp | null;
   round: Generated<number>;
   scheduled_at: Timestamp | null;
   segment_id: string | null;
@@ -250,12 +251,14 @@ export interface Organizations {
   plan: Generated<string>;
   postal_address: string | null;
   preference_center: Generated<Json>;
+  sending_window: Json | null;
   slug: string;
   status: Generated<string>;
   stripe_customer_id: string | null;
   stripe_subscription_id: string | null;
   subscription_status: string | null;
   tags_version: Generated<Int8>;
+  timezone: Generated<string>;
   updated_at: Generated<Timestamp>;
   usage_period_start: Generated<Timestamp>;
 }

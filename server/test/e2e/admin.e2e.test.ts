@@ -35,6 +35,8 @@ async function signIn(p: Page, email: string) {
   await p.getByLabel('Email address').fill(email);
   await p.getByRole('button', { name: 'Email me a sign-in link' }).click();
   await p.getByText('Check your inbox.').waitFor();
+  // No provider is configured here: the page says where the link went.
+  await p.getByText('No email provider is configured: the link is in the dev mailbox').waitFor();
   const mail = await mailTo(stack.ctx, email, since);
   await p.goto(linkIn(mail.text, /http:\/\/127\.0\.0\.1:\d+\/admin\/login\/verify\?token=[\w-]+/));
   await heading(p, 'Overview');
@@ -287,6 +289,11 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     const message = page.locator('iframe[title="Message: [Test] Hi Grace"]');
     expect(await message.getAttribute('sandbox')).toBe('');
     expect(await message.getAttribute('srcdoc')).toContain('Fresh words from the editor.');
+    // The headers a provider would get are shown, and markup namespaces are not listed as links.
+    await page.getByText(/^Headers \(\d+\)$/).click();
+    await page.locator('.message-view dt', { hasText: 'X-Entity-Ref-ID' }).waitFor();
+    await page.getByText(/^Links in this message/).click().catch(() => undefined);
+    expect(await page.locator('.message-view a[href*="w3.org"]').count()).toBe(0);
     await capture(page, '18-dev-mailbox');
   });
 
@@ -308,6 +315,17 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     await page.getByLabel('Postal address').fill('1 Main Street, Springfield');
     await page.getByRole('button', { name: 'Save organization' }).click();
     await toast(page, 'Organization saved.');
+    // Campaigns go out on weekdays from 08:00 to 18:00, Berlin time.
+    await page.getByLabel('Time zone').selectOption('Europe/Berlin');
+    await page.getByLabel('Send campaigns only on certain days and hours').check();
+    await page.getByLabel('Saturday').uncheck();
+    await page.getByLabel('Sunday').uncheck();
+    await page.getByLabel('From', { exact: true }).fill('08:00');
+    await page.getByLabel('Until', { exact: true }).fill('18:00');
+    await page.getByRole('button', { name: 'Save sending window' }).click();
+    await toast(page, 'Sending window saved.');
+    const stored = await stack.ctx.container.db.selectFrom('organizations').select(['timezone', 'sending_window']).where('id', '=', organization.id).executeTakeFirstOrThrow();
+    expect(stored).toEqual({ timezone: 'Europe/Berlin', sending_window: { days: [1, 2, 3, 4, 5], start: '08:00', end: '18:00' } });
 
     await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Sender & domains' }).click();
     await page.getByLabel('Sender name').waitFor();

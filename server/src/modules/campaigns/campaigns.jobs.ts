@@ -3,6 +3,7 @@ import type { DB } from '../../db/types.ts';
 import type { JobContext, JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import { AppError } from '../../lib/errors.ts';
+import { heldUntil } from '../../lib/sending-window.ts';
 import type { EmailRepository, EmailService, NewMessage } from '../email/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import type { CampaignRepository, CampaignRow, ClaimedRecipient } from './campaigns.repository.ts';
@@ -114,6 +115,12 @@ export function createCampaignJobs(deps: {
   }
 
   async function pumpFor(campaign: Campaign, step: string, context: JobContext): Promise<string> {
+    // Outside the organization's sending window the pump stops and says when it goes on; the cron tick
+    // starts a new pump then. Messages already handed to the email queue still go out.
+    const { timezone, sending_window: window } = await repo.sendingWindow(campaign.organization_id);
+    const until = heldUntil(window, timezone, new Date());
+    if (until || campaign.resumes_at) await repo.hold(campaign.id, campaign.round, until);
+    if (until) return 'held';
     let composer: Awaited<ReturnType<EmailService['campaignComposer']>>;
     try {
       composer = await deps.emails.campaignComposer(campaign.organization_id, settingsOf(campaign));
@@ -221,12 +228,13 @@ export function createCampaignJobs(deps: {
 
   /** Only finds work and enqueues it: due campaigns' start, and a new pump where the old one went quiet. */
   const tick: JobHandler<'campaigns.tick'> = async ({ tick: at }) => {
-    const { due, stalled } = await repo.dueWork(STALE_PUMP_SECONDS, 500);
+    const { due, stalled, held } = await repo.dueWork(STALE_PUMP_SECONDS, 500);
+    const reopened = held.filter((c) => heldUntil(c.sending_window, c.timezone, new Date()) === null);
     await producer.enqueueMany([
       ...due.map((id) => ({ name: 'campaign.start' as const, payload: { campaign_id: id, tick: at } })),
-      ...stalled.map((c) => ({ name: 'campaign.pump' as const, payload: { campaign_id: c.id, round: c.round, step: `${at}_0` } })),
+      ...[...stalled, ...reopened].map((c) => ({ name: 'campaign.pump' as const, payload: { campaign_id: c.id, round: c.round, step: `${at}_0` } })),
     ]);
-    return { started: due.length, restarted: stalled.length };
+    return { started: due.length, restarted: stalled.length + reopened.length };
   };
 
   return { 'campaign.start': start, 'campaign.pump': pump, 'campaigns.tick': tick };

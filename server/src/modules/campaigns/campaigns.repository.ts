@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Executor } from '../../db/client.ts';
 import type { DB } from '../../db/types.ts';
+import type { SendingWindow } from '../../lib/sending-window.ts';
 import { withFilterTimeout } from '../segments/index.ts';
 
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled', 'failed'] as const;
@@ -29,6 +30,8 @@ export interface CampaignRow {
   started_at: Date | null;
   completed_at: Date | null;
   cancelled_at: Date | null;
+  /** While sending waits for the organization's sending window: when it goes on. */
+  resumes_at: Date | null;
   round: number;
   targeted_count: number;
   last_error: string | null;
@@ -61,7 +64,7 @@ export interface ClaimedRecipient {
 
 const columns = [
   'id', 'name', 'status', 'template_id', 'segment_id', 'tag_filter', 'subject', 'preheader', 'from_name', 'reply_to', 'scheduled_at', 'started_at',
-  'completed_at', 'cancelled_at', 'round', 'targeted_count', 'last_error', 'created_at', 'updated_at',
+  'completed_at', 'cancelled_at', 'resumes_at', 'round', 'targeted_count', 'last_error', 'created_at', 'updated_at',
 ] as const;
 
 const notSuppressed = sql<SqlBool>`not exists (select 1 from suppressions x where x.organization_id = s.organization_id and lower(x.email) = lower(s.email))`;
@@ -337,12 +340,33 @@ export function createCampaignRepository(db: Kysely<DB>) {
     },
 
     /** Scheduled campaigns now due, and sending ones whose pump has not beaten for `staleSeconds`. */
+    /** The organization's time zone and sending window (campaigns wait outside it). */
+    async sendingWindow(organizationId: string): Promise<{ timezone: string; sending_window: SendingWindow | null }> {
+      return await db.selectFrom('organizations').select(['timezone', 'sending_window']).where('id', '=', organizationId)
+        .executeTakeFirstOrThrow() as { timezone: string; sending_window: SendingWindow | null };
+    },
+
+    /**
+     * Holds a sending campaign until the window opens (or clears the hold: `until` null). The pump stops;
+     * the cron tick starts a new one once `resumes_at` has passed.
+     */
+    async hold(id: string, round: number, until: Date | null): Promise<void> {
+      await db.updateTable('campaigns').set({ resumes_at: until, ...(until ? { heartbeat_at: null } : {}) })
+        .where('id', '=', id).where('status', '=', 'sending').where('round', '=', round).execute();
+    },
+
     async dueWork(staleSeconds: number, limit: number) {
       const due = await db.selectFrom('campaigns').select('id').where('status', '=', 'scheduled').where('scheduled_at', '<=', new Date()).orderBy('scheduled_at').limit(limit).execute();
       const stalled = await db.selectFrom('campaigns').select(['id', 'round']).where('status', '=', 'sending')
         .where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', sql<Date>`now() - make_interval(secs => ${staleSeconds})`)]))
+        // One held for the sending window is picked up once the window opens.
+        .where((eb) => eb.or([eb('resumes_at', 'is', null), eb('resumes_at', '<=', new Date())]))
         .orderBy('id').limit(limit).execute();
-      return { due: due.map((r) => r.id), stalled };
+      // Held ones whose window may have opened early (the organization changed its window or zone).
+      const held = await db.selectFrom('campaigns as c').innerJoin('organizations as o', 'o.id', 'c.organization_id')
+        .select(['c.id', 'c.round', 'o.timezone', 'o.sending_window']).where('c.status', '=', 'sending').where('c.resumes_at', '>', new Date())
+        .orderBy('c.id').limit(limit).execute() as { id: string; round: number; timezone: string; sending_window: SendingWindow | null }[];
+      return { due: due.map((r) => r.id), stalled, held };
     },
   };
 }

@@ -43,6 +43,7 @@ export const Campaign = Type.Object({
   started_at: NullableTimestamp,
   completed_at: NullableTimestamp,
   cancelled_at: NullableTimestamp,
+  resumes_at: Type.Union([Timestamp, Type.Null()], { description: 'While sending waits for the organization\'s sending window: when it goes on' }),
   targeted_count: Type.Integer({ description: 'Recipients frozen when sending started' }),
   last_error: Type.Union([Type.String(), Type.Null()], { description: 'Why the campaign failed or paused itself' }),
   created_at: Timestamp,
@@ -73,6 +74,7 @@ export const Progress = Type.Object({
   targeted: Count,
   ...progressCounts,
   last_error: Type.Union([Type.String(), Type.Null()]),
+  resumes_at: Type.Union([Timestamp, Type.Null()], { description: 'While sending waits for the sending window: when it goes on' }),
 }, { additionalProperties: false, description: 'Every recipient is in exactly one of queued, sending, sent, failed, skipped, cancelled: they add up to targeted' });
 
 export const Stats = Type.Object({

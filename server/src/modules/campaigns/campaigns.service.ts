@@ -211,7 +211,7 @@ export function createCampaignService(deps: {
     async progress(organizationId: string, id: string) {
       const campaign = await get(organizationId, id);
       const counts = await repo.progress(organizationId, id);
-      return { status: campaign.status, targeted: campaign.targeted_count, ...counts, last_error: campaign.last_error };
+      return { status: campaign.status, targeted: campaign.targeted_count, ...counts, last_error: campaign.last_error, resumes_at: campaign.status === 'sending' ? campaign.resumes_at : null };
     },
 
     async stats(organizationId: string, id: string) {

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Selectable } from 'kysely';
 import type { DB, EmailMessages } from '../../db/types.ts';
 import { newId } from '../../lib/ids.ts';
-import type { Executor } from '../../db/client.ts';
+import type { Executor, Row } from '../../db/client.ts';
 import type { TemplateCategory } from '../templates/index.ts';
 
 export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivery_delayed', 'delivered', 'bounced', 'complained', 'failed', 'suppressed'] as const;
@@ -54,27 +54,16 @@ export interface MessageToSend extends Pick<NewMessage, 'id' | 'category' | 'to_
 }
 
 /** A row of a subscriber's message list: what was sent and what happened to it, without the body. */
-export interface SubscriberMessageRow {
-  id: string;
-  status: MessageStatus;
-  category: TemplateCategory;
-  to_address: string;
-  subject: string;
-  provider_message_id: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  created_at: Date;
-  sent_at: Date | null;
-  delivered_at: Date | null;
-  opened_at: Date | null;
-  clicked_at: Date | null;
-  bounced_at: Date | null;
-  complained_at: Date | null;
-  failed_at: Date | null;
+const subscriberMessageColumns = [
+  'id', 'status', 'category', 'to_address', 'subject', 'provider_message_id', 'error_code', 'error_message',
+  'created_at', 'sent_at', 'delivered_at', 'opened_at', 'clicked_at', 'bounced_at', 'complained_at', 'failed_at',
+] as const;
+
+export type SubscriberMessageRow = Row<'email_messages', (typeof subscriberMessageColumns)[number], { status: MessageStatus; category: TemplateCategory }> & {
   template_id: string | null;
   template_slug: string | null;
   template_name: string | null;
-}
+};
 
 const messageColumns = [
   'id', 'status', 'category', 'to_address', 'from_address', 'subject', 'template_id', 'subscriber_id', 'campaign_id', 'provider', 'provider_message_id',
@@ -168,11 +157,8 @@ export function createEmailRepository(db: Kysely<DB>) {
     async listForSubscriber(organizationId: string, subscriberId: string, options: { limit: number; beforeId?: string }) {
       let query = db.selectFrom('email_messages as m')
         .leftJoin('templates as t', (join) => join.onRef('t.id', '=', 'm.template_id').onRef('t.organization_id', '=', 'm.organization_id'))
-        .select([
-          'm.id', 'm.status', 'm.category', 'm.to_address', 'm.subject', 'm.provider_message_id', 'm.error_code', 'm.error_message',
-          'm.created_at', 'm.sent_at', 'm.delivered_at', 'm.opened_at', 'm.clicked_at', 'm.bounced_at', 'm.complained_at', 'm.failed_at',
-          't.id as template_id', 't.slug as template_slug', 't.name as template_name',
-        ])
+        .select(subscriberMessageColumns.map((column) => `m.${column}` as const))
+        .select(['t.id as template_id', 't.slug as template_slug', 't.name as template_name'])
         .where('m.organization_id', '=', organizationId)
         .where('m.subscriber_id', '=', subscriberId);
       if (options.beforeId) query = query.where('m.id', '<', options.beforeId);

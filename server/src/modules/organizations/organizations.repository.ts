@@ -1,16 +1,22 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import type { Executor } from '../../db/client.ts';
+import type { Executor, Row } from '../../db/client.ts';
+import type { SendingWindow } from '../../lib/sending-window.ts';
 
 /** Columns of the organization settings view: never Stripe ids or counters. */
 export const settingsColumns = [
-  'id', 'name', 'slug', 'status', 'locale', 'postal_address', 'email_from_name', 'email_from_address', 'email_reply_to', 'plan', 'created_at', 'updated_at',
+  'id', 'name', 'slug', 'status', 'locale', 'timezone', 'sending_window', 'postal_address', 'email_from_name', 'email_from_address', 'email_reply_to', 'plan', 'created_at', 'updated_at',
 ] as const;
+
+/** An organization's settings, with its sending window typed. */
+export type OrganizationSettings = Row<'organizations', (typeof settingsColumns)[number], { sending_window: SendingWindow | null }>;
 
 export interface OrganizationPatch {
   name?: string;
   slug?: string;
   locale?: string;
+  timezone?: string;
+  sending_window?: SendingWindow | null;
   postal_address?: string | null;
   email_from_name?: string | null;
   email_from_address?: string | null;
@@ -55,7 +61,7 @@ export function createOrganizationRepository(db: Kysely<DB>) {
 
     /** Settings of a live organization (not one being deleted). */
     async findById(id: string, executor: Executor = db) {
-      return executor.selectFrom('organizations').select(settingsColumns).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+      return executor.selectFrom('organizations').select(settingsColumns).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst() as Promise<OrganizationSettings | undefined>;
     },
 
     /** The organizations a user belongs to, with their role, newest first. */
@@ -86,9 +92,11 @@ export function createOrganizationRepository(db: Kysely<DB>) {
     },
 
     async update(executor: Executor, id: string, patch: OrganizationPatch) {
-      return executor.updateTable('organizations').set({ ...patch, updated_at: sql<Date>`now()` })
+      const { sending_window: window, ...rest } = patch;
+      return executor.updateTable('organizations')
+        .set({ ...rest, ...(window !== undefined ? { sending_window: window === null ? null : JSON.stringify(window) } : {}), updated_at: sql<Date>`now()` })
         .where('id', '=', id).where('deleted_at', 'is', null)
-        .returning(settingsColumns).executeTakeFirst();
+        .returning(settingsColumns).executeTakeFirst() as Promise<OrganizationSettings | undefined>;
     },
 
     /** Suspends or reactivates; an organization being deleted stays as it is. */

@@ -9,12 +9,22 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.U
 export const OrganizationName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$' });
 export const OrganizationSlug = Type.String({ minLength: 1, maxLength: 48, pattern: '^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$', description: 'Lower-case letters, digits and dashes' });
 
+const LocalTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'Local time, HH:MM (24-hour clock)' });
+
+export const SendingWindowSchema = Type.Object({
+  days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1, maxItems: 7, uniqueItems: true, description: 'ISO weekdays: 1 = Monday … 7 = Sunday' }),
+  start: LocalTime,
+  end: LocalTime,
+}, { additionalProperties: false, $id: 'SendingWindow', description: 'Days and local hours (in the organization\'s time zone) when campaigns and automation mail go out; outside them sending waits. The end is exclusive and after the start.' });
+
 export const Organization = Type.Object({
   id: Uuid,
   name: Type.String(),
   slug: Type.String(),
   status: Type.String({ enum: ['active', 'suspended'] }),
   locale: Type.String({ description: 'Language of the organization\'s email footers and public pages' }),
+  timezone: Type.String({ description: 'IANA time zone the organization schedules in and its sending window is read in' }),
+  sending_window: Type.Union([SendingWindowSchema, Type.Null()], { description: 'When bulk mail may go out; null: any time' }),
   postal_address: Nullable(Type.String({ description: 'Shown in the footer of marketing emails (required by anti-spam law)' })),
   email_from_name: Nullable(Type.String()),
   email_from_address: Nullable(Type.String()),
@@ -40,6 +50,8 @@ export const UpdateOrganizationBody = Type.Object({
   name: Type.Optional(OrganizationName),
   slug: Type.Optional(OrganizationSlug),
   locale: Type.Optional(Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', maxLength: 6, description: 'e.g. en, de, de-CH' })),
+  timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+/-]+$', description: 'IANA time zone, e.g. Europe/Berlin' })),
+  sending_window: Type.Optional(Type.Union([SendingWindowSchema, Type.Null()])),
   postal_address: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500 }))),
   email_from_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f"<>@\\\\]+$', description: 'No quotes, angle brackets, @ or backslashes: a display name cannot show an address' }))),
   email_from_address: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),

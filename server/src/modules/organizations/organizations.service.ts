@@ -4,6 +4,7 @@ import { conflict, notFound, unprocessable } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { randomToken } from '../../lib/crypto.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
+import { isTimeZone, minutesOf } from '../../lib/sending-window.ts';
 import { slugify } from '../../lib/slug.ts';
 import type { Logger } from '../../logger.ts';
 import type { ApiKeyService } from '../api-keys/index.ts';
@@ -129,6 +130,12 @@ export function createOrganizationService(deps: Deps) {
     },
 
     async update(organizationId: string, patch: OrganizationPatch) {
+      if (patch.timezone !== undefined && !isTimeZone(patch.timezone)) {
+        throw unprocessable('invalid_timezone', `"${patch.timezone}" is not a time zone we know`, [{ field: 'timezone', message: 'Use a time zone name such as Europe/Berlin or America/New_York' }]);
+      }
+      if (patch.sending_window && minutesOf(patch.sending_window.start) >= minutesOf(patch.sending_window.end)) {
+        throw unprocessable('invalid_sending_window', 'The sending window must end after it starts, on the same day', [{ field: 'sending_window.end', message: 'Choose an end time later than the start time' }]);
+      }
       const address = patch.email_from_address;
       if (address && deps.senderDomains) {
         const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();

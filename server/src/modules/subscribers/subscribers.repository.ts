@@ -1,23 +1,16 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 import type { DB } from '../../db/types.ts';
-import type { Executor } from '../../db/client.ts';
+import type { Executor, Row } from '../../db/client.ts';
+import { resolveTagsSql } from '../tags/index.ts';
 import type { SubscriberStatus } from './subscribers.schemas.ts';
 
-export interface SubscriberRow {
-  id: string;
-  email: string;
-  status: SubscriberStatus;
-  first_name: string | null;
-  last_name: string | null;
-  metadata: Record<string, unknown>;
-  source: string;
-  tags: { id: string; name: string; slug: string }[];
-  confirmed_at: Date | null;
-  unsubscribed_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
+/** A subscriber as the API shows it: its columns and the topics it is subscribed to. */
+export type SubscriberRow = Row<
+  'subscribers',
+  'id' | 'email' | 'status' | 'first_name' | 'last_name' | 'metadata' | 'source' | 'confirmed_at' | 'unsubscribed_at' | 'created_at' | 'updated_at',
+  { status: SubscriberStatus; metadata: Record<string, unknown> }
+> & { tags: { id: string; name: string; slug: string }[] };
 
 export interface HistoryInsert {
   id: string;
@@ -98,32 +91,12 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
         existing as (
           select 1 from subscribers where organization_id = ${organizationId} and lower(email) = lower(${input.email})
         ),
-        created_tags as (
-          -- Private until an admin publishes it: a name on a subscriber is an internal label, not a topic.
-          insert into tags (id, organization_id, name, slug, is_public)
-          select new_id, ${organizationId}, name, slug, false from input_tags where not exists (select 1 from existing)
-          on conflict do nothing
-          returning id, name, slug
-        ),
-        known_tags as (
-          select id, name, slug, 0 as pref from created_tags
-          union all
-          select id, name, slug, 1 as pref from tags where organization_id = ${organizationId}
-        ),
-        per_input as (
-          -- Two equality joins rather than one join with an OR, which compares every input with every tag.
-          select distinct on (m.new_id) m.id, m.name, m.slug, m.history_id, m.event_id
-          from (
-            select i.new_id, t.id, t.name, t.slug, i.history_id, i.event_id, t.pref, (lower(t.name) = lower(i.name)) as by_name
-            from input_tags i join known_tags t on t.slug = i.slug
-            union all
-            select i.new_id, t.id, t.name, t.slug, i.history_id, i.event_id, t.pref, true
-            from input_tags i join known_tags t on lower(t.name) = lower(i.name)
-          ) m
-          order by m.new_id, m.by_name desc, m.pref
-        ),
+        -- Created private (a name on a subscriber is an internal label, not a topic), and only for a new subscriber.
+        ${resolveTagsSql(organizationId, 'input_tags', sql`not exists (select 1 from existing)`)},
         resolved as (
-          select distinct on (id) id, name, slug, history_id, event_id from per_input order by id
+          select distinct on (r.id) r.id, r.name, r.slug, i.history_id, i.event_id
+          from resolved_tags r join input_tags i on i.new_id = r.new_id
+          order by r.id
         ),
         new_subscriber as (
           insert into subscribers (id, organization_id, email, status, first_name, last_name, metadata, source, confirmed_at)
@@ -160,7 +133,7 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
         )
         select s.*,
           (select coalesce(json_agg(json_build_object('id', r.id, 'name', r.name, 'slug', r.slug) order by r.name), '[]'::json) from resolved r) as tags,
-          (select count(*)::int from per_input) as resolved_tag_inputs
+          (select count(*)::int from resolved_tags) as resolved_tag_inputs
         from new_subscriber s
       `.execute(db);
       return result.rows[0];

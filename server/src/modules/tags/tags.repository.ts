@@ -1,22 +1,13 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DB } from '../../db/types.ts';
-import type { Executor } from '../../db/client.ts';
+import type { Executor, Row } from '../../db/client.ts';
 
 const subscriberCount = sql<number>`(select count(*) from subscriber_tags st where st.tag_id = tags.id and st.status = 'subscribed')`;
 
 const columns = ['id', 'name', 'slug', 'description', 'category', 'is_public', 'created_at', 'updated_at'] as const;
 
-export interface TagRow {
-  id: string;
-  name: string;
-  slug: string;
-  description: string | null;
-  category: string | null;
-  is_public: boolean;
-  subscriber_count: number;
-  created_at: Date;
-  updated_at: Date;
-}
+/** A tag's columns and how many subscribers are subscribed to it. */
+export type TagRow = Row<'tags', (typeof columns)[number]> & { subscriber_count: number };
 
 export interface NewTag {
   id: string;
@@ -25,6 +16,45 @@ export interface NewTag {
   description?: string | null;
   category?: string | null;
   is_public?: boolean;
+}
+
+/**
+ * The tag find-or-create as common table expressions, shared by `ensure` and by the one-statement
+ * subscriber create. `input` names a relation of the statement with columns (new_id, name, slug); the
+ * fragment defines `created_tags` (the missing ones, inserted private), `known_tags` and `resolved_tags`
+ * (new_id, id, name, slug: one tag per input row). A tag matches by slug or by case-insensitive name;
+ * an exact match (slug or name equal to what was typed) wins, then a tag that already existed.
+ *
+ * Every match is an equality join on one of the unique indexes (slug, lower(name)), never one join with
+ * an OR, so the work grows linearly with the number of names (an OR join compared every input with every
+ * tag: 8,000 new tags took 44 s). INSERT … ON CONFLICT DO NOTHING takes no row lock, so many writers can
+ * share popular tags; a tag created concurrently by a transaction not yet committed when our snapshot was
+ * taken is missed, and callers retry for those (see subscribers.service).
+ */
+export function resolveTagsSql(organizationId: string, input: string, createWhen: RawBuilder<unknown> = sql`true`): RawBuilder<unknown> {
+  const from = sql.table(input);
+  return sql`
+    created_tags as (
+      insert into tags (id, organization_id, name, slug, is_public)
+      select new_id, ${organizationId}, name, slug, false from ${from} where ${createWhen}
+      on conflict do nothing
+      returning id, name, slug
+    ),
+    known_tags as (
+      select id, name, slug, 0 as pref from created_tags
+      union all
+      select id, name, slug, 1 as pref from tags where organization_id = ${organizationId}
+    ),
+    tag_candidates as (
+      select i.new_id, k.id, k.name, k.slug, k.pref, (k.slug = i.name or lower(k.name) = lower(i.name)) as exact
+      from ${from} i join known_tags k on k.slug = i.slug
+      union all
+      select i.new_id, k.id, k.name, k.slug, k.pref, true as exact
+      from ${from} i join known_tags k on lower(k.name) = lower(i.name)
+    ),
+    resolved_tags as (
+      select distinct on (new_id) new_id, id, name, slug from tag_candidates order by new_id, exact desc, pref
+    )`;
 }
 
 export function createTagRepository(db: Kysely<DB>) {
@@ -99,45 +129,20 @@ export function createTagRepository(db: Kysely<DB>) {
     },
 
     /**
-     * Finds or creates tags by slug-or-name, without locking existing rows (INSERT … ON CONFLICT DO
-     * NOTHING takes no row lock), so many writers can share popular tags. A tag created concurrently by
-     * another transaction that has not committed when our snapshot was taken can be missed; callers
-     * retry for those (see subscribers.service).
-     *
+     * Finds or creates tags by slug-or-name (see `resolveTagsSql`), one row per distinct input name.
      * Tags created here are private (`is_public = false`): a name typed on a subscriber or in an import is
      * an internal label until an admin publishes it as a topic of the preference center.
-     *
-     * Every match is an equality join on one of the unique indexes (slug, lower(name)), never one join
-     * with an OR, so the work grows linearly with the number of names (an OR join compared every input
-     * with every tag: 8,000 new tags took 44 s).
      */
     async ensure(executor: Executor, organizationId: string, wanted: { id: string; name: string; slug: string }[]): Promise<{ id: string; name: string; slug: string; input: string }[]> {
       if (wanted.length === 0) return [];
       const result = await sql<{ id: string; name: string; slug: string; input: string }>`
-        with input as (
+        with tag_input as (
           select * from unnest(${wanted.map((w) => w.id)}::uuid[], ${wanted.map((w) => w.name)}::text[], ${wanted.map((w) => w.slug)}::text[]) as i(new_id, name, slug)
         ),
-        created as (
-          insert into tags (id, organization_id, name, slug, is_public)
-          select new_id, ${organizationId}, name, slug, false from input
-          on conflict do nothing
-          returning id, name, slug
-        ),
-        known as (
-          select id, name, slug, 0 as pref from created
-          union all
-          select id, name, slug, 1 as pref from tags where organization_id = ${organizationId}
-        ),
-        candidates as (
-          select i.name as input, k.id, k.name, k.slug, k.pref, (k.slug = i.name or lower(k.name) = lower(i.name)) as exact
-          from input i join known k on k.slug = i.slug
-          union all
-          select i.name as input, k.id, k.name, k.slug, k.pref, true as exact
-          from input i join known k on lower(k.name) = lower(i.name)
-        )
-        select distinct on (input) id, name, slug, input
-        from candidates
-        order by input, exact desc, pref
+        ${resolveTagsSql(organizationId, 'tag_input')}
+        select distinct on (i.name) r.id, r.name, r.slug, i.name as input
+        from resolved_tags r join tag_input i on i.new_id = r.new_id
+        order by i.name
       `.execute(executor);
       return result.rows;
     },

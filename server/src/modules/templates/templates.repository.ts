@@ -1,21 +1,11 @@
 import type { Kysely } from 'kysely';
+import type { Row } from '../../db/client.ts';
 import type { DB } from '../../db/types.ts';
 import type { TemplateCategory } from './renderer.ts';
 
 const columns = ['id', 'name', 'slug', 'category', 'subject', 'mjml_content', 'variables_schema', 'archived_at', 'created_at', 'updated_at'] as const;
 
-export interface TemplateRow {
-  id: string;
-  name: string;
-  slug: string;
-  category: TemplateCategory;
-  subject: string;
-  mjml_content: string;
-  variables_schema: Record<string, unknown>;
-  archived_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type TemplateRow = Row<'templates', (typeof columns)[number], { category: TemplateCategory; variables_schema: Record<string, unknown> }>;
 
 export interface TemplateForSend extends TemplateRow {
   compiled_html: string;

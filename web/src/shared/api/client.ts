@@ -1,11 +1,11 @@
 import createClient from 'openapi-fetch';
-import type { paths } from './schema';
+import type { paths } from '@subscribe-flow/sdk';
 
-export type { paths } from './schema';
+export type { paths } from '@subscribe-flow/sdk';
 
 /**
- * The typed API client both apps use. Types come from the server's OpenAPI document
- * (`npm run generate:api -w web`), never written by hand. Browser calls carry the session cookie and the
+ * The typed API client both apps use. Its types are the SDK's, generated from the server's OpenAPI
+ * document (`npm run generate -w sdk`), never written by hand: one copy for the SDK and both apps. Browser calls carry the session cookie and the
  * custom header the API requires of cookie-authenticated mutations (CSRF defence).
  */
 export function createApiClient(options: { baseUrl?: string; organizationId?: () => string | null } = {}) {

@@ -38,6 +38,7 @@ function ProgressBar({ progress }: { progress: Progress }) {
         {STATES.map((state) => <li key={state}><Badge status={state} /> {formatNumber(progress[state])}</li>)}
       </ul>
       {progress.last_error ? <p className="sf-form-error" role="alert">{progress.last_error}</p> : null}
+      {progress.resumes_at ? <p role="status">Outside the organization's sending window: sending resumes at {formatDateTime(progress.resumes_at)}.</p> : null}
     </div>
   );
 }

@@ -8,7 +8,7 @@ import { keys } from '../../keys';
 import { SettingsNav } from '../../layout/SettingsNav';
 import { navigate } from '../../router';
 import { useOrganization } from '../../session';
-import { Field, FormError, SelectField, TextAreaField } from '../../ui/Fields';
+import { Checkbox, Field, FormError, SelectField, TextAreaField } from '../../ui/Fields';
 import { Page, Section } from '../../ui/Page';
 import { QueryView } from '../../ui/States';
 
@@ -57,6 +57,67 @@ function OrganizationForm({ organization }: { organization: Organization }) {
   );
 }
 
+const WEEKDAYS: [number, string][] = [[1, 'Monday'], [2, 'Tuesday'], [3, 'Wednesday'], [4, 'Thursday'], [5, 'Friday'], [6, 'Saturday'], [7, 'Sunday']];
+
+/** Every IANA zone the browser knows, with the saved one kept even if this browser lacks it. */
+function timeZones(current: string): string[] {
+  const known = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+  const zones = known.includes('UTC') ? known : ['UTC', ...known];
+  return zones.includes(current) ? zones : [current, ...zones];
+}
+
+/** The time zone people schedule in, and the days and hours campaigns and automation mail may go out. */
+function SendingWindowForm({ organization }: { organization: Organization }) {
+  const { organizationId, can } = useOrganization();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const saved = organization.sending_window;
+  const [timezone, setTimezone] = useState(organization.timezone);
+  const [limited, setLimited] = useState(saved !== null);
+  const [days, setDays] = useState<number[]>(saved?.days ?? [1, 2, 3, 4, 5]);
+  const [start, setStart] = useState(saved?.start ?? '09:00');
+  const [end, setEnd] = useState(saved?.end ?? '17:00');
+  const save = useMutation({
+    mutationFn: () => unwrap(api.PATCH('/api/v1/organizations/current', {
+      body: { timezone, sending_window: limited ? { days: [...days].sort(), start, end } : null },
+    })),
+    onSuccess: (result) => {
+      queryClient.setQueryData(keys.organization(organizationId), result);
+      toast.success('Sending window saved.');
+    },
+  });
+  const errors = fieldErrors(save.error);
+  const noDays = limited && days.length === 0;
+  return (
+    <form noValidate onSubmit={(e) => { e.preventDefault(); if (!noDays) save.mutate(); }}>
+      <fieldset disabled={!can('admin')} className="fieldset fieldset--plain">
+        <SelectField id="org-timezone" label="Time zone" value={timezone} onChange={(e) => setTimezone(e.currentTarget.value)} error={errors.timezone}
+          hint="Scheduled times and the sending window are in this time zone.">
+          {timeZones(timezone).map((zone) => <option key={zone} value={zone}>{zone.replaceAll('_', ' ')}</option>)}
+        </SelectField>
+        <Checkbox id="org-window" label="Send campaigns only on certain days and hours" checked={limited} onChange={(e) => setLimited(e.currentTarget.checked)}
+          hint="Outside the window a sending campaign waits and goes on when the window opens. Transactional email is never held." />
+        {limited ? (
+          <fieldset className="fieldset">
+            <legend>Sending window</legend>
+            <div className="inline-list">
+              {WEEKDAYS.map(([day, name]) => (
+                <Checkbox key={day} id={`org-window-day-${day}`} label={name} checked={days.includes(day)}
+                  onChange={(e) => setDays(e.currentTarget.checked ? [...days, day] : days.filter((d) => d !== day))} />
+              ))}
+            </div>
+            {noDays ? <p className="sf-field-error" role="alert">Choose at least one day, or send at any time.</p> : null}
+            <Field id="org-window-start" label="From" type="time" value={start} onChange={(e) => setStart(e.currentTarget.value)} error={errors['sending_window.start'] ?? errors.sending_window} />
+            <Field id="org-window-end" label="Until" type="time" value={end} onChange={(e) => setEnd(e.currentTarget.value)} error={errors['sending_window.end']} />
+          </fieldset>
+        ) : null}
+        <FormError message={save.isError && Object.keys(errors).length === 0 ? describeError(save.error) : null} />
+        {can('admin') ? <Button type="submit" variant="primary" busy={save.isPending}>Save sending window</Button> : null}
+      </fieldset>
+    </form>
+  );
+}
+
 function DeleteOrganization({ organization }: { organization: Organization }) {
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
@@ -99,6 +160,7 @@ export default function OrganizationSettingsPage() {
         {(data) => (
           <>
             <Section title="Organization"><OrganizationForm key={data.updated_at} organization={data} /></Section>
+            <Section title="Time zone and sending window"><SendingWindowForm key={data.updated_at} organization={data} /></Section>
             {can('owner') ? <DeleteOrganization organization={data} /> : null}
           </>
         )}
