@@ -295,6 +295,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations/details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What an invitation link is for (organization, role, inviter, expiry), shown before accepting; changes nothing */
+        post: operations["describeInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -826,6 +843,26 @@ export interface paths {
         head?: never;
         /** Change the sender name or address (the address must be on a verified domain) */
         patch: operations["updateEmailSettings"];
+        trace?: never;
+    };
+    "/api/v1/templates/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the template to yourself as a test, rendered for a sample subscriber; subject marked [Test]
+         * @description Team members only (a session, not an API key), and only to their own address. Works for marketing templates too: the address need not be a subscriber. Counts against the month's quota.
+         */
+        post: operations["sendTemplateTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/emails/send": {
@@ -1755,7 +1792,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Redirects to the preference center; changes nothing */
+        /**
+         * Redirects to the preference center, opened on the unsubscribe card; changes nothing
+         * @description A broken or tampered link redirects to the preference center's "send me a new link" page of the organization the link names.
+         */
         get: operations["openUnsubscribeLink"];
         put?: never;
         /** RFC 8058 one-click unsubscribe; idempotent */
@@ -2441,6 +2481,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2463,6 +2507,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2485,6 +2533,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2507,6 +2559,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2529,6 +2585,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2580,6 +2640,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2602,6 +2666,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2624,6 +2692,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2646,6 +2718,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2724,6 +2800,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2746,6 +2826,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2768,6 +2852,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2790,6 +2878,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2861,6 +2953,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2883,6 +2979,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2905,6 +3005,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2927,6 +3031,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2949,6 +3057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3002,6 +3114,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3024,6 +3140,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3083,6 +3203,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3105,6 +3229,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3127,6 +3255,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3149,6 +3281,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3189,6 +3325,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3211,6 +3351,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3233,6 +3377,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3255,6 +3403,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3343,6 +3495,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3365,6 +3521,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3387,6 +3547,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3409,6 +3573,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3454,6 +3622,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3476,6 +3648,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3498,6 +3674,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3520,6 +3700,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3563,6 +3747,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3585,6 +3773,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3607,6 +3799,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3629,6 +3825,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3651,6 +3851,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3702,6 +3906,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3724,6 +3932,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3746,6 +3958,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3768,6 +3984,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3790,6 +4010,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3833,6 +4057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3855,6 +4083,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3877,6 +4109,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3899,6 +4135,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3921,6 +4161,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3943,6 +4187,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4021,6 +4269,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4043,6 +4295,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4065,6 +4321,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4087,6 +4347,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4109,6 +4373,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4131,6 +4399,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4174,6 +4446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4196,6 +4472,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4218,6 +4498,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4240,6 +4524,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4262,6 +4550,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4284,6 +4576,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4351,6 +4647,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4373,6 +4673,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4395,6 +4699,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4417,6 +4725,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4439,6 +4751,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4519,6 +4835,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4541,6 +4861,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4563,6 +4887,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4585,6 +4913,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4607,6 +4939,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4674,6 +5010,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4696,6 +5036,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4718,6 +5062,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4740,6 +5088,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4762,6 +5114,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4813,6 +5169,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4835,6 +5195,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4857,6 +5221,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4879,6 +5247,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4901,6 +5273,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4985,6 +5361,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5007,6 +5387,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5029,6 +5413,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5051,6 +5439,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5073,6 +5465,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5095,6 +5491,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5147,6 +5547,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5169,6 +5573,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5191,6 +5599,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5213,6 +5625,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5235,6 +5651,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5311,6 +5731,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5333,6 +5757,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5355,6 +5783,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5377,6 +5809,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5399,6 +5835,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5466,6 +5906,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5488,6 +5932,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5510,6 +5958,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5532,6 +5984,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5554,6 +6010,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5576,6 +6036,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5619,6 +6083,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5641,6 +6109,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5663,6 +6135,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5685,6 +6161,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5707,6 +6187,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5729,6 +6213,133 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    describeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        organization: {
+                            name: string;
+                        };
+                        /**
+                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                         * @enum {string}
+                         */
+                        role: "owner" | "admin" | "viewer";
+                        /** @description The address the invitation was sent to; accepting signs in as it */
+                        email: string;
+                        invited_by: {
+                            email: string;
+                            name: string | null;
+                        } | null;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** @enum {string} */
+                        status: "pending" | "accepted" | "revoked" | "expired";
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5800,6 +6411,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5822,6 +6437,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5844,6 +6463,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5866,6 +6489,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5920,6 +6547,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5942,6 +6573,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5964,6 +6599,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5986,6 +6625,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6008,6 +6651,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6062,6 +6709,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6084,6 +6735,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6106,6 +6761,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6128,6 +6787,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6150,6 +6813,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6204,6 +6871,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6226,6 +6897,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6248,6 +6923,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6270,6 +6949,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6292,6 +6975,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6344,6 +7031,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6366,6 +7057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6388,6 +7083,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6410,6 +7109,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6480,6 +7183,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6502,6 +7209,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6524,6 +7235,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6546,6 +7261,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6568,6 +7287,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6630,6 +7353,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6652,6 +7379,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6674,6 +7405,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6696,6 +7431,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6718,6 +7457,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6781,6 +7524,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6803,6 +7550,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6825,6 +7576,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6847,6 +7602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6869,6 +7628,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6912,6 +7675,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6934,6 +7701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6956,6 +7727,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6978,6 +7753,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7000,6 +7779,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7073,6 +7856,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7095,6 +7882,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7117,6 +7908,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7139,6 +7934,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7161,6 +7960,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7183,6 +7986,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7239,6 +8046,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7261,6 +8072,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7283,6 +8098,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7305,6 +8124,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7327,6 +8150,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7417,6 +8244,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7439,6 +8270,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7461,6 +8296,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7483,6 +8322,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7505,6 +8348,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7580,6 +8427,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7602,6 +8453,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7624,6 +8479,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7646,6 +8505,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7668,6 +8531,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7732,6 +8599,10 @@ export interface operations {
                                     field?: string;
                                     code: string;
                                     message: string;
+                                    limit?: number;
+                                    minimum?: number;
+                                    maximum?: number;
+                                    format?: string;
                                 } & {
                                     [key: string]: unknown;
                                 })[];
@@ -7757,6 +8628,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7779,6 +8654,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7801,6 +8680,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7823,6 +8706,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7899,6 +8786,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7921,6 +8812,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7943,6 +8838,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7965,6 +8864,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7987,6 +8890,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8030,6 +8937,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8052,6 +8963,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8074,6 +8989,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8096,6 +9015,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8118,6 +9041,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8210,6 +9137,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8232,6 +9163,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8254,6 +9189,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8276,6 +9215,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8298,6 +9241,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8320,6 +9267,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8402,6 +9353,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8424,6 +9379,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8446,6 +9405,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8468,6 +9431,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8490,6 +9457,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8567,6 +9538,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8589,6 +9564,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8611,6 +9590,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8633,6 +9616,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8655,6 +9642,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8734,6 +9725,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8756,6 +9751,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8778,6 +9777,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8800,6 +9803,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8822,6 +9829,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8889,6 +9900,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8911,6 +9926,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8933,6 +9952,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8955,6 +9978,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8977,6 +10004,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9041,6 +10072,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9063,6 +10098,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9085,6 +10124,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9107,6 +10150,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9129,6 +10176,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9183,6 +10234,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9205,6 +10260,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9227,6 +10286,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9249,6 +10312,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9344,6 +10411,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9366,6 +10437,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9388,6 +10463,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9410,6 +10489,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9453,6 +10536,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9475,6 +10562,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9497,6 +10588,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9519,6 +10614,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9541,6 +10640,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9592,6 +10695,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9614,6 +10721,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9636,6 +10747,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9658,6 +10773,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9680,6 +10799,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9809,6 +10932,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9831,6 +10958,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9853,6 +10984,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9875,6 +11010,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9897,6 +11036,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9919,6 +11062,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9941,6 +11088,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10060,6 +11211,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10082,6 +11237,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10104,6 +11263,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10126,6 +11289,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10148,6 +11315,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10267,6 +11438,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10289,6 +11464,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10311,6 +11490,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10333,6 +11516,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10355,6 +11542,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10377,6 +11568,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10422,6 +11617,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10444,6 +11643,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10466,6 +11669,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10488,6 +11695,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10510,6 +11721,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10629,6 +11844,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10651,6 +11870,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10673,6 +11896,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10695,6 +11922,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10717,6 +11948,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10739,6 +11974,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10761,6 +12000,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10813,6 +12056,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10827,6 +12074,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10849,6 +12100,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10863,6 +12118,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10885,6 +12144,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10899,6 +12162,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10921,6 +12188,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10935,6 +12206,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10989,6 +12264,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11011,6 +12290,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11033,6 +12316,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11055,6 +12342,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11077,6 +12368,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11163,6 +12458,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11185,6 +12484,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11207,6 +12510,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11229,6 +12536,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11251,6 +12562,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11323,6 +12638,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11345,6 +12664,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11367,6 +12690,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11389,6 +12716,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11411,6 +12742,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11454,6 +12789,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11476,6 +12815,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11498,6 +12841,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11520,6 +12867,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11542,6 +12893,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11634,6 +12989,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11656,6 +13015,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11678,6 +13041,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11700,6 +13067,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11722,6 +13093,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11744,6 +13119,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11815,6 +13194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11837,6 +13220,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11859,6 +13246,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11881,6 +13272,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11903,6 +13298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11954,6 +13353,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11976,6 +13379,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11998,6 +13405,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12020,6 +13431,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12042,6 +13457,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12126,6 +13545,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12148,6 +13571,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12170,6 +13597,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12192,6 +13623,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12214,6 +13649,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12236,6 +13675,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12258,6 +13701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12332,6 +13779,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12354,6 +13805,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12376,6 +13831,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12398,6 +13857,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12420,6 +13883,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12442,6 +13909,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12464,6 +13935,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12507,6 +13982,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12529,6 +14008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12551,6 +14034,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12573,6 +14060,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12595,6 +14086,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12617,6 +14112,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12639,6 +14138,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12713,6 +14216,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12735,6 +14242,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12757,6 +14268,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12779,6 +14294,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12801,6 +14320,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12823,6 +14346,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12845,6 +14372,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12897,6 +14428,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12919,6 +14454,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12941,6 +14480,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12963,6 +14506,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13022,6 +14569,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13044,6 +14595,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13066,6 +14621,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13088,6 +14647,206 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    sendTemplateTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Sample variables (at most 100 keys, 64 KB as JSON) */
+                    variables?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @description Your own address, where the test goes */
+                        to: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A plan limit is reached; the error names the limit, the usage and the plan */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13157,6 +14916,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13179,6 +14942,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13201,6 +14968,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13223,6 +14994,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13245,6 +15020,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13267,6 +15046,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13347,6 +15130,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13369,6 +15156,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13391,6 +15182,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13413,6 +15208,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13435,6 +15234,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13489,6 +15292,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13511,6 +15318,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13533,6 +15344,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13555,6 +15370,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13577,6 +15396,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13599,6 +15422,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13664,6 +15491,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13686,6 +15517,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13708,6 +15543,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13730,6 +15569,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13752,6 +15595,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13816,6 +15663,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13838,6 +15689,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13860,6 +15715,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13882,6 +15741,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13904,6 +15767,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13956,6 +15823,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13978,6 +15849,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14000,6 +15875,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14022,6 +15901,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14044,6 +15927,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14102,6 +15989,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14124,6 +16015,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14146,6 +16041,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14168,6 +16067,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14190,6 +16093,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14292,6 +16199,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14314,6 +16225,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14336,6 +16251,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14379,6 +16298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14401,6 +16324,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14423,6 +16350,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14445,6 +16376,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14507,6 +16442,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14529,6 +16468,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14551,6 +16494,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14573,6 +16520,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14588,6 +16539,8 @@ export interface operations {
             query: {
                 /** @description The signed link token from the preference-center URL */
                 token: string;
+                /** @description Optional: why (too many emails, not relevant, never signed up, other); stored in the consent history */
+                reason?: "too_many" | "not_relevant" | "never_signed_up" | "other";
             };
             header?: never;
             path?: never;
@@ -14626,6 +16579,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14648,6 +16605,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14670,6 +16631,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14725,6 +16690,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14747,6 +16716,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14769,6 +16742,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14791,6 +16768,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14858,6 +16839,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14880,6 +16865,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14902,6 +16891,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15024,6 +17017,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15046,6 +17043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15068,6 +17069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15090,6 +17095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15146,6 +17155,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15168,6 +17181,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15243,6 +17260,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15265,6 +17286,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15287,6 +17312,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15309,6 +17338,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15414,6 +17447,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15436,6 +17473,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15458,6 +17499,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15480,6 +17525,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15546,6 +17595,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15568,6 +17621,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15590,6 +17647,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15612,6 +17673,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15698,6 +17763,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15720,6 +17789,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15742,6 +17815,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15798,6 +17875,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15820,6 +17901,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15842,6 +17927,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15864,6 +17953,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15915,6 +18008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15937,6 +18034,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15959,6 +18060,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15981,6 +18086,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16044,6 +18153,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16066,6 +18179,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16088,6 +18205,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16110,6 +18231,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16132,6 +18257,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16154,6 +18283,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16204,6 +18337,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16226,6 +18363,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16248,6 +18389,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16270,6 +18415,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16292,6 +18441,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16314,6 +18467,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16372,6 +18529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16394,6 +18555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16416,6 +18581,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16438,6 +18607,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16460,6 +18633,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16482,6 +18659,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16525,6 +18706,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16547,6 +18732,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16569,6 +18758,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16591,6 +18784,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16613,6 +18810,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16635,6 +18836,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16701,6 +18906,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16723,6 +18932,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16745,6 +18958,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16767,6 +18984,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16789,6 +19010,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16811,6 +19036,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16858,6 +19087,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16880,6 +19113,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16902,6 +19139,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16924,6 +19165,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16946,6 +19191,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16968,6 +19217,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17027,6 +19280,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17049,6 +19306,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17071,6 +19332,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17093,6 +19358,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17115,6 +19384,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17137,6 +19410,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17189,6 +19466,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17211,6 +19492,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17233,6 +19518,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17255,6 +19544,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17340,6 +19633,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17362,6 +19659,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17384,6 +19685,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17406,6 +19711,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17428,6 +19737,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17450,6 +19763,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17525,6 +19842,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17547,6 +19868,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17569,6 +19894,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17591,6 +19920,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17613,6 +19946,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17635,6 +19972,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17678,6 +20019,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17700,6 +20045,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17722,6 +20071,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17744,6 +20097,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17766,6 +20123,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17788,6 +20149,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17876,6 +20241,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17898,6 +20267,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17920,6 +20293,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17942,6 +20319,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17964,6 +20345,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17986,6 +20371,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18071,6 +20460,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18093,6 +20486,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18115,6 +20512,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18137,6 +20538,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18159,6 +20564,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18181,6 +20590,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18203,6 +20616,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18278,6 +20695,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18300,6 +20721,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18322,6 +20747,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18344,6 +20773,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18366,6 +20799,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18388,6 +20825,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18463,6 +20904,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18485,6 +20930,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18507,6 +20956,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18529,6 +20982,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18551,6 +21008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18573,6 +21034,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18648,6 +21113,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18670,6 +21139,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18692,6 +21165,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18714,6 +21191,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18736,6 +21217,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18758,6 +21243,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18833,6 +21322,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18855,6 +21348,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18877,6 +21374,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18899,6 +21400,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18921,6 +21426,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18943,6 +21452,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18991,6 +21504,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19013,6 +21530,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19035,6 +21556,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19057,6 +21582,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19079,6 +21608,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19101,6 +21634,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19155,6 +21692,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19177,6 +21718,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19199,6 +21744,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19221,6 +21770,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19243,6 +21796,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19265,6 +21822,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19287,6 +21848,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19342,6 +21907,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19364,6 +21933,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19386,6 +21959,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19408,6 +21985,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19430,6 +22011,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19452,6 +22037,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19474,6 +22063,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19532,6 +22125,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19554,6 +22151,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19576,6 +22177,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19598,6 +22203,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19620,6 +22229,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19642,6 +22255,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19705,6 +22322,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19727,6 +22348,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19749,6 +22374,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19771,6 +22400,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19793,6 +22426,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19815,6 +22452,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19884,6 +22525,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19906,6 +22551,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19928,6 +22577,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19950,6 +22603,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19972,6 +22629,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19994,6 +22655,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20090,6 +22755,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20112,6 +22781,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20134,6 +22807,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20156,6 +22833,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20178,6 +22859,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20238,6 +22923,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20260,6 +22949,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20282,6 +22975,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20304,6 +23001,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20326,6 +23027,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20377,6 +23082,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20399,6 +23108,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20421,6 +23134,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20443,6 +23160,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20523,6 +23244,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20545,6 +23270,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20567,6 +23296,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20589,6 +23322,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20638,6 +23375,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20660,6 +23401,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20682,6 +23427,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20704,6 +23453,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20771,6 +23524,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20793,6 +23550,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20815,6 +23576,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20837,6 +23602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20859,6 +23628,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20902,6 +23675,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20924,6 +23701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20946,6 +23727,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20968,6 +23753,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20990,6 +23779,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21070,6 +23863,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21092,6 +23889,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21114,6 +23915,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21136,6 +23941,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21158,6 +23967,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21234,6 +24047,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21256,6 +24073,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21278,6 +24099,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21300,6 +24125,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21322,6 +24151,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21393,6 +24226,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21415,6 +24252,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21437,6 +24278,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21459,6 +24304,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21481,6 +24330,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21537,6 +24390,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21559,6 +24416,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21581,6 +24442,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21603,6 +24468,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21625,6 +24494,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21716,6 +24589,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21738,6 +24615,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21760,6 +24641,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21782,6 +24667,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21804,6 +24693,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21895,6 +24788,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21917,6 +24814,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21939,6 +24840,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21961,6 +24866,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21983,6 +24892,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22040,6 +24953,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22062,6 +24979,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22084,6 +25005,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22106,6 +25031,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22128,6 +25057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22238,6 +25171,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22260,6 +25197,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22282,6 +25223,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22331,6 +25276,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22353,6 +25302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22365,7 +25318,10 @@ export interface operations {
     };
     openUnsubscribeLink: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description manage: open the preference center on the topics (the footer's "Manage preferences" link) rather than on the unsubscribe card */
+                view?: "manage";
+            };
             header?: never;
             path: {
                 token: string;
@@ -22420,6 +25376,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                limit?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
