@@ -7,7 +7,7 @@ import { api, SUBSCRIBER_STATUSES, unwrap } from '../../api';
 import { keys } from '../../keys';
 import { Link, navigate, setSearch, useLocation } from '../../router';
 import { useOrganization } from '../../session';
-import { Badge, formatDate, inBatches, useDebounced } from '../../ui/misc';
+import { Badge, formatDate, inBatches, useDebounced, labelOf } from '../../ui/misc';
 import { Page } from '../../ui/Page';
 import { EmptyState, ErrorState, Loading } from '../../ui/States';
 
@@ -112,7 +112,7 @@ export default function SubscribersPage() {
           <label htmlFor="status-filter" className="sf-field-label">Status</label>
           <select id="status-filter" className="sf-input" value={status} onChange={(e) => setSearch({ status: e.currentTarget.value })}>
             <option value="">All statuses</option>
-            {SUBSCRIBER_STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+            {SUBSCRIBER_STATUSES.map((s) => <option key={s} value={s}>{labelOf(s)}</option>)}
           </select>
         </div>
         <div className="sf-field">
