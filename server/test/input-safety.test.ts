@@ -88,8 +88,8 @@ describe('validation error details', () => {
     const byField = Object.fromEntries(details.map((d) => [d.field, d]));
     expect(byField).toMatchObject({
       email: { code: 'invalid_format', message: 'must be an email address', format: 'email' },
-      first_name: { code: 'too_long', message: 'must be at most 100 characters', limit: 100 },
-      tags: { code: 'too_many', message: 'must have at most 50 items', limit: 50 },
+      first_name: { code: 'too_long', message: 'must be at most 100 characters', bound: 100 },
+      tags: { code: 'too_many', message: 'must have at most 50 items', bound: 50 },
       status: { code: 'invalid_value', message: 'must be one of: "active", "pending"' },
       nickname: { code: 'not_allowed', message: 'is not a known field' },
     });

@@ -2481,7 +2481,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2507,7 +2507,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2533,7 +2533,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2559,7 +2559,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2585,7 +2585,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2640,7 +2640,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2666,7 +2666,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2692,7 +2692,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2718,7 +2718,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2800,7 +2800,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2826,7 +2826,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2852,7 +2852,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2878,7 +2878,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2953,7 +2953,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -2979,7 +2979,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3005,7 +3005,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3031,7 +3031,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3057,7 +3057,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3114,7 +3114,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3140,7 +3140,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3203,7 +3203,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3229,7 +3229,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3255,7 +3255,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3281,7 +3281,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3325,7 +3325,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3351,7 +3351,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3377,7 +3377,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3403,7 +3403,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3495,7 +3495,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3521,7 +3521,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3547,7 +3547,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3573,7 +3573,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3622,7 +3622,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3648,7 +3648,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3674,7 +3674,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3700,7 +3700,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3747,7 +3747,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3773,7 +3773,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3799,7 +3799,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3825,7 +3825,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3851,7 +3851,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3906,7 +3906,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3932,7 +3932,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3958,7 +3958,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -3984,7 +3984,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4010,7 +4010,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4057,7 +4057,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4083,7 +4083,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4109,7 +4109,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4135,7 +4135,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4161,7 +4161,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4187,7 +4187,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4269,7 +4269,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4295,7 +4295,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4321,7 +4321,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4347,7 +4347,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4373,7 +4373,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4399,7 +4399,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4446,7 +4446,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4472,7 +4472,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4498,7 +4498,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4524,7 +4524,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4550,7 +4550,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4576,7 +4576,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4647,7 +4647,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4673,7 +4673,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4699,7 +4699,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4725,7 +4725,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4751,7 +4751,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4835,7 +4835,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4861,7 +4861,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4887,7 +4887,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4913,7 +4913,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -4939,7 +4939,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5010,7 +5010,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5036,7 +5036,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5062,7 +5062,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5088,7 +5088,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5114,7 +5114,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5169,7 +5169,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5195,7 +5195,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5221,7 +5221,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5247,7 +5247,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5273,7 +5273,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5361,7 +5361,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5387,7 +5387,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5413,7 +5413,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5439,7 +5439,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5465,7 +5465,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5491,7 +5491,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5547,7 +5547,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5573,7 +5573,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5599,7 +5599,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5625,7 +5625,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5651,7 +5651,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5731,7 +5731,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5757,7 +5757,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5783,7 +5783,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5809,7 +5809,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5835,7 +5835,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5906,7 +5906,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5932,7 +5932,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5958,7 +5958,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -5984,7 +5984,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6010,7 +6010,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6036,7 +6036,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6083,7 +6083,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6109,7 +6109,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6135,7 +6135,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6161,7 +6161,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6187,7 +6187,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6213,7 +6213,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6284,7 +6284,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6310,7 +6310,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6336,7 +6336,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6411,7 +6411,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6437,7 +6437,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6463,7 +6463,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6489,7 +6489,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6547,7 +6547,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6573,7 +6573,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6599,7 +6599,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6625,7 +6625,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6651,7 +6651,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6709,7 +6709,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6735,7 +6735,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6761,7 +6761,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6787,7 +6787,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6813,7 +6813,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6871,7 +6871,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6897,7 +6897,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6923,7 +6923,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6949,7 +6949,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -6975,7 +6975,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7031,7 +7031,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7057,7 +7057,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7083,7 +7083,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7109,7 +7109,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7183,7 +7183,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7209,7 +7209,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7235,7 +7235,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7261,7 +7261,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7287,7 +7287,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7353,7 +7353,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7379,7 +7379,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7405,7 +7405,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7431,7 +7431,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7457,7 +7457,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7524,7 +7524,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7550,7 +7550,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7576,7 +7576,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7602,7 +7602,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7628,7 +7628,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7675,7 +7675,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7701,7 +7701,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7727,7 +7727,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7753,7 +7753,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7779,7 +7779,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7856,7 +7856,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7882,7 +7882,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7908,7 +7908,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7934,7 +7934,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7960,7 +7960,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -7986,7 +7986,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8046,7 +8046,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8072,7 +8072,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8098,7 +8098,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8124,7 +8124,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8150,7 +8150,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8244,7 +8244,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8270,7 +8270,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8296,7 +8296,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8322,7 +8322,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8348,7 +8348,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8427,7 +8427,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8453,7 +8453,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8479,7 +8479,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8505,7 +8505,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8531,7 +8531,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8599,7 +8599,7 @@ export interface operations {
                                     field?: string;
                                     code: string;
                                     message: string;
-                                    limit?: number;
+                                    bound?: number;
                                     minimum?: number;
                                     maximum?: number;
                                     format?: string;
@@ -8628,7 +8628,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8654,7 +8654,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8680,7 +8680,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8706,7 +8706,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8786,7 +8786,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8812,7 +8812,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8838,7 +8838,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8864,7 +8864,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8890,7 +8890,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8937,7 +8937,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8963,7 +8963,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -8989,7 +8989,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9015,7 +9015,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9041,7 +9041,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9137,7 +9137,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9163,7 +9163,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9189,7 +9189,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9215,7 +9215,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9241,7 +9241,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9267,7 +9267,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9353,7 +9353,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9379,7 +9379,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9405,7 +9405,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9431,7 +9431,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9457,7 +9457,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9538,7 +9538,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9564,7 +9564,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9590,7 +9590,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9616,7 +9616,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9642,7 +9642,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9725,7 +9725,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9751,7 +9751,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9777,7 +9777,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9803,7 +9803,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9829,7 +9829,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9900,7 +9900,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9926,7 +9926,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9952,7 +9952,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -9978,7 +9978,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10004,7 +10004,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10072,7 +10072,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10098,7 +10098,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10124,7 +10124,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10150,7 +10150,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10176,7 +10176,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10234,7 +10234,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10260,7 +10260,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10286,7 +10286,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10312,7 +10312,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10411,7 +10411,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10437,7 +10437,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10463,7 +10463,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10489,7 +10489,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10536,7 +10536,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10562,7 +10562,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10588,7 +10588,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10614,7 +10614,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10640,7 +10640,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10695,7 +10695,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10721,7 +10721,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10747,7 +10747,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10773,7 +10773,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10799,7 +10799,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10932,7 +10932,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10958,7 +10958,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -10984,7 +10984,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11010,7 +11010,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11036,7 +11036,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11062,7 +11062,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11088,7 +11088,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11211,7 +11211,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11237,7 +11237,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11263,7 +11263,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11289,7 +11289,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11315,7 +11315,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11438,7 +11438,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11464,7 +11464,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11490,7 +11490,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11516,7 +11516,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11542,7 +11542,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11568,7 +11568,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11617,7 +11617,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11643,7 +11643,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11669,7 +11669,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11695,7 +11695,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11721,7 +11721,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11844,7 +11844,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11870,7 +11870,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11896,7 +11896,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11922,7 +11922,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11948,7 +11948,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -11974,7 +11974,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12000,7 +12000,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12056,7 +12056,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12074,7 +12074,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12100,7 +12100,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12118,7 +12118,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12144,7 +12144,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12162,7 +12162,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12188,7 +12188,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12206,7 +12206,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12264,7 +12264,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12290,7 +12290,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12316,7 +12316,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12342,7 +12342,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12368,7 +12368,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12458,7 +12458,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12484,7 +12484,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12510,7 +12510,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12536,7 +12536,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12562,7 +12562,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12638,7 +12638,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12664,7 +12664,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12690,7 +12690,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12716,7 +12716,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12742,7 +12742,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12789,7 +12789,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12815,7 +12815,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12841,7 +12841,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12867,7 +12867,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12893,7 +12893,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -12989,7 +12989,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13015,7 +13015,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13041,7 +13041,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13067,7 +13067,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13093,7 +13093,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13119,7 +13119,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13194,7 +13194,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13220,7 +13220,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13246,7 +13246,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13272,7 +13272,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13298,7 +13298,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13353,7 +13353,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13379,7 +13379,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13405,7 +13405,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13431,7 +13431,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13457,7 +13457,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13545,7 +13545,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13571,7 +13571,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13597,7 +13597,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13623,7 +13623,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13649,7 +13649,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13675,7 +13675,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13701,7 +13701,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13779,7 +13779,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13805,7 +13805,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13831,7 +13831,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13857,7 +13857,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13883,7 +13883,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13909,7 +13909,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13935,7 +13935,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -13982,7 +13982,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14008,7 +14008,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14034,7 +14034,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14060,7 +14060,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14086,7 +14086,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14112,7 +14112,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14138,7 +14138,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14216,7 +14216,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14242,7 +14242,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14268,7 +14268,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14294,7 +14294,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14320,7 +14320,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14346,7 +14346,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14372,7 +14372,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14428,7 +14428,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14454,7 +14454,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14480,7 +14480,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14506,7 +14506,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14569,7 +14569,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14595,7 +14595,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14621,7 +14621,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14647,7 +14647,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14713,7 +14713,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14739,7 +14739,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14765,7 +14765,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14791,7 +14791,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14817,7 +14817,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14843,7 +14843,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14916,7 +14916,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14942,7 +14942,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14968,7 +14968,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -14994,7 +14994,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15020,7 +15020,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15046,7 +15046,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15130,7 +15130,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15156,7 +15156,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15182,7 +15182,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15208,7 +15208,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15234,7 +15234,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15292,7 +15292,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15318,7 +15318,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15344,7 +15344,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15370,7 +15370,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15396,7 +15396,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15422,7 +15422,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15491,7 +15491,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15517,7 +15517,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15543,7 +15543,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15569,7 +15569,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15595,7 +15595,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15663,7 +15663,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15689,7 +15689,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15715,7 +15715,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15741,7 +15741,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15767,7 +15767,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15823,7 +15823,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15849,7 +15849,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15875,7 +15875,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15901,7 +15901,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15927,7 +15927,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -15989,7 +15989,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16015,7 +16015,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16041,7 +16041,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16067,7 +16067,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16093,7 +16093,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16199,7 +16199,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16225,7 +16225,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16251,7 +16251,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16298,7 +16298,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16324,7 +16324,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16350,7 +16350,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16376,7 +16376,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16442,7 +16442,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16468,7 +16468,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16494,7 +16494,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16520,7 +16520,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16579,7 +16579,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16605,7 +16605,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16631,7 +16631,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16690,7 +16690,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16716,7 +16716,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16742,7 +16742,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16768,7 +16768,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16839,7 +16839,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16865,7 +16865,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -16891,7 +16891,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17017,7 +17017,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17043,7 +17043,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17069,7 +17069,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17095,7 +17095,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17155,7 +17155,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17181,7 +17181,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17260,7 +17260,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17286,7 +17286,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17312,7 +17312,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17338,7 +17338,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17447,7 +17447,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17473,7 +17473,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17499,7 +17499,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17525,7 +17525,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17595,7 +17595,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17621,7 +17621,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17647,7 +17647,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17673,7 +17673,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17763,7 +17763,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17789,7 +17789,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17815,7 +17815,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17875,7 +17875,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17901,7 +17901,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17927,7 +17927,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -17953,7 +17953,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18008,7 +18008,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18034,7 +18034,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18060,7 +18060,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18086,7 +18086,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18153,7 +18153,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18179,7 +18179,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18205,7 +18205,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18231,7 +18231,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18257,7 +18257,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18283,7 +18283,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18337,7 +18337,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18363,7 +18363,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18389,7 +18389,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18415,7 +18415,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18441,7 +18441,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18467,7 +18467,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18529,7 +18529,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18555,7 +18555,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18581,7 +18581,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18607,7 +18607,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18633,7 +18633,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18659,7 +18659,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18706,7 +18706,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18732,7 +18732,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18758,7 +18758,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18784,7 +18784,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18810,7 +18810,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18836,7 +18836,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18906,7 +18906,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18932,7 +18932,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18958,7 +18958,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -18984,7 +18984,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19010,7 +19010,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19036,7 +19036,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19087,7 +19087,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19113,7 +19113,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19139,7 +19139,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19165,7 +19165,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19191,7 +19191,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19217,7 +19217,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19280,7 +19280,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19306,7 +19306,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19332,7 +19332,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19358,7 +19358,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19384,7 +19384,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19410,7 +19410,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19466,7 +19466,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19492,7 +19492,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19518,7 +19518,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19544,7 +19544,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19633,7 +19633,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19659,7 +19659,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19685,7 +19685,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19711,7 +19711,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19737,7 +19737,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19763,7 +19763,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19842,7 +19842,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19868,7 +19868,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19894,7 +19894,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19920,7 +19920,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19946,7 +19946,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -19972,7 +19972,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20019,7 +20019,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20045,7 +20045,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20071,7 +20071,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20097,7 +20097,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20123,7 +20123,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20149,7 +20149,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20241,7 +20241,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20267,7 +20267,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20293,7 +20293,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20319,7 +20319,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20345,7 +20345,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20371,7 +20371,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20460,7 +20460,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20486,7 +20486,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20512,7 +20512,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20538,7 +20538,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20564,7 +20564,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20590,7 +20590,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20616,7 +20616,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20695,7 +20695,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20721,7 +20721,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20747,7 +20747,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20773,7 +20773,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20799,7 +20799,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20825,7 +20825,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20904,7 +20904,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20930,7 +20930,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20956,7 +20956,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -20982,7 +20982,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21008,7 +21008,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21034,7 +21034,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21113,7 +21113,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21139,7 +21139,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21165,7 +21165,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21191,7 +21191,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21217,7 +21217,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21243,7 +21243,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21322,7 +21322,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21348,7 +21348,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21374,7 +21374,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21400,7 +21400,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21426,7 +21426,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21452,7 +21452,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21504,7 +21504,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21530,7 +21530,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21556,7 +21556,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21582,7 +21582,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21608,7 +21608,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21634,7 +21634,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21692,7 +21692,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21718,7 +21718,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21744,7 +21744,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21770,7 +21770,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21796,7 +21796,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21822,7 +21822,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21848,7 +21848,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21907,7 +21907,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21933,7 +21933,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21959,7 +21959,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -21985,7 +21985,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22011,7 +22011,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22037,7 +22037,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22063,7 +22063,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22125,7 +22125,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22151,7 +22151,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22177,7 +22177,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22203,7 +22203,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22229,7 +22229,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22255,7 +22255,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22322,7 +22322,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22348,7 +22348,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22374,7 +22374,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22400,7 +22400,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22426,7 +22426,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22452,7 +22452,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22525,7 +22525,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22551,7 +22551,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22577,7 +22577,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22603,7 +22603,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22629,7 +22629,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22655,7 +22655,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22755,7 +22755,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22781,7 +22781,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22807,7 +22807,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22833,7 +22833,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22859,7 +22859,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22923,7 +22923,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22949,7 +22949,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -22975,7 +22975,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23001,7 +23001,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23027,7 +23027,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23082,7 +23082,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23108,7 +23108,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23134,7 +23134,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23160,7 +23160,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23244,7 +23244,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23270,7 +23270,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23296,7 +23296,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23322,7 +23322,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23375,7 +23375,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23401,7 +23401,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23427,7 +23427,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23453,7 +23453,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23524,7 +23524,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23550,7 +23550,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23576,7 +23576,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23602,7 +23602,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23628,7 +23628,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23675,7 +23675,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23701,7 +23701,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23727,7 +23727,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23753,7 +23753,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23779,7 +23779,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23863,7 +23863,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23889,7 +23889,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23915,7 +23915,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23941,7 +23941,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -23967,7 +23967,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24047,7 +24047,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24073,7 +24073,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24099,7 +24099,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24125,7 +24125,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24151,7 +24151,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24226,7 +24226,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24252,7 +24252,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24278,7 +24278,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24304,7 +24304,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24330,7 +24330,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24390,7 +24390,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24416,7 +24416,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24442,7 +24442,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24468,7 +24468,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24494,7 +24494,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24589,7 +24589,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24615,7 +24615,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24641,7 +24641,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24667,7 +24667,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24693,7 +24693,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24788,7 +24788,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24814,7 +24814,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24840,7 +24840,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24866,7 +24866,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24892,7 +24892,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24953,7 +24953,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -24979,7 +24979,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -25005,7 +25005,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -25031,7 +25031,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -25057,7 +25057,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -25171,7 +25171,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -25197,7 +25197,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -25223,7 +25223,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -25276,7 +25276,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -25302,7 +25302,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;
@@ -25376,7 +25376,7 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                limit?: number;
+                                bound?: number;
                                 minimum?: number;
                                 maximum?: number;
                                 format?: string;

@@ -16,10 +16,10 @@ const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${t
 /**
  * Stable codes for what validators report. Programs branch on `code`; `message` is for people and never
  * repeats the validator's internal wording ("must be equal to constant", "schema is false"). The bound
- * (`limit`, `minimum`, `maximum`) or the `format` comes along, so an app can say it in its own words
+ * (`bound` for lengths and counts, `minimum`, `maximum`) or the `format` comes along, so an app can say it in its own words
  * and language without parsing the message.
  */
-type Described = { code: string; message: string; limit?: unknown; minimum?: unknown; maximum?: unknown; format?: string };
+type Described = { code: string; message: string; bound?: unknown; minimum?: unknown; maximum?: unknown; format?: string };
 
 function describeOne(error: SchemaError): Described {
   const p = (error.params ?? {}) as Record<string, unknown>;
@@ -30,12 +30,12 @@ function describeOne(error: SchemaError): Described {
     // A `false` schema (Ajv: "false schema", TypeBox: "boolean") is what forbids an unknown property.
     case 'false schema': case 'boolean': return { code: 'not_allowed', message: 'is not a known field' };
     case 'not': return { code: 'not_allowed', message: 'is not allowed here' };
-    case 'maxLength': return { code: 'too_long', message: `must be at most ${plural(limit, 'character')}`, limit };
-    case 'minLength': return { code: 'too_short', message: limit === 1 ? 'must not be empty' : `must be at least ${plural(limit, 'character')}`, limit };
-    case 'maxItems': return { code: 'too_many', message: `must have at most ${plural(limit, 'item')}`, limit };
-    case 'minItems': return { code: 'too_few', message: `must have at least ${plural(limit, 'item')}`, limit };
-    case 'maxProperties': return { code: 'too_many', message: `must have at most ${plural(limit, 'field')}`, limit };
-    case 'minProperties': return { code: 'too_few', message: `must have at least ${plural(limit, 'field')}`, limit };
+    case 'maxLength': return { code: 'too_long', message: `must be at most ${plural(limit, 'character')}`, bound: limit };
+    case 'minLength': return { code: 'too_short', message: limit === 1 ? 'must not be empty' : `must be at least ${plural(limit, 'character')}`, bound: limit };
+    case 'maxItems': return { code: 'too_many', message: `must have at most ${plural(limit, 'item')}`, bound: limit };
+    case 'minItems': return { code: 'too_few', message: `must have at least ${plural(limit, 'item')}`, bound: limit };
+    case 'maxProperties': return { code: 'too_many', message: `must have at most ${plural(limit, 'field')}`, bound: limit };
+    case 'minProperties': return { code: 'too_few', message: `must have at least ${plural(limit, 'field')}`, bound: limit };
     case 'maximum': return { code: 'out_of_range', message: `must be at most ${String(limit)}`, maximum: limit };
     case 'minimum': return { code: 'out_of_range', message: `must be at least ${String(limit)}`, minimum: limit };
     case 'exclusiveMaximum': return { code: 'out_of_range', message: `must be less than ${String(limit)}` };

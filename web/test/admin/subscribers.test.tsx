@@ -98,8 +98,8 @@ describe('the subscriber form', () => {
     answer('POST /api/v1/subscribers',
       apiError(422, 'validation_error', [
         { field: 'email', code: 'invalid_format', format: 'email', message: 'must be an email address' },
-        { field: 'first_name', code: 'too_short', limit: 3, message: 'must NOT have fewer than 3 characters' },
-        { field: 'metadata.plan', code: 'too_long', limit: 10, message: 'must be at most 10 characters' },
+        { field: 'first_name', code: 'too_short', bound: 3, message: 'must NOT have fewer than 3 characters' },
+        { field: 'metadata.plan', code: 'too_long', bound: 10, message: 'must be at most 10 characters' },
       ]),
       apiError(409, 'subscriber_exists'));
     renderSignedIn(<SubscriberFormPage params={{}} />, { role: 'admin' });

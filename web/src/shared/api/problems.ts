@@ -10,7 +10,7 @@ export interface FieldProblem {
   field?: string;
   code: string;
   message: string;
-  limit?: number;
+  bound?: number;
   minimum?: number;
   maximum?: number;
   format?: string;
@@ -42,10 +42,10 @@ type Words = Record<string, (p: FieldProblem) => string>;
 const FIELD_WORDS: Record<ProblemLocale, Words> = {
   en: {
     required: () => 'Fill this in.',
-    too_short: (p) => (p.limit === undefined || p.limit <= 1 ? 'Fill this in.' : `Use at least ${p.limit} characters.`),
-    too_long: (p) => (p.limit === undefined ? 'This is too long.' : `Use at most ${p.limit} characters.`),
-    too_many: (p) => (p.limit === undefined ? 'Choose fewer.' : `Choose at most ${p.limit}.`),
-    too_few: (p) => (p.limit === undefined ? 'Choose more.' : `Choose at least ${p.limit}.`),
+    too_short: (p) => (p.bound === undefined || p.bound <= 1 ? 'Fill this in.' : `Use at least ${p.bound} characters.`),
+    too_long: (p) => (p.bound === undefined ? 'This is too long.' : `Use at most ${p.bound} characters.`),
+    too_many: (p) => (p.bound === undefined ? 'Choose fewer.' : `Choose at most ${p.bound}.`),
+    too_few: (p) => (p.bound === undefined ? 'Choose more.' : `Choose at least ${p.bound}.`),
     out_of_range: (p) => (p.minimum !== undefined ? `Enter ${p.minimum} or more.` : p.maximum !== undefined ? `Enter ${p.maximum} or less.` : 'This number is out of range.'),
     invalid_format: (p) => FORMATS.en[p.format ?? ''] ?? 'This is not in the expected form.',
     invalid_type: () => 'This value is of the wrong kind.',
@@ -56,10 +56,10 @@ const FIELD_WORDS: Record<ProblemLocale, Words> = {
   },
   de: {
     required: () => 'Bitte ausfüllen.',
-    too_short: (p) => (p.limit === undefined || p.limit <= 1 ? 'Bitte ausfüllen.' : `Mindestens ${p.limit} Zeichen.`),
-    too_long: (p) => (p.limit === undefined ? 'Das ist zu lang.' : `Höchstens ${p.limit} Zeichen.`),
-    too_many: (p) => (p.limit === undefined ? 'Bitte weniger auswählen.' : `Höchstens ${p.limit} auswählen.`),
-    too_few: (p) => (p.limit === undefined ? 'Bitte mehr auswählen.' : `Mindestens ${p.limit} auswählen.`),
+    too_short: (p) => (p.bound === undefined || p.bound <= 1 ? 'Bitte ausfüllen.' : `Mindestens ${p.bound} Zeichen.`),
+    too_long: (p) => (p.bound === undefined ? 'Das ist zu lang.' : `Höchstens ${p.bound} Zeichen.`),
+    too_many: (p) => (p.bound === undefined ? 'Bitte weniger auswählen.' : `Höchstens ${p.bound} auswählen.`),
+    too_few: (p) => (p.bound === undefined ? 'Bitte mehr auswählen.' : `Mindestens ${p.bound} auswählen.`),
     out_of_range: (p) => (p.minimum !== undefined ? `Mindestens ${p.minimum}.` : p.maximum !== undefined ? `Höchstens ${p.maximum}.` : 'Die Zahl liegt außerhalb des erlaubten Bereichs.'),
     invalid_format: (p) => FORMATS.de[p.format ?? ''] ?? 'Das hat nicht die erwartete Form.',
     invalid_type: () => 'Dieser Wert hat die falsche Art.',
