@@ -4,7 +4,7 @@ import { navigate } from '../../src/admin/router';
 import SubscriberFormPage from '../../src/admin/pages/subscribers/SubscriberFormPage';
 import SubscribersPage from '../../src/admin/pages/subscribers/SubscribersPage';
 import { answer, apiError, calls } from '../support/api';
-import { renderSignedIn, subscriber, tag } from './helpers';
+import { ORG_A, renderSignedIn, subscriber, tag } from './helpers';
 
 const page = (items: unknown[], next: string | null = null) => ({ status: 200, body: { items, next_cursor: next } });
 const TAGS = { status: 200, body: { items: [tag('Weekly digest')], next_cursor: null } };
@@ -25,6 +25,26 @@ describe('the subscribers page', () => {
     expect(await screen.findByRole('link', { name: 'person3@example.com' })).toBeTruthy();
     expect(listCalls()[1]!.query).toMatchObject({ cursor: 'CURSOR-2', status: 'active' });
     expect(screen.getByText('Page 2')).toBeTruthy();
+  });
+
+  it('exports what the list shows: the current filters go with the CSV download, with the organization', async () => {
+    window.localStorage.setItem('sf.admin.organization', ORG_A);
+    navigate('/subscribers?status=unsubscribed&tag=weekly-digest');
+    answer('GET /api/v1/tags', TAGS);
+    answer('GET /api/v1/subscribers', page([subscriber(1)]));
+    answer('GET /api/v1/subscribers/export', { status: 200, body: 'id,email' });
+    const createObjectURL = vi.fn(() => 'blob:export');
+    Object.assign(URL, { createObjectURL, revokeObjectURL: vi.fn() });
+    const clicked = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+    renderSignedIn(<SubscribersPage />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Export these as CSV' }));
+    expect(await screen.findByText('Export downloaded.')).toBeTruthy();
+    const call = calls.find((c) => c.path === '/api/v1/subscribers/export')!;
+    expect(call.query).toEqual({ format: 'csv', status: 'unsubscribed', tag: 'weekly-digest' });
+    expect(call.headers['x-organization-id']).toBe(ORG_A);
+    expect(clicked).toHaveBeenCalledOnce();
+    clicked.mockRestore();
+    window.localStorage.removeItem('sf.admin.organization');
   });
 
   it('searches by email after a pause in typing, back on the first page', async () => {
