@@ -4,7 +4,7 @@ import globals from 'globals';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/dist-*/**', '.tools/**', 'docs-site/.astro/**', 'server/src/db/types.ts', 'web/src/shared/api/schema.d.ts', 'test-artifacts/**'],
+    ignores: ['**/node_modules/**', '**/dist/**', '**/dist-*/**', '.tools/**', 'docs-site/.astro/**', 'server/src/db/types.ts', 'test-artifacts/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -39,6 +39,7 @@ const publicSidebar: SidebarItem[] = [
       'self-hosting/cloudflare-tunnel',
       'self-hosting/dokploy',
       'self-hosting/backups',
+      'self-hosting/billing',
     ],
   },
   {

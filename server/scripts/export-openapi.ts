@@ -17,6 +17,9 @@ const config = loadConfig({
   PUBLIC_API_URL: 'https://api.example.com',
   REDIS_URL: 'redis://127.0.0.1:1',
   DATABASE_URL: 'postgres://127.0.0.1:1/none',
+  // Billing routes exist only when Stripe keys are set; placeholders (never used) put them in the document.
+  STRIPE_SECRET_KEY: 'sk_openapi_export_placeholder',
+  STRIPE_WEBHOOK_SECRET: 'whsec_openapiexportplaceholder',
 });
 const container = createContainer(config, { processName: 'openapi' });
 container.redis.disconnect();

@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config/index.ts';
+import { LIMIT_KINDS, loadConfig, type LimitKind } from './config/index.ts';
 import { createContainer } from './container.ts';
 import { exitOnStartupError } from './entrypoints/lifecycle.ts';
 import { isEmail } from './lib/email.ts';
@@ -19,7 +19,10 @@ const usage = `Usage:
   cli purge-deleted-organizations   finish purging organizations whose deletion was interrupted
   cli import <file.csv> --org <slug> [--tag <name>]… [--dry-run] [--update-existing]
                                imports subscribers, with a progress bar on stderr and the report on stdout
-  cli export --org <slug> [--format csv|ndjson] [--status <status>] [--tag <slug>] > file.csv`;
+  cli export --org <slug> [--format csv|ndjson] [--status <status>] [--tag <slug>] > file.csv
+  cli set-limits --org <slug> [--subscribers N|plan] [--emails-per-month N|plan] [--webhook-endpoints N|plan] [--custom-domains N|plan]
+                               overrides one organization's limits (a number), or gives a limit back to its plan ("plan");
+                               prints the plan and the limits in force`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`);
@@ -34,6 +37,7 @@ const { values, positionals } = parseArgs({
     email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string' }, 'platform-admin': { type: 'boolean' },
     tag: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'update-existing': { type: 'boolean' },
     format: { type: 'string' }, status: { type: 'string' },
+    subscribers: { type: 'string' }, 'emails-per-month': { type: 'string' }, 'webhook-endpoints': { type: 'string' }, 'custom-domains': { type: 'string' },
   },
   allowPositionals: true,
   strict: true,
@@ -120,6 +124,23 @@ try {
       if (values.tag && (values.tag.length > 1 || !/^[a-z0-9-]{1,100}$/.test(values.tag[0]!))) fail('--tag takes one tag slug');
       const stream = await container.services.imports.exportStream(organizationId, { format, status: values.status, tag: values.tag?.[0], metadataKeys: [] });
       await pipeline(stream, process.stdout);
+      break;
+    }
+    case 'set-limits': {
+      const organizationId = await organizationOf(values.org);
+      const overrides: Partial<Record<LimitKind, number | null>> = {};
+      for (const kind of LIMIT_KINDS) {
+        const option = kind.replaceAll('_', '-') as 'subscribers' | 'emails-per-month' | 'webhook-endpoints' | 'custom-domains';
+        const value = values[option]?.trim();
+        if (value === undefined) continue;
+        if (value === 'plan') overrides[kind] = null;
+        else if (/^\d{1,10}$/.test(value) && Number(value) <= 2_000_000_000) overrides[kind] = Number(value);
+        else fail(`--${option} must be a whole number or "plan"`);
+      }
+      if (Object.keys(overrides).length === 0) fail('give at least one limit to set');
+      await container.services.entitlements.setOverrides(organizationId, overrides);
+      const usage = await container.services.entitlements.usage(organizationId);
+      process.stdout.write(`${JSON.stringify({ organization_id: organizationId, plan: usage?.plan, limits: usage?.limits, overridden: Object.keys(overrides) })}\n`);
       break;
     }
     default:

@@ -18,6 +18,7 @@ import { createAdminSiteModule } from './modules/admin-site/index.ts';
 import { createApiKeysModule } from './modules/api-keys/index.ts';
 import { createAuditModule } from './modules/audit/index.ts';
 import { createAuthModule } from './modules/auth/index.ts';
+import { createBillingModule } from './modules/billing/index.ts';
 import * as campaigns from './modules/campaigns/index.ts';
 import * as domains from './modules/domains/index.ts';
 import * as email from './modules/email/index.ts';
@@ -88,14 +89,14 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const eventConsumers: events.EventConsumer[] = [];
 
   const eventsModule = events.createEventsModule({ db, producer, config, consumers: eventConsumers });
-  const entitlementsModule = entitlements.createEntitlementsModule({ db });
+  const entitlementsModule = entitlements.createEntitlementsModule({ db, config, emailProvider, logger });
   const { entitlements: limits } = entitlementsModule.services;
   const audit = createAuditModule({ db, logger, background, config });
   const { auditLog } = audit.services;
   const apiKeys = createApiKeysModule({ db, redis, logger, config });
   const auth = createAuthModule({ db, redis, config, logger, background, auditLog, emailProvider });
   const members = createMembersModule({ db });
-  const domainsModule = domains.createDomainsModule({ db, config, logger, producer, domainProvider: providers.domainProvider });
+  const domainsModule = domains.createDomainsModule({ db, config, logger, producer, domainProvider: providers.domainProvider, entitlements: limits });
   const { verifiedDomains, senderDomains } = domainsModule.services.domains;
   const organizationsModule = organizations.createOrganizationsModule({ db, apiKeys: apiKeys.services.apiKeys, background, logger, producer, senderDomains });
   const tags = createTagsModule({ db });
@@ -126,7 +127,9 @@ export function createContainer(config: Readonly<Config>, options: { processName
     db, producer, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository, entitlements: limits,
   });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
-  const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger });
+  // Stripe billing: with no Stripe keys configured the module has no routes and no plan limits apply.
+  const billing = createBillingModule({ db, config, producer, logger, entitlements: limits });
+  const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger, entitlements: limits });
 
   // The modules of the application. A module no other module depends on is added with one line here.
   const modules: readonly Module[] = [
@@ -152,9 +155,10 @@ export function createContainer(config: Readonly<Config>, options: { processName
     preferenceCenter,
     segments,
     campaignsModule,
-    createStatsModule({ db, redis, config }),
+    createStatsModule({ db, redis, config, entitlements: limits }),
     createAdminSiteModule({ config }),
     webhooksModule,
+    billing,
   ];
   for (const module of modules) eventConsumers.push(...(module.eventConsumers ?? []));
 
@@ -211,7 +215,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     services: {
       ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
       ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, entitlements: limits,
+      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, ...billing.services, entitlements: limits,
     },
     jobHandlers,
     close,

@@ -295,23 +295,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/invitations/details": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** What an invitation link is for (organization, role, inviter, expiry), shown before accepting; changes nothing */
-        post: operations["describeInvitation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -843,26 +826,6 @@ export interface paths {
         head?: never;
         /** Change the sender name or address (the address must be on a verified domain) */
         patch: operations["updateEmailSettings"];
-        trace?: never;
-    };
-    "/api/v1/templates/{id}/test": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Send the template to yourself as a test, rendered for a sample subscriber; subject marked [Test]
-         * @description Team members only (a session, not an API key), and only to their own address. Works for marketing templates too: the address need not be a subscriber. Counts against the month's quota.
-         */
-        post: operations["sendTemplateTest"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/v1/emails/send": {
@@ -1714,6 +1677,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Plan, subscription status, period end and usage against each limit (owners)
+         * @description Exists only when the installation has billing on (Stripe keys configured); otherwise 404.
+         */
+        get: operations["getBilling"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A Stripe Checkout page to subscribe to a plan (owners)
+         * @description Exists only when the installation has billing on (Stripe keys configured); otherwise 404.
+         */
+        post: operations["createBillingCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A Stripe Customer Portal page: invoices, payment method, plan changes (owners)
+         * @description Exists only when the installation has billing on (Stripe keys configured); otherwise 404.
+         */
+        post: operations["createBillingPortal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1792,14 +1815,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Redirects to the preference center, opened on the unsubscribe card; changes nothing
-         * @description A broken or tampered link redirects to the preference center's "send me a new link" page of the organization the link names.
-         */
+        /** Redirects to the preference center; changes nothing */
         get: operations["openUnsubscribeLink"];
         put?: never;
         /** RFC 8058 one-click unsubscribe; idempotent */
         post: operations["oneClickUnsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscription events from Stripe, signed with the stripe-signature header
+         * @description Exists only when the installation has billing on (Stripe keys configured); otherwise 404.
+         */
+        post: operations["receiveStripeEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2481,10 +2521,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2507,10 +2543,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2533,10 +2565,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2559,10 +2587,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2585,10 +2609,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2640,10 +2660,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2666,10 +2682,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2692,10 +2704,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2718,10 +2726,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2800,10 +2804,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2826,10 +2826,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2852,10 +2848,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2878,10 +2870,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2953,10 +2941,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2979,10 +2963,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3005,10 +2985,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3031,10 +3007,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3057,10 +3029,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3114,10 +3082,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3140,10 +3104,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3203,10 +3163,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3229,10 +3185,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3255,10 +3207,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3281,10 +3229,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3325,10 +3269,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3351,10 +3291,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3377,10 +3313,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3403,10 +3335,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3478,6 +3406,11 @@ export interface operations {
                             /** Format: date-time */
                             expires_at: string;
                         };
+                        /** @description What this installation offers, so the dashboard shows only what exists */
+                        features: {
+                            /** @description Whether this installation sells plans through Stripe (the billing page and routes exist) */
+                            billing: boolean;
+                        };
                     };
                 };
             };
@@ -3495,10 +3428,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3521,10 +3450,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3547,10 +3472,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3573,10 +3494,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3622,10 +3539,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3648,10 +3561,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3674,10 +3583,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3700,10 +3605,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3747,10 +3648,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3773,10 +3670,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3799,10 +3692,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3825,10 +3714,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3851,10 +3736,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3906,10 +3787,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3932,10 +3809,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3958,10 +3831,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3984,10 +3853,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4010,10 +3875,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4057,10 +3918,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4083,10 +3940,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4109,10 +3962,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4135,10 +3984,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4161,10 +4006,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4187,10 +4028,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4269,10 +4106,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4295,10 +4128,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4321,10 +4150,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4347,10 +4172,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4373,10 +4194,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4399,10 +4216,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4446,10 +4259,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4472,10 +4281,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4498,10 +4303,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4524,10 +4325,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4550,10 +4347,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4576,10 +4369,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4647,10 +4436,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4673,10 +4458,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4699,10 +4480,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4725,10 +4502,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4751,10 +4524,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4835,10 +4604,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4861,10 +4626,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4887,10 +4648,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4913,10 +4670,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4939,10 +4692,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5010,10 +4759,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5036,10 +4781,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5062,10 +4803,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5088,10 +4825,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5114,10 +4847,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5169,10 +4898,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5195,10 +4920,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5221,10 +4942,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5247,10 +4964,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5273,10 +4986,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5361,10 +5070,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5387,10 +5092,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5413,10 +5114,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5439,10 +5136,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5465,10 +5158,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5491,10 +5180,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5547,10 +5232,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5573,10 +5254,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5599,10 +5276,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5625,10 +5298,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5651,10 +5320,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5731,10 +5396,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5757,10 +5418,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5783,10 +5440,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5809,10 +5462,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5835,10 +5484,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5906,10 +5551,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5932,10 +5573,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5958,10 +5595,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5984,10 +5617,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6010,10 +5639,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6036,10 +5661,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6083,10 +5704,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6109,10 +5726,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6135,10 +5748,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6161,10 +5770,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6187,10 +5792,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6213,133 +5814,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    describeInvitation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    token: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        organization: {
-                            name: string;
-                        };
-                        /**
-                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
-                         * @enum {string}
-                         */
-                        role: "owner" | "admin" | "viewer";
-                        /** @description The address the invitation was sent to; accepting signs in as it */
-                        email: string;
-                        invited_by: {
-                            email: string;
-                            name: string | null;
-                        } | null;
-                        /** Format: date-time */
-                        expires_at: string;
-                        /** @enum {string} */
-                        status: "pending" | "accepted" | "revoked" | "expired";
-                    };
-                };
-            };
-            /** @description Missing, invalid or revoked credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                code: string;
-                                message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description A field is not valid; `details` names each field and why */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                code: string;
-                                message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Too many requests; retry after the Retry-After header */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                code: string;
-                                message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6411,10 +5885,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6437,10 +5907,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6463,10 +5929,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6489,10 +5951,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6547,10 +6005,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6573,10 +6027,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6599,10 +6049,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6625,10 +6071,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6651,10 +6093,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6709,10 +6147,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6735,10 +6169,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6761,10 +6191,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6787,10 +6213,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6813,10 +6235,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6871,10 +6289,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6897,10 +6311,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6923,10 +6333,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6949,10 +6355,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6975,10 +6377,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7031,10 +6429,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7057,10 +6451,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7083,10 +6473,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7109,10 +6495,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7183,10 +6565,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7209,10 +6587,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7235,10 +6609,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7261,10 +6631,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7287,10 +6653,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7353,10 +6715,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7379,10 +6737,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7405,10 +6759,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7431,10 +6781,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7457,10 +6803,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7524,10 +6866,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7550,10 +6888,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7576,10 +6910,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7602,10 +6932,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7628,10 +6954,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7675,10 +6997,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7701,10 +7019,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7727,10 +7041,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7753,10 +7063,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7779,10 +7085,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7856,10 +7158,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7882,10 +7180,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7908,10 +7202,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7934,10 +7224,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7960,10 +7246,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7986,10 +7268,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8046,10 +7324,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8072,10 +7346,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8098,10 +7368,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8124,10 +7390,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8150,10 +7412,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8244,10 +7502,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8270,10 +7524,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8296,10 +7546,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8322,10 +7568,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8348,10 +7590,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8427,10 +7665,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8453,10 +7687,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8479,10 +7709,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8505,10 +7731,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8531,10 +7753,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8599,10 +7817,6 @@ export interface operations {
                                     field?: string;
                                     code: string;
                                     message: string;
-                                    bound?: number;
-                                    minimum?: number;
-                                    maximum?: number;
-                                    format?: string;
                                 } & {
                                     [key: string]: unknown;
                                 })[];
@@ -8628,10 +7842,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8654,10 +7864,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8680,10 +7886,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8706,10 +7908,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8786,10 +7984,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8812,10 +8006,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8838,10 +8028,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8864,10 +8050,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8890,10 +8072,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8937,10 +8115,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8963,10 +8137,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8989,10 +8159,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9015,10 +8181,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9041,10 +8203,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9137,10 +8295,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9163,10 +8317,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9189,10 +8339,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9215,10 +8361,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9241,10 +8383,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9267,10 +8405,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9353,10 +8487,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9379,10 +8509,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9405,10 +8531,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9431,10 +8553,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9457,10 +8575,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9538,10 +8652,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9564,10 +8674,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9590,10 +8696,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9616,10 +8718,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9642,10 +8740,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9725,10 +8819,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9751,10 +8841,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9777,10 +8863,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9803,10 +8885,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9829,10 +8907,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9900,10 +8974,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9926,10 +8996,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9952,10 +9018,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9978,10 +9040,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10004,10 +9062,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10072,10 +9126,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10098,10 +9148,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10124,10 +9170,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10150,10 +9192,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10176,10 +9214,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10234,10 +9268,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10260,10 +9290,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10286,10 +9312,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10312,10 +9334,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10411,10 +9429,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10437,10 +9451,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10463,10 +9473,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10489,10 +9495,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10536,10 +9538,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10562,10 +9560,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10588,10 +9582,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10614,10 +9604,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10640,10 +9626,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10695,10 +9677,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10721,10 +9699,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10747,10 +9721,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10773,10 +9743,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10799,10 +9765,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10932,10 +9894,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10958,10 +9916,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10984,10 +9938,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11010,10 +9960,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11036,10 +9982,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11062,10 +10004,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11088,10 +10026,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11211,10 +10145,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11237,10 +10167,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11263,10 +10189,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11289,10 +10211,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11315,10 +10233,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11438,10 +10352,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11464,10 +10374,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11490,10 +10396,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11516,10 +10418,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11542,10 +10440,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11568,10 +10462,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11617,10 +10507,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11643,10 +10529,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11669,10 +10551,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11695,10 +10573,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11721,10 +10595,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11844,10 +10714,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11870,10 +10736,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11896,10 +10758,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11922,10 +10780,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11948,10 +10802,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11974,10 +10824,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12000,10 +10846,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12056,10 +10898,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12074,10 +10912,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12100,10 +10934,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12118,10 +10948,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12144,10 +10970,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12162,10 +10984,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12188,10 +11006,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12206,10 +11020,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12264,10 +11074,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12290,10 +11096,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12316,10 +11118,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12342,10 +11140,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12368,10 +11162,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12458,10 +11248,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12484,10 +11270,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12510,10 +11292,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12536,10 +11314,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12562,10 +11336,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12638,10 +11408,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12664,10 +11430,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12690,10 +11452,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12716,10 +11474,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12742,10 +11496,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12789,10 +11539,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12815,10 +11561,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12841,10 +11583,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12867,10 +11605,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12893,10 +11627,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12989,10 +11719,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13015,10 +11741,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13041,10 +11763,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13067,10 +11785,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13093,10 +11807,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13119,10 +11829,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13194,10 +11900,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13220,10 +11922,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13246,10 +11944,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13272,10 +11966,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13298,10 +11988,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13353,10 +12039,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13379,10 +12061,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13405,10 +12083,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13431,10 +12105,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13457,10 +12127,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13545,10 +12211,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13571,10 +12233,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13597,10 +12255,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13623,10 +12277,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13649,10 +12299,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13675,10 +12321,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13701,10 +12343,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13779,10 +12417,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13805,10 +12439,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13831,10 +12461,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13857,10 +12483,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13883,10 +12505,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13909,10 +12527,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13935,10 +12549,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13982,10 +12592,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14008,10 +12614,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14034,10 +12636,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14060,10 +12658,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14086,10 +12680,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14112,10 +12702,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14138,10 +12724,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14216,10 +12798,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14242,10 +12820,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14268,10 +12842,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14294,10 +12864,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14320,10 +12886,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14346,10 +12908,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14372,10 +12930,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14428,10 +12982,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14454,10 +13004,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14480,10 +13026,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14506,10 +13048,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14569,10 +13107,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14595,10 +13129,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14621,10 +13151,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14647,206 +13173,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    sendTemplateTest: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A UUIDv7 identifier */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description Sample variables (at most 100 keys, 64 KB as JSON) */
-                    variables?: {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-        };
-        responses: {
-            /** @description Accepted; the work continues in the background */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description A UUIDv7 identifier
-                         */
-                        id: string;
-                        /** @description Your own address, where the test goes */
-                        to: string;
-                    };
-                };
-            };
-            /** @description Missing, invalid or revoked credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                code: string;
-                                message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description A plan limit is reached; the error names the limit, the usage and the plan */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                code: string;
-                                message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description The credentials do not allow this (scope, role, or organization) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                code: string;
-                                message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Not found (another organization's resources are not found either) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                code: string;
-                                message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description A field is not valid; `details` names each field and why */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                code: string;
-                                message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            request_id: string;
-                        };
-                    };
-                };
-            };
-            /** @description Too many requests; retry after the Retry-After header */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            code: string;
-                            message: string;
-                            details?: ({
-                                field?: string;
-                                code: string;
-                                message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14916,10 +13242,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14942,10 +13264,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14968,10 +13286,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14994,10 +13308,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15020,10 +13330,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15046,10 +13352,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15130,10 +13432,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15156,10 +13454,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15182,10 +13476,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15208,10 +13498,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15234,10 +13520,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15292,10 +13574,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15318,10 +13596,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15344,10 +13618,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15370,10 +13640,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15396,10 +13662,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15422,10 +13684,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15491,10 +13749,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15517,10 +13771,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15543,10 +13793,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15569,10 +13815,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15595,10 +13837,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15663,10 +13901,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15689,10 +13923,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15715,10 +13945,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15741,10 +13967,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15767,10 +13989,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15823,10 +14041,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15849,10 +14063,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15875,10 +14085,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15901,10 +14107,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15927,10 +14129,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15989,10 +14187,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16015,10 +14209,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16041,10 +14231,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16067,10 +14253,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16093,10 +14275,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16199,10 +14377,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16225,10 +14399,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16251,10 +14421,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16298,10 +14464,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16324,10 +14486,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16350,10 +14508,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16376,10 +14530,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16442,10 +14592,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16468,10 +14614,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16494,10 +14636,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16520,10 +14658,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16539,8 +14673,6 @@ export interface operations {
             query: {
                 /** @description The signed link token from the preference-center URL */
                 token: string;
-                /** @description Optional: why (too many emails, not relevant, never signed up, other); stored in the consent history */
-                reason?: "too_many" | "not_relevant" | "never_signed_up" | "other";
             };
             header?: never;
             path?: never;
@@ -16579,10 +14711,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16605,10 +14733,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16631,10 +14755,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16690,10 +14810,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16716,10 +14832,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16742,10 +14854,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16768,10 +14876,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16839,10 +14943,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16865,10 +14965,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16891,10 +14987,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17017,10 +15109,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17043,10 +15131,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17069,10 +15153,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17095,10 +15175,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17155,10 +15231,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17181,10 +15253,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17260,10 +15328,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17286,10 +15350,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17312,10 +15372,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17338,10 +15394,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17447,10 +15499,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17473,10 +15521,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17499,10 +15543,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17525,10 +15565,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17595,10 +15631,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17621,10 +15653,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17647,10 +15675,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17673,10 +15697,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17763,10 +15783,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17789,10 +15805,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17815,10 +15827,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17875,10 +15883,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17901,10 +15905,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17927,10 +15927,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17953,10 +15949,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18008,10 +16000,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18034,10 +16022,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18060,10 +16044,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18086,10 +16066,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18153,10 +16129,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18179,10 +16151,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18205,10 +16173,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18231,10 +16195,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18257,10 +16217,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18283,10 +16239,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18337,10 +16289,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18363,10 +16311,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18389,10 +16333,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18415,10 +16355,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18441,10 +16377,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18467,10 +16399,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18529,10 +16457,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18555,10 +16479,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18581,10 +16501,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18607,10 +16523,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18633,10 +16545,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18659,10 +16567,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18706,10 +16610,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18732,10 +16632,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18758,10 +16654,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18784,10 +16676,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18810,10 +16698,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18836,10 +16720,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18906,10 +16786,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18932,10 +16808,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18958,10 +16830,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18984,10 +16852,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19010,10 +16874,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19036,10 +16896,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19087,10 +16943,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19113,10 +16965,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19139,10 +16987,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19165,10 +17009,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19191,10 +17031,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19217,10 +17053,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19280,10 +17112,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19306,10 +17134,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19332,10 +17156,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19358,10 +17178,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19384,10 +17200,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19410,10 +17222,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19466,10 +17274,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19492,10 +17296,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19518,10 +17318,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19544,10 +17340,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19633,10 +17425,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19659,10 +17447,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19685,10 +17469,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19711,10 +17491,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19737,10 +17513,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19763,10 +17535,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19842,10 +17610,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19868,10 +17632,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19894,10 +17654,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19920,10 +17676,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19946,10 +17698,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19972,10 +17720,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20019,10 +17763,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20045,10 +17785,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20071,10 +17807,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20097,10 +17829,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20123,10 +17851,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20149,10 +17873,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20241,10 +17961,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20267,10 +17983,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20293,10 +18005,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20319,10 +18027,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20345,10 +18049,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20371,10 +18071,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20460,10 +18156,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20486,10 +18178,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20512,10 +18200,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20538,10 +18222,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20564,10 +18244,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20590,10 +18266,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20616,10 +18288,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20695,10 +18363,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20721,10 +18385,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20747,10 +18407,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20773,10 +18429,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20799,10 +18451,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20825,10 +18473,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20904,10 +18548,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20930,10 +18570,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20956,10 +18592,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20982,10 +18614,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21008,10 +18636,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21034,10 +18658,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21113,10 +18733,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21139,10 +18755,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21165,10 +18777,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21191,10 +18799,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21217,10 +18821,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21243,10 +18843,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21322,10 +18918,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21348,10 +18940,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21374,10 +18962,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21400,10 +18984,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21426,10 +19006,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21452,10 +19028,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21504,10 +19076,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21530,10 +19098,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21556,10 +19120,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21582,10 +19142,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21608,10 +19164,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21634,10 +19186,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21692,10 +19240,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21718,10 +19262,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21744,10 +19284,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21770,10 +19306,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21796,10 +19328,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21822,10 +19350,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21848,10 +19372,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21907,10 +19427,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21933,10 +19449,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21959,10 +19471,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21985,10 +19493,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22011,10 +19515,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22037,10 +19537,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22063,10 +19559,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22125,10 +19617,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22151,10 +19639,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22177,10 +19661,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22203,10 +19683,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22229,10 +19705,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22255,10 +19727,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22322,10 +19790,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22348,10 +19812,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22374,10 +19834,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22400,10 +19856,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22426,10 +19878,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22452,10 +19900,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22525,10 +19969,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22551,10 +19991,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22577,10 +20013,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22603,10 +20035,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22629,10 +20057,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22655,10 +20079,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22755,10 +20175,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22781,10 +20197,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22807,10 +20219,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22833,10 +20241,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22859,10 +20263,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22923,10 +20323,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22949,10 +20345,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22975,10 +20367,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23001,10 +20389,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23027,10 +20411,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23082,10 +20462,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23108,10 +20484,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23134,10 +20506,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23160,10 +20528,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23244,10 +20608,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23270,10 +20630,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23296,10 +20652,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23322,10 +20674,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23375,10 +20723,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23401,10 +20745,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23427,10 +20767,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23453,10 +20789,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23524,10 +20856,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23550,10 +20878,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23576,10 +20900,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23602,10 +20922,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23628,10 +20944,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23675,10 +20987,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23701,10 +21009,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23727,10 +21031,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23753,10 +21053,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23779,10 +21075,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23863,10 +21155,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23889,10 +21177,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23915,10 +21199,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23941,10 +21221,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23967,10 +21243,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24047,10 +21319,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24073,10 +21341,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24099,10 +21363,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24125,10 +21385,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24151,10 +21407,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24226,10 +21478,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24252,10 +21500,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24278,10 +21522,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24304,10 +21544,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24330,10 +21566,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24390,10 +21622,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24416,10 +21644,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24442,10 +21666,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24468,10 +21688,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24494,10 +21710,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24589,10 +21801,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24615,10 +21823,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24641,10 +21845,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24667,10 +21867,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24693,10 +21889,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24788,10 +21980,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24814,10 +22002,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24840,10 +22024,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24866,10 +22046,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24892,10 +22068,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24953,10 +22125,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24979,10 +22147,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25005,10 +22169,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25031,10 +22191,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25057,10 +22213,516 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getBilling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The plan whose limits apply now */
+                        plan: {
+                            id: string;
+                            name: string;
+                        };
+                        /** @description The paid plan, when its limits no longer apply (past due beyond the grace period) */
+                        subscribed_plan: {
+                            id: string;
+                            name: string;
+                        } | null;
+                        /** @description The Stripe subscription status (active, past_due, canceled, …); null without a subscription */
+                        status: string | null;
+                        current_period_end: string | null;
+                        past_due: boolean;
+                        /** @description When a past-due subscription falls back to the free plan */
+                        grace_ends_at: string | null;
+                        /** @description Whether the organization has a Stripe customer (the billing portal needs one) */
+                        has_billing_account: boolean;
+                        usage: {
+                            /** @enum {string} */
+                            limit: "subscribers" | "emails_per_month" | "webhook_endpoints" | "custom_domains";
+                            used: number;
+                            /** @description null: unlimited */
+                            max: number | null;
+                        }[];
+                        plans: {
+                            id: string;
+                            name: string;
+                            purchasable: boolean;
+                            limits: {
+                                /** @description null: unlimited */
+                                subscribers: number | null;
+                                /** @description null: unlimited */
+                                emails_per_month: number | null;
+                                /** @description null: unlimited */
+                                webhook_endpoints: number | null;
+                                /** @description null: unlimited */
+                                custom_domains: number | null;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createBillingCheckout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The plan to buy (its id) */
+                    plan: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uri */
+                        url: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (invalid JSON, cursor, or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createBillingPortal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uri */
+                        url: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25171,10 +22833,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25197,10 +22855,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25223,10 +22877,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25276,10 +22926,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25302,10 +22948,6 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25318,10 +22960,7 @@ export interface operations {
     };
     openUnsubscribeLink: {
         parameters: {
-            query?: {
-                /** @description manage: open the preference center on the topics (the footer's "Manage preferences" link) rather than on the unsubscribe card */
-                view?: "manage";
-            };
+            query?: never;
             header?: never;
             path: {
                 token: string;
@@ -25376,10 +23015,75 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
-                                bound?: number;
-                                minimum?: number;
-                                maximum?: number;
-                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    receiveStripeEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                "stripe-signature"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        received: boolean;
+                        result: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
                             } & {
                                 [key: string]: unknown;
                             })[];

@@ -20,6 +20,27 @@ describe('configuration', () => {
     expect(() => loadConfig({ TOKEN_SECRET: `${secret},short` })).toThrowError(/TOKEN_SECRET: every secret/);
   });
 
+  it('turns billing on only with both Stripe keys and refuses one without the other', () => {
+    expect(loadConfig({ TOKEN_SECRET: secret }).BILLING_ENABLED).toBe(false);
+    const on = loadConfig({ TOKEN_SECRET: secret, STRIPE_SECRET_KEY: 'sk_test_0123456789', STRIPE_WEBHOOK_SECRET: 'whsec_0123456789abc' });
+    expect(on.BILLING_ENABLED).toBe(true);
+    expect(() => loadConfig({ TOKEN_SECRET: secret, STRIPE_SECRET_KEY: 'sk_test_0123456789' })).toThrowError(/STRIPE_WEBHOOK_SECRET: is not set/);
+    expect(() => loadConfig({ TOKEN_SECRET: secret, STRIPE_WEBHOOK_SECRET: 'whsec_0123456789abc' })).toThrowError(/STRIPE_SECRET_KEY: is not set/);
+  });
+
+  it('merges BILLING_PLANS over the default plans and names what is wrong in it', () => {
+    const plans = loadConfig({ TOKEN_SECRET: secret, BILLING_PLANS: '{"starter":{"stripe_price_id":"price_s","subscribers":10000},"agency":{"name":"Agency","stripe_price_id":"price_a","emails_per_month":null}}' }).PLANS;
+    expect(plans.map((p) => p.id)).toEqual(['free', 'starter', 'professional', 'agency']);
+    expect(plans[0]!.limits).toEqual({ subscribers: 1000, emails_per_month: 4000, webhook_endpoints: 0, custom_domains: 0 });
+    expect(plans[1]).toEqual({ id: 'starter', name: 'Starter', stripe_price_id: 'price_s', limits: { subscribers: 10000, emails_per_month: 50000, webhook_endpoints: 3, custom_domains: 0 } });
+    expect(plans[3]!.limits).toEqual({ subscribers: null, emails_per_month: null, webhook_endpoints: null, custom_domains: null });
+    const bad = (json: string) => () => loadConfig({ TOKEN_SECRET: secret, BILLING_PLANS: json });
+    expect(bad('{')).toThrowError(/BILLING_PLANS: is not valid JSON/);
+    expect(bad('{"starter":{"subscribers":-1}}')).toThrowError(/starter.subscribers must be a whole number/);
+    expect(bad('{"free":{"stripe_price_id":"price_x"}}')).toThrowError(/free plan cannot have a Stripe price/);
+    expect(bad('{"starter":{"stripe_price_id":"price_x"},"professional":{"stripe_price_id":"price_x"}}')).toThrowError(/same Stripe price/);
+  });
+
   it('keeps every rotation secret and never exposes the raw variable', () => {
     const config = loadConfig({ TOKEN_SECRET: `${'n'.repeat(32)},${secret}` });
     expect(config.TOKEN_SECRETS).toEqual(['n'.repeat(32), secret]);

@@ -1,6 +1,9 @@
 import { Value } from 'typebox/value';
 import { Type, type Static } from 'typebox';
+import { parsePlans, type Plan } from './plans.ts';
 import { configSchema } from './schema.ts';
+
+export { FREE_PLAN, LIMIT_KINDS, type LimitKind, type Plan } from './plans.ts';
 
 type Raw = Static<typeof configSchema>;
 
@@ -8,6 +11,10 @@ export interface Config extends Omit<Raw, 'TOKEN_SECRET' | 'CORS_ORIGINS' | 'TRU
   TOKEN_SECRETS: readonly string[];
   CORS_ORIGINS: readonly string[];
   TRUST_PROXY: boolean | number | string[];
+  /** Billing is on when both Stripe keys are set; off, every plan limit is unlimited and billing routes do not exist. */
+  BILLING_ENABLED: boolean;
+  /** BILLING_PLANS parsed over the default plans. */
+  PLANS: readonly Plan[];
 }
 
 export class ConfigError extends Error {}
@@ -53,12 +60,16 @@ function parse(schema: typeof configSchema, env: Record<string, string | undefin
   if (shortSecret !== undefined) throw new ConfigError('Invalid configuration:\n  TOKEN_SECRET: every secret must be at least 32 characters');
   const realProblems = realProviderProblems(raw);
   if (realProblems.length > 0) throw new ConfigError(`Invalid configuration:\n${realProblems.join('\n')}`);
+  const billingProblems = billingConfigProblems(raw);
+  if (billingProblems.length > 0) throw new ConfigError(`Invalid configuration:\n${billingProblems.join('\n')}`);
   const { TOKEN_SECRET: _secret, ...rest } = raw;
   return Object.freeze({
     ...rest,
     TOKEN_SECRETS: Object.freeze(secrets),
     CORS_ORIGINS: Object.freeze(raw.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)),
     TRUST_PROXY: parseTrustProxy(raw.TRUST_PROXY),
+    BILLING_ENABLED: Boolean(raw.STRIPE_SECRET_KEY && raw.STRIPE_WEBHOOK_SECRET),
+    PLANS: parsePlans(raw.BILLING_PLANS),
   });
 }
 
@@ -86,6 +97,21 @@ function realProviderProblems(raw: Raw): string[] {
   for (const name of ['EMAIL_DEFAULT_FROM', 'AUTH_EMAIL_FROM'] as const) {
     const domain = /@([^>\s@]+)>?\s*$/.exec(raw[name])?.[1] ?? '';
     if (!domain || LOCAL_DOMAIN.test(domain)) problems.push(`  ${name}: must be an address on a real sending domain (${why}); it is "${raw[name]}"`);
+  }
+  return problems;
+}
+
+/** Billing needs both Stripe keys (one alone is a half-done setup, not "off"), and plans that parse. */
+function billingConfigProblems(raw: Raw): string[] {
+  const problems: string[] = [];
+  if (Boolean(raw.STRIPE_SECRET_KEY) !== Boolean(raw.STRIPE_WEBHOOK_SECRET)) {
+    const missing = raw.STRIPE_SECRET_KEY ? 'STRIPE_WEBHOOK_SECRET' : 'STRIPE_SECRET_KEY';
+    problems.push(`  ${missing}: is not set, but billing needs both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or neither, to leave billing off)`);
+  }
+  try {
+    parsePlans(raw.BILLING_PLANS);
+  } catch (error) {
+    problems.push(`  ${(error as Error).message}`);
   }
   return problems;
 }

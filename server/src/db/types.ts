@@ -245,12 +245,17 @@ export interface Organizations {
   emails_sent_this_month: Generated<number>;
   id: string;
   locale: Generated<string>;
+  max_custom_domains: number | null;
   max_emails_per_month: number | null;
   max_subscribers: number | null;
+  max_webhook_endpoints: number | null;
   name: string;
+  past_due_since: Timestamp | null;
   plan: Generated<string>;
   postal_address: string | null;
   preference_center: Generated<Json>;
+  quota_notice_percent: Generated<number>;
+  quota_notice_period: Timestamp | null;
   sending_window: Json | null;
   slug: string;
   status: Generated<string>;
@@ -280,6 +285,16 @@ export interface Segments {
   name: string;
   organization_id: string;
   updated_at: Generated<Timestamp>;
+}
+
+export interface StripeEvents {
+  applied_at: Timestamp | null;
+  customer_id: string | null;
+  id: string;
+  organization_id: string | null;
+  received_at: Generated<Timestamp>;
+  subscription_id: string | null;
+  type: string;
 }
 
 export interface SubscriberNotes {
@@ -452,6 +467,7 @@ export interface DB {
   organizations: Organizations;
   provider_events: ProviderEvents;
   segments: Segments;
+  stripe_events: StripeEvents;
   subscriber_notes: SubscriberNotes;
   subscriber_tags: SubscriberTags;
   subscribers: Subscribers;

@@ -101,6 +101,16 @@ export const JOBS = {
    * Runs one CSV import (or its dry run) from the stored file. The run is applied in one transaction,
    * so a retry after a killed worker starts again from the file and cannot apply anything twice.
    */
+  /**
+   * Applies one received Stripe event: re-reads the subscription from Stripe and writes its current state,
+   * so events delivered twice or out of order end in the same place.
+   */
+  'billing.sync': define({
+    queue: 'sync',
+    payload: Type.Object({ event_id: Type.String({ pattern: '^evt_[A-Za-z0-9_]{1,200}$' }) }),
+    jobId: (p) => `billing-sync-${p.event_id}`,
+    options: { ...KEEP, attempts: 8, backoff: { type: 'exponential', delay: 5000, jitter: 0.2 } },
+  }),
   'import.process': define({
     queue: 'sync',
     payload: Type.Object({ import_id: Id, dry_run: Type.Boolean() }),
@@ -120,6 +130,13 @@ export const JOBS = {
     payload: Type.Object({ period: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-01$' }) }),
     jobId: (p) => `usage-reset-${p.period}`,
     options: { removeOnComplete: { age: 40 * 86_400 }, removeOnFail: { age: 40 * 86_400 }, attempts: 10, backoff: { type: 'exponential', delay: 10_000 } },
+  }),
+  /** Emails owners of organizations that passed 80 % or 100 % of their monthly emails, once per month and level. */
+  'usage.notices': define({
+    queue: 'maintenance',
+    payload: Type.Object({ tick: Tick }),
+    jobId: (p) => `usage-notices-${p.tick}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
   }),
   /** Purges an organization its owner deleted: big tables in batches, then the row with its cascade. */
   'organization.purge': define({

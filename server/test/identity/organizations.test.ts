@@ -138,4 +138,20 @@ describe('operator CLI', () => {
     expect(again).toMatchObject({ user_id: created.user_id, role: 'owner', is_platform_admin: true });
     await expect(cli(['create-admin', '--email', 'x@example.com', '--org', 'no-such-org'])).rejects.toThrow(/organization not found/);
   });
+
+  it('set-limits overrides one organization\'s limits and gives them back to the plan', async () => {
+    const org = await ctx.createOrganization('Limits Org');
+    const other = await ctx.createOrganization('Untouched Org');
+    const set = JSON.parse((await cli(['set-limits', '--org', org.slug, '--subscribers', '2', '--webhook-endpoints', '0'])).stdout);
+    expect(set).toMatchObject({ organization_id: org.id, limits: { subscribers: 2, emails_per_month: null, webhook_endpoints: 0, custom_domains: null } });
+    const call = api(ctx, org.key);
+    expect((await call('POST', '/api/v1/subscribers', { email: 'a@example.com' })).statusCode).toBe(201);
+    expect((await call('POST', '/api/v1/subscribers', { email: 'b@example.com' })).statusCode).toBe(201);
+    expect((await call('POST', '/api/v1/subscribers', { email: 'c@example.com' })).statusCode).toBe(402);
+    expect((await api(ctx, other.key)('POST', '/api/v1/subscribers', { email: 'c@example.com' })).statusCode).toBe(201);
+    const back = JSON.parse((await cli(['set-limits', '--org', org.slug, '--subscribers', 'plan'])).stdout);
+    expect(back.limits.subscribers).toBeNull();
+    expect((await call('POST', '/api/v1/subscribers', { email: 'c@example.com' })).statusCode).toBe(201);
+    await expect(cli(['set-limits', '--org', org.slug, '--subscribers', 'lots'])).rejects.toThrow(/whole number or "plan"/);
+  });
 });

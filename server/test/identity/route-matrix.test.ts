@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actsInOrganization, requiredRole, type RouteRule } from '../../src/modules/auth/index.ts';
 import { api, createTestContext, sessionApi, type TestContext, type TestSession } from '../support/context.ts';
+import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.ts';
 import type { Scope } from '../../src/modules/api-keys/scopes.ts';
 import { newId } from '../../src/lib/ids.ts';
 
@@ -191,6 +192,10 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/campaigns/:id/stats': { params: (fx) => ({ id: fx.campaignId }) },
   'GET /api/v1/campaigns/:id/recipients': { params: (fx) => ({ id: fx.campaignId }) },
 
+  'GET /api/v1/billing': {},
+  'POST /api/v1/billing/checkout': { body: () => ({ plan: 'starter' }) },
+  'POST /api/v1/billing/portal': {},
+
   'GET /api/v1/stats/overview': {},
   'GET /api/v1/stats/growth': { query: () => 'days=30' },
 };
@@ -208,14 +213,23 @@ let viewerA: TestSession;
 let platformAdmin: TestSession;
 let keyB: string;
 let ownerB: TestSession;
+let stripe: FakeStripe;
 
 beforeAll(async () => {
   // Hundreds of requests from one address and one key: the limits are not what this file tests.
-  ctx = await createTestContext({ RATE_LIMIT_IP_PER_MINUTE: '100000', RATE_LIMIT_API_KEY_PER_MINUTE: '100000' });
+  // Billing on (against the fake Stripe), so its owner-only routes are in the table too.
+  stripe = await startFakeStripe({ apiKey: 'sk_test_matrix0123456789', webhookSecret: 'whsec_matrixsecret0123456789' });
+  ctx = await createTestContext({
+    RATE_LIMIT_IP_PER_MINUTE: '100000', RATE_LIMIT_API_KEY_PER_MINUTE: '100000',
+    STRIPE_SECRET_KEY: 'sk_test_matrix0123456789', STRIPE_WEBHOOK_SECRET: 'whsec_matrixsecret0123456789', STRIPE_API_URL: stripe.url,
+    BILLING_PLANS: JSON.stringify({ starter: { stripe_price_id: 'price_matrix' } }),
+  });
   rules = ctx.app.routeRules.filter((r) => r.url.startsWith('/api/v1/') && r.method !== 'HEAD' && r.method !== 'OPTIONS');
 
   const a = await ctx.createOrganization('Matrix A');
   const b = await ctx.createOrganization('Matrix B');
+  // The free plan has no webhook endpoints; the fixtures need one.
+  await ctx.container.services.entitlements.setOverrides(a.id, { webhook_endpoints: 5 });
   keyA = a.key;
   keyB = b.key;
   ownerA = await ctx.createSession(a.id, 'owner');
@@ -254,7 +268,10 @@ beforeAll(async () => {
     segmentId: segment.id, campaignId: campaign.id,
   };
 });
-afterAll(() => ctx.close());
+afterAll(async () => {
+  await ctx.close();
+  await stripe.close();
+});
 
 function sampleOf(rule: RouteRule): Sample {
   const sample = SAMPLES[keyOf(rule)];

@@ -108,7 +108,7 @@ describe('counting a large organization', () => {
       countByStatus: async (id: string) => { counted += 1; return { active: sizes[id]! }; },
       createdPerDay: async () => new Map(), unsubscribedPerDay: async () => new Map(),
     } as unknown as StatsRepository;
-    const stats = createStatsService({ statsRepository: repo, cache, cacheAbove: 100 });
+    const stats = createStatsService({ statsRepository: repo, cache, cacheAbove: 100, entitlements: { limits: async () => undefined } });
     await stats.growth('big', 7);
     await stats.growth('big', 7);
     expect(counted).toBe(1);

@@ -36,6 +36,7 @@ const ROUTES: [string, Page][] = [
   ['/settings/webhooks', page(() => import('./pages/settings/WebhooksPage'))],
   ['/settings/members', page(() => import('./pages/settings/MembersPage'))],
   ['/settings/audit-log', page(() => import('./pages/settings/AuditLogPage'))],
+  ['/settings/billing', page(() => import('./pages/settings/BillingPage'))],
   ['/account', page(() => import('./pages/auth/AccountPage'))],
 ];
 

@@ -15,6 +15,7 @@ export function me(role: Role = 'owner', organizations: { id: string; name: stri
     memberships: organizations.map((o) => ({ organization: { id: o.id, name: o.name, slug: o.name.toLowerCase(), status: 'active' }, role })),
     current_organization: null,
     session: { id: '01900000-0000-7000-8000-0000000000s1', expires_at: '2030-01-01T00:00:00.000Z' },
+    features: { billing: false },
   };
 }
 

@@ -73,6 +73,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; a
       memberships: principal.memberships.map((m) => ({ organization: summary(m), role: m.role })),
       current_organization: current ? { ...summary(current), role: current.role } : null,
       session: { id: principal.session.id, expires_at: principal.session.expiresAt },
+      features: { billing: config.BILLING_ENABLED },
     };
   });
 

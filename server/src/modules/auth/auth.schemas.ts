@@ -40,6 +40,9 @@ export const Me = Type.Object({
     description: 'The organization X-Organization-Id names, or the only one; null when neither applies',
   }),
   session: Type.Object({ id: Uuid, expires_at: Timestamp }),
+  features: Type.Object({
+    billing: Type.Boolean({ description: 'Whether this installation sells plans through Stripe (the billing page and routes exist)' }),
+  }, { description: 'What this installation offers, so the dashboard shows only what exists' }),
 }, { $id: 'Me' });
 
 export const SignedIn = Type.Object({

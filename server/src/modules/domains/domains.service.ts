@@ -6,6 +6,7 @@ import type { Logger } from '../../logger.ts';
 import type { DomainRegion, SendingDomainProvider } from '../email/index.ts';
 import { ProviderError } from '../email/index.ts';
 import { allowedSenderDomains, domainOf, mailboxAddress, resolveSender } from '../email/index.ts';
+import type { Entitlements } from '../entitlements/index.ts';
 import type { DomainRepository, DomainRow } from './domains.repository.ts';
 
 const toDto = ({ provider_domain_id: _provider, ...row }: DomainRow) => row;
@@ -25,7 +26,10 @@ function providerFailure(error: unknown): never {
  * shown, asks for verification, and cron polls until the provider reports the outcome. A verified domain
  * becomes the organization's sender. Calls to the provider never happen inside a transaction.
  */
-export function createDomainService(deps: { config: Pick<Config, 'EMAIL_DEFAULT_FROM'>; domainRepository: DomainRepository; domainProvider: SendingDomainProvider | null; logger: Logger }) {
+export function createDomainService(deps: {
+  config: Pick<Config, 'EMAIL_DEFAULT_FROM'>; domainRepository: DomainRepository; domainProvider: SendingDomainProvider | null; logger: Logger;
+  entitlements: Pick<Entitlements, 'assertCanAdd'>;
+}) {
   const { domainRepository: repo, logger } = deps;
 
   function provider(): SendingDomainProvider {
@@ -66,6 +70,7 @@ export function createDomainService(deps: { config: Pick<Config, 'EMAIL_DEFAULT_
       const domains = provider();
       const name = input.name.toLowerCase();
       if (await repo.nameTaken(name)) throw conflict('domain_exists', 'This domain is already registered');
+      await deps.entitlements.assertCanAdd(organizationId, 'custom_domains');
       const created = await domains.create(name, input.region ?? 'us-east-1').catch(providerFailure);
       const row = await repo.insert(organizationId, newId(), created);
       if (!row) {

@@ -5,6 +5,7 @@ import { minuteTick, type Schedule } from '../../jobs/cron.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import type { Logger } from '../../logger.ts';
 import type { SendingDomainProvider } from '../email/index.ts';
+import type { Entitlements } from '../entitlements/index.ts';
 import { defineModule, mount } from '../module.ts';
 import { createDomainCheckHandler, createDomainsPollHandler } from './domains.jobs.ts';
 import { createDomainRepository } from './domains.repository.ts';
@@ -27,9 +28,10 @@ export function createDomainsModule(deps: {
   producer: JobProducer;
   /** Resend's Domains API when a key is configured; null otherwise (domains cannot be verified). */
   domainProvider: SendingDomainProvider | null;
+  entitlements: Pick<Entitlements, 'assertCanAdd'>;
 }) {
   const domainRepository = createDomainRepository(deps.db);
-  const domains = createDomainService({ config: deps.config, domainRepository, domainProvider: deps.domainProvider, logger: deps.logger });
+  const domains = createDomainService({ config: deps.config, domainRepository, domainProvider: deps.domainProvider, logger: deps.logger, entitlements: deps.entitlements });
   return defineModule({
     name: 'domains',
     services: { domains, domainRepository },

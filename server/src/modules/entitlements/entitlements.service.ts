@@ -1,3 +1,4 @@
+import type { LimitKind } from '../../config/index.ts';
 import type { Executor } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import type { EntitlementsRepository } from './entitlements.repository.ts';
@@ -12,21 +13,39 @@ function limitExceeded(limit: 'subscribers' | 'emails_per_month', max: number, u
   return new AppError(402, 'plan_limit_exceeded', message, { details: [{ limit, max, used, requested: adding, plan, message }] });
 }
 
+const COUNTED = { webhook_endpoints: 'webhook endpoints', custom_domains: 'custom sending domains' } as const;
+
 /**
- * The one place that answers "may this organization do X now". Limits are the organization's own
- * (`max_subscribers`, `max_emails_per_month`; null means unlimited): set by an operator today, by the
- * plan once billing exists. Usage is reserved in bulk: one statement for a whole batch or campaign.
+ * The one place that answers "may this organization do X now". The limits in force are an operator's
+ * override where one is set, otherwise the plan's (from configuration; none with billing off). Usage is
+ * reserved in bulk: one statement for a whole batch or campaign.
  */
 export function createEntitlementsService(deps: { repository: EntitlementsRepository }) {
   const repo = deps.repository;
   return {
+    /** The plan and limits in force and this month's emails (one query), or undefined for an unknown organization. */
+    limits: (organizationId: string) => repo.limits(organizationId),
+
+    /** The plan and limits in force and what is used against each, or undefined for an unknown organization. */
+    async usage(organizationId: string) {
+      const limits = await repo.limits(organizationId);
+      if (!limits) return undefined;
+      const [subscribers, webhookEndpoints, customDomains] = await Promise.all([
+        repo.subscriberCount(organizationId), repo.webhookEndpointCount(organizationId), repo.domainCount(organizationId),
+      ]);
+      const used: Record<LimitKind, number> = {
+        subscribers, emails_per_month: limits.emails_sent_this_month, webhook_endpoints: webhookEndpoints, custom_domains: customDomains,
+      };
+      return { plan: limits.plan, limits: limits.limits, used };
+    },
+
     /** Reserves `count` emails of this month's quota (inside the caller's transaction) or throws 402. */
     async reserveEmails(executor: Executor, organizationId: string, count: number): Promise<void> {
       if (count <= 0) return;
       if (await repo.reserveEmails(executor, organizationId, count)) return;
       const limits = await repo.limits(organizationId, executor);
       if (!limits) throw notFound('organization');
-      throw limitExceeded('emails_per_month', limits.max_emails_per_month ?? 0, limits.emails_sent_this_month, count, limits.plan);
+      throw limitExceeded('emails_per_month', limits.limits.emails_per_month ?? 0, limits.emails_sent_this_month, count, limits.plan);
     },
 
     /**
@@ -37,20 +56,45 @@ export function createEntitlementsService(deps: { repository: EntitlementsReposi
     async assertSubscriberCapacity(organizationId: string, adding: number): Promise<void> {
       if (adding <= 0) return;
       const limits = await repo.limits(organizationId);
-      if (!limits || limits.max_subscribers === null) return;
+      const max = limits?.limits.subscribers;
+      if (!limits || max === null || max === undefined) return;
       const used = await repo.subscriberCount(organizationId);
-      if (used + adding > limits.max_subscribers) throw limitExceeded('subscribers', limits.max_subscribers, used, adding, limits.plan);
+      if (used + adding > max) throw limitExceeded('subscribers', max, used, adding, limits.plan);
     },
 
     /** As assertSubscriberCapacity, for an upsert of these addresses: only the ones not there yet count. */
     async assertCapacityForAddresses(organizationId: string, emails: readonly string[]): Promise<void> {
       const limits = await repo.limits(organizationId);
-      if (!limits || limits.max_subscribers === null || emails.length === 0) return;
+      const max = limits?.limits.subscribers;
+      if (!limits || max === null || max === undefined || emails.length === 0) return;
       const adding = await repo.newAddressCount(organizationId, emails);
       if (adding === 0) return;
       const used = await repo.subscriberCount(organizationId);
-      if (used + adding > limits.max_subscribers) throw limitExceeded('subscribers', limits.max_subscribers, used, adding, limits.plan);
+      if (used + adding > max) throw limitExceeded('subscribers', max, used, adding, limits.plan);
     },
+
+    /**
+     * Refuses (403 limit_exceeded) one more webhook endpoint or custom domain beyond the plan. `ceiling` is
+     * the module's own technical maximum, which applies when the plan allows any number.
+     */
+    async assertCanAdd(organizationId: string, kind: keyof typeof COUNTED, ceiling: number = Number.POSITIVE_INFINITY): Promise<void> {
+      const limits = await repo.limits(organizationId);
+      if (!limits) throw notFound('organization');
+      const max = Math.min(limits.limits[kind] ?? Number.POSITIVE_INFINITY, ceiling);
+      if (max === Number.POSITIVE_INFINITY) return;
+      const used = kind === 'webhook_endpoints' ? await repo.webhookEndpointCount(organizationId) : await repo.domainCount(organizationId);
+      if (used < max) return;
+      const byPlan = limits.limits[kind] !== null && limits.limits[kind]! <= ceiling;
+      const message = byPlan
+        ? (max === 0
+          ? `The organization's ${limits.plan} plan does not include ${COUNTED[kind]}`
+          : `The organization's ${limits.plan} plan allows ${number(max)} ${COUNTED[kind]}; it has ${number(used)}`)
+        : `An organization can have at most ${number(max)} ${COUNTED[kind]}`;
+      throw new AppError(403, 'limit_exceeded', message, { details: [{ limit: kind, max, used, requested: 1, plan: limits.plan, message }] });
+    },
+
+    /** An operator's override of some limits (a number), or back to the plan's (null). False: no such organization. */
+    setOverrides: (organizationId: string, overrides: Partial<Record<LimitKind, number | null>>) => repo.setOverrides(organizationId, overrides),
   };
 }
 

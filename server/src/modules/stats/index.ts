@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config/index.ts';
+import type { Entitlements } from '../entitlements/index.ts';
 import type { DB } from '../../db/types.ts';
 import { defineModule, mount } from '../module.ts';
 import { createStatsRepository } from './stats.repository.ts';
@@ -11,7 +12,7 @@ import { createStatsService, type CountsCache } from './stats.service.ts';
  * Aggregates for the admin dashboard, computed in the database so the dashboard never pages through
  * subscribers to count them. Counts of large organizations are cached in Redis for a short while.
  */
-export function createStatsModule(deps: { db: Kysely<DB>; redis: Redis; config: Pick<Config, 'REDIS_PREFIX'> }) {
+export function createStatsModule(deps: { db: Kysely<DB>; redis: Redis; config: Pick<Config, 'REDIS_PREFIX'>; entitlements: Pick<Entitlements, 'limits'> }) {
   const { redis, config } = deps;
   const key = (organizationId: string) => `${config.REDIS_PREFIX}:stats:counts:${organizationId}`;
   // Only a cache: with Redis unreachable the counts are computed (slower, but the dashboard keeps working).
@@ -24,6 +25,6 @@ export function createStatsModule(deps: { db: Kysely<DB>; redis: Redis; config: 
       await redis.set(key(organizationId), JSON.stringify(counts), 'EX', ttlSeconds).catch(() => undefined);
     },
   };
-  const stats = createStatsService({ statsRepository: createStatsRepository(deps.db), cache });
+  const stats = createStatsService({ statsRepository: createStatsRepository(deps.db), cache, entitlements: deps.entitlements });
   return defineModule({ name: 'stats', services: { stats }, routes: mount(statsRoutes, { stats }) });
 }

@@ -71,14 +71,6 @@ export function createStatsRepository(db: Kysely<DB>) {
         .limit(limit)
         .execute() as Promise<ConsentEventRow[]>;
     },
-
-    /** This month's sending against the plan's monthly limit (null: no limit). */
-    async emailUsage(organizationId: string) {
-      return db.selectFrom('organizations')
-        .select(['plan', 'emails_sent_this_month', 'max_emails_per_month', 'usage_period_start'])
-        .where('id', '=', organizationId)
-        .executeTakeFirst();
-    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { notFound } from '../../lib/errors.ts';
 import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../subscribers/index.ts';
+import type { Entitlements } from '../entitlements/index.ts';
 import type { StatsRepository } from './stats.repository.ts';
 
 const DAY_MS = 86_400_000;
@@ -18,7 +19,9 @@ export interface CountsCache {
 export const CACHE_COUNTS_ABOVE = 100_000;
 export const COUNTS_TTL_SECONDS = 60;
 
-export function createStatsService(deps: { statsRepository: StatsRepository; cache: CountsCache; now?: () => number; cacheAbove?: number }) {
+export function createStatsService(deps: {
+  statsRepository: StatsRepository; cache: CountsCache; entitlements: Pick<Entitlements, 'limits'>; now?: () => number; cacheAbove?: number;
+}) {
   const { statsRepository: repo, cache } = deps;
   const now = deps.now ?? Date.now;
   const cacheAbove = deps.cacheAbove ?? CACHE_COUNTS_ABOVE;
@@ -40,7 +43,7 @@ export function createStatsService(deps: { statsRepository: StatsRepository; cac
     async overview(organizationId: string) {
       const [byStatus, usage, events] = await Promise.all([
         counts(organizationId),
-        repo.emailUsage(organizationId),
+        deps.entitlements.limits(organizationId),
         repo.latestConsentEvents(organizationId, LATEST_EVENTS),
       ]);
       if (!usage) throw notFound('organization');
@@ -49,8 +52,9 @@ export function createStatsService(deps: { statsRepository: StatsRepository; cac
         emails: {
           plan: usage.plan,
           sent_this_month: usage.emails_sent_this_month,
-          monthly_limit: usage.max_emails_per_month,
-          period_start: utcDay(new Date(usage.usage_period_start).getTime()),
+          monthly_limit: usage.limits.emails_per_month,
+          // The usage month in UTC (a stored earlier month counts as zero, see entitlements).
+          period_start: utcDay(Date.UTC(new Date(now()).getUTCFullYear(), new Date(now()).getUTCMonth(), 1)),
         },
         latest_consent_events: events.map((e) => ({
           id: e.id,

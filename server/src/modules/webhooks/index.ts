@@ -5,6 +5,7 @@ import type { DB } from '../../db/types.ts';
 import { minuteTick, type Schedule } from '../../jobs/cron.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import type { Logger } from '../../logger.ts';
+import type { Entitlements } from '../entitlements/index.ts';
 import type { EmailProvider } from '../email/index.ts';
 import { defineModule, mount } from '../module.ts';
 import { createEndpointGate } from './endpoint-gate.ts';
@@ -29,12 +30,12 @@ type WebhookConfig = Pick<Config, 'TOKEN_SECRETS' | 'AUTH_EMAIL_FROM' | 'ADMIN_A
  * subscribed endpoint) made by the relay, attempts with retries, a delivery log, replay, and the SSRF
  * guard at create and at every attempt.
  */
-export function createWebhooksModule(deps: { db: Kysely<DB>; redis: Redis; config: WebhookConfig; producer: JobProducer; emailProvider: EmailProvider; logger: Logger }) {
+export function createWebhooksModule(deps: { db: Kysely<DB>; redis: Redis; config: WebhookConfig; producer: JobProducer; emailProvider: EmailProvider; logger: Logger; entitlements: Entitlements }) {
   const { config } = deps;
   const repository = createWebhookRepository(deps.db);
   const policy = createTargetPolicy(config);
   const secrets = createSecretBox(config.TOKEN_SECRETS);
-  const webhooks = createWebhookService({ repository, secrets, policy, producer: deps.producer, emailProvider: deps.emailProvider, config });
+  const webhooks = createWebhookService({ repository, secrets, policy, producer: deps.producer, emailProvider: deps.emailProvider, entitlements: deps.entitlements, config });
   const sender = createSender({ policy, timeoutMs: config.WEBHOOKS_TIMEOUT_MS });
   const leaseSeconds = Math.ceil(config.WEBHOOKS_TIMEOUT_MS / 1000) + 60;
   const gate = createEndpointGate({ redis: deps.redis, prefix: config.REDIS_PREFIX, cap: config.WEBHOOKS_CONCURRENCY_PER_ENDPOINT, leaseMs: leaseSeconds * 1000 });

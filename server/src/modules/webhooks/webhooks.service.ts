@@ -1,8 +1,9 @@
 import type { JobProducer } from '../../jobs/producer.ts';
-import { AppError, notFound, unprocessable } from '../../lib/errors.ts';
+import { notFound, unprocessable } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import type { EmailProvider } from '../email/index.ts';
+import type { Entitlements } from '../entitlements/index.ts';
 import { isEventType } from '../events/index.ts';
 import { deliverJob } from './delivery.ts';
 import { newSigningSecret, type SecretBox } from './signing.ts';
@@ -13,7 +14,7 @@ import type { DeliveryStatus, EndpointRow, WebhookRepository } from './webhooks.
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 /** Most events one replay sends again; a larger window is refused rather than cut silently. */
 export const MAX_REPLAY_EVENTS = 10_000;
-/** Endpoints one organization may have. */
+/** Endpoints one organization may have whatever its plan (a plan may allow fewer: entitlements decide). */
 export const MAX_ENDPOINTS = 50;
 
 export interface EndpointInput {
@@ -44,6 +45,7 @@ export function createWebhookService(deps: {
   policy: TargetPolicy;
   producer: JobProducer;
   emailProvider: EmailProvider;
+  entitlements: Pick<Entitlements, 'assertCanAdd'>;
   config: { AUTH_EMAIL_FROM: string; ADMIN_APP_URL: string };
 }) {
   const { repository: repo, producer } = deps;
@@ -64,9 +66,7 @@ export function createWebhookService(deps: {
     async create(organizationId: string, input: EndpointInput) {
       const events = checkEvents(input.events);
       const url = await checkUrl(input.url);
-      if ((await repo.countEndpoints(organizationId)) >= MAX_ENDPOINTS) {
-        throw new AppError(403, 'limit_exceeded', `An organization can have at most ${MAX_ENDPOINTS} webhook endpoints`);
-      }
+      await deps.entitlements.assertCanAdd(organizationId, 'webhook_endpoints', MAX_ENDPOINTS);
       const secret = newSigningSecret();
       const row = await repo.insertEndpoint(organizationId, {
         url, event_types: events, description: input.description ?? '', enabled: input.enabled ?? true, legacy_signature: input.legacy_signature ?? false,
