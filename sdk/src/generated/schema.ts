@@ -295,6 +295,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations/details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What an invitation link is for (organization, role, inviter, expiry), shown before accepting; changes nothing */
+        post: operations["describeInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -826,6 +843,26 @@ export interface paths {
         head?: never;
         /** Change the sender name or address (the address must be on a verified domain) */
         patch: operations["updateEmailSettings"];
+        trace?: never;
+    };
+    "/api/v1/templates/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the template to yourself as a test, rendered for a sample subscriber; subject marked [Test]
+         * @description Team members only (a session, not an API key), and only to their own address. Works for marketing templates too: the address need not be a subscriber. Counts against the month's quota.
+         */
+        post: operations["sendTemplateTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/emails/send": {
@@ -1815,7 +1852,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Redirects to the preference center; changes nothing */
+        /**
+         * Redirects to the preference center, opened on the unsubscribe card; changes nothing
+         * @description A broken or tampered link redirects to the preference center's "send me a new link" page of the organization the link names.
+         */
         get: operations["openUnsubscribeLink"];
         put?: never;
         /** RFC 8058 one-click unsubscribe; idempotent */
@@ -2521,6 +2561,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2543,6 +2587,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2565,6 +2613,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2587,6 +2639,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2609,6 +2665,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2660,6 +2720,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2682,6 +2746,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2704,6 +2772,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2726,6 +2798,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2804,6 +2880,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2826,6 +2906,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2848,6 +2932,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2870,6 +2958,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2941,6 +3033,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2963,6 +3059,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2985,6 +3085,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3007,6 +3111,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3029,6 +3137,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3082,6 +3194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3104,6 +3220,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3163,6 +3283,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3185,6 +3309,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3207,6 +3335,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3229,6 +3361,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3269,6 +3405,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3291,6 +3431,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3313,6 +3457,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3335,6 +3483,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3428,6 +3580,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3450,6 +3606,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3472,6 +3632,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3494,6 +3658,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3539,6 +3707,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3561,6 +3733,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3583,6 +3759,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3605,6 +3785,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3648,6 +3832,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3670,6 +3858,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3692,6 +3884,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3714,6 +3910,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3736,6 +3936,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3787,6 +3991,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3809,6 +4017,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3831,6 +4043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3853,6 +4069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3875,6 +4095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3918,6 +4142,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3940,6 +4168,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3962,6 +4194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3984,6 +4220,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4006,6 +4246,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4028,6 +4272,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4106,6 +4354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4128,6 +4380,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4150,6 +4406,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4172,6 +4432,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4194,6 +4458,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4216,6 +4484,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4259,6 +4531,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4281,6 +4557,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4303,6 +4583,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4325,6 +4609,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4347,6 +4635,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4369,6 +4661,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4436,6 +4732,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4458,6 +4758,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4480,6 +4784,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4502,6 +4810,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4524,6 +4836,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4604,6 +4920,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4626,6 +4946,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4648,6 +4972,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4670,6 +4998,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4692,6 +5024,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4759,6 +5095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4781,6 +5121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4803,6 +5147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4825,6 +5173,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4847,6 +5199,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4898,6 +5254,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4920,6 +5280,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4942,6 +5306,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4964,6 +5332,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4986,6 +5358,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5070,6 +5446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5092,6 +5472,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5114,6 +5498,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5136,6 +5524,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5158,6 +5550,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5180,6 +5576,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5232,6 +5632,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5254,6 +5658,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5276,6 +5684,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5298,6 +5710,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5320,6 +5736,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5396,6 +5816,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5418,6 +5842,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5440,6 +5868,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5462,6 +5894,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5484,6 +5920,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5551,6 +5991,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5573,6 +6017,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5595,6 +6043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5617,6 +6069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5639,6 +6095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5661,6 +6121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5704,6 +6168,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5726,6 +6194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5748,6 +6220,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5770,6 +6246,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5792,6 +6272,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5814,6 +6298,133 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    describeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        organization: {
+                            name: string;
+                        };
+                        /**
+                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                         * @enum {string}
+                         */
+                        role: "owner" | "admin" | "viewer";
+                        /** @description The address the invitation was sent to; accepting signs in as it */
+                        email: string;
+                        invited_by: {
+                            email: string;
+                            name: string | null;
+                        } | null;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** @enum {string} */
+                        status: "pending" | "accepted" | "revoked" | "expired";
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5885,6 +6496,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5907,6 +6522,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5929,6 +6548,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5951,6 +6574,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6005,6 +6632,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6027,6 +6658,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6049,6 +6684,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6071,6 +6710,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6093,6 +6736,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6147,6 +6794,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6169,6 +6820,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6191,6 +6846,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6213,6 +6872,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6235,6 +6898,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6289,6 +6956,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6311,6 +6982,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6333,6 +7008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6355,6 +7034,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6377,6 +7060,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6429,6 +7116,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6451,6 +7142,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6473,6 +7168,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6495,6 +7194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6565,6 +7268,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6587,6 +7294,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6609,6 +7320,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6631,6 +7346,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6653,6 +7372,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6715,6 +7438,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6737,6 +7464,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6759,6 +7490,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6781,6 +7516,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6803,6 +7542,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6866,6 +7609,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6888,6 +7635,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6910,6 +7661,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6932,6 +7687,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6954,6 +7713,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6997,6 +7760,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7019,6 +7786,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7041,6 +7812,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7063,6 +7838,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7085,6 +7864,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7158,6 +7941,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7180,6 +7967,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7202,6 +7993,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7224,6 +8019,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7246,6 +8045,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7268,6 +8071,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7324,6 +8131,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7346,6 +8157,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7368,6 +8183,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7390,6 +8209,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7412,6 +8235,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7502,6 +8329,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7524,6 +8355,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7546,6 +8381,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7568,6 +8407,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7590,6 +8433,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7665,6 +8512,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7687,6 +8538,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7709,6 +8564,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7731,6 +8590,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7753,6 +8616,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7817,6 +8684,10 @@ export interface operations {
                                     field?: string;
                                     code: string;
                                     message: string;
+                                    bound?: number;
+                                    minimum?: number;
+                                    maximum?: number;
+                                    format?: string;
                                 } & {
                                     [key: string]: unknown;
                                 })[];
@@ -7842,6 +8713,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7864,6 +8739,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7886,6 +8765,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7908,6 +8791,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7984,6 +8871,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8006,6 +8897,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8028,6 +8923,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8050,6 +8949,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8072,6 +8975,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8115,6 +9022,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8137,6 +9048,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8159,6 +9074,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8181,6 +9100,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8203,6 +9126,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8295,6 +9222,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8317,6 +9248,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8339,6 +9274,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8361,6 +9300,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8383,6 +9326,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8405,6 +9352,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8487,6 +9438,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8509,6 +9464,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8531,6 +9490,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8553,6 +9516,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8575,6 +9542,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8652,6 +9623,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8674,6 +9649,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8696,6 +9675,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8718,6 +9701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8740,6 +9727,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8819,6 +9810,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8841,6 +9836,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8863,6 +9862,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8885,6 +9888,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8907,6 +9914,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8974,6 +9985,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8996,6 +10011,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9018,6 +10037,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9040,6 +10063,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9062,6 +10089,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9126,6 +10157,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9148,6 +10183,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9170,6 +10209,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9192,6 +10235,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9214,6 +10261,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9268,6 +10319,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9290,6 +10345,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9312,6 +10371,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9334,6 +10397,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9429,6 +10496,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9451,6 +10522,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9473,6 +10548,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9495,6 +10574,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9538,6 +10621,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9560,6 +10647,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9582,6 +10673,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9604,6 +10699,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9626,6 +10725,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9677,6 +10780,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9699,6 +10806,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9721,6 +10832,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9743,6 +10858,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9765,6 +10884,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9894,6 +11017,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9916,6 +11043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9938,6 +11069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9960,6 +11095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9982,6 +11121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10004,6 +11147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10026,6 +11173,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10145,6 +11296,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10167,6 +11322,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10189,6 +11348,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10211,6 +11374,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10233,6 +11400,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10352,6 +11523,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10374,6 +11549,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10396,6 +11575,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10418,6 +11601,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10440,6 +11627,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10462,6 +11653,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10507,6 +11702,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10529,6 +11728,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10551,6 +11754,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10573,6 +11780,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10595,6 +11806,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10714,6 +11929,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10736,6 +11955,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10758,6 +11981,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10780,6 +12007,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10802,6 +12033,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10824,6 +12059,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10846,6 +12085,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10898,6 +12141,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10912,6 +12159,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10934,6 +12185,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10948,6 +12203,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10970,6 +12229,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10984,6 +12247,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11006,6 +12273,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11020,6 +12291,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11074,6 +12349,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11096,6 +12375,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11118,6 +12401,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11140,6 +12427,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11162,6 +12453,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11248,6 +12543,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11270,6 +12569,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11292,6 +12595,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11314,6 +12621,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11336,6 +12647,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11408,6 +12723,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11430,6 +12749,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11452,6 +12775,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11474,6 +12801,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11496,6 +12827,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11539,6 +12874,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11561,6 +12900,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11583,6 +12926,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11605,6 +12952,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11627,6 +12978,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11719,6 +13074,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11741,6 +13100,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11763,6 +13126,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11785,6 +13152,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11807,6 +13178,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11829,6 +13204,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11900,6 +13279,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11922,6 +13305,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11944,6 +13331,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11966,6 +13357,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11988,6 +13383,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12039,6 +13438,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12061,6 +13464,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12083,6 +13490,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12105,6 +13516,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12127,6 +13542,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12211,6 +13630,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12233,6 +13656,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12255,6 +13682,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12277,6 +13708,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12299,6 +13734,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12321,6 +13760,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12343,6 +13786,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12417,6 +13864,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12439,6 +13890,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12461,6 +13916,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12483,6 +13942,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12505,6 +13968,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12527,6 +13994,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12549,6 +14020,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12592,6 +14067,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12614,6 +14093,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12636,6 +14119,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12658,6 +14145,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12680,6 +14171,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12702,6 +14197,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12724,6 +14223,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12798,6 +14301,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12820,6 +14327,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12842,6 +14353,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12864,6 +14379,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12886,6 +14405,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12908,6 +14431,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12930,6 +14457,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12982,6 +14513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13004,6 +14539,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13026,6 +14565,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13048,6 +14591,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13107,6 +14654,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13129,6 +14680,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13151,6 +14706,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13173,6 +14732,206 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    sendTemplateTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Sample variables (at most 100 keys, 64 KB as JSON) */
+                    variables?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @description Your own address, where the test goes */
+                        to: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A plan limit is reached; the error names the limit, the usage and the plan */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13242,6 +15001,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13264,6 +15027,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13286,6 +15053,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13308,6 +15079,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13330,6 +15105,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13352,6 +15131,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13432,6 +15215,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13454,6 +15241,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13476,6 +15267,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13498,6 +15293,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13520,6 +15319,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13574,6 +15377,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13596,6 +15403,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13618,6 +15429,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13640,6 +15455,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13662,6 +15481,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13684,6 +15507,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13749,6 +15576,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13771,6 +15602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13793,6 +15628,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13815,6 +15654,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13837,6 +15680,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13901,6 +15748,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13923,6 +15774,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13945,6 +15800,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13967,6 +15826,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13989,6 +15852,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14041,6 +15908,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14063,6 +15934,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14085,6 +15960,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14107,6 +15986,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14129,6 +16012,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14187,6 +16074,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14209,6 +16100,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14231,6 +16126,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14253,6 +16152,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14275,6 +16178,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14377,6 +16284,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14399,6 +16310,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14421,6 +16336,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14464,6 +16383,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14486,6 +16409,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14508,6 +16435,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14530,6 +16461,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14592,6 +16527,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14614,6 +16553,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14636,6 +16579,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14658,6 +16605,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14673,6 +16624,8 @@ export interface operations {
             query: {
                 /** @description The signed link token from the preference-center URL */
                 token: string;
+                /** @description Optional: why (too many emails, not relevant, never signed up, other); stored in the consent history */
+                reason?: "too_many" | "not_relevant" | "never_signed_up" | "other";
             };
             header?: never;
             path?: never;
@@ -14711,6 +16664,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14733,6 +16690,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14755,6 +16716,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14810,6 +16775,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14832,6 +16801,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14854,6 +16827,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14876,6 +16853,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14943,6 +16924,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14965,6 +16950,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14987,6 +16976,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15109,6 +17102,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15131,6 +17128,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15153,6 +17154,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15175,6 +17180,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15231,6 +17240,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15253,6 +17266,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15328,6 +17345,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15350,6 +17371,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15372,6 +17397,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15394,6 +17423,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15499,6 +17532,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15521,6 +17558,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15543,6 +17584,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15565,6 +17610,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15631,6 +17680,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15653,6 +17706,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15675,6 +17732,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15697,6 +17758,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15783,6 +17848,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15805,6 +17874,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15827,6 +17900,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15883,6 +17960,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15905,6 +17986,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15927,6 +18012,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15949,6 +18038,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16000,6 +18093,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16022,6 +18119,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16044,6 +18145,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16066,6 +18171,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16129,6 +18238,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16151,6 +18264,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16173,6 +18290,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16195,6 +18316,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16217,6 +18342,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16239,6 +18368,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16289,6 +18422,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16311,6 +18448,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16333,6 +18474,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16355,6 +18500,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16377,6 +18526,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16399,6 +18552,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16457,6 +18614,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16479,6 +18640,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16501,6 +18666,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16523,6 +18692,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16545,6 +18718,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16567,6 +18744,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16610,6 +18791,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16632,6 +18817,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16654,6 +18843,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16676,6 +18869,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16698,6 +18895,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16720,6 +18921,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16786,6 +18991,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16808,6 +19017,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16830,6 +19043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16852,6 +19069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16874,6 +19095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16896,6 +19121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16943,6 +19172,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16965,6 +19198,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16987,6 +19224,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17009,6 +19250,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17031,6 +19276,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17053,6 +19302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17112,6 +19365,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17134,6 +19391,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17156,6 +19417,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17178,6 +19443,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17200,6 +19469,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17222,6 +19495,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17274,6 +19551,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17296,6 +19577,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17318,6 +19603,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17340,6 +19629,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17425,6 +19718,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17447,6 +19744,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17469,6 +19770,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17491,6 +19796,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17513,6 +19822,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17535,6 +19848,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17610,6 +19927,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17632,6 +19953,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17654,6 +19979,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17676,6 +20005,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17698,6 +20031,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17720,6 +20057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17763,6 +20104,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17785,6 +20130,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17807,6 +20156,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17829,6 +20182,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17851,6 +20208,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17873,6 +20234,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17961,6 +20326,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17983,6 +20352,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18005,6 +20378,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18027,6 +20404,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18049,6 +20430,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18071,6 +20456,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18156,6 +20545,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18178,6 +20571,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18200,6 +20597,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18222,6 +20623,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18244,6 +20649,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18266,6 +20675,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18288,6 +20701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18363,6 +20780,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18385,6 +20806,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18407,6 +20832,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18429,6 +20858,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18451,6 +20884,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18473,6 +20910,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18548,6 +20989,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18570,6 +21015,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18592,6 +21041,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18614,6 +21067,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18636,6 +21093,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18658,6 +21119,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18733,6 +21198,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18755,6 +21224,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18777,6 +21250,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18799,6 +21276,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18821,6 +21302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18843,6 +21328,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18918,6 +21407,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18940,6 +21433,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18962,6 +21459,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18984,6 +21485,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19006,6 +21511,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19028,6 +21537,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19076,6 +21589,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19098,6 +21615,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19120,6 +21641,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19142,6 +21667,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19164,6 +21693,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19186,6 +21719,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19240,6 +21777,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19262,6 +21803,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19284,6 +21829,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19306,6 +21855,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19328,6 +21881,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19350,6 +21907,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19372,6 +21933,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19427,6 +21992,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19449,6 +22018,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19471,6 +22044,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19493,6 +22070,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19515,6 +22096,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19537,6 +22122,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19559,6 +22148,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19617,6 +22210,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19639,6 +22236,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19661,6 +22262,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19683,6 +22288,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19705,6 +22314,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19727,6 +22340,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19790,6 +22407,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19812,6 +22433,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19834,6 +22459,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19856,6 +22485,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19878,6 +22511,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19900,6 +22537,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19969,6 +22610,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19991,6 +22636,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20013,6 +22662,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20035,6 +22688,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20057,6 +22714,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20079,6 +22740,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20175,6 +22840,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20197,6 +22866,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20219,6 +22892,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20241,6 +22918,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20263,6 +22944,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20323,6 +23008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20345,6 +23034,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20367,6 +23060,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20389,6 +23086,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20411,6 +23112,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20462,6 +23167,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20484,6 +23193,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20506,6 +23219,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20528,6 +23245,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20608,6 +23329,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20630,6 +23355,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20652,6 +23381,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20674,6 +23407,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20723,6 +23460,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20745,6 +23486,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20767,6 +23512,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20789,6 +23538,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20856,6 +23609,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20878,6 +23635,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20900,6 +23661,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20922,6 +23687,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20944,6 +23713,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20987,6 +23760,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21009,6 +23786,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21031,6 +23812,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21053,6 +23838,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21075,6 +23864,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21155,6 +23948,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21177,6 +23974,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21199,6 +24000,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21221,6 +24026,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21243,6 +24052,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21319,6 +24132,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21341,6 +24158,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21363,6 +24184,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21385,6 +24210,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21407,6 +24236,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21478,6 +24311,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21500,6 +24337,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21522,6 +24363,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21544,6 +24389,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21566,6 +24415,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21622,6 +24475,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21644,6 +24501,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21666,6 +24527,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21688,6 +24553,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21710,6 +24579,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21801,6 +24674,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21823,6 +24700,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21845,6 +24726,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21867,6 +24752,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21889,6 +24778,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21980,6 +24873,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22002,6 +24899,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22024,6 +24925,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22046,6 +24951,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22068,6 +24977,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22125,6 +25038,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22147,6 +25064,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22169,6 +25090,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22191,6 +25116,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22213,6 +25142,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22296,6 +25229,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22318,6 +25255,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22340,6 +25281,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22362,6 +25307,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22384,6 +25333,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22436,6 +25389,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22458,6 +25415,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22480,6 +25441,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22502,6 +25467,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22524,6 +25493,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22546,6 +25519,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22568,6 +25545,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22613,6 +25594,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22635,6 +25620,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22657,6 +25646,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22679,6 +25672,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22701,6 +25698,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22723,6 +25724,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22833,6 +25838,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22855,6 +25864,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22877,6 +25890,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22926,6 +25943,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22948,6 +25969,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22960,7 +25985,10 @@ export interface operations {
     };
     openUnsubscribeLink: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description manage: open the preference center on the topics (the footer's "Manage preferences" link) rather than on the unsubscribe card */
+                view?: "manage";
+            };
             header?: never;
             path: {
                 token: string;
@@ -23015,6 +26043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23062,6 +26094,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23084,6 +26120,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
