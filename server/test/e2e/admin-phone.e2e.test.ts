@@ -111,6 +111,7 @@ const PAGES = (): [string, string][] => [
   ['settings-webhooks', '/settings/webhooks'],
   ['settings-members', '/settings/members'],
   ['settings-audit-log', '/settings/audit-log'],
+  ['settings-billing', '/settings/billing'],
   ['account', '/account'],
 ];
 
