@@ -295,6 +295,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations/details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What an invitation link is for (organization, role, inviter, expiry), shown before accepting; changes nothing */
+        post: operations["describeInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -826,6 +843,26 @@ export interface paths {
         head?: never;
         /** Change the sender name or address (the address must be on a verified domain) */
         patch: operations["updateEmailSettings"];
+        trace?: never;
+    };
+    "/api/v1/templates/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the template to yourself as a test, rendered for a sample subscriber; subject marked [Test]
+         * @description Team members only (a session, not an API key), and only to their own address. Works for marketing templates too: the address need not be a subscriber. Counts against the month's quota.
+         */
+        post: operations["sendTemplateTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/emails/send": {
@@ -1997,7 +2034,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Redirects to the preference center; changes nothing */
+        /**
+         * Redirects to the preference center, opened on the unsubscribe card; changes nothing
+         * @description A broken or tampered link redirects to the preference center's "send me a new link" page of the organization the link names.
+         */
         get: operations["openUnsubscribeLink"];
         put?: never;
         /** RFC 8058 one-click unsubscribe; idempotent */
@@ -2939,6 +2979,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2961,6 +3005,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2983,6 +3031,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3005,6 +3057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3027,6 +3083,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3078,6 +3138,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3100,6 +3164,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3122,6 +3190,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3144,6 +3216,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3222,6 +3298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3244,6 +3324,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3266,6 +3350,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3288,6 +3376,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3359,6 +3451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3381,6 +3477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3403,6 +3503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3425,6 +3529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3447,6 +3555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3500,6 +3612,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3522,6 +3638,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3581,6 +3701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3603,6 +3727,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3625,6 +3753,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3647,6 +3779,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3687,6 +3823,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3709,6 +3849,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3731,6 +3875,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3753,6 +3901,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3846,6 +3998,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3868,6 +4024,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3890,6 +4050,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3912,6 +4076,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3957,6 +4125,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3979,6 +4151,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4001,6 +4177,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4023,6 +4203,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4066,6 +4250,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4088,6 +4276,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4110,6 +4302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4132,6 +4328,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4154,6 +4354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4205,6 +4409,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4227,6 +4435,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4249,6 +4461,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4271,6 +4487,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4293,6 +4513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4336,6 +4560,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4358,6 +4586,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4380,6 +4612,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4402,6 +4638,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4424,6 +4664,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4446,6 +4690,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4524,6 +4772,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4546,6 +4798,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4568,6 +4824,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4590,6 +4850,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4612,6 +4876,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4634,6 +4902,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4677,6 +4949,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4699,6 +4975,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4721,6 +5001,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4743,6 +5027,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4765,6 +5053,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4787,6 +5079,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4854,6 +5150,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4876,6 +5176,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4898,6 +5202,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4920,6 +5228,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4942,6 +5254,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5026,6 +5342,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5048,6 +5368,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5070,6 +5394,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5092,6 +5420,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5114,6 +5446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5185,6 +5521,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5207,6 +5547,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5229,6 +5573,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5251,6 +5599,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5273,6 +5625,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5324,6 +5680,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5346,6 +5706,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5368,6 +5732,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5390,6 +5758,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5412,6 +5784,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5504,6 +5880,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5526,6 +5906,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5548,6 +5932,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5570,6 +5958,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5592,6 +5984,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5614,6 +6010,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5666,6 +6066,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5688,6 +6092,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5710,6 +6118,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5732,6 +6144,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5754,6 +6170,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5830,6 +6250,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5852,6 +6276,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5874,6 +6302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5896,6 +6328,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5918,6 +6354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5985,6 +6425,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6007,6 +6451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6029,6 +6477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6051,6 +6503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6073,6 +6529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6095,6 +6555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6138,6 +6602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6160,6 +6628,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6182,6 +6654,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6204,6 +6680,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6226,6 +6706,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6248,6 +6732,133 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    describeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        organization: {
+                            name: string;
+                        };
+                        /**
+                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                         * @enum {string}
+                         */
+                        role: "owner" | "admin" | "viewer";
+                        /** @description The address the invitation was sent to; accepting signs in as it */
+                        email: string;
+                        invited_by: {
+                            email: string;
+                            name: string | null;
+                        } | null;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** @enum {string} */
+                        status: "pending" | "accepted" | "revoked" | "expired";
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6319,6 +6930,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6341,6 +6956,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6363,6 +6982,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6385,6 +7008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6439,6 +7066,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6461,6 +7092,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6483,6 +7118,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6505,6 +7144,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6527,6 +7170,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6581,6 +7228,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6603,6 +7254,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6625,6 +7280,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6647,6 +7306,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6669,6 +7332,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6723,6 +7390,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6745,6 +7416,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6767,6 +7442,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6789,6 +7468,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6811,6 +7494,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6863,6 +7550,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6885,6 +7576,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6907,6 +7602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6929,6 +7628,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6999,6 +7702,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7021,6 +7728,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7043,6 +7754,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7065,6 +7780,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7087,6 +7806,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7149,6 +7872,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7171,6 +7898,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7193,6 +7924,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7215,6 +7950,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7237,6 +7976,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7300,6 +8043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7322,6 +8069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7344,6 +8095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7366,6 +8121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7388,6 +8147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7431,6 +8194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7453,6 +8220,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7475,6 +8246,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7497,6 +8272,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7519,6 +8298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7592,6 +8375,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7614,6 +8401,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7636,6 +8427,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7658,6 +8453,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7680,6 +8479,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7702,6 +8505,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7758,6 +8565,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7780,6 +8591,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7802,6 +8617,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7824,6 +8643,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7846,6 +8669,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7936,6 +8763,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7958,6 +8789,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7980,6 +8815,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8002,6 +8841,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8024,6 +8867,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8099,6 +8946,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8121,6 +8972,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8143,6 +8998,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8165,6 +9024,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8187,6 +9050,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8251,6 +9118,10 @@ export interface operations {
                                     field?: string;
                                     code: string;
                                     message: string;
+                                    bound?: number;
+                                    minimum?: number;
+                                    maximum?: number;
+                                    format?: string;
                                 } & {
                                     [key: string]: unknown;
                                 })[];
@@ -8276,6 +9147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8298,6 +9173,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8320,6 +9199,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8342,6 +9225,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8418,6 +9305,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8440,6 +9331,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8462,6 +9357,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8484,6 +9383,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8506,6 +9409,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8549,6 +9456,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8571,6 +9482,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8593,6 +9508,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8615,6 +9534,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8637,6 +9560,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8729,6 +9656,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8751,6 +9682,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8773,6 +9708,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8795,6 +9734,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8817,6 +9760,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8839,6 +9786,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8921,6 +9872,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8943,6 +9898,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8965,6 +9924,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8987,6 +9950,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9009,6 +9976,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9086,6 +10057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9108,6 +10083,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9130,6 +10109,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9152,6 +10135,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9174,6 +10161,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9253,6 +10244,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9275,6 +10270,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9297,6 +10296,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9319,6 +10322,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9341,6 +10348,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9408,6 +10419,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9430,6 +10445,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9452,6 +10471,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9474,6 +10497,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9496,6 +10523,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9560,6 +10591,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9582,6 +10617,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9604,6 +10643,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9626,6 +10669,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9648,6 +10695,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9702,6 +10753,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9724,6 +10779,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9746,6 +10805,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9768,6 +10831,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9863,6 +10930,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9885,6 +10956,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9907,6 +10982,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9929,6 +11008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9972,6 +11055,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9994,6 +11081,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10016,6 +11107,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10038,6 +11133,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10060,6 +11159,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10111,6 +11214,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10133,6 +11240,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10155,6 +11266,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10177,6 +11292,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10199,6 +11318,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10328,6 +11451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10350,6 +11477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10372,6 +11503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10394,6 +11529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10416,6 +11555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10438,6 +11581,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10460,6 +11607,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10579,6 +11730,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10601,6 +11756,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10623,6 +11782,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10645,6 +11808,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10667,6 +11834,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10786,6 +11957,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10808,6 +11983,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10830,6 +12009,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10852,6 +12035,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10874,6 +12061,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10896,6 +12087,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10941,6 +12136,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10963,6 +12162,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10985,6 +12188,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11007,6 +12214,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11029,6 +12240,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11148,6 +12363,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11170,6 +12389,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11192,6 +12415,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11214,6 +12441,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11236,6 +12467,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11258,6 +12493,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11280,6 +12519,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11332,6 +12575,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11346,6 +12593,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11368,6 +12619,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11382,6 +12637,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11404,6 +12663,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11418,6 +12681,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11440,6 +12707,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11454,6 +12725,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11508,6 +12783,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11530,6 +12809,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11552,6 +12835,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11574,6 +12861,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11596,6 +12887,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11682,6 +12977,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11704,6 +13003,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11726,6 +13029,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11748,6 +13055,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11770,6 +13081,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11842,6 +13157,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11864,6 +13183,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11886,6 +13209,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11908,6 +13235,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11930,6 +13261,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11973,6 +13308,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11995,6 +13334,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12017,6 +13360,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12039,6 +13386,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12061,6 +13412,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12153,6 +13508,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12175,6 +13534,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12197,6 +13560,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12219,6 +13586,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12241,6 +13612,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12263,6 +13638,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12334,6 +13713,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12356,6 +13739,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12378,6 +13765,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12400,6 +13791,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12422,6 +13817,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12473,6 +13872,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12495,6 +13898,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12517,6 +13924,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12539,6 +13950,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12561,6 +13976,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12645,6 +14064,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12667,6 +14090,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12689,6 +14116,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12711,6 +14142,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12733,6 +14168,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12755,6 +14194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12777,6 +14220,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12851,6 +14298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12873,6 +14324,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12895,6 +14350,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12917,6 +14376,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12939,6 +14402,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12961,6 +14428,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12983,6 +14454,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13026,6 +14501,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13048,6 +14527,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13070,6 +14553,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13092,6 +14579,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13114,6 +14605,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13136,6 +14631,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13158,6 +14657,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13232,6 +14735,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13254,6 +14761,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13276,6 +14787,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13298,6 +14813,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13320,6 +14839,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13342,6 +14865,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13364,6 +14891,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13416,6 +14947,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13438,6 +14973,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13460,6 +14999,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13482,6 +15025,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13541,6 +15088,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13563,6 +15114,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13585,6 +15140,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13607,6 +15166,206 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    sendTemplateTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Sample variables (at most 100 keys, 64 KB as JSON) */
+                    variables?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @description Your own address, where the test goes */
+                        to: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A plan limit is reached; the error names the limit, the usage and the plan */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13676,6 +15435,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13698,6 +15461,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13720,6 +15487,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13742,6 +15513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13764,6 +15539,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13786,6 +15565,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13866,6 +15649,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13888,6 +15675,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13910,6 +15701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13932,6 +15727,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13954,6 +15753,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14008,6 +15811,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14030,6 +15837,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14052,6 +15863,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14074,6 +15889,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14096,6 +15915,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14118,6 +15941,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14183,6 +16010,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14205,6 +16036,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14227,6 +16062,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14249,6 +16088,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14271,6 +16114,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14335,6 +16182,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14357,6 +16208,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14379,6 +16234,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14401,6 +16260,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14423,6 +16286,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14475,6 +16342,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14497,6 +16368,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14519,6 +16394,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14541,6 +16420,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14563,6 +16446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14621,6 +16508,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14643,6 +16534,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14665,6 +16560,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14687,6 +16586,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14709,6 +16612,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14811,6 +16718,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14833,6 +16744,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14855,6 +16770,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14898,6 +16817,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14920,6 +16843,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14942,6 +16869,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14964,6 +16895,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15026,6 +16961,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15048,6 +16987,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15070,6 +17013,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15092,6 +17039,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15107,6 +17058,8 @@ export interface operations {
             query: {
                 /** @description The signed link token from the preference-center URL */
                 token: string;
+                /** @description Optional: why (too many emails, not relevant, never signed up, other); stored in the consent history */
+                reason?: "too_many" | "not_relevant" | "never_signed_up" | "other";
             };
             header?: never;
             path?: never;
@@ -15145,6 +17098,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15167,6 +17124,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15189,6 +17150,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15244,6 +17209,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15266,6 +17235,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15288,6 +17261,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15310,6 +17287,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15377,6 +17358,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15399,6 +17384,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15421,6 +17410,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15543,6 +17536,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15565,6 +17562,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15587,6 +17588,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15609,6 +17614,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15665,6 +17674,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15687,6 +17700,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15762,6 +17779,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15784,6 +17805,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15806,6 +17831,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15828,6 +17857,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15933,6 +17966,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15955,6 +17992,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15977,6 +18018,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15999,6 +18044,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16065,6 +18114,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16087,6 +18140,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16109,6 +18166,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16131,6 +18192,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16217,6 +18282,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16239,6 +18308,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16261,6 +18334,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16317,6 +18394,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16339,6 +18420,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16361,6 +18446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16383,6 +18472,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16434,6 +18527,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16456,6 +18553,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16478,6 +18579,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16500,6 +18605,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16563,6 +18672,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16585,6 +18698,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16607,6 +18724,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16629,6 +18750,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16651,6 +18776,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16673,6 +18802,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16723,6 +18856,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16745,6 +18882,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16767,6 +18908,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16789,6 +18934,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16811,6 +18960,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16833,6 +18986,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16891,6 +19048,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16913,6 +19074,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16935,6 +19100,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16957,6 +19126,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16979,6 +19152,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17001,6 +19178,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17044,6 +19225,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17066,6 +19251,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17088,6 +19277,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17110,6 +19303,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17132,6 +19329,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17154,6 +19355,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17220,6 +19425,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17242,6 +19451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17264,6 +19477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17286,6 +19503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17308,6 +19529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17330,6 +19555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17377,6 +19606,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17399,6 +19632,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17421,6 +19658,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17443,6 +19684,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17465,6 +19710,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17487,6 +19736,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17546,6 +19799,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17568,6 +19825,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17590,6 +19851,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17612,6 +19877,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17634,6 +19903,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17656,6 +19929,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17708,6 +19985,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17730,6 +20011,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17752,6 +20037,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17774,6 +20063,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17863,6 +20156,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17885,6 +20182,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17907,6 +20208,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17929,6 +20234,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17951,6 +20260,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17973,6 +20286,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18050,6 +20367,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18072,6 +20393,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18094,6 +20419,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18116,6 +20445,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18138,6 +20471,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18160,6 +20497,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18203,6 +20544,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18225,6 +20570,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18247,6 +20596,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18269,6 +20622,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18291,6 +20648,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18313,6 +20674,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18405,6 +20770,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18427,6 +20796,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18449,6 +20822,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18471,6 +20848,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18493,6 +20874,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18515,6 +20900,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18602,6 +20991,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18624,6 +21017,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18646,6 +21043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18668,6 +21069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18690,6 +21095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18712,6 +21121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18734,6 +21147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18811,6 +21228,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18833,6 +21254,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18855,6 +21280,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18877,6 +21306,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18899,6 +21332,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18921,6 +21358,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18998,6 +21439,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19020,6 +21465,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19042,6 +21491,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19064,6 +21517,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19086,6 +21543,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19108,6 +21569,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19185,6 +21650,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19207,6 +21676,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19229,6 +21702,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19251,6 +21728,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19273,6 +21754,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19295,6 +21780,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19372,6 +21861,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19394,6 +21887,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19416,6 +21913,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19438,6 +21939,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19460,6 +21965,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19482,6 +21991,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19530,6 +22043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19552,6 +22069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19574,6 +22095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19596,6 +22121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19618,6 +22147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19640,6 +22173,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19694,6 +22231,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19716,6 +22257,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19738,6 +22283,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19760,6 +22309,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19782,6 +22335,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19804,6 +22361,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19826,6 +22387,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19881,6 +22446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19903,6 +22472,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19925,6 +22498,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19947,6 +22524,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19969,6 +22550,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19991,6 +22576,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20013,6 +22602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20071,6 +22664,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20093,6 +22690,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20115,6 +22716,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20137,6 +22742,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20159,6 +22768,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20181,6 +22794,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20244,6 +22861,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20266,6 +22887,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20288,6 +22913,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20310,6 +22939,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20332,6 +22965,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20354,6 +22991,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20423,6 +23064,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20445,6 +23090,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20467,6 +23116,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20489,6 +23142,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20511,6 +23168,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20533,6 +23194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20671,6 +23336,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20693,6 +23362,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20715,6 +23388,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20737,6 +23414,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20759,6 +23440,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20846,6 +23531,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20868,6 +23557,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20890,6 +23583,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20912,6 +23609,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20934,6 +23635,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20956,6 +23661,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21023,6 +23732,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21045,6 +23758,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21067,6 +23784,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21089,6 +23810,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21140,6 +23865,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21162,6 +23891,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21184,6 +23917,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21206,6 +23943,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21613,6 +24354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21635,6 +24380,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21657,6 +24406,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21679,6 +24432,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21701,6 +24458,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21723,6 +24484,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21950,6 +24715,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21972,6 +24741,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21994,6 +24767,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22016,6 +24793,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22038,6 +24819,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22060,6 +24845,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22103,6 +24892,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22125,6 +24918,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22147,6 +24944,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22169,6 +24970,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22191,6 +24996,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22213,6 +25022,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22622,6 +25435,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22644,6 +25461,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22666,6 +25487,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22688,6 +25513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22710,6 +25539,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22732,6 +25565,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22959,6 +25796,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22981,6 +25822,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23003,6 +25848,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23025,6 +25874,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23047,6 +25900,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23069,6 +25926,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23296,6 +26157,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23318,6 +26183,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23340,6 +26209,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23362,6 +26235,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23384,6 +26261,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23406,6 +26287,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23472,6 +26357,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23494,6 +26383,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23516,6 +26409,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23538,6 +26435,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23560,6 +26461,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23582,6 +26487,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23669,6 +26578,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23691,6 +26604,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23713,6 +26630,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23735,6 +26656,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23757,6 +26682,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23779,6 +26708,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23850,6 +26783,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23872,6 +26809,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23894,6 +26835,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23916,6 +26861,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23938,6 +26887,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23960,6 +26913,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24056,6 +27013,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24078,6 +27039,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24100,6 +27065,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24122,6 +27091,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24144,6 +27117,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24204,6 +27181,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24226,6 +27207,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24248,6 +27233,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24270,6 +27259,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24292,6 +27285,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24343,6 +27340,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24365,6 +27366,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24387,6 +27392,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24409,6 +27418,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24489,6 +27502,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24511,6 +27528,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24533,6 +27554,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24555,6 +27580,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24604,6 +27633,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24626,6 +27659,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24648,6 +27685,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24670,6 +27711,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24737,6 +27782,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24759,6 +27808,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24781,6 +27834,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24803,6 +27860,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24825,6 +27886,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24868,6 +27933,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24890,6 +27959,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24912,6 +27985,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24934,6 +28011,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24956,6 +28037,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25036,6 +28121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25058,6 +28147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25080,6 +28173,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25102,6 +28199,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25124,6 +28225,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25200,6 +28305,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25222,6 +28331,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25244,6 +28357,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25266,6 +28383,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25288,6 +28409,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25359,6 +28484,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25381,6 +28510,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25403,6 +28536,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25425,6 +28562,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25447,6 +28588,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25503,6 +28648,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25525,6 +28674,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25547,6 +28700,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25569,6 +28726,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25591,6 +28752,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25682,6 +28847,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25704,6 +28873,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25726,6 +28899,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25748,6 +28925,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25770,6 +28951,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25861,6 +29046,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25883,6 +29072,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25905,6 +29098,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25927,6 +29124,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25949,6 +29150,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26006,6 +29211,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26028,6 +29237,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26050,6 +29263,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26072,6 +29289,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26094,6 +29315,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26177,6 +29402,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26199,6 +29428,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26221,6 +29454,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26243,6 +29480,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26265,6 +29506,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26317,6 +29562,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26339,6 +29588,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26361,6 +29614,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26383,6 +29640,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26405,6 +29666,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26427,6 +29692,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26449,6 +29718,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26494,6 +29767,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26516,6 +29793,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26538,6 +29819,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26560,6 +29845,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26582,6 +29871,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26604,6 +29897,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26714,6 +30011,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26736,6 +30037,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26758,6 +30063,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26807,6 +30116,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26829,6 +30142,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26841,7 +30158,10 @@ export interface operations {
     };
     openUnsubscribeLink: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description manage: open the preference center on the topics (the footer's "Manage preferences" link) rather than on the unsubscribe card */
+                view?: "manage";
+            };
             header?: never;
             path: {
                 token: string;
@@ -26896,6 +30216,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26960,6 +30284,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26995,6 +30323,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -27042,6 +30374,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -27064,6 +30400,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
