@@ -37,6 +37,8 @@ export class SubscribeFlowClient {
   readonly segments: Segments;
   readonly campaigns: Campaigns;
   readonly automations: Automations;
+  /** The same resource under the name the reference SDK and the API path use (`/api/v1/triggers`). */
+  readonly triggers: Automations;
   readonly events: Events;
   readonly webhooks: Webhooks;
   readonly imports: Imports;
@@ -64,6 +66,7 @@ export class SubscribeFlowClient {
     this.segments = new Segments(http);
     this.campaigns = new Campaigns(http);
     this.automations = new Automations(http);
+    this.triggers = this.automations;
     this.events = new Events(http);
     this.webhooks = new Webhooks(http);
     this.imports = new Imports(http);

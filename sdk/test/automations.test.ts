@@ -27,6 +27,8 @@ describe('automations and events through the SDK', () => {
     expect(edited.version).toBe(2);
     const all = [];
     for await (const automation of sf.automations.listAll()) all.push(automation.id);
+    // `triggers` is the reference SDK's name for the same resource.
+    expect((await sf.triggers.get(created.id)).id).toBe(created.id);
     expect(all).toEqual([created.id]);
     expect((await sf.automations.stepCounts(created.id)).runs).toEqual({ active: 0, completed: 0, exited: 0 });
 

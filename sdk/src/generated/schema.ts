@@ -295,6 +295,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations/details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What an invitation link is for (organization, role, inviter, expiry), shown before accepting; changes nothing */
+        post: operations["describeInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -826,6 +843,26 @@ export interface paths {
         head?: never;
         /** Change the sender name or address (the address must be on a verified domain) */
         patch: operations["updateEmailSettings"];
+        trace?: never;
+    };
+    "/api/v1/templates/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the template to yourself as a test, rendered for a sample subscriber; subject marked [Test]
+         * @description Team members only (a session, not an API key), and only to their own address. Works for marketing templates too: the address need not be a subscriber. Counts against the month's quota.
+         */
+        post: operations["sendTemplateTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/emails/send": {
@@ -1997,7 +2034,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Redirects to the preference center; changes nothing */
+        /**
+         * Redirects to the preference center, opened on the unsubscribe card; changes nothing
+         * @description A broken or tampered link redirects to the preference center's "send me a new link" page of the organization the link names.
+         */
         get: operations["openUnsubscribeLink"];
         put?: never;
         /** RFC 8058 one-click unsubscribe; idempotent */
@@ -2939,6 +2979,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2961,6 +3005,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2983,6 +3031,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3005,6 +3057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3027,6 +3083,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3078,6 +3138,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3100,6 +3164,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3122,6 +3190,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3144,6 +3216,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3222,6 +3298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3244,6 +3324,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3266,6 +3350,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3288,6 +3376,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3359,6 +3451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3381,6 +3477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3403,6 +3503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3425,6 +3529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3447,6 +3555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3500,6 +3612,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3522,6 +3638,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3581,6 +3701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3603,6 +3727,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3625,6 +3753,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3647,6 +3779,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3687,6 +3823,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3709,6 +3849,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3731,6 +3875,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3753,6 +3901,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3846,6 +3998,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3868,6 +4024,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3890,6 +4050,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3912,6 +4076,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3957,6 +4125,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3979,6 +4151,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4001,6 +4177,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4023,6 +4203,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4066,6 +4250,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4088,6 +4276,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4110,6 +4302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4132,6 +4328,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4154,6 +4354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4205,6 +4409,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4227,6 +4435,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4249,6 +4461,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4271,6 +4487,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4293,6 +4513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4336,6 +4560,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4358,6 +4586,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4380,6 +4612,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4402,6 +4638,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4424,6 +4664,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4446,6 +4690,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4524,6 +4772,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4546,6 +4798,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4568,6 +4824,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4590,6 +4850,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4612,6 +4876,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4634,6 +4902,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4677,6 +4949,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4699,6 +4975,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4721,6 +5001,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4743,6 +5027,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4765,6 +5053,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4787,6 +5079,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4854,6 +5150,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4876,6 +5176,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4898,6 +5202,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4920,6 +5228,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4942,6 +5254,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5026,6 +5342,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5048,6 +5368,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5070,6 +5394,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5092,6 +5420,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5114,6 +5446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5185,6 +5521,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5207,6 +5547,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5229,6 +5573,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5251,6 +5599,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5273,6 +5625,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5324,6 +5680,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5346,6 +5706,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5368,6 +5732,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5390,6 +5758,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5412,6 +5784,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5504,6 +5880,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5526,6 +5906,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5548,6 +5932,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5570,6 +5958,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5592,6 +5984,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5614,6 +6010,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5666,6 +6066,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5688,6 +6092,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5710,6 +6118,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5732,6 +6144,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5754,6 +6170,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5830,6 +6250,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5852,6 +6276,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5874,6 +6302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5896,6 +6328,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5918,6 +6354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5985,6 +6425,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6007,6 +6451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6029,6 +6477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6051,6 +6503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6073,6 +6529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6095,6 +6555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6138,6 +6602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6160,6 +6628,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6182,6 +6654,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6204,6 +6680,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6226,6 +6706,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6248,6 +6732,133 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    describeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        organization: {
+                            name: string;
+                        };
+                        /**
+                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                         * @enum {string}
+                         */
+                        role: "owner" | "admin" | "viewer";
+                        /** @description The address the invitation was sent to; accepting signs in as it */
+                        email: string;
+                        invited_by: {
+                            email: string;
+                            name: string | null;
+                        } | null;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** @enum {string} */
+                        status: "pending" | "accepted" | "revoked" | "expired";
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6319,6 +6930,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6341,6 +6956,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6363,6 +6982,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6385,6 +7008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6439,6 +7066,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6461,6 +7092,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6483,6 +7118,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6505,6 +7144,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6527,6 +7170,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6581,6 +7228,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6603,6 +7254,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6625,6 +7280,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6647,6 +7306,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6669,6 +7332,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6723,6 +7390,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6745,6 +7416,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6767,6 +7442,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6789,6 +7468,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6811,6 +7494,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6863,6 +7550,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6885,6 +7576,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6907,6 +7602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6929,6 +7628,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6999,6 +7702,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7021,6 +7728,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7043,6 +7754,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7065,6 +7780,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7087,6 +7806,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7149,6 +7872,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7171,6 +7898,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7193,6 +7924,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7215,6 +7950,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7237,6 +7976,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7300,6 +8043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7322,6 +8069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7344,6 +8095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7366,6 +8121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7388,6 +8147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7431,6 +8194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7453,6 +8220,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7475,6 +8246,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7497,6 +8272,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7519,6 +8298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7592,6 +8375,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7614,6 +8401,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7636,6 +8427,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7658,6 +8453,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7680,6 +8479,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7702,6 +8505,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7758,6 +8565,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7780,6 +8591,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7802,6 +8617,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7824,6 +8643,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7846,6 +8669,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7936,6 +8763,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7958,6 +8789,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7980,6 +8815,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8002,6 +8841,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8024,6 +8867,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8099,6 +8946,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8121,6 +8972,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8143,6 +8998,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8165,6 +9024,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8187,6 +9050,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8251,6 +9118,10 @@ export interface operations {
                                     field?: string;
                                     code: string;
                                     message: string;
+                                    bound?: number;
+                                    minimum?: number;
+                                    maximum?: number;
+                                    format?: string;
                                 } & {
                                     [key: string]: unknown;
                                 })[];
@@ -8276,6 +9147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8298,6 +9173,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8320,6 +9199,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8342,6 +9225,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8418,6 +9305,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8440,6 +9331,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8462,6 +9357,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8484,6 +9383,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8506,6 +9409,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8549,6 +9456,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8571,6 +9482,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8593,6 +9508,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8615,6 +9534,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8637,6 +9560,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8729,6 +9656,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8751,6 +9682,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8773,6 +9708,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8795,6 +9734,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8817,6 +9760,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8839,6 +9786,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8921,6 +9872,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8943,6 +9898,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8965,6 +9924,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8987,6 +9950,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9009,6 +9976,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9086,6 +10057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9108,6 +10083,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9130,6 +10109,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9152,6 +10135,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9174,6 +10161,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9253,6 +10244,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9275,6 +10270,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9297,6 +10296,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9319,6 +10322,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9341,6 +10348,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9408,6 +10419,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9430,6 +10445,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9452,6 +10471,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9474,6 +10497,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9496,6 +10523,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9560,6 +10591,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9582,6 +10617,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9604,6 +10643,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9626,6 +10669,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9648,6 +10695,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9702,6 +10753,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9724,6 +10779,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9746,6 +10805,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9768,6 +10831,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9863,6 +10930,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9885,6 +10956,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9907,6 +10982,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9929,6 +11008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9972,6 +11055,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9994,6 +11081,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10016,6 +11107,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10038,6 +11133,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10060,6 +11159,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10111,6 +11214,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10133,6 +11240,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10155,6 +11266,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10177,6 +11292,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10199,6 +11318,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10328,6 +11451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10350,6 +11477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10372,6 +11503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10394,6 +11529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10416,6 +11555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10438,6 +11581,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10460,6 +11607,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10579,6 +11730,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10601,6 +11756,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10623,6 +11782,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10645,6 +11808,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10667,6 +11834,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10786,6 +11957,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10808,6 +11983,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10830,6 +12009,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10852,6 +12035,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10874,6 +12061,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10896,6 +12087,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10941,6 +12136,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10963,6 +12162,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10985,6 +12188,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11007,6 +12214,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11029,6 +12240,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11148,6 +12363,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11170,6 +12389,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11192,6 +12415,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11214,6 +12441,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11236,6 +12467,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11258,6 +12493,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11280,6 +12519,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11334,6 +12577,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11348,6 +12595,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11370,6 +12621,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11384,6 +12639,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11442,6 +12701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11456,6 +12719,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11478,6 +12745,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11492,6 +12763,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11582,6 +12857,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11604,6 +12883,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11626,6 +12909,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11648,6 +12935,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11670,6 +12961,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11756,6 +13051,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11778,6 +13077,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11800,6 +13103,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11822,6 +13129,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11844,6 +13155,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11916,6 +13231,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11938,6 +13257,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11960,6 +13283,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11982,6 +13309,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12004,6 +13335,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12047,6 +13382,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12069,6 +13408,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12091,6 +13434,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12113,6 +13460,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12135,6 +13486,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12227,6 +13582,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12249,6 +13608,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12271,6 +13634,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12293,6 +13660,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12315,6 +13686,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12337,6 +13712,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12408,6 +13787,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12430,6 +13813,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12452,6 +13839,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12474,6 +13865,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12496,6 +13891,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12547,6 +13946,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12569,6 +13972,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12591,6 +13998,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12613,6 +14024,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12635,6 +14050,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12719,6 +14138,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12741,6 +14164,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12763,6 +14190,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12785,6 +14216,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12807,6 +14242,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12829,6 +14268,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12851,6 +14294,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12925,6 +14372,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12947,6 +14398,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12969,6 +14424,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12991,6 +14450,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13013,6 +14476,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13035,6 +14502,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13057,6 +14528,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13100,6 +14575,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13122,6 +14601,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13144,6 +14627,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13166,6 +14653,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13188,6 +14679,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13210,6 +14705,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13232,6 +14731,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13306,6 +14809,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13328,6 +14835,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13350,6 +14861,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13372,6 +14887,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13394,6 +14913,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13416,6 +14939,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13438,6 +14965,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13490,6 +15021,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13512,6 +15047,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13534,6 +15073,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13556,6 +15099,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13615,6 +15162,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13637,6 +15188,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13659,6 +15214,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13681,6 +15240,206 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    sendTemplateTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Sample variables (at most 100 keys, 64 KB as JSON) */
+                    variables?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @description Your own address, where the test goes */
+                        to: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A plan limit is reached; the error names the limit, the usage and the plan */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13750,6 +15509,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13772,6 +15535,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13794,6 +15561,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13816,6 +15587,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13838,6 +15613,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13860,6 +15639,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13940,6 +15723,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13962,6 +15749,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13984,6 +15775,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14006,6 +15801,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14028,6 +15827,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14082,6 +15885,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14104,6 +15911,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14126,6 +15937,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14148,6 +15963,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14170,6 +15989,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14192,6 +16015,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14257,6 +16084,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14279,6 +16110,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14301,6 +16136,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14323,6 +16162,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14345,6 +16188,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14409,6 +16256,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14431,6 +16282,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14453,6 +16308,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14475,6 +16334,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14497,6 +16360,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14549,6 +16416,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14571,6 +16442,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14593,6 +16468,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14615,6 +16494,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14637,6 +16520,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14695,6 +16582,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14717,6 +16608,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14739,6 +16634,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14761,6 +16660,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14783,6 +16686,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14885,6 +16792,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14907,6 +16818,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14929,6 +16844,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14972,6 +16891,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14994,6 +16917,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15016,6 +16943,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15038,6 +16969,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15100,6 +17035,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15122,6 +17061,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15144,6 +17087,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15166,6 +17113,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15181,6 +17132,8 @@ export interface operations {
             query: {
                 /** @description The signed link token from the preference-center URL */
                 token: string;
+                /** @description Optional: why (too many emails, not relevant, never signed up, other); stored in the consent history */
+                reason?: "too_many" | "not_relevant" | "never_signed_up" | "other";
             };
             header?: never;
             path?: never;
@@ -15219,6 +17172,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15241,6 +17198,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15263,6 +17224,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15318,6 +17283,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15340,6 +17309,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15362,6 +17335,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15384,6 +17361,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15451,6 +17432,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15473,6 +17458,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15495,6 +17484,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15617,6 +17610,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15639,6 +17636,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15661,6 +17662,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15683,6 +17688,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15739,6 +17748,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15761,6 +17774,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15836,6 +17853,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15858,6 +17879,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15880,6 +17905,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15902,6 +17931,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16007,6 +18040,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16029,6 +18066,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16051,6 +18092,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16073,6 +18118,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16139,6 +18188,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16161,6 +18214,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16183,6 +18240,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16205,6 +18266,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16291,6 +18356,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16313,6 +18382,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16335,6 +18408,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16391,6 +18468,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16413,6 +18494,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16435,6 +18520,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16457,6 +18546,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16508,6 +18601,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16530,6 +18627,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16552,6 +18653,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16574,6 +18679,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16637,6 +18746,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16659,6 +18772,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16681,6 +18798,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16703,6 +18824,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16725,6 +18850,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16747,6 +18876,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16797,6 +18930,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16819,6 +18956,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16841,6 +18982,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16863,6 +19008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16885,6 +19034,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16907,6 +19060,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16965,6 +19122,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16987,6 +19148,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17009,6 +19174,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17031,6 +19200,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17053,6 +19226,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17075,6 +19252,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17118,6 +19299,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17140,6 +19325,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17162,6 +19351,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17184,6 +19377,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17206,6 +19403,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17228,6 +19429,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17294,6 +19499,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17316,6 +19525,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17338,6 +19551,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17360,6 +19577,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17382,6 +19603,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17404,6 +19629,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17451,6 +19680,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17473,6 +19706,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17495,6 +19732,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17517,6 +19758,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17539,6 +19784,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17561,6 +19810,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17620,6 +19873,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17642,6 +19899,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17664,6 +19925,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17686,6 +19951,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17708,6 +19977,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17730,6 +20003,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17782,6 +20059,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17804,6 +20085,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17826,6 +20111,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17848,6 +20137,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17937,6 +20230,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17959,6 +20256,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17981,6 +20282,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18003,6 +20308,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18025,6 +20334,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18047,6 +20360,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18124,6 +20441,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18146,6 +20467,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18168,6 +20493,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18190,6 +20519,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18212,6 +20545,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18234,6 +20571,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18277,6 +20618,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18299,6 +20644,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18321,6 +20670,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18343,6 +20696,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18365,6 +20722,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18387,6 +20748,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18479,6 +20844,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18501,6 +20870,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18523,6 +20896,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18545,6 +20922,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18567,6 +20948,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18589,6 +20974,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18676,6 +21065,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18698,6 +21091,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18720,6 +21117,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18742,6 +21143,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18764,6 +21169,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18786,6 +21195,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18808,6 +21221,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18885,6 +21302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18907,6 +21328,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18929,6 +21354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18951,6 +21380,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18973,6 +21406,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18995,6 +21432,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19072,6 +21513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19094,6 +21539,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19116,6 +21565,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19138,6 +21591,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19160,6 +21617,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19182,6 +21643,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19259,6 +21724,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19281,6 +21750,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19303,6 +21776,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19325,6 +21802,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19347,6 +21828,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19369,6 +21854,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19446,6 +21935,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19468,6 +21961,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19490,6 +21987,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19512,6 +22013,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19534,6 +22039,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19556,6 +22065,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19604,6 +22117,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19626,6 +22143,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19648,6 +22169,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19670,6 +22195,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19692,6 +22221,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19714,6 +22247,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19768,6 +22305,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19790,6 +22331,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19812,6 +22357,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19834,6 +22383,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19856,6 +22409,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19878,6 +22435,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19900,6 +22461,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19955,6 +22520,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19977,6 +22546,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19999,6 +22572,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20021,6 +22598,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20043,6 +22624,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20065,6 +22650,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20087,6 +22676,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20145,6 +22738,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20167,6 +22764,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20189,6 +22790,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20211,6 +22816,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20233,6 +22842,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20255,6 +22868,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20318,6 +22935,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20340,6 +22961,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20362,6 +22987,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20384,6 +23013,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20406,6 +23039,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20428,6 +23065,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20497,6 +23138,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20519,6 +23164,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20541,6 +23190,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20563,6 +23216,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20585,6 +23242,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20607,6 +23268,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20745,6 +23410,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20767,6 +23436,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20789,6 +23462,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20811,6 +23488,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20833,6 +23514,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20920,6 +23605,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20942,6 +23631,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20964,6 +23657,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20986,6 +23683,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21008,6 +23709,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21030,6 +23735,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21097,6 +23806,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21119,6 +23832,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21141,6 +23858,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21163,6 +23884,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21214,6 +23939,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21236,6 +23965,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21258,6 +23991,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21280,6 +24017,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21687,6 +24428,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21709,6 +24454,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21731,6 +24480,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21753,6 +24506,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21775,6 +24532,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21797,6 +24558,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22024,6 +24789,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22046,6 +24815,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22068,6 +24841,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22090,6 +24867,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22112,6 +24893,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22134,6 +24919,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22177,6 +24966,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22199,6 +24992,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22221,6 +25018,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22243,6 +25044,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22265,6 +25070,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22287,6 +25096,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22696,6 +25509,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22718,6 +25535,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22740,6 +25561,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22762,6 +25587,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22784,6 +25613,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22806,6 +25639,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23033,6 +25870,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23055,6 +25896,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23077,6 +25922,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23099,6 +25948,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23121,6 +25974,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23143,6 +26000,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23370,6 +26231,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23392,6 +26257,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23414,6 +26283,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23436,6 +26309,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23458,6 +26335,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23480,6 +26361,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23546,6 +26431,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23568,6 +26457,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23590,6 +26483,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23612,6 +26509,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23634,6 +26535,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23656,6 +26561,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23743,6 +26652,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23765,6 +26678,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23787,6 +26704,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23809,6 +26730,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23831,6 +26756,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23853,6 +26782,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23924,6 +26857,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23946,6 +26883,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23968,6 +26909,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23990,6 +26935,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24012,6 +26961,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24034,6 +26987,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24130,6 +27087,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24152,6 +27113,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24174,6 +27139,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24196,6 +27165,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24218,6 +27191,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24278,6 +27255,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24300,6 +27281,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24322,6 +27307,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24344,6 +27333,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24366,6 +27359,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24417,6 +27414,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24439,6 +27440,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24461,6 +27466,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24483,6 +27492,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24563,6 +27576,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24585,6 +27602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24607,6 +27628,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24629,6 +27654,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24678,6 +27707,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24700,6 +27733,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24722,6 +27759,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24744,6 +27785,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24811,6 +27856,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24833,6 +27882,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24855,6 +27908,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24877,6 +27934,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24899,6 +27960,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24942,6 +28007,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24964,6 +28033,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -24986,6 +28059,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25008,6 +28085,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25030,6 +28111,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25110,6 +28195,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25132,6 +28221,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25154,6 +28247,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25176,6 +28273,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25198,6 +28299,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25274,6 +28379,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25296,6 +28405,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25318,6 +28431,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25340,6 +28457,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25362,6 +28483,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25433,6 +28558,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25455,6 +28584,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25477,6 +28610,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25499,6 +28636,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25521,6 +28662,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25577,6 +28722,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25599,6 +28748,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25621,6 +28774,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25643,6 +28800,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25665,6 +28826,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25756,6 +28921,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25778,6 +28947,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25800,6 +28973,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25822,6 +28999,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25844,6 +29025,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25935,6 +29120,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25957,6 +29146,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -25979,6 +29172,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26001,6 +29198,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26023,6 +29224,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26080,6 +29285,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26102,6 +29311,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26124,6 +29337,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26146,6 +29363,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26168,6 +29389,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26251,6 +29476,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26273,6 +29502,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26295,6 +29528,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26317,6 +29554,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26339,6 +29580,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26391,6 +29636,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26413,6 +29662,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26435,6 +29688,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26457,6 +29714,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26479,6 +29740,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26501,6 +29766,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26523,6 +29792,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26568,6 +29841,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26590,6 +29867,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26612,6 +29893,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26634,6 +29919,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26656,6 +29945,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26678,6 +29971,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26788,6 +30085,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26810,6 +30111,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26832,6 +30137,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26881,6 +30190,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26903,6 +30216,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -26915,7 +30232,10 @@ export interface operations {
     };
     openUnsubscribeLink: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description manage: open the preference center on the topics (the footer's "Manage preferences" link) rather than on the unsubscribe card */
+                view?: "manage";
+            };
             header?: never;
             path: {
                 token: string;
@@ -26970,6 +30290,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -27034,6 +30358,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -27069,6 +30397,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -27116,6 +30448,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -27138,6 +30474,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];

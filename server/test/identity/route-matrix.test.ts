@@ -127,6 +127,7 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/invitations/:id/resend': { params: (fx) => ({ id: fx.invitationId }) },
   'DELETE /api/v1/invitations/:id': { params: (fx) => ({ id: fx.invitationId }) },
   'POST /api/v1/invitations/accept': { public: 'the invitation token is the credential (CSRF-checked)' },
+  'POST /api/v1/invitations/details': { public: 'the invitation token is the credential (CSRF-checked); reads only' },
 
   'GET /api/v1/platform/organizations': {},
   'POST /api/v1/platform/organizations/:id/suspend': { params: (fx) => ({ id: fx.organizationId }) },
@@ -138,6 +139,7 @@ const SAMPLES: Record<string, Sample> = {
   'PATCH /api/v1/templates/:id': { params: (fx) => ({ id: fx.templateId }), body: () => ({ subject: 'Changed' }) },
   'DELETE /api/v1/templates/:id': { params: (fx) => ({ id: fx.templateId }) },
   'POST /api/v1/templates/:id/preview': { params: (fx) => ({ id: fx.templateId }), body: () => ({}) },
+  'POST /api/v1/templates/:id/test': { params: (fx) => ({ id: fx.templateId }), body: () => ({}) },
   'POST /api/v1/emails/send': { body: () => ({ template_slug: 'matrix-template', to: 'matrix@example.com' }) },
   'GET /api/v1/emails/:id': { params: (fx) => ({ id: fx.emailMessageId }) },
   'GET /api/v1/emails': {},
