@@ -12665,6 +12665,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12679,6 +12683,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12789,6 +12797,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12803,6 +12815,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
