@@ -58,7 +58,7 @@ describe('the subscribers page', () => {
     await screen.findByRole('link', { name: 'person1@example.com' });
     fireEvent.change(screen.getByLabelText('Search by email'), { target: { value: 'ada' } });
     expect(await screen.findByRole('link', { name: 'ada@example.com' })).toBeTruthy();
-    expect(listCalls().at(-1)!.query).toEqual({ limit: '50', q: 'ada' });
+    expect(listCalls().at(-1)!.query).toEqual({ limit: '50', include_total: 'true', q: 'ada' });
     expect(window.location.search).toBe('?q=ada');
   });
 
