@@ -8531,6 +8531,8 @@ export interface operations {
                 tag?: string;
                 /** @description Email prefix, case-insensitive */
                 q?: string;
+                /** @description Also answer `total`: how many subscribers match the filters (all pages). Exact up to 100,000, an estimate above (then `total_exact` is false). */
+                include_total?: boolean;
             };
             header?: never;
             path?: never;
@@ -8548,6 +8550,10 @@ export interface operations {
                         items: components["schemas"]["Subscriber"][];
                         /** @description Pass as cursor to get the next page; null on the last page */
                         next_cursor: string | null;
+                        /** @description Subscribers matching the filters, on every page together (only with include_total=true) */
+                        total?: number;
+                        /** @description False when `total` is an estimate (more than 100,000 matches) */
+                        total_exact?: boolean;
                     };
                 };
             };

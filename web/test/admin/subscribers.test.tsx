@@ -16,10 +16,13 @@ describe('the subscribers page', () => {
   it('asks the server for 50 rows with the filters in the address, and pages with the cursor it returned', async () => {
     navigate('/subscribers?status=active&tag=weekly-digest');
     answer('GET /api/v1/tags', TAGS);
-    answer('GET /api/v1/subscribers', page([subscriber(1), subscriber(2)], 'CURSOR-2'), page([subscriber(3)]));
+    const withTotal = (total: number, exact: boolean, ...rest: Parameters<typeof page>) => ({ status: 200, body: { ...page(...rest).body, total, total_exact: exact } });
+    answer('GET /api/v1/subscribers', withTotal(1234567, false, [subscriber(1), subscriber(2)], 'CURSOR-2'), withTotal(3, true, [subscriber(3)]));
     renderSignedIn(<SubscribersPage />);
     expect(await screen.findByRole('link', { name: 'person1@example.com' })).toBeTruthy();
-    expect(listCalls()[0]!.query).toEqual({ limit: '50', status: 'active', tag: 'weekly-digest' });
+    expect(listCalls()[0]!.query).toEqual({ limit: '50', include_total: 'true', status: 'active', tag: 'weekly-digest' });
+    // The total of the filtered list, said to be an estimate when the server could not count it exactly.
+    expect(screen.getByText(/^About 1.234.567 matching$/)).toBeTruthy();
 
     fireEvent.click(screen.getByRole('button', { name: 'Next' }));
     expect(await screen.findByRole('link', { name: 'person3@example.com' })).toBeTruthy();
@@ -55,7 +58,7 @@ describe('the subscribers page', () => {
     await screen.findByRole('link', { name: 'person1@example.com' });
     fireEvent.change(screen.getByLabelText('Search by email'), { target: { value: 'ada' } });
     expect(await screen.findByRole('link', { name: 'ada@example.com' })).toBeTruthy();
-    expect(listCalls().at(-1)!.query).toEqual({ limit: '50', q: 'ada' });
+    expect(listCalls().at(-1)!.query).toEqual({ limit: '50', include_total: 'true', q: 'ada' });
     expect(window.location.search).toBe('?q=ada');
   });
 

@@ -12,6 +12,13 @@ export type SubscriberRow = Row<
   { status: SubscriberStatus; metadata: Record<string, unknown> }
 > & { tags: { id: string; name: string; slug: string }[] };
 
+/** The filters of the subscriber list (and its total). */
+export interface ListFilter {
+  status?: SubscriberStatus;
+  tagSlug?: string;
+  emailPrefix?: string;
+}
+
 export interface HistoryInsert {
   id: string;
   subscriber_id: string;
@@ -71,6 +78,36 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
       .selectFrom('subscribers')
       .select([...subscriberColumns, tagsOf(sql.ref('subscribers.id')).as('tags')])
       .where('subscribers.organization_id', '=', organizationId);
+
+  /** The organization's subscribers matching a list filter; undefined when the tag asked for does not exist. */
+  async function filtered(organizationId: string, options: ListFilter) {
+    let query = selectSubscribers(db, organizationId);
+    if (options.status) query = query.where('subscribers.status', '=', options.status);
+    if (options.emailPrefix) {
+      const escaped = options.emailPrefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+      query = query.where(sql`lower(email)`, 'like', `${escaped}%`);
+    }
+    if (options.tagSlug !== undefined) {
+      // The tag's id is looked up first so the planner sees it as a value: it then knows how common
+      // the tag is and, for a rare one, walks the tag's own index instead of the whole organization
+      // (a tag held by 100 of 1,000,000 subscribers: under 1 ms instead of 300 ms).
+      // By slug, else by name: people type the name they see in the dashboard.
+      const tag = await db.selectFrom('tags').select('id').where('organization_id', '=', organizationId)
+        .where((eb) => eb.or([eb('slug', '=', options.tagSlug!), eb(sql`lower(name)`, '=', options.tagSlug!.toLowerCase())]))
+        .orderBy(sql`slug = ${options.tagSlug}`, 'desc').limit(1).executeTakeFirst();
+      if (!tag) return undefined;
+      query = query.where((eb) =>
+        eb.exists(
+          eb.selectFrom('subscriber_tags as st')
+            .select(sql`1`.as('one'))
+            .whereRef('st.subscriber_id', '=', 'subscribers.id')
+            .where('st.status', '=', 'subscribed')
+            .where('st.tag_id', '=', tag.id),
+        ),
+      );
+    }
+    return query;
+  }
 
   return {
     /**
@@ -164,34 +201,26 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
       return row as (typeof row & { status: SubscriberStatus }) | undefined;
     },
 
-    async list(organizationId: string, options: { limit: number; beforeId?: string; status?: SubscriberStatus; tagSlug?: string; emailPrefix?: string }): Promise<SubscriberRow[]> {
-      let query = selectSubscribers(db, organizationId);
+    async list(organizationId: string, options: ListFilter & { limit: number; beforeId?: string }): Promise<SubscriberRow[]> {
+      let query = await filtered(organizationId, options);
+      if (!query) return [];
       if (options.beforeId) query = query.where('subscribers.id', '<', options.beforeId);
-      if (options.status) query = query.where('subscribers.status', '=', options.status);
-      if (options.emailPrefix) {
-        const escaped = options.emailPrefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-        query = query.where(sql`lower(email)`, 'like', `${escaped}%`);
-      }
-      if (options.tagSlug !== undefined) {
-        // The tag's id is looked up first so the planner sees it as a value: it then knows how common
-        // the tag is and, for a rare one, walks the tag's own index instead of the whole organization
-        // (a tag held by 100 of 1,000,000 subscribers: under 1 ms instead of 300 ms).
-        // By slug, else by name: people type the name they see in the dashboard.
-        const tag = await db.selectFrom('tags').select('id').where('organization_id', '=', organizationId)
-          .where((eb) => eb.or([eb('slug', '=', options.tagSlug!), eb(sql`lower(name)`, '=', options.tagSlug!.toLowerCase())]))
-          .orderBy(sql`slug = ${options.tagSlug}`, 'desc').limit(1).executeTakeFirst();
-        if (!tag) return [];
-        query = query.where((eb) =>
-          eb.exists(
-            eb.selectFrom('subscriber_tags as st')
-              .select(sql`1`.as('one'))
-              .whereRef('st.subscriber_id', '=', 'subscribers.id')
-              .where('st.status', '=', 'subscribed')
-              .where('st.tag_id', '=', tag.id),
-          ),
-        );
-      }
       return query.orderBy('subscribers.id', 'desc').limit(options.limit + 1).execute() as Promise<SubscriberRow[]>;
+    },
+
+    /**
+     * How many subscribers match a list filter. Counted exactly up to `cap` (an index walk of at most that
+     * many rows); above it the planner's estimate is returned, marked as not exact, so a total over a
+     * million subscribers costs no scan of them all.
+     */
+    async count(organizationId: string, filter: ListFilter, cap: number): Promise<{ total: number; exact: boolean }> {
+      const query = await filtered(organizationId, filter);
+      if (!query) return { total: 0, exact: true };
+      const matches = query.clearSelect().select(sql<number>`1`.as('one'));
+      const counted = await db.selectFrom(matches.limit(cap + 1).as('m')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      if (Number(counted.n) <= cap) return { total: Number(counted.n), exact: true };
+      const plan = await sql<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>`explain (format json) ${matches}`.execute(db);
+      return { total: Math.max(cap + 1, Math.round(plan.rows[0]!['QUERY PLAN'][0].Plan['Plan Rows'])), exact: false };
     },
 
     async update(executor: Executor, organizationId: string, id: string, changes: {

@@ -65,9 +65,15 @@ export const ListSubscribersQuery = Type.Object({
   status: Type.Optional(StringEnum(SUBSCRIBER_STATUSES)),
   tag: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Only subscribers subscribed to this tag, given by slug or by name (case-insensitive); an unknown tag gives an empty list' })),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Email prefix, case-insensitive' })),
+  include_total: Type.Optional(Type.Boolean({ description: 'Also answer `total`: how many subscribers match the filters (all pages). Exact up to 100,000, an estimate above (then `total_exact` is false).' })),
 }, { additionalProperties: false });
 
-export const SubscriberPage = Type.Object({ items: Type.Array(Subscriber), next_cursor: NextCursor });
+export const SubscriberPage = Type.Object({
+  items: Type.Array(Subscriber),
+  next_cursor: NextCursor,
+  total: Type.Optional(Type.Integer({ minimum: 0, description: 'Subscribers matching the filters, on every page together (only with include_total=true)' })),
+  total_exact: Type.Optional(Type.Boolean({ description: 'False when `total` is an estimate (more than 100,000 matches)' })),
+});
 
 export const ByEmailQuery = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false });
 

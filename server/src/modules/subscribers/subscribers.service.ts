@@ -66,6 +66,9 @@ export const historyRow = (subscriberId: string, action: string, origin: Origin,
   id: newId(), subscriber_id: subscriberId, tag_id: tagId, action, source: origin.source, ip: origin.ip, user_agent: origin.userAgent, details,
 });
 
+/** A list's total is counted exactly up to this many matches and estimated above. */
+const EXACT_TOTAL_UP_TO = 100_000;
+
 export function createSubscriberService(deps: { db: Kysely<DB>; subscriberRepository: SubscriberRepository; tagRepository: TagRepository; entitlements: SubscriberLimits }) {
   const { db, subscriberRepository: repo, tagRepository } = deps;
 
@@ -144,10 +147,14 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
       return subscriber;
     },
 
-    async list(organizationId: string, query: { limit?: number; cursor?: string; status?: SubscriberStatus; tag?: string; q?: string }): Promise<Page<SubscriberRow>> {
+    async list(organizationId: string, query: { limit?: number; cursor?: string; status?: SubscriberStatus; tag?: string; q?: string; include_total?: boolean }): Promise<Page<SubscriberRow> & { total?: number; total_exact?: boolean }> {
       const limit = query.limit ?? 50;
-      const rows = await repo.list(organizationId, { limit, beforeId: decodeCursor(query.cursor), status: query.status, tagSlug: query.tag, emailPrefix: query.q });
-      return toPage(rows, limit);
+      const filter = { status: query.status, tagSlug: query.tag, emailPrefix: query.q };
+      const [rows, count] = await Promise.all([
+        repo.list(organizationId, { ...filter, limit, beforeId: decodeCursor(query.cursor) }),
+        query.include_total ? repo.count(organizationId, filter, EXACT_TOTAL_UP_TO) : undefined,
+      ]);
+      return { ...toPage(rows, limit), ...(count ? { total: count.total, total_exact: count.exact } : {}) };
     },
 
     async update(organizationId: string, id: string, input: UpdateSubscriberInput, origin: Origin): Promise<SubscriberRow> {

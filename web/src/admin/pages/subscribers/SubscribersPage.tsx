@@ -8,7 +8,7 @@ import { downloadFromApi } from '../../download';
 import { keys } from '../../keys';
 import { Link, navigate, setSearch, useLocation } from '../../router';
 import { useOrganization } from '../../session';
-import { Badge, formatDate, inBatches, useDebounced, labelOf } from '../../ui/misc';
+import { Badge, formatDate, formatNumber, inBatches, useDebounced, labelOf } from '../../ui/misc';
 import { Page } from '../../ui/Page';
 import { EmptyState, ErrorState, Loading } from '../../ui/States';
 
@@ -52,7 +52,7 @@ export default function SubscribersPage() {
   const list = useQuery({
     queryKey: keys.subscribers.list(organizationId, filters),
     queryFn: () => unwrap(api.GET('/api/v1/subscribers', {
-      params: { query: { limit: PAGE_SIZE, cursor, q: filters.q, tag: filters.tag, status: filters.status as (typeof SUBSCRIBER_STATUSES)[number] | undefined } },
+      params: { query: { limit: PAGE_SIZE, include_total: true, cursor, q: filters.q, tag: filters.tag, status: filters.status as (typeof SUBSCRIBER_STATUSES)[number] | undefined } },
     })),
     placeholderData: keepPreviousData,
   });
@@ -119,6 +119,9 @@ export default function SubscribersPage() {
   return (
     <Page
       title="Subscribers"
+      description={list.data?.total !== undefined
+        ? `${list.data.total_exact ? '' : 'About '}${formatNumber(list.data.total)} ${filtered ? 'matching' : 'in total'}`
+        : undefined}
       actions={(
         <>
           <Button busy={exporting} onClick={() => void exportCsv()}>{status || tag || q ? 'Export these as CSV' : 'Export as CSV'}</Button>
