@@ -24,8 +24,9 @@ const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 export function registerErrorHandler(app: FastifyInstance, errors: ErrorReporter): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const body = (code: string, message: string, details?: ErrorDetail[]): ErrorBody => ({
-      // Every detail has a code (the documented shape), even where a module did not name one.
-      error: { code, message, ...(details ? { details: details.map((d) => ({ ...d, code: d.code ?? 'invalid' })) } : {}), request_id: request.id },
+      // Every detail has a code (the documented shape). One a module gave without a code is a rule of the
+      // operation whose message is written for people ("no such template"): `rejected`, which apps show as is.
+      error: { code, message, ...(details ? { details: details.map((d) => ({ ...d, code: d.code ?? 'rejected' })) } : {}), request_id: request.id },
     });
 
     // A dependency that is down (connection refused or lost, server restarting, command timed out) is a

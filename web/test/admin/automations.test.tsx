@@ -61,7 +61,7 @@ describe('the automation editor', () => {
     await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.path.endsWith('/activate'))).toBe(true));
 
     fireEvent.change(screen.getByLabelText('Template'), { target: { value: '' } });
-    answer(`PATCH /api/v1/triggers/${ID}`, apiError(422, 'invalid_automation', [{ field: 'steps.0.template_id', message: 'no such template' }]));
+    answer(`PATCH /api/v1/triggers/${ID}`, apiError(422, 'invalid_automation', [{ field: 'steps.0.template_id', code: 'rejected', message: 'no such template' }]));
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     expect(await screen.findByText('no such template')).toBeTruthy();
   });
