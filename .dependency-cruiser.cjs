@@ -29,7 +29,7 @@ module.exports = {
     },
     {
       name: 'outside-modules-through-index',
-      comment: "Code outside the modules (entry points, app, jobs, plugins) reaches a module only through its index.ts.",
+      comment: 'Code outside the modules (entry points, app, jobs, plugins) reaches a module only through its index.ts.',
       severity: 'error',
       from: { path: '^server/src/', pathNot: '^server/src/modules/' },
       to: { path: '^server/src/modules/[^/]+/', pathNot: '^server/src/modules/[^/]+/index\\.ts$' },
@@ -62,6 +62,10 @@ module.exports = {
     tsPreCompilationDeps: true,
     // The web apps resolve their "@shared/" alias through their own tsconfig (scripts/check-dependencies.sh cruises them apart).
     tsConfig: { fileName: process.env.DEPCRUISE_TSCONFIG ?? 'tsconfig.base.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['source', 'import', 'require', 'node', 'default'], extensions: ['.ts', '.tsx', '.d.ts', '.js', '.mjs', '.cjs', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['source', 'import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.tsx', '.d.ts', '.js', '.mjs', '.cjs', '.json'],
+    },
   },
 };

@@ -21,10 +21,7 @@ export default defineConfig({
       social: [{ icon: 'github', label: 'GitHub', href: REPOSITORY_URL }],
       editLink: { baseUrl: EDIT_BASE_URL },
       sidebar: sidebarFor(variant),
-      head:
-        variant === 'internal'
-          ? [{ tag: 'meta', attrs: { name: 'robots', content: 'noindex, nofollow' } }]
-          : [],
+      head: variant === 'internal' ? [{ tag: 'meta', attrs: { name: 'robots', content: 'noindex, nofollow' } }] : [],
     }),
   ],
 });

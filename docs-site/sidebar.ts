@@ -45,11 +45,7 @@ const publicSidebar: SidebarItem[] = [
   },
   {
     label: 'Reference',
-    items: [
-      'reference/configuration',
-      'reference/events',
-      { label: 'API reference', items: [{ autogenerate: { directory: 'reference/api' } }] },
-    ],
+    items: ['reference/configuration', 'reference/events', { label: 'API reference', items: [{ autogenerate: { directory: 'reference/api' } }] }],
   },
   'troubleshooting',
 ];

@@ -54,14 +54,19 @@ const demo = JSON.parse(run('server/src/cli.ts', ['seed-demo'])) as { organizati
 
 const processes = ['api', 'worker', 'cron']
   .filter((name) => existsSync(path.join(root, `server/src/entrypoints/${name}.ts`)))
-  .map((name): [string, ChildProcess] => [name, spawn(process.execPath, [path.join(root, `server/src/entrypoints/${name}.ts`)], { cwd: root, env, stdio: 'inherit' })]);
+  .map((name): [string, ChildProcess] => [
+    name,
+    spawn(process.execPath, [path.join(root, `server/src/entrypoints/${name}.ts`)], { cwd: root, env, stdio: 'inherit' }),
+  ]);
 
 let stopping = false;
 function stopAll(code: number): void {
   if (stopping) return;
   stopping = true;
   for (const [, child] of processes) if (child.exitCode === null) child.kill('SIGTERM');
-  Promise.all(processes.map(([, child]) => (child.exitCode !== null ? null : new Promise((resolve) => child.once('exit', resolve))))).then(() => process.exit(code));
+  Promise.all(processes.map(([, child]) => (child.exitCode !== null ? null : new Promise((resolve) => child.once('exit', resolve))))).then(() =>
+    process.exit(code),
+  );
 }
 for (const [name, child] of processes) {
   child.once('exit', (exitCode, signal) => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: lint, typecheck, generated-code checks and every test suite (server, web, docs, sdk, mcp).
+# `npm test`: lint, formatting, typecheck, generated-code checks and every test suite (server, web, docs, sdk, mcp).
 # Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL, default: the local servers) and Debian's
 # chromium for the browser tests. Ends with one summary line "tests: N passed, N failed".
 set -uo pipefail
@@ -20,6 +20,7 @@ step() {
 }
 
 step lint npx eslint . --max-warnings=0
+step "formatting (npm run format fixes it)" npx prettier --check . --log-level=warn
 step typecheck npm run typecheck --workspaces --if-present
 step "import rules" bash scripts/check-dependencies.sh
 step "database types are current" node server/scripts/db-types.ts --verify

@@ -55,9 +55,23 @@ describe('the MCP server over stdio', () => {
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name).sort();
     expect(names).toEqual([
-      'count_campaign_recipients', 'count_segment', 'create_campaign_draft', 'create_subscriber', 'find_subscribers', 'get_campaign',
-      'get_campaign_stats', 'get_stats', 'get_subscriber', 'list_campaigns', 'list_segments', 'list_tags', 'list_templates',
-      'send_campaign', 'send_email', 'tag_subscriber', 'untag_subscriber',
+      'count_campaign_recipients',
+      'count_segment',
+      'create_campaign_draft',
+      'create_subscriber',
+      'find_subscribers',
+      'get_campaign',
+      'get_campaign_stats',
+      'get_stats',
+      'get_subscriber',
+      'list_campaigns',
+      'list_segments',
+      'list_tags',
+      'list_templates',
+      'send_campaign',
+      'send_email',
+      'tag_subscriber',
+      'untag_subscriber',
     ]);
     const documented = [...guide.matchAll(/^\| `(\w+)`(?: \/ `(\w+)`)? \|/gm)].flatMap((m) => m.slice(1).filter(Boolean)).sort();
     expect(documented).toEqual(names);
@@ -82,7 +96,11 @@ describe('the MCP server over stdio', () => {
     expect(JSON.parse(text(byEmail)).id).toBe(subscriber.id);
 
     const tags = await client.callTool({ name: 'list_tags', arguments: {} });
-    expect(JSON.parse(text(tags)).items.map((t: { slug: string }) => t.slug).sort()).toEqual(['digest', 'news']);
+    expect(
+      JSON.parse(text(tags))
+        .items.map((t: { slug: string }) => t.slug)
+        .sort(),
+    ).toEqual(['digest', 'news']);
     const stats = await client.callTool({ name: 'get_stats', arguments: {} });
     expect(stats.isError).toBeFalsy();
   });
@@ -90,14 +108,22 @@ describe('the MCP server over stdio', () => {
   it('sends a template email and answers the queued email', async () => {
     const mjml = '<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{ name }}</mj-text></mj-column></mj-section></mj-body></mjml>';
     const created = await ctx.app.inject({
-      method: 'POST', url: '/api/v1/templates', headers: { authorization: `Bearer ${organization.key}` },
+      method: 'POST',
+      url: '/api/v1/templates',
+      headers: { authorization: `Bearer ${organization.key}` },
       payload: { name: 'Hello', slug: 'hello', subject: 'Hello', mjml_content: mjml },
     });
     expect(created.statusCode).toBe(201);
-    const sent = await full.callTool({ name: 'send_email', arguments: { template_slug: 'hello', to: 'reader@example.com', variables: { name: 'Ada' }, idempotency_key: 'mcp-1' } });
+    const sent = await full.callTool({
+      name: 'send_email',
+      arguments: { template_slug: 'hello', to: 'reader@example.com', variables: { name: 'Ada' }, idempotency_key: 'mcp-1' },
+    });
     expect(sent.isError).toBeFalsy();
     const email = JSON.parse(text(sent)) as { id: string; status: string };
-    const again = await full.callTool({ name: 'send_email', arguments: { template_slug: 'hello', to: 'reader@example.com', variables: { name: 'Ada' }, idempotency_key: 'mcp-1' } });
+    const again = await full.callTool({
+      name: 'send_email',
+      arguments: { template_slug: 'hello', to: 'reader@example.com', variables: { name: 'Ada' }, idempotency_key: 'mcp-1' },
+    });
     // The same idempotency key never sends twice: the first email is answered again.
     expect(JSON.parse(text(again)).id).toBe(email.id);
   });
@@ -121,7 +147,10 @@ describe('the MCP server over stdio', () => {
     const sf = new SubscribeFlowClient({ apiKey: organization.key, baseUrl });
     await ctx.container.db.updateTable('organizations').set({ postal_address: '1 Example Street, Berlin' }).where('id', '=', organization.id).execute();
     const template = await sf.templates.create({
-      name: 'Newsletter', slug: 'newsletter', category: 'marketing', subject: 'News',
+      name: 'Newsletter',
+      slug: 'newsletter',
+      category: 'marketing',
+      subject: 'News',
       mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>News</mj-text></mj-column></mj-section></mj-body></mjml>',
     });
     const tag = await sf.tags.create({ name: 'Campaign readers' });
@@ -160,7 +189,10 @@ describe('the MCP server over stdio', () => {
 
   it('lists segments and counts one with a sample of its members', async () => {
     const sf = new SubscribeFlowClient({ apiKey: organization.key, baseUrl });
-    const segment = await sf.segments.create({ name: 'Example.com', filter: { match: 'all', conditions: [{ field: 'email', op: 'domain', value: 'example.com' }] } });
+    const segment = await sf.segments.create({
+      name: 'Example.com',
+      filter: { match: 'all', conditions: [{ field: 'email', op: 'domain', value: 'example.com' }] },
+    });
     const listed = JSON.parse(text(await full.callTool({ name: 'list_segments', arguments: {} }))).items as { id: string }[];
     expect(listed.map((s) => s.id)).toEqual([segment.id]);
     const counted = JSON.parse(text(await full.callTool({ name: 'count_segment', arguments: { segment_id: segment.id, sample: true } })));

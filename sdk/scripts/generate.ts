@@ -15,7 +15,10 @@ const documentPath = path.resolve(here, '../../server/openapi.json');
 const outDir = path.resolve(here, '../src/generated');
 const HEADER = '// Generated from server/openapi.json by `npm run generate -w sdk`. Do not edit.\n';
 
-interface Operation { operationId?: string; 'x-idempotent'?: boolean }
+interface Operation {
+  operationId?: string;
+  'x-idempotent'?: boolean;
+}
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 
 const document = JSON.parse(readFileSync(documentPath, 'utf8')) as { paths: Record<string, Partial<Record<string, Operation>>> };
@@ -53,7 +56,11 @@ for (const [name, content] of Object.entries(files)) {
   const target = path.join(outDir, name);
   if (check) {
     let current = '';
-    try { current = readFileSync(target, 'utf8'); } catch { /* missing counts as stale */ }
+    try {
+      current = readFileSync(target, 'utf8');
+    } catch {
+      /* missing counts as stale */
+    }
     if (current !== content) {
       console.error(`sdk/src/generated/${name} is stale: run \`npm run generate -w sdk\``);
       stale = true;

@@ -1,6 +1,19 @@
 import { Transport } from './http.ts';
 import {
-  ApiKeys, Automations, Campaigns, Emails, Events, Imports, PreferenceCenter, Segments, Stats, Subscribers, Suppressions, Tags, Templates, Webhooks,
+  ApiKeys,
+  Automations,
+  Campaigns,
+  Emails,
+  Events,
+  Imports,
+  PreferenceCenter,
+  Segments,
+  Stats,
+  Subscribers,
+  Suppressions,
+  Tags,
+  Templates,
+  Webhooks,
 } from './resources.ts';
 
 export interface ClientOptions {

@@ -174,7 +174,9 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Every item of a cursor-paginated list, fetching pages as the loop asks for them. */
-export async function* paginate<T>(fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>): AsyncGenerator<T, void, undefined> {
+export async function* paginate<T>(
+  fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>,
+): AsyncGenerator<T, void, undefined> {
   let cursor: string | undefined;
   do {
     const page = await fetchPage(cursor);

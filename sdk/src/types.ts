@@ -8,7 +8,9 @@ type JsonContent<R> = R extends { content: { 'application/json': infer B } } ? B
 /** The JSON body an operation accepts. */
 export type RequestBody<O extends OperationId> = operations[O] extends { requestBody: { content: { 'application/json': infer B } } }
   ? B
-  : operations[O] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+  : operations[O] extends { requestBody?: { content: { 'application/json': infer B } } }
+    ? B
+    : never;
 
 /** The query parameters of an operation. */
 export type QueryParams<O extends OperationId> = NonNullable<operations[O]['parameters']['query']>;

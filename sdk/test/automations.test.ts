@@ -21,7 +21,14 @@ describe('automations and events through the SDK', () => {
   it('creates, versions, pauses and counts an automation, and records a custom event once per key', async () => {
     const template = await sf.templates.create({ name: 'Welcome', slug: 'welcome', category: 'marketing', subject: 'Welcome', mjml_content: WELCOME });
     const created = await sf.automations.create({ name: 'After purchase', event: 'purchased', template_id: template.id, delay_seconds: 3600 });
-    expect(created).toMatchObject({ is_active: false, version: 1, steps: [{ type: 'delay', seconds: 3600 }, { type: 'send_email', template_id: template.id }] });
+    expect(created).toMatchObject({
+      is_active: false,
+      version: 1,
+      steps: [
+        { type: 'delay', seconds: 3600 },
+        { type: 'send_email', template_id: template.id },
+      ],
+    });
     expect((await sf.automations.activate(created.id)).is_active).toBe(true);
     const edited = await sf.automations.update(created.id, { steps: [{ type: 'send_email', template_id: template.id }] });
     expect(edited.version).toBe(2);

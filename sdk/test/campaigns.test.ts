@@ -4,7 +4,8 @@ import { startWorker, waitFor } from '../../server/test/email/helpers.ts';
 import { ConflictError, PermissionDeniedError, SubscribeFlowClient, ValidationError } from '../src/index.ts';
 import { startApi } from './support.ts';
 
-const NEWSLETTER = '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ subscriber.first_name | default: "reader" }}</mj-text></mj-column></mj-section></mj-body></mjml>';
+const NEWSLETTER =
+  '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ subscriber.first_name | default: "reader" }}</mj-text></mj-column></mj-section></mj-body></mjml>';
 
 let ctx: TestContext;
 let sf: SubscribeFlowClient;
@@ -61,7 +62,9 @@ describe('segments through the SDK', () => {
   });
 
   it('reports a filter the API refuses as a ValidationError naming the field', async () => {
-    const error = await sf.segments.previewCount({ match: 'all', conditions: [{ field: 'status', op: 'eq', value: 'nonsense' }] } as never).catch((e: unknown) => e);
+    const error = await sf.segments
+      .previewCount({ match: 'all', conditions: [{ field: 'status', op: 'eq', value: 'nonsense' }] } as never)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).details.length).toBeGreaterThan(0);
   });
@@ -81,10 +84,14 @@ describe('campaigns through the SDK', () => {
     // Sending twice is a conflict, never a second send.
     await expect(sf.campaigns.send(campaign.id)).rejects.toBeInstanceOf(ConflictError);
 
-    const progress = await waitFor(async () => {
-      const p = await sf.campaigns.progress(campaign.id);
-      return p.status === 'sent' ? p : null;
-    }, 30_000, 200);
+    const progress = await waitFor(
+      async () => {
+        const p = await sf.campaigns.progress(campaign.id);
+        return p.status === 'sent' ? p : null;
+      },
+      30_000,
+      200,
+    );
     expect(progress).toMatchObject({ targeted: 3, sent: 3, failed: 0 });
     expect(await sf.campaigns.stats(campaign.id)).toMatchObject({ targeted: 3, sent: 3 });
 

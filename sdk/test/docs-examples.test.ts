@@ -13,7 +13,11 @@ const blocks = [...guide.matchAll(/```ts title="([^"]+)"\n([\s\S]*?)\n```/g)].ma
 
 describe('the SDK guide', () => {
   it('shows every example file, and only example files', () => {
-    expect(blocks.map((b) => b.title).sort()).toEqual(readdirSync(examples).filter((f) => f.endsWith('.ts')).sort());
+    expect(blocks.map((b) => b.title).sort()).toEqual(
+      readdirSync(examples)
+        .filter((f) => f.endsWith('.ts'))
+        .sort(),
+    );
     expect(guide).not.toMatch(/```(ts|typescript)\n/);
   });
 

@@ -33,7 +33,10 @@ describe('imports through the SDK', () => {
   it('uploads a Blob as a dry run, reads the report and the errors, then starts it for real', async () => {
     const csv = 'Email Address,First Name,Plan\nada@import.test,Ada,pro\nnot-an-email,Bob,free\nada@import.test,Ada again,pro\n';
     const created = await sf.imports.create(new Blob([csv], { type: 'text/csv' }), {
-      dry_run: true, tags: ['imported'], mapping: { Plan: 'metadata.plan' }, fileName: 'crm.csv',
+      dry_run: true,
+      tags: ['imported'],
+      mapping: { Plan: 'metadata.plan' },
+      fileName: 'crm.csv',
     });
     expect(created).toMatchObject({ status: 'queued', dry_run: true, file_name: 'crm.csv' });
     expect(created.detected.mapping).toEqual({ 'Email Address': 'email', 'First Name': 'first_name', Plan: 'metadata.plan' });

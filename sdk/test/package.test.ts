@@ -72,11 +72,17 @@ describe('the published package', () => {
   it('type-checks a consumer project against its declarations', async () => {
     const project = path.join(dir, 'project');
     await copyFile(path.join(here, 'fixtures/consumer.ts'), path.join(project, 'consumer.ts'));
-    await writeFile(path.join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { noEmit: true, strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2023', 'dom'], types: [] },
-      files: ['consumer.ts'],
-    }));
-    const result = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project }).then(() => '', (error: { stdout: string }) => error.stdout);
+    await writeFile(
+      path.join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { noEmit: true, strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2023', 'dom'], types: [] },
+        files: ['consumer.ts'],
+      }),
+    );
+    const result = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project }).then(
+      () => '',
+      (error: { stdout: string }) => error.stdout,
+    );
     expect(result).toBe('');
   }, 60_000);
 
@@ -85,7 +91,10 @@ describe('the published package', () => {
     expect(node20, 'No Node.js 20 found: put one on PATH or name it in NODE20').not.toBeNull();
     const project = path.join(dir, 'project');
     await copyFile(path.join(here, 'fixtures/node20-check.mjs'), path.join(project, 'check.mjs'));
-    const { stdout } = await run(node20!, ['check.mjs'], { cwd: project, env: { PATH: process.env.PATH ?? '', SUBSCRIBE_FLOW_API_KEY: api.key, SUBSCRIBE_FLOW_URL: api.baseUrl } });
+    const { stdout } = await run(node20!, ['check.mjs'], {
+      cwd: project,
+      env: { PATH: process.env.PATH ?? '', SUBSCRIBE_FLOW_API_KEY: api.key, SUBSCRIBE_FLOW_URL: api.baseUrl },
+    });
     const seen = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(seen).toMatchObject({
       created: 'node20@example.com',

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestContext } from '../../server/test/support/context.ts';
-import {
-  AuthenticationError, NotFoundError, PermissionDeniedError, SubscribeFlowClient, SubscribeFlowError, ValidationError,
-} from '../src/index.ts';
+import { AuthenticationError, NotFoundError, PermissionDeniedError, SubscribeFlowClient, SubscribeFlowError, ValidationError } from '../src/index.ts';
 import { dataLink } from '../../server/test/preferences/helpers.ts';
 import { MJML, startApi } from './support.ts';
 

@@ -4,7 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionError, RateLimitError, ServerError, SubscribeFlowClient, TimeoutError } from '../src/index.ts';
 
 // A local server that answers from a script, one entry per request, and records what it was sent.
-interface Seen { method: string; url: string; idempotencyKey: string | undefined; at: number }
+interface Seen {
+  method: string;
+  url: string;
+  idempotencyKey: string | undefined;
+  at: number;
+}
 let server: Server | undefined;
 
 async function scripted(answers: ((res: ServerResponse) => void)[]): Promise<{ baseUrl: string; seen: Seen[] }> {
@@ -19,10 +24,13 @@ async function scripted(answers: ((res: ServerResponse) => void)[]): Promise<{ b
   return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) => (res: ServerResponse) => {
-  res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': `req-${status}`, ...headers }).end(JSON.stringify(body));
-};
-const unavailable = (retryAfter: string) => json(503, { error: { code: 'unavailable', message: 'Try again', request_id: 'req-503' } }, { 'retry-after': retryAfter });
+const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  (res: ServerResponse) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': `req-${status}`, ...headers }).end(JSON.stringify(body));
+  };
+const unavailable = (retryAfter: string) =>
+  json(503, { error: { code: 'unavailable', message: 'Try again', request_id: 'req-503' } }, { 'retry-after': retryAfter });
 const page = json(200, { items: [], next_cursor: null });
 
 afterEach(async () => {
@@ -90,7 +98,11 @@ describe('retries', () => {
 
 describe('timeouts and cancellation', () => {
   it('fails with TimeoutError when no answer comes in time', async () => {
-    const { baseUrl, seen } = await scripted([() => { /* never answers */ }]);
+    const { baseUrl, seen } = await scripted([
+      () => {
+        /* never answers */
+      },
+    ]);
     const sf = new SubscribeFlowClient({ apiKey: 'sf_test_x', baseUrl, timeout: 200, maxRetries: 1 });
     const started = Date.now();
     const error = await sf.tags.list().catch((e: unknown) => e);
@@ -101,7 +113,11 @@ describe('timeouts and cancellation', () => {
   });
 
   it("stops at once when the caller's AbortSignal fires, without retrying", async () => {
-    const { baseUrl, seen } = await scripted([() => { /* never answers */ }]);
+    const { baseUrl, seen } = await scripted([
+      () => {
+        /* never answers */
+      },
+    ]);
     const sf = new SubscribeFlowClient({ apiKey: 'sf_test_x', baseUrl });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
@@ -122,7 +138,12 @@ describe('uploads and downloads', () => {
   it('never retries an upload from a stream (it can be read once), even with an idempotency key', async () => {
     const { baseUrl, seen } = await scripted([unavailable('0'), json(202, { id: 'x' })]);
     const sf = new SubscribeFlowClient({ apiKey: 'sf_test_x', baseUrl, maxRetries: 3 });
-    const stream = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new TextEncoder().encode('email\na@example.com\n')); c.close(); } });
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('email\na@example.com\n'));
+        c.close();
+      },
+    });
     await expect(sf.imports.create(stream, {}, { idempotencyKey: 'upload-1' })).rejects.toBeInstanceOf(ServerError);
     expect(seen).toHaveLength(1);
   });
@@ -137,19 +158,21 @@ describe('uploads and downloads', () => {
   });
 
   it('applies the timeout to the start of a download, not to reading a long one', async () => {
-    const { baseUrl } = await scripted([(res) => {
-      res.writeHead(200, { 'content-type': 'text/csv' });
-      res.write('email\n');
-      let rows = 0;
-      const timer = setInterval(() => {
-        rows += 1;
-        res.write(`row${rows}@example.com\n`);
-        if (rows === 6) {
-          clearInterval(timer);
-          res.end();
-        }
-      }, 100);
-    }]);
+    const { baseUrl } = await scripted([
+      (res) => {
+        res.writeHead(200, { 'content-type': 'text/csv' });
+        res.write('email\n');
+        let rows = 0;
+        const timer = setInterval(() => {
+          rows += 1;
+          res.write(`row${rows}@example.com\n`);
+          if (rows === 6) {
+            clearInterval(timer);
+            res.end();
+          }
+        }, 100);
+      },
+    ]);
     const sf = new SubscribeFlowClient({ apiKey: 'sf_test_x', baseUrl, timeout: 200 });
     const started = Date.now();
     const text = await new Response(await sf.subscribers.export()).text();

@@ -2,7 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { createTestContext, type TestContext } from '../../server/test/support/context.ts';
 
 /** The real app listening on a local port, with an organization and its full-scope key. */
-export async function startApi(overrides: Record<string, string> = {}): Promise<{ ctx: TestContext; baseUrl: string; organization: { id: string; slug: string; key: string } }> {
+export async function startApi(
+  overrides: Record<string, string> = {},
+): Promise<{ ctx: TestContext; baseUrl: string; organization: { id: string; slug: string; key: string } }> {
   const ctx = await createTestContext(overrides);
   await ctx.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = ctx.app.server.address() as AddressInfo;

@@ -10,14 +10,36 @@ import { scratchDatabase, verdict } from './harness.ts';
 
 const RUNS = 20;
 const database = await scratchDatabase();
-const container = createContainer(loadConfig({ DATABASE_URL: database.url, TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000', LOG_LEVEL: 'warn', REDIS_PREFIX: `benchan${process.pid}` }), { processName: 'bench' });
+const container = createContainer(
+  loadConfig({
+    DATABASE_URL: database.url,
+    TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+    LOG_LEVEL: 'warn',
+    REDIS_PREFIX: `benchan${process.pid}`,
+  }),
+  { processName: 'bench' },
+);
 const { db } = container;
 const { organization } = await container.services.organizations.createWithOwner({ name: 'Bench Analytics', adminEmail: 'bench@analytics.test' });
 const template = await container.services.templates.create(organization.id, {
-  name: 'N', slug: 'n', category: 'marketing', subject: 'N', mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section></mj-body></mjml>',
+  name: 'N',
+  slug: 'n',
+  category: 'marketing',
+  subject: 'N',
+  mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section></mj-body></mjml>',
 });
 const tag = await container.services.tags.create(organization.id, { name: 'News' });
-const make = (name: string) => container.services.campaigns.create(organization.id, { name, template_id: template.id, segment_id: null, tag_filter: { include_tags: [tag.id] }, subject: null, preheader: null, from_name: null, reply_to: null });
+const make = (name: string) =>
+  container.services.campaigns.create(organization.id, {
+    name,
+    template_id: template.id,
+    segment_id: null,
+    tag_filter: { include_tags: [tag.id] },
+    subject: null,
+    preheader: null,
+    from_name: null,
+    reply_to: null,
+  });
 const big = await make('Big');
 const others = await Promise.all(Array.from({ length: 200 }, (_, i) => make(`Other ${i}`)));
 const start = new Date(Date.now() - 90 * 86_400_000);
@@ -35,7 +57,10 @@ await sql`
   from unnest(${others.map((o) => o.id)}::uuid[]) c, generate_series(0, 47) h, unnest(array['open', 'click']) k, unnest(array[false, true]) m,
        unnest(array['', 'https://example.com/a', 'https://example.com/b']) u`.execute(db);
 await sql`vacuum analyze engagement_rollups`.execute(db);
-const rows = await sql<{ n: string; total: string }>`select count(*)::text as n, sum(total)::text as total from engagement_rollups where campaign_id = ${big.id}`.execute(db);
+const rows = await sql<{
+  n: string;
+  total: string;
+}>`select count(*)::text as n, sum(total)::text as total from engagement_rollups where campaign_id = ${big.id}`.execute(db);
 console.log(`seeded ${rows.rows[0]!.n} rollup rows (${rows.rows[0]!.total} hits) for the big campaign in ${Math.round(performance.now() - started)} ms`);
 
 async function time(label: string, work: () => Promise<unknown>): Promise<number> {
@@ -54,7 +79,9 @@ async function time(label: string, work: () => Promise<unknown>): Promise<number
 
 const { analytics } = container.services;
 const campaignP95 = await time('GET /campaigns/{id}/analytics (10M hits)', () => analytics.campaign(organization.id, big.id));
-const seriesP95 = await time('GET /analytics/timeseries?metric=opens (90 days, daily)', () => analytics.timeseries(organization.id, { metric: 'opens', from: start.toISOString(), interval: 'day' }));
+const seriesP95 = await time('GET /analytics/timeseries?metric=opens (90 days, daily)', () =>
+  analytics.timeseries(organization.id, { metric: 'opens', from: start.toISOString(), interval: 'day' }),
+);
 const ok = [
   verdict('campaign analytics', campaignP95 <= 300, `p95 ${campaignP95.toFixed(1)} ms (target ≤ 300 ms)`),
   verdict('organization timeseries', seriesP95 <= 300, `p95 ${seriesP95.toFixed(1)} ms (target ≤ 300 ms)`),

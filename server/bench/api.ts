@@ -17,7 +17,9 @@ import type { DB } from '../src/db/types.ts';
 import { BENCH_LOG_LEVEL, load, peakRssMb, printTable, scratchDatabase, serverDir, startChild, verdict, type Result } from './harness.ts';
 
 // Measure what production runs: the compiled output, not the TypeScript sources.
-execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
 const database = await scratchDatabase();
 const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 2 }) }) });
 const apiKeys = createApiKeyService({ db, apiKeyRepository: createApiKeyRepository(db), logger: createLogger({ LOG_LEVEL: 'silent' }, 'bench') });
@@ -26,24 +28,36 @@ const ours = await organizations.createWithOwner({ name: 'Bench API', adminEmail
 const baselineOrg = await organizations.createWithOwner({ name: 'Bench Baseline', adminEmail: 'bench@baseline.test' });
 
 const common = { DATABASE_URL: database.url, DATABASE_POOL_MAX: '10', LOG_LEVEL: BENCH_LOG_LEVEL };
-const api = await startChild(path.join(serverDir, 'dist/entrypoints/api.js'), {
-  ...common,
-  REDIS_PREFIX: `bench${process.pid}`,
-  TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
-  RATE_LIMIT_API_KEY_PER_MINUTE: '100000000',
-  // Any free port for the internal metrics server, so the benchmark runs beside a running stack.
-  METRICS_PORT: '0',
-  // The same V8 setting the image runs the API with (see ARCHITECTURE.md, "Memory").
-  NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
-}, '/health');
-const baseline = await startChild(path.join(serverDir, 'bench/baseline-server.ts'), { ...common, BASELINE_ORGANIZATION_ID: baselineOrg.organization.id }, '/baseline/subscribers/00000000-0000-0000-0000-000000000000');
+const api = await startChild(
+  path.join(serverDir, 'dist/entrypoints/api.js'),
+  {
+    ...common,
+    REDIS_PREFIX: `bench${process.pid}`,
+    TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+    RATE_LIMIT_API_KEY_PER_MINUTE: '100000000',
+    // Any free port for the internal metrics server, so the benchmark runs beside a running stack.
+    METRICS_PORT: '0',
+    // The same V8 setting the image runs the API with (see ARCHITECTURE.md, "Memory").
+    NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
+  },
+  '/health',
+);
+const baseline = await startChild(
+  path.join(serverDir, 'bench/baseline-server.ts'),
+  { ...common, BASELINE_ORGANIZATION_ID: baselineOrg.organization.id },
+  '/baseline/subscribers/00000000-0000-0000-0000-000000000000',
+);
 
 let counter = 0;
 const createRequest = (url: string, headers: Record<string, string>) => ({
   url,
   method: 'POST' as const,
   headers: { 'content-type': 'application/json', ...headers },
-  requests: [{ setupRequest: (req: object) => ({ ...req, body: JSON.stringify({ email: `user${counter += 1}@bench.test`, tags: ['newsletter', 'product-updates'] }) }) }],
+  requests: [
+    {
+      setupRequest: (req: object) => ({ ...req, body: JSON.stringify({ email: `user${(counter += 1)}@bench.test`, tags: ['newsletter', 'product-updates'] }) }),
+    },
+  ],
 });
 const auth = { authorization: `Bearer ${ours.apiKey.key}` };
 const apiUrl = `http://127.0.0.1:${api.port}`;
@@ -58,8 +72,10 @@ const baseWrite = await load('baseline write (naive, one statement per row)', cr
 const create = await load('API POST /api/v1/subscribers', createRequest(`${apiUrl}/api/v1/subscribers`, auth));
 results.push(baseWrite, create);
 
-const one = await (await fetch(`${apiUrl}/api/v1/subscribers?limit=1`, { headers: auth })).json() as { items: { id: string }[] };
-const baseOne = await new pg.Pool({ connectionString: database.url, max: 1 }).query('select id from subscribers where organization_id = $1 limit 1', [baselineOrg.organization.id]);
+const one = (await (await fetch(`${apiUrl}/api/v1/subscribers?limit=1`, { headers: auth })).json()) as { items: { id: string }[] };
+const baseOne = await new pg.Pool({ connectionString: database.url, max: 1 }).query('select id from subscribers where organization_id = $1 limit 1', [
+  baselineOrg.organization.id,
+]);
 const baseRead = await load('baseline read', { url: `${baseUrl}/baseline/subscribers/${baseOne.rows[0].id}` });
 const get = await load('API GET /api/v1/subscribers/{id}', { url: `${apiUrl}/api/v1/subscribers/${one.items[0]!.id}`, headers: auth });
 results.push(baseRead, get);
@@ -74,7 +90,11 @@ const ok = [
   verdict('create p99', create.p99 <= 150, `${create.p99} ms (target ≤ 150 ms)`),
   verdict('get throughput', get.rps >= 0.6 * baseRead.rps, `${ratio(get, baseRead)}× baseline (target ≥ 0.6×)`),
   verdict('API RSS', rss <= 200, `${rss} MB (target ≤ 200 MB)`),
-  verdict('no errors', results.every((r) => r.errors === 0 && r.non2xx === 0), results.map((r) => `${r.errors}/${r.non2xx}`).join(' ')),
+  verdict(
+    'no errors',
+    results.every((r) => r.errors === 0 && r.non2xx === 0),
+    results.map((r) => `${r.errors}/${r.non2xx}`).join(' '),
+  ),
 ].every(Boolean);
 
 await Promise.all([api.stop(), baseline.stop()]);

@@ -22,29 +22,50 @@ const DELAY_SECONDS = 60;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOKEN_SECRET = 'bench-secret-bench-secret-bench-secret-0000';
 
-execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
 const database = await scratchDatabase();
 const fake = createFakeResend({ recordBodies: false });
 await fake.start();
 const prefix = `bencha${process.pid}`;
 const base = {
-  DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, TOKEN_SECRET, LOG_LEVEL: 'warn',
-  EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_bench', RESEND_BASE_URL: fake.url, PROVIDER_RATE_LIMIT_PER_SECOND: '0', ...PUBLIC_SETTINGS,
+  DATABASE_URL: database.url,
+  REDIS_URL,
+  REDIS_PREFIX: prefix,
+  TOKEN_SECRET,
+  LOG_LEVEL: 'warn',
+  EMAIL_PROVIDER: 'resend',
+  RESEND_API_KEY: 're_bench',
+  RESEND_BASE_URL: fake.url,
+  PROVIDER_RATE_LIMIT_PER_SECOND: '0',
+  ...PUBLIC_SETTINGS,
 };
 const container = createContainer(loadConfig({ ...base, DATABASE_POOL_MAX: '10' }), { processName: 'bench' });
 const { db } = container;
 const { organization } = await container.services.organizations.createWithOwner({ name: 'Bench Automations', adminEmail: 'bench@automation.test' });
 await db.updateTable('organizations').set({ postal_address: '1 Bench Street, Berlin' }).where('id', '=', organization.id).execute();
-const template = (slug: string, subject: string) => container.services.templates.create(organization.id, {
-  name: slug, slug, category: 'marketing', subject,
-  mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ subscriber.first_name | default: "reader" }},</mj-text>'
-    + '<mj-text>Welcome aboard.</mj-text><mj-button href="https://example.com/start">Get started</mj-button></mj-column></mj-section></mj-body></mjml>',
-});
+const template = (slug: string, subject: string) =>
+  container.services.templates.create(organization.id, {
+    name: slug,
+    slug,
+    category: 'marketing',
+    subject,
+    mjml_content:
+      '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ subscriber.first_name | default: "reader" }},</mj-text>' +
+      '<mj-text>Welcome aboard.</mj-text><mj-button href="https://example.com/start">Get started</mj-button></mj-column></mj-section></mj-body></mjml>',
+  });
 const welcome = await template('welcome', 'Welcome');
 const followUp = await template('follow-up', 'How is it going?');
 const automation = await container.services.automations.create(organization.id, {
-  name: 'Bench sequence', event: 'subscriber.created', is_active: true,
-  steps: [{ type: 'send_email', template_id: welcome.id }, { type: 'delay', seconds: DELAY_SECONDS }, { type: 'send_email', template_id: followUp.id }],
+  name: 'Bench sequence',
+  event: 'subscriber.created',
+  is_active: true,
+  steps: [
+    { type: 'send_email', template_id: welcome.id },
+    { type: 'delay', seconds: DELAY_SECONDS },
+    { type: 'send_email', template_id: followUp.id },
+  ],
 });
 
 // N subscribers and their subscriber.created outbox rows, as N sign-ups would have written them.
@@ -64,16 +85,34 @@ await sql`vacuum analyze subscribers, events`.execute(db);
 async function startWorker(): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
   const port = await freePort();
   const child = fork(path.join(serverDir, 'dist/entrypoints/worker.js'), [], {
-    env: { ...process.env, ...base, METRICS_PORT: String(port), NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192' },
+    env: {
+      ...process.env,
+      ...base,
+      METRICS_PORT: String(port),
+      NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
+    },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   for (const deadline = Date.now() + 120_000; ;) {
     if (child.exitCode !== null) throw new Error(`worker exited early with ${child.exitCode}`);
-    if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error('worker did not start');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return { child, stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+  return {
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 const count = async (query: ReturnType<typeof sql<{ n: number }>>) => Number((await query.execute(db)).rows[0]!.n);
@@ -122,7 +161,9 @@ const duplicates = [...perKey.values()].filter((n) => n > 1).length;
 const stepLag = (step: number) => lag.rows.find((r) => r.step === step);
 const fmt = (n: number | undefined) => (n === undefined ? 'n/a' : `${Number(n).toFixed(2)} s`);
 
-console.log(`\nautomation ${automation.id}: ${SUBSCRIBERS} subscribers, steps send → wait ${DELAY_SECONDS} s → send; runs ${JSON.stringify(Object.fromEntries(runs.rows.map((r) => [r.status, r.n])))}`);
+console.log(
+  `\nautomation ${automation.id}: ${SUBSCRIBERS} subscribers, steps send → wait ${DELAY_SECONDS} s → send; runs ${JSON.stringify(Object.fromEntries(runs.rows.map((r) => [r.status, r.n])))}`,
+);
 console.log('\n| measure | value |');
 console.log('|---|---:|');
 console.log(`| enqueue (outbox rows → runs, relay consumer) | ${(enqueueMs / 1000).toFixed(1)} s |`);

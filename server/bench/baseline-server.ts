@@ -20,15 +20,39 @@ app.post<{ Body: { email: string; tags: string[] } }>('/baseline/subscribers', a
       [randomUUID(), organizationId, email],
     );
     const id = subscriber.rows[0].id as string;
-    await client.query(`insert into subscription_history (id, organization_id, subscriber_id, action, source) values ($1, $2, $3, 'created', 'api')`, [randomUUID(), organizationId, id]);
-    await client.query(`insert into events (id, organization_id, type, subject_id, payload) values ($1, $2, 'subscriber.created', $3, $4)`, [randomUUID(), organizationId, id, JSON.stringify({ subscriber: { id, email } })]);
+    await client.query(`insert into subscription_history (id, organization_id, subscriber_id, action, source) values ($1, $2, $3, 'created', 'api')`, [
+      randomUUID(),
+      organizationId,
+      id,
+    ]);
+    await client.query(`insert into events (id, organization_id, type, subject_id, payload) values ($1, $2, 'subscriber.created', $3, $4)`, [
+      randomUUID(),
+      organizationId,
+      id,
+      JSON.stringify({ subscriber: { id, email } }),
+    ]);
     const linked = [];
     for (const name of tags) {
-      await client.query(`insert into tags (id, organization_id, name, slug) values ($1, $2, $3, $3) on conflict do nothing`, [randomUUID(), organizationId, name]);
+      await client.query(`insert into tags (id, organization_id, name, slug) values ($1, $2, $3, $3) on conflict do nothing`, [
+        randomUUID(),
+        organizationId,
+        name,
+      ]);
       const tag = await client.query(`select id, name, slug from tags where organization_id = $1 and slug = $2`, [organizationId, name]);
-      await client.query(`insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at) values ($1, $2, $3, 'subscribed', 'api', now())`, [id, tag.rows[0].id, organizationId]);
-      await client.query(`insert into subscription_history (id, organization_id, subscriber_id, tag_id, action, source) values ($1, $2, $3, $4, 'tag_subscribed', 'api')`, [randomUUID(), organizationId, id, tag.rows[0].id]);
-      await client.query(`insert into events (id, organization_id, type, subject_id, payload) values ($1, $2, 'tag.subscribed', $3, $4)`, [randomUUID(), organizationId, id, JSON.stringify({ subscriber: { id, email }, tag: tag.rows[0] })]);
+      await client.query(
+        `insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at) values ($1, $2, $3, 'subscribed', 'api', now())`,
+        [id, tag.rows[0].id, organizationId],
+      );
+      await client.query(
+        `insert into subscription_history (id, organization_id, subscriber_id, tag_id, action, source) values ($1, $2, $3, $4, 'tag_subscribed', 'api')`,
+        [randomUUID(), organizationId, id, tag.rows[0].id],
+      );
+      await client.query(`insert into events (id, organization_id, type, subject_id, payload) values ($1, $2, 'tag.subscribed', $3, $4)`, [
+        randomUUID(),
+        organizationId,
+        id,
+        JSON.stringify({ subscriber: { id, email }, tag: tag.rows[0] }),
+      ]);
       linked.push(tag.rows[0]);
     }
     await client.query('commit');
@@ -80,4 +104,9 @@ app.get<{ Params: { token: string } }>('/baseline/t/c/:token', async (request, r
 
 await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });
 process.send?.('ready');
-process.once('SIGTERM', () => { void app.close().then(() => pool.end()).then(() => process.exit(0)); });
+process.once('SIGTERM', () => {
+  void app
+    .close()
+    .then(() => pool.end())
+    .then(() => process.exit(0));
+});

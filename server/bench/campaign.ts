@@ -18,26 +18,42 @@ const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOKEN_SECRET = 'bench-secret-bench-secret-bench-secret-0000';
 
-execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
 const database = await scratchDatabase();
 const fake = createFakeResend({ recordBodies: false });
 await fake.start();
 const prefix = `benchc${process.pid}`;
 const base = {
-  DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, TOKEN_SECRET, LOG_LEVEL: 'warn',
-  EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_bench', RESEND_BASE_URL: fake.url, PROVIDER_RATE_LIMIT_PER_SECOND: '0',
+  DATABASE_URL: database.url,
+  REDIS_URL,
+  REDIS_PREFIX: prefix,
+  TOKEN_SECRET,
+  LOG_LEVEL: 'warn',
+  EMAIL_PROVIDER: 'resend',
+  RESEND_API_KEY: 're_bench',
+  RESEND_BASE_URL: fake.url,
+  PROVIDER_RATE_LIMIT_PER_SECOND: '0',
   // A real provider needs public https links and senders on a real domain (the start checks refuse others).
-  PUBLIC_API_URL: 'https://api.news.example.net', PREFERENCES_APP_URL: 'https://api.news.example.net/preferences', ADMIN_APP_URL: 'https://api.news.example.net/admin',
-  EMAIL_DEFAULT_FROM: 'Subscribe Flow <no-reply@news.example.net>', AUTH_EMAIL_FROM: 'Subscribe Flow <login@news.example.net>',
+  PUBLIC_API_URL: 'https://api.news.example.net',
+  PREFERENCES_APP_URL: 'https://api.news.example.net/preferences',
+  ADMIN_APP_URL: 'https://api.news.example.net/admin',
+  EMAIL_DEFAULT_FROM: 'Subscribe Flow <no-reply@news.example.net>',
+  AUTH_EMAIL_FROM: 'Subscribe Flow <login@news.example.net>',
 };
 const container = createContainer(loadConfig({ ...base, DATABASE_POOL_MAX: '10' }), { processName: 'bench' });
 const { db } = container;
 const { organization } = await container.services.organizations.createWithOwner({ name: 'Bench Campaigns', adminEmail: 'bench@campaign.test' });
 await db.updateTable('organizations').set({ postal_address: '1 Bench Street, Berlin' }).where('id', '=', organization.id).execute();
 const template = await container.services.templates.create(organization.id, {
-  name: 'Newsletter', slug: 'newsletter', category: 'marketing', subject: 'News for {{ subscriber.first_name | default: "you" }}',
-  mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ subscriber.first_name | default: "reader" }},</mj-text>'
-    + '<mj-text>This month in the project.</mj-text><mj-button href="https://example.com/news">Read more</mj-button></mj-column></mj-section></mj-body></mjml>',
+  name: 'Newsletter',
+  slug: 'newsletter',
+  category: 'marketing',
+  subject: 'News for {{ subscriber.first_name | default: "you" }}',
+  mjml_content:
+    '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ subscriber.first_name | default: "reader" }},</mj-text>' +
+    '<mj-text>This month in the project.</mj-text><mj-button href="https://example.com/news">Read more</mj-button></mj-column></mj-section></mj-body></mjml>',
 });
 const tag = await container.services.tags.create(organization.id, { name: 'News' });
 
@@ -48,7 +64,8 @@ const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
 };
 
 // N active subscribers of the topic, plus 10 % who left it and 10 % bounced (the count must leave them out).
-const [, seedMs] = await timed(() => sql`
+const [, seedMs] = await timed(() =>
+  sql`
   with s as (
     insert into subscribers (id, organization_id, email, status, first_name, source, confirmed_at)
     select gen_random_uuid(), ${organization.id}::uuid, 'r' || g || '@bench.test', case when g % 10 = 0 then 'bounced' else 'active' end,
@@ -57,39 +74,78 @@ const [, seedMs] = await timed(() => sql`
     returning id, email
   )
   insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at)
-  select s.id, ${tag.id}::uuid, ${organization.id}::uuid, case when right(s.email, 12) like '5@%' then 'unsubscribed' else 'subscribed' end, 'import', now() from s`.execute(db));
+  select s.id, ${tag.id}::uuid, ${organization.id}::uuid, case when right(s.email, 12) like '5@%' then 'unsubscribed' else 'subscribed' end, 'import', now() from s`.execute(
+    db,
+  ),
+);
 await sql`vacuum analyze subscribers, subscriber_tags`.execute(db);
 
 const campaign = await container.services.campaigns.create(organization.id, {
-  name: 'Bench', template_id: template.id, segment_id: null, tag_filter: { include_tags: [tag.id] }, subject: null, preheader: null, from_name: null, reply_to: null,
+  name: 'Bench',
+  template_id: template.id,
+  segment_id: null,
+  tag_filter: { include_tags: [tag.id] },
+  subject: null,
+  preheader: null,
+  from_name: null,
+  reply_to: null,
 });
 await container.services.campaigns.recipientCount(organization.id, campaign.id);
 const [audience, countMs] = await timed(() => container.services.campaigns.recipientCount(organization.id, campaign.id));
-const segment = await container.services.segments.create(organization.id, { name: 'News', filter: { match: 'all', conditions: [{ field: 'tags', op: 'any', value: [tag.id] }, { field: 'status', op: 'eq', value: 'active' }] } });
+const segment = await container.services.segments.create(organization.id, {
+  name: 'News',
+  filter: {
+    match: 'all',
+    conditions: [
+      { field: 'tags', op: 'any', value: [tag.id] },
+      { field: 'status', op: 'eq', value: 'active' },
+    ],
+  },
+});
 const [, segmentMs] = await timed(() => container.services.segments.count(organization.id, segment.id));
 
 // The floor: the same rows by a bare insert-select into an unlogged copy of the ledger.
 await sql`create unlogged table bench_ledger (like campaign_recipients including defaults)`.execute(db);
 const predicate = (await container.services.campaigns.audience(organization.id, campaign)).predicate;
-const [, floorMs] = await timed(() => sql`
+const [, floorMs] = await timed(() =>
+  sql`
   insert into bench_ledger (campaign_id, subscriber_id, organization_id)
   select ${campaign.id}::uuid, s.id, s.organization_id from subscribers s
-  where s.organization_id = ${organization.id} and s.status = 'active' and ${predicate}`.execute(db));
+  where s.organization_id = ${organization.id} and s.status = 'active' and ${predicate}`.execute(db),
+);
 await sql`drop table bench_ledger`.execute(db);
 
 async function startWorker(): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
   const port = await freePort();
   const child = fork(path.join(serverDir, 'dist/entrypoints/worker.js'), [], {
-    env: { ...process.env, ...base, METRICS_PORT: String(port), NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192' },
+    env: {
+      ...process.env,
+      ...base,
+      METRICS_PORT: String(port),
+      NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
+    },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   for (const deadline = Date.now() + 120_000; ;) {
     if (child.exitCode !== null) throw new Error(`worker exited early with ${child.exitCode}`);
-    if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error('worker did not start');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return { child, stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+  return {
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 const worker = await startWorker();
@@ -97,7 +153,11 @@ const started = performance.now();
 await container.services.campaigns.send(organization.id, campaign.id, {});
 let row;
 for (;;) {
-  row = await db.selectFrom('campaigns').select(['status', 'started_at', 'targeted_count', 'created_at']).where('id', '=', campaign.id).executeTakeFirstOrThrow();
+  row = await db
+    .selectFrom('campaigns')
+    .select(['status', 'started_at', 'targeted_count', 'created_at'])
+    .where('id', '=', campaign.id)
+    .executeTakeFirstOrThrow();
   if (row.status === 'sent' || row.status === 'failed') break;
   await new Promise((resolve) => setTimeout(resolve, 250));
 }
@@ -105,7 +165,9 @@ const seconds = (performance.now() - started) / 1000;
 const rss = peakRssMb(worker.child.pid!);
 await worker.stop();
 const snapshot = await sql<{ ms: number }>`
-  select extract(epoch from (min(m.created_at) - c.started_at)) * 1000 as ms from campaigns c join email_messages m on m.campaign_id = c.id where c.id = ${campaign.id} group by c.started_at`.execute(db);
+  select extract(epoch from (min(m.created_at) - c.started_at)) * 1000 as ms from campaigns c join email_messages m on m.campaign_id = c.id where c.id = ${campaign.id} group by c.started_at`.execute(
+  db,
+);
 const ledger = await sql<{ bytes: number }>`select pg_total_relation_size('campaign_recipients') as bytes`.execute(db);
 const bytesPerRecipient = Number(ledger.rows[0]!.bytes) / row.targeted_count;
 const perAddress = new Map<string, number>();
@@ -113,7 +175,9 @@ for (const email of fake.emails) for (const to of email.to) perAddress.set(to, (
 const twice = [...perAddress.values()].filter((n) => n > 1).length;
 const rate = row.targeted_count / seconds;
 
-console.log(`\nseeded ${Math.round(RECIPIENTS / 0.8)} subscribers in ${(seedMs / 1000).toFixed(1)} s; audience ${audience.count}, excluded ${JSON.stringify(audience.excluded)}`);
+console.log(
+  `\nseeded ${Math.round(RECIPIENTS / 0.8)} subscribers in ${(seedMs / 1000).toFixed(1)} s; audience ${audience.count}, excluded ${JSON.stringify(audience.excluded)}`,
+);
 console.log('\n| measure | value |');
 console.log('|---|---:|');
 console.log(`| recipients | ${row.targeted_count} |`);

@@ -87,18 +87,21 @@ export async function startChild(script: string, env: Record<string, string>, re
     try {
       const res = await fetch(`http://127.0.0.1:${port}${readyPath}`);
       if (res.status === 200 || res.status === 404) break;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     if (Date.now() > deadline) throw new Error(`${script} did not start`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
     process: child,
     port,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -168,12 +171,17 @@ export function requireWrk(): void {
  * a C load generator, so the measurement costs the machine little next to the server under test. With
  * `pathsFile`, each request takes the next path of the file.
  */
-export async function constantRate(name: string, options: { url: string; rate: number; seconds: number; pathsFile?: string; connections?: number }): Promise<RateResult> {
+export async function constantRate(
+  name: string,
+  options: { url: string; rate: number; seconds: number; pathsFile?: string; connections?: number },
+): Promise<RateResult> {
   const script = path.join(serverDir, 'bench/constant-rate.lua');
   const args = ['-t1', `-c${options.connections ?? 128}`, `-d${options.seconds}s`, '-s', script, options.url];
   const env = { ...process.env, BENCH_RATE: String(options.rate), ...(options.pathsFile ? { BENCH_PATHS: options.pathsFile } : {}) };
   const output = await new Promise<string>((resolve, reject) => {
-    execFile('wrk', args, { env, maxBuffer: 1 << 20 }, (error, stdout, stderr) => (error ? reject(new Error(`wrk failed: ${stderr || error.message}`)) : resolve(stdout)));
+    execFile('wrk', args, { env, maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`wrk failed: ${stderr || error.message}`)) : resolve(stdout),
+    );
   });
   const line = output.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
   if (!line) throw new Error(`wrk printed no result:\n${output}`);
@@ -184,6 +192,8 @@ export function printRateTable(rows: RateResult[]): void {
   console.log('\n| run | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | late | errors |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} | ${r.max.toFixed(1)} | ${r.late} | ${r.non2xx + r.socket_errors} |`);
+    console.log(
+      `| ${r.name} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} | ${r.max.toFixed(1)} | ${r.late} | ${r.non2xx + r.socket_errors} |`,
+    );
   }
 }

@@ -23,8 +23,13 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const dir = await mkdtemp(path.join(os.tmpdir(), 'sf-bench-import-'));
 const database = await scratchDatabase();
 const env = {
-  DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: `benchimp${process.pid}`, LOG_LEVEL: 'warn', IMPORT_DIR: dir,
-  TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000', IMPORT_MAX_BYTES: String(10 * 1024 ** 3),
+  DATABASE_URL: database.url,
+  REDIS_URL,
+  REDIS_PREFIX: `benchimp${process.pid}`,
+  LOG_LEVEL: 'warn',
+  IMPORT_DIR: dir,
+  TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+  IMPORT_MAX_BYTES: String(10 * 1024 ** 3),
 };
 const container = createContainer(loadConfig(env), { processName: 'bench' });
 
@@ -52,15 +57,21 @@ try {
   await client.end();
 
   const { organization, apiKey } = await container.services.organizations.createWithOwner({ name: 'Bench Import', adminEmail: 'bench@import.test' });
-  const created = await container.services.imports.upload(organization.id, { type: 'api_key', id: apiKey.id },
-    { mapping: { plan: 'metadata.plan' } }, { name: 'bench.csv', stream: createReadStream(source), truncated: () => false });
+  const created = await container.services.imports.upload(
+    organization.id,
+    { type: 'api_key', id: apiKey.id },
+    { mapping: { plan: 'metadata.plan' } },
+    { name: 'bench.csv', stream: createReadStream(source), truncated: () => false },
+  );
 
   // The worker: the import job's handler in a process of its own, so its RSS is measured alone.
   started = performance.now();
   const result = await new Promise<{ result: Record<string, number>; jobSeconds: number; rssBeforeMb: number; maxRssMb: number }>((resolve, reject) => {
     // With the V8 limits compose.yaml gives the worker: the young generation's size bounds the RSS.
     const child = fork(path.join(serverDir, 'bench/import-worker.ts'), [created.id], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...WORKER_NODE_FLAGS],
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [...process.execArgv, ...WORKER_NODE_FLAGS],
     });
     child.once('message', (message) => resolve(message as { result: Record<string, number>; jobSeconds: number; rssBeforeMb: number; maxRssMb: number }));
     child.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with ${code}`)));
@@ -78,14 +89,34 @@ try {
 
   const importRate = ROWS / importSeconds;
   const floorRate = ROWS / floorSeconds;
-  console.log(JSON.stringify({
-    rows: ROWS, file_mb: +(bytes / 1024 ** 2).toFixed(1),
-    import_seconds: +importSeconds.toFixed(2), import_rows_per_second: Math.round(importRate), phases_ms: result.result,
-    worker_start_seconds: +workerStartSeconds.toFixed(2), worker_rss_before_job_mb: result.rssBeforeMb, worker_peak_rss_mb: result.maxRssMb,
-    raw_copy_seconds: +floorSeconds.toFixed(2), raw_copy_rows_per_second: Math.round(floorRate), ratio_to_raw_copy: +(importRate / floorRate).toFixed(2),
-    export_seconds: +exportSeconds.toFixed(2), export_mb: +(exported / 1024 ** 2).toFixed(1), bench_process_peak_rss_mb: exportRssMb,
-    goals: { import_le_10s_per_1M: importSeconds * (1_000_000 / ROWS) <= 10, ratio_ge_0_4: importRate / floorRate >= 0.4, rss_le_250mb: result.maxRssMb <= 250, export_le_15s_per_1M: exportSeconds * (1_000_000 / ROWS) <= 15 },
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        rows: ROWS,
+        file_mb: +(bytes / 1024 ** 2).toFixed(1),
+        import_seconds: +importSeconds.toFixed(2),
+        import_rows_per_second: Math.round(importRate),
+        phases_ms: result.result,
+        worker_start_seconds: +workerStartSeconds.toFixed(2),
+        worker_rss_before_job_mb: result.rssBeforeMb,
+        worker_peak_rss_mb: result.maxRssMb,
+        raw_copy_seconds: +floorSeconds.toFixed(2),
+        raw_copy_rows_per_second: Math.round(floorRate),
+        ratio_to_raw_copy: +(importRate / floorRate).toFixed(2),
+        export_seconds: +exportSeconds.toFixed(2),
+        export_mb: +(exported / 1024 ** 2).toFixed(1),
+        bench_process_peak_rss_mb: exportRssMb,
+        goals: {
+          import_le_10s_per_1M: importSeconds * (1_000_000 / ROWS) <= 10,
+          ratio_ge_0_4: importRate / floorRate >= 0.4,
+          rss_le_250mb: result.maxRssMb <= 250,
+          export_le_15s_per_1M: exportSeconds * (1_000_000 / ROWS) <= 15,
+        },
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await container.close();
   await database.drop();

@@ -24,7 +24,18 @@ import { createApiKeyService } from '../src/modules/api-keys/api-keys.service.ts
 import { createOrganizationRepository } from '../src/modules/organizations/organizations.repository.ts';
 import { createOrganizationService } from '../src/modules/organizations/organizations.service.ts';
 import { createTokenSigner } from '../src/lib/tokens.ts';
-import { BENCH_LOG_LEVEL, constantRate, peakRssMb, printRateTable, requireWrk, scratchDatabase, serverDir, startChild, verdict, type RateResult } from './harness.ts';
+import {
+  BENCH_LOG_LEVEL,
+  constantRate,
+  peakRssMb,
+  printRateTable,
+  requireWrk,
+  scratchDatabase,
+  serverDir,
+  startChild,
+  verdict,
+  type RateResult,
+} from './harness.ts';
 
 const SUBSCRIBERS = 2000;
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -35,7 +46,9 @@ const SECRET = 'bench-secret-bench-secret-bench-secret-0000';
 
 requireWrk();
 // Measure what production runs: the compiled output, not the TypeScript sources.
-execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
 const database = await scratchDatabase();
 const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 2 }) }) });
 const apiKeys = createApiKeyService({ db, apiKeyRepository: createApiKeyRepository(db), logger: createLogger({ LOG_LEVEL: 'silent' }, 'bench') });
@@ -43,21 +56,33 @@ const organizations = createOrganizationService({ db, organizationRepository: cr
 const { organization, apiKey } = await organizations.createWithOwner({ name: 'Bench Preferences', adminEmail: 'bench@prefs.test' });
 
 const common = { DATABASE_URL: database.url, DATABASE_POOL_MAX: '10' };
-const api = await startChild(path.join(serverDir, 'dist/entrypoints/api.js'), {
-  ...common,
-  LOG_LEVEL: BENCH_LOG_LEVEL,
-  METRICS_PORT: '0',
-  REDIS_PREFIX: `benchprefs${process.pid}`,
-  TOKEN_SECRET: SECRET,
-  // The same V8 settings the image runs the API with.
-  NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
-}, '/health');
-const baseline = await startChild(path.join(serverDir, 'bench/baseline-server.ts'), { ...common, BASELINE_ORGANIZATION_ID: organization.id }, '/baseline/subscribers/00000000-0000-0000-0000-000000000000');
+const api = await startChild(
+  path.join(serverDir, 'dist/entrypoints/api.js'),
+  {
+    ...common,
+    LOG_LEVEL: BENCH_LOG_LEVEL,
+    METRICS_PORT: '0',
+    REDIS_PREFIX: `benchprefs${process.pid}`,
+    TOKEN_SECRET: SECRET,
+    // The same V8 settings the image runs the API with.
+    NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
+  },
+  '/health',
+);
+const baseline = await startChild(
+  path.join(serverDir, 'bench/baseline-server.ts'),
+  { ...common, BASELINE_ORGANIZATION_ID: organization.id },
+  '/baseline/subscribers/00000000-0000-0000-0000-000000000000',
+);
 const origin = `http://127.0.0.1:${api.port}`;
 const auth = { authorization: `Bearer ${apiKey.key}`, 'content-type': 'application/json' };
 
 // Seed through the API itself, as an integration would.
-const topics = Array.from({ length: 12 }, (_, i) => ({ name: `Topic ${i + 1}`, category: ['News', 'Product', 'Events'][i % 3], description: `What topic ${i + 1} is about` }));
+const topics = Array.from({ length: 12 }, (_, i) => ({
+  name: `Topic ${i + 1}`,
+  category: ['News', 'Product', 'Events'][i % 3],
+  description: `What topic ${i + 1} is about`,
+}));
 for (const topic of topics) {
   const res = await fetch(`${origin}/api/v1/tags`, { method: 'POST', headers: auth, body: JSON.stringify(topic) });
   if (res.status !== 201) throw new Error(`creating a tag: ${res.status} ${await res.text()}`);
@@ -80,12 +105,20 @@ const expiresAt = Math.floor(Date.now() / 1000) + 3600;
 const workDir = mkdtempSync(path.join(tmpdir(), 'bench-prefs-'));
 const apiPaths = path.join(workDir, 'api-paths.txt');
 const baselinePaths = path.join(workDir, 'baseline-paths.txt');
-writeFileSync(apiPaths, ids.map((id) => `/api/v1/preference-center?token=${signer.sign({ purpose: 'pref', organizationId: organization.id, subjectId: id, expiresAt })}`).join('\n'));
+writeFileSync(
+  apiPaths,
+  ids.map((id) => `/api/v1/preference-center?token=${signer.sign({ purpose: 'pref', organizationId: organization.id, subjectId: id, expiresAt })}`).join('\n'),
+);
 writeFileSync(baselinePaths, ids.map((id) => `/baseline/preference-center/${organization.id}/${id}`).join('\n'));
 const baselineOrigin = `http://127.0.0.1:${baseline.port}`;
 
 // CPU the API process spends per request, from /proc: independent of how busy the rest of the machine is.
-const cpuMs = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((sum, ticks) => sum + Number(ticks), 0) * 10;
+const cpuMs = (pid: number) =>
+  readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .split(') ')[1]!
+    .split(' ')
+    .slice(11, 13)
+    .reduce((sum, ticks) => sum + Number(ticks), 0) * 10;
 
 console.log(`\nwarming up: ${WARMUP} s at ${RATE}/s`);
 await constantRate('warm-up', { url: origin, rate: RATE, seconds: WARMUP, pathsFile: apiPaths });
@@ -103,12 +136,28 @@ for (let run = 1; run <= RUNS; run += 1) {
 const rss = peakRssMb(api.process.pid!);
 printRateTable([floor, bare, ...runs]);
 const worst = runs.reduce((a, b) => (b.p99 > a.p99 ? b : a));
-console.log(`\nAPI p99 / baseline p99: ${(worst.p99 / bare.p99).toFixed(2)}× (worst run); API CPU per request: ${cpuPerRequest.toFixed(2)} ms; API peak RSS: ${rss} MB`);
-console.log('late = requests that left after their slot because all 128 connections were waiting (their latency would then count from leaving); 0 means every latency counts from its slot.\n');
+console.log(
+  `\nAPI p99 / baseline p99: ${(worst.p99 / bare.p99).toFixed(2)}× (worst run); API CPU per request: ${cpuPerRequest.toFixed(2)} ms; API peak RSS: ${rss} MB`,
+);
+console.log(
+  'late = requests that left after their slot because all 128 connections were waiting (their latency would then count from leaving); 0 means every latency counts from its slot.\n',
+);
 const ok = [
-  verdict('p99 latency', runs.every((r) => r.p99 <= 10), `${runs.map((r) => r.p99.toFixed(2)).join(', ')} ms (target ≤ 10 ms at ${RATE} req/s in every run)`),
-  verdict('rate held', runs.every((r) => r.rps >= RATE * 0.97), `${runs.map((r) => Math.round(r.rps)).join(', ')} req/s`),
-  verdict('no errors', runs.every((r) => r.non2xx === 0 && r.socket_errors === 0), `${runs.map((r) => r.non2xx + r.socket_errors).join(', ')} errors`),
+  verdict(
+    'p99 latency',
+    runs.every((r) => r.p99 <= 10),
+    `${runs.map((r) => r.p99.toFixed(2)).join(', ')} ms (target ≤ 10 ms at ${RATE} req/s in every run)`,
+  ),
+  verdict(
+    'rate held',
+    runs.every((r) => r.rps >= RATE * 0.97),
+    `${runs.map((r) => Math.round(r.rps)).join(', ')} req/s`,
+  ),
+  verdict(
+    'no errors',
+    runs.every((r) => r.non2xx === 0 && r.socket_errors === 0),
+    `${runs.map((r) => r.non2xx + r.socket_errors).join(', ')} errors`,
+  ),
 ].every(Boolean);
 
 rmSync(workDir, { recursive: true, force: true });

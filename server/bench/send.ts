@@ -19,33 +19,51 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 15);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOKEN_SECRET = 'bench-secret-bench-secret-bench-secret-0000';
 
-execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
 const database = await scratchDatabase();
 const fake = createFakeResend({ recordBodies: false });
 await fake.start();
 const prefix = `bench${process.pid}`;
 const base = {
-  DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, TOKEN_SECRET, LOG_LEVEL: BENCH_LOG_LEVEL,
-  EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_bench', RESEND_BASE_URL: fake.url,
+  DATABASE_URL: database.url,
+  REDIS_URL,
+  REDIS_PREFIX: prefix,
+  TOKEN_SECRET,
+  LOG_LEVEL: BENCH_LOG_LEVEL,
+  EMAIL_PROVIDER: 'resend',
+  RESEND_API_KEY: 're_bench',
+  RESEND_BASE_URL: fake.url,
 };
 // This process plays the API: it renders and queues the messages before the worker starts.
 const container = createContainer(loadConfig({ ...base, PROVIDER_RATE_LIMIT_PER_SECOND: '0', DATABASE_POOL_MAX: '20' }), { processName: 'bench' });
 const { organization } = await container.services.organizations.createWithOwner({ name: 'Bench Mail', adminEmail: 'bench@mail.test' });
 await container.services.templates.create(organization.id, {
-  name: 'Receipt', slug: 'receipt', subject: 'Your receipt {{ number }}', variables_schema: { type: 'object', required: ['name', 'number'] },
-  mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ name }},</mj-text><mj-text>Thank you for order {{ number }}.</mj-text>'
-    + '<mj-button href="https://shop.example.com/orders/{{ number }}">View order</mj-button></mj-column></mj-section></mj-body></mjml>',
+  name: 'Receipt',
+  slug: 'receipt',
+  subject: 'Your receipt {{ number }}',
+  variables_schema: { type: 'object', required: ['name', 'number'] },
+  mjml_content:
+    '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ name }},</mj-text><mj-text>Thank you for order {{ number }}.</mj-text>' +
+    '<mj-button href="https://shop.example.com/orders/{{ number }}">View order</mj-button></mj-column></mj-section></mj-body></mjml>',
 });
 
 async function queueSends(count: number, tag: string): Promise<number> {
   const started = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: 20 }, async () => {
-    while (next < count) {
-      const i = (next += 1);
-      await container.services.emails.send(organization.id, { template_slug: 'receipt', to: `${tag}${i}@bench.test`, variables: { name: `Reader ${i}`, number: i } });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (next < count) {
+        const i = (next += 1);
+        await container.services.emails.send(organization.id, {
+          template_slug: 'receipt',
+          to: `${tag}${i}@bench.test`,
+          variables: { name: `Reader ${i}`, number: i },
+        });
+      }
+    }),
+  );
   return count / ((performance.now() - started) / 1000);
 }
 
@@ -55,22 +73,36 @@ async function startWorker(env: Record<string, string>): Promise<{ child: ChildP
     // The V8 settings the worker should run with in production: small young generation (as the API) and a
     // capped old generation. Without the cap V8 lets the heap grow to ~170 MB around a ~50 MB live set
     // under this load (RSS ~280 MB); with it RSS stays ~160 MB at the same throughput.
-    env: { ...process.env, ...base, ...env, METRICS_PORT: String(port), NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192' },
+    env: {
+      ...process.env,
+      ...base,
+      ...env,
+      METRICS_PORT: String(port),
+      NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
+    },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   for (const deadline = Date.now() + 20_000; ;) {
     if (child.exitCode !== null) throw new Error(`worker exited early with ${child.exitCode}`);
-    if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error('worker did not start');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return {
-    child, port,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    child,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -81,7 +113,11 @@ async function cpuSeconds(port: number): Promise<number> {
 
 async function waitAllSent(db: Container['db'], expected: number): Promise<number> {
   for (;;) {
-    const { count } = await db.selectFrom('email_messages').select(sql<number>`count(*)::int`.as('count')).where('status', '=', 'sent').executeTakeFirstOrThrow();
+    const { count } = await db
+      .selectFrom('email_messages')
+      .select(sql<number>`count(*)::int`.as('count'))
+      .where('status', '=', 'sent')
+      .executeTakeFirstOrThrow();
     if (count >= expected) return performance.now();
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -110,7 +146,10 @@ await queueSends(limited, 'l');
 const limitedWorker = await startWorker({ PROVIDER_RATE_LIMIT_PER_SECOND: String(RATE) });
 await waitAllSent(container.db, EMAILS + limited);
 await limitedWorker.stop();
-const accepted = sends(fake).filter((r) => r.status === 200).map((r) => r.at).sort((a, b) => a - b);
+const accepted = sends(fake)
+  .filter((r) => r.status === 200)
+  .map((r) => r.at)
+  .sort((a, b) => a - b);
 // The sustained rate: the mean count of requests in a one-second window, over every window (in 10 ms
 // steps) between the first request and one second before the last. Bursts or even spacing alike give N.
 function sustainedRate(times: number[]): number {
@@ -131,7 +170,9 @@ console.log(`\nqueued by the API side: ${Math.round(queueRate)} emails/s (render
 console.log('\n| run | emails | seconds | emails/s | worker CPU ms/email | worker peak RSS MB |');
 console.log('|---|---:|---:|---:|---:|---:|');
 console.log(`| unlimited, 1 worker | ${EMAILS} | ${seconds.toFixed(1)} | ${Math.round(throughput)} | ${cpuMsPerEmail.toFixed(2)} | ${rss} |`);
-console.log(`\nlimit ${RATE}/s: ${accepted.length} emails, achieved ${achieved.toFixed(2)}/s (${((achieved / RATE) * 100).toFixed(1)} %), most in any second ${maxInSecond}, 429 answers ${refused}\n`);
+console.log(
+  `\nlimit ${RATE}/s: ${accepted.length} emails, achieved ${achieved.toFixed(2)}/s (${((achieved / RATE) * 100).toFixed(1)} %), most in any second ${maxInSecond}, 429 answers ${refused}\n`,
+);
 const ok = [
   verdict('throughput', throughput >= 500, `${Math.round(throughput)} emails/s (target ≥ 500)`),
   verdict('worker RSS', rss <= 250, `${rss} MB (target ≤ 250 MB)`),

@@ -30,7 +30,11 @@ await app.ready();
 
 const organization = await container.db.selectFrom('organizations').select('id').where('slug', '=', 'large').executeTakeFirst();
 if (!organization) throw new Error(`No organization "large" in database ${DATABASE}: run \`node scripts/seed-large.ts\` first`);
-const count = await container.db.selectFrom('subscribers').select((eb) => eb.fn.countAll<string>().as('n')).where('organization_id', '=', organization.id).executeTakeFirstOrThrow();
+const count = await container.db
+  .selectFrom('subscribers')
+  .select((eb) => eb.fn.countAll<string>().as('n'))
+  .where('organization_id', '=', organization.id)
+  .executeTakeFirstOrThrow();
 const key = await container.services.apiKeys.create(organization.id, { name: 'bench', scopes: ['subscribers:read', 'tags:read'] });
 const headers = { authorization: `Bearer ${key.key}` };
 
@@ -60,7 +64,14 @@ async function measure(label: string, url: string, firstPage = true, before?: ()
 }
 
 // A real address of the organization, for the "one address" search.
-const sample = await container.db.selectFrom('subscribers').select('email').where('organization_id', '=', organization.id).orderBy('id').limit(1).offset(123_456).executeTakeFirstOrThrow();
+const sample = await container.db
+  .selectFrom('subscribers')
+  .select('email')
+  .where('organization_id', '=', organization.id)
+  .orderBy('id')
+  .limit(1)
+  .offset(123_456)
+  .executeTakeFirstOrThrow();
 const base = '/api/v1/subscribers?limit=50';
 // The overview keeps a large organization's counts in Redis for a minute; "counting" runs measure without.
 const uncache = () => container.redis.del(`${config.REDIS_PREFIX}:stats:counts:${organization.id}`);
@@ -84,10 +95,14 @@ const results = [
   await measure('stats growth 90 days, counts cached', '/api/v1/stats/growth?days=90', false),
 ];
 
-console.log(`\nGET /api/v1/subscribers for an organization of ${Number(count.n).toLocaleString('en')} subscribers (database ${DATABASE}), ${RUNS} runs after ${WARMUP} warm-up\n`);
+console.log(
+  `\nGET /api/v1/subscribers for an organization of ${Number(count.n).toLocaleString('en')} subscribers (database ${DATABASE}), ${RUNS} runs after ${WARMUP} warm-up\n`,
+);
 console.log(`${'case'.padEnd(38)} ${'rows'.padStart(5)} ${'median'.padStart(9)} ${'p95'.padStart(9)} ${'max'.padStart(9)}`);
 for (const r of results) {
-  console.log(`${r.label.padEnd(38)} ${String(r.rows).padStart(5)} ${r.median.toFixed(1).padStart(7)}ms ${r.p95.toFixed(1).padStart(7)}ms ${r.max.toFixed(1).padStart(7)}ms${r.ok ? '' : '  ✗ over target'}`);
+  console.log(
+    `${r.label.padEnd(38)} ${String(r.rows).padStart(5)} ${r.median.toFixed(1).padStart(7)}ms ${r.p95.toFixed(1).padStart(7)}ms ${r.max.toFixed(1).padStart(7)}ms${r.ok ? '' : '  ✗ over target'}`,
+  );
 }
 const failed = results.filter((r) => !r.ok);
 console.log(failed.length ? `\n✗ ${failed.length} case(s) over ${TARGET_MS} ms p95` : `\n✓ every subscribers page within ${TARGET_MS} ms p95`);

@@ -17,7 +17,18 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { loadConfig } from '../src/config/index.ts';
 import { createContainer } from '../src/container.ts';
-import { BENCH_LOG_LEVEL, constantRate, peakRssMb, printRateTable, requireWrk, scratchDatabase, serverDir, startChild, verdict, type RateResult } from './harness.ts';
+import {
+  BENCH_LOG_LEVEL,
+  constantRate,
+  peakRssMb,
+  printRateTable,
+  requireWrk,
+  scratchDatabase,
+  serverDir,
+  startChild,
+  verdict,
+  type RateResult,
+} from './harness.ts';
 
 const EMAILS = 2000;
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -28,22 +39,38 @@ const SECRET = 'bench-secret-bench-secret-bench-secret-0000';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 requireWrk();
-execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
 const database = await scratchDatabase();
 const prefix = `benchtrack${process.pid}`;
 const PUBLIC_API_URL = 'https://api.bench.test';
-const container = createContainer(loadConfig({ DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, TOKEN_SECRET: SECRET, LOG_LEVEL: 'warn', PUBLIC_API_URL }), { processName: 'bench' });
+const container = createContainer(
+  loadConfig({ DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, TOKEN_SECRET: SECRET, LOG_LEVEL: 'warn', PUBLIC_API_URL }),
+  { processName: 'bench' },
+);
 const { db } = container;
 const { organization } = await container.services.organizations.createWithOwner({ name: 'Bench Tracking', adminEmail: 'bench@tracking.test' });
 await db.updateTable('organizations').set({ postal_address: '1 Bench Street, Berlin' }).where('id', '=', organization.id).execute();
 const template = await container.services.templates.create(organization.id, {
-  name: 'Newsletter', slug: 'newsletter', category: 'marketing', subject: 'News',
-  mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>Hello,</mj-text>'
-    + '<mj-button href="https://example.com/news?utm_source=newsletter&amp;utm_medium=email">Read more</mj-button></mj-column></mj-section></mj-body></mjml>',
+  name: 'Newsletter',
+  slug: 'newsletter',
+  category: 'marketing',
+  subject: 'News',
+  mjml_content:
+    '<mjml><mj-body><mj-section><mj-column><mj-text>Hello,</mj-text>' +
+    '<mj-button href="https://example.com/news?utm_source=newsletter&amp;utm_medium=email">Read more</mj-button></mj-column></mj-section></mj-body></mjml>',
 });
 const tag = await container.services.tags.create(organization.id, { name: 'News' });
 const campaign = await container.services.campaigns.create(organization.id, {
-  name: 'Bench', template_id: template.id, segment_id: null, tag_filter: { include_tags: [tag.id] }, subject: null, preheader: null, from_name: null, reply_to: null,
+  name: 'Bench',
+  template_id: template.id,
+  segment_id: null,
+  tag_filter: { include_tags: [tag.id] },
+  subject: null,
+  preheader: null,
+  from_name: null,
+  reply_to: null,
 });
 await sql`
   insert into subscribers (id, organization_id, email, status, source, confirmed_at)
@@ -51,9 +78,18 @@ await sql`
 
 // Render and store the emails exactly as the campaign pump does, then take each one's tracked link.
 const composer = await container.services.emails.campaignComposer(organization.id, {
-  id: campaign.id, templateId: template.id, subject: null, fromName: null, replyTo: null, tracking: true,
+  id: campaign.id,
+  templateId: template.id,
+  subject: null,
+  fromName: null,
+  replyTo: null,
+  tracking: true,
 });
-const subscribers = await db.selectFrom('subscribers').select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata']).where('organization_id', '=', organization.id).execute();
+const subscribers = await db
+  .selectFrom('subscribers')
+  .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+  .where('organization_id', '=', organization.id)
+  .execute();
 const messages = await Promise.all(subscribers.map((s) => composer.compose(s, 1)));
 await db.transaction().execute((trx) => container.services.emailRepository.insertMessages(trx, organization.id, messages));
 await sql`analyze`.execute(db);
@@ -65,11 +101,24 @@ const clickPaths = messages.map((m) => {
 await container.close();
 
 const common = { DATABASE_URL: database.url, DATABASE_POOL_MAX: '10' };
-const api = await startChild(path.join(serverDir, 'dist/entrypoints/api.js'), {
-  ...common, LOG_LEVEL: BENCH_LOG_LEVEL, METRICS_PORT: '0', REDIS_PREFIX: prefix, TOKEN_SECRET: SECRET, PUBLIC_API_URL,
-  NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
-}, '/health');
-const baseline = await startChild(path.join(serverDir, 'bench/baseline-server.ts'), { ...common, BASELINE_ORGANIZATION_ID: organization.id }, '/baseline/subscribers/00000000-0000-0000-0000-000000000000');
+const api = await startChild(
+  path.join(serverDir, 'dist/entrypoints/api.js'),
+  {
+    ...common,
+    LOG_LEVEL: BENCH_LOG_LEVEL,
+    METRICS_PORT: '0',
+    REDIS_PREFIX: prefix,
+    TOKEN_SECRET: SECRET,
+    PUBLIC_API_URL,
+    NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
+  },
+  '/health',
+);
+const baseline = await startChild(
+  path.join(serverDir, 'bench/baseline-server.ts'),
+  { ...common, BASELINE_ORGANIZATION_ID: organization.id },
+  '/baseline/subscribers/00000000-0000-0000-0000-000000000000',
+);
 const origin = `http://127.0.0.1:${api.port}`;
 const workDir = mkdtempSync(path.join(tmpdir(), 'bench-tracking-'));
 const apiPaths = path.join(workDir, 'api-paths.txt');
@@ -77,13 +126,23 @@ const baselinePaths = path.join(workDir, 'baseline-paths.txt');
 writeFileSync(apiPaths, clickPaths.join('\n'));
 writeFileSync(baselinePaths, clickPaths.map((p) => p.replace('/t/c/', '/baseline/t/c/')).join('\n'));
 const baselineOrigin = `http://127.0.0.1:${baseline.port}`;
-const cpuMs = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((sum, ticks) => sum + Number(ticks), 0) * 10;
+const cpuMs = (pid: number) =>
+  readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .split(') ')[1]!
+    .split(' ')
+    .slice(11, 13)
+    .reduce((sum, ticks) => sum + Number(ticks), 0) * 10;
 
 console.log(`\nwarming up: ${WARMUP} s at ${RATE}/s`);
 const warm = await constantRate('warm-up', { url: origin, rate: RATE, seconds: WARMUP, pathsFile: apiPaths });
 await constantRate('baseline warm-up', { url: baselineOrigin, rate: RATE, seconds: 10, pathsFile: baselinePaths });
 const floor = await constantRate('API GET /health (floor)', { url: `${origin}/health`, rate: RATE, seconds: 15 });
-const bare = await constantRate('baseline: bare Fastify, same 302 from the token', { url: baselineOrigin, rate: RATE, seconds: DURATION, pathsFile: baselinePaths });
+const bare = await constantRate('baseline: bare Fastify, same 302 from the token', {
+  url: baselineOrigin,
+  rate: RATE,
+  seconds: DURATION,
+  pathsFile: baselinePaths,
+});
 const runs: RateResult[] = [];
 let cpuPerRequest = 0;
 for (let run = 1; run <= RUNS; run += 1) {
@@ -95,16 +154,32 @@ for (let run = 1; run <= RUNS; run += 1) {
 const rss = peakRssMb(api.process.pid!);
 await api.stop(); // shutdown writes what the recorder still holds
 const check = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 1 }) }) });
-const recorded = await sql<{ total: string }>`select coalesce(sum(total), 0)::text as total from engagement_rollups where campaign_id = ${campaign.id} and url = ''`.execute(check);
+const recorded = await sql<{
+  total: string;
+}>`select coalesce(sum(total), 0)::text as total from engagement_rollups where campaign_id = ${campaign.id} and url = ''`.execute(check);
 await check.destroy();
 const answered = [warm, ...runs].reduce((sum, r) => sum + r.requests - r.non2xx - r.socket_errors, 0);
 printRateTable([floor, bare, ...runs]);
 const worst = runs.reduce((a, b) => (b.p99 > a.p99 ? b : a));
-console.log(`\nAPI p99 / baseline p99: ${(worst.p99 / bare.p99).toFixed(2)}× (worst run); API CPU per request: ${cpuPerRequest.toFixed(2)} ms; API peak RSS: ${rss} MB`);
+console.log(
+  `\nAPI p99 / baseline p99: ${(worst.p99 / bare.p99).toFixed(2)}× (worst run); API CPU per request: ${cpuPerRequest.toFixed(2)} ms; API peak RSS: ${rss} MB`,
+);
 const ok = [
-  verdict('p99 latency', runs.every((r) => r.p99 <= 20), `${runs.map((r) => r.p99.toFixed(2)).join(', ')} ms (target ≤ 20 ms at ${RATE} req/s in every run)`),
-  verdict('rate held', runs.every((r) => r.rps >= RATE * 0.97), `${runs.map((r) => Math.round(r.rps)).join(', ')} req/s`),
-  verdict('no errors', runs.every((r) => r.non2xx === 0 && r.socket_errors === 0), `${runs.map((r) => r.non2xx + r.socket_errors).join(', ')} errors`),
+  verdict(
+    'p99 latency',
+    runs.every((r) => r.p99 <= 20),
+    `${runs.map((r) => r.p99.toFixed(2)).join(', ')} ms (target ≤ 20 ms at ${RATE} req/s in every run)`,
+  ),
+  verdict(
+    'rate held',
+    runs.every((r) => r.rps >= RATE * 0.97),
+    `${runs.map((r) => Math.round(r.rps)).join(', ')} req/s`,
+  ),
+  verdict(
+    'no errors',
+    runs.every((r) => r.non2xx === 0 && r.socket_errors === 0),
+    `${runs.map((r) => r.non2xx + r.socket_errors).join(', ')} errors`,
+  ),
   verdict('every click recorded', Number(recorded.rows[0]!.total) >= answered, `${recorded.rows[0]!.total} in the rollups for ${answered} answered clicks`),
 ].every(Boolean);
 

@@ -21,12 +21,19 @@ const CAP = process.env.BENCH_CAP ?? '10';
 const BATCH = 50;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
 const database = await scratchDatabase();
 const prefix = `benchwh${process.pid}`;
 const base = {
-  DATABASE_URL: database.url, REDIS_URL, REDIS_PREFIX: prefix, TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000', LOG_LEVEL: 'warn',
-  WEBHOOKS_ALLOW_PRIVATE_HOSTS: '127.0.0.1', WEBHOOKS_CONCURRENCY_PER_ENDPOINT: CAP,
+  DATABASE_URL: database.url,
+  REDIS_URL,
+  REDIS_PREFIX: prefix,
+  TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+  LOG_LEVEL: 'warn',
+  WEBHOOKS_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
+  WEBHOOKS_CONCURRENCY_PER_ENDPOINT: CAP,
 };
 
 // The receiver: records when each event id arrived.
@@ -51,19 +58,34 @@ await container.services.webhooks.create(organization.id, { url: `http://127.0.0
 
 const metricsPort = await freePort();
 const worker = fork(path.join(serverDir, 'dist/entrypoints/worker.js'), [], {
-  env: { ...process.env, ...base, METRICS_PORT: String(metricsPort), NODE_OPTIONS: `--max-semi-space-size=8 --max-old-space-size=192 ${process.env.BENCH_WORKER_NODE_OPTIONS ?? ''}` },
+  env: {
+    ...process.env,
+    ...base,
+    METRICS_PORT: String(metricsPort),
+    NODE_OPTIONS: `--max-semi-space-size=8 --max-old-space-size=192 ${process.env.BENCH_WORKER_NODE_OPTIONS ?? ''}`,
+  },
   stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
 });
 // A crash of this process must not leave the worker running.
 process.on('exit', () => worker.kill('SIGKILL'));
 for (const deadline = Date.now() + 20_000; ;) {
   if (worker.exitCode !== null) throw new Error(`worker exited early with ${worker.exitCode}`);
-  if (await fetch(`http://127.0.0.1:${metricsPort}/health`).then((r) => r.ok, () => false)) break;
+  if (
+    await fetch(`http://127.0.0.1:${metricsPort}/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break;
   if (Date.now() > deadline) throw new Error('worker did not start');
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-interface Phase { name: string; events: number; rate: number }
+interface Phase {
+  name: string;
+  events: number;
+  rate: number;
+}
 let rss = 0;
 
 /** Writes the phase's events (rate 0: as fast as possible) and waits until the receiver has them all. */
@@ -75,10 +97,18 @@ async function run(phase: Phase) {
     const due = started + (phase.rate > 0 ? (written / phase.rate) * 1000 : 0);
     if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
     const count = Math.min(BATCH, phase.events - written);
-    await insertEvents(container.db, organization.id, Array.from({ length: count }, (_, i) => ({
-      type: 'subscriber.note_added' as const, subjectId: null,
-      payload: { subscriber: { id: '00000000-0000-7000-8000-000000000000', email: `bench${written + i}@hooks.test` }, note: { id: '00000000-0000-7000-8000-000000000001' } },
-    })));
+    await insertEvents(
+      container.db,
+      organization.id,
+      Array.from({ length: count }, (_, i) => ({
+        type: 'subscriber.note_added' as const,
+        subjectId: null,
+        payload: {
+          subscriber: { id: '00000000-0000-7000-8000-000000000000', email: `bench${written + i}@hooks.test` },
+          note: { id: '00000000-0000-7000-8000-000000000001' },
+        },
+      })),
+    );
   }
   const written = Date.now();
   for (const deadline = Date.now() + 300_000; arrivals.size < phase.events && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -87,14 +117,25 @@ async function run(phase: Phase) {
   const ids = [...arrivals.keys()];
   const created = new Map<string, number>();
   for (let i = 0; i < ids.length; i += 1000) {
-    for (const e of await container.db.selectFrom('events').select(['id', 'created_at']).where('id', 'in', ids.slice(i, i + 1000)).execute()) created.set(e.id, e.created_at.getTime());
+    for (const e of await container.db
+      .selectFrom('events')
+      .select(['id', 'created_at'])
+      .where('id', 'in', ids.slice(i, i + 1000))
+      .execute())
+      created.set(e.id, e.created_at.getTime());
   }
   const latencies = [...arrivals].map(([id, at]) => at - created.get(id)!).sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
   const seconds = (finished - started) / 1000;
   return {
-    ...phase, delivered: arrivals.size, duplicates, writeSeconds: (written - started) / 1000, seconds,
-    throughput: arrivals.size / seconds, p50: pct(50), p99: pct(99),
+    ...phase,
+    delivered: arrivals.size,
+    duplicates,
+    writeSeconds: (written - started) / 1000,
+    seconds,
+    throughput: arrivals.size / seconds,
+    p50: pct(50),
+    p99: pct(99),
   };
 }
 
@@ -107,11 +148,17 @@ console.log(`\none endpoint, per-endpoint cap ${CAP}, worker peak RSS ${rss} MB`
 console.log('\n| phase | events | write rate/s | written in s | deliveries/s | p50 ms | p99 ms | duplicates |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of [burst, steady]) {
-  console.log(`| ${r.name} | ${r.delivered}/${r.events} | ${r.rate || 'max'} | ${r.writeSeconds.toFixed(1)} | ${Math.round(r.throughput)} | ${r.p50} | ${r.p99} | ${r.duplicates} |`);
+  console.log(
+    `| ${r.name} | ${r.delivered}/${r.events} | ${r.rate || 'max'} | ${r.writeSeconds.toFixed(1)} | ${Math.round(r.throughput)} | ${r.p50} | ${r.p99} | ${r.duplicates} |`,
+  );
 }
 console.log('');
 const ok = [
-  verdict('every event delivered once', [burst, steady].every((r) => r.delivered === r.events && r.duplicates === 0), 'all phases'),
+  verdict(
+    'every event delivered once',
+    [burst, steady].every((r) => r.delivered === r.events && r.duplicates === 0),
+    'all phases',
+  ),
   verdict('throughput', burst.throughput >= 1000, `${Math.round(burst.throughput)} deliveries/s (target ≥ 1,000)`),
   verdict('latency', steady.p50 <= 500, `p50 ${steady.p50} ms, p99 ${steady.p99} ms at ${steady.rate} events/s (target p50 ≤ 500 ms)`),
 ].every(Boolean);

@@ -22,13 +22,21 @@ try {
   await migrateToLatest(db);
   await db.destroy();
   const bin = path.resolve(serverDir, '..', 'node_modules', '.bin', 'kysely-codegen');
-  execFileSync(bin, [
-    '--dialect', 'postgres',
-    '--url', scratchUrl.toString(),
-    '--out-file', path.join(serverDir, 'src', 'db', 'types.ts'),
-    '--exclude-pattern', 'kysely_migration*',
-    ...(verify ? ['--verify'] : []),
-  ], { stdio: 'inherit' });
+  execFileSync(
+    bin,
+    [
+      '--dialect',
+      'postgres',
+      '--url',
+      scratchUrl.toString(),
+      '--out-file',
+      path.join(serverDir, 'src', 'db', 'types.ts'),
+      '--exclude-pattern',
+      'kysely_migration*',
+      ...(verify ? ['--verify'] : []),
+    ],
+    { stdio: 'inherit' },
+  );
 } finally {
   await admin.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
   await admin.end();

@@ -29,7 +29,14 @@ if (!/^[a-z_][a-z0-9_]*$/.test(DATABASE)) throw new Error('--database must be a 
 
 // Share of subscribers per tag, in percent.
 const TAGS: [string, number][] = [
-  ['Product news', 60], ['Weekly digest', 35], ['Events', 15], ['Offers', 8], ['Research', 3], ['Beta programme', 1], ['Partners', 0.1], ['Board', 0.01],
+  ['Product news', 60],
+  ['Weekly digest', 35],
+  ['Events', 15],
+  ['Offers', 8],
+  ['Research', 3],
+  ['Beta programme', 1],
+  ['Partners', 0.1],
+  ['Board', 0.01],
 ];
 
 const adminUrl = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -79,7 +86,11 @@ async function seedSubscribers(organizationId: string, count: number, emailPrefi
 
 const existing = await db.selectFrom('organizations').select('id').where('slug', '=', LARGE_SLUG).executeTakeFirst();
 if (existing) {
-  const { count } = await db.selectFrom('subscribers').select(sql<number>`count(*)::int`.as('count')).where('organization_id', '=', existing.id).executeTakeFirstOrThrow();
+  const { count } = await db
+    .selectFrom('subscribers')
+    .select(sql<number>`count(*)::int`.as('count'))
+    .where('organization_id', '=', existing.id)
+    .executeTakeFirstOrThrow();
   console.log(`organization "${LARGE_SLUG}" already holds ${count} subscribers in database ${DATABASE}; pass --reset to seed again`);
   await db.destroy();
   process.exit(0);
@@ -87,16 +98,29 @@ if (existing) {
 
 const organizationId = newId();
 const otherId = newId();
-await db.insertInto('organizations').values([
-  { id: organizationId, name: 'Large organization', slug: LARGE_SLUG, plan: 'professional', max_emails_per_month: 1_000_000, emails_sent_this_month: 123_456 },
-  { id: otherId, name: 'Another organization', slug: 'large-neighbour' },
-]).execute();
+await db
+  .insertInto('organizations')
+  .values([
+    {
+      id: organizationId,
+      name: 'Large organization',
+      slug: LARGE_SLUG,
+      plan: 'professional',
+      max_emails_per_month: 1_000_000,
+      emails_sent_this_month: 123_456,
+    },
+    { id: otherId, name: 'Another organization', slug: 'large-neighbour' },
+  ])
+  .execute();
 
 await timed(`${SUBSCRIBERS} subscribers`, () => seedSubscribers(organizationId, SUBSCRIBERS, 'user'));
 await timed(`${OTHERS} subscribers of another organization`, () => seedSubscribers(otherId, OTHERS, 'other'));
 
 const tags = TAGS.map(([name, percent]) => ({ id: newId(), organization_id: organizationId, name, slug: name.toLowerCase().replace(/\s+/g, '-'), percent }));
-await db.insertInto('tags').values(tags.map(({ percent: _percent, ...tag }) => ({ ...tag, category: 'Newsletters' }))).execute();
+await db
+  .insertInto('tags')
+  .values(tags.map(({ percent: _percent, ...tag }) => ({ ...tag, category: 'Newsletters' })))
+  .execute();
 await timed('tag subscriptions', async () => {
   for (const tag of tags) {
     // A hash of (subscriber, tag) picks who holds the tag: independent across tags, the same on every run.
@@ -104,15 +128,17 @@ await timed('tag subscriptions', async () => {
       insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at, created_at, updated_at)
       select s.id, ${tag.id}::uuid, s.organization_id, 'subscribed', 'api', s.created_at, s.created_at, s.created_at
       from subscribers s
-      where s.organization_id = ${organizationId} and (hashtext(s.id::text || ${tag.slug}) & 1048575) < ${Math.round(1048576 * tag.percent / 100)}
+      where s.organization_id = ${organizationId} and (hashtext(s.id::text || ${tag.slug}) & 1048575) < ${Math.round((1048576 * tag.percent) / 100)}
     `.execute(db);
   }
 });
-await timed('consent history of the newest subscribers', () => sql`
+await timed('consent history of the newest subscribers', () =>
+  sql`
   insert into subscription_history (id, organization_id, subscriber_id, action, source, details, created_at)
   select s.id, s.organization_id, s.id, 'created', s.source, jsonb_build_object('status', s.status), s.created_at
   from (select id, organization_id, source, status, created_at from subscribers where organization_id = ${organizationId} order by id desc limit 10000) s
-`.execute(db));
+`.execute(db),
+);
 // Index-only scans need the visibility map, and the planner needs statistics.
 await timed('vacuum analyze', () => sql`vacuum (analyze) subscribers, subscriber_tags, tags, subscription_history, organizations`.execute(db));
 

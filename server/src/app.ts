@@ -81,9 +81,12 @@ export async function buildApp(container: AppDeps, options: { metrics?: ApiMetri
   // App-wide hooks of modules (audit of every mutation, CORS for the web apps), before any route.
   for (const module of container.modules) await module.hooks?.(app);
 
-  await app.register(async (api) => {
-    for (const module of container.modules) if (module.routes) await api.register(module.routes);
-  }, { prefix: '/api/v1' });
+  await app.register(
+    async (api) => {
+      for (const module of container.modules) if (module.routes) await api.register(module.routes);
+    },
+    { prefix: '/api/v1' },
+  );
   // Outside /api/v1: health, provider webhooks (raw-body signature checks), one-click unsubscribe, the static sites.
   for (const module of container.modules) if (module.rootRoutes) await app.register(module.rootRoutes);
 

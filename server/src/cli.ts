@@ -34,11 +34,24 @@ const [command, ...rest] = process.argv.slice(2);
 const { values, positionals } = parseArgs({
   args: rest,
   options: {
-    name: { type: 'string' }, 'admin-email': { type: 'string' }, slug: { type: 'string' }, to: { type: 'string' },
-    email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string' }, 'platform-admin': { type: 'boolean' },
-    tag: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, 'update-existing': { type: 'boolean' },
-    format: { type: 'string' }, status: { type: 'string' }, segment: { type: 'string' },
-    subscribers: { type: 'string' }, 'emails-per-month': { type: 'string' }, 'webhook-endpoints': { type: 'string' }, 'custom-domains': { type: 'string' },
+    name: { type: 'string' },
+    'admin-email': { type: 'string' },
+    slug: { type: 'string' },
+    to: { type: 'string' },
+    email: { type: 'string' },
+    org: { type: 'string' },
+    role: { type: 'string' },
+    'platform-admin': { type: 'boolean' },
+    tag: { type: 'string', multiple: true },
+    'dry-run': { type: 'boolean' },
+    'update-existing': { type: 'boolean' },
+    format: { type: 'string' },
+    status: { type: 'string' },
+    segment: { type: 'string' },
+    subscribers: { type: 'string' },
+    'emails-per-month': { type: 'string' },
+    'webhook-endpoints': { type: 'string' },
+    'custom-domains': { type: 'string' },
   },
   allowPositionals: true,
   strict: true,
@@ -64,13 +77,23 @@ try {
       const email = values['admin-email']?.trim();
       if (!name) fail('--name is required');
       if (!email || !isEmail(email)) fail('--admin-email must be an email address');
-      const { organization, user, apiKey } = await container.services.organizations.createWithOwner({ name, adminEmail: email, slug: values.slug, refuseExistingName: true });
-      process.stdout.write(`${JSON.stringify({ organization_id: organization.id, organization_slug: organization.slug, user_id: user.id, api_key: apiKey.key, api_key_id: apiKey.id })}\n`);
+      const { organization, user, apiKey } = await container.services.organizations.createWithOwner({
+        name,
+        adminEmail: email,
+        slug: values.slug,
+        refuseExistingName: true,
+      });
+      process.stdout.write(
+        `${JSON.stringify({ organization_id: organization.id, organization_slug: organization.slug, user_id: user.id, api_key: apiKey.key, api_key_id: apiKey.id })}\n`,
+      );
       break;
     }
     case 'seed-demo': {
       const { organization, apiKey } = await container.services.organizations.ensureDemo({
-        slug: 'demo', name: 'Demo', adminEmail: 'admin@demo.localhost', keyName: 'Demo key (npm start)',
+        slug: 'demo',
+        name: 'Demo',
+        adminEmail: 'admin@demo.localhost',
+        keyName: 'Demo key (npm start)',
       });
       process.stdout.write(`${JSON.stringify({ organization_id: organization.id, organization_slug: organization.slug, api_key: apiKey.key })}\n`);
       break;
@@ -83,10 +106,19 @@ try {
         process.exitCode = 1;
         break;
       }
-      process.stdout.write(`${JSON.stringify({
-        id: message.id, to: message.to_address, from: message.from_address, subject: message.subject,
-        text: message.text, html: message.html, headers: headersOf(message.headers), links: extractLinks(message.text, message.html), created_at: message.created_at,
-      })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({
+          id: message.id,
+          to: message.to_address,
+          from: message.from_address,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+          headers: headersOf(message.headers),
+          links: extractLinks(message.text, message.html),
+          created_at: message.created_at,
+        })}\n`,
+      );
       break;
     }
     case 'create-admin': {
@@ -95,7 +127,10 @@ try {
       const role = values.role ?? 'owner';
       if (role !== 'owner' && role !== 'admin') fail('--role must be owner or admin');
       const created = await container.services.platform.createAdmin({
-        email, organizationSlug: values.org?.trim(), role, platformAdmin: values['platform-admin'] ?? false,
+        email,
+        organizationSlug: values.org?.trim(),
+        role,
+        platformAdmin: values['platform-admin'] ?? false,
       });
       process.stdout.write(`${JSON.stringify(created)}\n`);
       break;
@@ -111,7 +146,9 @@ try {
       const organizationId = await organizationOf(values.org);
       const handler = container.jobHandlers(createMetrics('cli'))['import.process'];
       const report = await cliImport({ imports: container.services.imports, handler, logger: container.logger }, organizationId, file, {
-        tags: values.tag ?? [], dryRun: values['dry-run'] ?? false, updateExisting: values['update-existing'] ?? false,
+        tags: values.tag ?? [],
+        dryRun: values['dry-run'] ?? false,
+        updateExisting: values['update-existing'] ?? false,
       });
       process.stdout.write(`${JSON.stringify(report)}\n`);
       if (report.status !== 'completed') process.exitCode = 1;
@@ -121,10 +158,17 @@ try {
       const organizationId = await organizationOf(values.org);
       const format = values.format ?? 'csv';
       if (format !== 'csv' && format !== 'ndjson') fail('--format must be csv or ndjson');
-      if (values.status && !(SUBSCRIBER_STATUSES as readonly string[]).includes(values.status)) fail(`--status must be one of ${SUBSCRIBER_STATUSES.join(', ')}`);
+      if (values.status && !(SUBSCRIBER_STATUSES as readonly string[]).includes(values.status))
+        fail(`--status must be one of ${SUBSCRIBER_STATUSES.join(', ')}`);
       if (values.tag && (values.tag.length > 1 || !/^[a-z0-9-]{1,100}$/.test(values.tag[0]!))) fail('--tag takes one tag slug');
       if (values.segment && !isUuid(values.segment)) fail('--segment takes a segment id');
-      const stream = await container.services.imports.exportStream(organizationId, { format, status: values.status, tag: values.tag?.[0], segmentId: values.segment, metadataKeys: [] });
+      const stream = await container.services.imports.exportStream(organizationId, {
+        format,
+        status: values.status,
+        tag: values.tag?.[0],
+        segmentId: values.segment,
+        metadataKeys: [],
+      });
       await pipeline(stream, process.stdout);
       break;
     }
@@ -142,7 +186,9 @@ try {
       if (Object.keys(overrides).length === 0) fail('give at least one limit to set');
       await container.services.entitlements.setOverrides(organizationId, overrides);
       const usage = await container.services.entitlements.usage(organizationId);
-      process.stdout.write(`${JSON.stringify({ organization_id: organizationId, plan: usage?.plan, limits: usage?.limits, overridden: Object.keys(overrides) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ organization_id: organizationId, plan: usage?.plan, limits: usage?.limits, overridden: Object.keys(overrides) })}\n`,
+      );
       break;
     }
     default:

@@ -109,36 +109,82 @@ export function createContainer(config: Readonly<Config>, options: { processName
   // Template previews are rendered by the email module, built after templates; the call happens per request.
   const templates = createTemplatesModule({ db, previews: { preview: (...args) => emailModule.services.emails.preview(...args) } });
   const emailModule = email.createEmailModule({
-    config, db, logger, tokens, producer, devMailbox, emailProvider, jobEmailProvider: providers.jobEmailProvider,
-    templates: templates.services.templates, renderer: templates.services.renderer, entitlements: limits, verifiedDomains,
+    config,
+    db,
+    logger,
+    tokens,
+    producer,
+    devMailbox,
+    emailProvider,
+    jobEmailProvider: providers.jobEmailProvider,
+    templates: templates.services.templates,
+    renderer: templates.services.renderer,
+    entitlements: limits,
+    verifiedDomains,
   });
   const preferenceCenter = createPreferenceCenterModule({
-    config, db, pool, redis, tokens, mailer: emailModule.services.systemMail, background,
-    subscriberRepository: subscribers.services.subscriberRepository, subscribers: subscribers.services.subscribers,
+    config,
+    db,
+    pool,
+    redis,
+    tokens,
+    mailer: emailModule.services.systemMail,
+    background,
+    subscriberRepository: subscribers.services.subscriberRepository,
+    subscribers: subscribers.services.subscribers,
   });
 
   const invitations = createInvitationsModule({
-    db, config, emailProvider, memberRepository: members.services.memberRepository, organizationRepository: organizationsModule.services.organizationRepository,
-    userRepository: auth.services.userRepository, auth: auth.services.auth, auditLog, background,
+    db,
+    config,
+    emailProvider,
+    memberRepository: members.services.memberRepository,
+    organizationRepository: organizationsModule.services.organizationRepository,
+    userRepository: auth.services.userRepository,
+    auth: auth.services.auth,
+    auditLog,
+    background,
   });
   const platform = createPlatformModule({
-    db, organizationRepository: organizationsModule.services.organizationRepository, userRepository: auth.services.userRepository,
-    memberRepository: members.services.memberRepository, apiKeys: apiKeys.services.apiKeys,
+    db,
+    organizationRepository: organizationsModule.services.organizationRepository,
+    userRepository: auth.services.userRepository,
+    memberRepository: members.services.memberRepository,
+    apiKeys: apiKeys.services.apiKeys,
   });
   const providerEvents = createProviderEventsModule({ db, logger, config });
   const segments = createSegmentsModule({ db });
   const importsModule = createImportsModule({ db, pool, config, producer, entitlements: limits, segments: segments.services.segments });
   const campaignsModule = campaigns.createCampaignsModule({
-    db, producer, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository, entitlements: limits,
+    db,
+    producer,
+    segments: segments.services.segments,
+    emails: emailModule.services.emails,
+    emailRepository: emailModule.services.emailRepository,
+    entitlements: limits,
   });
   const automationsModule = automations.createAutomationsModule({
-    db, producer, now, config, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository,
-    entitlements: limits, subscriberRepository: subscribers.services.subscriberRepository,
+    db,
+    producer,
+    now,
+    config,
+    segments: segments.services.segments,
+    emails: emailModule.services.emails,
+    emailRepository: emailModule.services.emailRepository,
+    entitlements: limits,
+    subscriberRepository: subscribers.services.subscriberRepository,
   });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
   // Stripe billing: with no Stripe keys configured the module has no routes and no plan limits apply.
   const billing = createBillingModule({ db, config, producer, logger, entitlements: limits });
-  const engagement = createEngagementModule({ db, config, tokens, logger, campaigns: campaignsModule.services.campaigns, segments: segments.services.segments });
+  const engagement = createEngagementModule({
+    db,
+    config,
+    tokens,
+    logger,
+    campaigns: campaignsModule.services.campaigns,
+    segments: segments.services.segments,
+  });
   const webhooksModule = webhooks.createWebhooksModule({ db, redis, config, producer, emailProvider, logger, entitlements: limits });
 
   // The modules of the application. A module no other module depends on is added with one line here.
@@ -227,9 +273,27 @@ export function createContainer(config: Readonly<Config>, options: { processName
     preferences: preferenceCenter.services,
     /** Every module's public services by name, for the CLI, the plugins and the tests. */
     services: {
-      ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
-      ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, ...billing.services, ...engagement.services, ...automationsModule.services, entitlements: limits,
+      ...apiKeys.services,
+      ...auth.services,
+      ...members.services,
+      ...organizationsModule.services,
+      ...invitations.services,
+      ...platform.services,
+      ...tags.services,
+      ...subscribers.services,
+      ...templates.services,
+      ...domainsModule.services,
+      ...emailModule.services,
+      ...providerEvents.services,
+      ...unsubscribe.services,
+      ...webhooksModule.services,
+      ...importsModule.services,
+      ...segments.services,
+      ...campaignsModule.services,
+      ...billing.services,
+      ...engagement.services,
+      ...automationsModule.services,
+      entitlements: limits,
     },
     jobHandlers,
     close,

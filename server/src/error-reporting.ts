@@ -20,7 +20,17 @@ export const noErrorReporter: ErrorReporter = {
 
 // The SDK is imported only when a DSN is set, so processes (and tests) without one neither load it nor
 // let it touch the network or patch any module.
-const KEPT_INTEGRATIONS = new Set(['EventFilters', 'FunctionToString', 'LinkedErrors', 'Dedupe', 'NodeSystemError', 'OnUncaughtException', 'OnUnhandledRejection', 'ContextLines', 'Context']);
+const KEPT_INTEGRATIONS = new Set([
+  'EventFilters',
+  'FunctionToString',
+  'LinkedErrors',
+  'Dedupe',
+  'NodeSystemError',
+  'OnUncaughtException',
+  'OnUnhandledRejection',
+  'ContextLines',
+  'Context',
+]);
 type TransportOption = NonNullable<Parameters<typeof SentryModule.init>[0]>['transport'];
 
 /**
@@ -43,7 +53,15 @@ export async function startErrorReporter(
     ...(options.transport ? { transport: options.transport } : {}),
     // Nothing about people or requests beyond what beforeSend keeps: no user, cookies, headers, bodies,
     // query strings or local variables.
-    dataCollection: { userInfo: false, cookies: false, httpHeaders: false, httpBodies: [], urlQueryParams: false, databaseQueryData: false, stackFrameVariables: false },
+    dataCollection: {
+      userInfo: false,
+      cookies: false,
+      httpHeaders: false,
+      httpBodies: [],
+      urlQueryParams: false,
+      databaseQueryData: false,
+      stackFrameVariables: false,
+    },
     maxBreadcrumbs: 0,
     // Errors only: no module patching at load time, no tracing, and none of the framework and HTTP
     // integrations, which would report the API's errors a second time without our ids and attach request

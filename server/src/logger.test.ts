@@ -8,14 +8,24 @@ describe('log redaction', () => {
     expect(redactUrl('/api/v1/preference-center?token=abc.def&lang=de')).toBe('/api/v1/preference-center?token=[redacted]&lang=de');
     expect(redactUrl('/u/eyJwIjoidW5zdWIifQ.sig')).toBe('/u/[redacted]');
     expect(redactUrl('/u/abc?x=1')).toBe('/u/[redacted]?x=1');
-    expect(redactUrl('/api/v1/preference-center/unsubscribe-all/undo?token=a&undo=b')).toBe('/api/v1/preference-center/unsubscribe-all/undo?token=[redacted]&undo=[redacted]');
+    expect(redactUrl('/api/v1/preference-center/unsubscribe-all/undo?token=a&undo=b')).toBe(
+      '/api/v1/preference-center/unsubscribe-all/undo?token=[redacted]&undo=[redacted]',
+    );
     expect(redactUrl('/api/v1/subscribers?limit=5')).toBe('/api/v1/subscribers?limit=5');
   });
 
   it('is what the request serializer logs', () => {
     const logger = createLogger({ LOG_LEVEL: 'info' }, 'test');
     const lines: string[] = [];
-    const sink = pino({ serializers: (logger as unknown as { [k: symbol]: unknown })[pino.symbols.serializersSym] as pino.LoggerOptions['serializers'] }, new Writable({ write(chunk, _e, done) { lines.push(String(chunk)); done(); } }));
+    const sink = pino(
+      { serializers: (logger as unknown as { [k: symbol]: unknown })[pino.symbols.serializersSym] as pino.LoggerOptions['serializers'] },
+      new Writable({
+        write(chunk, _e, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
     sink.info({ req: { method: 'GET', url: '/preferences/?token=secret-value', ip: '127.0.0.1' } }, 'incoming request');
     expect(lines.join('')).not.toContain('secret-value');
     expect(lines.join('')).toContain('token=[redacted]');

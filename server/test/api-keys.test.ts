@@ -25,7 +25,12 @@ describe('API keys', () => {
     const list = await call('GET', '/api/v1/api-keys');
     expect(list.body).not.toContain(created.key);
     expect(list.body).not.toContain(stored.key_hash);
-    expect(list.json().items.find((k: { id: string }) => k.id === created.id)).toMatchObject({ name: 'CI', scopes: ['subscribers:read'], environment: 'test', revoked_at: null });
+    expect(list.json().items.find((k: { id: string }) => k.id === created.id)).toMatchObject({
+      name: 'CI',
+      scopes: ['subscribers:read'],
+      environment: 'test',
+      revoked_at: null,
+    });
   });
 
   it('accepts a key as Bearer or X-API-Key and records when it was used', async () => {
@@ -68,7 +73,12 @@ describe('API keys', () => {
   it('rejects unknown scopes and empty names', async () => {
     const res = await call('POST', '/api/v1/api-keys', { name: ' ', scopes: ['everything'] });
     expect(res.statusCode).toBe(422);
-    expect(res.json().error.details.map((d: { field: string }) => d.field).sort()).toEqual(['name', 'scopes.0']);
+    expect(
+      res
+        .json()
+        .error.details.map((d: { field: string }) => d.field)
+        .sort(),
+    ).toEqual(['name', 'scopes.0']);
   });
 
   it("cannot see or revoke another organization's keys", async () => {

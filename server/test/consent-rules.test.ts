@@ -22,7 +22,12 @@ let nextIp = 1;
 /** A confirmation link as the form mails it to an existing address. */
 async function confirmationLink(email: string): Promise<string> {
   const since = new Date(Date.now() - 1000);
-  const res = await ctx.app.inject({ method: 'POST', url: `/api/v1/public/${org.slug}/subscribe`, payload: { email, tags: ['news'] }, remoteAddress: `10.9.0.${nextIp++}` });
+  const res = await ctx.app.inject({
+    method: 'POST',
+    url: `/api/v1/public/${org.slug}/subscribe`,
+    payload: { email, tags: ['news'] },
+    remoteAddress: `10.9.0.${nextIp++}`,
+  });
   expect(res.statusCode).toBe(202);
   return tokenFromLink((await waitForMail(ctx, email, since)).text, '/confirm?token=');
 }
@@ -72,7 +77,9 @@ describe('double opt-in confirmation links', () => {
     const id = await createSubscriber(ctx, org.key, { email: 'pending@example.com', status: 'pending' });
     expect((await confirm(await confirmationLink('pending@example.com'))).statusCode).toBe(200);
     expect(await statusOf(id)).toBe('active');
-    expect(await statusRows(id)).toEqual([expect.objectContaining({ source: 'form', details: expect.objectContaining({ from: 'pending', to: 'active', via: 'double_opt_in' }) })]);
+    expect(await statusRows(id)).toEqual([
+      expect.objectContaining({ source: 'form', details: expect.objectContaining({ from: 'pending', to: 'active', via: 'double_opt_in' }) }),
+    ]);
   });
 });
 
@@ -87,10 +94,12 @@ describe('one status-change rule', () => {
     const allowed = await call('PATCH', `/api/v1/subscribers/${id}`, { status: 'active', consent_reason: 'Signed up again at our booth' });
     expect(allowed.statusCode).toBe(200);
     expect(allowed.json().status).toBe('active');
-    expect((await statusRows(id)).map((r) => r.details)).toEqual(expect.arrayContaining([
-      { from: 'active', to: 'unsubscribed', via: 'api' },
-      { from: 'unsubscribed', to: 'active', via: 'api', consent_reason: 'Signed up again at our booth' },
-    ]));
+    expect((await statusRows(id)).map((r) => r.details)).toEqual(
+      expect.arrayContaining([
+        { from: 'active', to: 'unsubscribed', via: 'api' },
+        { from: 'unsubscribed', to: 'active', via: 'api', consent_reason: 'Signed up again at our booth' },
+      ]),
+    );
   });
 
   it('PATCH: a complained address needs an explicit consent reason too', async () => {
@@ -106,13 +115,23 @@ describe('one status-change rule', () => {
     expect((await call('PATCH', `/api/v1/subscribers/${id}`, { status: 'unsubscribed' })).statusCode).toBe(200);
     const res = await call('POST', '/api/v1/subscribers/batch', { subscribers: [{ email: 'batch-unsub@example.com', status: 'active', first_name: 'Back' }] });
     expect(res.statusCode).toBe(200);
-    expect(res.json().results[0]).toMatchObject({ status: 'failed', error: { code: 'status_change_not_allowed', details: [{ field: 'consent_reason', code: 'required' }] } });
+    expect(res.json().results[0]).toMatchObject({
+      status: 'failed',
+      error: { code: 'status_change_not_allowed', details: [{ field: 'consent_reason', code: 'required' }] },
+    });
     expect(await statusOf(id)).toBe('unsubscribed');
 
-    const withReason = await call('POST', '/api/v1/subscribers/batch', { subscribers: [{ email: 'batch-unsub@example.com', status: 'active', consent_reason: 'Re-subscribed in our shop' }] });
+    const withReason = await call('POST', '/api/v1/subscribers/batch', {
+      subscribers: [{ email: 'batch-unsub@example.com', status: 'active', consent_reason: 'Re-subscribed in our shop' }],
+    });
     expect(withReason.json().results[0].status).toBe('updated');
     expect(await statusOf(id)).toBe('active');
-    expect((await statusRows(id)).map((r) => r.details)).toContainEqual({ from: 'unsubscribed', to: 'active', via: 'batch', consent_reason: 'Re-subscribed in our shop' });
+    expect((await statusRows(id)).map((r) => r.details)).toContainEqual({
+      from: 'unsubscribed',
+      to: 'active',
+      via: 'batch',
+      consent_reason: 'Re-subscribed in our shop',
+    });
     const updated = (await outbox(ctx, id)).filter((e) => e.type === 'subscriber.updated').pop();
     expect((updated!.payload as { changed_fields: string[] }).changed_fields).toContain('status');
   });
@@ -121,10 +140,12 @@ describe('one status-change rule', () => {
     for (const status of ['bounced', 'complained']) {
       const id = await createSubscriber(ctx, org.key, { email: `batch-${status}@example.com` });
       await setStatus(id, status);
-      const res = await call('POST', '/api/v1/subscribers/batch', { subscribers: [
-        { email: `batch-${status}@example.com`, status: 'active', consent_reason: 'CRM says so' },
-        { email: `batch-${status}@example.com`.replace('batch-', 'batch-new-') },
-      ] });
+      const res = await call('POST', '/api/v1/subscribers/batch', {
+        subscribers: [
+          { email: `batch-${status}@example.com`, status: 'active', consent_reason: 'CRM says so' },
+          { email: `batch-${status}@example.com`.replace('batch-', 'batch-new-') },
+        ],
+      });
       expect(res.json().results.map((r: { status: string }) => r.status)).toEqual(['failed', 'created']);
       expect(res.json().results[0].error).toMatchObject({ code: 'status_change_not_allowed', details: [{ field: 'status', code: 'not_allowed' }] });
       expect(await statusOf(id)).toBe(status);

@@ -44,7 +44,12 @@ describe('bad input always gets a 4xx with the error shape, never a 500', () => 
     const res = await post(JSON.stringify(body));
     expect(res.statusCode).toBe(422);
     expect(res.json().error.code).toBe('validation_error');
-    expect(res.json().error.details.map((d: { field: string }) => d.field).sort()).toEqual(fields);
+    expect(
+      res
+        .json()
+        .error.details.map((d: { field: string }) => d.field)
+        .sort(),
+    ).toEqual(fields);
   });
 
   it('a malformed id in the path → 422 naming the parameter', async () => {
@@ -62,7 +67,11 @@ describe('bad input always gets a 4xx with the error shape, never a 500', () => 
 
 describe('request ids', () => {
   it('echoes a sane x-request-id and puts it into error bodies', async () => {
-    const res = await ctx.app.inject({ method: 'GET', url: '/api/v1/subscribers/by-email?email=none%40x.test', headers: { authorization: `Bearer ${key}`, 'x-request-id': 'trace-123' } });
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/v1/subscribers/by-email?email=none%40x.test',
+      headers: { authorization: `Bearer ${key}`, 'x-request-id': 'trace-123' },
+    });
     expect(res.headers['x-request-id']).toBe('trace-123');
     expect(res.json().error.request_id).toBe('trace-123');
   });

@@ -34,7 +34,12 @@ describe('tags created implicitly', () => {
     const token = await preferenceToken(ctx, org.key, id);
     const page = async () => (await ctx.app.inject({ method: 'GET', url: `/api/v1/preference-center?token=${token}` })).json();
     expect(JSON.stringify((await page()).tags)).not.toContain('internal-score');
-    const form = await ctx.app.inject({ method: 'POST', url: `/api/v1/public/${org.slug}/subscribe`, payload: { email: 'x@example.com', tags: ['internal-score'] }, remoteAddress: '10.7.0.1' });
+    const form = await ctx.app.inject({
+      method: 'POST',
+      url: `/api/v1/public/${org.slug}/subscribe`,
+      payload: { email: 'x@example.com', tags: ['internal-score'] },
+      remoteAddress: '10.7.0.1',
+    });
     expect(form.statusCode).toBe(422);
     expect(form.json().error.code).toBe('unknown_topic');
 
@@ -57,21 +62,34 @@ describe('the migration that hides existing implicit tags', () => {
       categorized: { id: newId(), name: 'Events', slug: 'events', category: 'Community' },
       alreadyPrivate: { id: newId(), name: 'Hidden', slug: 'hidden', is_public: false },
     };
-    await db.insertInto('tags').values(Object.values(rows).map((r) => ({ is_public: true, ...r, organization_id: other.id }))).execute();
-    await db.insertInto('audit_logs').values([
-      { id: newId(), organization_id: other.id, actor_type: 'user', action: 'tag.create', target_type: 'tag', target_id: rows.viaApi.id },
-      { id: newId(), organization_id: other.id, actor_type: 'api_key', action: 'tag.update', target_type: 'tag', target_id: rows.edited.id },
-      // The same tag id audited in another organization proves nothing here.
-      { id: newId(), organization_id: org.id, actor_type: 'user', action: 'tag.create', target_type: 'tag', target_id: rows.implicit.id },
-    ]).execute();
+    await db
+      .insertInto('tags')
+      .values(Object.values(rows).map((r) => ({ is_public: true, ...r, organization_id: other.id })))
+      .execute();
+    await db
+      .insertInto('audit_logs')
+      .values([
+        { id: newId(), organization_id: other.id, actor_type: 'user', action: 'tag.create', target_type: 'tag', target_id: rows.viaApi.id },
+        { id: newId(), organization_id: other.id, actor_type: 'api_key', action: 'tag.update', target_type: 'tag', target_id: rows.edited.id },
+        // The same tag id audited in another organization proves nothing here.
+        { id: newId(), organization_id: org.id, actor_type: 'user', action: 'tag.create', target_type: 'tag', target_id: rows.implicit.id },
+      ])
+      .execute();
     await up(db);
 
     const after = await db.selectFrom('tags').select(['slug', 'is_public']).where('organization_id', '=', other.id).orderBy('slug').execute();
     expect(Object.fromEntries(after.map((t) => [t.slug, t.is_public]))).toEqual({
-      'churn-risk': false, weekly: true, edited: true, offers: true, events: true, hidden: false,
+      'churn-risk': false,
+      weekly: true,
+      edited: true,
+      offers: true,
+      events: true,
+      hidden: false,
     });
     // New rows default to private; only the tags API asks for public ones.
-    const fresh = await sql<{ is_public: boolean }>`insert into tags (id, organization_id, name, slug) values (${newId()}, ${other.id}, 'Fresh', 'fresh') returning is_public`.execute(db);
+    const fresh = await sql<{
+      is_public: boolean;
+    }>`insert into tags (id, organization_id, name, slug) values (${newId()}, ${other.id}, 'Fresh', 'fresh') returning is_public`.execute(db);
     expect(fresh.rows[0]!.is_public).toBe(false);
   });
 });

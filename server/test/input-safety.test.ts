@@ -13,11 +13,19 @@ afterAll(() => ctx.close());
 
 // JSON.stringify writes NUL as \u0000 and a lone surrogate as \ud800: exactly what a hostile client sends.
 const send = (method: 'POST' | 'PATCH' | 'GET', url: string, body?: unknown, headers: Record<string, string> = { authorization: `Bearer ${org.key}` }) =>
-  ctx.app.inject({ method, url, headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
+  ctx.app.inject({
+    method,
+    url,
+    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+  });
 
 const BAD = { nul: 'Ada\u0000', surrogate: 'Ada\ud800', high: '\udfffAda', bell: 'Ada\u0007', escape: '\u001b[31mAda', c1: 'Ada\u0085' };
 
-function expectRefused(res: { statusCode: number; json: () => { error: { code: string; details: { field: string; code: string; message: string }[] } } }, field: string) {
+function expectRefused(
+  res: { statusCode: number; json: () => { error: { code: string; details: { field: string; code: string; message: string }[] } } },
+  field: string,
+) {
   expect(res.statusCode).toBe(422);
   expect(res.json().error.code).toBe('validation_error');
   expect(res.json().error.details).toContainEqual(expect.objectContaining({ field, code: 'invalid_characters' }));
@@ -40,7 +48,9 @@ describe('control characters and invalid Unicode', () => {
   });
 
   it('are refused in batch items, naming the item and field', async () => {
-    const res = await send('POST', '/api/v1/subscribers/batch', { subscribers: [{ email: 'fine@example.com' }, { email: 'b@example.com', last_name: BAD.surrogate }] });
+    const res = await send('POST', '/api/v1/subscribers/batch', {
+      subscribers: [{ email: 'fine@example.com' }, { email: 'b@example.com', last_name: BAD.surrogate }],
+    });
     expectRefused(res, 'subscribers.1.last_name');
   });
 
@@ -79,9 +89,13 @@ describe('control characters and invalid Unicode', () => {
 });
 
 describe('validation error details', () => {
-  it('have a field, a stable code, the bound or format an app needs to word it, and a message that does not repeat the validator\'s internals', async () => {
+  it("have a field, a stable code, the bound or format an app needs to word it, and a message that does not repeat the validator's internals", async () => {
     const res = await send('POST', '/api/v1/subscribers', {
-      email: 'not-an-email', first_name: 'x'.repeat(101), tags: Array.from({ length: 51 }, (_, i) => `t${i}`), status: 'complained', nickname: 'x',
+      email: 'not-an-email',
+      first_name: 'x'.repeat(101),
+      tags: Array.from({ length: 51 }, (_, i) => `t${i}`),
+      status: 'complained',
+      nickname: 'x',
     });
     expect(res.statusCode).toBe(422);
     const details = res.json().error.details as { field: string; code: string; message: string }[];
@@ -104,9 +118,11 @@ describe('validation error details', () => {
     const res = await send('POST', '/api/v1/subscribers/batch', { subscribers: [{ email: 'ok@example.com', status: 'bounced', extra: 1 }] });
     expect(res.statusCode).toBe(200);
     const details = res.json().results[0].error.details as { field: string; code: string; message: string }[];
-    expect(details).toEqual(expect.arrayContaining([
-      { field: 'status', code: 'invalid_value', message: 'must be one of: "active", "pending", "unsubscribed"' },
-      { field: 'extra', code: 'not_allowed', message: 'is not a known field' },
-    ]));
+    expect(details).toEqual(
+      expect.arrayContaining([
+        { field: 'status', code: 'invalid_value', message: 'must be one of: "active", "pending", "unsubscribed"' },
+        { field: 'extra', code: 'not_allowed', message: 'is not a known field' },
+      ]),
+    );
   });
 });

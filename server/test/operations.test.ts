@@ -12,7 +12,9 @@ const run = promisify(execFile);
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 let ctx: TestContext;
-beforeAll(async () => { ctx = await createTestContext(); });
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
 afterAll(() => ctx.close());
 
 describe('health and readiness', () => {
@@ -24,7 +26,14 @@ describe('health and readiness', () => {
   });
 
   it('answers /ready with 503 naming what is unreachable', async () => {
-    const config = loadConfig({ ...Object.fromEntries(Object.entries(ctx.config).map(([k, v]) => [k, String(v)])), DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', TOKEN_SECRET: TEST_TOKEN_SECRET, LOG_LEVEL: 'silent', TRUST_PROXY: 'false', CORS_ORIGINS: '' });
+    const config = loadConfig({
+      ...Object.fromEntries(Object.entries(ctx.config).map(([k, v]) => [k, String(v)])),
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+      TOKEN_SECRET: TEST_TOKEN_SECRET,
+      LOG_LEVEL: 'silent',
+      TRUST_PROXY: 'false',
+      CORS_ORIGINS: '',
+    });
     const container = createContainer(config, { processName: 'test' });
     const app = await buildApp(container);
     try {
@@ -44,8 +53,9 @@ describe('OpenAPI document', () => {
     const res = await ctx.app.inject({ method: 'GET', url: '/openapi.json' });
     const doc = res.json();
     expect(doc.openapi).toBe('3.1.0');
-    const operations = Object.entries(doc.paths as Record<string, Record<string, { operationId?: string; summary?: string; responses?: object; security?: unknown }>>)
-      .flatMap(([p, methods]) => Object.entries(methods).map(([method, op]) => ({ path: p, method, ...op })));
+    const operations = Object.entries(
+      doc.paths as Record<string, Record<string, { operationId?: string; summary?: string; responses?: object; security?: unknown }>>,
+    ).flatMap(([p, methods]) => Object.entries(methods).map(([method, op]) => ({ path: p, method, ...op })));
     expect(operations.length).toBeGreaterThan(15);
     const ids = operations.map((o) => o.operationId);
     expect(ids.every(Boolean)).toBe(true);
@@ -53,7 +63,8 @@ describe('OpenAPI document', () => {
     for (const op of operations) {
       expect(op.summary, `${op.method} ${op.path}`).toBeTruthy();
       expect(Object.keys(op.responses ?? {}).length, `${op.method} ${op.path}`).toBeGreaterThan(0);
-      if (op.path.startsWith('/api/v1/') && !('x-public' in op)) expect(op.security ?? (op as Record<string, unknown>)['x-public'], `${op.method} ${op.path} security`).toBeDefined();
+      if (op.path.startsWith('/api/v1/') && !('x-public' in op))
+        expect(op.security ?? (op as Record<string, unknown>)['x-public'], `${op.method} ${op.path} security`).toBeDefined();
     }
   });
 
@@ -65,16 +76,22 @@ describe('OpenAPI document', () => {
 });
 
 describe('operator CLI', () => {
-  const cli = (args: string[]) => run(process.execPath, ['src/cli.ts', ...args], {
-    cwd: serverDir,
-    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.config.REDIS_URL, TOKEN_SECRET: TEST_TOKEN_SECRET, LOG_LEVEL: 'silent' },
-  });
+  const cli = (args: string[]) =>
+    run(process.execPath, ['src/cli.ts', ...args], {
+      cwd: serverDir,
+      env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.config.REDIS_URL, TOKEN_SECRET: TEST_TOKEN_SECRET, LOG_LEVEL: 'silent' },
+    });
 
   it('create-org prints one JSON object whose live key works with every scope', async () => {
     const { stdout } = await cli(['create-org', '--name', 'CLI Corp', '--admin-email', 'ops@cli.test']);
     const out = JSON.parse(stdout);
     expect(out).toMatchObject({ organization_id: expect.any(String), organization_slug: 'cli-corp', api_key: expect.stringMatching(/^sf_live_/) });
-    const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/subscribers', headers: { authorization: `Bearer ${out.api_key}` }, payload: { email: 'first@cli.test' } });
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/subscribers',
+      headers: { authorization: `Bearer ${out.api_key}` },
+      payload: { email: 'first@cli.test' },
+    });
     expect(res.statusCode).toBe(201);
     const keys = await ctx.app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: { authorization: `Bearer ${out.api_key}` } });
     expect(keys.json().items[0].scopes.length).toBe(ctx.container.services.apiKeys.allScopes().length);
@@ -84,7 +101,11 @@ describe('operator CLI', () => {
     // Running the README's command twice must not leave two organizations a person cannot tell apart.
     const again = cli(['create-org', '--name', 'CLI Corp', '--admin-email', 'ops@cli.test']);
     await expect(again).rejects.toMatchObject({ stderr: expect.stringContaining('An organization named "CLI Corp" already exists (slug "cli-corp")') });
-    const count = await ctx.container.db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).where('name', '=', 'CLI Corp').executeTakeFirstOrThrow();
+    const count = await ctx.container.db
+      .selectFrom('organizations')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('name', '=', 'CLI Corp')
+      .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(1);
     await expect(cli(['create-org', '--name', 'X', '--admin-email', 'nope'])).rejects.toMatchObject({ code: 2 });
   });

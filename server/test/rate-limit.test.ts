@@ -12,7 +12,8 @@ describe('rate limits', () => {
   it('limits each API key separately and says when to retry', async () => {
     const one = (await ctx.createOrganization()).key;
     const two = (await ctx.createOrganization()).key;
-    const get = (key: string) => ctx.app.inject({ method: 'GET', url: '/api/v1/tags', headers: { authorization: `Bearer ${key}`, 'cf-connecting-ip': '198.51.100.1' } });
+    const get = (key: string) =>
+      ctx.app.inject({ method: 'GET', url: '/api/v1/tags', headers: { authorization: `Bearer ${key}`, 'cf-connecting-ip': '198.51.100.1' } });
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) statuses.push((await get(one)).statusCode);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
@@ -25,7 +26,8 @@ describe('rate limits', () => {
   });
 
   it('limits failed authentication per client IP so keys cannot be guessed at speed', async () => {
-    const guess = (ip: string) => ctx.app.inject({ method: 'GET', url: '/api/v1/tags', headers: { authorization: `Bearer sf_live_${'g'.repeat(40)}`, 'cf-connecting-ip': ip } });
+    const guess = (ip: string) =>
+      ctx.app.inject({ method: 'GET', url: '/api/v1/tags', headers: { authorization: `Bearer sf_live_${'g'.repeat(40)}`, 'cf-connecting-ip': ip } });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i += 1) statuses.push((await guess('203.0.113.9')).statusCode);
     expect(statuses).toEqual([401, 401, 401, 429]);
@@ -33,6 +35,7 @@ describe('rate limits', () => {
   });
 
   it('keeps health checks out of the limits', async () => {
-    for (let i = 0; i < 5; i += 1) expect((await ctx.app.inject({ method: 'GET', url: '/health', headers: { 'cf-connecting-ip': '203.0.113.50' } })).statusCode).toBe(200);
+    for (let i = 0; i < 5; i += 1)
+      expect((await ctx.app.inject({ method: 'GET', url: '/health', headers: { 'cf-connecting-ip': '203.0.113.50' } })).statusCode).toBe(200);
   });
 });

@@ -39,7 +39,9 @@ describe('the subscriber list total', () => {
     const org = await ctx.createOrganization('Totals large');
     await sql`
       insert into subscribers (id, organization_id, email, status, source, confirmed_at)
-      select gen_random_uuid(), ${org.id}::uuid, 'big' || g || '@example.com', 'active', 'import', now() from generate_series(1, 100050) g`.execute(ctx.container.db);
+      select gen_random_uuid(), ${org.id}::uuid, 'big' || g || '@example.com', 'active', 'import', now() from generate_series(1, 100050) g`.execute(
+      ctx.container.db,
+    );
     await sql`analyze subscribers`.execute(ctx.container.db);
     const res = (await api(ctx, org.key)('GET', '/api/v1/subscribers?limit=1&include_total=true')).json();
     expect(res.total_exact).toBe(false);

@@ -19,8 +19,12 @@ describe('batch upsert within its documented limits', () => {
     const res = await call('POST', '/api/v1/subscribers/batch', { subscribers });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ created: 150, failed: 0 });
-    const links = await ctx.container.db.selectFrom('subscription_history').select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('organization_id', '=', org.id).where('action', '=', 'tag_subscribed').executeTakeFirstOrThrow();
+    const links = await ctx.container.db
+      .selectFrom('subscription_history')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('organization_id', '=', org.id)
+      .where('action', '=', 'tag_subscribed')
+      .executeTakeFirstOrThrow();
     expect(Number(links.n)).toBe(7500);
   });
 });
@@ -48,8 +52,10 @@ describe('tags created implicitly by one request', () => {
     // Linear: 1,000 new tags take about a second; the former quadratic join took several.
     expect(Date.now() - started).toBeLessThan(10_000);
     // The same 1,000 tags again (found by name, in any case) plus 500 new ones: within the limit.
-    const again = [...first.map((s) => ({ ...s, tags: s.tags.map((t) => t.toUpperCase()) })),
-      ...Array.from({ length: 10 }, (_, s) => ({ email: `more${s}@example.com`, tags: tagNames(`more ${s}`, 50) }))];
+    const again = [
+      ...first.map((s) => ({ ...s, tags: s.tags.map((t) => t.toUpperCase()) })),
+      ...Array.from({ length: 10 }, (_, s) => ({ email: `more${s}@example.com`, tags: tagNames(`more ${s}`, 50) })),
+    ];
     const res = await call('POST', '/api/v1/subscribers/batch', { subscribers: again });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ created: 10, updated: 20, failed: 0 });

@@ -20,7 +20,12 @@ async function outboxTypes(subjectId: string): Promise<string[]> {
 
 describe('creating a subscriber', () => {
   it('stores the subscriber with its tags, creating unknown tags, and answers 201', async () => {
-    const res = await call('POST', '/api/v1/subscribers', { email: 'Ada@Example.com', first_name: 'Ada', metadata: { plan: 'pro' }, tags: ['Weekly News', 'product'] });
+    const res = await call('POST', '/api/v1/subscribers', {
+      email: 'Ada@Example.com',
+      first_name: 'Ada',
+      metadata: { plan: 'pro' },
+      tags: ['Weekly News', 'product'],
+    });
     expect(res.statusCode).toBe(201);
     const body = res.json();
     expect(body).toMatchObject({ email: 'Ada@Example.com', status: 'active', first_name: 'Ada', last_name: null, metadata: { plan: 'pro' }, source: 'api' });
@@ -33,7 +38,12 @@ describe('creating a subscriber', () => {
     const id = res.json().id;
     expect(await outboxTypes(id)).toEqual(['subscriber.created', 'tag.subscribed']);
     const history = await call('GET', `/api/v1/subscribers/${id}/events`);
-    expect(history.json().items.map((h: { action: string }) => h.action).sort()).toEqual(['created', 'tag_subscribed']);
+    expect(
+      history
+        .json()
+        .items.map((h: { action: string }) => h.action)
+        .sort(),
+    ).toEqual(['created', 'tag_subscribed']);
   });
 
   it('reuses an existing tag by slug or by name, whatever the case', async () => {
@@ -53,7 +63,10 @@ describe('creating a subscriber', () => {
   it('names every invalid field', async () => {
     const res = await call('POST', '/api/v1/subscribers', { email: 'not-an-email', first_name: 42, nickname: 'x', tags: 'news' });
     expect(res.statusCode).toBe(422);
-    const fields = res.json().error.details.map((d: { field: string }) => d.field).sort();
+    const fields = res
+      .json()
+      .error.details.map((d: { field: string }) => d.field)
+      .sort();
     expect(fields).toEqual(['email', 'first_name', 'nickname', 'tags']);
   });
 
@@ -66,7 +79,9 @@ describe('creating a subscriber', () => {
   });
 
   it('creates each shared tag once when many subscribers arrive at the same time', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => call('POST', '/api/v1/subscribers', { email: `race${i}@example.com`, tags: ['race-a', 'Race B'] })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => call('POST', '/api/v1/subscribers', { email: `race${i}@example.com`, tags: ['race-a', 'Race B'] })),
+    );
     expect(results.map((r) => r.statusCode)).toEqual(Array(20).fill(201));
     for (const r of results) expect(r.json().tags).toHaveLength(2);
     const tag = await call('GET', '/api/v1/tags/by-name/race-a');
@@ -110,11 +125,14 @@ describe('reading subscribers', () => {
     expect((await call('GET', '/api/v1/subscribers?tag=no-such-tag')).json().items).toEqual([]);
   });
 
-  it('finds a tag\'s subscribers by the tag\'s name as well as its slug', async () => {
+  it("finds a tag's subscribers by the tag's name as well as its slug", async () => {
     await call('POST', '/api/v1/subscribers', { email: 'named@filter.test', tags: ['Product Updates'] });
     for (const tag of ['product-updates', 'Product Updates', 'product updates']) {
       const found = (await call('GET', `/api/v1/subscribers?tag=${encodeURIComponent(tag)}`)).json();
-      expect(found.items.map((s: { email: string }) => s.email), tag).toEqual(['named@filter.test']);
+      expect(
+        found.items.map((s: { email: string }) => s.email),
+        tag,
+      ).toEqual(['named@filter.test']);
     }
   });
 
@@ -189,7 +207,11 @@ describe('changing subscribers', () => {
     expect((await call('GET', `/api/v1/subscribers/${id}`)).statusCode).toBe(404);
     const db = ctx.container.db;
     for (const table of ['subscriber_tags', 'subscription_history', 'subscriber_notes'] as const) {
-      const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('subscriber_id', '=', id).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('subscriber_id', '=', id)
+        .executeTakeFirstOrThrow();
       expect(row.n).toBe(0);
     }
     expect((await outboxTypes(id)).at(-1)).toBe('subscriber.deleted');

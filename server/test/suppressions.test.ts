@@ -52,7 +52,7 @@ describe('the suppression list', () => {
     expect((await call('POST', '/api/v1/emails/send', { template_slug: 'receipt', to: 'again@example.com' })).statusCode).toBe(202);
   });
 
-  it('does not reveal or remove another organization\'s entries', async () => {
+  it("does not reveal or remove another organization's entries", async () => {
     const { id } = (await call('POST', '/api/v1/suppressions', { email: 'private@example.com' })).json();
     expect((await other('GET', '/api/v1/suppressions?q=private')).json().items).toEqual([]);
     expect((await other('DELETE', `/api/v1/suppressions/${id}`)).statusCode).toBe(404);

@@ -14,7 +14,14 @@ describe('tags', () => {
   it('creates a tag with a slug derived from its name and every field in the response', async () => {
     const res = await call('POST', '/api/v1/tags', { name: 'Produkt-Neuigkeiten für Kunden', description: 'Monthly', category: 'Product', is_public: false });
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ name: 'Produkt-Neuigkeiten für Kunden', slug: 'produkt-neuigkeiten-fur-kunden', description: 'Monthly', category: 'Product', is_public: false, subscriber_count: 0 });
+    expect(res.json()).toMatchObject({
+      name: 'Produkt-Neuigkeiten für Kunden',
+      slug: 'produkt-neuigkeiten-fur-kunden',
+      description: 'Monthly',
+      category: 'Product',
+      is_public: false,
+      subscriber_count: 0,
+    });
   });
 
   it('accepts an explicit slug and rejects a malformed one', async () => {

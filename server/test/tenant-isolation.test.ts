@@ -34,7 +34,7 @@ describe("another organization's subscriber", () => {
     expect(res.json().error.code).toBe('subscriber_not_found');
   });
 
-  it('is not found by email, in lists or by tag, and a batch in B creates B\'s own subscriber', async () => {
+  it("is not found by email, in lists or by tag, and a batch in B creates B's own subscriber", async () => {
     expect((await b('GET', '/api/v1/subscribers/by-email?email=private%40a.test')).statusCode).toBe(404);
     expect((await b('GET', '/api/v1/subscribers')).json().items).toEqual([]);
     expect((await b('GET', '/api/v1/subscribers?tag=a-only')).json().items).toEqual([]);

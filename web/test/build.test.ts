@@ -15,7 +15,10 @@ let out: string;
 
 beforeAll(async () => {
   out = mkdtempSync(path.join(tmpdir(), 'sf-prefs-build-'));
-  await run(path.join(web, '..', 'node_modules', '.bin', 'vite'), ['build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: web, env: { ...process.env, NODE_ENV: 'production', WEB_APP: 'preferences' } });
+  await run(path.join(web, '..', 'node_modules', '.bin', 'vite'), ['build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], {
+    cwd: web,
+    env: { ...process.env, NODE_ENV: 'production', WEB_APP: 'preferences' },
+  });
 }, 120_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -41,7 +44,7 @@ describe('the preference app build', () => {
     }
   });
 
-  it('has no inline script (the page is served with script-src \'self\') and is not indexable', () => {
+  it("has no inline script (the page is served with script-src 'self') and is not indexable", () => {
     const html = readFileSync(path.join(out, 'index.html'), 'utf8');
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).toContain('<meta name="robots" content="noindex, nofollow"');
@@ -49,7 +52,7 @@ describe('the preference app build', () => {
 });
 
 describe('the API types', () => {
-  it('are the SDK\'s generated types, with no second copy in web/ (the SDK\'s generator has the drift check)', () => {
+  it("are the SDK's generated types, with no second copy in web/ (the SDK's generator has the drift check)", () => {
     expect(readdirSync(path.join(web, 'src/shared/api')).filter((name) => name.endsWith('.d.ts'))).toEqual([]);
     expect(readFileSync(path.join(web, 'src/shared/api/client.ts'), 'utf8')).toMatch(/^import type \{ paths \} from '@subscribe-flow\/sdk';$/m);
   });

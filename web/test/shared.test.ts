@@ -21,7 +21,7 @@ describe('branding colours', () => {
 
 describe('choosing the language', () => {
   const locales = ['en', 'de'] as const;
-  it('prefers the person\'s choice, then the browser, then the organization', () => {
+  it("prefers the person's choice, then the browser, then the organization", () => {
     expect(chooseLocale(locales, { chosen: 'de', browser: ['en-US'], organization: 'en' })).toBe('de');
     expect(chooseLocale(locales, { browser: ['fr-FR', 'de-CH'], organization: 'en' })).toBe('de');
     expect(chooseLocale(locales, { browser: ['fr-FR'], organization: 'de' })).toBe('de');
@@ -31,17 +31,34 @@ describe('choosing the language', () => {
 
 describe('routing', () => {
   it('reads the page from the URL', () => {
-    expect(routeOf({ pathname: '/preferences/', search: '?token=abc' })).toEqual({ page: 'preferences', token: 'abc', organization: null, unsubscribeFirst: false });
-    expect(routeOf({ pathname: '/preferences/', search: '?token=abc&view=unsubscribe' })).toEqual({ page: 'preferences', token: 'abc', organization: null, unsubscribeFirst: true });
+    expect(routeOf({ pathname: '/preferences/', search: '?token=abc' })).toEqual({
+      page: 'preferences',
+      token: 'abc',
+      organization: null,
+      unsubscribeFirst: false,
+    });
+    expect(routeOf({ pathname: '/preferences/', search: '?token=abc&view=unsubscribe' })).toEqual({
+      page: 'preferences',
+      token: 'abc',
+      organization: null,
+      unsubscribeFirst: true,
+    });
     expect(routeOf({ pathname: '/preferences/confirm', search: '?token=abc' })).toEqual({ page: 'confirm', token: 'abc' });
     expect(routeOf({ pathname: '/preferences/', search: '?org=acme' })).toEqual({ page: 'request-link', organization: 'acme', problem: 'missing' });
-    expect(routeOf({ pathname: '/preferences/', search: '?error=invalid_link&org=acme' })).toEqual({ page: 'request-link', organization: 'acme', problem: 'invalid' });
+    expect(routeOf({ pathname: '/preferences/', search: '?error=invalid_link&org=acme' })).toEqual({
+      page: 'request-link',
+      organization: 'acme',
+      problem: 'invalid',
+    });
   });
 });
 
 describe('grouping topics', () => {
   it('follows the category order and puts topics without one last', () => {
     const groups = groupTopics(preferenceView(), 'Other');
-    expect(groups.map((g) => [g.label, g.topics.map((t) => t.name)])).toEqual([['Newsletters', ['Weekly digest']], ['Other', ['Events']]]);
+    expect(groups.map((g) => [g.label, g.topics.map((t) => t.name)])).toEqual([
+      ['Newsletters', ['Weekly digest']],
+      ['Other', ['Events']],
+    ]);
   });
 });

@@ -117,16 +117,10 @@ export function renderConfigReference(schema: unknown, source: string): string {
 
   const summary = table(
     ['Variable', 'Required', 'Default'],
-    variables.map((v) => [
-      `[${cellCode(v.name)}](#${headingId(v.name)})`,
-      v.required ? 'yes' : 'no',
-      v.hasDefault ? cell(formatDefault(v.defaultValue)) : '—',
-    ]),
+    variables.map((v) => [`[${cellCode(v.name)}](#${headingId(v.name)})`, v.required ? 'yes' : 'no', v.hasDefault ? cell(formatDefault(v.defaultValue)) : '—']),
   );
 
-  const sections = [...groups.entries()].map(([group, list]) =>
-    [`## ${group}`, ...list.map(renderVariable)].join('\n\n'),
-  );
+  const sections = [...groups.entries()].map(([group, list]) => [`## ${group}`, ...list.map(renderVariable)].join('\n\n'));
 
   const envLines = [
     '# Required: the server does not start without these.',

@@ -126,7 +126,9 @@ export function typeLabel(schema: Schema, resolve: Resolver = noRefs, depth = 0)
 
 /** For `X | null` written as `anyOf`, the `X`: its constraints are the ones to describe. */
 function nonNullVariant(schema: Schema, resolve: Resolver): Schema {
-  const options = variants(schema)?.map((o) => deref(o, resolve)).filter((o) => !isNullSchema(o));
+  const options = variants(schema)
+    ?.map((o) => deref(o, resolve))
+    .filter((o) => !isNullSchema(o));
   return options && options.length === 1 && options[0] ? options[0] : schema;
 }
 

@@ -120,8 +120,7 @@ export function collectOperations(doc: Doc): Operation[] {
         role: str(op['x-required-role']),
         platformAdmin: op['x-platform-admin'] === true,
         // Either flagged by the server (`x-idempotent: true`) or visible as a declared header.
-        idempotent:
-          op['x-idempotent'] === true || [...byKey.values()].some((p) => p.in === 'header' && /^idempotency-key$/i.test(p.name)),
+        idempotent: op['x-idempotent'] === true || [...byKey.values()].some((p) => p.in === 'header' && /^idempotency-key$/i.test(p.name)),
       });
     }
   }
@@ -645,7 +644,10 @@ function renderIndex(doc: Doc, pages: TagPage[], source: string): string {
     [
       'The examples use two shell variables; set them once:',
       '',
-      fence('sh', 'export SF_API_URL=http://localhost:3000   # your API origin, no trailing slash\nexport SF_API_KEY=sf_test_...               # an API key with the scopes the call needs'),
+      fence(
+        'sh',
+        'export SF_API_URL=http://localhost:3000   # your API origin, no trailing slash\nexport SF_API_KEY=sf_test_...               # an API key with the scopes the call needs',
+      ),
     ].join('\n'),
     '## Authentication',
     [
@@ -688,7 +690,7 @@ function renderIndex(doc: Doc, pages: TagPage[], source: string): string {
       '- **Pagination:** lists take `limit` (at most 100) and `cursor`, and answer `{ "items": [...], "next_cursor": "…" }`;',
       '  pass `next_cursor` back as `cursor` until it is `null`.',
       '- **Idempotency:** operations marked *Idempotent retries* accept an `Idempotency-Key` header. Retrying with',
-      '  the same key and body within 24 hours (the server\'s `IDEMPOTENCY_TTL_SECONDS`) returns the first response',
+      "  the same key and body within 24 hours (the server's `IDEMPOTENCY_TTL_SECONDS`) returns the first response",
       '  instead of doing the work twice, with the header `idempotency-replayed: true`.',
       '- **Rate limits:** per API key or signed-in user, and per client IP for calls without credentials.',
       '  Responses carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a `429` carries `Retry-After`.',
@@ -728,4 +730,3 @@ export function renderMissingApiReference(source: string, command: string): Map<
     ],
   ]);
 }
-

@@ -41,7 +41,9 @@ export function pagefindPages(variant: DocsVariant): { url: string; title: strin
     .filter((f) => f.endsWith('.pf_fragment'))
     .sort()
     .map((f) => {
-      const text = gunzipSync(readFileSync(join(dir, f))).toString('utf8').replace(/^pagefind_dcd/, '');
+      const text = gunzipSync(readFileSync(join(dir, f)))
+        .toString('utf8')
+        .replace(/^pagefind_dcd/, '');
       const data = JSON.parse(text) as { url: string; content: string; meta?: { title?: string } };
       return { url: data.url, title: data.meta?.title ?? '', content: data.content };
     });
@@ -74,7 +76,11 @@ export function resolveTarget(files: Set<string>, path: string): string | undefi
   const clean = decodeURIComponent(path.replace(/^\//, ''));
   // Static hosts serve `/a/` from `a/index.html` and, like the 404 page's canonical `/404/`, from `a.html`.
   const candidates =
-    clean === '' ? ['index.html'] : clean.endsWith('/') ? [`${clean}index.html`, `${clean.slice(0, -1)}.html`] : [clean, `${clean}/index.html`, `${clean}.html`];
+    clean === ''
+      ? ['index.html']
+      : clean.endsWith('/')
+        ? [`${clean}index.html`, `${clean.slice(0, -1)}.html`]
+        : [clean, `${clean}/index.html`, `${clean}.html`];
   return candidates.find((c) => files.has(c));
 }
 

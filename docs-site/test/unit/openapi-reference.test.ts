@@ -23,9 +23,7 @@ function section(slug: string, heading: string): string {
 
 describe('API reference generator', () => {
   it('writes an overview plus one page per tag, untagged operations under "Other"', () => {
-    expect([...pages.keys()].sort()).toEqual(
-      ['index', 'other', 'preference-center', 'subscribers', 'tags'].map((s) => `${API_DIR}/${s}.md`),
-    );
+    expect([...pages.keys()].sort()).toEqual(['index', 'other', 'preference-center', 'subscribers', 'tags'].map((s) => `${API_DIR}/${s}.md`));
   });
 
   it('documents every operation once: method, path, operationId and summary', () => {
@@ -117,7 +115,7 @@ describe('API reference generator', () => {
   });
 
   it('computes heading ids as Astro does (github-slugger), so overview links resolve', () => {
-    expect(headingId("Create or update up to 1,000 subscribers; one result per item")).toBe('create-or-update-up-to-1000-subscribers-one-result-per-item');
+    expect(headingId('Create or update up to 1,000 subscribers; one result per item')).toBe('create-or-update-up-to-1000-subscribers-one-result-per-item');
     expect(headingId("The organization's members — and roles")).toBe('the-organizations-members--and-roles');
     expect(headingId('Résumé café')).toBe('résumé-café');
     expect(headingId('½ price')).toBe('-price');
@@ -173,7 +171,16 @@ describe('API reference generator on @fastify/swagger output', () => {
       info: { title: 't', version: '1' },
       tags: [{ name: 'platform', description: 'Operators' }],
       paths: {
-        '/p': { get: { operationId: 'p', summary: 'Every organization', tags: ['platform'], 'x-platform-admin': true, 'x-required-role': 'admin', responses: { 200: { description: 'OK' } } } },
+        '/p': {
+          get: {
+            operationId: 'p',
+            summary: 'Every organization',
+            tags: ['platform'],
+            'x-platform-admin': true,
+            'x-required-role': 'admin',
+            responses: { 200: { description: 'OK' } },
+          },
+        },
         '/u/{token}': { post: { operationId: 'u', summary: 'Unsubscribe', tags: ['unsubscribe'], responses: { 200: { description: 'OK' } } } },
       },
     };

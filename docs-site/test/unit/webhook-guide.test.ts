@@ -64,7 +64,12 @@ function cases(): Case[] {
       headers: { 'webhook-id': 'msg_2', 'webhook-timestamp': String(NOW), 'webhook-signature': `${vector['webhook-signature']} ${fresh}` },
       valid: true,
     },
-    { ...base, name: 'a v1a (asymmetric) entry only', headers: { ...vectorHeaders, 'webhook-signature': vector['webhook-signature'].replace('v1,', 'v1a,') }, valid: false },
+    {
+      ...base,
+      name: 'a v1a (asymmetric) entry only',
+      headers: { ...vectorHeaders, 'webhook-signature': vector['webhook-signature'].replace('v1,', 'v1a,') },
+      valid: false,
+    },
   ];
 }
 

@@ -29,10 +29,19 @@ describe('configuration', () => {
   });
 
   it('merges BILLING_PLANS over the default plans and names what is wrong in it', () => {
-    const plans = loadConfig({ TOKEN_SECRET: secret, BILLING_PLANS: '{"starter":{"stripe_price_id":"price_s","subscribers":10000},"agency":{"name":"Agency","stripe_price_id":"price_a","emails_per_month":null}}' }).PLANS;
+    const plans = loadConfig({
+      TOKEN_SECRET: secret,
+      BILLING_PLANS:
+        '{"starter":{"stripe_price_id":"price_s","subscribers":10000},"agency":{"name":"Agency","stripe_price_id":"price_a","emails_per_month":null}}',
+    }).PLANS;
     expect(plans.map((p) => p.id)).toEqual(['free', 'starter', 'professional', 'agency']);
     expect(plans[0]!.limits).toEqual({ subscribers: 1000, emails_per_month: 4000, webhook_endpoints: 0, custom_domains: 0 });
-    expect(plans[1]).toEqual({ id: 'starter', name: 'Starter', stripe_price_id: 'price_s', limits: { subscribers: 10000, emails_per_month: 50000, webhook_endpoints: 3, custom_domains: 0 } });
+    expect(plans[1]).toEqual({
+      id: 'starter',
+      name: 'Starter',
+      stripe_price_id: 'price_s',
+      limits: { subscribers: 10000, emails_per_month: 50000, webhook_endpoints: 3, custom_domains: 0 },
+    });
     expect(plans[3]!.limits).toEqual({ subscribers: null, emails_per_month: null, webhook_endpoints: null, custom_domains: null });
     const bad = (json: string) => () => loadConfig({ TOKEN_SECRET: secret, BILLING_PLANS: json });
     expect(bad('{')).toThrowError(/BILLING_PLANS: is not valid JSON/);
@@ -61,8 +70,11 @@ describe('configuration', () => {
 describe('configuration for a real email provider', () => {
   const real = { TOKEN_SECRET: secret, EMAIL_PROVIDER: 'smtp', SMTP_URL: 'smtp://relay.example.net:587' };
   const publicUrls = {
-    PUBLIC_API_URL: 'https://api.news.acme.org', PREFERENCES_APP_URL: 'https://api.news.acme.org/preferences', ADMIN_APP_URL: 'https://api.news.acme.org/admin',
-    EMAIL_DEFAULT_FROM: 'Acme <news@news.acme.org>', AUTH_EMAIL_FROM: 'Acme <login@news.acme.org>',
+    PUBLIC_API_URL: 'https://api.news.acme.org',
+    PREFERENCES_APP_URL: 'https://api.news.acme.org/preferences',
+    ADMIN_APP_URL: 'https://api.news.acme.org/admin',
+    EMAIL_DEFAULT_FROM: 'Acme <news@news.acme.org>',
+    AUTH_EMAIL_FROM: 'Acme <login@news.acme.org>',
   };
 
   it('refuses the localhost defaults, naming every variable', () => {
@@ -72,13 +84,16 @@ describe('configuration for a real email provider', () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    for (const name of ['PUBLIC_API_URL', 'PREFERENCES_APP_URL', 'ADMIN_APP_URL', 'EMAIL_DEFAULT_FROM', 'AUTH_EMAIL_FROM']) expect(message).toContain(`${name}: must be`);
+    for (const name of ['PUBLIC_API_URL', 'PREFERENCES_APP_URL', 'ADMIN_APP_URL', 'EMAIL_DEFAULT_FROM', 'AUTH_EMAIL_FROM'])
+      expect(message).toContain(`${name}: must be`);
   });
 
   it('refuses http links and senders on local domains', () => {
     expect(() => loadConfig({ ...real, ...publicUrls, PUBLIC_API_URL: 'http://api.news.acme.org' })).toThrowError(/PUBLIC_API_URL: must be a public https/);
     expect(() => loadConfig({ ...real, ...publicUrls, PREFERENCES_APP_URL: 'https://127.0.0.1/preferences' })).toThrowError(/PREFERENCES_APP_URL/);
-    expect(() => loadConfig({ ...real, ...publicUrls, EMAIL_DEFAULT_FROM: 'Acme <no-reply@mail.local>' })).toThrowError(/EMAIL_DEFAULT_FROM: must be an address on a real sending domain/);
+    expect(() => loadConfig({ ...real, ...publicUrls, EMAIL_DEFAULT_FROM: 'Acme <no-reply@mail.local>' })).toThrowError(
+      /EMAIL_DEFAULT_FROM: must be an address on a real sending domain/,
+    );
   });
 
   it('starts with https links and real senders, and the dev mailbox keeps its localhost defaults', () => {

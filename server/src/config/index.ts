@@ -49,13 +49,17 @@ function parse(schema: typeof configSchema, env: Record<string, string | undefin
       const missing = (problem.params as { requiredProperties?: string[] }).requiredProperties?.[0];
       const name = problem.instancePath.replace(/^\//, '') || String(missing ?? '');
       // "must have required properties X" reads like a schema internal; say what to do instead.
-      return !problem.instancePath && missing ? `  ${name}: is not set (put it in the environment or in .env; see .env.example)` : `  ${name}: ${problem.message}`;
+      return !problem.instancePath && missing
+        ? `  ${name}: is not set (put it in the environment or in .env; see .env.example)`
+        : `  ${name}: ${problem.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n${[...new Set(lines)].join('\n')}`);
   }
   const raw = converted as Raw;
   if (!('TOKEN_SECRET' in schema.properties)) return Object.freeze(raw);
-  const secrets = raw.TOKEN_SECRET.split(',').map((s) => s.trim()).filter(Boolean);
+  const secrets = raw.TOKEN_SECRET.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const shortSecret = secrets.find((s) => s.length < 32);
   if (shortSecret !== undefined) throw new ConfigError('Invalid configuration:\n  TOKEN_SECRET: every secret must be at least 32 characters');
   const realProblems = realProviderProblems(raw);
@@ -66,7 +70,11 @@ function parse(schema: typeof configSchema, env: Record<string, string | undefin
   return Object.freeze({
     ...rest,
     TOKEN_SECRETS: Object.freeze(secrets),
-    CORS_ORIGINS: Object.freeze(raw.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)),
+    CORS_ORIGINS: Object.freeze(
+      raw.CORS_ORIGINS.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
     TRUST_PROXY: parseTrustProxy(raw.TRUST_PROXY),
     BILLING_ENABLED: Boolean(raw.STRIPE_SECRET_KEY && raw.STRIPE_WEBHOOK_SECRET),
     PLANS: parsePlans(raw.BILLING_PLANS),
@@ -92,7 +100,8 @@ function realProviderProblems(raw: Raw): string[] {
     } catch {
       url = undefined;
     }
-    if (!url || url.protocol !== 'https:' || LOCAL_DOMAIN.test(url.hostname)) problems.push(`  ${name}: must be a public https:// URL (${why}); it is "${raw[name]}"`);
+    if (!url || url.protocol !== 'https:' || LOCAL_DOMAIN.test(url.hostname))
+      problems.push(`  ${name}: must be a public https:// URL (${why}); it is "${raw[name]}"`);
   }
   for (const name of ['EMAIL_DEFAULT_FROM', 'AUTH_EMAIL_FROM'] as const) {
     const domain = /@([^>\s@]+)>?\s*$/.exec(raw[name])?.[1] ?? '';
@@ -120,5 +129,8 @@ function parseTrustProxy(value: string): boolean | number | string[] {
   if (value === 'true') return true;
   if (value === 'false' || value === '') return false;
   if (/^\d+$/.test(value)) return Number(value);
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

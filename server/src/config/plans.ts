@@ -19,7 +19,11 @@ export const FREE_PLAN = 'free';
 export const DEFAULT_PLANS: Readonly<Record<string, Omit<Plan, 'id'>>> = {
   free: { name: 'Free', stripe_price_id: null, limits: { subscribers: 1_000, emails_per_month: 4_000, webhook_endpoints: 0, custom_domains: 0 } },
   starter: { name: 'Starter', stripe_price_id: null, limits: { subscribers: 5_000, emails_per_month: 50_000, webhook_endpoints: 3, custom_domains: 0 } },
-  professional: { name: 'Professional', stripe_price_id: null, limits: { subscribers: 50_000, emails_per_month: 500_000, webhook_endpoints: null, custom_domains: null } },
+  professional: {
+    name: 'Professional',
+    stripe_price_id: null,
+    limits: { subscribers: 50_000, emails_per_month: 500_000, webhook_endpoints: null, custom_domains: null },
+  },
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -45,7 +49,8 @@ export function parsePlans(json: string): readonly Plan[] {
     const name = given.name ?? base?.name ?? id;
     if (typeof name !== 'string' || name.length === 0 || name.length > 60) throw new Error(`BILLING_PLANS: ${id}.name must be a text of 1 to 60 characters`);
     const price = given.stripe_price_id ?? base?.stripe_price_id ?? null;
-    if (price !== null && (typeof price !== 'string' || !/^price_[A-Za-z0-9_]{1,200}$/.test(price))) throw new Error(`BILLING_PLANS: ${id}.stripe_price_id must look like price_…`);
+    if (price !== null && (typeof price !== 'string' || !/^price_[A-Za-z0-9_]{1,200}$/.test(price)))
+      throw new Error(`BILLING_PLANS: ${id}.stripe_price_id must look like price_…`);
     if (id === FREE_PLAN && price !== null) throw new Error('BILLING_PLANS: the free plan cannot have a Stripe price');
     const limits = {} as Record<LimitKind, number | null>;
     for (const kind of LIMIT_KINDS) {

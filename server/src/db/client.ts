@@ -12,8 +12,11 @@ export type Executor = Kysely<DB> | Transaction<DB>;
  * keeps as plain text or JSON narrowed to what the code stores in them (a status union, a record list).
  * Repositories describe their rows this way so a migration that changes a column changes the row type too.
  */
-export type Row<Table extends keyof DB, Column extends keyof Selectable<DB[Table]>, Narrowed extends Partial<Record<Column, unknown>> = Record<never, never>> =
-  Omit<Pick<Selectable<DB[Table]>, Column>, keyof Narrowed> & Narrowed;
+export type Row<
+  Table extends keyof DB,
+  Column extends keyof Selectable<DB[Table]>,
+  Narrowed extends Partial<Record<Column, unknown>> = Record<never, never>,
+> = Omit<Pick<Selectable<DB[Table]>, Column>, keyof Narrowed> & Narrowed;
 
 // int8 (counts) arrive as strings by default; every count we read fits in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));

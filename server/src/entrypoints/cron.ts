@@ -21,7 +21,12 @@ try {
   const queues = createQueues(connection, config.REDIS_PREFIX);
   const metrics = createMetrics('cron');
   let stopping = false;
-  const server = await startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT ?? DEFAULT_METRICS_PORT, registry: metrics.registry, healthy: () => !stopping });
+  const server = await startMetricsServer({
+    host: config.METRICS_HOST,
+    port: config.METRICS_PORT ?? DEFAULT_METRICS_PORT,
+    registry: metrics.registry,
+    healthy: () => !stopping,
+  });
   const scheduler = startCron({ producer: createJobProducer(queues), logger, metrics, schedules: SCHEDULES, connection });
   closeOnSignals(logger, async () => {
     stopping = true;

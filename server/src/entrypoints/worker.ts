@@ -30,7 +30,10 @@ try {
     await container.close();
   });
   await runtime.start();
-  container.logger.info({ provider: container.emailProvider.name, rate_limit_per_second: container.providerRateLimitPerSecond || 'unlimited', metrics_port: server.port }, 'worker started');
+  container.logger.info(
+    { provider: container.emailProvider.name, rate_limit_per_second: container.providerRateLimitPerSecond || 'unlimited', metrics_port: server.port },
+    'worker started',
+  );
 } catch (error) {
   exitOnStartupError(error);
 }

@@ -20,7 +20,11 @@ export function minuteTick(date: Date, everyMinutes = 1): string {
 }
 
 /** The daily cleanup of data past retention, for every module's retention tasks. */
-export const retentionSchedule: Schedule = { name: 'retention-cleanup', expression: '30 3 * * *', job: (tick) => ({ name: 'retention.cleanup', payload: { day: day(tick) } }) };
+export const retentionSchedule: Schedule = {
+  name: 'retention-cleanup',
+  expression: '30 3 * * *',
+  job: (tick) => ({ name: 'retention.cleanup', payload: { day: day(tick) } }),
+};
 
 /** Enqueues the job of one tick of a schedule (what a node-cron task runs; tests call it directly). */
 export async function enqueueTick(producer: JobProducer, schedule: Schedule, tick: Date): Promise<JobRequest> {
@@ -61,7 +65,14 @@ type ReadySignal = { on(event: 'ready', listener: () => void): unknown };
  * the latest due period of every schedule is enqueued. Job ids are derived from the period, so a
  * period that did get enqueued (by this or another cron process) is not enqueued twice.
  */
-export function createCronRunner(deps: { producer: JobProducer; logger: Logger; metrics: Metrics; schedules: readonly Schedule[]; connection?: ReadySignal; now?: () => Date }) {
+export function createCronRunner(deps: {
+  producer: JobProducer;
+  logger: Logger;
+  metrics: Metrics;
+  schedules: readonly Schedule[];
+  connection?: ReadySignal;
+  now?: () => Date;
+}) {
   const { producer, logger, metrics, schedules } = deps;
   const now = deps.now ?? (() => new Date());
   // True until a catch-up succeeded, and again after any failed enqueue.
@@ -123,9 +134,15 @@ export function createCronRunner(deps: { producer: JobProducer; logger: Logger; 
  */
 export function startCron(deps: Parameters<typeof createCronRunner>[0]): { tasks: ScheduledTask[]; catchUp(): Promise<boolean>; stop(): Promise<void> } {
   const runner = createCronRunner(deps);
-  const tasks = deps.schedules.map((schedule) => cron.schedule(schedule.expression, async ({ date }) => {
-    await runner.tick(schedule, date);
-  }, { name: schedule.name, timezone: 'UTC', noOverlap: true }));
+  const tasks = deps.schedules.map((schedule) =>
+    cron.schedule(
+      schedule.expression,
+      async ({ date }) => {
+        await runner.tick(schedule, date);
+      },
+      { name: schedule.name, timezone: 'UTC', noOverlap: true },
+    ),
+  );
   void runner.catchUp();
   return {
     tasks,

@@ -19,7 +19,11 @@ export function createJobProducer(queues: Queues) {
     const job = JOBS[request.name];
     if (!isValidPayload(request.name, request.payload)) throw new TypeError(`invalid payload for job ${request.name}`);
     const jobId = (job.jobId as (payload: unknown) => string)(request.payload);
-    return { name: request.name, data: toJobData(request.payload, currentRequestId()), opts: { ...job.options, jobId, ...(request.delayMs ? { delay: request.delayMs } : {}), ...(request.priority ? { priority: request.priority } : {}) } };
+    return {
+      name: request.name,
+      data: toJobData(request.payload, currentRequestId()),
+      opts: { ...job.options, jobId, ...(request.delayMs ? { delay: request.delayMs } : {}), ...(request.priority ? { priority: request.priority } : {}) },
+    };
   }
 
   return {

@@ -76,35 +76,48 @@ export function createWorkerRuntime(deps: WorkerDeps, handlers: JobHandlers, met
   }
 
   const workers = (options.queues ?? QUEUE_NAMES).map((queue) => {
-    const worker = new Worker(queue, async (job: Job, token?: string, signal?: AbortSignal) => {
-      const name = job.name;
-      const { payload, requestId } = fromJobData(job.data);
-      if (!isJobName(name) || !isValidPayload(name, payload)) throw new UnrecoverableError(`unknown job "${name}" or invalid payload`);
-      return runWithLogContext({ ...(requestId ? { request_id: requestId } : {}), job: name, job_id: job.id ?? '' }, async () => {
-        const stop = metrics.jobSeconds.startTimer({ queue, name });
-        try {
-          const handler = handlers[name] as (payload: unknown, context: JobContext) => Promise<unknown>;
-          const result = await handler(payload, contextFor(job, queue, token, signal ?? new AbortController().signal));
-          metrics.jobs.inc({ queue, name, outcome: 'completed' });
-          return result;
-        } catch (error) {
-          const outcome = error instanceof UnrecoverableError ? 'failed' : (error as Error).name === 'RateLimitError' ? 'rate_limited' : (error as Error).name === 'WaitingError' ? 'returned' : error instanceof DelayedError ? 'postponed' : 'retried';
-          metrics.jobs.inc({ queue, name, outcome });
-          throw error;
-        } finally {
-          stop();
-        }
-      });
-    }, {
-      connection,
-      prefix: config.REDIS_PREFIX,
-      autorun: false,
-      concurrency: queue === 'email' ? config.WORKER_CONCURRENCY : CONCURRENCY[queue],
-      lockDuration: config.WORKER_LOCK_DURATION_MS,
-      stalledInterval: config.WORKER_LOCK_DURATION_MS,
-      maxStalledCount: 2,
-      ...(queue === 'email' ? { limiter: rate > 0 ? { max: rate, duration: LIMITER_WINDOW_MS } : { max: UNLIMITED, duration: 1000 } } : {}),
-    });
+    const worker = new Worker(
+      queue,
+      async (job: Job, token?: string, signal?: AbortSignal) => {
+        const name = job.name;
+        const { payload, requestId } = fromJobData(job.data);
+        if (!isJobName(name) || !isValidPayload(name, payload)) throw new UnrecoverableError(`unknown job "${name}" or invalid payload`);
+        return runWithLogContext({ ...(requestId ? { request_id: requestId } : {}), job: name, job_id: job.id ?? '' }, async () => {
+          const stop = metrics.jobSeconds.startTimer({ queue, name });
+          try {
+            const handler = handlers[name] as (payload: unknown, context: JobContext) => Promise<unknown>;
+            const result = await handler(payload, contextFor(job, queue, token, signal ?? new AbortController().signal));
+            metrics.jobs.inc({ queue, name, outcome: 'completed' });
+            return result;
+          } catch (error) {
+            const outcome =
+              error instanceof UnrecoverableError
+                ? 'failed'
+                : (error as Error).name === 'RateLimitError'
+                  ? 'rate_limited'
+                  : (error as Error).name === 'WaitingError'
+                    ? 'returned'
+                    : error instanceof DelayedError
+                      ? 'postponed'
+                      : 'retried';
+            metrics.jobs.inc({ queue, name, outcome });
+            throw error;
+          } finally {
+            stop();
+          }
+        });
+      },
+      {
+        connection,
+        prefix: config.REDIS_PREFIX,
+        autorun: false,
+        concurrency: queue === 'email' ? config.WORKER_CONCURRENCY : CONCURRENCY[queue],
+        lockDuration: config.WORKER_LOCK_DURATION_MS,
+        stalledInterval: config.WORKER_LOCK_DURATION_MS,
+        maxStalledCount: 2,
+        ...(queue === 'email' ? { limiter: rate > 0 ? { max: rate, duration: LIMITER_WINDOW_MS } : { max: UNLIMITED, duration: 1000 } } : {}),
+      },
+    );
     worker.on('error', (error) => logger.error({ err: error, queue }, 'worker error'));
     worker.on('failed', (job, error) => {
       if (job && (error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {
@@ -130,7 +143,8 @@ export function createWorkerRuntime(deps: WorkerDeps, handlers: JobHandlers, met
     async start(): Promise<void> {
       for (const worker of workers) void worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped'));
       await Promise.all(workers.map((worker) => worker.waitUntilReady()));
-      for (const loop of loops) await loop.instance.start().catch((error: unknown) => logger.error({ err: error, loop: loop.name }, 'worker loop did not start'));
+      for (const loop of loops)
+        await loop.instance.start().catch((error: unknown) => logger.error({ err: error, loop: loop.name }, 'worker loop did not start'));
     },
 
     /**

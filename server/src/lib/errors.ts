@@ -34,17 +34,13 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (resource: string): AppError =>
-  new AppError(404, `${resource}_not_found`, `${resource.replace(/_/g, ' ')} not found`);
+export const notFound = (resource: string): AppError => new AppError(404, `${resource}_not_found`, `${resource.replace(/_/g, ' ')} not found`);
 
-export const conflict = (code: string, message: string, details?: ErrorDetail[]): AppError =>
-  new AppError(409, code, message, { details });
+export const conflict = (code: string, message: string, details?: ErrorDetail[]): AppError => new AppError(409, code, message, { details });
 
-export const badRequest = (code: string, message: string, details?: ErrorDetail[]): AppError =>
-  new AppError(400, code, message, { details });
+export const badRequest = (code: string, message: string, details?: ErrorDetail[]): AppError => new AppError(400, code, message, { details });
 
-export const unprocessable = (code: string, message: string, details?: ErrorDetail[]): AppError =>
-  new AppError(422, code, message, { details });
+export const unprocessable = (code: string, message: string, details?: ErrorDetail[]): AppError => new AppError(422, code, message, { details });
 
 export const unauthorized = (code: string, message: string): AppError => new AppError(401, code, message);
 

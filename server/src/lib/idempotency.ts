@@ -7,11 +7,7 @@ export interface StoredResponse {
   body: string;
 }
 
-export type BeginResult =
-  | { state: 'new' }
-  | { state: 'replay'; response: StoredResponse }
-  | { state: 'mismatch' }
-  | { state: 'in_flight' };
+export type BeginResult = { state: 'new' } | { state: 'replay'; response: StoredResponse } | { state: 'mismatch' } | { state: 'in_flight' };
 
 interface Record {
   h: string;

@@ -9,7 +9,13 @@ describe('local fixed-window limiter', () => {
     expect(limiter.hit('a')).toEqual({ 'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '60' });
     now += 30_000;
     expect(limiter.hit('a')['ratelimit-remaining']).toBe('0');
-    const error = (() => { try { limiter.hit('a'); } catch (e) { return e; } })() as AppError;
+    const error = (() => {
+      try {
+        limiter.hit('a');
+      } catch (e) {
+        return e;
+      }
+    })() as AppError;
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ status: 429, code: 'rate_limited' });
     expect(error.headers?.['retry-after']).toBe('30');

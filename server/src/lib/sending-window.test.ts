@@ -4,7 +4,7 @@ import { heldUntil, isTimeZone, zonedTime } from './sending-window.ts';
 const weekdays = { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' };
 
 describe('sending window', () => {
-  it('lets mail go inside the window and names the next opening outside it, in the organization\'s zone', () => {
+  it("lets mail go inside the window and names the next opening outside it, in the organization's zone", () => {
     // Monday 2026-12-07 10:00 in Berlin (09:00 UTC): inside.
     expect(heldUntil(weekdays, 'Europe/Berlin', new Date('2026-12-07T09:00:00Z'))).toBeNull();
     // Monday 17:30 Berlin: held until Tuesday 09:00 Berlin = 08:00 UTC.

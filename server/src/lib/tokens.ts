@@ -59,7 +59,13 @@ export function createTokenSigner(secrets: readonly string[], now: () => number 
       }
       if (wire.p !== purpose || typeof wire.o !== 'string' || typeof wire.s !== 'string') throw invalidToken();
       if (wire.e !== undefined && wire.e * 1000 <= now()) throw expiredToken();
-      return { purpose: wire.p, organizationId: wire.o, subjectId: wire.s, ...(wire.e !== undefined ? { expiresAt: wire.e } : {}), ...(wire.x ? { extra: wire.x } : {}) };
+      return {
+        purpose: wire.p,
+        organizationId: wire.o,
+        subjectId: wire.s,
+        ...(wire.e !== undefined ? { expiresAt: wire.e } : {}),
+        ...(wire.x ? { extra: wire.x } : {}),
+      };
     },
   };
 }

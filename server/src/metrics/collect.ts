@@ -6,10 +6,12 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] a
 
 /** Reads every queue's job counts into the gauge: one small Redis pipeline per queue. */
 export async function collectQueueDepth(queues: Queues, gauge: Gauge<'queue' | 'state'>): Promise<void> {
-  await Promise.all(QUEUE_NAMES.map(async (name) => {
-    const counts = await queues.get(name).getJobCounts(...QUEUE_STATES);
-    for (const [state, count] of Object.entries(counts)) gauge.set({ queue: name, state }, count);
-  }));
+  await Promise.all(
+    QUEUE_NAMES.map(async (name) => {
+      const counts = await queues.get(name).getJobCounts(...QUEUE_STATES);
+      for (const [state, count] of Object.entries(counts)) gauge.set({ queue: name, state }, count);
+    }),
+  );
 }
 
 /**

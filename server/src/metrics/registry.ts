@@ -19,11 +19,32 @@ export function createMetrics(processName: string) {
   const registry = processRegistry(processName);
   return {
     registry,
-    jobs: new Counter({ name: 'sf_jobs_total', help: 'Jobs finished, by queue, job name and outcome', labelNames: ['queue', 'name', 'outcome'] as const, registers: [registry] }),
-    jobSeconds: new Histogram({ name: 'sf_job_duration_seconds', help: 'Time handlers took', labelNames: ['queue', 'name'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
-    emails: new Counter({ name: 'sf_emails_total', help: 'Emails handed to the provider, by provider and outcome', labelNames: ['provider', 'outcome'] as const, registers: [registry] }),
+    jobs: new Counter({
+      name: 'sf_jobs_total',
+      help: 'Jobs finished, by queue, job name and outcome',
+      labelNames: ['queue', 'name', 'outcome'] as const,
+      registers: [registry],
+    }),
+    jobSeconds: new Histogram({
+      name: 'sf_job_duration_seconds',
+      help: 'Time handlers took',
+      labelNames: ['queue', 'name'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    emails: new Counter({
+      name: 'sf_emails_total',
+      help: 'Emails handed to the provider, by provider and outcome',
+      labelNames: ['provider', 'outcome'] as const,
+      registers: [registry],
+    }),
     queueDepth: queueDepthGauge(registry),
-    cronEnqueued: new Counter({ name: 'sf_cron_enqueued_total', help: 'Jobs the cron process enqueued, by schedule', labelNames: ['schedule'] as const, registers: [registry] }),
+    cronEnqueued: new Counter({
+      name: 'sf_cron_enqueued_total',
+      help: 'Jobs the cron process enqueued, by schedule',
+      labelNames: ['schedule'] as const,
+      registers: [registry],
+    }),
   };
 }
 
@@ -46,7 +67,11 @@ export function createApiMetrics(processName = 'api') {
       registers: [registry],
     }),
     queueDepth: queueDepthGauge(registry),
-    outboxLagSeconds: new Gauge({ name: 'sf_outbox_lag_seconds', help: 'Age of the oldest outbox event not yet relayed (0 when none), read at scrape time', registers: [registry] }),
+    outboxLagSeconds: new Gauge({
+      name: 'sf_outbox_lag_seconds',
+      help: 'Age of the oldest outbox event not yet relayed (0 when none), read at scrape time',
+      registers: [registry],
+    }),
   };
 }
 

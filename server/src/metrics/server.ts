@@ -7,7 +7,13 @@ import type { Registry } from 'prom-client';
  * (503 once it is shutting down) for the compose healthcheck, GET /metrics the Prometheus text format.
  * It listens on METRICS_HOST:METRICS_PORT, which is never routed through the tunnel.
  */
-export async function startMetricsServer(options: { host: string; port: number; registry: Registry; healthy: () => boolean; beforeScrape?: () => Promise<void> }) {
+export async function startMetricsServer(options: {
+  host: string;
+  port: number;
+  registry: Registry;
+  healthy: () => boolean;
+  beforeScrape?: () => Promise<void>;
+}) {
   const server = http.createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') {

@@ -22,15 +22,18 @@ export const NextCursor = Type.Union([Type.String(), Type.Null()], { description
  * and for bounds and formats `bound` (a length or count) / `minimum` / `maximum` / `format`, so apps can word it themselves.
  * Inlined wherever ErrorResponse is, so kept without descriptions; the API reference documents it.
  */
-export const ErrorDetailSchema = Type.Object({
-  field: Type.Optional(Type.String()),
-  code: Type.String(),
-  message: Type.String(),
-  bound: Type.Optional(Type.Number()),
-  minimum: Type.Optional(Type.Number()),
-  maximum: Type.Optional(Type.Number()),
-  format: Type.Optional(Type.String()),
-}, { additionalProperties: true });
+export const ErrorDetailSchema = Type.Object(
+  {
+    field: Type.Optional(Type.String()),
+    code: Type.String(),
+    message: Type.String(),
+    bound: Type.Optional(Type.Number()),
+    minimum: Type.Optional(Type.Number()),
+    maximum: Type.Optional(Type.Number()),
+    format: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
 
 export const ErrorResponse = Type.Object(
   {

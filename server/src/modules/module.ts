@@ -62,7 +62,8 @@ export interface Module<Services extends object = object> {
 export const defineModule = <Services extends object>(module: Module<Services>): Module<Services> => module;
 
 /** A route plugin with its options, as one plugin to register (what `routes` and `rootRoutes` take). */
-export const mount = <Options extends object>(plugin: (app: FastifyInstance, options: Options) => Promise<void>, options: Options): FastifyPluginAsync =>
+export const mount =
+  <Options extends object>(plugin: (app: FastifyInstance, options: Options) => Promise<void>, options: Options): FastifyPluginAsync =>
   async (app) => {
     await app.register(plugin as never, options);
   };

@@ -4,8 +4,20 @@ import type { Config } from '../config/index.ts';
 import { appendRouteHook } from './route-hooks.ts';
 import { AppError, forbidden, unauthorized } from '../lib/errors.ts';
 import {
-  actsInOrganization, allowedOrigins, checkCsrf, clearSessionCookie, isSafeMethod, organizationIdHeader, requiredRole, ROLE_RANK, SESSION_COOKIE, setSessionCookie,
-  type Access, type AuthService, type Principal, type RouteRule,
+  actsInOrganization,
+  allowedOrigins,
+  checkCsrf,
+  clearSessionCookie,
+  isSafeMethod,
+  organizationIdHeader,
+  requiredRole,
+  ROLE_RANK,
+  SESSION_COOKIE,
+  setSessionCookie,
+  type Access,
+  type AuthService,
+  type Principal,
+  type RouteRule,
 } from '../modules/auth/index.ts';
 import type { ApiKeyService } from '../modules/api-keys/index.ts';
 
@@ -28,7 +40,10 @@ function presentedKey(request: FastifyRequest): string | undefined {
  * `enforce` (appended to each route) rejects missing or bad credentials, checks CSRF for cookie
  * requests, and checks the route's scope (API keys) or role (sessions).
  */
-export async function registerAuth(app: FastifyInstance, deps: { config: Readonly<Config>; auth: AuthService; apiKeys: Pick<ApiKeyService, 'authenticate'> }): Promise<void> {
+export async function registerAuth(
+  app: FastifyInstance,
+  deps: { config: Readonly<Config>; auth: AuthService; apiKeys: Pick<ApiKeyService, 'authenticate'> },
+): Promise<void> {
   const { config } = deps;
   const authService = deps.auth;
   const origins = allowedOrigins(config);
@@ -67,8 +82,12 @@ export async function registerAuth(app: FastifyInstance, deps: { config: Readonl
     if (!actsInOrganization(access)) return;
     const membership = authService.selectOrganization(principal, organizationHeader);
     request.auth = {
-      kind: 'session', organizationId: membership.organizationId, userId: principal.userId, sessionId: principal.session.id,
-      role: membership.role, actor: { type: 'user', id: principal.userId },
+      kind: 'session',
+      organizationId: membership.organizationId,
+      userId: principal.userId,
+      sessionId: principal.session.id,
+      role: membership.role,
+      actor: { type: 'user', id: principal.userId },
     };
   }
 
@@ -76,11 +95,14 @@ export async function registerAuth(app: FastifyInstance, deps: { config: Readonl
   app.addHook('onRequest', (request, reply, done) => {
     const access = request.routeOptions.config.access;
     if (!access || 'public' in access) return done();
-    identify(request, reply, access).then(() => done(), (error: unknown) => {
-      if (!(error instanceof AppError)) return done(error as Error);
-      request.authFailure = error;
-      done();
-    });
+    identify(request, reply, access).then(
+      () => done(),
+      (error: unknown) => {
+        if (!(error instanceof AppError)) return done(error as Error);
+        request.authFailure = error;
+        done();
+      },
+    );
   });
 
   function enforceFor(access: Access): onRequestHookHandler {
@@ -94,7 +116,9 @@ export async function registerAuth(app: FastifyInstance, deps: { config: Readonl
       if (auth?.kind === 'api_key') {
         if (!('scope' in access)) throw forbidden('session_required', 'This route is for signed-in dashboard users; API keys cannot call it');
         if (!auth.scopes.has(access.scope)) {
-          throw new AppError(403, 'insufficient_scope', `This API key lacks the "${access.scope}" scope`, { details: [{ message: `required scope: ${access.scope}` }] });
+          throw new AppError(403, 'insufficient_scope', `This API key lacks the "${access.scope}" scope`, {
+            details: [{ message: `required scope: ${access.scope}` }],
+          });
         }
         return;
       }
@@ -108,7 +132,9 @@ export async function registerAuth(app: FastifyInstance, deps: { config: Readonl
       if ('user' in access) return;
       const role = requiredRole(access)!;
       if (!auth || ROLE_RANK[auth.role] < ROLE_RANK[role]) {
-        throw new AppError(403, 'insufficient_role', `This action needs the ${role} role in the organization`, { details: [{ message: `required role: ${role}` }] });
+        throw new AppError(403, 'insufficient_role', `This action needs the ${role} role in the organization`, {
+          details: [{ message: `required role: ${role}` }],
+        });
       }
     };
   }

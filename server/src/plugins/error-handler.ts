@@ -68,6 +68,8 @@ export function registerErrorHandler(app: FastifyInstance, errors: ErrorReporter
   });
 
   app.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send({ error: { code: 'route_not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}`, request_id: request.id } });
+    return reply
+      .code(404)
+      .send({ error: { code: 'route_not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}`, request_id: request.id } });
   });
 }

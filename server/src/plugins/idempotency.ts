@@ -40,11 +40,7 @@ export function registerIdempotency(app: FastifyInstance, deps: { store: Idempot
       throw new AppError(409, 'idempotency_key_in_use', 'A request with this Idempotency-Key is still being processed');
     }
     if (result.state === 'replay') {
-      return reply
-        .code(result.response.status)
-        .header('idempotency-replayed', 'true')
-        .type(result.response.contentType)
-        .send(result.response.body);
+      return reply.code(result.response.status).header('idempotency-replayed', 'true').type(result.response.contentType).send(result.response.body);
     }
     request.idempotency = { scope, key, hash };
   };

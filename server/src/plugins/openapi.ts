@@ -22,7 +22,8 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       info: {
         title: 'Subscribe Flow API',
         version: '1.0.0',
-        description: 'Subscribers, topics (tags), consent and email. Authenticate with an API key (`Authorization: Bearer sf_live_…`) or, from the dashboard, with the `sf_session` cookie and `X-Organization-Id`.',
+        description:
+          'Subscribers, topics (tags), consent and email. Authenticate with an API key (`Authorization: Bearer sf_live_…`) or, from the dashboard, with the `sf_session` cookie and `X-Organization-Id`.',
       },
       servers: [{ url: publicUrl }],
       // The order readers meet the API in: the docs site's reference follows it.
@@ -53,7 +54,12 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key (sf_live_… or sf_test_…)' },
           apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'sf_session', description: 'A dashboard session; mutations also need Origin and X-Requested-With: subscribe-flow' },
+          sessionCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'sf_session',
+            description: 'A dashboard session; mutations also need Origin and X-Requested-With: subscribe-flow',
+          },
         },
       },
     },

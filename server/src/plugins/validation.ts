@@ -31,14 +31,25 @@ export function registerValidation(app: FastifyInstance): void {
       { location: 'path', value: request.params, allowLineBreaks: false },
       { location: 'query', value: request.query, allowLineBreaks: false },
       // Raw bodies (provider webhooks, checked by signature) arrive as a Buffer or string and are left alone.
-      { location: 'body', value: typeof request.body === 'object' && request.body !== null && !Buffer.isBuffer(request.body) ? request.body : undefined, allowLineBreaks: true },
+      {
+        location: 'body',
+        value: typeof request.body === 'object' && request.body !== null && !Buffer.isBuffer(request.body) ? request.body : undefined,
+        allowLineBreaks: true,
+      },
     ];
     for (const part of parts) {
       const field = findUnsafeText(part.value, part.allowLineBreaks);
       if (field !== undefined) {
-        done(unprocessable('validation_error', 'The request is not valid', [{
-          field: field || part.location, code: 'invalid_characters', message: 'must not contain control characters or invalid Unicode', location: part.location,
-        }]));
+        done(
+          unprocessable('validation_error', 'The request is not valid', [
+            {
+              field: field || part.location,
+              code: 'invalid_characters',
+              message: 'must not contain control characters or invalid Unicode',
+              location: part.location,
+            },
+          ]),
+        );
         return;
       }
     }

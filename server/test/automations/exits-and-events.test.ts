@@ -33,30 +33,48 @@ async function relayAndRun() {
 async function sendQueued() {
   const worker = await startWorker(ctx);
   try {
-    await waitFor(async () => (await ctx.container.db.selectFrom('email_messages').select('id').where('status', 'in', ['queued', 'sending']).execute()).length === 0, 20_000);
+    await waitFor(
+      async () => (await ctx.container.db.selectFrom('email_messages').select('id').where('status', 'in', ['queued', 'sending']).execute()).length === 0,
+      20_000,
+    );
   } finally {
     await worker.close();
   }
 }
 
-const runs = (automationId: string) => ctx.container.db.selectFrom('automation_runs').selectAll().where('automation_id', '=', automationId).orderBy('entered_at').execute();
+const runs = (automationId: string) =>
+  ctx.container.db.selectFrom('automation_runs').selectAll().where('automation_id', '=', automationId).orderBy('entered_at').execute();
 
 describe('exits', () => {
   it('ends a run before its next send when the subscriber unsubscribed, bounced or complained; erasure removes the runs', async () => {
     const org = await automationOrganization(ctx, 'Exits');
-    const automation = (await org.call('POST', '/api/v1/triggers', {
-      name: 'Drip', event: 'subscriber.created', is_active: true,
-      steps: [{ type: 'delay', seconds: 3600 }, { type: 'send_email', template_id: org.welcome }],
-    })).json();
+    const automation = (
+      await org.call('POST', '/api/v1/triggers', {
+        name: 'Drip',
+        event: 'subscriber.created',
+        is_active: true,
+        steps: [
+          { type: 'delay', seconds: 3600 },
+          { type: 'send_email', template_id: org.welcome },
+        ],
+      })
+    ).json();
     const subscriber = async (email: string) => (await org.call('POST', '/api/v1/subscribers', { email })).json().id as string;
-    const [stays, leaves, bounces, complains, erased] = [await subscriber('stays@example.com'), await subscriber('leaves@example.com'),
-      await subscriber('bounces@example.com'), await subscriber('complains@example.com'), await subscriber('erased@example.com')];
+    const [stays, leaves, bounces, complains, erased] = [
+      await subscriber('stays@example.com'),
+      await subscriber('leaves@example.com'),
+      await subscriber('bounces@example.com'),
+      await subscriber('complains@example.com'),
+      await subscriber('erased@example.com'),
+    ];
     await relayAndRun();
     expect((await runs(automation.id)).map((r) => r.status)).toEqual(['active', 'active', 'active', 'active', 'active']);
 
     expect((await org.call('PATCH', `/api/v1/subscribers/${leaves}`, { status: 'unsubscribed' })).statusCode).toBe(200);
     // What the provider-event path writes for a hard bounce and a complaint.
-    await sql`update subscribers set status = case when id = ${bounces} then 'bounced' else 'complained' end where id in (${bounces}, ${complains})`.execute(ctx.container.db);
+    await sql`update subscribers set status = case when id = ${bounces} then 'bounced' else 'complained' end where id in (${bounces}, ${complains})`.execute(
+      ctx.container.db,
+    );
     expect((await org.call('DELETE', `/api/v1/subscribers/${erased}`)).statusCode).toBe(204);
     expect((await runs(automation.id)).some((r) => r.subscriber_id === erased)).toBe(false);
     expect(await ctx.container.db.selectFrom('automation_run_steps').select('run_id').where('automation_id', '=', automation.id).execute()).toHaveLength(4);
@@ -78,10 +96,18 @@ describe('exits', () => {
 describe('leaving the topic', () => {
   it('ends a run of an automation started by joining that topic before its next send', async () => {
     const org = await automationOrganization(ctx, 'Topic');
-    const automation = (await org.call('POST', '/api/v1/triggers', {
-      name: 'Topic series', event: 'tag.subscribed', tag_id: org.tag.id, is_active: true,
-      steps: [{ type: 'delay', seconds: 600 }, { type: 'send_email', template_id: org.welcome }],
-    })).json();
+    const automation = (
+      await org.call('POST', '/api/v1/triggers', {
+        name: 'Topic series',
+        event: 'tag.subscribed',
+        tag_id: org.tag.id,
+        is_active: true,
+        steps: [
+          { type: 'delay', seconds: 600 },
+          { type: 'send_email', template_id: org.welcome },
+        ],
+      })
+    ).json();
     const stays = (await org.call('POST', '/api/v1/subscribers', { email: 'topic-stays@example.com', tags: [org.tag.slug] })).json().id as string;
     const leaves = (await org.call('POST', '/api/v1/subscribers', { email: 'topic-leaves@example.com', tags: [org.tag.slug] })).json().id as string;
     await relayAndRun();
@@ -97,14 +123,20 @@ describe('leaving the topic', () => {
 });
 
 describe('quiet hours', () => {
-  it('holds a send outside the organization\'s sending window until the window opens', async () => {
+  it("holds a send outside the organization's sending window until the window opens", async () => {
     const org = await automationOrganization(ctx, 'Window');
     // A one-hour window (UTC) that the clock is not in now.
     const hour = clock.now().getUTCHours();
     const start = hour <= 20 ? hour + 2 : 0;
     const window = { days: [1, 2, 3, 4, 5, 6, 7], start: `${String(start).padStart(2, '0')}:00`, end: `${String(start + 1).padStart(2, '0')}:00` };
-    await ctx.container.db.updateTable('organizations').set({ timezone: 'UTC', sending_window: JSON.stringify(window) }).where('id', '=', org.id).execute();
-    const automation = (await org.call('POST', '/api/v1/triggers', { name: 'Held', event: 'subscriber.created', template_id: org.welcome, is_active: true })).json();
+    await ctx.container.db
+      .updateTable('organizations')
+      .set({ timezone: 'UTC', sending_window: JSON.stringify(window) })
+      .where('id', '=', org.id)
+      .execute();
+    const automation = (
+      await org.call('POST', '/api/v1/triggers', { name: 'Held', event: 'subscriber.created', template_id: org.welcome, is_active: true })
+    ).json();
     await org.call('POST', '/api/v1/subscribers', { email: 'held@example.com' });
     await relayAndRun();
     const [held] = await runs(automation.id);
@@ -125,13 +157,18 @@ describe('custom events', () => {
   it('start an automation once per idempotency key, resume a wait, and are bounded in size', async () => {
     const org = await automationOrganization(ctx, 'Custom');
     const ann = (await org.call('POST', '/api/v1/subscribers', { email: 'ann@example.com' })).json();
-    const automation = (await org.call('POST', '/api/v1/triggers', {
-      name: 'After purchase', event: 'purchased', reentry: 'always', is_active: true,
-      steps: [
-        { type: 'wait_for_event', event: 'reviewed', timeout_seconds: 7 * 86_400, on_timeout: 'exit' },
-        { type: 'add_tag', tag_id: org.tag.id },
-      ],
-    })).json();
+    const automation = (
+      await org.call('POST', '/api/v1/triggers', {
+        name: 'After purchase',
+        event: 'purchased',
+        reentry: 'always',
+        is_active: true,
+        steps: [
+          { type: 'wait_for_event', event: 'reviewed', timeout_seconds: 7 * 86_400, on_timeout: 'exit' },
+          { type: 'add_tag', tag_id: org.tag.id },
+        ],
+      })
+    ).json();
     expect(automation.event).toBe('purchased');
 
     const first = await org.call('POST', '/api/v1/events', { email: 'ANN@example.com', name: 'purchased', data: { order: 42 }, idempotency_key: 'order-42' });
@@ -151,7 +188,10 @@ describe('custom events', () => {
     const tags = (await org.call('GET', `/api/v1/subscribers/${ann.id}`)).json().tags as { slug: string }[] | string[];
     expect(JSON.stringify(tags)).toContain(org.tag.slug);
     const timeline = (await org.call('GET', `/api/v1/subscribers/${ann.id}/automation-runs`)).json();
-    expect(timeline.items[0].steps).toMatchObject([{ type: 'wait_for_event', status: 'completed', reason: 'event_received' }, { type: 'add_tag', status: 'completed' }]);
+    expect(timeline.items[0].steps).toMatchObject([
+      { type: 'wait_for_event', status: 'completed', reason: 'event_received' },
+      { type: 'add_tag', status: 'completed' },
+    ]);
 
     // A second purchase (re-entry: always) waits in vain and exits when the week is over.
     await org.call('POST', '/api/v1/events', { subscriber_id: ann.id, name: 'purchased', idempotency_key: 'order-43' });
@@ -185,10 +225,23 @@ describe('custom events', () => {
 describe('versions, validation and tenants', () => {
   it('keeps runs in flight on their version when the steps change', async () => {
     const org = await automationOrganization(ctx, 'Versions');
-    const automation = (await org.call('POST', '/api/v1/triggers', {
-      name: 'Versioned', event: 'subscriber.created', template_id: org.welcome, delay_seconds: 600, is_active: true,
-    })).json();
-    expect(automation).toMatchObject({ delay_seconds: 600, template_id: org.welcome, steps: [{ type: 'delay', seconds: 600 }, { type: 'send_email', template_id: org.welcome }] });
+    const automation = (
+      await org.call('POST', '/api/v1/triggers', {
+        name: 'Versioned',
+        event: 'subscriber.created',
+        template_id: org.welcome,
+        delay_seconds: 600,
+        is_active: true,
+      })
+    ).json();
+    expect(automation).toMatchObject({
+      delay_seconds: 600,
+      template_id: org.welcome,
+      steps: [
+        { type: 'delay', seconds: 600 },
+        { type: 'send_email', template_id: org.welcome },
+      ],
+    });
     await org.call('POST', '/api/v1/subscribers', { email: 'v1@example.com' });
     await relayAndRun();
 
@@ -220,10 +273,19 @@ describe('versions, validation and tenants', () => {
     expect((await b.call('PATCH', `/api/v1/triggers/${mine.id}`, { name: 'x' })).statusCode).toBe(404);
     expect((await b.call('GET', '/api/v1/triggers')).json().items).toEqual([]);
 
-    const foreign = await b.call('POST', '/api/v1/triggers', { name: 'B', event: 'subscriber.created', steps: [{ type: 'send_email', template_id: a.welcome }, { type: 'add_tag', tag_id: a.tag.id }] });
+    const foreign = await b.call('POST', '/api/v1/triggers', {
+      name: 'B',
+      event: 'subscriber.created',
+      steps: [
+        { type: 'send_email', template_id: a.welcome },
+        { type: 'add_tag', tag_id: a.tag.id },
+      ],
+    });
     expect(foreign.statusCode).toBe(422);
     expect(foreign.json().error.details.map((d: { field: string }) => d.field)).toEqual(['steps.0.template_id', 'steps.1.tag_id']);
-    const transactional = (await b.call('POST', '/api/v1/templates', { name: 'Receipt', slug: 'receipt', subject: 'Receipt', mjml_content: '<mjml><mj-body></mj-body></mjml>' })).json();
+    const transactional = (
+      await b.call('POST', '/api/v1/templates', { name: 'Receipt', slug: 'receipt', subject: 'Receipt', mjml_content: '<mjml><mj-body></mj-body></mjml>' })
+    ).json();
     const refused = await b.call('POST', '/api/v1/triggers', { name: 'B', event: 'subscriber.created', template_id: transactional.id });
     expect(refused.json().error.details[0]).toMatchObject({ field: 'steps.0.template_id' });
     const shortDelay = await b.call('POST', '/api/v1/triggers', { name: 'B', event: 'subscriber.created', steps: [{ type: 'delay', seconds: 5 }] });

@@ -22,9 +22,16 @@ export async function automationOrganization(ctx: TestContext, name: string) {
   const org = await ctx.createOrganization(name);
   const call = api(ctx, org.key);
   await ctx.container.db.updateTable('organizations').set({ postal_address: '1 Example Street, Berlin' }).where('id', '=', org.id).execute();
-  const template = async (slug: string, subject: string) => (await call('POST', '/api/v1/templates', {
-    name: slug, slug, category: 'marketing', subject, mjml_content: mjml('Hello {{ subscriber.first_name | default: "reader" }}'),
-  })).json().id as string;
+  const template = async (slug: string, subject: string) =>
+    (
+      await call('POST', '/api/v1/templates', {
+        name: slug,
+        slug,
+        category: 'marketing',
+        subject,
+        mjml_content: mjml('Hello {{ subscriber.first_name | default: "reader" }}'),
+      })
+    ).json().id as string;
   const welcome = await template(`${org.slug}-welcome`, 'Welcome');
   const tips = await template(`${org.slug}-tips`, 'Tips for you');
   const tag = (await call('POST', '/api/v1/tags', { name: 'Customer' })).json() as { id: string; slug: string };

@@ -37,7 +37,9 @@ describe('a welcome sequence (send, wait 2 days, send if not tagged customer)', 
   it('runs end to end through the real worker with the clock moved, each mail once, attributed to the automation', async () => {
     const org = await automationOrganization(ctx, 'Welcome');
     const created = await org.call('POST', '/api/v1/triggers', {
-      name: 'Welcome series', event: 'subscriber.created', is_active: true,
+      name: 'Welcome series',
+      event: 'subscriber.created',
+      is_active: true,
       steps: [
         { type: 'send_email', template_id: org.welcome },
         { type: 'delay', seconds: 2 * 86_400 },
@@ -59,7 +61,11 @@ describe('a welcome sequence (send, wait 2 days, send if not tagged customer)', 
     expect(welcomeMail.headers['List-Unsubscribe']).toMatch(/^<.+\/u\/.+>$/);
     expect(welcomeMail.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     expect(welcomeMail.html).toContain('1 Example Street, Berlin');
-    const attributed = await ctx.container.db.selectFrom('email_messages').select(['automation_id', 'idempotency_key']).where('organization_id', '=', org.id).execute();
+    const attributed = await ctx.container.db
+      .selectFrom('email_messages')
+      .select(['automation_id', 'idempotency_key'])
+      .where('organization_id', '=', org.id)
+      .execute();
     expect(attributed).toHaveLength(2);
     expect(attributed.every((m) => m.automation_id === automation.id && m.idempotency_key!.startsWith('automation/'))).toBe(true);
 
@@ -67,8 +73,11 @@ describe('a welcome sequence (send, wait 2 days, send if not tagged customer)', 
     expect((await org.call('POST', `/api/v1/subscribers/${bob.id}/tags`, { tags: [org.tag.slug] })).statusCode).toBe(200);
     clock.advance(DAY);
     await cronMinute();
-    await waitFor(async () => (await ctx.container.db.selectFrom('events').select('id').where('relayed_at', 'is', null).where('organization_id', '=', org.id).execute()).length === 0);
-    expect((await runJob(ctx)('automations.run', { tick: 'direct-1' }))).toMatchObject({ processed: 0 });
+    await waitFor(
+      async () =>
+        (await ctx.container.db.selectFrom('events').select('id').where('relayed_at', 'is', null).where('organization_id', '=', org.id).execute()).length === 0,
+    );
+    expect(await runJob(ctx)('automations.run', { tick: 'direct-1' })).toMatchObject({ processed: 0 });
     expect(fake.emails).toHaveLength(2);
 
     clock.advance(DAY + 60_000);
@@ -78,7 +87,9 @@ describe('a welcome sequence (send, wait 2 days, send if not tagged customer)', 
     // Give a stray duplicate the chance to show up.
     await cronMinute();
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(fake.emails.map((e) => `${e.to[0]} ${e.subject}`).sort()).toEqual(['ann@example.com Welcome', 'ann@example.com Tips for you', 'bob@example.com Welcome'].sort());
+    expect(fake.emails.map((e) => `${e.to[0]} ${e.subject}`).sort()).toEqual(
+      ['ann@example.com Welcome', 'ann@example.com Tips for you', 'bob@example.com Welcome'].sort(),
+    );
     expect(deliveries(fake.emails).repeatedKeys).toBe(0);
 
     const runs = await runsOf(automation.id);
@@ -87,7 +98,8 @@ describe('a welcome sequence (send, wait 2 days, send if not tagged customer)', 
 
     const counts = (await org.call('GET', `/api/v1/triggers/${automation.id}/steps`)).json();
     expect(counts).toMatchObject({
-      version: 1, runs: { active: 0, completed: 1, exited: 1 },
+      version: 1,
+      runs: { active: 0, completed: 1, exited: 1 },
       steps: [
         { index: 0, type: 'send_email', entered: 2, completed: 2, exited: 0 },
         { index: 1, type: 'delay', entered: 2, waiting: 0, completed: 2 },
@@ -99,9 +111,19 @@ describe('a welcome sequence (send, wait 2 days, send if not tagged customer)', 
     const timeline = (await org.call('GET', `/api/v1/subscribers/${ann.id}/automation-runs`)).json();
     expect(timeline.items).toHaveLength(1);
     expect(timeline.items[0]).toMatchObject({ automation: { id: automation.id, name: 'Welcome series', version: 1 }, status: 'completed' });
-    expect(timeline.items[0].steps.map((s: { type: string; status: string }) => `${s.type}:${s.status}`)).toEqual(['send_email:completed', 'delay:completed', 'condition:completed', 'send_email:completed']);
+    expect(timeline.items[0].steps.map((s: { type: string; status: string }) => `${s.type}:${s.status}`)).toEqual([
+      'send_email:completed',
+      'delay:completed',
+      'condition:completed',
+      'send_email:completed',
+    ]);
 
-    const entered = await ctx.container.db.selectFrom('events').select(['type']).where('organization_id', '=', org.id).where('type', 'in', ['automation.entered', 'automation.completed']).execute();
+    const entered = await ctx.container.db
+      .selectFrom('events')
+      .select(['type'])
+      .where('organization_id', '=', org.id)
+      .where('type', 'in', ['automation.entered', 'automation.completed'])
+      .execute();
     expect(entered.filter((e) => e.type === 'automation.entered')).toHaveLength(2);
     expect(entered.filter((e) => e.type === 'automation.completed')).toHaveLength(1);
     // The automation.* rows are written in SQL: they match the catalogue's schemas.
@@ -111,16 +133,27 @@ describe('a welcome sequence (send, wait 2 days, send if not tagged customer)', 
 
   it('creates nothing twice when the same events are handed over again and two runners work at once', async () => {
     const org = await automationOrganization(ctx, 'Replay');
-    const automation = (await org.call('POST', '/api/v1/triggers', {
-      name: 'Single welcome', event: 'tag.subscribed', tag_id: org.tag.id, template_id: org.welcome, is_active: true,
-    })).json();
+    const automation = (
+      await org.call('POST', '/api/v1/triggers', {
+        name: 'Single welcome',
+        event: 'tag.subscribed',
+        tag_id: org.tag.id,
+        template_id: org.welcome,
+        is_active: true,
+      })
+    ).json();
     expect(automation.steps).toEqual([{ type: 'send_email', template_id: org.welcome }]);
     for (let i = 0; i < 30; i += 1) await org.call('POST', '/api/v1/subscribers', { email: `r${i}@example.com`, tags: [org.tag.slug] });
 
     // The relay's consumer gets the same events three times (a replay, a second relay), inside transactions.
     const consumer = ctx.container.eventConsumers.find((c) => c.name === 'automations')!;
-    const events = await ctx.container.db.selectFrom('events').select(['id', 'organization_id', 'type', 'subject_id', 'payload', 'created_at'])
-      .where('organization_id', '=', org.id).where('type', '=', 'tag.subscribed').orderBy('id').execute();
+    const events = await ctx.container.db
+      .selectFrom('events')
+      .select(['id', 'organization_id', 'type', 'subject_id', 'payload', 'created_at'])
+      .where('organization_id', '=', org.id)
+      .where('type', '=', 'tag.subscribed')
+      .orderBy('id')
+      .execute();
     expect(events).toHaveLength(30);
     for (let i = 0; i < 3; i += 1) await ctx.container.db.transaction().execute((trx) => consumer.handle(trx, events));
     expect(await runsOf(automation.id)).toHaveLength(30);

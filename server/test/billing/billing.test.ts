@@ -20,8 +20,15 @@ beforeAll(async () => {
   fakeResend = createFakeResend();
   await fakeResend.start();
   ctx = await createTestContext({
-    STRIPE_SECRET_KEY: STRIPE_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_URL: stripe.url, BILLING_PLANS: PLANS, BILLING_GRACE_DAYS: '7',
-    RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: fakeResend.url, WEBHOOKS_ALLOW_PRIVATE_HOSTS: '127.0.0.1', RATE_LIMIT_API_KEY_PER_MINUTE: '100000',
+    STRIPE_SECRET_KEY: STRIPE_KEY,
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    STRIPE_API_URL: stripe.url,
+    BILLING_PLANS: PLANS,
+    BILLING_GRACE_DAYS: '7',
+    RESEND_API_KEY: 're_test_key',
+    RESEND_BASE_URL: fakeResend.url,
+    WEBHOOKS_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
+    RATE_LIMIT_API_KEY_PER_MINUTE: '100000',
   });
   worker = await startWorker(ctx, { queues: ['sync'] });
 });
@@ -39,19 +46,29 @@ async function organization(name?: string) {
   return { ...org, owner: sessionApi(ctx, owner), ownerEmail: owner.email, call: api(ctx, org.key) };
 }
 
-const post = (event: { payload: string; signature: string }) => ctx.app.inject({
-  method: 'POST', url: '/hooks/stripe', payload: event.payload, headers: { 'content-type': 'application/json', 'stripe-signature': event.signature },
-});
+const post = (event: { payload: string; signature: string }) =>
+  ctx.app.inject({
+    method: 'POST',
+    url: '/hooks/stripe',
+    payload: event.payload,
+    headers: { 'content-type': 'application/json', 'stripe-signature': event.signature },
+  });
 
-const orgRow = (id: string) => ctx.container.db.selectFrom('organizations')
-  .select(['plan', 'subscription_status', 'stripe_customer_id', 'stripe_subscription_id', 'current_period_end', 'past_due_since']).where('id', '=', id).executeTakeFirstOrThrow();
+const orgRow = (id: string) =>
+  ctx.container.db
+    .selectFrom('organizations')
+    .select(['plan', 'subscription_status', 'stripe_customer_id', 'stripe_subscription_id', 'current_period_end', 'past_due_since'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
 
 /** Delivers an event and waits until the worker has applied it. */
 async function deliver(event: { id: string; payload: string; signature: string }) {
   const response = await post(event);
   expect(response.statusCode, response.body).toBe(200);
   if (response.json().result === 'queued') {
-    await waitFor(async () => (await ctx.container.db.selectFrom('stripe_events').select('applied_at').where('id', '=', event.id).executeTakeFirst())?.applied_at);
+    await waitFor(
+      async () => (await ctx.container.db.selectFrom('stripe_events').select('applied_at').where('id', '=', event.id).executeTakeFirst())?.applied_at,
+    );
   }
   return response.json().result as string;
 }
@@ -62,9 +79,16 @@ async function subscribe(org: Awaited<ReturnType<typeof organization>>, plan: 's
   expect(checkout.statusCode, checkout.body).toBe(200);
   const customer = (await orgRow(org.id)).stripe_customer_id!;
   const subscription = stripe.setSubscription({ customer, status, price: plan === 'starter' ? 'price_starter' : 'price_pro' });
-  await deliver(stripe.event('checkout.session.completed', {
-    id: 'cs_test_x', object: 'checkout.session', client_reference_id: org.id, customer, subscription: subscription.id, mode: 'subscription',
-  }));
+  await deliver(
+    stripe.event('checkout.session.completed', {
+      id: 'cs_test_x',
+      object: 'checkout.session',
+      client_reference_id: org.id,
+      customer,
+      subscription: subscription.id,
+      mode: 'subscription',
+    }),
+  );
   return { customer, subscription };
 }
 
@@ -83,11 +107,22 @@ describe('billing with Stripe', () => {
     expect(body.plan).toEqual({ id: 'free', name: 'Free' });
     expect(body.status).toBeNull();
     expect(body.usage).toEqual([
-      { limit: 'subscribers', used: 0, max: 1000 }, { limit: 'emails_per_month', used: 0, max: 4000 },
-      { limit: 'webhook_endpoints', used: 0, max: 0 }, { limit: 'custom_domains', used: 0, max: 0 },
+      { limit: 'subscribers', used: 0, max: 1000 },
+      { limit: 'emails_per_month', used: 0, max: 4000 },
+      { limit: 'webhook_endpoints', used: 0, max: 0 },
+      { limit: 'custom_domains', used: 0, max: 0 },
     ]);
-    expect(body.plans.map((p: { id: string; purchasable: boolean }) => [p.id, p.purchasable])).toEqual([['free', false], ['starter', true], ['professional', true]]);
-    expect(body.plans.find((p: { id: string }) => p.id === 'professional').limits).toEqual({ subscribers: 50_000, emails_per_month: 500_000, webhook_endpoints: null, custom_domains: null });
+    expect(body.plans.map((p: { id: string; purchasable: boolean }) => [p.id, p.purchasable])).toEqual([
+      ['free', false],
+      ['starter', true],
+      ['professional', true],
+    ]);
+    expect(body.plans.find((p: { id: string }) => p.id === 'professional').limits).toEqual({
+      subscribers: 50_000,
+      emails_per_month: 500_000,
+      webhook_endpoints: null,
+      custom_domains: null,
+    });
   });
 
   it('lets only owners see and change billing; API keys and admins are refused', async () => {
@@ -114,7 +149,12 @@ describe('billing with Stripe', () => {
     expect(created[0]).toMatchObject({ id: row.stripe_customer_id, name: 'Checkout Org', email: org.ownerEmail });
     const sessions = stripe.requests.filter((r) => r.path === '/v1/checkout/sessions' && r.body.client_reference_id === org.id);
     expect(sessions).toHaveLength(2);
-    expect(sessions[0]!.body).toMatchObject({ mode: 'subscription', customer: row.stripe_customer_id, 'line_items[0][price]': 'price_starter', 'line_items[0][quantity]': '1' });
+    expect(sessions[0]!.body).toMatchObject({
+      mode: 'subscription',
+      customer: row.stripe_customer_id,
+      'line_items[0][price]': 'price_starter',
+      'line_items[0][quantity]': '1',
+    });
     expect(sessions[1]!.body['line_items[0][price]']).toBe('price_pro');
   });
 
@@ -166,10 +206,13 @@ describe('billing with Stripe', () => {
 
   it('forgets received event ids after the retention period', async () => {
     const db = ctx.container.db;
-    await db.insertInto('stripe_events').values([
-      { id: 'evt_old_retention', type: 'invoice.paid', received_at: new Date(Date.now() - 40 * 86_400_000) },
-      { id: 'evt_new_retention', type: 'invoice.paid' },
-    ]).execute();
+    await db
+      .insertInto('stripe_events')
+      .values([
+        { id: 'evt_old_retention', type: 'invoice.paid', received_at: new Date(Date.now() - 40 * 86_400_000) },
+        { id: 'evt_new_retention', type: 'invoice.paid' },
+      ])
+      .execute();
     const task = ctx.container.modules.find((m) => m.name === 'billing')!.retention![0]!;
     expect(task.days).toBe(ctx.config.RETENTION_PROVIDER_EVENTS_DAYS);
     await task.run(new Date(Date.now() - task.days * 86_400_000), new AbortController().signal);
@@ -195,7 +238,12 @@ describe('billing with Stripe', () => {
   it('records an event once: a redelivery is acknowledged and not applied again', async () => {
     const org = await organization();
     const { customer, subscription } = await subscribe(org, 'starter');
-    const event = stripe.event('invoice.paid', { id: 'in_1', object: 'invoice', customer, parent: { subscription_details: { subscription: subscription.id } } });
+    const event = stripe.event('invoice.paid', {
+      id: 'in_1',
+      object: 'invoice',
+      customer,
+      parent: { subscription_details: { subscription: subscription.id } },
+    });
     expect(await deliver(event)).toBe('queued');
     const retrievals = stripe.requests.filter((r) => r.path === `/v1/subscriptions/${subscription.id}`).length;
     expect(await deliver(event)).toBe('duplicate');
@@ -203,7 +251,7 @@ describe('billing with Stripe', () => {
     expect(stripe.requests.filter((r) => r.path === `/v1/subscriptions/${subscription.id}`)).toHaveLength(retrievals);
   });
 
-  it('ends in Stripe\'s current state whatever order the events arrive in', async () => {
+  it("ends in Stripe's current state whatever order the events arrive in", async () => {
     const org = await organization();
     const { customer, subscription } = await subscribe(org, 'starter');
     // Stripe now says: upgraded to Professional and active. The events arrive newest first, then an old
@@ -211,7 +259,9 @@ describe('billing with Stripe', () => {
     stripe.setSubscription({ ...subscription, price: 'price_pro', status: 'active' });
     const object = { id: subscription.id, object: 'subscription', customer, status: 'past_due' };
     await deliver(stripe.event('customer.subscription.updated', { ...object, status: 'active' }));
-    await deliver(stripe.event('invoice.payment_failed', { id: 'in_2', object: 'invoice', customer, parent: { subscription_details: { subscription: subscription.id } } }));
+    await deliver(
+      stripe.event('invoice.payment_failed', { id: 'in_2', object: 'invoice', customer, parent: { subscription_details: { subscription: subscription.id } } }),
+    );
     await deliver(stripe.event('customer.subscription.updated', object));
     expect(await orgRow(org.id)).toMatchObject({ plan: 'professional', subscription_status: 'active', past_due_since: null });
   });
@@ -229,7 +279,7 @@ describe('billing with Stripe', () => {
     expect(await orgRow(org.id)).toMatchObject({ plan: 'professional', stripe_subscription_id: running.id, subscription_status: 'active' });
   });
 
-  it('ignores an event for a customer that is not ours and one for another organization\'s subscription', async () => {
+  it("ignores an event for a customer that is not ours and one for another organization's subscription", async () => {
     const org = await organization();
     const other = await organization();
     const { subscription } = await subscribe(other, 'professional');
@@ -241,33 +291,43 @@ describe('billing with Stripe', () => {
     expect(await orgRow(org.id)).toMatchObject({ plan: 'free', stripe_subscription_id: null });
   });
 
-  it('keeps the plan while past due for the grace period, then applies the free plan\'s limits', async () => {
+  it("keeps the plan while past due for the grace period, then applies the free plan's limits", async () => {
     const org = await organization();
     const { customer, subscription } = await subscribe(org, 'starter');
     stripe.setSubscription({ ...subscription, status: 'past_due' });
-    await deliver(stripe.event('invoice.payment_failed', { id: 'in_3', object: 'invoice', customer, parent: { subscription_details: { subscription: subscription.id } } }));
+    await deliver(
+      stripe.event('invoice.payment_failed', { id: 'in_3', object: 'invoice', customer, parent: { subscription_details: { subscription: subscription.id } } }),
+    );
     const pastDue = await orgRow(org.id);
     expect(pastDue).toMatchObject({ plan: 'starter', subscription_status: 'past_due' });
     expect(pastDue.past_due_since).not.toBeNull();
     // A second failure does not restart the grace period.
-    await deliver(stripe.event('invoice.payment_failed', { id: 'in_4', object: 'invoice', customer, parent: { subscription_details: { subscription: subscription.id } } }));
+    await deliver(
+      stripe.event('invoice.payment_failed', { id: 'in_4', object: 'invoice', customer, parent: { subscription_details: { subscription: subscription.id } } }),
+    );
     expect((await orgRow(org.id)).past_due_since).toEqual(pastDue.past_due_since);
     let billing = (await org.owner('GET', '/api/v1/billing')).json();
     expect(billing).toMatchObject({ plan: { id: 'starter' }, past_due: true, subscribed_plan: null });
     expect(new Date(billing.grace_ends_at).getTime()).toBe(pastDue.past_due_since!.getTime() + 7 * 86_400_000);
 
-    await ctx.container.db.updateTable('organizations').set({ past_due_since: sql`now() - interval '7 days 1 minute'` }).where('id', '=', org.id).execute();
+    await ctx.container.db
+      .updateTable('organizations')
+      .set({ past_due_since: sql`now() - interval '7 days 1 minute'` })
+      .where('id', '=', org.id)
+      .execute();
     billing = (await org.owner('GET', '/api/v1/billing')).json();
     expect(billing).toMatchObject({ plan: { id: 'free' }, subscribed_plan: { id: 'starter', name: 'Starter' }, past_due: true });
     expect(billing.usage[1]).toEqual({ limit: 'emails_per_month', used: 0, max: 4000 });
 
     // Paid again: the plan is back and the past-due mark is gone.
     stripe.setSubscription({ ...subscription, status: 'active' });
-    await deliver(stripe.event('invoice.paid', { id: 'in_5', object: 'invoice', customer, parent: { subscription_details: { subscription: subscription.id } } }));
+    await deliver(
+      stripe.event('invoice.paid', { id: 'in_5', object: 'invoice', customer, parent: { subscription_details: { subscription: subscription.id } } }),
+    );
     expect(await orgRow(org.id)).toMatchObject({ plan: 'starter', subscription_status: 'active', past_due_since: null });
   });
 
-  it('limits subscribers exactly at the plan\'s boundary with 402 naming the limit, usage and plan; nothing is deleted when a plan shrinks', async () => {
+  it("limits subscribers exactly at the plan's boundary with 402 naming the limit, usage and plan; nothing is deleted when a plan shrinks", async () => {
     const org = await organization();
     await ctx.container.services.entitlements.setOverrides(org.id, { subscribers: 3 });
     for (const n of [1, 2, 3]) expect((await org.call('POST', '/api/v1/subscribers', { email: `s${n}@example.com` })).statusCode).toBe(201);
@@ -281,7 +341,7 @@ describe('billing with Stripe', () => {
     expect((await org.call('POST', '/api/v1/subscribers', { email: 's6@example.com' })).statusCode).toBe(201);
   });
 
-  it('holds the free plan\'s limits exactly: 1,000 subscribers and 4,000 emails a month', async () => {
+  it("holds the free plan's limits exactly: 1,000 subscribers and 4,000 emails a month", async () => {
     const org = await organization();
     const batch = Array.from({ length: 1000 }, (_, n) => ({ email: `b${n}@example.com` }));
     const full = await org.call('POST', '/api/v1/subscribers/batch', { subscribers: batch });
@@ -293,8 +353,11 @@ describe('billing with Stripe', () => {
     expect(over.json().error.details[0]).toMatchObject({ limit: 'subscribers', max: 1000, used: 1000, plan: 'free' });
 
     const { entitlements } = ctx.container.services;
-    await ctx.container.db.updateTable('organizations')
-      .set({ emails_sent_this_month: 3999, usage_period_start: sql`date_trunc('month', now() at time zone 'UTC')::date` }).where('id', '=', org.id).execute();
+    await ctx.container.db
+      .updateTable('organizations')
+      .set({ emails_sent_this_month: 3999, usage_period_start: sql`date_trunc('month', now() at time zone 'UTC')::date` })
+      .where('id', '=', org.id)
+      .execute();
     await entitlements.reserveEmails(ctx.container.db, org.id, 1);
     const refused = await entitlements.reserveEmails(ctx.container.db, org.id, 1).catch((error: unknown) => error);
     expect(refused).toMatchObject({ status: 402, code: 'plan_limit_exceeded' });
@@ -304,7 +367,8 @@ describe('billing with Stripe', () => {
   it('creates one Stripe customer when two checkouts start at once', async () => {
     const org = await organization();
     const [a, b] = await Promise.all([
-      org.owner('POST', '/api/v1/billing/checkout', { plan: 'starter' }), org.owner('POST', '/api/v1/billing/checkout', { plan: 'starter' }),
+      org.owner('POST', '/api/v1/billing/checkout', { plan: 'starter' }),
+      org.owner('POST', '/api/v1/billing/checkout', { plan: 'starter' }),
     ]);
     expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
     expect([...stripe.customers.values()].filter((c) => c.metadata.organization_id === org.id)).toHaveLength(1);
@@ -341,10 +405,20 @@ describe('billing with Stripe', () => {
     const org = await organization('Quota Org');
     const handlers = ctx.container.jobHandlers(createMetrics('quota-test'));
     const run = () => handlers['usage.notices']({ tick: '2026-12-07T1200' }, {} as never);
-    const notices = () => ctx.container.db.selectFrom('dev_mailbox').select(['subject', 'to_address', 'text'])
-      .where('organization_id', '=', org.id).where('subject', 'like', 'Quota Org has%').orderBy('created_at').execute();
-    const setUsed = (used: number) => ctx.container.db.updateTable('organizations')
-      .set({ emails_sent_this_month: used, usage_period_start: sql`date_trunc('month', now() at time zone 'UTC')::date` }).where('id', '=', org.id).execute();
+    const notices = () =>
+      ctx.container.db
+        .selectFrom('dev_mailbox')
+        .select(['subject', 'to_address', 'text'])
+        .where('organization_id', '=', org.id)
+        .where('subject', 'like', 'Quota Org has%')
+        .orderBy('created_at')
+        .execute();
+    const setUsed = (used: number) =>
+      ctx.container.db
+        .updateTable('organizations')
+        .set({ emails_sent_this_month: used, usage_period_start: sql`date_trunc('month', now() at time zone 'UTC')::date` })
+        .where('id', '=', org.id)
+        .execute();
 
     await setUsed(3199);
     await run();
@@ -365,7 +439,7 @@ describe('billing with Stripe', () => {
     expect(at100[0]!.text).toContain('/billing');
   });
 
-  it('lets an operator override one organization\'s limits over its plan', async () => {
+  it("lets an operator override one organization's limits over its plan", async () => {
     const org = await organization();
     await ctx.container.services.entitlements.setOverrides(org.id, { webhook_endpoints: 1, emails_per_month: 10 });
     const usage = await ctx.container.services.entitlements.usage(org.id);
@@ -390,7 +464,12 @@ describe('self-hosted (no Stripe keys)', () => {
     expect((await owner('GET', '/api/v1/billing')).statusCode).toBe(404);
     expect((await owner('POST', '/api/v1/billing/checkout', { plan: 'starter' })).statusCode).toBe(404);
     expect((await owner('POST', '/api/v1/billing/portal')).statusCode).toBe(404);
-    const hook = await selfHosted.app.inject({ method: 'POST', url: '/hooks/stripe', payload: '{}', headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=x' } });
+    const hook = await selfHosted.app.inject({
+      method: 'POST',
+      url: '/hooks/stripe',
+      payload: '{}',
+      headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=x' },
+    });
     expect(hook.statusCode).toBe(404);
     expect((await owner('GET', '/api/v1/auth/me')).json().features).toEqual({ billing: false });
     const usage = await selfHosted.container.services.entitlements.usage(org.id);
@@ -399,7 +478,7 @@ describe('self-hosted (no Stripe keys)', () => {
     expect(Object.keys(openapi.paths).filter((p) => p.includes('billing') || p.includes('stripe'))).toEqual([]);
   });
 
-  it('allows webhook endpoints beyond any plan\'s number, up to the system ceiling', async () => {
+  it("allows webhook endpoints beyond any plan's number, up to the system ceiling", async () => {
     const org = await selfHosted.createOrganization();
     const call = api(selfHosted, org.key);
     for (let n = 0; n < 5; n += 1) expect((await call('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:9/h${n}`, events: ['*'] })).statusCode).toBe(201);

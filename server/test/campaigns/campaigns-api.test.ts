@@ -49,7 +49,8 @@ describe('the campaign API', () => {
     const campaign = await draft();
     const count = await org.call('GET', `/api/v1/campaigns/${campaign.id}/recipient-count`);
     expect(count.json()).toEqual({
-      count: 7, excluded: { unsubscribed_from_topic: 1, unsubscribed: 1, bounced: 0, complained: 0, suppressed: 1, pending_confirmation: 0 },
+      count: 7,
+      excluded: { unsubscribed_from_topic: 1, unsubscribed: 1, bounced: 0, complained: 0, suppressed: 1, pending_confirmation: 0 },
     });
   });
 
@@ -59,7 +60,9 @@ describe('the campaign API', () => {
     expect(past.statusCode).toBe(422);
     expect(past.json().error.code).toBe('scheduled_in_past');
 
-    const transactional = (await org.call('POST', '/api/v1/templates', { name: 'Receipt', slug: 'receipt', subject: 'Receipt', mjml_content: mjml('Thanks') })).json().id as string;
+    const transactional = (
+      await org.call('POST', '/api/v1/templates', { name: 'Receipt', slug: 'receipt', subject: 'Receipt', mjml_content: mjml('Thanks') })
+    ).json().id as string;
     const wrongTemplate = await draft({ template_id: transactional });
     expect((await org.call('POST', `/api/v1/campaigns/${wrongTemplate.id}/send`, {})).json().error.code).toBe('template_not_marketing');
 
@@ -88,14 +91,20 @@ describe('the campaign API', () => {
     const tested = await org.call('POST', `/api/v1/campaigns/${campaign.id}/test`, { emails: ['me@example.com', 'you@example.com'] });
     expect(tested.statusCode, tested.body).toBe(202);
     expect(tested.json()).toEqual({ sent: 2 });
-    const rows = await ctx.container.db.selectFrom('email_messages').select(['to_address', 'campaign_id', 'subscriber_id', 'headers', 'subject'])
-      .where('organization_id', '=', org.id).where('to_address', 'in', ['me@example.com', 'you@example.com']).execute();
+    const rows = await ctx.container.db
+      .selectFrom('email_messages')
+      .select(['to_address', 'campaign_id', 'subscriber_id', 'headers', 'subject'])
+      .where('organization_id', '=', org.id)
+      .where('to_address', 'in', ['me@example.com', 'you@example.com'])
+      .execute();
     expect(rows).toHaveLength(2);
     for (const row of rows) expect(row).toMatchObject({ campaign_id: null, subscriber_id: null });
     expect(rows[0]!.subject).toMatch(/^Test for .+@example\.com$/);
     expect((rows[0]!.headers as Record<string, string>)['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     expect((await org.call('GET', `/api/v1/campaigns/${campaign.id}`)).json()).toMatchObject({ status: 'draft', targeted_count: 0 });
-    const tooMany = await org.call('POST', `/api/v1/campaigns/${campaign.id}/test`, { emails: ['a@x.test', 'b@x.test', 'c@x.test', 'd@x.test', 'e@x.test', 'f@x.test'] });
+    const tooMany = await org.call('POST', `/api/v1/campaigns/${campaign.id}/test`, {
+      emails: ['a@x.test', 'b@x.test', 'c@x.test', 'd@x.test', 'e@x.test', 'f@x.test'],
+    });
     expect(tooMany.statusCode).toBe(422);
     await ctx.container.db.deleteFrom('email_messages').where('organization_id', '=', org.id).execute();
     await ctx.container.db.updateTable('organizations').set({ emails_sent_this_month: 0 }).where('id', '=', org.id).execute();
@@ -118,7 +127,7 @@ describe('the campaign API', () => {
     expect((await org.call('GET', `/api/v1/campaigns/${campaign.id}`)).json().status).toBe('draft');
   });
 
-  it('hides one organization\'s campaigns from another', async () => {
+  it("hides one organization's campaigns from another", async () => {
     const campaign = await draft();
     const other = await ctx.createOrganization('Other');
     const call = api(ctx, other.key);

@@ -20,8 +20,13 @@ beforeEach(() => fake.reset());
 
 /** The outbox events about one campaign, oldest first, each checked against the catalogue's schema. */
 async function campaignEvents(organizationId: string, campaignId: string) {
-  const rows = await ctx.container.db.selectFrom('events').select(['type', 'payload']).where('organization_id', '=', organizationId)
-    .where('subject_id', '=', campaignId).orderBy('id').execute();
+  const rows = await ctx.container.db
+    .selectFrom('events')
+    .select(['type', 'payload'])
+    .where('organization_id', '=', organizationId)
+    .where('subject_id', '=', campaignId)
+    .orderBy('id')
+    .execute();
   expect(rows.filter((r) => !isValidEventPayload(r.type, r.payload))).toEqual([]);
   return rows;
 }
@@ -74,7 +79,13 @@ describe('campaign fan-out', () => {
     expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
     // Freeze the audience without a worker, then two people leave before any email is made.
     await runJob(ctx)('campaign.start', { campaign_id: id, tick: '20261207T140000Z' });
-    const members = await ctx.container.db.selectFrom('subscribers').select(['id', 'email']).where('organization_id', '=', org.id).orderBy('email').limit(2).execute();
+    const members = await ctx.container.db
+      .selectFrom('subscribers')
+      .select(['id', 'email'])
+      .where('organization_id', '=', org.id)
+      .orderBy('email')
+      .limit(2)
+      .execute();
     expect((await org.call('PATCH', `/api/v1/subscribers/${members[0]!.id}`, { status: 'unsubscribed' })).statusCode).toBe(200);
     expect((await org.call('POST', '/api/v1/suppressions', { email: members[1]!.email })).statusCode).toBe(201);
     const worker = await startWorker(ctx);
@@ -173,7 +184,9 @@ describe('campaign fan-out', () => {
       expect(retried.json().requeued).toBe(3);
       await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
       expect(await progress(org.call, id)).toMatchObject({ sent: 30, failed: 0 });
-      const secondRound = emailsOf(org.slug).slice(firstRound.size).map((e) => e.to[0]);
+      const secondRound = emailsOf(org.slug)
+        .slice(firstRound.size)
+        .map((e) => e.to[0]);
       expect(secondRound).toHaveLength(3);
       for (const address of secondRound) expect(firstRound.has(address)).toBe(false);
       const again = await org.call('POST', `/api/v1/campaigns/${id}/retry`);

@@ -20,8 +20,14 @@ afterAll(async () => {
 describe('a campaign sharing the provider limit with transactional email', () => {
   it('lets a transactional email overtake the campaign emails already waiting', async () => {
     const org = await campaignOrganization(ctx, 'Priority', 60);
-    await org.call('POST', '/api/v1/templates', { name: 'Code', slug: 'code', subject: 'Your code', mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>1234</mj-text></mj-column></mj-section></mj-body></mjml>' });
-    const id = (await org.call('POST', '/api/v1/campaigns', { name: 'News', template_id: org.templateId, tag_filter: { include_tags: [org.tagId] } })).json().id as string;
+    await org.call('POST', '/api/v1/templates', {
+      name: 'Code',
+      slug: 'code',
+      subject: 'Your code',
+      mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>1234</mj-text></mj-column></mj-section></mj-body></mjml>',
+    });
+    const id = (await org.call('POST', '/api/v1/campaigns', { name: 'News', template_id: org.templateId, tag_filter: { include_tags: [org.tagId] } })).json()
+      .id as string;
     const worker = await startWorker(ctx);
     try {
       expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);

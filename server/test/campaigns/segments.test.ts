@@ -10,7 +10,14 @@ let orgA: string;
 const ids: Record<string, string> = {};
 
 const PEOPLE = [
-  { name: 'ada', email: 'ada@acme.test', status: 'active', tags: ['news', 'events'], metadata: { plan: 'pro', seats: 12, beta: true, renews: '2027-01-15T00:00:00.000Z' }, source: 'form' },
+  {
+    name: 'ada',
+    email: 'ada@acme.test',
+    status: 'active',
+    tags: ['news', 'events'],
+    metadata: { plan: 'pro', seats: 12, beta: true, renews: '2027-01-15T00:00:00.000Z' },
+    source: 'form',
+  },
   { name: 'bob', email: 'bob@acme.test', status: 'active', tags: ['news'], metadata: { plan: 'free', seats: 1, beta: false }, source: 'api' },
   { name: 'cyd', email: 'cyd@other.test', status: 'active', tags: ['events'], metadata: { plan: 'pro', seats: '12' }, source: 'api' },
   { name: 'dee', email: 'dee@other.test', status: 'unsubscribed', tags: ['news'], metadata: {}, source: 'import' },
@@ -27,9 +34,16 @@ beforeAll(async () => {
   for (const call of [callB, callA]) {
     for (const person of PEOPLE) {
       const status = person.status === 'pending' ? 'pending' : 'active';
-      const res = await call('POST', '/api/v1/subscribers', { email: person.email, status, tags: person.tags, metadata: person.metadata, source: person.source });
+      const res = await call('POST', '/api/v1/subscribers', {
+        email: person.email,
+        status,
+        tags: person.tags,
+        metadata: person.metadata,
+        source: person.source,
+      });
       expect(res.statusCode, res.body).toBe(201);
-      if (person.status === 'unsubscribed') expect((await call('PATCH', `/api/v1/subscribers/${res.json().id}`, { status: 'unsubscribed' })).statusCode).toBe(200);
+      if (person.status === 'unsubscribed')
+        expect((await call('PATCH', `/api/v1/subscribers/${res.json().id}`, { status: 'unsubscribed' })).statusCode).toBe(200);
       // Organization B, created first, has look-alikes that must never be counted for A.
       if (call === callA) ids[person.name] = res.json().id;
     }
@@ -74,11 +88,15 @@ describe('segment filters', () => {
     expect(await members(all({ field: 'created_at', op: 'within_days', value: 1 }))).toEqual(['ada', 'bob', 'cyd', 'dee', 'eve']);
     expect(await members(all({ field: 'confirmed_at', op: 'not_exists' }))).toEqual(['eve']);
     // Nested: active and (pro or on the acme domain) and not in events.
-    expect(await members(all(
-      { field: 'status', op: 'eq', value: 'active' },
-      any({ field: 'metadata.plan', op: 'eq', value: 'pro' }, { field: 'email', op: 'domain', value: 'acme.test' }),
-      { field: 'tags', op: 'none', value: ['events'] },
-    ))).toEqual(['bob']);
+    expect(
+      await members(
+        all(
+          { field: 'status', op: 'eq', value: 'active' },
+          any({ field: 'metadata.plan', op: 'eq', value: 'pro' }, { field: 'email', op: 'domain', value: 'acme.test' }),
+          { field: 'tags', op: 'none', value: ['events'] },
+        ),
+      ),
+    ).toEqual(['bob']);
   });
 
   it('treat every value and metadata key as data, never as SQL', async () => {
@@ -105,7 +123,7 @@ describe('segment filters', () => {
     expect((await callA('POST', '/api/v1/segments', { name: 'spread', filter: spread })).statusCode).toBe(422);
   });
 
-  it('never match or name another organization\'s tags or subscribers', async () => {
+  it("never match or name another organization's tags or subscribers", async () => {
     const foreignTag = await callA('POST', '/api/v1/segments', { name: 'foreign', filter: all({ field: 'tags', op: 'any', value: [tagB] }) });
     expect(foreignTag.statusCode).toBe(422);
     expect(foreignTag.json().error.code).toBe('tag_not_found');
@@ -119,7 +137,7 @@ describe('segment filters', () => {
 
   it('answer randomized filters with 200 or 422, never a server error, and never count across organizations', async () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
     // Mostly sensible conditions (a field with one of its operators and a fitting value), some nonsense.
     const sensible: [string, string[], unknown[]][] = [
@@ -131,14 +149,40 @@ describe('segment filters', () => {
       ['tags', ['any', 'all', 'none'], [['news'], ['news', 'events'], ['events']]],
       ['metadata.plan', ['eq', 'neq', 'in', 'prefix', 'exists', 'not_exists'], ['pro', ['pro', 'team'], 'p']],
     ];
-    const ops = ['eq', 'neq', 'in', 'not_in', 'domain', 'prefix', 'contains', 'before', 'after', 'between', 'within_days', 'gt', 'gte', 'lt', 'lte', 'exists', 'not_exists', 'any', 'all', 'none'];
+    const ops = [
+      'eq',
+      'neq',
+      'in',
+      'not_in',
+      'domain',
+      'prefix',
+      'contains',
+      'before',
+      'after',
+      'between',
+      'within_days',
+      'gt',
+      'gte',
+      'lt',
+      'lte',
+      'exists',
+      'not_exists',
+      'any',
+      'all',
+      'none',
+    ];
     const junk = ['', 12, -1, 1e308, true, ['news'], "'; --", '%', 'no-such-tag', '2026-13-45'];
     const condition = () => {
       if (random() < 0.75) {
         const [field, fieldOps, fieldValues] = pick(sensible);
         return { field, op: pick(fieldOps), value: pick(fieldValues) };
       }
-      return { field: pick([...sensible.map((s) => s[0]), 'metadata.seats', 'metadata.beta']), op: pick(ops), ...(random() < 0.3 ? { type: pick(['string', 'number', 'boolean', 'date']) } : {}), ...(random() < 0.9 ? { value: pick(junk) } : {}) };
+      return {
+        field: pick([...sensible.map((s) => s[0]), 'metadata.seats', 'metadata.beta']),
+        op: pick(ops),
+        ...(random() < 0.3 ? { type: pick(['string', 'number', 'boolean', 'date']) } : {}),
+        ...(random() < 0.9 ? { value: pick(junk) } : {}),
+      };
     };
     const group = (depth: number): unknown => ({
       match: pick(['all', 'any']),

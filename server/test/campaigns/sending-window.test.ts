@@ -38,9 +38,15 @@ describe('the sending window', () => {
     const backwards = await settings('PATCH', '/api/v1/organizations/current', { sending_window: { days: [1, 2], start: '17:00', end: '09:00' } });
     expect(backwards.statusCode).toBe(422);
     // A rule of the operation: its own sentence, marked `rejected` so apps show it as it is.
-    expect(backwards.json().error).toMatchObject({ code: 'invalid_sending_window', details: [{ field: 'sending_window.end', code: 'rejected', message: 'Choose an end time later than the start time' }] });
+    expect(backwards.json().error).toMatchObject({
+      code: 'invalid_sending_window',
+      details: [{ field: 'sending_window.end', code: 'rejected', message: 'Choose an end time later than the start time' }],
+    });
     expect((await settings('PATCH', '/api/v1/organizations/current', { sending_window: { days: [8], start: '09:00', end: '17:00' } })).statusCode).toBe(422);
-    const saved = await settings('PATCH', '/api/v1/organizations/current', { timezone: 'Europe/Berlin', sending_window: { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:30' } });
+    const saved = await settings('PATCH', '/api/v1/organizations/current', {
+      timezone: 'Europe/Berlin',
+      sending_window: { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:30' },
+    });
     expect(saved.statusCode, saved.body).toBe(200);
     expect(saved.json()).toMatchObject({ timezone: 'Europe/Berlin', sending_window: { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:30' } });
     expect((await settings('GET', '/api/v1/organizations/current')).json()).toMatchObject({ timezone: 'Europe/Berlin' });
@@ -50,7 +56,10 @@ describe('the sending window', () => {
     const org = await campaignOrganization(ctx, 'Window hold', 30);
     const settings = await owner(org.id);
     const { at, weekday } = tomorrowAtNine();
-    expect((await settings('PATCH', '/api/v1/organizations/current', { timezone: 'UTC', sending_window: { days: [weekday], start: '09:00', end: '17:00' } })).statusCode).toBe(200);
+    expect(
+      (await settings('PATCH', '/api/v1/organizations/current', { timezone: 'UTC', sending_window: { days: [weekday], start: '09:00', end: '17:00' } }))
+        .statusCode,
+    ).toBe(200);
     const created = await org.call('POST', '/api/v1/campaigns', { name: 'Held news', template_id: org.templateId, tag_filter: { include_tags: [org.tagId] } });
     const id = created.json().id as string;
     expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
@@ -61,7 +70,12 @@ describe('the sending window', () => {
     const campaign = (await org.call('GET', `/api/v1/campaigns/${id}`)).json();
     expect(campaign).toMatchObject({ status: 'sending', targeted_count: 30, resumes_at: at.toISOString() });
     expect((await org.call('GET', `/api/v1/campaigns/${id}/progress`)).json()).toMatchObject({ queued: 30, sent: 0, resumes_at: at.toISOString() });
-    const messages = () => ctx.container.db.selectFrom('email_messages').select((eb) => eb.fn.countAll<number>().as('n')).where('campaign_id', '=', id).executeTakeFirstOrThrow();
+    const messages = () =>
+      ctx.container.db
+        .selectFrom('email_messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('campaign_id', '=', id)
+        .executeTakeFirstOrThrow();
     expect((await messages()).n).toBe(0);
     // A held campaign is not a stalled one: the tick leaves it alone while the window is closed.
     expect(await run('campaigns.tick', { tick: 'window-tick-1' })).toMatchObject({ restarted: 0 });

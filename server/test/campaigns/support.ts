@@ -12,9 +12,15 @@ export async function campaignOrganization(ctx: TestContext, name: string, count
   const org = await ctx.createOrganization(name);
   const call = api(ctx, org.key);
   await ctx.container.db.updateTable('organizations').set({ postal_address: '1 Example Street, Berlin' }).where('id', '=', org.id).execute();
-  const template = (await call('POST', '/api/v1/templates', {
-    name: 'Newsletter', slug: 'newsletter', category: 'marketing', subject: 'News for {{ subscriber.email }}', mjml_content: mjml('Hello {{ subscriber.first_name | default: "reader" }}'),
-  })).json() as { id: string };
+  const template = (
+    await call('POST', '/api/v1/templates', {
+      name: 'Newsletter',
+      slug: 'newsletter',
+      category: 'marketing',
+      subject: 'News for {{ subscriber.email }}',
+      mjml_content: mjml('Hello {{ subscriber.first_name | default: "reader" }}'),
+    })
+  ).json() as { id: string };
   const tag = (await call('POST', '/api/v1/tags', { name: 'News' })).json() as { id: string; slug: string };
   await seedSubscribers(ctx, org.id, tag.id, count, `${org.slug}-r`);
   return { ...org, call, templateId: template.id, tagId: tag.id };
@@ -39,10 +45,19 @@ export async function seedSubscribers(ctx: TestContext, organizationId: string, 
 export function runJob(ctx: TestContext) {
   const handlers = ctx.container.jobHandlers(createMetrics('test-direct'));
   const context: JobContext = {
-    jobId: 'direct', attemptsMade: 0, attempt: 1, lastAttempt: false, signal: new AbortController().signal, log: ctx.container.logger,
-    rateLimited: () => Promise.reject(new Error('rate limited')), unrecoverable: (message) => new Error(message), giveBack: () => Promise.reject(new Error('given back')), postpone: () => Promise.reject(new Error('postponed')),
+    jobId: 'direct',
+    attemptsMade: 0,
+    attempt: 1,
+    lastAttempt: false,
+    signal: new AbortController().signal,
+    log: ctx.container.logger,
+    rateLimited: () => Promise.reject(new Error('rate limited')),
+    unrecoverable: (message) => new Error(message),
+    giveBack: () => Promise.reject(new Error('given back')),
+    postpone: () => Promise.reject(new Error('postponed')),
   };
-  return <N extends keyof typeof handlers>(name: N, payload: Parameters<(typeof handlers)[N]>[0]) => (handlers[name] as (p: unknown, c: JobContext) => Promise<unknown>)(payload, context);
+  return <N extends keyof typeof handlers>(name: N, payload: Parameters<(typeof handlers)[N]>[0]) =>
+    (handlers[name] as (p: unknown, c: JobContext) => Promise<unknown>)(payload, context);
 }
 
 /** How many emails each address got at the fake provider, and the idempotency keys seen twice. */

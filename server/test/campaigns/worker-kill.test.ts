@@ -32,8 +32,16 @@ describe('a campaign whose worker is killed', () => {
     child = spawn(process.execPath, ['src/entrypoints/worker.ts'], {
       cwd: serverDir,
       env: {
-        PATH: process.env.PATH, DATABASE_URL: ctx.databaseUrl, DATABASE_POOL_MAX: '5', REDIS_URL: ctx.config.REDIS_URL, REDIS_PREFIX: ctx.config.REDIS_PREFIX,
-        TOKEN_SECRET: TEST_TOKEN_SECRET, LOG_LEVEL: 'silent', METRICS_PORT: '0', WORKER_LOCK_DURATION_MS: LOCK_MS, ...resendConfig(fake, { PROVIDER_RATE_LIMIT_PER_SECOND: '0' }),
+        PATH: process.env.PATH,
+        DATABASE_URL: ctx.databaseUrl,
+        DATABASE_POOL_MAX: '5',
+        REDIS_URL: ctx.config.REDIS_URL,
+        REDIS_PREFIX: ctx.config.REDIS_PREFIX,
+        TOKEN_SECRET: TEST_TOKEN_SECRET,
+        LOG_LEVEL: 'silent',
+        METRICS_PORT: '0',
+        WORKER_LOCK_DURATION_MS: LOCK_MS,
+        ...resendConfig(fake, { PROVIDER_RATE_LIMIT_PER_SECOND: '0' }),
       },
       stdio: 'ignore',
     });

@@ -51,8 +51,15 @@ async function databaseExists(name: string): Promise<boolean> {
 async function fingerprint(database: string): Promise<Record<string, { rows: number; md5: string }>> {
   return withClient(database, async (client) => {
     const result: Record<string, { rows: number; md5: string }> = {};
-    for (const [table, order] of [['organizations', 'id'], ['subscribers', 'id'], ['tags', 'id'], ['subscriber_tags', 'subscriber_id, tag_id']] as const) {
-      const { rows } = await client.query<{ rows: string; md5: string }>(`select count(*) as rows, md5(coalesce(string_agg(t::text, '|' order by ${order}), '')) as md5 from ${table} t`);
+    for (const [table, order] of [
+      ['organizations', 'id'],
+      ['subscribers', 'id'],
+      ['tags', 'id'],
+      ['subscriber_tags', 'subscriber_id, tag_id'],
+    ] as const) {
+      const { rows } = await client.query<{ rows: string; md5: string }>(
+        `select count(*) as rows, md5(coalesce(string_agg(t::text, '|' order by ${order}), '')) as md5 from ${table} t`,
+      );
       result[table] = { rows: Number(rows[0]?.rows), md5: rows[0]?.md5 ?? '' };
     }
     return result;
@@ -122,7 +129,9 @@ describe('scripts/backup.sh and scripts/restore.sh', () => {
     await withClient(restoredDb, async (client) => {
       const org = (await client.query<{ id: string }>('select id from organizations order by slug limit 1')).rows[0]?.id;
       // The case-insensitive unique index came back: the same address in other case is refused.
-      await expect(client.query("insert into subscribers values (gen_random_uuid(), $1, 'user.3@example.com', 'active', '{}', now())", [org])).rejects.toThrow(/duplicate key/);
+      await expect(client.query("insert into subscribers values (gen_random_uuid(), $1, 'user.3@example.com', 'active', '{}', now())", [org])).rejects.toThrow(
+        /duplicate key/,
+      );
       // The identity sequence continues after the restored rows instead of colliding with them.
       const inserted = await client.query<{ id: string }>("insert into tags (organization_id, name) values ($1, 'after-restore') returning id", [org]);
       expect(Number(inserted.rows[0]?.id)).toBe(4);
@@ -133,7 +142,9 @@ describe('scripts/backup.sh and scripts/restore.sh', () => {
 
   it('refuses to restore over an existing database and leaves it untouched', async () => {
     const before = await fingerprint(sourceDb);
-    await expect(script('restore.sh', [dumpFile, sourceDb], { DATABASE_URL: serverUrl })).rejects.toMatchObject({ stderr: expect.stringContaining('already exists') });
+    await expect(script('restore.sh', [dumpFile, sourceDb], { DATABASE_URL: serverUrl })).rejects.toMatchObject({
+      stderr: expect.stringContaining('already exists'),
+    });
     expect(await fingerprint(sourceDb)).toEqual(before);
   });
 
@@ -146,7 +157,9 @@ describe('scripts/backup.sh and scripts/restore.sh', () => {
 
     // With its checksum file beside it, a changed dump is caught by the checksum.
     await writeFile(`${damaged}.sha256`, readFileSync(`${dumpFile}.sha256`, 'utf8').replace(path.basename(dumpFile), 'damaged.dump'));
-    await expect(script('restore.sh', [damaged, `sf_backup_${suffix}_corrupt`], { DATABASE_URL: serverUrl })).rejects.toMatchObject({ stderr: expect.stringContaining('checksum mismatch') });
+    await expect(script('restore.sh', [damaged, `sf_backup_${suffix}_corrupt`], { DATABASE_URL: serverUrl })).rejects.toMatchObject({
+      stderr: expect.stringContaining('checksum mismatch'),
+    });
     await rm(damaged);
     await rm(`${damaged}.sha256`);
   });
@@ -156,7 +169,11 @@ describe('scripts/backup.sh and scripts/restore.sh', () => {
     const now = Date.now() / 1000;
     const old = path.join(backupDir, `${sourceDb}-20000101T000000Z.dump`);
     const recent = path.join(backupDir, `${sourceDb}-20000102T000000Z.dump`);
-    for (const [file, age] of [[old, 8 * day], [`${old}.sha256`, 8 * day], [recent, 2 * day]] as const) {
+    for (const [file, age] of [
+      [old, 8 * day],
+      [`${old}.sha256`, 8 * day],
+      [recent, 2 * day],
+    ] as const) {
       await writeFile(file, 'x');
       await utimes(file, now - age, now - age);
     }
@@ -186,7 +203,9 @@ describe('scripts/backup.sh and scripts/restore.sh', () => {
       const stale = path.join(emptyDir, 'stale-20000101T000000Z.dump');
       await writeFile(stale, 'x');
       await utimes(stale, Date.now() / 1000 - 30 * 3600, Date.now() / 1000 - 30 * 3600);
-      await expect(script('backup.sh', ['--check'], { BACKUP_DIR: emptyDir, BACKUP_MAX_AGE_HOURS: '26' })).rejects.toMatchObject({ stderr: expect.stringContaining('hours old') });
+      await expect(script('backup.sh', ['--check'], { BACKUP_DIR: emptyDir, BACKUP_MAX_AGE_HOURS: '26' })).rejects.toMatchObject({
+        stderr: expect.stringContaining('hours old'),
+      });
       await expect(script('backup.sh', ['--check'], { BACKUP_DIR: backupDir })).resolves.toBeDefined();
     } finally {
       await rm(emptyDir, { recursive: true, force: true });
@@ -194,6 +213,8 @@ describe('scripts/backup.sh and scripts/restore.sh', () => {
   });
 
   it('refuses target database names that could inject SQL', async () => {
-    await expect(script('restore.sh', [dumpFile, 'x"; drop database postgres; --'], { DATABASE_URL: serverUrl })).rejects.toMatchObject({ stderr: expect.stringContaining('letters, digits and underscores') });
+    await expect(script('restore.sh', [dumpFile, 'x"; drop database postgres; --'], { DATABASE_URL: serverUrl })).rejects.toMatchObject({
+      stderr: expect.stringContaining('letters, digits and underscores'),
+    });
   });
 });

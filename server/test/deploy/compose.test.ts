@@ -237,7 +237,16 @@ describe('compose.yaml', () => {
     });
 
     it('keeps provider keys and signing secrets away from the services that do not use them', () => {
-      const secrets = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'RESEND_API_KEY', 'RESEND_WEBHOOK_SECRET', 'BOUNCE_WEBHOOK_SECRET', 'SMTP_URL', 'TOKEN_SECRET', 'SENTRY_DSN'];
+      const secrets = [
+        'STRIPE_SECRET_KEY',
+        'STRIPE_WEBHOOK_SECRET',
+        'RESEND_API_KEY',
+        'RESEND_WEBHOOK_SECRET',
+        'BOUNCE_WEBHOOK_SECRET',
+        'SMTP_URL',
+        'TOKEN_SECRET',
+        'SENTRY_DSN',
+      ];
       for (const name of ['cloudflared', 'postgres', 'redis', 'backup', 'migrate', 'cron']) {
         for (const secret of secrets) {
           if (name === 'cron' && secret === 'SENTRY_DSN') continue;
@@ -293,10 +302,15 @@ describe('compose.yaml', () => {
     });
 
     it('documents every variable it interpolates in .env.example, with the same defaults', () => {
-      const active = new Map(readEnvExample().filter((e) => e.active).map((e) => [e.name, e.value]));
+      const active = new Map(
+        readEnvExample()
+          .filter((e) => e.active)
+          .map((e) => [e.name, e.value]),
+      );
       for (const ref of allStrings(readYaml('compose.yaml')).flatMap(references)) {
         expect(active.has(ref.name), `${ref.name} is interpolated but not an active line of .env.example`).toBe(true);
-        if (ref.operator === ':-' && ref.argument !== '' && active.get(ref.name) !== '') expect(active.get(ref.name), `default of ${ref.name}`).toBe(ref.argument);
+        if (ref.operator === ':-' && ref.argument !== '' && active.get(ref.name) !== '')
+          expect(active.get(ref.name), `default of ${ref.name}`).toBe(ref.argument);
       }
     });
 

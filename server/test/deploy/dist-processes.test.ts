@@ -27,9 +27,13 @@ const outDir = repoPath('server/node_modules/.cache', `dist-test-${suffix}`);
 const compose = loadCompose();
 
 const urlFor = (name: string) => databaseUrl(serverUrl, name);
-const environmentFor = (service: string) => localEnvironment(compose, service, {
-  databaseUrl: urlFor(database), redisUrl, redisPrefix: prefix, overrides: { EMAIL_PROVIDER: 'dev' },
-});
+const environmentFor = (service: string) =>
+  localEnvironment(compose, service, {
+    databaseUrl: urlFor(database),
+    redisUrl,
+    redisPrefix: prefix,
+    overrides: { EMAIL_PROVIDER: 'dev' },
+  });
 const start = (service: string, env: Record<string, string>) => startProcess(service, path.join(outDir, 'entrypoints', `${service}.js`), env);
 
 async function admin(sql: string): Promise<void> {
@@ -54,7 +58,15 @@ const processes: Running[] = [];
 beforeAll(async () => {
   await Promise.all([
     admin(`create database ${database}`),
-    run(process.execPath, [repoPath('node_modules/typescript/bin/tsc'), '-p', repoPath('server/tsconfig.build.json'), '--outDir', outDir, '--sourceMap', 'false']),
+    run(process.execPath, [
+      repoPath('node_modules/typescript/bin/tsc'),
+      '-p',
+      repoPath('server/tsconfig.build.json'),
+      '--outDir',
+      outDir,
+      '--sourceMap',
+      'false',
+    ]),
   ]);
   // server/package.json says "type": "module"; a folder under node_modules does not inherit it.
   mkdirSync(outDir, { recursive: true });
@@ -99,8 +111,14 @@ describe('the built server', () => {
     const base = `http://127.0.0.1:${api.port}/api/v1`;
     const headers = { authorization: `Bearer ${apiKey.key}`, 'content-type': 'application/json' };
     const template = await fetch(`${base}/templates`, {
-      method: 'POST', headers,
-      body: JSON.stringify({ name: 'Hello', slug: 'hello', subject: 'Hello', mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section></mj-body></mjml>' }),
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        name: 'Hello',
+        slug: 'hello',
+        subject: 'Hello',
+        mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section></mj-body></mjml>',
+      }),
     });
     expect(template.status, await template.clone().text()).toBe(201);
     const sent = await fetch(`${base}/emails/send`, { method: 'POST', headers, body: JSON.stringify({ template_slug: 'hello', to: 'reader@example.com' }) });

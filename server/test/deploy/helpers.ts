@@ -76,7 +76,11 @@ function unquote(value: string): string {
 
 /** The values Compose would read from a .env copied from .env.example (active lines only). */
 export function envExampleValues(): Record<string, string> {
-  return Object.fromEntries(readEnvExample().filter((e) => e.active).map((e) => [e.name, e.value]));
+  return Object.fromEntries(
+    readEnvExample()
+      .filter((e) => e.active)
+      .map((e) => [e.name, e.value]),
+  );
 }
 
 // ---- Compose interpolation ------------------------------------------------------------------------
@@ -103,30 +107,32 @@ export class InterpolationError extends Error {}
 /** Compose's variable substitution (the subset of the spec this project uses, without nesting). */
 export function interpolate(text: string, env: Record<string, string | undefined>): string {
   const escaped = '\u0000';
-  const result = text.replaceAll('$$', escaped).replace(reference, (_whole, braced: string | undefined, operator: string | undefined, argument: string | undefined, bare: string | undefined) => {
-    const name = braced ?? bare ?? '';
-    const value = env[name];
-    const set = value !== undefined;
-    const nonEmpty = set && value !== '';
-    switch (operator) {
-      case ':-':
-        return nonEmpty ? value : (argument ?? '');
-      case '-':
-        return set ? value : (argument ?? '');
-      case ':?':
-        if (!nonEmpty) throw new InterpolationError(`${name}: ${argument ?? 'required'}`);
-        return value;
-      case '?':
-        if (!set) throw new InterpolationError(`${name}: ${argument ?? 'required'}`);
-        return value;
-      case ':+':
-        return nonEmpty ? (argument ?? '') : '';
-      case '+':
-        return set ? (argument ?? '') : '';
-      default:
-        return value ?? '';
-    }
-  });
+  const result = text
+    .replaceAll('$$', escaped)
+    .replace(reference, (_whole, braced: string | undefined, operator: string | undefined, argument: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare ?? '';
+      const value = env[name];
+      const set = value !== undefined;
+      const nonEmpty = set && value !== '';
+      switch (operator) {
+        case ':-':
+          return nonEmpty ? value : (argument ?? '');
+        case '-':
+          return set ? value : (argument ?? '');
+        case ':?':
+          if (!nonEmpty) throw new InterpolationError(`${name}: ${argument ?? 'required'}`);
+          return value;
+        case '?':
+          if (!set) throw new InterpolationError(`${name}: ${argument ?? 'required'}`);
+          return value;
+        case ':+':
+          return nonEmpty ? (argument ?? '') : '';
+        case '+':
+          return set ? (argument ?? '') : '';
+        default:
+          return value ?? '';
+      }
+    });
   return result.replaceAll(escaped, '$');
 }
 
@@ -186,7 +192,10 @@ export interface ComposeFile {
 }
 
 /** compose.yaml with variables resolved from .env.example (plus placeholders for the empty secrets). */
-export function loadCompose(relativePath = 'compose.yaml', env: Record<string, string | undefined> = { ...envExampleValues(), ...placeholderSecrets }): ComposeFile {
+export function loadCompose(
+  relativePath = 'compose.yaml',
+  env: Record<string, string | undefined> = { ...envExampleValues(), ...placeholderSecrets },
+): ComposeFile {
   const resolved = interpolateDeep(readYaml(relativePath), env);
   const file = asRecord(resolved, relativePath);
   asRecord(file.services, `${relativePath} services`);

@@ -11,7 +11,10 @@ const stage = (name: string) => {
   if (!found) throw new Error(`Dockerfile has no stage ${name}`);
   return found;
 };
-const instructions = (name: string, keyword: string) => stage(name).instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+const instructions = (name: string, keyword: string) =>
+  stage(name)
+    .instructions.filter((i) => i.keyword === keyword)
+    .map((i) => i.args);
 
 describe('Dockerfile', () => {
   it('builds on the exact Node 24 release that .nvmrc and scripts/node24.sh name', () => {
@@ -145,13 +148,34 @@ describe('.dockerignore', () => {
   });
 
   it('keeps secrets, git history, local installs and build output out of the context', () => {
-    for (const file of ['.env', 'server/.env', '.git/config', 'node_modules/x/index.js', 'server/node_modules/x/index.js', 'server/dist/app.js', '.tools/node/bin/node', 'web/src/main.tsx', 'server/src/app.test.ts']) {
+    for (const file of [
+      '.env',
+      'server/.env',
+      '.git/config',
+      'node_modules/x/index.js',
+      'server/node_modules/x/index.js',
+      'server/dist/app.js',
+      '.tools/node/bin/node',
+      'web/src/main.tsx',
+      'server/src/app.test.ts',
+    ]) {
       expect(ignored(file), file).toBe(true);
     }
   });
 
   it('lets in every file the Dockerfile copies', () => {
-    for (const file of ['package.json', 'package-lock.json', 'tsconfig.base.json', 'server/package.json', 'server/tsconfig.build.json', 'server/src/app.ts', 'web/package.json', 'docs-site/package.json', 'scripts/backup.sh', 'scripts/restore.sh']) {
+    for (const file of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.base.json',
+      'server/package.json',
+      'server/tsconfig.build.json',
+      'server/src/app.ts',
+      'web/package.json',
+      'docs-site/package.json',
+      'scripts/backup.sh',
+      'scripts/restore.sh',
+    ]) {
       expect(ignored(file), file).toBe(false);
     }
   });
@@ -172,11 +196,36 @@ describe('.env.example', () => {
 
   it('documents every variable of the deployment contract', () => {
     const contract = [
-      'DATABASE_URL', 'DATABASE_POOL_MAX', 'REDIS_URL', 'REDIS_PREFIX', 'HOST', 'PORT', 'LOG_LEVEL', 'PUBLIC_API_URL', 'ADMIN_APP_URL',
-      'PREFERENCES_APP_URL', 'CORS_ORIGINS', 'TRUST_PROXY', 'TRUST_CF_CONNECTING_IP', 'TOKEN_SECRET', 'BODY_LIMIT_BYTES',
-      'RATE_LIMIT_API_KEY_PER_MINUTE', 'RATE_LIMIT_IP_PER_MINUTE', 'IDEMPOTENCY_TTL_SECONDS', 'METRICS_HOST', 'METRICS_PORT', 'SENTRY_DSN',
-      'EMAIL_PROVIDER', 'RESEND_API_KEY', 'RESEND_BASE_URL', 'RESEND_WEBHOOK_SECRET', 'SMTP_URL', 'EMAIL_DEFAULT_FROM', 'PROVIDER_RATE_LIMIT_PER_SECOND',
-      'TUNNEL_TOKEN', 'POSTGRES_PASSWORD',
+      'DATABASE_URL',
+      'DATABASE_POOL_MAX',
+      'REDIS_URL',
+      'REDIS_PREFIX',
+      'HOST',
+      'PORT',
+      'LOG_LEVEL',
+      'PUBLIC_API_URL',
+      'ADMIN_APP_URL',
+      'PREFERENCES_APP_URL',
+      'CORS_ORIGINS',
+      'TRUST_PROXY',
+      'TRUST_CF_CONNECTING_IP',
+      'TOKEN_SECRET',
+      'BODY_LIMIT_BYTES',
+      'RATE_LIMIT_API_KEY_PER_MINUTE',
+      'RATE_LIMIT_IP_PER_MINUTE',
+      'IDEMPOTENCY_TTL_SECONDS',
+      'METRICS_HOST',
+      'METRICS_PORT',
+      'SENTRY_DSN',
+      'EMAIL_PROVIDER',
+      'RESEND_API_KEY',
+      'RESEND_BASE_URL',
+      'RESEND_WEBHOOK_SECRET',
+      'SMTP_URL',
+      'EMAIL_DEFAULT_FROM',
+      'PROVIDER_RATE_LIMIT_PER_SECOND',
+      'TUNNEL_TOKEN',
+      'POSTGRES_PASSWORD',
     ];
     for (const name of contract) expect(names, name).toContain(name);
   });
@@ -191,7 +240,18 @@ describe('.env.example', () => {
   });
 
   it('ships no secret values', () => {
-    const secrets = ['POSTGRES_PASSWORD', 'TOKEN_SECRET', 'TUNNEL_TOKEN', 'RESEND_API_KEY', 'RESEND_WEBHOOK_SECRET', 'BOUNCE_WEBHOOK_SECRET', 'SMTP_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SENTRY_DSN'];
+    const secrets = [
+      'POSTGRES_PASSWORD',
+      'TOKEN_SECRET',
+      'TUNNEL_TOKEN',
+      'RESEND_API_KEY',
+      'RESEND_WEBHOOK_SECRET',
+      'BOUNCE_WEBHOOK_SECRET',
+      'SMTP_URL',
+      'STRIPE_SECRET_KEY',
+      'STRIPE_WEBHOOK_SECRET',
+      'SENTRY_DSN',
+    ];
     for (const entry of entries.filter((e) => secrets.includes(e.name))) expect(entry.value, entry.name).toBe('');
     expect(readText('.gitignore').split('\n'), 'a filled-in .env must never be committed').toContain('.env');
   });

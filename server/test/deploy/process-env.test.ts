@@ -70,46 +70,58 @@ afterAll(async () => {
 });
 
 describe('server processes with the environment compose.yaml gives them', () => {
-  it.skipIf(!entryExists('migrate'))('migrate applies the migrations, exits 0, and does so again when there is nothing to do', async () => {
-    for (let round = 1; round <= 2; round += 1) {
-      const { env } = await environmentFor('migrate');
-      const running = start('migrate', env);
-      const code = await running.exited;
-      expect(code, `migrate run ${round} failed:\n${running.output()}`).toBe(0);
-    }
-    const client = new pg.Client({ connectionString: urlFor(database) });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ n: number }>("select count(*)::int as n from pg_tables where schemaname = 'public'");
-      expect(rows[0]?.n).toBeGreaterThan(1);
-    } finally {
-      await client.end();
-    }
-  }, 60_000);
-
-  it.skipIf(!entryExists('api') || !entryExists('migrate'))('api becomes healthy and ready on HOST/PORT and stops cleanly on SIGTERM', async () => {
-    const { env, port } = await environmentFor('api');
-    const running = start('api', env);
-    try {
-      await waitForOk(`http://127.0.0.1:${port}/health`, running, 20_000);
-      await waitForOk(`http://127.0.0.1:${port}/ready`, running, 5_000);
-      await stopsCleanly('api', running);
-    } finally {
-      running.child.kill('SIGKILL');
-    }
-  }, 60_000);
-
-  for (const service of ['worker', 'cron']) {
-    it.skipIf(!entryExists(service) || !entryExists('migrate'))(`${service} answers /health on METRICS_PORT and stops cleanly on SIGTERM`, async () => {
-      const { env, metricsPort } = await environmentFor(service);
-      expect(metricsPort, `compose gives ${service} no METRICS_PORT`).toBeDefined();
-      const running = start(service, env);
+  it.skipIf(!entryExists('migrate'))(
+    'migrate applies the migrations, exits 0, and does so again when there is nothing to do',
+    async () => {
+      for (let round = 1; round <= 2; round += 1) {
+        const { env } = await environmentFor('migrate');
+        const running = start('migrate', env);
+        const code = await running.exited;
+        expect(code, `migrate run ${round} failed:\n${running.output()}`).toBe(0);
+      }
+      const client = new pg.Client({ connectionString: urlFor(database) });
+      await client.connect();
       try {
-        await waitForOk(`http://127.0.0.1:${metricsPort}/health`, running, 20_000);
-        await stopsCleanly(service, running);
+        const { rows } = await client.query<{ n: number }>("select count(*)::int as n from pg_tables where schemaname = 'public'");
+        expect(rows[0]?.n).toBeGreaterThan(1);
+      } finally {
+        await client.end();
+      }
+    },
+    60_000,
+  );
+
+  it.skipIf(!entryExists('api') || !entryExists('migrate'))(
+    'api becomes healthy and ready on HOST/PORT and stops cleanly on SIGTERM',
+    async () => {
+      const { env, port } = await environmentFor('api');
+      const running = start('api', env);
+      try {
+        await waitForOk(`http://127.0.0.1:${port}/health`, running, 20_000);
+        await waitForOk(`http://127.0.0.1:${port}/ready`, running, 5_000);
+        await stopsCleanly('api', running);
       } finally {
         running.child.kill('SIGKILL');
       }
-    }, 90_000);
+    },
+    60_000,
+  );
+
+  for (const service of ['worker', 'cron']) {
+    it.skipIf(!entryExists(service) || !entryExists('migrate'))(
+      `${service} answers /health on METRICS_PORT and stops cleanly on SIGTERM`,
+      async () => {
+        const { env, metricsPort } = await environmentFor(service);
+        expect(metricsPort, `compose gives ${service} no METRICS_PORT`).toBeDefined();
+        const running = start(service, env);
+        try {
+          await waitForOk(`http://127.0.0.1:${metricsPort}/health`, running, 20_000);
+          await stopsCleanly(service, running);
+        } finally {
+          running.child.kill('SIGKILL');
+        }
+      },
+      90_000,
+    );
   }
 });

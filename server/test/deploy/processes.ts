@@ -27,9 +27,16 @@ export function databaseUrl(serverUrl: string, name: string): string {
  * prefix), loopback interfaces, free ports. Nothing else from this machine's environment leaks in, except
  * where to find programs.
  */
-export async function localEnvironment(compose: ComposeFile, service: string, local: {
-  databaseUrl: string; redisUrl: string; redisPrefix: string; overrides?: Record<string, string>;
-}): Promise<{ env: Record<string, string>; port: number | undefined; metricsPort: number | undefined }> {
+export async function localEnvironment(
+  compose: ComposeFile,
+  service: string,
+  local: {
+    databaseUrl: string;
+    redisUrl: string;
+    redisPrefix: string;
+    overrides?: Record<string, string>;
+  },
+): Promise<{ env: Record<string, string>; port: number | undefined; metricsPort: number | undefined }> {
   const env: Record<string, string> = { ...serviceEnvironment(compose.services[service] ?? {}) };
   if ('DATABASE_URL' in env) env.DATABASE_URL = local.databaseUrl;
   if ('REDIS_URL' in env) env.REDIS_URL = local.redisUrl;
@@ -55,8 +62,12 @@ export interface Running {
 export function startProcess(label: string, entry: string, env: Record<string, string>): Running {
   const child = spawn(process.execPath, [entry], { cwd: repoPath('server'), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => `${label}: ${output.slice(-4000)}`, exited };
 }
@@ -66,7 +77,10 @@ export async function waitForOk(url: string, running: Running, timeoutMs = 15_00
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (running.child.exitCode !== null) throw new Error(`exited with ${running.child.exitCode} before ${url} answered:\n${running.output()}`);
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

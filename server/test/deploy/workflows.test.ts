@@ -156,7 +156,10 @@ describe('.github/workflows', () => {
         const artifactDir = step.uses?.startsWith('actions/upload-pages-artifact@') ? String(step.with?.path ?? '') : undefined;
         const dir = pagesDir ?? artifactDir;
         if (!dir) return;
-        const builtBefore = steps.slice(0, index).flatMap((s) => npmCalls(s.run ?? '')).map((c) => c.command);
+        const builtBefore = steps
+          .slice(0, index)
+          .flatMap((s) => npmCalls(s.run ?? ''))
+          .map((c) => c.command);
         outputs.push({ file, job: id, dir, builtBefore });
       });
     }
@@ -315,7 +318,7 @@ describe('deploy.yml', () => {
     const step = job?.steps?.[0];
     expect(step?.env?.DOKPLOY_DEPLOY_URL).toBe('${{ secrets.DOKPLOY_DEPLOY_URL }}');
     expect(step?.run).toContain('"$DOKPLOY_DEPLOY_URL"');
-    expect(step?.run).toContain("X-GitHub-Event: push");
+    expect(step?.run).toContain('X-GitHub-Event: push');
     expect(step?.run).toContain('if [ "$status" != "200" ]');
   });
 });

@@ -46,7 +46,11 @@ async function overflow(p: Page): Promise<{ extra: number; culprit: string }> {
 
 async function settle(p: Page) {
   await p.getByRole('heading', { level: 1 }).first().waitFor();
-  await p.locator('.state--loading').first().waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
+  await p
+    .locator('.state--loading')
+    .first()
+    .waitFor({ state: 'detached', timeout: 15_000 })
+    .catch(() => undefined);
   await p.waitForLoadState('networkidle');
 }
 
@@ -61,21 +65,41 @@ beforeAll(async () => {
     expect(res.statusCode, `${url}: ${res.body}`).toBeLessThan(300);
     return res.json();
   };
-  const tag = await created('POST', '/api/v1/tags', { name: 'Weekly digest with a long name', category: 'Newsletters', description: 'Every Monday morning, the week in review' });
+  const tag = await created('POST', '/api/v1/tags', {
+    name: 'Weekly digest with a long name',
+    category: 'Newsletters',
+    description: 'Every Monday morning, the week in review',
+  });
   ids.tag = tag.id;
-  await created('POST', '/api/v1/subscribers/batch', { subscribers: Array.from({ length: 12 }, (_, i) => ({
-    email: `subscriber.number.${i}.with-a-long-address@an-example-domain.example`, first_name: 'Maximiliane', last_name: 'Mustermann-Schmidt', tags: [tag.name],
-  })) });
+  await created('POST', '/api/v1/subscribers/batch', {
+    subscribers: Array.from({ length: 12 }, (_, i) => ({
+      email: `subscriber.number.${i}.with-a-long-address@an-example-domain.example`,
+      first_name: 'Maximiliane',
+      last_name: 'Mustermann-Schmidt',
+      tags: [tag.name],
+    })),
+  });
   const list = (await call('GET', '/api/v1/subscribers?limit=1')).json();
   ids.subscriber = list.items[0].id;
   const template = await created('POST', '/api/v1/templates', {
-    name: 'Welcome', slug: 'welcome', subject: 'Hi {{ name }}', variables_schema: { type: 'object', properties: { name: { type: 'string' } } },
+    name: 'Welcome',
+    slug: 'welcome',
+    subject: 'Hi {{ name }}',
+    variables_schema: { type: 'object', properties: { name: { type: 'string' } } },
     mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ name }}, welcome aboard.</mj-text></mj-column></mj-section></mj-body></mjml>',
   });
   ids.template = template.id;
-  const sent = await created('POST', '/api/v1/emails/send', { template_slug: 'welcome', to: 'subscriber.number.0.with-a-long-address@an-example-domain.example', variables: { name: 'Max' } });
+  const sent = await created('POST', '/api/v1/emails/send', {
+    template_slug: 'welcome',
+    to: 'subscriber.number.0.with-a-long-address@an-example-domain.example',
+    variables: { name: 'Max' },
+  });
   ids.email = sent.id;
-  const campaign = await created('POST', '/api/v1/campaigns', { name: 'Spring newsletter for everyone on the list', template_id: null, tag_filter: { include_tags: [tag.id] } });
+  const campaign = await created('POST', '/api/v1/campaigns', {
+    name: 'Spring newsletter for everyone on the list',
+    template_id: null,
+    tag_filter: { include_tags: [tag.id] },
+  });
   ids.campaign = campaign.id;
 
   context = await stack.browser.newContext({ viewport: PHONE, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
@@ -164,8 +188,12 @@ describe('the admin dashboard on a 390 px phone', SLOW, () => {
     const box = await row.boundingBox();
     expect(box!.width).toBeLessThanOrEqual(PHONE.width);
     // Each cell but the selection box carries its column's name, shown above the value on a phone.
-    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('table.data-table tbody td')]
-      .filter((td) => !td.classList.contains('cell-check') && !td.getAttribute('data-label') && td.textContent!.trim() !== '').length);
+    const unlabelled = await page.evaluate(
+      () =>
+        [...document.querySelectorAll('table.data-table tbody td')].filter(
+          (td) => !td.classList.contains('cell-check') && !td.getAttribute('data-label') && td.textContent!.trim() !== '',
+        ).length,
+    );
     expect(unlabelled).toBe(0);
 
     await page.goto(`${base}/tags`);

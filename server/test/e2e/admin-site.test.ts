@@ -59,7 +59,8 @@ describe('serving the admin dashboard (single-box mode)', () => {
 describe('calling the API from the dashboard on another origin', () => {
   it('answers the preflight of the admin origin with the methods and headers the app sends', async () => {
     const res = await ctx.app.inject({
-      method: 'OPTIONS', url: '/api/v1/subscribers',
+      method: 'OPTIONS',
+      url: '/api/v1/subscribers',
       headers: { origin: ADMIN_ORIGIN, 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'x-requested-with, x-organization-id' },
     });
     expect(res.statusCode).toBe(204);
@@ -77,7 +78,11 @@ describe('calling the API from the dashboard on another origin', () => {
 
     const evil = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { origin: 'https://evil.example' } });
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
-    const evilPreflight = await ctx.app.inject({ method: 'OPTIONS', url: '/api/v1/subscribers', headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' } });
+    const evilPreflight = await ctx.app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/subscribers',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' },
+    });
     expect(evilPreflight.headers['access-control-allow-origin']).toBeUndefined();
     expect(evilPreflight.headers['access-control-allow-methods']).toBeUndefined();
   });

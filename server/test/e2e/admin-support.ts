@@ -34,7 +34,8 @@ export async function ensureAdminBuild(): Promise<void> {
   const sources = Math.max(...['web/admin', 'web/src/admin', 'web/src/shared'].map((dir) => newest(path.join(root, dir))));
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   await promisify(execFile)(path.join(root, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'error'], {
-    cwd: path.join(root, 'web'), env: { ...process.env, NODE_ENV: 'production', WEB_APP: 'admin' },
+    cwd: path.join(root, 'web'),
+    env: { ...process.env, NODE_ENV: 'production', WEB_APP: 'admin' },
   });
 }
 
@@ -51,14 +52,26 @@ export async function startAdminStack(extraConfig: Record<string, string> = {}):
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const ctx = await createTestContext({
-    WEB_DIST_DIR: WEB_DIST, PUBLIC_API_URL: origin, ADMIN_APP_URL: `${origin}/admin`, PREFERENCES_APP_URL: `${origin}/preferences`,
+    WEB_DIST_DIR: WEB_DIST,
+    PUBLIC_API_URL: origin,
+    ADMIN_APP_URL: `${origin}/admin`,
+    PREFERENCES_APP_URL: `${origin}/preferences`,
     // One browser makes every request from one address: the limits are not what this file tests.
-    RATE_LIMIT_IP_PER_MINUTE: '100000', RATE_LIMIT_API_KEY_PER_MINUTE: '100000',
+    RATE_LIMIT_IP_PER_MINUTE: '100000',
+    RATE_LIMIT_API_KEY_PER_MINUTE: '100000',
     ...extraConfig,
   });
   await ctx.app.listen({ host: '127.0.0.1', port });
   const browser = await launchChromium();
-  return { ctx, origin, browser, close: async () => { await browser.close(); await ctx.close(); } };
+  return {
+    ctx,
+    origin,
+    browser,
+    close: async () => {
+      await browser.close();
+      await ctx.close();
+    },
+  };
 }
 
 /** A full-page screenshot under test-artifacts/admin/, and the accessibility scan of the same state. */
@@ -66,4 +79,3 @@ export async function capture(page: Page, name: string): Promise<void> {
   await saveScreenshot(artifacts, page, name);
   await expectAccessible(page, name);
 }
-

@@ -99,7 +99,7 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     await capture(page, '05-tags');
   });
 
-  it('creates a subscriber, showing the API\'s field errors, then edits it', async () => {
+  it("creates a subscriber, showing the API's field errors, then edits it", async () => {
     await nav(page, 'Subscribers');
     await heading(page, 'Subscribers');
     await page.getByText('No subscribers yet').waitFor();
@@ -138,11 +138,13 @@ describe('the admin dashboard, as the owner', SLOW, () => {
 
   it('searches by email and filters by status and tag, and tags a selection in bulk', async () => {
     const call = api(stack.ctx, organization.key);
-    const batch = await call('POST', '/api/v1/subscribers/batch', { subscribers: [
-      { email: 'alice@example.com', tags: ['Weekly digest'] },
-      { email: 'bob@example.com', status: 'unsubscribed' },
-      { email: 'carol@example.com', status: 'pending' },
-    ] });
+    const batch = await call('POST', '/api/v1/subscribers/batch', {
+      subscribers: [
+        { email: 'alice@example.com', tags: ['Weekly digest'] },
+        { email: 'bob@example.com', status: 'unsubscribed' },
+        { email: 'carol@example.com', status: 'pending' },
+      ],
+    });
     expect(batch.statusCode).toBe(200);
 
     await nav(page, 'Subscribers');
@@ -179,7 +181,7 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  it('copies a preference link, exports a subscriber\'s data as JSON, and erases the subscriber', async () => {
+  it("copies a preference link, exports a subscriber's data as JSON, and erases the subscriber", async () => {
     await ownerContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.origin });
     await nav(page, 'Subscribers');
     await page.getByRole('link', { name: 'carol@example.com' }).click();
@@ -281,18 +283,29 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     await toast(page, /Test email on its way/);
     await nav(page, 'Dev mailbox');
     await heading(page, 'Dev mailbox');
-    await expect.poll(async () => {
-      await page.getByRole('button', { name: 'Refresh' }).click();
-      return page.getByRole('button', { name: /Hi Grace/ }).count();
-    }, { timeout: 20_000, interval: 500 }).toBeGreaterThan(0);
-    await page.getByRole('button', { name: /Hi Grace/ }).first().click();
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Refresh' }).click();
+          return page.getByRole('button', { name: /Hi Grace/ }).count();
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toBeGreaterThan(0);
+    await page
+      .getByRole('button', { name: /Hi Grace/ })
+      .first()
+      .click();
     const message = page.locator('iframe[title="Message: [Test] Hi Grace"]');
     expect(await message.getAttribute('sandbox')).toBe('');
     expect(await message.getAttribute('srcdoc')).toContain('Fresh words from the editor.');
     // The headers a provider would get are shown, and markup namespaces are not listed as links.
     await page.getByText(/^Headers \(\d+\)$/).click();
     await page.locator('.message-view dt', { hasText: 'X-Entity-Ref-ID' }).waitFor();
-    await page.getByText(/^Links in this message/).click().catch(() => undefined);
+    await page
+      .getByText(/^Links in this message/)
+      .click()
+      .catch(() => undefined);
     expect(await page.locator('.message-view a[href*="w3.org"]').count()).toBe(0);
     await capture(page, '18-dev-mailbox');
   });
@@ -324,7 +337,11 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     await page.getByLabel('Until', { exact: true }).fill('18:00');
     await page.getByRole('button', { name: 'Save sending window' }).click();
     await toast(page, 'Sending window saved.');
-    const stored = await stack.ctx.container.db.selectFrom('organizations').select(['timezone', 'sending_window']).where('id', '=', organization.id).executeTakeFirstOrThrow();
+    const stored = await stack.ctx.container.db
+      .selectFrom('organizations')
+      .select(['timezone', 'sending_window'])
+      .where('id', '=', organization.id)
+      .executeTakeFirstOrThrow();
     expect(stored).toEqual({ timezone: 'Europe/Berlin', sending_window: { days: [1, 2, 3, 4, 5], start: '08:00', end: '18:00' } });
 
     await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Sender & domains' }).click();
@@ -339,7 +356,10 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     await page.getByRole('switch', { name: 'Double opt-in' }).click();
     await page.getByLabel('Sites that may embed the preference center').fill('not an origin');
     await page.getByRole('button', { name: 'Save preference center' }).click();
-    await page.locator('#embed-origins-error').getByText(/Line 1/).waitFor();
+    await page
+      .locator('#embed-origins-error')
+      .getByText(/Line 1/)
+      .waitFor();
     await page.getByLabel('Sites that may embed the preference center').fill('https://www.example.com');
     await page.getByRole('button', { name: 'Save preference center' }).click();
     await toast(page, 'Preference center saved.');
@@ -377,7 +397,10 @@ describe('an invited viewer', SLOW, () => {
     await heading(viewer, 'Join an organization');
     // The page names the organization, the role and who sent the invitation before anything is accepted.
     await viewer.getByText(/invited you to join Admin E2E as a viewer/).waitFor();
-    await viewer.getByText(new RegExp(OWNER.replace('.', '\\.'))).first().waitFor();
+    await viewer
+      .getByText(new RegExp(OWNER.replace('.', '\\.')))
+      .first()
+      .waitFor();
     await capture(viewer, '22-invitation-accept');
     await viewer.getByRole('button', { name: 'Accept invitation' }).click();
     await heading(viewer, 'Overview');
@@ -397,7 +420,13 @@ describe('an invited viewer', SLOW, () => {
     await viewer.getByRole('link', { name: 'ada@example.com' }).click();
     await heading(viewer, 'ada@example.com');
     for (const name of ['Edit', 'Delete', 'Copy preference link', 'Export data', 'Add note']) {
-      expect(await viewer.getByRole('button', { name }).or(viewer.getByRole('link', { name, exact: true })).count(), name).toBe(0);
+      expect(
+        await viewer
+          .getByRole('button', { name })
+          .or(viewer.getByRole('link', { name, exact: true }))
+          .count(),
+        name,
+      ).toBe(0);
     }
     expect(await viewer.getByRole('switch').count()).toBe(0);
     await capture(viewer, '24-viewer-subscriber');
@@ -426,15 +455,23 @@ describe('an invited viewer', SLOW, () => {
     await viewer.getByText('Not available with your role').waitFor();
 
     // The interface hides write actions; the API is what enforces the role.
-    const status = await viewer.evaluate(async () => (await fetch('/api/v1/tags', {
-      method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json', 'x-requested-with': 'subscribe-flow' }, body: JSON.stringify({ name: 'Sneaky' }),
-    })).status);
+    const status = await viewer.evaluate(
+      async () =>
+        (
+          await fetch('/api/v1/tags', {
+            method: 'POST',
+            credentials: 'include',
+            headers: { 'content-type': 'application/json', 'x-requested-with': 'subscribe-flow' },
+            body: JSON.stringify({ name: 'Sneaky' }),
+          })
+        ).status,
+    );
     expect(status).toBe(403);
     await viewerContext.close();
   });
 });
 
-describe('the owner\'s remaining pages', SLOW, () => {
+describe("the owner's remaining pages", SLOW, () => {
   it('filters the audit log, lists sessions and revokes another one, then signs out', async () => {
     await page.goto(`${base}/settings/audit-log`);
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();

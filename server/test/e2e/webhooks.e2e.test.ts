@@ -69,7 +69,10 @@ describe('the webhooks page', SLOW, () => {
     receiver.expect('/e2e', secret);
     await capture(page, 'webhooks-03-secret');
     await page.getByRole('button', { name: 'I have copied it' }).click();
-    await page.getByRole('heading', { level: 3 }).filter({ hasText: receiver.url('/e2e') }).waitFor();
+    await page
+      .getByRole('heading', { level: 3 })
+      .filter({ hasText: receiver.url('/e2e') })
+      .waitFor();
     expect(await page.getByText(secret).count()).toBe(0);
 
     // A change through the API reaches the receiver right after its commit; the test button sends a ping.

@@ -25,13 +25,21 @@ afterAll(async () => {
 
 describe('the dev mailbox', () => {
   it('shows the headers a message was sent with, and lists only links a reader can click', async () => {
-    await call('POST', '/api/v1/templates', { name: 'News', slug: 'news', category: 'marketing', subject: 'News', mjml_content: mjml('Read <a href="https://acme.example/post">the post</a>.') });
+    await call('POST', '/api/v1/templates', {
+      name: 'News',
+      slug: 'news',
+      category: 'marketing',
+      subject: 'News',
+      mjml_content: mjml('Read <a href="https://acme.example/post">the post</a>.'),
+    });
     const subscriber = (await call('POST', '/api/v1/subscribers', { email: 'reader@example.com' })).json();
     const id = (await call('POST', '/api/v1/emails/send', { template_slug: 'news', to: subscriber.id })).json().id as string;
     await waitFor(async () => (await messageRow(ctx, id)).status === 'sent');
     const [message] = (await asAdmin('GET', '/api/v1/dev/mailbox?to=reader@example.com')).json().items;
     expect(message.headers).toMatchObject({
-      'List-Unsubscribe': expect.stringMatching(/^<http:\/\/localhost:3000\/u\//), 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Entity-Ref-ID': `m.${id}`,
+      'List-Unsubscribe': expect.stringMatching(/^<http:\/\/localhost:3000\/u\//),
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'X-Entity-Ref-ID': `m.${id}`,
     });
     expect(message.links).toContain('https://acme.example/post');
     expect(message.links.some((l: string) => l.includes('/u/'))).toBe(true);
@@ -47,7 +55,7 @@ describe('the dev mailbox', () => {
   });
 });
 
-describe('the API\'s own address', () => {
+describe("the API's own address", () => {
   it('sends a person opening it to the dashboard', async () => {
     const res = await ctx.app.inject({ method: 'GET', url: '/' });
     expect(res.statusCode).toBe(302);

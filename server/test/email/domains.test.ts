@@ -30,7 +30,12 @@ describe('sending domains', () => {
     const domain = res.json();
     domainId = domain.id;
     expect(domain).toMatchObject({ name: 'mail.acme.test', region: 'eu-west-1', status: 'not_started', verified_at: null });
-    expect(domain.records.map((r: { type: string; name: string }) => `${r.type} ${r.name}`)).toEqual(['TXT _resend', 'MX send', 'TXT send', 'CNAME resend._domainkey']);
+    expect(domain.records.map((r: { type: string; name: string }) => `${r.type} ${r.name}`)).toEqual([
+      'TXT _resend',
+      'MX send',
+      'TXT send',
+      'CNAME resend._domainkey',
+    ]);
     expect(domain).not.toHaveProperty('provider_domain_id');
     expect(fake.domains.size).toBe(1);
     expect((await asOwner('GET', '/api/v1/settings/domains')).json().items.map((d: { id: string }) => d.id)).toEqual([domainId]);
@@ -44,7 +49,7 @@ describe('sending domains', () => {
     expect((await otherOwner('GET', `/api/v1/settings/domains/${domainId}`)).statusCode).toBe(404);
   });
 
-  it('verifies on request, and the cron poll picks up the provider\'s verdict through the worker', async () => {
+  it("verifies on request, and the cron poll picks up the provider's verdict through the worker", async () => {
     const verify = await asOwner('POST', `/api/v1/settings/domains/${domainId}/verify`);
     expect(verify.json().status).toBe('pending');
     const providerId = [...fake.domains.keys()][0]!;
@@ -65,7 +70,11 @@ describe('sending domains', () => {
 
   it('makes a verified domain the sender, and refuses a from address on any other domain', async () => {
     expect((await asOwner('GET', '/api/v1/settings/email')).json()).toEqual({
-      from_name: null, from_email: null, effective_from: '"Acme" <no-reply@mail.acme.test>', send_domain: 'mail.acme.test', domain_verified: true,
+      from_name: null,
+      from_email: null,
+      effective_from: '"Acme" <no-reply@mail.acme.test>',
+      send_domain: 'mail.acme.test',
+      domain_verified: true,
     });
     const refused = await asOwner('PATCH', '/api/v1/settings/email', { from_email: 'news@elsewhere.test' });
     expect(refused.statusCode).toBe(422);
@@ -87,7 +96,11 @@ describe('sending domains', () => {
   it('removes a domain here and at the provider; mail then goes out from the default sender', async () => {
     expect((await asOwner('DELETE', `/api/v1/settings/domains/${domainId}`)).statusCode).toBe(204);
     expect(fake.domains.size).toBe(0);
-    expect((await asOwner('GET', '/api/v1/settings/email')).json()).toMatchObject({ effective_from: '"Acme News" <no-reply@news.example.net>', domain_verified: false, send_domain: null });
+    expect((await asOwner('GET', '/api/v1/settings/email')).json()).toMatchObject({
+      effective_from: '"Acme News" <no-reply@news.example.net>',
+      domain_verified: false,
+      send_domain: null,
+    });
   });
 
   it('is for dashboard sessions: API keys get 403 session_required, viewers may only read', async () => {

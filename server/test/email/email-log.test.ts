@@ -25,7 +25,14 @@ beforeAll(async () => {
   const org = await ctx.createOrganization('Acme');
   orgId = org.id;
   call = api(ctx, org.key);
-  template = (await call('POST', '/api/v1/templates', { name: 'Receipt', slug: 'receipt', subject: 'Receipt {{ number }}', mjml_content: mjml('Order {{ number }}, thanks.') })).json();
+  template = (
+    await call('POST', '/api/v1/templates', {
+      name: 'Receipt',
+      slug: 'receipt',
+      subject: 'Receipt {{ number }}',
+      mjml_content: mjml('Order {{ number }}, thanks.'),
+    })
+  ).json();
   ada = (await call('POST', '/api/v1/subscribers', { email: 'ada@example.com' })).json();
   await send(ada.id, 1);
   await send('grace@example.org', 2);
@@ -40,10 +47,27 @@ describe('the email log', () => {
     expect(res.statusCode).toBe(200);
     expect(ids(res)).toEqual([...sent].reverse());
     expect(res.json().items[0]).toEqual({
-      id: sent[3], status: 'queued', category: 'transactional', to_address: 'under_score@example.com', from_address: expect.any(String),
-      subject: 'Receipt 4', template: { id: template.id, slug: 'receipt', name: 'Receipt' }, subscriber_id: null, campaign_id: null,
-      esp_message_id: null, error: null, open_count: 0, click_count: 0, created_at: expect.any(String),
-      sent_at: null, delivered_at: null, opened_at: null, clicked_at: null, bounced_at: null, complained_at: null, failed_at: null,
+      id: sent[3],
+      status: 'queued',
+      category: 'transactional',
+      to_address: 'under_score@example.com',
+      from_address: expect.any(String),
+      subject: 'Receipt 4',
+      template: { id: template.id, slug: 'receipt', name: 'Receipt' },
+      subscriber_id: null,
+      campaign_id: null,
+      esp_message_id: null,
+      error: null,
+      open_count: 0,
+      click_count: 0,
+      created_at: expect.any(String),
+      sent_at: null,
+      delivered_at: null,
+      opened_at: null,
+      clicked_at: null,
+      bounced_at: null,
+      complained_at: null,
+      failed_at: null,
     });
     expect(res.body).not.toContain('thanks.');
   });
@@ -72,11 +96,14 @@ describe('the email log', () => {
     expect((await log('?cursor=not-ours')).statusCode).toBe(400);
   });
 
-  it('shows one message\'s headers, HTML, text and the provider\'s events', async () => {
-    await ctx.container.db.insertInto('provider_events').values([
-      { id: `evt_log_${newId()}`, provider: 'resend', type: 'email.sent', organization_id: orgId, email_message_id: sent[1]! },
-      { id: `evt_log_${newId()}`, provider: 'resend', type: 'email.delivered', organization_id: orgId, email_message_id: sent[1]! },
-    ]).execute();
+  it("shows one message's headers, HTML, text and the provider's events", async () => {
+    await ctx.container.db
+      .insertInto('provider_events')
+      .values([
+        { id: `evt_log_${newId()}`, provider: 'resend', type: 'email.sent', organization_id: orgId, email_message_id: sent[1]! },
+        { id: `evt_log_${newId()}`, provider: 'resend', type: 'email.delivered', organization_id: orgId, email_message_id: sent[1]! },
+      ])
+      .execute();
     const res = await call('GET', `/api/v1/emails/${sent[1]}/content`);
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -87,7 +114,7 @@ describe('the email log', () => {
     expect((await call('GET', `/api/v1/emails/${newId()}/content`)).statusCode).toBe(404);
   });
 
-  it('does not reveal another organization\'s messages', async () => {
+  it("does not reveal another organization's messages", async () => {
     const other = await ctx.createOrganization('Other');
     const asOther = api(ctx, other.key);
     expect((await asOther('GET', '/api/v1/emails')).json()).toEqual({ items: [], next_cursor: null });

@@ -8,13 +8,23 @@ export const WEBHOOK_SECRET = `whsec_${Buffer.from('test-webhook-signing-secret-
 
 /** What a real provider needs besides its credentials: public https links and senders on a real domain. */
 export const PUBLIC_SETTINGS = {
-  PUBLIC_API_URL: 'https://api.news.example.net', PREFERENCES_APP_URL: 'https://api.news.example.net/preferences', ADMIN_APP_URL: 'https://api.news.example.net/admin',
-  EMAIL_DEFAULT_FROM: 'Subscribe Flow <no-reply@news.example.net>', AUTH_EMAIL_FROM: 'Subscribe Flow <login@news.example.net>',
+  PUBLIC_API_URL: 'https://api.news.example.net',
+  PREFERENCES_APP_URL: 'https://api.news.example.net/preferences',
+  ADMIN_APP_URL: 'https://api.news.example.net/admin',
+  EMAIL_DEFAULT_FROM: 'Subscribe Flow <no-reply@news.example.net>',
+  AUTH_EMAIL_FROM: 'Subscribe Flow <login@news.example.net>',
 } as const;
 
 /** Configuration that sends through the real Resend SDK to the fake server. */
 export function resendConfig(fake: FakeResend, extra: Record<string, string> = {}): Record<string, string> {
-  return { EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: fake.url, RESEND_WEBHOOK_SECRET: WEBHOOK_SECRET, ...PUBLIC_SETTINGS, ...extra };
+  return {
+    EMAIL_PROVIDER: 'resend',
+    RESEND_API_KEY: 're_test_key',
+    RESEND_BASE_URL: fake.url,
+    RESEND_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    ...PUBLIC_SETTINGS,
+    ...extra,
+  };
 }
 
 /** A worker process's runtime, run in this process through the same factory as the entrypoint. */
@@ -40,7 +50,12 @@ export const mjml = (body: string) => `<mjml><mj-body><mj-section><mj-column><mj
 
 /** Headers of a genuine Resend (Svix) delivery of `body`. */
 export function signedHeaders(body: string, id: string, timestampSeconds = Math.floor(Date.now() / 1000), secret = WEBHOOK_SECRET): Record<string, string> {
-  return { 'content-type': 'application/json', 'svix-id': id, 'svix-timestamp': String(timestampSeconds), 'svix-signature': signPayload(secret, id, timestampSeconds, body) };
+  return {
+    'content-type': 'application/json',
+    'svix-id': id,
+    'svix-timestamp': String(timestampSeconds),
+    'svix-signature': signPayload(secret, id, timestampSeconds, body),
+  };
 }
 
 export async function messageRow(ctx: TestContext, id: string) {

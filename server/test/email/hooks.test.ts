@@ -38,7 +38,8 @@ async function sentEmail(email: string) {
 
 function event(type: string, message: { id: string; providerId: string }, extra: Record<string, unknown> = {}) {
   return JSON.stringify({
-    type, created_at: new Date().toISOString(),
+    type,
+    created_at: new Date().toISOString(),
     data: { email_id: message.providerId, to: ['x@example.com'], subject: 'Hello', tags: { organization_id: orgId, message_id: message.id }, ...extra },
   });
 }
@@ -48,7 +49,8 @@ function post(body: string, headers: Record<string, string>) {
 }
 
 const deliver = (body: string, id = `msg_${(eventCounter += 1)}`) => post(body, signedHeaders(body, id));
-const events = (subjectId: string) => ctx.container.db.selectFrom('events').select(['type', 'payload']).where('subject_id', '=', subjectId).orderBy('id').execute();
+const events = (subjectId: string) =>
+  ctx.container.db.selectFrom('events').select(['type', 'payload']).where('subject_id', '=', subjectId).orderBy('id').execute();
 
 describe('Resend webhooks', () => {
   it('refuses a missing, wrong or old signature with 401 and changes nothing', async () => {
@@ -74,7 +76,9 @@ describe('Resend webhooks', () => {
     expect((await deliver(delivered, 'msg_delivered')).json()).toEqual({ received: true, result: 'duplicate' });
     await deliver(event('email.opened', message));
     await deliver(event('email.opened', message));
-    await deliver(event('email.clicked', message, { click: { link: 'https://acme.test', ipAddress: '1.2.3.4', userAgent: 'x', timestamp: new Date().toISOString() } }));
+    await deliver(
+      event('email.clicked', message, { click: { link: 'https://acme.test', ipAddress: '1.2.3.4', userAgent: 'x', timestamp: new Date().toISOString() } }),
+    );
     const email = (await call('GET', `/api/v1/emails/${message.id}`)).json();
     expect(email).toMatchObject({ status: 'delivered', open_count: 2, click_count: 1 });
     expect(email.delivered_at).not.toBeNull();
@@ -93,9 +97,14 @@ describe('Resend webhooks', () => {
     const message = await sentEmail('bounce@example.com');
     const res = await deliver(event('email.bounced', message, { bounce: { type: 'Permanent', subType: 'General', message: 'mailbox does not exist' } }));
     expect(res.json().result).toBe('applied');
-    expect((await messageRow(ctx, message.id))).toMatchObject({ status: 'bounced', error_code: 'hard_bounce' });
+    expect(await messageRow(ctx, message.id)).toMatchObject({ status: 'bounced', error_code: 'hard_bounce' });
     expect((await call('GET', `/api/v1/subscribers/${message.subscriberId}`)).json().status).toBe('bounced');
-    const suppression = await ctx.container.db.selectFrom('suppressions').select(['email', 'reason']).where('organization_id', '=', orgId).where('email', '=', 'bounce@example.com').execute();
+    const suppression = await ctx.container.db
+      .selectFrom('suppressions')
+      .select(['email', 'reason'])
+      .where('organization_id', '=', orgId)
+      .where('email', '=', 'bounce@example.com')
+      .execute();
     expect(suppression).toEqual([{ email: 'bounce@example.com', reason: 'hard_bounce' }]);
     expect((await events(message.id)).map((e) => e.type)).toEqual(['email.sent', 'email.bounced']);
     expect((await events(message.subscriberId)).map((e) => e.type)).toContain('subscriber.updated');
@@ -148,11 +157,14 @@ describe('Resend webhooks', () => {
   it('suppresses an address at its third soft bounce within 30 days', async () => {
     const messages: { id: string; subscriberId: string; providerId: string }[] = [];
     for (let i = 0; i < 3; i += 1) {
-      const sent: { id: string; subscriberId: string; providerId: string } = i === 0 ? await sentEmail('mailbox-full@example.com') : await (async () => {
-        const id = (await call('POST', '/api/v1/emails/send', { template_slug: 'hello', to: 'mailbox-full@example.com' })).json().id as string;
-        const row = await waitFor(async () => ((await messageRow(ctx, id)).status === 'sent' ? messageRow(ctx, id) : undefined));
-        return { id, subscriberId: messages[0]!.subscriberId, providerId: row.provider_message_id! };
-      })();
+      const sent: { id: string; subscriberId: string; providerId: string } =
+        i === 0
+          ? await sentEmail('mailbox-full@example.com')
+          : await (async () => {
+              const id = (await call('POST', '/api/v1/emails/send', { template_slug: 'hello', to: 'mailbox-full@example.com' })).json().id as string;
+              const row = await waitFor(async () => ((await messageRow(ctx, id)).status === 'sent' ? messageRow(ctx, id) : undefined));
+              return { id, subscriberId: messages[0]!.subscriberId, providerId: row.provider_message_id! };
+            })();
       messages.push(sent);
       await deliver(event('email.bounced', sent, { bounce: { type: 'Transient', subType: 'MailboxFull', message: 'full' } }));
       const reasons = await ctx.container.db.selectFrom('suppressions').select('reason').where('email', '=', 'mailbox-full@example.com').execute();
@@ -163,11 +175,23 @@ describe('Resend webhooks', () => {
 
   it('suppresses the address of a bounced confirmation email (not stored) in its organization', async () => {
     const body = JSON.stringify({
-      type: 'email.bounced', created_at: new Date().toISOString(),
-      data: { email_id: 'resend-id-of-a-confirmation', to: ['never-confirmed@example.com'], subject: 'Please confirm', tags: { organization_id: orgId, kind: 'confirmation' }, bounce: { type: 'Permanent', subType: 'General', message: 'gone' } },
+      type: 'email.bounced',
+      created_at: new Date().toISOString(),
+      data: {
+        email_id: 'resend-id-of-a-confirmation',
+        to: ['never-confirmed@example.com'],
+        subject: 'Please confirm',
+        tags: { organization_id: orgId, kind: 'confirmation' },
+        bounce: { type: 'Permanent', subType: 'General', message: 'gone' },
+      },
     });
     expect((await deliver(body)).json().result).toBe('applied');
-    const rows = await ctx.container.db.selectFrom('suppressions').select(['reason', 'email_message_id']).where('organization_id', '=', orgId).where('email', '=', 'never-confirmed@example.com').execute();
+    const rows = await ctx.container.db
+      .selectFrom('suppressions')
+      .select(['reason', 'email_message_id'])
+      .where('organization_id', '=', orgId)
+      .where('email', '=', 'never-confirmed@example.com')
+      .execute();
     expect(rows).toEqual([{ reason: 'hard_bounce', email_message_id: null }]);
   });
 

@@ -43,7 +43,9 @@ describe('the provider rate limit', () => {
     // 20 requests at 5 per second take at least three full windows after the first.
     expect(elapsed).toBeGreaterThan(EMAILS / LIMIT - 1);
     // Both workers took part.
-    const completed = await Promise.all(workers.map(async (w) => (await w.metrics.jobs.get()).values.filter((v) => v.labels.outcome === 'completed').reduce((sum, v) => sum + v.value, 0)));
+    const completed = await Promise.all(
+      workers.map(async (w) => (await w.metrics.jobs.get()).values.filter((v) => v.labels.outcome === 'completed').reduce((sum, v) => sum + v.value, 0)),
+    );
     expect(completed.every((n) => n > 0)).toBe(true);
   }, 30_000);
 });

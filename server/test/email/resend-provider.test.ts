@@ -9,8 +9,14 @@ let provider: ReturnType<typeof createResendProvider>;
 let domains: ReturnType<typeof createResendDomains>;
 
 const email = (overrides: Partial<OutgoingEmail> = {}): OutgoingEmail => ({
-  from: 'Acme <news@acme.test>', to: 'ada@example.com', subject: 'Hello', html: '<p>Hi</p>', text: 'Hi',
-  organizationId: 'org', tags: [{ name: 'message_id', value: 'm1' }], ...overrides,
+  from: 'Acme <news@acme.test>',
+  to: 'ada@example.com',
+  subject: 'Hello',
+  html: '<p>Hi</p>',
+  text: 'Hi',
+  organizationId: 'org',
+  tags: [{ name: 'message_id', value: 'm1' }],
+  ...overrides,
 });
 
 beforeAll(async () => {
@@ -28,7 +34,12 @@ describe('the Resend adapter', () => {
   it('sends through the SDK with headers and tags, and returns the provider id', async () => {
     const result = await provider.send(email({ headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } }));
     expect(fake.emails).toHaveLength(1);
-    expect(fake.emails[0]).toMatchObject({ id: result.providerMessageId, to: ['ada@example.com'], subject: 'Hello', tags: [{ name: 'message_id', value: 'm1' }] });
+    expect(fake.emails[0]).toMatchObject({
+      id: result.providerMessageId,
+      to: ['ada@example.com'],
+      subject: 'Hello',
+      tags: [{ name: 'message_id', value: 'm1' }],
+    });
     expect(fake.emails[0]!.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
   });
 
@@ -40,7 +51,10 @@ describe('the Resend adapter', () => {
   });
 
   it('sends up to 100 emails in one batch request', async () => {
-    const results = await provider.sendBatch(Array.from({ length: 100 }, (_, i) => email({ to: `r${i}@example.com` })), { idempotencyKey: 'batch-1' });
+    const results = await provider.sendBatch(
+      Array.from({ length: 100 }, (_, i) => email({ to: `r${i}@example.com` })),
+      { idempotencyKey: 'batch-1' },
+    );
     expect(results).toHaveLength(100);
     expect(fake.requests).toHaveLength(1);
     expect(fake.emails.every((e) => e.batch && e.idempotencyKey === 'batch-1')).toBe(true);

@@ -16,8 +16,20 @@ beforeAll(async () => {
   orgId = org.id;
   call = api(ctx, org.key);
   worker = await startWorker(ctx);
-  await call('POST', '/api/v1/templates', { name: 'Receipt', slug: 'receipt', subject: 'Receipt {{ number }}', mjml_content: mjml('Thanks {{ name }}, order {{ number }}.'), variables_schema: { type: 'object', required: ['number'] } });
-  await call('POST', '/api/v1/templates', { name: 'News', slug: 'news', category: 'marketing', subject: 'News', mjml_content: mjml('Hello {{ subscriber.email }}') });
+  await call('POST', '/api/v1/templates', {
+    name: 'Receipt',
+    slug: 'receipt',
+    subject: 'Receipt {{ number }}',
+    mjml_content: mjml('Thanks {{ name }}, order {{ number }}.'),
+    variables_schema: { type: 'object', required: ['number'] },
+  });
+  await call('POST', '/api/v1/templates', {
+    name: 'News',
+    slug: 'news',
+    category: 'marketing',
+    subject: 'News',
+    mjml_content: mjml('Hello {{ subscriber.email }}'),
+  });
 });
 afterAll(async () => {
   await worker?.close();
@@ -31,11 +43,14 @@ beforeEach(() => {
 
 const send = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   call('POST', '/api/v1/emails/send', { template_slug: 'receipt', variables: { name: 'Ada', number: 1 }, ...body }, headers);
-const sentOrFailed = (id: string) => waitFor(async () => {
-  const res = await call('GET', `/api/v1/emails/${id}`);
-  return ['sent', 'failed', 'suppressed'].includes(res.json().status) ? res.json() : undefined;
-});
-const usage = async () => (await ctx.container.db.selectFrom('organizations').select('emails_sent_this_month').where('id', '=', orgId).executeTakeFirstOrThrow()).emails_sent_this_month;
+const sentOrFailed = (id: string) =>
+  waitFor(async () => {
+    const res = await call('GET', `/api/v1/emails/${id}`);
+    return ['sent', 'failed', 'suppressed'].includes(res.json().status) ? res.json() : undefined;
+  });
+const usage = async () =>
+  (await ctx.container.db.selectFrom('organizations').select('emails_sent_this_month').where('id', '=', orgId).executeTakeFirstOrThrow())
+    .emails_sent_this_month;
 
 describe('transactional sending', () => {
   it('queues with 202, sends through the worker and the Resend SDK, and shows the provider message id', async () => {
@@ -47,12 +62,22 @@ describe('transactional sending', () => {
     expect(fake.emails).toHaveLength(1);
     const accepted = fake.emails[0]!;
     expect(email.esp_message_id).toBe(accepted.id);
-    expect(accepted).toMatchObject({ from: '"Acme" <no-reply@news.example.net>', to: ['ada@example.com'], subject: 'Receipt 1', idempotencyKey: `email-message/${res.json().id}` });
-    expect(accepted.tags).toEqual([{ name: 'organization_id', value: orgId }, { name: 'message_id', value: res.json().id }]);
+    expect(accepted).toMatchObject({
+      from: '"Acme" <no-reply@news.example.net>',
+      to: ['ada@example.com'],
+      subject: 'Receipt 1',
+      idempotencyKey: `email-message/${res.json().id}`,
+    });
+    expect(accepted.tags).toEqual([
+      { name: 'organization_id', value: orgId },
+      { name: 'message_id', value: res.json().id },
+    ]);
     expect(accepted.text).toContain('Thanks Ada, order 1.');
     expect(accepted.headers).not.toHaveProperty('List-Unsubscribe');
     const events = await ctx.container.db.selectFrom('events').select(['type', 'payload']).where('subject_id', '=', res.json().id).execute();
-    expect(events).toEqual([{ type: 'email.sent', payload: expect.objectContaining({ email_send_id: res.json().id, esp_message_id: accepted.id, email: 'ada@example.com' }) }]);
+    expect(events).toEqual([
+      { type: 'email.sent', payload: expect.objectContaining({ email_send_id: res.json().id, esp_message_id: accepted.id, email: 'ada@example.com' }) },
+    ]);
   });
 
   it('refuses marketing mail while the organization has no postal address, naming the setting', async () => {
@@ -88,7 +113,10 @@ describe('transactional sending', () => {
   });
 
   it('answers 422 recipient_suppressed for suppressed, bounced and complained recipients', async () => {
-    await ctx.container.db.insertInto('suppressions').values({ id: crypto.randomUUID(), organization_id: orgId, email: 'Gone@Example.com', reason: 'hard_bounce' }).execute();
+    await ctx.container.db
+      .insertInto('suppressions')
+      .values({ id: crypto.randomUUID(), organization_id: orgId, email: 'Gone@Example.com', reason: 'hard_bounce' })
+      .execute();
     expect((await send({ to: 'gone@example.com' })).json().error.code).toBe('recipient_suppressed');
     const bounced = (await call('POST', '/api/v1/subscribers', { email: 'bounced@example.com' })).json();
     await ctx.container.db.updateTable('subscribers').set({ status: 'complained' }).where('id', '=', bounced.id).execute();
@@ -118,7 +146,11 @@ describe('transactional sending', () => {
 
   it('counts each accepted email once against the plan and answers 402 plan_limit_exceeded at the limit', async () => {
     const used = await usage();
-    await ctx.container.db.updateTable('organizations').set({ max_emails_per_month: used + 2 }).where('id', '=', orgId).execute();
+    await ctx.container.db
+      .updateTable('organizations')
+      .set({ max_emails_per_month: used + 2 })
+      .where('id', '=', orgId)
+      .execute();
     try {
       expect((await send({ to: 'a@example.com' })).statusCode).toBe(202);
       expect((await send({ to: 'b@example.com', idempotency_key: 'limit-b' })).statusCode).toBe(202);
@@ -143,7 +175,7 @@ describe('transactional sending', () => {
     expect(failedEvent.map((e) => e.type)).toEqual(['email.failed']);
   });
 
-  it('fails at once on the provider\'s quota errors', async () => {
+  it("fails at once on the provider's quota errors", async () => {
     fake.failNext({ status: 429, name: 'daily_quota_exceeded', path: /^\/emails$/ });
     const email = await sentOrFailed((await send({ to: 'quota@example.com' })).json().id);
     expect(email).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'provider_quota_exceeded' } });
@@ -160,7 +192,7 @@ describe('transactional sending', () => {
     expect(rows.every((r) => r.attempts >= 1 && r.status === 'sent')).toBe(true);
   });
 
-  it('retries after an outage that hid the provider\'s acceptance, and the retry sends nothing new', async () => {
+  it("retries after an outage that hid the provider's acceptance, and the retry sends nothing new", async () => {
     fake.failNext({ status: 500, name: 'internal_server_error', path: /^\/emails$/, afterAccept: true });
     const res = await send({ to: 'lost-answer@example.com' });
     const email = await waitFor(async () => {
@@ -181,7 +213,7 @@ describe('transactional sending', () => {
     expect((await send({ to: 'not an address' })).statusCode).toBe(422);
   });
 
-  it('does not show another organization\'s email', async () => {
+  it("does not show another organization's email", async () => {
     const res = await send({ to: 'private@example.com' });
     const other = await ctx.createOrganization('Other');
     expect((await api(ctx, other.key)('GET', `/api/v1/emails/${res.json().id}`)).statusCode).toBe(404);

@@ -24,7 +24,14 @@ beforeAll(async () => {
   const org = await ctx.createOrganization('Acme');
   orgId = org.id;
   call = api(ctx, org.key);
-  template = (await call('POST', '/api/v1/templates', { name: 'Receipt', slug: 'receipt', subject: 'Receipt {{ number }}', mjml_content: mjml('Order {{ number }}, thanks.') })).json();
+  template = (
+    await call('POST', '/api/v1/templates', {
+      name: 'Receipt',
+      slug: 'receipt',
+      subject: 'Receipt {{ number }}',
+      mjml_content: mjml('Order {{ number }}, thanks.'),
+    })
+  ).json();
   ada = (await call('POST', '/api/v1/subscribers', { email: 'ada@example.com' })).json();
   grace = (await call('POST', '/api/v1/subscribers', { email: 'grace@example.com' })).json();
   sent.push(await send(ada.id, 1));
@@ -35,8 +42,8 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.close());
 
-describe('a subscriber\'s emails', () => {
-  it('lists only that subscriber\'s messages, newest first, with template and status but never the body', async () => {
+describe("a subscriber's emails", () => {
+  it("lists only that subscriber's messages, newest first, with template and status but never the body", async () => {
     const res = await list(ada.id);
     expect(res.statusCode).toBe(200);
     const { items, next_cursor } = res.json();
@@ -44,9 +51,22 @@ describe('a subscriber\'s emails', () => {
     expect(items.map((m: { subject: string }) => m.subject)).toEqual(['Receipt 5', 'Receipt 3', 'Receipt 1']);
     expect(next_cursor).toBeNull();
     expect(items[1]).toEqual({
-      id: sent[1], template: { id: template.id, slug: 'receipt', name: 'Receipt' }, category: 'transactional', to_address: 'ADA@example.com',
-      subject: 'Receipt 3', status: 'queued', esp_message_id: null, error: null, created_at: expect.any(String),
-      sent_at: null, delivered_at: null, opened_at: null, clicked_at: null, bounced_at: null, complained_at: null, failed_at: null,
+      id: sent[1],
+      template: { id: template.id, slug: 'receipt', name: 'Receipt' },
+      category: 'transactional',
+      to_address: 'ADA@example.com',
+      subject: 'Receipt 3',
+      status: 'queued',
+      esp_message_id: null,
+      error: null,
+      created_at: expect.any(String),
+      sent_at: null,
+      delivered_at: null,
+      opened_at: null,
+      clicked_at: null,
+      bounced_at: null,
+      complained_at: null,
+      failed_at: null,
     });
     expect(res.body).not.toContain('thanks.');
   });
@@ -73,14 +93,30 @@ describe('a subscriber\'s emails', () => {
     expect((await list(quiet.id)).json()).toEqual({ items: [], next_cursor: null });
     // A message without a template, as a campaign or a deleted template leaves it.
     const id = newId();
-    await ctx.container.db.insertInto('email_messages').values({
-      id, organization_id: orgId, subscriber_id: quiet.id, template_id: null, category: 'marketing', to_address: 'quiet@example.com',
-      from_address: 'no-reply@localhost', subject: 'Loose', html: '<p>Loose</p>', text: 'Loose', status: 'failed', error_code: 'rejected', error_message: 'No',
-    }).execute();
-    expect((await list(quiet.id)).json().items).toEqual([expect.objectContaining({ id, template: null, status: 'failed', error: { code: 'rejected', message: 'No' } })]);
+    await ctx.container.db
+      .insertInto('email_messages')
+      .values({
+        id,
+        organization_id: orgId,
+        subscriber_id: quiet.id,
+        template_id: null,
+        category: 'marketing',
+        to_address: 'quiet@example.com',
+        from_address: 'no-reply@localhost',
+        subject: 'Loose',
+        html: '<p>Loose</p>',
+        text: 'Loose',
+        status: 'failed',
+        error_code: 'rejected',
+        error_message: 'No',
+      })
+      .execute();
+    expect((await list(quiet.id)).json().items).toEqual([
+      expect.objectContaining({ id, template: null, status: 'failed', error: { code: 'rejected', message: 'No' } }),
+    ]);
   });
 
-  it('erases the messages sent to a subscriber along with the subscriber (GDPR), and keeps everyone else\'s', async () => {
+  it("erases the messages sent to a subscriber along with the subscriber (GDPR), and keeps everyone else's", async () => {
     const doomed = (await call('POST', '/api/v1/subscribers', { email: 'forget.me@example.com' })).json();
     const messageId = await send(doomed.id, 9);
     expect((await call('DELETE', `/api/v1/subscribers/${doomed.id}`)).statusCode).toBe(204);
@@ -90,7 +126,7 @@ describe('a subscriber\'s emails', () => {
     expect((await list(ada.id)).json().items).toHaveLength(sent.length);
   });
 
-  it('does not reveal another organization\'s subscriber or messages', async () => {
+  it("does not reveal another organization's subscriber or messages", async () => {
     const other = await ctx.createOrganization('Other');
     const asOther = api(ctx, other.key);
     const byKey = await asOther('GET', `/api/v1/subscribers/${ada.id}/emails`);

@@ -15,7 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.close());
 
-const create = (body: Record<string, unknown>) => call('POST', '/api/v1/templates', { subject: 'Hello {{ name }}', mjml_content: mjml('Hi {{ name }}'), ...body });
+const create = (body: Record<string, unknown>) =>
+  call('POST', '/api/v1/templates', { subject: 'Hello {{ name }}', mjml_content: mjml('Hi {{ name }}'), ...body });
 
 describe('templates', () => {
   it('creates a template with a slug derived from its name and reads it back', async () => {
@@ -40,9 +41,15 @@ describe('templates', () => {
   });
 
   it('answers 422 naming the problem for invalid MJML and bad Liquid', async () => {
-    const badMjml = await create({ name: 'Bad MJML', mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text colour="red">x</mj-text></mj-column></mj-section></mj-body></mjml>' });
+    const badMjml = await create({
+      name: 'Bad MJML',
+      mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text colour="red">x</mj-text></mj-column></mj-section></mj-body></mjml>',
+    });
     expect(badMjml.statusCode).toBe(422);
-    expect(badMjml.json().error).toMatchObject({ code: 'template_invalid_mjml', details: [{ field: 'mjml_content', message: expect.stringContaining('colour') }] });
+    expect(badMjml.json().error).toMatchObject({
+      code: 'template_invalid_mjml',
+      details: [{ field: 'mjml_content', message: expect.stringContaining('colour') }],
+    });
     const badLiquid = await create({ name: 'Bad Liquid', subject: 'Hi {{ name | shout }}' });
     expect(badLiquid.json().error).toMatchObject({ code: 'template_invalid_liquid', details: [{ field: 'subject' }] });
     const notMjml = await create({ name: 'Plain', mjml_content: '<p>hello</p>' });
@@ -63,11 +70,17 @@ describe('templates', () => {
 
   it('previews unsaved edits of subject, MJML and category without storing anything', async () => {
     const t = (await create({ name: 'Draft me' })).json();
-    const stored = await ctx.container.db.selectFrom('templates').select(['subject', 'mjml_content', 'compiled_html', 'version', 'updated_at']).where('id', '=', t.id).executeTakeFirstOrThrow();
+    const stored = await ctx.container.db
+      .selectFrom('templates')
+      .select(['subject', 'mjml_content', 'compiled_html', 'version', 'updated_at'])
+      .where('id', '=', t.id)
+      .executeTakeFirstOrThrow();
     // Rendered once first, so the stored version is in the renderer's cache when the draft comes.
     expect((await call('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'Ada' } })).json().subject).toBe('Hello Ada');
     const draft = await call('POST', `/api/v1/templates/${t.id}/preview`, {
-      variables: { name: 'Ada' }, subject: 'Draft subject for {{ name }}', mjml_content: mjml('Typed just now, {{ name }}'),
+      variables: { name: 'Ada' },
+      subject: 'Draft subject for {{ name }}',
+      mjml_content: mjml('Typed just now, {{ name }}'),
     });
     expect(draft.statusCode).toBe(200);
     expect(draft.json().subject).toBe('Draft subject for Ada');
@@ -79,7 +92,13 @@ describe('templates', () => {
     expect(asMarketing.json().text).toContain('You receive this email because you subscribed to updates from Acme.');
 
     // The stored template, its compiled HTML and its version are as they were; a plain preview renders them.
-    expect(await ctx.container.db.selectFrom('templates').select(['subject', 'mjml_content', 'compiled_html', 'version', 'updated_at']).where('id', '=', t.id).executeTakeFirstOrThrow()).toEqual(stored);
+    expect(
+      await ctx.container.db
+        .selectFrom('templates')
+        .select(['subject', 'mjml_content', 'compiled_html', 'version', 'updated_at'])
+        .where('id', '=', t.id)
+        .executeTakeFirstOrThrow(),
+    ).toEqual(stored);
     expect((await call('GET', `/api/v1/templates/${t.id}`)).json()).toMatchObject({ subject: 'Hello {{ name }}', category: 'transactional' });
     const saved = await call('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'Ada' } });
     expect(saved.json().subject).toBe('Hello Ada');
@@ -90,15 +109,32 @@ describe('templates', () => {
   it('refuses a draft with the 422s of saving, each naming its field', async () => {
     const t = (await create({ name: 'Draft errors' })).json();
     const preview = (body: Record<string, unknown>) => call('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'Ada' }, ...body });
-    const badMjml = await preview({ mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text colour="red">x</mj-text></mj-column></mj-section></mj-body></mjml>' });
+    const badMjml = await preview({
+      mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text colour="red">x</mj-text></mj-column></mj-section></mj-body></mjml>',
+    });
     expect(badMjml.statusCode).toBe(422);
-    expect(badMjml.json().error).toMatchObject({ code: 'template_invalid_mjml', details: [{ field: 'mjml_content', message: expect.stringContaining('colour') }] });
-    expect((await preview({ mjml_content: '<p>hello</p>' })).json().error).toMatchObject({ code: 'template_invalid_mjml', details: [{ field: 'mjml_content' }] });
-    expect((await preview({ mjml_content: mjml('{% if name %}open') })).json().error).toMatchObject({ code: 'template_invalid_liquid', details: [{ field: 'mjml_content' }] });
-    expect((await preview({ subject: 'Hi {{ name | shout }}' })).json().error).toMatchObject({ code: 'template_invalid_liquid', details: [{ field: 'subject' }] });
+    expect(badMjml.json().error).toMatchObject({
+      code: 'template_invalid_mjml',
+      details: [{ field: 'mjml_content', message: expect.stringContaining('colour') }],
+    });
+    expect((await preview({ mjml_content: '<p>hello</p>' })).json().error).toMatchObject({
+      code: 'template_invalid_mjml',
+      details: [{ field: 'mjml_content' }],
+    });
+    expect((await preview({ mjml_content: mjml('{% if name %}open') })).json().error).toMatchObject({
+      code: 'template_invalid_liquid',
+      details: [{ field: 'mjml_content' }],
+    });
+    expect((await preview({ subject: 'Hi {{ name | shout }}' })).json().error).toMatchObject({
+      code: 'template_invalid_liquid',
+      details: [{ field: 'subject' }],
+    });
     const missing = await preview({ mjml_content: mjml('Hi {{ name }} from {{ city }}') });
     expect(missing.statusCode).toBe(422);
-    expect(missing.json().error).toMatchObject({ code: 'template_variable_missing', details: [{ field: 'variables.city', message: expect.stringContaining('body') }] });
+    expect(missing.json().error).toMatchObject({
+      code: 'template_variable_missing',
+      details: [{ field: 'variables.city', message: expect.stringContaining('body') }],
+    });
     // Sizes are bounded as on save.
     const blank = await preview({ subject: ' ' });
     expect(blank.statusCode).toBe(422);
@@ -110,7 +146,9 @@ describe('templates', () => {
   });
 
   it('checks variables against variables_schema', async () => {
-    const t = (await create({ name: 'Typed', variables_schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 3 } } } })).json();
+    const t = (
+      await create({ name: 'Typed', variables_schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 3 } } } })
+    ).json();
     const res = await call('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'too long' } });
     expect(res.json().error).toMatchObject({ code: 'template_variables_invalid', details: [{ field: 'variables.name' }] });
   });
@@ -118,7 +156,9 @@ describe('templates', () => {
   it('gives marketing templates the organization footer in its language, with links', async () => {
     await ctx.container.db.updateTable('organizations').set({ locale: 'de', postal_address: 'Hauptstraße 1\n10115 Berlin' }).where('id', '=', orgId).execute();
     const subscriber = (await call('POST', '/api/v1/subscribers', { email: 'leser@example.com' })).json();
-    const t = (await create({ name: 'Newsletter', category: 'marketing', subject: 'News', mjml_content: mjml('Neuigkeiten für {{ subscriber.email }}') })).json();
+    const t = (
+      await create({ name: 'Newsletter', category: 'marketing', subject: 'News', mjml_content: mjml('Neuigkeiten für {{ subscriber.email }}') })
+    ).json();
     const res = await call('POST', `/api/v1/templates/${t.id}/preview`, { subscriber_id: subscriber.id });
     expect(res.statusCode).toBe(200);
     const text: string = res.json().text;
@@ -129,8 +169,9 @@ describe('templates', () => {
     expect(text).toMatch(/Abmelden \(http:\/\/localhost:3000\/u\/[\w-]+\.[\w-]+\)/);
   });
 
-  it('renders in the organization\'s language with no web fonts, and says what images say in the text part', async () => {
-    const image = '<mjml><mj-body><mj-section><mj-column><mj-image src="https://cdn.acme.example/sale.png" alt="Winter sale: 30% off everything" /></mj-column></mj-section></mj-body></mjml>';
+  it("renders in the organization's language with no web fonts, and says what images say in the text part", async () => {
+    const image =
+      '<mjml><mj-body><mj-section><mj-column><mj-image src="https://cdn.acme.example/sale.png" alt="Winter sale: 30% off everything" /></mj-column></mj-section></mj-body></mjml>';
     await ctx.container.db.updateTable('organizations').set({ locale: 'de' }).where('id', '=', orgId).execute();
     const t = (await create({ name: 'Sale', subject: 'Sale', mjml_content: image })).json();
     const res = await call('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'Ada' } });
@@ -145,7 +186,14 @@ describe('templates', () => {
     const onlyImage = await create({ name: 'Only image', subject: 'Look', mjml_content: image });
     expect(onlyImage.statusCode).toBe(201);
     expect(onlyImage.json().warnings).toEqual([expect.stringMatching(/^image_only: /)]);
-    const worded = await create({ name: 'Worded', subject: 'Read', mjml_content: image.replace('</mj-column>', '<mj-text>Our winter sale starts today with thirty percent off every item in the shop.</mj-text></mj-column>') });
+    const worded = await create({
+      name: 'Worded',
+      subject: 'Read',
+      mjml_content: image.replace(
+        '</mj-column>',
+        '<mj-text>Our winter sale starts today with thirty percent off every item in the shop.</mj-text></mj-column>',
+      ),
+    });
     expect(worded.json()).not.toHaveProperty('warnings');
     const changed = await call('PATCH', `/api/v1/templates/${worded.json().id}`, { mjml_content: image });
     expect(changed.json().warnings).toHaveLength(1);
@@ -168,7 +216,7 @@ describe('templates', () => {
     expect((await asReader('POST', '/api/v1/templates', { name: 'x', subject: 's', mjml_content: mjml('x') })).json().error.code).toBe('insufficient_scope');
   });
 
-  it('does not reveal another organization\'s template', async () => {
+  it("does not reveal another organization's template", async () => {
     const t = (await create({ name: 'Private' })).json();
     const other = await ctx.createOrganization('Other');
     const asOther = api(ctx, other.key);
@@ -185,7 +233,8 @@ describe('templates', () => {
     const t = (await create({ name: 'Busy preview' })).json();
     const own = api(ctx, (await ctx.createKey(orgId, ['templates:read'])).key);
     const statuses: number[] = [];
-    for (let i = 0; i <= PREVIEWS_PER_MINUTE; i += 1) statuses.push((await own('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'x' } })).statusCode);
+    for (let i = 0; i <= PREVIEWS_PER_MINUTE; i += 1)
+      statuses.push((await own('POST', `/api/v1/templates/${t.id}/preview`, { variables: { name: 'x' } })).statusCode);
     expect(statuses.slice(0, PREVIEWS_PER_MINUTE).every((s) => s === 200)).toBe(true);
     expect(statuses.at(-1)).toBe(429);
     // Other routes of the same key keep their own, larger budget.

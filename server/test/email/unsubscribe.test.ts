@@ -19,8 +19,11 @@ async function subscriberWithLink(email: string) {
   return { id: subscriber.id as string, path: new URL(url).pathname };
 }
 
-const oneClick = (path: string, headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }, payload = 'List-Unsubscribe=One-Click') =>
-  ctx.app.inject({ method: 'POST', url: path, headers, payload });
+const oneClick = (
+  path: string,
+  headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' },
+  payload = 'List-Unsubscribe=One-Click',
+) => ctx.app.inject({ method: 'POST', url: path, headers, payload });
 
 describe('one-click unsubscribe (RFC 8058)', () => {
   it('unsubscribes on POST with no further step, writing history and the outbox event together', async () => {
@@ -33,9 +36,23 @@ describe('one-click unsubscribe (RFC 8058)', () => {
     expect(subscriber.status).toBe('unsubscribed');
     expect(subscriber.unsubscribed_at).not.toBeNull();
     const history = (await call('GET', `/api/v1/subscribers/${id}/events`)).json().items;
-    expect(history[0]).toMatchObject({ action: 'unsubscribed', source: 'one_click', details: { from: 'active', campaign_id: '0190c0de-0000-7000-8000-000000000001' } });
-    const events = await ctx.container.db.selectFrom('events').select(['type', 'payload']).where('subject_id', '=', id).where('type', '=', 'subscriber.unsubscribed').execute();
-    expect(events).toEqual([{ type: 'subscriber.unsubscribed', payload: { subscriber: { id, email: 'one@example.com' }, source: 'one_click', campaign_id: '0190c0de-0000-7000-8000-000000000001' } }]);
+    expect(history[0]).toMatchObject({
+      action: 'unsubscribed',
+      source: 'one_click',
+      details: { from: 'active', campaign_id: '0190c0de-0000-7000-8000-000000000001' },
+    });
+    const events = await ctx.container.db
+      .selectFrom('events')
+      .select(['type', 'payload'])
+      .where('subject_id', '=', id)
+      .where('type', '=', 'subscriber.unsubscribed')
+      .execute();
+    expect(events).toEqual([
+      {
+        type: 'subscriber.unsubscribed',
+        payload: { subscriber: { id, email: 'one@example.com' }, source: 'one_click', campaign_id: '0190c0de-0000-7000-8000-000000000001' },
+      },
+    ]);
   });
 
   it('answers 200 again when already unsubscribed, and changes nothing more', async () => {
@@ -77,7 +94,12 @@ describe('one-click unsubscribe (RFC 8058)', () => {
     const [, , token] = path.split('/');
     const [body] = token!.split('.');
     expect((await oneClick(`/u/${body}.${'A'.repeat(43)}`)).statusCode).toBe(401);
-    const pref = ctx.container.tokens.sign({ purpose: 'pref', organizationId: orgId, subjectId: crypto.randomUUID(), expiresAt: Math.floor(Date.now() / 1000) + 60 });
+    const pref = ctx.container.tokens.sign({
+      purpose: 'pref',
+      organizationId: orgId,
+      subjectId: crypto.randomUUID(),
+      expiresAt: Math.floor(Date.now() / 1000) + 60,
+    });
     expect((await oneClick(`/u/${pref}`)).json().error.code).toBe('invalid_token');
     // A tampered link ends on the "send me a new link" form of the organization it names.
     const slug = (await ctx.container.db.selectFrom('organizations').select('slug').where('id', '=', orgId).executeTakeFirstOrThrow()).slug;

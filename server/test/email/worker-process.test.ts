@@ -18,8 +18,16 @@ async function spawnWorker(): Promise<{ child: ChildProcess; port: number; exite
   const child = spawn(process.execPath, ['src/entrypoints/worker.ts'], {
     cwd: serverDir,
     env: {
-      PATH: process.env.PATH, DATABASE_URL: ctx.databaseUrl, DATABASE_POOL_MAX: '3', REDIS_URL: ctx.config.REDIS_URL, REDIS_PREFIX: ctx.config.REDIS_PREFIX,
-      TOKEN_SECRET: TEST_TOKEN_SECRET, LOG_LEVEL: 'info', METRICS_PORT: '0', WORKER_LOCK_DURATION_MS: String(LOCK_MS), ...resendConfig(fake, { PROVIDER_RATE_LIMIT_PER_SECOND: '0' }),
+      PATH: process.env.PATH,
+      DATABASE_URL: ctx.databaseUrl,
+      DATABASE_POOL_MAX: '3',
+      REDIS_URL: ctx.config.REDIS_URL,
+      REDIS_PREFIX: ctx.config.REDIS_PREFIX,
+      TOKEN_SECRET: TEST_TOKEN_SECRET,
+      LOG_LEVEL: 'info',
+      METRICS_PORT: '0',
+      WORKER_LOCK_DURATION_MS: String(LOCK_MS),
+      ...resendConfig(fake, { PROVIDER_RATE_LIMIT_PER_SECOND: '0' }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -29,10 +37,21 @@ async function spawnWorker(): Promise<{ child: ChildProcess; port: number; exite
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const started = output.split('\n').map((line) => { try { return JSON.parse(line) as { msg?: string; metrics_port?: number }; } catch { return {}; } }).find((l) => l.msg === 'worker started');
+      const started = output
+        .split('\n')
+        .map((line) => {
+          try {
+            return JSON.parse(line) as { msg?: string; metrics_port?: number };
+          } catch {
+            return {};
+          }
+        })
+        .find((l) => l.msg === 'worker started');
       if (started?.metrics_port) resolve(started.metrics_port);
     });
-    child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     void exited.then((code) => reject(new Error(`worker exited with ${code} before starting: ${output}`)));
   });
   return { child, port, exited };

@@ -28,9 +28,21 @@ const SENT = Date.parse('2026-12-07T10:00:00Z');
 const after = (seconds: number) => SENT + seconds * 1000;
 
 type Case = { name: string; machine: boolean; hit: Omit<Hit, 'sentAt' | 'at'> & { seconds: number } };
-const open = (name: string, machine: boolean, userAgent: string | null, ip: string, seconds: number, method = 'GET'): Case => ({ name, machine, hit: { kind: 'open', method, userAgent, ip, seconds } });
-const click = (name: string, machine: boolean, userAgent: string | null, ip: string, seconds: number, method = 'GET'): Case => ({ name, machine, hit: { kind: 'click', method, userAgent, ip, seconds } });
-const trap = (name: string, userAgent: string | null, ip: string, seconds: number): Case => ({ name, machine: true, hit: { kind: 'trap', method: 'GET', userAgent, ip, seconds } });
+const open = (name: string, machine: boolean, userAgent: string | null, ip: string, seconds: number, method = 'GET'): Case => ({
+  name,
+  machine,
+  hit: { kind: 'open', method, userAgent, ip, seconds },
+});
+const click = (name: string, machine: boolean, userAgent: string | null, ip: string, seconds: number, method = 'GET'): Case => ({
+  name,
+  machine,
+  hit: { kind: 'click', method, userAgent, ip, seconds },
+});
+const trap = (name: string, userAgent: string | null, ip: string, seconds: number): Case => ({
+  name,
+  machine: true,
+  hit: { kind: 'trap', method: 'GET', userAgent, ip, seconds },
+});
 
 const FIXTURES: Case[] = [
   // People opening.
@@ -71,7 +83,7 @@ const FIXTURES: Case[] = [
   click('click from Edge days later', false, EDGE, OFFICE_IP, 3 * 86400),
   click('click from Outlook (opens the browser)', false, EDGE, OFFICE_IP, 2500),
   click('click from Samsung Internet', false, SAMSUNG, HOME_IP, 830),
-  click('click from an iPhone on Apple\'s network (iCloud Private Relay does not use 17/8)', false, SAFARI_IOS, '172.225.10.3', 900),
+  click("click from an iPhone on Apple's network (iCloud Private Relay does not use 17/8)", false, SAFARI_IOS, '172.225.10.3', 900),
   click('click a minute after arrival', false, CHROME_MAC, HOME_IP, 60),
   click('click from Thunderbird', false, THUNDERBIRD, HOME_IP, 5500),
   // Machines clicking.
@@ -85,7 +97,13 @@ const FIXTURES: Case[] = [
   click('Go HTTP client', true, 'Go-http-client/1.1', OFFICE_IP, 300),
   click('Java client', true, 'Java/17.0.2', OFFICE_IP, 300),
   click('okhttp', true, 'okhttp/4.9.0', OFFICE_IP, 300),
-  click('headless Chrome', true, 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36', OFFICE_IP, 50),
+  click(
+    'headless Chrome',
+    true,
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36',
+    OFFICE_IP,
+    50,
+  ),
   click('Slack unfurl', true, 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)', OFFICE_IP, 4000),
   click('Facebook crawler (link shared)', true, 'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)', OFFICE_IP, 8000),
   click('no user agent', true, null, OFFICE_IP, 800),
@@ -120,12 +138,27 @@ describe('human or machine classifier', () => {
   });
 
   it('gives the strongest reason first: a honeypot beats everything, HEAD beats a browser agent, a proxy beats timing', () => {
-    expect(classify({ kind: 'trap', method: 'HEAD', userAgent: null, ip: null, sentAt: SENT, at: after(1) })).toEqual({ machine: true, reason: 'honeypot_link' });
-    expect(classify({ kind: 'click', method: 'HEAD', userAgent: CHROME_WIN, ip: HOME_IP, sentAt: SENT, at: after(1) })).toEqual({ machine: true, reason: 'head_request' });
-    expect(classify({ kind: 'open', method: 'GET', userAgent: GOOGLE_PROXY, ip: HOME_IP, sentAt: SENT, at: after(1) })).toEqual({ machine: true, reason: 'google_image_proxy' });
+    expect(classify({ kind: 'trap', method: 'HEAD', userAgent: null, ip: null, sentAt: SENT, at: after(1) })).toEqual({
+      machine: true,
+      reason: 'honeypot_link',
+    });
+    expect(classify({ kind: 'click', method: 'HEAD', userAgent: CHROME_WIN, ip: HOME_IP, sentAt: SENT, at: after(1) })).toEqual({
+      machine: true,
+      reason: 'head_request',
+    });
+    expect(classify({ kind: 'open', method: 'GET', userAgent: GOOGLE_PROXY, ip: HOME_IP, sentAt: SENT, at: after(1) })).toEqual({
+      machine: true,
+      reason: 'google_image_proxy',
+    });
     // A click from Apple's network is not a prefetch: only opens are judged by the proxy ranges.
-    expect(classify({ kind: 'click', method: 'GET', userAgent: SAFARI_IOS, ip: APPLE_IP, sentAt: SENT, at: after(600) })).toEqual({ machine: false, reason: 'no_machine_signal' });
+    expect(classify({ kind: 'click', method: 'GET', userAgent: SAFARI_IOS, ip: APPLE_IP, sentAt: SENT, at: after(600) })).toEqual({
+      machine: false,
+      reason: 'no_machine_signal',
+    });
     // A provider's event reports no agent: that alone is no sign of a machine.
-    expect(classify({ kind: 'open', method: 'GET', userAgent: undefined, ip: null, sentAt: SENT, at: after(600) })).toEqual({ machine: false, reason: 'no_machine_signal' });
+    expect(classify({ kind: 'open', method: 'GET', userAgent: undefined, ip: null, sentAt: SENT, at: after(600) })).toEqual({
+      machine: false,
+      reason: 'no_machine_signal',
+    });
   });
 });

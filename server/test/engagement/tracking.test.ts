@@ -14,19 +14,25 @@ afterAll(async () => {
   await ctx?.close();
 });
 
-const LINKS = '<a href="https://shop.example.com/sale?x=1&amp;y=2">Sale</a> <a href="mailto:help@example.com">Mail us</a> '
-  + '<a href="https://example.com/private" data-notrack>Untracked</a> <a href="{{ unsubscribe_url }}">Leave</a>';
+const LINKS =
+  '<a href="https://shop.example.com/sale?x=1&amp;y=2">Sale</a> <a href="mailto:help@example.com">Mail us</a> ' +
+  '<a href="https://example.com/private" data-notrack>Untracked</a> <a href="{{ unsubscribe_url }}">Leave</a>';
 
 /** An organization with a marketing template with links, one topic and `count` subscribers, and a draft campaign. */
 async function setup(name: string, options: { campaignTracking?: boolean } = {}) {
   const org = await ctx.createOrganization(name);
   const call = api(ctx, org.key);
   await ctx.container.db.updateTable('organizations').set({ postal_address: '1 Example Street, Berlin' }).where('id', '=', org.id).execute();
-  const template = (await call('POST', '/api/v1/templates', { name: 'News', slug: 'news', category: 'marketing', subject: 'News', mjml_content: mjml(LINKS) })).json() as { id: string };
+  const template = (
+    await call('POST', '/api/v1/templates', { name: 'News', slug: 'news', category: 'marketing', subject: 'News', mjml_content: mjml(LINKS) })
+  ).json() as { id: string };
   const tag = (await call('POST', '/api/v1/tags', { name: 'News' })).json() as { id: string };
   await seedSubscribers(ctx, org.id, tag.id, 3, `${org.slug}-r`);
   const created = await call('POST', '/api/v1/campaigns', {
-    name: 'Sale', template_id: template.id, tag_filter: { include_tags: [tag.id] }, ...(options.campaignTracking === undefined ? {} : { tracking: options.campaignTracking }),
+    name: 'Sale',
+    template_id: template.id,
+    tag_filter: { include_tags: [tag.id] },
+    ...(options.campaignTracking === undefined ? {} : { tracking: options.campaignTracking }),
   });
   expect(created.statusCode, created.body).toBe(201);
   const campaign = created.json() as { id: string; tracking: boolean };
@@ -35,11 +41,25 @@ async function setup(name: string, options: { campaignTracking?: boolean } = {})
 
 /** Renders and stores one campaign email per subscriber, exactly as the campaign pump does. */
 async function render(organizationId: string, campaign: { id: string; tracking: boolean }) {
-  const row = await ctx.container.db.selectFrom('campaigns').select(['template_id', 'subject', 'from_name', 'reply_to', 'tracking']).where('id', '=', campaign.id).executeTakeFirstOrThrow();
+  const row = await ctx.container.db
+    .selectFrom('campaigns')
+    .select(['template_id', 'subject', 'from_name', 'reply_to', 'tracking'])
+    .where('id', '=', campaign.id)
+    .executeTakeFirstOrThrow();
   const composer = await ctx.container.services.emails.campaignComposer(organizationId, {
-    id: campaign.id, templateId: row.template_id!, subject: row.subject, fromName: row.from_name, replyTo: row.reply_to, tracking: row.tracking,
+    id: campaign.id,
+    templateId: row.template_id!,
+    subject: row.subject,
+    fromName: row.from_name,
+    replyTo: row.reply_to,
+    tracking: row.tracking,
   });
-  const subscribers = await ctx.container.db.selectFrom('subscribers').select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata']).where('organization_id', '=', organizationId).orderBy('email').execute();
+  const subscribers = await ctx.container.db
+    .selectFrom('subscribers')
+    .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+    .where('organization_id', '=', organizationId)
+    .orderBy('email')
+    .execute();
   const messages = await Promise.all(subscribers.map((s) => composer.compose(s, 1)));
   await ctx.container.db.transaction().execute((trx) => ctx.container.services.emailRepository.insertMessages(trx, organizationId, messages));
   return messages;
@@ -52,8 +72,14 @@ const flush = () => ctx.container.services.engagementRecorder.flush();
 const HUMAN = { 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15' };
 
 async function rollups(campaignId: string) {
-  return ctx.container.db.selectFrom('engagement_rollups').select(['kind', 'machine', 'url', 'total', 'uniques'])
-    .where('campaign_id', '=', campaignId).orderBy('kind').orderBy('machine').orderBy('url').execute();
+  return ctx.container.db
+    .selectFrom('engagement_rollups')
+    .select(['kind', 'machine', 'url', 'total', 'uniques'])
+    .where('campaign_id', '=', campaignId)
+    .orderBy('kind')
+    .orderBy('machine')
+    .orderBy('url')
+    .execute();
 }
 
 /** The tracked URLs the email would carry had it been made a minute ago (past the machine window). */
@@ -63,7 +89,7 @@ function minuteOld(organizationId: string, campaignId: string, messageId: string
 }
 
 describe('open and click tracking', () => {
-  it('rewrites a campaign email\'s links through signed redirects, leaves mailto, data-notrack and unsubscribe links alone, and adds a pixel and a hidden honeypot', async () => {
+  it("rewrites a campaign email's links through signed redirects, leaves mailto, data-notrack and unsubscribe links alone, and adds a pixel and a hidden honeypot", async () => {
     const { org, campaign } = await setup('Rewrite');
     const [message] = await render(org.id, campaign);
     const links = hrefs(message!.html);
@@ -97,7 +123,9 @@ describe('open and click tracking', () => {
     for (const url of [one.pixel, one.pixel, two.pixel]) expect((await ctx.app.inject({ method: 'GET', url, headers: HUMAN })).statusCode).toBe(200);
     // HEAD is a machine, whatever its agent; a scanner agent is a machine.
     expect((await ctx.app.inject({ method: 'HEAD', url: one.link, headers: HUMAN })).statusCode).toBe(302);
-    expect((await ctx.app.inject({ method: 'GET', url: two.link, headers: { 'user-agent': 'Mozilla/5.0 (compatible; Barracuda Sentinel)' } })).statusCode).toBe(302);
+    expect((await ctx.app.inject({ method: 'GET', url: two.link, headers: { 'user-agent': 'Mozilla/5.0 (compatible; Barracuda Sentinel)' } })).statusCode).toBe(
+      302,
+    );
     expect((await ctx.app.inject({ method: 'GET', url: one.link, headers: HUMAN })).statusCode).toBe(302);
     expect((await ctx.app.inject({ method: 'GET', url: one.link, headers: HUMAN })).statusCode).toBe(302);
     await flush();
@@ -112,8 +140,11 @@ describe('open and click tracking', () => {
       { kind: 'open', machine: false, url: '', total: 3, uniques: 2 },
       { kind: 'open', machine: true, url: '', total: 1, uniques: 1 },
     ]);
-    const events = await ctx.container.db.selectFrom('engagement_events').select(['kind', 'machine', 'reason', 'subscriber_id', 'source'])
-      .where('campaign_id', '=', campaign.id).execute();
+    const events = await ctx.container.db
+      .selectFrom('engagement_events')
+      .select(['kind', 'machine', 'reason', 'subscriber_id', 'source'])
+      .where('campaign_id', '=', campaign.id)
+      .execute();
     expect(events).toHaveLength(8);
     expect(new Set(events.filter((e) => e.machine).map((e) => e.reason))).toEqual(new Set(['open_seconds_after_send', 'head_request', 'scanner_user_agent']));
     expect(events.every((e) => e.subscriber_id !== null)).toBe(true);
@@ -126,14 +157,20 @@ describe('open and click tracking', () => {
     const res = await ctx.app.inject({ method: 'GET', url: pathOf(trap), headers: HUMAN });
     expect(res.statusCode).toBe(404);
     await flush();
-    const events = await ctx.container.db.selectFrom('engagement_events').select(['kind', 'machine', 'reason', 'source']).where('campaign_id', '=', campaign.id).execute();
+    const events = await ctx.container.db
+      .selectFrom('engagement_events')
+      .select(['kind', 'machine', 'reason', 'source'])
+      .where('campaign_id', '=', campaign.id)
+      .execute();
     expect(events).toEqual([{ kind: 'click', machine: true, reason: 'honeypot_link', source: 'honeypot' }]);
   });
 
   it('never redirects anywhere but the signed address, and never answers garbage with a 5xx', async () => {
     const { org, campaign } = await setup('Garbage');
     const [message] = await render(org.id, campaign);
-    const good = pathOf(hrefs(message!.html).find((l) => l.includes('/t/c/'))!).split('/').at(-1)!;
+    const good = pathOf(hrefs(message!.html).find((l) => l.includes('/t/c/'))!)
+      .split('/')
+      .at(-1)!;
     const [body, signature] = good.split('.') as [string, string];
     const claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as { x: Record<string, string> };
     const evil = Buffer.from(JSON.stringify({ ...claims, x: { ...claims.x, u: 'https://evil.example/phish' } })).toString('base64url');
@@ -146,8 +183,21 @@ describe('open and click tracking', () => {
       ctx.container.tokens.sign({ purpose: 'tc', organizationId: org.id, subjectId: message!.id, extra: { c: campaign.id, t: '0', u: 'javascript:alert(1)' } }),
       ctx.container.tokens.sign({ purpose: 'tc', organizationId: org.id, subjectId: message!.id, extra: { c: campaign.id, t: '0', u: '//evil.example' } }),
       ctx.container.tokens.sign({ purpose: 'tc', organizationId: 'not-a-uuid', subjectId: 'x', extra: { c: 'y', u: 'https://evil.example' } }),
-      '', 'x', '.', '..', 'a.b.c', '%00', '%E0%A4%A', encodeURIComponent('https://evil.example'), 'é'.repeat(300), 'A'.repeat(5000), `${good}x`, `${body}.`, `.${signature}`,
-      encodeURIComponent('{"p":"tc"}'), '..%2F..%2Fetc%2Fpasswd',
+      '',
+      'x',
+      '.',
+      '..',
+      'a.b.c',
+      '%00',
+      '%E0%A4%A',
+      encodeURIComponent('https://evil.example'),
+      'é'.repeat(300),
+      'A'.repeat(5000),
+      `${good}x`,
+      `${body}.`,
+      `.${signature}`,
+      encodeURIComponent('{"p":"tc"}'),
+      '..%2F..%2Fetc%2Fpasswd',
     ];
     for (const token of garbage) {
       for (const kind of ['c', 'o', 'h']) {
@@ -187,7 +237,12 @@ describe('open and click tracking', () => {
   it('in privacy mode counts only aggregates: no message id in the links, no raw event, no per-subscriber row', async () => {
     const { org, campaign } = await setup('Privacy');
     const session = await ctx.createSession(org.id, 'admin');
-    const changed = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/organizations/current', headers: session.headers, payload: { tracking_privacy: true } });
+    const changed = await ctx.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/organizations/current',
+      headers: session.headers,
+      payload: { tracking_privacy: true },
+    });
     expect(changed.statusCode, changed.body).toBe(200);
     expect(changed.json()).toMatchObject({ tracking_enabled: true, tracking_privacy: true });
     const [message] = await render(org.id, campaign);
@@ -214,21 +269,30 @@ describe('open and click tracking', () => {
 
     const on = await setup('Test send');
     expect((await on.call('POST', `/api/v1/campaigns/${on.campaign.id}/test`, { emails: ['tester@example.com'] })).statusCode).toBe(202);
-    const test = await ctx.container.db.selectFrom('email_messages').select('html').where('organization_id', '=', on.org.id).where('to_address', '=', 'tester@example.com').executeTakeFirstOrThrow();
+    const test = await ctx.container.db
+      .selectFrom('email_messages')
+      .select('html')
+      .where('organization_id', '=', on.org.id)
+      .where('to_address', '=', 'tester@example.com')
+      .executeTakeFirstOrThrow();
     expect(test.html).not.toContain('/t/');
   });
 
   it('counts a Resend open or click once however often the event is redelivered, and only where our own tracking is off', async () => {
-    const resendEvent = (type: string, organizationId: string, messageId: string, data: Record<string, unknown> = {}) => JSON.stringify({
-      type, created_at: new Date(Date.now() + 60_000).toISOString(),
-      data: { email_id: `re_${messageId}`, to: ['x@example.com'], tags: { organization_id: organizationId, message_id: messageId }, ...data },
-    });
+    const resendEvent = (type: string, organizationId: string, messageId: string, data: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        type,
+        created_at: new Date(Date.now() + 60_000).toISOString(),
+        data: { email_id: `re_${messageId}`, to: ['x@example.com'], tags: { organization_id: organizationId, message_id: messageId }, ...data },
+      });
     const post = (body: string, id: string) => ctx.app.inject({ method: 'POST', url: '/hooks/resend', payload: body, headers: signedHeaders(body, id) });
 
     const off = await setup('Resend counts', { campaignTracking: false });
     const [message] = await render(off.org.id, off.campaign);
     const opened = resendEvent('email.opened', off.org.id, message!.id);
-    const clicked = resendEvent('email.clicked', off.org.id, message!.id, { click: { link: 'https://shop.example.com/sale', userAgent: HUMAN['user-agent'], ipAddress: '203.0.113.9' } });
+    const clicked = resendEvent('email.clicked', off.org.id, message!.id, {
+      click: { link: 'https://shop.example.com/sale', userAgent: HUMAN['user-agent'], ipAddress: '203.0.113.9' },
+    });
     for (let i = 0; i < 3; i += 1) {
       expect((await post(opened, `msg_open_${off.org.id}`)).statusCode).toBe(200);
       expect((await post(clicked, `msg_click_${off.org.id}`)).statusCode).toBe(200);
@@ -239,7 +303,9 @@ describe('open and click tracking', () => {
       ['click', false, 'https://shop.example.com/sale', 1, 1],
       ['open', false, '', 1, 1],
     ]);
-    expect((await ctx.container.db.selectFrom('engagement_events').select('source').where('campaign_id', '=', off.campaign.id).execute()).map((e) => e.source)).toEqual(['resend', 'resend']);
+    expect(
+      (await ctx.container.db.selectFrom('engagement_events').select('source').where('campaign_id', '=', off.campaign.id).execute()).map((e) => e.source),
+    ).toEqual(['resend', 'resend']);
 
     // With our pixel in the email, Resend's own open would count the same reader twice: it is left out.
     const on = await setup('Resend with ours');
@@ -251,11 +317,24 @@ describe('open and click tracking', () => {
   it('serves campaign analytics from the rollups: human and machine apart, per link, rates with warnings, hourly then daily; and the organization timeseries', async () => {
     const { org, call, campaign } = await setup('Analytics');
     const messages = await render(org.id, campaign);
-    await ctx.container.db.updateTable('campaigns').set({ started_at: new Date(Date.now() - 3 * 86_400_000) }).where('id', '=', campaign.id).execute();
+    await ctx.container.db
+      .updateTable('campaigns')
+      .set({ started_at: new Date(Date.now() - 3 * 86_400_000) })
+      .where('id', '=', campaign.id)
+      .execute();
     // All three sent; one bounced and one complained: both rates far above the thresholds.
     await ctx.container.db.updateTable('campaign_recipients').set({ status: 'sent' }).where('campaign_id', '=', campaign.id).execute();
-    await ctx.container.db.insertInto('campaign_recipients').values(messages.map((m) => ({ campaign_id: campaign.id, subscriber_id: m.subscriber_id!, organization_id: org.id, status: 'sent', email_message_id: m.id }))).execute();
-    await ctx.container.db.updateTable('email_messages').set({ status: 'delivered', sent_at: new Date(), delivered_at: new Date() }).where('campaign_id', '=', campaign.id).execute();
+    await ctx.container.db
+      .insertInto('campaign_recipients')
+      .values(
+        messages.map((m) => ({ campaign_id: campaign.id, subscriber_id: m.subscriber_id!, organization_id: org.id, status: 'sent', email_message_id: m.id })),
+      )
+      .execute();
+    await ctx.container.db
+      .updateTable('email_messages')
+      .set({ status: 'delivered', sent_at: new Date(), delivered_at: new Date() })
+      .where('campaign_id', '=', campaign.id)
+      .execute();
     await ctx.container.db.updateTable('email_messages').set({ bounced_at: new Date() }).where('id', '=', messages[0]!.id).execute();
     await ctx.container.db.updateTable('email_messages').set({ complained_at: new Date() }).where('id', '=', messages[1]!.id).execute();
     const one = minuteOld(org.id, campaign.id, messages[2]!.id);
@@ -263,15 +342,28 @@ describe('open and click tracking', () => {
     await ctx.app.inject({ method: 'HEAD', url: one.link, headers: HUMAN });
     await flush();
     // An old hit, two days after sending started: it lands in the daily part of the series.
-    await ctx.container.db.insertInto('engagement_rollups').values({
-      organization_id: org.id, campaign_id: campaign.id, bucket: new Date(Date.now() - 86_400_000 + 0), kind: 'open', machine: false, url: '', total: 4, uniques: 0,
-    }).execute();
+    await ctx.container.db
+      .insertInto('engagement_rollups')
+      .values({
+        organization_id: org.id,
+        campaign_id: campaign.id,
+        bucket: new Date(Date.now() - 86_400_000 + 0),
+        kind: 'open',
+        machine: false,
+        url: '',
+        total: 4,
+        uniques: 0,
+      })
+      .execute();
 
     const res = await call('GET', `/api/v1/campaigns/${campaign.id}/analytics`);
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({
-      sent: 3, delivered: 3, bounced: 1, complained: 1,
+      sent: 3,
+      delivered: 3,
+      bounced: 1,
+      complained: 1,
       opens: { human: { total: 6, unique: 1 }, machine: { total: 0, unique: 0 } },
       clicks: { human: { total: 1, unique: 1 }, machine: { total: 1, unique: 1 } },
       links: [{ url: 'https://shop.example.com/sale?x=1&y=2', human: { total: 1, unique: 1 }, machine: { total: 1, unique: 1 } }],
@@ -312,13 +404,24 @@ describe('open and click tracking', () => {
       return res.json().count as number;
     };
     expect(await count([{ field: 'opened', op: 'in', value: [campaign.id] }])).toBe(1);
-    expect(await count([{ field: 'received', op: 'in', value: [campaign.id] }, { field: 'opened', op: 'not_in', value: [campaign.id] }])).toBe(2);
+    expect(
+      await count([
+        { field: 'received', op: 'in', value: [campaign.id] },
+        { field: 'opened', op: 'not_in', value: [campaign.id] },
+      ]),
+    ).toBe(2);
     expect(await count([{ field: 'clicked', op: 'within_days', value: 7 }])).toBe(1);
     expect(await count([{ field: 'received', op: 'exists' }])).toBe(3);
     const other = await setup('Segments other');
     // Another organization's campaign id matches nobody here.
-    expect(await api(ctx, other.org.key)('POST', '/api/v1/segments/preview-count', { filter: { match: 'all', conditions: [{ field: 'opened', op: 'in', value: [campaign.id] }] } }).then((r) => r.json().count)).toBe(0);
-    const bad = await call('POST', '/api/v1/segments/preview-count', { filter: { match: 'all', conditions: [{ field: 'opened', op: 'in', value: ['not-a-campaign'] }] } });
+    expect(
+      await api(ctx, other.org.key)('POST', '/api/v1/segments/preview-count', {
+        filter: { match: 'all', conditions: [{ field: 'opened', op: 'in', value: [campaign.id] }] },
+      }).then((r) => r.json().count),
+    ).toBe(0);
+    const bad = await call('POST', '/api/v1/segments/preview-count', {
+      filter: { match: 'all', conditions: [{ field: 'opened', op: 'in', value: ['not-a-campaign'] }] },
+    });
     expect(bad.statusCode).toBe(422);
 
     // "Resend to non-openers": one action, a draft campaign for exactly the two who did not open.

@@ -27,8 +27,15 @@ afterAll(async () => {
 /** Provider webhook for a sent message, signed as Resend signs it. */
 async function providerEvent(type: string, message: { id: string; providerId: string }, extra: Record<string, unknown> = {}, id = `msg_${type}_${message.id}`) {
   const body = JSON.stringify({
-    type, created_at: new Date().toISOString(),
-    data: { email_id: message.providerId, to: ['x@example.com'], subject: 'Hello', tags: { organization_id: organizationId, message_id: message.id }, ...extra },
+    type,
+    created_at: new Date().toISOString(),
+    data: {
+      email_id: message.providerId,
+      to: ['x@example.com'],
+      subject: 'Hello',
+      tags: { organization_id: organizationId, message_id: message.id },
+      ...extra,
+    },
   });
   const res = await ctx.app.inject({ method: 'POST', url: '/hooks/resend', payload: body, headers: signedHeaders(body, id) });
   expect(res.statusCode).toBe(200);
@@ -51,7 +58,12 @@ describe('the event catalogue', () => {
     await call('POST', `/api/v1/subscribers/${created.id}/tags`, { tags: ['Events'] });
     await call('DELETE', `/api/v1/subscribers/${created.id}/tags/offers`);
     await call('POST', `/api/v1/subscribers/${created.id}/notes`, { body: 'Met at a conference' });
-    await call('POST', '/api/v1/subscribers/batch', { subscribers: [{ email: 'new@example.com', tags: ['News'] }, { email: 'ada@example.com', last_name: 'Lovelace' }] });
+    await call('POST', '/api/v1/subscribers/batch', {
+      subscribers: [
+        { email: 'new@example.com', tags: ['News'] },
+        { email: 'ada@example.com', last_name: 'Lovelace' },
+      ],
+    });
     const doomed = (await call('POST', '/api/v1/subscribers', { email: 'gone@example.com' })).json();
     await call('DELETE', `/api/v1/subscribers/${doomed.id}`);
 
@@ -81,14 +93,26 @@ describe('the event catalogue', () => {
 
     const rows = await ctx.container.db.selectFrom('events').select(['type', 'payload']).where('organization_id', '=', organizationId).execute();
     const types = new Set(rows.map((r) => r.type));
-    for (const expected of ['subscriber.created', 'subscriber.updated', 'subscriber.deleted', 'subscriber.note_added', 'tag.subscribed', 'tag.unsubscribed', 'email.sent', 'email.delivered', 'email.opened', 'email.bounced', 'email.complained']) {
+    for (const expected of [
+      'subscriber.created',
+      'subscriber.updated',
+      'subscriber.deleted',
+      'subscriber.note_added',
+      'tag.subscribed',
+      'tag.unsubscribed',
+      'email.sent',
+      'email.delivered',
+      'email.opened',
+      'email.bounced',
+      'email.complained',
+    ]) {
       expect(types, expected).toContain(expected);
     }
     const invalid = rows.filter((r) => !isValidEventPayload(r.type, r.payload));
     expect(invalid).toEqual([]);
   });
 
-  it('writes a dashboard user\'s changes with the same payloads', async () => {
+  it("writes a dashboard user's changes with the same payloads", async () => {
     const owner = await ctx.createSession(organizationId, 'owner');
     const created = (await sessionApi(ctx, owner)('POST', '/api/v1/subscribers', { email: 'dash@example.com', tags: ['Dashboard'] })).json();
     await sessionApi(ctx, owner)('DELETE', `/api/v1/subscribers/${created.id}`);

@@ -23,22 +23,30 @@ interface JsonSchema {
   $ref?: string;
   default?: unknown;
 }
-interface Parameter { in: 'path' | 'query' | 'header'; name: string; required?: boolean; schema: JsonSchema }
+interface Parameter {
+  in: 'path' | 'query' | 'header';
+  name: string;
+  required?: boolean;
+  schema: JsonSchema;
+}
 interface Operation {
   operationId: string;
   parameters?: Parameter[];
   requestBody?: { content: Record<string, { schema: JsonSchema }> };
   security?: Record<string, unknown>[];
 }
-interface Document { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, JsonSchema> }; security?: Record<string, unknown>[] }
+interface Document {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, JsonSchema> };
+  security?: Record<string, unknown>[];
+}
 
 const document = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8')) as Document;
 const REQUESTS_PER_OPERATION = 36;
 const SEED = 20_261_207;
 const PARALLEL = 6;
 
-const resolve = (schema: JsonSchema): JsonSchema =>
-  schema.$ref ? resolve(document.components.schemas[schema.$ref.split('/').pop()!]!) : schema;
+const resolve = (schema: JsonSchema): JsonSchema => (schema.$ref ? resolve(document.components.schemas[schema.$ref.split('/').pop()!]!) : schema);
 
 let emailCount = 0;
 
@@ -55,10 +63,15 @@ function sample(raw: JsonSchema, depth = 0): unknown {
       if (depth < 4) for (const key of schema.required ?? []) value[key] = sample(schema.properties?.[key] ?? {}, depth + 1);
       return value;
     }
-    case 'array': return depth < 4 && schema.items ? Array.from({ length: schema.minItems ?? 0 }, () => sample(schema.items!, depth + 1)) : [];
-    case 'integer': case 'number': return schema.minimum ?? 1;
-    case 'boolean': return true;
-    case 'null': return null;
+    case 'array':
+      return depth < 4 && schema.items ? Array.from({ length: schema.minItems ?? 0 }, () => sample(schema.items!, depth + 1)) : [];
+    case 'integer':
+    case 'number':
+      return schema.minimum ?? 1;
+    case 'boolean':
+      return true;
+    case 'null':
+      return null;
     case 'string': {
       // A new address each time, so a request is not answered "exists" (or rate limited) before its other fields matter.
       if (schema.format === 'email') return `fuzz-${(emailCount += 1)}@example.com`;
@@ -67,22 +80,61 @@ function sample(raw: JsonSchema, depth = 0): unknown {
       if (schema.format === 'uri') return 'https://example.com/';
       return 'x'.repeat(Math.max(1, schema.minLength ?? 1));
     }
-    default: return {};
+    default:
+      return {};
   }
 }
 
 // Text that has broken parsers, databases and templates before: NUL and other control characters, lone
 // surrogates (valid in a JS string, invalid in UTF-8 and PostgreSQL), overlong input, markup, SQL.
 const hostileText = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\ud83d', '\u0007', '\u001b[31m', '\u009b', '\u202e', '\ufeff', '\r\n', '\t',
-    "'; drop table subscribers; --", '{{ 7 * 7 }}', '${7*7}', '<script>alert(1)</script>', '__proto__', 'constructor', '../../etc/passwd',
-    '%00', '%', '-1', '0', '1e309', 'NaN', 'null', 'true', '🎉', 'ß'.repeat(300), 'x'.repeat(5000), '') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      '\u0000',
+      'a\u0000b',
+      '\ud800',
+      'x\udfff',
+      '\ud83d',
+      '\u0007',
+      '\u001b[31m',
+      '\u009b',
+      '\u202e',
+      '\ufeff',
+      '\r\n',
+      '\t',
+      "'; drop table subscribers; --",
+      '{{ 7 * 7 }}',
+      '${7*7}',
+      '<script>alert(1)</script>',
+      '__proto__',
+      'constructor',
+      '../../etc/passwd',
+      '%00',
+      '%',
+      '-1',
+      '0',
+      '1e309',
+      'NaN',
+      'null',
+      'true',
+      '🎉',
+      'ß'.repeat(300),
+      'x'.repeat(5000),
+      '',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
 );
 
 // Ordinary-looking text with one character PostgreSQL or a mail header cannot take: passes every length
 // and pattern check that does not look for it, so it reaches the handlers.
-const poisonedText = fc.tuple(fc.constantFrom('Ada', 'news', 'a-b', 'Hello world', 'x'), fc.constantFrom('\u0000', '\ud800', '\udc00', '\u0001', '\u001f', '\u007f', '\u0085'), fc.boolean())
+const poisonedText = fc
+  .tuple(
+    fc.constantFrom('Ada', 'news', 'a-b', 'Hello world', 'x'),
+    fc.constantFrom('\u0000', '\ud800', '\udc00', '\u0001', '\u001f', '\u007f', '\u0085'),
+    fc.boolean(),
+  )
   .map(([text, poison, before]) => (before ? poison + text : text + poison));
 
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -118,7 +170,7 @@ function encode(text: string): string {
  * property of an object (optional ones included), an item of an array, a key of a free-form record.
  */
 function plant(raw: JsonSchema, value: unknown, pick: number, depth = 0): unknown {
-  const schema = resolve(raw.anyOf ? raw.anyOf.find((s) => resolve(s).type !== 'null') ?? raw : raw);
+  const schema = resolve(raw.anyOf ? (raw.anyOf.find((s) => resolve(s).type !== 'null') ?? raw) : raw);
   if (depth > 3 || pick % 5 === 0) return value;
   if (schema.type === 'array' && schema.items) return [plant(schema.items, value, Math.floor(pick / 5), depth + 1)];
   if (schema.type === 'object') {
@@ -140,7 +192,11 @@ function dropRequired(raw: JsonSchema, pick: number): unknown {
   return copy;
 }
 
-interface FuzzRequest { url: string; body?: unknown; rawBody?: string }
+interface FuzzRequest {
+  url: string;
+  body?: unknown;
+  rawBody?: string;
+}
 
 /**
  * Requests for one operation, each malformed in one part only (a path parameter, the query string or the
@@ -153,34 +209,66 @@ function requestsFor(path: string, operation: Operation, fixed: Record<string, s
   const queryParams = parameters.filter((p) => p.in === 'query');
   const jsonBody = operation.requestBody?.content['application/json']?.schema;
   const validQuery = () => Object.fromEntries(queryParams.filter((p) => p.required).map((p) => [p.name, fixed[p.name] ?? String(sample(p.schema))]));
-  const validPath = (name: string) => encodeURIComponent(fixed[`${path.split('/')[3]}.${name}`] ?? fixed[name] ?? String(sample(pathParams.find((p) => p.name === name)!.schema)));
+  const validPath = (name: string) =>
+    encodeURIComponent(fixed[`${path.split('/')[3]}.${name}`] ?? fixed[name] ?? String(sample(pathParams.find((p) => p.name === name)!.schema)));
 
-  const pathValues = fc.record(Object.fromEntries(pathParams.map((p) => [p.name, fc.oneof(
-    { weight: 1, arbitrary: fc.constant(encode(String(sample(p.schema)))) },
-    { weight: 2, arbitrary: fc.oneof(poisonedText, hostileText.filter((t) => t.length > 0)).map(encode) },
-    { weight: 1, arbitrary: fc.constantFrom('%ED%A0%80', '%C0%80', '%FF', '%E2%82', '..%2F..', '%2e%2e', 'a%00b') },
-  )])));
+  const pathValues = fc.record(
+    Object.fromEntries(
+      pathParams.map((p) => [
+        p.name,
+        fc.oneof(
+          { weight: 1, arbitrary: fc.constant(encode(String(sample(p.schema)))) },
+          {
+            weight: 2,
+            arbitrary: fc
+              .oneof(
+                poisonedText,
+                hostileText.filter((t) => t.length > 0),
+              )
+              .map(encode),
+          },
+          { weight: 1, arbitrary: fc.constantFrom('%ED%A0%80', '%C0%80', '%FF', '%E2%82', '..%2F..', '%2e%2e', 'a%00b') },
+        ),
+      ]),
+    ),
+  );
   const queryValues = fc.oneof(
     fc.constant(new Map<string, string[]>()),
-    fc.tuple(fc.nat(), fc.oneof(poisonedText.map(encode), hostileText.map(encode), fc.constantFrom('%ED%A0%80', '%C0%80', '%FF', '%E2%82')), fc.boolean()).map(([pick, value, twice]) => {
-      const names = [...queryParams.map((p) => p.name), 'unknown'];
-      const name = names[pick % names.length]!;
-      return new Map([[name, twice ? [value, value] : [value]]]);
-    }),
+    fc
+      .tuple(fc.nat(), fc.oneof(poisonedText.map(encode), hostileText.map(encode), fc.constantFrom('%ED%A0%80', '%C0%80', '%FF', '%E2%82')), fc.boolean())
+      .map(([pick, value, twice]) => {
+        const names = [...queryParams.map((p) => p.name), 'unknown'];
+        const name = names[pick % names.length]!;
+        return new Map([[name, twice ? [value, value] : [value]]]);
+      }),
   );
   const body = jsonBody
     ? fc.oneof(
         { weight: 6, arbitrary: fc.tuple(fc.nat(), hostileValue).map(([pick, value]) => ({ body: plant(jsonBody, value, pick + 1) })) },
         { weight: 1, arbitrary: fc.tuple(hostileText, hostileValue).map(([key, value]) => ({ body: { ...(sample(jsonBody) as object), [key]: value } })) },
-        { weight: 1, arbitrary: fc.oneof(hostileValue.map((value) => ({ body: value })), fc.nat().map((pick) => ({ body: dropRequired(jsonBody, pick) }))) },
-        { weight: 1, arbitrary: fc.constantFrom('{', '{"a":', '[1,2', '"\\ud800"', '{"email":"\\u0000"}', '{"__proto__":{"x":1}}', 'null', '', '\u0000')
-          .map((rawBody) => ({ rawBody })) },
+        {
+          weight: 1,
+          arbitrary: fc.oneof(
+            hostileValue.map((value) => ({ body: value })),
+            fc.nat().map((pick) => ({ body: dropRequired(jsonBody, pick) })),
+          ),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .constantFrom('{', '{"a":', '[1,2', '"\\ud800"', '{"email":"\\u0000"}', '{"__proto__":{"x":1}}', 'null', '', '\u0000')
+            .map((rawBody) => ({ rawBody })),
+        },
       )
     : fc.constant({});
 
-  const parts: ('path' | 'query' | 'body')[] = [...(pathParams.length ? ['path' as const] : []), 'query', ...(jsonBody ? ['body' as const, 'body' as const, 'body' as const] : [])];
+  const parts: ('path' | 'query' | 'body')[] = [
+    ...(pathParams.length ? ['path' as const] : []),
+    'query',
+    ...(jsonBody ? ['body' as const, 'body' as const, 'body' as const] : []),
+  ];
   return fc.tuple(fc.constantFrom(...parts), pathValues, queryValues, body).map(([part, params, queryMutation, payload]) => {
-    let url = path.replace(/\{(\w+)\}/g, (_, name: string) => (part === 'path' ? params[name] as string : validPath(name)));
+    let url = path.replace(/\{(\w+)\}/g, (_, name: string) => (part === 'path' ? (params[name] as string) : validPath(name)));
     let search = new URLSearchParams(validQuery()).toString();
     if (part === 'query') for (const [name, values] of queryMutation) for (const value of values) search += `${search ? '&' : ''}${name}=${value}`;
     if (search) url += `?${search}`;
@@ -193,7 +281,12 @@ let credentials: { key: string; session: Record<string, string> };
 let fixtures: Record<string, string>;
 
 beforeAll(async () => {
-  ctx = await createTestContext({ RATE_LIMIT_API_KEY_PER_MINUTE: '1000000', RATE_LIMIT_IP_PER_MINUTE: '1000000', RATE_LIMIT_PUBLIC_FORM_PER_MINUTE: '1000000', RATE_LIMIT_PREFERENCE_TOKEN_PER_MINUTE: '1000000' });
+  ctx = await createTestContext({
+    RATE_LIMIT_API_KEY_PER_MINUTE: '1000000',
+    RATE_LIMIT_IP_PER_MINUTE: '1000000',
+    RATE_LIMIT_PUBLIC_FORM_PER_MINUTE: '1000000',
+    RATE_LIMIT_PREFERENCE_TOKEN_PER_MINUTE: '1000000',
+  });
   const org = await ctx.createOrganization('Fuzz');
   const session = await ctx.createSession(org.id, 'owner', { platformAdmin: true });
   const subscriberId = await createSubscriber(ctx, org.key, { email: 'fuzzed@example.com', tags: ['news'] });
@@ -201,7 +294,12 @@ beforeAll(async () => {
   credentials = { key: org.key, session: session.headers };
   // Real values for parameters, by "resource.parameter" or by parameter name.
   fixtures = {
-    'subscribers.id': subscriberId, 'tags.id': tag.id, tag_id: tag.id, slug: 'news', name: 'news', org_slug: org.slug,
+    'subscribers.id': subscriberId,
+    'tags.id': tag.id,
+    tag_id: tag.id,
+    slug: 'news',
+    name: 'news',
+    org_slug: org.slug,
     token: await preferenceToken(ctx, org.key, subscriberId),
   };
 });
@@ -210,7 +308,8 @@ afterAll(() => ctx.close());
 describe('the API under malformed input', () => {
   it('answers every malformed path, query and body of every documented operation without a 5xx', async () => {
     const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, operation]) => ({ path, method: method.toUpperCase(), operation })));
+      Object.entries(methods).map(([method, operation]) => ({ path, method: method.toUpperCase(), operation })),
+    );
     // Deletions (of the fixtures, among others) after everything else; signing out, which ends the
     // session the other operations use, last of all.
     const rank = (o: { method: string; operation: Operation }) => (o.operation.operationId === 'logout' ? 2 : o.method === 'DELETE' ? 1 : 0);
@@ -223,22 +322,28 @@ describe('the API under malformed input', () => {
       const schemes = (operation.security ?? document.security ?? []).flatMap((s) => Object.keys(s));
       const headers: Record<string, string> = schemes.includes('bearerAuth')
         ? { authorization: `Bearer ${credentials.key}` }
-        : schemes.includes('sessionCookie') ? { ...credentials.session } : {};
+        : schemes.includes('sessionCookie')
+          ? { ...credentials.session }
+          : {};
       const requests = fc.sample(requestsFor(path, operation, fixtures), { seed: SEED + index, numRuns: REQUESTS_PER_OPERATION });
       // A few requests at a time: the answers are awaited on I/O (PostgreSQL, Redis) far more than on CPU.
       for (let start = 0; start < requests.length; start += PARALLEL) {
-        await Promise.all(requests.slice(start, start + PARALLEL).map(async (request) => {
-          const res = await ctx.app.inject({
-            method: method as 'GET',
-            url: request.url,
-            headers: { ...headers, ...(request.body !== undefined || request.rawBody !== undefined ? { 'content-type': 'application/json' } : {}) },
-            ...(request.rawBody !== undefined ? { payload: request.rawBody } : request.body !== undefined ? { payload: JSON.stringify(request.body) } : {}),
-          });
-          sent += 1;
-          if (res.statusCode >= 500) {
-            failures.push(`${operation.operationId} ${method} ${request.url.slice(0, 200)} body=${(request.rawBody ?? JSON.stringify(request.body) ?? '').slice(0, 200)} → ${res.statusCode} ${res.body.slice(0, 200)}`);
-          }
-        }));
+        await Promise.all(
+          requests.slice(start, start + PARALLEL).map(async (request) => {
+            const res = await ctx.app.inject({
+              method: method as 'GET',
+              url: request.url,
+              headers: { ...headers, ...(request.body !== undefined || request.rawBody !== undefined ? { 'content-type': 'application/json' } : {}) },
+              ...(request.rawBody !== undefined ? { payload: request.rawBody } : request.body !== undefined ? { payload: JSON.stringify(request.body) } : {}),
+            });
+            sent += 1;
+            if (res.statusCode >= 500) {
+              failures.push(
+                `${operation.operationId} ${method} ${request.url.slice(0, 200)} body=${(request.rawBody ?? JSON.stringify(request.body) ?? '').slice(0, 200)} → ${res.statusCode} ${res.body.slice(0, 200)}`,
+              );
+            }
+          }),
+        );
       }
     }
     expect(sent).toBeGreaterThan(2500);

@@ -6,7 +6,16 @@ let org: { id: string; slug: string; key: string };
 let keyId: string;
 let admin: TestSession;
 
-interface Entry { action: string; actor: { type: string; id: string }; target_type: string | null; target_id: string | null; ip: string | null; user_agent: string | null; request_id: string | null; details: Record<string, unknown> }
+interface Entry {
+  action: string;
+  actor: { type: string; id: string };
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+}
 
 beforeAll(async () => {
   ctx = await createTestContext();
@@ -25,20 +34,31 @@ async function entries(query = ''): Promise<Entry[]> {
 }
 
 describe('the audit log', () => {
-  it('records an API key\'s mutation with the action, the created target, IP, user agent and request id', async () => {
-    const created = await api(ctx, org.key)('POST', '/api/v1/subscribers', { email: 'audited@example.com', first_name: 'Secret' }, { 'user-agent': 'sdk/1.0', 'x-request-id': 'req-audit-1' });
+  it("records an API key's mutation with the action, the created target, IP, user agent and request id", async () => {
+    const created = await api(ctx, org.key)(
+      'POST',
+      '/api/v1/subscribers',
+      { email: 'audited@example.com', first_name: 'Secret' },
+      { 'user-agent': 'sdk/1.0', 'x-request-id': 'req-audit-1' },
+    );
     expect(created.statusCode).toBe(201);
     const entry = (await entries('&action=subscriber.create'))[0]!;
     expect(entry).toMatchObject({
-      action: 'subscriber.create', actor: { type: 'api_key', id: keyId }, target_type: 'subscriber', target_id: created.json().id,
-      ip: '127.0.0.1', user_agent: 'sdk/1.0', request_id: 'req-audit-1', details: {},
+      action: 'subscriber.create',
+      actor: { type: 'api_key', id: keyId },
+      target_type: 'subscriber',
+      target_id: created.json().id,
+      ip: '127.0.0.1',
+      user_agent: 'sdk/1.0',
+      request_id: 'req-audit-1',
+      details: {},
     });
     // Only what the entry needs: no request or response bodies, no addresses.
     expect(JSON.stringify(entry)).not.toContain('audited@example.com');
     expect(JSON.stringify(entry)).not.toContain('Secret');
   });
 
-  it('records a user\'s mutation with the :id target, and role changes with from/to only', async () => {
+  it("records a user's mutation with the :id target, and role changes with from/to only", async () => {
     const call = sessionApi(ctx, admin);
     const tag = (await call('POST', '/api/v1/tags', { name: 'Audited tag' })).json();
     await call('PATCH', `/api/v1/tags/${tag.id}`, { description: 'changed' });

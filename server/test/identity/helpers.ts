@@ -26,8 +26,11 @@ export async function requestLink(ctx: TestContext, email: string, remoteAddress
 
 export async function verify(ctx: TestContext, token: string, options: { headers?: Record<string, string>; remoteAddress?: string } = {}) {
   return ctx.app.inject({
-    method: 'POST', url: '/api/v1/auth/verify', payload: { token },
-    headers: options.headers ?? appHeaders(ctx), remoteAddress: options.remoteAddress ?? '127.0.0.1',
+    method: 'POST',
+    url: '/api/v1/auth/verify',
+    payload: { token },
+    headers: options.headers ?? appHeaders(ctx),
+    remoteAddress: options.remoteAddress ?? '127.0.0.1',
   });
 }
 

@@ -49,7 +49,8 @@ describe('signing in with a magic link', () => {
     const me = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie } });
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({
-      user: { email: ADMIN }, memberships: [{ organization: { id: orgId, name: 'Login Org' }, role: 'admin' }],
+      user: { email: ADMIN },
+      memberships: [{ organization: { id: orgId, name: 'Login Org' }, role: 'admin' }],
       current_organization: { id: orgId, role: 'admin' },
     });
     // Dual auth: the same cookie works on an API-key route, in the only organization of the user.
@@ -105,7 +106,11 @@ describe('rejected tokens', () => {
   it('refuses an expired token', async () => {
     await requestLink(ctx, ADMIN);
     const token = await tokenFromMail(ctx, ADMIN, '/login/verify');
-    await ctx.container.db.updateTable('magic_link_tokens').set({ expires_at: new Date(Date.now() - 1000) }).where('token_hash', '=', sha256Hex(token)).execute();
+    await ctx.container.db
+      .updateTable('magic_link_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('token_hash', '=', sha256Hex(token))
+      .execute();
     const res = await verify(ctx, token);
     expect(res.statusCode).toBe(401);
     expect(res.json().error.code).toBe('magic_link_expired');
@@ -129,7 +134,12 @@ describe('rejected tokens', () => {
     expect((await verify(ctx, preference)).json().error.code).toBe('invalid_token');
 
     const owner = await ctx.createSession(orgId, 'owner');
-    const invite = await ctx.app.inject({ method: 'POST', url: '/api/v1/invitations', headers: owner.headers, payload: { email: 'invitee@example.com', role: 'viewer' } });
+    const invite = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/invitations',
+      headers: owner.headers,
+      payload: { email: 'invitee@example.com', role: 'viewer' },
+    });
     expect(invite.statusCode).toBe(201);
     const invitationToken = await tokenFromMail(ctx, 'invitee@example.com', '/invitations/accept');
     expect((await verify(ctx, invitationToken)).json().error.code).toBe('invalid_token');
@@ -150,7 +160,7 @@ describe('rejected tokens', () => {
     expect((await verify(ctx, token)).statusCode).toBe(200);
   });
 
-  it('replaces the browser\'s previous session on a new sign-in', async () => {
+  it("replaces the browser's previous session on a new sign-in", async () => {
     const first = await signIn(ADMIN);
     await requestLink(ctx, ADMIN);
     const token = await tokenFromMail(ctx, ADMIN, '/login/verify');

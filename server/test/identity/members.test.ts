@@ -56,16 +56,27 @@ describe('invitations', () => {
     expect(listed.map((i: { id: string }) => i.id)).toContain(created.json().id);
   });
 
-  it('tells the link\'s holder what the invitation is for (organization, role, inviter) before anything is accepted', async () => {
+  it("tells the link's holder what the invitation is for (organization, role, inviter) before anything is accepted", async () => {
     await asAdmin('POST', '/api/v1/invitations', { email: 'curious@example.com', role: 'admin' });
     const token = await tokenFromMail(ctx, 'curious@example.com', '/invitations/accept');
     const details = await ctx.app.inject({ method: 'POST', url: '/api/v1/invitations/details', headers: appHeaders(ctx), payload: { token } });
     expect(details.statusCode, details.body).toBe(200);
-    expect(details.json()).toMatchObject({ organization: { name: 'Team Org' }, role: 'admin', email: 'curious@example.com', invited_by: { email: admin.email }, status: 'pending' });
+    expect(details.json()).toMatchObject({
+      organization: { name: 'Team Org' },
+      role: 'admin',
+      email: 'curious@example.com',
+      invited_by: { email: admin.email },
+      status: 'pending',
+    });
     expect(details.body).not.toContain(org.id);
     // Reading it joins nobody; a made-up token learns nothing.
     expect(await memberOf('curious@example.com')).toBeUndefined();
-    const forged = await ctx.app.inject({ method: 'POST', url: '/api/v1/invitations/details', headers: appHeaders(ctx), payload: { token: token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) } });
+    const forged = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/invitations/details',
+      headers: appHeaders(ctx),
+      payload: { token: token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) },
+    });
     expect(forged.statusCode).toBe(401);
     expect(forged.json().error.code).toBe('invalid_token');
   });
@@ -73,7 +84,11 @@ describe('invitations', () => {
   it('resends with a new link (the old one stops working) and a fresh expiry', async () => {
     const { id } = (await asAdmin('POST', '/api/v1/invitations', { email: 'resend@example.com', role: 'admin' })).json();
     const oldToken = await tokenFromMail(ctx, 'resend@example.com', '/invitations/accept');
-    await ctx.container.db.updateTable('invitations').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', id).execute();
+    await ctx.container.db
+      .updateTable('invitations')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', id)
+      .execute();
     expect((await asAdmin('GET', '/api/v1/invitations?status=expired')).json().items.map((i: { id: string }) => i.id)).toContain(id);
 
     const resent = await asAdmin('POST', `/api/v1/invitations/${id}/resend`);
@@ -88,7 +103,11 @@ describe('invitations', () => {
   it('rejects expired and revoked invitations', async () => {
     const expired = (await asAdmin('POST', '/api/v1/invitations', { email: 'late@example.com', role: 'viewer' })).json();
     const expiredToken = await tokenFromMail(ctx, 'late@example.com', '/invitations/accept');
-    await ctx.container.db.updateTable('invitations').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', expired.id).execute();
+    await ctx.container.db
+      .updateTable('invitations')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', expired.id)
+      .execute();
     expect((await accept(expiredToken)).json().error.code).toBe('invitation_expired');
 
     const revoked = (await asAdmin('POST', '/api/v1/invitations', { email: 'withdrawn@example.com', role: 'viewer' })).json();
@@ -101,7 +120,7 @@ describe('invitations', () => {
     expect(await memberOf('withdrawn@example.com')).toBeUndefined();
   });
 
-  it('shows the organization\'s mail, invitations included, in the dev mailbox (admins only)', async () => {
+  it("shows the organization's mail, invitations included, in the dev mailbox (admins only)", async () => {
     await asAdmin('POST', '/api/v1/invitations', { email: 'mailbox@example.com', role: 'viewer' });
     await ctx.container.background.drain();
     const res = await asAdmin('GET', '/api/v1/dev/mailbox?to=MAILBOX@example.com');
@@ -173,7 +192,10 @@ describe('members and roles', () => {
     // The organization's creator (createOrganization) is an owner too; remove them first.
     for (const m of members.filter((x) => x.id !== me.id)) expect((await call('DELETE', `/api/v1/members/${m.id}`)).statusCode).toBe(204);
 
-    for (const [method, payload] of [['PATCH', { role: 'admin' }], ['DELETE', undefined]] as const) {
+    for (const [method, payload] of [
+      ['PATCH', { role: 'admin' }],
+      ['DELETE', undefined],
+    ] as const) {
       const res = await call(method, `/api/v1/members/${me.id}`, payload);
       expect(res.statusCode).toBe(409);
       expect(res.json().error.code).toBe('last_owner');
@@ -195,7 +217,12 @@ describe('members and roles', () => {
       sessionApi(ctx, a)('PATCH', `/api/v1/members/${idOf(b.email)}`, { role: 'viewer' }),
       sessionApi(ctx, b)('PATCH', `/api/v1/members/${idOf(a.email)}`, { role: 'viewer' }),
     ]);
-    const owners = await ctx.container.db.selectFrom('organization_members').select('id').where('organization_id', '=', pair.id).where('role', '=', 'owner').execute();
+    const owners = await ctx.container.db
+      .selectFrom('organization_members')
+      .select('id')
+      .where('organization_id', '=', pair.id)
+      .where('role', '=', 'owner')
+      .execute();
     expect(owners.length).toBe(1);
     // One wins; the other is refused, as last owner (409) or, if it arrives later, as no longer an owner (403).
     const [won, lost] = results.map((r) => r.statusCode).sort();

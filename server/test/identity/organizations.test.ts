@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 describe('organizations', () => {
-  it('creates an organization whose creator is the owner, and lists the user\'s organizations', async () => {
+  it("creates an organization whose creator is the owner, and lists the user's organizations", async () => {
     const user = sessionApi(ctx, await ctx.createSession(null));
     const created = await user('POST', '/api/v1/organizations', { name: 'Acme Newsletters' });
     expect(created.statusCode).toBe(201);
@@ -29,20 +29,27 @@ describe('organizations', () => {
 
     const list = (await user('GET', '/api/v1/organizations')).json();
     expect(list.items.map((o: { slug: string; role: string }) => [o.slug, o.role])).toEqual([
-      [second.json().slug, 'owner'], ['acme-newsletters', 'owner'],
+      [second.json().slug, 'owner'],
+      ['acme-newsletters', 'owner'],
     ]);
     const page = (await user('GET', '/api/v1/organizations?limit=1')).json();
     expect(page.items).toHaveLength(1);
     expect((await user('GET', `/api/v1/organizations?limit=1&cursor=${page.next_cursor}`)).json().items[0].slug).toBe('acme-newsletters');
   });
 
-  it('reads and changes the current organization\'s settings (admin), never for viewers', async () => {
+  it("reads and changes the current organization's settings (admin), never for viewers", async () => {
     const org = await ctx.createOrganization('Settings Org');
     const admin = sessionApi(ctx, await ctx.createSession(org.id, 'admin'));
     const viewer = sessionApi(ctx, await ctx.createSession(org.id, 'viewer'));
     expect((await viewer('GET', '/api/v1/organizations/current')).json()).toMatchObject({ id: org.id, name: 'Settings Org' });
 
-    const patch = { name: 'Settings GmbH', locale: 'de', postal_address: 'Hauptstrasse 1, 8000 Zürich', email_from_name: 'Settings News', email_from_address: 'news@platform.example' };
+    const patch = {
+      name: 'Settings GmbH',
+      locale: 'de',
+      postal_address: 'Hauptstrasse 1, 8000 Zürich',
+      email_from_name: 'Settings News',
+      email_from_address: 'news@platform.example',
+    };
     const changed = await admin('PATCH', '/api/v1/organizations/current', patch);
     expect(changed.statusCode).toBe(200);
     expect(changed.json()).toMatchObject(patch);
@@ -50,7 +57,15 @@ describe('organizations', () => {
     expect((await viewer('PATCH', '/api/v1/organizations/current', { name: 'Nope' })).json().error.code).toBe('insufficient_role');
 
     // Without domain verification (dev mailbox) only the platform's sending domain (EMAIL_DEFAULT_FROM) is allowed.
-    for (const bad of [{}, { locale: 'german' }, { email_from_address: 'not-an-address' }, { email_from_address: 'news@settings.example' }, { name: 'Line\nbreak' }, { slug: 'Has Spaces' }, { plan: 'enterprise' }]) {
+    for (const bad of [
+      {},
+      { locale: 'german' },
+      { email_from_address: 'not-an-address' },
+      { email_from_address: 'news@settings.example' },
+      { name: 'Line\nbreak' },
+      { slug: 'Has Spaces' },
+      { plan: 'enterprise' },
+    ]) {
       expect((await admin('PATCH', '/api/v1/organizations/current', bad)).statusCode).toBe(422);
     }
     const other = await ctx.createOrganization('Slug Holder');
@@ -93,7 +108,12 @@ describe('organizations', () => {
     expect(await db.selectFrom('subscribers').select('id').where('id', '=', subscriber.id).executeTakeFirst()).toBeUndefined();
     expect(await db.selectFrom('api_keys').select('id').where('organization_id', '=', org.id).executeTakeFirst()).toBeUndefined();
     // The deletion itself stays on record, outside the purged organization.
-    const entry = await db.selectFrom('audit_logs').select(['organization_id', 'actor_id']).where('action', '=', 'organization.delete').where('target_id', '=', org.id).executeTakeFirst();
+    const entry = await db
+      .selectFrom('audit_logs')
+      .select(['organization_id', 'actor_id'])
+      .where('action', '=', 'organization.delete')
+      .where('target_id', '=', org.id)
+      .executeTakeFirst();
     expect(entry).toEqual({ organization_id: null, actor_id: owner.userId });
   });
 
@@ -119,16 +139,30 @@ describe('organizations', () => {
 });
 
 describe('operator CLI', () => {
-  const cli = (args: string[]) => promisify(execFile)(process.execPath, ['src/cli.ts', ...args], {
-    cwd: serverDir,
-    env: { PATH: process.env.PATH, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.config.REDIS_URL, REDIS_PREFIX: ctx.config.REDIS_PREFIX, TOKEN_SECRET: TEST_TOKEN_SECRET, LOG_LEVEL: 'silent' },
-  });
+  const cli = (args: string[]) =>
+    promisify(execFile)(process.execPath, ['src/cli.ts', ...args], {
+      cwd: serverDir,
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: ctx.databaseUrl,
+        REDIS_URL: ctx.config.REDIS_URL,
+        REDIS_PREFIX: ctx.config.REDIS_PREFIX,
+        TOKEN_SECRET: TEST_TOKEN_SECRET,
+        LOG_LEVEL: 'silent',
+      },
+    });
 
   it('create-admin makes a user who can then sign in to that organization', async () => {
     const org = await ctx.createOrganization('CLI Org');
     const { stdout } = await cli(['create-admin', '--email', 'operator@example.com', '--org', org.slug, '--role', 'admin']);
     const created = JSON.parse(stdout);
-    expect(created).toMatchObject({ email: 'operator@example.com', organization_id: org.id, organization_slug: org.slug, role: 'admin', is_platform_admin: false });
+    expect(created).toMatchObject({
+      email: 'operator@example.com',
+      organization_id: org.id,
+      organization_slug: org.slug,
+      role: 'admin',
+      is_platform_admin: false,
+    });
 
     await requestLink(ctx, 'operator@example.com');
     const signedIn = await verify(ctx, await tokenFromMail(ctx, 'operator@example.com', '/login/verify'));
@@ -139,7 +173,7 @@ describe('operator CLI', () => {
     await expect(cli(['create-admin', '--email', 'x@example.com', '--org', 'no-such-org'])).rejects.toThrow(/organization not found/);
   });
 
-  it('set-limits overrides one organization\'s limits and gives them back to the plan', async () => {
+  it("set-limits overrides one organization's limits and gives them back to the plan", async () => {
     const org = await ctx.createOrganization('Limits Org');
     const other = await ctx.createOrganization('Untouched Org');
     const set = JSON.parse((await cli(['set-limits', '--org', org.slug, '--subscribers', '2', '--webhook-endpoints', '0'])).stdout);

@@ -51,7 +51,10 @@ describe('platform operators', () => {
 
     await ctx.container.background.drain();
     const log = await ctx.container.db.selectFrom('audit_logs').select(['action', 'organization_id']).where('target_id', '=', org.id).orderBy('id').execute();
-    expect(log).toEqual([{ action: 'organization.suspend', organization_id: org.id }, { action: 'organization.unsuspend', organization_id: org.id }]);
+    expect(log).toEqual([
+      { action: 'organization.suspend', organization_id: org.id },
+      { action: 'organization.unsuspend', organization_id: org.id },
+    ]);
     expect((await operator('POST', '/api/v1/platform/organizations/01890000-0000-7000-8000-000000000000/suspend')).statusCode).toBe(404);
   });
 });

@@ -101,7 +101,7 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/preference-center/export': { public: PREFERENCE_TOKEN },
   'DELETE /api/v1/preference-center': { public: PREFERENCE_TOKEN },
   'POST /api/v1/preference-center/request-link': { public: 'asks for a link by email; rate-limited, same answer for every address' },
-  'POST /api/v1/public/:org_slug/subscribe': { public: 'subscribe form on the organization\'s website (double opt-in)' },
+  'POST /api/v1/public/:org_slug/subscribe': { public: "subscribe form on the organization's website (double opt-in)" },
   'GET /api/v1/public/confirmation': { public: 'signed confirmation token' },
   'POST /api/v1/public/confirm': { public: 'signed confirmation token' },
 
@@ -234,8 +234,11 @@ beforeAll(async () => {
   // Billing on (against the fake Stripe), so its owner-only routes are in the table too.
   stripe = await startFakeStripe({ apiKey: 'sk_test_matrix0123456789', webhookSecret: 'whsec_matrixsecret0123456789' });
   ctx = await createTestContext({
-    RATE_LIMIT_IP_PER_MINUTE: '100000', RATE_LIMIT_API_KEY_PER_MINUTE: '100000',
-    STRIPE_SECRET_KEY: 'sk_test_matrix0123456789', STRIPE_WEBHOOK_SECRET: 'whsec_matrixsecret0123456789', STRIPE_API_URL: stripe.url,
+    RATE_LIMIT_IP_PER_MINUTE: '100000',
+    RATE_LIMIT_API_KEY_PER_MINUTE: '100000',
+    STRIPE_SECRET_KEY: 'sk_test_matrix0123456789',
+    STRIPE_WEBHOOK_SECRET: 'whsec_matrixsecret0123456789',
+    STRIPE_API_URL: stripe.url,
     BILLING_PLANS: JSON.stringify({ starter: { stripe_price_id: 'price_matrix' } }),
   });
   rules = ctx.app.routeRules.filter((r) => r.url.startsWith('/api/v1/') && r.method !== 'HEAD' && r.method !== 'OPTIONS');
@@ -264,23 +267,50 @@ beforeAll(async () => {
   const template = (await call('POST', '/api/v1/templates', { name: 'Matrix', slug: 'matrix-template', subject: 'Hi', mjml_content: MJML })).json();
   const email = (await call('POST', '/api/v1/emails/send', { template_slug: 'matrix-template', to: 'matrix@example.com' })).json();
   // A sending domain as the provider would have registered it (the dev provider has no domains API).
-  const domain = await ctx.container.email.repositories.domains.insert(a.id, newId(), { id: 'provider-domain', name: 'mail.matrix.example.com', region: 'us-east-1', status: 'pending', records: [] });
+  const domain = await ctx.container.email.repositories.domains.insert(a.id, newId(), {
+    id: 'provider-domain',
+    name: 'mail.matrix.example.com',
+    region: 'us-east-1',
+    status: 'pending',
+    records: [],
+  });
   const suppression = (await call('POST', '/api/v1/suppressions', { email: 'matrix-bounced@example.com' })).json();
   // A public address (documentation-free, never called: no worker runs in this file).
   const webhook = (await call('POST', '/api/v1/webhooks', { url: 'https://93.184.215.14/matrix-fixture', events: ['*'] })).json();
   const webhookDelivery = (await call('POST', `/api/v1/webhooks/${webhook.id}/test`)).json();
-  const upload = await ctx.container.services.imports.upload(a.id, { type: 'user', id: ownerA.userId }, { dry_run: true },
-    { name: 'matrix.csv', stream: Readable.from(['email\nmatrix-import@example.com\n']), truncated: () => false });
-  const segment = (await call('POST', '/api/v1/segments', { name: 'Matrix', filter: { match: 'all', conditions: [{ field: 'tags', op: 'any', value: [tag.id] }] } })).json();
+  const upload = await ctx.container.services.imports.upload(
+    a.id,
+    { type: 'user', id: ownerA.userId },
+    { dry_run: true },
+    { name: 'matrix.csv', stream: Readable.from(['email\nmatrix-import@example.com\n']), truncated: () => false },
+  );
+  const segment = (
+    await call('POST', '/api/v1/segments', { name: 'Matrix', filter: { match: 'all', conditions: [{ field: 'tags', op: 'any', value: [tag.id] }] } })
+  ).json();
   const campaign = (await call('POST', '/api/v1/campaigns', { name: 'Matrix', template_id: template.id, tag_filter: { include_tags: [tag.id] } })).json();
-  const trigger = (await call('POST', '/api/v1/triggers', { name: 'Matrix', event: 'subscriber.created', steps: [{ type: 'add_tag', tag_id: tag.id }] })).json();
+  const trigger = (
+    await call('POST', '/api/v1/triggers', { name: 'Matrix', event: 'subscriber.created', steps: [{ type: 'add_tag', tag_id: tag.id }] })
+  ).json();
   fx = {
-    organizationId: a.id, subscriberId: subscriber.id, subscriberEmail: 'matrix@example.com', tagId: tag.id, tagName: tag.name,
-    apiKeyId: extraKey.id, memberId: members.find((m) => m.user.id === member.userId)!.id, invitationId: invitation.id, sessionId: ownerA.sessionId,
-    templateId: template.id, emailMessageId: email.id, domainId: domain!.id, suppressionId: suppression.id,
-    webhookId: webhook.id, webhookDeliveryId: webhookDelivery.id,
+    organizationId: a.id,
+    subscriberId: subscriber.id,
+    subscriberEmail: 'matrix@example.com',
+    tagId: tag.id,
+    tagName: tag.name,
+    apiKeyId: extraKey.id,
+    memberId: members.find((m) => m.user.id === member.userId)!.id,
+    invitationId: invitation.id,
+    sessionId: ownerA.sessionId,
+    templateId: template.id,
+    emailMessageId: email.id,
+    domainId: domain!.id,
+    suppressionId: suppression.id,
+    webhookId: webhook.id,
+    webhookDeliveryId: webhookDelivery.id,
     importId: upload.id,
-    segmentId: segment.id, campaignId: campaign.id, triggerId: trigger.id,
+    segmentId: segment.id,
+    campaignId: campaign.id,
+    triggerId: trigger.id,
   };
 });
 afterAll(async () => {
@@ -304,7 +334,9 @@ function send(rule: RouteRule, headers: Record<string, string>) {
   const query = sample.query?.(fx);
   const body = sample.body?.(fx);
   return ctx.app.inject({
-    method: rule.method as 'GET', url: query ? `${path}?${query}` : path, headers,
+    method: rule.method as 'GET',
+    url: query ? `${path}?${query}` : path,
+    headers,
     ...(body !== undefined ? { payload: body as object } : {}),
   });
 }
@@ -333,17 +365,22 @@ async function expectAnswer(rule: RouteRule, headers: Record<string, string>, st
 describe('the route table', () => {
   it('has an entry in SAMPLES for every /api/v1 route', () => {
     const missing = [...new Set(rules.map(keyOf))].filter((key) => !SAMPLES[key]);
-    expect(missing, `Add an entry for each of these routes to SAMPLES in server/test/identity/route-matrix.test.ts: sample path parameters and a valid body, or \`public: 'why'\` for a route without credentials`).toEqual([]);
+    expect(
+      missing,
+      `Add an entry for each of these routes to SAMPLES in server/test/identity/route-matrix.test.ts: sample path parameters and a valid body, or \`public: 'why'\` for a route without credentials`,
+    ).toEqual([]);
   });
 
   it('declares public exactly the routes SAMPLES explains as public', () => {
-    const problems = rules.filter((r) => SAMPLES[keyOf(r)]).flatMap((rule) => {
-      const isPublic = Boolean(rule.access && 'public' in rule.access);
-      const explained = Boolean(sampleOf(rule).public);
-      if (isPublic && !explained) return [`${keyOf(rule)} is public; say why in its SAMPLES entry (public: '…')`];
-      if (!isPublic && explained) return [`${keyOf(rule)} is not public but its SAMPLES entry says it is`];
-      return [];
-    });
+    const problems = rules
+      .filter((r) => SAMPLES[keyOf(r)])
+      .flatMap((rule) => {
+        const isPublic = Boolean(rule.access && 'public' in rule.access);
+        const explained = Boolean(sampleOf(rule).public);
+        if (isPublic && !explained) return [`${keyOf(rule)} is public; say why in its SAMPLES entry (public: '…')`];
+        if (!isPublic && explained) return [`${keyOf(rule)} is not public but its SAMPLES entry says it is`];
+        return [];
+      });
     expect(problems).toEqual([]);
   });
 
@@ -365,7 +402,7 @@ describe('the role matrix', () => {
     expect(await violations(protectedRules(), (rule) => expectAnswer(rule, keyHeaders(revokedKeyA), 401, 'api_key_revoked'))).toEqual([]);
   });
 
-  it('answers 403 insufficient_scope to a key without the route\'s scope, and 403 session_required on session-only routes', async () => {
+  it("answers 403 insufficient_scope to a key without the route's scope, and 403 session_required on session-only routes", async () => {
     const allScopes = ctx.container.services.apiKeys.allScopes();
     const fullKey = keyA;
     const problems = await violations(protectedRules(), async (rule) => {
@@ -397,7 +434,7 @@ describe('the role matrix', () => {
     expect(problems).toEqual([]);
   });
 
-  it('serves every GET route to the owner\'s session, and every scoped GET route to a full key (dual auth)', async () => {
+  it("serves every GET route to the owner's session, and every scoped GET route to a full key (dual auth)", async () => {
     const gets = protectedRules().filter((r) => r.method === 'GET');
     const problems = await violations(gets, async (rule) => {
       const access = rule.access!;
@@ -413,7 +450,7 @@ describe('the role matrix', () => {
 });
 
 describe('the tenant-isolation matrix', () => {
-  it('answers 404 to organization B for organization A\'s resources on every route with path parameters', async () => {
+  it("answers 404 to organization B for organization A's resources on every route with path parameters", async () => {
     const scoped = protectedRules().filter((r) => r.url.includes('/:') && !('platform' in r.access!));
     const problems = await violations(scoped, async (rule) => {
       if (sampleOf(rule).notTenantData) return null;

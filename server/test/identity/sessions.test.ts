@@ -64,7 +64,7 @@ describe('session storage', () => {
 });
 
 describe('listing and revoking own sessions', () => {
-  it('lists the user\'s sessions, marks the current one, and revokes another one', async () => {
+  it("lists the user's sessions, marks the current one, and revokes another one", async () => {
     const first = await ctx.createSession(orgA.id, 'viewer', { email: 'multi@example.com' });
     const second = await ctx.createSession(orgA.id, 'viewer', { email: 'multi@example.com' });
     const list = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: second.headers });
@@ -81,7 +81,7 @@ describe('listing and revoking own sessions', () => {
     expect((await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: second.cookie } })).statusCode).toBe(200);
   });
 
-  it('cannot revoke another user\'s session', async () => {
+  it("cannot revoke another user's session", async () => {
     const mine = await ctx.createSession(orgA.id, 'owner');
     const theirs = await ctx.createSession(orgA.id, 'viewer');
     const res = await ctx.app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${theirs.sessionId}`, headers: mine.headers });
@@ -116,7 +116,9 @@ describe('CSRF', () => {
     const origins = ['http://localhost:3000', 'https://dashboard.example.com'];
     for (const [i, origin] of origins.entries()) {
       const res = await ctx.app.inject({
-        method: 'POST', url: '/api/v1/tags', payload: { name: `allowed ${i}` },
+        method: 'POST',
+        url: '/api/v1/tags',
+        payload: { name: `allowed ${i}` },
         headers: { cookie: session.cookie, 'x-organization-id': orgA.id, origin, 'x-requested-with': 'subscribe-flow' },
       });
       expect(res.statusCode).toBe(201);
@@ -124,7 +126,12 @@ describe('CSRF', () => {
   });
 
   it('does not apply to API keys, even with a stray cookie', async () => {
-    const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/tags', headers: { authorization: `Bearer ${orgA.key}`, cookie: 'sf_session=whatever' }, payload: { name: 'keyed' } });
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/tags',
+      headers: { authorization: `Bearer ${orgA.key}`, cookie: 'sf_session=whatever' },
+      payload: { name: 'keyed' },
+    });
     expect(res.statusCode).toBe(201);
   });
 });

@@ -15,8 +15,22 @@ export function multipart(file: Buffer | string, options?: Record<string, unknow
 
 export function jobContext(ctx: TestContext, overrides: Partial<JobContext> = {}): JobContext {
   return {
-    jobId: 'test', attemptsMade: 0, attempt: 1, lastAttempt: false, signal: new AbortController().signal, log: ctx.container.logger,
-    rateLimited: async () => { throw new Error('rate limited'); }, unrecoverable: (m) => new Error(m), giveBack: async () => { throw new Error('given back'); }, postpone: async () => { throw new Error('postponed'); },
+    jobId: 'test',
+    attemptsMade: 0,
+    attempt: 1,
+    lastAttempt: false,
+    signal: new AbortController().signal,
+    log: ctx.container.logger,
+    rateLimited: async () => {
+      throw new Error('rate limited');
+    },
+    unrecoverable: (m) => new Error(m),
+    giveBack: async () => {
+      throw new Error('given back');
+    },
+    postpone: async () => {
+      throw new Error('postponed');
+    },
     ...overrides,
   };
 }
@@ -24,12 +38,18 @@ export function jobContext(ctx: TestContext, overrides: Partial<JobContext> = {}
 /** Uploads a CSV as the key's organization and runs the queued job in this process, as the worker would. */
 export function importer(ctx: TestContext) {
   const handlers = ctx.container.jobHandlers(createMetrics('test-imports'));
-  const run = (id: string, dryRun: boolean, context: Partial<JobContext> = {}) => handlers['import.process']({ import_id: id, dry_run: dryRun }, jobContext(ctx, context));
+  const run = (id: string, dryRun: boolean, context: Partial<JobContext> = {}) =>
+    handlers['import.process']({ import_id: id, dry_run: dryRun }, jobContext(ctx, context));
   return {
     run,
     async upload(key: string, file: Buffer | string, options?: Record<string, unknown>) {
       const body = multipart(file, options);
-      return ctx.app.inject({ method: 'POST', url: '/api/v1/subscribers/imports', headers: { authorization: `Bearer ${key}`, ...body.headers }, payload: body.payload });
+      return ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/subscribers/imports',
+        headers: { authorization: `Bearer ${key}`, ...body.headers },
+        payload: body.payload,
+      });
     },
     /** Upload, run, and the final report. */
     async importCsv(key: string, file: Buffer | string, options: Record<string, unknown> = {}) {
@@ -46,6 +66,7 @@ export function importer(ctx: TestContext) {
 /** A CSV of `count` generated subscribers (header email,first_name,last_name,tags,plan). */
 export function generatedCsv(count: number, start = 0, domain = 'bulk.example'): string {
   const lines = ['email,first_name,last_name,tags,plan'];
-  for (let i = start; i < start + count; i += 1) lines.push(`user${i}@${domain},First${i},Last${i},${i % 2 === 0 ? 'even' : 'odd'},${i % 3 === 0 ? 'pro' : 'free'}`);
+  for (let i = start; i < start + count; i += 1)
+    lines.push(`user${i}@${domain},First${i},Last${i},${i % 2 === 0 ? 'even' : 'odd'},${i % 3 === 0 ? 'pro' : 'free'}`);
   return `${lines.join('\n')}\n`;
 }

@@ -36,16 +36,23 @@ describe('the bulk writes of an import', () => {
         and not exists (select 1 from subscribers s where s.id = st.subscriber_id and s.organization_id = st.organization_id)
         or st.organization_id = ${org.id} and not exists (select 1 from tags t where t.id = st.tag_id and t.organization_id = st.organization_id))::int as links,
       (select count(*) from subscription_history h where h.organization_id = ${org.id}
-        and not exists (select 1 from subscribers s where s.id = h.subscriber_id and s.organization_id = h.organization_id))::int as history`.execute(ctx.container.db);
+        and not exists (select 1 from subscribers s where s.id = h.subscriber_id and s.organization_id = h.organization_id))::int as history`.execute(
+      ctx.container.db,
+    );
     expect(orphans.rows[0]).toEqual({ links: 0, history: 0 });
 
-    const ids = await sql<{ id: string; email: string }>`select id, email from subscribers where organization_id = ${org.id} order by lower(email) collate "C"`.execute(ctx.container.db);
+    const ids = await sql<{
+      id: string;
+      email: string;
+    }>`select id, email from subscribers where organization_id = ${org.id} order by lower(email) collate "C"`.execute(ctx.container.db);
     const uuidV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
     expect(ids.rows.every((r) => uuidV7.test(r.id))).toBe(true);
     // Made in address order, ids increase with the address, and they sort after ids made before the import.
     expect(ids.rows.map((r) => r.id)).toEqual(ids.rows.map((r) => r.id).sort());
     expect(ids.rows[0]!.id.replaceAll('-', '') > before).toBe(true);
-    const history = await sql<{ action: string }>`select action from subscription_history where organization_id = ${org.id} and subscriber_id = ${ids.rows[0]!.id} order by id`.execute(ctx.container.db);
+    const history = await sql<{
+      action: string;
+    }>`select action from subscription_history where organization_id = ${org.id} and subscriber_id = ${ids.rows[0]!.id} order by id`.execute(ctx.container.db);
     expect(history.rows.map((h) => h.action)).toEqual(['created', 'tag_subscribed', 'tag_subscribed']);
   });
 
@@ -65,7 +72,11 @@ describe('the bulk writes of an import', () => {
         const text = typeof args[0] === 'string' ? args[0] : '';
         if (!deleted && text.includes('for key share')) {
           deleted = true;
-          return ctx.container.db.deleteFrom('subscribers').where('id', '=', goneId).execute().then(() => query(...args));
+          return ctx.container.db
+            .deleteFrom('subscribers')
+            .where('id', '=', goneId)
+            .execute()
+            .then(() => query(...args));
         }
         return query(...args);
       };

@@ -14,7 +14,15 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 const countIn = async (organizationId: string, table: 'subscribers' | 'subscription_history' | 'subscriber_tags') =>
-  Number((await ctx.container.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('organization_id', '=', organizationId).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await ctx.container.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('organization_id', '=', organizationId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 /** Ends the connection running a statement that matches `pattern`, as a killed worker's connection ends. */
 async function killStatement(pattern: string): Promise<boolean> {
@@ -45,7 +53,10 @@ describe('imports at scale', { timeout: 90_000 }, () => {
   it('a worker killed in the middle of the merge leaves nothing applied, and the retry imports every row once', async () => {
     const org = await ctx.createOrganization('Killed in merge');
     const id = await upload(org.key, generatedCsv(20_000, 0, 'merge.example'), { tags: ['Imported'] });
-    const first = imports.run(id, false).then(() => 'finished', (error: Error) => error.message);
+    const first = imports.run(id, false).then(
+      () => 'finished',
+      (error: Error) => error.message,
+    );
     await waitFor(() => killStatement('insert into subscri%'), 20_000, 5);
     expect(await first).toMatch(/terminat|connection/i);
     expect(await countIn(org.id, 'subscribers')).toBe(0);
@@ -63,7 +74,10 @@ describe('imports at scale', { timeout: 90_000 }, () => {
   it('a worker killed while copying the file restarts from the file without duplicates', async () => {
     const org = await ctx.createOrganization('Killed in copy');
     const id = await upload(org.key, generatedCsv(20_000, 0, 'copy.example'));
-    const first = imports.run(id, false).then(() => 'finished', (error: Error) => error.message);
+    const first = imports.run(id, false).then(
+      () => 'finished',
+      (error: Error) => error.message,
+    );
     await waitFor(() => killStatement('copy import_stage%'), 20_000, 2);
     expect(await first).not.toBe('finished');
     await imports.run(id, false);
@@ -92,10 +106,14 @@ describe('imports at scale', { timeout: 90_000 }, () => {
     // Large enough for the staging to outlast a few progress ticks (250 ms) on an idle machine.
     const id = await upload(org.key, generatedCsv(150_000, 0, 'progress.example'));
     const run = imports.run(id, false);
-    const seen = await waitFor(async () => {
-      const report = (await call('GET', `/api/v1/subscribers/imports/${id}`)).json();
-      return report.status === 'running' && report.processed > 0 ? report : null;
-    }, 20_000, 5);
+    const seen = await waitFor(
+      async () => {
+        const report = (await call('GET', `/api/v1/subscribers/imports/${id}`)).json();
+        return report.status === 'running' && report.processed > 0 ? report : null;
+      },
+      20_000,
+      5,
+    );
     expect(seen.phase).toBe('staging');
     expect(seen.bytes_processed).toBeGreaterThan(0);
     expect(seen.rows_per_second).toBeGreaterThan(0);

@@ -16,7 +16,15 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 const countIn = async (organizationId: string, table: 'subscribers' | 'subscription_history') =>
-  Number((await ctx.container.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('organization_id', '=', organizationId).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await ctx.container.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('organization_id', '=', organizationId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('a worker process killed mid-import', () => {
   it('is SIGKILLed while merging; another worker takes the stalled job over and imports every row exactly once', async () => {
@@ -27,10 +35,18 @@ describe('a worker process killed mid-import', () => {
     const { id } = uploaded.json();
 
     const worker = spawn(process.execPath, ['src/entrypoints/worker.ts'], {
-      cwd: serverDir, stdio: 'ignore',
+      cwd: serverDir,
+      stdio: 'ignore',
       env: {
-        ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.config.REDIS_URL, REDIS_PREFIX: ctx.config.REDIS_PREFIX, TOKEN_SECRET: TEST_TOKEN_SECRET,
-        LOG_LEVEL: 'silent', WORKER_LOCK_DURATION_MS: '2000', METRICS_PORT: '0', IMPORT_DIR: ctx.config.IMPORT_DIR,
+        ...process.env,
+        DATABASE_URL: ctx.databaseUrl,
+        REDIS_URL: ctx.config.REDIS_URL,
+        REDIS_PREFIX: ctx.config.REDIS_PREFIX,
+        TOKEN_SECRET: TEST_TOKEN_SECRET,
+        LOG_LEVEL: 'silent',
+        WORKER_LOCK_DURATION_MS: '2000',
+        METRICS_PORT: '0',
+        IMPORT_DIR: ctx.config.IMPORT_DIR,
       },
     });
     const exited = new Promise((resolve) => worker.once('exit', resolve));
@@ -45,10 +61,14 @@ describe('a worker process killed mid-import', () => {
 
     const replacement = await startWorker(ctx, { queues: ['sync'] });
     try {
-      const report = await waitFor(async () => {
-        const current = (await call('GET', `/api/v1/subscribers/imports/${id}`)).json();
-        return current.status === 'completed' ? current : null;
-      }, 60_000, 100);
+      const report = await waitFor(
+        async () => {
+          const current = (await call('GET', `/api/v1/subscribers/imports/${id}`)).json();
+          return current.status === 'completed' ? current : null;
+        },
+        60_000,
+        100,
+      );
       expect(report).toMatchObject({ total: 20_000, created: 20_000, failed: 0 });
     } finally {
       await replacement.close();

@@ -41,12 +41,19 @@ describe('CSV formats', () => {
   });
 
   it('reads UTF-8 with a BOM, tabs, quoted fields with newlines and delimiters, and typed metadata', async () => {
-    const csv = '\uFEFFEmail Address\tFirst Name\tNotes\tSeats\tVIP\r\n'
-      + '"ann@utf.example"\t"Ann ""Annie"""\t"line one\nline two\twith tab"\t12\tyes\r\n'
-      + 'bob@utf.example\tBob\t\t3\tno\r\n';
-    const report = await imports.importCsv(org.key, csv, { mapping: { Notes: 'metadata.notes', Seats: 'metadata.seats', VIP: 'metadata.vip' }, metadata_types: { seats: 'number', vip: 'boolean' } });
+    const csv =
+      '\uFEFFEmail Address\tFirst Name\tNotes\tSeats\tVIP\r\n' +
+      '"ann@utf.example"\t"Ann ""Annie"""\t"line one\nline two\twith tab"\t12\tyes\r\n' +
+      'bob@utf.example\tBob\t\t3\tno\r\n';
+    const report = await imports.importCsv(org.key, csv, {
+      mapping: { Notes: 'metadata.notes', Seats: 'metadata.seats', VIP: 'metadata.vip' },
+      metadata_types: { seats: 'number', vip: 'boolean' },
+    });
     expect(report).toMatchObject({ status: 'completed', total: 2, created: 2, detected: { delimiter: '\t', encoding: 'utf-8', bom: true } });
-    expect(await subscriber('ann@utf.example')).toMatchObject({ first_name: 'Ann "Annie"', metadata: { notes: 'line one\nline two\twith tab', seats: 12, vip: true } });
+    expect(await subscriber('ann@utf.example')).toMatchObject({
+      first_name: 'Ann "Annie"',
+      metadata: { notes: 'line one\nline two\twith tab', seats: 12, vip: true },
+    });
     expect((await subscriber('bob@utf.example')).metadata).toEqual({ seats: 3, vip: false });
   });
 
@@ -66,10 +73,19 @@ describe('CSV formats', () => {
     ].join('\n');
     const report = await imports.importCsv(org.key, `${csv}\n`, { mapping: { score: 'metadata.score' }, metadata_types: { score: 'number' } });
     expect(report).toMatchObject({ status: 'completed', total: 9, created: 2, failed: 6, skipped: { duplicate_in_file: 1 } });
-    expect(await errorsCsv(report.id)).toBe([
-      'row,column,reason', '3,email,invalid_email', '4,*,wrong_column_count', '5,email,missing_email', '6,first_name,control_characters',
-      '7,email,duplicate_in_file', '8,score,not_a_number', '9,first_name,control_characters', '',
-    ].join('\n'));
+    expect(await errorsCsv(report.id)).toBe(
+      [
+        'row,column,reason',
+        '3,email,invalid_email',
+        '4,*,wrong_column_count',
+        '5,email,missing_email',
+        '6,first_name,control_characters',
+        '7,email,duplicate_in_file',
+        '8,score,not_a_number',
+        '9,first_name,control_characters',
+        '',
+      ].join('\n'),
+    );
     expect(await subscriber('good3@bad.example')).not.toBeNull();
   });
 
@@ -98,7 +114,9 @@ describe('CSV formats', () => {
   it('refuses a file over the size limit with 413 and keeps nothing', async () => {
     const response = await imports.upload(org.key, generatedCsv(120_000));
     expect(response.statusCode).toBe(413);
-    expect((await call('GET', '/api/v1/subscribers/imports?limit=100')).json().items.some((i: { file_bytes: number }) => i.file_bytes > 4 * 1024 * 1024)).toBe(false);
+    expect((await call('GET', '/api/v1/subscribers/imports?limit=100')).json().items.some((i: { file_bytes: number }) => i.file_bytes > 4 * 1024 * 1024)).toBe(
+      false,
+    );
   });
 });
 
@@ -107,10 +125,27 @@ describe('dry run and real run', () => {
     await call('POST', '/api/v1/subscribers', { email: 'exists@dry.example', first_name: 'Old' });
     await call('POST', '/api/v1/subscribers', { email: 'same@dry.example', first_name: 'Same' });
     await call('POST', '/api/v1/suppressions', { email: 'blocked@dry.example' });
-    const csv = 'email,first_name\nnew1@dry.example,New\nexists@dry.example,Changed\nsame@dry.example,Same\nblocked@dry.example,X\nnew1@dry.example,Dup\nbad,Bad\n';
+    const csv =
+      'email,first_name\nnew1@dry.example,New\nexists@dry.example,Changed\nsame@dry.example,Same\nblocked@dry.example,X\nnew1@dry.example,Dup\nbad,Bad\n';
     const dry = await imports.importCsv(org.key, csv, { dry_run: true, update_existing: true, tags: ['Dry Tag'] });
-    expect(dry).toMatchObject({ status: 'completed', dry_run: true, total: 6, created: 1, updated: 2, unchanged: 0, failed: 1, skipped: { duplicate_in_file: 1, suppressed: 1 } });
-    expect(dry.preview.map((p: { row: number; action: string }) => [p.row, p.action])).toEqual([[2, 'create'], [3, 'update'], [4, 'update'], [5, 'skip_suppressed'], [6, 'duplicate_in_file'], [7, 'invalid_email']]);
+    expect(dry).toMatchObject({
+      status: 'completed',
+      dry_run: true,
+      total: 6,
+      created: 1,
+      updated: 2,
+      unchanged: 0,
+      failed: 1,
+      skipped: { duplicate_in_file: 1, suppressed: 1 },
+    });
+    expect(dry.preview.map((p: { row: number; action: string }) => [p.row, p.action])).toEqual([
+      [2, 'create'],
+      [3, 'update'],
+      [4, 'update'],
+      [5, 'skip_suppressed'],
+      [6, 'duplicate_in_file'],
+      [7, 'invalid_email'],
+    ]);
     expect(await subscriber('new1@dry.example')).toBeNull();
     expect((await call('GET', '/api/v1/tags')).json().items.some((t: { name: string }) => t.name === 'Dry Tag')).toBe(false);
 
@@ -138,7 +173,12 @@ describe('consent rules', () => {
     const after = await subscriber('gone@rules.example');
     expect(after).toMatchObject({ status: 'unsubscribed', first_name: 'Back' });
     expect(after.tags.map((t: { slug: string }) => t.slug)).toEqual(['imported-topic']);
-    const tag = await ctx.container.db.selectFrom('tags').select('is_public').where('organization_id', '=', org.id).where('slug', '=', 'imported-topic').executeTakeFirstOrThrow();
+    const tag = await ctx.container.db
+      .selectFrom('tags')
+      .select('is_public')
+      .where('organization_id', '=', org.id)
+      .where('slug', '=', 'imported-topic')
+      .executeTakeFirstOrThrow();
     expect(tag.is_public).toBe(false);
   });
 
@@ -185,7 +225,9 @@ describe('export', () => {
   it('streams CSV and NDJSON with the list filters, tags and chosen metadata columns', async () => {
     const exporter = await ctx.createOrganization('Exporter');
     const exportCall = api(ctx, exporter.key);
-    await imports.importCsv(exporter.key, 'email,first_name,tags,plan\na@exp.example,"Ann, A.",News;Deals,pro\nb@exp.example,Bob,News,free\n', { mapping: { plan: 'metadata.plan' } });
+    await imports.importCsv(exporter.key, 'email,first_name,tags,plan\na@exp.example,"Ann, A.",News;Deals,pro\nb@exp.example,Bob,News,free\n', {
+      mapping: { plan: 'metadata.plan' },
+    });
     await exportCall('PATCH', `/api/v1/subscribers/${(await subscriber('b@exp.example', exporter.key)).id}`, { status: 'unsubscribed' });
     const csv = await exportCall('GET', '/api/v1/subscribers/export?metadata=plan');
     expect(csv.headers['content-type']).toContain('text/csv');
@@ -194,19 +236,32 @@ describe('export', () => {
     expect(lines).toHaveLength(3);
     expect(lines.find((l) => l.includes('a@exp.example'))).toContain(',a@exp.example,"Ann, A.",,active,import,deals;news,pro,');
     expect(lines[1]).toMatch(/,\d{4}-\d\d-\d\dT\d\d:\d\d:[\d.]+\+00:00$/);
-    const active = (await exportCall('GET', '/api/v1/subscribers/export?status=active&format=ndjson')).body.trim().split('\n').map((l) => JSON.parse(l));
+    const active = (await exportCall('GET', '/api/v1/subscribers/export?status=active&format=ndjson')).body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(active).toHaveLength(1);
     expect(active[0]).toMatchObject({ email: 'a@exp.example', first_name: 'Ann, A.', tags: ['deals', 'news'], metadata: { plan: 'pro' } });
     const tagged = (await exportCall('GET', '/api/v1/subscribers/export?tag=deals')).body.trim().split('\n');
     expect(tagged).toHaveLength(2);
   });
 
-  it('exports the members of a saved segment, combined with the other filters, and only the organization\'s segments', async () => {
+  it("exports the members of a saved segment, combined with the other filters, and only the organization's segments", async () => {
     const exporter = await ctx.createOrganization('Segment exporter');
     const exportCall = api(ctx, exporter.key);
-    await imports.importCsv(exporter.key, 'email,tags,plan\npro1@seg.example,News,pro\npro2@seg.example,,pro\nfree@seg.example,News,free\n', { mapping: { plan: 'metadata.plan' } });
-    const segment = (await exportCall('POST', '/api/v1/segments', { name: 'Pro', filter: { match: 'all', conditions: [{ field: 'metadata.plan', op: 'eq', value: 'pro' }] } })).json();
-    const emails = (body: string) => body.trim().split('\n').slice(1).map((l) => l.split(',')[1]).sort();
+    await imports.importCsv(exporter.key, 'email,tags,plan\npro1@seg.example,News,pro\npro2@seg.example,,pro\nfree@seg.example,News,free\n', {
+      mapping: { plan: 'metadata.plan' },
+    });
+    const segment = (
+      await exportCall('POST', '/api/v1/segments', { name: 'Pro', filter: { match: 'all', conditions: [{ field: 'metadata.plan', op: 'eq', value: 'pro' }] } })
+    ).json();
+    const emails = (body: string) =>
+      body
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[1])
+        .sort();
     const members = await exportCall('GET', `/api/v1/subscribers/export?segment_id=${segment.id}`);
     expect(members.statusCode).toBe(200);
     expect(emails(members.body)).toEqual(['pro1@seg.example', 'pro2@seg.example']);
@@ -230,9 +285,19 @@ describe('CLI', () => {
     const file = path.join(dir, 'list.csv');
     await writeFile(file, 'email,first_name\none@cli.example,One\ntwo@cli.example,Two\nnot-an-address,Three\n');
     const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-    const cli = (args: string[]) => promisify(execFile)(process.execPath, ['src/cli.ts', ...args], {
-      cwd: serverDir, env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.config.REDIS_URL, REDIS_PREFIX: ctx.config.REDIS_PREFIX, TOKEN_SECRET: TEST_TOKEN_SECRET, LOG_LEVEL: 'silent', IMPORT_DIR: dir },
-    });
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, ['src/cli.ts', ...args], {
+        cwd: serverDir,
+        env: {
+          ...process.env,
+          DATABASE_URL: ctx.databaseUrl,
+          REDIS_URL: ctx.config.REDIS_URL,
+          REDIS_PREFIX: ctx.config.REDIS_PREFIX,
+          TOKEN_SECRET: TEST_TOKEN_SECRET,
+          LOG_LEVEL: 'silent',
+          IMPORT_DIR: dir,
+        },
+      });
     try {
       const imported = await cli(['import', file, '--org', cliOrg.slug, '--tag', 'From CLI']);
       expect(JSON.parse(imported.stdout)).toMatchObject({ status: 'completed', total: 3, created: 2, failed: 1, tags: ['From CLI'], created_by: null });
@@ -240,7 +305,12 @@ describe('CLI', () => {
       const exported = await cli(['export', '--org', cliOrg.slug, '--tag', 'from-cli']);
       const lines = exported.stdout.trim().split('\n');
       expect(lines).toHaveLength(3);
-      expect(lines.slice(1).map((l) => l.split(',')[1]).sort()).toEqual(['one@cli.example', 'two@cli.example']);
+      expect(
+        lines
+          .slice(1)
+          .map((l) => l.split(',')[1])
+          .sort(),
+      ).toEqual(['one@cli.example', 'two@cli.example']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

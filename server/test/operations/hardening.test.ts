@@ -42,7 +42,11 @@ describe('CORS', () => {
     const foreign = await ctx.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { origin: 'https://evil.example' } });
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
     expect(foreign.headers['access-control-allow-credentials']).toBeUndefined();
-    const preflight = await ctx.app.inject({ method: 'OPTIONS', url: '/api/v1/subscribers', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await ctx.app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/subscribers',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
     expect(preflight.headers['access-control-allow-methods']).toBeUndefined();
   });

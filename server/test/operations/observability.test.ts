@@ -23,7 +23,12 @@ beforeAll(async () => {
   ctx = await createTestContext({ LOG_LEVEL: 'info' }, { logger, metrics });
   const org = await ctx.createOrganization('Acme');
   call = api(ctx, org.key);
-  await call('POST', '/api/v1/templates', { name: 'Receipt', slug: 'receipt', subject: 'Receipt for {{ to }}', mjml_content: mjml('Thanks, order {{ number }}.') });
+  await call('POST', '/api/v1/templates', {
+    name: 'Receipt',
+    slug: 'receipt',
+    subject: 'Receipt for {{ to }}',
+    mjml_content: mjml('Thanks, order {{ number }}.'),
+  });
   worker = await startWorker(ctx, { queues: ['email'] });
 });
 afterAll(async () => {
@@ -64,13 +69,22 @@ describe('request logs', () => {
     const from = lines.length;
     await call('GET', '/api/v1/subscribers?limit=1', undefined, { 'x-request-id': 'one-line-ok' });
     // A one-click unsubscribe with a token that is not one: refused, and the token never reaches the log.
-    await ctx.app.inject({ method: 'POST', url: '/u/secret-token-value', headers: { 'x-request-id': 'one-line-failed', 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    await ctx.app.inject({
+      method: 'POST',
+      url: '/u/secret-token-value',
+      headers: { 'x-request-id': 'one-line-failed', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
     const ok = lines.slice(from).filter((line) => line.reqId === 'one-line-ok');
-    expect(ok).toEqual([expect.objectContaining({ level: 30, msg: 'request', method: 'GET', url: '/api/v1/subscribers?limit=1', status: 200, ms: expect.any(Number) })]);
+    expect(ok).toEqual([
+      expect.objectContaining({ level: 30, msg: 'request', method: 'GET', url: '/api/v1/subscribers?limit=1', status: 200, ms: expect.any(Number) }),
+    ]);
     expect(ok[0]).not.toHaveProperty('req');
     expect(ok[0]).not.toHaveProperty('remote_address');
     const failed = lines.slice(from).filter((line) => line.reqId === 'one-line-failed');
-    expect(failed).toEqual([expect.objectContaining({ msg: 'request failed', url: '/u/[redacted]', status: expect.any(Number), remote_address: expect.any(String) })]);
+    expect(failed).toEqual([
+      expect.objectContaining({ msg: 'request failed', url: '/u/[redacted]', status: expect.any(Number), remote_address: expect.any(String) }),
+    ]);
     expect(JSON.stringify(failed)).not.toContain('secret-token-value');
   });
 });
@@ -87,7 +101,10 @@ describe('addresses in logs', () => {
     await ctx.container.background.drain();
     await call('GET', `/api/v1/subscribers/by-email?email=${encodeURIComponent(recipient)}`);
 
-    const written = lines.slice(from).map((line) => JSON.stringify(line)).join('\n');
+    const written = lines
+      .slice(from)
+      .map((line) => JSON.stringify(line))
+      .join('\n');
     for (const address of [recipient, owner, 'nobody.known@example.com', encodeURIComponent(recipient)]) expect(written).not.toContain(address);
     // The lines are there, with the addresses masked.
     expect(written).toContain('g***@example.com');

@@ -187,7 +187,14 @@ describe('cron during a Redis outage', () => {
     connection.on('error', () => undefined);
     const queues = createQueues(connection, ctx.config.REDIS_PREFIX);
     const now = new Date('2027-03-01T00:07:30Z');
-    const runner = createCronRunner({ producer: createJobProducer(queues), logger, metrics: createMetrics('test-cron'), schedules: SCHEDULES, connection, now: () => now });
+    const runner = createCronRunner({
+      producer: createJobProducer(queues),
+      logger,
+      metrics: createMetrics('test-cron'),
+      schedules: SCHEDULES,
+      connection,
+      now: () => now,
+    });
     try {
       await proxy.stop();
       const reset = SCHEDULES.find((s) => s.name === 'usage-reset')!;

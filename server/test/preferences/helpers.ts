@@ -20,7 +20,9 @@ export async function createSubscriber(ctx: TestContext, key: string, body: Reco
 
 export async function preferenceToken(ctx: TestContext, key: string, subscriberId: string, expiresIn?: number): Promise<string> {
   const res = await ctx.app.inject({
-    method: 'POST', url: `/api/v1/subscribers/${subscriberId}/preference-token`, headers: { authorization: `Bearer ${key}` },
+    method: 'POST',
+    url: `/api/v1/subscribers/${subscriberId}/preference-token`,
+    headers: { authorization: `Bearer ${key}` },
     payload: expiresIn === undefined ? {} : { expires_in: expiresIn },
   });
   expect(res.statusCode).toBe(200);
@@ -68,6 +70,10 @@ export async function outbox(ctx: TestContext, subjectId: string) {
 }
 
 export async function history(ctx: TestContext, subscriberId: string) {
-  return ctx.container.db.selectFrom('subscription_history').select(['action', 'source', 'tag_id', 'ip', 'user_agent', 'details', 'created_at'])
-    .where('subscriber_id', '=', subscriberId).orderBy('id').execute();
+  return ctx.container.db
+    .selectFrom('subscription_history')
+    .select(['action', 'source', 'tag_id', 'ip', 'user_agent', 'details', 'created_at'])
+    .where('subscriber_id', '=', subscriberId)
+    .orderBy('id')
+    .execute();
 }

@@ -22,7 +22,12 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 const call = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, token: string, payload?: object) =>
-  ctx.app.inject({ method, url: `/api/v1/preference-center${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`, ...(payload ? { payload } : {}), headers: { 'user-agent': 'pref-test' } });
+  ctx.app.inject({
+    method,
+    url: `/api/v1/preference-center${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`,
+    ...(payload ? { payload } : {}),
+    headers: { 'user-agent': 'pref-test' },
+  });
 
 async function subscriberWithLink(body: Record<string, unknown>, access: 'topics' | 'data' = 'topics') {
   const id = await createSubscriber(ctx, key, body);
@@ -37,7 +42,10 @@ describe('reading the preference center', () => {
     const body = res.json();
     expect(body.subscriber).toEqual({ email: 'reader@example.com', first_name: 'Rita', status: 'active' });
     expect(body.organization).toMatchObject({ name: 'Acme News', locale: 'en', logo_url: null, accent_color: null, texts: {} });
-    expect(body.categories).toEqual([{ name: 'Newsletters', display_name: 'Newsletters' }, { name: 'Product', display_name: 'Product' }]);
+    expect(body.categories).toEqual([
+      { name: 'Newsletters', display_name: 'Newsletters' },
+      { name: 'Product', display_name: 'Product' },
+    ]);
     expect(body.tags.map((t: { name: string; category: string | null; is_subscribed: boolean }) => [t.category, t.name, t.is_subscribed])).toEqual([
       ['Newsletters', 'Breaking news', false],
       ['Newsletters', 'Weekly digest', true],
@@ -100,7 +108,7 @@ describe('changing one topic', () => {
     }
   });
 
-  it('cannot reach another organization\'s topic', async () => {
+  it("cannot reach another organization's topic", async () => {
     const other = await ctx.createOrganization('Other');
     const foreign = await createTags(ctx, other.key, [{ name: 'Foreign' }]);
     const { token } = await subscriberWithLink({ email: 'cross@example.com' });
@@ -111,7 +119,9 @@ describe('changing one topic', () => {
   it('rolls the topic change back when its outbox event cannot be written (one transaction)', async () => {
     const { id, token } = await subscriberWithLink({ email: 'atomic@example.com' });
     await sql`create function fail_tag_events() returns trigger language plpgsql as $$
-      begin if new.type = 'tag.subscribed' and new.payload->>'source' = 'preference_center' then raise exception 'outbox down'; end if; return new; end $$`.execute(ctx.container.db);
+      begin if new.type = 'tag.subscribed' and new.payload->>'source' = 'preference_center' then raise exception 'outbox down'; end if; return new; end $$`.execute(
+      ctx.container.db,
+    );
     await sql`create trigger fail_tag_events before insert on events for each row execute function fail_tag_events()`.execute(ctx.container.db);
     try {
       const res = await call('PUT', `/tags/${tagIds['events']}`, token, { subscribed: true });
@@ -141,7 +151,12 @@ describe('unsubscribing from everything', () => {
     expect(view.tags.every((t: { is_subscribed: boolean }) => !t.is_subscribed)).toBe(true);
     const admin = await ctx.app.inject({ method: 'GET', url: `/api/v1/subscribers/${id}`, headers: { authorization: `Bearer ${key}` } });
     expect(admin.json().tags.map((t: { slug: string }) => t.slug)).toEqual(['vip']);
-    expect((await outbox(ctx, id)).slice(-3).map((e) => e.type).sort()).toEqual(['subscriber.updated', 'tag.unsubscribed', 'tag.unsubscribed']);
+    expect(
+      (await outbox(ctx, id))
+        .slice(-3)
+        .map((e) => e.type)
+        .sort(),
+    ).toEqual(['subscriber.updated', 'tag.unsubscribed', 'tag.unsubscribed']);
     const statusRow = (await history(ctx, id)).find((h) => h.action === 'status_changed');
     expect(statusRow).toMatchObject({ source: 'preference_center', details: { from: 'active', to: 'unsubscribed' } });
   });
@@ -164,7 +179,12 @@ describe('unsubscribing from everything', () => {
     expect(res.json()).toEqual({ status: 'active', resubscribed_tags: 2 });
     const view = (await call('GET', '', token)).json();
     expect(view.subscriber.status).toBe('active');
-    expect(view.tags.filter((t: { is_subscribed: boolean }) => t.is_subscribed).map((t: { name: string }) => t.name).sort()).toEqual(['Product updates', 'Weekly digest']);
+    expect(
+      view.tags
+        .filter((t: { is_subscribed: boolean }) => t.is_subscribed)
+        .map((t: { name: string }) => t.name)
+        .sort(),
+    ).toEqual(['Product updates', 'Weekly digest']);
     expect((await history(ctx, id)).at(-1)).toMatchObject({ action: 'status_changed', details: { from: 'unsubscribed', to: 'active' } });
   });
 
@@ -186,7 +206,7 @@ describe('unsubscribing from everything', () => {
     expect((await call('POST', '/unsubscribe-all/undo', token, { undo_token: second })).statusCode).toBe(409);
   });
 
-  it('refuses another subscriber\'s undo token', async () => {
+  it("refuses another subscriber's undo token", async () => {
     const a = await subscriberWithLink({ email: 'undo-a@example.com', tags: ['events'] });
     const b = await subscriberWithLink({ email: 'undo-b@example.com', tags: ['events'] });
     const undoToken = (await call('POST', '/unsubscribe-all', a.token)).json().undo_token;
@@ -209,7 +229,12 @@ describe('resubscribing', () => {
     const mail = await waitForMail(ctx, 'comeback@example.com', since);
     expect(mail.subject).toBe('Bitte bestätigen Sie Ihr Abonnement bei Acme News');
     const confirmToken = tokenFromLink(mail.text, '/confirm?token=');
-    const confirmed = await ctx.app.inject({ method: 'POST', url: '/api/v1/public/confirm', payload: { token: confirmToken, locale: 'de' }, headers: { 'user-agent': 'confirm-ua' } });
+    const confirmed = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/public/confirm',
+      payload: { token: confirmToken, locale: 'de' },
+      headers: { 'user-agent': 'confirm-ua' },
+    });
     expect(confirmed.statusCode).toBe(200);
     expect((await call('GET', '', token)).json().subscriber.status).toBe('active');
     const row = (await history(ctx, id)).find((h) => h.action === 'confirmed');
@@ -228,16 +253,27 @@ describe('resubscribing', () => {
 
 describe('exporting', () => {
   it('downloads everything held about the subscriber as JSON', async () => {
-    const { id, token } = await subscriberWithLink({ email: 'export@example.com', first_name: 'Eve', metadata: { plan: 'pro' }, tags: ['events', 'vip'] }, 'data');
+    const { id, token } = await subscriberWithLink(
+      { email: 'export@example.com', first_name: 'Eve', metadata: { plan: 'pro' }, tags: ['events', 'vip'] },
+      'data',
+    );
     await call('PUT', `/tags/${tagIds['events']}`, token, { subscribed: false });
-    await ctx.app.inject({ method: 'POST', url: `/api/v1/subscribers/${id}/notes`, headers: { authorization: `Bearer ${key}` }, payload: { body: 'Called support' } });
+    await ctx.app.inject({
+      method: 'POST',
+      url: `/api/v1/subscribers/${id}/notes`,
+      headers: { authorization: `Bearer ${key}` },
+      payload: { body: 'Called support' },
+    });
     const res = await call('GET', '/export', token);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-disposition']).toBe('attachment; filename="my-subscription-data.json"');
     const data = res.json();
     expect(data.organization).toEqual({ name: 'Acme News' });
     expect(data.subscriber).toMatchObject({ id, email: 'export@example.com', first_name: 'Eve', metadata: { plan: 'pro' }, status: 'active' });
-    expect(data.tags.map((t: { slug: string; status: string }) => [t.slug, t.status])).toEqual([['events', 'unsubscribed'], ['vip', 'subscribed']]);
+    expect(data.tags.map((t: { slug: string; status: string }) => [t.slug, t.status])).toEqual([
+      ['events', 'unsubscribed'],
+      ['vip', 'subscribed'],
+    ]);
     expect(data.consent_history.map((h: { action: string }) => h.action)).toEqual(expect.arrayContaining(['created', 'tag_subscribed', 'tag_unsubscribed']));
     expect(data.notes).toEqual([{ body: 'Called support', created_at: expect.any(String) }]);
     expect(data.messages).toEqual([]);
@@ -254,7 +290,11 @@ describe('deleting', () => {
     const after = await call('GET', '', token);
     expect(after.statusCode).toBe(401);
     expect(after.json().error).toMatchObject({ code: 'invalid_token', details: [{ field: 'token', organization: expect.any(String) }] });
-    for (const [method, path] of [['DELETE', ''], ['GET', '/export'], ['POST', '/unsubscribe-all']] as const) {
+    for (const [method, path] of [
+      ['DELETE', ''],
+      ['GET', '/export'],
+      ['POST', '/unsubscribe-all'],
+    ] as const) {
       expect((await call(method, path, token)).json().error.code).toBe('invalid_token');
     }
   });

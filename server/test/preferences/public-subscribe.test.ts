@@ -11,17 +11,36 @@ beforeAll(async () => {
   ctx = await createTestContext({ RATE_LIMIT_PUBLIC_FORM_PER_MINUTE: '5' });
   org = await ctx.createOrganization('Acme');
   tagIds = await createTags(ctx, org.key, [{ name: 'News' }, { name: 'Offers' }, { name: 'Internal', is_public: false }]);
-  await ctx.app.inject({ method: 'PATCH', url: '/api/v1/settings/preference-center', headers: { authorization: `Bearer ${org.key}` }, payload: { form_origins: [SITE] } });
+  await ctx.app.inject({
+    method: 'PATCH',
+    url: '/api/v1/settings/preference-center',
+    headers: { authorization: `Bearer ${org.key}` },
+    payload: { form_origins: [SITE] },
+  });
 });
 afterAll(() => ctx.close());
 
 let nextIp = 1;
 const subscribe = (payload: object, headers: Record<string, string> = {}, slug = org.slug) =>
-  ctx.app.inject({ method: 'POST', url: `/api/v1/public/${slug}/subscribe`, payload, headers: { 'user-agent': 'form-ua', ...headers }, remoteAddress: `10.1.0.${nextIp++}` });
+  ctx.app.inject({
+    method: 'POST',
+    url: `/api/v1/public/${slug}/subscribe`,
+    payload,
+    headers: { 'user-agent': 'form-ua', ...headers },
+    remoteAddress: `10.1.0.${nextIp++}`,
+  });
 const subscriberByEmail = (email: string) =>
-  ctx.app.inject({ method: 'GET', url: `/api/v1/subscribers/by-email?email=${encodeURIComponent(email)}`, headers: { authorization: `Bearer ${org.key}` } }).then((r) => r.json());
+  ctx.app
+    .inject({ method: 'GET', url: `/api/v1/subscribers/by-email?email=${encodeURIComponent(email)}`, headers: { authorization: `Bearer ${org.key}` } })
+    .then((r) => r.json());
 const confirm = (token: string, locale?: string) =>
-  ctx.app.inject({ method: 'POST', url: '/api/v1/public/confirm', payload: { token, ...(locale ? { locale } : {}) }, headers: { 'user-agent': 'confirm-ua' }, remoteAddress: '192.0.2.7' });
+  ctx.app.inject({
+    method: 'POST',
+    url: '/api/v1/public/confirm',
+    payload: { token, ...(locale ? { locale } : {}) },
+    headers: { 'user-agent': 'confirm-ua' },
+    remoteAddress: '192.0.2.7',
+  });
 
 describe('signing up from a website form (double opt-in)', () => {
   it('creates a pending subscriber with the topics and emails a confirmation link', async () => {
@@ -33,7 +52,11 @@ describe('signing up from a website form (double opt-in)', () => {
     expect(subscriber).toMatchObject({ status: 'pending', first_name: 'Nia', source: 'form', confirmed_at: null });
     expect(subscriber.tags.map((t: { slug: string }) => t.slug)).toEqual(['news']);
     const requested = (await history(ctx, subscriber.id)).find((h) => h.action === 'subscribe_requested');
-    expect(requested).toMatchObject({ source: 'form', user_agent: 'form-ua', details: { consent_text: 'Send me the news', tags: ['news'], page_origin: SITE, double_opt_in: true } });
+    expect(requested).toMatchObject({
+      source: 'form',
+      user_agent: 'form-ua',
+      details: { consent_text: 'Send me the news', tags: ['news'], page_origin: SITE, double_opt_in: true },
+    });
     const mail = await waitForMail(ctx, 'new@example.com', since);
     expect(mail.subject).toBe('Please confirm your subscription to Acme');
     expect(mail.text).toContain('/confirm?token=');
@@ -41,13 +64,18 @@ describe('signing up from a website form (double opt-in)', () => {
     expect(mail.from_address).toBe('"Acme" <no-reply@localhost>');
   });
 
-  it('shows the confirmation page\'s content, and a GET confirms nothing (link scanners)', async () => {
+  it("shows the confirmation page's content, and a GET confirms nothing (link scanners)", async () => {
     const since = new Date(Date.now() - 1000);
     await subscribe({ email: 'scanner@example.com', tags: ['news', 'offers'] });
     const token = tokenFromLink((await waitForMail(ctx, 'scanner@example.com', since)).text, '/confirm?token=');
     const info = await ctx.app.inject({ method: 'GET', url: `/api/v1/public/confirmation?token=${token}` });
     expect(info.statusCode).toBe(200);
-    expect(info.json()).toMatchObject({ email: 'scanner@example.com', status: 'pending', topics: ['News', 'Offers'], organization: { name: 'Acme', slug: org.slug } });
+    expect(info.json()).toMatchObject({
+      email: 'scanner@example.com',
+      status: 'pending',
+      topics: ['News', 'Offers'],
+      organization: { name: 'Acme', slug: org.slug },
+    });
     expect(info.json().consent.de).toContain('Acme');
     expect((await subscriberByEmail('scanner@example.com')).status).toBe('pending');
   });
@@ -59,13 +87,23 @@ describe('signing up from a website form (double opt-in)', () => {
     const res = await confirm(token, 'en');
     expect(res.statusCode).toBe(200);
     expect(res.json().status).toBe('active');
-    const page = await ctx.app.inject({ method: 'GET', url: res.json().preferences_url.replace(/^https?:\/\/[^/]+\/preferences\/\?/, '/api/v1/preference-center?') });
+    const page = await ctx.app.inject({
+      method: 'GET',
+      url: res.json().preferences_url.replace(/^https?:\/\/[^/]+\/preferences\/\?/, '/api/v1/preference-center?'),
+    });
     expect(page.json().subscriber.status).toBe('active');
     const subscriber = await subscriberByEmail('confirm@example.com');
     expect(subscriber.confirmed_at).not.toBeNull();
     const row = (await history(ctx, subscriber.id)).find((h) => h.action === 'confirmed')!;
-    expect(row).toMatchObject({ source: 'form', ip: '192.0.2.7', user_agent: 'confirm-ua', details: { from: 'pending', to: 'active', via: 'double_opt_in', locale: 'en' } });
-    expect((row.details as { wording: string }).wording).toBe('Yes, I want to receive emails from Acme about the topics I chose. I can unsubscribe at any time with the link in every email.');
+    expect(row).toMatchObject({
+      source: 'form',
+      ip: '192.0.2.7',
+      user_agent: 'confirm-ua',
+      details: { from: 'pending', to: 'active', via: 'double_opt_in', locale: 'en' },
+    });
+    expect((row.details as { wording: string }).wording).toBe(
+      'Yes, I want to receive emails from Acme about the topics I chose. I can unsubscribe at any time with the link in every email.',
+    );
     expect(row.created_at).toBeInstanceOf(Date);
     expect((await outbox(ctx, subscriber.id)).map((e) => e.type)).toContain('subscriber.updated');
     // Automations can start on the confirmation itself.
@@ -76,8 +114,13 @@ describe('signing up from a website form (double opt-in)', () => {
     expect(again.json().error.code).toBe('link_used');
   });
 
-  it('records the organization\'s own consent wording when it set one', async () => {
-    await ctx.app.inject({ method: 'PATCH', url: '/api/v1/settings/preference-center', headers: { authorization: `Bearer ${org.key}` }, payload: { texts: { de: { consent: 'Ja, bitte.' } } } });
+  it("records the organization's own consent wording when it set one", async () => {
+    await ctx.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/settings/preference-center',
+      headers: { authorization: `Bearer ${org.key}` },
+      payload: { texts: { de: { consent: 'Ja, bitte.' } } },
+    });
     const since = new Date(Date.now() - 1000);
     await subscribe({ email: 'wording@example.com', locale: 'de' });
     const mail = await waitForMail(ctx, 'wording@example.com', since);
@@ -96,7 +139,7 @@ describe('signing up from a website form (double opt-in)', () => {
       expect((await subscribe({ email, tags: ['offers'] })).json()).toMatchObject({ status: 'accepted' });
       await ctx.container.background.drain();
       await expectNoMail(ctx, email, since);
-      expect((await subscriberByEmail(email))).toMatchObject({ status, tags: [] });
+      expect(await subscriberByEmail(email)).toMatchObject({ status, tags: [] });
     }
   });
 
@@ -107,7 +150,7 @@ describe('signing up from a website form (double opt-in)', () => {
       await ctx.container.db.updateTable('subscribers').set({ status }).where('id', '=', id).execute();
       const since = new Date(Date.now() - 1000);
       expect((await subscribe({ email, tags: ['offers'] })).json()).toMatchObject({ status: 'accepted' });
-      expect((await subscriberByEmail(email))).toMatchObject({ status, tags: [] });
+      expect(await subscriberByEmail(email)).toMatchObject({ status, tags: [] });
       const token = tokenFromLink((await waitForMail(ctx, email, since)).text, '/confirm?token=');
       const res = await confirm(token);
       const after = await subscriberByEmail(email);
@@ -135,7 +178,10 @@ describe('signing up from a website form (double opt-in)', () => {
     const since = new Date();
     const res = await subscribe({ email: 'bot@example.com', website: 'http://spam.example' });
     expect(res.statusCode).toBe(202);
-    expect((await ctx.app.inject({ method: 'GET', url: '/api/v1/subscribers/by-email?email=bot@example.com', headers: { authorization: `Bearer ${org.key}` } })).statusCode).toBe(404);
+    expect(
+      (await ctx.app.inject({ method: 'GET', url: '/api/v1/subscribers/by-email?email=bot@example.com', headers: { authorization: `Bearer ${org.key}` } }))
+        .statusCode,
+    ).toBe(404);
     await expectNoMail(ctx, 'bot@example.com', since);
   });
 
@@ -166,17 +212,30 @@ describe('without double opt-in', () => {
   it('creates active subscribers and adds topics to active ones, but still confirms unsubscribed ones', async () => {
     const other = await ctx.createOrganization('Direct');
     await createTags(ctx, other.key, [{ name: 'News' }]);
-    const settings = await ctx.app.inject({ method: 'PATCH', url: '/api/v1/settings/preference-center', headers: { authorization: `Bearer ${other.key}` }, payload: { double_opt_in: false } });
+    const settings = await ctx.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/settings/preference-center',
+      headers: { authorization: `Bearer ${other.key}` },
+      payload: { double_opt_in: false },
+    });
     expect(settings.json().double_opt_in).toBe(false);
     const post = (payload: object) => subscribe(payload, {}, other.slug);
     expect((await post({ email: 'direct@example.com' })).json()).toMatchObject({ confirmation_required: false });
-    const get = (email: string) => ctx.app.inject({ method: 'GET', url: `/api/v1/subscribers/by-email?email=${email}`, headers: { authorization: `Bearer ${other.key}` } }).then((r) => r.json());
+    const get = (email: string) =>
+      ctx.app
+        .inject({ method: 'GET', url: `/api/v1/subscribers/by-email?email=${email}`, headers: { authorization: `Bearer ${other.key}` } })
+        .then((r) => r.json());
     expect((await get('direct@example.com')).status).toBe('active');
     await post({ email: 'direct@example.com', tags: ['news'] });
     expect((await get('direct@example.com')).tags.map((t: { slug: string }) => t.slug)).toEqual(['news']);
 
     const id = await createSubscriber(ctx, other.key, { email: 'left@example.com', status: 'active' });
-    await ctx.app.inject({ method: 'PATCH', url: `/api/v1/subscribers/${id}`, headers: { authorization: `Bearer ${other.key}` }, payload: { status: 'unsubscribed' } });
+    await ctx.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/subscribers/${id}`,
+      headers: { authorization: `Bearer ${other.key}` },
+      payload: { status: 'unsubscribed' },
+    });
     const since = new Date(Date.now() - 1000);
     await post({ email: 'left@example.com', tags: ['news'] });
     expect((await get('left@example.com')).status).toBe('unsubscribed');
@@ -186,11 +245,19 @@ describe('without double opt-in', () => {
 
 describe('browser access (CORS) and abuse limits', () => {
   it('answers a preflight from an allowed origin, and not from others', async () => {
-    const allowed = await ctx.app.inject({ method: 'OPTIONS', url: `/api/v1/public/${org.slug}/subscribe`, headers: { origin: SITE, 'access-control-request-method': 'POST' } });
+    const allowed = await ctx.app.inject({
+      method: 'OPTIONS',
+      url: `/api/v1/public/${org.slug}/subscribe`,
+      headers: { origin: SITE, 'access-control-request-method': 'POST' },
+    });
     expect(allowed.statusCode).toBe(204);
     expect(allowed.headers).toMatchObject({ 'access-control-allow-origin': SITE, 'access-control-allow-methods': 'POST', vary: 'origin' });
     expect(String(allowed.headers['access-control-allow-headers'])).toContain('content-type');
-    const other = await ctx.app.inject({ method: 'OPTIONS', url: `/api/v1/public/${org.slug}/subscribe`, headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const other = await ctx.app.inject({
+      method: 'OPTIONS',
+      url: `/api/v1/public/${org.slug}/subscribe`,
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
@@ -206,7 +273,15 @@ describe('browser access (CORS) and abuse limits', () => {
   it('limits posts per client address', async () => {
     const codes = [];
     for (let i = 0; i < 6; i += 1) {
-      codes.push((await ctx.app.inject({ method: 'POST', url: `/api/v1/public/${org.slug}/subscribe`, payload: { email: `flood${i}@example.com` }, remoteAddress: '10.7.7.7', headers: { origin: SITE } })));
+      codes.push(
+        await ctx.app.inject({
+          method: 'POST',
+          url: `/api/v1/public/${org.slug}/subscribe`,
+          payload: { email: `flood${i}@example.com` },
+          remoteAddress: '10.7.7.7',
+          headers: { origin: SITE },
+        }),
+      );
     }
     expect(codes.map((r) => r.statusCode)).toEqual([202, 202, 202, 202, 202, 429]);
     expect(codes[5]!.headers['access-control-allow-origin']).toBe(SITE);

@@ -69,6 +69,11 @@ describe('requesting a new link', () => {
   it('validates the body', async () => {
     const res = await request({ email: 'not-an-email', organization: 'Bad Slug' });
     expect(res.statusCode).toBe(422);
-    expect(res.json().error.details.map((d: { field: string }) => d.field).sort()).toEqual(['email', 'organization']);
+    expect(
+      res
+        .json()
+        .error.details.map((d: { field: string }) => d.field)
+        .sort(),
+    ).toEqual(['email', 'organization']);
   });
 });

@@ -22,10 +22,17 @@ describe('preference-center settings', () => {
 
   it('merge texts per locale and key; null restores the default', async () => {
     await call('PATCH', '/api/v1/settings/preference-center', { texts: { en: { title: 'Your emails', intro: 'Pick topics' }, de: { title: 'Ihre E-Mails' } } });
-    const res = await call('PATCH', '/api/v1/settings/preference-center', { texts: { en: { intro: null, save: 'Saved!' } }, accent_color: '#1D4ED8', locale: 'de' });
+    const res = await call('PATCH', '/api/v1/settings/preference-center', {
+      texts: { en: { intro: null, save: 'Saved!' } },
+      accent_color: '#1D4ED8',
+      locale: 'de',
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
-      texts: { en: { title: 'Your emails', save: 'Saved!' }, de: { title: 'Ihre E-Mails' } }, accent_color: '#1d4ed8', locale: 'de', double_opt_in: true,
+      texts: { en: { title: 'Your emails', save: 'Saved!' }, de: { title: 'Ihre E-Mails' } },
+      accent_color: '#1d4ed8',
+      locale: 'de',
+      double_opt_in: true,
     });
     expect(res.json().texts.en.intro).toBeUndefined();
     expect((await call('GET', '/api/v1/settings/preference-center')).json()).toEqual(res.json());
@@ -37,7 +44,11 @@ describe('preference-center settings', () => {
     const token = await preferenceToken(ctx, org.key, id);
     const view = (await ctx.app.inject({ method: 'GET', url: `/api/v1/preference-center?token=${token}` })).json();
     expect(view.organization).toEqual({
-      name: 'Brand Co', slug: org.slug, locale: 'de', logo_url: 'https://cdn.example.com/logo.png', accent_color: '#1d4ed8',
+      name: 'Brand Co',
+      slug: org.slug,
+      locale: 'de',
+      logo_url: 'https://cdn.example.com/logo.png',
+      accent_color: '#1d4ed8',
       texts: { en: { title: 'Your emails', save: 'Saved!' }, de: { title: 'Ihre E-Mails' } },
     });
     expect((await call('GET', '/api/v1/settings/preference-center')).json().embed_origins).toEqual(['https://www.brand.example']);
@@ -45,14 +56,21 @@ describe('preference-center settings', () => {
 
   it('reject malformed values, naming each field', async () => {
     const res = await call('PATCH', '/api/v1/settings/preference-center', {
-      logo_url: 'http://insecure.example/logo.png', accent_color: 'blue', form_origins: ['https://site.example/path'],
+      logo_url: 'http://insecure.example/logo.png',
+      accent_color: 'blue',
+      form_origins: ['https://site.example/path'],
       texts: { fr: { title: 'Bonjour' }, en: { title: 'x'.repeat(201) } },
     });
     expect(res.statusCode).toBe(422);
-    const fields = res.json().error.details.map((d: { field: string }) => d.field).sort();
+    const fields = res
+      .json()
+      .error.details.map((d: { field: string }) => d.field)
+      .sort();
     expect(fields).toEqual(['accent_color', 'form_origins.0', 'logo_url', 'texts.en.title', 'texts.fr']);
     expect((await call('PATCH', '/api/v1/settings/preference-center', {})).statusCode).toBe(422);
-    expect((await call('PATCH', '/api/v1/settings/preference-center', { embed_origins: Array.from({ length: 21 }, (_, i) => `https://s${i}.example`) })).statusCode).toBe(422);
+    expect(
+      (await call('PATCH', '/api/v1/settings/preference-center', { embed_origins: Array.from({ length: 21 }, (_, i) => `https://s${i}.example`) })).statusCode,
+    ).toBe(422);
   });
 
   it('need the subscribers:write scope', async () => {

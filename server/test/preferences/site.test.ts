@@ -15,14 +15,22 @@ beforeAll(async () => {
   // A stand-in for `npm run build -w web`: the server only needs index.html and the assets folder.
   dist = mkdtempSync(path.join(tmpdir(), 'sf-web-dist-'));
   mkdirSync(path.join(dist, 'preferences', 'assets'), { recursive: true });
-  writeFileSync(path.join(dist, 'preferences', 'index.html'), '<!doctype html><title>Preferences</title><script type="module" src="./assets/app-1234.js"></script>');
+  writeFileSync(
+    path.join(dist, 'preferences', 'index.html'),
+    '<!doctype html><title>Preferences</title><script type="module" src="./assets/app-1234.js"></script>',
+  );
   writeFileSync(path.join(dist, 'preferences', 'assets', 'app-1234.js'), 'console.log("app")');
   // What the build's precompression step writes next to each asset.
   writeFileSync(path.join(dist, 'preferences', 'assets', 'app-1234.js.br'), brotliCompressSync('console.log("app")'));
   writeFileSync(path.join(dist, 'preferences', 'assets', 'app-1234.js.gz'), gzipSync('console.log("app")'));
   ctx = await createTestContext({ WEB_DIST_DIR: dist });
   org = await ctx.createOrganization();
-  await ctx.app.inject({ method: 'PATCH', url: '/api/v1/settings/preference-center', headers: { authorization: `Bearer ${org.key}` }, payload: { embed_origins: [EMBEDDER] } });
+  await ctx.app.inject({
+    method: 'PATCH',
+    url: '/api/v1/settings/preference-center',
+    headers: { authorization: `Bearer ${org.key}` },
+    payload: { embed_origins: [EMBEDDER] },
+  });
 });
 afterAll(async () => {
   await ctx.close();
@@ -32,7 +40,7 @@ afterAll(async () => {
 const frameAncestors = (csp: unknown) => /frame-ancestors ([^;]+)/.exec(String(csp))?.[1];
 
 describe('serving the preference center (single-box mode)', () => {
-  it('serves the page, not indexable, embeddable only by the organization\'s origins', async () => {
+  it("serves the page, not indexable, embeddable only by the organization's origins", async () => {
     const id = await createSubscriber(ctx, org.key, { email: 'page@example.com' });
     const token = await preferenceToken(ctx, org.key, id);
     const res = await ctx.app.inject({ method: 'GET', url: `/preferences/?token=${token}` });
@@ -48,7 +56,7 @@ describe('serving the preference center (single-box mode)', () => {
     expect((await ctx.app.inject({ method: 'GET', url: `/preferences/confirm?token=${token}` })).headers.link).toBeUndefined();
   });
 
-  it('names the organization\'s origins for an expired link, a confirmation link and ?org=, and only itself otherwise', async () => {
+  it("names the organization's origins for an expired link, a confirmation link and ?org=, and only itself otherwise", async () => {
     const id = await createSubscriber(ctx, org.key, { email: 'frames@example.com' });
     const expired = ctx.container.tokens.sign({ purpose: 'pref', organizationId: org.id, subjectId: id, expiresAt: 1 });
     const confirm = ctx.container.tokens.sign({ purpose: 'confirm', organizationId: org.id, subjectId: id, expiresAt: Math.floor(Date.now() / 1000) + 60 });

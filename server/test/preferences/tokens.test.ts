@@ -45,7 +45,7 @@ describe('minting a preference link', () => {
     expect((await ctx.app.inject({ method: 'POST', url: `/api/v1/subscribers/${id}/preference-token`, payload: {} })).statusCode).toBe(401);
   });
 
-  it('answers 404 for another organization\'s subscriber', async () => {
+  it("answers 404 for another organization's subscriber", async () => {
     const other = await ctx.createOrganization();
     const foreign = await createSubscriber(ctx, other.key, { email: 'foreign@example.com' });
     const res = await mint(foreign);
@@ -74,7 +74,10 @@ describe('a link that does not work', () => {
     const token = ctx.container.tokens.sign({ purpose: 'pref', organizationId: org.id, subjectId: id, expiresAt: Math.floor(Date.now() / 1000) - 1 });
     const res = await view(token);
     expect(res.statusCode).toBe(401);
-    expect(res.json().error).toMatchObject({ code: 'token_expired', details: [{ field: 'token', organization: org.slug, organization_name: expect.any(String) }] });
+    expect(res.json().error).toMatchObject({
+      code: 'token_expired',
+      details: [{ field: 'token', organization: org.slug, organization_name: expect.any(String) }],
+    });
   });
 
   it('is refused when minted for another purpose', async () => {
@@ -107,7 +110,16 @@ describe('rate limits', () => {
       const links = [];
       for (const email of ['one@example.com', 'two@example.com']) {
         const id = await createSubscriber(limited, o.key, { email });
-        links.push((await limited.app.inject({ method: 'POST', url: `/api/v1/subscribers/${id}/preference-token`, headers: { authorization: `Bearer ${o.key}` }, payload: {} })).json().token);
+        links.push(
+          (
+            await limited.app.inject({
+              method: 'POST',
+              url: `/api/v1/subscribers/${id}/preference-token`,
+              headers: { authorization: `Bearer ${o.key}` },
+              payload: {},
+            })
+          ).json().token,
+        );
       }
       const get = (token: string) => limited.app.inject({ method: 'GET', url: `/api/v1/preference-center?token=${token}` });
       const first = [];

@@ -24,7 +24,10 @@ const version = async (organizationId = org.id) =>
 beforeAll(async () => {
   ctx = await createTestContext();
   org = await ctx.createOrganization();
-  ids = await createTags(ctx, org.key, [{ name: 'Alpha', category: 'News' }, { name: 'Beta', category: 'News' }]);
+  ids = await createTags(ctx, org.key, [
+    { name: 'Alpha', category: 'News' },
+    { name: 'Beta', category: 'News' },
+  ]);
   token = await preferenceToken(ctx, org.key, await createSubscriber(ctx, org.key, { email: 'reader@example.com', tags: ['alpha'] }));
 });
 afterAll(() => ctx.close());
@@ -48,7 +51,12 @@ describe('public topics cached per process', () => {
     await createSubscriber(ctx, org.key, { email: 'other@example.com', tags: ['Gamma'] });
     expect(await names()).not.toContain('Gamma');
     const tag = (await ctx.app.inject({ method: 'GET', url: '/api/v1/tags/by-name/gamma', headers: { authorization: `Bearer ${org.key}` } })).json();
-    const published = await ctx.app.inject({ method: 'PATCH', url: `/api/v1/tags/${tag.id}`, headers: { authorization: `Bearer ${org.key}` }, payload: { is_public: true } });
+    const published = await ctx.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/tags/${tag.id}`,
+      headers: { authorization: `Bearer ${org.key}` },
+      payload: { is_public: true },
+    });
     expect(published.statusCode).toBe(200);
     expect(await names()).toContain('Gamma');
   });
@@ -68,7 +76,9 @@ describe('public topics cached per process', () => {
     const [before, otherBefore] = [await version(), await version(other.id)];
     await sql`update tags set description = 'x' where organization_id = ${org.id}`.execute(ctx.container.db);
     expect(await version()).toBe(before + 1);
-    await sql`insert into tags (id, organization_id, name, slug) select id, organization_id, name, slug from tags where organization_id = ${org.id} on conflict do nothing`.execute(ctx.container.db);
+    await sql`insert into tags (id, organization_id, name, slug) select id, organization_id, name, slug from tags where organization_id = ${org.id} on conflict do nothing`.execute(
+      ctx.container.db,
+    );
     await sql`update tags set name = name where false`.execute(ctx.container.db);
     expect(await version()).toBe(before + 1);
     expect(await version(other.id)).toBe(otherBefore);

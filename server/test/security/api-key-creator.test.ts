@@ -32,9 +32,18 @@ describe('API keys and their creators', () => {
     const used = await ctx.app.inject({ method: 'GET', url: '/api/v1/subscribers', headers: { authorization: `Bearer ${key}` } });
     expect(used.statusCode).toBe(200);
     const listed = (await owner('GET', '/api/v1/api-keys')).json().items as { id: string; created_by: unknown }[];
-    expect(listed.find((k) => k.id === created.json().id)!.created_by).toEqual({ id: adminSession.userId, email: 'leaving-admin@example.com', name: 'Lea Ving' });
+    expect(listed.find((k) => k.id === created.json().id)!.created_by).toEqual({
+      id: adminSession.userId,
+      email: 'leaving-admin@example.com',
+      name: 'Lea Ving',
+    });
     // A key made with a key has no user behind it.
-    const byKey = await ctx.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: `Bearer ${org.key}` }, payload: { name: 'made by a key', scopes: ['tags:read'] } });
+    const byKey = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/api-keys',
+      headers: { authorization: `Bearer ${org.key}` },
+      payload: { name: 'made by a key', scopes: ['tags:read'] },
+    });
     expect(byKey.statusCode).toBe(201);
     expect(byKey.json().created_by).toBeNull();
   });

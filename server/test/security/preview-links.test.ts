@@ -25,7 +25,9 @@ async function subscriber(email: string): Promise<string> {
 
 async function template(): Promise<string> {
   const res = await owner('POST', '/api/v1/templates', {
-    name: `Links ${Math.random()}`, subject: 'Hi', category: 'marketing',
+    name: `Links ${Math.random()}`,
+    subject: 'Hi',
+    category: 'marketing',
     mjml_content: mjml('<a href="{{ unsubscribe_url }}">out</a> <a href="{{ preference_center_url }}">prefs</a> {{ subscriber.email }}'),
   });
   expect(res.statusCode).toBe(201);
@@ -68,7 +70,12 @@ describe('template previews', () => {
       expect(landing.origin + landing.pathname).toBe('https://prefs.example.com/');
       expect(landing.searchParams.get('error')).toBe('invalid_link');
       expect(landing.searchParams.get('token')).toBeNull();
-      const oneClick = await ctx.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+      const oneClick = await ctx.app.inject({
+        method: 'POST',
+        url: path,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'List-Unsubscribe=One-Click',
+      });
       expect(oneClick.statusCode).toBe(401);
     }
     expect((await owner('GET', `/api/v1/subscribers/${subscriberId}`)).json().status).toBe('active');
@@ -85,7 +92,10 @@ describe('preference links from emails', () => {
     const view = await prefs('GET', '', fromEmail);
     expect(view.statusCode).toBe(200);
     expect(view.json().can_manage_data).toBe(false);
-    for (const [method, path] of [['GET', '/export'], ['DELETE', '']] as const) {
+    for (const [method, path] of [
+      ['GET', '/export'],
+      ['DELETE', ''],
+    ] as const) {
       const res = await prefs(method, path, fromEmail);
       expect(res.statusCode).toBe(403);
       expect(res.json().error.code).toBe('fresh_link_required');

@@ -41,9 +41,11 @@ describe('sender identity', () => {
   });
 
   it('ignores a stored spoofing name or foreign address when sending', async () => {
-    await ctx.container.db.updateTable('organizations')
+    await ctx.container.db
+      .updateTable('organizations')
       .set({ email_from_name: 'Bank "Security" <security@bank.example>', email_from_address: 'security@bank.example' })
-      .where('id', '=', org.id).execute();
+      .where('id', '=', org.id)
+      .execute();
     const call = api(ctx, org.key);
     expect((await call('POST', '/api/v1/templates', { name: 'Note', slug: 'note', subject: 'Note', mjml_content: mjml('Hello') })).statusCode).toBe(201);
     const sent = await call('POST', '/api/v1/emails/send', { template_slug: 'note', to: 'reader@example.com' });

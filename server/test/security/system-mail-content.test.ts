@@ -17,7 +17,12 @@ afterAll(() => ctx.close());
 
 async function confirmationFor(email: string, firstName: string) {
   const since = new Date(Date.now() - 1000);
-  const res = await ctx.app.inject({ method: 'POST', url: `/api/v1/public/${org.slug}/subscribe`, payload: { email, first_name: firstName }, remoteAddress: `10.9.0.${nextIp++}` });
+  const res = await ctx.app.inject({
+    method: 'POST',
+    url: `/api/v1/public/${org.slug}/subscribe`,
+    payload: { email, first_name: firstName },
+    remoteAddress: `10.9.0.${nextIp++}`,
+  });
   expect(res.statusCode).toBe(202);
   return waitForMail(ctx, email, since);
 }
@@ -43,7 +48,7 @@ describe('confirmation emails from the public form', () => {
   });
 
   it('still greet a person by a plain name', async () => {
-    const mail = await confirmationFor('plain@example.com', 'Zoë O\'Neil');
-    expect(mail.text).toContain('Hello Zoë O\'Neil,');
+    const mail = await confirmationFor('plain@example.com', "Zoë O'Neil");
+    expect(mail.text).toContain("Hello Zoë O'Neil,");
   });
 });

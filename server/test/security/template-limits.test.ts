@@ -83,9 +83,17 @@ describe('Liquid rendering', () => {
   });
 
   it('turns javascript:, vbscript: and data: URLs from variables into inert links', async () => {
-    const res = await create({ mjml_content: mjml('<a href="{{ a }}">a</a><a href=\'{{ b }}\'>b</a><a href="{{ c }}">c</a><a href="{{ d }}">d</a><a href="{{ ok }}">ok</a>') });
+    const res = await create({
+      mjml_content: mjml('<a href="{{ a }}">a</a><a href=\'{{ b }}\'>b</a><a href="{{ c }}">c</a><a href="{{ d }}">d</a><a href="{{ ok }}">ok</a>'),
+    });
     const preview = await call('POST', `/api/v1/templates/${res.json().id}/preview`, {
-      variables: { a: 'javascript:alert(1)', b: ' JaVaScRiPt:alert(1)', c: 'data:text/html;base64,PHNjcmlwdD4=', d: 'java\tscript:alert(1)', ok: 'https://example.com/?a=1&b=2' },
+      variables: {
+        a: 'javascript:alert(1)',
+        b: ' JaVaScRiPt:alert(1)',
+        c: 'data:text/html;base64,PHNjcmlwdD4=',
+        d: 'java\tscript:alert(1)',
+        ok: 'https://example.com/?a=1&b=2',
+      },
     });
     expect(preview.statusCode).toBe(200);
     const html: string = preview.json().html;

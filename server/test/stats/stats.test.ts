@@ -13,10 +13,19 @@ let other: { id: string; slug: string; key: string };
 /** Inserts a subscriber as if it had been created `daysAgo` days ago (id and created_at agree, as in production). */
 async function backdated(organizationId: string, email: string, daysAgo: number, status = 'active', unsubscribedDaysAgo?: number) {
   const createdAt = new Date(Date.now() - daysAgo * DAY);
-  await ctx.container.db.insertInto('subscribers').values({
-    id: v7({ msecs: createdAt.getTime() }), organization_id: organizationId, email, status, source: 'test', created_at: createdAt, updated_at: createdAt,
-    unsubscribed_at: unsubscribedDaysAgo === undefined ? null : new Date(Date.now() - unsubscribedDaysAgo * DAY),
-  }).execute();
+  await ctx.container.db
+    .insertInto('subscribers')
+    .values({
+      id: v7({ msecs: createdAt.getTime() }),
+      organization_id: organizationId,
+      email,
+      status,
+      source: 'test',
+      created_at: createdAt,
+      updated_at: createdAt,
+      unsubscribed_at: unsubscribedDaysAgo === undefined ? null : new Date(Date.now() - unsubscribedDaysAgo * DAY),
+    })
+    .execute();
 }
 
 const utcDay = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString().slice(0, 10);
@@ -39,21 +48,22 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 describe('the dashboard overview', () => {
-  it('counts the organization\'s subscribers by status, every status present, other tenants excluded', async () => {
+  it("counts the organization's subscribers by status, every status present, other tenants excluded", async () => {
     const res = await api(ctx, org.key)('GET', '/api/v1/stats/overview');
     expect(res.statusCode).toBe(200);
     expect(res.json().subscribers).toEqual({
-      total: 5, by_status: { active: 2, pending: 1, unsubscribed: 1, bounced: 1, complained: 0 },
+      total: 5,
+      by_status: { active: 2, pending: 1, unsubscribed: 1, bounced: 1, complained: 0 },
     });
   });
 
-  it('shows this month\'s emails against the plan limit', async () => {
+  it("shows this month's emails against the plan limit", async () => {
     const { emails } = (await api(ctx, org.key)('GET', '/api/v1/stats/overview')).json();
     expect(emails).toMatchObject({ plan: 'free', sent_this_month: 1234, monthly_limit: 10_000 });
     expect(emails.period_start).toMatch(/^\d{4}-\d{2}-01$/);
   });
 
-  it('lists the latest consent events newest first with the subscriber and tag, never another tenant\'s', async () => {
+  it("lists the latest consent events newest first with the subscriber and tag, never another tenant's", async () => {
     const { latest_consent_events: events } = (await api(ctx, org.key)('GET', '/api/v1/stats/overview')).json();
     expect(events.map((e: { action: string }) => e.action)).toEqual(['created', 'tag_subscribed', 'created']);
     expect(events[1]).toMatchObject({ subscriber: { email: 'today-1@example.com' }, tag: { name: 'News', slug: 'news' }, source: 'api' });
@@ -100,13 +110,19 @@ describe('counting a large organization', () => {
     const stored = new Map<string, { counts: unknown; ttl: number }>();
     const cache: CountsCache = {
       get: async (id) => (stored.get(id)?.counts as never) ?? null,
-      set: async (id, counts, ttl) => { stored.set(id, { counts, ttl }); },
+      set: async (id, counts, ttl) => {
+        stored.set(id, { counts, ttl });
+      },
     };
     let counted = 0;
     const sizes: Record<string, number> = { big: 150, small: 50 };
     const repo = {
-      countByStatus: async (id: string) => { counted += 1; return { active: sizes[id]! }; },
-      createdPerDay: async () => new Map(), unsubscribedPerDay: async () => new Map(),
+      countByStatus: async (id: string) => {
+        counted += 1;
+        return { active: sizes[id]! };
+      },
+      createdPerDay: async () => new Map(),
+      unsubscribedPerDay: async () => new Map(),
     } as unknown as StatsRepository;
     const stats = createStatsService({ statsRepository: repo, cache, cacheAbove: 100, entitlements: { limits: async () => undefined } });
     await stats.growth('big', 7);

@@ -80,7 +80,12 @@ export async function createTestContext(
     LOG_LEVEL: 'silent',
     ...overrides,
   });
-  const container = createContainer(config, { processName: 'test', ...(options.logger ? { logger: options.logger } : {}), ...(options.errors ? { errors: options.errors } : {}), ...(options.now ? { now: options.now } : {}) });
+  const container = createContainer(config, {
+    processName: 'test',
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.errors ? { errors: options.errors } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const app = await buildApp(container, options.metrics ? { metrics: options.metrics } : {});
   await app.ready();
 
@@ -95,7 +100,9 @@ export async function createTestContext(
       organizationCount += 1;
       const orgName = name ?? `Org ${organizationCount}`;
       const { organization, apiKey } = await container.services.organizations.createWithOwner({
-        name: orgName, adminEmail: `owner${organizationCount}@example.com`, slug: `org-${organizationCount}-${suffix}`,
+        name: orgName,
+        adminEmail: `owner${organizationCount}@example.com`,
+        slug: `org-${organizationCount}-${suffix}`,
       });
       return { id: organization.id, slug: organization.slug, key: apiKey.key };
     },
@@ -109,10 +116,17 @@ export async function createTestContext(
       const user = await container.userRepository.upsert(container.db, { id: newId(), email });
       if (options.platformAdmin) await container.userRepository.setPlatformAdmin(container.db, user.id, true);
       if (organizationId) {
-        await container.db.insertInto('organization_members').values({ id: newId(), organization_id: organizationId, user_id: user.id, role })
-          .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doUpdateSet({ role })).execute();
+        await container.db
+          .insertInto('organization_members')
+          .values({ id: newId(), organization_id: organizationId, user_id: user.id, role })
+          .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doUpdateSet({ role }))
+          .execute();
       }
-      const { cookieValue, session } = await container.services.auth.startSession(user.id, { ip: '127.0.0.1', userAgent: 'test', requestId: 'test' }, 'auth.login');
+      const { cookieValue, session } = await container.services.auth.startSession(
+        user.id,
+        { ip: '127.0.0.1', userAgent: 'test', requestId: 'test' },
+        'auth.login',
+      );
       const cookie = `sf_session=${cookieValue}`;
       const headers: Record<string, string> = { cookie, origin: new URL(config.ADMIN_APP_URL).origin, 'x-requested-with': 'subscribe-flow' };
       if (organizationId) headers['x-organization-id'] = organizationId;

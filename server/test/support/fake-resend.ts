@@ -99,7 +99,10 @@ export function createFakeResend(options: FakeResendOptions = {}) {
     },
     /** Most requests that arrived within any window of `windowMs`, over the whole log. */
     maxRequestsInWindow(windowMs = 1000, filter: (r: LoggedRequest) => boolean = () => true): number {
-      const times = requests.filter(filter).map((r) => r.at).sort((a, b) => a - b);
+      const times = requests
+        .filter(filter)
+        .map((r) => r.at)
+        .sort((a, b) => a - b);
       let max = 0;
       for (let start = 0, end = 0; end < times.length; end += 1) {
         while (times[end]! - times[start]! >= windowMs) start += 1;
@@ -142,7 +145,10 @@ export function createFakeResend(options: FakeResendOptions = {}) {
       'ratelimit-reset': String(Math.max(Math.ceil(resetMs / 1000), 1)),
     };
     if (admitted.length >= rateLimit.requests) {
-      return { ...error(429, 'rate_limit_exceeded', 'Too many requests. You can only make a limited number of requests per second.'), headers: { ...headers, 'ratelimit-remaining': '0', 'retry-after': headers['ratelimit-reset'] } };
+      return {
+        ...error(429, 'rate_limit_exceeded', 'Too many requests. You can only make a limited number of requests per second.'),
+        headers: { ...headers, 'ratelimit-remaining': '0', 'retry-after': headers['ratelimit-reset'] },
+      };
     }
     admitted.push(now);
     return null;
@@ -194,10 +200,12 @@ export function createFakeResend(options: FakeResendOptions = {}) {
   async function dispatch(method: string, path: string, body: unknown, raw: string, headers: http.IncomingHttpHeaders, at: number): Promise<Reply> {
     if (method === 'POST' && (path === '/emails' || path === '/emails/batch')) {
       return withIdempotency(headers['idempotency-key'] as string | undefined, `${path} ${raw}`, async () =>
-        path === '/emails' ? sendOne(body, at, headers) : sendBatch(body, at, headers));
+        path === '/emails' ? sendOne(body, at, headers) : sendBatch(body, at, headers),
+      );
     }
     if (method === 'POST' && path === '/domains') return createDomain(body);
-    if (method === 'GET' && path === '/domains') return { status: 200, body: { object: 'list', has_more: false, data: [...domains.values()].map(({ records: _r, ...d }) => d) } };
+    if (method === 'GET' && path === '/domains')
+      return { status: 200, body: { object: 'list', has_more: false, data: [...domains.values()].map(({ records: _r, ...d }) => d) } };
     const match = /^\/domains\/([^/]+)(\/verify)?$/.exec(path);
     if (match) {
       const domain = domains.get(match[1]!);
@@ -248,7 +256,7 @@ export function createFakeResend(options: FakeResendOptions = {}) {
     const email: AcceptedEmail = {
       id,
       from: item.from as string,
-      to: Array.isArray(item.to) ? item.to as string[] : [item.to as string],
+      to: Array.isArray(item.to) ? (item.to as string[]) : [item.to as string],
       subject: item.subject as string,
       ...(recordBodies ? { html: item.html as string | undefined, text: item.text as string | undefined } : {}),
       headers: (item.headers as Record<string, string> | undefined) ?? {},
@@ -287,7 +295,8 @@ export function createFakeResend(options: FakeResendOptions = {}) {
   function createDomain(body: unknown): Reply {
     const input = body as { name?: unknown; region?: unknown } | null;
     if (typeof input?.name !== 'string' || !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(input.name)) return error(422, 'validation_error', 'Invalid `name` field.');
-    if ([...domains.values()].some((d) => d.name === input.name)) return error(403, 'validation_error', `The domain ${input.name} has been registered already.`);
+    if ([...domains.values()].some((d) => d.name === input.name))
+      return error(403, 'validation_error', `The domain ${input.name} has been registered already.`);
     const region = typeof input.region === 'string' ? input.region : 'us-east-1';
     const domain: FakeDomain = {
       id: randomUUID(),
@@ -296,10 +305,24 @@ export function createFakeResend(options: FakeResendOptions = {}) {
       status: 'not_started',
       created_at: new Date().toISOString(),
       records: [
-        { record: 'Verification', name: '_resend', type: 'TXT', ttl: 'Auto', status: 'not_started', value: `resend-verification=${randomBytes(12).toString('hex')}` },
+        {
+          record: 'Verification',
+          name: '_resend',
+          type: 'TXT',
+          ttl: 'Auto',
+          status: 'not_started',
+          value: `resend-verification=${randomBytes(12).toString('hex')}`,
+        },
         { record: 'SPF', name: 'send', type: 'MX', ttl: 'Auto', status: 'not_started', value: `feedback-smtp.${region}.amazonses.com`, priority: 10 },
         { record: 'SPF', name: 'send', type: 'TXT', ttl: 'Auto', status: 'not_started', value: '"v=spf1 include:amazonses.com ~all"' },
-        { record: 'DKIM', name: 'resend._domainkey', type: 'CNAME', ttl: 'Auto', status: 'not_started', value: `resend.${randomBytes(6).toString('hex')}.dkim.amazonses.com` },
+        {
+          record: 'DKIM',
+          name: 'resend._domainkey',
+          type: 'CNAME',
+          ttl: 'Auto',
+          status: 'not_started',
+          value: `resend.${randomBytes(6).toString('hex')}.dkim.amazonses.com`,
+        },
       ],
     };
     domains.set(domain.id, domain);

@@ -39,13 +39,32 @@ export async function startFakeStripe(options: { apiKey: string; webhookSecret: 
     res.end(JSON.stringify(body));
   };
   const error = (res: http.ServerResponse, status: number, message: string, code?: string) =>
-    send(res, status, { error: { type: status === 401 ? 'invalid_request_error' : status >= 500 ? 'api_error' : 'invalid_request_error', message, ...(code ? { code } : {}) } });
+    send(res, status, {
+      error: { type: status === 401 ? 'invalid_request_error' : status >= 500 ? 'api_error' : 'invalid_request_error', message, ...(code ? { code } : {}) },
+    });
 
   const subscriptionObject = (s: FakeSubscription) => ({
-    id: s.id, object: 'subscription', customer: s.customer, status: s.status, created: 1_700_000_000, livemode: false, metadata: {},
+    id: s.id,
+    object: 'subscription',
+    customer: s.customer,
+    status: s.status,
+    created: 1_700_000_000,
+    livemode: false,
+    metadata: {},
     items: {
-      object: 'list', has_more: false, url: `/v1/subscription_items?subscription=${s.id}`,
-      data: [{ id: `si_${s.id.slice(4)}`, object: 'subscription_item', current_period_end: s.current_period_end, current_period_start: s.current_period_end - 30 * 86_400, price: { id: s.price, object: 'price' }, quantity: 1 }],
+      object: 'list',
+      has_more: false,
+      url: `/v1/subscription_items?subscription=${s.id}`,
+      data: [
+        {
+          id: `si_${s.id.slice(4)}`,
+          object: 'subscription_item',
+          current_period_end: s.current_period_end,
+          current_period_start: s.current_period_end - 30 * 86_400,
+          price: { id: s.price, object: 'price' },
+          quantity: 1,
+        },
+      ],
     },
   });
 
@@ -83,14 +102,28 @@ export async function startFakeStripe(options: { apiKey: string; webhookSecret: 
         if (!body['line_items[0][price]']) return error(res, 400, 'Missing required param: line_items[0][price].');
         const session = id('cs_test');
         return remember({
-          id: session, object: 'checkout.session', mode: body.mode, customer: body.customer, client_reference_id: body.client_reference_id ?? null,
-          url: `https://checkout.stripe.test/c/pay/${session}`, success_url: body.success_url, cancel_url: body.cancel_url, subscription: null, status: 'open',
+          id: session,
+          object: 'checkout.session',
+          mode: body.mode,
+          customer: body.customer,
+          client_reference_id: body.client_reference_id ?? null,
+          url: `https://checkout.stripe.test/c/pay/${session}`,
+          success_url: body.success_url,
+          cancel_url: body.cancel_url,
+          subscription: null,
+          status: 'open',
         });
       }
       if (req.method === 'POST' && url.pathname === '/v1/billing_portal/sessions') {
         if (!body.customer || !customers.has(body.customer)) return error(res, 400, `No such customer: '${body.customer}'`, 'resource_missing');
         const session = id('bps');
-        return remember({ id: session, object: 'billing_portal.session', customer: body.customer, return_url: body.return_url, url: `https://billing.stripe.test/p/session/${session}` });
+        return remember({
+          id: session,
+          object: 'billing_portal.session',
+          customer: body.customer,
+          return_url: body.return_url,
+          url: `https://billing.stripe.test/p/session/${session}`,
+        });
       }
       const match = /^\/v1\/subscriptions\/([A-Za-z0-9_]+)$/.exec(url.pathname);
       if (req.method === 'GET' && match) {
@@ -112,7 +145,11 @@ export async function startFakeStripe(options: { apiKey: string; webhookSecret: 
     customers,
     /** Sets what Stripe knows about a subscription now (what the sync job will read). */
     setSubscription(subscription: Omit<FakeSubscription, 'id' | 'current_period_end'> & { id?: string; current_period_end?: number }): FakeSubscription {
-      const stored = { id: subscription.id ?? id('sub'), current_period_end: subscription.current_period_end ?? Math.floor(Date.now() / 1000) + 30 * 86_400, ...subscription } as FakeSubscription;
+      const stored = {
+        id: subscription.id ?? id('sub'),
+        current_period_end: subscription.current_period_end ?? Math.floor(Date.now() / 1000) + 30 * 86_400,
+        ...subscription,
+      } as FakeSubscription;
       subscriptions.set(stored.id, stored);
       return stored;
     },
@@ -123,8 +160,20 @@ export async function startFakeStripe(options: { apiKey: string; webhookSecret: 
     /** A webhook event as Stripe sends it: the raw body and its stripe-signature header. */
     event(type: string, object: Record<string, unknown>, options: { id?: string; timestamp?: number; secret?: string } = {}) {
       const eventId = options.id ?? id('evt');
-      const payload = JSON.stringify({ id: eventId, object: 'event', api_version: '2026-10-28.endive', created: Math.floor(Date.now() / 1000), livemode: false, type, data: { object } });
-      const signature = sdk.webhooks.generateTestHeaderString({ payload, secret: options.secret ?? webhookSecret, ...(options.timestamp ? { timestamp: options.timestamp } : {}) });
+      const payload = JSON.stringify({
+        id: eventId,
+        object: 'event',
+        api_version: '2026-10-28.endive',
+        created: Math.floor(Date.now() / 1000),
+        livemode: false,
+        type,
+        data: { object },
+      });
+      const signature = sdk.webhooks.generateTestHeaderString({
+        payload,
+        secret: options.secret ?? webhookSecret,
+        ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+      });
       return { id: eventId, payload, signature };
     },
     webhookSecret: options.webhookSecret,

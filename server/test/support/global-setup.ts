@@ -42,7 +42,9 @@ export default async function setup(project: TestProject) {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [template]);
     if (exists.rowCount === 0) {
       await admin.query(`create database ${template}_building`);
-      const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withDatabase(services.databaseUrl, `${template}_building`), max: 1 }) }) });
+      const db = new Kysely<unknown>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withDatabase(services.databaseUrl, `${template}_building`), max: 1 }) }),
+      });
       try {
         await migrateToLatest(db);
       } finally {

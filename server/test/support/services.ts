@@ -13,9 +13,15 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = net.connect({ host: hostname, port: Number(port || defaultPort), timeout: 1000 });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -50,6 +56,8 @@ export async function resolveServices(env = process.env): Promise<Services> {
   return {
     databaseUrl: postgres.getConnectionUri(),
     redisUrl: redis.getConnectionUrl(),
-    stop: async () => { await Promise.all([postgres.stop(), redis.stop()]); },
+    stop: async () => {
+      await Promise.all([postgres.stop(), redis.stop()]);
+    },
   };
 }

@@ -75,10 +75,11 @@ export async function startReceiver() {
     at: (path: string) => received.filter((r) => r.path === path),
     /** The most requests to `path` that were open at the same time. */
     maxInFlight: (path: string) => maxInFlight.get(path) ?? 0,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -20,7 +20,9 @@ async function freePort(): Promise<number> {
 }
 
 function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('Ready to accept connections')) resolve(child);
@@ -29,10 +31,11 @@ function startRedis(port: number): Promise<ChildProcess> {
   });
 }
 
-const stopRedis = (child: ChildProcess) => new Promise<void>((resolve) => {
-  child.once('exit', () => resolve());
-  child.kill('SIGKILL');
-});
+const stopRedis = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 
 let redisPort: number;
 let redis: ChildProcess;
@@ -44,7 +47,9 @@ beforeAll(async () => {
   redis = await startRedis(redisPort);
   receiver = await startReceiver();
   ctx = await createTestContext({
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`, WEBHOOKS_ALLOW_PRIVATE_HOSTS: '127.0.0.1', WEBHOOKS_CONCURRENCY_PER_ENDPOINT: '10',
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    WEBHOOKS_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
+    WEBHOOKS_CONCURRENCY_PER_ENDPOINT: '10',
   });
 });
 afterAll(async () => {
@@ -56,9 +61,22 @@ afterAll(async () => {
 });
 
 const context = (): JobContext => ({
-  jobId: 'relay-during-outage', attemptsMade: 0, attempt: 1, lastAttempt: false, signal: new AbortController().signal, log: ctx.container.logger,
-  rateLimited: async () => { throw new Error('rate limited'); }, unrecoverable: (m) => new Error(m),
-  giveBack: async () => { throw new Error('given back'); }, postpone: async () => { throw new Error('postponed'); },
+  jobId: 'relay-during-outage',
+  attemptsMade: 0,
+  attempt: 1,
+  lastAttempt: false,
+  signal: new AbortController().signal,
+  log: ctx.container.logger,
+  rateLimited: async () => {
+    throw new Error('rate limited');
+  },
+  unrecoverable: (m) => new Error(m),
+  giveBack: async () => {
+    throw new Error('given back');
+  },
+  postpone: async () => {
+    throw new Error('postponed');
+  },
 });
 
 describe('a Redis outage', () => {
@@ -79,7 +97,10 @@ describe('a Redis outage', () => {
     // rows are all that is left of them. The rest of the events stay unrelayed.
     const handlers = ctx.container.jobHandlers(createMetrics('outage-test'));
     await expect(handlers['events.relay']({ tick: 'outage' }, context())).rejects.toThrow();
-    const rows = await ctx.container.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const rows = await ctx.container.db
+      .selectFrom('webhook_deliveries')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(rows.n)).toBeGreaterThan(0);
     expect(Number(rows.n)).toBeLessThan(1000);
 

@@ -23,7 +23,9 @@ beforeAll(async () => {
   receiver = await startReceiver();
   // The receiver listens on loopback, which only an explicit allow-list entry opens.
   ctx = await createTestContext({
-    WEBHOOKS_ALLOW_PRIVATE_HOSTS: '127.0.0.1', WEBHOOKS_RETRY_DELAYS_SECONDS: RETRY_DELAYS.join(','), WEBHOOKS_TIMEOUT_MS: '400',
+    WEBHOOKS_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
+    WEBHOOKS_RETRY_DELAYS_SECONDS: RETRY_DELAYS.join(','),
+    WEBHOOKS_TIMEOUT_MS: '400',
     WEBHOOKS_CONCURRENCY_PER_ENDPOINT: '2',
     RATE_LIMIT_API_KEY_PER_MINUTE: '100000',
   });
@@ -52,9 +54,16 @@ async function createEndpoint(path: string, body: Record<string, unknown> = {}, 
   return endpoint as { id: string; secret: string; signing_secret: string; events: string[] };
 }
 
-const deliveries = async (endpointId: string, query = '') => (await call('GET', `/api/v1/webhooks/${endpointId}/deliveries${query}`)).json().items as {
-  id: string; status: string; attempts: number; last_status_code: number | null; last_error: string | null; event_type: string; event_id: string;
-}[];
+const deliveries = async (endpointId: string, query = '') =>
+  (await call('GET', `/api/v1/webhooks/${endpointId}/deliveries${query}`)).json().items as {
+    id: string;
+    status: string;
+    attempts: number;
+    last_status_code: number | null;
+    last_error: string | null;
+    event_type: string;
+    event_id: string;
+  }[];
 
 async function settled(endpointId: string, count = 1) {
   return waitFor(async () => {
@@ -77,7 +86,7 @@ describe('endpoints', () => {
     expect(row.secret_encrypted).not.toContain(endpoint.secret.slice(6, 30));
   });
 
-  it('lists the event catalogue with each type\'s JSON Schema', async () => {
+  it("lists the event catalogue with each type's JSON Schema", async () => {
     const { items } = (await call('GET', '/api/v1/webhooks/event-types')).json();
     const created = items.find((i: { type: string }) => i.type === 'subscriber.created');
     expect(created.payload).toMatchObject({ type: 'object', properties: { subscriber: { type: 'object' } } });
@@ -89,7 +98,11 @@ describe('endpoints', () => {
     expect(bad.statusCode).toBe(422);
     expect(bad.json().error.code).toBe('unknown_event_type');
     const endpoint = await createEndpoint('/patch-me');
-    const patched = await call('PATCH', `/api/v1/webhooks/${endpoint.id}`, { events: ['email.bounced'], description: 'bounces', url: receiver.url('/patched') });
+    const patched = await call('PATCH', `/api/v1/webhooks/${endpoint.id}`, {
+      events: ['email.bounced'],
+      description: 'bounces',
+      url: receiver.url('/patched'),
+    });
     expect(patched.json()).toMatchObject({ events: ['email.bounced'], description: 'bounces', url: receiver.url('/patched') });
     expect((await call('DELETE', `/api/v1/webhooks/${endpoint.id}`)).statusCode).toBe(204);
     expect((await call('GET', `/api/v1/webhooks/${endpoint.id}`)).statusCode).toBe(404);
@@ -135,17 +148,42 @@ describe('delivery', () => {
   it('sends each delivery of a batch once, even when the batch job runs twice beside a single attempt job', async () => {
     const endpoint = await createEndpoint('/batch-twice', { events: ['subscriber.note_added'] });
     const ids = Array.from({ length: 12 }, () => newId());
-    await ctx.container.db.insertInto('webhook_deliveries').values(ids.map((id, i) => ({
-      id, organization_id: organizationId, endpoint_id: endpoint.id, event_id: newId(), event_type: 'subscriber.note_added', event_created_at: new Date(),
-      payload: JSON.stringify({ n: i }), replay: true, next_attempt_at: new Date(),
-    }))).execute();
+    await ctx.container.db
+      .insertInto('webhook_deliveries')
+      .values(
+        ids.map((id, i) => ({
+          id,
+          organization_id: organizationId,
+          endpoint_id: endpoint.id,
+          event_id: newId(),
+          event_type: 'subscriber.note_added',
+          event_created_at: new Date(),
+          payload: JSON.stringify({ n: i }),
+          replay: true,
+          next_attempt_at: new Date(),
+        })),
+      )
+      .execute();
     const handlers = ctx.container.jobHandlers(createMetrics('batch-test'));
     const postponed: string[] = [];
     const context = (jobId: string): JobContext => ({
-      jobId, attemptsMade: 0, attempt: 1, lastAttempt: false, signal: new AbortController().signal, log: ctx.container.logger,
-      rateLimited: async () => { throw new Error('rate limited'); }, unrecoverable: (m) => new Error(m),
-      giveBack: async () => { throw new Error('given back'); },
-      postpone: async () => { postponed.push(jobId); throw new Error('postponed'); },
+      jobId,
+      attemptsMade: 0,
+      attempt: 1,
+      lastAttempt: false,
+      signal: new AbortController().signal,
+      log: ctx.container.logger,
+      rateLimited: async () => {
+        throw new Error('rate limited');
+      },
+      unrecoverable: (m) => new Error(m),
+      giveBack: async () => {
+        throw new Error('given back');
+      },
+      postpone: async () => {
+        postponed.push(jobId);
+        throw new Error('postponed');
+      },
     });
     const payload = { endpoint_id: endpoint.id, delivery_ids: ids };
     const runs = await Promise.allSettled([
@@ -203,10 +241,12 @@ describe('delivery', () => {
     receiver.script('/down', [{ status: 200 }]);
     const retried = await call('POST', `/api/v1/webhooks/deliveries/${dead!.id}/retry`);
     expect(retried.statusCode).toBe(202);
-    const [done] = await settled(endpoint.id).then(async () => waitFor(async () => {
-      const items = await deliveries(endpoint.id);
-      return items[0]!.status === 'succeeded' ? items : null;
-    }));
+    const [done] = await settled(endpoint.id).then(async () =>
+      waitFor(async () => {
+        const items = await deliveries(endpoint.id);
+        return items[0]!.status === 'succeeded' ? items : null;
+      }),
+    );
     expect(done).toMatchObject({ status: 'succeeded', attempts: RETRY_DELAYS.length + 2 });
     expect(receiver.at('/down').at(-1)!.headers['webhook-id']).toBe(dead!.event_id);
   });
@@ -238,10 +278,14 @@ describe('delivery', () => {
     expect((await call('POST', `/api/v1/webhooks/${endpoint.id}/test`)).statusCode).toBe(422);
   });
 
-  it('disables an endpoint that has failed for the configured time and emails the organization\'s admins', async () => {
+  it("disables an endpoint that has failed for the configured time and emails the organization's admins", async () => {
     const endpoint = await createEndpoint('/failing-for-days');
     receiver.script('/failing-for-days', [{ status: 500 }]);
-    await ctx.container.db.updateTable('webhook_endpoints').set({ failing_since: sql<Date>`now() - interval '73 hours'` }).where('id', '=', endpoint.id).execute();
+    await ctx.container.db
+      .updateTable('webhook_endpoints')
+      .set({ failing_since: sql<Date>`now() - interval '73 hours'` })
+      .where('id', '=', endpoint.id)
+      .execute();
     await call('POST', `/api/v1/webhooks/${endpoint.id}/test`);
     const fetched = await waitFor(async () => {
       const row = (await call('GET', `/api/v1/webhooks/${endpoint.id}`)).json();
@@ -257,7 +301,10 @@ describe('delivery', () => {
 
   it('does not follow redirects and keeps only the first 2 KB of an answer', async () => {
     const endpoint = await createEndpoint('/redirect');
-    receiver.script('/redirect', [{ status: 302, headers: { location: receiver.url('/redirect-target') } }, { status: 200, body: 'x'.repeat(1_000_000) }]);
+    receiver.script('/redirect', [
+      { status: 302, headers: { location: receiver.url('/redirect-target') } },
+      { status: 200, body: 'x'.repeat(1_000_000) },
+    ]);
     await call('POST', `/api/v1/webhooks/${endpoint.id}/test`);
     const [delivery] = await settled(endpoint.id);
     expect(receiver.at('/redirect-target')).toHaveLength(0);
@@ -290,7 +337,10 @@ describe('delivery', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json().deliveries).toBe(2);
     const got = await waitFor(() => (receiver.at('/replayed').length >= 2 ? receiver.at('/replayed') : null));
-    expect(got.map((r) => (r.event!.data as { subscriber: { email: string } }).subscriber.email).sort()).toEqual(['replay1@example.com', 'replay2@example.com']);
+    expect(got.map((r) => (r.event!.data as { subscriber: { email: string } }).subscriber.email).sort()).toEqual([
+      'replay1@example.com',
+      'replay2@example.com',
+    ]);
     expect((await call('POST', `/api/v1/webhooks/${endpoint.id}/replay`, { from: start.toISOString(), to: start.toISOString() })).statusCode).toBe(422);
   });
 
@@ -309,8 +359,16 @@ describe('delivery', () => {
 describe('the SSRF guard', () => {
   it('refuses internal addresses at create, whatever the allow-list does not name', async () => {
     const urls = [
-      'http://10.0.0.1/hook', 'http://172.16.5.4/hook', 'http://192.168.0.1/hook', 'http://127.0.0.2/hook', 'http://169.254.169.254/latest/meta-data/',
-      'http://100.64.0.1/hook', 'http://[::1]/hook', 'http://[fd00:ec2::254]/hook', 'http://[fe80::1]/hook', 'http://0.0.0.0/hook',
+      'http://10.0.0.1/hook',
+      'http://172.16.5.4/hook',
+      'http://192.168.0.1/hook',
+      'http://127.0.0.2/hook',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://100.64.0.1/hook',
+      'http://[::1]/hook',
+      'http://[fd00:ec2::254]/hook',
+      'http://[fe80::1]/hook',
+      'http://0.0.0.0/hook',
     ];
     const answers = await Promise.all(urls.map(async (url) => [url, (await call('POST', '/api/v1/webhooks', { url, events: ['*'] })).json().error?.code]));
     expect(answers.filter(([, code]) => code !== 'webhook_url_blocked')).toEqual([]);
@@ -322,7 +380,11 @@ describe('the SSRF guard', () => {
   it('checks again at every delivery', async () => {
     const endpoint = await createEndpoint('/moved-inside');
     // As if the address had changed since the check at create (a rebinding name does this through DNS).
-    await ctx.container.db.updateTable('webhook_endpoints').set({ url: `http://127.0.0.2:${receiver.port}/moved-inside` }).where('id', '=', endpoint.id).execute();
+    await ctx.container.db
+      .updateTable('webhook_endpoints')
+      .set({ url: `http://127.0.0.2:${receiver.port}/moved-inside` })
+      .where('id', '=', endpoint.id)
+      .execute();
     await call('POST', `/api/v1/webhooks/${endpoint.id}/test`);
     const [delivery] = await settled(endpoint.id);
     expect(delivery!.status).toBe('dead');
@@ -340,9 +402,14 @@ describe('tenants and scopes', () => {
     const b = api(ctx, other.key);
     const otherEndpoint = await createEndpoint('/tenant-b', {}, b);
     for (const [method, url, body] of [
-      ['GET', `/api/v1/webhooks/${endpoint.id}`], ['PATCH', `/api/v1/webhooks/${endpoint.id}`, { description: 'x' }], ['DELETE', `/api/v1/webhooks/${endpoint.id}`],
-      ['POST', `/api/v1/webhooks/${endpoint.id}/test`], ['POST', `/api/v1/webhooks/${endpoint.id}/rotate-secret`], ['GET', `/api/v1/webhooks/${endpoint.id}/deliveries`],
-      ['GET', `/api/v1/webhooks/deliveries/${delivery!.id}`], ['POST', `/api/v1/webhooks/deliveries/${delivery!.id}/retry`],
+      ['GET', `/api/v1/webhooks/${endpoint.id}`],
+      ['PATCH', `/api/v1/webhooks/${endpoint.id}`, { description: 'x' }],
+      ['DELETE', `/api/v1/webhooks/${endpoint.id}`],
+      ['POST', `/api/v1/webhooks/${endpoint.id}/test`],
+      ['POST', `/api/v1/webhooks/${endpoint.id}/rotate-secret`],
+      ['GET', `/api/v1/webhooks/${endpoint.id}/deliveries`],
+      ['GET', `/api/v1/webhooks/deliveries/${delivery!.id}`],
+      ['POST', `/api/v1/webhooks/deliveries/${delivery!.id}/retry`],
       ['POST', `/api/v1/webhooks/${endpoint.id}/replay`, { from: new Date(0).toISOString(), to: new Date().toISOString() }],
     ] as const) {
       expect((await b(method, url, body)).statusCode, `${method} ${url}`).toBe(404);
@@ -361,8 +428,11 @@ describe('tenants and scopes', () => {
     expect((await reader('GET', '/api/v1/webhooks')).statusCode).toBe(200);
     expect((await reader('GET', `/api/v1/webhooks/${endpoint.id}/deliveries`)).statusCode).toBe(200);
     for (const [method, url, body] of [
-      ['POST', '/api/v1/webhooks', { url: receiver.url('/nope'), events: ['*'] }], ['PATCH', `/api/v1/webhooks/${endpoint.id}`, { description: 'x' }],
-      ['POST', `/api/v1/webhooks/${endpoint.id}/test`], ['POST', `/api/v1/webhooks/${endpoint.id}/rotate-secret`], ['DELETE', `/api/v1/webhooks/${endpoint.id}`],
+      ['POST', '/api/v1/webhooks', { url: receiver.url('/nope'), events: ['*'] }],
+      ['PATCH', `/api/v1/webhooks/${endpoint.id}`, { description: 'x' }],
+      ['POST', `/api/v1/webhooks/${endpoint.id}/test`],
+      ['POST', `/api/v1/webhooks/${endpoint.id}/rotate-secret`],
+      ['DELETE', `/api/v1/webhooks/${endpoint.id}`],
     ] as const) {
       const res = await reader(method, url, body);
       expect(res.json().error?.code, `${method} ${url}`).toBe('insufficient_scope');

@@ -57,22 +57,32 @@ export function App(props: { route: Route; initialView?: Promise<ViewResult> | n
       const code = errorCode(error);
       if (code === 'token_expired' || code === 'invalid_token') {
         return setState({
-          kind: 'link-problem', problem: code === 'token_expired' ? 'expired' : 'invalid',
-          organization: errorDetail(error, 'organization') ?? route.organization, organizationName: errorDetail(error, 'organization_name') ?? null,
+          kind: 'link-problem',
+          problem: code === 'token_expired' ? 'expired' : 'invalid',
+          organization: errorDetail(error, 'organization') ?? route.organization,
+          organizationName: errorDetail(error, 'organization_name') ?? null,
         });
       }
       setState({ kind: 'failed' });
     });
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [route, props.initialView, props.initialData, attempt]);
 
   const organizationLocale = state.kind === 'ready' || state.kind === 'deleted' ? state.view.organization.locale : null;
   const locale = chooseLocale(LOCALES, { chosen, browser: navigator.languages, organization: organizationLocale });
-  const ui = useMemo(() => ({
-    locale,
-    t: MESSAGES[locale],
-    setLocale: (next: Locale) => { rememberLocale(next); setChosen(next); },
-  }), [locale]);
+  const ui = useMemo(
+    () => ({
+      locale,
+      t: MESSAGES[locale],
+      setLocale: (next: Locale) => {
+        rememberLocale(next);
+        setChosen(next);
+      },
+    }),
+    [locale],
+  );
 
   useEffect(() => {
     document.documentElement.lang = locale;
@@ -86,25 +96,47 @@ export function App(props: { route: Route; initialView?: Promise<ViewResult> | n
   let page;
   if (route.page === 'confirm') page = <ConfirmPage token={route.token} />;
   else if (route.page === 'request-link') page = <RequestLinkPage problem={route.problem ?? 'missing'} organization={route.organization} />;
-  else if (state.kind === 'loading') page = <Frame title={t.title}><p role="status">{t.loading}</p></Frame>;
-  else if (state.kind === 'link-problem') page = <RequestLinkPage problem={state.problem} organization={state.organization} organizationName={state.organizationName ?? null} />;
+  else if (state.kind === 'loading')
+    page = (
+      <Frame title={t.title}>
+        <p role="status">{t.loading}</p>
+      </Frame>
+    );
+  else if (state.kind === 'link-problem')
+    page = <RequestLinkPage problem={state.problem} organization={state.organization} organizationName={state.organizationName ?? null} />;
   else if (state.kind === 'failed') {
     page = (
       <Frame title={t.title}>
         <p role="alert">{t.genericError}</p>
-        <Button variant="primary" onClick={() => { setState({ kind: 'loading' }); setAttempt((n) => n + 1); }}>{t.retry}</Button>
+        <Button
+          variant="primary"
+          onClick={() => {
+            setState({ kind: 'loading' });
+            setAttempt((n) => n + 1);
+          }}
+        >
+          {t.retry}
+        </Button>
       </Frame>
     );
   } else if (state.kind === 'deleted') {
-    page = <Frame title={t.deletedTitle} organization={state.view.organization} focusTitle><p>{t.deletedBody}</p></Frame>;
+    page = (
+      <Frame title={t.deletedTitle} organization={state.view.organization} focusTitle>
+        <p>{t.deletedBody}</p>
+      </Frame>
+    );
   } else {
     const { view } = state;
     page = (
       <PreferencesPage
-        token={route.token} view={view} unsubscribeFirst={route.unsubscribeFirst}
+        token={route.token}
+        view={view}
+        unsubscribeFirst={route.unsubscribeFirst}
         onDeleted={() => setState({ kind: 'deleted', view })}
         // A link that expires while the page is open ends on the new-link form, naming the organization.
-        onLinkExpired={() => setState({ kind: 'link-problem', problem: 'expired', organization: view.organization.slug, organizationName: view.organization.name })}
+        onLinkExpired={() =>
+          setState({ kind: 'link-problem', problem: 'expired', organization: view.organization.slug, organizationName: view.organization.name })
+        }
       />
     );
   }

@@ -4,8 +4,11 @@ import type { paths } from '@shared/api/client';
 /** The API as the preference app uses it; types come from the generated OpenAPI schema. */
 export const api = createApiClient({ baseUrl: import.meta.env.VITE_API_URL ?? '' });
 
-type Json<P extends keyof paths, M extends keyof paths[P], S extends number> =
-  paths[P][M] extends { responses: Record<S, { content: { 'application/json': infer T } }> } ? T : never;
+type Json<P extends keyof paths, M extends keyof paths[P], S extends number> = paths[P][M] extends {
+  responses: Record<S, { content: { 'application/json': infer T } }>;
+}
+  ? T
+  : never;
 
 export type PreferenceView = Json<'/api/v1/preference-center', 'get', 200>;
 export type PublicOrganization = PreferenceView['organization'];

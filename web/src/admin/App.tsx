@@ -65,25 +65,37 @@ function Redirect({ to }: { to: string }) {
 function SignedInApp() {
   const { path } = useLocation();
   const me = useMe();
-  if (me.isPending) return <main className="centered"><Loading label="Loading your dashboard…" /></main>;
+  if (me.isPending)
+    return (
+      <main className="centered">
+        <Loading label="Loading your dashboard…" />
+      </main>
+    );
   if (me.isError) {
     if (me.error instanceof ApiRequestError && me.error.status === 401) {
       const next = `${window.location.pathname.replace(import.meta.env.BASE_URL.replace(/\/$/, ''), '') || '/'}${window.location.search}`;
       return <Redirect to={`/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`} />;
     }
-    return <main className="centered"><ErrorState error={me.error} onRetry={() => void me.refetch()} /></main>;
+    return (
+      <main className="centered">
+        <ErrorState error={me.error} onRetry={() => void me.refetch()} />
+      </main>
+    );
   }
   return (
     <SessionProvider me={me.data}>
       {(state) => {
-        if (state === 'no-organization') return <Suspense fallback={<Loading />}><NoOrganizationPage /></Suspense>;
+        if (state === 'no-organization')
+          return (
+            <Suspense fallback={<Loading />}>
+              <NoOrganizationPage />
+            </Suspense>
+          );
         if (path === '/settings') return <Redirect to="/settings/organization" />;
         const match = resolve(ROUTES, path);
         return (
           <Shell>
-            <Suspense fallback={<Loading />}>
-              {match ? <match.Page key={path} params={match.params} /> : <NotFoundPage />}
-            </Suspense>
+            <Suspense fallback={<Loading />}>{match ? <match.Page key={path} params={match.params} /> : <NotFoundPage />}</Suspense>
           </Shell>
         );
       }}
@@ -95,7 +107,18 @@ function Routes() {
   const { path } = useLocation();
   if (path === '/login') return <LoginPage />;
   const publicMatch = resolve(PUBLIC_ROUTES, path);
-  if (publicMatch) return <Suspense fallback={<main className="centered"><Loading /></main>}><publicMatch.Page params={publicMatch.params} /></Suspense>;
+  if (publicMatch)
+    return (
+      <Suspense
+        fallback={
+          <main className="centered">
+            <Loading />
+          </main>
+        }
+      >
+        <publicMatch.Page params={publicMatch.params} />
+      </Suspense>
+    );
   return <SignedInApp />;
 }
 

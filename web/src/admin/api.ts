@@ -79,10 +79,13 @@ export function describeError(error: unknown): string {
 
 /** "texts.en.title" → "Texts › en › title", "first_name" → "First name". */
 function humanField(field: string): string {
-  return field.split('.').map((part, index) => {
-    const words = part.replace(/_/g, ' ');
-    return index === 0 ? words.charAt(0).toUpperCase() + words.slice(1) : words;
-  }).join(' › ');
+  return field
+    .split('.')
+    .map((part, index) => {
+      const words = part.replace(/_/g, ' ');
+      return index === 0 ? words.charAt(0).toUpperCase() + words.slice(1) : words;
+    })
+    .join(' › ');
 }
 
 /** A fresh Idempotency-Key for a create or send, so a double click or a retry never creates twice. */

@@ -45,7 +45,8 @@ export const keys = {
     all: (o: string) => [...org(o), 'templates'] as const,
     list: (o: string, status: string) => [...org(o), 'templates', 'list', status] as const,
     detail: (o: string, id: string) => [...org(o), 'templates', 'detail', id] as const,
-    preview: (o: string, id: string, input: { version: string; variables: string; draft: Record<string, string> }) => [...org(o), 'templates', 'detail', id, 'preview', input] as const,
+    preview: (o: string, id: string, input: { version: string; variables: string; draft: Record<string, string> }) =>
+      [...org(o), 'templates', 'detail', id, 'preview', input] as const,
   },
   emails: {
     list: (o: string, filters: { to?: string; status?: string; category?: string }) => [...org(o), 'emails', 'list', filters] as const,

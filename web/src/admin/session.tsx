@@ -51,11 +51,14 @@ export function SessionProvider({ me, children }: { me: Me; children: (state: 'r
   const membership = me.memberships.find((m) => m.organization.id === stored) ?? me.memberships[0];
   if (membership && membership.organization.id !== stored) organizationStore.set(membership.organization.id);
 
-  const switchOrganization = useCallback((id: string) => {
-    organizationStore.set(id);
-    queryClient.removeQueries({ queryKey: ['org'] });
-    void queryClient.invalidateQueries({ queryKey: keys.me() });
-  }, [queryClient]);
+  const switchOrganization = useCallback(
+    (id: string) => {
+      organizationStore.set(id);
+      queryClient.removeQueries({ queryKey: ['org'] });
+      void queryClient.invalidateQueries({ queryKey: keys.me() });
+    },
+    [queryClient],
+  );
 
   const value = useMemo<Session | null>(() => {
     if (!membership) return null;

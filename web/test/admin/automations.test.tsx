@@ -11,13 +11,34 @@ const page = (items: unknown[]) => ({ status: 200, body: { items, next_cursor: n
 
 function automation(overrides: Record<string, unknown> = {}) {
   return {
-    id: ID, name: 'Welcome series', event: 'subscriber.created', tag_id: null, template_id: WELCOME, delay_seconds: 0, conditions: null,
-    steps: [{ type: 'send_email', template_id: WELCOME }], reentry: 'never', is_active: false, version: 1,
-    created_at: '2026-12-01T10:00:00.000Z', updated_at: '2026-12-01T10:00:00.000Z', ...overrides,
+    id: ID,
+    name: 'Welcome series',
+    event: 'subscriber.created',
+    tag_id: null,
+    template_id: WELCOME,
+    delay_seconds: 0,
+    conditions: null,
+    steps: [{ type: 'send_email', template_id: WELCOME }],
+    reentry: 'never',
+    is_active: false,
+    version: 1,
+    created_at: '2026-12-01T10:00:00.000Z',
+    updated_at: '2026-12-01T10:00:00.000Z',
+    ...overrides,
   };
 }
-const templates = page([{ id: WELCOME, name: 'Welcome', slug: 'welcome', category: 'marketing' }, { id: '01900000-0000-7000-8000-0000000000e2', name: 'Receipt', slug: 'receipt', category: 'transactional' }]);
-const counts = { status: 200, body: { version: 1, runs: { active: 3, completed: 10, exited: 2 }, steps: [{ index: 0, type: 'send_email', entered: 15, waiting: 0, completed: 13, exited: 2, exit_reasons: { unsubscribed: 2 } }] } };
+const templates = page([
+  { id: WELCOME, name: 'Welcome', slug: 'welcome', category: 'marketing' },
+  { id: '01900000-0000-7000-8000-0000000000e2', name: 'Receipt', slug: 'receipt', category: 'transactional' },
+]);
+const counts = {
+  status: 200,
+  body: {
+    version: 1,
+    runs: { active: 3, completed: 10, exited: 2 },
+    steps: [{ index: 0, type: 'send_email', entered: 15, waiting: 0, completed: 13, exited: 2, exit_reasons: { unsubscribed: 2 } }],
+  },
+};
 
 function showEditor(role: 'owner' | 'viewer' = 'owner', overrides: Record<string, unknown> = {}) {
   answer(`GET /api/v1/triggers/${ID}`, { status: 200, body: automation(overrides) });
@@ -29,7 +50,10 @@ function showEditor(role: 'owner' | 'viewer' = 'owner', overrides: Record<string
 
 describe('the automations list', () => {
   it('shows each automation with its state and its steps in words', async () => {
-    answer('GET /api/v1/triggers', page([automation({ is_active: true, steps: [{ type: 'send_email', template_id: WELCOME }, { type: 'delay', seconds: 172_800 }, { type: 'exit' }] })]));
+    answer(
+      'GET /api/v1/triggers',
+      page([automation({ is_active: true, steps: [{ type: 'send_email', template_id: WELCOME }, { type: 'delay', seconds: 172_800 }, { type: 'exit' }] })]),
+    );
     renderSignedIn(<AutomationsPage />);
     const row = (await screen.findByRole('link', { name: 'Welcome series' })).closest('tr')!;
     expect(within(row).getByText('active')).toBeTruthy();
@@ -50,7 +74,13 @@ describe('the automation editor', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(calls.some((c) => c.method === 'PATCH')).toBe(true));
     const saved = calls.find((c) => c.method === 'PATCH')!;
-    expect(saved.body).toEqual({ name: 'Welcome series', steps: [{ type: 'send_email', template_id: WELCOME }, { type: 'delay', seconds: 259_200 }] });
+    expect(saved.body).toEqual({
+      name: 'Welcome series',
+      steps: [
+        { type: 'send_email', template_id: WELCOME },
+        { type: 'delay', seconds: 259_200 },
+      ],
+    });
     expect(await screen.findByText(/Saved as version 2/)).toBeTruthy();
   });
 
@@ -61,7 +91,10 @@ describe('the automation editor', () => {
     await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.path.endsWith('/activate'))).toBe(true));
 
     fireEvent.change(screen.getByLabelText('Template'), { target: { value: '' } });
-    answer(`PATCH /api/v1/triggers/${ID}`, apiError(422, 'invalid_automation', [{ field: 'steps.0.template_id', code: 'rejected', message: 'no such template' }]));
+    answer(
+      `PATCH /api/v1/triggers/${ID}`,
+      apiError(422, 'invalid_automation', [{ field: 'steps.0.template_id', code: 'rejected', message: 'no such template' }]),
+    );
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     expect(await screen.findByText('no such template')).toBeTruthy();
   });

@@ -16,7 +16,8 @@ let html: string;
 beforeAll(async () => {
   out = mkdtempSync(path.join(tmpdir(), 'sf-admin-build-'));
   await promisify(execFile)(path.join(web, '..', 'node_modules', '.bin', 'vite'), ['build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], {
-    cwd: web, env: { ...process.env, NODE_ENV: 'production', WEB_APP: 'admin' },
+    cwd: web,
+    env: { ...process.env, NODE_ENV: 'production', WEB_APP: 'admin' },
   });
   html = readFileSync(path.join(out, 'index.html'), 'utf8');
 }, 120_000);
@@ -46,7 +47,7 @@ describe('the admin app build', () => {
     }
   });
 
-  it('has no inline script (so it runs under script-src \'self\') and is not indexable', () => {
+  it("has no inline script (so it runs under script-src 'self') and is not indexable", () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).toContain('<meta name="robots" content="noindex, nofollow"');
     expect(initialScripts().every((src) => src.startsWith('/admin/assets/'))).toBe(true);

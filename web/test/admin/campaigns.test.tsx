@@ -6,9 +6,24 @@ import { renderSignedIn } from './helpers';
 
 const ID = '01900000-0000-7000-8000-0000000000c1';
 const CAMPAIGN = {
-  id: ID, name: 'March news', status: 'draft', template_id: '01900000-0000-7000-8000-0000000000t1', segment_id: null, tag_filter: { include_tags: ['news'] },
-  subject: null, preheader: null, from_name: null, reply_to: null, scheduled_at: null, started_at: null, completed_at: null, cancelled_at: null,
-  targeted_count: 0, last_error: null, created_at: '2026-12-01T10:00:00.000Z', updated_at: '2026-12-01T10:00:00.000Z',
+  id: ID,
+  name: 'March news',
+  status: 'draft',
+  template_id: '01900000-0000-7000-8000-0000000000t1',
+  segment_id: null,
+  tag_filter: { include_tags: ['news'] },
+  subject: null,
+  preheader: null,
+  from_name: null,
+  reply_to: null,
+  scheduled_at: null,
+  started_at: null,
+  completed_at: null,
+  cancelled_at: null,
+  targeted_count: 0,
+  last_error: null,
+  created_at: '2026-12-01T10:00:00.000Z',
+  updated_at: '2026-12-01T10:00:00.000Z',
 };
 const COUNT = { count: 1234, excluded: { unsubscribed_from_topic: 3, unsubscribed: 10, bounced: 1, complained: 0, suppressed: 2, pending_confirmation: 5 } };
 const PROGRESS = { status: 'sending', targeted: 1234, queued: 800, sending: 100, sent: 330, failed: 0, skipped: 4, cancelled: 0, last_error: null };
@@ -46,21 +61,58 @@ describe('the campaign page', () => {
   it('shows opens and clicks of people and machines apart, as a chart with a table and per link, warns about the bounce rate, and offers the non-openers action', async () => {
     const zero = { human: { total: 0, unique: 0 }, machine: { total: 0, unique: 0 } };
     const ANALYTICS = {
-      campaign_id: ID, tracking: true, sent: 100, delivered: 95, bounced: 5, complained: 0, unsubscribed: 2,
+      campaign_id: ID,
+      tracking: true,
+      sent: 100,
+      delivered: 95,
+      bounced: 5,
+      complained: 0,
+      unsubscribed: 2,
       opens: { human: { total: 60, unique: 40 }, machine: { total: 30, unique: 30 } },
       clicks: { human: { total: 12, unique: 9 }, machine: { total: 7, unique: 7 } },
       rates: { open_rate: 40 / 95, click_rate: 9 / 95, bounce_rate: 0.05, complaint_rate: 0, unsubscribe_rate: 0.02 },
       warnings: [{ code: 'bounce_rate_high', message: '5.00 % of the emails bounced; above 2 % mailbox providers start to filter the sender.' }],
       links: [{ url: 'https://example.com/sale', human: { total: 12, unique: 9 }, machine: { total: 7, unique: 7 } }],
-      series: [{ at: '2026-12-01T10:00:00.000Z', interval: 'hour', opens: { ...zero, human: { total: 60, unique: 40 } }, clicks: { ...zero, human: { total: 12, unique: 9 } } }],
+      series: [
+        {
+          at: '2026-12-01T10:00:00.000Z',
+          interval: 'hour',
+          opens: { ...zero, human: { total: 60, unique: 40 } },
+          clicks: { ...zero, human: { total: 12, unique: 9 } },
+        },
+      ],
     };
     const SENT = { ...CAMPAIGN, status: 'sent', targeted_count: 100 };
     answer(`GET /api/v1/campaigns/${ID}`, { status: 200, body: SENT });
-    answer(`GET /api/v1/campaigns/${ID}/progress`, { status: 200, body: { ...PROGRESS, status: 'sent', targeted: 100, queued: 0, sending: 0, sent: 100, skipped: 0 } });
-    answer(`GET /api/v1/campaigns/${ID}/stats`, { status: 200, body: { targeted: 100, queued: 0, sending: 0, sent: 100, failed: 0, skipped: 0, cancelled: 0, delivered: 95, bounced: 5, complained: 0, opened: 40, clicked: 9, unsubscribed: 2, skipped_by_reason: {} } });
+    answer(`GET /api/v1/campaigns/${ID}/progress`, {
+      status: 200,
+      body: { ...PROGRESS, status: 'sent', targeted: 100, queued: 0, sending: 0, sent: 100, skipped: 0 },
+    });
+    answer(`GET /api/v1/campaigns/${ID}/stats`, {
+      status: 200,
+      body: {
+        targeted: 100,
+        queued: 0,
+        sending: 0,
+        sent: 100,
+        failed: 0,
+        skipped: 0,
+        cancelled: 0,
+        delivered: 95,
+        bounced: 5,
+        complained: 0,
+        opened: 40,
+        clicked: 9,
+        unsubscribed: 2,
+        skipped_by_reason: {},
+      },
+    });
     answer(`GET /api/v1/campaigns/${ID}/recipients`, { status: 200, body: { items: [], next_cursor: null } });
     answer(`GET /api/v1/campaigns/${ID}/analytics`, { status: 200, body: ANALYTICS });
-    answer(`POST /api/v1/campaigns/${ID}/resend`, { status: 201, body: { ...CAMPAIGN, id: '01900000-0000-7000-8000-0000000000c2', name: 'March news (did not open)' } });
+    answer(`POST /api/v1/campaigns/${ID}/resend`, {
+      status: 201,
+      body: { ...CAMPAIGN, id: '01900000-0000-7000-8000-0000000000c2', name: 'March news (did not open)' },
+    });
     renderSignedIn(<CampaignDetailPage params={{ id: ID }} />, { role: 'admin' });
     const table = await screen.findByRole('table', { name: /rates use people only/ });
     const opens = within(table).getByRole('row', { name: /Opens/ });

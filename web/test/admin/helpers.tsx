@@ -22,15 +22,34 @@ export function me(role: Role = 'owner', organizations: { id: string; name: stri
 export function subscriber(n: number, overrides: Record<string, unknown> = {}) {
   const id = `01900000-0000-7000-8000-${String(n).padStart(12, '0')}`;
   return {
-    id, email: `person${n}@example.com`, status: 'active', first_name: null, last_name: null, metadata: {}, source: 'api',
-    tags: [], confirmed_at: null, unsubscribed_at: null, created_at: '2026-11-01T10:00:00.000Z', updated_at: '2026-11-01T10:00:00.000Z', ...overrides,
+    id,
+    email: `person${n}@example.com`,
+    status: 'active',
+    first_name: null,
+    last_name: null,
+    metadata: {},
+    source: 'api',
+    tags: [],
+    confirmed_at: null,
+    unsubscribed_at: null,
+    created_at: '2026-11-01T10:00:00.000Z',
+    updated_at: '2026-11-01T10:00:00.000Z',
+    ...overrides,
   };
 }
 
 export function tag(name: string, overrides: Record<string, unknown> = {}) {
   return {
-    id: `01900000-0000-7000-8000-${name.length.toString().padStart(12, '0')}`, name, slug: name.toLowerCase().replace(/\s+/g, '-'),
-    description: null, category: null, is_public: true, subscriber_count: 0, created_at: '2026-11-01T10:00:00.000Z', updated_at: '2026-11-01T10:00:00.000Z', ...overrides,
+    id: `01900000-0000-7000-8000-${name.length.toString().padStart(12, '0')}`,
+    name,
+    slug: name.toLowerCase().replace(/\s+/g, '-'),
+    description: null,
+    category: null,
+    is_public: true,
+    subscriber_count: 0,
+    created_at: '2026-11-01T10:00:00.000Z',
+    updated_at: '2026-11-01T10:00:00.000Z',
+    ...overrides,
   };
 }
 

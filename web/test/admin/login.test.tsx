@@ -7,8 +7,15 @@ import { answer, calls } from '../support/api';
 const HINT = /No email provider is configured/;
 
 async function requestLink(devMailbox: boolean) {
-  answer('POST /api/v1/auth/magic-link', { status: 202, body: { message: 'If the address has an account, a sign-in link is on its way.', dev_mailbox: devMailbox } });
-  render(<QueryClientProvider client={new QueryClient()}><LoginPage /></QueryClientProvider>);
+  answer('POST /api/v1/auth/magic-link', {
+    status: 202,
+    body: { message: 'If the address has an account, a sign-in link is on its way.', dev_mailbox: devMailbox },
+  });
+  render(
+    <QueryClientProvider client={new QueryClient()}>
+      <LoginPage />
+    </QueryClientProvider>,
+  );
   fireEvent.change(screen.getByLabelText('Email address'), { target: { value: 'ada@example.com' } });
   fireEvent.click(screen.getByRole('button', { name: 'Email me a sign-in link' }));
   await screen.findByText('Check your inbox.');

@@ -9,10 +9,13 @@ function DialogHarness() {
   const [open, setOpen] = useState(false);
   return (
     <>
-      <button type="button" onClick={() => setOpen(true)}>Open</button>
+      <button type="button" onClick={() => setOpen(true)}>
+        Open
+      </button>
       <p>Behind the dialog</p>
       <Dialog open={open} title="Edit tag" onClose={() => setOpen(false)}>
-        <label htmlFor="n">Name</label><input id="n" />
+        <label htmlFor="n">Name</label>
+        <input id="n" />
         <button type="button">Save</button>
       </Dialog>
     </>
@@ -51,13 +54,24 @@ describe('the dialog', () => {
 
 function ConfirmHarness({ onAnswer }: { onAnswer: (answer: boolean) => void }) {
   const confirm = useConfirm();
-  return <button type="button" onClick={async () => onAnswer(await confirm({ title: 'Delete 3 subscribers?', message: 'This cannot be undone.', confirmLabel: 'Delete', danger: true }))}>Delete</button>;
+  return (
+    <button
+      type="button"
+      onClick={async () => onAnswer(await confirm({ title: 'Delete 3 subscribers?', message: 'This cannot be undone.', confirmLabel: 'Delete', danger: true }))}
+    >
+      Delete
+    </button>
+  );
 }
 
 describe('the confirmation dialog', () => {
   it('asks with an alert dialog, focuses Cancel for destructive actions, and resolves with the answer', async () => {
     const onAnswer = vi.fn();
-    render(<ConfirmProvider><ConfirmHarness onAnswer={onAnswer} /></ConfirmProvider>);
+    render(
+      <ConfirmProvider>
+        <ConfirmHarness onAnswer={onAnswer} />
+      </ConfirmProvider>,
+    );
     fireEvent.click(screen.getByRole('button', { name: 'Delete' }));
     const dialog = screen.getByRole('alertdialog', { name: 'Delete 3 subscribers?' });
     expect(dialog.textContent).toContain('This cannot be undone.');
@@ -77,8 +91,12 @@ function ToastHarness() {
   const toast = useToast();
   return (
     <>
-      <button type="button" onClick={() => toast.success('Tag saved.')}>Succeed</button>
-      <button type="button" onClick={() => toast.error('Saving failed.')}>Fail</button>
+      <button type="button" onClick={() => toast.success('Tag saved.')}>
+        Succeed
+      </button>
+      <button type="button" onClick={() => toast.error('Saving failed.')}>
+        Fail
+      </button>
     </>
   );
 }
@@ -87,7 +105,11 @@ describe('toasts', () => {
   it('announce successes politely and errors at once, can be dismissed, and go away by themselves', () => {
     vi.useFakeTimers();
     try {
-      render(<ToastProvider durationMs={1000}><ToastHarness /></ToastProvider>);
+      render(
+        <ToastProvider durationMs={1000}>
+          <ToastHarness />
+        </ToastProvider>,
+      );
       fireEvent.click(screen.getByRole('button', { name: 'Succeed' }));
       fireEvent.click(screen.getByRole('button', { name: 'Fail' }));
       expect(screen.getByRole('status').textContent).toContain('Tag saved.');

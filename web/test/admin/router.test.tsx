@@ -4,7 +4,11 @@ import { Link, matchPath, navigate, setSearch, useLocation } from '../../src/adm
 
 function Where() {
   const { path, search } = useLocation();
-  return <p data-testid="where">{path}?{search.toString()}</p>;
+  return (
+    <p data-testid="where">
+      {path}?{search.toString()}
+    </p>
+  );
 }
 
 afterEach(() => window.history.replaceState(null, '', '/'));
@@ -19,7 +23,12 @@ describe('the router', () => {
   });
 
   it('navigates on plain clicks without reloading, and leaves modified clicks to the browser', () => {
-    render(<><Link to="/tags">Tags</Link><Where /></>);
+    render(
+      <>
+        <Link to="/tags">Tags</Link>
+        <Where />
+      </>,
+    );
     const link = screen.getByRole('link', { name: 'Tags' });
     expect(link.getAttribute('href')).toBe('/tags');
     fireEvent.click(link);
@@ -29,7 +38,10 @@ describe('the router', () => {
     act(() => navigate('/subscribers'));
     // Record whether the app left the click alone, then stop jsdom from attempting a real navigation.
     let leftToBrowser = false;
-    const record = (event: MouseEvent) => { leftToBrowser = !event.defaultPrevented; event.preventDefault(); };
+    const record = (event: MouseEvent) => {
+      leftToBrowser = !event.defaultPrevented;
+      event.preventDefault();
+    };
     document.addEventListener('click', record);
     fireEvent.click(link, { ctrlKey: true });
     document.removeEventListener('click', record);

@@ -14,23 +14,47 @@ import { me, ORG_A, ORG_B, renderSignedIn } from './helpers';
 describe('the shell', () => {
   it('hides the dev mailbox from viewers and marks the current page', () => {
     window.history.replaceState(null, '', '/tags');
-    renderSignedIn(<Shell><p>content</p></Shell>, { role: 'viewer' });
+    renderSignedIn(
+      <Shell>
+        <p>content</p>
+      </Shell>,
+      { role: 'viewer' },
+    );
     const nav = screen.getByRole('navigation', { name: 'Main' });
     expect(screen.queryByRole('link', { name: 'Dev mailbox' })).toBeNull();
     expect(nav.querySelector('[aria-current="page"]')?.textContent).toBe('Tags');
     expect(screen.getByRole('link', { name: 'Skip to main content' }).getAttribute('href')).toBe('#main');
   });
 
-  it('switches organization: remembers it, sends it as X-Organization-Id and forgets the old organization\'s data', async () => {
+  it("switches organization: remembers it, sends it as X-Organization-Id and forgets the old organization's data", async () => {
     const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
     queryClient.setQueryData(keys.overview(ORG_A), { cached: true });
-    answer('GET /api/v1/auth/me', { status: 200, body: me('admin', [{ id: ORG_A, name: 'Acme' }, { id: ORG_B, name: 'Beta' }]) });
+    answer('GET /api/v1/auth/me', {
+      status: 200,
+      body: me('admin', [
+        { id: ORG_A, name: 'Acme' },
+        { id: ORG_B, name: 'Beta' },
+      ]),
+    });
     answer('GET /api/v1/tags', { status: 200, body: { items: [], next_cursor: null } });
     render(
       <QueryClientProvider client={queryClient}>
-        <ToastProvider><ConfirmProvider>
-          <SessionProvider me={me('admin', [{ id: ORG_A, name: 'Acme' }, { id: ORG_B, name: 'Beta' }])}>{() => <Shell><p>content</p></Shell>}</SessionProvider>
-        </ConfirmProvider></ToastProvider>
+        <ToastProvider>
+          <ConfirmProvider>
+            <SessionProvider
+              me={me('admin', [
+                { id: ORG_A, name: 'Acme' },
+                { id: ORG_B, name: 'Beta' },
+              ])}
+            >
+              {() => (
+                <Shell>
+                  <p>content</p>
+                </Shell>
+              )}
+            </SessionProvider>
+          </ConfirmProvider>
+        </ToastProvider>
       </QueryClientProvider>,
     );
     const switcher = screen.getByLabelText('Organization') as HTMLSelectElement;
@@ -45,7 +69,7 @@ describe('the shell', () => {
 });
 
 describe('API errors', () => {
-  it('become ApiRequestError with the code, the field details (in the dashboard\'s words) and the request id', async () => {
+  it("become ApiRequestError with the code, the field details (in the dashboard's words) and the request id", async () => {
     answer('GET /api/v1/tags', apiError(422, 'validation_error', [{ field: 'name', code: 'required', message: 'is required' }]));
     const error = await unwrap(api.GET('/api/v1/tags')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiRequestError);
@@ -62,7 +86,11 @@ describe('API errors', () => {
       const tags = useQuery({ queryKey: keys.tags.all(ORG_A), queryFn: () => unwrap(api.GET('/api/v1/tags')) });
       return <p>{tags.status}</p>;
     }
-    render(<QueryClientProvider client={queryClient}><Tags /></QueryClientProvider>);
+    render(
+      <QueryClientProvider client={queryClient}>
+        <Tags />
+      </QueryClientProvider>,
+    );
     expect(await screen.findByText('error')).toBeTruthy();
     // The app's "me" query is then refetched; its 401 shows the sign-in page.
     await waitFor(() => expect(queryClient.getQueryState(keys.me())?.isInvalidated).toBe(true));

@@ -11,10 +11,23 @@ const emailCalls = () => calls.filter((c) => c.method === 'GET' && c.path === EM
 
 function message(n: number, overrides: Record<string, unknown> = {}) {
   return {
-    id: `01900000-0000-7000-8000-${String(100 + n).padStart(12, '0')}`, template: { id: '01900000-0000-7000-8000-0000000000t1', slug: 'receipt', name: 'Receipt' },
-    category: 'transactional', to_address: 'ada@example.com', subject: `Receipt ${n}`, status: 'sent', esp_message_id: `re_${n}`, error: null,
-    created_at: '2026-11-02T10:00:00.000Z', sent_at: '2026-11-02T10:00:05.000Z', delivered_at: null, opened_at: null, clicked_at: null,
-    bounced_at: null, complained_at: null, failed_at: null, ...overrides,
+    id: `01900000-0000-7000-8000-${String(100 + n).padStart(12, '0')}`,
+    template: { id: '01900000-0000-7000-8000-0000000000t1', slug: 'receipt', name: 'Receipt' },
+    category: 'transactional',
+    to_address: 'ada@example.com',
+    subject: `Receipt ${n}`,
+    status: 'sent',
+    esp_message_id: `re_${n}`,
+    error: null,
+    created_at: '2026-11-02T10:00:00.000Z',
+    sent_at: '2026-11-02T10:00:05.000Z',
+    delivered_at: null,
+    opened_at: null,
+    clicked_at: null,
+    bounced_at: null,
+    complained_at: null,
+    failed_at: null,
+    ...overrides,
   };
 }
 
@@ -31,11 +44,16 @@ const section = () => screen.getByRole('region', { name: 'Messages sent' });
 
 afterEach(() => vi.restoreAllMocks());
 
-describe('the subscriber page\'s messages', () => {
+describe("the subscriber page's messages", () => {
   it('lists the messages sent, newest first as the API gives them, and pages to older ones', async () => {
-    answer(`GET ${EMAILS}`,
-      page([message(3, { status: 'delivered', delivered_at: '2026-11-02T10:01:00.000Z' }), message(2, { template: null, to_address: 'old@example.com' })], 'CURSOR-2'),
-      page([message(1, { status: 'bounced', bounced_at: '2026-11-02T10:02:00.000Z', error: { code: 'hard_bounce', message: 'Mailbox does not exist' } })]));
+    answer(
+      `GET ${EMAILS}`,
+      page(
+        [message(3, { status: 'delivered', delivered_at: '2026-11-02T10:01:00.000Z' }), message(2, { template: null, to_address: 'old@example.com' })],
+        'CURSOR-2',
+      ),
+      page([message(1, { status: 'bounced', bounced_at: '2026-11-02T10:02:00.000Z', error: { code: 'hard_bounce', message: 'Mailbox does not exist' } })]),
+    );
     showAda();
     await screen.findByText('Receipt 3');
     const rows = within(section()).getAllByRole('row').slice(1);
@@ -55,7 +73,13 @@ describe('the subscriber page\'s messages', () => {
 
   it('shows loading, then says when nothing was sent', async () => {
     let release!: () => void;
-    answer(`GET ${EMAILS}`, () => new Promise((resolve) => { release = () => resolve(page([])); }));
+    answer(
+      `GET ${EMAILS}`,
+      () =>
+        new Promise((resolve) => {
+          release = () => resolve(page([]));
+        }),
+    );
     showAda();
     await screen.findByText('Loading messages…');
     release();
@@ -70,10 +94,13 @@ describe('the subscriber page\'s messages', () => {
     expect(await within(section()).findByText('Receipt 1')).toBeTruthy();
   });
 
-  it('puts every message in the subscriber\'s data export', async () => {
+  it("puts every message in the subscriber's data export", async () => {
     answer(`GET ${EMAILS}`, (call) => (call.query.cursor === 'CURSOR-2' ? page([message(1)]) : page([message(2)], 'CURSOR-2')));
     const downloads: Blob[] = [];
-    vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => { downloads.push(blob as Blob); return 'blob:export'; });
+    vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => {
+      downloads.push(blob as Blob);
+      return 'blob:export';
+    });
     vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
     showAda('owner');
     await screen.findByText('Receipt 2');
@@ -83,6 +110,10 @@ describe('the subscriber page\'s messages', () => {
     expect(exported.messages.map((m: { subject: string }) => m.subject)).toEqual(['Receipt 2', 'Receipt 1']);
     expect(exported.subscriber.email).toBe('ada@example.com');
     // The export walks every page, a hundred at a time.
-    expect(emailCalls().slice(1).map((c) => c.query)).toEqual([{ limit: '100' }, { limit: '100', cursor: 'CURSOR-2' }]);
+    expect(
+      emailCalls()
+        .slice(1)
+        .map((c) => c.query),
+    ).toEqual([{ limit: '100' }, { limit: '100', cursor: 'CURSOR-2' }]);
   });
 });

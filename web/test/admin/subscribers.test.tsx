@@ -16,7 +16,10 @@ describe('the subscribers page', () => {
   it('asks the server for 50 rows with the filters in the address, and pages with the cursor it returned', async () => {
     navigate('/subscribers?status=active&tag=weekly-digest');
     answer('GET /api/v1/tags', TAGS);
-    const withTotal = (total: number, exact: boolean, ...rest: Parameters<typeof page>) => ({ status: 200, body: { ...page(...rest).body, total, total_exact: exact } });
+    const withTotal = (total: number, exact: boolean, ...rest: Parameters<typeof page>) => ({
+      status: 200,
+      body: { ...page(...rest).body, total, total_exact: exact },
+    });
     answer('GET /api/v1/subscribers', withTotal(1234567, false, [subscriber(1), subscriber(2)], 'CURSOR-2'), withTotal(3, true, [subscriber(3)]));
     renderSignedIn(<SubscribersPage />);
     expect(await screen.findByRole('link', { name: 'person1@example.com' })).toBeTruthy();
@@ -115,23 +118,27 @@ describe('the subscribers page', () => {
 });
 
 describe('the subscriber form', () => {
-  it('puts each of the API\'s field problems under its field in the dashboard\'s words, and a conflict under the email', async () => {
+  it("puts each of the API's field problems under its field in the dashboard's words, and a conflict under the email", async () => {
     navigate('/subscribers/new');
     answer('GET /api/v1/tags', TAGS);
-    answer('POST /api/v1/subscribers',
+    answer(
+      'POST /api/v1/subscribers',
       apiError(422, 'validation_error', [
         { field: 'email', code: 'invalid_format', format: 'email', message: 'must be an email address' },
         { field: 'first_name', code: 'too_short', bound: 3, message: 'must NOT have fewer than 3 characters' },
         { field: 'metadata.plan', code: 'too_long', bound: 10, message: 'must be at most 10 characters' },
       ]),
-      apiError(409, 'subscriber_exists'));
+      apiError(409, 'subscriber_exists'),
+    );
     renderSignedIn(<SubscriberFormPage params={{}} />, { role: 'admin' });
     const email = await screen.findByLabelText('Email address');
     fireEvent.change(email, { target: { value: 'ada@example.com' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
     expect(await screen.findByText('Enter an email address, like name@example.com.')).toBeTruthy();
     expect(email.getAttribute('aria-invalid')).toBe('true');
-    expect(document.getElementById(email.getAttribute('aria-describedby')!.split(' ').at(-1)!)?.textContent).toBe('Enter an email address, like name@example.com.');
+    expect(document.getElementById(email.getAttribute('aria-describedby')!.split(' ').at(-1)!)?.textContent).toBe(
+      'Enter an email address, like name@example.com.',
+    );
     expect(screen.getByText('Use at least 3 characters.')).toBeTruthy();
     expect(screen.getByText('plan: Use at most 10 characters.')).toBeTruthy();
     // The validator's wording never reaches the page.

@@ -7,9 +7,17 @@ import { renderSignedIn } from './helpers';
 const ID = '01900000-0000-7000-8000-0000000000t1';
 const mjml = (text: string) => `<mjml><mj-body><mj-section><mj-column><mj-text>${text}</mj-text></mj-column></mj-section></mj-body></mjml>`;
 const TEMPLATE = {
-  id: ID, name: 'Welcome', slug: 'welcome', category: 'transactional', subject: 'Hi {{ name }}', mjml_content: mjml('Saved words'),
-  variables_schema: { type: 'object', properties: { name: { type: 'string' } } }, status: 'active', archived_at: null,
-  created_at: '2026-11-01T10:00:00.000Z', updated_at: '2026-11-01T10:00:00.000Z',
+  id: ID,
+  name: 'Welcome',
+  slug: 'welcome',
+  category: 'transactional',
+  subject: 'Hi {{ name }}',
+  mjml_content: mjml('Saved words'),
+  variables_schema: { type: 'object', properties: { name: { type: 'string' } } },
+  status: 'active',
+  archived_at: null,
+  created_at: '2026-11-01T10:00:00.000Z',
+  updated_at: '2026-11-01T10:00:00.000Z',
 };
 const PREVIEW = `POST /api/v1/templates/${ID}/preview`;
 const previewCalls = () => calls.filter((c) => c.method === 'POST' && c.path === `/api/v1/templates/${ID}/preview`);
@@ -41,7 +49,11 @@ describe('the template editor', () => {
     await waitFor(() => expect(frame()).toContain('Fresh words'));
     expect(screen.getByTestId('preview-subject').textContent).toBe('Hello Example name');
     // One render for the pause, carrying only what changed.
-    expect(previewCalls().slice(1).map((c) => c.body)).toEqual([{ variables: { name: 'Example name' }, subject: 'Hello {{ name }}', mjml_content: mjml('Fresh words') }]);
+    expect(
+      previewCalls()
+        .slice(1)
+        .map((c) => c.body),
+    ).toEqual([{ variables: { name: 'Example name' }, subject: 'Hello {{ name }}', mjml_content: mjml('Fresh words') }]);
     expect(screen.getByText('The preview shows your unsaved edits; a test email uses the saved version.')).toBeTruthy();
     expect(calls.filter((c) => c.method === 'PATCH')).toEqual([]);
   });

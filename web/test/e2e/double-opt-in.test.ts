@@ -38,8 +38,18 @@ beforeAll(async () => {
   stack = await startStack();
   org = await stack.ctx.createOrganization('Acme News');
   await adminCall(stack, org.key, 'POST', '/api/v1/tags', { name: 'Weekly digest', category: 'Newsletters' });
-  site = await startSite(signupPage(() => stack.origin, () => org.slug));
-  otherSite = await startSite(signupPage(() => stack.origin, () => org.slug));
+  site = await startSite(
+    signupPage(
+      () => stack.origin,
+      () => org.slug,
+    ),
+  );
+  otherSite = await startSite(
+    signupPage(
+      () => stack.origin,
+      () => org.slug,
+    ),
+  );
   await adminCall(stack, org.key, 'PATCH', '/api/v1/settings/preference-center', { form_origins: [site.origin] });
 });
 afterAll(async () => {
@@ -94,7 +104,15 @@ describe('double opt-in in Chromium', () => {
     await page.getByLabel('Email').fill('elsewhere@example.com');
     await page.getByRole('button', { name: 'Subscribe' }).click();
     await page.getByText(/^Blocked:/).waitFor();
-    expect((await stack.ctx.app.inject({ method: 'GET', url: '/api/v1/subscribers/by-email?email=elsewhere@example.com', headers: { authorization: `Bearer ${org.key}` } })).statusCode).toBe(404);
+    expect(
+      (
+        await stack.ctx.app.inject({
+          method: 'GET',
+          url: '/api/v1/subscribers/by-email?email=elsewhere@example.com',
+          headers: { authorization: `Bearer ${org.key}` },
+        })
+      ).statusCode,
+    ).toBe(404);
     await context.close();
   });
 });

@@ -25,9 +25,14 @@ export default async function setup(project: TestProject) {
     throw new Error(`Browser tests need Chromium at ${CHROMIUM}. Install it with: apt-get update && apt-get install -y chromium`);
   }
   const dist = mkdtempSync(path.join(tmpdir(), 'sf-e2e-web-'));
-  await promisify(execFile)(path.join(web, '..', 'node_modules', '.bin', 'vite'), ['build', '--outDir', path.join(dist, 'preferences'), '--emptyOutDir', '--logLevel', 'error'], {
-    cwd: web, env: { ...process.env, NODE_ENV: 'production', WEB_APP: 'preferences' },
-  });
+  await promisify(execFile)(
+    path.join(web, '..', 'node_modules', '.bin', 'vite'),
+    ['build', '--outDir', path.join(dist, 'preferences'), '--emptyOutDir', '--logLevel', 'error'],
+    {
+      cwd: web,
+      env: { ...process.env, NODE_ENV: 'production', WEB_APP: 'preferences' },
+    },
+  );
   project.provide('webDist', dist);
   project.provide('chromiumPath', CHROMIUM);
   return () => rmSync(dist, { recursive: true, force: true });

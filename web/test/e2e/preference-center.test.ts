@@ -14,7 +14,8 @@ beforeAll(async () => {
     { name: 'Breaking news', category: 'Newsletters' },
     { name: 'Product updates', category: 'Product', description: 'New features and changes' },
     { name: 'Events' },
-  ]) await adminCall(stack, org.key, 'POST', '/api/v1/tags', tag);
+  ])
+    await adminCall(stack, org.key, 'POST', '/api/v1/tags', tag);
   await adminCall(stack, org.key, 'PATCH', '/api/v1/settings/preference-center', { accent_color: '#0f766e' });
 });
 afterAll(() => stack?.close());
@@ -33,7 +34,9 @@ describe('the preference center in Chromium', () => {
     const context = await stack.browser.newContext({ acceptDownloads: true, locale: 'en-US' });
     const page = await context.newPage();
     const viewRequests: string[] = [];
-    page.on('request', (request) => { if (request.url().includes('/api/v1/preference-center?')) viewRequests.push(request.url()); });
+    page.on('request', (request) => {
+      if (request.url().includes('/api/v1/preference-center?')) viewRequests.push(request.url());
+    });
     await page.goto(url);
     await page.getByRole('heading', { level: 1, name: 'Your email preferences' }).waitFor();
     expect(await topic(page, 'Weekly digest').isChecked()).toBe(true);
@@ -151,9 +154,11 @@ describe('the preference center in Chromium', () => {
     await context.close();
   });
 
-  it('can be embedded by the organization\'s listed origins only', async () => {
+  it("can be embedded by the organization's listed origins only", async () => {
     const { url } = await newSubscriberLink('embedded@example.com');
-    const site = await startSite(() => `<!doctype html><html lang="en"><title>Blog</title><iframe title="Email preferences" src="${url}" width="600" height="800"></iframe></html>`);
+    const site = await startSite(
+      () => `<!doctype html><html lang="en"><title>Blog</title><iframe title="Email preferences" src="${url}" width="600" height="800"></iframe></html>`,
+    );
     try {
       const context = await stack.browser.newContext();
       const page = await context.newPage();
@@ -171,7 +176,7 @@ describe('the preference center in Chromium', () => {
     }
   });
 
-  it('opens an email\'s unsubscribe link on a phone with the unsubscribe card in view, and says the outcome beside it', async () => {
+  it("opens an email's unsubscribe link on a phone with the unsubscribe card in view, and says the outcome beside it", async () => {
     const { id } = await newSubscriberLink('leaving@example.com', ['weekly-digest', 'events']);
     const unsubscribeUrl = stack.ctx.container.services.links.unsubscribeUrl(org.id, id);
     const context = await stack.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'en-US' });

@@ -28,7 +28,15 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   const ctx = await createTestContext({ WEB_DIST_DIR: inject('webDist'), PUBLIC_API_URL: origin, PREFERENCES_APP_URL: `${origin}/preferences`, ...overrides });
   await ctx.app.listen({ host: '127.0.0.1', port });
   const browser = await launchChromium(inject('chromiumPath'));
-  return { ctx, origin, browser, close: async () => { await browser.close(); await ctx.close(); } };
+  return {
+    ctx,
+    origin,
+    browser,
+    close: async () => {
+      await browser.close();
+      await ctx.close();
+    },
+  };
 }
 
 /** A plain web server for pages "on another website" (a signup form, an embedding page). */

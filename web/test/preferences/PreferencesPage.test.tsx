@@ -63,15 +63,27 @@ describe('the preference page', () => {
     expect(screen.getByLabelText('Email address')).toBeTruthy();
   });
 
-  it('uses the organization\'s own texts in the chosen language', async () => {
-    await renderPage(preferenceView({ organization: { ...preferenceView().organization, texts: { en: { title: 'Acme mail', unsubscribe_all: 'Stop everything', save: 'Got it' } } } }));
-    expect((screen.getByRole('heading', { level: 1 })).textContent).toContain('Acme mail');
+  it("uses the organization's own texts in the chosen language", async () => {
+    await renderPage(
+      preferenceView({
+        organization: { ...preferenceView().organization, texts: { en: { title: 'Acme mail', unsubscribe_all: 'Stop everything', save: 'Got it' } } },
+      }),
+    );
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toContain('Acme mail');
     expect(screen.getByRole('button', { name: 'Stop everything' })).toBeTruthy();
   });
 
   it('unsubscribes from everything, moves focus to Undo, and undoes', async () => {
     await renderPage();
-    answer('POST /api/v1/preference-center/unsubscribe-all', { status: 200, body: { status: 'unsubscribed', unsubscribed_tags: 1, undo_token: 'undo-token-0123456789', undo_expires_at: new Date(Date.now() + 900_000).toISOString() } });
+    answer('POST /api/v1/preference-center/unsubscribe-all', {
+      status: 200,
+      body: {
+        status: 'unsubscribed',
+        unsubscribed_tags: 1,
+        undo_token: 'undo-token-0123456789',
+        undo_expires_at: new Date(Date.now() + 900_000).toISOString(),
+      },
+    });
     fireEvent.click(screen.getByRole('button', { name: 'Unsubscribe from all emails' }));
     const undo = await screen.findByRole('button', { name: 'Undo' });
     await waitFor(() => expect(document.activeElement).toBe(undo));
@@ -151,13 +163,13 @@ describe('the preference page', () => {
   it('switches to German and remembers the choice', async () => {
     await renderPage();
     fireEvent.change(screen.getByRole('combobox', { name: 'Language' }), { target: { value: 'de' } });
-    expect((screen.getByRole('heading', { level: 1 })).textContent).toContain('Ihre E-Mail-Einstellungen');
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toContain('Ihre E-Mail-Einstellungen');
     expect(document.documentElement.lang).toBe('de');
     expect(window.localStorage.getItem('sf-locale')).toBe('de');
   });
 });
 
-describe('the page an email\'s unsubscribe link opens', () => {
+describe("the page an email's unsubscribe link opens", () => {
   async function renderUnsubscribe(view = preferenceView()) {
     answer('GET /api/v1/preference-center', { status: 200, body: view });
     render(<App route={{ page: 'preferences', token: TOKEN, organization: null, unsubscribeFirst: true }} />);
@@ -172,7 +184,15 @@ describe('the page an email\'s unsubscribe link opens', () => {
     expect(button.compareDocumentPosition(firstSwitch) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
     expect(within(card).getByText(/Stop all emails from Acme News/)).toBeTruthy();
     fireEvent.click(within(card).getByRole('radio', { name: 'Too many emails' }));
-    answer('POST /api/v1/preference-center/unsubscribe-all', { status: 200, body: { status: 'unsubscribed', unsubscribed_tags: 1, undo_token: 'undo-token-0123456789', undo_expires_at: new Date(Date.now() + 900_000).toISOString() } });
+    answer('POST /api/v1/preference-center/unsubscribe-all', {
+      status: 200,
+      body: {
+        status: 'unsubscribed',
+        unsubscribed_tags: 1,
+        undo_token: 'undo-token-0123456789',
+        undo_expires_at: new Date(Date.now() + 900_000).toISOString(),
+      },
+    });
     fireEvent.click(button);
     await within(card).findByRole('button', { name: 'Undo' });
     expect(within(card).getByRole('status').textContent).toBe('Done: you will get no more emails from Acme News.');

@@ -8,7 +8,10 @@ const text = (element: HTMLElement) => element.textContent ?? '';
 
 describe('when the link does not work', () => {
   it('offers a fresh link for an expired one, for the organization the link names', async () => {
-    answer('GET /api/v1/preference-center', apiError(401, 'token_expired', [{ field: 'token', message: 'expired', organization: 'acme', organization_name: 'Acme News' }]));
+    answer(
+      'GET /api/v1/preference-center',
+      apiError(401, 'token_expired', [{ field: 'token', message: 'expired', organization: 'acme', organization_name: 'Acme News' }]),
+    );
     render(<App route={{ page: 'preferences', token: TOKEN, organization: null }} />);
     expect(await screen.findByRole('heading', { level: 1, name: 'Get a new link' })).toBeTruthy();
     expect(screen.getByText(/This link has expired/)).toBeTruthy();

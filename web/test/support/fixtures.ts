@@ -9,7 +9,14 @@ export function preferenceView(overrides: Partial<PreferenceView> = {}): Prefere
     categories: [{ name: 'Newsletters', display_name: 'Newsletters' }],
     can_manage_data: true,
     tags: [
-      { id: '01900000-0000-7000-8000-000000000001', name: 'Weekly digest', display_name: 'Weekly digest', description: 'Every Monday', category: 'Newsletters', is_subscribed: true },
+      {
+        id: '01900000-0000-7000-8000-000000000001',
+        name: 'Weekly digest',
+        display_name: 'Weekly digest',
+        description: 'Every Monday',
+        category: 'Newsletters',
+        is_subscribed: true,
+      },
       { id: '01900000-0000-7000-8000-000000000002', name: 'Events', display_name: 'Events', description: null, category: null, is_subscribed: false },
     ],
     ...overrides,

@@ -12,8 +12,17 @@ const PREFIX = '/admin';
 // Scripts only from our origin. Inline styles are allowed because the dev mailbox and the template
 // preview show email HTML (inline styles by nature) in sandboxed srcdoc frames, which inherit this policy.
 const CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' https: data:", "connect-src 'self'",
-  "font-src 'self'", "frame-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' https: data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "frame-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 /**
@@ -35,24 +44,27 @@ export async function registerAdminSite(app: FastifyInstance, config: Pick<Confi
 
     // Hashed file names never change content, so browsers may keep them for a year.
     site.get(`${PREFIX}/assets/*`, { schema: { hide: true }, config: noLimit }, (request, reply) =>
-      reply.sendFile((request.params as { '*': string })['*'], { maxAge: '365d', immutable: true }));
+      reply.sendFile((request.params as { '*': string })['*'], { maxAge: '365d', immutable: true }),
+    );
 
     site.get(PREFIX, { schema: { hide: true }, config: noLimit }, (request, reply) => {
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
       return reply.redirect(`${PREFIX}/${query}`, 301);
     });
 
-    site.get(`${PREFIX}/*`, { schema: { hide: true }, config: noLimit }, (_request, reply) => reply
-      .type('text/html; charset=utf-8')
-      .headers({
-        'content-security-policy': CSP,
-        'x-frame-options': 'DENY',
-        // Sign-in and invitation links carry their token in the query string: never pass it on.
-        'referrer-policy': 'no-referrer',
-        'x-robots-tag': 'noindex, nofollow',
-        'x-content-type-options': 'nosniff',
-        'cache-control': 'no-cache',
-      })
-      .send(indexHtml));
+    site.get(`${PREFIX}/*`, { schema: { hide: true }, config: noLimit }, (_request, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .headers({
+          'content-security-policy': CSP,
+          'x-frame-options': 'DENY',
+          // Sign-in and invitation links carry their token in the query string: never pass it on.
+          'referrer-policy': 'no-referrer',
+          'x-robots-tag': 'noindex, nofollow',
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'no-cache',
+        })
+        .send(indexHtml),
+    );
   });
 }

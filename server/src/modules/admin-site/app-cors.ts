@@ -25,7 +25,11 @@ export function registerAppCors(app: FastifyInstance, config: Parameters<typeof 
   app.addHook('onSend', (request, reply, payload, done) => {
     const origin = allowed(request);
     if (origin) {
-      void reply.headers({ 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': EXPOSED_HEADERS });
+      void reply.headers({
+        'access-control-allow-origin': origin,
+        'access-control-allow-credentials': 'true',
+        'access-control-expose-headers': EXPOSED_HEADERS,
+      });
       void reply.header('vary', 'origin');
     }
     done(null, payload);
@@ -33,7 +37,11 @@ export function registerAppCors(app: FastifyInstance, config: Parameters<typeof 
 
   app.options(`${API_PREFIX}*`, { schema: { hide: true }, config: { access: { public: true }, rateLimit: false } }, async (request, reply) => {
     if (allowed(request)) {
-      void reply.headers({ 'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE', 'access-control-allow-headers': ALLOWED_HEADERS, 'access-control-max-age': '600' });
+      void reply.headers({
+        'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE',
+        'access-control-allow-headers': ALLOWED_HEADERS,
+        'access-control-max-age': '600',
+      });
     }
     return reply.code(204).send(null);
   });

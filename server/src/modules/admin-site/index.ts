@@ -14,7 +14,9 @@ export function createAdminSiteModule(deps: { config: Readonly<Config> }) {
     hooks: (app) => registerAppCors(app, deps.config),
     rootRoutes: async (app) => {
       // A person who opens the API's address in a browser wants the dashboard, wherever it is served.
-      app.get('/', { schema: { hide: true }, config: { access: { public: true }, rateLimit: false } }, (_request, reply) => reply.redirect(deps.config.ADMIN_APP_URL, 302));
+      app.get('/', { schema: { hide: true }, config: { access: { public: true }, rateLimit: false } }, (_request, reply) =>
+        reply.redirect(deps.config.ADMIN_APP_URL, 302),
+      );
       await registerAdminSite(app, deps.config);
     },
   });

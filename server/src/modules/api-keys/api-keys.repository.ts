@@ -6,7 +6,19 @@ const listColumns = ['id', 'name', 'key_prefix', 'environment', 'scopes', 'creat
 
 export function createApiKeyRepository(db: Kysely<DB>) {
   return {
-    async insert(executor: Executor, row: { id: string; organization_id: string; name: string; key_hash: string; key_prefix: string; environment: 'live' | 'test'; scopes: string[]; created_by_user_id: string | null }) {
+    async insert(
+      executor: Executor,
+      row: {
+        id: string;
+        organization_id: string;
+        name: string;
+        key_hash: string;
+        key_prefix: string;
+        environment: 'live' | 'test';
+        scopes: string[];
+        created_by_user_id: string | null;
+      },
+    ) {
       return executor.insertInto('api_keys').values(row).returning(listColumns).executeTakeFirstOrThrow();
     },
 
@@ -21,13 +33,20 @@ export function createApiKeyRepository(db: Kysely<DB>) {
     },
 
     async touch(id: string): Promise<void> {
-      await db.updateTable('api_keys').set({ last_used_at: sql<Date>`now()` }).where('id', '=', id).execute();
+      await db
+        .updateTable('api_keys')
+        .set({ last_used_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .execute();
     },
 
     async list(organizationId: string, options: { limit: number; beforeId?: string }) {
       let query = db.selectFrom('api_keys').select(listColumns).where('organization_id', '=', organizationId);
       if (options.beforeId) query = query.where('id', '<', options.beforeId);
-      return query.orderBy('id', 'desc').limit(options.limit + 1).execute();
+      return query
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute();
     },
 
     async revoke(organizationId: string, id: string) {
@@ -43,12 +62,21 @@ export function createApiKeyRepository(db: Kysely<DB>) {
     /** The users who created keys (by id), for the key list: one query for a whole page. */
     async creators(userIds: readonly string[]) {
       if (userIds.length === 0) return [];
-      return db.selectFrom('users').select(['id', 'email', 'name']).where('id', 'in', [...new Set(userIds)]).execute();
+      return db
+        .selectFrom('users')
+        .select(['id', 'email', 'name'])
+        .where('id', 'in', [...new Set(userIds)])
+        .execute();
     },
 
     async revokeByName(executor: Executor, organizationId: string, name: string): Promise<void> {
-      await executor.updateTable('api_keys').set({ revoked_at: sql<Date>`now()` })
-        .where('organization_id', '=', organizationId).where('name', '=', name).where('revoked_at', 'is', null).execute();
+      await executor
+        .updateTable('api_keys')
+        .set({ revoked_at: sql<Date>`now()` })
+        .where('organization_id', '=', organizationId)
+        .where('name', '=', name)
+        .where('revoked_at', 'is', null)
+        .execute();
     },
   };
 }

@@ -24,7 +24,12 @@ type Creator = { id: string; email: string; name: string | null };
 function toApiKey<T extends { scopes: string[]; environment: string; created_by_user_id: string | null }>(row: T, creators: readonly Creator[]) {
   const { created_by_user_id: creatorId, ...rest } = row;
   const creator = creatorId ? creators.find((user) => user.id === creatorId) : undefined;
-  return { ...rest, scopes: row.scopes as Scope[], environment: row.environment as 'live' | 'test', created_by: creator ? { id: creator.id, email: creator.email, name: creator.name } : null };
+  return {
+    ...rest,
+    scopes: row.scopes as Scope[],
+    environment: row.environment as 'live' | 'test',
+    created_by: creator ? { id: creator.id, email: creator.email, name: creator.name } : null,
+  };
 }
 
 export interface NewApiKey {

@@ -17,7 +17,13 @@ export type { ApiKeyAuth, ApiKeyService, NewApiKey } from './api-keys.service.ts
  * per-process cache that revocations clear in every API process through Redis.
  */
 export function createApiKeysModule(deps: { db: Kysely<DB>; redis: Redis; logger: Logger; config: Pick<Config, 'REDIS_PREFIX'> }) {
-  const cache = createAuthCache<ApiKeyAuth>({ redis: deps.redis, channel: `${deps.config.REDIS_PREFIX}:auth-invalidate`, logger: deps.logger, ttlMs: 30_000, maxEntries: 10_000 });
+  const cache = createAuthCache<ApiKeyAuth>({
+    redis: deps.redis,
+    channel: `${deps.config.REDIS_PREFIX}:auth-invalidate`,
+    logger: deps.logger,
+    ttlMs: 30_000,
+    maxEntries: 10_000,
+  });
   const apiKeys = createApiKeyService({ db: deps.db, apiKeyRepository: createApiKeyRepository(deps.db), logger: deps.logger, cache });
   return defineModule({
     name: 'api-keys',

@@ -50,13 +50,17 @@ export function createAuditLog(db: Kysely<DB>, logger: Logger) {
 
     /** An organization's entries, newest first, optionally for one actor and/or one action. */
     async list(organizationId: string, options: { limit: number; beforeId?: string; actorId?: string; action?: string }) {
-      let query = db.selectFrom('audit_logs')
+      let query = db
+        .selectFrom('audit_logs')
         .select(['id', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id', 'ip', 'user_agent', 'request_id', 'details', 'created_at'])
         .where('organization_id', '=', organizationId);
       if (options.beforeId) query = query.where('id', '<', options.beforeId);
       if (options.actorId) query = query.where('actor_id', '=', options.actorId);
       if (options.action) query = query.where('action', '=', options.action);
-      return query.orderBy('id', 'desc').limit(options.limit + 1).execute();
+      return query
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute();
     },
   };
 }

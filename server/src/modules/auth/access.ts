@@ -38,12 +38,7 @@ export type AuthContext = ApiKeyAuthContext | SessionAuthContext;
  * - `{ user: true }`: any signed-in user, no organization needed (own profile, own sessions, create org).
  * - `{ platform: true }`: signed-in platform operators (`users.is_platform_admin`), across organizations.
  */
-export type Access =
-  | { public: true; csrf?: boolean }
-  | { scope: Scope; role?: Role }
-  | { role: Role }
-  | { user: true }
-  | { platform: true };
+export type Access = { public: true; csrf?: boolean } | { scope: Scope; role?: Role } | { role: Role } | { user: true } | { platform: true };
 
 export const ROLE_RANK: Readonly<Record<Role, number>> = { viewer: 0, admin: 1, owner: 2 };
 
@@ -114,12 +109,15 @@ export function requireUser(request: FastifyRequest): Principal {
 export function requireScope(request: FastifyRequest, scope: Scope): AuthContext {
   const auth = requireAuth(request);
   if (auth.kind === 'api_key') {
-    if (!auth.scopes.has(scope)) throw new AppError(403, 'insufficient_scope', `This API key lacks the "${scope}" scope`, { details: [{ message: `required scope: ${scope}` }] });
+    if (!auth.scopes.has(scope))
+      throw new AppError(403, 'insufficient_scope', `This API key lacks the "${scope}" scope`, { details: [{ message: `required scope: ${scope}` }] });
     return auth;
   }
   const role = requiredRole({ scope })!;
   if (ROLE_RANK[auth.role] < ROLE_RANK[role]) {
-    throw new AppError(403, 'insufficient_role', `This action needs the ${role} role in the organization`, { details: [{ message: `required role: ${role}` }] });
+    throw new AppError(403, 'insufficient_role', `This action needs the ${role} role in the organization`, {
+      details: [{ message: `required role: ${role}` }],
+    });
   }
   return auth;
 }

@@ -48,7 +48,10 @@ export const invalidSession = (): AppError => unauthorized('invalid_session', 'T
 
 type Deps = {
   db: Kysely<DB>;
-  config: Pick<Readonly<Config>, 'ADMIN_APP_URL' | 'AUTH_ALLOW_SIGNUP' | 'AUTH_EMAIL_FROM' | 'MAGIC_LINK_TTL_SECONDS' | 'MAGIC_LINK_PER_EMAIL_PER_HOUR' | 'MAGIC_LINK_PER_IP_PER_HOUR'>;
+  config: Pick<
+    Readonly<Config>,
+    'ADMIN_APP_URL' | 'AUTH_ALLOW_SIGNUP' | 'AUTH_EMAIL_FROM' | 'MAGIC_LINK_TTL_SECONDS' | 'MAGIC_LINK_PER_EMAIL_PER_HOUR' | 'MAGIC_LINK_PER_IP_PER_HOUR'
+  >;
   userRepository: UserRepository;
   magicLinkRepository: MagicLinkRepository;
   sessions: SessionStore;
@@ -71,12 +74,30 @@ export function createAuthService(deps: Deps) {
     await links.deleteExpired(email);
     const token = randomToken(TOKEN_BYTES);
     const id = newId();
-    await links.insert({ id, email: user?.email ?? email, token_hash: sha256Hex(token), expires_at: new Date(Date.now() + config.MAGIC_LINK_TTL_SECONDS * 1000), requested_ip: meta.ip });
+    await links.insert({
+      id,
+      email: user?.email ?? email,
+      token_hash: sha256Hex(token),
+      expires_at: new Date(Date.now() + config.MAGIC_LINK_TTL_SECONDS * 1000),
+      requested_ip: meta.ip,
+    });
     const content = magicLinkEmail(adminAppLink(config.ADMIN_APP_URL, '/login/verify', token), Math.round(config.MAGIC_LINK_TTL_SECONDS / 60));
-    await deps.emailProvider.send({ from: config.AUTH_EMAIL_FROM, to: user?.email ?? email, ...content, organizationId: null, idempotencyKey: `magic-link-${id}` });
+    await deps.emailProvider.send({
+      from: config.AUTH_EMAIL_FROM,
+      to: user?.email ?? email,
+      ...content,
+      organizationId: null,
+      idempotencyKey: `magic-link-${id}`,
+    });
   }
 
-  function toMembership(row: { organization_id: string; organization_name: string; organization_slug: string; organization_status: string; role: Role }): Membership {
+  function toMembership(row: {
+    organization_id: string;
+    organization_name: string;
+    organization_slug: string;
+    organization_status: string;
+    role: Role;
+  }): Membership {
     return { organizationId: row.organization_id, name: row.organization_name, slug: row.organization_slug, status: row.organization_status, role: row.role };
   }
 
@@ -124,10 +145,18 @@ export function createAuthService(deps: Deps) {
     async startSession(userId: string, meta: RequestMeta, action: string) {
       const { cookieValue, session } = await sessions.create(userId, { ip: meta.ip, userAgent: meta.userAgent });
       await users.recordLogin(userId);
-      background.run('audit-login', () => auditLog.record({
-        organizationId: null, actor: { type: 'user', id: userId }, action, targetType: 'session', targetId: session.id,
-        ip: meta.ip, userAgent: meta.userAgent, requestId: meta.requestId,
-      }));
+      background.run('audit-login', () =>
+        auditLog.record({
+          organizationId: null,
+          actor: { type: 'user', id: userId },
+          action,
+          targetType: 'session',
+          targetId: session.id,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          requestId: meta.requestId,
+        }),
+      );
       return { cookieValue, session, userId };
     },
 
@@ -141,7 +170,11 @@ export function createAuthService(deps: Deps) {
         throw invalidSession();
       }
       return {
-        userId: user.id, email: user.email, name: user.name, isPlatformAdmin: user.is_platform_admin, session,
+        userId: user.id,
+        email: user.email,
+        name: user.name,
+        isPlatformAdmin: user.is_platform_admin,
+        session,
         memberships: user.memberships.map(toMembership),
       };
     },
@@ -158,9 +191,12 @@ export function createAuthService(deps: Deps) {
       } else if (principal.memberships.length === 1) {
         membership = principal.memberships[0]!;
       } else {
-        throw badRequest('organization_required', principal.memberships.length === 0
-          ? 'You are not a member of any organization; create one or accept an invitation'
-          : 'You belong to several organizations; choose one with the X-Organization-Id header');
+        throw badRequest(
+          'organization_required',
+          principal.memberships.length === 0
+            ? 'You are not a member of any organization; create one or accept an invitation'
+            : 'You belong to several organizations; choose one with the X-Organization-Id header',
+        );
       }
       if (membership.status === 'suspended') throw new AppError(403, 'organization_suspended', 'The organization is suspended');
       return membership;

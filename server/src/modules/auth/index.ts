@@ -40,10 +40,22 @@ export function createAuthModule(deps: {
   const { db, config } = deps;
   const userRepository = createUserRepository(db);
   const magicLinkRepository = createMagicLinkRepository(db);
-  const sessions = createSessionStore(deps.redis, { prefix: config.REDIS_PREFIX, idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS, maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS });
+  const sessions = createSessionStore(deps.redis, {
+    prefix: config.REDIS_PREFIX,
+    idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS,
+    maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
+  });
   const auth = createAuthService({
-    db, config, userRepository, magicLinkRepository, sessions, throttle: createThrottle(deps.redis, config.REDIS_PREFIX),
-    emailProvider: deps.emailProvider, background: deps.background, auditLog: deps.auditLog, logger: deps.logger,
+    db,
+    config,
+    userRepository,
+    magicLinkRepository,
+    sessions,
+    throttle: createThrottle(deps.redis, config.REDIS_PREFIX),
+    emailProvider: deps.emailProvider,
+    background: deps.background,
+    auditLog: deps.auditLog,
+    logger: deps.logger,
   });
   return defineModule({
     name: 'auth',

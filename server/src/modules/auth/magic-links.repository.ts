@@ -13,7 +13,8 @@ export function createMagicLinkRepository(db: Kysely<DB>) {
      * the same link only one gets a row back. Expired or used tokens return nothing.
      */
     async consume(tokenHash: string) {
-      return db.updateTable('magic_link_tokens')
+      return db
+        .updateTable('magic_link_tokens')
         .set({ used_at: sql<Date>`now()` })
         .where('token_hash', '=', tokenHash)
         .where('used_at', 'is', null)
@@ -29,7 +30,8 @@ export function createMagicLinkRepository(db: Kysely<DB>) {
 
     /** Old tokens are useless; each new request for an address clears that address's expired ones. */
     async deleteExpired(email: string): Promise<void> {
-      await db.deleteFrom('magic_link_tokens')
+      await db
+        .deleteFrom('magic_link_tokens')
         .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
         .where('expires_at', '<', sql<Date>`now() - interval '1 day'`)
         .execute();
@@ -37,8 +39,16 @@ export function createMagicLinkRepository(db: Kysely<DB>) {
 
     /** Retention: login links that expired before the cutoff (used or not). */
     async deleteExpiredBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
-      return deleteInChunks(async () => (await db.deleteFrom('magic_link_tokens')
-        .where('id', 'in', (eb) => eb.selectFrom('magic_link_tokens').select('id').where('expires_at', '<', cutoff).limit(DELETE_CHUNK)).executeTakeFirst()).numDeletedRows, signal);
+      return deleteInChunks(
+        async () =>
+          (
+            await db
+              .deleteFrom('magic_link_tokens')
+              .where('id', 'in', (eb) => eb.selectFrom('magic_link_tokens').select('id').where('expires_at', '<', cutoff).limit(DELETE_CHUNK))
+              .executeTakeFirst()
+          ).numDeletedRows,
+        signal,
+      );
     },
   };
 }

@@ -58,8 +58,15 @@ export function createSessionStore(redis: Redis, options: SessionStoreOptions) {
   function toSession(stored: StoredSession, keyHash: string, touched: boolean): Session {
     const expiresAt = Math.min(stored.lat + options.idleTtlSeconds * 1000, stored.cat + options.maxAgeSeconds * 1000);
     return {
-      id: stored.pid, userId: stored.uid, keyHash, createdAt: new Date(stored.cat), lastSeenAt: new Date(stored.lat),
-      expiresAt: new Date(expiresAt), ip: stored.ip, userAgent: stored.ua, touched,
+      id: stored.pid,
+      userId: stored.uid,
+      keyHash,
+      createdAt: new Date(stored.cat),
+      lastSeenAt: new Date(stored.lat),
+      expiresAt: new Date(expiresAt),
+      ip: stored.ip,
+      userAgent: stored.ua,
+      touched,
     };
   }
 
@@ -75,7 +82,8 @@ export function createSessionStore(redis: Redis, options: SessionStoreOptions) {
       const at = now();
       const stored: StoredSession = { pid: newId(), uid: userId, cat: at, lat: at, ip: meta.ip, ua: meta.userAgent?.slice(0, 256) ?? null };
       const ttl = ttlSeconds(stored, at);
-      await redis.multi()
+      await redis
+        .multi()
         .set(sessionKey(keyHash), JSON.stringify(stored), 'EX', ttl)
         .hset(userKey(userId), stored.pid, keyHash)
         .expire(userKey(userId), options.maxAgeSeconds)

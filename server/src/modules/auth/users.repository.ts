@@ -19,14 +19,19 @@ const MAX_MEMBERSHIPS = 500;
 export function createUserRepository(db: Kysely<DB>) {
   return {
     async findByEmail(email: string, executor: Executor = db) {
-      return executor.selectFrom('users').select(['id', 'email', 'name', 'is_platform_admin'])
+      return executor
+        .selectFrom('users')
+        .select(['id', 'email', 'name', 'is_platform_admin'])
         .where((eb) => eb(eb.fn('lower', ['email']), '=', email.trim().toLowerCase()))
         .executeTakeFirst();
     },
 
     async findById(id: string, executor: Executor = db) {
-      return executor.selectFrom('users').select(['id', 'email', 'name', 'is_platform_admin', 'last_login_at', 'created_at'])
-        .where('id', '=', id).executeTakeFirst();
+      return executor
+        .selectFrom('users')
+        .select(['id', 'email', 'name', 'is_platform_admin', 'last_login_at', 'created_at'])
+        .where('id', '=', id)
+        .executeTakeFirst();
     },
 
     /** Finds the user by email (case-insensitive) or creates them. */
@@ -40,11 +45,19 @@ export function createUserRepository(db: Kysely<DB>) {
     },
 
     async recordLogin(id: string): Promise<void> {
-      await db.updateTable('users').set({ last_login_at: sql<Date>`now()` }).where('id', '=', id).execute();
+      await db
+        .updateTable('users')
+        .set({ last_login_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .execute();
     },
 
     async setPlatformAdmin(executor: Executor, id: string, value: boolean): Promise<void> {
-      await executor.updateTable('users').set({ is_platform_admin: value, updated_at: sql<Date>`now()` }).where('id', '=', id).execute();
+      await executor
+        .updateTable('users')
+        .set({ is_platform_admin: value, updated_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .execute();
     },
 
     /**
@@ -57,8 +70,15 @@ export function createUserRepository(db: Kysely<DB>) {
         .leftJoin('organization_members as m', 'm.user_id', 'u.id')
         .leftJoin('organizations as o', (join) => join.onRef('o.id', '=', 'm.organization_id').on('o.deleted_at', 'is', null))
         .select([
-          'u.id', 'u.email', 'u.name', 'u.is_platform_admin',
-          'o.id as organization_id', 'o.name as organization_name', 'o.slug as organization_slug', 'o.status as organization_status', 'm.role',
+          'u.id',
+          'u.email',
+          'u.name',
+          'u.is_platform_admin',
+          'o.id as organization_id',
+          'o.name as organization_name',
+          'o.slug as organization_slug',
+          'o.status as organization_status',
+          'm.role',
         ])
         .where('u.id', '=', userId)
         .orderBy('o.name')
@@ -69,8 +89,11 @@ export function createUserRepository(db: Kysely<DB>) {
       const memberships: MembershipRow[] = rows
         .filter((r) => r.organization_id !== null && r.role !== null)
         .map((r) => ({
-          organization_id: r.organization_id!, organization_name: r.organization_name!, organization_slug: r.organization_slug!,
-          organization_status: r.organization_status!, role: r.role as Role,
+          organization_id: r.organization_id!,
+          organization_name: r.organization_name!,
+          organization_slug: r.organization_slug!,
+          organization_status: r.organization_status!,
+          role: r.role as Role,
         }));
       return { id: first.id, email: first.email, name: first.name, is_platform_admin: first.is_platform_admin, memberships };
     },

@@ -45,7 +45,14 @@ export function createAutomationConsumer(deps: { repository: AutomationRepositor
           case 'subscriber.confirmed':
           case 'tag.subscribed':
           case 'tag.unsubscribed':
-            entries.push({ eventId: event.id, organizationId: event.organization_id, kind: event.type, name: event.type, subscriberId, tagId: payload.tag?.id ?? null });
+            entries.push({
+              eventId: event.id,
+              organizationId: event.organization_id,
+              kind: event.type,
+              name: event.type,
+              subscriberId,
+              tagId: payload.tag?.id ?? null,
+            });
             break;
           case 'custom_event.received':
             entries.push({ eventId: event.id, organizationId: event.organization_id, kind: 'custom', name: payload.name ?? '', subscriberId, tagId: null });
@@ -87,7 +94,12 @@ export function createAutomationJobs(deps: {
   async function matching(trx: Transaction<DB>, runs: DueRun[], filter: SegmentFilter): Promise<Set<string> | null> {
     try {
       const predicate = await deps.segments.compile(runs[0]!.organization_id, filter);
-      return await repo.matching(trx, runs[0]!.organization_id, runs.map((r) => r.subscriber_id), predicate);
+      return await repo.matching(
+        trx,
+        runs[0]!.organization_id,
+        runs.map((r) => r.subscriber_id),
+        predicate,
+      );
     } catch (error) {
       if (error instanceof AppError && error.status < 500) return null;
       throw error;
@@ -101,7 +113,11 @@ export function createAutomationJobs(deps: {
     const { timezone, sending_window: window } = await repo.sendingWindow(trx, first.organization_id);
     const until = heldUntil(window, timezone, now);
     if (until) {
-      await repo.postpone(trx, runs.map((r) => r.id), until);
+      await repo.postpone(
+        trx,
+        runs.map((r) => r.id),
+        until,
+      );
       return;
     }
     let composer: Awaited<ReturnType<EmailService['automationComposer']>>;
@@ -111,18 +127,35 @@ export function createAutomationJobs(deps: {
       // The template was deleted or the postal address removed: the runs end here, saying why.
       if (!(error instanceof AppError) || error.status >= 500) throw error;
       await repo.claimStep(trx, runs, index, step.type, 'exited', error.code, now);
-      await repo.exit(trx, runs.map((r) => r.id), error.code, now);
+      await repo.exit(
+        trx,
+        runs.map((r) => r.id),
+        error.code,
+        now,
+      );
       return;
     }
     try {
       await deps.entitlements.reserveEmails(trx, first.organization_id, runs.length);
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'plan_limit_exceeded') throw error;
-      await repo.postpone(trx, runs.map((r) => r.id), new Date(now.getTime() + QUOTA_RETRY_MS));
+      await repo.postpone(
+        trx,
+        runs.map((r) => r.id),
+        new Date(now.getTime() + QUOTA_RETRY_MS),
+      );
       return;
     }
     const claimed = new Set(await repo.claimStep(trx, runs, index, step.type, 'completed', null, now));
-    const recipients = new Map((await repo.recipients(trx, first.organization_id, runs.map((r) => r.subscriber_id))).map((r) => [r.id, r]));
+    const recipients = new Map(
+      (
+        await repo.recipients(
+          trx,
+          first.organization_id,
+          runs.map((r) => r.subscriber_id),
+        )
+      ).map((r) => [r.id, r]),
+    );
     const messages: NewMessage[] = [];
     const pairs: { runId: string; messageId: string }[] = [];
     const failed: { id: string; reason: string }[] = [];
@@ -142,7 +175,11 @@ export function createAutomationJobs(deps: {
     await deps.emailRepository.insertMessages(trx, first.organization_id, messages);
     await repo.setStepMessages(trx, index, pairs);
     for (const f of failed) await repo.exit(trx, [f.id], f.reason, now);
-    await repo.advance(trx, pairs.map((p) => p.runId), now);
+    await repo.advance(
+      trx,
+      pairs.map((p) => p.runId),
+      now,
+    );
     messageIds.push(...pairs.map((p) => p.messageId));
   }
 
@@ -173,7 +210,12 @@ export function createAutomationJobs(deps: {
         const pass = runs.filter((r) => matched.has(r.subscriber_id));
         const fail = runs.filter((r) => !matched.has(r.subscriber_id));
         await repo.claimStep(trx, fail, index, step.type, 'exited', 'condition_not_met', now);
-        await repo.exit(trx, fail.map((r) => r.id), 'condition_not_met', now);
+        await repo.exit(
+          trx,
+          fail.map((r) => r.id),
+          'condition_not_met',
+          now,
+        );
         return repo.advance(trx, await repo.claimStep(trx, pass, index, step.type, 'completed', null, now), now);
       }
       case 'add_tag':
@@ -183,11 +225,35 @@ export function createAutomationJobs(deps: {
         const organizationId = runs[0]!.organization_id;
         const tag = await repo.tag(trx, organizationId, step.tag_id);
         if (tag && mine.length > 0) {
-          const subscribers = new Map((await repo.recipients(trx, organizationId, mine.map((r) => r.subscriber_id))).map((s) => [s.id, s]));
-          const changed = step.type === 'add_tag'
-            ? (await deps.subscriberRepository.subscribeTags(trx, organizationId, mine.map((r) => ({ subscriberId: r.subscriber_id, tagId: tag.id })), SOURCE)).map((c) => c.subscriber_id)
-            : await repo.untag(trx, organizationId, tag.id, mine.map((r) => r.subscriber_id), SOURCE);
-          const events: OutboxEvent[] = changed.map((id) => tagEvent(step.type === 'add_tag' ? 'tag.subscribed' : 'tag.unsubscribed', subscribers.get(id)!, tag, SOURCE));
+          const subscribers = new Map(
+            (
+              await repo.recipients(
+                trx,
+                organizationId,
+                mine.map((r) => r.subscriber_id),
+              )
+            ).map((s) => [s.id, s]),
+          );
+          const changed =
+            step.type === 'add_tag'
+              ? (
+                  await deps.subscriberRepository.subscribeTags(
+                    trx,
+                    organizationId,
+                    mine.map((r) => ({ subscriberId: r.subscriber_id, tagId: tag.id })),
+                    SOURCE,
+                  )
+                ).map((c) => c.subscriber_id)
+              : await repo.untag(
+                  trx,
+                  organizationId,
+                  tag.id,
+                  mine.map((r) => r.subscriber_id),
+                  SOURCE,
+                );
+          const events: OutboxEvent[] = changed.map((id) =>
+            tagEvent(step.type === 'add_tag' ? 'tag.subscribed' : 'tag.unsubscribed', subscribers.get(id)!, tag, SOURCE),
+          );
           await insertEvents(trx, organizationId, events);
         }
         return repo.advance(trx, [...claimed], now);
@@ -205,7 +271,15 @@ export function createAutomationJobs(deps: {
     return repo.transaction(async (trx) => {
       const due = await repo.lockDue(trx, now, BATCH_SIZE);
       if (due.length === 0) return { count: 0, messageIds: [] };
-      const exited = new Set((await repo.exitIneligible(trx, due.map((r) => r.id), now)).map((r) => r.id));
+      const exited = new Set(
+        (
+          await repo.exitIneligible(
+            trx,
+            due.map((r) => r.id),
+            now,
+          )
+        ).map((r) => r.id),
+      );
       let live = due.filter((r) => !exited.has(r.id));
 
       // A wait_for_event whose time ran out (the event would have cleared waiting_for).
@@ -214,12 +288,27 @@ export function createAutomationJobs(deps: {
         const step = r.steps[r.step_index - 1];
         return step?.type === 'wait_for_event' && step.on_timeout === 'exit';
       });
-      await repo.closeWaiting(trx, timedOut.map((r) => r.id), 'timed_out', now);
-      await repo.exit(trx, exitOnTimeout.map((r) => r.id), 'wait_timed_out', now);
+      await repo.closeWaiting(
+        trx,
+        timedOut.map((r) => r.id),
+        'timed_out',
+        now,
+      );
+      await repo.exit(
+        trx,
+        exitOnTimeout.map((r) => r.id),
+        'wait_timed_out',
+        now,
+      );
       const ended = new Set(exitOnTimeout.map((r) => r.id));
       live = live.filter((r) => !ended.has(r.id));
       // A delay that is over.
-      await repo.closeWaiting(trx, live.filter((r) => r.waiting_for === null && r.step_index > 0).map((r) => r.id), null, now);
+      await repo.closeWaiting(
+        trx,
+        live.filter((r) => r.waiting_for === null && r.step_index > 0).map((r) => r.id),
+        null,
+        now,
+      );
 
       const groups = new Map<string, Group>();
       for (const run of live) {
@@ -235,7 +324,12 @@ export function createAutomationJobs(deps: {
         if (group.index === 0 && conditions) {
           const matched = await matching(trx, group.runs, conditions);
           const fail = group.runs.filter((r) => !matched?.has(r.subscriber_id));
-          await repo.exit(trx, fail.map((r) => r.id), 'conditions_not_met', now);
+          await repo.exit(
+            trx,
+            fail.map((r) => r.id),
+            'conditions_not_met',
+            now,
+          );
           group.runs = group.runs.filter((r) => matched?.has(r.subscriber_id));
           if (group.runs.length === 0) continue;
         }

@@ -99,18 +99,25 @@ export function createAutomationRepository(db: Kysely<DB>) {
     /** Of these ids, the organization's templates and their category. */
     async templates(organizationId: string, ids: readonly string[]): Promise<Map<string, string>> {
       if (ids.length === 0) return new Map();
-      const result = await sql<{ id: string; category: string }>`select id, category from templates where organization_id = ${organizationId} and id = any(${ids as string[]}::uuid[])`.execute(db);
+      const result = await sql<{
+        id: string;
+        category: string;
+      }>`select id, category from templates where organization_id = ${organizationId} and id = any(${ids as string[]}::uuid[])`.execute(db);
       return new Map(result.rows.map((r) => [r.id, r.category]));
     },
 
     async tags(organizationId: string, ids: readonly string[]): Promise<Set<string>> {
       if (ids.length === 0) return new Set();
-      const result = await sql<{ id: string }>`select id from tags where organization_id = ${organizationId} and id = any(${ids as string[]}::uuid[])`.execute(db);
+      const result = await sql<{ id: string }>`select id from tags where organization_id = ${organizationId} and id = any(${ids as string[]}::uuid[])`.execute(
+        db,
+      );
       return new Set(result.rows.map((r) => r.id));
     },
 
     async versionId(organizationId: string, automationId: string, version: number): Promise<string | undefined> {
-      const result = await sql<{ id: string }>`select id from automation_versions where organization_id = ${organizationId} and automation_id = ${automationId} and version = ${version}`.execute(db);
+      const result = await sql<{
+        id: string;
+      }>`select id from automation_versions where organization_id = ${organizationId} and automation_id = ${automationId} and version = ${version}`.execute(db);
       return result.rows[0]?.id;
     },
 
@@ -122,7 +129,9 @@ export function createAutomationRepository(db: Kysely<DB>) {
     /** Runs of a version by state, and per step: rows by status and the exits with their reasons. */
     async counts(organizationId: string, versionId: string) {
       const runs = await sql<{ status: string; count: number }>`
-        select status, count(*)::int as count from automation_runs where organization_id = ${organizationId} and version_id = ${versionId} group by status`.execute(db);
+        select status, count(*)::int as count from automation_runs where organization_id = ${organizationId} and version_id = ${versionId} group by status`.execute(
+        db,
+      );
       const steps = await sql<{ step_index: number; status: string; count: number }>`
         select step_index, status, count(*)::int as count from automation_run_steps
         where organization_id = ${organizationId} and version_id = ${versionId} group by step_index, status`.execute(db);
@@ -140,8 +149,24 @@ export function createAutomationRepository(db: Kysely<DB>) {
     /** A subscriber's runs, newest first, with their steps. */
     async timeline(organizationId: string, subscriberId: string, options: { limit: number; beforeId?: string }) {
       const result = await sql<{
-        id: string; automation_id: string; automation_name: string; version: number; status: 'active' | 'completed' | 'exited'; exit_reason: string | null;
-        next_at: Date | null; entered_at: Date; finished_at: Date | null; steps: { index: number; type: string; status: 'waiting' | 'completed' | 'exited'; reason: string | null; email_message_id: string | null; started_at: string; finished_at: string | null }[];
+        id: string;
+        automation_id: string;
+        automation_name: string;
+        version: number;
+        status: 'active' | 'completed' | 'exited';
+        exit_reason: string | null;
+        next_at: Date | null;
+        entered_at: Date;
+        finished_at: Date | null;
+        steps: {
+          index: number;
+          type: string;
+          status: 'waiting' | 'completed' | 'exited';
+          reason: string | null;
+          email_message_id: string | null;
+          started_at: string;
+          finished_at: string | null;
+        }[];
       }>`
         select r.id, r.automation_id, a.name as automation_name, v.version, r.status, r.exit_reason, r.next_at, r.entered_at, r.finished_at,
           coalesce((select jsonb_agg(jsonb_build_object('index', st.step_index, 'type', st.type, 'status', st.status, 'reason', st.reason,
@@ -158,12 +183,18 @@ export function createAutomationRepository(db: Kysely<DB>) {
     async subscriberByRef(organizationId: string, ref: { id?: string; email?: string }): Promise<{ id: string; email: string } | undefined> {
       const result = ref.id
         ? await sql<{ id: string; email: string }>`select id, email from subscribers where organization_id = ${organizationId} and id = ${ref.id}`.execute(db)
-        : await sql<{ id: string; email: string }>`select id, email from subscribers where organization_id = ${organizationId} and lower(email) = lower(${ref.email ?? ''})`.execute(db);
+        : await sql<{
+            id: string;
+            email: string;
+          }>`select id, email from subscribers where organization_id = ${organizationId} and lower(email) = lower(${ref.email ?? ''})`.execute(db);
       return result.rows[0];
     },
 
     /** Records a custom event once per idempotency key; undefined when the key was used before. */
-    async insertCustomEvent(trx: Transaction<DB>, row: { id: string; organizationId: string; subscriberId: string; name: string; idempotencyKey: string | null }): Promise<boolean> {
+    async insertCustomEvent(
+      trx: Transaction<DB>,
+      row: { id: string; organizationId: string; subscriberId: string; name: string; idempotencyKey: string | null },
+    ): Promise<boolean> {
       const result = await sql`
         insert into custom_events (id, organization_id, subscriber_id, name, idempotency_key)
         values (${row.id}, ${row.organizationId}, ${row.subscriberId}, ${row.name}, ${row.idempotencyKey})
@@ -182,7 +213,14 @@ export function createAutomationRepository(db: Kysely<DB>) {
      */
     async deleteCustomEventsBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
       const floor = uuidv7Floor(cutoff);
-      return deleteInChunks(async () => Number((await sql`delete from custom_events where id in (select id from custom_events where id < ${floor} limit ${DELETE_CHUNK})`.execute(db)).numAffectedRows ?? 0), signal);
+      return deleteInChunks(
+        async () =>
+          Number(
+            (await sql`delete from custom_events where id in (select id from custom_events where id < ${floor} limit ${DELETE_CHUNK})`.execute(db))
+              .numAffectedRows ?? 0,
+          ),
+        signal,
+      );
     },
 
     // ---- the relay's consumer (inside the relay's transaction) ----
@@ -332,7 +370,15 @@ export function createAutomationRepository(db: Kysely<DB>) {
      * Records that these runs reach step `index` (one row per run and step: a row that exists already
      * means the step happened, and the run is left out). Returns the runs that got their row now.
      */
-    async claimStep(trx: Transaction<DB>, runs: readonly DueRun[], index: number, type: string, status: 'waiting' | 'completed' | 'exited', reason: string | null, now: Date): Promise<string[]> {
+    async claimStep(
+      trx: Transaction<DB>,
+      runs: readonly DueRun[],
+      index: number,
+      type: string,
+      status: 'waiting' | 'completed' | 'exited',
+      reason: string | null,
+      now: Date,
+    ): Promise<string[]> {
       if (runs.length === 0) return [];
       const first = runs[0]!;
       const result = await sql<{ run_id: string }>`
@@ -366,7 +412,10 @@ export function createAutomationRepository(db: Kysely<DB>) {
 
     /** The organization's time zone and sending window (automation mail waits outside it). */
     async sendingWindow(trx: Transaction<DB>, organizationId: string): Promise<{ timezone: string; sending_window: SendingWindow | null }> {
-      const result = await sql<{ timezone: string; sending_window: SendingWindow | null }>`select timezone, sending_window from organizations where id = ${organizationId}`.execute(trx);
+      const result = await sql<{
+        timezone: string;
+        sending_window: SendingWindow | null;
+      }>`select timezone, sending_window from organizations where id = ${organizationId}`.execute(trx);
       return result.rows[0] ?? { timezone: 'UTC', sending_window: null };
     },
 
@@ -387,7 +436,11 @@ export function createAutomationRepository(db: Kysely<DB>) {
     },
 
     async tag(trx: Transaction<DB>, organizationId: string, tagId: string) {
-      const result = await sql<{ id: string; name: string; slug: string }>`select id, name, slug from tags where organization_id = ${organizationId} and id = ${tagId}`.execute(trx);
+      const result = await sql<{
+        id: string;
+        name: string;
+        slug: string;
+      }>`select id, name, slug from tags where organization_id = ${organizationId} and id = ${tagId}`.execute(trx);
       return result.rows[0];
     },
 

@@ -32,7 +32,15 @@ export interface ReceivedEvent {
 }
 
 const STATE_COLUMNS = [
-  'id', 'name', 'plan', 'stripe_customer_id', 'stripe_subscription_id', 'subscription_status', 'current_period_end', 'past_due_since', 'billing_email',
+  'id',
+  'name',
+  'plan',
+  'stripe_customer_id',
+  'stripe_subscription_id',
+  'subscription_status',
+  'current_period_end',
+  'past_due_since',
+  'billing_email',
 ] as const;
 
 export function createBillingRepository(db: Kysely<DB>) {
@@ -47,8 +55,12 @@ export function createBillingRepository(db: Kysely<DB>) {
 
     /** Links the organization to its Stripe customer unless it has one already; the customer in force either way. */
     async linkCustomer(organizationId: string, customerId: string): Promise<string | null> {
-      await db.updateTable('organizations').set({ stripe_customer_id: customerId, updated_at: sql`now()` })
-        .where('id', '=', organizationId).where('stripe_customer_id', 'is', null).execute();
+      await db
+        .updateTable('organizations')
+        .set({ stripe_customer_id: customerId, updated_at: sql`now()` })
+        .where('id', '=', organizationId)
+        .where('stripe_customer_id', 'is', null)
+        .execute();
       const row = await db.selectFrom('organizations').select('stripe_customer_id').where('id', '=', organizationId).executeTakeFirst();
       return row?.stripe_customer_id ?? null;
     },
@@ -58,21 +70,29 @@ export function createBillingRepository(db: Kysely<DB>) {
      * subscription was seen past due (the grace period does not restart on every retry) and clears once paid.
      */
     async applySubscription(organizationId: string, state: SubscriptionState): Promise<void> {
-      await db.updateTable('organizations').set({
-        plan: state.plan,
-        stripe_subscription_id: state.stripe_subscription_id,
-        subscription_status: state.subscription_status,
-        current_period_end: state.current_period_end,
-        past_due_since: state.past_due ? sql<Date>`coalesce(past_due_since, now())` : null,
-        updated_at: sql`now()`,
-      }).where('id', '=', organizationId).execute();
+      await db
+        .updateTable('organizations')
+        .set({
+          plan: state.plan,
+          stripe_subscription_id: state.stripe_subscription_id,
+          subscription_status: state.subscription_status,
+          current_period_end: state.current_period_end,
+          past_due_since: state.past_due ? sql<Date>`coalesce(past_due_since, now())` : null,
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', organizationId)
+        .execute();
     },
 
     /** Records a received event; false when its id was received before (a redelivery). */
     async recordEvent(event: ReceivedEvent): Promise<boolean> {
       // The reference comes from the event (a checkout's client_reference_id): kept only when it names an organization.
       const organization = event.organization_id ? sql<string | null>`(select id from organizations where id = ${event.organization_id}::uuid)` : null;
-      const result = await db.insertInto('stripe_events').values({ ...event, organization_id: organization }).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+      const result = await db
+        .insertInto('stripe_events')
+        .values({ ...event, organization_id: organization })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
       return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
     },
 
@@ -86,13 +106,23 @@ export function createBillingRepository(db: Kysely<DB>) {
     },
 
     async markApplied(id: string): Promise<void> {
-      await db.updateTable('stripe_events').set({ applied_at: sql`now()` }).where('id', '=', id).execute();
+      await db
+        .updateTable('stripe_events')
+        .set({ applied_at: sql`now()` })
+        .where('id', '=', id)
+        .execute();
     },
 
     /** Received events older than `cutoff`, deleted in chunks (retention). */
     async deleteEventsBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
-      return deleteInChunks(async () => (await sql`
-        delete from stripe_events where id in (select id from stripe_events where received_at < ${cutoff} limit ${DELETE_CHUNK})`.execute(db)).numAffectedRows ?? 0n, signal);
+      return deleteInChunks(
+        async () =>
+          (
+            await sql`
+        delete from stripe_events where id in (select id from stripe_events where received_at < ${cutoff} limit ${DELETE_CHUNK})`.execute(db)
+          ).numAffectedRows ?? 0n,
+        signal,
+      );
     },
   };
 }

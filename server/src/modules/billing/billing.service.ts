@@ -11,8 +11,11 @@ import { customerIdOf, subscriptionIdOf } from './stripe.ts';
 /** The events that change what an organization may do; others are acknowledged and ignored. */
 export const HANDLED_EVENTS = [
   'checkout.session.completed',
-  'customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted',
-  'invoice.paid', 'invoice.payment_failed',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'invoice.paid',
+  'invoice.payment_failed',
 ] as const;
 
 /** Stripe signs `t=…,v1=…` over the raw body; older than this many seconds is refused (a replay). */
@@ -47,10 +50,12 @@ export function createBillingService(deps: {
   /** The organization's Stripe customer, created once (an idempotency key keeps a retried create single). */
   async function customerOf(state: BillingState, email: string): Promise<string> {
     if (state.stripe_customer_id) return state.stripe_customer_id;
-    const customer = await stripe.customers.create(
-      { name: state.name, email: state.billing_email ?? email, metadata: { organization_id: state.id } },
-      { idempotencyKey: `subscribe-flow-customer-${state.id}` },
-    ).catch(stripeFailure);
+    const customer = await stripe.customers
+      .create(
+        { name: state.name, email: state.billing_email ?? email, metadata: { organization_id: state.id } },
+        { idempotencyKey: `subscribe-flow-customer-${state.id}` },
+      )
+      .catch(stripeFailure);
     // Two checkouts at once both create with the same key (one customer); whichever links first wins.
     return (await repo.linkCustomer(state.id, customer.id)) ?? customer.id;
   }
@@ -60,7 +65,8 @@ export function createBillingService(deps: {
     const item = subscription.items.data[0];
     const price = item?.price.id;
     const pricePlan = price ? planByPrice(price) : undefined;
-    if (price && !pricePlan) logger.error({ price, subscription: subscription.id }, 'a Stripe subscription has a price no plan in BILLING_PLANS names; the plan is left as it is');
+    if (price && !pricePlan)
+      logger.error({ price, subscription: subscription.id }, 'a Stripe subscription has a price no plan in BILLING_PLANS names; the plan is left as it is');
     const paidPlan = pricePlan?.id ?? current.plan;
     const status = subscription.status;
     const periodEnd = item?.current_period_end ?? (subscription as unknown as { current_period_end?: number }).current_period_end;
@@ -91,7 +97,9 @@ export function createBillingService(deps: {
         has_billing_account: state.stripe_customer_id !== null,
         usage: LIMIT_KINDS.map((kind) => ({ limit: kind, used: usage.used[kind], max: usage.limits[kind] })),
         plans: config.PLANS.map((p) => ({
-          id: p.id, name: p.name, purchasable: p.stripe_price_id !== null,
+          id: p.id,
+          name: p.name,
+          purchasable: p.stripe_price_id !== null,
           limits: Object.fromEntries(LIMIT_KINDS.map((kind) => [kind, p.limits[kind]])) as Record<LimitKind, number | null>,
         })),
       };
@@ -100,23 +108,27 @@ export function createBillingService(deps: {
     /** A Stripe Checkout URL for `planId`, for an organization without a running subscription. */
     async checkout(organizationId: string, planId: string, callerEmail: string): Promise<{ url: string }> {
       const plan = planById(planId);
-      if (!plan) throw badRequest('unknown_plan', `There is no plan "${planId}"`, [{ field: 'plan', message: `one of ${config.PLANS.map((p) => p.id).join(', ')}` }]);
-      if (!plan.stripe_price_id) throw badRequest('plan_not_purchasable', `The ${plan.name} plan cannot be bought`, [{ field: 'plan', message: 'this plan has no Stripe price' }]);
+      if (!plan)
+        throw badRequest('unknown_plan', `There is no plan "${planId}"`, [{ field: 'plan', message: `one of ${config.PLANS.map((p) => p.id).join(', ')}` }]);
+      if (!plan.stripe_price_id)
+        throw badRequest('plan_not_purchasable', `The ${plan.name} plan cannot be bought`, [{ field: 'plan', message: 'this plan has no Stripe price' }]);
       const state = await stateOf(organizationId);
       if (state.stripe_subscription_id && state.subscription_status && !ENDED.has(state.subscription_status) && state.subscription_status !== 'incomplete') {
         throw conflict('subscription_exists', 'The organization already has a subscription; change its plan in the billing portal');
       }
       const customer = await customerOf(state, callerEmail);
-      const session = await stripe.checkout.sessions.create({
-        mode: 'subscription',
-        customer,
-        client_reference_id: organizationId,
-        line_items: [{ price: plan.stripe_price_id, quantity: 1 }],
-        metadata: { organization_id: organizationId, plan: plan.id },
-        subscription_data: { metadata: { organization_id: organizationId } },
-        success_url: returnUrl('?checkout=success'),
-        cancel_url: returnUrl('?checkout=cancelled'),
-      }).catch(stripeFailure);
+      const session = await stripe.checkout.sessions
+        .create({
+          mode: 'subscription',
+          customer,
+          client_reference_id: organizationId,
+          line_items: [{ price: plan.stripe_price_id, quantity: 1 }],
+          metadata: { organization_id: organizationId, plan: plan.id },
+          subscription_data: { metadata: { organization_id: organizationId } },
+          success_url: returnUrl('?checkout=success'),
+          cancel_url: returnUrl('?checkout=cancelled'),
+        })
+        .catch(stripeFailure);
       if (!session.url) throw new AppError(502, 'stripe_unavailable', 'Stripe did not return a checkout page; try again');
       return { url: session.url };
     },
@@ -146,11 +158,17 @@ export function createBillingService(deps: {
       const object = event.data.object as unknown as Record<string, unknown>;
       const metadata = (object.metadata ?? {}) as Record<string, unknown>;
       const reference = [object.client_reference_id, metadata.organization_id].find((v): v is string => typeof v === 'string' && UUID.test(v)) ?? null;
-      const recorded = await repo.recordEvent({
-        id: event.id, type: event.type, organization_id: reference, customer_id: customerIdOf(object), subscription_id: subscriptionIdOf(object),
-      }).catch(async (error: unknown) => {
-        throw new AppError(500, 'event_not_recorded', 'The event could not be recorded; it will be retried', { cause: error });
-      });
+      const recorded = await repo
+        .recordEvent({
+          id: event.id,
+          type: event.type,
+          organization_id: reference,
+          customer_id: customerIdOf(object),
+          subscription_id: subscriptionIdOf(object),
+        })
+        .catch(async (error: unknown) => {
+          throw new AppError(500, 'event_not_recorded', 'The event could not be recorded; it will be retried', { cause: error });
+        });
       if (!recorded) return 'duplicate';
       try {
         await deps.producer.enqueue('billing.sync', { event_id: event.id });
@@ -201,7 +219,13 @@ export function createBillingService(deps: {
         return 'other_customer';
       }
       const current = organization.stripe_subscription_id;
-      if (current && current !== subscription.id && ENDED.has(subscription.status) && organization.subscription_status && !ENDED.has(organization.subscription_status)) {
+      if (
+        current &&
+        current !== subscription.id &&
+        ENDED.has(subscription.status) &&
+        organization.subscription_status &&
+        !ENDED.has(organization.subscription_status)
+      ) {
         await repo.markApplied(event.id);
         return 'stale_subscription';
       }

@@ -12,7 +12,17 @@ import { createStripeClient } from './stripe.ts';
 
 export type { BillingService } from './billing.service.ts';
 
-type BillingConfig = Pick<Config, 'BILLING_ENABLED' | 'PLANS' | 'BILLING_GRACE_DAYS' | 'ADMIN_APP_URL' | 'STRIPE_SECRET_KEY' | 'STRIPE_WEBHOOK_SECRET' | 'STRIPE_API_URL' | 'RETENTION_PROVIDER_EVENTS_DAYS'>;
+type BillingConfig = Pick<
+  Config,
+  | 'BILLING_ENABLED'
+  | 'PLANS'
+  | 'BILLING_GRACE_DAYS'
+  | 'ADMIN_APP_URL'
+  | 'STRIPE_SECRET_KEY'
+  | 'STRIPE_WEBHOOK_SECRET'
+  | 'STRIPE_API_URL'
+  | 'RETENTION_PROVIDER_EVENTS_DAYS'
+>;
 
 /**
  * Plans sold through Stripe: checkout, the customer portal, and the webhook whose events a job applies by
@@ -33,10 +43,12 @@ export function createBillingModule(deps: { db: Kysely<DB>; config: BillingConfi
     routes: mount(billingRoutes, { billing }),
     rootRoutes: mount(stripeHookRoutes, { billing }),
     jobs: () => ({ 'billing.sync': async ({ event_id }) => ({ result: await billing.sync(event_id) }) }),
-    retention: [{
-      name: 'stripe-events',
-      days: config.RETENTION_PROVIDER_EVENTS_DAYS,
-      run: (cutoff, signal) => repository.deleteEventsBefore(cutoff, signal),
-    }],
+    retention: [
+      {
+        name: 'stripe-events',
+        days: config.RETENTION_PROVIDER_EVENTS_DAYS,
+        run: (cutoff, signal) => repository.deleteEventsBefore(cutoff, signal),
+      },
+    ],
   });
 }

@@ -25,16 +25,24 @@ const CAMPAIGN_PRIORITY = 10;
 // A sending campaign whose pump has not beaten for this long gets a new pump from the cron tick.
 export const STALE_PUMP_SECONDS = 60;
 
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-});
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 
 /** Why a claimed recipient gets nothing now (they left, bounced or were suppressed after the snapshot). */
 function skipReason(recipient: ClaimedRecipient): string | null {
   if (recipient.email === null) return 'subscriber_deleted';
   if (recipient.suppressed) return 'suppressed';
-  if (recipient.status !== 'active') return recipient.status === 'unsubscribed' ? 'unsubscribed' : recipient.status ?? 'unknown';
+  if (recipient.status !== 'active') return recipient.status === 'unsubscribed' ? 'unsubscribed' : (recipient.status ?? 'unknown');
   return null;
 }
 
@@ -71,10 +79,13 @@ export function createCampaignJobs(deps: {
   async function fail(campaign: Campaign, error: AppError): Promise<string> {
     await db.transaction().execute(async (trx) => {
       await repo.setState(trx, campaign.id, { status: 'failed', last_error: `${error.code}: ${error.message}`, completed_at: new Date() });
-      await insertEvents(trx, campaign.organization_id, [{
-        type: 'campaign.failed', subjectId: campaign.id,
-        payload: { campaign: { id: campaign.id, name: campaign.name }, error: { code: error.code, message: error.message } },
-      }]);
+      await insertEvents(trx, campaign.organization_id, [
+        {
+          type: 'campaign.failed',
+          subjectId: campaign.id,
+          payload: { campaign: { id: campaign.id, name: campaign.name }, error: { code: error.code, message: error.message } },
+        },
+      ]);
     });
     return 'failed';
   }
@@ -102,7 +113,12 @@ export function createCampaignJobs(deps: {
         }
       }
       await deps.emailRepository.insertMessages(trx, campaign.organization_id, messages);
-      await repo.markClaimed(trx, campaign.id, messages.map((m) => ({ subscriberId: m.subscriber_id!, messageId: m.id })), skipped);
+      await repo.markClaimed(
+        trx,
+        campaign.id,
+        messages.map((m) => ({ subscriberId: m.subscriber_id!, messageId: m.id })),
+        skipped,
+      );
       // Reserved last, so the organization's row is locked for one round trip.
       await deps.entitlements.reserveEmails(trx, campaign.organization_id, messages.length);
       return { state: 'claimed', last: claimed.at(-1)!.id, messageIds: messages.map((m) => m.id) };
@@ -118,10 +134,19 @@ export function createCampaignJobs(deps: {
       if (await repo.unfinished(trx, campaign.id)) return false;
       await repo.setState(trx, campaign.id, { status: 'sent', completed_at: new Date(), heartbeat_at: null });
       const counts = await repo.finalCounts(trx, campaign.id);
-      await insertEvents(trx, campaign.organization_id, [{
-        type: 'campaign.completed', subjectId: campaign.id,
-        payload: { campaign: { id: campaign.id, name: campaign.name }, targeted: counts.total, sent: counts.sent, failed: counts.failed, skipped: counts.skipped },
-      }]);
+      await insertEvents(trx, campaign.organization_id, [
+        {
+          type: 'campaign.completed',
+          subjectId: campaign.id,
+          payload: {
+            campaign: { id: campaign.id, name: campaign.name },
+            targeted: counts.total,
+            sent: counts.sent,
+            failed: counts.failed,
+            skipped: counts.skipped,
+          },
+        },
+      ]);
       return true;
     });
   }
@@ -141,9 +166,18 @@ export function createCampaignJobs(deps: {
       if (error instanceof AppError && error.status < 500) return fail(campaign, error);
       throw error;
     }
-    const compose = (recipient: ClaimedRecipient) => composer.compose({
-      id: recipient.id, email: recipient.email!, status: recipient.status!, first_name: recipient.first_name, last_name: recipient.last_name, metadata: recipient.metadata,
-    }, campaign.round);
+    const compose = (recipient: ClaimedRecipient) =>
+      composer.compose(
+        {
+          id: recipient.id,
+          email: recipient.email!,
+          status: recipient.status!,
+          first_name: recipient.first_name,
+          last_name: recipient.last_name,
+          metadata: recipient.metadata,
+        },
+        campaign.round,
+      );
     const deadline = Date.now() + RUN_MS;
     let beat = 0;
     // Shared by the lanes: the highest subscriber id claimed so far. A lane that finds rows locked by
@@ -158,7 +192,7 @@ export function createCampaignJobs(deps: {
           beat = Date.now();
           await repo.heartbeat(campaign.id);
         }
-        if (await repo.backlog(campaign.id, WINDOW) >= WINDOW) {
+        if ((await repo.backlog(campaign.id, WINDOW)) >= WINDOW) {
           await sleep(50, context.signal);
           continue;
         }
@@ -193,7 +227,9 @@ export function createCampaignJobs(deps: {
         if (after === null || claimed.last > after) after = claimed.last;
         if (claimed.messageIds.length > 0) {
           // A lost enqueue (Redis down after commit) is found by the email sweep: the messages are stored.
-          await producer.enqueueMany(claimed.messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id }, priority: CAMPAIGN_PRIORITY })));
+          await producer.enqueueMany(
+            claimed.messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id }, priority: CAMPAIGN_PRIORITY })),
+          );
         }
       }
     }
@@ -231,7 +267,9 @@ export function createCampaignJobs(deps: {
       if (locked?.status !== 'scheduled') return null;
       const targeted = await repo.snapshot(trx, campaign.organization_id, id, predicate);
       await repo.setState(trx, id, { status: 'sending', targeted_count: targeted, started_at: new Date(), round: locked.round + 1, heartbeat_at: new Date() });
-      await insertEvents(trx, campaign.organization_id, [{ type: 'campaign.started', subjectId: id, payload: { campaign: { id, name: campaign.name }, targeted } }]);
+      await insertEvents(trx, campaign.organization_id, [
+        { type: 'campaign.started', subjectId: id, payload: { campaign: { id, name: campaign.name }, targeted } },
+      ]);
       return locked.round + 1;
     });
     if (round === null) return 'not_scheduled';

@@ -40,7 +40,8 @@ export interface CampaignRow {
   updated_at: Date;
 }
 
-export type CampaignFields = Pick<CampaignRow, 'name' | 'template_id' | 'segment_id' | 'tag_filter' | 'subject' | 'preheader' | 'from_name' | 'reply_to'> & Partial<Pick<CampaignRow, 'tracking'>>;
+export type CampaignFields = Pick<CampaignRow, 'name' | 'template_id' | 'segment_id' | 'tag_filter' | 'subject' | 'preheader' | 'from_name' | 'reply_to'> &
+  Partial<Pick<CampaignRow, 'tracking'>>;
 
 export interface RecipientRow {
   subscriber_id: string;
@@ -64,8 +65,27 @@ export interface ClaimedRecipient {
 }
 
 const columns = [
-  'id', 'name', 'status', 'template_id', 'segment_id', 'tag_filter', 'subject', 'preheader', 'from_name', 'reply_to', 'tracking', 'scheduled_at', 'started_at',
-  'completed_at', 'cancelled_at', 'resumes_at', 'round', 'targeted_count', 'last_error', 'created_at', 'updated_at',
+  'id',
+  'name',
+  'status',
+  'template_id',
+  'segment_id',
+  'tag_filter',
+  'subject',
+  'preheader',
+  'from_name',
+  'reply_to',
+  'tracking',
+  'scheduled_at',
+  'started_at',
+  'completed_at',
+  'cancelled_at',
+  'resumes_at',
+  'round',
+  'targeted_count',
+  'last_error',
+  'created_at',
+  'updated_at',
 ] as const;
 
 const notSuppressed = sql<SqlBool>`not exists (select 1 from suppressions x where x.organization_id = s.organization_id and lower(x.email) = lower(s.email))`;
@@ -94,35 +114,58 @@ export function createCampaignRepository(db: Kysely<DB>) {
       let query = select(db, organizationId);
       if (options.beforeId) query = query.where('id', '<', options.beforeId);
       if (options.status) query = query.where('status', '=', options.status);
-      return await query.orderBy('id', 'desc').limit(options.limit + 1).execute() as CampaignRow[];
+      return (await query
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute()) as CampaignRow[];
     },
 
     async find(organizationId: string, id: string, executor: Executor = db): Promise<CampaignRow | undefined> {
-      return await select(executor, organizationId).where('id', '=', id).executeTakeFirst() as CampaignRow | undefined;
+      return (await select(executor, organizationId).where('id', '=', id).executeTakeFirst()) as CampaignRow | undefined;
     },
 
     /** A campaign by id alone, for the worker (its jobs carry only the id). */
     async findForWorker(id: string): Promise<(CampaignRow & { organization_id: string }) | undefined> {
-      return await db.selectFrom('campaigns').select([...columns, 'organization_id']).where('id', '=', id).executeTakeFirst() as (CampaignRow & { organization_id: string }) | undefined;
+      return (await db
+        .selectFrom('campaigns')
+        .select([...columns, 'organization_id'])
+        .where('id', '=', id)
+        .executeTakeFirst()) as (CampaignRow & { organization_id: string }) | undefined;
     },
 
     async insert(organizationId: string, id: string, fields: CampaignFields): Promise<CampaignRow> {
-      return await db.insertInto('campaigns')
+      return (await db
+        .insertInto('campaigns')
         .values({ ...fields, id, organization_id: organizationId, tag_filter: fields.tag_filter ? JSON.stringify(fields.tag_filter) : null })
-        .returning(columns).executeTakeFirstOrThrow() as CampaignRow;
+        .returning(columns)
+        .executeTakeFirstOrThrow()) as CampaignRow;
     },
 
     /** Changes a campaign only while it is in one of `statuses`; undefined when it is not (or not found). */
-    async update(organizationId: string, id: string, statuses: readonly CampaignStatus[], changes: Partial<CampaignFields> & { status?: CampaignStatus; scheduled_at?: Date | null; round?: number; heartbeat_at?: Date }): Promise<CampaignRow | undefined> {
+    async update(
+      organizationId: string,
+      id: string,
+      statuses: readonly CampaignStatus[],
+      changes: Partial<CampaignFields> & { status?: CampaignStatus; scheduled_at?: Date | null; round?: number; heartbeat_at?: Date },
+    ): Promise<CampaignRow | undefined> {
       const { tag_filter, ...rest } = changes;
-      return await db.updateTable('campaigns')
+      return (await db
+        .updateTable('campaigns')
         .set({ ...rest, ...(tag_filter !== undefined ? { tag_filter: tag_filter ? JSON.stringify(tag_filter) : null } : {}), updated_at: new Date() })
-        .where('organization_id', '=', organizationId).where('id', '=', id).where('status', 'in', statuses)
-        .returning(columns).executeTakeFirst() as CampaignRow | undefined;
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .where('status', 'in', statuses)
+        .returning(columns)
+        .executeTakeFirst()) as CampaignRow | undefined;
     },
 
     async remove(organizationId: string, id: string, statuses: readonly CampaignStatus[]): Promise<boolean> {
-      const result = await db.deleteFrom('campaigns').where('organization_id', '=', organizationId).where('id', '=', id).where('status', 'in', statuses).executeTakeFirst();
+      const result = await db
+        .deleteFrom('campaigns')
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .where('status', 'in', statuses)
+        .executeTakeFirst();
       return result.numDeletedRows > 0n;
     },
 
@@ -141,17 +184,28 @@ export function createCampaignRepository(db: Kysely<DB>) {
                  count(*) filter (where s.status = 'active' and not ${notSuppressed}) as suppressed
           from subscribers s where s.organization_id = ${organizationId} and ${predicate}`.execute(trx);
         // Active subscribers who left one of the campaign's topics: the tag filter leaves them out.
-        const topic = topicTagIds.length === 0 ? 0 : Number((await sql<{ count: number }>`
+        const topic =
+          topicTagIds.length === 0
+            ? 0
+            : Number(
+                (
+                  await sql<{ count: number }>`
           select count(*) as count from subscribers s
           where s.organization_id = ${organizationId} and s.status = 'active' and not ${predicate}
             and exists (select 1 from subscriber_tags st where st.subscriber_id = s.id and st.organization_id = s.organization_id
-                        and st.status = 'unsubscribed' and st.tag_id = any(${topicTagIds}::uuid[]))`.execute(trx)).rows[0]?.count ?? 0);
+                        and st.status = 'unsubscribed' and st.tag_id = any(${topicTagIds}::uuid[]))`.execute(trx)
+                ).rows[0]?.count ?? 0,
+              );
         const counts = row.rows[0]!;
         return {
           count: Number(counts.count),
           excluded: {
-            unsubscribed_from_topic: topic, unsubscribed: Number(counts.unsubscribed), bounced: Number(counts.bounced),
-            complained: Number(counts.complained), suppressed: Number(counts.suppressed), pending_confirmation: Number(counts.pending),
+            unsubscribed_from_topic: topic,
+            unsubscribed: Number(counts.unsubscribed),
+            bounced: Number(counts.bounced),
+            complained: Number(counts.complained),
+            suppressed: Number(counts.suppressed),
+            pending_confirmation: Number(counts.pending),
           },
         };
       });
@@ -172,12 +226,32 @@ export function createCampaignRepository(db: Kysely<DB>) {
 
     /** Locks the campaign row for a state change; undefined when it is missing. */
     async lockForWorker(trx: Executor, id: string, mode: 'update' | 'share') {
-      const query = trx.selectFrom('campaigns').select([...columns, 'organization_id']).where('id', '=', id);
-      return await (mode === 'update' ? query.forUpdate() : query.forShare()).executeTakeFirst() as (CampaignRow & { organization_id: string }) | undefined;
+      const query = trx
+        .selectFrom('campaigns')
+        .select([...columns, 'organization_id'])
+        .where('id', '=', id);
+      return (await (mode === 'update' ? query.forUpdate() : query.forShare()).executeTakeFirst()) as (CampaignRow & { organization_id: string }) | undefined;
     },
 
-    async setState(trx: Executor, id: string, changes: { status?: CampaignStatus; targeted_count?: number; started_at?: Date; completed_at?: Date | null; round?: number; last_error?: string | null; heartbeat_at?: Date | null; cancelled_at?: Date }): Promise<void> {
-      await trx.updateTable('campaigns').set({ ...changes, updated_at: new Date() }).where('id', '=', id).execute();
+    async setState(
+      trx: Executor,
+      id: string,
+      changes: {
+        status?: CampaignStatus;
+        targeted_count?: number;
+        started_at?: Date;
+        completed_at?: Date | null;
+        round?: number;
+        last_error?: string | null;
+        heartbeat_at?: Date | null;
+        cancelled_at?: Date;
+      },
+    ): Promise<void> {
+      await trx
+        .updateTable('campaigns')
+        .set({ ...changes, updated_at: new Date() })
+        .where('id', '=', id)
+        .execute();
     },
 
     async heartbeat(id: string): Promise<void> {
@@ -204,7 +278,12 @@ export function createCampaignRepository(db: Kysely<DB>) {
     },
 
     /** Records the claim: each recipient's message id (status sending), or skipped with its reason. */
-    async markClaimed(trx: Executor, campaignId: string, sent: readonly { subscriberId: string; messageId: string }[], skipped: readonly { subscriberId: string; reason: string }[]): Promise<void> {
+    async markClaimed(
+      trx: Executor,
+      campaignId: string,
+      sent: readonly { subscriberId: string; messageId: string }[],
+      skipped: readonly { subscriberId: string; reason: string }[],
+    ): Promise<void> {
       if (sent.length > 0) {
         await sql`
           update campaign_recipients r set status = 'sending', email_message_id = v.message_id, updated_at = now()
@@ -222,7 +301,9 @@ export function createCampaignRepository(db: Kysely<DB>) {
     /** The campaign's messages still waiting for the provider, counted up to `cap` (the pump's window). */
     async backlog(campaignId: string, cap: number): Promise<number> {
       const row = await sql<{ count: number }>`
-        select count(*) as count from (select 1 from email_messages where campaign_id = ${campaignId} and status in ('queued', 'sending') limit ${cap}) b`.execute(db);
+        select count(*) as count from (select 1 from email_messages where campaign_id = ${campaignId} and status in ('queued', 'sending') limit ${cap}) b`.execute(
+        db,
+      );
       return Number(row.rows[0]?.count ?? 0);
     },
 
@@ -333,27 +414,40 @@ export function createCampaignRepository(db: Kysely<DB>) {
 
     /** One page of the ledger in subscriber order, with each recipient's address and message. */
     async recipients(organizationId: string, campaignId: string, options: { limit: number; afterId?: string; status?: RecipientStatus }) {
-      let query = db.selectFrom('campaign_recipients as r')
+      let query = db
+        .selectFrom('campaign_recipients as r')
         .leftJoin('subscribers as s', 's.id', 'r.subscriber_id')
         .leftJoin('email_messages as m', 'm.id', 'r.email_message_id')
         .select(['r.subscriber_id', 's.email', 'r.status', 'r.reason', 'r.email_message_id', 'm.status as message_status', 'r.updated_at'])
-        .where('r.organization_id', '=', organizationId).where('r.campaign_id', '=', campaignId);
+        .where('r.organization_id', '=', organizationId)
+        .where('r.campaign_id', '=', campaignId);
       if (options.afterId) query = query.where('r.subscriber_id', '>', options.afterId);
       if (options.status) query = query.where('r.status', '=', options.status);
-      return await query.orderBy('r.subscriber_id').limit(options.limit + 1).execute() as RecipientRow[];
+      return (await query
+        .orderBy('r.subscriber_id')
+        .limit(options.limit + 1)
+        .execute()) as RecipientRow[];
     },
 
     /** The newest active subscriber, whose data a test email is rendered with. */
     async sampleRecipient(organizationId: string) {
-      return db.selectFrom('subscribers').select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
-        .where('organization_id', '=', organizationId).where('status', '=', 'active').orderBy('id', 'desc').limit(1).executeTakeFirst();
+      return db
+        .selectFrom('subscribers')
+        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .where('organization_id', '=', organizationId)
+        .where('status', '=', 'active')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
     },
 
     /** Scheduled campaigns now due, and sending ones whose pump has not beaten for `staleSeconds`. */
     /** The organization's time zone and sending window (campaigns wait outside it). */
     async sendingWindow(organizationId: string): Promise<{ timezone: string; sending_window: SendingWindow | null }> {
-      return await db.selectFrom('organizations').select(['timezone', 'sending_window']).where('id', '=', organizationId)
-        .executeTakeFirstOrThrow() as { timezone: string; sending_window: SendingWindow | null };
+      return (await db.selectFrom('organizations').select(['timezone', 'sending_window']).where('id', '=', organizationId).executeTakeFirstOrThrow()) as {
+        timezone: string;
+        sending_window: SendingWindow | null;
+      };
     },
 
     /**
@@ -361,21 +455,44 @@ export function createCampaignRepository(db: Kysely<DB>) {
      * the cron tick starts a new one once `resumes_at` has passed.
      */
     async hold(id: string, round: number, until: Date | null): Promise<void> {
-      await db.updateTable('campaigns').set({ resumes_at: until, ...(until ? { heartbeat_at: null } : {}) })
-        .where('id', '=', id).where('status', '=', 'sending').where('round', '=', round).execute();
+      await db
+        .updateTable('campaigns')
+        .set({ resumes_at: until, ...(until ? { heartbeat_at: null } : {}) })
+        .where('id', '=', id)
+        .where('status', '=', 'sending')
+        .where('round', '=', round)
+        .execute();
     },
 
     async dueWork(staleSeconds: number, limit: number) {
-      const due = await db.selectFrom('campaigns').select('id').where('status', '=', 'scheduled').where('scheduled_at', '<=', new Date()).orderBy('scheduled_at').limit(limit).execute();
-      const stalled = await db.selectFrom('campaigns').select(['id', 'round']).where('status', '=', 'sending')
+      const due = await db
+        .selectFrom('campaigns')
+        .select('id')
+        .where('status', '=', 'scheduled')
+        .where('scheduled_at', '<=', new Date())
+        .orderBy('scheduled_at')
+        .limit(limit)
+        .execute();
+      const stalled = await db
+        .selectFrom('campaigns')
+        .select(['id', 'round'])
+        .where('status', '=', 'sending')
         .where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', sql<Date>`now() - make_interval(secs => ${staleSeconds})`)]))
         // One held for the sending window is picked up once the window opens.
         .where((eb) => eb.or([eb('resumes_at', 'is', null), eb('resumes_at', '<=', new Date())]))
-        .orderBy('id').limit(limit).execute();
+        .orderBy('id')
+        .limit(limit)
+        .execute();
       // Held ones whose window may have opened early (the organization changed its window or zone).
-      const held = await db.selectFrom('campaigns as c').innerJoin('organizations as o', 'o.id', 'c.organization_id')
-        .select(['c.id', 'c.round', 'o.timezone', 'o.sending_window']).where('c.status', '=', 'sending').where('c.resumes_at', '>', new Date())
-        .orderBy('c.id').limit(limit).execute() as { id: string; round: number; timezone: string; sending_window: SendingWindow | null }[];
+      const held = (await db
+        .selectFrom('campaigns as c')
+        .innerJoin('organizations as o', 'o.id', 'c.organization_id')
+        .select(['c.id', 'c.round', 'o.timezone', 'o.sending_window'])
+        .where('c.status', '=', 'sending')
+        .where('c.resumes_at', '>', new Date())
+        .orderBy('c.id')
+        .limit(limit)
+        .execute()) as { id: string; round: number; timezone: string; sending_window: SendingWindow | null }[];
       return { due: due.map((r) => r.id), stalled, held };
     },
   };

@@ -5,11 +5,14 @@ import { CAMPAIGN_STATUSES, RECIPIENT_STATUSES } from './campaigns.repository.ts
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 const TagRef = Type.String({ minLength: 1, maxLength: 100, description: 'A tag id or slug' });
 
-export const TagFilter = Type.Object({
-  include_tags: Type.Array(TagRef, { minItems: 1, maxItems: 50 }),
-  exclude_tags: Type.Optional(Type.Array(TagRef, { maxItems: 50 })),
-  match: Type.Optional(StringEnum(['any', 'all'] as const, { description: 'any (default): subscribed to one of the tags; all: to every one' })),
-}, { $id: 'CampaignTagFilter', additionalProperties: false });
+export const TagFilter = Type.Object(
+  {
+    include_tags: Type.Array(TagRef, { minItems: 1, maxItems: 50 }),
+    exclude_tags: Type.Optional(Type.Array(TagRef, { maxItems: 50 })),
+    match: Type.Optional(StringEnum(['any', 'all'] as const, { description: 'any (default): subscribed to one of the tags; all: to every one' })),
+  },
+  { $id: 'CampaignTagFilter', additionalProperties: false },
+);
 
 const fields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -23,90 +26,141 @@ const fields = {
   tracking: Type.Boolean({ description: 'Open and click tracking (default true; also needs tracking on in the organization settings)' }),
 };
 
-export const CreateCampaignBody = Type.Object({
-  name: fields.name,
-  template_id: Type.Optional(fields.template_id),
-  tag_filter: Type.Optional(fields.tag_filter),
-  segment_id: Type.Optional(fields.segment_id),
-  subject: Type.Optional(fields.subject),
-  preheader: Type.Optional(fields.preheader),
-  from_name: Type.Optional(fields.from_name),
-  reply_to: Type.Optional(fields.reply_to),
-  tracking: Type.Optional(fields.tracking),
-}, { additionalProperties: false });
+export const CreateCampaignBody = Type.Object(
+  {
+    name: fields.name,
+    template_id: Type.Optional(fields.template_id),
+    tag_filter: Type.Optional(fields.tag_filter),
+    segment_id: Type.Optional(fields.segment_id),
+    subject: Type.Optional(fields.subject),
+    preheader: Type.Optional(fields.preheader),
+    from_name: Type.Optional(fields.from_name),
+    reply_to: Type.Optional(fields.reply_to),
+    tracking: Type.Optional(fields.tracking),
+  },
+  { additionalProperties: false },
+);
 
 export const UpdateCampaignBody = Type.Partial(CreateCampaignBody, { additionalProperties: false, minProperties: 1 });
 
-export const Campaign = Type.Object({
-  id: Uuid,
-  ...fields,
-  status: StringEnum(CAMPAIGN_STATUSES),
-  scheduled_at: NullableTimestamp,
-  started_at: NullableTimestamp,
-  completed_at: NullableTimestamp,
-  cancelled_at: NullableTimestamp,
-  resumes_at: Type.Union([Timestamp, Type.Null()], { description: 'While sending waits for the organization\'s sending window: when it goes on' }),
-  targeted_count: Type.Integer({ description: 'Recipients frozen when sending started' }),
-  last_error: Type.Union([Type.String(), Type.Null()], { description: 'Why the campaign failed or paused itself' }),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-}, { $id: 'Campaign', additionalProperties: false });
+export const Campaign = Type.Object(
+  {
+    id: Uuid,
+    ...fields,
+    status: StringEnum(CAMPAIGN_STATUSES),
+    scheduled_at: NullableTimestamp,
+    started_at: NullableTimestamp,
+    completed_at: NullableTimestamp,
+    cancelled_at: NullableTimestamp,
+    resumes_at: Type.Union([Timestamp, Type.Null()], { description: "While sending waits for the organization's sending window: when it goes on" }),
+    targeted_count: Type.Integer({ description: 'Recipients frozen when sending started' }),
+    last_error: Type.Union([Type.String(), Type.Null()], { description: 'Why the campaign failed or paused itself' }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'Campaign', additionalProperties: false },
+);
 
-export const ListCampaignsQuery = Type.Object({
-  limit: Type.Optional(Limit), cursor: Type.Optional(Cursor), status: Type.Optional(StringEnum(CAMPAIGN_STATUSES)),
-}, { additionalProperties: false });
+export const ListCampaignsQuery = Type.Object(
+  {
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+    status: Type.Optional(StringEnum(CAMPAIGN_STATUSES)),
+  },
+  { additionalProperties: false },
+);
 
 export const CampaignPage = Type.Object({ items: Type.Array(Campaign), next_cursor: NextCursor });
 
-export const SendBody = Type.Object({
-  scheduled_at: Type.Optional(Type.String({ format: 'date-time', description: 'When to start; now when absent. A past time is a 422.' })),
-}, { additionalProperties: false });
+export const SendBody = Type.Object(
+  {
+    scheduled_at: Type.Optional(Type.String({ format: 'date-time', description: 'When to start; now when absent. A past time is a 422.' })),
+  },
+  { additionalProperties: false },
+);
 
 const Count = Type.Integer({ minimum: 0 });
-export const RecipientCount = Type.Object({
-  count: Count,
-  excluded: Type.Object({
-    unsubscribed_from_topic: Count, unsubscribed: Count, bounced: Count, complained: Count, suppressed: Count, pending_confirmation: Count,
-  }, { additionalProperties: false }),
-}, { additionalProperties: false });
+export const RecipientCount = Type.Object(
+  {
+    count: Count,
+    excluded: Type.Object(
+      {
+        unsubscribed_from_topic: Count,
+        unsubscribed: Count,
+        bounced: Count,
+        complained: Count,
+        suppressed: Count,
+        pending_confirmation: Count,
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const progressCounts = { queued: Count, sending: Count, sent: Count, failed: Count, skipped: Count, cancelled: Count };
-export const Progress = Type.Object({
-  status: StringEnum(CAMPAIGN_STATUSES),
-  targeted: Count,
-  ...progressCounts,
-  last_error: Type.Union([Type.String(), Type.Null()]),
-  resumes_at: Type.Union([Timestamp, Type.Null()], { description: 'While sending waits for the sending window: when it goes on' }),
-}, { additionalProperties: false, description: 'Every recipient is in exactly one of queued, sending, sent, failed, skipped, cancelled: they add up to targeted' });
+export const Progress = Type.Object(
+  {
+    status: StringEnum(CAMPAIGN_STATUSES),
+    targeted: Count,
+    ...progressCounts,
+    last_error: Type.Union([Type.String(), Type.Null()]),
+    resumes_at: Type.Union([Timestamp, Type.Null()], { description: 'While sending waits for the sending window: when it goes on' }),
+  },
+  {
+    additionalProperties: false,
+    description: 'Every recipient is in exactly one of queued, sending, sent, failed, skipped, cancelled: they add up to targeted',
+  },
+);
 
-export const Stats = Type.Object({
-  targeted: Count,
-  ...progressCounts,
-  delivered: Count, bounced: Count, complained: Count, opened: Count, clicked: Count,
-  unsubscribed: Type.Integer({ minimum: 0, description: 'Subscribers who unsubscribed through this campaign\'s link' }),
-  skipped_by_reason: Type.Record(Type.String(), Count),
-}, { additionalProperties: false });
+export const Stats = Type.Object(
+  {
+    targeted: Count,
+    ...progressCounts,
+    delivered: Count,
+    bounced: Count,
+    complained: Count,
+    opened: Count,
+    clicked: Count,
+    unsubscribed: Type.Integer({ minimum: 0, description: "Subscribers who unsubscribed through this campaign's link" }),
+    skipped_by_reason: Type.Record(Type.String(), Count),
+  },
+  { additionalProperties: false },
+);
 
-export const RecipientsQuery = Type.Object({
-  limit: Type.Optional(Limit), cursor: Type.Optional(Cursor), status: Type.Optional(StringEnum(RECIPIENT_STATUSES)),
-}, { additionalProperties: false });
+export const RecipientsQuery = Type.Object(
+  {
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+    status: Type.Optional(StringEnum(RECIPIENT_STATUSES)),
+  },
+  { additionalProperties: false },
+);
 
 export const RecipientPage = Type.Object({
-  items: Type.Array(Type.Object({
-    subscriber_id: Uuid,
-    email: Type.Union([Type.String(), Type.Null()]),
-    status: StringEnum(RECIPIENT_STATUSES),
-    reason: Type.Union([Type.String(), Type.Null()]),
-    email_message_id: Type.Union([Uuid, Type.Null()]),
-    message_status: Type.Union([Type.String(), Type.Null()]),
-    updated_at: Timestamp,
-  }, { additionalProperties: false })),
+  items: Type.Array(
+    Type.Object(
+      {
+        subscriber_id: Uuid,
+        email: Type.Union([Type.String(), Type.Null()]),
+        status: StringEnum(RECIPIENT_STATUSES),
+        reason: Type.Union([Type.String(), Type.Null()]),
+        email_message_id: Type.Union([Uuid, Type.Null()]),
+        message_status: Type.Union([Type.String(), Type.Null()]),
+        updated_at: Timestamp,
+      },
+      { additionalProperties: false },
+    ),
+  ),
   next_cursor: NextCursor,
 });
 
 export const RetryResult = Type.Object({ requeued: Count, campaign: Campaign }, { additionalProperties: false });
 
-export const TestBody = Type.Object({
-  emails: Type.Array(Type.String({ format: 'email', maxLength: 254 }), { minItems: 1, maxItems: 5, description: 'At most five addresses' }),
-}, { additionalProperties: false });
+export const TestBody = Type.Object(
+  {
+    emails: Type.Array(Type.String({ format: 'email', maxLength: 254 }), { minItems: 1, maxItems: 5, description: 'At most five addresses' }),
+  },
+  { additionalProperties: false },
+);
 export const TestResult = Type.Object({ sent: Count }, { additionalProperties: false });

@@ -10,11 +10,20 @@ import type { SegmentService } from '../segments/index.ts';
 import type { CampaignFields, CampaignRepository, CampaignRow, CampaignStatus, RecipientStatus } from './campaigns.repository.ts';
 
 /** The compact form of a moment, usable in a job id (no ':'). */
-export const startTick = (date: Date): string => date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+export const startTick = (date: Date): string =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 
 /** A campaign's delivery settings for the email engine. */
 export const settingsOf = (campaign: Pick<CampaignRow, 'id' | 'template_id' | 'subject' | 'from_name' | 'reply_to' | 'tracking'>): CampaignSettings => ({
-  id: campaign.id, templateId: campaign.template_id!, subject: campaign.subject, fromName: campaign.from_name, replyTo: campaign.reply_to, tracking: campaign.tracking,
+  id: campaign.id,
+  templateId: campaign.template_id!,
+  subject: campaign.subject,
+  fromName: campaign.from_name,
+  replyTo: campaign.reply_to,
+  tracking: campaign.tracking,
 });
 
 // Thrown inside a transaction to roll back a quota reservation that only checked the quota.
@@ -48,10 +57,16 @@ export function createCampaignService(deps: {
   }
 
   /** The audience predicate and the topics it targets (for the "left the topic" count). */
-  async function audience(organizationId: string, campaign: Pick<CampaignRow, 'segment_id' | 'tag_filter'>): Promise<{ predicate: RawBuilder<SqlBool>; topicTags: string[] }> {
+  async function audience(
+    organizationId: string,
+    campaign: Pick<CampaignRow, 'segment_id' | 'tag_filter'>,
+  ): Promise<{ predicate: RawBuilder<SqlBool>; topicTags: string[] }> {
     if (campaign.segment_id) return { predicate: await segments.predicate(organizationId, campaign.segment_id), topicTags: [] };
     const filter = campaign.tag_filter;
-    if (!filter || filter.include_tags.length === 0) throw unprocessable('audience_required', 'Choose the audience: a tag filter with at least one tag, or a segment', [{ field: 'tag_filter', message: 'is empty' }]);
+    if (!filter || filter.include_tags.length === 0)
+      throw unprocessable('audience_required', 'Choose the audience: a tag filter with at least one tag, or a segment', [
+        { field: 'tag_filter', message: 'is empty' },
+      ]);
     const match = filter.match ?? 'any';
     const conditions = [
       { field: 'tags', op: match, value: filter.include_tags },
@@ -66,7 +81,13 @@ export function createCampaignService(deps: {
     else if (fields.tag_filter && fields.tag_filter.include_tags.length > 0) await audience(organizationId, fields);
   }
 
-  async function transition(organizationId: string, id: string, from: readonly CampaignStatus[], changes: Parameters<CampaignRepository['update']>[3], action: string): Promise<CampaignRow> {
+  async function transition(
+    organizationId: string,
+    id: string,
+    from: readonly CampaignStatus[],
+    changes: Parameters<CampaignRepository['update']>[3],
+    action: string,
+  ): Promise<CampaignRow> {
     const updated = await repo.update(organizationId, id, from, changes);
     if (updated) return updated;
     const current = await get(organizationId, id);
@@ -115,9 +136,11 @@ export function createCampaignService(deps: {
      */
     async send(organizationId: string, id: string, input: { scheduled_at?: string }) {
       const campaign = await get(organizationId, id);
-      if (!EDITABLE.includes(campaign.status)) throw conflict('campaign_invalid_state', `A ${campaign.status} campaign cannot be sent`, [{ field: 'status', message: `is ${campaign.status}` }]);
+      if (!EDITABLE.includes(campaign.status))
+        throw conflict('campaign_invalid_state', `A ${campaign.status} campaign cannot be sent`, [{ field: 'status', message: `is ${campaign.status}` }]);
       const at = input.scheduled_at ? new Date(input.scheduled_at) : new Date();
-      if (input.scheduled_at && at.getTime() < Date.now() - 1000) throw unprocessable('scheduled_in_past', 'scheduled_at is in the past', [{ field: 'scheduled_at', message: 'must be in the future' }]);
+      if (input.scheduled_at && at.getTime() < Date.now() - 1000)
+        throw unprocessable('scheduled_in_past', 'scheduled_at is in the past', [{ field: 'scheduled_at', message: 'must be in the future' }]);
       if (!campaign.template_id) throw unprocessable('template_required', 'Choose the template first', [{ field: 'template_id', message: 'is not set' }]);
       await deps.emails.campaignComposer(organizationId, settingsOf(campaign));
       const { predicate, topicTags } = await audience(organizationId, campaign);
@@ -146,11 +169,24 @@ export function createCampaignService(deps: {
       if (!campaign.template_id) throw unprocessable('template_required', 'Choose the template first', [{ field: 'template_id', message: 'is not set' }]);
       // A test email is not the campaign's: its opens and clicks must not count in the campaign's numbers.
       const composer = await deps.emails.campaignComposer(organizationId, { ...settingsOf(campaign), tracking: false });
-      const sample = (await repo.sampleRecipient(organizationId)) ?? { id: SAMPLE_ID, email: 'subscriber@example.com', status: 'active', first_name: 'Ada', last_name: 'Example', metadata: {} };
+      const sample = (await repo.sampleRecipient(organizationId)) ?? {
+        id: SAMPLE_ID,
+        email: 'subscriber@example.com',
+        status: 'active',
+        first_name: 'Ada',
+        last_name: 'Example',
+        metadata: {},
+      };
       // The links name a subscriber that does not exist, so a tester's click unsubscribes nobody.
-      const messages = await Promise.all(emails.map(async (to) => ({
-        ...(await composer.compose({ ...sample, id: SAMPLE_ID }, 0)), to_address: to, subscriber_id: null, campaign_id: null, idempotency_key: null,
-      })));
+      const messages = await Promise.all(
+        emails.map(async (to) => ({
+          ...(await composer.compose({ ...sample, id: SAMPLE_ID }, 0)),
+          to_address: to,
+          subscriber_id: null,
+          campaign_id: null,
+          idempotency_key: null,
+        })),
+      );
       await db.transaction().execute(async (trx) => {
         await deps.emailRepository.insertMessages(trx, organizationId, messages);
         await deps.entitlements.reserveEmails(trx, organizationId, messages.length);
@@ -187,8 +223,15 @@ export function createCampaignService(deps: {
     async duplicate(organizationId: string, id: string) {
       const source = await get(organizationId, id);
       return repo.insert(organizationId, newId(), {
-        name: `${source.name} (copy)`.slice(0, 200), template_id: source.template_id, segment_id: source.segment_id, tag_filter: source.tag_filter,
-        subject: source.subject, preheader: source.preheader, from_name: source.from_name, reply_to: source.reply_to, tracking: source.tracking,
+        name: `${source.name} (copy)`.slice(0, 200),
+        template_id: source.template_id,
+        segment_id: source.segment_id,
+        tag_filter: source.tag_filter,
+        subject: source.subject,
+        preheader: source.preheader,
+        from_name: source.from_name,
+        reply_to: source.reply_to,
+        tracking: source.tracking,
       });
     },
 
@@ -212,12 +255,22 @@ export function createCampaignService(deps: {
     async progress(organizationId: string, id: string) {
       const campaign = await get(organizationId, id);
       const counts = await repo.progress(organizationId, id);
-      return { status: campaign.status, targeted: campaign.targeted_count, ...counts, last_error: campaign.last_error, resumes_at: campaign.status === 'sending' ? campaign.resumes_at : null };
+      return {
+        status: campaign.status,
+        targeted: campaign.targeted_count,
+        ...counts,
+        last_error: campaign.last_error,
+        resumes_at: campaign.status === 'sending' ? campaign.resumes_at : null,
+      };
     },
 
     async stats(organizationId: string, id: string) {
       const campaign = await get(organizationId, id);
-      const [counts, outcomes, skipped] = await Promise.all([repo.progress(organizationId, id), repo.outcomes(organizationId, id), repo.skippedReasons(organizationId, id)]);
+      const [counts, outcomes, skipped] = await Promise.all([
+        repo.progress(organizationId, id),
+        repo.outcomes(organizationId, id),
+        repo.skippedReasons(organizationId, id),
+      ]);
       return { targeted: campaign.targeted_count, ...counts, ...outcomes, skipped_by_reason: skipped };
     },
 

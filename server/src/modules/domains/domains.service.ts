@@ -14,9 +14,12 @@ const toDto = ({ provider_domain_id: _provider, ...row }: DomainRow) => row;
 /** Provider failures as answers to the caller: the provider's own words for rejections. */
 function providerFailure(error: unknown): never {
   if (!(error instanceof ProviderError)) throw error;
-  if (error.kind === 'rejected') throw unprocessable('domain_rejected', `The email provider refused the domain: ${error.message}`, [{ field: 'name', message: error.message }]);
+  if (error.kind === 'rejected')
+    throw unprocessable('domain_rejected', `The email provider refused the domain: ${error.message}`, [{ field: 'name', message: error.message }]);
   if (error.kind === 'rate_limited') {
-    throw new AppError(503, 'provider_rate_limited', 'The email provider is busy; try again shortly', { headers: { 'retry-after': String(Math.ceil((error.retryAfterMs ?? 1000) / 1000)) } });
+    throw new AppError(503, 'provider_rate_limited', 'The email provider is busy; try again shortly', {
+      headers: { 'retry-after': String(Math.ceil((error.retryAfterMs ?? 1000) / 1000)) },
+    });
   }
   throw new AppError(503, 'provider_unavailable', 'The email provider could not be reached; try again shortly', { cause: error });
 }
@@ -27,7 +30,10 @@ function providerFailure(error: unknown): never {
  * becomes the organization's sender. Calls to the provider never happen inside a transaction.
  */
 export function createDomainService(deps: {
-  config: Pick<Config, 'EMAIL_DEFAULT_FROM'>; domainRepository: DomainRepository; domainProvider: SendingDomainProvider | null; logger: Logger;
+  config: Pick<Config, 'EMAIL_DEFAULT_FROM'>;
+  domainRepository: DomainRepository;
+  domainProvider: SendingDomainProvider | null;
+  logger: Logger;
   entitlements: Pick<Entitlements, 'assertCanAdd'>;
 }) {
   const { domainRepository: repo, logger } = deps;
@@ -53,8 +59,11 @@ export function createDomainService(deps: {
     const sendDomain = domainOf(mailboxAddress(effective));
     const domainVerified = verified?.includes(sendDomain) ?? false;
     return {
-      from_name: settings.email_from_name, from_email: settings.email_from_address, effective_from: effective,
-      send_domain: domainVerified ? sendDomain : null, domain_verified: domainVerified,
+      from_name: settings.email_from_name,
+      from_email: settings.email_from_address,
+      effective_from: effective,
+      send_domain: domainVerified ? sendDomain : null,
+      domain_verified: domainVerified,
     };
   }
 
@@ -118,8 +127,14 @@ export function createDomainService(deps: {
         const verified = await verifiedDomains(organizationId);
         if (!allowedSenderDomains({ defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: verified }).includes(domainOf(input.from_email))) {
           throw verified === null
-            ? unprocessable('sender_domain_not_allowed', 'Sending domains cannot be verified with this email provider; the sender address must be on the platform\'s own sending domain', [{ field: 'from_email', message: `${domainOf(input.from_email)} is not the platform's sending domain` }])
-            : unprocessable('sender_domain_not_verified', 'The sender address must be on one of the organization\'s verified sending domains', [{ field: 'from_email', message: `${domainOf(input.from_email)} is not a verified sending domain` }]);
+            ? unprocessable(
+                'sender_domain_not_allowed',
+                "Sending domains cannot be verified with this email provider; the sender address must be on the platform's own sending domain",
+                [{ field: 'from_email', message: `${domainOf(input.from_email)} is not the platform's sending domain` }],
+              )
+            : unprocessable('sender_domain_not_verified', "The sender address must be on one of the organization's verified sending domains", [
+                { field: 'from_email', message: `${domainOf(input.from_email)} is not a verified sending domain` },
+              ]);
         }
       }
       await repo.updateSenderSettings(organizationId, {

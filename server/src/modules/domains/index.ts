@@ -31,7 +31,13 @@ export function createDomainsModule(deps: {
   entitlements: Pick<Entitlements, 'assertCanAdd'>;
 }) {
   const domainRepository = createDomainRepository(deps.db);
-  const domains = createDomainService({ config: deps.config, domainRepository, domainProvider: deps.domainProvider, logger: deps.logger, entitlements: deps.entitlements });
+  const domains = createDomainService({
+    config: deps.config,
+    domainRepository,
+    domainProvider: deps.domainProvider,
+    logger: deps.logger,
+    entitlements: deps.entitlements,
+  });
   return defineModule({
     name: 'domains',
     services: { domains, domainRepository },

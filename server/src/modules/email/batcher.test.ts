@@ -10,7 +10,10 @@ describe('batcher', () => {
     }, 3);
     const results = await Promise.all([1, 2, 3, 4, 5].map((n) => double(n)));
     expect(results).toEqual([2, 4, 6, 8, 10]);
-    expect(runs).toEqual([[1, 2, 3], [4, 5]]);
+    expect(runs).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
     expect(await double(6)).toBe(12);
   });
 

@@ -24,8 +24,9 @@ export function createBatcher<I, O>(run: (items: I[]) => Promise<O[]>, maxBatch 
     setImmediate(flush);
   }
 
-  return (item) => new Promise<O>((resolve, reject) => {
-    pending.push({ item, resolve, reject });
-    schedule();
-  });
+  return (item) =>
+    new Promise<O>((resolve, reject) => {
+      pending.push({ item, resolve, reject });
+      schedule();
+    });
 }

@@ -26,13 +26,34 @@ const LIKE_SPECIALS = /[\\%_]/g;
 export function createEmailLogRepository(db: Kysely<DB>) {
   return {
     async list(organizationId: string, filter: EmailLogFilter, page: { limit: number; beforeId?: string }) {
-      let query = db.selectFrom('email_messages as m')
+      let query = db
+        .selectFrom('email_messages as m')
         .leftJoin('templates as t', (join) => join.onRef('t.id', '=', 'm.template_id').onRef('t.organization_id', '=', 'm.organization_id'))
         .select([
-          'm.id', 'm.status', 'm.category', 'm.to_address', 'm.from_address', 'm.subject', 'm.subscriber_id', 'm.campaign_id',
-          'm.provider_message_id', 'm.error_code', 'm.error_message', 'm.open_count', 'm.click_count',
-          'm.created_at', 'm.sent_at', 'm.delivered_at', 'm.opened_at', 'm.clicked_at', 'm.bounced_at', 'm.complained_at', 'm.failed_at',
-          't.id as template_id', 't.slug as template_slug', 't.name as template_name',
+          'm.id',
+          'm.status',
+          'm.category',
+          'm.to_address',
+          'm.from_address',
+          'm.subject',
+          'm.subscriber_id',
+          'm.campaign_id',
+          'm.provider_message_id',
+          'm.error_code',
+          'm.error_message',
+          'm.open_count',
+          'm.click_count',
+          'm.created_at',
+          'm.sent_at',
+          'm.delivered_at',
+          'm.opened_at',
+          'm.clicked_at',
+          'm.bounced_at',
+          'm.complained_at',
+          'm.failed_at',
+          't.id as template_id',
+          't.slug as template_slug',
+          't.name as template_name',
         ])
         .where('m.organization_id', '=', organizationId);
       if (page.beforeId) query = query.where('m.id', '<', page.beforeId);
@@ -49,20 +70,29 @@ export function createEmailLogRepository(db: Kysely<DB>) {
         query = query.where(sql<boolean>`lower(m.to_address) like ${`${prefix}%`}`);
       }
       // The columns hold only these values (check constraints); the generated types say text.
-      return await query.$narrowType<{ status: MessageStatus; category: 'transactional' | 'marketing' }>().orderBy('m.id', 'desc').limit(page.limit + 1).execute();
+      return await query
+        .$narrowType<{ status: MessageStatus; category: 'transactional' | 'marketing' }>()
+        .orderBy('m.id', 'desc')
+        .limit(page.limit + 1)
+        .execute();
     },
 
     /** One message with what was sent (headers, HTML, text) and the provider's events, oldest first. */
     async content(organizationId: string, id: string) {
-      const message = await db.selectFrom('email_messages')
+      const message = await db
+        .selectFrom('email_messages')
         .select(['id', 'headers', 'html', 'text'])
-        .where('organization_id', '=', organizationId).where('id', '=', id)
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
         .executeTakeFirst();
       if (!message) return undefined;
-      const events = await db.selectFrom('provider_events')
+      const events = await db
+        .selectFrom('provider_events')
         .select(['type', 'provider', 'received_at'])
-        .where('organization_id', '=', organizationId).where('email_message_id', '=', id)
-        .orderBy('received_at', 'asc').limit(200)
+        .where('organization_id', '=', organizationId)
+        .where('email_message_id', '=', id)
+        .orderBy('received_at', 'asc')
+        .limit(200)
         .execute();
       return { ...message, events };
     },

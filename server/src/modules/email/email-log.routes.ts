@@ -11,37 +11,63 @@ import { EmailContent, EmailLogPage, EmailLogQuery } from './email-log.schemas.t
  * it needs the same right as reading subscribers (`subscribers:read`, any member), not `emails:send`.
  */
 export const emailLogRoutes: FastifyPluginAsyncTypebox<{ emailLog: EmailLogRepository }> = async (app, { emailLog }) => {
-  app.get('/emails', {
-    schema: {
-      tags: ['emails'], operationId: 'listEmails', summary: 'Every email of the organization, newest first, with filters (never the body)',
-      querystring: EmailLogQuery, response: { 200: EmailLogPage, 400: ErrorResponse, ...authErrors },
+  app.get(
+    '/emails',
+    {
+      schema: {
+        tags: ['emails'],
+        operationId: 'listEmails',
+        summary: 'Every email of the organization, newest first, with filters (never the body)',
+        querystring: EmailLogQuery,
+        response: { 200: EmailLogPage, 400: ErrorResponse, ...authErrors },
+      },
+      config: { access: { scope: 'subscribers:read' } },
     },
-    config: { access: { scope: 'subscribers:read' } },
-  }, async (request) => {
-    const { query } = request;
-    const limit = query.limit ?? 50;
-    const rows = await emailLog.list(requireAuth(request).organizationId, {
-      status: query.status, category: query.category, to: query.to?.trim() || undefined, templateId: query.template_id,
-      campaignId: query.campaign_id, subscriberId: query.subscriber_id,
-      since: query.since ? new Date(query.since) : undefined, until: query.until ? new Date(query.until) : undefined,
-    }, { limit, beforeId: decodeCursor(query.cursor) });
-    return toPage(rows.map(({ template_id, template_slug, template_name, provider_message_id, error_code, error_message, ...row }) => ({
-      ...row,
-      template: template_id ? { id: template_id, slug: template_slug!, name: template_name! } : null,
-      esp_message_id: provider_message_id,
-      error: error_code ? { code: error_code, message: error_message ?? '' } : null,
-    })), limit);
-  });
+    async (request) => {
+      const { query } = request;
+      const limit = query.limit ?? 50;
+      const rows = await emailLog.list(
+        requireAuth(request).organizationId,
+        {
+          status: query.status,
+          category: query.category,
+          to: query.to?.trim() || undefined,
+          templateId: query.template_id,
+          campaignId: query.campaign_id,
+          subscriberId: query.subscriber_id,
+          since: query.since ? new Date(query.since) : undefined,
+          until: query.until ? new Date(query.until) : undefined,
+        },
+        { limit, beforeId: decodeCursor(query.cursor) },
+      );
+      return toPage(
+        rows.map(({ template_id, template_slug, template_name, provider_message_id, error_code, error_message, ...row }) => ({
+          ...row,
+          template: template_id ? { id: template_id, slug: template_slug!, name: template_name! } : null,
+          esp_message_id: provider_message_id,
+          error: error_code ? { code: error_code, message: error_message ?? '' } : null,
+        })),
+        limit,
+      );
+    },
+  );
 
-  app.get('/emails/:id/content', {
-    schema: {
-      tags: ['emails'], operationId: 'getEmailContent', summary: 'What was sent in one email (headers, HTML, text) and the provider\'s events about it',
-      params: IdParams, response: { 200: EmailContent, 404: ErrorResponse, ...authErrors },
+  app.get(
+    '/emails/:id/content',
+    {
+      schema: {
+        tags: ['emails'],
+        operationId: 'getEmailContent',
+        summary: "What was sent in one email (headers, HTML, text) and the provider's events about it",
+        params: IdParams,
+        response: { 200: EmailContent, 404: ErrorResponse, ...authErrors },
+      },
+      config: { access: { scope: 'subscribers:read' } },
     },
-    config: { access: { scope: 'subscribers:read' } },
-  }, async (request) => {
-    const content = await emailLog.content(requireAuth(request).organizationId, request.params.id);
-    if (!content) throw notFound('email');
-    return { ...content, headers: content.headers as Record<string, string> };
-  });
+    async (request) => {
+      const content = await emailLog.content(requireAuth(request).organizationId, request.params.id);
+      if (!content) throw notFound('email');
+      return { ...content, headers: content.headers as Record<string, string> };
+    },
+  );
 };

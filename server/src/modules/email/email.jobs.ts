@@ -49,9 +49,18 @@ export function createSendEmailHandler(deps: { emailRepository: EmailRepository;
     let providerMessageId: string;
     try {
       ({ providerMessageId } = await provider.send({
-        from: message.from_address, to: message.to_address, subject: message.subject, html: message.html, text: message.text,
-        headers: { ...message.headers, [REF_HEADER]: messageRef(id) }, organizationId: message.organization_id, idempotencyKey: idempotencyKeyFor(id),
-        tags: [{ name: 'organization_id', value: message.organization_id }, { name: 'message_id', value: id }],
+        from: message.from_address,
+        to: message.to_address,
+        subject: message.subject,
+        html: message.html,
+        text: message.text,
+        headers: { ...message.headers, [REF_HEADER]: messageRef(id) },
+        organizationId: message.organization_id,
+        idempotencyKey: idempotencyKeyFor(id),
+        tags: [
+          { name: 'organization_id', value: message.organization_id },
+          { name: 'message_id', value: id },
+        ],
       }));
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;

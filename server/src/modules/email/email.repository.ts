@@ -59,8 +59,22 @@ export interface MessageToSend extends Pick<NewMessage, 'id' | 'category' | 'to_
 
 /** A row of a subscriber's message list: what was sent and what happened to it, without the body. */
 const subscriberMessageColumns = [
-  'id', 'status', 'category', 'to_address', 'subject', 'provider_message_id', 'error_code', 'error_message',
-  'created_at', 'sent_at', 'delivered_at', 'opened_at', 'clicked_at', 'bounced_at', 'complained_at', 'failed_at',
+  'id',
+  'status',
+  'category',
+  'to_address',
+  'subject',
+  'provider_message_id',
+  'error_code',
+  'error_message',
+  'created_at',
+  'sent_at',
+  'delivered_at',
+  'opened_at',
+  'clicked_at',
+  'bounced_at',
+  'complained_at',
+  'failed_at',
 ] as const;
 
 export type SubscriberMessageRow = Row<'email_messages', (typeof subscriberMessageColumns)[number], { status: MessageStatus; category: TemplateCategory }> & {
@@ -70,9 +84,30 @@ export type SubscriberMessageRow = Row<'email_messages', (typeof subscriberMessa
 };
 
 const messageColumns = [
-  'id', 'status', 'category', 'to_address', 'from_address', 'subject', 'template_id', 'subscriber_id', 'campaign_id', 'provider', 'provider_message_id',
-  'attempts', 'error_code', 'error_message', 'created_at', 'sent_at', 'delivered_at', 'opened_at', 'clicked_at', 'bounced_at', 'complained_at', 'failed_at',
-  'open_count', 'click_count',
+  'id',
+  'status',
+  'category',
+  'to_address',
+  'from_address',
+  'subject',
+  'template_id',
+  'subscriber_id',
+  'campaign_id',
+  'provider',
+  'provider_message_id',
+  'attempts',
+  'error_code',
+  'error_message',
+  'created_at',
+  'sent_at',
+  'delivered_at',
+  'opened_at',
+  'clicked_at',
+  'bounced_at',
+  'complained_at',
+  'failed_at',
+  'open_count',
+  'click_count',
 ] as const;
 
 // Resend keeps idempotency keys 24 hours; past that, a retry could send a second copy.
@@ -94,19 +129,40 @@ const refund = sql`
 export function createEmailRepository(db: Kysely<DB>) {
   return {
     async organizationProfile(organizationId: string): Promise<OrganizationProfile | undefined> {
-      return db.selectFrom('organizations')
-        .select(['id', 'name', 'slug', 'locale', 'postal_address', 'email_from_name', 'email_from_address', 'email_reply_to', 'tracking_enabled', 'tracking_privacy'])
-        .where('id', '=', organizationId).executeTakeFirst();
+      return db
+        .selectFrom('organizations')
+        .select([
+          'id',
+          'name',
+          'slug',
+          'locale',
+          'postal_address',
+          'email_from_name',
+          'email_from_address',
+          'email_reply_to',
+          'tracking_enabled',
+          'tracking_privacy',
+        ])
+        .where('id', '=', organizationId)
+        .executeTakeFirst();
     },
 
     async recipientById(organizationId: string, id: string): Promise<Recipient | undefined> {
-      return db.selectFrom('subscribers').select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
-        .where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
+      return db
+        .selectFrom('subscribers')
+        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .executeTakeFirst();
     },
 
     async recipientByEmail(organizationId: string, email: string): Promise<Recipient | undefined> {
-      return db.selectFrom('subscribers').select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
-        .where('organization_id', '=', organizationId).where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
+      return db
+        .selectFrom('subscribers')
+        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .where('organization_id', '=', organizationId)
+        .where(sql`lower(email)`, '=', email.toLowerCase())
+        .executeTakeFirst();
     },
 
     /**
@@ -123,18 +179,25 @@ export function createEmailRepository(db: Kysely<DB>) {
     async isBlocked(organizationId: string, email: string): Promise<boolean> {
       const result = await sql<{ blocked: boolean }>`
         select exists (select 1 from suppressions where organization_id = ${organizationId} and lower(email) = lower(${email}))
-          or exists (select 1 from subscribers where organization_id = ${organizationId} and lower(email) = lower(${email}) and status in ('bounced', 'complained')) as blocked`.execute(db);
+          or exists (select 1 from subscribers where organization_id = ${organizationId} and lower(email) = lower(${email}) and status in ('bounced', 'complained')) as blocked`.execute(
+        db,
+      );
       return result.rows[0]?.blocked ?? false;
     },
 
     async findByIdempotencyKey(organizationId: string, key: string) {
-      return await db.selectFrom('email_messages').select(['id', 'status', 'request_hash'])
-        .where('organization_id', '=', organizationId).where('idempotency_key', '=', key).executeTakeFirst() as { id: string; status: MessageStatus; request_hash: string | null } | undefined;
+      return (await db
+        .selectFrom('email_messages')
+        .select(['id', 'status', 'request_hash'])
+        .where('organization_id', '=', organizationId)
+        .where('idempotency_key', '=', key)
+        .executeTakeFirst()) as { id: string; status: MessageStatus; request_hash: string | null } | undefined;
     },
 
     /** Inserts a queued message; undefined when the organization already used the idempotency key. */
     async insertMessage(trx: Executor, organizationId: string, message: NewMessage) {
-      return trx.insertInto('email_messages')
+      return trx
+        .insertInto('email_messages')
         .values({ ...message, organization_id: organizationId, headers: JSON.stringify(message.headers), status: 'queued' })
         .onConflict((oc) => oc.columns(['organization_id', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing())
         .returning(['id'])
@@ -144,14 +207,19 @@ export function createEmailRepository(db: Kysely<DB>) {
     /** Inserts many queued messages in one statement (a campaign batch, inside its transaction). */
     async insertMessages(trx: Executor, organizationId: string, messages: readonly NewMessage[]): Promise<void> {
       if (messages.length === 0) return;
-      await trx.insertInto('email_messages')
+      await trx
+        .insertInto('email_messages')
         .values(messages.map((message) => ({ ...message, organization_id: organizationId, headers: JSON.stringify(message.headers), status: 'queued' })))
         .execute();
     },
 
     async findMessage(organizationId: string, id: string) {
-      return await db.selectFrom('email_messages').select(messageColumns)
-        .where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst() as (Omit<Selectable<EmailMessages>, 'status' | 'category'> & { status: MessageStatus; category: TemplateCategory }) | undefined;
+      return (await db
+        .selectFrom('email_messages')
+        .select(messageColumns)
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .executeTakeFirst()) as (Omit<Selectable<EmailMessages>, 'status' | 'category'> & { status: MessageStatus; category: TemplateCategory }) | undefined;
     },
 
     /**
@@ -159,14 +227,18 @@ export function createEmailRepository(db: Kysely<DB>) {
      * Served by the (subscriber_id, id DESC) index; the organization filter keeps it inside the tenant.
      */
     async listForSubscriber(organizationId: string, subscriberId: string, options: { limit: number; beforeId?: string }) {
-      let query = db.selectFrom('email_messages as m')
+      let query = db
+        .selectFrom('email_messages as m')
         .leftJoin('templates as t', (join) => join.onRef('t.id', '=', 'm.template_id').onRef('t.organization_id', '=', 'm.organization_id'))
         .select(subscriberMessageColumns.map((column) => `m.${column}` as const))
         .select(['t.id as template_id', 't.slug as template_slug', 't.name as template_name'])
         .where('m.organization_id', '=', organizationId)
         .where('m.subscriber_id', '=', subscriberId);
       if (options.beforeId) query = query.where('m.id', '<', options.beforeId);
-      return await query.orderBy('m.id', 'desc').limit(options.limit + 1).execute() as SubscriberMessageRow[];
+      return (await query
+        .orderBy('m.id', 'desc')
+        .limit(options.limit + 1)
+        .execute()) as SubscriberMessageRow[];
     },
 
     /**
@@ -213,12 +285,19 @@ export function createEmailRepository(db: Kysely<DB>) {
 
     /** Remembers why the last attempt failed while retries continue ("sending" until one succeeds). */
     async recordAttemptError(id: string, code: string, message: string, attempt: number): Promise<void> {
-      await db.updateTable('email_messages')
+      await db
+        .updateTable('email_messages')
         .set((eb) => ({
-          status: 'sending', error_code: code, error_message: message.slice(0, 500), attempts: eb.fn('greatest', [eb.ref('attempts'), eb.val(attempt)]),
-          sending_at: eb.fn.coalesce('sending_at', eb.val(new Date())), updated_at: new Date(),
+          status: 'sending',
+          error_code: code,
+          error_message: message.slice(0, 500),
+          attempts: eb.fn('greatest', [eb.ref('attempts'), eb.val(attempt)]),
+          sending_at: eb.fn.coalesce('sending_at', eb.val(new Date())),
+          updated_at: new Date(),
         }))
-        .where('id', '=', id).where('status', 'in', ['queued', 'sending']).execute();
+        .where('id', '=', id)
+        .where('status', 'in', ['queued', 'sending'])
+        .execute();
     },
 
     /** Gives up on a message that was never accepted: status, refund of the reservation, outbox event. */
@@ -247,10 +326,14 @@ export function createEmailRepository(db: Kysely<DB>) {
 
     /** Messages still unsent well after they were queued: their job may have been lost. */
     async unsentIds(olderThanSeconds: number, limit: number): Promise<string[]> {
-      const rows = await db.selectFrom('email_messages').select('id')
+      const rows = await db
+        .selectFrom('email_messages')
+        .select('id')
         .where('status', 'in', ['queued', 'sending'])
         .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanSeconds})`)
-        .orderBy('id').limit(limit).execute();
+        .orderBy('id')
+        .limit(limit)
+        .execute();
       return rows.map((r) => r.id);
     },
   };

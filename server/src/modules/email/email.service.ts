@@ -7,7 +7,16 @@ import { isUuid, newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
-import { footerStrings, type PreviewInput, type RenderableTemplate, type RenderedEmail, type TemplateCategory, type TemplateForSend, type TemplateRenderer, type TemplateService } from '../templates/index.ts';
+import {
+  footerStrings,
+  type PreviewInput,
+  type RenderableTemplate,
+  type RenderedEmail,
+  type TemplateCategory,
+  type TemplateForSend,
+  type TemplateRenderer,
+  type TemplateService,
+} from '../templates/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import type { EmailRepository, MessageStatus, NewMessage, OrganizationProfile, Recipient } from './email.repository.ts';
 import type { EmailLinks } from './links.ts';
@@ -43,7 +52,11 @@ type RenderPurpose = 'send' | 'preview';
 
 // A draft (unsaved edits in a preview) has no version, so the renderer does not cache it.
 export const renderable = (template: TemplateForSend & { draft?: boolean }): RenderableTemplate => ({
-  id: template.id, version: template.draft ? null : String(template.version), subject: template.subject, compiledHtml: template.compiled_html, variablesSchema: template.variables_schema,
+  id: template.id,
+  version: template.draft ? null : String(template.version),
+  subject: template.subject,
+  compiledHtml: template.compiled_html,
+  variablesSchema: template.variables_schema,
 });
 
 // Thrown inside the transaction to roll back the quota reservation when the idempotency key won a race.
@@ -57,7 +70,9 @@ export const MAX_SUBJECT_LENGTH = 250;
 
 export function checkSubject(subject: string): void {
   if (subject.length > MAX_SUBJECT_LENGTH) {
-    throw unprocessable('subject_too_long', `The rendered subject is longer than ${MAX_SUBJECT_LENGTH} characters`, [{ field: 'subject', message: `has ${subject.length} characters after rendering` }]);
+    throw unprocessable('subject_too_long', `The rendered subject is longer than ${MAX_SUBJECT_LENGTH} characters`, [
+      { field: 'subject', message: `has ${subject.length} characters after rendering` },
+    ]);
   }
 }
 
@@ -74,7 +89,9 @@ function withLanguage(html: string, locale: string): string {
 /** Marketing mail must say who sends it and where (CAN-SPAM, and the footer's second line). */
 function requirePostalAddress(organization: OrganizationProfile): void {
   if (!organization.postal_address?.trim()) {
-    throw unprocessable('postal_address_missing', 'Marketing email needs the organization\'s postal address; set it in the organization settings first', [{ field: 'postal_address', message: 'is not set' }]);
+    throw unprocessable('postal_address_missing', "Marketing email needs the organization's postal address; set it in the organization settings first", [
+      { field: 'postal_address', message: 'is not set' },
+    ]);
   }
 }
 
@@ -107,7 +124,8 @@ export function createEmailService(deps: {
 
   /** Variables every template gets: the recipient, the organization, its links and the footer's words. */
   function systemVariables(organization: OrganizationProfile, recipient: Recipient | null, email: string, category: TemplateCategory, purpose: RenderPurpose) {
-    const url = purpose === 'preview' ? links.previewUrl(organization.id, recipient?.id ?? null) : recipient ? links.unsubscribeUrl(organization.id, recipient.id) : null;
+    const url =
+      purpose === 'preview' ? links.previewUrl(organization.id, recipient?.id ?? null) : recipient ? links.unsubscribeUrl(organization.id, recipient.id) : null;
     return {
       subscriber: recipient
         ? { id: recipient.id, email: recipient.email, first_name: recipient.first_name, last_name: recipient.last_name, metadata: recipient.metadata }
@@ -131,14 +149,25 @@ export function createEmailService(deps: {
 
   async function checkRecipient(organizationId: string, email: string, recipient: Recipient | null, category: TemplateCategory): Promise<void> {
     if ((recipient && SUPPRESSED_STATUSES.has(recipient.status)) || (await repo.isBlocked(organizationId, email))) {
-      throw unprocessable('recipient_suppressed', 'The recipient bounced, complained or is on the suppression list; nothing is sent to them', [{ field: 'to', message: 'is suppressed' }]);
+      throw unprocessable('recipient_suppressed', 'The recipient bounced, complained or is on the suppression list; nothing is sent to them', [
+        { field: 'to', message: 'is suppressed' },
+      ]);
     }
     if (category === 'marketing' && recipient?.status !== 'active') {
-      throw unprocessable('recipient_not_subscribed', 'Marketing email goes only to active subscribers', [{ field: 'to', message: recipient ? `is ${recipient.status}` : 'is not a subscriber' }]);
+      throw unprocessable('recipient_not_subscribed', 'Marketing email goes only to active subscribers', [
+        { field: 'to', message: recipient ? `is ${recipient.status}` : 'is not a subscriber' },
+      ]);
     }
   }
 
-  async function render(organization: OrganizationProfile, template: TemplateForSend & { draft?: boolean }, recipient: Recipient | null, email: string, variables: Record<string, unknown>, purpose: RenderPurpose): Promise<RenderedEmail> {
+  async function render(
+    organization: OrganizationProfile,
+    template: TemplateForSend & { draft?: boolean },
+    recipient: Recipient | null,
+    email: string,
+    variables: Record<string, unknown>,
+    purpose: RenderPurpose,
+  ): Promise<RenderedEmail> {
     const prepared = renderable(template);
     renderer.checkVariables(prepared, variables);
     const rendered = await renderer.render(prepared, { ...variables, ...systemVariables(organization, recipient, email, template.category, purpose) });
@@ -168,7 +197,10 @@ export function createEmailService(deps: {
     const headers = {
       ...senderHeaders(organization),
       ...(template.category === 'marketing' && recipient
-        ? { ...links.listUnsubscribeHeaders(links.unsubscribeUrl(organizationId, recipient.id)), ...marketingHeaders(organization, from, { templateId: template.id }) }
+        ? {
+            ...links.listUnsubscribeHeaders(links.unsubscribeUrl(organizationId, recipient.id)),
+            ...marketingHeaders(organization, from, { templateId: template.id }),
+          }
         : {}),
     };
 
@@ -176,9 +208,19 @@ export function createEmailService(deps: {
     try {
       await db.transaction().execute(async (trx) => {
         const inserted = await repo.insertMessage(trx, organizationId, {
-          id, template_id: template.id, subscriber_id: recipient?.id ?? null, campaign_id: null, category: template.category,
-          to_address: email, from_address: from, subject: rendered.subject, html: rendered.html, text: rendered.text, headers,
-          idempotency_key: key, request_hash: requestHash,
+          id,
+          template_id: template.id,
+          subscriber_id: recipient?.id ?? null,
+          campaign_id: null,
+          category: template.category,
+          to_address: email,
+          from_address: from,
+          subject: rendered.subject,
+          html: rendered.html,
+          text: rendered.text,
+          headers,
+          idempotency_key: key,
+          request_hash: requestHash,
         });
         if (!inserted) throw new KeyTaken();
         // Last before commit: the organization's row stays locked for one round trip only, so one
@@ -205,14 +247,19 @@ export function createEmailService(deps: {
    * no campaign. The address need not be a subscriber (that is what made tests of marketing templates
    * fail); a suppressed address still gets nothing. Counts against the month's quota like any email.
    */
-  async function sendTest(organizationId: string, input: { templateId: string; userId: string; variables: Record<string, unknown> }): Promise<{ id: string; to: string }> {
+  async function sendTest(
+    organizationId: string,
+    input: { templateId: string; userId: string; variables: Record<string, unknown> },
+  ): Promise<{ id: string; to: string }> {
     const to = await repo.userEmail(input.userId);
     if (!to) throw notFound('user');
     const template = await templates.forSend(organizationId, { id: input.templateId });
     const organization = await profile(organizationId);
     if (template.category === 'marketing') requirePostalAddress(organization);
     if (await repo.isBlocked(organizationId, to)) {
-      throw unprocessable('recipient_suppressed', 'Your address is on the suppression list; remove it there to get test emails', [{ field: 'to', message: 'is suppressed' }]);
+      throw unprocessable('recipient_suppressed', 'Your address is on the suppression list; remove it there to get test emails', [
+        { field: 'to', message: 'is suppressed' },
+      ]);
     }
     // The links name a subscriber that does not exist, so a click in a test unsubscribes nobody.
     const sample: Recipient = { id: TEST_SUBSCRIBER_ID, email: to, status: 'active', first_name: 'Ada', last_name: 'Example', metadata: {} };
@@ -223,15 +270,29 @@ export function createEmailService(deps: {
     const headers = {
       ...senderHeaders(organization),
       ...(template.category === 'marketing'
-        ? { ...links.listUnsubscribeHeaders(links.unsubscribeUrl(organizationId, sample.id)), ...marketingHeaders(organization, from, { templateId: template.id }) }
+        ? {
+            ...links.listUnsubscribeHeaders(links.unsubscribeUrl(organizationId, sample.id)),
+            ...marketingHeaders(organization, from, { templateId: template.id }),
+          }
         : {}),
       'X-Subscribe-Flow-Test': 'true',
     };
     const id = newId();
     await db.transaction().execute(async (trx) => {
       await repo.insertMessage(trx, organizationId, {
-        id, template_id: template.id, subscriber_id: null, campaign_id: null, category: template.category,
-        to_address: to, from_address: from, subject, html: rendered.html, text: rendered.text, headers, idempotency_key: null, request_hash: null,
+        id,
+        template_id: template.id,
+        subscriber_id: null,
+        campaign_id: null,
+        category: template.category,
+        to_address: to,
+        from_address: from,
+        subject,
+        html: rendered.html,
+        text: rendered.text,
+        headers,
+        idempotency_key: null,
+        request_hash: null,
       });
       await deps.entitlements.reserveEmails(trx, organizationId, 1);
     });
@@ -249,12 +310,17 @@ export function createEmailService(deps: {
   async function campaignComposer(organizationId: string, campaign: CampaignSettings) {
     const template = await templates.forSend(organizationId, { id: campaign.templateId });
     if (template.category !== 'marketing') {
-      throw unprocessable('template_not_marketing', 'A campaign sends a marketing template (it carries the unsubscribe footer)', [{ field: 'template_id', message: 'is a transactional template' }]);
+      throw unprocessable('template_not_marketing', 'A campaign sends a marketing template (it carries the unsubscribe footer)', [
+        { field: 'template_id', message: 'is a transactional template' },
+      ]);
     }
     const organization = await profile(organizationId);
     // The same check and error as transactional marketing mail (a blank address is no address either).
     requirePostalAddress(organization);
-    const from = resolveSender({ ...organization, email_from_name: campaign.fromName ?? organization.email_from_name }, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
+    const from = resolveSender(
+      { ...organization, email_from_name: campaign.fromName ?? organization.email_from_name },
+      { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) },
+    );
     // The campaign's own subject replaces the template's; the version names both so parses are cached apart.
     const prepared = { ...renderable(template), subject: campaign.subject ?? template.subject, version: `${template.version}/${campaign.id}` };
     renderer.checkVariables(prepared, {});
@@ -263,7 +329,11 @@ export function createEmailService(deps: {
       async compose(recipient: Recipient, round: number): Promise<NewMessage> {
         // One link for both footer entries; "Manage preferences" asks for the topics, "Unsubscribe" gets the unsubscribe card.
         const url = links.unsubscribeUrl(organizationId, recipient.id, campaign.id);
-        const rendered = await renderer.render(prepared, { ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'), unsubscribe_url: url, preference_center_url: `${url}?view=manage` });
+        const rendered = await renderer.render(prepared, {
+          ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'),
+          unsubscribe_url: url,
+          preference_center_url: `${url}?view=manage`,
+        });
         const id = newId();
         let html = withLanguage(rendered.html, organization.locale);
         if (tracked) {
@@ -272,16 +342,27 @@ export function createEmailService(deps: {
           html = rewriteForTracking(html, { pixel: urls.pixel(), trap: urls.trap(), link: urls.link }, links.isOwnLink);
         }
         return {
-          id, template_id: template.id, subscriber_id: recipient.id, campaign_id: campaign.id, category: 'marketing',
-          to_address: recipient.email, from_address: from, subject: rendered.subject, html, text: rendered.text,
+          id,
+          template_id: template.id,
+          subscriber_id: recipient.id,
+          campaign_id: campaign.id,
+          category: 'marketing',
+          to_address: recipient.email,
+          from_address: from,
+          subject: rendered.subject,
+          html,
+          text: rendered.text,
           // The same headers as every marketing email (Reply-To, List-Id, Feedback-ID by campaign); the
           // campaign's own Reply-To wins over the organization's.
           headers: {
-            ...senderHeaders(organization), ...links.listUnsubscribeHeaders(url), ...marketingHeaders(organization, from, { campaignId: campaign.id, templateId: template.id }),
+            ...senderHeaders(organization),
+            ...links.listUnsubscribeHeaders(url),
+            ...marketingHeaders(organization, from, { campaignId: campaign.id, templateId: template.id }),
             ...(campaign.replyTo ? { 'Reply-To': campaign.replyTo } : {}),
           },
           // One message per recipient and round: a second insert for the same claim is refused by the key.
-          idempotency_key: `campaign/${campaign.id}/${recipient.id}/${round}`, request_hash: null,
+          idempotency_key: `campaign/${campaign.id}/${recipient.id}/${round}`,
+          request_hash: null,
         };
       },
     };
@@ -295,11 +376,15 @@ export function createEmailService(deps: {
   async function automationComposer(organizationId: string, automation: { id: string; templateId: string }) {
     const template = await templates.forSend(organizationId, { id: automation.templateId });
     if (template.category !== 'marketing') {
-      throw unprocessable('template_not_marketing', 'An automation sends a marketing template (it carries the unsubscribe footer)', [{ field: 'template_id', message: 'is a transactional template' }]);
+      throw unprocessable('template_not_marketing', 'An automation sends a marketing template (it carries the unsubscribe footer)', [
+        { field: 'template_id', message: 'is a transactional template' },
+      ]);
     }
     const organization = await profile(organizationId);
     if (!organization.postal_address) {
-      throw unprocessable('postal_address_missing', 'Marketing email must show the organization\'s postal address; set it in the organization settings first', [{ field: 'postal_address', message: 'is not set' }]);
+      throw unprocessable('postal_address_missing', "Marketing email must show the organization's postal address; set it in the organization settings first", [
+        { field: 'postal_address', message: 'is not set' },
+      ]);
     }
     const from = resolveSender(organization, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
     const prepared = renderable(template);
@@ -307,12 +392,30 @@ export function createEmailService(deps: {
     return {
       async compose(recipient: Recipient, key: { runId: string; stepIndex: number }): Promise<NewMessage> {
         const url = links.unsubscribeUrl(organizationId, recipient.id);
-        const rendered = await renderer.render(prepared, { ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'), unsubscribe_url: url, preference_center_url: `${url}?view=manage` });
+        const rendered = await renderer.render(prepared, {
+          ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'),
+          unsubscribe_url: url,
+          preference_center_url: `${url}?view=manage`,
+        });
         return {
-          id: newId(), template_id: template.id, subscriber_id: recipient.id, campaign_id: null, automation_id: automation.id, category: 'marketing',
-          to_address: recipient.email, from_address: from, subject: rendered.subject, html: withLanguage(rendered.html, organization.locale), text: rendered.text,
-          headers: { ...senderHeaders(organization), ...links.listUnsubscribeHeaders(url), ...marketingHeaders(organization, from, { campaignId: automation.id, templateId: template.id }) },
-          idempotency_key: `automation/${key.runId}/${key.stepIndex}`, request_hash: null,
+          id: newId(),
+          template_id: template.id,
+          subscriber_id: recipient.id,
+          campaign_id: null,
+          automation_id: automation.id,
+          category: 'marketing',
+          to_address: recipient.email,
+          from_address: from,
+          subject: rendered.subject,
+          html: withLanguage(rendered.html, organization.locale),
+          text: rendered.text,
+          headers: {
+            ...senderHeaders(organization),
+            ...links.listUnsubscribeHeaders(url),
+            ...marketingHeaders(organization, from, { campaignId: automation.id, templateId: template.id }),
+          },
+          idempotency_key: `automation/${key.runId}/${key.stepIndex}`,
+          request_hash: null,
         };
       },
     };
@@ -337,14 +440,27 @@ export function createEmailService(deps: {
       const beforeId = decodeCursor(query.cursor);
       if (!(await repo.recipientById(organizationId, subscriberId))) throw notFound('subscriber');
       const rows = await repo.listForSubscriber(organizationId, subscriberId, { limit, beforeId });
-      return toPage(rows.map((row) => ({
-        id: row.id,
-        template: row.template_id ? { id: row.template_id, slug: row.template_slug!, name: row.template_name! } : null,
-        category: row.category, to_address: row.to_address, subject: row.subject, status: row.status, esp_message_id: row.provider_message_id,
-        error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
-        created_at: row.created_at, sent_at: row.sent_at, delivered_at: row.delivered_at, opened_at: row.opened_at, clicked_at: row.clicked_at,
-        bounced_at: row.bounced_at, complained_at: row.complained_at, failed_at: row.failed_at,
-      })), limit);
+      return toPage(
+        rows.map((row) => ({
+          id: row.id,
+          template: row.template_id ? { id: row.template_id, slug: row.template_slug!, name: row.template_name! } : null,
+          category: row.category,
+          to_address: row.to_address,
+          subject: row.subject,
+          status: row.status,
+          esp_message_id: row.provider_message_id,
+          error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+          created_at: row.created_at,
+          sent_at: row.sent_at,
+          delivered_at: row.delivered_at,
+          opened_at: row.opened_at,
+          clicked_at: row.clicked_at,
+          bounced_at: row.bounced_at,
+          complained_at: row.complained_at,
+          failed_at: row.failed_at,
+        })),
+        limit,
+      );
     },
 
     /**
@@ -355,7 +471,7 @@ export function createEmailService(deps: {
       const { subject, mjml_content, category } = input;
       const template = await templates.forPreview(organizationId, templateId, { subject, mjml_content, category });
       const organization = await profile(organizationId);
-      const recipient = input.subscriber_id ? (await repo.recipientById(organizationId, input.subscriber_id)) ?? null : null;
+      const recipient = input.subscriber_id ? ((await repo.recipientById(organizationId, input.subscriber_id)) ?? null) : null;
       if (input.subscriber_id && !recipient) throw notFound('subscriber');
       return render(organization, template, recipient, recipient?.email ?? 'subscriber@example.com', input.variables ?? {}, 'preview');
     },

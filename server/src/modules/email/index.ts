@@ -21,14 +21,30 @@ import { createSystemMailer } from './system-mail.ts';
 import type { EmailProvider } from './providers/provider.ts';
 
 export { createDevMailbox, extractLinks, headersOf, type DevMailbox } from './providers/dev-mailbox.ts';
-export { DOMAIN_REGIONS, DOMAIN_STATUSES, type DomainRecord, type DomainRegion, type DomainStatus, type ProviderDomain, type SendingDomainProvider } from './providers/resend-domains.ts';
+export {
+  DOMAIN_REGIONS,
+  DOMAIN_STATUSES,
+  type DomainRecord,
+  type DomainRegion,
+  type DomainStatus,
+  type ProviderDomain,
+  type SendingDomainProvider,
+} from './providers/resend-domains.ts';
 export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus, type NewMessage, type Recipient } from './email.repository.ts';
 export { checkSubject, MAX_SUBJECT_LENGTH, type CampaignSettings, type EmailService, type SendInput } from './email.service.ts';
 export type { SystemMailer, SystemMailOutcome } from './system-mail.ts';
 export { PREFERENCE_PURPOSE, UNSUBSCRIBE_PURPOSE, type EmailLinks } from './links.ts';
 export { CLICK_PURPOSE, OPEN_PURPOSE, rewriteForTracking, trackableUrl, TRAP_PURPOSE, type TrackingContext } from './tracking.ts';
 export { messageIdFor, messageRef, parseRef, REF_HEADER, systemRef, verpAddress, type MailRef } from './message-ref.ts';
-export { MAX_BATCH_SIZE, ProviderError, sendEachInTurn, type EmailProvider, type OutgoingEmail, type ProviderErrorKind, type SendResult } from './providers/provider.ts';
+export {
+  MAX_BATCH_SIZE,
+  ProviderError,
+  sendEachInTurn,
+  type EmailProvider,
+  type OutgoingEmail,
+  type ProviderErrorKind,
+  type SendResult,
+} from './providers/provider.ts';
 export { createEmailProviders, providerRateLimit } from './providers/index.ts';
 export { GATE_WINDOW_MS } from './providers/rate-gate.ts';
 export { allowedSenderDomains, domainOf, formatMailbox, FROM_NAME_PATTERN, mailboxAddress, resolveSender, type SenderSettings } from './sender.ts';
@@ -63,9 +79,24 @@ export function createEmailModule(deps: {
   const links = createEmailLinks({ config, tokens: deps.tokens });
   const emailRepository = createEmailRepository(db);
   const emails = createEmailService({
-    config, db, logger: deps.logger, emailRepository, templates: deps.templates, renderer: deps.renderer, links, producer: deps.producer, entitlements: deps.entitlements, verifiedDomains: deps.verifiedDomains,
+    config,
+    db,
+    logger: deps.logger,
+    emailRepository,
+    templates: deps.templates,
+    renderer: deps.renderer,
+    links,
+    producer: deps.producer,
+    entitlements: deps.entitlements,
+    verifiedDomains: deps.verifiedDomains,
   });
-  const systemMail = createSystemMailer({ emailProvider: deps.emailProvider, emailRepository, defaultFrom: config.EMAIL_DEFAULT_FROM, verifiedDomains: deps.verifiedDomains, logger: deps.logger });
+  const systemMail = createSystemMailer({
+    emailProvider: deps.emailProvider,
+    emailRepository,
+    defaultFrom: config.EMAIL_DEFAULT_FROM,
+    verifiedDomains: deps.verifiedDomains,
+    logger: deps.logger,
+  });
   return defineModule({
     name: 'email',
     services: { emails, links, emailRepository, systemMail, devMailbox: deps.devMailbox },

@@ -46,7 +46,12 @@ export function createEmailLinks(deps: { config: Pick<Config, 'PUBLIC_API_URL' |
      * whoever holds an email (forwarded or not) must not export or erase the person's data.
      */
     preferenceCenterUrl(organizationId: string, subscriberId: string): string {
-      const token = tokens.sign({ purpose: PREFERENCE_PURPOSE, organizationId, subjectId: subscriberId, expiresAt: Math.floor(now() / 1000) + PREFERENCE_REDIRECT_TTL_SECONDS });
+      const token = tokens.sign({
+        purpose: PREFERENCE_PURPOSE,
+        organizationId,
+        subjectId: subscriberId,
+        expiresAt: Math.floor(now() / 1000) + PREFERENCE_REDIRECT_TTL_SECONDS,
+      });
       return `${base(config.PREFERENCES_APP_URL)}/?token=${encodeURIComponent(token)}`;
     },
 

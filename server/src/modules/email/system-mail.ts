@@ -23,7 +23,10 @@ export function createSystemMailer(deps: {
 }) {
   return {
     async send(organization: { id: string }, to: string, message: { subject: string; html: string; text: string }, kind: string): Promise<SystemMailOutcome> {
-      const [profile, blocked] = await Promise.all([deps.emailRepository.organizationProfile(organization.id), deps.emailRepository.isBlocked(organization.id, to)]);
+      const [profile, blocked] = await Promise.all([
+        deps.emailRepository.organizationProfile(organization.id),
+        deps.emailRepository.isBlocked(organization.id, to),
+      ]);
       if (!profile) return 'suppressed';
       if (blocked) {
         deps.logger.info({ organization_id: organization.id, kind }, 'system email not sent: the address is suppressed');
@@ -31,9 +34,15 @@ export function createSystemMailer(deps: {
       }
       const from = resolveSender(profile, { defaultFrom: deps.defaultFrom, verifiedDomains: await deps.verifiedDomains(organization.id) });
       await deps.emailProvider.send({
-        from, to, ...message, organizationId: organization.id,
+        from,
+        to,
+        ...message,
+        organizationId: organization.id,
         headers: { ...senderHeaders(profile), 'Auto-Submitted': 'auto-generated', [REF_HEADER]: systemRef(organization.id) },
-        tags: [{ name: 'organization_id', value: organization.id }, { name: 'kind', value: kind }],
+        tags: [
+          { name: 'organization_id', value: organization.id },
+          { name: 'kind', value: kind },
+        ],
       });
       return 'sent';
     },

@@ -7,7 +7,8 @@ const ORG = '01900000-0000-7000-8000-000000000001';
 const CAMPAIGN = '01900000-0000-7000-8000-000000000002';
 const MESSAGE = '01900000-0000-7000-8000-000000000003';
 const urls = trackingUrls(signer, 'https://api.example.net/', { organizationId: ORG, campaignId: CAMPAIGN, messageId: MESSAGE, sentAt: 1_765_000_000_000 });
-const rewrite = (html: string) => rewriteForTracking(html, { pixel: urls.pixel(), trap: urls.trap(), link: urls.link }, (url) => url.startsWith('https://api.example.net/u/'));
+const rewrite = (html: string) =>
+  rewriteForTracking(html, { pixel: urls.pixel(), trap: urls.trap(), link: urls.link }, (url) => url.startsWith('https://api.example.net/u/'));
 const tokenOf = (href: string) => signer.verify(href.split('/t/c/')[1]!, CLICK_PURPOSE);
 
 describe('link rewriting for tracking', () => {
@@ -23,7 +24,16 @@ describe('link rewriting for tracking', () => {
   it('leaves our own links, mailto, tel, anchors, relative links, data-notrack and links too long to sign as they are', () => {
     const long = `https://shop.example/${'x'.repeat(1500)}`;
     const near = `https://shop.example/?q=${'é'.repeat(600)}`;
-    const links = ['https://api.example.net/u/abc.def', 'mailto:a@example.com', 'tel:+4930123', '#top', '/relative', 'javascript:alert(1)', long, 'https://user:pw@shop.example/'];
+    const links = [
+      'https://api.example.net/u/abc.def',
+      'mailto:a@example.com',
+      'tel:+4930123',
+      '#top',
+      '/relative',
+      'javascript:alert(1)',
+      long,
+      'https://user:pw@shop.example/',
+    ];
     const html = `<body>${links.map((l) => `<a href="${l}">x</a>`).join('')}<a data-notrack href="https://shop.example/c">c</a><a href="${near}">n</a></body>`;
     const out = rewrite(html);
     for (const link of [...links, 'https://shop.example/c']) expect(out).toContain(`href="${link}"`);
@@ -43,7 +53,16 @@ describe('link rewriting for tracking', () => {
   it('accepts only absolute http(s) addresses without credentials as redirect targets', () => {
     expect(trackableUrl('https://example.com/a')).toBe(true);
     expect(trackableUrl('http://example.com')).toBe(true);
-    for (const bad of ['//evil.example', 'javascript:alert(1)', 'data:text/html,x', 'ftp://example.com', 'https://a:b@example.com', '', 'not a url', `https://example.com/${'a'.repeat(1500)}`]) {
+    for (const bad of [
+      '//evil.example',
+      'javascript:alert(1)',
+      'data:text/html,x',
+      'ftp://example.com',
+      'https://a:b@example.com',
+      '',
+      'not a url',
+      `https://example.com/${'a'.repeat(1500)}`,
+    ]) {
       expect(trackableUrl(bad), bad).toBe(false);
     }
   });

@@ -63,7 +63,11 @@ const ANCHOR = /<a\b([^>]*?)\shref\s*=\s*(["'])([^"']*)\2([^>]*)>/gi;
  * and an open pixel and a hidden honeypot link (no person sees or follows it, scanners do) are added
  * at the end of the body. Pure: the same input gives the same output.
  */
-export function rewriteForTracking(html: string, urls: { pixel: string; trap: string; link: (url: string) => string | null }, keep: (url: string) => boolean): string {
+export function rewriteForTracking(
+  html: string,
+  urls: { pixel: string; trap: string; link: (url: string) => string | null },
+  keep: (url: string) => boolean,
+): string {
   const rewritten = html.replace(ANCHOR, (whole, before: string, quote: string, href: string, after: string) => {
     if (/\bdata-notrack\b/i.test(before + after)) return whole;
     const target = decodeEntities(href.trim());
@@ -71,8 +75,9 @@ export function rewriteForTracking(html: string, urls: { pixel: string; trap: st
     const tracked = urls.link(target);
     return tracked ? `<a${before} href=${quote}${tracked}${quote}${after}>` : whole;
   });
-  const extras = `<a href="${urls.trap}" style="display:none!important;font-size:0;line-height:0;max-height:0;overflow:hidden" aria-hidden="true" tabindex="-1"></a>`
-    + `<img src="${urls.pixel}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" />`;
+  const extras =
+    `<a href="${urls.trap}" style="display:none!important;font-size:0;line-height:0;max-height:0;overflow:hidden" aria-hidden="true" tabindex="-1"></a>` +
+    `<img src="${urls.pixel}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" />`;
   const close = rewritten.search(/<\/body>/i);
   return close === -1 ? rewritten + extras : rewritten.slice(0, close) + extras + rewritten.slice(close);
 }

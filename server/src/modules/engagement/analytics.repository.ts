@@ -13,7 +13,19 @@ export interface HumanMachine {
 const empty = (): HumanMachine => ({ human: { total: 0, unique: 0 }, machine: { total: 0, unique: 0 } });
 
 /** Organization-wide series: each is one grouped statement over an indexed range. */
-export const ORG_METRICS = ['opens', 'clicks', 'sends', 'delivered', 'bounces', 'complaints', 'bounce_rate', 'complaint_rate', 'new_subscribers', 'unsubscribes', 'net_subscribers'] as const;
+export const ORG_METRICS = [
+  'opens',
+  'clicks',
+  'sends',
+  'delivered',
+  'bounces',
+  'complaints',
+  'bounce_rate',
+  'complaint_rate',
+  'new_subscribers',
+  'unsubscribes',
+  'net_subscribers',
+] as const;
 export type OrgMetric = (typeof ORG_METRICS)[number];
 export const INTERVALS = ['hour', 'day', 'week'] as const;
 export type Interval = (typeof INTERVALS)[number];
@@ -97,9 +109,14 @@ export function createAnalyticsRepository(db: Kysely<DB>) {
                (count(*) filter (where ${sql.ref(column)} is not null))::float8 / greatest(count(*), 1) as value, null::float8 as machine
         from email_messages where organization_id = ${organizationId} and sent_at >= ${from} and sent_at < ${to} group by 1`;
       const source = {
-        opens: rollup('open'), clicks: rollup('click'),
-        sends: messages('sent_at'), delivered: messages('delivered_at'), bounces: messages('bounced_at'), complaints: messages('complained_at'),
-        bounce_rate: ratio('bounced_at'), complaint_rate: ratio('complained_at'),
+        opens: rollup('open'),
+        clicks: rollup('click'),
+        sends: messages('sent_at'),
+        delivered: messages('delivered_at'),
+        bounces: messages('bounced_at'),
+        complaints: messages('complained_at'),
+        bounce_rate: ratio('bounced_at'),
+        complaint_rate: ratio('complained_at'),
         new_subscribers: sql`select at, value, null::float8 as machine from (${created}) c`,
         unsubscribes: sql`select at, value, null::float8 as machine from (${left}) l`,
         net_subscribers: sql`select coalesce(c.at, l.at) as at, coalesce(c.value, 0) - coalesce(l.value, 0) as value, null::float8 as machine

@@ -14,8 +14,16 @@ export interface Hit {
 }
 
 export type Reason =
-  | 'honeypot_link' | 'head_request' | 'no_user_agent' | 'scanner_user_agent' | 'google_image_proxy' | 'yahoo_image_proxy'
-  | 'apple_mail_proxy' | 'open_seconds_after_send' | 'click_seconds_after_send' | 'no_machine_signal';
+  | 'honeypot_link'
+  | 'head_request'
+  | 'no_user_agent'
+  | 'scanner_user_agent'
+  | 'google_image_proxy'
+  | 'yahoo_image_proxy'
+  | 'apple_mail_proxy'
+  | 'open_seconds_after_send'
+  | 'click_seconds_after_send'
+  | 'no_machine_signal';
 
 export interface Verdict {
   machine: boolean;
@@ -27,13 +35,59 @@ export const MACHINE_OPEN_SECONDS = 5;
 export const MACHINE_CLICK_SECONDS = 10;
 
 // Security gateways, link scanners, HTTP libraries and crawlers that fetch every link of a message.
-const SCANNER_AGENTS = new RegExp([
-  'bot\\b', 'crawler', 'spider', 'slurp', 'barracuda', 'mimecast', 'proofpoint', 'symantec', 'messagelabs', 'trend ?micro',
-  'fortinet', 'fortiguard', 'sophos', 'forcepoint', 'zscaler', 'cisco', 'ironport', 'safelinks', 'safe ?links', 'appriver',
-  'checkpoint', 'check point', 'avanan', 'abnormal', 'vade', 'hornet', 'libwww', 'python-requests', 'python-urllib', 'aiohttp',
-  'curl/', 'wget', 'go-http-client', 'java/', 'okhttp', 'apache-httpclient', 'axios', 'node-fetch', 'undici', 'headlesschrome',
-  'phantomjs', 'urlscan', 'virustotal', 'scanner', 'facebookexternalhit', 'slackbot', 'whatsapp', 'skypeuripreview',
-].join('|'), 'i');
+const SCANNER_AGENTS = new RegExp(
+  [
+    'bot\\b',
+    'crawler',
+    'spider',
+    'slurp',
+    'barracuda',
+    'mimecast',
+    'proofpoint',
+    'symantec',
+    'messagelabs',
+    'trend ?micro',
+    'fortinet',
+    'fortiguard',
+    'sophos',
+    'forcepoint',
+    'zscaler',
+    'cisco',
+    'ironport',
+    'safelinks',
+    'safe ?links',
+    'appriver',
+    'checkpoint',
+    'check point',
+    'avanan',
+    'abnormal',
+    'vade',
+    'hornet',
+    'libwww',
+    'python-requests',
+    'python-urllib',
+    'aiohttp',
+    'curl/',
+    'wget',
+    'go-http-client',
+    'java/',
+    'okhttp',
+    'apache-httpclient',
+    'axios',
+    'node-fetch',
+    'undici',
+    'headlesschrome',
+    'phantomjs',
+    'urlscan',
+    'virustotal',
+    'scanner',
+    'facebookexternalhit',
+    'slackbot',
+    'whatsapp',
+    'skypeuripreview',
+  ].join('|'),
+  'i',
+);
 
 // Apple's own network (17.0.0.0/8 and its IPv6 blocks): Mail Privacy Protection fetches every image
 // from there when the message arrives, whether or not anyone reads it.

@@ -26,10 +26,20 @@ const MAX_BUFFERED = 100_000;
  * Engagement: the open pixel and tracked links under `/t/…`, each hit classified human or machine and
  * written in batches (raw events, uniques, hourly rollups); raw events expire, rollups stay.
  */
-export function createEngagementModule(deps: { db: Kysely<DB>; config: Readonly<Config>; tokens: TokenSigner; logger: Logger; campaigns: Pick<CampaignService, 'get' | 'stats' | 'create'>; segments: Pick<SegmentService, 'create'> }) {
+export function createEngagementModule(deps: {
+  db: Kysely<DB>;
+  config: Readonly<Config>;
+  tokens: TokenSigner;
+  logger: Logger;
+  campaigns: Pick<CampaignService, 'get' | 'stats' | 'create'>;
+  segments: Pick<SegmentService, 'create'>;
+}) {
   const recorder = createEngagementRecorder({
-    write: (events) => insertEngagement(deps.db, events), logger: deps.logger,
-    flushMs: deps.config.TRACKING_FLUSH_MS, batchSize: BATCH_SIZE, maxBuffered: MAX_BUFFERED,
+    write: (events) => insertEngagement(deps.db, events),
+    logger: deps.logger,
+    flushMs: deps.config.TRACKING_FLUSH_MS,
+    batchSize: BATCH_SIZE,
+    maxBuffered: MAX_BUFFERED,
   });
   const analytics = createAnalyticsService({ analyticsRepository: createAnalyticsRepository(deps.db), campaigns: deps.campaigns, segments: deps.segments });
   return defineModule({
@@ -37,11 +47,21 @@ export function createEngagementModule(deps: { db: Kysely<DB>; config: Readonly<
     services: { engagementRecorder: recorder, analytics },
     routes: mount(analyticsRoutes, { analytics }),
     rootRoutes: mount(trackingRoutes, { config: deps.config, tokens: deps.tokens, recorder }),
-    retention: [{
-      name: 'engagement_events', days: deps.config.RETENTION_ENGAGEMENT_EVENTS_DAYS,
-      run: (cutoff, signal) => deleteInChunks(async () => (await sql`
-        delete from engagement_events where id in (select id from engagement_events where occurred_at < ${cutoff} limit ${DELETE_CHUNK})`.execute(deps.db)).numAffectedRows ?? 0n, signal),
-    }],
+    retention: [
+      {
+        name: 'engagement_events',
+        days: deps.config.RETENTION_ENGAGEMENT_EVENTS_DAYS,
+        run: (cutoff, signal) =>
+          deleteInChunks(
+            async () =>
+              (
+                await sql`
+        delete from engagement_events where id in (select id from engagement_events where occurred_at < ${cutoff} limit ${DELETE_CHUNK})`.execute(deps.db)
+              ).numAffectedRows ?? 0n,
+            signal,
+          ),
+      },
+    ],
     close: () => recorder.flush(),
   });
 }

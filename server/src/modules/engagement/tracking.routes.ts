@@ -19,7 +19,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const invalidLink = () => new AppError(404, 'invalid_link', 'This link is not valid. Open the email again, or copy the address the email names.');
 
 /** The claims of a genuine tracking token, or null: garbage is never an error the reader sees as a 5xx. */
-function claimsOf(tokens: TokenSigner, token: string, purpose: string): (TokenClaims & { campaignId: string; messageId: string | null; sentAt: number | null }) | null {
+function claimsOf(
+  tokens: TokenSigner,
+  token: string,
+  purpose: string,
+): (TokenClaims & { campaignId: string; messageId: string | null; sentAt: number | null }) | null {
   let claims: TokenClaims;
   try {
     claims = tokens.verify(token, purpose);
@@ -42,63 +46,113 @@ function claimsOf(tokens: TokenSigner, token: string, purpose: string): (TokenCl
  * its token (never an open redirect); a forged, altered or garbage token gets a 404 (link) or the pixel
  * (open), never a 5xx. HEAD is answered like GET (Fastify) and counted as a machine.
  */
-export const trackingRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; tokens: TokenSigner; recorder: EngagementRecorder }> = async (app, { config, tokens, recorder }) => {
+export const trackingRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; tokens: TokenSigner; recorder: EngagementRecorder }> = async (
+  app,
+  { config, tokens, recorder },
+) => {
   const hitOf = (request: FastifyRequest, kind: Hit['kind'], sentAt: number | null): Hit => ({
-    kind, method: request.method, userAgent: request.headers['user-agent'] ?? null, ip: clientIp(request, config.TRUST_CF_CONNECTING_IP), sentAt, at: Date.now(),
+    kind,
+    method: request.method,
+    userAgent: request.headers['user-agent'] ?? null,
+    ip: clientIp(request, config.TRUST_CF_CONNECTING_IP),
+    sentAt,
+    at: Date.now(),
   });
   const common = { config: { access: { public: true as const }, rateLimit: false as const } };
 
-  app.get('/t/o/:token', {
-    schema: {
-      tags: ['tracking'], operationId: 'trackOpen', summary: 'Open pixel: a 1×1 GIF, always; counts the open when the token is genuine',
-      params: TokenParams, response: { 200: Type.Unknown({ description: 'image/gif' }) },
+  app.get(
+    '/t/o/:token',
+    {
+      schema: {
+        tags: ['tracking'],
+        operationId: 'trackOpen',
+        summary: 'Open pixel: a 1×1 GIF, always; counts the open when the token is genuine',
+        params: TokenParams,
+        response: { 200: Type.Unknown({ description: 'image/gif' }) },
+      },
+      ...common,
     },
-    ...common,
-  }, async (request, reply) => {
-    const claims = claimsOf(tokens, request.params.token, OPEN_PURPOSE);
-    if (claims) {
-      const verdict = classify(hitOf(request, 'open', claims.sentAt));
-      recorder.record({
-        organizationId: claims.organizationId, campaignId: claims.campaignId, messageId: claims.messageId, kind: 'open', ...verdict,
-        url: null, userAgent: request.headers['user-agent'] ?? null, source: 'pixel', at: new Date(),
-      });
-    }
-    return reply.headers({ ...noStore, 'content-type': 'image/gif' }).send(PIXEL);
-  });
+    async (request, reply) => {
+      const claims = claimsOf(tokens, request.params.token, OPEN_PURPOSE);
+      if (claims) {
+        const verdict = classify(hitOf(request, 'open', claims.sentAt));
+        recorder.record({
+          organizationId: claims.organizationId,
+          campaignId: claims.campaignId,
+          messageId: claims.messageId,
+          kind: 'open',
+          ...verdict,
+          url: null,
+          userAgent: request.headers['user-agent'] ?? null,
+          source: 'pixel',
+          at: new Date(),
+        });
+      }
+      return reply.headers({ ...noStore, 'content-type': 'image/gif' }).send(PIXEL);
+    },
+  );
 
-  app.get('/t/c/:token', {
-    schema: {
-      tags: ['tracking'], operationId: 'trackClick', summary: 'A tracked link: counts the click and redirects to the address signed into the link',
-      params: TokenParams, response: { 302: Type.Null({ description: 'Location: the link\'s address' }), 404: ErrorResponse },
+  app.get(
+    '/t/c/:token',
+    {
+      schema: {
+        tags: ['tracking'],
+        operationId: 'trackClick',
+        summary: 'A tracked link: counts the click and redirects to the address signed into the link',
+        params: TokenParams,
+        response: { 302: Type.Null({ description: "Location: the link's address" }), 404: ErrorResponse },
+      },
+      ...common,
     },
-    ...common,
-  }, async (request, reply) => {
-    const claims = claimsOf(tokens, request.params.token, CLICK_PURPOSE);
-    const target = claims?.extra?.u;
-    if (!claims || !target || !trackableUrl(target)) throw invalidLink();
-    const verdict = classify(hitOf(request, 'click', claims.sentAt));
-    recorder.record({
-      organizationId: claims.organizationId, campaignId: claims.campaignId, messageId: claims.messageId, kind: 'click', ...verdict,
-      url: target, userAgent: request.headers['user-agent'] ?? null, source: 'redirect', at: new Date(),
-    });
-    return reply.headers(noStore).redirect(target, 302);
-  });
-
-  app.get('/t/h/:token', {
-    schema: {
-      tags: ['tracking'], operationId: 'trackHoneypot', summary: 'The hidden link no person sees: whatever follows it is a machine',
-      params: TokenParams, response: { 404: ErrorResponse },
-    },
-    ...common,
-  }, async (request) => {
-    const claims = claimsOf(tokens, request.params.token, TRAP_PURPOSE);
-    if (claims) {
-      const verdict = classify(hitOf(request, 'trap', claims.sentAt));
+    async (request, reply) => {
+      const claims = claimsOf(tokens, request.params.token, CLICK_PURPOSE);
+      const target = claims?.extra?.u;
+      if (!claims || !target || !trackableUrl(target)) throw invalidLink();
+      const verdict = classify(hitOf(request, 'click', claims.sentAt));
       recorder.record({
-        organizationId: claims.organizationId, campaignId: claims.campaignId, messageId: claims.messageId, kind: 'click', ...verdict,
-        url: null, userAgent: request.headers['user-agent'] ?? null, source: 'honeypot', at: new Date(),
+        organizationId: claims.organizationId,
+        campaignId: claims.campaignId,
+        messageId: claims.messageId,
+        kind: 'click',
+        ...verdict,
+        url: target,
+        userAgent: request.headers['user-agent'] ?? null,
+        source: 'redirect',
+        at: new Date(),
       });
-    }
-    throw invalidLink();
-  });
+      return reply.headers(noStore).redirect(target, 302);
+    },
+  );
+
+  app.get(
+    '/t/h/:token',
+    {
+      schema: {
+        tags: ['tracking'],
+        operationId: 'trackHoneypot',
+        summary: 'The hidden link no person sees: whatever follows it is a machine',
+        params: TokenParams,
+        response: { 404: ErrorResponse },
+      },
+      ...common,
+    },
+    async (request) => {
+      const claims = claimsOf(tokens, request.params.token, TRAP_PURPOSE);
+      if (claims) {
+        const verdict = classify(hitOf(request, 'trap', claims.sentAt));
+        recorder.record({
+          organizationId: claims.organizationId,
+          campaignId: claims.campaignId,
+          messageId: claims.messageId,
+          kind: 'click',
+          ...verdict,
+          url: null,
+          userAgent: request.headers['user-agent'] ?? null,
+          source: 'honeypot',
+          at: new Date(),
+        });
+      }
+      throw invalidLink();
+    },
+  );
 };

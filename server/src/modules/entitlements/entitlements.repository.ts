@@ -39,8 +39,7 @@ export function limitSql(config: PlanConfig) {
     : sql<string>`plan`;
   const planLimit = (kind: LimitKind): RawBuilder<number | null> => {
     if (!config.BILLING_ENABLED) return sql<number | null>`null::int`;
-    const branches = config.PLANS.filter((p) => p.id !== FREE_PLAN)
-      .map((p) => sql`when plan = ${p.id} then ${p.limits[kind]}::int`);
+    const branches = config.PLANS.filter((p) => p.id !== FREE_PLAN).map((p) => sql`when plan = ${p.id} then ${p.limits[kind]}::int`);
     const freeLimit = sql`${free.limits[kind]}::int`;
     return branches.length === 0
       ? sql<number | null>`${freeLimit}`
@@ -55,13 +54,18 @@ export function createEntitlementsRepository(db: Kysely<DB>, config: PlanConfig)
   const emailLimit = limit('emails_per_month');
   return {
     async limits(organizationId: string, executor: Executor = db): Promise<OrganizationLimits | undefined> {
-      const row = await executor.selectFrom('organizations')
+      const row = await executor
+        .selectFrom('organizations')
         .select([
-          effectivePlan.as('plan'), USED_THIS_MONTH.as('emails_sent_this_month'),
-          limit('subscribers').as('subscribers'), emailLimit.as('emails_per_month'),
-          limit('webhook_endpoints').as('webhook_endpoints'), limit('custom_domains').as('custom_domains'),
+          effectivePlan.as('plan'),
+          USED_THIS_MONTH.as('emails_sent_this_month'),
+          limit('subscribers').as('subscribers'),
+          emailLimit.as('emails_per_month'),
+          limit('webhook_endpoints').as('webhook_endpoints'),
+          limit('custom_domains').as('custom_domains'),
         ])
-        .where('id', '=', organizationId).executeTakeFirst();
+        .where('id', '=', organizationId)
+        .executeTakeFirst();
       if (!row) return undefined;
       const { plan, emails_sent_this_month, ...limits } = row;
       return { plan, emails_sent_this_month: Number(emails_sent_this_month), limits };
@@ -73,7 +77,8 @@ export function createEntitlementsRepository(db: Kysely<DB>, config: PlanConfig)
      * fewer than `count` remain.
      */
     async reserveEmails(executor: Executor, organizationId: string, count: number): Promise<boolean> {
-      const result = await executor.updateTable('organizations')
+      const result = await executor
+        .updateTable('organizations')
         .set({ emails_sent_this_month: sql<number>`${USED_THIS_MONTH} + ${count}`, usage_period_start: sql<string>`${MONTH}` })
         .where('id', '=', organizationId)
         .where((eb) => eb.or([eb(emailLimit, 'is', null), eb(sql`${USED_THIS_MONTH} + ${count}`, '<=', emailLimit)]))
@@ -83,8 +88,11 @@ export function createEntitlementsRepository(db: Kysely<DB>, config: PlanConfig)
 
     /** Subscribers the organization holds now (only counted when it has a limit). */
     async subscriberCount(organizationId: string, executor: Executor = db): Promise<number> {
-      const row = await executor.selectFrom('subscribers').select((eb) => eb.fn.countAll<number>().as('count'))
-        .where('organization_id', '=', organizationId).executeTakeFirstOrThrow();
+      const row = await executor
+        .selectFrom('subscribers')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('organization_id', '=', organizationId)
+        .executeTakeFirstOrThrow();
       return Number(row.count);
     },
 
@@ -99,15 +107,21 @@ export function createEntitlementsRepository(db: Kysely<DB>, config: PlanConfig)
 
     /** Custom sending domains the organization has. */
     async domainCount(organizationId: string): Promise<number> {
-      const row = await db.selectFrom('domains').select((eb) => eb.fn.countAll<number>().as('count'))
-        .where('organization_id', '=', organizationId).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('domains')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('organization_id', '=', organizationId)
+        .executeTakeFirstOrThrow();
       return Number(row.count);
     },
 
     /** Webhook endpoints the organization has. */
     async webhookEndpointCount(organizationId: string): Promise<number> {
-      const row = await db.selectFrom('webhook_endpoints').select((eb) => eb.fn.countAll<number>().as('count'))
-        .where('organization_id', '=', organizationId).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('webhook_endpoints')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('organization_id', '=', organizationId)
+        .executeTakeFirstOrThrow();
       return Number(row.count);
     },
 
@@ -116,7 +130,11 @@ export function createEntitlementsRepository(db: Kysely<DB>, config: PlanConfig)
       const values: Record<string, number | null> = {};
       for (const [kind, value] of Object.entries(overrides)) values[OVERRIDE_COLUMNS[kind as LimitKind]] = value;
       if (Object.keys(values).length === 0) return true;
-      const result = await db.updateTable('organizations').set({ ...values, updated_at: sql`now()` }).where('id', '=', organizationId).executeTakeFirst();
+      const result = await db
+        .updateTable('organizations')
+        .set({ ...values, updated_at: sql`now()` })
+        .where('id', '=', organizationId)
+        .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
 
@@ -138,7 +156,9 @@ export function createEntitlementsRepository(db: Kysely<DB>, config: PlanConfig)
 
     /** Records that the organization was told at `level` this month; false when it already was (another run). */
     async markQuotaNoticed(organizationId: string, level: number): Promise<boolean> {
-      const result = await db.updateTable('organizations').set({ quota_notice_period: sql<string>`${MONTH}`, quota_notice_percent: level })
+      const result = await db
+        .updateTable('organizations')
+        .set({ quota_notice_period: sql<string>`${MONTH}`, quota_notice_percent: level })
         .where('id', '=', organizationId)
         .where(sql<boolean>`(quota_notice_period is distinct from ${MONTH} or quota_notice_percent < ${level})`)
         .executeTakeFirst();
@@ -147,15 +167,25 @@ export function createEntitlementsRepository(db: Kysely<DB>, config: PlanConfig)
 
     /** The owners' addresses (at most 20). */
     async ownerEmails(organizationId: string): Promise<string[]> {
-      const rows = await db.selectFrom('organization_members as m').innerJoin('users as u', 'u.id', 'm.user_id')
-        .select('u.email').where('m.organization_id', '=', organizationId).where('m.role', '=', 'owner').orderBy('u.email').limit(20).execute();
+      const rows = await db
+        .selectFrom('organization_members as m')
+        .innerJoin('users as u', 'u.id', 'm.user_id')
+        .select('u.email')
+        .where('m.organization_id', '=', organizationId)
+        .where('m.role', '=', 'owner')
+        .orderBy('u.email')
+        .limit(20)
+        .execute();
       return rows.map((r) => r.email);
     },
 
     /** Starts `period` (first day of a month) for every organization still counting an earlier month. */
     async resetMonthlyUsage(period: string): Promise<number> {
-      const result = await db.updateTable('organizations').set({ emails_sent_this_month: 0, usage_period_start: period })
-        .where('usage_period_start', '<', sql<Date>`${period}::date`).executeTakeFirst();
+      const result = await db
+        .updateTable('organizations')
+        .set({ emails_sent_this_month: 0, usage_period_start: period })
+        .where('usage_period_start', '<', sql<Date>`${period}::date`)
+        .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
   };

@@ -7,9 +7,10 @@ const number = (n: number) => n.toLocaleString('en-US');
 
 /** 402 naming the limit, what is used, and the plan, so a person knows what to change. */
 function limitExceeded(limit: 'subscribers' | 'emails_per_month', max: number, used: number, adding: number, plan: string): AppError {
-  const message = limit === 'subscribers'
-    ? `The organization's ${plan} plan allows ${number(max)} subscribers; it has ${number(used)}, so ${number(adding)} more would exceed it`
-    : `The organization has sent ${number(used)} of the ${number(max)} emails its ${plan} plan allows this month; ${number(adding)} more would exceed it`;
+  const message =
+    limit === 'subscribers'
+      ? `The organization's ${plan} plan allows ${number(max)} subscribers; it has ${number(used)}, so ${number(adding)} more would exceed it`
+      : `The organization has sent ${number(used)} of the ${number(max)} emails its ${plan} plan allows this month; ${number(adding)} more would exceed it`;
   return new AppError(402, 'plan_limit_exceeded', message, { details: [{ limit, max, used, requested: adding, plan, message }] });
 }
 
@@ -31,10 +32,15 @@ export function createEntitlementsService(deps: { repository: EntitlementsReposi
       const limits = await repo.limits(organizationId);
       if (!limits) return undefined;
       const [subscribers, webhookEndpoints, customDomains] = await Promise.all([
-        repo.subscriberCount(organizationId), repo.webhookEndpointCount(organizationId), repo.domainCount(organizationId),
+        repo.subscriberCount(organizationId),
+        repo.webhookEndpointCount(organizationId),
+        repo.domainCount(organizationId),
       ]);
       const used: Record<LimitKind, number> = {
-        subscribers, emails_per_month: limits.emails_sent_this_month, webhook_endpoints: webhookEndpoints, custom_domains: customDomains,
+        subscribers,
+        emails_per_month: limits.emails_sent_this_month,
+        webhook_endpoints: webhookEndpoints,
+        custom_domains: customDomains,
       };
       return { plan: limits.plan, limits: limits.limits, used };
     },
@@ -86,9 +92,9 @@ export function createEntitlementsService(deps: { repository: EntitlementsReposi
       if (used < max) return;
       const byPlan = limits.limits[kind] !== null && limits.limits[kind]! <= ceiling;
       const message = byPlan
-        ? (max === 0
+        ? max === 0
           ? `The organization's ${limits.plan} plan does not include ${COUNTED[kind]}`
-          : `The organization's ${limits.plan} plan allows ${number(max)} ${COUNTED[kind]}; it has ${number(used)}`)
+          : `The organization's ${limits.plan} plan allows ${number(max)} ${COUNTED[kind]}; it has ${number(used)}`
         : `An organization can have at most ${number(max)} ${COUNTED[kind]}`;
       throw new AppError(403, 'limit_exceeded', message, { details: [{ limit: kind, max, used, requested: 1, plan: limits.plan, message }] });
     },

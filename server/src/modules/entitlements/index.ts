@@ -16,7 +16,11 @@ const pad = (n: number) => String(n).padStart(2, '0');
 
 /** A new usage month starts on the 1st at 00:00 UTC; quota notices go out every ten minutes. */
 export const schedules: readonly Schedule[] = [
-  { name: 'usage-reset', expression: '0 0 1 * *', job: (tick) => ({ name: 'usage.reset', payload: { period: `${tick.getUTCFullYear()}-${pad(tick.getUTCMonth() + 1)}-01` } }) },
+  {
+    name: 'usage-reset',
+    expression: '0 0 1 * *',
+    job: (tick) => ({ name: 'usage.reset', payload: { period: `${tick.getUTCFullYear()}-${pad(tick.getUTCMonth() + 1)}-01` } }),
+  },
   { name: 'usage-notices', expression: '*/10 * * * *', job: (tick) => ({ name: 'usage.notices', payload: { tick: minuteTick(tick, 10) } }) },
 ];
 

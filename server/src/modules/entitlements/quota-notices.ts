@@ -40,7 +40,10 @@ export function createQuotaNotices(deps: {
       const action = config.BILLING_ENABLED ? 'You can change the plan on the billing page' : 'Your operator can raise the limit';
       for (const to of owners) {
         await deps.emailProvider.send({
-          from: config.AUTH_EMAIL_FROM, to, organizationId: org.id, subject,
+          from: config.AUTH_EMAIL_FROM,
+          to,
+          organizationId: org.id,
+          subject,
           text: `${what}\n\n${next}\n\n${action}: ${link}\n`,
           html: `<p>${escapeHtml(what)}</p><p>${escapeHtml(next)}</p><p><a href="${escapeHtml(link)}">${escapeHtml(action)}</a></p>`,
           idempotencyKey: `quota-${org.id}-${month}-${org.level}-${to}`,

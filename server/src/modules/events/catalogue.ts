@@ -15,95 +15,142 @@ const Source = Type.String({ description: 'What made the change: api, admin, pre
 const SubscriberRef = Type.Object({ id: Id, email: Type.String() }, { additionalProperties: false });
 const TagRef = Type.Object({ id: Id, name: Type.String(), slug: Type.String() }, { additionalProperties: false });
 
-const SubscriberCreated = Type.Object({
-  subscriber: Type.Object({
-    id: Id, email: Type.String(), status: Type.String(),
-    first_name: Type.Union([Type.String(), Type.Null()]), last_name: Type.Union([Type.String(), Type.Null()]),
-    tags: Type.Array(Type.String(), { description: 'Slugs of the topics subscribed at creation' }),
-  }, { additionalProperties: false }),
-  source: Source,
-}, { additionalProperties: false });
+const SubscriberCreated = Type.Object(
+  {
+    subscriber: Type.Object(
+      {
+        id: Id,
+        email: Type.String(),
+        status: Type.String(),
+        first_name: Type.Union([Type.String(), Type.Null()]),
+        last_name: Type.Union([Type.String(), Type.Null()]),
+        tags: Type.Array(Type.String(), { description: 'Slugs of the topics subscribed at creation' }),
+      },
+      { additionalProperties: false },
+    ),
+    source: Source,
+  },
+  { additionalProperties: false },
+);
 
-const SubscriberUpdated = Type.Object({
-  subscriber: Type.Object({ id: Id, email: Type.String(), status: Type.Optional(Type.String()) }, { additionalProperties: false }),
-  changed_fields: Type.Array(Type.String()),
-  status: Type.Optional(Type.String({ description: 'The new status, when the status changed' })),
-  source: Source,
-}, { additionalProperties: false });
+const SubscriberUpdated = Type.Object(
+  {
+    subscriber: Type.Object({ id: Id, email: Type.String(), status: Type.Optional(Type.String()) }, { additionalProperties: false }),
+    changed_fields: Type.Array(Type.String()),
+    status: Type.Optional(Type.String({ description: 'The new status, when the status changed' })),
+    source: Source,
+  },
+  { additionalProperties: false },
+);
 
 const SubscriberDeleted = Type.Object({ subscriber: SubscriberRef, source: Source }, { additionalProperties: false });
 
-const SubscriberUnsubscribed = Type.Object({
-  subscriber: SubscriberRef,
-  source: Source,
-  campaign_id: Type.Optional(NullableId),
-}, { additionalProperties: false });
+const SubscriberUnsubscribed = Type.Object(
+  {
+    subscriber: SubscriberRef,
+    source: Source,
+    campaign_id: Type.Optional(NullableId),
+  },
+  { additionalProperties: false },
+);
 
 const NoteAdded = Type.Object({ subscriber: SubscriberRef, note: Type.Object({ id: Id }, { additionalProperties: false }) }, { additionalProperties: false });
 
 const TagChange = Type.Object({ subscriber: SubscriberRef, tag: TagRef, source: Source }, { additionalProperties: false });
 
-const EmailEvent = Type.Object({
-  email_send_id: Id,
-  esp_message_id: Type.Union([Type.String(), Type.Null()]),
-  email: Type.String(),
-  subscriber_id: NullableId,
-  template_id: NullableId,
-  campaign_id: NullableId,
-  hard: Type.Optional(Type.Boolean({ description: 'Bounces only: a permanent failure' })),
-  reason: Type.Optional(Type.String({ description: 'Bounces and failures: why' })),
-}, { additionalProperties: false });
+const EmailEvent = Type.Object(
+  {
+    email_send_id: Id,
+    esp_message_id: Type.Union([Type.String(), Type.Null()]),
+    email: Type.String(),
+    subscriber_id: NullableId,
+    template_id: NullableId,
+    campaign_id: NullableId,
+    hard: Type.Optional(Type.Boolean({ description: 'Bounces only: a permanent failure' })),
+    reason: Type.Optional(Type.String({ description: 'Bounces and failures: why' })),
+  },
+  { additionalProperties: false },
+);
 
-const WebhookTest = Type.Object({
-  webhook_id: Id,
-  message: Type.String(),
-}, { additionalProperties: false });
+const WebhookTest = Type.Object(
+  {
+    webhook_id: Id,
+    message: Type.String(),
+  },
+  { additionalProperties: false },
+);
 
-const ImportCompleted = Type.Object({
-  import: Type.Object({
-    id: Id,
-    total: Type.Integer({ description: 'Data rows in the file' }),
-    created: Type.Integer(), updated: Type.Integer(), unchanged: Type.Integer(),
-    failed: Type.Integer({ description: 'Rows not imported because they are invalid' }),
-    skipped: Type.Record(Type.String(), Type.Integer(), { description: 'Rows skipped, by reason: duplicate_in_file, exists, suppressed' }),
-  }, { additionalProperties: false }),
-  source: Source,
-}, { additionalProperties: false });
+const ImportCompleted = Type.Object(
+  {
+    import: Type.Object(
+      {
+        id: Id,
+        total: Type.Integer({ description: 'Data rows in the file' }),
+        created: Type.Integer(),
+        updated: Type.Integer(),
+        unchanged: Type.Integer(),
+        failed: Type.Integer({ description: 'Rows not imported because they are invalid' }),
+        skipped: Type.Record(Type.String(), Type.Integer(), { description: 'Rows skipped, by reason: duplicate_in_file, exists, suppressed' }),
+      },
+      { additionalProperties: false },
+    ),
+    source: Source,
+  },
+  { additionalProperties: false },
+);
 
 const CampaignRef = Type.Object({ id: Id, name: Type.String() }, { additionalProperties: false });
 
-const CampaignStarted = Type.Object({
-  campaign: CampaignRef,
-  targeted: Type.Integer({ description: 'Recipients in the audience frozen when sending started' }),
-}, { additionalProperties: false });
+const CampaignStarted = Type.Object(
+  {
+    campaign: CampaignRef,
+    targeted: Type.Integer({ description: 'Recipients in the audience frozen when sending started' }),
+  },
+  { additionalProperties: false },
+);
 
-const CampaignCompleted = Type.Object({
-  campaign: CampaignRef,
-  targeted: Type.Integer(),
-  sent: Type.Integer({ description: 'Recipients whose email the provider accepted' }),
-  failed: Type.Integer({ description: 'Recipients whose email could not be sent (POST /campaigns/{id}/retry sends them again)' }),
-  skipped: Type.Integer({ description: 'Recipients who left, bounced or were suppressed after the audience was frozen' }),
-}, { additionalProperties: false });
+const CampaignCompleted = Type.Object(
+  {
+    campaign: CampaignRef,
+    targeted: Type.Integer(),
+    sent: Type.Integer({ description: 'Recipients whose email the provider accepted' }),
+    failed: Type.Integer({ description: 'Recipients whose email could not be sent (POST /campaigns/{id}/retry sends them again)' }),
+    skipped: Type.Integer({ description: 'Recipients who left, bounced or were suppressed after the audience was frozen' }),
+  },
+  { additionalProperties: false },
+);
 
-const CampaignFailed = Type.Object({
-  campaign: CampaignRef,
-  error: Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false, description: 'Why the campaign stopped, e.g. template_not_found or postal_address_missing' }),
-}, { additionalProperties: false });
+const CampaignFailed = Type.Object(
+  {
+    campaign: CampaignRef,
+    error: Type.Object(
+      { code: Type.String(), message: Type.String() },
+      { additionalProperties: false, description: 'Why the campaign stopped, e.g. template_not_found or postal_address_missing' },
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const SubscriberConfirmed = Type.Object({ subscriber: SubscriberRef, source: Source }, { additionalProperties: false });
 
-const CustomEvent = Type.Object({
-  subscriber: SubscriberRef,
-  name: Type.String({ description: 'The event name the application gave' }),
-  data: Type.Record(Type.String(), Type.Unknown(), { description: 'What the application sent with it' }),
-  custom_event_id: Id,
-}, { additionalProperties: false });
+const CustomEvent = Type.Object(
+  {
+    subscriber: SubscriberRef,
+    name: Type.String({ description: 'The event name the application gave' }),
+    data: Type.Record(Type.String(), Type.Unknown(), { description: 'What the application sent with it' }),
+    custom_event_id: Id,
+  },
+  { additionalProperties: false },
+);
 
-const AutomationRun = Type.Object({
-  subscriber: Type.Object({ id: Id }, { additionalProperties: false }),
-  automation: Type.Object({ id: Id, version: Type.Integer() }, { additionalProperties: false }),
-  run_id: Id,
-}, { additionalProperties: false });
+const AutomationRun = Type.Object(
+  {
+    subscriber: Type.Object({ id: Id }, { additionalProperties: false }),
+    automation: Type.Object({ id: Id, version: Type.Integer() }, { additionalProperties: false }),
+    run_id: Id,
+  },
+  { additionalProperties: false },
+);
 
 interface EventDefinition {
   description: string;
@@ -121,7 +168,10 @@ export const EVENT_CATALOGUE = define({
   'subscriber.note_added': { description: 'A note was added to a subscriber.', payload: NoteAdded },
   'tag.subscribed': { description: 'A subscriber subscribed to a topic (tag).', payload: TagChange },
   'tag.unsubscribed': { description: 'A subscriber unsubscribed from a topic (tag).', payload: TagChange },
-  'custom_event.received': { description: 'An application reported an event of a subscriber (POST /events); automations can start on it.', payload: CustomEvent },
+  'custom_event.received': {
+    description: 'An application reported an event of a subscriber (POST /events); automations can start on it.',
+    payload: CustomEvent,
+  },
   'automation.entered': { description: 'A subscriber entered an automation (one run of its current version).', payload: AutomationRun },
   'automation.completed': { description: 'A subscriber went through every step of an automation.', payload: AutomationRun },
   'import.completed': { description: 'A CSV import finished; one event for the whole file, not one per row.', payload: ImportCompleted },
@@ -134,7 +184,10 @@ export const EVENT_CATALOGUE = define({
   'email.complained': { description: 'The recipient marked an email as spam; the address is suppressed.', payload: EmailEvent },
   'email.failed': { description: 'An email could not be sent.', payload: EmailEvent },
   'campaign.started': { description: 'A campaign started sending: its audience is frozen.', payload: CampaignStarted },
-  'campaign.completed': { description: 'Every recipient of a campaign has an outcome (again after a retry of its failed recipients).', payload: CampaignCompleted },
+  'campaign.completed': {
+    description: 'Every recipient of a campaign has an outcome (again after a retry of its failed recipients).',
+    payload: CampaignCompleted,
+  },
   'campaign.failed': { description: 'A campaign stopped before it was sent, e.g. because its template was deleted.', payload: CampaignFailed },
   'webhook.test': { description: 'Sent to one endpoint by its test button (POST /webhooks/{id}/test), never from the outbox.', payload: WebhookTest },
 });
@@ -158,5 +211,9 @@ export function isValidEventPayload(type: string, payload: unknown): boolean {
 
 /** The catalogue as plain JSON Schema, for the docs and the webhook endpoints' event picker. */
 export function eventCatalogueJson(): { type: EventType; description: string; payload: unknown }[] {
-  return EVENT_TYPES.map((type) => ({ type, description: EVENT_CATALOGUE[type].description, payload: JSON.parse(JSON.stringify(EVENT_CATALOGUE[type].payload)) }));
+  return EVENT_TYPES.map((type) => ({
+    type,
+    description: EVENT_CATALOGUE[type].description,
+    payload: JSON.parse(JSON.stringify(EVENT_CATALOGUE[type].payload)),
+  }));
 }

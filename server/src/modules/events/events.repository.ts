@@ -40,15 +40,27 @@ export function createEventsRepository(db: Kysely<DB>) {
      * however far behind the relay is.
      */
     async outboxLagSeconds(): Promise<number> {
-      const row = await db.selectFrom('events').select(sql<number>`extract(epoch from now() - created_at)::float8`.as('age'))
-        .where('relayed_at', 'is', null).orderBy('id').limit(1).executeTakeFirst();
+      const row = await db
+        .selectFrom('events')
+        .select(sql<number>`extract(epoch from now() - created_at)::float8`.as('age'))
+        .where('relayed_at', 'is', null)
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst();
       return row ? Math.max(0, Number(row.age)) : 0;
     },
 
     /** The oldest unrelayed events, locked so two relays never hand on the same event. */
     async lockUnrelayed(trx: Transaction<DB>, limit: number): Promise<RelayedEvent[]> {
-      return trx.selectFrom('events').select(['id', 'organization_id', 'type', 'subject_id', 'payload', 'created_at'])
-        .where('relayed_at', 'is', null).orderBy('id').limit(limit).forUpdate().skipLocked().execute();
+      return trx
+        .selectFrom('events')
+        .select(['id', 'organization_id', 'type', 'subject_id', 'payload', 'created_at'])
+        .where('relayed_at', 'is', null)
+        .orderBy('id')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute();
     },
 
     async markRelayed(trx: Transaction<DB>, ids: string[]): Promise<void> {
@@ -58,8 +70,16 @@ export function createEventsRepository(db: Kysely<DB>) {
     /** Only relayed events: an unrelayed one still has consumers waiting for it. */
     async deleteRelayedBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
       const floor = uuidv7Floor(cutoff);
-      return deleteInChunks(async () => (await db.deleteFrom('events')
-        .where('id', 'in', (eb) => eb.selectFrom('events').select('id').where('id', '<', floor).where('relayed_at', 'is not', null).limit(DELETE_CHUNK)).executeTakeFirst()).numDeletedRows, signal);
+      return deleteInChunks(
+        async () =>
+          (
+            await db
+              .deleteFrom('events')
+              .where('id', 'in', (eb) => eb.selectFrom('events').select('id').where('id', '<', floor).where('relayed_at', 'is not', null).limit(DELETE_CHUNK))
+              .executeTakeFirst()
+          ).numDeletedRows,
+        signal,
+      );
     },
   };
 }

@@ -8,7 +8,16 @@ import { defineModule } from '../module.ts';
 import { createEventsRepository } from './events.repository.ts';
 import { createRelay, createRelayHandler, createRelayListener, type EventConsumer } from './relay.ts';
 
-export { EVENT_CATALOGUE, EVENT_TYPES, eventCatalogueJson, isEventType, isValidEventPayload, type EventPayload, type EventType, type OutboxEvent } from './catalogue.ts';
+export {
+  EVENT_CATALOGUE,
+  EVENT_TYPES,
+  eventCatalogueJson,
+  isEventType,
+  isValidEventPayload,
+  type EventPayload,
+  type EventType,
+  type OutboxEvent,
+} from './catalogue.ts';
 export { insertEvents, type RelayedEvent } from './events.repository.ts';
 export type { EventConsumer } from './relay.ts';
 
@@ -43,7 +52,13 @@ export function createEventsModule(deps: {
     },
     jobs: () => ({ 'events.relay': createRelayHandler(relay) }),
     // Relays after every commit, in each worker that delivers webhooks.
-    workerLoops: [{ name: 'events-relay-listener', queue: 'webhook', create: () => createRelayListener({ databaseUrl: deps.config.DATABASE_URL, relay, logger: deps.logger }) }],
+    workerLoops: [
+      {
+        name: 'events-relay-listener',
+        queue: 'webhook',
+        create: () => createRelayListener({ databaseUrl: deps.config.DATABASE_URL, relay, logger: deps.logger }),
+      },
+    ],
     retention: [{ name: 'events', days: deps.config.RETENTION_EVENTS_DAYS, run: repository.deleteRelayedBefore }],
   });
 }

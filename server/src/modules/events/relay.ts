@@ -39,7 +39,10 @@ export function createRelay(deps: { eventsRepository: EventsRepository; producer
           const events = await repo.lockUnrelayed(trx, BATCH);
           const followUps: JobRequest[] = [];
           for (const consumer of consumers) followUps.push(...((await consumer.handle(trx, events)) ?? []));
-          await repo.markRelayed(trx, events.map((e) => e.id));
+          await repo.markRelayed(
+            trx,
+            events.map((e) => e.id),
+          );
           return { count: events.length, jobs: followUps };
         });
         if (jobs.length > 0) await producer.enqueueMany(jobs);

@@ -36,12 +36,39 @@ export const TAG_SEPARATOR = '\u001f';
 
 // Header names people use, compared without case, spaces or punctuation.
 const KNOWN_HEADERS: Record<string, 'email' | 'first_name' | 'last_name' | 'tags'> = {
-  email: 'email', emailaddress: 'email', mail: 'email', emailadresse: 'email', courriel: 'email', correo: 'email', correoelectronico: 'email',
-  firstname: 'first_name', fname: 'first_name', givenname: 'first_name', forename: 'first_name', vorname: 'first_name', prenom: 'first_name', nombre: 'first_name',
-  lastname: 'last_name', lname: 'last_name', surname: 'last_name', familyname: 'last_name', nachname: 'last_name', nom: 'last_name', apellido: 'last_name',
-  tags: 'tags', tag: 'tags', topics: 'tags', lists: 'tags', groups: 'tags',
+  email: 'email',
+  emailaddress: 'email',
+  mail: 'email',
+  emailadresse: 'email',
+  courriel: 'email',
+  correo: 'email',
+  correoelectronico: 'email',
+  firstname: 'first_name',
+  fname: 'first_name',
+  givenname: 'first_name',
+  forename: 'first_name',
+  vorname: 'first_name',
+  prenom: 'first_name',
+  nombre: 'first_name',
+  lastname: 'last_name',
+  lname: 'last_name',
+  surname: 'last_name',
+  familyname: 'last_name',
+  nachname: 'last_name',
+  nom: 'last_name',
+  apellido: 'last_name',
+  tags: 'tags',
+  tag: 'tags',
+  topics: 'tags',
+  lists: 'tags',
+  groups: 'tags',
 };
-const headerKey = (name: string) => name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]/g, '');
+const headerKey = (name: string) =>
+  name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
 
 /** Why a row was not imported: stable codes (the errors file and the API use them) with a sentence. */
 export const ROW_ERRORS = {
@@ -96,9 +123,16 @@ export function splitHeader(line: string, delimiter: Delimiter): string[] {
   for (let i = 0; i < line.length; i += 1) {
     const char = line[i]!;
     if (quoted) {
-      if (char === '"' && line[i + 1] === '"') { current += '"'; i += 1; } else if (char === '"') quoted = false; else current += char;
+      if (char === '"' && line[i + 1] === '"') {
+        current += '"';
+        i += 1;
+      } else if (char === '"') quoted = false;
+      else current += char;
     } else if (char === '"') quoted = true;
-    else if (char === delimiter) { fields.push(current.trim()); current = ''; } else current += char;
+    else if (char === delimiter) {
+      fields.push(current.trim());
+      current = '';
+    } else current += char;
   }
   fields.push(current.trim());
   return fields;
@@ -168,7 +202,8 @@ const FALSE = new Set(['false', 'no', 'n', '0']);
 
 function typed(value: string, type: MetadataType): { value: unknown } | { error: RowError } {
   switch (type) {
-    case 'number': return NUMBER.test(value) ? { value: Number(value) } : { error: 'not_a_number' };
+    case 'number':
+      return NUMBER.test(value) ? { value: Number(value) } : { error: 'not_a_number' };
     case 'boolean': {
       const lower = value.toLowerCase();
       return TRUE.has(lower) ? { value: true } : FALSE.has(lower) ? { value: false } : { error: 'not_a_boolean' };
@@ -219,7 +254,8 @@ export function stageRow(fields: string[], row: number, detected: Pick<Detected,
   if (hasMetadata) {
     staged.metadataJson = JSON.stringify(staged.metadata);
     // A character is at most 3 UTF-8 bytes (4 for a pair of 2 UTF-16 units): count bytes only when it could matter.
-    if (staged.metadataJson.length * 3 > METADATA_MAX_BYTES && Buffer.byteLength(staged.metadataJson) > METADATA_MAX_BYTES) return fail('metadata_too_large', '*');
+    if (staged.metadataJson.length * 3 > METADATA_MAX_BYTES && Buffer.byteLength(staged.metadataJson) > METADATA_MAX_BYTES)
+      return fail('metadata_too_large', '*');
   }
   return staged;
 }
@@ -237,7 +273,14 @@ function readTags(value: string): string[] | RowError {
   let result: string[] | RowError;
   if (CONTROL.test(value)) result = 'control_characters';
   else {
-    const names = [...new Set(value.split(/[;,|]/).map((t) => t.trim()).filter(Boolean))];
+    const names = [
+      ...new Set(
+        value
+          .split(/[;,|]/)
+          .map((t) => t.trim())
+          .filter(Boolean),
+      ),
+    ];
     result = names.length > TAGS_PER_ROW_MAX ? 'too_many_tags' : names.some((name) => name.length > TAG_MAX || slugify(name) === '') ? 'invalid_tag' : names;
   }
   if (value.length <= TAG_CELL_CACHED_LENGTH) {
@@ -249,8 +292,12 @@ function readTags(value: string): string[] | RowError {
 
 // COPY text format: backslash escapes, \N for NULL, tab between columns, newline after the row.
 const COPY_SPECIAL = /[\\\n\r\t]/;
-const copyText = (value: string | null): string => (value === null ? '\\N' : !COPY_SPECIAL.test(value) ? value
-  : value.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t')));
+const copyText = (value: string | null): string =>
+  value === null
+    ? '\\N'
+    : !COPY_SPECIAL.test(value)
+      ? value
+      : value.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
 
 /** The staged row as one line of COPY text, in the column order of the staging table. */
 export function copyLine(row: StagedRow): string {

@@ -25,7 +25,11 @@ class Cancelled extends Error {}
  * whole import applied and marked completed; the retry of the job starts over or finds it completed.
  * Cancellation is checked every 250 ms; a running statement is cancelled on the server.
  */
-export function createImportJob(deps: { repository: ImportRepository; files: ImportFiles; entitlements: Pick<Entitlements, 'assertSubscriberCapacity'> }): JobHandler<'import.process'> {
+export function createImportJob(deps: {
+  repository: ImportRepository;
+  files: ImportFiles;
+  entitlements: Pick<Entitlements, 'assertSubscriberCapacity'>;
+}): JobHandler<'import.process'> {
   const { repository: repo, files } = deps;
 
   return async (payload, context) => {
@@ -49,7 +53,8 @@ export function createImportJob(deps: { repository: ImportRepository; files: Imp
     };
     const timer = setInterval(() => {
       const check = state.staging ? repo.progress(job.id, { processed, bytes_processed: bytes }) : repo.status(job.id).then((s) => s === 'running');
-      check.then((running) => (running ? (context.signal.aborted ? stop('shutdown') : undefined) : stop('cancelled')))
+      check
+        .then((running) => (running ? (context.signal.aborted ? stop('shutdown') : undefined) : stop('cancelled')))
         .catch((error: unknown) => context.log.warn({ err: error }, 'import progress update failed'));
     }, PROGRESS_EVERY_MS);
 
@@ -63,10 +68,18 @@ export function createImportJob(deps: { repository: ImportRepository; files: Imp
     try {
       await session.createStage();
       const source = files.read(job.id);
-      source.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+      source.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
       const parser = parse({
-        delimiter: detected.delimiter, encoding: detected.encoding === 'latin1' ? 'latin1' : 'utf8', bom: true,
-        relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, info: true, max_record_size: 1024 * 1024,
+        delimiter: detected.delimiter,
+        encoding: detected.encoding === 'latin1' ? 'latin1' : 'utf8',
+        bom: true,
+        relax_column_count: true,
+        skip_empty_lines: true,
+        skip_records_with_error: true,
+        info: true,
+        max_record_size: 1024 * 1024,
       });
       // A record csv-parse cannot read (a quote left open) is reported by row number and skipped.
       const malformed: StagedRow[] = [];
@@ -131,7 +144,12 @@ export function createImportJob(deps: { repository: ImportRepository; files: Imp
       await repo.progress(job.id, { phase: 'merging' });
 
       const counts = await session.transaction(async (trx) => {
-        await session.resolveTags(trx, job.organization_id, names.map((name) => ({ name, slug: slugify(name) })), !job.dry_run);
+        await session.resolveTags(
+          trx,
+          job.organization_id,
+          names.map((name) => ({ name, slug: slugify(name) })),
+          !job.dry_run,
+        );
         await session.links(trx, job.organization_id, job.update_existing, defaultTags);
         const result = await session.counts(trx, job.update_existing);
         const preview = await session.preview(trx, job.update_existing, PREVIEW_ROWS);
@@ -139,7 +157,9 @@ export function createImportJob(deps: { repository: ImportRepository; files: Imp
         if (!job.dry_run) {
           await deps.entitlements.assertSubscriberCapacity(job.organization_id, result.created);
           await session.apply(trx, job.organization_id, job.id, job.update_existing);
-          await insertEvents(trx, job.organization_id, [{ type: 'import.completed', subjectId: job.id, payload: { import: { id: job.id, ...result }, source: 'import' } }]);
+          await insertEvents(trx, job.organization_id, [
+            { type: 'import.completed', subjectId: job.id, payload: { import: { id: job.id, ...result }, source: 'import' } },
+          ]);
         }
         if (!(await session.complete(trx, job.id, result, preview))) throw new Cancelled();
         return result;
@@ -156,8 +176,12 @@ export function createImportJob(deps: { repository: ImportRepository; files: Imp
         return { cancelled: true };
       }
       // The file or the organization's limit is the problem: a retry would fail the same way.
-      const permanent = error instanceof AppError ? { code: error.code, message: error.message }
-        : error instanceof CsvError ? { code: 'invalid_csv', message: `The file is not valid CSV: ${error.message}` } : null;
+      const permanent =
+        error instanceof AppError
+          ? { code: error.code, message: error.message }
+          : error instanceof CsvError
+            ? { code: 'invalid_csv', message: `The file is not valid CSV: ${error.message}` }
+            : null;
       if (permanent) {
         await repo.fail(job.id, permanent);
         await files.remove(job.id);

@@ -12,10 +12,30 @@ export const IMPORT_PHASES = ['staging', 'validating', 'merging'] as const;
 export type ImportPhase = (typeof IMPORT_PHASES)[number];
 
 const columns = [
-  'imports.id', 'imports.status', 'imports.phase', 'imports.dry_run', 'imports.update_existing', 'imports.file_name', 'imports.file_bytes',
-  'imports.options', 'imports.detected', 'imports.preview', 'imports.total', 'imports.processed', 'imports.bytes_processed',
-  'imports.created', 'imports.updated', 'imports.unchanged', 'imports.failed', 'imports.skipped', 'imports.error',
-  'imports.created_by_user_id', 'imports.created_by_api_key_id', 'imports.started_at', 'imports.finished_at', 'imports.created_at',
+  'imports.id',
+  'imports.status',
+  'imports.phase',
+  'imports.dry_run',
+  'imports.update_existing',
+  'imports.file_name',
+  'imports.file_bytes',
+  'imports.options',
+  'imports.detected',
+  'imports.preview',
+  'imports.total',
+  'imports.processed',
+  'imports.bytes_processed',
+  'imports.created',
+  'imports.updated',
+  'imports.unchanged',
+  'imports.failed',
+  'imports.skipped',
+  'imports.error',
+  'imports.created_by_user_id',
+  'imports.created_by_api_key_id',
+  'imports.started_at',
+  'imports.finished_at',
+  'imports.created_at',
 ] as const;
 
 export interface ImportRow {
@@ -93,7 +113,9 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
     if (prepare) {
       try {
         await client.query('begin');
-        const before = await client.query<{ timeout: string }>(`select current_setting('statement_timeout') as timeout, set_config('statement_timeout', '${SEGMENT_TIMEOUT_MS}', true)`);
+        const before = await client.query<{ timeout: string }>(
+          `select current_setting('statement_timeout') as timeout, set_config('statement_timeout', '${SEGMENT_TIMEOUT_MS}', true)`,
+        );
         const { sql: text, parameters } = prepare.compile(db);
         await client.query(text, parameters as unknown[]);
         await client.query(`select set_config('statement_timeout', $1, true)`, [before.rows[0]!.timeout]);
@@ -113,20 +135,37 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
       client.release(destroy);
     };
     // A prepared export ends its transaction (dropping what it prepared) before the connection goes back.
-    stream.on('end', () => (prepare ? client.query('commit').then(() => release(false), () => release(true)) : release(false)));
+    stream.on('end', () =>
+      prepare
+        ? client.query('commit').then(
+            () => release(false),
+            () => release(true),
+          )
+        : release(false),
+    );
     // A client that goes away mid-download destroys the stream while the connection is mid-COPY.
     stream.on('close', () => !stream.readableEnded && release(true));
     stream.on('error', () => release(true));
     return stream;
   }
 
-  const select = () => db.selectFrom('imports').leftJoin('users', 'users.id', 'imports.created_by_user_id').select([...columns, 'users.email as created_by_email']);
+  const select = () =>
+    db
+      .selectFrom('imports')
+      .leftJoin('users', 'users.id', 'imports.created_by_user_id')
+      .select([...columns, 'users.email as created_by_email']);
 
   return {
     async create(values: NewImport): Promise<void> {
-      await db.insertInto('imports').values({
-        ...values, status: 'queued', options: JSON.stringify(values.options), detected: JSON.stringify(values.detected),
-      }).execute();
+      await db
+        .insertInto('imports')
+        .values({
+          ...values,
+          status: 'queued',
+          options: JSON.stringify(values.options),
+          detected: JSON.stringify(values.detected),
+        })
+        .execute();
     },
 
     async get(organizationId: string, id: string): Promise<ImportRow | undefined> {
@@ -135,27 +174,49 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
 
     /** The worker's read: the import with its organization, whatever the organization. */
     async load(id: string): Promise<(ImportRow & { organization_id: string }) | undefined> {
-      return select().select('imports.organization_id').where('imports.id', '=', id).executeTakeFirst() as Promise<(ImportRow & { organization_id: string }) | undefined>;
+      return select().select('imports.organization_id').where('imports.id', '=', id).executeTakeFirst() as Promise<
+        (ImportRow & { organization_id: string }) | undefined
+      >;
     },
 
     async list(organizationId: string, options: { limit: number; beforeId?: string }): Promise<ImportRow[]> {
       let query = select().where('imports.organization_id', '=', organizationId);
       if (options.beforeId) query = query.where('imports.id', '<', options.beforeId);
-      return query.orderBy('imports.id', 'desc').limit(options.limit + 1).execute() as Promise<ImportRow[]>;
+      return query
+        .orderBy('imports.id', 'desc')
+        .limit(options.limit + 1)
+        .execute() as Promise<ImportRow[]>;
     },
 
     /** Takes the import for a run: queued or (after a killed worker) running again from the start. */
     async begin(id: string): Promise<boolean> {
-      const row = await db.updateTable('imports')
-        .set({ status: 'running', phase: 'staging', processed: 0, bytes_processed: 0, attempts: sql`attempts + 1`, started_at: sql`coalesce(started_at, now())`, updated_at: sql`now()` })
-        .where('id', '=', id).where('status', 'in', ['queued', 'running']).returning('id').executeTakeFirst();
+      const row = await db
+        .updateTable('imports')
+        .set({
+          status: 'running',
+          phase: 'staging',
+          processed: 0,
+          bytes_processed: 0,
+          attempts: sql`attempts + 1`,
+          started_at: sql`coalesce(started_at, now())`,
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', id)
+        .where('status', 'in', ['queued', 'running'])
+        .returning('id')
+        .executeTakeFirst();
       return row !== undefined;
     },
 
     /** Records progress; false when the import was cancelled meanwhile (the caller stops). */
     async progress(id: string, values: { phase?: ImportPhase; processed?: number; bytes_processed?: number; total?: number }): Promise<boolean> {
-      const row = await db.updateTable('imports').set({ ...values, updated_at: sql`now()` })
-        .where('id', '=', id).where('status', '=', 'running').returning('id').executeTakeFirst();
+      const row = await db
+        .updateTable('imports')
+        .set({ ...values, updated_at: sql`now()` })
+        .where('id', '=', id)
+        .where('status', '=', 'running')
+        .returning('id')
+        .executeTakeFirst();
       return row !== undefined;
     },
 
@@ -165,24 +226,52 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
     },
 
     async fail(id: string, error: { code: string; message: string }): Promise<void> {
-      await db.updateTable('imports').set({ status: 'failed', phase: null, error: JSON.stringify(error), finished_at: sql`now()`, updated_at: sql`now()` })
-        .where('id', '=', id).where('status', 'in', ['queued', 'running']).execute();
+      await db
+        .updateTable('imports')
+        .set({ status: 'failed', phase: null, error: JSON.stringify(error), finished_at: sql`now()`, updated_at: sql`now()` })
+        .where('id', '=', id)
+        .where('status', 'in', ['queued', 'running'])
+        .execute();
     },
 
     /** Cancels a queued or running import; false when it already ended. */
     async cancel(organizationId: string, id: string): Promise<boolean> {
-      const row = await db.updateTable('imports').set({ status: 'cancelled', phase: null, finished_at: sql`now()`, updated_at: sql`now()` })
-        .where('organization_id', '=', organizationId).where('id', '=', id).where('status', 'in', ['queued', 'running']).returning('id').executeTakeFirst();
+      const row = await db
+        .updateTable('imports')
+        .set({ status: 'cancelled', phase: null, finished_at: sql`now()`, updated_at: sql`now()` })
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .where('status', 'in', ['queued', 'running'])
+        .returning('id')
+        .executeTakeFirst();
       return row !== undefined;
     },
 
     /** Turns a completed dry run into a queued real run of the same file; false when it is not one. */
     async queueRealRun(organizationId: string, id: string): Promise<boolean> {
-      const row = await db.updateTable('imports').set({
-        status: 'queued', dry_run: false, phase: null, processed: 0, bytes_processed: 0, created: 0, updated: 0, unchanged: 0, failed: 0,
-        skipped: '{}', started_at: null, finished_at: null, updated_at: sql`now()`,
-      }).where('organization_id', '=', organizationId).where('id', '=', id).where('dry_run', '=', true).where('status', '=', 'completed')
-        .returning('id').executeTakeFirst();
+      const row = await db
+        .updateTable('imports')
+        .set({
+          status: 'queued',
+          dry_run: false,
+          phase: null,
+          processed: 0,
+          bytes_processed: 0,
+          created: 0,
+          updated: 0,
+          unchanged: 0,
+          failed: 0,
+          skipped: '{}',
+          started_at: null,
+          finished_at: null,
+          updated_at: sql`now()`,
+        })
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .where('dry_run', '=', true)
+        .where('status', '=', 'completed')
+        .returning('id')
+        .executeTakeFirst();
       return row !== undefined;
     },
 
@@ -201,7 +290,12 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
 
     /** Deletes imports (with their error rows) older than the cutoff; returns their ids for the files. */
     async deleteBefore(cutoff: Date): Promise<string[]> {
-      const rows = await db.deleteFrom('imports').where('id', '<', uuidv7Floor(cutoff)).where('status', 'in', ['completed', 'failed', 'cancelled']).returning('id').execute();
+      const rows = await db
+        .deleteFrom('imports')
+        .where('id', '<', uuidv7Floor(cutoff))
+        .where('status', 'in', ['completed', 'failed', 'cancelled'])
+        .returning('id')
+        .execute();
       return rows.map((r) => r.id);
     },
 
@@ -225,9 +319,10 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
         ? sql`create temp table export_segment on commit drop as select s.id from subscribers s where s.organization_id = ${organizationId}::uuid and (${filter.segment})`
         : undefined;
       if (prepare) conditions.push(sql`s.id in (select id from export_segment)`);
-      const metadata = filter.metadataKeys.length > 0
-        ? sql.join(filter.metadataKeys.map((key) => sql`s.metadata ->> ${sql.lit(key)} as ${sql.id(`metadata.${key}`)}`))
-        : sql`s.metadata::text as metadata`;
+      const metadata =
+        filter.metadataKeys.length > 0
+          ? sql.join(filter.metadataKeys.map((key) => sql`s.metadata ->> ${sql.lit(key)} as ${sql.id(`metadata.${key}`)}`))
+          : sql`s.metadata::text as metadata`;
       // The organization's topic links aggregated once and hash-joined, rather than a lookup per subscriber.
       const tags = sql`select st.subscriber_id, string_agg(t.slug, ';' order by t.slug) as slugs from subscriber_tags st join tags t on t.id = st.tag_id
         where st.organization_id = ${sql.lit(organizationId)}::uuid and st.status = 'subscribed' group by st.subscriber_id`;
@@ -235,12 +330,13 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
           to_json(s.created_at) #>> '{}' as created_at, to_json(s.updated_at) #>> '{}' as updated_at
         from subscribers s left join (${tags}) tg on tg.subscriber_id = s.id where ${sql.join(conditions, sql` and `)} order by s.id`;
       // NDJSON: one JSON object per line; the control-character quote and delimiter make COPY write it untouched.
-      const copy = filter.format === 'ndjson'
-        ? sql`copy (select json_build_object('id', r.id, 'email', r.email, 'first_name', r.first_name, 'last_name', r.last_name, 'status', r.status,
+      const copy =
+        filter.format === 'ndjson'
+          ? sql`copy (select json_build_object('id', r.id, 'email', r.email, 'first_name', r.first_name, 'last_name', r.last_name, 'status', r.status,
             'source', r.source, 'tags', case when r.tags = '' then '[]'::json else to_json(string_to_array(r.tags, ';')) end,
             'metadata', ${filter.metadataKeys.length > 0 ? sql`(select json_object_agg(key, value) from json_each(row_to_json(r)) where key like 'metadata.%')` : sql`r.metadata::json`},
             'created_at', r.created_at, 'updated_at', r.updated_at) from (${rows}) r) to stdout with (format csv, quote e'\x01', delimiter e'\x02')`
-        : sql`copy (${rows}) to stdout with (format csv, header)`;
+          : sql`copy (${rows}) to stdout with (format csv, header)`;
       return copyOut(copy, prepare);
     },
 
@@ -388,17 +484,23 @@ export function createStagingSession(client: pg.PoolClient) {
       const slugs = tags.map((t) => t.slug);
       if (create && tags.length > 0) {
         // Shared rule to call here once subscribers exports it: implicit tags are private.
-        await run(sql`insert into tags (id, organization_id, name, slug, is_public)
+        await run(
+          sql`insert into tags (id, organization_id, name, slug, is_public)
           select uuid_v7(), ${organizationId}::uuid, name, slug, false from unnest(${names}::text[], ${slugs}::text[]) as i(name, slug)
-          on conflict do nothing`, trx);
+          on conflict do nothing`,
+          trx,
+        );
       }
-      await run(sql`create temp table import_tags on commit drop as
+      await run(
+        sql`create temp table import_tags on commit drop as
         select i.name, coalesce(t.id, gen_random_uuid()) as tag_id
         from unnest(${names}::text[], ${slugs}::text[]) as i(name, slug)
         left join lateral (
           select id from tags where organization_id = ${organizationId}::uuid and (lower(name) = lower(i.name) or slug = i.slug)
           order by (lower(name) = lower(i.name)) desc limit 1
-        ) t on true`, trx);
+        ) t on true`,
+        trx,
+      );
     },
 
     /**
@@ -409,43 +511,76 @@ export function createStagingSession(client: pg.PoolClient) {
     async links(trx: Transaction<DB>, organizationId: string, updateExisting: boolean, defaultTags: string[]): Promise<void> {
       // The topics of each distinct tags cell (a file has few), resolved once; the links then follow the
       // plan, in subscriber order, with no sort.
-      await run(sql`create temp table import_tag_sets on commit drop as
+      await run(
+        sql`create temp table import_tag_sets on commit drop as
         select c.tags, array(
           select distinct t.tag_id from unnest(string_to_array(c.tags, ${'\u001f'}) || ${defaultTags}::text[]) as n(name)
           join import_tags t on t.name = n.name) as tag_ids
-        from (select distinct coalesce(tags, '') as tags from import_plan where not duplicate) c`, trx);
-      await run(sql`create temp table import_links on commit drop as
+        from (select distinct coalesce(tags, '') as tags from import_plan where not duplicate) c`,
+        trx,
+      );
+      await run(
+        sql`create temp table import_links on commit drop as
         select p.subscriber_id, unnest(c.tag_ids) as tag_id, p.existing
         from import_plan p join import_tag_sets c on c.tags = coalesce(p.tags, '')
-        where not p.duplicate and ((p.existing and ${sql.lit(updateExisting)}) or not (p.existing or p.suppressed))`, trx);
+        where not p.duplicate and ((p.existing and ${sql.lit(updateExisting)}) or not (p.existing or p.suppressed))`,
+        trx,
+      );
       if (!updateExisting) return;
-      await run(sql`delete from import_links l using subscriber_tags st
-        where l.existing and st.organization_id = ${organizationId}::uuid and st.subscriber_id = l.subscriber_id and st.tag_id = l.tag_id`, trx);
-      await run(sql`update import_plan p set new_links = true where p.existing and p.subscriber_id in (select subscriber_id from import_links where existing)`, trx);
+      await run(
+        sql`delete from import_links l using subscriber_tags st
+        where l.existing and st.organization_id = ${organizationId}::uuid and st.subscriber_id = l.subscriber_id and st.tag_id = l.tag_id`,
+        trx,
+      );
+      await run(
+        sql`update import_plan p set new_links = true where p.existing and p.subscriber_id in (select subscriber_id from import_links where existing)`,
+        trx,
+      );
     },
 
     async counts(trx: Transaction<DB>, updateExisting: boolean): Promise<ImportCounts> {
-      const [stage] = await run<{ total: number; failed: number }>(sql`select count(*)::int as total,
-        count(*) filter (where error_code is not null)::int as failed from import_stage`, trx);
-      const actions = await run<{ action: string; count: number }>(sql`select ${action(updateExisting)} as action, count(*)::int as count from import_plan p group by 1`, trx);
+      const [stage] = await run<{ total: number; failed: number }>(
+        sql`select count(*)::int as total,
+        count(*) filter (where error_code is not null)::int as failed from import_stage`,
+        trx,
+      );
+      const actions = await run<{ action: string; count: number }>(
+        sql`select ${action(updateExisting)} as action, count(*)::int as count from import_plan p group by 1`,
+        trx,
+      );
       const by = new Map(actions.map((a) => [a.action, a.count]));
       const skipped: Record<string, number> = {};
       if (by.get('duplicate_in_file')) skipped.duplicate_in_file = by.get('duplicate_in_file')!;
       if (by.get('skip_exists')) skipped.exists = by.get('skip_exists')!;
       if (by.get('skip_suppressed')) skipped.suppressed = by.get('skip_suppressed')!;
       return {
-        total: stage!.total, failed: stage!.failed, skipped,
-        created: by.get('create') ?? 0, updated: by.get('update') ?? 0, unchanged: by.get('unchanged') ?? 0,
+        total: stage!.total,
+        failed: stage!.failed,
+        skipped,
+        created: by.get('create') ?? 0,
+        updated: by.get('update') ?? 0,
+        unchanged: by.get('unchanged') ?? 0,
       };
     },
 
     /** The first rows of the file as mapped, with what each does (or why it is not imported). */
     async preview(trx: Transaction<DB>, updateExisting: boolean, limit: number) {
-      return run<{ row: number; email: string | null; first_name: string | null; last_name: string | null; tags: string[]; metadata: Record<string, unknown> | null; action: string }>(sql`
+      return run<{
+        row: number;
+        email: string | null;
+        first_name: string | null;
+        last_name: string | null;
+        tags: string[];
+        metadata: Record<string, unknown> | null;
+        action: string;
+      }>(
+        sql`
         select s.row_number as row, s.email, s.first_name, s.last_name, coalesce(string_to_array(s.tags, ${'\u001f'}), '{}') as tags, s.metadata,
           coalesce(s.error_code, ${action(updateExisting)}) as action
         from (select * from import_stage order by row_number limit ${limit}) s left join import_plan p on p.row_number = s.row_number
-        order by s.row_number`, trx);
+        order by s.row_number`,
+        trx,
+      );
     },
 
     /**
@@ -459,49 +594,67 @@ export function createStagingSession(client: pg.PoolClient) {
       // What the foreign keys of the new rows point at, locked as their checks would lock it: the
       // organization, the tags, and the existing subscribers that get history or links. A subscriber or
       // tag deleted since the plan fails the run, and the retry plans again.
-      const [locked] = await run<{ organizations: number; tags: number; wanted_tags: number; subscribers: number; wanted_subscribers: number }>(sql`select
+      const [locked] = await run<{ organizations: number; tags: number; wanted_tags: number; subscribers: number; wanted_subscribers: number }>(
+        sql`select
         (select count(*) from (select 1 from organizations where id = ${organizationId}::uuid for key share) o)::int as organizations,
         (select count(*) from (select 1 from tags where organization_id = ${organizationId}::uuid and id in (select tag_id from import_tags) for key share) t)::int as tags,
         (select count(distinct tag_id) from import_tags)::int as wanted_tags,
         (select count(*) from (select 1 from subscribers s where s.organization_id = ${organizationId}::uuid
           and s.id in (select subscriber_id from import_plan where existing and not duplicate and ${sql.lit(updateExisting)}) for key share of s) s)::int as subscribers,
-        (select count(*) from import_plan where existing and not duplicate and ${sql.lit(updateExisting)})::int as wanted_subscribers`, trx);
+        (select count(*) from import_plan where existing and not duplicate and ${sql.lit(updateExisting)})::int as wanted_subscribers`,
+        trx,
+      );
       if (locked!.organizations !== 1 || locked!.tags !== locked!.wanted_tags || locked!.subscribers !== locked!.wanted_subscribers) {
         throw new Error('A subscriber or tag of the import was deleted while it ran; the retry plans it again');
       }
       const [role] = await run<{ may: boolean }>(sql`select has_parameter_privilege('session_replication_role', 'SET') as may`, trx);
       if (role!.may) await run(sql`set local session_replication_role = replica`, trx);
 
-      await run(sql`insert into subscribers (id, organization_id, email, status, first_name, last_name, metadata, source)
+      await run(
+        sql`insert into subscribers (id, organization_id, email, status, first_name, last_name, metadata, source)
         select subscriber_id, ${organizationId}::uuid, email, 'active', first_name, last_name, coalesce(metadata, '{}'), 'import'
-        from import_plan where not duplicate and not existing and not suppressed`, trx);
+        from import_plan where not duplicate and not existing and not suppressed`,
+        trx,
+      );
       if (updateExisting) {
         // Shared rule to call here once subscribers exports it: an import never changes a status.
-        await run(sql`update subscribers s set first_name = coalesce(p.first_name, s.first_name), last_name = coalesce(p.last_name, s.last_name),
+        await run(
+          sql`update subscribers s set first_name = coalesce(p.first_name, s.first_name), last_name = coalesce(p.last_name, s.last_name),
           metadata = s.metadata || coalesce(p.metadata, '{}'), updated_at = now()
-          from import_plan p where p.existing and not p.duplicate and p.fields_changed and s.id = p.subscriber_id and s.organization_id = ${organizationId}::uuid`, trx);
+          from import_plan p where p.existing and not p.duplicate and p.fields_changed and s.id = p.subscriber_id and s.organization_id = ${organizationId}::uuid`,
+          trx,
+        );
       }
-      await run(sql`insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at)
+      await run(
+        sql`insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at)
         select subscriber_id, tag_id, ${organizationId}::uuid, 'subscribed', 'import', now() from import_links
-        on conflict do nothing`, trx);
+        on conflict do nothing`,
+        trx,
+      );
       // Each subscriber's "created" (or "updated") entry, then its topics: ids in that order.
-      await run(sql`insert into subscription_history (id, organization_id, subscriber_id, tag_id, action, source, details)
+      await run(
+        sql`insert into subscription_history (id, organization_id, subscriber_id, tag_id, action, source, details)
         select ${bulkId(sql``)}, ${organizationId}::uuid, h.subscriber_id, h.tag_id, h.action, 'import', ${details}::jsonb
         from (
           select subscriber_id, null::uuid as tag_id, case when existing then 'updated' else 'created' end as action
           from import_plan where not duplicate and ((not existing and not suppressed) or (existing and ${sql.lit(updateExisting)} and fields_changed))
           union all
           select subscriber_id, tag_id, 'tag_subscribed' from import_links
-        ) h`, trx);
+        ) h`,
+        trx,
+      );
       if (role!.may) await run(sql`set local session_replication_role = origin`, trx);
     },
 
     /** Marks the run completed with its counts, unless it was cancelled meanwhile (then false: roll back). */
     async complete(trx: Transaction<DB>, importId: string, counts: ImportCounts, preview: unknown[]): Promise<boolean> {
-      const rows = await run(sql`update imports set status = 'completed', phase = null, total = ${counts.total}, processed = ${counts.total},
+      const rows = await run(
+        sql`update imports set status = 'completed', phase = null, total = ${counts.total}, processed = ${counts.total},
         created = ${counts.created}, updated = ${counts.updated}, unchanged = ${counts.unchanged}, failed = ${counts.failed},
         skipped = ${JSON.stringify(counts.skipped)}::jsonb, preview = ${JSON.stringify(preview)}::jsonb, finished_at = now(), updated_at = now()
-        where id = ${importId}::uuid and status = 'running' returning id`, trx);
+        where id = ${importId}::uuid and status = 'running' returning id`,
+        trx,
+      );
       return rows.length > 0;
     },
 

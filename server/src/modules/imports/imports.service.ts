@@ -40,31 +40,58 @@ export function toImportDto(row: ImportRow): ImportDto {
   const fileBytes = Number(row.file_bytes);
   const bytes = Number(row.bytes_processed);
   const rate = elapsed > 0 && row.processed > 0 ? Math.round(row.processed / elapsed) : null;
-  const eta = row.status === 'running' && bytes > 0 && elapsed > 0 ? Math.max(0, Math.round(((fileBytes - bytes) / bytes) * elapsed)) : row.status === 'completed' ? 0 : null;
+  const eta =
+    row.status === 'running' && bytes > 0 && elapsed > 0
+      ? Math.max(0, Math.round(((fileBytes - bytes) / bytes) * elapsed))
+      : row.status === 'completed'
+        ? 0
+        : null;
   const createdBy = row.created_by_user_id
     ? { type: 'user' as const, id: row.created_by_user_id, ...(row.created_by_email ? { email: row.created_by_email } : {}) }
-    : row.created_by_api_key_id ? { type: 'api_key' as const, id: row.created_by_api_key_id } : null;
+    : row.created_by_api_key_id
+      ? { type: 'api_key' as const, id: row.created_by_api_key_id }
+      : null;
   return {
-    id: row.id, status: row.status, phase: row.phase, dry_run: row.dry_run, update_existing: row.update_existing,
-    file_name: row.file_name, file_bytes: fileBytes,
+    id: row.id,
+    status: row.status,
+    phase: row.phase,
+    dry_run: row.dry_run,
+    update_existing: row.update_existing,
+    file_name: row.file_name,
+    file_bytes: fileBytes,
     detected: {
-      delimiter: detected.delimiter, encoding: detected.encoding, bom: detected.bom, header: detected.header,
+      delimiter: detected.delimiter,
+      encoding: detected.encoding,
+      bom: detected.bom,
+      header: detected.header,
       mapping: Object.fromEntries(detected.header.map((name, i) => [name, targetName(detected.columns[i]!)])),
     },
     tags: options.tags ?? [],
-    total: row.total, processed: row.processed, bytes_processed: bytes,
-    created: row.created, updated: row.updated, unchanged: row.unchanged, failed: row.failed, skipped: row.skipped as Record<string, number>,
-    rows_per_second: rate, eta_seconds: eta,
+    total: row.total,
+    processed: row.processed,
+    bytes_processed: bytes,
+    created: row.created,
+    updated: row.updated,
+    unchanged: row.unchanged,
+    failed: row.failed,
+    skipped: row.skipped as Record<string, number>,
+    rows_per_second: rate,
+    eta_seconds: eta,
     preview: (row.preview as ImportDto['preview'] | null) ?? [],
     error: row.error as ImportDto['error'],
     created_by: createdBy,
-    started_at: row.started_at, finished_at: row.finished_at, created_at: row.created_at,
+    started_at: row.started_at,
+    finished_at: row.finished_at,
+    created_at: row.created_at,
   };
 }
 
 /** Uploads, reports, cancellation and the start of a real run after a dry run. */
 export function createImportService(deps: {
-  repository: ImportRepository; files: ImportFiles; producer: JobProducer; entitlements: Pick<Entitlements, 'assertSubscriberCapacity'>;
+  repository: ImportRepository;
+  files: ImportFiles;
+  producer: JobProducer;
+  entitlements: Pick<Entitlements, 'assertSubscriberCapacity'>;
   segments: Pick<SegmentService, 'predicate'>;
 }) {
   const { repository: repo, files } = deps;
@@ -82,7 +109,10 @@ export function createImportService(deps: {
      * and queues it. The file never passes through memory whole, nor through Redis.
      */
     async upload(
-      organizationId: string, author: Author | null, options: ImportOptionsInput, file: { name: string; stream: Readable; truncated: () => boolean },
+      organizationId: string,
+      author: Author | null,
+      options: ImportOptionsInput,
+      file: { name: string; stream: Readable; truncated: () => boolean },
       { enqueue = true }: { enqueue?: boolean } = {},
     ): Promise<ImportDto> {
       const id = newId();
@@ -91,9 +121,16 @@ export function createImportService(deps: {
         if (file.truncated()) throw new AppError(413, 'file_too_large', 'The file is larger than this server accepts for an import');
         const detected = detect(await files.head(id, HEAD_BYTES), options);
         await repo.create({
-          id, organization_id: organizationId, dry_run: options.dry_run ?? false, update_existing: options.update_existing ?? false,
-          file_name: file.name.slice(0, 255), file_bytes: bytes, options: { tags: options.tags ?? [] }, detected: { ...detected },
-          created_by_user_id: author?.type === 'user' ? author.id : null, created_by_api_key_id: author?.type === 'api_key' ? author.id : null,
+          id,
+          organization_id: organizationId,
+          dry_run: options.dry_run ?? false,
+          update_existing: options.update_existing ?? false,
+          file_name: file.name.slice(0, 255),
+          file_bytes: bytes,
+          options: { tags: options.tags ?? [] },
+          detected: { ...detected },
+          created_by_user_id: author?.type === 'user' ? author.id : null,
+          created_by_api_key_id: author?.type === 'api_key' ? author.id : null,
         });
       } catch (error) {
         await files.remove(id);

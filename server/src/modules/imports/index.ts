@@ -33,14 +33,16 @@ export function createImportsModule(deps: {
     services: { imports },
     routes: mount(importRoutes, { config: deps.config, imports }),
     jobs: () => ({ 'import.process': createImportJob({ repository, files, entitlements: deps.entitlements }) }),
-    retention: [{
-      name: 'imports',
-      days: deps.config.RETENTION_IMPORTS_DAYS,
-      async run(cutoff) {
-        const ids = await repository.deleteBefore(cutoff);
-        await Promise.all(ids.map((id) => files.remove(id)));
-        return ids.length;
+    retention: [
+      {
+        name: 'imports',
+        days: deps.config.RETENTION_IMPORTS_DAYS,
+        async run(cutoff) {
+          const ids = await repository.deleteBefore(cutoff);
+          await Promise.all(ids.map((id) => files.remove(id)));
+          return ids.length;
+        },
       },
-    }],
+    ],
   });
 }

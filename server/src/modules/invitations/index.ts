@@ -26,8 +26,13 @@ export function createInvitationsModule(deps: {
 }) {
   const { db, config } = deps;
   const invitations = createInvitationService({
-    db, config, invitationRepository: createInvitationRepository(db), memberRepository: deps.memberRepository,
-    organizationRepository: deps.organizationRepository, userRepository: deps.userRepository, emailProvider: deps.emailProvider,
+    db,
+    config,
+    invitationRepository: createInvitationRepository(db),
+    memberRepository: deps.memberRepository,
+    organizationRepository: deps.organizationRepository,
+    userRepository: deps.userRepository,
+    emailProvider: deps.emailProvider,
   });
   return defineModule({
     name: 'invitations',

@@ -8,7 +8,10 @@ export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired';
 
 export function createInvitationRepository(db: Kysely<DB>) {
   return {
-    async insert(executor: Executor, row: { id: string; organization_id: string; email: string; role: Role; token_hash: string; invited_by_user_id: string; expires_at: Date }) {
+    async insert(
+      executor: Executor,
+      row: { id: string; organization_id: string; email: string; role: Role; token_hash: string; invited_by_user_id: string; expires_at: Date },
+    ) {
       return executor.insertInto('invitations').values(row).returning(viewColumns).executeTakeFirstOrThrow();
     },
 
@@ -18,26 +21,40 @@ export function createInvitationRepository(db: Kysely<DB>) {
       if (options.status === 'accepted') query = query.where('accepted_at', 'is not', null);
       if (options.status === 'revoked') query = query.where('revoked_at', 'is not', null);
       if (options.status === 'pending' || options.status === 'expired') {
-        query = query.where('accepted_at', 'is', null).where('revoked_at', 'is', null)
+        query = query
+          .where('accepted_at', 'is', null)
+          .where('revoked_at', 'is', null)
           .where('expires_at', options.status === 'pending' ? '>' : '<=', sql<Date>`now()`);
       }
-      return query.orderBy('id', 'desc').limit(options.limit + 1).execute();
+      return query
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute();
     },
 
     /** Gives an open invitation a new token and a new expiry (resend); nothing when it is closed. */
     async rotate(organizationId: string, id: string, tokenHash: string, expiresAt: Date) {
-      return db.updateTable('invitations')
+      return db
+        .updateTable('invitations')
         .set((eb) => ({ token_hash: tokenHash, expires_at: expiresAt, sent_count: eb('sent_count', '+', 1), updated_at: sql<Date>`now()` }))
-        .where('organization_id', '=', organizationId).where('id', '=', id)
-        .where('accepted_at', 'is', null).where('revoked_at', 'is', null)
-        .returning(viewColumns).executeTakeFirst();
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .where('accepted_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .returning(viewColumns)
+        .executeTakeFirst();
     },
 
     async revoke(organizationId: string, id: string) {
-      return db.updateTable('invitations').set({ revoked_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
-        .where('organization_id', '=', organizationId).where('id', '=', id)
-        .where('accepted_at', 'is', null).where('revoked_at', 'is', null)
-        .returning(['id']).executeTakeFirst();
+      return db
+        .updateTable('invitations')
+        .set({ revoked_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .where('accepted_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .returning(['id'])
+        .executeTakeFirst();
     },
 
     async exists(organizationId: string, id: string): Promise<boolean> {
@@ -49,12 +66,16 @@ export function createInvitationRepository(db: Kysely<DB>) {
      * once even when two requests race. Returns nothing otherwise.
      */
     async consume(trx: Executor, tokenHash: string, userId: string) {
-      return trx.updateTable('invitations')
+      return trx
+        .updateTable('invitations')
         .set({ accepted_at: sql<Date>`now()`, accepted_by_user_id: userId, updated_at: sql<Date>`now()` })
         .where('token_hash', '=', tokenHash)
-        .where('accepted_at', 'is', null).where('revoked_at', 'is', null)
+        .where('accepted_at', 'is', null)
+        .where('revoked_at', 'is', null)
         .where('expires_at', '>', sql<Date>`now()`)
-        .where((eb) => eb.exists(eb.selectFrom('organizations as o').select('o.id').whereRef('o.id', '=', 'invitations.organization_id').where('o.deleted_at', 'is', null)))
+        .where((eb) =>
+          eb.exists(eb.selectFrom('organizations as o').select('o.id').whereRef('o.id', '=', 'invitations.organization_id').where('o.deleted_at', 'is', null)),
+        )
         .returning(['id', 'organization_id', 'email', 'role'])
         .executeTakeFirst();
     },
@@ -62,17 +83,30 @@ export function createInvitationRepository(db: Kysely<DB>) {
     /** The invitation behind a token, whatever its state: to tell the invitee why it no longer works. */
     /** What the invitation page shows its holder: organization, role, who invited, until when. */
     async detailsByHash(tokenHash: string) {
-      return db.selectFrom('invitations')
+      return db
+        .selectFrom('invitations')
         .innerJoin('organizations', 'organizations.id', 'invitations.organization_id')
         .leftJoin('users', 'users.id', 'invitations.invited_by_user_id')
-        .select(['invitations.email', 'invitations.role', 'invitations.expires_at', 'invitations.accepted_at', 'invitations.revoked_at',
-          'organizations.name as organization_name', 'users.email as inviter_email', 'users.name as inviter_name'])
-        .where('invitations.token_hash', '=', tokenHash).executeTakeFirst();
+        .select([
+          'invitations.email',
+          'invitations.role',
+          'invitations.expires_at',
+          'invitations.accepted_at',
+          'invitations.revoked_at',
+          'organizations.name as organization_name',
+          'users.email as inviter_email',
+          'users.name as inviter_name',
+        ])
+        .where('invitations.token_hash', '=', tokenHash)
+        .executeTakeFirst();
     },
 
     async findByHash(tokenHash: string) {
-      return db.selectFrom('invitations').select(['id', 'organization_id', 'email', 'role', 'expires_at', 'accepted_at', 'revoked_at'])
-        .where('token_hash', '=', tokenHash).executeTakeFirst();
+      return db
+        .selectFrom('invitations')
+        .select(['id', 'organization_id', 'email', 'role', 'expires_at', 'accepted_at', 'revoked_at'])
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst();
     },
   };
 }

@@ -18,7 +18,10 @@ import type { InvitationRepository, InvitationStatus } from './invitations.repos
 export const INVITATION_TTL_DAYS = 7;
 const TOKEN_BYTES = 32;
 
-type InvitationRow = Row<'invitations', 'id' | 'email' | 'role' | 'invited_by_user_id' | 'expires_at' | 'accepted_at' | 'revoked_at' | 'sent_count' | 'created_at'>;
+type InvitationRow = Row<
+  'invitations',
+  'id' | 'email' | 'role' | 'invited_by_user_id' | 'expires_at' | 'accepted_at' | 'revoked_at' | 'sent_count' | 'created_at'
+>;
 
 function statusOf(row: { accepted_at: Date | null; revoked_at: Date | null; expires_at: Date }): InvitationStatus {
   if (row.accepted_at) return 'accepted';
@@ -51,7 +54,10 @@ export function createInvitationService(deps: Deps) {
     if (!organization) throw notFound('organization');
     const content = invitationEmail(adminAppLink(config.ADMIN_APP_URL, '/invitations/accept', token), organization.name, invitation.role, INVITATION_TTL_DAYS);
     await deps.emailProvider.send({
-      from: config.AUTH_EMAIL_FROM, to: invitation.email, ...content, organizationId,
+      from: config.AUTH_EMAIL_FROM,
+      to: invitation.email,
+      ...content,
+      organizationId,
       idempotencyKey: `invitation-${invitation.id}-${invitation.sent_count}`,
     });
   }
@@ -71,10 +77,17 @@ export function createInvitationService(deps: Deps) {
       let invitation: InvitationRow;
       try {
         invitation = await repo.insert(db, {
-          id: newId(), organization_id: organizationId, email, role: input.role, token_hash: hash, invited_by_user_id: actor.userId, expires_at: expiresAt,
+          id: newId(),
+          organization_id: organizationId,
+          email,
+          role: input.role,
+          token_hash: hash,
+          invited_by_user_id: actor.userId,
+          expires_at: expiresAt,
         });
       } catch (error) {
-        if ((error as { code?: string }).code === '23505') throw conflict('invitation_exists', 'This address already has an open invitation; resend it instead');
+        if ((error as { code?: string }).code === '23505')
+          throw conflict('invitation_exists', 'This address already has an open invitation; resend it instead');
         throw error;
       }
       await send(organizationId, invitation, token);
@@ -113,9 +126,12 @@ export function createInvitationService(deps: Deps) {
       const found = await repo.detailsByHash(sha256Hex(token));
       if (!found) throw unauthorized('invalid_token', 'The invitation link is not valid');
       return {
-        organization: { name: found.organization_name }, role: found.role as Role, email: found.email,
+        organization: { name: found.organization_name },
+        role: found.role as Role,
+        email: found.email,
         invited_by: found.inviter_email ? { email: found.inviter_email, name: found.inviter_name } : null,
-        expires_at: found.expires_at, status: statusOf(found),
+        expires_at: found.expires_at,
+        status: statusOf(found),
       };
     },
 

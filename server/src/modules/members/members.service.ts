@@ -16,7 +16,12 @@ const lastOwner = () => conflict('last_owner', 'An organization needs at least o
 const ownerOnly = () => forbidden('owner_only', 'Only an owner can grant, change or remove the owner role');
 
 function toMember(row: { id: string; role: string; created_at: Date; user_id: string; email: string; name: string | null; last_login_at: Date | null }) {
-  return { id: row.id, role: row.role as Role, created_at: row.created_at, user: { id: row.user_id, email: row.email, name: row.name, last_login_at: row.last_login_at } };
+  return {
+    id: row.id,
+    role: row.role as Role,
+    created_at: row.created_at,
+    user: { id: row.user_id, email: row.email, name: row.name, last_login_at: row.last_login_at },
+  };
 }
 
 export function createMemberService(deps: { db: Kysely<DB>; memberRepository: MemberRepository }) {

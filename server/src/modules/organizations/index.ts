@@ -16,18 +16,32 @@ export { createOrganizationService, type OrganizationService } from './organizat
 
 /** Every hour, deletions whose purge was lost or failed are started again. */
 export const schedules: readonly Schedule[] = [
-  { name: 'organizations-purge-sweep', expression: '17 * * * *', job: (tick) => ({ name: 'organizations.purge-sweep', payload: { tick: minuteTick(tick, 60) } }) },
+  {
+    name: 'organizations-purge-sweep',
+    expression: '17 * * * *',
+    job: (tick) => ({ name: 'organizations.purge-sweep', payload: { tick: minuteTick(tick, 60) } }),
+  },
 ];
 
 /** Organizations (tenants): create, settings, deletion by an owner with a purge of everything in the worker. */
 export function createOrganizationsModule(deps: {
-  db: Kysely<DB>; apiKeys: ApiKeyService; background: BackgroundTasks; logger: Logger; producer: JobProducer;
+  db: Kysely<DB>;
+  apiKeys: ApiKeyService;
+  background: BackgroundTasks;
+  logger: Logger;
+  producer: JobProducer;
   /** The domains an organization may send from (the email engine's rule). */
   senderDomains: (organizationId: string) => Promise<readonly string[]>;
 }) {
   const organizationRepository = createOrganizationRepository(deps.db);
   const organizations = createOrganizationService({
-    db: deps.db, organizationRepository, apiKeys: deps.apiKeys, background: deps.background, logger: deps.logger, jobs: deps.producer, senderDomains: deps.senderDomains,
+    db: deps.db,
+    organizationRepository,
+    apiKeys: deps.apiKeys,
+    background: deps.background,
+    logger: deps.logger,
+    jobs: deps.producer,
+    senderDomains: deps.senderDomains,
   });
   return defineModule({
     name: 'organizations',

@@ -18,7 +18,10 @@ export function createOrganizationPurgeHandler(deps: { organizations: Organizati
  * `organizations.purge-sweep` (hourly from cron): a purge that was never enqueued, or that failed through
  * all its attempts, is started again, so every deleted organization is eventually gone.
  */
-export function createOrganizationPurgeSweepHandler(deps: { organizations: OrganizationService; producer: JobProducer }): JobHandler<'organizations.purge-sweep'> {
+export function createOrganizationPurgeSweepHandler(deps: {
+  organizations: OrganizationService;
+  producer: JobProducer;
+}): JobHandler<'organizations.purge-sweep'> {
   return async () => {
     const ids = await deps.organizations.pendingPurges(100);
     const { retried } = await deps.producer.requeue(ids.map((id) => ({ name: 'organization.purge' as const, payload: { organization_id: id } })));

@@ -5,8 +5,22 @@ import type { SendingWindow } from '../../lib/sending-window.ts';
 
 /** Columns of the organization settings view: never Stripe ids or counters. */
 export const settingsColumns = [
-  'id', 'name', 'slug', 'status', 'locale', 'timezone', 'sending_window', 'postal_address', 'email_from_name', 'email_from_address', 'email_reply_to',
-  'tracking_enabled', 'tracking_privacy', 'plan', 'created_at', 'updated_at',
+  'id',
+  'name',
+  'slug',
+  'status',
+  'locale',
+  'timezone',
+  'sending_window',
+  'postal_address',
+  'email_from_name',
+  'email_from_address',
+  'email_reply_to',
+  'tracking_enabled',
+  'tracking_privacy',
+  'plan',
+  'created_at',
+  'updated_at',
 ] as const;
 
 /** An organization's settings, with its sending window typed. */
@@ -35,13 +49,22 @@ export function createOrganizationRepository(db: Kysely<DB>) {
     purgeTables: PURGE_TABLES,
 
     async insert(executor: Executor, row: { id: string; name: string; slug: string }) {
-      return executor.insertInto('organizations').values(row).onConflict((oc) => oc.column('slug').doNothing())
-        .returning(['id', 'name', 'slug', 'created_at']).executeTakeFirst();
+      return executor
+        .insertInto('organizations')
+        .values(row)
+        .onConflict((oc) => oc.column('slug').doNothing())
+        .returning(['id', 'name', 'slug', 'created_at'])
+        .executeTakeFirst();
     },
 
     /** A live organization of this name, compared case-insensitively. */
     async findByName(name: string, executor: Executor = db) {
-      return executor.selectFrom('organizations').select(['id', 'slug']).where(sql`lower(name)`, '=', name.toLowerCase()).where('deleted_at', 'is', null).executeTakeFirst();
+      return executor
+        .selectFrom('organizations')
+        .select(['id', 'slug'])
+        .where(sql`lower(name)`, '=', name.toLowerCase())
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
     },
 
     async findBySlug(slug: string, executor: Executor = db) {
@@ -59,30 +82,47 @@ export function createOrganizationRepository(db: Kysely<DB>) {
     },
 
     async addMember(executor: Executor, row: { id: string; organization_id: string; user_id: string; role: 'owner' | 'admin' | 'viewer' }) {
-      await executor.insertInto('organization_members').values(row).onConflict((oc) => oc.columns(['organization_id', 'user_id']).doNothing()).execute();
+      await executor
+        .insertInto('organization_members')
+        .values(row)
+        .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doNothing())
+        .execute();
     },
 
     /** Settings of a live organization (not one being deleted). */
     async findById(id: string, executor: Executor = db) {
-      return executor.selectFrom('organizations').select(settingsColumns).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst() as Promise<OrganizationSettings | undefined>;
+      return executor.selectFrom('organizations').select(settingsColumns).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst() as Promise<
+        OrganizationSettings | undefined
+      >;
     },
 
     /** The organizations a user belongs to, with their role, newest first. */
     async listForUser(userId: string, options: { limit: number; beforeId?: string }) {
-      let query = db.selectFrom('organizations as o')
+      let query = db
+        .selectFrom('organizations as o')
         .innerJoin('organization_members as m', 'm.organization_id', 'o.id')
         .select(['o.id', 'o.name', 'o.slug', 'o.status', 'o.created_at', 'm.role'])
         .where('m.user_id', '=', userId)
         .where('o.deleted_at', 'is', null);
       if (options.beforeId) query = query.where('o.id', '<', options.beforeId);
-      return query.orderBy('o.id', 'desc').limit(options.limit + 1).execute();
+      return query
+        .orderBy('o.id', 'desc')
+        .limit(options.limit + 1)
+        .execute();
     },
 
     /** Every organization, for platform operators; `q` matches the start of the name or slug. */
     async listAll(options: { limit: number; beforeId?: string; status?: string; q?: string }) {
-      let query = db.selectFrom('organizations as o')
+      let query = db
+        .selectFrom('organizations as o')
         .select((eb) => [
-          'o.id', 'o.name', 'o.slug', 'o.status', 'o.plan', 'o.created_at', 'o.deleted_at',
+          'o.id',
+          'o.name',
+          'o.slug',
+          'o.status',
+          'o.plan',
+          'o.created_at',
+          'o.deleted_at',
           eb.selectFrom('organization_members as m').select(eb.fn.countAll<number>().as('n')).whereRef('m.organization_id', '=', 'o.id').as('member_count'),
         ]);
       if (options.beforeId) query = query.where('o.id', '<', options.beforeId);
@@ -91,22 +131,32 @@ export function createOrganizationRepository(db: Kysely<DB>) {
         const prefix = `${options.q.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
         query = query.where((eb) => eb.or([eb(eb.fn('lower', ['o.name']), 'like', prefix), eb('o.slug', 'like', prefix)]));
       }
-      return query.orderBy('o.id', 'desc').limit(options.limit + 1).execute();
+      return query
+        .orderBy('o.id', 'desc')
+        .limit(options.limit + 1)
+        .execute();
     },
 
     async update(executor: Executor, id: string, patch: OrganizationPatch) {
       const { sending_window: window, ...rest } = patch;
-      return executor.updateTable('organizations')
+      return executor
+        .updateTable('organizations')
         .set({ ...rest, ...(window !== undefined ? { sending_window: window === null ? null : JSON.stringify(window) } : {}), updated_at: sql<Date>`now()` })
-        .where('id', '=', id).where('deleted_at', 'is', null)
-        .returning(settingsColumns).executeTakeFirst() as Promise<OrganizationSettings | undefined>;
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .returning(settingsColumns)
+        .executeTakeFirst() as Promise<OrganizationSettings | undefined>;
     },
 
     /** Suspends or reactivates; an organization being deleted stays as it is. */
     async setStatus(id: string, status: 'active' | 'suspended') {
-      return db.updateTable('organizations').set({ status, updated_at: sql<Date>`now()` })
-        .where('id', '=', id).where('deleted_at', 'is', null)
-        .returning(['id', 'name', 'slug', 'status']).executeTakeFirst();
+      return db
+        .updateTable('organizations')
+        .set({ status, updated_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .returning(['id', 'name', 'slug', 'status'])
+        .executeTakeFirst();
     },
 
     /**
@@ -114,9 +164,13 @@ export function createOrganizationRepository(db: Kysely<DB>) {
      * the purge has removed anything. Returns nothing when it was already marked.
      */
     async markDeleted(executor: Executor, id: string) {
-      return executor.updateTable('organizations').set({ deleted_at: sql<Date>`now()`, status: 'suspended', updated_at: sql<Date>`now()` })
-        .where('id', '=', id).where('deleted_at', 'is', null)
-        .returning(['id']).executeTakeFirst();
+      return executor
+        .updateTable('organizations')
+        .set({ deleted_at: sql<Date>`now()`, status: 'suspended', updated_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .returning(['id'])
+        .executeTakeFirst();
     },
 
     async listDeleted(limit: number) {

@@ -20,8 +20,12 @@ const isUniqueViolation = (error: unknown) => (error as { code?: string }).code 
 
 // The rest is optional so scripts that only create organizations (bench, seeds) need not build it.
 type Deps = {
-  db: Kysely<DB>; organizationRepository: OrganizationRepository; apiKeys: ApiKeyService;
-  background?: BackgroundTasks; logger?: Logger; jobs?: JobProducer;
+  db: Kysely<DB>;
+  organizationRepository: OrganizationRepository;
+  apiKeys: ApiKeyService;
+  background?: BackgroundTasks;
+  logger?: Logger;
+  jobs?: JobProducer;
   senderDomains?: (organizationId: string) => Promise<readonly string[]>;
 };
 
@@ -31,10 +35,17 @@ export function createOrganizationService(deps: Deps) {
   /** Inserts with the given slug, or one derived from the name and made unique with a short suffix. */
   async function insertWithSlug(trx: Executor, name: string, slug: string | undefined) {
     const baseSlug = slug ?? slugify(name, 48);
-    if (!baseSlug) throw unprocessable('validation_error', 'The organization needs a name with letters or digits', [{ field: 'name', message: 'cannot derive a slug' }]);
+    if (!baseSlug)
+      throw unprocessable('validation_error', 'The organization needs a name with letters or digits', [{ field: 'name', message: 'cannot derive a slug' }]);
     let organization = await repo.insert(trx, { id: newId(), name, slug: baseSlug });
     for (let attempt = 0; !organization && !slug && attempt < 5; attempt += 1) {
-      organization = await repo.insert(trx, { id: newId(), name, slug: `${baseSlug}-${randomToken(3).toLowerCase().replace(/[^a-z0-9]/g, 'x')}` });
+      organization = await repo.insert(trx, {
+        id: newId(),
+        name,
+        slug: `${baseSlug}-${randomToken(3)
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, 'x')}`,
+      });
     }
     if (!organization) throw conflict('organization_slug_taken', `The slug "${baseSlug}" is taken`);
     return organization;
@@ -77,11 +88,18 @@ export function createOrganizationService(deps: Deps) {
     async createWithOwner(input: { name: string; adminEmail: string; slug?: string | undefined; apiKeyName?: string; refuseExistingName?: boolean }) {
       return db.transaction().execute(async (trx) => {
         const existing = input.refuseExistingName ? await repo.findByName(input.name.trim(), trx) : undefined;
-        if (existing) throw conflict('organization_exists', `An organization named "${input.name.trim()}" already exists (slug "${existing.slug}")`, [{ field: 'name', message: 'is taken' }]);
+        if (existing)
+          throw conflict('organization_exists', `An organization named "${input.name.trim()}" already exists (slug "${existing.slug}")`, [
+            { field: 'name', message: 'is taken' },
+          ]);
         const organization = await insertWithSlug(trx, input.name, input.slug);
         const user = await repo.upsertUser(trx, { id: newId(), email: input.adminEmail.trim() });
         await repo.addMember(trx, { id: newId(), organization_id: organization.id, user_id: user.id, role: 'owner' });
-        const apiKey = await apiKeys.create(organization.id, { name: input.apiKeyName ?? 'Default key', scopes: apiKeys.allScopes(), createdByUserId: user.id }, trx);
+        const apiKey = await apiKeys.create(
+          organization.id,
+          { name: input.apiKeyName ?? 'Default key', scopes: apiKeys.allScopes(), createdByUserId: user.id },
+          trx,
+        );
         return { organization, user, apiKey };
       });
     },
@@ -120,7 +138,10 @@ export function createOrganizationService(deps: Deps) {
     async listForUser(userId: string, query: { limit?: number; cursor?: string }) {
       const limit = query.limit ?? 50;
       const rows = await repo.listForUser(userId, { limit, beforeId: decodeCursor(query.cursor) });
-      return toPage(rows.map((row) => ({ ...row, role: row.role as Role })), limit);
+      return toPage(
+        rows.map((row) => ({ ...row, role: row.role as Role })),
+        limit,
+      );
     },
 
     async get(organizationId: string) {
@@ -131,16 +152,22 @@ export function createOrganizationService(deps: Deps) {
 
     async update(organizationId: string, patch: OrganizationPatch) {
       if (patch.timezone !== undefined && !isTimeZone(patch.timezone)) {
-        throw unprocessable('invalid_timezone', `"${patch.timezone}" is not a time zone we know`, [{ field: 'timezone', message: 'Use a time zone name such as Europe/Berlin or America/New_York' }]);
+        throw unprocessable('invalid_timezone', `"${patch.timezone}" is not a time zone we know`, [
+          { field: 'timezone', message: 'Use a time zone name such as Europe/Berlin or America/New_York' },
+        ]);
       }
       if (patch.sending_window && minutesOf(patch.sending_window.start) >= minutesOf(patch.sending_window.end)) {
-        throw unprocessable('invalid_sending_window', 'The sending window must end after it starts, on the same day', [{ field: 'sending_window.end', message: 'Choose an end time later than the start time' }]);
+        throw unprocessable('invalid_sending_window', 'The sending window must end after it starts, on the same day', [
+          { field: 'sending_window.end', message: 'Choose an end time later than the start time' },
+        ]);
       }
       const address = patch.email_from_address;
       if (address && deps.senderDomains) {
         const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
         if (!(await deps.senderDomains(organizationId)).includes(domain)) {
-          throw unprocessable('sender_domain_not_allowed', 'The sender address must be on a domain the organization may send from', [{ field: 'email_from_address', message: `${domain} is not a verified or allowed sending domain` }]);
+          throw unprocessable('sender_domain_not_allowed', 'The sender address must be on a domain the organization may send from', [
+            { field: 'email_from_address', message: `${domain} is not a verified or allowed sending domain` },
+          ]);
         }
       }
       try {
@@ -162,7 +189,9 @@ export function createOrganizationService(deps: Deps) {
       const organization = await repo.findById(organizationId);
       if (!organization) throw notFound('organization');
       if (confirmSlug !== organization.slug) {
-        throw unprocessable('confirmation_mismatch', 'Type the organization\'s slug to confirm the deletion', [{ field: 'confirm_slug', message: 'does not match the organization slug' }]);
+        throw unprocessable('confirmation_mismatch', "Type the organization's slug to confirm the deletion", [
+          { field: 'confirm_slug', message: 'does not match the organization slug' },
+        ]);
       }
       if (!(await repo.markDeleted(db, organizationId))) throw notFound('organization');
       await apiKeys.forgetOrganization(organizationId);

@@ -41,8 +41,12 @@ export function createPlatformService(deps: Deps) {
           }
         }
         return {
-          user_id: user.id, email: user.email, is_platform_admin: input.platformAdmin || user.is_platform_admin,
-          organization_id: organization?.id ?? null, organization_slug: organization?.slug ?? null, role: membership?.role ?? null,
+          user_id: user.id,
+          email: user.email,
+          is_platform_admin: input.platformAdmin || user.is_platform_admin,
+          organization_id: organization?.id ?? null,
+          organization_slug: organization?.slug ?? null,
+          role: membership?.role ?? null,
         };
       });
     },
@@ -50,7 +54,10 @@ export function createPlatformService(deps: Deps) {
     async listOrganizations(query: { limit?: number; cursor?: string; status?: 'active' | 'suspended'; q?: string }) {
       const limit = query.limit ?? 50;
       const rows = await repo.listAll({ limit, beforeId: decodeCursor(query.cursor), status: query.status, q: query.q });
-      return toPage(rows.map((r) => ({ ...r, member_count: Number(r.member_count ?? 0) })), limit);
+      return toPage(
+        rows.map((r) => ({ ...r, member_count: Number(r.member_count ?? 0) })),
+        limit,
+      );
     },
 
     /** Suspension takes effect at once: sessions check the status per request, and cached keys are dropped. */

@@ -29,7 +29,13 @@ export function createConfirmations(deps: {
 
   return {
     /** Sends the confirmation email. Call after any transaction has committed: this is a network call. */
-    async send(input: { organization: OrganizationProfile; subscriber: { id: string; email: string; first_name: string | null }; source: ConfirmSource; tagIds: string[]; locale?: Locale }) {
+    async send(input: {
+      organization: OrganizationProfile;
+      subscriber: { id: string; email: string; first_name: string | null };
+      source: ConfirmSource;
+      tagIds: string[];
+      locale?: Locale;
+    }) {
       const { organization, subscriber } = input;
       const locale = input.locale ?? supportedLocale(organization.locale);
       const { url } = links.confirmation(organization.id, subscriber.id, { source: input.source, tagIds: input.tagIds });
@@ -42,9 +48,10 @@ export function createConfirmations(deps: {
       const { claims, tagIds } = links.verifyConfirmation(token);
       const view = await repo.view(claims.organizationId, claims.subjectId);
       if (!view) throw invalidToken();
-      const topics = tagIds.length > 0
-        ? (await repo.findPublicTagsByIds(db, claims.organizationId, tagIds)).map((tag) => tag.name)
-        : view.tags.filter((tag) => tag.is_subscribed).map((tag) => tag.name);
+      const topics =
+        tagIds.length > 0
+          ? (await repo.findPublicTagsByIds(db, claims.organizationId, tagIds)).map((tag) => tag.name)
+          : view.tags.filter((tag) => tag.is_subscribed).map((tag) => tag.name);
       return {
         organization: publicOrganization(view.organization),
         email: view.email,
@@ -73,21 +80,36 @@ export function createConfirmations(deps: {
         if (decision.kind === 'refused') throw new AppError(409, 'confirmation_refused', 'This link can no longer confirm a subscription for this address');
         const organization = (await repo.organizationById(organizationId, trx))!;
         const tags = await repo.findPublicTagsByIds(trx, organizationId, tagIds);
-        const changed = await subscribers.subscribeTags(trx, organizationId, tags.map((tag) => ({ subscriberId: id, tagId: tag.id })), source);
+        const changed = await subscribers.subscribeTags(
+          trx,
+          organizationId,
+          tags.map((tag) => ({ subscriberId: id, tagId: tag.id })),
+          source,
+        );
         const changedTags = tags.filter((tag) => changed.some((c) => c.tag_id === tag.id));
         const activates = decision.kind === 'change';
         if (!activates && changedTags.length === 0) return;
 
         const shownIn = locale ?? supportedLocale(organization.locale);
-        const history: HistoryInsert[] = [historyRow(id, 'confirmed', consentOrigin, null, {
-          from: subscriber.status, to: 'active', via: 'double_opt_in', locale: shownIn,
-          wording: consentWording(organization)[shownIn], tags: changedTags.map((tag) => tag.slug),
-        })];
+        const history: HistoryInsert[] = [
+          historyRow(id, 'confirmed', consentOrigin, null, {
+            from: subscriber.status,
+            to: 'active',
+            via: 'double_opt_in',
+            locale: shownIn,
+            wording: consentWording(organization)[shownIn],
+            tags: changedTags.map((tag) => tag.slug),
+          }),
+        ];
         const events: OutboxEvent[] = [];
         if (activates) {
           await subscribers.update(trx, organizationId, id, { status: 'active' });
           history.push(historyRow(id, 'status_changed', consentOrigin, null, decision.details));
-          events.push({ type: 'subscriber.updated', subjectId: id, payload: { subscriber: { id, email: subscriber.email, status: 'active' }, changed_fields: ['status'], source } });
+          events.push({
+            type: 'subscriber.updated',
+            subjectId: id,
+            payload: { subscriber: { id, email: subscriber.email, status: 'active' }, changed_fields: ['status'], source },
+          });
           events.push({ type: 'subscriber.confirmed', subjectId: id, payload: { subscriber: { id, email: subscriber.email }, source } });
         }
         for (const tag of changedTags) {

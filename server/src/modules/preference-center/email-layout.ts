@@ -20,7 +20,8 @@ export function greetingName(name: string | null | undefined): string | null {
 /** A plain, accessible single-action message: heading, paragraphs, one button, and the link in full. */
 export function renderActionEmail(input: { lang: string; heading: string; paragraphs: string[]; action: string; url: string; footer: string }) {
   const paragraphs = input.paragraphs.map((p) => `<p style="margin:0 0 16px">${escapeHtml(p)}</p>`).join('');
-  const html = `<!doctype html><html lang="${input.lang}"><head><meta charset="utf-8"><title>${escapeHtml(input.heading)}</title></head>` +
+  const html =
+    `<!doctype html><html lang="${input.lang}"><head><meta charset="utf-8"><title>${escapeHtml(input.heading)}</title></head>` +
     '<body style="margin:0;padding:24px;font-family:system-ui,sans-serif;font-size:16px;line-height:1.5;color:#1f2937;background:#ffffff">' +
     `<h1 style="font-size:22px;margin:0 0 16px">${escapeHtml(input.heading)}</h1>${paragraphs}` +
     `<p style="margin:24px 0"><a href="${escapeHtml(input.url)}" style="display:inline-block;padding:12px 20px;background:#1d4ed8;color:#ffffff;text-decoration:none;border-radius:6px">${escapeHtml(input.action)}</a></p>` +

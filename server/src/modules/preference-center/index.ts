@@ -45,7 +45,15 @@ export function createPreferenceCenterModule(deps: {
   const addressLimiter = createAddressLimiter(createThrottle(deps.redis, config.REDIS_PREFIX), config.PUBLIC_EMAILS_PER_ADDRESS_PER_HOUR);
   const confirmations = createConfirmations({ db, links, preferenceRepository: repository, subscriberRepository, mailer });
   const preferenceCenter = createPreferenceCenterService({
-    db, links, repository, subscriberRepository, subscribers, confirmations, mailer, background, addressLimiter,
+    db,
+    links,
+    repository,
+    subscriberRepository,
+    subscribers,
+    confirmations,
+    mailer,
+    background,
+    addressLimiter,
   });
   const settings = createPreferenceSettingsService({ repository });
   const publicSubscribe = createPublicSubscribeService({ db, repository, subscriberRepository, subscribers, confirmations, background, addressLimiter });

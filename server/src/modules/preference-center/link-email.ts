@@ -5,14 +5,16 @@ const COPY = {
   en: {
     subject: (org: string) => `Your link to manage your subscription to ${org}`,
     greeting: (name: string | null) => (name ? `Hello ${name},` : 'Hello,'),
-    body: (org: string, days: number) => `here is your personal link to choose which emails you get from ${org}, download your data or delete it. It works for ${days} days.`,
+    body: (org: string, days: number) =>
+      `here is your personal link to choose which emails you get from ${org}, download your data or delete it. It works for ${days} days.`,
     action: 'Manage my subscription',
     footer: 'If you did not ask for this link, you can ignore this email.',
   },
   de: {
     subject: (org: string) => `Ihr Link zur Verwaltung Ihres Abonnements bei ${org}`,
     greeting: (name: string | null) => (name ? `Hallo ${name},` : 'Hallo,'),
-    body: (org: string, days: number) => `hier ist Ihr persönlicher Link, mit dem Sie wählen, welche E-Mails Sie von ${org} erhalten, und Ihre Daten herunterladen oder löschen. Er ist ${days} Tage gültig.`,
+    body: (org: string, days: number) =>
+      `hier ist Ihr persönlicher Link, mit dem Sie wählen, welche E-Mails Sie von ${org} erhalten, und Ihre Daten herunterladen oder löschen. Er ist ${days} Tage gültig.`,
     action: 'Abonnement verwalten',
     footer: 'Wenn Sie diesen Link nicht angefordert haben, können Sie diese E-Mail ignorieren.',
   },

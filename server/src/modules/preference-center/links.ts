@@ -49,7 +49,13 @@ export function createLinks(deps: { tokens: TokenSigner; secrets: readonly strin
   return {
     preference(organizationId: string, subscriberId: string, ttlSeconds = PREFERENCE_TOKEN_TTL_SECONDS, access: PreferenceAccess = 'topics') {
       const expiresAt = expiry(ttlSeconds);
-      const token = tokens.sign({ purpose: 'pref', organizationId, subjectId: subscriberId, expiresAt, ...(access === 'data' ? { extra: { a: 'data' } } : {}) });
+      const token = tokens.sign({
+        purpose: 'pref',
+        organizationId,
+        subjectId: subscriberId,
+        expiresAt,
+        ...(access === 'data' ? { extra: { a: 'data' } } : {}),
+      });
       return { token, url: `${base}/?token=${token}`, expires_at: new Date(expiresAt * 1000) };
     },
 

@@ -95,8 +95,13 @@ export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.P
         first_name: row.first_name,
         status: row.status,
         organization: {
-          id: row.organization_id, name: row.name, slug: row.slug, locale: row.locale, email_from_name: row.email_from_name,
-          email_from_address: row.email_from_address, preference_center: row.preference_center,
+          id: row.organization_id,
+          name: row.name,
+          slug: row.slug,
+          locale: row.locale,
+          email_from_name: row.email_from_name,
+          email_from_address: row.email_from_address,
+          preference_center: row.preference_center,
         },
         tags: tags.map((tag) => ({ ...tag, is_subscribed: subscribed.has(tag.id) })),
       };
@@ -111,7 +116,8 @@ export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.P
     },
 
     async updateSettings(organizationId: string, settings: unknown, locale: string | undefined): Promise<void> {
-      await db.updateTable('organizations')
+      await db
+        .updateTable('organizations')
         .set({ preference_center: JSON.stringify(settings), ...(locale !== undefined ? { locale } : {}), updated_at: sql<Date>`now()` })
         .where('id', '=', organizationId)
         .execute();
@@ -119,32 +125,48 @@ export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.P
 
     /** A public tag of the organization, or undefined (private and unknown tags look the same). */
     async findPublicTag(executor: Executor, organizationId: string, tagId: string) {
-      return executor.selectFrom('tags').select(['id', 'name', 'slug'])
-        .where('organization_id', '=', organizationId).where('id', '=', tagId).where('is_public', '=', true)
+      return executor
+        .selectFrom('tags')
+        .select(['id', 'name', 'slug'])
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', tagId)
+        .where('is_public', '=', true)
         .executeTakeFirst();
     },
 
     /** Public tags by slug, for website forms, which may only offer public topics. */
     async findPublicTagsBySlugs(executor: Executor, organizationId: string, slugs: string[]) {
       if (slugs.length === 0) return [];
-      return executor.selectFrom('tags').select(['id', 'name', 'slug'])
-        .where('organization_id', '=', organizationId).where('slug', 'in', slugs).where('is_public', '=', true)
+      return executor
+        .selectFrom('tags')
+        .select(['id', 'name', 'slug'])
+        .where('organization_id', '=', organizationId)
+        .where('slug', 'in', slugs)
+        .where('is_public', '=', true)
         .execute();
     },
 
     async findPublicTagsByIds(executor: Executor, organizationId: string, ids: string[]) {
       if (ids.length === 0) return [];
-      return executor.selectFrom('tags').select(['id', 'name', 'slug'])
-        .where('organization_id', '=', organizationId).where('id', 'in', ids).where('is_public', '=', true)
+      return executor
+        .selectFrom('tags')
+        .select(['id', 'name', 'slug'])
+        .where('organization_id', '=', organizationId)
+        .where('id', 'in', ids)
+        .where('is_public', '=', true)
         .execute();
     },
 
     /** Every tag row of the subscriber, subscribed or not, for the data export. */
     async tagStates(organizationId: string, subscriberId: string) {
-      return db.selectFrom('subscriber_tags as st').innerJoin('tags as t', 't.id', 'st.tag_id')
+      return db
+        .selectFrom('subscriber_tags as st')
+        .innerJoin('tags as t', 't.id', 'st.tag_id')
         .select(['t.name', 't.slug', 'st.status', 'st.source', 'st.subscribed_at', 'st.unsubscribed_at'])
-        .where('st.organization_id', '=', organizationId).where('st.subscriber_id', '=', subscriberId)
-        .orderBy('t.name').limit(10_000)
+        .where('st.organization_id', '=', organizationId)
+        .where('st.subscriber_id', '=', subscriberId)
+        .orderBy('t.name')
+        .limit(10_000)
         .execute();
     },
 
@@ -153,16 +175,21 @@ export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.P
      * is still the subscriber's latest status change, which is what makes it undoable.
      */
     async unsubscribeBatch(executor: Executor, organizationId: string, subscriberId: string, batchId: string) {
-      const rows = await executor.selectFrom('subscription_history')
+      const rows = await executor
+        .selectFrom('subscription_history')
         .select(['action', 'tag_id', 'details'])
-        .where('organization_id', '=', organizationId).where('subscriber_id', '=', subscriberId)
+        .where('organization_id', '=', organizationId)
+        .where('subscriber_id', '=', subscriberId)
         .where(sql`details->>'batch'`, '=', batchId)
         .execute();
-      const latestStatusChange = await executor.selectFrom('subscription_history')
+      const latestStatusChange = await executor
+        .selectFrom('subscription_history')
         .select(sql<string | null>`details->>'batch'`.as('batch'))
-        .where('organization_id', '=', organizationId).where('subscriber_id', '=', subscriberId)
+        .where('organization_id', '=', organizationId)
+        .where('subscriber_id', '=', subscriberId)
         .where('action', 'in', ['status_changed', 'confirmed'])
-        .orderBy('id', 'desc').limit(1)
+        .orderBy('id', 'desc')
+        .limit(1)
         .executeTakeFirst();
       const statusRow = rows.find((row) => row.action === 'status_changed');
       return {
@@ -177,7 +204,8 @@ export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.P
      * confirming transaction, so a failed confirmation leaves the link usable.
      */
     async useConfirmationLink(executor: Executor, organizationId: string, subscriberId: string, tokenHash: string): Promise<boolean> {
-      const inserted = await executor.insertInto('used_confirmation_links')
+      const inserted = await executor
+        .insertInto('used_confirmation_links')
         .values({ token_hash: tokenHash, organization_id: organizationId, subscriber_id: subscriberId })
         .onConflict((oc) => oc.doNothing())
         .returning('token_hash')
@@ -187,18 +215,41 @@ export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.P
 
     /** Retention: used links older than the cutoff, which have expired by then anyway. */
     async deleteUsedConfirmationLinksBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
-      return deleteInChunks(async () => (await sql`
+      return deleteInChunks(
+        async () =>
+          (
+            await sql`
         delete from used_confirmation_links where token_hash in (
-          select token_hash from used_confirmation_links where used_at < ${cutoff} limit ${DELETE_CHUNK})`.execute(db)).numAffectedRows ?? 0n, signal);
+          select token_hash from used_confirmation_links where used_at < ${cutoff} limit ${DELETE_CHUNK})`.execute(db)
+          ).numAffectedRows ?? 0n,
+        signal,
+      );
     },
 
     /** Emails sent to the subscriber, for the data export: what was sent, when, and what became of it. */
     async messages(organizationId: string, subscriberId: string) {
-      return db.selectFrom('email_messages')
-        .select(['id', 'category', 'from_address', 'to_address', 'subject', 'text', 'status', 'created_at', 'sent_at', 'delivered_at',
-          'opened_at', 'clicked_at', 'bounced_at', 'complained_at'])
-        .where('organization_id', '=', organizationId).where('subscriber_id', '=', subscriberId)
-        .orderBy('id', 'desc').limit(10_000)
+      return db
+        .selectFrom('email_messages')
+        .select([
+          'id',
+          'category',
+          'from_address',
+          'to_address',
+          'subject',
+          'text',
+          'status',
+          'created_at',
+          'sent_at',
+          'delivered_at',
+          'opened_at',
+          'clicked_at',
+          'bounced_at',
+          'complained_at',
+        ])
+        .where('organization_id', '=', organizationId)
+        .where('subscriber_id', '=', subscriberId)
+        .orderBy('id', 'desc')
+        .limit(10_000)
         .execute();
     },
   };

@@ -9,8 +9,22 @@ import { expiredToken, invalidToken, type TokenClaims } from '../../lib/tokens.t
 import { clientIp } from '../../lib/client-ip.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import {
-  AcceptedResponse, CreatePreferenceTokenBody, ExportResponse, PreferenceCenterView, PreferenceTokenResponse, RequestLinkBody, ResubscribeBody,
-  ResubscribeResponse, SetTagBody, SetTagResponse, TagParams, TokenQuery, UndoBody, UndoResponse, UnsubscribeAllQuery, UnsubscribeAllResponse,
+  AcceptedResponse,
+  CreatePreferenceTokenBody,
+  ExportResponse,
+  PreferenceCenterView,
+  PreferenceTokenResponse,
+  RequestLinkBody,
+  ResubscribeBody,
+  ResubscribeResponse,
+  SetTagBody,
+  SetTagResponse,
+  TagParams,
+  TokenQuery,
+  UndoBody,
+  UndoResponse,
+  UnsubscribeAllQuery,
+  UnsubscribeAllResponse,
 } from './preference-center.schemas.ts';
 import type { PreferenceLink } from './links.ts';
 
@@ -19,7 +33,10 @@ import type { PreferenceLink } from './links.ts';
  * (`?token=`, as in the reference API) themselves; they are rate-limited per subscriber, so people behind
  * one address (an office, a mobile carrier) do not share a budget, while bad links count per client IP.
  */
-export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; service: PreferenceCenterService; links: Links }> = async (app, { config, service, links }) => {
+export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; service: PreferenceCenterService; links: Links }> = async (
+  app,
+  { config, service, links },
+) => {
   const ipOf = (request: FastifyRequest) => clientIp(request, config.TRUST_CF_CONNECTING_IP);
   const from = (request: FastifyRequest) => ({ ip: ipOf(request), userAgent: request.headers['user-agent']?.slice(0, 512) ?? null });
   const tokenErrors = { 401: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse };
@@ -57,94 +74,162 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ config: Readonl
     done(null, payload);
   });
 
-  app.post('/subscribers/:id/preference-token', {
-    schema: {
-      tags: ['preference-center'], operationId: 'createPreferenceToken', summary: 'Mint a signed preference-center link for a subscriber',
-      params: IdParams, body: CreatePreferenceTokenBody, response: { 200: PreferenceTokenResponse, 404: ErrorResponse, ...authErrors },
+  app.post(
+    '/subscribers/:id/preference-token',
+    {
+      schema: {
+        tags: ['preference-center'],
+        operationId: 'createPreferenceToken',
+        summary: 'Mint a signed preference-center link for a subscriber',
+        params: IdParams,
+        body: CreatePreferenceTokenBody,
+        response: { 200: PreferenceTokenResponse, 404: ErrorResponse, ...authErrors },
+      },
+      config: { access: { scope: 'subscribers:write' } },
     },
-    config: { access: { scope: 'subscribers:write' } },
-  }, async (request) => service.issue(requireAuth(request).organizationId, request.params.id, request.body?.expires_in));
+    async (request) => service.issue(requireAuth(request).organizationId, request.params.id, request.body?.expires_in),
+  );
 
-  app.get('/preference-center', {
-    schema: {
-      tags: ['preference-center'], operationId: 'getPreferenceCenter', summary: 'The subscriber, the organization\'s branding and texts, and the public topics',
-      querystring: TokenQuery, response: { 200: PreferenceCenterView, ...tokenErrors },
+  app.get(
+    '/preference-center',
+    {
+      schema: {
+        tags: ['preference-center'],
+        operationId: 'getPreferenceCenter',
+        summary: "The subscriber, the organization's branding and texts, and the public topics",
+        querystring: TokenQuery,
+        response: { 200: PreferenceCenterView, ...tokenErrors },
+      },
+      config: { access: { public: true }, rateLimit: false },
+      onRequest: (request, reply, done) => {
+        try {
+          void reply.headers(pageReads.hit(limitKey(request)));
+          done();
+        } catch (error) {
+          done(error as Error);
+        }
+      },
     },
-    config: { access: { public: true }, rateLimit: false },
-    onRequest: (request, reply, done) => {
-      try {
-        void reply.headers(pageReads.hit(limitKey(request)));
-        done();
-      } catch (error) {
-        done(error as Error);
-      }
-    },
-  }, async (request) => service.viewLink(linkOf(request)));
+    async (request) => service.viewLink(linkOf(request)),
+  );
 
-  app.put('/preference-center/tags/:tag_id', {
-    schema: {
-      tags: ['preference-center'], operationId: 'setPreferenceTag', summary: 'Subscribe to or unsubscribe from one public topic',
-      querystring: TokenQuery, params: TagParams, body: SetTagBody, response: { 200: SetTagResponse, 404: ErrorResponse, ...tokenErrors },
+  app.put(
+    '/preference-center/tags/:tag_id',
+    {
+      schema: {
+        tags: ['preference-center'],
+        operationId: 'setPreferenceTag',
+        summary: 'Subscribe to or unsubscribe from one public topic',
+        querystring: TokenQuery,
+        params: TagParams,
+        body: SetTagBody,
+        response: { 200: SetTagResponse, 404: ErrorResponse, ...tokenErrors },
+      },
+      config: tokenRoute,
     },
-    config: tokenRoute,
-  }, async (request) => service.setTag(claimsOf(request), request.params.tag_id, request.body.subscribed, from(request)));
+    async (request) => service.setTag(claimsOf(request), request.params.tag_id, request.body.subscribed, from(request)),
+  );
 
-  app.post('/preference-center/unsubscribe-all', {
-    schema: {
-      tags: ['preference-center'], operationId: 'unsubscribeAll', summary: 'Unsubscribe from every topic and all email; returns an undo token valid for 15 minutes',
-      querystring: UnsubscribeAllQuery, response: { 200: UnsubscribeAllResponse, ...tokenErrors },
+  app.post(
+    '/preference-center/unsubscribe-all',
+    {
+      schema: {
+        tags: ['preference-center'],
+        operationId: 'unsubscribeAll',
+        summary: 'Unsubscribe from every topic and all email; returns an undo token valid for 15 minutes',
+        querystring: UnsubscribeAllQuery,
+        response: { 200: UnsubscribeAllResponse, ...tokenErrors },
+      },
+      config: tokenRoute,
     },
-    config: tokenRoute,
-  }, async (request) => service.unsubscribeAll(claimsOf(request), from(request), request.query.reason ?? null));
+    async (request) => service.unsubscribeAll(claimsOf(request), from(request), request.query.reason ?? null),
+  );
 
-  app.post('/preference-center/unsubscribe-all/undo', {
-    schema: {
-      tags: ['preference-center'], operationId: 'undoUnsubscribeAll', summary: 'Take back an unsubscribe-all within 15 minutes',
-      querystring: TokenQuery, body: UndoBody, response: { 200: UndoResponse, 409: ErrorResponse, ...tokenErrors },
+  app.post(
+    '/preference-center/unsubscribe-all/undo',
+    {
+      schema: {
+        tags: ['preference-center'],
+        operationId: 'undoUnsubscribeAll',
+        summary: 'Take back an unsubscribe-all within 15 minutes',
+        querystring: TokenQuery,
+        body: UndoBody,
+        response: { 200: UndoResponse, 409: ErrorResponse, ...tokenErrors },
+      },
+      config: tokenRoute,
     },
-    config: tokenRoute,
-  }, async (request) => service.undoUnsubscribeAll(claimsOf(request), request.body.undo_token, from(request)));
+    async (request) => service.undoUnsubscribeAll(claimsOf(request), request.body.undo_token, from(request)),
+  );
 
-  app.post('/preference-center/resubscribe', {
-    schema: {
-      tags: ['preference-center'], operationId: 'resubscribe', summary: 'Email a confirmation link; the subscriber is active again only after confirming',
-      querystring: TokenQuery, body: ResubscribeBody, response: { 202: ResubscribeResponse, 200: ResubscribeResponse, ...tokenErrors },
+  app.post(
+    '/preference-center/resubscribe',
+    {
+      schema: {
+        tags: ['preference-center'],
+        operationId: 'resubscribe',
+        summary: 'Email a confirmation link; the subscriber is active again only after confirming',
+        querystring: TokenQuery,
+        body: ResubscribeBody,
+        response: { 202: ResubscribeResponse, 200: ResubscribeResponse, ...tokenErrors },
+      },
+      config: { ...tokenRoute, idempotent: true },
     },
-    config: { ...tokenRoute, idempotent: true },
-  }, async (request, reply) => {
-    const result = await service.resubscribe(claimsOf(request), request.body?.locale);
-    return reply.code(result.status === 'confirmation_sent' ? 202 : 200).send(result);
-  });
+    async (request, reply) => {
+      const result = await service.resubscribe(claimsOf(request), request.body?.locale);
+      return reply.code(result.status === 'confirmation_sent' ? 202 : 200).send(result);
+    },
+  );
 
-  app.get('/preference-center/export', {
-    schema: {
-      tags: ['preference-center'], operationId: 'exportPreferenceData', summary: 'Everything held about the subscriber, as a JSON download',
-      description: 'Needs a link emailed on request (request-link); a link from any other email answers 403 fresh_link_required.',
-      querystring: TokenQuery, response: { 200: ExportResponse, 403: ErrorResponse, ...tokenErrors },
+  app.get(
+    '/preference-center/export',
+    {
+      schema: {
+        tags: ['preference-center'],
+        operationId: 'exportPreferenceData',
+        summary: 'Everything held about the subscriber, as a JSON download',
+        description: 'Needs a link emailed on request (request-link); a link from any other email answers 403 fresh_link_required.',
+        querystring: TokenQuery,
+        response: { 200: ExportResponse, 403: ErrorResponse, ...tokenErrors },
+      },
+      config: tokenRoute,
     },
-    config: tokenRoute,
-  }, async (request, reply) => {
-    const data = await service.export(claimsOf(request));
-    return reply.header('content-disposition', 'attachment; filename="my-subscription-data.json"').send(data);
-  });
+    async (request, reply) => {
+      const data = await service.export(claimsOf(request));
+      return reply.header('content-disposition', 'attachment; filename="my-subscription-data.json"').send(data);
+    },
+  );
 
-  app.delete('/preference-center', {
-    schema: {
-      tags: ['preference-center'], operationId: 'deletePreferenceData', summary: 'Erase the subscriber and everything about them (irreversible)',
-      description: 'Needs a link emailed on request (request-link); a link from any other email answers 403 fresh_link_required.',
-      querystring: TokenQuery, response: { 204: NoContent, 403: ErrorResponse, ...tokenErrors },
+  app.delete(
+    '/preference-center',
+    {
+      schema: {
+        tags: ['preference-center'],
+        operationId: 'deletePreferenceData',
+        summary: 'Erase the subscriber and everything about them (irreversible)',
+        description: 'Needs a link emailed on request (request-link); a link from any other email answers 403 fresh_link_required.',
+        querystring: TokenQuery,
+        response: { 204: NoContent, 403: ErrorResponse, ...tokenErrors },
+      },
+      config: tokenRoute,
     },
-    config: tokenRoute,
-  }, async (request, reply) => {
-    await service.erase(claimsOf(request), from(request));
-    return reply.code(204).send(null);
-  });
+    async (request, reply) => {
+      await service.erase(claimsOf(request), from(request));
+      return reply.code(204).send(null);
+    },
+  );
 
-  app.post('/preference-center/request-link', {
-    schema: {
-      tags: ['preference-center'], operationId: 'requestPreferenceLink', summary: 'Email a fresh link; the answer is the same whether or not the address is known',
-      body: RequestLinkBody, response: { 202: AcceptedResponse, 422: ErrorResponse, 429: ErrorResponse },
+  app.post(
+    '/preference-center/request-link',
+    {
+      schema: {
+        tags: ['preference-center'],
+        operationId: 'requestPreferenceLink',
+        summary: 'Email a fresh link; the answer is the same whether or not the address is known',
+        body: RequestLinkBody,
+        response: { 202: AcceptedResponse, 422: ErrorResponse, 429: ErrorResponse },
+      },
+      config: { access: { public: true }, idempotent: true, rateLimit: { max: config.RATE_LIMIT_PUBLIC_FORM_PER_MINUTE } },
     },
-    config: { access: { public: true }, idempotent: true, rateLimit: { max: config.RATE_LIMIT_PUBLIC_FORM_PER_MINUTE } },
-  }, async (request, reply) => reply.code(202).send(await service.requestLink(request.body)));
+    async (request, reply) => reply.code(202).send(await service.requestLink(request.body)),
+  );
 };

@@ -12,9 +12,12 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 export const PreferenceToken = Type.String({ minLength: 16, maxLength: 2048, description: 'The signed link token from the preference-center URL' });
 export const TokenQuery = Type.Object({ token: PreferenceToken }, { additionalProperties: false });
 
-export const CreatePreferenceTokenBody = Type.Object({
-  expires_in: Type.Optional(Type.Integer({ minimum: 300, maximum: 90 * 86_400, description: 'Lifetime in seconds: 7 days when left out, at most 90 days' })),
-}, { additionalProperties: false });
+export const CreatePreferenceTokenBody = Type.Object(
+  {
+    expires_in: Type.Optional(Type.Integer({ minimum: 300, maximum: 90 * 86_400, description: 'Lifetime in seconds: 7 days when left out, at most 90 days' })),
+  },
+  { additionalProperties: false },
+);
 
 export const PreferenceTokenResponse = Type.Object({
   token: Type.String(),
@@ -34,10 +37,16 @@ const TextsOut = Type.Object({
 const TextsByLocale = Type.Object({ en: Type.Optional(TextsOut), de: Type.Optional(TextsOut) });
 
 const text = (maxLength: number) => Type.Optional(Nullable(Type.String({ maxLength })));
-const TextsIn = Type.Object({
-  title: text(TEXT_LIMITS.title), intro: text(TEXT_LIMITS.intro), save: text(TEXT_LIMITS.save),
-  unsubscribe_all: text(TEXT_LIMITS.unsubscribe_all), consent: text(TEXT_LIMITS.consent),
-}, { additionalProperties: false, description: 'null removes a text, so the default applies again' });
+const TextsIn = Type.Object(
+  {
+    title: text(TEXT_LIMITS.title),
+    intro: text(TEXT_LIMITS.intro),
+    save: text(TEXT_LIMITS.save),
+    unsubscribe_all: text(TEXT_LIMITS.unsubscribe_all),
+    consent: text(TEXT_LIMITS.consent),
+  },
+  { additionalProperties: false, description: 'null removes a text, so the default applies again' },
+);
 
 /** What a subscriber's browser may know about the organization: name, look and words. */
 export const PublicOrganization = Type.Object({
@@ -61,9 +70,14 @@ export const PreferenceTag = Type.Object({
 export const PreferenceCenterView = Type.Object({
   subscriber: Type.Object({ email: Type.String(), first_name: Nullable(Type.String()), status: StringEnum(SUBSCRIBER_STATUSES) }),
   organization: PublicOrganization,
-  categories: Type.Array(Type.Object({ name: Type.String(), display_name: Type.String() }), { description: 'Categories of the public tags, in display order; tags without one come last' }),
+  categories: Type.Array(Type.Object({ name: Type.String(), display_name: Type.String() }), {
+    description: 'Categories of the public tags, in display order; tags without one come last',
+  }),
   tags: Type.Array(PreferenceTag, { description: 'Public tags, ordered by category and name' }),
-  can_manage_data: Type.Boolean({ description: 'Whether this link may export and erase the data: only links emailed on request (request-link) may; links from emails in general manage topics only' }),
+  can_manage_data: Type.Boolean({
+    description:
+      'Whether this link may export and erase the data: only links emailed on request (request-link) may; links from emails in general manage topics only',
+  }),
 });
 export type PreferenceCenterViewDto = Static<typeof PreferenceCenterView>;
 
@@ -74,10 +88,15 @@ export const SetTagResponse = Type.Object({ tag_id: Uuid, is_subscribed: Type.Bo
 /** Why someone leaves, when they say: a fixed list (no free text), kept in the consent history. */
 export const UNSUBSCRIBE_REASONS = ['too_many', 'not_relevant', 'never_signed_up', 'other'] as const;
 export type UnsubscribeReason = (typeof UNSUBSCRIBE_REASONS)[number];
-export const UnsubscribeAllQuery = Type.Object({
-  token: PreferenceToken,
-  reason: Type.Optional(StringEnum(UNSUBSCRIBE_REASONS, { description: 'Optional: why (too many emails, not relevant, never signed up, other); stored in the consent history' })),
-}, { additionalProperties: false });
+export const UnsubscribeAllQuery = Type.Object(
+  {
+    token: PreferenceToken,
+    reason: Type.Optional(
+      StringEnum(UNSUBSCRIBE_REASONS, { description: 'Optional: why (too many emails, not relevant, never signed up, other); stored in the consent history' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const UnsubscribeAllResponse = Type.Object({
   status: StringEnum(SUBSCRIBER_STATUSES),
@@ -91,35 +110,72 @@ export const UndoResponse = Type.Object({ status: StringEnum(SUBSCRIBER_STATUSES
 export const ResubscribeBody = Type.Object({ locale: Type.Optional(LocaleSchema) }, { additionalProperties: false });
 export const ResubscribeResponse = Type.Object({ status: StringEnum(['confirmation_sent', 'already_active'] as const) });
 
-const ExportTag = Type.Object({ name: Type.String(), slug: Type.String(), status: Type.String(), source: Type.String(), subscribed_at: NullableTimestamp, unsubscribed_at: NullableTimestamp });
+const ExportTag = Type.Object({
+  name: Type.String(),
+  slug: Type.String(),
+  status: Type.String(),
+  source: Type.String(),
+  subscribed_at: NullableTimestamp,
+  unsubscribed_at: NullableTimestamp,
+});
 const ExportHistory = Type.Object({
-  action: Type.String(), tag: Nullable(Type.Object({ name: Type.String(), slug: Type.String() })), source: Type.String(),
-  ip: Nullable(Type.String()), user_agent: Nullable(Type.String()), details: Type.Record(Type.String(), Type.Unknown()), created_at: Timestamp,
+  action: Type.String(),
+  tag: Nullable(Type.Object({ name: Type.String(), slug: Type.String() })),
+  source: Type.String(),
+  ip: Nullable(Type.String()),
+  user_agent: Nullable(Type.String()),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  created_at: Timestamp,
 });
 export const ExportResponse = Type.Object({
   exported_at: Timestamp,
   organization: Type.Object({ name: Type.String() }),
   subscriber: Type.Object({
-    id: Uuid, email: Type.String(), status: Type.String(), first_name: Nullable(Type.String()), last_name: Nullable(Type.String()),
-    metadata: Type.Record(Type.String(), Type.Unknown()), source: Type.String(),
-    confirmed_at: NullableTimestamp, unsubscribed_at: NullableTimestamp, created_at: Timestamp, updated_at: Timestamp,
+    id: Uuid,
+    email: Type.String(),
+    status: Type.String(),
+    first_name: Nullable(Type.String()),
+    last_name: Nullable(Type.String()),
+    metadata: Type.Record(Type.String(), Type.Unknown()),
+    source: Type.String(),
+    confirmed_at: NullableTimestamp,
+    unsubscribed_at: NullableTimestamp,
+    created_at: Timestamp,
+    updated_at: Timestamp,
   }),
   tags: Type.Array(ExportTag),
   consent_history: Type.Array(ExportHistory),
   notes: Type.Array(Type.Object({ body: Type.String(), created_at: Timestamp })),
-  messages: Type.Array(Type.Object({
-    id: Uuid, category: Type.String(), from_address: Type.String(), to_address: Type.String(), subject: Type.String(), text: Type.String(),
-    status: Type.String(), created_at: Timestamp, sent_at: NullableTimestamp, delivered_at: NullableTimestamp, opened_at: NullableTimestamp,
-    clicked_at: NullableTimestamp, bounced_at: NullableTimestamp, complained_at: NullableTimestamp,
-  }), { description: 'Emails sent to the subscriber, newest first' }),
+  messages: Type.Array(
+    Type.Object({
+      id: Uuid,
+      category: Type.String(),
+      from_address: Type.String(),
+      to_address: Type.String(),
+      subject: Type.String(),
+      text: Type.String(),
+      status: Type.String(),
+      created_at: Timestamp,
+      sent_at: NullableTimestamp,
+      delivered_at: NullableTimestamp,
+      opened_at: NullableTimestamp,
+      clicked_at: NullableTimestamp,
+      bounced_at: NullableTimestamp,
+      complained_at: NullableTimestamp,
+    }),
+    { description: 'Emails sent to the subscriber, newest first' },
+  ),
 });
 
 const OrganizationSlug = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9-]+$' });
-export const RequestLinkBody = Type.Object({
-  email: Type.String({ format: 'email', minLength: 3, maxLength: 254 }),
-  organization: OrganizationSlug,
-  locale: Type.Optional(LocaleSchema),
-}, { additionalProperties: false });
+export const RequestLinkBody = Type.Object(
+  {
+    email: Type.String({ format: 'email', minLength: 3, maxLength: 254 }),
+    organization: OrganizationSlug,
+    locale: Type.Optional(LocaleSchema),
+  },
+  { additionalProperties: false },
+);
 export const AcceptedResponse = Type.Object({ status: Type.Literal('accepted'), message: Type.String() });
 
 const Origin = Type.String({ maxLength: 200, pattern: '^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$', description: 'scheme://host[:port], no path' });
@@ -134,13 +190,16 @@ export const SettingsResponse = Type.Object({
   locale: LocaleSchema,
 });
 
-export const SettingsPatchBody = Type.Object({
-  texts: Type.Optional(Type.Object({ en: Type.Optional(TextsIn), de: Type.Optional(TextsIn) }, { additionalProperties: false })),
-  logo_url: Type.Optional(Nullable(Type.String({ maxLength: 2048, pattern: '^https://[^\\s"\'<>]+$', description: 'An https URL' }))),
-  accent_color: Type.Optional(Nullable(Type.String({ pattern: '^#[0-9a-fA-F]{6}$' }))),
-  double_opt_in: Type.Optional(Type.Boolean()),
-  embed_origins: Type.Optional(Type.Array(Origin, { maxItems: 20 })),
-  form_origins: Type.Optional(Type.Array(Origin, { maxItems: 20 })),
-  locale: Type.Optional(LocaleSchema),
-}, { additionalProperties: false, minProperties: 1 });
+export const SettingsPatchBody = Type.Object(
+  {
+    texts: Type.Optional(Type.Object({ en: Type.Optional(TextsIn), de: Type.Optional(TextsIn) }, { additionalProperties: false })),
+    logo_url: Type.Optional(Nullable(Type.String({ maxLength: 2048, pattern: '^https://[^\\s"\'<>]+$', description: 'An https URL' }))),
+    accent_color: Type.Optional(Nullable(Type.String({ pattern: '^#[0-9a-fA-F]{6}$' }))),
+    double_opt_in: Type.Optional(Type.Boolean()),
+    embed_origins: Type.Optional(Type.Array(Origin, { maxItems: 20 })),
+    form_origins: Type.Optional(Type.Array(Origin, { maxItems: 20 })),
+    locale: Type.Optional(LocaleSchema),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 export type SettingsPatchInput = Static<typeof SettingsPatchBody>;

@@ -62,7 +62,9 @@ export function createPreferenceCenterService(deps: {
   async function deadLink(error: AppError, genuine: TokenClaims): Promise<AppError> {
     const organization = await repo.organizationById(genuine.organizationId);
     if (!organization) return error;
-    return new AppError(error.status, error.code, error.message, { details: [{ field: 'token', message: error.message, organization: organization.slug, organization_name: organization.name }] });
+    return new AppError(error.status, error.code, error.message, {
+      details: [{ field: 'token', message: error.message, organization: organization.slug, organization_name: organization.name }],
+    });
   }
 
   async function lockSubscriber(trx: Parameters<SubscriberRepository['lock']>[0], claims: TokenClaims) {
@@ -108,7 +110,9 @@ export function createPreferenceCenterService(deps: {
           ? (await subscribers.subscribeTags(trx, organizationId, [{ subscriberId: subscriber.id, tagId }], SOURCE)).length > 0
           : (await subscribers.unsubscribeTags(trx, organizationId, subscriber.id, [tagId], SOURCE)).length > 0;
         if (!didChange) return false;
-        await subscribers.insertHistory(trx, organizationId, [historyRow(subscriber.id, subscribed ? 'tag_subscribed' : 'tag_unsubscribed', origin(from), tagId)]);
+        await subscribers.insertHistory(trx, organizationId, [
+          historyRow(subscriber.id, subscribed ? 'tag_subscribed' : 'tag_unsubscribed', origin(from), tagId),
+        ]);
         await insertEvents(trx, organizationId, [tagEvent(subscribed ? 'tag.subscribed' : 'tag.unsubscribed', subscriber, tag, SOURCE)]);
         return true;
       });
@@ -133,7 +137,11 @@ export function createPreferenceCenterService(deps: {
           next = 'unsubscribed';
           await subscribers.update(trx, organizationId, subscriber.id, { status: next });
           history.push(historyRow(subscriber.id, 'status_changed', origin(from), null, { from: subscriber.status, to: next, batch, ...said }));
-          events.push({ type: 'subscriber.updated', subjectId: subscriber.id, payload: { subscriber: { id: subscriber.id, email: subscriber.email, status: next }, changed_fields: ['status'], source: SOURCE } });
+          events.push({
+            type: 'subscriber.updated',
+            subjectId: subscriber.id,
+            payload: { subscriber: { id: subscriber.id, email: subscriber.email, status: next }, changed_fields: ['status'], source: SOURCE },
+          });
         }
         await subscribers.insertHistory(trx, organizationId, history);
         await insertEvents(trx, organizationId, events);
@@ -158,8 +166,17 @@ export function createPreferenceCenterService(deps: {
         if (restoresStatus && (!done.isLatestStatusChange || subscriber.status !== 'unsubscribed')) {
           throw new AppError(409, 'undo_not_possible', 'This can no longer be undone; use resubscribe instead');
         }
-        const changed = await subscribers.subscribeTags(trx, organizationId, done.tagIds.map((tagId) => ({ subscriberId: subscriber.id, tagId })), SOURCE);
-        const tags = await repo.findPublicTagsByIds(trx, organizationId, changed.map((c) => c.tag_id));
+        const changed = await subscribers.subscribeTags(
+          trx,
+          organizationId,
+          done.tagIds.map((tagId) => ({ subscriberId: subscriber.id, tagId })),
+          SOURCE,
+        );
+        const tags = await repo.findPublicTagsByIds(
+          trx,
+          organizationId,
+          changed.map((c) => c.tag_id),
+        );
         const history: HistoryInsert[] = changed.map((c) => historyRow(subscriber.id, 'tag_subscribed', origin(from), c.tag_id, { undo_of: batch }));
         const events: OutboxEvent[] = tags.map((tag) => tagEvent('tag.subscribed', subscriber, tag, SOURCE));
         let status = subscriber.status;
@@ -167,7 +184,11 @@ export function createPreferenceCenterService(deps: {
           status = done.previousStatus!;
           await subscribers.update(trx, organizationId, subscriber.id, { status });
           history.push(historyRow(subscriber.id, 'status_changed', origin(from), null, { from: subscriber.status, to: status, undo_of: batch }));
-          events.push({ type: 'subscriber.updated', subjectId: subscriber.id, payload: { subscriber: { id: subscriber.id, email: subscriber.email, status }, changed_fields: ['status'], source: SOURCE } });
+          events.push({
+            type: 'subscriber.updated',
+            subjectId: subscriber.id,
+            payload: { subscriber: { id: subscriber.id, email: subscriber.email, status }, changed_fields: ['status'], source: SOURCE },
+          });
         }
         await subscribers.insertHistory(trx, organizationId, history);
         await insertEvents(trx, organizationId, events);
@@ -206,8 +227,13 @@ export function createPreferenceCenterService(deps: {
         subscriber: profile,
         tags,
         consent_history: history.map((row) => ({
-          action: row.action, tag: row.tag_name ? { name: row.tag_name, slug: row.tag_slug! } : null, source: row.source,
-          ip: row.ip, user_agent: row.user_agent, details: row.details as Record<string, unknown>, created_at: row.created_at,
+          action: row.action,
+          tag: row.tag_name ? { name: row.tag_name, slug: row.tag_slug! } : null,
+          source: row.source,
+          ip: row.ip,
+          user_agent: row.user_agent,
+          details: row.details as Record<string, unknown>,
+          created_at: row.created_at,
         })),
         notes: notes.map((note) => ({ body: note.body, created_at: note.created_at })),
         messages,
@@ -238,7 +264,13 @@ export function createPreferenceCenterService(deps: {
         const locale = input.locale ?? supportedLocale(organization.locale);
         // Sent to the address now, so this link may also export and erase (see links.ts).
         const link = links.preference(organization.id, subscriber.id, PREFERENCE_TOKEN_TTL_SECONDS, 'data');
-        const message = preferenceLinkEmail({ locale, organizationName: organization.name, firstName: subscriber.first_name, url: link.url, validDays: PREFERENCE_TOKEN_TTL_SECONDS / 86_400 });
+        const message = preferenceLinkEmail({
+          locale,
+          organizationName: organization.name,
+          firstName: subscriber.first_name,
+          url: link.url,
+          validDays: PREFERENCE_TOKEN_TTL_SECONDS / 86_400,
+        });
         deps.background.run('preference link email', () => deps.mailer.send(organization, subscriber.email, message, 'preference_link'));
       }
       return { status: 'accepted' as const, message: 'If this address is subscribed, a new link is on its way.' };

@@ -80,8 +80,11 @@ export function createPublicSubscribeService(deps: {
       const tags = await repo.findPublicTagsBySlugs(db, organization.id, slugs);
       const missing = slugs.filter((s) => !tags.some((tag) => tag.slug === s));
       if (missing.length > 0) {
-        throw unprocessable('unknown_topic', 'The form names topics that are not public topics of this organization',
-          missing.map((s) => ({ field: `tags.${(input.tags ?? []).indexOf(s)}`, message: `"${s}" is not a public topic` })));
+        throw unprocessable(
+          'unknown_topic',
+          'The form names topics that are not public topics of this organization',
+          missing.map((s) => ({ field: `tags.${(input.tags ?? []).indexOf(s)}`, message: `"${s}" is not a public topic` })),
+        );
       }
       const email = input.email.trim();
       await deps.addressLimiter.hit('confirm', organization.id, email);
@@ -92,9 +95,17 @@ export function createPublicSubscribeService(deps: {
       let created = false;
       if (!subscriber) {
         try {
-          subscriber = await deps.subscribers.create(organization.id, {
-            email, first_name: input.first_name?.trim() || null, tags: slugs, status: doubleOptIn ? 'pending' : 'active', source: 'form',
-          }, origin);
+          subscriber = await deps.subscribers.create(
+            organization.id,
+            {
+              email,
+              first_name: input.first_name?.trim() || null,
+              tags: slugs,
+              status: doubleOptIn ? 'pending' : 'active',
+              source: 'form',
+            },
+            origin,
+          );
           created = true;
         } catch (error) {
           if (!(error instanceof AppError && error.code === 'subscriber_exists')) throw error;
@@ -113,10 +124,20 @@ export function createPublicSubscribeService(deps: {
       const newTags = tags.filter((tag) => !current.tags.some((held) => held.id === tag.id));
       if (current.status === 'active' && newTags.length === 0) return accepted;
       if (current.status === 'active' && !doubleOptIn) {
-        await deps.subscribers.addTags(organization.id, current.id, newTags.map((tag) => tag.slug), origin);
+        await deps.subscribers.addTags(
+          organization.id,
+          current.id,
+          newTags.map((tag) => tag.slug),
+          origin,
+        );
         return accepted;
       }
-      sendConfirmationLater(organization, current, newTags.map((tag) => tag.id), input.locale);
+      sendConfirmationLater(
+        organization,
+        current,
+        newTags.map((tag) => tag.id),
+        input.locale,
+      );
       return accepted;
     },
   };

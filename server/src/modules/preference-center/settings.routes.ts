@@ -10,17 +10,32 @@ import { SettingsPatchBody, SettingsResponse } from './preference-center.schemas
  * admin decision, and viewers have no use for the raw settings.
  */
 export const preferenceSettingsRoutes: FastifyPluginAsyncTypebox<{ settings: PreferenceSettingsService }> = async (app, { settings }) => {
-
-  app.get('/settings/preference-center', {
-    schema: { tags: ['settings'], operationId: 'getPreferenceCenterSettings', summary: 'Texts, branding, double opt-in and allowed origins of the preference center', response: { 200: SettingsResponse, ...authErrors } },
-    config: { access: { scope: 'subscribers:write' } },
-  }, async (request) => settings.get(requireAuth(request).organizationId));
-
-  app.patch('/settings/preference-center', {
-    schema: {
-      tags: ['settings'], operationId: 'updatePreferenceCenterSettings', summary: 'Change preference-center settings; texts merge per locale, null restores a default text',
-      body: SettingsPatchBody, response: { 200: SettingsResponse, ...authErrors },
+  app.get(
+    '/settings/preference-center',
+    {
+      schema: {
+        tags: ['settings'],
+        operationId: 'getPreferenceCenterSettings',
+        summary: 'Texts, branding, double opt-in and allowed origins of the preference center',
+        response: { 200: SettingsResponse, ...authErrors },
+      },
+      config: { access: { scope: 'subscribers:write' } },
     },
-    config: { access: { scope: 'subscribers:write' } },
-  }, async (request) => settings.update(requireAuth(request).organizationId, request.body));
+    async (request) => settings.get(requireAuth(request).organizationId),
+  );
+
+  app.patch(
+    '/settings/preference-center',
+    {
+      schema: {
+        tags: ['settings'],
+        operationId: 'updatePreferenceCenterSettings',
+        summary: 'Change preference-center settings; texts merge per locale, null restores a default text',
+        body: SettingsPatchBody,
+        response: { 200: SettingsResponse, ...authErrors },
+      },
+      config: { access: { scope: 'subscribers:write' } },
+    },
+    async (request) => settings.update(requireAuth(request).organizationId, request.body),
+  );
 };

@@ -92,8 +92,7 @@ export function mergeSettings(current: PreferenceCenterSettings, patch: Settings
 }
 
 /** The organization's locale when the app supports it, else English. */
-export const supportedLocale = (value: string | null | undefined): Locale =>
-  (LOCALES as readonly string[]).includes(value ?? '') ? (value as Locale) : 'en';
+export const supportedLocale = (value: string | null | undefined): Locale => ((LOCALES as readonly string[]).includes(value ?? '') ? (value as Locale) : 'en');
 
 /** The organization as a subscriber's browser sees it: name, look and words, nothing about sending. */
 export function publicOrganization(profile: OrganizationProfile) {
@@ -109,8 +108,10 @@ export function publicOrganization(profile: OrganizationProfile) {
 }
 
 const DEFAULT_CONSENT: Record<Locale, (organization: string) => string> = {
-  en: (organization) => `Yes, I want to receive emails from ${organization} about the topics I chose. I can unsubscribe at any time with the link in every email.`,
-  de: (organization) => `Ja, ich möchte E-Mails von ${organization} zu den gewählten Themen erhalten. Ich kann mich jederzeit über den Link in jeder E-Mail abmelden.`,
+  en: (organization) =>
+    `Yes, I want to receive emails from ${organization} about the topics I chose. I can unsubscribe at any time with the link in every email.`,
+  de: (organization) =>
+    `Ja, ich möchte E-Mails von ${organization} zu den gewählten Themen erhalten. Ich kann mich jederzeit über den Link in jeder E-Mail abmelden.`,
 };
 
 /**
@@ -119,5 +120,8 @@ const DEFAULT_CONSENT: Record<Locale, (organization: string) => string> = {
  */
 export function consentWording(profile: OrganizationProfile): Record<Locale, string> {
   const settings = readSettings(profile.preference_center);
-  return Object.fromEntries(LOCALES.map((locale) => [locale, settings.texts[locale]?.consent ?? DEFAULT_CONSENT[locale](profile.name)])) as Record<Locale, string>;
+  return Object.fromEntries(LOCALES.map((locale) => [locale, settings.texts[locale]?.consent ?? DEFAULT_CONSENT[locale](profile.name)])) as Record<
+    Locale,
+    string
+  >;
 }

@@ -18,7 +18,10 @@ const PREFIX = '/preferences';
  * Pages). The page is embeddable only by the origins its organization lists (CSP frame-ancestors, which
  * needs the organization, so it is read from the link on every page load) and is never indexed.
  */
-export async function registerPreferenceSite(app: FastifyInstance, deps: { config: Pick<Config, 'WEB_DIST_DIR'>; links: Links; repository: PreferenceCenterRepository }): Promise<void> {
+export async function registerPreferenceSite(
+  app: FastifyInstance,
+  deps: { config: Pick<Config, 'WEB_DIST_DIR'>; links: Links; repository: PreferenceCenterRepository },
+): Promise<void> {
   const root = path.join(deps.config.WEB_DIST_DIR || CHECKOUT_WEB_DIST, 'preferences');
   const indexFile = path.join(root, 'index.html');
   if (!existsSync(indexFile)) return;
@@ -44,7 +47,8 @@ export async function registerPreferenceSite(app: FastifyInstance, deps: { confi
 
     // Hashed file names never change content, so browsers may keep them for a year.
     site.get(`${PREFIX}/assets/*`, { schema: { hide: true }, config: { rateLimit: false } }, (request, reply) =>
-      reply.sendFile((request.params as { '*': string })['*'], { maxAge: '365d', immutable: true }));
+      reply.sendFile((request.params as { '*': string })['*'], { maxAge: '365d', immutable: true }),
+    );
 
     site.get(PREFIX, { schema: { hide: true }, config: { rateLimit: false } }, (request, reply) => {
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
@@ -54,8 +58,16 @@ export async function registerPreferenceSite(app: FastifyInstance, deps: { confi
     // Every other path is the SPA, which routes on the client (/preferences/ and /preferences/confirm).
     site.get(`${PREFIX}/*`, { schema: { hide: true }, config: { rateLimit: false } }, async (request, reply) => {
       const csp = [
-        "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' https: data:", "connect-src 'self'",
-        "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", `frame-ancestors ${await frameAncestors(request)}`,
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' https: data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        `frame-ancestors ${await frameAncestors(request)}`,
       ].join('; ');
       // The page's first API call starts with the HTML instead of after the JavaScript has run.
       const token = (request.query as { token?: unknown }).token;

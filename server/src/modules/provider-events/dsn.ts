@@ -33,7 +33,10 @@ const MAX_PARTS = 20;
 /** Header block → lower-case name → values, with folded lines joined. */
 function parseHeaders(block: string): Map<string, string[]> {
   const headers = new Map<string, string[]>();
-  for (const line of block.replace(/\r\n/g, '\n').replace(/\n[ \t]+/g, ' ').split('\n')) {
+  for (const line of block
+    .replace(/\r\n/g, '\n')
+    .replace(/\n[ \t]+/g, ' ')
+    .split('\n')) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
@@ -49,7 +52,11 @@ function splitEntity(text: string): { head: string; body: string } {
 }
 
 const first = (headers: Map<string, string[]>, name: string): string | undefined => headers.get(name)?.[0];
-const boundaryOf = (contentType: string | undefined): string | undefined => /boundary\s*=\s*(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? '')?.slice(1).find(Boolean);
+const boundaryOf = (contentType: string | undefined): string | undefined =>
+  /boundary\s*=\s*(?:"([^"]+)"|([^;\s]+))/i
+    .exec(contentType ?? '')
+    ?.slice(1)
+    .find(Boolean);
 const typeOf = (contentType: string | undefined): string => (contentType ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
 
 /** The parts of a multipart body, each as its raw text (headers and body). */
@@ -57,19 +64,31 @@ function parts(body: string, boundary: string): string[] {
   const delimiter = `--${boundary}`;
   const sections = body.split(new RegExp(`\\r?\\n?${delimiter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   // The text before the first delimiter is the preamble; a section starting with "--" is the epilogue.
-  return sections.slice(1).filter((section) => !section.startsWith('--')).map((section) => section.replace(/^[ \t]*\r?\n/, '')).slice(0, MAX_PARTS);
+  return sections
+    .slice(1)
+    .filter((section) => !section.startsWith('--'))
+    .map((section) => section.replace(/^[ \t]*\r?\n/, ''))
+    .slice(0, MAX_PARTS);
 }
 
 /** The per-recipient field groups of a message/delivery-status body (the first group is per-message). */
 function recipientsOf(body: string): DsnRecipient[] {
-  const groups = body.replace(/\r\n/g, '\n').split(/\n[ \t]*\n/).map(parseHeaders);
-  return groups.filter((fields) => fields.has('final-recipient') || fields.has('original-recipient')).map((fields) => ({
-    // "rfc822; someone@example.com"
-    address: (first(fields, 'final-recipient') ?? first(fields, 'original-recipient') ?? '').replace(/^[^;]*;\s*/, '').replace(/^<|>$/g, '').trim(),
-    action: (first(fields, 'action') ?? '').toLowerCase(),
-    status: /\d\.\d{1,3}\.\d{1,3}/.exec(first(fields, 'status') ?? '')?.[0] ?? '',
-    diagnostic: (first(fields, 'diagnostic-code') ?? '').replace(/^[^;]*;\s*/, '').slice(0, 400),
-  }));
+  const groups = body
+    .replace(/\r\n/g, '\n')
+    .split(/\n[ \t]*\n/)
+    .map(parseHeaders);
+  return groups
+    .filter((fields) => fields.has('final-recipient') || fields.has('original-recipient'))
+    .map((fields) => ({
+      // "rfc822; someone@example.com"
+      address: (first(fields, 'final-recipient') ?? first(fields, 'original-recipient') ?? '')
+        .replace(/^[^;]*;\s*/, '')
+        .replace(/^<|>$/g, '')
+        .trim(),
+      action: (first(fields, 'action') ?? '').toLowerCase(),
+      status: /\d\.\d{1,3}\.\d{1,3}/.exec(first(fields, 'status') ?? '')?.[0] ?? '',
+      diagnostic: (first(fields, 'diagnostic-code') ?? '').replace(/^[^;]*;\s*/, '').slice(0, 400),
+    }));
 }
 
 export function parseDsn(raw: string): ParsedDsn {

@@ -13,13 +13,19 @@ export type { ProviderEventService } from './provider-events.service.ts';
  * Incoming provider webhooks (`POST /hooks/resend`): signature checked on the raw body, each event
  * applied once (delivered, bounced, complained, …), bounces and complaints suppressing the address.
  */
-export function createProviderEventsModule(deps: { db: Kysely<DB>; logger: Logger; config: Pick<Config, 'RESEND_WEBHOOK_SECRET' | 'BOUNCE_WEBHOOK_SECRET' | 'RETENTION_PROVIDER_EVENTS_DAYS'> }) {
+export function createProviderEventsModule(deps: {
+  db: Kysely<DB>;
+  logger: Logger;
+  config: Pick<Config, 'RESEND_WEBHOOK_SECRET' | 'BOUNCE_WEBHOOK_SECRET' | 'RETENTION_PROVIDER_EVENTS_DAYS'>;
+}) {
   const { db, config } = deps;
   const providerEvents = createProviderEventService({ db, providerEventRepository: createProviderEventRepository(), logger: deps.logger });
   return defineModule({
     name: 'provider-events',
     services: { providerEvents },
     rootRoutes: mount(providerHookRoutes, { secret: config.RESEND_WEBHOOK_SECRET, bounceSecret: config.BOUNCE_WEBHOOK_SECRET, events: providerEvents }),
-    retention: [{ name: 'provider_events', days: config.RETENTION_PROVIDER_EVENTS_DAYS, run: (cutoff, signal) => deleteProviderEventsBefore(db, cutoff, signal) }],
+    retention: [
+      { name: 'provider_events', days: config.RETENTION_PROVIDER_EVENTS_DAYS, run: (cutoff, signal) => deleteProviderEventsBefore(db, cutoff, signal) },
+    ],
   });
 }

@@ -28,7 +28,17 @@ export type DeliveryChange =
   | { kind: 'complained' }
   | { kind: 'failed'; reason: string };
 
-const messageColumns = ['id', 'organization_id', 'subscriber_id', 'template_id', 'campaign_id', 'to_address', 'provider_message_id', 'status', 'sent_at'] as const;
+const messageColumns = [
+  'id',
+  'organization_id',
+  'subscriber_id',
+  'template_id',
+  'campaign_id',
+  'to_address',
+  'provider_message_id',
+  'status',
+  'sent_at',
+] as const;
 
 /**
  * The statements that apply a provider delivery event. Each change only moves a message forward
@@ -39,14 +49,22 @@ export function createProviderEventRepository() {
   return {
     /** Records the event id; false when it was applied before (a redelivery). */
     async claimEvent(trx: Transaction<DB>, provider: string, id: string, type: string): Promise<boolean> {
-      const inserted = await trx.insertInto('provider_events').values({ provider, id, type })
-        .onConflict((oc) => oc.columns(['provider', 'id']).doNothing()).returning('id').executeTakeFirst();
+      const inserted = await trx
+        .insertInto('provider_events')
+        .values({ provider, id, type })
+        .onConflict((oc) => oc.columns(['provider', 'id']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
       return inserted !== undefined;
     },
 
     async linkEvent(trx: Transaction<DB>, provider: string, id: string, message: EventMessage): Promise<void> {
-      await trx.updateTable('provider_events').set({ organization_id: message.organization_id, email_message_id: message.id })
-        .where('provider', '=', provider).where('id', '=', id).execute();
+      await trx
+        .updateTable('provider_events')
+        .set({ organization_id: message.organization_id, email_message_id: message.id })
+        .where('provider', '=', provider)
+        .where('id', '=', id)
+        .execute();
     },
 
     async linkOrganization(trx: Transaction<DB>, provider: string, id: string, organizationId: string): Promise<void> {
@@ -57,14 +75,22 @@ export function createProviderEventRepository() {
      * The message an event is about: by our id (carried in its tags or its reference), else by the
      * provider's ids, in order (Resend's email id, then the Message-ID an SMTP send recorded).
      */
-    async findMessage(trx: Transaction<DB>, ref: { messageId?: string | undefined; providerMessageIds: (string | undefined)[] }): Promise<EventMessage | undefined> {
+    async findMessage(
+      trx: Transaction<DB>,
+      ref: { messageId?: string | undefined; providerMessageIds: (string | undefined)[] },
+    ): Promise<EventMessage | undefined> {
       if (ref.messageId) {
         const byId = await trx.selectFrom('email_messages').select(messageColumns).where('id', '=', ref.messageId).forUpdate().executeTakeFirst();
         if (byId) return byId;
       }
       for (const providerMessageId of ref.providerMessageIds) {
         if (!providerMessageId) continue;
-        const found = await trx.selectFrom('email_messages').select(messageColumns).where('provider_message_id', '=', providerMessageId).forUpdate().executeTakeFirst();
+        const found = await trx
+          .selectFrom('email_messages')
+          .select(messageColumns)
+          .where('provider_message_id', '=', providerMessageId)
+          .forUpdate()
+          .executeTakeFirst();
         if (found) return found;
       }
       return undefined;
@@ -76,9 +102,14 @@ export function createProviderEventRepository() {
 
     /** Soft bounces of an address in the organization since a moment (the message just bounced included). */
     async softBouncesSince(trx: Transaction<DB>, organizationId: string, address: string, since: Date): Promise<number> {
-      const row = await trx.selectFrom('email_messages').select((eb) => eb.fn.countAll<string>().as('count'))
-        .where('organization_id', '=', organizationId).where(sql`lower(to_address)`, '=', address.toLowerCase())
-        .where('error_code', '=', 'soft_bounce').where('bounced_at', '>=', since).executeTakeFirstOrThrow();
+      const row = await trx
+        .selectFrom('email_messages')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('organization_id', '=', organizationId)
+        .where(sql`lower(to_address)`, '=', address.toLowerCase())
+        .where('error_code', '=', 'soft_bounce')
+        .where('bounced_at', '>=', since)
+        .executeTakeFirstOrThrow();
       return Number(row.count);
     },
 
@@ -88,8 +119,10 @@ export function createProviderEventRepository() {
         case 'delivered':
           // Only a message that was still on its way is delivered: a late "delivered" after a bounce or a
           // complaint neither changes its status nor claims a delivery time.
-          await update.set({ status: 'delivered', delivered_at: sql`coalesce(delivered_at, ${at})`, updated_at: new Date() })
-            .where('status', 'in', ['queued', 'sending', 'sent', 'delivery_delayed']).execute();
+          await update
+            .set({ status: 'delivered', delivered_at: sql`coalesce(delivered_at, ${at})`, updated_at: new Date() })
+            .where('status', 'in', ['queued', 'sending', 'sent', 'delivery_delayed'])
+            .execute();
           return;
         case 'delivery_delayed':
           await update.set({ status: sql`case when status in ('sending', 'sent') then 'delivery_delayed' else status end`, updated_at: new Date() }).execute();
@@ -101,19 +134,29 @@ export function createProviderEventRepository() {
           await update.set({ clicked_at: sql`coalesce(clicked_at, ${at})`, click_count: sql`click_count + 1`, updated_at: new Date() }).execute();
           return;
         case 'bounced':
-          await update.set({
-            status: sql`case when status = 'complained' then status else 'bounced' end`, bounced_at: sql`coalesce(bounced_at, ${at})`,
-            error_code: change.hard ? 'hard_bounce' : 'soft_bounce', error_message: change.reason.slice(0, 500), updated_at: new Date(),
-          }).execute();
+          await update
+            .set({
+              status: sql`case when status = 'complained' then status else 'bounced' end`,
+              bounced_at: sql`coalesce(bounced_at, ${at})`,
+              error_code: change.hard ? 'hard_bounce' : 'soft_bounce',
+              error_message: change.reason.slice(0, 500),
+              updated_at: new Date(),
+            })
+            .execute();
           return;
         case 'complained':
           await update.set({ status: 'complained', complained_at: sql`coalesce(complained_at, ${at})`, updated_at: new Date() }).execute();
           return;
         case 'failed':
-          await update.set({
-            status: sql`case when status in ('delivered', 'bounced', 'complained') then status else 'failed' end`, failed_at: sql`coalesce(failed_at, ${at})`,
-            error_code: 'provider_failed', error_message: change.reason.slice(0, 500), updated_at: new Date(),
-          }).execute();
+          await update
+            .set({
+              status: sql`case when status in ('delivered', 'bounced', 'complained') then status else 'failed' end`,
+              failed_at: sql`coalesce(failed_at, ${at})`,
+              error_code: 'provider_failed',
+              error_message: change.reason.slice(0, 500),
+              updated_at: new Date(),
+            })
+            .execute();
       }
     },
 
@@ -122,24 +165,40 @@ export function createProviderEventRepository() {
      * to bounced or complained with a consent-history entry and an outbox event.
      */
     async suppress(trx: Transaction<DB>, message: SuppressTarget, reason: SuppressionCause, source: string): Promise<void> {
-      await trx.insertInto('suppressions').values({ id: newId(), organization_id: message.organization_id, email: message.to_address, reason, email_message_id: message.id })
-        .onConflict((oc) => oc.doNothing()).execute();
+      await trx
+        .insertInto('suppressions')
+        .values({ id: newId(), organization_id: message.organization_id, email: message.to_address, reason, email_message_id: message.id })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
       const status = reason === 'complaint' ? 'complained' : 'bounced';
-      const subscriber = await trx.selectFrom('subscribers').select(['id', 'email', 'status'])
+      const subscriber = await trx
+        .selectFrom('subscribers')
+        .select(['id', 'email', 'status'])
         .where('organization_id', '=', message.organization_id)
         .where((eb) => (message.subscriber_id ? eb('id', '=', message.subscriber_id) : eb(sql`lower(email)`, '=', message.to_address.toLowerCase())))
-        .forUpdate().executeTakeFirst();
+        .forUpdate()
+        .executeTakeFirst();
       // A complaint outranks a bounce; the same status again changes nothing.
       if (!subscriber || subscriber.status === status || (status === 'bounced' && subscriber.status === 'complained')) return;
       await trx.updateTable('subscribers').set({ status, updated_at: new Date() }).where('id', '=', subscriber.id).execute();
-      await trx.insertInto('subscription_history').values({
-        id: newId(), organization_id: message.organization_id, subscriber_id: subscriber.id, action: 'status_changed', source,
-        details: JSON.stringify({ from: subscriber.status, to: status, email_send_id: message.id }),
-      }).execute();
-      await insertEvents(trx, message.organization_id, [{
-        type: 'subscriber.updated', subjectId: subscriber.id,
-        payload: { subscriber: { id: subscriber.id, email: subscriber.email }, changed_fields: ['status'], status, source },
-      }]);
+      await trx
+        .insertInto('subscription_history')
+        .values({
+          id: newId(),
+          organization_id: message.organization_id,
+          subscriber_id: subscriber.id,
+          action: 'status_changed',
+          source,
+          details: JSON.stringify({ from: subscriber.status, to: status, email_send_id: message.id }),
+        })
+        .execute();
+      await insertEvents(trx, message.organization_id, [
+        {
+          type: 'subscriber.updated',
+          subjectId: subscriber.id,
+          payload: { subscriber: { id: subscriber.id, email: subscriber.email }, changed_fields: ['status'], status, source },
+        },
+      ]);
     },
 
     insertEvents: (trx: Transaction<DB>, organizationId: string, events: OutboxEvent[]) => insertEvents(trx, organizationId, events),
@@ -153,7 +212,13 @@ export type ProviderEventRepository = ReturnType<typeof createProviderEventRepos
 
 /** Retention: ids of provider events received before the cutoff (kept only to ignore redeliveries). */
 export async function deleteProviderEventsBefore(db: Kysely<DB>, cutoff: Date, signal?: AbortSignal): Promise<number> {
-  return deleteInChunks(async () => (await sql`
+  return deleteInChunks(
+    async () =>
+      (
+        await sql`
     delete from provider_events where (provider, id) in (
-      select provider, id from provider_events where received_at < ${cutoff} limit ${DELETE_CHUNK})`.execute(db)).numAffectedRows ?? 0n, signal);
+      select provider, id from provider_events where received_at < ${cutoff} limit ${DELETE_CHUNK})`.execute(db)
+      ).numAffectedRows ?? 0n,
+    signal,
+  );
 }

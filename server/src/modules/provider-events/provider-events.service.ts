@@ -68,12 +68,18 @@ const bracketed = (id: string | undefined): string | undefined => (id ? (id.star
 
 function changeOf(event: ResendEvent): DeliveryChange | null {
   switch (event.type) {
-    case 'email.delivered': return { kind: 'delivered' };
-    case 'email.delivery_delayed': return { kind: 'delivery_delayed' };
-    case 'email.opened': return { kind: 'opened' };
-    case 'email.clicked': return { kind: 'clicked' };
-    case 'email.complained': return { kind: 'complained' };
-    case 'email.failed': return { kind: 'failed', reason: str(event.data?.failed?.reason) ?? 'failed' };
+    case 'email.delivered':
+      return { kind: 'delivered' };
+    case 'email.delivery_delayed':
+      return { kind: 'delivery_delayed' };
+    case 'email.opened':
+      return { kind: 'opened' };
+    case 'email.clicked':
+      return { kind: 'clicked' };
+    case 'email.complained':
+      return { kind: 'complained' };
+    case 'email.failed':
+      return { kind: 'failed', reason: str(event.data?.failed?.reason) ?? 'failed' };
     case 'email.bounced': {
       const bounce = event.data?.bounce;
       // Resend reports hard bounces as type "Permanent"; "Transient" and "Undetermined" may succeed later.
@@ -86,7 +92,8 @@ function changeOf(event: ResendEvent): DeliveryChange | null {
       const suppressed = event.data?.suppressed;
       return { kind: 'bounced', hard: true, reason: ['Suppressed', str(suppressed?.type), str(suppressed?.message)].filter(Boolean).join(': ') };
     }
-    default: return null;
+    default:
+      return null;
   }
 }
 
@@ -97,15 +104,22 @@ export function resendReport(eventId: string, raw: unknown): DeliveryReport {
   const at = str(event.created_at) && !Number.isNaN(Date.parse(event.created_at as string)) ? new Date(event.created_at as string) : new Date();
   const messageIdHeader = str(data?.message_id);
   return {
-    provider: PROVIDER, eventId, type: str(event.type) ?? 'unknown', change: changeOf(event), at,
+    provider: PROVIDER,
+    eventId,
+    type: str(event.type) ?? 'unknown',
+    change: changeOf(event),
+    at,
     messageId: tagValue(data?.tags, 'message_id'),
     // Mail relayed by Resend's SMTP carries no tags: its Message-ID holds our reference.
     ref: parseRef(messageIdHeader),
     providerMessageIds: [str(data?.email_id), bracketed(messageIdHeader)],
     organizationId: tagValue(data?.tags, 'organization_id'),
     recipient: Array.isArray(data?.to) ? str(data.to[0]) : str(data?.to),
-    engagement: data?.click ? { url: str(data.click.link), userAgent: str(data.click.userAgent), ip: str(data.click.ipAddress) }
-      : data?.open ? { userAgent: str(data.open.userAgent), ip: str(data.open.ipAddress) } : undefined,
+    engagement: data?.click
+      ? { url: str(data.click.link), userAgent: str(data.click.userAgent), ip: str(data.click.ipAddress) }
+      : data?.open
+        ? { userAgent: str(data.open.userAgent), ip: str(data.open.ipAddress) }
+        : undefined,
   };
 }
 
@@ -164,11 +178,24 @@ export function createProviderEventService(deps: { db: Kysely<DB>; providerEvent
       if ((change.kind === 'opened' || change.kind === 'clicked') && message.campaign_id) {
         // Counted once with the event id above; ignored by the statement where our own tracking is on.
         const kind = change.kind === 'opened' ? 'open' : 'click';
-        const verdict = classify({ kind, method: 'GET', userAgent: report.engagement?.userAgent, ip: report.engagement?.ip ?? null, sentAt: message.sent_at?.getTime() ?? null, at: report.at.getTime() });
+        const verdict = classify({
+          kind,
+          method: 'GET',
+          userAgent: report.engagement?.userAgent,
+          ip: report.engagement?.ip ?? null,
+          sentAt: message.sent_at?.getTime() ?? null,
+          at: report.at.getTime(),
+        });
         await repo.insertEngagement(trx, {
-          organizationId: message.organization_id, campaignId: message.campaign_id, messageId: message.id, kind, ...verdict,
+          organizationId: message.organization_id,
+          campaignId: message.campaign_id,
+          messageId: message.id,
+          kind,
+          ...verdict,
           url: kind === 'click' && report.engagement?.url && trackableUrl(report.engagement.url) ? report.engagement.url : null,
-          userAgent: report.engagement?.userAgent ?? null, source: 'resend', at: report.at,
+          userAgent: report.engagement?.userAgent ?? null,
+          source: 'resend',
+          at: report.at,
         });
       }
       await repo.insertEvents(trx, message.organization_id, [{ type: `email.${change.kind}`, subjectId: message.id, payload: eventPayload(message, change) }]);

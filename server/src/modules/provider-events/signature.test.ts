@@ -23,7 +23,9 @@ describe('Standard Webhooks signature', () => {
     expect(verifySignature(secret, { id: 'msg_1', timestamp: String(at), signature }, `${body} `, now)).toBe(false);
     expect(verifySignature(secret, { id: 'msg_2', timestamp: String(at), signature }, body, now)).toBe(false);
     expect(verifySignature(secret, { id: 'msg_1', timestamp: String(at + 1), signature }, body, now)).toBe(false);
-    expect(verifySignature(`whsec_${Buffer.from('another-secret').toString('base64')}`, { id: 'msg_1', timestamp: String(at), signature }, body, now)).toBe(false);
+    expect(verifySignature(`whsec_${Buffer.from('another-secret').toString('base64')}`, { id: 'msg_1', timestamp: String(at), signature }, body, now)).toBe(
+      false,
+    );
   });
 
   it('refuses deliveries older or newer than five minutes, and missing headers', () => {

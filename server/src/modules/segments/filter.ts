@@ -16,35 +16,63 @@ const MAX_VALUES = 100;
 
 const SUBSCRIBER_STATUSES = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'] as const;
 const OPERATORS = [
-  'eq', 'neq', 'in', 'not_in', 'domain', 'prefix', 'contains', 'before', 'after', 'between', 'within_days',
-  'gt', 'gte', 'lt', 'lte', 'exists', 'not_exists', 'any', 'all', 'none',
+  'eq',
+  'neq',
+  'in',
+  'not_in',
+  'domain',
+  'prefix',
+  'contains',
+  'before',
+  'after',
+  'between',
+  'within_days',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'exists',
+  'not_exists',
+  'any',
+  'all',
+  'none',
 ] as const;
 type Operator = (typeof OPERATORS)[number];
 const METADATA_TYPES = ['string', 'number', 'boolean', 'date'] as const;
 
 const Scalar = Type.Union([Type.String({ maxLength: 254 }), Type.Number(), Type.Boolean()]);
-const Condition = Type.Object({
-  field: Type.String({
-    pattern: '^(status|email|source|created_at|confirmed_at|tags|received|opened|clicked|metadata\\.[A-Za-z0-9_-]{1,64})$',
-    description: 'status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key>',
-  }),
-  op: StringEnum(OPERATORS),
-  type: Type.Optional(StringEnum(METADATA_TYPES, { description: 'The value type of a metadata field (default string)' })),
-  value: Type.Optional(Type.Union([Scalar, Type.Array(Scalar, { maxItems: MAX_VALUES })])),
-}, { additionalProperties: false });
+const Condition = Type.Object(
+  {
+    field: Type.String({
+      pattern: '^(status|email|source|created_at|confirmed_at|tags|received|opened|clicked|metadata\\.[A-Za-z0-9_-]{1,64})$',
+      description: 'status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key>',
+    }),
+    op: StringEnum(OPERATORS),
+    type: Type.Optional(StringEnum(METADATA_TYPES, { description: 'The value type of a metadata field (default string)' })),
+    value: Type.Optional(Type.Union([Scalar, Type.Array(Scalar, { maxItems: MAX_VALUES })])),
+  },
+  { additionalProperties: false },
+);
 
-const group = <T extends ReturnType<typeof Type.Object> | ReturnType<typeof Type.Union>>(item: T) => Type.Object({
-  match: StringEnum(['all', 'any'] as const, { description: 'all = AND, any = OR' }),
-  conditions: Type.Array(item, { minItems: 1, maxItems: MAX_CONDITIONS }),
-}, { additionalProperties: false });
+const group = <T extends ReturnType<typeof Type.Object> | ReturnType<typeof Type.Union>>(item: T) =>
+  Type.Object(
+    {
+      match: StringEnum(['all', 'any'] as const, { description: 'all = AND, any = OR' }),
+      conditions: Type.Array(item, { minItems: 1, maxItems: MAX_CONDITIONS }),
+    },
+    { additionalProperties: false },
+  );
 
 // Three levels spelled out: JSON Schema validation bounds the depth before any code walks the tree.
 const Level3 = group(Condition);
 const Level2 = group(Type.Union([Condition, Level3]));
-export const SegmentFilter = Type.Object({
-  match: StringEnum(['all', 'any'] as const, { description: 'all = AND, any = OR' }),
-  conditions: Type.Array(Type.Union([Condition, Level2]), { maxItems: MAX_CONDITIONS }),
-}, { $id: 'SegmentFilter', additionalProperties: false, description: 'Nested AND/OR groups (≤ 3 deep, ≤ 50 conditions) over subscriber fields' });
+export const SegmentFilter = Type.Object(
+  {
+    match: StringEnum(['all', 'any'] as const, { description: 'all = AND, any = OR' }),
+    conditions: Type.Array(Type.Union([Condition, Level2]), { maxItems: MAX_CONDITIONS }),
+  },
+  { $id: 'SegmentFilter', additionalProperties: false, description: 'Nested AND/OR groups (≤ 3 deep, ≤ 50 conditions) over subscriber fields' },
+);
 
 export type SegmentFilter = Static<typeof SegmentFilter>;
 type ConditionT = Static<typeof Condition>;
@@ -110,49 +138,72 @@ function textColumn(path: string, column: RawBuilder<unknown>, op: Operator, val
   const values = strings(path, value);
   if (allowed && values.some((v) => !allowed.includes(v))) fail(`${path}.value`, `must be one of ${allowed.join(', ')}`);
   switch (op) {
-    case 'eq': return sql<SqlBool>`${column} = ${oneString(path, value)}`;
-    case 'neq': return sql<SqlBool>`${column} <> ${oneString(path, value)}`;
-    case 'in': return sql<SqlBool>`${column} = any(${values}::text[])`;
-    case 'not_in': return sql<SqlBool>`not (${column} = any(${values}::text[]))`;
-    default: return unsupported(path, 'this field', op);
+    case 'eq':
+      return sql<SqlBool>`${column} = ${oneString(path, value)}`;
+    case 'neq':
+      return sql<SqlBool>`${column} <> ${oneString(path, value)}`;
+    case 'in':
+      return sql<SqlBool>`${column} = any(${values}::text[])`;
+    case 'not_in':
+      return sql<SqlBool>`not (${column} = any(${values}::text[]))`;
+    default:
+      return unsupported(path, 'this field', op);
   }
 }
 
 function timeColumn(path: string, column: RawBuilder<unknown>, op: Operator, value: ConditionT['value'], nullable: boolean): RawBuilder<SqlBool> {
   switch (op) {
-    case 'before': return sql<SqlBool>`${column} < ${instant(path, value)}::timestamptz`;
-    case 'after': return sql<SqlBool>`${column} >= ${instant(path, value)}::timestamptz`;
+    case 'before':
+      return sql<SqlBool>`${column} < ${instant(path, value)}::timestamptz`;
+    case 'after':
+      return sql<SqlBool>`${column} >= ${instant(path, value)}::timestamptz`;
     case 'between': {
       const list = asList(value);
       if (list.length !== 2) fail(`${path}.value`, 'must be [from, to]');
       return sql<SqlBool>`${column} >= ${instant(path, list[0])}::timestamptz and ${column} < ${instant(path, list[1])}::timestamptz`;
     }
-    case 'within_days': return sql<SqlBool>`${column} >= now() - make_interval(days => ${oneNumber(path, value, 36_500)}::int)`;
-    case 'exists': return nullable ? sql<SqlBool>`${column} is not null` : sql<SqlBool>`true`;
-    case 'not_exists': return nullable ? sql<SqlBool>`${column} is null` : sql<SqlBool>`false`;
-    default: return unsupported(path, 'a date', op);
+    case 'within_days':
+      return sql<SqlBool>`${column} >= now() - make_interval(days => ${oneNumber(path, value, 36_500)}::int)`;
+    case 'exists':
+      return nullable ? sql<SqlBool>`${column} is not null` : sql<SqlBool>`true`;
+    case 'not_exists':
+      return nullable ? sql<SqlBool>`${column} is null` : sql<SqlBool>`false`;
+    default:
+      return unsupported(path, 'a date', op);
   }
 }
 
 function emailCondition(path: string, op: Operator, value: ConditionT['value']): RawBuilder<SqlBool> {
   switch (op) {
-    case 'eq': return sql<SqlBool>`lower(s.email) = ${oneString(path, value).toLowerCase()}`;
-    case 'domain': return sql<SqlBool>`lower(s.email) like ${`%@${oneString(path, value).toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}`}`;
-    case 'prefix': return sql<SqlBool>`lower(s.email) like ${likePrefix(oneString(path, value))}`;
-    case 'contains': return sql<SqlBool>`lower(s.email) like ${likeContains(oneString(path, value))}`;
-    default: return unsupported(path, 'email', op);
+    case 'eq':
+      return sql<SqlBool>`lower(s.email) = ${oneString(path, value).toLowerCase()}`;
+    case 'domain':
+      return sql<SqlBool>`lower(s.email) like ${`%@${oneString(path, value)
+        .toLowerCase()
+        .replace(/[\\%_]/g, (c) => `\\${c}`)}`}`;
+    case 'prefix':
+      return sql<SqlBool>`lower(s.email) like ${likePrefix(oneString(path, value))}`;
+    case 'contains':
+      return sql<SqlBool>`lower(s.email) like ${likeContains(oneString(path, value))}`;
+    default:
+      return unsupported(path, 'email', op);
   }
 }
 
 function tagCondition(path: string, op: Operator, value: ConditionT['value'], tagIds: ReadonlyMap<string, string>): RawBuilder<SqlBool> {
   const ids = [...new Set(strings(path, value).map((ref) => tagIds.get(ref) ?? fail(`${path}.value`, `no tag "${ref}"`)))];
   // Only an active subscription to the topic counts: an unsubscribed topic is as good as no tag.
-  const subscribed = (predicate: RawBuilder<unknown>) => sql`select 1 from subscriber_tags st where st.subscriber_id = s.id and st.organization_id = s.organization_id and st.status = 'subscribed' and ${predicate}`;
+  const subscribed = (predicate: RawBuilder<unknown>) =>
+    sql`select 1 from subscriber_tags st where st.subscriber_id = s.id and st.organization_id = s.organization_id and st.status = 'subscribed' and ${predicate}`;
   switch (op) {
-    case 'any': return sql<SqlBool>`exists (${subscribed(sql`st.tag_id = any(${ids}::uuid[])`)})`;
-    case 'none': return sql<SqlBool>`not exists (${subscribed(sql`st.tag_id = any(${ids}::uuid[])`)})`;
-    case 'all': return sql<SqlBool>`(select count(*) from subscriber_tags st where st.subscriber_id = s.id and st.organization_id = s.organization_id and st.status = 'subscribed' and st.tag_id = any(${ids}::uuid[])) = ${ids.length}`;
-    default: return unsupported(path, 'tags', op);
+    case 'any':
+      return sql<SqlBool>`exists (${subscribed(sql`st.tag_id = any(${ids}::uuid[])`)})`;
+    case 'none':
+      return sql<SqlBool>`not exists (${subscribed(sql`st.tag_id = any(${ids}::uuid[])`)})`;
+    case 'all':
+      return sql<SqlBool>`(select count(*) from subscriber_tags st where st.subscriber_id = s.id and st.organization_id = s.organization_id and st.status = 'subscribed' and st.tag_id = any(${ids}::uuid[])) = ${ids.length}`;
+    default:
+      return unsupported(path, 'tags', op);
   }
 }
 
@@ -180,12 +231,18 @@ function metadataCondition(path: string, key: string, type: (typeof METADATA_TYP
     return unsupported(path, 'a date', op);
   }
   switch (op) {
-    case 'eq': return sql<SqlBool>`${string} = ${oneString(path, value)}`;
-    case 'neq': return sql<SqlBool>`${string} <> ${oneString(path, value)}`;
-    case 'in': return sql<SqlBool>`${string} = any(${strings(path, value)}::text[])`;
-    case 'prefix': return sql<SqlBool>`lower(${string}) like ${likePrefix(oneString(path, value))}`;
-    case 'contains': return sql<SqlBool>`lower(${string}) like ${likeContains(oneString(path, value))}`;
-    default: return unsupported(path, 'a string', op);
+    case 'eq':
+      return sql<SqlBool>`${string} = ${oneString(path, value)}`;
+    case 'neq':
+      return sql<SqlBool>`${string} <> ${oneString(path, value)}`;
+    case 'in':
+      return sql<SqlBool>`${string} = any(${strings(path, value)}::text[])`;
+    case 'prefix':
+      return sql<SqlBool>`lower(${string}) like ${likePrefix(oneString(path, value))}`;
+    case 'contains':
+      return sql<SqlBool>`lower(${string}) like ${likeContains(oneString(path, value))}`;
+    default:
+      return unsupported(path, 'a string', op);
   }
 }
 
@@ -196,9 +253,12 @@ function metadataCondition(path: string, key: string, type: (typeof METADATA_TYP
  * (opens and clicks: within the retention of raw events).
  */
 function engagementCondition(path: string, field: 'received' | 'opened' | 'clicked', op: Operator, value: ConditionT['value']): RawBuilder<SqlBool> {
-  const from = field === 'received'
-    ? (predicate: RawBuilder<unknown>) => sql`select 1 from email_messages m where m.subscriber_id = s.id and m.organization_id = s.organization_id and m.campaign_id is not null and m.sent_at is not null and ${predicate}`
-    : (predicate: RawBuilder<unknown>) => sql`select 1 from engagement_events e where e.organization_id = s.organization_id and e.subscriber_id = s.id and e.kind = ${field === 'opened' ? 'open' : 'click'} and not e.machine and ${predicate}`;
+  const from =
+    field === 'received'
+      ? (predicate: RawBuilder<unknown>) =>
+          sql`select 1 from email_messages m where m.subscriber_id = s.id and m.organization_id = s.organization_id and m.campaign_id is not null and m.sent_at is not null and ${predicate}`
+      : (predicate: RawBuilder<unknown>) =>
+          sql`select 1 from engagement_events e where e.organization_id = s.organization_id and e.subscriber_id = s.id and e.kind = ${field === 'opened' ? 'open' : 'click'} and not e.machine and ${predicate}`;
   const alias = field === 'received' ? 'm' : 'e';
   const campaign = sql.ref(`${alias}.campaign_id`);
   const at = sql.ref(field === 'received' ? 'm.sent_at' : 'e.occurred_at');
@@ -208,12 +268,20 @@ function engagementCondition(path: string, field: 'received' | 'opened' | 'click
     return ids;
   };
   switch (op) {
-    case 'eq': case 'in': return sql<SqlBool>`exists (${from(sql`${campaign} = any(${campaigns()}::uuid[])`)})`;
-    case 'neq': case 'not_in': return sql<SqlBool>`not exists (${from(sql`${campaign} = any(${campaigns()}::uuid[])`)})`;
-    case 'within_days': return sql<SqlBool>`exists (${from(sql`${at} >= now() - make_interval(days => ${oneNumber(path, value, 36_500)}::int)`)})`;
-    case 'exists': return sql<SqlBool>`exists (${from(sql`true`)})`;
-    case 'not_exists': return sql<SqlBool>`not exists (${from(sql`true`)})`;
-    default: return unsupported(path, field, op);
+    case 'eq':
+    case 'in':
+      return sql<SqlBool>`exists (${from(sql`${campaign} = any(${campaigns()}::uuid[])`)})`;
+    case 'neq':
+    case 'not_in':
+      return sql<SqlBool>`not exists (${from(sql`${campaign} = any(${campaigns()}::uuid[])`)})`;
+    case 'within_days':
+      return sql<SqlBool>`exists (${from(sql`${at} >= now() - make_interval(days => ${oneNumber(path, value, 36_500)}::int)`)})`;
+    case 'exists':
+      return sql<SqlBool>`exists (${from(sql`true`)})`;
+    case 'not_exists':
+      return sql<SqlBool>`not exists (${from(sql`true`)})`;
+    default:
+      return unsupported(path, field, op);
   }
 }
 
@@ -222,14 +290,24 @@ function compileCondition(path: string, condition: ConditionT, tagIds: ReadonlyM
   if (field.startsWith('metadata.')) return metadataCondition(path, field.slice('metadata.'.length), condition.type ?? 'string', op, value);
   if (condition.type) fail(`${path}.type`, 'only metadata fields take a type');
   switch (field) {
-    case 'status': return textColumn(path, sql`s.status`, op, value, SUBSCRIBER_STATUSES);
-    case 'source': return textColumn(path, sql`s.source`, op, value);
-    case 'email': return emailCondition(path, op, value);
-    case 'created_at': return timeColumn(path, sql`s.created_at`, op, value, false);
-    case 'confirmed_at': return timeColumn(path, sql`s.confirmed_at`, op, value, true);
-    case 'tags': return tagCondition(path, op, value, tagIds);
-    case 'received': case 'opened': case 'clicked': return engagementCondition(path, field, op, value);
-    default: return fail(`${path}.field`, 'unknown field');
+    case 'status':
+      return textColumn(path, sql`s.status`, op, value, SUBSCRIBER_STATUSES);
+    case 'source':
+      return textColumn(path, sql`s.source`, op, value);
+    case 'email':
+      return emailCondition(path, op, value);
+    case 'created_at':
+      return timeColumn(path, sql`s.created_at`, op, value, false);
+    case 'confirmed_at':
+      return timeColumn(path, sql`s.confirmed_at`, op, value, true);
+    case 'tags':
+      return tagCondition(path, op, value, tagIds);
+    case 'received':
+    case 'opened':
+    case 'clicked':
+      return engagementCondition(path, field, op, value);
+    default:
+      return fail(`${path}.field`, 'unknown field');
   }
 }
 

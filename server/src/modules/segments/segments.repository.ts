@@ -51,24 +51,38 @@ export function createSegmentRepository(db: Kysely<DB>) {
     async list(organizationId: string, options: { limit: number; beforeId?: string }): Promise<SegmentRow[]> {
       let query = db.selectFrom('segments').select(columns).where('organization_id', '=', organizationId);
       if (options.beforeId) query = query.where('id', '<', options.beforeId);
-      return await query.orderBy('id', 'desc').limit(options.limit + 1).execute() as SegmentRow[];
+      return (await query
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute()) as SegmentRow[];
     },
 
     async find(organizationId: string, id: string): Promise<SegmentRow | undefined> {
-      return await db.selectFrom('segments').select(columns).where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst() as SegmentRow | undefined;
+      return (await db.selectFrom('segments').select(columns).where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst()) as
+        SegmentRow | undefined;
     },
 
     async insert(organizationId: string, segment: { id: string; name: string; description: string | null; filter: SegmentFilter }): Promise<SegmentRow> {
-      return await db.insertInto('segments').values({ ...segment, organization_id: organizationId, filter: JSON.stringify(segment.filter) })
-        .returning(columns).executeTakeFirstOrThrow() as SegmentRow;
+      return (await db
+        .insertInto('segments')
+        .values({ ...segment, organization_id: organizationId, filter: JSON.stringify(segment.filter) })
+        .returning(columns)
+        .executeTakeFirstOrThrow()) as SegmentRow;
     },
 
-    async update(organizationId: string, id: string, changes: { name?: string; description?: string | null; filter?: SegmentFilter }): Promise<SegmentRow | undefined> {
+    async update(
+      organizationId: string,
+      id: string,
+      changes: { name?: string; description?: string | null; filter?: SegmentFilter },
+    ): Promise<SegmentRow | undefined> {
       const { filter, ...rest } = changes;
-      return await db.updateTable('segments')
+      return (await db
+        .updateTable('segments')
         .set({ ...rest, ...(filter ? { filter: JSON.stringify(filter) } : {}), updated_at: new Date() })
-        .where('organization_id', '=', organizationId).where('id', '=', id)
-        .returning(columns).executeTakeFirst() as SegmentRow | undefined;
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .returning(columns)
+        .executeTakeFirst()) as SegmentRow | undefined;
     },
 
     async remove(organizationId: string, id: string): Promise<boolean> {
@@ -79,7 +93,10 @@ export function createSegmentRepository(db: Kysely<DB>) {
     /** The organization's tags named by these ids or slugs: reference → tag id. */
     async resolveTags(organizationId: string, refs: { ids: string[]; slugs: string[] }): Promise<Map<string, string>> {
       if (refs.ids.length === 0 && refs.slugs.length === 0) return new Map();
-      const rows = await db.selectFrom('tags').select(['id', 'slug']).where('organization_id', '=', organizationId)
+      const rows = await db
+        .selectFrom('tags')
+        .select(['id', 'slug'])
+        .where('organization_id', '=', organizationId)
         .where(sql<SqlBool>`(id = any(${refs.ids}::uuid[]) or slug = any(${refs.slugs}::text[]))`)
         .execute();
       const map = new Map<string, string>();
@@ -93,18 +110,28 @@ export function createSegmentRepository(db: Kysely<DB>) {
     /** How many of the organization's subscribers match. */
     async count(organizationId: string, predicate: RawBuilder<SqlBool>): Promise<number> {
       return withFilterTimeout(db, async (trx) => {
-        const row = await trx.selectFrom('subscribers as s').select((eb) => eb.fn.countAll<number>().as('count'))
-          .where('s.organization_id', '=', organizationId).where(predicate).executeTakeFirstOrThrow();
+        const row = await trx
+          .selectFrom('subscribers as s')
+          .select((eb) => eb.fn.countAll<number>().as('count'))
+          .where('s.organization_id', '=', organizationId)
+          .where(predicate)
+          .executeTakeFirstOrThrow();
         return Number(row.count);
       });
     },
 
     /** The first matching subscribers, newest first. */
     async members(organizationId: string, predicate: RawBuilder<SqlBool>, limit: number): Promise<SegmentMember[]> {
-      return withFilterTimeout(db, (trx) => trx.selectFrom('subscribers as s')
-        .select(['s.id', 's.email', 's.status', 's.first_name', 's.last_name', 's.created_at'])
-        .where('s.organization_id', '=', organizationId).where(predicate)
-        .orderBy('s.id', 'desc').limit(limit).execute());
+      return withFilterTimeout(db, (trx) =>
+        trx
+          .selectFrom('subscribers as s')
+          .select(['s.id', 's.email', 's.status', 's.first_name', 's.last_name', 's.created_at'])
+          .where('s.organization_id', '=', organizationId)
+          .where(predicate)
+          .orderBy('s.id', 'desc')
+          .limit(limit)
+          .execute(),
+      );
     },
   };
 }

@@ -8,7 +8,11 @@ import type { SegmentRepository } from './segments.repository.ts';
 const MEMBERS_PAGE = 50;
 
 const unknownTags = (missing: readonly string[]) =>
-  unprocessable('tag_not_found', `No tag ${missing.map((ref) => `"${ref}"`).join(', ')} in this organization`, missing.map((ref) => ({ field: 'filter', message: `no tag "${ref}"` })));
+  unprocessable(
+    'tag_not_found',
+    `No tag ${missing.map((ref) => `"${ref}"`).join(', ')} in this organization`,
+    missing.map((ref) => ({ field: 'filter', message: `no tag "${ref}"` })),
+  );
 
 /**
  * Segments: saved filters over an organization's subscribers. A filter is checked and compiled when it

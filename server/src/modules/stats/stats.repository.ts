@@ -24,7 +24,8 @@ export function createStatsRepository(db: Kysely<DB>) {
   return {
     /** One row per status that has subscribers: an index-only scan of (organization_id, status, id). */
     async countByStatus(organizationId: string): Promise<Partial<Record<SubscriberStatus, number>>> {
-      const rows = await db.selectFrom('subscribers')
+      const rows = await db
+        .selectFrom('subscribers')
         .select(['status', sql<number>`count(*)::int`.as('count')])
         .where('organization_id', '=', organizationId)
         .groupBy('status')
@@ -59,12 +60,21 @@ export function createStatsRepository(db: Kysely<DB>) {
 
     /** The newest consent-history entries of the organization, with the subscriber's address and the tag. */
     async latestConsentEvents(organizationId: string, limit: number): Promise<ConsentEventRow[]> {
-      return db.selectFrom('subscription_history as h')
+      return db
+        .selectFrom('subscription_history as h')
         .leftJoin('subscribers as s', (join) => join.onRef('s.id', '=', 'h.subscriber_id').on('s.organization_id', '=', organizationId))
         .leftJoin('tags as t', (join) => join.onRef('t.id', '=', 'h.tag_id').on('t.organization_id', '=', organizationId))
         .select([
-          'h.id', 'h.action', 'h.source', 'h.created_at', 'h.subscriber_id',
-          'h.details', 's.email as subscriber_email', 't.id as tag_id', 't.name as tag_name', 't.slug as tag_slug',
+          'h.id',
+          'h.action',
+          'h.source',
+          'h.created_at',
+          'h.subscriber_id',
+          'h.details',
+          's.email as subscriber_email',
+          't.id as tag_id',
+          't.name as tag_name',
+          't.slug as tag_slug',
         ])
         .where('h.organization_id', '=', organizationId)
         .orderBy('h.id', 'desc')

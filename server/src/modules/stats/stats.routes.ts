@@ -6,19 +6,32 @@ import type { StatsService } from './stats.service.ts';
 
 /** Aggregates for the admin dashboard (routes only; the module's index builds the service). */
 export const statsRoutes: FastifyPluginAsyncTypebox<{ stats: StatsService }> = async (app, { stats }) => {
-  app.get('/stats/overview', {
-    schema: {
-      tags: ['stats'], operationId: 'getStatsOverview', summary: 'Subscribers by status, emails sent this month against the plan limit, latest consent events',
-      response: { 200: Overview, 404: ErrorResponse, ...authErrors },
+  app.get(
+    '/stats/overview',
+    {
+      schema: {
+        tags: ['stats'],
+        operationId: 'getStatsOverview',
+        summary: 'Subscribers by status, emails sent this month against the plan limit, latest consent events',
+        response: { 200: Overview, 404: ErrorResponse, ...authErrors },
+      },
+      config: { access: { scope: 'subscribers:read' } },
     },
-    config: { access: { scope: 'subscribers:read' } },
-  }, async (request) => stats.overview(requireAuth(request).organizationId));
+    async (request) => stats.overview(requireAuth(request).organizationId),
+  );
 
-  app.get('/stats/growth', {
-    schema: {
-      tags: ['stats'], operationId: 'getSubscriberGrowth', summary: 'Subscribers created and unsubscribed per day, and the running total',
-      querystring: GrowthQuery, response: { 200: Growth, 400: ErrorResponse, ...authErrors },
+  app.get(
+    '/stats/growth',
+    {
+      schema: {
+        tags: ['stats'],
+        operationId: 'getSubscriberGrowth',
+        summary: 'Subscribers created and unsubscribed per day, and the running total',
+        querystring: GrowthQuery,
+        response: { 200: Growth, 400: ErrorResponse, ...authErrors },
+      },
+      config: { access: { scope: 'subscribers:read' } },
     },
-    config: { access: { scope: 'subscribers:read' } },
-  }, async (request) => stats.growth(requireAuth(request).organizationId, request.query.days ?? 30));
+    async (request) => stats.growth(requireAuth(request).organizationId, request.query.days ?? 30),
+  );
 };

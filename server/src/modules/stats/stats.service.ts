@@ -20,7 +20,11 @@ export const CACHE_COUNTS_ABOVE = 100_000;
 export const COUNTS_TTL_SECONDS = 60;
 
 export function createStatsService(deps: {
-  statsRepository: StatsRepository; cache: CountsCache; entitlements: Pick<Entitlements, 'limits'>; now?: () => number; cacheAbove?: number;
+  statsRepository: StatsRepository;
+  cache: CountsCache;
+  entitlements: Pick<Entitlements, 'limits'>;
+  now?: () => number;
+  cacheAbove?: number;
 }) {
   const { statsRepository: repo, cache } = deps;
   const now = deps.now ?? Date.now;

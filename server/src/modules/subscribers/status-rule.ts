@@ -56,7 +56,8 @@ export function decideStatusChange(current: { status: SubscriberStatus; unsubscr
       if (unsubscribedLater) return refuse('token', 'not_allowed', 'the address unsubscribed after this link was sent');
       return { kind: 'change', from, to, details: { from, to, via: 'double_opt_in' } };
     }
-    if (!reason) return refuse('consent_reason', 'required', `is required to make a${from === 'unsubscribed' ? 'n unsubscribed' : ' pending'} subscriber active`);
+    if (!reason)
+      return refuse('consent_reason', 'required', `is required to make a${from === 'unsubscribed' ? 'n unsubscribed' : ' pending'} subscriber active`);
     return { kind: 'change', from, to, details: { from, to, via: channel, consent_reason: reason } };
   }
   if (channel === 'confirmation') return { kind: 'unchanged' };

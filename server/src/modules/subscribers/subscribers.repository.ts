@@ -50,7 +50,19 @@ export interface CreateOneInput {
   tags: { newId: string; name: string; slug: string; historyId: string; eventId: string }[];
 }
 
-const subscriberColumns = ['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'source', 'confirmed_at', 'unsubscribed_at', 'created_at', 'updated_at'] as const;
+const subscriberColumns = [
+  'id',
+  'email',
+  'status',
+  'first_name',
+  'last_name',
+  'metadata',
+  'source',
+  'confirmed_at',
+  'unsubscribed_at',
+  'created_at',
+  'updated_at',
+] as const;
 
 // The subscriber's current tags, as one JSON array column next to its row.
 const tagsOf = (subscriberId: RawBuilder<unknown>) => sql<SubscriberRow['tags']>`coalesce((
@@ -92,13 +104,19 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
       // the tag is and, for a rare one, walks the tag's own index instead of the whole organization
       // (a tag held by 100 of 1,000,000 subscribers: under 1 ms instead of 300 ms).
       // By slug, else by name: people type the name they see in the dashboard.
-      const tag = await db.selectFrom('tags').select('id').where('organization_id', '=', organizationId)
+      const tag = await db
+        .selectFrom('tags')
+        .select('id')
+        .where('organization_id', '=', organizationId)
         .where((eb) => eb.or([eb('slug', '=', options.tagSlug!), eb(sql`lower(name)`, '=', options.tagSlug!.toLowerCase())]))
-        .orderBy(sql`slug = ${options.tagSlug}`, 'desc').limit(1).executeTakeFirst();
+        .orderBy(sql`slug = ${options.tagSlug}`, 'desc')
+        .limit(1)
+        .executeTakeFirst();
       if (!tag) return undefined;
       query = query.where((eb) =>
         eb.exists(
-          eb.selectFrom('subscriber_tags as st')
+          eb
+            .selectFrom('subscriber_tags as st')
             .select(sql`1`.as('one'))
             .whereRef('st.subscriber_id', '=', 'subscribers.id')
             .where('st.status', '=', 'subscribed')
@@ -186,7 +204,9 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
     },
 
     async findByEmail(organizationId: string, email: string): Promise<SubscriberRow | undefined> {
-      return selectSubscribers(db, organizationId).where(sql`lower(email)`, '=', email.trim().toLowerCase()).executeTakeFirst() as Promise<SubscriberRow | undefined>;
+      return selectSubscribers(db, organizationId)
+        .where(sql`lower(email)`, '=', email.trim().toLowerCase())
+        .executeTakeFirst() as Promise<SubscriberRow | undefined>;
     },
 
     /** Locks the subscriber row for the rest of the caller's transaction. */
@@ -205,7 +225,10 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
       let query = await filtered(organizationId, options);
       if (!query) return [];
       if (options.beforeId) query = query.where('subscribers.id', '<', options.beforeId);
-      return query.orderBy('subscribers.id', 'desc').limit(options.limit + 1).execute() as Promise<SubscriberRow[]>;
+      return query
+        .orderBy('subscribers.id', 'desc')
+        .limit(options.limit + 1)
+        .execute() as Promise<SubscriberRow[]>;
     },
 
     /**
@@ -217,15 +240,27 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
       const query = await filtered(organizationId, filter);
       if (!query) return { total: 0, exact: true };
       const matches = query.clearSelect().select(sql<number>`1`.as('one'));
-      const counted = await db.selectFrom(matches.limit(cap + 1).as('m')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const counted = await db
+        .selectFrom(matches.limit(cap + 1).as('m'))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       if (Number(counted.n) <= cap) return { total: Number(counted.n), exact: true };
       const plan = await sql<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>`explain (format json) ${matches}`.execute(db);
       return { total: Math.max(cap + 1, Math.round(plan.rows[0]!['QUERY PLAN'][0].Plan['Plan Rows'])), exact: false };
     },
 
-    async update(executor: Executor, organizationId: string, id: string, changes: {
-      email?: string; first_name?: string | null; last_name?: string | null; metadata?: Record<string, unknown>; status?: SubscriberStatus;
-    }): Promise<void> {
+    async update(
+      executor: Executor,
+      organizationId: string,
+      id: string,
+      changes: {
+        email?: string;
+        first_name?: string | null;
+        last_name?: string | null;
+        metadata?: Record<string, unknown>;
+        status?: SubscriberStatus;
+      },
+    ): Promise<void> {
       await executor
         .updateTable('subscribers')
         .set({
@@ -248,11 +283,21 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
     },
 
     async delete(executor: Executor, organizationId: string, id: string): Promise<{ id: string; email: string } | undefined> {
-      return executor.deleteFrom('subscribers').where('organization_id', '=', organizationId).where('id', '=', id).returning(['id', 'email']).executeTakeFirst();
+      return executor
+        .deleteFrom('subscribers')
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .returning(['id', 'email'])
+        .executeTakeFirst();
     },
 
     /** Subscribes to tags; returns the ids whose state actually changed (new or re-subscribed). */
-    async subscribeTags(executor: Executor, organizationId: string, pairs: { subscriberId: string; tagId: string }[], source: string): Promise<{ subscriber_id: string; tag_id: string }[]> {
+    async subscribeTags(
+      executor: Executor,
+      organizationId: string,
+      pairs: { subscriberId: string; tagId: string }[],
+      source: string,
+    ): Promise<{ subscriber_id: string; tag_id: string }[]> {
       if (pairs.length === 0) return [];
       const result = await sql<{ subscriber_id: string; tag_id: string }>`
         insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at)
@@ -285,7 +330,13 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
      * Unsubscribes from every tag the subscriber holds (only public ones when `publicOnly`); returns the
      * tags whose state changed, for history and events.
      */
-    async unsubscribeAllTags(executor: Executor, organizationId: string, subscriberId: string, source: string, options: { publicOnly: boolean }): Promise<{ id: string; name: string; slug: string }[]> {
+    async unsubscribeAllTags(
+      executor: Executor,
+      organizationId: string,
+      subscriberId: string,
+      source: string,
+      options: { publicOnly: boolean },
+    ): Promise<{ id: string; name: string; slug: string }[]> {
       const result = await sql<{ id: string; name: string; slug: string }>`
         update subscriber_tags st
         set status = 'unsubscribed', source = ${source}, unsubscribed_at = now(), updated_at = now()
@@ -317,39 +368,78 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
       let query = db
         .selectFrom('subscription_history as h')
         .leftJoin('tags as t', 't.id', 'h.tag_id')
-        .select(['h.id', 'h.action', 'h.source', 'h.ip', 'h.user_agent', 'h.details', 'h.created_at', 't.id as tag_id', 't.name as tag_name', 't.slug as tag_slug'])
+        .select([
+          'h.id',
+          'h.action',
+          'h.source',
+          'h.ip',
+          'h.user_agent',
+          'h.details',
+          'h.created_at',
+          't.id as tag_id',
+          't.name as tag_name',
+          't.slug as tag_slug',
+        ])
         .where('h.organization_id', '=', organizationId)
         .where('h.subscriber_id', '=', subscriberId);
       if (options.beforeId) query = query.where('h.id', '<', options.beforeId);
-      return query.orderBy('h.id', 'desc').limit(options.limit + 1).execute();
+      return query
+        .orderBy('h.id', 'desc')
+        .limit(options.limit + 1)
+        .execute();
     },
 
-    async insertNote(executor: Executor, organizationId: string, note: { id: string; subscriber_id: string; body: string; author_user_id: string | null; author_api_key_id: string | null }) {
-      return executor.insertInto('subscriber_notes').values({ ...note, organization_id: organizationId })
-        .returning(['id', 'body', 'author_user_id', 'author_api_key_id', 'created_at']).executeTakeFirstOrThrow();
+    async insertNote(
+      executor: Executor,
+      organizationId: string,
+      note: { id: string; subscriber_id: string; body: string; author_user_id: string | null; author_api_key_id: string | null },
+    ) {
+      return executor
+        .insertInto('subscriber_notes')
+        .values({ ...note, organization_id: organizationId })
+        .returning(['id', 'body', 'author_user_id', 'author_api_key_id', 'created_at'])
+        .executeTakeFirstOrThrow();
     },
 
     async listNotes(organizationId: string, subscriberId: string, options: { limit: number; beforeId?: string }) {
-      let query = db.selectFrom('subscriber_notes').select(['id', 'body', 'author_user_id', 'author_api_key_id', 'created_at'])
-        .where('organization_id', '=', organizationId).where('subscriber_id', '=', subscriberId);
+      let query = db
+        .selectFrom('subscriber_notes')
+        .select(['id', 'body', 'author_user_id', 'author_api_key_id', 'created_at'])
+        .where('organization_id', '=', organizationId)
+        .where('subscriber_id', '=', subscriberId);
       if (options.beforeId) query = query.where('id', '<', options.beforeId);
-      return query.orderBy('id', 'desc').limit(options.limit + 1).execute();
+      return query
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute();
     },
 
     async findExistingByEmails(executor: Executor, organizationId: string, lowerEmails: string[]) {
       if (lowerEmails.length === 0) return [];
-      const rows = await executor.selectFrom('subscribers').select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'unsubscribed_at'])
+      const rows = await executor
+        .selectFrom('subscribers')
+        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'unsubscribed_at'])
         .where('organization_id', '=', organizationId)
         .where(sql`lower(email)`, '=', sql<string>`any(${lowerEmails}::text[])`)
         .forUpdate()
         .execute();
-      return rows as (typeof rows[number] & { status: SubscriberStatus })[];
+      return rows as ((typeof rows)[number] & { status: SubscriberStatus })[];
     },
 
     /** Set-based insert-or-update of many subscribers whose final field values the caller computed. */
-    async upsertMany(executor: Executor, organizationId: string, rows: {
-      id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; metadata: Record<string, unknown>; source: string;
-    }[]): Promise<{ id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; inserted: boolean }[]> {
+    async upsertMany(
+      executor: Executor,
+      organizationId: string,
+      rows: {
+        id: string;
+        email: string;
+        status: SubscriberStatus;
+        first_name: string | null;
+        last_name: string | null;
+        metadata: Record<string, unknown>;
+        source: string;
+      }[],
+    ): Promise<{ id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; inserted: boolean }[]> {
       if (rows.length === 0) return [];
       const result = await sql<{ id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; inserted: boolean }>`
         insert into subscribers (id, organization_id, email, status, first_name, last_name, metadata, source, confirmed_at, unsubscribed_at)

@@ -13,60 +13,89 @@ const Metadata = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
 const TagRef = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'A tag slug or name; unknown names are created' });
 const Source = Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9_.:-]+$' });
 const ConsentReason = Type.String({
-  minLength: 1, maxLength: 500, pattern: '\\S',
-  description: 'Required to make a subscriber active again (from pending, unsubscribed, bounced or complained): why the person agreed, kept in the consent history',
+  minLength: 1,
+  maxLength: 500,
+  pattern: '\\S',
+  description:
+    'Required to make a subscriber active again (from pending, unsubscribed, bounced or complained): why the person agreed, kept in the consent history',
 });
 
 export const SubscriberTag = Type.Object({ id: Uuid, name: Type.String(), slug: Type.String() });
 
-export const Subscriber = Type.Object({
-  id: Uuid,
-  email: Type.String(),
-  status: StringEnum(SUBSCRIBER_STATUSES),
-  first_name: PersonName,
-  last_name: PersonName,
-  metadata: Type.Record(Type.String(), Type.Unknown()),
-  source: Type.String(),
-  tags: Type.Array(SubscriberTag, { description: 'Tags the subscriber is currently subscribed to' }),
-  confirmed_at: NullableTimestamp,
-  unsubscribed_at: NullableTimestamp,
-  created_at: Timestamp,
-  updated_at: Timestamp,
-}, { $id: 'Subscriber' });
+export const Subscriber = Type.Object(
+  {
+    id: Uuid,
+    email: Type.String(),
+    status: StringEnum(SUBSCRIBER_STATUSES),
+    first_name: PersonName,
+    last_name: PersonName,
+    metadata: Type.Record(Type.String(), Type.Unknown()),
+    source: Type.String(),
+    tags: Type.Array(SubscriberTag, { description: 'Tags the subscriber is currently subscribed to' }),
+    confirmed_at: NullableTimestamp,
+    unsubscribed_at: NullableTimestamp,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'Subscriber' },
+);
 export type SubscriberDto = Static<typeof Subscriber>;
 
-export const CreateSubscriberBody = Type.Object({
-  email: Email,
-  first_name: Type.Optional(PersonName),
-  last_name: Type.Optional(PersonName),
-  metadata: Type.Optional(Metadata),
-  tags: Type.Optional(Type.Array(TagRef, { maxItems: 50 })),
-  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('pending')], { default: 'active' })),
-  source: Type.Optional(Source),
-}, { additionalProperties: false });
+export const CreateSubscriberBody = Type.Object(
+  {
+    email: Email,
+    first_name: Type.Optional(PersonName),
+    last_name: Type.Optional(PersonName),
+    metadata: Type.Optional(Metadata),
+    tags: Type.Optional(Type.Array(TagRef, { maxItems: 50 })),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('pending')], { default: 'active' })),
+    source: Type.Optional(Source),
+  },
+  { additionalProperties: false },
+);
 export type CreateSubscriberInput = Static<typeof CreateSubscriberBody>;
 
-export const UpdateSubscriberBody = Type.Object({
-  email: Type.Optional(Email),
-  first_name: Type.Optional(PersonName),
-  last_name: Type.Optional(PersonName),
-  metadata: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
-    maxProperties: 50,
-    description: 'Replaces the whole metadata object (send {} to clear it; keys left out are removed). The batch upsert merges instead: its keys are added to or overwrite the stored ones. To change one key here, read the subscriber and send the full object.',
-  })),
-  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('unsubscribed')])),
-  consent_reason: Type.Optional(ConsentReason),
-}, { additionalProperties: false, minProperties: 1 });
+export const UpdateSubscriberBody = Type.Object(
+  {
+    email: Type.Optional(Email),
+    first_name: Type.Optional(PersonName),
+    last_name: Type.Optional(PersonName),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
+        maxProperties: 50,
+        description:
+          'Replaces the whole metadata object (send {} to clear it; keys left out are removed). The batch upsert merges instead: its keys are added to or overwrite the stored ones. To change one key here, read the subscriber and send the full object.',
+      }),
+    ),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('unsubscribed')])),
+    consent_reason: Type.Optional(ConsentReason),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 export type UpdateSubscriberInput = Static<typeof UpdateSubscriberBody>;
 
-export const ListSubscribersQuery = Type.Object({
-  limit: Type.Optional(Limit),
-  cursor: Type.Optional(Cursor),
-  status: Type.Optional(StringEnum(SUBSCRIBER_STATUSES)),
-  tag: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Only subscribers subscribed to this tag, given by slug or by name (case-insensitive); an unknown tag gives an empty list' })),
-  q: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Email prefix, case-insensitive' })),
-  include_total: Type.Optional(Type.Boolean({ description: 'Also answer `total`: how many subscribers match the filters (all pages). Exact up to 100,000, an estimate above (then `total_exact` is false).' })),
-}, { additionalProperties: false });
+export const ListSubscribersQuery = Type.Object(
+  {
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+    status: Type.Optional(StringEnum(SUBSCRIBER_STATUSES)),
+    tag: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'Only subscribers subscribed to this tag, given by slug or by name (case-insensitive); an unknown tag gives an empty list',
+      }),
+    ),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Email prefix, case-insensitive' })),
+    include_total: Type.Optional(
+      Type.Boolean({
+        description:
+          'Also answer `total`: how many subscribers match the filters (all pages). Exact up to 100,000, an estimate above (then `total_exact` is false).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const SubscriberPage = Type.Object({
   items: Type.Array(Subscriber),
@@ -102,45 +131,66 @@ export const NotePage = Type.Object({ items: Type.Array(Note), next_cursor: Next
 export const CreateNoteBody = Type.Object({ body: Type.String({ minLength: 1, maxLength: 5000, pattern: '\\S' }) }, { additionalProperties: false });
 
 /** A batch item is validated on its own so one bad item does not fail the others. */
-export const BatchItem = Type.Object({
-  email: Email,
-  first_name: Type.Optional(PersonName),
-  last_name: Type.Optional(PersonName),
-  metadata: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
-    maxProperties: 50,
-    description: 'Merged into an existing subscriber\'s metadata: these keys are added or overwritten, the others kept (PATCH /subscribers/{id} replaces the whole object instead).',
-  })),
-  tags: Type.Optional(Type.Array(TagRef, { maxItems: 50 })),
-  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('pending'), Type.Literal('unsubscribed')], {
-    description: 'For a new subscriber, its status (default active). An existing one becomes active again only with a consent_reason, and a bounced or complained one keeps its status (the item fails)',
-  })),
-  consent_reason: Type.Optional(ConsentReason),
-}, { additionalProperties: false });
+export const BatchItem = Type.Object(
+  {
+    email: Email,
+    first_name: Type.Optional(PersonName),
+    last_name: Type.Optional(PersonName),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
+        maxProperties: 50,
+        description:
+          "Merged into an existing subscriber's metadata: these keys are added or overwritten, the others kept (PATCH /subscribers/{id} replaces the whole object instead).",
+      }),
+    ),
+    tags: Type.Optional(Type.Array(TagRef, { maxItems: 50 })),
+    status: Type.Optional(
+      Type.Union([Type.Literal('active'), Type.Literal('pending'), Type.Literal('unsubscribed')], {
+        description:
+          'For a new subscriber, its status (default active). An existing one becomes active again only with a consent_reason, and a bounced or complained one keeps its status (the item fails)',
+      }),
+    ),
+    consent_reason: Type.Optional(ConsentReason),
+  },
+  { additionalProperties: false },
+);
 export type BatchItemInput = Static<typeof BatchItem>;
 
-export const BatchBody = Type.Object({
-  subscribers: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 1000 }),
-  source: Type.Optional(Source),
-}, { additionalProperties: false });
+export const BatchBody = Type.Object(
+  {
+    subscribers: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 1000 }),
+    source: Type.Optional(Source),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * The batch body as documented: the request is validated with BatchBody (items checked one by one by
  * the service, so one bad item fails alone), while the OpenAPI document and the generated clients show
  * what each item must be.
  */
-export const BatchBodyDocumented = Type.Object({
-  subscribers: Type.Array(BatchItem, { minItems: 1, maxItems: 1000, description: 'Each item is validated on its own; invalid items fail alone with their reasons in the results' }),
-  source: Type.Optional(Source),
-}, { additionalProperties: false });
+export const BatchBodyDocumented = Type.Object(
+  {
+    subscribers: Type.Array(BatchItem, {
+      minItems: 1,
+      maxItems: 1000,
+      description: 'Each item is validated on its own; invalid items fail alone with their reasons in the results',
+    }),
+    source: Type.Optional(Source),
+  },
+  { additionalProperties: false },
+);
 
 export const BatchResult = Type.Object({
-  results: Type.Array(Type.Object({
-    index: Type.Integer(),
-    status: Type.Union([Type.Literal('created'), Type.Literal('updated'), Type.Literal('failed')]),
-    id: Type.Optional(Uuid),
-    email: Type.Optional(Type.String()),
-    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(ErrorDetailSchema)) })),
-  })),
+  results: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      status: Type.Union([Type.Literal('created'), Type.Literal('updated'), Type.Literal('failed')]),
+      id: Type.Optional(Uuid),
+      email: Type.Optional(Type.String()),
+      error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(ErrorDetailSchema)) })),
+    }),
+  ),
   created: Type.Integer(),
   updated: Type.Integer(),
   failed: Type.Integer(),

@@ -39,7 +39,10 @@ function wantedTags(refs: readonly string[] | undefined, field = 'tags'): Wanted
   for (const [index, ref] of (refs ?? []).entries()) {
     const name = ref.trim();
     const slug = slugify(name);
-    if (!slug) throw unprocessable('validation_error', 'The request is not valid', [{ field: `${field}.${index}`, code: 'invalid_value', message: 'a tag name needs at least one letter or digit' }]);
+    if (!slug)
+      throw unprocessable('validation_error', 'The request is not valid', [
+        { field: `${field}.${index}`, code: 'invalid_value', message: 'a tag name needs at least one letter or digit' },
+      ]);
     if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), { id: newId(), name, slug });
   }
   return [...seen.values()];
@@ -56,20 +59,43 @@ function checkMetadata(metadata: Record<string, unknown> | undefined, field = 'm
 export type SubscriberLimits = Pick<Entitlements, 'assertSubscriberCapacity' | 'assertCapacityForAddresses'>;
 
 // Exported so other consent flows (preference center, double opt-in) write the same rows and payloads.
-export const tagEvent = (type: 'tag.subscribed' | 'tag.unsubscribed', subscriber: { id: string; email: string }, tag: { id: string; name: string; slug: string }, source: string): OutboxEvent => ({
+export const tagEvent = (
+  type: 'tag.subscribed' | 'tag.unsubscribed',
+  subscriber: { id: string; email: string },
+  tag: { id: string; name: string; slug: string },
+  source: string,
+): OutboxEvent => ({
   type,
   subjectId: subscriber.id,
   payload: { subscriber: { id: subscriber.id, email: subscriber.email }, tag: { id: tag.id, name: tag.name, slug: tag.slug }, source },
 });
 
-export const historyRow = (subscriberId: string, action: string, origin: Origin, tagId: string | null = null, details: Record<string, unknown> = {}): HistoryInsert => ({
-  id: newId(), subscriber_id: subscriberId, tag_id: tagId, action, source: origin.source, ip: origin.ip, user_agent: origin.userAgent, details,
+export const historyRow = (
+  subscriberId: string,
+  action: string,
+  origin: Origin,
+  tagId: string | null = null,
+  details: Record<string, unknown> = {},
+): HistoryInsert => ({
+  id: newId(),
+  subscriber_id: subscriberId,
+  tag_id: tagId,
+  action,
+  source: origin.source,
+  ip: origin.ip,
+  user_agent: origin.userAgent,
+  details,
 });
 
 /** A list's total is counted exactly up to this many matches and estimated above. */
 const EXACT_TOTAL_UP_TO = 100_000;
 
-export function createSubscriberService(deps: { db: Kysely<DB>; subscriberRepository: SubscriberRepository; tagRepository: TagRepository; entitlements: SubscriberLimits }) {
+export function createSubscriberService(deps: {
+  db: Kysely<DB>;
+  subscriberRepository: SubscriberRepository;
+  tagRepository: TagRepository;
+  entitlements: SubscriberLimits;
+}) {
   const { db, subscriberRepository: repo, tagRepository } = deps;
 
   async function mustGet(organizationId: string, id: string, executor?: Executor): Promise<SubscriberRow> {
@@ -96,19 +122,34 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
     if (wanted.length <= MAX_NEW_TAGS_PER_REQUEST) return;
     const missing = await tagRepository.countMissing(db, organizationId, wanted);
     if (missing > MAX_NEW_TAGS_PER_REQUEST) {
-      throw unprocessable('too_many_new_tags', `A request may create at most ${MAX_NEW_TAGS_PER_REQUEST} new tags; this one would create ${missing}. Create the tags first or split the request`, [
-        { field: 'subscribers', code: 'too_many', message: `would create ${missing} new tags; at most ${MAX_NEW_TAGS_PER_REQUEST} per request` },
-      ]);
+      throw unprocessable(
+        'too_many_new_tags',
+        `A request may create at most ${MAX_NEW_TAGS_PER_REQUEST} new tags; this one would create ${missing}. Create the tags first or split the request`,
+        [{ field: 'subscribers', code: 'too_many', message: `would create ${missing} new tags; at most ${MAX_NEW_TAGS_PER_REQUEST} per request` }],
+      );
     }
   }
 
   /** Subscribes one subscriber to tags inside the caller's transaction, with history and events. */
   async function subscribeToTags(trx: Executor, organizationId: string, subscriber: { id: string; email: string }, wanted: WantedTag[], origin: Origin) {
     const tags = await ensureTags(trx, organizationId, wanted);
-    const changed = await repo.subscribeTags(trx, organizationId, tags.map((t) => ({ subscriberId: subscriber.id, tagId: t.id })), origin.source);
+    const changed = await repo.subscribeTags(
+      trx,
+      organizationId,
+      tags.map((t) => ({ subscriberId: subscriber.id, tagId: t.id })),
+      origin.source,
+    );
     const changedTags = tags.filter((t) => changed.some((c) => c.tag_id === t.id));
-    await repo.insertHistory(trx, organizationId, changedTags.map((t) => historyRow(subscriber.id, 'tag_subscribed', origin, t.id)));
-    await insertEvents(trx, organizationId, changedTags.map((t) => tagEvent('tag.subscribed', subscriber, t, origin.source)));
+    await repo.insertHistory(
+      trx,
+      organizationId,
+      changedTags.map((t) => historyRow(subscriber.id, 'tag_subscribed', origin, t.id)),
+    );
+    await insertEvents(
+      trx,
+      organizationId,
+      changedTags.map((t) => tagEvent('tag.subscribed', subscriber, t, origin.source)),
+    );
   }
 
   return {
@@ -147,7 +188,10 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
       return subscriber;
     },
 
-    async list(organizationId: string, query: { limit?: number; cursor?: string; status?: SubscriberStatus; tag?: string; q?: string; include_total?: boolean }): Promise<Page<SubscriberRow> & { total?: number; total_exact?: boolean }> {
+    async list(
+      organizationId: string,
+      query: { limit?: number; cursor?: string; status?: SubscriberStatus; tag?: string; q?: string; include_total?: boolean },
+    ): Promise<Page<SubscriberRow> & { total?: number; total_exact?: boolean }> {
       const limit = query.limit ?? 50;
       const filter = { status: query.status, tagSlug: query.tag, emailPrefix: query.q };
       const [rows, count] = await Promise.all([
@@ -177,7 +221,8 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
           let status: SubscriberStatus | undefined;
           if (input.status !== undefined) {
             const decision = decideStatusChange(current, { channel: 'api', to: input.status, consentReason: input.consent_reason });
-            if (decision.kind === 'refused') throw unprocessable('status_change_not_allowed', 'This status change needs recorded consent or is not allowed', [decision.detail]);
+            if (decision.kind === 'refused')
+              throw unprocessable('status_change_not_allowed', 'This status change needs recorded consent or is not allowed', [decision.detail]);
             if (decision.kind === 'change') {
               status = decision.to;
               changed.push('status');
@@ -188,11 +233,13 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
           const { consent_reason: _reason, status: _asked, ...fields } = input;
           await repo.update(trx, organizationId, id, { ...fields, ...(status ? { status } : {}), ...(email !== undefined ? { email } : {}) });
           await repo.insertHistory(trx, organizationId, history);
-          await insertEvents(trx, organizationId, [{
-            type: 'subscriber.updated',
-            subjectId: id,
-            payload: { subscriber: { id, email: email ?? current.email }, changed_fields: changed, source: origin.source },
-          }]);
+          await insertEvents(trx, organizationId, [
+            {
+              type: 'subscriber.updated',
+              subjectId: id,
+              payload: { subscriber: { id, email: email ?? current.email }, changed_fields: changed, source: origin.source },
+            },
+          ]);
         });
       } catch (error) {
         if ((error as { code?: string }).code === '23505') throw conflict('subscriber_exists', 'A subscriber with this email already exists');
@@ -206,7 +253,9 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
       await db.transaction().execute(async (trx) => {
         const deleted = await repo.delete(trx, organizationId, id);
         if (!deleted) throw notFound('subscriber');
-        await insertEvents(trx, organizationId, [{ type: 'subscriber.deleted', subjectId: id, payload: { subscriber: { id, email: deleted.email }, source: origin.source } }]);
+        await insertEvents(trx, organizationId, [
+          { type: 'subscriber.deleted', subjectId: id, payload: { subscriber: { id, email: deleted.email }, source: origin.source } },
+        ]);
       });
     },
 
@@ -238,11 +287,19 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
       await mustGet(organizationId, id);
       const limit = query.limit ?? 50;
       const rows = await repo.listHistory(organizationId, id, { limit, beforeId: decodeCursor(query.cursor) });
-      return toPage(rows.map((row) => ({
-        id: row.id, action: row.action, source: row.source, ip: row.ip, user_agent: row.user_agent,
-        details: row.details as Record<string, unknown>, created_at: row.created_at,
-        tag: row.tag_id ? { id: row.tag_id, name: row.tag_name!, slug: row.tag_slug! } : null,
-      })), limit);
+      return toPage(
+        rows.map((row) => ({
+          id: row.id,
+          action: row.action,
+          source: row.source,
+          ip: row.ip,
+          user_agent: row.user_agent,
+          details: row.details as Record<string, unknown>,
+          created_at: row.created_at,
+          tag: row.tag_id ? { id: row.tag_id, name: row.tag_name!, slug: row.tag_slug! } : null,
+        })),
+        limit,
+      );
     },
 
     async addNote(organizationId: string, id: string, body: string, author: Author) {
@@ -250,11 +307,15 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
         const subscriber = await repo.lock(trx, organizationId, id);
         if (!subscriber) throw notFound('subscriber');
         const note = await repo.insertNote(trx, organizationId, {
-          id: newId(), subscriber_id: id, body: body.trim(),
+          id: newId(),
+          subscriber_id: id,
+          body: body.trim(),
           author_user_id: author.type === 'user' ? author.id : null,
           author_api_key_id: author.type === 'api_key' ? author.id : null,
         });
-        await insertEvents(trx, organizationId, [{ type: 'subscriber.note_added', subjectId: id, payload: { subscriber: { id, email: subscriber.email }, note: { id: note.id } } }]);
+        await insertEvents(trx, organizationId, [
+          { type: 'subscriber.note_added', subjectId: id, payload: { subscriber: { id, email: subscriber.email }, note: { id: note.id } } },
+        ]);
         return toNote(note);
       });
     },
@@ -271,7 +332,13 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
      * validated on its own; invalid or duplicate items are reported and the others still go through.
      */
     async batchUpsert(organizationId: string, items: unknown[], origin: Origin) {
-      type Result = { index: number; status: 'created' | 'updated' | 'failed'; id?: string; email?: string; error?: { code: string; message: string; details?: CodedErrorDetail[] } };
+      type Result = {
+        index: number;
+        status: 'created' | 'updated' | 'failed';
+        id?: string;
+        email?: string;
+        error?: { code: string; message: string; details?: CodedErrorDetail[] };
+      };
       const results: Result[] = items.map((_, index) => ({ index, status: 'failed' }));
       const valid: { index: number; item: BatchItemInput; tags: WantedTag[] }[] = [];
       const seen = new Set<string>();
@@ -296,7 +363,11 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
           valid.push({ index, item: { ...item, email }, tags: wantedTags(item.tags) });
           seen.add(email.toLowerCase());
         } catch (error) {
-          results[index]!.error = { code: 'validation_error', message: 'The item is not valid', details: ((error as { details?: ErrorDetail[] }).details ?? []).map((d) => ({ ...d, code: d.code ?? 'invalid' })) };
+          results[index]!.error = {
+            code: 'validation_error',
+            message: 'The item is not valid',
+            details: ((error as { details?: ErrorDetail[] }).details ?? []).map((d) => ({ ...d, code: d.code ?? 'invalid' })),
+          };
         }
       }
 
@@ -304,9 +375,16 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
         const allWanted = new Map<string, WantedTag>();
         for (const v of valid) for (const t of v.tags) if (!allWanted.has(t.name.toLowerCase())) allWanted.set(t.name.toLowerCase(), t);
         await assertNewTagsWithinLimit(organizationId, [...allWanted.values()]);
-        await deps.entitlements.assertCapacityForAddresses(organizationId, valid.map((v) => v.item.email));
+        await deps.entitlements.assertCapacityForAddresses(
+          organizationId,
+          valid.map((v) => v.item.email),
+        );
         await db.transaction().execute(async (trx) => {
-          const existing = await repo.findExistingByEmails(trx, organizationId, valid.map((v) => v.item.email.toLowerCase()));
+          const existing = await repo.findExistingByEmails(
+            trx,
+            organizationId,
+            valid.map((v) => v.item.email.toLowerCase()),
+          );
           const byEmail = new Map(existing.map((e) => [e.email.toLowerCase(), e]));
           // Existing subscribers change status only as the one rule allows; a refused item fails alone.
           const statusChanges = new Map<string, Record<string, unknown>>();
@@ -315,7 +393,11 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
             if (!current || item.status === undefined) return true;
             const decision = decideStatusChange(current, { channel: 'batch', to: item.status, consentReason: item.consent_reason });
             if (decision.kind === 'refused') {
-              results[index]!.error = { code: 'status_change_not_allowed', message: 'This status change needs recorded consent or is not allowed', details: [decision.detail] };
+              results[index]!.error = {
+                code: 'status_change_not_allowed',
+                message: 'This status change needs recorded consent or is not allowed',
+                details: [decision.detail],
+              };
               return false;
             }
             if (decision.kind === 'change') statusChanges.set(current.id, decision.details);
@@ -362,14 +444,25 @@ export function createSubscriberService(deps: { db: Kysely<DB>; subscriberReposi
             const statusChange = statusChanges.get(u.id);
             if (statusChange) history.push(historyRow(u.id, 'status_changed', origin, null, statusChange));
             if (u.inserted) {
-              const subscriber = { id: u.id, email: u.email, status: u.status, first_name: u.first_name, last_name: u.last_name, tags: (slugsById.get(u.id) ?? []).sort() };
+              const subscriber = {
+                id: u.id,
+                email: u.email,
+                status: u.status,
+                first_name: u.first_name,
+                last_name: u.last_name,
+                tags: (slugsById.get(u.id) ?? []).sort(),
+              };
               events.push({ type: 'subscriber.created', subjectId: u.id, payload: { subscriber, source: origin.source } });
             } else {
               // The fields the batch item set (a batch item replaces what it names and keeps the rest).
               const item = itemById.get(u.id)!;
               const changed: string[] = (['first_name', 'last_name', 'metadata'] as const).filter((field) => item[field] !== undefined);
               if (statusChange) changed.push('status');
-              events.push({ type: 'subscriber.updated', subjectId: u.id, payload: { subscriber: { id: u.id, email: u.email }, changed_fields: changed, source: origin.source } });
+              events.push({
+                type: 'subscriber.updated',
+                subjectId: u.id,
+                payload: { subscriber: { id: u.id, email: u.email }, changed_fields: changed, source: origin.source },
+              });
             }
           }
           for (const pair of changedPairs) {

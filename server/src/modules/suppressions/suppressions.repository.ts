@@ -19,16 +19,27 @@ export function createSuppressionRepository(db: Kysely<DB>) {
       if (options.reason) query = query.where('reason', '=', options.reason);
       // Any part of the address, case-insensitive; LIKE wildcards in the search are taken literally.
       if (options.q) query = query.where(sql`lower(email)`, 'like', `%${options.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      return query.orderBy('id', 'desc').limit(options.limit + 1).execute() as Promise<SuppressionRow[]>;
+      return query
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute() as Promise<SuppressionRow[]>;
     },
 
     /** Adds the address, or returns the row that already suppresses it (`created: false`). */
     async add(organizationId: string, email: string, reason: SuppressionReason): Promise<{ row: SuppressionRow; created: boolean }> {
-      const inserted = await db.insertInto('suppressions').values({ id: newId(), organization_id: organizationId, email, reason })
-        .onConflict((oc) => oc.doNothing()).returning(columns).executeTakeFirst();
+      const inserted = await db
+        .insertInto('suppressions')
+        .values({ id: newId(), organization_id: organizationId, email, reason })
+        .onConflict((oc) => oc.doNothing())
+        .returning(columns)
+        .executeTakeFirst();
       if (inserted) return { row: inserted as SuppressionRow, created: true };
-      const existing = await db.selectFrom('suppressions').select(columns)
-        .where('organization_id', '=', organizationId).where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirstOrThrow();
+      const existing = await db
+        .selectFrom('suppressions')
+        .select(columns)
+        .where('organization_id', '=', organizationId)
+        .where(sql`lower(email)`, '=', email.toLowerCase())
+        .executeTakeFirstOrThrow();
       return { row: existing as SuppressionRow, created: false };
     },
 

@@ -59,14 +59,20 @@ export function resolveTagsSql(organizationId: string, input: string, createWhen
 
 export function createTagRepository(db: Kysely<DB>) {
   const selectTags = (executor: Executor, organizationId: string) =>
-    executor.selectFrom('tags').select([...columns, subscriberCount.as('subscriber_count')]).where('organization_id', '=', organizationId);
+    executor
+      .selectFrom('tags')
+      .select([...columns, subscriberCount.as('subscriber_count')])
+      .where('organization_id', '=', organizationId);
 
   return {
     async list(organizationId: string, options: { limit: number; beforeId?: string; category?: string }): Promise<TagRow[]> {
       let query = selectTags(db, organizationId);
       if (options.beforeId) query = query.where('id', '<', options.beforeId);
       if (options.category !== undefined) query = query.where('category', '=', options.category);
-      return query.orderBy('id', 'desc').limit(options.limit + 1).execute();
+      return query
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute();
     },
 
     async findById(organizationId: string, id: string, executor: Executor = db): Promise<TagRow | undefined> {
@@ -133,7 +139,11 @@ export function createTagRepository(db: Kysely<DB>) {
      * Tags created here are private (`is_public = false`): a name typed on a subscriber or in an import is
      * an internal label until an admin publishes it as a topic of the preference center.
      */
-    async ensure(executor: Executor, organizationId: string, wanted: { id: string; name: string; slug: string }[]): Promise<{ id: string; name: string; slug: string; input: string }[]> {
+    async ensure(
+      executor: Executor,
+      organizationId: string,
+      wanted: { id: string; name: string; slug: string }[],
+    ): Promise<{ id: string; name: string; slug: string; input: string }[]> {
       if (wanted.length === 0) return [];
       const result = await sql<{ id: string; name: string; slug: string; input: string }>`
         with tag_input as (

@@ -8,39 +8,91 @@ import { CreateTagBody, ListTagsQuery, Tag, TagPage, UpdateTagBody } from './tag
 export const tagRoutes: FastifyPluginAsyncTypebox<{ tags: TagService }> = async (app, { tags }) => {
   const notFound = { 404: ErrorResponse };
 
-  app.post('/tags', {
-    schema: { tags: ['tags'], operationId: 'createTag', summary: 'Create a tag', body: CreateTagBody, response: { 201: Tag, 409: ErrorResponse, ...authErrors } },
-    config: { access: { scope: 'tags:write' }, idempotent: true },
-  }, async (request, reply) => reply.code(201).send(await tags.create(requireAuth(request).organizationId, request.body)));
-
-  app.get('/tags', {
-    schema: { tags: ['tags'], operationId: 'listTags', summary: 'List tags, newest first', querystring: ListTagsQuery, response: { 200: TagPage, ...authErrors } },
-    config: { access: { scope: 'tags:read' } },
-  }, async (request) => tags.list(requireAuth(request).organizationId, request.query));
-
-  app.get('/tags/by-name/:name', {
-    schema: {
-      tags: ['tags'], operationId: 'getTagByName', summary: 'Find a tag by name or slug',
-      params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }), response: { 200: Tag, ...notFound, ...authErrors },
+  app.post(
+    '/tags',
+    {
+      schema: {
+        tags: ['tags'],
+        operationId: 'createTag',
+        summary: 'Create a tag',
+        body: CreateTagBody,
+        response: { 201: Tag, 409: ErrorResponse, ...authErrors },
+      },
+      config: { access: { scope: 'tags:write' }, idempotent: true },
     },
-    config: { access: { scope: 'tags:read' } },
-  }, async (request) => tags.getByName(requireAuth(request).organizationId, request.params.name));
+    async (request, reply) => reply.code(201).send(await tags.create(requireAuth(request).organizationId, request.body)),
+  );
 
-  app.get('/tags/:id', {
-    schema: { tags: ['tags'], operationId: 'getTag', summary: 'Get a tag', params: IdParams, response: { 200: Tag, ...notFound, ...authErrors } },
-    config: { access: { scope: 'tags:read' } },
-  }, async (request) => tags.get(requireAuth(request).organizationId, request.params.id));
+  app.get(
+    '/tags',
+    {
+      schema: {
+        tags: ['tags'],
+        operationId: 'listTags',
+        summary: 'List tags, newest first',
+        querystring: ListTagsQuery,
+        response: { 200: TagPage, ...authErrors },
+      },
+      config: { access: { scope: 'tags:read' } },
+    },
+    async (request) => tags.list(requireAuth(request).organizationId, request.query),
+  );
 
-  app.patch('/tags/:id', {
-    schema: { tags: ['tags'], operationId: 'updateTag', summary: 'Update a tag', params: IdParams, body: UpdateTagBody, response: { 200: Tag, 409: ErrorResponse, ...notFound, ...authErrors } },
-    config: { access: { scope: 'tags:write' } },
-  }, async (request) => tags.update(requireAuth(request).organizationId, request.params.id, request.body));
+  app.get(
+    '/tags/by-name/:name',
+    {
+      schema: {
+        tags: ['tags'],
+        operationId: 'getTagByName',
+        summary: 'Find a tag by name or slug',
+        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }),
+        response: { 200: Tag, ...notFound, ...authErrors },
+      },
+      config: { access: { scope: 'tags:read' } },
+    },
+    async (request) => tags.getByName(requireAuth(request).organizationId, request.params.name),
+  );
 
-  app.delete('/tags/:id', {
-    schema: { tags: ['tags'], operationId: 'deleteTag', summary: 'Delete a tag and every subscription to it', params: IdParams, response: { 204: NoContent, ...notFound, ...authErrors } },
-    config: { access: { scope: 'tags:write' } },
-  }, async (request, reply) => {
-    await tags.delete(requireAuth(request).organizationId, request.params.id);
-    return reply.code(204).send(null);
-  });
+  app.get(
+    '/tags/:id',
+    {
+      schema: { tags: ['tags'], operationId: 'getTag', summary: 'Get a tag', params: IdParams, response: { 200: Tag, ...notFound, ...authErrors } },
+      config: { access: { scope: 'tags:read' } },
+    },
+    async (request) => tags.get(requireAuth(request).organizationId, request.params.id),
+  );
+
+  app.patch(
+    '/tags/:id',
+    {
+      schema: {
+        tags: ['tags'],
+        operationId: 'updateTag',
+        summary: 'Update a tag',
+        params: IdParams,
+        body: UpdateTagBody,
+        response: { 200: Tag, 409: ErrorResponse, ...notFound, ...authErrors },
+      },
+      config: { access: { scope: 'tags:write' } },
+    },
+    async (request) => tags.update(requireAuth(request).organizationId, request.params.id, request.body),
+  );
+
+  app.delete(
+    '/tags/:id',
+    {
+      schema: {
+        tags: ['tags'],
+        operationId: 'deleteTag',
+        summary: 'Delete a tag and every subscription to it',
+        params: IdParams,
+        response: { 204: NoContent, ...notFound, ...authErrors },
+      },
+      config: { access: { scope: 'tags:write' } },
+    },
+    async (request, reply) => {
+      await tags.delete(requireAuth(request).organizationId, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
 };

@@ -16,7 +16,10 @@ export const linearRegExp = Object.assign(
     try {
       compiled = RE2JS.compile(pattern);
     } catch (error) {
-      throw new Error(`pattern "${pattern.slice(0, 60)}" is not supported (only linear-time patterns: no backreferences or lookaround): ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `pattern "${pattern.slice(0, 60)}" is not supported (only linear-time patterns: no backreferences or lookaround): ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     return { test: (input: string) => compiled.test(input) };
   },

@@ -4,9 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /** What compiling one MJML document gave: its HTML, or MJML's problems (line numbers where known). */
-export type MjmlResult =
-  | { ok: true; html: string }
-  | { ok: false; message: string; problems: { line: number | null; message: string }[] };
+export type MjmlResult = { ok: true; html: string } | { ok: false; message: string; problems: { line: number | null; message: string }[] };
 
 // Compiled HTML is at most a few hundred KB; 100 entries bound the cache to tens of MB at worst.
 const CACHE_ENTRIES = 100;

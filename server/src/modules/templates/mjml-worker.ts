@@ -16,7 +16,9 @@ parentPort!.on('message', async ({ id, source }: { id: number; source: string })
     const { html } = await mjml2html(source, { validationLevel: 'strict', ignoreIncludes: true, keepComments: false, fonts: {} });
     parentPort!.postMessage({ id, ok: true, html });
   } catch (error) {
-    const problems = ((error as { errors?: { line?: number; message: string }[] }).errors ?? []).slice(0, 20).map((p) => ({ line: p.line ?? null, message: String(p.message) }));
+    const problems = ((error as { errors?: { line?: number; message: string }[] }).errors ?? [])
+      .slice(0, 20)
+      .map((p) => ({ line: p.line ?? null, message: String(p.message) }));
     parentPort!.postMessage({ id, ok: false, message: (error as Error).message || 'could not be parsed', problems });
   }
 });

@@ -10,7 +10,10 @@ afterAll(() => renderer.close());
 const mjml = (body: string) => `<mjml><mj-body><mj-section><mj-column><mj-text>${body}</mj-text></mj-column></mj-section></mj-body></mjml>`;
 let version = 0;
 
-async function template(body: string, options: { subject?: string; category?: 'marketing' | 'transactional'; schema?: Record<string, unknown> } = {}): Promise<RenderableTemplate> {
+async function template(
+  body: string,
+  options: { subject?: string; category?: 'marketing' | 'transactional'; schema?: Record<string, unknown> } = {},
+): Promise<RenderableTemplate> {
   const subject = options.subject ?? 'Hello {{ name }}';
   const variablesSchema = options.schema ?? {};
   const compiledHtml = await renderer.compile({ subject, mjml: mjml(body), category: options.category ?? 'transactional', variablesSchema });
@@ -18,7 +21,13 @@ async function template(body: string, options: { subject?: string; category?: 'm
   return { id: 't', version: String(version), subject, compiledHtml, variablesSchema };
 }
 
-const problem = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected a failure'); }, (error: unknown) => error);
+const problem = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (error: unknown) => error,
+  );
 
 describe('template renderer', () => {
   it('escapes variables in HTML but not in the subject, and derives a text part with links', async () => {
@@ -47,9 +56,21 @@ describe('template renderer', () => {
   });
 
   it('refuses invalid MJML with the line of the problem', async () => {
-    const error = await problem(renderer.compile({ subject: 's', mjml: '<mjml><mj-body>\n<mj-section><mj-column><mj-text colour="red">x</mj-text></mj-column></mj-section></mj-body></mjml>', category: 'transactional', variablesSchema: {} }));
-    expect(error).toMatchObject({ code: 'template_invalid_mjml', details: [{ field: 'mjml_content', message: expect.stringMatching(/^line 2: Attribute colour is illegal/) }] });
-    expect(await problem(renderer.compile({ subject: 's', mjml: 'hello', category: 'transactional', variablesSchema: {} }))).toMatchObject({ code: 'template_invalid_mjml' });
+    const error = await problem(
+      renderer.compile({
+        subject: 's',
+        mjml: '<mjml><mj-body>\n<mj-section><mj-column><mj-text colour="red">x</mj-text></mj-column></mj-section></mj-body></mjml>',
+        category: 'transactional',
+        variablesSchema: {},
+      }),
+    );
+    expect(error).toMatchObject({
+      code: 'template_invalid_mjml',
+      details: [{ field: 'mjml_content', message: expect.stringMatching(/^line 2: Attribute colour is illegal/) }],
+    });
+    expect(await problem(renderer.compile({ subject: 's', mjml: 'hello', category: 'transactional', variablesSchema: {} }))).toMatchObject({
+      code: 'template_invalid_mjml',
+    });
   });
 
   it('cannot read files through include or render', async () => {
@@ -59,18 +80,26 @@ describe('template renderer', () => {
 
   it('checks variables against variables_schema and refuses reserved names', async () => {
     const t = await template('x', { schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 5 } } } });
-    expect(() => renderer.checkVariables(t, {})).toThrowError(expect.objectContaining({ code: 'template_variables_invalid', details: [expect.objectContaining({ field: 'variables.name' })] }));
+    expect(() => renderer.checkVariables(t, {})).toThrowError(
+      expect.objectContaining({ code: 'template_variables_invalid', details: [expect.objectContaining({ field: 'variables.name' })] }),
+    );
     expect(() => renderer.checkVariables(t, { name: 'far too long' })).toThrowError(expect.objectContaining({ code: 'template_variables_invalid' }));
-    expect(() => renderer.checkVariables(t, { name: 'ok', unsubscribe_url: 'x' })).toThrowError(expect.objectContaining({ details: [expect.objectContaining({ field: 'variables.unsubscribe_url' })] }));
+    expect(() => renderer.checkVariables(t, { name: 'ok', unsubscribe_url: 'x' })).toThrowError(
+      expect.objectContaining({ details: [expect.objectContaining({ field: 'variables.unsubscribe_url' })] }),
+    );
     renderer.checkVariables(t, { name: 'ok' });
-    expect(await problem(template('x', { schema: { type: 'nonsense' } }))).toMatchObject({ code: 'validation_error', details: [{ field: 'variables_schema' }] });
+    expect(await problem(template('x', { schema: { type: 'nonsense' } }))).toMatchObject({
+      code: 'validation_error',
+      details: [{ field: 'variables_schema' }],
+    });
   });
 
   it('adds the organization footer to marketing mail, in the organization language', async () => {
     const t = await template('News', { category: 'marketing', subject: 'News' });
     const out = await renderer.render(t, {
       organization: { name: 'Acme GmbH', postal_address: 'Hauptstr. 1\n10115 <Berlin>' },
-      preference_center_url: 'https://api.test/u/tok', unsubscribe_url: 'https://api.test/u/tok',
+      preference_center_url: 'https://api.test/u/tok',
+      unsubscribe_url: 'https://api.test/u/tok',
       footer: footerStrings('de-DE', 'Acme GmbH'),
     });
     expect(out.html).toMatch(/Hauptstr. 1<br \/>\s*10115 &lt;Berlin&gt;/);
@@ -82,6 +111,8 @@ describe('template renderer', () => {
 
 describe('html to text', () => {
   it('drops head and comments, keeps paragraphs and decodes entities', () => {
-    expect(htmlToText('<html><head><style>p{}</style></head><body><!--[if mso]>x<![endif]--><p>One &amp; two</p><p>Three<br>four</p></body></html>')).toBe('One & two\n\nThree\nfour');
+    expect(htmlToText('<html><head><style>p{}</style></head><body><!--[if mso]>x<![endif]--><p>One &amp; two</p><p>Three<br>four</p></body></html>')).toBe(
+      'One & two\n\nThree\nfour',
+    );
   });
 });

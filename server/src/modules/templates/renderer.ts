@@ -73,7 +73,8 @@ class BoundedEmitter implements Emitter {
   buffer = '';
   write(html: unknown): void {
     const text = typeof html === 'string' ? html : html === null || html === undefined ? '' : String(html);
-    if (this.buffer.length + text.length > RENDER_LIMITS.outputChars) throw new Error(`template output limit exceeded: more than ${RENDER_LIMITS.outputChars} characters`);
+    if (this.buffer.length + text.length > RENDER_LIMITS.outputChars)
+      throw new Error(`template output limit exceeded: more than ${RENDER_LIMITS.outputChars} characters`);
     this.buffer += text;
   }
 }
@@ -92,7 +93,15 @@ function renderBounded(engine: Liquid, templates: Template[], data: Record<strin
  * every variable; the subject is plain text.
  */
 export function createTemplateRenderer(deps: { mjml?: MjmlCompiler } = {}) {
-  const common = { strictVariables: true, strictFilters: true, lenientIf: true, ownPropertyOnly: true, templates: {}, relativeReference: false, ...LIMITS } as const;
+  const common = {
+    strictVariables: true,
+    strictFilters: true,
+    lenientIf: true,
+    ownPropertyOnly: true,
+    templates: {},
+    relativeReference: false,
+    ...LIMITS,
+  } as const;
   const htmlEngine = new Liquid({ ...common, outputEscape: 'escape' });
   const textEngine = new Liquid(common);
   const mjml = deps.mjml ?? createMjmlCompiler();
@@ -109,7 +118,9 @@ export function createTemplateRenderer(deps: { mjml?: MjmlCompiler } = {}) {
     try {
       return engine.parse(source);
     } catch (error) {
-      throw unprocessable('template_invalid_liquid', `The ${field === 'subject' ? 'subject' : 'template'} has a Liquid syntax error`, [{ field, message: (error as Error).message }]);
+      throw unprocessable('template_invalid_liquid', `The ${field === 'subject' ? 'subject' : 'template'} has a Liquid syntax error`, [
+        { field, message: (error as Error).message },
+      ]);
     }
   }
 
@@ -117,7 +128,9 @@ export function createTemplateRenderer(deps: { mjml?: MjmlCompiler } = {}) {
     try {
       return ajv.compile(schema);
     } catch (error) {
-      throw unprocessable('validation_error', 'variables_schema is not a valid JSON Schema', [{ field: 'variables_schema', message: (error as Error).message }]);
+      throw unprocessable('validation_error', 'variables_schema is not a valid JSON Schema', [
+        { field: 'variables_schema', message: (error as Error).message },
+      ]);
     }
   }
 
@@ -151,7 +164,9 @@ export function createTemplateRenderer(deps: { mjml?: MjmlCompiler } = {}) {
     const message = (error as Error).message ?? String(error);
     const missing = /undefined variable: ([^,]+)/.exec(message);
     if (missing) {
-      throw unprocessable('template_variable_missing', `The template needs the variable "${missing[1]}"`, [{ field: `variables.${missing[1]}`, message: `is used in the ${field === 'subject' ? 'subject' : 'body'} but was not given` }]);
+      throw unprocessable('template_variable_missing', `The template needs the variable "${missing[1]}"`, [
+        { field: `variables.${missing[1]}`, message: `is used in the ${field === 'subject' ? 'subject' : 'body'} but was not given` },
+      ]);
     }
     throw unprocessable('template_render_failed', 'The template could not be rendered with these variables', [{ field, message: withoutPosition(message) }]);
   }
@@ -172,9 +187,10 @@ export function createTemplateRenderer(deps: { mjml?: MjmlCompiler } = {}) {
       // In a worker thread and once per distinct source (mjml-compiler.ts); includes are ignored there.
       const result = await mjml.compile(source);
       if (!result.ok) {
-        const details = result.problems.length > 0
-          ? result.problems.map((p) => mjmlProblem(p.line ? `line ${p.line}: ${p.message}` : p.message))
-          : [mjmlProblem(result.message)];
+        const details =
+          result.problems.length > 0
+            ? result.problems.map((p) => mjmlProblem(p.line ? `line ${p.line}: ${p.message}` : p.message))
+            : [mjmlProblem(result.message)];
         throw unprocessable('template_invalid_mjml', 'The template is not valid MJML', details);
       }
       // MJML keeps Liquid as text; make sure what it produced still parses.
@@ -186,11 +202,19 @@ export function createTemplateRenderer(deps: { mjml?: MjmlCompiler } = {}) {
     checkVariables(template: RenderableTemplate, variables: Record<string, unknown>): void {
       const reserved = Object.keys(variables).filter((name) => (SYSTEM_VARIABLES as readonly string[]).includes(name));
       if (reserved.length > 0) {
-        throw unprocessable('validation_error', 'These variables are provided by Subscribe Flow and cannot be passed', reserved.map((name) => ({ field: `variables.${name}`, message: 'is a reserved variable' })));
+        throw unprocessable(
+          'validation_error',
+          'These variables are provided by Subscribe Flow and cannot be passed',
+          reserved.map((name) => ({ field: `variables.${name}`, message: 'is a reserved variable' })),
+        );
       }
       const { validate } = prepared(template);
       if (!validate(variables)) {
-        throw unprocessable('template_variables_invalid', 'The variables do not match the template\'s variables_schema', variableProblems(validate.errors ?? []));
+        throw unprocessable(
+          'template_variables_invalid',
+          "The variables do not match the template's variables_schema",
+          variableProblems(validate.errors ?? []),
+        );
       }
     },
 

@@ -21,7 +21,10 @@ function decodeReferences(value: string): string {
 }
 
 /** The scheme a browser would see: references decoded, whitespace and control characters dropped. */
-const schemeOf = (value: string): string => decodeReferences(value).replace(/[\p{Cc}\s]+/gu, '').toLowerCase();
+const schemeOf = (value: string): string =>
+  decodeReferences(value)
+    .replace(/[\p{Cc}\s]+/gu, '')
+    .toLowerCase();
 
 /** Replaces script and data URLs in links of rendered HTML with "#"; everything else is left as it is. */
 export function neutralizeUnsafeLinks(html: string): string {

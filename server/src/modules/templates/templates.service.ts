@@ -11,14 +11,24 @@ import { VARIABLES_SCHEMA_MAX_BYTES, type CreateTemplateInput, type TemplateDraf
 export type PreviewTemplate = TemplateForSend & { draft: boolean };
 
 const toDto = (row: TemplateRow): TemplateDto => ({
-  id: row.id, name: row.name, slug: row.slug, category: row.category, subject: row.subject, mjml_content: row.mjml_content,
-  variables_schema: row.variables_schema, status: row.archived_at ? 'archived' : 'active', archived_at: row.archived_at,
-  created_at: row.created_at, updated_at: row.updated_at,
+  id: row.id,
+  name: row.name,
+  slug: row.slug,
+  category: row.category,
+  subject: row.subject,
+  mjml_content: row.mjml_content,
+  variables_schema: row.variables_schema,
+  status: row.archived_at ? 'archived' : 'active',
+  archived_at: row.archived_at,
+  created_at: row.created_at,
+  updated_at: row.updated_at,
 });
 
 function checkSchemaSize(schema: Record<string, unknown> | undefined): void {
   if (schema !== undefined && Buffer.byteLength(JSON.stringify(schema)) > VARIABLES_SCHEMA_MAX_BYTES) {
-    throw unprocessable('validation_error', 'The request is not valid', [{ field: 'variables_schema', message: `must be at most ${VARIABLES_SCHEMA_MAX_BYTES} bytes as JSON` }]);
+    throw unprocessable('validation_error', 'The request is not valid', [
+      { field: 'variables_schema', message: `must be at most ${VARIABLES_SCHEMA_MAX_BYTES} bytes as JSON` },
+    ]);
   }
 }
 
@@ -31,12 +41,19 @@ const MIN_TEXT_WORDS = 10;
  */
 function withWarnings(dto: TemplateDto, compiledHtml: string | undefined): TemplateDto {
   if (compiledHtml === undefined || !/<img\b/i.test(compiledHtml)) return dto;
-  const words = htmlToText(compiledHtml).replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\([^)]*\)/g, ' ').split(/\s+/).filter((w) => /\p{L}/u.test(w));
+  const words = htmlToText(compiledHtml)
+    .replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\([^)]*\)/g, ' ')
+    .split(/\s+/)
+    .filter((w) => /\p{L}/u.test(w));
   if (words.length >= MIN_TEXT_WORDS) return dto;
-  return { ...dto, warnings: ['image_only: the email is (almost) only images; add some text, and alt texts that say what each image says, so the text part is not empty'] };
+  return {
+    ...dto,
+    warnings: ['image_only: the email is (almost) only images; add some text, and alt texts that say what each image says, so the text part is not empty'],
+  };
 }
 
-const slugTaken = (slug: string) => conflict('template_slug_taken', `An active template already has the slug "${slug}"`, [{ field: 'slug', message: 'is taken by an active template' }]);
+const slugTaken = (slug: string) =>
+  conflict('template_slug_taken', `An active template already has the slug "${slug}"`, [{ field: 'slug', message: 'is taken by an active template' }]);
 
 /**
  * Templates: MJML + Liquid, compiled on save so a broken template is refused before anything is sent.
@@ -49,12 +66,21 @@ export function createTemplateService(deps: { templateRepository: TemplateReposi
     async create(organizationId: string, input: CreateTemplateInput): Promise<TemplateDto> {
       checkSchemaSize(input.variables_schema);
       const slug = input.slug ?? slugify(input.name);
-      if (!slug) throw unprocessable('validation_error', 'The request is not valid', [{ field: 'name', message: 'needs at least one letter or digit to derive a slug' }]);
+      if (!slug)
+        throw unprocessable('validation_error', 'The request is not valid', [
+          { field: 'name', message: 'needs at least one letter or digit to derive a slug' },
+        ]);
       const category: TemplateCategory = input.category ?? 'transactional';
       const variablesSchema = input.variables_schema ?? {};
       const compiledHtml = await renderer.compile({ subject: input.subject, mjml: input.mjml_content, category, variablesSchema });
       const row = await repo.insert(organizationId, newId(), {
-        name: input.name.trim(), slug, category, subject: input.subject, mjml_content: input.mjml_content, variables_schema: variablesSchema, compiled_html: compiledHtml,
+        name: input.name.trim(),
+        slug,
+        category,
+        subject: input.subject,
+        mjml_content: input.mjml_content,
+        variables_schema: variablesSchema,
+        compiled_html: compiledHtml,
       });
       if (!row) throw slugTaken(slug);
       return withWarnings(toDto(row), compiledHtml);
@@ -66,9 +92,17 @@ export function createTemplateService(deps: { templateRepository: TemplateReposi
       return toDto(row);
     },
 
-    async list(organizationId: string, query: { limit?: number; cursor?: string; category?: TemplateCategory; status?: 'active' | 'archived' }): Promise<Page<TemplateDto>> {
+    async list(
+      organizationId: string,
+      query: { limit?: number; cursor?: string; category?: TemplateCategory; status?: 'active' | 'archived' },
+    ): Promise<Page<TemplateDto>> {
       const limit = query.limit ?? 50;
-      const rows = await repo.list(organizationId, { limit, beforeId: decodeCursor(query.cursor), category: query.category, archived: query.status === 'archived' });
+      const rows = await repo.list(organizationId, {
+        limit,
+        beforeId: decodeCursor(query.cursor),
+        category: query.category,
+        archived: query.status === 'archived',
+      });
       return toPage(rows.map(toDto), limit);
     },
 
@@ -120,7 +154,12 @@ export function createTemplateService(deps: { templateRepository: TemplateReposi
         mjml_content: draft.mjml_content ?? row.mjml_content,
         category: draft.category ?? row.category,
       };
-      const compiledHtml = await renderer.compile({ subject: next.subject, mjml: next.mjml_content, category: next.category, variablesSchema: row.variables_schema });
+      const compiledHtml = await renderer.compile({
+        subject: next.subject,
+        mjml: next.mjml_content,
+        category: next.category,
+        variablesSchema: row.variables_schema,
+      });
       return { ...row, ...next, compiled_html: compiledHtml, draft: true };
     },
 

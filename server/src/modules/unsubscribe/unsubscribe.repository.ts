@@ -10,19 +10,36 @@ export function createUnsubscribeRepository() {
     },
 
     async lockSubscriber(trx: Transaction<DB>, organizationId: string, id: string) {
-      return trx.selectFrom('subscribers').select(['id', 'email', 'status'])
-        .where('organization_id', '=', organizationId).where('id', '=', id).forUpdate().executeTakeFirst();
+      return trx
+        .selectFrom('subscribers')
+        .select(['id', 'email', 'status'])
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
     },
 
     async markUnsubscribed(trx: Transaction<DB>, id: string): Promise<void> {
       await trx.updateTable('subscribers').set({ status: 'unsubscribed', unsubscribed_at: new Date(), updated_at: new Date() }).where('id', '=', id).execute();
     },
 
-    async insertHistory(trx: Transaction<DB>, row: { organizationId: string; subscriberId: string; source: string; ip: string | null; userAgent: string | null; details: Record<string, unknown> }): Promise<void> {
-      await trx.insertInto('subscription_history').values({
-        id: newId(), organization_id: row.organizationId, subscriber_id: row.subscriberId, action: 'unsubscribed', source: row.source,
-        ip: row.ip, user_agent: row.userAgent, details: JSON.stringify(row.details),
-      }).execute();
+    async insertHistory(
+      trx: Transaction<DB>,
+      row: { organizationId: string; subscriberId: string; source: string; ip: string | null; userAgent: string | null; details: Record<string, unknown> },
+    ): Promise<void> {
+      await trx
+        .insertInto('subscription_history')
+        .values({
+          id: newId(),
+          organization_id: row.organizationId,
+          subscriber_id: row.subscriberId,
+          action: 'unsubscribed',
+          source: row.source,
+          ip: row.ip,
+          user_agent: row.userAgent,
+          details: JSON.stringify(row.details),
+        })
+        .execute();
     },
   };
 }

@@ -34,13 +34,20 @@ export function createUnsubscribeService(deps: { db: Kysely<DB>; unsubscribeRepo
         if (NOT_MAILED.has(subscriber.status)) return 'already';
         await repo.markUnsubscribed(trx, subscriber.id);
         await repo.insertHistory(trx, {
-          organizationId: request.organizationId, subscriberId: subscriber.id, source: request.source, ip: request.ip, userAgent: request.userAgent,
+          organizationId: request.organizationId,
+          subscriberId: subscriber.id,
+          source: request.source,
+          ip: request.ip,
+          userAgent: request.userAgent,
           details: { from: subscriber.status, ...(request.campaignId ? { campaign_id: request.campaignId } : {}) },
         });
-        await insertEvents(trx, request.organizationId, [{
-          type: 'subscriber.unsubscribed', subjectId: subscriber.id,
-          payload: { subscriber: { id: subscriber.id, email: subscriber.email }, source: request.source, campaign_id: request.campaignId },
-        }]);
+        await insertEvents(trx, request.organizationId, [
+          {
+            type: 'subscriber.unsubscribed',
+            subjectId: subscriber.id,
+            payload: { subscriber: { id: subscriber.id, email: subscriber.email }, source: request.source, campaign_id: request.campaignId },
+          },
+        ]);
         return 'unsubscribed';
       });
     },

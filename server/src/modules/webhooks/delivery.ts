@@ -19,12 +19,20 @@ export function retryDelayMs(delays: readonly number[], failedAttempt: number, r
 }
 
 /** The job of a delivery's next attempt. */
-export const deliverJob = (delivery: { id: string; endpoint_id: string; attempts: number }, delayMs?: number): JobRequest =>
-  ({ name: 'webhook.deliver', payload: { delivery_id: delivery.id, endpoint_id: delivery.endpoint_id, attempt: delivery.attempts + 1 }, ...(delayMs ? { delayMs } : {}) });
+export const deliverJob = (delivery: { id: string; endpoint_id: string; attempts: number }, delayMs?: number): JobRequest => ({
+  name: 'webhook.deliver',
+  payload: { delivery_id: delivery.id, endpoint_id: delivery.endpoint_id, attempt: delivery.attempts + 1 },
+  ...(delayMs ? { delayMs } : {}),
+});
 
 /** The body a receiver gets: the envelope of the reference system, `{ id, type, created_at, data }`. */
 export function envelope(delivery: Pick<ClaimedDelivery, 'event_id' | 'event_type' | 'event_created_at' | 'payload'>): string {
-  return JSON.stringify({ id: delivery.event_id, type: delivery.event_type, created_at: new Date(delivery.event_created_at).toISOString(), data: delivery.payload });
+  return JSON.stringify({
+    id: delivery.event_id,
+    type: delivery.event_type,
+    created_at: new Date(delivery.event_created_at).toISOString(),
+    data: delivery.payload,
+  });
 }
 
 /** New deliveries to one endpoint handed to one job; one request each, within the endpoint's cap. */
@@ -88,7 +96,10 @@ interface DeliveryDeps {
  * `webhook.deliver-batch` is the first attempt of up to 100 new deliveries to one endpoint: one claim,
  * the requests in parallel within the slots it got, one transaction recording them all.
  */
-export function createDeliveryHandlers(deps: DeliveryDeps): { 'webhook.deliver': JobHandler<'webhook.deliver'>; 'webhook.deliver-batch': JobHandler<'webhook.deliver-batch'> } {
+export function createDeliveryHandlers(deps: DeliveryDeps): {
+  'webhook.deliver': JobHandler<'webhook.deliver'>;
+  'webhook.deliver-batch': JobHandler<'webhook.deliver-batch'>;
+} {
   const { repository, gate } = deps;
 
   const single: JobHandler<'webhook.deliver'> = async ({ delivery_id: deliveryId, endpoint_id: endpointId, attempt }, context) => {
@@ -122,18 +133,25 @@ export function createDeliveryHandlers(deps: DeliveryDeps): { 'webhook.deliver':
     let sent = 0;
     let recording: Promise<{ disabled: boolean }> | null = null;
     try {
-      let [claimed, endpoint] = await Promise.all([repository.claimFirstAttempts(endpointId, deliveryIds, deps.leaseSeconds), repository.endpointForSending(endpointId)]);
+      let [claimed, endpoint] = await Promise.all([
+        repository.claimFirstAttempts(endpointId, deliveryIds, deps.leaseSeconds),
+        repository.endpointForSending(endpointId),
+      ]);
       while (claimed.length > 0 && endpoint) {
         if (!endpoint.enabled) {
-          await repository.markUndeliverable(claimed.map((d) => d.id), 'The endpoint is disabled');
+          await repository.markUndeliverable(
+            claimed.map((d) => d.id),
+            'The endpoint is disabled',
+          );
           break;
         }
         // Drain: while this batch goes out, the endpoint's next new deliveries (other jobs' batches still
         // waiting for a slot) are claimed and the endpoint read again; the previous batch is recorded
         // meanwhile. Those other jobs then find nothing left to claim.
-        const ahead = Date.now() < deadline && !context.signal.aborted
-          ? Promise.all([repository.claimNextFirstAttempts(endpointId, BATCH_DELIVERIES, deps.leaseSeconds), repository.endpointForSending(endpointId)])
-          : null;
+        const ahead =
+          Date.now() < deadline && !context.signal.aborted
+            ? Promise.all([repository.claimNextFirstAttempts(endpointId, BATCH_DELIVERIES, deps.leaseSeconds), repository.endpointForSending(endpointId)])
+            : null;
         ahead?.catch(() => undefined);
         const results = await sendMany(endpoint, claimed, taken);
         sent += results.length;
@@ -179,19 +197,26 @@ export function createDeliveryHandlers(deps: DeliveryDeps): { 'webhook.deliver':
   /** Records the outcomes at once, enqueues the retries, and tells the admins when the endpoint got disabled. */
   async function record(endpoint: SendingEndpoint, results: readonly { delivery: ClaimedBatchDelivery; outcome: AttemptOutcome }[]) {
     const { disabledReason } = await repository.recordAttempts(endpoint.id, results, deps.disableAfterHours);
-    const retries = results.filter((r) => r.outcome.nextAttemptAt !== null)
+    const retries = results
+      .filter((r) => r.outcome.nextAttemptAt !== null)
       .map((r) => deliverJob(r.delivery, Math.max(0, r.outcome.nextAttemptAt!.getTime() - Date.now())));
     if (retries.length > 0) await deps.producer.enqueueMany(retries);
     if (disabledReason) {
       deps.logger.warn({ endpoint_id: endpoint.id, organization_id: endpoint.organization_id }, 'webhook endpoint disabled');
-      await deps.notifyDisabled(endpoint.organization_id, { id: endpoint.id, url: endpoint.url }, disabledReason)
+      await deps
+        .notifyDisabled(endpoint.organization_id, { id: endpoint.id, url: endpoint.url }, disabledReason)
         .catch((error: unknown) => deps.logger.error({ err: error, endpoint_id: endpoint.id }, 'could not send the endpoint-disabled notice'));
     }
     return { disabled: disabledReason !== null };
   }
 
   /** One signed request and what it means for the delivery (the attempt number is already claimed). */
-  async function attempt(endpoint: SendingEndpoint, secrets: readonly string[], keys: readonly KeyObject[], delivery: ClaimedBatchDelivery): Promise<AttemptOutcome> {
+  async function attempt(
+    endpoint: SendingEndpoint,
+    secrets: readonly string[],
+    keys: readonly KeyObject[],
+    delivery: ClaimedBatchDelivery,
+  ): Promise<AttemptOutcome> {
     const body = envelope(delivery);
     const timestamp = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = {
@@ -207,8 +232,13 @@ export function createDeliveryHandlers(deps: DeliveryDeps): { 'webhook.deliver':
     const gone = result.statusCode === 410;
     const delayMs = ok || gone ? null : retryDelayMs(deps.retryDelaysMs, delivery.attempts);
     return {
-      status: ok ? 'succeeded' : delayMs === null ? 'dead' : 'failed', nextAttemptAt: delayMs === null ? null : new Date(Date.now() + delayMs), gone,
-      requestHeaders: headers, statusCode: result.statusCode, responseSnippet: result.responseSnippet, durationMs: result.durationMs,
+      status: ok ? 'succeeded' : delayMs === null ? 'dead' : 'failed',
+      nextAttemptAt: delayMs === null ? null : new Date(Date.now() + delayMs),
+      gone,
+      requestHeaders: headers,
+      statusCode: result.statusCode,
+      responseSnippet: result.responseSnippet,
+      durationMs: result.durationMs,
       error: result.error ?? (ok ? null : `HTTP ${result.statusCode}`),
     };
   }

@@ -44,38 +44,47 @@ export function createSender(deps: { policy: TargetPolicy; timeoutMs: number; ma
         clearTimeout(timer);
         resolve({ ...result, durationMs: elapsed() });
       };
-      const request = (secure ? https : http).request(url, {
-        method: 'POST',
-        agent: secure ? agents.https : agents.http,
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-      }, (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const done = () => finish({
-          statusCode: response.statusCode ?? null,
-          responseSnippet: Buffer.concat(chunks).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8'),
-          error: null,
-        });
-        response.on('data', (chunk: Buffer) => {
-          if (size >= RESPONSE_SNIPPET_BYTES) return;
-          chunks.push(chunk);
-          size += chunk.length;
-          // Enough kept: stop reading a body that may be endless.
-          if (size >= RESPONSE_SNIPPET_BYTES) {
-            done();
-            response.destroy();
-          }
-        });
-        response.on('end', done);
-        response.on('error', done);
-        response.on('close', done);
-      });
+      const request = (secure ? https : http).request(
+        url,
+        {
+          method: 'POST',
+          agent: secure ? agents.https : agents.http,
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          const done = () =>
+            finish({
+              statusCode: response.statusCode ?? null,
+              responseSnippet: Buffer.concat(chunks).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8'),
+              error: null,
+            });
+          response.on('data', (chunk: Buffer) => {
+            if (size >= RESPONSE_SNIPPET_BYTES) return;
+            chunks.push(chunk);
+            size += chunk.length;
+            // Enough kept: stop reading a body that may be endless.
+            if (size >= RESPONSE_SNIPPET_BYTES) {
+              done();
+              response.destroy();
+            }
+          });
+          response.on('end', done);
+          response.on('error', done);
+          response.on('close', done);
+        },
+      );
       const timer = setTimeout(() => {
         finish({ statusCode: null, responseSnippet: null, error: `timed out after ${deps.timeoutMs} ms` });
         request.destroy();
       }, deps.timeoutMs);
       request.on('error', (error: NodeJS.ErrnoException) => {
-        finish({ statusCode: null, responseSnippet: null, error: error.code === 'EBLOCKED' ? `refused: ${error.message}` : `${error.code ?? 'error'}: ${error.message}` });
+        finish({
+          statusCode: null,
+          responseSnippet: null,
+          error: error.code === 'EBLOCKED' ? `refused: ${error.message}` : `${error.code ?? 'error'}: ${error.message}`,
+        });
       });
       request.end(body);
     });

@@ -10,7 +10,11 @@ describe('webhook signing', () => {
     const [current, previous] = [newSigningSecret(), newSigningSecret()];
     const body = JSON.stringify({ id: 'evt', type: 'webhook.test', data: {} });
     const timestamp = Math.floor(Date.now() / 1000);
-    const headers = { 'webhook-id': 'evt', 'webhook-timestamp': String(timestamp), 'webhook-signature': signatureHeader([current, previous], 'evt', timestamp, body) };
+    const headers = {
+      'webhook-id': 'evt',
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signatureHeader([current, previous], 'evt', timestamp, body),
+    };
     expect(new Webhook(current).verify(body, headers)).toEqual(JSON.parse(body));
     expect(new Webhook(previous).verify(body, headers)).toEqual(JSON.parse(body));
     expect(() => new Webhook(newSigningSecret()).verify(body, headers)).toThrow();

@@ -16,7 +16,9 @@ export const signingKey = (secret: string): KeyObject => createSecretKey(Buffer.
 
 /** The header value; `secrets` as strings or, for many deliveries of one endpoint, as prepared keys. */
 export function signatureHeader(secrets: readonly (string | KeyObject)[], id: string, timestamp: number, body: string): string {
-  return secrets.map((secret) => `v1,${hmacSha256(typeof secret === 'string' ? signingKey(secret) : secret, `${id}.${timestamp}.${body}`).toString('base64')}`).join(' ');
+  return secrets
+    .map((secret) => `v1,${hmacSha256(typeof secret === 'string' ? signingKey(secret) : secret, `${id}.${timestamp}.${body}`).toString('base64')}`)
+    .join(' ');
 }
 
 /**

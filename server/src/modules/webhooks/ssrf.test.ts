@@ -16,9 +16,30 @@ const codeOf = async (work: () => unknown): Promise<string | null> => {
 describe('the SSRF guard', () => {
   it('refuses every class of internal address, IPv4 and IPv6, and allows public ones', () => {
     const refused = [
-      '127.0.0.1', '127.255.255.254', '0.0.0.0', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '169.254.0.1',
-      '100.64.0.1', '100.100.100.200', '192.0.2.1', '198.18.0.1', '224.0.0.1', '255.255.255.255',
-      '::1', '::', 'fd00:ec2::254', 'fc00::1', 'fe80::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:a9fe:a9fe', '64:ff9b::10.0.0.1',
+      '127.0.0.1',
+      '127.255.255.254',
+      '0.0.0.0',
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      '169.254.0.1',
+      '100.64.0.1',
+      '100.100.100.200',
+      '192.0.2.1',
+      '198.18.0.1',
+      '224.0.0.1',
+      '255.255.255.255',
+      '::1',
+      '::',
+      'fd00:ec2::254',
+      'fc00::1',
+      'fe80::1',
+      'ff02::1',
+      '::ffff:127.0.0.1',
+      '::ffff:a9fe:a9fe',
+      '64:ff9b::10.0.0.1',
     ];
     const problems = refused.filter((address) => refusedAddress(address, strict) === null);
     expect(problems, 'addresses the guard let through').toEqual([]);
@@ -53,6 +74,8 @@ describe('the SSRF guard', () => {
     expect(refusedAddress('169.254.169.254', allowList)).not.toBeNull();
     const all = createTargetPolicy({ WEBHOOKS_ALLOW_PRIVATE: true, WEBHOOKS_ALLOW_PRIVATE_HOSTS: '' });
     expect(refusedAddress('192.168.0.10', all)).toBeNull();
-    expect(() => createTargetPolicy({ WEBHOOKS_ALLOW_PRIVATE: false, WEBHOOKS_ALLOW_PRIVATE_HOSTS: 'internal.example' })).toThrow(/WEBHOOKS_ALLOW_PRIVATE_HOSTS/);
+    expect(() => createTargetPolicy({ WEBHOOKS_ALLOW_PRIVATE: false, WEBHOOKS_ALLOW_PRIVATE_HOSTS: 'internal.example' })).toThrow(
+      /WEBHOOKS_ALLOW_PRIVATE_HOSTS/,
+    );
   });
 });

@@ -64,7 +64,9 @@ export interface TargetPolicy {
 /** Parses WEBHOOKS_ALLOW_PRIVATE_HOSTS: addresses and CIDR ranges; anything else stops the process at start. */
 export function createTargetPolicy(config: { WEBHOOKS_ALLOW_PRIVATE: boolean; WEBHOOKS_ALLOW_PRIVATE_HOSTS: string }): TargetPolicy {
   const allowed = new BlockList();
-  for (const entry of config.WEBHOOKS_ALLOW_PRIVATE_HOSTS.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of config.WEBHOOKS_ALLOW_PRIVATE_HOSTS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [address, prefixText] = entry.split('/') as [string, string | undefined];
     const family = isIP(address);
     if (family === 0) throw new Error(`WEBHOOKS_ALLOW_PRIVATE_HOSTS: "${entry}" is not an IP address or CIDR range`);
@@ -88,7 +90,8 @@ export function refusedAddress(address: string, policy: TargetPolicy): string | 
 export const blockedTarget = (reason: string): AppError =>
   new AppError(422, 'webhook_url_blocked', 'The webhook URL points at an address this server does not call', { details: [{ field: 'url', message: reason }] });
 
-const invalidUrl = (message: string): AppError => new AppError(422, 'invalid_webhook_url', 'The webhook URL is not valid', { details: [{ field: 'url', message }] });
+const invalidUrl = (message: string): AppError =>
+  new AppError(422, 'invalid_webhook_url', 'The webhook URL is not valid', { details: [{ field: 'url', message }] });
 
 /** Parses a webhook URL: http(s) only, no credentials in it, and a literal address must be allowed. */
 export function parseTargetUrl(raw: string, policy: TargetPolicy): URL {

@@ -9,8 +9,18 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** What the API shows of an endpoint: never its secrets. */
 const endpointColumns = [
-  'id', 'url', 'description', 'event_types', 'enabled', 'legacy_signature', 'disabled_reason', 'disabled_at',
-  'failing_since', 'previous_secret_expires_at', 'created_at', 'updated_at',
+  'id',
+  'url',
+  'description',
+  'event_types',
+  'enabled',
+  'legacy_signature',
+  'disabled_reason',
+  'disabled_at',
+  'failing_since',
+  'previous_secret_expires_at',
+  'created_at',
+  'updated_at',
 ] as const;
 
 export interface EndpointRow {
@@ -29,8 +39,20 @@ export interface EndpointRow {
 }
 
 const deliveryColumns = [
-  'id', 'endpoint_id', 'event_id', 'event_type', 'event_created_at', 'replay', 'status', 'attempts', 'next_attempt_at',
-  'last_status_code', 'last_error', 'last_duration_ms', 'delivered_at', 'created_at',
+  'id',
+  'endpoint_id',
+  'event_id',
+  'event_type',
+  'event_created_at',
+  'replay',
+  'status',
+  'attempts',
+  'next_attempt_at',
+  'last_status_code',
+  'last_error',
+  'last_duration_ms',
+  'delivered_at',
+  'created_at',
 ] as const;
 
 export interface DeliveryRow {
@@ -79,7 +101,10 @@ export interface ClaimedDelivery {
 }
 
 /** A delivery claimed for its first attempt in a batch; the endpoint is read once for the batch. */
-export type ClaimedBatchDelivery = Pick<ClaimedDelivery, 'id' | 'organization_id' | 'endpoint_id' | 'event_id' | 'event_type' | 'event_created_at' | 'payload' | 'attempts'>;
+export type ClaimedBatchDelivery = Pick<
+  ClaimedDelivery,
+  'id' | 'organization_id' | 'endpoint_id' | 'event_id' | 'event_type' | 'event_created_at' | 'payload' | 'attempts'
+>;
 
 /** What signing and sending need from an endpoint. */
 export interface SendingEndpoint {
@@ -112,31 +137,57 @@ export function createWebhookRepository(db: Kysely<DB>) {
     transaction: <T>(work: (trx: Transaction<DB>) => Promise<T>) => db.transaction().execute(work),
 
     async countEndpoints(organizationId: string): Promise<number> {
-      const row = await db.selectFrom('webhook_endpoints').select((eb) => eb.fn.countAll<string>().as('n')).where('organization_id', '=', organizationId).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('webhook_endpoints')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('organization_id', '=', organizationId)
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     },
 
-    async insertEndpoint(organizationId: string, values: { url: string; description: string; event_types: string[]; enabled: boolean; legacy_signature: boolean; secret_encrypted: string }): Promise<EndpointRow> {
-      return db.insertInto('webhook_endpoints').values({ id: newId(), organization_id: organizationId, ...values })
-        .returning(endpointColumns).executeTakeFirstOrThrow() as Promise<EndpointRow>;
+    async insertEndpoint(
+      organizationId: string,
+      values: { url: string; description: string; event_types: string[]; enabled: boolean; legacy_signature: boolean; secret_encrypted: string },
+    ): Promise<EndpointRow> {
+      return db
+        .insertInto('webhook_endpoints')
+        .values({ id: newId(), organization_id: organizationId, ...values })
+        .returning(endpointColumns)
+        .executeTakeFirstOrThrow() as Promise<EndpointRow>;
     },
 
     async listEndpoints(organizationId: string, options: { limit: number; beforeId?: string }): Promise<EndpointRow[]> {
       let query = db.selectFrom('webhook_endpoints').select(endpointColumns).where('organization_id', '=', organizationId);
       if (options.beforeId) query = query.where('id', '<', options.beforeId);
-      return query.orderBy('id', 'desc').limit(options.limit + 1).execute() as Promise<EndpointRow[]>;
+      return query
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute() as Promise<EndpointRow[]>;
     },
 
     async findEndpoint(organizationId: string, id: string): Promise<EndpointRow | undefined> {
-      return db.selectFrom('webhook_endpoints').select(endpointColumns).where('organization_id', '=', organizationId).where('id', '=', id)
+      return db
+        .selectFrom('webhook_endpoints')
+        .select(endpointColumns)
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
         .executeTakeFirst() as Promise<EndpointRow | undefined>;
     },
 
     /** Re-enabling clears the failure state, so a fixed receiver is not disabled again by its old failures. */
-    async updateEndpoint(organizationId: string, id: string, patch: { url?: string; description?: string; event_types?: string[]; enabled?: boolean; legacy_signature?: boolean }): Promise<EndpointRow | undefined> {
+    async updateEndpoint(
+      organizationId: string,
+      id: string,
+      patch: { url?: string; description?: string; event_types?: string[]; enabled?: boolean; legacy_signature?: boolean },
+    ): Promise<EndpointRow | undefined> {
       const reenable = patch.enabled === true ? { disabled_reason: null, disabled_at: null, failing_since: null } : {};
-      return db.updateTable('webhook_endpoints').set({ ...patch, ...reenable, updated_at: sql<Date>`now()` })
-        .where('organization_id', '=', organizationId).where('id', '=', id).returning(endpointColumns).executeTakeFirst() as Promise<EndpointRow | undefined>;
+      return db
+        .updateTable('webhook_endpoints')
+        .set({ ...patch, ...reenable, updated_at: sql<Date>`now()` })
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .returning(endpointColumns)
+        .executeTakeFirst() as Promise<EndpointRow | undefined>;
     },
 
     async deleteEndpoint(organizationId: string, id: string): Promise<boolean> {
@@ -146,9 +197,18 @@ export function createWebhookRepository(db: Kysely<DB>) {
 
     /** The current secret becomes the previous one, signing beside the new one until `overlapUntil`. */
     async rotateSecret(organizationId: string, id: string, sealed: string, overlapUntil: Date): Promise<EndpointRow | undefined> {
-      return db.updateTable('webhook_endpoints').set({
-        previous_secret_encrypted: sql<string>`secret_encrypted`, previous_secret_expires_at: overlapUntil, secret_encrypted: sealed, updated_at: sql<Date>`now()`,
-      }).where('organization_id', '=', organizationId).where('id', '=', id).returning(endpointColumns).executeTakeFirst() as Promise<EndpointRow | undefined>;
+      return db
+        .updateTable('webhook_endpoints')
+        .set({
+          previous_secret_encrypted: sql<string>`secret_encrypted`,
+          previous_secret_expires_at: overlapUntil,
+          secret_encrypted: sealed,
+          updated_at: sql<Date>`now()`,
+        })
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .returning(endpointColumns)
+        .executeTakeFirst() as Promise<EndpointRow | undefined>;
     },
 
     /**
@@ -176,10 +236,21 @@ export function createWebhookRepository(db: Kysely<DB>) {
 
     /** A delivery not made from the outbox (the test event). */
     async insertDelivery(organizationId: string, endpointId: string, event: { id: string; type: string; payload: unknown }): Promise<DeliveryRow> {
-      return db.insertInto('webhook_deliveries').values({
-        id: newId(), organization_id: organizationId, endpoint_id: endpointId, event_id: event.id, event_type: event.type,
-        event_created_at: sql<Date>`now()`, payload: JSON.stringify(event.payload), replay: true, next_attempt_at: sql<Date>`now()`,
-      }).returning(deliveryColumns).executeTakeFirstOrThrow() as Promise<DeliveryRow>;
+      return db
+        .insertInto('webhook_deliveries')
+        .values({
+          id: newId(),
+          organization_id: organizationId,
+          endpoint_id: endpointId,
+          event_id: event.id,
+          event_type: event.type,
+          event_created_at: sql<Date>`now()`,
+          payload: JSON.stringify(event.payload),
+          replay: true,
+          next_attempt_at: sql<Date>`now()`,
+        })
+        .returning(deliveryColumns)
+        .executeTakeFirstOrThrow() as Promise<DeliveryRow>;
     },
 
     /**
@@ -201,32 +272,61 @@ export function createWebhookRepository(db: Kysely<DB>) {
         order by e.id
         limit ${max}
         returning id`.execute(db);
-      const total = await db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('organization_id', '=', organizationId).where('id', '>=', uuidv7Floor(window.from)).where('id', '<', uuidv7Floor(window.to)).executeTakeFirstOrThrow();
+      const total = await db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('organization_id', '=', organizationId)
+        .where('id', '>=', uuidv7Floor(window.from))
+        .where('id', '<', uuidv7Floor(window.to))
+        .executeTakeFirstOrThrow();
       return { ids: result.rows.map((r) => r.id), more: Number(total.n) > result.rows.length && result.rows.length === max };
     },
 
-    async listDeliveries(organizationId: string, endpointId: string, options: { limit: number; beforeId?: string; status?: DeliveryStatus; eventType?: string }): Promise<DeliveryRow[]> {
-      let query = db.selectFrom('webhook_deliveries').select(deliveryColumns).where('organization_id', '=', organizationId).where('endpoint_id', '=', endpointId);
+    async listDeliveries(
+      organizationId: string,
+      endpointId: string,
+      options: { limit: number; beforeId?: string; status?: DeliveryStatus; eventType?: string },
+    ): Promise<DeliveryRow[]> {
+      let query = db
+        .selectFrom('webhook_deliveries')
+        .select(deliveryColumns)
+        .where('organization_id', '=', organizationId)
+        .where('endpoint_id', '=', endpointId);
       if (options.beforeId) query = query.where('id', '<', options.beforeId);
       if (options.status) query = query.where('status', '=', options.status);
       if (options.eventType) query = query.where('event_type', '=', options.eventType);
-      return query.orderBy('id', 'desc').limit(options.limit + 1).execute() as Promise<DeliveryRow[]>;
+      return query
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute() as Promise<DeliveryRow[]>;
     },
 
     async findDelivery(organizationId: string, id: string): Promise<(DeliveryRow & { payload: unknown; attempt_log: AttemptRow[] }) | undefined> {
-      const delivery = await db.selectFrom('webhook_deliveries').select([...deliveryColumns, 'payload'])
-        .where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
+      const delivery = await db
+        .selectFrom('webhook_deliveries')
+        .select([...deliveryColumns, 'payload'])
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .executeTakeFirst();
       if (!delivery) return undefined;
-      const attempts = await db.selectFrom('webhook_attempts').select(['attempt', 'request_headers', 'status_code', 'response_snippet', 'duration_ms', 'error', 'created_at'])
-        .where('delivery_id', '=', id).orderBy('attempt').execute();
+      const attempts = await db
+        .selectFrom('webhook_attempts')
+        .select(['attempt', 'request_headers', 'status_code', 'response_snippet', 'duration_ms', 'error', 'created_at'])
+        .where('delivery_id', '=', id)
+        .orderBy('attempt')
+        .execute();
       return { ...(delivery as DeliveryRow & { payload: unknown }), attempt_log: attempts as AttemptRow[] };
     },
 
     /** A delivery sent again by hand, whatever its state: due now, with one more attempt allowed. */
     async resetForRetry(organizationId: string, id: string): Promise<{ id: string; endpoint_id: string; attempts: number } | undefined> {
-      return db.updateTable('webhook_deliveries').set({ status: 'pending', next_attempt_at: sql<Date>`now()` })
-        .where('organization_id', '=', organizationId).where('id', '=', id).returning(['id', 'endpoint_id', 'attempts']).executeTakeFirst();
+      return db
+        .updateTable('webhook_deliveries')
+        .set({ status: 'pending', next_attempt_at: sql<Date>`now()` })
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .returning(['id', 'endpoint_id', 'attempts'])
+        .executeTakeFirst();
     },
 
     /**
@@ -288,20 +388,32 @@ export function createWebhookRepository(db: Kysely<DB>) {
 
     /** Whether any of these deliveries still waits for its first attempt. */
     async anyUnclaimed(deliveryIds: readonly string[]): Promise<boolean> {
-      const row = await db.selectFrom('webhook_deliveries').select('id').where('id', '=', sql<string>`any(${deliveryIds}::uuid[])`)
-        .where('attempts', '=', 0).where('status', '=', 'pending').limit(1).executeTakeFirst();
+      const row = await db
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('id', '=', sql<string>`any(${deliveryIds}::uuid[])`)
+        .where('attempts', '=', 0)
+        .where('status', '=', 'pending')
+        .limit(1)
+        .executeTakeFirst();
       return row !== undefined;
     },
 
     /** What signing and sending need from an endpoint. */
     async endpointForSending(endpointId: string): Promise<SendingEndpoint | undefined> {
-      return db.selectFrom('webhook_endpoints')
+      return db
+        .selectFrom('webhook_endpoints')
         .select(['id', 'organization_id', 'url', 'enabled', 'legacy_signature', 'secret_encrypted', 'previous_secret_encrypted', 'previous_secret_expires_at'])
-        .where('id', '=', endpointId).executeTakeFirst();
+        .where('id', '=', endpointId)
+        .executeTakeFirst();
     },
 
     /** Records one attempt; see `recordAttempts`. */
-    async recordAttempt(delivery: { id: string; endpoint_id: string; attempts: number }, outcome: AttemptOutcome, disableAfterHours: number): Promise<{ disabledReason: string | null }> {
+    async recordAttempt(
+      delivery: { id: string; endpoint_id: string; attempts: number },
+      outcome: AttemptOutcome,
+      disableAfterHours: number,
+    ): Promise<{ disabledReason: string | null }> {
       return this.recordAttempts(delivery.endpoint_id, [{ delivery, outcome }], disableAfterHours);
     },
 
@@ -312,7 +424,11 @@ export function createWebhookRepository(db: Kysely<DB>) {
      * `disableAfterHours`, or the receiver answered 410, the endpoint is disabled; the returned reason
      * tells the caller to notify the organization (only the call that disabled it).
      */
-    async recordAttempts(endpointId: string, results: readonly { delivery: { id: string; attempts: number }; outcome: AttemptOutcome }[], disableAfterHours: number): Promise<{ disabledReason: string | null }> {
+    async recordAttempts(
+      endpointId: string,
+      results: readonly { delivery: { id: string; attempts: number }; outcome: AttemptOutcome }[],
+      disableAfterHours: number,
+    ): Promise<{ disabledReason: string | null }> {
       if (results.length === 0) return { disabledReason: null };
       const deliveryIds = results.map((r) => r.delivery.id);
       const codes = results.map((r) => r.outcome.statusCode);
@@ -347,7 +463,11 @@ export function createWebhookRepository(db: Kysely<DB>) {
             and (${gone} or coalesce(failing_since, now()) <= now() - make_interval(hours => ${disableAfterHours}))
           returning disabled_reason`.execute(trx);
         if (disabled.rows.length === 0) {
-          await trx.updateTable('webhook_endpoints').set({ failing_since: sql<Date>`coalesce(failing_since, now())` }).where('id', '=', endpointId).execute();
+          await trx
+            .updateTable('webhook_endpoints')
+            .set({ failing_since: sql<Date>`coalesce(failing_since, now())` })
+            .where('id', '=', endpointId)
+            .execute();
           return { disabledReason: null };
         }
         return { disabledReason: disabled.rows[0]!.disabled_reason };
@@ -357,28 +477,47 @@ export function createWebhookRepository(db: Kysely<DB>) {
     /** Deliveries whose endpoint was disabled before they were sent: dead, no attempt made. */
     async markUndeliverable(deliveryIds: string | readonly string[], reason: string): Promise<void> {
       const ids = typeof deliveryIds === 'string' ? [deliveryIds] : deliveryIds;
-      if (ids.length > 0) await db.updateTable('webhook_deliveries').set({ status: 'dead', next_attempt_at: null, last_error: reason }).where('id', 'in', ids).execute();
+      if (ids.length > 0)
+        await db.updateTable('webhook_deliveries').set({ status: 'dead', next_attempt_at: null, last_error: reason }).where('id', 'in', ids).execute();
     },
 
     /** Deliveries due for an attempt whose job may have been lost (Redis down when it was enqueued). */
     async dueDeliveries(limit: number): Promise<{ id: string; endpoint_id: string; attempts: number }[]> {
-      return db.selectFrom('webhook_deliveries').select(['id', 'endpoint_id', 'attempts'])
-        .where('status', 'in', ['pending', 'failed']).where('next_attempt_at', '<=', sql<Date>`now()`)
-        .orderBy('next_attempt_at').limit(limit).execute();
+      return db
+        .selectFrom('webhook_deliveries')
+        .select(['id', 'endpoint_id', 'attempts'])
+        .where('status', 'in', ['pending', 'failed'])
+        .where('next_attempt_at', '<=', sql<Date>`now()`)
+        .orderBy('next_attempt_at')
+        .limit(limit)
+        .execute();
     },
 
     /** Owners' and admins' addresses, for the notice that an endpoint was disabled. */
     async adminEmails(organizationId: string): Promise<{ email: string; name: string }[]> {
-      return db.selectFrom('organization_members as m').innerJoin('users as u', 'u.id', 'm.user_id')
+      return db
+        .selectFrom('organization_members as m')
+        .innerJoin('users as u', 'u.id', 'm.user_id')
         .innerJoin('organizations as o', 'o.id', 'm.organization_id')
-        .select(['u.email', 'o.name']).where('m.organization_id', '=', organizationId).where('m.role', 'in', ['owner', 'admin']).execute();
+        .select(['u.email', 'o.name'])
+        .where('m.organization_id', '=', organizationId)
+        .where('m.role', 'in', ['owner', 'admin'])
+        .execute();
     },
 
     /** Delivery logs past retention, attempts with them. */
     async deleteDeliveriesBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
       const floor = uuidv7Floor(cutoff);
-      return deleteInChunks(async () => (await db.deleteFrom('webhook_deliveries')
-        .where('id', 'in', (eb) => eb.selectFrom('webhook_deliveries').select('id').where('id', '<', floor).limit(DELETE_CHUNK)).executeTakeFirst()).numDeletedRows, signal);
+      return deleteInChunks(
+        async () =>
+          (
+            await db
+              .deleteFrom('webhook_deliveries')
+              .where('id', 'in', (eb) => eb.selectFrom('webhook_deliveries').select('id').where('id', '<', floor).limit(DELETE_CHUNK))
+              .executeTakeFirst()
+          ).numDeletedRows,
+        signal,
+      );
     },
   };
 }

@@ -34,7 +34,11 @@ export function toEndpoint(row: EndpointRow) {
 function checkEvents(events: readonly string[]): string[] {
   const unknown = events.filter((type) => type !== '*' && !isEventType(type));
   if (unknown.length > 0) {
-    throw unprocessable('unknown_event_type', 'Some event types are not in the catalogue', unknown.map((type) => ({ field: 'events', message: `unknown event type "${type}"` })));
+    throw unprocessable(
+      'unknown_event_type',
+      'Some event types are not in the catalogue',
+      unknown.map((type) => ({ field: 'events', message: `unknown event type "${type}"` })),
+    );
   }
   return [...new Set(events)];
 }
@@ -69,7 +73,11 @@ export function createWebhookService(deps: {
       await deps.entitlements.assertCanAdd(organizationId, 'webhook_endpoints', MAX_ENDPOINTS);
       const secret = newSigningSecret();
       const row = await repo.insertEndpoint(organizationId, {
-        url, event_types: events, description: input.description ?? '', enabled: input.enabled ?? true, legacy_signature: input.legacy_signature ?? false,
+        url,
+        event_types: events,
+        description: input.description ?? '',
+        enabled: input.enabled ?? true,
+        legacy_signature: input.legacy_signature ?? false,
         secret_encrypted: deps.secrets.seal(secret),
       });
       return { ...toEndpoint(row), secret, signing_secret: secret };
@@ -112,7 +120,9 @@ export function createWebhookService(deps: {
       const endpoint = await endpointOf(organizationId, id);
       if (!endpoint.enabled) throw unprocessable('webhook_disabled', 'The endpoint is disabled; enable it to send a test event');
       const delivery = await repo.insertDelivery(organizationId, id, {
-        id: newId(), type: 'webhook.test', payload: { webhook_id: id, message: 'This is a test event from Subscribe Flow.' },
+        id: newId(),
+        type: 'webhook.test',
+        payload: { webhook_id: id, message: 'This is a test event from Subscribe Flow.' },
       });
       await producer.enqueueMany([deliverJob(delivery)]);
       return delivery;
@@ -121,7 +131,12 @@ export function createWebhookService(deps: {
     async listDeliveries(organizationId: string, endpointId: string, query: { limit?: number; cursor?: string; status?: DeliveryStatus; event_type?: string }) {
       await endpointOf(organizationId, endpointId);
       const limit = query.limit ?? 50;
-      const rows = await repo.listDeliveries(organizationId, endpointId, { limit, beforeId: decodeCursor(query.cursor), status: query.status, eventType: query.event_type });
+      const rows = await repo.listDeliveries(organizationId, endpointId, {
+        limit,
+        beforeId: decodeCursor(query.cursor),
+        status: query.status,
+        eventType: query.event_type,
+      });
       return toPage(rows, limit);
     },
 
@@ -157,7 +172,9 @@ export function createWebhookService(deps: {
       const origin = new URL(endpoint.url).origin;
       for (const admin of admins) {
         await deps.emailProvider.send({
-          from: deps.config.AUTH_EMAIL_FROM, to: admin.email, organizationId,
+          from: deps.config.AUTH_EMAIL_FROM,
+          to: admin.email,
+          organizationId,
           subject: `Webhook endpoint disabled: ${origin}`,
           text: `A webhook endpoint of ${admin.name} was disabled and receives no more events.\n\nEndpoint: ${endpoint.url}\nReason: ${reason}\n\nFix the receiver, then enable the endpoint again and replay what it missed: ${link}\n`,
           html: `<p>A webhook endpoint of ${escapeHtml(admin.name)} was disabled and receives no more events.</p><p>Endpoint: ${escapeHtml(endpoint.url)}<br>Reason: ${escapeHtml(reason)}</p><p>Fix the receiver, then <a href="${escapeHtml(link)}">enable the endpoint again</a> and replay what it missed.</p>`,

@@ -10,8 +10,13 @@ import { useUi } from '../context';
  * been forwarded, the section offers to email that link instead.
  */
 export function DataSection(props: {
-  token: string; canManageData: boolean; email: string; organization: string;
-  onSaid: (text: string) => void; onFailed: (error: unknown) => void; onDeleted: () => void;
+  token: string;
+  canManageData: boolean;
+  email: string;
+  organization: string;
+  onSaid: (text: string) => void;
+  onFailed: (error: unknown) => void;
+  onDeleted: () => void;
 }) {
   const { locale, t } = useUi();
   const [confirming, setConfirming] = useState(false);
@@ -69,10 +74,14 @@ export function DataSection(props: {
   if (!props.canManageData) {
     return (
       <section aria-labelledby="pc-data-heading" className="pc-section pc-data">
-        <h2 id="pc-data-heading" className="pc-subtitle">{t.yourData}</h2>
+        <h2 id="pc-data-heading" className="pc-subtitle">
+          {t.yourData}
+        </h2>
         <p className="pc-muted">{t.dataNeedsFreshLink}</p>
         <div className="pc-row">
-          <Button busy={busy === 'export'} onClick={emailLink}>{t.emailDataLink}</Button>
+          <Button busy={busy === 'export'} onClick={emailLink}>
+            {t.emailDataLink}
+          </Button>
         </div>
       </section>
     );
@@ -80,23 +89,37 @@ export function DataSection(props: {
 
   return (
     <section aria-labelledby="pc-data-heading" className="pc-section pc-data">
-      <h2 id="pc-data-heading" className="pc-subtitle">{t.yourData}</h2>
+      <h2 id="pc-data-heading" className="pc-subtitle">
+        {t.yourData}
+      </h2>
       <p className="pc-muted">{t.dataIntro}</p>
       <div className="pc-row">
-        <Button busy={busy === 'export'} onClick={download}>{t.download}</Button>
-        {!confirming ? <Button ref={deleteButton} variant="danger" onClick={openConfirmation}>{t.deleteData}</Button> : null}
+        <Button busy={busy === 'export'} onClick={download}>
+          {t.download}
+        </Button>
+        {!confirming ? (
+          <Button ref={deleteButton} variant="danger" onClick={openConfirmation}>
+            {t.deleteData}
+          </Button>
+        ) : null}
       </div>
       {confirming ? (
         <div className="pc-confirm" role="group" aria-labelledby="pc-delete-heading">
-          <h3 id="pc-delete-heading" ref={confirmHeading} tabIndex={-1} className="pc-confirm-title">{t.deleteHeading}</h3>
+          <h3 id="pc-delete-heading" ref={confirmHeading} tabIndex={-1} className="pc-confirm-title">
+            {t.deleteHeading}
+          </h3>
           <p>{t.deleteWarning}</p>
           <div className="pc-check">
             <input id={checkboxId} type="checkbox" checked={understood} onChange={(event) => setUnderstood(event.currentTarget.checked)} />
             <label htmlFor={checkboxId}>{t.deleteConfirm}</label>
           </div>
           <div className="pc-row">
-            <Button variant="danger" busy={busy === 'delete'} aria-disabled={!understood || undefined} onClick={erase}>{t.deleteForever}</Button>
-            <Button variant="link" onClick={cancel}>{t.cancel}</Button>
+            <Button variant="danger" busy={busy === 'delete'} aria-disabled={!understood || undefined} onClick={erase}>
+              {t.deleteForever}
+            </Button>
+            <Button variant="link" onClick={cancel}>
+              {t.cancel}
+            </Button>
           </div>
         </div>
       ) : null}

@@ -32,12 +32,18 @@ export function Frame(props: { organization?: PublicOrganization | null; title: 
         <div className="pc-language">
           <label htmlFor="pc-language">{t.language}</label>
           <select id="pc-language" className="pc-select" value={locale} onChange={(event) => setLocale(event.currentTarget.value as Locale)}>
-            {LOCALES.map((l) => <option key={l} value={l} lang={l}>{LOCALE_NAMES[l]}</option>)}
+            {LOCALES.map((l) => (
+              <option key={l} value={l} lang={l}>
+                {LOCALE_NAMES[l]}
+              </option>
+            ))}
           </select>
         </div>
       </header>
       <main className="pc-main">
-        <h1 ref={heading} tabIndex={-1} className="pc-title">{props.title}</h1>
+        <h1 ref={heading} tabIndex={-1} className="pc-title">
+          {props.title}
+        </h1>
         {props.children}
       </main>
     </div>

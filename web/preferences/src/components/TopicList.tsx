@@ -4,7 +4,11 @@ import type { PreferenceView, Topic } from '../api';
 
 /** Public topics grouped by category, in the API's order; topics without a category come last. */
 export function groupTopics(view: Pick<PreferenceView, 'categories' | 'tags'>, otherLabel: string) {
-  const groups = view.categories.map((category) => ({ key: category.name, label: category.display_name, topics: view.tags.filter((t) => t.category === category.name) }));
+  const groups = view.categories.map((category) => ({
+    key: category.name,
+    label: category.display_name,
+    topics: view.tags.filter((t) => t.category === category.name),
+  }));
   const rest = view.tags.filter((t) => t.category === null);
   if (rest.length > 0) groups.push({ key: '', label: otherLabel, topics: rest });
   return groups.filter((group) => group.topics.length > 0);
@@ -17,7 +21,12 @@ export type TopicNote = { text: string; tone: 'status' | 'alert' };
  * off and cannot be used, whatever topics they had: that is what they will get. Each switch says the
  * outcome of its own change right under it (saved, or why not).
  */
-export function TopicList(props: { view: PreferenceView; disabled: boolean; onToggle: (topic: Topic, subscribed: boolean) => void; notes?: Record<string, TopicNote> }) {
+export function TopicList(props: {
+  view: PreferenceView;
+  disabled: boolean;
+  onToggle: (topic: Topic, subscribed: boolean) => void;
+  notes?: Record<string, TopicNote>;
+}) {
   const { t } = useUi();
   const groups = groupTopics(props.view, props.view.categories.length > 0 ? t.otherTopics : t.topics);
   if (groups.length === 0) return <p>{t.noTopics}</p>;
@@ -36,11 +45,7 @@ export function TopicList(props: { view: PreferenceView; disabled: boolean; onTo
                 disabled={props.disabled}
                 onChange={(checked) => props.onToggle(topic, checked)}
               />
-              <p
-                id={`topic-${topic.id}-note`}
-                role="status"
-                className={`pc-note${props.notes?.[topic.id]?.tone === 'alert' ? ' pc-note--alert' : ''}`}
-              >
+              <p id={`topic-${topic.id}-note`} role="status" className={`pc-note${props.notes?.[topic.id]?.tone === 'alert' ? ' pc-note--alert' : ''}`}>
                 {props.notes?.[topic.id]?.text ?? ''}
               </p>
             </div>

@@ -43,12 +43,21 @@ export function ConfirmPage(props: { token: string }) {
       </Frame>
     );
   }
-  if (!info) return <Frame title={t.confirmTitle}><p role="status">{t.loading}</p></Frame>;
+  if (!info)
+    return (
+      <Frame title={t.confirmTitle}>
+        <p role="status">{t.loading}</p>
+      </Frame>
+    );
   if (confirmed) {
     return (
       <Frame title={t.confirmedTitle} organization={info.organization} focusTitle>
         <p>{t.confirmedBody(info.organization.name)}</p>
-        <p><a className="sf-button sf-button--secondary" href={confirmed.preferences_url}>{t.managePreferences}</a></p>
+        <p>
+          <a className="sf-button sf-button--secondary" href={confirmed.preferences_url}>
+            {t.managePreferences}
+          </a>
+        </p>
       </Frame>
     );
   }
@@ -58,11 +67,17 @@ export function ConfirmPage(props: { token: string }) {
       {info.topics.length > 0 ? (
         <>
           <h2 className="pc-subtitle">{t.confirmTopics}</h2>
-          <ul className="pc-list">{info.topics.map((topic) => <li key={topic}>{topic}</li>)}</ul>
+          <ul className="pc-list">
+            {info.topics.map((topic) => (
+              <li key={topic}>{topic}</li>
+            ))}
+          </ul>
         </>
       ) : null}
       <p className="pc-consent">{info.consent[locale]}</p>
-      <Button variant="primary" busy={busy} onClick={confirm}>{t.confirmButton}</Button>
+      <Button variant="primary" busy={busy} onClick={confirm}>
+        {t.confirmButton}
+      </Button>
       <LiveRegion message={failure} tone="alert" />
     </Frame>
   );

@@ -74,7 +74,11 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
     const { data, error } = await api.POST('/api/v1/preference-center/unsubscribe-all', { params: { query: { ...query, ...(reason ? { reason } : {}) } } });
     setBusy(null);
     if (error) return unsubscribeFailure(error);
-    setView((current) => ({ ...current, subscriber: { ...current.subscriber, status: data.status }, tags: current.tags.map((tag) => ({ ...tag, is_subscribed: false })) }));
+    setView((current) => ({
+      ...current,
+      subscriber: { ...current.subscriber, status: data.status },
+      tags: current.tags.map((tag) => ({ ...tag, is_subscribed: false })),
+    }));
     setTopicNotes({});
     setUndo({ token: data.undo_token, until: new Date(data.undo_expires_at).getTime() });
     setUnsubscribeNotice({ text: t.unsubscribedAllFrom(organization), tone: 'status' });
@@ -89,7 +93,10 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
     setUndo(null);
     if (error) {
       const code = errorCode(error);
-      return setUnsubscribeNotice({ text: code === 'undo_not_possible' || code === 'token_expired' ? t.undoFailed : code === 'rate_limited' ? t.tooMany : t.genericError, tone: 'alert' });
+      return setUnsubscribeNotice({
+        text: code === 'undo_not_possible' || code === 'token_expired' ? t.undoFailed : code === 'rate_limited' ? t.tooMany : t.genericError,
+        tone: 'alert',
+      });
     }
     if (fresh?.data) setView(fresh.data);
     setUnsubscribeNotice({ text: t.undone, tone: 'status' });
@@ -109,9 +116,13 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
   const unsubscribeControls = (
     <div className="pc-row">
       {undoOpen ? (
-        <Button ref={undoButton} variant="primary" busy={busy === 'undo'} onClick={undoUnsubscribe}>{t.undo}</Button>
+        <Button ref={undoButton} variant="primary" busy={busy === 'undo'} onClick={undoUnsubscribe}>
+          {t.undo}
+        </Button>
       ) : receiving ? (
-        <Button variant={props.unsubscribeFirst ? 'primary' : 'secondary'} busy={busy === 'unsubscribe'} onClick={unsubscribeAll}>{texts.unsubscribe_all ?? t.unsubscribeAll}</Button>
+        <Button variant={props.unsubscribeFirst ? 'primary' : 'secondary'} busy={busy === 'unsubscribe'} onClick={unsubscribeAll}>
+          {texts.unsubscribe_all ?? t.unsubscribeAll}
+        </Button>
       ) : null}
     </div>
   );
@@ -126,13 +137,19 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
       {view.subscriber.status === 'pending' ? (
         <div className="pc-banner">
           <p>{t.pending}</p>
-          <Button busy={busy === 'resubscribe'} onClick={resubscribe}>{t.resendConfirmation}</Button>
+          <Button busy={busy === 'resubscribe'} onClick={resubscribe}>
+            {t.resendConfirmation}
+          </Button>
         </div>
       ) : null}
       {!receiving && !undoOpen ? (
         <div className="pc-banner">
-          <p>{t.notReceiving(organization)} {t.topicsDisabled}</p>
-          <Button variant="primary" busy={busy === 'resubscribe'} onClick={resubscribe}>{t.resubscribe}</Button>
+          <p>
+            {t.notReceiving(organization)} {t.topicsDisabled}
+          </p>
+          <Button variant="primary" busy={busy === 'resubscribe'} onClick={resubscribe}>
+            {t.resubscribe}
+          </Button>
         </div>
       ) : null}
       <LiveRegion message={notice?.tone === 'status' ? notice.text : null} tone="status" />
@@ -151,7 +168,9 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
       <Frame organization={view.organization} title={t.unsubscribeHeading}>
         <p className="pc-muted">{t.signedInAs(view.subscriber.email)}</p>
         <section className="pc-card" aria-labelledby="pc-unsubscribe-heading">
-          <h2 id="pc-unsubscribe-heading" className="pc-subtitle">{texts.unsubscribe_all ?? t.unsubscribeAll}</h2>
+          <h2 id="pc-unsubscribe-heading" className="pc-subtitle">
+            {texts.unsubscribe_all ?? t.unsubscribeAll}
+          </h2>
           {receiving || undoOpen ? <p>{t.unsubscribeLead(organization)}</p> : null}
           {receiving ? (
             <fieldset className="pc-reasons">
@@ -169,13 +188,20 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
         </section>
         {banners}
         <section aria-labelledby="pc-topics-heading" className="pc-section">
-          <h2 id="pc-topics-heading" className="pc-subtitle">{t.orChooseTopics}</h2>
+          <h2 id="pc-topics-heading" className="pc-subtitle">
+            {t.orChooseTopics}
+          </h2>
           {receiving ? <p className="pc-muted">{t.orChooseTopicsHint}</p> : null}
           {topics}
         </section>
         <DataSection
-          token={props.token} canManageData={view.can_manage_data} email={view.subscriber.email} organization={view.organization.slug}
-          onSaid={say} onFailed={failure} onDeleted={props.onDeleted}
+          token={props.token}
+          canManageData={view.can_manage_data}
+          email={view.subscriber.email}
+          organization={view.organization.slug}
+          onSaid={say}
+          onFailed={failure}
+          onDeleted={props.onDeleted}
         />
       </Frame>
     );
@@ -184,10 +210,14 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
   return (
     <Frame organization={view.organization} title={texts.title ?? t.title}>
       <p className="pc-intro">{texts.intro ?? t.intro}</p>
-      <p className="pc-muted">{t.greeting(view.subscriber.first_name)} · {t.signedInAs(view.subscriber.email)}</p>
+      <p className="pc-muted">
+        {t.greeting(view.subscriber.first_name)} · {t.signedInAs(view.subscriber.email)}
+      </p>
       {banners}
       <section aria-labelledby="pc-topics-heading" className="pc-section">
-        <h2 id="pc-topics-heading" className="sf-visually-hidden">{t.topics}</h2>
+        <h2 id="pc-topics-heading" className="sf-visually-hidden">
+          {t.topics}
+        </h2>
         {topics}
       </section>
       <section className="pc-section pc-actions">
@@ -195,8 +225,13 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
         {unsubscribeResult}
       </section>
       <DataSection
-        token={props.token} canManageData={view.can_manage_data} email={view.subscriber.email} organization={view.organization.slug}
-        onSaid={say} onFailed={failure} onDeleted={props.onDeleted}
+        token={props.token}
+        canManageData={view.can_manage_data}
+        email={view.subscriber.email}
+        organization={view.organization.slug}
+        onSaid={say}
+        onFailed={failure}
+        onDeleted={props.onDeleted}
       />
     </Frame>
   );

@@ -48,10 +48,20 @@ export function RequestLinkPage(props: { problem: LinkProblem; organization: str
           {props.organizationName ? <p className="pc-muted">{t.requestFor(props.organizationName)}</p> : null}
           <form className="pc-form" noValidate onSubmit={submit}>
             <TextField
-              id="pc-email" label={t.email} type="email" name="email" autoComplete="email" inputMode="email" required
-              value={email} error={fieldError} onChange={(event) => setEmail(event.currentTarget.value)}
+              id="pc-email"
+              label={t.email}
+              type="email"
+              name="email"
+              autoComplete="email"
+              inputMode="email"
+              required
+              value={email}
+              error={fieldError}
+              onChange={(event) => setEmail(event.currentTarget.value)}
             />
-            <Button type="submit" variant="primary" busy={busy}>{t.sendLink}</Button>
+            <Button type="submit" variant="primary" busy={busy}>
+              {t.sendLink}
+            </Button>
           </form>
           <LiveRegion message={result?.tone === 'status' ? result.text : null} tone="status" />
           <LiveRegion message={result?.tone === 'alert' ? result.text : null} tone="alert" />

@@ -22,7 +22,11 @@ export function SettingsNav() {
     <nav className="subnav" aria-label="Settings">
       <ul>
         {TABS.filter((t) => (!t.role || can(t.role)) && (!t.billing || me.features.billing)).map((t) => (
-          <li key={t.to}><Link to={t.to} aria-current={path === t.to ? 'page' : undefined}>{t.label}</Link></li>
+          <li key={t.to}>
+            <Link to={t.to} aria-current={path === t.to ? 'page' : undefined}>
+              {t.label}
+            </Link>
+          </li>
         ))}
       </ul>
     </nav>

@@ -5,7 +5,12 @@ import { api, describeError, unwrap, type Role } from '../api';
 import { Link, navigate, useLocation } from '../router';
 import { useSession } from '../session';
 
-interface NavItem { to: string; label: string; role?: Role; match?: string }
+interface NavItem {
+  to: string;
+  label: string;
+  role?: Role;
+  match?: string;
+}
 
 const NAV: NavItem[] = [
   { to: '/', label: 'Overview' },
@@ -56,7 +61,9 @@ function useTableLabels(root: RefObject<HTMLElement | null>) {
     const label = () => {
       for (const table of element.querySelectorAll('table')) {
         // A heading that is only there for screen readers ("Actions") is not shown above the value either.
-        const names = [...table.querySelectorAll('thead th')].map((th) => (th.querySelector('.sf-visually-hidden') && th.children.length === 1 ? '' : th.textContent?.trim() ?? ''));
+        const names = [...table.querySelectorAll('thead th')].map((th) =>
+          th.querySelector('.sf-visually-hidden') && th.children.length === 1 ? '' : (th.textContent?.trim() ?? ''),
+        );
         if (names.length === 0) continue;
         for (const row of table.querySelectorAll('tbody tr')) {
           [...row.children].forEach((cell, index) => {
@@ -79,7 +86,9 @@ function OrganizationPicker({ idSuffix = '' }: { idSuffix?: string }) {
     <div className="topbar-org">
       {me.memberships.length > 1 ? (
         <>
-          <label htmlFor={`organization-switcher${idSuffix}`} className="sf-visually-hidden">Organization</label>
+          <label htmlFor={`organization-switcher${idSuffix}`} className="sf-visually-hidden">
+            Organization
+          </label>
           <select
             id={`organization-switcher${idSuffix}`}
             className="sf-input org-select"
@@ -89,11 +98,19 @@ function OrganizationPicker({ idSuffix = '' }: { idSuffix?: string }) {
               navigate('/');
             }}
           >
-            {me.memberships.map((m) => <option key={m.organization.id} value={m.organization.id}>{m.organization.name}</option>)}
+            {me.memberships.map((m) => (
+              <option key={m.organization.id} value={m.organization.id}>
+                {m.organization.name}
+              </option>
+            ))}
           </select>
         </>
-      ) : <span className="org-name">{organization.name}</span>}
-      <span className="badge badge--neutral" title="Your role in this organization">{ROLE_LABELS[organization.role]}</span>
+      ) : (
+        <span className="org-name">{organization.name}</span>
+      )}
+      <span className="badge badge--neutral" title="Your role in this organization">
+        {ROLE_LABELS[organization.role]}
+      </span>
     </div>
   );
 }
@@ -140,8 +157,15 @@ export function Shell({ children }: { children: ReactNode }) {
 
   const account = (
     <div className="topbar-user">
-      <Link to="/account" className="user-link">{me.user.email}</Link>
-      <button type="button" className="sf-button sf-button--secondary button-small" onClick={() => logout.mutate()} aria-disabled={logout.isPending || undefined}>
+      <Link to="/account" className="user-link">
+        {me.user.email}
+      </Link>
+      <button
+        type="button"
+        className="sf-button sf-button--secondary button-small"
+        onClick={() => logout.mutate()}
+        aria-disabled={logout.isPending || undefined}
+      >
         Sign out
       </button>
     </div>
@@ -149,9 +173,13 @@ export function Shell({ children }: { children: ReactNode }) {
 
   return (
     <div className={`shell${menuOpen ? ' shell--menu-open' : ''}`}>
-      <a className="skip-link" href="#main">Skip to main content</a>
+      <a className="skip-link" href="#main">
+        Skip to main content
+      </a>
       <header className="topbar">
-        <Link to="/" className="brand">Subscribe Flow</Link>
+        <Link to="/" className="brand">
+          Subscribe Flow
+        </Link>
         {phone ? (
           <button
             ref={menuButton}
@@ -176,19 +204,32 @@ export function Shell({ children }: { children: ReactNode }) {
         className="sidenav"
         aria-label="Main"
         hidden={phone && !menuOpen}
-        onClick={(event) => { if ((event.target as HTMLElement).closest('a')) setMenuOpen(false); }}
+        onClick={(event) => {
+          if ((event.target as HTMLElement).closest('a')) setMenuOpen(false);
+        }}
       >
-        {phone ? <div className="menu-account"><OrganizationPicker idSuffix="-menu" />{account}</div> : null}
+        {phone ? (
+          <div className="menu-account">
+            <OrganizationPicker idSuffix="-menu" />
+            {account}
+          </div>
+        ) : null}
         <ul>
           {NAV.filter((item) => !item.role || can(item.role)).map((item) => (
             <li key={item.to}>
-              <Link to={item.to} aria-current={isCurrent(item, path) ? 'page' : undefined}>{item.label}</Link>
+              <Link to={item.to} aria-current={isCurrent(item, path) ? 'page' : undefined}>
+                {item.label}
+              </Link>
             </li>
           ))}
         </ul>
       </nav>
       <main id="main" ref={main} className="main" tabIndex={-1}>
-        {organization.status === 'suspended' ? <p className="banner banner--warn" role="status">This organization is suspended: nothing can be changed or sent until a platform operator lifts it.</p> : null}
+        {organization.status === 'suspended' ? (
+          <p className="banner banner--warn" role="status">
+            This organization is suspended: nothing can be changed or sent until a platform operator lifts it.
+          </p>
+        ) : null}
         {children}
       </main>
     </div>

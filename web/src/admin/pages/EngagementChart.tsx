@@ -14,7 +14,13 @@ const PAD = { top: 10, right: 10, bottom: 24, left: 48 };
  */
 export function EngagementChart({ opens, clicks }: { opens: Series; clicks: Series }) {
   const titleId = useId();
-  const days = opens.points.map((p, i) => ({ at: p.at as string, opens: p.value, opensMachine: p.machine ?? 0, clicks: clicks.points[i]?.value ?? 0, clicksMachine: clicks.points[i]?.machine ?? 0 }));
+  const days = opens.points.map((p, i) => ({
+    at: p.at as string,
+    opens: p.value,
+    opensMachine: p.machine ?? 0,
+    clicks: clicks.points[i]?.value ?? 0,
+    clicksMachine: clicks.points[i]?.machine ?? 0,
+  }));
   if (days.length === 0) return null;
   const max = Math.max(1, ...days.map((d) => Math.max(d.opens, d.clicks)));
   const innerW = WIDTH - PAD.left - PAD.right;
@@ -26,11 +32,17 @@ export function EngagementChart({ opens, clicks }: { opens: Series; clicks: Seri
   const summary = `${formatNumber(total('opens'))} opens and ${formatNumber(total('clicks'))} clicks by people in the last ${days.length} days; machines (mail proxies, scanners) added ${formatNumber(total('opensMachine'))} opens and ${formatNumber(total('clicksMachine'))} clicks.`;
   return (
     <figure className="chart" aria-labelledby={titleId}>
-      <figcaption id={titleId} className="muted">{summary}</figcaption>
+      <figcaption id={titleId} className="muted">
+        {summary}
+      </figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={`Opens and clicks by people per day. ${summary}`} className="chart-svg">
         <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(0)} y2={y(0)} className="chart-grid" />
-        <text x={PAD.left - 8} y={y(max) + 4} textAnchor="end" className="chart-label">{formatNumber(max)}</text>
-        <text x={PAD.left - 8} y={y(0) + 4} textAnchor="end" className="chart-label">0</text>
+        <text x={PAD.left - 8} y={y(max) + 4} textAnchor="end" className="chart-label">
+          {formatNumber(max)}
+        </text>
+        <text x={PAD.left - 8} y={y(0) + 4} textAnchor="end" className="chart-label">
+          0
+        </text>
         {days.map((d, i) => (
           <g key={d.at}>
             <rect x={PAD.left + i * slot} width={barW} y={y(d.opens)} height={y(0) - y(d.opens)} className="chart-bar-up" />
@@ -39,17 +51,43 @@ export function EngagementChart({ opens, clicks }: { opens: Series; clicks: Seri
         ))}
       </svg>
       <p className="chart-legend">
-        <span><span className="legend-swatch legend-swatch--up" aria-hidden="true" /> Opens</span>
-        <span><span className="legend-swatch legend-swatch--down" aria-hidden="true" /> Clicks</span>
+        <span>
+          <span className="legend-swatch legend-swatch--up" aria-hidden="true" /> Opens
+        </span>
+        <span>
+          <span className="legend-swatch legend-swatch--down" aria-hidden="true" /> Clicks
+        </span>
       </p>
       <details>
         <summary>Show the numbers</summary>
         <div className="table-wrap table-wrap--short">
           <table>
-            <thead><tr><th scope="col">Day</th><th scope="col" className="num">Opens (people)</th><th scope="col" className="num">Opens (machines)</th><th scope="col" className="num">Clicks (people)</th><th scope="col" className="num">Clicks (machines)</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Day</th>
+                <th scope="col" className="num">
+                  Opens (people)
+                </th>
+                <th scope="col" className="num">
+                  Opens (machines)
+                </th>
+                <th scope="col" className="num">
+                  Clicks (people)
+                </th>
+                <th scope="col" className="num">
+                  Clicks (machines)
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {[...days].reverse().map((d) => (
-                <tr key={d.at}><td>{formatDate(d.at)}</td><td className="num">{formatNumber(d.opens)}</td><td className="num">{formatNumber(d.opensMachine)}</td><td className="num">{formatNumber(d.clicks)}</td><td className="num">{formatNumber(d.clicksMachine)}</td></tr>
+                <tr key={d.at}>
+                  <td>{formatDate(d.at)}</td>
+                  <td className="num">{formatNumber(d.opens)}</td>
+                  <td className="num">{formatNumber(d.opensMachine)}</td>
+                  <td className="num">{formatNumber(d.clicks)}</td>
+                  <td className="num">{formatNumber(d.clicksMachine)}</td>
+                </tr>
               ))}
             </tbody>
           </table>

@@ -48,44 +48,93 @@ export function GrowthChart({ growth }: { growth: Growth }) {
 
   return (
     <figure className="chart" aria-labelledby={titleId}>
-      <figcaption id={titleId} className="muted">{summary}</figcaption>
+      <figcaption id={titleId} className="muted">
+        {summary}
+      </figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={`Total subscribers per day. ${summary}`} className="chart-svg">
         {ticks.map((t) => (
           <g key={t}>
             <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(t)} y2={y(t)} className="chart-grid" />
-            <text x={PAD.left - 8} y={y(t) + 4} textAnchor="end" className="chart-label">{formatNumber(Math.round(t))}</text>
+            <text x={PAD.left - 8} y={y(t) + 4} textAnchor="end" className="chart-label">
+              {formatNumber(Math.round(t))}
+            </text>
           </g>
         ))}
         <path d={area} className="chart-area" />
         <path d={line} className="chart-line" />
-        {points.map((p, i) => ((i % labelEvery === 0 && points.length - 1 - i >= labelEvery / 2) || i === points.length - 1
-          ? <text key={p.date} x={x(i)} y={HEIGHT - 8} textAnchor={i === 0 ? 'start' : i === points.length - 1 ? 'end' : 'middle'} className="chart-label">{short(p.date)}</text>
-          : null))}
+        {points.map((p, i) =>
+          (i % labelEvery === 0 && points.length - 1 - i >= labelEvery / 2) || i === points.length - 1 ? (
+            <text key={p.date} x={x(i)} y={HEIGHT - 8} textAnchor={i === 0 ? 'start' : i === points.length - 1 ? 'end' : 'middle'} className="chart-label">
+              {short(p.date)}
+            </text>
+          ) : null,
+        )}
       </svg>
-      <svg viewBox={`0 0 ${WIDTH} ${BARS_HEIGHT}`} role="img" aria-label={`Daily subscriptions and unsubscriptions: ${formatNumber(totalNew)} joined, ${formatNumber(totalGone)} left.`} className="chart-svg chart-svg--bars">
+      <svg
+        viewBox={`0 0 ${WIDTH} ${BARS_HEIGHT}`}
+        role="img"
+        aria-label={`Daily subscriptions and unsubscriptions: ${formatNumber(totalNew)} joined, ${formatNumber(totalGone)} left.`}
+        className="chart-svg chart-svg--bars"
+      >
         <line x1={PAD.left} x2={WIDTH - PAD.right} y1={mid} y2={mid} className="chart-grid" />
-        <text x={PAD.left - 8} y={14} textAnchor="end" className="chart-label">+{formatNumber(maxDaily)}</text>
-        <text x={PAD.left - 8} y={BARS_HEIGHT - 4} textAnchor="end" className="chart-label">−{formatNumber(maxDaily)}</text>
+        <text x={PAD.left - 8} y={14} textAnchor="end" className="chart-label">
+          +{formatNumber(maxDaily)}
+        </text>
+        <text x={PAD.left - 8} y={BARS_HEIGHT - 4} textAnchor="end" className="chart-label">
+          −{formatNumber(maxDaily)}
+        </text>
         {points.map((p, i) => (
           <g key={p.date}>
-            {p.subscribed > 0 ? <rect x={barX(i)} width={barW} y={mid - (p.subscribed / maxDaily) * (mid - 4)} height={(p.subscribed / maxDaily) * (mid - 4)} className="chart-bar-up" /> : null}
+            {p.subscribed > 0 ? (
+              <rect
+                x={barX(i)}
+                width={barW}
+                y={mid - (p.subscribed / maxDaily) * (mid - 4)}
+                height={(p.subscribed / maxDaily) * (mid - 4)}
+                className="chart-bar-up"
+              />
+            ) : null}
             {p.unsubscribed > 0 ? <rect x={barX(i)} width={barW} y={mid} height={(p.unsubscribed / maxDaily) * (mid - 4)} className="chart-bar-down" /> : null}
           </g>
         ))}
       </svg>
       <p className="chart-legend">
-        <span><span className="legend-swatch legend-swatch--total" aria-hidden="true" /> Total</span>
-        <span><span className="legend-swatch legend-swatch--up" aria-hidden="true" /> Joined</span>
-        <span><span className="legend-swatch legend-swatch--down" aria-hidden="true" /> Unsubscribed</span>
+        <span>
+          <span className="legend-swatch legend-swatch--total" aria-hidden="true" /> Total
+        </span>
+        <span>
+          <span className="legend-swatch legend-swatch--up" aria-hidden="true" /> Joined
+        </span>
+        <span>
+          <span className="legend-swatch legend-swatch--down" aria-hidden="true" /> Unsubscribed
+        </span>
       </p>
       <details>
         <summary>Show the numbers</summary>
         <div className="table-wrap table-wrap--short">
           <table>
-            <thead><tr><th scope="col">Day</th><th scope="col" className="num">Joined</th><th scope="col" className="num">Unsubscribed</th><th scope="col" className="num">Total</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Day</th>
+                <th scope="col" className="num">
+                  Joined
+                </th>
+                <th scope="col" className="num">
+                  Unsubscribed
+                </th>
+                <th scope="col" className="num">
+                  Total
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {[...points].reverse().map((p) => (
-                <tr key={p.date}><td>{formatDate(p.date)}</td><td className="num">{formatNumber(p.subscribed)}</td><td className="num">{formatNumber(p.unsubscribed)}</td><td className="num">{formatNumber(p.total)}</td></tr>
+                <tr key={p.date}>
+                  <td>{formatDate(p.date)}</td>
+                  <td className="num">{formatNumber(p.subscribed)}</td>
+                  <td className="num">{formatNumber(p.unsubscribed)}</td>
+                  <td className="num">{formatNumber(p.total)}</td>
+                </tr>
               ))}
             </tbody>
           </table>

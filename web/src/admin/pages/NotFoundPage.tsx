@@ -4,7 +4,9 @@ import { Page } from '../ui/Page';
 export default function NotFoundPage() {
   return (
     <Page title="Page not found">
-      <p>There is no page at this address. <Link to="/">Go to the overview</Link>.</p>
+      <p>
+        There is no page at this address. <Link to="/">Go to the overview</Link>.
+      </p>
     </Page>
   );
 }

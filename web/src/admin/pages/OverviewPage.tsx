@@ -18,10 +18,17 @@ function EmailUsage({ emails }: { emails: Overview['emails'] }) {
     <div>
       <p className="stat-number">{formatNumber(emails.sent_this_month)}</p>
       <p className="muted">
-        {limit === null ? `No monthly limit on the ${emails.plan} plan` : `of ${formatNumber(limit)} on the ${emails.plan} plan (${Math.round(share * 100)}%)`}
-        {' '}since {formatDate(emails.period_start)}
+        {limit === null ? `No monthly limit on the ${emails.plan} plan` : `of ${formatNumber(limit)} on the ${emails.plan} plan (${Math.round(share * 100)}%)`}{' '}
+        since {formatDate(emails.period_start)}
       </p>
-      {limit !== null ? <progress className={`usage${share >= 0.9 ? ' usage--high' : ''}`} max={limit} value={Math.min(emails.sent_this_month, limit)} aria-label="Emails sent this month against the plan limit" /> : null}
+      {limit !== null ? (
+        <progress
+          className={`usage${share >= 0.9 ? ' usage--high' : ''}`}
+          max={limit}
+          value={Math.min(emails.sent_this_month, limit)}
+          aria-label="Emails sent this month against the plan limit"
+        />
+      ) : null}
     </div>
   );
 }
@@ -39,7 +46,11 @@ export default function OverviewPage() {
     queryKey: [...keys.growth(organizationId, days), 'engagement'],
     queryFn: async () => {
       const from = new Date(Date.now() - days * 86_400_000).toISOString();
-      const [opens, clicks] = await Promise.all((['opens', 'clicks'] as const).map((metric) => unwrap(api.GET('/api/v1/analytics/timeseries', { params: { query: { metric, from, interval: 'day' } } }))));
+      const [opens, clicks] = await Promise.all(
+        (['opens', 'clicks'] as const).map((metric) =>
+          unwrap(api.GET('/api/v1/analytics/timeseries', { params: { query: { metric, from, interval: 'day' } } })),
+        ),
+      );
       return { opens: opens!, clicks: clicks! };
     },
     placeholderData: (previous) => previous,
@@ -51,13 +62,24 @@ export default function OverviewPage() {
         {(data) => (
           <>
             <section aria-labelledby="by-status-title">
-              <h2 id="by-status-title" className="sf-visually-hidden">Subscribers by status</h2>
+              <h2 id="by-status-title" className="sf-visually-hidden">
+                Subscribers by status
+              </h2>
               <ul className="stat-grid">
-                <li className="stat"><span className="stat-label">All subscribers</span><span className="stat-number">{formatNumber(data.subscribers.total)}</span></li>
+                <li className="stat">
+                  <span className="stat-label">All subscribers</span>
+                  <span className="stat-number">{formatNumber(data.subscribers.total)}</span>
+                </li>
                 {SUBSCRIBER_STATUSES.map((status) => (
                   <li key={status} className="stat">
-                    <span className="stat-label"><Badge status={status} /></span>
-                    <Link className="stat-number" to={`/subscribers?status=${status}`} aria-label={`${formatNumber(data.subscribers.by_status[status])} ${status} subscribers`}>
+                    <span className="stat-label">
+                      <Badge status={status} />
+                    </span>
+                    <Link
+                      className="stat-number"
+                      to={`/subscribers?status=${status}`}
+                      aria-label={`${formatNumber(data.subscribers.by_status[status])} ${status} subscribers`}
+                    >
                       {formatNumber(data.subscribers.by_status[status])}
                     </Link>
                   </li>
@@ -65,15 +87,26 @@ export default function OverviewPage() {
               </ul>
             </section>
             <div className="grid-2">
-              <Section title="Emails this month"><EmailUsage emails={data.emails} /></Section>
+              <Section title="Emails this month">
+                <EmailUsage emails={data.emails} />
+              </Section>
               <Section title="Latest consent events">
-                {data.latest_consent_events.length === 0 ? <EmptyState title="No consent events yet">They appear as people subscribe, confirm and unsubscribe.</EmptyState> : (
+                {data.latest_consent_events.length === 0 ? (
+                  <EmptyState title="No consent events yet">They appear as people subscribe, confirm and unsubscribe.</EmptyState>
+                ) : (
                   <ol className="timeline timeline--compact">
                     {data.latest_consent_events.map((event) => (
                       <li key={event.id}>
-                        {event.subscriber.email ? <Link to={`/subscribers/${event.subscriber.id}`}>{event.subscriber.email}</Link> : <span className="muted">A deleted subscriber</span>}
+                        {event.subscriber.email ? (
+                          <Link to={`/subscribers/${event.subscriber.id}`}>{event.subscriber.email}</Link>
+                        ) : (
+                          <span className="muted">A deleted subscriber</span>
+                        )}
                         <span>: {describeEvent(event)}</span>
-                        <span className="muted small"> · {formatDateTime(event.created_at)} · {event.source}</span>
+                        <span className="muted small">
+                          {' '}
+                          · {formatDateTime(event.created_at)} · {event.source}
+                        </span>
                       </li>
                     ))}
                   </ol>
@@ -85,18 +118,24 @@ export default function OverviewPage() {
       </QueryView>
       <Section
         title="Growth"
-        actions={(
+        actions={
           <div role="group" aria-label="Period" className="segmented">
             {([30, 90] as const).map((d) => (
-              <button key={d} type="button" aria-pressed={days === d} onClick={() => setDays(d)}>{d} days</button>
+              <button key={d} type="button" aria-pressed={days === d} onClick={() => setDays(d)}>
+                {d} days
+              </button>
             ))}
           </div>
-        )}
+        }
       >
-        <QueryView query={growth} loadingLabel="Loading growth…">{(data) => <GrowthChart growth={data} />}</QueryView>
+        <QueryView query={growth} loadingLabel="Loading growth…">
+          {(data) => <GrowthChart growth={data} />}
+        </QueryView>
       </Section>
       <Section title="Opens and clicks">
-        <QueryView query={engagement} loadingLabel="Loading opens and clicks…">{(data) => <EngagementChart opens={data.opens} clicks={data.clicks} />}</QueryView>
+        <QueryView query={engagement} loadingLabel="Loading opens and clicks…">
+          {(data) => <EngagementChart opens={data.opens} clicks={data.clicks} />}
+        </QueryView>
       </Section>
     </Page>
   );

@@ -13,7 +13,13 @@ import { formatNumber } from '../ui/misc';
 import { Page } from '../ui/Page';
 import { EmptyState, ErrorState, Loading } from '../ui/States';
 
-interface Draft { name: string; slug: string; description: string; category: string; is_public: boolean }
+interface Draft {
+  name: string;
+  slug: string;
+  description: string;
+  category: string;
+  is_public: boolean;
+}
 const orNull = (value: string) => (value.trim() === '' ? null : value.trim());
 
 function TagDialog({ tag, onClose }: { tag: Tag | null; onClose: () => void }) {
@@ -21,13 +27,18 @@ function TagDialog({ tag, onClose }: { tag: Tag | null; onClose: () => void }) {
   const queryClient = useQueryClient();
   const toast = useToast();
   const [draft, setDraft] = useState<Draft>({
-    name: tag?.name ?? '', slug: tag?.slug ?? '', description: tag?.description ?? '', category: tag?.category ?? '', is_public: tag?.is_public ?? true,
+    name: tag?.name ?? '',
+    slug: tag?.slug ?? '',
+    description: tag?.description ?? '',
+    category: tag?.category ?? '',
+    is_public: tag?.is_public ?? true,
   });
   const save = useMutation({
     mutationFn: () => {
       const body = { name: draft.name.trim(), description: orNull(draft.description), category: orNull(draft.category), is_public: draft.is_public };
       const slug = draft.slug.trim();
-      if (tag) return unwrap(api.PATCH('/api/v1/tags/{id}', { params: { path: { id: tag.id } }, body: { ...body, ...(slug && slug !== tag.slug ? { slug } : {}) } }));
+      if (tag)
+        return unwrap(api.PATCH('/api/v1/tags/{id}', { params: { path: { id: tag.id } }, body: { ...body, ...(slug && slug !== tag.slug ? { slug } : {}) } }));
       return unwrap(api.POST('/api/v1/tags', { body: { ...body, ...(slug ? { slug } : {}) }, ...idempotent() }));
     },
     onSuccess: async (saved) => {
@@ -49,14 +60,44 @@ function TagDialog({ tag, onClose }: { tag: Tag | null; onClose: () => void }) {
     <Dialog open title={tag ? `Edit ${tag.name}` : 'New tag'} onClose={onClose}>
       <form noValidate onSubmit={submit}>
         <Field id="tag-name" label="Name" required maxLength={100} value={draft.name} onChange={set('name')} error={errors.name} data-autofocus />
-        <Field id="tag-slug" label="Slug" value={draft.slug} onChange={set('slug')} error={errors.slug} hint={tag ? 'Changing it breaks API calls and filters that use the old slug.' : 'Leave empty to derive it from the name.'} />
-        <Field id="tag-category" label="Category" maxLength={100} value={draft.category} onChange={set('category')} error={errors.category} hint="Groups topics in the preference center, e.g. Newsletters." />
-        <TextAreaField id="tag-description" label="Description" rows={3} maxLength={1000} value={draft.description} onChange={set('description')} error={errors.description} />
-        <Checkbox id="tag-public" label="Public: subscribers see it in the preference center" checked={draft.is_public} onChange={(e) => setDraft({ ...draft, is_public: e.currentTarget.checked })} />
+        <Field
+          id="tag-slug"
+          label="Slug"
+          value={draft.slug}
+          onChange={set('slug')}
+          error={errors.slug}
+          hint={tag ? 'Changing it breaks API calls and filters that use the old slug.' : 'Leave empty to derive it from the name.'}
+        />
+        <Field
+          id="tag-category"
+          label="Category"
+          maxLength={100}
+          value={draft.category}
+          onChange={set('category')}
+          error={errors.category}
+          hint="Groups topics in the preference center, e.g. Newsletters."
+        />
+        <TextAreaField
+          id="tag-description"
+          label="Description"
+          rows={3}
+          maxLength={1000}
+          value={draft.description}
+          onChange={set('description')}
+          error={errors.description}
+        />
+        <Checkbox
+          id="tag-public"
+          label="Public: subscribers see it in the preference center"
+          checked={draft.is_public}
+          onChange={(e) => setDraft({ ...draft, is_public: e.currentTarget.checked })}
+        />
         <FormError message={formError} />
         <div className="sf-dialog-footer">
           <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={save.isPending}>{tag ? 'Save tag' : 'Create tag'}</Button>
+          <Button type="submit" variant="primary" busy={save.isPending}>
+            {tag ? 'Save tag' : 'Create tag'}
+          </Button>
         </div>
       </form>
     </Dialog>
@@ -92,9 +133,10 @@ export default function TagsPage() {
     const affected = tag.subscriber_count;
     const ok = await confirm({
       title: `Delete the tag ${tag.name}?`,
-      message: affected > 0
-        ? `${formatNumber(affected)} subscriber${affected === 1 ? ' is' : 's are'} subscribed to it and will lose it. Their consent history keeps the record.`
-        : 'No subscriber has this tag.',
+      message:
+        affected > 0
+          ? `${formatNumber(affected)} subscriber${affected === 1 ? ' is' : 's are'} subscribed to it and will lose it. Their consent history keeps the record.`
+          : 'No subscriber has this tag.',
       confirmLabel: 'Delete tag',
       danger: true,
     });
@@ -103,9 +145,32 @@ export default function TagsPage() {
 
   const items = tags.data?.pages.flatMap((p) => p.items) ?? [];
   return (
-    <Page title="Tags" description="Topics people subscribe to." actions={canWrite ? <Button variant="primary" onClick={() => setEditing('new')}>New tag</Button> : null}>
-      {tags.isPending ? <Loading label="Loading tags…" /> : tags.isError ? <ErrorState error={tags.error} onRetry={() => void tags.refetch()} /> : items.length === 0 ? (
-        <EmptyState title="No tags yet" action={canWrite ? <Button variant="primary" onClick={() => setEditing('new')}>Create the first tag</Button> : null}>
+    <Page
+      title="Tags"
+      description="Topics people subscribe to."
+      actions={
+        canWrite ? (
+          <Button variant="primary" onClick={() => setEditing('new')}>
+            New tag
+          </Button>
+        ) : null
+      }
+    >
+      {tags.isPending ? (
+        <Loading label="Loading tags…" />
+      ) : tags.isError ? (
+        <ErrorState error={tags.error} onRetry={() => void tags.refetch()} />
+      ) : items.length === 0 ? (
+        <EmptyState
+          title="No tags yet"
+          action={
+            canWrite ? (
+              <Button variant="primary" onClick={() => setEditing('new')}>
+                Create the first tag
+              </Button>
+            ) : null
+          }
+        >
           Tags are the topics subscribers choose in the preference center, like a weekly digest or product news.
         </EmptyState>
       ) : (
@@ -113,26 +178,58 @@ export default function TagsPage() {
           <table className="data-table">
             <caption className="sf-visually-hidden">Tags</caption>
             <thead>
-              <tr><th scope="col">Name</th><th scope="col">Category</th><th scope="col">Visibility</th><th scope="col" className="num">Subscribers</th>{canWrite ? <th scope="col"><span className="sf-visually-hidden">Actions</span></th> : null}</tr>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Category</th>
+                <th scope="col">Visibility</th>
+                <th scope="col" className="num">
+                  Subscribers
+                </th>
+                {canWrite ? (
+                  <th scope="col">
+                    <span className="sf-visually-hidden">Actions</span>
+                  </th>
+                ) : null}
+              </tr>
             </thead>
             <tbody>
               {items.map((t) => (
                 <tr key={t.id}>
-                  <td><strong>{t.name}</strong> <code className="muted small">{t.slug}</code>{t.description ? <p className="muted small cell-note">{t.description}</p> : null}</td>
+                  <td>
+                    <strong>{t.name}</strong> <code className="muted small">{t.slug}</code>
+                    {t.description ? <p className="muted small cell-note">{t.description}</p> : null}
+                  </td>
                   <td>{t.category ?? <span className="muted">—</span>}</td>
                   <td>{t.is_public ? 'Public' : 'Private'}</td>
-                  <td className="num"><Link to={`/subscribers?tag=${encodeURIComponent(t.slug)}`} aria-label={`${formatNumber(t.subscriber_count)} subscribers with ${t.name}`}>{formatNumber(t.subscriber_count)}</Link></td>
+                  <td className="num">
+                    <Link to={`/subscribers?tag=${encodeURIComponent(t.slug)}`} aria-label={`${formatNumber(t.subscriber_count)} subscribers with ${t.name}`}>
+                      {formatNumber(t.subscriber_count)}
+                    </Link>
+                  </td>
                   {canWrite ? (
                     <td className="cell-actions">
-                      <button type="button" className="sf-button sf-button--secondary button-small" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>Edit</button>
-                      <button type="button" className="sf-button sf-button--danger button-small" onClick={() => void askDelete(t)} aria-label={`Delete ${t.name}`}>Delete</button>
+                      <button type="button" className="sf-button sf-button--secondary button-small" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
+                        Edit
+                      </button>
+                      <button
+                        type="button"
+                        className="sf-button sf-button--danger button-small"
+                        onClick={() => void askDelete(t)}
+                        aria-label={`Delete ${t.name}`}
+                      >
+                        Delete
+                      </button>
                     </td>
                   ) : null}
                 </tr>
               ))}
             </tbody>
           </table>
-          {tags.hasNextPage ? <Button busy={tags.isFetchingNextPage} onClick={() => void tags.fetchNextPage()}>Load more tags</Button> : null}
+          {tags.hasNextPage ? (
+            <Button busy={tags.isFetchingNextPage} onClick={() => void tags.fetchNextPage()}>
+              Load more tags
+            </Button>
+          ) : null}
         </div>
       )}
       {editing ? <TagDialog tag={editing === 'new' ? null : editing} onClose={() => setEditing(null)} /> : null}

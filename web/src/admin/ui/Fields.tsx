@@ -7,15 +7,31 @@ function describedBy(id: string, hint?: ReactNode, error?: string | null) {
 function Frame({ id, label, hint, error, children }: { id: string; label: string; hint?: ReactNode; error?: string | null; children: ReactNode }) {
   return (
     <div className="sf-field">
-      <label htmlFor={id} className="sf-field-label">{label}</label>
-      {hint ? <p id={`${id}-hint`} className="sf-field-hint">{hint}</p> : null}
+      <label htmlFor={id} className="sf-field-label">
+        {label}
+      </label>
+      {hint ? (
+        <p id={`${id}-hint`} className="sf-field-hint">
+          {hint}
+        </p>
+      ) : null}
       {children}
-      {error ? <p id={`${id}-error`} className="sf-field-error">{error}</p> : null}
+      {error ? (
+        <p id={`${id}-error`} className="sf-field-error">
+          {error}
+        </p>
+      ) : null}
     </div>
   );
 }
 
-export function TextAreaField({ id, label, hint, error, ...rest }: TextareaHTMLAttributes<HTMLTextAreaElement> & { id: string; label: string; hint?: ReactNode; error?: string | null }) {
+export function TextAreaField({
+  id,
+  label,
+  hint,
+  error,
+  ...rest
+}: TextareaHTMLAttributes<HTMLTextAreaElement> & { id: string; label: string; hint?: ReactNode; error?: string | null }) {
   return (
     <Frame id={id} label={label} hint={hint} error={error}>
       <textarea id={id} className="sf-input textarea" aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...rest} />
@@ -23,15 +39,30 @@ export function TextAreaField({ id, label, hint, error, ...rest }: TextareaHTMLA
   );
 }
 
-export function SelectField({ id, label, hint, error, children, ...rest }: SelectHTMLAttributes<HTMLSelectElement> & { id: string; label: string; hint?: ReactNode; error?: string | null }) {
+export function SelectField({
+  id,
+  label,
+  hint,
+  error,
+  children,
+  ...rest
+}: SelectHTMLAttributes<HTMLSelectElement> & { id: string; label: string; hint?: ReactNode; error?: string | null }) {
   return (
     <Frame id={id} label={label} hint={hint} error={error}>
-      <select id={id} className="sf-input" aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...rest}>{children}</select>
+      <select id={id} className="sf-input" aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...rest}>
+        {children}
+      </select>
     </Frame>
   );
 }
 
-export function Field({ id, label, hint, error, ...rest }: InputHTMLAttributes<HTMLInputElement> & { id: string; label: string; hint?: ReactNode; error?: string | null }) {
+export function Field({
+  id,
+  label,
+  hint,
+  error,
+  ...rest
+}: InputHTMLAttributes<HTMLInputElement> & { id: string; label: string; hint?: ReactNode; error?: string | null }) {
   return (
     <Frame id={id} label={label} hint={hint} error={error}>
       <input id={id} className="sf-input" aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...rest} />
@@ -44,12 +75,20 @@ export function Checkbox({ id, label, hint, ...rest }: InputHTMLAttributes<HTMLI
     <div className="checkbox">
       <input id={id} type="checkbox" aria-describedby={hint ? `${id}-hint` : undefined} {...rest} />
       <label htmlFor={id}>{label}</label>
-      {hint ? <p id={`${id}-hint`} className="sf-field-hint">{hint}</p> : null}
+      {hint ? (
+        <p id={`${id}-hint`} className="sf-field-hint">
+          {hint}
+        </p>
+      ) : null}
     </div>
   );
 }
 
 /** A form-level error (one that names no field), announced when it appears. */
 export function FormError({ message }: { message: string | null }) {
-  return message ? <p className="form-error" role="alert">{message}</p> : null;
+  return message ? (
+    <p className="form-error" role="alert">
+      {message}
+    </p>
+  ) : null;
 }

@@ -5,7 +5,19 @@ import { Link } from '../router';
  * A page's frame: its heading (focused when the page opens, so screen-reader users hear where they
  * are after a client-side navigation), the document title, actions on the right, and a back link.
  */
-export function Page({ title, description, actions, back, children }: { title: string; description?: ReactNode; actions?: ReactNode; back?: { to: string; label: string }; children: ReactNode }) {
+export function Page({
+  title,
+  description,
+  actions,
+  back,
+  children,
+}: {
+  title: string;
+  description?: ReactNode;
+  actions?: ReactNode;
+  back?: { to: string; label: string };
+  children: ReactNode;
+}) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Subscribe Flow`;
@@ -15,10 +27,16 @@ export function Page({ title, description, actions, back, children }: { title: s
   }, []);
   return (
     <>
-      {back ? <p className="back-link"><Link to={back.to}>← {back.label}</Link></p> : null}
+      {back ? (
+        <p className="back-link">
+          <Link to={back.to}>← {back.label}</Link>
+        </p>
+      ) : null}
       <div className="page-header">
         <div>
-          <h1 ref={heading} tabIndex={-1}>{title}</h1>
+          <h1 ref={heading} tabIndex={-1}>
+            {title}
+          </h1>
           {description ? <p className="page-description">{description}</p> : null}
         </div>
         {actions ? <div className="page-actions">{actions}</div> : null}

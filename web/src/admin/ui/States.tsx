@@ -17,7 +17,11 @@ export function ErrorState({ error, onRetry, title = 'This could not be loaded' 
     <div className="state state--error" role="alert">
       <p className="state-title">{forbidden ? 'Not available with your role' : title}</p>
       <p>{forbidden ? 'Ask an admin of this organization if you need access.' : describeError(error)}</p>
-      {error instanceof ApiRequestError && error.requestId ? <p className="muted small">Request id: <code>{error.requestId}</code></p> : null}
+      {error instanceof ApiRequestError && error.requestId ? (
+        <p className="muted small">
+          Request id: <code>{error.requestId}</code>
+        </p>
+      ) : null}
       {onRetry && !forbidden ? <Button onClick={onRetry}>Try again</Button> : null}
     </div>
   );
@@ -34,7 +38,15 @@ export function EmptyState({ title, children, action }: { title: string; childre
 }
 
 /** Renders the states of a query: loading, error (with retry), then the data. */
-export function QueryView<T>({ query, children, loadingLabel }: { query: { isPending: boolean; isError: boolean; error: unknown; data: T | undefined; refetch: () => unknown }; children: (data: T) => ReactNode; loadingLabel?: string }) {
+export function QueryView<T>({
+  query,
+  children,
+  loadingLabel,
+}: {
+  query: { isPending: boolean; isError: boolean; error: unknown; data: T | undefined; refetch: () => unknown };
+  children: (data: T) => ReactNode;
+  loadingLabel?: string;
+}) {
   if (query.isPending) return <Loading label={loadingLabel} />;
   if (query.isError || query.data === undefined) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
   return <>{children(query.data)}</>;

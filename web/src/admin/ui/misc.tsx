@@ -10,10 +10,27 @@ export const formatDate = (value: string | null | undefined) => (value ? dateOnl
 export const formatNumber = (value: number) => numbers.format(value);
 
 const STATUS_TONE: Record<string, string> = {
-  active: 'good', verified: 'good', accepted: 'good', delivered: 'good', sent: 'good',
-  pending: 'warn', sending: 'warn', delivery_delayed: 'warn', not_started: 'warn', partially_verified: 'warn', temporary_failure: 'warn', queued: 'warn',
-  unsubscribed: 'neutral', archived: 'neutral', revoked: 'neutral', expired: 'neutral',
-  bounced: 'bad', complained: 'bad', failed: 'bad', partially_failed: 'bad', suspended: 'bad',
+  active: 'good',
+  verified: 'good',
+  accepted: 'good',
+  delivered: 'good',
+  sent: 'good',
+  pending: 'warn',
+  sending: 'warn',
+  delivery_delayed: 'warn',
+  not_started: 'warn',
+  partially_verified: 'warn',
+  temporary_failure: 'warn',
+  queued: 'warn',
+  unsubscribed: 'neutral',
+  archived: 'neutral',
+  revoked: 'neutral',
+  expired: 'neutral',
+  bounced: 'bad',
+  complained: 'bad',
+  failed: 'bad',
+  partially_failed: 'bad',
+  suspended: 'bad',
 };
 
 /** A status as text in a coloured pill; the text carries the meaning, the colour only repeats it. */

@@ -46,7 +46,8 @@ const FIELD_WORDS: Record<ProblemLocale, Words> = {
     too_long: (p) => (p.bound === undefined ? 'This is too long.' : `Use at most ${p.bound} characters.`),
     too_many: (p) => (p.bound === undefined ? 'Choose fewer.' : `Choose at most ${p.bound}.`),
     too_few: (p) => (p.bound === undefined ? 'Choose more.' : `Choose at least ${p.bound}.`),
-    out_of_range: (p) => (p.minimum !== undefined ? `Enter ${p.minimum} or more.` : p.maximum !== undefined ? `Enter ${p.maximum} or less.` : 'This number is out of range.'),
+    out_of_range: (p) =>
+      p.minimum !== undefined ? `Enter ${p.minimum} or more.` : p.maximum !== undefined ? `Enter ${p.maximum} or less.` : 'This number is out of range.',
     invalid_format: (p) => FORMATS.en[p.format ?? ''] ?? 'This is not in the expected form.',
     invalid_type: () => 'This value is of the wrong kind.',
     invalid_value: () => 'Choose one of the offered options.',
@@ -60,7 +61,12 @@ const FIELD_WORDS: Record<ProblemLocale, Words> = {
     too_long: (p) => (p.bound === undefined ? 'Das ist zu lang.' : `Höchstens ${p.bound} Zeichen.`),
     too_many: (p) => (p.bound === undefined ? 'Bitte weniger auswählen.' : `Höchstens ${p.bound} auswählen.`),
     too_few: (p) => (p.bound === undefined ? 'Bitte mehr auswählen.' : `Mindestens ${p.bound} auswählen.`),
-    out_of_range: (p) => (p.minimum !== undefined ? `Mindestens ${p.minimum}.` : p.maximum !== undefined ? `Höchstens ${p.maximum}.` : 'Die Zahl liegt außerhalb des erlaubten Bereichs.'),
+    out_of_range: (p) =>
+      p.minimum !== undefined
+        ? `Mindestens ${p.minimum}.`
+        : p.maximum !== undefined
+          ? `Höchstens ${p.maximum}.`
+          : 'Die Zahl liegt außerhalb des erlaubten Bereichs.',
     invalid_format: (p) => FORMATS.de[p.format ?? ''] ?? 'Das hat nicht die erwartete Form.',
     invalid_type: () => 'Dieser Wert hat die falsche Art.',
     invalid_value: () => 'Bitte eine der angebotenen Möglichkeiten wählen.',

@@ -2,7 +2,10 @@
  * Which language to show: the person's own choice (the switcher, remembered on this device) first, then
  * the browser's languages in order, then the organization's default, then the first supported one.
  */
-export function chooseLocale<L extends string>(supported: readonly L[], sources: { chosen?: string | null; browser?: readonly string[]; organization?: string | null }): L {
+export function chooseLocale<L extends string>(
+  supported: readonly L[],
+  sources: { chosen?: string | null; browser?: readonly string[]; organization?: string | null },
+): L {
   const match = (tag: string | null | undefined): L | undefined => {
     if (!tag) return undefined;
     const base = tag.toLowerCase().split('-')[0]!;

@@ -24,11 +24,15 @@ export function ConfirmProvider({ children }: { children: ReactNode }) {
   const [pending, setPending] = useState<ConfirmOptions | null>(null);
   const resolver = useRef<((answer: boolean) => void) | null>(null);
 
-  const ask = useCallback<Ask>((options) => new Promise<boolean>((resolve) => {
-    resolver.current?.(false);
-    resolver.current = resolve;
-    setPending(options);
-  }), []);
+  const ask = useCallback<Ask>(
+    (options) =>
+      new Promise<boolean>((resolve) => {
+        resolver.current?.(false);
+        resolver.current = resolve;
+        setPending(options);
+      }),
+    [],
+  );
 
   const answer = (value: boolean) => {
     resolver.current?.(value);
@@ -45,12 +49,16 @@ export function ConfirmProvider({ children }: { children: ReactNode }) {
         title={pending?.title ?? ''}
         description={pending?.message}
         onClose={() => answer(false)}
-        footer={(
+        footer={
           <>
-            <Button onClick={() => answer(false)} data-autofocus={pending?.danger ? true : undefined}>Cancel</Button>
-            <Button variant={pending?.danger ? 'danger' : 'primary'} onClick={() => answer(true)}>{pending?.confirmLabel}</Button>
+            <Button onClick={() => answer(false)} data-autofocus={pending?.danger ? true : undefined}>
+              Cancel
+            </Button>
+            <Button variant={pending?.danger ? 'danger' : 'primary'} onClick={() => answer(true)}>
+              {pending?.confirmLabel}
+            </Button>
           </>
-        )}
+        }
       />
     </ConfirmContext.Provider>
   );

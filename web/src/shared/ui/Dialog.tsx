@@ -3,15 +3,23 @@ import { createPortal } from 'react-dom';
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
-const focusables = (root: HTMLElement): HTMLElement[] =>
-  [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((element) => !element.closest('[inert]'));
+const focusables = (root: HTMLElement): HTMLElement[] => [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((element) => !element.closest('[inert]'));
 
 /**
  * A modal dialog: focus moves into it (to the element marked `data-autofocus`, else the first control),
  * Tab stays inside, Escape closes, the rest of the page is inert while it is open, and focus returns
  * to whatever opened it.
  */
-export function Dialog(props: { open: boolean; title: string; description?: ReactNode; onClose: () => void; children?: ReactNode; footer?: ReactNode; role?: 'dialog' | 'alertdialog'; wide?: boolean }) {
+export function Dialog(props: {
+  open: boolean;
+  title: string;
+  description?: ReactNode;
+  onClose: () => void;
+  children?: ReactNode;
+  footer?: ReactNode;
+  role?: 'dialog' | 'alertdialog';
+  wide?: boolean;
+}) {
   if (!props.open) return null;
   return createPortal(<DialogPanel {...props} />, document.body);
 }
@@ -62,7 +70,12 @@ function DialogPanel({ title, description, onClose, children, footer, role = 'di
   };
 
   return (
-    <div className="sf-dialog-backdrop" onMouseDown={(event) => { if (event.target === event.currentTarget) close.current(); }}>
+    <div
+      className="sf-dialog-backdrop"
+      onMouseDown={(event) => {
+        if (event.target === event.currentTarget) close.current();
+      }}
+    >
       <div
         ref={panel}
         role={role}
@@ -73,8 +86,14 @@ function DialogPanel({ title, description, onClose, children, footer, role = 'di
         className={`sf-dialog${wide ? ' sf-dialog--wide' : ''}`}
         onKeyDown={onKeyDown}
       >
-        <h2 id={titleId} className="sf-dialog-title">{title}</h2>
-        {description ? <div id={descriptionId} className="sf-dialog-description">{description}</div> : null}
+        <h2 id={titleId} className="sf-dialog-title">
+          {title}
+        </h2>
+        {description ? (
+          <div id={descriptionId} className="sf-dialog-description">
+            {description}
+          </div>
+        ) : null}
         {children}
         {footer ? <div className="sf-dialog-footer">{footer}</div> : null}
       </div>

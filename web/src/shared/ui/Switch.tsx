@@ -14,8 +14,14 @@ export function Switch(props: {
   return (
     <div className="sf-switch-row">
       <div className="sf-switch-text">
-        <label htmlFor={props.id} className="sf-switch-label">{props.label}</label>
-        {props.description ? <p id={descriptionId} className="sf-switch-description">{props.description}</p> : null}
+        <label htmlFor={props.id} className="sf-switch-label">
+          {props.label}
+        </label>
+        {props.description ? (
+          <p id={descriptionId} className="sf-switch-description">
+            {props.description}
+          </p>
+        ) : null}
       </div>
       <input
         id={props.id}

@@ -1,7 +1,11 @@
 import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
 
 type Tone = 'success' | 'error';
-interface Toast { id: number; tone: Tone; message: string }
+interface Toast {
+  id: number;
+  tone: Tone;
+  message: string;
+}
 interface Toaster {
   success: (message: string) => void;
   error: (message: string) => void;
@@ -25,21 +29,28 @@ export function ToastProvider({ children, durationMs = 5000 }: { children: React
   const nextId = useRef(1);
 
   const dismiss = useCallback((id: number) => setToasts((list) => list.filter((t) => t.id !== id)), []);
-  const push = useCallback((tone: Tone, message: string) => {
-    const id = nextId.current++;
-    setToasts((list) => [...list.slice(-3), { id, tone, message }]);
-    setTimeout(() => dismiss(id), tone === 'error' ? durationMs * 2 : durationMs);
-  }, [dismiss, durationMs]);
+  const push = useCallback(
+    (tone: Tone, message: string) => {
+      const id = nextId.current++;
+      setToasts((list) => [...list.slice(-3), { id, tone, message }]);
+      setTimeout(() => dismiss(id), tone === 'error' ? durationMs * 2 : durationMs);
+    },
+    [dismiss, durationMs],
+  );
 
   const toaster = useMemo<Toaster>(() => ({ success: (m) => push('success', m), error: (m) => push('error', m) }), [push]);
   const region = (tone: Tone) => (
     <div role={tone === 'error' ? 'alert' : 'status'} aria-live={tone === 'error' ? 'assertive' : 'polite'} className="sf-toast-region">
-      {toasts.filter((t) => t.tone === tone).map((t) => (
-        <div key={t.id} className={`sf-toast sf-toast--${tone}`}>
-          <span>{t.message}</span>
-          <button type="button" className="sf-toast-close" aria-label="Dismiss notification" onClick={() => dismiss(t.id)}>×</button>
-        </div>
-      ))}
+      {toasts
+        .filter((t) => t.tone === tone)
+        .map((t) => (
+          <div key={t.id} className={`sf-toast sf-toast--${tone}`}>
+            <span>{t.message}</span>
+            <button type="button" className="sf-toast-close" aria-label="Dismiss notification" onClick={() => dismiss(t.id)}>
+              ×
+            </button>
+          </div>
+        ))}
     </div>
   );
 

@@ -18,7 +18,9 @@ export function extractLinks(text: string, html: string): string[] {
 
 /** Stored headers as name → value (the column is jsonb written by the dev mailbox provider). */
 export const headersOf = (value: unknown): Record<string, string> =>
-  Object.fromEntries(Object.entries(value && typeof value === 'object' ? value : {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  Object.fromEntries(
+    Object.entries(value && typeof value === 'object' ? value : {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 
 /** The dev mailbox repository: stores messages instead of sending them, and reads them back. */
 export function createDevMailbox(db: Kysely<DB>) {
@@ -30,18 +32,20 @@ export function createDevMailbox(db: Kysely<DB>) {
      */
     async store(email: OutgoingEmail): Promise<SendResult & { created: boolean }> {
       const id = newId();
-      const inserted = await db.insertInto('dev_mailbox').values({
-        id,
-        organization_id: email.organizationId,
-        from_address: email.from,
-        to_address: email.to,
-        subject: email.subject,
-        html: email.html,
-        text: email.text,
-        headers: JSON.stringify(email.headers ?? {}),
-        tags: JSON.stringify(email.tags ?? []),
-        idempotency_key: email.idempotencyKey ?? null,
-      })
+      const inserted = await db
+        .insertInto('dev_mailbox')
+        .values({
+          id,
+          organization_id: email.organizationId,
+          from_address: email.from,
+          to_address: email.to,
+          subject: email.subject,
+          html: email.html,
+          text: email.text,
+          headers: JSON.stringify(email.headers ?? {}),
+          tags: JSON.stringify(email.tags ?? []),
+          idempotency_key: email.idempotencyKey ?? null,
+        })
         .onConflict((oc) => oc.column('idempotency_key').where('idempotency_key', 'is not', null).doNothing())
         .returning('id')
         .executeTakeFirst();
@@ -54,21 +58,36 @@ export function createDevMailbox(db: Kysely<DB>) {
       let query = db.selectFrom('dev_mailbox').select(columns).where('organization_id', '=', organizationId);
       if (options.beforeId) query = query.where('id', '<', options.beforeId);
       if (options.to) query = query.where((eb) => eb(eb.fn('lower', ['to_address']), '=', options.to!.toLowerCase()));
-      return query.orderBy('id', 'desc').limit(options.limit + 1).execute();
+      return query
+        .orderBy('id', 'desc')
+        .limit(options.limit + 1)
+        .execute();
     },
 
     /** Retention: messages stored before the cutoff. */
     async deleteBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
       const floor = uuidv7Floor(cutoff);
-      return deleteInChunks(async () => (await db.deleteFrom('dev_mailbox')
-        .where('id', 'in', (eb) => eb.selectFrom('dev_mailbox').select('id').where('id', '<', floor).limit(DELETE_CHUNK)).executeTakeFirst()).numDeletedRows, signal);
+      return deleteInChunks(
+        async () =>
+          (
+            await db
+              .deleteFrom('dev_mailbox')
+              .where('id', 'in', (eb) => eb.selectFrom('dev_mailbox').select('id').where('id', '<', floor).limit(DELETE_CHUNK))
+              .executeTakeFirst()
+          ).numDeletedRows,
+        signal,
+      );
     },
 
     /** The newest message to an address, whichever organization (or none) sent it: for operators. */
     async latestTo(address: string) {
-      return db.selectFrom('dev_mailbox').select(columns)
+      return db
+        .selectFrom('dev_mailbox')
+        .select(columns)
         .where((eb) => eb(eb.fn('lower', ['to_address']), '=', address.toLowerCase()))
-        .orderBy('id', 'desc').limit(1).executeTakeFirst();
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
     },
   };
 }

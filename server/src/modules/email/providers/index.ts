@@ -8,7 +8,10 @@ import { createRateGate, gatedDomains, gatedProvider, INTERACTIVE_MAX_WAIT_MS, J
 import { createResendClient, createResendProvider } from './resend.ts';
 import { createSmtpProvider } from './smtp.ts';
 
-type ProviderConfig = Pick<Config, 'EMAIL_PROVIDER' | 'RESEND_API_KEY' | 'RESEND_BASE_URL' | 'SMTP_URL' | 'SMTP_RETURN_PATH' | 'PROVIDER_RATE_LIMIT_PER_SECOND' | 'REDIS_PREFIX'>;
+type ProviderConfig = Pick<
+  Config,
+  'EMAIL_PROVIDER' | 'RESEND_API_KEY' | 'RESEND_BASE_URL' | 'SMTP_URL' | 'SMTP_RETURN_PATH' | 'PROVIDER_RATE_LIMIT_PER_SECOND' | 'REDIS_PREFIX'
+>;
 
 // Resend's documented default is 2 to 5 requests per second per team depending on the page; 2 is safe.
 const RESEND_DEFAULT_RATE_LIMIT = 2;

@@ -47,7 +47,8 @@ export function createRateGate(redis: Redis, key: string, perSecond: number): Ra
       for (;;) {
         const waitMs = Number(await redis.eval(ACQUIRE, 1, key, perSecond, GATE_WINDOW_MS, id));
         if (waitMs <= 0) break;
-        if (Date.now() + waitMs > deadline) throw new ProviderError('rate_limited', 'local_rate_limit', 'Every request slot of this second is taken', { retryAfterMs: waitMs });
+        if (Date.now() + waitMs > deadline)
+          throw new ProviderError('rate_limited', 'local_rate_limit', 'Every request slot of this second is taken', { retryAfterMs: waitMs });
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
       try {
@@ -75,6 +76,9 @@ export function gatedProvider(provider: EmailProvider, gate: RateGate, maxWaitMs
 }
 
 export function gatedDomains(domains: SendingDomainProvider, gate: RateGate): SendingDomainProvider {
-  const gated = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => (...args: A): Promise<R> => gate.run(() => call(...args), INTERACTIVE_MAX_WAIT_MS);
+  const gated =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      gate.run(() => call(...args), INTERACTIVE_MAX_WAIT_MS);
   return { create: gated(domains.create), get: gated(domains.get), verify: gated(domains.verify), remove: gated(domains.remove) };
 }

@@ -42,7 +42,7 @@ interface ResendDomain {
   records?: { record: string; name: string; type: string; value: string; ttl: string; status: string; priority?: number }[];
 }
 
-const toStatus = (status: string): DomainStatus => ((DOMAIN_STATUSES as readonly string[]).includes(status) ? status as DomainStatus : 'pending');
+const toStatus = (status: string): DomainStatus => ((DOMAIN_STATUSES as readonly string[]).includes(status) ? (status as DomainStatus) : 'pending');
 
 const toDomain = (domain: ResendDomain): ProviderDomain => ({
   id: domain.id,
@@ -50,7 +50,13 @@ const toDomain = (domain: ResendDomain): ProviderDomain => ({
   region: domain.region,
   status: toStatus(domain.status),
   records: (domain.records ?? []).map((r) => ({
-    record: r.record, name: r.name, type: r.type, value: r.value, ttl: String(r.ttl), status: r.status, priority: r.priority ?? null,
+    record: r.record,
+    name: r.name,
+    type: r.type,
+    value: r.value,
+    ttl: String(r.ttl),
+    status: r.status,
+    priority: r.priority ?? null,
   })),
 });
 
@@ -65,10 +71,10 @@ export function createResendDomains(client: Resend): SendingDomainProvider {
       return toDomain(unwrapResend(response as ResendResponse<ResendDomain>));
     },
     async verify(id) {
-      unwrapResend(await client.domains.verify(id, { signal: requestSignal() }) as ResendResponse<unknown>);
+      unwrapResend((await client.domains.verify(id, { signal: requestSignal() })) as ResendResponse<unknown>);
     },
     async remove(id) {
-      const response = await client.domains.remove(id, { signal: requestSignal() }) as ResendResponse<unknown>;
+      const response = (await client.domains.remove(id, { signal: requestSignal() })) as ResendResponse<unknown>;
       // Already gone at the provider is what removing wants.
       if (response.error?.name === 'not_found') return;
       unwrapResend(response);

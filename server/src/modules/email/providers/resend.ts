@@ -38,7 +38,8 @@ export function toProviderError(response: ResendResponse<unknown>): ProviderErro
 }
 
 function unwrap<T>(response: ResendResponse<T>): T {
-  if (response.error || response.data === null) throw toProviderError(response.error ? response : { ...response, error: { name: 'application_error', message: 'empty response', statusCode: null } });
+  if (response.error || response.data === null)
+    throw toProviderError(response.error ? response : { ...response, error: { name: 'application_error', message: 'empty response', statusCode: null } });
   return response.data;
 }
 
@@ -61,7 +62,10 @@ export function createResendProvider(client: Resend): EmailProvider {
   return {
     name: 'resend',
     async send(email) {
-      const response = await client.emails.send(toPayload(email), { signal: requestSignal(), ...(email.idempotencyKey ? { idempotencyKey: email.idempotencyKey } : {}) });
+      const response = await client.emails.send(toPayload(email), {
+        signal: requestSignal(),
+        ...(email.idempotencyKey ? { idempotencyKey: email.idempotencyKey } : {}),
+      });
       return { providerMessageId: unwrap(response as ResendResponse<{ id: string }>).id };
     },
     async sendBatch(emails, options = {}) {
@@ -69,7 +73,11 @@ export function createResendProvider(client: Resend): EmailProvider {
       if (emails.length > MAX_BATCH_SIZE) throw new RangeError(`a batch holds at most ${MAX_BATCH_SIZE} emails`);
       // Strict validation: one invalid email fails the whole batch, so the batch's idempotency key
       // always stands for the same set of sent emails.
-      const response = await client.batch.send(emails.map(toPayload), { batchValidation: 'strict', signal: requestSignal(), ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}) });
+      const response = await client.batch.send(emails.map(toPayload), {
+        batchValidation: 'strict',
+        signal: requestSignal(),
+        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      });
       const data = unwrap(response as ResendResponse<{ data: { id: string }[] }>).data;
       return data.map((item) => ({ providerMessageId: item.id }));
     },

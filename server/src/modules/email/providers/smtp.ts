@@ -34,7 +34,9 @@ function messageIdOf(email: OutgoingEmail, ref: string | undefined): string | un
  * with quotes as an RFC 2047 word, which breaks List-Id. Anything else is left to nodemailer to encode.
  */
 function asWritten(headers: Record<string, string>): Record<string, string | { prepared: true; foldLines: true; value: string }> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, /^[\x20-\x7e]*$/.test(value) ? { prepared: true, foldLines: true, value } : value]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, /^[\x20-\x7e]*$/.test(value) ? { prepared: true, foldLines: true, value } : value]),
+  );
 }
 
 export interface SmtpOptions {
@@ -53,7 +55,11 @@ export function createSmtpProvider(url: string, options: SmtpOptions = {}): Emai
   // Pooled connections: one TLS handshake serves many messages.
   const pooled = new URL(url);
   pooled.searchParams.set('pool', 'true');
-  for (const [name, ms] of [['connectionTimeout', 10_000], ['greetingTimeout', 10_000], ['socketTimeout', 30_000]] as const) {
+  for (const [name, ms] of [
+    ['connectionTimeout', 10_000],
+    ['greetingTimeout', 10_000],
+    ['socketTimeout', 30_000],
+  ] as const) {
     if (!pooled.searchParams.has(name)) pooled.searchParams.set(name, String(ms));
   }
   // Loaded on first use: processes that never send by SMTP do not pay for nodemailer.
@@ -68,7 +74,9 @@ export function createSmtpProvider(url: string, options: SmtpOptions = {}): Emai
       const { 'Reply-To': replyTo, ...custom } = email.headers ?? {};
       const headers = asWritten({ ...custom, ...(toResend && email.idempotencyKey ? { 'Resend-Idempotency-Key': email.idempotencyKey } : {}) });
       try {
-        const info = await (await transporter()).sendMail({
+        const info = await (
+          await transporter()
+        ).sendMail({
           from: email.from,
           to: email.to,
           subject: email.subject,

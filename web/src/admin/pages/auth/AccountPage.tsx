@@ -34,7 +34,11 @@ export default function AccountPage() {
     <Page title="Your account" description={me.user.email}>
       <Section title="Organizations">
         <ul className="plain-list">
-          {me.memberships.map((m) => <li key={m.organization.id}>{m.organization.name} <span className="muted">({m.role})</span></li>)}
+          {me.memberships.map((m) => (
+            <li key={m.organization.id}>
+              {m.organization.name} <span className="muted">({m.role})</span>
+            </li>
+          ))}
         </ul>
       </Section>
       <Section title="Sessions">
@@ -43,11 +47,23 @@ export default function AccountPage() {
             <div className="table-wrap">
               <table className="data-table">
                 <caption className="sf-visually-hidden">Your active sessions</caption>
-                <thead><tr><th scope="col">Device</th><th scope="col">IP</th><th scope="col">Signed in</th><th scope="col">Last seen</th><th scope="col"><span className="sf-visually-hidden">Actions</span></th></tr></thead>
+                <thead>
+                  <tr>
+                    <th scope="col">Device</th>
+                    <th scope="col">IP</th>
+                    <th scope="col">Signed in</th>
+                    <th scope="col">Last seen</th>
+                    <th scope="col">
+                      <span className="sf-visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
                 <tbody>
                   {data.items.map((s) => (
                     <tr key={s.id}>
-                      <td>{s.user_agent ?? 'Unknown device'} {s.current ? <span className="badge badge--good">this browser</span> : null}</td>
+                      <td>
+                        {s.user_agent ?? 'Unknown device'} {s.current ? <span className="badge badge--good">this browser</span> : null}
+                      </td>
                       <td>{s.ip ?? '—'}</td>
                       <td>{formatDateTime(s.created_at)}</td>
                       <td>{formatDateTime(s.last_seen_at)}</td>

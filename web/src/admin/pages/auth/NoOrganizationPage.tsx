@@ -24,10 +24,25 @@ export default function NoOrganizationPage() {
         <p className="brand">Subscribe Flow</p>
         <h1>Create your organization</h1>
         <p className="muted">You are not a member of any organization yet. Create one, or open the invitation someone sent you.</p>
-        <form noValidate onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
-          <TextField id="org-name" label="Organization name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.name ?? null} />
+        <form
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            create.mutate();
+          }}
+        >
+          <TextField
+            id="org-name"
+            label="Organization name"
+            required
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+            error={errors.name ?? null}
+          />
           <FormError message={create.isError && !errors.name ? describeError(create.error) : null} />
-          <Button type="submit" variant="primary" busy={create.isPending}>Create organization</Button>
+          <Button type="submit" variant="primary" busy={create.isPending}>
+            Create organization
+          </Button>
         </form>
       </div>
     </main>

@@ -41,10 +41,16 @@ export default function VerifyPage() {
         <h1>Signing in</h1>
         {error ? (
           <div role="alert">
-            <p><strong>This sign-in link does not work.</strong> {describeError(error)}</p>
-            <p><Link to="/login">Request a new link</Link></p>
+            <p>
+              <strong>This sign-in link does not work.</strong> {describeError(error)}
+            </p>
+            <p>
+              <Link to="/login">Request a new link</Link>
+            </p>
           </div>
-        ) : <Loading label="Checking your sign-in link…" />}
+        ) : (
+          <Loading label="Checking your sign-in link…" />
+        )}
       </div>
     </main>
   );

@@ -8,7 +8,11 @@ export const EVENTS = [
   ['tag.unsubscribed', 'A subscriber leaves a topic'],
 ] as const;
 
-export const UNITS = [['minutes', 60], ['hours', 3600], ['days', 86_400]] as const;
+export const UNITS = [
+  ['minutes', 60],
+  ['hours', 3600],
+  ['days', 86_400],
+] as const;
 export type Unit = (typeof UNITS)[number][0];
 
 /** A delay in seconds as the largest unit that divides it: 172800 → 2 days. */
@@ -38,13 +42,19 @@ export type StepType = (typeof STEP_TYPES)[number][0];
 /** A new step of a type, with the first template or tag when there is one to pick. */
 export function newStep(type: StepType, defaults: { templateId?: string; tagId?: string }): AutomationStep {
   switch (type) {
-    case 'send_email': return { type, template_id: defaults.templateId ?? '' };
-    case 'delay': return { type, seconds: 86_400 };
-    case 'wait_for_event': return { type, event: '', timeout_seconds: 7 * 86_400, on_timeout: 'continue' };
-    case 'condition': return { type, filter: { match: 'all', conditions: [{ field: 'tags', op: 'none', value: defaults.tagId ? [defaults.tagId] : [] }] } } as AutomationStep;
+    case 'send_email':
+      return { type, template_id: defaults.templateId ?? '' };
+    case 'delay':
+      return { type, seconds: 86_400 };
+    case 'wait_for_event':
+      return { type, event: '', timeout_seconds: 7 * 86_400, on_timeout: 'continue' };
+    case 'condition':
+      return { type, filter: { match: 'all', conditions: [{ field: 'tags', op: 'none', value: defaults.tagId ? [defaults.tagId] : [] }] } } as AutomationStep;
     case 'add_tag':
-    case 'remove_tag': return { type, tag_id: defaults.tagId ?? '' };
-    default: return { type: 'exit' };
+    case 'remove_tag':
+      return { type, tag_id: defaults.tagId ?? '' };
+    default:
+      return { type: 'exit' };
   }
 }
 

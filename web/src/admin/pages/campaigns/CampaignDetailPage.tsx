@@ -36,9 +36,17 @@ function ProgressBar({ progress }: { progress: Progress }) {
         {rate > 0 && left > 0 ? ` · ${formatNumber(Math.round(rate))}/s · about ${formatNumber(Math.ceil(left / rate))} s left` : ''}
       </p>
       <ul className="inline-list">
-        {STATES.map((state) => <li key={state}><Badge status={state} /> {formatNumber(progress[state])}</li>)}
+        {STATES.map((state) => (
+          <li key={state}>
+            <Badge status={state} /> {formatNumber(progress[state])}
+          </li>
+        ))}
       </ul>
-      {progress.last_error ? <p className="sf-form-error" role="alert">{progress.last_error}</p> : null}
+      {progress.last_error ? (
+        <p className="sf-form-error" role="alert">
+          {progress.last_error}
+        </p>
+      ) : null}
       {progress.resumes_at ? <p role="status">Outside the organization's sending window: sending resumes at {formatDateTime(progress.resumes_at)}.</p> : null}
     </div>
   );
@@ -81,7 +89,8 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
     refetchInterval: status && LIVE.has(status) ? 10_000 : false,
   });
   const resend = useMutation({
-    mutationFn: (to: 'non_openers' | 'non_clickers') => unwrap(api.POST('/api/v1/campaigns/{id}/resend', { params: { path: { id } }, body: { to }, ...idempotent() })),
+    mutationFn: (to: 'non_openers' | 'non_clickers') =>
+      unwrap(api.POST('/api/v1/campaigns/{id}/resend', { params: { path: { id } }, body: { to }, ...idempotent() })),
     onSuccess: async (created) => {
       await refresh();
       toast.success('A draft for them is ready: check it, then send it.');
@@ -91,7 +100,12 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
   });
   const recipients = useQuery({
     queryKey: [...keys.campaigns.detail(organizationId, id), 'recipients', recipientStatus],
-    queryFn: () => unwrap(api.GET('/api/v1/campaigns/{id}/recipients', { params: { path: { id }, query: { limit: 100, ...(recipientStatus ? { status: recipientStatus as (typeof STATES)[number] } : {}) } } })),
+    queryFn: () =>
+      unwrap(
+        api.GET('/api/v1/campaigns/{id}/recipients', {
+          params: { path: { id }, query: { limit: 100, ...(recipientStatus ? { status: recipientStatus as (typeof STATES)[number] } : {}) } },
+        }),
+      ),
     enabled: Boolean(status) && !isDraft,
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: keys.campaigns.all(organizationId) });
@@ -119,11 +133,23 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
 
   async function askSend() {
     const count = audience.data?.count ?? 0;
-    const ok = await confirm({ title: `Send to ${formatNumber(count)} subscribers?`, message: 'Each of them gets this email once. You can pause or cancel while it sends.', confirmLabel: `Send to ${formatNumber(count)}` });
+    const ok = await confirm({
+      title: `Send to ${formatNumber(count)} subscribers?`,
+      message: 'Each of them gets this email once. You can pause or cancel while it sends.',
+      confirmLabel: `Send to ${formatNumber(count)}`,
+    });
     if (ok) send.mutate();
   }
   async function askCancel() {
-    if (await confirm({ title: 'Cancel this campaign?', message: 'Subscribers not reached yet will not get it. This cannot be undone.', confirmLabel: 'Cancel campaign', danger: true })) act.mutate('cancel');
+    if (
+      await confirm({
+        title: 'Cancel this campaign?',
+        message: 'Subscribers not reached yet will not get it. This cannot be undone.',
+        confirmLabel: 'Cancel campaign',
+        danger: true,
+      })
+    )
+      act.mutate('cancel');
   }
 
   if (campaign.isPending) return <Loading label="Loading the campaign…" />;
@@ -131,14 +157,42 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
   const c = campaign.data;
   const actions = canWrite ? (
     <>
-      {isDraft ? <Button variant="primary" busy={send.isPending} disabled={!audience.data} onClick={() => void askSend()}>Send now</Button> : null}
-      {status === 'sending' ? <Button busy={act.isPending} onClick={() => act.mutate('pause')}>Pause</Button> : null}
-      {status === 'paused' ? <Button variant="primary" busy={act.isPending} onClick={() => act.mutate('resume')}>Resume</Button> : null}
-      {status === 'sent' || status === 'failed' ? <Button busy={act.isPending} onClick={() => act.mutate('retry')}>Retry failed</Button> : null}
-      {status && LIVE.has(status) ? <Button variant="danger" onClick={() => void askCancel()}>Cancel</Button> : null}
+      {isDraft ? (
+        <Button variant="primary" busy={send.isPending} disabled={!audience.data} onClick={() => void askSend()}>
+          Send now
+        </Button>
+      ) : null}
+      {status === 'sending' ? (
+        <Button busy={act.isPending} onClick={() => act.mutate('pause')}>
+          Pause
+        </Button>
+      ) : null}
+      {status === 'paused' ? (
+        <Button variant="primary" busy={act.isPending} onClick={() => act.mutate('resume')}>
+          Resume
+        </Button>
+      ) : null}
+      {status === 'sent' || status === 'failed' ? (
+        <Button busy={act.isPending} onClick={() => act.mutate('retry')}>
+          Retry failed
+        </Button>
+      ) : null}
+      {status && LIVE.has(status) ? (
+        <Button variant="danger" onClick={() => void askCancel()}>
+          Cancel
+        </Button>
+      ) : null}
       <Button onClick={() => act.mutate('duplicate')}>Duplicate</Button>
-      {status === 'sent' ? <Button busy={resend.isPending} onClick={() => resend.mutate('non_openers')}>Resend to non-openers</Button> : null}
-      {status === 'sent' ? <Button busy={resend.isPending} onClick={() => resend.mutate('non_clickers')}>Resend to non-clickers</Button> : null}
+      {status === 'sent' ? (
+        <Button busy={resend.isPending} onClick={() => resend.mutate('non_openers')}>
+          Resend to non-openers
+        </Button>
+      ) : null}
+      {status === 'sent' ? (
+        <Button busy={resend.isPending} onClick={() => resend.mutate('non_clickers')}>
+          Resend to non-clickers
+        </Button>
+      ) : null}
     </>
   ) : null;
   return (
@@ -148,9 +202,15 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
           <QueryView query={audience} loadingLabel="Counting…">
             {(a) => (
               <>
-                <p><strong>{formatNumber(a.count)}</strong> subscribers would get it now.</p>
+                <p>
+                  <strong>{formatNumber(a.count)}</strong> subscribers would get it now.
+                </p>
                 <ul className="inline-list">
-                  {Object.entries(a.excluded).map(([reason, n]) => <li key={reason}>{reason.replace(/_/g, ' ')}: {formatNumber(n)}</li>)}
+                  {Object.entries(a.excluded).map(([reason, n]) => (
+                    <li key={reason}>
+                      {reason.replace(/_/g, ' ')}: {formatNumber(n)}
+                    </li>
+                  ))}
                 </ul>
               </>
             )}
@@ -158,33 +218,63 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
         </Section>
       ) : (
         <Section title="Progress">
-          <QueryView query={progress} loadingLabel="Loading progress…">{(p) => <ProgressBar progress={p} />}</QueryView>
-          <p className="muted small">Started {formatDateTime(c.started_at as string | null)} · completed {formatDateTime(c.completed_at as string | null)}</p>
+          <QueryView query={progress} loadingLabel="Loading progress…">
+            {(p) => <ProgressBar progress={p} />}
+          </QueryView>
+          <p className="muted small">
+            Started {formatDateTime(c.started_at as string | null)} · completed {formatDateTime(c.completed_at as string | null)}
+          </p>
         </Section>
       )}
       {stats.data ? (
         <Section title="Results">
           <ul className="inline-list">
-            {(['delivered', 'bounced', 'complained', 'opened', 'clicked', 'unsubscribed'] as const).map((k) => <li key={k}>{k}: <strong>{formatNumber(stats.data[k])}</strong></li>)}
+            {(['delivered', 'bounced', 'complained', 'opened', 'clicked', 'unsubscribed'] as const).map((k) => (
+              <li key={k}>
+                {k}: <strong>{formatNumber(stats.data[k])}</strong>
+              </li>
+            ))}
           </ul>
         </Section>
       ) : null}
       {!isDraft ? (
         <Section title="Opens and clicks">
-          <QueryView query={analytics} loadingLabel="Loading opens and clicks…">{(a) => <CampaignEngagement analytics={a} />}</QueryView>
+          <QueryView query={analytics} loadingLabel="Loading opens and clicks…">
+            {(a) => <CampaignEngagement analytics={a} />}
+          </QueryView>
         </Section>
       ) : null}
       {!isDraft ? (
         <Section title="Recipients">
           <SelectField id="recipient-status" label="Status" value={recipientStatus} onChange={(e) => setRecipientStatus(e.currentTarget.value)}>
             <option value="">All</option>
-            {STATES.map((s) => <option key={s} value={s}>{labelOf(s)}</option>)}
+            {STATES.map((s) => (
+              <option key={s} value={s}>
+                {labelOf(s)}
+              </option>
+            ))}
           </SelectField>
           <QueryView query={recipients} loadingLabel="Loading recipients…">
             {(page) => (
               <table className="data-table">
-                <thead><tr><th scope="col">Email</th><th scope="col">Status</th><th scope="col">Reason</th></tr></thead>
-                <tbody>{page.items.map((r) => <tr key={r.subscriber_id}><td>{r.email ?? '—'}</td><td><Badge status={r.status} /></td><td>{r.reason ?? ''}</td></tr>)}</tbody>
+                <thead>
+                  <tr>
+                    <th scope="col">Email</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Reason</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.items.map((r) => (
+                    <tr key={r.subscriber_id}>
+                      <td>{r.email ?? '—'}</td>
+                      <td>
+                        <Badge status={r.status} />
+                      </td>
+                      <td>{r.reason ?? ''}</td>
+                    </tr>
+                  ))}
+                </tbody>
               </table>
             )}
           </QueryView>

@@ -14,8 +14,10 @@ function Row({ label, counts }: { label: string; counts: HumanMachine }) {
   return (
     <tr>
       <th scope="row">{label}</th>
-      <td className="num">{formatNumber(counts.human.unique)}</td><td className="num">{formatNumber(counts.human.total)}</td>
-      <td className="num">{formatNumber(counts.machine.unique)}</td><td className="num">{formatNumber(counts.machine.total)}</td>
+      <td className="num">{formatNumber(counts.human.unique)}</td>
+      <td className="num">{formatNumber(counts.human.total)}</td>
+      <td className="num">{formatNumber(counts.machine.unique)}</td>
+      <td className="num">{formatNumber(counts.machine.total)}</td>
     </tr>
   );
 }
@@ -35,33 +37,69 @@ function SeriesChart({ series }: { series: Analytics['series'] }) {
   const summary = `${formatNumber(opens)} human opens and ${formatNumber(clicks)} human clicks from ${formatDateTime(series[0]!.at as string)} to ${formatDateTime(series.at(-1)!.at as string)}.`;
   return (
     <figure className="chart" aria-labelledby={titleId}>
-      <figcaption id={titleId} className="muted">{summary} By hour for the first 48 hours, then by day.</figcaption>
+      <figcaption id={titleId} className="muted">
+        {summary} By hour for the first 48 hours, then by day.
+      </figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={`Human opens and clicks over time. ${summary}`} className="chart-svg">
         <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(0)} y2={y(0)} className="chart-grid" />
-        <text x={PAD.left - 8} y={y(max) + 4} textAnchor="end" className="chart-label">{formatNumber(max)}</text>
-        <text x={PAD.left - 8} y={y(0) + 4} textAnchor="end" className="chart-label">0</text>
+        <text x={PAD.left - 8} y={y(max) + 4} textAnchor="end" className="chart-label">
+          {formatNumber(max)}
+        </text>
+        <text x={PAD.left - 8} y={y(0) + 4} textAnchor="end" className="chart-label">
+          0
+        </text>
         {series.map((p, i) => (
           <g key={`${p.interval}-${String(p.at)}`}>
             <rect x={PAD.left + i * slot} width={barW} y={y(p.opens.human.total)} height={y(0) - y(p.opens.human.total)} className="chart-bar-up" />
-            <rect x={PAD.left + i * slot + barW + 1} width={barW} y={y(p.clicks.human.total)} height={y(0) - y(p.clicks.human.total)} className="chart-bar-down" />
+            <rect
+              x={PAD.left + i * slot + barW + 1}
+              width={barW}
+              y={y(p.clicks.human.total)}
+              height={y(0) - y(p.clicks.human.total)}
+              className="chart-bar-down"
+            />
           </g>
         ))}
       </svg>
       <p className="chart-legend">
-        <span><span className="legend-swatch legend-swatch--up" aria-hidden="true" /> Opens (human)</span>
-        <span><span className="legend-swatch legend-swatch--down" aria-hidden="true" /> Clicks (human)</span>
+        <span>
+          <span className="legend-swatch legend-swatch--up" aria-hidden="true" /> Opens (human)
+        </span>
+        <span>
+          <span className="legend-swatch legend-swatch--down" aria-hidden="true" /> Clicks (human)
+        </span>
       </p>
       <details>
         <summary>Show the numbers</summary>
         <div className="table-wrap table-wrap--short">
           <table>
-            <thead><tr><th scope="col">From</th><th scope="col">Per</th><th scope="col" className="num">Opens (human)</th><th scope="col" className="num">Opens (machine)</th><th scope="col" className="num">Clicks (human)</th><th scope="col" className="num">Clicks (machine)</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">From</th>
+                <th scope="col">Per</th>
+                <th scope="col" className="num">
+                  Opens (human)
+                </th>
+                <th scope="col" className="num">
+                  Opens (machine)
+                </th>
+                <th scope="col" className="num">
+                  Clicks (human)
+                </th>
+                <th scope="col" className="num">
+                  Clicks (machine)
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {series.map((p) => (
                 <tr key={`${p.interval}-${String(p.at)}`}>
-                  <td>{formatDateTime(p.at as string)}</td><td>{p.interval}</td>
-                  <td className="num">{formatNumber(p.opens.human.total)}</td><td className="num">{formatNumber(p.opens.machine.total)}</td>
-                  <td className="num">{formatNumber(p.clicks.human.total)}</td><td className="num">{formatNumber(p.clicks.machine.total)}</td>
+                  <td>{formatDateTime(p.at as string)}</td>
+                  <td>{p.interval}</td>
+                  <td className="num">{formatNumber(p.opens.human.total)}</td>
+                  <td className="num">{formatNumber(p.opens.machine.total)}</td>
+                  <td className="num">{formatNumber(p.clicks.human.total)}</td>
+                  <td className="num">{formatNumber(p.clicks.machine.total)}</td>
                 </tr>
               ))}
             </tbody>
@@ -77,28 +115,79 @@ export function CampaignEngagement({ analytics }: { analytics: Analytics }) {
   const { rates } = analytics;
   return (
     <>
-      {analytics.warnings.map((w) => <p key={w.code} className="sf-form-error" role="alert">{w.message}</p>)}
+      {analytics.warnings.map((w) => (
+        <p key={w.code} className="sf-form-error" role="alert">
+          {w.message}
+        </p>
+      ))}
       {!analytics.tracking ? <p className="muted">Open and click tracking is off for this campaign.</p> : null}
       <ul className="inline-list">
-        <li>Opened: <strong>{percent(rates.open_rate)}</strong></li>
-        <li>Clicked: <strong>{percent(rates.click_rate)}</strong></li>
-        <li>Bounced: <strong>{percent(rates.bounce_rate)}</strong></li>
-        <li>Complained: <strong>{percent(rates.complaint_rate)}</strong></li>
-        <li>Unsubscribed: <strong>{formatNumber(analytics.unsubscribed)}</strong> ({percent(rates.unsubscribe_rate)})</li>
+        <li>
+          Opened: <strong>{percent(rates.open_rate)}</strong>
+        </li>
+        <li>
+          Clicked: <strong>{percent(rates.click_rate)}</strong>
+        </li>
+        <li>
+          Bounced: <strong>{percent(rates.bounce_rate)}</strong>
+        </li>
+        <li>
+          Complained: <strong>{percent(rates.complaint_rate)}</strong>
+        </li>
+        <li>
+          Unsubscribed: <strong>{formatNumber(analytics.unsubscribed)}</strong> ({percent(rates.unsubscribe_rate)})
+        </li>
       </ul>
       <table className="data-table">
         <caption className="muted small">Machines are mail-provider proxies, security scanners and scripts; rates use people only.</caption>
-        <thead><tr><th scope="col" /><th scope="col" className="num">People, unique</th><th scope="col" className="num">People, total</th><th scope="col" className="num">Machines, unique</th><th scope="col" className="num">Machines, total</th></tr></thead>
-        <tbody><Row label="Opens" counts={analytics.opens} /><Row label="Clicks" counts={analytics.clicks} /></tbody>
+        <thead>
+          <tr>
+            <th scope="col" />
+            <th scope="col" className="num">
+              People, unique
+            </th>
+            <th scope="col" className="num">
+              People, total
+            </th>
+            <th scope="col" className="num">
+              Machines, unique
+            </th>
+            <th scope="col" className="num">
+              Machines, total
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          <Row label="Opens" counts={analytics.opens} />
+          <Row label="Clicks" counts={analytics.clicks} />
+        </tbody>
       </table>
       <SeriesChart series={analytics.series} />
       {analytics.links.length > 0 ? (
         <table className="data-table">
           <caption className="muted small">Clicks per link</caption>
-          <thead><tr><th scope="col">Link</th><th scope="col" className="num">People, unique</th><th scope="col" className="num">People, total</th><th scope="col" className="num">Machines, total</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Link</th>
+              <th scope="col" className="num">
+                People, unique
+              </th>
+              <th scope="col" className="num">
+                People, total
+              </th>
+              <th scope="col" className="num">
+                Machines, total
+              </th>
+            </tr>
+          </thead>
           <tbody>
             {analytics.links.map((l) => (
-              <tr key={l.url}><td className="break">{l.url}</td><td className="num">{formatNumber(l.human.unique)}</td><td className="num">{formatNumber(l.human.total)}</td><td className="num">{formatNumber(l.machine.total)}</td></tr>
+              <tr key={l.url}>
+                <td className="break">{l.url}</td>
+                <td className="num">{formatNumber(l.human.unique)}</td>
+                <td className="num">{formatNumber(l.human.total)}</td>
+                <td className="num">{formatNumber(l.machine.total)}</td>
+              </tr>
             ))}
           </tbody>
         </table>

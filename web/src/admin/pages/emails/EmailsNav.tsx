@@ -11,7 +11,13 @@ export function EmailsNav() {
   return (
     <nav className="subnav" aria-label="Emails">
       <ul>
-        {TABS.map((t) => <li key={t.to}><Link to={t.to} aria-current={path === t.to ? 'page' : undefined}>{t.label}</Link></li>)}
+        {TABS.map((t) => (
+          <li key={t.to}>
+            <Link to={t.to} aria-current={path === t.to ? 'page' : undefined}>
+              {t.label}
+            </Link>
+          </li>
+        ))}
       </ul>
     </nav>
   );

@@ -13,7 +13,12 @@ import { Page, Section } from '../../ui/Page';
 import { EmptyState, ErrorState, Loading } from '../../ui/States';
 import { EmailsNav } from './EmailsNav';
 
-const REASONS: Record<Suppression['reason'], string> = { hard_bounce: 'Bounced', soft_bounce: 'Bounced again and again (3 soft bounces in 30 days)', complaint: 'Marked as spam', manual: 'Added by hand' };
+const REASONS: Record<Suppression['reason'], string> = {
+  hard_bounce: 'Bounced',
+  soft_bounce: 'Bounced again and again (3 soft bounces in 30 days)',
+  complaint: 'Marked as spam',
+  manual: 'Added by hand',
+};
 
 function AddSuppression() {
   const { organizationId } = useOrganization();
@@ -36,9 +41,21 @@ function AddSuppression() {
   return (
     <Section title="Add an address">
       <form className="inline-form" onSubmit={submit} noValidate>
-        <Field id="suppress-email" label="Email address" type="email" autoComplete="off" maxLength={254} required value={email} onChange={(e) => setEmail(e.currentTarget.value)}
-          error={errors.email ?? null} hint="No email of any kind goes to a suppressed address, including transactional mail." />
-        <Button type="submit" variant="primary" busy={add.isPending}>Suppress</Button>
+        <Field
+          id="suppress-email"
+          label="Email address"
+          type="email"
+          autoComplete="off"
+          maxLength={254}
+          required
+          value={email}
+          onChange={(e) => setEmail(e.currentTarget.value)}
+          error={errors.email ?? null}
+          hint="No email of any kind goes to a suppressed address, including transactional mail."
+        />
+        <Button type="submit" variant="primary" busy={add.isPending}>
+          Suppress
+        </Button>
       </form>
       <FormError message={add.isError && !errors.email ? describeError(add.error) : null} />
     </Section>
@@ -93,11 +110,25 @@ export default function SuppressionsPage() {
       {canWrite ? <AddSuppression /> : null}
       <form className="filters" role="search" aria-label="Search the suppression list" onSubmit={(e) => e.preventDefault()}>
         <div className="sf-field">
-          <label htmlFor="suppression-q" className="sf-field-label">Search</label>
-          <input id="suppression-q" className="sf-input" type="search" placeholder="Part of an address" maxLength={254} value={text} onChange={(e) => setText(e.currentTarget.value)} />
+          <label htmlFor="suppression-q" className="sf-field-label">
+            Search
+          </label>
+          <input
+            id="suppression-q"
+            className="sf-input"
+            type="search"
+            placeholder="Part of an address"
+            maxLength={254}
+            value={text}
+            onChange={(e) => setText(e.currentTarget.value)}
+          />
         </div>
       </form>
-      {list.isPending ? <Loading label="Loading the suppression list…" /> : list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : items.length === 0 ? (
+      {list.isPending ? (
+        <Loading label="Loading the suppression list…" />
+      ) : list.isError ? (
+        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
+      ) : items.length === 0 ? (
         <EmptyState title={q ? 'No suppressed address matches' : 'No suppressed address'}>
           {q ? 'Try another part of the address.' : 'Addresses that bounce for good or mark your email as spam are added here automatically.'}
         </EmptyState>
@@ -105,23 +136,47 @@ export default function SuppressionsPage() {
         <div className="table-wrap">
           <table className="data-table cards-on-phone">
             <caption className="sf-visually-hidden">Suppressed addresses, newest first</caption>
-            <thead><tr><th scope="col">Address</th><th scope="col">Why</th><th scope="col">Since</th>{canWrite ? <th scope="col"><span className="sf-visually-hidden">Actions</span></th> : null}</tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Address</th>
+                <th scope="col">Why</th>
+                <th scope="col">Since</th>
+                {canWrite ? (
+                  <th scope="col">
+                    <span className="sf-visually-hidden">Actions</span>
+                  </th>
+                ) : null}
+              </tr>
+            </thead>
             <tbody>
               {items.map((row) => (
                 <tr key={row.id}>
                   <td data-label="Address">{row.email}</td>
                   <td data-label="Why">{REASONS[row.reason]}</td>
-                  <td data-label="Since"><time dateTime={row.created_at}>{formatDateTime(row.created_at)}</time></td>
+                  <td data-label="Since">
+                    <time dateTime={row.created_at}>{formatDateTime(row.created_at)}</time>
+                  </td>
                   {canWrite ? (
                     <td className="cell-actions">
-                      <button type="button" className="sf-button sf-button--secondary button-small" onClick={() => void askRemove(row)} aria-label={`Remove ${row.email} from the suppression list`}>Remove</button>
+                      <button
+                        type="button"
+                        className="sf-button sf-button--secondary button-small"
+                        onClick={() => void askRemove(row)}
+                        aria-label={`Remove ${row.email} from the suppression list`}
+                      >
+                        Remove
+                      </button>
                     </td>
                   ) : null}
                 </tr>
               ))}
             </tbody>
           </table>
-          {list.hasNextPage ? <Button busy={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>Load more</Button> : null}
+          {list.hasNextPage ? (
+            <Button busy={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
+              Load more
+            </Button>
+          ) : null}
         </div>
       )}
     </Page>

@@ -38,9 +38,25 @@ function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreate
   const errors = fieldErrors(create.error);
   return (
     <Dialog open title="New API key" onClose={onClose} wide>
-      <form noValidate onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
+      <form
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate();
+        }}
+      >
         <div className="grid-2">
-          <Field id="key-name" label="Name" required maxLength={100} value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.name} hint="Where it is used, e.g. Website backend." data-autofocus />
+          <Field
+            id="key-name"
+            label="Name"
+            required
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+            error={errors.name}
+            hint="Where it is used, e.g. Website backend."
+            data-autofocus
+          />
           <SelectField id="key-environment" label="Environment" value={environment} onChange={(e) => setEnvironment(e.currentTarget.value as 'live' | 'test')}>
             <option value="live">Live (sf_live_…)</option>
             <option value="test">Test (sf_test_…)</option>
@@ -53,12 +69,18 @@ function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreate
               <div key={group} className="scope-group">
                 <p className="scope-group-title">{group}</p>
                 {list.map((scope) => (
-                  <Checkbox key={scope} id={`scope-${scope}`} label={scope} checked={scopes.has(scope)} onChange={(e) => {
-                    const next = new Set(scopes);
-                    if (e.currentTarget.checked) next.add(scope);
-                    else next.delete(scope);
-                    setScopes(next);
-                  }} />
+                  <Checkbox
+                    key={scope}
+                    id={`scope-${scope}`}
+                    label={scope}
+                    checked={scopes.has(scope)}
+                    onChange={(e) => {
+                      const next = new Set(scopes);
+                      if (e.currentTarget.checked) next.add(scope);
+                      else next.delete(scope);
+                      setScopes(next);
+                    }}
+                  />
                 ))}
               </div>
             ))}
@@ -68,7 +90,9 @@ function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreate
         <FormError message={create.isError && !errors.name && !errors.scopes ? describeError(create.error) : null} />
         <div className="sf-dialog-footer">
           <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending} disabled={scopes.size === 0}>Create key</Button>
+          <Button type="submit" variant="primary" busy={create.isPending} disabled={scopes.size === 0}>
+            Create key
+          </Button>
         </div>
       </form>
     </Dialog>
@@ -97,7 +121,13 @@ export default function ApiKeysPage() {
     },
     onError: (error) => toast.error(describeError(error)),
   });
-  if (!can('admin')) return <Page title="Settings"><SettingsNav /><ErrorState error={new ApiRequestError(403, undefined)} /></Page>;
+  if (!can('admin'))
+    return (
+      <Page title="Settings">
+        <SettingsNav />
+        <ErrorState error={new ApiRequestError(403, undefined)} />
+      </Page>
+    );
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
 
   return (
@@ -105,43 +135,109 @@ export default function ApiKeysPage() {
       <SettingsNav />
       <div className="page-header page-header--sub">
         <h2>API keys</h2>
-        <Button variant="primary" onClick={() => setCreating(true)}>New API key</Button>
+        <Button variant="primary" onClick={() => setCreating(true)}>
+          New API key
+        </Button>
       </div>
-      {list.isPending ? <Loading label="Loading keys…" /> : list.isError ? <ErrorState error={list.error} onRetry={() => void list.refetch()} /> : items.length === 0 ? (
+      {list.isPending ? (
+        <Loading label="Loading keys…" />
+      ) : list.isError ? (
+        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
+      ) : items.length === 0 ? (
         <EmptyState title="No API keys">Keys let your servers call the API with exactly the scopes they need.</EmptyState>
       ) : (
         <div className="table-wrap">
           <table className="data-table">
             <caption className="sf-visually-hidden">API keys</caption>
-            <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Last used</th><th scope="col">Created</th><th scope="col"><span className="sf-visually-hidden">Actions</span></th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Key</th>
+                <th scope="col">Scopes</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Created</th>
+                <th scope="col">
+                  <span className="sf-visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {items.map((k) => (
                 <tr key={k.id} className={k.revoked_at ? 'row-muted' : undefined}>
-                  <td>{k.name} {k.revoked_at ? <Badge status="revoked" /> : null}</td>
-                  <td><code>{k.key_prefix}…</code></td>
-                  <td><ul className="chips">{k.scopes.map((s) => <li key={s} className="chip chip--mono">{s}</li>)}</ul></td>
+                  <td>
+                    {k.name} {k.revoked_at ? <Badge status="revoked" /> : null}
+                  </td>
+                  <td>
+                    <code>{k.key_prefix}…</code>
+                  </td>
+                  <td>
+                    <ul className="chips">
+                      {k.scopes.map((s) => (
+                        <li key={s} className="chip chip--mono">
+                          {s}
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
                   <td>{k.last_used_at ? formatDateTime(k.last_used_at) : 'Never'}</td>
                   <td>{formatDateTime(k.created_at)}</td>
                   <td className="cell-actions">
                     {!k.revoked_at ? (
-                      <button type="button" className="sf-button sf-button--danger button-small" aria-label={`Revoke ${k.name}`} onClick={async () => {
-                        if (await confirm({ title: `Revoke ${k.name}?`, message: 'Every request made with this key fails from now on. This cannot be undone.', confirmLabel: 'Revoke key', danger: true })) revoke.mutate(k);
-                      }}>Revoke</button>
+                      <button
+                        type="button"
+                        className="sf-button sf-button--danger button-small"
+                        aria-label={`Revoke ${k.name}`}
+                        onClick={async () => {
+                          if (
+                            await confirm({
+                              title: `Revoke ${k.name}?`,
+                              message: 'Every request made with this key fails from now on. This cannot be undone.',
+                              confirmLabel: 'Revoke key',
+                              danger: true,
+                            })
+                          )
+                            revoke.mutate(k);
+                        }}
+                      >
+                        Revoke
+                      </button>
                     ) : null}
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
-          {list.hasNextPage ? <Button busy={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>Load more</Button> : null}
+          {list.hasNextPage ? (
+            <Button busy={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
+              Load more
+            </Button>
+          ) : null}
         </div>
       )}
-      {creating ? <CreateKeyDialog onClose={() => setCreating(false)} onCreated={(key, name) => { setCreating(false); setRevealed({ key, name }); }} /> : null}
-      <Dialog open={revealed !== null} title={`Your new key: ${revealed?.name ?? ''}`} onClose={() => setRevealed(null)}
+      {creating ? (
+        <CreateKeyDialog
+          onClose={() => setCreating(false)}
+          onCreated={(key, name) => {
+            setCreating(false);
+            setRevealed({ key, name });
+          }}
+        />
+      ) : null}
+      <Dialog
+        open={revealed !== null}
+        title={`Your new key: ${revealed?.name ?? ''}`}
+        onClose={() => setRevealed(null)}
         description="Copy it now and keep it somewhere safe. It is shown only this once."
-        footer={<Button variant="primary" onClick={() => setRevealed(null)}>I have copied it</Button>}>
+        footer={
+          <Button variant="primary" onClick={() => setRevealed(null)}>
+            I have copied it
+          </Button>
+        }
+      >
         <div className="secret-row">
-          <code className="secret" data-testid="new-api-key">{revealed?.key}</code>
+          <code className="secret" data-testid="new-api-key">
+            {revealed?.key}
+          </code>
           {revealed ? <CopyButton value={revealed.key} label="Copy the API key" /> : null}
         </div>
       </Dialog>

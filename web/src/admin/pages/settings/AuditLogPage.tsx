@@ -21,7 +21,11 @@ export default function AuditLogPage() {
   useEffect(() => {
     if (typed !== action && (typed === '' || /^[a-z0-9_.:-]+$/.test(typed))) setSearch({ action: typed || undefined });
   }, [typed, action]);
-  const members = useQuery({ queryKey: keys.members(organizationId), queryFn: () => unwrap(api.GET('/api/v1/members', { params: { query: { limit: 100 } } })), enabled: can('admin') });
+  const members = useQuery({
+    queryKey: keys.members(organizationId),
+    queryFn: () => unwrap(api.GET('/api/v1/members', { params: { query: { limit: 100 } } })),
+    enabled: can('admin'),
+  });
   const filters = { action: action || undefined, actor_id: actor || undefined };
   const log = useInfiniteQuery({
     queryKey: keys.audit(organizationId, filters),
@@ -30,7 +34,13 @@ export default function AuditLogPage() {
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     enabled: can('admin'),
   });
-  if (!can('admin')) return <Page title="Settings"><SettingsNav /><ErrorState error={new ApiRequestError(403, undefined)} /></Page>;
+  if (!can('admin'))
+    return (
+      <Page title="Settings">
+        <SettingsNav />
+        <ErrorState error={new ApiRequestError(403, undefined)} />
+      </Page>
+    );
   const who = new Map((members.data?.items ?? []).map((m) => [m.user.id, m.user.email]));
   const items = log.data?.pages.flatMap((p) => p.items) ?? [];
 
@@ -40,37 +50,71 @@ export default function AuditLogPage() {
       <h2>Audit log</h2>
       <form className="filters" role="search" aria-label="Filter the audit log" onSubmit={(e) => e.preventDefault()}>
         <div className="sf-field">
-          <label htmlFor="audit-action" className="sf-field-label">Action</label>
+          <label htmlFor="audit-action" className="sf-field-label">
+            Action
+          </label>
           <input id="audit-action" className="sf-input" placeholder="e.g. subscriber.delete" value={text} onChange={(e) => setText(e.currentTarget.value)} />
         </div>
         <div className="sf-field">
-          <label htmlFor="audit-actor" className="sf-field-label">Member</label>
+          <label htmlFor="audit-actor" className="sf-field-label">
+            Member
+          </label>
           <select id="audit-actor" className="sf-input" value={actor} onChange={(e) => setSearch({ actor: e.currentTarget.value })}>
             <option value="">Anyone</option>
-            {members.data?.items.map((m) => <option key={m.user.id} value={m.user.id}>{m.user.email}</option>)}
+            {members.data?.items.map((m) => (
+              <option key={m.user.id} value={m.user.id}>
+                {m.user.email}
+              </option>
+            ))}
           </select>
         </div>
       </form>
-      {log.isPending ? <Loading label="Loading the audit log…" /> : log.isError ? <ErrorState error={log.error} onRetry={() => void log.refetch()} /> : items.length === 0 ? (
+      {log.isPending ? (
+        <Loading label="Loading the audit log…" />
+      ) : log.isError ? (
+        <ErrorState error={log.error} onRetry={() => void log.refetch()} />
+      ) : items.length === 0 ? (
         <EmptyState title={action || actor ? 'Nothing matches these filters' : 'Nothing recorded yet'} />
       ) : (
         <div className="table-wrap">
           <table className="data-table">
             <caption className="sf-visually-hidden">Audit log entries, newest first</caption>
-            <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">IP</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Who</th>
+                <th scope="col">Action</th>
+                <th scope="col">Target</th>
+                <th scope="col">IP</th>
+              </tr>
+            </thead>
             <tbody>
               {items.map((e) => (
                 <tr key={e.id}>
                   <td>{formatDateTime(e.created_at)}</td>
                   <td>{e.actor.type === 'user' ? (who.get(e.actor.id ?? '') ?? 'A former member') : e.actor.type === 'api_key' ? 'API key' : 'System'}</td>
-                  <td><code>{e.action}</code></td>
-                  <td>{e.target_type ? <>{e.target_type} <code className="muted small">{e.target_id ? `…${e.target_id.slice(-8)}` : ''}</code></> : '—'}</td>
+                  <td>
+                    <code>{e.action}</code>
+                  </td>
+                  <td>
+                    {e.target_type ? (
+                      <>
+                        {e.target_type} <code className="muted small">{e.target_id ? `…${e.target_id.slice(-8)}` : ''}</code>
+                      </>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                   <td>{e.ip ?? '—'}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          {log.hasNextPage ? <Button busy={log.isFetchingNextPage} onClick={() => void log.fetchNextPage()}>Load older entries</Button> : null}
+          {log.hasNextPage ? (
+            <Button busy={log.isFetchingNextPage} onClick={() => void log.fetchNextPage()}>
+              Load older entries
+            </Button>
+          ) : null}
         </div>
       )}
     </Page>

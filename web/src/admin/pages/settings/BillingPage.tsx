@@ -15,7 +15,10 @@ type Billing = ResponseOf<'/api/v1/billing', 'get'>;
 type LimitName = Billing['usage'][number]['limit'];
 
 const LIMIT_LABEL: Record<LimitName, string> = {
-  subscribers: 'Subscribers', emails_per_month: 'Emails this month', webhook_endpoints: 'Webhook endpoints', custom_domains: 'Custom sending domains',
+  subscribers: 'Subscribers',
+  emails_per_month: 'Emails this month',
+  webhook_endpoints: 'Webhook endpoints',
+  custom_domains: 'Custom sending domains',
 };
 
 const limitText = (max: number | null, unit: string) => (max === null ? `Unlimited ${unit}` : max === 0 ? `No ${unit}` : `${formatNumber(max)} ${unit}`);
@@ -33,9 +36,14 @@ function Usage({ usage }: { usage: Billing['usage'] }) {
             <dt>{LIMIT_LABEL[u.limit]}</dt>
             <dd>
               {u.max === null ? `${formatNumber(u.used)} (no limit)` : `${formatNumber(u.used)} of ${formatNumber(u.max)}`}
-              {u.max !== null && u.max > 0
-                ? <progress className={`usage${share >= 0.8 ? ' usage--high' : ''}`} max={u.max} value={Math.min(u.used, u.max)} aria-label={`${LIMIT_LABEL[u.limit]}: ${formatNumber(u.used)} of ${formatNumber(u.max)}`} />
-                : null}
+              {u.max !== null && u.max > 0 ? (
+                <progress
+                  className={`usage${share >= 0.8 ? ' usage--high' : ''}`}
+                  max={u.max}
+                  value={Math.min(u.used, u.max)}
+                  aria-label={`${LIMIT_LABEL[u.limit]}: ${formatNumber(u.used)} of ${formatNumber(u.max)}`}
+                />
+              ) : null}
             </dd>
           </div>
         );
@@ -69,11 +77,22 @@ function BillingDetails({ billing }: { billing: Billing }) {
       ) : null}
       <Section
         title="Current plan"
-        actions={billing.has_billing_account ? <Button onClick={() => portal.mutate()} disabled={busy}>Manage billing</Button> : null}
+        actions={
+          billing.has_billing_account ? (
+            <Button onClick={() => portal.mutate()} disabled={busy}>
+              Manage billing
+            </Button>
+          ) : null
+        }
       >
         <p>
           <strong>{billing.plan.name}</strong>{' '}
-          {billing.status ? <Badge status={billing.status === 'past_due' ? 'failed' : billing.status === 'active' ? 'active' : 'pending'} label={billing.status.replace(/_/g, ' ')} /> : null}
+          {billing.status ? (
+            <Badge
+              status={billing.status === 'past_due' ? 'failed' : billing.status === 'active' ? 'active' : 'pending'}
+              label={billing.status.replace(/_/g, ' ')}
+            />
+          ) : null}
         </p>
         {billing.current_period_end && subscribed ? <p className="muted">Current period ends {formatDate(billing.current_period_end)}.</p> : null}
         <Usage usage={billing.usage} />
@@ -92,12 +111,16 @@ function BillingDetails({ billing }: { billing: Billing }) {
                   <li>{limitText(plan.limits.custom_domains, 'custom sending domains')}</li>
                 </ul>
                 {current ? <p className="muted">Your plan</p> : null}
-                {!current && plan.purchasable && !subscribed
-                  ? <Button onClick={() => checkout.mutate(plan.id)} disabled={busy}>Upgrade to {plan.name}</Button>
-                  : null}
-                {!current && plan.purchasable && subscribed
-                  ? <Button onClick={() => portal.mutate()} disabled={busy}>Change in billing portal</Button>
-                  : null}
+                {!current && plan.purchasable && !subscribed ? (
+                  <Button onClick={() => checkout.mutate(plan.id)} disabled={busy}>
+                    Upgrade to {plan.name}
+                  </Button>
+                ) : null}
+                {!current && plan.purchasable && subscribed ? (
+                  <Button onClick={() => portal.mutate()} disabled={busy}>
+                    Change in billing portal
+                  </Button>
+                ) : null}
               </li>
             );
           })}
@@ -126,7 +149,11 @@ function Billing() {
     <QueryView query={billing}>
       {(data) => (
         <>
-          {waiting && !data.status ? <p className="banner" role="status">Thank you. The subscription is being confirmed by Stripe; this page updates by itself.</p> : null}
+          {waiting && !data.status ? (
+            <p className="banner" role="status">
+              Thank you. The subscription is being confirmed by Stripe; this page updates by itself.
+            </p>
+          ) : null}
           <BillingDetails billing={data} />
         </>
       )}

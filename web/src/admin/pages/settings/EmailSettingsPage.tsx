@@ -31,15 +31,42 @@ function SenderForm({ settings }: { settings: EmailSettings }) {
   const errors = fieldErrors(save.error);
   const readOnly = !can('admin');
   return (
-    <form noValidate onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
-      <p>Mail goes out as <strong>{settings.effective_from}</strong>{settings.send_domain ? <> from <code>{settings.send_domain}</code> ({settings.domain_verified ? 'verified' : 'not verified yet'})</> : null}.</p>
+    <form
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
+      <p>
+        Mail goes out as <strong>{settings.effective_from}</strong>
+        {settings.send_domain ? (
+          <>
+            {' '}
+            from <code>{settings.send_domain}</code> ({settings.domain_verified ? 'verified' : 'not verified yet'})
+          </>
+        ) : null}
+        .
+      </p>
       <fieldset disabled={readOnly} className="fieldset fieldset--plain">
         <div className="grid-2">
           <Field id="from-name" label="Sender name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.from_name} maxLength={100} />
-          <Field id="from-email" label="Sender address" type="email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={errors.from_email} hint="Must be on a verified sending domain." />
+          <Field
+            id="from-email"
+            label="Sender address"
+            type="email"
+            value={email}
+            onChange={(e) => setEmail(e.currentTarget.value)}
+            error={errors.from_email}
+            hint="Must be on a verified sending domain."
+          />
         </div>
         <FormError message={save.isError && !errors.from_name && !errors.from_email ? describeError(save.error) : null} />
-        {!readOnly ? <Button type="submit" variant="primary" busy={save.isPending}>Save sender</Button> : null}
+        {!readOnly ? (
+          <Button type="submit" variant="primary" busy={save.isPending}>
+            Save sender
+          </Button>
+        ) : null}
       </fieldset>
     </form>
   );
@@ -53,40 +80,81 @@ function DomainCard({ domain }: { domain: Domain }) {
   const refresh = () => queryClient.invalidateQueries({ queryKey: keys.domains(organizationId) });
   const verify = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/settings/domains/{id}/verify', { params: { path: { id: domain.id } } })),
-    onSuccess: (d) => { void refresh(); toast.success(`${d.name}: ${d.status.replace(/_/g, ' ')}.`); },
+    onSuccess: (d) => {
+      void refresh();
+      toast.success(`${d.name}: ${d.status.replace(/_/g, ' ')}.`);
+    },
     onError: (error) => toast.error(describeError(error)),
   });
   const remove = useMutation({
     mutationFn: () => unwrap(api.DELETE('/api/v1/settings/domains/{id}', { params: { path: { id: domain.id } } })),
-    onSuccess: () => { void refresh(); toast.success(`${domain.name} removed.`); },
+    onSuccess: () => {
+      void refresh();
+      toast.success(`${domain.name} removed.`);
+    },
     onError: (error) => toast.error(describeError(error)),
   });
   return (
     <section className="card" aria-labelledby={`domain-${domain.id}`}>
       <div className="card-header">
-        <h3 id={`domain-${domain.id}`}>{domain.name} <Badge status={domain.status} /></h3>
+        <h3 id={`domain-${domain.id}`}>
+          {domain.name} <Badge status={domain.status} />
+        </h3>
         {can('admin') ? (
           <div className="card-actions">
-            <Button busy={verify.isPending} onClick={() => verify.mutate()}>Check now</Button>
-            <Button variant="danger" busy={remove.isPending} onClick={async () => {
-              if (await confirm({ title: `Remove ${domain.name}?`, message: 'Mail can no longer be sent from addresses on this domain.', confirmLabel: 'Remove domain', danger: true })) remove.mutate();
-            }}>Remove</Button>
+            <Button busy={verify.isPending} onClick={() => verify.mutate()}>
+              Check now
+            </Button>
+            <Button
+              variant="danger"
+              busy={remove.isPending}
+              onClick={async () => {
+                if (
+                  await confirm({
+                    title: `Remove ${domain.name}?`,
+                    message: 'Mail can no longer be sent from addresses on this domain.',
+                    confirmLabel: 'Remove domain',
+                    danger: true,
+                  })
+                )
+                  remove.mutate();
+              }}
+            >
+              Remove
+            </Button>
           </div>
         ) : null}
       </div>
-      <p className="muted small">Region {domain.region} · last checked {formatDateTime(domain.last_checked_at)}{domain.verified_at ? ` · verified ${formatDateTime(domain.verified_at)}` : ''}</p>
+      <p className="muted small">
+        Region {domain.region} · last checked {formatDateTime(domain.last_checked_at)}
+        {domain.verified_at ? ` · verified ${formatDateTime(domain.verified_at)}` : ''}
+      </p>
       <div className="table-wrap">
         <table className="data-table">
           <caption>DNS records to publish at your DNS provider</caption>
-          <thead><tr><th scope="col">Type</th><th scope="col">Name</th><th scope="col">Value</th><th scope="col">Priority</th><th scope="col">Status</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Type</th>
+              <th scope="col">Name</th>
+              <th scope="col">Value</th>
+              <th scope="col">Priority</th>
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
           <tbody>
             {domain.records.map((r, i) => (
               <tr key={`${r.type}-${r.name}-${i}`}>
                 <td>{r.type}</td>
-                <td><code className="break">{r.name}</code> <CopyButton value={r.name} label={`Copy the name of the ${r.type} record`} /></td>
-                <td><code className="break">{r.value}</code> <CopyButton value={r.value} label={`Copy the value of the ${r.type} record ${r.name}`} /></td>
+                <td>
+                  <code className="break">{r.name}</code> <CopyButton value={r.name} label={`Copy the name of the ${r.type} record`} />
+                </td>
+                <td>
+                  <code className="break">{r.value}</code> <CopyButton value={r.value} label={`Copy the value of the ${r.type} record ${r.name}`} />
+                </td>
                 <td>{r.priority ?? '—'}</td>
-                <td><Badge status={r.status} /></td>
+                <td>
+                  <Badge status={r.status} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -131,19 +199,47 @@ function Domains() {
   return (
     <Section title="Sending domains">
       {can('admin') ? (
-        <form className="inline-form" noValidate onSubmit={(e) => { e.preventDefault(); submit(); }}>
-          <Field id="domain-name" label="Domain" placeholder="mail.example.com" value={name} onChange={(e) => setName(e.currentTarget.value)} error={nameError ?? errors.name} />
+        <form
+          className="inline-form"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            submit();
+          }}
+        >
+          <Field
+            id="domain-name"
+            label="Domain"
+            placeholder="mail.example.com"
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+            error={nameError ?? errors.name}
+          />
           <SelectField id="domain-region" label="Region" value={region} onChange={(e) => setRegion(e.currentTarget.value as (typeof REGIONS)[number])}>
-            {REGIONS.map((r) => <option key={r} value={r}>{r}</option>)}
+            {REGIONS.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
           </SelectField>
-          <Button type="submit" variant="primary" busy={add.isPending}>Add domain</Button>
+          <Button type="submit" variant="primary" busy={add.isPending}>
+            Add domain
+          </Button>
           <FormError message={add.isError && !errors.name ? describeError(add.error) : null} />
         </form>
       ) : null}
       <QueryView query={domains}>
-        {(data) => data.items.length === 0
-          ? <EmptyState title="No sending domain">Without one, mail goes out from the platform's shared address.</EmptyState>
-          : <div className="stack" aria-live="polite">{data.items.map((d) => <DomainCard key={d.id} domain={d} />)}</div>}
+        {(data) =>
+          data.items.length === 0 ? (
+            <EmptyState title="No sending domain">Without one, mail goes out from the platform's shared address.</EmptyState>
+          ) : (
+            <div className="stack" aria-live="polite">
+              {data.items.map((d) => (
+                <DomainCard key={d.id} domain={d} />
+              ))}
+            </div>
+          )
+        }
       </QueryView>
     </Section>
   );
@@ -155,7 +251,9 @@ export default function EmailSettingsPage() {
   return (
     <Page title="Settings">
       <SettingsNav />
-      <Section title="Sender"><QueryView query={settings}>{(data) => <SenderForm key={`${data.from_name}|${data.from_email}`} settings={data} />}</QueryView></Section>
+      <Section title="Sender">
+        <QueryView query={settings}>{(data) => <SenderForm key={`${data.from_name}|${data.from_email}`} settings={data} />}</QueryView>
+      </Section>
       <Domains />
     </Page>
   );

@@ -13,21 +13,39 @@ import { Page, Section } from '../../ui/Page';
 import { QueryView } from '../../ui/States';
 
 type Organization = ResponseOf<'/api/v1/organizations/current', 'get'>;
-const LOCALES: [string, string][] = [['en', 'English'], ['de', 'German'], ['fr', 'French'], ['es', 'Spanish'], ['it', 'Italian'], ['nl', 'Dutch']];
+const LOCALES: [string, string][] = [
+  ['en', 'English'],
+  ['de', 'German'],
+  ['fr', 'French'],
+  ['es', 'Spanish'],
+  ['it', 'Italian'],
+  ['nl', 'Dutch'],
+];
 
 function OrganizationForm({ organization }: { organization: Organization }) {
   const { organizationId, can } = useOrganization();
   const queryClient = useQueryClient();
   const toast = useToast();
   const [draft, setDraft] = useState({
-    name: organization.name, slug: organization.slug, locale: organization.locale, postal_address: organization.postal_address ?? '', email_reply_to: organization.email_reply_to ?? '',
+    name: organization.name,
+    slug: organization.slug,
+    locale: organization.locale,
+    postal_address: organization.postal_address ?? '',
+    email_reply_to: organization.email_reply_to ?? '',
   });
   const save = useMutation({
-    mutationFn: () => unwrap(api.PATCH('/api/v1/organizations/current', {
-      body: {
-        name: draft.name.trim(), slug: draft.slug.trim(), locale: draft.locale, postal_address: draft.postal_address.trim() || null, email_reply_to: draft.email_reply_to.trim() || null,
-      },
-    })),
+    mutationFn: () =>
+      unwrap(
+        api.PATCH('/api/v1/organizations/current', {
+          body: {
+            name: draft.name.trim(),
+            slug: draft.slug.trim(),
+            locale: draft.locale,
+            postal_address: draft.postal_address.trim() || null,
+            email_reply_to: draft.email_reply_to.trim() || null,
+          },
+        }),
+      ),
     onSuccess: (saved) => {
       queryClient.setQueryData(keys.organization(organizationId), saved);
       void queryClient.invalidateQueries({ queryKey: keys.me() });
@@ -38,26 +56,77 @@ function OrganizationForm({ organization }: { organization: Organization }) {
   const readOnly = !can('admin');
   const set = (field: keyof typeof draft) => (event: { currentTarget: { value: string } }) => setDraft({ ...draft, [field]: event.currentTarget.value });
   return (
-    <form noValidate onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
+    <form
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
       <fieldset disabled={readOnly} className="fieldset fieldset--plain">
         <Field id="org-name" label="Name" value={draft.name} onChange={set('name')} error={errors.name} maxLength={100} />
-        <Field id="org-slug" label="Slug" value={draft.slug} onChange={set('slug')} error={errors.slug} hint="Used in public sign-up form addresses; changing it breaks existing forms." />
+        <Field
+          id="org-slug"
+          label="Slug"
+          value={draft.slug}
+          onChange={set('slug')}
+          error={errors.slug}
+          hint="Used in public sign-up form addresses; changing it breaks existing forms."
+        />
         <SelectField id="org-locale" label="Language of emails and public pages" value={draft.locale} onChange={set('locale')} error={errors.locale}>
-          {(LOCALES.some(([code]) => code === draft.locale) ? LOCALES : [...LOCALES, [draft.locale, draft.locale] as [string, string]]).map(([code, label]) => <option key={code} value={code}>{label}</option>)}
+          {(LOCALES.some(([code]) => code === draft.locale) ? LOCALES : [...LOCALES, [draft.locale, draft.locale] as [string, string]]).map(([code, label]) => (
+            <option key={code} value={code}>
+              {label}
+            </option>
+          ))}
         </SelectField>
-        <TextAreaField id="org-address" label="Postal address" rows={3} value={draft.postal_address} onChange={set('postal_address')} error={errors.postal_address}
-          hint="Shown in the footer of every marketing email, as anti-spam laws require. Without it, marketing email is refused." maxLength={500} />
-        {!organization.postal_address ? <p className="muted" role="note">No postal address yet: marketing email cannot be sent until one is saved.</p> : null}
-        <Field id="org-reply-to" label="Reply-To address" type="email" value={draft.email_reply_to} onChange={set('email_reply_to')} error={errors.email_reply_to} maxLength={254}
-          hint="Where replies to your email go, when not to the sender address. Leave empty to keep replies going to the sender." />
+        <TextAreaField
+          id="org-address"
+          label="Postal address"
+          rows={3}
+          value={draft.postal_address}
+          onChange={set('postal_address')}
+          error={errors.postal_address}
+          hint="Shown in the footer of every marketing email, as anti-spam laws require. Without it, marketing email is refused."
+          maxLength={500}
+        />
+        {!organization.postal_address ? (
+          <p className="muted" role="note">
+            No postal address yet: marketing email cannot be sent until one is saved.
+          </p>
+        ) : null}
+        <Field
+          id="org-reply-to"
+          label="Reply-To address"
+          type="email"
+          value={draft.email_reply_to}
+          onChange={set('email_reply_to')}
+          error={errors.email_reply_to}
+          maxLength={254}
+          hint="Where replies to your email go, when not to the sender address. Leave empty to keep replies going to the sender."
+        />
         <FormError message={save.isError && Object.keys(errors).length === 0 ? describeError(save.error) : null} />
-        {!readOnly ? <Button type="submit" variant="primary" busy={save.isPending}>Save organization</Button> : <p className="muted">Only admins can change these settings.</p>}
+        {!readOnly ? (
+          <Button type="submit" variant="primary" busy={save.isPending}>
+            Save organization
+          </Button>
+        ) : (
+          <p className="muted">Only admins can change these settings.</p>
+        )}
       </fieldset>
     </form>
   );
 }
 
-const WEEKDAYS: [number, string][] = [[1, 'Monday'], [2, 'Tuesday'], [3, 'Wednesday'], [4, 'Thursday'], [5, 'Friday'], [6, 'Saturday'], [7, 'Sunday']];
+const WEEKDAYS: [number, string][] = [
+  [1, 'Monday'],
+  [2, 'Tuesday'],
+  [3, 'Wednesday'],
+  [4, 'Thursday'],
+  [5, 'Friday'],
+  [6, 'Saturday'],
+  [7, 'Sunday'],
+];
 
 /** Every IANA zone the browser knows, with the saved one kept even if this browser lacks it. */
 function timeZones(current: string): string[] {
@@ -78,9 +147,12 @@ function SendingWindowForm({ organization }: { organization: Organization }) {
   const [start, setStart] = useState(saved?.start ?? '09:00');
   const [end, setEnd] = useState(saved?.end ?? '17:00');
   const save = useMutation({
-    mutationFn: () => unwrap(api.PATCH('/api/v1/organizations/current', {
-      body: { timezone, sending_window: limited ? { days: [...days].sort(), start, end } : null },
-    })),
+    mutationFn: () =>
+      unwrap(
+        api.PATCH('/api/v1/organizations/current', {
+          body: { timezone, sending_window: limited ? { days: [...days].sort(), start, end } : null },
+        }),
+      ),
     onSuccess: (result) => {
       queryClient.setQueryData(keys.organization(organizationId), result);
       toast.success('Sending window saved.');
@@ -89,30 +161,78 @@ function SendingWindowForm({ organization }: { organization: Organization }) {
   const errors = fieldErrors(save.error);
   const noDays = limited && days.length === 0;
   return (
-    <form noValidate onSubmit={(e) => { e.preventDefault(); if (!noDays) save.mutate(); }}>
+    <form
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!noDays) save.mutate();
+      }}
+    >
       <fieldset disabled={!can('admin')} className="fieldset fieldset--plain">
-        <SelectField id="org-timezone" label="Time zone" value={timezone} onChange={(e) => setTimezone(e.currentTarget.value)} error={errors.timezone}
-          hint="Scheduled times and the sending window are in this time zone.">
-          {timeZones(timezone).map((zone) => <option key={zone} value={zone}>{zone.replaceAll('_', ' ')}</option>)}
+        <SelectField
+          id="org-timezone"
+          label="Time zone"
+          value={timezone}
+          onChange={(e) => setTimezone(e.currentTarget.value)}
+          error={errors.timezone}
+          hint="Scheduled times and the sending window are in this time zone."
+        >
+          {timeZones(timezone).map((zone) => (
+            <option key={zone} value={zone}>
+              {zone.replaceAll('_', ' ')}
+            </option>
+          ))}
         </SelectField>
-        <Checkbox id="org-window" label="Send campaigns only on certain days and hours" checked={limited} onChange={(e) => setLimited(e.currentTarget.checked)}
-          hint="Outside the window a sending campaign waits and goes on when the window opens. Transactional email is never held." />
+        <Checkbox
+          id="org-window"
+          label="Send campaigns only on certain days and hours"
+          checked={limited}
+          onChange={(e) => setLimited(e.currentTarget.checked)}
+          hint="Outside the window a sending campaign waits and goes on when the window opens. Transactional email is never held."
+        />
         {limited ? (
           <fieldset className="fieldset">
             <legend>Sending window</legend>
             <div className="inline-list">
               {WEEKDAYS.map(([day, name]) => (
-                <Checkbox key={day} id={`org-window-day-${day}`} label={name} checked={days.includes(day)}
-                  onChange={(e) => setDays(e.currentTarget.checked ? [...days, day] : days.filter((d) => d !== day))} />
+                <Checkbox
+                  key={day}
+                  id={`org-window-day-${day}`}
+                  label={name}
+                  checked={days.includes(day)}
+                  onChange={(e) => setDays(e.currentTarget.checked ? [...days, day] : days.filter((d) => d !== day))}
+                />
               ))}
             </div>
-            {noDays ? <p className="sf-field-error" role="alert">Choose at least one day, or send at any time.</p> : null}
-            <Field id="org-window-start" label="From" type="time" value={start} onChange={(e) => setStart(e.currentTarget.value)} error={errors['sending_window.start'] ?? errors.sending_window} />
-            <Field id="org-window-end" label="Until" type="time" value={end} onChange={(e) => setEnd(e.currentTarget.value)} error={errors['sending_window.end']} />
+            {noDays ? (
+              <p className="sf-field-error" role="alert">
+                Choose at least one day, or send at any time.
+              </p>
+            ) : null}
+            <Field
+              id="org-window-start"
+              label="From"
+              type="time"
+              value={start}
+              onChange={(e) => setStart(e.currentTarget.value)}
+              error={errors['sending_window.start'] ?? errors.sending_window}
+            />
+            <Field
+              id="org-window-end"
+              label="Until"
+              type="time"
+              value={end}
+              onChange={(e) => setEnd(e.currentTarget.value)}
+              error={errors['sending_window.end']}
+            />
           </fieldset>
         ) : null}
         <FormError message={save.isError && Object.keys(errors).length === 0 ? describeError(save.error) : null} />
-        {can('admin') ? <Button type="submit" variant="primary" busy={save.isPending}>Save sending window</Button> : null}
+        {can('admin') ? (
+          <Button type="submit" variant="primary" busy={save.isPending}>
+            Save sending window
+          </Button>
+        ) : null}
       </fieldset>
     </form>
   );
@@ -134,15 +254,52 @@ function DeleteOrganization({ organization }: { organization: Organization }) {
   return (
     <Section title="Delete organization">
       <p>Deleting erases every subscriber, tag, template and key of {organization.name}. This cannot be undone.</p>
-      <Button variant="danger" onClick={() => setOpen(true)}>Delete organization…</Button>
-      <Dialog open={open} role="alertdialog" title={`Delete ${organization.name}?`} onClose={() => { setOpen(false); setTyped(''); remove.reset(); }}
-        description={<>Type the slug <strong>{organization.slug}</strong> to confirm.</>}>
-        <form noValidate onSubmit={(e) => { e.preventDefault(); remove.mutate(); }}>
-          <Field id="confirm-slug" label="Organization slug" value={typed} onChange={(e) => setTyped(e.currentTarget.value)} autoComplete="off" data-autofocus />
+      <Button variant="danger" onClick={() => setOpen(true)}>
+        Delete organization…
+      </Button>
+      <Dialog
+        open={open}
+        role="alertdialog"
+        title={`Delete ${organization.name}?`}
+        onClose={() => {
+          setOpen(false);
+          setTyped('');
+          remove.reset();
+        }}
+        description={
+          <>
+            Type the slug <strong>{organization.slug}</strong> to confirm.
+          </>
+        }
+      >
+        <form
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            remove.mutate();
+          }}
+        >
+          <Field
+            id="confirm-slug"
+            label="Organization slug"
+            value={typed}
+            onChange={(e) => setTyped(e.currentTarget.value)}
+            autoComplete="off"
+            data-autofocus
+          />
           <FormError message={remove.isError ? describeError(remove.error) : null} />
           <div className="sf-dialog-footer">
-            <Button onClick={() => { setOpen(false); setTyped(''); }}>Cancel</Button>
-            <Button type="submit" variant="danger" disabled={typed.trim() !== organization.slug} busy={remove.isPending}>Delete for good</Button>
+            <Button
+              onClick={() => {
+                setOpen(false);
+                setTyped('');
+              }}
+            >
+              Cancel
+            </Button>
+            <Button type="submit" variant="danger" disabled={typed.trim() !== organization.slug} busy={remove.isPending}>
+              Delete for good
+            </Button>
           </div>
         </form>
       </Dialog>
@@ -159,8 +316,12 @@ export default function OrganizationSettingsPage() {
       <QueryView query={organization}>
         {(data) => (
           <>
-            <Section title="Organization"><OrganizationForm key={data.updated_at} organization={data} /></Section>
-            <Section title="Time zone and sending window"><SendingWindowForm key={data.updated_at} organization={data} /></Section>
+            <Section title="Organization">
+              <OrganizationForm key={data.updated_at} organization={data} />
+            </Section>
+            <Section title="Time zone and sending window">
+              <SendingWindowForm key={data.updated_at} organization={data} />
+            </Section>
             {can('owner') ? <DeleteOrganization organization={data} /> : null}
           </>
         )}

@@ -12,7 +12,8 @@ export function SubscriberAutomations({ subscriberId }: { subscriberId: string }
   const { organizationId } = useOrganization();
   const runs = useInfiniteQuery({
     queryKey: keys.automations.runs(organizationId, subscriberId),
-    queryFn: ({ pageParam }) => unwrap(api.GET('/api/v1/subscribers/{id}/automation-runs', { params: { path: { id: subscriberId }, query: { limit: 20, cursor: pageParam } } })),
+    queryFn: ({ pageParam }) =>
+      unwrap(api.GET('/api/v1/subscribers/{id}/automation-runs', { params: { path: { id: subscriberId }, query: { limit: 20, cursor: pageParam } } })),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
@@ -26,7 +27,8 @@ export function SubscriberAutomations({ subscriberId }: { subscriberId: string }
         {items.map((run) => (
           <li key={run.id}>
             <p className="timeline-title">
-              <Link to={`/automations/${run.automation.id}`}>{run.automation.name}</Link> (version {run.automation.version}) <Badge status={run.status === 'exited' ? 'unsubscribed' : run.status === 'completed' ? 'sent' : 'active'} label={run.status} />
+              <Link to={`/automations/${run.automation.id}`}>{run.automation.name}</Link> (version {run.automation.version}){' '}
+              <Badge status={run.status === 'exited' ? 'unsubscribed' : run.status === 'completed' ? 'sent' : 'active'} label={run.status} />
             </p>
             <p className="muted small">
               entered <time dateTime={run.entered_at as string}>{formatDateTime(run.entered_at as string)}</time>
@@ -36,15 +38,25 @@ export function SubscriberAutomations({ subscriberId }: { subscriberId: string }
             <ul className="inline-list small">
               {run.steps.map((step) => (
                 <li key={step.index}>
-                  {step.index + 1}. {step.type.replace(/_/g, ' ')}: {step.status}{step.reason ? ` (${step.reason.replace(/_/g, ' ')})` : ''}
-                  {step.email_message_id ? <> · <Link to={`/emails/${step.email_message_id}`}>email</Link></> : null}
+                  {step.index + 1}. {step.type.replace(/_/g, ' ')}: {step.status}
+                  {step.reason ? ` (${step.reason.replace(/_/g, ' ')})` : ''}
+                  {step.email_message_id ? (
+                    <>
+                      {' '}
+                      · <Link to={`/emails/${step.email_message_id}`}>email</Link>
+                    </>
+                  ) : null}
                 </li>
               ))}
             </ul>
           </li>
         ))}
       </ol>
-      {runs.hasNextPage ? <Button busy={runs.isFetchingNextPage} onClick={() => void runs.fetchNextPage()}>Load older runs</Button> : null}
+      {runs.hasNextPage ? (
+        <Button busy={runs.isFetchingNextPage} onClick={() => void runs.fetchNextPage()}>
+          Load older runs
+        </Button>
+      ) : null}
     </>
   );
 }

@@ -23,8 +23,12 @@ interface Draft {
 
 const blank: Draft = { email: '', first_name: '', last_name: '', status: 'active', metadata: '{}', tags: [] };
 const draftOf = (s: Subscriber): Draft => ({
-  email: s.email, first_name: s.first_name ?? '', last_name: s.last_name ?? '', status: s.status,
-  metadata: JSON.stringify(s.metadata, null, 2), tags: s.tags.map((t) => t.slug),
+  email: s.email,
+  first_name: s.first_name ?? '',
+  last_name: s.last_name ?? '',
+  status: s.status,
+  metadata: JSON.stringify(s.metadata, null, 2),
+  tags: s.tags.map((t) => t.slug),
 });
 const orNull = (value: string) => (value.trim() === '' ? null : value.trim());
 
@@ -53,9 +57,12 @@ function SubscriberForm({ initial, subscriber }: { initial: Draft; subscriber?: 
     mutationFn: async (metadata: Record<string, unknown>) => {
       const common = { email: draft.email.trim(), first_name: orNull(draft.first_name), last_name: orNull(draft.last_name), metadata };
       if (!subscriber) {
-        return unwrap(api.POST('/api/v1/subscribers', {
-          body: { ...common, status: draft.status as 'active' | 'pending', tags: draft.tags, source: 'admin' }, ...idempotent(),
-        }));
+        return unwrap(
+          api.POST('/api/v1/subscribers', {
+            body: { ...common, status: draft.status as 'active' | 'pending', tags: draft.tags, source: 'admin' },
+            ...idempotent(),
+          }),
+        );
       }
       const changedStatus = draft.status !== subscriber.status ? { status: draft.status as 'active' | 'unsubscribed' } : {};
       return unwrap(api.PATCH('/api/v1/subscribers/{id}', { params: { path: { id: subscriber.id } }, body: { ...common, ...changedStatus } }));
@@ -100,39 +107,87 @@ function SubscriberForm({ initial, subscriber }: { initial: Draft; subscriber?: 
   }
 
   const statusOptions = subscriber
-    ? (['active', 'unsubscribed'].includes(subscriber.status) ? ['active', 'unsubscribed'] : [subscriber.status, 'active', 'unsubscribed'])
+    ? ['active', 'unsubscribed'].includes(subscriber.status)
+      ? ['active', 'unsubscribed']
+      : [subscriber.status, 'active', 'unsubscribed']
     : ['active', 'pending'];
 
   return (
     <form className="form card" noValidate onSubmit={submit}>
-      <Field id="email" label="Email address" type="email" required autoComplete="off" value={draft.email} onChange={set('email')} error={emailError ?? errors.email} />
+      <Field
+        id="email"
+        label="Email address"
+        type="email"
+        required
+        autoComplete="off"
+        value={draft.email}
+        onChange={set('email')}
+        error={emailError ?? errors.email}
+      />
       <div className="grid-2">
         <Field id="first-name" label="First name" value={draft.first_name} onChange={set('first_name')} error={errors.first_name} maxLength={100} />
         <Field id="last-name" label="Last name" value={draft.last_name} onChange={set('last_name')} error={errors.last_name} maxLength={100} />
       </div>
-      <SelectField id="status" label="Status" value={draft.status} onChange={set('status')} error={errors.status}
-        hint={subscriber ? 'Bounced and complained addresses can be set back to active only deliberately.' : 'Pending subscribers get no marketing email until they confirm.'}>
-        {statusOptions.map((s) => <option key={s} value={s} disabled={subscriber && !['active', 'unsubscribed'].includes(s)}>{s.charAt(0).toUpperCase() + s.slice(1)}</option>)}
+      <SelectField
+        id="status"
+        label="Status"
+        value={draft.status}
+        onChange={set('status')}
+        error={errors.status}
+        hint={
+          subscriber
+            ? 'Bounced and complained addresses can be set back to active only deliberately.'
+            : 'Pending subscribers get no marketing email until they confirm.'
+        }
+      >
+        {statusOptions.map((s) => (
+          <option key={s} value={s} disabled={subscriber && !['active', 'unsubscribed'].includes(s)}>
+            {s.charAt(0).toUpperCase() + s.slice(1)}
+          </option>
+        ))}
       </SelectField>
       {!subscriber ? (
         <fieldset className="fieldset">
           <legend>Tags</legend>
-          {tags.isPending ? <Loading label="Loading tags…" /> : tags.data?.items.length ? (
+          {tags.isPending ? (
+            <Loading label="Loading tags…" />
+          ) : tags.data?.items.length ? (
             <div className="checkbox-grid">
               {tags.data.items.map((t) => (
-                <Checkbox key={t.id} id={`tag-${t.id}`} label={t.name} checked={draft.tags.includes(t.slug)}
-                  onChange={(e) => { const on = e.currentTarget.checked; setDraft({ ...draft, tags: on ? [...draft.tags, t.slug] : draft.tags.filter((x) => x !== t.slug) }); }} />
+                <Checkbox
+                  key={t.id}
+                  id={`tag-${t.id}`}
+                  label={t.name}
+                  checked={draft.tags.includes(t.slug)}
+                  onChange={(e) => {
+                    const on = e.currentTarget.checked;
+                    setDraft({ ...draft, tags: on ? [...draft.tags, t.slug] : draft.tags.filter((x) => x !== t.slug) });
+                  }}
+                />
               ))}
             </div>
-          ) : <p className="muted">No tags yet.</p>}
+          ) : (
+            <p className="muted">No tags yet.</p>
+          )}
           {errors.tags ? <p className="sf-field-error">{errors.tags}</p> : null}
         </fieldset>
       ) : null}
-      <TextAreaField id="metadata" label="Metadata (JSON)" rows={5} spellCheck={false} className="sf-input textarea mono" value={draft.metadata} onChange={set('metadata')}
-        error={metadataError ?? errors.metadata} hint="Up to 50 keys of your own data, e.g. plan or signup page." />
+      <TextAreaField
+        id="metadata"
+        label="Metadata (JSON)"
+        rows={5}
+        spellCheck={false}
+        className="sf-input textarea mono"
+        value={draft.metadata}
+        onChange={set('metadata')}
+        error={metadataError ?? errors.metadata}
+        hint="Up to 50 keys of your own data, e.g. plan or signup page."
+      />
       <FormError message={formError} />
       <div className="form-actions">
-        <Button type="submit" variant="primary" busy={save.isPending}>{subscriber ? 'Save changes' : 'Add subscriber'}</Button>
+        <Button type="submit" variant="primary" busy={save.isPending}>
+          {subscriber ? 'Save changes' : 'Add subscriber'}
+        </Button>
         <Button onClick={() => navigate(subscriber ? `/subscribers/${subscriber.id}` : '/subscribers')}>Cancel</Button>
       </div>
     </form>
@@ -148,11 +203,27 @@ export default function SubscriberFormPage({ params }: { params: Record<string, 
     enabled: Boolean(id),
   });
   const back = id ? { to: `/subscribers/${id}`, label: 'Subscriber' } : { to: '/subscribers', label: 'Subscribers' };
-  if (!can('admin')) return <Page title="Subscribers" back={back}><ErrorState error={new ApiRequestError(403, undefined)} /></Page>;
-  if (!id) return <Page title="Add subscriber" back={back}><SubscriberForm initial={blank} /></Page>;
+  if (!can('admin'))
+    return (
+      <Page title="Subscribers" back={back}>
+        <ErrorState error={new ApiRequestError(403, undefined)} />
+      </Page>
+    );
+  if (!id)
+    return (
+      <Page title="Add subscriber" back={back}>
+        <SubscriberForm initial={blank} />
+      </Page>
+    );
   return (
     <Page title="Edit subscriber" back={back}>
-      {existing.isPending ? <Loading /> : existing.isError ? <ErrorState error={existing.error} onRetry={() => void existing.refetch()} /> : <SubscriberForm initial={draftOf(existing.data)} subscriber={existing.data} />}
+      {existing.isPending ? (
+        <Loading />
+      ) : existing.isError ? (
+        <ErrorState error={existing.error} onRetry={() => void existing.refetch()} />
+      ) : (
+        <SubscriberForm initial={draftOf(existing.data)} subscriber={existing.data} />
+      )}
     </Page>
   );
 }

@@ -15,13 +15,15 @@ import { ErrorState, Loading } from '../../ui/States';
 /** Example values for the variables a schema declares, so the preview shows something at once. */
 function sampleFor(schema: Record<string, unknown>): Record<string, unknown> {
   const properties = (schema.properties ?? {}) as Record<string, { type?: string }>;
-  return Object.fromEntries(Object.entries(properties).map(([name, p]) => [name, p.type === 'number' || p.type === 'integer' ? 42 : p.type === 'boolean' ? true : `Example ${name}`]));
+  return Object.fromEntries(
+    Object.entries(properties).map(([name, p]) => [name, p.type === 'number' || p.type === 'integer' ? 42 : p.type === 'boolean' ? true : `Example ${name}`]),
+  );
 }
 
 function parseObject(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text || '{}');
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : null;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
   } catch {
     return null;
   }
@@ -46,7 +48,13 @@ function PreviewError({ error }: { error: unknown }) {
     <div className="state state--error" role="alert">
       <p className="state-title">The preview could not be rendered</p>
       <p>{describeError(error)}</p>
-      <ul className="preview-problems">{details.map((d, i) => <li key={i}><code>{d.field}</code>: {describeProblem(d)}</li>)}</ul>
+      <ul className="preview-problems">
+        {details.map((d, i) => (
+          <li key={i}>
+            <code>{d.field}</code>: {describeProblem(d)}
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }
@@ -62,7 +70,8 @@ function Preview({ template, variablesText, draft }: { template: Template; varia
   const edits = changedFields(template, debounced);
   const preview = useQuery({
     queryKey: keys.templates.preview(organizationId, template.id, { version: template.updated_at, variables: debounced.variablesText, draft: edits }),
-    queryFn: () => unwrap(api.POST('/api/v1/templates/{id}/preview', { params: { path: { id: template.id } }, body: { variables: variables ?? {}, ...edits } })),
+    queryFn: () =>
+      unwrap(api.POST('/api/v1/templates/{id}/preview', { params: { path: { id: template.id } }, body: { variables: variables ?? {}, ...edits } })),
     enabled: variables !== null && template.status === 'active',
     placeholderData: (previous) => previous,
     retry: false,
@@ -78,17 +87,31 @@ function Preview({ template, variablesText, draft }: { template: Template; varia
   if (template.status !== 'active') return <p className="muted">Archived templates are not rendered.</p>;
   return (
     <div className="preview" aria-busy={preview.isFetching || undefined}>
-      {variables === null ? <p className="sf-field-error" role="alert">The sample variables are not a JSON object.</p> : null}
-      {preview.isPending ? <Loading label="Rendering…" /> : preview.isError ? <PreviewError error={preview.error} /> : (
+      {variables === null ? (
+        <p className="sf-field-error" role="alert">
+          The sample variables are not a JSON object.
+        </p>
+      ) : null}
+      {preview.isPending ? (
+        <Loading label="Rendering…" />
+      ) : preview.isError ? (
+        <PreviewError error={preview.error} />
+      ) : (
         <>
-          <p className="preview-subject"><span className="muted">Subject:</span> <strong data-testid="preview-subject">{preview.data.subject}</strong></p>
+          <p className="preview-subject">
+            <span className="muted">Subject:</span> <strong data-testid="preview-subject">{preview.data.subject}</strong>
+          </p>
           {/* An empty sandbox: the email's HTML can neither run scripts nor reach this page. */}
           <iframe title="Email preview" sandbox="" srcDoc={preview.data.html} className="preview-frame" />
         </>
       )}
       <div className="form-actions">
-        <Button busy={sendTest.isPending} disabled={variables === null} onClick={() => sendTest.mutate()}>Send test to me</Button>
-        <span className="muted small">{unsaved ? 'The preview shows your unsaved edits; a test email uses the saved version.' : 'The preview follows your edits as you type.'}</span>
+        <Button busy={sendTest.isPending} disabled={variables === null} onClick={() => sendTest.mutate()}>
+          Send test to me
+        </Button>
+        <span className="muted small">
+          {unsaved ? 'The preview shows your unsaved edits; a test email uses the saved version.' : 'The preview follows your edits as you type.'}
+        </span>
       </div>
     </div>
   );
@@ -101,21 +124,44 @@ function Editor({ template }: { template: Template }) {
   const confirm = useConfirm();
   const readOnly = !can('admin') || template.status !== 'active';
   const [draft, setDraft] = useState({
-    name: template.name, slug: template.slug, subject: template.subject, category: template.category,
-    mjml: template.mjml_content, schema: JSON.stringify(template.variables_schema, null, 2),
+    name: template.name,
+    slug: template.slug,
+    subject: template.subject,
+    category: template.category,
+    mjml: template.mjml_content,
+    schema: JSON.stringify(template.variables_schema, null, 2),
   });
   const initialSample = useMemo(() => JSON.stringify(sampleFor(template.variables_schema), null, 2), [template.variables_schema]);
   const [variablesText, setVariablesText] = useState(initialSample);
   const [schemaError, setSchemaError] = useState<string | null>(null);
-  const dirty = !readOnly && (draft.name !== template.name || draft.slug !== template.slug || draft.subject !== template.subject
-    || draft.category !== template.category || draft.mjml !== template.mjml_content || draft.schema !== JSON.stringify(template.variables_schema, null, 2));
+  const dirty =
+    !readOnly &&
+    (draft.name !== template.name ||
+      draft.slug !== template.slug ||
+      draft.subject !== template.subject ||
+      draft.category !== template.category ||
+      draft.mjml !== template.mjml_content ||
+      draft.schema !== JSON.stringify(template.variables_schema, null, 2));
   useUnsavedChangesGuard(dirty);
-  const previewDraft = useMemo<Draft>(() => ({ subject: draft.subject, mjml_content: draft.mjml, category: draft.category }), [draft.subject, draft.mjml, draft.category]);
+  const previewDraft = useMemo<Draft>(
+    () => ({ subject: draft.subject, mjml_content: draft.mjml, category: draft.category }),
+    [draft.subject, draft.mjml, draft.category],
+  );
   const save = useMutation({
-    mutationFn: (variablesSchema: Record<string, unknown>) => unwrap(api.PATCH('/api/v1/templates/{id}', {
-      params: { path: { id: template.id } },
-      body: { name: draft.name.trim(), slug: draft.slug.trim(), subject: draft.subject, category: draft.category, mjml_content: draft.mjml, variables_schema: variablesSchema },
-    })),
+    mutationFn: (variablesSchema: Record<string, unknown>) =>
+      unwrap(
+        api.PATCH('/api/v1/templates/{id}', {
+          params: { path: { id: template.id } },
+          body: {
+            name: draft.name.trim(),
+            slug: draft.slug.trim(),
+            subject: draft.subject,
+            category: draft.category,
+            mjml_content: draft.mjml,
+            variables_schema: variablesSchema,
+          },
+        }),
+      ),
     onSuccess: (saved) => {
       queryClient.setQueryData(keys.templates.detail(organizationId, saved.id), saved);
       void queryClient.invalidateQueries({ queryKey: [...keys.templates.all(organizationId), 'list'] });
@@ -139,47 +185,107 @@ function Editor({ template }: { template: Template }) {
   return (
     <Page
       title={template.name}
-      description={<><Badge status={template.status} /> <span className="muted">Updated {formatDateTime(template.updated_at)}</span></>}
+      description={
+        <>
+          <Badge status={template.status} /> <span className="muted">Updated {formatDateTime(template.updated_at)}</span>
+        </>
+      }
       back={{ to: '/templates', label: 'Templates' }}
-      actions={!readOnly ? (
-        <Button variant="danger" busy={archive.isPending} onClick={async () => {
-          if (await confirm({ title: `Archive ${template.name}?`, message: 'API calls using its slug will fail until another template takes the slug. Archived templates stay readable.', confirmLabel: 'Archive', danger: true })) archive.mutate();
-        }}>Archive</Button>
-      ) : null}
+      actions={
+        !readOnly ? (
+          <Button
+            variant="danger"
+            busy={archive.isPending}
+            onClick={async () => {
+              if (
+                await confirm({
+                  title: `Archive ${template.name}?`,
+                  message: 'API calls using its slug will fail until another template takes the slug. Archived templates stay readable.',
+                  confirmLabel: 'Archive',
+                  danger: true,
+                })
+              )
+                archive.mutate();
+            }}
+          >
+            Archive
+          </Button>
+        ) : null
+      }
     >
       <div className="editor-grid">
         <Section title="Template">
-          <form noValidate onSubmit={(e) => {
-            e.preventDefault();
-            const schema = parseObject(draft.schema);
-            if (!schema) {
-              setSchemaError('The variables schema must be a JSON object (a JSON Schema).');
-              return;
-            }
-            setSchemaError(null);
-            save.mutate(schema);
-          }}>
+          <form
+            noValidate
+            onSubmit={(e) => {
+              e.preventDefault();
+              const schema = parseObject(draft.schema);
+              if (!schema) {
+                setSchemaError('The variables schema must be a JSON object (a JSON Schema).');
+                return;
+              }
+              setSchemaError(null);
+              save.mutate(schema);
+            }}
+          >
             <fieldset disabled={readOnly} className="fieldset fieldset--plain">
               <div className="grid-2">
                 <Field id="tpl-name" label="Name" value={draft.name} onChange={set('name')} error={errors.name} />
-                <Field id="tpl-slug" label="Slug" value={draft.slug} onChange={set('slug')} error={errors.slug} hint="What API calls use to pick this template." />
+                <Field
+                  id="tpl-slug"
+                  label="Slug"
+                  value={draft.slug}
+                  onChange={set('slug')}
+                  error={errors.slug}
+                  hint="What API calls use to pick this template."
+                />
               </div>
               <Field id="tpl-subject" label="Subject" value={draft.subject} onChange={set('subject')} error={errors.subject} />
               <SelectField id="tpl-category" label="Category" value={draft.category} onChange={set('category')} error={errors.category}>
                 <option value="transactional">Transactional</option>
                 <option value="marketing">Marketing</option>
               </SelectField>
-              <TextAreaField id="tpl-mjml" label="MJML" rows={16} spellCheck={false} className="sf-input textarea mono" value={draft.mjml} onChange={set('mjml')} error={errors.mjml_content}
-                hint="MJML with Liquid: {{ name }}, {% if … %}. Invalid MJML or Liquid is refused when you save." />
-              <TextAreaField id="tpl-schema" label="Variables schema (JSON Schema)" rows={6} spellCheck={false} className="sf-input textarea mono" value={draft.schema} onChange={set('schema')}
-                error={schemaError ?? errors.variables_schema} hint="Every send's variables must match it." />
+              <TextAreaField
+                id="tpl-mjml"
+                label="MJML"
+                rows={16}
+                spellCheck={false}
+                className="sf-input textarea mono"
+                value={draft.mjml}
+                onChange={set('mjml')}
+                error={errors.mjml_content}
+                hint="MJML with Liquid: {{ name }}, {% if … %}. Invalid MJML or Liquid is refused when you save."
+              />
+              <TextAreaField
+                id="tpl-schema"
+                label="Variables schema (JSON Schema)"
+                rows={6}
+                spellCheck={false}
+                className="sf-input textarea mono"
+                value={draft.schema}
+                onChange={set('schema')}
+                error={schemaError ?? errors.variables_schema}
+                hint="Every send's variables must match it."
+              />
               <FormError message={formError} />
-              {!readOnly ? <Button type="submit" variant="primary" busy={save.isPending}>Save template</Button> : null}
+              {!readOnly ? (
+                <Button type="submit" variant="primary" busy={save.isPending}>
+                  Save template
+                </Button>
+              ) : null}
             </fieldset>
           </form>
         </Section>
         <Section title="Preview">
-          <TextAreaField id="tpl-variables" label="Sample variables (JSON)" rows={4} spellCheck={false} className="sf-input textarea mono" value={variablesText} onChange={(e) => setVariablesText(e.currentTarget.value)} />
+          <TextAreaField
+            id="tpl-variables"
+            label="Sample variables (JSON)"
+            rows={4}
+            spellCheck={false}
+            className="sf-input textarea mono"
+            value={variablesText}
+            onChange={(e) => setVariablesText(e.currentTarget.value)}
+          />
           <Preview template={template} variablesText={variablesText} draft={previewDraft} />
         </Section>
       </div>
@@ -194,7 +300,17 @@ export default function TemplateEditorPage({ params }: { params: Record<string, 
     queryKey: keys.templates.detail(organizationId, id),
     queryFn: () => unwrap(api.GET('/api/v1/templates/{id}', { params: { path: { id } } })),
   });
-  if (template.isPending) return <Page title="Template" back={{ to: '/templates', label: 'Templates' }}><Loading /></Page>;
-  if (template.isError) return <Page title="Template" back={{ to: '/templates', label: 'Templates' }}><ErrorState error={template.error} onRetry={() => void template.refetch()} /></Page>;
+  if (template.isPending)
+    return (
+      <Page title="Template" back={{ to: '/templates', label: 'Templates' }}>
+        <Loading />
+      </Page>
+    );
+  if (template.isError)
+    return (
+      <Page title="Template" back={{ to: '/templates', label: 'Templates' }}>
+        <ErrorState error={template.error} onRetry={() => void template.refetch()} />
+      </Page>
+    );
   return <Editor template={template.data} />;
 }
