@@ -54,6 +54,23 @@ export interface AuditLogs {
   user_agent: string | null;
 }
 
+export interface CampaignCounters {
+  bounced: Generated<Int8>;
+  campaign_id: string;
+  cancelled: Generated<Int8>;
+  clicked: Generated<Int8>;
+  complained: Generated<Int8>;
+  delivered: Generated<Int8>;
+  failed: Generated<Int8>;
+  opened: Generated<Int8>;
+  organization_id: string;
+  queued: Generated<Int8>;
+  sending: Generated<Int8>;
+  sent: Generated<Int8>;
+  shard: number;
+  skipped: Generated<Int8>;
+}
+
 export interface CampaignRecipients {
   campaign_id: string;
   email_message_id: string | null;
@@ -88,6 +105,14 @@ export interface Campaigns {
   template_id: string | null;
   tracking: Generated<boolean>;
   updated_at: Generated<Timestamp>;
+}
+
+export interface CampaignSkipCounters {
+  campaign_id: string;
+  count: Generated<Int8>;
+  organization_id: string;
+  reason: string;
+  shard: number;
 }
 
 export interface DevMailbox {
@@ -491,7 +516,9 @@ export interface WebhookEndpoints {
 export interface DB {
   api_keys: ApiKeys;
   audit_logs: AuditLogs;
+  campaign_counters: CampaignCounters;
   campaign_recipients: CampaignRecipients;
+  campaign_skip_counters: CampaignSkipCounters;
   campaigns: Campaigns;
   dev_mailbox: DevMailbox;
   domains: Domains;
