@@ -23,6 +23,7 @@ const publicSidebar: SidebarItem[] = [
     items: [
       'guides/email',
       'guides/campaigns',
+      'guides/automations',
       'guides/signup-forms',
       'guides/preference-center',
       'guides/gdpr-and-consent',

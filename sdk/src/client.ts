@@ -1,6 +1,6 @@
 import { Transport } from './http.ts';
 import {
-  ApiKeys, Campaigns, Emails, Imports, PreferenceCenter, Segments, Stats, Subscribers, Suppressions, Tags, Templates, Webhooks,
+  ApiKeys, Automations, Campaigns, Emails, Events, Imports, PreferenceCenter, Segments, Stats, Subscribers, Suppressions, Tags, Templates, Webhooks,
 } from './resources.ts';
 
 export interface ClientOptions {
@@ -36,6 +36,10 @@ export class SubscribeFlowClient {
   readonly stats: Stats;
   readonly segments: Segments;
   readonly campaigns: Campaigns;
+  readonly automations: Automations;
+  /** The same resource under the name the reference SDK and the API path use (`/api/v1/triggers`). */
+  readonly triggers: Automations;
+  readonly events: Events;
   readonly webhooks: Webhooks;
   readonly imports: Imports;
   private readonly publicHttp: Transport;
@@ -61,6 +65,9 @@ export class SubscribeFlowClient {
     this.stats = new Stats(http);
     this.segments = new Segments(http);
     this.campaigns = new Campaigns(http);
+    this.automations = new Automations(http);
+    this.triggers = this.automations;
+    this.events = new Events(http);
     this.webhooks = new Webhooks(http);
     this.imports = new Imports(http);
   }

@@ -6,10 +6,10 @@ export {
 export { paginate, type UploadSource } from './http.ts';
 export { verifyWebhook, WebhookVerificationError, type WebhookEvent, type WebhookHeaders, type VerifyWebhookOptions } from './webhooks.ts';
 export type {
-  ApiKeys, Campaigns, Emails, ImportOptions, Imports, PreferenceCenter, Segments, Stats, Subscribers, Suppressions, Tags, Templates, Webhooks,
+  ApiKeys, Automations, Campaigns, Emails, Events, ImportOptions, Imports, PreferenceCenter, Segments, Stats, Subscribers, Suppressions, Tags, Templates, Webhooks,
 } from './resources.ts';
 export type {
   OperationId, RequestBody, QueryParams, ResponseBody, Page, RequestOptions,
-  Subscriber, Tag, Template, Suppression, ApiKey, SubscriberEmail, Segment, SegmentFilter, Campaign, WebhookEndpoint, WebhookDelivery, Import,
+  Subscriber, Tag, Template, Suppression, ApiKey, SubscriberEmail, Segment, SegmentFilter, Campaign, Automation, WebhookEndpoint, WebhookDelivery, Import,
 } from './types.ts';
 export type { paths, operations, components } from './generated/schema.ts';

@@ -160,6 +160,52 @@ export class Segments extends Resource {
   }
 }
 
+/** Automations (the API's triggers): steps run for every subscriber an event brings in. */
+export class Automations extends Resource {
+  /** `{ name, event, template_id, delay_seconds? }` for one email, or `steps` for a sequence; created paused unless `is_active`. */
+  create(body: RequestBody<'createTrigger'>, options?: RequestOptions) {
+    return this.http.call('createTrigger', { body }, options);
+  }
+  get(id: string, options?: RequestOptions) {
+    return this.http.call('getTrigger', { params: { id } }, options);
+  }
+  list(query: QueryParams<'listTriggers'> = {}, options?: RequestOptions) {
+    return this.http.call('listTriggers', { query }, options);
+  }
+  listAll(query: ListQuery<'listTriggers'> = {}, options?: RequestOptions) {
+    return paginate((cursor) => this.list({ ...query, cursor }, options));
+  }
+  /** Changing steps, event, tag or conditions makes a new version; runs in flight keep theirs. */
+  update(id: string, body: RequestBody<'updateTrigger'>, options?: RequestOptions) {
+    return this.http.call('updateTrigger', { params: { id }, body }, options);
+  }
+  delete(id: string, options?: RequestOptions): Promise<void> {
+    return this.http.call('deleteTrigger', { params: { id } }, options);
+  }
+  activate(id: string, options?: RequestOptions) {
+    return this.http.call('activateTrigger', { params: { id } }, options);
+  }
+  pause(id: string, options?: RequestOptions) {
+    return this.http.call('pauseTrigger', { params: { id } }, options);
+  }
+  /** Runs by state and, per step, how many entered, wait, completed and exited (with reasons). */
+  stepCounts(id: string, query: QueryParams<'getTriggerStepCounts'> = {}, options?: RequestOptions) {
+    return this.http.call('getTriggerStepCounts', { params: { id }, query }, options);
+  }
+  /** One subscriber's runs with their steps, newest first. */
+  runsOf(subscriberId: string, query: QueryParams<'listSubscriberAutomationRuns'> = {}, options?: RequestOptions) {
+    return this.http.call('listSubscriberAutomationRuns', { params: { id: subscriberId }, query }, options);
+  }
+}
+
+/** Custom events from your application: they start automations and resume runs waiting for them. */
+export class Events extends Resource {
+  /** Names the subscriber by `subscriber_id` or `email`; with `idempotency_key`, a repeat answers `duplicate: true`. */
+  record(body: RequestBody<'recordEvent'>, options?: RequestOptions) {
+    return this.http.call('recordEvent', { body }, options);
+  }
+}
+
 /** Campaigns: one template sent to an audience (topics or a segment), now or at a time. */
 export class Campaigns extends Resource {
   /** Creates a draft; nothing is sent until `send`. */

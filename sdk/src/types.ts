@@ -35,6 +35,7 @@ export type SubscriberEmail = Schemas['SubscriberEmail'];
 export type Segment = Schemas['Segment'];
 export type SegmentFilter = Schemas['SegmentFilter'];
 export type Campaign = Schemas['Campaign'];
+export type Automation = Schemas['Trigger'];
 export type WebhookEndpoint = Schemas['WebhookEndpoint'];
 export type WebhookDelivery = Schemas['WebhookDelivery'];
 export type Import = Schemas['Import'];

@@ -19,6 +19,7 @@ import { createApiKeysModule } from './modules/api-keys/index.ts';
 import { createAuditModule } from './modules/audit/index.ts';
 import { createAuthModule } from './modules/auth/index.ts';
 import { createBillingModule } from './modules/billing/index.ts';
+import * as automations from './modules/automations/index.ts';
 import * as campaigns from './modules/campaigns/index.ts';
 import * as domains from './modules/domains/index.ts';
 import * as email from './modules/email/index.ts';
@@ -55,6 +56,7 @@ export const SCHEDULES: readonly Schedule[] = [
   ...domains.schedules,
   ...webhooks.schedules,
   ...campaigns.schedules,
+  ...automations.schedules,
 ];
 
 /**
@@ -64,7 +66,9 @@ export const SCHEDULES: readonly Schedule[] = [
  * index.ts) takes the narrow dependencies it needs, other modules' services among them; the list at the
  * end is what app.ts, the worker and the relay take their parts from.
  */
-export function createContainer(config: Readonly<Config>, options: { processName: string; logger?: Logger; errors?: ErrorReporter }) {
+export function createContainer(config: Readonly<Config>, options: { processName: string; logger?: Logger; errors?: ErrorReporter; now?: () => Date }) {
+  // The clock of the automation timers; tests pass their own to move time without sleeping.
+  const now = options.now ?? (() => new Date());
   const logger = options.logger ?? createLogger(config, options.processName);
   // Sentry when the entry point started it (SENTRY_DSN set), otherwise a reporter that does nothing.
   const errors = options.errors ?? noErrorReporter;
@@ -127,6 +131,10 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const campaignsModule = campaigns.createCampaignsModule({
     db, producer, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository, entitlements: limits,
   });
+  const automationsModule = automations.createAutomationsModule({
+    db, producer, now, config, segments: segments.services.segments, emails: emailModule.services.emails, emailRepository: emailModule.services.emailRepository,
+    entitlements: limits, subscriberRepository: subscribers.services.subscriberRepository,
+  });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
   // Stripe billing: with no Stripe keys configured the module has no routes and no plan limits apply.
   const billing = createBillingModule({ db, config, producer, logger, entitlements: limits });
@@ -158,6 +166,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     segments,
     campaignsModule,
     engagement,
+    automationsModule,
     createStatsModule({ db, redis, config, entitlements: limits }),
     createAdminSiteModule({ config }),
     webhooksModule,
@@ -220,7 +229,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     services: {
       ...apiKeys.services, ...auth.services, ...members.services, ...organizationsModule.services, ...invitations.services, ...platform.services,
       ...tags.services, ...subscribers.services, ...templates.services, ...domainsModule.services, ...emailModule.services,
-      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, ...billing.services, ...engagement.services, entitlements: limits,
+      ...providerEvents.services, ...unsubscribe.services, ...webhooksModule.services, ...importsModule.services, ...segments.services, ...campaignsModule.services, ...billing.services, ...engagement.services, ...automationsModule.services, entitlements: limits,
     },
     jobHandlers,
     close,

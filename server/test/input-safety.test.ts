@@ -79,7 +79,7 @@ describe('control characters and invalid Unicode', () => {
 });
 
 describe('validation error details', () => {
-  it('have a field, a stable code and a message that does not repeat the validator\'s internals', async () => {
+  it('have a field, a stable code, the bound or format an app needs to word it, and a message that does not repeat the validator\'s internals', async () => {
     const res = await send('POST', '/api/v1/subscribers', {
       email: 'not-an-email', first_name: 'x'.repeat(101), tags: Array.from({ length: 51 }, (_, i) => `t${i}`), status: 'complained', nickname: 'x',
     });
@@ -87,9 +87,9 @@ describe('validation error details', () => {
     const details = res.json().error.details as { field: string; code: string; message: string }[];
     const byField = Object.fromEntries(details.map((d) => [d.field, d]));
     expect(byField).toMatchObject({
-      email: { code: 'invalid_format', message: 'must be an email address' },
-      first_name: { code: 'too_long', message: 'must be at most 100 characters' },
-      tags: { code: 'too_many', message: 'must have at most 50 items' },
+      email: { code: 'invalid_format', message: 'must be an email address', format: 'email' },
+      first_name: { code: 'too_long', message: 'must be at most 100 characters', bound: 100 },
+      tags: { code: 'too_many', message: 'must have at most 50 items', bound: 50 },
       status: { code: 'invalid_value', message: 'must be one of: "active", "pending"' },
       nickname: { code: 'not_allowed', message: 'is not a known field' },
     });

@@ -31,9 +31,11 @@ describe('choosing the language', () => {
 
 describe('routing', () => {
   it('reads the page from the URL', () => {
-    expect(routeOf({ pathname: '/preferences/', search: '?token=abc' })).toEqual({ page: 'preferences', token: 'abc', organization: null });
+    expect(routeOf({ pathname: '/preferences/', search: '?token=abc' })).toEqual({ page: 'preferences', token: 'abc', organization: null, unsubscribeFirst: false });
+    expect(routeOf({ pathname: '/preferences/', search: '?token=abc&view=unsubscribe' })).toEqual({ page: 'preferences', token: 'abc', organization: null, unsubscribeFirst: true });
     expect(routeOf({ pathname: '/preferences/confirm', search: '?token=abc' })).toEqual({ page: 'confirm', token: 'abc' });
-    expect(routeOf({ pathname: '/preferences/', search: '?org=acme' })).toEqual({ page: 'request-link', organization: 'acme' });
+    expect(routeOf({ pathname: '/preferences/', search: '?org=acme' })).toEqual({ page: 'request-link', organization: 'acme', problem: 'missing' });
+    expect(routeOf({ pathname: '/preferences/', search: '?error=invalid_link&org=acme' })).toEqual({ page: 'request-link', organization: 'acme', problem: 'invalid' });
   });
 });
 

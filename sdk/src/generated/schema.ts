@@ -295,6 +295,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations/details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What an invitation link is for (organization, role, inviter, expiry), shown before accepting; changes nothing */
+        post: operations["describeInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -826,6 +843,26 @@ export interface paths {
         head?: never;
         /** Change the sender name or address (the address must be on a verified domain) */
         patch: operations["updateEmailSettings"];
+        trace?: never;
+    };
+    "/api/v1/templates/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the template to yourself as a test, rendered for a sample subscriber; subject marked [Test]
+         * @description Team members only (a session, not an API key), and only to their own address. Works for marketing templates too: the address need not be a subscriber. Counts against the month's quota.
+         */
+        post: operations["sendTemplateTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/emails/send": {
@@ -1523,6 +1560,137 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/triggers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List automations, newest first */
+        get: operations["listTriggers"];
+        put?: never;
+        /**
+         * Create an automation
+         * @description The single-step form `{ name, event, template_id, delay_seconds?, conditions?, is_active }` sends one template after a delay; `steps` gives a sequence instead (send_email, delay, wait_for_event, condition, add_tag, remove_tag, exit).
+         */
+        post: operations["createTrigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/triggers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an automation */
+        get: operations["getTrigger"];
+        put?: never;
+        post?: never;
+        /** Delete an automation and its runs */
+        delete: operations["deleteTrigger"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an automation
+         * @description Changing steps, event, tag or conditions makes a new version: new entries run it, runs in flight finish on theirs.
+         */
+        patch: operations["updateTrigger"];
+        trace?: never;
+    };
+    "/api/v1/triggers/{id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Activate an automation: subscribers enter it from now on, paused runs go on */
+        post: operations["activateTrigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/triggers/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause an automation: nobody enters, runs in flight wait where they are */
+        post: operations["pauseTrigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/triggers/{id}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs by state and, per step, how many entered, wait, completed and exited (with reasons) */
+        get: operations["getTriggerStepCounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscribers/{id}/automation-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscriber's automation runs with their steps, newest first */
+        get: operations["listSubscriberAutomationRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a custom event of a subscriber (starts or resumes automations)
+         * @description Names the subscriber by subscriber_id or email. `data` is at most 8 KB of JSON. With an idempotency_key, a repeated event is recognized (duplicate: true) and starts nothing.
+         */
+        post: operations["recordEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/overview": {
         parameters: {
             query?: never;
@@ -1866,7 +2034,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Redirects to the preference center; changes nothing */
+        /**
+         * Redirects to the preference center, opened on the unsubscribe card; changes nothing
+         * @description A broken or tampered link redirects to the preference center's "send me a new link" page of the organization the link names.
+         */
         get: operations["openUnsubscribeLink"];
         put?: never;
         /** RFC 8058 one-click unsubscribe; idempotent */
@@ -1987,7 +2158,7 @@ export interface components {
             key_prefix: string;
             /** @enum {string} */
             environment: "live" | "test";
-            scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+            scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "events:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
             last_used_at: string | null;
             revoked_at: string | null;
             /** Format: date-time */
@@ -2517,6 +2688,189 @@ export interface components {
              */
             match?: "any" | "all";
         };
+        Trigger: {
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            id: string;
+            name: string;
+            event: string;
+            tag_id: string | null;
+            /** @description The first email it sends */
+            template_id: string | null;
+            /** @description The waiting before its first email */
+            delay_seconds: number;
+            /** @description Checked when a subscriber enters */
+            conditions: {
+                /**
+                 * @description all = AND, any = OR
+                 * @enum {string}
+                 */
+                match: "all" | "any";
+                conditions: ({
+                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                    field: string;
+                    /** @enum {string} */
+                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                    /**
+                     * @description The value type of a metadata field (default string)
+                     * @enum {string}
+                     */
+                    type?: "string" | "number" | "boolean" | "date";
+                    value?: (string | number | boolean) | (string | number | boolean)[];
+                } | {
+                    /**
+                     * @description all = AND, any = OR
+                     * @enum {string}
+                     */
+                    match: "all" | "any";
+                    conditions: ({
+                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                        field: string;
+                        /** @enum {string} */
+                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                        /**
+                         * @description The value type of a metadata field (default string)
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date";
+                        value?: (string | number | boolean) | (string | number | boolean)[];
+                    } | {
+                        /**
+                         * @description all = AND, any = OR
+                         * @enum {string}
+                         */
+                        match: "all" | "any";
+                        conditions: {
+                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            field: string;
+                            /** @enum {string} */
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            /**
+                             * @description The value type of a metadata field (default string)
+                             * @enum {string}
+                             */
+                            type?: "string" | "number" | "boolean" | "date";
+                            value?: (string | number | boolean) | (string | number | boolean)[];
+                        }[];
+                    })[];
+                })[];
+            } | null;
+            steps: ({
+                /** @enum {string} */
+                type: "send_email";
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                template_id: string;
+            } | {
+                /** @enum {string} */
+                type: "delay";
+                /** @description From 1 minute to 365 days, in seconds */
+                seconds: number;
+            } | {
+                /** @enum {string} */
+                type: "wait_for_event";
+                /** @description An event name: letters, digits, _ . : - */
+                event: string;
+                /** @description From 1 minute to 365 days, in seconds */
+                timeout_seconds: number;
+                /**
+                 * @description What happens when the event does not come in time
+                 * @enum {string}
+                 */
+                on_timeout: "continue" | "exit";
+            } | {
+                /** @enum {string} */
+                type: "condition";
+                /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                filter: {
+                    /**
+                     * @description all = AND, any = OR
+                     * @enum {string}
+                     */
+                    match: "all" | "any";
+                    conditions: ({
+                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                        field: string;
+                        /** @enum {string} */
+                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                        /**
+                         * @description The value type of a metadata field (default string)
+                         * @enum {string}
+                         */
+                        type?: "string" | "number" | "boolean" | "date";
+                        value?: (string | number | boolean) | (string | number | boolean)[];
+                    } | {
+                        /**
+                         * @description all = AND, any = OR
+                         * @enum {string}
+                         */
+                        match: "all" | "any";
+                        conditions: ({
+                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            field: string;
+                            /** @enum {string} */
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            /**
+                             * @description The value type of a metadata field (default string)
+                             * @enum {string}
+                             */
+                            type?: "string" | "number" | "boolean" | "date";
+                            value?: (string | number | boolean) | (string | number | boolean)[];
+                        } | {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: {
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            }[];
+                        })[];
+                    })[];
+                };
+            } | {
+                /** @enum {string} */
+                type: "add_tag";
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                tag_id: string;
+            } | {
+                /** @enum {string} */
+                type: "remove_tag";
+                /**
+                 * Format: uuid
+                 * @description A UUIDv7 identifier
+                 */
+                tag_id: string;
+            } | {
+                /** @enum {string} */
+                type: "exit";
+            })[];
+            /** @enum {string} */
+            reentry: "never" | "after_completion" | "always";
+            is_active: boolean;
+            /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
         WebhookEndpoint: {
             /**
              * Format: uuid
@@ -2625,6 +2979,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2647,6 +3005,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2669,6 +3031,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2691,6 +3057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2713,6 +3083,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2764,6 +3138,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2786,6 +3164,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2808,6 +3190,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2830,6 +3216,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2851,7 +3241,7 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
-                    scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+                    scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "events:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
                     environment?: "live" | "test";
                 };
             };
@@ -2874,7 +3264,7 @@ export interface operations {
                         key_prefix: string;
                         /** @enum {string} */
                         environment: "live" | "test";
-                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "events:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
                         last_used_at: string | null;
                         revoked_at: string | null;
                         /** Format: date-time */
@@ -2908,6 +3298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2930,6 +3324,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2952,6 +3350,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -2974,6 +3376,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3013,7 +3419,7 @@ export interface operations {
                         key_prefix: string;
                         /** @enum {string} */
                         environment: "live" | "test";
-                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
+                        scopes: ("subscribers:read" | "subscribers:write" | "subscribers:delete" | "imports:read" | "imports:write" | "tags:read" | "tags:write" | "templates:read" | "templates:write" | "emails:send" | "campaigns:read" | "campaigns:write" | "triggers:read" | "triggers:write" | "events:write" | "webhooks:read" | "webhooks:manage" | "api-keys:manage")[];
                         last_used_at: string | null;
                         revoked_at: string | null;
                         /** Format: date-time */
@@ -3045,6 +3451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3067,6 +3477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3089,6 +3503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3111,6 +3529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3133,6 +3555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3186,6 +3612,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3208,6 +3638,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3267,6 +3701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3289,6 +3727,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3311,6 +3753,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3333,6 +3779,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3373,6 +3823,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3395,6 +3849,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3417,6 +3875,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3439,6 +3901,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3532,6 +3998,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3554,6 +4024,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3576,6 +4050,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3598,6 +4076,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3643,6 +4125,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3665,6 +4151,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3687,6 +4177,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3709,6 +4203,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3752,6 +4250,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3774,6 +4276,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3796,6 +4302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3818,6 +4328,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3840,6 +4354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3891,6 +4409,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3913,6 +4435,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3935,6 +4461,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3957,6 +4487,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -3979,6 +4513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4022,6 +4560,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4044,6 +4586,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4066,6 +4612,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4088,6 +4638,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4110,6 +4664,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4132,6 +4690,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4210,6 +4772,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4232,6 +4798,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4254,6 +4824,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4276,6 +4850,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4298,6 +4876,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4320,6 +4902,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4363,6 +4949,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4385,6 +4975,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4407,6 +5001,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4429,6 +5027,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4451,6 +5053,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4473,6 +5079,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4540,6 +5150,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4562,6 +5176,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4584,6 +5202,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4606,6 +5228,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4628,6 +5254,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4712,6 +5342,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4734,6 +5368,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4756,6 +5394,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4778,6 +5420,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4800,6 +5446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4871,6 +5521,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4893,6 +5547,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4915,6 +5573,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4937,6 +5599,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -4959,6 +5625,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5010,6 +5680,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5032,6 +5706,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5054,6 +5732,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5076,6 +5758,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5098,6 +5784,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5190,6 +5880,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5212,6 +5906,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5234,6 +5932,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5256,6 +5958,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5278,6 +5984,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5300,6 +6010,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5352,6 +6066,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5374,6 +6092,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5396,6 +6118,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5418,6 +6144,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5440,6 +6170,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5516,6 +6250,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5538,6 +6276,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5560,6 +6302,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5582,6 +6328,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5604,6 +6354,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5671,6 +6425,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5693,6 +6451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5715,6 +6477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5737,6 +6503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5759,6 +6529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5781,6 +6555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5824,6 +6602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5846,6 +6628,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5868,6 +6654,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5890,6 +6680,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5912,6 +6706,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -5934,6 +6732,133 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    describeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        organization: {
+                            name: string;
+                        };
+                        /**
+                         * @description owner: everything, including billing and deletion; admin: everything else; viewer: read only
+                         * @enum {string}
+                         */
+                        role: "owner" | "admin" | "viewer";
+                        /** @description The address the invitation was sent to; accepting signs in as it */
+                        email: string;
+                        invited_by: {
+                            email: string;
+                            name: string | null;
+                        } | null;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** @enum {string} */
+                        status: "pending" | "accepted" | "revoked" | "expired";
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6005,6 +6930,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6027,6 +6956,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6049,6 +6982,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6071,6 +7008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6125,6 +7066,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6147,6 +7092,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6169,6 +7118,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6191,6 +7144,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6213,6 +7170,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6267,6 +7228,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6289,6 +7254,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6311,6 +7280,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6333,6 +7306,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6355,6 +7332,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6409,6 +7390,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6431,6 +7416,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6453,6 +7442,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6475,6 +7468,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6497,6 +7494,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6549,6 +7550,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6571,6 +7576,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6593,6 +7602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6615,6 +7628,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6685,6 +7702,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6707,6 +7728,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6729,6 +7754,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6751,6 +7780,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6773,6 +7806,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6835,6 +7872,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6857,6 +7898,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6879,6 +7924,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6901,6 +7950,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6923,6 +7976,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -6986,6 +8043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7008,6 +8069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7030,6 +8095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7052,6 +8121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7074,6 +8147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7117,6 +8194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7139,6 +8220,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7161,6 +8246,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7183,6 +8272,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7205,6 +8298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7278,6 +8375,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7300,6 +8401,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7322,6 +8427,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7344,6 +8453,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7366,6 +8479,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7388,6 +8505,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7444,6 +8565,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7466,6 +8591,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7488,6 +8617,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7510,6 +8643,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7532,6 +8669,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7622,6 +8763,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7644,6 +8789,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7666,6 +8815,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7688,6 +8841,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7710,6 +8867,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7785,6 +8946,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7807,6 +8972,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7829,6 +8998,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7851,6 +9024,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7873,6 +9050,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7937,6 +9118,10 @@ export interface operations {
                                     field?: string;
                                     code: string;
                                     message: string;
+                                    bound?: number;
+                                    minimum?: number;
+                                    maximum?: number;
+                                    format?: string;
                                 } & {
                                     [key: string]: unknown;
                                 })[];
@@ -7962,6 +9147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -7984,6 +9173,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8006,6 +9199,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8028,6 +9225,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8104,6 +9305,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8126,6 +9331,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8148,6 +9357,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8170,6 +9383,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8192,6 +9409,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8235,6 +9456,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8257,6 +9482,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8279,6 +9508,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8301,6 +9534,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8323,6 +9560,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8415,6 +9656,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8437,6 +9682,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8459,6 +9708,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8481,6 +9734,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8503,6 +9760,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8525,6 +9786,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8607,6 +9872,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8629,6 +9898,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8651,6 +9924,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8673,6 +9950,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8695,6 +9976,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8772,6 +10057,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8794,6 +10083,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8816,6 +10109,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8838,6 +10135,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8860,6 +10161,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8939,6 +10244,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8961,6 +10270,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -8983,6 +10296,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9005,6 +10322,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9027,6 +10348,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9094,6 +10419,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9116,6 +10445,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9138,6 +10471,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9160,6 +10497,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9182,6 +10523,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9246,6 +10591,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9268,6 +10617,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9290,6 +10643,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9312,6 +10669,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9334,6 +10695,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9388,6 +10753,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9410,6 +10779,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9432,6 +10805,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9454,6 +10831,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9549,6 +10930,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9571,6 +10956,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9593,6 +10982,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9615,6 +11008,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9658,6 +11055,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9680,6 +11081,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9702,6 +11107,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9724,6 +11133,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9746,6 +11159,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9797,6 +11214,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9819,6 +11240,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9841,6 +11266,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9863,6 +11292,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -9885,6 +11318,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10014,6 +11451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10036,6 +11477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10058,6 +11503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10080,6 +11529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10102,6 +11555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10124,6 +11581,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10146,6 +11607,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10265,6 +11730,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10287,6 +11756,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10309,6 +11782,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10331,6 +11808,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10353,6 +11834,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10472,6 +11957,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10494,6 +11983,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10516,6 +12009,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10538,6 +12035,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10560,6 +12061,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10582,6 +12087,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10627,6 +12136,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10649,6 +12162,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10671,6 +12188,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10693,6 +12214,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10715,6 +12240,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10834,6 +12363,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10856,6 +12389,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10878,6 +12415,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10900,6 +12441,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10922,6 +12467,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10944,6 +12493,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -10966,6 +12519,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11018,6 +12575,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11032,6 +12593,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11054,6 +12619,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11068,6 +12637,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11090,6 +12663,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11104,6 +12681,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11126,6 +12707,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11140,6 +12725,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11194,6 +12783,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11216,6 +12809,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11238,6 +12835,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11260,6 +12861,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11282,6 +12887,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11368,6 +12977,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11390,6 +13003,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11412,6 +13029,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11434,6 +13055,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11456,6 +13081,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11528,6 +13157,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11550,6 +13183,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11572,6 +13209,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11594,6 +13235,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11616,6 +13261,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11659,6 +13308,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11681,6 +13334,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11703,6 +13360,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11725,6 +13386,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11747,6 +13412,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11839,6 +13508,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11861,6 +13534,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11883,6 +13560,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11905,6 +13586,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11927,6 +13612,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -11949,6 +13638,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12020,6 +13713,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12042,6 +13739,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12064,6 +13765,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12086,6 +13791,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12108,6 +13817,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12159,6 +13872,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12181,6 +13898,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12203,6 +13924,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12225,6 +13950,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12247,6 +13976,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12331,6 +14064,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12353,6 +14090,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12375,6 +14116,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12397,6 +14142,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12419,6 +14168,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12441,6 +14194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12463,6 +14220,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12537,6 +14298,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12559,6 +14324,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12581,6 +14350,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12603,6 +14376,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12625,6 +14402,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12647,6 +14428,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12669,6 +14454,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12712,6 +14501,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12734,6 +14527,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12756,6 +14553,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12778,6 +14579,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12800,6 +14605,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12822,6 +14631,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12844,6 +14657,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12918,6 +14735,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12940,6 +14761,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12962,6 +14787,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -12984,6 +14813,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13006,6 +14839,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13028,6 +14865,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13050,6 +14891,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13102,6 +14947,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13124,6 +14973,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13146,6 +14999,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13168,6 +15025,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13227,6 +15088,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13249,6 +15114,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13271,6 +15140,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13293,6 +15166,206 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    sendTemplateTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Sample variables (at most 100 keys, 64 KB as JSON) */
+                    variables?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @description Your own address, where the test goes */
+                        to: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A plan limit is reached; the error names the limit, the usage and the plan */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13362,6 +15435,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13384,6 +15461,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13406,6 +15487,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13428,6 +15513,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13450,6 +15539,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13472,6 +15565,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13552,6 +15649,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13574,6 +15675,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13596,6 +15701,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13618,6 +15727,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13640,6 +15753,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13694,6 +15811,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13716,6 +15837,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13738,6 +15863,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13760,6 +15889,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13782,6 +15915,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13804,6 +15941,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13869,6 +16010,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13891,6 +16036,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13913,6 +16062,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13935,6 +16088,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -13957,6 +16114,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14021,6 +16182,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14043,6 +16208,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14065,6 +16234,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14087,6 +16260,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14109,6 +16286,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14161,6 +16342,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14183,6 +16368,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14205,6 +16394,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14227,6 +16420,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14249,6 +16446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14307,6 +16508,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14329,6 +16534,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14351,6 +16560,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14373,6 +16586,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14395,6 +16612,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14497,6 +16718,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14519,6 +16744,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14541,6 +16770,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14584,6 +16817,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14606,6 +16843,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14628,6 +16869,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14650,6 +16895,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14712,6 +16961,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14734,6 +16987,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14756,6 +17013,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14778,6 +17039,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14793,6 +17058,8 @@ export interface operations {
             query: {
                 /** @description The signed link token from the preference-center URL */
                 token: string;
+                /** @description Optional: why (too many emails, not relevant, never signed up, other); stored in the consent history */
+                reason?: "too_many" | "not_relevant" | "never_signed_up" | "other";
             };
             header?: never;
             path?: never;
@@ -14831,6 +17098,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14853,6 +17124,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14875,6 +17150,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14930,6 +17209,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14952,6 +17235,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14974,6 +17261,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -14996,6 +17287,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15063,6 +17358,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15085,6 +17384,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15107,6 +17410,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15229,6 +17536,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15251,6 +17562,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15273,6 +17588,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15295,6 +17614,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15351,6 +17674,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15373,6 +17700,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15448,6 +17779,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15470,6 +17805,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15492,6 +17831,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15514,6 +17857,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15619,6 +17966,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15641,6 +17992,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15663,6 +18018,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15685,6 +18044,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15751,6 +18114,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15773,6 +18140,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15795,6 +18166,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15817,6 +18192,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15903,6 +18282,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15925,6 +18308,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -15947,6 +18334,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16003,6 +18394,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16025,6 +18420,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16047,6 +18446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16069,6 +18472,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16120,6 +18527,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16142,6 +18553,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16164,6 +18579,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16186,6 +18605,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16249,6 +18672,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16271,6 +18698,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16293,6 +18724,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16315,6 +18750,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16337,6 +18776,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16359,6 +18802,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16409,6 +18856,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16431,6 +18882,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16453,6 +18908,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16475,6 +18934,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16497,6 +18960,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16519,6 +18986,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16577,6 +19048,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16599,6 +19074,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16621,6 +19100,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16643,6 +19126,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16665,6 +19152,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16687,6 +19178,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16730,6 +19225,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16752,6 +19251,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16774,6 +19277,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16796,6 +19303,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16818,6 +19329,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16840,6 +19355,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16906,6 +19425,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16928,6 +19451,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16950,6 +19477,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16972,6 +19503,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -16994,6 +19529,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17016,6 +19555,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17063,6 +19606,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17085,6 +19632,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17107,6 +19658,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17129,6 +19684,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17151,6 +19710,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17173,6 +19736,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17232,6 +19799,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17254,6 +19825,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17276,6 +19851,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17298,6 +19877,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17320,6 +19903,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17342,6 +19929,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17394,6 +19985,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17416,6 +20011,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17438,6 +20037,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17460,6 +20063,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17549,6 +20156,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17571,6 +20182,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17593,6 +20208,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17615,6 +20234,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17637,6 +20260,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17659,6 +20286,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17736,6 +20367,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17758,6 +20393,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17780,6 +20419,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17802,6 +20445,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17824,6 +20471,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17846,6 +20497,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17889,6 +20544,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17911,6 +20570,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17933,6 +20596,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17955,6 +20622,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17977,6 +20648,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -17999,6 +20674,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18091,6 +20770,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18113,6 +20796,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18135,6 +20822,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18157,6 +20848,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18179,6 +20874,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18201,6 +20900,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18288,6 +20991,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18310,6 +21017,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18332,6 +21043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18354,6 +21069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18376,6 +21095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18398,6 +21121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18420,6 +21147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18497,6 +21228,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18519,6 +21254,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18541,6 +21280,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18563,6 +21306,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18585,6 +21332,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18607,6 +21358,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18684,6 +21439,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18706,6 +21465,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18728,6 +21491,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18750,6 +21517,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18772,6 +21543,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18794,6 +21569,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18871,6 +21650,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18893,6 +21676,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18915,6 +21702,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18937,6 +21728,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18959,6 +21754,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -18981,6 +21780,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19058,6 +21861,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19080,6 +21887,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19102,6 +21913,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19124,6 +21939,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19146,6 +21965,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19168,6 +21991,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19216,6 +22043,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19238,6 +22069,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19260,6 +22095,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19282,6 +22121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19304,6 +22147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19326,6 +22173,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19380,6 +22231,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19402,6 +22257,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19424,6 +22283,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19446,6 +22309,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19468,6 +22335,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19490,6 +22361,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19512,6 +22387,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19567,6 +22446,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19589,6 +22472,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19611,6 +22498,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19633,6 +22524,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19655,6 +22550,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19677,6 +22576,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19699,6 +22602,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19757,6 +22664,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19779,6 +22690,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19801,6 +22716,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19823,6 +22742,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19845,6 +22768,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19867,6 +22794,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19930,6 +22861,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19952,6 +22887,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19974,6 +22913,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -19996,6 +22939,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20018,6 +22965,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20040,6 +22991,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20109,6 +23064,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20131,6 +23090,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20153,6 +23116,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20175,6 +23142,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20197,6 +23168,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20219,6 +23194,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20357,6 +23336,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20379,6 +23362,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20401,6 +23388,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20423,6 +23414,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20445,6 +23440,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20532,6 +23531,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20554,6 +23557,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20576,6 +23583,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20598,6 +23609,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20620,6 +23635,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20642,6 +23661,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20709,6 +23732,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20731,6 +23758,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20753,6 +23784,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20775,6 +23810,3113 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listTriggers: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Trigger"][];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Either template_id (with delay_seconds) as one step, or steps */
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @description What starts it: subscriber.created, subscriber.confirmed, tag.subscribed, tag.unsubscribed, or the name of a custom event (POST /events) */
+                    event: string;
+                    /** @description tag.subscribed / tag.unsubscribed: only this tag (null: any tag) */
+                    tag_id?: string | null;
+                    /**
+                     * Format: uuid
+                     * @description A UUIDv7 identifier
+                     */
+                    template_id?: string;
+                    /** @description Single-step form: wait this long (0, or at least 60) before sending template_id */
+                    delay_seconds?: number;
+                    conditions?: {
+                        /**
+                         * @description all = AND, any = OR
+                         * @enum {string}
+                         */
+                        match: "all" | "any";
+                        conditions: ({
+                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            field: string;
+                            /** @enum {string} */
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            /**
+                             * @description The value type of a metadata field (default string)
+                             * @enum {string}
+                             */
+                            type?: "string" | "number" | "boolean" | "date";
+                            value?: (string | number | boolean) | (string | number | boolean)[];
+                        } | {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: {
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                }[];
+                            })[];
+                        })[];
+                    } | null;
+                    steps?: ({
+                        /** @enum {string} */
+                        type: "send_email";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        template_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "delay";
+                        /** @description From 1 minute to 365 days, in seconds */
+                        seconds: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "wait_for_event";
+                        /** @description An event name: letters, digits, _ . : - */
+                        event: string;
+                        /** @description From 1 minute to 365 days, in seconds */
+                        timeout_seconds: number;
+                        /**
+                         * @description What happens when the event does not come in time
+                         * @enum {string}
+                         */
+                        on_timeout: "continue" | "exit";
+                    } | {
+                        /** @enum {string} */
+                        type: "condition";
+                        /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                        filter: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        };
+                    } | {
+                        /** @enum {string} */
+                        type: "add_tag";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        tag_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "remove_tag";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        tag_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "exit";
+                    })[];
+                    /**
+                     * @description never (default): a subscriber enters once; after_completion: again once their run is over; always: on every event
+                     * @enum {string}
+                     */
+                    reentry?: "never" | "after_completion" | "always";
+                    is_active?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        event: string;
+                        tag_id: string | null;
+                        /** @description The first email it sends */
+                        template_id: string | null;
+                        /** @description The waiting before its first email */
+                        delay_seconds: number;
+                        /** @description Checked when a subscriber enters */
+                        conditions: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        } | null;
+                        steps: ({
+                            /** @enum {string} */
+                            type: "send_email";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            template_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "delay";
+                            /** @description From 1 minute to 365 days, in seconds */
+                            seconds: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "wait_for_event";
+                            /** @description An event name: letters, digits, _ . : - */
+                            event: string;
+                            /** @description From 1 minute to 365 days, in seconds */
+                            timeout_seconds: number;
+                            /**
+                             * @description What happens when the event does not come in time
+                             * @enum {string}
+                             */
+                            on_timeout: "continue" | "exit";
+                        } | {
+                            /** @enum {string} */
+                            type: "condition";
+                            /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                            filter: {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: ({
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    } | {
+                                        /**
+                                         * @description all = AND, any = OR
+                                         * @enum {string}
+                                         */
+                                        match: "all" | "any";
+                                        conditions: {
+                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            field: string;
+                                            /** @enum {string} */
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            /**
+                                             * @description The value type of a metadata field (default string)
+                                             * @enum {string}
+                                             */
+                                            type?: "string" | "number" | "boolean" | "date";
+                                            value?: (string | number | boolean) | (string | number | boolean)[];
+                                        }[];
+                                    })[];
+                                })[];
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "add_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "remove_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "exit";
+                        })[];
+                        /** @enum {string} */
+                        reentry: "never" | "after_completion" | "always";
+                        is_active: boolean;
+                        /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+                        version: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        event: string;
+                        tag_id: string | null;
+                        /** @description The first email it sends */
+                        template_id: string | null;
+                        /** @description The waiting before its first email */
+                        delay_seconds: number;
+                        /** @description Checked when a subscriber enters */
+                        conditions: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        } | null;
+                        steps: ({
+                            /** @enum {string} */
+                            type: "send_email";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            template_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "delay";
+                            /** @description From 1 minute to 365 days, in seconds */
+                            seconds: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "wait_for_event";
+                            /** @description An event name: letters, digits, _ . : - */
+                            event: string;
+                            /** @description From 1 minute to 365 days, in seconds */
+                            timeout_seconds: number;
+                            /**
+                             * @description What happens when the event does not come in time
+                             * @enum {string}
+                             */
+                            on_timeout: "continue" | "exit";
+                        } | {
+                            /** @enum {string} */
+                            type: "condition";
+                            /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                            filter: {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: ({
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    } | {
+                                        /**
+                                         * @description all = AND, any = OR
+                                         * @enum {string}
+                                         */
+                                        match: "all" | "any";
+                                        conditions: {
+                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            field: string;
+                                            /** @enum {string} */
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            /**
+                                             * @description The value type of a metadata field (default string)
+                                             * @enum {string}
+                                             */
+                                            type?: "string" | "number" | "boolean" | "date";
+                                            value?: (string | number | boolean) | (string | number | boolean)[];
+                                        }[];
+                                    })[];
+                                })[];
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "add_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "remove_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "exit";
+                        })[];
+                        /** @enum {string} */
+                        reentry: "never" | "after_completion" | "always";
+                        is_active: boolean;
+                        /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+                        version: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /** @description What starts it: subscriber.created, subscriber.confirmed, tag.subscribed, tag.unsubscribed, or the name of a custom event (POST /events) */
+                    event?: string;
+                    /** @description tag.subscribed / tag.unsubscribed: only this tag (null: any tag) */
+                    tag_id?: string | null;
+                    /**
+                     * Format: uuid
+                     * @description A UUIDv7 identifier
+                     */
+                    template_id?: string;
+                    /** @description Single-step form: wait this long (0, or at least 60) before sending template_id */
+                    delay_seconds?: number;
+                    conditions?: {
+                        /**
+                         * @description all = AND, any = OR
+                         * @enum {string}
+                         */
+                        match: "all" | "any";
+                        conditions: ({
+                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            field: string;
+                            /** @enum {string} */
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            /**
+                             * @description The value type of a metadata field (default string)
+                             * @enum {string}
+                             */
+                            type?: "string" | "number" | "boolean" | "date";
+                            value?: (string | number | boolean) | (string | number | boolean)[];
+                        } | {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: {
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                }[];
+                            })[];
+                        })[];
+                    } | null;
+                    steps?: ({
+                        /** @enum {string} */
+                        type: "send_email";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        template_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "delay";
+                        /** @description From 1 minute to 365 days, in seconds */
+                        seconds: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "wait_for_event";
+                        /** @description An event name: letters, digits, _ . : - */
+                        event: string;
+                        /** @description From 1 minute to 365 days, in seconds */
+                        timeout_seconds: number;
+                        /**
+                         * @description What happens when the event does not come in time
+                         * @enum {string}
+                         */
+                        on_timeout: "continue" | "exit";
+                    } | {
+                        /** @enum {string} */
+                        type: "condition";
+                        /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                        filter: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        };
+                    } | {
+                        /** @enum {string} */
+                        type: "add_tag";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        tag_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "remove_tag";
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        tag_id: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "exit";
+                    })[];
+                    /**
+                     * @description never (default): a subscriber enters once; after_completion: again once their run is over; always: on every event
+                     * @enum {string}
+                     */
+                    reentry?: "never" | "after_completion" | "always";
+                    is_active?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        event: string;
+                        tag_id: string | null;
+                        /** @description The first email it sends */
+                        template_id: string | null;
+                        /** @description The waiting before its first email */
+                        delay_seconds: number;
+                        /** @description Checked when a subscriber enters */
+                        conditions: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        } | null;
+                        steps: ({
+                            /** @enum {string} */
+                            type: "send_email";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            template_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "delay";
+                            /** @description From 1 minute to 365 days, in seconds */
+                            seconds: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "wait_for_event";
+                            /** @description An event name: letters, digits, _ . : - */
+                            event: string;
+                            /** @description From 1 minute to 365 days, in seconds */
+                            timeout_seconds: number;
+                            /**
+                             * @description What happens when the event does not come in time
+                             * @enum {string}
+                             */
+                            on_timeout: "continue" | "exit";
+                        } | {
+                            /** @enum {string} */
+                            type: "condition";
+                            /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                            filter: {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: ({
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    } | {
+                                        /**
+                                         * @description all = AND, any = OR
+                                         * @enum {string}
+                                         */
+                                        match: "all" | "any";
+                                        conditions: {
+                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            field: string;
+                                            /** @enum {string} */
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            /**
+                                             * @description The value type of a metadata field (default string)
+                                             * @enum {string}
+                                             */
+                                            type?: "string" | "number" | "boolean" | "date";
+                                            value?: (string | number | boolean) | (string | number | boolean)[];
+                                        }[];
+                                    })[];
+                                })[];
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "add_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "remove_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "exit";
+                        })[];
+                        /** @enum {string} */
+                        reentry: "never" | "after_completion" | "always";
+                        is_active: boolean;
+                        /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+                        version: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    activateTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        event: string;
+                        tag_id: string | null;
+                        /** @description The first email it sends */
+                        template_id: string | null;
+                        /** @description The waiting before its first email */
+                        delay_seconds: number;
+                        /** @description Checked when a subscriber enters */
+                        conditions: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        } | null;
+                        steps: ({
+                            /** @enum {string} */
+                            type: "send_email";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            template_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "delay";
+                            /** @description From 1 minute to 365 days, in seconds */
+                            seconds: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "wait_for_event";
+                            /** @description An event name: letters, digits, _ . : - */
+                            event: string;
+                            /** @description From 1 minute to 365 days, in seconds */
+                            timeout_seconds: number;
+                            /**
+                             * @description What happens when the event does not come in time
+                             * @enum {string}
+                             */
+                            on_timeout: "continue" | "exit";
+                        } | {
+                            /** @enum {string} */
+                            type: "condition";
+                            /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                            filter: {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: ({
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    } | {
+                                        /**
+                                         * @description all = AND, any = OR
+                                         * @enum {string}
+                                         */
+                                        match: "all" | "any";
+                                        conditions: {
+                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            field: string;
+                                            /** @enum {string} */
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            /**
+                                             * @description The value type of a metadata field (default string)
+                                             * @enum {string}
+                                             */
+                                            type?: "string" | "number" | "boolean" | "date";
+                                            value?: (string | number | boolean) | (string | number | boolean)[];
+                                        }[];
+                                    })[];
+                                })[];
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "add_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "remove_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "exit";
+                        })[];
+                        /** @enum {string} */
+                        reentry: "never" | "after_completion" | "always";
+                        is_active: boolean;
+                        /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+                        version: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    pauseTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        name: string;
+                        event: string;
+                        tag_id: string | null;
+                        /** @description The first email it sends */
+                        template_id: string | null;
+                        /** @description The waiting before its first email */
+                        delay_seconds: number;
+                        /** @description Checked when a subscriber enters */
+                        conditions: {
+                            /**
+                             * @description all = AND, any = OR
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            conditions: ({
+                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                field: string;
+                                /** @enum {string} */
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                /**
+                                 * @description The value type of a metadata field (default string)
+                                 * @enum {string}
+                                 */
+                                type?: "string" | "number" | "boolean" | "date";
+                                value?: (string | number | boolean) | (string | number | boolean)[];
+                            } | {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: {
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    }[];
+                                })[];
+                            })[];
+                        } | null;
+                        steps: ({
+                            /** @enum {string} */
+                            type: "send_email";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            template_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "delay";
+                            /** @description From 1 minute to 365 days, in seconds */
+                            seconds: number;
+                        } | {
+                            /** @enum {string} */
+                            type: "wait_for_event";
+                            /** @description An event name: letters, digits, _ . : - */
+                            event: string;
+                            /** @description From 1 minute to 365 days, in seconds */
+                            timeout_seconds: number;
+                            /**
+                             * @description What happens when the event does not come in time
+                             * @enum {string}
+                             */
+                            on_timeout: "continue" | "exit";
+                        } | {
+                            /** @enum {string} */
+                            type: "condition";
+                            /** @description A segment filter: nested AND/OR groups over subscriber fields (as in segments) */
+                            filter: {
+                                /**
+                                 * @description all = AND, any = OR
+                                 * @enum {string}
+                                 */
+                                match: "all" | "any";
+                                conditions: ({
+                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    field: string;
+                                    /** @enum {string} */
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    /**
+                                     * @description The value type of a metadata field (default string)
+                                     * @enum {string}
+                                     */
+                                    type?: "string" | "number" | "boolean" | "date";
+                                    value?: (string | number | boolean) | (string | number | boolean)[];
+                                } | {
+                                    /**
+                                     * @description all = AND, any = OR
+                                     * @enum {string}
+                                     */
+                                    match: "all" | "any";
+                                    conditions: ({
+                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        field: string;
+                                        /** @enum {string} */
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        /**
+                                         * @description The value type of a metadata field (default string)
+                                         * @enum {string}
+                                         */
+                                        type?: "string" | "number" | "boolean" | "date";
+                                        value?: (string | number | boolean) | (string | number | boolean)[];
+                                    } | {
+                                        /**
+                                         * @description all = AND, any = OR
+                                         * @enum {string}
+                                         */
+                                        match: "all" | "any";
+                                        conditions: {
+                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            field: string;
+                                            /** @enum {string} */
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            /**
+                                             * @description The value type of a metadata field (default string)
+                                             * @enum {string}
+                                             */
+                                            type?: "string" | "number" | "boolean" | "date";
+                                            value?: (string | number | boolean) | (string | number | boolean)[];
+                                        }[];
+                                    })[];
+                                })[];
+                            };
+                        } | {
+                            /** @enum {string} */
+                            type: "add_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "remove_tag";
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            tag_id: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "exit";
+                        })[];
+                        /** @enum {string} */
+                        reentry: "never" | "after_completion" | "always";
+                        is_active: boolean;
+                        /** @description Changing steps, event or conditions makes a new version; runs in flight stay on theirs */
+                        version: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getTriggerStepCounts: {
+        parameters: {
+            query?: {
+                /** @description Default: the current version */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        version: number;
+                        runs: {
+                            active: number;
+                            completed: number;
+                            exited: number;
+                        };
+                        steps: {
+                            index: number;
+                            type: string;
+                            entered: number;
+                            waiting: number;
+                            completed: number;
+                            exited: number;
+                            exit_reasons: {
+                                [key: string]: number;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listSubscriberAutomationRuns: {
+        parameters: {
+            query?: {
+                /** @description Page size (at most 100) */
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            automation: {
+                                /**
+                                 * Format: uuid
+                                 * @description A UUIDv7 identifier
+                                 */
+                                id: string;
+                                name: string;
+                                version: number;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "completed" | "exited";
+                            exit_reason: string | null;
+                            next_step_at: string | null;
+                            /** Format: date-time */
+                            entered_at: string;
+                            finished_at: string | null;
+                            steps: {
+                                index: number;
+                                type: string;
+                                /** @enum {string} */
+                                status: "waiting" | "completed" | "exited";
+                                reason: string | null;
+                                email_message_id: string | null;
+                                /** Format: date-time */
+                                started_at: string;
+                                finished_at: string | null;
+                            }[];
+                        }[];
+                        /** @description Pass as cursor to get the next page; null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    recordEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Names the subscriber by subscriber_id or email */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description A UUIDv7 identifier
+                     */
+                    subscriber_id?: string;
+                    /** Format: email */
+                    email?: string;
+                    /** @description An event name: letters, digits, _ . : - */
+                    name: string;
+                    /** @description At most 8192 bytes as JSON */
+                    data?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description A second event with the same key is recognized and starts nothing */
+                    idempotency_key?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @description True when the idempotency key was used before: nothing new happened */
+                        duplicate: boolean;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20871,6 +27013,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20893,6 +27039,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20915,6 +27065,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20937,6 +27091,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -20959,6 +27117,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21019,6 +27181,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21041,6 +27207,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21063,6 +27233,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21085,6 +27259,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21107,6 +27285,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21158,6 +27340,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21180,6 +27366,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21202,6 +27392,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21224,6 +27418,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21304,6 +27502,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21326,6 +27528,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21348,6 +27554,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21370,6 +27580,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21419,6 +27633,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21441,6 +27659,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21463,6 +27685,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21485,6 +27711,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21552,6 +27782,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21574,6 +27808,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21596,6 +27834,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21618,6 +27860,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21640,6 +27886,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21683,6 +27933,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21705,6 +27959,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21727,6 +27985,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21749,6 +28011,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21771,6 +28037,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21851,6 +28121,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21873,6 +28147,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21895,6 +28173,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21917,6 +28199,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -21939,6 +28225,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22015,6 +28305,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22037,6 +28331,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22059,6 +28357,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22081,6 +28383,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22103,6 +28409,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22174,6 +28484,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22196,6 +28510,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22218,6 +28536,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22240,6 +28562,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22262,6 +28588,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22318,6 +28648,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22340,6 +28674,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22362,6 +28700,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22384,6 +28726,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22406,6 +28752,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22497,6 +28847,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22519,6 +28873,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22541,6 +28899,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22563,6 +28925,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22585,6 +28951,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22676,6 +29046,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22698,6 +29072,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22720,6 +29098,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22742,6 +29124,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22764,6 +29150,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22821,6 +29211,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22843,6 +29237,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22865,6 +29263,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22887,6 +29289,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22909,6 +29315,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -22992,6 +29402,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23014,6 +29428,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23036,6 +29454,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23058,6 +29480,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23080,6 +29506,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23132,6 +29562,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23154,6 +29588,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23176,6 +29614,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23198,6 +29640,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23220,6 +29666,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23242,6 +29692,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23264,6 +29718,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23309,6 +29767,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23331,6 +29793,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23353,6 +29819,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23375,6 +29845,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23397,6 +29871,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23419,6 +29897,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23529,6 +30011,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23551,6 +30037,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23573,6 +30063,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23622,6 +30116,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23644,6 +30142,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23656,7 +30158,10 @@ export interface operations {
     };
     openUnsubscribeLink: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description manage: open the preference center on the topics (the footer's "Manage preferences" link) rather than on the unsubscribe card */
+                view?: "manage";
+            };
             header?: never;
             path: {
                 token: string;
@@ -23711,6 +30216,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23775,6 +30284,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23810,6 +30323,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23857,6 +30374,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -23879,6 +30400,10 @@ export interface operations {
                                 field?: string;
                                 code: string;
                                 message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
                             } & {
                                 [key: string]: unknown;
                             })[];

@@ -54,6 +54,60 @@ export interface AuditLogs {
   user_agent: string | null;
 }
 
+export interface AutomationRuns {
+  automation_id: string;
+  entered_at: Timestamp;
+  entry_key: string;
+  exit_reason: string | null;
+  finished_at: Timestamp | null;
+  id: string;
+  next_at: Timestamp | null;
+  organization_id: string;
+  status: Generated<string>;
+  step_index: Generated<number>;
+  subscriber_id: string;
+  version_id: string;
+  waiting_for: string | null;
+}
+
+export interface AutomationRunSteps {
+  automation_id: string;
+  email_message_id: string | null;
+  finished_at: Timestamp | null;
+  organization_id: string;
+  reason: string | null;
+  run_id: string;
+  started_at: Timestamp;
+  status: string;
+  step_index: number;
+  type: string;
+  version_id: string;
+}
+
+export interface Automations {
+  conditions: Json | null;
+  created_at: Generated<Timestamp>;
+  id: string;
+  is_active: Generated<boolean>;
+  name: string;
+  organization_id: string;
+  reentry: Generated<string>;
+  trigger_event: string;
+  trigger_event_name: string | null;
+  trigger_tag_id: string | null;
+  updated_at: Generated<Timestamp>;
+  version: Generated<number>;
+}
+
+export interface AutomationVersions {
+  automation_id: string;
+  created_at: Generated<Timestamp>;
+  id: string;
+  organization_id: string;
+  steps: Json;
+  version: number;
+}
+
 export interface CampaignCounters {
   bounced: Generated<Int8>;
   campaign_id: string;
@@ -115,6 +169,15 @@ export interface CampaignSkipCounters {
   shard: number;
 }
 
+export interface CustomEvents {
+  created_at: Generated<Timestamp>;
+  id: string;
+  idempotency_key: string | null;
+  name: string;
+  organization_id: string;
+  subscriber_id: string;
+}
+
 export interface DevMailbox {
   created_at: Generated<Timestamp>;
   from_address: string;
@@ -145,6 +208,7 @@ export interface Domains {
 
 export interface EmailMessages {
   attempts: Generated<number>;
+  automation_id: string | null;
   bounced_at: Timestamp | null;
   campaign_id: string | null;
   category: string;
@@ -516,10 +580,15 @@ export interface WebhookEndpoints {
 export interface DB {
   api_keys: ApiKeys;
   audit_logs: AuditLogs;
+  automation_run_steps: AutomationRunSteps;
+  automation_runs: AutomationRuns;
+  automation_versions: AutomationVersions;
+  automations: Automations;
   campaign_counters: CampaignCounters;
   campaign_recipients: CampaignRecipients;
   campaign_skip_counters: CampaignSkipCounters;
   campaigns: Campaigns;
+  custom_events: CustomEvents;
   dev_mailbox: DevMailbox;
   domains: Domains;
   email_messages: EmailMessages;

@@ -94,6 +94,17 @@ export const JOBS = {
     jobId: (p) => `webhook-batch-${p.delivery_ids[0]}`,
     options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
   }),
+  /**
+   * Runs the automation steps that are due, in batches (FOR UPDATE SKIP LOCKED), until none is left.
+   * Enqueued by cron every minute (the sweep: due steps are found in PostgreSQL whatever Redis lost) and
+   * by the outbox relay when subscribers entered an automation.
+   */
+  'automations.run': define({
+    queue: 'sync',
+    payload: Type.Object({ tick: Type.String({ pattern: '^[0-9A-Za-z_-]{1,60}$' }) }),
+    jobId: (p) => `automations-run-${p.tick}`,
+    options: { ...KEEP, attempts: 5, backoff: { type: 'exponential', delay: 5000 } },
+  }),
   /** Re-enqueues webhook deliveries that are due but whose job was lost. */
   'webhooks.sweep': define({
     queue: 'webhook',

@@ -65,3 +65,19 @@ export function createTokenSigner(secrets: readonly string[], now: () => number 
 }
 
 export type TokenSigner = ReturnType<typeof createTokenSigner>;
+
+/**
+ * The organization a token CLAIMS to belong to, without checking its signature: only for choosing
+ * which organization's "send me a new link" form a broken link shows. Never grants anything: that form
+ * emails a link only to an address already subscribed there, and answers the same either way.
+ */
+export function claimedOrganization(token: string): string | null {
+  const body = typeof token === 'string' && token.length <= 2048 ? token.split('.')[0] : undefined;
+  if (!body) return null;
+  try {
+    const wire = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Partial<WireClaims>;
+    return typeof wire.o === 'string' && /^[0-9a-f-]{36}$/i.test(wire.o) ? wire.o : null;
+  } catch {
+    return null;
+  }
+}

@@ -15,9 +15,13 @@ const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${t
 
 /**
  * Stable codes for what validators report. Programs branch on `code`; `message` is for people and never
- * repeats the validator's internal wording ("must be equal to constant", "schema is false").
+ * repeats the validator's internal wording ("must be equal to constant", "schema is false"). The bound
+ * (`bound` for lengths and counts, `minimum`, `maximum`) or the `format` comes along, so an app can say it in its own words
+ * and language without parsing the message.
  */
-function describeOne(error: SchemaError): { code: string; message: string } {
+type Described = { code: string; message: string; bound?: unknown; minimum?: unknown; maximum?: unknown; format?: string };
+
+function describeOne(error: SchemaError): Described {
   const p = (error.params ?? {}) as Record<string, unknown>;
   const limit = p.limit;
   switch (error.keyword) {
@@ -26,17 +30,17 @@ function describeOne(error: SchemaError): { code: string; message: string } {
     // A `false` schema (Ajv: "false schema", TypeBox: "boolean") is what forbids an unknown property.
     case 'false schema': case 'boolean': return { code: 'not_allowed', message: 'is not a known field' };
     case 'not': return { code: 'not_allowed', message: 'is not allowed here' };
-    case 'maxLength': return { code: 'too_long', message: `must be at most ${plural(limit, 'character')}` };
-    case 'minLength': return { code: 'too_short', message: limit === 1 ? 'must not be empty' : `must be at least ${plural(limit, 'character')}` };
-    case 'maxItems': return { code: 'too_many', message: `must have at most ${plural(limit, 'item')}` };
-    case 'minItems': return { code: 'too_few', message: `must have at least ${plural(limit, 'item')}` };
-    case 'maxProperties': return { code: 'too_many', message: `must have at most ${plural(limit, 'field')}` };
-    case 'minProperties': return { code: 'too_few', message: `must have at least ${plural(limit, 'field')}` };
-    case 'maximum': return { code: 'out_of_range', message: `must be at most ${String(limit)}` };
-    case 'minimum': return { code: 'out_of_range', message: `must be at least ${String(limit)}` };
+    case 'maxLength': return { code: 'too_long', message: `must be at most ${plural(limit, 'character')}`, bound: limit };
+    case 'minLength': return { code: 'too_short', message: limit === 1 ? 'must not be empty' : `must be at least ${plural(limit, 'character')}`, bound: limit };
+    case 'maxItems': return { code: 'too_many', message: `must have at most ${plural(limit, 'item')}`, bound: limit };
+    case 'minItems': return { code: 'too_few', message: `must have at least ${plural(limit, 'item')}`, bound: limit };
+    case 'maxProperties': return { code: 'too_many', message: `must have at most ${plural(limit, 'field')}`, bound: limit };
+    case 'minProperties': return { code: 'too_few', message: `must have at least ${plural(limit, 'field')}`, bound: limit };
+    case 'maximum': return { code: 'out_of_range', message: `must be at most ${String(limit)}`, maximum: limit };
+    case 'minimum': return { code: 'out_of_range', message: `must be at least ${String(limit)}`, minimum: limit };
     case 'exclusiveMaximum': return { code: 'out_of_range', message: `must be less than ${String(limit)}` };
     case 'exclusiveMinimum': return { code: 'out_of_range', message: `must be greater than ${String(limit)}` };
-    case 'format': return { code: 'invalid_format', message: `must be ${FORMAT_NAMES[String(p.format)] ?? 'in the documented format'}` };
+    case 'format': return { code: 'invalid_format', message: `must be ${FORMAT_NAMES[String(p.format)] ?? 'in the documented format'}`, format: String(p.format) };
     case 'pattern': return { code: 'invalid_format', message: 'is not in the documented format' };
     case 'uniqueItems': return { code: 'duplicate', message: 'must not contain the same item twice' };
     case 'type': return { code: 'invalid_type', message: `must be ${article(String(p.type))}` };
@@ -49,7 +53,7 @@ function describeOne(error: SchemaError): { code: string; message: string } {
  * errors are merged into one message ("must be one of: …", "must be a string or null"), and a specific
  * complaint (too long, wrong format) wins over "wrong type for the other branch".
  */
-function describeField(errors: SchemaError[]): { code: string; message: string } {
+function describeField(errors: SchemaError[]): Described {
   const specific = errors.find((e) => !['type', 'const', 'enum'].includes(e.keyword));
   if (specific) return describeOne(specific);
   const allowed = errors.flatMap((e) => {

@@ -17,13 +17,18 @@ export const NextCursor = Type.Union([Type.String(), Type.Null()], { description
 /**
  * One problem of a request: `field` (dotted path, e.g. subscribers.3.email), `code` (stable: required,
  * not_allowed, too_long, too_short, too_many, too_few, invalid_type, invalid_format, invalid_value,
- * invalid_characters, out_of_range, duplicate, an operation's own, or invalid), `message` (for people).
+ * invalid_characters, out_of_range, duplicate, an operation's own, or invalid), `message` (for people),
+ * and for bounds and formats `bound` (a length or count) / `minimum` / `maximum` / `format`, so apps can word it themselves.
  * Inlined wherever ErrorResponse is, so kept without descriptions; the API reference documents it.
  */
 export const ErrorDetailSchema = Type.Object({
   field: Type.Optional(Type.String()),
   code: Type.String(),
   message: Type.String(),
+  bound: Type.Optional(Type.Number()),
+  minimum: Type.Optional(Type.Number()),
+  maximum: Type.Optional(Type.Number()),
+  format: Type.Optional(Type.String()),
 }, { additionalProperties: true });
 
 export const ErrorResponse = Type.Object(

@@ -38,6 +38,7 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
         { name: 'templates', description: 'Email templates: MJML with Liquid variables, previews' },
         { name: 'emails', description: 'Sending transactional email and reading what was sent' },
         { name: 'suppressions', description: 'Addresses that receive no email at all' },
+        { name: 'automations', description: 'Welcome mails and drip sequences started by subscriber events or custom events from your app' },
         { name: 'imports', description: 'CSV imports of subscribers (streamed upload, dry run, progress, errors file) and streamed exports' },
         { name: 'preference-center', description: "The subscriber's own page, reached with a signed link from any email" },
         { name: 'public', description: 'Website forms: subscribe with double opt-in, confirm' },

@@ -286,7 +286,7 @@ describe('the admin dashboard, as the owner', SLOW, () => {
       return page.getByRole('button', { name: /Hi Grace/ }).count();
     }, { timeout: 20_000, interval: 500 }).toBeGreaterThan(0);
     await page.getByRole('button', { name: /Hi Grace/ }).first().click();
-    const message = page.locator('iframe[title="Message: Hi Grace"]');
+    const message = page.locator('iframe[title="Message: [Test] Hi Grace"]');
     expect(await message.getAttribute('sandbox')).toBe('');
     expect(await message.getAttribute('srcdoc')).toContain('Fresh words from the editor.');
     // The headers a provider would get are shown, and markup namespaces are not listed as links.
@@ -375,10 +375,13 @@ describe('an invited viewer', SLOW, () => {
     viewer = await viewerContext.newPage();
     await viewer.goto(link);
     await heading(viewer, 'Join an organization');
+    // The page names the organization, the role and who sent the invitation before anything is accepted.
+    await viewer.getByText(/invited you to join Admin E2E as a viewer/).waitFor();
+    await viewer.getByText(new RegExp(OWNER.replace('.', '\\.'))).first().waitFor();
     await capture(viewer, '22-invitation-accept');
     await viewer.getByRole('button', { name: 'Accept invitation' }).click();
     await heading(viewer, 'Overview');
-    await viewer.getByText('viewer', { exact: true }).first().waitFor();
+    await viewer.getByText('Viewer', { exact: true }).first().waitFor();
   });
 
   it('sees every page without a single write action, and the API refuses writes anyway', async () => {

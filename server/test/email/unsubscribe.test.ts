@@ -55,12 +55,17 @@ describe('one-click unsubscribe (RFC 8058)', () => {
     expect((await ctx.app.inject({ method: 'POST', url: other.path })).statusCode).toBe(200);
   });
 
-  it('does nothing on GET but redirect to the preference center with a fresh preference token', async () => {
+  it('does nothing on GET but redirect to the preference center, opened on the unsubscribe card, with a fresh preference token', async () => {
     const { id, path } = await subscriberWithLink('scanner@example.com');
     const res = await ctx.app.inject({ method: 'GET', url: path });
     expect(res.statusCode).toBe(302);
     const location = new URL(res.headers.location as string);
     expect(`${location.origin}${location.pathname}`).toBe('https://prefs.example.com/');
+    expect(location.searchParams.get('view')).toBe('unsubscribe');
+    // The footer's "Manage preferences" link opens the topics instead.
+    const manage = new URL((await ctx.app.inject({ method: 'GET', url: `${path}?view=manage` })).headers.location as string);
+    expect(manage.searchParams.get('view')).toBeNull();
+    expect(manage.searchParams.get('token')).toBeTruthy();
     const claims = ctx.container.tokens.verify(location.searchParams.get('token')!, 'pref');
     expect(claims).toMatchObject({ organizationId: orgId, subjectId: id });
     expect(claims.expiresAt).toBeGreaterThan(Date.now() / 1000);
@@ -74,8 +79,18 @@ describe('one-click unsubscribe (RFC 8058)', () => {
     expect((await oneClick(`/u/${body}.${'A'.repeat(43)}`)).statusCode).toBe(401);
     const pref = ctx.container.tokens.sign({ purpose: 'pref', organizationId: orgId, subjectId: crypto.randomUUID(), expiresAt: Math.floor(Date.now() / 1000) + 60 });
     expect((await oneClick(`/u/${pref}`)).json().error.code).toBe('invalid_token');
+    // A tampered link ends on the "send me a new link" form of the organization it names.
+    const slug = (await ctx.container.db.selectFrom('organizations').select('slug').where('id', '=', orgId).executeTakeFirstOrThrow()).slug;
     const res = await ctx.app.inject({ method: 'GET', url: `/u/${body}.${'A'.repeat(43)}` });
-    expect(res.headers.location).toBe('https://prefs.example.com/?error=invalid_link');
+    expect(res.headers.location).toBe(`https://prefs.example.com/?error=invalid_link&org=${slug}`);
+  });
+
+  it('sends a link cut short or mangled by a mail client to a page, never to a JSON error', async () => {
+    for (const broken of ['/u/abc', '/u/not%20a%20token', `/u/${'x'.repeat(1000)}`, '/u/a.b.c']) {
+      const res = await ctx.app.inject({ method: 'GET', url: broken });
+      expect(res.statusCode, broken).toBe(302);
+      expect(res.headers.location, broken).toBe('https://prefs.example.com/?error=invalid_link');
+    }
   });
 
   it('answers 200 for a subscriber deleted since the email went out', async () => {

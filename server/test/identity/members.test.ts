@@ -56,6 +56,20 @@ describe('invitations', () => {
     expect(listed.map((i: { id: string }) => i.id)).toContain(created.json().id);
   });
 
+  it('tells the link\'s holder what the invitation is for (organization, role, inviter) before anything is accepted', async () => {
+    await asAdmin('POST', '/api/v1/invitations', { email: 'curious@example.com', role: 'admin' });
+    const token = await tokenFromMail(ctx, 'curious@example.com', '/invitations/accept');
+    const details = await ctx.app.inject({ method: 'POST', url: '/api/v1/invitations/details', headers: appHeaders(ctx), payload: { token } });
+    expect(details.statusCode, details.body).toBe(200);
+    expect(details.json()).toMatchObject({ organization: { name: 'Team Org' }, role: 'admin', email: 'curious@example.com', invited_by: { email: admin.email }, status: 'pending' });
+    expect(details.body).not.toContain(org.id);
+    // Reading it joins nobody; a made-up token learns nothing.
+    expect(await memberOf('curious@example.com')).toBeUndefined();
+    const forged = await ctx.app.inject({ method: 'POST', url: '/api/v1/invitations/details', headers: appHeaders(ctx), payload: { token: token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) } });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json().error.code).toBe('invalid_token');
+  });
+
   it('resends with a new link (the old one stops working) and a fresh expiry', async () => {
     const { id } = (await asAdmin('POST', '/api/v1/invitations', { email: 'resend@example.com', role: 'admin' })).json();
     const oldToken = await tokenFromMail(ctx, 'resend@example.com', '/invitations/accept');

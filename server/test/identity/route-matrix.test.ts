@@ -32,6 +32,7 @@ interface Fixtures {
   importId: string;
   segmentId: string;
   campaignId: string;
+  triggerId: string;
 }
 
 interface Sample {
@@ -126,6 +127,7 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/invitations/:id/resend': { params: (fx) => ({ id: fx.invitationId }) },
   'DELETE /api/v1/invitations/:id': { params: (fx) => ({ id: fx.invitationId }) },
   'POST /api/v1/invitations/accept': { public: 'the invitation token is the credential (CSRF-checked)' },
+  'POST /api/v1/invitations/details': { public: 'the invitation token is the credential (CSRF-checked); reads only' },
 
   'GET /api/v1/platform/organizations': {},
   'POST /api/v1/platform/organizations/:id/suspend': { params: (fx) => ({ id: fx.organizationId }) },
@@ -137,6 +139,7 @@ const SAMPLES: Record<string, Sample> = {
   'PATCH /api/v1/templates/:id': { params: (fx) => ({ id: fx.templateId }), body: () => ({ subject: 'Changed' }) },
   'DELETE /api/v1/templates/:id': { params: (fx) => ({ id: fx.templateId }) },
   'POST /api/v1/templates/:id/preview': { params: (fx) => ({ id: fx.templateId }), body: () => ({}) },
+  'POST /api/v1/templates/:id/test': { params: (fx) => ({ id: fx.templateId }), body: () => ({}) },
   'POST /api/v1/emails/send': { body: () => ({ template_slug: 'matrix-template', to: 'matrix@example.com' }) },
   'GET /api/v1/emails/:id': { params: (fx) => ({ id: fx.emailMessageId }) },
   'GET /api/v1/emails': {},
@@ -173,6 +176,16 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/segments/:id/count': { params: (fx) => ({ id: fx.segmentId }) },
   'GET /api/v1/segments/:id/members': { params: (fx) => ({ id: fx.segmentId }) },
 
+  'GET /api/v1/triggers': {},
+  'POST /api/v1/triggers': { body: (fx) => ({ name: 'Matrix automation', event: 'subscriber.created', steps: [{ type: 'add_tag', tag_id: fx.tagId }] }) },
+  'GET /api/v1/triggers/:id': { params: (fx) => ({ id: fx.triggerId }) },
+  'PATCH /api/v1/triggers/:id': { params: (fx) => ({ id: fx.triggerId }), body: () => ({ name: 'Renamed' }) },
+  'DELETE /api/v1/triggers/:id': { params: (fx) => ({ id: fx.triggerId }) },
+  'POST /api/v1/triggers/:id/activate': { params: (fx) => ({ id: fx.triggerId }) },
+  'POST /api/v1/triggers/:id/pause': { params: (fx) => ({ id: fx.triggerId }) },
+  'GET /api/v1/triggers/:id/steps': { params: (fx) => ({ id: fx.triggerId }) },
+  'GET /api/v1/subscribers/:id/automation-runs': { params: id },
+  'POST /api/v1/events': { body: (fx) => ({ subscriber_id: fx.subscriberId, name: 'matrix_event', data: { plan: 'pro' } }) },
   'GET /api/v1/campaigns': {},
   'POST /api/v1/campaigns': { body: (fx) => ({ name: 'Matrix campaign', template_id: fx.templateId, tag_filter: { include_tags: [fx.tagId] } }) },
   'GET /api/v1/campaigns/:id': { params: (fx) => ({ id: fx.campaignId }) },
@@ -260,13 +273,14 @@ beforeAll(async () => {
     { name: 'matrix.csv', stream: Readable.from(['email\nmatrix-import@example.com\n']), truncated: () => false });
   const segment = (await call('POST', '/api/v1/segments', { name: 'Matrix', filter: { match: 'all', conditions: [{ field: 'tags', op: 'any', value: [tag.id] }] } })).json();
   const campaign = (await call('POST', '/api/v1/campaigns', { name: 'Matrix', template_id: template.id, tag_filter: { include_tags: [tag.id] } })).json();
+  const trigger = (await call('POST', '/api/v1/triggers', { name: 'Matrix', event: 'subscriber.created', steps: [{ type: 'add_tag', tag_id: tag.id }] })).json();
   fx = {
     organizationId: a.id, subscriberId: subscriber.id, subscriberEmail: 'matrix@example.com', tagId: tag.id, tagName: tag.name,
     apiKeyId: extraKey.id, memberId: members.find((m) => m.user.id === member.userId)!.id, invitationId: invitation.id, sessionId: ownerA.sessionId,
     templateId: template.id, emailMessageId: email.id, domainId: domain!.id, suppressionId: suppression.id,
     webhookId: webhook.id, webhookDeliveryId: webhookDelivery.id,
     importId: upload.id,
-    segmentId: segment.id, campaignId: campaign.id,
+    segmentId: segment.id, campaignId: campaign.id, triggerId: trigger.id,
   };
 });
 afterAll(async () => {

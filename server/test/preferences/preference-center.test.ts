@@ -146,6 +146,16 @@ describe('unsubscribing from everything', () => {
     expect(statusRow).toMatchObject({ source: 'preference_center', details: { from: 'active', to: 'unsubscribed' } });
   });
 
+  it('keeps the reason the person gave, from a fixed list, in the consent history', async () => {
+    const { id, token } = await subscriberWithLink({ email: 'reason@example.com', tags: ['weekly-digest'] });
+    expect((await call('POST', '/unsubscribe-all?reason=made-up', token)).statusCode).toBe(422);
+    const res = await call('POST', '/unsubscribe-all?reason=too_many', token);
+    expect(res.statusCode).toBe(200);
+    const rows = await history(ctx, id);
+    expect(rows.find((h) => h.action === 'status_changed')).toMatchObject({ details: { from: 'active', to: 'unsubscribed', reason: 'too_many' } });
+    expect(rows.find((h) => h.action === 'tag_unsubscribed')).toMatchObject({ details: { reason: 'too_many' } });
+  });
+
   it('can be undone on the same link, restoring the topics and the status', async () => {
     const { id, token } = await subscriberWithLink({ email: 'undo@example.com', tags: ['weekly-digest', 'product-updates'] });
     const { undo_token: undoToken } = (await call('POST', '/unsubscribe-all', token)).json();

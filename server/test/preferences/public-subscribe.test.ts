@@ -68,6 +68,8 @@ describe('signing up from a website form (double opt-in)', () => {
     expect((row.details as { wording: string }).wording).toBe('Yes, I want to receive emails from Acme about the topics I chose. I can unsubscribe at any time with the link in every email.');
     expect(row.created_at).toBeInstanceOf(Date);
     expect((await outbox(ctx, subscriber.id)).map((e) => e.type)).toContain('subscriber.updated');
+    // Automations can start on the confirmation itself.
+    expect((await outbox(ctx, subscriber.id)).map((e) => e.type)).toContain('subscriber.confirmed');
     // A confirmation link works once.
     const again = await confirm(token);
     expect(again.statusCode).toBe(409);

@@ -74,7 +74,7 @@ describe('a link that does not work', () => {
     const token = ctx.container.tokens.sign({ purpose: 'pref', organizationId: org.id, subjectId: id, expiresAt: Math.floor(Date.now() / 1000) - 1 });
     const res = await view(token);
     expect(res.statusCode).toBe(401);
-    expect(res.json().error).toMatchObject({ code: 'token_expired', details: [{ field: 'token', organization: org.slug }] });
+    expect(res.json().error).toMatchObject({ code: 'token_expired', details: [{ field: 'token', organization: org.slug, organization_name: expect.any(String) }] });
   });
 
   it('is refused when minted for another purpose', async () => {

@@ -64,7 +64,7 @@ async function createDatabaseFromTemplate(adminUrl: string, template: string, na
  */
 export async function createTestContext(
   overrides: Record<string, string> = {},
-  options: { logger?: Logger; errors?: ErrorReporter; metrics?: ApiMetrics } = {},
+  options: { logger?: Logger; errors?: ErrorReporter; metrics?: ApiMetrics; now?: () => Date } = {},
 ): Promise<TestContext> {
   const adminUrl = inject('adminDatabaseUrl');
   const suffix = randomBytes(6).toString('hex');
@@ -80,7 +80,7 @@ export async function createTestContext(
     LOG_LEVEL: 'silent',
     ...overrides,
   });
-  const container = createContainer(config, { processName: 'test', ...(options.logger ? { logger: options.logger } : {}), ...(options.errors ? { errors: options.errors } : {}) });
+  const container = createContainer(config, { processName: 'test', ...(options.logger ? { logger: options.logger } : {}), ...(options.errors ? { errors: options.errors } : {}), ...(options.now ? { now: options.now } : {}) });
   const app = await buildApp(container, options.metrics ? { metrics: options.metrics } : {});
   await app.ready();
 

@@ -11,25 +11,29 @@ import { PreferencesPage } from './pages/PreferencesPage';
 import { RequestLinkPage } from './pages/RequestLinkPage';
 
 export type Route =
-  | { page: 'preferences'; token: string; organization: string | null }
+  | { page: 'preferences'; token: string; organization: string | null; unsubscribeFirst?: boolean }
   | { page: 'confirm'; token: string }
-  | { page: 'request-link'; organization: string | null };
+  | { page: 'request-link'; organization: string | null; problem?: 'invalid' | 'missing' };
 
-/** Reads the page from the URL: /confirm?token= confirms, ?token= manages, anything else asks for a link. */
+/**
+ * Reads the page from the URL: /confirm?token= confirms, ?token= manages (`view=unsubscribe`, from an
+ * email's unsubscribe link, leads with the unsubscribe card), anything else asks for a link
+ * (`error=invalid_link` when a broken link brought the person here).
+ */
 export function routeOf(location: { pathname: string; search: string }): Route {
   const params = new URLSearchParams(location.search);
   const token = params.get('token');
   const organization = params.get('org');
   if (location.pathname.replace(/\/+$/, '').endsWith('/confirm') && token) return { page: 'confirm', token };
-  if (token) return { page: 'preferences', token, organization };
-  return { page: 'request-link', organization };
+  if (token) return { page: 'preferences', token, organization, unsubscribeFirst: params.get('view') === 'unsubscribe' };
+  return { page: 'request-link', organization, problem: params.get('error') === 'invalid_link' ? 'invalid' : 'missing' };
 }
 
 type ViewResult = Awaited<ReturnType<typeof loadView>>;
 type State =
   | { kind: 'loading' }
   | { kind: 'ready'; view: PreferenceView }
-  | { kind: 'link-problem'; problem: 'expired' | 'invalid'; organization: string | null }
+  | { kind: 'link-problem'; problem: 'expired' | 'invalid'; organization: string | null; organizationName?: string | null }
   | { kind: 'failed' }
   | { kind: 'deleted'; view: PreferenceView };
 
@@ -52,7 +56,10 @@ export function App(props: { route: Route; initialView?: Promise<ViewResult> | n
       if (data) return setState({ kind: 'ready', view: data });
       const code = errorCode(error);
       if (code === 'token_expired' || code === 'invalid_token') {
-        return setState({ kind: 'link-problem', problem: code === 'token_expired' ? 'expired' : 'invalid', organization: errorDetail(error, 'organization') ?? route.organization });
+        return setState({
+          kind: 'link-problem', problem: code === 'token_expired' ? 'expired' : 'invalid',
+          organization: errorDetail(error, 'organization') ?? route.organization, organizationName: errorDetail(error, 'organization_name') ?? null,
+        });
       }
       setState({ kind: 'failed' });
     });
@@ -78,9 +85,9 @@ export function App(props: { route: Route; initialView?: Promise<ViewResult> | n
   const t = ui.t;
   let page;
   if (route.page === 'confirm') page = <ConfirmPage token={route.token} />;
-  else if (route.page === 'request-link') page = <RequestLinkPage problem="missing" organization={route.organization} />;
+  else if (route.page === 'request-link') page = <RequestLinkPage problem={route.problem ?? 'missing'} organization={route.organization} />;
   else if (state.kind === 'loading') page = <Frame title={t.title}><p role="status">{t.loading}</p></Frame>;
-  else if (state.kind === 'link-problem') page = <RequestLinkPage problem={state.problem} organization={state.organization} />;
+  else if (state.kind === 'link-problem') page = <RequestLinkPage problem={state.problem} organization={state.organization} organizationName={state.organizationName ?? null} />;
   else if (state.kind === 'failed') {
     page = (
       <Frame title={t.title}>
@@ -92,7 +99,14 @@ export function App(props: { route: Route; initialView?: Promise<ViewResult> | n
     page = <Frame title={t.deletedTitle} organization={state.view.organization} focusTitle><p>{t.deletedBody}</p></Frame>;
   } else {
     const { view } = state;
-    page = <PreferencesPage token={route.token} view={view} onDeleted={() => setState({ kind: 'deleted', view })} />;
+    page = (
+      <PreferencesPage
+        token={route.token} view={view} unsubscribeFirst={route.unsubscribeFirst}
+        onDeleted={() => setState({ kind: 'deleted', view })}
+        // A link that expires while the page is open ends on the new-link form, naming the organization.
+        onLinkExpired={() => setState({ kind: 'link-problem', problem: 'expired', organization: view.organization.slug, organizationName: view.organization.name })}
+      />
+    );
   }
   return <UiContext.Provider value={ui}>{page}</UiContext.Provider>;
 }

@@ -65,6 +65,18 @@ const en = {
   managePreferences: 'Manage your preferences',
   confirmExpired: 'This confirmation link has expired. Please sign up again.',
   confirmInvalid: 'This confirmation link does not work. Please sign up again.',
+  unsubscribeHeading: 'Unsubscribe',
+  unsubscribeLead: (org: string) => `Stop all emails from ${org} with one click. You can come back at any time.`,
+  reasonLegend: 'Why are you leaving? (optional)',
+  reasons: { too_many: 'Too many emails', not_relevant: 'Not relevant to me', never_signed_up: 'I never signed up', other: 'Another reason' },
+  orChooseTopics: 'Or keep only the topics you want',
+  orChooseTopicsHint: 'Switch off what you no longer want; the rest keeps coming.',
+  unsubscribedAllFrom: (org: string) => `Done: you will get no more emails from ${org}.`,
+  formerTopics: 'You were subscribed to these topics; they stay off while you are unsubscribed.',
+  saveFailedExpired: 'Not saved: this link has expired. Ask for a new one below.',
+  saveFailedTooMany: 'Not saved: too many changes in a short time. Wait a moment, then try again.',
+  saveFailedOffline: 'Not saved: the connection failed. Check it and switch again.',
+  requestFor: (org: string) => `For emails from ${org}.`,
 };
 
 export type Messages = typeof en;
@@ -130,6 +142,18 @@ const de: Messages = {
   managePreferences: 'Einstellungen verwalten',
   confirmExpired: 'Dieser Bestätigungslink ist abgelaufen. Bitte melden Sie sich erneut an.',
   confirmInvalid: 'Dieser Bestätigungslink funktioniert nicht. Bitte melden Sie sich erneut an.',
+  unsubscribeHeading: 'Abmelden',
+  unsubscribeLead: (org) => `Mit einem Klick keine E-Mails mehr von ${org}. Sie können jederzeit zurückkommen.`,
+  reasonLegend: 'Warum melden Sie sich ab? (freiwillig)',
+  reasons: { too_many: 'Zu viele E-Mails', not_relevant: 'Nicht relevant für mich', never_signed_up: 'Ich habe mich nie angemeldet', other: 'Ein anderer Grund' },
+  orChooseTopics: 'Oder behalten Sie nur die Themen, die Sie wollen',
+  orChooseTopicsHint: 'Schalten Sie ab, was Sie nicht mehr möchten; der Rest kommt weiter.',
+  unsubscribedAllFrom: (org) => `Erledigt: Sie erhalten keine E-Mails mehr von ${org}.`,
+  formerTopics: 'Diese Themen hatten Sie abonniert; solange Sie abgemeldet sind, bleiben sie aus.',
+  saveFailedExpired: 'Nicht gespeichert: Dieser Link ist abgelaufen. Fordern Sie unten einen neuen an.',
+  saveFailedTooMany: 'Nicht gespeichert: zu viele Änderungen in kurzer Zeit. Bitte kurz warten und erneut versuchen.',
+  saveFailedOffline: 'Nicht gespeichert: Die Verbindung ist fehlgeschlagen. Bitte prüfen und erneut umschalten.',
+  requestFor: (org) => `Für E-Mails von ${org}.`,
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, de };

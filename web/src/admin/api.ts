@@ -1,4 +1,5 @@
 import { createApiClient, type ApiError, type paths } from '@shared/api/client';
+import { describeFieldProblem, describeRequestProblem, fieldSentences, type FieldProblem } from '@shared/api/problems';
 
 const ORGANIZATION_KEY = 'sf.admin.organization';
 
@@ -28,7 +29,7 @@ export const api = createApiClient({ baseUrl: import.meta.env.VITE_API_URL ?? ''
 export class ApiRequestError extends Error {
   readonly status: number;
   readonly code: string;
-  readonly details: { field?: string; message: string }[];
+  readonly details: FieldProblem[];
   readonly requestId: string | null;
 
   constructor(status: number, body: Partial<ApiError> | undefined) {
@@ -36,7 +37,7 @@ export class ApiRequestError extends Error {
     this.name = 'ApiRequestError';
     this.status = status;
     this.code = body?.error?.code ?? 'http_error';
-    this.details = body?.error?.details ?? [];
+    this.details = (body?.error?.details ?? []) as FieldProblem[];
     this.requestId = body?.error?.request_id ?? null;
   }
 }
@@ -50,22 +51,38 @@ export async function unwrap<D>(call: Promise<Result<D>>): Promise<D> {
   return data as D;
 }
 
-/** Field name → message, from a 422's details (e.g. "email", "texts.en.title"). */
+/**
+ * Field name → sentence, from a 422's details (e.g. "email", "texts.en.title"): the dashboard's own
+ * words for each problem code, never the API's or a validator's wording.
+ */
 export function fieldErrors(error: unknown): Record<string, string> {
   if (!(error instanceof ApiRequestError)) return {};
-  const fields: Record<string, string> = {};
-  for (const detail of error.details) if (detail.field && !fields[detail.field]) fields[detail.field] = detail.message;
-  return fields;
+  return fieldSentences(error.details, 'en');
 }
+
+/** One field problem in the dashboard's words (for lists of problems, e.g. a failed preview). */
+export const describeProblem = (detail: FieldProblem): string => describeFieldProblem(detail, 'en');
 
 /** A sentence for a toast or an error panel. */
 export function describeError(error: unknown): string {
   if (error instanceof ApiRequestError) {
-    if (error.status === 403 && error.code === 'insufficient_role') return 'Your role in this organization does not allow this.';
-    return error.message;
+    // A validation error that names no field of the form still says which field and what is wrong.
+    if (error.code === 'validation_error' && error.details.length > 0) {
+      const first = error.details[0]!;
+      return `${first.field ? `${humanField(first.field)}: ` : ''}${describeFieldProblem(first, 'en')}`;
+    }
+    return describeRequestProblem(error.code, 'en') ?? error.message;
   }
   if (error instanceof TypeError) return 'The server could not be reached. Check your connection and try again.';
   return error instanceof Error ? error.message : 'Something went wrong.';
+}
+
+/** "texts.en.title" → "Texts › en › title", "first_name" → "First name". */
+function humanField(field: string): string {
+  return field.split('.').map((part, index) => {
+    const words = part.replace(/_/g, ' ');
+    return index === 0 ? words.charAt(0).toUpperCase() + words.slice(1) : words;
+  }).join(' › ');
 }
 
 /** A fresh Idempotency-Key for a create or send, so a double click or a retry never creates twice. */
@@ -86,6 +103,8 @@ export type EmailLogEntry = ResponseOf<'/api/v1/emails', 'get'>['items'][number]
 export type Suppression = ResponseOf<'/api/v1/suppressions', 'get'>['items'][number];
 export type SubscriberEmail = ResponseOf<'/api/v1/subscribers/{id}/emails', 'get'>['items'][number];
 export type Template = ResponseOf<'/api/v1/templates/{id}', 'get'>;
+export type Automation = ResponseOf<'/api/v1/triggers/{id}', 'get'>;
+export type AutomationStep = Automation['steps'][number];
 export type ApiKey = ResponseOf<'/api/v1/api-keys', 'get'>['items'][number];
 export type Scope = ApiKey['scopes'][number];
 export type Domain = ResponseOf<'/api/v1/settings/domains/{id}', 'get'>;

@@ -36,6 +36,11 @@ export const keys = {
     list: (o: string, status: string) => [...org(o), 'campaigns', 'list', status] as const,
     detail: (o: string, id: string) => [...org(o), 'campaigns', 'detail', id] as const,
   },
+  automations: {
+    all: (o: string) => [...org(o), 'automations'] as const,
+    detail: (o: string, id: string) => [...org(o), 'automations', 'detail', id] as const,
+    runs: (o: string, subscriberId: string) => [...org(o), 'automations', 'runs', subscriberId] as const,
+  },
   templates: {
     all: (o: string) => [...org(o), 'templates'] as const,
     list: (o: string, status: string) => [...org(o), 'templates', 'list', status] as const,

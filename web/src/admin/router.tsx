@@ -1,4 +1,4 @@
-import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
+import { useEffect, useRef, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
 
 /**
  * A small history-based router: the dashboard needs path matching, links and query parameters, and
@@ -37,7 +37,53 @@ function subscribe(onChange: () => void): () => void {
 
 export const href = (to: string): string => `${BASE}${to.startsWith('/') ? to : `/${to}`}`;
 
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
+/** Pages with unsaved edits: each answers whether leaving now would lose something. */
+const guards = new Set<{ dirty: () => boolean; message: string }>();
+const LEAVE = 'You have unsaved changes. Leave this page and lose them?';
+
+/** Whether the person agrees to leave, when a page holds unsaved edits (asked once). */
+function mayLeave(): boolean {
+  const dirty = [...guards].find((guard) => guard.dirty());
+  return !dirty || window.confirm(dirty.message);
+}
+
+/**
+ * Warns before unsaved edits are lost: on a link or navigation inside the app, the browser's back button,
+ * and closing or reloading the tab. `navigate(to, { force: true })` leaves without asking (after a save).
+ */
+export function useUnsavedChangesGuard(dirty: boolean, message = LEAVE): void {
+  const current = useRef(dirty);
+  current.current = dirty;
+  useEffect(() => {
+    const guard = { dirty: () => current.current, message };
+    guards.add(guard);
+    const beforeUnload = (event: BeforeUnloadEvent) => {
+      if (!current.current) return;
+      event.preventDefault();
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', beforeUnload);
+    return () => {
+      guards.delete(guard);
+      window.removeEventListener('beforeunload', beforeUnload);
+    };
+  }, [message]);
+  useEffect(() => {
+    // Back and forward have already moved when popstate fires: staying means going back to this page.
+    const here = `${window.location.pathname}${window.location.search}`;
+    const onPop = () => {
+      if (!current.current) return;
+      if (!window.confirm(message)) window.history.pushState(null, '', here);
+      else current.current = false;
+      window.dispatchEvent(new Event(CHANGE));
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, [message]);
+}
+
+export function navigate(to: string, options: { replace?: boolean; force?: boolean } = {}): void {
+  if (!options.force && !mayLeave()) return;
   const url = href(to);
   if (options.replace) window.history.replaceState(null, '', url);
   else window.history.pushState(null, '', url);

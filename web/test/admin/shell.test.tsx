@@ -3,7 +3,7 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { ConfirmProvider } from '@shared/ui/Confirm';
 import { ToastProvider } from '@shared/ui/Toasts';
-import { ApiRequestError, api, fieldErrors, unwrap } from '../../src/admin/api';
+import { ApiRequestError, api, describeError, fieldErrors, unwrap } from '../../src/admin/api';
 import { Shell } from '../../src/admin/layout/Shell';
 import { createQueryClient } from '../../src/admin/queryClient';
 import { SessionProvider } from '../../src/admin/session';
@@ -45,12 +45,13 @@ describe('the shell', () => {
 });
 
 describe('API errors', () => {
-  it('become ApiRequestError with the code, the field details and the request id', async () => {
-    answer('GET /api/v1/tags', apiError(422, 'validation_error', [{ field: 'name', message: 'is required' }]));
+  it('become ApiRequestError with the code, the field details (in the dashboard\'s words) and the request id', async () => {
+    answer('GET /api/v1/tags', apiError(422, 'validation_error', [{ field: 'name', code: 'required', message: 'is required' }]));
     const error = await unwrap(api.GET('/api/v1/tags')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiRequestError);
     expect(error).toMatchObject({ status: 422, code: 'validation_error', requestId: 'req' });
-    expect(fieldErrors(error)).toEqual({ name: 'is required' });
+    expect(fieldErrors(error)).toEqual({ name: 'Fill this in.' });
+    expect(describeError(error)).toBe('Name: Fill this in.');
   });
 
   it('of 401 on any query send the app back through "who am I" (the sign-in page when the session ended)', async () => {

@@ -23,6 +23,7 @@ function showAda(role: 'owner' | 'viewer' = 'viewer') {
   answer(`GET /api/v1/subscribers/${ADA.id}`, { status: 200, body: ADA });
   answer(`GET /api/v1/subscribers/${ADA.id}/events`, page([]));
   answer(`GET /api/v1/subscribers/${ADA.id}/notes`, page([]));
+  answer(`GET /api/v1/subscribers/${ADA.id}/automation-runs`, page([]));
   answer('GET /api/v1/tags', page([tag('Weekly digest')]));
   return renderSignedIn(<SubscriberDetailPage params={{ id: ADA.id }} />, { role });
 }

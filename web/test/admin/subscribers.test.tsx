@@ -1,10 +1,10 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { navigate } from '../../src/admin/router';
 import SubscriberFormPage from '../../src/admin/pages/subscribers/SubscriberFormPage';
 import SubscribersPage from '../../src/admin/pages/subscribers/SubscribersPage';
 import { answer, apiError, calls } from '../support/api';
-import { renderSignedIn, subscriber, tag } from './helpers';
+import { ORG_A, renderSignedIn, subscriber, tag } from './helpers';
 
 const page = (items: unknown[], next: string | null = null) => ({ status: 200, body: { items, next_cursor: next } });
 const TAGS = { status: 200, body: { items: [tag('Weekly digest')], next_cursor: null } };
@@ -25,6 +25,26 @@ describe('the subscribers page', () => {
     expect(await screen.findByRole('link', { name: 'person3@example.com' })).toBeTruthy();
     expect(listCalls()[1]!.query).toMatchObject({ cursor: 'CURSOR-2', status: 'active' });
     expect(screen.getByText('Page 2')).toBeTruthy();
+  });
+
+  it('exports what the list shows: the current filters go with the CSV download, with the organization', async () => {
+    window.localStorage.setItem('sf.admin.organization', ORG_A);
+    navigate('/subscribers?status=unsubscribed&tag=weekly-digest');
+    answer('GET /api/v1/tags', TAGS);
+    answer('GET /api/v1/subscribers', page([subscriber(1)]));
+    answer('GET /api/v1/subscribers/export', { status: 200, body: 'id,email' });
+    const createObjectURL = vi.fn(() => 'blob:export');
+    Object.assign(URL, { createObjectURL, revokeObjectURL: vi.fn() });
+    const clicked = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+    renderSignedIn(<SubscribersPage />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Export these as CSV' }));
+    expect(await screen.findByText('Export downloaded.')).toBeTruthy();
+    const call = calls.find((c) => c.path === '/api/v1/subscribers/export')!;
+    expect(call.query).toEqual({ format: 'csv', status: 'unsubscribed', tag: 'weekly-digest' });
+    expect(call.headers['x-organization-id']).toBe(ORG_A);
+    expect(clicked).toHaveBeenCalledOnce();
+    clicked.mockRestore();
+    window.localStorage.removeItem('sf.admin.organization');
   });
 
   it('searches by email after a pause in typing, back on the first page', async () => {
@@ -92,24 +112,41 @@ describe('the subscribers page', () => {
 });
 
 describe('the subscriber form', () => {
-  it('puts each of the API\'s field errors under its field, and a conflict under the email', async () => {
+  it('puts each of the API\'s field problems under its field in the dashboard\'s words, and a conflict under the email', async () => {
     navigate('/subscribers/new');
     answer('GET /api/v1/tags', TAGS);
     answer('POST /api/v1/subscribers',
-      apiError(422, 'validation_error', [{ field: 'email', message: 'must match format "email"' }, { field: 'metadata.plan', message: 'is too long' }]),
+      apiError(422, 'validation_error', [
+        { field: 'email', code: 'invalid_format', format: 'email', message: 'must be an email address' },
+        { field: 'first_name', code: 'too_short', bound: 3, message: 'must NOT have fewer than 3 characters' },
+        { field: 'metadata.plan', code: 'too_long', bound: 10, message: 'must be at most 10 characters' },
+      ]),
       apiError(409, 'subscriber_exists'));
     renderSignedIn(<SubscriberFormPage params={{}} />, { role: 'admin' });
     const email = await screen.findByLabelText('Email address');
-    fireEvent.change(email, { target: { value: 'nope' } });
+    fireEvent.change(email, { target: { value: 'ada@example.com' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
-    expect(await screen.findByText('must match format "email"')).toBeTruthy();
+    expect(await screen.findByText('Enter an email address, like name@example.com.')).toBeTruthy();
     expect(email.getAttribute('aria-invalid')).toBe('true');
-    expect(document.getElementById(email.getAttribute('aria-describedby')!.split(' ').at(-1)!)?.textContent).toBe('must match format "email"');
-    expect(screen.getByText('plan: is too long')).toBeTruthy();
+    expect(document.getElementById(email.getAttribute('aria-describedby')!.split(' ').at(-1)!)?.textContent).toBe('Enter an email address, like name@example.com.');
+    expect(screen.getByText('Use at least 3 characters.')).toBeTruthy();
+    expect(screen.getByText('plan: Use at most 10 characters.')).toBeTruthy();
+    // The validator's wording never reaches the page.
+    expect(document.body.textContent).not.toMatch(/must NOT|must be an email address|must be at most/);
 
     fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
     expect(await screen.findByText('subscriber_exists')).toBeTruthy();
     expect(calls.filter((c) => c.method === 'POST')[0]!.headers['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('says an address that cannot be one in plain words before calling the API', async () => {
+    navigate('/subscribers/new');
+    answer('GET /api/v1/tags', TAGS);
+    renderSignedIn(<SubscriberFormPage params={{}} />, { role: 'admin' });
+    fireEvent.change(await screen.findByLabelText('Email address'), { target: { value: 'not-an-email' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
+    expect(await screen.findByText('Enter an email address, like name@example.com.')).toBeTruthy();
+    expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
   });
 
   it('refuses metadata that is not a JSON object before calling the API', async () => {
@@ -121,5 +158,33 @@ describe('the subscriber form', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Add subscriber' }));
     expect(await screen.findByText(/must be a JSON object/)).toBeTruthy();
     expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
+  });
+});
+
+describe('unsaved changes', () => {
+  it('asks before leaving the subscriber form with edits, stays when told to, and leaves when the form is untouched', async () => {
+    navigate('/subscribers/new');
+    answer('GET /api/v1/tags', TAGS);
+    const { unmount } = renderSignedIn(<SubscriberFormPage params={{}} />, { role: 'admin' });
+    const email = await screen.findByLabelText('Email address');
+    const ask = vi.spyOn(window, 'confirm').mockReturnValue(false);
+    // Untouched: leaving asks nothing.
+    navigate('/subscribers');
+    expect(ask).not.toHaveBeenCalled();
+    navigate('/subscribers/new');
+
+    fireEvent.change(email, { target: { value: 'half-typed@' } });
+    navigate('/tags');
+    expect(ask).toHaveBeenCalledWith('You have unsaved changes. Leave this page and lose them?');
+    expect(window.location.pathname).toBe('/subscribers/new');
+    const unload = new Event('beforeunload', { cancelable: true });
+    window.dispatchEvent(unload);
+    expect(unload.defaultPrevented).toBe(true);
+
+    ask.mockReturnValue(true);
+    navigate('/tags');
+    expect(window.location.pathname).toBe('/tags');
+    ask.mockRestore();
+    unmount();
   });
 });

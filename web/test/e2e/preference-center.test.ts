@@ -170,4 +170,45 @@ describe('the preference center in Chromium', () => {
       await site.close();
     }
   });
+
+  it('opens an email\'s unsubscribe link on a phone with the unsubscribe card in view, and says the outcome beside it', async () => {
+    const { id } = await newSubscriberLink('leaving@example.com', ['weekly-digest', 'events']);
+    const unsubscribeUrl = stack.ctx.container.services.links.unsubscribeUrl(org.id, id);
+    const context = await stack.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(unsubscribeUrl);
+    await page.getByRole('heading', { level: 1, name: 'Unsubscribe' }).waitFor();
+    const card = page.getByRole('region', { name: 'Unsubscribe from all emails' });
+    const button = card.getByRole('button', { name: 'Unsubscribe from all emails' });
+    // The button is on the first screen, above the topics.
+    const box = (await button.boundingBox())!;
+    expect(box.y + box.height).toBeLessThanOrEqual(844);
+    expect(box.y).toBeLessThan((await topic(page, 'Weekly digest').boundingBox())!.y);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(page, 'unsubscribe-card-phone');
+    await expectAccessible(page, 'unsubscribe card');
+
+    await card.getByRole('radio', { name: 'Too many emails' }).check();
+    await button.click();
+    await card.getByText('Done: you will get no more emails from Acme News.').waitFor();
+    const said = (await card.getByText('Done: you will get no more emails from Acme News.').boundingBox())!;
+    expect(said.y + said.height).toBeLessThanOrEqual(844);
+    expect(await topic(page, 'Weekly digest').isChecked()).toBe(false);
+    await screenshot(page, 'unsubscribe-card-done');
+    const subscriber = await adminCall(stack, org.key, 'GET', `/api/v1/subscribers/${id}`);
+    expect(subscriber.status).toBe('unsubscribed');
+    const events = await adminCall(stack, org.key, 'GET', `/api/v1/subscribers/${id}/events`);
+    expect(JSON.stringify(events)).toContain('too_many');
+
+    // A link mangled by a mail client lands on the organization's new-link form, not on JSON.
+    const [, , token] = new URL(unsubscribeUrl).pathname.split('/');
+    await page.goto(`${stack.origin}/u/${token!.slice(0, -6)}`);
+    await page.getByRole('heading', { level: 1, name: 'Get a new link' }).waitFor();
+    await page.getByText(/This link does not work/).waitFor();
+    await page.getByRole('textbox', { name: 'Email address' }).waitFor();
+    await page.goto(`${stack.origin}/u/not-a-token`);
+    await page.getByRole('heading', { level: 1, name: 'Get a new link' }).waitFor();
+    await expectAccessible(page, 'broken unsubscribe link');
+    await context.close();
+  });
 });

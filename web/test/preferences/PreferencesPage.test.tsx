@@ -42,12 +42,25 @@ describe('the preference page', () => {
     expect(calls.at(-1)).toMatchObject({ method: 'PUT', body: { subscribed: true }, query: { token: TOKEN } });
   });
 
-  it('puts a switch back and alerts when saving fails', async () => {
+  it('puts a switch back and says why right under it when saving fails', async () => {
     await renderPage();
-    answer(`PUT /api/v1/preference-center/tags/${DIGEST}`, apiError(500, 'internal_error'));
+    answer(`PUT /api/v1/preference-center/tags/${DIGEST}`, apiError(500, 'internal_error'), apiError(429, 'rate_limited'));
     fireEvent.click(screen.getByRole('switch', { name: 'Weekly digest' }));
-    expect((await screen.findByRole('alert')).textContent).toContain('Your change could not be saved');
+    const note = () => document.getElementById(`topic-${DIGEST}-note`)!;
+    await waitFor(() => expect(note().textContent).toContain('Your change could not be saved'));
+    expect(note().className).toContain('pc-note--alert');
     expect(checked(screen.getByRole('switch', { name: 'Weekly digest' }))).toBe(true);
+    fireEvent.click(screen.getByRole('switch', { name: 'Weekly digest' }));
+    await waitFor(() => expect(note().textContent).toBe('Not saved: too many changes in a short time. Wait a moment, then try again.'));
+  });
+
+  it('ends on the new-link form naming the organization when the link expires while the page is open', async () => {
+    await renderPage();
+    answer(`PUT /api/v1/preference-center/tags/${DIGEST}`, apiError(401, 'token_expired'));
+    fireEvent.click(screen.getByRole('switch', { name: 'Weekly digest' }));
+    await screen.findByRole('heading', { level: 1, name: 'Get a new link' });
+    expect(screen.getByText('For emails from Acme News.')).toBeTruthy();
+    expect(screen.getByLabelText('Email address')).toBeTruthy();
   });
 
   it('uses the organization\'s own texts in the chosen language', async () => {
@@ -62,7 +75,9 @@ describe('the preference page', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Unsubscribe from all emails' }));
     const undo = await screen.findByRole('button', { name: 'Undo' });
     await waitFor(() => expect(document.activeElement).toBe(undo));
-    expect((screen.getByRole('status')).textContent).toContain('You are unsubscribed from all emails.');
+    // The outcome is said next to the button, not at the bottom of the page.
+    const actions = undo.closest('section')!;
+    expect(within(actions as HTMLElement).getByRole('status').textContent).toBe('Done: you will get no more emails from Acme News.');
     expect(checked(screen.getByRole('switch', { name: 'Weekly digest' }))).toBe(false);
     expect((screen.getByRole('switch', { name: 'Weekly digest' }) as HTMLInputElement).disabled).toBe(true);
 
@@ -72,6 +87,14 @@ describe('the preference page', () => {
     expect(await screen.findByText('Done: your subscriptions are back.')).toBeTruthy();
     expect(checked(screen.getByRole('switch', { name: 'Weekly digest' }))).toBe(true);
     expect(calls.find((c) => c.path.endsWith('/undo'))!.body).toEqual({ undo_token: 'undo-token-0123456789' });
+  });
+
+  it('shows the topics of an unsubscribed person as off, saying they stay off while unsubscribed', async () => {
+    const view = preferenceView({ subscriber: { email: 'ada@example.com', first_name: null, status: 'unsubscribed' } });
+    expect(view.tags.some((tag) => tag.is_subscribed)).toBe(true);
+    await renderPage(view);
+    expect(checked(screen.getByRole('switch', { name: 'Weekly digest' }))).toBe(false);
+    expect(screen.getByText(/they stay off while you are unsubscribed/)).toBeTruthy();
   });
 
   it('offers to subscribe again by confirmation email when the person is unsubscribed', async () => {
@@ -131,5 +154,37 @@ describe('the preference page', () => {
     expect((screen.getByRole('heading', { level: 1 })).textContent).toContain('Ihre E-Mail-Einstellungen');
     expect(document.documentElement.lang).toBe('de');
     expect(window.localStorage.getItem('sf-locale')).toBe('de');
+  });
+});
+
+describe('the page an email\'s unsubscribe link opens', () => {
+  async function renderUnsubscribe(view = preferenceView()) {
+    answer('GET /api/v1/preference-center', { status: 200, body: view });
+    render(<App route={{ page: 'preferences', token: TOKEN, organization: null, unsubscribeFirst: true }} />);
+    return screen.findByRole('heading', { level: 1, name: 'Unsubscribe' });
+  }
+
+  it('leads with the unsubscribe card, before the topics, and sends the optional reason', async () => {
+    await renderUnsubscribe();
+    const card = screen.getByRole('region', { name: 'Unsubscribe from all emails' });
+    const button = within(card).getByRole('button', { name: 'Unsubscribe from all emails' });
+    const firstSwitch = screen.getByRole('switch', { name: 'Weekly digest' });
+    expect(button.compareDocumentPosition(firstSwitch) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(within(card).getByText(/Stop all emails from Acme News/)).toBeTruthy();
+    fireEvent.click(within(card).getByRole('radio', { name: 'Too many emails' }));
+    answer('POST /api/v1/preference-center/unsubscribe-all', { status: 200, body: { status: 'unsubscribed', unsubscribed_tags: 1, undo_token: 'undo-token-0123456789', undo_expires_at: new Date(Date.now() + 900_000).toISOString() } });
+    fireEvent.click(button);
+    await within(card).findByRole('button', { name: 'Undo' });
+    expect(within(card).getByRole('status').textContent).toBe('Done: you will get no more emails from Acme News.');
+    expect(calls.at(-1)).toMatchObject({ method: 'POST', path: '/api/v1/preference-center/unsubscribe-all', query: { token: TOKEN, reason: 'too_many' } });
+    expect(checked(screen.getByRole('switch', { name: 'Weekly digest' }))).toBe(false);
+  });
+
+  it('keeps the topics below as the alternative, saving each with its outcome under it', async () => {
+    await renderUnsubscribe();
+    expect(screen.getByRole('heading', { level: 2, name: 'Or keep only the topics you want' })).toBeTruthy();
+    answer(`PUT /api/v1/preference-center/tags/${DIGEST}`, { status: 200, body: { tag_id: DIGEST, is_subscribed: false, changed: true } });
+    fireEvent.click(screen.getByRole('switch', { name: 'Weekly digest' }));
+    await waitFor(() => expect(document.getElementById(`topic-${DIGEST}-note`)!.textContent).toBe('Saved: you will no longer get Weekly digest.'));
   });
 });

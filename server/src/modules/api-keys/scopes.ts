@@ -14,6 +14,7 @@ export const SCOPES = [
   'campaigns:write',
   'triggers:read',
   'triggers:write',
+  'events:write',
   'webhooks:read',
   'webhooks:manage',
   'api-keys:manage',

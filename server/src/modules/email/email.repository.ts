@@ -35,6 +35,8 @@ export interface NewMessage {
   template_id: string | null;
   subscriber_id: string | null;
   campaign_id: string | null;
+  /** The automation that sent it, when one did. */
+  automation_id?: string | null;
   category: TemplateCategory;
   to_address: string;
   from_address: string;
@@ -112,6 +114,12 @@ export function createEmailRepository(db: Kysely<DB>) {
      * subscriber who bounced or complained. Transactional sends, system mail and the worker's last check
      * (loadForSend) ask the same question.
      */
+    /** The signed-in user's own address: test emails go there and nowhere else. */
+    async userEmail(userId: string): Promise<string | undefined> {
+      const row = await db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst();
+      return row?.email;
+    },
+
     async isBlocked(organizationId: string, email: string): Promise<boolean> {
       const result = await sql<{ blocked: boolean }>`
         select exists (select 1 from suppressions where organization_id = ${organizationId} and lower(email) = lower(${email}))

@@ -1,13 +1,30 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { EmailService } from './email.service.ts';
 import { unprocessable } from '../../lib/errors.ts';
-import { requireAuth } from '../auth/index.ts';
+import { requireAuth, requireSession } from '../auth/index.ts';
 import { authErrors, ErrorResponse, IdParams } from '../common.schemas.ts';
-import { EmailMessage, SendEmailBody, SendEmailResult, SubscriberEmailPage, SubscriberEmailsQuery } from './email.schemas.ts';
+import { EmailMessage, SendEmailBody, SendEmailResult, SubscriberEmailPage, SubscriberEmailsQuery, TemplateTestBody, TemplateTestResult } from './email.schemas.ts';
 
 const VARIABLES_MAX_BYTES = 64 * 1024;
 
 export const emailRoutes: FastifyPluginAsyncTypebox<{ emails: EmailService }> = async (app, { emails }) => {
+
+  app.post('/templates/:id/test', {
+    schema: {
+      tags: ['templates'], operationId: 'sendTemplateTest',
+      summary: 'Send the template to yourself as a test, rendered for a sample subscriber; subject marked [Test]',
+      description: 'Team members only (a session, not an API key), and only to their own address. Works for marketing templates too: the address need not be a subscriber. Counts against the month\'s quota.',
+      params: IdParams, body: TemplateTestBody, response: { 202: TemplateTestResult, 402: ErrorResponse, 404: ErrorResponse, ...authErrors },
+    },
+    config: { access: { role: 'admin' } },
+  }, async (request, reply) => {
+    const session = requireSession(request);
+    const variables = request.body.variables ?? {};
+    if (Buffer.byteLength(JSON.stringify(variables)) > VARIABLES_MAX_BYTES) {
+      throw unprocessable('validation_error', 'The request is not valid', [{ field: 'variables', code: 'too_long', message: `must be at most ${VARIABLES_MAX_BYTES} bytes as JSON` }]);
+    }
+    return reply.code(202).send(await emails.sendTest(session.organizationId, { templateId: request.params.id, userId: session.userId, variables }));
+  });
 
   app.post('/emails/send', {
     schema: {

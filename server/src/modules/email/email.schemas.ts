@@ -26,6 +26,11 @@ export const SendEmailBody = Type.Object({
 
 export const SendEmailResult = Type.Object({ id: Uuid, status: StringEnum(MESSAGE_STATUSES) });
 
+export const TemplateTestBody = Type.Object({
+  variables: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { maxProperties: 100, description: 'Sample variables (at most 100 keys, 64 KB as JSON)' })),
+}, { additionalProperties: false });
+export const TemplateTestResult = Type.Object({ id: Uuid, to: Type.String({ description: 'Your own address, where the test goes' }) });
+
 export const EmailMessage = Type.Object({
   id: Uuid,
   status: StringEnum(MESSAGE_STATUSES),

@@ -35,6 +35,8 @@ export interface CampaignSettings {
 }
 
 const SUPPRESSED_STATUSES = new Set(['bounced', 'complained']);
+// The subscriber id test emails are rendered for: no subscriber has it.
+const TEST_SUBSCRIBER_ID = '00000000-0000-7000-8000-000000000000';
 
 /** A preview renders inert links (see links.ts previewUrl); only a real send gets working ones. */
 type RenderPurpose = 'send' | 'preview';
@@ -198,6 +200,46 @@ export function createEmailService(deps: {
   }
 
   /**
+   * A test of a template, transactional or marketing, to the signed-in team member's own address: rendered
+   * for a sample subscriber with the given variables, subject marked "[Test]", linked to no subscriber and
+   * no campaign. The address need not be a subscriber (that is what made tests of marketing templates
+   * fail); a suppressed address still gets nothing. Counts against the month's quota like any email.
+   */
+  async function sendTest(organizationId: string, input: { templateId: string; userId: string; variables: Record<string, unknown> }): Promise<{ id: string; to: string }> {
+    const to = await repo.userEmail(input.userId);
+    if (!to) throw notFound('user');
+    const template = await templates.forSend(organizationId, { id: input.templateId });
+    const organization = await profile(organizationId);
+    if (template.category === 'marketing') requirePostalAddress(organization);
+    if (await repo.isBlocked(organizationId, to)) {
+      throw unprocessable('recipient_suppressed', 'Your address is on the suppression list; remove it there to get test emails', [{ field: 'to', message: 'is suppressed' }]);
+    }
+    // The links name a subscriber that does not exist, so a click in a test unsubscribes nobody.
+    const sample: Recipient = { id: TEST_SUBSCRIBER_ID, email: to, status: 'active', first_name: 'Ada', last_name: 'Example', metadata: {} };
+    const rendered = await render(organization, template, sample, to, input.variables, 'send');
+    const subject = `[Test] ${rendered.subject}`;
+    checkSubject(subject);
+    const from = resolveSender(organization, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
+    const headers = {
+      ...senderHeaders(organization),
+      ...(template.category === 'marketing'
+        ? { ...links.listUnsubscribeHeaders(links.unsubscribeUrl(organizationId, sample.id)), ...marketingHeaders(organization, from, { templateId: template.id }) }
+        : {}),
+      'X-Subscribe-Flow-Test': 'true',
+    };
+    const id = newId();
+    await db.transaction().execute(async (trx) => {
+      await repo.insertMessage(trx, organizationId, {
+        id, template_id: template.id, subscriber_id: null, campaign_id: null, category: template.category,
+        to_address: to, from_address: from, subject, html: rendered.html, text: rendered.text, headers, idempotency_key: null, request_hash: null,
+      });
+      await deps.entitlements.reserveEmails(trx, organizationId, 1);
+    });
+    await deps.producer.enqueue('email.send', { message_id: id });
+    return { id, to };
+  }
+
+  /**
    * Prepares a campaign's emails: template, organization and sender are read once, then each recipient's
    * email is rendered with Liquid (the MJML was compiled when the template was saved) and carries an
    * unsubscribe link naming the campaign. Nothing is stored here: the campaign inserts the messages in
@@ -219,8 +261,9 @@ export function createEmailService(deps: {
     const tracked = campaign.tracking && organization.tracking_enabled;
     return {
       async compose(recipient: Recipient, round: number): Promise<NewMessage> {
+        // One link for both footer entries; "Manage preferences" asks for the topics, "Unsubscribe" gets the unsubscribe card.
         const url = links.unsubscribeUrl(organizationId, recipient.id, campaign.id);
-        const rendered = await renderer.render(prepared, { ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'), unsubscribe_url: url, preference_center_url: url });
+        const rendered = await renderer.render(prepared, { ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'), unsubscribe_url: url, preference_center_url: `${url}?view=manage` });
         const id = newId();
         let html = withLanguage(rendered.html, organization.locale);
         if (tracked) {
@@ -244,9 +287,42 @@ export function createEmailService(deps: {
     };
   }
 
+  /**
+   * Renders an automation's email for its recipients: the same marketing template checks, sender,
+   * List-Unsubscribe and headers as campaign mail, attributed to the automation (`automation_id`, its
+   * Feedback-ID). One message per run and step: the idempotency key refuses a second one.
+   */
+  async function automationComposer(organizationId: string, automation: { id: string; templateId: string }) {
+    const template = await templates.forSend(organizationId, { id: automation.templateId });
+    if (template.category !== 'marketing') {
+      throw unprocessable('template_not_marketing', 'An automation sends a marketing template (it carries the unsubscribe footer)', [{ field: 'template_id', message: 'is a transactional template' }]);
+    }
+    const organization = await profile(organizationId);
+    if (!organization.postal_address) {
+      throw unprocessable('postal_address_missing', 'Marketing email must show the organization\'s postal address; set it in the organization settings first', [{ field: 'postal_address', message: 'is not set' }]);
+    }
+    const from = resolveSender(organization, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
+    const prepared = renderable(template);
+    renderer.checkVariables(prepared, {});
+    return {
+      async compose(recipient: Recipient, key: { runId: string; stepIndex: number }): Promise<NewMessage> {
+        const url = links.unsubscribeUrl(organizationId, recipient.id);
+        const rendered = await renderer.render(prepared, { ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'), unsubscribe_url: url, preference_center_url: `${url}?view=manage` });
+        return {
+          id: newId(), template_id: template.id, subscriber_id: recipient.id, campaign_id: null, automation_id: automation.id, category: 'marketing',
+          to_address: recipient.email, from_address: from, subject: rendered.subject, html: withLanguage(rendered.html, organization.locale), text: rendered.text,
+          headers: { ...senderHeaders(organization), ...links.listUnsubscribeHeaders(url), ...marketingHeaders(organization, from, { campaignId: automation.id, templateId: template.id }) },
+          idempotency_key: `automation/${key.runId}/${key.stepIndex}`, request_hash: null,
+        };
+      },
+    };
+  }
+
   return {
     send,
     campaignComposer,
+    automationComposer,
+    sendTest,
 
     async get(organizationId: string, id: string) {
       const message = await repo.findMessage(organizationId, id);

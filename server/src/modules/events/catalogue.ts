@@ -90,6 +90,21 @@ const CampaignFailed = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false, description: 'Why the campaign stopped, e.g. template_not_found or postal_address_missing' }),
 }, { additionalProperties: false });
 
+const SubscriberConfirmed = Type.Object({ subscriber: SubscriberRef, source: Source }, { additionalProperties: false });
+
+const CustomEvent = Type.Object({
+  subscriber: SubscriberRef,
+  name: Type.String({ description: 'The event name the application gave' }),
+  data: Type.Record(Type.String(), Type.Unknown(), { description: 'What the application sent with it' }),
+  custom_event_id: Id,
+}, { additionalProperties: false });
+
+const AutomationRun = Type.Object({
+  subscriber: Type.Object({ id: Id }, { additionalProperties: false }),
+  automation: Type.Object({ id: Id, version: Type.Integer() }, { additionalProperties: false }),
+  run_id: Id,
+}, { additionalProperties: false });
+
 interface EventDefinition {
   description: string;
   payload: TSchema;
@@ -102,9 +117,13 @@ export const EVENT_CATALOGUE = define({
   'subscriber.updated': { description: 'Fields or the status of a subscriber changed.', payload: SubscriberUpdated },
   'subscriber.deleted': { description: 'A subscriber was erased (GDPR deletion); only this event remains.', payload: SubscriberDeleted },
   'subscriber.unsubscribed': { description: 'A subscriber unsubscribed from all marketing email.', payload: SubscriberUnsubscribed },
+  'subscriber.confirmed': { description: 'A subscriber confirmed their address (double opt-in done) and is active.', payload: SubscriberConfirmed },
   'subscriber.note_added': { description: 'A note was added to a subscriber.', payload: NoteAdded },
   'tag.subscribed': { description: 'A subscriber subscribed to a topic (tag).', payload: TagChange },
   'tag.unsubscribed': { description: 'A subscriber unsubscribed from a topic (tag).', payload: TagChange },
+  'custom_event.received': { description: 'An application reported an event of a subscriber (POST /events); automations can start on it.', payload: CustomEvent },
+  'automation.entered': { description: 'A subscriber entered an automation (one run of its current version).', payload: AutomationRun },
+  'automation.completed': { description: 'A subscriber went through every step of an automation.', payload: AutomationRun },
   'import.completed': { description: 'A CSV import finished; one event for the whole file, not one per row.', payload: ImportCompleted },
   'email.sent': { description: 'The provider accepted an email.', payload: EmailEvent },
   'email.delivered': { description: 'The receiving server accepted an email.', payload: EmailEvent },

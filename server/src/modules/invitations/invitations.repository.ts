@@ -60,6 +60,16 @@ export function createInvitationRepository(db: Kysely<DB>) {
     },
 
     /** The invitation behind a token, whatever its state: to tell the invitee why it no longer works. */
+    /** What the invitation page shows its holder: organization, role, who invited, until when. */
+    async detailsByHash(tokenHash: string) {
+      return db.selectFrom('invitations')
+        .innerJoin('organizations', 'organizations.id', 'invitations.organization_id')
+        .leftJoin('users', 'users.id', 'invitations.invited_by_user_id')
+        .select(['invitations.email', 'invitations.role', 'invitations.expires_at', 'invitations.accepted_at', 'invitations.revoked_at',
+          'organizations.name as organization_name', 'users.email as inviter_email', 'users.name as inviter_name'])
+        .where('invitations.token_hash', '=', tokenHash).executeTakeFirst();
+    },
+
     async findByHash(tokenHash: string) {
       return db.selectFrom('invitations').select(['id', 'organization_id', 'email', 'role', 'expires_at', 'accepted_at', 'revoked_at'])
         .where('token_hash', '=', tokenHash).executeTakeFirst();

@@ -26,6 +26,15 @@ const Invitation = Type.Object({
   created_at: Timestamp,
 }, { $id: 'Invitation' });
 
+const InvitationDetails = Type.Object({
+  organization: Type.Object({ name: Type.String() }),
+  role: RoleSchema,
+  email: Type.String({ description: 'The address the invitation was sent to; accepting signs in as it' }),
+  invited_by: Type.Union([Type.Object({ email: Type.String(), name: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
+  expires_at: Timestamp,
+  status: StringEnum(STATUSES),
+});
+
 const Accepted = Type.Object({ ...SignedIn.properties, organization: Type.Object({ id: Uuid, role: RoleSchema }) });
 
 export const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Config>; invitations: InvitationService; auth: AuthService; auditLog: AuditLog; background: BackgroundTasks }> = async (app, { config, invitations, auth, auditLog, background }) => {
@@ -73,6 +82,18 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Conf
   });
 
   // Public: the link itself is the credential. It signs the invitee in, so it gets the login CSRF check.
+  app.post('/invitations/details', {
+    schema: {
+      tags: ['members'], operationId: 'describeInvitation',
+      summary: 'What an invitation link is for (organization, role, inviter, expiry), shown before accepting; changes nothing',
+      body: TokenBody, response: { 200: InvitationDetails, 401: ErrorResponse, 422: ErrorResponse, 429: ErrorResponse },
+    },
+    config: { access: { public: true, csrf: true } },
+  }, async (request) => {
+    await auth.limitTokenAttempts(requestMeta(request, config.TRUST_CF_CONNECTING_IP));
+    return invitations.details(request.body.token);
+  });
+
   app.post('/invitations/accept', {
     schema: {
       tags: ['members'], operationId: 'acceptInvitation', summary: 'Accept an invitation: join the organization and sign in',

@@ -104,6 +104,21 @@ export function createInvitationService(deps: Deps) {
      * or created, joins the organization with the invited role (an existing member keeps theirs) and is
      * signed in by the caller. The token works once.
      */
+    /**
+     * The invitation as its link's holder may see it before accepting: the organization's name, the role,
+     * who sent it and when it expires. An unknown token is invalid_token, as when accepting.
+     */
+    async details(token: string) {
+      if (!LINK_TOKEN.test(token)) throw unauthorized('invalid_token', 'The invitation link is not valid');
+      const found = await repo.detailsByHash(sha256Hex(token));
+      if (!found) throw unauthorized('invalid_token', 'The invitation link is not valid');
+      return {
+        organization: { name: found.organization_name }, role: found.role as Role, email: found.email,
+        invited_by: found.inviter_email ? { email: found.inviter_email, name: found.inviter_name } : null,
+        expires_at: found.expires_at, status: statusOf(found),
+      };
+    },
+
     async accept(token: string): Promise<{ userId: string; organizationId: string; role: Role; memberId: string }> {
       const invalid = () => unauthorized('invalid_token', 'The invitation link is not valid');
       if (!LINK_TOKEN.test(token)) throw invalid();

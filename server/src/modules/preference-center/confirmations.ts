@@ -88,6 +88,7 @@ export function createConfirmations(deps: {
           await subscribers.update(trx, organizationId, id, { status: 'active' });
           history.push(historyRow(id, 'status_changed', consentOrigin, null, decision.details));
           events.push({ type: 'subscriber.updated', subjectId: id, payload: { subscriber: { id, email: subscriber.email, status: 'active' }, changed_fields: ['status'], source } });
+          events.push({ type: 'subscriber.confirmed', subjectId: id, payload: { subscriber: { id, email: subscriber.email }, source } });
         }
         for (const tag of changedTags) {
           history.push(historyRow(id, 'tag_subscribed', consentOrigin, tag.id));

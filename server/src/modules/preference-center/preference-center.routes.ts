@@ -10,7 +10,7 @@ import { clientIp } from '../../lib/client-ip.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import {
   AcceptedResponse, CreatePreferenceTokenBody, ExportResponse, PreferenceCenterView, PreferenceTokenResponse, RequestLinkBody, ResubscribeBody,
-  ResubscribeResponse, SetTagBody, SetTagResponse, TagParams, TokenQuery, UndoBody, UndoResponse, UnsubscribeAllResponse,
+  ResubscribeResponse, SetTagBody, SetTagResponse, TagParams, TokenQuery, UndoBody, UndoResponse, UnsubscribeAllQuery, UnsubscribeAllResponse,
 } from './preference-center.schemas.ts';
 import type { PreferenceLink } from './links.ts';
 
@@ -92,10 +92,10 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ config: Readonl
   app.post('/preference-center/unsubscribe-all', {
     schema: {
       tags: ['preference-center'], operationId: 'unsubscribeAll', summary: 'Unsubscribe from every topic and all email; returns an undo token valid for 15 minutes',
-      querystring: TokenQuery, response: { 200: UnsubscribeAllResponse, ...tokenErrors },
+      querystring: UnsubscribeAllQuery, response: { 200: UnsubscribeAllResponse, ...tokenErrors },
     },
     config: tokenRoute,
-  }, async (request) => service.unsubscribeAll(claimsOf(request), from(request)));
+  }, async (request) => service.unsubscribeAll(claimsOf(request), from(request), request.query.reason ?? null));
 
   app.post('/preference-center/unsubscribe-all/undo', {
     schema: {

@@ -71,6 +71,14 @@ export const TagParams = Type.Object({ tag_id: Uuid }, { additionalProperties: f
 export const SetTagBody = Type.Object({ subscribed: Type.Boolean() }, { additionalProperties: false });
 export const SetTagResponse = Type.Object({ tag_id: Uuid, is_subscribed: Type.Boolean(), changed: Type.Boolean() });
 
+/** Why someone leaves, when they say: a fixed list (no free text), kept in the consent history. */
+export const UNSUBSCRIBE_REASONS = ['too_many', 'not_relevant', 'never_signed_up', 'other'] as const;
+export type UnsubscribeReason = (typeof UNSUBSCRIBE_REASONS)[number];
+export const UnsubscribeAllQuery = Type.Object({
+  token: PreferenceToken,
+  reason: Type.Optional(StringEnum(UNSUBSCRIBE_REASONS, { description: 'Optional: why (too many emails, not relevant, never signed up, other); stored in the consent history' })),
+}, { additionalProperties: false });
+
 export const UnsubscribeAllResponse = Type.Object({
   status: StringEnum(SUBSCRIBER_STATUSES),
   unsubscribed_tags: Type.Integer(),

@@ -14,7 +14,7 @@ import { preferenceLinkEmail } from './link-email.ts';
 import { PREFERENCE_TOKEN_TTL_SECONDS, type Links, type PreferenceLink } from './links.ts';
 import type { SystemMailer } from '../email/index.ts';
 import type { PreferenceCenterRepository, ViewRow } from './preference-center.repository.ts';
-import type { Locale, PreferenceCenterViewDto } from './preference-center.schemas.ts';
+import type { Locale, PreferenceCenterViewDto, UnsubscribeReason } from './preference-center.schemas.ts';
 import { publicOrganization, supportedLocale } from './settings.ts';
 
 const SOURCE = 'preference_center';
@@ -56,12 +56,13 @@ export function createPreferenceCenterService(deps: {
 
   /**
    * The error for a genuine link that cannot open the page (expired, or its subscriber is gone): it names
-   * the organization, so the page can offer to email a fresh link. A forged link's error names nothing.
+   * the organization (slug and name), so the page can offer to email a fresh link and say for whom. A
+   * forged link's error names nothing.
    */
   async function deadLink(error: AppError, genuine: TokenClaims): Promise<AppError> {
     const organization = await repo.organizationById(genuine.organizationId);
     if (!organization) return error;
-    return new AppError(error.status, error.code, error.message, { details: [{ field: 'token', message: error.message, organization: organization.slug }] });
+    return new AppError(error.status, error.code, error.message, { details: [{ field: 'token', message: error.message, organization: organization.slug, organization_name: organization.name }] });
   }
 
   async function lockSubscriber(trx: Parameters<SubscriberRepository['lock']>[0], claims: TokenClaims) {
@@ -118,19 +119,20 @@ export function createPreferenceCenterService(deps: {
      * Unsubscribes from every public topic and, for an active or pending subscriber, from all email. The
      * rows it writes share a batch id, which the returned undo token names for a few minutes.
      */
-    async unsubscribeAll(claims: TokenClaims, from: Omit<Origin, 'source'>) {
+    async unsubscribeAll(claims: TokenClaims, from: Omit<Origin, 'source'>, reason: UnsubscribeReason | null = null) {
       const { organizationId } = claims;
       const batch = newId();
+      const said = reason ? { reason } : {};
       const status = await db.transaction().execute(async (trx) => {
         const subscriber = await lockSubscriber(trx, claims);
         const tags = await subscribers.unsubscribeAllTags(trx, organizationId, subscriber.id, SOURCE, { publicOnly: true });
-        const history: HistoryInsert[] = tags.map((tag) => historyRow(subscriber.id, 'tag_unsubscribed', origin(from), tag.id, { batch }));
+        const history: HistoryInsert[] = tags.map((tag) => historyRow(subscriber.id, 'tag_unsubscribed', origin(from), tag.id, { batch, ...said }));
         const events: OutboxEvent[] = tags.map((tag) => tagEvent('tag.unsubscribed', subscriber, tag, SOURCE));
         let next = subscriber.status;
         if (subscriber.status === 'active' || subscriber.status === 'pending') {
           next = 'unsubscribed';
           await subscribers.update(trx, organizationId, subscriber.id, { status: next });
-          history.push(historyRow(subscriber.id, 'status_changed', origin(from), null, { from: subscriber.status, to: next, batch }));
+          history.push(historyRow(subscriber.id, 'status_changed', origin(from), null, { from: subscriber.status, to: next, batch, ...said }));
           events.push({ type: 'subscriber.updated', subjectId: subscriber.id, payload: { subscriber: { id: subscriber.id, email: subscriber.email, status: next }, changed_fields: ['status'], source: SOURCE } });
         }
         await subscribers.insertHistory(trx, organizationId, history);

@@ -1,9 +1,14 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { newId } from '../../lib/ids.ts';
 
 export function createUnsubscribeRepository() {
   return {
+    async organizationSlug(db: Kysely<DB>, organizationId: string): Promise<string | null> {
+      const row = await db.selectFrom('organizations').select('slug').where('id', '=', organizationId).executeTakeFirst();
+      return row?.slug ?? null;
+    },
+
     async lockSubscriber(trx: Transaction<DB>, organizationId: string, id: string) {
       return trx.selectFrom('subscribers').select(['id', 'email', 'status'])
         .where('organization_id', '=', organizationId).where('id', '=', id).forUpdate().executeTakeFirst();

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../../config/index.ts';
-import type { TokenSigner } from '../../lib/tokens.ts';
+import { claimedOrganization, type TokenSigner } from '../../lib/tokens.ts';
 import type { EmailLinks } from '../email/index.ts';
 import type { UnsubscribeService } from './unsubscribe.service.ts';
 import type { TokenClaims } from '../../lib/tokens.ts';
@@ -10,6 +10,12 @@ import { ErrorResponse } from '../common.schemas.ts';
 import { UNSUBSCRIBE_PURPOSE } from '../email/index.ts';
 
 const TokenParams = Type.Object({ token: Type.String({ minLength: 10, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
+// The link people click: any text, so that a link cut short or mangled by a mail client still ends on
+// a page ("send me a new link") instead of a JSON validation error.
+const LinkParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false });
+const LinkQuery = Type.Object({
+  view: Type.Optional(Type.Literal('manage', { description: 'manage: open the preference center on the topics (the footer\'s "Manage preferences" link) rather than on the unsubscribe card' })),
+}, { additionalProperties: true });
 const BODY_LIMIT = 4096;
 
 /**
@@ -44,17 +50,23 @@ export const unsubscribeRoutes: FastifyPluginAsyncTypebox<{ config: Readonly<Con
 
   app.get('/u/:token', {
     schema: {
-      tags: ['unsubscribe'], operationId: 'openUnsubscribeLink', summary: 'Redirects to the preference center; changes nothing',
-      params: TokenParams, response: { 302: Type.Null({ description: 'Location: the preference center with a fresh preference token' }) },
+      tags: ['unsubscribe'], operationId: 'openUnsubscribeLink',
+      summary: 'Redirects to the preference center, opened on the unsubscribe card; changes nothing',
+      description: 'A broken or tampered link redirects to the preference center\'s "send me a new link" page of the organization the link names.',
+      params: LinkParams, querystring: LinkQuery,
+      response: { 302: Type.Null({ description: 'Location: the preference center with a fresh preference token' }) },
     },
     config: { access: { public: true }, rateLimit: false },
   }, async (request, reply) => {
+    const app = config.PREFERENCES_APP_URL.replace(/\/+$/, '');
     let target: string;
     try {
       const claims = tokens.verify(request.params.token, UNSUBSCRIBE_PURPOSE);
-      target = links.preferenceCenterUrl(claims.organizationId, claims.subjectId);
+      target = `${links.preferenceCenterUrl(claims.organizationId, claims.subjectId)}${request.query.view === 'manage' ? '' : '&view=unsubscribe'}`;
     } catch {
-      target = `${config.PREFERENCES_APP_URL.replace(/\/+$/, '')}/?error=invalid_link`;
+      const organizationId = claimedOrganization(request.params.token);
+      const slug = organizationId ? await unsubscribe.organizationSlug(organizationId) : null;
+      target = `${app}/?error=invalid_link${slug ? `&org=${encodeURIComponent(slug)}` : ''}`;
     }
     return reply.headers(noStore).redirect(target, 302);
   });

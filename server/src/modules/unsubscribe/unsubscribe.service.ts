@@ -18,6 +18,11 @@ const NOT_MAILED = new Set(['unsubscribed', 'bounced', 'complained']);
 export function createUnsubscribeService(deps: { db: Kysely<DB>; unsubscribeRepository: UnsubscribeRepository }) {
   const { db, unsubscribeRepository: repo } = deps;
   return {
+    /** The slug of an organization, for the "send me a new link" form of a broken link; null when unknown. */
+    organizationSlug(organizationId: string): Promise<string | null> {
+      return repo.organizationSlug(db, organizationId);
+    },
+
     /**
      * Unsubscribes from all marketing mail in one transaction: status, consent history, outbox event.
      * 'already' when nothing changes, 'gone' when the subscriber was deleted meanwhile.

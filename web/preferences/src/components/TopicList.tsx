@@ -10,7 +10,14 @@ export function groupTopics(view: Pick<PreferenceView, 'categories' | 'tags'>, o
   return groups.filter((group) => group.topics.length > 0);
 }
 
-export function TopicList(props: { view: PreferenceView; disabled: boolean; onToggle: (topic: Topic, subscribed: boolean) => void }) {
+export type TopicNote = { text: string; tone: 'status' | 'alert' };
+
+/**
+ * The topic switches. While the person receives nothing (unsubscribed from all), every switch shows
+ * off and cannot be used, whatever topics they had: that is what they will get. Each switch says the
+ * outcome of its own change right under it (saved, or why not).
+ */
+export function TopicList(props: { view: PreferenceView; disabled: boolean; onToggle: (topic: Topic, subscribed: boolean) => void; notes?: Record<string, TopicNote> }) {
   const { t } = useUi();
   const groups = groupTopics(props.view, props.view.categories.length > 0 ? t.otherTopics : t.topics);
   if (groups.length === 0) return <p>{t.noTopics}</p>;
@@ -20,15 +27,23 @@ export function TopicList(props: { view: PreferenceView; disabled: boolean; onTo
         <fieldset key={group.key} className="pc-group">
           <legend className="pc-legend">{group.label}</legend>
           {group.topics.map((topic) => (
-            <Switch
-              key={topic.id}
-              id={`topic-${topic.id}`}
-              label={topic.display_name}
-              description={topic.description}
-              checked={topic.is_subscribed}
-              disabled={props.disabled}
-              onChange={(checked) => props.onToggle(topic, checked)}
-            />
+            <div key={topic.id} className="pc-topic">
+              <Switch
+                id={`topic-${topic.id}`}
+                label={topic.display_name}
+                description={topic.description}
+                checked={!props.disabled && topic.is_subscribed}
+                disabled={props.disabled}
+                onChange={(checked) => props.onToggle(topic, checked)}
+              />
+              <p
+                id={`topic-${topic.id}-note`}
+                role="status"
+                className={`pc-note${props.notes?.[topic.id]?.tone === 'alert' ? ' pc-note--alert' : ''}`}
+              >
+                {props.notes?.[topic.id]?.text ?? ''}
+              </p>
+            </div>
           ))}
         </fieldset>
       ))}

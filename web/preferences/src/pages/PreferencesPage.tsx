@@ -6,19 +6,25 @@ import { api, type PreferenceView, type Topic } from '../api';
 import { useUi } from '../context';
 import { DataSection } from '../components/DataSection';
 import { Frame } from '../components/Frame';
-import { TopicList } from '../components/TopicList';
+import { TopicList, type TopicNote } from '../components/TopicList';
 
 type Notice = { text: string; tone: 'status' | 'alert' } | null;
+type Reason = 'too_many' | 'not_relevant' | 'never_signed_up' | 'other';
+const REASONS: Reason[] = ['too_many', 'not_relevant', 'never_signed_up', 'other'];
 
 /**
  * The preference center: topics that save as they are switched, unsubscribe from everything (with a
- * short undo), resubscribe by confirmation email, and the person's data. Every outcome is said in one
- * live region.
+ * short undo), resubscribe by confirmation email, and the person's data. Opened from an email's
+ * "Unsubscribe" link (`unsubscribeFirst`), it leads with the unsubscribe card. Every outcome is said
+ * next to the control that caused it, where the person is looking.
  */
-export function PreferencesPage(props: { token: string; view: PreferenceView; onDeleted: () => void }) {
+export function PreferencesPage(props: { token: string; view: PreferenceView; unsubscribeFirst?: boolean; onDeleted: () => void; onLinkExpired: () => void }) {
   const { locale, t } = useUi();
   const [view, setView] = useState(props.view);
   const [notice, setNotice] = useState<Notice>(null);
+  const [unsubscribeNotice, setUnsubscribeNotice] = useState<Notice>(null);
+  const [topicNotes, setTopicNotes] = useState<Record<string, TopicNote>>({});
+  const [reason, setReason] = useState<Reason | null>(null);
   const [undo, setUndo] = useState<{ token: string; until: number } | null>(null);
   const [busy, setBusy] = useState<'unsubscribe' | 'undo' | 'resubscribe' | null>(null);
   const queues = useRef(new Map<string, Promise<unknown>>());
@@ -26,9 +32,14 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; on
   const query = { token: props.token };
 
   const texts = view.organization.texts[locale] ?? {};
+  const organization = view.organization.name;
   const receiving = view.subscriber.status === 'active' || view.subscriber.status === 'pending';
   const say = (text: string, tone: 'status' | 'alert' = 'status') => setNotice({ text, tone });
   const failure = (error: unknown) => say(errorCode(error) === 'rate_limited' ? t.tooMany : t.genericError, 'alert');
+  const unsubscribeFailure = (error: unknown) => {
+    if (errorCode(error) === 'token_expired') return props.onLinkExpired();
+    setUnsubscribeNotice({ text: errorCode(error) === 'rate_limited' ? t.tooMany : t.genericError, tone: 'alert' });
+  };
 
   useEffect(() => {
     if (undo) undoButton.current?.focus();
@@ -37,6 +48,7 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; on
   function setTopic(id: string, subscribed: boolean) {
     setView((current) => ({ ...current, tags: current.tags.map((tag) => (tag.id === id ? { ...tag, is_subscribed: subscribed } : tag)) }));
   }
+  const note = (id: string, text: string, tone: 'status' | 'alert') => setTopicNotes((notes) => ({ ...notes, [id]: { text, tone } }));
 
   function toggle(topic: Topic, subscribed: boolean) {
     setTopic(topic.id, subscribed);
@@ -45,23 +57,27 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; on
     const next = previous.then(async () => {
       const { error } = await api.PUT('/api/v1/preference-center/tags/{tag_id}', { params: { query, path: { tag_id: topic.id } }, body: { subscribed } });
       if (error) {
+        // The switch goes back to what is stored, and says why, right under it.
         setTopic(topic.id, !subscribed);
-        say(t.saveFailed, 'alert');
+        const code = errorCode(error);
+        if (code === 'token_expired') return props.onLinkExpired();
+        note(topic.id, code === 'rate_limited' ? t.saveFailedTooMany : code === 'network_error' ? t.saveFailedOffline : t.saveFailed, 'alert');
         return;
       }
-      say(`${texts.save ?? t.saved}: ${subscribed ? t.topicOn(topic.display_name) : t.topicOff(topic.display_name)}`);
+      note(topic.id, `${texts.save ?? t.saved}: ${subscribed ? t.topicOn(topic.display_name) : t.topicOff(topic.display_name)}`, 'status');
     });
     queues.current.set(topic.id, next);
   }
 
   async function unsubscribeAll() {
     setBusy('unsubscribe');
-    const { data, error } = await api.POST('/api/v1/preference-center/unsubscribe-all', { params: { query } });
+    const { data, error } = await api.POST('/api/v1/preference-center/unsubscribe-all', { params: { query: { ...query, ...(reason ? { reason } : {}) } } });
     setBusy(null);
-    if (error) return failure(error);
+    if (error) return unsubscribeFailure(error);
     setView((current) => ({ ...current, subscriber: { ...current.subscriber, status: data.status }, tags: current.tags.map((tag) => ({ ...tag, is_subscribed: false })) }));
+    setTopicNotes({});
     setUndo({ token: data.undo_token, until: new Date(data.undo_expires_at).getTime() });
-    say(t.unsubscribedAll);
+    setUnsubscribeNotice({ text: t.unsubscribedAllFrom(organization), tone: 'status' });
   }
 
   async function undoUnsubscribe() {
@@ -71,9 +87,12 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; on
     const fresh = error ? null : await api.GET('/api/v1/preference-center', { params: { query } });
     setBusy(null);
     setUndo(null);
-    if (error) return errorCode(error) === 'undo_not_possible' || errorCode(error) === 'token_expired' ? say(t.undoFailed, 'alert') : failure(error);
+    if (error) {
+      const code = errorCode(error);
+      return setUnsubscribeNotice({ text: code === 'undo_not_possible' || code === 'token_expired' ? t.undoFailed : code === 'rate_limited' ? t.tooMany : t.genericError, tone: 'alert' });
+    }
     if (fresh?.data) setView(fresh.data);
-    say(t.undone);
+    setUnsubscribeNotice({ text: t.undone, tone: 'status' });
   }
 
   async function resubscribe() {
@@ -85,11 +104,25 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; on
   }
 
   const undoOpen = undo !== null && undo.until > Date.now();
-  return (
-    <Frame organization={view.organization} title={texts.title ?? t.title}>
-      <p className="pc-intro">{texts.intro ?? t.intro}</p>
-      <p className="pc-muted">{t.greeting(view.subscriber.first_name)} · {t.signedInAs(view.subscriber.email)}</p>
+  const hadTopics = !receiving && view.tags.some((tag) => tag.is_subscribed);
 
+  const unsubscribeControls = (
+    <div className="pc-row">
+      {undoOpen ? (
+        <Button ref={undoButton} variant="primary" busy={busy === 'undo'} onClick={undoUnsubscribe}>{t.undo}</Button>
+      ) : receiving ? (
+        <Button variant={props.unsubscribeFirst ? 'primary' : 'secondary'} busy={busy === 'unsubscribe'} onClick={unsubscribeAll}>{texts.unsubscribe_all ?? t.unsubscribeAll}</Button>
+      ) : null}
+    </div>
+  );
+  const unsubscribeResult = (
+    <>
+      <LiveRegion message={unsubscribeNotice?.tone === 'status' ? unsubscribeNotice.text : null} tone="status" />
+      <LiveRegion message={unsubscribeNotice?.tone === 'alert' ? unsubscribeNotice.text : null} tone="alert" />
+    </>
+  );
+  const banners = (
+    <>
       {view.subscriber.status === 'pending' ? (
         <div className="pc-banner">
           <p>{t.pending}</p>
@@ -98,27 +131,69 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; on
       ) : null}
       {!receiving && !undoOpen ? (
         <div className="pc-banner">
-          <p>{t.notReceiving(view.organization.name)} {t.topicsDisabled}</p>
+          <p>{t.notReceiving(organization)} {t.topicsDisabled}</p>
           <Button variant="primary" busy={busy === 'resubscribe'} onClick={resubscribe}>{t.resubscribe}</Button>
         </div>
       ) : null}
-
-      <section aria-labelledby="pc-topics-heading" className="pc-section">
-        <h2 id="pc-topics-heading" className="sf-visually-hidden">{t.topics}</h2>
-        <TopicList view={view} disabled={!receiving} onToggle={toggle} />
-      </section>
-
       <LiveRegion message={notice?.tone === 'status' ? notice.text : null} tone="status" />
       <LiveRegion message={notice?.tone === 'alert' ? notice.text : null} tone="alert" />
+    </>
+  );
+  const topics = (
+    <>
+      {hadTopics ? <p className="pc-muted">{t.formerTopics}</p> : null}
+      <TopicList view={view} disabled={!receiving} onToggle={toggle} notes={topicNotes} />
+    </>
+  );
 
-      <section className="pc-section pc-actions">
-        {undoOpen ? (
-          <Button ref={undoButton} variant="primary" busy={busy === 'undo'} onClick={undoUnsubscribe}>{t.undo}</Button>
-        ) : receiving ? (
-          <Button variant="secondary" busy={busy === 'unsubscribe'} onClick={unsubscribeAll}>{texts.unsubscribe_all ?? t.unsubscribeAll}</Button>
-        ) : null}
+  if (props.unsubscribeFirst) {
+    return (
+      <Frame organization={view.organization} title={t.unsubscribeHeading}>
+        <p className="pc-muted">{t.signedInAs(view.subscriber.email)}</p>
+        <section className="pc-card" aria-labelledby="pc-unsubscribe-heading">
+          <h2 id="pc-unsubscribe-heading" className="pc-subtitle">{texts.unsubscribe_all ?? t.unsubscribeAll}</h2>
+          {receiving || undoOpen ? <p>{t.unsubscribeLead(organization)}</p> : null}
+          {receiving ? (
+            <fieldset className="pc-reasons">
+              <legend>{t.reasonLegend}</legend>
+              {REASONS.map((r) => (
+                <label key={r} className="pc-radio">
+                  <input type="radio" name="reason" value={r} checked={reason === r} onChange={() => setReason(r)} />
+                  {t.reasons[r]}
+                </label>
+              ))}
+            </fieldset>
+          ) : null}
+          {unsubscribeControls}
+          {unsubscribeResult}
+        </section>
+        {banners}
+        <section aria-labelledby="pc-topics-heading" className="pc-section">
+          <h2 id="pc-topics-heading" className="pc-subtitle">{t.orChooseTopics}</h2>
+          {receiving ? <p className="pc-muted">{t.orChooseTopicsHint}</p> : null}
+          {topics}
+        </section>
+        <DataSection
+          token={props.token} canManageData={view.can_manage_data} email={view.subscriber.email} organization={view.organization.slug}
+          onSaid={say} onFailed={failure} onDeleted={props.onDeleted}
+        />
+      </Frame>
+    );
+  }
+
+  return (
+    <Frame organization={view.organization} title={texts.title ?? t.title}>
+      <p className="pc-intro">{texts.intro ?? t.intro}</p>
+      <p className="pc-muted">{t.greeting(view.subscriber.first_name)} · {t.signedInAs(view.subscriber.email)}</p>
+      {banners}
+      <section aria-labelledby="pc-topics-heading" className="pc-section">
+        <h2 id="pc-topics-heading" className="sf-visually-hidden">{t.topics}</h2>
+        {topics}
       </section>
-
+      <section className="pc-section pc-actions">
+        {unsubscribeControls}
+        {unsubscribeResult}
+      </section>
       <DataSection
         token={props.token} canManageData={view.can_manage_data} email={view.subscriber.email} organization={view.organization.slug}
         onSaid={say} onFailed={failure} onDeleted={props.onDeleted}

@@ -14,7 +14,7 @@ export type LinkProblem = 'expired' | 'invalid' | 'missing';
  * which an expired link names and a bare page gets from `?org=`; the answer never says whether the
  * address is known.
  */
-export function RequestLinkPage(props: { problem: LinkProblem; organization: string | null }) {
+export function RequestLinkPage(props: { problem: LinkProblem; organization: string | null; organizationName?: string | null }) {
   const { locale, t } = useUi();
   const [email, setEmail] = useState('');
   const [fieldError, setFieldError] = useState<string | null>(null);
@@ -45,6 +45,7 @@ export function RequestLinkPage(props: { problem: LinkProblem; organization: str
       {props.organization ? (
         <>
           <p>{explanation}</p>
+          {props.organizationName ? <p className="pc-muted">{t.requestFor(props.organizationName)}</p> : null}
           <form className="pc-form" noValidate onSubmit={submit}>
             <TextField
               id="pc-email" label={t.email} type="email" name="email" autoComplete="email" inputMode="email" required

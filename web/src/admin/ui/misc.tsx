@@ -17,6 +17,12 @@ const STATUS_TONE: Record<string, string> = {
 };
 
 /** A status as text in a coloured pill; the text carries the meaning, the colour only repeats it. */
+/** An enum value as a person reads it: "complained" → "Complained", "not_sent" → "Not sent". */
+export const labelOf = (value: string): string => {
+  const words = value.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
 export function Badge({ status, label }: { status: string; label?: string }) {
   return <span className={`badge badge--${STATUS_TONE[status] ?? 'neutral'}`}>{label ?? status.replace(/_/g, ' ')}</span>;
 }

@@ -41,7 +41,7 @@ export default function AccountPage() {
         <QueryView query={sessions}>
           {(data) => (
             <div className="table-wrap">
-              <table>
+              <table className="data-table">
                 <caption className="sf-visually-hidden">Your active sessions</caption>
                 <thead><tr><th scope="col">Device</th><th scope="col">IP</th><th scope="col">Signed in</th><th scope="col">Last seen</th><th scope="col"><span className="sf-visually-hidden">Actions</span></th></tr></thead>
                 <tbody>

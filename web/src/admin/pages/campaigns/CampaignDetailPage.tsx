@@ -8,7 +8,7 @@ import { keys } from '../../keys';
 import { navigate } from '../../router';
 import { useOrganization } from '../../session';
 import { SelectField } from '../../ui/Fields';
-import { Badge, formatDateTime, formatNumber } from '../../ui/misc';
+import { Badge, formatDateTime, formatNumber, labelOf } from '../../ui/misc';
 import { Page, Section } from '../../ui/Page';
 import { ErrorState, Loading, QueryView } from '../../ui/States';
 import { CampaignEngagement } from './CampaignEngagement';
@@ -178,7 +178,7 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
         <Section title="Recipients">
           <SelectField id="recipient-status" label="Status" value={recipientStatus} onChange={(e) => setRecipientStatus(e.currentTarget.value)}>
             <option value="">All</option>
-            {STATES.map((s) => <option key={s} value={s}>{s}</option>)}
+            {STATES.map((s) => <option key={s} value={s}>{labelOf(s)}</option>)}
           </SelectField>
           <QueryView query={recipients} loadingLabel="Loading recipients…">
             {(page) => (

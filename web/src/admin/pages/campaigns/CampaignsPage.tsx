@@ -7,7 +7,7 @@ import { keys } from '../../keys';
 import { Link, navigate, setSearch, useLocation } from '../../router';
 import { useOrganization } from '../../session';
 import { Field, FormError, SelectField } from '../../ui/Fields';
-import { Badge, formatDateTime, formatNumber } from '../../ui/misc';
+import { Badge, formatDateTime, formatNumber, labelOf } from '../../ui/misc';
 import { Page } from '../../ui/Page';
 import { EmptyState, ErrorState, Loading } from '../../ui/States';
 
@@ -75,7 +75,7 @@ export default function CampaignsPage() {
     <Page title="Campaigns" description="Newsletters to the subscribers of your topics." actions={canWrite ? <Button variant="primary" onClick={() => setCreating(true)}>New campaign</Button> : null}>
       <SelectField id="campaign-status" label="Status" value={status} onChange={(e) => setSearch({ status: e.currentTarget.value })}>
         <option value="">All</option>
-        {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+        {STATUSES.map((s) => <option key={s} value={s}>{labelOf(s)}</option>)}
       </SelectField>
       {campaigns.isPending ? <Loading label="Loading campaigns…" /> : campaigns.isError ? <ErrorState error={campaigns.error} onRetry={() => void campaigns.refetch()} /> : items.length === 0 ? (
         <EmptyState title="No campaigns yet" action={canWrite ? <Button variant="primary" onClick={() => setCreating(true)}>Create the first campaign</Button> : null}>

@@ -18,7 +18,7 @@ const SCOPE_GROUPS: [string, Scope[]][] = [
   ['Subscribers', ['subscribers:read', 'subscribers:write', 'subscribers:delete']],
   ['Tags', ['tags:read', 'tags:write']],
   ['Templates and email', ['templates:read', 'templates:write', 'emails:send']],
-  ['Campaigns and automations', ['campaigns:read', 'campaigns:write', 'triggers:read', 'triggers:write']],
+  ['Campaigns and automations', ['campaigns:read', 'campaigns:write', 'triggers:read', 'triggers:write', 'events:write']],
   ['Administration', ['webhooks:read', 'webhooks:manage', 'api-keys:manage']],
 ];
 

@@ -116,12 +116,23 @@ function Domains() {
       toast.success(`${d.name} added: publish its DNS records.`);
     },
   });
+  const [nameError, setNameError] = useState<string | null>(null);
   const errors = fieldErrors(add.error);
+  const submit = () => {
+    // A domain name is checked here in plain words; the server's pattern is never shown to anyone.
+    const value = name.trim().toLowerCase();
+    if (!/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(value)) {
+      setNameError(value ? 'Enter a domain name without https:// or @, like mail.example.com.' : 'Fill in the domain you send from, like mail.example.com.');
+      return;
+    }
+    setNameError(null);
+    add.mutate();
+  };
   return (
     <Section title="Sending domains">
       {can('admin') ? (
-        <form className="inline-form" noValidate onSubmit={(e) => { e.preventDefault(); add.mutate(); }}>
-          <Field id="domain-name" label="Domain" placeholder="mail.example.com" value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.name} />
+        <form className="inline-form" noValidate onSubmit={(e) => { e.preventDefault(); submit(); }}>
+          <Field id="domain-name" label="Domain" placeholder="mail.example.com" value={name} onChange={(e) => setName(e.currentTarget.value)} error={nameError ?? errors.name} />
           <SelectField id="domain-region" label="Region" value={region} onChange={(e) => setRegion(e.currentTarget.value as (typeof REGIONS)[number])}>
             {REGIONS.map((r) => <option key={r} value={r}>{r}</option>)}
           </SelectField>

@@ -13,6 +13,7 @@ import { Badge, copyText, formatDateTime } from '../../ui/misc';
 import { Page, Section } from '../../ui/Page';
 import { EmptyState, ErrorState, Loading, QueryView } from '../../ui/States';
 import { describeEvent } from './events';
+import { SubscriberAutomations } from './SubscriberAutomations';
 import { SubscriberMessages } from './SubscriberMessages';
 import { useTags } from './SubscribersPage';
 
@@ -231,6 +232,7 @@ export default function SubscriberDetailPage({ params }: { params: Record<string
         <Section title="Notes"><Notes subscriberId={s.id} /></Section>
       </div>
       <Section title="Messages sent" id="messages"><SubscriberMessages subscriberId={s.id} email={s.email} /></Section>
+      <Section title="Automations" id="automations"><SubscriberAutomations subscriberId={s.id} /></Section>
     </Page>
   );
 }

@@ -2,9 +2,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Button } from '@shared/ui/Button';
 import { useToast } from '@shared/ui/Toasts';
+import { looksLikeEmail } from '@shared/api/problems';
 import { api, ApiRequestError, describeError, fieldErrors, idempotent, unwrap, type Subscriber } from '../../api';
 import { keys } from '../../keys';
-import { navigate } from '../../router';
+import { navigate, useUnsavedChangesGuard } from '../../router';
 import { useOrganization } from '../../session';
 import { Checkbox, Field, FormError, SelectField, TextAreaField } from '../../ui/Fields';
 import { Page } from '../../ui/Page';
@@ -45,6 +46,7 @@ function SubscriberForm({ initial, subscriber }: { initial: Draft; subscriber?: 
   const tags = useTags(organizationId);
   const [draft, setDraft] = useState(initial);
   const [metadataError, setMetadataError] = useState<string | null>(null);
+  const [emailError, setEmailError] = useState<string | null>(null);
   const set = (field: keyof Draft) => (event: { currentTarget: { value: string } }) => setDraft({ ...draft, [field]: event.currentTarget.value });
 
   const save = useMutation({
@@ -66,14 +68,22 @@ function SubscriberForm({ initial, subscriber }: { initial: Draft; subscriber?: 
         queryClient.invalidateQueries({ queryKey: keys.tags.all(organizationId) }),
       ]);
       toast.success(subscriber ? 'Subscriber saved.' : `${saved.email} added.`);
-      navigate(`/subscribers/${saved.id}`);
+      navigate(`/subscribers/${saved.id}`, { force: true });
     },
   });
+  useUnsavedChangesGuard(!save.isSuccess && JSON.stringify(draft) !== JSON.stringify(initial));
   const errors = errorsOf(save.error);
   const formError = save.isError && Object.keys(errors).length === 0 ? describeError(save.error) : null;
 
   function submit(event: FormEvent) {
     event.preventDefault();
+    // The obvious is checked here, before a round trip: an address that cannot be one.
+    if (!looksLikeEmail(draft.email)) {
+      setEmailError(draft.email.trim() ? 'Enter an email address, like name@example.com.' : 'Fill in the email address.');
+      document.getElementById('email')?.focus();
+      return;
+    }
+    setEmailError(null);
     let metadata: unknown;
     try {
       metadata = JSON.parse(draft.metadata || '{}');
@@ -95,14 +105,14 @@ function SubscriberForm({ initial, subscriber }: { initial: Draft; subscriber?: 
 
   return (
     <form className="form card" noValidate onSubmit={submit}>
-      <Field id="email" label="Email address" type="email" required autoComplete="off" value={draft.email} onChange={set('email')} error={errors.email} />
+      <Field id="email" label="Email address" type="email" required autoComplete="off" value={draft.email} onChange={set('email')} error={emailError ?? errors.email} />
       <div className="grid-2">
         <Field id="first-name" label="First name" value={draft.first_name} onChange={set('first_name')} error={errors.first_name} maxLength={100} />
         <Field id="last-name" label="Last name" value={draft.last_name} onChange={set('last_name')} error={errors.last_name} maxLength={100} />
       </div>
       <SelectField id="status" label="Status" value={draft.status} onChange={set('status')} error={errors.status}
         hint={subscriber ? 'Bounced and complained addresses can be set back to active only deliberately.' : 'Pending subscribers get no marketing email until they confirm.'}>
-        {statusOptions.map((s) => <option key={s} value={s} disabled={subscriber && !['active', 'unsubscribed'].includes(s)}>{s}</option>)}
+        {statusOptions.map((s) => <option key={s} value={s} disabled={subscriber && !['active', 'unsubscribed'].includes(s)}>{s.charAt(0).toUpperCase() + s.slice(1)}</option>)}
       </SelectField>
       {!subscriber ? (
         <fieldset className="fieldset">

@@ -3,11 +3,12 @@ import { useEffect, useState } from 'react';
 import { Button } from '@shared/ui/Button';
 import { useConfirm } from '@shared/ui/Confirm';
 import { useToast } from '@shared/ui/Toasts';
-import { api, SUBSCRIBER_STATUSES, unwrap } from '../../api';
+import { api, describeError, SUBSCRIBER_STATUSES, unwrap } from '../../api';
+import { downloadFromApi } from '../../download';
 import { keys } from '../../keys';
 import { Link, navigate, setSearch, useLocation } from '../../router';
 import { useOrganization } from '../../session';
-import { Badge, formatDate, inBatches, useDebounced } from '../../ui/misc';
+import { Badge, formatDate, inBatches, useDebounced, labelOf } from '../../ui/misc';
 import { Page } from '../../ui/Page';
 import { EmptyState, ErrorState, Loading } from '../../ui/States';
 
@@ -101,8 +102,30 @@ export default function SubscribersPage() {
     return next;
   });
 
+  const [exporting, setExporting] = useState(false);
+  // The export carries the list's current filters, so what is downloaded is what is shown (all pages).
+  async function exportCsv() {
+    const query = new URLSearchParams({ format: 'csv', ...(status ? { status } : {}), ...(tag ? { tag } : {}), ...(q ? { q } : {}) });
+    setExporting(true);
+    try {
+      if (await downloadFromApi(`/api/v1/subscribers/export?${query}`, `subscribers-${new Date().toISOString().slice(0, 10)}.csv`)) toast.success('Export downloaded.');
+    } catch (error) {
+      toast.error(describeError(error));
+    } finally {
+      setExporting(false);
+    }
+  }
+
   return (
-    <Page title="Subscribers" actions={canWrite ? <Link className="sf-button sf-button--primary" to="/subscribers/new">Add subscriber</Link> : null}>
+    <Page
+      title="Subscribers"
+      actions={(
+        <>
+          <Button busy={exporting} onClick={() => void exportCsv()}>{status || tag || q ? 'Export these as CSV' : 'Export as CSV'}</Button>
+          {canWrite ? <Link className="sf-button sf-button--primary" to="/subscribers/new">Add subscriber</Link> : null}
+        </>
+      )}
+    >
       <form className="filters" role="search" aria-label="Filter subscribers" onSubmit={(e) => e.preventDefault()}>
         <div className="sf-field">
           <label htmlFor="subscriber-search" className="sf-field-label">Search by email</label>
@@ -112,7 +135,7 @@ export default function SubscribersPage() {
           <label htmlFor="status-filter" className="sf-field-label">Status</label>
           <select id="status-filter" className="sf-input" value={status} onChange={(e) => setSearch({ status: e.currentTarget.value })}>
             <option value="">All statuses</option>
-            {SUBSCRIBER_STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+            {SUBSCRIBER_STATUSES.map((s) => <option key={s} value={s}>{labelOf(s)}</option>)}
           </select>
         </div>
         <div className="sf-field">

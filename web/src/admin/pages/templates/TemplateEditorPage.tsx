@@ -3,10 +3,10 @@ import { useMemo, useState } from 'react';
 import { Button } from '@shared/ui/Button';
 import { useConfirm } from '@shared/ui/Confirm';
 import { useToast } from '@shared/ui/Toasts';
-import { api, ApiRequestError, describeError, fieldErrors, idempotent, unwrap, type Template } from '../../api';
+import { api, ApiRequestError, describeError, describeProblem, fieldErrors, unwrap, type Template } from '../../api';
 import { keys } from '../../keys';
-import { navigate } from '../../router';
-import { useOrganization, useSession } from '../../session';
+import { navigate, useUnsavedChangesGuard } from '../../router';
+import { useOrganization } from '../../session';
 import { Field, FormError, SelectField, TextAreaField } from '../../ui/Fields';
 import { Badge, formatDateTime, useDebounced } from '../../ui/misc';
 import { Page, Section } from '../../ui/Page';
@@ -46,14 +46,13 @@ function PreviewError({ error }: { error: unknown }) {
     <div className="state state--error" role="alert">
       <p className="state-title">The preview could not be rendered</p>
       <p>{describeError(error)}</p>
-      <ul className="preview-problems">{details.map((d, i) => <li key={i}><code>{d.field}</code>: {d.message}</li>)}</ul>
+      <ul className="preview-problems">{details.map((d, i) => <li key={i}><code>{d.field}</code>: {describeProblem(d)}</li>)}</ul>
     </div>
   );
 }
 
 function Preview({ template, variablesText, draft }: { template: Template; variablesText: string; draft: Draft }) {
   const { organizationId } = useOrganization();
-  const { me } = useSession();
   const toast = useToast();
   // One pause in typing, in any of the fields, renders once.
   const typed = useMemo(() => ({ variablesText, ...draft }), [variablesText, draft]);
@@ -69,8 +68,9 @@ function Preview({ template, variablesText, draft }: { template: Template; varia
     retry: false,
   });
   const sendTest = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/v1/emails/send', { body: { template_id: template.id, to: me.user.email, variables: variables ?? {} }, ...idempotent() })),
-    onSuccess: () => toast.success(`Test email on its way to ${me.user.email}. Without an email provider it lands in the dev mailbox.`),
+    // A test goes to the signed-in member's own address, marketing templates included (no subscription needed).
+    mutationFn: () => unwrap(api.POST('/api/v1/templates/{id}/test', { params: { path: { id: template.id } }, body: { variables: variables ?? {} } })),
+    onSuccess: (sent) => toast.success(`Test email on its way to ${sent.to}, marked [Test]. Without an email provider it lands in the dev mailbox.`),
     onError: (error) => toast.error(describeError(error)),
   });
   const unsaved = Object.keys(changedFields(template, draft)).length > 0;
@@ -107,6 +107,9 @@ function Editor({ template }: { template: Template }) {
   const initialSample = useMemo(() => JSON.stringify(sampleFor(template.variables_schema), null, 2), [template.variables_schema]);
   const [variablesText, setVariablesText] = useState(initialSample);
   const [schemaError, setSchemaError] = useState<string | null>(null);
+  const dirty = !readOnly && (draft.name !== template.name || draft.slug !== template.slug || draft.subject !== template.subject
+    || draft.category !== template.category || draft.mjml !== template.mjml_content || draft.schema !== JSON.stringify(template.variables_schema, null, 2));
+  useUnsavedChangesGuard(dirty);
   const previewDraft = useMemo<Draft>(() => ({ subject: draft.subject, mjml_content: draft.mjml, category: draft.category }), [draft.subject, draft.mjml, draft.category]);
   const save = useMutation({
     mutationFn: (variablesSchema: Record<string, unknown>) => unwrap(api.PATCH('/api/v1/templates/{id}', {
@@ -124,7 +127,7 @@ function Editor({ template }: { template: Template }) {
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: keys.templates.all(organizationId) });
       toast.success(`${template.name} archived.`);
-      navigate('/templates');
+      navigate('/templates', { force: true });
     },
     onError: (error) => toast.error(describeError(error)),
   });

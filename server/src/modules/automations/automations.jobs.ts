@@ -1,0 +1,285 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { DB } from '../../db/types.ts';
+import type { JobHandler } from '../../jobs/context.ts';
+import type { JobProducer } from '../../jobs/producer.ts';
+import { AppError } from '../../lib/errors.ts';
+import { heldUntil } from '../../lib/sending-window.ts';
+import type { EmailRepository, EmailService, NewMessage } from '../email/index.ts';
+import type { Entitlements } from '../entitlements/index.ts';
+import { insertEvents, type EventConsumer, type OutboxEvent, type RelayedEvent } from '../events/index.ts';
+import type { SegmentFilter, SegmentService } from '../segments/index.ts';
+import { tagEvent, type SubscriberRepository } from '../subscribers/index.ts';
+import type { AutomationRepository, DueRun, EntryEvent } from './automations.repository.ts';
+import type { Step } from './automations.schemas.ts';
+
+/** Runs locked per transaction. */
+export const BATCH_SIZE = 500;
+// One job runs passes this long, then hands over to a fresh job (the cron sweep would find the rest too).
+const RUN_MS = 30_000;
+// Automation mail waits behind transactional mail in the one email queue, like campaign mail.
+const PRIORITY = 5;
+// The month's email quota is used up: a send step is tried again this much later.
+const QUOTA_RETRY_MS = 3_600_000;
+const SOURCE = 'automation';
+// Steps due sooner than this get a delayed job of their own; later ones are found by the cron sweep.
+const WAKE_WITHIN_MS = 60_000;
+
+type Group = { runs: DueRun[]; index: number; step: Step | undefined };
+
+/**
+ * The outbox consumer: entry events start runs (one statement for the batch, inside the relay's
+ * transaction, so the runs commit with the events marked relayed), and any event a run waits for
+ * resumes it. Returns an automations.run job when something is due now.
+ */
+export function createAutomationConsumer(deps: { repository: AutomationRepository; now: () => Date }): EventConsumer {
+  return {
+    name: 'automations',
+    async handle(trx, events: readonly RelayedEvent[]) {
+      const entries: EntryEvent[] = [];
+      for (const event of events) {
+        const payload = event.payload as { subscriber?: { id?: string }; tag?: { id?: string }; name?: string };
+        const subscriberId = payload.subscriber?.id;
+        if (!subscriberId) continue;
+        switch (event.type) {
+          case 'subscriber.created':
+          case 'subscriber.confirmed':
+          case 'tag.subscribed':
+          case 'tag.unsubscribed':
+            entries.push({ eventId: event.id, organizationId: event.organization_id, kind: event.type, name: event.type, subscriberId, tagId: payload.tag?.id ?? null });
+            break;
+          case 'custom_event.received':
+            entries.push({ eventId: event.id, organizationId: event.organization_id, kind: 'custom', name: payload.name ?? '', subscriberId, tagId: null });
+            break;
+          default:
+        }
+      }
+      if (entries.length === 0) return [];
+      const now = deps.now();
+      const resumed = await deps.repository.resumeWaiting(trx, entries, now);
+      const entered = await deps.repository.enter(trx, entries, now);
+      return entered + resumed > 0 ? [{ name: 'automations.run', payload: { tick: `e${events.at(-1)!.id.replaceAll('-', '')}` } }] : [];
+    },
+  };
+}
+
+/**
+ * The automation runner. Each pass locks a batch of due runs (SKIP LOCKED: parallel workers take other
+ * runs), ends those whose subscriber can no longer get marketing mail, and does the due step of the
+ * rest, grouped by version and step, with set-based statements: one step row per (run, step) — a row
+ * that exists means the step happened — then the step's effect, then the run moves on. Everything of a
+ * pass commits together, so a killed worker loses only an uncommitted pass, which the next one redoes.
+ * Emails are inserted as queued messages with the key `automation/<run>/<step>` and handed to the one
+ * send path (suppression re-check, rate gate, provider idempotency key) after commit.
+ */
+export function createAutomationJobs(deps: {
+  db: Kysely<DB>;
+  repository: AutomationRepository;
+  emails: Pick<EmailService, 'automationComposer'>;
+  emailRepository: Pick<EmailRepository, 'insertMessages'>;
+  entitlements: Pick<Entitlements, 'reserveEmails'>;
+  segments: Pick<SegmentService, 'compile'>;
+  subscriberRepository: Pick<SubscriberRepository, 'subscribeTags'>;
+  producer: JobProducer;
+  now: () => Date;
+}) {
+  const { repository: repo, producer } = deps;
+
+  async function matching(trx: Transaction<DB>, runs: DueRun[], filter: SegmentFilter): Promise<Set<string> | null> {
+    try {
+      const predicate = await deps.segments.compile(runs[0]!.organization_id, filter);
+      return await repo.matching(trx, runs[0]!.organization_id, runs.map((r) => r.subscriber_id), predicate);
+    } catch (error) {
+      if (error instanceof AppError && error.status < 500) return null;
+      throw error;
+    }
+  }
+
+  async function sendEmail(trx: Transaction<DB>, group: Group, step: Extract<Step, { type: 'send_email' }>, now: Date, messageIds: string[]): Promise<void> {
+    const { runs, index } = group;
+    const first = runs[0]!;
+    // Quiet hours: outside the organization's sending window the step waits until the window opens.
+    const { timezone, sending_window: window } = await repo.sendingWindow(trx, first.organization_id);
+    const until = heldUntil(window, timezone, now);
+    if (until) {
+      await repo.postpone(trx, runs.map((r) => r.id), until);
+      return;
+    }
+    let composer: Awaited<ReturnType<EmailService['automationComposer']>>;
+    try {
+      composer = await deps.emails.automationComposer(first.organization_id, { id: first.automation_id, templateId: step.template_id });
+    } catch (error) {
+      // The template was deleted or the postal address removed: the runs end here, saying why.
+      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      await repo.claimStep(trx, runs, index, step.type, 'exited', error.code, now);
+      await repo.exit(trx, runs.map((r) => r.id), error.code, now);
+      return;
+    }
+    try {
+      await deps.entitlements.reserveEmails(trx, first.organization_id, runs.length);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'plan_limit_exceeded') throw error;
+      await repo.postpone(trx, runs.map((r) => r.id), new Date(now.getTime() + QUOTA_RETRY_MS));
+      return;
+    }
+    const claimed = new Set(await repo.claimStep(trx, runs, index, step.type, 'completed', null, now));
+    const recipients = new Map((await repo.recipients(trx, first.organization_id, runs.map((r) => r.subscriber_id))).map((r) => [r.id, r]));
+    const messages: NewMessage[] = [];
+    const pairs: { runId: string; messageId: string }[] = [];
+    const failed: { id: string; reason: string }[] = [];
+    for (const run of runs) {
+      if (!claimed.has(run.id)) continue;
+      const recipient = recipients.get(run.subscriber_id)!;
+      try {
+        const message = await composer.compose(recipient, { runId: run.id, stepIndex: index });
+        messages.push(message);
+        pairs.push({ runId: run.id, messageId: message.id });
+      } catch (error) {
+        // One subscriber's data the template cannot render ends that one run.
+        if (!(error instanceof AppError)) throw error;
+        failed.push({ id: run.id, reason: error.code });
+      }
+    }
+    await deps.emailRepository.insertMessages(trx, first.organization_id, messages);
+    await repo.setStepMessages(trx, index, pairs);
+    for (const f of failed) await repo.exit(trx, [f.id], f.reason, now);
+    await repo.advance(trx, pairs.map((p) => p.runId), now);
+    messageIds.push(...pairs.map((p) => p.messageId));
+  }
+
+  async function runGroup(trx: Transaction<DB>, group: Group, now: Date, messageIds: string[]): Promise<void> {
+    const { runs, index, step } = group;
+    const ids = runs.map((r) => r.id);
+    if (!step) {
+      await repo.complete(trx, ids, now);
+      return;
+    }
+    switch (step.type) {
+      case 'send_email':
+        return sendEmail(trx, group, step, now, messageIds);
+      case 'delay': {
+        const claimed = await repo.claimStep(trx, runs, index, step.type, 'waiting', null, now);
+        return repo.advance(trx, claimed, new Date(now.getTime() + step.seconds * 1000));
+      }
+      case 'wait_for_event': {
+        const claimed = await repo.claimStep(trx, runs, index, step.type, 'waiting', null, now);
+        return repo.advance(trx, claimed, new Date(now.getTime() + step.timeout_seconds * 1000), step.event);
+      }
+      case 'condition': {
+        const matched = await matching(trx, runs, step.filter);
+        if (!matched) {
+          await repo.claimStep(trx, runs, index, step.type, 'exited', 'invalid_condition', now);
+          return repo.exit(trx, ids, 'invalid_condition', now);
+        }
+        const pass = runs.filter((r) => matched.has(r.subscriber_id));
+        const fail = runs.filter((r) => !matched.has(r.subscriber_id));
+        await repo.claimStep(trx, fail, index, step.type, 'exited', 'condition_not_met', now);
+        await repo.exit(trx, fail.map((r) => r.id), 'condition_not_met', now);
+        return repo.advance(trx, await repo.claimStep(trx, pass, index, step.type, 'completed', null, now), now);
+      }
+      case 'add_tag':
+      case 'remove_tag': {
+        const claimed = new Set(await repo.claimStep(trx, runs, index, step.type, 'completed', null, now));
+        const mine = runs.filter((r) => claimed.has(r.id));
+        const organizationId = runs[0]!.organization_id;
+        const tag = await repo.tag(trx, organizationId, step.tag_id);
+        if (tag && mine.length > 0) {
+          const subscribers = new Map((await repo.recipients(trx, organizationId, mine.map((r) => r.subscriber_id))).map((s) => [s.id, s]));
+          const changed = step.type === 'add_tag'
+            ? (await deps.subscriberRepository.subscribeTags(trx, organizationId, mine.map((r) => ({ subscriberId: r.subscriber_id, tagId: tag.id })), SOURCE)).map((c) => c.subscriber_id)
+            : await repo.untag(trx, organizationId, tag.id, mine.map((r) => r.subscriber_id), SOURCE);
+          const events: OutboxEvent[] = changed.map((id) => tagEvent(step.type === 'add_tag' ? 'tag.subscribed' : 'tag.unsubscribed', subscribers.get(id)!, tag, SOURCE));
+          await insertEvents(trx, organizationId, events);
+        }
+        return repo.advance(trx, [...claimed], now);
+      }
+      case 'exit': {
+        await repo.claimStep(trx, runs, index, step.type, 'completed', null, now);
+        return repo.exit(trx, ids, 'exit_step', now);
+      }
+      default:
+    }
+  }
+
+  /** One pass: a locked batch of due runs, each taken one step further. */
+  async function pass(now: Date): Promise<{ count: number; messageIds: string[] }> {
+    return repo.transaction(async (trx) => {
+      const due = await repo.lockDue(trx, now, BATCH_SIZE);
+      if (due.length === 0) return { count: 0, messageIds: [] };
+      const exited = new Set((await repo.exitIneligible(trx, due.map((r) => r.id), now)).map((r) => r.id));
+      let live = due.filter((r) => !exited.has(r.id));
+
+      // A wait_for_event whose time ran out (the event would have cleared waiting_for).
+      const timedOut = live.filter((r) => r.waiting_for !== null);
+      const exitOnTimeout = timedOut.filter((r) => {
+        const step = r.steps[r.step_index - 1];
+        return step?.type === 'wait_for_event' && step.on_timeout === 'exit';
+      });
+      await repo.closeWaiting(trx, timedOut.map((r) => r.id), 'timed_out', now);
+      await repo.exit(trx, exitOnTimeout.map((r) => r.id), 'wait_timed_out', now);
+      const ended = new Set(exitOnTimeout.map((r) => r.id));
+      live = live.filter((r) => !ended.has(r.id));
+      // A delay that is over.
+      await repo.closeWaiting(trx, live.filter((r) => r.waiting_for === null && r.step_index > 0).map((r) => r.id), null, now);
+
+      const groups = new Map<string, Group>();
+      for (const run of live) {
+        const key = `${run.version_id}/${run.step_index}`;
+        const group = groups.get(key) ?? { runs: [], index: run.step_index, step: run.steps[run.step_index] };
+        group.runs.push(run);
+        groups.set(key, group);
+      }
+      const messageIds: string[] = [];
+      for (const group of groups.values()) {
+        // The automation's entry conditions are checked when the subscriber enters (before step 0).
+        const conditions = group.runs[0]!.conditions as SegmentFilter | null;
+        if (group.index === 0 && conditions) {
+          const matched = await matching(trx, group.runs, conditions);
+          const fail = group.runs.filter((r) => !matched?.has(r.subscriber_id));
+          await repo.exit(trx, fail.map((r) => r.id), 'conditions_not_met', now);
+          group.runs = group.runs.filter((r) => matched?.has(r.subscriber_id));
+          if (group.runs.length === 0) continue;
+        }
+        await runGroup(trx, group, now, messageIds);
+      }
+      return { count: due.length, messageIds };
+    });
+  }
+
+  /**
+   * A delayed job for the next step due within the minute, so short delays do not wait for the cron
+   * sweep. Its id names the second it is due, so every runner that sees the same timer adds one job.
+   */
+  async function wakeForNext(): Promise<void> {
+    const now = deps.now();
+    const next = await repo.nextDue(now);
+    if (!next || next.getTime() - now.getTime() > WAKE_WITHIN_MS) return;
+    const second = Math.ceil(next.getTime() / 1000);
+    await producer.enqueueMany([{ name: 'automations.run', payload: { tick: `w${second}` }, delayMs: second * 1000 - now.getTime() }]);
+  }
+
+  const run: JobHandler<'automations.run'> = async ({ tick }, context) => {
+    const started = Date.now();
+    let processed = 0;
+    for (;;) {
+      if (context.signal.aborted) return context.giveBack();
+      const { count, messageIds } = await pass(deps.now());
+      processed += count;
+      if (messageIds.length > 0) {
+        // A lost enqueue (Redis down after commit) is found by the email sweep: the messages are stored.
+        await producer.enqueueMany(messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id }, priority: PRIORITY })));
+      }
+      // A step that is done makes the next one due at once (a send after a condition): passes go on
+      // until nothing is due.
+      if (count === 0) {
+        await wakeForNext();
+        return { processed };
+      }
+      if (Date.now() - started > RUN_MS) {
+        await producer.enqueue('automations.run', { tick: `${tick.slice(0, 40)}_${processed}` });
+        return { processed, continued: true };
+      }
+    }
+  };
+
+  return { 'automations.run': run };
+}
