@@ -108,6 +108,23 @@ export interface AutomationVersions {
   version: number;
 }
 
+export interface CampaignCounters {
+  bounced: Generated<Int8>;
+  campaign_id: string;
+  cancelled: Generated<Int8>;
+  clicked: Generated<Int8>;
+  complained: Generated<Int8>;
+  delivered: Generated<Int8>;
+  failed: Generated<Int8>;
+  opened: Generated<Int8>;
+  organization_id: string;
+  queued: Generated<Int8>;
+  sending: Generated<Int8>;
+  sent: Generated<Int8>;
+  shard: number;
+  skipped: Generated<Int8>;
+}
+
 export interface CampaignRecipients {
   campaign_id: string;
   email_message_id: string | null;
@@ -142,6 +159,14 @@ export interface Campaigns {
   template_id: string | null;
   tracking: Generated<boolean>;
   updated_at: Generated<Timestamp>;
+}
+
+export interface CampaignSkipCounters {
+  campaign_id: string;
+  count: Generated<Int8>;
+  organization_id: string;
+  reason: string;
+  shard: number;
 }
 
 export interface CustomEvents {
@@ -559,7 +584,9 @@ export interface DB {
   automation_runs: AutomationRuns;
   automation_versions: AutomationVersions;
   automations: Automations;
+  campaign_counters: CampaignCounters;
   campaign_recipients: CampaignRecipients;
+  campaign_skip_counters: CampaignSkipCounters;
   campaigns: Campaigns;
   custom_events: CustomEvents;
   dev_mailbox: DevMailbox;

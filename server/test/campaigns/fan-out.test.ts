@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { createFakeResend } from '../support/fake-resend.ts';
 import { resendConfig, startWorker, waitFor } from '../email/helpers.ts';
-import { campaignOrganization, deliveries, runJob } from './support.ts';
+import { campaignOrganization, countersAgainstLedger, deliveries, runJob } from './support.ts';
 import { isValidEventPayload } from '../../src/modules/events/index.ts';
 
 const fake = createFakeResend({ recordBodies: false });
@@ -44,6 +44,16 @@ const emailsOf = (slug: string) => fake.emails.filter((e) => e.to[0]!.startsWith
 const status = async (call: Call, id: string) => (await call('GET', `/api/v1/campaigns/${id}`)).json().status as string;
 const progress = async (call: Call, id: string) => (await call('GET', `/api/v1/campaigns/${id}/progress`)).json() as Record<string, number | string>;
 
+/** The counters equal a fresh count of the ledger, add up to targeted, and are what progress serves. */
+async function expectCountersMatchLedger(org: { id: string; call: Call }, id: string) {
+  const check = await countersAgainstLedger(ctx, org.id, id);
+  expect(check.counters).toEqual(check.ledger);
+  expect(check.skippedCounters).toEqual(check.skippedLedger);
+  expect(check.total).toBe(check.targeted);
+  const served = await progress(org.call, id);
+  for (const key of ['queued', 'sending', 'sent', 'failed', 'skipped', 'cancelled']) expect(served[key], key).toBe(check.counters[key]);
+}
+
 describe('campaign fan-out', () => {
   it('sends a 1,000-recipient campaign through two workers to each recipient exactly once, and the counts add up', async () => {
     const org = await campaignOrganization(ctx, 'Two workers', 1000);
@@ -71,6 +81,7 @@ describe('campaign fan-out', () => {
     expect(email.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     const usage = await ctx.container.db.selectFrom('organizations').select('emails_sent_this_month').where('id', '=', org.id).executeTakeFirstOrThrow();
     expect(usage.emails_sent_this_month).toBe(1000);
+    await expectCountersMatchLedger(org, id);
   }, 180_000);
 
   it('skips, with the reason, a recipient who unsubscribed or was suppressed after the snapshot', async () => {
@@ -104,6 +115,7 @@ describe('campaign fan-out', () => {
     expect(events[0]!.payload).toEqual({ campaign: { id, name: 'Monthly news' }, targeted: 20 });
     expect(events[1]!.payload).toEqual({ campaign: { id, name: 'Monthly news' }, targeted: 20, sent: 18, failed: 0, skipped: 2 });
     expect(fake.emails.map((e) => e.to[0])).not.toContain(members[0]!.email);
+    await expectCountersMatchLedger(org, id);
   }, 120_000);
 
   it('fails with the reason, and says so in a campaign.failed event, when the postal address went away before sending', async () => {
@@ -134,6 +146,7 @@ describe('campaign fan-out', () => {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(emailsOf(org.slug).length).toBe(afterPause);
       expect(afterPause).toBeLessThan(1500);
+      await expectCountersMatchLedger(org, id);
       expect((await org.call('POST', `/api/v1/campaigns/${id}/resume`)).statusCode).toBe(200);
       await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
     } finally {
@@ -142,6 +155,7 @@ describe('campaign fan-out', () => {
     const { perAddress, duplicates } = deliveries(emailsOf(org.slug));
     expect(perAddress.size).toBe(1500);
     expect(duplicates).toEqual([]);
+    await expectCountersMatchLedger(org, id);
   }, 180_000);
 
   it('cancels: unsent recipients become cancelled and nothing more is sent', async () => {
@@ -166,6 +180,7 @@ describe('campaign fan-out', () => {
     expect(Number(counts.sent) + Number(counts.cancelled) + Number(counts.failed) + Number(counts.skipped)).toBe(1500);
     expect(counts.sent).toBe(emailsOf(org.slug).length);
     expect((await org.call('POST', `/api/v1/campaigns/${id}/resume`)).statusCode).toBe(409);
+    await expectCountersMatchLedger(org, id);
   }, 180_000);
 
   it('retries only the failed recipients; with none failed, retry changes nothing', async () => {
@@ -178,12 +193,14 @@ describe('campaign fan-out', () => {
       expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
       await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
       expect(await progress(org.call, id)).toMatchObject({ sent: 27, failed: 3 });
+      await expectCountersMatchLedger(org, id);
       const firstRound = new Set(emailsOf(org.slug).map((e) => e.to[0]));
       const retried = await org.call('POST', `/api/v1/campaigns/${id}/retry`);
       expect(retried.statusCode, retried.body).toBe(200);
       expect(retried.json().requeued).toBe(3);
       await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
       expect(await progress(org.call, id)).toMatchObject({ sent: 30, failed: 0 });
+      await expectCountersMatchLedger(org, id);
       const secondRound = emailsOf(org.slug)
         .slice(firstRound.size)
         .map((e) => e.to[0]);

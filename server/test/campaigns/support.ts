@@ -67,3 +67,55 @@ export function deliveries(emails: readonly { to: string[]; idempotencyKey: stri
   const keys = emails.map((e) => e.idempotencyKey).filter((k): k is string => k !== null);
   return { perAddress, duplicates: [...perAddress].filter(([, n]) => n > 1), repeatedKeys: keys.length - new Set(keys).size };
 }
+
+/**
+ * The campaign's counters (summed over their shard rows, as progress and stats read them) against a
+ * fresh count of its ledger and messages: they must be equal, and the states must add up to targeted.
+ */
+export async function countersAgainstLedger(ctx: TestContext, organizationId: string, campaignId: string) {
+  const db = ctx.container.db;
+  const counters = (
+    await sql<Record<string, string | null>>`
+    select sum(queued) as queued, sum(sending) as sending, sum(sent) as sent, sum(failed) as failed, sum(skipped) as skipped, sum(cancelled) as cancelled,
+           sum(delivered) as delivered, sum(bounced) as bounced, sum(complained) as complained, sum(opened) as opened, sum(clicked) as clicked
+    from campaign_counters where organization_id = ${organizationId} and campaign_id = ${campaignId}`.execute(db)
+  ).rows[0]!;
+  const states = (
+    await sql<{ state: string; count: string }>`
+    select campaign_recipient_state(r.status, r.email_message_id, m.id, m.status, m.provider_message_id, m.error_code) as state, count(*) as count
+    from campaign_recipients r left join email_messages m on m.id = r.email_message_id
+    where r.organization_id = ${organizationId} and r.campaign_id = ${campaignId} group by 1`.execute(db)
+  ).rows;
+  const outcomes = (
+    await sql<Record<string, string>>`
+    select count(*) filter (where delivered_at is not null) as delivered, count(*) filter (where bounced_at is not null) as bounced,
+           count(*) filter (where complained_at is not null) as complained, count(*) filter (where opened_at is not null) as opened,
+           count(*) filter (where clicked_at is not null) as clicked
+    from email_messages where organization_id = ${organizationId} and campaign_id = ${campaignId}`.execute(db)
+  ).rows[0]!;
+  const skippedCounters = (
+    await sql<{ reason: string; count: string }>`
+    select reason, sum(count) as count from campaign_skip_counters where organization_id = ${organizationId} and campaign_id = ${campaignId}
+    group by reason having sum(count) <> 0`.execute(db)
+  ).rows;
+  const skippedLedger = (
+    await sql<{ reason: string; count: string }>`
+    select coalesce(reason, 'unknown') as reason, count(*) as count from campaign_recipients
+    where organization_id = ${organizationId} and campaign_id = ${campaignId} and status = 'skipped' group by 1`.execute(db)
+  ).rows;
+  const campaign = await db.selectFrom('campaigns').select('targeted_count').where('id', '=', campaignId).executeTakeFirstOrThrow();
+  const fresh: Record<string, number> = { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0, cancelled: 0 };
+  for (const row of states) fresh[row.state] = Number(row.count);
+  for (const [key, value] of Object.entries(outcomes)) fresh[key] = Number(value);
+  const byReason = (rows: { reason: string; count: string }[]) => Object.fromEntries(rows.map((r) => [r.reason, Number(r.count)]).sort());
+  const counted = Object.fromEntries(Object.entries(counters).map(([key, value]) => [key, Number(value ?? 0)]));
+  const total = ['queued', 'sending', 'sent', 'failed', 'skipped', 'cancelled'].reduce((sum, key) => sum + counted[key]!, 0);
+  return {
+    counters: counted,
+    ledger: fresh,
+    skippedCounters: byReason(skippedCounters),
+    skippedLedger: byReason(skippedLedger),
+    total,
+    targeted: campaign.targeted_count,
+  };
+}

@@ -93,17 +93,10 @@ const notSuppressed = sql<SqlBool>`not exists (select 1 from suppressions x wher
 /**
  * A recipient's state from its ledger row "r" and its message "m": once a message exists, the message
  * decides. The provider's id means it was accepted, whatever happened to the row after (a cancel that
- * raced a send in flight counts the email as sent, because it was).
+ * raced a send in flight counts the email as sent, because it was). The database function is the one
+ * the counters' triggers use, so a fresh count and the counters agree by construction.
  */
-const recipientState = sql`case
-  when m.provider_message_id is not null then 'sent'
-  when r.email_message_id is null or r.status <> 'sending' and m.id is null then r.status
-  when m.id is null then 'skipped'
-  when m.status in ('queued', 'sending') then 'sending'
-  when m.status = 'suppressed' then 'skipped'
-  when m.error_code = 'campaign_cancelled' then 'cancelled'
-  when m.status = 'failed' then 'failed'
-  else 'sent' end`;
+export const recipientState = sql`campaign_recipient_state(r.status, r.email_message_id, m.id, m.status, m.provider_message_id, m.error_code)`;
 
 /** Every query is filtered by the organization, or (worker side) by a campaign id read from such a row. */
 export function createCampaignRepository(db: Kysely<DB>) {
@@ -375,11 +368,44 @@ export function createCampaignRepository(db: Kysely<DB>) {
     },
 
     /**
-     * Live progress: every recipient in exactly one state, so the counts add up to the ledger's size.
-     * A claimed recipient's state is its message's until the campaign settles.
+     * Live progress from the counters (the triggers keep them in the transaction of every ledger or
+     * message change): every recipient in exactly one state, so the counts add up to the ledger's size.
+     * A read sums the campaign's few shard rows; the ledger is not read.
      */
     async progress(organizationId: string, campaignId: string) {
-      const rows = await sql<{ state: RecipientStatus; count: number }>`
+      const row = await sql<Record<RecipientStatus, string | null>>`
+        select sum(queued) as queued, sum(sending) as sending, sum(sent) as sent, sum(failed) as failed, sum(skipped) as skipped, sum(cancelled) as cancelled
+        from campaign_counters where organization_id = ${organizationId} and campaign_id = ${campaignId}`.execute(db);
+      const sums = row.rows[0];
+      return Object.fromEntries(RECIPIENT_STATUSES.map((s) => [s, Number(sums?.[s] ?? 0)])) as Record<RecipientStatus, number>;
+    },
+
+    /**
+     * What became of the campaign's messages, from the counters (provider events set the message's
+     * timestamps, the trigger counts them), and the unsubscribes attributed to it.
+     */
+    async outcomes(organizationId: string, campaignId: string) {
+      const row = await sql<Record<'delivered' | 'bounced' | 'complained' | 'opened' | 'clicked' | 'unsubscribed', string | null>>`
+        select sum(delivered) as delivered, sum(bounced) as bounced, sum(complained) as complained, sum(opened) as opened, sum(clicked) as clicked,
+               (select count(distinct h.subscriber_id) from subscription_history h
+                where h.organization_id = ${organizationId} and h.details ->> 'campaign_id' = ${campaignId}) as unsubscribed
+        from campaign_counters where organization_id = ${organizationId} and campaign_id = ${campaignId}`.execute(db);
+      const sums = row.rows[0];
+      const keys = ['delivered', 'bounced', 'complained', 'opened', 'clicked', 'unsubscribed'] as const;
+      return Object.fromEntries(keys.map((k) => [k, Number(sums?.[k] ?? 0)])) as Record<(typeof keys)[number], number>;
+    },
+
+    /** Skipped recipients by reason, from the counters. */
+    async skippedReasons(organizationId: string, campaignId: string): Promise<Record<string, number>> {
+      const rows = await sql<{ reason: string; count: string }>`
+        select reason, sum(count) as count from campaign_skip_counters
+        where organization_id = ${organizationId} and campaign_id = ${campaignId} group by reason having sum(count) <> 0 order by reason`.execute(db);
+      return Object.fromEntries(rows.rows.map((r) => [r.reason, Number(r.count)]));
+    },
+
+    /** Fresh counts from the ledger and the messages (what the counters must equal; tests and checks). */
+    async countLedger(organizationId: string, campaignId: string) {
+      const rows = await sql<{ state: RecipientStatus; count: string }>`
         select ${recipientState} as state, count(*) as count
         from campaign_recipients r left join email_messages m on m.id = r.email_message_id
         where r.organization_id = ${organizationId} and r.campaign_id = ${campaignId}
@@ -387,29 +413,6 @@ export function createCampaignRepository(db: Kysely<DB>) {
       const counts: Record<RecipientStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0, cancelled: 0 };
       for (const row of rows.rows) counts[row.state] = Number(row.count);
       return counts;
-    },
-
-    /** What became of the campaign's messages, from the provider's events, and attributed unsubscribes. */
-    async outcomes(organizationId: string, campaignId: string) {
-      const row = await sql<Record<'delivered' | 'bounced' | 'complained' | 'opened' | 'clicked' | 'unsubscribed', number>>`
-        select count(*) filter (where m.delivered_at is not null) as delivered,
-               count(*) filter (where m.bounced_at is not null) as bounced,
-               count(*) filter (where m.complained_at is not null) as complained,
-               count(*) filter (where m.opened_at is not null) as opened,
-               count(*) filter (where m.clicked_at is not null) as clicked,
-               (select count(distinct h.subscriber_id) from subscription_history h
-                where h.organization_id = ${organizationId} and h.details ->> 'campaign_id' = ${campaignId}) as unsubscribed
-        from email_messages m where m.organization_id = ${organizationId} and m.campaign_id = ${campaignId}`.execute(db);
-      const counts = row.rows[0]!;
-      return Object.fromEntries(Object.entries(counts).map(([key, value]) => [key, Number(value)])) as typeof counts;
-    },
-
-    /** Skipped recipients by reason. */
-    async skippedReasons(organizationId: string, campaignId: string): Promise<Record<string, number>> {
-      const rows = await sql<{ reason: string | null; count: number }>`
-        select coalesce(r.reason, 'unknown') as reason, count(*) as count from campaign_recipients r
-        where r.organization_id = ${organizationId} and r.campaign_id = ${campaignId} and r.status = 'skipped' group by 1`.execute(db);
-      return Object.fromEntries(rows.rows.map((r) => [r.reason ?? 'unknown', Number(r.count)]));
     },
 
     /** One page of the ledger in subscriber order, with each recipient's address and message. */
