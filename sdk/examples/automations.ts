@@ -19,7 +19,4 @@ const afterPurchase = await sf.automations.create({
 await sf.events.record({ email: 'ada@example.com', name: 'purchased', data: { plan: 'pro' }, idempotency_key: 'order-4711' });
 
 const counts = await sf.automations.stepCounts(afterPurchase.id);
-console.log(
-  counts.runs,
-  counts.steps.map((s) => `${s.type}: ${s.completed} done, ${s.waiting} waiting`),
-);
+console.log(counts.runs, counts.steps.map((s) => `${s.type}: ${s.completed} done, ${s.waiting} waiting`));

@@ -8,7 +8,4 @@ const sf = new SubscribeFlowClient({
 const ada = await sf.subscribers.create({ email: 'ada@example.com', first_name: 'Ada', tags: ['product-updates'] });
 await sf.subscribers.addTags(ada.id, ['release-notes']);
 const same = await sf.subscribers.getByEmail('ada@example.com');
-console.log(
-  same.status,
-  same.tags.map((tag) => tag.slug),
-);
+console.log(same.status, same.tags.map((tag) => tag.slug));
