@@ -8,14 +8,14 @@
 //   - worker peak RSS.
 // BENCH_SUBSCRIBERS (default 100,000) sets N. Cron is played by this script: the relay is enqueued
 // until the outbox is drained (as cron's every-minute tick would, sooner), the sweep every minute.
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/config/index.ts';
 import { createContainer } from '../src/container.ts';
 import { PUBLIC_SETTINGS } from '../test/email/helpers.ts';
 import { createFakeResend } from '../test/support/fake-resend.ts';
-import { freePort, peakRssMb, scratchDatabase, serverDir, verdict } from './harness.ts';
+import { peakRssMb, scratchDatabase, serverDir, startBuiltWorker, verdict } from './harness.ts';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 100_000);
 const DELAY_SECONDS = 60;
@@ -82,38 +82,7 @@ await sql`
   from s order by s.id`.execute(db);
 await sql`vacuum analyze subscribers, events`.execute(db);
 
-async function startWorker(): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = fork(path.join(serverDir, 'dist/entrypoints/worker.js'), [], {
-    env: {
-      ...process.env,
-      ...base,
-      METRICS_PORT: String(port),
-      NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
-    },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  for (const deadline = Date.now() + 120_000; ;) {
-    if (child.exitCode !== null) throw new Error(`worker exited early with ${child.exitCode}`);
-    if (
-      await fetch(`http://127.0.0.1:${port}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() > deadline) throw new Error('worker did not start');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return {
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
+const startWorker = () => startBuiltWorker(base, 120_000);
 
 const count = async (query: ReturnType<typeof sql<{ n: number }>>) => Number((await query.execute(db)).rows[0]!.n);
 const worker = await startWorker();

@@ -6,13 +6,13 @@
 //   - recipients/s end to end (send request → status sent), worker peak RSS, ledger bytes per recipient;
 //   - exactly once: every address received exactly one email.
 // BENCH_RECIPIENTS (default 100,000) sets N; the goal of the issue is 1,000,000 in ≤ 100 s.
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/config/index.ts';
 import { createContainer } from '../src/container.ts';
 import { createFakeResend } from '../test/support/fake-resend.ts';
-import { freePort, peakRssMb, scratchDatabase, serverDir, verdict } from './harness.ts';
+import { peakRssMb, scratchDatabase, serverDir, startBuiltWorker, verdict } from './harness.ts';
 
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -115,38 +115,7 @@ const [, floorMs] = await timed(() =>
 );
 await sql`drop table bench_ledger`.execute(db);
 
-async function startWorker(): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = fork(path.join(serverDir, 'dist/entrypoints/worker.js'), [], {
-    env: {
-      ...process.env,
-      ...base,
-      METRICS_PORT: String(port),
-      NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
-    },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  for (const deadline = Date.now() + 120_000; ;) {
-    if (child.exitCode !== null) throw new Error(`worker exited early with ${child.exitCode}`);
-    if (
-      await fetch(`http://127.0.0.1:${port}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() > deadline) throw new Error('worker did not start');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return {
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
+const startWorker = () => startBuiltWorker(base, 120_000);
 
 const worker = await startWorker();
 const started = performance.now();

@@ -5,13 +5,13 @@
 //      refuses anything above N in any sliding second: the achieved rate must stay ≤ N and reach ≥ 95 % of N.
 // Targets: ≥ 500 emails/s with one worker process, RSS ≤ 250 MB, no 429 under the limit.
 // BENCH_EMAILS changes the count of part 1; BENCH_RATE_SECONDS the length of part 2 (default 15).
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/config/index.ts';
 import { createContainer, type Container } from '../src/container.ts';
 import { createFakeResend, type FakeResend } from '../test/support/fake-resend.ts';
-import { BENCH_LOG_LEVEL, freePort, peakRssMb, scratchDatabase, serverDir, verdict } from './harness.ts';
+import { BENCH_LOG_LEVEL, peakRssMb, scratchDatabase, serverDir, startBuiltWorker, verdict } from './harness.ts';
 
 const EMAILS = Number(process.env.BENCH_EMAILS ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 20);
@@ -67,44 +67,7 @@ async function queueSends(count: number, tag: string): Promise<number> {
   return count / ((performance.now() - started) / 1000);
 }
 
-async function startWorker(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = fork(path.join(serverDir, 'dist/entrypoints/worker.js'), [], {
-    // The V8 settings the worker should run with in production: small young generation (as the API) and a
-    // capped old generation. Without the cap V8 lets the heap grow to ~170 MB around a ~50 MB live set
-    // under this load (RSS ~280 MB); with it RSS stays ~160 MB at the same throughput.
-    env: {
-      ...process.env,
-      ...base,
-      ...env,
-      METRICS_PORT: String(port),
-      NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-semi-space-size=8 --max-old-space-size=192',
-    },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  for (const deadline = Date.now() + 20_000; ;) {
-    if (child.exitCode !== null) throw new Error(`worker exited early with ${child.exitCode}`);
-    if (
-      await fetch(`http://127.0.0.1:${port}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() > deadline) throw new Error('worker did not start');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return {
-    child,
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
+const startWorker = (env: Record<string, string>) => startBuiltWorker({ ...base, ...env }, 20_000);
 
 async function cpuSeconds(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
