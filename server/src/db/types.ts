@@ -424,6 +424,27 @@ export interface StripeEvents {
   type: string;
 }
 
+export interface SubscriberBulkActions {
+  action: string;
+  changed: Generated<number>;
+  created_at: Generated<Timestamp>;
+  created_by_api_key_id: string | null;
+  created_by_user_id: string | null;
+  error: string | null;
+  expected: number | null;
+  filter: Json;
+  finished_at: Timestamp | null;
+  id: string;
+  last_id: string | null;
+  organization_id: string;
+  processed: Generated<number>;
+  reason: string | null;
+  started_at: Timestamp | null;
+  status: string;
+  tag_id: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface SubscriberNotes {
   author_api_key_id: string | null;
   author_user_id: string | null;
@@ -605,6 +626,7 @@ export interface DB {
   provider_events: ProviderEvents;
   segments: Segments;
   stripe_events: StripeEvents;
+  subscriber_bulk_actions: SubscriberBulkActions;
   subscriber_notes: SubscriberNotes;
   subscriber_tags: SubscriberTags;
   subscribers: Subscribers;
