@@ -1,8 +1,9 @@
 import { Type, type Static } from 'typebox';
+import { ListFilterFields, SortFields } from './list-query.ts';
 import { Cursor, ErrorDetailSchema, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
 
-export const SUBSCRIBER_STATUSES = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'] as const;
-export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
+import { SUBSCRIBER_STATUSES } from './statuses.ts';
+export { SUBSCRIBER_STATUSES, type SubscriberStatus } from './statuses.ts';
 
 const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
 const PersonName = Type.Union([Type.String({ maxLength: 100 }), Type.Null()]);
@@ -77,16 +78,9 @@ export type UpdateSubscriberInput = Static<typeof UpdateSubscriberBody>;
 export const ListSubscribersQuery = Type.Object(
   {
     limit: Type.Optional(Limit),
-    cursor: Type.Optional(Cursor),
-    status: Type.Optional(StringEnum(SUBSCRIBER_STATUSES)),
-    tag: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 100,
-        description: 'Only subscribers subscribed to this tag, given by slug or by name (case-insensitive); an unknown tag gives an empty list',
-      }),
-    ),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Email prefix, case-insensitive' })),
+    cursor: Type.Optional(Type.String({ maxLength: 1500, description: 'The next_cursor of the previous page (of the same sort)' })),
+    ...ListFilterFields,
+    ...SortFields,
     include_total: Type.Optional(
       Type.Boolean({
         description:
@@ -96,6 +90,7 @@ export const ListSubscribersQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+export type ListSubscribersQueryInput = Static<typeof ListSubscribersQuery>;
 
 export const SubscriberPage = Type.Object({
   items: Type.Array(Subscriber),

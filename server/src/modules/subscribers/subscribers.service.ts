@@ -13,7 +13,15 @@ import { insertEvents, type OutboxEvent } from '../events/index.ts';
 import type { TagRepository } from '../tags/index.ts';
 import { decideStatusChange } from './status-rule.ts';
 import type { HistoryInsert, Origin, SubscriberRepository, SubscriberRow } from './subscribers.repository.ts';
-import { BatchItem, type BatchItemInput, type CreateSubscriberInput, type SubscriberStatus, type UpdateSubscriberInput } from './subscribers.schemas.ts';
+import { decodePosition, encodePosition, normalizeFilter, resolveSort } from './list-query.ts';
+import {
+  BatchItem,
+  type BatchItemInput,
+  type ListSubscribersQueryInput,
+  type CreateSubscriberInput,
+  type SubscriberStatus,
+  type UpdateSubscriberInput,
+} from './subscribers.schemas.ts';
 
 export type { Origin } from './subscribers.repository.ts';
 
@@ -188,17 +196,20 @@ export function createSubscriberService(deps: {
       return subscriber;
     },
 
-    async list(
-      organizationId: string,
-      query: { limit?: number; cursor?: string; status?: SubscriberStatus; tag?: string; q?: string; include_total?: boolean },
-    ): Promise<Page<SubscriberRow> & { total?: number; total_exact?: boolean }> {
+    async list(organizationId: string, query: ListSubscribersQueryInput): Promise<Page<SubscriberRow> & { total?: number; total_exact?: boolean }> {
       const limit = query.limit ?? 50;
-      const filter = { status: query.status, tagSlug: query.tag, emailPrefix: query.q };
+      const { limit: _limit, cursor, sort: sortField, order, include_total: includeTotal, ...filterFields } = query;
+      const filter = normalizeFilter(filterFields);
+      const sort = resolveSort(sortField, order);
+      const after = decodePosition(sort, cursor);
       const [rows, count] = await Promise.all([
-        repo.list(organizationId, { ...filter, limit, beforeId: decodeCursor(query.cursor) }),
-        query.include_total ? repo.count(organizationId, filter, EXACT_TOTAL_UP_TO) : undefined,
+        repo.list(organizationId, filter, { sort, after, limit }),
+        includeTotal ? repo.count(organizationId, filter, EXACT_TOTAL_UP_TO) : undefined,
       ]);
-      return { ...toPage(rows, limit), ...(count ? { total: count.total, total_exact: count.exact } : {}) };
+      const items = rows.slice(0, limit).map(({ sort_key: _key, ...row }) => row);
+      const last = rows[limit - 1];
+      const next = rows.length > limit && last ? encodePosition(sort, { id: last.id, value: last.sort_key ?? undefined }) : null;
+      return { items, next_cursor: next, ...(count ? { total: count.total, total_exact: count.exact } : {}) };
     },
 
     async update(organizationId: string, id: string, input: UpdateSubscriberInput, origin: Origin): Promise<SubscriberRow> {
