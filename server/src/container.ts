@@ -105,7 +105,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const { verifiedDomains, senderDomains } = domainsModule.services.domains;
   const organizationsModule = organizations.createOrganizationsModule({ db, apiKeys: apiKeys.services.apiKeys, background, logger, producer, senderDomains });
   const tags = createTagsModule({ db });
-  const subscribers = createSubscribersModule({ db, pool, config, tagRepository: tags.services.tagRepository, entitlements: limits });
+  const subscribers = createSubscribersModule({ db, pool, config, tagRepository: tags.services.tagRepository, entitlements: limits, producer });
   // Template previews are rendered by the email module, built after templates; the call happens per request.
   const templates = createTemplatesModule({ db, previews: { preview: (...args) => emailModule.services.emails.preview(...args) } });
   const emailModule = email.createEmailModule({

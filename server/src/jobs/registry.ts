@@ -139,6 +139,16 @@ export const JOBS = {
     jobId: (p) => `import-${p.import_id}-${p.dry_run ? 'dry' : 'run'}`,
     options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
   }),
+  /**
+   * Applies one "all N matching" bulk action to the subscribers matching its stored filter, chunk by
+   * chunk; each chunk commits with its progress, so a retry continues after the last finished chunk.
+   */
+  'subscribers.bulk-action': define({
+    queue: 'sync',
+    payload: Type.Object({ bulk_action_id: Id }),
+    jobId: (p) => `subscribers-bulk-action-${p.bulk_action_id}`,
+    options: { ...KEEP, attempts: 5, backoff: { type: 'exponential', delay: 5000 } },
+  }),
   /** Re-enqueues messages that stayed queued because their job was lost (Redis down at commit). */
   'email.sweep': define({
     queue: 'maintenance',

@@ -30,6 +30,7 @@ interface Fixtures {
   webhookId: string;
   webhookDeliveryId: string;
   importId: string;
+  bulkActionId: string;
   segmentId: string;
   campaignId: string;
   triggerId: string;
@@ -72,6 +73,8 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/subscribers/:id/notes': { params: id },
   'GET /api/v1/subscribers/:id/emails': { params: id },
   'POST /api/v1/subscribers/:id/preference-token': { params: id, body: () => ({}) },
+  'POST /api/v1/subscribers/bulk-actions': { body: () => ({ action: 'unsubscribe', reason: 'matrix', filter: { q: 'no-such-matrix-address' } }) },
+  'GET /api/v1/subscribers/bulk-actions/:id': { params: (fx) => ({ id: fx.bulkActionId }) },
 
   'POST /api/v1/tags': { body: () => ({ name: 'matrix tag' }) },
   'GET /api/v1/suppressions': {},
@@ -291,6 +294,9 @@ beforeAll(async () => {
   const trigger = (
     await call('POST', '/api/v1/triggers', { name: 'Matrix', event: 'subscriber.created', steps: [{ type: 'add_tag', tag_id: tag.id }] })
   ).json();
+  const bulkAction = (
+    await call('POST', '/api/v1/subscribers/bulk-actions', { action: 'add_tag', tag: tag.name, filter: { q: 'no-such-matrix-address' } })
+  ).json();
   fx = {
     organizationId: a.id,
     subscriberId: subscriber.id,
@@ -308,6 +314,7 @@ beforeAll(async () => {
     webhookId: webhook.id,
     webhookDeliveryId: webhookDelivery.id,
     importId: upload.id,
+    bulkActionId: bulkAction.id,
     segmentId: segment.id,
     campaignId: campaign.id,
     triggerId: trigger.id,
