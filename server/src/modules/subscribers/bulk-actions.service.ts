@@ -153,9 +153,9 @@ export function createBulkActionService(deps: {
       details: { ...extra, ...details },
     });
     const subscriber = (id: string) => ({ id, email: emailOf.get(id)! });
-    let events: OutboxEvent[] = [];
+    let events: OutboxEvent[];
     let rows: HistoryInsert[] = [];
-    let changed = 0;
+    let changed: number;
     if (action.action === 'add_tag' || action.action === 'remove_tag') {
       const tag = { id: action.tag_id!, name: action.tag_name!, slug: action.tag_slug! };
       const adding = action.action === 'add_tag';
