@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createTestContext, type TestContext } from '../support/context.ts';
 
@@ -62,6 +63,20 @@ describe('searching subscribers', () => {
     expect(await emails('q=nl')).toEqual(['edsger@example.nl']);
     expect(await emails('q=z')).toEqual([]);
     expect(await emails('q=y')).toEqual(['ada.lovelace@analytical.org', 'alan@bletchley.example', 'grace@navy.example']);
+  });
+
+  it('is answered by the trigram indexes on the address and the full name', async () => {
+    const plan = await ctx.container.db.transaction().execute(async (trx) => {
+      await sql`set local enable_seqscan = off`.execute(trx);
+      const result = await sql<{ 'QUERY PLAN': unknown }>`explain (format json)
+        select id from subscribers
+        where organization_id = gen_random_uuid()
+          and (lower(subscribers.email) like '%lovelace%'
+               or lower(coalesce(subscribers.first_name, '') || ' ' || coalesce(subscribers.last_name, '')) like '%lovelace%')`.execute(trx);
+      return JSON.stringify(result.rows[0]!['QUERY PLAN']);
+    });
+    expect(plan).toContain('subscribers_email_trgm_idx');
+    expect(plan).toContain('subscribers_name_trgm_idx');
   });
 
   it('refuses a term longer than 100 characters', async () => {

@@ -9,6 +9,8 @@ import { applyFilter, applySort, filterTagRefs, sortKeyColumn, type ListFilterIn
 
 /** A search runs under this bound: a term without trigrams (one or two characters) may scan the organization. */
 const SEARCH_TIMEOUT_MS = 5000;
+/** Rows of the sort order a search looks at first (see `list`). */
+const SEARCH_WINDOW = 5000;
 
 /** A subscriber as the API shows it: its columns and the topics it is subscribed to. */
 export type SubscriberRow = Row<
@@ -230,7 +232,15 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
       return row as (typeof row & { status: SubscriberStatus }) | undefined;
     },
 
-    /** One page of the filtered list in the sort's order, after `after`; `limit + 1` rows (the extra one says "more"). */
+    /**
+     * One page of the filtered list in the sort's order, after `after`; `limit + 1` rows (the extra one
+     * says "more"). A search is answered in two steps, because the planner assumes matches are spread
+     * evenly through the sort order and walks the sort's index for a term that is in fact rare or
+     * bunched (a 1% term whose matches are all old: seconds). First the window of the next
+     * SEARCH_WINDOW rows in sort order is searched; when it holds a full page, that page is exact (the
+     * window is a contiguous run of the order). Otherwise the matches are found through the trigram
+     * indexes and sorted, with plain index walks switched off for that one statement.
+     */
     async list(
       organizationId: string,
       filter: ListFilterInput,
@@ -239,9 +249,20 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
       return bounded(filter, async (executor) => {
         const query = await filtered(executor, organizationId, filter);
         if (!query) return [];
-        return applySort(query.select(sortKeyColumn(page.sort.field)), page.sort, page.after)
-          .limit(page.limit + 1)
-          .execute() as Promise<(SubscriberRow & { sort_key: string | null })[]>;
+        const pageOf = (q: typeof query) =>
+          applySort(q.select(sortKeyColumn(page.sort.field)), page.sort, page.after)
+            .limit(page.limit + 1)
+            .execute() as Promise<(SubscriberRow & { sort_key: string | null })[]>;
+        if (!filter.q) return pageOf(query);
+        const window = applySort(
+          executor.selectFrom('subscribers').select('subscribers.id').where('subscribers.organization_id', '=', organizationId),
+          page.sort,
+          page.after,
+        ).limit(SEARCH_WINDOW);
+        const probe = await pageOf(query.where('subscribers.id', 'in', executor.selectFrom(window.as('w')).select('w.id')));
+        if (probe.length > page.limit) return probe;
+        await sql`select set_config('enable_indexscan', 'off', true), set_config('enable_indexonlyscan', 'off', true)`.execute(executor);
+        return pageOf(query);
       });
     },
 

@@ -97,6 +97,11 @@ export const historyRow = (
 
 /** A list's total is counted exactly up to this many matches and estimated above. */
 const EXACT_TOTAL_UP_TO = 100_000;
+/**
+ * With a search term the exact count stops earlier: each match of a substring is a heap row to read and
+ * re-check, so counting 100,000 of them takes longer than the page itself (hundreds of milliseconds).
+ */
+const EXACT_SEARCH_TOTAL_UP_TO = 10_000;
 
 export function createSubscriberService(deps: {
   db: Kysely<DB>;
@@ -204,7 +209,7 @@ export function createSubscriberService(deps: {
       const after = decodePosition(sort, cursor);
       const [rows, count] = await Promise.all([
         repo.list(organizationId, filter, { sort, after, limit }),
-        includeTotal ? repo.count(organizationId, filter, EXACT_TOTAL_UP_TO) : undefined,
+        includeTotal ? repo.count(organizationId, filter, filter.q ? EXACT_SEARCH_TOTAL_UP_TO : EXACT_TOTAL_UP_TO) : undefined,
       ]);
       const items = rows.slice(0, limit).map(({ sort_key: _key, ...row }) => row);
       const last = rows[limit - 1];
