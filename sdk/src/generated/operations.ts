@@ -56,6 +56,8 @@ export const OPERATIONS = {
   listSubscriberEvents: { method: 'GET', path: '/api/v1/subscribers/{id}/events' },
   listSubscriberNotes: { method: 'GET', path: '/api/v1/subscribers/{id}/notes' },
   createSubscriberNote: { method: 'POST', path: '/api/v1/subscribers/{id}/notes', idempotent: true },
+  createSubscriberBulkAction: { method: 'POST', path: '/api/v1/subscribers/bulk-actions', idempotent: true },
+  getSubscriberBulkAction: { method: 'GET', path: '/api/v1/subscribers/bulk-actions/{id}' },
   listSuppressions: { method: 'GET', path: '/api/v1/suppressions' },
   addSuppression: { method: 'POST', path: '/api/v1/suppressions', idempotent: true },
   removeSuppression: { method: 'DELETE', path: '/api/v1/suppressions/{id}' },

@@ -574,6 +574,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/subscribers/bulk-actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add or remove a tag, unsubscribe or delete every subscriber matching a filter, as one background job */
+        post: operations["createSubscriberBulkAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscribers/bulk-actions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress of a bulk action */
+        get: operations["getSubscriberBulkAction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/suppressions": {
         parameters: {
             query?: never;
@@ -8524,13 +8558,30 @@ export interface operations {
             query?: {
                 /** @description Page size (at most 100) */
                 limit?: number;
-                /** @description The next_cursor of the previous page */
+                /** @description The next_cursor of the previous page (of the same sort) */
                 cursor?: string;
-                status?: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
+                /** @description One status, or several separated by commas (any of them): pending, active, unsubscribed, bounced, complained */
+                status?: string;
                 /** @description Only subscribers subscribed to this tag, given by slug or by name (case-insensitive); an unknown tag gives an empty list */
                 tag?: string;
-                /** @description Email prefix, case-insensitive */
+                /** @description Subscribed to at least one of these tags (comma-separated slugs or names, at most 20) */
+                tags_any?: string;
+                /** @description Subscribed to every one of these tags (an unknown tag gives an empty list) */
+                tags_all?: string;
+                /** @description Subscribed to none of these tags */
+                tags_none?: string;
+                /** @description Where the subscriber came from, exactly (api, import, form, …) */
+                source?: string;
+                /** @description Created at or after this time */
+                created_after?: string;
+                /** @description Created before this time */
+                created_before?: string;
+                /** @description Part of the email address, first or last name, case-insensitive (e.g. "smith", "@example.com"). Terms of one or two characters are matched too, more slowly. */
                 q?: string;
+                /** @description Sort column (default created_at) */
+                sort?: "created_at" | "email" | "name" | "status";
+                /** @description Default: desc for created_at, asc for the others */
+                order?: "asc" | "desc";
                 /** @description Also answer `total`: how many subscribers match the filters (all pages). Exact up to 100,000, an estimate above (then `total_exact` is false). */
                 include_total?: boolean;
             };
@@ -10580,6 +10631,418 @@ export interface operations {
                         };
                         /** Format: date-time */
                         created_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createSubscriberBulkAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description add_tag, remove_tag (need `tag`), unsubscribe (needs `reason`; active and pending subscribers only), delete (GDPR erasure; needs subscribers:delete)
+                     * @enum {string}
+                     */
+                    action: "add_tag" | "remove_tag" | "unsubscribe" | "delete";
+                    /** @description The filters of GET /subscribers: every subscriber matching them when the action starts is affected */
+                    filter: {
+                        /** @description One status, or several separated by commas (any of them): pending, active, unsubscribed, bounced, complained */
+                        status?: string;
+                        /** @description Only subscribers subscribed to this tag, given by slug or by name (case-insensitive); an unknown tag gives an empty list */
+                        tag?: string;
+                        /** @description Subscribed to at least one of these tags (comma-separated slugs or names, at most 20) */
+                        tags_any?: string;
+                        /** @description Subscribed to every one of these tags (an unknown tag gives an empty list) */
+                        tags_all?: string;
+                        /** @description Subscribed to none of these tags */
+                        tags_none?: string;
+                        /** @description Where the subscriber came from, exactly (api, import, form, …) */
+                        source?: string;
+                        /**
+                         * Format: date-time
+                         * @description Created at or after this time
+                         */
+                        created_after?: string;
+                        /**
+                         * Format: date-time
+                         * @description Created before this time
+                         */
+                        created_before?: string;
+                        /** @description Part of the email address, first or last name, case-insensitive (e.g. "smith", "@example.com"). Terms of one or two characters are matched too, more slowly. */
+                        q?: string;
+                    };
+                    /** @description An existing tag, by slug or name */
+                    tag?: string;
+                    /** @description Why: kept in every affected subscriber’s consent history (required to unsubscribe) */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted; the work continues in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        action: "add_tag" | "remove_tag" | "unsubscribe" | "delete";
+                        /** @enum {string} */
+                        status: "queued" | "running" | "completed" | "failed";
+                        filter: {
+                            [key: string]: string;
+                        };
+                        tag: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            name: string;
+                            slug: string;
+                        } | null;
+                        reason: string | null;
+                        /** @description How many subscribers matched when the action was asked for (an estimate above 100,000) */
+                        expected: number | null;
+                        /** @description Subscribers handled so far */
+                        processed: number;
+                        /** @description Subscribers the action actually changed (the others already were as asked) */
+                        changed: number;
+                        error: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        started_at: string | null;
+                        finished_at: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; retry after the Retry-After header */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getSubscriberBulkAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A UUIDv7 identifier
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        action: "add_tag" | "remove_tag" | "unsubscribe" | "delete";
+                        /** @enum {string} */
+                        status: "queued" | "running" | "completed" | "failed";
+                        filter: {
+                            [key: string]: string;
+                        };
+                        tag: {
+                            /**
+                             * Format: uuid
+                             * @description A UUIDv7 identifier
+                             */
+                            id: string;
+                            name: string;
+                            slug: string;
+                        } | null;
+                        reason: string | null;
+                        /** @description How many subscribers matched when the action was asked for (an estimate above 100,000) */
+                        expected: number | null;
+                        /** @description Subscribers handled so far */
+                        processed: number;
+                        /** @description Subscribers the action actually changed (the others already were as asked) */
+                        changed: number;
+                        error: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        started_at: string | null;
+                        finished_at: string | null;
                     };
                 };
             };
