@@ -3,12 +3,8 @@
  * organization owns sits under ['org', id], so switching organizations can never show one tenant's
  * cached data under another's name.
  */
-export interface SubscriberFilters {
-  q?: string;
-  status?: string;
-  tag?: string;
-  cursor?: string;
-}
+/** The list's query as the URL holds it (search, filters, sort) plus the page's cursor. */
+export type SubscriberFilters = Record<string, string | undefined>;
 
 const org = (organizationId: string) => ['org', organizationId] as const;
 

@@ -53,13 +53,13 @@ describe('the subscribers page', () => {
     window.localStorage.removeItem('sf.admin.organization');
   });
 
-  it('searches by email after a pause in typing, back on the first page', async () => {
+  it('searches addresses and names after a pause in typing, back on the first page', async () => {
     navigate('/subscribers');
     answer('GET /api/v1/tags', TAGS);
     answer('GET /api/v1/subscribers', page([subscriber(1)]), page([subscriber(7, { email: 'ada@example.com' })]));
     renderSignedIn(<SubscribersPage />);
     await screen.findByRole('link', { name: 'person1@example.com' });
-    fireEvent.change(screen.getByLabelText('Search by email'), { target: { value: 'ada' } });
+    fireEvent.change(screen.getByLabelText('Search'), { target: { value: 'ada' } });
     expect(await screen.findByRole('link', { name: 'ada@example.com' })).toBeTruthy();
     expect(listCalls().at(-1)!.query).toEqual({ limit: '50', include_total: 'true', q: 'ada' });
     expect(window.location.search).toBe('?q=ada');
@@ -112,8 +112,90 @@ describe('the subscribers page', () => {
     answer('GET /api/v1/subscribers', page([subscriber(1)]));
     renderSignedIn(<SubscribersPage />, { role: 'viewer' });
     await screen.findByRole('link', { name: 'person1@example.com' });
-    expect(screen.queryByRole('checkbox')).toBeNull();
+    expect(screen.queryByLabelText('Select person1@example.com')).toBeNull();
+    expect(screen.queryByLabelText('Select all subscribers on this page')).toBeNull();
     expect(screen.queryByRole('link', { name: 'Add subscriber' })).toBeNull();
+  });
+});
+
+describe('filters, sorting and bulk actions over all matching', () => {
+  it('combines several statuses and tag rules, and sorts by a column heading in both directions', async () => {
+    navigate('/subscribers');
+    answer('GET /api/v1/tags', { status: 200, body: { items: [tag('Weekly digest'), tag('Events')], next_cursor: null } });
+    answer('GET /api/v1/subscribers', page([subscriber(1)]));
+    renderSignedIn(<SubscribersPage />);
+    await screen.findByRole('link', { name: 'person1@example.com' });
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Active' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Bounced' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Weekly digest' }));
+    fireEvent.click(screen.getByLabelText('Without Events'));
+    await waitFor(() => expect(listCalls().at(-1)!.query).toMatchObject({ status: 'active,bounced', tags_any: 'weekly-digest', tags_none: 'events' }));
+    fireEvent.click(screen.getByRole('button', { name: /^Email/ }));
+    await waitFor(() => expect(listCalls().at(-1)!.query).toMatchObject({ sort: 'email', order: 'asc', status: 'active,bounced' }));
+    expect(screen.getByRole('columnheader', { name: /Email/ }).getAttribute('aria-sort')).toBe('ascending');
+    fireEvent.click(screen.getByRole('button', { name: /^Email/ }));
+    await waitFor(() => expect(listCalls().at(-1)!.query).toMatchObject({ sort: 'email', order: 'desc' }));
+    expect(window.location.search).toContain('order=desc');
+  });
+
+  it('shows chips inline with a count of the rest, so a row stays one line', async () => {
+    navigate('/subscribers');
+    answer('GET /api/v1/tags', TAGS);
+    const many = ['A', 'B', 'C', 'D', 'E'].map((n, i) => ({ id: `00000000-0000-7000-8000-00000000000${i}`, name: `Topic ${n}`, slug: `topic-${n}` }));
+    answer('GET /api/v1/subscribers', page([subscriber(1, { tags: many })]));
+    renderSignedIn(<SubscribersPage />);
+    await screen.findByRole('link', { name: 'person1@example.com' });
+    const chips = screen.getByRole('list', { name: /^Tags: Topic A/ });
+    expect(
+      within(chips)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toEqual(['Topic A', 'Topic B', 'Topic C', '+2']);
+  });
+
+  it('selects all N matching, has the server do the action as one job with a reason, and shows its progress', async () => {
+    navigate('/subscribers?status=active&q=example');
+    answer('GET /api/v1/tags', TAGS);
+    const withTotal = { status: 200, body: { items: [subscriber(1), subscriber(2)], next_cursor: 'C2', total: 4321, total_exact: true } };
+    answer('GET /api/v1/subscribers', withTotal, withTotal, withTotal);
+    const action = {
+      id: '00000000-0000-7000-8000-0000000000aa',
+      action: 'unsubscribe',
+      status: 'queued',
+      filter: {},
+      tag: null,
+      reason: 'Asked by phone',
+      expected: 4321,
+    };
+    const times = { processed: 0, changed: 0, error: null, created_at: '2026-12-07T10:00:00Z', started_at: null, finished_at: null };
+    answer('POST /api/v1/subscribers/bulk-actions', { status: 202, body: { ...action, ...times } });
+    answer(
+      `GET /api/v1/subscribers/bulk-actions/${action.id}`,
+      { status: 200, body: { ...action, ...times, status: 'running', processed: 1000, changed: 990 } },
+      { status: 200, body: { ...action, ...times, status: 'completed', processed: 4321, changed: 4300 } },
+    );
+    renderSignedIn(<SubscribersPage />, { role: 'admin' });
+    await screen.findByRole('link', { name: 'person1@example.com' });
+    fireEvent.click(screen.getByLabelText('Select all subscribers on this page'));
+    fireEvent.click(screen.getByRole('button', { name: /^Select all 4[.,]321 matching$/ }));
+    const bulk = screen.getByRole('region', { name: 'Bulk actions' });
+    expect(within(bulk).getByText(/^All 4[.,]321 matching selected$/)).toBeTruthy();
+    fireEvent.click(within(bulk).getByRole('button', { name: 'Unsubscribe' }));
+    expect(await screen.findByText(/Give a reason to unsubscribe/)).toBeTruthy();
+    fireEvent.change(within(bulk).getByLabelText('Reason (kept in the consent history)'), { target: { value: 'Asked by phone' } });
+    fireEvent.click(within(bulk).getByRole('button', { name: 'Unsubscribe' }));
+    const dialog = await screen.findByRole('alertdialog');
+    expect(within(dialog).getByText(/^Unsubscribe 4[.,]321 subscribers\?$/)).toBeTruthy();
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Unsubscribe' }));
+    expect(await screen.findByRole('status')).toBeTruthy();
+    await waitFor(() =>
+      expect(calls.find((c) => c.method === 'POST')?.body).toEqual({
+        action: 'unsubscribe',
+        filter: { status: 'active', q: 'example' },
+        reason: 'Asked by phone',
+      }),
+    );
+    expect(await screen.findByText(/^Done: 4[.,]300 subscribers changed of 4[.,]321 matching\.$/, {}, { timeout: 4000 })).toBeTruthy();
   });
 });
 
