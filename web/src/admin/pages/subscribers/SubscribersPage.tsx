@@ -8,7 +8,7 @@ import { downloadFromApi } from '../../download';
 import { keys } from '../../keys';
 import { Link, navigate, setSearch, useLocation } from '../../router';
 import { useOrganization } from '../../session';
-import { Badge, formatDate, formatNumber, inBatches, useDebounced, labelOf } from '../../ui/misc';
+import { Badge, formatDate, formatNumber, inBatches, useDebounced } from '../../ui/misc';
 import { Page } from '../../ui/Page';
 import { EmptyState, ErrorState, Loading } from '../../ui/States';
 import { BulkProgress } from './BulkProgress';
