@@ -136,6 +136,9 @@ describe('filters, sorting and bulk actions over all matching', () => {
     fireEvent.click(screen.getByRole('button', { name: /^Email/ }));
     await waitFor(() => expect(listCalls().at(-1)!.query).toMatchObject({ sort: 'email', order: 'desc' }));
     expect(window.location.search).toContain('order=desc');
+    // The export cannot take "none of" a tag or several statuses: it is not offered rather than download more.
+    expect((screen.getByRole('button', { name: 'Export these as CSV' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByText('The export takes one status and one tag.')).toBeTruthy();
   });
 
   it('shows chips inline with a count of the rest, so a row stays one line', async () => {
