@@ -22,6 +22,7 @@ const publicSidebar: SidebarItem[] = [
     label: 'Guides',
     items: [
       'guides/email',
+      'guides/subscriber-list',
       'guides/campaigns',
       'guides/automations',
       'guides/signup-forms',
