@@ -240,6 +240,11 @@ export function createContainer(config: Readonly<Config>, options: { processName
     return handlers as JobHandlers;
   }
 
+  /** Work modules do once when a serving process (api, worker) starts, before it serves; a failure stops the start. */
+  async function start(): Promise<void> {
+    for (const module of modules) await module.start?.();
+  }
+
   let closed = false;
   async function close(): Promise<void> {
     if (closed) return;
@@ -252,6 +257,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
 
   return {
     config,
+    start,
     logger,
     errors,
     db,

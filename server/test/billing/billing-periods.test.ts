@@ -140,6 +140,21 @@ describe('usage per billing period', () => {
   });
 });
 
+describe('past-due status for the dashboard banner', () => {
+  it('tells owners and admins (not viewers or API keys) whether the subscription is past due and until when', async () => {
+    const org = await organization();
+    const admin = sessionApi(ctx, await ctx.createSession(org.id, 'admin'));
+    const viewer = sessionApi(ctx, await ctx.createSession(org.id, 'viewer'));
+    expect((await admin('GET', '/api/v1/billing/status')).json()).toEqual({ past_due: false, grace_ends_at: null, grace_over: false });
+    await ctx.container.db.updateTable('organizations').set({ past_due_since: sql`now() - interval '8 days'` }).where('id', '=', org.id).execute();
+    const owner = (await org.owner('GET', '/api/v1/billing/status')).json();
+    expect(owner).toMatchObject({ past_due: true, grace_over: true });
+    expect(Date.parse(owner.grace_ends_at)).toBeLessThan(Date.now());
+    expect((await viewer('GET', '/api/v1/billing/status')).statusCode).toBe(403);
+    expect((await org.call('GET', '/api/v1/billing/status')).statusCode).toBe(403);
+  });
+});
+
 describe('quota notices', () => {
   const handlers = () => ctx.container.jobHandlers(createMetrics('quota-test'));
   const run = (tick = '2026-12-07T1200') => handlers()['usage.notices']({ tick }, {} as never);
@@ -318,6 +333,8 @@ describe('turning billing on with organizations already there', () => {
       ...extra,
     });
     const container = createContainer(config, { processName: 'test-billing-on' });
+    // What the api and worker entry points do before serving.
+    await container.start();
     const app = await buildApp(container);
     await app.ready();
     return {

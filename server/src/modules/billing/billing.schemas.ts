@@ -40,6 +40,15 @@ export const BillingOverview = Type.Object(
   { $id: 'BillingOverview' },
 );
 
+export const BillingStatus = Type.Object(
+  {
+    past_due: Type.Boolean({ description: 'A payment failed and Stripe has not been paid since' }),
+    grace_ends_at: Type.Union([NullableTimestamp], { description: 'When a past-due subscription falls back to the free plan' }),
+    grace_over: Type.Boolean({ description: "The grace period is over: the free plan's limits apply until the subscription is paid" }),
+  },
+  { $id: 'BillingStatus' },
+);
+
 export const CheckoutBody = Type.Object(
   {
     plan: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z][a-z0-9_-]*$', description: 'The plan to buy (its id)' }),

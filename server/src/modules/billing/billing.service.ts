@@ -111,6 +111,13 @@ export function createBillingService(deps: {
       };
     },
 
+    /** Whether the subscription is past due and until when its plan is kept (no usage counted: cheap, for every page). */
+    async status(organizationId: string) {
+      const state = await stateOf(organizationId);
+      const graceEndsAt = state.past_due_since ? new Date(state.past_due_since.getTime() + config.BILLING_GRACE_DAYS * 86_400_000) : null;
+      return { past_due: graceEndsAt !== null, grace_ends_at: graceEndsAt, grace_over: graceEndsAt !== null && graceEndsAt.getTime() <= Date.now() };
+    },
+
     /** A Stripe Checkout URL for `planId`, for an organization without a running subscription. */
     async checkout(organizationId: string, planId: string, callerEmail: string): Promise<{ url: string }> {
       const plan = planById(planId);

@@ -43,15 +43,13 @@ export function createBillingModule(deps: { db: Kysely<DB>; config: BillingConfi
     services: { billing },
     // Turning billing on must not drop the organizations already there to the free plan unnoticed: the
     // first start with billing on puts them on BILLING_EXISTING_ORGANIZATIONS_PLAN (legacy by default), once.
-    hooks: (app) => {
-      app.addHook('onReady', async () => {
-        const activated = await repository.activate(config.BILLING_EXISTING_ORGANIZATIONS_PLAN);
-        if (activated)
-          deps.logger.warn(
-            { plan: config.BILLING_EXISTING_ORGANIZATIONS_PLAN, organizations: activated.organizations },
-            'billing turned on for the first time: the organizations that existed were put on this plan',
-          );
-      });
+    start: async () => {
+      const activated = await repository.activate(config.BILLING_EXISTING_ORGANIZATIONS_PLAN);
+      if (activated)
+        deps.logger.warn(
+          { plan: config.BILLING_EXISTING_ORGANIZATIONS_PLAN, organizations: activated.organizations },
+          'billing turned on for the first time: the organizations that existed were put on this plan',
+        );
     },
     routes: mount(billingRoutes, { billing }),
     rootRoutes: mount(stripeHookRoutes, { billing }),
