@@ -386,4 +386,21 @@ describe('turning billing on with organizations already there', () => {
       await second.close();
     }
   });
+
+  it('moves nobody when the database shows billing was in use before (an upgrade of a billing install)', async () => {
+    const billed = await createTestContext({ ...BILLING, STRIPE_API_URL: stripe.url });
+    try {
+      const paying = await billed.createOrganization('Paying Org');
+      const free = await billed.createOrganization('Free Org');
+      await billed.container.db.updateTable('organizations').set({ stripe_customer_id: 'cus_earlier' }).where('id', '=', paying.id).execute();
+      await billed.container.db.deleteFrom('billing_activation').execute();
+      await billed.container.start();
+      expect((await billed.container.services.entitlements.usage(free.id))?.plan).toBe('free');
+      expect(await billed.container.db.selectFrom('billing_activation').select(['existing_plan', 'organizations']).execute()).toEqual([
+        { existing_plan: 'free', organizations: 0 },
+      ]);
+    } finally {
+      await billed.close();
+    }
+  });
 });

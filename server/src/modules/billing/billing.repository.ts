@@ -89,11 +89,12 @@ export function createBillingRepository(db: Kysely<DB>) {
 
     /**
      * The first start with billing on, once per database: records it and puts every organization that
-     * exists then without a subscription (on the free plan, the column's default) on `plan`. A later
+     * exists then without a subscription (on the free plan, the column's default) on `plan`, unless the
+     * database shows billing was in use already (a Stripe customer or event). A later
      * start, or a second process starting at the same moment (it waits on the row's key), changes
      * nothing. Undefined when billing had been turned on before.
      */
-    async activate(plan: string): Promise<{ organizations: number } | undefined> {
+    async activate(plan: string): Promise<{ organizations: number; billedBefore: boolean } | undefined> {
       return db.transaction().execute(async (trx) => {
         const inserted = await trx
           .insertInto('billing_activation')
@@ -101,6 +102,14 @@ export function createBillingRepository(db: Kysely<DB>) {
           .onConflict((oc) => oc.column('id').doNothing())
           .executeTakeFirst();
         if ((inserted.numInsertedOrUpdatedRows ?? 0n) === 0n) return undefined;
+        // An install that ran billing before this record existed has Stripe customers or events: its
+        // organizations on Free are there by the plan, not by the switch, and stay on it.
+        const billedBefore = await sql<{ found: boolean }>`
+          select exists (select 1 from organizations where stripe_customer_id is not null) or exists (select 1 from stripe_events) as found`.execute(trx);
+        if (billedBefore.rows[0]?.found) {
+          await trx.updateTable('billing_activation').set({ existing_plan: FREE_PLAN }).execute();
+          return { organizations: 0, billedBefore: true };
+        }
         const moved = await trx
           .updateTable('organizations')
           .set({ plan, updated_at: sql`now()` })
@@ -110,7 +119,7 @@ export function createBillingRepository(db: Kysely<DB>) {
           .executeTakeFirst();
         const organizations = plan === FREE_PLAN ? 0 : Number(moved.numUpdatedRows);
         await trx.updateTable('billing_activation').set({ organizations }).execute();
-        return { organizations };
+        return { organizations, billedBefore: false };
       });
     },
 

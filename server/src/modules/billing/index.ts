@@ -45,7 +45,8 @@ export function createBillingModule(deps: { db: Kysely<DB>; config: BillingConfi
     // first start with billing on puts them on BILLING_EXISTING_ORGANIZATIONS_PLAN (legacy by default), once.
     start: async () => {
       const activated = await repository.activate(config.BILLING_EXISTING_ORGANIZATIONS_PLAN);
-      if (activated)
+      if (activated?.billedBefore) deps.logger.info('billing was in use before: organizations keep their plans');
+      else if (activated)
         deps.logger.warn(
           { plan: config.BILLING_EXISTING_ORGANIZATIONS_PLAN, organizations: activated.organizations },
           'billing turned on for the first time: the organizations that existed were put on this plan',
