@@ -146,7 +146,11 @@ describe('past-due status for the dashboard banner', () => {
     const admin = sessionApi(ctx, await ctx.createSession(org.id, 'admin'));
     const viewer = sessionApi(ctx, await ctx.createSession(org.id, 'viewer'));
     expect((await admin('GET', '/api/v1/billing/status')).json()).toEqual({ past_due: false, grace_ends_at: null, grace_over: false });
-    await ctx.container.db.updateTable('organizations').set({ past_due_since: sql`now() - interval '8 days'` }).where('id', '=', org.id).execute();
+    await ctx.container.db
+      .updateTable('organizations')
+      .set({ past_due_since: sql`now() - interval '8 days'` })
+      .where('id', '=', org.id)
+      .execute();
     const owner = (await org.owner('GET', '/api/v1/billing/status')).json();
     expect(owner).toMatchObject({ past_due: true, grace_over: true });
     expect(Date.parse(owner.grace_ends_at)).toBeLessThan(Date.now());
@@ -223,7 +227,10 @@ describe('quota notices', () => {
     await setUsage(org.id, 40_000, new Date((now() - 1800) * 1000));
     await run();
     const all = (await notices(org.id, 'Renewing Org has%')).map((n) => n.subject);
-    expect(all.slice(2)).toEqual(['Renewing Org has used 80 % of its emails for this billing period', 'Renewing Org has used 80 % of its emails for this billing period']);
+    expect(all.slice(2)).toEqual([
+      'Renewing Org has used 80 % of its emails for this billing period',
+      'Renewing Org has used 80 % of its emails for this billing period',
+    ]);
   });
 
   it('emails owners at 80 % and 100 % of the subscriber limit, once', async () => {
@@ -292,7 +299,9 @@ describe('operator overrides', () => {
     expect(numbered.limits).toMatchObject({ subscribers: 7, webhook_endpoints: null });
     const back = JSON.parse((await cli(['set-limits', '--org', org.slug, '--subscribers', 'plan', '--webhook-endpoints', 'plan'])).stdout);
     expect(back.limits).toEqual({ subscribers: 1000, emails_per_month: 4000, webhook_endpoints: 0, custom_domains: 0 });
-    await expect(cli(['set-limits', '--org', org.slug, '--subscribers', 'infinite'])).rejects.toThrow(/whole number from 0 to 2,000,000,000, "unlimited" or "plan"/);
+    await expect(cli(['set-limits', '--org', org.slug, '--subscribers', 'infinite'])).rejects.toThrow(
+      /whole number from 0 to 2,000,000,000, "unlimited" or "plan"/,
+    );
     await expect(cli(['set-limits', '--org', org.slug, '--subscribers=-1'])).rejects.toThrow(/"unlimited" or "plan"/);
   });
 

@@ -19,7 +19,7 @@ export const BillingOverview = Type.Object(
         start: Timestamp,
         end: Timestamp,
         basis: StringEnum(['subscription', 'calendar_month'] as const, {
-          description: "subscription: the Stripe billing period; calendar_month: the month in UTC (no running subscription)",
+          description: 'subscription: the Stripe billing period; calendar_month: the month in UTC (no running subscription)',
         }),
       },
       { description: 'The period the email quota counts (usage of emails_per_month is within it)' },

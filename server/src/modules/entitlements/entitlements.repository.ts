@@ -189,7 +189,9 @@ export function createEntitlementsRepository(db: Kysely<DB>, config: PlanConfig)
         .updateTable('organizations')
         .set({
           ...values,
-          unlimited_limits: sql<string[]>`array(select distinct k from unnest(array_cat(unlimited_limits, ${unlimited}::text[])) k where k <> all(${cleared}::text[]) order by k)`,
+          unlimited_limits: sql<
+            string[]
+          >`array(select distinct k from unnest(array_cat(unlimited_limits, ${unlimited}::text[])) k where k <> all(${cleared}::text[]) order by k)`,
           updated_at: sql`now()`,
         })
         .where('id', '=', organizationId)

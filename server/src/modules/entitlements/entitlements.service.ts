@@ -53,7 +53,14 @@ export function createEntitlementsService(deps: { repository: EntitlementsReposi
         webhook_endpoints: webhookEndpoints,
         custom_domains: customDomains,
       };
-      return { plan: limits.plan, limits: limits.limits, used, period_start: limits.period_start, period_end: limits.period_end, period_basis: limits.period_basis };
+      return {
+        plan: limits.plan,
+        limits: limits.limits,
+        used,
+        period_start: limits.period_start,
+        period_end: limits.period_end,
+        period_basis: limits.period_basis,
+      };
     },
 
     /** Reserves `count` emails of the usage period's quota (inside the caller's transaction) or throws 402. */
