@@ -12,6 +12,7 @@ import { newId } from '../../src/lib/ids.ts';
 import { api, createTestContext, sessionApi, TEST_TOKEN_SECRET, type TestContext } from '../support/context.ts';
 import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.ts';
 import { startWorker, waitFor } from '../email/helpers.ts';
+import { campaignOrganization } from '../campaigns/support.ts';
 
 const STRIPE_KEY = 'sk_test_periods0123456789';
 const WEBHOOK_SECRET = 'whsec_periodstestsecret0123456789';
@@ -122,6 +123,25 @@ describe('usage per billing period', () => {
     await expect(entitlements.reserveEmails(ctx.container.db, org.id, 50_001)).rejects.toMatchObject({ status: 402 });
     await entitlements.reserveEmails(ctx.container.db, org.id, 50_000);
     expect((await entitlements.limits(org.id))?.emails_sent_this_month).toBe(50_000);
+  });
+
+  it("checks a campaign's whole audience against the billing period's quota, not the calendar month's", async () => {
+    const base = await campaignOrganization(ctx, 'Period Campaign Org', 3);
+    const org = { ...base, owner: sessionApi(ctx, await ctx.createSession(base.id, 'owner')) };
+    const end = now() + 10 * DAY;
+    await subscribe(org as never, end);
+    const campaign = (
+      await org.call('POST', '/api/v1/campaigns', { name: 'Period', template_id: org.templateId, tag_filter: { include_tags: [org.tagId] } })
+    ).json() as { id: string };
+    // 49,998 sent this billing period (19 days ago: early in a month, before the calendar month began): 3 more exceed it.
+    await setUsage(org.id, 49_998, new Date((end - 29 * DAY) * 1000));
+    const refused = await org.call('POST', `/api/v1/campaigns/${campaign.id}/send`, {});
+    expect(refused.statusCode, refused.body).toBe(402);
+    expect(refused.json().error.message).toMatch(/sent 49,998 of the 50,000 emails .* 3 more/);
+    // The same count from before the billing period began is over: the campaign is accepted.
+    await setUsage(org.id, 49_998, new Date((end - 31 * DAY) * 1000));
+    const accepted = await org.call('POST', `/api/v1/campaigns/${campaign.id}/send`, {});
+    expect(accepted.statusCode, accepted.body).toBe(200);
   });
 
   it('uses the calendar month (UTC) for an organization without a running subscription', async () => {
