@@ -11,7 +11,8 @@ import { createMetrics } from '../../src/metrics/registry.ts';
 import { newId } from '../../src/lib/ids.ts';
 import { api, createTestContext, sessionApi, TEST_TOKEN_SECRET, type TestContext } from '../support/context.ts';
 import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.ts';
-import { startWorker, waitFor } from '../email/helpers.ts';
+import { resendConfig, startWorker, waitFor } from '../email/helpers.ts';
+import { createFakeResend } from '../support/fake-resend.ts';
 import { campaignOrganization } from '../campaigns/support.ts';
 
 const STRIPE_KEY = 'sk_test_periods0123456789';
@@ -285,6 +286,41 @@ describe('quota notices', () => {
     const sent = await notices(org.id, 'Suppressed Org has%');
     expect(sent).toHaveLength(1);
     expect(sent[0]!.to_address).not.toBe(org.ownerEmail);
+  });
+});
+
+describe('quota notices through Resend', () => {
+  const fake = createFakeResend();
+  let sending: TestContext;
+  beforeAll(async () => {
+    await fake.start();
+    sending = await createTestContext({ ...BILLING, STRIPE_API_URL: stripe.url, ...resendConfig(fake) });
+  });
+  afterAll(async () => {
+    await sending?.close();
+    await fake.close();
+  });
+
+  it('tries a notice again on the next run when the provider failed, then sends it once with an idempotency key per owner', async () => {
+    const org = await sending.createOrganization('Retry Org');
+    await sending.container.db
+      .updateTable('organizations')
+      .set({ emails_sent_this_month: 3300, usage_period_start: monthStart() })
+      .where('id', '=', org.id)
+      .execute();
+    const run = () => sending.container.jobHandlers(createMetrics('quota-retry'))['usage.notices']({ tick: '2026-12-07T1210' }, {} as never);
+    fake.failNext({ status: 500, name: 'internal_server_error', path: /^\/emails/ }, 20);
+    await expect(run()).rejects.toThrow();
+    const claimed = await sending.container.db.selectFrom('quota_notices').select(['sent_at']).where('organization_id', '=', org.id).execute();
+    expect(claimed).toEqual([{ sent_at: null }]);
+    fake.reset();
+    await run();
+    await run();
+    const mails = fake.emails.filter((e) => e.subject.startsWith('Retry Org has used 82 %'));
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.idempotencyKey).toMatch(new RegExp(`^quota-${org.id}-emails_per_month-80-\\d+-`));
+    expect(mails[0]!.headers['Auto-Submitted']).toBe('auto-generated');
+    expect(mails[0]!.tags).toContainEqual({ name: 'kind', value: 'quota_notice' });
   });
 });
 

@@ -215,9 +215,10 @@ export function createEntitlementsRepository(db: Kysely<DB>, config: PlanConfig)
 
     /**
      * Organizations past 80 % or 100 % of their email quota (this period) or their subscriber limit that
-     * were not told at that level (or a higher one) in this period, at most `limit`, the fullest first.
+     * were not told at that level (or a higher one) in this period, at most `limit`, the fullest first. A
+     * claim that was released (the mail failed) or went stale does not count as told.
      */
-    async dueQuotaNotices(limit: number): Promise<QuotaNotice[]> {
+    async dueQuotaNotices(limit: number, staleAfterSeconds: number): Promise<QuotaNotice[]> {
       const result = await sql<QuotaNotice>`
         with o as (
           select id, name, ${effectivePlan} as plan, ${period.start} as period_start, ${period.end} as period_end,
@@ -236,7 +237,8 @@ export function createEntitlementsRepository(db: Kysely<DB>, config: PlanConfig)
         select id, name, plan, "limit", used::int as used, max, threshold, period_start, period_end from levels l
         where threshold > 0 and not exists (
           select 1 from quota_notices q
-          where q.organization_id = l.id and q.limit_kind = l."limit" and q.period_start = l.period_start and q.threshold >= l.threshold)
+          where q.organization_id = l.id and q.limit_kind = l."limit" and q.period_start = l.period_start and q.threshold >= l.threshold
+            and (q.sent_at is not null or q.claimed_at > now() - make_interval(secs => ${staleAfterSeconds})))
         order by used::float / max desc limit ${limit}`.execute(db);
       return result.rows;
     },

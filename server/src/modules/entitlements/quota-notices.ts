@@ -59,7 +59,7 @@ export function createQuotaNotices(deps: {
 }) {
   const { repository: repo, config } = deps;
   return async function sendQuotaNotices(): Promise<{ notices: number }> {
-    const due = await repo.dueQuotaNotices(PER_RUN);
+    const due = await repo.dueQuotaNotices(PER_RUN, STALE_CLAIM_SECONDS);
     let sent = 0;
     for (const org of due) {
       if (!(await repo.claimQuotaNotice(org, STALE_CLAIM_SECONDS))) continue;
