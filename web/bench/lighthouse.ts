@@ -139,7 +139,15 @@ async function audit(page: keyof typeof TARGETS, url: string, options: { desktop
   // What cost points: every audit of the three categories below a full score, for the person fixing it.
   const failed = Object.values(lhr.audits)
     .filter((a) => a.score !== null && a.score < 1 && a.scoreDisplayMode !== 'informative' && a.scoreDisplayMode !== 'manual')
-    .map((a) => `${a.id} (${Math.round((a.score ?? 0) * 100)})${a.displayValue ? `: ${a.displayValue}` : ''}`);
+    .map((a) => {
+      // The resources an audit names (e.g. which response was not compressed), at most three.
+      const items = ((a.details as { items?: { url?: unknown }[] } | undefined)?.items ?? [])
+        .map((i) => i.url)
+        .filter((u): u is string => typeof u === 'string')
+        .slice(0, 3)
+        .map((u) => u.replace(origin, '').replace(/token=[^&]+/, 'token=…'));
+      return `${a.id} (${Math.round((a.score ?? 0) * 100)})${a.displayValue ? `: ${a.displayValue}` : ''}${items.length ? ` [${items.join(', ')}]` : ''}`;
+    });
   results.push({ page, scores, failed });
 }
 const load = [os.loadavg()];
