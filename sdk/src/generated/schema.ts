@@ -8602,7 +8602,7 @@ export interface operations {
                 sort?: "created_at" | "email" | "name" | "status";
                 /** @description Default: desc for created_at, asc for the others */
                 order?: "asc" | "desc";
-                /** @description Also answer `total`: how many subscribers match the filters (all pages). Exact up to 100,000, an estimate above (then `total_exact` is false). */
+                /** @description Also answer `total`: how many subscribers match the filters (all pages). Exact up to 100,000 (1,000 with a search term `q`), an estimate above (then `total_exact` is false). */
                 include_total?: boolean;
             };
             header?: never;
@@ -8623,7 +8623,7 @@ export interface operations {
                         next_cursor: string | null;
                         /** @description Subscribers matching the filters, on every page together (only with include_total=true) */
                         total?: number;
-                        /** @description False when `total` is an estimate (more than 100,000 matches) */
+                        /** @description False when `total` is an estimate (more than 100,000 matches, or 1,000 with a search term) */
                         total_exact?: boolean;
                     };
                 };

@@ -50,6 +50,10 @@ describe('searching subscribers', () => {
     expect(await emails('q=grace%20hop')).toEqual(['grace@navy.example']);
     expect(await emails('q=%40example.com')).toEqual(['barbara@example.com', 'percent_100%@example.com', 'percentage@example.com']);
     expect(await emails('q=bletchley')).toEqual(['alan@bletchley.example']);
+    expect(await emails(`q=${encodeURIComponent('Grace@Navy.example')}`)).toEqual(['grace@navy.example']);
+    expect(await emails(`q=${encodeURIComponent('grace@navy.exampl')}`)).toEqual(['grace@navy.example']);
+    expect(await emails(`q=${encodeURIComponent('grace@navy.examplex')}`)).toEqual([]);
+    expect(await emails(`q=${encodeURIComponent('lace@analytical')}`)).toEqual(['ada.lovelace@analytical.org']);
   });
 
   it('matches percent signs and underscores literally, not as wildcards', async () => {

@@ -129,7 +129,15 @@ export function applyFilter<O>(query: SubscriberQuery<O>, filter: ListFilterInpu
     // Two trigram indexes, one per expression: PostgreSQL ORs their bitmaps. Terms shorter than three
     // characters have no trigram; they are matched by the same LIKE (correct, slower) under the
     // list's statement timeout.
-    q = q.where(sql<SqlBool>`(lower(subscribers.email) like ${pattern} or ${NAME_KEY} like ${pattern})`);
+    // A whole address ("ada@gmail.com") would make the index read the posting lists of the domain's
+    // trigrams, which nearly every row holds; the index is given the part up to the "@" and the whole
+    // term is checked on the rows it finds (strpos: literal, no wildcards).
+    const at = term.indexOf('@');
+    const email =
+      at >= 3 && at < term.length - 1
+        ? sql<SqlBool>`(lower(subscribers.email) like ${`%${escapeLike(term.slice(0, at + 1))}%`} and strpos(lower(subscribers.email), ${term}) > 0)`
+        : sql<SqlBool>`lower(subscribers.email) like ${pattern}`;
+    q = q.where(sql<SqlBool>`(${email} or ${NAME_KEY} like ${pattern})`);
   }
   const resolve = (refs: string[] | undefined) => (refs ?? []).map((r) => lookup(r));
   const all = [...(filter.tag ? [filter.tag] : []), ...(splitList(filter.tags_all) ?? [])];

@@ -84,7 +84,7 @@ export const ListSubscribersQuery = Type.Object(
     include_total: Type.Optional(
       Type.Boolean({
         description:
-          'Also answer `total`: how many subscribers match the filters (all pages). Exact up to 100,000, an estimate above (then `total_exact` is false).',
+          'Also answer `total`: how many subscribers match the filters (all pages). Exact up to 100,000 (1,000 with a search term `q`), an estimate above (then `total_exact` is false).',
       }),
     ),
   },
@@ -96,7 +96,7 @@ export const SubscriberPage = Type.Object({
   items: Type.Array(Subscriber),
   next_cursor: NextCursor,
   total: Type.Optional(Type.Integer({ minimum: 0, description: 'Subscribers matching the filters, on every page together (only with include_total=true)' })),
-  total_exact: Type.Optional(Type.Boolean({ description: 'False when `total` is an estimate (more than 100,000 matches)' })),
+  total_exact: Type.Optional(Type.Boolean({ description: 'False when `total` is an estimate (more than 100,000 matches, or 1,000 with a search term)' })),
 });
 
 export const ByEmailQuery = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false });

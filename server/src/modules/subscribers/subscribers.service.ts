@@ -99,9 +99,9 @@ export const historyRow = (
 const EXACT_TOTAL_UP_TO = 100_000;
 /**
  * With a search term the exact count stops earlier: each match of a substring is a heap row to read and
- * re-check, so counting 100,000 of them takes longer than the page itself (hundreds of milliseconds).
+ * re-check, so counting even 10,000 of them (with a tag condition each) takes longer than the page itself.
  */
-const EXACT_SEARCH_TOTAL_UP_TO = 10_000;
+const EXACT_SEARCH_TOTAL_UP_TO = 1_000;
 
 export function createSubscriberService(deps: {
   db: Kysely<DB>;
