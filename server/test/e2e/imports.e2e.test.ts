@@ -105,7 +105,10 @@ describe('import wizard', () => {
     expect(dryRun).toMatch(/Rows in the file\s+6/);
     expect(await counts.count()).toBe(6);
     await page.getByText('1 skipped: appears earlier in the file').waitFor();
-    await page.getByText('1 skipped: on the suppression list').or(page.getByText(/1 skipped: already a subscriber/)).waitFor();
+    await page
+      .getByText('1 skipped: on the suppression list')
+      .or(page.getByText(/1 skipped: already a subscriber/))
+      .waitFor();
     await page.getByRole('cell', { name: 'Ben Groß; Jr.' }).waitFor();
     expect(await pageOverflow(page)).toBeLessThanOrEqual(0);
     await capture(page, 'import-dry-run');
@@ -152,7 +155,9 @@ describe('import wizard', () => {
     await worker?.close();
     worker = null;
     await page.goto(`${base}/subscribers/import`);
-    await page.getByLabel('CSV file', { exact: true }).setInputFiles({ name: 'later.csv', mimeType: 'text/csv', buffer: Buffer.from('email\nlater@example.com\n') });
+    await page
+      .getByLabel('CSV file', { exact: true })
+      .setInputFiles({ name: 'later.csv', mimeType: 'text/csv', buffer: Buffer.from('email\nlater@example.com\n') });
     await page.getByRole('button', { name: 'Check the file' }).click();
     await page.getByRole('heading', { name: 'Checking the file…' }).waitFor();
     await page.getByText('time left not known yet').waitFor();
@@ -171,7 +176,9 @@ describe('import wizard', () => {
 
   it('explains a file without an email column', async () => {
     await page.goto(`${base}/subscribers/import`);
-    await page.getByLabel('CSV file', { exact: true }).setInputFiles({ name: 'names.csv', mimeType: 'text/csv', buffer: Buffer.from('name,city\nAnna,Berlin\n') });
+    await page
+      .getByLabel('CSV file', { exact: true })
+      .setInputFiles({ name: 'names.csv', mimeType: 'text/csv', buffer: Buffer.from('name,city\nAnna,Berlin\n') });
     await page.getByText('Choose the column that holds the email.').waitFor();
     // Refused in the browser: nothing can be uploaded until a column holds the email.
     expect(await page.getByRole('button', { name: 'Check the file' }).getAttribute('aria-disabled')).toBe('true');

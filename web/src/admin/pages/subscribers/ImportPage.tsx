@@ -190,7 +190,8 @@ function ImportSetup() {
     if (metadataKeys.some((k) => !METADATA_KEY.test(k))) problems.push('Custom field names use letters, digits, - and _ only (at most 100).');
     if (new Set(metadataKeys).size < metadataKeys.length) problems.push('Two columns go to the same custom field.');
     const widths = new Set(head.rows.map((r) => r.length));
-    if ([...widths].some((w) => w !== head.header.length)) problems.push('Some of the first rows do not have as many columns as the header; those rows will be refused.');
+    if ([...widths].some((w) => w !== head.header.length))
+      problems.push('Some of the first rows do not have as many columns as the header; those rows will be refused.');
     if (head.header.some((h) => h === '')) problems.push('A column has no name in the header; it is not imported.');
   }
   if (tagList.length > 20) problems.push('Add at most 20 tags.');
@@ -458,7 +459,8 @@ function ImportRun({ id }: { id: string }) {
   const skipped = Object.entries(run.skipped).filter(([, n]) => n > 0);
   const skippedTotal = skipped.reduce((sum, [, n]) => sum + n, 0);
   const fraction = run.total ? run.processed / run.total : run.file_bytes ? run.bytes_processed / run.file_bytes : 0;
-  const phase = run.phase === 'staging' ? 'Reading the file' : run.phase === 'validating' ? 'Checking the rows' : run.phase === 'merging' ? 'Saving' : 'Waiting';
+  const phase =
+    run.phase === 'staging' ? 'Reading the file' : run.phase === 'validating' ? 'Checking the rows' : run.phase === 'merging' ? 'Saving' : 'Waiting';
 
   return (
     <Section
@@ -485,8 +487,9 @@ function ImportRun({ id }: { id: string }) {
           <progress id="import-progress-bar" className="usage" max={1} value={fraction} />
           <p className="muted small" data-testid="import-rate">
             {formatNumber(run.processed)}
-            {run.total !== null ? ` of ${formatNumber(run.total)}` : ''} rows · {run.rows_per_second !== null ? `${formatNumber(run.rows_per_second)} rows/s` : 'measuring speed'}{' '}
-            · {run.eta_seconds !== null ? `about ${formatDuration(run.eta_seconds)} left` : 'time left not known yet'}
+            {run.total !== null ? ` of ${formatNumber(run.total)}` : ''} rows ·{' '}
+            {run.rows_per_second !== null ? `${formatNumber(run.rows_per_second)} rows/s` : 'measuring speed'} ·{' '}
+            {run.eta_seconds !== null ? `about ${formatDuration(run.eta_seconds)} left` : 'time left not known yet'}
           </p>
           <Button variant="danger" busy={busy} onClick={() => void cancel()}>
             Cancel import
@@ -588,9 +591,7 @@ function ImportRun({ id }: { id: string }) {
           <Button variant="primary" busy={busy} onClick={() => void start()}>
             {run.created + run.updated > 0 ? `Import ${formatNumber(run.created + run.updated)} subscribers` : 'Import'}
           </Button>
-          <Link to="/subscribers/import">
-            Choose another file or other settings
-          </Link>
+          <Link to="/subscribers/import">Choose another file or other settings</Link>
         </div>
       ) : null}
       {!run.dry_run && run.status === 'completed' ? (
