@@ -636,15 +636,22 @@ export function createStagingSession(client: pg.PoolClient) {
         on conflict do nothing`,
         trx,
       );
-      // Each subscriber's "created" (or "updated") entry, then its topics: ids in that order.
+      // Each subscriber's "created" (or "updated") entry, then its topics: ids in that order. A new
+      // subscriber's entries come together, in subscriber order (its topics are its tags cell's), so
+      // the history's indexes by subscriber and by organization receive them as appends in one pass.
       await run(
         sql`insert into subscription_history (id, organization_id, subscriber_id, tag_id, action, source, details)
         select ${bulkId(sql``)}, ${organizationId}::uuid, h.subscriber_id, h.tag_id, h.action, 'import', ${details}::jsonb
         from (
-          select subscriber_id, null::uuid as tag_id, case when existing then 'updated' else 'created' end as action
-          from import_plan where not duplicate and ((not existing and not suppressed) or (existing and ${sql.lit(updateExisting)} and fields_changed))
+          select p.subscriber_id, t.tag_id, case when t.tag_id is null then 'created' else 'tag_subscribed' end as action
+          from import_plan p join import_tag_sets c on c.tags = coalesce(p.tags, '')
+          cross join lateral unnest(array[null::uuid] || c.tag_ids) as t(tag_id)
+          where not p.duplicate and not p.existing and not p.suppressed
           union all
-          select subscriber_id, tag_id, 'tag_subscribed' from import_links
+          select subscriber_id, null::uuid, 'updated'
+          from import_plan where existing and not duplicate and ${sql.lit(updateExisting)} and fields_changed
+          union all
+          select subscriber_id, tag_id, 'tag_subscribed' from import_links where existing
         ) h`,
         trx,
       );
