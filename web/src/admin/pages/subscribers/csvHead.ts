@@ -69,6 +69,7 @@ export function guessTarget(name: string): Target {
 /** A metadata key the API accepts, made from a header name ("Plan type" → "plan_type"). */
 export function metadataKeyOf(name: string): string {
   const key = name
+    .replace(/ß/g, 'ss')
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
