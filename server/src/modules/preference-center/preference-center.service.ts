@@ -30,6 +30,15 @@ function categoriesOf(tags: { category: string | null }[]) {
   return categories;
 }
 
+/**
+ * Topics grouped the way the page shows them: categories in the order of their first topic, topics in
+ * the admins' order within each, topics without a category last.
+ */
+function grouped<T extends { category: string | null }>(tags: T[], categories: { name: string }[]): T[] {
+  const rank = (tag: T) => (tag.category === null ? categories.length : categories.findIndex((c) => c.name === tag.category));
+  return tags.map((tag, index) => ({ tag, index })).sort((a, b) => rank(a.tag) - rank(b.tag) || a.index - b.index).map((entry) => entry.tag);
+}
+
 /** A sample person for the admin's preview; no real subscriber is read or shown. */
 const SAMPLE_SUBSCRIBER = { email: 'subscriber@example.com', first_name: 'Alex', status: 'active' as const };
 
@@ -39,7 +48,7 @@ export function toView(row: ViewRow): Omit<PreferenceCenterViewDto, 'can_manage_
     subscriber: { email: row.email, first_name: row.first_name, status: row.status },
     organization: publicOrganization(row.organization),
     categories,
-    tags: row.tags.map((tag) => ({ ...tag, display_name: tag.name })),
+    tags: grouped(row.tags, categories).map((tag) => ({ ...tag, display_name: tag.name })),
   };
 }
 
@@ -117,12 +126,13 @@ export function createPreferenceCenterService(deps: {
     async preview(organizationId: string): Promise<PreferenceCenterViewDto> {
       const [organization, topics] = await Promise.all([repo.organizationWithFooter(organizationId), repo.publicTopics(organizationId)]);
       if (!organization) throw invalidToken();
-      const tags = topics.map((tag, index) => ({ ...tag, is_subscribed: index === 0 }));
+      const categories = categoriesOf(topics);
+      const tags = grouped(topics, categories).map((tag, index) => ({ ...tag, display_name: tag.name, is_subscribed: index === 0 }));
       return {
         subscriber: SAMPLE_SUBSCRIBER,
         organization: publicOrganization(organization),
-        categories: categoriesOf(tags),
-        tags: tags.map((tag) => ({ ...tag, display_name: tag.name })),
+        categories,
+        tags,
         can_manage_data: false,
         preview: true,
       };
@@ -131,7 +141,8 @@ export function createPreferenceCenterService(deps: {
     /** A preview link for an admin, with the same page opened on the unsubscribe card of an email about the first topic. */
     async previewLink(organizationId: string) {
       const link = links.preview(organizationId);
-      const first = (await repo.publicTopics(organizationId))[0];
+      const topics = await repo.publicTopics(organizationId);
+      const first = grouped(topics, categoriesOf(topics))[0];
       return {
         url: link.url,
         unsubscribe_url: `${link.url}&view=unsubscribe${first ? `&topics=${first.id}` : ''}`,
