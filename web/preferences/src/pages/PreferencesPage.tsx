@@ -216,11 +216,11 @@ export function PreferencesPage(props: {
         <p className="pc-muted">{t.signedInAs(view.subscriber.email)}</p>
         <section className="pc-card" aria-labelledby="pc-unsubscribe-heading">
           <h2 id="pc-unsubscribe-heading" className="pc-subtitle">
-            {texts.unsubscribe_all ?? t.unsubscribeAll}
+            {offerTopics && !undoOpen ? t.unsubscribeChoice : (texts.unsubscribe_all ?? t.unsubscribeAll)}
           </h2>
           {offerTopics && !undoOpen ? (
             <fieldset className="pc-choice">
-              <legend>{t.unsubscribeChoice}</legend>
+              <legend className="sf-visually-hidden">{t.unsubscribeChoice}</legend>
               <label className="pc-option">
                 <input type="radio" name="scope" value="topics" checked={scope === 'topics'} onChange={() => setScope('topics')} />
                 <span>
