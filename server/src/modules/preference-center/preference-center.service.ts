@@ -36,7 +36,10 @@ function categoriesOf(tags: { category: string | null }[]) {
  */
 function grouped<T extends { category: string | null }>(tags: T[], categories: { name: string }[]): T[] {
   const rank = (tag: T) => (tag.category === null ? categories.length : categories.findIndex((c) => c.name === tag.category));
-  return tags.map((tag, index) => ({ tag, index })).sort((a, b) => rank(a.tag) - rank(b.tag) || a.index - b.index).map((entry) => entry.tag);
+  return tags
+    .map((tag, index) => ({ tag, index }))
+    .sort((a, b) => rank(a.tag) - rank(b.tag) || a.index - b.index)
+    .map((entry) => entry.tag);
 }
 
 /** A sample person for the admin's preview; no real subscriber is read or shown. */

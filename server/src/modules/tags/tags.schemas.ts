@@ -31,10 +31,7 @@ const Description = Type.Union([Type.String({ maxLength: 1000 }), Type.Null()]);
 const Category = Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()]);
 
 /** One language's wording of a topic; the tag's own name and description are the default. */
-const Translation = Type.Object(
-  { name: TagName, description: Type.Optional(Description) },
-  { additionalProperties: false },
-);
+const Translation = Type.Object({ name: TagName, description: Type.Optional(Description) }, { additionalProperties: false });
 /**
  * Per-language names and descriptions, keyed by a locale the preference center speaks. Replaces the
  * stored translations as a whole; an empty object removes them.
