@@ -5,6 +5,7 @@ import type { Executor } from '../../db/client.ts';
 import { deleteInChunks, DELETE_CHUNK } from '../../db/chunked-delete.ts';
 import type { SubscriberStatus } from '../subscribers/index.ts';
 import type { TagTranslations } from '../tags/index.ts';
+import { categoriesOf, grouped } from './topic-order.ts';
 
 /** An organization as the public flows need it: identity, sender, language and preference-center settings. */
 export interface OrganizationProfile {
@@ -52,7 +53,7 @@ const VIEW_SQL = `
   join organizations o on o.id = s.organization_id
   where s.organization_id = $1 and s.id = $2`;
 
-// The organization's public topics in the order its admins set; categories follow their first topic.
+// The organization's public topics in the order its admins set (grouped by category after reading).
 const PUBLIC_TAGS_SQL = `
   select id, name, description, category, translations from tags
   where organization_id = $1 and is_public
@@ -86,10 +87,12 @@ export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.P
     const cached = catalogs.get(organizationId);
     if (cached?.version === version) return cached.tags;
     const result = await pool.query<PublicTag>({ name: 'preference_center_public_tags', text: PUBLIC_TAGS_SQL, values: [organizationId] });
+    // Grouped by category here, once per version, so the page's read only maps them.
+    const tags = grouped(result.rows, categoriesOf(result.rows));
     catalogs.delete(organizationId);
     if (catalogs.size >= CACHED_CATALOGS) catalogs.delete(catalogs.keys().next().value!);
-    catalogs.set(organizationId, { version, tags: result.rows });
-    return result.rows;
+    catalogs.set(organizationId, { version, tags });
+    return tags;
   }
 
   return {

@@ -16,31 +16,11 @@ import type { SystemMailer } from '../email/index.ts';
 import type { PreferenceCenterRepository, ViewRow } from './preference-center.repository.ts';
 import type { Locale, PreferenceCenterViewDto, UnsubscribeReason } from './preference-center.schemas.ts';
 import { publicOrganization, supportedLocale } from './settings.ts';
+import { categoriesOf } from './topic-order.ts';
 
 const SOURCE = 'preference_center';
 const EXPORT_PAGE = 1000;
 const EXPORT_MAX_PAGES = 10;
-
-/** Categories in the order of their first topic (topics come in the admins' order). */
-function categoriesOf(tags: { category: string | null }[]) {
-  const categories: { name: string; display_name: string }[] = [];
-  for (const tag of tags) {
-    if (tag.category !== null && !categories.some((c) => c.name === tag.category)) categories.push({ name: tag.category, display_name: tag.category });
-  }
-  return categories;
-}
-
-/**
- * Topics grouped the way the page shows them: categories in the order of their first topic, topics in
- * the admins' order within each, topics without a category last.
- */
-function grouped<T extends { category: string | null }>(tags: T[], categories: { name: string }[]): T[] {
-  const rank = (tag: T) => (tag.category === null ? categories.length : categories.findIndex((c) => c.name === tag.category));
-  return tags
-    .map((tag, index) => ({ tag, index }))
-    .sort((a, b) => rank(a.tag) - rank(b.tag) || a.index - b.index)
-    .map((entry) => entry.tag);
-}
 
 /** A sample person for the admin's preview; no real subscriber is read or shown. */
 const SAMPLE_SUBSCRIBER = { email: 'subscriber@example.com', first_name: 'Alex', status: 'active' as const };
@@ -51,7 +31,7 @@ export function toView(row: ViewRow): Omit<PreferenceCenterViewDto, 'can_manage_
     subscriber: { email: row.email, first_name: row.first_name, status: row.status },
     organization: publicOrganization(row.organization),
     categories,
-    tags: grouped(row.tags, categories).map((tag) => ({ ...tag, display_name: tag.name })),
+    tags: row.tags.map((tag) => ({ ...tag, display_name: tag.name })),
   };
 }
 
@@ -130,7 +110,7 @@ export function createPreferenceCenterService(deps: {
       const [organization, topics] = await Promise.all([repo.organizationWithFooter(organizationId), repo.publicTopics(organizationId)]);
       if (!organization) throw invalidToken();
       const categories = categoriesOf(topics);
-      const tags = grouped(topics, categories).map((tag, index) => ({ ...tag, display_name: tag.name, is_subscribed: index === 0 }));
+      const tags = topics.map((tag, index) => ({ ...tag, display_name: tag.name, is_subscribed: index === 0 }));
       return {
         subscriber: SAMPLE_SUBSCRIBER,
         organization: publicOrganization(organization),
@@ -145,7 +125,7 @@ export function createPreferenceCenterService(deps: {
     async previewLink(organizationId: string) {
       const link = links.preview(organizationId);
       const topics = await repo.publicTopics(organizationId);
-      const first = grouped(topics, categoriesOf(topics))[0];
+      const first = topics[0];
       return {
         url: link.url,
         unsubscribe_url: `${link.url}&view=unsubscribe${first ? `&topics=${first.id}` : ''}`,
