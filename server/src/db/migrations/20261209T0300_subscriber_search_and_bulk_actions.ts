@@ -8,8 +8,8 @@ import { sql, type Kysely } from 'kysely';
 //   PostgreSQL's contrib (the official postgres images include it), so the migrating role needs no
 //   superuser rights.
 // - The name expression doubles as the sort key of "sort by name", with a btree index of its own.
-// - The status index becomes ascending in id: it still serves "status = x, newest first" (walked
-//   backwards) and now also "sort by status" in both directions with the id as tie-breaker.
+// - "Sort by status" uses subscribers_org_status_idx, (organization_id, status, id) ascending since
+//   the migration that made the id indexes ascending, in both directions with the id as tie-breaker.
 // - subscriber_bulk_actions: one row per "apply to all N matching" request: the filter it was made for,
 //   what it does, its progress (processed, changed) and the keyset position of the last finished chunk,
 //   so a retried job continues where it stopped.
@@ -22,8 +22,6 @@ export async function up(db: Kysely<any>): Promise<void> {
       USING gin (lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) gin_trgm_ops);
     CREATE INDEX subscribers_org_name_idx ON subscribers
       (organization_id, (lower(coalesce(first_name, '') || ' ' || coalesce(last_name, ''))), id);
-    DROP INDEX subscribers_org_status_idx;
-    CREATE INDEX subscribers_org_status_idx ON subscribers (organization_id, status, id);
 
     CREATE TABLE subscriber_bulk_actions (
       id uuid PRIMARY KEY,
@@ -61,8 +59,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`
     DROP TABLE subscriber_bulk_actions;
-    DROP INDEX subscribers_org_status_idx;
-    CREATE INDEX subscribers_org_status_idx ON subscribers (organization_id, status, id DESC);
     DROP INDEX subscribers_org_name_idx;
     DROP INDEX subscribers_name_trgm_idx;
     DROP INDEX subscribers_email_trgm_idx;

@@ -242,6 +242,11 @@ export default function SubscribersPage() {
             </span>
           )}
           {canWrite ? (
+            <Link className="sf-button sf-button--secondary" to="/subscribers/import">
+              Import CSV
+            </Link>
+          ) : null}
+          {canWrite ? (
             <Link className="sf-button sf-button--primary" to="/subscribers/new">
               Add subscriber
             </Link>
