@@ -103,6 +103,13 @@ describe('open and click tracking', () => {
     // The List-Unsubscribe header keeps the plain one-click URL.
     expect(message!.headers!['List-Unsubscribe']).toMatch(/\/u\//);
 
+    // The plain-text part carries the same signed link (no raw address that bypasses tracking); the
+    // unsubscribe link and the data-notrack link stay as they are there too.
+    expect(message!.text).toContain(`Sale (${tracked[0]!})`);
+    expect(message!.text).not.toContain('https://shop.example.com');
+    expect(message!.text).toContain('(https://example.com/private)');
+    expect(message!.text).toMatch(/Leave \([^)]+\/u\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\)/);
+
     const res = await ctx.app.inject({ method: 'GET', url: pathOf(tracked[0]!), headers: HUMAN });
     expect(res.statusCode).toBe(302);
     expect(res.headers.location).toBe('https://shop.example.com/sale?x=1&y=2');
@@ -261,6 +268,8 @@ describe('open and click tracking', () => {
     const [plain] = await render(off.org.id, off.campaign);
     expect(plain!.html).not.toContain('/t/');
     expect(hrefs(plain!.html)).toContain('https://shop.example.com/sale?x=1&y=2');
+    expect(plain!.text).not.toContain('/t/');
+    expect(plain!.text).toContain('Sale (https://shop.example.com/sale?x=1&y=2)');
 
     const orgOff = await setup('Organization off');
     await ctx.container.db.updateTable('organizations').set({ tracking_enabled: false }).where('id', '=', orgOff.org.id).execute();
@@ -384,6 +393,15 @@ describe('open and click tracking', () => {
     expect(sends.points.reduce((sum: number, p: { value: number }) => sum + p.value, 0)).toBe(3);
     const growth = (await call('GET', '/api/v1/analytics/timeseries?metric=net_subscribers')).json();
     expect(growth.points.reduce((sum: number, p: { value: number }) => sum + p.value, 0)).toBe(3);
+    // The overview's delivery chart: of the three sent in this hour, all delivered, one bounced, one complained.
+    const rate = async (metric: string) =>
+      (
+        (await call('GET', `/api/v1/analytics/timeseries?metric=${metric}&interval=hour&from=${new Date(Date.now() - 3600_000).toISOString()}`)).json()
+          .points as { value: number }[]
+      ).reduce((max, p) => Math.max(max, p.value), 0);
+    expect(await rate('delivery_rate')).toBe(1);
+    expect(await rate('bounce_rate')).toBeCloseTo(1 / 3);
+    expect(await rate('complaint_rate')).toBeCloseTo(1 / 3);
     const tooLong = await call('GET', '/api/v1/analytics/timeseries?metric=opens&interval=hour&from=2020-01-01T00:00:00Z');
     expect(tooLong.statusCode).toBe(422);
     expect(tooLong.json().error.code).toBe('range_too_long');
