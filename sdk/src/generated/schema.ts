@@ -23774,7 +23774,7 @@ export interface operations {
     getAnalyticsTimeseries: {
         parameters: {
             query: {
-                metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
+                metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "delivery_rate" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
                 /** @description Start (inclusive); 30 days before `to` when absent */
                 from?: string;
                 /** @description End (exclusive); now when absent */
@@ -23796,7 +23796,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
+                        metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "delivery_rate" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
                         /** @enum {string} */
                         interval: "hour" | "day" | "week";
                         /** Format: date-time */
