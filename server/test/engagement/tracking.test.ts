@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTokenSigner } from '../../src/lib/tokens.ts';
 import { newId } from '../../src/lib/ids.ts';
 import { mjml, signedHeaders, WEBHOOK_SECRET } from '../email/helpers.ts';
@@ -155,6 +156,30 @@ describe('open and click tracking', () => {
     expect(events).toHaveLength(8);
     expect(new Set(events.filter((e) => e.machine).map((e) => e.reason))).toEqual(new Set(['open_seconds_after_send', 'head_request', 'scanner_user_agent']));
     expect(events.every((e) => e.subscriber_id !== null)).toBe(true);
+  });
+
+  it('answers the pixel and tracked links without a single PostgreSQL or Redis round trip: hits are written later, one statement per batch', async () => {
+    const { org, campaign } = await setup('Round trips');
+    const messages = await render(org.id, campaign);
+    const paths = messages.flatMap((m) => [...hrefs(m.html).filter((l) => l.includes('/t/')), pixelOf(m.html)].map(pathOf));
+    await flush();
+    const queries = vi.spyOn(pg.Client.prototype, 'query');
+    const commands = vi.spyOn(ctx.container.redis, 'sendCommand');
+    try {
+      for (let round = 0; round < 20; round += 1) {
+        for (const url of paths) expect((await ctx.app.inject({ method: 'GET', url, headers: HUMAN })).statusCode).toBeLessThan(500);
+      }
+      await flush();
+      const statements = queries.mock.calls.map(([query]) => (typeof query === 'string' ? query : (query as { text: string }).text));
+      // Only the recorder's batch statements reached PostgreSQL (at most one per flush interval), nothing per hit.
+      expect(statements.length).toBeGreaterThan(0);
+      expect(statements.length).toBeLessThanOrEqual((paths.length * 20) / 10);
+      expect(statements.every((text) => text.includes('insert into engagement_events'))).toBe(true);
+      expect(commands).not.toHaveBeenCalled();
+    } finally {
+      queries.mockRestore();
+      commands.mockRestore();
+    }
   });
 
   it('counts a hit on the hidden honeypot link as a machine click and answers it with a 404', async () => {
