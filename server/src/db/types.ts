@@ -381,6 +381,7 @@ export interface Organizations {
   preference_center: Generated<Json>;
   quota_notice_percent: Generated<number>;
   quota_notice_period: Timestamp | null;
+  resend_contact_sync: Generated<boolean>;
   sending_window: Json | null;
   slug: string;
   status: Generated<string>;
@@ -402,6 +403,24 @@ export interface ProviderEvents {
   provider: string;
   received_at: Generated<Timestamp>;
   type: string;
+}
+
+export interface ResendContactOutbox {
+  attempts: Generated<number>;
+  changed_at: Generated<Timestamp>;
+  deleted: Generated<boolean>;
+  email: string;
+  last_error: string | null;
+  organization_id: string;
+  subscriber_id: string;
+  version: Generated<Int8>;
+}
+
+export interface ResendTopics {
+  created_at: Generated<Timestamp>;
+  organization_id: string;
+  tag_id: string;
+  topic_id: string;
 }
 
 export interface Segments {
@@ -603,6 +622,8 @@ export interface DB {
   organization_members: OrganizationMembers;
   organizations: Organizations;
   provider_events: ProviderEvents;
+  resend_contact_outbox: ResendContactOutbox;
+  resend_topics: ResendTopics;
   segments: Segments;
   stripe_events: StripeEvents;
   subscriber_notes: SubscriberNotes;

@@ -18,6 +18,7 @@ export const settingsColumns = [
   'email_reply_to',
   'tracking_enabled',
   'tracking_privacy',
+  'resend_contact_sync',
   'plan',
   'created_at',
   'updated_at',
@@ -38,6 +39,8 @@ export interface OrganizationPatch {
   email_reply_to?: string | null;
   tracking_enabled?: boolean;
   tracking_privacy?: boolean;
+  /** Not a column write: the contact sync service turns the mirror on and off (contact-sync module). */
+  resend_contact_sync?: boolean;
 }
 
 // The tables that grow with an organization's audience, purged in batches before the final cascade.
