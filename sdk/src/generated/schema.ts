@@ -5315,6 +5315,8 @@ export interface operations {
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
                         tracking_privacy: boolean;
+                        /** @description Subscribers and their public topics are mirrored to Resend Contacts and Topics; unsubscribes there are honoured here */
+                        resend_contact_sync: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -5499,6 +5501,8 @@ export interface operations {
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
                         tracking_privacy: boolean;
+                        /** @description Subscribers and their public topics are mirrored to Resend Contacts and Topics; unsubscribes there are honoured here */
+                        resend_contact_sync: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -5824,6 +5828,8 @@ export interface operations {
                     tracking_enabled?: boolean;
                     /** @description Count opens and clicks only in aggregates, never per subscriber */
                     tracking_privacy?: boolean;
+                    /** @description Mirror subscribers and public topics to Resend Contacts (needs RESEND_API_KEY; one organization per Resend account) */
+                    resend_contact_sync?: boolean;
                 };
             };
         };
@@ -5858,6 +5864,8 @@ export interface operations {
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
                         tracking_privacy: boolean;
+                        /** @description Subscribers and their public topics are mirrored to Resend Contacts and Topics; unsubscribes there are honoured here */
+                        resend_contact_sync: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
