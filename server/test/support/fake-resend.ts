@@ -259,7 +259,7 @@ export function createFakeResend(options: FakeResendOptions = {}) {
   function contactsApi(method: string, path: string, body: unknown): Reply | null {
     const input = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     if (path === '/topics' && method === 'POST') {
-      if (typeof input.name !== 'string' || input.name.length === 0 || input.name.length > 50) return error(422, 'validation_error', 'Invalid `name` field.');
+      if (typeof input.name !== 'string' || input.name.length === 0) return error(422, 'validation_error', 'Invalid `name` field.');
       if (input.default_subscription !== 'opt_in' && input.default_subscription !== 'opt_out')
         return error(422, 'validation_error', 'Invalid `default_subscription` field.');
       const topic: FakeTopic = {

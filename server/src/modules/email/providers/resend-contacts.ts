@@ -23,7 +23,8 @@ export interface ContactProvider {
   removeContact(email: string): Promise<void>;
 }
 
-// Resend's limits: a topic name of at most 50 characters, a description of at most 200.
+// Conservative bounds (Resend's reference documents none): a topic is a label people see in Resend's
+// preference page; an oversized tag name must not get its topic refused and stall the mirror.
 const TOPIC_NAME_MAX = 50;
 const TOPIC_DESCRIPTION_MAX = 200;
 
