@@ -102,7 +102,7 @@ const subscribers = await db
   .execute();
 // One after another: each render runs under a time limit, and 2,000 interleaved renders on a loaded
 // machine let some of them miss it.
-const messages = [];
+const messages: Awaited<ReturnType<typeof composer.compose>>[] = [];
 for (const subscriber of subscribers) messages.push(await composer.compose(subscriber, 1));
 await db.transaction().execute((trx) => container.services.emailRepository.insertMessages(trx, organization.id, messages));
 await sql`analyze`.execute(db);
