@@ -162,20 +162,25 @@ describe('open and click tracking', () => {
     const { org, campaign } = await setup('Round trips');
     const messages = await render(org.id, campaign);
     const paths = messages.flatMap((m) => [...hrefs(m.html).filter((l) => l.includes('/t/')), pixelOf(m.html)].map(pathOf));
+    // What the setup's API calls left to write (audit entries) is written before counting.
+    await ctx.container.background.drain();
     await flush();
     const queries = vi.spyOn(pg.Client.prototype, 'query');
     const commands = vi.spyOn(ctx.container.redis, 'sendCommand');
+    const started = Date.now();
     try {
       for (let round = 0; round < 20; round += 1) {
         for (const url of paths) expect((await ctx.app.inject({ method: 'GET', url, headers: HUMAN })).statusCode).toBeLessThan(500);
       }
       await flush();
       const statements = queries.mock.calls.map(([query]) => (typeof query === 'string' ? query : (query as { text: string }).text));
-      // Only the recorder's batch statements reached PostgreSQL (at most one per flush interval), nothing per hit.
+      // Only the recorder's batch statements reached PostgreSQL, at most one per flush interval (20 ms
+      // here) however many hits arrived in it; nothing per hit, and nothing at all went to Redis.
+      const intervals = Math.ceil((Date.now() - started) / 20) + 1;
+      expect(statements.filter((text) => !text.includes('insert into engagement_events'))).toEqual([]);
       expect(statements.length).toBeGreaterThan(0);
-      expect(statements.length).toBeLessThanOrEqual((paths.length * 20) / 10);
-      expect(statements.every((text) => text.includes('insert into engagement_events'))).toBe(true);
-      expect(commands).not.toHaveBeenCalled();
+      expect(statements.length).toBeLessThanOrEqual(Math.min(intervals, paths.length * 20));
+      expect(commands.mock.calls.map(([command]) => (command as { name?: string }).name)).toEqual([]);
     } finally {
       queries.mockRestore();
       commands.mockRestore();
