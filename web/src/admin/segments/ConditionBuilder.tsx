@@ -145,7 +145,7 @@ function GroupEditor({
                 <GroupEditor
                   {...rest}
                   id={childId}
-                  legend={`Group ${index + 1}`}
+                  legend={`Group ${childPath.map((i) => i + 1).join('.')}`}
                   group={node}
                   path={childPath}
                   depth={depth + 1}
