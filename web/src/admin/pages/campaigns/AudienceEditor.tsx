@@ -189,8 +189,8 @@ export function AudienceEditor({ campaign, disabled }: { campaign: Campaign; dis
           ] as const
         ).map(([value, text]) => (
           <div className="checkbox" key={value}>
-            <input id={`audience-${value}`} type="radio" name="audience-mode" checked={mode === value} disabled={disabled} onChange={() => setMode(value)} />
-            <label htmlFor={`audience-${value}`}>{text}</label>
+            <input id={`audience-mode-${value}`} type="radio" name="audience-mode" checked={mode === value} disabled={disabled} onChange={() => setMode(value)} />
+            <label htmlFor={`audience-mode-${value}`}>{text}</label>
           </div>
         ))}
       </fieldset>
@@ -223,7 +223,7 @@ export function AudienceEditor({ campaign, disabled }: { campaign: Campaign; dis
       {mode === 'segment' ? (
         <>
           <SelectField
-            id="audience-segment"
+            id="audience-segment-choice"
             label="Segment"
             value={segmentId}
             disabled={disabled || segments.isPending}
