@@ -236,10 +236,11 @@ export function changeCondition(condition: Condition, changes: Partial<Condition
   if (kindOf(next.field) === 'metadata') next.type = next.type ?? 'string';
   else delete next.type;
   const ops = operators(next.field, next.type);
-  if (!ops.some((o) => o.op === next.op)) next.op = ops[0]!.op;
+  // Another kind of field starts from its first operator; an operator that does not fit is replaced.
+  const fieldChanged = changes.field !== undefined && kindOf(changes.field) !== kindOf(condition.field);
+  if ((fieldChanged && changes.op === undefined) || !ops.some((o) => o.op === next.op)) next.op = ops[0]!.op;
   const before = valueKind(condition);
   const after = valueKind(next);
-  const fieldChanged = changes.field !== undefined && kindOf(changes.field) !== kindOf(condition.field);
   if (!('value' in changes) && (before !== after || fieldChanged || changes.type !== undefined)) {
     const value = emptyValue(after);
     if (value === undefined) delete next.value;
