@@ -36,7 +36,16 @@ function audienceOptions() {
   answer('GET /api/v1/segments', {
     status: 200,
     body: {
-      items: [{ id: SEGMENT, name: 'Gmail readers', description: null, filter: { match: 'all', conditions: [] }, created_at: CAMPAIGN.created_at, updated_at: CAMPAIGN.updated_at }],
+      items: [
+        {
+          id: SEGMENT,
+          name: 'Gmail readers',
+          description: null,
+          filter: { match: 'all', conditions: [] },
+          created_at: CAMPAIGN.created_at,
+          updated_at: CAMPAIGN.updated_at,
+        },
+      ],
       next_cursor: null,
     },
   });
@@ -50,9 +59,12 @@ describe('the campaign page', () => {
     answer(`PATCH /api/v1/campaigns/${ID}`, { status: 200, body: { ...CAMPAIGN, segment_id: SEGMENT, tag_filter: null } });
     answer(`POST /api/v1/campaigns/${ID}/test`, { status: 202, body: { sent: 2 } });
     renderSignedIn(<CampaignDetailPage params={{ id: ID }} />, { role: 'admin' });
-    await waitFor(() => expect(within(screen.getByRole('group', { name: 'Subscribed to' })).getByRole('checkbox', { name: 'News' })).toHaveProperty('checked', true), {
-      timeout: 3000,
-    });
+    await waitFor(
+      () => expect(within(screen.getByRole('group', { name: 'Subscribed to' })).getByRole('checkbox', { name: 'News' })).toHaveProperty('checked', true),
+      {
+        timeout: 3000,
+      },
+    );
     expect(within(screen.getByRole('group', { name: 'But not subscribed to' })).getByRole('checkbox', { name: 'News' })).toHaveProperty('checked', false);
     await screen.findByText(/1,234/);
 

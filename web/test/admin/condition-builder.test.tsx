@@ -14,6 +14,7 @@ import {
   toApiFilter,
   valueKind,
   type Condition,
+  type MetadataType,
   type SegmentFilter,
 } from '../../src/admin/segments/filter';
 
@@ -69,7 +70,9 @@ function Harness({ initial, onValue }: { initial: SegmentFilter; onValue?: (f: S
 
 describe('the condition builder', () => {
   it('offers every operator the server compiles for each field and metadata type, and only those', () => {
-    const fields = FIELDS.flatMap((f) => (f.kind === 'metadata' ? (['string', 'number', 'boolean', 'date'] as const).map((type) => ({ field: 'metadata.plan', type })) : [{ field: f.field }]));
+    const fields: { field: string; type?: MetadataType }[] = FIELDS.flatMap((f) =>
+      f.kind === 'metadata' ? (['string', 'number', 'boolean', 'date'] as const).map((type) => ({ field: 'metadata.plan', type })) : [{ field: f.field }],
+    );
     let checked = 0;
     for (const { field, type } of fields) {
       for (const { op } of operators(field, type)) {
@@ -98,7 +101,13 @@ describe('the condition builder', () => {
           conditions: [
             { field: 'tags', op: 'all', value: [TAGS[0]!.id, TAGS[1]!.id] },
             { field: 'metadata.plan', op: 'in', type: 'string', value: ['pro', 'team'] },
-            { match: 'all', conditions: [{ field: 'created_at', op: 'between', value: ['2026-01-01', '2026-06-01'] }, { field: 'opened', op: 'within_days', value: 30 }] },
+            {
+              match: 'all',
+              conditions: [
+                { field: 'created_at', op: 'between', value: ['2026-01-01', '2026-06-01'] },
+                { field: 'opened', op: 'within_days', value: 30 },
+              ],
+            },
           ],
         },
       ],
@@ -135,7 +144,13 @@ describe('the condition builder', () => {
       match: 'all',
       conditions: [
         { field: 'status', op: 'eq', value: 'active' },
-        { match: 'any', conditions: [{ field: 'status', op: 'eq', value: 'active' }, { match: 'all', conditions: [{ field: 'status', op: 'eq', value: 'active' }] }] },
+        {
+          match: 'any',
+          conditions: [
+            { field: 'status', op: 'eq', value: 'active' },
+            { match: 'all', conditions: [{ field: 'status', op: 'eq', value: 'active' }] },
+          ],
+        },
       ],
     });
     serverAccepts(last!);

@@ -83,8 +83,14 @@ describe('the segments page', () => {
 
   it("shows the server's objection beside the condition it names, in the dashboard's words for the code", async () => {
     options();
-    answer(`GET /api/v1/segments/${ID}`, { status: 200, body: { ...SEGMENT, filter: { match: 'all', conditions: [{ field: 'tags', op: 'any', value: [NEWS.id] }] } } });
-    answer(`GET /api/v1/segments/${ID}/members`, { status: 200, body: { items: [{ id: ID, email: 'ada@gmail.com', status: 'active', first_name: null, last_name: null, created_at: SEGMENT.created_at }] } });
+    answer(`GET /api/v1/segments/${ID}`, {
+      status: 200,
+      body: { ...SEGMENT, filter: { match: 'all', conditions: [{ field: 'tags', op: 'any', value: [NEWS.id] }] } },
+    });
+    answer(`GET /api/v1/segments/${ID}/members`, {
+      status: 200,
+      body: { items: [{ id: ID, email: 'ada@gmail.com', status: 'active', first_name: null, last_name: null, created_at: SEGMENT.created_at }] },
+    });
     answer('POST /api/v1/segments/preview-count', apiError(422, 'tag_not_found', [{ field: 'filter.conditions.0.value', message: 'no tag "x"' }]));
     renderSignedIn(<SegmentEditorPage params={{ id: ID }} />, { role: 'admin' });
     expect(await screen.findByText('ada@gmail.com')).toBeTruthy();

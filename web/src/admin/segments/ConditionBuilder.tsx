@@ -179,7 +179,17 @@ function GroupEditor({
   );
 }
 
-function ConditionEditor({ id, number, condition, path, onRemove, set, options, problems, disabled }: NodeProps & { number: number; condition: Condition; onRemove: () => void }) {
+function ConditionEditor({
+  id,
+  number,
+  condition,
+  path,
+  onRemove,
+  set,
+  options,
+  problems,
+  disabled,
+}: NodeProps & { number: number; condition: Condition; onRemove: () => void }) {
   const problem = problems[pathKey(path)];
   const change = (changes: Partial<Condition>) => set(path, (node) => changeCondition(node as Condition, changes));
   const kind = kindOf(condition.field);
@@ -254,7 +264,15 @@ function ConditionEditor({ id, number, condition, path, onRemove, set, options, 
           ))}
         </select>
       </div>
-      <ValueInput id={id} condition={condition} options={options} disabled={disabled} errorId={errorId} invalid={Boolean(problem)} onChange={(value) => change({ value })} />
+      <ValueInput
+        id={id}
+        condition={condition}
+        options={options}
+        disabled={disabled}
+        errorId={errorId}
+        invalid={Boolean(problem)}
+        onChange={(value) => change({ value })}
+      />
       {!disabled ? (
         <Button className="button-small condition-remove" aria-label={`Remove condition ${number}`} onClick={onRemove}>
           Remove

@@ -204,7 +204,9 @@ export default function AutomationDetailPage({ params }: { params: Record<string
           params: { path: { id } },
           body: {
             name: name.trim(),
-            steps: (steps ?? []).map((step) => (step.type === 'condition' ? ({ ...step, filter: toApiFilter(step.filter as SegmentFilter) } as AutomationStep) : step)),
+            steps: (steps ?? []).map((step) =>
+              step.type === 'condition' ? ({ ...step, filter: toApiFilter(step.filter as SegmentFilter) } as AutomationStep) : step,
+            ),
           },
         }),
       ),

@@ -125,7 +125,6 @@ export function AudienceEditor({ campaign, disabled }: { campaign: Campaign; dis
     normalised.current = true;
     setInclude((list) => list.map(tagIdOf));
     setExclude((list) => list.map(tagIdOf));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [options.tags.length]);
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: keys.campaigns.detail(organizationId, campaign.id) });
@@ -189,7 +188,14 @@ export function AudienceEditor({ campaign, disabled }: { campaign: Campaign; dis
           ] as const
         ).map(([value, text]) => (
           <div className="checkbox" key={value}>
-            <input id={`audience-mode-${value}`} type="radio" name="audience-mode" checked={mode === value} disabled={disabled} onChange={() => setMode(value)} />
+            <input
+              id={`audience-mode-${value}`}
+              type="radio"
+              name="audience-mode"
+              checked={mode === value}
+              disabled={disabled}
+              onChange={() => setMode(value)}
+            />
             <label htmlFor={`audience-mode-${value}`}>{text}</label>
           </div>
         ))}
@@ -197,7 +203,14 @@ export function AudienceEditor({ campaign, disabled }: { campaign: Campaign; dis
 
       {mode === 'tags' ? (
         <>
-          <TagChoices legend="Subscribed to" prefix="include" tags={options.tags} chosen={include} disabled={disabled} onChange={(next) => applyTags({ include: next })} />
+          <TagChoices
+            legend="Subscribed to"
+            prefix="include"
+            tags={options.tags}
+            chosen={include}
+            disabled={disabled}
+            onChange={(next) => applyTags({ include: next })}
+          />
           <SelectField
             id="audience-match"
             label="Which of these topics"

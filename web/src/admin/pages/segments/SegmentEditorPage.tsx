@@ -176,7 +176,15 @@ function Editor({ segment }: { segment: Segment | null }) {
         <Section title="Conditions">
           <LiveCount count={count} />
           <ConditionBuilder label="Subscribers who match" value={filter} onChange={setFilter} options={options} problems={problems} disabled={!canWrite} />
-          <FormError message={save.isError && !errors.name ? describeError(save.error) : showProblems && Object.keys(local).length > 0 ? 'Some conditions need your attention.' : null} />
+          <FormError
+            message={
+              save.isError && !errors.name
+                ? describeError(save.error)
+                : showProblems && Object.keys(local).length > 0
+                  ? 'Some conditions need your attention.'
+                  : null
+            }
+          />
           {canWrite ? (
             <div className="form-actions">
               <Button type="submit" variant="primary" busy={save.isPending}>

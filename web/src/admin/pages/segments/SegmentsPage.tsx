@@ -24,7 +24,11 @@ export default function SegmentsPage() {
     </Button>
   ) : null;
   return (
-    <Page title="Segments" description="Saved conditions over your subscribers, to choose the audience of a campaign." actions={items.length > 0 ? create : null}>
+    <Page
+      title="Segments"
+      description="Saved conditions over your subscribers, to choose the audience of a campaign."
+      actions={items.length > 0 ? create : null}
+    >
       {segments.isPending ? (
         <Loading label="Loading segments…" />
       ) : segments.isError ? (
