@@ -254,6 +254,11 @@ export function AudienceEditor({ campaign, disabled }: { campaign: Campaign; dis
               </option>
             ))}
           </SelectField>
+          {segmentId ? (
+            <p className="small">
+              <Link to={`/segments/${segmentId}`}>Open this segment</Link> to see or change its conditions.
+            </p>
+          ) : null}
           {segments.isSuccess && segmentItems.length === 0 ? <p className="muted">No segments yet: build the conditions here and save them as one.</p> : null}
         </>
       ) : null}
