@@ -18,6 +18,9 @@ type Campaign = ResponseOf<'/api/v1/campaigns/{id}', 'get'>;
 type TagFilter = NonNullable<Campaign['tag_filter']>;
 type Mode = 'tags' | 'segment' | 'conditions';
 
+/** Saving a campaign's audience: the page holds Send now back while one is on its way. */
+export const audienceMutationKey = (campaignId: string) => ['campaign-audience', campaignId] as const;
+
 const REASONS: Record<string, string> = {
   unsubscribed_from_topic: 'Unsubscribed from the topic',
   unsubscribed: 'Unsubscribed from everything',
@@ -129,6 +132,9 @@ export function AudienceEditor({ campaign, disabled }: { campaign: Campaign; dis
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: keys.campaigns.detail(organizationId, campaign.id) });
   const patch = useMutation({
+    // Changes save one after another, in the order they were made, so the last one always wins.
+    mutationKey: audienceMutationKey(campaign.id),
+    scope: { id: `campaign-audience-${campaign.id}` },
     mutationFn: (body: { tag_filter?: TagFilter | null; segment_id?: string | null }) =>
       unwrap(api.PATCH('/api/v1/campaigns/{id}', { params: { path: { id: campaign.id } }, body })),
     onSuccess: refresh,

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useIsMutating, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
 import { Button } from '@shared/ui/Button';
 import { useConfirm } from '@shared/ui/Confirm';
@@ -12,7 +12,7 @@ import { Page, Section } from '../../ui/Page';
 import { ErrorState, Loading, QueryView } from '../../ui/States';
 import { looksLikeEmail } from '@shared/api/problems';
 import { Field, FormError, SelectField } from '../../ui/Fields';
-import { AudienceEditor } from './AudienceEditor';
+import { AudienceEditor, audienceMutationKey } from './AudienceEditor';
 import { CampaignEngagement } from './CampaignEngagement';
 
 type Progress = ResponseOf<'/api/v1/campaigns/{id}/progress', 'get'>;
@@ -172,6 +172,7 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
     onError: (error) => toast.error(describeError(error)),
   });
   const canWrite = can('admin');
+  const savingAudience = useIsMutating({ mutationKey: audienceMutationKey(id) }) > 0;
 
   async function askSend() {
     const count = audience.data?.count ?? 0;
@@ -200,7 +201,7 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
   const actions = canWrite ? (
     <>
       {isDraft ? (
-        <Button variant="primary" busy={send.isPending} disabled={!audience.data} onClick={() => void askSend()}>
+        <Button variant="primary" busy={send.isPending || savingAudience} disabled={!audience.data || audience.isFetching} onClick={() => void askSend()}>
           Send now
         </Button>
       ) : null}
