@@ -6,7 +6,8 @@
 //     the issue being 99 % within 60 s of their due time;
 //   - duplicates (must be 0): addresses that got a template twice;
 //   - worker peak RSS.
-// BENCH_SUBSCRIBERS (default 100,000) sets N. Cron is played by this script: the relay is enqueued
+// BENCH_SUBSCRIBERS (default 100,000) sets N; BENCH_WORKERS (default 1) how many worker processes share
+// the work (they split due runs with SKIP LOCKED; RSS is reported per process). Cron is played by this script: the relay is enqueued
 // until the outbox is drained (as cron's every-minute tick would, sooner), the sweep every minute.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { createFakeResend } from '../test/support/fake-resend.ts';
 import { peakRssMb, scratchDatabase, serverDir, startBuiltWorker, verdict } from './harness.ts';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 100_000);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 const DELAY_SECONDS = 60;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOKEN_SECRET = 'bench-secret-bench-secret-bench-secret-0000';
@@ -85,7 +87,7 @@ await sql`vacuum analyze subscribers, events`.execute(db);
 const startWorker = () => startBuiltWorker(base, 120_000);
 
 const count = async (query: ReturnType<typeof sql<{ n: number }>>) => Number((await query.execute(db)).rows[0]!.n);
-const worker = await startWorker();
+const workers = await Promise.all(Array.from({ length: WORKERS }, () => startWorker()));
 const started = performance.now();
 let relayTick = 0;
 let enqueueMs = Number.NaN;
@@ -109,8 +111,9 @@ for (const deadline = Date.now() + 60 * 60_000; ;) {
   await new Promise((resolve) => setTimeout(resolve, 1000));
 }
 const seconds = (performance.now() - started) / 1000;
-const rss = peakRssMb(worker.child.pid!);
-await worker.stop();
+const rssEach = workers.map((w) => peakRssMb(w.child.pid!));
+const rss = Math.max(...rssEach);
+await Promise.all(workers.map((w) => w.stop()));
 
 // Due time of step 0: entry; of step 2: the delay's start plus the delay.
 const lag = await sql<{ step: number; p50: number; p99: number; max: number; n: number }>`
@@ -131,7 +134,7 @@ const stepLag = (step: number) => lag.rows.find((r) => r.step === step);
 const fmt = (n: number | undefined) => (n === undefined ? 'n/a' : `${Number(n).toFixed(2)} s`);
 
 console.log(
-  `\nautomation ${automation.id}: ${SUBSCRIBERS} subscribers, steps send → wait ${DELAY_SECONDS} s → send; runs ${JSON.stringify(Object.fromEntries(runs.rows.map((r) => [r.status, r.n])))}`,
+  `\nautomation ${automation.id}: ${SUBSCRIBERS} subscribers, steps send → wait ${DELAY_SECONDS} s → send, ${WORKERS} worker process(es); runs ${JSON.stringify(Object.fromEntries(runs.rows.map((r) => [r.status, r.n])))}`,
 );
 console.log('\n| measure | value |');
 console.log('|---|---:|');
@@ -141,7 +144,7 @@ console.log(`| step 2 (send after the delay) lag p50 / p99 / max | ${fmt(stepLag
 console.log(`| end to end (first relay → every run over, every mail sent) | ${seconds.toFixed(1)} s |`);
 console.log(`| emails accepted by the fake | ${fake.emails.length} |`);
 console.log(`| duplicates (address and subject twice) | ${duplicates} |`);
-console.log(`| worker peak RSS | ${rss} MB |\n`);
+console.log(`| worker peak RSS (per process) | ${rssEach.join(' / ')} MB |\n`);
 const ok = [
   verdict('exactly once', duplicates === 0 && fake.emails.length === 2 * SUBSCRIBERS, `${fake.emails.length} emails, ${duplicates} twice`),
   verdict('99 % of delayed steps within 60 s of due', (stepLag(2)?.p99 ?? Infinity) <= 60, fmt(stepLag(2)?.p99)),
