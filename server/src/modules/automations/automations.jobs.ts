@@ -4,7 +4,7 @@ import type { JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import { AppError } from '../../lib/errors.ts';
 import { heldUntil } from '../../lib/sending-window.ts';
-import type { EmailRepository, EmailService, NewMessage } from '../email/index.ts';
+import type { DevMailbox, EmailRepository, EmailService, NewMessage, OutgoingEmail } from '../email/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import { insertEvents, type EventConsumer, type OutboxEvent, type RelayedEvent } from '../events/index.ts';
 import type { SegmentFilter, SegmentService } from '../segments/index.ts';
@@ -24,7 +24,24 @@ const SOURCE = 'automation';
 // Steps due sooner than this get a delayed job of their own; later ones are found by the cron sweep.
 const WAKE_WITHIN_MS = 60_000;
 
+// The step reason a test run's send records: its mail is in the dev mailbox.
+export const TEST_REASON = 'dev_mailbox';
+
 type Group = { runs: DueRun[]; index: number; step: Step | undefined };
+
+/** A test run's message as the dev mailbox keeps it: marked as a test, keyed like the live one. */
+function testMail(organizationId: string, message: NewMessage): OutgoingEmail {
+  return {
+    from: message.from_address,
+    to: message.to_address,
+    subject: `[Test] ${message.subject}`,
+    html: message.html,
+    text: message.text,
+    headers: { ...message.headers, 'X-Subscribe-Flow-Test': 'true' },
+    organizationId,
+    idempotencyKey: message.idempotency_key ?? undefined,
+  };
+}
 
 /**
  * The outbox consumer: entry events start runs (one statement for the batch, inside the relay's
@@ -37,9 +54,11 @@ export function createAutomationConsumer(deps: { repository: AutomationRepositor
     async handle(trx, events: readonly RelayedEvent[]) {
       const entries: EntryEvent[] = [];
       for (const event of events) {
-        const payload = event.payload as { subscriber?: { id?: string }; tag?: { id?: string }; name?: string };
+        const payload = event.payload as { subscriber?: { id?: string }; tag?: { id?: string }; name?: string; test?: boolean };
         const subscriberId = payload.subscriber?.id;
         if (!subscriberId) continue;
+        // Made with an sf_test_ key: the runs it starts deliver to the dev mailbox.
+        const test = payload.test === true;
         switch (event.type) {
           case 'subscriber.created':
           case 'subscriber.confirmed':
@@ -52,10 +71,11 @@ export function createAutomationConsumer(deps: { repository: AutomationRepositor
               name: event.type,
               subscriberId,
               tagId: payload.tag?.id ?? null,
+              test,
             });
             break;
           case 'custom_event.received':
-            entries.push({ eventId: event.id, organizationId: event.organization_id, kind: 'custom', name: payload.name ?? '', subscriberId, tagId: null });
+            entries.push({ eventId: event.id, organizationId: event.organization_id, kind: 'custom', name: payload.name ?? '', subscriberId, tagId: null, test });
             break;
           default:
         }
@@ -86,6 +106,7 @@ export function createAutomationJobs(deps: {
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   segments: Pick<SegmentService, 'compile'>;
   subscriberRepository: Pick<SubscriberRepository, 'subscribeTags'>;
+  devMailbox: Pick<DevMailbox, 'storeMany'>;
   producer: JobProducer;
   now: () => Date;
 }) {
@@ -136,7 +157,8 @@ export function createAutomationJobs(deps: {
       return;
     }
     try {
-      await deps.entitlements.reserveEmails(trx, first.organization_id, runs.length);
+      // Test runs send nothing, so they use none of the month's quota.
+      if (!first.test) await deps.entitlements.reserveEmails(trx, first.organization_id, runs.length);
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'plan_limit_exceeded') throw error;
       await repo.postpone(
@@ -146,7 +168,7 @@ export function createAutomationJobs(deps: {
       );
       return;
     }
-    const claimed = new Set(await repo.claimStep(trx, runs, index, step.type, 'completed', null, now));
+    const claimed = new Set(await repo.claimStep(trx, runs, index, step.type, 'completed', first.test ? TEST_REASON : null, now));
     const recipients = new Map(
       (
         await repo.recipients(
@@ -172,15 +194,24 @@ export function createAutomationJobs(deps: {
         failed.push({ id: run.id, reason: error.code });
       }
     }
-    await deps.emailRepository.insertMessages(trx, first.organization_id, messages);
-    await repo.setStepMessages(trx, index, pairs);
+    if (first.test) {
+      // A test run's mail is kept in the dev mailbox (committed with the step), never handed to the
+      // provider, and counts nowhere: no email_messages row, no quota.
+      await deps.devMailbox.storeMany(
+        trx,
+        messages.map((m) => testMail(first.organization_id, m)),
+      );
+    } else {
+      await deps.emailRepository.insertMessages(trx, first.organization_id, messages);
+      await repo.setStepMessages(trx, index, pairs);
+    }
     for (const f of failed) await repo.exit(trx, [f.id], f.reason, now);
     await repo.advance(
       trx,
       pairs.map((p) => p.runId),
       now,
     );
-    messageIds.push(...pairs.map((p) => p.messageId));
+    if (!first.test) messageIds.push(...pairs.map((p) => p.messageId));
   }
 
   async function runGroup(trx: Transaction<DB>, group: Group, now: Date, messageIds: string[]): Promise<void> {
@@ -312,7 +343,8 @@ export function createAutomationJobs(deps: {
 
       const groups = new Map<string, Group>();
       for (const run of live) {
-        const key = `${run.version_id}/${run.step_index}`;
+        // Test and live runs never share a group: their mail goes different ways.
+        const key = `${run.version_id}/${run.step_index}/${run.test}`;
         const group = groups.get(key) ?? { runs: [], index: run.step_index, step: run.steps[run.step_index] };
         group.runs.push(run);
         groups.set(key, group);
