@@ -3,7 +3,8 @@
 // demand, never in the test suite. Measures:
 //   - enqueue: N subscriber.created outbox rows → N runs, through the relay's consumer;
 //   - due-to-run lag p50/p99 of each step (entry → first send; delay over → second send), the goal of
-//     the issue being 99 % within 60 s of their due time;
+//     the issue being 99 % within 60 s of their due time: until the runner did the step (rendered and
+//     queued the mail), and until the provider accepted the mail;
 //   - duplicates (must be 0): addresses that got a template twice;
 //   - worker peak RSS.
 // BENCH_SUBSCRIBERS (default 100,000) sets N; BENCH_WORKERS (default 1) how many worker processes share
@@ -116,15 +117,21 @@ const rss = Math.max(...rssEach);
 await Promise.all(workers.map((w) => w.stop()));
 
 // Due time of step 0: entry; of step 2: the delay's start plus the delay.
-const lag = await sql<{ step: number; p50: number; p99: number; max: number; n: number }>`
+// Two lags per send step: until the runner did the step (rendered and queued the mail), and until the
+// provider accepted the mail (the send path after it: email.send jobs).
+const lag = await sql<{ step: number; p50: number; p99: number; max: number; sent_p50: number; sent_p99: number; sent_max: number; n: number }>`
   with l as (
-    select 0 as step, extract(epoch from st.started_at - r.entered_at) as s
-    from automation_run_steps st join automation_runs r on r.id = st.run_id where st.step_index = 0
+    select 0 as step, extract(epoch from st.started_at - r.entered_at) as s, extract(epoch from m.sent_at - r.entered_at) as sent
+    from automation_run_steps st join automation_runs r on r.id = st.run_id left join email_messages m on m.id = st.email_message_id where st.step_index = 0
     union all
-    select 2, extract(epoch from st.started_at - (d.started_at + make_interval(secs => ${DELAY_SECONDS})))
-    from automation_run_steps st join automation_run_steps d on d.run_id = st.run_id and d.step_index = 1 where st.step_index = 2
+    select 2, extract(epoch from st.started_at - (d.started_at + make_interval(secs => ${DELAY_SECONDS}))),
+      extract(epoch from m.sent_at - (d.started_at + make_interval(secs => ${DELAY_SECONDS})))
+    from automation_run_steps st join automation_run_steps d on d.run_id = st.run_id and d.step_index = 1
+    left join email_messages m on m.id = st.email_message_id where st.step_index = 2
   )
-  select step, percentile_cont(0.5) within group (order by s) as p50, percentile_cont(0.99) within group (order by s) as p99, max(s) as max, count(*)::int as n
+  select step, percentile_cont(0.5) within group (order by s) as p50, percentile_cont(0.99) within group (order by s) as p99, max(s) as max,
+    percentile_cont(0.5) within group (order by sent) as sent_p50, percentile_cont(0.99) within group (order by sent) as sent_p99, max(sent) as sent_max,
+    count(*)::int as n
   from l group by step order by step`.execute(db);
 const runs = await sql<{ status: string; n: number }>`select status, count(*)::int as n from automation_runs group by status`.execute(db);
 const perKey = new Map<string, number>();
@@ -139,8 +146,10 @@ console.log(
 console.log('\n| measure | value |');
 console.log('|---|---:|');
 console.log(`| enqueue (outbox rows → runs, relay consumer) | ${(enqueueMs / 1000).toFixed(1)} s |`);
-console.log(`| step 0 (send) lag p50 / p99 / max | ${fmt(stepLag(0)?.p50)} / ${fmt(stepLag(0)?.p99)} / ${fmt(stepLag(0)?.max)} |`);
-console.log(`| step 2 (send after the delay) lag p50 / p99 / max | ${fmt(stepLag(2)?.p50)} / ${fmt(stepLag(2)?.p99)} / ${fmt(stepLag(2)?.max)} |`);
+console.log(`| step 0 (send) due → step done p50 / p99 / max | ${fmt(stepLag(0)?.p50)} / ${fmt(stepLag(0)?.p99)} / ${fmt(stepLag(0)?.max)} |`);
+console.log(`| step 2 (send after the delay) due → step done p50 / p99 / max | ${fmt(stepLag(2)?.p50)} / ${fmt(stepLag(2)?.p99)} / ${fmt(stepLag(2)?.max)} |`);
+console.log(`| step 0 due → provider accepted p50 / p99 / max | ${fmt(stepLag(0)?.sent_p50)} / ${fmt(stepLag(0)?.sent_p99)} / ${fmt(stepLag(0)?.sent_max)} |`);
+console.log(`| step 2 due → provider accepted p50 / p99 / max | ${fmt(stepLag(2)?.sent_p50)} / ${fmt(stepLag(2)?.sent_p99)} / ${fmt(stepLag(2)?.sent_max)} |`);
 console.log(`| end to end (first relay → every run over, every mail sent) | ${seconds.toFixed(1)} s |`);
 console.log(`| emails accepted by the fake | ${fake.emails.length} |`);
 console.log(`| duplicates (address and subject twice) | ${duplicates} |`);
