@@ -215,10 +215,10 @@ export function createAutomationJobs(deps: {
       await deps.emailRepository.insertMessages(trx, first.organization_id, messages);
       await repo.setStepMessages(trx, index, pairs);
     }
-    for (const [reason, ids] of Map.groupBy(failed, (f) => f.reason)) {
+    for (const reason of new Set(failed.map((f) => f.reason))) {
       await repo.exit(
         trx,
-        ids.map((f) => f.id),
+        failed.filter((f) => f.reason === reason).map((f) => f.id),
         reason,
         now,
       );
