@@ -141,7 +141,9 @@ export function createAutomationRepository(db: Kysely<DB>) {
         where organization_id = ${organizationId} and version_id = ${versionId} and not test group by step_index, status`.execute(db);
       const exits = await sql<{ step_index: number; reason: string; count: number }>`
         select step_index, coalesce(exit_reason, 'unknown') as reason, count(*)::int as count from automation_runs
-        where organization_id = ${organizationId} and version_id = ${versionId} and status = 'exited' and not test group by step_index, exit_reason`.execute(db);
+        where organization_id = ${organizationId} and version_id = ${versionId} and status = 'exited' and not test group by step_index, exit_reason`.execute(
+        db,
+      );
       return { runs: runs.rows, steps: steps.rows, exits: exits.rows };
     },
 
