@@ -190,6 +190,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     emailRepository: emailModule.services.emailRepository,
     entitlements: limits,
     subscriberRepository: subscribers.services.subscriberRepository,
+    devMailbox,
   });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
   // Stripe billing: with no Stripe keys configured the module has no routes and no plan limits apply.

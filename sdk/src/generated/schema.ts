@@ -27087,6 +27087,8 @@ export interface operations {
                             };
                             /** @enum {string} */
                             status: "active" | "completed" | "exited";
+                            /** @description Started by an sf_test_ API key: its emails went to the dev mailbox (step reason 'dev_mailbox'), not to the subscriber */
+                            test: boolean;
                             exit_reason: string | null;
                             next_step_at: string | null;
                             /** Format: date-time */

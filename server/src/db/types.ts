@@ -66,6 +66,7 @@ export interface AutomationRuns {
   status: Generated<string>;
   step_index: Generated<number>;
   subscriber_id: string;
+  test: Generated<boolean>;
   version_id: string;
   waiting_for: string | null;
 }
@@ -80,6 +81,7 @@ export interface AutomationRunSteps {
   started_at: Timestamp;
   status: string;
   step_index: number;
+  test: Generated<boolean>;
   type: string;
   version_id: string;
 }
