@@ -5421,6 +5421,8 @@ export interface operations {
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
                         tracking_privacy: boolean;
+                        /** @description Subscribers and their public topics are mirrored to Resend Contacts and Topics; unsubscribes there are honoured here */
+                        resend_contact_sync: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -5607,6 +5609,8 @@ export interface operations {
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
                         tracking_privacy: boolean;
+                        /** @description Subscribers and their public topics are mirrored to Resend Contacts and Topics; unsubscribes there are honoured here */
+                        resend_contact_sync: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -5934,6 +5938,8 @@ export interface operations {
                     tracking_enabled?: boolean;
                     /** @description Count opens and clicks only in aggregates, never per subscriber */
                     tracking_privacy?: boolean;
+                    /** @description Mirror subscribers and public topics to Resend Contacts (needs RESEND_API_KEY; one organization per Resend account) */
+                    resend_contact_sync?: boolean;
                 };
             };
         };
@@ -5970,6 +5976,8 @@ export interface operations {
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
                         tracking_privacy: boolean;
+                        /** @description Subscribers and their public topics are mirrored to Resend Contacts and Topics; unsubscribes there are honoured here */
+                        resend_contact_sync: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -24678,7 +24686,7 @@ export interface operations {
     getAnalyticsTimeseries: {
         parameters: {
             query: {
-                metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
+                metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "delivery_rate" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
                 /** @description Start (inclusive); 30 days before `to` when absent */
                 from?: string;
                 /** @description End (exclusive); now when absent */
@@ -24700,7 +24708,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
+                        metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "delivery_rate" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
                         /** @enum {string} */
                         interval: "hour" | "day" | "week";
                         /** Format: date-time */
@@ -27542,6 +27550,8 @@ export interface operations {
                             };
                             /** @enum {string} */
                             status: "active" | "completed" | "exited";
+                            /** @description Started by an sf_test_ API key: its emails went to the dev mailbox (step reason 'dev_mailbox'), not to the subscriber */
+                            test: boolean;
                             exit_reason: string | null;
                             next_step_at: string | null;
                             /** Format: date-time */

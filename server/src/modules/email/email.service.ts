@@ -22,7 +22,7 @@ import type { EmailRepository, MessageStatus, NewMessage, OrganizationProfile, R
 import type { EmailLinks } from './links.ts';
 import { marketingHeaders, senderHeaders } from './headers.ts';
 import { resolveSender } from './sender.ts';
-import { rewriteForTracking } from './tracking.ts';
+import { rewriteForTracking, rewriteTextForTracking, untrackedLinks } from './tracking.ts';
 
 export interface SendInput {
   template_slug?: string;
@@ -336,9 +336,13 @@ export function createEmailService(deps: {
         });
         const id = newId();
         let html = withLanguage(rendered.html, organization.locale);
+        let text = rendered.text;
         if (tracked) {
           // Privacy mode signs no message id into the links: only the campaign's aggregates are counted.
           const urls = links.tracking({ organizationId, campaignId: campaign.id, messageId: organization.tracking_privacy ? null : id, sentAt: Date.now() });
+          // The text part gets the same signed links; what the author marked data-notrack stays as it is there too.
+          const untracked = untrackedLinks(html);
+          text = rewriteTextForTracking(text, urls.link, (url) => links.isOwnLink(url) || untracked.has(url));
           html = rewriteForTracking(html, { pixel: urls.pixel(), trap: urls.trap(), link: urls.link }, links.isOwnLink);
         }
         return {
@@ -351,7 +355,7 @@ export function createEmailService(deps: {
           from_address: from,
           subject: rendered.subject,
           html,
-          text: rendered.text,
+          text,
           // The same headers as every marketing email (Reply-To, List-Id, Feedback-ID by campaign); the
           // campaign's own Reply-To wins over the organization's.
           headers: {

@@ -47,6 +47,7 @@ export {
 } from './providers/provider.ts';
 export { createEmailProviders, providerRateLimit } from './providers/index.ts';
 export { GATE_WINDOW_MS } from './providers/rate-gate.ts';
+export type { ContactMirror, ContactProvider } from './providers/resend-contacts.ts';
 export { allowedSenderDomains, domainOf, formatMailbox, FROM_NAME_PATTERN, mailboxAddress, resolveSender, type SenderSettings } from './sender.ts';
 
 /** Messages still unsent long after their last change are found and sent again every five minutes. */
