@@ -132,6 +132,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     background,
     subscriberRepository: subscribers.services.subscriberRepository,
     subscribers: subscribers.services.subscribers,
+    messageBody: emailModule.services.emails.renderedBody,
   });
 
   const invitations = createInvitationsModule({

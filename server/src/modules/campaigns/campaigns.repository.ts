@@ -118,12 +118,18 @@ export function createCampaignRepository(db: Kysely<DB>) {
     },
 
     /** A campaign by id alone, for the worker (its jobs carry only the id). */
-    async findForWorker(id: string): Promise<(CampaignRow & { organization_id: string }) | undefined> {
+    async findForWorker(id: string): Promise<(CampaignRow & { organization_id: string; content_id: string | null }) | undefined> {
       return (await db
         .selectFrom('campaigns')
-        .select([...columns, 'organization_id'])
+        .select([...columns, 'organization_id', 'content_id'])
         .where('id', '=', id)
-        .executeTakeFirst()) as (CampaignRow & { organization_id: string }) | undefined;
+        .executeTakeFirst()) as (CampaignRow & { organization_id: string; content_id: string | null }) | undefined;
+    },
+
+    /** Records what the campaign's emails are rendered from, unless another pump did first; whether this one won. */
+    async setContent(trx: Executor, id: string, contentId: string): Promise<boolean> {
+      const result = await trx.updateTable('campaigns').set({ content_id: contentId }).where('id', '=', id).where('content_id', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     async insert(organizationId: string, id: string, fields: CampaignFields): Promise<CampaignRow> {
