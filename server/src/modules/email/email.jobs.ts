@@ -155,6 +155,9 @@ export function createSendBatchHandler(deps: {
     if (!(error instanceof ProviderError)) throw error;
     if (error.kind === 'rate_limited') {
       metrics.rateLimited(provider.name);
+      // Our own gate had no slot in time: this batch waits, the queue stays open for transactional mail.
+      // The provider's 429 pauses the whole queue for Retry-After, as the provider asks.
+      if (error.code === 'local_rate_limit') return context.postpone(error.retryAfterMs ?? 1000);
       return context.rateLimited(error.retryAfterMs ?? 1000);
     }
     if (error.kind === 'unavailable' && !context.lastAttempt) {

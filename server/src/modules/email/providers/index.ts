@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createDevMailboxProvider, type DevMailbox } from './dev-mailbox.ts';
 import { createResendDomains, type SendingDomainProvider } from './resend-domains.ts';
 import type { EmailProvider } from './provider.ts';
-import { createRateGate, gatedDomains, gatedProvider, INTERACTIVE_MAX_WAIT_MS, JOB_MAX_WAIT_MS } from './rate-gate.ts';
+import { BULK_JOB_MAX_WAIT_MS, createRateGate, gatedDomains, gatedProvider, INTERACTIVE_MAX_WAIT_MS, JOB_MAX_WAIT_MS } from './rate-gate.ts';
 import { createResendClient, createResendProvider } from './resend.ts';
 import { createSmtpProvider } from './smtp.ts';
 
@@ -47,7 +47,7 @@ export function createEmailProviders(config: ProviderConfig, deps: { devMailbox:
     const resendGate = createRateGate(deps.redis, `${config.REDIS_PREFIX}:provider-rate:resend`, rate);
     const gate = provider.name === 'resend' ? resendGate : createRateGate(deps.redis, `${config.REDIS_PREFIX}:provider-rate:${provider.name}`, rate);
     emailProvider = gatedProvider(provider, gate, INTERACTIVE_MAX_WAIT_MS);
-    jobEmailProvider = gatedProvider(provider, gate, JOB_MAX_WAIT_MS);
+    jobEmailProvider = gatedProvider(provider, gate, JOB_MAX_WAIT_MS, BULK_JOB_MAX_WAIT_MS);
     if (domainProvider) domainProvider = gatedDomains(domainProvider, resendGate);
   }
   return { emailProvider, jobEmailProvider, domainProvider, providerRateLimitPerSecond: rate };
