@@ -173,10 +173,13 @@ describe('campaign fan-out', () => {
       const cancelled = await org.call('POST', `/api/v1/campaigns/${id}/cancel`);
       expect(cancelled.statusCode, cancelled.body).toBe(200);
       expect(cancelled.json().status).toBe('cancelled');
+      const cancelledAt = Date.now();
       await waitFor(async () => (await progress(org.call, id)).sending === 0, 30_000, 100);
       const atCancel = emailsOf(org.slug).length;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await new Promise((resolve) => setTimeout(resolve, 2500));
       expect(emailsOf(org.slug).length).toBe(atCancel);
+      // New sends stop within 2 s of the cancel (what was in flight then may still land).
+      expect(emailsOf(org.slug).filter((e) => e.receivedAt > cancelledAt + 2000)).toEqual([]);
     } finally {
       await worker.close();
     }

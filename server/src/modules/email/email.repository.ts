@@ -383,7 +383,7 @@ export function createEmailRepository(db: Kysely<DB>) {
       const rows = await sql<{ batch_key: string; ids: string[] }>`
         select batch_key, array_agg(id order by id) as ids from email_messages
         where status in ('queued', 'sending') and batch_key is not null and updated_at < now() - make_interval(secs => ${olderThanSeconds})
-        group by batch_key order by min(id) limit ${limit}`.execute(db);
+        group by batch_key order by min(created_at) limit ${limit}`.execute(db);
       return rows.rows;
     },
 
