@@ -155,10 +155,11 @@ export function createSendBatchHandler(deps: {
     if (!(error instanceof ProviderError)) throw error;
     if (error.kind === 'rate_limited') {
       metrics.rateLimited(provider.name);
-      // Our own gate had no slot in time: this batch waits, the queue stays open for transactional mail.
-      // The provider's 429 pauses the whole queue for Retry-After, as the provider asks.
-      if (error.code === 'local_rate_limit') return context.postpone(error.retryAfterMs ?? 1000);
-      return context.rateLimited(error.retryAfterMs ?? 1000);
+      // Our own gate had no slot in time, or the provider answered this batch 429: the batch comes back
+      // after Retry-After (no attempt used, same key). The queue stays open, so transactional mail and the
+      // other batches keep the gate's pace; the refused request kept its slot in the gate, so the count of
+      // requests per second stays exact.
+      return context.postpone(error.retryAfterMs ?? 1000);
     }
     if (error.kind === 'unavailable' && !context.lastAttempt) {
       await repo.recordAttemptErrorMany(ids, `provider_${error.code}`, error.message, context.attempt);
