@@ -134,9 +134,17 @@ export function createEmailService(deps: {
   }
 
   /** Variables every template gets: the recipient, the organization, its links and the footer's words. */
-  function systemVariables(organization: OrganizationProfile, recipient: Recipient | null, email: string, category: TemplateCategory, purpose: RenderPurpose) {
+  function systemVariables(
+    organization: OrganizationProfile,
+    recipient: Recipient | null,
+    email: string,
+    category: TemplateCategory,
+    purpose: RenderPurpose,
+    knownUrl?: string,
+  ) {
     const url =
-      purpose === 'preview' ? links.previewUrl(organization.id, recipient?.id ?? null) : recipient ? links.unsubscribeUrl(organization.id, recipient.id) : null;
+      knownUrl ??
+      (purpose === 'preview' ? links.previewUrl(organization.id, recipient?.id ?? null) : recipient ? links.unsubscribeUrl(organization.id, recipient.id) : null);
     return {
       subscriber: recipient
         ? { id: recipient.id, email: recipient.email, first_name: recipient.first_name, last_name: recipient.last_name, metadata: recipient.metadata }
@@ -347,10 +355,14 @@ export function createEmailService(deps: {
   }
 
   /** The variables of a campaign email: the recipient, the organization, the footer and the campaign's unsubscribe link. */
-  function campaignVariables(recipe: CampaignRecipe, recipient: Recipient) {
+  function campaignVariables(recipe: CampaignRecipe, recipient: Recipient, knownUrl?: string) {
     // One link for both footer entries; "Manage preferences" asks for the topics, "Unsubscribe" gets the unsubscribe card.
-    const url = links.unsubscribeUrl(recipe.organization.id, recipient.id, recipe.campaignId);
-    return { url, variables: { ...systemVariables(recipe.organization, recipient, recipient.email, 'marketing', 'send'), unsubscribe_url: url, preference_center_url: `${url}?view=manage` } };
+    // At send time it is the link the message's List-Unsubscribe header already holds (signed once, at the claim).
+    const url = knownUrl ?? links.unsubscribeUrl(recipe.organization.id, recipient.id, recipe.campaignId);
+    return {
+      url,
+      variables: { ...systemVariables(recipe.organization, recipient, recipient.email, 'marketing', 'send', url), unsubscribe_url: url, preference_center_url: `${url}?view=manage` },
+    };
   }
 
   /**
@@ -358,8 +370,13 @@ export function createEmailService(deps: {
    * recipe's Liquid with the recipient's data, the organization's language, and the tracking links, which
    * name the message and its creation time so that every rendering of it is the same.
    */
-  async function renderCampaignBody(recipe: CampaignRecipe, recipient: Recipient, message: { id: string; created_at: Date }): Promise<{ html: string; text: string }> {
-    const rendered = await renderer.render(recipe.template, campaignVariables(recipe, recipient).variables);
+  async function renderCampaignBody(
+    recipe: CampaignRecipe,
+    recipient: Recipient,
+    message: { id: string; created_at: Date; headers?: Record<string, string> },
+  ): Promise<{ html: string; text: string }> {
+    const listUnsubscribe = /^<(https?:\/\/[^<>\s]+)>$/.exec(message.headers?.['List-Unsubscribe'] ?? '')?.[1];
+    const rendered = await renderer.render(recipe.template, campaignVariables(recipe, recipient, listUnsubscribe).variables);
     let html = withLanguage(rendered.html, recipe.organization.locale);
     if (recipe.tracked) {
       // Privacy mode signs no message id into the links: only the campaign's aggregates are counted.
