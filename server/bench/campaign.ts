@@ -171,14 +171,18 @@ async function rateRun(label: string, throttle: { share: number; retryAfterSecon
   fake.reset();
   fake.setRateLimit({ requests: RATE });
   fake.setThrottle(throttle);
-  const { organization: org } = await container.services.organizations.createWithOwner({ name: `Bench rate ${label}`, adminEmail: `rate-${label}@campaign.test` });
+  const { organization: org } = await container.services.organizations.createWithOwner({
+    name: `Bench rate ${label}`,
+    adminEmail: `rate-${label}@campaign.test`,
+  });
   await db.updateTable('organizations').set({ postal_address: '1 Bench Street, Berlin' }).where('id', '=', org.id).execute();
   const tpl = await container.services.templates.create(org.id, {
     name: 'Newsletter',
     slug: 'newsletter',
     category: 'marketing',
     subject: 'News',
-    mjml_content: '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ subscriber.first_name | default: "reader" }}</mj-text></mj-column></mj-section></mj-body></mjml>',
+    mjml_content:
+      '<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ subscriber.first_name | default: "reader" }}</mj-text></mj-column></mj-section></mj-body></mjml>',
   });
   const topic = await container.services.tags.create(org.id, { name: 'News' });
   await sql`
@@ -223,8 +227,12 @@ async function rateRun(label: string, throttle: { share: number; retryAfterSecon
   for (const email of fake.emails) for (const to of email.to) addresses.set(to, (addresses.get(to) ?? 0) + 1);
   const doubled = [...addresses.values()].filter((n) => n > 1).length;
   const refused = requests.filter((r) => r.status === 429).length;
-  console.log(`\nrate run "${label}": ${RATE_RECIPIENTS} recipients, limit ${RATE} requests/s${throttle ? `, ${throttle.share * 100} % answered 429 + Retry-After ${throttle.retryAfterSeconds} s` : ''}`);
-  console.log(`  ${requests.length} batch requests (${refused} answered 429) over ${spanSeconds.toFixed(1)} s; most in any 1 s window: ${maxInWindow}; used ${(used * 100).toFixed(1)} % of the limit`);
+  console.log(
+    `\nrate run "${label}": ${RATE_RECIPIENTS} recipients, limit ${RATE} requests/s${throttle ? `, ${throttle.share * 100} % answered 429 + Retry-After ${throttle.retryAfterSeconds} s` : ''}`,
+  );
+  console.log(
+    `  ${requests.length} batch requests (${refused} answered 429) over ${spanSeconds.toFixed(1)} s; most in any 1 s window: ${maxInWindow}; used ${(used * 100).toFixed(1)} % of the limit`,
+  );
   console.log(
     `  requests per second, histogram: ${[...histogram]
       .sort((a, b) => a[0] - b[0])
@@ -235,10 +243,15 @@ async function rateRun(label: string, throttle: { share: number; retryAfterSecon
   return [
     verdict(`${label}: never above ${RATE}/s`, maxInWindow <= RATE, `most ${maxInWindow} in any 1 s window`),
     verdict(`${label}: ≥ 97 % of the limit used`, used >= 0.97, `${(used * 100).toFixed(1)} %`),
-    verdict(`${label}: exactly once`, addresses.size === RATE_RECIPIENTS && doubled === 0 && state.status === 'sent', `${addresses.size} addresses, ${doubled} twice`),
+    verdict(
+      `${label}: exactly once`,
+      addresses.size === RATE_RECIPIENTS && doubled === 0 && state.status === 'sent',
+      `${addresses.size} addresses, ${doubled} twice`,
+    ),
   ];
 }
-const rateVerdicts = process.env.BENCH_RATE === '0' ? [] : [...(await rateRun('limited', null)), ...(await rateRun('throttled', { share: 0.2, retryAfterSeconds: 1 }))];
+const rateVerdicts =
+  process.env.BENCH_RATE === '0' ? [] : [...(await rateRun('limited', null)), ...(await rateRun('throttled', { share: 0.2, retryAfterSeconds: 1 }))];
 
 const ok = [
   verdict('exactly once', perAddress.size === row.targeted_count && twice === 0, `${perAddress.size} addresses, ${twice} twice`),

@@ -29,7 +29,11 @@ describe('a campaign through the dev mailbox', () => {
       await worker.close();
     }
     const db = ctx.container.db;
-    const received = await db.selectFrom('dev_mailbox').select(['to_address', 'idempotency_key', 'html', 'subject']).where('organization_id', '=', org.id).execute();
+    const received = await db
+      .selectFrom('dev_mailbox')
+      .select(['to_address', 'idempotency_key', 'html', 'subject'])
+      .where('organization_id', '=', org.id)
+      .execute();
     expect(received).toHaveLength(150);
     expect(new Set(received.map((m) => m.to_address)).size).toBe(150);
     const messages = await db.selectFrom('email_messages').select(['id', 'to_address', 'html']).where('campaign_id', '=', id).execute();

@@ -5,7 +5,16 @@ import type { JobProducer } from '../../jobs/producer.ts';
 import { AppError } from '../../lib/errors.ts';
 import { heldUntil } from '../../lib/sending-window.ts';
 import { newId } from '../../lib/ids.ts';
-import { batchJobKey, batchKeyFor, CAMPAIGN_EMAIL_PRIORITY, MAX_BATCH_SIZE, type CampaignRecipe, type EmailRepository, type EmailService, type NewMessage } from '../email/index.ts';
+import {
+  batchJobKey,
+  batchKeyFor,
+  CAMPAIGN_EMAIL_PRIORITY,
+  MAX_BATCH_SIZE,
+  type CampaignRecipe,
+  type EmailRepository,
+  type EmailService,
+  type NewMessage,
+} from '../email/index.ts';
 import { insertEvents } from '../events/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import type { CampaignRepository, CampaignRow, ClaimedRecipient } from './campaigns.repository.ts';

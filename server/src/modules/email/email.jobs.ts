@@ -109,7 +109,11 @@ export function createEmailSweepHandler(deps: { emailRepository: EmailRepository
     // A batch is found as a whole and sent again as the same batch (same job id, same provider key).
     const batches = await deps.emailRepository.unsentBatches(SWEEP_AFTER_SECONDS, SWEEP_BATCH / 10);
     const batchesRequeued = await deps.producer.requeue(
-      batches.map((b) => ({ name: 'email.send-batch' as const, payload: { batch: batchJobKey(b.batch_key), message_ids: b.ids }, priority: CAMPAIGN_EMAIL_PRIORITY })),
+      batches.map((b) => ({
+        name: 'email.send-batch' as const,
+        payload: { batch: batchJobKey(b.batch_key), message_ids: b.ids },
+        priority: CAMPAIGN_EMAIL_PRIORITY,
+      })),
     );
     return { enqueued: ids.length, retried: retried + batchesRequeued.retried, batches: batches.length };
   };

@@ -361,7 +361,10 @@ export function createEmailRepository(db: Kysely<DB>) {
 
     /** Freezes what a group of messages (a campaign's) is rendered from; inside the caller's transaction. */
     async insertContent(trx: Executor, organizationId: string, id: string, recipe: unknown): Promise<void> {
-      await trx.insertInto('message_contents').values({ id, organization_id: organizationId, recipe: JSON.stringify(recipe) }).execute();
+      await trx
+        .insertInto('message_contents')
+        .values({ id, organization_id: organizationId, recipe: JSON.stringify(recipe) })
+        .execute();
     },
 
     async contentRecipe(id: string): Promise<unknown> {

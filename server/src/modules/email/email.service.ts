@@ -144,7 +144,11 @@ export function createEmailService(deps: {
   ) {
     const url =
       knownUrl ??
-      (purpose === 'preview' ? links.previewUrl(organization.id, recipient?.id ?? null) : recipient ? links.unsubscribeUrl(organization.id, recipient.id) : null);
+      (purpose === 'preview'
+        ? links.previewUrl(organization.id, recipient?.id ?? null)
+        : recipient
+          ? links.unsubscribeUrl(organization.id, recipient.id)
+          : null);
     return {
       subscriber: recipient
         ? { id: recipient.id, email: recipient.email, first_name: recipient.first_name, last_name: recipient.last_name, metadata: recipient.metadata }
@@ -361,7 +365,11 @@ export function createEmailService(deps: {
     const url = knownUrl ?? links.unsubscribeUrl(recipe.organization.id, recipient.id, recipe.campaignId);
     return {
       url,
-      variables: { ...systemVariables(recipe.organization, recipient, recipient.email, 'marketing', 'send', url), unsubscribe_url: url, preference_center_url: `${url}?view=manage` },
+      variables: {
+        ...systemVariables(recipe.organization, recipient, recipient.email, 'marketing', 'send', url),
+        unsubscribe_url: url,
+        preference_center_url: `${url}?view=manage`,
+      },
     };
   }
 

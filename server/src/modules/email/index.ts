@@ -113,9 +113,9 @@ export function createEmailModule(deps: {
         rateLimited: (provider: string) => metrics.emails.inc({ provider, outcome: 'rate_limited' }),
       };
       return {
-      'email.send': createSendEmailHandler({ emailRepository, provider: deps.jobEmailProvider, metrics: sendMetrics }),
-      'email.send-batch': createSendBatchHandler({ emailRepository, provider: deps.jobEmailProvider, metrics: sendMetrics, bodyOf: emails.bodyOf }),
-      'email.sweep': createEmailSweepHandler({ emailRepository, producer: deps.producer }),
+        'email.send': createSendEmailHandler({ emailRepository, provider: deps.jobEmailProvider, metrics: sendMetrics }),
+        'email.send-batch': createSendBatchHandler({ emailRepository, provider: deps.jobEmailProvider, metrics: sendMetrics, bodyOf: emails.bodyOf }),
+        'email.sweep': createEmailSweepHandler({ emailRepository, producer: deps.producer }),
       };
     },
     retention: [{ name: 'dev_mailbox', days: config.RETENTION_DEV_MAILBOX_DAYS, run: deps.devMailbox.deleteBefore }],

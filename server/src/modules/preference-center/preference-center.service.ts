@@ -238,9 +238,7 @@ export function createPreferenceCenterService(deps: {
         })),
         notes: notes.map((note) => ({ body: note.body, created_at: note.created_at })),
         // Campaign emails keep no body: their text is rendered again, as it was sent.
-        messages: await Promise.all(
-          messages.map(async (m) => ({ ...m, text: m.text ?? (await deps.messageBody(organizationId, m.id))?.text ?? '' })),
-        ),
+        messages: await Promise.all(messages.map(async (m) => ({ ...m, text: m.text ?? (await deps.messageBody(organizationId, m.id))?.text ?? '' }))),
       };
     },
 
