@@ -8,12 +8,14 @@
 //   - rate runs: the provider limited to 2 requests/s (100 emails per batch request), plain and with 20 %
 //     of the requests answered 429 + Retry-After: never above the limit in any second, ≥ 97 % of it used,
 //     with a per-second histogram (BENCH_RATE_RECIPIENTS, default 4,000; BENCH_RATE=0 skips them).
+// BENCH_SEND=0 stops after the counts (BENCH_EXPLAIN=1 prints the recipient-count plan).
 // BENCH_RECIPIENTS (default 100,000) sets N; the goal of the issue is 1,000,000 in ≤ 100 s.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/config/index.ts';
 import { createContainer } from '../src/container.ts';
+import { audienceCountQuery } from '../src/modules/campaigns/campaigns.repository.ts';
 import { createFakeResend } from '../test/support/fake-resend.ts';
 import { peakRssMb, scratchDatabase, serverDir, startBuiltWorker, verdict } from './harness.ts';
 
@@ -106,6 +108,21 @@ const segment = await container.services.segments.create(organization.id, {
   },
 });
 const [, segmentMs] = await timed(() => container.services.segments.count(organization.id, segment.id));
+
+// Where the time of the counts goes (BENCH_EXPLAIN=1): the recipient-count statement's plan, as run.
+if (process.env.BENCH_EXPLAIN === '1') {
+  const { predicate: countPredicate, topicTags } = await container.services.campaigns.audience(organization.id, campaign);
+  const compiled = audienceCountQuery(organization.id, countPredicate, topicTags).compile(db);
+  const plan = await db.executeQuery<{ 'QUERY PLAN': string }>({ ...compiled, sql: `explain (analyze, buffers) ${compiled.sql}` });
+  console.log(`\nrecipient-count (${countMs.toFixed(0)} ms):\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
+}
+if (process.env.BENCH_SEND === '0') {
+  console.log(`\n| recipients | ${audience.count} |\n| recipient-count | ${countMs.toFixed(0)} ms |\n| segment count | ${segmentMs.toFixed(0)} ms |`);
+  await container.close();
+  await fake.close();
+  await database.drop();
+  process.exit(0);
+}
 
 // The floor: the same rows by a bare insert-select into an unlogged copy of the ledger.
 await sql`create unlogged table bench_ledger (like campaign_recipients including defaults)`.execute(db);
