@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { createFakeResend } from '../support/fake-resend.ts';
 import { resendConfig, startWorker, waitFor } from '../email/helpers.ts';
+import { newId } from '../../src/lib/ids.ts';
 import { batchJobKey } from '../../src/modules/email/index.ts';
 import { campaignOrganization, countersAgainstLedger, deliveries, runJob } from './support.ts';
 
@@ -155,4 +156,43 @@ describe('campaign emails in Resend batches', () => {
     const after = await db.selectFrom('email_messages').select(['id', 'provider_message_id']).where('batch_key', '=', key).execute();
     expect(new Map(after.map((r) => [r.id, r.provider_message_id]))).toEqual(new Map(accepted.map((r) => [r.id, r.provider_message_id])));
   }, 180_000);
+
+  it('re-checks suppression when a batch is taken, and never repeats a batch taken so long ago that the provider forgot its key', async () => {
+    const org = await ctx.createOrganization('Batch checks');
+    const db = ctx.container.db;
+    const row = (id: string, to: string, createdAt: Date, sendingAt: Date | null) => ({
+      id,
+      organization_id: org.id,
+      category: 'transactional',
+      to_address: to,
+      from_address: 'news@news.example.net',
+      subject: 'News',
+      html: '<p>News</p>',
+      text: 'News',
+      status: sendingAt ? 'sending' : 'queued',
+      batch_key: `campaign-batch/test/${id}`,
+      created_at: createdAt,
+      sending_at: sendingAt,
+    });
+    const [fresh, blocked, old] = [newId(), newId(), newId()];
+    await db
+      .insertInto('email_messages')
+      .values([
+        row(fresh, 'fresh@example.com', new Date(), null),
+        row(blocked, 'blocked@example.com', new Date(), null),
+        row(old, 'old@example.com', new Date(Date.now() - 24 * 3600_000), new Date(Date.now() - 24 * 3600_000)),
+      ])
+      .execute();
+    await db.insertInto('suppressions').values({ id: newId(), organization_id: org.id, email: 'blocked@example.com', reason: 'manual' }).execute();
+    const run = runJob(ctx);
+    expect(await run('email.send-batch', { batch: batchJobKey('b1'), message_ids: [fresh, blocked].sort() })).toEqual({ sent: 1 });
+    expect(await run('email.send-batch', { batch: batchJobKey('b2'), message_ids: [old] })).toBe('stale');
+    const states = Object.fromEntries(
+      (await db.selectFrom('email_messages').select(['id', 'status', 'error_code']).where('organization_id', '=', org.id).execute()).map((m) => [m.id, m]),
+    );
+    expect(states[fresh]).toMatchObject({ status: 'sent' });
+    expect(states[blocked]).toMatchObject({ status: 'suppressed', error_code: 'recipient_suppressed' });
+    expect(states[old]).toMatchObject({ status: 'failed', error_code: 'delivery_unknown' });
+    expect(fake.emails.map((e) => e.to[0])).toEqual(['fresh@example.com']);
+  });
 });

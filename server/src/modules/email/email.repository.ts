@@ -78,7 +78,7 @@ export interface BatchMessage {
   text: string | null;
   headers: Record<string, string>;
   created_at: Date;
-  /** Attempted before, and so long ago that the provider may have forgotten the batch's key. */
+  /** Taken for an attempt before, and queued so long ago that the provider may have forgotten the batch's key. */
   stale: boolean;
   subscriber_email: string | null;
   subscriber_status: string | null;
@@ -315,11 +315,17 @@ export function createEmailRepository(db: Kysely<DB>) {
           from n where o.id = n.organization_id and o.usage_period_start = n.period
           returning n.n`.execute(trx);
         const taken = await sql<BatchMessage>`
-          with m as (
+          with prior as (
+            -- Taken before (sending_at set): an earlier attempt may have reached the provider, whatever the job's attempt count says.
+            select id, sending_at is not null as taken from email_messages
+            where id = any(${ids}::uuid[]) and status in ('queued', 'sending') and provider_message_id is null
+            for update
+          ),
+          m as (
             update email_messages e set status = 'sending', attempts = greatest(e.attempts, ${attempt}), sending_at = coalesce(e.sending_at, now()), updated_at = now()
-            where e.id = any(${ids}::uuid[]) and e.status in ('queued', 'sending') and e.provider_message_id is null
+            from prior p where e.id = p.id
             returning e.id, e.organization_id, e.subscriber_id, e.content_id, e.batch_key, e.to_address, e.from_address, e.subject, e.html, e.text, e.headers,
-              e.created_at, e.attempts > 1 and e.created_at < now() - ${STALE_AFTER} as stale
+              e.created_at, p.taken and e.created_at < now() - ${STALE_AFTER} as stale
           )
           select m.*, s.email as subscriber_email, s.status as subscriber_status, s.first_name, s.last_name, s.metadata
           from m left join subscribers s on s.id = m.subscriber_id
