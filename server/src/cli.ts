@@ -6,6 +6,7 @@ import { exitOnStartupError } from './entrypoints/lifecycle.ts';
 import { isEmail } from './lib/email.ts';
 import { isUuid } from './lib/ids.ts';
 import { extractLinks, headersOf } from './modules/email/index.ts';
+import { parseLimitOverride, type LimitOverride } from './modules/entitlements/index.ts';
 import { SUBSCRIBER_STATUSES } from './modules/subscribers/index.ts';
 import { createMetrics } from './metrics/registry.ts';
 import { cliImport } from './cli-imports.ts';
@@ -21,9 +22,13 @@ const usage = `Usage:
   cli import <file.csv> --org <slug> [--tag <name>]… [--dry-run] [--update-existing]
                                imports subscribers, with a progress bar on stderr and the report on stdout
   cli export --org <slug> [--format csv|ndjson] [--status <status>] [--tag <slug>] [--segment <id>] > file.csv
-  cli set-limits --org <slug> [--subscribers N|plan] [--emails-per-month N|plan] [--webhook-endpoints N|plan] [--custom-domains N|plan]
-                               overrides one organization's limits (a number), or gives a limit back to its plan ("plan");
-                               prints the plan and the limits in force`;
+  cli set-limits --org <slug> [--subscribers N|unlimited|plan] [--emails-per-month N|unlimited|plan]
+                 [--webhook-endpoints N|unlimited|plan] [--custom-domains N|unlimited|plan]
+                               overrides one organization's limits (a number, or "unlimited"), or gives a limit back
+                               to its plan ("plan"); prints the plan and the limits in force
+  cli set-plan --org <slug> <plan>
+                               puts an organization without a running Stripe subscription on a plan (e.g. "free" for
+                               one the "legacy" plan kept unlimited when billing was turned on)`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`);
@@ -174,14 +179,14 @@ try {
     }
     case 'set-limits': {
       const organizationId = await organizationOf(values.org);
-      const overrides: Partial<Record<LimitKind, number | null>> = {};
+      const overrides: Partial<Record<LimitKind, LimitOverride>> = {};
       for (const kind of LIMIT_KINDS) {
         const option = kind.replaceAll('_', '-') as 'subscribers' | 'emails-per-month' | 'webhook-endpoints' | 'custom-domains';
-        const value = values[option]?.trim();
+        const value = values[option];
         if (value === undefined) continue;
-        if (value === 'plan') overrides[kind] = null;
-        else if (/^\d{1,10}$/.test(value) && Number(value) <= 2_000_000_000) overrides[kind] = Number(value);
-        else fail(`--${option} must be a whole number or "plan"`);
+        const parsed = parseLimitOverride(value);
+        if (parsed === undefined) fail(`--${option} must be a whole number from 0 to 2,000,000,000, "unlimited" or "plan"`);
+        overrides[kind] = parsed;
       }
       if (Object.keys(overrides).length === 0) fail('give at least one limit to set');
       await container.services.entitlements.setOverrides(organizationId, overrides);
@@ -189,6 +194,17 @@ try {
       process.stdout.write(
         `${JSON.stringify({ organization_id: organizationId, plan: usage?.plan, limits: usage?.limits, overridden: Object.keys(overrides) })}\n`,
       );
+      break;
+    }
+    case 'set-plan': {
+      const organizationId = await organizationOf(values.org);
+      const plan = positionals[0];
+      if (!plan) fail('the plan is required');
+      const result = await container.services.entitlements.setPlan(organizationId, plan);
+      if (result === 'unknown_plan') fail(`there is no plan "${plan}"; plans: ${container.config.PLANS.map((p) => p.id).join(', ')}`);
+      if (result === 'subscribed') fail('the organization has a running Stripe subscription; its plan follows the subscription (change it in Stripe)');
+      const usage = await container.services.entitlements.usage(organizationId);
+      process.stdout.write(`${JSON.stringify({ organization_id: organizationId, plan: usage?.plan, limits: usage?.limits })}\n`);
       break;
     }
     default:

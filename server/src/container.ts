@@ -94,7 +94,13 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const eventConsumers: events.EventConsumer[] = [];
 
   const eventsModule = events.createEventsModule({ db, producer, config, logger, consumers: eventConsumers });
-  const entitlementsModule = entitlements.createEntitlementsModule({ db, config, emailProvider, logger });
+  // Quota notices go through the email module's system mail, built below: looked up when a notice is sent.
+  const entitlementsModule = entitlements.createEntitlementsModule({
+    db,
+    config,
+    logger,
+    mailer: { send: (...args) => emailModule.services.systemMail.send(...args) },
+  });
   const { entitlements: limits } = entitlementsModule.services;
   const audit = createAuditModule({ db, logger, background, config });
   const { auditLog } = audit.services;
@@ -235,6 +241,11 @@ export function createContainer(config: Readonly<Config>, options: { processName
     return handlers as JobHandlers;
   }
 
+  /** Work modules do once when a serving process (api, worker) starts, before it serves; a failure stops the start. */
+  async function start(): Promise<void> {
+    for (const module of modules) await module.start?.();
+  }
+
   let closed = false;
   async function close(): Promise<void> {
     if (closed) return;
@@ -247,6 +258,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
 
   return {
     config,
+    start,
     logger,
     errors,
     db,

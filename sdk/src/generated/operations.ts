@@ -152,6 +152,7 @@ export const OPERATIONS = {
   retryWebhookDelivery: { method: 'POST', path: '/api/v1/webhooks/deliveries/{delivery_id}/retry' },
   replayWebhook: { method: 'POST', path: '/api/v1/webhooks/{id}/replay' },
   getBilling: { method: 'GET', path: '/api/v1/billing' },
+  getBillingStatus: { method: 'GET', path: '/api/v1/billing/status' },
   createBillingCheckout: { method: 'POST', path: '/api/v1/billing/checkout' },
   createBillingPortal: { method: 'POST', path: '/api/v1/billing/portal' },
   getHealth: { method: 'GET', path: '/health' },

@@ -1916,6 +1916,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/billing/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the organization's subscription is past due, for the dashboard's banner (owners and admins)
+         * @description Exists only when the installation has billing on (Stripe keys configured); otherwise 404.
+         */
+        get: operations["getBillingStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/billing/checkout": {
         parameters: {
             query?: never;
@@ -29454,6 +29474,18 @@ export interface operations {
                         /** @description The Stripe subscription status (active, past_due, canceled, …); null without a subscription */
                         status: string | null;
                         current_period_end: string | null;
+                        /** @description The period the email quota counts (usage of emails_per_month is within it) */
+                        usage_period: {
+                            /** Format: date-time */
+                            start: string;
+                            /** Format: date-time */
+                            end: string;
+                            /**
+                             * @description subscription: the Stripe billing period; calendar_month: the month in UTC (no running subscription)
+                             * @enum {string}
+                             */
+                            basis: "subscription" | "calendar_month";
+                        };
                         past_due: boolean;
                         /** @description When a past-due subscription falls back to the free plan */
                         grace_ends_at: string | null;
@@ -29481,6 +29513,163 @@ export interface operations {
                                 custom_domains: number | null;
                             };
                         }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getBillingStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A payment failed and Stripe has not been paid since */
+                        past_due: boolean;
+                        /** @description When a past-due subscription falls back to the free plan */
+                        grace_ends_at: string | null;
+                        /** @description The grace period is over: the free plan's limits apply until the subscription is paid */
+                        grace_over: boolean;
                     };
                 };
             };

@@ -34,7 +34,7 @@ describe('configuration', () => {
       BILLING_PLANS:
         '{"starter":{"stripe_price_id":"price_s","subscribers":10000},"agency":{"name":"Agency","stripe_price_id":"price_a","emails_per_month":null}}',
     }).PLANS;
-    expect(plans.map((p) => p.id)).toEqual(['free', 'starter', 'professional', 'agency']);
+    expect(plans.map((p) => p.id)).toEqual(['free', 'starter', 'professional', 'legacy', 'agency']);
     expect(plans[0]!.limits).toEqual({ subscribers: 1000, emails_per_month: 4000, webhook_endpoints: 0, custom_domains: 0 });
     expect(plans[1]).toEqual({
       id: 'starter',
@@ -43,10 +43,15 @@ describe('configuration', () => {
       limits: { subscribers: 10000, emails_per_month: 50000, webhook_endpoints: 3, custom_domains: 0 },
     });
     expect(plans[3]!.limits).toEqual({ subscribers: null, emails_per_month: null, webhook_endpoints: null, custom_domains: null });
+    expect(plans[4]!.limits).toEqual({ subscribers: null, emails_per_month: null, webhook_endpoints: null, custom_domains: null });
     const bad = (json: string) => () => loadConfig({ TOKEN_SECRET: secret, BILLING_PLANS: json });
     expect(bad('{')).toThrowError(/BILLING_PLANS: is not valid JSON/);
     expect(bad('{"starter":{"subscribers":-1}}')).toThrowError(/starter.subscribers must be a whole number/);
     expect(bad('{"free":{"stripe_price_id":"price_x"}}')).toThrowError(/free plan cannot have a Stripe price/);
+    expect(bad('{"legacy":{"stripe_price_id":"price_x"}}')).toThrowError(/legacy plan cannot have a Stripe price/);
+    expect(() => loadConfig({ TOKEN_SECRET: secret, BILLING_EXISTING_ORGANIZATIONS_PLAN: 'gold' })).toThrowError(
+      /BILLING_EXISTING_ORGANIZATIONS_PLAN: names no plan \("gold"\)/,
+    );
     expect(bad('{"starter":{"stripe_price_id":"price_x"},"professional":{"stripe_price_id":"price_x"}}')).toThrowError(/same Stripe price/);
   });
 

@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox';
 import { parsePlans, type Plan } from './plans.ts';
 import { configSchema } from './schema.ts';
 
-export { FREE_PLAN, LIMIT_KINDS, type LimitKind, type Plan } from './plans.ts';
+export { FREE_PLAN, LEGACY_PLAN, LIMIT_KINDS, type LimitKind, type Plan } from './plans.ts';
 
 type Raw = Static<typeof configSchema>;
 
@@ -118,7 +118,11 @@ function billingConfigProblems(raw: Raw): string[] {
     problems.push(`  ${missing}: is not set, but billing needs both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or neither, to leave billing off)`);
   }
   try {
-    parsePlans(raw.BILLING_PLANS);
+    const plans = parsePlans(raw.BILLING_PLANS);
+    if (!plans.some((p) => p.id === raw.BILLING_EXISTING_ORGANIZATIONS_PLAN))
+      problems.push(
+        `  BILLING_EXISTING_ORGANIZATIONS_PLAN: names no plan ("${raw.BILLING_EXISTING_ORGANIZATIONS_PLAN}"); plans: ${plans.map((p) => p.id).join(', ')}`,
+      );
   } catch (error) {
     problems.push(`  ${(error as Error).message}`);
   }

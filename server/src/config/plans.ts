@@ -16,6 +16,12 @@ export interface Plan {
 /** The plan every organization has without a paid subscription; it must exist. */
 export const FREE_PLAN = 'free';
 
+/**
+ * The plan organizations that existed before billing was first turned on are given by default
+ * (BILLING_EXISTING_ORGANIZATIONS_PLAN): unlimited unless configured otherwise, never sold, not offered.
+ */
+export const LEGACY_PLAN = 'legacy';
+
 export const DEFAULT_PLANS: Readonly<Record<string, Omit<Plan, 'id'>>> = {
   free: { name: 'Free', stripe_price_id: null, limits: { subscribers: 1_000, emails_per_month: 4_000, webhook_endpoints: 0, custom_domains: 0 } },
   starter: { name: 'Starter', stripe_price_id: null, limits: { subscribers: 5_000, emails_per_month: 50_000, webhook_endpoints: 3, custom_domains: 0 } },
@@ -24,6 +30,7 @@ export const DEFAULT_PLANS: Readonly<Record<string, Omit<Plan, 'id'>>> = {
     stripe_price_id: null,
     limits: { subscribers: 50_000, emails_per_month: 500_000, webhook_endpoints: null, custom_domains: null },
   },
+  legacy: { name: 'Legacy', stripe_price_id: null, limits: { subscribers: null, emails_per_month: null, webhook_endpoints: null, custom_domains: null } },
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -51,7 +58,7 @@ export function parsePlans(json: string): readonly Plan[] {
     const price = given.stripe_price_id ?? base?.stripe_price_id ?? null;
     if (price !== null && (typeof price !== 'string' || !/^price_[A-Za-z0-9_]{1,200}$/.test(price)))
       throw new Error(`BILLING_PLANS: ${id}.stripe_price_id must look like price_…`);
-    if (id === FREE_PLAN && price !== null) throw new Error('BILLING_PLANS: the free plan cannot have a Stripe price');
+    if ((id === FREE_PLAN || id === LEGACY_PLAN) && price !== null) throw new Error(`BILLING_PLANS: the ${id} plan cannot have a Stripe price`);
     const limits = {} as Record<LimitKind, number | null>;
     for (const kind of LIMIT_KINDS) {
       const value = kind in given ? given[kind] : base ? base.limits[kind] : null;

@@ -325,6 +325,14 @@ export const configSchema = Type.Object({
     'x-group': 'Billing',
     description: "Days a past-due subscription keeps its plan before the organization falls back to the free plan's limits.",
   }),
+  BILLING_EXISTING_ORGANIZATIONS_PLAN: Type.String({
+    default: 'legacy',
+    minLength: 1,
+    maxLength: 32,
+    'x-group': 'Billing',
+    description:
+      'The plan organizations that already exist when billing is first turned on are put on, once (recorded in the database; later starts change nothing). "legacy" (the default): no limits, never sold, until they subscribe or an operator runs `cli set-plan`. "free" applies the free limits to them at once.',
+  }),
 
   TRACKING_FLUSH_MS: Type.Integer({
     default: 250,

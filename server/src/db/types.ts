@@ -108,6 +108,13 @@ export interface AutomationVersions {
   version: number;
 }
 
+export interface BillingActivation {
+  activated_at: Generated<Timestamp>;
+  existing_plan: string;
+  id: Generated<boolean>;
+  organizations: number;
+}
+
 export interface CampaignCounters {
   bounced: Generated<Int8>;
   campaign_id: string;
@@ -373,6 +380,7 @@ export interface Organizations {
   billing_email: string | null;
   created_at: Generated<Timestamp>;
   current_period_end: Timestamp | null;
+  current_period_start: Timestamp | null;
   deleted_at: Timestamp | null;
   email_from_address: string | null;
   email_from_name: string | null;
@@ -389,8 +397,6 @@ export interface Organizations {
   plan: Generated<string>;
   postal_address: string | null;
   preference_center: Generated<Json>;
-  quota_notice_percent: Generated<number>;
-  quota_notice_period: Timestamp | null;
   sending_window: Json | null;
   slug: string;
   status: Generated<string>;
@@ -401,6 +407,7 @@ export interface Organizations {
   timezone: Generated<string>;
   tracking_enabled: Generated<boolean>;
   tracking_privacy: Generated<boolean>;
+  unlimited_limits: Generated<string[]>;
   updated_at: Generated<Timestamp>;
   usage_period_start: Generated<Timestamp>;
 }
@@ -412,6 +419,15 @@ export interface ProviderEvents {
   provider: string;
   received_at: Generated<Timestamp>;
   type: string;
+}
+
+export interface QuotaNotices {
+  claimed_at: Generated<Timestamp>;
+  limit_kind: string;
+  organization_id: string;
+  period_start: Timestamp;
+  sent_at: Timestamp | null;
+  threshold: number;
 }
 
 export interface Segments {
@@ -594,6 +610,7 @@ export interface DB {
   automation_runs: AutomationRuns;
   automation_versions: AutomationVersions;
   automations: Automations;
+  billing_activation: BillingActivation;
   campaign_counters: CampaignCounters;
   campaign_recipients: CampaignRecipients;
   campaign_skip_counters: CampaignSkipCounters;
@@ -614,6 +631,7 @@ export interface DB {
   organization_members: OrganizationMembers;
   organizations: Organizations;
   provider_events: ProviderEvents;
+  quota_notices: QuotaNotices;
   segments: Segments;
   stripe_events: StripeEvents;
   subscriber_notes: SubscriberNotes;

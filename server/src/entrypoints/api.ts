@@ -15,6 +15,7 @@ try {
   const config = loadConfig();
   const errors = await startErrorReporter(config, 'api');
   const container = createContainer(config, { processName: 'api', errors });
+  await container.start();
   const metrics = createApiMetrics();
   const app = await buildApp(container, { metrics });
   let stopping = false;

@@ -14,6 +14,7 @@ try {
   const config = loadConfig();
   const errors = await startErrorReporter(config, 'worker');
   const container = createContainer(config, { processName: 'worker', errors });
+  await container.start();
   const metrics = createMetrics('worker');
   const runtime = createWorkerRuntime(container, container.jobHandlers(metrics), metrics);
   const server = await startMetricsServer({

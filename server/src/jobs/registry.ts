@@ -157,14 +157,14 @@ export const JOBS = {
     jobId: (p) => `email-sweep-${p.tick}`,
     options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
   }),
-  /** Starts a new usage month: emails_sent_this_month back to 0 for every organization still in an older one. */
+  /** Sets stored usage back to 0 for every organization still counting an earlier usage period (run monthly). */
   'usage.reset': define({
     queue: 'maintenance',
     payload: Type.Object({ period: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-01$' }) }),
     jobId: (p) => `usage-reset-${p.period}`,
     options: { removeOnComplete: { age: 40 * 86_400 }, removeOnFail: { age: 40 * 86_400 }, attempts: 10, backoff: { type: 'exponential', delay: 10_000 } },
   }),
-  /** Emails owners of organizations that passed 80 % or 100 % of their monthly emails, once per month and level. */
+  /** Emails owners at 80 % and 100 % of the email quota or subscriber limit, once per usage period, limit and threshold. */
   'usage.notices': define({
     queue: 'maintenance',
     payload: Type.Object({ tick: Tick }),

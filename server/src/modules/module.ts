@@ -54,6 +54,11 @@ export interface Module<Services extends object = object> {
   eventConsumers?: readonly EventConsumer[];
   /** Data this module expires daily. */
   retention?: readonly RetentionTask[];
+  /**
+   * Work done once when a serving process (api, worker) starts, before it serves: idempotent, since every
+   * process runs it; a failure stops the start.
+   */
+  start?: () => Promise<void>;
   /** Releases what the module holds (subscriptions, provider connections) at shutdown. */
   close?: () => Promise<void>;
 }

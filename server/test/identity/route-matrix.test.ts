@@ -207,6 +207,7 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/campaigns/:id/recipients': { params: (fx) => ({ id: fx.campaignId }) },
 
   'GET /api/v1/billing': {},
+  'GET /api/v1/billing/status': {},
   'POST /api/v1/billing/checkout': { body: () => ({ plan: 'starter' }) },
   'POST /api/v1/billing/portal': {},
 

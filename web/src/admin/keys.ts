@@ -18,6 +18,7 @@ export const keys = {
   org,
   overview: (o: string) => [...org(o), 'stats', 'overview'] as const,
   billing: (o: string) => [...org(o), 'billing'] as const,
+  billingStatus: (o: string) => [...org(o), 'billing', 'status'] as const,
   growth: (o: string, days: number) => [...org(o), 'stats', 'growth', days] as const,
   subscribers: {
     all: (o: string) => [...org(o), 'subscribers'] as const,

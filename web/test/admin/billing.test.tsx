@@ -22,6 +22,7 @@ const FREE = {
   subscribed_plan: null,
   status: null,
   current_period_end: null,
+  usage_period: { start: '2026-12-01T00:00:00.000Z', end: '2027-01-01T00:00:00.000Z', basis: 'calendar_month' },
   past_due: false,
   grace_ends_at: null,
   has_billing_account: false,
@@ -46,6 +47,7 @@ describe('the billing page', () => {
     expect(await screen.findByText('Free', { selector: 'strong' })).toBeTruthy();
     expect(screen.getByLabelText('Subscribers: 850 of 1,000')).toBeTruthy();
     expect(screen.getByText('Unlimited webhook endpoints')).toBeTruthy();
+    expect(screen.getByText(/Emails count from .* \(the calendar month, UTC\)\./)).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Manage billing' })).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: 'Upgrade to Starter' }));
     await waitFor(() => expect(assign).toHaveBeenCalledWith('https://checkout.stripe.test/c/pay/cs_1'));

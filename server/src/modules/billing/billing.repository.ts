@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { DELETE_CHUNK, deleteInChunks } from '../../db/chunked-delete.ts';
+import { FREE_PLAN } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
 
 export interface BillingState {
@@ -18,6 +19,7 @@ export interface SubscriptionState {
   plan: string;
   stripe_subscription_id: string;
   subscription_status: string;
+  current_period_start: Date | null;
   current_period_end: Date | null;
   /** Past due (or unpaid): the grace period counts from the first time it was seen so. */
   past_due: boolean;
@@ -76,12 +78,49 @@ export function createBillingRepository(db: Kysely<DB>) {
           plan: state.plan,
           stripe_subscription_id: state.stripe_subscription_id,
           subscription_status: state.subscription_status,
+          current_period_start: state.current_period_start,
           current_period_end: state.current_period_end,
           past_due_since: state.past_due ? sql<Date>`coalesce(past_due_since, now())` : null,
           updated_at: sql`now()`,
         })
         .where('id', '=', organizationId)
         .execute();
+    },
+
+    /**
+     * The first start with billing on, once per database: records it and puts every organization that
+     * exists then without a subscription (on the free plan, the column's default) on `plan`, unless the
+     * database shows billing was in use already (a Stripe customer or event). A later
+     * start, or a second process starting at the same moment (it waits on the row's key), changes
+     * nothing. Undefined when billing had been turned on before.
+     */
+    async activate(plan: string): Promise<{ organizations: number; billedBefore: boolean } | undefined> {
+      return db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('billing_activation')
+          .values({ existing_plan: plan, organizations: 0 })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .executeTakeFirst();
+        if ((inserted.numInsertedOrUpdatedRows ?? 0n) === 0n) return undefined;
+        // An install that ran billing before this record existed has Stripe customers or events: its
+        // organizations on Free are there by the plan, not by the switch, and stay on it.
+        const billedBefore = await sql<{ found: boolean }>`
+          select exists (select 1 from organizations where stripe_customer_id is not null) or exists (select 1 from stripe_events) as found`.execute(trx);
+        if (billedBefore.rows[0]?.found) {
+          await trx.updateTable('billing_activation').set({ existing_plan: FREE_PLAN }).execute();
+          return { organizations: 0, billedBefore: true };
+        }
+        const moved = await trx
+          .updateTable('organizations')
+          .set({ plan, updated_at: sql`now()` })
+          .where('plan', '=', FREE_PLAN)
+          .where('stripe_subscription_id', 'is', null)
+          .where('deleted_at', 'is', null)
+          .executeTakeFirst();
+        const organizations = plan === FREE_PLAN ? 0 : Number(moved.numUpdatedRows);
+        await trx.updateTable('billing_activation').set({ organizations }).execute();
+        return { organizations, billedBefore: false };
+      });
     },
 
     /** Records a received event; false when its id was received before (a redelivery). */

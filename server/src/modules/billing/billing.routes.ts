@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { requireSession } from '../auth/index.ts';
 import { authErrors, ErrorResponse } from '../common.schemas.ts';
-import { BillingOverview, CheckoutBody, RedirectUrl } from './billing.schemas.ts';
+import { BillingOverview, BillingStatus, CheckoutBody, RedirectUrl } from './billing.schemas.ts';
 import type { BillingService } from './billing.service.ts';
 
 const BODY_LIMIT = 256 * 1024;
@@ -23,6 +23,21 @@ export const billingRoutes: FastifyPluginAsyncTypebox<{ billing: BillingService 
       config: { access: { role: 'owner' } },
     },
     async (request) => billing.overview(requireSession(request).organizationId),
+  );
+
+  app.get(
+    '/billing/status',
+    {
+      schema: {
+        tags: ['billing'],
+        operationId: 'getBillingStatus',
+        summary: "Whether the organization's subscription is past due, for the dashboard's banner (owners and admins)",
+        description: ONLY_WITH_BILLING,
+        response: { 200: BillingStatus, 404: ErrorResponse, ...authErrors },
+      },
+      config: { access: { role: 'admin' } },
+    },
+    async (request) => billing.status(requireSession(request).organizationId),
   );
 
   app.post(

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { NullableTimestamp, StringEnum } from '../common.schemas.ts';
+import { NullableTimestamp, StringEnum, Timestamp } from '../common.schemas.ts';
 
 const LimitName = StringEnum(['subscribers', 'emails_per_month', 'webhook_endpoints', 'custom_domains'] as const);
 const Max = Type.Union([Type.Integer(), Type.Null()], { description: 'null: unlimited' });
@@ -14,6 +14,16 @@ export const BillingOverview = Type.Object(
       description: 'The Stripe subscription status (active, past_due, canceled, …); null without a subscription',
     }),
     current_period_end: NullableTimestamp,
+    usage_period: Type.Object(
+      {
+        start: Timestamp,
+        end: Timestamp,
+        basis: StringEnum(['subscription', 'calendar_month'] as const, {
+          description: 'subscription: the Stripe billing period; calendar_month: the month in UTC (no running subscription)',
+        }),
+      },
+      { description: 'The period the email quota counts (usage of emails_per_month is within it)' },
+    ),
     past_due: Type.Boolean(),
     grace_ends_at: Type.Union([NullableTimestamp], { description: 'When a past-due subscription falls back to the free plan' }),
     has_billing_account: Type.Boolean({ description: 'Whether the organization has a Stripe customer (the billing portal needs one)' }),
@@ -28,6 +38,15 @@ export const BillingOverview = Type.Object(
     ),
   },
   { $id: 'BillingOverview' },
+);
+
+export const BillingStatus = Type.Object(
+  {
+    past_due: Type.Boolean({ description: 'A payment failed and Stripe has not been paid since' }),
+    grace_ends_at: Type.Union([NullableTimestamp], { description: 'When a past-due subscription falls back to the free plan' }),
+    grace_over: Type.Boolean({ description: "The grace period is over: the free plan's limits apply until the subscription is paid" }),
+  },
+  { $id: 'BillingStatus' },
 );
 
 export const CheckoutBody = Type.Object(

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { Config, LimitKind, Plan } from '../../config/index.ts';
-import { FREE_PLAN, LIMIT_KINDS } from '../../config/index.ts';
+import { FREE_PLAN, LEGACY_PLAN, LIMIT_KINDS } from '../../config/index.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import { AppError, badRequest, conflict, notFound, unauthorized } from '../../lib/errors.ts';
 import type { Logger } from '../../logger.ts';
@@ -69,11 +69,15 @@ export function createBillingService(deps: {
       logger.error({ price, subscription: subscription.id }, 'a Stripe subscription has a price no plan in BILLING_PLANS names; the plan is left as it is');
     const paidPlan = pricePlan?.id ?? current.plan;
     const status = subscription.status;
-    const periodEnd = item?.current_period_end ?? (subscription as unknown as { current_period_end?: number }).current_period_end;
+    // Newer API versions carry the period on the item, older ones on the subscription.
+    const legacy = subscription as unknown as { current_period_start?: number; current_period_end?: number };
+    const periodStart = item?.current_period_start ?? legacy.current_period_start;
+    const periodEnd = item?.current_period_end ?? legacy.current_period_end;
     return {
       plan: KEEPS_PLAN.has(status) || PAST_DUE.has(status) ? paidPlan : FREE_PLAN,
       stripe_subscription_id: subscription.id,
       subscription_status: status,
+      current_period_start: typeof periodStart === 'number' ? new Date(periodStart * 1000) : null,
       current_period_end: typeof periodEnd === 'number' ? new Date(periodEnd * 1000) : null,
       past_due: PAST_DUE.has(status),
     };
@@ -92,17 +96,26 @@ export function createBillingService(deps: {
         subscribed_plan: state.plan === usage.plan ? null : { id: state.plan, name: planById(state.plan)?.name ?? state.plan },
         status: state.subscription_status,
         current_period_end: state.current_period_end,
+        usage_period: { start: usage.period_start, end: usage.period_end, basis: usage.period_basis },
         past_due: state.past_due_since !== null,
         grace_ends_at: graceEndsAt,
         has_billing_account: state.stripe_customer_id !== null,
         usage: LIMIT_KINDS.map((kind) => ({ limit: kind, used: usage.used[kind], max: usage.limits[kind] })),
-        plans: config.PLANS.map((p) => ({
+        // The legacy plan is never offered: organizations are only put on it (see BILLING_EXISTING_ORGANIZATIONS_PLAN).
+        plans: config.PLANS.filter((p) => p.id !== LEGACY_PLAN).map((p) => ({
           id: p.id,
           name: p.name,
           purchasable: p.stripe_price_id !== null,
           limits: Object.fromEntries(LIMIT_KINDS.map((kind) => [kind, p.limits[kind]])) as Record<LimitKind, number | null>,
         })),
       };
+    },
+
+    /** Whether the subscription is past due and until when its plan is kept (no usage counted: cheap, for every page). */
+    async status(organizationId: string) {
+      const state = await stateOf(organizationId);
+      const graceEndsAt = state.past_due_since ? new Date(state.past_due_since.getTime() + config.BILLING_GRACE_DAYS * 86_400_000) : null;
+      return { past_due: graceEndsAt !== null, grace_ends_at: graceEndsAt, grace_over: graceEndsAt !== null && graceEndsAt.getTime() <= Date.now() };
     },
 
     /** A Stripe Checkout URL for `planId`, for an organization without a running subscription. */

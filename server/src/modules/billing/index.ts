@@ -22,6 +22,7 @@ type BillingConfig = Pick<
   | 'STRIPE_WEBHOOK_SECRET'
   | 'STRIPE_API_URL'
   | 'RETENTION_PROVIDER_EVENTS_DAYS'
+  | 'BILLING_EXISTING_ORGANIZATIONS_PLAN'
 >;
 
 /**
@@ -40,6 +41,17 @@ export function createBillingModule(deps: { db: Kysely<DB>; config: BillingConfi
   return defineModule({
     name: 'billing',
     services: { billing },
+    // Turning billing on must not drop the organizations already there to the free plan unnoticed: the
+    // first start with billing on puts them on BILLING_EXISTING_ORGANIZATIONS_PLAN (legacy by default), once.
+    start: async () => {
+      const activated = await repository.activate(config.BILLING_EXISTING_ORGANIZATIONS_PLAN);
+      if (activated?.billedBefore) deps.logger.info('billing was in use before: organizations keep their plans');
+      else if (activated)
+        deps.logger.warn(
+          { plan: config.BILLING_EXISTING_ORGANIZATIONS_PLAN, organizations: activated.organizations },
+          'billing turned on for the first time: the organizations that existed were put on this plan',
+        );
+    },
     routes: mount(billingRoutes, { billing }),
     rootRoutes: mount(stripeHookRoutes, { billing }),
     jobs: () => ({ 'billing.sync': async ({ event_id }) => ({ result: await billing.sync(event_id) }) }),

@@ -374,10 +374,12 @@ export function createCampaignRepository(db: Kysely<DB>) {
         with m as (
           update email_messages set status = 'failed', error_code = 'campaign_cancelled', error_message = 'The campaign was cancelled', failed_at = now(), updated_at = now()
           where organization_id = ${organizationId} and campaign_id = ${campaignId} and status = 'queued' and provider_message_id is null
-          returning id
+          returning id, created_at
         ),
         refunded as (
-          update organizations set emails_sent_this_month = greatest(emails_sent_this_month - (select count(*) from m), 0) where id = ${organizationId}
+          -- Only reservations of the stored usage period are given back (an earlier period's count is gone).
+          update organizations o set emails_sent_this_month = greatest(o.emails_sent_this_month - (select count(*) from m where m.created_at >= o.usage_period_start), 0)
+          where o.id = ${organizationId}
         )
         update campaign_recipients r set status = 'cancelled', reason = 'campaign_cancelled', updated_at = now()
         where r.campaign_id = ${campaignId} and r.status = 'queued'`.execute(trx);

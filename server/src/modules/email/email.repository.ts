@@ -157,10 +157,10 @@ const emailEvent = (type: string) => sql`
     'subscriber_id', m.subscriber_id, 'template_id', m.template_id, 'campaign_id', m.campaign_id)
   from m`;
 
-// Gives back the month's usage reservation of a message that will never be sent, if still the same month.
+// Gives back the usage reservation of a message that will never be sent, if reserved in the stored usage period.
 const refund = sql`
   update organizations o set emails_sent_this_month = greatest(o.emails_sent_this_month - 1, 0)
-  from m where o.id = m.organization_id and o.usage_period_start = (date_trunc('month', m.created_at at time zone 'UTC'))::date`;
+  from m where o.id = m.organization_id and m.created_at >= o.usage_period_start`;
 
 export function createEmailRepository(db: Kysely<DB>) {
   return {

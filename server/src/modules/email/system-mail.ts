@@ -22,7 +22,13 @@ export function createSystemMailer(deps: {
   logger: Pick<Logger, 'info'>;
 }) {
   return {
-    async send(organization: { id: string }, to: string, message: { subject: string; html: string; text: string }, kind: string): Promise<SystemMailOutcome> {
+    async send(
+      organization: { id: string },
+      to: string,
+      message: { subject: string; html: string; text: string },
+      kind: string,
+      options: { idempotencyKey?: string } = {},
+    ): Promise<SystemMailOutcome> {
       const [profile, blocked] = await Promise.all([
         deps.emailRepository.organizationProfile(organization.id),
         deps.emailRepository.isBlocked(organization.id, to),
@@ -38,6 +44,7 @@ export function createSystemMailer(deps: {
         to,
         ...message,
         organizationId: organization.id,
+        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
         headers: { ...senderHeaders(profile), 'Auto-Submitted': 'auto-generated', [REF_HEADER]: systemRef(organization.id) },
         tags: [
           { name: 'organization_id', value: organization.id },

@@ -1,7 +1,7 @@
 import type { LimitKind } from '../../config/index.ts';
 import type { Executor } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
-import type { EntitlementsRepository } from './entitlements.repository.ts';
+import type { EntitlementsRepository, LimitOverride } from './entitlements.repository.ts';
 
 const number = (n: number) => n.toLocaleString('en-US');
 
@@ -10,7 +10,7 @@ function limitExceeded(limit: 'subscribers' | 'emails_per_month', max: number, u
   const message =
     limit === 'subscribers'
       ? `The organization's ${plan} plan allows ${number(max)} subscribers; it has ${number(used)}, so ${number(adding)} more would exceed it`
-      : `The organization has sent ${number(used)} of the ${number(max)} emails its ${plan} plan allows this month; ${number(adding)} more would exceed it`;
+      : `The organization has sent ${number(used)} of the ${number(max)} emails its ${plan} plan allows this billing period; ${number(adding)} more would exceed it`;
   return new AppError(402, 'plan_limit_exceeded', message, { details: [{ limit, max, used, requested: adding, plan, message }] });
 }
 
@@ -21,10 +21,21 @@ const COUNTED = { webhook_endpoints: 'webhook endpoints', custom_domains: 'custo
  * override where one is set, otherwise the plan's (from configuration; none with billing off). Usage is
  * reserved in bulk: one statement for a whole batch or campaign.
  */
-export function createEntitlementsService(deps: { repository: EntitlementsRepository }) {
+/**
+ * An operator's value for one limit: a whole number (0 to 2,000,000,000), "unlimited", or "plan" (the
+ * plan decides again); undefined for anything else.
+ */
+export function parseLimitOverride(input: string): LimitOverride | undefined {
+  const value = input.trim().toLowerCase();
+  if (value === 'unlimited' || value === 'plan') return value;
+  if (/^\d{1,10}$/.test(value) && Number(value) <= 2_000_000_000) return Number(value);
+  return undefined;
+}
+
+export function createEntitlementsService(deps: { repository: EntitlementsRepository; plans: readonly { id: string }[] }) {
   const repo = deps.repository;
   return {
-    /** The plan and limits in force and this month's emails (one query), or undefined for an unknown organization. */
+    /** The plan and limits in force, the usage period and its emails (one query), or undefined for an unknown organization. */
     limits: (organizationId: string) => repo.limits(organizationId),
 
     /** The plan and limits in force and what is used against each, or undefined for an unknown organization. */
@@ -42,10 +53,17 @@ export function createEntitlementsService(deps: { repository: EntitlementsReposi
         webhook_endpoints: webhookEndpoints,
         custom_domains: customDomains,
       };
-      return { plan: limits.plan, limits: limits.limits, used };
+      return {
+        plan: limits.plan,
+        limits: limits.limits,
+        used,
+        period_start: limits.period_start,
+        period_end: limits.period_end,
+        period_basis: limits.period_basis,
+      };
     },
 
-    /** Reserves `count` emails of this month's quota (inside the caller's transaction) or throws 402. */
+    /** Reserves `count` emails of the usage period's quota (inside the caller's transaction) or throws 402. */
     async reserveEmails(executor: Executor, organizationId: string, count: number): Promise<void> {
       if (count <= 0) return;
       if (await repo.reserveEmails(executor, organizationId, count)) return;
@@ -99,8 +117,17 @@ export function createEntitlementsService(deps: { repository: EntitlementsReposi
       throw new AppError(403, 'limit_exceeded', message, { details: [{ limit: kind, max, used, requested: 1, plan: limits.plan, message }] });
     },
 
-    /** An operator's override of some limits (a number), or back to the plan's (null). False: no such organization. */
-    setOverrides: (organizationId: string, overrides: Partial<Record<LimitKind, number | null>>) => repo.setOverrides(organizationId, overrides),
+    /** An operator's override of some limits (a number or unlimited), or back to the plan's ("plan"). False: no such organization. */
+    setOverrides: (organizationId: string, overrides: Partial<Record<LimitKind, LimitOverride>>) => repo.setOverrides(organizationId, overrides),
+
+    /**
+     * An operator puts an organization on a plan (e.g. from legacy to free). Refused for an unknown plan
+     * and while a Stripe subscription decides the plan.
+     */
+    async setPlan(organizationId: string, plan: string): Promise<'updated' | 'unknown_plan' | 'subscribed'> {
+      if (!deps.plans.some((p) => p.id === plan)) return 'unknown_plan';
+      return (await repo.setPlan(organizationId, plan)) ? 'updated' : 'subscribed';
+    },
   };
 }
 

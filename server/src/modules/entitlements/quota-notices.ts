@@ -1,57 +1,83 @@
 import type { Config } from '../../config/index.ts';
 import type { Logger } from '../../logger.ts';
-import type { EmailProvider } from '../email/index.ts';
-import type { EntitlementsRepository } from './entitlements.repository.ts';
+import type { SystemMailer } from '../email/index.ts';
+import type { EntitlementsRepository, QuotaNotice } from './entitlements.repository.ts';
 
-/** Most organizations one run tells; the next run (ten minutes later) takes the rest. */
+/** Most notices one run sends; the next run (ten minutes later) takes the rest. */
 const PER_RUN = 500;
+/** A claim whose mail was never confirmed (a worker died mid-run) is taken over after this long. */
+const STALE_CLAIM_SECONDS = 15 * 60;
 
 const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const number = (n: number) => n.toLocaleString('en-US');
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/** Subject and body of one notice, in words an owner can act on. */
+function notice(org: QuotaNotice, config: Pick<Config, 'ADMIN_APP_URL' | 'BILLING_ENABLED'>) {
+  const reached = org.threshold === 100;
+  const emails = org.limit === 'emails_per_month';
+  const percent = Math.min(100, Math.floor((org.used * 100) / org.max));
+  const subject = emails
+    ? reached
+      ? `${org.name} has reached its email limit for this billing period`
+      : `${org.name} has used ${percent} % of its emails for this billing period`
+    : reached
+      ? `${org.name} has reached its subscriber limit`
+      : `${org.name} has used ${percent} % of its subscriber limit`;
+  const what = emails
+    ? `${org.name} has sent ${number(org.used)} of the ${number(org.max)} emails its ${org.plan} plan allows in the billing period from ${day(org.period_start)} to ${day(org.period_end)}.`
+    : `${org.name} has ${number(org.used)} of the ${number(org.max)} subscribers its ${org.plan} plan allows.`;
+  const next = emails
+    ? reached
+      ? 'Further sends and campaigns are refused until the period ends or the limit is raised.'
+      : 'When the limit is reached, further sends and campaigns are refused until the period ends or the limit is raised.'
+    : reached
+      ? 'New subscribers (sign-ups, imports, the API) are refused until the limit is raised; nobody is removed.'
+      : 'When the limit is reached, new subscribers are refused until the limit is raised; nobody is removed.';
+  const link = `${config.ADMIN_APP_URL.replace(/\/$/, '')}/${config.BILLING_ENABLED ? 'billing' : ''}`;
+  const action = config.BILLING_ENABLED ? 'You can change the plan on the billing page' : 'Your operator can raise the limit';
+  return {
+    subject,
+    text: `${what}\n\n${next}\n\n${action}: ${link}\n`,
+    html: `<p>${escapeHtml(what)}</p><p>${escapeHtml(next)}</p><p><a href="${escapeHtml(link)}">${escapeHtml(action)}</a></p>`,
+  };
+}
 
 /**
- * Tells owners when their organization has used 80 % and then 100 % of its monthly emails, once per month
- * and level. The mail goes first and the level is recorded after it, so a failed send is tried again on
- * the next run; the provider's idempotency key (organization, month, level, owner) keeps a retry from
- * arriving twice.
+ * Tells owners when their organization has used 80 % and then 100 % of its email quota (per usage
+ * period) or of its subscriber limit, once per period, limit and threshold. The unique quota_notices row
+ * is claimed before the mail, so of several workers running at once exactly one sends; the claim is
+ * confirmed after the mail, or released when it failed so the next run tries again. Mail goes through
+ * the suppression-checked system-mail path; the provider's idempotency key (organization, limit,
+ * threshold, period, owner) keeps a retried send from arriving twice.
  */
 export function createQuotaNotices(deps: {
   repository: EntitlementsRepository;
-  emailProvider: EmailProvider;
-  config: Pick<Config, 'AUTH_EMAIL_FROM' | 'ADMIN_APP_URL' | 'BILLING_ENABLED'>;
+  mailer: Pick<SystemMailer, 'send'>;
+  config: Pick<Config, 'ADMIN_APP_URL' | 'BILLING_ENABLED'>;
   logger: Logger;
 }) {
   const { repository: repo, config } = deps;
-  return async function sendQuotaNotices(now: Date = new Date()): Promise<{ organizations: number }> {
-    const due = await repo.dueQuotaNotices(PER_RUN);
-    const month = now.toISOString().slice(0, 7);
-    const link = `${config.ADMIN_APP_URL.replace(/\/$/, '')}/${config.BILLING_ENABLED ? 'billing' : ''}`;
-    let told = 0;
+  return async function sendQuotaNotices(): Promise<{ notices: number }> {
+    const due = await repo.dueQuotaNotices(PER_RUN, STALE_CLAIM_SECONDS);
+    let sent = 0;
     for (const org of due) {
-      const owners = await repo.ownerEmails(org.id);
-      const reached = org.level === 100;
-      const subject = reached
-        ? `${org.name} has reached its monthly email limit`
-        : `${org.name} has used ${Math.floor((org.used * 100) / org.max)} % of its monthly emails`;
-      const what = `${org.name} has sent ${number(org.used)} of the ${number(org.max)} emails its ${org.plan} plan allows this month.`;
-      const next = reached
-        ? 'Further sends and campaigns are refused until the month ends or the limit is raised.'
-        : 'When the limit is reached, further sends and campaigns are refused until the month ends or the limit is raised.';
-      const action = config.BILLING_ENABLED ? 'You can change the plan on the billing page' : 'Your operator can raise the limit';
-      for (const to of owners) {
-        await deps.emailProvider.send({
-          from: config.AUTH_EMAIL_FROM,
-          to,
-          organizationId: org.id,
-          subject,
-          text: `${what}\n\n${next}\n\n${action}: ${link}\n`,
-          html: `<p>${escapeHtml(what)}</p><p>${escapeHtml(next)}</p><p><a href="${escapeHtml(link)}">${escapeHtml(action)}</a></p>`,
-          idempotencyKey: `quota-${org.id}-${month}-${org.level}-${to}`,
-        });
+      if (!(await repo.claimQuotaNotice(org, STALE_CLAIM_SECONDS))) continue;
+      try {
+        const message = notice(org, config);
+        for (const to of await repo.ownerEmails(org.id)) {
+          await deps.mailer.send({ id: org.id }, to, message, 'quota_notice', {
+            idempotencyKey: `quota-${org.id}-${org.limit}-${org.threshold}-${org.period_start.getTime()}-${to}`,
+          });
+        }
+      } catch (error) {
+        await repo.settleQuotaNotice(org, false);
+        throw error;
       }
-      if (await repo.markQuotaNoticed(org.id, org.level)) told += 1;
+      await repo.settleQuotaNotice(org, true);
+      sent += 1;
     }
-    if (told > 0) deps.logger.info({ organizations: told }, 'quota notices sent');
-    return { organizations: told };
+    if (sent > 0) deps.logger.info({ notices: sent }, 'quota notices sent');
+    return { notices: sent };
   };
 }

@@ -4,6 +4,7 @@ import { useToast } from '@shared/ui/Toasts';
 import { api, describeError, unwrap, type Role } from '../api';
 import { Link, navigate, useLocation } from '../router';
 import { useSession } from '../session';
+import { PastDueBanner } from './PastDueBanner';
 
 interface NavItem {
   to: string;
@@ -230,6 +231,7 @@ export function Shell({ children }: { children: ReactNode }) {
             This organization is suspended: nothing can be changed or sent until a platform operator lifts it.
           </p>
         ) : null}
+        <PastDueBanner />
         {children}
       </main>
     </div>

@@ -16,7 +16,7 @@ type LimitName = Billing['usage'][number]['limit'];
 
 const LIMIT_LABEL: Record<LimitName, string> = {
   subscribers: 'Subscribers',
-  emails_per_month: 'Emails this month',
+  emails_per_month: 'Emails this period',
   webhook_endpoints: 'Webhook endpoints',
   custom_domains: 'Custom sending domains',
 };
@@ -95,6 +95,10 @@ function BillingDetails({ billing }: { billing: Billing }) {
           ) : null}
         </p>
         {billing.current_period_end && subscribed ? <p className="muted">Current period ends {formatDate(billing.current_period_end)}.</p> : null}
+        <p className="muted">
+          Emails count from {formatDate(billing.usage_period.start)} to {formatDate(billing.usage_period.end)}
+          {billing.usage_period.basis === 'subscription' ? ' (the billing period).' : ' (the calendar month, UTC).'}
+        </p>
         <Usage usage={billing.usage} />
       </Section>
       <Section title="Plans">
