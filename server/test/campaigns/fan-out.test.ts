@@ -211,6 +211,9 @@ describe('campaign fan-out', () => {
       expect(retried.json().requeued).toBe(first.failed);
       await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
       expect(await progress(org.call, id)).toMatchObject({ sent: 130, failed: 0 });
+      // The refused batch's reservations were given back and the retry reserved again: 130 in all.
+      const usage = await ctx.container.db.selectFrom('organizations').select('emails_sent_this_month').where('id', '=', org.id).executeTakeFirstOrThrow();
+      expect(usage.emails_sent_this_month).toBe(130);
       await expectCountersMatchLedger(org, id);
       const secondRound = emailsOf(org.slug)
         .slice(firstRound.size)

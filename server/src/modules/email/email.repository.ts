@@ -162,6 +162,11 @@ const refund = sql`
   update organizations o set emails_sent_this_month = greatest(o.emails_sent_this_month - 1, 0)
   from m where o.id = m.organization_id and m.created_at >= o.usage_period_start`;
 
+// The same for many messages "m" at once: each organization's count, only reservations of its stored usage period.
+const refundMany = sql`
+  update organizations o set emails_sent_this_month = greatest(o.emails_sent_this_month - (select count(*) from m where m.organization_id = o.id and m.created_at >= o.usage_period_start), 0)
+  where o.id in (select organization_id from m)`;
+
 export function createEmailRepository(db: Kysely<DB>) {
   return {
     async organizationProfile(organizationId: string): Promise<OrganizationProfile | undefined> {
@@ -304,16 +309,14 @@ export function createEmailRepository(db: Kysely<DB>) {
      */
     async takeBatch(ids: readonly string[], attempt: number): Promise<{ messages: BatchMessage[]; suppressed: number }> {
       return db.transaction().execute(async (trx) => {
-        const suppressed = await sql<{ organization_id: string; period: string; n: number }>`
+        const suppressed = await sql<{ n: number }>`
           with m as (
             update email_messages e set status = 'suppressed', error_code = 'recipient_suppressed', updated_at = now()
             where e.id = any(${ids}::uuid[]) and e.status = 'queued' and e.provider_message_id is null and (${blockedSql('e')})
-            returning e.organization_id, (date_trunc('month', e.created_at at time zone 'UTC'))::date as period
+            returning e.organization_id, e.created_at
           ),
-          n as (select organization_id, period, count(*)::int as n from m group by 1, 2)
-          update organizations o set emails_sent_this_month = greatest(o.emails_sent_this_month - n.n, 0)
-          from n where o.id = n.organization_id and o.usage_period_start = n.period
-          returning n.n`.execute(trx);
+          refunded as (${refundMany})
+          select count(*)::int as n from m`.execute(trx);
         const taken = await sql<BatchMessage>`
           with prior as (
             -- Taken before (sending_at set): an earlier attempt may have reached the provider, whatever the job's attempt count says.
@@ -330,7 +333,7 @@ export function createEmailRepository(db: Kysely<DB>) {
           select m.*, s.email as subscriber_email, s.status as subscriber_status, s.first_name, s.last_name, s.metadata
           from m left join subscribers s on s.id = m.subscriber_id
           order by m.id`.execute(trx);
-        return { messages: taken.rows, suppressed: suppressed.rows.reduce((sum, r) => sum + Number(r.n), 0) };
+        return { messages: taken.rows, suppressed: Number(suppressed.rows[0]?.n ?? 0) };
       });
     },
 
@@ -344,11 +347,7 @@ export function createEmailRepository(db: Kysely<DB>) {
           where id = any(${ids}::uuid[]) and status in ('queued', 'sending') and provider_message_id is null
           returning id, organization_id, to_address, subscriber_id, template_id, campaign_id, provider_message_id, created_at
         ),
-        n as (select organization_id, (date_trunc('month', created_at at time zone 'UTC'))::date as period, count(*)::int as n from m group by 1, 2),
-        refunded as (
-          update organizations o set emails_sent_this_month = greatest(o.emails_sent_this_month - n.n, 0)
-          from n where o.id = n.organization_id and o.usage_period_start = n.period
-        )
+        refunded as (${refundMany})
         insert into events (id, organization_id, type, subject_id, payload)
         select v.event_id, m.organization_id, 'email.failed', m.id, jsonb_build_object(
           'email_send_id', m.id, 'esp_message_id', m.provider_message_id, 'email', m.to_address,
