@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { startWorker, waitFor } from '../email/helpers.ts';
+import { dataLink } from '../preferences/helpers.ts';
 import { campaignOrganization } from './support.ts';
 
 /**
@@ -45,5 +46,22 @@ describe('a campaign through the dev mailbox', () => {
     }
     expect(messages.every((m) => m.html === null)).toBe(true);
     expect((await org.call('GET', `/api/v1/campaigns/${id}/progress`)).json()).toMatchObject({ sent: 150, failed: 0, queued: 0, sending: 0 });
+
+    // The person's data export holds the campaign email's text, rendered again as it was sent.
+    const reader = received[0]!;
+    // (The link's email is told apart from the campaign's by time: let a second pass.)
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const token = await dataLink(ctx, reader.to_address, org.slug);
+    const exported = await ctx.app.inject({ method: 'GET', url: `/api/v1/preference-center/export?token=${encodeURIComponent(token)}` });
+    expect(exported.statusCode, exported.body).toBe(200);
+    const sentText = (
+      await db
+        .selectFrom('dev_mailbox')
+        .select('text')
+        .where('to_address', '=', reader.to_address)
+        .where('subject', 'like', 'News for%')
+        .executeTakeFirstOrThrow()
+    ).text;
+    expect(exported.json().messages.find((m: { subject: string }) => m.subject.startsWith('News for')).text).toBe(sentText);
   }, 90_000);
 });
