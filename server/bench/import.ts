@@ -64,6 +64,12 @@ try {
     { name: 'bench.csv', stream: createReadStream(source), truncated: () => false },
   );
 
+  // The WAL the server writes during the import (on a shared server, other sessions' WAL too).
+  const walClient = new pg.Client({ connectionString: database.url });
+  await walClient.connect();
+  const walLsn = async () => (await walClient.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn')).rows[0]!.lsn;
+  const walBefore = await walLsn();
+
   // The worker: the import job's handler in a process of its own, so its RSS is measured alone.
   started = performance.now();
   const result = await new Promise<{ result: Record<string, number>; jobSeconds: number; rssBeforeMb: number; maxRssMb: number }>((resolve, reject) => {
@@ -78,6 +84,18 @@ try {
   });
   // The job's own time; the worker process's start (loading the code, connecting) is reported apart.
   const importSeconds = result.jobSeconds;
+  const walAfter = await walLsn();
+  // The size of what the import wrote: each table with its indexes (deterministic, unlike the times).
+  const sizes = (
+    await walClient.query<{ name: string; table_mb: string; indexes_mb: string }>(
+      `select relname as name, (pg_table_size(oid) / 1048576)::numeric(10, 1) as table_mb, (pg_indexes_size(oid) / 1048576)::numeric(10, 1) as indexes_mb
+       from pg_class where relname in ('subscribers', 'subscriber_tags', 'subscription_history') order by relname`,
+    )
+  ).rows.map((r) => ({ name: r.name, table_mb: Number(r.table_mb), indexes_mb: Number(r.indexes_mb) }));
+  const walMb = Number(
+    (await walClient.query<{ mb: string }>('select (pg_wal_lsn_diff($1, $2) / 1048576)::numeric(10, 1) as mb', [walAfter, walBefore])).rows[0]!.mb,
+  );
+  await walClient.end();
   const workerStartSeconds = (performance.now() - started) / 1000 - importSeconds;
 
   started = performance.now();
@@ -97,6 +115,8 @@ try {
         import_seconds: +importSeconds.toFixed(2),
         import_rows_per_second: Math.round(importRate),
         phases_ms: result.result,
+        wal_mb_during_import: walMb,
+        written: sizes,
         worker_start_seconds: +workerStartSeconds.toFixed(2),
         worker_rss_before_job_mb: result.rssBeforeMb,
         worker_peak_rss_mb: result.maxRssMb,

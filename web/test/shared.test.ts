@@ -36,12 +36,19 @@ describe('routing', () => {
       token: 'abc',
       organization: null,
       unsubscribeFirst: false,
+      topics: [],
     });
     expect(routeOf({ pathname: '/preferences/', search: '?token=abc&view=unsubscribe' })).toEqual({
       page: 'preferences',
       token: 'abc',
       organization: null,
       unsubscribeFirst: true,
+      topics: [],
+    });
+    // The email's topics: ids only, at most five; anything else is dropped.
+    const ids = Array.from({ length: 7 }, (_, n) => `01900000-0000-7000-8000-00000000000${n}`);
+    expect(routeOf({ pathname: '/preferences/', search: `?token=abc&view=unsubscribe&topics=${ids.join(',')},<script>` })).toMatchObject({
+      topics: ids.slice(0, 5),
     });
     expect(routeOf({ pathname: '/preferences/confirm', search: '?token=abc' })).toEqual({ page: 'confirm', token: 'abc' });
     expect(routeOf({ pathname: '/preferences/', search: '?org=acme' })).toEqual({ page: 'request-link', organization: 'acme', problem: 'missing' });

@@ -398,6 +398,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tags/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the order of topics (and so of categories) in the preference center */
+        put: operations["setTagOrder"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tags/by-name/{name}": {
         parameters: {
             query?: never;
@@ -1126,6 +1143,26 @@ export interface paths {
         head?: never;
         /** Change preference-center settings; texts merge per locale, null restores a default text */
         patch: operations["updatePreferenceCenterSettings"];
+        trace?: never;
+    };
+    "/api/v1/settings/preference-center/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A read-only link to the preference center with a sample subscriber, valid for 15 minutes
+         * @description The link shows the real settings, footer and topics; nothing can be changed through it.
+         */
+        post: operations["previewPreferenceCenter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/public/{org_slug}/subscribe": {
@@ -2305,6 +2342,19 @@ export interface components {
             category: string | null;
             /** @description Public tags are shown in the preference center */
             is_public: boolean;
+            /** @description Place in the preference center (lowest first); set with PUT /tags/order */
+            position: number;
+            /** @description Name and description per language, shown in the preference center in the subscriber's language */
+            translations: {
+                en?: {
+                    name: string;
+                    description: string | null;
+                };
+                de?: {
+                    name: string;
+                    description: string | null;
+                };
+            };
             /** @description Subscribers currently subscribed to this tag */
             subscriber_count: number;
             /** Format: date-time */
@@ -5331,6 +5381,8 @@ export interface operations {
                         email_from_name: string | null;
                         email_from_address: string | null;
                         email_reply_to: string | null;
+                        privacy_url: string | null;
+                        imprint_url: string | null;
                         /** @description Open and click tracking of campaigns (each campaign can turn it off); transactional email is never tracked */
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
@@ -5515,6 +5567,8 @@ export interface operations {
                         email_from_name: string | null;
                         email_from_address: string | null;
                         email_reply_to: string | null;
+                        privacy_url: string | null;
+                        imprint_url: string | null;
                         /** @description Open and click tracking of campaigns (each campaign can turn it off); transactional email is never tracked */
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
@@ -5840,6 +5894,8 @@ export interface operations {
                     email_from_name?: string | null;
                     email_from_address?: string | null;
                     email_reply_to?: string | null;
+                    privacy_url?: string | null;
+                    imprint_url?: string | null;
                     /** @description Open and click tracking of campaigns */
                     tracking_enabled?: boolean;
                     /** @description Count opens and clicks only in aggregates, never per subscriber */
@@ -5874,6 +5930,8 @@ export interface operations {
                         email_from_name: string | null;
                         email_from_address: string | null;
                         email_reply_to: string | null;
+                        privacy_url: string | null;
+                        imprint_url: string | null;
                         /** @description Open and click tracking of campaigns (each campaign can turn it off); transactional email is never tracked */
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
@@ -7677,6 +7735,17 @@ export interface operations {
                     description?: string | null;
                     category?: string | null;
                     is_public?: boolean;
+                    /** @description Name and description per language, e.g. { "de": { "name": "Wochenbrief" } } */
+                    translations?: {
+                        en?: {
+                            name: string;
+                            description?: string | null;
+                        };
+                        de?: {
+                            name: string;
+                            description?: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -7699,6 +7768,19 @@ export interface operations {
                         category: string | null;
                         /** @description Public tags are shown in the preference center */
                         is_public: boolean;
+                        /** @description Place in the preference center (lowest first); set with PUT /tags/order */
+                        position: number;
+                        /** @description Name and description per language, shown in the preference center in the subscriber's language */
+                        translations: {
+                            en?: {
+                                name: string;
+                                description: string | null;
+                            };
+                            de?: {
+                                name: string;
+                                description: string | null;
+                            };
+                        };
                         /** @description Subscribers currently subscribed to this tag */
                         subscriber_count: number;
                         /** Format: date-time */
@@ -7840,6 +7922,140 @@ export interface operations {
             };
         };
     };
+    setTagOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Tag ids, first shown first. Categories follow the order of their first topic. Tags left out keep their position. */
+                    tag_ids: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description How many tags got a new position */
+                        updated: number;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     getTagByName: {
         parameters: {
             query?: never;
@@ -7869,6 +8085,19 @@ export interface operations {
                         category: string | null;
                         /** @description Public tags are shown in the preference center */
                         is_public: boolean;
+                        /** @description Place in the preference center (lowest first); set with PUT /tags/order */
+                        position: number;
+                        /** @description Name and description per language, shown in the preference center in the subscriber's language */
+                        translations: {
+                            en?: {
+                                name: string;
+                                description: string | null;
+                            };
+                            de?: {
+                                name: string;
+                                description: string | null;
+                            };
+                        };
                         /** @description Subscribers currently subscribed to this tag */
                         subscriber_count: number;
                         /** Format: date-time */
@@ -8040,6 +8269,19 @@ export interface operations {
                         category: string | null;
                         /** @description Public tags are shown in the preference center */
                         is_public: boolean;
+                        /** @description Place in the preference center (lowest first); set with PUT /tags/order */
+                        position: number;
+                        /** @description Name and description per language, shown in the preference center in the subscriber's language */
+                        translations: {
+                            en?: {
+                                name: string;
+                                description: string | null;
+                            };
+                            de?: {
+                                name: string;
+                                description: string | null;
+                            };
+                        };
                         /** @description Subscribers currently subscribed to this tag */
                         subscriber_count: number;
                         /** Format: date-time */
@@ -8350,6 +8592,17 @@ export interface operations {
                     description?: string | null;
                     category?: string | null;
                     is_public?: boolean;
+                    /** @description Name and description per language, e.g. { "de": { "name": "Wochenbrief" } } */
+                    translations?: {
+                        en?: {
+                            name: string;
+                            description?: string | null;
+                        };
+                        de?: {
+                            name: string;
+                            description?: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -8372,6 +8625,19 @@ export interface operations {
                         category: string | null;
                         /** @description Public tags are shown in the preference center */
                         is_public: boolean;
+                        /** @description Place in the preference center (lowest first); set with PUT /tags/order */
+                        position: number;
+                        /** @description Name and description per language, shown in the preference center in the subscriber's language */
+                        translations: {
+                            en?: {
+                                name: string;
+                                description: string | null;
+                            };
+                            de?: {
+                                name: string;
+                                description: string | null;
+                            };
+                        };
                         /** @description Subscribers currently subscribed to this tag */
                         subscriber_count: number;
                         /** Format: date-time */
@@ -16796,13 +17062,16 @@ export interface operations {
                                     consent?: string;
                                 };
                             };
+                            postal_address: string | null;
+                            privacy_url: string | null;
+                            imprint_url: string | null;
                         };
                         /** @description Categories of the public tags, in display order; tags without one come last */
                         categories: {
                             name: string;
                             display_name: string;
                         }[];
-                        /** @description Public tags, ordered by category and name */
+                        /** @description Public tags, in the order the organization's admins set */
                         tags: {
                             /**
                              * Format: uuid
@@ -16813,10 +17082,23 @@ export interface operations {
                             display_name: string;
                             description: string | null;
                             category: string | null;
+                            /** @description The topic's name and description per language; the page shows the subscriber's, else name and description */
+                            translations: {
+                                en?: {
+                                    name: string;
+                                    description: string | null;
+                                };
+                                de?: {
+                                    name: string;
+                                    description: string | null;
+                                };
+                            };
                             is_subscribed: boolean;
                         }[];
                         /** @description Whether this link may export and erase the data: only links emailed on request (request-link) may; links from emails in general manage topics only */
                         can_manage_data: boolean;
+                        /** @description An admin's preview with a sample subscriber: nothing can be changed through it (every change answers 401) */
+                        preview: boolean;
                     };
                 };
             };
@@ -17042,6 +17324,11 @@ export interface operations {
             content: {
                 "application/json": {
                     subscribed: boolean;
+                    /**
+                     * @description Optional, when unsubscribing: why; stored in the consent history
+                     * @enum {string}
+                     */
+                    reason?: "too_many" | "not_relevant" | "never_signed_up" | "other";
                 };
             };
         };
@@ -18174,6 +18461,137 @@ export interface operations {
             };
         };
     };
+    previewPreferenceCenter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The preference center with a sample subscriber; read-only */
+                        url: string;
+                        /** @description The same, opened on the unsubscribe card of an email naming the first topic */
+                        unsubscribe_url: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     publicSubscribe: {
         parameters: {
             query?: never;
@@ -18370,6 +18788,9 @@ export interface operations {
                                     consent?: string;
                                 };
                             };
+                            postal_address: string | null;
+                            privacy_url: string | null;
+                            imprint_url: string | null;
                         };
                         email: string;
                         /** @enum {string} */

@@ -387,6 +387,7 @@ export interface Organizations {
   email_reply_to: string | null;
   emails_sent_this_month: Generated<number>;
   id: string;
+  imprint_url: string | null;
   locale: Generated<string>;
   max_custom_domains: number | null;
   max_emails_per_month: number | null;
@@ -397,6 +398,7 @@ export interface Organizations {
   plan: Generated<string>;
   postal_address: string | null;
   preference_center: Generated<Json>;
+  privacy_url: string | null;
   sending_window: Json | null;
   slug: string;
   status: Generated<string>;
@@ -517,7 +519,9 @@ export interface Tags {
   is_public: Generated<boolean>;
   name: string;
   organization_id: string;
+  position: Generated<number>;
   slug: string;
+  translations: Generated<Json>;
   updated_at: Generated<Timestamp>;
 }
 

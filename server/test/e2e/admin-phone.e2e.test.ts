@@ -117,6 +117,7 @@ const PAGES = (): [string, string][] => [
   ['overview', '/'],
   ['subscribers', '/subscribers'],
   ['subscriber-new', '/subscribers/new'],
+  ['subscriber-import', '/subscribers/import'],
   ['subscriber-detail', `/subscribers/${ids.subscriber}`],
   ['subscriber-edit', `/subscribers/${ids.subscriber}/edit`],
   ['tags', '/tags'],

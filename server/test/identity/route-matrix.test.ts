@@ -86,6 +86,7 @@ const SAMPLES: Record<string, Sample> = {
   'DELETE /api/v1/subscribers/imports/:id': { params: (fx) => ({ id: fx.importId }) },
   'GET /api/v1/subscribers/export': {},
   'GET /api/v1/tags': {},
+  'PUT /api/v1/tags/order': { body: (fx) => ({ tag_ids: [fx.tagId] }) },
   'GET /api/v1/tags/by-name/:name': { params: (fx) => ({ name: fx.tagName }) },
   'GET /api/v1/tags/:id': { params: (fx) => ({ id: fx.tagId }) },
   'PATCH /api/v1/tags/:id': { params: (fx) => ({ id: fx.tagId }), body: () => ({ description: 'matrix' }) },
@@ -93,6 +94,7 @@ const SAMPLES: Record<string, Sample> = {
 
   'GET /api/v1/settings/preference-center': {},
   'PATCH /api/v1/settings/preference-center': { body: () => ({ accent_color: '#123456' }) },
+  'POST /api/v1/settings/preference-center/preview': {},
   'GET /api/v1/preference-center': { public: PREFERENCE_TOKEN },
   'PUT /api/v1/preference-center/tags/:tag_id': { public: PREFERENCE_TOKEN },
   'POST /api/v1/preference-center/unsubscribe-all': { public: PREFERENCE_TOKEN },

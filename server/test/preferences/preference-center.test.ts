@@ -46,13 +46,14 @@ describe('reading the preference center', () => {
       { name: 'Newsletters', display_name: 'Newsletters' },
       { name: 'Product', display_name: 'Product' },
     ]);
+    // Topics in the order they were created (until an admin sets one), under their category.
     expect(body.tags.map((t: { name: string; category: string | null; is_subscribed: boolean }) => [t.category, t.name, t.is_subscribed])).toEqual([
-      ['Newsletters', 'Breaking news', false],
       ['Newsletters', 'Weekly digest', true],
+      ['Newsletters', 'Breaking news', false],
       ['Product', 'Product updates', false],
       [null, 'Events', false],
     ]);
-    expect(body.tags[1]).toMatchObject({ display_name: 'Weekly digest', description: 'Every Monday' });
+    expect(body.tags[0]).toMatchObject({ display_name: 'Weekly digest', description: 'Every Monday', translations: {} });
   });
 
   it('never shows private topics, even ones the subscriber holds', async () => {

@@ -50,6 +50,9 @@ describe('preference-center settings', () => {
       logo_url: 'https://cdn.example.com/logo.png',
       accent_color: '#1d4ed8',
       texts: { en: { title: 'Your emails', save: 'Saved!' }, de: { title: 'Ihre E-Mails' } },
+      postal_address: null,
+      privacy_url: null,
+      imprint_url: null,
     });
     expect((await call('GET', '/api/v1/settings/preference-center')).json().embed_origins).toEqual(['https://www.brand.example']);
   });

@@ -11,13 +11,14 @@ import { PreferencesPage } from './pages/PreferencesPage';
 import { RequestLinkPage } from './pages/RequestLinkPage';
 
 export type Route =
-  | { page: 'preferences'; token: string; organization: string | null; unsubscribeFirst?: boolean }
+  | { page: 'preferences'; token: string; organization: string | null; unsubscribeFirst?: boolean; topics?: string[] }
   | { page: 'confirm'; token: string }
   | { page: 'request-link'; organization: string | null; problem?: 'invalid' | 'missing' };
 
 /**
  * Reads the page from the URL: /confirm?token= confirms, ?token= manages (`view=unsubscribe`, from an
- * email's unsubscribe link, leads with the unsubscribe card), anything else asks for a link
+ * email's unsubscribe link, leads with the unsubscribe card; `topics=` names that email's topics),
+ * anything else asks for a link
  * (`error=invalid_link` when a broken link brought the person here).
  */
 export function routeOf(location: { pathname: string; search: string }): Route {
@@ -25,7 +26,14 @@ export function routeOf(location: { pathname: string; search: string }): Route {
   const token = params.get('token');
   const organization = params.get('org');
   if (location.pathname.replace(/\/+$/, '').endsWith('/confirm') && token) return { page: 'confirm', token };
-  if (token) return { page: 'preferences', token, organization, unsubscribeFirst: params.get('view') === 'unsubscribe' };
+  if (token) {
+    // The topics of the email whose unsubscribe link was followed (at most a few ids), for "this topic only".
+    const topics = (params.get('topics') ?? '')
+      .split(',')
+      .filter((id) => /^[0-9a-f-]{36}$/i.test(id))
+      .slice(0, 5);
+    return { page: 'preferences', token, organization, unsubscribeFirst: params.get('view') === 'unsubscribe', topics };
+  }
   return { page: 'request-link', organization, problem: params.get('error') === 'invalid_link' ? 'invalid' : 'missing' };
 }
 
@@ -132,6 +140,7 @@ export function App(props: { route: Route; initialView?: Promise<ViewResult> | n
         token={route.token}
         view={view}
         unsubscribeFirst={route.unsubscribeFirst}
+        emailTopics={route.topics ?? []}
         onDeleted={() => setState({ kind: 'deleted', view })}
         // A link that expires while the page is open ends on the new-link form, naming the organization.
         onLinkExpired={() =>

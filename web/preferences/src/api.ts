@@ -13,6 +13,12 @@ type Json<P extends keyof paths, M extends keyof paths[P], S extends number> = p
 export type PreferenceView = Json<'/api/v1/preference-center', 'get', 200>;
 export type PublicOrganization = PreferenceView['organization'];
 export type Topic = PreferenceView['tags'][number];
+
+/** A topic's name and description in the page's language, else the organization's own wording. */
+export function topicWords(topic: Pick<Topic, 'display_name' | 'description' | 'translations'>, locale: 'en' | 'de') {
+  const translated = topic.translations[locale];
+  return { name: translated?.name ?? topic.display_name, description: translated?.description ?? topic.description };
+}
 export type ConfirmationInfo = Json<'/api/v1/public/confirmation', 'get', 200>;
 
 export const loadView = (token: string) => api.GET('/api/v1/preference-center', { params: { query: { token } } });

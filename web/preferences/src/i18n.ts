@@ -77,6 +77,18 @@ const en = {
   saveFailedTooMany: 'Not saved: too many changes in a short time. Wait a moment, then try again.',
   saveFailedOffline: 'Not saved: the connection failed. Check it and switch again.',
   requestFor: (org: string) => `For emails from ${org}.`,
+  unsubscribeChoice: 'What do you want to stop?',
+  onlyTopics: (topics: string) => `Only ${topics}`,
+  onlyTopicsHint: 'You keep getting the other emails you chose.',
+  everything: 'All emails',
+  everythingHint: (org: string) => `Nothing more from ${org}. You can come back at any time.`,
+  unsubscribeButton: 'Unsubscribe',
+  unsubscribedTopics: (topics: string) => `Done: you will no longer get ${topics}. Your other topics stay as they are.`,
+  and: 'and',
+  privacy: 'Privacy policy',
+  imprint: 'Imprint',
+  footerLabel: 'About the sender',
+  previewBanner: 'Preview with a sample subscriber. Nothing you do here is saved.',
 };
 
 export type Messages = typeof en;
@@ -161,6 +173,18 @@ const de: Messages = {
   saveFailedTooMany: 'Nicht gespeichert: zu viele Änderungen in kurzer Zeit. Bitte kurz warten und erneut versuchen.',
   saveFailedOffline: 'Nicht gespeichert: Die Verbindung ist fehlgeschlagen. Bitte prüfen und erneut umschalten.',
   requestFor: (org) => `Für E-Mails von ${org}.`,
+  unsubscribeChoice: 'Was möchten Sie abbestellen?',
+  onlyTopics: (topics) => `Nur ${topics}`,
+  onlyTopicsHint: 'Die anderen gewählten E-Mails erhalten Sie weiter.',
+  everything: 'Alle E-Mails',
+  everythingHint: (org) => `Nichts mehr von ${org}. Sie können jederzeit zurückkommen.`,
+  unsubscribeButton: 'Abmelden',
+  unsubscribedTopics: (topics) => `Erledigt: Sie erhalten ${topics} nicht mehr. Ihre anderen Themen bleiben, wie sie sind.`,
+  and: 'und',
+  privacy: 'Datenschutz',
+  imprint: 'Impressum',
+  footerLabel: 'Über den Absender',
+  previewBanner: 'Vorschau mit einer Beispielperson. Nichts, was Sie hier tun, wird gespeichert.',
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, de };

@@ -18,6 +18,7 @@ const ROUTES: [string, Page][] = [
   ['/', page(() => import('./pages/OverviewPage'))],
   ['/subscribers', page(() => import('./pages/subscribers/SubscribersPage'))],
   ['/subscribers/new', page(() => import('./pages/subscribers/SubscriberFormPage'))],
+  ['/subscribers/import', page(() => import('./pages/subscribers/ImportPage'))],
   ['/subscribers/:id', page(() => import('./pages/subscribers/SubscriberDetailPage'))],
   ['/subscribers/:id/edit', page(() => import('./pages/subscribers/SubscriberFormPage'))],
   ['/tags', page(() => import('./pages/TagsPage'))],

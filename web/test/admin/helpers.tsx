@@ -46,6 +46,8 @@ export function tag(name: string, overrides: Record<string, unknown> = {}) {
     description: null,
     category: null,
     is_public: true,
+    position: 0,
+    translations: {},
     subscriber_count: 0,
     created_at: '2026-11-01T10:00:00.000Z',
     updated_at: '2026-11-01T10:00:00.000Z',

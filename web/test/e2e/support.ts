@@ -54,7 +54,7 @@ export async function startSite(html: (origin: string) => string): Promise<{ ori
 export const screenshot = (page: Page, name: string): Promise<void> => saveScreenshot(artifacts, page, name);
 
 /** Calls the API as the organization's admin. */
-export async function adminCall(stack: Stack, key: string, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) {
+export async function adminCall(stack: Stack, key: string, method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: object) {
   const res = await stack.ctx.app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload ? { payload } : {}) });
   expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
   return res.json();

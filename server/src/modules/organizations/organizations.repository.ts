@@ -16,6 +16,8 @@ export const settingsColumns = [
   'email_from_name',
   'email_from_address',
   'email_reply_to',
+  'privacy_url',
+  'imprint_url',
   'tracking_enabled',
   'tracking_privacy',
   'plan',
@@ -36,6 +38,8 @@ export interface OrganizationPatch {
   email_from_name?: string | null;
   email_from_address?: string | null;
   email_reply_to?: string | null;
+  privacy_url?: string | null;
+  imprint_url?: string | null;
   tracking_enabled?: boolean;
   tracking_privacy?: boolean;
 }

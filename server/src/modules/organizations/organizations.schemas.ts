@@ -18,6 +18,9 @@ export const OrganizationSlug = Type.String({
   description: 'Lower-case letters, digits and dashes',
 });
 
+// Links shown to subscribers: https only, no spaces, quotes or angle brackets.
+const HttpsUrl = Type.String({ maxLength: 2048, pattern: '^https://[^\\s"\'<>]+$', description: 'An https URL' });
+
 const LocalTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'Local time, HH:MM (24-hour clock)' });
 
 export const SendingWindowSchema = Type.Object(
@@ -52,6 +55,8 @@ export const Organization = Type.Object(
     email_from_name: Nullable(Type.String()),
     email_from_address: Nullable(Type.String()),
     email_reply_to: Nullable(Type.String({ description: "Reply-To of the organization's email, when replies should not go to the sender" })),
+    privacy_url: Nullable(Type.String({ description: "The organization's privacy policy, linked in the preference center's footer" })),
+    imprint_url: Nullable(Type.String({ description: "The organization's imprint (legal notice), linked in the preference center's footer" })),
     tracking_enabled: Type.Boolean({
       description: 'Open and click tracking of campaigns (each campaign can turn it off); transactional email is never tracked',
     }),
@@ -103,6 +108,8 @@ export const UpdateOrganizationBody = Type.Object(
     ),
     email_from_address: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
     email_reply_to: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
+    privacy_url: Type.Optional(Nullable(HttpsUrl)),
+    imprint_url: Type.Optional(Nullable(HttpsUrl)),
     tracking_enabled: Type.Optional(Type.Boolean({ description: 'Open and click tracking of campaigns' })),
     tracking_privacy: Type.Optional(Type.Boolean({ description: 'Count opens and clicks only in aggregates, never per subscriber' })),
   },

@@ -65,7 +65,7 @@ export function createPreferenceCenterModule(deps: {
     services: { links, repository, confirmations, preferenceCenter, settings, publicSubscribe },
     routes: async (app) => {
       await app.register(mount(preferenceCenterRoutes, { config, service: preferenceCenter, links }));
-      await app.register(mount(preferenceSettingsRoutes, { settings }));
+      await app.register(mount(preferenceSettingsRoutes, { settings, preferenceCenter }));
       await app.register(mount(publicSubscribeRoutes, { config, service: publicSubscribe, confirmations }));
     },
     rootRoutes: (app) => registerPreferenceSite(app, { config, links, repository }),

@@ -4,6 +4,8 @@ import { createTokenSigner, invalidToken, type TokenClaims, type TokenSigner } f
 export const PREFERENCE_TOKEN_TTL_SECONDS = 7 * 86_400;
 export const CONFIRM_TOKEN_TTL_SECONDS = 7 * 86_400;
 export const UNDO_TOKEN_TTL_SECONDS = 15 * 60;
+export const PREVIEW_TOKEN_TTL_SECONDS = 15 * 60;
+const PREFERENCE_PREVIEW_PURPOSE = 'pc-preview';
 /** Tags a confirmation link may carry; the token, and so the link, stays well under the 2 KB limit. */
 export const MAX_CONFIRM_TAGS = 20;
 
@@ -104,6 +106,27 @@ export function createLinks(deps: { tokens: TokenSigner; secrets: readonly strin
       // Links from before the issue time was carried: their expiry tells it to the second.
       const issuedAt = new Date(Number(claims.extra?.i) || ((claims.expiresAt ?? 0) - CONFIRM_TOKEN_TTL_SECONDS) * 1000);
       return { claims, source, tagIds, linkId, issuedAt };
+    },
+
+    /**
+     * An admin's preview of the preference center: purpose "pc-preview" (not the email previews'
+     * "preview", whose links must open nothing), bound to the organization only (its
+     * subject is the organization itself, no subscriber), valid for minutes. No route that changes
+     * anything accepts this purpose, so a preview link can show the page but never change consent.
+     */
+    preview(organizationId: string) {
+      const expiresAt = expiry(PREVIEW_TOKEN_TTL_SECONDS);
+      const token = tokens.sign({ purpose: PREFERENCE_PREVIEW_PURPOSE, organizationId, subjectId: organizationId, expiresAt });
+      return { token, url: `${base}/?token=${token}`, expires_at: new Date(expiresAt * 1000) };
+    },
+
+    /** The organization a valid, unexpired preview token shows; null for anything else. */
+    verifyPreview(token: string): string | null {
+      try {
+        return tokens.verify(token, PREFERENCE_PREVIEW_PURPOSE).organizationId;
+      } catch {
+        return null;
+      }
     },
 
     undo(organizationId: string, subscriberId: string, batchId: string) {

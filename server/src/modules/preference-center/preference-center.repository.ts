@@ -4,6 +4,8 @@ import type { DB } from '../../db/types.ts';
 import type { Executor } from '../../db/client.ts';
 import { deleteInChunks, DELETE_CHUNK } from '../../db/chunked-delete.ts';
 import type { SubscriberStatus } from '../subscribers/index.ts';
+import type { TagTranslations } from '../tags/index.ts';
+import { categoriesOf, grouped } from './topic-order.ts';
 
 /** An organization as the public flows need it: identity, sender, language and preference-center settings. */
 export interface OrganizationProfile {
@@ -16,12 +18,26 @@ export interface OrganizationProfile {
   preference_center: unknown;
 }
 
+/** What the preference center's footer shows: the postal address and the legal pages, when set. */
+export interface OrganizationFooter {
+  postal_address: string | null;
+  privacy_url: string | null;
+  imprint_url: string | null;
+}
+
 export interface ViewRow {
   email: string;
   first_name: string | null;
   status: SubscriberStatus;
-  organization: OrganizationProfile;
-  tags: { id: string; name: string; description: string | null; category: string | null; is_subscribed: boolean }[];
+  organization: OrganizationProfile & OrganizationFooter;
+  tags: {
+    id: string;
+    name: string;
+    description: string | null;
+    category: string | null;
+    translations: TagTranslations;
+    is_subscribed: boolean;
+  }[];
 }
 
 const organizationColumns = ['id', 'name', 'slug', 'locale', 'email_from_name', 'email_from_address', 'preference_center'] as const;
@@ -31,18 +47,19 @@ const organizationColumns = ['id', 'name', 'slug', 'locale', 'email_from_name', 
 const VIEW_SQL = `
   select s.email, s.first_name, s.status,
     o.id as organization_id, o.name, o.slug, o.locale, o.email_from_name, o.email_from_address, o.preference_center,
-    o.tags_version,
+    o.postal_address, o.privacy_url, o.imprint_url, o.tags_version,
     array(select st.tag_id::text from subscriber_tags st where st.subscriber_id = s.id and st.status = 'subscribed') as subscribed
   from subscribers s
   join organizations o on o.id = s.organization_id
   where s.organization_id = $1 and s.id = $2`;
 
+// The organization's public topics in the order its admins set (grouped by category after reading).
 const PUBLIC_TAGS_SQL = `
-  select id, name, description, category from tags
+  select id, name, description, category, translations from tags
   where organization_id = $1 and is_public
-  order by category nulls last, lower(name)`;
+  order by position, lower(name)`;
 
-interface ViewQueryRow extends Omit<OrganizationProfile, 'id'> {
+interface ViewQueryRow extends Omit<OrganizationProfile, 'id'>, OrganizationFooter {
   email: string;
   first_name: string | null;
   status: SubscriberStatus;
@@ -70,10 +87,12 @@ export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.P
     const cached = catalogs.get(organizationId);
     if (cached?.version === version) return cached.tags;
     const result = await pool.query<PublicTag>({ name: 'preference_center_public_tags', text: PUBLIC_TAGS_SQL, values: [organizationId] });
+    // Grouped by category here, once per version, so the page's read only maps them.
+    const tags = grouped(result.rows, categoriesOf(result.rows));
     catalogs.delete(organizationId);
     if (catalogs.size >= CACHED_CATALOGS) catalogs.delete(catalogs.keys().next().value!);
-    catalogs.set(organizationId, { version, tags: result.rows });
-    return result.rows;
+    catalogs.set(organizationId, { version, tags });
+    return tags;
   }
 
   return {
@@ -102,6 +121,9 @@ export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.P
           email_from_name: row.email_from_name,
           email_from_address: row.email_from_address,
           preference_center: row.preference_center,
+          postal_address: row.postal_address,
+          privacy_url: row.privacy_url,
+          imprint_url: row.imprint_url,
         },
         tags: tags.map((tag) => ({ ...tag, is_subscribed: subscribed.has(tag.id) })),
       };
@@ -109,6 +131,21 @@ export function createPreferenceCenterRepository(db: Kysely<DB>, pool: Pick<pg.P
 
     async organizationById(id: string, executor: Executor = db): Promise<OrganizationProfile | undefined> {
       return executor.selectFrom('organizations').select(organizationColumns).where('id', '=', id).executeTakeFirst();
+    },
+
+    /** The organization with its footer, for the admin's preview of the preference center. */
+    async organizationWithFooter(id: string): Promise<(OrganizationProfile & OrganizationFooter) | undefined> {
+      return db
+        .selectFrom('organizations')
+        .select([...organizationColumns, 'postal_address', 'privacy_url', 'imprint_url'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+    },
+
+    /** The organization's public topics, in the preference center's order (cached like the page's). */
+    async publicTopics(organizationId: string): Promise<PublicTag[]> {
+      const row = await db.selectFrom('organizations').select('tags_version').where('id', '=', organizationId).executeTakeFirst();
+      return row ? publicTags(organizationId, Number(row.tags_version)) : [];
     },
 
     async organizationBySlug(slug: string): Promise<OrganizationProfile | undefined> {

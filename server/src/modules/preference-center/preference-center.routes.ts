@@ -110,7 +110,12 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ config: Readonl
         }
       },
     },
-    async (request) => service.viewLink(linkOf(request)),
+    async (request) => {
+      const link = linkOf(request);
+      // Not a subscriber's link: perhaps an admin's preview, which only this read accepts.
+      const previewOf = link ? null : links.verifyPreview(request.query.token);
+      return previewOf ? service.preview(previewOf) : service.viewLink(link);
+    },
   );
 
   app.put(
@@ -127,7 +132,7 @@ export const preferenceCenterRoutes: FastifyPluginAsyncTypebox<{ config: Readonl
       },
       config: tokenRoute,
     },
-    async (request) => service.setTag(claimsOf(request), request.params.tag_id, request.body.subscribed, from(request)),
+    async (request) => service.setTag(claimsOf(request), request.params.tag_id, request.body.subscribed, from(request), request.body.reason ?? null),
   );
 
   app.post(

@@ -56,6 +56,9 @@ export const PublicOrganization = Type.Object({
   logo_url: Nullable(Type.String()),
   accent_color: Nullable(Type.String({ description: 'Hex colour, e.g. #1d4ed8' })),
   texts: TextsByLocale,
+  postal_address: Nullable(Type.String({ description: "The organization's postal address, for the page's footer" })),
+  privacy_url: Nullable(Type.String({ description: 'Privacy policy page, linked in the footer' })),
+  imprint_url: Nullable(Type.String({ description: 'Imprint (legal notice) page, linked in the footer' })),
 });
 
 export const PreferenceTag = Type.Object({
@@ -64,6 +67,13 @@ export const PreferenceTag = Type.Object({
   display_name: Type.String(),
   description: Nullable(Type.String()),
   category: Nullable(Type.String()),
+  translations: Type.Object(
+    {
+      en: Type.Optional(Type.Object({ name: Type.String(), description: Nullable(Type.String()) })),
+      de: Type.Optional(Type.Object({ name: Type.String(), description: Nullable(Type.String()) })),
+    },
+    { description: "The topic's name and description per language; the page shows the subscriber's, else name and description" },
+  ),
   is_subscribed: Type.Boolean(),
 });
 
@@ -73,21 +83,35 @@ export const PreferenceCenterView = Type.Object({
   categories: Type.Array(Type.Object({ name: Type.String(), display_name: Type.String() }), {
     description: 'Categories of the public tags, in display order; tags without one come last',
   }),
-  tags: Type.Array(PreferenceTag, { description: 'Public tags, ordered by category and name' }),
+  tags: Type.Array(PreferenceTag, { description: "Public tags, in the order the organization's admins set" }),
   can_manage_data: Type.Boolean({
     description:
       'Whether this link may export and erase the data: only links emailed on request (request-link) may; links from emails in general manage topics only',
   }),
+  preview: Type.Boolean({
+    description: "An admin's preview with a sample subscriber: nothing can be changed through it (every change answers 401)",
+  }),
 });
 export type PreferenceCenterViewDto = Static<typeof PreferenceCenterView>;
-
-export const TagParams = Type.Object({ tag_id: Uuid }, { additionalProperties: false });
-export const SetTagBody = Type.Object({ subscribed: Type.Boolean() }, { additionalProperties: false });
-export const SetTagResponse = Type.Object({ tag_id: Uuid, is_subscribed: Type.Boolean(), changed: Type.Boolean() });
 
 /** Why someone leaves, when they say: a fixed list (no free text), kept in the consent history. */
 export const UNSUBSCRIBE_REASONS = ['too_many', 'not_relevant', 'never_signed_up', 'other'] as const;
 export type UnsubscribeReason = (typeof UNSUBSCRIBE_REASONS)[number];
+
+export const TagParams = Type.Object({ tag_id: Uuid }, { additionalProperties: false });
+export const SetTagBody = Type.Object(
+  {
+    subscribed: Type.Boolean(),
+    reason: Type.Optional(
+      StringEnum(UNSUBSCRIBE_REASONS, {
+        description: 'Optional, when unsubscribing: why; stored in the consent history',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const SetTagResponse = Type.Object({ tag_id: Uuid, is_subscribed: Type.Boolean(), changed: Type.Boolean() });
+
 export const UnsubscribeAllQuery = Type.Object(
   {
     token: PreferenceToken,
@@ -188,6 +212,12 @@ export const SettingsResponse = Type.Object({
   embed_origins: Type.Array(Type.String(), { description: 'Origins allowed to show the preference center in an iframe' }),
   form_origins: Type.Array(Type.String(), { description: 'Origins allowed to post the public subscribe form from a browser' }),
   locale: LocaleSchema,
+});
+
+export const PreviewResponse = Type.Object({
+  url: Type.String({ description: 'The preference center with a sample subscriber; read-only' }),
+  unsubscribe_url: Type.String({ description: 'The same, opened on the unsubscribe card of an email naming the first topic' }),
+  expires_at: Timestamp,
 });
 
 export const SettingsPatchBody = Type.Object(

@@ -16,16 +16,17 @@ import type { SystemMailer } from '../email/index.ts';
 import type { PreferenceCenterRepository, ViewRow } from './preference-center.repository.ts';
 import type { Locale, PreferenceCenterViewDto, UnsubscribeReason } from './preference-center.schemas.ts';
 import { publicOrganization, supportedLocale } from './settings.ts';
+import { categoriesOf } from './topic-order.ts';
 
 const SOURCE = 'preference_center';
 const EXPORT_PAGE = 1000;
 const EXPORT_MAX_PAGES = 10;
 
-export function toView(row: ViewRow): Omit<PreferenceCenterViewDto, 'can_manage_data'> {
-  const categories: { name: string; display_name: string }[] = [];
-  for (const tag of row.tags) {
-    if (tag.category !== null && !categories.some((c) => c.name === tag.category)) categories.push({ name: tag.category, display_name: tag.category });
-  }
+/** A sample person for the admin's preview; no real subscriber is read or shown. */
+const SAMPLE_SUBSCRIBER = { email: 'subscriber@example.com', first_name: 'Alex', status: 'active' as const };
+
+export function toView(row: ViewRow): Omit<PreferenceCenterViewDto, 'can_manage_data' | 'preview'> {
+  const categories = categoriesOf(row.tags);
   return {
     subscriber: { email: row.email, first_name: row.first_name, status: row.status },
     organization: publicOrganization(row.organization),
@@ -80,7 +81,7 @@ export function createPreferenceCenterService(deps: {
     if (link.expired) throw await deadLink(expiredToken(), link.claims);
     const row = await repo.view(link.claims.organizationId, link.claims.subjectId);
     if (!row) throw await deadLink(invalidToken(), link.claims);
-    return { ...toView(row), can_manage_data: links.accessOf(link.claims) === 'data' };
+    return { ...toView(row), can_manage_data: links.accessOf(link.claims) === 'data', preview: false };
   }
 
   /** Export and erasure need a link emailed to the address on request (see links.ts, PreferenceAccess). */
@@ -101,7 +102,39 @@ export function createPreferenceCenterService(deps: {
 
     viewLink,
 
-    async setTag(claims: TokenClaims, tagId: string, subscribed: boolean, from: Omit<Origin, 'source'>) {
+    /**
+     * The page as an admin's preview shows it: the organization's real settings, footer and topics, and
+     * a sample subscriber with the first topic chosen. Read-only by construction: the preview token's
+     * purpose is accepted by no route that changes anything.
+     */
+    async preview(organizationId: string): Promise<PreferenceCenterViewDto> {
+      const [organization, topics] = await Promise.all([repo.organizationWithFooter(organizationId), repo.publicTopics(organizationId)]);
+      if (!organization) throw invalidToken();
+      const categories = categoriesOf(topics);
+      const tags = topics.map((tag, index) => ({ ...tag, display_name: tag.name, is_subscribed: index === 0 }));
+      return {
+        subscriber: SAMPLE_SUBSCRIBER,
+        organization: publicOrganization(organization),
+        categories,
+        tags,
+        can_manage_data: false,
+        preview: true,
+      };
+    },
+
+    /** A preview link for an admin, with the same page opened on the unsubscribe card of an email about the first topic. */
+    async previewLink(organizationId: string) {
+      const link = links.preview(organizationId);
+      const topics = await repo.publicTopics(organizationId);
+      const first = topics[0];
+      return {
+        url: link.url,
+        unsubscribe_url: `${link.url}&view=unsubscribe${first ? `&topics=${first.id}` : ''}`,
+        expires_at: link.expires_at,
+      };
+    },
+
+    async setTag(claims: TokenClaims, tagId: string, subscribed: boolean, from: Omit<Origin, 'source'>, reason: UnsubscribeReason | null = null) {
       const { organizationId } = claims;
       const changed = await db.transaction().execute(async (trx) => {
         const subscriber = await lockSubscriber(trx, claims);
@@ -112,7 +145,7 @@ export function createPreferenceCenterService(deps: {
           : (await subscribers.unsubscribeTags(trx, organizationId, subscriber.id, [tagId], SOURCE)).length > 0;
         if (!didChange) return false;
         await subscribers.insertHistory(trx, organizationId, [
-          historyRow(subscriber.id, subscribed ? 'tag_subscribed' : 'tag_unsubscribed', origin(from), tagId),
+          historyRow(subscriber.id, subscribed ? 'tag_subscribed' : 'tag_unsubscribed', origin(from), tagId, !subscribed && reason ? { reason } : undefined),
         ]);
         await insertEvents(trx, organizationId, [tagEvent(subscribed ? 'tag.subscribed' : 'tag.unsubscribed', subscriber, tag, SOURCE)]);
         return true;

@@ -1,15 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { PreferenceSettingsService } from './settings.service.ts';
+import type { PreferenceCenterService } from './preference-center.service.ts';
 import { requireAuth } from '../auth/index.ts';
 import { authErrors } from '../common.schemas.ts';
-import { SettingsPatchBody, SettingsResponse } from './preference-center.schemas.ts';
+import { PreviewResponse, SettingsPatchBody, SettingsResponse } from './preference-center.schemas.ts';
 
 /**
  * Preference-center settings of the caller's organization. Both routes need `subscribers:write`, which
  * for dashboard sessions means the admin role: what subscribers see and who may embed the page is an
  * admin decision, and viewers have no use for the raw settings.
  */
-export const preferenceSettingsRoutes: FastifyPluginAsyncTypebox<{ settings: PreferenceSettingsService }> = async (app, { settings }) => {
+export const preferenceSettingsRoutes: FastifyPluginAsyncTypebox<{
+  settings: PreferenceSettingsService;
+  preferenceCenter: Pick<PreferenceCenterService, 'previewLink'>;
+}> = async (app, { settings, preferenceCenter }) => {
   app.get(
     '/settings/preference-center',
     {
@@ -37,5 +41,20 @@ export const preferenceSettingsRoutes: FastifyPluginAsyncTypebox<{ settings: Pre
       config: { access: { scope: 'subscribers:write' } },
     },
     async (request) => settings.update(requireAuth(request).organizationId, request.body),
+  );
+
+  app.post(
+    '/settings/preference-center/preview',
+    {
+      schema: {
+        tags: ['settings'],
+        operationId: 'previewPreferenceCenter',
+        summary: 'A read-only link to the preference center with a sample subscriber, valid for 15 minutes',
+        description: 'The link shows the real settings, footer and topics; nothing can be changed through it.',
+        response: { 200: PreviewResponse, ...authErrors },
+      },
+      config: { access: { scope: 'subscribers:write' } },
+    },
+    async (request) => preferenceCenter.previewLink(requireAuth(request).organizationId),
   );
 };

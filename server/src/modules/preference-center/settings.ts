@@ -1,4 +1,4 @@
-import type { OrganizationProfile } from './preference-center.repository.ts';
+import type { OrganizationFooter, OrganizationProfile } from './preference-center.repository.ts';
 import { LOCALES, type Locale } from './preference-center.schemas.ts';
 
 /** The texts an organization may override, per locale; anything left out falls back to the app's own. */
@@ -94,10 +94,16 @@ export function mergeSettings(current: PreferenceCenterSettings, patch: Settings
 /** The organization's locale when the app supports it, else English. */
 export const supportedLocale = (value: string | null | undefined): Locale => ((LOCALES as readonly string[]).includes(value ?? '') ? (value as Locale) : 'en');
 
-/** The organization as a subscriber's browser sees it: name, look and words, nothing about sending. */
-export function publicOrganization(profile: OrganizationProfile) {
+/**
+ * The organization as a subscriber's browser sees it: name, look and words, and the footer (postal
+ * address, privacy and imprint pages) when set; nothing about sending.
+ */
+export function publicOrganization(profile: OrganizationProfile & Partial<OrganizationFooter>) {
   const settings = readSettings(profile.preference_center);
   return {
+    postal_address: profile.postal_address ?? null,
+    privacy_url: profile.privacy_url ?? null,
+    imprint_url: profile.imprint_url ?? null,
     name: profile.name,
     slug: profile.slug,
     locale: supportedLocale(profile.locale),

@@ -5,7 +5,7 @@ import { createTagRepository } from './tags.repository.ts';
 import { tagRoutes } from './tags.routes.ts';
 import { createTagService } from './tags.service.ts';
 
-export type { NewTag, TagRepository, TagRow } from './tags.repository.ts';
+export type { NewTag, TagRepository, TagRow, TagTranslation, TagTranslations } from './tags.repository.ts';
 export { resolveTagsSql } from './tags.repository.ts';
 export type { TagService } from './tags.service.ts';
 export { SLUG_PATTERN } from './tags.schemas.ts';

@@ -4,10 +4,17 @@ import type { Executor, Row } from '../../db/client.ts';
 
 const subscriberCount = sql<number>`(select count(*) from subscriber_tags st where st.tag_id = tags.id and st.status = 'subscribed')`;
 
-const columns = ['id', 'name', 'slug', 'description', 'category', 'is_public', 'created_at', 'updated_at'] as const;
+const columns = ['id', 'name', 'slug', 'description', 'category', 'is_public', 'position', 'translations', 'created_at', 'updated_at'] as const;
+
+/** One language's wording of a topic, as stored in `tags.translations` (keyed by locale). */
+export interface TagTranslation {
+  name: string;
+  description: string | null;
+}
+export type TagTranslations = Partial<Record<'en' | 'de', TagTranslation>>;
 
 /** A tag's columns and how many subscribers are subscribed to it. */
-export type TagRow = Row<'tags', (typeof columns)[number]> & { subscriber_count: number };
+export type TagRow = Row<'tags', (typeof columns)[number], { translations: TagTranslations }> & { subscriber_count: number };
 
 export interface NewTag {
   id: string;
@@ -16,7 +23,13 @@ export interface NewTag {
   description?: string | null;
   category?: string | null;
   is_public?: boolean;
+  translations?: TagTranslations;
 }
+
+const stored = <T extends { translations?: TagTranslations }>(tag: T) => {
+  const { translations, ...rest } = tag;
+  return translations === undefined ? rest : { ...rest, translations: JSON.stringify(translations) };
+};
 
 /**
  * The tag find-or-create as common table expressions, shared by `ensure` and by the one-statement
@@ -61,7 +74,7 @@ export function createTagRepository(db: Kysely<DB>) {
   const selectTags = (executor: Executor, organizationId: string) =>
     executor
       .selectFrom('tags')
-      .select([...columns, subscriberCount.as('subscriber_count')])
+      .select([...columns.filter((c) => c !== 'translations'), sql<TagTranslations>`translations`.as('translations'), subscriberCount.as('subscriber_count')])
       .where('organization_id', '=', organizationId);
 
   return {
@@ -92,7 +105,12 @@ export function createTagRepository(db: Kysely<DB>) {
     async insert(organizationId: string, tag: NewTag): Promise<TagRow | undefined> {
       const inserted = await db
         .insertInto('tags')
-        .values({ ...tag, organization_id: organizationId })
+        // A new topic comes last in the preference center.
+        .values({
+          ...stored(tag),
+          organization_id: organizationId,
+          position: sql<number>`(select coalesce(max(position) + 1, 0) from tags where organization_id = ${organizationId})`,
+        })
         .onConflict((oc) => oc.doNothing())
         .returning('id')
         .executeTakeFirst();
@@ -103,7 +121,7 @@ export function createTagRepository(db: Kysely<DB>) {
       try {
         const result = await db
           .updateTable('tags')
-          .set({ ...changes, updated_at: sql`now()` })
+          .set({ ...stored(changes), updated_at: sql`now()` })
           .where('organization_id', '=', organizationId)
           .where('id', '=', id)
           .executeTakeFirst();
@@ -112,6 +130,29 @@ export function createTagRepository(db: Kysely<DB>) {
         if ((error as { code?: string }).code === '23505') return 'conflict';
         throw error;
       }
+    },
+
+    /**
+     * Gives the listed tags positions 0, 1, 2, … in one statement; tags of other organizations match
+     * nothing. Returns how many of the ids are the organization's and how many positions changed.
+     */
+    async setOrder(executor: Executor, organizationId: string, ids: string[]): Promise<{ known: number; updated: number }> {
+      const result = await sql<{ known: number; updated: number }>`
+        with wanted as (
+          select id, ord - 1 as position from unnest(${ids}::uuid[]) with ordinality as i(id, ord)
+        ),
+        known as (
+          select t.id, w.position from wanted w join tags t on t.id = w.id and t.organization_id = ${organizationId}
+        ),
+        moved as (
+          update tags t set position = k.position, updated_at = now()
+          from known k
+          where t.id = k.id and t.organization_id = ${organizationId} and t.position <> k.position
+          returning t.id
+        )
+        select (select count(*) from known)::int as known, (select count(*) from moved)::int as updated
+      `.execute(executor);
+      return result.rows[0]!;
     },
 
     async delete(organizationId: string, id: string): Promise<boolean> {

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { TagService } from './tags.service.ts';
 import { requireAuth } from '../auth/index.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
-import { CreateTagBody, ListTagsQuery, Tag, TagPage, UpdateTagBody } from './tags.schemas.ts';
+import { CreateTagBody, ListTagsQuery, Tag, TagOrderBody, TagOrderResponse, TagPage, UpdateTagBody } from './tags.schemas.ts';
 
 export const tagRoutes: FastifyPluginAsyncTypebox<{ tags: TagService }> = async (app, { tags }) => {
   const notFound = { 404: ErrorResponse };
@@ -36,6 +36,21 @@ export const tagRoutes: FastifyPluginAsyncTypebox<{ tags: TagService }> = async 
       config: { access: { scope: 'tags:read' } },
     },
     async (request) => tags.list(requireAuth(request).organizationId, request.query),
+  );
+
+  app.put(
+    '/tags/order',
+    {
+      schema: {
+        tags: ['tags'],
+        operationId: 'setTagOrder',
+        summary: 'Set the order of topics (and so of categories) in the preference center',
+        body: TagOrderBody,
+        response: { 200: TagOrderResponse, ...authErrors },
+      },
+      config: { access: { scope: 'tags:write' } },
+    },
+    async (request) => tags.setOrder(requireAuth(request).organizationId, request.body.tag_ids),
   );
 
   app.get(

@@ -5,8 +5,20 @@ import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { slugify } from '../../lib/slug.ts';
 import { unprocessable } from '../../lib/errors.ts';
-import type { TagRepository, TagRow } from './tags.repository.ts';
-import type { CreateTagInput, UpdateTagInput } from './tags.schemas.ts';
+import type { TagRepository, TagRow, TagTranslations } from './tags.repository.ts';
+import type { CreateTagInput, TranslationsInput, UpdateTagInput } from './tags.schemas.ts';
+
+/** Trimmed translations; an empty description is no description. */
+function cleanTranslations(input: TranslationsInput): TagTranslations {
+  const out: TagTranslations = {};
+  for (const locale of ['en', 'de'] as const) {
+    const entry = input[locale];
+    if (!entry) continue;
+    const description = entry.description?.trim();
+    out[locale] = { name: entry.name.trim(), description: description ? description : null };
+  }
+  return out;
+}
 
 export function createTagService(deps: { db: Kysely<DB>; tagRepository: TagRepository }) {
   const { tagRepository } = deps;
@@ -45,17 +57,36 @@ export function createTagService(deps: { db: Kysely<DB>; tagRepository: TagRepos
         description: input.description ?? null,
         category: input.category ?? null,
         is_public: input.is_public ?? true,
+        ...(input.translations ? { translations: cleanTranslations(input.translations) } : {}),
       });
       if (!tag) throw conflict('tag_exists', 'A tag with this name or slug already exists');
       return tag;
     },
 
     async update(organizationId: string, id: string, input: UpdateTagInput): Promise<TagRow> {
-      const changes = { ...input, ...(input.name !== undefined ? { name: input.name.trim() } : {}) };
+      const { translations, ...rest } = input;
+      const changes = {
+        ...rest,
+        ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+        ...(translations !== undefined ? { translations: cleanTranslations(translations) } : {}),
+      };
       const outcome = await tagRepository.update(organizationId, id, changes);
       if (outcome === 'missing') throw notFound('tag');
       if (outcome === 'conflict') throw conflict('tag_exists', 'A tag with this name or slug already exists');
       return this.get(organizationId, id);
+    },
+
+    /** Sets the preference center's order; every id must be one of the organization's tags. */
+    async setOrder(organizationId: string, ids: string[]): Promise<{ updated: number }> {
+      return deps.db.transaction().execute(async (trx) => {
+        const { known, updated } = await tagRepository.setOrder(trx, organizationId, ids);
+        if (known !== ids.length) {
+          throw unprocessable('unknown_tag', 'Some of these tags do not exist; reload the page and try again', [
+            { field: 'tag_ids', message: 'names a tag that does not exist', code: 'unknown_tag' },
+          ]);
+        }
+        return { updated };
+      });
     },
 
     async delete(organizationId: string, id: string): Promise<void> {

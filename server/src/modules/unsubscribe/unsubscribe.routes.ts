@@ -80,6 +80,7 @@ export const unsubscribeRoutes: FastifyPluginAsyncTypebox<{
         tags: ['unsubscribe'],
         operationId: 'openUnsubscribeLink',
         summary: 'Redirects to the preference center, opened on the unsubscribe card; changes nothing',
+        // The card names the campaign's public topics (`topics=` in the redirect) to offer "this topic only".
         description: 'A broken or tampered link redirects to the preference center\'s "send me a new link" page of the organization the link names.',
         params: LinkParams,
         querystring: LinkQuery,
@@ -92,7 +93,12 @@ export const unsubscribeRoutes: FastifyPluginAsyncTypebox<{
       let target: string;
       try {
         const claims = tokens.verify(request.params.token, UNSUBSCRIBE_PURPOSE);
-        target = `${links.preferenceCenterUrl(claims.organizationId, claims.subjectId)}${request.query.view === 'manage' ? '' : '&view=unsubscribe'}`;
+        target = links.preferenceCenterUrl(claims.organizationId, claims.subjectId);
+        if (request.query.view !== 'manage') {
+          // The card offers to leave only the topics this email was about, when the campaign names some.
+          const topics = await unsubscribe.campaignTopics(claims.organizationId, claims.extra?.c);
+          target += `&view=unsubscribe${topics.length > 0 ? `&topics=${topics.join(',')}` : ''}`;
+        }
       } catch {
         const organizationId = claimedOrganization(request.params.token);
         const slug = organizationId ? await unsubscribe.organizationSlug(organizationId) : null;

@@ -12,6 +12,10 @@ export interface UnsubscribeRequest {
   userAgent: string | null;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Topics the unsubscribe card names at most; the link carrying them stays short. */
+const MAX_CARD_TOPICS = 5;
+
 // Statuses that already receive no marketing mail; unsubscribing them changes nothing.
 const NOT_MAILED = new Set(['unsubscribed', 'bounced', 'complained']);
 
@@ -21,6 +25,12 @@ export function createUnsubscribeService(deps: { db: Kysely<DB>; unsubscribeRepo
     /** The slug of an organization, for the "send me a new link" form of a broken link; null when unknown. */
     organizationSlug(organizationId: string): Promise<string | null> {
       return repo.organizationSlug(db, organizationId);
+    },
+
+    /** The public topics of a campaign the unsubscribe card may offer to leave alone (ids, at most 5). */
+    async campaignTopics(organizationId: string, campaignId: string | null | undefined): Promise<string[]> {
+      if (!campaignId || !UUID.test(campaignId)) return [];
+      return repo.campaignTopics(db, organizationId, campaignId, MAX_CARD_TOPICS);
     },
 
     /**

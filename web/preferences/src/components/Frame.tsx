@@ -46,6 +46,42 @@ export function Frame(props: { organization?: PublicOrganization | null; title: 
         </h1>
         {props.children}
       </main>
+      <Footer organization={organization} />
     </div>
+  );
+}
+
+/** The organization's postal address and its privacy and imprint pages, when it set them. */
+function Footer({ organization }: { organization: PublicOrganization | null }) {
+  const { t } = useUi();
+  if (!organization || !(organization.postal_address || organization.privacy_url || organization.imprint_url)) return null;
+  return (
+    <footer className="pc-footer" aria-label={t.footerLabel}>
+      {organization.postal_address ? (
+        <address className="pc-address">
+          {organization.name}
+          {'\n'}
+          {organization.postal_address}
+        </address>
+      ) : null}
+      {organization.privacy_url || organization.imprint_url ? (
+        <ul className="pc-legal">
+          {organization.privacy_url ? (
+            <li>
+              <a href={organization.privacy_url} rel="noopener noreferrer">
+                {t.privacy}
+              </a>
+            </li>
+          ) : null}
+          {organization.imprint_url ? (
+            <li>
+              <a href={organization.imprint_url} rel="noopener noreferrer">
+                {t.imprint}
+              </a>
+            </li>
+          ) : null}
+        </ul>
+      ) : null}
+    </footer>
   );
 }

@@ -1,8 +1,8 @@
 import { Switch } from '@shared/ui/Switch';
 import { useUi } from '../context';
-import type { PreferenceView, Topic } from '../api';
+import { topicWords, type PreferenceView, type Topic } from '../api';
 
-/** Public topics grouped by category, in the API's order; topics without a category come last. */
+/** Public topics grouped by category, in the API's order (the admins'); topics without a category come last. */
 export function groupTopics(view: Pick<PreferenceView, 'categories' | 'tags'>, otherLabel: string) {
   const groups = view.categories.map((category) => ({
     key: category.name,
@@ -24,10 +24,12 @@ export type TopicNote = { text: string; tone: 'status' | 'alert' };
 export function TopicList(props: {
   view: PreferenceView;
   disabled: boolean;
+  /** A preview: shows each topic's state, but nothing can be switched. */
+  readOnly?: boolean;
   onToggle: (topic: Topic, subscribed: boolean) => void;
   notes?: Record<string, TopicNote>;
 }) {
-  const { t } = useUi();
+  const { locale, t } = useUi();
   const groups = groupTopics(props.view, props.view.categories.length > 0 ? t.otherTopics : t.topics);
   if (groups.length === 0) return <p>{t.noTopics}</p>;
   return (
@@ -39,10 +41,10 @@ export function TopicList(props: {
             <div key={topic.id} className="pc-topic">
               <Switch
                 id={`topic-${topic.id}`}
-                label={topic.display_name}
-                description={topic.description}
-                checked={!props.disabled && topic.is_subscribed}
-                disabled={props.disabled}
+                label={topicWords(topic, locale).name}
+                description={topicWords(topic, locale).description}
+                checked={(props.readOnly || !props.disabled) && topic.is_subscribed}
+                disabled={props.disabled || props.readOnly === true}
                 onChange={(checked) => props.onToggle(topic, checked)}
               />
               <p id={`topic-${topic.id}-note`} role="status" className={`pc-note${props.notes?.[topic.id]?.tone === 'alert' ? ' pc-note--alert' : ''}`}>

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { errorCode } from '@shared/api/errors';
 import { Button } from '@shared/ui/Button';
 import { LiveRegion } from '@shared/ui/LiveRegion';
-import { api, type PreferenceView, type Topic } from '../api';
+import { api, topicWords, type PreferenceView, type Topic } from '../api';
 import { useUi } from '../context';
 import { DataSection } from '../components/DataSection';
 import { Frame } from '../components/Frame';
@@ -15,10 +15,19 @@ const REASONS: Reason[] = ['too_many', 'not_relevant', 'never_signed_up', 'other
 /**
  * The preference center: topics that save as they are switched, unsubscribe from everything (with a
  * short undo), resubscribe by confirmation email, and the person's data. Opened from an email's
- * "Unsubscribe" link (`unsubscribeFirst`), it leads with the unsubscribe card. Every outcome is said
- * next to the control that caused it, where the person is looking.
+ * "Unsubscribe" link (`unsubscribeFirst`), it leads with the unsubscribe card, which offers to stop
+ * only that email's topics or everything. Every outcome is said next to the control that caused it,
+ * where the person is looking. An admin's preview (`view.preview`) shows all of it and changes nothing.
  */
-export function PreferencesPage(props: { token: string; view: PreferenceView; unsubscribeFirst?: boolean; onDeleted: () => void; onLinkExpired: () => void }) {
+export function PreferencesPage(props: {
+  token: string;
+  view: PreferenceView;
+  unsubscribeFirst?: boolean;
+  /** Topics of the email whose unsubscribe link opened the page: the card offers to stop only these. */
+  emailTopics?: string[];
+  onDeleted: () => void;
+  onLinkExpired: () => void;
+}) {
   const { locale, t } = useUi();
   const [view, setView] = useState(props.view);
   const [notice, setNotice] = useState<Notice>(null);
@@ -27,6 +36,7 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
   const [reason, setReason] = useState<Reason | null>(null);
   const [undo, setUndo] = useState<{ token: string; until: number } | null>(null);
   const [busy, setBusy] = useState<'unsubscribe' | 'undo' | 'resubscribe' | null>(null);
+  const [scope, setScope] = useState<'topics' | 'everything'>('topics');
   const queues = useRef(new Map<string, Promise<unknown>>());
   const undoButton = useRef<HTMLButtonElement>(null);
   const query = { token: props.token };
@@ -34,6 +44,14 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
   const texts = view.organization.texts[locale] ?? {};
   const organization = view.organization.name;
   const receiving = view.subscriber.status === 'active' || view.subscriber.status === 'pending';
+  const readOnly = view.preview;
+  // The email's topics the person still gets: what "only these" would stop.
+  const emailTopics = view.tags.filter((tag) => props.emailTopics?.includes(tag.id) && tag.is_subscribed);
+  const topicNames = (topics: Topic[]) => {
+    const names = topics.map((topic) => topicWords(topic, locale).name);
+    return names.length > 1 ? `${names.slice(0, -1).join(', ')} ${t.and} ${names.at(-1)}` : (names[0] ?? '');
+  };
+  const offerTopics = receiving && emailTopics.length > 0;
   const say = (text: string, tone: 'status' | 'alert' = 'status') => setNotice({ text, tone });
   const failure = (error: unknown) => say(errorCode(error) === 'rate_limited' ? t.tooMany : t.genericError, 'alert');
   const unsubscribeFailure = (error: unknown) => {
@@ -67,6 +85,26 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
       note(topic.id, `${texts.save ?? t.saved}: ${subscribed ? t.topicOn(topic.display_name) : t.topicOff(topic.display_name)}`, 'status');
     });
     queues.current.set(topic.id, next);
+  }
+
+  /** Stops only the email's topics (with the reason, when given); the rest of the subscription stays. */
+  async function unsubscribeTopics() {
+    const leaving = emailTopics;
+    setBusy('unsubscribe');
+    const results = await Promise.all(
+      leaving.map((topic) =>
+        api.PUT('/api/v1/preference-center/tags/{tag_id}', {
+          params: { query, path: { tag_id: topic.id } },
+          body: { subscribed: false, ...(reason ? { reason } : {}) },
+        }),
+      ),
+    );
+    setBusy(null);
+    const left = leaving.filter((_topic, index) => !results[index]!.error);
+    for (const topic of left) setTopic(topic.id, false);
+    const failed = results.find((result) => result.error);
+    if (failed) return unsubscribeFailure(failed.error);
+    setUnsubscribeNotice({ text: t.unsubscribedTopics(topicNames(left)), tone: 'status' });
   }
 
   async function unsubscribeAll() {
@@ -119,8 +157,12 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
         <Button ref={undoButton} variant="primary" busy={busy === 'undo'} onClick={undoUnsubscribe}>
           {t.undo}
         </Button>
+      ) : receiving && props.unsubscribeFirst && offerTopics ? (
+        <Button variant="primary" disabled={readOnly} busy={busy === 'unsubscribe'} onClick={scope === 'topics' ? unsubscribeTopics : unsubscribeAll}>
+          {t.unsubscribeButton}
+        </Button>
       ) : receiving ? (
-        <Button variant={props.unsubscribeFirst ? 'primary' : 'secondary'} busy={busy === 'unsubscribe'} onClick={unsubscribeAll}>
+        <Button variant={props.unsubscribeFirst ? 'primary' : 'secondary'} disabled={readOnly} busy={busy === 'unsubscribe'} onClick={unsubscribeAll}>
           {texts.unsubscribe_all ?? t.unsubscribeAll}
         </Button>
       ) : null}
@@ -134,6 +176,11 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
   );
   const banners = (
     <>
+      {readOnly ? (
+        <div className="pc-banner pc-preview">
+          <p>{t.previewBanner}</p>
+        </div>
+      ) : null}
       {view.subscriber.status === 'pending' ? (
         <div className="pc-banner">
           <p>{t.pending}</p>
@@ -159,7 +206,7 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
   const topics = (
     <>
       {hadTopics ? <p className="pc-muted">{t.formerTopics}</p> : null}
-      <TopicList view={view} disabled={!receiving} onToggle={toggle} notes={topicNotes} />
+      <TopicList view={view} disabled={!receiving} readOnly={readOnly} onToggle={toggle} notes={topicNotes} />
     </>
   );
 
@@ -169,9 +216,29 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
         <p className="pc-muted">{t.signedInAs(view.subscriber.email)}</p>
         <section className="pc-card" aria-labelledby="pc-unsubscribe-heading">
           <h2 id="pc-unsubscribe-heading" className="pc-subtitle">
-            {texts.unsubscribe_all ?? t.unsubscribeAll}
+            {offerTopics && !undoOpen ? t.unsubscribeChoice : (texts.unsubscribe_all ?? t.unsubscribeAll)}
           </h2>
-          {receiving || undoOpen ? <p>{t.unsubscribeLead(organization)}</p> : null}
+          {offerTopics && !undoOpen ? (
+            <fieldset className="pc-choice">
+              <legend className="sf-visually-hidden">{t.unsubscribeChoice}</legend>
+              <label className="pc-option">
+                <input type="radio" name="scope" value="topics" checked={scope === 'topics'} onChange={() => setScope('topics')} />
+                <span>
+                  {t.onlyTopics(topicNames(emailTopics))}
+                  <span className="pc-option-hint">{t.onlyTopicsHint}</span>
+                </span>
+              </label>
+              <label className="pc-option">
+                <input type="radio" name="scope" value="everything" checked={scope === 'everything'} onChange={() => setScope('everything')} />
+                <span>
+                  {t.everything}
+                  <span className="pc-option-hint">{t.everythingHint(organization)}</span>
+                </span>
+              </label>
+            </fieldset>
+          ) : receiving || undoOpen ? (
+            <p>{t.unsubscribeLead(organization)}</p>
+          ) : null}
           {receiving ? (
             <fieldset className="pc-reasons">
               <legend>{t.reasonLegend}</legend>
@@ -194,15 +261,17 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
           {receiving ? <p className="pc-muted">{t.orChooseTopicsHint}</p> : null}
           {topics}
         </section>
-        <DataSection
-          token={props.token}
-          canManageData={view.can_manage_data}
-          email={view.subscriber.email}
-          organization={view.organization.slug}
-          onSaid={say}
-          onFailed={failure}
-          onDeleted={props.onDeleted}
-        />
+        {readOnly ? null : (
+          <DataSection
+            token={props.token}
+            canManageData={view.can_manage_data}
+            email={view.subscriber.email}
+            organization={view.organization.slug}
+            onSaid={say}
+            onFailed={failure}
+            onDeleted={props.onDeleted}
+          />
+        )}
       </Frame>
     );
   }
@@ -224,15 +293,17 @@ export function PreferencesPage(props: { token: string; view: PreferenceView; un
         {unsubscribeControls}
         {unsubscribeResult}
       </section>
-      <DataSection
-        token={props.token}
-        canManageData={view.can_manage_data}
-        email={view.subscriber.email}
-        organization={view.organization.slug}
-        onSaid={say}
-        onFailed={failure}
-        onDeleted={props.onDeleted}
-      />
+      {readOnly ? null : (
+        <DataSection
+          token={props.token}
+          canManageData={view.can_manage_data}
+          email={view.subscriber.email}
+          organization={view.organization.slug}
+          onSaid={say}
+          onFailed={failure}
+          onDeleted={props.onDeleted}
+        />
+      )}
     </Frame>
   );
 }

@@ -12,6 +12,7 @@ import { Checkbox, Field, FormError, TextAreaField } from '../ui/Fields';
 import { formatNumber } from '../ui/misc';
 import { Page } from '../ui/Page';
 import { EmptyState, ErrorState, Loading } from '../ui/States';
+import { TopicOrderDialog } from './TopicOrderDialog';
 
 interface Draft {
   name: string;
@@ -19,6 +20,9 @@ interface Draft {
   description: string;
   category: string;
   is_public: boolean;
+  /** The German name and description shown in the preference center; empty: the ones above. */
+  name_de: string;
+  description_de: string;
 }
 const orNull = (value: string) => (value.trim() === '' ? null : value.trim());
 
@@ -32,10 +36,22 @@ function TagDialog({ tag, onClose }: { tag: Tag | null; onClose: () => void }) {
     description: tag?.description ?? '',
     category: tag?.category ?? '',
     is_public: tag?.is_public ?? true,
+    name_de: tag?.translations.de?.name ?? '',
+    description_de: tag?.translations.de?.description ?? '',
   });
+  const [germanError, setGermanError] = useState<string | undefined>();
   const save = useMutation({
     mutationFn: () => {
-      const body = { name: draft.name.trim(), description: orNull(draft.description), category: orNull(draft.category), is_public: draft.is_public };
+      // Other languages set through the API stay as they are; German is edited here.
+      const { de: _de, ...others } = tag?.translations ?? {};
+      const translations = draft.name_de.trim() ? { ...others, de: { name: draft.name_de.trim(), description: orNull(draft.description_de) } } : others;
+      const body = {
+        name: draft.name.trim(),
+        description: orNull(draft.description),
+        category: orNull(draft.category),
+        is_public: draft.is_public,
+        translations,
+      };
       const slug = draft.slug.trim();
       if (tag)
         return unwrap(api.PATCH('/api/v1/tags/{id}', { params: { path: { id: tag.id } }, body: { ...body, ...(slug && slug !== tag.slug ? { slug } : {}) } }));
@@ -48,12 +64,15 @@ function TagDialog({ tag, onClose }: { tag: Tag | null; onClose: () => void }) {
     },
   });
   const errors = fieldErrors(save.error);
-  const known = ['name', 'slug', 'description', 'category', 'is_public'];
+  const known = ['name', 'slug', 'description', 'category', 'is_public', 'translations.de.name', 'translations.de.description'];
   const formError = save.isError && !known.some((f) => errors[f]) ? describeError(save.error) : null;
   const set = (field: keyof Draft) => (event: { currentTarget: { value: string } }) => setDraft({ ...draft, [field]: event.currentTarget.value });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    save.mutate();
+    // A German description needs the German name beside it; otherwise it would never be shown.
+    const missing = !draft.name_de.trim() && draft.description_de.trim() ? 'Give the German name too, or leave both German fields empty.' : undefined;
+    setGermanError(missing);
+    if (!missing) save.mutate();
   };
 
   return (
@@ -86,6 +105,29 @@ function TagDialog({ tag, onClose }: { tag: Tag | null; onClose: () => void }) {
           onChange={set('description')}
           error={errors.description}
         />
+        <fieldset className="fieldset">
+          <legend>In German (preference center)</legend>
+          <Field
+            id="tag-name-de"
+            label="German name"
+            lang="de"
+            maxLength={100}
+            value={draft.name_de}
+            onChange={set('name_de')}
+            error={germanError ?? errors['translations.de.name']}
+            hint="Shown to subscribers who read the preference center in German. Leave empty to show the name above."
+          />
+          <TextAreaField
+            id="tag-description-de"
+            label="German description"
+            lang="de"
+            rows={2}
+            maxLength={1000}
+            value={draft.description_de}
+            onChange={set('description_de')}
+            error={errors['translations.de.description']}
+          />
+        </fieldset>
         <Checkbox
           id="tag-public"
           label="Public: subscribers see it in the preference center"
@@ -110,6 +152,7 @@ export default function TagsPage() {
   const confirm = useConfirm();
   const toast = useToast();
   const [editing, setEditing] = useState<Tag | 'new' | null>(null);
+  const [ordering, setOrdering] = useState(false);
   const tags = useInfiniteQuery({
     queryKey: [...keys.tags.all(organizationId), 'pages'],
     queryFn: ({ pageParam }) => unwrap(api.GET('/api/v1/tags', { params: { query: { limit: 100, cursor: pageParam } } })),
@@ -150,9 +193,12 @@ export default function TagsPage() {
       description="Topics people subscribe to."
       actions={
         canWrite ? (
-          <Button variant="primary" onClick={() => setEditing('new')}>
-            New tag
-          </Button>
+          <>
+            <Button onClick={() => setOrdering(true)}>Order in preference center</Button>
+            <Button variant="primary" onClick={() => setEditing('new')}>
+              New tag
+            </Button>
+          </>
         ) : null
       }
     >
@@ -232,6 +278,7 @@ export default function TagsPage() {
           ) : null}
         </div>
       )}
+      {ordering ? <TopicOrderDialog onClose={() => setOrdering(false)} /> : null}
       {editing ? <TagDialog tag={editing === 'new' ? null : editing} onClose={() => setEditing(null)} /> : null}
     </Page>
   );

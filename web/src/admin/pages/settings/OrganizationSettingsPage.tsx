@@ -32,7 +32,10 @@ function OrganizationForm({ organization }: { organization: Organization }) {
     locale: organization.locale,
     postal_address: organization.postal_address ?? '',
     email_reply_to: organization.email_reply_to ?? '',
+    privacy_url: organization.privacy_url ?? '',
+    imprint_url: organization.imprint_url ?? '',
   });
+  const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
   const save = useMutation({
     mutationFn: () =>
       unwrap(
@@ -43,6 +46,8 @@ function OrganizationForm({ organization }: { organization: Organization }) {
             locale: draft.locale,
             postal_address: draft.postal_address.trim() || null,
             email_reply_to: draft.email_reply_to.trim() || null,
+            privacy_url: draft.privacy_url.trim() || null,
+            imprint_url: draft.imprint_url.trim() || null,
           },
         }),
       ),
@@ -52,15 +57,25 @@ function OrganizationForm({ organization }: { organization: Organization }) {
       toast.success('Organization saved.');
     },
   });
-  const errors = fieldErrors(save.error);
+  const errors = { ...fieldErrors(save.error), ...localErrors };
   const readOnly = !can('admin');
+  // Links shown to subscribers must be https; checked here so the person sees it before saving.
+  const checkLinks = () => {
+    const found: Record<string, string> = {};
+    for (const field of ['privacy_url', 'imprint_url'] as const) {
+      const value = draft[field].trim();
+      if (value && !/^https:\/\/[^\s"'<>]+$/.test(value)) found[field] = 'Enter a full address starting with https://, like https://example.com/privacy.';
+    }
+    setLocalErrors(found);
+    return Object.keys(found).length === 0;
+  };
   const set = (field: keyof typeof draft) => (event: { currentTarget: { value: string } }) => setDraft({ ...draft, [field]: event.currentTarget.value });
   return (
     <form
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
-        save.mutate();
+        if (checkLinks()) save.mutate();
       }}
     >
       <fieldset disabled={readOnly} className="fieldset fieldset--plain">
@@ -104,6 +119,26 @@ function OrganizationForm({ organization }: { organization: Organization }) {
           error={errors.email_reply_to}
           maxLength={254}
           hint="Where replies to your email go, when not to the sender address. Leave empty to keep replies going to the sender."
+        />
+        <Field
+          id="org-privacy-url"
+          label="Privacy policy page"
+          type="url"
+          value={draft.privacy_url}
+          onChange={set('privacy_url')}
+          error={errors.privacy_url}
+          maxLength={2048}
+          hint="Linked in the footer of the preference center. Must start with https://."
+        />
+        <Field
+          id="org-imprint-url"
+          label="Imprint page"
+          type="url"
+          value={draft.imprint_url}
+          onChange={set('imprint_url')}
+          error={errors.imprint_url}
+          maxLength={2048}
+          hint="The legal notice (Impressum), linked in the footer of the preference center. Must start with https://."
         />
         <FormError message={save.isError && Object.keys(errors).length === 0 ? describeError(save.error) : null} />
         {!readOnly ? (

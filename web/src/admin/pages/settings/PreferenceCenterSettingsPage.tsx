@@ -38,6 +38,59 @@ export function preferenceCenterUrl(slug: string): string {
   return `${base}${base.includes('?') ? '&' : '?'}org=${encodeURIComponent(slug)}`;
 }
 
+type Preview = ResponseOf<'/api/v1/settings/preference-center/preview', 'post'>;
+
+/**
+ * Opens the real preference center with a sample subscriber, read-only (the link's token is accepted by
+ * no route that changes anything), in a new tab. The tab is opened on the click itself, so popup
+ * blockers let it through, and pointed at the link once it is minted; the links stay listed below.
+ */
+function PreviewSection() {
+  const [links, setLinks] = useState<Preview | null>(null);
+  const preview = useMutation({ mutationFn: () => unwrap(api.POST('/api/v1/settings/preference-center/preview')) });
+  async function open(which: 'url' | 'unsubscribe_url') {
+    const tab = window.open('about:blank', '_blank');
+    try {
+      const created = await preview.mutateAsync();
+      setLinks(created);
+      if (tab) {
+        tab.opener = null;
+        tab.location.href = created[which];
+      }
+    } catch {
+      tab?.close();
+    }
+  }
+  return (
+    <Section title="Preview">
+      <p className="muted small">
+        See the saved settings as a subscriber does, with a sample person and your real topics. Nothing can be changed through a preview.
+      </p>
+      <div className="inline-fields">
+        <Button busy={preview.isPending} onClick={() => void open('url')}>
+          Preview the preference center
+        </Button>
+        <Button busy={preview.isPending} onClick={() => void open('unsubscribe_url')}>
+          Preview the unsubscribe card
+        </Button>
+      </div>
+      <FormError message={preview.isError ? describeError(preview.error) : null} />
+      {links ? (
+        <p className="small">
+          Links valid for 15 minutes:{' '}
+          <a href={links.url} target="_blank" rel="noreferrer noopener">
+            preference center
+          </a>
+          {' · '}
+          <a href={links.unsubscribe_url} target="_blank" rel="noreferrer noopener">
+            unsubscribe card
+          </a>
+        </p>
+      ) : null}
+    </Section>
+  );
+}
+
 function SettingsForm({ settings }: { settings: Settings }) {
   const { organizationId, organization } = useOrganization();
   const queryClient = useQueryClient();
@@ -217,7 +270,14 @@ export default function PreferenceCenterSettingsPage() {
   return (
     <Page title="Settings">
       <SettingsNav />
-      <QueryView query={settings}>{(data) => <SettingsForm settings={data} />}</QueryView>
+      <QueryView query={settings}>
+        {(data) => (
+          <>
+            <PreviewSection />
+            <SettingsForm settings={data} />
+          </>
+        )}
+      </QueryView>
     </Page>
   );
 }

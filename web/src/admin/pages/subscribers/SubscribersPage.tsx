@@ -154,6 +154,11 @@ export default function SubscribersPage() {
             {status || tag || q ? 'Export these as CSV' : 'Export as CSV'}
           </Button>
           {canWrite ? (
+            <Link className="sf-button sf-button--secondary" to="/subscribers/import">
+              Import CSV
+            </Link>
+          ) : null}
+          {canWrite ? (
             <Link className="sf-button sf-button--primary" to="/subscribers/new">
               Add subscriber
             </Link>
