@@ -11,7 +11,7 @@
 // Target: p99 ≤ 20 ms in every run, the rate held, no errors. Needs wrk (apt-get install wrk).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -52,15 +52,25 @@ const container = createContainer(
 const { db } = container;
 const { organization } = await container.services.organizations.createWithOwner({ name: 'Bench Tracking', adminEmail: 'bench@tracking.test' });
 await db.updateTable('organizations').set({ postal_address: '1 Bench Street, Berlin' }).where('id', '=', organization.id).execute();
-const template = await container.services.templates.create(organization.id, {
-  name: 'Newsletter',
-  slug: 'newsletter',
-  category: 'marketing',
-  subject: 'News',
-  mjml_content:
-    '<mjml><mj-body><mj-section><mj-column><mj-text>Hello,</mj-text>' +
-    '<mj-button href="https://example.com/news?utm_source=newsletter&amp;utm_medium=email">Read more</mj-button></mj-column></mj-section></mj-body></mjml>',
-});
+// Saving a template checks its render under a time limit (against runaway templates); the very first
+// render of a cold process on a heavily loaded machine can miss it, so the setup tries again.
+async function createTemplate(attempt = 1): Promise<Awaited<ReturnType<typeof container.services.templates.create>>> {
+  try {
+    return await container.services.templates.create(organization.id, {
+      name: 'Newsletter',
+      slug: 'newsletter',
+      category: 'marketing',
+      subject: 'News',
+      mjml_content:
+        '<mjml><mj-body><mj-section><mj-column><mj-text>Hello,</mj-text>' +
+        '<mj-button href="https://example.com/news?utm_source=newsletter&amp;utm_medium=email">Read more</mj-button></mj-column></mj-section></mj-body></mjml>',
+    });
+  } catch (error) {
+    if (attempt >= 3 || !String((error as { details?: { message?: string }[] }).details?.[0]?.message).includes('too slow')) throw error;
+    return createTemplate(attempt + 1);
+  }
+}
+const template = await createTemplate();
 const tag = await container.services.tags.create(organization.id, { name: 'News' });
 const campaign = await container.services.campaigns.create(organization.id, {
   name: 'Bench',
@@ -90,7 +100,10 @@ const subscribers = await db
   .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
   .where('organization_id', '=', organization.id)
   .execute();
-const messages = await Promise.all(subscribers.map((s) => composer.compose(s, 1)));
+// One after another: each render runs under a time limit, and 2,000 interleaved renders on a loaded
+// machine let some of them miss it.
+const messages: Awaited<ReturnType<typeof composer.compose>>[] = [];
+for (const subscriber of subscribers) messages.push(await composer.compose(subscriber, 1));
 await db.transaction().execute((trx) => container.services.emailRepository.insertMessages(trx, organization.id, messages));
 await sql`analyze`.execute(db);
 const clickPaths = messages.map((m) => {
@@ -137,12 +150,15 @@ console.log(`\nwarming up: ${WARMUP} s at ${RATE}/s`);
 const warm = await constantRate('warm-up', { url: origin, rate: RATE, seconds: WARMUP, pathsFile: apiPaths });
 await constantRate('baseline warm-up', { url: baselineOrigin, rate: RATE, seconds: 10, pathsFile: baselinePaths });
 const floor = await constantRate('API GET /health (floor)', { url: `${origin}/health`, rate: RATE, seconds: 15 });
+const bareCpuBefore = cpuMs(baseline.process.pid!);
 const bare = await constantRate('baseline: bare Fastify, same 302 from the token', {
   url: baselineOrigin,
   rate: RATE,
   seconds: DURATION,
   pathsFile: baselinePaths,
 });
+// CPU time per request does not depend on how busy the machine is, unlike latency: the fairer comparison.
+const bareCpuPerRequest = (cpuMs(baseline.process.pid!) - bareCpuBefore) / bare.requests;
 const runs: RateResult[] = [];
 let cpuPerRequest = 0;
 for (let run = 1; run <= RUNS; run += 1) {
@@ -162,7 +178,10 @@ const answered = [warm, ...runs].reduce((sum, r) => sum + r.requests - r.non2xx 
 printRateTable([floor, bare, ...runs]);
 const worst = runs.reduce((a, b) => (b.p99 > a.p99 ? b : a));
 console.log(
-  `\nAPI p99 / baseline p99: ${(worst.p99 / bare.p99).toFixed(2)}× (worst run); API CPU per request: ${cpuPerRequest.toFixed(2)} ms; API peak RSS: ${rss} MB`,
+  `\nAPI p99 / baseline p99: ${(worst.p99 / bare.p99).toFixed(2)}× (worst run); CPU per request: API ${cpuPerRequest.toFixed(3)} ms, ` +
+    `baseline ${bareCpuPerRequest.toFixed(3)} ms (${(cpuPerRequest / bareCpuPerRequest).toFixed(2)}×); load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; API peak RSS: ${rss} MB`,
 );
 const ok = [
   verdict(

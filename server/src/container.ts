@@ -21,6 +21,7 @@ import { createAuthModule } from './modules/auth/index.ts';
 import { createBillingModule } from './modules/billing/index.ts';
 import * as automations from './modules/automations/index.ts';
 import * as campaigns from './modules/campaigns/index.ts';
+import * as contactSync from './modules/contact-sync/index.ts';
 import * as domains from './modules/domains/index.ts';
 import * as email from './modules/email/index.ts';
 import { createEngagementModule } from './modules/engagement/index.ts';
@@ -57,6 +58,7 @@ export const SCHEDULES: readonly Schedule[] = [
   ...webhooks.schedules,
   ...campaigns.schedules,
   ...automations.schedules,
+  ...contactSync.schedules,
 ];
 
 /**
@@ -109,7 +111,16 @@ export function createContainer(config: Readonly<Config>, options: { processName
   const members = createMembersModule({ db });
   const domainsModule = domains.createDomainsModule({ db, config, logger, producer, domainProvider: providers.domainProvider, entitlements: limits });
   const { verifiedDomains, senderDomains } = domainsModule.services.domains;
-  const organizationsModule = organizations.createOrganizationsModule({ db, apiKeys: apiKeys.services.apiKeys, background, logger, producer, senderDomains });
+  const contactSyncModule = contactSync.createContactSyncModule({ db, logger, producer, contactProvider: providers.contactProvider });
+  const organizationsModule = organizations.createOrganizationsModule({
+    db,
+    apiKeys: apiKeys.services.apiKeys,
+    background,
+    logger,
+    producer,
+    senderDomains,
+    contactSync: contactSyncModule.services.contactSync,
+  });
   const tags = createTagsModule({ db });
   const subscribers = createSubscribersModule({ db, pool, config, tagRepository: tags.services.tagRepository, entitlements: limits });
   // Template previews are rendered by the email module, built after templates; the call happens per request.
@@ -159,7 +170,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     memberRepository: members.services.memberRepository,
     apiKeys: apiKeys.services.apiKeys,
   });
-  const providerEvents = createProviderEventsModule({ db, logger, config });
+  const providerEvents = createProviderEventsModule({ db, logger, config, contactSync: contactSyncModule.services.contactSync });
   const segments = createSegmentsModule({ db });
   const importsModule = createImportsModule({ db, pool, config, producer, entitlements: limits, segments: segments.services.segments });
   const campaignsModule = campaigns.createCampaignsModule({
@@ -180,6 +191,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     emailRepository: emailModule.services.emailRepository,
     entitlements: limits,
     subscriberRepository: subscribers.services.subscriberRepository,
+    devMailbox,
   });
   const unsubscribe = createUnsubscribeModule({ db, config, tokens, links: emailModule.services.links });
   // Stripe billing: with no Stripe keys configured the module has no routes and no plan limits apply.
@@ -214,6 +226,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     domainsModule,
     emailModule,
     providerEvents,
+    contactSyncModule,
     unsubscribe,
     preferenceCenter,
     segments,

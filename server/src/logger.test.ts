@@ -8,6 +8,11 @@ describe('log redaction', () => {
     expect(redactUrl('/api/v1/preference-center?token=abc.def&lang=de')).toBe('/api/v1/preference-center?token=[redacted]&lang=de');
     expect(redactUrl('/u/eyJwIjoidW5zdWIifQ.sig')).toBe('/u/[redacted]');
     expect(redactUrl('/u/abc?x=1')).toBe('/u/[redacted]?x=1');
+    // Tracking tokens name the message (so the subscriber) and the link's address.
+    expect(redactUrl('/t/c/eyJwIjoidGMifQ.sig')).toBe('/t/c/[redacted]');
+    expect(redactUrl('/t/o/eyJwIjoidG8ifQ.sig')).toBe('/t/o/[redacted]');
+    expect(redactUrl('/t/h/eyJwIjoidGgifQ.sig?x=1')).toBe('/t/h/[redacted]?x=1');
+    expect(redactUrl('/t/other/abc')).toBe('/t/other/abc');
     expect(redactUrl('/api/v1/preference-center/unsubscribe-all/undo?token=a&undo=b')).toBe(
       '/api/v1/preference-center/unsubscribe-all/undo?token=[redacted]&undo=[redacted]',
     );

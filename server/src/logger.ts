@@ -54,12 +54,14 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string, de
 
 // Query parameters that carry credentials, and path segments that are tokens themselves.
 const SECRET_PARAMS = /([?&](?:token|undo|key|secret|signature)=)[^&#]*/gi;
-const TOKEN_PATHS = /^(\/u\/)[^/?#]+/;
+// `/u/{token}` and the tracking paths `/t/o|c|h/{token}` (a tracked link's token names its message and address).
+const TOKEN_PATHS = /^(\/(?:u|t\/[och])\/)[^/?#]+/;
 
 /**
  * A URL as it may be logged: signed tokens in `?token=` (preference, confirmation, login links) and in
  * `/u/{token}` (one-click unsubscribe, which never expires) would let anyone reading the logs act as the
- * subscriber, so they are replaced.
+ * subscriber, so they are replaced; so are the tokens of `/t/…` (tracking), which name the message and
+ * so the subscriber, even in logs of an organization in privacy mode.
  */
 export function redactUrl(url: string): string {
   return url.replace(TOKEN_PATHS, '$1[redacted]').replace(SECRET_PARAMS, '$1[redacted]');

@@ -5387,6 +5387,8 @@ export interface operations {
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
                         tracking_privacy: boolean;
+                        /** @description Subscribers and their public topics are mirrored to Resend Contacts and Topics; unsubscribes there are honoured here */
+                        resend_contact_sync: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -5573,6 +5575,8 @@ export interface operations {
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
                         tracking_privacy: boolean;
+                        /** @description Subscribers and their public topics are mirrored to Resend Contacts and Topics; unsubscribes there are honoured here */
+                        resend_contact_sync: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -5900,6 +5904,8 @@ export interface operations {
                     tracking_enabled?: boolean;
                     /** @description Count opens and clicks only in aggregates, never per subscriber */
                     tracking_privacy?: boolean;
+                    /** @description Mirror subscribers and public topics to Resend Contacts (needs RESEND_API_KEY; one organization per Resend account) */
+                    resend_contact_sync?: boolean;
                 };
             };
         };
@@ -5936,6 +5942,8 @@ export interface operations {
                         tracking_enabled: boolean;
                         /** @description Privacy mode: opens and clicks are counted only in aggregates, never per subscriber */
                         tracking_privacy: boolean;
+                        /** @description Subscribers and their public topics are mirrored to Resend Contacts and Topics; unsubscribes there are honoured here */
+                        resend_contact_sync: boolean;
                         plan: string;
                         /** Format: date-time */
                         created_at: string;
@@ -24215,7 +24223,7 @@ export interface operations {
     getAnalyticsTimeseries: {
         parameters: {
             query: {
-                metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
+                metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "delivery_rate" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
                 /** @description Start (inclusive); 30 days before `to` when absent */
                 from?: string;
                 /** @description End (exclusive); now when absent */
@@ -24237,7 +24245,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
+                        metric: "opens" | "clicks" | "sends" | "delivered" | "bounces" | "complaints" | "delivery_rate" | "bounce_rate" | "complaint_rate" | "new_subscribers" | "unsubscribes" | "net_subscribers";
                         /** @enum {string} */
                         interval: "hour" | "day" | "week";
                         /** Format: date-time */
@@ -27079,6 +27087,8 @@ export interface operations {
                             };
                             /** @enum {string} */
                             status: "active" | "completed" | "exited";
+                            /** @description Started by an sf_test_ API key: its emails went to the dev mailbox (step reason 'dev_mailbox'), not to the subscriber */
+                            test: boolean;
                             exit_reason: string | null;
                             next_step_at: string | null;
                             /** Format: date-time */

@@ -66,6 +66,7 @@ export interface AutomationRuns {
   status: Generated<string>;
   step_index: Generated<number>;
   subscriber_id: string;
+  test: Generated<boolean>;
   version_id: string;
   waiting_for: string | null;
 }
@@ -80,6 +81,7 @@ export interface AutomationRunSteps {
   started_at: Timestamp;
   status: string;
   step_index: number;
+  test: Generated<boolean>;
   type: string;
   version_id: string;
 }
@@ -399,6 +401,7 @@ export interface Organizations {
   postal_address: string | null;
   preference_center: Generated<Json>;
   privacy_url: string | null;
+  resend_contact_sync: Generated<boolean>;
   sending_window: Json | null;
   slug: string;
   status: Generated<string>;
@@ -430,6 +433,24 @@ export interface QuotaNotices {
   period_start: Timestamp;
   sent_at: Timestamp | null;
   threshold: number;
+}
+
+export interface ResendContactOutbox {
+  attempts: Generated<number>;
+  changed_at: Generated<Timestamp>;
+  deleted: Generated<boolean>;
+  email: string;
+  last_error: string | null;
+  organization_id: string;
+  subscriber_id: string;
+  version: Generated<Int8>;
+}
+
+export interface ResendTopics {
+  created_at: Generated<Timestamp>;
+  organization_id: string;
+  tag_id: string;
+  topic_id: string;
 }
 
 export interface Segments {
@@ -636,6 +657,8 @@ export interface DB {
   organizations: Organizations;
   provider_events: ProviderEvents;
   quota_notices: QuotaNotices;
+  resend_contact_outbox: ResendContactOutbox;
+  resend_topics: ResendTopics;
   segments: Segments;
   stripe_events: StripeEvents;
   subscriber_notes: SubscriberNotes;

@@ -123,6 +123,17 @@ export const JOBS = {
     jobId: (p) => `webhooks-sweep-${p.tick}`,
     options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
   }),
+  /**
+   * One round of the optional Resend contact sync: missing topics, then up to 50 waiting subscriber
+   * changes from the contact outbox (provider requests: email queue, through the rate gate). Enqueued by
+   * the event relay when changes arrive, by itself while some remain, and by cron as a sweep.
+   */
+  'resend.sync': define({
+    queue: 'email',
+    payload: Type.Object({ tick: Type.String({ pattern: '^[0-9A-Za-z_-]{1,60}$' }) }),
+    jobId: (p) => `resend-sync-${p.tick}`,
+    options: { ...KEEP, attempts: 8, backoff: { type: 'exponential', delay: 10_000, jitter: 0.2 } },
+  }),
   /** Finds sending domains awaiting verification and enqueues a check for each. */
   'domains.poll': define({
     queue: 'sync',

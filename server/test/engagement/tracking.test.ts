@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTokenSigner } from '../../src/lib/tokens.ts';
 import { newId } from '../../src/lib/ids.ts';
 import { mjml, signedHeaders, WEBHOOK_SECRET } from '../email/helpers.ts';
@@ -103,6 +104,13 @@ describe('open and click tracking', () => {
     // The List-Unsubscribe header keeps the plain one-click URL.
     expect(message!.headers!['List-Unsubscribe']).toMatch(/\/u\//);
 
+    // The plain-text part carries the same signed link (no raw address that bypasses tracking); the
+    // unsubscribe link and the data-notrack link stay as they are there too.
+    expect(message!.text).toContain(`Sale (${tracked[0]!})`);
+    expect(message!.text).not.toContain('https://shop.example.com');
+    expect(message!.text).toContain('(https://example.com/private)');
+    expect(message!.text).toMatch(/Leave \([^)]+\/u\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\)/);
+
     const res = await ctx.app.inject({ method: 'GET', url: pathOf(tracked[0]!), headers: HUMAN });
     expect(res.statusCode).toBe(302);
     expect(res.headers.location).toBe('https://shop.example.com/sale?x=1&y=2');
@@ -148,6 +156,35 @@ describe('open and click tracking', () => {
     expect(events).toHaveLength(8);
     expect(new Set(events.filter((e) => e.machine).map((e) => e.reason))).toEqual(new Set(['open_seconds_after_send', 'head_request', 'scanner_user_agent']));
     expect(events.every((e) => e.subscriber_id !== null)).toBe(true);
+  });
+
+  it('answers the pixel and tracked links without a single PostgreSQL or Redis round trip: hits are written later, one statement per batch', async () => {
+    const { org, campaign } = await setup('Round trips');
+    const messages = await render(org.id, campaign);
+    const paths = messages.flatMap((m) => [...hrefs(m.html).filter((l) => l.includes('/t/')), pixelOf(m.html)].map(pathOf));
+    // What the setup's API calls left to write (audit entries) is written before counting.
+    await ctx.container.background.drain();
+    await flush();
+    const queries = vi.spyOn(pg.Client.prototype, 'query');
+    const commands = vi.spyOn(ctx.container.redis, 'sendCommand');
+    const started = Date.now();
+    try {
+      for (let round = 0; round < 20; round += 1) {
+        for (const url of paths) expect((await ctx.app.inject({ method: 'GET', url, headers: HUMAN })).statusCode).toBeLessThan(500);
+      }
+      await flush();
+      const statements = queries.mock.calls.map(([query]) => (typeof query === 'string' ? query : (query as { text: string }).text));
+      // Only the recorder's batch statements reached PostgreSQL, at most one per flush interval (20 ms
+      // here) however many hits arrived in it; nothing per hit, and nothing at all went to Redis.
+      const intervals = Math.ceil((Date.now() - started) / 20) + 1;
+      expect(statements.filter((text) => !text.includes('insert into engagement_events'))).toEqual([]);
+      expect(statements.length).toBeGreaterThan(0);
+      expect(statements.length).toBeLessThanOrEqual(Math.min(intervals, paths.length * 20));
+      expect(commands.mock.calls.map(([command]) => (command as { name?: string }).name)).toEqual([]);
+    } finally {
+      queries.mockRestore();
+      commands.mockRestore();
+    }
   });
 
   it('counts a hit on the hidden honeypot link as a machine click and answers it with a 404', async () => {
@@ -261,6 +298,8 @@ describe('open and click tracking', () => {
     const [plain] = await render(off.org.id, off.campaign);
     expect(plain!.html).not.toContain('/t/');
     expect(hrefs(plain!.html)).toContain('https://shop.example.com/sale?x=1&y=2');
+    expect(plain!.text).not.toContain('/t/');
+    expect(plain!.text).toContain('Sale (https://shop.example.com/sale?x=1&y=2)');
 
     const orgOff = await setup('Organization off');
     await ctx.container.db.updateTable('organizations').set({ tracking_enabled: false }).where('id', '=', orgOff.org.id).execute();
@@ -384,6 +423,15 @@ describe('open and click tracking', () => {
     expect(sends.points.reduce((sum: number, p: { value: number }) => sum + p.value, 0)).toBe(3);
     const growth = (await call('GET', '/api/v1/analytics/timeseries?metric=net_subscribers')).json();
     expect(growth.points.reduce((sum: number, p: { value: number }) => sum + p.value, 0)).toBe(3);
+    // The overview's delivery chart: of the three sent in this hour, all delivered, one bounced, one complained.
+    const rate = async (metric: string) =>
+      (
+        (await call('GET', `/api/v1/analytics/timeseries?metric=${metric}&interval=hour&from=${new Date(Date.now() - 3600_000).toISOString()}`)).json()
+          .points as { value: number }[]
+      ).reduce((max, p) => Math.max(max, p.value), 0);
+    expect(await rate('delivery_rate')).toBe(1);
+    expect(await rate('bounce_rate')).toBeCloseTo(1 / 3);
+    expect(await rate('complaint_rate')).toBeCloseTo(1 / 3);
     const tooLong = await call('GET', '/api/v1/analytics/timeseries?metric=opens&interval=hour&from=2020-01-01T00:00:00Z');
     expect(tooLong.statusCode).toBe(422);
     expect(tooLong.json().error.code).toBe('range_too_long');

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * A stand-in for Resend's HTTP API, so tests and benchmarks run the real `resend` SDK (pointed here with
  * its baseUrl) without an account or network. It speaks the parts we use: POST /emails, POST /emails/batch
- * (at most 100), the domains endpoints, idempotency keys, a team-wide request rate limit answered with 429
+ * (at most 100), the domains endpoints, global Contacts (keyed by id or address) with their topic
+ * subscriptions and Topics (resend ≥ 6.3), idempotency keys, a team-wide request rate limit answered with 429
  * and ratelimit-* / retry-after headers, injectable failures, and a record of every accepted email.
  */
 
@@ -52,6 +53,25 @@ interface FakeDomain {
   records: { record: string; name: string; type: string; value: string; ttl: string; status: string; priority?: number }[];
 }
 
+export interface FakeContact {
+  id: string;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  unsubscribed: boolean;
+  created_at: string;
+  /** Topic id → subscription. */
+  topics: Map<string, 'opt_in' | 'opt_out'>;
+}
+
+export interface FakeTopic {
+  id: string;
+  name: string;
+  description?: string;
+  default_subscription: 'opt_in' | 'opt_out';
+  created_at: string;
+}
+
 export interface FakeResendOptions {
   /** Requests allowed in any sliding window of `windowMs` (default 1000) across all endpoints. */
   rateLimit?: { requests: number; windowMs?: number } | null;
@@ -79,6 +99,8 @@ export function createFakeResend(options: FakeResendOptions = {}) {
   const requests: LoggedRequest[] = [];
   const failures: InjectedFailure[] = [];
   const domains = new Map<string, FakeDomain>();
+  const contacts = new Map<string, FakeContact>();
+  const topics = new Map<string, FakeTopic>();
   const idempotency = new Map<string, { hash: string; reply: Reply | null }>();
   // Timestamps of requests the limiter let through, oldest first.
   let admitted: number[] = [];
@@ -88,6 +110,12 @@ export function createFakeResend(options: FakeResendOptions = {}) {
     emails,
     requests,
     domains,
+    contacts,
+    topics,
+    /** The contact with this address (compared case-insensitively), as Resend keys them. */
+    contact(email: string): FakeContact | undefined {
+      return [...contacts.values()].find((c) => c.email.toLowerCase() === email.toLowerCase());
+    },
     /** Called after an email is recorded and before the answer goes out. */
     onAccepted: null as null | ((email: AcceptedEmail) => void | Promise<void>),
     get url() {
@@ -127,6 +155,8 @@ export function createFakeResend(options: FakeResendOptions = {}) {
       requests.length = 0;
       failures.length = 0;
       idempotency.clear();
+      contacts.clear();
+      topics.clear();
       admitted = [];
       fake.onAccepted = null;
     },
@@ -239,7 +269,90 @@ export function createFakeResend(options: FakeResendOptions = {}) {
         return { status: 200, body: { object: 'domain', id: domain.id, deleted: true } };
       }
     }
+    const contactReply = contactsApi(method, path, body);
+    if (contactReply) return contactReply;
     return error(405, 'method_not_allowed', `${method} ${path} is not supported by the fake`);
+  }
+
+  /** Contacts and Topics as Resend's API has them since contacts became global (no audience in the path). */
+  function contactsApi(method: string, path: string, body: unknown): Reply | null {
+    const input = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    if (path === '/topics' && method === 'POST') {
+      if (typeof input.name !== 'string' || input.name.length === 0) return error(422, 'validation_error', 'Invalid `name` field.');
+      if (input.default_subscription !== 'opt_in' && input.default_subscription !== 'opt_out')
+        return error(422, 'validation_error', 'Invalid `default_subscription` field.');
+      const topic: FakeTopic = {
+        id: randomUUID(),
+        name: input.name,
+        ...(typeof input.description === 'string' ? { description: input.description } : {}),
+        default_subscription: input.default_subscription,
+        created_at: new Date().toISOString(),
+      };
+      topics.set(topic.id, topic);
+      return { status: 201, body: { id: topic.id } };
+    }
+    if (path === '/topics' && method === 'GET') return { status: 200, body: { object: 'list', data: [...topics.values()] } };
+    if (path === '/contacts' && method === 'POST') {
+      if (typeof input.email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(input.email)) return error(422, 'validation_error', 'Invalid `email` field.');
+      if (fake.contact(input.email)) return error(409, 'validation_error', 'Contact already exists.');
+      const chosen = parseTopics(input.topics);
+      if (typeof chosen === 'string') return error(422, 'validation_error', chosen);
+      const contact: FakeContact = {
+        id: randomUUID(),
+        email: input.email,
+        first_name: typeof input.first_name === 'string' ? input.first_name : null,
+        last_name: typeof input.last_name === 'string' ? input.last_name : null,
+        unsubscribed: input.unsubscribed === true,
+        created_at: new Date().toISOString(),
+        topics: new Map(chosen.map((t) => [t.id, t.subscription])),
+      };
+      contacts.set(contact.id, contact);
+      return { status: 201, body: { object: 'contact', id: contact.id } };
+    }
+    const match = /^\/contacts\/([^/]+)(\/topics)?$/.exec(path);
+    if (!match) return null;
+    const key = decodeURIComponent(match[1]!);
+    const contact = contacts.get(key) ?? fake.contact(key);
+    if (!contact) return error(404, 'not_found', 'Contact not found');
+    if (match[2]) {
+      if (method === 'GET') {
+        const data = [...contact.topics].map(([id, subscription]) => ({ id, name: topics.get(id)?.name ?? '', description: null, subscription }));
+        return { status: 200, body: { object: 'list', has_more: false, data } };
+      }
+      if (method !== 'PATCH') return null;
+      const chosen = parseTopics(body);
+      if (typeof chosen === 'string') return error(422, 'validation_error', chosen);
+      for (const t of chosen) contact.topics.set(t.id, t.subscription);
+      return { status: 200, body: { id: contact.id } };
+    }
+    if (method === 'GET') {
+      const { topics: _topics, ...rest } = contact;
+      return { status: 200, body: { object: 'contact', ...rest, properties: {} } };
+    }
+    if (method === 'PATCH') {
+      if (typeof input.unsubscribed === 'boolean') contact.unsubscribed = input.unsubscribed;
+      if (input.first_name !== undefined) contact.first_name = typeof input.first_name === 'string' ? input.first_name : null;
+      if (input.last_name !== undefined) contact.last_name = typeof input.last_name === 'string' ? input.last_name : null;
+      return { status: 200, body: { object: 'contact', id: contact.id } };
+    }
+    if (method === 'DELETE') {
+      contacts.delete(contact.id);
+      return { status: 200, body: { object: 'contact', contact: contact.id, deleted: true } };
+    }
+    return null;
+  }
+
+  /** A list of topic subscriptions naming existing topics, or what is wrong with it. */
+  function parseTopics(value: unknown): { id: string; subscription: 'opt_in' | 'opt_out' }[] | string {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) return 'Invalid `topics` field.';
+    const parsed: { id: string; subscription: 'opt_in' | 'opt_out' }[] = [];
+    for (const item of value as { id?: unknown; subscription?: unknown }[]) {
+      if (typeof item?.id !== 'string' || !topics.has(item.id)) return `Topic ${String(item?.id)} not found.`;
+      if (item.subscription !== 'opt_in' && item.subscription !== 'opt_out') return 'Invalid `subscription` field.';
+      parsed.push({ id: item.id, subscription: item.subscription });
+    }
+    return parsed;
   }
 
   async function withIdempotency(key: string | undefined, request: string, run: () => Promise<Reply>): Promise<Reply> {

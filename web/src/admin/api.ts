@@ -106,6 +106,7 @@ export type EmailLogEntry = ResponseOf<'/api/v1/emails', 'get'>['items'][number]
 export type Suppression = ResponseOf<'/api/v1/suppressions', 'get'>['items'][number];
 export type SubscriberEmail = ResponseOf<'/api/v1/subscribers/{id}/emails', 'get'>['items'][number];
 export type Template = ResponseOf<'/api/v1/templates/{id}', 'get'>;
+export type Segment = ResponseOf<'/api/v1/segments/{id}', 'get'>;
 export type Automation = ResponseOf<'/api/v1/triggers/{id}', 'get'>;
 export type AutomationStep = Automation['steps'][number];
 export type ApiKey = ResponseOf<'/api/v1/api-keys', 'get'>['items'][number];

@@ -37,6 +37,13 @@ export const keys = {
     list: (o: string, status: string) => [...org(o), 'campaigns', 'list', status] as const,
     detail: (o: string, id: string) => [...org(o), 'campaigns', 'detail', id] as const,
   },
+  segments: {
+    all: (o: string) => [...org(o), 'segments'] as const,
+    list: (o: string) => [...org(o), 'segments', 'list'] as const,
+    detail: (o: string, id: string) => [...org(o), 'segments', 'detail', id] as const,
+    members: (o: string, id: string) => [...org(o), 'segments', 'detail', id, 'members'] as const,
+    preview: (o: string, filter: unknown) => [...org(o), 'segments', 'preview', filter] as const,
+  },
   automations: {
     all: (o: string) => [...org(o), 'automations'] as const,
     detail: (o: string, id: string) => [...org(o), 'automations', 'detail', id] as const,

@@ -2,7 +2,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import CampaignDetailPage from '../../src/admin/pages/campaigns/CampaignDetailPage';
 import { answer, calls } from '../support/api';
-import { renderSignedIn } from './helpers';
+import { renderSignedIn, tag } from './helpers';
 
 const ID = '01900000-0000-7000-8000-0000000000c1';
 const CAMPAIGN = {
@@ -28,8 +28,62 @@ const CAMPAIGN = {
 const COUNT = { count: 1234, excluded: { unsubscribed_from_topic: 3, unsubscribed: 10, bounced: 1, complained: 0, suppressed: 2, pending_confirmation: 5 } };
 const PROGRESS = { status: 'sending', targeted: 1234, queued: 800, sending: 100, sent: 330, failed: 0, skipped: 4, cancelled: 0, last_error: null };
 
+const SEGMENT = '01900000-0000-7000-8000-0000000000s7';
+/** What the audience editor of a draft loads: topics, campaigns (for engagement conditions) and segments. */
+function audienceOptions() {
+  answer('GET /api/v1/tags', { status: 200, body: { items: [tag('News', { id: '01900000-0000-7000-8000-0000000000f1', slug: 'news' })], next_cursor: null } });
+  answer('GET /api/v1/campaigns', { status: 200, body: { items: [], next_cursor: null } });
+  answer('GET /api/v1/segments', {
+    status: 200,
+    body: {
+      items: [
+        {
+          id: SEGMENT,
+          name: 'Gmail readers',
+          description: null,
+          filter: { match: 'all', conditions: [] },
+          created_at: CAMPAIGN.created_at,
+          updated_at: CAMPAIGN.updated_at,
+        },
+      ],
+      next_cursor: null,
+    },
+  });
+}
+
 describe('the campaign page', () => {
+  it('shows topic slugs as chosen topics, switches the audience to a saved segment at once and recounts, and sends a test', async () => {
+    audienceOptions();
+    answer(`GET /api/v1/campaigns/${ID}`, { status: 200, body: CAMPAIGN });
+    answer(`GET /api/v1/campaigns/${ID}/recipient-count`, { status: 200, body: COUNT }, { status: 200, body: { ...COUNT, count: 77 } });
+    answer(`PATCH /api/v1/campaigns/${ID}`, { status: 200, body: { ...CAMPAIGN, segment_id: SEGMENT, tag_filter: null } });
+    answer(`POST /api/v1/campaigns/${ID}/test`, { status: 202, body: { sent: 2 } });
+    renderSignedIn(<CampaignDetailPage params={{ id: ID }} />, { role: 'admin' });
+    await waitFor(
+      () => expect(within(screen.getByRole('group', { name: 'Subscribed to' })).getByRole('checkbox', { name: 'News' })).toHaveProperty('checked', true),
+      {
+        timeout: 3000,
+      },
+    );
+    expect(within(screen.getByRole('group', { name: 'But not subscribed to' })).getByRole('checkbox', { name: 'News' })).toHaveProperty('checked', false);
+    await screen.findByText(/1,234/);
+
+    fireEvent.click(screen.getByRole('radio', { name: 'A saved segment' }));
+    await waitFor(() => expect(screen.getByRole('option', { name: 'Gmail readers' })).toBeTruthy());
+    fireEvent.change(screen.getByRole('combobox', { name: 'Segment' }), { target: { value: SEGMENT } });
+    await waitFor(() => expect(calls.find((c) => c.method === 'PATCH')?.body).toEqual({ segment_id: SEGMENT, tag_filter: null }));
+    await waitFor(() => expect(screen.getByText(/subscribers would get it now/).textContent).toContain('77'));
+
+    fireEvent.change(screen.getByLabelText('Send a test to', { exact: false }), { target: { value: 'a@example.com, nope' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Send test' }));
+    expect(await screen.findByText('"nope" is not an email address.')).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Send a test to', { exact: false }), { target: { value: 'a@example.com, b@example.com' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Send test' }));
+    await waitFor(() => expect(calls.find((c) => c.path.endsWith('/test'))?.body).toEqual({ emails: ['a@example.com', 'b@example.com'] }));
+  });
+
   it('states the count before sending and asks to confirm it, then follows the progress without a reload', async () => {
+    audienceOptions();
     answer(`GET /api/v1/campaigns/${ID}`, { status: 200, body: CAMPAIGN }, { status: 200, body: { ...CAMPAIGN, status: 'sending', targeted_count: 1234 } });
     answer(`GET /api/v1/campaigns/${ID}/recipient-count`, { status: 200, body: COUNT });
     answer(`POST /api/v1/campaigns/${ID}/send`, { status: 200, body: { ...CAMPAIGN, status: 'scheduled' } });
@@ -37,7 +91,7 @@ describe('the campaign page', () => {
     answer(`GET /api/v1/campaigns/${ID}/recipients`, { status: 200, body: { items: [], next_cursor: null } });
     renderSignedIn(<CampaignDetailPage params={{ id: ID }} />, { role: 'admin' });
     await waitFor(() => expect(screen.getByText(/subscribers would get it now/).textContent).toContain('1,234'));
-    expect(screen.getByText('pending confirmation: 5')).toBeTruthy();
+    expect(screen.getByText('Not confirmed yet: 5')).toBeTruthy();
 
     fireEvent.click(screen.getByRole('button', { name: 'Send now' }));
     const dialog = await screen.findByRole('alertdialog');
@@ -50,6 +104,7 @@ describe('the campaign page', () => {
   });
 
   it('offers no actions to a viewer', async () => {
+    audienceOptions();
     answer(`GET /api/v1/campaigns/${ID}`, { status: 200, body: CAMPAIGN });
     answer(`GET /api/v1/campaigns/${ID}/recipient-count`, { status: 200, body: COUNT });
     renderSignedIn(<CampaignDetailPage params={{ id: ID }} />, { role: 'viewer' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { guessTarget, metadataKeyOf, readHead } from '../../src/admin/pages/subscribers/csvHead';
 
-const file = (bytes: Uint8Array | string) => new Blob([bytes]);
+const file = (bytes: Uint8Array<ArrayBuffer> | string) => new Blob([bytes]);
 
 describe('the import wizard reading the start of a file', () => {
   it('detects a semicolon, Latin-1 and quoted fields with delimiters and line breaks', async () => {

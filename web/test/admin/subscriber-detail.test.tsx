@@ -117,3 +117,43 @@ describe("the subscriber page's messages", () => {
     ).toEqual([{ limit: '100' }, { limit: '100', cursor: 'CURSOR-2' }]);
   });
 });
+
+describe("the subscriber page's automation runs", () => {
+  it('marks a run started with a test key and says its mail is in the dev mailbox', async () => {
+    const step = (index: number, type: string, reason: string | null, status = 'completed') => ({
+      index,
+      type,
+      status,
+      reason,
+      email_message_id: null,
+      started_at: '2026-11-02T10:00:00.000Z',
+      finished_at: status === 'waiting' ? null : '2026-11-02T10:00:00.000Z',
+    });
+    const run = (n: number, test: boolean) => ({
+      id: `01900000-0000-7000-8000-${String(200 + n).padStart(12, '0')}`,
+      automation: { id: '01900000-0000-7000-8000-0000000000a1', name: test ? 'Welcome (tried)' : 'Welcome', version: 1 },
+      status: 'active',
+      test,
+      exit_reason: null,
+      next_step_at: '2026-11-03T10:00:00.000Z',
+      entered_at: '2026-11-02T10:00:00.000Z',
+      finished_at: null,
+      steps: [step(0, 'send_email', test ? 'dev_mailbox' : null), step(1, 'delay', null, 'waiting')],
+    });
+    answer(`GET /api/v1/subscribers/${ADA.id}`, { status: 200, body: ADA });
+    answer(`GET /api/v1/subscribers/${ADA.id}/events`, page([]));
+    answer(`GET /api/v1/subscribers/${ADA.id}/notes`, page([]));
+    answer(`GET /api/v1/subscribers/${ADA.id}/automation-runs`, page([run(2, true), run(1, false)]));
+    answer(`GET ${EMAILS}`, page([]));
+    answer('GET /api/v1/tags', page([tag('Weekly digest')]));
+    renderSignedIn(<SubscriberDetailPage params={{ id: ADA.id }} />, { role: 'viewer' });
+
+    const tried = (await screen.findByRole('link', { name: 'Welcome (tried)' })).closest('li')!;
+    expect(within(tried).getByText('test')).toBeTruthy();
+    expect(within(tried).getByRole('link', { name: 'dev mailbox' }).getAttribute('href')).toMatch(/\/mailbox$/);
+    expect(within(tried).getByText(/send email: completed \(in the dev mailbox\)/)).toBeTruthy();
+    const live = screen.getByRole('link', { name: 'Welcome' }).closest('li')!;
+    expect(within(live).queryByText('test')).toBeNull();
+    expect(within(live).queryByText(/dev mailbox/)).toBeNull();
+  });
+});

@@ -27,7 +27,7 @@ export function createApiKeyRepository(db: Kysely<DB>) {
       return db
         .selectFrom('api_keys as k')
         .innerJoin('organizations as o', 'o.id', 'k.organization_id')
-        .select(['k.id', 'k.organization_id', 'k.scopes', 'k.revoked_at', 'k.last_used_at', 'o.status as organization_status'])
+        .select(['k.id', 'k.organization_id', 'k.scopes', 'k.environment', 'k.revoked_at', 'k.last_used_at', 'o.status as organization_status'])
         .where('k.key_hash', '=', keyHash)
         .executeTakeFirst();
     },

@@ -86,6 +86,7 @@ export function createApiKeyService(deps: { db: Kysely<DB>; apiKeyRepository: Ap
         organizationId: found.organization_id,
         apiKeyId: found.id,
         scopes: new Set(found.scopes as Scope[]),
+        test: found.environment === 'test',
         actor: { type: 'api_key', id: found.id },
       };
       cache?.set(keyHash, found.organization_id, auth);

@@ -12,6 +12,8 @@ export interface ApiKeyAuthContext {
   organizationId: string;
   apiKeyId: string;
   scopes: ReadonlySet<Scope>;
+  /** An sf_test_ key: the automations it starts deliver to the dev mailbox instead of sending. */
+  test: boolean;
   actor: { type: 'api_key'; id: string };
 }
 
@@ -86,6 +88,11 @@ export function organizationIdHeader(request: FastifyRequest): string | undefine
 export function requireAuth(request: FastifyRequest): AuthContext {
   if (!request.auth) throw forbidden('forbidden', 'This route needs an authenticated caller');
   return request.auth;
+}
+
+/** The caller is an sf_test_ API key (what it starts in automations delivers to the dev mailbox). */
+export function isTestKey(request: FastifyRequest): boolean {
+  return request.auth?.kind === 'api_key' && request.auth.test;
 }
 
 /** The organization-scoped session of a `{ role }` route. */

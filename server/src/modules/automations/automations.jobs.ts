@@ -1,10 +1,10 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import type { JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import { AppError } from '../../lib/errors.ts';
 import { heldUntil } from '../../lib/sending-window.ts';
-import type { EmailRepository, EmailService, NewMessage } from '../email/index.ts';
+import type { DevMailbox, EmailRepository, EmailService, NewMessage, OutgoingEmail } from '../email/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import { insertEvents, type EventConsumer, type OutboxEvent, type RelayedEvent } from '../events/index.ts';
 import type { SegmentFilter, SegmentService } from '../segments/index.ts';
@@ -14,6 +14,10 @@ import type { Step } from './automations.schemas.ts';
 
 /** Runs locked per transaction. */
 export const BATCH_SIZE = 500;
+// Passes one job runs at the same time (each its own transaction and batch).
+const LANES = 2;
+// Jobs a full batch adds (at most once a second per process), so other worker processes join in.
+const FAN_OUT = 2;
 // One job runs passes this long, then hands over to a fresh job (the cron sweep would find the rest too).
 const RUN_MS = 30_000;
 // Automation mail waits behind transactional mail in the one email queue, like campaign mail.
@@ -24,7 +28,26 @@ const SOURCE = 'automation';
 // Steps due sooner than this get a delayed job of their own; later ones are found by the cron sweep.
 const WAKE_WITHIN_MS = 60_000;
 
+// The step reason a test run's send records: its mail is in the dev mailbox.
+export const TEST_REASON = 'dev_mailbox';
+
 type Group = { runs: DueRun[]; index: number; step: Step | undefined };
+/** A group's emails, written after `savepoint`, whose quota the end of the pass reserves. */
+type PendingSend = { savepoint: string; organizationId: string; count: number; runIds: string[]; messageIds: string[] };
+
+/** A test run's message as the dev mailbox keeps it: marked as a test, keyed like the live one. */
+function testMail(organizationId: string, message: NewMessage): OutgoingEmail {
+  return {
+    from: message.from_address,
+    to: message.to_address,
+    subject: `[Test] ${message.subject}`,
+    html: message.html,
+    text: message.text,
+    headers: { ...message.headers, 'X-Subscribe-Flow-Test': 'true' },
+    organizationId,
+    idempotencyKey: message.idempotency_key ?? undefined,
+  };
+}
 
 /**
  * The outbox consumer: entry events start runs (one statement for the batch, inside the relay's
@@ -37,9 +60,11 @@ export function createAutomationConsumer(deps: { repository: AutomationRepositor
     async handle(trx, events: readonly RelayedEvent[]) {
       const entries: EntryEvent[] = [];
       for (const event of events) {
-        const payload = event.payload as { subscriber?: { id?: string }; tag?: { id?: string }; name?: string };
+        const payload = event.payload as { subscriber?: { id?: string }; tag?: { id?: string }; name?: string; test?: boolean };
         const subscriberId = payload.subscriber?.id;
         if (!subscriberId) continue;
+        // Made with an sf_test_ key: the runs it starts deliver to the dev mailbox.
+        const test = payload.test === true;
         switch (event.type) {
           case 'subscriber.created':
           case 'subscriber.confirmed':
@@ -52,10 +77,19 @@ export function createAutomationConsumer(deps: { repository: AutomationRepositor
               name: event.type,
               subscriberId,
               tagId: payload.tag?.id ?? null,
+              test,
             });
             break;
           case 'custom_event.received':
-            entries.push({ eventId: event.id, organizationId: event.organization_id, kind: 'custom', name: payload.name ?? '', subscriberId, tagId: null });
+            entries.push({
+              eventId: event.id,
+              organizationId: event.organization_id,
+              kind: 'custom',
+              name: payload.name ?? '',
+              subscriberId,
+              tagId: null,
+              test,
+            });
             break;
           default:
         }
@@ -86,6 +120,7 @@ export function createAutomationJobs(deps: {
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   segments: Pick<SegmentService, 'compile'>;
   subscriberRepository: Pick<SubscriberRepository, 'subscribeTags'>;
+  devMailbox: Pick<DevMailbox, 'storeMany'>;
   producer: JobProducer;
   now: () => Date;
 }) {
@@ -106,7 +141,13 @@ export function createAutomationJobs(deps: {
     }
   }
 
-  async function sendEmail(trx: Transaction<DB>, group: Group, step: Extract<Step, { type: 'send_email' }>, now: Date, messageIds: string[]): Promise<void> {
+  /**
+   * Renders and stores the emails of one group. Its writes follow a savepoint, and the month's quota is
+   * reserved only at the end of the pass (`reserve`): that update locks the organization's row until
+   * commit, so reserving last keeps parallel passes of one organization from waiting on each other
+   * while they render.
+   */
+  async function sendEmail(trx: Transaction<DB>, group: Group, step: Extract<Step, { type: 'send_email' }>, now: Date, pending: PendingSend[]): Promise<void> {
     const { runs, index } = group;
     const first = runs[0]!;
     // Quiet hours: outside the organization's sending window the step waits until the window opens.
@@ -135,18 +176,9 @@ export function createAutomationJobs(deps: {
       );
       return;
     }
-    try {
-      await deps.entitlements.reserveEmails(trx, first.organization_id, runs.length);
-    } catch (error) {
-      if (!(error instanceof AppError) || error.code !== 'plan_limit_exceeded') throw error;
-      await repo.postpone(
-        trx,
-        runs.map((r) => r.id),
-        new Date(now.getTime() + QUOTA_RETRY_MS),
-      );
-      return;
-    }
-    const claimed = new Set(await repo.claimStep(trx, runs, index, step.type, 'completed', null, now));
+    const savepoint = `automation_send_${pending.length}`;
+    await sql`savepoint ${sql.raw(savepoint)}`.execute(trx);
+    const claimed = new Set(await repo.claimStep(trx, runs, index, step.type, 'completed', first.test ? TEST_REASON : null, now));
     const recipients = new Map(
       (
         await repo.recipients(
@@ -172,18 +204,62 @@ export function createAutomationJobs(deps: {
         failed.push({ id: run.id, reason: error.code });
       }
     }
-    await deps.emailRepository.insertMessages(trx, first.organization_id, messages);
-    await repo.setStepMessages(trx, index, pairs);
-    for (const f of failed) await repo.exit(trx, [f.id], f.reason, now);
+    if (first.test) {
+      // A test run's mail is kept in the dev mailbox (committed with the step), never handed to the
+      // provider, and counts nowhere: no email_messages row, no quota.
+      await deps.devMailbox.storeMany(
+        trx,
+        messages.map((m) => testMail(first.organization_id, m)),
+      );
+    } else {
+      await deps.emailRepository.insertMessages(trx, first.organization_id, messages);
+      await repo.setStepMessages(trx, index, pairs);
+    }
+    for (const reason of new Set(failed.map((f) => f.reason))) {
+      await repo.exit(
+        trx,
+        failed.filter((f) => f.reason === reason).map((f) => f.id),
+        reason,
+        now,
+      );
+    }
     await repo.advance(
       trx,
       pairs.map((p) => p.runId),
       now,
     );
-    messageIds.push(...pairs.map((p) => p.messageId));
+    pending.push({
+      savepoint,
+      organizationId: first.organization_id,
+      // Test runs send nothing, so they use none of the month's quota and hand nothing to the send path.
+      count: first.test ? 0 : messages.length,
+      runIds: runs.map((r) => r.id),
+      messageIds: first.test ? [] : pairs.map((p) => p.messageId),
+    });
   }
 
-  async function runGroup(trx: Transaction<DB>, group: Group, now: Date, messageIds: string[]): Promise<void> {
+  /**
+   * Reserves the quota of the pass's sends, last group first. A group over the month's limit is rolled
+   * back to its savepoint (with the groups after it, which stay due for a later pass) and waits an
+   * hour. Returns the ids of the messages to send once the pass commits.
+   */
+  async function reserve(trx: Transaction<DB>, pending: PendingSend[], now: Date): Promise<string[]> {
+    let kept = pending.length;
+    for (let i = pending.length - 1; i >= 0; i -= 1) {
+      const send = pending[i]!;
+      try {
+        await deps.entitlements.reserveEmails(trx, send.organizationId, send.count);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== 'plan_limit_exceeded') throw error;
+        await sql`rollback to savepoint ${sql.raw(send.savepoint)}`.execute(trx);
+        await repo.postpone(trx, send.runIds, new Date(now.getTime() + QUOTA_RETRY_MS));
+        kept = i;
+      }
+    }
+    return pending.slice(0, kept).flatMap((p) => p.messageIds);
+  }
+
+  async function runGroup(trx: Transaction<DB>, group: Group, now: Date, pending: PendingSend[]): Promise<void> {
     const { runs, index, step } = group;
     const ids = runs.map((r) => r.id);
     if (!step) {
@@ -192,7 +268,7 @@ export function createAutomationJobs(deps: {
     }
     switch (step.type) {
       case 'send_email':
-        return sendEmail(trx, group, step, now, messageIds);
+        return sendEmail(trx, group, step, now, pending);
       case 'delay': {
         const claimed = await repo.claimStep(trx, runs, index, step.type, 'waiting', null, now);
         return repo.advance(trx, claimed, new Date(now.getTime() + step.seconds * 1000));
@@ -312,13 +388,16 @@ export function createAutomationJobs(deps: {
 
       const groups = new Map<string, Group>();
       for (const run of live) {
-        const key = `${run.version_id}/${run.step_index}`;
+        // Test and live runs never share a group: their mail goes different ways.
+        const key = `${run.version_id}/${run.step_index}/${run.test}`;
         const group = groups.get(key) ?? { runs: [], index: run.step_index, step: run.steps[run.step_index] };
         group.runs.push(run);
         groups.set(key, group);
       }
-      const messageIds: string[] = [];
-      for (const group of groups.values()) {
+      const pending: PendingSend[] = [];
+      // Sends last: a quota rollback to a send's savepoint then undoes only sends.
+      const ordered = [...groups.values()].sort((a, b) => Number(a.step?.type === 'send_email') - Number(b.step?.type === 'send_email'));
+      for (const group of ordered) {
         // The automation's entry conditions are checked when the subscriber enters (before step 0).
         const conditions = group.runs[0]!.conditions as SegmentFilter | null;
         if (group.index === 0 && conditions) {
@@ -333,9 +412,9 @@ export function createAutomationJobs(deps: {
           group.runs = group.runs.filter((r) => matched?.has(r.subscriber_id));
           if (group.runs.length === 0) continue;
         }
-        await runGroup(trx, group, now, messageIds);
+        await runGroup(trx, group, now, pending);
       }
-      return { count: due.length, messageIds };
+      return { count: due.length, messageIds: await reserve(trx, pending, now) };
     });
   }
 
@@ -351,11 +430,11 @@ export function createAutomationJobs(deps: {
     await producer.enqueueMany([{ name: 'automations.run', payload: { tick: `w${second}` }, delayMs: second * 1000 - now.getTime() }]);
   }
 
-  const run: JobHandler<'automations.run'> = async ({ tick }, context) => {
-    const started = Date.now();
+  /** Passes one after another until nothing is due, the job's time is up or the worker stops. */
+  async function lane(started: number, signal: AbortSignal, onFull: () => Promise<void>): Promise<{ processed: number; end: 'drained' | 'time' | 'aborted' }> {
     let processed = 0;
     for (;;) {
-      if (context.signal.aborted) return context.giveBack();
+      if (signal.aborted) return { processed, end: 'aborted' };
       const { count, messageIds } = await pass(deps.now());
       processed += count;
       if (messageIds.length > 0) {
@@ -364,15 +443,38 @@ export function createAutomationJobs(deps: {
       }
       // A step that is done makes the next one due at once (a send after a condition): passes go on
       // until nothing is due.
-      if (count === 0) {
-        await wakeForNext();
-        return { processed };
-      }
-      if (Date.now() - started > RUN_MS) {
-        await producer.enqueue('automations.run', { tick: `${tick.slice(0, 40)}_${processed}` });
-        return { processed, continued: true };
-      }
+      if (count === 0) return { processed, end: 'drained' };
+      if (count === BATCH_SIZE) await onFull();
+      if (Date.now() - started > RUN_MS) return { processed, end: 'time' };
     }
+  }
+
+  /**
+   * More is due than one batch: other runners join. Their ids name the second, so however many
+   * runners see a full batch, each second adds at most FAN_OUT jobs, which any worker process takes
+   * (SKIP LOCKED gives each its own runs) and which end when nothing is due.
+   */
+  let fannedOutAt = 0;
+  async function fanOut(): Promise<void> {
+    const second = Math.floor(Date.now() / 1000);
+    if (second === fannedOutAt) return;
+    fannedOutAt = second;
+    await producer.enqueueMany(Array.from({ length: FAN_OUT }, (_, i) => ({ name: 'automations.run' as const, payload: { tick: `f${second}x${i}` } })));
+  }
+
+  const run: JobHandler<'automations.run'> = async ({ tick }, context) => {
+    const started = Date.now();
+    // Several passes at once: while one waits for PostgreSQL another renders.
+    const lanes = await Promise.all(Array.from({ length: LANES }, () => lane(started, context.signal, fanOut)));
+    const processed = lanes.reduce((sum, l) => sum + l.processed, 0);
+    if (lanes.some((l) => l.end === 'aborted')) return context.giveBack();
+    if (lanes.some((l) => l.end === 'time')) {
+      // One job runs passes this long, then hands over to a fresh job (the cron sweep would find the rest too).
+      await producer.enqueue('automations.run', { tick: `${tick.slice(0, 40)}_${processed}` });
+      return { processed, continued: true };
+    }
+    await wakeForNext();
+    return { processed };
   };
 
   return { 'automations.run': run };

@@ -34,6 +34,8 @@ export interface DueRun {
   waiting_for: string | null;
   steps: Step[];
   conditions: unknown;
+  /** Started by an sf_test_ key: mail goes to the dev mailbox. */
+  test: boolean;
 }
 
 /** One entry event as the consumer reads it from the outbox: `name` is the custom event's name or the type. */
@@ -44,6 +46,8 @@ export interface EntryEvent {
   name: string;
   subscriberId: string;
   tagId: string | null;
+  /** The event came from an sf_test_ key. */
+  test: boolean;
 }
 
 const AUTOMATION_COLUMNS = sql`a.id, a.organization_id, a.name, a.trigger_event, a.trigger_tag_id, a.trigger_event_name, a.conditions, a.reentry, a.is_active, a.version, v.steps, a.created_at, a.updated_at`;
@@ -129,15 +133,17 @@ export function createAutomationRepository(db: Kysely<DB>) {
     /** Runs of a version by state, and per step: rows by status and the exits with their reasons. */
     async counts(organizationId: string, versionId: string) {
       const runs = await sql<{ status: string; count: number }>`
-        select status, count(*)::int as count from automation_runs where organization_id = ${organizationId} and version_id = ${versionId} group by status`.execute(
+        select status, count(*)::int as count from automation_runs where organization_id = ${organizationId} and version_id = ${versionId} and not test group by status`.execute(
         db,
       );
       const steps = await sql<{ step_index: number; status: string; count: number }>`
         select step_index, status, count(*)::int as count from automation_run_steps
-        where organization_id = ${organizationId} and version_id = ${versionId} group by step_index, status`.execute(db);
+        where organization_id = ${organizationId} and version_id = ${versionId} and not test group by step_index, status`.execute(db);
       const exits = await sql<{ step_index: number; reason: string; count: number }>`
         select step_index, coalesce(exit_reason, 'unknown') as reason, count(*)::int as count from automation_runs
-        where organization_id = ${organizationId} and version_id = ${versionId} and status = 'exited' group by step_index, exit_reason`.execute(db);
+        where organization_id = ${organizationId} and version_id = ${versionId} and status = 'exited' and not test group by step_index, exit_reason`.execute(
+        db,
+      );
       return { runs: runs.rows, steps: steps.rows, exits: exits.rows };
     },
 
@@ -154,6 +160,7 @@ export function createAutomationRepository(db: Kysely<DB>) {
         automation_name: string;
         version: number;
         status: 'active' | 'completed' | 'exited';
+        test: boolean;
         exit_reason: string | null;
         next_at: Date | null;
         entered_at: Date;
@@ -168,7 +175,7 @@ export function createAutomationRepository(db: Kysely<DB>) {
           finished_at: string | null;
         }[];
       }>`
-        select r.id, r.automation_id, a.name as automation_name, v.version, r.status, r.exit_reason, r.next_at, r.entered_at, r.finished_at,
+        select r.id, r.automation_id, a.name as automation_name, v.version, r.status, r.test, r.exit_reason, r.next_at, r.entered_at, r.finished_at,
           coalesce((select jsonb_agg(jsonb_build_object('index', st.step_index, 'type', st.type, 'status', st.status, 'reason', st.reason,
                        'email_message_id', st.email_message_id, 'started_at', st.started_at, 'finished_at', st.finished_at) order by st.step_index)
                     from automation_run_steps st where st.run_id = r.id), '[]'::jsonb) as steps
@@ -236,12 +243,14 @@ export function createAutomationRepository(db: Kysely<DB>) {
       const result = await sql<{ count: number }>`
         with e as (
           select * from unnest(${events.map((e) => e.eventId)}::uuid[], ${events.map((e) => e.organizationId)}::uuid[], ${events.map((e) => e.kind)}::text[],
-                               ${events.map((e) => e.name)}::text[], ${events.map((e) => e.subscriberId)}::uuid[], ${events.map((e) => e.tagId)}::uuid[])
-            as e(event_id, organization_id, kind, name, subscriber_id, tag_id)
+                               ${events.map((e) => e.name)}::text[], ${events.map((e) => e.subscriberId)}::uuid[], ${events.map((e) => e.tagId)}::uuid[],
+                               ${events.map((e) => e.test)}::boolean[])
+            as e(event_id, organization_id, kind, name, subscriber_id, tag_id, test)
         ), m as (
-          select distinct on (a.id, e.subscriber_id, case when a.reentry = 'always' then e.event_id end)
-            a.id as automation_id, a.organization_id, v.id as version_id, v.version, e.subscriber_id,
-            case when a.reentry = 'never' then 'once' else e.event_id::text end as entry_key
+          select distinct on (a.id, e.subscriber_id, e.test, case when a.reentry = 'always' then e.event_id end)
+            a.id as automation_id, a.organization_id, v.id as version_id, v.version, e.subscriber_id, e.test,
+            -- A test entry never takes the place of a live one (nor the other way round).
+            case when e.test then 'test/' else '' end || case when a.reentry = 'never' then 'once' else e.event_id::text end as entry_key
           from e
           join automations a on a.organization_id = e.organization_id and a.is_active and a.trigger_event = e.kind
             and (a.trigger_tag_id is null or a.trigger_tag_id = e.tag_id)
@@ -249,19 +258,19 @@ export function createAutomationRepository(db: Kysely<DB>) {
           join automation_versions v on v.automation_id = a.id and v.version = a.version
           join subscribers s on s.id = e.subscriber_id and s.organization_id = e.organization_id
           where a.reentry = 'always'
-             or (a.reentry = 'never' and not exists (select 1 from automation_runs r where r.automation_id = a.id and r.subscriber_id = e.subscriber_id))
-             or (a.reentry = 'after_completion' and not exists (select 1 from automation_runs r where r.automation_id = a.id and r.subscriber_id = e.subscriber_id and r.status = 'active'))
-          order by a.id, e.subscriber_id, case when a.reentry = 'always' then e.event_id end, e.event_id
+             or (a.reentry = 'never' and not exists (select 1 from automation_runs r where r.automation_id = a.id and r.subscriber_id = e.subscriber_id and r.test = e.test))
+             or (a.reentry = 'after_completion' and not exists (select 1 from automation_runs r where r.automation_id = a.id and r.subscriber_id = e.subscriber_id and r.test = e.test and r.status = 'active'))
+          order by a.id, e.subscriber_id, e.test, case when a.reentry = 'always' then e.event_id end, e.event_id
         ), ins as (
-          insert into automation_runs (id, organization_id, automation_id, version_id, subscriber_id, entry_key, status, step_index, next_at, entered_at)
-          select uuid_v7(), organization_id, automation_id, version_id, subscriber_id, entry_key, 'active', 0, ${now}, ${now} from m
+          insert into automation_runs (id, organization_id, automation_id, version_id, subscriber_id, entry_key, status, step_index, next_at, entered_at, test)
+          select uuid_v7(), organization_id, automation_id, version_id, subscriber_id, entry_key, 'active', 0, ${now}, ${now}, test from m
           on conflict do nothing
-          returning id, organization_id, automation_id, version_id, subscriber_id
+          returning id, organization_id, automation_id, version_id, subscriber_id, test
         ), ev as (
           insert into events (id, organization_id, type, subject_id, payload)
           select uuid_v7(), ins.organization_id, 'automation.entered', ins.subscriber_id,
             jsonb_build_object('subscriber', jsonb_build_object('id', ins.subscriber_id), 'automation', jsonb_build_object('id', ins.automation_id, 'version', m.version), 'run_id', ins.id)
-          from ins join m on m.version_id = ins.version_id and m.subscriber_id = ins.subscriber_id
+          from ins join m on m.version_id = ins.version_id and m.subscriber_id = ins.subscriber_id and m.test = ins.test
           returning 1
         )
         select count(*)::int as count from ev`.execute(trx);
@@ -273,11 +282,15 @@ export function createAutomationRepository(db: Kysely<DB>) {
       if (events.length === 0) return 0;
       const result = await sql<{ id: string }>`
         with e as (
-          select distinct organization_id, subscriber_id, name from unnest(${events.map((e) => e.organizationId)}::uuid[], ${events.map((e) => e.subscriberId)}::uuid[], ${events.map((e) => e.name)}::text[])
-            as e(organization_id, subscriber_id, name)
+          select distinct organization_id, subscriber_id, name, test
+          from unnest(${events.map((e) => e.organizationId)}::uuid[], ${events.map((e) => e.subscriberId)}::uuid[], ${events.map((e) => e.name)}::text[],
+                      ${events.map((e) => e.test)}::boolean[])
+            as e(organization_id, subscriber_id, name, test)
         ), r as (
+          -- A test event resumes only test runs, a live event only live ones.
           update automation_runs r set waiting_for = null, next_at = ${now}
           from e where r.subscriber_id = e.subscriber_id and r.organization_id = e.organization_id and r.waiting_for = e.name and r.status = 'active'
+            and r.test = e.test
           returning r.id, r.step_index
         ), st as (
           update automation_run_steps st set status = 'completed', reason = 'event_received', finished_at = ${now}
@@ -293,7 +306,7 @@ export function createAutomationRepository(db: Kysely<DB>) {
     /** Due runs of active automations, oldest due first, locked (SKIP LOCKED: parallel workers split them). */
     async lockDue(trx: Transaction<DB>, now: Date, limit: number): Promise<DueRun[]> {
       const result = await sql<DueRun>`
-        select r.id, r.organization_id, r.automation_id, r.version_id, v.version, r.subscriber_id, r.step_index, r.waiting_for, v.steps, a.conditions
+        select r.id, r.organization_id, r.automation_id, r.version_id, v.version, r.subscriber_id, r.step_index, r.waiting_for, v.steps, a.conditions, r.test
         from automation_runs r
         join automation_versions v on v.id = r.version_id
         join automations a on a.id = r.automation_id
@@ -382,8 +395,9 @@ export function createAutomationRepository(db: Kysely<DB>) {
       if (runs.length === 0) return [];
       const first = runs[0]!;
       const result = await sql<{ run_id: string }>`
-        insert into automation_run_steps (run_id, step_index, organization_id, automation_id, version_id, type, status, reason, started_at, finished_at)
-        select r, ${index}, ${first.organization_id}, ${first.automation_id}, ${first.version_id}, ${type}, ${status}, ${reason}, ${now}, ${status === 'waiting' ? null : now}::timestamptz
+        insert into automation_run_steps (run_id, step_index, organization_id, automation_id, version_id, type, status, reason, started_at, finished_at, test)
+        select r, ${index}, ${first.organization_id}, ${first.automation_id}, ${first.version_id}, ${type}, ${status}, ${reason}, ${now}, ${status === 'waiting' ? null : now}::timestamptz,
+          ${first.test}
         from unnest(${runs.map((r) => r.id)}::uuid[]) as r
         on conflict do nothing
         returning run_id`.execute(trx);

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { requireAuth } from '../auth/index.ts';
+import { isTestKey, requireAuth } from '../auth/index.ts';
 import { authErrors, Cursor, ErrorResponse, IdParams, Limit, NoContent } from '../common.schemas.ts';
 import {
   CreateTriggerBody,
@@ -154,6 +154,6 @@ export const automationRoutes: FastifyPluginAsyncTypebox<{ automations: Automati
       },
       config: { access: { scope: 'events:write' as const } },
     },
-    async (request, reply) => reply.code(202).send(await automations.recordEvent(org(request), request.body)),
+    async (request, reply) => reply.code(202).send(await automations.recordEvent(org(request), request.body, { test: isTestKey(request) })),
   );
 };

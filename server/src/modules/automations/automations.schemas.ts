@@ -145,6 +145,9 @@ export const RunTimeline = Type.Object({
         id: Uuid,
         automation: Type.Object({ id: Uuid, name: Type.String(), version: Type.Integer() }, { additionalProperties: false }),
         status: StringEnum(RUN_STATUSES),
+        test: Type.Boolean({
+          description: "Started by an sf_test_ API key: its emails went to the dev mailbox (step reason 'dev_mailbox'), not to the subscriber",
+        }),
         exit_reason: Type.Union([Type.String(), Type.Null()]),
         next_step_at: NullableTimestamp,
         entered_at: Timestamp,

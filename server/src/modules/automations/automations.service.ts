@@ -233,6 +233,7 @@ export function createAutomationService(deps: { repository: AutomationRepository
         id: r.id,
         automation: { id: r.automation_id, name: r.automation_name, version: r.version },
         status: r.status,
+        test: r.test,
         exit_reason: r.exit_reason,
         next_step_at: r.status === 'active' ? r.next_at : null,
         entered_at: r.entered_at,
@@ -255,6 +256,7 @@ export function createAutomationService(deps: { repository: AutomationRepository
         data?: Record<string, unknown> | undefined;
         idempotency_key?: string | undefined;
       },
+      options: { test?: boolean } = {},
     ) {
       if (!input.subscriber_id === !input.email)
         throw unprocessable('validation_error', 'The request is not valid', [{ field: 'subscriber_id', message: 'give subscriber_id or email (one of them)' }]);
@@ -273,7 +275,14 @@ export function createAutomationService(deps: { repository: AutomationRepository
           {
             type: 'custom_event.received',
             subjectId: subscriber.id,
-            payload: { subscriber: { id: subscriber.id, email: subscriber.email }, name: input.name, data, custom_event_id: id },
+            payload: {
+              subscriber: { id: subscriber.id, email: subscriber.email },
+              name: input.name,
+              data,
+              custom_event_id: id,
+              // Sent with an sf_test_ key: the automations it starts or resumes are test runs.
+              ...(options.test ? { test: true } : {}),
+            },
           },
         ]);
         return true;

@@ -3,7 +3,7 @@ import type { Config } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
 import { minuteTick, type Schedule } from '../../jobs/cron.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
-import type { EmailRepository, EmailService } from '../email/index.ts';
+import type { DevMailbox, EmailRepository, EmailService } from '../email/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import type { SegmentService } from '../segments/index.ts';
 import type { SubscriberRepository } from '../subscribers/index.ts';
@@ -32,6 +32,8 @@ export function createAutomationsModule(deps: {
   emailRepository: Pick<EmailRepository, 'insertMessages'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   subscriberRepository: Pick<SubscriberRepository, 'subscribeTags'>;
+  /** Where the mail of test runs (started by an sf_test_ key) goes instead of the provider. */
+  devMailbox: Pick<DevMailbox, 'storeMany'>;
   config: Pick<Config, 'RETENTION_EVENTS_DAYS'>;
   /** The clock the runner and the consumer read (tests move it instead of sleeping). */
   now: () => Date;

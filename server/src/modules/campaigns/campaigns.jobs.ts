@@ -13,7 +13,7 @@ import {
   type CampaignRecipe,
   type EmailRepository,
   type EmailService,
-  type NewMessage,
+  type UnrenderedMessage,
 } from '../email/index.ts';
 import { insertEvents } from '../events/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
@@ -72,7 +72,7 @@ class ContentTaken extends Error {}
  * Splits a claim's messages (in id order) into provider batches and gives each message its batch's
  * idempotency key, derived from campaign, round and the batch's message ids.
  */
-function intoBatches(messages: NewMessage[], campaignId: string, round: number): Batch[] {
+function intoBatches(messages: UnrenderedMessage[], campaignId: string, round: number): Batch[] {
   messages.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const batches: Batch[] = [];
   for (let at = 0; at < messages.length; at += MAX_BATCH_SIZE) {
@@ -119,13 +119,13 @@ export function createCampaignJobs(deps: {
     return 'failed';
   }
 
-  async function claim(campaign: Campaign, compose: (recipient: ClaimedRecipient) => Promise<NewMessage>, after: string | null): Promise<Claim> {
+  async function claim(campaign: Campaign, compose: (recipient: ClaimedRecipient) => Promise<UnrenderedMessage>, after: string | null): Promise<Claim> {
     return db.transaction().execute(async (trx): Promise<Claim> => {
       const locked = await repo.lockForWorker(trx, campaign.id, 'share');
       if (locked?.status !== 'sending' || locked.round !== campaign.round) return { state: 'stopped' };
       const claimed = await repo.claimNext(trx, campaign.id, after, BATCH_SIZE);
       if (claimed.length === 0) return { state: 'empty' };
-      const messages: NewMessage[] = [];
+      const messages: UnrenderedMessage[] = [];
       const skipped: { subscriberId: string; reason: string }[] = [];
       for (const recipient of claimed) {
         const reason = skipReason(recipient);

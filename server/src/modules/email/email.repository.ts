@@ -41,22 +41,25 @@ export interface NewMessage {
   to_address: string;
   from_address: string;
   subject: string;
-  /** The rendered body; null for a campaign email, rendered when it is sent from its content (content_id). */
-  html: string | null;
-  text: string | null;
+  html: string;
+  text: string;
   headers: Record<string, string>;
   idempotency_key: string | null;
   request_hash: string | null;
-  /** What the body is rendered from at send time (message_contents), when it is not stored. */
-  content_id?: string | null;
   /** The provider idempotency key of the batch the message goes out in (campaign emails). */
   batch_key?: string | null;
 }
 
+/** A message stored without its body (a campaign email): rendered when it is sent, from its content. */
+export type UnrenderedMessage = Omit<NewMessage, 'html' | 'text'> & {
+  html: null;
+  text: null;
+  /** What the body is rendered from (message_contents). */
+  content_id: string | null;
+};
+
 /** A message a worker is about to send, with what it needs to decide whether to. */
-export interface MessageToSend extends Pick<NewMessage, 'id' | 'category' | 'to_address' | 'from_address' | 'subject' | 'headers'> {
-  html: string;
-  text: string;
+export interface MessageToSend extends Pick<NewMessage, 'id' | 'category' | 'to_address' | 'from_address' | 'subject' | 'html' | 'text' | 'headers'> {
   organization_id: string;
   /** The recipient is on the suppression list, bounced or complained, or (marketing) no longer active. */
   blocked: boolean;
@@ -246,7 +249,7 @@ export function createEmailRepository(db: Kysely<DB>) {
     },
 
     /** Inserts many queued messages in one statement (a campaign batch, inside its transaction). */
-    async insertMessages(trx: Executor, organizationId: string, messages: readonly NewMessage[]): Promise<void> {
+    async insertMessages(trx: Executor, organizationId: string, messages: readonly (NewMessage | UnrenderedMessage)[]): Promise<void> {
       if (messages.length === 0) return;
       await trx
         .insertInto('email_messages')

@@ -18,11 +18,11 @@ import {
   type TemplateService,
 } from '../templates/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
-import type { BatchMessage, EmailRepository, MessageStatus, NewMessage, OrganizationProfile, Recipient } from './email.repository.ts';
+import type { BatchMessage, EmailRepository, MessageStatus, NewMessage, OrganizationProfile, Recipient, UnrenderedMessage } from './email.repository.ts';
 import type { EmailLinks } from './links.ts';
 import { marketingHeaders, senderHeaders } from './headers.ts';
 import { resolveSender } from './sender.ts';
-import { rewriteForTracking } from './tracking.ts';
+import { rewriteForTracking, rewriteTextForTracking, untrackedLinks } from './tracking.ts';
 
 export interface SendInput {
   template_slug?: string;
@@ -386,6 +386,7 @@ export function createEmailService(deps: {
     const listUnsubscribe = /^<(https?:\/\/[^<>\s]+)>$/.exec(message.headers?.['List-Unsubscribe'] ?? '')?.[1];
     const rendered = await renderer.render(recipe.template, campaignVariables(recipe, recipient, listUnsubscribe).variables);
     let html = withLanguage(rendered.html, recipe.organization.locale);
+    let text = rendered.text;
     if (recipe.tracked) {
       // Privacy mode signs no message id into the links: only the campaign's aggregates are counted.
       const urls = links.tracking({
@@ -394,9 +395,12 @@ export function createEmailService(deps: {
         messageId: recipe.organization.tracking_privacy ? null : message.id,
         sentAt: message.created_at.getTime(),
       });
+      // The text part gets the same signed links; what the author marked data-notrack stays as it is there too.
+      const untracked = untrackedLinks(html);
+      text = rewriteTextForTracking(text, urls.link, (url) => links.isOwnLink(url) || untracked.has(url));
       html = rewriteForTracking(html, { pixel: urls.pixel(), trap: urls.trap(), link: urls.link }, links.isOwnLink);
     }
-    return { html, text: rendered.text };
+    return { html, text };
   }
 
   // Recipes never change once stored: the worker keeps the recently used ones.
@@ -439,7 +443,7 @@ export function createEmailService(deps: {
     const subjectOnly = { ...recipe.template, compiledHtml: '', version: `${recipe.template.version}/subject` };
     const organization = recipe.organization;
     return {
-      async compose(recipient: Recipient, round: number): Promise<NewMessage> {
+      async compose(recipient: Recipient, round: number): Promise<UnrenderedMessage> {
         const { url, variables } = campaignVariables(recipe, recipient);
         const { subject } = await renderer.render(subjectOnly, variables);
         return {
@@ -478,10 +482,10 @@ export function createEmailService(deps: {
     const recipe = await campaignRecipe(organizationId, campaign);
     const lazy = campaignBatchComposer(null, recipe);
     return {
-      async compose(recipient: Recipient, round: number): Promise<NewMessage & { html: string; text: string }> {
-        const message = await lazy.compose(recipient, round);
+      async compose(recipient: Recipient, round: number): Promise<NewMessage> {
+        const { content_id: _content, ...message } = await lazy.compose(recipient, round);
         const body = await renderCampaignBody(recipe, recipient, { id: message.id, created_at: new Date() });
-        return { ...message, ...body, content_id: null };
+        return { ...message, ...body };
       },
     };
   }

@@ -30,7 +30,7 @@ export {
   type ProviderDomain,
   type SendingDomainProvider,
 } from './providers/resend-domains.ts';
-export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus, type NewMessage, type Recipient } from './email.repository.ts';
+export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus, type NewMessage, type Recipient, type UnrenderedMessage } from './email.repository.ts';
 export { checkSubject, MAX_SUBJECT_LENGTH, type CampaignRecipe, type CampaignSettings, type EmailService, type SendInput } from './email.service.ts';
 export { batchJobKey, batchKeyFor, CAMPAIGN_EMAIL_PRIORITY } from './email.jobs.ts';
 export type { SystemMailer, SystemMailOutcome } from './system-mail.ts';
@@ -48,6 +48,7 @@ export {
 } from './providers/provider.ts';
 export { createEmailProviders, providerRateLimit } from './providers/index.ts';
 export { GATE_WINDOW_MS } from './providers/rate-gate.ts';
+export type { ContactMirror, ContactProvider } from './providers/resend-contacts.ts';
 export { allowedSenderDomains, domainOf, formatMailbox, FROM_NAME_PATTERN, mailboxAddress, resolveSender, type SenderSettings } from './sender.ts';
 
 /** Messages still unsent long after their last change are found and sent again every five minutes. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTokenSigner } from '../../lib/tokens.ts';
-import { CLICK_PURPOSE, rewriteForTracking, trackableUrl, trackingUrls } from './tracking.ts';
+import { CLICK_PURPOSE, rewriteForTracking, rewriteTextForTracking, trackableUrl, trackingUrls, untrackedLinks } from './tracking.ts';
 
 const signer = createTokenSigner(['unit-test-secret-that-is-long-enough-000']);
 const ORG = '01900000-0000-7000-8000-000000000001';
@@ -65,5 +65,38 @@ describe('link rewriting for tracking', () => {
     ]) {
       expect(trackableUrl(bad), bad).toBe(false);
     }
+  });
+
+  it('sends the addresses of the plain-text part through the same signed links as the HTML part, punctuation and brackets left outside', () => {
+    const keep = (url: string) => url.startsWith('https://api.example.net/u/');
+    const text = [
+      'Sale (https://shop.example/a?x=1&y=2)',
+      'See https://shop.example/b. Or https://en.example.org/wiki/Foo_(bar), then [https://shop.example/c]!',
+      'Leave (https://api.example.net/u/abc.def) mailto:a@example.com ftp://files.example/x',
+    ].join('\n');
+    const out = rewriteTextForTracking(text, urls.link, keep);
+    const tracked = [...out.matchAll(/https:\/\/api\.example\.net\/t\/c\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g)].map((m) => m[0]);
+    expect(tracked.map((h) => tokenOf(h).extra?.u)).toEqual([
+      'https://shop.example/a?x=1&y=2',
+      'https://shop.example/b',
+      'https://en.example.org/wiki/Foo_(bar)',
+      'https://shop.example/c',
+    ]);
+    // The same address gets the same link id in both parts.
+    const html = rewrite('<body><a href="https://shop.example/a?x=1&amp;y=2">Sale</a></body>');
+    expect(html).toContain(`href="${tracked[0]}"`);
+    expect(out.split('\n')[0]).toBe(`Sale (${tracked[0]})`);
+    expect(out).toMatch(/\/t\/c\/[^ ]+\. Or /);
+    expect(out).toContain(`${tracked[3]}]!`);
+    expect(out).toContain('Leave (https://api.example.net/u/abc.def) mailto:a@example.com ftp://files.example/x');
+    expect(out).not.toMatch(/https:\/\/shop\.example|https:\/\/en\.example/);
+  });
+
+  it('names the links the author marked data-notrack, so the text part can leave them as they are too', () => {
+    expect([
+      ...untrackedLinks(
+        `<a href="https://a.example/x">a</a><a data-notrack href="https://b.example/?p=1&amp;q=2">b</a><a href='https://c.example' data-notrack>c</a>`,
+      ),
+    ]).toEqual(['https://b.example/?p=1&q=2', 'https://c.example']);
   });
 });

@@ -81,3 +81,47 @@ export function rewriteForTracking(
   const close = rewritten.search(/<\/body>/i);
   return close === -1 ? rewritten + extras : rewritten.slice(0, close) + extras + rewritten.slice(close);
 }
+
+/** The addresses of the links the author marked `data-notrack` in an email's HTML (left as they are). */
+export function untrackedLinks(html: string): Set<string> {
+  const found = new Set<string>();
+  for (const [, before, , href, after] of html.matchAll(ANCHOR)) {
+    if (/\bdata-notrack\b/i.test(`${before!}${after!}`)) found.add(decodeEntities(href!.trim()));
+  }
+  return found;
+}
+
+// An address in plain text runs to the next blank, quote or angle bracket; what trails it is trimmed below.
+const TEXT_URL = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+
+/** Drops the punctuation a sentence or a "Label (https://…)" wraps around an address from its end. */
+function trimTrailing(url: string): string {
+  let end = url.length;
+  for (;;) {
+    const last = url[end - 1];
+    if (last && '.,;:!?'.includes(last)) end -= 1;
+    else if (last === ')' || last === ']') {
+      const open = last === ')' ? '(' : '[';
+      const body = url.slice(0, end);
+      // A closing bracket belongs to the address only when the address opened it (Wikipedia-style paths).
+      if (body.split(open).length - 1 < body.split(last).length - 1) end -= 1;
+      else break;
+    } else break;
+  }
+  return url.slice(0, end);
+}
+
+/**
+ * The plain-text part of a tracked email: every absolute http(s) address in it that `keep` does not
+ * refuse goes through the same signed redirect as in the HTML part (the token is deterministic, so the
+ * same address gets the same link id in both parts), so a reader of the text part cannot bypass tracking
+ * and their click counts on the same link. No pixel or honeypot: plain text shows neither.
+ */
+export function rewriteTextForTracking(text: string, link: (url: string) => string | null, keep: (url: string) => boolean): string {
+  return text.replace(TEXT_URL, (found) => {
+    const url = trimTrailing(found);
+    if (keep(url) || !trackableUrl(url)) return found;
+    const tracked = link(url);
+    return tracked ? tracked + found.slice(url.length) : found;
+  });
+}

@@ -29,6 +29,7 @@ const SubscriberCreated = Type.Object(
       { additionalProperties: false },
     ),
     source: Source,
+    test: Type.Optional(Type.Boolean({ description: 'Present (true) when an sf_test_ API key created the subscriber' })),
   },
   { additionalProperties: false },
 );
@@ -139,6 +140,7 @@ const CustomEvent = Type.Object(
     name: Type.String({ description: 'The event name the application gave' }),
     data: Type.Record(Type.String(), Type.Unknown(), { description: 'What the application sent with it' }),
     custom_event_id: Id,
+    test: Type.Optional(Type.Boolean({ description: 'Present (true) when an sf_test_ API key reported the event' })),
   },
   { additionalProperties: false },
 );

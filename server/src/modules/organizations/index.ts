@@ -5,6 +5,7 @@ import type { JobProducer } from '../../jobs/producer.ts';
 import type { BackgroundTasks } from '../../lib/background.ts';
 import type { Logger } from '../../logger.ts';
 import type { ApiKeyService } from '../api-keys/index.ts';
+import type { ContactSyncService } from '../contact-sync/index.ts';
 import { defineModule, mount } from '../module.ts';
 import { createOrganizationPurgeHandler, createOrganizationPurgeSweepHandler } from './organizations.jobs.ts';
 import { createOrganizationRepository } from './organizations.repository.ts';
@@ -32,6 +33,8 @@ export function createOrganizationsModule(deps: {
   producer: JobProducer;
   /** The domains an organization may send from (the email engine's rule). */
   senderDomains: (organizationId: string) => Promise<readonly string[]>;
+  /** The optional Resend contact sync, turned on and off with the organization's settings. */
+  contactSync?: Pick<ContactSyncService, 'setEnabled'>;
 }) {
   const organizationRepository = createOrganizationRepository(deps.db);
   const organizations = createOrganizationService({
@@ -42,6 +45,7 @@ export function createOrganizationsModule(deps: {
     logger: deps.logger,
     jobs: deps.producer,
     senderDomains: deps.senderDomains,
+    ...(deps.contactSync ? { contactSync: deps.contactSync } : {}),
   });
   return defineModule({
     name: 'organizations',

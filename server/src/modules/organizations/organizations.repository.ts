@@ -20,6 +20,7 @@ export const settingsColumns = [
   'imprint_url',
   'tracking_enabled',
   'tracking_privacy',
+  'resend_contact_sync',
   'plan',
   'created_at',
   'updated_at',
@@ -42,6 +43,8 @@ export interface OrganizationPatch {
   imprint_url?: string | null;
   tracking_enabled?: boolean;
   tracking_privacy?: boolean;
+  /** Not a column write: the contact sync service turns the mirror on and off (contact-sync module). */
+  resend_contact_sync?: boolean;
 }
 
 // The tables that grow with an organization's audience, purged in batches before the final cascade.

@@ -61,6 +61,9 @@ export const Organization = Type.Object(
       description: 'Open and click tracking of campaigns (each campaign can turn it off); transactional email is never tracked',
     }),
     tracking_privacy: Type.Boolean({ description: 'Privacy mode: opens and clicks are counted only in aggregates, never per subscriber' }),
+    resend_contact_sync: Type.Boolean({
+      description: 'Subscribers and their public topics are mirrored to Resend Contacts and Topics; unsubscribes there are honoured here',
+    }),
     plan: Type.String(),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -112,6 +115,9 @@ export const UpdateOrganizationBody = Type.Object(
     imprint_url: Type.Optional(Nullable(HttpsUrl)),
     tracking_enabled: Type.Optional(Type.Boolean({ description: 'Open and click tracking of campaigns' })),
     tracking_privacy: Type.Optional(Type.Boolean({ description: 'Count opens and clicks only in aggregates, never per subscriber' })),
+    resend_contact_sync: Type.Optional(
+      Type.Boolean({ description: 'Mirror subscribers and public topics to Resend Contacts (needs RESEND_API_KEY; one organization per Resend account)' }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );

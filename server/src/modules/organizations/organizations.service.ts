@@ -8,6 +8,7 @@ import { isTimeZone, minutesOf } from '../../lib/sending-window.ts';
 import { slugify } from '../../lib/slug.ts';
 import type { Logger } from '../../logger.ts';
 import type { ApiKeyService } from '../api-keys/index.ts';
+import type { ContactSyncService } from '../contact-sync/index.ts';
 import type { Role } from '../auth/index.ts';
 import type { Executor } from '../../db/client.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
@@ -27,6 +28,7 @@ type Deps = {
   logger?: Logger;
   jobs?: JobProducer;
   senderDomains?: (organizationId: string) => Promise<readonly string[]>;
+  contactSync?: Pick<ContactSyncService, 'setEnabled'>;
 };
 
 export function createOrganizationService(deps: Deps) {
@@ -170,8 +172,15 @@ export function createOrganizationService(deps: Deps) {
           ]);
         }
       }
+      const { resend_contact_sync: contactSync, ...fields } = patch;
+      if (contactSync !== undefined) {
+        if (!deps.contactSync)
+          throw unprocessable('resend_not_configured', 'Contact sync is not available here', [{ field: 'resend_contact_sync', message: 'unavailable' }]);
+        // Its own checks and transaction (one organization per Resend account; every subscriber queued when turned on).
+        await deps.contactSync.setEnabled(organizationId, contactSync);
+      }
       try {
-        const updated = await repo.update(db, organizationId, patch);
+        const updated = Object.keys(fields).length > 0 ? await repo.update(db, organizationId, fields) : await repo.findById(organizationId);
         if (!updated) throw notFound('organization');
         return updated;
       } catch (error) {

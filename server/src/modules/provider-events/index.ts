@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../config/index.ts';
 import type { DB } from '../../db/types.ts';
 import type { Logger } from '../../logger.ts';
+import type { ContactSyncService } from '../contact-sync/index.ts';
 import { defineModule, mount } from '../module.ts';
 import { createProviderEventRepository, deleteProviderEventsBefore } from './provider-events.repository.ts';
 import { providerHookRoutes } from './provider-events.routes.ts';
@@ -17,9 +18,16 @@ export function createProviderEventsModule(deps: {
   db: Kysely<DB>;
   logger: Logger;
   config: Pick<Config, 'RESEND_WEBHOOK_SECRET' | 'BOUNCE_WEBHOOK_SECRET' | 'RETENTION_PROVIDER_EVENTS_DAYS'>;
+  /** Where Resend's contact events go (the optional contact sync). */
+  contactSync?: Pick<ContactSyncService, 'unsubscribedAtResend'>;
 }) {
   const { db, config } = deps;
-  const providerEvents = createProviderEventService({ db, providerEventRepository: createProviderEventRepository(), logger: deps.logger });
+  const providerEvents = createProviderEventService({
+    db,
+    providerEventRepository: createProviderEventRepository(),
+    logger: deps.logger,
+    ...(deps.contactSync ? { contactSync: deps.contactSync } : {}),
+  });
   return defineModule({
     name: 'provider-events',
     services: { providerEvents },

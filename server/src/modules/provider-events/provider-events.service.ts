@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import type { Logger } from '../../logger.ts';
+import type { ContactSyncService } from '../contact-sync/index.ts';
 import { parseRef, trackableUrl, type MailRef } from '../email/index.ts';
 import { classify } from '../engagement/index.ts';
 import type { DeliveryChange, EventMessage, ProviderEventRepository, SuppressionCause } from './provider-events.repository.ts';
@@ -145,8 +146,27 @@ const immediateCause = (change: DeliveryChange): SuppressionCause | null =>
  * for each change. Events about an organization's unstored system mail (confirmations, preference links)
  * still suppress the address in that organization.
  */
-export function createProviderEventService(deps: { db: Kysely<DB>; providerEventRepository: ProviderEventRepository; logger: Logger }) {
+export function createProviderEventService(deps: {
+  db: Kysely<DB>;
+  providerEventRepository: ProviderEventRepository;
+  logger: Logger;
+  contactSync?: Pick<ContactSyncService, 'unsubscribedAtResend'>;
+}) {
   const repo = deps.providerEventRepository;
+
+  /**
+   * Resend's `contact.updated`: a contact unsubscribed there (Resend's own unsubscribe page, its
+   * dashboard) is unsubscribed here when the contact sync mirrors to Resend. Recorded like every event,
+   * so a redelivery changes nothing; created, deleted or resubscribed contacts change nothing here.
+   */
+  async function applyContactEvent(eventId: string, event: ResendEvent & { data?: { unsubscribed?: unknown; email?: unknown } }) {
+    return deps.db.transaction().execute(async (trx) => {
+      if (!(await repo.claimEvent(trx, PROVIDER, eventId, str(event.type) ?? 'unknown'))) return 'duplicate' as const;
+      const email = str(event.data?.email);
+      if (event.type !== 'contact.updated' || event.data?.unsubscribed !== true || !email || !deps.contactSync) return 'ignored' as const;
+      return (await deps.contactSync.unsubscribedAtResend(trx, email, eventId)) ? ('applied' as const) : ('ignored' as const);
+    });
+  }
 
   async function apply(report: DeliveryReport): Promise<'applied' | 'duplicate' | 'ignored'> {
     const { change } = report;
@@ -205,7 +225,10 @@ export function createProviderEventService(deps: { db: Kysely<DB>; providerEvent
 
   return {
     apply,
-    applyResendEvent: (eventId: string, raw: unknown) => apply(resendReport(eventId, raw)),
+    applyResendEvent: (eventId: string, raw: unknown) => {
+      const type = (raw as ResendEvent | null)?.type;
+      return typeof type === 'string' && type.startsWith('contact.') ? applyContactEvent(eventId, raw as ResendEvent) : apply(resendReport(eventId, raw));
+    },
   };
 }
 

@@ -35,6 +35,8 @@ export interface Origin {
   source: string;
   ip: string | null;
   userAgent: string | null;
+  /** Made with an sf_test_ key: the subscriber.created event says so, and automations it starts send to the dev mailbox. */
+  test?: boolean;
 }
 
 export interface CreateOneInput {
@@ -177,7 +179,7 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
           select ${input.createdEventId}::uuid, ${organizationId}::uuid, 'subscriber.created', s.id, jsonb_build_object(
             'subscriber', jsonb_build_object('id', s.id, 'email', s.email, 'status', s.status, 'first_name', s.first_name, 'last_name', s.last_name,
               'tags', (select coalesce(jsonb_agg(r.slug order by r.slug), '[]'::jsonb) from resolved r)),
-            'source', ${origin.source}::text)
+            'source', ${origin.source}::text) || case when ${origin.test === true} then '{"test": true}'::jsonb else '{}'::jsonb end
           from new_subscriber s
           union all
           select r.event_id, ${organizationId}::uuid, 'tag.subscribed', s.id, jsonb_build_object(

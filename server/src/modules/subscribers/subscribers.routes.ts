@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../config/index.ts';
 import type { SubscriberService } from './subscribers.service.ts';
-import { requireAuth } from '../auth/index.ts';
+import { isTestKey, requireAuth } from '../auth/index.ts';
 import { clientIp } from '../../lib/client-ip.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent, Uuid } from '../common.schemas.ts';
 import type { Origin } from './subscribers.service.ts';
@@ -34,6 +34,7 @@ export const subscriberRoutes: FastifyPluginAsyncTypebox<{ config: Pick<Config, 
     source: 'api',
     ip: clientIp(request, config.TRUST_CF_CONNECTING_IP),
     userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+    test: isTestKey(request),
   });
   const org = (request: FastifyRequest) => requireAuth(request).organizationId;
 

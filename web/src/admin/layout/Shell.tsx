@@ -19,6 +19,7 @@ const NAV: NavItem[] = [
   { to: '/tags', label: 'Tags' },
   { to: '/templates', label: 'Templates' },
   { to: '/campaigns', label: 'Campaigns' },
+  { to: '/segments', label: 'Segments' },
   { to: '/automations', label: 'Automations' },
   { to: '/emails', label: 'Emails' },
   { to: '/mailbox', label: 'Dev mailbox', role: 'admin' },

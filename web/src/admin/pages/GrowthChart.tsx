@@ -15,11 +15,14 @@ function niceMax(value: number): number {
   return step * magnitude;
 }
 
+/** A net change with its sign: +3, −2, 0. */
+const signed = (value: number) => (value > 0 ? `+${formatNumber(value)}` : value < 0 ? `−${formatNumber(-value)}` : '0');
+
 const short = (date: string) => new Date(`${date}T00:00:00Z`).toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
 
 /**
  * Subscribers over time as two hand-drawn SVG charts: the running total as an area, and the daily
- * subscriptions (up) and unsubscriptions (down) as bars. Screen readers get a summary, and everyone
+ * subscriptions (up) and unsubscriptions (down) as bars; the table adds each day's net growth. Screen readers get a summary, and everyone
  * can open the numbers as a table.
  */
 export function GrowthChart({ growth }: { growth: Growth }) {
@@ -44,7 +47,7 @@ export function GrowthChart({ growth }: { growth: Growth }) {
   const barX = (i: number) => PAD.left + (i / points.length) * innerW + 1;
   const totalNew = points.reduce((n, p) => n + p.subscribed, 0);
   const totalGone = points.reduce((n, p) => n + p.unsubscribed, 0);
-  const summary = `${formatNumber(last.total)} subscribers on ${formatDate(last.date)}, ${formatNumber(first.total)} on ${formatDate(first.date)}; ${formatNumber(totalNew)} joined and ${formatNumber(totalGone)} unsubscribed in the last ${growth.days} days.`;
+  const summary = `${formatNumber(last.total)} subscribers on ${formatDate(last.date)}, ${formatNumber(first.total)} on ${formatDate(first.date)}; ${formatNumber(totalNew)} joined and ${formatNumber(totalGone)} unsubscribed in the last ${growth.days} days (net ${signed(totalNew - totalGone)}).`;
 
   return (
     <figure className="chart" aria-labelledby={titleId}>
@@ -123,6 +126,9 @@ export function GrowthChart({ growth }: { growth: Growth }) {
                   Unsubscribed
                 </th>
                 <th scope="col" className="num">
+                  Net
+                </th>
+                <th scope="col" className="num">
                   Total
                 </th>
               </tr>
@@ -133,6 +139,7 @@ export function GrowthChart({ growth }: { growth: Growth }) {
                   <td>{formatDate(p.date)}</td>
                   <td className="num">{formatNumber(p.subscribed)}</td>
                   <td className="num">{formatNumber(p.unsubscribed)}</td>
+                  <td className="num">{signed(p.subscribed - p.unsubscribed)}</td>
                   <td className="num">{formatNumber(p.total)}</td>
                 </tr>
               ))}

@@ -7,9 +7,19 @@ import { useOrganization } from '../session';
 import { Badge, formatDate, formatDateTime, formatNumber } from '../ui/misc';
 import { Page, Section } from '../ui/Page';
 import { EmptyState, QueryView } from '../ui/States';
+import { DeliveryChart } from './DeliveryChart';
 import { EngagementChart } from './EngagementChart';
 import { GrowthChart } from './GrowthChart';
 import { describeEvent } from './subscribers/events';
+
+const PERIODS = [7, 30, 90] as const;
+type Period = (typeof PERIODS)[number];
+
+/** One organization metric per day over the last `days` days (GET /api/v1/analytics/timeseries). */
+function daily(metric: 'opens' | 'clicks' | 'sends' | 'delivery_rate' | 'bounce_rate' | 'complaint_rate', days: Period) {
+  const from = new Date(Date.now() - days * 86_400_000).toISOString();
+  return unwrap(api.GET('/api/v1/analytics/timeseries', { params: { query: { metric, from, interval: 'day' } } }));
+}
 
 function EmailUsage({ emails }: { emails: Overview['emails'] }) {
   const limit = emails.monthly_limit;
@@ -35,7 +45,7 @@ function EmailUsage({ emails }: { emails: Overview['emails'] }) {
 
 export default function OverviewPage() {
   const { organizationId, organization } = useOrganization();
-  const [days, setDays] = useState<30 | 90>(30);
+  const [days, setDays] = useState<Period>(30);
   const overview = useQuery({ queryKey: keys.overview(organizationId), queryFn: () => unwrap(api.GET('/api/v1/stats/overview')) });
   const growth = useQuery({
     queryKey: keys.growth(organizationId, days),
@@ -45,13 +55,18 @@ export default function OverviewPage() {
   const engagement = useQuery({
     queryKey: [...keys.growth(organizationId, days), 'engagement'],
     queryFn: async () => {
-      const from = new Date(Date.now() - days * 86_400_000).toISOString();
-      const [opens, clicks] = await Promise.all(
-        (['opens', 'clicks'] as const).map((metric) =>
-          unwrap(api.GET('/api/v1/analytics/timeseries', { params: { query: { metric, from, interval: 'day' } } })),
-        ),
-      );
+      const [opens, clicks] = await Promise.all((['opens', 'clicks'] as const).map((metric) => daily(metric, days)));
       return { opens: opens!, clicks: clicks! };
+    },
+    placeholderData: (previous) => previous,
+  });
+  const delivery = useQuery({
+    queryKey: [...keys.growth(organizationId, days), 'delivery'],
+    queryFn: async () => {
+      const [sends, delivered, bounces, complaints] = await Promise.all(
+        (['sends', 'delivery_rate', 'bounce_rate', 'complaint_rate'] as const).map((metric) => daily(metric, days)),
+      );
+      return { sends: sends!, delivery: delivered!, bounces: bounces!, complaints: complaints! };
     },
     placeholderData: (previous) => previous,
   });
@@ -119,8 +134,8 @@ export default function OverviewPage() {
       <Section
         title="Growth"
         actions={
-          <div role="group" aria-label="Period" className="segmented">
-            {([30, 90] as const).map((d) => (
+          <div role="group" aria-label="Period of all charts" className="segmented">
+            {PERIODS.map((d) => (
               <button key={d} type="button" aria-pressed={days === d} onClick={() => setDays(d)}>
                 {d} days
               </button>
@@ -135,6 +150,11 @@ export default function OverviewPage() {
       <Section title="Opens and clicks">
         <QueryView query={engagement} loadingLabel="Loading opens and clicks…">
           {(data) => <EngagementChart opens={data.opens} clicks={data.clicks} />}
+        </QueryView>
+      </Section>
+      <Section title="Sending and delivery">
+        <QueryView query={delivery} loadingLabel="Loading sends and delivery…">
+          {(data) => <DeliveryChart {...data} />}
         </QueryView>
       </Section>
     </Page>

@@ -105,6 +105,9 @@ const REQUEST_WORDS: Record<ProblemLocale, Record<string, string>> = {
     service_unavailable: 'The service is briefly unavailable. Try again in a moment.',
     token_expired: 'This link has expired.',
     invalid_token: 'This link is not valid.',
+    invalid_filter: 'A condition of the segment does not fit its field. Check the marked condition.',
+    filter_timeout: 'Counting this segment took too long. Make the conditions narrower and try again.',
+    tag_not_found: 'A topic in the conditions no longer exists. Choose another one.',
   },
   de: {
     validation_error: 'Einige Felder brauchen Ihre Aufmerksamkeit.',
@@ -121,6 +124,9 @@ const REQUEST_WORDS: Record<ProblemLocale, Record<string, string>> = {
     service_unavailable: 'Der Dienst ist kurz nicht verfügbar. Bitte gleich erneut versuchen.',
     token_expired: 'Dieser Link ist abgelaufen.',
     invalid_token: 'Dieser Link ist ungültig.',
+    invalid_filter: 'Eine Bedingung des Segments passt nicht zu ihrem Feld. Bitte die markierte Bedingung prüfen.',
+    filter_timeout: 'Das Zählen dieses Segments dauerte zu lange. Bitte die Bedingungen enger fassen und erneut versuchen.',
+    tag_not_found: 'Ein Thema in den Bedingungen gibt es nicht mehr. Bitte ein anderes wählen.',
   },
 };
 

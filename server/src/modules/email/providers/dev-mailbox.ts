@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../../db/types.ts';
 import { maskEmail, maskEmailsIn } from '../../../lib/email.ts';
 import { deleteInChunks, DELETE_CHUNK } from '../../../db/chunked-delete.ts';
+import type { Executor } from '../../../db/client.ts';
 import { newId, uuidv7Floor } from '../../../lib/ids.ts';
 import type { Logger } from '../../../logger.ts';
 import { sendEachInTurn, type EmailProvider, type OutgoingEmail, type SendResult } from './provider.ts';
@@ -52,6 +53,35 @@ export function createDevMailbox(db: Kysely<DB>) {
       if (inserted) return { providerMessageId: `dev_${inserted.id}`, created: true };
       const existing = await db.selectFrom('dev_mailbox').select('id').where('idempotency_key', '=', email.idempotencyKey!).executeTakeFirstOrThrow();
       return { providerMessageId: `dev_${existing.id}`, created: false };
+    },
+
+    /**
+     * Stores several messages in one statement on the caller's executor (a transaction commits them with
+     * its other writes), once per idempotency key: automation runs of an sf_test_ key deliver here
+     * instead of through the provider. Returns how many were new.
+     */
+    async storeMany(executor: Executor, emails: readonly OutgoingEmail[]): Promise<number> {
+      if (emails.length === 0) return 0;
+      const inserted = await executor
+        .insertInto('dev_mailbox')
+        .values(
+          emails.map((email) => ({
+            id: newId(),
+            organization_id: email.organizationId,
+            from_address: email.from,
+            to_address: email.to,
+            subject: email.subject,
+            html: email.html,
+            text: email.text,
+            headers: JSON.stringify(email.headers ?? {}),
+            tags: JSON.stringify(email.tags ?? []),
+            idempotency_key: email.idempotencyKey ?? null,
+          })),
+        )
+        .onConflict((oc) => oc.column('idempotency_key').where('idempotency_key', 'is not', null).doNothing())
+        .returning('id')
+        .execute();
+      return inserted.length;
     },
 
     async list(organizationId: string, options: { limit: number; beforeId?: string; to?: string }) {

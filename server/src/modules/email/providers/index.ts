@@ -2,9 +2,10 @@ import { ConfigError, type Config } from '../../../config/index.ts';
 import type { Logger } from '../../../logger.ts';
 import type { Redis } from 'ioredis';
 import { createDevMailboxProvider, type DevMailbox } from './dev-mailbox.ts';
+import { createResendContacts, type ContactProvider } from './resend-contacts.ts';
 import { createResendDomains, type SendingDomainProvider } from './resend-domains.ts';
 import type { EmailProvider } from './provider.ts';
-import { BULK_JOB_MAX_WAIT_MS, createRateGate, gatedDomains, gatedProvider, INTERACTIVE_MAX_WAIT_MS, JOB_MAX_WAIT_MS } from './rate-gate.ts';
+import { BULK_JOB_MAX_WAIT_MS, createRateGate, gatedDomains, gatedProvider, INTERACTIVE_MAX_WAIT_MS, JOB_MAX_WAIT_MS, type RateGate } from './rate-gate.ts';
 import { createResendClient, createResendProvider } from './resend.ts';
 import { createSmtpProvider } from './smtp.ts';
 
@@ -42,6 +43,7 @@ export function createEmailProviders(config: ProviderConfig, deps: { devMailbox:
   let emailProvider = provider;
   let jobEmailProvider = provider;
   const rate = providerRateLimit(config);
+  let contactGate: RateGate | null = null;
   if (rate > 0) {
     // Resend's limit counts every request of the account, sending and domains alike.
     const resendGate = createRateGate(deps.redis, `${config.REDIS_PREFIX}:provider-rate:resend`, rate);
@@ -49,8 +51,13 @@ export function createEmailProviders(config: ProviderConfig, deps: { devMailbox:
     emailProvider = gatedProvider(provider, gate, INTERACTIVE_MAX_WAIT_MS);
     jobEmailProvider = gatedProvider(provider, gate, JOB_MAX_WAIT_MS, BULK_JOB_MAX_WAIT_MS);
     if (domainProvider) domainProvider = gatedDomains(domainProvider, resendGate);
+    contactGate = resendGate;
   }
-  return { emailProvider, jobEmailProvider, domainProvider, providerRateLimitPerSecond: rate };
+  // Contact sync runs in worker jobs: each request waits briefly for a slot of the same gate, else the job goes back.
+  const contactProvider: ContactProvider | null = resend
+    ? createResendContacts(resend, contactGate ? (request) => contactGate!.run(request, JOB_MAX_WAIT_MS) : undefined)
+    : null;
+  return { emailProvider, jobEmailProvider, domainProvider, contactProvider, providerRateLimitPerSecond: rate };
 }
 
 /** Requests per second for all workers together; 0 means unlimited. */

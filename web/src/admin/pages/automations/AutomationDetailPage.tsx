@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { Button } from '@shared/ui/Button';
 import { useConfirm } from '@shared/ui/Confirm';
 import { useToast } from '@shared/ui/Toasts';
-import { api, describeError, fieldErrors, unwrap, type Automation, type AutomationStep } from '../../api';
+import { api, ApiRequestError, describeError, fieldErrors, unwrap, type Automation, type AutomationStep } from '../../api';
 import { keys } from '../../keys';
 import { navigate } from '../../router';
 import { useOrganization } from '../../session';
@@ -11,9 +11,12 @@ import { Field, FormError, SelectField } from '../../ui/Fields';
 import { Badge, formatNumber } from '../../ui/misc';
 import { Page, Section } from '../../ui/Page';
 import { ErrorState, Loading, QueryView } from '../../ui/States';
-import { EVENTS, humanDelay, newStep, STEP_TYPES, tagCondition, toSeconds, UNITS, type StepType, type Unit } from './steps';
+import { ConditionBuilder, type BuilderOptions } from '../../segments/ConditionBuilder';
+import { filterProblems, serverProblems, toApiFilter, type SegmentFilter } from '../../segments/filter';
+import { useBuilderOptions } from '../../segments/hooks';
+import { EVENTS, humanDelay, newStep, STEP_TYPES, toSeconds, UNITS, type StepType, type Unit } from './steps';
 
-type Options = { templates: { id: string; name: string }[]; tags: { id: string; name: string }[] };
+type Options = BuilderOptions & { templates: { id: string; name: string }[] };
 
 /** A delay in human units (minutes, hours, days), stored in seconds. */
 function DelayInput({
@@ -58,6 +61,7 @@ function StepFields({
   index,
   options,
   errors,
+  problems,
   disabled,
   onChange,
 }: {
@@ -65,6 +69,7 @@ function StepFields({
   index: number;
   options: Options;
   errors: Record<string, string>;
+  problems: Record<string, string>;
   disabled: boolean;
   onChange: (step: AutomationStep) => void;
 }) {
@@ -121,41 +126,20 @@ function StepFields({
           </SelectField>
         </>
       );
-    case 'condition': {
-      const condition = tagCondition(step);
-      if (!condition) return <pre className="code-block">{JSON.stringify(step.filter, null, 2)}</pre>;
-      const set = (next: { op: 'any' | 'none'; tagId: string }) =>
-        onChange({ ...step, filter: { match: 'all', conditions: [{ field: 'tags', op: next.op, value: next.tagId ? [next.tagId] : [] }] } } as AutomationStep);
+    case 'condition':
       return (
-        <div className="inline-fields">
-          <SelectField
-            id={`${id}-op`}
-            label="The subscriber"
-            value={condition.op}
+        <>
+          <p className="muted small">The run goes on only when the subscriber matches these conditions at this step; otherwise it exits.</p>
+          <ConditionBuilder
+            label="Continue only for subscribers who match"
+            value={step.filter as SegmentFilter}
+            onChange={(filter) => onChange({ ...step, filter } as AutomationStep)}
+            options={options}
+            problems={problems}
             disabled={disabled}
-            onChange={(e) => set({ ...condition, op: e.currentTarget.value as 'any' | 'none' })}
-          >
-            <option value="any">is subscribed to</option>
-            <option value="none">is not subscribed to</option>
-          </SelectField>
-          <SelectField
-            id={`${id}-tag`}
-            label="Topic"
-            value={condition.tagId}
-            disabled={disabled}
-            error={error('filter')}
-            onChange={(e) => set({ ...condition, tagId: e.currentTarget.value })}
-          >
-            <option value="">Choose a topic</option>
-            {options.tags.map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name}
-              </option>
-            ))}
-          </SelectField>
-        </div>
+          />
+        </>
       );
-    }
     case 'add_tag':
     case 'remove_tag':
       return (
@@ -200,10 +184,8 @@ export default function AutomationDetailPage({ params }: { params: Record<string
     queryKey: keys.templates.list(organizationId, 'active'),
     queryFn: () => unwrap(api.GET('/api/v1/templates', { params: { query: { limit: 100 } } })),
   });
-  const tags = useQuery({
-    queryKey: [...keys.tags.all(organizationId), 'all'],
-    queryFn: () => unwrap(api.GET('/api/v1/tags', { params: { query: { limit: 100 } } })),
-  });
+  const builderOptions = useBuilderOptions();
+  const [showProblems, setShowProblems] = useState(false);
   const [steps, setSteps] = useState<AutomationStep[] | null>(null);
   const [name, setName] = useState('');
   const [newType, setNewType] = useState<StepType>('send_email');
@@ -216,9 +198,21 @@ export default function AutomationDetailPage({ params }: { params: Record<string
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: keys.automations.all(organizationId) });
   const save = useMutation({
-    mutationFn: () => unwrap(api.PATCH('/api/v1/triggers/{id}', { params: { path: { id } }, body: { name: name.trim(), steps: steps ?? [] } })),
+    mutationFn: () =>
+      unwrap(
+        api.PATCH('/api/v1/triggers/{id}', {
+          params: { path: { id } },
+          body: {
+            name: name.trim(),
+            steps: (steps ?? []).map((step) =>
+              step.type === 'condition' ? ({ ...step, filter: toApiFilter(step.filter as SegmentFilter) } as AutomationStep) : step,
+            ),
+          },
+        }),
+      ),
     onSuccess: async (saved: Automation) => {
       await refresh();
+      setShowProblems(false);
       toast.success(saved.version !== automation.data?.version ? `Saved as version ${saved.version}; runs in flight finish on theirs.` : 'Saved.');
     },
   });
@@ -241,8 +235,23 @@ export default function AutomationDetailPage({ params }: { params: Record<string
   const a = automation.data;
   const errors = fieldErrors(save.error);
   const options: Options = {
+    ...builderOptions,
     templates: (templates.data?.items ?? []).filter((t) => t.category === 'marketing'),
-    tags: tags.data?.items ?? [],
+  };
+  // Each condition step's problems: the builder's own checks (shown after a save attempt) and the server's.
+  const stepProblems = (index: number): Record<string, string> => {
+    const step = steps[index]!;
+    if (step.type !== 'condition') return {};
+    const fromServer = save.error instanceof ApiRequestError ? serverProblems(save.error.details, `steps.${index}.filter`) : {};
+    return { ...fromServer, ...(showProblems ? filterProblems(step.filter as SegmentFilter) : {}) };
+  };
+  const invalidConditions = steps.some((step) => step.type === 'condition' && Object.keys(filterProblems(step.filter as SegmentFilter)).length > 0);
+  const trySave = () => {
+    if (invalidConditions) {
+      setShowProblems(true);
+      return;
+    }
+    save.mutate();
   };
   const dirty = JSON.stringify(steps) !== JSON.stringify(a.steps) || name.trim() !== a.name;
   const update = (index: number, step: AutomationStep) => setSteps(steps.map((s, i) => (i === index ? step : s)));
@@ -335,7 +344,15 @@ export default function AutomationDetailPage({ params }: { params: Record<string
                     </span>
                   ) : null}
                 </p>
-                <StepFields step={step} index={index} options={options} errors={errors} disabled={!canWrite} onChange={(next) => update(index, next)} />
+                <StepFields
+                  step={step}
+                  index={index}
+                  options={options}
+                  errors={errors}
+                  problems={stepProblems(index)}
+                  disabled={!canWrite}
+                  onChange={(next) => update(index, next)}
+                />
                 {canWrite ? (
                   <div className="inline-list">
                     <Button disabled={index === 0} onClick={() => move(index, -1)}>
@@ -365,8 +382,10 @@ export default function AutomationDetailPage({ params }: { params: Record<string
               </SelectField>
               <Button onClick={() => setSteps([...steps, newStep(newType, { templateId: options.templates[0]?.id, tagId: options.tags[0]?.id })])}>Add</Button>
             </div>
-            <FormError message={save.isError ? describeError(save.error) : null} />
-            <Button variant="primary" disabled={!dirty} busy={save.isPending} onClick={() => save.mutate()}>
+            <FormError
+              message={save.isError ? describeError(save.error) : showProblems && invalidConditions ? 'A condition step needs your attention.' : null}
+            />
+            <Button variant="primary" disabled={!dirty} busy={save.isPending} onClick={trySave}>
               Save
             </Button>
             <p className="muted small">Changing the steps makes a new version: subscribers who enter from then on run it, runs in flight finish on theirs.</p>

@@ -57,12 +57,3 @@ export function newStep(type: StepType, defaults: { templateId?: string; tagId?:
       return { type: 'exit' };
   }
 }
-
-/** The tag condition the dashboard edits: subscribed (any) or not (none) to one topic; null for other filters. */
-export function tagCondition(step: AutomationStep): { op: 'any' | 'none'; tagId: string } | null {
-  if (step.type !== 'condition') return null;
-  const filter = step.filter as { match: string; conditions: { field?: string; op?: string; value?: unknown }[] };
-  const only = filter.conditions.length === 1 ? filter.conditions[0] : undefined;
-  if (!only || only.field !== 'tags' || (only.op !== 'any' && only.op !== 'none') || !Array.isArray(only.value) || only.value.length > 1) return null;
-  return { op: only.op, tagId: String(only.value[0] ?? '') };
-}

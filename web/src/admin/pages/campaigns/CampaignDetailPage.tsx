@@ -1,5 +1,5 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
+import { useIsMutating, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useRef, useState, type FormEvent } from 'react';
 import { Button } from '@shared/ui/Button';
 import { useConfirm } from '@shared/ui/Confirm';
 import { useToast } from '@shared/ui/Toasts';
@@ -7,10 +7,12 @@ import { api, describeError, idempotent, unwrap, type ResponseOf } from '../../a
 import { keys } from '../../keys';
 import { navigate } from '../../router';
 import { useOrganization } from '../../session';
-import { SelectField } from '../../ui/Fields';
 import { Badge, formatDateTime, formatNumber, labelOf } from '../../ui/misc';
 import { Page, Section } from '../../ui/Page';
 import { ErrorState, Loading, QueryView } from '../../ui/States';
+import { looksLikeEmail } from '@shared/api/problems';
+import { Field, FormError, SelectField } from '../../ui/Fields';
+import { AudienceEditor, audienceMutationKey } from './AudienceEditor';
 import { CampaignEngagement } from './CampaignEngagement';
 
 type Progress = ResponseOf<'/api/v1/campaigns/{id}/progress', 'get'>;
@@ -49,6 +51,46 @@ function ProgressBar({ progress }: { progress: Progress }) {
       ) : null}
       {progress.resumes_at ? <p role="status">Outside the organization's sending window: sending resumes at {formatDateTime(progress.resumes_at)}.</p> : null}
     </div>
+  );
+}
+
+/** Sends the campaign's email to up to five addresses, rendered for a sample subscriber; no stats change. */
+function TestSend({ id }: { id: string }) {
+  const toast = useToast();
+  const [text, setText] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const send = useMutation({
+    mutationFn: (emails: string[]) => unwrap(api.POST('/api/v1/campaigns/{id}/test', { params: { path: { id } }, body: { emails }, ...idempotent() })),
+    onSuccess: (result) => {
+      setProblem(null);
+      toast.success(`Test email sent to ${formatNumber(result.sent)} ${result.sent === 1 ? 'address' : 'addresses'}.`);
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const emails = [...new Set(text.split(/[\s,;]+/).filter(Boolean))];
+    if (emails.length === 0) return setProblem('Enter at least one address.');
+    if (emails.length > 5) return setProblem('Enter at most five addresses.');
+    const wrong = emails.find((e) => !looksLikeEmail(e));
+    if (wrong) return setProblem(`"${wrong}" is not an email address.`);
+    setProblem(null);
+    send.mutate(emails);
+  };
+  return (
+    <form noValidate onSubmit={submit} className="inline-fields">
+      <Field
+        id="test-emails"
+        label="Send a test to"
+        hint="Up to five addresses, separated by commas. Rendered for a sample subscriber; the campaign's numbers do not change."
+        value={text}
+        onChange={(e) => setText(e.currentTarget.value)}
+        error={problem}
+      />
+      <Button type="submit" busy={send.isPending}>
+        Send test
+      </Button>
+      <FormError message={send.isError ? describeError(send.error) : null} />
+    </form>
   );
 }
 
@@ -130,6 +172,7 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
     onError: (error) => toast.error(describeError(error)),
   });
   const canWrite = can('admin');
+  const savingAudience = useIsMutating({ mutationKey: audienceMutationKey(id) }) > 0;
 
   async function askSend() {
     const count = audience.data?.count ?? 0;
@@ -158,7 +201,7 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
   const actions = canWrite ? (
     <>
       {isDraft ? (
-        <Button variant="primary" busy={send.isPending} disabled={!audience.data} onClick={() => void askSend()}>
+        <Button variant="primary" busy={send.isPending || savingAudience} disabled={!audience.data || audience.isFetching} onClick={() => void askSend()}>
           Send now
         </Button>
       ) : null}
@@ -198,24 +241,16 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
   return (
     <Page title={c.name} description={<Badge status={c.status} />} back={{ to: '/campaigns', label: 'Campaigns' }} actions={actions}>
       {isDraft ? (
-        <Section title="Audience">
-          <QueryView query={audience} loadingLabel="Counting…">
-            {(a) => (
-              <>
-                <p>
-                  <strong>{formatNumber(a.count)}</strong> subscribers would get it now.
-                </p>
-                <ul className="inline-list">
-                  {Object.entries(a.excluded).map(([reason, n]) => (
-                    <li key={reason}>
-                      {reason.replace(/_/g, ' ')}: {formatNumber(n)}
-                    </li>
-                  ))}
-                </ul>
-              </>
-            )}
-          </QueryView>
-        </Section>
+        <>
+          <Section title="Audience">
+            <AudienceEditor campaign={c} disabled={!canWrite} />
+          </Section>
+          {canWrite ? (
+            <Section title="Test email">
+              <TestSend id={id} />
+            </Section>
+          ) : null}
+        </>
       ) : (
         <Section title="Progress">
           <QueryView query={progress} loadingLabel="Loading progress…">

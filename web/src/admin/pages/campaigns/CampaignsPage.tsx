@@ -82,6 +82,7 @@ function NewCampaignDialog({ onClose }: { onClose: () => void }) {
           value={tagIds}
           onChange={(e) => setTagIds([...e.currentTarget.selectedOptions].map((o) => o.value))}
           error={errors.tag_filter}
+          hint="Or leave this empty and choose topics, a segment or conditions on the campaign's page."
         >
           {(tags.data?.items ?? []).map((t) => (
             <option key={t.id} value={t.id}>
@@ -150,7 +151,7 @@ export default function CampaignsPage() {
             ) : null
           }
         >
-          A campaign sends one marketing template to everyone subscribed to the topics you choose.
+          A campaign sends one marketing template to the subscribers of the topics or the segment you choose.
         </EmptyState>
       ) : (
         <div className="table-wrap">

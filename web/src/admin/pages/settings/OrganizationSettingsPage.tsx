@@ -273,6 +273,46 @@ function SendingWindowForm({ organization }: { organization: Organization }) {
   );
 }
 
+/** The optional mirror of subscribers and public topics to Resend Contacts (one organization per Resend account). */
+function ContactSyncForm({ organization }: { organization: Organization }) {
+  const { organizationId, can } = useOrganization();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const [on, setOn] = useState(organization.resend_contact_sync);
+  const save = useMutation({
+    mutationFn: () => unwrap(api.PATCH('/api/v1/organizations/current', { body: { resend_contact_sync: on } })),
+    onSuccess: (result) => {
+      queryClient.setQueryData(keys.organization(organizationId), result);
+      toast.success(result.resend_contact_sync ? 'Contact sync is on: subscribers are being copied to Resend.' : 'Contact sync is off.');
+    },
+  });
+  return (
+    <form
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
+      <fieldset disabled={!can('admin')} className="fieldset fieldset--plain">
+        <Checkbox
+          id="org-contact-sync"
+          label="Copy subscribers and public topics to Resend Contacts"
+          checked={on}
+          onChange={(e) => setOn(e.currentTarget.checked)}
+          hint="Changes are sent in the background at the provider's pace. Someone who unsubscribes at Resend is unsubscribed here too; nobody is subscribed from Resend's side. Needs the Resend provider; only one organization per Resend account."
+        />
+        <FormError message={save.isError ? describeError(save.error) : null} />
+        {can('admin') ? (
+          <Button type="submit" variant="primary" busy={save.isPending} disabled={on === organization.resend_contact_sync}>
+            Save contact sync
+          </Button>
+        ) : null}
+      </fieldset>
+    </form>
+  );
+}
+
 function DeleteOrganization({ organization }: { organization: Organization }) {
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
@@ -356,6 +396,9 @@ export default function OrganizationSettingsPage() {
             </Section>
             <Section title="Time zone and sending window">
               <SendingWindowForm key={data.updated_at} organization={data} />
+            </Section>
+            <Section title="Resend contact sync">
+              <ContactSyncForm key={`${data.updated_at}-${String(data.resend_contact_sync)}`} organization={data} />
             </Section>
             {can('owner') ? <DeleteOrganization organization={data} /> : null}
           </>

@@ -29,7 +29,18 @@ export function SubscriberAutomations({ subscriberId }: { subscriberId: string }
             <p className="timeline-title">
               <Link to={`/automations/${run.automation.id}`}>{run.automation.name}</Link> (version {run.automation.version}){' '}
               <Badge status={run.status === 'exited' ? 'unsubscribed' : run.status === 'completed' ? 'sent' : 'active'} label={run.status} />
+              {run.test ? (
+                <>
+                  {' '}
+                  <Badge status="test" label="test" />
+                </>
+              ) : null}
             </p>
+            {run.test ? (
+              <p className="small">
+                Started with a test API key: its emails went to the <Link to="/mailbox">dev mailbox</Link>, not to the subscriber.
+              </p>
+            ) : null}
             <p className="muted small">
               entered <time dateTime={run.entered_at as string}>{formatDateTime(run.entered_at as string)}</time>
               {run.exit_reason ? ` · exited: ${run.exit_reason.replace(/_/g, ' ')}` : ''}
@@ -39,7 +50,7 @@ export function SubscriberAutomations({ subscriberId }: { subscriberId: string }
               {run.steps.map((step) => (
                 <li key={step.index}>
                   {step.index + 1}. {step.type.replace(/_/g, ' ')}: {step.status}
-                  {step.reason ? ` (${step.reason.replace(/_/g, ' ')})` : ''}
+                  {step.reason === 'dev_mailbox' ? ' (in the dev mailbox)' : step.reason ? ` (${step.reason.replace(/_/g, ' ')})` : ''}
                   {step.email_message_id ? (
                     <>
                       {' '}
