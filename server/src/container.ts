@@ -149,6 +149,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     background,
     subscriberRepository: subscribers.services.subscriberRepository,
     subscribers: subscribers.services.subscribers,
+    messageBody: emailModule.services.emails.renderedBody,
   });
 
   const invitations = createInvitationsModule({

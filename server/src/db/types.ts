@@ -147,6 +147,7 @@ export interface CampaignRecipients {
 export interface Campaigns {
   cancelled_at: Timestamp | null;
   completed_at: Timestamp | null;
+  content_id: string | null;
   created_at: Generated<Timestamp>;
   from_name: string | null;
   heartbeat_at: Timestamp | null;
@@ -218,12 +219,14 @@ export interface Domains {
 export interface EmailMessages {
   attempts: Generated<number>;
   automation_id: string | null;
+  batch_key: string | null;
   bounced_at: Timestamp | null;
   campaign_id: string | null;
   category: string;
   click_count: Generated<number>;
   clicked_at: Timestamp | null;
   complained_at: Timestamp | null;
+  content_id: string | null;
   created_at: Generated<Timestamp>;
   delivered_at: Timestamp | null;
   error_code: string | null;
@@ -231,7 +234,7 @@ export interface EmailMessages {
   failed_at: Timestamp | null;
   from_address: string;
   headers: Generated<Json>;
-  html: string;
+  html: string | null;
   id: string;
   idempotency_key: string | null;
   open_count: Generated<number>;
@@ -246,7 +249,7 @@ export interface EmailMessages {
   subject: string;
   subscriber_id: string | null;
   template_id: string | null;
-  text: string;
+  text: string | null;
   to_address: string;
   updated_at: Generated<Timestamp>;
 }
@@ -357,6 +360,13 @@ export interface MagicLinkTokens {
   requested_ip: string | null;
   token_hash: string;
   used_at: Timestamp | null;
+}
+
+export interface MessageContents {
+  created_at: Generated<Timestamp>;
+  id: string;
+  organization_id: string;
+  recipe: Json;
 }
 
 export interface OrganizationMembers {
@@ -663,6 +673,7 @@ export interface DB {
   imports: Imports;
   invitations: Invitations;
   magic_link_tokens: MagicLinkTokens;
+  message_contents: MessageContents;
   organization_members: OrganizationMembers;
   organizations: Organizations;
   provider_events: ProviderEvents;

@@ -37,6 +37,17 @@ export const JOBS = {
     jobId: (p) => `email-send-${p.message_id}`,
     options: { ...KEEP, attempts: 8, backoff: { type: 'exponential', delay: 5000, jitter: 0.2 } },
   }),
+  /**
+   * Sends one batch of up to 100 campaign emails (email queue: the provider's rate limit applies; one
+   * provider request with Resend). `batch` names the batch (from its idempotency key), so the sweep that
+   * finds a lost batch again enqueues the same job.
+   */
+  'email.send-batch': define({
+    queue: 'email',
+    payload: Type.Object({ batch: Type.String({ pattern: '^[0-9a-f]{32}$' }), message_ids: Type.Array(Id, { minItems: 1, maxItems: 100 }) }),
+    jobId: (p) => `email-batch-${p.batch}`,
+    options: { ...KEEP, attempts: 8, backoff: { type: 'exponential', delay: 5000, jitter: 0.2 } },
+  }),
   /** Asks the provider for a sending domain's verification state (one provider request: email queue). */
   'domain.check': define({
     queue: 'email',

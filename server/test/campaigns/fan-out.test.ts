@@ -74,6 +74,11 @@ describe('campaign fan-out', () => {
     expect(perAddress.size).toBe(1000);
     expect(duplicates).toEqual([]);
     expect(repeatedKeys).toBe(0);
+    // Through Resend's batch endpoint: at most 100 emails per request, each request under one key.
+    const requests = new Set(emailsOf(org.slug).map((e) => e.request));
+    expect(emailsOf(org.slug).every((e) => e.batch && e.idempotencyKey?.startsWith(`campaign-batch/${id}/1/`))).toBe(true);
+    expect(requests.size).toBeGreaterThanOrEqual(10);
+    expect(requests.size).toBeLessThanOrEqual(20);
     const counts = await progress(org.call, id);
     expect(counts).toMatchObject({ status: 'sent', targeted: 1000, queued: 0, sending: 0, sent: 1000, failed: 0, skipped: 0, cancelled: 0 });
     const email = emailsOf(org.slug)[0]!;
@@ -168,10 +173,13 @@ describe('campaign fan-out', () => {
       const cancelled = await org.call('POST', `/api/v1/campaigns/${id}/cancel`);
       expect(cancelled.statusCode, cancelled.body).toBe(200);
       expect(cancelled.json().status).toBe('cancelled');
+      const cancelledAt = Date.now();
       await waitFor(async () => (await progress(org.call, id)).sending === 0, 30_000, 100);
       const atCancel = emailsOf(org.slug).length;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await new Promise((resolve) => setTimeout(resolve, 2500));
       expect(emailsOf(org.slug).length).toBe(atCancel);
+      // New sends stop within 2 s of the cancel (what was in flight then may still land).
+      expect(emailsOf(org.slug).filter((e) => e.receivedAt > cancelledAt + 2000)).toEqual([]);
     } finally {
       await worker.close();
     }
@@ -184,27 +192,33 @@ describe('campaign fan-out', () => {
   }, 180_000);
 
   it('retries only the failed recipients; with none failed, retry changes nothing', async () => {
-    const org = await campaignOrganization(ctx, 'Retry', 30);
+    const org = await campaignOrganization(ctx, 'Retry', 130);
     const id = await createCampaign(org.call, org.templateId, org.tagId);
-    // The provider refuses three emails for good (a rejection is never retried by the send job).
-    fake.failNext({ status: 422, name: 'validation_error', message: 'refused' }, 3);
+    // The provider refuses one batch for good (a rejection is never retried): all of that batch's emails fail.
+    fake.failNext({ status: 422, name: 'validation_error', message: 'refused', path: /^\/emails\/batch$/ }, 1);
     const worker = await startWorker(ctx);
     try {
       expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
       await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
-      expect(await progress(org.call, id)).toMatchObject({ sent: 27, failed: 3 });
+      const first = await progress(org.call, id);
+      // 130 recipients are one claim: two batches of 100 and 30.
+      expect([30, 100]).toContain(first.failed);
+      expect(Number(first.sent) + Number(first.failed)).toBe(130);
       await expectCountersMatchLedger(org, id);
       const firstRound = new Set(emailsOf(org.slug).map((e) => e.to[0]));
       const retried = await org.call('POST', `/api/v1/campaigns/${id}/retry`);
       expect(retried.statusCode, retried.body).toBe(200);
-      expect(retried.json().requeued).toBe(3);
+      expect(retried.json().requeued).toBe(first.failed);
       await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
-      expect(await progress(org.call, id)).toMatchObject({ sent: 30, failed: 0 });
+      expect(await progress(org.call, id)).toMatchObject({ sent: 130, failed: 0 });
+      // The refused batch's reservations were given back and the retry reserved again: 130 in all.
+      const usage = await ctx.container.db.selectFrom('organizations').select('emails_sent_this_month').where('id', '=', org.id).executeTakeFirstOrThrow();
+      expect(usage.emails_sent_this_month).toBe(130);
       await expectCountersMatchLedger(org, id);
       const secondRound = emailsOf(org.slug)
         .slice(firstRound.size)
         .map((e) => e.to[0]);
-      expect(secondRound).toHaveLength(3);
+      expect(secondRound).toHaveLength(Number(first.failed));
       for (const address of secondRound) expect(firstRound.has(address)).toBe(false);
       const again = await org.call('POST', `/api/v1/campaigns/${id}/retry`);
       expect(again.statusCode).toBe(200);

@@ -60,12 +60,22 @@ export function runJob(ctx: TestContext) {
     (handlers[name] as (p: unknown, c: JobContext) => Promise<unknown>)(payload, context);
 }
 
-/** How many emails each address got at the fake provider, and the idempotency keys seen twice. */
-export function deliveries(emails: readonly { to: string[]; idempotencyKey: string | null }[]) {
+/**
+ * How many emails each address got at the fake provider, and the idempotency keys the fake accepted more
+ * than once (a batch's emails share their request's key: a key counts once per request).
+ */
+export function deliveries(emails: readonly { to: string[]; idempotencyKey: string | null; request?: number }[]) {
   const perAddress = new Map<string, number>();
   for (const email of emails) for (const to of email.to) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
-  const keys = emails.map((e) => e.idempotencyKey).filter((k): k is string => k !== null);
-  return { perAddress, duplicates: [...perAddress].filter(([, n]) => n > 1), repeatedKeys: keys.length - new Set(keys).size };
+  const requestsByKey = new Map<string, Set<number | string>>();
+  for (const [index, email] of emails.entries()) {
+    if (email.idempotencyKey === null) continue;
+    const requests = requestsByKey.get(email.idempotencyKey) ?? new Set();
+    requests.add(email.request ?? `email-${index}`);
+    requestsByKey.set(email.idempotencyKey, requests);
+  }
+  const repeatedKeys = [...requestsByKey.values()].reduce((sum, requests) => sum + requests.size - 1, 0);
+  return { perAddress, duplicates: [...perAddress].filter(([, n]) => n > 1), repeatedKeys };
 }
 
 /**

@@ -213,7 +213,7 @@ describe('maintenance jobs', () => {
         updated_at: new Date(Date.now() - 10 * 60_000),
       })
       .execute();
-    expect(await handlers['email.sweep']({ tick: '2026-11-23T0600Z' }, context())).toEqual({ enqueued: 1, retried: 0 });
+    expect(await handlers['email.sweep']({ tick: '2026-11-23T0600Z' }, context())).toEqual({ enqueued: 1, retried: 0, batches: 0 });
     const job = await ctx.container.queues.get('email').getJob(`email-send-${id}`);
     expect(job?.data).toEqual({ message_id: id });
   });
@@ -254,7 +254,7 @@ describe('maintenance jobs', () => {
     await waitFor(async () => (await (await queue.getJob(`email-send-${id}`))?.isFailed()) ?? false);
     await runtime.close();
     // (The message of the previous test failed the same way here and is retried too.)
-    expect(await handlers['email.sweep']({ tick: '2026-11-23T0605Z' }, context())).toEqual({ enqueued: 2, retried: 2 });
+    expect(await handlers['email.sweep']({ tick: '2026-11-23T0605Z' }, context())).toEqual({ enqueued: 2, retried: 2, batches: 0 });
     expect(await (await queue.getJob(`email-send-${id}`))?.getState()).toBe('waiting');
   });
 });

@@ -21,6 +21,8 @@ export interface AcceptedEmail {
   tags: { name: string; value: string }[];
   idempotencyKey: string | null;
   batch: boolean;
+  /** The number of the request that carried it (emails of one batch request share it). */
+  request: number;
   receivedAt: number;
 }
 
@@ -77,6 +79,11 @@ export interface FakeResendOptions {
   apiKey?: string;
   /** Keep html/text bodies of accepted emails (default true; benchmarks turn it off). */
   recordBodies?: boolean;
+  /**
+   * Answer this share (0–1) of the requests the limiter admits with 429 and Retry-After, as a provider
+   * under load does; the request is not processed.
+   */
+  throttle?: { share: number; retryAfterSeconds?: number; random?: () => number } | null;
 }
 
 type Reply = { status: number; body: unknown; headers?: Record<string, string> };
@@ -85,6 +92,8 @@ const error = (status: number, name: string, message: string): Reply => ({ statu
 
 export function createFakeResend(options: FakeResendOptions = {}) {
   let rateLimit = options.rateLimit ?? null;
+  let throttle = options.throttle ?? null;
+  let requestNumber = 0;
   const recordBodies = options.recordBodies ?? true;
   const emails: AcceptedEmail[] = [];
   const requests: LoggedRequest[] = [];
@@ -114,6 +123,9 @@ export function createFakeResend(options: FakeResendOptions = {}) {
     },
     failNext(failure: InjectedFailure, times = 1) {
       for (let i = 0; i < times; i += 1) failures.push(failure);
+    },
+    setThrottle(next: FakeResendOptions['throttle']) {
+      throttle = next ?? null;
     },
     setRateLimit(limit: FakeResendOptions['rateLimit']) {
       rateLimit = limit ?? null;
@@ -210,6 +222,13 @@ export function createFakeResend(options: FakeResendOptions = {}) {
 
     const limited = limit(at);
     if (limited) return limited;
+    if (throttle && (throttle.random ?? Math.random)() < throttle.share) {
+      const seconds = String(throttle.retryAfterSeconds ?? 1);
+      return {
+        ...error(429, 'rate_limit_exceeded', 'Too many requests. You can only make a limited number of requests per second.'),
+        headers: { 'retry-after': seconds, 'ratelimit-remaining': '0', 'ratelimit-reset': seconds },
+      };
+    }
     const failureIndex = failures.findIndex((f) => !f.path || f.path.test(path));
     const failure = failureIndex >= 0 ? failures.splice(failureIndex, 1)[0]! : null;
     const injected = failure ? { ...error(failure.status, failure.name, failure.message ?? failure.name), headers: failure.headers } : null;
@@ -364,7 +383,7 @@ export function createFakeResend(options: FakeResendOptions = {}) {
     return null;
   }
 
-  async function accept(item: Record<string, unknown>, at: number, key: string | null, batch: boolean): Promise<string> {
+  async function accept(item: Record<string, unknown>, at: number, key: string | null, batch: boolean, request: number): Promise<string> {
     const id = randomUUID();
     const email: AcceptedEmail = {
       id,
@@ -376,6 +395,7 @@ export function createFakeResend(options: FakeResendOptions = {}) {
       tags: (item.tags as { name: string; value: string }[] | undefined) ?? [],
       idempotencyKey: key,
       batch,
+      request,
       receivedAt: at,
     };
     emails.push(email);
@@ -386,7 +406,7 @@ export function createFakeResend(options: FakeResendOptions = {}) {
   async function sendOne(body: unknown, at: number, headers: http.IncomingHttpHeaders): Promise<Reply> {
     const problem = invalidEmail(body);
     if (problem) return error(422, 'validation_error', problem);
-    const id = await accept(body as Record<string, unknown>, at, (headers['idempotency-key'] as string | undefined) ?? null, false);
+    const id = await accept(body as Record<string, unknown>, at, (headers['idempotency-key'] as string | undefined) ?? null, false, (requestNumber += 1));
     return { status: 200, body: { id } };
   }
 
@@ -398,9 +418,10 @@ export function createFakeResend(options: FakeResendOptions = {}) {
     if (problems.length > 0 && !permissive) return error(422, 'validation_error', `emails[${problems[0]!.index}]: ${problems[0]!.message}`);
     const key = (headers['idempotency-key'] as string | undefined) ?? null;
     const data: { id: string }[] = [];
+    const request = (requestNumber += 1);
     for (const [index, item] of body.entries()) {
       if (problems.some((p) => p.index === index)) continue;
-      data.push({ id: await accept(item as Record<string, unknown>, at, key, true) });
+      data.push({ id: await accept(item as Record<string, unknown>, at, key, true, request) });
     }
     return { status: 200, body: permissive ? { data, errors: problems } : { data } };
   }

@@ -4,14 +4,24 @@ import type { JobContext, JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import { AppError } from '../../lib/errors.ts';
 import { heldUntil } from '../../lib/sending-window.ts';
-import type { EmailRepository, EmailService, NewMessage } from '../email/index.ts';
+import { newId } from '../../lib/ids.ts';
+import {
+  batchJobKey,
+  batchKeyFor,
+  CAMPAIGN_EMAIL_PRIORITY,
+  MAX_BATCH_SIZE,
+  type CampaignRecipe,
+  type EmailRepository,
+  type EmailService,
+  type UnrenderedMessage,
+} from '../email/index.ts';
 import { insertEvents } from '../events/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import type { CampaignRepository, CampaignRow, ClaimedRecipient } from './campaigns.repository.ts';
 import { settingsOf, type CampaignService } from './campaigns.service.ts';
 
-/** Recipients claimed per transaction. */
-export const BATCH_SIZE = 200;
+/** Recipients claimed per transaction (two provider batches). */
+export const BATCH_SIZE = 2 * MAX_BATCH_SIZE;
 // Claims one pump runs at once: rendering in Node overlaps the database's work on another batch.
 const LANES = 3;
 // Messages of one campaign allowed to wait for the provider at once. The pump stops claiming above it,
@@ -20,8 +30,6 @@ const WINDOW = 600;
 // One pump job runs this long, then hands over to its next step (a fresh job: locks and logs stay short).
 const RUN_MS = 15_000;
 const HEARTBEAT_MS = 2000;
-// Campaign emails wait behind transactional ones (no priority) in the one email queue and rate gate.
-const CAMPAIGN_PRIORITY = 10;
 // A sending campaign whose pump has not beaten for this long gets a new pump from the cron tick.
 export const STALE_PUMP_SECONDS = 60;
 
@@ -53,8 +61,29 @@ export function nextStep(step: string): string {
   return Number.isFinite(n) ? `${step.slice(0, at)}_${n + 1}` : `${step}_1`;
 }
 
-type Campaign = CampaignRow & { organization_id: string };
-type Claim = { state: 'stopped' } | { state: 'empty' } | { state: 'claimed'; last: string; messageIds: string[] };
+type Campaign = CampaignRow & { organization_id: string; content_id: string | null };
+type Batch = { batch: string; message_ids: string[] };
+type Claim = { state: 'stopped' } | { state: 'empty' } | { state: 'claimed'; last: string; batches: Batch[] };
+
+// Thrown inside the transaction when another pump stored the campaign's content first.
+class ContentTaken extends Error {}
+
+/**
+ * Splits a claim's messages (in id order) into provider batches and gives each message its batch's
+ * idempotency key, derived from campaign, round and the batch's message ids.
+ */
+function intoBatches(messages: UnrenderedMessage[], campaignId: string, round: number): Batch[] {
+  messages.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const batches: Batch[] = [];
+  for (let at = 0; at < messages.length; at += MAX_BATCH_SIZE) {
+    const chunk = messages.slice(at, at + MAX_BATCH_SIZE);
+    const ids = chunk.map((m) => m.id);
+    const key = batchKeyFor(campaignId, round, ids);
+    for (const message of chunk) message.batch_key = key;
+    batches.push({ batch: batchJobKey(key), message_ids: ids });
+  }
+  return batches;
+}
 
 /**
  * The campaign pump. Each pass claims the next batch of queued recipients in one transaction: the
@@ -69,8 +98,8 @@ export function createCampaignJobs(deps: {
   db: Kysely<DB>;
   campaignRepository: CampaignRepository;
   campaigns: Pick<CampaignService, 'audience'>;
-  emails: Pick<EmailService, 'campaignComposer'>;
-  emailRepository: Pick<EmailRepository, 'insertMessages'>;
+  emails: Pick<EmailService, 'campaignRecipe' | 'campaignBatchComposer'>;
+  emailRepository: Pick<EmailRepository, 'insertMessages' | 'insertContent' | 'contentRecipe'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   producer: JobProducer;
 }) {
@@ -90,13 +119,13 @@ export function createCampaignJobs(deps: {
     return 'failed';
   }
 
-  async function claim(campaign: Campaign, compose: (recipient: ClaimedRecipient) => Promise<NewMessage>, after: string | null): Promise<Claim> {
+  async function claim(campaign: Campaign, compose: (recipient: ClaimedRecipient) => Promise<UnrenderedMessage>, after: string | null): Promise<Claim> {
     return db.transaction().execute(async (trx): Promise<Claim> => {
       const locked = await repo.lockForWorker(trx, campaign.id, 'share');
       if (locked?.status !== 'sending' || locked.round !== campaign.round) return { state: 'stopped' };
       const claimed = await repo.claimNext(trx, campaign.id, after, BATCH_SIZE);
       if (claimed.length === 0) return { state: 'empty' };
-      const messages: NewMessage[] = [];
+      const messages: UnrenderedMessage[] = [];
       const skipped: { subscriberId: string; reason: string }[] = [];
       for (const recipient of claimed) {
         const reason = skipReason(recipient);
@@ -112,6 +141,7 @@ export function createCampaignJobs(deps: {
           skipped.push({ subscriberId: recipient.id, reason: error.code });
         }
       }
+      const batches = intoBatches(messages, campaign.id, campaign.round);
       await deps.emailRepository.insertMessages(trx, campaign.organization_id, messages);
       await repo.markClaimed(
         trx,
@@ -121,7 +151,7 @@ export function createCampaignJobs(deps: {
       );
       // Reserved last, so the organization's row is locked for one round trip.
       await deps.entitlements.reserveEmails(trx, campaign.organization_id, messages.length);
-      return { state: 'claimed', last: claimed.at(-1)!.id, messageIds: messages.map((m) => m.id) };
+      return { state: 'claimed', last: claimed.at(-1)!.id, batches };
     });
   }
 
@@ -151,6 +181,31 @@ export function createCampaignJobs(deps: {
     });
   }
 
+  /**
+   * What the campaign's emails are rendered from: frozen (template, footer data, sender) by its first
+   * pump, so every email and every retry of a batch renders from the same data.
+   */
+  async function content(campaign: Campaign): Promise<{ id: string; recipe: CampaignRecipe }> {
+    if (campaign.content_id) {
+      const recipe = (await deps.emailRepository.contentRecipe(campaign.content_id)) as CampaignRecipe | undefined;
+      if (recipe) return { id: campaign.content_id, recipe };
+    }
+    const recipe = await deps.emails.campaignRecipe(campaign.organization_id, settingsOf(campaign));
+    const id = newId();
+    try {
+      await db.transaction().execute(async (trx) => {
+        await deps.emailRepository.insertContent(trx, campaign.organization_id, id, recipe);
+        if (!(await repo.setContent(trx, campaign.id, id))) throw new ContentTaken();
+      });
+    } catch (error) {
+      if (!(error instanceof ContentTaken)) throw error;
+      const current = await repo.findForWorker(campaign.id);
+      if (!current?.content_id) throw error;
+      return content(current);
+    }
+    return { id, recipe };
+  }
+
   async function pumpFor(campaign: Campaign, step: string, context: JobContext): Promise<string> {
     // Outside the organization's sending window the pump stops and says when it goes on; the cron tick
     // starts a new pump then. Messages already handed to the email queue still go out.
@@ -158,9 +213,10 @@ export function createCampaignJobs(deps: {
     const until = heldUntil(window, timezone, new Date());
     if (until || campaign.resumes_at) await repo.hold(campaign.id, campaign.round, until);
     if (until) return 'held';
-    let composer: Awaited<ReturnType<EmailService['campaignComposer']>>;
+    let composer: ReturnType<EmailService['campaignBatchComposer']>;
     try {
-      composer = await deps.emails.campaignComposer(campaign.organization_id, settingsOf(campaign));
+      const { id: contentId, recipe } = await content(campaign);
+      composer = deps.emails.campaignBatchComposer(contentId, recipe);
     } catch (error) {
       // The template was deleted or the postal address removed since scheduling: stop with the reason.
       if (error instanceof AppError && error.status < 500) return fail(campaign, error);
@@ -225,11 +281,9 @@ export function createCampaignJobs(deps: {
           continue;
         }
         if (after === null || claimed.last > after) after = claimed.last;
-        if (claimed.messageIds.length > 0) {
+        if (claimed.batches.length > 0) {
           // A lost enqueue (Redis down after commit) is found by the email sweep: the messages are stored.
-          await producer.enqueueMany(
-            claimed.messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id }, priority: CAMPAIGN_PRIORITY })),
-          );
+          await producer.enqueueMany(claimed.batches.map((payload) => ({ name: 'email.send-batch' as const, payload, priority: CAMPAIGN_EMAIL_PRIORITY })));
         }
       }
     }

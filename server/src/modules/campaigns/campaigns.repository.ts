@@ -91,6 +91,43 @@ const columns = [
 const notSuppressed = sql<SqlBool>`not exists (select 1 from suppressions x where x.organization_id = s.organization_id and lower(x.email) = lower(s.email))`;
 
 /**
+ * The recipient count of an audience and its exclusions by reason, in ONE statement. The big part reads
+ * only subscribers' status and id (the (organization_id, status, id) index serves it without the table
+ * where the visibility map allows) joined with the filter's tag rows; the few suppressed addresses are
+ * counted from the suppression list's side (one unique-index probe each) and taken off, instead of
+ * joining every subscriber's email. The left-the-topic branch starts from the topic's unsubscribed rows.
+ * The predicate stays in WHERE clauses, so its EXISTS become semi and anti joins.
+ */
+export function audienceCountQuery(organizationId: string, predicate: RawBuilder<SqlBool>, topicTagIds: readonly string[]) {
+  const leftTopic =
+    topicTagIds.length === 0
+      ? sql``
+      : sql`
+        union all
+        select s.status, false as hit from subscribers s
+        where s.organization_id = ${organizationId} and s.status = 'active' and not (${predicate})
+          and s.id in (select st.subscriber_id from subscriber_tags st
+                       where st.organization_id = ${organizationId} and st.status = 'unsubscribed' and st.tag_id = any(${topicTagIds}::uuid[]))`;
+  return sql<Record<'count' | 'pending' | 'unsubscribed' | 'bounced' | 'complained' | 'suppressed' | 'unsubscribed_from_topic', string>>`
+    with suppressed as (
+      select count(*) as n from suppressions x
+      join subscribers s on s.organization_id = x.organization_id and lower(s.email) = lower(x.email)
+      where x.organization_id = ${organizationId} and s.status = 'active' and ${predicate}
+    )
+    select count(*) filter (where m.hit and m.status = 'active') - (select n from suppressed) as count,
+           count(*) filter (where m.hit and m.status = 'pending') as pending,
+           count(*) filter (where m.hit and m.status = 'unsubscribed') as unsubscribed,
+           count(*) filter (where m.hit and m.status = 'bounced') as bounced,
+           count(*) filter (where m.hit and m.status = 'complained') as complained,
+           (select n from suppressed) as suppressed,
+           count(*) filter (where not m.hit) as unsubscribed_from_topic
+    from (
+      select s.status, true as hit from subscribers s where s.organization_id = ${organizationId} and ${predicate}
+      ${leftTopic}
+    ) m`;
+}
+
+/**
  * A recipient's state from its ledger row "r" and its message "m": once a message exists, the message
  * decides. The provider's id means it was accepted, whatever happened to the row after (a cancel that
  * raced a send in flight counts the email as sent, because it was). The database function is the one
@@ -118,12 +155,18 @@ export function createCampaignRepository(db: Kysely<DB>) {
     },
 
     /** A campaign by id alone, for the worker (its jobs carry only the id). */
-    async findForWorker(id: string): Promise<(CampaignRow & { organization_id: string }) | undefined> {
+    async findForWorker(id: string): Promise<(CampaignRow & { organization_id: string; content_id: string | null }) | undefined> {
       return (await db
         .selectFrom('campaigns')
-        .select([...columns, 'organization_id'])
+        .select([...columns, 'organization_id', 'content_id'])
         .where('id', '=', id)
-        .executeTakeFirst()) as (CampaignRow & { organization_id: string }) | undefined;
+        .executeTakeFirst()) as (CampaignRow & { organization_id: string; content_id: string | null }) | undefined;
+    },
+
+    /** Records what the campaign's emails are rendered from, unless another pump did first; whether this one won. */
+    async setContent(trx: Executor, id: string, contentId: string): Promise<boolean> {
+      const result = await trx.updateTable('campaigns').set({ content_id: contentId }).where('id', '=', id).where('content_id', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     async insert(organizationId: string, id: string, fields: CampaignFields): Promise<CampaignRow> {
@@ -164,36 +207,18 @@ export function createCampaignRepository(db: Kysely<DB>) {
 
     /**
      * The audience as it would be frozen now, and who the filter matches but would not get it, by
-     * reason. One pass over the organization's matching subscribers.
+     * reason: one statement (audienceCountQuery) under the filter's statement timeout.
      */
     async audienceCount(organizationId: string, predicate: RawBuilder<SqlBool>, topicTagIds: readonly string[]) {
       return withFilterTimeout(db, async (trx) => {
-        const row = await sql<{ count: number; pending: number; unsubscribed: number; bounced: number; complained: number; suppressed: number }>`
-          select count(*) filter (where s.status = 'active' and ${notSuppressed}) as count,
-                 count(*) filter (where s.status = 'pending') as pending,
-                 count(*) filter (where s.status = 'unsubscribed') as unsubscribed,
-                 count(*) filter (where s.status = 'bounced') as bounced,
-                 count(*) filter (where s.status = 'complained') as complained,
-                 count(*) filter (where s.status = 'active' and not ${notSuppressed}) as suppressed
-          from subscribers s where s.organization_id = ${organizationId} and ${predicate}`.execute(trx);
-        // Active subscribers who left one of the campaign's topics: the tag filter leaves them out.
-        const topic =
-          topicTagIds.length === 0
-            ? 0
-            : Number(
-                (
-                  await sql<{ count: number }>`
-          select count(*) as count from subscribers s
-          where s.organization_id = ${organizationId} and s.status = 'active' and not ${predicate}
-            and exists (select 1 from subscriber_tags st where st.subscriber_id = s.id and st.organization_id = s.organization_id
-                        and st.status = 'unsubscribed' and st.tag_id = any(${topicTagIds}::uuid[]))`.execute(trx)
-                ).rows[0]?.count ?? 0,
-              );
-        const counts = row.rows[0]!;
+        // A count is one short statement: compiling it (JIT) costs more than it saves, and its hashes of
+        // a million ids should stay in memory rather than spill to temporary files.
+        await sql`select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`.execute(trx);
+        const counts = (await audienceCountQuery(organizationId, predicate, topicTagIds).execute(trx)).rows[0]!;
         return {
           count: Number(counts.count),
           excluded: {
-            unsubscribed_from_topic: topic,
+            unsubscribed_from_topic: Number(counts.unsubscribed_from_topic),
             unsubscribed: Number(counts.unsubscribed),
             bounced: Number(counts.bounced),
             complained: Number(counts.complained),

@@ -25,8 +25,8 @@ export function createCampaignsModule(deps: {
   db: Kysely<DB>;
   producer: JobProducer;
   segments: SegmentService;
-  emails: Pick<EmailService, 'campaignComposer'>;
-  emailRepository: Pick<EmailRepository, 'insertMessages'>;
+  emails: Pick<EmailService, 'campaignComposer' | 'campaignRecipe' | 'campaignBatchComposer'>;
+  emailRepository: Pick<EmailRepository, 'insertMessages' | 'insertContent' | 'contentRecipe'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
 }) {
   const campaignRepository = createCampaignRepository(deps.db);

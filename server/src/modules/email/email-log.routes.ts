@@ -10,7 +10,11 @@ import { EmailContent, EmailLogPage, EmailLogQuery } from './email-log.schemas.t
  * The organization's email log. It shows recipients' addresses and, for one message, what was sent, so
  * it needs the same right as reading subscribers (`subscribers:read`, any member), not `emails:send`.
  */
-export const emailLogRoutes: FastifyPluginAsyncTypebox<{ emailLog: EmailLogRepository }> = async (app, { emailLog }) => {
+export const emailLogRoutes: FastifyPluginAsyncTypebox<{
+  emailLog: EmailLogRepository;
+  /** The body of a message stored without one (campaign emails), rendered again as it was sent. */
+  renderedBody: (organizationId: string, id: string) => Promise<{ html: string; text: string } | undefined>;
+}> = async (app, { emailLog, renderedBody }) => {
   app.get(
     '/emails',
     {
@@ -65,9 +69,11 @@ export const emailLogRoutes: FastifyPluginAsyncTypebox<{ emailLog: EmailLogRepos
       config: { access: { scope: 'subscribers:read' } },
     },
     async (request) => {
-      const content = await emailLog.content(requireAuth(request).organizationId, request.params.id);
+      const { organizationId } = requireAuth(request);
+      const content = await emailLog.content(organizationId, request.params.id);
       if (!content) throw notFound('email');
-      return { ...content, headers: content.headers as Record<string, string> };
+      const body = content.html !== null && content.text !== null ? { html: content.html, text: content.text } : await renderedBody(organizationId, content.id);
+      return { ...content, html: body?.html ?? '', text: body?.text ?? '', headers: content.headers as Record<string, string> };
     },
   );
 };

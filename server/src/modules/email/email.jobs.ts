@@ -1,13 +1,28 @@
 import type { JobHandler } from '../../jobs/context.ts';
+import { sha256Hex } from '../../lib/crypto.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
-import type { EmailRepository } from './email.repository.ts';
+import type { BatchMessage, EmailRepository } from './email.repository.ts';
 import { createBatcher } from './batcher.ts';
 import { messageRef, REF_HEADER } from './message-ref.ts';
-import { ProviderError, type EmailProvider } from './providers/provider.ts';
+import { ProviderError, type EmailProvider, type OutgoingEmail, type SendResult } from './providers/provider.ts';
 
 // A message still unsent this long after its last change has probably lost its job.
 const SWEEP_AFTER_SECONDS = 120;
 const SWEEP_BATCH = 1000;
+
+/** Campaign emails wait behind transactional ones (no priority) in the one email queue and rate gate. */
+export const CAMPAIGN_EMAIL_PRIORITY = 10;
+
+/**
+ * The provider idempotency key of a batch of campaign emails, from what names it: the campaign, the round
+ * and the messages in it. A retried or re-found batch has the same key; no two batches share one.
+ */
+export function batchKeyFor(campaignId: string, round: number, messageIds: readonly string[]): string {
+  return `campaign-batch/${campaignId}/${round}/${sha256Hex([...messageIds].sort().join(',')).slice(0, 32)}`;
+}
+
+/** The batch job's name for a batch key (job ids stay short and free of separators). */
+export const batchJobKey = (batchKey: string): string => sha256Hex(batchKey).slice(0, 32);
 
 /** The provider's idempotency key of a message: the same for every attempt, never reused. */
 export const idempotencyKeyFor = (messageId: string): string => `email-message/${messageId}`;
@@ -91,6 +106,134 @@ export function createEmailSweepHandler(deps: { emailRepository: EmailRepository
   return async () => {
     const ids = await deps.emailRepository.unsentIds(SWEEP_AFTER_SECONDS, SWEEP_BATCH);
     const { retried } = await deps.producer.requeue(ids.map((id) => ({ name: 'email.send' as const, payload: { message_id: id } })));
-    return { enqueued: ids.length, retried };
+    // A batch is found as a whole and sent again as the same batch (same job id, same provider key).
+    const batches = await deps.emailRepository.unsentBatches(SWEEP_AFTER_SECONDS, SWEEP_BATCH / 10);
+    const batchesRequeued = await deps.producer.requeue(
+      batches.map((b) => ({
+        name: 'email.send-batch' as const,
+        payload: { batch: batchJobKey(b.batch_key), message_ids: b.ids },
+        priority: CAMPAIGN_EMAIL_PRIORITY,
+      })),
+    );
+    return { enqueued: ids.length, retried: retried + batchesRequeued.retried, batches: batches.length };
+  };
+}
+
+/**
+ * Sends one batch of campaign emails (≤ 100, claimed together by the campaign). The messages are taken
+ * for the attempt in one transaction (recipients blocked since the claim are skipped then; the rest are
+ * marked `sending` and stay in the batch for every later attempt), their bodies rendered now, and:
+ * - with Resend, all go in ONE batch request under the batch's idempotency key (stored on each message
+ *   when it was claimed), so a retried batch repeats the same request and the provider answers it with
+ *   the first result instead of sending again; the per-message provider ids of the answer are recorded;
+ * - with SMTP and the dev mailbox, one request per message under the message's own key.
+ * A batch is one request for the rate gate; 429 puts the job back for Retry-After without an attempt.
+ */
+export function createSendBatchHandler(deps: {
+  emailRepository: EmailRepository;
+  provider: EmailProvider;
+  metrics: SendMetrics;
+  bodyOf: (message: BatchMessage) => Promise<{ html: string; text: string }>;
+}): JobHandler<'email.send-batch'> {
+  const { emailRepository: repo, provider, metrics } = deps;
+
+  const outgoing = async (message: BatchMessage): Promise<OutgoingEmail> => {
+    const body = await deps.bodyOf(message);
+    return {
+      from: message.from_address,
+      to: message.to_address,
+      subject: message.subject,
+      html: body.html,
+      text: body.text,
+      headers: { ...message.headers, [REF_HEADER]: messageRef(message.id) },
+      organizationId: message.organization_id,
+      tags: [
+        { name: 'organization_id', value: message.organization_id },
+        { name: 'message_id', value: message.id },
+      ],
+    };
+  };
+
+  /** What a provider error means for the messages it covered; returns the job's outcome or throws. */
+  async function failure(error: unknown, ids: string[], context: Parameters<JobHandler<'email.send-batch'>>[1]): Promise<never> {
+    if (!(error instanceof ProviderError)) throw error;
+    if (error.kind === 'rate_limited') {
+      metrics.rateLimited(provider.name);
+      // Our own gate had no slot in time, or the provider answered this batch 429: the batch comes back
+      // after Retry-After (no attempt used, same key). The queue stays open, so transactional mail and the
+      // other batches keep the gate's pace; the refused request kept its slot in the gate, so the count of
+      // requests per second stays exact.
+      return context.postpone(error.retryAfterMs ?? 1000);
+    }
+    if (error.kind === 'unavailable' && !context.lastAttempt) {
+      await repo.recordAttemptErrorMany(ids, `provider_${error.code}`, error.message, context.attempt);
+      throw error;
+    }
+    // The key was used for a request whose content differed (a recipient's data changed between attempts):
+    // an earlier attempt was accepted, so the emails may have gone out. Never risk a second copy.
+    const code =
+      error.code === 'invalid_idempotent_request' ? 'delivery_unknown' : error.kind === 'quota_exceeded' ? 'provider_quota_exceeded' : `provider_${error.code}`;
+    await repo.markFailedMany(ids, code, error.message, context.attempt);
+    for (const _ of ids) metrics.failed(provider.name, error.kind);
+    throw context.unrecoverable(`${error.kind}: ${error.message}`);
+  }
+
+  return async ({ message_ids: ids }, context) => {
+    const { messages } = await repo.takeBatch(ids, context.attempt);
+    if (messages.length === 0) return 'already_done';
+    const stale = messages.filter((m) => m.stale).map((m) => m.id);
+    if (stale.length > 0) {
+      await repo.markFailedMany(stale, 'delivery_unknown', 'An earlier attempt may have been accepted too long ago to retry safely', context.attempt);
+      if (stale.length === messages.length) return 'stale';
+    }
+    const batch = messages.filter((m) => !m.stale);
+    const emails = await Promise.all(batch.map(outgoing));
+
+    if (provider.name === 'resend') {
+      const key = batch[0]!.batch_key;
+      let results: SendResult[];
+      try {
+        results = await provider.sendBatch(emails, key ? { idempotencyKey: key } : {});
+      } catch (error) {
+        return failure(
+          error,
+          batch.map((m) => m.id),
+          context,
+        );
+      }
+      await repo.markSent(
+        provider.name,
+        batch.map((m, index) => ({ id: m.id, providerMessageId: results[index]!.providerMessageId, attempt: context.attempt })),
+      );
+      for (const _ of batch) metrics.sent(provider.name);
+      return { sent: batch.length };
+    }
+
+    // One request per message, each under its own key; what went out is recorded even when a later one fails.
+    const sent: { id: string; providerMessageId: string; attempt: number }[] = [];
+    try {
+      for (const [index, message] of batch.entries()) {
+        try {
+          const { providerMessageId } = await provider.send({ ...emails[index]!, idempotencyKey: idempotencyKeyFor(message.id) });
+          sent.push({ id: message.id, providerMessageId, attempt: context.attempt });
+          metrics.sent(provider.name);
+        } catch (error) {
+          // A refusal of one address fails that email only.
+          if (!(error instanceof ProviderError) || error.kind !== 'rejected') throw error;
+          await repo.markFailed(message.id, `provider_${error.code}`, error.message, context.attempt);
+          metrics.failed(provider.name, error.kind);
+        }
+      }
+    } catch (error) {
+      if (sent.length > 0) await repo.markSent(provider.name, sent);
+      const done = new Set(sent.map((s) => s.id));
+      return failure(
+        error,
+        batch.filter((m) => !done.has(m.id)).map((m) => m.id),
+        context,
+      );
+    }
+    if (sent.length > 0) await repo.markSent(provider.name, sent);
+    return { sent: sent.length };
   };
 }

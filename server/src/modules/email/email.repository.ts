@@ -46,7 +46,17 @@ export interface NewMessage {
   headers: Record<string, string>;
   idempotency_key: string | null;
   request_hash: string | null;
+  /** The provider idempotency key of the batch the message goes out in (campaign emails). */
+  batch_key?: string | null;
 }
+
+/** A message stored without its body (a campaign email): rendered when it is sent, from its content. */
+export type UnrenderedMessage = Omit<NewMessage, 'html' | 'text'> & {
+  html: null;
+  text: null;
+  /** What the body is rendered from (message_contents). */
+  content_id: string | null;
+};
 
 /** A message a worker is about to send, with what it needs to decide whether to. */
 export interface MessageToSend extends Pick<NewMessage, 'id' | 'category' | 'to_address' | 'from_address' | 'subject' | 'html' | 'text' | 'headers'> {
@@ -56,6 +66,35 @@ export interface MessageToSend extends Pick<NewMessage, 'id' | 'category' | 'to_
   /** Queued so long ago that an earlier attempt's idempotency key may be forgotten by the provider. */
   stale: boolean;
 }
+
+/** A message of a batch being sent, with the subscriber data its body is rendered with. */
+export interface BatchMessage {
+  id: string;
+  organization_id: string;
+  subscriber_id: string | null;
+  content_id: string | null;
+  batch_key: string | null;
+  to_address: string;
+  from_address: string;
+  subject: string;
+  html: string | null;
+  text: string | null;
+  headers: Record<string, string>;
+  created_at: Date;
+  /** Taken for an attempt before, and queued so long ago that the provider may have forgotten the batch's key. */
+  stale: boolean;
+  subscriber_email: string | null;
+  subscriber_status: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  metadata: unknown;
+}
+
+/** Whether nothing may be sent to a message's recipient now (suppressed, bounced, complained, or marketing to a non-active subscriber). */
+const blockedSql = (m: string) =>
+  sql.raw(`exists (select 1 from suppressions s where s.organization_id = ${m}.organization_id and lower(s.email) = lower(${m}.to_address))
+    or coalesce((select s.status in ('bounced', 'complained') or (${m}.category = 'marketing' and s.status <> 'active')
+                 from subscribers s where s.id = ${m}.subscriber_id), false)`);
 
 /** A row of a subscriber's message list: what was sent and what happened to it, without the body. */
 const subscriberMessageColumns = [
@@ -125,6 +164,11 @@ const emailEvent = (type: string) => sql`
 const refund = sql`
   update organizations o set emails_sent_this_month = greatest(o.emails_sent_this_month - 1, 0)
   from m where o.id = m.organization_id and m.created_at >= o.usage_period_start`;
+
+// The same for many messages "m" at once: each organization's count, only reservations of its stored usage period.
+const refundMany = sql`
+  update organizations o set emails_sent_this_month = greatest(o.emails_sent_this_month - (select count(*) from m where m.organization_id = o.id and m.created_at >= o.usage_period_start), 0)
+  where o.id in (select organization_id from m)`;
 
 export function createEmailRepository(db: Kysely<DB>) {
   return {
@@ -205,7 +249,7 @@ export function createEmailRepository(db: Kysely<DB>) {
     },
 
     /** Inserts many queued messages in one statement (a campaign batch, inside its transaction). */
-    async insertMessages(trx: Executor, organizationId: string, messages: readonly NewMessage[]): Promise<void> {
+    async insertMessages(trx: Executor, organizationId: string, messages: readonly (NewMessage | UnrenderedMessage)[]): Promise<void> {
       if (messages.length === 0) return;
       await trx
         .insertInto('email_messages')
@@ -255,8 +299,103 @@ export function createEmailRepository(db: Kysely<DB>) {
                          from subscribers s where s.id = m.subscriber_id), false)) as blocked,
           m.created_at < now() - ${STALE_AFTER} as stale
         from email_messages m
-        where m.id = any(${ids}::uuid[]) and m.status in ('queued', 'sending')`.execute(db);
+        where m.id = any(${ids}::uuid[]) and m.status in ('queued', 'sending') and m.html is not null and m.batch_key is null`.execute(db);
       return result.rows;
+    },
+
+    /**
+     * Takes a batch's messages for an attempt, in one transaction: those never handed to the provider whose
+     * recipient is now blocked are marked suppressed (usage given back); the others are marked `sending`
+     * (the attempt counted) and returned, in id order, with what their body is rendered from. A message once
+     * marked `sending` stays in its batch on every later attempt, so each attempt of a batch sends the same
+     * emails under the same key. Messages sent, failed or cancelled meanwhile are left out.
+     */
+    async takeBatch(ids: readonly string[], attempt: number): Promise<{ messages: BatchMessage[]; suppressed: number }> {
+      return db.transaction().execute(async (trx) => {
+        const suppressed = await sql<{ n: number }>`
+          with m as (
+            update email_messages e set status = 'suppressed', error_code = 'recipient_suppressed', updated_at = now()
+            where e.id = any(${ids}::uuid[]) and e.status = 'queued' and e.provider_message_id is null and (${blockedSql('e')})
+            returning e.organization_id, e.created_at
+          ),
+          refunded as (${refundMany})
+          select count(*)::int as n from m`.execute(trx);
+        const taken = await sql<BatchMessage>`
+          with prior as (
+            -- Taken before (sending_at set): an earlier attempt may have reached the provider, whatever the job's attempt count says.
+            select id, sending_at is not null as taken from email_messages
+            where id = any(${ids}::uuid[]) and status in ('queued', 'sending') and provider_message_id is null
+            for update
+          ),
+          m as (
+            update email_messages e set status = 'sending', attempts = greatest(e.attempts, ${attempt}), sending_at = coalesce(e.sending_at, now()), updated_at = now()
+            from prior p where e.id = p.id
+            returning e.id, e.organization_id, e.subscriber_id, e.content_id, e.batch_key, e.to_address, e.from_address, e.subject, e.html, e.text, e.headers,
+              e.created_at, p.taken and e.created_at < now() - ${STALE_AFTER} as stale
+          )
+          select m.*, s.email as subscriber_email, s.status as subscriber_status, s.first_name, s.last_name, s.metadata
+          from m left join subscribers s on s.id = m.subscriber_id
+          order by m.id`.execute(trx);
+        return { messages: taken.rows, suppressed: Number(suppressed.rows[0]?.n ?? 0) };
+      });
+    },
+
+    /** Gives up on messages never accepted: failed with the reason, usage given back, one outbox event each. */
+    async markFailedMany(ids: readonly string[], code: string, message: string, attempt: number): Promise<void> {
+      if (ids.length === 0) return;
+      await sql`
+        with m as (
+          update email_messages set status = 'failed', failed_at = now(), error_code = ${code}, error_message = ${message.slice(0, 500)},
+            attempts = greatest(attempts, ${attempt}), updated_at = now()
+          where id = any(${ids}::uuid[]) and status in ('queued', 'sending') and provider_message_id is null
+          returning id, organization_id, to_address, subscriber_id, template_id, campaign_id, provider_message_id, created_at
+        ),
+        refunded as (${refundMany})
+        insert into events (id, organization_id, type, subject_id, payload)
+        select v.event_id, m.organization_id, 'email.failed', m.id, jsonb_build_object(
+          'email_send_id', m.id, 'esp_message_id', m.provider_message_id, 'email', m.to_address,
+          'subscriber_id', m.subscriber_id, 'template_id', m.template_id, 'campaign_id', m.campaign_id)
+        from m join unnest(${ids}::uuid[], ${ids.map(() => newId())}::uuid[]) as v(id, event_id) on v.id = m.id
+        order by v.event_id`.execute(db);
+    },
+
+    /** Remembers why a batch's last attempt failed while retries continue. */
+    async recordAttemptErrorMany(ids: readonly string[], code: string, message: string, attempt: number): Promise<void> {
+      if (ids.length === 0) return;
+      await sql`
+        update email_messages set error_code = ${code}, error_message = ${message.slice(0, 500)}, attempts = greatest(attempts, ${attempt}), updated_at = now()
+        where id = any(${ids}::uuid[]) and status in ('queued', 'sending')`.execute(db);
+    },
+
+    /** Freezes what a group of messages (a campaign's) is rendered from; inside the caller's transaction. */
+    async insertContent(trx: Executor, organizationId: string, id: string, recipe: unknown): Promise<void> {
+      await trx
+        .insertInto('message_contents')
+        .values({ id, organization_id: organizationId, recipe: JSON.stringify(recipe) })
+        .execute();
+    },
+
+    async contentRecipe(id: string): Promise<unknown> {
+      return (await db.selectFrom('message_contents').select('recipe').where('id', '=', id).executeTakeFirst())?.recipe;
+    },
+
+    /** A stored message without a stored body, with what its body is rendered from (the email log's view). */
+    async unrenderedMessage(organizationId: string, id: string): Promise<BatchMessage | undefined> {
+      const row = await sql<BatchMessage>`
+        select m.id, m.organization_id, m.subscriber_id, m.content_id, m.batch_key, m.to_address, m.from_address, m.subject, m.html, m.text, m.headers,
+          m.created_at, false as stale, s.email as subscriber_email, s.status as subscriber_status, s.first_name, s.last_name, s.metadata
+        from email_messages m left join subscribers s on s.id = m.subscriber_id
+        where m.organization_id = ${organizationId} and m.id = ${id} and m.content_id is not null`.execute(db);
+      return row.rows[0];
+    },
+
+    /** Batches with messages still unsent well after their last change (their job may be lost): key and unsent ids. */
+    async unsentBatches(olderThanSeconds: number, limit: number): Promise<{ batch_key: string; ids: string[] }[]> {
+      const rows = await sql<{ batch_key: string; ids: string[] }>`
+        select batch_key, array_agg(id order by id) as ids from email_messages
+        where status in ('queued', 'sending') and batch_key is not null and updated_at < now() - make_interval(secs => ${olderThanSeconds})
+        group by batch_key order by min(created_at) limit ${limit}`.execute(db);
+      return rows.rows;
     },
 
     /**
@@ -330,6 +469,8 @@ export function createEmailRepository(db: Kysely<DB>) {
         .selectFrom('email_messages')
         .select('id')
         .where('status', 'in', ['queued', 'sending'])
+        // Batched messages are found by batch (unsentBatches): each goes out in its batch's request only.
+        .where('batch_key', 'is', null)
         .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanSeconds})`)
         .orderBy('id')
         .limit(limit)

@@ -18,7 +18,7 @@ import {
   type TemplateService,
 } from '../templates/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
-import type { EmailRepository, MessageStatus, NewMessage, OrganizationProfile, Recipient } from './email.repository.ts';
+import type { BatchMessage, EmailRepository, MessageStatus, NewMessage, OrganizationProfile, Recipient, UnrenderedMessage } from './email.repository.ts';
 import type { EmailLinks } from './links.ts';
 import { marketingHeaders, senderHeaders } from './headers.ts';
 import { resolveSender } from './sender.ts';
@@ -46,6 +46,17 @@ export interface CampaignSettings {
 const SUPPRESSED_STATUSES = new Set(['bounced', 'complained']);
 // The subscriber id test emails are rendered for: no subscriber has it.
 const TEST_SUBSCRIBER_ID = '00000000-0000-7000-8000-000000000000';
+
+/** Everything a campaign's emails are rendered from, frozen once per campaign (message_contents.recipe). */
+export interface CampaignRecipe {
+  kind: 'campaign';
+  campaignId: string;
+  template: RenderableTemplate & { version: string };
+  organization: OrganizationProfile;
+  from: string;
+  replyTo: string | null;
+  tracked: boolean;
+}
 
 /** A preview renders inert links (see links.ts previewUrl); only a real send gets working ones. */
 type RenderPurpose = 'send' | 'preview';
@@ -123,9 +134,21 @@ export function createEmailService(deps: {
   }
 
   /** Variables every template gets: the recipient, the organization, its links and the footer's words. */
-  function systemVariables(organization: OrganizationProfile, recipient: Recipient | null, email: string, category: TemplateCategory, purpose: RenderPurpose) {
+  function systemVariables(
+    organization: OrganizationProfile,
+    recipient: Recipient | null,
+    email: string,
+    category: TemplateCategory,
+    purpose: RenderPurpose,
+    knownUrl?: string,
+  ) {
     const url =
-      purpose === 'preview' ? links.previewUrl(organization.id, recipient?.id ?? null) : recipient ? links.unsubscribeUrl(organization.id, recipient.id) : null;
+      knownUrl ??
+      (purpose === 'preview'
+        ? links.previewUrl(organization.id, recipient?.id ?? null)
+        : recipient
+          ? links.unsubscribeUrl(organization.id, recipient.id)
+          : null);
     return {
       subscriber: recipient
         ? { id: recipient.id, email: recipient.email, first_name: recipient.first_name, last_name: recipient.last_name, metadata: recipient.metadata }
@@ -301,13 +324,13 @@ export function createEmailService(deps: {
   }
 
   /**
-   * Prepares a campaign's emails: template, organization and sender are read once, then each recipient's
-   * email is rendered with Liquid (the MJML was compiled when the template was saved) and carries an
-   * unsubscribe link naming the campaign. Nothing is stored here: the campaign inserts the messages in
-   * the transaction that claims their recipients. A campaign is marketing mail, so it needs a marketing
-   * template and the organization's postal address for the footer.
+   * What a campaign's emails are rendered from, read and checked once: the template (its MJML was compiled
+   * when it was saved), the organization's footer data, the sender and tracking. A campaign is marketing
+   * mail, so it needs a marketing template and the organization's postal address for the footer. The
+   * campaign freezes the result (message_contents) when it first sends, so every email of it, and every
+   * retry of a batch, is rendered from the same data.
    */
-  async function campaignComposer(organizationId: string, campaign: CampaignSettings) {
+  async function campaignRecipe(organizationId: string, campaign: CampaignSettings): Promise<CampaignRecipe> {
     const template = await templates.forSend(organizationId, { id: campaign.templateId });
     if (template.category !== 'marketing') {
       throw unprocessable('template_not_marketing', 'A campaign sends a marketing template (it carries the unsubscribe footer)', [
@@ -324,50 +347,145 @@ export function createEmailService(deps: {
     // The campaign's own subject replaces the template's; the version names both so parses are cached apart.
     const prepared = { ...renderable(template), subject: campaign.subject ?? template.subject, version: `${template.version}/${campaign.id}` };
     renderer.checkVariables(prepared, {});
-    const tracked = campaign.tracking && organization.tracking_enabled;
     return {
-      async compose(recipient: Recipient, round: number): Promise<NewMessage> {
-        // One link for both footer entries; "Manage preferences" asks for the topics, "Unsubscribe" gets the unsubscribe card.
-        const url = links.unsubscribeUrl(organizationId, recipient.id, campaign.id);
-        const rendered = await renderer.render(prepared, {
-          ...systemVariables(organization, recipient, recipient.email, 'marketing', 'send'),
-          unsubscribe_url: url,
-          preference_center_url: `${url}?view=manage`,
-        });
-        const id = newId();
-        let html = withLanguage(rendered.html, organization.locale);
-        let text = rendered.text;
-        if (tracked) {
-          // Privacy mode signs no message id into the links: only the campaign's aggregates are counted.
-          const urls = links.tracking({ organizationId, campaignId: campaign.id, messageId: organization.tracking_privacy ? null : id, sentAt: Date.now() });
-          // The text part gets the same signed links; what the author marked data-notrack stays as it is there too.
-          const untracked = untrackedLinks(html);
-          text = rewriteTextForTracking(text, urls.link, (url) => links.isOwnLink(url) || untracked.has(url));
-          html = rewriteForTracking(html, { pixel: urls.pixel(), trap: urls.trap(), link: urls.link }, links.isOwnLink);
-        }
+      kind: 'campaign',
+      campaignId: campaign.id,
+      template: prepared as CampaignRecipe['template'],
+      organization,
+      from,
+      replyTo: campaign.replyTo,
+      tracked: campaign.tracking && organization.tracking_enabled,
+    };
+  }
+
+  /** The variables of a campaign email: the recipient, the organization, the footer and the campaign's unsubscribe link. */
+  function campaignVariables(recipe: CampaignRecipe, recipient: Recipient, knownUrl?: string) {
+    // One link for both footer entries; "Manage preferences" asks for the topics, "Unsubscribe" gets the unsubscribe card.
+    // At send time it is the link the message's List-Unsubscribe header already holds (signed once, at the claim).
+    const url = knownUrl ?? links.unsubscribeUrl(recipe.organization.id, recipient.id, recipe.campaignId);
+    return {
+      url,
+      variables: {
+        ...systemVariables(recipe.organization, recipient, recipient.email, 'marketing', 'send', url),
+        unsubscribe_url: url,
+        preference_center_url: `${url}?view=manage`,
+      },
+    };
+  }
+
+  /**
+   * A campaign email's body, rendered when it is sent (and again, identically, for the email log): the
+   * recipe's Liquid with the recipient's data, the organization's language, and the tracking links, which
+   * name the message and its creation time so that every rendering of it is the same.
+   */
+  async function renderCampaignBody(
+    recipe: CampaignRecipe,
+    recipient: Recipient,
+    message: { id: string; created_at: Date; headers?: Record<string, string> },
+  ): Promise<{ html: string; text: string }> {
+    const listUnsubscribe = /^<(https?:\/\/[^<>\s]+)>$/.exec(message.headers?.['List-Unsubscribe'] ?? '')?.[1];
+    const rendered = await renderer.render(recipe.template, campaignVariables(recipe, recipient, listUnsubscribe).variables);
+    let html = withLanguage(rendered.html, recipe.organization.locale);
+    let text = rendered.text;
+    if (recipe.tracked) {
+      // Privacy mode signs no message id into the links: only the campaign's aggregates are counted.
+      const urls = links.tracking({
+        organizationId: recipe.organization.id,
+        campaignId: recipe.campaignId,
+        messageId: recipe.organization.tracking_privacy ? null : message.id,
+        sentAt: message.created_at.getTime(),
+      });
+      // The text part gets the same signed links; what the author marked data-notrack stays as it is there too.
+      const untracked = untrackedLinks(html);
+      text = rewriteTextForTracking(text, urls.link, (url) => links.isOwnLink(url) || untracked.has(url));
+      html = rewriteForTracking(html, { pixel: urls.pixel(), trap: urls.trap(), link: urls.link }, links.isOwnLink);
+    }
+    return { html, text };
+  }
+
+  // Recipes never change once stored: the worker keeps the recently used ones.
+  const recipes = new Map<string, CampaignRecipe>();
+  async function recipeOf(contentId: string): Promise<CampaignRecipe> {
+    let recipe = recipes.get(contentId);
+    if (!recipe) {
+      recipe = (await repo.contentRecipe(contentId)) as CampaignRecipe | undefined;
+      if (!recipe) throw notFound('message content');
+      recipes.set(contentId, recipe);
+      if (recipes.size > 64) recipes.delete(recipes.keys().next().value!);
+    }
+    return recipe;
+  }
+
+  const recipientOf = (message: BatchMessage): Recipient => ({
+    id: message.subscriber_id ?? TEST_SUBSCRIBER_ID,
+    email: message.subscriber_email ?? message.to_address,
+    status: message.subscriber_status ?? 'active',
+    first_name: message.first_name,
+    last_name: message.last_name,
+    metadata: message.metadata ?? {},
+  });
+
+  /** The body of a message whose body is not stored: rendered from its content now. */
+  async function bodyOf(message: BatchMessage): Promise<{ html: string; text: string }> {
+    if (message.html !== null && message.text !== null) return { html: message.html, text: message.text };
+    if (!message.content_id) throw new Error(`email ${message.id} has neither a body nor a content`);
+    return renderCampaignBody(await recipeOf(message.content_id), recipientOf(message), message);
+  }
+
+  /**
+   * Prepares a campaign's emails from its frozen recipe: each message gets its subject (rendered now: the
+   * email log lists it), headers, an unsubscribe link naming the campaign and a reference to the content;
+   * its body is rendered when it is sent. Nothing is stored here: the campaign inserts the messages in the
+   * transaction that claims their recipients.
+   */
+  function campaignBatchComposer(contentId: string | null, recipe: CampaignRecipe) {
+    // The subject alone, parsed and cached apart from the body.
+    const subjectOnly = { ...recipe.template, compiledHtml: '', version: `${recipe.template.version}/subject` };
+    const organization = recipe.organization;
+    return {
+      async compose(recipient: Recipient, round: number): Promise<UnrenderedMessage> {
+        const { url, variables } = campaignVariables(recipe, recipient);
+        const { subject } = await renderer.render(subjectOnly, variables);
         return {
-          id,
-          template_id: template.id,
+          id: newId(),
+          template_id: recipe.template.id,
           subscriber_id: recipient.id,
-          campaign_id: campaign.id,
+          campaign_id: recipe.campaignId,
           category: 'marketing',
           to_address: recipient.email,
-          from_address: from,
-          subject: rendered.subject,
-          html,
-          text,
+          from_address: recipe.from,
+          subject,
+          html: null,
+          text: null,
+          content_id: contentId,
           // The same headers as every marketing email (Reply-To, List-Id, Feedback-ID by campaign); the
           // campaign's own Reply-To wins over the organization's.
           headers: {
             ...senderHeaders(organization),
             ...links.listUnsubscribeHeaders(url),
-            ...marketingHeaders(organization, from, { campaignId: campaign.id, templateId: template.id }),
-            ...(campaign.replyTo ? { 'Reply-To': campaign.replyTo } : {}),
+            ...marketingHeaders(organization, recipe.from, { campaignId: recipe.campaignId, templateId: recipe.template.id }),
+            ...(recipe.replyTo ? { 'Reply-To': recipe.replyTo } : {}),
           },
           // One message per recipient and round: a second insert for the same claim is refused by the key.
-          idempotency_key: `campaign/${campaign.id}/${recipient.id}/${round}`,
+          idempotency_key: `campaign/${recipe.campaignId}/${recipient.id}/${round}`,
           request_hash: null,
         };
+      },
+    };
+  }
+
+  /**
+   * A campaign's emails rendered in full now and stored with their body (test emails of a campaign, which
+   * go through the per-message send path): the same subject, headers and body as the batch path renders.
+   */
+  async function campaignComposer(organizationId: string, campaign: CampaignSettings) {
+    const recipe = await campaignRecipe(organizationId, campaign);
+    const lazy = campaignBatchComposer(null, recipe);
+    return {
+      async compose(recipient: Recipient, round: number): Promise<NewMessage> {
+        const { content_id: _content, ...message } = await lazy.compose(recipient, round);
+        const body = await renderCampaignBody(recipe, recipient, { id: message.id, created_at: new Date() });
+        return { ...message, ...body };
       },
     };
   }
@@ -427,7 +545,16 @@ export function createEmailService(deps: {
 
   return {
     send,
+    campaignRecipe,
     campaignComposer,
+    campaignBatchComposer,
+    bodyOf,
+
+    /** The body of one of the organization's messages as sent (rendered again when not stored); undefined when it has none to render. */
+    async renderedBody(organizationId: string, id: string): Promise<{ html: string; text: string } | undefined> {
+      const message = await repo.unrenderedMessage(organizationId, id);
+      return message ? bodyOf(message) : undefined;
+    },
     automationComposer,
     sendTest,
 

@@ -12,7 +12,7 @@ import { devMailboxRoutes } from './dev-mailbox.routes.ts';
 import type { DevMailbox } from './providers/dev-mailbox.ts';
 import { createEmailLogRepository } from './email-log.repository.ts';
 import { emailLogRoutes } from './email-log.routes.ts';
-import { createEmailSweepHandler, createSendEmailHandler } from './email.jobs.ts';
+import { createEmailSweepHandler, createSendBatchHandler, createSendEmailHandler } from './email.jobs.ts';
 import { createEmailRepository } from './email.repository.ts';
 import { emailRoutes } from './email.routes.ts';
 import { createEmailService } from './email.service.ts';
@@ -30,8 +30,9 @@ export {
   type ProviderDomain,
   type SendingDomainProvider,
 } from './providers/resend-domains.ts';
-export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus, type NewMessage, type Recipient } from './email.repository.ts';
-export { checkSubject, MAX_SUBJECT_LENGTH, type CampaignSettings, type EmailService, type SendInput } from './email.service.ts';
+export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus, type NewMessage, type Recipient, type UnrenderedMessage } from './email.repository.ts';
+export { checkSubject, MAX_SUBJECT_LENGTH, type CampaignRecipe, type CampaignSettings, type EmailService, type SendInput } from './email.service.ts';
+export { batchJobKey, batchKeyFor, CAMPAIGN_EMAIL_PRIORITY } from './email.jobs.ts';
 export type { SystemMailer, SystemMailOutcome } from './system-mail.ts';
 export { PREFERENCE_PURPOSE, UNSUBSCRIBE_PURPOSE, type EmailLinks } from './links.ts';
 export { CLICK_PURPOSE, OPEN_PURPOSE, rewriteForTracking, trackableUrl, TRAP_PURPOSE, type TrackingContext } from './tracking.ts';
@@ -103,21 +104,21 @@ export function createEmailModule(deps: {
     services: { emails, links, emailRepository, systemMail, devMailbox: deps.devMailbox },
     routes: async (app) => {
       await app.register(mount(emailRoutes, { emails }));
-      await app.register(mount(emailLogRoutes, { emailLog: createEmailLogRepository(db) }));
+      await app.register(mount(emailLogRoutes, { emailLog: createEmailLogRepository(db), renderedBody: emails.renderedBody }));
       await app.register(mount(devMailboxRoutes, { devMailbox: deps.devMailbox }));
     },
-    jobs: ({ metrics }) => ({
-      'email.send': createSendEmailHandler({
-        emailRepository,
-        provider: deps.jobEmailProvider,
-        metrics: {
-          sent: (provider) => metrics.emails.inc({ provider, outcome: 'sent' }),
-          failed: (provider, reason) => metrics.emails.inc({ provider, outcome: reason }),
-          rateLimited: (provider) => metrics.emails.inc({ provider, outcome: 'rate_limited' }),
-        },
-      }),
-      'email.sweep': createEmailSweepHandler({ emailRepository, producer: deps.producer }),
-    }),
+    jobs: ({ metrics }) => {
+      const sendMetrics = {
+        sent: (provider: string) => metrics.emails.inc({ provider, outcome: 'sent' }),
+        failed: (provider: string, reason: string) => metrics.emails.inc({ provider, outcome: reason }),
+        rateLimited: (provider: string) => metrics.emails.inc({ provider, outcome: 'rate_limited' }),
+      };
+      return {
+        'email.send': createSendEmailHandler({ emailRepository, provider: deps.jobEmailProvider, metrics: sendMetrics }),
+        'email.send-batch': createSendBatchHandler({ emailRepository, provider: deps.jobEmailProvider, metrics: sendMetrics, bodyOf: emails.bodyOf }),
+        'email.sweep': createEmailSweepHandler({ emailRepository, producer: deps.producer }),
+      };
+    },
     retention: [{ name: 'dev_mailbox', days: config.RETENTION_DEV_MAILBOX_DAYS, run: deps.devMailbox.deleteBefore }],
   });
 }

@@ -37,6 +37,8 @@ export function createPreferenceCenterModule(deps: {
   background: BackgroundTasks;
   subscriberRepository: SubscriberRepository;
   subscribers: SubscriberService;
+  /** The body of an email stored without one (campaign emails render at send time), rendered as sent. */
+  messageBody: (organizationId: string, messageId: string) => Promise<{ text: string } | undefined>;
 }) {
   const { config, db, background, subscriberRepository, subscribers } = deps;
   const { mailer } = deps;
@@ -54,6 +56,7 @@ export function createPreferenceCenterModule(deps: {
     mailer,
     background,
     addressLimiter,
+    messageBody: deps.messageBody,
   });
   const settings = createPreferenceSettingsService({ repository });
   const publicSubscribe = createPublicSubscribeService({ db, repository, subscriberRepository, subscribers, confirmations, background, addressLimiter });

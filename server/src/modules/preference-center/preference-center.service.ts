@@ -51,6 +51,7 @@ export function createPreferenceCenterService(deps: {
   mailer: SystemMailer;
   background: BackgroundTasks;
   addressLimiter: AddressLimiter;
+  messageBody: (organizationId: string, messageId: string) => Promise<{ text: string } | undefined>;
 }) {
   const { db, links, repository: repo, subscriberRepository: subscribers } = deps;
   const origin = (o: Omit<Origin, 'source'>): Origin => ({ ...o, source: SOURCE });
@@ -269,7 +270,8 @@ export function createPreferenceCenterService(deps: {
           created_at: row.created_at,
         })),
         notes: notes.map((note) => ({ body: note.body, created_at: note.created_at })),
-        messages,
+        // Campaign emails keep no body: their text is rendered again, as it was sent.
+        messages: await Promise.all(messages.map(async (m) => ({ ...m, text: m.text ?? (await deps.messageBody(organizationId, m.id))?.text ?? '' }))),
       };
     },
 

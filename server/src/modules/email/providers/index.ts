@@ -5,7 +5,7 @@ import { createDevMailboxProvider, type DevMailbox } from './dev-mailbox.ts';
 import { createResendContacts, type ContactProvider } from './resend-contacts.ts';
 import { createResendDomains, type SendingDomainProvider } from './resend-domains.ts';
 import type { EmailProvider } from './provider.ts';
-import { createRateGate, gatedDomains, gatedProvider, INTERACTIVE_MAX_WAIT_MS, JOB_MAX_WAIT_MS, type RateGate } from './rate-gate.ts';
+import { BULK_JOB_MAX_WAIT_MS, createRateGate, gatedDomains, gatedProvider, INTERACTIVE_MAX_WAIT_MS, JOB_MAX_WAIT_MS, type RateGate } from './rate-gate.ts';
 import { createResendClient, createResendProvider } from './resend.ts';
 import { createSmtpProvider } from './smtp.ts';
 
@@ -49,7 +49,7 @@ export function createEmailProviders(config: ProviderConfig, deps: { devMailbox:
     const resendGate = createRateGate(deps.redis, `${config.REDIS_PREFIX}:provider-rate:resend`, rate);
     const gate = provider.name === 'resend' ? resendGate : createRateGate(deps.redis, `${config.REDIS_PREFIX}:provider-rate:${provider.name}`, rate);
     emailProvider = gatedProvider(provider, gate, INTERACTIVE_MAX_WAIT_MS);
-    jobEmailProvider = gatedProvider(provider, gate, JOB_MAX_WAIT_MS);
+    jobEmailProvider = gatedProvider(provider, gate, JOB_MAX_WAIT_MS, BULK_JOB_MAX_WAIT_MS);
     if (domainProvider) domainProvider = gatedDomains(domainProvider, resendGate);
     contactGate = resendGate;
   }
