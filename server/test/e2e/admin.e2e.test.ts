@@ -89,9 +89,9 @@ describe('the admin dashboard, as the owner', SLOW, () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('New tag');
 
     await open.click();
-    await dialog.getByLabel('Name').fill('Weekly digest');
+    await dialog.getByLabel('Name', { exact: true }).fill('Weekly digest');
     await dialog.getByLabel('Category').fill('Newsletters');
-    await dialog.getByLabel('Description').fill('Every Monday');
+    await dialog.getByLabel('Description', { exact: true }).fill('Every Monday');
     await capture(page, '04-tag-dialog');
     await dialog.getByRole('button', { name: 'Create tag' }).click();
     await toast(page, 'Tag Weekly digest created.');
