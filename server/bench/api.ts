@@ -14,7 +14,20 @@ import { createOrganizationRepository } from '../src/modules/organizations/organ
 import { createOrganizationService } from '../src/modules/organizations/organizations.service.ts';
 import { createLogger } from '../src/logger.ts';
 import type { DB } from '../src/db/types.ts';
-import { BENCH_LOG_LEVEL, load, peakRssMb, printTable, scratchDatabase, serverDir, startChild, verdict, type Result } from './harness.ts';
+import {
+  BENCH_LOG_LEVEL,
+  backendPids,
+  cpuMs,
+  load,
+  withApplicationName,
+  peakRssMb,
+  printTable,
+  scratchDatabase,
+  serverDir,
+  startChild,
+  verdict,
+  type Result,
+} from './harness.ts';
 
 // Measure what production runs: the compiled output, not the TypeScript sources.
 execFileSync(process.execPath, [path.join(serverDir, '../node_modules/typescript/bin/tsc'), '-p', path.join(serverDir, 'tsconfig.build.json')], {
@@ -27,11 +40,12 @@ const organizations = createOrganizationService({ db, organizationRepository: cr
 const ours = await organizations.createWithOwner({ name: 'Bench API', adminEmail: 'bench@api.test' });
 const baselineOrg = await organizations.createWithOwner({ name: 'Bench Baseline', adminEmail: 'bench@baseline.test' });
 
-const common = { DATABASE_URL: database.url, DATABASE_POOL_MAX: '10', LOG_LEVEL: BENCH_LOG_LEVEL };
+const common = { DATABASE_POOL_MAX: '10', LOG_LEVEL: BENCH_LOG_LEVEL };
 const api = await startChild(
   path.join(serverDir, 'dist/entrypoints/api.js'),
   {
     ...common,
+    DATABASE_URL: withApplicationName(database.url, 'bench-api'),
     REDIS_PREFIX: `bench${process.pid}`,
     TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
     RATE_LIMIT_API_KEY_PER_MINUTE: '100000000',
@@ -44,7 +58,7 @@ const api = await startChild(
 );
 const baseline = await startChild(
   path.join(serverDir, 'bench/baseline-server.ts'),
-  { ...common, BASELINE_ORGANIZATION_ID: baselineOrg.organization.id },
+  { ...common, DATABASE_URL: withApplicationName(database.url, 'bench-baseline'), BASELINE_ORGANIZATION_ID: baselineOrg.organization.id },
   '/baseline/subscribers/00000000-0000-0000-0000-000000000000',
 );
 
@@ -64,24 +78,48 @@ const apiUrl = `http://127.0.0.1:${api.port}`;
 const baseUrl = `http://127.0.0.1:${baseline.port}`;
 
 const results: Result[] = [];
+// CPU per request, of the server process and of its PostgreSQL backends: unlike req/s, it does not
+// depend on what else the machine is doing, so it says where a ratio comes from.
+const cpu: { name: string; server: number; database: number }[] = [];
+async function measured(name: string, server: { process: { pid?: number } }, app: string, run: () => Promise<Result>): Promise<Result> {
+  const backends = await backendPids(database.url, app);
+  const before = { server: cpuMs([server.process.pid!]), database: cpuMs(backends) };
+  const result = await run();
+  const requests = result.rps * Number(process.env.BENCH_DURATION ?? 10);
+  cpu.push({
+    name,
+    server: (cpuMs([server.process.pid!]) - before.server) / requests,
+    database: (cpuMs(backends) - before.database) / requests,
+  });
+  return result;
+}
 // Warm both up (JIT, pools, caches), then measure; the baseline goes first so neither side profits
 // from the other's table growth more than the other.
 await load('warm-up', { ...createRequest(`${baseUrl}/baseline/subscribers`, {}), duration: 2 });
 await load('warm-up', { ...createRequest(`${apiUrl}/api/v1/subscribers`, auth), duration: 2 });
-const baseWrite = await load('baseline write (naive, one statement per row)', createRequest(`${baseUrl}/baseline/subscribers`, {}));
-const create = await load('API POST /api/v1/subscribers', createRequest(`${apiUrl}/api/v1/subscribers`, auth));
+const baseWrite = await measured('baseline write', baseline, 'bench-baseline', () =>
+  load('baseline write (naive, one statement per row)', createRequest(`${baseUrl}/baseline/subscribers`, {})),
+);
+const create = await measured('API create', api, 'bench-api', () => load('API POST /api/v1/subscribers', createRequest(`${apiUrl}/api/v1/subscribers`, auth)));
 results.push(baseWrite, create);
 
 const one = (await (await fetch(`${apiUrl}/api/v1/subscribers?limit=1`, { headers: auth })).json()) as { items: { id: string }[] };
 const baseOne = await new pg.Pool({ connectionString: database.url, max: 1 }).query('select id from subscribers where organization_id = $1 limit 1', [
   baselineOrg.organization.id,
 ]);
-const baseRead = await load('baseline read', { url: `${baseUrl}/baseline/subscribers/${baseOne.rows[0].id}` });
-const get = await load('API GET /api/v1/subscribers/{id}', { url: `${apiUrl}/api/v1/subscribers/${one.items[0]!.id}`, headers: auth });
+const baseRead = await measured('baseline read', baseline, 'bench-baseline', () =>
+  load('baseline read', { url: `${baseUrl}/baseline/subscribers/${baseOne.rows[0].id}` }),
+);
+const get = await measured('API get', api, 'bench-api', () =>
+  load('API GET /api/v1/subscribers/{id}', { url: `${apiUrl}/api/v1/subscribers/${one.items[0]!.id}`, headers: auth }),
+);
 results.push(baseRead, get);
 
 const rss = peakRssMb(api.process.pid!);
 printTable(results);
+console.log('\n| run | server CPU ms/request | PostgreSQL CPU ms/request |');
+console.log('|---|---:|---:|');
+for (const c of cpu) console.log(`| ${c.name} | ${c.server.toFixed(3)} | ${c.database.toFixed(3)} |`);
 console.log(`\nAPI peak RSS: ${rss} MB`);
 const ratio = (a: Result, b: Result) => (a.rps / b.rps).toFixed(2);
 console.log(`create / naive write baseline: ${ratio(create, baseWrite)}×    get / read baseline: ${ratio(get, baseRead)}×\n`);
