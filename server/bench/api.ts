@@ -82,15 +82,16 @@ const results: Result[] = [];
 // depend on what else the machine is doing, so it says where a ratio comes from.
 const cpu: { name: string; server: number; database: number }[] = [];
 async function measured(name: string, server: { process: { pid?: number } }, app: string, run: () => Promise<Result>): Promise<Result> {
-  const backends = await backendPids(database.url, app);
-  const before = { server: cpuMs([server.process.pid!]), database: cpuMs(backends) };
+  // Backends the pool opens during the run count from zero; the pool may have closed idle ones since
+  // the last run, so the pids are read before and after.
+  const before = new Map((await backendPids(database.url, app)).map((pid) => [pid, cpuMs([pid])]));
+  const serverBefore = cpuMs([server.process.pid!]);
   const result = await run();
+  const after = new Set([...before.keys(), ...(await backendPids(database.url, app))]);
   const requests = result.rps * Number(process.env.BENCH_DURATION ?? 10);
-  cpu.push({
-    name,
-    server: (cpuMs([server.process.pid!]) - before.server) / requests,
-    database: (cpuMs(backends) - before.database) / requests,
-  });
+  let databaseMs = 0;
+  for (const pid of after) databaseMs += Math.max(0, cpuMs([pid]) - (before.get(pid) ?? 0));
+  cpu.push({ name, server: (cpuMs([server.process.pid!]) - serverBefore) / requests, database: databaseMs / requests });
   return result;
 }
 // Warm both up (JIT, pools, caches), then measure; the baseline goes first so neither side profits
