@@ -201,8 +201,9 @@ describe('campaign fan-out', () => {
       expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
       await waitFor(async () => (await status(org.call, id)) === 'sent', 90_000, 100);
       const first = await progress(org.call, id);
-      // 130 recipients are one claim: two batches of 100 and 30.
-      expect([30, 100]).toContain(first.failed);
+      // One refused batch of at most 100 (how the 130 are split into claims and batches depends on timing).
+      expect(first.failed).toBeGreaterThan(0);
+      expect(first.failed).toBeLessThanOrEqual(100);
       expect(Number(first.sent) + Number(first.failed)).toBe(130);
       await expectCountersMatchLedger(org, id);
       const firstRound = new Set(emailsOf(org.slug).map((e) => e.to[0]));

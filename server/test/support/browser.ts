@@ -31,6 +31,10 @@ export function freePort(): Promise<number> {
 /** Runs axe-core on the page and fails on any serious or critical WCAG 2.x A/AA violation. */
 export async function expectAccessible(page: Page, label: string): Promise<void> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  // Colours are checked as they settle: with reduced motion the apps turn transitions off, so a button
+  // caught in the middle of its 120 ms colour change is not measured at an in-between colour.
+  const reduced = await page.evaluate(() => matchMedia('(prefers-reduced-motion: reduce)').matches);
+  await page.emulateMedia({ reducedMotion: 'reduce' });
   const violations = await page.evaluate(async () => {
     const axe = (
       window as unknown as {
@@ -45,6 +49,7 @@ export async function expectAccessible(page: Page, label: string): Promise<void>
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
   });
+  await page.emulateMedia({ reducedMotion: reduced ? 'reduce' : 'no-preference' });
   const blocking = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(blocking, `${label}: ${JSON.stringify(blocking, null, 2)}`).toEqual([]);
 }
