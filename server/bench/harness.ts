@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import pino from 'pino';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { createContainer } from '../src/container.ts';
 import { migrateToLatest } from '../src/db/migrator.ts';
+import { createLogger } from '../src/logger.ts';
+import type { Scope } from '../src/modules/api-keys/scopes.ts';
 
 export const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const adminUrl = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -274,4 +280,35 @@ export async function startBuiltWorker(
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * The API in this process (inject: routing, auth, validation, serialization, PostgreSQL) on the database
+ * `scripts/seed-large.ts` makes, with an API key of the given scopes for its organization "large". It
+ * logs at BENCH_LOG_LEVEL like the operators' API, to /dev/null so the bench's own output stays readable.
+ */
+export async function seededInProcessApi(database: string, redisPrefix: string, scopes: Scope[]) {
+  const databaseUrl = new URL(adminUrl);
+  databaseUrl.pathname = `/${database}`;
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl.toString(),
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: `${redisPrefix}${process.pid}`,
+    TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+    LOG_LEVEL: BENCH_LOG_LEVEL,
+    RATE_LIMIT_API_KEY_PER_MINUTE: '1000000',
+  });
+  const logger = createLogger(config, 'bench', pino.destination({ dest: '/dev/null', sync: false }));
+  const container = createContainer(config, { processName: 'bench', logger });
+  const app = await buildApp(container);
+  await app.ready();
+  const organization = await container.db.selectFrom('organizations').select('id').where('slug', '=', 'large').executeTakeFirst();
+  if (!organization) throw new Error(`No organization "large" in database ${database}: run \`node scripts/seed-large.ts\` first`);
+  const count = await container.db
+    .selectFrom('subscribers')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('organization_id', '=', organization.id)
+    .executeTakeFirstOrThrow();
+  const key = await container.services.apiKeys.create(organization.id, { name: `bench ${redisPrefix}`, scopes });
+  return { app, container, organizationId: organization.id, subscribers: Number(count.n), headers: { authorization: `Bearer ${key.key}` }, keyId: key.id };
 }

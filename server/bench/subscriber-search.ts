@@ -7,38 +7,14 @@
 // every search of three characters or more. The baseline is the unfiltered first page, measured in
 // the same run: the ratio says how much a search costs on top of the list itself under today's load.
 import os from 'node:os';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config/index.ts';
-import { createContainer } from '../src/container.ts';
+import { seededInProcessApi } from './harness.ts';
 
 const DATABASE = process.env.BENCH_DATABASE ?? 'sf_large';
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const WARMUP = 3;
 const TARGET_MS = 100;
 
-const databaseUrl = new URL(process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-databaseUrl.pathname = `/${DATABASE}`;
-const config = loadConfig({
-  DATABASE_URL: databaseUrl.toString(),
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  REDIS_PREFIX: `benchsearch${process.pid}`,
-  TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
-  LOG_LEVEL: 'silent',
-  RATE_LIMIT_API_KEY_PER_MINUTE: '1000000',
-});
-const container = createContainer(config, { processName: 'bench' });
-const app = await buildApp(container);
-await app.ready();
-
-const organization = await container.db.selectFrom('organizations').select('id').where('slug', '=', 'large').executeTakeFirst();
-if (!organization) throw new Error(`No organization "large" in database ${DATABASE}: run \`node scripts/seed-large.ts\` first`);
-const count = await container.db
-  .selectFrom('subscribers')
-  .select((eb) => eb.fn.countAll<string>().as('n'))
-  .where('organization_id', '=', organization.id)
-  .executeTakeFirstOrThrow();
-const key = await container.services.apiKeys.create(organization.id, { name: 'bench-search', scopes: ['subscribers:read'] });
-const headers = { authorization: `Bearer ${key.key}` };
+const { app, container, organizationId, subscribers, headers, keyId } = await seededInProcessApi(DATABASE, 'benchsearch', ['subscribers:read']);
 
 async function get(url: string) {
   const started = performance.now();
@@ -77,7 +53,7 @@ async function measure(c: Case, withTotal: boolean) {
 const sample = await container.db
   .selectFrom('subscribers')
   .select('email')
-  .where('organization_id', '=', organization.id)
+  .where('organization_id', '=', organizationId)
   .orderBy('id')
   .limit(1)
   .offset(654_321)
@@ -110,7 +86,7 @@ for (const c of CASES) {
 const loadAfter = os.loadavg();
 
 console.log(
-  `\nGET /api/v1/subscribers?q=… for an organization of ${Number(count.n).toLocaleString('en')} subscribers (database ${DATABASE}), ${RUNS} runs after ${WARMUP} warm-up`,
+  `\nGET /api/v1/subscribers?q=… for an organization of ${subscribers.toLocaleString('en')} subscribers (database ${DATABASE}), ${RUNS} runs after ${WARMUP} warm-up`,
 );
 console.log(
   `load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')} (${os.cpus().length} cores)\n`,
@@ -130,7 +106,7 @@ for (const r of results) {
 }
 console.log(over ? `\n✗ ${over} case(s) over ${TARGET_MS} ms p99` : `\n✓ every search of three characters or more within ${TARGET_MS} ms p99`);
 
-await container.services.apiKeys.revoke(organization.id, key.id);
+await container.services.apiKeys.revoke(organizationId, keyId);
 await app.close();
 await container.close();
 process.exitCode = over ? 1 : 0;

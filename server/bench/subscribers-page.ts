@@ -5,38 +5,14 @@
 // The API runs in this process through the real composition root; each request goes through Fastify
 // (inject: routing, auth, validation, serialization) and PostgreSQL, so the time is the API's time
 // without the network. Target: p95 ≤ 300 ms for every first page.
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config/index.ts';
-import { createContainer } from '../src/container.ts';
+import { seededInProcessApi } from './harness.ts';
 
 const DATABASE = process.env.BENCH_DATABASE ?? 'sf_large';
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const WARMUP = 3;
 const TARGET_MS = 300;
 
-const databaseUrl = new URL(process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-databaseUrl.pathname = `/${DATABASE}`;
-const config = loadConfig({
-  DATABASE_URL: databaseUrl.toString(),
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  REDIS_PREFIX: `benchpage${process.pid}`,
-  TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
-  LOG_LEVEL: 'silent',
-  RATE_LIMIT_API_KEY_PER_MINUTE: '1000000',
-});
-const container = createContainer(config, { processName: 'bench' });
-const app = await buildApp(container);
-await app.ready();
-
-const organization = await container.db.selectFrom('organizations').select('id').where('slug', '=', 'large').executeTakeFirst();
-if (!organization) throw new Error(`No organization "large" in database ${DATABASE}: run \`node scripts/seed-large.ts\` first`);
-const count = await container.db
-  .selectFrom('subscribers')
-  .select((eb) => eb.fn.countAll<string>().as('n'))
-  .where('organization_id', '=', organization.id)
-  .executeTakeFirstOrThrow();
-const key = await container.services.apiKeys.create(organization.id, { name: 'bench', scopes: ['subscribers:read', 'tags:read'] });
-const headers = { authorization: `Bearer ${key.key}` };
+const { app, container, organizationId, subscribers, headers, keyId } = await seededInProcessApi(DATABASE, 'benchpage', ['subscribers:read', 'tags:read']);
 
 async function get(url: string): Promise<{ ms: number; body: { items?: unknown[]; next_cursor?: string | null } }> {
   const started = performance.now();
@@ -67,14 +43,14 @@ async function measure(label: string, url: string, firstPage = true, before?: ()
 const sample = await container.db
   .selectFrom('subscribers')
   .select('email')
-  .where('organization_id', '=', organization.id)
+  .where('organization_id', '=', organizationId)
   .orderBy('id')
   .limit(1)
   .offset(123_456)
   .executeTakeFirstOrThrow();
 const base = '/api/v1/subscribers?limit=50';
 // The overview keeps a large organization's counts in Redis for a minute; "counting" runs measure without.
-const uncache = () => container.redis.del(`${config.REDIS_PREFIX}:stats:counts:${organization.id}`);
+const uncache = () => container.redis.del(`${container.config.REDIS_PREFIX}:stats:counts:${organizationId}`);
 const second = (await get(base)).body.next_cursor!;
 const results = [
   await measure('first page, no filter', base),
@@ -96,7 +72,7 @@ const results = [
 ];
 
 console.log(
-  `\nGET /api/v1/subscribers for an organization of ${Number(count.n).toLocaleString('en')} subscribers (database ${DATABASE}), ${RUNS} runs after ${WARMUP} warm-up\n`,
+  `\nGET /api/v1/subscribers for an organization of ${subscribers.toLocaleString('en')} subscribers (database ${DATABASE}), ${RUNS} runs after ${WARMUP} warm-up\n`,
 );
 console.log(`${'case'.padEnd(38)} ${'rows'.padStart(5)} ${'median'.padStart(9)} ${'p95'.padStart(9)} ${'max'.padStart(9)}`);
 for (const r of results) {
@@ -107,7 +83,7 @@ for (const r of results) {
 const failed = results.filter((r) => !r.ok);
 console.log(failed.length ? `\n✗ ${failed.length} case(s) over ${TARGET_MS} ms p95` : `\n✓ every subscribers page within ${TARGET_MS} ms p95`);
 
-await container.services.apiKeys.revoke(organization.id, key.id);
+await container.services.apiKeys.revoke(organizationId, keyId);
 await app.close();
 await container.close();
 process.exitCode = failed.length ? 1 : 0;
