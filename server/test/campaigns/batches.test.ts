@@ -132,6 +132,8 @@ describe('campaign emails in Resend batches', () => {
     const { batch_key: key } = await db.selectFrom('email_messages').select('batch_key').where('campaign_id', '=', id!).orderBy('id').executeTakeFirstOrThrow();
     const accepted = await db.selectFrom('email_messages').select(['id', 'provider_message_id']).where('batch_key', '=', key).execute();
     const before = emailsOf(org.slug).length;
+    // Counted here: the first send may have repeated a batch request of its own (a retry answered from the key).
+    const batchRequestsBefore = fake.requests.filter((r) => r.path === '/emails/batch').length;
     await db
       .updateTable('email_messages')
       .set({ status: 'sending', provider_message_id: null, sent_at: null, updated_at: new Date(Date.now() - 600_000) })
@@ -152,7 +154,7 @@ describe('campaign emails in Resend batches', () => {
     // The provider answered the repeated batch from its idempotency key: nobody got a second email, and
     // the same provider ids are recorded again.
     expect(emailsOf(org.slug).length).toBe(before);
-    expect(fake.requests.filter((r) => r.path === '/emails/batch').length).toBe(4);
+    expect(fake.requests.filter((r) => r.path === '/emails/batch').length).toBe(batchRequestsBefore + 1);
     const after = await db.selectFrom('email_messages').select(['id', 'provider_message_id']).where('batch_key', '=', key).execute();
     expect(new Map(after.map((r) => [r.id, r.provider_message_id]))).toEqual(new Map(accepted.map((r) => [r.id, r.provider_message_id])));
   }, 180_000);
