@@ -435,6 +435,13 @@ export interface QuotaNotices {
   threshold: number;
 }
 
+export interface ResendContactDetached {
+  detached_at: Generated<Timestamp>;
+  organization_id: string;
+  provider_event_id: string;
+  subscriber_id: string;
+}
+
 export interface ResendContactOutbox {
   attempts: Generated<number>;
   changed_at: Generated<Timestamp>;
@@ -446,8 +453,19 @@ export interface ResendContactOutbox {
   version: Generated<Int8>;
 }
 
+export interface ResendContactSyncState {
+  full_sync_finished_at: Timestamp | null;
+  full_sync_requested_at: Timestamp | null;
+  last_error_at: Timestamp | null;
+  last_error_code: string | null;
+  last_round_at: Timestamp | null;
+  organization_id: string;
+}
+
 export interface ResendTopics {
   created_at: Generated<Timestamp>;
+  description: string | null;
+  name: string | null;
   organization_id: string;
   tag_id: string;
   topic_id: string;
@@ -678,7 +696,9 @@ export interface DB {
   organizations: Organizations;
   provider_events: ProviderEvents;
   quota_notices: QuotaNotices;
+  resend_contact_detached: ResendContactDetached;
   resend_contact_outbox: ResendContactOutbox;
+  resend_contact_sync_state: ResendContactSyncState;
   resend_topics: ResendTopics;
   segments: Segments;
   stripe_events: StripeEvents;

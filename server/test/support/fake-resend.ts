@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
  * A stand-in for Resend's HTTP API, so tests and benchmarks run the real `resend` SDK (pointed here with
  * its baseUrl) without an account or network. It speaks the parts we use: POST /emails, POST /emails/batch
  * (at most 100), the domains endpoints, global Contacts (keyed by id or address) with their topic
- * subscriptions and Topics (resend ≥ 6.3), idempotency keys, a team-wide request rate limit answered with 429
+ * subscriptions and Topics (resend ≥ 6.3: create, rename, delete), the payloads of its contact webhooks, idempotency keys, a team-wide request rate limit answered with 429
  * and ratelimit-* / retry-after headers, injectable failures, and a record of every accepted email.
  */
 
@@ -115,6 +115,20 @@ export function createFakeResend(options: FakeResendOptions = {}) {
     /** The contact with this address (compared case-insensitively), as Resend keys them. */
     contact(email: string): FakeContact | undefined {
       return [...contacts.values()].find((c) => c.email.toLowerCase() === email.toLowerCase());
+    },
+    /**
+     * The webhook payload Resend sends about this contact, from what the fake holds now: `contact.updated`
+     * and `contact.deleted` carry the contact, `contact.topics.updated` its topic subscriptions.
+     */
+    contactEvent(type: 'contact.updated' | 'contact.deleted' | 'contact.topics.updated', email: string, createdAt = new Date()) {
+      const contact = fake.contact(email);
+      if (!contact) throw new Error(`no fake contact ${email}`);
+      const { topics: chosen, ...rest } = contact;
+      const data =
+        type === 'contact.topics.updated'
+          ? { email: contact.email, topics: [...chosen].map(([id, subscription]) => ({ id, subscription })) }
+          : { ...rest, updated_at: createdAt.toISOString() };
+      return { type, created_at: createdAt.toISOString(), data };
     },
     /** Called after an email is recorded and before the answer goes out. */
     onAccepted: null as null | ((email: AcceptedEmail) => void | Promise<void>),
@@ -292,6 +306,24 @@ export function createFakeResend(options: FakeResendOptions = {}) {
       return { status: 201, body: { id: topic.id } };
     }
     if (path === '/topics' && method === 'GET') return { status: 200, body: { object: 'list', data: [...topics.values()] } };
+    const topicMatch = /^\/topics\/([^/]+)$/.exec(path);
+    if (topicMatch) {
+      const topic = topics.get(decodeURIComponent(topicMatch[1]!));
+      if (!topic) return error(404, 'not_found', 'Topic not found');
+      if (method === 'GET') return { status: 200, body: { object: 'topic', ...topic } };
+      if (method === 'PATCH') {
+        if (input.name !== undefined && (typeof input.name !== 'string' || input.name.length === 0)) return error(422, 'validation_error', 'Invalid `name` field.');
+        if (typeof input.name === 'string') topic.name = input.name;
+        if (typeof input.description === 'string') topic.description = input.description;
+        return { status: 200, body: { id: topic.id } };
+      }
+      if (method === 'DELETE') {
+        topics.delete(topic.id);
+        for (const contact of contacts.values()) contact.topics.delete(topic.id);
+        return { status: 200, body: { object: 'topic', id: topic.id, deleted: true } };
+      }
+      return null;
+    }
     if (path === '/contacts' && method === 'POST') {
       if (typeof input.email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(input.email)) return error(422, 'validation_error', 'Invalid `email` field.');
       if (fake.contact(input.email)) return error(409, 'validation_error', 'Contact already exists.');

@@ -30,9 +30,13 @@ export function createContactSyncRepository(db: Kysely<DB>) {
       return row?.id ?? null;
     },
 
+    /** Turning off drops what waits and forgets contacts deleted at Resend: turned on again, everyone is mirrored. */
     async setSync(trx: Transaction<DB>, organizationId: string, on: boolean): Promise<void> {
       await trx.updateTable('organizations').set({ resend_contact_sync: on, updated_at: new Date() }).where('id', '=', organizationId).execute();
-      if (!on) await trx.deleteFrom('resend_contact_outbox').where('organization_id', '=', organizationId).execute();
+      if (!on) {
+        await trx.deleteFrom('resend_contact_outbox').where('organization_id', '=', organizationId).execute();
+        await trx.deleteFrom('resend_contact_detached').where('organization_id', '=', organizationId).execute();
+      }
     },
 
     /**
@@ -48,6 +52,7 @@ export function createContactSyncRepository(db: Kysely<DB>) {
                     ${changes.map((c) => c.email)}::text[], ${changes.map((c) => c.deleted)}::bool[], ${changes.map((_, i) => i)}::int[])
              as c(organization_id, subscriber_id, email, deleted, position)
         join organizations o on o.id = c.organization_id and o.resend_contact_sync
+        where not exists (select 1 from resend_contact_detached d where d.subscriber_id = c.subscriber_id)
         order by c.organization_id, c.subscriber_id, c.position desc
         on conflict (organization_id, subscriber_id)
         do update set email = excluded.email, deleted = excluded.deleted, changed_at = clock_timestamp(), version = nextval('resend_contact_outbox_version_seq'), attempts = 0, last_error = null`.execute(
@@ -63,9 +68,25 @@ export function createContactSyncRepository(db: Kysely<DB>) {
         select s.organization_id, s.id, s.email from subscribers s
         join organizations o on o.id = s.organization_id and o.resend_contact_sync
         where s.organization_id = ${organizationId}
+          and not exists (select 1 from resend_contact_detached d where d.subscriber_id = s.id)
         on conflict (organization_id, subscriber_id)
         do update set email = excluded.email, deleted = false, changed_at = clock_timestamp(), version = nextval('resend_contact_outbox_version_seq'), attempts = 0, last_error = null`.execute(
         trx,
+      );
+      return Number(result.numAffectedRows ?? 0n);
+    },
+
+    /** Everyone subscribed to the tag into the outbox (its topic was just created at Resend): one statement. */
+    async enqueueTagSubscribers(organizationId: string, tagId: string): Promise<number> {
+      const result = await sql`
+        insert into resend_contact_outbox (organization_id, subscriber_id, email)
+        select s.organization_id, s.id, s.email from subscriber_tags st
+        join subscribers s on s.id = st.subscriber_id and s.organization_id = st.organization_id
+        where st.organization_id = ${organizationId} and st.tag_id = ${tagId} and st.status = 'subscribed'
+          and not exists (select 1 from resend_contact_detached d where d.subscriber_id = s.id)
+        on conflict (organization_id, subscriber_id)
+        do update set email = excluded.email, changed_at = clock_timestamp(), version = nextval('resend_contact_outbox_version_seq'), attempts = 0, last_error = null`.execute(
+        db,
       );
       return Number(result.numAffectedRows ?? 0n);
     },
@@ -84,12 +105,217 @@ export function createContactSyncRepository(db: Kysely<DB>) {
         .execute();
     },
 
-    async saveTopic(organizationId: string, tagId: string, topicId: string): Promise<void> {
+    async saveTopic(organizationId: string, tag: { id: string; name: string; description: string | null }, topicId: string): Promise<void> {
       await db
         .insertInto('resend_topics')
-        .values({ tag_id: tagId, organization_id: organizationId, topic_id: topicId })
+        .values({ tag_id: tag.id, organization_id: organizationId, topic_id: topicId, name: tag.name, description: tag.description })
         .onConflict((c) => c.column('tag_id').doNothing())
         .execute();
+    },
+
+    /**
+     * Mirrored topics whose tag changed since it was sent: renamed (or described anew) while public, or
+     * deleted or made private (`removed`: the topic is to go at Resend). One statement.
+     */
+    async changedTopics(organizationId: string, limit: number) {
+      const result = await sql<{ tag_id: string; topic_id: string; name: string | null; description: string | null; removed: boolean }>`
+        select rt.tag_id, rt.topic_id, t.name, t.description, (t.id is null or not t.is_public) as removed
+        from resend_topics rt
+        left join tags t on t.id = rt.tag_id and t.organization_id = rt.organization_id
+        where rt.organization_id = ${organizationId}
+          and (t.id is null or not t.is_public or rt.name is distinct from t.name or rt.description is distinct from t.description)
+        order by rt.tag_id
+        limit ${limit}`.execute(db);
+      return result.rows;
+    },
+
+    /** The topic at Resend now has this name and description (only if the row still has the topic). */
+    async topicRenamed(organizationId: string, tagId: string, topicId: string, sent: { name: string; description: string | null }): Promise<void> {
+      await db
+        .updateTable('resend_topics')
+        .set({ name: sent.name, description: sent.description })
+        .where('organization_id', '=', organizationId)
+        .where('tag_id', '=', tagId)
+        .where('topic_id', '=', topicId)
+        .execute();
+    },
+
+    /** The topic is gone at Resend: its row leaves (a tag made public again gets a new topic). */
+    async topicRemoved(organizationId: string, tagId: string, topicId: string): Promise<void> {
+      await db
+        .deleteFrom('resend_topics')
+        .where('organization_id', '=', organizationId)
+        .where('tag_id', '=', tagId)
+        .where('topic_id', '=', topicId)
+        .execute();
+    },
+
+    /** The organization's public tags behind these Resend topic ids. */
+    async tagsOfTopics(trx: Transaction<DB>, organizationId: string, topicIds: readonly string[]) {
+      if (topicIds.length === 0) return [];
+      return trx
+        .selectFrom('resend_topics')
+        .innerJoin('tags', (join) => join.onRef('tags.id', '=', 'resend_topics.tag_id').onRef('tags.organization_id', '=', 'resend_topics.organization_id'))
+        .select(['resend_topics.topic_id', 'tags.id', 'tags.name', 'tags.slug'])
+        .where('resend_topics.organization_id', '=', organizationId)
+        .where('tags.is_public', '=', true)
+        .where('resend_topics.topic_id', 'in', [...topicIds])
+        .execute();
+    },
+
+    /** The subscriber's state for these tags (a tag never chosen has no row). */
+    async tagStates(trx: Transaction<DB>, organizationId: string, subscriberId: string, tagIds: readonly string[]) {
+      if (tagIds.length === 0) return [];
+      return trx
+        .selectFrom('subscriber_tags')
+        .select(['tag_id', 'status', 'updated_at'])
+        .where('organization_id', '=', organizationId)
+        .where('subscriber_id', '=', subscriberId)
+        .where('tag_id', 'in', [...tagIds])
+        .forUpdate()
+        .execute();
+    },
+
+    /** Sets the subscriber's choice for these tags (one statement), with a consent-history row for each. */
+    async setTagChoices(
+      trx: Transaction<DB>,
+      organizationId: string,
+      subscriberId: string,
+      choices: readonly { tagId: string; subscribed: boolean }[],
+      details: Record<string, unknown>,
+    ): Promise<void> {
+      if (choices.length === 0) return;
+      await sql`
+        insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at, unsubscribed_at)
+        select ${subscriberId}, c.tag_id, ${organizationId}, case when c.subscribed then 'subscribed' else 'unsubscribed' end, 'resend',
+               case when c.subscribed then now() end, case when c.subscribed then null else now() end
+        from unnest(${choices.map((c) => c.tagId)}::uuid[], ${choices.map((c) => c.subscribed)}::bool[]) as c(tag_id, subscribed)
+        on conflict (subscriber_id, tag_id) do update
+          set status = excluded.status, source = 'resend', subscribed_at = coalesce(excluded.subscribed_at, subscriber_tags.subscribed_at),
+              unsubscribed_at = excluded.unsubscribed_at, updated_at = now()`.execute(trx);
+      await trx
+        .insertInto('subscription_history')
+        .values(
+          choices.map((c) => ({
+            id: newId(),
+            organization_id: organizationId,
+            subscriber_id: subscriberId,
+            tag_id: c.tagId,
+            action: c.subscribed ? 'tag_subscribed' : 'tag_unsubscribed',
+            source: 'resend',
+            ip: null,
+            user_agent: null,
+            details: JSON.stringify({ ...details, reason: c.subscribed ? 'resend_topic_opt_in' : 'resend_topic_opt_out' }),
+          })),
+        )
+        .execute();
+    },
+
+    /** Whether a change of ours to this subscriber still waits to be sent to Resend. */
+    async hasPendingChange(trx: Transaction<DB>, organizationId: string, subscriberId: string): Promise<boolean> {
+      const row = await trx
+        .selectFrom('resend_contact_outbox')
+        .select('subscriber_id')
+        .where('organization_id', '=', organizationId)
+        .where('subscriber_id', '=', subscriberId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /**
+     * The contact was deleted at Resend: the subscriber is not mirrored again (what waited for it is
+     * dropped), and the consent history says so. Returns false when it was already detached.
+     */
+    async detach(trx: Transaction<DB>, organizationId: string, subscriberId: string, eventId: string): Promise<boolean> {
+      const inserted = await trx
+        .insertInto('resend_contact_detached')
+        .values({ subscriber_id: subscriberId, organization_id: organizationId, provider_event_id: eventId })
+        .onConflict((c) => c.column('subscriber_id').doNothing())
+        .returning('subscriber_id')
+        .executeTakeFirst();
+      if (!inserted) return false;
+      await trx.deleteFrom('resend_contact_outbox').where('organization_id', '=', organizationId).where('subscriber_id', '=', subscriberId).execute();
+      await trx
+        .insertInto('subscription_history')
+        .values({
+          id: newId(),
+          organization_id: organizationId,
+          subscriber_id: subscriberId,
+          action: 'provider_contact_deleted',
+          source: 'resend',
+          ip: null,
+          user_agent: null,
+          details: JSON.stringify({ reason: 'resend_contact_deleted', provider_event_id: eventId }),
+        })
+        .execute();
+      return true;
+    },
+
+    /** Records the start of a full sync (turned on, or asked for from the dashboard). */
+    async fullSyncRequested(executor: Executor, organizationId: string): Promise<void> {
+      await executor
+        .insertInto('resend_contact_sync_state')
+        .values({ organization_id: organizationId, full_sync_requested_at: new Date(), full_sync_finished_at: null })
+        .onConflict((c) => c.column('organization_id').doUpdateSet({ full_sync_requested_at: new Date(), full_sync_finished_at: null }))
+        .execute();
+    },
+
+    /**
+     * The end of a round: when it was, what went wrong (a code, or null: the round went through), and
+     * whether the outbox is empty, which finishes a full sync that was running.
+     */
+    async roundDone(organizationId: string, outcome: { errorCode: string | null; drained: boolean }): Promise<void> {
+      const now = new Date();
+      await db
+        .insertInto('resend_contact_sync_state')
+        .values({
+          organization_id: organizationId,
+          last_round_at: now,
+          last_error_code: outcome.errorCode,
+          last_error_at: outcome.errorCode ? now : null,
+        })
+        .onConflict((c) =>
+          c.column('organization_id').doUpdateSet((eb) => ({
+            last_round_at: now,
+            // A round that went through clears the error: what is shown is what still stands in the way.
+            last_error_code: outcome.errorCode,
+            last_error_at: outcome.errorCode ? now : null,
+            full_sync_finished_at: outcome.drained
+              ? sql<Date>`case when ${eb.ref('resend_contact_sync_state.full_sync_requested_at')} is not null then coalesce(${eb.ref('resend_contact_sync_state.full_sync_finished_at')}, ${now}) end`
+              : eb.ref('resend_contact_sync_state.full_sync_finished_at'),
+          })),
+        )
+        .execute();
+    },
+
+    /** What the dashboard shows: the state row and the outbox counts, in one statement. */
+    async status(organizationId: string, maxAttempts: number) {
+      const result = await sql<{
+        pending: string;
+        failed: string;
+        detached: string;
+        last_contact_error: string | null;
+        last_contact_error_at: Date | null;
+        full_sync_requested_at: Date | null;
+        full_sync_finished_at: Date | null;
+        last_round_at: Date | null;
+        last_error_code: string | null;
+        last_error_at: Date | null;
+      }>`
+        select
+          (select count(*) from resend_contact_outbox o where o.organization_id = ${organizationId} and o.attempts < ${maxAttempts}) as pending,
+          (select count(*) from resend_contact_outbox o where o.organization_id = ${organizationId} and o.attempts >= ${maxAttempts}) as failed,
+          (select count(*) from resend_contact_detached d where d.organization_id = ${organizationId}) as detached,
+          f.last_error as last_contact_error, f.changed_at as last_contact_error_at,
+          st.full_sync_requested_at, st.full_sync_finished_at, st.last_round_at, st.last_error_code, st.last_error_at
+        from (select 1) one
+        left join resend_contact_sync_state st on st.organization_id = ${organizationId}
+        left join lateral (
+          select o.last_error, o.changed_at from resend_contact_outbox o
+          where o.organization_id = ${organizationId} and o.last_error is not null
+          order by o.attempts desc, o.changed_at desc limit 1
+        ) f on true`.execute(db);
+      return result.rows[0]!;
     },
 
     /** The Resend topic ids of the organization's mirrored public topics. */
@@ -129,6 +355,7 @@ export function createContactSyncRepository(db: Kysely<DB>) {
         from resend_contact_outbox o
         left join subscribers s on s.id = o.subscriber_id and s.organization_id = o.organization_id
         where o.organization_id = ${organizationId} and o.attempts < ${maxAttempts}
+          and not exists (select 1 from resend_contact_detached d where d.subscriber_id = o.subscriber_id)
         order by o.changed_at, o.subscriber_id
         limit ${limit}`.execute(db);
       return result.rows.map((r) => ({

@@ -9,7 +9,7 @@ import { createContactSyncConsumer, createResendSyncHandler } from './contact-sy
 import { createContactSyncRepository } from './contact-sync.repository.ts';
 import { createContactSyncService } from './contact-sync.service.ts';
 
-export { RESEND_UNSUBSCRIBE_REASON, type ContactSyncService } from './contact-sync.service.ts';
+export { RESEND_SOURCE, RESEND_UNSUBSCRIBE_REASON, type ContactSyncService, type TopicChoice } from './contact-sync.service.ts';
 
 /** Every five minutes a sync round runs whatever the relay asked for (a job lost with Redis is made up for). */
 export const schedules: readonly Schedule[] = [

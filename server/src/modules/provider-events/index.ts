@@ -19,7 +19,7 @@ export function createProviderEventsModule(deps: {
   logger: Logger;
   config: Pick<Config, 'RESEND_WEBHOOK_SECRET' | 'BOUNCE_WEBHOOK_SECRET' | 'RETENTION_PROVIDER_EVENTS_DAYS'>;
   /** Where Resend's contact events go (the optional contact sync). */
-  contactSync?: Pick<ContactSyncService, 'unsubscribedAtResend'>;
+  contactSync?: Pick<ContactSyncService, 'unsubscribedAtResend' | 'topicsChangedAtResend' | 'contactDeletedAtResend'>;
 }) {
   const { db, config } = deps;
   const providerEvents = createProviderEventService({

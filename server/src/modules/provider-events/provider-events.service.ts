@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import type { Logger } from '../../logger.ts';
-import type { ContactSyncService } from '../contact-sync/index.ts';
+import type { ContactSyncService, TopicChoice } from '../contact-sync/index.ts';
 import { parseRef, trackableUrl, type MailRef } from '../email/index.ts';
 import { classify } from '../engagement/index.ts';
 import type { DeliveryChange, EventMessage, ProviderEventRepository, SuppressionCause } from './provider-events.repository.ts';
@@ -135,6 +135,20 @@ const eventPayload = (message: EventMessage, change: DeliveryChange) => ({
   ...(change.kind === 'failed' ? { reason: change.reason } : {}),
 });
 
+// A contact has a few topics; a report naming more than this is not one we act on in one transaction.
+const MAX_TOPIC_CHOICES = 200;
+
+/** The well-formed topic choices of a contact event (others are left out). */
+function topicChoices(value: unknown): TopicChoice[] {
+  if (!Array.isArray(value)) return [];
+  const choices: TopicChoice[] = [];
+  for (const item of value.slice(0, MAX_TOPIC_CHOICES) as { id?: unknown; subscription?: unknown }[]) {
+    const id = typeof item?.id === 'string' && item.id.length <= 100 ? item.id : null;
+    if (id && (item.subscription === 'opt_in' || item.subscription === 'opt_out')) choices.push({ id, subscription: item.subscription });
+  }
+  return choices;
+}
+
 /** Why a change stops mail to the address on its own, before counting soft bounces. */
 const immediateCause = (change: DeliveryChange): SuppressionCause | null =>
   change.kind === 'complained' ? 'complaint' : change.kind === 'bounced' && change.hard ? 'hard_bounce' : null;
@@ -150,21 +164,34 @@ export function createProviderEventService(deps: {
   db: Kysely<DB>;
   providerEventRepository: ProviderEventRepository;
   logger: Logger;
-  contactSync?: Pick<ContactSyncService, 'unsubscribedAtResend'>;
+  contactSync?: Pick<ContactSyncService, 'unsubscribedAtResend' | 'topicsChangedAtResend' | 'contactDeletedAtResend'>;
 }) {
   const repo = deps.providerEventRepository;
 
   /**
-   * Resend's `contact.updated`: a contact unsubscribed there (Resend's own unsubscribe page, its
-   * dashboard) is unsubscribed here when the contact sync mirrors to Resend. Recorded like every event,
-   * so a redelivery changes nothing; created, deleted or resubscribed contacts change nothing here.
+   * Resend's contact events, when the contact sync mirrors to Resend, each recorded like every event so
+   * a redelivery changes nothing:
+   * - `contact.updated` with `unsubscribed: true` (Resend's unsubscribe page, its dashboard) unsubscribes
+   *   the subscriber here; resubscribed or renamed contacts change nothing here;
+   * - `contact.topics.updated` (or topics carried by `contact.updated`) applies the topic choices;
+   * - `contact.deleted` stops mirroring that subscriber (who is kept, with their consent, as it was).
    */
-  async function applyContactEvent(eventId: string, event: ResendEvent & { data?: { unsubscribed?: unknown; email?: unknown } }) {
+  async function applyContactEvent(eventId: string, event: ResendEvent & { data?: { unsubscribed?: unknown; email?: unknown; topics?: unknown } }) {
     return deps.db.transaction().execute(async (trx) => {
       if (!(await repo.claimEvent(trx, PROVIDER, eventId, str(event.type) ?? 'unknown'))) return 'duplicate' as const;
       const email = str(event.data?.email);
-      if (event.type !== 'contact.updated' || event.data?.unsubscribed !== true || !email || !deps.contactSync) return 'ignored' as const;
-      return (await deps.contactSync.unsubscribedAtResend(trx, email, eventId)) ? ('applied' as const) : ('ignored' as const);
+      const sync = deps.contactSync;
+      if (!email || !sync) return 'ignored' as const;
+      let applied = false;
+      if (event.type === 'contact.deleted') applied = await sync.contactDeletedAtResend(trx, email, eventId);
+      if (event.type === 'contact.updated' && event.data?.unsubscribed === true) applied = await sync.unsubscribedAtResend(trx, email, eventId);
+      const topics = topicChoices(event.data?.topics);
+      if ((event.type === 'contact.topics.updated' || event.type === 'contact.updated') && topics.length > 0) {
+        const at = new Date(str(event.created_at) ?? Number.NaN);
+        applied =
+          (await sync.topicsChangedAtResend(trx, { email, topics, eventId, at: Number.isNaN(at.getTime()) ? new Date() : at })) || applied;
+      }
+      return applied ? ('applied' as const) : ('ignored' as const);
     });
   }
 

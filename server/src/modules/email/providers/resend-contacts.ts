@@ -17,6 +17,10 @@ export interface ContactMirror {
  */
 export interface ContactProvider {
   createTopic(topic: { name: string; description: string | null }): Promise<string>;
+  /** Renames a topic (and sets its description); a topic that is gone is reported as `false`. */
+  updateTopic(id: string, topic: { name: string; description: string | null }): Promise<boolean>;
+  /** Deletes a topic; one that is already gone is what deleting wants. */
+  removeTopic(id: string): Promise<void>;
   /** Creates the contact or brings an existing one (same address) up to date, topics included. */
   upsertContact(contact: ContactMirror): Promise<void>;
   /** Removes the contact; one that is already gone is what removing wants. */
@@ -47,6 +51,24 @@ export function createResendContacts(client: Resend, slot: <T>(request: () => Pr
         ),
       );
       return unwrapResend(response as ResendResponse<{ id: string }>).id;
+    },
+
+    async updateTopic(id, topic) {
+      const response = (await slot(() =>
+        client.topics.update(
+          { id, name: topic.name.slice(0, TOPIC_NAME_MAX), description: (topic.description ?? '').slice(0, TOPIC_DESCRIPTION_MAX) },
+          { signal: requestSignal() },
+        ),
+      )) as ResendResponse<unknown>;
+      if (response.error?.name === 'not_found') return false;
+      unwrapResend(response);
+      return true;
+    },
+
+    async removeTopic(id) {
+      const response = (await slot(() => client.topics.remove(id, { signal: requestSignal() }))) as ResendResponse<unknown>;
+      if (response.error?.name === 'not_found') return;
+      unwrapResend(response);
     },
 
     async upsertContact(contact) {
