@@ -119,6 +119,8 @@ const SAMPLES: Record<string, Sample> = {
 
   'POST /api/v1/organizations': { body: () => ({ name: 'Matrix Created' }) },
   'GET /api/v1/organizations': {},
+  'GET /api/v1/contact-sync': {},
+  'POST /api/v1/contact-sync/full-sync': {},
   'GET /api/v1/organizations/current': {},
   'PATCH /api/v1/organizations/current': { body: () => ({ locale: 'de' }) },
   'DELETE /api/v1/organizations/current': { body: () => ({ confirm_slug: 'not-the-slug' }) },

@@ -4,9 +4,10 @@ import { minuteTick, type Schedule } from '../../jobs/cron.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import type { Logger } from '../../logger.ts';
 import type { ContactProvider } from '../email/index.ts';
-import { defineModule } from '../module.ts';
+import { defineModule, mount } from '../module.ts';
 import { createContactSyncConsumer, createResendSyncHandler } from './contact-sync.jobs.ts';
 import { createContactSyncRepository } from './contact-sync.repository.ts';
+import { contactSyncRoutes } from './contact-sync.routes.ts';
 import { createContactSyncService } from './contact-sync.service.ts';
 
 export { RESEND_SOURCE, RESEND_UNSUBSCRIBE_REASON, type ContactSyncService, type TopicChoice } from './contact-sync.service.ts';
@@ -33,6 +34,7 @@ export function createContactSyncModule(deps: { db: Kysely<DB>; logger: Logger; 
   return defineModule({
     name: 'contact-sync',
     services: { contactSync },
+    routes: mount(contactSyncRoutes, { contactSync }),
     eventConsumers: [createContactSyncConsumer({ contactSync })],
     jobs: () => ({ 'resend.sync': createResendSyncHandler({ contactSync, producer: deps.producer }) }),
   });
