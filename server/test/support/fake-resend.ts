@@ -312,7 +312,8 @@ export function createFakeResend(options: FakeResendOptions = {}) {
       if (!topic) return error(404, 'not_found', 'Topic not found');
       if (method === 'GET') return { status: 200, body: { object: 'topic', ...topic } };
       if (method === 'PATCH') {
-        if (input.name !== undefined && (typeof input.name !== 'string' || input.name.length === 0)) return error(422, 'validation_error', 'Invalid `name` field.');
+        if (input.name !== undefined && (typeof input.name !== 'string' || input.name.length === 0))
+          return error(422, 'validation_error', 'Invalid `name` field.');
         if (typeof input.name === 'string') topic.name = input.name;
         if (typeof input.description === 'string') topic.description = input.description;
         return { status: 200, body: { id: topic.id } };

@@ -142,12 +142,7 @@ export function createContactSyncRepository(db: Kysely<DB>) {
 
     /** The topic is gone at Resend: its row leaves (a tag made public again gets a new topic). */
     async topicRemoved(organizationId: string, tagId: string, topicId: string): Promise<void> {
-      await db
-        .deleteFrom('resend_topics')
-        .where('organization_id', '=', organizationId)
-        .where('tag_id', '=', tagId)
-        .where('topic_id', '=', topicId)
-        .execute();
+      await db.deleteFrom('resend_topics').where('organization_id', '=', organizationId).where('tag_id', '=', tagId).where('topic_id', '=', topicId).execute();
     },
 
     /** The organization's public tags behind these Resend topic ids. */

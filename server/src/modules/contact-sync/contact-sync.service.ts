@@ -245,7 +245,16 @@ export function createContactSyncService(deps: {
         organizationId,
         input.topics.map((t) => t.id),
       );
-      const states = new Map((await repo.tagStates(trx, organizationId, subscriber.id, tags.map((t) => t.id))).map((r) => [r.tag_id, r]));
+      const states = new Map(
+        (
+          await repo.tagStates(
+            trx,
+            organizationId,
+            subscriber.id,
+            tags.map((t) => t.id),
+          )
+        ).map((r) => [r.tag_id, r]),
+      );
       const wanted = new Map(input.topics.map((t) => [t.id, t.subscription === 'opt_in']));
       const changes = tags.flatMap((tag) => {
         const subscribed = wanted.get(tag.topic_id)!;

@@ -188,8 +188,7 @@ export function createProviderEventService(deps: {
       const topics = topicChoices(event.data?.topics);
       if ((event.type === 'contact.topics.updated' || event.type === 'contact.updated') && topics.length > 0) {
         const at = new Date(str(event.created_at) ?? Number.NaN);
-        applied =
-          (await sync.topicsChangedAtResend(trx, { email, topics, eventId, at: Number.isNaN(at.getTime()) ? new Date() : at })) || applied;
+        applied = (await sync.topicsChangedAtResend(trx, { email, topics, eventId, at: Number.isNaN(at.getTime()) ? new Date() : at })) || applied;
       }
       return applied ? ('applied' as const) : ('ignored' as const);
     });
