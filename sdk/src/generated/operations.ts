@@ -89,6 +89,8 @@ export const OPERATIONS = {
   listEmails: { method: 'GET', path: '/api/v1/emails' },
   getEmailContent: { method: 'GET', path: '/api/v1/emails/{id}/content' },
   listDevMailbox: { method: 'GET', path: '/api/v1/dev/mailbox' },
+  getContactSyncStatus: { method: 'GET', path: '/api/v1/contact-sync' },
+  startContactFullSync: { method: 'POST', path: '/api/v1/contact-sync/full-sync' },
   createPreferenceToken: { method: 'POST', path: '/api/v1/subscribers/{id}/preference-token' },
   getPreferenceCenter: { method: 'GET', path: '/api/v1/preference-center' },
   deletePreferenceData: { method: 'DELETE', path: '/api/v1/preference-center' },
