@@ -64,6 +64,7 @@ export const keys = {
   mailbox: (o: string, to: string) => [...org(o), 'mailbox', to] as const,
   organization: (o: string) => [...org(o), 'organization'] as const,
   emailSettings: (o: string) => [...org(o), 'settings', 'email'] as const,
+  contactSync: (o: string) => [...org(o), 'settings', 'contact-sync'] as const,
   domains: (o: string) => [...org(o), 'settings', 'domains'] as const,
   preferenceCenter: (o: string) => [...org(o), 'settings', 'preference-center'] as const,
   apiKeys: (o: string) => [...org(o), 'api-keys'] as const,

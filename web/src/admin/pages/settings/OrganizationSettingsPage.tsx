@@ -10,9 +10,11 @@ import { navigate } from '../../router';
 import { useOrganization } from '../../session';
 import { Checkbox, Field, FormError, SelectField, TextAreaField } from '../../ui/Fields';
 import { Page, Section } from '../../ui/Page';
-import { QueryView } from '../../ui/States';
+import { formatDateTime, formatNumber } from '../../ui/misc';
+import { EmptyState, QueryView } from '../../ui/States';
 
 type Organization = ResponseOf<'/api/v1/organizations/current', 'get'>;
+type SyncStatus = ResponseOf<'/api/v1/contact-sync', 'get'>;
 const LOCALES: [string, string][] = [
   ['en', 'English'],
   ['de', 'German'],
@@ -283,6 +285,7 @@ function ContactSyncForm({ organization }: { organization: Organization }) {
     mutationFn: () => unwrap(api.PATCH('/api/v1/organizations/current', { body: { resend_contact_sync: on } })),
     onSuccess: (result) => {
       queryClient.setQueryData(keys.organization(organizationId), result);
+      void queryClient.invalidateQueries({ queryKey: keys.contactSync(organizationId) });
       toast.success(result.resend_contact_sync ? 'Contact sync is on: subscribers are being copied to Resend.' : 'Contact sync is off.');
     },
   });
@@ -300,7 +303,7 @@ function ContactSyncForm({ organization }: { organization: Organization }) {
           label="Copy subscribers and public topics to Resend Contacts"
           checked={on}
           onChange={(e) => setOn(e.currentTarget.checked)}
-          hint="Changes are sent in the background at the provider's pace. Someone who unsubscribes at Resend is unsubscribed here too; nobody is subscribed from Resend's side. Needs the Resend provider; only one organization per Resend account."
+          hint="Changes are sent in the background at the provider's pace. Someone who unsubscribes at Resend, or leaves a topic there, is unsubscribed here too; topic choices made at Resend apply to active subscribers; nobody is subscribed to mail from Resend's side. Needs the Resend provider; only one organization per Resend account."
         />
         <FormError message={save.isError ? describeError(save.error) : null} />
         {can('admin') ? (
@@ -310,6 +313,78 @@ function ContactSyncForm({ organization }: { organization: Organization }) {
         ) : null}
       </fieldset>
     </form>
+  );
+}
+
+/** What the full-sync line says, in plain words. */
+function fullSyncText(status: SyncStatus): string {
+  if (!status.full_sync_requested_at) return 'No full sync yet.';
+  if (!status.full_sync_finished_at) return `Running since ${formatDateTime(status.full_sync_requested_at)}.`;
+  return `Finished ${formatDateTime(status.full_sync_finished_at)} (started ${formatDateTime(status.full_sync_requested_at)}).`;
+}
+
+/** How the mirror is doing (admins): waiting and failed changes, the last full sync and error, "sync everything now". */
+function ContactSyncProgress() {
+  const { organizationId } = useOrganization();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const status = useQuery({
+    queryKey: keys.contactSync(organizationId),
+    queryFn: () => unwrap(api.GET('/api/v1/contact-sync')),
+    // While changes wait, the numbers move: look again every few seconds.
+    refetchInterval: (query) => (query.state.data && query.state.data.pending > 0 ? 5000 : false),
+  });
+  const syncAll = useMutation({
+    mutationFn: () => unwrap(api.POST('/api/v1/contact-sync/full-sync')),
+    onSuccess: async (result) => {
+      toast.success(`${formatNumber(result.queued)} subscribers are queued to be sent to Resend again.`);
+      await queryClient.invalidateQueries({ queryKey: keys.contactSync(organizationId) });
+    },
+  });
+  return (
+    <div className="contact-sync-progress">
+      <h3>Sync progress</h3>
+      <QueryView query={status} loadingLabel="Loading the sync status…">
+        {(data) =>
+          !data.enabled ? (
+            <EmptyState title="Contact sync is off">Nothing is being copied to Resend.</EmptyState>
+          ) : (
+            <>
+              <dl className="facts">
+                <dt>Waiting to be sent</dt>
+                <dd>{formatNumber(data.pending)}</dd>
+                <dt>Failed (Resend refused them five times)</dt>
+                <dd>{formatNumber(data.failed)}</dd>
+                <dt>Deleted at Resend, no longer copied</dt>
+                <dd>{formatNumber(data.detached)}</dd>
+                <dt>Full sync</dt>
+                <dd>{fullSyncText(data)}</dd>
+                <dt>Last round</dt>
+                <dd>{data.last_round_at ? formatDateTime(data.last_round_at) : 'Not run yet.'}</dd>
+                <dt>Last error</dt>
+                <dd>
+                  {data.last_error ? (
+                    <span role="status">
+                      {data.last_error.message} ({formatDateTime(data.last_error.at)})
+                    </span>
+                  ) : (
+                    'None.'
+                  )}
+                </dd>
+              </dl>
+              <FormError message={syncAll.isError ? describeError(syncAll.error) : null} />
+              <Button onClick={() => syncAll.mutate()} busy={syncAll.isPending}>
+                Sync everything now
+              </Button>
+              <p className="muted small">
+                Sends every subscriber to Resend again, so changes made there by hand are overwritten with what is true here. Contacts deleted at Resend stay
+                left alone.
+              </p>
+            </>
+          )
+        }
+      </QueryView>
+    </div>
   );
 }
 
@@ -399,6 +474,7 @@ export default function OrganizationSettingsPage() {
             </Section>
             <Section title="Resend contact sync">
               <ContactSyncForm key={`${data.updated_at}-${String(data.resend_contact_sync)}`} organization={data} />
+              {can('admin') && data.resend_contact_sync ? <ContactSyncProgress /> : null}
             </Section>
             {can('owner') ? <DeleteOrganization organization={data} /> : null}
           </>
