@@ -33,7 +33,9 @@ describe('the growth chart', () => {
     expect(header).toEqual(['Day', 'Joined', 'Unsubscribed', 'Net', 'Total']);
     const rows = screen.getAllByRole('row');
     // Day 10 (the 20th row from the top, newest first): 1 joined, 4 unsubscribed.
-    expect([...rows[20]!.querySelectorAll('td')].map((c) => c.textContent)).toEqual([expect.any(String), '1', '4', '−3', '120']);
+    expect([...rows[20]!.querySelectorAll('th, td')].map((c) => c.textContent)).toEqual([expect.any(String), '1', '4', '−3', '120']);
+    // Each row is named by its day.
+    expect(screen.getAllByRole('rowheader')).toHaveLength(30);
   });
 });
 
@@ -64,8 +66,8 @@ describe('the sending and delivery chart', () => {
     expect(container.querySelectorAll('rect.chart-bar-sent')).toHaveLength(6);
     const rows = screen.getAllByRole('row');
     expect(rows).toHaveLength(8);
-    expect([...rows[1]!.querySelectorAll('td')].slice(1).map((c) => c.textContent)).toEqual(['300', '90.0 %', '10.0 %', '0.0 %']);
-    expect([...rows[5]!.querySelectorAll('td')].slice(1).map((c) => c.textContent)).toEqual(['0', '—', '—', '—']);
+    expect([...rows[1]!.querySelectorAll('td')].map((c) => c.textContent)).toEqual(['300', '90.0 %', '10.0 %', '0.0 %']);
+    expect([...rows[5]!.querySelectorAll('td')].map((c) => c.textContent)).toEqual(['0', '—', '—', '—']);
   });
 
   it('says so when nothing was sent, without warnings', () => {

@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import type { ResponseOf } from '../api';
 import { formatDate, formatNumber } from '../ui/misc';
+import { ChartNumbers } from '../ui/ChartNumbers';
 
 type Series = ResponseOf<'/api/v1/analytics/timeseries', 'get'>;
 
@@ -76,41 +77,17 @@ export function DeliveryChart({ sends, delivery, bounces, complaints }: { sends:
           <span className="legend-swatch legend-swatch--total" aria-hidden="true" /> Sent
         </span>
       </p>
-      <details>
-        <summary>Show the numbers</summary>
-        <div className="table-wrap table-wrap--short">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Day</th>
-                <th scope="col" className="num">
-                  Sent
-                </th>
-                <th scope="col" className="num">
-                  Delivered
-                </th>
-                <th scope="col" className="num">
-                  Bounced
-                </th>
-                <th scope="col" className="num">
-                  Spam complaints
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...days].reverse().map((d) => (
-                <tr key={d.at}>
-                  <td>{formatDate(d.at)}</td>
-                  <td className="num">{formatNumber(d.sends)}</td>
-                  <td className="num">{d.sends > 0 ? percent(d.delivery) : '—'}</td>
-                  <td className="num">{d.sends > 0 ? percent(d.bounces) : '—'}</td>
-                  <td className="num">{d.sends > 0 ? percent(d.complaints) : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
+      <ChartNumbers
+        rows={[...days].reverse()}
+        rowKey={(d) => d.at}
+        columns={[
+          { label: 'Day', cell: (d) => formatDate(d.at) },
+          { label: 'Sent', numeric: true, cell: (d) => formatNumber(d.sends) },
+          { label: 'Delivered', numeric: true, cell: (d) => (d.sends > 0 ? percent(d.delivery) : '—') },
+          { label: 'Bounced', numeric: true, cell: (d) => (d.sends > 0 ? percent(d.bounces) : '—') },
+          { label: 'Spam complaints', numeric: true, cell: (d) => (d.sends > 0 ? percent(d.complaints) : '—') },
+        ]}
+      />
     </figure>
   );
 }

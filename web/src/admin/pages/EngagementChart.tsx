@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import type { ResponseOf } from '../api';
 import { formatDate, formatNumber } from '../ui/misc';
+import { ChartNumbers } from '../ui/ChartNumbers';
 
 type Series = ResponseOf<'/api/v1/analytics/timeseries', 'get'>;
 
@@ -58,41 +59,17 @@ export function EngagementChart({ opens, clicks }: { opens: Series; clicks: Seri
           <span className="legend-swatch legend-swatch--down" aria-hidden="true" /> Clicks
         </span>
       </p>
-      <details>
-        <summary>Show the numbers</summary>
-        <div className="table-wrap table-wrap--short">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Day</th>
-                <th scope="col" className="num">
-                  Opens (people)
-                </th>
-                <th scope="col" className="num">
-                  Opens (machines)
-                </th>
-                <th scope="col" className="num">
-                  Clicks (people)
-                </th>
-                <th scope="col" className="num">
-                  Clicks (machines)
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...days].reverse().map((d) => (
-                <tr key={d.at}>
-                  <td>{formatDate(d.at)}</td>
-                  <td className="num">{formatNumber(d.opens)}</td>
-                  <td className="num">{formatNumber(d.opensMachine)}</td>
-                  <td className="num">{formatNumber(d.clicks)}</td>
-                  <td className="num">{formatNumber(d.clicksMachine)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
+      <ChartNumbers
+        rows={[...days].reverse()}
+        rowKey={(d) => d.at}
+        columns={[
+          { label: 'Day', cell: (d) => formatDate(d.at) },
+          { label: 'Opens (people)', numeric: true, cell: (d) => formatNumber(d.opens) },
+          { label: 'Opens (machines)', numeric: true, cell: (d) => formatNumber(d.opensMachine) },
+          { label: 'Clicks (people)', numeric: true, cell: (d) => formatNumber(d.clicks) },
+          { label: 'Clicks (machines)', numeric: true, cell: (d) => formatNumber(d.clicksMachine) },
+        ]}
+      />
     </figure>
   );
 }

@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import type { Growth } from '../api';
 import { formatDate, formatNumber } from '../ui/misc';
+import { ChartNumbers } from '../ui/ChartNumbers';
 
 const WIDTH = 720;
 const HEIGHT = 220;
@@ -112,41 +113,17 @@ export function GrowthChart({ growth }: { growth: Growth }) {
           <span className="legend-swatch legend-swatch--down" aria-hidden="true" /> Unsubscribed
         </span>
       </p>
-      <details>
-        <summary>Show the numbers</summary>
-        <div className="table-wrap table-wrap--short">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Day</th>
-                <th scope="col" className="num">
-                  Joined
-                </th>
-                <th scope="col" className="num">
-                  Unsubscribed
-                </th>
-                <th scope="col" className="num">
-                  Net
-                </th>
-                <th scope="col" className="num">
-                  Total
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...points].reverse().map((p) => (
-                <tr key={p.date}>
-                  <td>{formatDate(p.date)}</td>
-                  <td className="num">{formatNumber(p.subscribed)}</td>
-                  <td className="num">{formatNumber(p.unsubscribed)}</td>
-                  <td className="num">{signed(p.subscribed - p.unsubscribed)}</td>
-                  <td className="num">{formatNumber(p.total)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
+      <ChartNumbers
+        rows={[...points].reverse()}
+        rowKey={(p) => p.date}
+        columns={[
+          { label: 'Day', cell: (p) => formatDate(p.date) },
+          { label: 'Joined', numeric: true, cell: (p) => formatNumber(p.subscribed) },
+          { label: 'Unsubscribed', numeric: true, cell: (p) => formatNumber(p.unsubscribed) },
+          { label: 'Net', numeric: true, cell: (p) => signed(p.subscribed - p.unsubscribed) },
+          { label: 'Total', numeric: true, cell: (p) => formatNumber(p.total) },
+        ]}
+      />
     </figure>
   );
 }

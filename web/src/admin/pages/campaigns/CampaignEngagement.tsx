@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import type { ResponseOf } from '../../api';
 import { formatDateTime, formatNumber } from '../../ui/misc';
+import { ChartNumbers } from '../../ui/ChartNumbers';
 
 type Analytics = ResponseOf<'/api/v1/campaigns/{id}/analytics', 'get'>;
 type HumanMachine = Analytics['opens'];
@@ -69,43 +70,18 @@ function SeriesChart({ series }: { series: Analytics['series'] }) {
           <span className="legend-swatch legend-swatch--down" aria-hidden="true" /> Clicks (human)
         </span>
       </p>
-      <details>
-        <summary>Show the numbers</summary>
-        <div className="table-wrap table-wrap--short">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">From</th>
-                <th scope="col">Per</th>
-                <th scope="col" className="num">
-                  Opens (human)
-                </th>
-                <th scope="col" className="num">
-                  Opens (machine)
-                </th>
-                <th scope="col" className="num">
-                  Clicks (human)
-                </th>
-                <th scope="col" className="num">
-                  Clicks (machine)
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {series.map((p) => (
-                <tr key={`${p.interval}-${String(p.at)}`}>
-                  <td>{formatDateTime(p.at as string)}</td>
-                  <td>{p.interval}</td>
-                  <td className="num">{formatNumber(p.opens.human.total)}</td>
-                  <td className="num">{formatNumber(p.opens.machine.total)}</td>
-                  <td className="num">{formatNumber(p.clicks.human.total)}</td>
-                  <td className="num">{formatNumber(p.clicks.machine.total)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
+      <ChartNumbers
+        rows={series}
+        rowKey={(p) => `${p.interval}-${String(p.at)}`}
+        columns={[
+          { label: 'From', cell: (p) => formatDateTime(p.at as string) },
+          { label: 'Per', cell: (p) => p.interval },
+          { label: 'Opens (human)', numeric: true, cell: (p) => formatNumber(p.opens.human.total) },
+          { label: 'Opens (machine)', numeric: true, cell: (p) => formatNumber(p.opens.machine.total) },
+          { label: 'Clicks (human)', numeric: true, cell: (p) => formatNumber(p.clicks.human.total) },
+          { label: 'Clicks (machine)', numeric: true, cell: (p) => formatNumber(p.clicks.machine.total) },
+        ]}
+      />
     </figure>
   );
 }
