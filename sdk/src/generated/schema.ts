@@ -17381,7 +17381,7 @@ export interface operations {
                         /** @description Subscribers whose contact was deleted at Resend and who are no longer mirrored */
                         detached: number;
                         last_error: {
-                            /** @description rate_limited, unavailable, quota_exceeded or rejected */
+                            /** @description rate_limited, unavailable, quota_exceeded, rejected or internal */
                             code: string;
                             /** @description What went wrong, in plain words */
                             message: string;

@@ -17,7 +17,7 @@ export const ContactSyncStatus = Type.Object(
     last_error: Type.Union([
       Type.Object(
         {
-          code: Type.String({ description: 'rate_limited, unavailable, quota_exceeded or rejected' }),
+          code: Type.String({ description: 'rate_limited, unavailable, quota_exceeded, rejected or internal' }),
           message: Type.String({ description: 'What went wrong, in plain words' }),
           at: Timestamp,
         },

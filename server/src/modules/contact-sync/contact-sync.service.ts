@@ -27,6 +27,7 @@ export const SYNC_ERRORS: Record<string, string> = {
   unavailable: 'Resend could not be reached; the changes wait and are sent when it answers again.',
   quota_exceeded: 'The Resend account has reached its quota; the changes wait until it allows more.',
   rejected: 'Resend refused a request (for example an invalid address); see the failed changes.',
+  internal: 'The last round stopped on an error here; it is tried again in the next round.',
 };
 
 /** One topic choice Resend reports for a contact. */
@@ -199,7 +200,7 @@ export function createContactSyncService(deps: {
         await repo.roundDone(organizationId, { errorCode: null, drained: !result.more });
         return result;
       } catch (error) {
-        const code = error instanceof ProviderError ? error.kind : 'unavailable';
+        const code = error instanceof ProviderError ? error.kind : 'internal';
         await repo.roundDone(organizationId, { errorCode: code, drained: false });
         throw error;
       }
