@@ -112,6 +112,14 @@ describe('Resend contact sync, both ways', () => {
     await relayAndSync();
     expect(fake.requests.length).toBe(requests);
 
+    // Resend down during a rename: the round stops, the rename stays to do, and the next round does it.
+    expect((await call('PATCH', `/api/v1/tags/${tags.News}`, { description: 'Every week' })).statusCode).toBe(200);
+    fake.failNext({ status: 503, name: 'internal_server_error', path: /^\/topics/ });
+    await expect(runJob(ctx)('resend.sync', { tick: 'topic-down' })).rejects.toThrow();
+    expect(fake.topics.get(news)?.description).toBe('Weekly');
+    await relayAndSync();
+    expect(fake.topics.get(news)?.description).toBe('Every week');
+
     // Private, the topic goes; public again, a new topic is made and whoever chose the tag is in it.
     expect((await call('PATCH', `/api/v1/tags/${tags.News}`, { is_public: false })).statusCode).toBe(200);
     await relayAndSync();
