@@ -197,6 +197,14 @@ describe('Resend contact sync, both ways', () => {
     const full = await admin('POST', '/api/v1/contact-sync/full-sync');
     expect(full.statusCode, full.body).toBe(202);
     expect(full.json()).toEqual({ queued: 1 });
+    await ctx.container.background.drain();
+    const audit = await ctx.container.db
+      .selectFrom('audit_logs')
+      .select(['action', 'target_id'])
+      .where('organization_id', '=', org.id)
+      .where('action', '=', 'contact_sync.full_sync')
+      .execute();
+    expect(audit).toEqual([{ action: 'contact_sync.full_sync', target_id: org.id }]);
     await relayAndSync();
     expect(fake.contact('bob@example.com')).toBeUndefined();
     expect(fake.contact('ada@example.com')).toBeDefined();
