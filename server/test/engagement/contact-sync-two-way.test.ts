@@ -240,4 +240,13 @@ describe('Resend contact sync, both ways', () => {
     await relayAndSync();
     expect((await admin('GET', '/api/v1/contact-sync')).json()).toMatchObject({ pending: 0, last_error: null });
   });
+
+  it('creates many new topics over several rounds, each round asking for the next while topics wait', async () => {
+    for (let i = 0; i < 21; i += 1) expect((await call('POST', '/api/v1/tags', { name: `Batch ${i}`, is_public: true })).statusCode).toBe(201);
+    const first = (await runJob(ctx)('resend.sync', { tick: 'batch-1' })) as { topics: number; more: boolean };
+    expect(first).toMatchObject({ topics: 20, more: true });
+    const second = (await runJob(ctx)('resend.sync', { tick: 'batch-2' })) as { topics: number; more: boolean };
+    expect(second).toMatchObject({ topics: 1, more: false });
+    expect([...fake.topics.values()].filter((t) => t.name.startsWith('Batch '))).toHaveLength(21);
+  });
 });

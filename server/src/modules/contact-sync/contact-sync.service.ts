@@ -61,9 +61,10 @@ export function createContactSyncService(deps: {
    * public ones are created (and whoever chose them is queued). Each step is recorded only after Resend
    * answered, so a round that dies half-way is simply done again.
    */
-  async function syncTopics(organizationId: string, contacts: ContactProvider): Promise<number> {
+  async function syncTopics(organizationId: string, contacts: ContactProvider): Promise<{ topics: number; more: boolean }> {
     let topics = 0;
-    for (const change of await repo.changedTopics(organizationId, TOPIC_CHANGE_BATCH)) {
+    const changed = await repo.changedTopics(organizationId, TOPIC_CHANGE_BATCH);
+    for (const change of changed) {
       if (change.removed || change.name === null) {
         await contacts.removeTopic(change.topic_id);
         await repo.topicRemoved(organizationId, change.tag_id, change.topic_id);
@@ -75,16 +76,18 @@ export function createContactSyncService(deps: {
       }
       topics += 1;
     }
-    for (const tag of await repo.publicTagsWithoutTopic(organizationId, TOPIC_BATCH)) {
+    const created = await repo.publicTagsWithoutTopic(organizationId, TOPIC_BATCH);
+    for (const tag of created) {
       await repo.saveTopic(organizationId, tag, await contacts.createTopic({ name: tag.name, description: tag.description }));
       await repo.enqueueTagSubscribers(organizationId, tag.id);
       topics += 1;
     }
-    return topics;
+    // A full batch may have left more topics to do: the next round follows at once.
+    return { topics, more: changed.length === TOPIC_CHANGE_BATCH || created.length === TOPIC_BATCH };
   }
 
   async function round(organizationId: string, provider: ContactProvider) {
-    const topics = await syncTopics(organizationId, provider);
+    const { topics, more: moreTopics } = await syncTopics(organizationId, provider);
     const allTopics = await repo.topicIds(organizationId);
     let synced = 0;
     let failed = 0;
@@ -111,7 +114,7 @@ export function createContactSyncService(deps: {
         deps.logger.warn({ err: error, subscriber_id: change.subscriberId }, 'mirroring a contact to Resend failed');
       }
     }
-    const more = (await repo.pendingRetryable(organizationId, MAX_ATTEMPTS)) > 0;
+    const more = moreTopics || (await repo.pendingRetryable(organizationId, MAX_ATTEMPTS)) > 0;
     return { topics, synced, failed, more };
   }
 
