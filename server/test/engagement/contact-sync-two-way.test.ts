@@ -120,6 +120,17 @@ describe('Resend contact sync, both ways', () => {
     await relayAndSync();
     expect(fake.topics.get(news)?.description).toBe('Every week');
 
+    // A rename Resend refuses for good is settled, not asked again each round: the contacts behind it still go.
+    expect((await call('PATCH', `/api/v1/tags/${tags.News}`, { description: 'Refused' })).statusCode).toBe(200);
+    expect((await call('PATCH', `/api/v1/subscribers/${ids.ada}`, { first_name: 'Ada' })).statusCode).toBe(200);
+    fake.failNext({ status: 422, name: 'validation_error', message: 'Invalid `description` field.', path: /^\/topics/ });
+    await relayAndSync();
+    expect(fake.topics.get(news)?.description).toBe('Every week');
+    expect(fake.contact('ada@example.com')?.first_name).toBe('Ada');
+    const settled = fake.requests.length;
+    await relayAndSync();
+    expect(fake.requests.length).toBe(settled);
+
     // Private, the topic goes; public again, a new topic is made and whoever chose the tag is in it.
     expect((await call('PATCH', `/api/v1/tags/${tags.News}`, { is_public: false })).statusCode).toBe(200);
     await relayAndSync();

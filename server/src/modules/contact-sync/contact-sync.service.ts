@@ -65,13 +65,23 @@ export function createContactSyncService(deps: {
     let topics = 0;
     const changed = await repo.changedTopics(organizationId, TOPIC_CHANGE_BATCH);
     for (const change of changed) {
-      if (change.removed || change.name === null) {
-        await contacts.removeTopic(change.topic_id);
-        await repo.topicRemoved(organizationId, change.tag_id, change.topic_id);
-      } else {
-        const sent = { name: change.name, description: change.description };
-        // A topic deleted at Resend by hand is created again with the next round.
-        if (await contacts.updateTopic(change.topic_id, sent)) await repo.topicRenamed(organizationId, change.tag_id, change.topic_id, sent);
+      const sent = change.removed || change.name === null ? null : { name: change.name, description: change.description };
+      try {
+        if (!sent) {
+          await contacts.removeTopic(change.topic_id);
+          await repo.topicRemoved(organizationId, change.tag_id, change.topic_id);
+        } else if (await contacts.updateTopic(change.topic_id, sent)) {
+          await repo.topicRenamed(organizationId, change.tag_id, change.topic_id, sent);
+        } else {
+          // A topic deleted at Resend by hand is created again with the next round.
+          await repo.topicRemoved(organizationId, change.tag_id, change.topic_id);
+        }
+      } catch (error) {
+        if (!(error instanceof ProviderError) || error.kind !== 'rejected') throw error;
+        // Refused for good (e.g. a name Resend does not take): asking again every round would stall the
+        // contacts behind it, so the change is settled here and the refusal logged.
+        deps.logger.warn({ err: error, tag_id: change.tag_id }, 'Resend refused a topic change');
+        if (sent) await repo.topicRenamed(organizationId, change.tag_id, change.topic_id, sent);
         else await repo.topicRemoved(organizationId, change.tag_id, change.topic_id);
       }
       topics += 1;

@@ -56,7 +56,8 @@ export function createResendContacts(client: Resend, slot: <T>(request: () => Pr
     async updateTopic(id, topic) {
       const response = (await slot(() =>
         client.topics.update(
-          { id, name: topic.name.slice(0, TOPIC_NAME_MAX), description: (topic.description ?? '').slice(0, TOPIC_DESCRIPTION_MAX) },
+          // No description is left out rather than sent empty (Resend documents no empty one): clearing it here keeps the old one there.
+          { id, name: topic.name.slice(0, TOPIC_NAME_MAX), ...(topic.description ? { description: topic.description.slice(0, TOPIC_DESCRIPTION_MAX) } : {}) },
           { signal: requestSignal() },
         ),
       )) as ResendResponse<unknown>;
