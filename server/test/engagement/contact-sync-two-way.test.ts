@@ -143,7 +143,7 @@ describe('Resend contact sync, both ways', () => {
     expect(fake.contact('ada@example.com')!.topics.get(again)).toBe('opt_in');
   });
 
-  it('applies a topic choice made at Resend once, with the reason in the consent history, and does not echo it back', async () => {
+  it('applies a topic choice made at Resend once, with the reason in the consent history, and its echo changes nothing', async () => {
     const news = (await topicOf(tags.News!))!;
     fake.contact('ada@example.com')!.topics.set(news, 'opt_out');
     const event = fake.contactEvent('contact.topics.updated', 'ada@example.com');
@@ -159,11 +159,12 @@ describe('Resend contact sync, both ways', () => {
       { action: 'tag_unsubscribed', source: 'resend', tag_id: tags.News, details: { reason: 'resend_topic_opt_out', provider_event_id: 'msg_topics_1' } },
     ]);
 
-    // The change came from Resend: nothing goes back (no echo), and Resend's echo of it is no change.
-    const requests = fake.requests.length;
+    // The same state goes back to Resend, and Resend's echo of it changes nothing: no loop.
     await relayAndSync();
-    expect(fake.requests.length).toBe(requests);
+    expect(fake.contact('ada@example.com')!.topics.get(news)).toBe('opt_out');
     expect((await post(fake.contactEvent('contact.topics.updated', 'ada@example.com'), 'msg_topics_2')).json().result).toBe('ignored');
+    expect((await post(fake.contactEvent('contact.updated', 'ada@example.com'), 'msg_topics_2b')).json().result).toBe('ignored');
+    expect(await history(ids.ada!)).toHaveLength(1);
 
     // Opting back in at Resend is the person's choice within their subscription: applied to an active subscriber.
     fake.contact('ada@example.com')!.topics.set(news, 'opt_in');
@@ -259,5 +260,27 @@ describe('Resend contact sync, both ways', () => {
     const second = (await runJob(ctx)('resend.sync', { tick: 'batch-2' })) as { topics: number; more: boolean };
     expect(second).toMatchObject({ topics: 1, more: false });
     expect([...fake.topics.values()].filter((t) => t.name.startsWith('Batch '))).toHaveLength(21);
+  });
+
+  it('does not take our own state echoed back for an unsubscribe: a pending subscriber, or a report from before they confirmed', async () => {
+    const created = await call('POST', '/api/v1/subscribers', { email: 'dee@example.com', status: 'pending' });
+    expect(created.statusCode, created.body).toBe(201);
+    const dee = created.json().id as string;
+    await relayAndSync();
+    // A pending subscriber is an unsubscribed contact at Resend; Resend reports it back.
+    expect(fake.contact('dee@example.com')!.unsubscribed).toBe(true);
+    const echo = fake.contactEvent('contact.updated', 'dee@example.com', new Date());
+    expect((await post(echo, 'msg_echo_1')).json().result).toBe('ignored');
+    expect((await call('GET', `/api/v1/subscribers/${dee}`)).json().status).toBe('pending');
+
+    // Confirmed afterwards; the old report arriving late describes the time before the confirmation.
+    await ctx.container.db
+      .updateTable('subscribers')
+      .set({ status: 'active', confirmed_at: new Date(Date.now() + 1000) })
+      .where('id', '=', dee)
+      .execute();
+    expect((await post(echo, 'msg_echo_2')).json().result).toBe('ignored');
+    expect((await call('GET', `/api/v1/subscribers/${dee}`)).json().status).toBe('active');
+    expect(await history(dee)).toEqual([]);
   });
 });

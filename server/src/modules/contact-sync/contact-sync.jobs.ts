@@ -3,7 +3,7 @@ import type { JobProducer } from '../../jobs/producer.ts';
 import { ProviderError } from '../email/index.ts';
 import type { EventConsumer } from '../events/index.ts';
 import type { ContactChange } from './contact-sync.repository.ts';
-import { RESEND_SOURCE, type ContactSyncService } from './contact-sync.service.ts';
+import type { ContactSyncService } from './contact-sync.service.ts';
 
 // Outbox events that change what Resend should know about a subscriber.
 const SUBSCRIBER_EVENTS = new Set([
@@ -31,10 +31,9 @@ export function createContactSyncConsumer(deps: { contactSync: Pick<ContactSyncS
       for (const event of events) {
         if (event.type === 'import.completed') imports.add(event.organization_id);
         if (!SUBSCRIBER_EVENTS.has(event.type)) continue;
-        const payload = event.payload as { subscriber?: { id?: unknown; email?: unknown }; source?: unknown } | null;
-        // A change that came from Resend is already there: sending it back would only echo.
-        if (payload?.source === RESEND_SOURCE) continue;
-        const subscriber = payload?.subscriber;
+        // A change that came from Resend is sent back too: it is the same state (Resend's echo of it changes
+        // nothing here), and a change of ours sent in between would otherwise be left standing there.
+        const subscriber = (event.payload as { subscriber?: { id?: unknown; email?: unknown } } | null)?.subscriber;
         if (typeof subscriber?.id !== 'string' || typeof subscriber.email !== 'string') continue;
         changes.push({
           organizationId: event.organization_id,

@@ -396,7 +396,7 @@ export function createContactSyncRepository(db: Kysely<DB>) {
     async lockByEmail(trx: Transaction<DB>, organizationId: string, email: string) {
       return trx
         .selectFrom('subscribers')
-        .select(['id', 'email', 'status'])
+        .select(['id', 'email', 'status', 'confirmed_at'])
         .where('organization_id', '=', organizationId)
         .where(sql<boolean>`lower(email) = lower(${email})`)
         .forUpdate()

@@ -223,12 +223,15 @@ export function createContactSyncService(deps: {
      * Resend reports a contact as unsubscribed: the subscriber with that address in the mirroring
      * organization is unsubscribed from all marketing mail, with the reason in the consent history and
      * an outbox event, in the caller's transaction (the provider event's, so a redelivery counts once).
+     * Our own state echoed back is not an unsubscribe: a pending subscriber is mirrored as unsubscribed,
+     * and a report from before the subscriber confirmed describes that time.
      */
-    async unsubscribedAtResend(trx: Transaction<DB>, email: string, eventId: string): Promise<boolean> {
+    async unsubscribedAtResend(trx: Transaction<DB>, email: string, eventId: string, at: Date = new Date()): Promise<boolean> {
       const organizationId = await repo.syncingOrganization(trx);
       if (!organizationId) return false;
       const subscriber = await repo.lockByEmail(trx, organizationId, email);
-      if (!subscriber || NOT_MAILED.has(subscriber.status)) return false;
+      if (!subscriber || NOT_MAILED.has(subscriber.status) || subscriber.status === 'pending') return false;
+      if (subscriber.confirmed_at && subscriber.confirmed_at > at) return false;
       await repo.markUnsubscribed(trx, subscriber, organizationId, { reason: RESEND_UNSUBSCRIBE_REASON, provider_event_id: eventId });
       await insertEvents(trx, organizationId, [
         {

@@ -182,13 +182,14 @@ export function createProviderEventService(deps: {
       const email = str(event.data?.email);
       const sync = deps.contactSync;
       if (!email || !sync) return 'ignored' as const;
+      const created = new Date(str(event.created_at) ?? Number.NaN);
+      const at = Number.isNaN(created.getTime()) ? new Date() : created;
       let applied = false;
       if (event.type === 'contact.deleted') applied = await sync.contactDeletedAtResend(trx, email, eventId);
-      if (event.type === 'contact.updated' && event.data?.unsubscribed === true) applied = await sync.unsubscribedAtResend(trx, email, eventId);
+      if (event.type === 'contact.updated' && event.data?.unsubscribed === true) applied = await sync.unsubscribedAtResend(trx, email, eventId, at);
       const topics = topicChoices(event.data?.topics);
       if ((event.type === 'contact.topics.updated' || event.type === 'contact.updated') && topics.length > 0) {
-        const at = new Date(str(event.created_at) ?? Number.NaN);
-        applied = (await sync.topicsChangedAtResend(trx, { email, topics, eventId, at: Number.isNaN(at.getTime()) ? new Date() : at })) || applied;
+        applied = (await sync.topicsChangedAtResend(trx, { email, topics, eventId, at })) || applied;
       }
       return applied ? ('applied' as const) : ('ignored' as const);
     });
