@@ -112,14 +112,20 @@ export function AbTestEditor({ campaign, disabled }: { campaign: Campaign; disab
             max={50}
             value={test.test_share}
             disabled={disabled}
-            onChange={(e) => setTest((t) => ({ ...t, test_share: Number(e.currentTarget.value) }))}
+            onChange={(e) => {
+              const value = e.currentTarget.value;
+              setTest((t) => ({ ...t, test_share: Number(value) }));
+            }}
           />
           <SelectField
             id="ab-metric"
             label="The winner has the most"
             value={test.metric}
             disabled={disabled}
-            onChange={(e) => setTest((t) => ({ ...t, metric: e.currentTarget.value as AbTestSettings['metric'] }))}
+            onChange={(e) => {
+              const value = e.currentTarget.value;
+              setTest((t) => ({ ...t, metric: value as AbTestSettings['metric'] }));
+            }}
           >
             <option value="human_unique_clicks">Unique clicks by people</option>
             <option value="human_unique_opens">Unique opens by people</option>
@@ -133,14 +139,20 @@ export function AbTestEditor({ campaign, disabled }: { campaign: Campaign; disab
             max={72}
             value={test.wait_hours}
             disabled={disabled}
-            onChange={(e) => setTest((t) => ({ ...t, wait_hours: Number(e.currentTarget.value) }))}
+            onChange={(e) => {
+              const value = e.currentTarget.value;
+              setTest((t) => ({ ...t, wait_hours: Number(value) }));
+            }}
           />
           <SelectField
             id="ab-winner"
             label="Winner"
             value={test.winner}
             disabled={disabled}
-            onChange={(e) => setTest((t) => ({ ...t, winner: e.currentTarget.value as AbTestSettings['winner'] }))}
+            onChange={(e) => {
+              const value = e.currentTarget.value;
+              setTest((t) => ({ ...t, winner: value as AbTestSettings['winner'] }));
+            }}
           >
             <option value="auto">Chosen automatically and sent to the rest</option>
             <option value="manual">I choose it</option>
