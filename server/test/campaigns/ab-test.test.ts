@@ -3,8 +3,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { createFakeResend } from '../support/fake-resend.ts';
-import { resendConfig, startWorker, waitFor } from '../email/helpers.ts';
+import { mjml, resendConfig, startWorker, waitFor } from '../email/helpers.ts';
 import { campaignOrganization, countersAgainstLedger, deliveries, runJob } from './support.ts';
+import { leadingVariant } from '../../src/modules/campaigns/campaigns.service.ts';
 
 const fake = createFakeResend({ recordBodies: false });
 let ctx: TestContext;
@@ -65,8 +66,29 @@ async function expectCountsAddUp(org: Org, id: string) {
   expect(states.reduce((sum, s) => sum + (progress[s] as number), 0)).toBe(progress.targeted);
 }
 
+describe('the A/B winner rule', () => {
+  const counts = (variant: number, sent: number, humanOpens: number, machineOpens: number, humanClicks = 0) => ({
+    variant,
+    recipients: sent,
+    sent,
+    delivered: sent,
+    human_unique_opens: humanOpens,
+    machine_unique_opens: machineOpens,
+    human_unique_clicks: humanClicks,
+    machine_unique_clicks: 0,
+  });
+  it('takes the most human opens or clicks per email sent, never machine ones; ties go to the lowest variant', () => {
+    expect(leadingVariant('human_unique_opens', [counts(0, 100, 1, 90), counts(1, 100, 2, 0)])).toBe(1);
+    // Per email sent: 10 of 100 beats 10 of 101.
+    expect(leadingVariant('human_unique_opens', [counts(0, 101, 10, 0), counts(1, 100, 10, 0)])).toBe(1);
+    expect(leadingVariant('human_unique_opens', [counts(0, 100, 10, 0), counts(1, 100, 10, 50), counts(2, 100, 10, 0)])).toBe(0);
+    expect(leadingVariant('human_unique_clicks', [counts(0, 50, 40, 0, 1), counts(1, 50, 0, 0, 2)])).toBe(1);
+    expect(leadingVariant('human_unique_clicks', [counts(0, 0, 0, 0), counts(1, 0, 0, 0)])).toBe(0);
+  });
+});
+
 describe('A/B test validation', () => {
-  it('refuses identical variants, a share, wait or variant count out of range, and edits once sending, with clear 422s', async () => {
+  it('refuses identical variants, a share, wait or variant count out of range, and a share too small to send, with clear 422s', async () => {
     const org = await campaignOrganization(ctx, 'AB validation', 3);
     const base = { name: 'x', template_id: org.templateId, tag_filter: { include_tags: [org.tagId] } };
     const test = { variants: [{ subject: 'A' }, { subject: 'B' }], test_share: 20, metric: 'human_unique_clicks', wait_hours: 4, winner: 'auto' };
@@ -204,8 +226,17 @@ describe('A/B test winner', () => {
 
   it('waits for an admin with winner "manual" (the timer chooses nothing) and sends the chosen variant to the rest once', async () => {
     const org = await campaignOrganization(ctx, 'AB manual', 60);
+    // Variant B is another template, with its own subject.
+    const other = await org.call('POST', '/api/v1/templates', {
+      name: 'Other',
+      slug: 'other',
+      category: 'marketing',
+      subject: 'Right',
+      mjml_content: mjml('The other template'),
+    });
+    expect(other.statusCode, other.body).toBe(201);
     const id = await createAbCampaign(org, {
-      variants: [{ subject: 'Left' }, { subject: 'Right' }],
+      variants: [{ subject: 'Left' }, { template_id: other.json().id }],
       test_share: 20,
       metric: 'human_unique_clicks',
       wait_hours: 1,
@@ -242,6 +273,38 @@ describe('A/B test winner', () => {
     expect(all.filter((e) => e.subject === 'Right')).toHaveLength(6);
     await expectCountsAddUp(org, id);
   }, 120_000);
+
+  it('decides once when two workers run the due decision at the same time', async () => {
+    const org = await campaignOrganization(ctx, 'AB race', 40);
+    const id = await createAbCampaign(org, {
+      variants: [{ subject: 'A' }, { subject: 'B' }],
+      test_share: 50,
+      metric: 'human_unique_clicks',
+      wait_hours: 1,
+      winner: 'auto',
+    });
+    expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+    const run = runJob(ctx);
+    await run('campaign.start', { campaign_id: id, tick: '20261210T010000Z' });
+    expect(await run('campaign.ab-decide', { campaign_id: id, tick: '20261210T010100Z' })).toBe('not_due');
+    offsetMs = HOUR + 1000;
+    const outcomes = await Promise.all([
+      run('campaign.ab-decide', { campaign_id: id, tick: '20261210T020100Z' }),
+      run('campaign.ab-decide', { campaign_id: id, tick: '20261210T020101Z' }),
+    ]);
+    expect(outcomes.filter((o) => o === 'decided')).toHaveLength(1);
+    expect(outcomes).toContainEqual({ winner: 0 });
+    expect(await abResults(org, id)).toMatchObject({ state: 'decided', winner: 0, winner_chosen_by: 'auto', rest: { held: 0 } });
+    expect((await org.call('GET', `/api/v1/campaigns/${id}/progress`)).json()).toMatchObject({ queued: 40, held: 0 });
+    await expectCountsAddUp(org, id);
+    // Once sending, the test cannot be changed.
+    const edit = await org.call('PATCH', `/api/v1/campaigns/${id}`, {
+      ab_test: { variants: [{ subject: 'C' }, { subject: 'D' }], test_share: 10, metric: 'human_unique_opens', wait_hours: 2, winner: 'manual' },
+    });
+    expect(edit.statusCode).toBe(409);
+    expect(edit.json().error.code).toBe('campaign_invalid_state');
+    expect((await org.call('POST', `/api/v1/campaigns/${id}/cancel`)).statusCode).toBe(200);
+  });
 
   it("does not let another organization see or decide a campaign's A/B test", async () => {
     const a = await campaignOrganization(ctx, 'AB tenant A', 2);
