@@ -58,7 +58,7 @@ describe('A/B tests in the dashboard', SLOW, () => {
 
     await page.getByRole('button', { name: 'Send now' }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Send to 20' }).click();
-    await page.getByText(/choose the winner below/).waitFor({ timeout: 60_000 });
+    await page.getByText(/The variants are sent\. Test results are final at .*; choose the winner below/).waitFor({ timeout: 60_000 });
     const table = page.getByRole('table', { name: 'Results per variant' });
     await table.getByRole('row', { name: /Our April letter/ }).waitFor();
     await page.getByText(/10 waiting for the winner/).waitFor();

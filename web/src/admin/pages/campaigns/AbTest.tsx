@@ -173,7 +173,10 @@ function stateLine(r: Results): string {
   if (r.state === 'not_started') return 'The test starts when the campaign is sent.';
   if (r.state === 'testing' || r.state === 'waiting') {
     const until = formatDateTime(r.decide_at);
-    return r.winner_mode === 'auto' ? `Waiting for the winner until ${until}.` : `Test results are final at ${until}; choose the winner below.`;
+    const phase = r.state === 'testing' ? 'Sending the variants to the test share.' : 'The variants are sent.';
+    return r.winner_mode === 'auto'
+      ? `${phase} Waiting for the winner until ${until}.`
+      : `${phase} Test results are final at ${until}; choose the winner below.`;
   }
   return `Variant ${LETTERS[r.winner ?? 0]} won (${r.winner_chosen_by === 'manual' ? 'chosen by hand' : 'chosen automatically'}, ${formatDateTime(r.winner_chosen_at)}).`;
 }
