@@ -274,6 +274,40 @@ describe('A/B test winner', () => {
     await expectCountsAddUp(org, id);
   }, 120_000);
 
+  it('lets an admin choose the winner of a paused test; the rest goes out only on resume', async () => {
+    const org = await campaignOrganization(ctx, 'AB paused', 30);
+    const id = await createAbCampaign(org, {
+      variants: [{ subject: 'P1' }, { subject: 'P2' }],
+      test_share: 20,
+      metric: 'human_unique_opens',
+      wait_hours: 3,
+      winner: 'auto',
+    });
+    const worker = await startWorker(ctx);
+    try {
+      expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+      await waitFor(async () => (await abResults(org, id)).state === 'waiting', 60_000, 100);
+      expect((await org.call('POST', `/api/v1/campaigns/${id}/pause`)).statusCode).toBe(200);
+      // Chosen by hand before the timer: an override of the automatic winner.
+      const chosen = await org.call('POST', `/api/v1/campaigns/${id}/ab-test/winner`, { variant: 1 });
+      expect(chosen.json()).toMatchObject({ state: 'decided', winner: 1, winner_chosen_by: 'manual', rest: { held: 0 } });
+      expect((await org.call('GET', `/api/v1/campaigns/${id}/progress`)).json()).toMatchObject({ status: 'paused', queued: 24, held: 0, sent: 6 });
+      expect(emailsOf(org.slug)).toHaveLength(6);
+      // The timer, once due, finds nothing to decide.
+      offsetMs = 4 * HOUR;
+      expect(await runJob(ctx)('campaign.ab-decide', { campaign_id: id, tick: '20261210T050000Z' })).toBe('not_applicable');
+      expect((await org.call('POST', `/api/v1/campaigns/${id}/resume`)).statusCode).toBe(200);
+      await waitFor(async () => (await status(org, id)) === 'sent', 60_000, 100);
+    } finally {
+      await worker.close();
+    }
+    const all = emailsOf(org.slug);
+    expect(deliveries(all).perAddress.size).toBe(30);
+    expect(deliveries(all).duplicates).toEqual([]);
+    expect(all.filter((e) => e.subject === 'P2')).toHaveLength(3 + 24);
+    await expectCountsAddUp(org, id);
+  }, 120_000);
+
   it('decides once when two workers run the due decision at the same time', async () => {
     const org = await campaignOrganization(ctx, 'AB race', 40);
     const id = await createAbCampaign(org, {
