@@ -140,7 +140,10 @@ export async function down(db: Kysely<any>): Promise<void> {
     ${counterFunctions(BEFORE)}
     ALTER TABLE campaign_counters DROP COLUMN held;
     DROP TABLE campaign_variant_contents;
-    DELETE FROM campaign_recipients WHERE status = 'held';
+    DROP INDEX campaign_recipients_held_idx, campaign_recipients_variant_idx, campaigns_ab_due_idx;
+    -- Recipients still waiting for a winner will not get one: cancelled (the counters, already without
+    -- the held column, count them as cancelled).
+    UPDATE campaign_recipients SET status = 'cancelled', reason = 'ab_test_removed', updated_at = now() WHERE status = 'held';
     ALTER TABLE campaign_recipients
       DROP CONSTRAINT campaign_recipients_status_check,
       ADD CONSTRAINT campaign_recipients_status_check CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'skipped', 'cancelled')),
