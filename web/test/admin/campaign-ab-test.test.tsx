@@ -28,6 +28,7 @@ const CAMPAIGN = {
   created_at: '2026-12-01T10:00:00.000Z',
   updated_at: '2026-12-01T10:00:00.000Z',
 };
+const OTHER_TEMPLATE = '01900000-0000-7000-8000-0000000000t2';
 const AB_TEST = {
   variants: [{ subject: 'Spring sale' }, { subject: 'New in April' }],
   test_share: 20,
@@ -42,6 +43,20 @@ function audienceOptions() {
   answer('GET /api/v1/campaigns', { status: 200, body: { items: [], next_cursor: null } });
   answer('GET /api/v1/segments', { status: 200, body: { items: [], next_cursor: null } });
 }
+
+const template = (id: string, name: string, category: 'marketing' | 'transactional') => ({
+  id,
+  name,
+  slug: name.toLowerCase().replace(/\W+/g, '-'),
+  category,
+  status: 'active',
+  subject: name,
+  description: null,
+  variables_schema: null,
+  version: 1,
+  created_at: CAMPAIGN.created_at,
+  updated_at: CAMPAIGN.updated_at,
+});
 
 const variant = (index: number, subject: string, counts: Partial<Record<string, number>>) => ({
   variant: index,
@@ -67,8 +82,20 @@ describe('the A/B test of a campaign', () => {
     answer(`GET /api/v1/campaigns/${ID}`, { status: 200, body: CAMPAIGN });
     answer(`GET /api/v1/campaigns/${ID}/recipient-count`, { status: 200, body: COUNT });
     answer(`PATCH /api/v1/campaigns/${ID}`, { status: 200, body: { ...CAMPAIGN, ab_test: AB_TEST } });
+    answer('GET /api/v1/templates', {
+      status: 200,
+      body: {
+        items: [template(OTHER_TEMPLATE, 'Spring layout', 'marketing'), template('01900000-0000-7000-8000-0000000000t9', 'Receipt', 'transactional')],
+        next_cursor: null,
+      },
+    });
     renderSignedIn(<CampaignDetailPage params={{ id: ID }} />, { role: 'admin' });
     fireEvent.click(await screen.findByRole('checkbox', { name: /Test variants before sending to everyone/ }));
+    // Only marketing templates can be a variant's content.
+    const templateB = screen.getByRole('combobox', { name: 'Template of variant B' });
+    await waitFor(() => expect(within(templateB).getByRole('option', { name: 'Spring layout' })).toBeTruthy());
+    expect(within(templateB).queryByRole('option', { name: 'Receipt' })).toBeNull();
+    fireEvent.change(templateB, { target: { value: OTHER_TEMPLATE } });
     fireEvent.change(screen.getByLabelText('Subject of variant A', { exact: false }), { target: { value: 'Spring sale' } });
     fireEvent.change(screen.getByLabelText('Subject of variant B', { exact: false }), { target: { value: 'New in April' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add a variant' }));
@@ -77,7 +104,11 @@ describe('the A/B test of a campaign', () => {
     expect(screen.queryByRole('group', { name: 'Variant C' })).toBeNull();
     fireEvent.change(screen.getByRole('combobox', { name: 'Winner' }), { target: { value: 'manual' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save A/B test' }));
-    await waitFor(() => expect(calls.find((c) => c.method === 'PATCH')?.body).toEqual({ ab_test: AB_TEST }));
+    await waitFor(() =>
+      expect(calls.find((c) => c.method === 'PATCH')?.body).toEqual({
+        ab_test: { ...AB_TEST, variants: [{ subject: 'Spring sale' }, { subject: 'New in April', template_id: OTHER_TEMPLATE }] },
+      }),
+    );
   });
 
   it('shows the refusal of identical variants in plain words', async () => {

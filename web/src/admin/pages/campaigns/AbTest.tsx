@@ -30,13 +30,22 @@ function cleanVariant(v: Variant): Variant {
   return Object.fromEntries(Object.entries(v).filter(([, value]) => typeof value === 'string' && value.trim() !== '')) as Variant;
 }
 
-/** The composer's A/B setup: 2 to 4 variants of subject, sender name or preheader; share, metric, wait and winner. */
+/**
+ * The composer's A/B setup: 2 to 4 variants of subject, sender name or template; share, metric, wait and
+ * winner. (The API also takes a preheader per variant.)
+ */
 export function AbTestEditor({ campaign, disabled }: { campaign: Campaign; disabled: boolean }) {
   const { organizationId } = useOrganization();
   const queryClient = useQueryClient();
   const toast = useToast();
   const [enabled, setEnabled] = useState(Boolean(campaign.ab_test));
   const [test, setTest] = useState<AbTestSettings>(campaign.ab_test ?? DEFAULT_TEST);
+  const templates = useQuery({
+    queryKey: keys.templates.list(organizationId, 'active'),
+    queryFn: () => unwrap(api.GET('/api/v1/templates', { params: { query: { limit: 100 } } })),
+    enabled,
+  });
+  const marketing = (templates.data?.items ?? []).filter((t) => t.category === 'marketing');
   const save = useMutation({
     mutationFn: (ab_test: AbTestSettings | null) => unwrap(api.PATCH('/api/v1/campaigns/{id}', { params: { path: { id: campaign.id } }, body: { ab_test } })),
     onSuccess: async (_, abTest) => {
@@ -83,14 +92,21 @@ export function AbTestEditor({ campaign, disabled }: { campaign: Campaign; disab
                 disabled={disabled}
                 onChange={(e) => setVariant(index, { from_name: e.currentTarget.value })}
               />
-              <Field
-                id={`ab-preheader-${index}`}
-                label={`Preheader of variant ${LETTERS[index]}`}
-                maxLength={500}
-                value={v.preheader ?? ''}
+              <SelectField
+                id={`ab-template-${index}`}
+                label={`Template of variant ${LETTERS[index]}`}
+                value={v.template_id ?? ''}
                 disabled={disabled}
-                onChange={(e) => setVariant(index, { preheader: e.currentTarget.value })}
-              />
+                error={templates.isError ? 'The templates could not be loaded.' : null}
+                onChange={(e) => setVariant(index, { template_id: e.currentTarget.value })}
+              >
+                <option value="">The campaign's template</option>
+                {marketing.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name}
+                  </option>
+                ))}
+              </SelectField>
               {test.variants.length > 2 ? (
                 <Button disabled={disabled} onClick={() => setTest((t) => ({ ...t, variants: t.variants.filter((_, i) => i !== index) }))}>
                   Remove variant {LETTERS[index]}
