@@ -274,6 +274,14 @@ export class Campaigns extends Resource {
   stats(id: string, options?: RequestOptions) {
     return this.http.call('getCampaignStats', { params: { id } }, options);
   }
+  /** An A/B test's state, its results per variant (human and machine numbers) and its winner. */
+  abTest(id: string, options?: RequestOptions) {
+    return this.http.call('getCampaignAbTest', { params: { id } }, options);
+  }
+  /** Chooses the A/B test's winner (0-based index) now and sends it to the rest. */
+  chooseAbTestWinner(id: string, variant: number, options?: RequestOptions) {
+    return this.http.call('chooseCampaignAbTestWinner', { params: { id }, body: { variant } }, options);
+  }
 }
 
 /** Outgoing webhooks: endpoints that receive signed events, and their deliveries. */

@@ -133,4 +133,29 @@ describe('campaigns through the SDK', () => {
     await expect(reader.campaigns.send(campaign.id)).rejects.toBeInstanceOf(PermissionDeniedError);
     expect((await sf.campaigns.get(campaign.id)).status).toBe('draft');
   });
+
+  it('runs an A/B test: reads the results per variant and chooses the winner', async () => {
+    const campaign = await sf.campaigns.create({
+      name: 'Subject test',
+      template_id: templateId,
+      tag_filter: { include_tags: [newsId] },
+      ab_test: { variants: [{ subject: 'One' }, { subject: 'Two' }], test_share: 50, metric: 'human_unique_clicks', wait_hours: 1, winner: 'manual' },
+    });
+    expect((await sf.campaigns.abTest(campaign.id)).state).toBe('not_started');
+    await sf.campaigns.send(campaign.id);
+    // round(3 × 50 %) = 2 in the test, one per variant; one waits for the winner.
+    const waiting = await waitFor(
+      async () => {
+        const r = await sf.campaigns.abTest(campaign.id);
+        return r.state === 'waiting' ? r : null;
+      },
+      30_000,
+      200,
+    );
+    expect(waiting.variants.map((v) => v.recipients)).toEqual([1, 1]);
+    expect(waiting.rest).toEqual({ recipients: 1, held: 1 });
+    expect(await sf.campaigns.chooseAbTestWinner(campaign.id, 1)).toMatchObject({ state: 'decided', winner: 1, winner_chosen_by: 'manual' });
+    await expect(sf.campaigns.chooseAbTestWinner(campaign.id, 0)).rejects.toBeInstanceOf(ConflictError);
+    await waitFor(async () => (await sf.campaigns.progress(campaign.id)).status === 'sent', 30_000, 200);
+  });
 });

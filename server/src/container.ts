@@ -69,7 +69,7 @@ export const SCHEDULES: readonly Schedule[] = [
  * end is what app.ts, the worker and the relay take their parts from.
  */
 export function createContainer(config: Readonly<Config>, options: { processName: string; logger?: Logger; errors?: ErrorReporter; now?: () => Date }) {
-  // The clock of the automation timers; tests pass their own to move time without sleeping.
+  // The clock of the automation timers and the A/B tests' timer; tests pass their own to move time without sleeping.
   const now = options.now ?? (() => new Date());
   const logger = options.logger ?? createLogger(config, options.processName);
   // Sentry when the entry point started it (SENTRY_DSN set), otherwise a reporter that does nothing.
@@ -180,6 +180,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     emails: emailModule.services.emails,
     emailRepository: emailModule.services.emailRepository,
     entitlements: limits,
+    now,
   });
   const automationsModule = automations.createAutomationsModule({
     db,

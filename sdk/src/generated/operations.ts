@@ -130,6 +130,8 @@ export const OPERATIONS = {
   getCampaignProgress: { method: 'GET', path: '/api/v1/campaigns/{id}/progress' },
   getCampaignStats: { method: 'GET', path: '/api/v1/campaigns/{id}/stats' },
   listCampaignRecipients: { method: 'GET', path: '/api/v1/campaigns/{id}/recipients' },
+  getCampaignAbTest: { method: 'GET', path: '/api/v1/campaigns/{id}/ab-test' },
+  chooseCampaignAbTestWinner: { method: 'POST', path: '/api/v1/campaigns/{id}/ab-test/winner' },
   getCampaignAnalytics: { method: 'GET', path: '/api/v1/campaigns/{id}/analytics' },
   resendCampaign: { method: 'POST', path: '/api/v1/campaigns/{id}/resend', idempotent: true },
   getAnalyticsTimeseries: { method: 'GET', path: '/api/v1/analytics/timeseries' },

@@ -1614,6 +1614,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/campaigns/{id}/ab-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An A/B test's results per variant and its winner
+         * @description Per variant: recipients, sent, delivered, unique human and machine opens and clicks, and the human rates. 404 when the campaign has no A/B test.
+         */
+        get: operations["getCampaignAbTest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/ab-test/winner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Choose an A/B test's winner and send it to the rest
+         * @description Allowed while the campaign is sending or paused and no winner was chosen (also before an automatic winner is due). 409 once chosen.
+         */
+        post: operations["chooseCampaignAbTestWinner"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/campaigns/{id}/analytics": {
         parameters: {
             query?: never;
@@ -2800,6 +2840,8 @@ export interface components {
             reply_to: string | null;
             /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
             tracking: boolean;
+            /** @description An A/B test of 2 to 4 variants (null: none) */
+            ab_test: components["schemas"]["CampaignAbTest"] | null;
             /** @enum {string} */
             status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
             scheduled_at: string | null;
@@ -2825,6 +2867,35 @@ export interface components {
              * @enum {string}
              */
             match?: "any" | "all";
+        };
+        CampaignAbTest: {
+            /** @description 2 to 4 variants; each must differ from the others */
+            variants: components["schemas"]["CampaignAbVariant"][];
+            /** @description Percent of the audience that gets the test (split evenly across the variants) */
+            test_share: number;
+            /**
+             * @description What decides the winner: unique human clicks or opens (machine opens and clicks never count)
+             * @enum {string}
+             */
+            metric: "human_unique_clicks" | "human_unique_opens";
+            /** @description Hours after sending starts when the winner is chosen */
+            wait_hours: number;
+            /**
+             * @description auto: chosen by the metric after wait_hours and sent to the rest; manual: an admin chooses
+             * @enum {string}
+             */
+            winner: "auto" | "manual";
+        };
+        CampaignAbVariant: {
+            /** @description This variant's subject (Liquid) */
+            subject?: string;
+            from_name?: string;
+            /**
+             * Format: uuid
+             * @description A UUIDv7 identifier
+             */
+            template_id?: string;
+            preheader?: string;
         };
         Trigger: {
             /**
@@ -21442,6 +21513,8 @@ export interface operations {
                     reply_to?: string | null;
                     /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
                     tracking?: boolean;
+                    /** @description An A/B test of 2 to 4 variants (null: none) */
+                    ab_test?: components["schemas"]["CampaignAbTest"] | null;
                 };
             };
         };
@@ -21468,6 +21541,8 @@ export interface operations {
                         reply_to: string | null;
                         /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
                         tracking: boolean;
+                        /** @description An A/B test of 2 to 4 variants (null: none) */
+                        ab_test: components["schemas"]["CampaignAbTest"] | null;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -21679,6 +21754,8 @@ export interface operations {
                         reply_to: string | null;
                         /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
                         tracking: boolean;
+                        /** @description An A/B test of 2 to 4 variants (null: none) */
+                        ab_test: components["schemas"]["CampaignAbTest"] | null;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -22056,6 +22133,8 @@ export interface operations {
                     reply_to?: string | null;
                     /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
                     tracking?: boolean;
+                    /** @description An A/B test of 2 to 4 variants (null: none) */
+                    ab_test?: components["schemas"]["CampaignAbTest"] | null;
                 };
             };
         };
@@ -22082,6 +22161,8 @@ export interface operations {
                         reply_to: string | null;
                         /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
                         tracking: boolean;
+                        /** @description An A/B test of 2 to 4 variants (null: none) */
+                        ab_test: components["schemas"]["CampaignAbTest"] | null;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -22303,6 +22384,8 @@ export interface operations {
                         reply_to: string | null;
                         /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
                         tracking: boolean;
+                        /** @description An A/B test of 2 to 4 variants (null: none) */
+                        ab_test: components["schemas"]["CampaignAbTest"] | null;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -22540,6 +22623,8 @@ export interface operations {
                         reply_to: string | null;
                         /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
                         tracking: boolean;
+                        /** @description An A/B test of 2 to 4 variants (null: none) */
+                        ab_test: components["schemas"]["CampaignAbTest"] | null;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -22751,6 +22836,8 @@ export interface operations {
                         reply_to: string | null;
                         /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
                         tracking: boolean;
+                        /** @description An A/B test of 2 to 4 variants (null: none) */
+                        ab_test: components["schemas"]["CampaignAbTest"] | null;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -22962,6 +23049,8 @@ export interface operations {
                         reply_to: string | null;
                         /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
                         tracking: boolean;
+                        /** @description An A/B test of 2 to 4 variants (null: none) */
+                        ab_test: components["schemas"]["CampaignAbTest"] | null;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -23173,6 +23262,8 @@ export interface operations {
                         reply_to: string | null;
                         /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
                         tracking: boolean;
+                        /** @description An A/B test of 2 to 4 variants (null: none) */
+                        ab_test: components["schemas"]["CampaignAbTest"] | null;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;
@@ -23973,7 +24064,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every recipient is in exactly one of queued, sending, sent, failed, skipped, cancelled: they add up to targeted */
+            /** @description Every recipient is in exactly one of queued, sending, sent, failed, skipped, cancelled, held: they add up to targeted */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -23989,6 +24080,8 @@ export interface operations {
                         failed: number;
                         skipped: number;
                         cancelled: number;
+                        /** @description A/B test: recipients waiting for the winner */
+                        held: number;
                         last_error: string | null;
                         /** @description While sending waits for the sending window: when it goes on */
                         resumes_at: string | null;
@@ -24179,6 +24272,8 @@ export interface operations {
                         failed: number;
                         skipped: number;
                         cancelled: number;
+                        /** @description A/B test: recipients waiting for the winner */
+                        held: number;
                         delivered: number;
                         bounced: number;
                         complained: number;
@@ -24357,7 +24452,7 @@ export interface operations {
                 limit?: number;
                 /** @description The next_cursor of the previous page */
                 cursor?: string;
-                status?: "queued" | "sending" | "sent" | "failed" | "skipped" | "cancelled";
+                status?: "queued" | "sending" | "sent" | "failed" | "skipped" | "cancelled" | "held";
             };
             header?: never;
             path: {
@@ -24383,7 +24478,7 @@ export interface operations {
                             subscriber_id: string;
                             email: string | null;
                             /** @enum {string} */
-                            status: "queued" | "sending" | "sent" | "failed" | "skipped" | "cancelled";
+                            status: "queued" | "sending" | "sent" | "failed" | "skipped" | "cancelled" | "held";
                             reason: string | null;
                             email_message_id: string | null;
                             message_status: string | null;
@@ -24392,6 +24487,451 @@ export interface operations {
                         }[];
                         /** @description Pass as cursor to get the next page; null on the last page */
                         next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getCampaignAbTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rates are human unique opens or clicks per email sent in the variant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description not_started: sending has not started; testing: the variants are being sent; waiting: sent, the rest waits for the winner; decided
+                         * @enum {string}
+                         */
+                        state: "not_started" | "testing" | "waiting" | "decided";
+                        /** @enum {string} */
+                        metric: "human_unique_clicks" | "human_unique_opens";
+                        /** @enum {string} */
+                        winner_mode: "auto" | "manual";
+                        /** @description When the winner is chosen automatically (winner auto), or when the test ends (manual) */
+                        decide_at: string | null;
+                        /** @description The winning variant's index */
+                        winner: number | null;
+                        winner_chosen_at: string | null;
+                        winner_chosen_by: ("auto" | "manual") | null;
+                        /** @description The variant the metric favours now (ties: the lowest index); null before anything was sent */
+                        leader: number | null;
+                        variants: {
+                            variant: number;
+                            subject: string | null;
+                            from_name: string | null;
+                            template_id: string | null;
+                            preheader: string | null;
+                            recipients: number;
+                            sent: number;
+                            delivered: number;
+                            human_unique_opens: number;
+                            machine_unique_opens: number;
+                            human_unique_clicks: number;
+                            machine_unique_clicks: number;
+                            human_open_rate: number;
+                            human_click_rate: number;
+                        }[];
+                        rest: {
+                            /** @description Recipients outside the test: they get the winner */
+                            recipients: number;
+                            /** @description Of them, still waiting for the winner */
+                            held: number;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description The credentials do not allow this (scope, role, or organization) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found (another organization's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (already exists, in use, or a request with this Idempotency-Key is still running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field is not valid; `details` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            details?: ({
+                                field?: string;
+                                code: string;
+                                message: string;
+                                bound?: number;
+                                minimum?: number;
+                                maximum?: number;
+                                format?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            request_id: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    chooseCampaignAbTestWinner: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUIDv7 identifier */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The winning variant's index (0-based) */
+                    variant: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Rates are human unique opens or clicks per email sent in the variant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description not_started: sending has not started; testing: the variants are being sent; waiting: sent, the rest waits for the winner; decided
+                         * @enum {string}
+                         */
+                        state: "not_started" | "testing" | "waiting" | "decided";
+                        /** @enum {string} */
+                        metric: "human_unique_clicks" | "human_unique_opens";
+                        /** @enum {string} */
+                        winner_mode: "auto" | "manual";
+                        /** @description When the winner is chosen automatically (winner auto), or when the test ends (manual) */
+                        decide_at: string | null;
+                        /** @description The winning variant's index */
+                        winner: number | null;
+                        winner_chosen_at: string | null;
+                        winner_chosen_by: ("auto" | "manual") | null;
+                        /** @description The variant the metric favours now (ties: the lowest index); null before anything was sent */
+                        leader: number | null;
+                        variants: {
+                            variant: number;
+                            subject: string | null;
+                            from_name: string | null;
+                            template_id: string | null;
+                            preheader: string | null;
+                            recipients: number;
+                            sent: number;
+                            delivered: number;
+                            human_unique_opens: number;
+                            machine_unique_opens: number;
+                            human_unique_clicks: number;
+                            machine_unique_clicks: number;
+                            human_open_rate: number;
+                            human_click_rate: number;
+                        }[];
+                        rest: {
+                            /** @description Recipients outside the test: they get the winner */
+                            recipients: number;
+                            /** @description Of them, still waiting for the winner */
+                            held: number;
+                        };
                     };
                 };
             };
@@ -24843,6 +25383,8 @@ export interface operations {
                         reply_to: string | null;
                         /** @description Open and click tracking (default true; also needs tracking on in the organization settings) */
                         tracking: boolean;
+                        /** @description An A/B test of 2 to 4 variants (null: none) */
+                        ab_test: components["schemas"]["CampaignAbTest"] | null;
                         /** @enum {string} */
                         status: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
                         scheduled_at: string | null;

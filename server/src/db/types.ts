@@ -125,6 +125,7 @@ export interface CampaignCounters {
   complained: Generated<Int8>;
   delivered: Generated<Int8>;
   failed: Generated<Int8>;
+  held: Generated<Int8>;
   opened: Generated<Int8>;
   organization_id: string;
   queued: Generated<Int8>;
@@ -142,9 +143,16 @@ export interface CampaignRecipients {
   status: Generated<string>;
   subscriber_id: string;
   updated_at: Generated<Timestamp>;
+  variant: number | null;
 }
 
 export interface Campaigns {
+  ab_decide_at: Timestamp | null;
+  ab_state: string | null;
+  ab_test: Json | null;
+  ab_winner: number | null;
+  ab_winner_at: Timestamp | null;
+  ab_winner_how: string | null;
   cancelled_at: Timestamp | null;
   completed_at: Timestamp | null;
   content_id: string | null;
@@ -177,6 +185,13 @@ export interface CampaignSkipCounters {
   organization_id: string;
   reason: string;
   shard: number;
+}
+
+export interface CampaignVariantContents {
+  campaign_id: string;
+  content_id: string;
+  organization_id: string;
+  variant: number;
 }
 
 export interface CustomEvents {
@@ -678,6 +693,7 @@ export interface DB {
   campaign_counters: CampaignCounters;
   campaign_recipients: CampaignRecipients;
   campaign_skip_counters: CampaignSkipCounters;
+  campaign_variant_contents: CampaignVariantContents;
   campaigns: Campaigns;
   custom_events: CustomEvents;
   dev_mailbox: DevMailbox;

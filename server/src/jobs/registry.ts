@@ -72,6 +72,13 @@ export const JOBS = {
     jobId: (p) => `campaign-pump-${p.campaign_id}-${p.round}-${p.step}`,
     options: { ...KEEP, attempts: 10, backoff: { type: 'exponential', delay: 2000 } },
   }),
+  /** Chooses an A/B test's winner by its metric once the test's wait is over, and sends it to the rest. */
+  'campaign.ab-decide': define({
+    queue: 'sync',
+    payload: Type.Object({ campaign_id: Id, tick: Tick }),
+    jobId: (p) => `campaign-ab-decide-${p.campaign_id}-${p.tick}`,
+    options: { ...KEEP, attempts: 5, backoff: { type: 'exponential', delay: 5000 } },
+  }),
   /** Starts due scheduled campaigns and restarts the pump of a sending campaign that stopped beating. */
   'campaigns.tick': define({
     queue: 'maintenance',

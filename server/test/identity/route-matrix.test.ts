@@ -33,6 +33,7 @@ interface Fixtures {
   bulkActionId: string;
   segmentId: string;
   campaignId: string;
+  abCampaignId: string;
   triggerId: string;
 }
 
@@ -212,6 +213,8 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/campaigns/:id/progress': { params: (fx) => ({ id: fx.campaignId }) },
   'GET /api/v1/campaigns/:id/stats': { params: (fx) => ({ id: fx.campaignId }) },
   'GET /api/v1/campaigns/:id/recipients': { params: (fx) => ({ id: fx.campaignId }) },
+  'GET /api/v1/campaigns/:id/ab-test': { params: (fx) => ({ id: fx.abCampaignId }) },
+  'POST /api/v1/campaigns/:id/ab-test/winner': { params: (fx) => ({ id: fx.abCampaignId }), body: () => ({ variant: 0 }) },
 
   'GET /api/v1/billing': {},
   'GET /api/v1/billing/status': {},
@@ -296,6 +299,14 @@ beforeAll(async () => {
     await call('POST', '/api/v1/segments', { name: 'Matrix', filter: { match: 'all', conditions: [{ field: 'tags', op: 'any', value: [tag.id] }] } })
   ).json();
   const campaign = (await call('POST', '/api/v1/campaigns', { name: 'Matrix', template_id: template.id, tag_filter: { include_tags: [tag.id] } })).json();
+  const abCampaign = (
+    await call('POST', '/api/v1/campaigns', {
+      name: 'Matrix A/B',
+      template_id: template.id,
+      tag_filter: { include_tags: [tag.id] },
+      ab_test: { variants: [{ subject: 'A' }, { subject: 'B' }], test_share: 20, metric: 'human_unique_clicks', wait_hours: 4, winner: 'auto' },
+    })
+  ).json();
   const trigger = (
     await call('POST', '/api/v1/triggers', { name: 'Matrix', event: 'subscriber.created', steps: [{ type: 'add_tag', tag_id: tag.id }] })
   ).json();
@@ -322,6 +333,7 @@ beforeAll(async () => {
     bulkActionId: bulkAction.id,
     segmentId: segment.id,
     campaignId: campaign.id,
+    abCampaignId: abCampaign.id,
     triggerId: trigger.id,
   };
 });

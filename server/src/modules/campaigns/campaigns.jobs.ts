@@ -97,11 +97,12 @@ function intoBatches(messages: UnrenderedMessage[], campaignId: string, round: n
 export function createCampaignJobs(deps: {
   db: Kysely<DB>;
   campaignRepository: CampaignRepository;
-  campaigns: Pick<CampaignService, 'audience'>;
+  campaigns: Pick<CampaignService, 'audience' | 'abTest' | 'chooseWinner'>;
   emails: Pick<EmailService, 'campaignRecipe' | 'campaignBatchComposer'>;
   emailRepository: Pick<EmailRepository, 'insertMessages' | 'insertContent' | 'contentRecipe'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   producer: JobProducer;
+  now: () => Date;
 }) {
   const { db, campaignRepository: repo, producer } = deps;
 
@@ -119,7 +120,11 @@ export function createCampaignJobs(deps: {
     return 'failed';
   }
 
-  async function claim(campaign: Campaign, compose: (recipient: ClaimedRecipient) => Promise<UnrenderedMessage>, after: string | null): Promise<Claim> {
+  async function claim(
+    campaign: Campaign,
+    compose: (recipient: ClaimedRecipient, winner: number | null) => Promise<UnrenderedMessage>,
+    after: string | null,
+  ): Promise<Claim> {
     return db.transaction().execute(async (trx): Promise<Claim> => {
       const locked = await repo.lockForWorker(trx, campaign.id, 'share');
       if (locked?.status !== 'sending' || locked.round !== campaign.round) return { state: 'stopped' };
@@ -134,7 +139,8 @@ export function createCampaignJobs(deps: {
           continue;
         }
         try {
-          messages.push(await compose(recipient));
+          // The rest of an A/B test gets the winner, read from the row this claim holds FOR SHARE.
+          messages.push(await compose(recipient, locked.ab_winner));
         } catch (error) {
           // One subscriber's data that the template cannot render (a missing variable) skips that one.
           if (!(error instanceof AppError)) throw error;
@@ -162,6 +168,11 @@ export function createCampaignJobs(deps: {
       if (locked?.status !== 'sending' || locked.round !== campaign.round) return true;
       await repo.settle(trx, campaign.id);
       if (await repo.unfinished(trx, campaign.id)) return false;
+      if (locked.ab_state === 'testing' || locked.ab_state === 'waiting') {
+        // The variants are out; the rest is held until the winner is chosen (no pump runs meanwhile).
+        await repo.setAbState(trx, campaign.id, { ab_state: 'waiting', heartbeat_at: null });
+        return true;
+      }
       await repo.setState(trx, campaign.id, { status: 'sent', completed_at: new Date(), heartbeat_at: null });
       const counts = await repo.finalCounts(trx, campaign.id);
       await insertEvents(trx, campaign.organization_id, [
@@ -185,7 +196,8 @@ export function createCampaignJobs(deps: {
    * What the campaign's emails are rendered from: frozen (template, footer data, sender) by its first
    * pump, so every email and every retry of a batch renders from the same data.
    */
-  async function content(campaign: Campaign): Promise<{ id: string; recipe: CampaignRecipe }> {
+  async function content(campaign: Campaign, variant?: number): Promise<{ id: string; recipe: CampaignRecipe }> {
+    if (variant !== undefined) return variantContent(campaign, variant);
     if (campaign.content_id) {
       const recipe = (await deps.emailRepository.contentRecipe(campaign.content_id)) as CampaignRecipe | undefined;
       if (recipe) return { id: campaign.content_id, recipe };
@@ -206,6 +218,27 @@ export function createCampaignJobs(deps: {
     return { id, recipe };
   }
 
+  /** The same for one A/B variant: its settings over the campaign's, frozen by the first pump that needs it. */
+  async function variantContent(campaign: Campaign, variant: number): Promise<{ id: string; recipe: CampaignRecipe }> {
+    const stored = await repo.variantContent(campaign.id, variant);
+    if (stored) {
+      const recipe = (await deps.emailRepository.contentRecipe(stored)) as CampaignRecipe | undefined;
+      if (recipe) return { id: stored, recipe };
+    }
+    const recipe = await deps.emails.campaignRecipe(campaign.organization_id, settingsOf(campaign, variant));
+    const id = newId();
+    try {
+      await db.transaction().execute(async (trx) => {
+        await deps.emailRepository.insertContent(trx, campaign.organization_id, id, recipe);
+        if (!(await repo.setVariantContent(trx, campaign.organization_id, campaign.id, variant, id))) throw new ContentTaken();
+      });
+    } catch (error) {
+      if (!(error instanceof ContentTaken)) throw error;
+      return variantContent(campaign, variant);
+    }
+    return { id, recipe };
+  }
+
   async function pumpFor(campaign: Campaign, step: string, context: JobContext): Promise<string> {
     // Outside the organization's sending window the pump stops and says when it goes on; the cron tick
     // starts a new pump then. Messages already handed to the email queue still go out.
@@ -213,17 +246,21 @@ export function createCampaignJobs(deps: {
     const until = heldUntil(window, timezone, new Date());
     if (until || campaign.resumes_at) await repo.hold(campaign.id, campaign.round, until);
     if (until) return 'held';
-    let composer: ReturnType<EmailService['campaignBatchComposer']>;
+    // A campaign without an A/B test has one composer; a test has one per variant (index = variant).
+    const composers: ReturnType<EmailService['campaignBatchComposer']>[] = [];
     try {
-      const { id: contentId, recipe } = await content(campaign);
-      composer = deps.emails.campaignBatchComposer(contentId, recipe);
+      const variants = campaign.ab_test ? [...campaign.ab_test.variants.keys()] : [undefined];
+      for (const variant of variants) {
+        const { id: contentId, recipe } = await content(campaign, variant);
+        composers.push(deps.emails.campaignBatchComposer(contentId, recipe));
+      }
     } catch (error) {
       // The template was deleted or the postal address removed since scheduling: stop with the reason.
       if (error instanceof AppError && error.status < 500) return fail(campaign, error);
       throw error;
     }
-    const compose = (recipient: ClaimedRecipient) =>
-      composer.compose(
+    const compose = (recipient: ClaimedRecipient, winner: number | null) =>
+      composers[campaign.ab_test ? (recipient.variant ?? winner ?? 0) : 0]!.compose(
         {
           id: recipient.id,
           email: recipient.email!,
@@ -319,7 +356,15 @@ export function createCampaignJobs(deps: {
     const round = await db.transaction().execute(async (trx) => {
       const locked = await repo.lockForWorker(trx, id, 'update');
       if (locked?.status !== 'scheduled') return null;
-      const targeted = await repo.snapshot(trx, campaign.organization_id, id, predicate);
+      const test = locked.ab_test;
+      let targeted: number;
+      if (test) {
+        ({ targeted } = await repo.snapshotSplit(trx, campaign.organization_id, id, predicate, { share: test.test_share, variants: test.variants.length }));
+        // The durable timer: the cron tick finds the decision once this moment has passed.
+        await repo.setAbState(trx, id, { ab_state: 'testing', ab_decide_at: new Date(deps.now().getTime() + test.wait_hours * 3_600_000) });
+      } else {
+        targeted = await repo.snapshot(trx, campaign.organization_id, id, predicate);
+      }
       await repo.setState(trx, id, { status: 'sending', targeted_count: targeted, started_at: new Date(), round: locked.round + 1, heartbeat_at: new Date() });
       await insertEvents(trx, campaign.organization_id, [
         { type: 'campaign.started', subjectId: id, payload: { campaign: { id, name: campaign.name }, targeted } },
@@ -335,12 +380,36 @@ export function createCampaignJobs(deps: {
   const tick: JobHandler<'campaigns.tick'> = async ({ tick: at }) => {
     const { due, stalled, held } = await repo.dueWork(STALE_PUMP_SECONDS, 500);
     const reopened = held.filter((c) => heldUntil(c.sending_window, c.timezone, new Date()) === null);
+    const decisions = await repo.dueDecisions(deps.now(), 500);
     await producer.enqueueMany([
+      ...decisions.map((id) => ({ name: 'campaign.ab-decide' as const, payload: { campaign_id: id, tick: at } })),
       ...due.map((id) => ({ name: 'campaign.start' as const, payload: { campaign_id: id, tick: at } })),
       ...[...stalled, ...reopened].map((c) => ({ name: 'campaign.pump' as const, payload: { campaign_id: c.id, round: c.round, step: `${at}_0` } })),
     ]);
-    return { started: due.length, restarted: stalled.length + reopened.length };
+    return { started: due.length, restarted: stalled.length + reopened.length, decided: decisions.length };
   };
 
-  return { 'campaign.start': start, 'campaign.pump': pump, 'campaigns.tick': tick };
+  /**
+   * An A/B test's automatic winner, once its time has come: the variant with the most human unique
+   * clicks or opens per email sent (ties: the lowest index). Two workers may run it; the campaign row's
+   * lock in chooseWinner lets one decide and the other find it decided.
+   */
+  const decide: JobHandler<'campaign.ab-decide'> = async ({ campaign_id: id }) => {
+    const campaign = await repo.findForWorker(id);
+    if (!campaign?.ab_test || campaign.ab_test.winner !== 'auto' || campaign.status !== 'sending') return 'not_applicable';
+    if (campaign.ab_state !== 'testing' && campaign.ab_state !== 'waiting') return 'decided';
+    if (!campaign.ab_decide_at || campaign.ab_decide_at.getTime() > deps.now().getTime()) return 'not_due';
+    const results = await deps.campaigns.abTest(campaign.organization_id, id);
+    const winner = results.leader ?? 0;
+    try {
+      await deps.campaigns.chooseWinner(campaign.organization_id, id, winner, 'auto');
+    } catch (error) {
+      // Chosen meanwhile (an admin, or another worker), or the campaign stopped: nothing left to do.
+      if (error instanceof AppError && error.status === 409) return 'decided';
+      throw error;
+    }
+    return { winner };
+  };
+
+  return { 'campaign.start': start, 'campaign.pump': pump, 'campaigns.tick': tick, 'campaign.ab-decide': decide };
 }

@@ -6,7 +6,8 @@ import { withFilterTimeout } from '../segments/index.ts';
 
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled', 'failed'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
-export const RECIPIENT_STATUSES = ['queued', 'sending', 'sent', 'failed', 'skipped', 'cancelled'] as const;
+// held: an A/B test's recipient outside the test share, waiting for the winner.
+export const RECIPIENT_STATUSES = ['queued', 'sending', 'sent', 'failed', 'skipped', 'cancelled', 'held'] as const;
 export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
 
 export interface TagFilter {
@@ -14,6 +15,23 @@ export interface TagFilter {
   exclude_tags?: string[];
   match?: 'any' | 'all';
 }
+
+export interface AbVariant {
+  subject?: string;
+  from_name?: string;
+  template_id?: string;
+  preheader?: string;
+}
+
+export interface AbTest {
+  variants: AbVariant[];
+  test_share: number;
+  metric: 'human_unique_clicks' | 'human_unique_opens';
+  wait_hours: number;
+  winner: 'auto' | 'manual';
+}
+
+export type AbState = 'testing' | 'waiting' | 'decided';
 
 export interface CampaignRow {
   id: string;
@@ -27,6 +45,12 @@ export interface CampaignRow {
   from_name: string | null;
   reply_to: string | null;
   tracking: boolean;
+  ab_test: AbTest | null;
+  ab_state: AbState | null;
+  ab_decide_at: Date | null;
+  ab_winner: number | null;
+  ab_winner_at: Date | null;
+  ab_winner_how: 'auto' | 'manual' | null;
   scheduled_at: Date | null;
   started_at: Date | null;
   completed_at: Date | null;
@@ -41,7 +65,7 @@ export interface CampaignRow {
 }
 
 export type CampaignFields = Pick<CampaignRow, 'name' | 'template_id' | 'segment_id' | 'tag_filter' | 'subject' | 'preheader' | 'from_name' | 'reply_to'> &
-  Partial<Pick<CampaignRow, 'tracking'>>;
+  Partial<Pick<CampaignRow, 'tracking' | 'ab_test'>>;
 
 export interface RecipientRow {
   subscriber_id: string;
@@ -62,6 +86,20 @@ export interface ClaimedRecipient {
   last_name: string | null;
   metadata: unknown;
   suppressed: boolean;
+  /** The A/B test variant (null: the campaign's own content, or the winner's for the rest of a test). */
+  variant: number | null;
+}
+
+/** One A/B variant's numbers, from its recipients' ledger rows, messages and first opens and clicks. */
+export interface VariantCounts {
+  variant: number;
+  recipients: number;
+  sent: number;
+  delivered: number;
+  human_unique_opens: number;
+  machine_unique_opens: number;
+  human_unique_clicks: number;
+  machine_unique_clicks: number;
 }
 
 const columns = [
@@ -76,6 +114,12 @@ const columns = [
   'from_name',
   'reply_to',
   'tracking',
+  'ab_test',
+  'ab_state',
+  'ab_decide_at',
+  'ab_winner',
+  'ab_winner_at',
+  'ab_winner_how',
   'scheduled_at',
   'started_at',
   'completed_at',
@@ -172,7 +216,13 @@ export function createCampaignRepository(db: Kysely<DB>) {
     async insert(organizationId: string, id: string, fields: CampaignFields): Promise<CampaignRow> {
       return (await db
         .insertInto('campaigns')
-        .values({ ...fields, id, organization_id: organizationId, tag_filter: fields.tag_filter ? JSON.stringify(fields.tag_filter) : null })
+        .values({
+          ...fields,
+          id,
+          organization_id: organizationId,
+          tag_filter: fields.tag_filter ? JSON.stringify(fields.tag_filter) : null,
+          ab_test: fields.ab_test ? JSON.stringify(fields.ab_test) : null,
+        })
         .returning(columns)
         .executeTakeFirstOrThrow()) as CampaignRow;
     },
@@ -184,10 +234,15 @@ export function createCampaignRepository(db: Kysely<DB>) {
       statuses: readonly CampaignStatus[],
       changes: Partial<CampaignFields> & { status?: CampaignStatus; scheduled_at?: Date | null; round?: number; heartbeat_at?: Date },
     ): Promise<CampaignRow | undefined> {
-      const { tag_filter, ...rest } = changes;
+      const { tag_filter, ab_test, ...rest } = changes;
       return (await db
         .updateTable('campaigns')
-        .set({ ...rest, ...(tag_filter !== undefined ? { tag_filter: tag_filter ? JSON.stringify(tag_filter) : null } : {}), updated_at: new Date() })
+        .set({
+          ...rest,
+          ...(tag_filter !== undefined ? { tag_filter: tag_filter ? JSON.stringify(tag_filter) : null } : {}),
+          ...(ab_test !== undefined ? { ab_test: ab_test ? JSON.stringify(ab_test) : null } : {}),
+          updated_at: new Date(),
+        })
         .where('organization_id', '=', organizationId)
         .where('id', '=', id)
         .where('status', 'in', statuses)
@@ -242,6 +297,124 @@ export function createCampaignRepository(db: Kysely<DB>) {
       return Number(result.numAffectedRows ?? 0);
     },
 
+    /**
+     * Freezes the audience of an A/B test, split in the same single insert-select: recipients are ordered
+     * by a hash of campaign and subscriber id (stable: the same audience always splits the same way); the
+     * first round(targeted × share / 100) are the test, variant = position mod the number of variants (so
+     * the variants' sizes differ by at most one), queued; the rest is held until the winner is chosen.
+     */
+    async snapshotSplit(
+      trx: Executor,
+      organizationId: string,
+      campaignId: string,
+      predicate: RawBuilder<SqlBool>,
+      split: { share: number; variants: number },
+    ): Promise<{ targeted: number; tested: number }> {
+      const result = await sql<{ targeted: string; tested: string }>`
+        with a as (
+          select s.id, s.organization_id,
+                 row_number() over (order by md5(${campaignId}::text || s.id::text), s.id) - 1 as position,
+                 round(count(*) over () * ${split.share}::numeric / 100) as tested
+          from subscribers s
+          where s.organization_id = ${organizationId} and s.status = 'active' and ${notSuppressed} and ${predicate}
+        ),
+        inserted as (
+          insert into campaign_recipients (campaign_id, subscriber_id, organization_id, status, variant)
+          select ${campaignId}::uuid, a.id, a.organization_id,
+                 case when a.position < a.tested then 'queued' else 'held' end,
+                 case when a.position < a.tested then (a.position % ${split.variants})::smallint end
+          from a
+          on conflict do nothing
+          returning variant
+        )
+        select count(*) as targeted, count(variant) as tested from inserted`.execute(trx);
+      const row = result.rows[0]!;
+      return { targeted: Number(row.targeted), tested: Number(row.tested) };
+    },
+
+    /** The held rest of an A/B test goes to the queue (one statement); how many. */
+    async releaseHeld(trx: Executor, campaignId: string): Promise<number> {
+      const result = await sql`
+        update campaign_recipients set status = 'queued', updated_at = now() where campaign_id = ${campaignId} and status = 'held'`.execute(trx);
+      return Number(result.numAffectedRows ?? 0);
+    },
+
+    async setAbState(
+      trx: Executor,
+      id: string,
+      changes: {
+        ab_state: AbState;
+        ab_decide_at?: Date | null;
+        ab_winner?: number;
+        ab_winner_at?: Date;
+        ab_winner_how?: 'auto' | 'manual';
+        heartbeat_at?: Date | null;
+      },
+    ): Promise<void> {
+      await trx
+        .updateTable('campaigns')
+        .set({ ...changes, updated_at: new Date() })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /**
+     * Per variant of an A/B test: recipients, sent (accepted by the provider), delivered, and the unique
+     * human and machine opens and clicks (each message's first of each, from engagement_firsts). Reads
+     * the test share's ledger rows only (their partial index).
+     */
+    async variantCounts(organizationId: string, campaignId: string): Promise<VariantCounts[]> {
+      const first = (kind: 'open' | 'click', machine: boolean) =>
+        sql`count(*) filter (where exists (select 1 from engagement_firsts f where f.email_message_id = r.email_message_id
+              and f.kind = ${kind} and f.machine = ${machine} and f.url = ''))`;
+      const rows = await sql<Record<keyof VariantCounts, string | number>>`
+        select r.variant, count(*) as recipients,
+               count(*) filter (where m.provider_message_id is not null) as sent,
+               count(*) filter (where m.delivered_at is not null) as delivered,
+               ${first('open', false)} as human_unique_opens, ${first('open', true)} as machine_unique_opens,
+               ${first('click', false)} as human_unique_clicks, ${first('click', true)} as machine_unique_clicks
+        from campaign_recipients r left join email_messages m on m.id = r.email_message_id and m.organization_id = r.organization_id
+        where r.organization_id = ${organizationId} and r.campaign_id = ${campaignId} and r.variant is not null
+        group by r.variant order by r.variant`.execute(db);
+      return rows.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])) as unknown as VariantCounts);
+    },
+
+    /** The content a variant's emails are rendered from, once stored. */
+    async variantContent(campaignId: string, variant: number): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('campaign_variant_contents')
+        .select('content_id')
+        .where('campaign_id', '=', campaignId)
+        .where('variant', '=', variant)
+        .executeTakeFirst();
+      return row?.content_id;
+    },
+
+    /** Records a variant's content unless another pump did first; whether this one won. */
+    async setVariantContent(trx: Executor, organizationId: string, campaignId: string, variant: number, contentId: string): Promise<boolean> {
+      const result = await trx
+        .insertInto('campaign_variant_contents')
+        .values({ campaign_id: campaignId, variant, organization_id: organizationId, content_id: contentId })
+        .onConflict((oc) => oc.columns(['campaign_id', 'variant']).doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+
+    /** A/B tests whose automatic winner is due at `now` (the cron tick's timer). */
+    async dueDecisions(now: Date, limit: number): Promise<string[]> {
+      const rows = await db
+        .selectFrom('campaigns')
+        .select('id')
+        .where('ab_state', 'in', ['testing', 'waiting'])
+        .where('ab_decide_at', '<=', now)
+        .where('status', '=', 'sending')
+        .where(sql<SqlBool>`ab_test ->> 'winner' = 'auto'`)
+        .orderBy('ab_decide_at')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
     /** Locks the campaign row for a state change; undefined when it is missing. */
     async lockForWorker(trx: Executor, id: string, mode: 'update' | 'share') {
       const query = trx
@@ -284,11 +457,11 @@ export function createCampaignRepository(db: Kysely<DB>) {
     async claimNext(trx: Executor, campaignId: string, afterId: string | null, limit: number): Promise<ClaimedRecipient[]> {
       const result = await sql<ClaimedRecipient>`
         with picked as (
-          select r.subscriber_id from campaign_recipients r
+          select r.subscriber_id, r.variant from campaign_recipients r
           where r.campaign_id = ${campaignId} and r.status = 'queued' ${afterId ? sql`and r.subscriber_id > ${afterId}::uuid` : sql``}
           order by r.subscriber_id limit ${limit} for update of r skip locked
         )
-        select p.subscriber_id as id, s.email, s.status, s.first_name, s.last_name, s.metadata,
+        select p.subscriber_id as id, p.variant, s.email, s.status, s.first_name, s.last_name, s.metadata,
                coalesce(exists (select 1 from suppressions x where x.organization_id = s.organization_id and lower(x.email) = lower(s.email)), false) as suppressed
         from picked p left join subscribers s on s.id = p.subscriber_id
         order by p.subscriber_id`.execute(trx);
@@ -382,7 +555,7 @@ export function createCampaignRepository(db: Kysely<DB>) {
           where o.id = ${organizationId}
         )
         update campaign_recipients r set status = 'cancelled', reason = 'campaign_cancelled', updated_at = now()
-        where r.campaign_id = ${campaignId} and r.status = 'queued'`.execute(trx);
+        where r.campaign_id = ${campaignId} and r.status in ('queued', 'held')`.execute(trx);
     },
 
     /** Puts failed recipients whose message the provider never accepted back in the queue; how many. */
@@ -401,7 +574,8 @@ export function createCampaignRepository(db: Kysely<DB>) {
      */
     async progress(organizationId: string, campaignId: string) {
       const row = await sql<Record<RecipientStatus, string | null>>`
-        select sum(queued) as queued, sum(sending) as sending, sum(sent) as sent, sum(failed) as failed, sum(skipped) as skipped, sum(cancelled) as cancelled
+        select sum(queued) as queued, sum(sending) as sending, sum(sent) as sent, sum(failed) as failed, sum(skipped) as skipped, sum(cancelled) as cancelled,
+               sum(held) as held
         from campaign_counters where organization_id = ${organizationId} and campaign_id = ${campaignId}`.execute(db);
       const sums = row.rows[0];
       return Object.fromEntries(RECIPIENT_STATUSES.map((s) => [s, Number(sums?.[s] ?? 0)])) as Record<RecipientStatus, number>;
@@ -437,7 +611,7 @@ export function createCampaignRepository(db: Kysely<DB>) {
         from campaign_recipients r left join email_messages m on m.id = r.email_message_id
         where r.organization_id = ${organizationId} and r.campaign_id = ${campaignId}
         group by 1`.execute(db);
-      const counts: Record<RecipientStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0, cancelled: 0 };
+      const counts: Record<RecipientStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0, cancelled: 0, held: 0 };
       for (const row of rows.rows) counts[row.state] = Number(row.count);
       return counts;
     },
@@ -510,6 +684,8 @@ export function createCampaignRepository(db: Kysely<DB>) {
         .where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', sql<Date>`now() - make_interval(secs => ${staleSeconds})`)]))
         // One held for the sending window is picked up once the window opens.
         .where((eb) => eb.or([eb('resumes_at', 'is', null), eb('resumes_at', '<=', new Date())]))
+        // An A/B test whose variants are out waits for its winner with no pump.
+        .where((eb) => eb.or([eb('ab_state', 'is', null), eb('ab_state', '<>', 'waiting')]))
         .orderBy('id')
         .limit(limit)
         .execute();

@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireAuth } from '../auth/index.ts';
 import { authErrors, ErrorResponse, IdParams, NoContent } from '../common.schemas.ts';
 import {
+  AbTestResults,
   Campaign,
+  ChooseWinnerBody,
   CampaignPage,
   CreateCampaignBody,
   ListCampaignsQuery,
@@ -67,6 +69,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignServ
         from_name: body.from_name ?? null,
         reply_to: body.reply_to ?? null,
         tracking: body.tracking ?? true,
+        ab_test: body.ab_test ?? null,
       });
       return reply.code(201).send(created);
     },
@@ -244,5 +247,39 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<{ campaigns: CampaignServ
       config: read,
     },
     async (request) => campaigns.recipients(org(request), request.params.id, request.query),
+  );
+
+  app.get(
+    '/campaigns/:id/ab-test',
+    {
+      schema: {
+        tags,
+        operationId: 'getCampaignAbTest',
+        summary: "An A/B test's results per variant and its winner",
+        description:
+          'Per variant: recipients, sent, delivered, unique human and machine opens and clicks, and the human rates. 404 when the campaign has no A/B test.',
+        params: IdParams,
+        response: { 200: AbTestResults, ...errors },
+      },
+      config: read,
+    },
+    async (request) => campaigns.abTest(org(request), request.params.id),
+  );
+
+  app.post(
+    '/campaigns/:id/ab-test/winner',
+    {
+      schema: {
+        tags,
+        operationId: 'chooseCampaignAbTestWinner',
+        summary: "Choose an A/B test's winner and send it to the rest",
+        description: 'Allowed while the campaign is sending or paused and no winner was chosen (also before an automatic winner is due). 409 once chosen.',
+        params: IdParams,
+        body: ChooseWinnerBody,
+        response: { 200: AbTestResults, ...errors },
+      },
+      config: write,
+    },
+    async (request) => campaigns.chooseWinner(org(request), request.params.id, request.body.variant, 'manual'),
   );
 };

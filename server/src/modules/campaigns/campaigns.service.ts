@@ -7,7 +7,16 @@ import type { JobProducer } from '../../jobs/producer.ts';
 import type { CampaignSettings, EmailRepository, EmailService } from '../email/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import type { SegmentService } from '../segments/index.ts';
-import type { CampaignFields, CampaignRepository, CampaignRow, CampaignStatus, RecipientStatus } from './campaigns.repository.ts';
+import type {
+  AbTest,
+  AbVariant,
+  CampaignFields,
+  CampaignRepository,
+  CampaignRow,
+  CampaignStatus,
+  RecipientStatus,
+  VariantCounts,
+} from './campaigns.repository.ts';
 
 /** The compact form of a moment, usable in a job id (no ':'). */
 export const startTick = (date: Date): string =>
@@ -16,15 +25,51 @@ export const startTick = (date: Date): string =>
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
 
-/** A campaign's delivery settings for the email engine. */
-export const settingsOf = (campaign: Pick<CampaignRow, 'id' | 'template_id' | 'subject' | 'from_name' | 'reply_to' | 'tracking'>): CampaignSettings => ({
-  id: campaign.id,
-  templateId: campaign.template_id!,
-  subject: campaign.subject,
-  fromName: campaign.from_name,
-  replyTo: campaign.reply_to,
-  tracking: campaign.tracking,
+/** A campaign's delivery settings for the email engine; with `variant`, that A/B variant's. */
+export const settingsOf = (
+  campaign: Pick<CampaignRow, 'id' | 'template_id' | 'subject' | 'from_name' | 'reply_to' | 'tracking'> & Partial<Pick<CampaignRow, 'ab_test'>>,
+  variant?: number,
+): CampaignSettings => {
+  const base = {
+    id: campaign.id,
+    templateId: campaign.template_id!,
+    subject: campaign.subject,
+    fromName: campaign.from_name,
+    replyTo: campaign.reply_to,
+    tracking: campaign.tracking,
+  };
+  const changes = variant === undefined ? undefined : campaign.ab_test?.variants[variant];
+  if (variant === undefined || !changes) return base;
+  return {
+    ...base,
+    templateId: changes.template_id ?? base.templateId,
+    subject: changes.subject ?? base.subject,
+    fromName: changes.from_name ?? base.fromName,
+    variant,
+  };
+};
+
+/** What a variant sends: its own values over the campaign's (what makes two variants the same). */
+const effectiveVariant = (campaign: Pick<CampaignRow, 'template_id' | 'subject' | 'from_name' | 'preheader'>, v: AbVariant) => ({
+  template_id: v.template_id ?? campaign.template_id,
+  subject: v.subject ?? campaign.subject,
+  from_name: v.from_name ?? campaign.from_name,
+  preheader: v.preheader ?? campaign.preheader,
 });
+
+/**
+ * The variant the metric favours: the highest human unique count per email sent (compared exactly, as
+ * cross products); ties go to the lowest index. Machine opens and clicks never count.
+ */
+export function leadingVariant(metric: AbTest['metric'], counts: readonly VariantCounts[]): number | null {
+  const value = (c: VariantCounts) => (metric === 'human_unique_clicks' ? c.human_unique_clicks : c.human_unique_opens);
+  let best: VariantCounts | null = null;
+  for (const c of [...counts].sort((a, b) => a.variant - b.variant)) {
+    if (c.sent === 0) continue;
+    if (!best || value(c) * best.sent > value(best) * c.sent) best = c;
+  }
+  return best ? best.variant : counts.length > 0 ? Math.min(...counts.map((c) => c.variant)) : null;
+}
 
 // Thrown inside a transaction to roll back a quota reservation that only checked the quota.
 class DryRun extends Error {}
@@ -47,8 +92,28 @@ export function createCampaignService(deps: {
   emailRepository: Pick<EmailRepository, 'insertMessages'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   producer: JobProducer;
+  now: () => Date;
 }) {
   const { db, campaignRepository: repo, segments } = deps;
+
+  /** An A/B test's variants must differ from each other in what they send (template, subject, sender or preheader). */
+  function assertAbTestValid(campaign: Pick<CampaignRow, 'template_id' | 'subject' | 'from_name' | 'preheader' | 'ab_test'>): void {
+    const test = campaign.ab_test;
+    if (!test) return;
+    const seen = new Map<string, number>();
+    for (const [index, variant] of test.variants.entries()) {
+      const key = JSON.stringify(effectiveVariant(campaign, variant));
+      const same = seen.get(key);
+      if (same !== undefined) {
+        throw unprocessable(
+          'ab_variants_identical',
+          `Variants ${same + 1} and ${index + 1} are the same: change the subject, sender name, template or preheader of one`,
+          [{ field: `ab_test.variants.${index}`, message: `is the same as variant ${same + 1}` }],
+        );
+      }
+      seen.set(key, index);
+    }
+  }
 
   async function get(organizationId: string, id: string): Promise<CampaignRow> {
     const campaign = await repo.find(organizationId, id);
@@ -94,6 +159,48 @@ export function createCampaignService(deps: {
     throw conflict('campaign_invalid_state', `A ${current.status} campaign cannot be ${action}`, [{ field: 'status', message: `is ${current.status}` }]);
   }
 
+  /** The A/B test's results per variant, its state and its winner. */
+  async function abTest(organizationId: string, id: string) {
+    const campaign = await get(organizationId, id);
+    const test = campaign.ab_test;
+    if (!test) throw notFound('A/B test');
+    const counts = campaign.ab_state ? await repo.variantCounts(organizationId, id) : [];
+    const held = campaign.ab_state ? (await repo.progress(organizationId, id)).held : 0;
+    const byVariant = new Map(counts.map((c) => [c.variant, c]));
+    const variants = test.variants.map((v, index) => {
+      const c = byVariant.get(index) ?? {
+        variant: index,
+        recipients: 0,
+        sent: 0,
+        delivered: 0,
+        human_unique_opens: 0,
+        machine_unique_opens: 0,
+        human_unique_clicks: 0,
+        machine_unique_clicks: 0,
+      };
+      const effective = effectiveVariant(campaign, v);
+      return {
+        ...c,
+        ...effective,
+        human_open_rate: c.sent > 0 ? Math.min(1, c.human_unique_opens / c.sent) : 0,
+        human_click_rate: c.sent > 0 ? Math.min(1, c.human_unique_clicks / c.sent) : 0,
+      };
+    });
+    const tested = counts.reduce((sum, c) => sum + c.recipients, 0);
+    return {
+      state: campaign.ab_state ?? ('not_started' as const),
+      metric: test.metric,
+      winner_mode: test.winner,
+      decide_at: campaign.ab_decide_at,
+      winner: campaign.ab_winner,
+      winner_chosen_at: campaign.ab_winner_at,
+      winner_chosen_by: campaign.ab_winner_how,
+      leader: counts.some((c) => c.sent > 0) ? leadingVariant(test.metric, counts) : null,
+      variants,
+      rest: { recipients: Math.max(0, campaign.targeted_count - tested), held },
+    };
+  }
+
   return {
     get,
     audience,
@@ -104,6 +211,7 @@ export function createCampaignService(deps: {
     },
 
     async create(organizationId: string, input: CampaignFields) {
+      assertAbTestValid({ ...input, ab_test: input.ab_test ?? null });
       await assertAudienceValid(organizationId, input);
       return repo.insert(organizationId, newId(), input);
     },
@@ -114,6 +222,7 @@ export function createCampaignService(deps: {
       // Choosing a segment replaces the tag filter and the other way round.
       if (input.segment_id) next.tag_filter = null;
       if (input.tag_filter) next.segment_id = null;
+      assertAbTestValid(next);
       await assertAudienceValid(organizationId, next);
       return transition(organizationId, id, EDITABLE, { ...input, segment_id: next.segment_id, tag_filter: next.tag_filter }, 'changed');
     },
@@ -143,9 +252,20 @@ export function createCampaignService(deps: {
         throw unprocessable('scheduled_in_past', 'scheduled_at is in the past', [{ field: 'scheduled_at', message: 'must be in the future' }]);
       if (!campaign.template_id) throw unprocessable('template_required', 'Choose the template first', [{ field: 'template_id', message: 'is not set' }]);
       await deps.emails.campaignComposer(organizationId, settingsOf(campaign));
+      // Each A/B variant's template, subject and sender are checked like the campaign's own.
+      for (const index of campaign.ab_test?.variants.keys() ?? []) await deps.emails.campaignComposer(organizationId, settingsOf(campaign, index));
+      assertAbTestValid(campaign);
       const { predicate, topicTags } = await audience(organizationId, campaign);
       const { count } = await repo.audienceCount(organizationId, predicate, topicTags);
       if (count === 0) throw unprocessable('audience_empty', 'No active subscriber matches the audience', [{ field: 'audience', message: 'matches nobody' }]);
+      const test = campaign.ab_test;
+      if (test && Math.round((count * test.test_share) / 100) < test.variants.length) {
+        throw unprocessable(
+          'ab_test_share_too_small',
+          `A test share of ${test.test_share} % of ${count} recipients is too few for ${test.variants.length} variants: raise the share or drop the A/B test`,
+          [{ field: 'ab_test.test_share', message: 'gives fewer recipients than variants' }],
+        );
+      }
       try {
         await db.transaction().execute(async (trx) => {
           await deps.entitlements.reserveEmails(trx, organizationId, count);
@@ -232,8 +352,45 @@ export function createCampaignService(deps: {
         from_name: source.from_name,
         reply_to: source.reply_to,
         tracking: source.tracking,
+        ab_test: source.ab_test,
       });
     },
+
+    /**
+     * Chooses the A/B test's winner (an admin's choice, or the timer's): the held rest is queued in one
+     * statement and gets the winner's content. Once per campaign: the row is locked and the state checked.
+     */
+    async chooseWinner(organizationId: string, id: string, variant: number, how: 'auto' | 'manual') {
+      const round = await db.transaction().execute(async (trx) => {
+        const locked = await repo.lockForWorker(trx, id, 'update');
+        if (!locked || locked.organization_id !== organizationId) throw notFound('campaign');
+        if (!locked.ab_test) throw conflict('ab_test_missing', 'This campaign has no A/B test', [{ field: 'ab_test', message: 'is not set' }]);
+        if (locked.ab_state === 'decided') {
+          throw conflict('ab_winner_chosen', `The winner was already chosen: variant ${(locked.ab_winner ?? 0) + 1}`, [
+            { field: 'variant', message: 'already chosen' },
+          ]);
+        }
+        if (locked.ab_state === null || !['sending', 'paused'].includes(locked.status)) {
+          throw conflict('campaign_invalid_state', `A winner can be chosen while the campaign is sending or paused; it is ${locked.status}`, [
+            { field: 'status', message: `is ${locked.status}` },
+          ]);
+        }
+        if (variant >= locked.ab_test.variants.length) {
+          throw unprocessable('ab_variant_unknown', `There is no variant ${variant + 1}: the test has ${locked.ab_test.variants.length}`, [
+            { field: 'variant', message: 'is not a variant of the test' },
+          ]);
+        }
+        await repo.releaseHeld(trx, id);
+        const now = deps.now();
+        await repo.setAbState(trx, id, { ab_state: 'decided', ab_winner: variant, ab_winner_at: now, ab_winner_how: how, heartbeat_at: now });
+        return locked.status === 'sending' ? locked.round : null;
+      });
+      // A paused campaign sends the rest when it is resumed.
+      if (round !== null) await deps.producer.enqueue('campaign.pump', { campaign_id: id, round, step: `w_0` });
+      return abTest(organizationId, id);
+    },
+
+    abTest,
 
     /** Sends again to the recipients whose email failed (never to one the provider accepted). */
     async retry(organizationId: string, id: string) {

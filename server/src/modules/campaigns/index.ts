@@ -28,6 +28,8 @@ export function createCampaignsModule(deps: {
   emails: Pick<EmailService, 'campaignComposer' | 'campaignRecipe' | 'campaignBatchComposer'>;
   emailRepository: Pick<EmailRepository, 'insertMessages' | 'insertContent' | 'contentRecipe'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
+  /** The clock of the A/B tests' timer (tests pass their own). */
+  now: () => Date;
 }) {
   const campaignRepository = createCampaignRepository(deps.db);
   const campaigns = createCampaignService({ ...deps, campaignRepository });

@@ -41,6 +41,8 @@ export interface CampaignSettings {
   replyTo: string | null;
   /** Open and click tracking for this campaign (also needs the organization's tracking on). */
   tracking: boolean;
+  /** The A/B test variant these settings are of (its subject, sender or template), if any. */
+  variant?: number;
 }
 
 const SUPPRESSED_STATUSES = new Set(['bounced', 'complained']);
@@ -344,8 +346,12 @@ export function createEmailService(deps: {
       { ...organization, email_from_name: campaign.fromName ?? organization.email_from_name },
       { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) },
     );
-    // The campaign's own subject replaces the template's; the version names both so parses are cached apart.
-    const prepared = { ...renderable(template), subject: campaign.subject ?? template.subject, version: `${template.version}/${campaign.id}` };
+    // The campaign's own subject replaces the template's; the version names both (and the A/B variant) so parses are cached apart.
+    const prepared = {
+      ...renderable(template),
+      subject: campaign.subject ?? template.subject,
+      version: `${template.version}/${campaign.id}${campaign.variant === undefined ? '' : `/v${campaign.variant}`}`,
+    };
     renderer.checkVariables(prepared, {});
     return {
       kind: 'campaign',

@@ -14,10 +14,11 @@ import { looksLikeEmail } from '@shared/api/problems';
 import { Field, FormError, SelectField } from '../../ui/Fields';
 import { AudienceEditor, audienceMutationKey } from './AudienceEditor';
 import { CampaignEngagement } from './CampaignEngagement';
+import { AbTestEditor, AbTestResults } from './AbTest';
 
 type Progress = ResponseOf<'/api/v1/campaigns/{id}/progress', 'get'>;
 type Action = 'pause' | 'resume' | 'cancel' | 'retry' | 'duplicate';
-const STATES = ['queued', 'sending', 'sent', 'failed', 'skipped', 'cancelled'] as const;
+const STATES = ['queued', 'sending', 'sent', 'failed', 'skipped', 'cancelled', 'held'] as const;
 const LIVE = new Set(['scheduled', 'sending', 'paused']);
 
 /** Sent of total, the rate over the last samples and the time left at that rate. */
@@ -245,6 +246,9 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
           <Section title="Audience">
             <AudienceEditor campaign={c} disabled={!canWrite} />
           </Section>
+          <Section title="A/B test">
+            <AbTestEditor campaign={c} disabled={!canWrite} />
+          </Section>
           {canWrite ? (
             <Section title="Test email">
               <TestSend id={id} />
@@ -261,6 +265,11 @@ export default function CampaignDetailPage({ params }: { params: Record<string, 
           </p>
         </Section>
       )}
+      {!isDraft && c.ab_test ? (
+        <Section title="A/B test">
+          <AbTestResults campaignId={id} live={Boolean(status && LIVE.has(status))} canWrite={canWrite} />
+        </Section>
+      ) : null}
       {stats.data ? (
         <Section title="Results">
           <ul className="inline-list">
