@@ -1,4 +1,4 @@
-import { PostgresDialect, sql, Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
+import { PostgresDialect, sql, Kysely, type Expression, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
 import { AppError } from '../../lib/errors.ts';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
@@ -91,16 +91,18 @@ export interface ImportCounts {
 
 export interface ExportFilter {
   format: 'csv' | 'ndjson';
-  status?: string;
-  tag?: string;
-  emailPrefix?: string;
+  /**
+   * The subscribers the list's filters match: a query of their ids built by the subscriber list's own
+   * compiler (bind parameters); `false` when the filters cannot match anyone; undefined for all of them.
+   */
+  matching?: Expression<unknown> | false;
   /** A saved segment's compiled predicate over subscribers `s` (parameterised SQL). */
   segment?: RawBuilder<SqlBool>;
   metadataKeys: string[];
 }
 
 // As every query over a segment filter: a slow filter answers 503 instead of holding a connection.
-const SEGMENT_TIMEOUT_MS = 10_000;
+const FILTER_TIMEOUT_MS = 10_000;
 
 export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
   /**
@@ -114,7 +116,7 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
       try {
         await client.query('begin');
         const before = await client.query<{ timeout: string }>(
-          `select current_setting('statement_timeout') as timeout, set_config('statement_timeout', '${SEGMENT_TIMEOUT_MS}', true)`,
+          `select current_setting('statement_timeout') as timeout, set_config('statement_timeout', '${FILTER_TIMEOUT_MS}', true)`,
         );
         const { sql: text, parameters } = prepare.compile(db);
         await client.query(text, parameters as unknown[]);
@@ -122,7 +124,7 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
       } catch (error) {
         client.release(true);
         if ((error as { code?: string }).code === '57014') {
-          throw new AppError(503, 'filter_timeout', 'The segment took too long to evaluate; narrow it or try again later', { cause: error });
+          throw new AppError(503, 'filter_timeout', 'The filters took too long to evaluate; narrow them or try again later', { cause: error });
         }
         throw error;
       }
@@ -134,11 +136,13 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
       released = true;
       client.release(destroy);
     };
-    // A prepared export ends its transaction (dropping what it prepared) before the connection goes back.
+    // A prepared export ends its transaction (dropping what it prepared) and then closes the connection
+    // rather than returning it: a connection that has used temporary tables can no longer change its
+    // temp_buffers, which an import run on the same pool sets first.
     stream.on('end', () =>
       prepare
         ? client.query('commit').then(
-            () => release(false),
+            () => release(true),
             () => release(true),
           )
         : release(false),
@@ -301,24 +305,25 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
 
     /**
      * Subscribers as CSV or NDJSON, straight from PostgreSQL (COPY … TO STDOUT), so memory stays flat
-     * however many there are. COPY takes no bind parameters: every value here is inlined as a literal,
-     * and each was checked by the route schema (uuid, status enum, slug and key patterns). Tags are the
+     * however many there are. COPY takes no bind parameters: the values in it are inlined as literals
+     * (the organization's id, the metadata keys the route schema checked); the filters go through the
+     * temporary table of matching ids (see `copyOut`). Tags are the
      * slugs of the topics the subscriber is subscribed to, joined by ";". No tokens or secrets exist in
      * these columns.
      */
     async exportStream(organizationId: string, filter: ExportFilter): Promise<Readable> {
       const conditions = [sql`s.organization_id = ${sql.lit(organizationId)}::uuid`];
-      if (filter.status) conditions.push(sql`s.status = ${sql.lit(filter.status)}`);
-      if (filter.tag) {
-        conditions.push(sql`exists (select 1 from subscriber_tags st join tags t on t.id = st.tag_id
-          where st.subscriber_id = s.id and st.status = 'subscribed' and t.organization_id = s.organization_id and t.slug = ${sql.lit(filter.tag)})`);
+      // The list's filters and a segment are parameterised SQL, which COPY cannot take: the matching ids
+      // are listed first into a temporary table of the export's own transaction, which the COPY reads.
+      let prepare: RawBuilder<unknown> | undefined;
+      if (filter.matching === false) conditions.push(sql`false`);
+      else if (filter.matching || filter.segment) {
+        const where = [sql`s.organization_id = ${organizationId}::uuid`];
+        if (filter.segment) where.push(sql`(${filter.segment})`);
+        if (filter.matching) where.push(sql`s.id in (${filter.matching})`);
+        prepare = sql`create temp table export_ids on commit drop as select s.id from subscribers s where ${sql.join(where, sql` and `)}`;
+        conditions.push(sql`s.id in (select id from export_ids)`);
       }
-      if (filter.emailPrefix) conditions.push(sql`lower(s.email) like ${sql.lit(`${filter.emailPrefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
-      // The segment's members are listed first (its predicate has bind parameters, which COPY cannot take).
-      const prepare = filter.segment
-        ? sql`create temp table export_segment on commit drop as select s.id from subscribers s where s.organization_id = ${organizationId}::uuid and (${filter.segment})`
-        : undefined;
-      if (prepare) conditions.push(sql`s.id in (select id from export_segment)`);
       const metadata =
         filter.metadataKeys.length > 0
           ? sql.join(filter.metadataKeys.map((key) => sql`s.metadata ->> ${sql.lit(key)} as ${sql.id(`metadata.${key}`)}`))
