@@ -757,7 +757,7 @@ export interface paths {
         };
         /**
          * Download subscribers as CSV or NDJSON, streamed
-         * @description With exactly the filters of the subscriber list (status, tag, tags_any, tags_all, tags_none, source, created_after, created_before, q; the same meaning) and a saved segment (`segment_id`; 404 when it is not the organization's; 503 `filter_timeout` when the filters take longer than 10 seconds). Columns: id, email, first_name, last_name, status, source, tags (subscribed topic slugs joined by ";"), metadata (JSON, or one column per key named in `metadata`), created_at, updated_at.
+         * @description With exactly the filters of the subscriber list (status, tag, tags_any, tags_all, tags_none, source, created_after, created_before, q; the same meaning) and a saved segment (`segment_id`; 404 when it is not the organization's; 503 `filter_timeout` when listing the matching subscribers takes longer than 30 seconds). Columns: id, email, first_name, last_name, status, source, tags (subscribed topic slugs joined by ";"), metadata (JSON, or one column per key named in `metadata`), created_at, updated_at.
          */
         get: operations["exportSubscribers"];
         put?: never;

@@ -187,7 +187,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ config: Pick<Config, 'IMP
         operationId: 'exportSubscribers',
         summary: 'Download subscribers as CSV or NDJSON, streamed',
         description:
-          'With exactly the filters of the subscriber list (status, tag, tags_any, tags_all, tags_none, source, created_after, created_before, q; the same meaning) and a saved segment (`segment_id`; 404 when it is not the organization\'s; 503 `filter_timeout` when the filters take longer than 10 seconds). Columns: id, email, first_name, last_name, status, source, tags (subscribed topic slugs joined by ";"), metadata (JSON, or one column per key named in `metadata`), created_at, updated_at.',
+          'With exactly the filters of the subscriber list (status, tag, tags_any, tags_all, tags_none, source, created_after, created_before, q; the same meaning) and a saved segment (`segment_id`; 404 when it is not the organization\'s; 503 `filter_timeout` when listing the matching subscribers takes longer than 30 seconds). Columns: id, email, first_name, last_name, status, source, tags (subscribed topic slugs joined by ";"), metadata (JSON, or one column per key named in `metadata`), created_at, updated_at.',
         querystring: ExportQuery,
         produces: ['text/csv', 'application/x-ndjson'],
         response: { 200: Type.String({ description: 'The subscribers' }), 404: ErrorResponse, 503: ErrorResponse, ...authErrors },
