@@ -1,6 +1,7 @@
 // `npm run bench:import -w server`: a generated CSV of BENCH_ROWS rows (default 1,000,000) imported
 // through the worker's job handler in a child process (its peak RSS is the worker's), then exported.
-// In the same run, the floor: a raw COPY of the same file into an unindexed table.
+// In the same run, the floor: a raw COPY of the same file into an unindexed table. The export is timed
+// whole and with list filters. DATABASE_ADMIN_URL picks another PostgreSQL server (see harness.ts).
 // Goals on a 2-core machine: ≤ 10 s for 1M rows, ≥ 0.4× the raw COPY rate, worker RSS ≤ 250 MB and flat
 // between 100k and 1M rows; export of 1M rows ≤ 15 s.
 import { fork } from 'node:child_process';
@@ -103,6 +104,16 @@ try {
   const stream = await container.services.imports.exportStream(organization.id, { format: 'csv', metadataKeys: ['plan'] });
   for await (const chunk of stream) exported += (chunk as Buffer).length;
   const exportSeconds = (performance.now() - started) / 1000;
+  // The same with list filters (half the rows): the matching ids are listed first, then COPYed out.
+  started = performance.now();
+  let exportedFiltered = 0;
+  const filteredStream = await container.services.imports.exportStream(organization.id, {
+    format: 'csv',
+    filter: { status: 'active,unsubscribed', tags_any: 'even' },
+    metadataKeys: ['plan'],
+  });
+  for await (const chunk of filteredStream) exportedFiltered += (chunk as Buffer).length;
+  const exportFilteredSeconds = (performance.now() - started) / 1000;
   const exportRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 
   const importRate = ROWS / importSeconds;
@@ -125,6 +136,8 @@ try {
         ratio_to_raw_copy: +(importRate / floorRate).toFixed(2),
         export_seconds: +exportSeconds.toFixed(2),
         export_mb: +(exported / 1024 ** 2).toFixed(1),
+        export_filtered_seconds: +exportFilteredSeconds.toFixed(2),
+        export_filtered_mb: +(exportedFiltered / 1024 ** 2).toFixed(1),
         bench_process_peak_rss_mb: exportRssMb,
         goals: {
           import_le_10s_per_1M: importSeconds * (1_000_000 / ROWS) <= 10,

@@ -169,8 +169,7 @@ try {
       if (values.segment && !isUuid(values.segment)) fail('--segment takes a segment id');
       const stream = await container.services.imports.exportStream(organizationId, {
         format,
-        status: values.status,
-        tag: values.tag?.[0],
+        filter: { status: values.status, tag: values.tag?.[0] },
         segmentId: values.segment,
         metadataKeys: [],
       });

@@ -172,7 +172,15 @@ export function createContainer(config: Readonly<Config>, options: { processName
   });
   const providerEvents = createProviderEventsModule({ db, logger, config, contactSync: contactSyncModule.services.contactSync });
   const segments = createSegmentsModule({ db });
-  const importsModule = createImportsModule({ db, pool, config, producer, entitlements: limits, segments: segments.services.segments });
+  const importsModule = createImportsModule({
+    db,
+    pool,
+    config,
+    producer,
+    entitlements: limits,
+    segments: segments.services.segments,
+    subscribers: subscribers.services.subscriberRepository,
+  });
   const campaignsModule = campaigns.createCampaignsModule({
     db,
     producer,

@@ -757,7 +757,7 @@ export interface paths {
         };
         /**
          * Download subscribers as CSV or NDJSON, streamed
-         * @description With the list filters (status, tag, email prefix) and a saved segment (`segment_id`; 404 when it is not the organization's). Columns: id, email, first_name, last_name, status, source, tags (subscribed topic slugs joined by ";"), metadata (JSON, or one column per key named in `metadata`), created_at, updated_at.
+         * @description With exactly the filters of the subscriber list (status, tag, tags_any, tags_all, tags_none, source, created_after, created_before, q; the same meaning) and a saved segment (`segment_id`; 404 when it is not the organization's; 503 `filter_timeout` when listing the matching subscribers takes longer than 30 seconds). Columns: id, email, first_name, last_name, status, source, tags (subscribed topic slugs joined by ";"), metadata (JSON, or one column per key named in `metadata`), created_at, updated_at.
          */
         get: operations["exportSubscribers"];
         put?: never;
@@ -13405,10 +13405,23 @@ export interface operations {
         parameters: {
             query?: {
                 format?: "csv" | "ndjson";
-                status?: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
-                /** @description Only subscribers subscribed to the tag with this slug */
+                /** @description One status, or several separated by commas (any of them): pending, active, unsubscribed, bounced, complained */
+                status?: string;
+                /** @description Only subscribers subscribed to this tag, given by slug or by name (case-insensitive); an unknown tag gives an empty list */
                 tag?: string;
-                /** @description Email prefix, case-insensitive */
+                /** @description Subscribed to at least one of these tags (comma-separated slugs or names, at most 20) */
+                tags_any?: string;
+                /** @description Subscribed to every one of these tags (an unknown tag gives an empty list) */
+                tags_all?: string;
+                /** @description Subscribed to none of these tags */
+                tags_none?: string;
+                /** @description Where the subscriber came from, exactly (api, import, form, …) */
+                source?: string;
+                /** @description Created at or after this time */
+                created_after?: string;
+                /** @description Created before this time */
+                created_before?: string;
+                /** @description Part of the email address, first or last name, case-insensitive (e.g. "smith", "@example.com"). Terms of one or two characters are matched too, more slowly. */
                 q?: string;
                 /** @description Only the members of this saved segment (combined with the other filters) */
                 segment_id?: string;

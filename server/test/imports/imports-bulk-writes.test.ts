@@ -56,6 +56,22 @@ describe('the bulk writes of an import', () => {
     expect(history.rows.map((h) => h.action)).toEqual(['created', 'tag_subscribed', 'tag_subscribed']);
   });
 
+  it("leave nothing in the trigram indexes' pending lists, which a later insert or search would otherwise pay for", async () => {
+    const org = await ctx.createOrganization('Bulk pending');
+    // Empty the lists first (earlier tests and other organizations leave entries there).
+    const clean = () =>
+      sql<{ name: string; pages: number }>`select c.relname as name, gin_clean_pending_list(i.indexrelid)::int as pages
+        from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am am on am.oid = c.relam
+        where i.indrelid = 'subscribers'::regclass and am.amname = 'gin' order by 1`.execute(ctx.container.db);
+    expect((await clean()).rows.map((r) => r.name)).toEqual(['subscribers_email_trgm_idx', 'subscribers_name_trgm_idx']);
+    const report = await imports.importCsv(org.key, generatedCsv(300, 0, 'pending.example'));
+    expect(report).toMatchObject({ status: 'completed', created: 300 });
+    expect((await clean()).rows.map((r) => r.pages)).toEqual([0, 0]);
+    // The entries are in the index: a search finds the new subscribers.
+    const found = (await api(ctx, org.key)('GET', '/api/v1/subscribers?q=pending.example&include_total=true')).json();
+    expect(found.total).toBe(300);
+  });
+
   it('fail without applying anything when a subscriber they update is deleted under them, and the retry plans again', async () => {
     const org = await ctx.createOrganization('Bulk deleted');
     const call = api(ctx, org.key);

@@ -34,8 +34,9 @@ const METADATA_MAX_BYTES = 16 * 1024;
 /** Separates a row's tag names inside one staged column; rows with control characters never get here. */
 export const TAG_SEPARATOR = '\u001f';
 
-// Header names people use, compared without case, spaces or punctuation.
-const KNOWN_HEADERS: Record<string, 'email' | 'first_name' | 'last_name' | 'tags'> = {
+// Header names people use, compared without case, spaces or punctuation. The import wizard guesses
+// the same way in the browser (web/src/admin/pages/subscribers/csvHead.ts); a test keeps the two equal.
+export const KNOWN_HEADERS: Record<string, 'email' | 'first_name' | 'last_name' | 'tags'> = {
   email: 'email',
   emailaddress: 'email',
   mail: 'email',

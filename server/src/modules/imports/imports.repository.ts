@@ -1,4 +1,4 @@
-import { PostgresDialect, sql, Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
+import { PostgresDialect, sql, Kysely, type Expression, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
 import { AppError } from '../../lib/errors.ts';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
@@ -91,16 +91,19 @@ export interface ImportCounts {
 
 export interface ExportFilter {
   format: 'csv' | 'ndjson';
-  status?: string;
-  tag?: string;
-  emailPrefix?: string;
+  /**
+   * The subscribers the list's filters match: a query of their ids built by the subscriber list's own
+   * compiler (bind parameters); `false` when the filters cannot match anyone; undefined for all of them.
+   */
+  matching?: Expression<unknown> | false;
   /** A saved segment's compiled predicate over subscribers `s` (parameterised SQL). */
   segment?: RawBuilder<SqlBool>;
   metadataKeys: string[];
 }
 
-// As every query over a segment filter: a slow filter answers 503 instead of holding a connection.
-const SEGMENT_TIMEOUT_MS = 10_000;
+// Listing the ids an export's filters match answers 503 past this instead of holding a connection. Longer
+// than the segments' 10 seconds for a count: an export may list every subscriber of the organization.
+const FILTER_TIMEOUT_MS = 30_000;
 
 export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
   /**
@@ -114,15 +117,17 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
       try {
         await client.query('begin');
         const before = await client.query<{ timeout: string }>(
-          `select current_setting('statement_timeout') as timeout, set_config('statement_timeout', '${SEGMENT_TIMEOUT_MS}', true)`,
+          `select current_setting('statement_timeout') as timeout, set_config('statement_timeout', '${FILTER_TIMEOUT_MS}', true)`,
         );
         const { sql: text, parameters } = prepare.compile(db);
         await client.query(text, parameters as unknown[]);
+        // Temporary tables are never analyzed automatically: the COPY's plan needs to know how many ids.
+        await client.query('analyze export_ids');
         await client.query(`select set_config('statement_timeout', $1, true)`, [before.rows[0]!.timeout]);
       } catch (error) {
         client.release(true);
         if ((error as { code?: string }).code === '57014') {
-          throw new AppError(503, 'filter_timeout', 'The segment took too long to evaluate; narrow it or try again later', { cause: error });
+          throw new AppError(503, 'filter_timeout', 'The filters took too long to evaluate; narrow them or try again later', { cause: error });
         }
         throw error;
       }
@@ -134,11 +139,13 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
       released = true;
       client.release(destroy);
     };
-    // A prepared export ends its transaction (dropping what it prepared) before the connection goes back.
+    // A prepared export ends its transaction (dropping what it prepared) and then closes the connection
+    // rather than returning it: a connection that has used temporary tables can no longer change its
+    // temp_buffers, which an import run on the same pool sets first.
     stream.on('end', () =>
       prepare
         ? client.query('commit').then(
-            () => release(false),
+            () => release(true),
             () => release(true),
           )
         : release(false),
@@ -301,24 +308,27 @@ export function createImportRepository(db: Kysely<DB>, pool: pg.Pool) {
 
     /**
      * Subscribers as CSV or NDJSON, straight from PostgreSQL (COPY … TO STDOUT), so memory stays flat
-     * however many there are. COPY takes no bind parameters: every value here is inlined as a literal,
-     * and each was checked by the route schema (uuid, status enum, slug and key patterns). Tags are the
+     * however many there are. COPY takes no bind parameters: the values in it are inlined as literals
+     * (the organization's id, the metadata keys the route schema checked); the filters go through the
+     * temporary table of matching ids (see `copyOut`). Tags are the
      * slugs of the topics the subscriber is subscribed to, joined by ";". No tokens or secrets exist in
      * these columns.
      */
     async exportStream(organizationId: string, filter: ExportFilter): Promise<Readable> {
       const conditions = [sql`s.organization_id = ${sql.lit(organizationId)}::uuid`];
-      if (filter.status) conditions.push(sql`s.status = ${sql.lit(filter.status)}`);
-      if (filter.tag) {
-        conditions.push(sql`exists (select 1 from subscriber_tags st join tags t on t.id = st.tag_id
-          where st.subscriber_id = s.id and st.status = 'subscribed' and t.organization_id = s.organization_id and t.slug = ${sql.lit(filter.tag)})`);
+      // The list's filters and a segment are parameterised SQL, which COPY cannot take: the matching ids
+      // are listed first into a temporary table of the export's own transaction, which the COPY reads.
+      let prepare: RawBuilder<unknown> | undefined;
+      if (filter.matching === false) conditions.push(sql`false`);
+      else if (filter.matching || filter.segment) {
+        const where = [sql`s.organization_id = ${organizationId}::uuid`];
+        if (filter.segment) where.push(sql`(${filter.segment})`);
+        if (filter.matching) where.push(sql`s.id in (${filter.matching})`);
+        // Without a segment the list's query is the listing itself (no second pass over subscribers).
+        const ids = filter.matching && !filter.segment ? filter.matching : sql`select s.id from subscribers s where ${sql.join(where, sql` and `)}`;
+        prepare = sql`create temp table export_ids on commit drop as ${ids}`;
+        conditions.push(sql`s.id in (select id from export_ids)`);
       }
-      if (filter.emailPrefix) conditions.push(sql`lower(s.email) like ${sql.lit(`${filter.emailPrefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
-      // The segment's members are listed first (its predicate has bind parameters, which COPY cannot take).
-      const prepare = filter.segment
-        ? sql`create temp table export_segment on commit drop as select s.id from subscribers s where s.organization_id = ${organizationId}::uuid and (${filter.segment})`
-        : undefined;
-      if (prepare) conditions.push(sql`s.id in (select id from export_segment)`);
       const metadata =
         filter.metadataKeys.length > 0
           ? sql.join(filter.metadataKeys.map((key) => sql`s.metadata ->> ${sql.lit(key)} as ${sql.id(`metadata.${key}`)}`))
@@ -361,6 +371,11 @@ const SESSION_SETTINGS = [
   // default; a million rows (about 150 MB) would otherwise be written out and read back at every step.
   // Must be set before the connection touches a temporary table.
   sql`set temp_buffers = '192MB'`,
+  // The subscribers' trigram indexes (GIN) take new entries into a pending list, merged into the index
+  // each time it passes this size (4 MB by default): merging a million rows' trigrams in 64 MB batches
+  // instead of 4 MB ones costs about a quarter less time and a sixth less WAL. The rest of the list is
+  // merged before the run commits (see \`apply\`), so no later insert or search pays for it.
+  sql`set gin_pending_list_limit = '64MB'`,
 ];
 
 /**
@@ -656,6 +671,14 @@ export function createStagingSession(client: pg.PoolClient) {
         trx,
       );
       if (role!.may) await run(sql`set local session_replication_role = origin`, trx);
+      // What the larger pending list left unmerged (under 64 MB), merged now in bulk, where the role owns
+      // the indexes; otherwise autovacuum or the next insert past the default size merges it.
+      await run(
+        sql`select gin_clean_pending_list(i.indexrelid) from pg_index i join pg_class c on c.oid = i.indexrelid
+        join pg_am am on am.oid = c.relam
+        where i.indrelid = 'subscribers'::regclass and am.amname = 'gin' and pg_has_role(c.relowner, 'USAGE')`,
+        trx,
+      );
     },
 
     /** Marks the run completed with its counts, unless it was cancelled meanwhile (then false: roll back). */

@@ -187,7 +187,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ config: Pick<Config, 'IMP
         operationId: 'exportSubscribers',
         summary: 'Download subscribers as CSV or NDJSON, streamed',
         description:
-          'With the list filters (status, tag, email prefix) and a saved segment (`segment_id`; 404 when it is not the organization\'s). Columns: id, email, first_name, last_name, status, source, tags (subscribed topic slugs joined by ";"), metadata (JSON, or one column per key named in `metadata`), created_at, updated_at.',
+          'With exactly the filters of the subscriber list (status, tag, tags_any, tags_all, tags_none, source, created_after, created_before, q; the same meaning) and a saved segment (`segment_id`; 404 when it is not the organization\'s; 503 `filter_timeout` when listing the matching subscribers takes longer than 30 seconds). Columns: id, email, first_name, last_name, status, source, tags (subscribed topic slugs joined by ";"), metadata (JSON, or one column per key named in `metadata`), created_at, updated_at.',
         querystring: ExportQuery,
         produces: ['text/csv', 'application/x-ndjson'],
         response: { 200: Type.String({ description: 'The subscribers' }), 404: ErrorResponse, 503: ErrorResponse, ...authErrors },
@@ -196,13 +196,12 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ config: Pick<Config, 'IMP
     },
     async (request, reply) => {
       const format = request.query.format ?? 'csv';
+      const { format: _format, segment_id: segmentId, metadata, ...filter } = request.query;
       const stream = await imports.exportStream(org(request), {
         format,
-        status: request.query.status,
-        tag: request.query.tag,
-        emailPrefix: request.query.q?.trim() || undefined,
-        segmentId: request.query.segment_id,
-        metadataKeys: request.query.metadata ? [...new Set(request.query.metadata.split(','))] : [],
+        filter,
+        segmentId,
+        metadataKeys: metadata ? [...new Set(metadata.split(','))] : [],
       });
       const date = new Date().toISOString().slice(0, 10);
       return reply

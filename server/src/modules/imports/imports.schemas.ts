@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Cursor, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
-import { SUBSCRIBER_STATUSES } from '../subscribers/index.ts';
+import { ListFilterFields } from '../subscribers/index.ts';
 import { DELIMITERS, ENCODINGS, METADATA_TYPES, ROW_ERRORS } from './csv.ts';
 import { IMPORT_PHASES, IMPORT_STATUSES } from './imports.repository.ts';
 
@@ -96,11 +96,8 @@ export const ListImportsQuery = Type.Object({ limit: Type.Optional(Limit), curso
 export const ExportQuery = Type.Object(
   {
     format: Type.Optional(StringEnum(['csv', 'ndjson'] as const, { default: 'csv' })),
-    status: Type.Optional(StringEnum(SUBSCRIBER_STATUSES)),
-    tag: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]+$', description: 'Only subscribers subscribed to the tag with this slug' }),
-    ),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Email prefix, case-insensitive' })),
+    // Exactly the filters of the subscriber list (GET /subscribers), with the same meaning.
+    ...ListFilterFields,
     segment_id: Type.Optional(Type.String({ format: 'uuid', description: 'Only the members of this saved segment (combined with the other filters)' })),
     metadata: Type.Optional(
       Type.String({

@@ -5,9 +5,10 @@ import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import type { SegmentService } from '../segments/index.ts';
+import { isFiltered, normalizeFilter, type ListFilterInput, type SubscriberRepository } from '../subscribers/index.ts';
 import { detectDelimiter, detectEncoding, mapColumns, splitHeader, type Detected, type Target } from './csv.ts';
 import type { ImportFiles } from './files.ts';
-import type { ExportFilter, ImportRepository, ImportRow } from './imports.repository.ts';
+import type { ImportRepository, ImportRow } from './imports.repository.ts';
 import type { ImportDto, ImportOptionsInput } from './imports.schemas.ts';
 
 const HEAD_BYTES = 64 * 1024;
@@ -93,6 +94,7 @@ export function createImportService(deps: {
   producer: JobProducer;
   entitlements: Pick<Entitlements, 'assertSubscriberCapacity'>;
   segments: Pick<SegmentService, 'predicate'>;
+  subscribers: Pick<SubscriberRepository, 'matchingIds'>;
 }) {
   const { repository: repo, files } = deps;
 
@@ -154,12 +156,19 @@ export function createImportService(deps: {
       return repo.errorsCsv(organizationId, id);
     },
 
-    /** Subscribers as CSV or NDJSON, streamed from the database (constant memory). */
-    /** The organization's subscribers as a stream; a segment is resolved first (404 when not the organization's). */
-    async exportStream(organizationId: string, filter: Omit<ExportFilter, 'segment'> & { segmentId?: string }): Promise<Readable> {
-      const { segmentId, ...rest } = filter;
-      const segment = segmentId ? await deps.segments.predicate(organizationId, segmentId) : undefined;
-      return repo.exportStream(organizationId, { ...rest, segment });
+    /**
+     * The organization's subscribers as CSV or NDJSON, streamed from the database (constant memory), with
+     * exactly the subscriber list's filters (the list's own compiler) and optionally a saved segment
+     * (404 when it is not the organization's).
+     */
+    async exportStream(
+      organizationId: string,
+      options: { format: 'csv' | 'ndjson'; filter?: ListFilterInput; segmentId?: string; metadataKeys: string[] },
+    ): Promise<Readable> {
+      const filter = normalizeFilter(options.filter ?? {});
+      const segment = options.segmentId ? await deps.segments.predicate(organizationId, options.segmentId) : undefined;
+      const matching = isFiltered(filter) ? ((await deps.subscribers.matchingIds(organizationId, filter)) ?? false) : undefined;
+      return repo.exportStream(organizationId, { format: options.format, matching, segment, metadataKeys: options.metadataKeys });
     },
 
     /** Cancels a queued or running import: the worker stops at its next check (within a second). */

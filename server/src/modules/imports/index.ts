@@ -5,6 +5,7 @@ import type { DB } from '../../db/types.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import type { SegmentService } from '../segments/index.ts';
+import type { SubscriberRepository } from '../subscribers/index.ts';
 import { defineModule, mount } from '../module.ts';
 import { createImportFiles } from './files.ts';
 import { createImportJob } from './imports.jobs.ts';
@@ -24,10 +25,19 @@ export function createImportsModule(deps: {
   entitlements: Pick<Entitlements, 'assertSubscriberCapacity'>;
   /** Exports filtered by a saved segment. */
   segments: Pick<SegmentService, 'predicate'>;
+  /** The subscriber list's filter compiler, so an export matches what the list shows. */
+  subscribers: Pick<SubscriberRepository, 'matchingIds'>;
 }) {
   const repository = createImportRepository(deps.db, deps.pool);
   const files = createImportFiles(deps.config.IMPORT_DIR);
-  const imports = createImportService({ repository, files, producer: deps.producer, entitlements: deps.entitlements, segments: deps.segments });
+  const imports = createImportService({
+    repository,
+    files,
+    producer: deps.producer,
+    entitlements: deps.entitlements,
+    segments: deps.segments,
+    subscribers: deps.subscribers,
+  });
   return defineModule({
     name: 'imports',
     services: { imports },

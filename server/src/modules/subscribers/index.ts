@@ -15,6 +15,7 @@ import { createSubscriberService, type SubscriberLimits } from './subscribers.se
 export type { CreateOneInput, HistoryInsert, Origin, SubscriberRepository, SubscriberRow } from './subscribers.repository.ts';
 export { SUBSCRIBER_STATUSES, Subscriber, SubscriberTag, type SubscriberDto, type SubscriberStatus } from './subscribers.schemas.ts';
 export { historyRow, MAX_NEW_TAGS_PER_REQUEST, tagEvent, type Author, type SubscriberService } from './subscribers.service.ts';
+export { isFiltered, ListFilterFields, normalizeFilter, type ListFilterInput } from './list-query.ts';
 export { decideStatusChange, type StatusChannel, type StatusChangeRequest, type StatusDecision } from './status-rule.ts';
 
 /** Subscribers: create (in one statement with tags, history and outbox rows), read, update, erase, tags, history, notes, batch upsert, bulk actions over a filter. */

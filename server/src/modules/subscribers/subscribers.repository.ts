@@ -142,6 +142,16 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
 
   return {
     /**
+     * The ids of the organization's subscribers matching a list filter, as a subquery built by the list's
+     * own compiler (the export embeds it, so it matches exactly what the list shows); undefined when the
+     * filter cannot match anyone (a required tag does not exist).
+     */
+    async matchingIds(organizationId: string, filter: ListFilterInput) {
+      const ids = db.selectFrom('subscribers').select('subscribers.id').where('subscribers.organization_id', '=', organizationId);
+      return applyFilter(ids, filter, await tagLookup(db, organizationId, filter));
+    },
+
+    /**
      * Creates a subscriber with its tags, consent history and outbox events in ONE statement (one round
      * trip, atomic without an explicit transaction). Returns undefined when the email already exists.
      * `resolvedTagInputs` below the number of tags asked for means a tag was being created concurrently

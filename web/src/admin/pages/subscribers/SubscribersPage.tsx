@@ -12,7 +12,7 @@ import { Badge, formatDate, formatNumber, inBatches, useDebounced } from '../../
 import { Page } from '../../ui/Page';
 import { EmptyState, ErrorState, Loading } from '../../ui/States';
 import { BulkProgress } from './BulkProgress';
-import { FILTER_PARAMS, splitList, SubscriberFilterBar, type Filters } from './SubscriberFilters';
+import { FILTER_PARAMS, SubscriberFilterBar, type Filters } from './SubscriberFilters';
 
 const PAGE_SIZE = 50;
 const SORTS = ['created_at', 'email', 'name', 'status'] as const;
@@ -194,24 +194,10 @@ export default function SubscribersPage() {
     });
 
   const [exporting, setExporting] = useState(false);
-  // The export carries the list's current filters, so what is downloaded is what is shown (all pages).
-  // The export takes one status and one tag; with any other filter it would download more than the list
-  // shows, so it is offered only when the list's filters fit.
-  const exportTags = [filters.tag, ...splitList(filters.tags_any), ...splitList(filters.tags_all)].filter((t): t is string => !!t);
-  const exportable =
-    !filters.q &&
-    !filters.tags_none &&
-    !filters.source &&
-    !filters.created_after &&
-    !filters.created_before &&
-    splitList(filters.status).length <= 1 &&
-    exportTags.length <= 1;
+  // The export takes exactly the list's filters (the server compiles both the same way), so what is
+  // downloaded is what the list shows, all pages of it.
   async function exportCsv() {
-    const query = new URLSearchParams({
-      format: 'csv',
-      ...(filters.status ? { status: filters.status } : {}),
-      ...(exportTags[0] ? { tag: exportTags[0] } : {}),
-    });
+    const query = new URLSearchParams({ format: 'csv', ...filters });
     setExporting(true);
     try {
       if (await downloadFromApi(`/api/v1/subscribers/export?${query}`, `subscribers-${new Date().toISOString().slice(0, 10)}.csv`))
@@ -233,14 +219,9 @@ export default function SubscribersPage() {
       }
       actions={
         <>
-          <Button busy={exporting} disabled={!exportable} aria-describedby={exportable ? undefined : 'export-note'} onClick={() => void exportCsv()}>
+          <Button busy={exporting} onClick={() => void exportCsv()}>
             {filtered ? 'Export these as CSV' : 'Export as CSV'}
           </Button>
-          {exportable ? null : (
-            <span id="export-note" className="muted export-note">
-              The export takes one status and one tag.
-            </span>
-          )}
           {canWrite ? (
             <Link className="sf-button sf-button--secondary" to="/subscribers/import">
               Import CSV

@@ -3,6 +3,12 @@
  * browser from its first bytes, with the delimiter and encoding guessed the way the server detects them
  * (UTF-8 with or without BOM, otherwise Latin-1; the delimiter most frequent outside quotes on the
  * header line). The server detects again on upload, and the dry run reports what it found.
+ *
+ * This overlaps the server's csv.ts (header names, delimiter and encoding detection) on purpose: the
+ * web apps reach the server only over HTTP (an import rule), the server's build and image hold only
+ * server/src, and the two work on different inputs (a Blob's first bytes here, a Buffer there). A
+ * test on the server side (test/imports/csv-head-parity.test.ts) reads both and fails when they
+ * disagree on a header name, a delimiter or an encoding.
  */
 
 export type Delimiter = ',' | ';' | '\t';
@@ -25,7 +31,7 @@ export const DELIMITER_NAMES: Record<string, string> = { ',': 'comma', ';': 'sem
 export const ENCODING_NAMES: Record<string, string> = { 'utf-8': 'UTF-8', latin1: 'Latin-1 (Windows)' };
 
 /** Header names people use, compared without case, spaces, accents or punctuation (as the server does). */
-const KNOWN_HEADERS: Record<string, Target> = {
+export const KNOWN_HEADERS: Record<string, Target> = {
   email: 'email',
   emailaddress: 'email',
   mail: 'email',
