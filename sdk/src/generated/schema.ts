@@ -2407,6 +2407,8 @@ export interface components {
             status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
             first_name: string | null;
             last_name: string | null;
+            /** @description Language tag such as "de-AT"; null: the organization's */
+            locale: string | null;
             metadata: {
                 [key: string]: unknown;
             };
@@ -2702,10 +2704,10 @@ export interface components {
              */
             match: "all" | "any";
             conditions: ({
-                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                 field: string;
                 /** @enum {string} */
-                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                 /**
                  * @description The value type of a metadata field (default string)
                  * @enum {string}
@@ -2719,10 +2721,10 @@ export interface components {
                  */
                 match: "all" | "any";
                 conditions: ({
-                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                     field: string;
                     /** @enum {string} */
-                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                     /**
                      * @description The value type of a metadata field (default string)
                      * @enum {string}
@@ -2736,10 +2738,10 @@ export interface components {
                      */
                     match: "all" | "any";
                     conditions: {
-                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                         field: string;
                         /** @enum {string} */
-                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                         /**
                          * @description The value type of a metadata field (default string)
                          * @enum {string}
@@ -2813,10 +2815,10 @@ export interface components {
                  */
                 match: "all" | "any";
                 conditions: ({
-                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                     field: string;
                     /** @enum {string} */
-                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                     /**
                      * @description The value type of a metadata field (default string)
                      * @enum {string}
@@ -2830,10 +2832,10 @@ export interface components {
                      */
                     match: "all" | "any";
                     conditions: ({
-                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                         field: string;
                         /** @enum {string} */
-                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                         /**
                          * @description The value type of a metadata field (default string)
                          * @enum {string}
@@ -2847,10 +2849,10 @@ export interface components {
                          */
                         match: "all" | "any";
                         conditions: {
-                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                             field: string;
                             /** @enum {string} */
-                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                             /**
                              * @description The value type of a metadata field (default string)
                              * @enum {string}
@@ -2897,10 +2899,10 @@ export interface components {
                      */
                     match: "all" | "any";
                     conditions: ({
-                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                         field: string;
                         /** @enum {string} */
-                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                         /**
                          * @description The value type of a metadata field (default string)
                          * @enum {string}
@@ -2914,10 +2916,10 @@ export interface components {
                          */
                         match: "all" | "any";
                         conditions: ({
-                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                             field: string;
                             /** @enum {string} */
-                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                             /**
                              * @description The value type of a metadata field (default string)
                              * @enum {string}
@@ -2931,10 +2933,10 @@ export interface components {
                              */
                             match: "all" | "any";
                             conditions: {
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -9048,6 +9050,8 @@ export interface operations {
                     email: string;
                     first_name?: string | null;
                     last_name?: string | null;
+                    /** @description The subscriber's language and region; null: the organization's */
+                    locale?: string | null;
                     /** @description Free-form JSON object (at most 50 keys, 16 KB serialized) */
                     metadata?: {
                         [key: string]: unknown;
@@ -9077,6 +9081,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -9260,6 +9266,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -9619,6 +9627,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -9942,6 +9952,8 @@ export interface operations {
                     email?: string;
                     first_name?: string | null;
                     last_name?: string | null;
+                    /** @description The subscriber's language and region; null: the organization's */
+                    locale?: string | null;
                     /** @description Replaces the whole metadata object (send {} to clear it; keys left out are removed). The batch upsert merges instead: its keys are added to or overwrite the stored ones. To change one key here, read the subscriber and send the full object. */
                     metadata?: {
                         [key: string]: unknown;
@@ -9970,6 +9982,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -10186,6 +10200,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -10371,6 +10387,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -24995,10 +25013,10 @@ export interface operations {
                          */
                         match: "all" | "any";
                         conditions: ({
-                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                             field: string;
                             /** @enum {string} */
-                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                             /**
                              * @description The value type of a metadata field (default string)
                              * @enum {string}
@@ -25012,10 +25030,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -25029,10 +25047,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: {
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -25079,10 +25097,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -25096,10 +25114,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -25113,10 +25131,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -25184,10 +25202,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -25201,10 +25219,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -25218,10 +25236,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -25268,10 +25286,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -25285,10 +25303,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: ({
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -25302,10 +25320,10 @@ export interface operations {
                                          */
                                         match: "all" | "any";
                                         conditions: {
-                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                             field: string;
                                             /** @enum {string} */
-                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                             /**
                                              * @description The value type of a metadata field (default string)
                                              * @enum {string}
@@ -25545,10 +25563,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -25562,10 +25580,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -25579,10 +25597,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -25629,10 +25647,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -25646,10 +25664,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: ({
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -25663,10 +25681,10 @@ export interface operations {
                                          */
                                         match: "all" | "any";
                                         conditions: {
-                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                             field: string;
                                             /** @enum {string} */
-                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                             /**
                                              * @description The value type of a metadata field (default string)
                                              * @enum {string}
@@ -26076,10 +26094,10 @@ export interface operations {
                          */
                         match: "all" | "any";
                         conditions: ({
-                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                             field: string;
                             /** @enum {string} */
-                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                             /**
                              * @description The value type of a metadata field (default string)
                              * @enum {string}
@@ -26093,10 +26111,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -26110,10 +26128,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: {
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -26160,10 +26178,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -26177,10 +26195,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -26194,10 +26212,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -26265,10 +26283,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -26282,10 +26300,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -26299,10 +26317,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -26349,10 +26367,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -26366,10 +26384,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: ({
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -26383,10 +26401,10 @@ export interface operations {
                                          */
                                         match: "all" | "any";
                                         conditions: {
-                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                             field: string;
                                             /** @enum {string} */
-                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                             /**
                                              * @description The value type of a metadata field (default string)
                                              * @enum {string}
@@ -26626,10 +26644,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -26643,10 +26661,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -26660,10 +26678,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -26710,10 +26728,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -26727,10 +26745,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: ({
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -26744,10 +26762,10 @@ export interface operations {
                                          */
                                         match: "all" | "any";
                                         conditions: {
-                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                             field: string;
                                             /** @enum {string} */
-                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                             /**
                                              * @description The value type of a metadata field (default string)
                                              * @enum {string}
@@ -26987,10 +27005,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -27004,10 +27022,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -27021,10 +27039,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -27071,10 +27089,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -27088,10 +27106,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: ({
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -27105,10 +27123,10 @@ export interface operations {
                                          */
                                         match: "all" | "any";
                                         conditions: {
-                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                             field: string;
                                             /** @enum {string} */
-                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                             /**
                                              * @description The value type of a metadata field (default string)
                                              * @enum {string}
