@@ -43,12 +43,19 @@ const tagDelta = `
 
 /** The subscribers whose status (or organization) changed: -1 with the old values, +1 with the new. */
 const changedSubscribers = `c AS (
-    SELECT o.id, o.organization_id, o.status, -1 AS delta FROM old_rows o JOIN new_rows n ON n.id = o.id
-    WHERE o.status <> n.status OR o.organization_id <> n.organization_id
+    SELECT x.id, x.organization_id, x.status, -1 AS delta
+    FROM (SELECT id, organization_id, status FROM old_rows EXCEPT ALL SELECT id, organization_id, status FROM new_rows) x
     UNION ALL
-    SELECT n.id, n.organization_id, n.status, 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
-    WHERE o.status <> n.status OR o.organization_id <> n.organization_id
+    SELECT y.id, y.organization_id, y.status, 1
+    FROM (SELECT id, organization_id, status FROM new_rows EXCEPT ALL SELECT id, organization_id, status FROM old_rows) y
   )`;
+
+/**
+ * Transition tables have no statistics: the planner guesses their joins large and would hash a whole
+ * table (a million topic rows) for ten changed subscribers. The triggers probe the tables' keys
+ * instead (nested loops over primary keys), and compare old and new rows with EXCEPT, not a join.
+ */
+const PLAN = `SET enable_hashjoin = off SET enable_mergejoin = off SET jit = off`;
 
 export async function up(db: Kysely<any>): Promise<void> {
   await sql
@@ -71,18 +78,17 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE INDEX subscriber_tag_counts_key_idx ON subscriber_tag_counts (organization_id, tag_id, subscriber_status, tag_status) INCLUDE (n);
     CREATE INDEX subscriber_tag_counts_tag_idx ON subscriber_tag_counts (tag_id);
 
-    CREATE FUNCTION subscribers_count_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    CREATE FUNCTION subscribers_count_insert() RETURNS trigger LANGUAGE plpgsql ${PLAN} AS $fn$
     BEGIN
       WITH d AS (SELECT organization_id, status, 1 AS delta FROM new_rows) ${subscriberDelta};
       RETURN NULL;
     END
     $fn$;
 
-    CREATE FUNCTION subscribers_count_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    CREATE FUNCTION subscribers_count_update() RETURNS trigger LANGUAGE plpgsql ${PLAN} AS $fn$
     BEGIN
       -- Most updates change other fields: one look at the changed rows and nothing more.
-      IF NOT EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
-                     WHERE o.status <> n.status OR o.organization_id <> n.organization_id) THEN
+      IF NOT EXISTS (SELECT id, organization_id, status FROM old_rows EXCEPT ALL SELECT id, organization_id, status FROM new_rows) THEN
         RETURN NULL;
       END IF;
       WITH ${changedSubscribers}, d AS (SELECT organization_id, status, delta FROM c) ${subscriberDelta};
@@ -96,7 +102,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
     -- The subscribers' topic rows are still there (the foreign key no longer cascades): counted with the
     -- status their subscriber had, then deleted here (their own trigger skips rows without a subscriber).
-    CREATE FUNCTION subscribers_count_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    CREATE FUNCTION subscribers_count_delete() RETURNS trigger LANGUAGE plpgsql ${PLAN} AS $fn$
     BEGIN
       WITH d AS (SELECT organization_id, status, -1 AS delta FROM old_rows) ${subscriberDelta};
       WITH d AS (
@@ -108,7 +114,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     END
     $fn$;
 
-    CREATE FUNCTION subscriber_tags_count_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    CREATE FUNCTION subscriber_tags_count_insert() RETURNS trigger LANGUAGE plpgsql ${PLAN} AS $fn$
     BEGIN
       -- The subscribers' status is read below: hold it (as a foreign key check would, but also against
       -- a status change) until this transaction ends, so a concurrent status change counts these rows.
@@ -121,11 +127,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     END
     $fn$;
 
-    CREATE FUNCTION subscriber_tags_count_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    CREATE FUNCTION subscriber_tags_count_update() RETURNS trigger LANGUAGE plpgsql ${PLAN} AS $fn$
     BEGIN
       -- A changed key leaves an old row without its new one.
-      IF NOT EXISTS (SELECT 1 FROM old_rows o LEFT JOIN new_rows n ON n.subscriber_id = o.subscriber_id AND n.tag_id = o.tag_id
-                     WHERE n.subscriber_id IS NULL OR o.status <> n.status OR o.organization_id <> n.organization_id) THEN
+      IF NOT EXISTS (SELECT subscriber_id, tag_id, organization_id, status FROM old_rows
+                     EXCEPT ALL SELECT subscriber_id, tag_id, organization_id, status FROM new_rows) THEN
         RETURN NULL;
       END IF;
       -- The subscribers' status is read below: hold it (as a foreign key check would, but also against
@@ -142,7 +148,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     END
     $fn$;
 
-    CREATE FUNCTION subscriber_tags_count_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    CREATE FUNCTION subscriber_tags_count_delete() RETURNS trigger LANGUAGE plpgsql ${PLAN} AS $fn$
     BEGIN
       -- The subscribers' status is read below: hold it (as a foreign key check would, but also against
       -- a status change) until this transaction ends, so a concurrent status change counts these rows.
