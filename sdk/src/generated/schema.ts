@@ -9439,6 +9439,8 @@ export interface operations {
                         email: string;
                         first_name?: string | null;
                         last_name?: string | null;
+                        /** @description The subscriber's language and region; null: the organization's */
+                        locale?: string | null;
                         /** @description Merged into an existing subscriber's metadata: these keys are added or overwritten, the others kept (PATCH /subscribers/{id} replaces the whole object instead). */
                         metadata?: {
                             [key: string]: unknown;

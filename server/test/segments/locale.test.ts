@@ -53,6 +53,19 @@ describe('subscriber locale', () => {
     expect((await call('PATCH', `/api/v1/subscribers/${ids.emil}`, { locale: null })).json().locale).toBeNull();
     expect((await call('PATCH', `/api/v1/subscribers/${ids.emil}`, { locale: 'en' })).json().locale).toBe('en');
   });
+
+  it('is set by the batch upsert, kept when an item leaves it out, and a bad one fails only its item', async () => {
+    const batch = await call('POST', '/api/v1/subscribers/batch', {
+      subscribers: [{ email: 'gina@locale.test', locale: 'fr_ca' }, { email: 'bad@locale.test', locale: 'french' }, { email: 'anna@locale.test' }],
+    });
+    expect(batch.statusCode, batch.body).toBeLessThan(300);
+    const byEmail = async (email: string) => (await call('GET', `/api/v1/subscribers/by-email?email=${encodeURIComponent(email)}`)).json();
+    expect((await byEmail('gina@locale.test')).locale).toBe('fr-CA');
+    expect((await byEmail('anna@locale.test')).locale).toBe('de');
+    expect((await call('GET', `/api/v1/subscribers/by-email?email=bad%40locale.test`)).statusCode).toBe(404);
+    // Gina is not one of the hand-computed people below: she leaves again.
+    expect((await call('DELETE', `/api/v1/subscribers/${(await byEmail('gina@locale.test')).id}`)).statusCode).toBeLessThan(300);
+  });
 });
 
 describe('segment locale conditions', () => {

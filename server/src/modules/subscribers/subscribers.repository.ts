@@ -484,7 +484,7 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
       if (lowerEmails.length === 0) return [];
       const rows = await executor
         .selectFrom('subscribers')
-        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'unsubscribed_at'])
+        .select(['id', 'email', 'status', 'first_name', 'last_name', 'locale', 'metadata', 'unsubscribed_at'])
         .where('organization_id', '=', organizationId)
         .where(sql`lower(email)`, '=', sql<string>`any(${lowerEmails}::text[])`)
         .forUpdate()
@@ -502,24 +502,26 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
         status: SubscriberStatus;
         first_name: string | null;
         last_name: string | null;
+        locale: string | null;
         metadata: Record<string, unknown>;
         source: string;
       }[],
     ): Promise<{ id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; inserted: boolean }[]> {
       if (rows.length === 0) return [];
       const result = await sql<{ id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; inserted: boolean }>`
-        insert into subscribers (id, organization_id, email, status, first_name, last_name, metadata, source, confirmed_at, unsubscribed_at)
-        select id, ${organizationId}, email, status, first_name, last_name, metadata, source,
+        insert into subscribers (id, organization_id, email, status, first_name, last_name, locale, metadata, source, confirmed_at, unsubscribed_at)
+        select id, ${organizationId}, email, status, first_name, last_name, locale, metadata, source,
           case when status = 'active' then now() end, case when status = 'unsubscribed' then now() end
         from unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.email)}::text[], ${rows.map((r) => r.status)}::text[],
-                    ${rows.map((r) => r.first_name)}::text[], ${rows.map((r) => r.last_name)}::text[],
+                    ${rows.map((r) => r.first_name)}::text[], ${rows.map((r) => r.last_name)}::text[], ${rows.map((r) => r.locale)}::text[],
                     ${rows.map((r) => JSON.stringify(r.metadata))}::jsonb[], ${rows.map((r) => r.source)}::text[])
-          as x(id, email, status, first_name, last_name, metadata, source)
+          as x(id, email, status, first_name, last_name, locale, metadata, source)
         on conflict (organization_id, lower(email)) do update set
           email = excluded.email,
           status = excluded.status,
           first_name = excluded.first_name,
           last_name = excluded.last_name,
+          locale = excluded.locale,
           metadata = excluded.metadata,
           confirmed_at = case when excluded.status = 'active' then coalesce(subscribers.confirmed_at, now()) else subscribers.confirmed_at end,
           unsubscribed_at = case when excluded.status = 'unsubscribed' then coalesce(subscribers.unsubscribed_at, now()) else null end,

@@ -146,6 +146,7 @@ export const BatchItem = Type.Object(
     email: Email,
     first_name: Type.Optional(PersonName),
     last_name: Type.Optional(PersonName),
+    locale: Type.Optional(Locale),
     metadata: Type.Optional(
       Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
         maxProperties: 50,

@@ -437,6 +437,7 @@ export function createSubscriberService(deps: {
               status: current ? ((statusChanges.get(current.id)?.to as SubscriberStatus | undefined) ?? current.status) : (item.status ?? 'active'),
               first_name: item.first_name !== undefined ? item.first_name : (current?.first_name ?? null),
               last_name: item.last_name !== undefined ? item.last_name : (current?.last_name ?? null),
+              locale: item.locale !== undefined ? (item.locale === null ? null : normalizeLocale(item.locale)) : (current?.locale ?? null),
               metadata: { ...((current?.metadata as Record<string, unknown> | undefined) ?? {}), ...(item.metadata ?? {}) },
               source: origin.source,
             };
@@ -481,7 +482,7 @@ export function createSubscriberService(deps: {
             } else {
               // The fields the batch item set (a batch item replaces what it names and keeps the rest).
               const item = itemById.get(u.id)!;
-              const changed: string[] = (['first_name', 'last_name', 'metadata'] as const).filter((field) => item[field] !== undefined);
+              const changed: string[] = (['first_name', 'last_name', 'locale', 'metadata'] as const).filter((field) => item[field] !== undefined);
               if (statusChange) changed.push('status');
               events.push({
                 type: 'subscriber.updated',
