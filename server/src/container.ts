@@ -35,7 +35,7 @@ import * as organizations from './modules/organizations/index.ts';
 import { createPlatformModule } from './modules/platform/index.ts';
 import { createPreferenceCenterModule } from './modules/preference-center/index.ts';
 import { createProviderEventsModule } from './modules/provider-events/index.ts';
-import { createSegmentsModule } from './modules/segments/index.ts';
+import * as segmentsModule from './modules/segments/index.ts';
 import { createStatsModule } from './modules/stats/index.ts';
 import { createSubscribersModule } from './modules/subscribers/index.ts';
 import { createSuppressionsModule } from './modules/suppressions/index.ts';
@@ -59,6 +59,7 @@ export const SCHEDULES: readonly Schedule[] = [
   ...campaigns.schedules,
   ...automations.schedules,
   ...contactSync.schedules,
+  ...segmentsModule.schedules,
 ];
 
 /**
@@ -171,7 +172,7 @@ export function createContainer(config: Readonly<Config>, options: { processName
     apiKeys: apiKeys.services.apiKeys,
   });
   const providerEvents = createProviderEventsModule({ db, logger, config, contactSync: contactSyncModule.services.contactSync });
-  const segments = createSegmentsModule({ db });
+  const segments = segmentsModule.createSegmentsModule({ db });
   const importsModule = createImportsModule({
     db,
     pool,

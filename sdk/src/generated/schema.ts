@@ -2481,6 +2481,8 @@ export interface components {
             status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
             first_name: string | null;
             last_name: string | null;
+            /** @description Language tag such as "de-AT"; null: the organization's */
+            locale: string | null;
             metadata: {
                 [key: string]: unknown;
             };
@@ -2776,10 +2778,10 @@ export interface components {
              */
             match: "all" | "any";
             conditions: ({
-                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                 field: string;
                 /** @enum {string} */
-                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                 /**
                  * @description The value type of a metadata field (default string)
                  * @enum {string}
@@ -2793,10 +2795,10 @@ export interface components {
                  */
                 match: "all" | "any";
                 conditions: ({
-                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                     field: string;
                     /** @enum {string} */
-                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                     /**
                      * @description The value type of a metadata field (default string)
                      * @enum {string}
@@ -2810,10 +2812,10 @@ export interface components {
                      */
                     match: "all" | "any";
                     conditions: {
-                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                         field: string;
                         /** @enum {string} */
-                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                         /**
                          * @description The value type of a metadata field (default string)
                          * @enum {string}
@@ -2918,10 +2920,10 @@ export interface components {
                  */
                 match: "all" | "any";
                 conditions: ({
-                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                     field: string;
                     /** @enum {string} */
-                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                     /**
                      * @description The value type of a metadata field (default string)
                      * @enum {string}
@@ -2935,10 +2937,10 @@ export interface components {
                      */
                     match: "all" | "any";
                     conditions: ({
-                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                         field: string;
                         /** @enum {string} */
-                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                         /**
                          * @description The value type of a metadata field (default string)
                          * @enum {string}
@@ -2952,10 +2954,10 @@ export interface components {
                          */
                         match: "all" | "any";
                         conditions: {
-                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                             field: string;
                             /** @enum {string} */
-                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                             /**
                              * @description The value type of a metadata field (default string)
                              * @enum {string}
@@ -3002,10 +3004,10 @@ export interface components {
                      */
                     match: "all" | "any";
                     conditions: ({
-                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                         field: string;
                         /** @enum {string} */
-                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                         /**
                          * @description The value type of a metadata field (default string)
                          * @enum {string}
@@ -3019,10 +3021,10 @@ export interface components {
                          */
                         match: "all" | "any";
                         conditions: ({
-                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                             field: string;
                             /** @enum {string} */
-                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                             /**
                              * @description The value type of a metadata field (default string)
                              * @enum {string}
@@ -3036,10 +3038,10 @@ export interface components {
                              */
                             match: "all" | "any";
                             conditions: {
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -9153,6 +9155,8 @@ export interface operations {
                     email: string;
                     first_name?: string | null;
                     last_name?: string | null;
+                    /** @description The subscriber's language and region; null: the organization's */
+                    locale?: string | null;
                     /** @description Free-form JSON object (at most 50 keys, 16 KB serialized) */
                     metadata?: {
                         [key: string]: unknown;
@@ -9182,6 +9186,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -9365,6 +9371,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -9536,6 +9544,8 @@ export interface operations {
                         email: string;
                         first_name?: string | null;
                         last_name?: string | null;
+                        /** @description The subscriber's language and region; null: the organization's */
+                        locale?: string | null;
                         /** @description Merged into an existing subscriber's metadata: these keys are added or overwritten, the others kept (PATCH /subscribers/{id} replaces the whole object instead). */
                         metadata?: {
                             [key: string]: unknown;
@@ -9724,6 +9734,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -10047,6 +10059,8 @@ export interface operations {
                     email?: string;
                     first_name?: string | null;
                     last_name?: string | null;
+                    /** @description The subscriber's language and region; null: the organization's */
+                    locale?: string | null;
                     /** @description Replaces the whole metadata object (send {} to clear it; keys left out are removed). The batch upsert merges instead: its keys are added to or overwrite the stored ones. To change one key here, read the subscriber and send the full object. */
                     metadata?: {
                         [key: string]: unknown;
@@ -10075,6 +10089,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -10291,6 +10307,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -10476,6 +10494,8 @@ export interface operations {
                         status: "pending" | "active" | "unsubscribed" | "bounced" | "complained";
                         first_name: string | null;
                         last_name: string | null;
+                        /** @description Language tag such as "de-AT"; null: the organization's */
+                        locale: string | null;
                         metadata: {
                             [key: string]: unknown;
                         };
@@ -25887,10 +25907,10 @@ export interface operations {
                          */
                         match: "all" | "any";
                         conditions: ({
-                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                             field: string;
                             /** @enum {string} */
-                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                             /**
                              * @description The value type of a metadata field (default string)
                              * @enum {string}
@@ -25904,10 +25924,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -25921,10 +25941,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: {
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -25971,10 +25991,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -25988,10 +26008,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -26005,10 +26025,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -26076,10 +26096,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -26093,10 +26113,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -26110,10 +26130,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -26160,10 +26180,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -26177,10 +26197,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: ({
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -26194,10 +26214,10 @@ export interface operations {
                                          */
                                         match: "all" | "any";
                                         conditions: {
-                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                             field: string;
                                             /** @enum {string} */
-                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                             /**
                                              * @description The value type of a metadata field (default string)
                                              * @enum {string}
@@ -26437,10 +26457,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -26454,10 +26474,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -26471,10 +26491,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -26521,10 +26541,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -26538,10 +26558,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: ({
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -26555,10 +26575,10 @@ export interface operations {
                                          */
                                         match: "all" | "any";
                                         conditions: {
-                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                             field: string;
                                             /** @enum {string} */
-                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                             /**
                                              * @description The value type of a metadata field (default string)
                                              * @enum {string}
@@ -26968,10 +26988,10 @@ export interface operations {
                          */
                         match: "all" | "any";
                         conditions: ({
-                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                             field: string;
                             /** @enum {string} */
-                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                             /**
                              * @description The value type of a metadata field (default string)
                              * @enum {string}
@@ -26985,10 +27005,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -27002,10 +27022,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: {
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -27052,10 +27072,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -27069,10 +27089,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -27086,10 +27106,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -27157,10 +27177,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -27174,10 +27194,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -27191,10 +27211,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -27241,10 +27261,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -27258,10 +27278,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: ({
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -27275,10 +27295,10 @@ export interface operations {
                                          */
                                         match: "all" | "any";
                                         conditions: {
-                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                             field: string;
                                             /** @enum {string} */
-                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                             /**
                                              * @description The value type of a metadata field (default string)
                                              * @enum {string}
@@ -27518,10 +27538,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -27535,10 +27555,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -27552,10 +27572,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -27602,10 +27622,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -27619,10 +27639,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: ({
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -27636,10 +27656,10 @@ export interface operations {
                                          */
                                         match: "all" | "any";
                                         conditions: {
-                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                             field: string;
                                             /** @enum {string} */
-                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                             /**
                                              * @description The value type of a metadata field (default string)
                                              * @enum {string}
@@ -27879,10 +27899,10 @@ export interface operations {
                              */
                             match: "all" | "any";
                             conditions: ({
-                                /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                 field: string;
                                 /** @enum {string} */
-                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                 /**
                                  * @description The value type of a metadata field (default string)
                                  * @enum {string}
@@ -27896,10 +27916,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -27913,10 +27933,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: {
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -27963,10 +27983,10 @@ export interface operations {
                                  */
                                 match: "all" | "any";
                                 conditions: ({
-                                    /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                    /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                     field: string;
                                     /** @enum {string} */
-                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                    op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                     /**
                                      * @description The value type of a metadata field (default string)
                                      * @enum {string}
@@ -27980,10 +28000,10 @@ export interface operations {
                                      */
                                     match: "all" | "any";
                                     conditions: ({
-                                        /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                        /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                         field: string;
                                         /** @enum {string} */
-                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                        op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                         /**
                                          * @description The value type of a metadata field (default string)
                                          * @enum {string}
@@ -27997,10 +28017,10 @@ export interface operations {
                                          */
                                         match: "all" | "any";
                                         conditions: {
-                                            /** @description status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
+                                            /** @description status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key> */
                                             field: string;
                                             /** @enum {string} */
-                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none";
+                                            op: "eq" | "neq" | "in" | "not_in" | "domain" | "prefix" | "contains" | "before" | "after" | "between" | "within_days" | "gt" | "gte" | "lt" | "lte" | "exists" | "not_exists" | "any" | "all" | "none" | "language";
                                             /**
                                              * @description The value type of a metadata field (default string)
                                              * @enum {string}

@@ -527,6 +527,12 @@ export interface SubscriberBulkActions {
   updated_at: Generated<Timestamp>;
 }
 
+export interface SubscriberCounts {
+  n: Int8;
+  organization_id: string;
+  status: string;
+}
+
 export interface SubscriberNotes {
   author_api_key_id: string | null;
   author_user_id: string | null;
@@ -544,12 +550,21 @@ export interface Subscribers {
   first_name: string | null;
   id: string;
   last_name: string | null;
+  locale: string | null;
   metadata: Generated<Json>;
   organization_id: string;
   source: Generated<string>;
   status: string;
   unsubscribed_at: Timestamp | null;
   updated_at: Generated<Timestamp>;
+}
+
+export interface SubscriberTagCounts {
+  n: Int8;
+  organization_id: string;
+  subscriber_status: string;
+  tag_id: string;
+  tag_status: string;
 }
 
 export interface SubscriberTags {
@@ -719,7 +734,9 @@ export interface DB {
   segments: Segments;
   stripe_events: StripeEvents;
   subscriber_bulk_actions: SubscriberBulkActions;
+  subscriber_counts: SubscriberCounts;
   subscriber_notes: SubscriberNotes;
+  subscriber_tag_counts: SubscriberTagCounts;
   subscriber_tags: SubscriberTags;
   subscribers: Subscribers;
   subscription_history: SubscriptionHistory;

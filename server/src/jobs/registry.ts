@@ -213,6 +213,20 @@ export const JOBS = {
     jobId: (p) => `organizations-purge-sweep-${p.tick}`,
     options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 60_000 } },
   }),
+  /** Folds the audience counters' difference rows into one row per key (segments/README.md, "Counters"). */
+  'audience-counts.compact': define({
+    queue: 'maintenance',
+    payload: Type.Object({ tick: Tick }),
+    jobId: (p) => `audience-counts-compact-${p.tick}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+  }),
+  /** Recounts the audience counters from the tables in one snapshot and repairs any key that is off. */
+  'audience-counts.verify': define({
+    queue: 'maintenance',
+    payload: Type.Object({ tick: Tick }),
+    jobId: (p) => `audience-counts-verify-${p.tick}`,
+    options: { ...KEEP, attempts: 3, backoff: { type: 'exponential', delay: 60_000 } },
+  }),
   /** Deletes expired tokens, old dev-mailbox messages, relayed events and other data past retention. */
   'retention.cleanup': define({
     queue: 'maintenance',

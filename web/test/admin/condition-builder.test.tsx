@@ -38,8 +38,8 @@ function filled(condition: Condition): Condition {
   const samples: Record<string, Condition['value']> = {
     status: 'active',
     statuses: ['active', 'pending'],
-    text: condition.op === 'domain' ? 'example.com' : 'abc',
-    texts: ['a', 'b'],
+    text: condition.op === 'domain' ? 'example.com' : condition.field === 'locale' ? 'de-AT' : 'abc',
+    texts: condition.field === 'locale' ? ['de', 'pt-BR'] : ['a', 'b'],
     number: 42,
     days: 30,
     date: '2026-01-15',
@@ -88,6 +88,15 @@ describe('the condition builder', () => {
     expect(operators('metadata.vip', 'boolean').map((o) => o.op)).toEqual(['eq', 'exists', 'not_exists']);
     expect(operators('tags').map((o) => o.op)).toEqual(['any', 'all', 'none']);
     expect(operators('created_at').map((o) => o.op)).not.toContain('exists');
+  });
+
+  it('checks language codes as the server does, in words', () => {
+    const locale = (op: Condition['op'], value: Condition['value']) => filterProblems({ match: 'all', conditions: [{ field: 'locale', op, value }] });
+    expect(locale('language', ['de', 'pt_BR'])).toEqual({});
+    expect(locale('eq', 'de-AT')).toEqual({});
+    expect(Object.values(locale('eq', 'German'))).toEqual(['Enter language codes such as de, de-AT or pt-BR.']);
+    expect(Object.values(locale('in', ['de', 'x y']))).toEqual(['Enter language codes such as de, de-AT or pt-BR.']);
+    expect(locale('exists', undefined)).toEqual({});
   });
 
   it('round-trips a nested filter the server stores: shown as it is, sent back unchanged', () => {

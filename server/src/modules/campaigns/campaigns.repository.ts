@@ -172,6 +172,35 @@ export function audienceCountQuery(organizationId: string, predicate: RawBuilder
 }
 
 /**
+ * The recipient count of a one-topic audience (a tag filter with one tag and no exclusions) from the
+ * counters (segments/README.md, "Counters"), in ONE statement, so one snapshot: the topic's rows by
+ * subscriber status and subscription status, minus the suppressed addresses among the active ones
+ * (counted from the suppression list's side, as in audienceCountQuery). Same numbers as
+ * audienceCountQuery for that audience: who left the topic is an active subscriber with an
+ * unsubscribed row for it, and a subscriber holds one row per topic.
+ */
+export function topicAudienceCountQuery(organizationId: string, predicate: RawBuilder<SqlBool>, tagId: string) {
+  const sum = (subscriberStatus: string, tagStatus: string) =>
+    sql`coalesce((select sum(n) from t where subscriber_status = ${subscriberStatus} and tag_status = ${tagStatus}), 0)`;
+  return sql<Record<'count' | 'pending' | 'unsubscribed' | 'bounced' | 'complained' | 'suppressed' | 'unsubscribed_from_topic', string>>`
+    with t as (
+      select subscriber_status, tag_status, n from subscriber_tag_counts where organization_id = ${organizationId} and tag_id = ${tagId}
+    ),
+    suppressed as (
+      select count(*) as n from suppressions x
+      join subscribers s on s.organization_id = x.organization_id and lower(s.email) = lower(x.email)
+      where x.organization_id = ${organizationId} and s.status = 'active' and ${predicate}
+    )
+    select ${sum('active', 'subscribed')} - (select n from suppressed) as count,
+           ${sum('pending', 'subscribed')} as pending,
+           ${sum('unsubscribed', 'subscribed')} as unsubscribed,
+           ${sum('bounced', 'subscribed')} as bounced,
+           ${sum('complained', 'subscribed')} as complained,
+           (select n from suppressed) as suppressed,
+           ${sum('active', 'unsubscribed')} as unsubscribed_from_topic`;
+}
+
+/**
  * A recipient's state from its ledger row "r" and its message "m": once a message exists, the message
  * decides. The provider's id means it was accepted, whatever happened to the row after (a cancel that
  * raced a send in flight counts the email as sent, because it was). The database function is the one
@@ -262,14 +291,18 @@ export function createCampaignRepository(db: Kysely<DB>) {
 
     /**
      * The audience as it would be frozen now, and who the filter matches but would not get it, by
-     * reason: one statement (audienceCountQuery) under the filter's statement timeout.
+     * reason: one statement under the filter's statement timeout. `counterTag` (a one-topic audience)
+     * reads the counters (topicAudienceCountQuery), otherwise the tables are counted (audienceCountQuery).
      */
-    async audienceCount(organizationId: string, predicate: RawBuilder<SqlBool>, topicTagIds: readonly string[]) {
+    async audienceCount(organizationId: string, predicate: RawBuilder<SqlBool>, topicTagIds: readonly string[], options: { counterTag?: string } = {}) {
       return withFilterTimeout(db, async (trx) => {
         // A count is one short statement: compiling it (JIT) costs more than it saves, and its hashes of
         // a million ids should stay in memory rather than spill to temporary files.
         await sql`select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`.execute(trx);
-        const counts = (await audienceCountQuery(organizationId, predicate, topicTagIds).execute(trx)).rows[0]!;
+        const query = options.counterTag
+          ? topicAudienceCountQuery(organizationId, predicate, options.counterTag)
+          : audienceCountQuery(organizationId, predicate, topicTagIds);
+        const counts = (await query.execute(trx)).rows[0]!;
         return {
           count: Number(counts.count),
           excluded: {

@@ -125,7 +125,7 @@ export function createCampaignService(deps: {
   async function audience(
     organizationId: string,
     campaign: Pick<CampaignRow, 'segment_id' | 'tag_filter'>,
-  ): Promise<{ predicate: RawBuilder<SqlBool>; topicTags: string[] }> {
+  ): Promise<{ predicate: RawBuilder<SqlBool>; topicTags: string[]; counterTag?: string }> {
     if (campaign.segment_id) return { predicate: await segments.predicate(organizationId, campaign.segment_id), topicTags: [] };
     const filter = campaign.tag_filter;
     if (!filter || filter.include_tags.length === 0)
@@ -138,7 +138,10 @@ export function createCampaignService(deps: {
       ...(filter.exclude_tags?.length ? [{ field: 'tags', op: 'none' as const, value: filter.exclude_tags }] : []),
     ];
     const predicate = await segments.compile(organizationId, { match: 'all', conditions });
-    return { predicate, topicTags: await segments.tagIds(organizationId, filter.include_tags) };
+    const topicTags = await segments.tagIds(organizationId, filter.include_tags);
+    // One topic and no exclusions: the counters answer the count (campaigns.repository.ts, topicAudienceCountQuery).
+    const counterTag = topicTags.length === 1 && !filter.exclude_tags?.length ? topicTags[0] : undefined;
+    return { predicate, topicTags, ...(counterTag ? { counterTag } : {}) };
   }
 
   async function assertAudienceValid(organizationId: string, fields: Pick<CampaignRow, 'segment_id' | 'tag_filter'>): Promise<void> {
@@ -235,8 +238,8 @@ export function createCampaignService(deps: {
 
     async recipientCount(organizationId: string, id: string) {
       const campaign = await get(organizationId, id);
-      const { predicate, topicTags } = await audience(organizationId, campaign);
-      return repo.audienceCount(organizationId, predicate, topicTags);
+      const { predicate, topicTags, counterTag } = await audience(organizationId, campaign);
+      return repo.audienceCount(organizationId, predicate, topicTags, counterTag ? { counterTag } : {});
     },
 
     /**

@@ -2,6 +2,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { Type, type Static } from 'typebox';
 import { unprocessable, type ErrorDetail } from '../../lib/errors.ts';
 import { isUuid } from '../../lib/ids.ts';
+import { normalizeLocale } from '../../lib/locale.ts';
 import { StringEnum } from '../common.schemas.ts';
 
 /**
@@ -36,6 +37,7 @@ const OPERATORS = [
   'any',
   'all',
   'none',
+  'language',
 ] as const;
 type Operator = (typeof OPERATORS)[number];
 const METADATA_TYPES = ['string', 'number', 'boolean', 'date'] as const;
@@ -44,8 +46,9 @@ const Scalar = Type.Union([Type.String({ maxLength: 254 }), Type.Number(), Type.
 const Condition = Type.Object(
   {
     field: Type.String({
-      pattern: '^(status|email|source|created_at|confirmed_at|tags|received|opened|clicked|metadata\\.[A-Za-z0-9_-]{1,64})$',
-      description: 'status, email, source, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key>',
+      pattern: '^(status|email|source|locale|created_at|confirmed_at|tags|received|opened|clicked|metadata\\.[A-Za-z0-9_-]{1,64})$',
+      description:
+        'status, email, source, locale, created_at, confirmed_at, tags, received, opened, clicked (engagement: human opens and clicks) or metadata.<key>',
     }),
     op: StringEnum(OPERATORS),
     type: Type.Optional(StringEnum(METADATA_TYPES, { description: 'The value type of a metadata field (default string)' })),
@@ -190,6 +193,37 @@ function emailCondition(path: string, op: Operator, value: ConditionT['value']):
   }
 }
 
+/**
+ * `locale`: eq / neq / in / not_in compare whole language tags ("de-AT"); `language` matches a language
+ * with any region or script ("de" matches de, de-AT, de-CH); exists / not_exists: a locale is set or not.
+ * Values are spelled canonically first, so "de_at" finds de-AT. A subscriber without a locale matches
+ * neither eq nor neq (use not_exists).
+ */
+function localeCondition(path: string, op: Operator, value: ConditionT['value']): RawBuilder<SqlBool> {
+  const locales = () =>
+    strings(path, value).map((v) => normalizeLocale(v) ?? fail(`${path}.value`, `"${v.slice(0, 40)}" is not a language tag such as de or de-AT`));
+  switch (op) {
+    case 'eq':
+      return sql<SqlBool>`s.locale = ${locales()[0]}`;
+    case 'neq':
+      return sql<SqlBool>`s.locale <> ${locales()[0]}`;
+    case 'in':
+      return sql<SqlBool>`s.locale = any(${locales()}::text[])`;
+    case 'not_in':
+      return sql<SqlBool>`s.locale <> all(${locales()}::text[])`;
+    case 'language': {
+      const languages = locales().map((locale) => locale.split('-')[0]!);
+      return sql<SqlBool>`split_part(s.locale, '-', 1) = any(${languages}::text[])`;
+    }
+    case 'exists':
+      return sql<SqlBool>`s.locale is not null`;
+    case 'not_exists':
+      return sql<SqlBool>`s.locale is null`;
+    default:
+      return unsupported(path, 'locale', op);
+  }
+}
+
 function tagCondition(path: string, op: Operator, value: ConditionT['value'], tagIds: ReadonlyMap<string, string>): RawBuilder<SqlBool> {
   const ids = [...new Set(strings(path, value).map((ref) => tagIds.get(ref) ?? fail(`${path}.value`, `no tag "${ref}"`)))];
   // Only an active subscription to the topic counts: an unsubscribed topic is as good as no tag.
@@ -294,6 +328,8 @@ function compileCondition(path: string, condition: ConditionT, tagIds: ReadonlyM
       return textColumn(path, sql`s.status`, op, value, SUBSCRIBER_STATUSES);
     case 'source':
       return textColumn(path, sql`s.source`, op, value);
+    case 'locale':
+      return localeCondition(path, op, value);
     case 'email':
       return emailCondition(path, op, value);
     case 'created_at':

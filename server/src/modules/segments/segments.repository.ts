@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { DB } from '../../db/types.ts';
 import { AppError } from '../../lib/errors.ts';
+import { createAudienceCounts, type CounterShape } from './audience-counts.ts';
 import type { SegmentFilter } from './filter.ts';
 
 const columns = ['id', 'name', 'description', 'filter', 'created_at', 'updated_at'] as const;
@@ -47,7 +48,13 @@ export async function withFilterTimeout<T>(db: Kysely<DB>, work: (trx: Transacti
 
 /** Every query is filtered by the organization; a compiled filter is only ever AND-ed onto that. */
 export function createSegmentRepository(db: Kysely<DB>) {
+  const counters = createAudienceCounts(db);
   return {
+    /** How many subscribers a filter of this shape matches, from the counters (one short statement). */
+    async countFromCounters(organizationId: string, shape: CounterShape): Promise<number> {
+      return withFilterTimeout(db, (trx) => counters.count(trx, organizationId, shape));
+    },
+
     async list(organizationId: string, options: { limit: number; beforeId?: string }): Promise<SegmentRow[]> {
       let query = db.selectFrom('segments').select(columns).where('organization_id', '=', organizationId);
       if (options.beforeId) query = query.where('id', '<', options.beforeId);

@@ -2,6 +2,7 @@ import type { RawBuilder, SqlBool } from 'kysely';
 import { notFound, unprocessable } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
+import { counterShape } from './audience-counts.ts';
 import { compileFilter, splitTagRefs, tagRefs, type SegmentFilter } from './filter.ts';
 import type { SegmentRepository } from './segments.repository.ts';
 
@@ -23,12 +24,26 @@ export function createSegmentService(deps: { segmentRepository: SegmentRepositor
   const repo = deps.segmentRepository;
 
   /** The filter as one SQL predicate over subscribers `s`, its tags resolved inside the organization. */
-  async function compile(organizationId: string, filter: SegmentFilter): Promise<RawBuilder<SqlBool>> {
+  async function resolve(organizationId: string, filter: SegmentFilter): Promise<{ predicate: RawBuilder<SqlBool>; tagIds: Map<string, string> }> {
     const refs = tagRefs(filter);
     const tagIds = await repo.resolveTags(organizationId, splitTagRefs(refs));
     const missing = refs.filter((ref) => !tagIds.has(ref));
     if (missing.length > 0) throw unknownTags(missing);
-    return compileFilter(filter, tagIds);
+    return { predicate: compileFilter(filter, tagIds), tagIds };
+  }
+
+  async function compile(organizationId: string, filter: SegmentFilter): Promise<RawBuilder<SqlBool>> {
+    return (await resolve(organizationId, filter)).predicate;
+  }
+
+  /**
+   * The exact number of subscribers a filter matches: from the counters when its shape allows
+   * (audience-counts.ts: status conditions and one tag), otherwise by SQL under the filter timeout.
+   */
+  async function countFilter(organizationId: string, filter: SegmentFilter): Promise<{ count: number }> {
+    const { predicate, tagIds } = await resolve(organizationId, filter);
+    const shape = counterShape(filter, tagIds);
+    return { count: shape ? await repo.countFromCounters(organizationId, shape) : await repo.count(organizationId, predicate) };
   }
 
   async function get(organizationId: string, id: string) {
@@ -76,11 +91,16 @@ export function createSegmentService(deps: { segmentRepository: SegmentRepositor
     },
 
     async count(organizationId: string, id: string): Promise<{ count: number }> {
-      return { count: await repo.count(organizationId, await compile(organizationId, (await get(organizationId, id)).filter)) };
+      return countFilter(organizationId, (await get(organizationId, id)).filter);
     },
 
     /** Counts an unsaved filter, for the builder's live preview. */
     async preview(organizationId: string, filter: SegmentFilter): Promise<{ count: number }> {
+      return countFilter(organizationId, filter);
+    },
+
+    /** Counts by SQL alone, never from the counters (for checks that the two agree). */
+    async countBySql(organizationId: string, filter: SegmentFilter): Promise<{ count: number }> {
       return { count: await repo.count(organizationId, await compile(organizationId, filter)) };
     },
 

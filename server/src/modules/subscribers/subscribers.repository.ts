@@ -15,7 +15,7 @@ const SEARCH_WINDOW = 5000;
 /** A subscriber as the API shows it: its columns and the topics it is subscribed to. */
 export type SubscriberRow = Row<
   'subscribers',
-  'id' | 'email' | 'status' | 'first_name' | 'last_name' | 'metadata' | 'source' | 'confirmed_at' | 'unsubscribed_at' | 'created_at' | 'updated_at',
+  'id' | 'email' | 'status' | 'first_name' | 'last_name' | 'locale' | 'metadata' | 'source' | 'confirmed_at' | 'unsubscribed_at' | 'created_at' | 'updated_at',
   { status: SubscriberStatus; metadata: Record<string, unknown> }
 > & { tags: { id: string; name: string; slug: string }[] };
 
@@ -45,6 +45,7 @@ export interface CreateOneInput {
   status: 'active' | 'pending';
   firstName: string | null;
   lastName: string | null;
+  locale: string | null;
   metadata: Record<string, unknown>;
   origin: Origin;
   createdHistoryId: string;
@@ -58,6 +59,7 @@ const subscriberColumns = [
   'status',
   'first_name',
   'last_name',
+  'locale',
   'metadata',
   'source',
   'confirmed_at',
@@ -77,7 +79,7 @@ const tagsOf = (subscriberId: RawBuilder<unknown>) => sql<SubscriberRow['tags']>
 // connection parses and plans it once instead of on every request (Kysely sends unnamed statements).
 // The same columns and tag aggregate as `selectSubscribers` below.
 const BY_ID_SQL = `
-  select id, email, status, first_name, last_name, metadata, source, confirmed_at, unsubscribed_at, created_at, updated_at,
+  select id, email, status, first_name, last_name, locale, metadata, source, confirmed_at, unsubscribed_at, created_at, updated_at,
     coalesce((
       select json_agg(json_build_object('id', t.id, 'name', t.name, 'slug', t.slug) order by t.name)
       from subscriber_tags st join tags t on t.id = st.tag_id
@@ -177,11 +179,11 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
           order by r.id
         ),
         new_subscriber as (
-          insert into subscribers (id, organization_id, email, status, first_name, last_name, metadata, source, confirmed_at)
-          values (${input.id}, ${organizationId}, ${input.email}, ${input.status}, ${input.firstName}, ${input.lastName},
+          insert into subscribers (id, organization_id, email, status, first_name, last_name, locale, metadata, source, confirmed_at)
+          values (${input.id}, ${organizationId}, ${input.email}, ${input.status}, ${input.firstName}, ${input.lastName}, ${input.locale},
                   ${JSON.stringify(input.metadata)}::jsonb, ${origin.source}, ${input.status === 'active' ? sql`now()` : null})
           on conflict (organization_id, lower(email)) do nothing
-          returning id, email, status, first_name, last_name, metadata, source, confirmed_at, unsubscribed_at, created_at, updated_at
+          returning id, email, status, first_name, last_name, locale, metadata, source, confirmed_at, unsubscribed_at, created_at, updated_at
         ),
         links as (
           insert into subscriber_tags (subscriber_id, tag_id, organization_id, status, source, subscribed_at)
@@ -236,7 +238,7 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
     async lock(executor: Executor, organizationId: string, id: string) {
       const row = await executor
         .selectFrom('subscribers')
-        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'unsubscribed_at'])
+        .select(['id', 'email', 'status', 'first_name', 'last_name', 'locale', 'metadata', 'unsubscribed_at'])
         .where('organization_id', '=', organizationId)
         .where('id', '=', id)
         .forUpdate()
@@ -329,6 +331,7 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
         email?: string;
         first_name?: string | null;
         last_name?: string | null;
+        locale?: string | null;
         metadata?: Record<string, unknown>;
         status?: SubscriberStatus;
       },
@@ -339,6 +342,7 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
           ...(changes.email !== undefined ? { email: changes.email } : {}),
           ...(changes.first_name !== undefined ? { first_name: changes.first_name } : {}),
           ...(changes.last_name !== undefined ? { last_name: changes.last_name } : {}),
+          ...(changes.locale !== undefined ? { locale: changes.locale } : {}),
           ...(changes.metadata !== undefined ? { metadata: JSON.stringify(changes.metadata) } : {}),
           ...(changes.status !== undefined
             ? {
@@ -490,7 +494,7 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
       if (lowerEmails.length === 0) return [];
       const rows = await executor
         .selectFrom('subscribers')
-        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'unsubscribed_at'])
+        .select(['id', 'email', 'status', 'first_name', 'last_name', 'locale', 'metadata', 'unsubscribed_at'])
         .where('organization_id', '=', organizationId)
         .where(sql`lower(email)`, '=', sql<string>`any(${lowerEmails}::text[])`)
         .forUpdate()
@@ -508,24 +512,26 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
         status: SubscriberStatus;
         first_name: string | null;
         last_name: string | null;
+        locale: string | null;
         metadata: Record<string, unknown>;
         source: string;
       }[],
     ): Promise<{ id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; inserted: boolean }[]> {
       if (rows.length === 0) return [];
       const result = await sql<{ id: string; email: string; status: SubscriberStatus; first_name: string | null; last_name: string | null; inserted: boolean }>`
-        insert into subscribers (id, organization_id, email, status, first_name, last_name, metadata, source, confirmed_at, unsubscribed_at)
-        select id, ${organizationId}, email, status, first_name, last_name, metadata, source,
+        insert into subscribers (id, organization_id, email, status, first_name, last_name, locale, metadata, source, confirmed_at, unsubscribed_at)
+        select id, ${organizationId}, email, status, first_name, last_name, locale, metadata, source,
           case when status = 'active' then now() end, case when status = 'unsubscribed' then now() end
         from unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.email)}::text[], ${rows.map((r) => r.status)}::text[],
-                    ${rows.map((r) => r.first_name)}::text[], ${rows.map((r) => r.last_name)}::text[],
+                    ${rows.map((r) => r.first_name)}::text[], ${rows.map((r) => r.last_name)}::text[], ${rows.map((r) => r.locale)}::text[],
                     ${rows.map((r) => JSON.stringify(r.metadata))}::jsonb[], ${rows.map((r) => r.source)}::text[])
-          as x(id, email, status, first_name, last_name, metadata, source)
+          as x(id, email, status, first_name, last_name, locale, metadata, source)
         on conflict (organization_id, lower(email)) do update set
           email = excluded.email,
           status = excluded.status,
           first_name = excluded.first_name,
           last_name = excluded.last_name,
+          locale = excluded.locale,
           metadata = excluded.metadata,
           confirmed_at = case when excluded.status = 'active' then coalesce(subscribers.confirmed_at, now()) else subscribers.confirmed_at end,
           unsubscribed_at = case when excluded.status = 'unsubscribed' then coalesce(subscribers.unsubscribed_at, now()) else null end,

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { ListFilterFields, SortFields } from './list-query.ts';
 import { Cursor, ErrorDetailSchema, Limit, NextCursor, NullableTimestamp, StringEnum, Timestamp, Uuid } from '../common.schemas.ts';
 
+import { LOCALE_MAX_LENGTH, LOCALE_PATTERN } from '../../lib/locale.ts';
 import { SUBSCRIBER_STATUSES } from './statuses.ts';
 export { SUBSCRIBER_STATUSES, type SubscriberStatus } from './statuses.ts';
 
@@ -11,6 +12,17 @@ const Metadata = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
   maxProperties: 50,
   description: 'Free-form JSON object (at most 50 keys, 16 KB serialized)',
 });
+const Locale = Type.Union(
+  [
+    Type.String({
+      maxLength: LOCALE_MAX_LENGTH,
+      pattern: LOCALE_PATTERN,
+      description: 'Language tag such as "de", "de-AT" or "pt-BR" (stored as de-AT); the footer and segments use it',
+    }),
+    Type.Null(),
+  ],
+  { description: "The subscriber's language and region; null: the organization's" },
+);
 const TagRef = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'A tag slug or name; unknown names are created' });
 const Source = Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9_.:-]+$' });
 const ConsentReason = Type.String({
@@ -30,6 +42,7 @@ export const Subscriber = Type.Object(
     status: StringEnum(SUBSCRIBER_STATUSES),
     first_name: PersonName,
     last_name: PersonName,
+    locale: Type.Union([Type.String(), Type.Null()], { description: 'Language tag such as "de-AT"; null: the organization\'s' }),
     metadata: Type.Record(Type.String(), Type.Unknown()),
     source: Type.String(),
     tags: Type.Array(SubscriberTag, { description: 'Tags the subscriber is currently subscribed to' }),
@@ -47,6 +60,7 @@ export const CreateSubscriberBody = Type.Object(
     email: Email,
     first_name: Type.Optional(PersonName),
     last_name: Type.Optional(PersonName),
+    locale: Type.Optional(Locale),
     metadata: Type.Optional(Metadata),
     tags: Type.Optional(Type.Array(TagRef, { maxItems: 50 })),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('pending')], { default: 'active' })),
@@ -61,6 +75,7 @@ export const UpdateSubscriberBody = Type.Object(
     email: Type.Optional(Email),
     first_name: Type.Optional(PersonName),
     last_name: Type.Optional(PersonName),
+    locale: Type.Optional(Locale),
     metadata: Type.Optional(
       Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
         maxProperties: 50,
@@ -131,6 +146,7 @@ export const BatchItem = Type.Object(
     email: Email,
     first_name: Type.Optional(PersonName),
     last_name: Type.Optional(PersonName),
+    locale: Type.Optional(Locale),
     metadata: Type.Optional(
       Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
         maxProperties: 50,

@@ -3,6 +3,7 @@ import { Compile } from 'typebox/compile';
 import type { DB } from '../../db/types.ts';
 import { conflict, notFound, unprocessable, type CodedErrorDetail, type ErrorDetail } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
+import { normalizeLocale } from '../../lib/locale.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { slugify } from '../../lib/slug.ts';
 import { isEmail } from '../../lib/email.ts';
@@ -177,6 +178,7 @@ export function createSubscriberService(deps: {
         status: input.status ?? 'active',
         firstName: input.first_name ?? null,
         lastName: input.last_name ?? null,
+        locale: input.locale ? normalizeLocale(input.locale) : null,
         metadata: input.metadata ?? {},
         origin: input.source ? { ...origin, source: input.source } : origin,
         createdHistoryId: newId(),
@@ -233,6 +235,8 @@ export function createSubscriberService(deps: {
           }
           if (input.first_name !== undefined && input.first_name !== current.first_name) changed.push('first_name');
           if (input.last_name !== undefined && input.last_name !== current.last_name) changed.push('last_name');
+          const locale = input.locale === undefined ? undefined : input.locale === null ? null : normalizeLocale(input.locale);
+          if (locale !== undefined && locale !== current.locale) changed.push('locale');
           if (input.metadata !== undefined) changed.push('metadata');
           let status: SubscriberStatus | undefined;
           if (input.status !== undefined) {
@@ -247,7 +251,12 @@ export function createSubscriberService(deps: {
           }
           if (changed.length === 0) return;
           const { consent_reason: _reason, status: _asked, ...fields } = input;
-          await repo.update(trx, organizationId, id, { ...fields, ...(status ? { status } : {}), ...(email !== undefined ? { email } : {}) });
+          await repo.update(trx, organizationId, id, {
+            ...fields,
+            ...(locale !== undefined ? { locale } : {}),
+            ...(status ? { status } : {}),
+            ...(email !== undefined ? { email } : {}),
+          });
           await repo.insertHistory(trx, organizationId, history);
           await insertEvents(trx, organizationId, [
             {
@@ -428,6 +437,7 @@ export function createSubscriberService(deps: {
               status: current ? ((statusChanges.get(current.id)?.to as SubscriberStatus | undefined) ?? current.status) : (item.status ?? 'active'),
               first_name: item.first_name !== undefined ? item.first_name : (current?.first_name ?? null),
               last_name: item.last_name !== undefined ? item.last_name : (current?.last_name ?? null),
+              locale: item.locale !== undefined ? (item.locale === null ? null : normalizeLocale(item.locale)) : (current?.locale ?? null),
               metadata: { ...((current?.metadata as Record<string, unknown> | undefined) ?? {}), ...(item.metadata ?? {}) },
               source: origin.source,
             };
@@ -472,7 +482,7 @@ export function createSubscriberService(deps: {
             } else {
               // The fields the batch item set (a batch item replaces what it names and keeps the rest).
               const item = itemById.get(u.id)!;
-              const changed: string[] = (['first_name', 'last_name', 'metadata'] as const).filter((field) => item[field] !== undefined);
+              const changed: string[] = (['first_name', 'last_name', 'locale', 'metadata'] as const).filter((field) => item[field] !== undefined);
               if (statusChange) changed.push('status');
               events.push({
                 type: 'subscriber.updated',

@@ -28,7 +28,8 @@ export type Op =
   | 'not_exists'
   | 'any'
   | 'all'
-  | 'none';
+  | 'none'
+  | 'language';
 export type MetadataType = 'string' | 'number' | 'boolean' | 'date';
 export interface Condition {
   field: string;
@@ -52,12 +53,13 @@ const METADATA_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const isGroup = (node: Node): node is Group => 'match' in node;
 
-export type FieldKind = 'status' | 'email' | 'source' | 'date' | 'tags' | 'engagement' | 'metadata';
+export type FieldKind = 'status' | 'email' | 'source' | 'locale' | 'date' | 'tags' | 'engagement' | 'metadata';
 export const FIELDS: readonly { field: string; label: string; kind: FieldKind }[] = [
   { field: 'status', label: 'Status', kind: 'status' },
   { field: 'email', label: 'Email address', kind: 'email' },
   { field: 'tags', label: 'Topics', kind: 'tags' },
   { field: 'source', label: 'Source', kind: 'source' },
+  { field: 'locale', label: 'Language', kind: 'locale' },
   { field: 'created_at', label: 'Added', kind: 'date' },
   { field: 'confirmed_at', label: 'Confirmed', kind: 'date' },
   { field: 'received', label: 'Received a campaign', kind: 'engagement' },
@@ -103,6 +105,7 @@ const OP_LABELS: Record<Op, string> = {
   any: 'includes any of',
   all: 'includes all of',
   none: 'includes none of',
+  language: 'is in the language',
 };
 
 /** The operators that make sense for a field (and a metadata type), each with its value input. */
@@ -123,6 +126,16 @@ export function operators(field: string, type: MetadataType = 'string'): { op: O
         ['neq', 'text'],
         ['in', 'texts'],
         ['not_in', 'texts'],
+      ]);
+    case 'locale':
+      return list([
+        ['language', 'texts'],
+        ['eq', 'text'],
+        ['neq', 'text'],
+        ['in', 'texts'],
+        ['not_in', 'texts'],
+        ['exists', 'none'],
+        ['not_exists', 'none'],
       ]);
     case 'email':
       return list([
@@ -296,6 +309,7 @@ type Words = {
   date: string;
   range: string;
   domain: string;
+  locale: string;
 };
 
 export const WORDS: Record<Locale, Words> = {
@@ -313,6 +327,7 @@ export const WORDS: Record<Locale, Words> = {
     date: 'Enter a date.',
     range: 'Enter both dates, the first before the second.',
     domain: 'Enter the domain only, like example.com.',
+    locale: 'Enter language codes such as de, de-AT or pt-BR.',
   },
   de: {
     tooMany: (max) => `Ein Segment hat höchstens ${max} Bedingungen. Entfernen Sie einige oder fassen Sie Werte in einer Bedingung zusammen.`,
@@ -328,15 +343,23 @@ export const WORDS: Record<Locale, Words> = {
     date: 'Bitte ein Datum eingeben.',
     range: 'Bitte beide Daten eingeben, das erste vor dem zweiten.',
     domain: 'Nur die Domain eingeben, z. B. example.com.',
+    locale: 'Sprachcodes wie de, de-AT oder pt-BR eingeben.',
   },
 };
 
 const isDate = (value: unknown): value is string => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && Number.isFinite(Date.parse(value));
 
+// The server's shape of a language tag (server/src/lib/locale.ts).
+const LOCALE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$/;
+
 function conditionProblem(condition: Condition, words: Words): string | null {
   if (kindOf(condition.field) === 'metadata' && !METADATA_KEY.test(condition.field.slice('metadata.'.length))) return words.metadataKey;
   const value = condition.value;
   const list = Array.isArray(value) ? value : [];
+  if (kindOf(condition.field) === 'locale' && valueKind(condition) !== 'none') {
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => String(v ?? '').trim() !== '' && !LOCALE.test(String(v).trim()))) return words.locale;
+  }
   switch (valueKind(condition)) {
     case 'none':
     case 'status':
