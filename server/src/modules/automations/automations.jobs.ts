@@ -3,8 +3,21 @@ import type { DB } from '../../db/types.ts';
 import type { JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import { AppError } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
 import { heldUntil } from '../../lib/sending-window.ts';
-import type { DevMailbox, EmailRepository, EmailService, NewMessage, OutgoingEmail } from '../email/index.ts';
+import {
+  automationBatchKeyFor,
+  batchJobKey,
+  MAX_BATCH_SIZE,
+  type AutomationRecipe,
+  type DevMailbox,
+  type EmailRepository,
+  type EmailService,
+  type NewMessage,
+  type OutgoingEmail,
+  type Recipient,
+  type UnrenderedMessage,
+} from '../email/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import { insertEvents, type EventConsumer, type OutboxEvent, type RelayedEvent } from '../events/index.ts';
 import type { SegmentFilter, SegmentService } from '../segments/index.ts';
@@ -31,9 +44,31 @@ const WAKE_WITHIN_MS = 60_000;
 // The step reason a test run's send records: its mail is in the dev mailbox.
 export const TEST_REASON = 'dev_mailbox';
 
+// Frozen step contents the process keeps (they never change once stored).
+const CONTENT_CACHE = 256;
+
 type Group = { runs: DueRun[]; index: number; step: Step | undefined };
+/** One provider batch: its job's name (from the batch key) and its messages. */
+type Batch = { batch: string; message_ids: string[] };
 /** A group's emails, written after `savepoint`, whose quota the end of the pass reserves. */
-type PendingSend = { savepoint: string; organizationId: string; count: number; runIds: string[]; messageIds: string[] };
+type PendingSend = { savepoint: string; organizationId: string; count: number; runIds: string[]; batches: Batch[] };
+
+/**
+ * Splits a send group's messages (in id order) into provider batches of ≤ 100 and gives each message its
+ * batch's idempotency key (from the content and the batch's message ids), stored with the message.
+ */
+function intoBatches(messages: UnrenderedMessage[], contentId: string): Batch[] {
+  messages.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const batches: Batch[] = [];
+  for (let at = 0; at < messages.length; at += MAX_BATCH_SIZE) {
+    const chunk = messages.slice(at, at + MAX_BATCH_SIZE);
+    const ids = chunk.map((m) => m.id);
+    const key = automationBatchKeyFor(contentId, ids);
+    for (const message of chunk) message.batch_key = key;
+    batches.push({ batch: batchJobKey(key), message_ids: ids });
+  }
+  return batches;
+}
 
 /** A test run's message as the dev mailbox keeps it: marked as a test, keyed like the live one. */
 function testMail(organizationId: string, message: NewMessage): OutgoingEmail {
@@ -115,7 +150,7 @@ export function createAutomationConsumer(deps: { repository: AutomationRepositor
 export function createAutomationJobs(deps: {
   db: Kysely<DB>;
   repository: AutomationRepository;
-  emails: Pick<EmailService, 'automationComposer'>;
+  emails: Pick<EmailService, 'automationComposer' | 'automationRecipe' | 'automationBatchComposer'>;
   emailRepository: Pick<EmailRepository, 'insertMessages'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   segments: Pick<SegmentService, 'compile'>;
@@ -125,6 +160,32 @@ export function createAutomationJobs(deps: {
   now: () => Date;
 }) {
   const { repository: repo, producer } = deps;
+
+  const contents = new Map<string, { id: string; recipe: AutomationRecipe }>();
+  /**
+   * What a send step's emails are rendered from: frozen by the first pass that sends the step (the
+   * template, footer data and sender of that moment), read by every later one. Only committed contents
+   * are kept in memory (one this pass froze could still be rolled back with it).
+   */
+  async function stepContent(trx: Transaction<DB>, run: DueRun, index: number, templateId: string): Promise<{ id: string; recipe: AutomationRecipe }> {
+    const key = `${run.version_id}/${index}`;
+    const cached = contents.get(key);
+    if (cached) return cached;
+    let stored = await repo.stepContent(trx, run.version_id, index);
+    if (!stored) {
+      const recipe = await deps.emails.automationRecipe(run.organization_id, { id: run.automation_id, templateId });
+      const id = newId();
+      if (await repo.freezeStepContent(trx, { organizationId: run.organization_id, versionId: run.version_id, stepIndex: index, contentId: id, recipe })) {
+        return { id, recipe };
+      }
+      stored = await repo.stepContent(trx, run.version_id, index);
+      if (!stored) throw new Error(`automation step content of ${key} is missing`);
+    }
+    const content = { id: stored.content_id, recipe: stored.recipe as AutomationRecipe };
+    contents.set(key, content);
+    if (contents.size > CONTENT_CACHE) contents.delete(contents.keys().next().value!);
+    return content;
+  }
 
   async function matching(trx: Transaction<DB>, runs: DueRun[], filter: SegmentFilter): Promise<Set<string> | null> {
     try {
@@ -161,9 +222,18 @@ export function createAutomationJobs(deps: {
       );
       return;
     }
-    let composer: Awaited<ReturnType<EmailService['automationComposer']>>;
+    // A test run's mail is rendered in full now (it goes to the dev mailbox in this transaction); live mail
+    // is rendered when its batch is sent, from the step's frozen content.
+    let compose: (recipient: Recipient, key: { runId: string; stepIndex: number }) => Promise<NewMessage | UnrenderedMessage>;
+    let contentId: string | null = null;
     try {
-      composer = await deps.emails.automationComposer(first.organization_id, { id: first.automation_id, templateId: step.template_id });
+      if (first.test) {
+        compose = (await deps.emails.automationComposer(first.organization_id, { id: first.automation_id, templateId: step.template_id })).compose;
+      } else {
+        const content = await stepContent(trx, first, index, step.template_id);
+        contentId = content.id;
+        compose = deps.emails.automationBatchComposer(content.id, content.recipe).compose;
+      }
     } catch (error) {
       // The template was deleted or the postal address removed: the runs end here, saying why.
       if (!(error instanceof AppError) || error.status >= 500) throw error;
@@ -188,14 +258,14 @@ export function createAutomationJobs(deps: {
         )
       ).map((r) => [r.id, r]),
     );
-    const messages: NewMessage[] = [];
+    const messages: (NewMessage | UnrenderedMessage)[] = [];
     const pairs: { runId: string; messageId: string }[] = [];
     const failed: { id: string; reason: string }[] = [];
     for (const run of runs) {
       if (!claimed.has(run.id)) continue;
       const recipient = recipients.get(run.subscriber_id)!;
       try {
-        const message = await composer.compose(recipient, { runId: run.id, stepIndex: index });
+        const message = await compose(recipient, { runId: run.id, stepIndex: index });
         messages.push(message);
         pairs.push({ runId: run.id, messageId: message.id });
       } catch (error) {
@@ -204,14 +274,18 @@ export function createAutomationJobs(deps: {
         failed.push({ id: run.id, reason: error.code });
       }
     }
+    let batches: Batch[] = [];
     if (first.test) {
       // A test run's mail is kept in the dev mailbox (committed with the step), never handed to the
       // provider, and counts nowhere: no email_messages row, no quota.
       await deps.devMailbox.storeMany(
         trx,
-        messages.map((m) => testMail(first.organization_id, m)),
+        messages.map((m) => testMail(first.organization_id, m as NewMessage)),
       );
     } else {
+      // Stored without a body, each with its batch's provider key: every attempt of a batch (and the email
+      // sweep, which finds a lost one by its key) sends the same request.
+      batches = intoBatches(messages as UnrenderedMessage[], contentId!);
       await deps.emailRepository.insertMessages(trx, first.organization_id, messages);
       await repo.setStepMessages(trx, index, pairs);
     }
@@ -234,16 +308,16 @@ export function createAutomationJobs(deps: {
       // Test runs send nothing, so they use none of the month's quota and hand nothing to the send path.
       count: first.test ? 0 : messages.length,
       runIds: runs.map((r) => r.id),
-      messageIds: first.test ? [] : pairs.map((p) => p.messageId),
+      batches,
     });
   }
 
   /**
    * Reserves the quota of the pass's sends, last group first. A group over the month's limit is rolled
    * back to its savepoint (with the groups after it, which stay due for a later pass) and waits an
-   * hour. Returns the ids of the messages to send once the pass commits.
+   * hour. Returns the batches to send once the pass commits.
    */
-  async function reserve(trx: Transaction<DB>, pending: PendingSend[], now: Date): Promise<string[]> {
+  async function reserve(trx: Transaction<DB>, pending: PendingSend[], now: Date): Promise<Batch[]> {
     let kept = pending.length;
     for (let i = pending.length - 1; i >= 0; i -= 1) {
       const send = pending[i]!;
@@ -256,7 +330,7 @@ export function createAutomationJobs(deps: {
         kept = i;
       }
     }
-    return pending.slice(0, kept).flatMap((p) => p.messageIds);
+    return pending.slice(0, kept).flatMap((p) => p.batches);
   }
 
   async function runGroup(trx: Transaction<DB>, group: Group, now: Date, pending: PendingSend[]): Promise<void> {
@@ -328,7 +402,8 @@ export function createAutomationJobs(deps: {
                   SOURCE,
                 );
           const events: OutboxEvent[] = changed.map((id) =>
-            tagEvent(step.type === 'add_tag' ? 'tag.subscribed' : 'tag.unsubscribed', subscribers.get(id)!, tag, SOURCE),
+            // A test run's tag changes are test events: the automations they start are test runs too.
+            tagEvent(step.type === 'add_tag' ? 'tag.subscribed' : 'tag.unsubscribed', subscribers.get(id)!, tag, SOURCE, runs[0]!.test),
           );
           await insertEvents(trx, organizationId, events);
         }
@@ -343,10 +418,10 @@ export function createAutomationJobs(deps: {
   }
 
   /** One pass: a locked batch of due runs, each taken one step further. */
-  async function pass(now: Date): Promise<{ count: number; messageIds: string[] }> {
+  async function pass(now: Date): Promise<{ count: number; batches: Batch[] }> {
     return repo.transaction(async (trx) => {
       const due = await repo.lockDue(trx, now, BATCH_SIZE);
-      if (due.length === 0) return { count: 0, messageIds: [] };
+      if (due.length === 0) return { count: 0, batches: [] };
       const exited = new Set(
         (
           await repo.exitIneligible(
@@ -414,7 +489,7 @@ export function createAutomationJobs(deps: {
         }
         await runGroup(trx, group, now, pending);
       }
-      return { count: due.length, messageIds: await reserve(trx, pending, now) };
+      return { count: due.length, batches: await reserve(trx, pending, now) };
     });
   }
 
@@ -435,11 +510,11 @@ export function createAutomationJobs(deps: {
     let processed = 0;
     for (;;) {
       if (signal.aborted) return { processed, end: 'aborted' };
-      const { count, messageIds } = await pass(deps.now());
+      const { count, batches } = await pass(deps.now());
       processed += count;
-      if (messageIds.length > 0) {
-        // A lost enqueue (Redis down after commit) is found by the email sweep: the messages are stored.
-        await producer.enqueueMany(messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id }, priority: PRIORITY })));
+      if (batches.length > 0) {
+        // A lost enqueue (Redis down after commit) is found by the email sweep by batch key: the messages are stored.
+        await producer.enqueueMany(batches.map((payload) => ({ name: 'email.send-batch' as const, payload, priority: PRIORITY })));
       }
       // A step that is done makes the next one due at once (a send after a condition): passes go on
       // until nothing is due.

@@ -424,6 +424,39 @@ export function createAutomationRepository(db: Kysely<DB>) {
       await sql`update automation_runs set next_at = ${nextAt} where id = any(${runIds as string[]}::uuid[])`.execute(trx);
     },
 
+    /** The content a send step's emails are rendered from (frozen by the first pass that sent the step). */
+    async stepContent(trx: Transaction<DB>, versionId: string, stepIndex: number): Promise<{ content_id: string; recipe: unknown } | undefined> {
+      const result = await sql<{ content_id: string; recipe: unknown }>`
+        select sc.content_id, c.recipe from automation_step_contents sc join message_contents c on c.id = sc.content_id
+        where sc.version_id = ${versionId} and sc.step_index = ${stepIndex}`.execute(trx);
+      return result.rows[0];
+    },
+
+    /**
+     * Freezes a send step's content: stores the recipe and names it for (version, step), unless another
+     * pass did first (then what this one stored is rolled back). Returns whether this one did.
+     */
+    async freezeStepContent(
+      trx: Transaction<DB>,
+      row: { organizationId: string; versionId: string; stepIndex: number; contentId: string; recipe: unknown },
+    ): Promise<boolean> {
+      await sql`savepoint automation_content`.execute(trx);
+      await sql`insert into message_contents (id, organization_id, recipe) values (${row.contentId}, ${row.organizationId}, ${JSON.stringify(row.recipe)}::jsonb)`.execute(
+        trx,
+      );
+      // A concurrent pass freezing the same step makes this wait for its commit, then do nothing.
+      const result = await sql<{ content_id: string }>`
+        insert into automation_step_contents (version_id, step_index, organization_id, content_id)
+        values (${row.versionId}, ${row.stepIndex}, ${row.organizationId}, ${row.contentId})
+        on conflict do nothing returning content_id`.execute(trx);
+      if (result.rows.length === 0) {
+        await sql`rollback to savepoint automation_content`.execute(trx);
+        return false;
+      }
+      await sql`release savepoint automation_content`.execute(trx);
+      return true;
+    },
+
     /** The organization's time zone and sending window (automation mail waits outside it). */
     async sendingWindow(trx: Transaction<DB>, organizationId: string): Promise<{ timezone: string; sending_window: SendingWindow | null }> {
       const result = await sql<{

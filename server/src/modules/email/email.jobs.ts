@@ -21,6 +21,15 @@ export function batchKeyFor(campaignId: string, round: number, messageIds: reado
   return `campaign-batch/${campaignId}/${round}/${sha256Hex([...messageIds].sort().join(',')).slice(0, 32)}`;
 }
 
+/**
+ * The provider idempotency key of a batch of automation emails: the content they are rendered from (one
+ * per automation version and send step) and the messages in it. Stored on each message when the runner
+ * inserts them, so every attempt and the sweep use the same key.
+ */
+export function automationBatchKeyFor(contentId: string, messageIds: readonly string[]): string {
+  return `automation-batch/${contentId}/${sha256Hex([...messageIds].sort().join(',')).slice(0, 32)}`;
+}
+
 /** The batch job's name for a batch key (job ids stay short and free of separators). */
 export const batchJobKey = (batchKey: string): string => sha256Hex(batchKey).slice(0, 32);
 

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestContext } from '../support/context.ts';
+import { createFakeResend } from '../support/fake-resend.ts';
+import { startWorker, waitFor } from '../email/helpers.ts';
+import { deliveries, runJob } from '../campaigns/support.ts';
+import { automationContext, automationOrganization, testClock } from './support.ts';
+
+// Automation mail goes out on the campaigns' batch path: the runner stores the messages without a body,
+// each with its batch's provider key (≤ 100 per batch), and email.send-batch renders them from the send
+// step's frozen content and sends each batch as ONE Resend request under that key.
+const COUNT = 250;
+const fake = createFakeResend({ recordBodies: true });
+let ctx: TestContext;
+
+beforeAll(async () => {
+  await fake.start();
+  ctx = await automationContext(fake, testClock());
+});
+afterAll(async () => {
+  await ctx?.close();
+  await fake.close();
+});
+
+describe('automation emails on the batch path', () => {
+  it('go to the fake Resend in batches of at most 100, one key per batch, rendered at send time, each exactly once', async () => {
+    const org = await automationOrganization(ctx, 'Batches');
+    const automation = (
+      await org.call('POST', '/api/v1/triggers', {
+        name: 'Welcome',
+        event: 'subscriber.created',
+        is_active: true,
+        steps: [{ type: 'send_email', template_id: org.welcome }],
+      })
+    ).json();
+    const batch = await org.call('POST', '/api/v1/subscribers/batch', {
+      subscribers: Array.from({ length: COUNT }, (_, i) => ({ email: `b${i}@example.com`, first_name: i === 0 ? 'Bea' : undefined })),
+    });
+    expect(batch.statusCode, batch.body).toBe(200);
+    const run = runJob(ctx);
+    await run('events.relay', { tick: '2026-03-01T0000Z' });
+    // The runner alone (no worker yet): messages stored without a body, with their batch's key.
+    await run('automations.run', { tick: 'batch1' });
+    const messages = await ctx.container.db
+      .selectFrom('email_messages')
+      .select(['id', 'to_address', 'html', 'content_id', 'batch_key', 'idempotency_key', 'automation_id', 'status'])
+      .where('organization_id', '=', org.id)
+      .execute();
+    expect(messages).toHaveLength(COUNT);
+    expect(messages.every((m) => m.html === null && m.content_id !== null && m.automation_id === automation.id && m.status === 'queued')).toBe(true);
+    expect(new Set(messages.map((m) => m.content_id)).size).toBe(1);
+    expect(new Set(messages.map((m) => m.idempotency_key)).size).toBe(COUNT);
+    const perBatch = new Map<string, number>();
+    for (const m of messages) perBatch.set(m.batch_key!, (perBatch.get(m.batch_key!) ?? 0) + 1);
+    expect([...perBatch.keys()].every((k) => k.startsWith('automation-batch/'))).toBe(true);
+    expect([...perBatch.values()].every((n) => n <= 100)).toBe(true);
+    expect(perBatch.size).toBeLessThanOrEqual(Math.ceil(COUNT / 100) + 1);
+    const quota = await ctx.container.db.selectFrom('organizations').select('emails_sent_this_month').where('id', '=', org.id).executeTakeFirstOrThrow();
+    expect(quota.emails_sent_this_month).toBe(COUNT);
+
+    // Suppressed after the runner queued the mail: the batch's send-time check leaves that address out.
+    const blocked = messages.find((m) => m.to_address === 'b1@example.com')!;
+    await org.call('POST', '/api/v1/suppressions', { email: blocked.to_address });
+
+    const worker = await startWorker(ctx);
+    try {
+      await waitFor(async () => {
+        const open = await ctx.container.db
+          .selectFrom('email_messages')
+          .select('id')
+          .where('organization_id', '=', org.id)
+          .where('status', 'in', ['queued', 'sending'])
+          .limit(1)
+          .execute();
+        return open.length === 0;
+      }, 60_000);
+    } finally {
+      await worker.close();
+    }
+
+    const { perAddress, repeatedKeys } = deliveries(fake.emails);
+    expect(repeatedKeys).toBe(0);
+    expect(perAddress.size).toBe(COUNT - 1);
+    expect([...perAddress.values()].every((n) => n === 1)).toBe(true);
+    expect(perAddress.has(blocked.to_address)).toBe(false);
+    // Every email went in a batch request under its batch's key, never one request per email.
+    expect(fake.emails.every((e) => e.batch && e.idempotencyKey?.startsWith('automation-batch/'))).toBe(true);
+    expect(new Set(fake.emails.map((e) => e.request)).size).toBe(perBatch.size);
+    // Rendered from the frozen content when sent: the subscriber's data, the footer and the unsubscribe link.
+    const bea = fake.emails.find((e) => e.to[0] === 'b0@example.com')!;
+    expect(bea.subject).toBe('Welcome');
+    expect(bea.html).toContain('Hello Bea');
+    expect(bea.html).toContain('1 Example Street, Berlin');
+    expect(bea.headers?.['List-Unsubscribe']).toMatch(/^<https:\/\/.+>$/);
+    expect(bea.headers?.['Feedback-ID']).toContain(automation.id);
+
+    const after = await ctx.container.db.selectFrom('email_messages').select(['to_address', 'status']).where('organization_id', '=', org.id).execute();
+    expect(after.filter((m) => m.status === 'sent')).toHaveLength(COUNT - 1);
+    expect(after.find((m) => m.to_address === blocked.to_address)?.status).toBe('suppressed');
+    // The suppressed one's quota was given back.
+    const quotaAfter = await ctx.container.db.selectFrom('organizations').select('emails_sent_this_month').where('id', '=', org.id).executeTakeFirstOrThrow();
+    expect(quotaAfter.emails_sent_this_month).toBe(COUNT - 1);
+    // Each run's step points at its message.
+    const steps = await ctx.container.db
+      .selectFrom('automation_run_steps')
+      .select(['email_message_id', 'status'])
+      .where('automation_id', '=', automation.id)
+      .execute();
+    expect(steps).toHaveLength(COUNT);
+    expect(new Set(steps.map((s) => s.email_message_id)).size).toBe(COUNT);
+  }, 120_000);
+});
