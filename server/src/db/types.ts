@@ -106,6 +106,8 @@ export interface AutomationStepContents {
   created_at: Generated<Timestamp>;
   organization_id: string;
   step_index: number;
+  template_id: string;
+  template_version: number;
   version_id: string;
 }
 

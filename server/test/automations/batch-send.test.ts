@@ -108,4 +108,43 @@ describe('automation emails on the batch path', () => {
     expect(steps).toHaveLength(COUNT);
     expect(new Set(steps.map((s) => s.email_message_id)).size).toBe(COUNT);
   }, 120_000);
+  it('renders each send from the content frozen for the template as it is: an edit reaches the next send, an archived (deleted) template ends the run', async () => {
+    const org = await automationOrganization(ctx, 'Frozen content');
+    const automation = (
+      await org.call('POST', '/api/v1/triggers', { name: 'One', event: 'subscriber.created', template_id: org.welcome, is_active: true })
+    ).json();
+    const run = runJob(ctx);
+    let tick = 0;
+    const enter = async (email: string) => {
+      expect((await org.call('POST', '/api/v1/subscribers', { email })).statusCode).toBe(201);
+      tick += 1;
+      await run('events.relay', { tick: `2026-03-02T00${String(tick).padStart(2, '0')}Z` });
+      await run('automations.run', { tick: `frozen${tick}` });
+    };
+    const subjects = async () =>
+      (
+        await ctx.container.db.selectFrom('email_messages').select(['to_address', 'subject', 'content_id']).where('automation_id', '=', automation.id).execute()
+      ).sort((a, b) => a.to_address.localeCompare(b.to_address));
+
+    await enter('f1@example.com');
+    await enter('f2@example.com');
+    expect((await org.call('PATCH', `/api/v1/templates/${org.welcome}`, { subject: 'Welcome, edited' })).statusCode).toBe(200);
+    await enter('f3@example.com');
+    const sent = await subjects();
+    expect(sent.map((m) => `${m.to_address} ${m.subject}`)).toEqual(['f1@example.com Welcome', 'f2@example.com Welcome', 'f3@example.com Welcome, edited']);
+    // One content per template version, shared by the sends of that version.
+    expect(sent[0]!.content_id).toBe(sent[1]!.content_id);
+    expect(sent[2]!.content_id).not.toBe(sent[0]!.content_id);
+
+    expect((await org.call('DELETE', `/api/v1/templates/${org.welcome}`)).statusCode).toBeLessThan(300);
+    await enter('f4@example.com');
+    const last = await ctx.container.db
+      .selectFrom('automation_runs as r')
+      .innerJoin('subscribers as s', 's.id', 'r.subscriber_id')
+      .select(['r.status', 'r.exit_reason'])
+      .where('s.email', '=', 'f4@example.com')
+      .executeTakeFirstOrThrow();
+    expect(last.status).toBe('exited');
+    expect(await subjects()).toHaveLength(3);
+  }, 60_000);
 });

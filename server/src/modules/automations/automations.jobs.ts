@@ -161,30 +161,30 @@ export function createAutomationJobs(deps: {
 }) {
   const { repository: repo, producer } = deps;
 
-  const contents = new Map<string, { id: string; recipe: AutomationRecipe }>();
+  // Recipes by content id: stored contents never change, only committed ones are kept.
+  const recipes = new Map<string, AutomationRecipe>();
   /**
-   * What a send step's emails are rendered from: frozen by the first pass that sends the step (the
-   * template, footer data and sender of that moment), read by every later one. Only committed contents
-   * are kept in memory (one this pass froze could still be rolled back with it).
+   * What a send step's emails are rendered from: frozen (template, footer data, sender) by the first pass
+   * that sends the step after its template last changed, read by every later one; a template edit
+   * reaches the next send, a deleted template ends the runs (as before the first send).
    */
   async function stepContent(trx: Transaction<DB>, run: DueRun, index: number, templateId: string): Promise<{ id: string; recipe: AutomationRecipe }> {
-    const key = `${run.version_id}/${index}`;
-    const cached = contents.get(key);
-    if (cached) return cached;
-    let stored = await repo.stepContent(trx, run.version_id, index);
-    if (!stored) {
+    let id = await repo.stepContentId(trx, run, index, templateId);
+    if (!id) {
       const recipe = await deps.emails.automationRecipe(run.organization_id, { id: run.automation_id, templateId });
-      const id = newId();
-      if (await repo.freezeStepContent(trx, { organizationId: run.organization_id, versionId: run.version_id, stepIndex: index, contentId: id, recipe })) {
-        return { id, recipe };
-      }
-      stored = await repo.stepContent(trx, run.version_id, index);
-      if (!stored) throw new Error(`automation step content of ${key} is missing`);
+      const contentId = newId();
+      const frozen = { organizationId: run.organization_id, versionId: run.version_id, stepIndex: index, templateId, contentId, recipe };
+      if (await repo.freezeStepContent(trx, { ...frozen, templateVersion: Number(recipe.template.version) })) return { id: contentId, recipe };
+      id = await repo.stepContentId(trx, run, index, templateId);
+      if (!id) throw new Error(`the content of step ${index} of automation version ${run.version_id} is missing`);
     }
-    const content = { id: stored.content_id, recipe: stored.recipe as AutomationRecipe };
-    contents.set(key, content);
-    if (contents.size > CONTENT_CACHE) contents.delete(contents.keys().next().value!);
-    return content;
+    let recipe = recipes.get(id);
+    if (!recipe) {
+      recipe = (await repo.recipe(trx, run.organization_id, id)) as AutomationRecipe;
+      recipes.set(id, recipe);
+      if (recipes.size > CONTENT_CACHE) recipes.delete(recipes.keys().next().value!);
+    }
+    return { id, recipe };
   }
 
   async function matching(trx: Transaction<DB>, runs: DueRun[], filter: SegmentFilter): Promise<Set<string> | null> {
