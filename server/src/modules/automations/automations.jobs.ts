@@ -44,6 +44,8 @@ const WAKE_WITHIN_MS = 60_000;
 // The step reason a test run's send records: its mail is in the dev mailbox.
 export const TEST_REASON = 'dev_mailbox';
 
+// Steps one run may take in one pass when each makes the next one due at once.
+const STEPS_PER_PASS = 8;
 // Frozen step contents the process keeps (they never change once stored).
 const CONTENT_CACHE = 256;
 
@@ -208,7 +210,13 @@ export function createAutomationJobs(deps: {
    * commit, so reserving last keeps parallel passes of one organization from waiting on each other
    * while they render.
    */
-  async function sendEmail(trx: Transaction<DB>, group: Group, step: Extract<Step, { type: 'send_email' }>, now: Date, pending: PendingSend[]): Promise<void> {
+  async function sendEmail(
+    trx: Transaction<DB>,
+    group: Group,
+    step: Extract<Step, { type: 'send_email' }>,
+    now: Date,
+    pending: PendingSend[],
+  ): Promise<string[]> {
     const { runs, index } = group;
     const first = runs[0]!;
     // Quiet hours: outside the organization's sending window the step waits until the window opens.
@@ -220,7 +228,7 @@ export function createAutomationJobs(deps: {
         runs.map((r) => r.id),
         until,
       );
-      return;
+      return [];
     }
     // A test run's mail is rendered in full now (it goes to the dev mailbox in this transaction); live mail
     // is rendered when its batch is sent, from the step's frozen content.
@@ -244,7 +252,7 @@ export function createAutomationJobs(deps: {
         error.code,
         now,
       );
-      return;
+      return [];
     }
     const savepoint = `automation_send_${pending.length}`;
     await sql`savepoint ${sql.raw(savepoint)}`.execute(trx);
@@ -310,6 +318,7 @@ export function createAutomationJobs(deps: {
       runIds: runs.map((r) => r.id),
       batches,
     });
+    return pairs.map((p) => p.runId);
   }
 
   /**
@@ -333,29 +342,33 @@ export function createAutomationJobs(deps: {
     return pending.slice(0, kept).flatMap((p) => p.batches);
   }
 
-  async function runGroup(trx: Transaction<DB>, group: Group, now: Date, pending: PendingSend[]): Promise<void> {
+  /** Does a group's step; returns the runs whose next step is due at once (they go on in the same pass). */
+  async function runGroup(trx: Transaction<DB>, group: Group, now: Date, pending: PendingSend[]): Promise<string[]> {
     const { runs, index, step } = group;
     const ids = runs.map((r) => r.id);
     if (!step) {
       await repo.complete(trx, ids, now);
-      return;
+      return [];
     }
     switch (step.type) {
       case 'send_email':
         return sendEmail(trx, group, step, now, pending);
       case 'delay': {
         const claimed = await repo.claimStep(trx, runs, index, step.type, 'waiting', null, now);
-        return repo.advance(trx, claimed, new Date(now.getTime() + step.seconds * 1000));
+        await repo.advance(trx, claimed, new Date(now.getTime() + step.seconds * 1000));
+        return [];
       }
       case 'wait_for_event': {
         const claimed = await repo.claimStep(trx, runs, index, step.type, 'waiting', null, now);
-        return repo.advance(trx, claimed, new Date(now.getTime() + step.timeout_seconds * 1000), step.event);
+        await repo.advance(trx, claimed, new Date(now.getTime() + step.timeout_seconds * 1000), step.event);
+        return [];
       }
       case 'condition': {
         const matched = await matching(trx, runs, step.filter);
         if (!matched) {
           await repo.claimStep(trx, runs, index, step.type, 'exited', 'invalid_condition', now);
-          return repo.exit(trx, ids, 'invalid_condition', now);
+          await repo.exit(trx, ids, 'invalid_condition', now);
+          return [];
         }
         const pass = runs.filter((r) => matched.has(r.subscriber_id));
         const fail = runs.filter((r) => !matched.has(r.subscriber_id));
@@ -366,7 +379,9 @@ export function createAutomationJobs(deps: {
           'condition_not_met',
           now,
         );
-        return repo.advance(trx, await repo.claimStep(trx, pass, index, step.type, 'completed', null, now), now);
+        const passed = await repo.claimStep(trx, pass, index, step.type, 'completed', null, now);
+        await repo.advance(trx, passed, now);
+        return passed;
       }
       case 'add_tag':
       case 'remove_tag': {
@@ -407,13 +422,16 @@ export function createAutomationJobs(deps: {
           );
           await insertEvents(trx, organizationId, events);
         }
-        return repo.advance(trx, [...claimed], now);
+        await repo.advance(trx, [...claimed], now);
+        return [...claimed];
       }
       case 'exit': {
         await repo.claimStep(trx, runs, index, step.type, 'completed', null, now);
-        return repo.exit(trx, ids, 'exit_step', now);
+        await repo.exit(trx, ids, 'exit_step', now);
+        return [];
       }
       default:
+        return [];
     }
   }
 
@@ -461,33 +479,46 @@ export function createAutomationJobs(deps: {
         now,
       );
 
-      const groups = new Map<string, Group>();
-      for (const run of live) {
-        // Test and live runs never share a group: their mail goes different ways.
-        const key = `${run.version_id}/${run.step_index}/${run.test}`;
-        const group = groups.get(key) ?? { runs: [], index: run.step_index, step: run.steps[run.step_index] };
-        group.runs.push(run);
-        groups.set(key, group);
-      }
       const pending: PendingSend[] = [];
-      // Sends last: a quota rollback to a send's savepoint then undoes only sends.
-      const ordered = [...groups.values()].sort((a, b) => Number(a.step?.type === 'send_email') - Number(b.step?.type === 'send_email'));
-      for (const group of ordered) {
-        // The automation's entry conditions are checked when the subscriber enters (before step 0).
-        const conditions = group.runs[0]!.conditions as SegmentFilter | null;
-        if (group.index === 0 && conditions) {
-          const matched = await matching(trx, group.runs, conditions);
-          const fail = group.runs.filter((r) => !matched?.has(r.subscriber_id));
-          await repo.exit(
-            trx,
-            fail.map((r) => r.id),
-            'conditions_not_met',
-            now,
-          );
-          group.runs = group.runs.filter((r) => matched?.has(r.subscriber_id));
-          if (group.runs.length === 0) continue;
+      // A run whose next step is due at once goes on in the same pass (a delay starts right after the send
+      // before it, a send follows its condition), up to STEPS_PER_PASS steps: fewer passes, and timers
+      // start when the step before them is done rather than when a later pass reaches them.
+      let current = live;
+      for (let round = 0; current.length > 0 && round < STEPS_PER_PASS; round += 1) {
+        const groups = new Map<string, Group>();
+        for (const run of current) {
+          // Test and live runs never share a group: their mail goes different ways.
+          const key = `${run.version_id}/${run.step_index}/${run.test}`;
+          const group = groups.get(key) ?? { runs: [], index: run.step_index, step: run.steps[run.step_index] };
+          group.runs.push(run);
+          groups.set(key, group);
         }
-        await runGroup(trx, group, now, pending);
+        // Sends last in each round: a quota rollback to a send's savepoint undoes that send and whatever
+        // came after it in the pass (those runs stay where they were, due, for a later pass).
+        const ordered = [...groups.values()].sort((a, b) => Number(a.step?.type === 'send_email') - Number(b.step?.type === 'send_email'));
+        const next: DueRun[] = [];
+        for (const group of ordered) {
+          // The automation's entry conditions are checked when the subscriber enters (before step 0).
+          const conditions = group.runs[0]!.conditions as SegmentFilter | null;
+          if (group.index === 0 && conditions) {
+            const matched = await matching(trx, group.runs, conditions);
+            const fail = group.runs.filter((r) => !matched?.has(r.subscriber_id));
+            await repo.exit(
+              trx,
+              fail.map((r) => r.id),
+              'conditions_not_met',
+              now,
+            );
+            group.runs = group.runs.filter((r) => matched?.has(r.subscriber_id));
+            if (group.runs.length === 0) continue;
+          }
+          const onward = new Set(await runGroup(trx, group, now, pending));
+          for (const run of group.runs) if (onward.has(run.id)) next.push({ ...run, step_index: run.step_index + 1, waiting_for: null });
+        }
+        // Before a send the run is checked again (a step of this pass may have taken the subscriber off the topic).
+        const beforeSend = next.filter((r) => r.steps[r.step_index]?.type === 'send_email').map((r) => r.id);
+        const ended = new Set((await repo.exitIneligible(trx, beforeSend, now)).map((r) => r.id));
+        current = next.filter((r) => !ended.has(r.id));
       }
       return { count: due.length, batches: await reserve(trx, pending, now) };
     });
