@@ -3,6 +3,7 @@ import type { TestContext } from '../support/context.ts';
 import { createFakeResend } from '../support/fake-resend.ts';
 import { startWorker, waitFor } from '../email/helpers.ts';
 import { deliveries, runJob } from '../campaigns/support.ts';
+import { BATCHES_IN_FLIGHT } from '../../src/modules/email/email.jobs.ts';
 import { automationContext, automationOrganization, testClock } from './support.ts';
 
 // Automation mail goes out on the campaigns' batch path: the runner stores the messages without a body,
@@ -147,4 +148,44 @@ describe('automation emails on the batch path', () => {
     expect(last.status).toBe('exited');
     expect(await subjects()).toHaveLength(3);
   }, 60_000);
+  it('keeps at most a few batches in flight per worker process, however many are queued', async () => {
+    const org = await automationOrganization(ctx, 'In flight');
+    await org.call('POST', '/api/v1/triggers', { name: 'Many', event: 'subscriber.created', template_id: org.welcome, is_active: true });
+    for (let from = 0; from < 1200; from += 600) {
+      const batch = await org.call('POST', '/api/v1/subscribers/batch', {
+        subscribers: Array.from({ length: 600 }, (_, i) => ({ email: `m${from + i}@example.com` })),
+      });
+      expect(batch.statusCode, batch.body).toBe(200);
+    }
+    const run = runJob(ctx);
+    await run('events.relay', { tick: '2026-03-03T0000Z' });
+    await run('automations.run', { tick: 'inflight' });
+    const batches = await ctx.container.db.selectFrom('email_messages').select('batch_key').distinct().where('organization_id', '=', org.id).execute();
+    expect(batches.length).toBeGreaterThan(BATCHES_IN_FLIGHT + 2);
+
+    // Each batch request holds its first email a moment, so requests that are in flight together overlap.
+    fake.reset();
+    const seen = new Set<number>();
+    const open = new Set<number>();
+    let most = 0;
+    fake.onAccepted = async (email) => {
+      if (seen.has(email.request)) return;
+      seen.add(email.request);
+      open.add(email.request);
+      most = Math.max(most, open.size);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      open.delete(email.request);
+    };
+    const worker = await startWorker(ctx);
+    try {
+      // (The previous test's queued batches go out too.)
+      await waitFor(() => fake.emails.filter((e) => /^m\d+@/.test(e.to[0]!)).length === 1200, 60_000);
+    } finally {
+      fake.onAccepted = null;
+      await worker.close();
+    }
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(BATCHES_IN_FLIGHT);
+    expect(deliveries(fake.emails).repeatedKeys).toBe(0);
+  }, 120_000);
 });
