@@ -101,6 +101,16 @@ export interface Automations {
   version: Generated<number>;
 }
 
+export interface AutomationStepContents {
+  content_id: string;
+  created_at: Generated<Timestamp>;
+  organization_id: string;
+  step_index: number;
+  template_id: string;
+  template_version: number;
+  version_id: string;
+}
+
 export interface AutomationVersions {
   automation_id: string;
   created_at: Generated<Timestamp>;
@@ -702,6 +712,7 @@ export interface DB {
   audit_logs: AuditLogs;
   automation_run_steps: AutomationRunSteps;
   automation_runs: AutomationRuns;
+  automation_step_contents: AutomationStepContents;
   automation_versions: AutomationVersions;
   automations: Automations;
   billing_activation: BillingActivation;

@@ -120,6 +120,27 @@ describe('leaving the topic', () => {
     expect(byId.get(stays)).toMatchObject({ status: 'completed' });
     expect(byId.get(leaves)).toMatchObject({ status: 'exited', exit_reason: 'unsubscribed_from_topic' });
   }, 60_000);
+
+  it('is checked again before a send that follows in the same pass (a remove_tag step took the subscriber off the topic)', async () => {
+    const org = await automationOrganization(ctx, 'Topic same pass');
+    const automation = (
+      await org.call('POST', '/api/v1/triggers', {
+        name: 'Leave then send',
+        event: 'tag.subscribed',
+        tag_id: org.tag.id,
+        is_active: true,
+        steps: [
+          { type: 'remove_tag', tag_id: org.tag.id },
+          { type: 'send_email', template_id: org.welcome },
+        ],
+      })
+    ).json();
+    const id = (await org.call('POST', '/api/v1/subscribers', { email: 'same-pass@example.com', tags: [org.tag.slug] })).json().id as string;
+    await relayAndRun();
+    const [run] = await runs(automation.id);
+    expect(run).toMatchObject({ subscriber_id: id, status: 'exited', exit_reason: 'unsubscribed_from_topic' });
+    expect(await ctx.container.db.selectFrom('email_messages').select('id').where('automation_id', '=', automation.id).execute()).toEqual([]);
+  }, 60_000);
 });
 
 describe('quiet hours', () => {

@@ -146,4 +146,73 @@ describe('automations started with an sf_test_ key', () => {
     expect(created.find((p) => p.subscriber.email === 'tess@example.com')?.test).toBe(true);
     expect(created.find((p) => p.subscriber.email === 'liv@example.com')).not.toHaveProperty('test');
   }, 90_000);
+  it('carry the test flag through POST /subscribers/batch and tag changes made with the key', async () => {
+    const org = await automationOrganization(ctx, 'Test key paths');
+    const testKey = await ctx.container.services.apiKeys.create(org.id, { name: 'staging', scopes: ['subscribers:write'], environment: 'test' });
+    const asTest = api(ctx, testKey.key);
+    const trigger = async (name: string, event: string, template: string) =>
+      (
+        await org.call('POST', '/api/v1/triggers', {
+          name,
+          event,
+          tag_id: event.startsWith('tag.') ? org.tag.id : undefined,
+          template_id: template,
+          is_active: true,
+        })
+      ).json().id as string;
+    const created = await trigger('Created', 'subscriber.created', org.welcome);
+    const joined = await trigger('Joined', 'tag.subscribed', org.tips);
+    const left = await trigger('Left', 'tag.unsubscribed', org.welcome);
+
+    // Created in a batch with the topic; created alone, then joins and leaves the topic: all with the test key.
+    const batch = await asTest('POST', '/api/v1/subscribers/batch', { subscribers: [{ email: 'batch-test@example.com', tags: [org.tag.slug] }] });
+    expect(batch.statusCode, batch.body).toBe(200);
+    const solo = (await asTest('POST', '/api/v1/subscribers', { email: 'tags-test@example.com' })).json();
+    expect((await asTest('POST', `/api/v1/subscribers/${solo.id}/tags`, { tags: [org.tag.slug] })).statusCode).toBe(200);
+    expect((await asTest('DELETE', `/api/v1/subscribers/${solo.id}/tags/${org.tag.slug}`)).statusCode).toBe(200);
+    await cronMinute();
+
+    const runs = async () =>
+      ctx.container.db
+        .selectFrom('automation_runs as r')
+        .innerJoin('subscribers as s', 's.id', 'r.subscriber_id')
+        .select(['r.automation_id', 's.email', 'r.test', 'r.status'])
+        .where('r.organization_id', '=', org.id)
+        .execute();
+    await waitFor(async () => {
+      const all = await runs();
+      return all.length === 5 && all.every((r) => r.status !== 'active');
+    }, 20_000);
+    const all = await runs();
+    const name = new Map([
+      [created, 'created'],
+      [joined, 'joined'],
+      [left, 'left'],
+    ]);
+    expect(all.map((r) => `${name.get(r.automation_id)} ${r.email} ${r.test}`).sort()).toEqual(
+      [
+        'created batch-test@example.com true',
+        'created tags-test@example.com true',
+        'joined batch-test@example.com true',
+        'joined tags-test@example.com true',
+        'left tags-test@example.com true',
+      ].sort(),
+    );
+    // Nothing reached the provider for them; their mail is in the dev mailbox (the one who left the topic
+    // before the joined run's step got none from that automation).
+    expect(fake.emails.filter((e) => e.to[0]!.endsWith('-test@example.com'))).toEqual([]);
+    expect((await mailbox(org.id)).map((m) => `${m.to_address} ${m.subject}`).sort()).toEqual(
+      [
+        'batch-test@example.com [Test] Welcome',
+        'batch-test@example.com [Test] Tips for you',
+        'tags-test@example.com [Test] Welcome',
+        'tags-test@example.com [Test] Welcome',
+      ].sort(),
+    );
+    const rows = await ctx.container.db.selectFrom('events').select(['type', 'payload']).where('organization_id', '=', org.id).execute();
+    expect(rows.filter((r) => !isValidEventPayload(r.type, r.payload))).toEqual([]);
+    const flagged = rows.filter((r) => ['subscriber.created', 'tag.subscribed', 'tag.unsubscribed'].includes(r.type));
+    expect(flagged).toHaveLength(5);
+    expect(flagged.every((r) => (r.payload as { test?: boolean }).test === true)).toBe(true);
+  }, 60_000);
 });

@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe('an automation whose worker is killed with due steps', () => {
-  it('is finished by another worker, and nobody gets a mail twice', async () => {
+  it('is finished by another worker, and nobody gets a mail twice, even from the batch the kill cut off', async () => {
     const org = await automationOrganization(ctx, 'Killed');
     const automation = (
       await org.call('POST', '/api/v1/triggers', {
@@ -76,13 +76,22 @@ describe('an automation whose worker is killed with due steps', () => {
       stdio: 'ignore',
     });
     const exited = new Promise((resolve) => child!.once('exit', resolve));
+    // Killed in the middle of a batch request: the provider takes the batch, the worker never records it.
     fake.onAccepted = () => {
-      if (fake.emails.length >= 300) child!.kill('SIGKILL');
+      if (fake.emails.length === 250) child!.kill('SIGKILL');
     };
     await ctx.container.jobs.enqueue('automations.run', { tick: 'killed' });
     await exited;
     fake.onAccepted = null;
     expect(fake.emails.length).toBeLessThan(2 * COUNT);
+    // The cut-off batch's messages were taken for sending and never recorded as sent.
+    const inFlight = await ctx.container.db
+      .selectFrom('email_messages')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('automation_id', '=', automation.id)
+      .where('status', '=', 'sending')
+      .executeTakeFirstOrThrow();
+    expect(Number(inFlight.n)).toBeGreaterThan(0);
 
     // Another worker; the cron sweep's next tick finds whatever is still due.
     const worker = await startWorker(ctx);
@@ -111,5 +120,16 @@ describe('an automation whose worker is killed with due steps', () => {
     expect([...perAddress.values()].every((n) => n === 2)).toBe(true);
     expect(repeatedKeys).toBe(0);
     expect(fake.emails).toHaveLength(2 * COUNT);
+    // All in batch requests, and the resumed batch was sent again under its key (answered from the first time).
+    expect(fake.emails.every((e) => e.batch && e.idempotencyKey?.startsWith('automation-batch/'))).toBe(true);
+    const batchRequests = fake.requests.filter((r) => r.path === '/emails/batch').length;
+    expect(batchRequests).toBeGreaterThan(new Set(fake.emails.map((e) => e.request)).size);
+    const unsent = await ctx.container.db
+      .selectFrom('email_messages')
+      .select('status')
+      .where('automation_id', '=', automation.id)
+      .where('status', '<>', 'sent')
+      .execute();
+    expect(unsent).toEqual([]);
   }, 240_000);
 });

@@ -3,8 +3,21 @@ import type { DB } from '../../db/types.ts';
 import type { JobHandler } from '../../jobs/context.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import { AppError } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
 import { heldUntil } from '../../lib/sending-window.ts';
-import type { DevMailbox, EmailRepository, EmailService, NewMessage, OutgoingEmail } from '../email/index.ts';
+import {
+  automationBatchKeyFor,
+  batchJobKey,
+  MAX_BATCH_SIZE,
+  type AutomationRecipe,
+  type DevMailbox,
+  type EmailRepository,
+  type EmailService,
+  type NewMessage,
+  type OutgoingEmail,
+  type Recipient,
+  type UnrenderedMessage,
+} from '../email/index.ts';
 import type { Entitlements } from '../entitlements/index.ts';
 import { insertEvents, type EventConsumer, type OutboxEvent, type RelayedEvent } from '../events/index.ts';
 import type { SegmentFilter, SegmentService } from '../segments/index.ts';
@@ -31,9 +44,33 @@ const WAKE_WITHIN_MS = 60_000;
 // The step reason a test run's send records: its mail is in the dev mailbox.
 export const TEST_REASON = 'dev_mailbox';
 
+// Steps one run may take in one pass when each makes the next one due at once.
+const STEPS_PER_PASS = 8;
+// Frozen step contents the process keeps (they never change once stored).
+const CONTENT_CACHE = 256;
+
 type Group = { runs: DueRun[]; index: number; step: Step | undefined };
+/** One provider batch: its job's name (from the batch key) and its messages. */
+type Batch = { batch: string; message_ids: string[] };
 /** A group's emails, written after `savepoint`, whose quota the end of the pass reserves. */
-type PendingSend = { savepoint: string; organizationId: string; count: number; runIds: string[]; messageIds: string[] };
+type PendingSend = { savepoint: string; organizationId: string; count: number; runIds: string[]; batches: Batch[] };
+
+/**
+ * Splits a send group's messages (in id order) into provider batches of ≤ 100 and gives each message its
+ * batch's idempotency key (from the content and the batch's message ids), stored with the message.
+ */
+function intoBatches(messages: UnrenderedMessage[], contentId: string): Batch[] {
+  messages.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const batches: Batch[] = [];
+  for (let at = 0; at < messages.length; at += MAX_BATCH_SIZE) {
+    const chunk = messages.slice(at, at + MAX_BATCH_SIZE);
+    const ids = chunk.map((m) => m.id);
+    const key = automationBatchKeyFor(contentId, ids);
+    for (const message of chunk) message.batch_key = key;
+    batches.push({ batch: batchJobKey(key), message_ids: ids });
+  }
+  return batches;
+}
 
 /** A test run's message as the dev mailbox keeps it: marked as a test, keyed like the live one. */
 function testMail(organizationId: string, message: NewMessage): OutgoingEmail {
@@ -115,7 +152,7 @@ export function createAutomationConsumer(deps: { repository: AutomationRepositor
 export function createAutomationJobs(deps: {
   db: Kysely<DB>;
   repository: AutomationRepository;
-  emails: Pick<EmailService, 'automationComposer'>;
+  emails: Pick<EmailService, 'automationComposer' | 'automationRecipe' | 'automationBatchComposer'>;
   emailRepository: Pick<EmailRepository, 'insertMessages'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   segments: Pick<SegmentService, 'compile'>;
@@ -125,6 +162,32 @@ export function createAutomationJobs(deps: {
   now: () => Date;
 }) {
   const { repository: repo, producer } = deps;
+
+  // Recipes by content id: stored contents never change, only committed ones are kept.
+  const recipes = new Map<string, AutomationRecipe>();
+  /**
+   * What a send step's emails are rendered from: frozen (template, footer data, sender) by the first pass
+   * that sends the step after its template last changed, read by every later one; a template edit
+   * reaches the next send, a deleted template ends the runs (as before the first send).
+   */
+  async function stepContent(trx: Transaction<DB>, run: DueRun, index: number, templateId: string): Promise<{ id: string; recipe: AutomationRecipe }> {
+    let id = await repo.stepContentId(trx, run, index, templateId);
+    if (!id) {
+      const recipe = await deps.emails.automationRecipe(run.organization_id, { id: run.automation_id, templateId });
+      const contentId = newId();
+      const frozen = { organizationId: run.organization_id, versionId: run.version_id, stepIndex: index, templateId, contentId, recipe };
+      if (await repo.freezeStepContent(trx, { ...frozen, templateVersion: Number(recipe.template.version) })) return { id: contentId, recipe };
+      id = await repo.stepContentId(trx, run, index, templateId);
+      if (!id) throw new Error(`the content of step ${index} of automation version ${run.version_id} is missing`);
+    }
+    let recipe = recipes.get(id);
+    if (!recipe) {
+      recipe = (await repo.recipe(trx, run.organization_id, id)) as AutomationRecipe;
+      recipes.set(id, recipe);
+      if (recipes.size > CONTENT_CACHE) recipes.delete(recipes.keys().next().value!);
+    }
+    return { id, recipe };
+  }
 
   async function matching(trx: Transaction<DB>, runs: DueRun[], filter: SegmentFilter): Promise<Set<string> | null> {
     try {
@@ -147,7 +210,13 @@ export function createAutomationJobs(deps: {
    * commit, so reserving last keeps parallel passes of one organization from waiting on each other
    * while they render.
    */
-  async function sendEmail(trx: Transaction<DB>, group: Group, step: Extract<Step, { type: 'send_email' }>, now: Date, pending: PendingSend[]): Promise<void> {
+  async function sendEmail(
+    trx: Transaction<DB>,
+    group: Group,
+    step: Extract<Step, { type: 'send_email' }>,
+    now: Date,
+    pending: PendingSend[],
+  ): Promise<string[]> {
     const { runs, index } = group;
     const first = runs[0]!;
     // Quiet hours: outside the organization's sending window the step waits until the window opens.
@@ -159,11 +228,20 @@ export function createAutomationJobs(deps: {
         runs.map((r) => r.id),
         until,
       );
-      return;
+      return [];
     }
-    let composer: Awaited<ReturnType<EmailService['automationComposer']>>;
+    // A test run's mail is rendered in full now (it goes to the dev mailbox in this transaction); live mail
+    // is rendered when its batch is sent, from the step's frozen content.
+    let compose: (recipient: Recipient, key: { runId: string; stepIndex: number }) => Promise<NewMessage | UnrenderedMessage>;
+    let contentId: string | null = null;
     try {
-      composer = await deps.emails.automationComposer(first.organization_id, { id: first.automation_id, templateId: step.template_id });
+      if (first.test) {
+        compose = (await deps.emails.automationComposer(first.organization_id, { id: first.automation_id, templateId: step.template_id })).compose;
+      } else {
+        const content = await stepContent(trx, first, index, step.template_id);
+        contentId = content.id;
+        compose = deps.emails.automationBatchComposer(content.id, content.recipe).compose;
+      }
     } catch (error) {
       // The template was deleted or the postal address removed: the runs end here, saying why.
       if (!(error instanceof AppError) || error.status >= 500) throw error;
@@ -174,7 +252,7 @@ export function createAutomationJobs(deps: {
         error.code,
         now,
       );
-      return;
+      return [];
     }
     const savepoint = `automation_send_${pending.length}`;
     await sql`savepoint ${sql.raw(savepoint)}`.execute(trx);
@@ -188,14 +266,14 @@ export function createAutomationJobs(deps: {
         )
       ).map((r) => [r.id, r]),
     );
-    const messages: NewMessage[] = [];
+    const messages: (NewMessage | UnrenderedMessage)[] = [];
     const pairs: { runId: string; messageId: string }[] = [];
     const failed: { id: string; reason: string }[] = [];
     for (const run of runs) {
       if (!claimed.has(run.id)) continue;
       const recipient = recipients.get(run.subscriber_id)!;
       try {
-        const message = await composer.compose(recipient, { runId: run.id, stepIndex: index });
+        const message = await compose(recipient, { runId: run.id, stepIndex: index });
         messages.push(message);
         pairs.push({ runId: run.id, messageId: message.id });
       } catch (error) {
@@ -204,14 +282,18 @@ export function createAutomationJobs(deps: {
         failed.push({ id: run.id, reason: error.code });
       }
     }
+    let batches: Batch[] = [];
     if (first.test) {
       // A test run's mail is kept in the dev mailbox (committed with the step), never handed to the
       // provider, and counts nowhere: no email_messages row, no quota.
       await deps.devMailbox.storeMany(
         trx,
-        messages.map((m) => testMail(first.organization_id, m)),
+        messages.map((m) => testMail(first.organization_id, m as NewMessage)),
       );
     } else {
+      // Stored without a body, each with its batch's provider key: every attempt of a batch (and the email
+      // sweep, which finds a lost one by its key) sends the same request.
+      batches = intoBatches(messages as UnrenderedMessage[], contentId!);
       await deps.emailRepository.insertMessages(trx, first.organization_id, messages);
       await repo.setStepMessages(trx, index, pairs);
     }
@@ -234,16 +316,17 @@ export function createAutomationJobs(deps: {
       // Test runs send nothing, so they use none of the month's quota and hand nothing to the send path.
       count: first.test ? 0 : messages.length,
       runIds: runs.map((r) => r.id),
-      messageIds: first.test ? [] : pairs.map((p) => p.messageId),
+      batches,
     });
+    return pairs.map((p) => p.runId);
   }
 
   /**
    * Reserves the quota of the pass's sends, last group first. A group over the month's limit is rolled
    * back to its savepoint (with the groups after it, which stay due for a later pass) and waits an
-   * hour. Returns the ids of the messages to send once the pass commits.
+   * hour. Returns the batches to send once the pass commits.
    */
-  async function reserve(trx: Transaction<DB>, pending: PendingSend[], now: Date): Promise<string[]> {
+  async function reserve(trx: Transaction<DB>, pending: PendingSend[], now: Date): Promise<Batch[]> {
     let kept = pending.length;
     for (let i = pending.length - 1; i >= 0; i -= 1) {
       const send = pending[i]!;
@@ -256,32 +339,36 @@ export function createAutomationJobs(deps: {
         kept = i;
       }
     }
-    return pending.slice(0, kept).flatMap((p) => p.messageIds);
+    return pending.slice(0, kept).flatMap((p) => p.batches);
   }
 
-  async function runGroup(trx: Transaction<DB>, group: Group, now: Date, pending: PendingSend[]): Promise<void> {
+  /** Does a group's step; returns the runs whose next step is due at once (they go on in the same pass). */
+  async function runGroup(trx: Transaction<DB>, group: Group, now: Date, pending: PendingSend[]): Promise<string[]> {
     const { runs, index, step } = group;
     const ids = runs.map((r) => r.id);
     if (!step) {
       await repo.complete(trx, ids, now);
-      return;
+      return [];
     }
     switch (step.type) {
       case 'send_email':
         return sendEmail(trx, group, step, now, pending);
       case 'delay': {
         const claimed = await repo.claimStep(trx, runs, index, step.type, 'waiting', null, now);
-        return repo.advance(trx, claimed, new Date(now.getTime() + step.seconds * 1000));
+        await repo.advance(trx, claimed, new Date(now.getTime() + step.seconds * 1000));
+        return [];
       }
       case 'wait_for_event': {
         const claimed = await repo.claimStep(trx, runs, index, step.type, 'waiting', null, now);
-        return repo.advance(trx, claimed, new Date(now.getTime() + step.timeout_seconds * 1000), step.event);
+        await repo.advance(trx, claimed, new Date(now.getTime() + step.timeout_seconds * 1000), step.event);
+        return [];
       }
       case 'condition': {
         const matched = await matching(trx, runs, step.filter);
         if (!matched) {
           await repo.claimStep(trx, runs, index, step.type, 'exited', 'invalid_condition', now);
-          return repo.exit(trx, ids, 'invalid_condition', now);
+          await repo.exit(trx, ids, 'invalid_condition', now);
+          return [];
         }
         const pass = runs.filter((r) => matched.has(r.subscriber_id));
         const fail = runs.filter((r) => !matched.has(r.subscriber_id));
@@ -292,7 +379,9 @@ export function createAutomationJobs(deps: {
           'condition_not_met',
           now,
         );
-        return repo.advance(trx, await repo.claimStep(trx, pass, index, step.type, 'completed', null, now), now);
+        const passed = await repo.claimStep(trx, pass, index, step.type, 'completed', null, now);
+        await repo.advance(trx, passed, now);
+        return passed;
       }
       case 'add_tag':
       case 'remove_tag': {
@@ -328,25 +417,29 @@ export function createAutomationJobs(deps: {
                   SOURCE,
                 );
           const events: OutboxEvent[] = changed.map((id) =>
-            tagEvent(step.type === 'add_tag' ? 'tag.subscribed' : 'tag.unsubscribed', subscribers.get(id)!, tag, SOURCE),
+            // A test run's tag changes are test events: the automations they start are test runs too.
+            tagEvent(step.type === 'add_tag' ? 'tag.subscribed' : 'tag.unsubscribed', subscribers.get(id)!, tag, SOURCE, runs[0]!.test),
           );
           await insertEvents(trx, organizationId, events);
         }
-        return repo.advance(trx, [...claimed], now);
+        await repo.advance(trx, [...claimed], now);
+        return [...claimed];
       }
       case 'exit': {
         await repo.claimStep(trx, runs, index, step.type, 'completed', null, now);
-        return repo.exit(trx, ids, 'exit_step', now);
+        await repo.exit(trx, ids, 'exit_step', now);
+        return [];
       }
       default:
+        return [];
     }
   }
 
   /** One pass: a locked batch of due runs, each taken one step further. */
-  async function pass(now: Date): Promise<{ count: number; messageIds: string[] }> {
+  async function pass(now: Date): Promise<{ count: number; batches: Batch[] }> {
     return repo.transaction(async (trx) => {
       const due = await repo.lockDue(trx, now, BATCH_SIZE);
-      if (due.length === 0) return { count: 0, messageIds: [] };
+      if (due.length === 0) return { count: 0, batches: [] };
       const exited = new Set(
         (
           await repo.exitIneligible(
@@ -386,35 +479,48 @@ export function createAutomationJobs(deps: {
         now,
       );
 
-      const groups = new Map<string, Group>();
-      for (const run of live) {
-        // Test and live runs never share a group: their mail goes different ways.
-        const key = `${run.version_id}/${run.step_index}/${run.test}`;
-        const group = groups.get(key) ?? { runs: [], index: run.step_index, step: run.steps[run.step_index] };
-        group.runs.push(run);
-        groups.set(key, group);
-      }
       const pending: PendingSend[] = [];
-      // Sends last: a quota rollback to a send's savepoint then undoes only sends.
-      const ordered = [...groups.values()].sort((a, b) => Number(a.step?.type === 'send_email') - Number(b.step?.type === 'send_email'));
-      for (const group of ordered) {
-        // The automation's entry conditions are checked when the subscriber enters (before step 0).
-        const conditions = group.runs[0]!.conditions as SegmentFilter | null;
-        if (group.index === 0 && conditions) {
-          const matched = await matching(trx, group.runs, conditions);
-          const fail = group.runs.filter((r) => !matched?.has(r.subscriber_id));
-          await repo.exit(
-            trx,
-            fail.map((r) => r.id),
-            'conditions_not_met',
-            now,
-          );
-          group.runs = group.runs.filter((r) => matched?.has(r.subscriber_id));
-          if (group.runs.length === 0) continue;
+      // A run whose next step is due at once goes on in the same pass (a delay starts right after the send
+      // before it, a send follows its condition), up to STEPS_PER_PASS steps: fewer passes, and timers
+      // start when the step before them is done rather than when a later pass reaches them.
+      let current = live;
+      for (let round = 0; current.length > 0 && round < STEPS_PER_PASS; round += 1) {
+        const groups = new Map<string, Group>();
+        for (const run of current) {
+          // Test and live runs never share a group: their mail goes different ways.
+          const key = `${run.version_id}/${run.step_index}/${run.test}`;
+          const group = groups.get(key) ?? { runs: [], index: run.step_index, step: run.steps[run.step_index] };
+          group.runs.push(run);
+          groups.set(key, group);
         }
-        await runGroup(trx, group, now, pending);
+        // Sends last in each round: a quota rollback to a send's savepoint undoes that send and whatever
+        // came after it in the pass (those runs stay where they were, due, for a later pass).
+        const ordered = [...groups.values()].sort((a, b) => Number(a.step?.type === 'send_email') - Number(b.step?.type === 'send_email'));
+        const next: DueRun[] = [];
+        for (const group of ordered) {
+          // The automation's entry conditions are checked when the subscriber enters (before step 0).
+          const conditions = group.runs[0]!.conditions as SegmentFilter | null;
+          if (group.index === 0 && conditions) {
+            const matched = await matching(trx, group.runs, conditions);
+            const fail = group.runs.filter((r) => !matched?.has(r.subscriber_id));
+            await repo.exit(
+              trx,
+              fail.map((r) => r.id),
+              'conditions_not_met',
+              now,
+            );
+            group.runs = group.runs.filter((r) => matched?.has(r.subscriber_id));
+            if (group.runs.length === 0) continue;
+          }
+          const onward = new Set(await runGroup(trx, group, now, pending));
+          for (const run of group.runs) if (onward.has(run.id)) next.push({ ...run, step_index: run.step_index + 1, waiting_for: null });
+        }
+        // Before a send the run is checked again (a step of this pass may have taken the subscriber off the topic).
+        const beforeSend = next.filter((r) => r.steps[r.step_index]?.type === 'send_email').map((r) => r.id);
+        const ended = new Set((await repo.exitIneligible(trx, beforeSend, now)).map((r) => r.id));
+        current = next.filter((r) => !ended.has(r.id));
       }
-      return { count: due.length, messageIds: await reserve(trx, pending, now) };
+      return { count: due.length, batches: await reserve(trx, pending, now) };
     });
   }
 
@@ -435,11 +541,11 @@ export function createAutomationJobs(deps: {
     let processed = 0;
     for (;;) {
       if (signal.aborted) return { processed, end: 'aborted' };
-      const { count, messageIds } = await pass(deps.now());
+      const { count, batches } = await pass(deps.now());
       processed += count;
-      if (messageIds.length > 0) {
-        // A lost enqueue (Redis down after commit) is found by the email sweep: the messages are stored.
-        await producer.enqueueMany(messageIds.map((id) => ({ name: 'email.send' as const, payload: { message_id: id }, priority: PRIORITY })));
+      if (batches.length > 0) {
+        // A lost enqueue (Redis down after commit) is found by the email sweep by batch key: the messages are stored.
+        await producer.enqueueMany(batches.map((payload) => ({ name: 'email.send-batch' as const, payload, priority: PRIORITY })));
       }
       // A step that is done makes the next one due at once (a send after a condition): passes go on
       // until nothing is due.

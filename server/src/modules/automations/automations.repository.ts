@@ -424,6 +424,55 @@ export function createAutomationRepository(db: Kysely<DB>) {
       await sql`update automation_runs set next_at = ${nextAt} where id = any(${runIds as string[]}::uuid[])`.execute(trx);
     },
 
+    /**
+     * The content a send step's emails are rendered from, frozen for the template as it is now (a template
+     * edited or deleted since has none); its recipe is read apart (recipe) and kept by the caller.
+     */
+    async stepContentId(
+      trx: Transaction<DB>,
+      run: Pick<DueRun, 'organization_id' | 'version_id'>,
+      stepIndex: number,
+      templateId: string,
+    ): Promise<string | undefined> {
+      const result = await sql<{ content_id: string }>`
+        select sc.content_id from automation_step_contents sc
+        join templates t on t.id = sc.template_id and t.version = sc.template_version and t.organization_id = ${run.organization_id} and t.archived_at is null
+        where sc.version_id = ${run.version_id} and sc.step_index = ${stepIndex} and sc.template_id = ${templateId}`.execute(trx);
+      return result.rows[0]?.content_id;
+    },
+
+    async recipe(trx: Transaction<DB>, organizationId: string, contentId: string): Promise<unknown> {
+      const result = await sql<{
+        recipe: unknown;
+      }>`select recipe from message_contents where organization_id = ${organizationId} and id = ${contentId}`.execute(trx);
+      return result.rows[0]?.recipe;
+    },
+
+    /**
+     * Freezes a send step's content for a template version: stores the recipe and names it, unless another
+     * pass did first (then what this one stored is rolled back). Returns whether this one did.
+     */
+    async freezeStepContent(
+      trx: Transaction<DB>,
+      row: { organizationId: string; versionId: string; stepIndex: number; templateId: string; templateVersion: number; contentId: string; recipe: unknown },
+    ): Promise<boolean> {
+      await sql`savepoint automation_content`.execute(trx);
+      await sql`insert into message_contents (id, organization_id, recipe) values (${row.contentId}, ${row.organizationId}, ${JSON.stringify(row.recipe)}::jsonb)`.execute(
+        trx,
+      );
+      // A concurrent pass freezing the same step makes this wait for its commit, then do nothing.
+      const result = await sql<{ content_id: string }>`
+        insert into automation_step_contents (version_id, step_index, template_id, template_version, organization_id, content_id)
+        values (${row.versionId}, ${row.stepIndex}, ${row.templateId}, ${row.templateVersion}, ${row.organizationId}, ${row.contentId})
+        on conflict do nothing returning content_id`.execute(trx);
+      if (result.rows.length === 0) {
+        await sql`rollback to savepoint automation_content`.execute(trx);
+        return false;
+      }
+      await sql`release savepoint automation_content`.execute(trx);
+      return true;
+    },
+
     /** The organization's time zone and sending window (automation mail waits outside it). */
     async sendingWindow(trx: Transaction<DB>, organizationId: string): Promise<{ timezone: string; sending_window: SendingWindow | null }> {
       const result = await sql<{

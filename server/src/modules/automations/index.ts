@@ -28,7 +28,7 @@ export function createAutomationsModule(deps: {
   db: Kysely<DB>;
   producer: JobProducer;
   segments: Pick<SegmentService, 'compile'>;
-  emails: Pick<EmailService, 'automationComposer'>;
+  emails: Pick<EmailService, 'automationComposer' | 'automationRecipe' | 'automationBatchComposer'>;
   emailRepository: Pick<EmailRepository, 'insertMessages'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   subscriberRepository: Pick<SubscriberRepository, 'subscribeTags'>;

@@ -10,6 +10,31 @@ import { ProviderError, type EmailProvider, type OutgoingEmail, type SendResult 
 const SWEEP_AFTER_SECONDS = 120;
 const SWEEP_BATCH = 1000;
 
+/**
+ * Batches one process renders and sends at once. Each holds up to 100 rendered bodies until the provider
+ * answers; the queue's concurrency (made for single emails) would let 50 batches, 5,000 bodies, fill the
+ * heap and spend the worker's time in garbage collection. The provider's rate limit is far below what
+ * this many batches in flight can send.
+ */
+export const BATCHES_IN_FLIGHT = 6;
+
+/** A counter of free slots with a line of waiters (first come, first served). */
+function slots(size: number) {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (free > 0) free -= 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free += 1;
+    }
+  };
+}
+
 /** Campaign emails wait behind transactional ones (no priority) in the one email queue and rate gate. */
 export const CAMPAIGN_EMAIL_PRIORITY = 10;
 
@@ -19,6 +44,15 @@ export const CAMPAIGN_EMAIL_PRIORITY = 10;
  */
 export function batchKeyFor(campaignId: string, round: number, messageIds: readonly string[]): string {
   return `campaign-batch/${campaignId}/${round}/${sha256Hex([...messageIds].sort().join(',')).slice(0, 32)}`;
+}
+
+/**
+ * The provider idempotency key of a batch of automation emails: the content they are rendered from (one
+ * per automation version and send step) and the messages in it. Stored on each message when the runner
+ * inserts them, so every attempt and the sweep use the same key.
+ */
+export function automationBatchKeyFor(contentId: string, messageIds: readonly string[]): string {
+  return `automation-batch/${contentId}/${sha256Hex([...messageIds].sort().join(',')).slice(0, 32)}`;
 }
 
 /** The batch job's name for a batch key (job ids stay short and free of separators). */
@@ -136,6 +170,7 @@ export function createSendBatchHandler(deps: {
   bodyOf: (message: BatchMessage) => Promise<{ html: string; text: string }>;
 }): JobHandler<'email.send-batch'> {
   const { emailRepository: repo, provider, metrics } = deps;
+  const inFlight = slots(BATCHES_IN_FLIGHT);
 
   const outgoing = async (message: BatchMessage): Promise<OutgoingEmail> => {
     const body = await deps.bodyOf(message);
@@ -178,7 +213,10 @@ export function createSendBatchHandler(deps: {
     throw context.unrecoverable(`${error.kind}: ${error.message}`);
   }
 
-  return async ({ message_ids: ids }, context) => {
+  // A job that waited for a slot while the worker began to stop hands the batch back untouched.
+  return async (payload, context) => inFlight(() => (context.signal.aborted ? context.giveBack() : sendBatch(payload, context)));
+
+  async function sendBatch({ message_ids: ids }: { message_ids: string[] }, context: Parameters<JobHandler<'email.send-batch'>>[1]) {
     const { messages } = await repo.takeBatch(ids, context.attempt);
     if (messages.length === 0) return 'already_done';
     const stale = messages.filter((m) => m.stale).map((m) => m.id);
@@ -235,5 +273,5 @@ export function createSendBatchHandler(deps: {
     }
     if (sent.length > 0) await repo.markSent(provider.name, sent);
     return { sent: sent.length };
-  };
+  }
 }

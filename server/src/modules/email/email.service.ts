@@ -60,6 +60,17 @@ export interface CampaignRecipe {
   tracked: boolean;
 }
 
+/**
+ * Everything an automation send step's emails are rendered from, frozen once per automation version and
+ * step (message_contents.recipe): the same shape as a campaign's, without a campaign and without tracking.
+ */
+export interface AutomationRecipe extends Omit<CampaignRecipe, 'kind' | 'campaignId' | 'tracked'> {
+  kind: 'automation';
+  automationId: string;
+  campaignId: null;
+  tracked: false;
+}
+
 /** A preview renders inert links (see links.ts previewUrl); only a real send gets working ones. */
 type RenderPurpose = 'send' | 'preview';
 
@@ -365,10 +376,10 @@ export function createEmailService(deps: {
   }
 
   /** The variables of a campaign email: the recipient, the organization, the footer and the campaign's unsubscribe link. */
-  function campaignVariables(recipe: CampaignRecipe, recipient: Recipient, knownUrl?: string) {
+  function campaignVariables(recipe: CampaignRecipe | AutomationRecipe, recipient: Recipient, knownUrl?: string) {
     // One link for both footer entries; "Manage preferences" asks for the topics, "Unsubscribe" gets the unsubscribe card.
     // At send time it is the link the message's List-Unsubscribe header already holds (signed once, at the claim).
-    const url = knownUrl ?? links.unsubscribeUrl(recipe.organization.id, recipient.id, recipe.campaignId);
+    const url = knownUrl ?? links.unsubscribeUrl(recipe.organization.id, recipient.id, recipe.campaignId ?? undefined);
     return {
       url,
       variables: {
@@ -385,7 +396,7 @@ export function createEmailService(deps: {
    * name the message and its creation time so that every rendering of it is the same.
    */
   async function renderCampaignBody(
-    recipe: CampaignRecipe,
+    recipe: CampaignRecipe | AutomationRecipe,
     recipient: Recipient,
     message: { id: string; created_at: Date; headers?: Record<string, string> },
   ): Promise<{ html: string; text: string }> {
@@ -393,7 +404,7 @@ export function createEmailService(deps: {
     const rendered = await renderer.render(recipe.template, campaignVariables(recipe, recipient, listUnsubscribe).variables);
     let html = withLanguage(rendered.html, recipe.organization.locale);
     let text = rendered.text;
-    if (recipe.tracked) {
+    if (recipe.kind === 'campaign' && recipe.tracked) {
       // Privacy mode signs no message id into the links: only the campaign's aggregates are counted.
       const urls = links.tracking({
         organizationId: recipe.organization.id,
@@ -410,11 +421,11 @@ export function createEmailService(deps: {
   }
 
   // Recipes never change once stored: the worker keeps the recently used ones.
-  const recipes = new Map<string, CampaignRecipe>();
-  async function recipeOf(contentId: string): Promise<CampaignRecipe> {
+  const recipes = new Map<string, CampaignRecipe | AutomationRecipe>();
+  async function recipeOf(contentId: string): Promise<CampaignRecipe | AutomationRecipe> {
     let recipe = recipes.get(contentId);
     if (!recipe) {
-      recipe = (await repo.contentRecipe(contentId)) as CampaignRecipe | undefined;
+      recipe = (await repo.contentRecipe(contentId)) as CampaignRecipe | AutomationRecipe | undefined;
       if (!recipe) throw notFound('message content');
       recipes.set(contentId, recipe);
       if (recipes.size > 64) recipes.delete(recipes.keys().next().value!);
@@ -549,8 +560,76 @@ export function createEmailService(deps: {
     };
   }
 
+  /**
+   * What an automation send step's emails are rendered from, read and checked once per version and step
+   * (the automation freezes it in message_contents): a marketing template, the organization's postal
+   * address, the sender. Throws the same errors as the per-message composer.
+   */
+  async function automationRecipe(organizationId: string, automation: { id: string; templateId: string }): Promise<AutomationRecipe> {
+    const template = await templates.forSend(organizationId, { id: automation.templateId });
+    if (template.category !== 'marketing') {
+      throw unprocessable('template_not_marketing', 'An automation sends a marketing template (it carries the unsubscribe footer)', [
+        { field: 'template_id', message: 'is a transactional template' },
+      ]);
+    }
+    const organization = await profile(organizationId);
+    requirePostalAddress(organization);
+    const from = resolveSender(organization, { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) });
+    const prepared = renderable(template);
+    renderer.checkVariables(prepared, {});
+    return {
+      kind: 'automation',
+      automationId: automation.id,
+      campaignId: null,
+      template: prepared as AutomationRecipe['template'],
+      organization,
+      from,
+      replyTo: null,
+      tracked: false,
+    };
+  }
+
+  /**
+   * Prepares an automation's emails from its frozen recipe, like campaignBatchComposer: subject (rendered
+   * now), headers (List-Unsubscribe, Feedback-ID by automation), the reference to the content and the key
+   * `automation/<run>/<step>` (one message per run and step); the body is rendered when the batch is sent.
+   */
+  function automationBatchComposer(contentId: string, recipe: AutomationRecipe) {
+    const subjectOnly = { ...recipe.template, compiledHtml: '', version: `${recipe.template.version}/subject` };
+    const organization = recipe.organization;
+    return {
+      async compose(recipient: Recipient, key: { runId: string; stepIndex: number }): Promise<UnrenderedMessage> {
+        const { url, variables } = campaignVariables(recipe, recipient, links.unsubscribeUrl(organization.id, recipient.id));
+        const { subject } = await renderer.render(subjectOnly, variables);
+        return {
+          id: newId(),
+          template_id: recipe.template.id,
+          subscriber_id: recipient.id,
+          campaign_id: null,
+          automation_id: recipe.automationId,
+          category: 'marketing',
+          to_address: recipient.email,
+          from_address: recipe.from,
+          subject,
+          html: null,
+          text: null,
+          content_id: contentId,
+          headers: {
+            ...senderHeaders(organization),
+            ...links.listUnsubscribeHeaders(url),
+            ...marketingHeaders(organization, recipe.from, { campaignId: recipe.automationId, templateId: recipe.template.id }),
+          },
+          idempotency_key: `automation/${key.runId}/${key.stepIndex}`,
+          request_hash: null,
+        };
+      },
+    };
+  }
+
   return {
     send,
+    automationRecipe,
+    automationBatchComposer,
     campaignRecipe,
     campaignComposer,
     campaignBatchComposer,

@@ -31,8 +31,16 @@ export {
   type SendingDomainProvider,
 } from './providers/resend-domains.ts';
 export { MESSAGE_STATUSES, type EmailRepository, type MessageStatus, type NewMessage, type Recipient, type UnrenderedMessage } from './email.repository.ts';
-export { checkSubject, MAX_SUBJECT_LENGTH, type CampaignRecipe, type CampaignSettings, type EmailService, type SendInput } from './email.service.ts';
-export { batchJobKey, batchKeyFor, CAMPAIGN_EMAIL_PRIORITY } from './email.jobs.ts';
+export {
+  checkSubject,
+  MAX_SUBJECT_LENGTH,
+  type AutomationRecipe,
+  type CampaignRecipe,
+  type CampaignSettings,
+  type EmailService,
+  type SendInput,
+} from './email.service.ts';
+export { automationBatchKeyFor, batchJobKey, batchKeyFor, CAMPAIGN_EMAIL_PRIORITY } from './email.jobs.ts';
 export type { SystemMailer, SystemMailOutcome } from './system-mail.ts';
 export { PREFERENCE_PURPOSE, UNSUBSCRIBE_PURPOSE, type EmailLinks } from './links.ts';
 export { CLICK_PURPOSE, OPEN_PURPOSE, rewriteForTracking, trackableUrl, TRAP_PURPOSE, type TrackingContext } from './tracking.ts';

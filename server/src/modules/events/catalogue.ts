@@ -57,7 +57,15 @@ const SubscriberUnsubscribed = Type.Object(
 
 const NoteAdded = Type.Object({ subscriber: SubscriberRef, note: Type.Object({ id: Id }, { additionalProperties: false }) }, { additionalProperties: false });
 
-const TagChange = Type.Object({ subscriber: SubscriberRef, tag: TagRef, source: Source }, { additionalProperties: false });
+const TagChange = Type.Object(
+  {
+    subscriber: SubscriberRef,
+    tag: TagRef,
+    source: Source,
+    test: Type.Optional(Type.Boolean({ description: 'Present (true) when an sf_test_ API key (or an automation test run) made the change' })),
+  },
+  { additionalProperties: false },
+);
 
 const EmailEvent = Type.Object(
   {

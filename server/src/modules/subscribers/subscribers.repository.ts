@@ -208,7 +208,7 @@ export function createSubscriberRepository(db: Kysely<DB>, pool?: Pick<pg.Pool, 
           select r.event_id, ${organizationId}::uuid, 'tag.subscribed', s.id, jsonb_build_object(
             'subscriber', jsonb_build_object('id', s.id, 'email', s.email),
             'tag', jsonb_build_object('id', r.id, 'name', r.name, 'slug', r.slug),
-            'source', ${origin.source}::text)
+            'source', ${origin.source}::text) || case when ${origin.test === true} then '{"test": true}'::jsonb else '{}'::jsonb end
           from new_subscriber s cross join resolved r
         )
         select s.*,

@@ -73,10 +73,17 @@ export const tagEvent = (
   subscriber: { id: string; email: string },
   tag: { id: string; name: string; slug: string },
   source: string,
+  /** Made with an sf_test_ key (or by a test run): the automations it starts or resumes are test runs. */
+  test = false,
 ): OutboxEvent => ({
   type,
   subjectId: subscriber.id,
-  payload: { subscriber: { id: subscriber.id, email: subscriber.email }, tag: { id: tag.id, name: tag.name, slug: tag.slug }, source },
+  payload: {
+    subscriber: { id: subscriber.id, email: subscriber.email },
+    tag: { id: tag.id, name: tag.name, slug: tag.slug },
+    source,
+    ...(test ? { test: true } : {}),
+  },
 });
 
 export const historyRow = (
@@ -162,7 +169,7 @@ export function createSubscriberService(deps: {
     await insertEvents(
       trx,
       organizationId,
-      changedTags.map((t) => tagEvent('tag.subscribed', subscriber, t, origin.source)),
+      changedTags.map((t) => tagEvent('tag.subscribed', subscriber, t, origin.source, origin.test)),
     );
   }
 
@@ -303,7 +310,7 @@ export function createSubscriberService(deps: {
         const changed = await repo.unsubscribeTags(trx, organizationId, id, [tag.id], origin.source);
         if (changed.length === 0) return;
         await repo.insertHistory(trx, organizationId, [historyRow(id, 'tag_unsubscribed', origin, tag.id)]);
-        await insertEvents(trx, organizationId, [tagEvent('tag.unsubscribed', subscriber, tag, origin.source)]);
+        await insertEvents(trx, organizationId, [tagEvent('tag.unsubscribed', subscriber, tag, origin.source, origin.test)]);
       });
       return mustGet(organizationId, id);
     },
@@ -478,7 +485,11 @@ export function createSubscriberService(deps: {
                 last_name: u.last_name,
                 tags: (slugsById.get(u.id) ?? []).sort(),
               };
-              events.push({ type: 'subscriber.created', subjectId: u.id, payload: { subscriber, source: origin.source } });
+              events.push({
+                type: 'subscriber.created',
+                subjectId: u.id,
+                payload: { subscriber, source: origin.source, ...(origin.test ? { test: true } : {}) },
+              });
             } else {
               // The fields the batch item set (a batch item replaces what it names and keeps the rest).
               const item = itemById.get(u.id)!;
@@ -494,7 +505,7 @@ export function createSubscriberService(deps: {
           for (const pair of changedPairs) {
             const tag = tagById.get(pair.tag_id)!;
             history.push(historyRow(pair.subscriber_id, 'tag_subscribed', origin, pair.tag_id));
-            events.push(tagEvent('tag.subscribed', { id: pair.subscriber_id, email: emailById.get(pair.subscriber_id)! }, tag, origin.source));
+            events.push(tagEvent('tag.subscribed', { id: pair.subscriber_id, email: emailById.get(pair.subscriber_id)! }, tag, origin.source, origin.test));
           }
           await repo.insertHistory(trx, organizationId, history);
           await insertEvents(trx, organizationId, events);
