@@ -134,8 +134,11 @@ export function createSendBatchHandler(deps: {
   provider: EmailProvider;
   metrics: SendMetrics;
   bodyOf: (message: BatchMessage) => Promise<{ html: string; text: string }>;
+  /** Batches one process takes, renders and sends at once (CAMPAIGN_BATCH_CONCURRENCY); the others wait. */
+  concurrency?: number;
 }): JobHandler<'email.send-batch'> {
   const { emailRepository: repo, provider, metrics } = deps;
+  const permits = createPermits(deps.concurrency ?? Number.POSITIVE_INFINITY);
 
   const outgoing = async (message: BatchMessage): Promise<OutgoingEmail> => {
     const body = await deps.bodyOf(message);
@@ -178,7 +181,18 @@ export function createSendBatchHandler(deps: {
     throw context.unrecoverable(`${error.kind}: ${error.message}`);
   }
 
-  return async ({ message_ids: ids }, context) => {
+  return async (payload, context) => {
+    // Each batch holds its rendered emails (and the request built from them) until the provider answers:
+    // a few at a time keep the process's memory, and the garbage collector's work, bounded.
+    if (!(await permits.acquire(context.signal))) return context.giveBack();
+    try {
+      return await sendBatch(payload, context);
+    } finally {
+      permits.release();
+    }
+  };
+
+  async function sendBatch({ message_ids: ids }: { message_ids: string[] }, context: Parameters<JobHandler<'email.send-batch'>>[1]) {
     const { messages } = await repo.takeBatch(ids, context.attempt);
     if (messages.length === 0) return 'already_done';
     const stale = messages.filter((m) => m.stale).map((m) => m.id);
@@ -235,5 +249,42 @@ export function createSendBatchHandler(deps: {
     }
     if (sent.length > 0) await repo.markSent(provider.name, sent);
     return { sent: sent.length };
+  }
+}
+
+/**
+ * At most `max` holders at once; the others wait in order. `acquire` answers false when the signal is
+ * aborted while waiting (the job goes back to the queue untouched).
+ */
+export function createPermits(max: number) {
+  let held = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    async acquire(signal: AbortSignal): Promise<boolean> {
+      if (signal.aborted) return false;
+      if (held < max) {
+        held += 1;
+        return true;
+      }
+      return new Promise<boolean>((resolve) => {
+        const grant = () => {
+          signal.removeEventListener('abort', abort);
+          held += 1;
+          resolve(true);
+        };
+        const abort = () => {
+          waiting.splice(waiting.indexOf(grant), 1);
+          resolve(false);
+        };
+        waiting.push(grant);
+        signal.addEventListener('abort', abort, { once: true });
+      });
+    },
+    release(): void {
+      held -= 1;
+      waiting.shift()?.();
+    },
+    /** Holders and waiters now (for tests and metrics). */
+    state: () => ({ held, waiting: waiting.length }),
   };
 }
