@@ -142,9 +142,10 @@ const [, floorMs] = await timed(() =>
 );
 await sql`drop table bench_ledger`.execute(db);
 
-// The worker's connections carry an application name, so the CPU its PostgreSQL backends use can be read too:
+// The worker's connections carry an application name (with this run's pid: other runs may share the server), so the CPU its PostgreSQL backends use can be read too:
 // on a machine shared with other work, CPU time per recipient says more than the wall clock.
-const startWorker = () => startBuiltWorker({ ...base, DATABASE_URL: withApplicationName(database.url, 'bench-worker') }, 120_000);
+const WORKER_APP = `bench-worker-${process.pid}`;
+const startWorker = () => startBuiltWorker({ ...base, DATABASE_URL: withApplicationName(database.url, WORKER_APP) }, 120_000);
 
 // BENCH_WORKERS (default 1): worker processes sending the campaign together.
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
@@ -176,7 +177,7 @@ for (;;) {
 const seconds = (performance.now() - started) / 1000;
 const rss = peakRss();
 const workerCpuMs = cpuMs(workerPids);
-const databaseCpuMs = cpuMs(await backendPids(database.url, 'bench-worker'));
+const databaseCpuMs = cpuMs(await backendPids(database.url, WORKER_APP));
 await Promise.all(workers.map((w) => w.stop()));
 // started_at is set after the insert-select, in its transaction: the snapshot is the time from the send
 // request to started_at; the first message follows when the first claim commits.
