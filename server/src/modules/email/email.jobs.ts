@@ -10,31 +10,6 @@ import { ProviderError, type EmailProvider, type OutgoingEmail, type SendResult 
 const SWEEP_AFTER_SECONDS = 120;
 const SWEEP_BATCH = 1000;
 
-/**
- * Batches one process renders and sends at once. Each holds up to 100 rendered bodies until the provider
- * answers; the queue's concurrency (made for single emails) would let 50 batches, 5,000 bodies, fill the
- * heap and spend the worker's time in garbage collection. The provider's rate limit is far below what
- * this many batches in flight can send.
- */
-export const BATCHES_IN_FLIGHT = 6;
-
-/** A counter of free slots with a line of waiters (first come, first served). */
-function slots(size: number) {
-  let free = size;
-  const waiting: (() => void)[] = [];
-  return async <T>(work: () => Promise<T>): Promise<T> => {
-    if (free > 0) free -= 1;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await work();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else free += 1;
-    }
-  };
-}
-
 /** Campaign emails wait behind transactional ones (no priority) in the one email queue and rate gate. */
 export const CAMPAIGN_EMAIL_PRIORITY = 10;
 
@@ -168,9 +143,11 @@ export function createSendBatchHandler(deps: {
   provider: EmailProvider;
   metrics: SendMetrics;
   bodyOf: (message: BatchMessage) => Promise<{ html: string; text: string }>;
+  /** Batches one process takes, renders and sends at once (CAMPAIGN_BATCH_CONCURRENCY); the others wait. */
+  concurrency?: number;
 }): JobHandler<'email.send-batch'> {
   const { emailRepository: repo, provider, metrics } = deps;
-  const inFlight = slots(BATCHES_IN_FLIGHT);
+  const permits = createPermits(deps.concurrency ?? Number.POSITIVE_INFINITY);
 
   const outgoing = async (message: BatchMessage): Promise<OutgoingEmail> => {
     const body = await deps.bodyOf(message);
@@ -213,8 +190,16 @@ export function createSendBatchHandler(deps: {
     throw context.unrecoverable(`${error.kind}: ${error.message}`);
   }
 
-  // A job that waited for a slot while the worker began to stop hands the batch back untouched.
-  return async (payload, context) => inFlight(() => (context.signal.aborted ? context.giveBack() : sendBatch(payload, context)));
+  return async (payload, context) => {
+    // Each batch holds its rendered emails (and the request built from them) until the provider answers:
+    // a few at a time keep the process's memory, and the garbage collector's work, bounded.
+    if (!(await permits.acquire(context.signal))) return context.giveBack();
+    try {
+      return await sendBatch(payload, context);
+    } finally {
+      permits.release();
+    }
+  };
 
   async function sendBatch({ message_ids: ids }: { message_ids: string[] }, context: Parameters<JobHandler<'email.send-batch'>>[1]) {
     const { messages } = await repo.takeBatch(ids, context.attempt);
@@ -274,4 +259,41 @@ export function createSendBatchHandler(deps: {
     if (sent.length > 0) await repo.markSent(provider.name, sent);
     return { sent: sent.length };
   }
+}
+
+/**
+ * At most `max` holders at once; the others wait in order. `acquire` answers false when the signal is
+ * aborted while waiting (the job goes back to the queue untouched).
+ */
+export function createPermits(max: number) {
+  let held = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    async acquire(signal: AbortSignal): Promise<boolean> {
+      if (signal.aborted) return false;
+      if (held < max) {
+        held += 1;
+        return true;
+      }
+      return new Promise<boolean>((resolve) => {
+        const grant = () => {
+          signal.removeEventListener('abort', abort);
+          held += 1;
+          resolve(true);
+        };
+        const abort = () => {
+          waiting.splice(waiting.indexOf(grant), 1);
+          resolve(false);
+        };
+        waiting.push(grant);
+        signal.addEventListener('abort', abort, { once: true });
+      });
+    },
+    release(): void {
+      held -= 1;
+      waiting.shift()?.();
+    },
+    /** Holders and waiters now (for tests and metrics). */
+    state: () => ({ held, waiting: waiting.length }),
+  };
 }

@@ -248,13 +248,28 @@ export function createEmailRepository(db: Kysely<DB>) {
         .executeTakeFirst();
     },
 
-    /** Inserts many queued messages in one statement (a campaign batch, inside its transaction). */
+    /**
+     * Inserts many queued messages in one statement (a campaign batch, inside its transaction): one array
+     * parameter per column, unnested by PostgreSQL, so the statement text and its plan are the same for
+     * every batch size (a multi-row VALUES list would carry ~16 parameters per message).
+     */
     async insertMessages(trx: Executor, organizationId: string, messages: readonly (NewMessage | UnrenderedMessage)[]): Promise<void> {
       if (messages.length === 0) return;
-      await trx
-        .insertInto('email_messages')
-        .values(messages.map((message) => ({ ...message, organization_id: organizationId, headers: JSON.stringify(message.headers), status: 'queued' })))
-        .execute();
+      const column = <T>(pick: (message: NewMessage | UnrenderedMessage) => T): T[] => messages.map(pick);
+      await sql`
+        insert into email_messages (id, organization_id, status, template_id, subscriber_id, campaign_id, automation_id, category, to_address,
+          from_address, subject, html, text, content_id, headers, idempotency_key, request_hash, batch_key)
+        select v.id, ${organizationId}::uuid, 'queued', v.template_id, v.subscriber_id, v.campaign_id, v.automation_id, v.category, v.to_address,
+          v.from_address, v.subject, v.html, v.text, v.content_id, v.headers::jsonb, v.idempotency_key, v.request_hash, v.batch_key
+        from unnest(
+          ${column((m) => m.id)}::uuid[], ${column((m) => m.template_id)}::uuid[], ${column((m) => m.subscriber_id)}::uuid[],
+          ${column((m) => m.campaign_id)}::uuid[], ${column((m) => m.automation_id ?? null)}::uuid[], ${column((m) => m.category)}::text[],
+          ${column((m) => m.to_address)}::text[], ${column((m) => m.from_address)}::text[], ${column((m) => m.subject)}::text[],
+          ${column((m) => m.html)}::text[], ${column((m) => m.text)}::text[], ${column((m) => ('content_id' in m ? m.content_id : null))}::uuid[],
+          ${column((m) => JSON.stringify(m.headers))}::text[], ${column((m) => m.idempotency_key)}::text[], ${column((m) => m.request_hash)}::text[],
+          ${column((m) => m.batch_key ?? null)}::text[]
+        ) as v(id, template_id, subscriber_id, campaign_id, automation_id, category, to_address, from_address, subject, html, text, content_id,
+               headers, idempotency_key, request_hash, batch_key)`.execute(trx);
     },
 
     async findMessage(organizationId: string, id: string) {

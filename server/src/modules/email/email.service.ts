@@ -375,15 +375,44 @@ export function createEmailService(deps: {
     };
   }
 
+  // What every email of a recipe shares (the organization's variables and footer words), built once per
+  // recipe instead of once per recipient; dropped with the recipe.
+  const recipeShared = new WeakMap<
+    CampaignRecipe | AutomationRecipe,
+    { organization: { name: string; postal_address: string | null }; footer: ReturnType<typeof footerStrings> }
+  >();
+  function sharedOf(recipe: CampaignRecipe | AutomationRecipe) {
+    let shared = recipeShared.get(recipe);
+    if (!shared) {
+      const { organization } = recipe;
+      shared = {
+        organization: { name: organization.name, postal_address: organization.postal_address },
+        footer: footerStrings(organization.locale, organization.name),
+      };
+      recipeShared.set(recipe, shared);
+    }
+    return shared;
+  }
+
   /** The variables of a campaign email: the recipient, the organization, the footer and the campaign's unsubscribe link. */
   function campaignVariables(recipe: CampaignRecipe | AutomationRecipe, recipient: Recipient, knownUrl?: string) {
     // One link for both footer entries; "Manage preferences" asks for the topics, "Unsubscribe" gets the unsubscribe card.
     // At send time it is the link the message's List-Unsubscribe header already holds (signed once, at the claim).
     const url = knownUrl ?? links.unsubscribeUrl(recipe.organization.id, recipient.id, recipe.campaignId ?? undefined);
+    const shared = sharedOf(recipe);
+    // The same variables systemVariables() gives a marketing email, with the shared parts reused.
     return {
       url,
       variables: {
-        ...systemVariables(recipe.organization, recipient, recipient.email, 'marketing', 'send', url),
+        subscriber: {
+          id: recipient.id,
+          email: recipient.email,
+          first_name: recipient.first_name,
+          last_name: recipient.last_name,
+          metadata: recipient.metadata,
+        },
+        organization: shared.organization,
+        footer: shared.footer,
         unsubscribe_url: url,
         preference_center_url: `${url}?view=manage`,
       },
@@ -401,7 +430,7 @@ export function createEmailService(deps: {
     message: { id: string; created_at: Date; headers?: Record<string, string> },
   ): Promise<{ html: string; text: string }> {
     const listUnsubscribe = /^<(https?:\/\/[^<>\s]+)>$/.exec(message.headers?.['List-Unsubscribe'] ?? '')?.[1];
-    const rendered = await renderer.render(recipe.template, campaignVariables(recipe, recipient, listUnsubscribe).variables);
+    const rendered = await renderer.renderBody(recipe.template, campaignVariables(recipe, recipient, listUnsubscribe).variables);
     let html = withLanguage(rendered.html, recipe.organization.locale);
     let text = rendered.text;
     if (recipe.kind === 'campaign' && recipe.tracked) {
@@ -456,13 +485,14 @@ export function createEmailService(deps: {
    * transaction that claims their recipients.
    */
   function campaignBatchComposer(contentId: string | null, recipe: CampaignRecipe) {
-    // The subject alone, parsed and cached apart from the body.
-    const subjectOnly = { ...recipe.template, compiledHtml: '', version: `${recipe.template.version}/subject` };
     const organization = recipe.organization;
+    // The headers every email of the campaign carries, built once; only List-Unsubscribe differs by recipient.
+    const sender = senderHeaders(organization);
+    const marketing = marketingHeaders(organization, recipe.from, { campaignId: recipe.campaignId, templateId: recipe.template.id });
     return {
       async compose(recipient: Recipient, round: number): Promise<UnrenderedMessage> {
         const { url, variables } = campaignVariables(recipe, recipient);
-        const { subject } = await renderer.render(subjectOnly, variables);
+        const subject = await renderer.renderSubject(recipe.template, variables);
         return {
           id: newId(),
           template_id: recipe.template.id,
@@ -478,9 +508,9 @@ export function createEmailService(deps: {
           // The same headers as every marketing email (Reply-To, List-Id, Feedback-ID by campaign); the
           // campaign's own Reply-To wins over the organization's.
           headers: {
-            ...senderHeaders(organization),
+            ...sender,
             ...links.listUnsubscribeHeaders(url),
-            ...marketingHeaders(organization, recipe.from, { campaignId: recipe.campaignId, templateId: recipe.template.id }),
+            ...marketing,
             ...(recipe.replyTo ? { 'Reply-To': recipe.replyTo } : {}),
           },
           // One message per recipient and round: a second insert for the same claim is refused by the key.

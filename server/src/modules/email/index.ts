@@ -123,7 +123,13 @@ export function createEmailModule(deps: {
       };
       return {
         'email.send': createSendEmailHandler({ emailRepository, provider: deps.jobEmailProvider, metrics: sendMetrics }),
-        'email.send-batch': createSendBatchHandler({ emailRepository, provider: deps.jobEmailProvider, metrics: sendMetrics, bodyOf: emails.bodyOf }),
+        'email.send-batch': createSendBatchHandler({
+          emailRepository,
+          provider: deps.jobEmailProvider,
+          metrics: sendMetrics,
+          bodyOf: emails.bodyOf,
+          concurrency: config.CAMPAIGN_BATCH_CONCURRENCY,
+        }),
         'email.sweep': createEmailSweepHandler({ emailRepository, producer: deps.producer }),
       };
     },

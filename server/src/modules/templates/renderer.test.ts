@@ -39,6 +39,17 @@ describe('template renderer', () => {
     expect(out.text).toContain('Hi <Ada & Co>, confirm (https://x.test/c?a=1&amp;b=2)'.replace('&amp;', '&'));
   });
 
+  it('renders the subject and the body apart exactly as together (campaigns render them at different times)', async () => {
+    const t = await template('Hi {{ name }}, <a href="{{ url }}">go</a> <a href="javascript:alert(1)">x</a>', { subject: 'For {{ name }}\nnow' });
+    const context = { name: '<Ada & Co>', url: 'https://x.test/c?a=1&b=2' };
+    const whole = await renderer.render(t, context);
+    expect(await renderer.renderSubject(t, context)).toBe(whole.subject);
+    expect(await renderer.renderBody(t, context)).toEqual({ html: whole.html, text: whole.text });
+    expect(whole.subject).toBe('For <Ada & Co> now');
+    expect(whole.html).toContain('href="#"');
+    expect(whole.html).toContain('href="https://x.test/c?a=1&amp;b=2"');
+  });
+
   it('names a missing variable', async () => {
     const t = await template('Hi {{ user.first_name }}');
     const error = await problem(renderer.render(t, { name: 'x', user: {} }));

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Context, Liquid, toPromise, type Emitter, type Template } from 'liquidjs';
+import { Context, Liquid, toValueSync, type Emitter, type Template } from 'liquidjs';
 import { unprocessable, type ErrorDetail } from '../../lib/errors.ts';
 import { withFooter } from './footer.ts';
 import { htmlToText } from './html-to-text.ts';
@@ -79,11 +79,17 @@ class BoundedEmitter implements Emitter {
   }
 }
 
-function renderBounded(engine: Liquid, templates: Template[], data: Record<string, unknown>): Promise<string> {
+/**
+ * Renders synchronously: no tag or filter we allow does I/O (include and render find nothing), and the
+ * asynchronous driver costs a promise per node (a fifth of a campaign worker's rendering, and garbage).
+ * The step, time and output limits bound how long one render holds the event loop.
+ */
+function renderBounded(engine: Liquid, templates: Template[], data: Record<string, unknown>): string {
   const limit = new WorkLimit(RENDER_LIMITS.steps, performance.now() + LIMITS.renderLimit);
-  const ctx = new Context(data, engine.options, { sync: false }, { renderLimit: limit as unknown as Context['renderLimit'] });
+  const ctx = new Context(data, engine.options, { sync: true }, { renderLimit: limit as unknown as Context['renderLimit'] });
   const emitter = new BoundedEmitter();
-  return toPromise(engine.renderer.renderTemplates(templates, ctx, emitter)).then(() => emitter.buffer);
+  toValueSync(engine.renderer.renderTemplates(templates, ctx, emitter));
+  return emitter.buffer;
 }
 
 /**
@@ -171,6 +177,28 @@ export function createTemplateRenderer(deps: { mjml?: MjmlCompiler } = {}) {
     throw unprocessable('template_render_failed', 'The template could not be rendered with these variables', [{ field, message: withoutPosition(message) }]);
   }
 
+  async function renderSubject(entry: Prepared, context: Record<string, unknown>): Promise<string> {
+    let subject: string;
+    try {
+      subject = renderBounded(textEngine, entry.subject, context);
+    } catch (error) {
+      renderFailure(error, 'subject');
+    }
+    // A subject is one header line.
+    return subject.replace(/[\r\n]+/g, ' ').trim();
+  }
+
+  async function renderBody(entry: Prepared, context: Record<string, unknown>): Promise<{ html: string; text: string }> {
+    let html: string;
+    try {
+      // A variable may hold any text, so a link built from one could be a script: such links go inert.
+      html = neutralizeUnsafeLinks(renderBounded(htmlEngine, entry.html, context));
+    } catch (error) {
+      renderFailure(error, 'mjml_content');
+    }
+    return { html, text: htmlToText(html) };
+  }
+
   return {
     /**
      * Checks a template's Liquid and MJML and compiles the MJML to HTML (with the footer for marketing
@@ -221,21 +249,18 @@ export function createTemplateRenderer(deps: { mjml?: MjmlCompiler } = {}) {
     /** Renders subject, HTML and text. `context` holds caller variables and system variables. */
     async render(template: RenderableTemplate, context: Record<string, unknown>): Promise<RenderedEmail> {
       const entry = prepared(template);
-      let subject: string;
-      let html: string;
-      try {
-        subject = await renderBounded(textEngine, entry.subject, context);
-      } catch (error) {
-        renderFailure(error, 'subject');
-      }
-      try {
-        // A variable may hold any text, so a link built from one could be a script: such links go inert.
-        html = neutralizeUnsafeLinks(await renderBounded(htmlEngine, entry.html, context));
-      } catch (error) {
-        renderFailure(error, 'mjml_content');
-      }
-      // A subject is one header line.
-      return { subject: subject.replace(/[\r\n]+/g, ' ').trim(), html, text: htmlToText(html) };
+      const subject = await renderSubject(entry, context);
+      return { subject, ...(await renderBody(entry, context)) };
+    },
+
+    /** The subject alone (a campaign renders it when it claims a recipient, the body when it sends). */
+    async renderSubject(template: RenderableTemplate, context: Record<string, unknown>): Promise<string> {
+      return renderSubject(prepared(template), context);
+    },
+
+    /** HTML and text alone: exactly what `render` gives for them, without rendering the subject again. */
+    async renderBody(template: RenderableTemplate, context: Record<string, unknown>): Promise<{ html: string; text: string }> {
+      return renderBody(prepared(template), context);
     },
 
     /** How many MJML documents were compiled and how many results are cached. */

@@ -6,6 +6,7 @@
 const URL_ATTRIBUTE = /(\s(?:href|src|action|formaction|background|poster|xlink:href)\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/gi;
 const NAVIGATING = /^(?:javascript|vbscript|data):/;
 const EXECUTING = /^(?:javascript|vbscript):/;
+const HTTP = /^https?:/i;
 
 const NAMED: Record<string, string> = { colon: ':', tab: '\t', newline: '\n', amp: '&', lpar: '(', rpar: ')', sol: '/' };
 
@@ -30,6 +31,8 @@ const schemeOf = (value: string): string =>
 export function neutralizeUnsafeLinks(html: string): string {
   return html.replace(URL_ATTRIBUTE, (whole, prefix: string, double?: string, single?: string, bare?: string) => {
     const value = double ?? single ?? bare ?? '';
+    // Most links start with http(s): a scheme no decoding can turn into a script one (the cheap common case).
+    if (HTTP.test(value)) return whole;
     const isSource = /^\s(?:src|poster|background)\b/i.test(prefix);
     const scheme = schemeOf(value);
     return (isSource ? EXECUTING : NAVIGATING).test(scheme) ? `${prefix}"#"` : whole;
