@@ -97,7 +97,7 @@ const composer = await container.services.emails.campaignComposer(organization.i
 });
 const subscribers = await db
   .selectFrom('subscribers')
-  .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+  .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'locale'])
   .where('organization_id', '=', organization.id)
   .execute();
 // One after another: each render runs under a time limit, and 2,000 interleaved renders on a loaded

@@ -82,11 +82,11 @@ describe('campaign emails in Resend batches', () => {
     expect(check.counters).toMatchObject({ sent: 2000, queued: 0, sending: 0, failed: 0 });
   }, 180_000);
 
-  it('renders each body at send time, and the email log shows the same body again', async () => {
+  it("renders each body at send time in the subscriber's language, and the email log shows the same body again", async () => {
     const org = await campaignOrganization(ctx, 'Rendered', 3);
     await ctx.container.db
       .updateTable('subscribers')
-      .set({ first_name: 'Grace' })
+      .set({ first_name: 'Grace', locale: 'de-AT' })
       .where('organization_id', '=', org.id)
       .where('email', 'like', `${org.slug}-r1@%`)
       .execute();
@@ -101,8 +101,15 @@ describe('campaign emails in Resend batches', () => {
     const grace = emailsOf(org.slug).find((e) => e.to[0]!.startsWith(`${org.slug}-r1@`))!;
     expect(grace.html).toContain('Hello Grace');
     expect(grace.subject).toBe(`News for ${grace.to[0]}`);
+    // Her footer and the document's language follow her locale; the others keep the organization's (English).
+    expect(grace.html).toMatch(/^<!doctype html>\s*<html lang="de-AT"/i);
+    expect(grace.html).toContain('Sie erhalten diese E-Mail');
+    expect(grace.text).toContain('Abmelden');
     const other = emailsOf(org.slug).find((e) => e !== grace)!;
     expect(other.html).toContain('Hello reader');
+    expect(other.html).toMatch(/^<!doctype html>\s*<html lang="en"/i);
+    expect(other.html).toContain('You receive this email because');
+    expect(other.html).not.toContain('Sie erhalten');
     const message = await ctx.container.db
       .selectFrom('email_messages')
       .select(['id', 'subject'])

@@ -57,7 +57,7 @@ async function render(organizationId: string, campaign: { id: string; tracking: 
   });
   const subscribers = await ctx.container.db
     .selectFrom('subscribers')
-    .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+    .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'locale'])
     .where('organization_id', '=', organizationId)
     .orderBy('email')
     .execute();

@@ -268,6 +268,7 @@ export function createCampaignJobs(deps: {
           first_name: recipient.first_name,
           last_name: recipient.last_name,
           metadata: recipient.metadata,
+          locale: recipient.locale,
         },
         campaign.round,
       );

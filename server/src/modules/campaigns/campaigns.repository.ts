@@ -85,6 +85,7 @@ export interface ClaimedRecipient {
   first_name: string | null;
   last_name: string | null;
   metadata: unknown;
+  locale: string | null;
   suppressed: boolean;
   /** The A/B test variant (null: the campaign's own content, or the winner's for the rest of a test). */
   variant: number | null;
@@ -497,7 +498,7 @@ export function createCampaignRepository(db: Kysely<DB>) {
           where r.campaign_id = ${campaignId} and r.status = 'queued' ${afterId ? sql`and r.subscriber_id > ${afterId}::uuid` : sql``}
           order by r.subscriber_id limit ${limit} for update of r skip locked
         )
-        select p.subscriber_id as id, p.variant, s.email, s.status, s.first_name, s.last_name, s.metadata,
+        select p.subscriber_id as id, p.variant, s.email, s.status, s.first_name, s.last_name, s.metadata, s.locale,
                coalesce(exists (select 1 from suppressions x where x.organization_id = s.organization_id and lower(x.email) = lower(s.email)), false) as suppressed
         from picked p left join subscribers s on s.id = p.subscriber_id
         order by p.subscriber_id`.execute(trx);
@@ -673,7 +674,7 @@ export function createCampaignRepository(db: Kysely<DB>) {
     async sampleRecipient(organizationId: string) {
       return db
         .selectFrom('subscribers')
-        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'locale'])
         .where('organization_id', '=', organizationId)
         .where('status', '=', 'active')
         .orderBy('id', 'desc')

@@ -299,6 +299,7 @@ export function createCampaignService(deps: {
         first_name: 'Ada',
         last_name: 'Example',
         metadata: {},
+        locale: null,
       };
       // The links name a subscriber that does not exist, so a tester's click unsubscribes nobody.
       const messages = await Promise.all(

@@ -28,6 +28,8 @@ export interface Recipient {
   first_name: string | null;
   last_name: string | null;
   metadata: unknown;
+  /** The subscriber's language (BCP 47, canonical); null: the organization's. */
+  locale: string | null;
 }
 
 export interface NewMessage {
@@ -88,6 +90,7 @@ export interface BatchMessage {
   first_name: string | null;
   last_name: string | null;
   metadata: unknown;
+  locale: string | null;
 }
 
 /** Whether nothing may be sent to a message's recipient now (suppressed, bounced, complained, or marketing to a non-active subscriber). */
@@ -194,7 +197,7 @@ export function createEmailRepository(db: Kysely<DB>) {
     async recipientById(organizationId: string, id: string): Promise<Recipient | undefined> {
       return db
         .selectFrom('subscribers')
-        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'locale'])
         .where('organization_id', '=', organizationId)
         .where('id', '=', id)
         .executeTakeFirst();
@@ -203,7 +206,7 @@ export function createEmailRepository(db: Kysely<DB>) {
     async recipientByEmail(organizationId: string, email: string): Promise<Recipient | undefined> {
       return db
         .selectFrom('subscribers')
-        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata'])
+        .select(['id', 'email', 'status', 'first_name', 'last_name', 'metadata', 'locale'])
         .where('organization_id', '=', organizationId)
         .where(sql`lower(email)`, '=', email.toLowerCase())
         .executeTakeFirst();
@@ -348,7 +351,7 @@ export function createEmailRepository(db: Kysely<DB>) {
             returning e.id, e.organization_id, e.subscriber_id, e.content_id, e.batch_key, e.to_address, e.from_address, e.subject, e.html, e.text, e.headers,
               e.created_at, p.taken and e.created_at < now() - ${STALE_AFTER} as stale
           )
-          select m.*, s.email as subscriber_email, s.status as subscriber_status, s.first_name, s.last_name, s.metadata
+          select m.*, s.email as subscriber_email, s.status as subscriber_status, s.first_name, s.last_name, s.metadata, s.locale
           from m left join subscribers s on s.id = m.subscriber_id
           order by m.id`.execute(trx);
         return { messages: taken.rows, suppressed: Number(suppressed.rows[0]?.n ?? 0) };
@@ -398,7 +401,7 @@ export function createEmailRepository(db: Kysely<DB>) {
     async unrenderedMessage(organizationId: string, id: string): Promise<BatchMessage | undefined> {
       const row = await sql<BatchMessage>`
         select m.id, m.organization_id, m.subscriber_id, m.content_id, m.batch_key, m.to_address, m.from_address, m.subject, m.html, m.text, m.headers,
-          m.created_at, false as stale, s.email as subscriber_email, s.status as subscriber_status, s.first_name, s.last_name, s.metadata
+          m.created_at, false as stale, s.email as subscriber_email, s.status as subscriber_status, s.first_name, s.last_name, s.metadata, s.locale
         from email_messages m left join subscribers s on s.id = m.subscriber_id
         where m.organization_id = ${organizationId} and m.id = ${id} and m.content_id is not null`.execute(db);
       return row.rows[0];

@@ -8,7 +8,9 @@ import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobProducer } from '../../jobs/producer.ts';
 import {
+  footerLocale,
   footerStrings,
+  type FooterLocale,
   type PreviewInput,
   type RenderableTemplate,
   type RenderedEmail,
@@ -102,11 +104,11 @@ export function checkSubject(subject: string): void {
 
 /**
  * MJML writes `<html lang="und">`; screen readers and translation prompts need the language the email
- * is written in, which is the organization's (its footer and pages use the same locale). Subscribers
- * have no language of their own yet.
+ * is written in: the subscriber's when they have one (its footer uses the same), else the organization's.
  */
 function withLanguage(html: string, locale: string): string {
-  const lang = /^[a-z]{2,3}(-[A-Za-z]{2})?$/.test(locale) ? locale : 'en';
+  // Locales are stored canonically ("de-AT", "zh-Hant-TW"); anything else falls back to English.
+  const lang = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/.test(locale) ? locale : 'en';
   return html.replace(/^(\s*<!doctype html>\s*<html\b[^>]*?\blang=")und(")/i, `$1${lang}$2`);
 }
 
@@ -169,7 +171,7 @@ export function createEmailService(deps: {
       organization: { name: organization.name, postal_address: organization.postal_address },
       preference_center_url: url,
       unsubscribe_url: url,
-      ...(category === 'marketing' ? { footer: footerStrings(organization.locale, organization.name) } : {}),
+      ...(category === 'marketing' ? { footer: footerStrings(recipient?.locale ?? organization.locale, organization.name) } : {}),
     };
   }
 
@@ -207,7 +209,7 @@ export function createEmailService(deps: {
     const prepared = renderable(template);
     renderer.checkVariables(prepared, variables);
     const rendered = await renderer.render(prepared, { ...variables, ...systemVariables(organization, recipient, email, template.category, purpose) });
-    return { ...rendered, html: withLanguage(rendered.html, organization.locale) };
+    return { ...rendered, html: withLanguage(rendered.html, recipient?.locale ?? organization.locale) };
   }
 
   async function send(organizationId: string, input: SendInput, headerKey?: string): Promise<{ id: string; status: MessageStatus }> {
@@ -298,7 +300,7 @@ export function createEmailService(deps: {
       ]);
     }
     // The links name a subscriber that does not exist, so a click in a test unsubscribes nobody.
-    const sample: Recipient = { id: TEST_SUBSCRIBER_ID, email: to, status: 'active', first_name: 'Ada', last_name: 'Example', metadata: {} };
+    const sample: Recipient = { id: TEST_SUBSCRIBER_ID, email: to, status: 'active', first_name: 'Ada', last_name: 'Example', metadata: {}, locale: null };
     const rendered = await render(organization, template, sample, to, input.variables, 'send');
     const subject = `[Test] ${rendered.subject}`;
     checkSubject(subject);
@@ -376,20 +378,21 @@ export function createEmailService(deps: {
   }
 
   // What every email of a recipe shares (the organization's variables and footer words), built once per
-  // recipe instead of once per recipient; dropped with the recipe.
-  const recipeShared = new WeakMap<
-    CampaignRecipe | AutomationRecipe,
-    { organization: { name: string; postal_address: string | null }; footer: ReturnType<typeof footerStrings> }
-  >();
-  function sharedOf(recipe: CampaignRecipe | AutomationRecipe) {
-    let shared = recipeShared.get(recipe);
+  // recipe and footer language instead of once per recipient; dropped with the recipe.
+  type Shared = { organization: { name: string; postal_address: string | null }; footer: ReturnType<typeof footerStrings> };
+  const recipeShared = new WeakMap<CampaignRecipe | AutomationRecipe, Map<FooterLocale, Shared>>();
+  function sharedOf(recipe: CampaignRecipe | AutomationRecipe, recipient: Recipient): Shared {
+    let byLanguage = recipeShared.get(recipe);
+    if (!byLanguage) recipeShared.set(recipe, (byLanguage = new Map()));
+    const { organization } = recipe;
+    const language = footerLocale(recipient.locale ?? organization.locale);
+    let shared = byLanguage.get(language);
     if (!shared) {
-      const { organization } = recipe;
       shared = {
         organization: { name: organization.name, postal_address: organization.postal_address },
-        footer: footerStrings(organization.locale, organization.name),
+        footer: footerStrings(language, organization.name),
       };
-      recipeShared.set(recipe, shared);
+      byLanguage.set(language, shared);
     }
     return shared;
   }
@@ -399,7 +402,7 @@ export function createEmailService(deps: {
     // One link for both footer entries; "Manage preferences" asks for the topics, "Unsubscribe" gets the unsubscribe card.
     // At send time it is the link the message's List-Unsubscribe header already holds (signed once, at the claim).
     const url = knownUrl ?? links.unsubscribeUrl(recipe.organization.id, recipient.id, recipe.campaignId ?? undefined);
-    const shared = sharedOf(recipe);
+    const shared = sharedOf(recipe, recipient);
     // The same variables systemVariables() gives a marketing email, with the shared parts reused.
     return {
       url,
@@ -431,7 +434,7 @@ export function createEmailService(deps: {
   ): Promise<{ html: string; text: string }> {
     const listUnsubscribe = /^<(https?:\/\/[^<>\s]+)>$/.exec(message.headers?.['List-Unsubscribe'] ?? '')?.[1];
     const rendered = await renderer.renderBody(recipe.template, campaignVariables(recipe, recipient, listUnsubscribe).variables);
-    let html = withLanguage(rendered.html, recipe.organization.locale);
+    let html = withLanguage(rendered.html, recipient.locale ?? recipe.organization.locale);
     let text = rendered.text;
     if (recipe.kind === 'campaign' && recipe.tracked) {
       // Privacy mode signs no message id into the links: only the campaign's aggregates are counted.
@@ -469,6 +472,7 @@ export function createEmailService(deps: {
     first_name: message.first_name,
     last_name: message.last_name,
     metadata: message.metadata ?? {},
+    locale: message.locale ?? null,
   });
 
   /** The body of a message whose body is not stored: rendered from its content now. */
@@ -576,7 +580,7 @@ export function createEmailService(deps: {
           to_address: recipient.email,
           from_address: from,
           subject: rendered.subject,
-          html: withLanguage(rendered.html, organization.locale),
+          html: withLanguage(rendered.html, recipient.locale ?? organization.locale),
           text: rendered.text,
           headers: {
             ...senderHeaders(organization),
