@@ -123,6 +123,38 @@ describe('campaign emails in Resend batches', () => {
     expect(content.json().text).toBe(grace.text);
   }, 90_000);
 
+  it("puts the campaign's preheader, as typed and never run as a template, hidden at the top of the body and not in the text part", async () => {
+    const org = await campaignOrganization(ctx, 'Preheader', 2);
+    const preheader = 'Our <b>spring</b> news & {{ subscriber.email }} {% if true %}x{% endif %}';
+    const created = await org.call('POST', '/api/v1/campaigns', {
+      name: 'With preheader',
+      template_id: org.templateId,
+      tag_filter: { include_tags: [org.tagId] },
+      preheader,
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id as string;
+    const worker = await startWorker(ctx);
+    try {
+      expect((await org.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+      await waitFor(async () => (await status(org, id)) === 'sent', 60_000, 100);
+    } finally {
+      await worker.close();
+    }
+    const emails = emailsOf(org.slug);
+    expect(emails).toHaveLength(2);
+    for (const email of emails) {
+      const block = /<body\b[^>]*>\s*<div data-preheader style="display:none[^"]*">([^<]*)<\/div>/.exec(email.html!);
+      expect(block, 'the preheader opens the body').not.toBeNull();
+      expect(block![1]).toBe(
+        'Our &lt;b&gt;spring&lt;/b&gt; news &amp; &#123;&#123; subscriber.email &#125;&#125; &#123;&#37; if true &#37;&#125;x&#123;&#37; endif &#37;&#125;',
+      );
+      expect(email.html).not.toContain(email.to[0]! + ' {%');
+      expect(email.text).not.toContain('spring');
+      expect(email.text).toContain('Hello reader');
+    }
+  }, 90_000);
+
   it('finds a batch whose job was lost and sends it as the same batch, under the same key, once', async () => {
     const org = await campaignOrganization(ctx, 'Lost batch', 250);
     const worker = await startWorker(ctx);

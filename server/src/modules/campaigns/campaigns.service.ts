@@ -27,13 +27,14 @@ export const startTick = (date: Date): string =>
 
 /** A campaign's delivery settings for the email engine; with `variant`, that A/B variant's. */
 export const settingsOf = (
-  campaign: Pick<CampaignRow, 'id' | 'template_id' | 'subject' | 'from_name' | 'reply_to' | 'tracking'> & Partial<Pick<CampaignRow, 'ab_test'>>,
+  campaign: Pick<CampaignRow, 'id' | 'template_id' | 'subject' | 'preheader' | 'from_name' | 'reply_to' | 'tracking'> & Partial<Pick<CampaignRow, 'ab_test'>>,
   variant?: number,
 ): CampaignSettings => {
   const base = {
     id: campaign.id,
     templateId: campaign.template_id!,
     subject: campaign.subject,
+    preheader: campaign.preheader,
     fromName: campaign.from_name,
     replyTo: campaign.reply_to,
     tracking: campaign.tracking,
@@ -44,6 +45,7 @@ export const settingsOf = (
     ...base,
     templateId: changes.template_id ?? base.templateId,
     subject: changes.subject ?? base.subject,
+    preheader: changes.preheader ?? base.preheader,
     fromName: changes.from_name ?? base.fromName,
     variant,
   };

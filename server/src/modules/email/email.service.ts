@@ -10,6 +10,7 @@ import type { JobProducer } from '../../jobs/producer.ts';
 import {
   footerLocale,
   footerStrings,
+  withPreheader,
   type FooterLocale,
   type PreviewInput,
   type RenderableTemplate,
@@ -39,6 +40,8 @@ export interface CampaignSettings {
   id: string;
   templateId: string;
   subject: string | null;
+  /** Shown by inboxes after the subject; plain text, hidden at the top of the body. */
+  preheader?: string | null;
   fromName: string | null;
   replyTo: string | null;
   /** Open and click tracking for this campaign (also needs the organization's tracking on). */
@@ -359,11 +362,15 @@ export function createEmailService(deps: {
       { ...organization, email_from_name: campaign.fromName ?? organization.email_from_name },
       { defaultFrom: deps.config.EMAIL_DEFAULT_FROM, verifiedDomains: await deps.verifiedDomains(organizationId) },
     );
-    // The campaign's own subject replaces the template's; the version names both (and the A/B variant) so parses are cached apart.
+    // The campaign's own subject replaces the template's and its preheader joins the body; the version names the
+    // template's, the campaign, the A/B variant and those two texts, so parses are cached apart (a draft's edited
+    // subject or preheader is never served from an older parse).
+    const base = renderable(template);
     const prepared = {
-      ...renderable(template),
+      ...base,
+      compiledHtml: withPreheader(base.compiledHtml, campaign.preheader),
       subject: campaign.subject ?? template.subject,
-      version: `${template.version}/${campaign.id}${campaign.variant === undefined ? '' : `/v${campaign.variant}`}`,
+      version: `${template.version}/${campaign.id}${campaign.variant === undefined ? '' : `/v${campaign.variant}`}/${sha256Hex(`${campaign.subject ?? ''}\u0000${campaign.preheader ?? ''}`).slice(0, 16)}`,
     };
     renderer.checkVariables(prepared, {});
     return {

@@ -33,6 +33,8 @@ const stripTags = (html: string): string => html.replace(/<[^>]*>/g, '');
 export function htmlToText(html: string): string {
   const text = html
     .replace(/<(head|style|script|title)\b[\s\S]*?<\/\1\s*>/gi, '')
+    // A campaign's preheader (preheader.ts) is for the inbox list, not for the text part.
+    .replace(/<div data-preheader\b[^>]*>[^<]*<\/div>/gi, '')
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1[^>]*>([\s\S]*?)<\/a\s*>/gi, (_whole, _quote, href: string, label: string) => {
       const url = decodeEntities(href.trim());

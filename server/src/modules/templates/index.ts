@@ -8,6 +8,7 @@ import { createTemplateService } from './templates.service.ts';
 
 export { footerStrings, FOOTER_LOCALES, footerLocale, type FooterLocale } from './footer.ts';
 export { htmlToText } from './html-to-text.ts';
+export { withPreheader } from './preheader.ts';
 export { RENDER_LIMITS, SYSTEM_VARIABLES, type RenderableTemplate, type RenderedEmail, type TemplateCategory, type TemplateRenderer } from './renderer.ts';
 export type { TemplateForSend, TemplateRepository } from './templates.repository.ts';
 export { TEMPLATE_CATEGORIES, type PreviewInput } from './templates.schemas.ts';
