@@ -114,6 +114,22 @@ describe('A/B test validation', () => {
     const small = await org.call('POST', `/api/v1/campaigns/${created.id}/send`, {});
     expect(small.statusCode).toBe(422);
     expect(small.json().error.code).toBe('ab_test_share_too_small');
+    // An automatic winner needs per-email numbers: refused without tracking and in privacy mode; "manual" is fine.
+    const big = await campaignOrganization(ctx, 'AB tracking', 20);
+    const bigBase = { name: 'x', template_id: big.templateId, tag_filter: { include_tags: [big.tagId] } };
+    const untracked = (await big.call('POST', '/api/v1/campaigns', { ...bigBase, tracking: false, ab_test: { ...test, test_share: 50 } })).json();
+    const refused = await big.call('POST', `/api/v1/campaigns/${untracked.id}/send`, {});
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().error.code).toBe('ab_test_needs_tracking');
+    expect(refused.json().error.message).toMatch(/tracking is off \(for this campaign or in the organization's settings\)/);
+    await ctx.container.db.updateTable('organizations').set({ tracking_enabled: true, tracking_privacy: true }).where('id', '=', big.id).execute();
+    const privacy = (await big.call('POST', '/api/v1/campaigns', { ...bigBase, ab_test: { ...test, test_share: 50 } })).json();
+    const refusedPrivacy = await big.call('POST', `/api/v1/campaigns/${privacy.id}/send`, {});
+    expect(refusedPrivacy.statusCode).toBe(422);
+    expect(refusedPrivacy.json().error.message).toMatch(/Privacy mode/);
+    const manual = (await big.call('POST', '/api/v1/campaigns', { ...bigBase, ab_test: { ...test, test_share: 50, winner: 'manual' } })).json();
+    const accepted = await big.call('POST', `/api/v1/campaigns/${manual.id}/send`, { scheduled_at: new Date(Date.now() + 3_600_000).toISOString() });
+    expect(accepted.statusCode, accepted.body).toBe(200);
     // No test: the results route says so.
     const plain = (await org.call('POST', '/api/v1/campaigns', base)).json();
     expect((await org.call('GET', `/api/v1/campaigns/${plain.id}/ab-test`)).statusCode).toBe(404);

@@ -90,7 +90,7 @@ export function createCampaignService(deps: {
   db: Kysely<DB>;
   campaignRepository: CampaignRepository;
   segments: Pick<SegmentService, 'compile' | 'predicate' | 'tagIds'>;
-  emails: Pick<EmailService, 'campaignComposer'>;
+  emails: Pick<EmailService, 'campaignComposer' | 'campaignRecipe'>;
   emailRepository: Pick<EmailRepository, 'insertMessages'>;
   entitlements: Pick<Entitlements, 'reserveEmails'>;
   producer: JobProducer;
@@ -260,6 +260,20 @@ export function createCampaignService(deps: {
       // Each A/B variant's template, subject and sender are checked like the campaign's own.
       for (const index of campaign.ab_test?.variants.keys() ?? []) await deps.emails.campaignComposer(organizationId, settingsOf(campaign, index));
       assertAbTestValid(campaign);
+      if (campaign.ab_test?.winner === 'auto') {
+        // The winner is counted from each email's human opens or clicks: without tracking, or in privacy mode
+        // (no per-email numbers), every variant would count zero and the first would win by default.
+        const recipe = await deps.emails.campaignRecipe(organizationId, settingsOf(campaign));
+        if (!recipe.tracked || recipe.organization.tracking_privacy) {
+          throw unprocessable(
+            'ab_test_needs_tracking',
+            recipe.tracked
+              ? 'Privacy mode keeps no per-email opens or clicks, so the A/B test cannot pick its winner itself: choose the winner by hand (winner "manual")'
+              : 'Open and click tracking is off (for this campaign or in the organization\'s settings), so the A/B test cannot pick its winner itself: turn tracking on, or choose the winner by hand (winner "manual")',
+            [{ field: 'ab_test.winner', message: 'needs per-email open and click tracking' }],
+          );
+        }
+      }
       const { predicate, topicTags } = await audience(organizationId, campaign);
       const { count } = await repo.audienceCount(organizationId, predicate, topicTags);
       if (count === 0) throw unprocessable('audience_empty', 'No active subscriber matches the audience', [{ field: 'audience', message: 'matches nobody' }]);
