@@ -492,7 +492,15 @@ export function createAutomationRepository(db: Kysely<DB>) {
 
     async recipients(trx: Transaction<DB>, organizationId: string, subscriberIds: readonly string[]) {
       if (subscriberIds.length === 0) return [];
-      const result = await sql<{ id: string; email: string; status: string; first_name: string | null; last_name: string | null; metadata: unknown; locale: string | null }>`
+      const result = await sql<{
+        id: string;
+        email: string;
+        status: string;
+        first_name: string | null;
+        last_name: string | null;
+        metadata: unknown;
+        locale: string | null;
+      }>`
         select id, email, status, first_name, last_name, metadata, locale from subscribers
         where organization_id = ${organizationId} and id = any(${subscriberIds as string[]}::uuid[])`.execute(trx);
       return result.rows;
