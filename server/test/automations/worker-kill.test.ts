@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN_SECRET, type TestContext } from '../support/context.ts';
 import { createFakeResend } from '../support/fake-resend.ts';
@@ -92,6 +93,17 @@ describe('an automation whose worker is killed with due steps', () => {
       .where('status', '=', 'sending')
       .executeTakeFirstOrThrow();
     expect(Number(inFlight.n)).toBeGreaterThan(0);
+    // A kill between a pass's commit and its enqueue leaves stored batches without a job: in production the
+    // cron's email sweep (every 5 minutes) finds batches unchanged for 2 minutes. Age what the killed worker
+    // left and run the sweep once, as cron would; it races the recovery of the cut-off batch's job, and
+    // must not make anyone get a second email either.
+    await ctx.container.db
+      .updateTable('email_messages')
+      .set({ updated_at: sql<Date>`now() - interval '3 minutes'` })
+      .where('automation_id', '=', automation.id)
+      .where('status', 'in', ['queued', 'sending'])
+      .execute();
+    await runJob(ctx)('email.sweep', { tick: '2026-01-01T0005Z' });
 
     // Another worker; the cron sweep's next tick finds whatever is still due.
     const worker = await startWorker(ctx);
