@@ -4,6 +4,7 @@ import type { Executor } from '../../db/client.ts';
 import type { DB } from '../../db/types.ts';
 import { uuidv7Floor } from '../../lib/ids.ts';
 import type { SendingWindow } from '../../lib/sending-window.ts';
+import type { Recipient } from '../email/index.ts';
 import type { Step } from './automations.schemas.ts';
 
 export interface AutomationRow {
@@ -492,15 +493,7 @@ export function createAutomationRepository(db: Kysely<DB>) {
 
     async recipients(trx: Transaction<DB>, organizationId: string, subscriberIds: readonly string[]) {
       if (subscriberIds.length === 0) return [];
-      const result = await sql<{
-        id: string;
-        email: string;
-        status: string;
-        first_name: string | null;
-        last_name: string | null;
-        metadata: unknown;
-        locale: string | null;
-      }>`
+      const result = await sql<Recipient>`
         select id, email, status, first_name, last_name, metadata, locale from subscribers
         where organization_id = ${organizationId} and id = any(${subscriberIds as string[]}::uuid[])`.execute(trx);
       return result.rows;
